@@ -1,0 +1,418 @@
+//! Core string types of RFC 9051 §4.3 and §9: `atom`, `tag`, `astring`/`string`/`nstring`,
+//! `text`, plus [`Secret`] for values that must never be logged.
+//!
+//! Every type is backed by [`Bytes`], is validated on construction, and holds only its content:
+//! the wire form (atom, quoted or literal) is chosen by the encoder.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::parse::{PResult, Parser, class};
+
+macro_rules! bytes_newtype_common {
+    ($t:ident) => {
+        impl $t {
+            /// The content bytes.
+            #[inline]
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.0
+            }
+            /// The content as a shared buffer.
+            #[inline]
+            pub fn to_bytes(&self) -> Bytes {
+                self.0.clone()
+            }
+            /// The content as text, replacing invalid UTF-8.
+            pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+                String::from_utf8_lossy(&self.0)
+            }
+        }
+        impl AsRef<[u8]> for $t {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($t), crate::error::Excerpt(&self.0))
+            }
+        }
+        impl TryFrom<&str> for $t {
+            type Error = ValidationError;
+            fn try_from(s: &str) -> Result<Self, ValidationError> {
+                Self::new(Bytes::copy_from_slice(s.as_bytes()))
+            }
+        }
+        impl TryFrom<String> for $t {
+            type Error = ValidationError;
+            fn try_from(s: String) -> Result<Self, ValidationError> {
+                Self::new(Bytes::from(s))
+            }
+        }
+        impl TryFrom<&[u8]> for $t {
+            type Error = ValidationError;
+            fn try_from(s: &[u8]) -> Result<Self, ValidationError> {
+                Self::new(Bytes::copy_from_slice(s))
+            }
+        }
+        impl TryFrom<Vec<u8>> for $t {
+            type Error = ValidationError;
+            fn try_from(s: Vec<u8>) -> Result<Self, ValidationError> {
+                Self::new(Bytes::from(s))
+            }
+        }
+        impl TryFrom<Bytes> for $t {
+            type Error = ValidationError;
+            fn try_from(s: Bytes) -> Result<Self, ValidationError> {
+                Self::new(s)
+            }
+        }
+    };
+}
+
+/// `atom` = 1*ATOM-CHAR. Compared case-sensitively; use [`Atom::eq_ignore_case`] for keywords.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Atom(Bytes);
+
+bytes_newtype_common!(Atom);
+
+impl Atom {
+    /// Validates `b` as an atom.
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if b.is_empty() {
+            return Err(ValidationError::new("atom", "empty"));
+        }
+        if !b.iter().all(|&c| class::is_atom_char(c)) {
+            return Err(ValidationError::new(
+                "atom",
+                "contains an atom-special, SP, CTL or 8-bit byte",
+            ));
+        }
+        Ok(Atom(b))
+    }
+
+    /// An atom from a static string that is known to be valid (checked in debug builds).
+    pub(crate) fn from_static(s: &'static str) -> Self {
+        debug_assert!(!s.is_empty() && s.bytes().all(class::is_atom_char));
+        Atom(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// Wraps bytes the parser has already validated.
+    #[inline]
+    pub(crate) fn unchecked(b: Bytes) -> Self {
+        Atom(b)
+    }
+
+    /// ASCII case-insensitive comparison.
+    pub fn eq_ignore_case(&self, other: &[u8]) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+
+    /// The atom as `&str` (atoms are ASCII).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.atom().map(Atom)
+    }
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Encode for Atom {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(&self.0);
+    }
+}
+
+/// `tag` = 1*<any ASTRING-CHAR except "+">.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag(Bytes);
+
+bytes_newtype_common!(Tag);
+
+impl Tag {
+    /// Validates `b` as a tag.
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if b.is_empty() {
+            return Err(ValidationError::new("tag", "empty"));
+        }
+        if !b.iter().all(|&c| class::is_tag_char(c)) {
+            return Err(ValidationError::new(
+                "tag",
+                "contains '+', an atom-special, SP or CTL",
+            ));
+        }
+        Ok(Tag(b))
+    }
+
+    /// The tag as `&str` (tags are ASCII).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let t = p.take_while(class::is_tag_char);
+        if t.is_empty() {
+            return Err(p.fail("tag"));
+        }
+        Ok(Tag(t))
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Encode for Tag {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(&self.0);
+    }
+}
+
+/// A string value: the content of an `astring`, `string` or non-NIL `nstring` (RFC 9051 §4.3).
+///
+/// Any bytes except NUL. The encoder sends it as an atom (where the grammar allows one),
+/// quoted string or literal, whichever is valid and shortest.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct IString(Bytes);
+
+bytes_newtype_common!(IString);
+
+/// `astring`: the same value type as [`IString`]; the grammar position decides the wire form.
+pub type AString = IString;
+
+/// `nstring`: a string or NIL.
+pub type NString = Option<IString>;
+
+impl IString {
+    /// Validates `b` (no NUL byte).
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if memchr::memchr(0, &b).is_some() {
+            return Err(ValidationError::new("string", "contains NUL"));
+        }
+        Ok(IString(b))
+    }
+
+    /// Wraps bytes the parser has already validated.
+    #[inline]
+    pub(crate) fn unchecked(b: Bytes) -> Self {
+        IString(b)
+    }
+
+    /// Whether the content is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Parses an `astring`.
+    pub(crate) fn parse_astring(p: &mut Parser<'_>) -> PResult<Self> {
+        p.astring().map(IString)
+    }
+
+    /// Parses a `string`.
+    pub(crate) fn parse_string(p: &mut Parser<'_>) -> PResult<Self> {
+        p.string().map(IString)
+    }
+
+    /// Parses an `nstring`.
+    pub(crate) fn parse_nstring(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        p.nstring().map(|o| o.map(IString))
+    }
+
+    /// Encodes as `astring`.
+    pub(crate) fn encode_astring(&self, buf: &mut EncodeBuf) {
+        buf.astring(&self.0);
+    }
+
+    /// Encodes as `string`.
+    pub(crate) fn encode_string(&self, buf: &mut EncodeBuf) {
+        buf.string(&self.0);
+    }
+
+    /// Encodes an `nstring`.
+    pub(crate) fn encode_nstring(v: &Option<Self>, buf: &mut EncodeBuf) {
+        buf.nstring(v.as_ref().map(|s| &s.0[..]));
+    }
+}
+
+impl From<Atom> for IString {
+    fn from(a: Atom) -> Self {
+        IString(a.0)
+    }
+}
+
+/// `text` = 1*TEXT-CHAR: human-readable text at the end of a response (may be empty when
+/// the grammar allows it to be absent).
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Text(Bytes);
+
+bytes_newtype_common!(Text);
+
+impl Text {
+    /// Validates `b` (no CR, LF or NUL).
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if b.iter().any(|&c| !class::is_text_char(c)) {
+            return Err(ValidationError::new("text", "contains CR, LF or NUL"));
+        }
+        Ok(Text(b))
+    }
+
+    /// Wraps bytes the parser has already validated.
+    #[inline]
+    pub(crate) fn unchecked(b: Bytes) -> Self {
+        Text(b)
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Parses the rest of the line as text (possibly empty). NUL bytes fail.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        let t = p.text();
+        if let Some(i) = memchr::memchr(0, &t) {
+            let at = start + i;
+            if !p.tolerate(crate::options::Quirk::EightBit, at) {
+                return Err(p.fail_at(at, "TEXT-CHAR"));
+            }
+            let cleaned: Vec<u8> = t.iter().copied().filter(|&c| c != 0).collect();
+            return Ok(Text(Bytes::from(cleaned)));
+        }
+        Ok(Text(t))
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_str_lossy())
+    }
+}
+
+impl Encode for Text {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(&self.0);
+    }
+}
+
+/// A value that must not appear in logs: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret.
+    pub fn new(v: T) -> Self {
+        Secret(v)
+    }
+
+    /// Gives access to the secret. Named so that it stands out in review.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+
+    /// Unwraps the secret.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<T> From<T> for Secret<T> {
+    fn from(v: T) -> Self {
+        Secret(v)
+    }
+}
+
+/// A charset name (`charset` = atom / quoted), e.g. in `SEARCH CHARSET`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Charset(Bytes);
+
+bytes_newtype_common!(Charset);
+
+impl Charset {
+    /// Validates a charset name (non-empty, no CR/LF/NUL, 7-bit).
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if b.is_empty() || b.iter().any(|&c| !class::is_text_char(c) || c >= 0x80) {
+            return Err(ValidationError::new(
+                "charset",
+                "empty, 8-bit or contains CR/LF/NUL",
+            ));
+        }
+        Ok(Charset(b))
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let v = if p.peek() == Some(b'"') {
+            p.quoted()?
+        } else {
+            p.atom()?
+        };
+        if v.is_empty() {
+            return Err(p.fail("charset"));
+        }
+        Ok(Charset(v))
+    }
+}
+
+impl Encode for Charset {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        if self.0.iter().all(|&c| class::is_atom_char(c)) {
+            buf.raw(&self.0);
+        } else {
+            buf.string(&self.0);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies for the core types.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Atoms from the atom character class.
+    pub(crate) fn atom() -> impl Strategy<Value = Atom> {
+        "[A-Za-z0-9_.!#&'+,\\-/:;<=>?@^`|~$]{1,12}".prop_map(|s| Atom::try_from(s).unwrap())
+    }
+
+    /// Tags.
+    pub(crate) fn tag() -> impl Strategy<Value = Tag> {
+        "[A-Za-z0-9.]{1,8}".prop_map(|s| Tag::try_from(s).unwrap())
+    }
+
+    /// Any string content: atom-like, quotable, and literal-only bytes.
+    pub(crate) fn istring() -> impl Strategy<Value = IString> {
+        prop_oneof![
+            "[A-Za-z0-9]{1,10}".prop_map(|s| IString::try_from(s).unwrap()),
+            "[ -~]{0,20}".prop_map(|s| IString::try_from(s).unwrap()),
+            proptest::collection::vec(1u8..=255, 0..30).prop_map(|v| IString::try_from(v).unwrap()),
+        ]
+    }
+
+    /// Text without CR/LF, not starting with '['.
+    pub(crate) fn text() -> impl Strategy<Value = Text> {
+        "[A-Za-z0-9][ -~]{0,30}".prop_map(|s| Text::try_from(s).unwrap())
+    }
+}

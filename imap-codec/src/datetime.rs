@@ -1,0 +1,301 @@
+//! Dates and date-times (RFC 9051 §9 `date`, `date-time`, `zone`; used by APPEND,
+//! INTERNALDATE and the SEARCH date keys).
+
+use std::fmt;
+
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::parse::{PResult, Parser};
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A calendar date (`date`, e.g. `1-Feb-1994`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// Validates year (4 digits), month (1-12) and day (valid for the month).
+    pub fn new(year: u16, month: u8, day: u8) -> Result<Self, ValidationError> {
+        if year > 9999 {
+            return Err(ValidationError::new("date", "year has more than 4 digits"));
+        }
+        if !(1..=12).contains(&month) {
+            return Err(ValidationError::new("date", "month out of range"));
+        }
+        if day == 0 || day > days_in_month(year, month) {
+            return Err(ValidationError::new("date", "day out of range"));
+        }
+        Ok(Date { year, month, day })
+    }
+
+    /// Year.
+    pub fn year(&self) -> u16 {
+        self.year
+    }
+    /// Month, 1-12.
+    pub fn month(&self) -> u8 {
+        self.month
+    }
+    /// Day of month, 1-31.
+    pub fn day(&self) -> u8 {
+        self.day
+    }
+
+    /// `date-text` = date-day "-" date-month "-" date-year.
+    fn parse_text(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        let day = digits(p, 1, 2, "date-day")?;
+        p.expect(b'-', "-")?;
+        let month = month(p)?;
+        p.expect(b'-', "-")?;
+        let year = digits(p, 4, 4, "date-year")?;
+        Date::new(year, month, day as u8).map_err(|_| p.fail_at(start, "valid date"))
+    }
+
+    /// `date` = date-text / DQUOTE date-text DQUOTE.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'"') {
+            let d = Self::parse_text(p)?;
+            p.expect(b'"', "DQUOTE")?;
+            Ok(d)
+        } else {
+            Self::parse_text(p)
+        }
+    }
+}
+
+impl Encode for Date {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.num(self.day);
+        buf.byte(b'-');
+        buf.raw(MONTHS[self.month as usize - 1]);
+        buf.byte(b'-');
+        two_or_four(buf, self.year as u32, 4);
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-{}-{:04}",
+            self.day,
+            std::str::from_utf8(MONTHS[self.month as usize - 1]).unwrap_or("?"),
+            self.year
+        )
+    }
+}
+
+/// A date and time with zone (`date-time`, e.g. `"17-Jul-1996 02:44:25 -0700"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DateTime {
+    date: Date,
+    hour: u8,
+    minute: u8,
+    second: u8,
+    /// Zone offset in minutes east of UTC.
+    zone: i16,
+}
+
+impl DateTime {
+    /// Validates the parts; `zone_minutes` is the offset east of UTC (-5999..=5999 minutes as
+    /// `±HHMM` allows, minutes part < 60).
+    pub fn new(
+        date: Date,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        zone_minutes: i16,
+    ) -> Result<Self, ValidationError> {
+        if hour > 23 || minute > 59 || second > 60 {
+            return Err(ValidationError::new("time", "out of range"));
+        }
+        if zone_minutes.unsigned_abs() > 99 * 60 + 59 {
+            return Err(ValidationError::new("zone", "out of range"));
+        }
+        Ok(DateTime {
+            date,
+            hour,
+            minute,
+            second,
+            zone: zone_minutes,
+        })
+    }
+
+    /// The date.
+    pub fn date(&self) -> Date {
+        self.date
+    }
+    /// Hour, 0-23.
+    pub fn hour(&self) -> u8 {
+        self.hour
+    }
+    /// Minute.
+    pub fn minute(&self) -> u8 {
+        self.minute
+    }
+    /// Second (60 for a leap second).
+    pub fn second(&self) -> u8 {
+        self.second
+    }
+    /// Zone offset in minutes east of UTC.
+    pub fn zone_minutes(&self) -> i16 {
+        self.zone
+    }
+
+    /// `date-time` = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        p.expect(b'"', "DQUOTE")?;
+        // date-day-fixed = (SP DIGIT) / 2DIGIT
+        p.eat(b' ');
+        let day = digits(p, 1, 2, "date-day-fixed")?;
+        p.expect(b'-', "-")?;
+        let month = month(p)?;
+        p.expect(b'-', "-")?;
+        let year = digits(p, 4, 4, "date-year")?;
+        p.expect(b' ', "SP")?;
+        let hour = digits(p, 2, 2, "hour")?;
+        p.expect(b':', ":")?;
+        let minute = digits(p, 2, 2, "minute")?;
+        p.expect(b':', ":")?;
+        let second = digits(p, 2, 2, "second")?;
+        p.expect(b' ', "SP")?;
+        let sign = match p.peek() {
+            Some(b'+') => 1i16,
+            Some(b'-') => -1i16,
+            _ => return Err(p.fail("zone sign")),
+        };
+        p.pos += 1;
+        let z = digits(p, 4, 4, "zone")?;
+        p.expect(b'"', "DQUOTE")?;
+        let zone = sign * ((z / 100) as i16 * 60 + (z % 100) as i16);
+        if z % 100 > 59 {
+            return Err(p.fail_at(start, "valid zone"));
+        }
+        let date = Date::new(year, month, day as u8).map_err(|_| p.fail_at(start, "valid date"))?;
+        DateTime::new(date, hour as u8, minute as u8, second as u8, zone)
+            .map_err(|_| p.fail_at(start, "valid time"))
+    }
+}
+
+impl Encode for DateTime {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'"');
+        two_or_four(buf, self.date.day as u32, 2);
+        buf.byte(b'-');
+        buf.raw(MONTHS[self.date.month as usize - 1]);
+        buf.byte(b'-');
+        two_or_four(buf, self.date.year as u32, 4);
+        buf.byte(b' ');
+        two_or_four(buf, self.hour as u32, 2);
+        buf.byte(b':');
+        two_or_four(buf, self.minute as u32, 2);
+        buf.byte(b':');
+        two_or_four(buf, self.second as u32, 2);
+        buf.byte(b' ');
+        buf.byte(if self.zone < 0 { b'-' } else { b'+' });
+        let z = self.zone.unsigned_abs();
+        two_or_four(buf, (z / 60) as u32 * 100 + (z % 60) as u32, 4);
+        buf.byte(b'"');
+    }
+}
+
+fn two_or_four(buf: &mut EncodeBuf, v: u32, width: usize) {
+    let s = format!("{v:0width$}");
+    buf.raw(s.as_bytes());
+}
+
+fn digits(p: &mut Parser<'_>, min: usize, max: usize, what: &'static str) -> PResult<u16> {
+    let start = p.pos;
+    let mut v: u16 = 0;
+    let mut n = 0;
+    while n < max {
+        match p.peek() {
+            Some(c @ b'0'..=b'9') => {
+                v = v * 10 + (c - b'0') as u16;
+                p.pos += 1;
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    if n < min {
+        return Err(p.fail_at(start, what));
+    }
+    Ok(v)
+}
+
+fn month(p: &mut Parser<'_>) -> PResult<u8> {
+    let r = p.rest();
+    if r.len() >= 3 {
+        for (i, m) in MONTHS.iter().enumerate() {
+            if r[..3].eq_ignore_ascii_case(&m[..]) {
+                p.pos += 3;
+                return Ok(i as u8 + 1);
+            }
+        }
+    }
+    Err(p.fail("date-month"))
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Valid dates.
+    pub(crate) fn date() -> impl Strategy<Value = Date> {
+        (1900u16..2100, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| Date::new(y, m, d).unwrap())
+    }
+
+    /// Valid date-times.
+    pub(crate) fn date_time() -> impl Strategy<Value = DateTime> {
+        (date(), 0u8..24, 0u8..60, 0u8..60, -720i16..=840)
+            .prop_map(|(d, h, mi, s, z)| DateTime::new(d, h, mi, s, z).unwrap())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+    use bytes::Bytes;
+
+    #[test]
+    fn date_time_roundtrip() {
+        let b = Bytes::from_static(b"\" 7-Feb-1994 21:52:25 -0800\"");
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&b, &o);
+        let d = DateTime::parse(&mut p).unwrap();
+        assert_eq!(d.zone_minutes(), -480);
+        assert_eq!(d.to_bytes(), b"\"07-Feb-1994 21:52:25 -0800\"");
+    }
+
+    #[test]
+    fn bad_dates_rejected() {
+        assert!(Date::new(2023, 2, 29).is_err());
+        assert!(Date::new(2024, 2, 29).is_ok());
+        let b = Bytes::from_static(b"31-Apr-2020");
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&b, &o);
+        assert!(Date::parse(&mut p).is_err());
+    }
+}

@@ -1,0 +1,357 @@
+//! Message flags and mailbox attributes (RFC 9051 §2.3.2, §7.3.1; `flag`, `flag-perm`,
+//! `flag-fetch`, `mbx-list-flags`; SPECIAL-USE RFC 6154, \Important RFC 8457).
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::core::Atom;
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::options::Quirk;
+use crate::parse::{PResult, Parser, class};
+
+/// A message flag (`flag`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Flag {
+    /// `\Answered`
+    Answered,
+    /// `\Flagged`
+    Flagged,
+    /// `\Deleted`
+    Deleted,
+    /// `\Seen`
+    Seen,
+    /// `\Draft`
+    Draft,
+    /// A keyword (`flag-keyword` = atom), e.g. `$Forwarded`, `$Junk`.
+    Keyword(Atom),
+    /// Another system flag `\Foo` (`flag-extension`); holds the name without the backslash.
+    Extension(Atom),
+}
+
+impl Flag {
+    /// A keyword flag.
+    pub fn keyword(s: &str) -> Result<Self, ValidationError> {
+        Atom::try_from(s).map(Flag::Keyword)
+    }
+
+    fn from_system(name: Atom) -> Self {
+        let b = name.as_bytes();
+        if b.eq_ignore_ascii_case(b"Answered") {
+            Flag::Answered
+        } else if b.eq_ignore_ascii_case(b"Flagged") {
+            Flag::Flagged
+        } else if b.eq_ignore_ascii_case(b"Deleted") {
+            Flag::Deleted
+        } else if b.eq_ignore_ascii_case(b"Seen") {
+            Flag::Seen
+        } else if b.eq_ignore_ascii_case(b"Draft") {
+            Flag::Draft
+        } else {
+            Flag::Extension(name)
+        }
+    }
+
+    /// Parses a `flag`; `\Recent` and `\*` are handled by the callers that allow them.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'\\') {
+            Ok(Flag::from_system(flag_atom(p)?))
+        } else {
+            Ok(Flag::Keyword(flag_atom(p)?))
+        }
+    }
+}
+
+/// The atom of a flag; the lenient profile also takes `]` inside keywords and an empty
+/// system flag name (`\`), which become a sanitised atom.
+fn flag_atom(p: &mut Parser<'_>) -> PResult<Atom> {
+    let start = p.pos;
+    if p.allows(Quirk::OddFlags) {
+        let b = p.take_while(|c| class::is_atom_char(c) || c == b']' || c >= 0x80);
+        if b.is_empty() {
+            // bare backslash: `\` followed by SP or ')'
+            p.warn(Quirk::OddFlags, start);
+            return Ok(Atom::from_static("_"));
+        }
+        if b.iter().any(|&c| !class::is_atom_char(c)) {
+            p.warn(Quirk::OddFlags, start);
+            let v: Vec<u8> = b
+                .iter()
+                .map(|&c| if class::is_atom_char(c) { c } else { b'_' })
+                .collect();
+            return Ok(Atom::unchecked(Bytes::from(v)));
+        }
+        return Ok(Atom::unchecked(b));
+    }
+    Atom::parse(p)
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Flag::Answered => f.write_str("\\Answered"),
+            Flag::Flagged => f.write_str("\\Flagged"),
+            Flag::Deleted => f.write_str("\\Deleted"),
+            Flag::Seen => f.write_str("\\Seen"),
+            Flag::Draft => f.write_str("\\Draft"),
+            Flag::Keyword(a) => write!(f, "{a}"),
+            Flag::Extension(a) => write!(f, "\\{a}"),
+        }
+    }
+}
+
+impl Encode for Flag {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Flag::Answered => buf.raw(b"\\Answered"),
+            Flag::Flagged => buf.raw(b"\\Flagged"),
+            Flag::Deleted => buf.raw(b"\\Deleted"),
+            Flag::Seen => buf.raw(b"\\Seen"),
+            Flag::Draft => buf.raw(b"\\Draft"),
+            Flag::Keyword(a) => a.encode(buf),
+            Flag::Extension(a) => {
+                buf.byte(b'\\');
+                a.encode(buf)
+            }
+        }
+    }
+}
+
+/// `flag-perm` (PERMANENTFLAGS): a flag, or `\*` (new keywords may be created).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FlagPerm {
+    /// A flag.
+    Flag(Flag),
+    /// `\*`.
+    Asterisk,
+}
+
+impl FlagPerm {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
+            p.pos += 2;
+            return Ok(FlagPerm::Asterisk);
+        }
+        Flag::parse(p).map(FlagPerm::Flag)
+    }
+}
+
+impl Encode for FlagPerm {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            FlagPerm::Flag(f) => f.encode(buf),
+            FlagPerm::Asterisk => buf.raw(b"\\*"),
+        }
+    }
+}
+
+/// `flag-fetch` (FETCH FLAGS, FLAGS response): a flag, or `\Recent` (IMAP4rev1 only).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FlagFetch {
+    /// A flag.
+    Flag(Flag),
+    /// `\Recent` (RFC 3501).
+    Recent,
+}
+
+impl FlagFetch {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.peek() == Some(b'\\') {
+            let save = p.pos;
+            p.pos += 1;
+            if p.keyword(b"Recent") {
+                return Ok(FlagFetch::Recent);
+            }
+            p.pos = save;
+        }
+        if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
+            // `\*` in FLAGS (GreenMail): not a flag-fetch; lenient keeps it as an extension.
+            let at = p.pos;
+            if p.tolerate(Quirk::OddFlags, at) {
+                p.pos += 2;
+                return Ok(FlagFetch::Flag(Flag::Extension(Atom::from_static("_"))));
+            }
+        }
+        Flag::parse(p).map(FlagFetch::Flag)
+    }
+}
+
+impl Encode for FlagFetch {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            FlagFetch::Flag(f) => f.encode(buf),
+            FlagFetch::Recent => buf.raw(b"\\Recent"),
+        }
+    }
+}
+
+/// Parses a parenthesised flag list with `item` for each element.
+pub(crate) fn parse_flag_list<T>(
+    p: &mut Parser<'_>,
+    mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<Vec<T>> {
+    p.expect(b'(', "(")?;
+    let mut v = Vec::new();
+    p.skip_trailing_sp();
+    if p.eat(b')') {
+        return Ok(v);
+    }
+    loop {
+        v.push(item(p)?);
+        p.check_items(v.len())?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(v);
+        }
+        if p.peek() == Some(b' ') {
+            p.sp()?;
+            continue;
+        }
+        // lenient: a keyword split by spaces/brackets (Gmail labels as flags) is kept
+        // as separate atoms by the loop above; anything else fails here.
+        return Err(p.fail("SP or \")\" in flag list"));
+    }
+}
+
+/// A mailbox attribute in LIST/LSUB/XLIST responses (`mbx-list-flags`, RFC 9051 §7.3.1;
+/// SPECIAL-USE RFC 6154; LIST-EXTENDED RFC 5258; CHILDREN RFC 3348; \Important RFC 8457).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MailboxAttribute {
+    /// `\Noinferiors`
+    NoInferiors,
+    /// `\Noselect`
+    NoSelect,
+    /// `\Marked`
+    Marked,
+    /// `\Unmarked`
+    Unmarked,
+    /// `\NonExistent`
+    NonExistent,
+    /// `\Subscribed`
+    Subscribed,
+    /// `\Remote`
+    Remote,
+    /// `\HasChildren`
+    HasChildren,
+    /// `\HasNoChildren`
+    HasNoChildren,
+    /// `\All`
+    All,
+    /// `\Archive`
+    Archive,
+    /// `\Drafts`
+    Drafts,
+    /// `\Flagged`
+    Flagged,
+    /// `\Junk`
+    Junk,
+    /// `\Sent`
+    Sent,
+    /// `\Trash`
+    Trash,
+    /// `\Important` (RFC 8457)
+    Important,
+    /// Any other `\Name` (without the backslash), e.g. XLIST's `\Inbox`, `\AllMail`, `\Spam`.
+    Extension(Atom),
+}
+
+const ATTRS: &[(&[u8], MailboxAttribute)] = &[
+    (b"Noinferiors", MailboxAttribute::NoInferiors),
+    (b"Noselect", MailboxAttribute::NoSelect),
+    (b"Marked", MailboxAttribute::Marked),
+    (b"Unmarked", MailboxAttribute::Unmarked),
+    (b"NonExistent", MailboxAttribute::NonExistent),
+    (b"Subscribed", MailboxAttribute::Subscribed),
+    (b"Remote", MailboxAttribute::Remote),
+    (b"HasChildren", MailboxAttribute::HasChildren),
+    (b"HasNoChildren", MailboxAttribute::HasNoChildren),
+    (b"All", MailboxAttribute::All),
+    (b"Archive", MailboxAttribute::Archive),
+    (b"Drafts", MailboxAttribute::Drafts),
+    (b"Flagged", MailboxAttribute::Flagged),
+    (b"Junk", MailboxAttribute::Junk),
+    (b"Sent", MailboxAttribute::Sent),
+    (b"Trash", MailboxAttribute::Trash),
+    (b"Important", MailboxAttribute::Important),
+];
+
+impl MailboxAttribute {
+    /// The name without the backslash.
+    pub fn name(&self) -> &[u8] {
+        if let MailboxAttribute::Extension(a) = self {
+            return a.as_bytes();
+        }
+        ATTRS
+            .iter()
+            .find(|(_, a)| a == self)
+            .map(|(n, _)| *n)
+            .unwrap_or(b"")
+    }
+
+    /// From a name without the backslash (case-insensitive for the known ones).
+    pub fn from_name(name: Atom) -> Self {
+        for (n, a) in ATTRS {
+            if name.eq_ignore_case(n) {
+                return a.clone();
+            }
+        }
+        MailboxAttribute::Extension(name)
+    }
+
+    /// Parses `\Name`. Keywords without backslash are kept as extensions only leniently.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'\\', "\\ mailbox attribute")?;
+        Ok(Self::from_name(flag_atom(p)?))
+    }
+}
+
+impl Encode for MailboxAttribute {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'\\');
+        buf.raw(self.name());
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use crate::core::strategies::atom;
+    use proptest::prelude::*;
+
+    /// Flags.
+    pub(crate) fn flag() -> impl Strategy<Value = Flag> {
+        prop_oneof![
+            Just(Flag::Answered),
+            Just(Flag::Flagged),
+            Just(Flag::Deleted),
+            Just(Flag::Seen),
+            Just(Flag::Draft),
+            atom()
+                .prop_filter("not a system name", |a| !a.as_bytes().starts_with(b"\\"))
+                .prop_map(Flag::Keyword),
+            "X[a-z]{1,6}".prop_map(|s| Flag::Extension(Atom::try_from(s).unwrap())),
+        ]
+    }
+
+    /// flag-fetch.
+    pub(crate) fn flag_fetch() -> impl Strategy<Value = FlagFetch> {
+        prop_oneof![flag().prop_map(FlagFetch::Flag), Just(FlagFetch::Recent)]
+    }
+
+    /// flag-perm.
+    pub(crate) fn flag_perm() -> impl Strategy<Value = FlagPerm> {
+        prop_oneof![flag().prop_map(FlagPerm::Flag), Just(FlagPerm::Asterisk)]
+    }
+
+    /// Mailbox attributes.
+    pub(crate) fn mailbox_attribute() -> impl Strategy<Value = MailboxAttribute> {
+        prop_oneof![
+            proptest::sample::select(ATTRS.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            "X[a-z]{1,6}".prop_map(|s| MailboxAttribute::Extension(Atom::try_from(s).unwrap())),
+        ]
+    }
+}

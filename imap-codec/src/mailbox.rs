@@ -1,0 +1,316 @@
+//! Mailbox names (RFC 9051 §5.1, §9 `mailbox`, `list-mailbox`) and the modified UTF-7
+//! encoding of IMAP4rev1 (RFC 3501 §5.1.3, RFC 9051 Appendix A.1).
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::core::IString;
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::parse::{PResult, Parser, class};
+
+/// A mailbox name (`mailbox` = "INBOX" / astring). `INBOX` is case-insensitive and is
+/// always decoded to [`Mailbox::Inbox`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Mailbox {
+    /// `INBOX`, in any case.
+    Inbox,
+    /// Any other name, as sent (UTF-8 under IMAP4rev2, or modified UTF-7 under IMAP4rev1:
+    /// see [`decode_utf7`] / [`encode_utf7`]).
+    Other(IString),
+}
+
+impl Mailbox {
+    /// A mailbox from its wire name; `inbox` in any case becomes [`Mailbox::Inbox`].
+    pub fn new(name: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = name.into();
+        if b.eq_ignore_ascii_case(b"INBOX") {
+            return Ok(Mailbox::Inbox);
+        }
+        Ok(Mailbox::Other(IString::new(b)?))
+    }
+
+    /// A mailbox from a Unicode name, converted to modified UTF-7 (for IMAP4rev1 servers).
+    pub fn from_utf8_as_utf7(name: &str) -> Result<Self, ValidationError> {
+        Self::new(encode_utf7(name))
+    }
+
+    /// The wire name.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Mailbox::Inbox => b"INBOX",
+            Mailbox::Other(s) => s.as_bytes(),
+        }
+    }
+
+    /// Whether this is INBOX.
+    pub fn is_inbox(&self) -> bool {
+        matches!(self, Mailbox::Inbox)
+    }
+
+    pub(crate) fn from_istring(s: IString) -> Self {
+        if s.as_bytes().eq_ignore_ascii_case(b"INBOX") {
+            Mailbox::Inbox
+        } else {
+            Mailbox::Other(s)
+        }
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        IString::parse_astring(p).map(Self::from_istring)
+    }
+}
+
+impl TryFrom<&str> for Mailbox {
+    type Error = ValidationError;
+    fn try_from(s: &str) -> Result<Self, ValidationError> {
+        Self::new(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mailbox::Inbox => f.write_str("Inbox"),
+            Mailbox::Other(s) => write!(f, "Mailbox({})", crate::error::Excerpt(s.as_bytes())),
+        }
+    }
+}
+
+impl Encode for Mailbox {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Mailbox::Inbox => buf.raw(b"INBOX"),
+            Mailbox::Other(s) => s.encode_astring(buf),
+        }
+    }
+}
+
+/// A LIST/LSUB pattern (`list-mailbox` = 1*list-char / string): may contain `%` and `*`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ListMailbox(Bytes);
+
+impl ListMailbox {
+    /// Validates a pattern (no NUL).
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if memchr::memchr(0, &b).is_some() {
+            return Err(ValidationError::new("list-mailbox", "contains NUL"));
+        }
+        Ok(ListMailbox(b))
+    }
+
+    /// The pattern bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        match p.peek() {
+            Some(b'"') | Some(b'{') => p.string().map(ListMailbox),
+            _ => {
+                let s = p.take_while(class::is_list_char);
+                if s.is_empty() {
+                    return Err(p.fail("list-mailbox"));
+                }
+                Ok(ListMailbox(s))
+            }
+        }
+    }
+}
+
+impl TryFrom<&str> for ListMailbox {
+    type Error = ValidationError;
+    fn try_from(s: &str) -> Result<Self, ValidationError> {
+        Self::new(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl fmt::Debug for ListMailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ListMailbox({})", crate::error::Excerpt(&self.0))
+    }
+}
+
+impl Encode for ListMailbox {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        if !self.0.is_empty() && self.0.iter().all(|&c| class::is_list_char(c)) {
+            buf.raw(&self.0);
+        } else {
+            buf.string(&self.0);
+        }
+    }
+}
+
+/// Modified UTF-7 decoding failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid modified UTF-7 at byte {offset}")]
+pub struct Utf7Error {
+    /// Offset of the offending byte or shift sequence.
+    pub offset: usize,
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+fn b64_val(c: u8) -> Option<u32> {
+    Some(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b',' => 63,
+        _ => return None,
+    } as u32)
+}
+
+/// Encodes a Unicode mailbox name in modified UTF-7 (RFC 3501 §5.1.3).
+pub fn encode_utf7(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending: Vec<u16> = Vec::new();
+    fn flush(out: &mut String, pending: &mut Vec<u16>) {
+        if pending.is_empty() {
+            return;
+        }
+        out.push('&');
+        let mut bits: u32 = 0;
+        let mut nbits = 0;
+        for &u in pending.iter() {
+            bits = (bits << 16) | u as u32;
+            nbits += 16;
+            while nbits >= 6 {
+                nbits -= 6;
+                out.push(B64[((bits >> nbits) & 0x3f) as usize] as char);
+            }
+            bits &= (1 << nbits) - 1;
+        }
+        if nbits > 0 {
+            out.push(B64[((bits << (6 - nbits)) & 0x3f) as usize] as char);
+        }
+        out.push('-');
+        pending.clear();
+    }
+    for ch in s.chars() {
+        if (' '..='~').contains(&ch) {
+            flush(&mut out, &mut pending);
+            if ch == '&' {
+                out.push_str("&-");
+            } else {
+                out.push(ch);
+            }
+        } else {
+            let mut buf = [0u16; 2];
+            pending.extend_from_slice(ch.encode_utf16(&mut buf));
+        }
+    }
+    flush(&mut out, &mut pending);
+    out
+}
+
+/// Decodes a modified UTF-7 mailbox name to Unicode. Rejects non-canonical forms
+/// (unterminated shifts, printable ASCII inside a shift, leftover bits, 8-bit bytes).
+pub fn decode_utf7(b: &[u8]) -> Result<String, Utf7Error> {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'&' {
+            let start = i;
+            i += 1;
+            if b.get(i) == Some(&b'-') {
+                out.push('&');
+                i += 1;
+                continue;
+            }
+            let mut units: Vec<u16> = Vec::new();
+            let mut bits: u32 = 0;
+            let mut nbits = 0;
+            loop {
+                match b.get(i) {
+                    Some(b'-') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        let v = b64_val(c).ok_or(Utf7Error { offset: i })?;
+                        bits = (bits << 6) | v;
+                        nbits += 6;
+                        if nbits >= 16 {
+                            nbits -= 16;
+                            units.push((bits >> nbits) as u16);
+                            bits &= (1 << nbits) - 1;
+                        }
+                        i += 1;
+                    }
+                    None => return Err(Utf7Error { offset: start }),
+                }
+            }
+            if units.is_empty() || nbits >= 6 || bits != 0 {
+                return Err(Utf7Error { offset: start });
+            }
+            let s = String::from_utf16(&units).map_err(|_| Utf7Error { offset: start })?;
+            if s.chars().all(|c| (' '..='~').contains(&c)) {
+                // printable ASCII must not be shifted
+                return Err(Utf7Error { offset: start });
+            }
+            out.push_str(&s);
+        } else if (0x20..=0x7e).contains(&c) {
+            out.push(c as char);
+            i += 1;
+        } else {
+            return Err(Utf7Error { offset: i });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use crate::core::strategies::istring;
+    use proptest::prelude::*;
+
+    /// Mailboxes.
+    pub(crate) fn mailbox() -> impl Strategy<Value = Mailbox> {
+        prop_oneof![
+            Just(Mailbox::Inbox),
+            istring().prop_map(Mailbox::from_istring),
+        ]
+    }
+
+    /// LIST patterns.
+    pub(crate) fn list_mailbox() -> impl Strategy<Value = ListMailbox> {
+        prop_oneof!["[A-Za-z%*/.]{0,10}", "[ -~]{0,10}"]
+            .prop_map(|s| ListMailbox::try_from(s.as_str()).unwrap())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rfc3501_example() {
+        // RFC 3501 §5.1.3: "~peter/mail/台北/日本語"
+        let enc = "~peter/mail/&U,BTFw-/&ZeVnLIqe-";
+        assert_eq!(
+            decode_utf7(enc.as_bytes()).unwrap(),
+            "~peter/mail/台北/日本語"
+        );
+        assert_eq!(encode_utf7("~peter/mail/台北/日本語"), enc);
+        assert_eq!(encode_utf7("a&b"), "a&-b");
+        assert!(decode_utf7(b"&Jjo!").is_err());
+        assert!(decode_utf7(b"&AGE-").is_err()); // shifted ASCII 'a'
+    }
+
+    proptest! {
+        #[test]
+        fn utf7_roundtrip(s in "\\PC{0,20}") {
+            let e = encode_utf7(&s);
+            prop_assert!(e.bytes().all(|c| (0x20..0x7f).contains(&c)));
+            prop_assert_eq!(decode_utf7(e.as_bytes()).unwrap(), s);
+        }
+    }
+}

@@ -1,0 +1,721 @@
+//! The byte cursor every decoder is written against (RFC 9051 §9 lexical rules: SP, CRLF,
+//! atoms, numbers, strings).
+//!
+//! Parsing happens once per complete framed message (see [`crate::framer`]); the parser
+//! therefore never has to deal with partial input: running out of bytes is an error.
+//! Values are cut out of the message [`Bytes`] with `slice`, so decoding copies nothing.
+
+use bytes::Bytes;
+
+use crate::error::DecodeError;
+use crate::options::{DecodeOptions, Quirk, Warning};
+
+/// Result type used inside the parsers. The failure details live in the [`Parser`].
+pub(crate) type PResult<T> = Result<T, Fail>;
+
+/// A parse failure marker; the furthest failure position and expectation are kept in the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fail;
+
+/// Lexical classes of RFC 9051 §9.
+pub(crate) mod class {
+    /// `ATOM-CHAR`: any CHAR except atom-specials.
+    #[inline]
+    pub(crate) const fn is_atom_char(b: u8) -> bool {
+        ATOM[b as usize]
+    }
+    /// `ASTRING-CHAR`: ATOM-CHAR / resp-specials (`]`).
+    #[inline]
+    pub(crate) const fn is_astring_char(b: u8) -> bool {
+        ATOM[b as usize] || b == b']'
+    }
+    /// `TAG`: ASTRING-CHAR except `+`.
+    #[inline]
+    pub(crate) const fn is_tag_char(b: u8) -> bool {
+        is_astring_char(b) && b != b'+'
+    }
+    /// `TEXT-CHAR` (7-bit): any CHAR except CR and LF.
+    #[inline]
+    pub(crate) const fn is_text_char(b: u8) -> bool {
+        b != b'\r' && b != b'\n' && b != 0
+    }
+    /// `QUOTED-CHAR` without the escape: TEXT-CHAR except quoted-specials.
+    #[inline]
+    pub(crate) const fn is_quoted_plain(b: u8) -> bool {
+        is_text_char(b) && b != b'"' && b != b'\\'
+    }
+    /// `list-char`: ATOM-CHAR / list-wildcards / resp-specials.
+    #[inline]
+    pub(crate) const fn is_list_char(b: u8) -> bool {
+        is_astring_char(b) || b == b'%' || b == b'*'
+    }
+
+    const fn atom_table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let mut i = 0x21;
+        while i < 0x7f {
+            t[i] = !matches!(
+                i as u8,
+                b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']'
+            );
+            i += 1;
+        }
+        t
+    }
+    static ATOM: [bool; 256] = atom_table();
+}
+
+/// Cursor over one complete message.
+pub(crate) struct Parser<'a> {
+    src: &'a Bytes,
+    b: &'a [u8],
+    pub(crate) pos: usize,
+    depth: u32,
+    pub(crate) opts: &'a DecodeOptions,
+    err_pos: usize,
+    err_expected: &'static str,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl<'a> Parser<'a> {
+    pub(crate) fn new(src: &'a Bytes, opts: &'a DecodeOptions) -> Self {
+        Parser {
+            src,
+            b: src.as_ref(),
+            pos: 0,
+            depth: 0,
+            opts,
+            err_pos: 0,
+            err_expected: "",
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The decode error for the furthest failure seen.
+    pub(crate) fn error(&self) -> DecodeError {
+        let expected = if self.err_expected.is_empty() {
+            "valid input"
+        } else {
+            self.err_expected
+        };
+        DecodeError::new(self.src, self.err_pos, expected)
+    }
+
+    /// Records a failure at the current position and returns the marker.
+    #[cold]
+    pub(crate) fn fail(&mut self, expected: &'static str) -> Fail {
+        self.fail_at(self.pos, expected)
+    }
+
+    /// Records a failure at `pos`.
+    #[cold]
+    pub(crate) fn fail_at(&mut self, pos: usize, expected: &'static str) -> Fail {
+        if pos >= self.err_pos || self.err_expected.is_empty() {
+            self.err_pos = pos;
+            self.err_expected = expected;
+        }
+        Fail
+    }
+
+    /// Whether the lenient profile is active for `quirk`.
+    #[inline]
+    pub(crate) fn allows(&self, quirk: Quirk) -> bool {
+        self.opts.allows(quirk)
+    }
+
+    /// Records a tolerated defect at `pos`.
+    pub(crate) fn warn(&mut self, quirk: Quirk, pos: usize) {
+        if self.warnings.len() < 64 {
+            self.warnings.push(Warning { quirk, offset: pos });
+        }
+    }
+
+    /// Tolerates `quirk` if allowed, recording a warning; returns whether it was allowed.
+    pub(crate) fn tolerate(&mut self, quirk: Quirk, pos: usize) -> bool {
+        if self.allows(quirk) {
+            self.warn(quirk, pos);
+            true
+        } else {
+            false
+        }
+    }
+
+    // ----- raw access -----
+
+    #[inline]
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.b
+    }
+
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    #[inline]
+    pub(crate) fn peek_at(&self, off: usize) -> Option<u8> {
+        self.b.get(self.pos + off).copied()
+    }
+
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.b[self.pos.min(self.b.len())..]
+    }
+
+    #[inline]
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.b.len()
+    }
+
+    #[inline]
+    pub(crate) fn slice(&self, start: usize, end: usize) -> Bytes {
+        self.src.slice(start..end)
+    }
+
+    /// Consumes `c` if it is next.
+    #[inline]
+    pub(crate) fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Consumes `c` or fails with `expected`.
+    #[inline]
+    pub(crate) fn expect(&mut self, c: u8, expected: &'static str) -> PResult<()> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.fail(expected))
+        }
+    }
+
+    /// Whether the input at the cursor starts with `lit` (ASCII case-insensitive).
+    #[inline]
+    pub(crate) fn looking_at_ci(&self, lit: &[u8]) -> bool {
+        let r = self.rest();
+        r.len() >= lit.len() && r[..lit.len()].eq_ignore_ascii_case(lit)
+    }
+
+    /// Consumes `lit` (case-insensitive) if it is next, without a word-boundary check.
+    #[inline]
+    pub(crate) fn eat_ci(&mut self, lit: &[u8]) -> bool {
+        if self.looking_at_ci(lit) {
+            self.pos += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Consumes the keyword `kw` (case-insensitive) if it is next and is not followed by
+    /// another atom character (so `UID` does not match `UIDNEXT`).
+    #[inline]
+    pub(crate) fn keyword(&mut self, kw: &[u8]) -> bool {
+        if self.looking_at_ci(kw) {
+            match self.b.get(self.pos + kw.len()) {
+                Some(&c) if class::is_atom_char(c) && c != b'[' && c != b'<' && c != b'.' => false,
+                _ => {
+                    self.pos += kw.len();
+                    true
+                }
+            }
+        } else {
+            false
+        }
+    }
+
+    /// Like [`keyword`](Self::keyword) but fails with `expected`.
+    pub(crate) fn expect_keyword(&mut self, kw: &[u8], expected: &'static str) -> PResult<()> {
+        if self.keyword(kw) {
+            Ok(())
+        } else {
+            Err(self.fail(expected))
+        }
+    }
+
+    /// Runs `f`; on failure restores the position and returns `None`.
+    #[inline]
+    pub(crate) fn opt<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> Option<T> {
+        let save = self.pos;
+        let wlen = self.warnings.len();
+        match f(self) {
+            Ok(v) => Some(v),
+            Err(Fail) => {
+                self.pos = save;
+                self.warnings.truncate(wlen);
+                None
+            }
+        }
+    }
+
+    /// Enters one level of nesting (parenthesised list); fails past the configured depth.
+    #[inline]
+    pub(crate) fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > self.opts.max_depth {
+            return Err(self.fail("nesting within the depth limit"));
+        }
+        Ok(())
+    }
+
+    /// Leaves one level of nesting.
+    #[inline]
+    pub(crate) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Checks a list item count against the configured bound.
+    #[inline]
+    pub(crate) fn check_items(&mut self, n: usize) -> PResult<()> {
+        if n > self.opts.max_list_items {
+            return Err(self.fail("list within the item-count limit"));
+        }
+        Ok(())
+    }
+
+    // ----- separators -----
+
+    /// `SP`. The lenient profile also accepts several spaces.
+    #[inline]
+    pub(crate) fn sp(&mut self) -> PResult<()> {
+        if self.eat(b' ') {
+            if self.peek() == Some(b' ') {
+                let at = self.pos;
+                if self.tolerate(Quirk::ExtraSpaces, at) {
+                    while self.eat(b' ') {}
+                }
+            }
+            Ok(())
+        } else {
+            Err(self.fail("SP"))
+        }
+    }
+
+    /// Skips spaces before a closing `)` or line end when the lenient profile allows it.
+    #[inline]
+    pub(crate) fn skip_trailing_sp(&mut self) {
+        if self.peek() == Some(b' ') {
+            let save = self.pos;
+            let mut p = self.pos;
+            while self.b.get(p) == Some(&b' ') {
+                p += 1;
+            }
+            match self.b.get(p) {
+                Some(b')') | Some(b'\r') | Some(b'\n') | None | Some(b']') => {
+                    if self.tolerate(Quirk::ExtraSpaces, save) {
+                        self.pos = p;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `CRLF` at the end of a message; the message must end there.
+    pub(crate) fn crlf_end(&mut self) -> PResult<()> {
+        self.skip_trailing_sp();
+        if self.eat(b'\r') {
+            self.expect(b'\n', "LF")?;
+        } else if self.peek() == Some(b'\n') {
+            let at = self.pos;
+            if !self.tolerate(Quirk::BareLf, at) {
+                return Err(self.fail("CRLF"));
+            }
+            self.pos += 1;
+        } else {
+            return Err(self.fail("CRLF"));
+        }
+        if !self.at_end() {
+            return Err(self.fail("end of message after CRLF"));
+        }
+        Ok(())
+    }
+
+    /// Whether the cursor is at the final CRLF (or bare LF).
+    #[inline]
+    pub(crate) fn at_crlf(&self) -> bool {
+        matches!(self.peek(), Some(b'\r') | Some(b'\n') | None)
+    }
+
+    // ----- numbers -----
+
+    /// Digits as u64 without overflow; `None` if no digit or overflow.
+    fn digits(&mut self) -> Option<u64> {
+        let start = self.pos;
+        let mut v: u64 = 0;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+            self.pos += 1;
+        }
+        if self.pos == start { None } else { Some(v) }
+    }
+
+    /// `number`: 32-bit unsigned.
+    pub(crate) fn number(&mut self) -> PResult<u32> {
+        let start = self.pos;
+        match self.digits() {
+            Some(v) if v <= u32::MAX as u64 && !self.odd_number_follows() => Ok(v as u32),
+            _ => {
+                self.pos = start;
+                if let Some(v) = self.lenient_number(start) {
+                    return Ok(v.min(u32::MAX as u64) as u32);
+                }
+                Err(self.fail_at(start, "number"))
+            }
+        }
+    }
+
+    /// `nz-number`: 32-bit unsigned, not zero. The lenient profile maps 0 to 1? No: it keeps
+    /// the call site's decision; this returns the raw value and callers decide.
+    pub(crate) fn nz_number(&mut self) -> PResult<u32> {
+        let start = self.pos;
+        let v = self.number()?;
+        if v == 0 {
+            self.pos = start;
+            return Err(self.fail("nz-number"));
+        }
+        Ok(v)
+    }
+
+    /// `number64`: 63-bit unsigned.
+    pub(crate) fn number64(&mut self) -> PResult<u64> {
+        let start = self.pos;
+        match self.digits() {
+            Some(v) if v <= i64::MAX as u64 && !self.odd_number_follows() => Ok(v),
+            _ => {
+                self.pos = start;
+                if let Some(v) = self.lenient_number(start) {
+                    return Ok(v.min(i64::MAX as u64));
+                }
+                Err(self.fail_at(start, "number64"))
+            }
+        }
+    }
+
+    /// `nz-number64`.
+    pub(crate) fn nz_number64(&mut self) -> PResult<u64> {
+        let start = self.pos;
+        let v = self.number64()?;
+        if v == 0 {
+            self.pos = start;
+            return Err(self.fail("nz-number64"));
+        }
+        Ok(v)
+    }
+
+    /// Whether a decimal point or exponent follows the digits just read (lenient only).
+    #[inline]
+    fn odd_number_follows(&self) -> bool {
+        matches!(self.peek(), Some(b'.' | b'e' | b'E')) && self.allows(Quirk::BadNumbers)
+    }
+
+    /// Lenient numbers: negative (→ 0), exponent/decimal notation (→ rounded), overflow
+    /// (→ saturated). Only in the lenient profile, with a warning.
+    fn lenient_number(&mut self, start: usize) -> Option<u64> {
+        if !self.allows(Quirk::BadNumbers) {
+            return None;
+        }
+        let b = self.b;
+        let mut p = start;
+        let neg = b.get(p) == Some(&b'-');
+        if neg {
+            p += 1;
+        }
+        let ds = p;
+        while p < b.len() && (b[p].is_ascii_digit() || matches!(b[p], b'.' | b'e' | b'E' | b'+')) {
+            // a '+' is only part of the number right after an exponent marker
+            if b[p] == b'+' && !(p > ds && matches!(b[p - 1], b'e' | b'E')) {
+                break;
+            }
+            p += 1;
+        }
+        if p == ds || !b[ds].is_ascii_digit() {
+            return None;
+        }
+        // must end at a delimiter
+        if let Some(&c) = b.get(p) {
+            if class::is_atom_char(c) {
+                return None;
+            }
+        }
+        let text = std::str::from_utf8(&b[ds..p]).ok()?;
+        let v = if neg {
+            0
+        } else if let Ok(v) = text.parse::<u64>() {
+            v
+        } else {
+            let f: f64 = text.parse().ok()?;
+            if !f.is_finite() || f < 0.0 {
+                0
+            } else if f >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                f.round() as u64
+            }
+        };
+        self.warn(Quirk::BadNumbers, start);
+        self.pos = p;
+        Some(v)
+    }
+
+    // ----- atoms and strings -----
+
+    /// `atom`: 1*ATOM-CHAR, returned as a slice.
+    #[inline]
+    pub(crate) fn atom(&mut self) -> PResult<Bytes> {
+        let start = self.pos;
+        let b = self.b;
+        let mut p = start;
+        while p < b.len() && class::is_atom_char(b[p]) {
+            p += 1;
+        }
+        if p == start {
+            return Err(self.fail("atom"));
+        }
+        self.pos = p;
+        Ok(self.slice(start, p))
+    }
+
+    /// A run of bytes matching `pred` (possibly empty), as a slice.
+    #[inline]
+    pub(crate) fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> Bytes {
+        let start = self.pos;
+        let b = self.b;
+        let mut p = start;
+        while p < b.len() && pred(b[p]) {
+            p += 1;
+        }
+        self.pos = p;
+        self.slice(start, p)
+    }
+
+    /// `quoted`: returns the unescaped content (a slice when there is no escape).
+    pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
+        let open = self.pos;
+        self.expect(b'"', "DQUOTE")?;
+        let start = self.pos;
+        let b = self.b;
+        let mut p = start;
+        let mut escapes = false;
+        loop {
+            match b.get(p) {
+                None => return Err(self.fail_at(p, "closing DQUOTE")),
+                Some(b'"') => {
+                    // lenient: an unescaped quote inside the string ("""") when the byte
+                    // after it cannot follow a string
+                    if self.allows(Quirk::UnescapedQuotes) {
+                        if let Some(&n) = b.get(p + 1) {
+                            if !matches!(n, b' ' | b')' | b'\r' | b'\n' | b']' | b'(') {
+                                self.warn(Quirk::UnescapedQuotes, p);
+                                escapes = true;
+                                p += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    break;
+                }
+                Some(b'\\') => {
+                    match b.get(p + 1) {
+                        Some(b'"') | Some(b'\\') => {}
+                        _ => {
+                            if !self.tolerate(Quirk::BadEscapes, p) {
+                                return Err(self.fail_at(p + 1, "quoted-specials after \\"));
+                            }
+                        }
+                    }
+                    escapes = true;
+                    p += 2;
+                    if p > b.len() {
+                        return Err(self.fail_at(b.len(), "closing DQUOTE"));
+                    }
+                }
+                Some(b'\r') | Some(b'\n') => {
+                    return Err(self.fail_at(p, "closing DQUOTE"));
+                }
+                Some(&c) => {
+                    if c == 0 {
+                        return Err(self.fail_at(p, "QUOTED-CHAR"));
+                    }
+                    if c >= 0x80 && !self.opts.utf8 && !self.tolerate(Quirk::EightBit, p) {
+                        return Err(self.fail_at(p, "7-bit QUOTED-CHAR"));
+                    }
+                    if (c < 0x20 || c == 0x7f) && c != b'\t' {
+                        // CTLs other than TAB are TEXT-CHARs in 9051 ABNF terms only via CHAR; keep
+                    }
+                    p += 1;
+                }
+            }
+        }
+        self.pos = p + 1;
+        if !escapes {
+            return Ok(self.slice(start, p));
+        }
+        let _ = open;
+        let mut out = Vec::with_capacity(p - start);
+        let mut i = start;
+        while i < p {
+            if b[i] == b'\\' && i + 1 < p {
+                out.push(b[i + 1]);
+                i += 2;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        Ok(Bytes::from(out))
+    }
+
+    /// `literal` / `literal8`: `{n}` or `{n+}` (or `~{n}` when `allow8`), CRLF, n bytes.
+    /// Returns the payload slice and whether it was a literal8.
+    pub(crate) fn literal_any(&mut self, allow8: bool) -> PResult<(Bytes, bool)> {
+        let start = self.pos;
+        let is8 = self.eat(b'~');
+        if is8 && !allow8 {
+            self.pos = start;
+            return Err(self.fail("literal"));
+        }
+        self.expect(b'{', "{")?;
+        let nstart = self.pos;
+        let n = match self.digits() {
+            Some(n) => n,
+            None => return Err(self.fail_at(nstart, "literal length")),
+        };
+        self.eat(b'+');
+        self.expect(b'}', "}")?;
+        if !self.eat(b'\r') {
+            let at = self.pos;
+            if !(self.peek() == Some(b'\n') && self.tolerate(Quirk::BareLf, at)) {
+                return Err(self.fail("CRLF after literal announcement"));
+            }
+        }
+        self.expect(b'\n', "LF")?;
+        let dstart = self.pos;
+        let avail = (self.b.len() - dstart) as u64;
+        if n > avail {
+            return Err(self.fail_at(self.b.len(), "literal data"));
+        }
+        let end = dstart + n as usize;
+        if !is8 && memchr::memchr(0, &self.b[dstart..end]).is_some() {
+            // NUL is not allowed in a plain literal (CHAR8); the lenient profile keeps it.
+            let at = dstart;
+            if !self.tolerate(Quirk::EightBit, at) {
+                return Err(self.fail_at(at, "CHAR8 (no NUL) in literal"));
+            }
+        }
+        self.pos = end;
+        Ok((self.slice(dstart, end), is8))
+    }
+
+    /// `literal`.
+    #[inline]
+    pub(crate) fn literal(&mut self) -> PResult<Bytes> {
+        self.literal_any(false).map(|(b, _)| b)
+    }
+
+    /// `string` = quoted / literal.
+    #[inline]
+    pub(crate) fn string(&mut self) -> PResult<Bytes> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            Some(b'{') => self.literal(),
+            _ => Err(self.fail("string")),
+        }
+    }
+
+    /// `astring` = 1*ASTRING-CHAR / string.
+    #[inline]
+    pub(crate) fn astring(&mut self) -> PResult<Bytes> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            Some(b'{') => self.literal(),
+            _ => {
+                let s = self.take_while(class::is_astring_char);
+                if s.is_empty() {
+                    Err(self.fail("astring"))
+                } else {
+                    Ok(s)
+                }
+            }
+        }
+    }
+
+    /// `nil`.
+    #[inline]
+    pub(crate) fn nil(&mut self) -> bool {
+        self.keyword(b"NIL")
+    }
+
+    /// `nstring` = string / nil.
+    #[inline]
+    pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
+        match self.peek() {
+            Some(b'"') => self.quoted().map(Some),
+            Some(b'{') => self.literal().map(Some),
+            Some(b'n') | Some(b'N') if self.nil() => Ok(None),
+            _ => Err(self.fail("nstring")),
+        }
+    }
+
+    /// `text` = 1*TEXT-CHAR up to CR/LF (possibly empty; callers decide).
+    pub(crate) fn text(&mut self) -> Bytes {
+        let start = self.pos;
+        let rest = self.rest();
+        let n = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        self.pos = start + n;
+        self.slice(start, start + n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &'static [u8]) -> (Bytes, DecodeOptions) {
+        (Bytes::from_static(s), DecodeOptions::strict())
+    }
+
+    #[test]
+    fn quoted_unescapes_and_slices() {
+        let (b, o) = p(b"\"a\\\"b\" \"plain\"");
+        let mut ps = Parser::new(&b, &o);
+        assert_eq!(&ps.quoted().unwrap()[..], b"a\"b");
+        ps.sp().unwrap();
+        assert_eq!(&ps.quoted().unwrap()[..], b"plain");
+        assert!(ps.at_end());
+    }
+
+    #[test]
+    fn literal_bounds_checked() {
+        let (b, o) = p(b"{5}\r\nabc");
+        let mut ps = Parser::new(&b, &o);
+        assert!(ps.literal().is_err());
+        assert_eq!(ps.error().expected, "literal data");
+    }
+
+    #[test]
+    fn keyword_boundary() {
+        let (b, o) = p(b"UIDNEXT 5");
+        let mut ps = Parser::new(&b, &o);
+        assert!(!ps.keyword(b"UID"));
+        assert!(ps.keyword(b"uidnext"));
+    }
+
+    #[test]
+    fn numbers_strict_and_lenient() {
+        let (b, o) = p(b"4294967296");
+        let mut ps = Parser::new(&b, &o);
+        assert!(ps.number().is_err());
+        let l = DecodeOptions::lenient();
+        let b = Bytes::from_static(b"9.3736e+06 -1 ");
+        let mut ps = Parser::new(&b, &l);
+        assert_eq!(ps.number64().unwrap(), 9_373_600);
+        ps.sp().unwrap();
+        assert_eq!(ps.number().unwrap(), 0);
+        assert_eq!(ps.warnings.len(), 2);
+    }
+}

@@ -1,0 +1,402 @@
+//! Message numbers and sets (RFC 9051 §2.3.1, §9 `sequence-set`, `uid-set`; RFC 5182 `$`).
+//!
+//! Sequence numbers and UIDs are different types, so one cannot be passed for the other.
+
+use std::fmt;
+use std::num::NonZeroU32;
+
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::parse::{PResult, Parser};
+
+macro_rules! nz_type {
+    ($(#[$m:meta])* $t:ident, $what:literal) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $t(NonZeroU32);
+
+        impl $t {
+            /// Validates a non-zero value.
+            pub const fn new(v: u32) -> Result<Self, ValidationError> {
+                match NonZeroU32::new(v) {
+                    Some(n) => Ok($t(n)),
+                    None => Err(ValidationError::new($what, "must not be zero")),
+                }
+            }
+            /// The numeric value.
+            #[inline]
+            pub const fn get(self) -> u32 {
+                self.0.get()
+            }
+            /// The smallest value, 1.
+            pub const MIN: $t = $t(NonZeroU32::MIN);
+            /// The largest value.
+            pub const MAX: $t = $t(NonZeroU32::MAX);
+
+            pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+                let start = p.pos;
+                let v = p.number()?;
+                match NonZeroU32::new(v) {
+                    Some(n) => Ok($t(n)),
+                    None => {
+                        if p.tolerate(crate::options::Quirk::BadNumbers, start) {
+                            Ok($t(NonZeroU32::MIN))
+                        } else {
+                            Err(p.fail_at(start, "nz-number"))
+                        }
+                    }
+                }
+            }
+        }
+
+        impl TryFrom<u32> for $t {
+            type Error = ValidationError;
+            fn try_from(v: u32) -> Result<Self, ValidationError> {
+                Self::new(v)
+            }
+        }
+
+        impl From<$t> for u32 {
+            fn from(v: $t) -> u32 {
+                v.get()
+            }
+        }
+
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($t), self.get())
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.get())
+            }
+        }
+
+        impl Encode for $t {
+            fn encode(&self, buf: &mut EncodeBuf) {
+                buf.num(self.get());
+            }
+        }
+    };
+}
+
+nz_type!(
+    /// A message sequence number (`seq-number` value, RFC 9051 §2.3.1.2).
+    SeqNum,
+    "sequence number"
+);
+nz_type!(
+    /// A unique identifier (`uniqueid`, RFC 9051 §2.3.1.1).
+    Uid,
+    "UID"
+);
+nz_type!(
+    /// A UIDVALIDITY value (`nz-number`, RFC 9051 §2.3.1.1).
+    UidValidity,
+    "UIDVALIDITY"
+);
+
+/// One end of a sequence range: a number or `*` (the largest number in use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SeqOrUid {
+    /// A number (sequence number or UID, depending on the command).
+    Value(NonZeroU32),
+    /// `*`.
+    Asterisk,
+}
+
+impl SeqOrUid {
+    /// A number, rejecting 0.
+    pub fn value(v: u32) -> Result<Self, ValidationError> {
+        NonZeroU32::new(v)
+            .map(SeqOrUid::Value)
+            .ok_or(ValidationError::new("seq-number", "must not be zero"))
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'*') {
+            return Ok(SeqOrUid::Asterisk);
+        }
+        let start = p.pos;
+        let v = p.number()?;
+        match NonZeroU32::new(v) {
+            Some(n) => Ok(SeqOrUid::Value(n)),
+            None => Err(p.fail_at(start, "seq-number")),
+        }
+    }
+}
+
+impl Encode for SeqOrUid {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            SeqOrUid::Value(v) => buf.num(v.get()),
+            SeqOrUid::Asterisk => buf.byte(b'*'),
+        }
+    }
+}
+
+/// One element of a sequence set: a number or a range (either order is allowed on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sequence {
+    /// A single number or `*`.
+    Single(SeqOrUid),
+    /// `a:b`, kept in the order sent.
+    Range(SeqOrUid, SeqOrUid),
+}
+
+impl Encode for Sequence {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Sequence::Single(s) => s.encode(buf),
+            Sequence::Range(a, b) => {
+                a.encode(buf);
+                buf.byte(b':');
+                b.encode(buf);
+            }
+        }
+    }
+}
+
+/// `sequence-set`: non-empty list of numbers and ranges, or `$` (the saved search result,
+/// RFC 5182 / RFC 9051 §6.4.4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SequenceSet {
+    /// Explicit numbers and ranges (never empty).
+    Set(Vec<Sequence>),
+    /// `$`.
+    LastResult,
+}
+
+impl SequenceSet {
+    /// A set of explicit sequences; fails when empty.
+    pub fn new(seqs: Vec<Sequence>) -> Result<Self, ValidationError> {
+        if seqs.is_empty() {
+            return Err(ValidationError::new("sequence-set", "empty"));
+        }
+        Ok(SequenceSet::Set(seqs))
+    }
+
+    /// A single number.
+    pub fn single(v: NonZeroU32) -> Self {
+        SequenceSet::Set(vec![Sequence::Single(SeqOrUid::Value(v))])
+    }
+
+    /// `1:*`: everything.
+    pub fn all() -> Self {
+        SequenceSet::Set(vec![Sequence::Range(
+            SeqOrUid::Value(NonZeroU32::MIN),
+            SeqOrUid::Asterisk,
+        )])
+    }
+
+    /// A range `a:b`.
+    pub fn range(a: NonZeroU32, b: NonZeroU32) -> Self {
+        SequenceSet::Set(vec![Sequence::Range(
+            SeqOrUid::Value(a),
+            SeqOrUid::Value(b),
+        )])
+    }
+
+    /// Parses a `sequence-set`.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'$') {
+            return Ok(SequenceSet::LastResult);
+        }
+        let mut v = Vec::new();
+        loop {
+            let a = SeqOrUid::parse(p)?;
+            if p.eat(b':') {
+                let b = SeqOrUid::parse(p)?;
+                v.push(Sequence::Range(a, b));
+            } else {
+                v.push(Sequence::Single(a));
+            }
+            if !p.eat(b',') {
+                break;
+            }
+            p.check_items(v.len())?;
+        }
+        Ok(SequenceSet::Set(v))
+    }
+
+    /// Whether `n` is in the set, given the largest number in use (for `*`).
+    pub fn contains(&self, n: u32, largest: u32) -> bool {
+        let val = |s: &SeqOrUid| match s {
+            SeqOrUid::Value(v) => v.get(),
+            SeqOrUid::Asterisk => largest,
+        };
+        match self {
+            SequenceSet::LastResult => false,
+            SequenceSet::Set(v) => v.iter().any(|s| match s {
+                Sequence::Single(a) => val(a) == n,
+                Sequence::Range(a, b) => {
+                    let (lo, hi) = (val(a).min(val(b)), val(a).max(val(b)));
+                    lo <= n && n <= hi
+                }
+            }),
+        }
+    }
+}
+
+impl Encode for SequenceSet {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            SequenceSet::LastResult => buf.byte(b'$'),
+            SequenceSet::Set(v) => buf.sep(v, b",", &mut |b, s| s.encode(b)),
+        }
+    }
+}
+
+/// `uid-set` / `sequence-set` without `*` or `$`, as servers send it in responses
+/// (COPYUID, APPENDUID, VANISHED, ESEARCH ALL). Ranges keep the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UidSet(pub Vec<UidRange>);
+
+/// One element of a [`UidSet`]: `start..=end` as sent (a single value has `start == end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UidRange {
+    /// First value as sent.
+    pub start: NonZeroU32,
+    /// Last value as sent (may be lower than `start`).
+    pub end: NonZeroU32,
+}
+
+impl UidSet {
+    /// A set of ranges; fails when empty.
+    pub fn new(v: Vec<UidRange>) -> Result<Self, ValidationError> {
+        if v.is_empty() {
+            return Err(ValidationError::new("uid-set", "empty"));
+        }
+        Ok(UidSet(v))
+    }
+
+    /// Iterates the values, expanding ranges in the order sent (e.g. `5:3` gives 5, 4, 3).
+    /// Beware: ranges can be large.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().flat_map(|r| {
+            let (a, b) = (r.start.get(), r.end.get());
+            let up = a <= b;
+            let (lo, hi) = (a.min(b), a.max(b));
+            (lo..=hi).map(move |i| if up { i } else { hi - (i - lo) })
+        })
+    }
+
+    /// Number of values, saturating.
+    pub fn len(&self) -> u64 {
+        self.0
+            .iter()
+            .map(|r| (r.start.get().abs_diff(r.end.get()) as u64) + 1)
+            .sum()
+    }
+
+    /// Never empty when constructed through [`UidSet::new`] or decoded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let mut v = Vec::new();
+        loop {
+            let a = nz(p)?;
+            let b = if p.eat(b':') { nz(p)? } else { a };
+            v.push(UidRange { start: a, end: b });
+            if !p.eat(b',') {
+                break;
+            }
+            p.check_items(v.len())?;
+        }
+        Ok(UidSet(v))
+    }
+}
+
+fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
+    let start = p.pos;
+    let v = p.number()?;
+    NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
+}
+
+impl Encode for UidSet {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.sep(&self.0, b",", &mut |b, r| {
+            b.num(r.start.get());
+            if r.start != r.end {
+                b.byte(b':');
+                b.num(r.end.get());
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn nz() -> impl Strategy<Value = NonZeroU32> {
+        prop_oneof![1u32..100, 1u32..=u32::MAX].prop_map(|v| NonZeroU32::new(v).unwrap())
+    }
+
+    fn sou() -> impl Strategy<Value = SeqOrUid> {
+        prop_oneof![nz().prop_map(SeqOrUid::Value), Just(SeqOrUid::Asterisk)]
+    }
+
+    /// Sequence sets, including `$`.
+    pub(crate) fn sequence_set() -> impl Strategy<Value = SequenceSet> {
+        prop_oneof![
+            Just(SequenceSet::LastResult),
+            proptest::collection::vec(
+                prop_oneof![
+                    sou().prop_map(Sequence::Single),
+                    (sou(), sou()).prop_map(|(a, b)| Sequence::Range(a, b))
+                ],
+                1..5
+            )
+            .prop_map(SequenceSet::Set)
+        ]
+    }
+
+    /// UID sets (as in responses).
+    pub(crate) fn uid_set() -> impl Strategy<Value = UidSet> {
+        proptest::collection::vec(
+            (nz(), nz()).prop_map(|(start, end)| UidRange { start, end }),
+            1..5,
+        )
+        .prop_map(UidSet)
+    }
+
+    /// Non-zero numbers.
+    pub(crate) fn nz_u32() -> impl Strategy<Value = NonZeroU32> {
+        nz()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+    use bytes::Bytes;
+
+    #[test]
+    fn parse_and_encode() {
+        let b = Bytes::from_static(b"1:*,5,9:3");
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&b, &o);
+        let s = SequenceSet::parse(&mut p).unwrap();
+        assert_eq!(s.to_bytes(), b"1:*,5,9:3");
+        assert!(s.contains(4, 4));
+        assert!(!s.contains(10, 8));
+    }
+
+    #[test]
+    fn uid_set_iterates_in_sent_order() {
+        let b = Bytes::from_static(b"187:186,3");
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&b, &o);
+        let s = UidSet::parse(&mut p).unwrap();
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![187, 186, 3]);
+        assert_eq!(s.len(), 3);
+    }
+}

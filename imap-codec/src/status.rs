@@ -1,0 +1,258 @@
+//! STATUS attributes (RFC 9051 §6.3.11, §7.5.2 `status-att`, `status-att-val`; RFC 3501
+//! RECENT; CONDSTORE HIGHESTMODSEQ RFC 7162; STATUS=SIZE RFC 8438; APPENDLIMIT RFC 7889;
+//! OBJECTID MAILBOXID RFC 8474; QUOTA DELETED-STORAGE RFC 9208).
+
+use crate::core::Atom;
+use crate::encode::{Encode, EncodeBuf};
+use crate::parse::{PResult, Parser};
+
+/// A STATUS data item name (`status-att`), as requested in STATUS or LIST RETURN (STATUS).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatusAttribute {
+    /// `MESSAGES`
+    Messages,
+    /// `RECENT` (IMAP4rev1)
+    Recent,
+    /// `UIDNEXT`
+    UidNext,
+    /// `UIDVALIDITY`
+    UidValidity,
+    /// `UNSEEN`
+    Unseen,
+    /// `DELETED`
+    Deleted,
+    /// `SIZE` (RFC 8438)
+    Size,
+    /// `HIGHESTMODSEQ` (RFC 7162)
+    HighestModSeq,
+    /// `APPENDLIMIT` (RFC 7889)
+    AppendLimit,
+    /// `MAILBOXID` (RFC 8474)
+    MailboxId,
+    /// `DELETED-STORAGE` (RFC 9208)
+    DeletedStorage,
+    /// Any other attribute name.
+    Other(Atom),
+}
+
+const NAMES: &[(&[u8], StatusAttribute)] = &[
+    (b"MESSAGES", StatusAttribute::Messages),
+    (b"RECENT", StatusAttribute::Recent),
+    (b"UIDNEXT", StatusAttribute::UidNext),
+    (b"UIDVALIDITY", StatusAttribute::UidValidity),
+    (b"UNSEEN", StatusAttribute::Unseen),
+    (b"DELETED-STORAGE", StatusAttribute::DeletedStorage),
+    (b"DELETED", StatusAttribute::Deleted),
+    (b"SIZE", StatusAttribute::Size),
+    (b"HIGHESTMODSEQ", StatusAttribute::HighestModSeq),
+    (b"APPENDLIMIT", StatusAttribute::AppendLimit),
+    (b"MAILBOXID", StatusAttribute::MailboxId),
+];
+
+impl StatusAttribute {
+    /// The wire name.
+    pub fn name(&self) -> &[u8] {
+        if let StatusAttribute::Other(a) = self {
+            return a.as_bytes();
+        }
+        NAMES
+            .iter()
+            .find(|(_, a)| a == self)
+            .map(|(n, _)| *n)
+            .unwrap_or(b"")
+    }
+
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        for (n, a) in NAMES {
+            if p.keyword(n) {
+                return Ok(a.clone());
+            }
+        }
+        Atom::parse(p).map(StatusAttribute::Other)
+    }
+
+    /// Parses `"(" status-att *(SP status-att) ")"`.
+    pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
+        p.expect(b'(', "(")?;
+        let mut v = vec![Self::parse(p)?];
+        while p.peek() == Some(b' ') {
+            p.sp()?;
+            v.push(Self::parse(p)?);
+            p.check_items(v.len())?;
+        }
+        p.expect(b')', ")")?;
+        Ok(v)
+    }
+}
+
+impl Encode for StatusAttribute {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(self.name());
+    }
+}
+
+/// A STATUS data item with its value (`status-att-val`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatusItem {
+    /// `MESSAGES n`
+    Messages(u32),
+    /// `RECENT n`
+    Recent(u32),
+    /// `UIDNEXT n`
+    UidNext(u32),
+    /// `UIDVALIDITY n`
+    UidValidity(u32),
+    /// `UNSEEN n`
+    Unseen(u32),
+    /// `DELETED n`
+    Deleted(u32),
+    /// `SIZE n` (number64)
+    Size(u64),
+    /// `HIGHESTMODSEQ n` (mod-sequence-valzer)
+    HighestModSeq(u64),
+    /// `APPENDLIMIT n` or `APPENDLIMIT NIL` (no limit)
+    AppendLimit(Option<u64>),
+    /// `MAILBOXID (id)`
+    MailboxId(Atom),
+    /// `DELETED-STORAGE n`
+    DeletedStorage(u64),
+    /// Any other attribute with a number value.
+    Other(Atom, u64),
+}
+
+impl StatusItem {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let name = StatusAttribute::parse(p)?;
+        p.sp()?;
+        Ok(match name {
+            StatusAttribute::Messages => StatusItem::Messages(p.number()?),
+            StatusAttribute::Recent => StatusItem::Recent(p.number()?),
+            StatusAttribute::UidNext => StatusItem::UidNext(p.number()?),
+            StatusAttribute::UidValidity => StatusItem::UidValidity(p.number()?),
+            StatusAttribute::Unseen => StatusItem::Unseen(p.number()?),
+            StatusAttribute::Deleted => StatusItem::Deleted(p.number()?),
+            StatusAttribute::Size => StatusItem::Size(p.number64()?),
+            StatusAttribute::HighestModSeq => StatusItem::HighestModSeq(p.number64()?),
+            StatusAttribute::AppendLimit => {
+                if p.nil() {
+                    StatusItem::AppendLimit(None)
+                } else {
+                    StatusItem::AppendLimit(Some(p.number64()?))
+                }
+            }
+            StatusAttribute::MailboxId => {
+                p.expect(b'(', "(")?;
+                let id = objectid(p)?;
+                p.expect(b')', ")")?;
+                StatusItem::MailboxId(id)
+            }
+            StatusAttribute::DeletedStorage => StatusItem::DeletedStorage(p.number64()?),
+            StatusAttribute::Other(a) => StatusItem::Other(a, p.number64()?),
+        })
+    }
+
+    /// Parses `[status-att-val *(SP status-att-val)]` inside parentheses.
+    pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
+        p.expect(b'(', "(")?;
+        let mut v = Vec::new();
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(v);
+        }
+        loop {
+            v.push(Self::parse(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(v);
+            }
+            p.sp()?;
+        }
+    }
+}
+
+/// `objectid` = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474).
+pub(crate) fn objectid(p: &mut Parser<'_>) -> PResult<Atom> {
+    let start = p.pos;
+    let b = p.take_while(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+    if b.is_empty() || b.len() > 255 {
+        return Err(p.fail_at(start, "objectid"));
+    }
+    Ok(Atom::unchecked(b))
+}
+
+impl Encode for StatusItem {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        let (name, v): (&[u8], u64) = match self {
+            StatusItem::Messages(n) => (b"MESSAGES", *n as u64),
+            StatusItem::Recent(n) => (b"RECENT", *n as u64),
+            StatusItem::UidNext(n) => (b"UIDNEXT", *n as u64),
+            StatusItem::UidValidity(n) => (b"UIDVALIDITY", *n as u64),
+            StatusItem::Unseen(n) => (b"UNSEEN", *n as u64),
+            StatusItem::Deleted(n) => (b"DELETED", *n as u64),
+            StatusItem::Size(n) => (b"SIZE", *n),
+            StatusItem::HighestModSeq(n) => (b"HIGHESTMODSEQ", *n),
+            StatusItem::DeletedStorage(n) => (b"DELETED-STORAGE", *n),
+            StatusItem::AppendLimit(n) => {
+                buf.raw(b"APPENDLIMIT ");
+                match n {
+                    Some(n) => buf.num(*n),
+                    None => buf.raw(b"NIL"),
+                }
+                return;
+            }
+            StatusItem::MailboxId(id) => {
+                buf.raw(b"MAILBOXID (");
+                buf.raw(id.as_bytes());
+                buf.byte(b')');
+                return;
+            }
+            StatusItem::Other(a, n) => {
+                buf.raw(a.as_bytes());
+                buf.sp();
+                buf.num(*n);
+                return;
+            }
+        };
+        buf.raw(name);
+        buf.sp();
+        buf.num(v);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Attribute names.
+    pub(crate) fn status_attribute() -> impl Strategy<Value = StatusAttribute> {
+        prop_oneof![
+            proptest::sample::select(NAMES.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            "X[A-Z]{1,6}".prop_map(|s| StatusAttribute::Other(Atom::try_from(s).unwrap())),
+        ]
+    }
+
+    /// Items with values.
+    pub(crate) fn status_item() -> impl Strategy<Value = StatusItem> {
+        let n64 = 0u64..=i64::MAX as u64;
+        prop_oneof![
+            any::<u32>().prop_map(StatusItem::Messages),
+            any::<u32>().prop_map(StatusItem::Recent),
+            any::<u32>().prop_map(StatusItem::UidNext),
+            any::<u32>().prop_map(StatusItem::UidValidity),
+            any::<u32>().prop_map(StatusItem::Unseen),
+            any::<u32>().prop_map(StatusItem::Deleted),
+            n64.clone().prop_map(StatusItem::Size),
+            n64.clone().prop_map(StatusItem::HighestModSeq),
+            proptest::option::of(n64.clone()).prop_map(StatusItem::AppendLimit),
+            "[A-Za-z0-9_-]{1,20}".prop_map(|s| StatusItem::MailboxId(Atom::try_from(s).unwrap())),
+            n64.clone().prop_map(StatusItem::DeletedStorage),
+            ("X[A-Z]{1,6}", n64)
+                .prop_map(|(s, n)| StatusItem::Other(Atom::try_from(s).unwrap(), n)),
+        ]
+    }
+}
