@@ -23,3 +23,15 @@ impl Encode for Capability {
         a.encode(buf)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies (stub).
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Capabilities.
+    pub(crate) fn capability() -> impl Strategy<Value = Capability> {
+        crate::core::strategies::atom().prop_map(Capability::Other)
+    }
+}

@@ -44,3 +44,20 @@ impl MessageDataItem {
         });
     }
 }
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies (stub).
+    use super::*;
+    use proptest::prelude::*;
+
+    /// FETCH command items.
+    pub(crate) fn fetch_items() -> impl Strategy<Value = FetchItems> {
+        Just(FetchItems::All)
+    }
+
+    /// A FETCH response's item list (non-empty).
+    pub(crate) fn message_data_items() -> impl Strategy<Value = Vec<MessageDataItem>> {
+        Just(vec![MessageDataItem::Uid(crate::sequence::Uid::MIN)])
+    }
+}
