@@ -24,6 +24,9 @@ use crate::error::{FrameError, LimitKind};
 use crate::options::Limits;
 use crate::parse::class;
 
+/// Longest tag the framer recovers for error reports.
+pub const MAX_TAG: usize = 63;
+
 /// Whether a literal requires the receiver's go-ahead (RFC 9051 §4.3, RFC 7888).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LiteralMode {
@@ -214,7 +217,11 @@ impl Framer {
         self.msg_offset = self.offset;
     }
 
+    /// The tag of a message: its first token, if it is a valid tag followed by SP within the
+    /// first [`MAX_TAG`] bytes (a bound that keeps the result independent of how much of an
+    /// oversized line had arrived).
     fn recover_tag(line: &[u8]) -> Option<Bytes> {
+        let line = &line[..line.len().min(MAX_TAG + 1)];
         let end = line
             .iter()
             .position(|&c| !class::is_tag_char(c))
@@ -295,8 +302,9 @@ impl Framer {
                             (LimitKind::Message, lim.max_message, (lf + 1) as u64)
                         };
                         let err = self.limit_error(kind, limit, actual, tag);
-                        // The line is complete: drop it, then any literal it announces.
-                        let ann = parse_announcement(&self.buf[line_start..lf]);
+                        // The line is complete: drop it, then any literal it announces (looked
+                        // for in the same tail window as when the line arrives in pieces).
+                        let ann = parse_announcement(line_tail(&self.buf[line_start..lf]));
                         let n = lf + 1;
                         self.buf.advance(n);
                         self.offset += n as u64;
@@ -435,7 +443,7 @@ impl Framer {
                             line.extend_from_slice(&self.buf[lf.saturating_sub(24)..lf]);
                             self.buf.advance(lf + 1);
                             self.offset += (lf + 1) as u64;
-                            match parse_announcement(&line) {
+                            match parse_announcement(line_tail(&line)) {
                                 Ok(Some((len, _, _))) => {
                                     self.state = State::DiscardLiteral { remaining: len };
                                 }
@@ -447,6 +455,11 @@ impl Framer {
             }
         }
     }
+}
+
+/// The last bytes of a discarded line, where a literal announcement is looked for.
+fn line_tail(line: &[u8]) -> &[u8] {
+    &line[line.len().saturating_sub(24)..]
 }
 
 /// Checks whether a line (without its LF) ends with a literal announcement.

@@ -1,0 +1,10 @@
+#![no_main]
+//! Fuzzes the IdleDone decoder in both profiles, with the re-encoding check.
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::roundtrip::<imap_codec::command::IdleDone>(data, b"");
+});
