@@ -93,9 +93,16 @@ impl Context {
         match self.side {
             Side::Server if self.first => vec![Expect::Greeting, Expect::Response],
             Side::Server => vec![Expect::Response],
-            Side::Client if self.in_auth => vec![Expect::AuthenticateData, Expect::Command],
-            Side::Client if self.in_idle => vec![Expect::IdleDone, Expect::Command],
-            Side::Client => vec![Expect::Command],
+            // A line that is not a command (no tag and SP) can only be a continuation line,
+            // so the other kinds stay as fallbacks: that also covers a capture that starts in
+            // the middle of an AUTHENTICATE or IDLE exchange.
+            Side::Client if self.in_auth => {
+                vec![Expect::AuthenticateData, Expect::Command, Expect::IdleDone]
+            }
+            Side::Client if self.in_idle => {
+                vec![Expect::IdleDone, Expect::Command, Expect::AuthenticateData]
+            }
+            Side::Client => vec![Expect::Command, Expect::IdleDone, Expect::AuthenticateData],
         }
     }
 

@@ -33,6 +33,8 @@
 #![allow(dead_code)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
+#[cfg(feature = "arbitrary")]
+mod arbitrary_impls;
 pub mod base64;
 pub mod body;
 pub mod capability;
