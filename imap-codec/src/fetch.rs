@@ -1,24 +1,724 @@
-//! FETCH (RFC 9051 §6.4.5, §7.5.2). STUB: replaced by the fetch/body/envelope work.
-use crate::encode::{Encode, EncodeBuf};
-use crate::parse::{PResult, Parser};
+//! FETCH data items (RFC 9051 §6.4.5 `fetch-att`, §7.5.2 `msg-att`, §9 `section`,
+//! `section-binary`, `partial`; RFC 3501 `RFC822*` items; BINARY RFC 3516; CONDSTORE MODSEQ
+//! RFC 7162; PREVIEW RFC 8970; OBJECTID EMAILID/THREADID RFC 8474; SAVEDATE RFC 8514;
+//! Gmail `X-GM-MSGID`, `X-GM-THRID`, `X-GM-LABELS`).
+//!
+//! Command side: [`FetchItems`] (macro or list of [`FetchAttribute`]). Response side:
+//! [`MessageDataItem`] (one `msg-att` item). Body section contents are slices of the
+//! received message: a `BODY[]` literal is neither copied nor scanned.
+//!
+//! Numbers that are `number64` on the wire are `u64` here; values above 2^63-1 cannot be sent
+//! and are encoded saturated to 2^63-1.
 
-/// What a FETCH command asks for (`fetch-att` list or macro).
+use std::num::{NonZeroU32, NonZeroU64};
+
+use bytes::Bytes;
+
+use crate::body::BodyStructure;
+use crate::core::{AString, Atom, IString, NString};
+use crate::datetime::DateTime;
+use crate::encode::{Encode, EncodeBuf, LiteralMark, LiteralMode};
+use crate::envelope::Envelope;
+use crate::error::ValidationError;
+use crate::flag::{FlagFetch, parse_flag_list};
+use crate::options::{DecodeOptions, Quirk};
+use crate::parse::{PResult, Parser};
+use crate::sequence::Uid;
+
+const MAX_NUMBER64: u64 = i64::MAX as u64;
+
+/// Writes a `number64`, saturating at 2^63-1.
+#[inline]
+fn num64(buf: &mut EncodeBuf, v: u64) {
+    buf.num(v.min(MAX_NUMBER64));
+}
+
+// ------------------------------------------------------------------------------------------
+// sections
+
+/// `section-part`: a body part number path such as `1.2.3` (never empty, no zero).
+///
+/// Kept as the wire bytes (which are canonical: `nz-number` has no leading zeros), so decoding
+/// does not allocate; [`Part::numbers`] iterates the numbers.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Part(Bytes);
+
+impl Part {
+    /// A part path from its numbers; fails when empty.
+    pub fn new(numbers: &[NonZeroU32]) -> Result<Self, ValidationError> {
+        if numbers.is_empty() {
+            return Err(ValidationError::new("section-part", "empty"));
+        }
+        let mut b = EncodeBuf::new();
+        for (i, n) in numbers.iter().enumerate() {
+            if i > 0 {
+                b.byte(b'.');
+            }
+            b.num(n.get());
+        }
+        Ok(Part(Bytes::from(b.out)))
+    }
+
+    /// The part numbers, outermost first.
+    pub fn numbers(&self) -> impl Iterator<Item = NonZeroU32> + '_ {
+        self.0.split(|&c| c == b'.').map(|d| {
+            let v = d.iter().fold(0u32, |v, &c| {
+                v.wrapping_mul(10).wrapping_add((c - b'0') as u32)
+            });
+            NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN)
+        })
+    }
+
+    /// The wire form, e.g. `b"1.2"`.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// `nz-number *("." nz-number)`; a `.` not followed by a digit is left alone.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        loop {
+            if !matches!(p.peek(), Some(b'1'..=b'9')) {
+                return Err(p.fail("nz-number"));
+            }
+            let ns = p.pos;
+            let mut v: u64 = 0;
+            while let Some(c @ b'0'..=b'9') = p.peek() {
+                v = v * 10 + (c - b'0') as u64;
+                if v > u32::MAX as u64 {
+                    return Err(p.fail_at(ns, "nz-number (32-bit)"));
+                }
+                p.pos += 1;
+            }
+            if p.peek() == Some(b'.') && matches!(p.peek_at(1), Some(b'0'..=b'9')) {
+                p.pos += 1;
+                continue;
+            }
+            return Ok(Part(p.slice(start, p.pos)));
+        }
+    }
+}
+
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Part({})", String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl Encode for Part {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(&self.0);
+    }
+}
+
+/// `header-list`: the header field names of `HEADER.FIELDS [.NOT]` (non-empty list of
+/// non-empty names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HeaderList(Vec<AString>);
+
+impl HeaderList {
+    /// Validates a non-empty list of non-empty field names.
+    pub fn new(names: Vec<AString>) -> Result<Self, ValidationError> {
+        if names.is_empty() {
+            return Err(ValidationError::new("header-list", "empty"));
+        }
+        if names.iter().any(|n| n.is_empty()) {
+            return Err(ValidationError::new("header-fld-name", "empty"));
+        }
+        Ok(HeaderList(names))
+    }
+
+    /// The field names.
+    pub fn names(&self) -> &[AString] {
+        &self.0
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'(', "( header-list")?;
+        let mut v = Vec::new();
+        loop {
+            v.push(IString::parse_astring(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(HeaderList(v));
+            }
+            p.sp()?;
+        }
+    }
+}
+
+impl Encode for HeaderList {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.list(&self.0, |b, n| n.encode_astring(b));
+    }
+}
+
+/// `section-spec` (the inside of a non-empty `section`; `BODY[]` has no section).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Section {
+    /// `[1.2]`: a body part.
+    Part(Part),
+    /// `[HEADER]` / `[1.2.HEADER]`: the header of the message or of an encapsulated message.
+    Header(Option<Part>),
+    /// `[HEADER.FIELDS (...)]`: only the listed header fields.
+    HeaderFields(Option<Part>, HeaderList),
+    /// `[HEADER.FIELDS.NOT (...)]`: all but the listed header fields.
+    HeaderFieldsNot(Option<Part>, HeaderList),
+    /// `[TEXT]` / `[1.TEXT]`: the body of the message or of an encapsulated message.
+    Text(Option<Part>),
+    /// `[1.MIME]`: the MIME header of a part.
+    Mime(Part),
+}
+
+impl Section {
+    /// Parses `section` (`"[" [section-spec] "]"`); `None` for `[]`.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        p.expect(b'[', "[")?;
+        if p.eat(b']') {
+            return Ok(None);
+        }
+        let s = if matches!(p.peek(), Some(b'0'..=b'9')) {
+            let part = Part::parse(p)?;
+            if p.eat(b'.') {
+                Self::msgtext(p, Some(part), true)?
+            } else {
+                Section::Part(part)
+            }
+        } else {
+            Self::msgtext(p, None, false)?
+        };
+        p.expect(b']', "]")?;
+        Ok(Some(s))
+    }
+
+    fn msgtext(p: &mut Parser<'_>, part: Option<Part>, mime: bool) -> PResult<Self> {
+        if p.keyword(b"HEADER.FIELDS.NOT") {
+            p.sp()?;
+            return Ok(Section::HeaderFieldsNot(part, HeaderList::parse(p)?));
+        }
+        if p.keyword(b"HEADER.FIELDS") {
+            p.sp()?;
+            return Ok(Section::HeaderFields(part, HeaderList::parse(p)?));
+        }
+        if p.keyword(b"HEADER") {
+            return Ok(Section::Header(part));
+        }
+        if p.keyword(b"TEXT") {
+            return Ok(Section::Text(part));
+        }
+        if mime && p.keyword(b"MIME") {
+            if let Some(part) = part {
+                return Ok(Section::Mime(part));
+            }
+        }
+        Err(p.fail("section-text"))
+    }
+
+    fn encode_part_dot(part: &Option<Part>, buf: &mut EncodeBuf) {
+        if let Some(pt) = part {
+            pt.encode(buf);
+            buf.byte(b'.');
+        }
+    }
+
+    /// Encodes `"[" [section-spec] "]"`.
+    pub(crate) fn encode_section(s: &Option<Self>, buf: &mut EncodeBuf) {
+        buf.byte(b'[');
+        if let Some(s) = s {
+            s.encode(buf);
+        }
+        buf.byte(b']');
+    }
+}
+
+impl Encode for Section {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Section::Part(pt) => pt.encode(buf),
+            Section::Header(pt) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"HEADER");
+            }
+            Section::HeaderFields(pt, l) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"HEADER.FIELDS ");
+                l.encode(buf);
+            }
+            Section::HeaderFieldsNot(pt, l) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"HEADER.FIELDS.NOT ");
+                l.encode(buf);
+            }
+            Section::Text(pt) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"TEXT");
+            }
+            Section::Mime(pt) => {
+                pt.encode(buf);
+                buf.raw(b".MIME");
+            }
+        }
+    }
+}
+
+/// `section-binary` = `"[" [section-part] "]"`.
+fn parse_section_binary(p: &mut Parser<'_>) -> PResult<Option<Part>> {
+    p.expect(b'[', "[")?;
+    if p.eat(b']') {
+        return Ok(None);
+    }
+    let part = Part::parse(p)?;
+    p.expect(b']', "]")?;
+    Ok(Some(part))
+}
+
+fn encode_section_binary(part: &Option<Part>, buf: &mut EncodeBuf) {
+    buf.byte(b'[');
+    if let Some(pt) = part {
+        pt.encode(buf);
+    }
+    buf.byte(b']');
+}
+
+/// `partial` = `"<" number64 "." nz-number64 ">"`: a byte range of a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Partial {
+    /// 0-based offset of the first octet.
+    pub offset: u64,
+    /// Number of octets.
+    pub length: NonZeroU64,
+}
+
+impl Partial {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'<', "<")?;
+        let offset = p.number64()?;
+        p.expect(b'.', ".")?;
+        let length = p.nz_number64()?;
+        p.expect(b'>', ">")?;
+        Ok(Partial {
+            offset,
+            length: NonZeroU64::new(length).unwrap_or(NonZeroU64::MIN),
+        })
+    }
+}
+
+impl Encode for Partial {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'<');
+        num64(buf, self.offset);
+        buf.byte(b'.');
+        num64(buf, self.length.get());
+        buf.byte(b'>');
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// command side
+
+/// What a FETCH command asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchItems {
-    /// `ALL`
+    /// `ALL` = `(FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)`.
     All,
+    /// `FAST` = `(FLAGS INTERNALDATE RFC822.SIZE)`.
+    Fast,
+    /// `FULL` = `(FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY)`.
+    Full,
+    /// One or more attributes.
+    Attributes(FetchAttributes),
+}
+
+/// A non-empty list of [`FetchAttribute`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchAttributes(Vec<FetchAttribute>);
+
+impl FetchAttributes {
+    /// Validates a non-empty list.
+    pub fn new(v: Vec<FetchAttribute>) -> Result<Self, ValidationError> {
+        if v.is_empty() {
+            return Err(ValidationError::new("fetch-att list", "empty"));
+        }
+        Ok(FetchAttributes(v))
+    }
+
+    /// The attributes.
+    pub fn as_slice(&self) -> &[FetchAttribute] {
+        &self.0
+    }
+
+    /// The attributes, by value.
+    pub fn into_vec(self) -> Vec<FetchAttribute> {
+        self.0
+    }
+}
+
+impl From<FetchAttribute> for FetchAttributes {
+    fn from(a: FetchAttribute) -> Self {
+        FetchAttributes(vec![a])
+    }
+}
+
+impl From<FetchAttribute> for FetchItems {
+    fn from(a: FetchAttribute) -> Self {
+        FetchItems::Attributes(a.into())
+    }
+}
+
+/// One `fetch-att`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchAttribute {
+    /// `ENVELOPE`
+    Envelope,
+    /// `FLAGS`
+    Flags,
+    /// `INTERNALDATE`
+    InternalDate,
+    /// `RFC822.SIZE`
+    Rfc822Size,
+    /// `BODY` (structure without extension data)
+    Body,
+    /// `BODYSTRUCTURE`
+    BodyStructure,
+    /// `UID`
+    Uid,
+    /// `BODY[section]<partial>` or, with `peek`, `BODY.PEEK[section]<partial>`
+    /// (`section` `None` is `[]`: the whole message).
+    BodySection {
+        /// The section.
+        section: Option<Section>,
+        /// A byte range.
+        partial: Option<Partial>,
+        /// `.PEEK`: do not set `\Seen`.
+        peek: bool,
+    },
+    /// `BINARY[part]<partial>` / `BINARY.PEEK[...]` (RFC 3516).
+    Binary {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+        /// A byte range.
+        partial: Option<Partial>,
+        /// `.PEEK`.
+        peek: bool,
+    },
+    /// `BINARY.SIZE[part]` (RFC 3516).
+    BinarySize {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+    },
+    /// `RFC822` (IMAP4rev1; = `BODY[]`)
+    Rfc822,
+    /// `RFC822.HEADER` (IMAP4rev1; = `BODY.PEEK[HEADER]`)
+    Rfc822Header,
+    /// `RFC822.TEXT` (IMAP4rev1; = `BODY[TEXT]`)
+    Rfc822Text,
+    /// `MODSEQ` (RFC 7162)
+    ModSeq,
+    /// `X-GM-MSGID` (Gmail)
+    GmailMsgId,
+    /// `X-GM-THRID` (Gmail)
+    GmailThrId,
+    /// `X-GM-LABELS` (Gmail)
+    GmailLabels,
+    /// `PREVIEW` / `PREVIEW (LAZY)` (RFC 8970)
+    Preview {
+        /// `LAZY`: only return a preview the server has at hand.
+        lazy: bool,
+    },
+    /// `EMAILID` (RFC 8474)
+    EmailId,
+    /// `THREADID` (RFC 8474)
+    ThreadId,
+    /// `SAVEDATE` (RFC 8514)
+    SaveDate,
+    /// Any other attribute name (no arguments).
+    Other(Atom),
+}
+
+/// Simple attribute names (no arguments), longest first where one is a prefix of another.
+const SIMPLE: &[(&[u8], FetchAttribute)] = &[
+    (b"ENVELOPE", FetchAttribute::Envelope),
+    (b"EMAILID", FetchAttribute::EmailId),
+    (b"FLAGS", FetchAttribute::Flags),
+    (b"INTERNALDATE", FetchAttribute::InternalDate),
+    (b"RFC822.SIZE", FetchAttribute::Rfc822Size),
+    (b"RFC822.HEADER", FetchAttribute::Rfc822Header),
+    (b"RFC822.TEXT", FetchAttribute::Rfc822Text),
+    (b"RFC822", FetchAttribute::Rfc822),
+    (b"BODYSTRUCTURE", FetchAttribute::BodyStructure),
+    (b"UID", FetchAttribute::Uid),
+    (b"MODSEQ", FetchAttribute::ModSeq),
+    (b"X-GM-MSGID", FetchAttribute::GmailMsgId),
+    (b"X-GM-THRID", FetchAttribute::GmailThrId),
+    (b"X-GM-LABELS", FetchAttribute::GmailLabels),
+    (b"THREADID", FetchAttribute::ThreadId),
+    (b"SAVEDATE", FetchAttribute::SaveDate),
+];
+
+impl FetchAttribute {
+    /// Parses one `fetch-att`.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"BODY.PEEK") {
+            return Self::body_section(p, true);
+        }
+        if p.keyword(b"BINARY.SIZE") {
+            let section = parse_section_binary(p)?;
+            return Ok(FetchAttribute::BinarySize { section });
+        }
+        if p.keyword(b"BINARY.PEEK") {
+            return Self::binary(p, true);
+        }
+        if p.keyword(b"BINARY") {
+            return Self::binary(p, false);
+        }
+        if p.keyword(b"PREVIEW") {
+            let mut lazy = false;
+            if p.looking_at_ci(b" (LAZY") {
+                p.sp()?;
+                p.pos += 1;
+                loop {
+                    p.expect_keyword(b"LAZY", "preview-mod")?;
+                    lazy = true;
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+            }
+            return Ok(FetchAttribute::Preview { lazy });
+        }
+        for (n, a) in SIMPLE {
+            if p.keyword(n) {
+                return Ok(a.clone());
+            }
+        }
+        if p.keyword(b"BODY") {
+            if p.peek() == Some(b'[') {
+                return Self::body_section(p, false);
+            }
+            return Ok(FetchAttribute::Body);
+        }
+        Atom::parse(p).map(FetchAttribute::Other)
+    }
+
+    fn body_section(p: &mut Parser<'_>, peek: bool) -> PResult<Self> {
+        let section = Section::parse(p)?;
+        let partial = if p.peek() == Some(b'<') {
+            Some(Partial::parse(p)?)
+        } else {
+            None
+        };
+        Ok(FetchAttribute::BodySection {
+            section,
+            partial,
+            peek,
+        })
+    }
+
+    fn binary(p: &mut Parser<'_>, peek: bool) -> PResult<Self> {
+        let section = parse_section_binary(p)?;
+        let partial = if p.peek() == Some(b'<') {
+            Some(Partial::parse(p)?)
+        } else {
+            None
+        };
+        Ok(FetchAttribute::Binary {
+            section,
+            partial,
+            peek,
+        })
+    }
+}
+
+impl Encode for FetchAttribute {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        let name: &[u8] = match self {
+            FetchAttribute::Envelope => b"ENVELOPE",
+            FetchAttribute::Flags => b"FLAGS",
+            FetchAttribute::InternalDate => b"INTERNALDATE",
+            FetchAttribute::Rfc822Size => b"RFC822.SIZE",
+            FetchAttribute::Body => b"BODY",
+            FetchAttribute::BodyStructure => b"BODYSTRUCTURE",
+            FetchAttribute::Uid => b"UID",
+            FetchAttribute::Rfc822 => b"RFC822",
+            FetchAttribute::Rfc822Header => b"RFC822.HEADER",
+            FetchAttribute::Rfc822Text => b"RFC822.TEXT",
+            FetchAttribute::ModSeq => b"MODSEQ",
+            FetchAttribute::GmailMsgId => b"X-GM-MSGID",
+            FetchAttribute::GmailThrId => b"X-GM-THRID",
+            FetchAttribute::GmailLabels => b"X-GM-LABELS",
+            FetchAttribute::Preview { lazy: false } => b"PREVIEW",
+            FetchAttribute::Preview { lazy: true } => b"PREVIEW (LAZY)",
+            FetchAttribute::EmailId => b"EMAILID",
+            FetchAttribute::ThreadId => b"THREADID",
+            FetchAttribute::SaveDate => b"SAVEDATE",
+            FetchAttribute::Other(a) => a.as_bytes(),
+            FetchAttribute::BodySection {
+                section,
+                partial,
+                peek,
+            } => {
+                buf.raw(if *peek { b"BODY.PEEK" } else { b"BODY" });
+                Section::encode_section(section, buf);
+                if let Some(pa) = partial {
+                    pa.encode(buf);
+                }
+                return;
+            }
+            FetchAttribute::Binary {
+                section,
+                partial,
+                peek,
+            } => {
+                buf.raw(if *peek { b"BINARY.PEEK" } else { b"BINARY" });
+                encode_section_binary(section, buf);
+                if let Some(pa) = partial {
+                    pa.encode(buf);
+                }
+                return;
+            }
+            FetchAttribute::BinarySize { section } => {
+                buf.raw(b"BINARY.SIZE");
+                encode_section_binary(section, buf);
+                return;
+            }
+        };
+        buf.raw(name);
+    }
 }
 
 impl FetchItems {
+    /// Parses `"ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"`.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        Err(p.fail("fetch items"))
+        if p.keyword(b"ALL") {
+            return Ok(FetchItems::All);
+        }
+        if p.keyword(b"FAST") {
+            return Ok(FetchItems::Fast);
+        }
+        if p.keyword(b"FULL") {
+            return Ok(FetchItems::Full);
+        }
+        if !p.eat(b'(') {
+            return FetchAttribute::parse(p).map(|a| FetchItems::Attributes(a.into()));
+        }
+        let mut v = Vec::with_capacity(4);
+        loop {
+            v.push(FetchAttribute::parse(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(FetchItems::Attributes(FetchAttributes(v)));
+            }
+            p.sp()?;
+        }
     }
 }
 
 impl Encode for FetchItems {
     fn encode(&self, buf: &mut EncodeBuf) {
-        buf.raw(b"ALL");
+        match self {
+            FetchItems::All => buf.raw(b"ALL"),
+            FetchItems::Fast => buf.raw(b"FAST"),
+            FetchItems::Full => buf.raw(b"FULL"),
+            FetchItems::Attributes(a) => buf.list(&a.0, |b, x| x.encode(b)),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// response side
+
+/// `objectid` = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474), case-sensitive.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ObjectId(Bytes);
+
+impl ObjectId {
+    /// Validates an object id.
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if b.is_empty() || b.len() > 255 {
+            return Err(ValidationError::new("objectid", "not 1 to 255 characters"));
+        }
+        if !b
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return Err(ValidationError::new(
+                "objectid",
+                "contains a character other than ALPHA, DIGIT, _ or -",
+            ));
+        }
+        Ok(ObjectId(b))
+    }
+
+    /// The id.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The id as `&str` (object ids are ASCII).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        crate::status::objectid(p).map(|a| ObjectId(a.to_bytes()))
+    }
+
+    fn parse_paren(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'(', "( objectid")?;
+        let id = Self::parse(p)?;
+        p.expect(b')', ")")?;
+        Ok(id)
+    }
+
+    fn encode_paren(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        buf.raw(&self.0);
+        buf.byte(b')');
+    }
+}
+
+impl std::fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectId({})", self.as_str())
+    }
+}
+
+/// A Gmail label in `X-GM-LABELS`: a system label (`\Inbox`, `\Important`, ...) or a user
+/// label (`astring`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GmailLabel {
+    /// `\Name`: holds the name without the backslash.
+    System(Atom),
+    /// A user label.
+    Label(AString),
+}
+
+impl GmailLabel {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'\\') {
+            Atom::parse(p).map(GmailLabel::System)
+        } else {
+            IString::parse_astring(p).map(GmailLabel::Label)
+        }
+    }
+}
+
+impl Encode for GmailLabel {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            GmailLabel::System(a) => {
+                buf.byte(b'\\');
+                buf.raw(a.as_bytes());
+            }
+            GmailLabel::Label(s) => s.encode_astring(buf),
+        }
     }
 }
 
@@ -26,38 +726,532 @@ impl Encode for FetchItems {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageDataItem {
+    /// `FLAGS (...)`
+    Flags(Vec<FlagFetch>),
+    /// `ENVELOPE (...)`
+    Envelope(Envelope),
+    /// `INTERNALDATE "..."`
+    InternalDate(DateTime),
+    /// `RFC822.SIZE n` (`number64` in IMAP4rev2)
+    Rfc822Size(u64),
+    /// `BODY (...)`: the structure without extension data (normally).
+    Body(BodyStructure),
+    /// `BODYSTRUCTURE (...)`
+    BodyStructure(BodyStructure),
+    /// `BODY[section]<origin> nstring`. `data` is a slice of the received message.
+    BodySection {
+        /// The section (`None` is `[]`).
+        section: Option<Section>,
+        /// The origin octet of a partial fetch.
+        origin: Option<u32>,
+        /// The content, or NIL.
+        data: NString,
+    },
+    /// `BINARY[part] (nstring / literal8)` (RFC 3516). Encoded as `literal8` (or NIL).
+    Binary {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+        /// The decoded content (may contain NUL), or NIL.
+        data: Option<Bytes>,
+    },
+    /// `BINARY.SIZE[part] n` (RFC 3516).
+    BinarySize {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+        /// Decoded size.
+        size: u32,
+    },
     /// `UID n`
-    Uid(crate::sequence::Uid),
+    Uid(Uid),
+    /// `RFC822 nstring` (IMAP4rev1)
+    Rfc822(NString),
+    /// `RFC822.HEADER nstring` (IMAP4rev1)
+    Rfc822Header(NString),
+    /// `RFC822.TEXT nstring` (IMAP4rev1)
+    Rfc822Text(NString),
+    /// `MODSEQ (n)` (RFC 7162)
+    ModSeq(u64),
+    /// `X-GM-MSGID n` (Gmail)
+    GmailMsgId(u64),
+    /// `X-GM-THRID n` (Gmail)
+    GmailThrId(u64),
+    /// `X-GM-LABELS (...)` (Gmail)
+    GmailLabels(Vec<GmailLabel>),
+    /// `PREVIEW nstring` (RFC 8970)
+    Preview(NString),
+    /// `EMAILID (id)` (RFC 8474)
+    EmailId(ObjectId),
+    /// `THREADID (id)` / `THREADID NIL` (RFC 8474)
+    ThreadId(Option<ObjectId>),
+    /// `SAVEDATE "..."` / `SAVEDATE NIL` (RFC 8514)
+    SaveDate(Option<DateTime>),
+    /// Any other item: its name and its value as framed on the wire (an atom, number,
+    /// string, literal, or a parenthesised list of those).
+    ///
+    /// When encoding, a `raw` that is not such a value is replaced by `NIL`, so the output
+    /// stays valid.
+    Unknown {
+        /// The item name.
+        name: Atom,
+        /// The value's bytes.
+        raw: Bytes,
+    },
+}
+
+/// A literal's payload without looking at its bytes (`{n}` / `{n+}` / with `allow8` also
+/// `~{n}`); returns the slice and whether it was a literal8.
+fn literal_payload(p: &mut Parser<'_>, allow8: bool) -> PResult<(Bytes, bool)> {
+    let start = p.pos;
+    let is8 = p.peek() == Some(b'~');
+    if is8 {
+        if !allow8 {
+            return Err(p.fail("literal"));
+        }
+        p.pos += 1;
+    }
+    p.expect(b'{', "{")?;
+    let ns = p.pos;
+    let mut n: u64 = 0;
+    while let Some(c @ b'0'..=b'9') = p.peek() {
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add((c - b'0') as u64))
+        {
+            Some(n) => n,
+            None => return Err(p.fail_at(ns, "literal length")),
+        };
+        p.pos += 1;
+    }
+    if p.pos == ns {
+        return Err(p.fail("literal length"));
+    }
+    p.eat(b'+');
+    p.expect(b'}', "}")?;
+    if !p.eat(b'\r') {
+        let at = p.pos;
+        if !(p.peek() == Some(b'\n') && p.tolerate(Quirk::BareLf, at)) {
+            return Err(p.fail("CRLF after literal announcement"));
+        }
+    }
+    p.expect(b'\n', "LF")?;
+    let d = p.pos;
+    let avail = (p.bytes().len() - d) as u64;
+    if n > avail {
+        return Err(p.fail_at(start, "literal data"));
+    }
+    p.pos = d + n as usize;
+    Ok((p.slice(d, p.pos), is8))
+}
+
+/// An `nstring` whose literal payload is sliced without being scanned.
+fn nstring_payload(p: &mut Parser<'_>) -> PResult<NString> {
+    match p.peek() {
+        Some(b'{') => literal_payload(p, false).map(|(b, _)| Some(IString::unchecked(b))),
+        _ => IString::parse_nstring(p),
+    }
+}
+
+#[inline]
+fn token_char(c: u8) -> bool {
+    (0x21..0x7f).contains(&c) && !matches!(c, b'(' | b')' | b'"' | b'{')
+}
+
+/// A generic value (atom/number/NIL/flag-like token, quoted string, literal or literal8, or a
+/// parenthesised list of those, possibly empty), without recursion but within the nesting
+/// limit. `on_literal(start, len)` is called for every literal payload.
+fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) -> PResult<()> {
+    let mut opened = 0u32;
+    let r = (|| loop {
+        match p.peek() {
+            Some(b'(') => {
+                opened += 1;
+                p.enter()?;
+                p.pos += 1;
+                p.skip_trailing_sp();
+                if p.peek() != Some(b')') {
+                    continue;
+                }
+            }
+            Some(b'"') => {
+                p.quoted()?;
+            }
+            Some(b'{') => {
+                let (d, _) = literal_payload(p, false)?;
+                on_literal(p.pos - d.len(), d.len());
+            }
+            Some(b'~') if p.peek_at(1) == Some(b'{') => {
+                let (d, _) = literal_payload(p, true)?;
+                on_literal(p.pos - d.len(), d.len());
+            }
+            Some(c) if token_char(c) || (c >= 0x80 && p.allows(Quirk::EightBit)) => {
+                let at = p.pos;
+                let mut eight = false;
+                while let Some(c) = p.peek() {
+                    if token_char(c) {
+                    } else if c >= 0x80 && p.allows(Quirk::EightBit) {
+                        eight = true;
+                    } else {
+                        break;
+                    }
+                    p.pos += 1;
+                }
+                if eight {
+                    p.warn(Quirk::EightBit, at);
+                }
+            }
+            _ => return Err(p.fail("value")),
+        }
+        loop {
+            if opened == 0 {
+                return Ok(());
+            }
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                opened -= 1;
+                p.leave();
+                continue;
+            }
+            p.sp()?;
+            break;
+        }
+    })();
+    if r.is_err() {
+        for _ in 0..opened {
+            p.leave();
+        }
+    }
+    r
 }
 
 impl MessageDataItem {
     /// Parses `"(" msg-att *(SP msg-att) ")"`.
     pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
-        Err(p.fail("msg-att"))
+        p.expect(b'(', "( msg-att")?;
+        let mut v = Vec::with_capacity(4);
+        loop {
+            if p.peek() == Some(b'(') {
+                // lenient: an item wrapped in parentheses, e.g. `(ENVELOPE (...))` (Domino)
+                let at = p.pos;
+                if !p.tolerate(Quirk::MalformedEnvelope, at) {
+                    return Err(p.fail("msg-att"));
+                }
+                p.pos += 1;
+                loop {
+                    v.push(Self::parse(p)?);
+                    p.check_items(v.len())?;
+                    p.skip_trailing_sp();
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+            } else {
+                v.push(Self::parse(p)?);
+            }
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(v);
+            }
+            p.sp()?;
+        }
+    }
+
+    /// Parses one `msg-att` item.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let item = match p.peek().map(|c| c.to_ascii_uppercase()) {
+            Some(b'B') => {
+                if p.keyword(b"BODYSTRUCTURE") {
+                    p.sp()?;
+                    Some(MessageDataItem::BodyStructure(BodyStructure::parse(p)?))
+                } else if p.keyword(b"BODY") {
+                    if p.peek() == Some(b'[') {
+                        let section = Section::parse(p)?;
+                        let origin = if p.eat(b'<') {
+                            let o = p.number()?;
+                            p.expect(b'>', ">")?;
+                            Some(o)
+                        } else {
+                            None
+                        };
+                        p.sp()?;
+                        let data = nstring_payload(p)?;
+                        Some(MessageDataItem::BodySection {
+                            section,
+                            origin,
+                            data,
+                        })
+                    } else {
+                        p.sp()?;
+                        Some(MessageDataItem::Body(BodyStructure::parse(p)?))
+                    }
+                } else if p.keyword(b"BINARY.SIZE") {
+                    let section = parse_section_binary(p)?;
+                    p.sp()?;
+                    let size = p.number()?;
+                    Some(MessageDataItem::BinarySize { section, size })
+                } else if p.keyword(b"BINARY") {
+                    let section = parse_section_binary(p)?;
+                    p.sp()?;
+                    let data = match p.peek() {
+                        Some(b'{') | Some(b'~') => Some(literal_payload(p, true)?.0),
+                        _ => p.nstring()?,
+                    };
+                    Some(MessageDataItem::Binary { section, data })
+                } else {
+                    None
+                }
+            }
+            Some(b'E') => {
+                if p.keyword(b"ENVELOPE") {
+                    p.sp()?;
+                    Some(MessageDataItem::Envelope(Envelope::parse(p)?))
+                } else if p.keyword(b"EMAILID") {
+                    p.sp()?;
+                    Some(MessageDataItem::EmailId(ObjectId::parse_paren(p)?))
+                } else {
+                    None
+                }
+            }
+            Some(b'F') if p.keyword(b"FLAGS") => {
+                p.sp()?;
+                Some(MessageDataItem::Flags(parse_flag_list(
+                    p,
+                    FlagFetch::parse,
+                )?))
+            }
+            Some(b'I') if p.keyword(b"INTERNALDATE") => {
+                p.sp()?;
+                Some(MessageDataItem::InternalDate(DateTime::parse(p)?))
+            }
+            Some(b'M') if p.keyword(b"MODSEQ") => {
+                p.sp()?;
+                p.expect(b'(', "( mod-sequence-value")?;
+                let n = p.number64()?;
+                p.expect(b')', ")")?;
+                Some(MessageDataItem::ModSeq(n))
+            }
+            Some(b'P') if p.keyword(b"PREVIEW") => {
+                p.sp()?;
+                Some(MessageDataItem::Preview(IString::parse_nstring(p)?))
+            }
+            Some(b'R') => {
+                if p.keyword(b"RFC822.SIZE") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822Size(p.number64()?))
+                } else if p.keyword(b"RFC822.HEADER") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822Header(nstring_payload(p)?))
+                } else if p.keyword(b"RFC822.TEXT") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822Text(nstring_payload(p)?))
+                } else if p.keyword(b"RFC822") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822(nstring_payload(p)?))
+                } else {
+                    None
+                }
+            }
+            Some(b'S') if p.keyword(b"SAVEDATE") => {
+                p.sp()?;
+                if p.nil() {
+                    Some(MessageDataItem::SaveDate(None))
+                } else {
+                    Some(MessageDataItem::SaveDate(Some(DateTime::parse(p)?)))
+                }
+            }
+            Some(b'T') if p.keyword(b"THREADID") => {
+                p.sp()?;
+                if p.nil() {
+                    Some(MessageDataItem::ThreadId(None))
+                } else {
+                    Some(MessageDataItem::ThreadId(Some(ObjectId::parse_paren(p)?)))
+                }
+            }
+            Some(b'U') if p.keyword(b"UID") => {
+                p.sp()?;
+                Some(MessageDataItem::Uid(Uid::parse(p)?))
+            }
+            Some(b'X') => {
+                if p.keyword(b"X-GM-MSGID") {
+                    p.sp()?;
+                    Some(MessageDataItem::GmailMsgId(p.number64()?))
+                } else if p.keyword(b"X-GM-THRID") {
+                    p.sp()?;
+                    Some(MessageDataItem::GmailThrId(p.number64()?))
+                } else if p.keyword(b"X-GM-LABELS") {
+                    p.sp()?;
+                    Some(MessageDataItem::GmailLabels(parse_flag_list(
+                        p,
+                        GmailLabel::parse,
+                    )?))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        if let Some(item) = item {
+            return Ok(item);
+        }
+        let name = Atom::parse(p)?;
+        p.sp()?;
+        let start = p.pos;
+        generic_value(p, &mut |_, _| {})?;
+        Ok(MessageDataItem::Unknown {
+            name,
+            raw: p.slice(start, p.pos),
+        })
     }
 
     /// Encodes `"(" msg-att *(SP msg-att) ")"`.
     pub(crate) fn encode_list(items: &[Self], buf: &mut EncodeBuf) {
-        buf.list(items, |b, MessageDataItem::Uid(u)| {
-            b.raw(b"UID ");
-            u.encode(b)
+        buf.list(items, |b, it| it.encode(b));
+    }
+}
+
+fn encode_unknown_raw(raw: &Bytes, buf: &mut EncodeBuf) {
+    let o = DecodeOptions::strict();
+    let mut p = Parser::new(raw, &o);
+    let mut lits: Vec<(usize, usize)> = Vec::new();
+    let ok = generic_value(&mut p, &mut |s, l| lits.push((s, l))).is_ok() && p.at_end();
+    if !ok {
+        buf.raw(b"NIL");
+        return;
+    }
+    let base = buf.out.len();
+    buf.raw(raw);
+    for (s, len) in lits {
+        let mode = if s >= 4 && raw.get(s - 4) == Some(&b'+') {
+            LiteralMode::NonSync
+        } else {
+            LiteralMode::Sync
+        };
+        buf.literals.push(LiteralMark {
+            start: base + s,
+            len,
+            mode,
         });
     }
 }
 
-#[cfg(test)]
-pub(crate) mod strategies {
-    //! proptest strategies (stub).
-    use super::*;
-    use proptest::prelude::*;
-
-    /// FETCH command items.
-    pub(crate) fn fetch_items() -> impl Strategy<Value = FetchItems> {
-        Just(FetchItems::All)
-    }
-
-    /// A FETCH response's item list (non-empty).
-    pub(crate) fn message_data_items() -> impl Strategy<Value = Vec<MessageDataItem>> {
-        Just(vec![MessageDataItem::Uid(crate::sequence::Uid::MIN)])
+impl Encode for MessageDataItem {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            MessageDataItem::Flags(f) => {
+                buf.raw(b"FLAGS ");
+                buf.list(f, |b, x| x.encode(b));
+            }
+            MessageDataItem::Envelope(e) => {
+                buf.raw(b"ENVELOPE ");
+                e.encode(buf);
+            }
+            MessageDataItem::InternalDate(d) => {
+                buf.raw(b"INTERNALDATE ");
+                d.encode(buf);
+            }
+            MessageDataItem::Rfc822Size(n) => {
+                buf.raw(b"RFC822.SIZE ");
+                num64(buf, *n);
+            }
+            MessageDataItem::Body(b) => {
+                buf.raw(b"BODY ");
+                b.encode(buf);
+            }
+            MessageDataItem::BodyStructure(b) => {
+                buf.raw(b"BODYSTRUCTURE ");
+                b.encode(buf);
+            }
+            MessageDataItem::BodySection {
+                section,
+                origin,
+                data,
+            } => {
+                buf.raw(b"BODY");
+                Section::encode_section(section, buf);
+                if let Some(o) = origin {
+                    buf.byte(b'<');
+                    buf.num(*o);
+                    buf.byte(b'>');
+                }
+                buf.sp();
+                IString::encode_nstring(data, buf);
+            }
+            MessageDataItem::Binary { section, data } => {
+                buf.raw(b"BINARY");
+                encode_section_binary(section, buf);
+                buf.sp();
+                match data {
+                    Some(d) => buf.literal(d, true),
+                    None => buf.raw(b"NIL"),
+                }
+            }
+            MessageDataItem::BinarySize { section, size } => {
+                buf.raw(b"BINARY.SIZE");
+                encode_section_binary(section, buf);
+                buf.sp();
+                buf.num(*size);
+            }
+            MessageDataItem::Uid(u) => {
+                buf.raw(b"UID ");
+                u.encode(buf);
+            }
+            MessageDataItem::Rfc822(s) => {
+                buf.raw(b"RFC822 ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::Rfc822Header(s) => {
+                buf.raw(b"RFC822.HEADER ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::Rfc822Text(s) => {
+                buf.raw(b"RFC822.TEXT ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::ModSeq(n) => {
+                buf.raw(b"MODSEQ (");
+                num64(buf, *n);
+                buf.byte(b')');
+            }
+            MessageDataItem::GmailMsgId(n) => {
+                buf.raw(b"X-GM-MSGID ");
+                num64(buf, *n);
+            }
+            MessageDataItem::GmailThrId(n) => {
+                buf.raw(b"X-GM-THRID ");
+                num64(buf, *n);
+            }
+            MessageDataItem::GmailLabels(l) => {
+                buf.raw(b"X-GM-LABELS ");
+                buf.list(l, |b, x| x.encode(b));
+            }
+            MessageDataItem::Preview(s) => {
+                buf.raw(b"PREVIEW ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::EmailId(id) => {
+                buf.raw(b"EMAILID ");
+                id.encode_paren(buf);
+            }
+            MessageDataItem::ThreadId(id) => {
+                buf.raw(b"THREADID ");
+                match id {
+                    Some(id) => id.encode_paren(buf),
+                    None => buf.raw(b"NIL"),
+                }
+            }
+            MessageDataItem::SaveDate(d) => {
+                buf.raw(b"SAVEDATE ");
+                match d {
+                    Some(d) => d.encode(buf),
+                    None => buf.raw(b"NIL"),
+                }
+            }
+            MessageDataItem::Unknown { name, raw } => {
+                buf.raw(name.as_bytes());
+                buf.sp();
+                encode_unknown_raw(raw, buf);
+            }
+        }
     }
 }
