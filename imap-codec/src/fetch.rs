@@ -1255,3 +1255,709 @@ impl Encode for MessageDataItem {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use crate::body::strategies::body_structure;
+    use crate::core::strategies::{atom, istring};
+    use crate::datetime::strategies::date_time;
+    use crate::envelope::strategies::envelope;
+    use crate::flag::strategies::flag_fetch;
+    use crate::sequence::strategies::nz_u32;
+    use proptest::prelude::*;
+
+    fn n64() -> impl Strategy<Value = u64> {
+        prop_oneof![0u64..1000, 0u64..=MAX_NUMBER64]
+    }
+
+    fn nstring() -> impl Strategy<Value = NString> {
+        proptest::option::of(istring())
+    }
+
+    /// Part paths.
+    pub(crate) fn part() -> impl Strategy<Value = Part> {
+        proptest::collection::vec(nz_u32(), 1..4).prop_map(|v| Part::new(&v).unwrap())
+    }
+
+    fn header_list() -> impl Strategy<Value = HeaderList> {
+        proptest::collection::vec(istring().prop_filter("non-empty", |s| !s.is_empty()), 1..4)
+            .prop_map(|v| HeaderList::new(v).unwrap())
+    }
+
+    /// Sections, including `[]` (`None`).
+    pub(crate) fn section() -> BoxedStrategy<Option<Section>> {
+        let opt_part = || proptest::option::of(part());
+        proptest::option::of(prop_oneof![
+            part().prop_map(Section::Part),
+            opt_part().prop_map(Section::Header),
+            (opt_part(), header_list()).prop_map(|(p, l)| Section::HeaderFields(p, l)),
+            (opt_part(), header_list()).prop_map(|(p, l)| Section::HeaderFieldsNot(p, l)),
+            opt_part().prop_map(Section::Text),
+            part().prop_map(Section::Mime),
+        ])
+        .boxed()
+    }
+
+    fn partial() -> impl Strategy<Value = Option<Partial>> {
+        proptest::option::of(
+            (n64(), 1u64..=MAX_NUMBER64).prop_map(|(offset, l)| Partial {
+                offset,
+                length: NonZeroU64::new(l).unwrap(),
+            }),
+        )
+    }
+
+    /// Every `fetch-att`.
+    pub(crate) fn fetch_attribute() -> BoxedStrategy<FetchAttribute> {
+        prop_oneof![
+            proptest::sample::select(SIMPLE.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            Just(FetchAttribute::Body),
+            any::<bool>().prop_map(|lazy| FetchAttribute::Preview { lazy }),
+            (section(), partial(), any::<bool>()).prop_map(|(section, partial, peek)| {
+                FetchAttribute::BodySection {
+                    section,
+                    partial,
+                    peek,
+                }
+            }),
+            (proptest::option::of(part()), partial(), any::<bool>()).prop_map(
+                |(section, partial, peek)| FetchAttribute::Binary {
+                    section,
+                    partial,
+                    peek,
+                }
+            ),
+            proptest::option::of(part()).prop_map(|section| FetchAttribute::BinarySize { section }),
+            "X-[A-Z]{1,6}".prop_map(|s| FetchAttribute::Other(Atom::try_from(s).unwrap())),
+        ]
+        .boxed()
+    }
+
+    /// FETCH command items.
+    pub(crate) fn fetch_items() -> impl Strategy<Value = FetchItems> {
+        prop_oneof![
+            Just(FetchItems::All),
+            Just(FetchItems::Fast),
+            Just(FetchItems::Full),
+            proptest::collection::vec(fetch_attribute(), 1..5)
+                .prop_map(|v| FetchItems::Attributes(FetchAttributes::new(v).unwrap())),
+        ]
+    }
+
+    fn object_id() -> impl Strategy<Value = ObjectId> {
+        "[A-Za-z0-9_-]{1,24}".prop_map(|s| ObjectId::new(Bytes::from(s)).unwrap())
+    }
+
+    /// A generic value as an unknown item would carry it.
+    fn raw_value() -> impl Strategy<Value = Bytes> {
+        let leaf = prop_oneof![
+            "[A-Za-z0-9\\\\.]{1,6}".prop_map(String::into_bytes),
+            "[a-z ]{0,6}".prop_map(|s| format!("\"{s}\"").into_bytes()),
+            "[a-z]{0,6}".prop_map(|s| format!("{{{}}}\r\n{s}", s.len()).into_bytes()),
+        ];
+        leaf.prop_recursive(3, 12, 4, |inner| {
+            proptest::collection::vec(inner, 0..4).prop_map(|v| {
+                let mut out = vec![b'('];
+                out.extend_from_slice(&v.join(&b' '));
+                out.push(b')');
+                out
+            })
+        })
+        .prop_map(Bytes::from)
+    }
+
+    fn gmail_label() -> impl Strategy<Value = GmailLabel> {
+        prop_oneof![
+            atom().prop_map(GmailLabel::System),
+            istring().prop_map(GmailLabel::Label),
+        ]
+    }
+
+    /// Every `msg-att` item.
+    pub(crate) fn message_data_item() -> BoxedStrategy<MessageDataItem> {
+        prop_oneof![
+            proptest::collection::vec(flag_fetch(), 0..4).prop_map(MessageDataItem::Flags),
+            envelope().prop_map(MessageDataItem::Envelope),
+            date_time().prop_map(MessageDataItem::InternalDate),
+            n64().prop_map(MessageDataItem::Rfc822Size),
+            body_structure().prop_map(MessageDataItem::Body),
+            body_structure().prop_map(MessageDataItem::BodyStructure),
+            (section(), proptest::option::of(any::<u32>()), nstring()).prop_map(
+                |(section, origin, data)| MessageDataItem::BodySection {
+                    section,
+                    origin,
+                    data,
+                }
+            ),
+            (
+                proptest::option::of(part()),
+                proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20))
+            )
+                .prop_map(|(section, data)| MessageDataItem::Binary {
+                    section,
+                    data: data.map(Bytes::from),
+                }),
+            (proptest::option::of(part()), any::<u32>())
+                .prop_map(|(section, size)| MessageDataItem::BinarySize { section, size }),
+            nz_u32().prop_map(|n| MessageDataItem::Uid(Uid::new(n.get()).unwrap())),
+            nstring().prop_map(MessageDataItem::Rfc822),
+            nstring().prop_map(MessageDataItem::Rfc822Header),
+            nstring().prop_map(MessageDataItem::Rfc822Text),
+            n64().prop_map(MessageDataItem::ModSeq),
+            n64().prop_map(MessageDataItem::GmailMsgId),
+            n64().prop_map(MessageDataItem::GmailThrId),
+            proptest::collection::vec(gmail_label(), 0..4).prop_map(MessageDataItem::GmailLabels),
+            nstring().prop_map(MessageDataItem::Preview),
+            object_id().prop_map(MessageDataItem::EmailId),
+            proptest::option::of(object_id()).prop_map(MessageDataItem::ThreadId),
+            proptest::option::of(date_time()).prop_map(MessageDataItem::SaveDate),
+            ("X-[A-Z]{1,6}", raw_value()).prop_map(|(n, raw)| MessageDataItem::Unknown {
+                name: Atom::try_from(n).unwrap(),
+                raw,
+            }),
+        ]
+        .boxed()
+    }
+
+    /// A FETCH response's item list (non-empty).
+    pub(crate) fn message_data_items() -> impl Strategy<Value = Vec<MessageDataItem>> {
+        proptest::collection::vec(message_data_item(), 1..5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::{SinglePart, SinglePartKind};
+    use crate::flag::Flag;
+    use crate::options::Warning;
+    use crate::sequence::SequenceSet;
+    use proptest::prelude::*;
+
+    type Decoded = Result<(Vec<MessageDataItem>, Vec<Warning>), crate::DecodeError>;
+
+    /// Decodes a whole `* n FETCH (...)` CRLF line.
+    fn fetch_line_bytes(b: &Bytes, o: &DecodeOptions) -> Decoded {
+        let mut p = Parser::new(b, o);
+        let r = (|| -> PResult<Vec<MessageDataItem>> {
+            p.expect(b'*', "*")?;
+            p.sp()?;
+            p.nz_number()?;
+            p.sp()?;
+            p.expect_keyword(b"FETCH", "FETCH")?;
+            p.sp()?;
+            let v = MessageDataItem::parse_list(&mut p)?;
+            p.crlf_end()?;
+            Ok(v)
+        })();
+        match r {
+            Ok(v) => Ok((v, p.warnings.clone())),
+            Err(_) => Err(p.error()),
+        }
+    }
+
+    fn fetch_line(s: &[u8], o: &DecodeOptions) -> Decoded {
+        fetch_line_bytes(&Bytes::copy_from_slice(s), o)
+    }
+
+    fn strict(s: &[u8]) -> Vec<MessageDataItem> {
+        let (v, w) = fetch_line(s, &DecodeOptions::strict()).unwrap();
+        assert!(w.is_empty());
+        v
+    }
+
+    fn encode_items(v: &[MessageDataItem]) -> Vec<u8> {
+        let mut b = EncodeBuf::new();
+        MessageDataItem::encode_list(v, &mut b);
+        b.out
+    }
+
+    fn encode_line(v: &[MessageDataItem]) -> Vec<u8> {
+        let mut b = EncodeBuf::new();
+        b.raw(b"* 1 FETCH ");
+        MessageDataItem::encode_list(v, &mut b);
+        b.crlf();
+        b.out
+    }
+
+    /// Lenient decodes with warnings, strict fails, and the re-encoding is strictly valid.
+    fn lenient_only(s: &[u8]) -> (Vec<MessageDataItem>, Vec<Quirk>) {
+        assert!(
+            fetch_line(s, &DecodeOptions::strict()).is_err(),
+            "strict accepted {}",
+            String::from_utf8_lossy(s)
+        );
+        let (v, w) = fetch_line(s, &DecodeOptions::lenient()).unwrap();
+        assert!(!w.is_empty());
+        let again = encode_line(&v);
+        fetch_line(&again, &DecodeOptions::strict()).unwrap();
+        (v, w.iter().map(|w| w.quirk).collect())
+    }
+
+    // ---- tiny reader for the RFC example corpus (JSON lines) ----
+
+    fn json_field(line: &str, key: &str) -> Option<Vec<u8>> {
+        let pat = format!("\"{key}\": \"");
+        let i = line.find(&pat)? + pat.len();
+        let mut out = Vec::new();
+        let mut it = line[i..].chars();
+        while let Some(c) = it.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match it.next()? {
+                    'n' => out.push(b'\n'),
+                    'r' => out.push(b'\r'),
+                    't' => out.push(b'\t'),
+                    'b' => out.push(8),
+                    'f' => out.push(12),
+                    'u' => {
+                        let h: String = (0..4).filter_map(|_| it.next()).collect();
+                        out.push(u32::from_str_radix(&h, 16).ok()? as u8);
+                    }
+                    c => out.push(c as u8),
+                },
+                c => {
+                    let mut tmp = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                }
+            }
+        }
+        None
+    }
+
+    fn corpus() -> Vec<(String, Vec<u8>)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc-examples");
+        let mut out = Vec::new();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        for f in files {
+            for line in std::fs::read_to_string(&f).unwrap().lines() {
+                if line.contains("\"note\": \"elided") || line.contains("\"note\": \"invalid") {
+                    continue;
+                }
+                let kind = json_field(line, "kind").unwrap_or_default();
+                let kind = String::from_utf8(kind).unwrap();
+                if let Some(b) = json_field(line, "bytes") {
+                    out.push((kind, b));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn rfc_example_fetch_responses_decode_and_roundtrip() {
+        let mut n = 0;
+        for (kind, b) in corpus() {
+            if kind != "untagged:FETCH" {
+                continue;
+            }
+            let v = match fetch_line(&b, &DecodeOptions::strict()) {
+                Ok((v, _)) => v,
+                Err(e) => panic!("{e} in {}", String::from_utf8_lossy(&b)),
+            };
+            let again = encode_line(&v);
+            let (v2, _) = fetch_line(&again, &DecodeOptions::strict()).unwrap();
+            assert_eq!(v, v2);
+            n += 1;
+        }
+        assert!(n > 100, "only {n} examples");
+    }
+
+    #[test]
+    fn rfc_example_fetch_commands_decode() {
+        let mut n = 0;
+        for (kind, b) in corpus() {
+            if kind != "command:FETCH" && kind != "command:UID FETCH" {
+                continue;
+            }
+            let b = Bytes::from(b);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&b, &o);
+            let r = (|| -> PResult<FetchItems> {
+                crate::core::Tag::parse(&mut p)?;
+                p.sp()?;
+                if p.keyword(b"UID") {
+                    p.sp()?;
+                }
+                p.expect_keyword(b"FETCH", "FETCH")?;
+                p.sp()?;
+                SequenceSet::parse(&mut p)?;
+                p.sp()?;
+                let items = FetchItems::parse(&mut p)?;
+                // fetch-modifiers are the command module's business
+                if !p.looking_at_ci(b" (") {
+                    p.crlf_end()?;
+                }
+                Ok(items)
+            })();
+            let items =
+                r.unwrap_or_else(|_| panic!("{} in {}", p.error(), String::from_utf8_lossy(&b)));
+            let enc = items.to_frozen();
+            let mut q = Parser::new(&enc, &o);
+            assert_eq!(FetchItems::parse(&mut q).unwrap(), items);
+            assert!(q.at_end());
+            n += 1;
+        }
+        assert!(n > 30, "only {n} examples");
+    }
+
+    #[test]
+    fn rfc9051_section8_example() {
+        let s = b"* 12 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" \"IMAP4rev2 WG mtg summary and minutes\" ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((NIL NIL \"imap\" \"cac.washington.edu\")) ((NIL NIL \"minutes\" \"CNRI.Reston.VA.US\")(\"John Klensin\" NIL \"KLENSIN\" \"MIT.EDU\")) NIL NIL \"<B27397-0100000@cac.washington.edu>\") BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3028 92))\r\n";
+        let v = strict(s);
+        assert_eq!(v.len(), 5);
+        assert_eq!(
+            v[0],
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)])
+        );
+        let MessageDataItem::InternalDate(d) = &v[1] else {
+            panic!()
+        };
+        assert_eq!((d.date().day(), d.hour(), d.zone_minutes()), (17, 2, -420));
+        assert_eq!(v[2], MessageDataItem::Rfc822Size(4286));
+        let MessageDataItem::Envelope(e) = &v[3] else {
+            panic!()
+        };
+        assert_eq!(
+            e.from[0].host.as_ref().unwrap().as_bytes(),
+            b"cac.washington.edu"
+        );
+        let MessageDataItem::Body(BodyStructure::Single(SinglePart {
+            kind: SinglePartKind::Text { subtype, lines },
+            fields,
+            extension: None,
+        })) = &v[4]
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (subtype.as_bytes(), *lines, fields.octets),
+            (&b"PLAIN"[..], 92, 3028)
+        );
+        assert_eq!(
+            encode_items(&v),
+            s[b"* 12 FETCH ".len()..s.len() - 2].to_vec()
+        );
+    }
+
+    #[test]
+    fn body_section_literal_and_partial() {
+        let s = b"* 12 FETCH (BODY[HEADER.FIELDS (DATE FROM)]<0> {11}\r\nDate: x\r\n\r\n UID 7 BODY[1.2.MIME] NIL BINARY[1] ~{3}\r\na\x00b BINARY.SIZE[] 3 RFC822.TEXT \"t\")\r\n";
+        let v = strict(s);
+        let MessageDataItem::BodySection {
+            section: Some(Section::HeaderFields(None, l)),
+            origin: Some(0),
+            data: Some(d),
+        } = &v[0]
+        else {
+            panic!("{v:?}")
+        };
+        assert_eq!(l.names().len(), 2);
+        assert_eq!(d.as_bytes(), b"Date: x\r\n\r\n");
+        assert_eq!(v[1], MessageDataItem::Uid(Uid::new(7).unwrap()));
+        let MessageDataItem::BodySection {
+            section: Some(Section::Mime(pt)),
+            data: None,
+            ..
+        } = &v[2]
+        else {
+            panic!()
+        };
+        assert_eq!(
+            pt.numbers().map(|n| n.get()).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(
+            v[3],
+            MessageDataItem::Binary {
+                section: Some(Part::new(&[NonZeroU32::MIN]).unwrap()),
+                data: Some(Bytes::from_static(b"a\x00b"))
+            }
+        );
+        assert_eq!(
+            v[4],
+            MessageDataItem::BinarySize {
+                section: None,
+                size: 3
+            }
+        );
+    }
+
+    #[test]
+    fn body_literal_is_zero_copy() {
+        let msg = Bytes::from_static(b"* 1 FETCH (BODY[] {5}\r\nhello UID 3)\r\n");
+        let (v, _) = fetch_line_bytes(&msg, &DecodeOptions::strict()).unwrap();
+        let MessageDataItem::BodySection { data: Some(d), .. } = &v[0] else {
+            panic!()
+        };
+        let range = msg.as_ptr() as usize..msg.as_ptr() as usize + msg.len();
+        assert!(range.contains(&(d.as_bytes().as_ptr() as usize)));
+        assert_eq!(d.as_bytes(), b"hello");
+    }
+
+    #[test]
+    fn gmail_and_extension_items() {
+        let s = b"* 1 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \\Sent Important \"Muy Importante\") MODSEQ (624140003) EMAILID (M6d99ac3275bb4e) THREADID NIL SAVEDATE NIL PREVIEW \"Hi\")\r\n";
+        let v = strict(s);
+        assert_eq!(v[0], MessageDataItem::GmailThrId(1278455344230334865));
+        let MessageDataItem::GmailLabels(l) = &v[2] else {
+            panic!()
+        };
+        assert_eq!(l.len(), 4);
+        assert_eq!(l[0], GmailLabel::System(Atom::try_from("Inbox").unwrap()));
+        assert_eq!(v[3], MessageDataItem::ModSeq(624140003));
+        assert_eq!(
+            v[4],
+            MessageDataItem::EmailId(
+                ObjectId::new(Bytes::from_static(b"M6d99ac3275bb4e")).unwrap()
+            )
+        );
+        assert_eq!(v[5], MessageDataItem::ThreadId(None));
+        assert_eq!(v[6], MessageDataItem::SaveDate(None));
+        assert_eq!(encode_line(&v), s.to_vec());
+    }
+
+    #[test]
+    fn unknown_items_keep_raw_value() {
+        let s = b"* 1 FETCH (X-FOO (1 \"a b\" (NIL \\Seen) {3}\r\nx)y ()) UID 5 X-BAR 12)\r\n";
+        let v = strict(s);
+        let MessageDataItem::Unknown { name, raw } = &v[0] else {
+            panic!()
+        };
+        assert_eq!(name.as_bytes(), b"X-FOO");
+        assert_eq!(&raw[..], b"(1 \"a b\" (NIL \\Seen) {3}\r\nx)y ())");
+        assert_eq!(encode_line(&v), s.to_vec());
+        let mut b = EncodeBuf::new();
+        MessageDataItem::encode_list(&v, &mut b);
+        assert_eq!(b.literals.len(), 1);
+        // an invalid raw value is encoded as NIL
+        let bad = MessageDataItem::Unknown {
+            name: Atom::try_from("X-A").unwrap(),
+            raw: Bytes::from_static(b"(unbalanced"),
+        };
+        assert_eq!(bad.to_bytes(), b"X-A NIL");
+    }
+
+    #[test]
+    fn fetch_items_forms() {
+        let parse = |s: &'static [u8]| {
+            let b = Bytes::from_static(s);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&b, &o);
+            let r = FetchItems::parse(&mut p).map_err(|_| p.error());
+            (r, p.at_end())
+        };
+        assert_eq!(parse(b"all").0.unwrap(), FetchItems::All);
+        assert_eq!(parse(b"FAST").0.unwrap(), FetchItems::Fast);
+        assert_eq!(
+            parse(b"BODY.PEEK[1.2.HEADER.FIELDS.NOT (X-Y \"a b\")]<10.20>")
+                .0
+                .unwrap(),
+            FetchItems::Attributes(
+                FetchAttribute::BodySection {
+                    section: Some(Section::HeaderFieldsNot(
+                        Some(Part::new(&[NonZeroU32::MIN, NonZeroU32::new(2).unwrap()]).unwrap()),
+                        HeaderList::new(vec![
+                            IString::try_from("X-Y").unwrap(),
+                            IString::try_from("a b").unwrap()
+                        ])
+                        .unwrap()
+                    )),
+                    partial: Some(Partial {
+                        offset: 10,
+                        length: NonZeroU64::new(20).unwrap()
+                    }),
+                    peek: true,
+                }
+                .into()
+            )
+        );
+        let (r, end) =
+            parse(b"(UID PREVIEW (LAZY) BINARY.PEEK[1]<0.5> BINARY.SIZE[] X-FOO RFC822.HEADER)");
+        assert!(end);
+        let FetchItems::Attributes(a) = r.unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            a.as_slice(),
+            &[
+                FetchAttribute::Uid,
+                FetchAttribute::Preview { lazy: true },
+                FetchAttribute::Binary {
+                    section: Some(Part::new(&[NonZeroU32::MIN]).unwrap()),
+                    partial: Some(Partial {
+                        offset: 0,
+                        length: NonZeroU64::new(5).unwrap()
+                    }),
+                    peek: true
+                },
+                FetchAttribute::BinarySize { section: None },
+                FetchAttribute::Other(Atom::try_from("X-FOO").unwrap()),
+                FetchAttribute::Rfc822Header,
+            ]
+        );
+        // PREVIEW followed by fetch modifiers: the modifiers are not preview-mods
+        let (r, end) = parse(b"PREVIEW (CHANGEDSINCE 5)");
+        assert_eq!(r.unwrap(), FetchAttribute::Preview { lazy: false }.into());
+        assert!(!end);
+        for bad in [
+            &b"BODY[0]"[..],
+            b"BODY[1.MIME.TEXT]",
+            b"BODY[MIME]",
+            b"()",
+            b"BODY[HEADER.FIELDS ()]",
+            b"BODY[01]",
+        ] {
+            let b = Bytes::copy_from_slice(bad);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&b, &o);
+            let ok = FetchItems::parse(&mut p).is_ok() && p.at_end();
+            assert!(!ok, "{}", String::from_utf8_lossy(bad));
+        }
+        assert!(HeaderList::new(vec![]).is_err());
+        assert!(HeaderList::new(vec![IString::default()]).is_err());
+        assert!(Part::new(&[]).is_err());
+        assert!(FetchAttributes::new(vec![]).is_err());
+        assert!(ObjectId::new(Bytes::from_static(b"a.b")).is_err());
+    }
+
+    #[test]
+    fn quirks_bodystructure_lines() {
+        let (v, w) = lenient_only(b"* 2114 FETCH (UID 2114 MODSEQ (3143) RFC822.SIZE 11867 BODYSTRUCTURE (((\"text\" \"plain\" (\"CHARSET\" \"UTF-8\") NIL NIL NIL 1423 44 NIL NIL NIL NIL)(\"text\" \"html\" (\"CHARSET\" \"UTF-8\") NIL NIL \"quoted-printable\" 2524 34 NIL NIL NIL NIL) \"alternative\" (\"BOUNDARY\" \"000000000000ccac3a05a5ef76c3\") NIL NIL NIL)(\"text\" \"plain\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7bit\" 151 4 NIL NIL NIL NIL) \"mixed\" (\"BOUNDARY\" \"===============5781602957316160403==\") NIL NIL NIL))\r\n");
+        assert_eq!(v.len(), 4);
+        assert_eq!(w, vec![Quirk::NilOrEmpty]);
+        let (v, _) = lenient_only(b"* 13 FETCH (BODYSTRUCTURE ((\"text\" \"html\" (\"charset\" \"cp1251\") NIL NIL \"base64\" 84056 0 NIL (\"inline\" NIL) NIL NIL)(\"image\" \"gif\" () \"25b2b55b5d97f04e9ea939fe32a46a65.gif\" NIL \"base64\" 20776 NIL (\"inline\" NIL) NIL NIL) \"related\" (\"boundary\" NIL)))\r\n");
+        assert!(matches!(
+            v[0],
+            MessageDataItem::BodyStructure(BodyStructure::Multi(_))
+        ));
+        let (_, w) = lenient_only(b"* 1 FETCH (UID 1 BODYSTRUCTURE (((\"text\" \"plain\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 409 7 NIL NIL NIL)(\"text\" \"html\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 592 10 NIL NIL NIL) \"alternative\" (\"boundary\" \"--==_mimepart_5277b641dcc3_57d5887e8325d8\" \"charset\" \"UTF-8\") NIL NIL) \"mixed\" (\"boundary\" \"--==_mimepart_5277b64110f79_57d5887e832634\" \"charset\" \"UTF-8\") NIL NIL))\r\n");
+        assert!(w.iter().all(|q| *q == Quirk::ExtraSpaces));
+        // 8-bit bytes inside a literal are valid
+        let v = strict(b"* 15 FETCH (BODYSTRUCTURE (\"image\" \"png\" (\"name\" {8}\r\nG\xf6r\xfcnt\xfc1) \"<part1@example.com>\" NIL \"base64\" 15440 NIL NIL NIL NIL))\r\n");
+        assert_eq!(v.len(), 1);
+        let (v, w) = lenient_only(b"* 1 FETCH (BODY ((\"text\" \"html\" (\"charset\" \"UTF-8\") NIL NIL \"quoted-printable\" 1224 16)(\"application\" \"octet-stream\" (\"name\" \"2154973550.pdf\") NIL \"\"\"\" \"base64\" 65322) \"MIXED\"))\r\n");
+        assert!(w.contains(&Quirk::UnescapedQuotes));
+        assert!(matches!(
+            v[0],
+            MessageDataItem::Body(BodyStructure::Multi(_))
+        ));
+    }
+
+    #[test]
+    fn quirk_unparseable_bodystructure_keeps_rest() {
+        let (v, w) = lenient_only(b"* 1 FETCH (UID 4 BODYSTRUCTURE (\"text\" 12 (\"x\" \")\") {2}\r\n)) junk) FLAGS (\\Seen))\r\n");
+        assert!(w.contains(&Quirk::MalformedBodyStructure));
+        assert_eq!(v.len(), 3);
+        let MessageDataItem::BodyStructure(BodyStructure::Invalid(raw)) = &v[1] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(&raw[..], b"(\"text\" 12 (\"x\" \")\") {2}\r\n)) junk)");
+        assert_eq!(
+            v[2],
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)])
+        );
+    }
+
+    #[test]
+    fn quirks_envelope_lines() {
+        let (v, w) = lenient_only(b"* 2 FETCH (UID 14935 (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)) BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0 NIL))\r\n");
+        assert_eq!(w, vec![Quirk::MalformedEnvelope]);
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[1], MessageDataItem::Envelope(Envelope::default()));
+        let (v, w) = lenient_only(b"* 24 FETCH (UID 60 INTERNALDATE \"24-May-2021 11:47:51 +0200\" RFC822.SIZE 49051 ENVELOPE (\"Mon, 24 May 20 21 09:47:50 +0000\" \"Zoooom Zoom\" ((\"Augustina Gleason\" NIL \"augustina\" \"oberbrunner.test\")) NIL NIL ((\"risa@harvey-lemke.test\" NIL \"risa\" \"harvey-lemke.test\") (\"shella@kilback-renner.test\" NIL \"shella\" \"kilback-renner.test\") (\"jana.kiehn@bradtke-considine.example\" NIL \"jana.kiehn\" \"bradtke-considine.example\") (\"frank@hartmann.test\" NIL \"frank\" \"hartmann.test\") (\"numbers.ryan@satterfield.test\" NIL \"numbers.ryan\" \"satterfield.test\") (\"keneth_feeney@will-walter.test\" NIL \"keneth_feeney\" \"will-walter.test\")) NIL NIL NIL \"<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@bbbbbbbbbbbbb.ccccccc.PROD.OUTLOOK.COM>\"))\r\n");
+        assert_eq!(w, vec![Quirk::ExtraSpaces; 5]);
+        let MessageDataItem::Envelope(e) = &v[3] else {
+            panic!()
+        };
+        assert_eq!(e.to.len(), 6);
+        let (v, _) = lenient_only(b"* 3 FETCH (ENVELOPE (\"Wed, 11 Oct 2023 03:11:07 +0000\" \"some subject\" ((\"Tn\" NIL \"info\" \"e.example.com\")) NIL NIL () NIL NIL \"<426119111385110898173554@bar.example.com>\" \"<foo@example.com>\"))\r\n");
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn quirks_fetch_lines() {
+        let (v, w) = lenient_only(
+            b"* 11784 FETCH (UID 87567 INTERNALDATE \"06-May-2023 18:48:30 +0200\" RFC822.SIZE 5799845 )\r\n",
+        );
+        assert_eq!((v.len(), w), (3, vec![Quirk::ExtraSpaces]));
+        let (v, _) = lenient_only(b"* 11487 FETCH (UID 19436 )\r\n");
+        assert_eq!(v, vec![MessageDataItem::Uid(Uid::new(19436).unwrap())]);
+        let (v, w) = lenient_only(b"* 40 FETCH (MODSEQ (-1) FLAGS (\\Recent \\Seen) UID 336)\r\n");
+        assert_eq!(w, vec![Quirk::BadNumbers]);
+        assert_eq!(v[0], MessageDataItem::ModSeq(0));
+        assert_eq!(
+            v[1],
+            MessageDataItem::Flags(vec![FlagFetch::Recent, FlagFetch::Flag(Flag::Seen)])
+        );
+        // a literal length beyond 64 bits fails cleanly in both profiles
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            assert!(
+                fetch_line(
+                    b"* 20367 FETCH (BODY[] {99999999999999999999}\r\nwon't parse this)\r\n",
+                    &o
+                )
+                .is_err()
+            );
+            assert!(fetch_line(b"* 1 FETCH (BODY[] {999}\r\nshort)\r\n", &o).is_err());
+        }
+        // [VALID edge] more items after a literal that ends in CRLF
+        let v = strict(b"* 12 FETCH (BODY[HEADER] {47}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n UID 12 FLAGS (\\Seen))\r\n");
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[1], MessageDataItem::Uid(Uid::new(12).unwrap()));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for name in [&b"BODYSTRUCTURE"[..], b"BODY", b"X-DEEP", b"ENVELOPE"] {
+                let mut s = b"* 1 FETCH (".to_vec();
+                s.extend_from_slice(name);
+                s.push(b' ');
+                s.extend_from_slice(&[b'('; 10_000]);
+                s.extend_from_slice(&[b')'; 10_001]);
+                s.extend_from_slice(b"\r\n");
+                assert!(fetch_line(&s, &o).is_err());
+            }
+            let mut s = b"* 1 FETCH ".to_vec();
+            s.extend_from_slice(&[b'('; 10_000]);
+            s.extend_from_slice(b"UID 1");
+            s.extend_from_slice(&[b')'; 10_000]);
+            s.extend_from_slice(b"\r\n");
+            assert!(fetch_line(&s, &o).is_err());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fetch_items_roundtrip(v in strategies::fetch_items()) {
+            let bytes = v.to_frozen();
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &o);
+            let d = FetchItems::parse(&mut p).unwrap();
+            prop_assert!(p.at_end());
+            prop_assert_eq!(d, v);
+        }
+
+        #[test]
+        fn message_data_items_roundtrip(v in strategies::message_data_items()) {
+            let mut b = EncodeBuf::new();
+            MessageDataItem::encode_list(&v, &mut b);
+            let bytes = Bytes::from(b.out);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &o);
+            let d = MessageDataItem::parse_list(&mut p);
+            prop_assert!(d.is_ok(), "{} in {:?}", p.error(), bytes);
+            prop_assert!(p.at_end());
+            prop_assert_eq!(d.unwrap(), v);
+        }
+    }
+}
