@@ -40,7 +40,7 @@ pub enum BodyStructure {
     /// `body-type-mpart`: a multipart.
     Multi(MultiPart),
     /// Lenient profile only: a structure that could not be decoded, as the raw bytes of the
-    /// balanced parenthesised value (kept for the user).
+    /// balanced parenthesised value (or `NIL`), kept for the user.
     ///
     /// Encoding cannot reproduce it (it is not valid protocol); it is encoded as the minimal
     /// valid structure `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` instead.
@@ -86,6 +86,7 @@ pub enum SinglePartKind {
 
 /// Subtypes of `body-type-msg`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MessageSubtype {
     /// `RFC822`
     Rfc822,
@@ -546,6 +547,10 @@ impl BodyStructure {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         let start = p.pos;
         let wlen = p.warnings.len();
+        if p.peek() != Some(b'(') && p.allows(Quirk::MalformedBodyStructure) && p.nil() {
+            p.warn(Quirk::MalformedBodyStructure, start);
+            return Ok(BodyStructure::Invalid(p.slice(start, p.pos)));
+        }
         match nested(p, body_inner) {
             Ok(b) => Ok(b),
             Err(Fail)
@@ -1207,6 +1212,14 @@ mod tests {
                 .windows(PLACEHOLDER.len())
                 .any(|w| w == PLACEHOLDER)
         );
+    }
+
+    #[test]
+    fn nil_structure_is_invalid_in_lenient() {
+        let (b, w) = lenient_only(b"NIL");
+        assert_eq!(b, BodyStructure::Invalid(Bytes::from_static(b"NIL")));
+        assert_eq!(w, vec![Quirk::MalformedBodyStructure]);
+        assert_eq!(b.to_bytes(), PLACEHOLDER.to_vec());
     }
 
     #[test]

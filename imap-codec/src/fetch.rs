@@ -953,6 +953,16 @@ impl MessageDataItem {
             if p.eat(b')') {
                 return Ok(v);
             }
+            // lenient: no SP between a literal (ending in LF) and the next item (Office 365)
+            if p.pos > 0
+                && p.bytes().get(p.pos - 1) == Some(&b'\n')
+                && p.peek().is_some_and(|c| c.is_ascii_alphabetic())
+            {
+                let at = p.pos;
+                if p.tolerate(Quirk::ExtraSpaces, at) {
+                    continue;
+                }
+            }
             p.sp()?;
         }
     }
@@ -1909,6 +1919,9 @@ mod tests {
             );
             assert!(fetch_line(b"* 1 FETCH (BODY[] {999}\r\nshort)\r\n", &o).is_err());
         }
+        // Office 365: no SP between the end of a literal and the next item
+        let (v, w) = lenient_only(b"* 12 FETCH (BODY[HEADER] {47}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nUID 12 FLAGS (\\Seen))\r\n");
+        assert_eq!((v.len(), w), (3, vec![Quirk::ExtraSpaces]));
         // [VALID edge] more items after a literal that ends in CRLF
         let v = strict(b"* 12 FETCH (BODY[HEADER] {47}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n UID 12 FLAGS (\\Seen))\r\n");
         assert_eq!(v.len(), 3);
