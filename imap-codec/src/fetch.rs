@@ -1949,7 +1949,58 @@ mod tests {
         }
     }
 
+    /// Mutations of valid input: whatever the lenient profile accepts must re-encode as valid
+    /// (strict) protocol, and nothing panics. (NUL bytes are left out: the core string types
+    /// keep a NUL the lenient profile accepted in a quoted string or literal.)
+    fn mutate(mut b: Vec<u8>, edits: &[(usize, u8)]) -> Vec<u8> {
+        const INSERTS: &[&[u8]] = &[
+            b" ", b"  ", b"NIL", b"()", b"-1", b"(", b")", b"\"", b"{2}\r\nab", b"1.5e3", b"\\",
+            b"\xe9", b"~{1}\r\n\x00",
+        ];
+        for &(at, what) in edits {
+            if b.is_empty() {
+                break;
+            }
+            let at = at % b.len();
+            match what % 3 {
+                0 => {
+                    b.remove(at);
+                }
+                _ => {
+                    let ins = INSERTS[what as usize % INSERTS.len()];
+                    b.splice(at..at, ins.iter().copied());
+                }
+            }
+        }
+        b
+    }
+
     proptest! {
+        #[test]
+        fn lenient_output_is_valid(
+            v in strategies::message_data_items(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6)
+        ) {
+            let mut b = EncodeBuf::new();
+            MessageDataItem::encode_list(&v, &mut b);
+            let bytes = Bytes::from(mutate(b.out, &edits));
+            let o = DecodeOptions::lenient();
+            let mut p = Parser::new(&bytes, &o);
+            if let Ok(d) = MessageDataItem::parse_list(&mut p) {
+                let mut b = EncodeBuf::new();
+                MessageDataItem::encode_list(&d, &mut b);
+                let again = Bytes::from(b.out);
+                let s = DecodeOptions::strict();
+                let mut q = Parser::new(&again, &s);
+                let r = MessageDataItem::parse_list(&mut q);
+                prop_assert!(r.is_ok(), "{} in {:?} (from {:?})", q.error(), again, bytes);
+                prop_assert!(q.at_end());
+            }
+            let s = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &s);
+            let _ = MessageDataItem::parse_list(&mut p);
+        }
+
         #[test]
         fn fetch_items_roundtrip(v in strategies::fetch_items()) {
             let bytes = v.to_frozen();
