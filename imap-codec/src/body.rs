@@ -554,7 +554,7 @@ impl BodyStructure {
         match nested(p, body_inner) {
             Ok(b) => Ok(b),
             Err(Fail)
-                if p.peek_at_abs(start) == Some(b'(')
+                if p.bytes().get(start) == Some(&b'(')
                     && p.allows(Quirk::MalformedBodyStructure) =>
             {
                 p.pos = start;
@@ -565,17 +565,6 @@ impl BodyStructure {
             }
             Err(e) => Err(e),
         }
-    }
-}
-
-trait PeekAbs {
-    fn peek_at_abs(&self, pos: usize) -> Option<u8>;
-}
-
-impl PeekAbs for Parser<'_> {
-    #[inline]
-    fn peek_at_abs(&self, pos: usize) -> Option<u8> {
-        self.bytes().get(pos).copied()
     }
 }
 

@@ -1954,8 +1954,19 @@ mod tests {
     /// keep a NUL the lenient profile accepted in a quoted string or literal.)
     fn mutate(mut b: Vec<u8>, edits: &[(usize, u8)]) -> Vec<u8> {
         const INSERTS: &[&[u8]] = &[
-            b" ", b"  ", b"NIL", b"()", b"-1", b"(", b")", b"\"", b"{2}\r\nab", b"1.5e3", b"\\",
-            b"\xe9", b"~{1}\r\n\x00",
+            b" ",
+            b"  ",
+            b"NIL",
+            b"()",
+            b"-1",
+            b"(",
+            b")",
+            b"\"",
+            b"{2}\r\nab",
+            b"1.5e3",
+            b"\\",
+            b"\xe9",
+            b"~{1}\r\n\x00",
         ];
         for &(at, what) in edits {
             if b.is_empty() {
