@@ -149,10 +149,19 @@ fn encode_address_list(v: &[Address], buf: &mut EncodeBuf) {
 }
 
 impl Envelope {
-    /// Parses `envelope`. Lenient: extra parentheses around the whole envelope, `()` for an
-    /// empty address list, extra spaces.
+    /// Parses `envelope`. Lenient: `NIL` instead of an envelope (→ all fields empty), extra
+    /// parentheses around the whole envelope, `()` for an empty address list, extra spaces,
+    /// missing trailing fields (→ NIL).
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        p.expect(b'(', "( envelope")?;
+        if p.peek() != Some(b'(') {
+            let at = p.pos;
+            if p.allows(Quirk::MalformedEnvelope) && p.nil() {
+                p.warn(Quirk::MalformedEnvelope, at);
+                return Ok(Envelope::default());
+            }
+            return Err(p.fail("( envelope"));
+        }
+        p.pos += 1;
         if p.peek() == Some(b'(') {
             let at = p.pos;
             if !p.tolerate(Quirk::MalformedEnvelope, at) {
@@ -165,40 +174,57 @@ impl Envelope {
             p.expect(b')', ")")?;
             return Ok(env);
         }
-        let date = IString::parse_nstring(p)?;
-        p.sp()?;
-        let subject = IString::parse_nstring(p)?;
-        p.sp()?;
-        let from = address_list(p)?;
-        p.sp()?;
-        let sender = address_list(p)?;
-        p.sp()?;
-        let reply_to = address_list(p)?;
-        p.sp()?;
-        let to = address_list(p)?;
-        p.sp()?;
-        let cc = address_list(p)?;
-        p.sp()?;
-        let bcc = address_list(p)?;
-        p.sp()?;
-        let in_reply_to = IString::parse_nstring(p)?;
-        p.sp()?;
-        let message_id = IString::parse_nstring(p)?;
-        p.skip_trailing_sp();
+        let mut e = Envelope {
+            date: IString::parse_nstring(p)?,
+            ..Envelope::default()
+        };
+        'fields: {
+            if !next_field(p)? {
+                break 'fields;
+            }
+            e.subject = IString::parse_nstring(p)?;
+            for l in [
+                &mut e.from,
+                &mut e.sender,
+                &mut e.reply_to,
+                &mut e.to,
+                &mut e.cc,
+                &mut e.bcc,
+            ] {
+                if !next_field(p)? {
+                    break 'fields;
+                }
+                *l = address_list(p)?;
+            }
+            if !next_field(p)? {
+                break 'fields;
+            }
+            e.in_reply_to = IString::parse_nstring(p)?;
+            if !next_field(p)? {
+                break 'fields;
+            }
+            e.message_id = IString::parse_nstring(p)?;
+            p.skip_trailing_sp();
+        }
         p.expect(b')', ") after env-message-id")?;
-        Ok(Envelope {
-            date,
-            subject,
-            from,
-            sender,
-            reply_to,
-            to,
-            cc,
-            bcc,
-            in_reply_to,
-            message_id,
-        })
+        Ok(e)
     }
+}
+
+/// `SP` before the next envelope field; lenient: `false` at a premature `)`.
+#[inline]
+fn next_field(p: &mut Parser<'_>) -> PResult<bool> {
+    if p.peek() == Some(b' ') {
+        p.skip_trailing_sp();
+    }
+    if p.peek() == Some(b')') {
+        let at = p.pos;
+        if p.tolerate(Quirk::MalformedEnvelope, at) {
+            return Ok(false);
+        }
+    }
+    p.sp()?;
+    Ok(true)
 }
 
 impl Encode for Envelope {
@@ -339,6 +365,19 @@ mod tests {
         let (e, w) = parse(s, &DecodeOptions::lenient()).unwrap();
         assert_eq!(w, 2);
         assert_eq!(e.from.len(), 2);
+    }
+
+    #[test]
+    fn quirk_missing_fields_and_nil() {
+        let s = br#"("date" "subj" (("a" NIL "b" "c")))"#;
+        let (e, w) = parse(s, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(w, 1);
+        assert_eq!(e.from.len(), 1);
+        assert!(e.message_id.is_none());
+        assert!(parse(s, &DecodeOptions::strict()).is_err());
+        let (e, w) = parse(b"NIL", &DecodeOptions::lenient()).unwrap();
+        assert_eq!((e, w), (Envelope::default(), 1));
+        assert!(parse(b"NIL", &DecodeOptions::strict()).is_err());
     }
 
     proptest! {
