@@ -1,1 +1,1238 @@
-//! BODY / BODYSTRUCTURE (RFC 9051 §7.5.2 `body`). STUB: replaced by the fetch/body/envelope work.
+//! BODY / BODYSTRUCTURE (RFC 9051 §7.5.2, §9 `body`, `body-type-1part`, `body-type-basic`,
+//! `body-type-msg`, `body-type-text`, `body-type-mpart`, `body-fields`, `body-ext-1part`,
+//! `body-ext-mpart`, `body-fld-dsp`, `body-fld-lang`, `body-fld-loc`, `body-extension`;
+//! RFC 3501 §7.4.2).
+//!
+//! `BODY` (non-extensible) and `BODYSTRUCTURE` share one type: the extension data is kept in
+//! `Option`s, absent for `BODY`. The optional trailing fields of the extension data nest
+//! (`md5 [dsp [lang [loc *ext]]]`), and so do the types ([`DispositionExt`] →
+//! [`LanguageExt`] → [`LocationExt`]), so what was sent round-trips exactly.
+//!
+//! Canonical forms (the wire form is never recorded): a parameter list is empty for `NIL`;
+//! a language list is empty for `NIL`, and a single language is sent as a string.
+//!
+//! Lenient profile ([`Quirk::MalformedBodyStructure`], [`Quirk::NilOrEmpty`],
+//! [`Quirk::ExtraSpaces`], [`Quirk::BadNumbers`]): `NIL` encoding (→ `"7BIT"`), `()` parameter
+//! lists (→ empty), `NIL` parameter values (→ `""`), `NIL` media type/subtype
+//! (→ `application/octet-stream`), text parts without a line count (→ 0), multiparts whose
+//! child list is `NIL` or missing (→ no children), doubled spaces, bad numbers. Anything else
+//! that does not parse becomes [`BodyStructure::Invalid`] with the raw bytes, so the rest of
+//! the FETCH response still decodes.
+
+use bytes::Bytes;
+
+use crate::core::{IString, NString};
+use crate::encode::{Encode, EncodeBuf};
+use crate::envelope::Envelope;
+use crate::error::ValidationError;
+use crate::options::Quirk;
+use crate::parse::{Fail, PResult, Parser};
+
+/// A body parameter: (attribute, value), e.g. `("CHARSET", "UTF-8")`.
+pub type BodyParam = (IString, IString);
+
+/// A `body`: the MIME structure of a message or body part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyStructure {
+    /// `body-type-1part`: a leaf part (or an encapsulated message).
+    Single(SinglePart),
+    /// `body-type-mpart`: a multipart.
+    Multi(MultiPart),
+    /// Lenient profile only: a structure that could not be decoded, as the raw bytes of the
+    /// balanced parenthesised value (or `NIL`), kept for the user.
+    ///
+    /// Encoding cannot reproduce it (it is not valid protocol); it is encoded as the minimal
+    /// valid structure `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` instead.
+    Invalid(Bytes),
+}
+
+/// `body-type-1part`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinglePart {
+    /// Media type, and the fields specific to it.
+    pub kind: SinglePartKind,
+    /// `body-fields`.
+    pub fields: BodyFields,
+    /// `body-ext-1part`: present in BODYSTRUCTURE, absent in BODY.
+    pub extension: Option<SinglePartExtension>,
+}
+
+/// The type-specific part of a [`SinglePart`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SinglePartKind {
+    /// `body-type-basic`: any type except `TEXT/*` and `MESSAGE/RFC822`.
+    Basic(MediaType),
+    /// `body-type-text`: `TEXT/subtype` with its line count.
+    Text {
+        /// The subtype, e.g. `PLAIN`.
+        subtype: IString,
+        /// `body-fld-lines`.
+        lines: u64,
+    },
+    /// `body-type-msg`: `MESSAGE/RFC822` or `MESSAGE/GLOBAL` with the encapsulated message.
+    Message {
+        /// The subtype.
+        subtype: MessageSubtype,
+        /// The encapsulated message's envelope.
+        envelope: Box<Envelope>,
+        /// The encapsulated message's structure.
+        body: Box<BodyStructure>,
+        /// `body-fld-lines`.
+        lines: u64,
+    },
+}
+
+/// Subtypes of `body-type-msg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageSubtype {
+    /// `RFC822`
+    Rfc822,
+    /// `GLOBAL` (RFC 6532; IMAP4rev2)
+    Global,
+}
+
+/// A media type/subtype pair of a `body-type-basic` part.
+///
+/// Cannot be `TEXT/*` or `MESSAGE/RFC822` (those have their own forms, which carry more
+/// fields); `MESSAGE/GLOBAL` is allowed as a basic part for IMAP4rev1 servers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MediaType {
+    media_type: IString,
+    subtype: IString,
+}
+
+impl MediaType {
+    /// Validates the pair (case-insensitive checks).
+    pub fn new(media_type: IString, subtype: IString) -> Result<Self, ValidationError> {
+        if media_type.as_bytes().eq_ignore_ascii_case(b"TEXT") {
+            return Err(ValidationError::new(
+                "media-basic",
+                "TEXT is body-type-text (SinglePartKind::Text)",
+            ));
+        }
+        if media_type.as_bytes().eq_ignore_ascii_case(b"MESSAGE")
+            && subtype.as_bytes().eq_ignore_ascii_case(b"RFC822")
+        {
+            return Err(ValidationError::new(
+                "media-basic",
+                "MESSAGE/RFC822 is body-type-msg (SinglePartKind::Message)",
+            ));
+        }
+        Ok(MediaType {
+            media_type,
+            subtype,
+        })
+    }
+
+    /// The top-level type, e.g. `IMAGE`.
+    pub fn media_type(&self) -> &IString {
+        &self.media_type
+    }
+
+    /// The subtype, e.g. `PNG`.
+    pub fn subtype(&self) -> &IString {
+        &self.subtype
+    }
+}
+
+/// `body-fields`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BodyFields {
+    /// `body-fld-param`, in the order sent; empty for `NIL`.
+    pub params: Vec<BodyParam>,
+    /// `body-fld-id` (Content-ID).
+    pub id: NString,
+    /// `body-fld-desc` (Content-Description).
+    pub description: NString,
+    /// `body-fld-enc` (Content-Transfer-Encoding), e.g. `BASE64`.
+    pub encoding: IString,
+    /// `body-fld-octets`: size in its transfer encoding.
+    pub octets: u32,
+}
+
+/// `body-ext-1part`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SinglePartExtension {
+    /// `body-fld-md5`.
+    pub md5: NString,
+    /// The following fields, if sent.
+    pub disposition: Option<DispositionExt>,
+}
+
+/// `body-ext-mpart`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MultiPartExtension {
+    /// `body-fld-param` of the multipart (e.g. the boundary); empty for `NIL`.
+    pub params: Vec<BodyParam>,
+    /// The following fields, if sent.
+    pub disposition: Option<DispositionExt>,
+}
+
+/// `body-fld-dsp [SP body-fld-lang [...]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DispositionExt {
+    /// `body-fld-dsp`; `None` for `NIL`.
+    pub disposition: Option<Disposition>,
+    /// The following fields, if sent.
+    pub language: Option<LanguageExt>,
+}
+
+/// A Content-Disposition: `"(" string SP body-fld-param ")"`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Disposition {
+    /// The disposition type, e.g. `attachment`.
+    pub kind: IString,
+    /// Its parameters (e.g. `filename`); empty for `NIL`.
+    pub params: Vec<BodyParam>,
+}
+
+/// `body-fld-lang [SP body-fld-loc [...]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LanguageExt {
+    /// `body-fld-lang` (Content-Language tags); empty for `NIL`.
+    pub language: Vec<IString>,
+    /// The following fields, if sent.
+    pub location: Option<LocationExt>,
+}
+
+/// `body-fld-loc *(SP body-extension)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LocationExt {
+    /// `body-fld-loc` (Content-Location).
+    pub location: NString,
+    /// Future extension values.
+    pub extensions: Vec<BodyExtension>,
+}
+
+/// `body-extension`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyExtension {
+    /// A string or `NIL`.
+    NString(NString),
+    /// A number (`number64`).
+    Number(u64),
+    /// A parenthesised list. The grammar requires at least one element: an empty list is
+    /// encoded as `NIL`.
+    List(Vec<BodyExtension>),
+}
+
+/// `multipart` structure: `1*body SP media-subtype [SP body-ext-mpart]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiPart {
+    /// The child parts. The grammar requires at least one; a childless multipart (decoded
+    /// leniently from broken servers) is encoded with one placeholder child
+    /// `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` so the output stays valid.
+    pub bodies: Vec<BodyStructure>,
+    /// The subtype, e.g. `MIXED`.
+    pub subtype: IString,
+    /// `body-ext-mpart`: present in BODYSTRUCTURE, absent in BODY.
+    pub extension: Option<MultiPartExtension>,
+}
+
+// ------------------------------------------------------------------------------------------
+// parsing
+
+/// Runs `f` one nesting level deeper; the level is left whatever the outcome.
+#[inline]
+pub(crate) fn nested<T>(
+    p: &mut Parser<'_>,
+    f: impl FnOnce(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<T> {
+    let r = match p.enter() {
+        Ok(()) => f(p),
+        Err(e) => Err(e),
+    };
+    p.leave();
+    r
+}
+
+/// Whether an optional trailing field follows: consumes its SP and returns `true`, or returns
+/// `false` at `)` (lenient: after skipping stray spaces).
+#[inline]
+fn more(p: &mut Parser<'_>) -> PResult<bool> {
+    p.skip_trailing_sp();
+    if p.peek() == Some(b')') {
+        return Ok(false);
+    }
+    p.sp()?;
+    Ok(true)
+}
+
+/// Skips one balanced parenthesised value, honouring quoted strings and literals, without
+/// recursion; the nesting limit still applies. The cursor must be at `(`.
+pub(crate) fn skip_balanced(p: &mut Parser<'_>) -> PResult<()> {
+    let mut opened = 0u32;
+    let r = (|| loop {
+        match p.peek() {
+            None | Some(b'\r') | Some(b'\n') => return Err(p.fail("\")\"")),
+            Some(b'(') => {
+                opened += 1;
+                p.enter()?;
+                p.pos += 1;
+            }
+            Some(b')') => {
+                p.pos += 1;
+                opened -= 1;
+                p.leave();
+                if opened == 0 {
+                    return Ok(());
+                }
+            }
+            Some(b'"') => {
+                p.quoted()?;
+            }
+            Some(b'{') => {
+                p.literal_any(false)?;
+            }
+            Some(b'~') if p.peek_at(1) == Some(b'{') => {
+                p.literal_any(true)?;
+            }
+            Some(_) => p.pos += 1,
+        }
+    })();
+    if r.is_err() {
+        for _ in 0..opened {
+            p.leave();
+        }
+    }
+    r
+}
+
+fn eq_ci(s: &IString, lit: &[u8]) -> bool {
+    s.as_bytes().eq_ignore_ascii_case(lit)
+}
+
+/// `string`; lenient: `NIL` becomes `default` (with a warning).
+fn string_or_nil(p: &mut Parser<'_>, default: &'static [u8]) -> PResult<IString> {
+    match p.peek() {
+        Some(b'"') | Some(b'{') => IString::parse_string(p),
+        _ => {
+            let at = p.pos;
+            if p.allows(Quirk::NilOrEmpty) && p.nil() {
+                p.warn(Quirk::NilOrEmpty, at);
+                return Ok(IString::unchecked(Bytes::from_static(default)));
+            }
+            Err(p.fail("string"))
+        }
+    }
+}
+
+/// `body-fld-param`. Lenient: `()`, NIL values.
+pub(crate) fn parse_params(p: &mut Parser<'_>) -> PResult<Vec<BodyParam>> {
+    if p.nil() {
+        return Ok(Vec::new());
+    }
+    let open = p.pos;
+    p.expect(b'(', "body-fld-param")?;
+    p.skip_trailing_sp();
+    if p.peek() == Some(b')') {
+        if !p.tolerate(Quirk::NilOrEmpty, open) {
+            return Err(p.fail("string"));
+        }
+        p.pos += 1;
+        return Ok(Vec::new());
+    }
+    let mut v = Vec::new();
+    loop {
+        let k = string_or_nil(p, b"")?;
+        p.sp()?;
+        let val = string_or_nil(p, b"")?;
+        v.push((k, val));
+        p.check_items(v.len())?;
+        if !more(p)? {
+            p.pos += 1;
+            return Ok(v);
+        }
+    }
+}
+
+fn encode_params(v: &[BodyParam], buf: &mut EncodeBuf) {
+    if v.is_empty() {
+        buf.raw(b"NIL");
+        return;
+    }
+    buf.byte(b'(');
+    for (i, (k, val)) in v.iter().enumerate() {
+        if i > 0 {
+            buf.sp();
+        }
+        k.encode_string(buf);
+        buf.sp();
+        val.encode_string(buf);
+    }
+    buf.byte(b')');
+}
+
+impl BodyFields {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let params = parse_params(p)?;
+        p.sp()?;
+        let id = IString::parse_nstring(p)?;
+        p.sp()?;
+        let description = IString::parse_nstring(p)?;
+        p.sp()?;
+        let encoding = string_or_nil(p, b"7BIT")?;
+        p.sp()?;
+        let octets = p.number()?;
+        Ok(BodyFields {
+            params,
+            id,
+            description,
+            encoding,
+            octets,
+        })
+    }
+}
+
+impl Encode for BodyFields {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        encode_params(&self.params, buf);
+        buf.sp();
+        IString::encode_nstring(&self.id, buf);
+        buf.sp();
+        IString::encode_nstring(&self.description, buf);
+        buf.sp();
+        self.encoding.encode_string(buf);
+        buf.sp();
+        buf.num(self.octets);
+    }
+}
+
+/// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]`.
+fn parse_dsp_ext(p: &mut Parser<'_>) -> PResult<DispositionExt> {
+    let disposition = if p.nil() {
+        None
+    } else {
+        p.expect(b'(', "body-fld-dsp")?;
+        let kind = string_or_nil(p, b"")?;
+        p.sp()?;
+        let params = parse_params(p)?;
+        p.skip_trailing_sp();
+        p.expect(b')', ")")?;
+        Some(Disposition { kind, params })
+    };
+    let language = if more(p)? {
+        Some(parse_lang_ext(p)?)
+    } else {
+        None
+    };
+    Ok(DispositionExt {
+        disposition,
+        language,
+    })
+}
+
+fn parse_lang_ext(p: &mut Parser<'_>) -> PResult<LanguageExt> {
+    let language = if p.peek() == Some(b'(') {
+        let open = p.pos;
+        p.pos += 1;
+        let mut v = Vec::new();
+        p.skip_trailing_sp();
+        if p.peek() == Some(b')') {
+            if !p.tolerate(Quirk::NilOrEmpty, open) {
+                return Err(p.fail("string"));
+            }
+        } else {
+            loop {
+                v.push(IString::parse_string(p)?);
+                p.check_items(v.len())?;
+                if !more(p)? {
+                    break;
+                }
+            }
+        }
+        p.pos += 1;
+        v
+    } else {
+        match IString::parse_nstring(p)? {
+            Some(s) => vec![s],
+            None => Vec::new(),
+        }
+    };
+    let location = if more(p)? {
+        let location = IString::parse_nstring(p)?;
+        let mut extensions = Vec::new();
+        while more(p)? {
+            extensions.push(BodyExtension::parse(p)?);
+            p.check_items(extensions.len())?;
+        }
+        Some(LocationExt {
+            location,
+            extensions,
+        })
+    } else {
+        None
+    };
+    Ok(LanguageExt { language, location })
+}
+
+impl BodyExtension {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        match p.peek() {
+            Some(b'(') => nested(p, |p| {
+                p.pos += 1;
+                let mut v = Vec::new();
+                p.skip_trailing_sp();
+                if p.peek() == Some(b')') {
+                    let at = p.pos;
+                    if !p.tolerate(Quirk::NilOrEmpty, at) {
+                        return Err(p.fail("body-extension"));
+                    }
+                } else {
+                    loop {
+                        v.push(BodyExtension::parse(p)?);
+                        p.check_items(v.len())?;
+                        if !more(p)? {
+                            break;
+                        }
+                    }
+                }
+                p.pos += 1;
+                Ok(BodyExtension::List(v))
+            }),
+            Some(b'0'..=b'9') | Some(b'-') => p.number64().map(BodyExtension::Number),
+            _ => IString::parse_nstring(p).map(BodyExtension::NString),
+        }
+    }
+}
+
+impl Encode for BodyExtension {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            BodyExtension::NString(s) => IString::encode_nstring(s, buf),
+            BodyExtension::Number(n) => buf.num(*n),
+            BodyExtension::List(v) if v.is_empty() => buf.raw(b"NIL"),
+            BodyExtension::List(v) => buf.list(v, |b, e| e.encode(b)),
+        }
+    }
+}
+
+impl Encode for DispositionExt {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match &self.disposition {
+            None => buf.raw(b"NIL"),
+            Some(d) => {
+                buf.byte(b'(');
+                d.kind.encode_string(buf);
+                buf.sp();
+                encode_params(&d.params, buf);
+                buf.byte(b')');
+            }
+        }
+        if let Some(l) = &self.language {
+            buf.sp();
+            match l.language.as_slice() {
+                [] => buf.raw(b"NIL"),
+                [one] => one.encode_string(buf),
+                many => buf.list(many, |b, s| s.encode_string(b)),
+            }
+            if let Some(loc) = &l.location {
+                buf.sp();
+                IString::encode_nstring(&loc.location, buf);
+                for e in &loc.extensions {
+                    buf.sp();
+                    e.encode(buf);
+                }
+            }
+        }
+    }
+}
+
+impl BodyStructure {
+    /// Parses `body`. In the lenient profile a structure that does not parse is skipped as a
+    /// balanced value and returned as [`BodyStructure::Invalid`].
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        let wlen = p.warnings.len();
+        if p.peek() != Some(b'(') && p.allows(Quirk::MalformedBodyStructure) && p.nil() {
+            p.warn(Quirk::MalformedBodyStructure, start);
+            return Ok(BodyStructure::Invalid(p.slice(start, p.pos)));
+        }
+        match nested(p, body_inner) {
+            Ok(b) => Ok(b),
+            Err(Fail)
+                if p.bytes().get(start) == Some(&b'(')
+                    && p.allows(Quirk::MalformedBodyStructure) =>
+            {
+                p.pos = start;
+                p.warnings.truncate(wlen);
+                skip_balanced(p)?;
+                p.warn(Quirk::MalformedBodyStructure, start);
+                Ok(BodyStructure::Invalid(p.slice(start, p.pos)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn body_inner(p: &mut Parser<'_>) -> PResult<BodyStructure> {
+    p.expect(b'(', "( body")?;
+    if p.peek() == Some(b'(') {
+        return multipart(p).map(BodyStructure::Multi);
+    }
+    if !p.allows(Quirk::MalformedBodyStructure) {
+        return onepart(p).map(BodyStructure::Single);
+    }
+    if let Some(s) = p.opt(onepart) {
+        return Ok(BodyStructure::Single(s));
+    }
+    // A multipart without children: `(NIL "subtype" ...)` or `("subtype" ...)`.
+    let at = p.pos;
+    let m = p.opt(|p| {
+        if p.nil() {
+            p.sp()?;
+        }
+        let subtype = IString::parse_string(p)?;
+        multipart_tail(p, Vec::new(), subtype)
+    });
+    match m {
+        Some(m) => {
+            p.warn(Quirk::MalformedBodyStructure, at);
+            Ok(BodyStructure::Multi(m))
+        }
+        None => Err(p.fail("body")),
+    }
+}
+
+/// After the opening `(`: `1*body SP media-subtype [SP body-ext-mpart] ")"`.
+fn multipart(p: &mut Parser<'_>) -> PResult<MultiPart> {
+    let mut bodies = Vec::new();
+    loop {
+        bodies.push(BodyStructure::parse(p)?);
+        p.check_items(bodies.len())?;
+        match p.peek() {
+            Some(b'(') => continue,
+            Some(b' ') if p.peek_at(1) == Some(b'(') || p.peek_at(1) == Some(b' ') => {
+                // lenient: SP between the child parts
+                let at = p.pos;
+                let mut q = p.pos;
+                while p.bytes().get(q) == Some(&b' ') {
+                    q += 1;
+                }
+                if p.bytes().get(q) == Some(&b'(') {
+                    if !p.tolerate(Quirk::ExtraSpaces, at) {
+                        return Err(p.fail("body or SP media-subtype"));
+                    }
+                    p.pos = q;
+                    continue;
+                }
+                break;
+            }
+            _ => break,
+        }
+    }
+    p.sp()?;
+    let subtype = string_or_nil(p, b"MIXED")?;
+    multipart_tail(p, bodies, subtype)
+}
+
+/// `[SP body-ext-mpart] ")"`.
+fn multipart_tail(
+    p: &mut Parser<'_>,
+    bodies: Vec<BodyStructure>,
+    subtype: IString,
+) -> PResult<MultiPart> {
+    let extension = if more(p)? {
+        let params = parse_params(p)?;
+        let disposition = if more(p)? {
+            Some(parse_dsp_ext(p)?)
+        } else {
+            None
+        };
+        Some(MultiPartExtension {
+            params,
+            disposition,
+        })
+    } else {
+        None
+    };
+    p.expect(b')', ")")?;
+    Ok(MultiPart {
+        bodies,
+        subtype,
+        extension,
+    })
+}
+
+/// After the opening `(`: `body-type-1part ")"`.
+fn onepart(p: &mut Parser<'_>) -> PResult<SinglePart> {
+    let media_type = string_or_nil(p, b"APPLICATION")?;
+    p.sp()?;
+    let subtype = string_or_nil(p, b"OCTET-STREAM")?;
+    p.sp()?;
+    let fields = BodyFields::parse(p)?;
+    let kind = if eq_ci(&media_type, b"TEXT") {
+        SinglePartKind::Text {
+            subtype,
+            lines: lines(p)?,
+        }
+    } else if eq_ci(&media_type, b"MESSAGE")
+        && (eq_ci(&subtype, b"RFC822") || eq_ci(&subtype, b"GLOBAL"))
+    {
+        let msg = p.opt(|p| {
+            p.sp()?;
+            let envelope = Envelope::parse(p)?;
+            p.sp()?;
+            let body = BodyStructure::parse(p)?;
+            let lines = lines(p)?;
+            Ok((envelope, body, lines))
+        });
+        match msg {
+            Some((envelope, body, lines)) => SinglePartKind::Message {
+                subtype: if eq_ci(&subtype, b"RFC822") {
+                    MessageSubtype::Rfc822
+                } else {
+                    MessageSubtype::Global
+                },
+                envelope: Box::new(envelope),
+                body: Box::new(body),
+                lines,
+            },
+            None if eq_ci(&subtype, b"GLOBAL") => SinglePartKind::Basic(MediaType {
+                media_type,
+                subtype,
+            }),
+            None => return Err(p.fail("SP envelope")),
+        }
+    } else {
+        SinglePartKind::Basic(MediaType {
+            media_type,
+            subtype,
+        })
+    };
+    let extension = if more(p)? {
+        let md5 = IString::parse_nstring(p)?;
+        let disposition = if more(p)? {
+            Some(parse_dsp_ext(p)?)
+        } else {
+            None
+        };
+        Some(SinglePartExtension { md5, disposition })
+    } else {
+        None
+    };
+    p.expect(b')', ")")?;
+    Ok(SinglePart {
+        kind,
+        fields,
+        extension,
+    })
+}
+
+/// `SP body-fld-lines`; lenient: missing (→ 0).
+fn lines(p: &mut Parser<'_>) -> PResult<u64> {
+    let at = p.pos;
+    if p.peek() == Some(b')') && p.tolerate(Quirk::MalformedBodyStructure, at) {
+        return Ok(0);
+    }
+    p.sp()?;
+    p.number64()
+}
+
+// ------------------------------------------------------------------------------------------
+// encoding
+
+const PLACEHOLDER: &[u8] = b"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0)";
+
+impl Encode for BodyStructure {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            BodyStructure::Single(s) => s.encode(buf),
+            BodyStructure::Multi(m) => m.encode(buf),
+            BodyStructure::Invalid(_) => buf.raw(PLACEHOLDER),
+        }
+    }
+}
+
+impl Encode for SinglePart {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        match &self.kind {
+            SinglePartKind::Basic(m) => {
+                m.media_type.encode_string(buf);
+                buf.sp();
+                m.subtype.encode_string(buf);
+                buf.sp();
+                self.fields.encode(buf);
+            }
+            SinglePartKind::Text { subtype, lines } => {
+                buf.raw(b"\"TEXT\" ");
+                subtype.encode_string(buf);
+                buf.sp();
+                self.fields.encode(buf);
+                buf.sp();
+                buf.num(*lines);
+            }
+            SinglePartKind::Message {
+                subtype,
+                envelope,
+                body,
+                lines,
+            } => {
+                buf.raw(match subtype {
+                    MessageSubtype::Rfc822 => b"\"MESSAGE\" \"RFC822\" ",
+                    MessageSubtype::Global => b"\"MESSAGE\" \"GLOBAL\" ",
+                });
+                self.fields.encode(buf);
+                buf.sp();
+                envelope.encode(buf);
+                buf.sp();
+                body.encode(buf);
+                buf.sp();
+                buf.num(*lines);
+            }
+        }
+        if let Some(ext) = &self.extension {
+            buf.sp();
+            IString::encode_nstring(&ext.md5, buf);
+            if let Some(d) = &ext.disposition {
+                buf.sp();
+                d.encode(buf);
+            }
+        }
+        buf.byte(b')');
+    }
+}
+
+impl Encode for MultiPart {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        if self.bodies.is_empty() {
+            buf.raw(PLACEHOLDER);
+        }
+        for b in &self.bodies {
+            b.encode(buf);
+        }
+        buf.sp();
+        self.subtype.encode_string(buf);
+        if let Some(ext) = &self.extension {
+            buf.sp();
+            encode_params(&ext.params, buf);
+            if let Some(d) = &ext.disposition {
+                buf.sp();
+                d.encode(buf);
+            }
+        }
+        buf.byte(b')');
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use crate::core::strategies::istring;
+    use crate::envelope::strategies::envelope;
+    use proptest::prelude::*;
+
+    fn nstring() -> impl Strategy<Value = NString> {
+        proptest::option::of(istring())
+    }
+
+    fn params() -> impl Strategy<Value = Vec<BodyParam>> {
+        proptest::collection::vec((istring(), istring()), 0..3)
+    }
+
+    fn extension() -> BoxedStrategy<BodyExtension> {
+        let leaf = prop_oneof![
+            nstring().prop_map(BodyExtension::NString),
+            (0u64..=i64::MAX as u64).prop_map(BodyExtension::Number),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            proptest::collection::vec(inner, 1..3).prop_map(BodyExtension::List)
+        })
+        .boxed()
+    }
+
+    fn dsp_ext() -> BoxedStrategy<DispositionExt> {
+        let loc = (nstring(), proptest::collection::vec(extension(), 0..3)).prop_map(
+            |(location, extensions)| LocationExt {
+                location,
+                extensions,
+            },
+        );
+        let lang = (
+            proptest::collection::vec(istring(), 0..3),
+            proptest::option::of(loc),
+        )
+            .prop_map(|(language, location)| LanguageExt { language, location });
+        (
+            proptest::option::of(
+                (istring(), params()).prop_map(|(kind, params)| Disposition { kind, params }),
+            ),
+            proptest::option::of(lang),
+        )
+            .prop_map(|(disposition, language)| DispositionExt {
+                disposition,
+                language,
+            })
+            .boxed()
+    }
+
+    fn fields() -> BoxedStrategy<BodyFields> {
+        (params(), nstring(), nstring(), istring(), any::<u32>())
+            .prop_map(|(params, id, description, encoding, octets)| BodyFields {
+                params,
+                id,
+                description,
+                encoding,
+                octets,
+            })
+            .boxed()
+    }
+
+    fn single_ext() -> BoxedStrategy<Option<SinglePartExtension>> {
+        proptest::option::of(
+            (nstring(), proptest::option::of(dsp_ext()))
+                .prop_map(|(md5, disposition)| SinglePartExtension { md5, disposition }),
+        )
+        .boxed()
+    }
+
+    fn media_type() -> impl Strategy<Value = MediaType> {
+        prop_oneof![
+            (istring(), istring()),
+            Just((
+                IString::try_from("MESSAGE").unwrap(),
+                IString::try_from("GLOBAL").unwrap()
+            )),
+        ]
+        .prop_filter_map("not text or message/rfc822", |(t, s)| {
+            MediaType::new(t, s).ok()
+        })
+    }
+
+    /// Body structures (with and without extension data), nested.
+    pub(crate) fn body_structure() -> BoxedStrategy<BodyStructure> {
+        let leaf = prop_oneof![
+            (media_type(), fields(), single_ext())
+                .prop_map(|(m, fields, extension)| {
+                    BodyStructure::Single(SinglePart {
+                        kind: SinglePartKind::Basic(m),
+                        fields,
+                        extension,
+                    })
+                })
+                .boxed(),
+            (istring(), 0u64..=i64::MAX as u64, fields(), single_ext())
+                .prop_map(|(subtype, lines, fields, extension)| {
+                    BodyStructure::Single(SinglePart {
+                        kind: SinglePartKind::Text { subtype, lines },
+                        fields,
+                        extension,
+                    })
+                })
+                .boxed(),
+        ];
+        leaf.prop_recursive(3, 10, 3, |inner| {
+            let mext = proptest::option::of((params(), proptest::option::of(dsp_ext())).prop_map(
+                |(params, disposition)| MultiPartExtension {
+                    params,
+                    disposition,
+                },
+            ));
+            prop_oneof![
+                (
+                    proptest::collection::vec(inner.clone(), 1..3),
+                    istring(),
+                    mext
+                )
+                    .prop_map(
+                        |(bodies, subtype, extension)| BodyStructure::Multi(MultiPart {
+                            bodies,
+                            subtype,
+                            extension,
+                        })
+                    )
+                    .boxed(),
+                (
+                    prop_oneof![Just(MessageSubtype::Rfc822), Just(MessageSubtype::Global)],
+                    fields(),
+                    envelope().boxed(),
+                    inner,
+                    any::<u32>(),
+                    single_ext()
+                )
+                    .prop_map(|(subtype, fields, env, body, lines, extension)| {
+                        BodyStructure::Single(SinglePart {
+                            kind: SinglePartKind::Message {
+                                subtype,
+                                envelope: Box::new(env),
+                                body: Box::new(body),
+                                lines: lines as u64,
+                            },
+                            fields,
+                            extension,
+                        })
+                    })
+                    .boxed(),
+            ]
+        })
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+    use proptest::prelude::*;
+
+    fn parse(
+        s: &[u8],
+        o: &DecodeOptions,
+    ) -> Result<(BodyStructure, Vec<Quirk>), crate::DecodeError> {
+        let b = Bytes::copy_from_slice(s);
+        let mut p = Parser::new(&b, o);
+        match BodyStructure::parse(&mut p) {
+            Ok(e) if p.at_end() => Ok((e, p.warnings.iter().map(|w| w.quirk).collect())),
+            _ => Err(p.error()),
+        }
+    }
+
+    fn strict_ok(s: &[u8]) -> BodyStructure {
+        let (b, w) = parse(s, &DecodeOptions::strict()).unwrap();
+        assert!(w.is_empty());
+        b
+    }
+
+    /// Lenient decodes with at least one warning, strict fails, and re-encoding is strict-valid.
+    fn lenient_only(s: &[u8]) -> (BodyStructure, Vec<Quirk>) {
+        assert!(
+            parse(s, &DecodeOptions::strict()).is_err(),
+            "strict accepted"
+        );
+        let (b, w) = parse(s, &DecodeOptions::lenient()).unwrap();
+        assert!(!w.is_empty());
+        let again = b.to_bytes();
+        parse(&again, &DecodeOptions::strict()).unwrap();
+        (b, w)
+    }
+
+    #[test]
+    fn rfc3501_example() {
+        let s = br#"(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 1152 23)("TEXT" "PLAIN" ("CHARSET" "US-ASCII" "NAME" "cc.diff") "<960723163407.20117h@cac.washington.edu>" "Compiler diff" "BASE64" 4554 73) "MIXED")"#;
+        let b = strict_ok(s);
+        let BodyStructure::Multi(m) = &b else {
+            panic!()
+        };
+        assert_eq!(m.bodies.len(), 2);
+        assert_eq!(m.subtype.as_bytes(), b"MIXED");
+        assert!(m.extension.is_none());
+        let BodyStructure::Single(SinglePart {
+            kind: SinglePartKind::Text { lines, .. },
+            fields,
+            ..
+        }) = &m.bodies[1]
+        else {
+            panic!()
+        };
+        assert_eq!(*lines, 73);
+        assert_eq!(fields.octets, 4554);
+        assert_eq!(fields.params[1].1.as_bytes(), b"cc.diff");
+        assert_eq!(b.to_bytes(), s.to_vec());
+    }
+
+    #[test]
+    fn message_rfc822_with_extensions() {
+        let s = br#"("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 342 (NIL "hi" NIL NIL NIL NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" NIL NIL NIL "8BIT" 5 1 NIL NIL NIL NIL) 12 NIL ("inline" ("filename" "a.eml")) ("en" "de") "http://x" 5 ("x" (1 NIL)))"#;
+        let b = strict_ok(s);
+        assert_eq!(b.to_bytes(), s.to_vec());
+        let BodyStructure::Single(SinglePart {
+            kind: SinglePartKind::Message { body, lines, .. },
+            extension: Some(ext),
+            ..
+        }) = &b
+        else {
+            panic!()
+        };
+        assert_eq!(*lines, 12);
+        assert!(matches!(**body, BodyStructure::Single(_)));
+        let lang = ext.disposition.as_ref().unwrap().language.as_ref().unwrap();
+        assert_eq!(lang.language.len(), 2);
+        assert_eq!(lang.location.as_ref().unwrap().extensions.len(), 2);
+    }
+
+    #[test]
+    fn quirk_nil_encoding_icloud() {
+        let s = br#"((("text" "plain" ("CHARSET" "UTF-8") NIL NIL NIL 1423 44 NIL NIL NIL NIL)("text" "html" ("CHARSET" "UTF-8") NIL NIL "quoted-printable" 2524 34 NIL NIL NIL NIL) "alternative" ("BOUNDARY" "000000000000ccac3a05a5ef76c3") NIL NIL NIL)("text" "plain" ("CHARSET" "us-ascii") NIL NIL "7bit" 151 4 NIL NIL NIL NIL) "mixed" ("BOUNDARY" "===============5781602957316160403==") NIL NIL NIL)"#;
+        let (b, w) = lenient_only(s);
+        assert_eq!(w, vec![Quirk::NilOrEmpty]);
+        let BodyStructure::Multi(m) = b else { panic!() };
+        let BodyStructure::Multi(alt) = &m.bodies[0] else {
+            panic!()
+        };
+        let BodyStructure::Single(t) = &alt.bodies[0] else {
+            panic!()
+        };
+        assert_eq!(t.fields.encoding.as_bytes(), b"7BIT");
+    }
+
+    #[test]
+    fn quirk_empty_params_and_nil_boundary_mailru() {
+        let s = br#"(("text" "html" ("charset" "cp1251") NIL NIL "base64" 84056 0 NIL ("inline" NIL) NIL NIL)("image" "gif" () "25b2b55b5d97f04e9ea939fe32a46a65.gif" NIL "base64" 20776 NIL ("inline" NIL) NIL NIL) "related" ("boundary" NIL))"#;
+        let (b, w) = lenient_only(s);
+        assert_eq!(w.len(), 2);
+        let BodyStructure::Multi(m) = b else { panic!() };
+        let ext = m.extension.unwrap();
+        assert_eq!(ext.params[0].1.as_bytes(), b"");
+        assert!(matches!(
+            &m.bodies[1],
+            BodyStructure::Single(SinglePart {
+                kind: SinglePartKind::Basic(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn quirk_double_sp() {
+        let s = br#"((("text" "plain"  ("charset" "UTF-8") NIL NIL "7bit" 409 7 NIL NIL NIL)("text" "html"  ("charset" "UTF-8") NIL NIL "7bit" 592 10 NIL NIL NIL) "alternative" ("boundary" "--==_mimepart_5277b641dcc3_57d5887e8325d8" "charset" "UTF-8") NIL NIL) "mixed" ("boundary" "--==_mimepart_5277b64110f79_57d5887e832634" "charset" "UTF-8") NIL NIL)"#;
+        let (_, w) = lenient_only(s);
+        assert_eq!(w, vec![Quirk::ExtraSpaces, Quirk::ExtraSpaces]);
+    }
+
+    #[test]
+    fn quirk_latin1_literal_is_valid() {
+        let s = b"(\"image\" \"png\" (\"name\" {8}\r\nG\xf6r\xfcnt\xfc1) \"<part1@example.com>\" NIL \"base64\" 15440 NIL NIL NIL NIL)";
+        let b = strict_ok(s);
+        let BodyStructure::Single(sp) = b else {
+            panic!()
+        };
+        assert_eq!(sp.fields.params[0].1.as_bytes(), b"G\xf6r\xfcnt\xfc1");
+    }
+
+    #[test]
+    fn quirk_mpart_nil_children() {
+        let s = br#"(NIL "alternative" ("boundary" "Apple-Mail=_352FCEEC-EB15-428F-9D8B-D3B4259DD646") NIL NIL NIL)"#;
+        let (b, _) = lenient_only(s);
+        let BodyStructure::Multi(m) = b else { panic!() };
+        assert!(m.bodies.is_empty());
+        assert_eq!(m.subtype.as_bytes(), b"alternative");
+    }
+
+    #[test]
+    fn quirk_gmail_pseudo_part() {
+        let s = br#"("RELATED" NIL ("ATTACHMENT" NIL) NIL)"#;
+        let (b, _) = lenient_only(s);
+        let BodyStructure::Multi(m) = b else { panic!() };
+        assert!(m.bodies.is_empty());
+        let d = m
+            .extension
+            .unwrap()
+            .disposition
+            .unwrap()
+            .disposition
+            .unwrap();
+        assert_eq!(d.kind.as_bytes(), b"ATTACHMENT");
+    }
+
+    #[test]
+    fn quirk_bad_octets() {
+        let (b, w) = lenient_only(
+            br#"("multipart" "appledouble" ("boundary" "B_8145297380_164091") NIL NIL "7BIT" -1 NIL NIL NIL NIL)"#,
+        );
+        assert_eq!(w, vec![Quirk::BadNumbers]);
+        let BodyStructure::Single(sp) = b else {
+            panic!()
+        };
+        assert_eq!(sp.fields.octets, 0);
+        let (b, _) = lenient_only(
+            br#"("text" "html" ("charset" "utf-8") NIL NIL "base64" 9.3736e+06 0 NIL NIL NIL NIL)"#,
+        );
+        let BodyStructure::Single(sp) = b else {
+            panic!()
+        };
+        assert_eq!(sp.fields.octets, 9_373_600);
+        // the truncated SmarterMail fragment, completed
+        lenient_only(br#"(("text" "plain" NIL NIL NIL "7bit" -2 0 NIL NIL NIL) "mixed")"#);
+    }
+
+    #[test]
+    fn quirk_onepart_all_nil() {
+        let (b, _) = lenient_only(br#"(NIL NIL NIL NIL NIL "7BIT" 0 NIL NIL NIL NIL)"#);
+        let BodyStructure::Single(SinglePart {
+            kind: SinglePartKind::Basic(m),
+            ..
+        }) = b
+        else {
+            panic!()
+        };
+        assert_eq!(m.media_type().as_bytes(), b"APPLICATION");
+    }
+
+    #[test]
+    fn quirk_unescaped_dquote_163() {
+        let s = br#"(("text" "html" ("charset" "UTF-8") NIL NIL "quoted-printable" 1224 16)("application" "octet-stream" ("name" "2154973550.pdf") NIL """" "base64" 65322) "MIXED")"#;
+        let (b, w) = lenient_only(s);
+        assert!(w.contains(&Quirk::UnescapedQuotes));
+        let BodyStructure::Multi(m) = b else { panic!() };
+        let BodyStructure::Single(sp) = &m.bodies[1] else {
+            panic!()
+        };
+        assert_eq!(sp.fields.description.as_ref().unwrap().as_bytes(), b"\"\"");
+    }
+
+    #[test]
+    fn invalid_becomes_raw_in_lenient() {
+        let s = br#"(("text" "plain" NIL NIL NIL "7bit" 1 1) (garbage "with ) paren" {3}
+)))) "mixed")"#;
+        let s = s.to_vec();
+        let s: Vec<u8> = String::from_utf8(s)
+            .unwrap()
+            .replace('\n', "\r\n")
+            .into_bytes();
+        let (b, w) = lenient_only(&s);
+        assert!(w.contains(&Quirk::MalformedBodyStructure));
+        let BodyStructure::Multi(m) = &b else {
+            panic!()
+        };
+        let BodyStructure::Invalid(raw) = &m.bodies[1] else {
+            panic!("{b:?}")
+        };
+        assert!(raw.starts_with(b"(garbage"));
+        assert!(raw.ends_with(b"))))"));
+        // encodes the placeholder
+        assert!(
+            b.to_bytes()
+                .windows(PLACEHOLDER.len())
+                .any(|w| w == PLACEHOLDER)
+        );
+    }
+
+    #[test]
+    fn nil_structure_is_invalid_in_lenient() {
+        let (b, w) = lenient_only(b"NIL");
+        assert_eq!(b, BodyStructure::Invalid(Bytes::from_static(b"NIL")));
+        assert_eq!(w, vec![Quirk::MalformedBodyStructure]);
+        assert_eq!(b.to_bytes(), PLACEHOLDER.to_vec());
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            let mut s = vec![b'('; 10_000];
+            s.extend_from_slice(&[b')'; 10_000]);
+            assert!(parse(&s, &o).is_err());
+            let mut s = vec![b'('; 10_000];
+            s.extend_from_slice(b"\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0");
+            s.extend_from_slice(&[b')'; 10_000]);
+            assert!(parse(&s, &o).is_err());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn roundtrip(b in strategies::body_structure()) {
+            let bytes = b.to_frozen();
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &o);
+            let d = BodyStructure::parse(&mut p).unwrap();
+            prop_assert!(p.at_end());
+            prop_assert_eq!(d, b);
+        }
+    }
+}

@@ -1,24 +1,724 @@
-//! FETCH (RFC 9051 §6.4.5, §7.5.2). STUB: replaced by the fetch/body/envelope work.
-use crate::encode::{Encode, EncodeBuf};
-use crate::parse::{PResult, Parser};
+//! FETCH data items (RFC 9051 §6.4.5 `fetch-att`, §7.5.2 `msg-att`, §9 `section`,
+//! `section-binary`, `partial`; RFC 3501 `RFC822*` items; BINARY RFC 3516; CONDSTORE MODSEQ
+//! RFC 7162; PREVIEW RFC 8970; OBJECTID EMAILID/THREADID RFC 8474; SAVEDATE RFC 8514;
+//! Gmail `X-GM-MSGID`, `X-GM-THRID`, `X-GM-LABELS`).
+//!
+//! Command side: [`FetchItems`] (macro or list of [`FetchAttribute`]). Response side:
+//! [`MessageDataItem`] (one `msg-att` item). Body section contents are slices of the
+//! received message: a `BODY[]` literal is neither copied nor scanned.
+//!
+//! Numbers that are `number64` on the wire are `u64` here; values above 2^63-1 cannot be sent
+//! and are encoded saturated to 2^63-1.
 
-/// What a FETCH command asks for (`fetch-att` list or macro).
+use std::num::{NonZeroU32, NonZeroU64};
+
+use bytes::Bytes;
+
+use crate::body::BodyStructure;
+use crate::core::{AString, Atom, IString, NString};
+use crate::datetime::DateTime;
+use crate::encode::{Encode, EncodeBuf, LiteralMark, LiteralMode};
+use crate::envelope::Envelope;
+use crate::error::ValidationError;
+use crate::flag::{FlagFetch, parse_flag_list};
+use crate::options::{DecodeOptions, Quirk};
+use crate::parse::{PResult, Parser};
+use crate::sequence::Uid;
+
+const MAX_NUMBER64: u64 = i64::MAX as u64;
+
+/// Writes a `number64`, saturating at 2^63-1.
+#[inline]
+fn num64(buf: &mut EncodeBuf, v: u64) {
+    buf.num(v.min(MAX_NUMBER64));
+}
+
+// ------------------------------------------------------------------------------------------
+// sections
+
+/// `section-part`: a body part number path such as `1.2.3` (never empty, no zero).
+///
+/// Kept as the wire bytes (which are canonical: `nz-number` has no leading zeros), so decoding
+/// does not allocate; [`Part::numbers`] iterates the numbers.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Part(Bytes);
+
+impl Part {
+    /// A part path from its numbers; fails when empty.
+    pub fn new(numbers: &[NonZeroU32]) -> Result<Self, ValidationError> {
+        if numbers.is_empty() {
+            return Err(ValidationError::new("section-part", "empty"));
+        }
+        let mut b = EncodeBuf::new();
+        for (i, n) in numbers.iter().enumerate() {
+            if i > 0 {
+                b.byte(b'.');
+            }
+            b.num(n.get());
+        }
+        Ok(Part(Bytes::from(b.out)))
+    }
+
+    /// The part numbers, outermost first.
+    pub fn numbers(&self) -> impl Iterator<Item = NonZeroU32> + '_ {
+        self.0.split(|&c| c == b'.').map(|d| {
+            let v = d.iter().fold(0u32, |v, &c| {
+                v.wrapping_mul(10).wrapping_add((c - b'0') as u32)
+            });
+            NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN)
+        })
+    }
+
+    /// The wire form, e.g. `b"1.2"`.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// `nz-number *("." nz-number)`; a `.` not followed by a digit is left alone.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        loop {
+            if !matches!(p.peek(), Some(b'1'..=b'9')) {
+                return Err(p.fail("nz-number"));
+            }
+            let ns = p.pos;
+            let mut v: u64 = 0;
+            while let Some(c @ b'0'..=b'9') = p.peek() {
+                v = v * 10 + (c - b'0') as u64;
+                if v > u32::MAX as u64 {
+                    return Err(p.fail_at(ns, "nz-number (32-bit)"));
+                }
+                p.pos += 1;
+            }
+            if p.peek() == Some(b'.') && matches!(p.peek_at(1), Some(b'0'..=b'9')) {
+                p.pos += 1;
+                continue;
+            }
+            return Ok(Part(p.slice(start, p.pos)));
+        }
+    }
+}
+
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Part({})", String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl Encode for Part {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(&self.0);
+    }
+}
+
+/// `header-list`: the header field names of `HEADER.FIELDS [.NOT]` (non-empty list of
+/// non-empty names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HeaderList(Vec<AString>);
+
+impl HeaderList {
+    /// Validates a non-empty list of non-empty field names.
+    pub fn new(names: Vec<AString>) -> Result<Self, ValidationError> {
+        if names.is_empty() {
+            return Err(ValidationError::new("header-list", "empty"));
+        }
+        if names.iter().any(|n| n.is_empty()) {
+            return Err(ValidationError::new("header-fld-name", "empty"));
+        }
+        Ok(HeaderList(names))
+    }
+
+    /// The field names.
+    pub fn names(&self) -> &[AString] {
+        &self.0
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'(', "( header-list")?;
+        let mut v = Vec::new();
+        loop {
+            v.push(IString::parse_astring(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(HeaderList(v));
+            }
+            p.sp()?;
+        }
+    }
+}
+
+impl Encode for HeaderList {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.list(&self.0, |b, n| n.encode_astring(b));
+    }
+}
+
+/// `section-spec` (the inside of a non-empty `section`; `BODY[]` has no section).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Section {
+    /// `[1.2]`: a body part.
+    Part(Part),
+    /// `[HEADER]` / `[1.2.HEADER]`: the header of the message or of an encapsulated message.
+    Header(Option<Part>),
+    /// `[HEADER.FIELDS (...)]`: only the listed header fields.
+    HeaderFields(Option<Part>, HeaderList),
+    /// `[HEADER.FIELDS.NOT (...)]`: all but the listed header fields.
+    HeaderFieldsNot(Option<Part>, HeaderList),
+    /// `[TEXT]` / `[1.TEXT]`: the body of the message or of an encapsulated message.
+    Text(Option<Part>),
+    /// `[1.MIME]`: the MIME header of a part.
+    Mime(Part),
+}
+
+impl Section {
+    /// Parses `section` (`"[" [section-spec] "]"`); `None` for `[]`.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        p.expect(b'[', "[")?;
+        if p.eat(b']') {
+            return Ok(None);
+        }
+        let s = if matches!(p.peek(), Some(b'0'..=b'9')) {
+            let part = Part::parse(p)?;
+            if p.eat(b'.') {
+                Self::msgtext(p, Some(part), true)?
+            } else {
+                Section::Part(part)
+            }
+        } else {
+            Self::msgtext(p, None, false)?
+        };
+        p.expect(b']', "]")?;
+        Ok(Some(s))
+    }
+
+    fn msgtext(p: &mut Parser<'_>, part: Option<Part>, mime: bool) -> PResult<Self> {
+        if p.keyword(b"HEADER.FIELDS.NOT") {
+            p.sp()?;
+            return Ok(Section::HeaderFieldsNot(part, HeaderList::parse(p)?));
+        }
+        if p.keyword(b"HEADER.FIELDS") {
+            p.sp()?;
+            return Ok(Section::HeaderFields(part, HeaderList::parse(p)?));
+        }
+        if p.keyword(b"HEADER") {
+            return Ok(Section::Header(part));
+        }
+        if p.keyword(b"TEXT") {
+            return Ok(Section::Text(part));
+        }
+        if mime && p.keyword(b"MIME") {
+            if let Some(part) = part {
+                return Ok(Section::Mime(part));
+            }
+        }
+        Err(p.fail("section-text"))
+    }
+
+    fn encode_part_dot(part: &Option<Part>, buf: &mut EncodeBuf) {
+        if let Some(pt) = part {
+            pt.encode(buf);
+            buf.byte(b'.');
+        }
+    }
+
+    /// Encodes `"[" [section-spec] "]"`.
+    pub(crate) fn encode_section(s: &Option<Self>, buf: &mut EncodeBuf) {
+        buf.byte(b'[');
+        if let Some(s) = s {
+            s.encode(buf);
+        }
+        buf.byte(b']');
+    }
+}
+
+impl Encode for Section {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Section::Part(pt) => pt.encode(buf),
+            Section::Header(pt) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"HEADER");
+            }
+            Section::HeaderFields(pt, l) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"HEADER.FIELDS ");
+                l.encode(buf);
+            }
+            Section::HeaderFieldsNot(pt, l) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"HEADER.FIELDS.NOT ");
+                l.encode(buf);
+            }
+            Section::Text(pt) => {
+                Self::encode_part_dot(pt, buf);
+                buf.raw(b"TEXT");
+            }
+            Section::Mime(pt) => {
+                pt.encode(buf);
+                buf.raw(b".MIME");
+            }
+        }
+    }
+}
+
+/// `section-binary` = `"[" [section-part] "]"`.
+fn parse_section_binary(p: &mut Parser<'_>) -> PResult<Option<Part>> {
+    p.expect(b'[', "[")?;
+    if p.eat(b']') {
+        return Ok(None);
+    }
+    let part = Part::parse(p)?;
+    p.expect(b']', "]")?;
+    Ok(Some(part))
+}
+
+fn encode_section_binary(part: &Option<Part>, buf: &mut EncodeBuf) {
+    buf.byte(b'[');
+    if let Some(pt) = part {
+        pt.encode(buf);
+    }
+    buf.byte(b']');
+}
+
+/// `partial` = `"<" number64 "." nz-number64 ">"`: a byte range of a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Partial {
+    /// 0-based offset of the first octet.
+    pub offset: u64,
+    /// Number of octets.
+    pub length: NonZeroU64,
+}
+
+impl Partial {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'<', "<")?;
+        let offset = p.number64()?;
+        p.expect(b'.', ".")?;
+        let length = p.nz_number64()?;
+        p.expect(b'>', ">")?;
+        Ok(Partial {
+            offset,
+            length: NonZeroU64::new(length).unwrap_or(NonZeroU64::MIN),
+        })
+    }
+}
+
+impl Encode for Partial {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'<');
+        num64(buf, self.offset);
+        buf.byte(b'.');
+        num64(buf, self.length.get());
+        buf.byte(b'>');
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// command side
+
+/// What a FETCH command asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchItems {
-    /// `ALL`
+    /// `ALL` = `(FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)`.
     All,
+    /// `FAST` = `(FLAGS INTERNALDATE RFC822.SIZE)`.
+    Fast,
+    /// `FULL` = `(FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY)`.
+    Full,
+    /// One or more attributes.
+    Attributes(FetchAttributes),
+}
+
+/// A non-empty list of [`FetchAttribute`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchAttributes(Vec<FetchAttribute>);
+
+impl FetchAttributes {
+    /// Validates a non-empty list.
+    pub fn new(v: Vec<FetchAttribute>) -> Result<Self, ValidationError> {
+        if v.is_empty() {
+            return Err(ValidationError::new("fetch-att list", "empty"));
+        }
+        Ok(FetchAttributes(v))
+    }
+
+    /// The attributes.
+    pub fn as_slice(&self) -> &[FetchAttribute] {
+        &self.0
+    }
+
+    /// The attributes, by value.
+    pub fn into_vec(self) -> Vec<FetchAttribute> {
+        self.0
+    }
+}
+
+impl From<FetchAttribute> for FetchAttributes {
+    fn from(a: FetchAttribute) -> Self {
+        FetchAttributes(vec![a])
+    }
+}
+
+impl From<FetchAttribute> for FetchItems {
+    fn from(a: FetchAttribute) -> Self {
+        FetchItems::Attributes(a.into())
+    }
+}
+
+/// One `fetch-att`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchAttribute {
+    /// `ENVELOPE`
+    Envelope,
+    /// `FLAGS`
+    Flags,
+    /// `INTERNALDATE`
+    InternalDate,
+    /// `RFC822.SIZE`
+    Rfc822Size,
+    /// `BODY` (structure without extension data)
+    Body,
+    /// `BODYSTRUCTURE`
+    BodyStructure,
+    /// `UID`
+    Uid,
+    /// `BODY[section]<partial>` or, with `peek`, `BODY.PEEK[section]<partial>`
+    /// (`section` `None` is `[]`: the whole message).
+    BodySection {
+        /// The section.
+        section: Option<Section>,
+        /// A byte range.
+        partial: Option<Partial>,
+        /// `.PEEK`: do not set `\Seen`.
+        peek: bool,
+    },
+    /// `BINARY[part]<partial>` / `BINARY.PEEK[...]` (RFC 3516).
+    Binary {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+        /// A byte range.
+        partial: Option<Partial>,
+        /// `.PEEK`.
+        peek: bool,
+    },
+    /// `BINARY.SIZE[part]` (RFC 3516).
+    BinarySize {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+    },
+    /// `RFC822` (IMAP4rev1; = `BODY[]`)
+    Rfc822,
+    /// `RFC822.HEADER` (IMAP4rev1; = `BODY.PEEK[HEADER]`)
+    Rfc822Header,
+    /// `RFC822.TEXT` (IMAP4rev1; = `BODY[TEXT]`)
+    Rfc822Text,
+    /// `MODSEQ` (RFC 7162)
+    ModSeq,
+    /// `X-GM-MSGID` (Gmail)
+    GmailMsgId,
+    /// `X-GM-THRID` (Gmail)
+    GmailThrId,
+    /// `X-GM-LABELS` (Gmail)
+    GmailLabels,
+    /// `PREVIEW` / `PREVIEW (LAZY)` (RFC 8970)
+    Preview {
+        /// `LAZY`: only return a preview the server has at hand.
+        lazy: bool,
+    },
+    /// `EMAILID` (RFC 8474)
+    EmailId,
+    /// `THREADID` (RFC 8474)
+    ThreadId,
+    /// `SAVEDATE` (RFC 8514)
+    SaveDate,
+    /// Any other attribute name (no arguments).
+    Other(Atom),
+}
+
+/// Simple attribute names (no arguments), longest first where one is a prefix of another.
+const SIMPLE: &[(&[u8], FetchAttribute)] = &[
+    (b"ENVELOPE", FetchAttribute::Envelope),
+    (b"EMAILID", FetchAttribute::EmailId),
+    (b"FLAGS", FetchAttribute::Flags),
+    (b"INTERNALDATE", FetchAttribute::InternalDate),
+    (b"RFC822.SIZE", FetchAttribute::Rfc822Size),
+    (b"RFC822.HEADER", FetchAttribute::Rfc822Header),
+    (b"RFC822.TEXT", FetchAttribute::Rfc822Text),
+    (b"RFC822", FetchAttribute::Rfc822),
+    (b"BODYSTRUCTURE", FetchAttribute::BodyStructure),
+    (b"UID", FetchAttribute::Uid),
+    (b"MODSEQ", FetchAttribute::ModSeq),
+    (b"X-GM-MSGID", FetchAttribute::GmailMsgId),
+    (b"X-GM-THRID", FetchAttribute::GmailThrId),
+    (b"X-GM-LABELS", FetchAttribute::GmailLabels),
+    (b"THREADID", FetchAttribute::ThreadId),
+    (b"SAVEDATE", FetchAttribute::SaveDate),
+];
+
+impl FetchAttribute {
+    /// Parses one `fetch-att`.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"BODY.PEEK") {
+            return Self::body_section(p, true);
+        }
+        if p.keyword(b"BINARY.SIZE") {
+            let section = parse_section_binary(p)?;
+            return Ok(FetchAttribute::BinarySize { section });
+        }
+        if p.keyword(b"BINARY.PEEK") {
+            return Self::binary(p, true);
+        }
+        if p.keyword(b"BINARY") {
+            return Self::binary(p, false);
+        }
+        if p.keyword(b"PREVIEW") {
+            let mut lazy = false;
+            if p.looking_at_ci(b" (LAZY") {
+                p.sp()?;
+                p.pos += 1;
+                loop {
+                    p.expect_keyword(b"LAZY", "preview-mod")?;
+                    lazy = true;
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+            }
+            return Ok(FetchAttribute::Preview { lazy });
+        }
+        for (n, a) in SIMPLE {
+            if p.keyword(n) {
+                return Ok(a.clone());
+            }
+        }
+        if p.keyword(b"BODY") {
+            if p.peek() == Some(b'[') {
+                return Self::body_section(p, false);
+            }
+            return Ok(FetchAttribute::Body);
+        }
+        Atom::parse(p).map(FetchAttribute::Other)
+    }
+
+    fn body_section(p: &mut Parser<'_>, peek: bool) -> PResult<Self> {
+        let section = Section::parse(p)?;
+        let partial = if p.peek() == Some(b'<') {
+            Some(Partial::parse(p)?)
+        } else {
+            None
+        };
+        Ok(FetchAttribute::BodySection {
+            section,
+            partial,
+            peek,
+        })
+    }
+
+    fn binary(p: &mut Parser<'_>, peek: bool) -> PResult<Self> {
+        let section = parse_section_binary(p)?;
+        let partial = if p.peek() == Some(b'<') {
+            Some(Partial::parse(p)?)
+        } else {
+            None
+        };
+        Ok(FetchAttribute::Binary {
+            section,
+            partial,
+            peek,
+        })
+    }
+}
+
+impl Encode for FetchAttribute {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        let name: &[u8] = match self {
+            FetchAttribute::Envelope => b"ENVELOPE",
+            FetchAttribute::Flags => b"FLAGS",
+            FetchAttribute::InternalDate => b"INTERNALDATE",
+            FetchAttribute::Rfc822Size => b"RFC822.SIZE",
+            FetchAttribute::Body => b"BODY",
+            FetchAttribute::BodyStructure => b"BODYSTRUCTURE",
+            FetchAttribute::Uid => b"UID",
+            FetchAttribute::Rfc822 => b"RFC822",
+            FetchAttribute::Rfc822Header => b"RFC822.HEADER",
+            FetchAttribute::Rfc822Text => b"RFC822.TEXT",
+            FetchAttribute::ModSeq => b"MODSEQ",
+            FetchAttribute::GmailMsgId => b"X-GM-MSGID",
+            FetchAttribute::GmailThrId => b"X-GM-THRID",
+            FetchAttribute::GmailLabels => b"X-GM-LABELS",
+            FetchAttribute::Preview { lazy: false } => b"PREVIEW",
+            FetchAttribute::Preview { lazy: true } => b"PREVIEW (LAZY)",
+            FetchAttribute::EmailId => b"EMAILID",
+            FetchAttribute::ThreadId => b"THREADID",
+            FetchAttribute::SaveDate => b"SAVEDATE",
+            FetchAttribute::Other(a) => a.as_bytes(),
+            FetchAttribute::BodySection {
+                section,
+                partial,
+                peek,
+            } => {
+                buf.raw(if *peek { b"BODY.PEEK" } else { b"BODY" });
+                Section::encode_section(section, buf);
+                if let Some(pa) = partial {
+                    pa.encode(buf);
+                }
+                return;
+            }
+            FetchAttribute::Binary {
+                section,
+                partial,
+                peek,
+            } => {
+                buf.raw(if *peek { b"BINARY.PEEK" } else { b"BINARY" });
+                encode_section_binary(section, buf);
+                if let Some(pa) = partial {
+                    pa.encode(buf);
+                }
+                return;
+            }
+            FetchAttribute::BinarySize { section } => {
+                buf.raw(b"BINARY.SIZE");
+                encode_section_binary(section, buf);
+                return;
+            }
+        };
+        buf.raw(name);
+    }
 }
 
 impl FetchItems {
+    /// Parses `"ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"`.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        Err(p.fail("fetch items"))
+        if p.keyword(b"ALL") {
+            return Ok(FetchItems::All);
+        }
+        if p.keyword(b"FAST") {
+            return Ok(FetchItems::Fast);
+        }
+        if p.keyword(b"FULL") {
+            return Ok(FetchItems::Full);
+        }
+        if !p.eat(b'(') {
+            return FetchAttribute::parse(p).map(|a| FetchItems::Attributes(a.into()));
+        }
+        let mut v = Vec::with_capacity(4);
+        loop {
+            v.push(FetchAttribute::parse(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(FetchItems::Attributes(FetchAttributes(v)));
+            }
+            p.sp()?;
+        }
     }
 }
 
 impl Encode for FetchItems {
     fn encode(&self, buf: &mut EncodeBuf) {
-        buf.raw(b"ALL");
+        match self {
+            FetchItems::All => buf.raw(b"ALL"),
+            FetchItems::Fast => buf.raw(b"FAST"),
+            FetchItems::Full => buf.raw(b"FULL"),
+            FetchItems::Attributes(a) => buf.list(&a.0, |b, x| x.encode(b)),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// response side
+
+/// `objectid` = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474), case-sensitive.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ObjectId(Bytes);
+
+impl ObjectId {
+    /// Validates an object id.
+    pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let b = b.into();
+        if b.is_empty() || b.len() > 255 {
+            return Err(ValidationError::new("objectid", "not 1 to 255 characters"));
+        }
+        if !b
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return Err(ValidationError::new(
+                "objectid",
+                "contains a character other than ALPHA, DIGIT, _ or -",
+            ));
+        }
+        Ok(ObjectId(b))
+    }
+
+    /// The id.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The id as `&str` (object ids are ASCII).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        crate::status::objectid(p).map(|a| ObjectId(a.to_bytes()))
+    }
+
+    fn parse_paren(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'(', "( objectid")?;
+        let id = Self::parse(p)?;
+        p.expect(b')', ")")?;
+        Ok(id)
+    }
+
+    fn encode_paren(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        buf.raw(&self.0);
+        buf.byte(b')');
+    }
+}
+
+impl std::fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectId({})", self.as_str())
+    }
+}
+
+/// A Gmail label in `X-GM-LABELS`: a system label (`\Inbox`, `\Important`, ...) or a user
+/// label (`astring`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GmailLabel {
+    /// `\Name`: holds the name without the backslash.
+    System(Atom),
+    /// A user label.
+    Label(AString),
+}
+
+impl GmailLabel {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'\\') {
+            Atom::parse(p).map(GmailLabel::System)
+        } else {
+            IString::parse_astring(p).map(GmailLabel::Label)
+        }
+    }
+}
+
+impl Encode for GmailLabel {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            GmailLabel::System(a) => {
+                buf.byte(b'\\');
+                buf.raw(a.as_bytes());
+            }
+            GmailLabel::Label(s) => s.encode_astring(buf),
+        }
     }
 }
 
@@ -26,38 +726,1313 @@ impl Encode for FetchItems {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageDataItem {
+    /// `FLAGS (...)`
+    Flags(Vec<FlagFetch>),
+    /// `ENVELOPE (...)`
+    Envelope(Envelope),
+    /// `INTERNALDATE "..."`
+    InternalDate(DateTime),
+    /// `RFC822.SIZE n` (`number64` in IMAP4rev2)
+    Rfc822Size(u64),
+    /// `BODY (...)`: the structure without extension data (normally).
+    Body(BodyStructure),
+    /// `BODYSTRUCTURE (...)`
+    BodyStructure(BodyStructure),
+    /// `BODY[section]<origin> nstring`. `data` is a slice of the received message.
+    BodySection {
+        /// The section (`None` is `[]`).
+        section: Option<Section>,
+        /// The origin octet of a partial fetch.
+        origin: Option<u32>,
+        /// The content, or NIL.
+        data: NString,
+    },
+    /// `BINARY[part] (nstring / literal8)` (RFC 3516). Encoded as `literal8` (or NIL).
+    Binary {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+        /// The decoded content (may contain NUL), or NIL.
+        data: Option<Bytes>,
+    },
+    /// `BINARY.SIZE[part] n` (RFC 3516).
+    BinarySize {
+        /// The part (`None` is `[]`).
+        section: Option<Part>,
+        /// Decoded size.
+        size: u32,
+    },
     /// `UID n`
-    Uid(crate::sequence::Uid),
+    Uid(Uid),
+    /// `RFC822 nstring` (IMAP4rev1)
+    Rfc822(NString),
+    /// `RFC822.HEADER nstring` (IMAP4rev1)
+    Rfc822Header(NString),
+    /// `RFC822.TEXT nstring` (IMAP4rev1)
+    Rfc822Text(NString),
+    /// `MODSEQ (n)` (RFC 7162)
+    ModSeq(u64),
+    /// `X-GM-MSGID n` (Gmail)
+    GmailMsgId(u64),
+    /// `X-GM-THRID n` (Gmail)
+    GmailThrId(u64),
+    /// `X-GM-LABELS (...)` (Gmail)
+    GmailLabels(Vec<GmailLabel>),
+    /// `PREVIEW nstring` (RFC 8970)
+    Preview(NString),
+    /// `EMAILID (id)` (RFC 8474)
+    EmailId(ObjectId),
+    /// `THREADID (id)` / `THREADID NIL` (RFC 8474)
+    ThreadId(Option<ObjectId>),
+    /// `SAVEDATE "..."` / `SAVEDATE NIL` (RFC 8514)
+    SaveDate(Option<DateTime>),
+    /// Any other item: its name and its value as framed on the wire (an atom, number,
+    /// string, literal, or a parenthesised list of those).
+    ///
+    /// When encoding, a `raw` that is not such a value is replaced by `NIL`, so the output
+    /// stays valid.
+    Unknown {
+        /// The item name.
+        name: Atom,
+        /// The value's bytes.
+        raw: Bytes,
+    },
+}
+
+/// A literal's payload without looking at its bytes (`{n}` / `{n+}` / with `allow8` also
+/// `~{n}`); returns the slice and whether it was a literal8.
+fn literal_payload(p: &mut Parser<'_>, allow8: bool) -> PResult<(Bytes, bool)> {
+    let start = p.pos;
+    let is8 = p.peek() == Some(b'~');
+    if is8 {
+        if !allow8 {
+            return Err(p.fail("literal"));
+        }
+        p.pos += 1;
+    }
+    p.expect(b'{', "{")?;
+    let ns = p.pos;
+    let mut n: u64 = 0;
+    while let Some(c @ b'0'..=b'9') = p.peek() {
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add((c - b'0') as u64))
+        {
+            Some(n) => n,
+            None => return Err(p.fail_at(ns, "literal length")),
+        };
+        p.pos += 1;
+    }
+    if p.pos == ns {
+        return Err(p.fail("literal length"));
+    }
+    p.eat(b'+');
+    p.expect(b'}', "}")?;
+    if !p.eat(b'\r') {
+        let at = p.pos;
+        if !(p.peek() == Some(b'\n') && p.tolerate(Quirk::BareLf, at)) {
+            return Err(p.fail("CRLF after literal announcement"));
+        }
+    }
+    p.expect(b'\n', "LF")?;
+    let d = p.pos;
+    let avail = (p.bytes().len() - d) as u64;
+    if n > avail {
+        return Err(p.fail_at(start, "literal data"));
+    }
+    p.pos = d + n as usize;
+    Ok((p.slice(d, p.pos), is8))
+}
+
+/// An `nstring` whose literal payload is sliced without being scanned.
+fn nstring_payload(p: &mut Parser<'_>) -> PResult<NString> {
+    match p.peek() {
+        Some(b'{') => literal_payload(p, false).map(|(b, _)| Some(IString::unchecked(b))),
+        _ => IString::parse_nstring(p),
+    }
+}
+
+#[inline]
+fn token_char(c: u8) -> bool {
+    (0x21..0x7f).contains(&c) && !matches!(c, b'(' | b')' | b'"' | b'{')
+}
+
+/// A generic value (atom/number/NIL/flag-like token, quoted string, literal or literal8, or a
+/// parenthesised list of those, possibly empty), without recursion but within the nesting
+/// limit. `on_literal(start, len)` is called for every literal payload.
+fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) -> PResult<()> {
+    let mut opened = 0u32;
+    let r = (|| loop {
+        match p.peek() {
+            Some(b'(') => {
+                opened += 1;
+                p.enter()?;
+                p.pos += 1;
+                p.skip_trailing_sp();
+                if p.peek() != Some(b')') {
+                    continue;
+                }
+            }
+            Some(b'"') => {
+                p.quoted()?;
+            }
+            Some(b'{') => {
+                let (d, _) = literal_payload(p, false)?;
+                on_literal(p.pos - d.len(), d.len());
+            }
+            Some(b'~') if p.peek_at(1) == Some(b'{') => {
+                let (d, _) = literal_payload(p, true)?;
+                on_literal(p.pos - d.len(), d.len());
+            }
+            Some(c) if token_char(c) || (c >= 0x80 && p.allows(Quirk::EightBit)) => {
+                let at = p.pos;
+                let mut eight = false;
+                while let Some(c) = p.peek() {
+                    if token_char(c) {
+                    } else if c >= 0x80 && p.allows(Quirk::EightBit) {
+                        eight = true;
+                    } else {
+                        break;
+                    }
+                    p.pos += 1;
+                }
+                if eight {
+                    p.warn(Quirk::EightBit, at);
+                }
+            }
+            _ => return Err(p.fail("value")),
+        }
+        loop {
+            if opened == 0 {
+                return Ok(());
+            }
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                opened -= 1;
+                p.leave();
+                continue;
+            }
+            p.sp()?;
+            break;
+        }
+    })();
+    if r.is_err() {
+        for _ in 0..opened {
+            p.leave();
+        }
+    }
+    r
 }
 
 impl MessageDataItem {
     /// Parses `"(" msg-att *(SP msg-att) ")"`.
     pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
-        Err(p.fail("msg-att"))
+        p.expect(b'(', "( msg-att")?;
+        let mut v = Vec::with_capacity(4);
+        loop {
+            if p.peek() == Some(b'(') {
+                // lenient: an item wrapped in parentheses, e.g. `(ENVELOPE (...))` (Domino)
+                let at = p.pos;
+                if !p.tolerate(Quirk::MalformedEnvelope, at) {
+                    return Err(p.fail("msg-att"));
+                }
+                p.pos += 1;
+                loop {
+                    v.push(Self::parse(p)?);
+                    p.check_items(v.len())?;
+                    p.skip_trailing_sp();
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+            } else {
+                v.push(Self::parse(p)?);
+            }
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(v);
+            }
+            // lenient: no SP between a literal (ending in LF) and the next item (Office 365)
+            if p.pos > 0
+                && p.bytes().get(p.pos - 1) == Some(&b'\n')
+                && p.peek().is_some_and(|c| c.is_ascii_alphabetic())
+            {
+                let at = p.pos;
+                if p.tolerate(Quirk::ExtraSpaces, at) {
+                    continue;
+                }
+            }
+            p.sp()?;
+        }
+    }
+
+    /// Parses one `msg-att` item.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let item = match p.peek().map(|c| c.to_ascii_uppercase()) {
+            Some(b'B') => {
+                if p.keyword(b"BODYSTRUCTURE") {
+                    p.sp()?;
+                    Some(MessageDataItem::BodyStructure(BodyStructure::parse(p)?))
+                } else if p.keyword(b"BODY") {
+                    if p.peek() == Some(b'[') {
+                        let section = Section::parse(p)?;
+                        let origin = if p.eat(b'<') {
+                            let o = p.number()?;
+                            p.expect(b'>', ">")?;
+                            Some(o)
+                        } else {
+                            None
+                        };
+                        p.sp()?;
+                        let data = nstring_payload(p)?;
+                        Some(MessageDataItem::BodySection {
+                            section,
+                            origin,
+                            data,
+                        })
+                    } else {
+                        p.sp()?;
+                        Some(MessageDataItem::Body(BodyStructure::parse(p)?))
+                    }
+                } else if p.keyword(b"BINARY.SIZE") {
+                    let section = parse_section_binary(p)?;
+                    p.sp()?;
+                    let size = p.number()?;
+                    Some(MessageDataItem::BinarySize { section, size })
+                } else if p.keyword(b"BINARY") {
+                    let section = parse_section_binary(p)?;
+                    p.sp()?;
+                    let data = match p.peek() {
+                        Some(b'{') | Some(b'~') => Some(literal_payload(p, true)?.0),
+                        _ => p.nstring()?,
+                    };
+                    Some(MessageDataItem::Binary { section, data })
+                } else {
+                    None
+                }
+            }
+            Some(b'E') => {
+                if p.keyword(b"ENVELOPE") {
+                    p.sp()?;
+                    Some(MessageDataItem::Envelope(Envelope::parse(p)?))
+                } else if p.keyword(b"EMAILID") {
+                    p.sp()?;
+                    Some(MessageDataItem::EmailId(ObjectId::parse_paren(p)?))
+                } else {
+                    None
+                }
+            }
+            Some(b'F') if p.keyword(b"FLAGS") => {
+                p.sp()?;
+                Some(MessageDataItem::Flags(parse_flag_list(
+                    p,
+                    FlagFetch::parse,
+                )?))
+            }
+            Some(b'I') if p.keyword(b"INTERNALDATE") => {
+                p.sp()?;
+                Some(MessageDataItem::InternalDate(DateTime::parse(p)?))
+            }
+            Some(b'M') if p.keyword(b"MODSEQ") => {
+                p.sp()?;
+                p.expect(b'(', "( mod-sequence-value")?;
+                let n = p.number64()?;
+                p.expect(b')', ")")?;
+                Some(MessageDataItem::ModSeq(n))
+            }
+            Some(b'P') if p.keyword(b"PREVIEW") => {
+                p.sp()?;
+                Some(MessageDataItem::Preview(IString::parse_nstring(p)?))
+            }
+            Some(b'R') => {
+                if p.keyword(b"RFC822.SIZE") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822Size(p.number64()?))
+                } else if p.keyword(b"RFC822.HEADER") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822Header(nstring_payload(p)?))
+                } else if p.keyword(b"RFC822.TEXT") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822Text(nstring_payload(p)?))
+                } else if p.keyword(b"RFC822") {
+                    p.sp()?;
+                    Some(MessageDataItem::Rfc822(nstring_payload(p)?))
+                } else {
+                    None
+                }
+            }
+            Some(b'S') if p.keyword(b"SAVEDATE") => {
+                p.sp()?;
+                if p.nil() {
+                    Some(MessageDataItem::SaveDate(None))
+                } else {
+                    Some(MessageDataItem::SaveDate(Some(DateTime::parse(p)?)))
+                }
+            }
+            Some(b'T') if p.keyword(b"THREADID") => {
+                p.sp()?;
+                if p.nil() {
+                    Some(MessageDataItem::ThreadId(None))
+                } else {
+                    Some(MessageDataItem::ThreadId(Some(ObjectId::parse_paren(p)?)))
+                }
+            }
+            Some(b'U') if p.keyword(b"UID") => {
+                p.sp()?;
+                Some(MessageDataItem::Uid(Uid::parse(p)?))
+            }
+            Some(b'X') => {
+                if p.keyword(b"X-GM-MSGID") {
+                    p.sp()?;
+                    Some(MessageDataItem::GmailMsgId(p.number64()?))
+                } else if p.keyword(b"X-GM-THRID") {
+                    p.sp()?;
+                    Some(MessageDataItem::GmailThrId(p.number64()?))
+                } else if p.keyword(b"X-GM-LABELS") {
+                    p.sp()?;
+                    Some(MessageDataItem::GmailLabels(parse_flag_list(
+                        p,
+                        GmailLabel::parse,
+                    )?))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        if let Some(item) = item {
+            return Ok(item);
+        }
+        let name = Atom::parse(p)?;
+        p.sp()?;
+        let start = p.pos;
+        generic_value(p, &mut |_, _| {})?;
+        Ok(MessageDataItem::Unknown {
+            name,
+            raw: p.slice(start, p.pos),
+        })
     }
 
     /// Encodes `"(" msg-att *(SP msg-att) ")"`.
     pub(crate) fn encode_list(items: &[Self], buf: &mut EncodeBuf) {
-        buf.list(items, |b, MessageDataItem::Uid(u)| {
-            b.raw(b"UID ");
-            u.encode(b)
+        buf.list(items, |b, it| it.encode(b));
+    }
+}
+
+fn encode_unknown_raw(raw: &Bytes, buf: &mut EncodeBuf) {
+    let o = DecodeOptions::strict();
+    let mut p = Parser::new(raw, &o);
+    let mut lits: Vec<(usize, usize)> = Vec::new();
+    let ok = generic_value(&mut p, &mut |s, l| lits.push((s, l))).is_ok() && p.at_end();
+    if !ok {
+        buf.raw(b"NIL");
+        return;
+    }
+    let base = buf.out.len();
+    buf.raw(raw);
+    for (s, len) in lits {
+        let mode = if s >= 4 && raw.get(s - 4) == Some(&b'+') {
+            LiteralMode::NonSync
+        } else {
+            LiteralMode::Sync
+        };
+        buf.literals.push(LiteralMark {
+            start: base + s,
+            len,
+            mode,
         });
+    }
+}
+
+impl Encode for MessageDataItem {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            MessageDataItem::Flags(f) => {
+                buf.raw(b"FLAGS ");
+                buf.list(f, |b, x| x.encode(b));
+            }
+            MessageDataItem::Envelope(e) => {
+                buf.raw(b"ENVELOPE ");
+                e.encode(buf);
+            }
+            MessageDataItem::InternalDate(d) => {
+                buf.raw(b"INTERNALDATE ");
+                d.encode(buf);
+            }
+            MessageDataItem::Rfc822Size(n) => {
+                buf.raw(b"RFC822.SIZE ");
+                num64(buf, *n);
+            }
+            MessageDataItem::Body(b) => {
+                buf.raw(b"BODY ");
+                b.encode(buf);
+            }
+            MessageDataItem::BodyStructure(b) => {
+                buf.raw(b"BODYSTRUCTURE ");
+                b.encode(buf);
+            }
+            MessageDataItem::BodySection {
+                section,
+                origin,
+                data,
+            } => {
+                buf.raw(b"BODY");
+                Section::encode_section(section, buf);
+                if let Some(o) = origin {
+                    buf.byte(b'<');
+                    buf.num(*o);
+                    buf.byte(b'>');
+                }
+                buf.sp();
+                IString::encode_nstring(data, buf);
+            }
+            MessageDataItem::Binary { section, data } => {
+                buf.raw(b"BINARY");
+                encode_section_binary(section, buf);
+                buf.sp();
+                match data {
+                    Some(d) => buf.literal(d, true),
+                    None => buf.raw(b"NIL"),
+                }
+            }
+            MessageDataItem::BinarySize { section, size } => {
+                buf.raw(b"BINARY.SIZE");
+                encode_section_binary(section, buf);
+                buf.sp();
+                buf.num(*size);
+            }
+            MessageDataItem::Uid(u) => {
+                buf.raw(b"UID ");
+                u.encode(buf);
+            }
+            MessageDataItem::Rfc822(s) => {
+                buf.raw(b"RFC822 ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::Rfc822Header(s) => {
+                buf.raw(b"RFC822.HEADER ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::Rfc822Text(s) => {
+                buf.raw(b"RFC822.TEXT ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::ModSeq(n) => {
+                buf.raw(b"MODSEQ (");
+                num64(buf, *n);
+                buf.byte(b')');
+            }
+            MessageDataItem::GmailMsgId(n) => {
+                buf.raw(b"X-GM-MSGID ");
+                num64(buf, *n);
+            }
+            MessageDataItem::GmailThrId(n) => {
+                buf.raw(b"X-GM-THRID ");
+                num64(buf, *n);
+            }
+            MessageDataItem::GmailLabels(l) => {
+                buf.raw(b"X-GM-LABELS ");
+                buf.list(l, |b, x| x.encode(b));
+            }
+            MessageDataItem::Preview(s) => {
+                buf.raw(b"PREVIEW ");
+                IString::encode_nstring(s, buf);
+            }
+            MessageDataItem::EmailId(id) => {
+                buf.raw(b"EMAILID ");
+                id.encode_paren(buf);
+            }
+            MessageDataItem::ThreadId(id) => {
+                buf.raw(b"THREADID ");
+                match id {
+                    Some(id) => id.encode_paren(buf),
+                    None => buf.raw(b"NIL"),
+                }
+            }
+            MessageDataItem::SaveDate(d) => {
+                buf.raw(b"SAVEDATE ");
+                match d {
+                    Some(d) => d.encode(buf),
+                    None => buf.raw(b"NIL"),
+                }
+            }
+            MessageDataItem::Unknown { name, raw } => {
+                buf.raw(name.as_bytes());
+                buf.sp();
+                encode_unknown_raw(raw, buf);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 pub(crate) mod strategies {
-    //! proptest strategies (stub).
+    //! proptest strategies.
     use super::*;
+    use crate::body::strategies::body_structure;
+    use crate::core::strategies::{atom, istring};
+    use crate::datetime::strategies::date_time;
+    use crate::envelope::strategies::envelope;
+    use crate::flag::strategies::flag_fetch;
+    use crate::sequence::strategies::nz_u32;
     use proptest::prelude::*;
+
+    fn n64() -> impl Strategy<Value = u64> {
+        prop_oneof![0u64..1000, 0u64..=MAX_NUMBER64]
+    }
+
+    fn nstring() -> impl Strategy<Value = NString> {
+        proptest::option::of(istring())
+    }
+
+    /// Part paths.
+    pub(crate) fn part() -> impl Strategy<Value = Part> {
+        proptest::collection::vec(nz_u32(), 1..4).prop_map(|v| Part::new(&v).unwrap())
+    }
+
+    fn header_list() -> impl Strategy<Value = HeaderList> {
+        proptest::collection::vec(istring().prop_filter("non-empty", |s| !s.is_empty()), 1..4)
+            .prop_map(|v| HeaderList::new(v).unwrap())
+    }
+
+    /// Sections, including `[]` (`None`).
+    pub(crate) fn section() -> BoxedStrategy<Option<Section>> {
+        let opt_part = || proptest::option::of(part());
+        proptest::option::of(prop_oneof![
+            part().prop_map(Section::Part),
+            opt_part().prop_map(Section::Header),
+            (opt_part(), header_list()).prop_map(|(p, l)| Section::HeaderFields(p, l)),
+            (opt_part(), header_list()).prop_map(|(p, l)| Section::HeaderFieldsNot(p, l)),
+            opt_part().prop_map(Section::Text),
+            part().prop_map(Section::Mime),
+        ])
+        .boxed()
+    }
+
+    fn partial() -> impl Strategy<Value = Option<Partial>> {
+        proptest::option::of(
+            (n64(), 1u64..=MAX_NUMBER64).prop_map(|(offset, l)| Partial {
+                offset,
+                length: NonZeroU64::new(l).unwrap(),
+            }),
+        )
+    }
+
+    /// Every `fetch-att`.
+    pub(crate) fn fetch_attribute() -> BoxedStrategy<FetchAttribute> {
+        prop_oneof![
+            proptest::sample::select(SIMPLE.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            Just(FetchAttribute::Body),
+            any::<bool>().prop_map(|lazy| FetchAttribute::Preview { lazy }),
+            (section(), partial(), any::<bool>()).prop_map(|(section, partial, peek)| {
+                FetchAttribute::BodySection {
+                    section,
+                    partial,
+                    peek,
+                }
+            }),
+            (proptest::option::of(part()), partial(), any::<bool>()).prop_map(
+                |(section, partial, peek)| FetchAttribute::Binary {
+                    section,
+                    partial,
+                    peek,
+                }
+            ),
+            proptest::option::of(part()).prop_map(|section| FetchAttribute::BinarySize { section }),
+            "X-[A-Z]{1,6}".prop_map(|s| FetchAttribute::Other(Atom::try_from(s).unwrap())),
+        ]
+        .boxed()
+    }
 
     /// FETCH command items.
     pub(crate) fn fetch_items() -> impl Strategy<Value = FetchItems> {
-        Just(FetchItems::All)
+        prop_oneof![
+            Just(FetchItems::All),
+            Just(FetchItems::Fast),
+            Just(FetchItems::Full),
+            proptest::collection::vec(fetch_attribute(), 1..5)
+                .prop_map(|v| FetchItems::Attributes(FetchAttributes::new(v).unwrap())),
+        ]
+    }
+
+    fn object_id() -> impl Strategy<Value = ObjectId> {
+        "[A-Za-z0-9_-]{1,24}".prop_map(|s| ObjectId::new(Bytes::from(s)).unwrap())
+    }
+
+    /// A generic value as an unknown item would carry it.
+    fn raw_value() -> impl Strategy<Value = Bytes> {
+        let leaf = prop_oneof![
+            "[A-Za-z0-9\\\\.]{1,6}".prop_map(String::into_bytes),
+            "[a-z ]{0,6}".prop_map(|s| format!("\"{s}\"").into_bytes()),
+            "[a-z]{0,6}".prop_map(|s| format!("{{{}}}\r\n{s}", s.len()).into_bytes()),
+        ];
+        leaf.prop_recursive(3, 12, 4, |inner| {
+            proptest::collection::vec(inner, 0..4).prop_map(|v| {
+                let mut out = vec![b'('];
+                out.extend_from_slice(&v.join(&b' '));
+                out.push(b')');
+                out
+            })
+        })
+        .prop_map(Bytes::from)
+    }
+
+    fn gmail_label() -> impl Strategy<Value = GmailLabel> {
+        prop_oneof![
+            atom().prop_map(GmailLabel::System),
+            istring().prop_map(GmailLabel::Label),
+        ]
+    }
+
+    /// Every `msg-att` item.
+    pub(crate) fn message_data_item() -> BoxedStrategy<MessageDataItem> {
+        prop_oneof![
+            proptest::collection::vec(flag_fetch(), 0..4).prop_map(MessageDataItem::Flags),
+            envelope().prop_map(MessageDataItem::Envelope),
+            date_time().prop_map(MessageDataItem::InternalDate),
+            n64().prop_map(MessageDataItem::Rfc822Size),
+            body_structure().prop_map(MessageDataItem::Body),
+            body_structure().prop_map(MessageDataItem::BodyStructure),
+            (section(), proptest::option::of(any::<u32>()), nstring()).prop_map(
+                |(section, origin, data)| MessageDataItem::BodySection {
+                    section,
+                    origin,
+                    data,
+                }
+            ),
+            (
+                proptest::option::of(part()),
+                proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20))
+            )
+                .prop_map(|(section, data)| MessageDataItem::Binary {
+                    section,
+                    data: data.map(Bytes::from),
+                }),
+            (proptest::option::of(part()), any::<u32>())
+                .prop_map(|(section, size)| MessageDataItem::BinarySize { section, size }),
+            nz_u32().prop_map(|n| MessageDataItem::Uid(Uid::new(n.get()).unwrap())),
+            nstring().prop_map(MessageDataItem::Rfc822),
+            nstring().prop_map(MessageDataItem::Rfc822Header),
+            nstring().prop_map(MessageDataItem::Rfc822Text),
+            n64().prop_map(MessageDataItem::ModSeq),
+            n64().prop_map(MessageDataItem::GmailMsgId),
+            n64().prop_map(MessageDataItem::GmailThrId),
+            proptest::collection::vec(gmail_label(), 0..4).prop_map(MessageDataItem::GmailLabels),
+            nstring().prop_map(MessageDataItem::Preview),
+            object_id().prop_map(MessageDataItem::EmailId),
+            proptest::option::of(object_id()).prop_map(MessageDataItem::ThreadId),
+            proptest::option::of(date_time()).prop_map(MessageDataItem::SaveDate),
+            ("X-[A-Z]{1,6}", raw_value()).prop_map(|(n, raw)| MessageDataItem::Unknown {
+                name: Atom::try_from(n).unwrap(),
+                raw,
+            }),
+        ]
+        .boxed()
     }
 
     /// A FETCH response's item list (non-empty).
     pub(crate) fn message_data_items() -> impl Strategy<Value = Vec<MessageDataItem>> {
-        Just(vec![MessageDataItem::Uid(crate::sequence::Uid::MIN)])
+        proptest::collection::vec(message_data_item(), 1..5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::{SinglePart, SinglePartKind};
+    use crate::flag::Flag;
+    use crate::options::Warning;
+    use crate::sequence::SequenceSet;
+    use proptest::prelude::*;
+
+    type Decoded = Result<(Vec<MessageDataItem>, Vec<Warning>), crate::DecodeError>;
+
+    /// Decodes a whole `* n FETCH (...)` CRLF line.
+    fn fetch_line_bytes(b: &Bytes, o: &DecodeOptions) -> Decoded {
+        let mut p = Parser::new(b, o);
+        let r = (|| -> PResult<Vec<MessageDataItem>> {
+            p.expect(b'*', "*")?;
+            p.sp()?;
+            p.nz_number()?;
+            p.sp()?;
+            p.expect_keyword(b"FETCH", "FETCH")?;
+            p.sp()?;
+            let v = MessageDataItem::parse_list(&mut p)?;
+            p.crlf_end()?;
+            Ok(v)
+        })();
+        match r {
+            Ok(v) => Ok((v, p.warnings.clone())),
+            Err(_) => Err(p.error()),
+        }
+    }
+
+    fn fetch_line(s: &[u8], o: &DecodeOptions) -> Decoded {
+        fetch_line_bytes(&Bytes::copy_from_slice(s), o)
+    }
+
+    fn strict(s: &[u8]) -> Vec<MessageDataItem> {
+        let (v, w) = fetch_line(s, &DecodeOptions::strict()).unwrap();
+        assert!(w.is_empty());
+        v
+    }
+
+    fn encode_items(v: &[MessageDataItem]) -> Vec<u8> {
+        let mut b = EncodeBuf::new();
+        MessageDataItem::encode_list(v, &mut b);
+        b.out
+    }
+
+    fn encode_line(v: &[MessageDataItem]) -> Vec<u8> {
+        let mut b = EncodeBuf::new();
+        b.raw(b"* 1 FETCH ");
+        MessageDataItem::encode_list(v, &mut b);
+        b.crlf();
+        b.out
+    }
+
+    /// Lenient decodes with warnings, strict fails, and the re-encoding is strictly valid.
+    fn lenient_only(s: &[u8]) -> (Vec<MessageDataItem>, Vec<Quirk>) {
+        assert!(
+            fetch_line(s, &DecodeOptions::strict()).is_err(),
+            "strict accepted {}",
+            String::from_utf8_lossy(s)
+        );
+        let (v, w) = fetch_line(s, &DecodeOptions::lenient()).unwrap();
+        assert!(!w.is_empty());
+        let again = encode_line(&v);
+        fetch_line(&again, &DecodeOptions::strict()).unwrap();
+        (v, w.iter().map(|w| w.quirk).collect())
+    }
+
+    // ---- tiny reader for the RFC example corpus (JSON lines) ----
+
+    fn json_field(line: &str, key: &str) -> Option<Vec<u8>> {
+        let pat = format!("\"{key}\": \"");
+        let i = line.find(&pat)? + pat.len();
+        let mut out = Vec::new();
+        let mut it = line[i..].chars();
+        while let Some(c) = it.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match it.next()? {
+                    'n' => out.push(b'\n'),
+                    'r' => out.push(b'\r'),
+                    't' => out.push(b'\t'),
+                    'b' => out.push(8),
+                    'f' => out.push(12),
+                    'u' => {
+                        let h: String = (0..4).filter_map(|_| it.next()).collect();
+                        out.push(u32::from_str_radix(&h, 16).ok()? as u8);
+                    }
+                    c => out.push(c as u8),
+                },
+                c => {
+                    let mut tmp = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                }
+            }
+        }
+        None
+    }
+
+    fn corpus() -> Vec<(String, Vec<u8>)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc-examples");
+        let mut out = Vec::new();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        for f in files {
+            for line in std::fs::read_to_string(&f).unwrap().lines() {
+                if line.contains("\"note\": \"elided") || line.contains("\"note\": \"invalid") {
+                    continue;
+                }
+                let kind = json_field(line, "kind").unwrap_or_default();
+                let kind = String::from_utf8(kind).unwrap();
+                if let Some(b) = json_field(line, "bytes") {
+                    out.push((kind, b));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn rfc_example_fetch_responses_decode_and_roundtrip() {
+        let mut n = 0;
+        for (kind, b) in corpus() {
+            if kind != "untagged:FETCH" {
+                continue;
+            }
+            let v = match fetch_line(&b, &DecodeOptions::strict()) {
+                Ok((v, _)) => v,
+                Err(e) => panic!("{e} in {}", String::from_utf8_lossy(&b)),
+            };
+            let again = encode_line(&v);
+            let (v2, _) = fetch_line(&again, &DecodeOptions::strict()).unwrap();
+            assert_eq!(v, v2);
+            n += 1;
+        }
+        assert!(n > 100, "only {n} examples");
+    }
+
+    #[test]
+    fn rfc_example_fetch_commands_decode() {
+        let mut n = 0;
+        for (kind, b) in corpus() {
+            if kind != "command:FETCH" && kind != "command:UID FETCH" {
+                continue;
+            }
+            let b = Bytes::from(b);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&b, &o);
+            let r = (|| -> PResult<FetchItems> {
+                crate::core::Tag::parse(&mut p)?;
+                p.sp()?;
+                if p.keyword(b"UID") {
+                    p.sp()?;
+                }
+                p.expect_keyword(b"FETCH", "FETCH")?;
+                p.sp()?;
+                SequenceSet::parse(&mut p)?;
+                p.sp()?;
+                let items = FetchItems::parse(&mut p)?;
+                // fetch-modifiers are the command module's business
+                if !p.looking_at_ci(b" (") {
+                    p.crlf_end()?;
+                }
+                Ok(items)
+            })();
+            let items =
+                r.unwrap_or_else(|_| panic!("{} in {}", p.error(), String::from_utf8_lossy(&b)));
+            let enc = items.to_frozen();
+            let mut q = Parser::new(&enc, &o);
+            assert_eq!(FetchItems::parse(&mut q).unwrap(), items);
+            assert!(q.at_end());
+            n += 1;
+        }
+        assert!(n > 30, "only {n} examples");
+    }
+
+    #[test]
+    fn rfc9051_section8_example() {
+        let s = b"* 12 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE (\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" \"IMAP4rev2 WG mtg summary and minutes\" ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) ((NIL NIL \"imap\" \"cac.washington.edu\")) ((NIL NIL \"minutes\" \"CNRI.Reston.VA.US\")(\"John Klensin\" NIL \"KLENSIN\" \"MIT.EDU\")) NIL NIL \"<B27397-0100000@cac.washington.edu>\") BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3028 92))\r\n";
+        let v = strict(s);
+        assert_eq!(v.len(), 5);
+        assert_eq!(
+            v[0],
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)])
+        );
+        let MessageDataItem::InternalDate(d) = &v[1] else {
+            panic!()
+        };
+        assert_eq!((d.date().day(), d.hour(), d.zone_minutes()), (17, 2, -420));
+        assert_eq!(v[2], MessageDataItem::Rfc822Size(4286));
+        let MessageDataItem::Envelope(e) = &v[3] else {
+            panic!()
+        };
+        assert_eq!(
+            e.from[0].host.as_ref().unwrap().as_bytes(),
+            b"cac.washington.edu"
+        );
+        let MessageDataItem::Body(BodyStructure::Single(SinglePart {
+            kind: SinglePartKind::Text { subtype, lines },
+            fields,
+            extension: None,
+        })) = &v[4]
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (subtype.as_bytes(), *lines, fields.octets),
+            (&b"PLAIN"[..], 92, 3028)
+        );
+        assert_eq!(
+            encode_items(&v),
+            s[b"* 12 FETCH ".len()..s.len() - 2].to_vec()
+        );
+    }
+
+    #[test]
+    fn body_section_literal_and_partial() {
+        let s = b"* 12 FETCH (BODY[HEADER.FIELDS (DATE FROM)]<0> {11}\r\nDate: x\r\n\r\n UID 7 BODY[1.2.MIME] NIL BINARY[1] ~{3}\r\na\x00b BINARY.SIZE[] 3 RFC822.TEXT \"t\")\r\n";
+        let v = strict(s);
+        let MessageDataItem::BodySection {
+            section: Some(Section::HeaderFields(None, l)),
+            origin: Some(0),
+            data: Some(d),
+        } = &v[0]
+        else {
+            panic!("{v:?}")
+        };
+        assert_eq!(l.names().len(), 2);
+        assert_eq!(d.as_bytes(), b"Date: x\r\n\r\n");
+        assert_eq!(v[1], MessageDataItem::Uid(Uid::new(7).unwrap()));
+        let MessageDataItem::BodySection {
+            section: Some(Section::Mime(pt)),
+            data: None,
+            ..
+        } = &v[2]
+        else {
+            panic!()
+        };
+        assert_eq!(
+            pt.numbers().map(|n| n.get()).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(
+            v[3],
+            MessageDataItem::Binary {
+                section: Some(Part::new(&[NonZeroU32::MIN]).unwrap()),
+                data: Some(Bytes::from_static(b"a\x00b"))
+            }
+        );
+        assert_eq!(
+            v[4],
+            MessageDataItem::BinarySize {
+                section: None,
+                size: 3
+            }
+        );
+    }
+
+    #[test]
+    fn body_literal_is_zero_copy() {
+        let msg = Bytes::from_static(b"* 1 FETCH (BODY[] {5}\r\nhello UID 3)\r\n");
+        let (v, _) = fetch_line_bytes(&msg, &DecodeOptions::strict()).unwrap();
+        let MessageDataItem::BodySection { data: Some(d), .. } = &v[0] else {
+            panic!()
+        };
+        let range = msg.as_ptr() as usize..msg.as_ptr() as usize + msg.len();
+        assert!(range.contains(&(d.as_bytes().as_ptr() as usize)));
+        assert_eq!(d.as_bytes(), b"hello");
+    }
+
+    #[test]
+    fn gmail_and_extension_items() {
+        let s = b"* 1 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \\Sent Important \"Muy Importante\") MODSEQ (624140003) EMAILID (M6d99ac3275bb4e) THREADID NIL SAVEDATE NIL PREVIEW \"Hi\")\r\n";
+        let v = strict(s);
+        assert_eq!(v[0], MessageDataItem::GmailThrId(1278455344230334865));
+        let MessageDataItem::GmailLabels(l) = &v[2] else {
+            panic!()
+        };
+        assert_eq!(l.len(), 4);
+        assert_eq!(l[0], GmailLabel::System(Atom::try_from("Inbox").unwrap()));
+        assert_eq!(v[3], MessageDataItem::ModSeq(624140003));
+        assert_eq!(
+            v[4],
+            MessageDataItem::EmailId(
+                ObjectId::new(Bytes::from_static(b"M6d99ac3275bb4e")).unwrap()
+            )
+        );
+        assert_eq!(v[5], MessageDataItem::ThreadId(None));
+        assert_eq!(v[6], MessageDataItem::SaveDate(None));
+        assert_eq!(encode_line(&v), s.to_vec());
+    }
+
+    #[test]
+    fn unknown_items_keep_raw_value() {
+        let s = b"* 1 FETCH (X-FOO (1 \"a b\" (NIL \\Seen) {3}\r\nx)y ()) UID 5 X-BAR 12)\r\n";
+        let v = strict(s);
+        let MessageDataItem::Unknown { name, raw } = &v[0] else {
+            panic!()
+        };
+        assert_eq!(name.as_bytes(), b"X-FOO");
+        assert_eq!(&raw[..], b"(1 \"a b\" (NIL \\Seen) {3}\r\nx)y ())");
+        assert_eq!(encode_line(&v), s.to_vec());
+        let mut b = EncodeBuf::new();
+        MessageDataItem::encode_list(&v, &mut b);
+        assert_eq!(b.literals.len(), 1);
+        // an invalid raw value is encoded as NIL
+        let bad = MessageDataItem::Unknown {
+            name: Atom::try_from("X-A").unwrap(),
+            raw: Bytes::from_static(b"(unbalanced"),
+        };
+        assert_eq!(bad.to_bytes(), b"X-A NIL");
+    }
+
+    #[test]
+    fn fetch_items_forms() {
+        let parse = |s: &'static [u8]| {
+            let b = Bytes::from_static(s);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&b, &o);
+            let r = FetchItems::parse(&mut p).map_err(|_| p.error());
+            (r, p.at_end())
+        };
+        assert_eq!(parse(b"all").0.unwrap(), FetchItems::All);
+        assert_eq!(parse(b"FAST").0.unwrap(), FetchItems::Fast);
+        assert_eq!(
+            parse(b"BODY.PEEK[1.2.HEADER.FIELDS.NOT (X-Y \"a b\")]<10.20>")
+                .0
+                .unwrap(),
+            FetchItems::Attributes(
+                FetchAttribute::BodySection {
+                    section: Some(Section::HeaderFieldsNot(
+                        Some(Part::new(&[NonZeroU32::MIN, NonZeroU32::new(2).unwrap()]).unwrap()),
+                        HeaderList::new(vec![
+                            IString::try_from("X-Y").unwrap(),
+                            IString::try_from("a b").unwrap()
+                        ])
+                        .unwrap()
+                    )),
+                    partial: Some(Partial {
+                        offset: 10,
+                        length: NonZeroU64::new(20).unwrap()
+                    }),
+                    peek: true,
+                }
+                .into()
+            )
+        );
+        let (r, end) =
+            parse(b"(UID PREVIEW (LAZY) BINARY.PEEK[1]<0.5> BINARY.SIZE[] X-FOO RFC822.HEADER)");
+        assert!(end);
+        let FetchItems::Attributes(a) = r.unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            a.as_slice(),
+            &[
+                FetchAttribute::Uid,
+                FetchAttribute::Preview { lazy: true },
+                FetchAttribute::Binary {
+                    section: Some(Part::new(&[NonZeroU32::MIN]).unwrap()),
+                    partial: Some(Partial {
+                        offset: 0,
+                        length: NonZeroU64::new(5).unwrap()
+                    }),
+                    peek: true
+                },
+                FetchAttribute::BinarySize { section: None },
+                FetchAttribute::Other(Atom::try_from("X-FOO").unwrap()),
+                FetchAttribute::Rfc822Header,
+            ]
+        );
+        // PREVIEW followed by fetch modifiers: the modifiers are not preview-mods
+        let (r, end) = parse(b"PREVIEW (CHANGEDSINCE 5)");
+        assert_eq!(r.unwrap(), FetchAttribute::Preview { lazy: false }.into());
+        assert!(!end);
+        for bad in [
+            &b"BODY[0]"[..],
+            b"BODY[1.MIME.TEXT]",
+            b"BODY[MIME]",
+            b"()",
+            b"BODY[HEADER.FIELDS ()]",
+            b"BODY[01]",
+        ] {
+            let b = Bytes::copy_from_slice(bad);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&b, &o);
+            let ok = FetchItems::parse(&mut p).is_ok() && p.at_end();
+            assert!(!ok, "{}", String::from_utf8_lossy(bad));
+        }
+        assert!(HeaderList::new(vec![]).is_err());
+        assert!(HeaderList::new(vec![IString::default()]).is_err());
+        assert!(Part::new(&[]).is_err());
+        assert!(FetchAttributes::new(vec![]).is_err());
+        assert!(ObjectId::new(Bytes::from_static(b"a.b")).is_err());
+    }
+
+    #[test]
+    fn quirks_bodystructure_lines() {
+        let (v, w) = lenient_only(b"* 2114 FETCH (UID 2114 MODSEQ (3143) RFC822.SIZE 11867 BODYSTRUCTURE (((\"text\" \"plain\" (\"CHARSET\" \"UTF-8\") NIL NIL NIL 1423 44 NIL NIL NIL NIL)(\"text\" \"html\" (\"CHARSET\" \"UTF-8\") NIL NIL \"quoted-printable\" 2524 34 NIL NIL NIL NIL) \"alternative\" (\"BOUNDARY\" \"000000000000ccac3a05a5ef76c3\") NIL NIL NIL)(\"text\" \"plain\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7bit\" 151 4 NIL NIL NIL NIL) \"mixed\" (\"BOUNDARY\" \"===============5781602957316160403==\") NIL NIL NIL))\r\n");
+        assert_eq!(v.len(), 4);
+        assert_eq!(w, vec![Quirk::NilOrEmpty]);
+        let (v, _) = lenient_only(b"* 13 FETCH (BODYSTRUCTURE ((\"text\" \"html\" (\"charset\" \"cp1251\") NIL NIL \"base64\" 84056 0 NIL (\"inline\" NIL) NIL NIL)(\"image\" \"gif\" () \"25b2b55b5d97f04e9ea939fe32a46a65.gif\" NIL \"base64\" 20776 NIL (\"inline\" NIL) NIL NIL) \"related\" (\"boundary\" NIL)))\r\n");
+        assert!(matches!(
+            v[0],
+            MessageDataItem::BodyStructure(BodyStructure::Multi(_))
+        ));
+        let (_, w) = lenient_only(b"* 1 FETCH (UID 1 BODYSTRUCTURE (((\"text\" \"plain\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 409 7 NIL NIL NIL)(\"text\" \"html\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 592 10 NIL NIL NIL) \"alternative\" (\"boundary\" \"--==_mimepart_5277b641dcc3_57d5887e8325d8\" \"charset\" \"UTF-8\") NIL NIL) \"mixed\" (\"boundary\" \"--==_mimepart_5277b64110f79_57d5887e832634\" \"charset\" \"UTF-8\") NIL NIL))\r\n");
+        assert!(w.iter().all(|q| *q == Quirk::ExtraSpaces));
+        // 8-bit bytes inside a literal are valid
+        let v = strict(b"* 15 FETCH (BODYSTRUCTURE (\"image\" \"png\" (\"name\" {8}\r\nG\xf6r\xfcnt\xfc1) \"<part1@example.com>\" NIL \"base64\" 15440 NIL NIL NIL NIL))\r\n");
+        assert_eq!(v.len(), 1);
+        let (v, w) = lenient_only(b"* 1 FETCH (BODY ((\"text\" \"html\" (\"charset\" \"UTF-8\") NIL NIL \"quoted-printable\" 1224 16)(\"application\" \"octet-stream\" (\"name\" \"2154973550.pdf\") NIL \"\"\"\" \"base64\" 65322) \"MIXED\"))\r\n");
+        assert!(w.contains(&Quirk::UnescapedQuotes));
+        assert!(matches!(
+            v[0],
+            MessageDataItem::Body(BodyStructure::Multi(_))
+        ));
+    }
+
+    #[test]
+    fn quirk_unparseable_bodystructure_keeps_rest() {
+        let (v, w) = lenient_only(b"* 1 FETCH (UID 4 BODYSTRUCTURE (\"text\" 12 (\"x\" \")\") {2}\r\n)) junk) FLAGS (\\Seen))\r\n");
+        assert!(w.contains(&Quirk::MalformedBodyStructure));
+        assert_eq!(v.len(), 3);
+        let MessageDataItem::BodyStructure(BodyStructure::Invalid(raw)) = &v[1] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(&raw[..], b"(\"text\" 12 (\"x\" \")\") {2}\r\n)) junk)");
+        assert_eq!(
+            v[2],
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)])
+        );
+    }
+
+    #[test]
+    fn quirks_envelope_lines() {
+        let (v, w) = lenient_only(b"* 2 FETCH (UID 14935 (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)) BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0 NIL))\r\n");
+        assert_eq!(w, vec![Quirk::MalformedEnvelope]);
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[1], MessageDataItem::Envelope(Envelope::default()));
+        let (v, w) = lenient_only(b"* 24 FETCH (UID 60 INTERNALDATE \"24-May-2021 11:47:51 +0200\" RFC822.SIZE 49051 ENVELOPE (\"Mon, 24 May 20 21 09:47:50 +0000\" \"Zoooom Zoom\" ((\"Augustina Gleason\" NIL \"augustina\" \"oberbrunner.test\")) NIL NIL ((\"risa@harvey-lemke.test\" NIL \"risa\" \"harvey-lemke.test\") (\"shella@kilback-renner.test\" NIL \"shella\" \"kilback-renner.test\") (\"jana.kiehn@bradtke-considine.example\" NIL \"jana.kiehn\" \"bradtke-considine.example\") (\"frank@hartmann.test\" NIL \"frank\" \"hartmann.test\") (\"numbers.ryan@satterfield.test\" NIL \"numbers.ryan\" \"satterfield.test\") (\"keneth_feeney@will-walter.test\" NIL \"keneth_feeney\" \"will-walter.test\")) NIL NIL NIL \"<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@bbbbbbbbbbbbb.ccccccc.PROD.OUTLOOK.COM>\"))\r\n");
+        assert_eq!(w, vec![Quirk::ExtraSpaces; 5]);
+        let MessageDataItem::Envelope(e) = &v[3] else {
+            panic!()
+        };
+        assert_eq!(e.to.len(), 6);
+        let (v, _) = lenient_only(b"* 3 FETCH (ENVELOPE (\"Wed, 11 Oct 2023 03:11:07 +0000\" \"some subject\" ((\"Tn\" NIL \"info\" \"e.example.com\")) NIL NIL () NIL NIL \"<426119111385110898173554@bar.example.com>\" \"<foo@example.com>\"))\r\n");
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn quirks_fetch_lines() {
+        let (v, w) = lenient_only(
+            b"* 11784 FETCH (UID 87567 INTERNALDATE \"06-May-2023 18:48:30 +0200\" RFC822.SIZE 5799845 )\r\n",
+        );
+        assert_eq!((v.len(), w), (3, vec![Quirk::ExtraSpaces]));
+        let (v, _) = lenient_only(b"* 11487 FETCH (UID 19436 )\r\n");
+        assert_eq!(v, vec![MessageDataItem::Uid(Uid::new(19436).unwrap())]);
+        let (v, w) = lenient_only(b"* 40 FETCH (MODSEQ (-1) FLAGS (\\Recent \\Seen) UID 336)\r\n");
+        assert_eq!(w, vec![Quirk::BadNumbers]);
+        assert_eq!(v[0], MessageDataItem::ModSeq(0));
+        assert_eq!(
+            v[1],
+            MessageDataItem::Flags(vec![FlagFetch::Recent, FlagFetch::Flag(Flag::Seen)])
+        );
+        // a literal length beyond 64 bits fails cleanly in both profiles
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            assert!(
+                fetch_line(
+                    b"* 20367 FETCH (BODY[] {99999999999999999999}\r\nwon't parse this)\r\n",
+                    &o
+                )
+                .is_err()
+            );
+            assert!(fetch_line(b"* 1 FETCH (BODY[] {999}\r\nshort)\r\n", &o).is_err());
+        }
+        // Office 365: no SP between the end of a literal and the next item
+        let (v, w) = lenient_only(b"* 12 FETCH (BODY[HEADER] {47}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nUID 12 FLAGS (\\Seen))\r\n");
+        assert_eq!((v.len(), w), (3, vec![Quirk::ExtraSpaces]));
+        // [VALID edge] more items after a literal that ends in CRLF
+        let v = strict(b"* 12 FETCH (BODY[HEADER] {47}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n UID 12 FLAGS (\\Seen))\r\n");
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[1], MessageDataItem::Uid(Uid::new(12).unwrap()));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for name in [&b"BODYSTRUCTURE"[..], b"BODY", b"X-DEEP", b"ENVELOPE"] {
+                let mut s = b"* 1 FETCH (".to_vec();
+                s.extend_from_slice(name);
+                s.push(b' ');
+                s.extend_from_slice(&[b'('; 10_000]);
+                s.extend_from_slice(&[b')'; 10_001]);
+                s.extend_from_slice(b"\r\n");
+                assert!(fetch_line(&s, &o).is_err());
+            }
+            let mut s = b"* 1 FETCH ".to_vec();
+            s.extend_from_slice(&[b'('; 10_000]);
+            s.extend_from_slice(b"UID 1");
+            s.extend_from_slice(&[b')'; 10_000]);
+            s.extend_from_slice(b"\r\n");
+            assert!(fetch_line(&s, &o).is_err());
+        }
+    }
+
+    /// Mutations of valid input: whatever the lenient profile accepts must re-encode as valid
+    /// (strict) protocol, and nothing panics. (NUL bytes are left out: the core string types
+    /// keep a NUL the lenient profile accepted in a quoted string or literal.)
+    fn mutate(mut b: Vec<u8>, edits: &[(usize, u8)]) -> Vec<u8> {
+        const INSERTS: &[&[u8]] = &[
+            b" ",
+            b"  ",
+            b"NIL",
+            b"()",
+            b"-1",
+            b"(",
+            b")",
+            b"\"",
+            b"{2}\r\nab",
+            b"1.5e3",
+            b"\\",
+            b"\xe9",
+            b"~{1}\r\n\x00",
+        ];
+        for &(at, what) in edits {
+            if b.is_empty() {
+                break;
+            }
+            let at = at % b.len();
+            match what % 3 {
+                0 => {
+                    b.remove(at);
+                }
+                _ => {
+                    let ins = INSERTS[what as usize % INSERTS.len()];
+                    b.splice(at..at, ins.iter().copied());
+                }
+            }
+        }
+        b
+    }
+
+    proptest! {
+        #[test]
+        fn lenient_output_is_valid(
+            v in strategies::message_data_items(),
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6)
+        ) {
+            let mut b = EncodeBuf::new();
+            MessageDataItem::encode_list(&v, &mut b);
+            let bytes = Bytes::from(mutate(b.out, &edits));
+            let o = DecodeOptions::lenient();
+            let mut p = Parser::new(&bytes, &o);
+            if let Ok(d) = MessageDataItem::parse_list(&mut p) {
+                let mut b = EncodeBuf::new();
+                MessageDataItem::encode_list(&d, &mut b);
+                let again = Bytes::from(b.out);
+                let s = DecodeOptions::strict();
+                let mut q = Parser::new(&again, &s);
+                let r = MessageDataItem::parse_list(&mut q);
+                prop_assert!(r.is_ok(), "{} in {:?} (from {:?})", q.error(), again, bytes);
+                prop_assert!(q.at_end());
+            }
+            let s = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &s);
+            let _ = MessageDataItem::parse_list(&mut p);
+        }
+
+        #[test]
+        fn fetch_items_roundtrip(v in strategies::fetch_items()) {
+            let bytes = v.to_frozen();
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &o);
+            let d = FetchItems::parse(&mut p).unwrap();
+            prop_assert!(p.at_end());
+            prop_assert_eq!(d, v);
+        }
+
+        #[test]
+        fn message_data_items_roundtrip(v in strategies::message_data_items()) {
+            let mut b = EncodeBuf::new();
+            MessageDataItem::encode_list(&v, &mut b);
+            let bytes = Bytes::from(b.out);
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&bytes, &o);
+            let d = MessageDataItem::parse_list(&mut p);
+            prop_assert!(d.is_ok(), "{} in {:?}", p.error(), bytes);
+            prop_assert!(p.at_end());
+            prop_assert_eq!(d.unwrap(), v);
+        }
     }
 }

@@ -305,10 +305,10 @@ impl<'a> Parser<'a> {
                 p += 1;
             }
             match self.b.get(p) {
-                Some(b')') | Some(b'\r') | Some(b'\n') | None | Some(b']') => {
-                    if self.tolerate(Quirk::ExtraSpaces, save) {
-                        self.pos = p;
-                    }
+                Some(b')') | Some(b'\r') | Some(b'\n') | None | Some(b']')
+                    if self.tolerate(Quirk::ExtraSpaces, save) =>
+                {
+                    self.pos = p;
                 }
                 _ => {}
             }
