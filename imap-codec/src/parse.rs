@@ -495,7 +495,6 @@ impl<'a> Parser<'a> {
 
     /// `quoted`: returns the unescaped content (a slice when there is no escape).
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
-        let open = self.pos;
         self.expect(b'"', "DQUOTE")?;
         let start = self.pos;
         let b = self.b;
@@ -544,9 +543,6 @@ impl<'a> Parser<'a> {
                     if c >= 0x80 && !self.opts.utf8 && !self.tolerate(Quirk::EightBit, p) {
                         return Err(self.fail_at(p, "7-bit QUOTED-CHAR"));
                     }
-                    if (c < 0x20 || c == 0x7f) && c != b'\t' {
-                        // CTLs other than TAB are TEXT-CHARs in 9051 ABNF terms only via CHAR; keep
-                    }
                     p += 1;
                 }
             }
@@ -555,7 +551,6 @@ impl<'a> Parser<'a> {
         if !escapes {
             return Ok(self.slice(start, p));
         }
-        let _ = open;
         let mut out = Vec::with_capacity(p - start);
         let mut i = start;
         while i < p {
@@ -601,11 +596,15 @@ impl<'a> Parser<'a> {
         }
         let end = dstart + n as usize;
         if !is8 && memchr::memchr(0, &self.b[dstart..end]).is_some() {
-            // NUL is not allowed in a plain literal (CHAR8); the lenient profile keeps it.
+            // NUL is not allowed in a plain literal (CHAR8); the lenient profile drops it, so
+            // the value stays encodable.
             let at = dstart;
             if !self.tolerate(Quirk::EightBit, at) {
                 return Err(self.fail_at(at, "CHAR8 (no NUL) in literal"));
             }
+            let cleaned: Vec<u8> = self.b[dstart..end].iter().copied().filter(|&c| c != 0).collect();
+            self.pos = end;
+            return Ok((Bytes::from(cleaned), is8));
         }
         self.pos = end;
         Ok((self.slice(dstart, end), is8))
