@@ -1,9 +1,1220 @@
-//! Client commands (RFC 9051 §6). STUB: replaced by the command/search work.
-use crate::core::Tag;
-use crate::encode::{Encode, EncodeBuf};
-use crate::parse::{PResult, Parser};
+//! Client commands (RFC 9051 §6, §9 `command`; RFC 3501 §6 for the IMAP4rev1 commands LSUB,
+//! CHECK and SEARCH CHARSET), the AUTHENTICATE continuation line (RFC 9051 §6.2.2) and the
+//! IDLE `DONE` line (RFC 9051 §6.3.13), with the generic extension grammar of RFC 4466 and
+//! the command extensions real clients send: SASL-IR (RFC 4959), CONDSTORE/QRESYNC
+//! (RFC 7162), SPECIAL-USE (RFC 6154), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
+//! LIST-MYRIGHTS (RFC 8440), LIST-METADATA (RFC 9590), BINARY (RFC 3516), MULTIAPPEND
+//! (RFC 3502), CATENATE (RFC 4469), UTF8=ACCEPT (RFC 6855), ESEARCH (RFC 4731), CONTEXT
+//! (RFC 5267), PARTIAL (RFC 9394), ID (RFC 2971), QUOTA (RFC 9208), ACL (RFC 4314),
+//! METADATA (RFC 5464), NOTIFY (RFC 5465), SORT/THREAD (RFC 5256), MULTISEARCH (RFC 7377),
+//! REPLACE (RFC 8508), UNAUTHENTICATE (RFC 8437), COMPRESS (RFC 4978), URLAUTH (RFC 4467),
+//! and Gmail's XLIST and X-GM-LABELS.
 
-/// A tagged command.
+use std::num::NonZeroU32;
+
+use bytes::Bytes;
+
+use crate::capability::Capability;
+use crate::core::{AString, Atom, Charset, IString, NString, Secret, Tag};
+use crate::datetime::DateTime;
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::fetch::FetchItems;
+use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
+use crate::mailbox::{ListMailbox, Mailbox};
+use crate::options::Quirk;
+use crate::parse::{PResult, Parser, class};
+use crate::search::{PartialRange, SearchKey, SearchReturnOption, SortCriterion, ThreadAlgorithm};
+use crate::sequence::{SequenceSet, UidValidity};
+use crate::status::StatusAttribute;
+
+// ---------------------------------------------------------------------------------------
+// Generic extension values (RFC 4466 §2.1, RFC 9051 §9 `tagged-ext-*`)
+// ---------------------------------------------------------------------------------------
+
+/// `tagged-ext-val`: the value of an extension parameter (select, fetch, store, search
+/// return, append, create, scope options).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TaggedExtVal {
+    /// A `number` / `number64` (63-bit).
+    Number(u64),
+    /// A `sequence-set` that is not a plain number (a plain number decodes as
+    /// [`TaggedExtVal::Number`]).
+    SequenceSet(SequenceSet),
+    /// `"(" [tagged-ext-comp] ")"`: the items of the compound value (possibly none).
+    Comp(Vec<TaggedExtComp>),
+}
+
+/// One element of a `tagged-ext-comp`: an `astring` or a parenthesised non-empty list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TaggedExtComp {
+    /// An astring.
+    AString(AString),
+    /// `"(" tagged-ext-comp ")"`: a nested non-empty list.
+    List(Vec<TaggedExtComp>),
+}
+
+impl TaggedExtVal {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'(') {
+            return parse_comps(p, true).map(TaggedExtVal::Comp);
+        }
+        let save = p.pos;
+        if let Ok(n) = p.number64() {
+            if matches!(p.peek(), None | Some(b' ' | b')' | b'\r' | b'\n')) {
+                return Ok(TaggedExtVal::Number(n));
+            }
+        }
+        p.pos = save;
+        SequenceSet::parse(p).map(TaggedExtVal::SequenceSet)
+    }
+
+    /// `[SP tagged-ext-val]` after an extension name: a value follows only if the next token
+    /// can start one (digit, `*`, `$` or `(`).
+    pub(crate) fn parse_opt_param(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        if p.peek() == Some(b' ') && matches!(p.peek_at(1), Some(b'0'..=b'9' | b'*' | b'$' | b'('))
+        {
+            p.sp()?;
+            return Self::parse(p).map(Some);
+        }
+        Ok(None)
+    }
+}
+
+/// Parses `tagged-ext-comp` items after the opening `(`, up to and including `)`.
+fn parse_comps(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Vec<TaggedExtComp>> {
+    p.enter()?;
+    let mut v = Vec::new();
+    if allow_empty && p.eat(b')') {
+        p.leave();
+        return Ok(v);
+    }
+    loop {
+        if p.eat(b'(') {
+            v.push(TaggedExtComp::List(parse_comps(p, false)?));
+        } else {
+            v.push(TaggedExtComp::AString(IString::parse_astring(p)?));
+        }
+        p.check_items(v.len())?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            p.leave();
+            return Ok(v);
+        }
+        p.sp()?;
+    }
+}
+
+fn encode_comps(v: &[TaggedExtComp], buf: &mut EncodeBuf) {
+    buf.list(v, |b, c| c.encode(b));
+}
+
+impl Encode for TaggedExtComp {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            TaggedExtComp::AString(s) => s.encode_astring(buf),
+            TaggedExtComp::List(v) => encode_comps(v, buf),
+        }
+    }
+}
+
+impl Encode for TaggedExtVal {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            TaggedExtVal::Number(n) => buf.num(*n),
+            TaggedExtVal::SequenceSet(s) => s.encode(buf),
+            TaggedExtVal::Comp(v) => encode_comps(v, buf),
+        }
+    }
+}
+
+/// `tagged-ext-label` = tagged-label-fchar *tagged-label-char.
+pub(crate) fn tagged_label(p: &mut Parser<'_>) -> PResult<Atom> {
+    let start = p.pos;
+    match p.peek() {
+        Some(c) if c.is_ascii_alphabetic() || matches!(c, b'-' | b'_' | b'.') => {}
+        _ => return Err(p.fail("tagged-ext-label")),
+    }
+    let b = p.take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'));
+    if p.peek().is_some_and(class::is_atom_char) {
+        return Err(p.fail_at(start, "tagged-ext-label"));
+    }
+    Ok(Atom::unchecked(b))
+}
+
+/// Parses `"(" item *(SP item) ")"` (non-empty unless `allow_empty`).
+fn paren_list<T>(
+    p: &mut Parser<'_>,
+    allow_empty: bool,
+    mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<Vec<T>> {
+    p.expect(b'(', "(")?;
+    let mut v = Vec::new();
+    if allow_empty && p.eat(b')') {
+        return Ok(v);
+    }
+    loop {
+        v.push(item(p)?);
+        p.check_items(v.len())?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(v);
+        }
+        p.sp()?;
+    }
+}
+
+/// Parses `*(SP item)` until the end of the line (at least one when `!allow_empty`).
+fn sp_items<T>(
+    p: &mut Parser<'_>,
+    allow_empty: bool,
+    mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<Vec<T>> {
+    let mut v = Vec::new();
+    loop {
+        let save = p.pos;
+        p.skip_trailing_sp();
+        if p.at_crlf() && (allow_empty || !v.is_empty()) {
+            p.pos = save;
+            return Ok(v);
+        }
+        p.pos = save;
+        p.sp()?;
+        v.push(item(p)?);
+        p.check_items(v.len())?;
+    }
+}
+
+fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
+    let start = p.pos;
+    let v = p.number()?;
+    NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
+}
+
+/// `mod-sequence-value` (1..2^63-1); the lenient profile maps 0 to 1.
+fn modseq_value(p: &mut Parser<'_>) -> PResult<u64> {
+    let start = p.pos;
+    let v = p.number64()?;
+    if v == 0 {
+        if p.tolerate(Quirk::ZeroModSeq, start) {
+            return Ok(1);
+        }
+        return Err(p.fail_at(start, "mod-sequence-value"));
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------------------
+// Command argument types
+// ---------------------------------------------------------------------------------------
+
+/// A SELECT/EXAMINE parameter (`select-param`, RFC 4466; CONDSTORE/QRESYNC RFC 7162).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SelectParam {
+    /// `CONDSTORE`
+    CondStore,
+    /// `QRESYNC (uidvalidity modseq [known-uids] [(known-seqs known-uids)])`
+    QResync {
+        /// The last known UIDVALIDITY.
+        uidvalidity: UidValidity,
+        /// The last known mod-sequence (`mod-sequence-value`, not zero).
+        modseq: u64,
+        /// UIDs the client knows.
+        known_uids: Option<SequenceSet>,
+        /// `seq-match-data`: (message numbers, corresponding UIDs).
+        seq_match_data: Option<(SequenceSet, SequenceSet)>,
+    },
+    /// Another parameter.
+    Other {
+        /// `tagged-ext-label`.
+        name: Atom,
+        /// Value.
+        value: Option<TaggedExtVal>,
+    },
+}
+
+impl SelectParam {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"CONDSTORE") {
+            return Ok(SelectParam::CondStore);
+        }
+        if p.keyword(b"QRESYNC") {
+            p.sp()?;
+            p.expect(b'(', "(")?;
+            let uidvalidity = UidValidity::parse(p)?;
+            p.sp()?;
+            let modseq = modseq_value(p)?;
+            let mut known_uids = None;
+            let mut seq_match_data = None;
+            if p.peek() == Some(b' ') && p.peek_at(1) != Some(b'(') {
+                p.sp()?;
+                known_uids = Some(SequenceSet::parse(p)?);
+            }
+            if p.peek() == Some(b' ') {
+                p.sp()?;
+                p.expect(b'(', "(")?;
+                let a = SequenceSet::parse(p)?;
+                p.sp()?;
+                let b = SequenceSet::parse(p)?;
+                p.expect(b')', ")")?;
+                seq_match_data = Some((a, b));
+            }
+            p.expect(b')', ")")?;
+            return Ok(SelectParam::QResync {
+                uidvalidity,
+                modseq,
+                known_uids,
+                seq_match_data,
+            });
+        }
+        let name = tagged_label(p)?;
+        let value = TaggedExtVal::parse_opt_param(p)?;
+        Ok(SelectParam::Other { name, value })
+    }
+}
+
+impl Encode for SelectParam {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            SelectParam::CondStore => buf.raw(b"CONDSTORE"),
+            SelectParam::QResync {
+                uidvalidity,
+                modseq,
+                known_uids,
+                seq_match_data,
+            } => {
+                buf.raw(b"QRESYNC (");
+                uidvalidity.encode(buf);
+                buf.sp();
+                buf.num(*modseq);
+                if let Some(k) = known_uids {
+                    buf.sp();
+                    k.encode(buf);
+                }
+                if let Some((a, b)) = seq_match_data {
+                    buf.raw(b" (");
+                    a.encode(buf);
+                    buf.sp();
+                    b.encode(buf);
+                    buf.byte(b')');
+                }
+                buf.byte(b')');
+            }
+            SelectParam::Other { name, value } => encode_named(buf, name, value.as_ref()),
+        }
+    }
+}
+
+fn encode_named(buf: &mut EncodeBuf, name: &Atom, value: Option<&TaggedExtVal>) {
+    name.encode(buf);
+    if let Some(v) = value {
+        buf.sp();
+        v.encode(buf);
+    }
+}
+
+/// A CREATE parameter (`create-param`, RFC 4466; USE RFC 6154).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CreateParam {
+    /// `USE (attr ...)`: special-use attributes of the new mailbox.
+    SpecialUse(Vec<MailboxAttribute>),
+    /// Another parameter.
+    Other {
+        /// `create-param-name`.
+        name: Atom,
+        /// Value.
+        value: Option<TaggedExtVal>,
+    },
+}
+
+impl CreateParam {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"USE") {
+            p.sp()?;
+            return paren_list(p, true, MailboxAttribute::parse).map(CreateParam::SpecialUse);
+        }
+        let name = tagged_label(p)?;
+        let value = TaggedExtVal::parse_opt_param(p)?;
+        Ok(CreateParam::Other { name, value })
+    }
+}
+
+impl Encode for CreateParam {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            CreateParam::SpecialUse(v) => {
+                buf.raw(b"USE ");
+                buf.list(v, |b, a| a.encode(b));
+            }
+            CreateParam::Other { name, value } => encode_named(buf, name, value.as_ref()),
+        }
+    }
+}
+
+/// A LIST selection option (`list-select-opt`, RFC 5258; SPECIAL-USE RFC 6154).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListSelectOption {
+    /// `SUBSCRIBED`
+    Subscribed,
+    /// `REMOTE`
+    Remote,
+    /// `RECURSIVEMATCH`
+    RecursiveMatch,
+    /// `SPECIAL-USE`
+    SpecialUse,
+    /// Another option (`option-extension`).
+    Other {
+        /// `option-standard-tag` / `option-vendor-tag`.
+        name: Atom,
+        /// `option-value` = "(" option-val-comp ")" (the items, non-empty).
+        value: Option<Vec<TaggedExtComp>>,
+    },
+}
+
+fn parse_option_ext(p: &mut Parser<'_>) -> PResult<(Atom, Option<Vec<TaggedExtComp>>)> {
+    let name = Atom::parse(p)?;
+    let value = if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+        p.sp()?;
+        p.expect(b'(', "(")?;
+        Some(parse_comps(p, false)?)
+    } else {
+        None
+    };
+    Ok((name, value))
+}
+
+fn encode_option_ext(buf: &mut EncodeBuf, name: &Atom, value: &Option<Vec<TaggedExtComp>>) {
+    name.encode(buf);
+    if let Some(v) = value {
+        buf.sp();
+        encode_comps(v, buf);
+    }
+}
+
+impl ListSelectOption {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        Ok(if p.keyword(b"SUBSCRIBED") {
+            ListSelectOption::Subscribed
+        } else if p.keyword(b"REMOTE") {
+            ListSelectOption::Remote
+        } else if p.keyword(b"RECURSIVEMATCH") {
+            ListSelectOption::RecursiveMatch
+        } else if p.keyword(b"SPECIAL-USE") {
+            ListSelectOption::SpecialUse
+        } else {
+            let (name, value) = parse_option_ext(p)?;
+            ListSelectOption::Other { name, value }
+        })
+    }
+}
+
+impl Encode for ListSelectOption {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            ListSelectOption::Subscribed => buf.raw(b"SUBSCRIBED"),
+            ListSelectOption::Remote => buf.raw(b"REMOTE"),
+            ListSelectOption::RecursiveMatch => buf.raw(b"RECURSIVEMATCH"),
+            ListSelectOption::SpecialUse => buf.raw(b"SPECIAL-USE"),
+            ListSelectOption::Other { name, value } => encode_option_ext(buf, name, value),
+        }
+    }
+}
+
+/// A LIST return option (`return-option`, RFC 5258; STATUS RFC 5819; SPECIAL-USE RFC 6154;
+/// MYRIGHTS RFC 8440; METADATA RFC 9590).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListReturnOption {
+    /// `SUBSCRIBED`
+    Subscribed,
+    /// `CHILDREN`
+    Children,
+    /// `STATUS (att ...)` (non-empty).
+    Status(Vec<StatusAttribute>),
+    /// `SPECIAL-USE`
+    SpecialUse,
+    /// `MYRIGHTS`
+    MyRights,
+    /// `METADATA (entry ...)` (non-empty).
+    Metadata(Vec<AString>),
+    /// Another option (`option-extension`).
+    Other {
+        /// Option name.
+        name: Atom,
+        /// `option-value` items (non-empty).
+        value: Option<Vec<TaggedExtComp>>,
+    },
+}
+
+impl ListReturnOption {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        Ok(if p.keyword(b"SUBSCRIBED") {
+            ListReturnOption::Subscribed
+        } else if p.keyword(b"CHILDREN") {
+            ListReturnOption::Children
+        } else if p.keyword(b"STATUS") {
+            p.sp()?;
+            ListReturnOption::Status(StatusAttribute::parse_list(p)?)
+        } else if p.keyword(b"SPECIAL-USE") {
+            ListReturnOption::SpecialUse
+        } else if p.keyword(b"MYRIGHTS") {
+            ListReturnOption::MyRights
+        } else if p.keyword(b"METADATA") {
+            p.sp()?;
+            ListReturnOption::Metadata(paren_list(p, false, IString::parse_astring)?)
+        } else {
+            let (name, value) = parse_option_ext(p)?;
+            ListReturnOption::Other { name, value }
+        })
+    }
+}
+
+impl Encode for ListReturnOption {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            ListReturnOption::Subscribed => buf.raw(b"SUBSCRIBED"),
+            ListReturnOption::Children => buf.raw(b"CHILDREN"),
+            ListReturnOption::Status(v) => {
+                buf.raw(b"STATUS ");
+                buf.list(v, |b, a| a.encode(b));
+            }
+            ListReturnOption::SpecialUse => buf.raw(b"SPECIAL-USE"),
+            ListReturnOption::MyRights => buf.raw(b"MYRIGHTS"),
+            ListReturnOption::Metadata(v) => {
+                buf.raw(b"METADATA ");
+                buf.list(v, |b, e| e.encode_astring(b));
+            }
+            ListReturnOption::Other { name, value } => encode_option_ext(buf, name, value),
+        }
+    }
+}
+
+/// One message of APPEND (`append-message` of RFC 3502 / RFC 4466).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AppendMessage {
+    /// Flags to set (an empty list is sent as nothing).
+    pub flags: Vec<Flag>,
+    /// INTERNALDATE to set.
+    pub date: Option<DateTime>,
+    /// `append-ext` items (name must not be `CATENATE` or `UTF8`).
+    pub extensions: Vec<(Atom, TaggedExtVal)>,
+    /// The message.
+    pub data: AppendData,
+}
+
+/// The message content of APPEND/REPLACE (`append-data`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AppendData {
+    /// A `literal` (or `literal8` when `binary`, RFC 3516). `data` is a slice of the
+    /// received message.
+    Literal {
+        /// The message bytes.
+        data: Bytes,
+        /// Sent as `~{n}` (may contain NUL).
+        binary: bool,
+    },
+    /// `CATENATE (part ...)` (RFC 4469), non-empty.
+    Catenate(Vec<CatPart>),
+    /// `UTF8 (~{n}...)` (RFC 6855).
+    Utf8(Bytes),
+}
+
+/// A CATENATE part (`cat-part`, RFC 4469; UTF8 RFC 6855).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CatPart {
+    /// `TEXT literal` (or literal8 when `binary`).
+    Text {
+        /// Bytes.
+        data: Bytes,
+        /// Sent as `~{n}`.
+        binary: bool,
+    },
+    /// `URL astring`: an IMAP URL.
+    Url(AString),
+    /// `UTF8 (~{n}...)`.
+    Utf8(Bytes),
+}
+
+fn utf8_literal(p: &mut Parser<'_>) -> PResult<Bytes> {
+    p.sp()?;
+    p.expect(b'(', "(")?;
+    let (d, _) = p.literal_any(true)?;
+    p.expect(b')', ")")?;
+    Ok(d)
+}
+
+fn encode_data_literal(buf: &mut EncodeBuf, data: &[u8], binary: bool) {
+    let binary = binary || memchr::memchr(0, data).is_some();
+    buf.literal(data, binary);
+}
+
+impl CatPart {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"TEXT") {
+            p.sp()?;
+            let (data, binary) = p.literal_any(true)?;
+            Ok(CatPart::Text { data, binary })
+        } else if p.keyword(b"URL") {
+            p.sp()?;
+            IString::parse_astring(p).map(CatPart::Url)
+        } else if p.keyword(b"UTF8") {
+            utf8_literal(p).map(CatPart::Utf8)
+        } else {
+            Err(p.fail("cat-part"))
+        }
+    }
+}
+
+impl Encode for CatPart {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            CatPart::Text { data, binary } => {
+                buf.raw(b"TEXT ");
+                encode_data_literal(buf, data, *binary);
+            }
+            CatPart::Url(u) => {
+                buf.raw(b"URL ");
+                u.encode_astring(buf);
+            }
+            CatPart::Utf8(d) => {
+                buf.raw(b"UTF8 (");
+                buf.literal(d, true);
+                buf.byte(b')');
+            }
+        }
+    }
+}
+
+impl AppendData {
+    fn starts(p: &Parser<'_>) -> bool {
+        matches!(p.peek(), Some(b'{' | b'~'))
+            || p.looking_at_ci(b"CATENATE ")
+            || p.looking_at_ci(b"UTF8 ")
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"CATENATE") {
+            p.sp()?;
+            paren_list(p, false, CatPart::parse).map(AppendData::Catenate)
+        } else if p.keyword(b"UTF8") {
+            utf8_literal(p).map(AppendData::Utf8)
+        } else {
+            let (data, binary) = p.literal_any(true)?;
+            Ok(AppendData::Literal { data, binary })
+        }
+    }
+}
+
+impl Encode for AppendData {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            AppendData::Literal { data, binary } => encode_data_literal(buf, data, *binary),
+            AppendData::Catenate(v) => {
+                buf.raw(b"CATENATE ");
+                buf.list(v, |b, c| c.encode(b));
+            }
+            AppendData::Utf8(d) => {
+                buf.raw(b"UTF8 (");
+                buf.literal(d, true);
+                buf.byte(b')');
+            }
+        }
+    }
+}
+
+impl AppendMessage {
+    /// A message from a literal, without flags or date.
+    pub fn literal(data: impl Into<Bytes>) -> Self {
+        let data = data.into();
+        let binary = memchr::memchr(0, &data).is_some();
+        AppendMessage {
+            flags: Vec::new(),
+            date: None,
+            extensions: Vec::new(),
+            data: AppendData::Literal { data, binary },
+        }
+    }
+
+    /// Parses `append-opts SP append-data` (starting at the SP before the options).
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.sp()?;
+        let mut flags = Vec::new();
+        let mut date = None;
+        let mut extensions = Vec::new();
+        if p.peek() == Some(b'(') {
+            flags = parse_flag_list(p, Flag::parse)?;
+            p.sp()?;
+        }
+        if p.peek() == Some(b'"') {
+            date = Some(DateTime::parse(p)?);
+            p.sp()?;
+        }
+        while !AppendData::starts(p) {
+            let name = tagged_label(p)?;
+            p.sp()?;
+            let v = TaggedExtVal::parse(p)?;
+            extensions.push((name, v));
+            p.check_items(extensions.len())?;
+            p.sp()?;
+        }
+        let data = AppendData::parse(p)?;
+        Ok(AppendMessage {
+            flags,
+            date,
+            extensions,
+            data,
+        })
+    }
+}
+
+impl Encode for AppendMessage {
+    /// Writes ` [flags] [date] *ext data` including the leading SP.
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.sp();
+        if !self.flags.is_empty() {
+            buf.list(&self.flags, |b, f| f.encode(b));
+            buf.sp();
+        }
+        if let Some(d) = &self.date {
+            d.encode(buf);
+            buf.sp();
+        }
+        for (n, v) in &self.extensions {
+            n.encode(buf);
+            buf.sp();
+            v.encode(buf);
+            buf.sp();
+        }
+        self.data.encode(buf);
+    }
+}
+
+/// A FETCH modifier (`fetch-modifier`, RFC 4466; CHANGEDSINCE/VANISHED RFC 7162; PARTIAL
+/// RFC 9394).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FetchModifier {
+    /// `CHANGEDSINCE modseq`
+    ChangedSince(u64),
+    /// `VANISHED` (UID FETCH only)
+    Vanished,
+    /// `PARTIAL range`
+    Partial(PartialRange),
+    /// Another modifier.
+    Other {
+        /// Name.
+        name: Atom,
+        /// Value.
+        value: Option<TaggedExtVal>,
+    },
+}
+
+impl FetchModifier {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"CHANGEDSINCE") {
+            p.sp()?;
+            return modseq_value(p).map(FetchModifier::ChangedSince);
+        }
+        if p.keyword(b"VANISHED") {
+            return Ok(FetchModifier::Vanished);
+        }
+        if p.keyword(b"PARTIAL") {
+            p.sp()?;
+            return PartialRange::parse(p).map(FetchModifier::Partial);
+        }
+        let name = tagged_label(p)?;
+        let value = TaggedExtVal::parse_opt_param(p)?;
+        Ok(FetchModifier::Other { name, value })
+    }
+}
+
+impl Encode for FetchModifier {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            FetchModifier::ChangedSince(n) => {
+                buf.raw(b"CHANGEDSINCE ");
+                buf.num(*n);
+            }
+            FetchModifier::Vanished => buf.raw(b"VANISHED"),
+            FetchModifier::Partial(r) => {
+                buf.raw(b"PARTIAL ");
+                r.encode(buf);
+            }
+            FetchModifier::Other { name, value } => encode_named(buf, name, value.as_ref()),
+        }
+    }
+}
+
+/// A STORE modifier (`store-modifier`, RFC 4466; UNCHANGEDSINCE RFC 7162).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreModifier {
+    /// `UNCHANGEDSINCE modseq` (`mod-sequence-valzer`).
+    UnchangedSince(u64),
+    /// Another modifier.
+    Other {
+        /// Name.
+        name: Atom,
+        /// Value.
+        value: Option<TaggedExtVal>,
+    },
+}
+
+impl StoreModifier {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"UNCHANGEDSINCE") {
+            p.sp()?;
+            return p.number64().map(StoreModifier::UnchangedSince);
+        }
+        let name = tagged_label(p)?;
+        let value = TaggedExtVal::parse_opt_param(p)?;
+        Ok(StoreModifier::Other { name, value })
+    }
+}
+
+impl Encode for StoreModifier {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            StoreModifier::UnchangedSince(n) => {
+                buf.raw(b"UNCHANGEDSINCE ");
+                buf.num(*n);
+            }
+            StoreModifier::Other { name, value } => encode_named(buf, name, value.as_ref()),
+        }
+    }
+}
+
+/// How STORE changes the stored values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreType {
+    /// `FLAGS`: replace.
+    Replace,
+    /// `+FLAGS`: add.
+    Add,
+    /// `-FLAGS`: remove.
+    Remove,
+}
+
+/// A Gmail label (X-GM-LABELS): a system label `\Name` or a label name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GmailLabel {
+    /// `\Inbox`, `\Important`, ... (the name without the backslash).
+    System(Atom),
+    /// Any other label (astring).
+    Label(AString),
+}
+
+impl GmailLabel {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b'\\') {
+            Atom::parse(p).map(GmailLabel::System)
+        } else {
+            IString::parse_astring(p).map(GmailLabel::Label)
+        }
+    }
+}
+
+impl Encode for GmailLabel {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            GmailLabel::System(a) => {
+                buf.byte(b'\\');
+                a.encode(buf);
+            }
+            GmailLabel::Label(s) => s.encode_astring(buf),
+        }
+    }
+}
+
+/// What STORE changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreData {
+    /// `FLAGS (...)`
+    Flags(Vec<Flag>),
+    /// `X-GM-LABELS (...)` (Gmail).
+    GmailLabels(Vec<GmailLabel>),
+}
+
+/// A resource of QUOTA (RFC 9208 §9 `resource-name`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum QuotaResource {
+    /// `STORAGE` (in 1024-octet units)
+    Storage,
+    /// `MESSAGE`
+    Message,
+    /// `MAILBOX`
+    Mailbox,
+    /// `ANNOTATION-STORAGE`
+    AnnotationStorage,
+    /// Another resource.
+    Other(Atom),
+}
+
+const QUOTA_RES: &[(&[u8], QuotaResource)] = &[
+    (b"STORAGE", QuotaResource::Storage),
+    (b"MESSAGE", QuotaResource::Message),
+    (b"MAILBOX", QuotaResource::Mailbox),
+    (b"ANNOTATION-STORAGE", QuotaResource::AnnotationStorage),
+];
+
+impl QuotaResource {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        for (n, r) in QUOTA_RES {
+            if p.keyword(n) {
+                return Ok(r.clone());
+            }
+        }
+        Atom::parse(p).map(QuotaResource::Other)
+    }
+}
+
+impl Encode for QuotaResource {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            QuotaResource::Other(a) => a.encode(buf),
+            r => buf.raw(
+                QUOTA_RES
+                    .iter()
+                    .find(|(_, x)| x == r)
+                    .map(|(n, _)| *n)
+                    .unwrap_or(b"STORAGE"),
+            ),
+        }
+    }
+}
+
+/// A SETQUOTA limit (`setquota-resource`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QuotaLimit {
+    /// The resource.
+    pub resource: QuotaResource,
+    /// The limit (`number64`).
+    pub limit: u64,
+}
+
+/// How SETACL changes the rights (`mod-rights`, RFC 4314).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AclModification {
+    /// Replace the rights.
+    Replace,
+    /// `+rights`: add.
+    Add,
+    /// `-rights`: remove.
+    Remove,
+}
+
+/// An option of GETMETADATA (RFC 5464 `getmetadata-option`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GetMetadataOption {
+    /// `MAXSIZE n`
+    MaxSize(u32),
+    /// `DEPTH 0 / 1 / infinity`
+    Depth(MetadataDepth),
+    /// Another option.
+    Other {
+        /// Name.
+        name: Atom,
+        /// Value.
+        value: Option<TaggedExtVal>,
+    },
+}
+
+/// GETMETADATA `DEPTH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetadataDepth {
+    /// `0`
+    Zero,
+    /// `1`
+    One,
+    /// `infinity`
+    Infinity,
+}
+
+impl GetMetadataOption {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"MAXSIZE") {
+            p.sp()?;
+            return p.number().map(GetMetadataOption::MaxSize);
+        }
+        if p.keyword(b"DEPTH") {
+            p.sp()?;
+            let d = if p.keyword(b"0") {
+                MetadataDepth::Zero
+            } else if p.keyword(b"1") {
+                MetadataDepth::One
+            } else if p.keyword(b"infinity") {
+                MetadataDepth::Infinity
+            } else {
+                return Err(p.fail("0, 1 or infinity"));
+            };
+            return Ok(GetMetadataOption::Depth(d));
+        }
+        let name = tagged_label(p)?;
+        let value = TaggedExtVal::parse_opt_param(p)?;
+        Ok(GetMetadataOption::Other { name, value })
+    }
+}
+
+impl Encode for GetMetadataOption {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            GetMetadataOption::MaxSize(n) => {
+                buf.raw(b"MAXSIZE ");
+                buf.num(*n);
+            }
+            GetMetadataOption::Depth(d) => buf.raw(match d {
+                MetadataDepth::Zero => b"DEPTH 0",
+                MetadataDepth::One => b"DEPTH 1",
+                MetadataDepth::Infinity => b"DEPTH infinity",
+            }),
+            GetMetadataOption::Other { name, value } => encode_named(buf, name, value.as_ref()),
+        }
+    }
+}
+
+/// A SETMETADATA entry value: NIL (remove), or bytes (a string, or literal8 when they
+/// contain NUL).
+pub type MetadataValue = Option<Bytes>;
+
+/// A NOTIFY mailbox filter (`filter-mailboxes`, RFC 5465; `subtree-one` RFC 7377).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MailboxFilter {
+    /// `selected`
+    Selected,
+    /// `selected-delayed`
+    SelectedDelayed,
+    /// `inboxes`
+    Inboxes,
+    /// `personal`
+    Personal,
+    /// `subscribed`
+    Subscribed,
+    /// `subtree mailbox / (mailbox ...)`
+    Subtree(Vec<Mailbox>),
+    /// `mailboxes mailbox / (mailbox ...)`
+    Mailboxes(Vec<Mailbox>),
+    /// `subtree-one mailbox / (mailbox ...)` (RFC 7377)
+    SubtreeOne(Vec<Mailbox>),
+}
+
+fn one_or_more_mailbox(p: &mut Parser<'_>) -> PResult<Vec<Mailbox>> {
+    p.sp()?;
+    if p.peek() == Some(b'(') {
+        paren_list(p, false, Mailbox::parse)
+    } else {
+        Ok(vec![Mailbox::parse(p)?])
+    }
+}
+
+fn encode_mailboxes(buf: &mut EncodeBuf, v: &[Mailbox]) {
+    buf.sp();
+    if v.len() == 1 {
+        v[0].encode(buf);
+    } else {
+        buf.list(v, |b, m| m.encode(b));
+    }
+}
+
+impl MailboxFilter {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        Ok(if p.keyword(b"selected") {
+            MailboxFilter::Selected
+        } else if p.keyword(b"selected-delayed") {
+            MailboxFilter::SelectedDelayed
+        } else if p.keyword(b"inboxes") {
+            MailboxFilter::Inboxes
+        } else if p.keyword(b"personal") {
+            MailboxFilter::Personal
+        } else if p.keyword(b"subscribed") {
+            MailboxFilter::Subscribed
+        } else if p.keyword(b"subtree") {
+            MailboxFilter::Subtree(one_or_more_mailbox(p)?)
+        } else if p.keyword(b"mailboxes") {
+            MailboxFilter::Mailboxes(one_or_more_mailbox(p)?)
+        } else if p.keyword(b"subtree-one") {
+            MailboxFilter::SubtreeOne(one_or_more_mailbox(p)?)
+        } else {
+            return Err(p.fail("filter-mailboxes"));
+        })
+    }
+}
+
+impl Encode for MailboxFilter {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            MailboxFilter::Selected => buf.raw(b"selected"),
+            MailboxFilter::SelectedDelayed => buf.raw(b"selected-delayed"),
+            MailboxFilter::Inboxes => buf.raw(b"inboxes"),
+            MailboxFilter::Personal => buf.raw(b"personal"),
+            MailboxFilter::Subscribed => buf.raw(b"subscribed"),
+            MailboxFilter::Subtree(v) => {
+                buf.raw(b"subtree");
+                encode_mailboxes(buf, v);
+            }
+            MailboxFilter::Mailboxes(v) => {
+                buf.raw(b"mailboxes");
+                encode_mailboxes(buf, v);
+            }
+            MailboxFilter::SubtreeOne(v) => {
+                buf.raw(b"subtree-one");
+                encode_mailboxes(buf, v);
+            }
+        }
+    }
+}
+
+/// A NOTIFY event (RFC 5465 `event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotifyEvent {
+    /// `MessageNew [(fetch-att ...)]`
+    MessageNew(Option<FetchItems>),
+    /// `MessageExpunge`
+    MessageExpunge,
+    /// `FlagChange`
+    FlagChange,
+    /// `AnnotationChange`
+    AnnotationChange,
+    /// `MailboxName`
+    MailboxName,
+    /// `SubscriptionChange`
+    SubscriptionChange,
+    /// `MailboxMetadataChange`
+    MailboxMetadataChange,
+    /// `ServerMetadataChange`
+    ServerMetadataChange,
+    /// Another event (`event-ext`).
+    Other(Atom),
+}
+
+const EVENTS: &[(&[u8], NotifyEvent)] = &[
+    (b"MessageExpunge", NotifyEvent::MessageExpunge),
+    (b"FlagChange", NotifyEvent::FlagChange),
+    (b"AnnotationChange", NotifyEvent::AnnotationChange),
+    (b"MailboxName", NotifyEvent::MailboxName),
+    (b"SubscriptionChange", NotifyEvent::SubscriptionChange),
+    (b"MailboxMetadataChange", NotifyEvent::MailboxMetadataChange),
+    (b"ServerMetadataChange", NotifyEvent::ServerMetadataChange),
+];
+
+impl NotifyEvent {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"MessageNew") {
+            if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+                p.sp()?;
+                return FetchItems::parse(p).map(|f| NotifyEvent::MessageNew(Some(f)));
+            }
+            return Ok(NotifyEvent::MessageNew(None));
+        }
+        for (n, e) in EVENTS {
+            if p.keyword(n) {
+                return Ok(e.clone());
+            }
+        }
+        Atom::parse(p).map(NotifyEvent::Other)
+    }
+}
+
+impl Encode for NotifyEvent {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            NotifyEvent::MessageNew(f) => {
+                buf.raw(b"MessageNew");
+                if let Some(f) = f {
+                    buf.sp();
+                    f.encode(buf);
+                }
+            }
+            NotifyEvent::Other(a) => a.encode(buf),
+            e => buf.raw(
+                EVENTS
+                    .iter()
+                    .find(|(_, x)| x == e)
+                    .map(|(n, _)| *n)
+                    .unwrap_or(b"MessageExpunge"),
+            ),
+        }
+    }
+}
+
+/// A NOTIFY event group: `"(" filter-mailboxes SP events ")"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventGroup {
+    /// Which mailboxes.
+    pub filter: MailboxFilter,
+    /// Which events; empty means `NONE`.
+    pub events: Vec<NotifyEvent>,
+}
+
+impl EventGroup {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'(', "(")?;
+        let filter = MailboxFilter::parse(p)?;
+        p.sp()?;
+        let events = if p.keyword(b"NONE") {
+            Vec::new()
+        } else {
+            paren_list(p, false, NotifyEvent::parse)?
+        };
+        p.expect(b')', ")")?;
+        Ok(EventGroup { filter, events })
+    }
+}
+
+impl Encode for EventGroup {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        self.filter.encode(buf);
+        buf.sp();
+        if self.events.is_empty() {
+            buf.raw(b"NONE");
+        } else {
+            buf.list(&self.events, |b, e| e.encode(b));
+        }
+        buf.byte(b')');
+    }
+}
+
+/// NOTIFY arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notify {
+    /// `NONE`
+    None,
+    /// `SET [STATUS] group ...`
+    Set {
+        /// `STATUS` indicator.
+        status: bool,
+        /// Event groups (non-empty).
+        groups: Vec<EventGroup>,
+    },
+}
+
+/// The `IN (...)` source options of ESEARCH (RFC 7377 `esearch-source-opts`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ESearchSource {
+    /// Mailbox filters (non-empty).
+    pub filters: Vec<MailboxFilter>,
+    /// `scope-options` (empty: absent).
+    pub scope_options: Vec<(Atom, Option<TaggedExtVal>)>,
+}
+
+/// A URLAUTH mechanism (`INTERNAL` or another atom, RFC 4467).
+pub type UrlAuthMechanism = Atom;
+
+// ---------------------------------------------------------------------------------------
+// The command
+// ---------------------------------------------------------------------------------------
+
+/// A tagged command (`command`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     /// The tag.
@@ -12,12 +1223,1105 @@ pub struct Command {
     pub body: CommandBody,
 }
 
+impl Command {
+    /// A command with the given tag.
+    pub fn new(tag: Tag, body: CommandBody) -> Self {
+        Command { tag, body }
+    }
+}
+
 /// The command without its tag.
+///
+/// Variants with `uid: bool` are the `UID` forms when it is set (the sequence set then holds
+/// UIDs). Lists documented as non-empty must not be empty to encode valid protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CommandBody {
+    // ---- any state ----
+    /// `CAPABILITY`
+    Capability,
     /// `NOOP`
     Noop,
+    /// `LOGOUT`
+    Logout,
+    /// `ID NIL / ("field" value ...)` (RFC 2971); `None` is `NIL`.
+    Id(Option<Vec<(IString, NString)>>),
+
+    // ---- not authenticated ----
+    /// `STARTTLS`
+    StartTls,
+    /// `AUTHENTICATE mechanism [initial-response]` (SASL-IR RFC 4959; an empty initial
+    /// response is sent as `=`).
+    Authenticate {
+        /// SASL mechanism name.
+        mechanism: Atom,
+        /// Decoded initial response.
+        initial_response: Option<Secret<Bytes>>,
+    },
+    /// `LOGIN userid password`
+    Login {
+        /// User name.
+        username: AString,
+        /// Password.
+        password: Secret<AString>,
+    },
+
+    // ---- authenticated ----
+    /// `ENABLE capability ...` (non-empty).
+    Enable(Vec<Capability>),
+    /// `SELECT mailbox [(params)]`
+    Select {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Parameters (empty: none sent).
+        params: Vec<SelectParam>,
+    },
+    /// `EXAMINE mailbox [(params)]`
+    Examine {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Parameters (empty: none sent).
+        params: Vec<SelectParam>,
+    },
+    /// `CREATE mailbox [(params)]`
+    Create {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Parameters (empty: none sent).
+        params: Vec<CreateParam>,
+    },
+    /// `DELETE mailbox`
+    Delete(Mailbox),
+    /// `RENAME from to`
+    Rename {
+        /// Existing name.
+        from: Mailbox,
+        /// New name.
+        to: Mailbox,
+    },
+    /// `SUBSCRIBE mailbox`
+    Subscribe(Mailbox),
+    /// `UNSUBSCRIBE mailbox`
+    Unsubscribe(Mailbox),
+    /// `LIST [(select-opts)] reference pattern(s) [RETURN (opts)]` (RFC 5258).
+    List {
+        /// Selection options; `None` sends none, `Some(vec![])` sends `()`.
+        selection: Option<Vec<ListSelectOption>>,
+        /// Reference name.
+        reference: Mailbox,
+        /// Patterns (non-empty; more than one are sent parenthesised).
+        patterns: Vec<ListMailbox>,
+        /// Return options; `None` sends none, `Some(vec![])` sends `RETURN ()`.
+        return_opts: Option<Vec<ListReturnOption>>,
+    },
+    /// `LSUB reference pattern` (IMAP4rev1).
+    Lsub {
+        /// Reference name.
+        reference: Mailbox,
+        /// Pattern.
+        pattern: ListMailbox,
+    },
+    /// `XLIST reference pattern` (Gmail legacy).
+    XList {
+        /// Reference name.
+        reference: Mailbox,
+        /// Pattern.
+        pattern: ListMailbox,
+    },
+    /// `NAMESPACE`
+    Namespace,
+    /// `STATUS mailbox (att ...)` (non-empty).
+    Status {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Requested attributes.
+        attributes: Vec<StatusAttribute>,
+    },
+    /// `APPEND mailbox message...` (MULTIAPPEND: more than one message; non-empty).
+    Append {
+        /// Target mailbox.
+        mailbox: Mailbox,
+        /// Messages.
+        messages: Vec<AppendMessage>,
+    },
+    /// `IDLE`
+    Idle,
+    /// `GETQUOTA root` (RFC 9208)
+    GetQuota(AString),
+    /// `GETQUOTAROOT mailbox`
+    GetQuotaRoot(Mailbox),
+    /// `SETQUOTA root (resource limit ...)`
+    SetQuota {
+        /// Quota root.
+        root: AString,
+        /// Limits (may be empty).
+        limits: Vec<QuotaLimit>,
+    },
+    /// `GETACL mailbox` (RFC 4314)
+    GetAcl(Mailbox),
+    /// `SETACL mailbox identifier [+/-]rights`
+    SetAcl {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Identifier.
+        identifier: AString,
+        /// Replace, add or remove.
+        modification: AclModification,
+        /// Rights letters (without the `+`/`-`).
+        rights: AString,
+    },
+    /// `DELETEACL mailbox identifier`
+    DeleteAcl {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Identifier.
+        identifier: AString,
+    },
+    /// `LISTRIGHTS mailbox identifier`
+    ListRights {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Identifier.
+        identifier: AString,
+    },
+    /// `MYRIGHTS mailbox`
+    MyRights(Mailbox),
+    /// `GETMETADATA [(options)] mailbox entries` (RFC 5464); the empty mailbox name means
+    /// server metadata.
+    GetMetadata {
+        /// Options (empty: none sent).
+        options: Vec<GetMetadataOption>,
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Entry names (non-empty).
+        entries: Vec<AString>,
+    },
+    /// `SETMETADATA mailbox (entry value ...)`
+    SetMetadata {
+        /// Mailbox.
+        mailbox: Mailbox,
+        /// Entries and values (non-empty).
+        entries: Vec<(AString, MetadataValue)>,
+    },
+    /// `NOTIFY NONE / SET ...` (RFC 5465)
+    Notify(Notify),
+    /// `COMPRESS mechanism` (RFC 4978; `DEFLATE`).
+    Compress(Atom),
+    /// `UNAUTHENTICATE` (RFC 8437)
+    Unauthenticate,
+    /// `ESEARCH [IN (...)] [RETURN (...)] [CHARSET c] keys` (MULTISEARCH, RFC 7377).
+    ESearch {
+        /// Source mailboxes.
+        source: Option<ESearchSource>,
+        /// Return options.
+        return_opts: Option<Vec<SearchReturnOption>>,
+        /// Charset.
+        charset: Option<Charset>,
+        /// Keys (non-empty).
+        criteria: Vec<SearchKey>,
+    },
+    /// `GENURLAUTH url mechanism ...` (RFC 4467; non-empty).
+    GenUrlAuth(Vec<(AString, UrlAuthMechanism)>),
+    /// `RESETKEY [mailbox mechanism...]` (RFC 4467).
+    ResetKey(Option<(Mailbox, Vec<UrlAuthMechanism>)>),
+    /// `URLFETCH url ...` (RFC 4467; non-empty).
+    UrlFetch(Vec<AString>),
+
+    // ---- selected ----
+    /// `CHECK` (IMAP4rev1)
+    Check,
+    /// `CLOSE`
+    Close,
+    /// `UNSELECT`
+    Unselect,
+    /// `EXPUNGE`
+    Expunge,
+    /// `UID EXPUNGE uids` (UIDPLUS)
+    UidExpunge(SequenceSet),
+    /// `[UID] SEARCH [RETURN (...)] [CHARSET c] keys`
+    Search {
+        /// Return options (ESEARCH); `Some(vec![])` is `RETURN ()`.
+        return_opts: Option<Vec<SearchReturnOption>>,
+        /// Charset.
+        charset: Option<Charset>,
+        /// Keys (non-empty).
+        criteria: Vec<SearchKey>,
+        /// UID SEARCH.
+        uid: bool,
+    },
+    /// `[UID] FETCH set items [(modifiers)]`
+    Fetch {
+        /// Messages.
+        sequence_set: SequenceSet,
+        /// What to fetch.
+        items: FetchItems,
+        /// Modifiers (empty: none sent).
+        modifiers: Vec<FetchModifier>,
+        /// UID FETCH.
+        uid: bool,
+    },
+    /// `[UID] STORE set [(modifiers)] [+/-]FLAGS[.SILENT] (...)`
+    Store {
+        /// Messages.
+        sequence_set: SequenceSet,
+        /// Modifiers (empty: none sent).
+        modifiers: Vec<StoreModifier>,
+        /// Replace, add or remove.
+        kind: StoreType,
+        /// `.SILENT`
+        silent: bool,
+        /// Flags or Gmail labels.
+        data: StoreData,
+        /// UID STORE.
+        uid: bool,
+    },
+    /// `[UID] COPY set mailbox`
+    Copy {
+        /// Messages.
+        sequence_set: SequenceSet,
+        /// Target.
+        mailbox: Mailbox,
+        /// UID COPY.
+        uid: bool,
+    },
+    /// `[UID] MOVE set mailbox` (RFC 6851)
+    Move {
+        /// Messages.
+        sequence_set: SequenceSet,
+        /// Target.
+        mailbox: Mailbox,
+        /// UID MOVE.
+        uid: bool,
+    },
+    /// `[UID] SORT [RETURN (...)] (criteria) charset keys` (RFC 5256, ESORT RFC 5267)
+    Sort {
+        /// Return options (ESORT).
+        return_opts: Option<Vec<SearchReturnOption>>,
+        /// Sort criteria (non-empty).
+        criteria: Vec<SortCriterion>,
+        /// Charset.
+        charset: Charset,
+        /// Search keys (non-empty).
+        search: Vec<SearchKey>,
+        /// UID SORT.
+        uid: bool,
+    },
+    /// `[UID] THREAD algorithm charset keys` (RFC 5256)
+    Thread {
+        /// Algorithm.
+        algorithm: ThreadAlgorithm,
+        /// Charset.
+        charset: Charset,
+        /// Search keys (non-empty).
+        search: Vec<SearchKey>,
+        /// UID THREAD.
+        uid: bool,
+    },
+    /// `CANCELUPDATE "tag" ...` (RFC 5267; non-empty).
+    CancelUpdate(Vec<Tag>),
+    /// `[UID] REPLACE n mailbox message` (RFC 8508)
+    Replace {
+        /// Message sequence number, or UID when `uid`.
+        number: NonZeroU32,
+        /// Target mailbox.
+        mailbox: Mailbox,
+        /// The new message.
+        message: AppendMessage,
+        /// UID REPLACE.
+        uid: bool,
+    },
+
+    /// A command this codec does not know: its name and the raw argument bytes after the
+    /// SP that follows the name (up to, excluding, the final CRLF; may contain literals).
+    Other {
+        /// Command name (never a known command's name).
+        name: Atom,
+        /// Raw arguments (may be empty).
+        raw: Bytes,
+    },
+}
+
+/// Every command name this module parses (used to keep `Other` for unknown names only).
+const KNOWN: &[&[u8]] = &[
+    b"CAPABILITY",
+    b"NOOP",
+    b"LOGOUT",
+    b"ID",
+    b"STARTTLS",
+    b"AUTHENTICATE",
+    b"LOGIN",
+    b"ENABLE",
+    b"SELECT",
+    b"EXAMINE",
+    b"CREATE",
+    b"DELETE",
+    b"RENAME",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"LIST",
+    b"LSUB",
+    b"XLIST",
+    b"NAMESPACE",
+    b"STATUS",
+    b"APPEND",
+    b"IDLE",
+    b"GETQUOTA",
+    b"GETQUOTAROOT",
+    b"SETQUOTA",
+    b"GETACL",
+    b"SETACL",
+    b"DELETEACL",
+    b"LISTRIGHTS",
+    b"MYRIGHTS",
+    b"GETMETADATA",
+    b"SETMETADATA",
+    b"NOTIFY",
+    b"COMPRESS",
+    b"UNAUTHENTICATE",
+    b"ESEARCH",
+    b"GENURLAUTH",
+    b"RESETKEY",
+    b"URLFETCH",
+    b"CHECK",
+    b"CLOSE",
+    b"UNSELECT",
+    b"EXPUNGE",
+    b"UID",
+    b"SEARCH",
+    b"FETCH",
+    b"STORE",
+    b"COPY",
+    b"MOVE",
+    b"SORT",
+    b"THREAD",
+    b"CANCELUPDATE",
+    b"REPLACE",
+];
+
+impl CommandBody {
+    /// An unknown command with raw arguments. Fails for a known command name, and for
+    /// arguments containing CR, LF or NUL (literals cannot be built this way).
+    pub fn other(name: Atom, raw: impl Into<Bytes>) -> Result<Self, ValidationError> {
+        let raw = raw.into();
+        if KNOWN.iter().any(|k| name.eq_ignore_case(k)) {
+            return Err(ValidationError::new("command", "name of a known command"));
+        }
+        if raw.iter().any(|&c| matches!(c, b'\r' | b'\n' | 0)) {
+            return Err(ValidationError::new(
+                "command arguments",
+                "contain CR, LF or NUL",
+            ));
+        }
+        Ok(CommandBody::Other { name, raw })
+    }
+
+    /// LOGIN with a password.
+    pub fn login(username: AString, password: AString) -> Self {
+        CommandBody::Login {
+            username,
+            password: Secret::new(password),
+        }
+    }
+
+    /// The command name as sent (`UID` forms give `UID`).
+    pub fn name(&self) -> &str {
+        use CommandBody as C;
+        let uid = matches!(
+            self,
+            C::Search { uid: true, .. }
+                | C::Fetch { uid: true, .. }
+                | C::Store { uid: true, .. }
+                | C::Copy { uid: true, .. }
+                | C::Move { uid: true, .. }
+                | C::Sort { uid: true, .. }
+                | C::Thread { uid: true, .. }
+                | C::Replace { uid: true, .. }
+                | C::UidExpunge(_)
+        );
+        if uid {
+            return "UID";
+        }
+        match self {
+            C::Capability => "CAPABILITY",
+            C::Noop => "NOOP",
+            C::Logout => "LOGOUT",
+            C::Id(_) => "ID",
+            C::StartTls => "STARTTLS",
+            C::Authenticate { .. } => "AUTHENTICATE",
+            C::Login { .. } => "LOGIN",
+            C::Enable(_) => "ENABLE",
+            C::Select { .. } => "SELECT",
+            C::Examine { .. } => "EXAMINE",
+            C::Create { .. } => "CREATE",
+            C::Delete(_) => "DELETE",
+            C::Rename { .. } => "RENAME",
+            C::Subscribe(_) => "SUBSCRIBE",
+            C::Unsubscribe(_) => "UNSUBSCRIBE",
+            C::List { .. } => "LIST",
+            C::Lsub { .. } => "LSUB",
+            C::XList { .. } => "XLIST",
+            C::Namespace => "NAMESPACE",
+            C::Status { .. } => "STATUS",
+            C::Append { .. } => "APPEND",
+            C::Idle => "IDLE",
+            C::GetQuota(_) => "GETQUOTA",
+            C::GetQuotaRoot(_) => "GETQUOTAROOT",
+            C::SetQuota { .. } => "SETQUOTA",
+            C::GetAcl(_) => "GETACL",
+            C::SetAcl { .. } => "SETACL",
+            C::DeleteAcl { .. } => "DELETEACL",
+            C::ListRights { .. } => "LISTRIGHTS",
+            C::MyRights(_) => "MYRIGHTS",
+            C::GetMetadata { .. } => "GETMETADATA",
+            C::SetMetadata { .. } => "SETMETADATA",
+            C::Notify(_) => "NOTIFY",
+            C::Compress(_) => "COMPRESS",
+            C::Unauthenticate => "UNAUTHENTICATE",
+            C::ESearch { .. } => "ESEARCH",
+            C::GenUrlAuth(_) => "GENURLAUTH",
+            C::ResetKey(_) => "RESETKEY",
+            C::UrlFetch(_) => "URLFETCH",
+            C::Check => "CHECK",
+            C::Close => "CLOSE",
+            C::Unselect => "UNSELECT",
+            C::Expunge => "EXPUNGE",
+            C::UidExpunge(_) => "UID",
+            C::Search { .. } => "SEARCH",
+            C::Fetch { .. } => "FETCH",
+            C::Store { .. } => "STORE",
+            C::Copy { .. } => "COPY",
+            C::Move { .. } => "MOVE",
+            C::Sort { .. } => "SORT",
+            C::Thread { .. } => "THREAD",
+            C::CancelUpdate(_) => "CANCELUPDATE",
+            C::Replace { .. } => "REPLACE",
+            C::Other { name, .. } => name.as_str(),
+        }
+    }
+}
+
+fn sp_mailbox(p: &mut Parser<'_>) -> PResult<Mailbox> {
+    p.sp()?;
+    Mailbox::parse(p)
+}
+
+fn sp_astring(p: &mut Parser<'_>) -> PResult<AString> {
+    p.sp()?;
+    IString::parse_astring(p)
+}
+
+fn sp_seq(p: &mut Parser<'_>) -> PResult<SequenceSet> {
+    p.sp()?;
+    SequenceSet::parse(p)
+}
+
+/// `[SP "(" item *(SP item) ")"]`.
+fn opt_params<T>(
+    p: &mut Parser<'_>,
+    item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<Vec<T>> {
+    if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+        p.sp()?;
+        paren_list(p, false, item)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// `[SP "RETURN" SP "(" ... ")"]`.
+fn opt_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturnOption>>> {
+    if p.peek() == Some(b' ') && p.rest().get(1..7).is_some_and(|r| r.eq_ignore_ascii_case(b"RETURN"))
+    {
+        let save = p.pos;
+        p.sp()?;
+        if p.looking_at_ci(b"RETURN ") {
+            return SearchReturnOption::parse_return(p).map(Some);
+        }
+        p.pos = save;
+    }
+    Ok(None)
+}
+
+/// `[CHARSET charset SP] search-key *(SP search-key)` after the SP.
+fn search_program(p: &mut Parser<'_>) -> PResult<(Option<Charset>, Vec<SearchKey>)> {
+    let charset = if p.keyword(b"CHARSET") {
+        p.sp()?;
+        let c = Charset::parse(p)?;
+        p.sp()?;
+        Some(c)
+    } else {
+        None
+    };
+    Ok((charset, SearchKey::parse_many(p)?))
+}
+
+fn store_args(p: &mut Parser<'_>) -> PResult<(StoreType, bool, StoreData)> {
+    let kind = if p.eat(b'+') {
+        StoreType::Add
+    } else if p.eat(b'-') {
+        StoreType::Remove
+    } else {
+        StoreType::Replace
+    };
+    let labels = if p.keyword(b"FLAGS") {
+        false
+    } else if p.keyword(b"X-GM-LABELS") {
+        true
+    } else {
+        return Err(p.fail("FLAGS"));
+    };
+    let silent = p.eat_ci(b".SILENT");
+    p.sp()?;
+    let data = if labels {
+        if p.peek() == Some(b'(') {
+            StoreData::GmailLabels(paren_list(p, true, GmailLabel::parse)?)
+        } else {
+            let mut v = vec![GmailLabel::parse(p)?];
+            v.extend(sp_items(p, true, GmailLabel::parse)?);
+            StoreData::GmailLabels(v)
+        }
+    } else if p.peek() == Some(b'(') {
+        StoreData::Flags(parse_flag_list(p, Flag::parse)?)
+    } else {
+        let mut v = vec![Flag::parse(p)?];
+        v.extend(sp_items(p, true, Flag::parse)?);
+        StoreData::Flags(v)
+    };
+    Ok((kind, silent, data))
+}
+
+/// The arguments of `[UID] REPLACE`.
+fn replace_args(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+    p.sp()?;
+    let number = nz(p)?;
+    let mailbox = sp_mailbox(p)?;
+    let message = AppendMessage::parse(p)?;
+    Ok(CommandBody::Replace {
+        number,
+        mailbox,
+        message,
+        uid,
+    })
+}
+
+/// Commands that exist with and without `UID`.
+fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
+    use CommandBody as C;
+    Ok(Some(if p.keyword(b"SEARCH") {
+        let return_opts = opt_return(p)?;
+        p.sp()?;
+        let (charset, criteria) = search_program(p)?;
+        C::Search {
+            return_opts,
+            charset,
+            criteria,
+            uid,
+        }
+    } else if p.keyword(b"FETCH") {
+        let sequence_set = sp_seq(p)?;
+        p.sp()?;
+        let items = FetchItems::parse(p)?;
+        let modifiers = opt_params(p, FetchModifier::parse)?;
+        C::Fetch {
+            sequence_set,
+            items,
+            modifiers,
+            uid,
+        }
+    } else if p.keyword(b"STORE") {
+        let sequence_set = sp_seq(p)?;
+        let modifiers = opt_params(p, StoreModifier::parse)?;
+        p.sp()?;
+        let (kind, silent, data) = store_args(p)?;
+        C::Store {
+            sequence_set,
+            modifiers,
+            kind,
+            silent,
+            data,
+            uid,
+        }
+    } else if p.keyword(b"COPY") {
+        let sequence_set = sp_seq(p)?;
+        C::Copy {
+            sequence_set,
+            mailbox: sp_mailbox(p)?,
+            uid,
+        }
+    } else if p.keyword(b"MOVE") {
+        let sequence_set = sp_seq(p)?;
+        C::Move {
+            sequence_set,
+            mailbox: sp_mailbox(p)?,
+            uid,
+        }
+    } else if p.keyword(b"SORT") {
+        let return_opts = opt_return(p)?;
+        p.sp()?;
+        let criteria = SortCriterion::parse_list(p)?;
+        p.sp()?;
+        let charset = Charset::parse(p)?;
+        p.sp()?;
+        let search = SearchKey::parse_many(p)?;
+        C::Sort {
+            return_opts,
+            criteria,
+            charset,
+            search,
+            uid,
+        }
+    } else if p.keyword(b"THREAD") {
+        p.sp()?;
+        let algorithm = ThreadAlgorithm::parse(p)?;
+        p.sp()?;
+        let charset = Charset::parse(p)?;
+        p.sp()?;
+        let search = SearchKey::parse_many(p)?;
+        C::Thread {
+            algorithm,
+            charset,
+            search,
+            uid,
+        }
+    } else if p.keyword(b"REPLACE") {
+        replace_args(p, uid)?
+    } else {
+        return Ok(None);
+    }))
+}
+
+fn initial_response(p: &mut Parser<'_>) -> PResult<Bytes> {
+    if p.eat(b'=') {
+        return Ok(Bytes::new());
+    }
+    base64_data(p, false)
+}
+
+/// Base64 data up to the line end (empty allowed when `allow_empty`).
+fn base64_data(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Bytes> {
+    let start = p.pos;
+    let s = p.take_while(|c| crate::base64::is_base64_char(c) || c == b'=');
+    if s.is_empty() && !allow_empty {
+        return Err(p.fail("base64"));
+    }
+    match crate::base64::decode(&s) {
+        Ok(v) => Ok(Bytes::from(v)),
+        Err(e) => Err(p.fail_at(start + e.offset, "base64")),
+    }
+}
+
+fn id_params(p: &mut Parser<'_>) -> PResult<Option<Vec<(IString, NString)>>> {
+    if p.nil() {
+        return Ok(None);
+    }
+    p.expect(b'(', "( or NIL")?;
+    let mut v = Vec::new();
+    p.skip_trailing_sp();
+    if p.eat(b')') {
+        return Ok(Some(v));
+    }
+    loop {
+        let k = IString::parse_string(p)?;
+        p.sp()?;
+        let val = IString::parse_nstring(p)?;
+        v.push((k, val));
+        p.check_items(v.len())?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(Some(v));
+        }
+        p.sp()?;
+    }
+}
+
+fn metadata_value(p: &mut Parser<'_>) -> PResult<MetadataValue> {
+    if p.peek() == Some(b'~') {
+        return p.literal_any(true).map(|(b, _)| Some(b));
+    }
+    p.nstring()
+}
+
+fn url_mechanism(p: &mut Parser<'_>) -> PResult<Atom> {
+    let b = p.take_while(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.');
+    if b.is_empty() {
+        return Err(p.fail("URLAUTH mechanism"));
+    }
+    Ok(Atom::unchecked(b))
+}
+
+fn esearch_source(p: &mut Parser<'_>) -> PResult<ESearchSource> {
+    p.expect(b'(', "(")?;
+    let mut filters = vec![MailboxFilter::parse(p)?];
+    let mut scope_options = Vec::new();
+    loop {
+        if p.eat(b')') {
+            break;
+        }
+        p.sp()?;
+        if p.eat(b'(') {
+            loop {
+                let name = tagged_label(p)?;
+                let value = TaggedExtVal::parse_opt_param(p)?;
+                scope_options.push((name, value));
+                p.check_items(scope_options.len())?;
+                if p.eat(b')') {
+                    break;
+                }
+                p.sp()?;
+            }
+            p.expect(b')', ")")?;
+            break;
+        }
+        filters.push(MailboxFilter::parse(p)?);
+        p.check_items(filters.len())?;
+    }
+    Ok(ESearchSource {
+        filters,
+        scope_options,
+    })
+}
+
+impl CommandBody {
+    /// Parses the command after `tag SP`, up to (excluding) the final CRLF.
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        use CommandBody as C;
+        if p.keyword(b"UID") {
+            p.sp()?;
+            if p.keyword(b"EXPUNGE") {
+                return sp_seq(p).map(C::UidExpunge);
+            }
+            return match uid_capable(p, true)? {
+                Some(c) => Ok(c),
+                None => Err(p.fail("UID command")),
+            };
+        }
+        if let Some(c) = uid_capable(p, false)? {
+            return Ok(c);
+        }
+        Ok(if p.keyword(b"CAPABILITY") {
+            C::Capability
+        } else if p.keyword(b"NOOP") {
+            C::Noop
+        } else if p.keyword(b"LOGOUT") {
+            C::Logout
+        } else if p.keyword(b"ID") {
+            p.sp()?;
+            C::Id(id_params(p)?)
+        } else if p.keyword(b"STARTTLS") {
+            C::StartTls
+        } else if p.keyword(b"AUTHENTICATE") {
+            p.sp()?;
+            let mechanism = Atom::parse(p)?;
+            let initial_response = if p.peek() == Some(b' ') && !p.at_crlf() {
+                let save = p.pos;
+                p.skip_trailing_sp();
+                if p.at_crlf() {
+                    None
+                } else {
+                    p.pos = save;
+                    p.sp()?;
+                    Some(Secret::new(initial_response(p)?))
+                }
+            } else {
+                None
+            };
+            C::Authenticate {
+                mechanism,
+                initial_response,
+            }
+        } else if p.keyword(b"LOGIN") {
+            let username = sp_astring(p)?;
+            let password = Secret::new(sp_astring(p)?);
+            C::Login { username, password }
+        } else if p.keyword(b"ENABLE") {
+            C::Enable(sp_items(p, false, Capability::parse)?)
+        } else if p.keyword(b"SELECT") {
+            let mailbox = sp_mailbox(p)?;
+            let params = opt_params(p, SelectParam::parse)?;
+            C::Select { mailbox, params }
+        } else if p.keyword(b"EXAMINE") {
+            let mailbox = sp_mailbox(p)?;
+            let params = opt_params(p, SelectParam::parse)?;
+            C::Examine { mailbox, params }
+        } else if p.keyword(b"CREATE") {
+            let mailbox = sp_mailbox(p)?;
+            let params = opt_params(p, CreateParam::parse)?;
+            C::Create { mailbox, params }
+        } else if p.keyword(b"DELETE") {
+            C::Delete(sp_mailbox(p)?)
+        } else if p.keyword(b"RENAME") {
+            let from = sp_mailbox(p)?;
+            C::Rename {
+                from,
+                to: sp_mailbox(p)?,
+            }
+        } else if p.keyword(b"SUBSCRIBE") {
+            C::Subscribe(sp_mailbox(p)?)
+        } else if p.keyword(b"UNSUBSCRIBE") {
+            C::Unsubscribe(sp_mailbox(p)?)
+        } else if p.keyword(b"LIST") {
+            p.sp()?;
+            let selection = if p.peek() == Some(b'(') {
+                let v = paren_list(p, true, ListSelectOption::parse)?;
+                p.sp()?;
+                Some(v)
+            } else {
+                None
+            };
+            let reference = Mailbox::parse(p)?;
+            p.sp()?;
+            let patterns = if p.peek() == Some(b'(') {
+                paren_list(p, false, ListMailbox::parse)?
+            } else {
+                vec![ListMailbox::parse(p)?]
+            };
+            let return_opts = if p.peek() == Some(b' ') && !p.at_crlf() {
+                let save = p.pos;
+                p.skip_trailing_sp();
+                if p.at_crlf() {
+                    None
+                } else {
+                    p.pos = save;
+                    p.sp()?;
+                    p.expect_keyword(b"RETURN", "RETURN")?;
+                    p.sp()?;
+                    Some(paren_list(p, true, ListReturnOption::parse)?)
+                }
+            } else {
+                None
+            };
+            C::List {
+                selection,
+                reference,
+                patterns,
+                return_opts,
+            }
+        } else if p.keyword(b"LSUB") {
+            let reference = sp_mailbox(p)?;
+            p.sp()?;
+            C::Lsub {
+                reference,
+                pattern: ListMailbox::parse(p)?,
+            }
+        } else if p.keyword(b"XLIST") {
+            let reference = sp_mailbox(p)?;
+            p.sp()?;
+            C::XList {
+                reference,
+                pattern: ListMailbox::parse(p)?,
+            }
+        } else if p.keyword(b"NAMESPACE") {
+            C::Namespace
+        } else if p.keyword(b"STATUS") {
+            let mailbox = sp_mailbox(p)?;
+            p.sp()?;
+            C::Status {
+                mailbox,
+                attributes: StatusAttribute::parse_list(p)?,
+            }
+        } else if p.keyword(b"APPEND") {
+            let mailbox = sp_mailbox(p)?;
+            let mut messages = vec![AppendMessage::parse(p)?];
+            loop {
+                let save = p.pos;
+                p.skip_trailing_sp();
+                if p.at_crlf() {
+                    p.pos = save;
+                    break;
+                }
+                p.pos = save;
+                messages.push(AppendMessage::parse(p)?);
+                p.check_items(messages.len())?;
+            }
+            C::Append { mailbox, messages }
+        } else if p.keyword(b"IDLE") {
+            C::Idle
+        } else if p.keyword(b"GETQUOTA") {
+            C::GetQuota(sp_astring(p)?)
+        } else if p.keyword(b"GETQUOTAROOT") {
+            C::GetQuotaRoot(sp_mailbox(p)?)
+        } else if p.keyword(b"SETQUOTA") {
+            let root = sp_astring(p)?;
+            p.sp()?;
+            let limits = paren_list(p, true, |p| {
+                let resource = QuotaResource::parse(p)?;
+                p.sp()?;
+                let limit = p.number64()?;
+                Ok(QuotaLimit { resource, limit })
+            })?;
+            C::SetQuota { root, limits }
+        } else if p.keyword(b"GETACL") {
+            C::GetAcl(sp_mailbox(p)?)
+        } else if p.keyword(b"SETACL") {
+            let mailbox = sp_mailbox(p)?;
+            let identifier = sp_astring(p)?;
+            let r = sp_astring(p)?;
+            let (modification, rights) = match r.as_bytes().first() {
+                Some(b'+') => (AclModification::Add, IString::unchecked(r.to_bytes().slice(1..))),
+                Some(b'-') => (
+                    AclModification::Remove,
+                    IString::unchecked(r.to_bytes().slice(1..)),
+                ),
+                _ => (AclModification::Replace, r),
+            };
+            C::SetAcl {
+                mailbox,
+                identifier,
+                modification,
+                rights,
+            }
+        } else if p.keyword(b"DELETEACL") {
+            let mailbox = sp_mailbox(p)?;
+            C::DeleteAcl {
+                mailbox,
+                identifier: sp_astring(p)?,
+            }
+        } else if p.keyword(b"LISTRIGHTS") {
+            let mailbox = sp_mailbox(p)?;
+            C::ListRights {
+                mailbox,
+                identifier: sp_astring(p)?,
+            }
+        } else if p.keyword(b"MYRIGHTS") {
+            C::MyRights(sp_mailbox(p)?)
+        } else if p.keyword(b"GETMETADATA") {
+            p.sp()?;
+            let options = if p.peek() == Some(b'(') {
+                let v = paren_list(p, false, GetMetadataOption::parse)?;
+                p.sp()?;
+                v
+            } else {
+                Vec::new()
+            };
+            let mailbox = Mailbox::parse(p)?;
+            p.sp()?;
+            let entries = if p.peek() == Some(b'(') {
+                paren_list(p, false, IString::parse_astring)?
+            } else {
+                vec![IString::parse_astring(p)?]
+            };
+            C::GetMetadata {
+                options,
+                mailbox,
+                entries,
+            }
+        } else if p.keyword(b"SETMETADATA") {
+            let mailbox = sp_mailbox(p)?;
+            p.sp()?;
+            let entries = paren_list(p, false, |p| {
+                let e = IString::parse_astring(p)?;
+                p.sp()?;
+                Ok((e, metadata_value(p)?))
+            })?;
+            C::SetMetadata { mailbox, entries }
+        } else if p.keyword(b"NOTIFY") {
+            p.sp()?;
+            if p.keyword(b"NONE") {
+                C::Notify(Notify::None)
+            } else {
+                p.expect_keyword(b"SET", "SET or NONE")?;
+                p.sp()?;
+                let status = if p.keyword(b"STATUS") {
+                    p.sp()?;
+                    true
+                } else {
+                    false
+                };
+                let mut groups = vec![EventGroup::parse(p)?];
+                groups.extend(sp_items(p, true, EventGroup::parse)?);
+                C::Notify(Notify::Set { status, groups })
+            }
+        } else if p.keyword(b"COMPRESS") {
+            p.sp()?;
+            C::Compress(Atom::parse(p)?)
+        } else if p.keyword(b"UNAUTHENTICATE") {
+            C::Unauthenticate
+        } else if p.keyword(b"ESEARCH") {
+            p.sp()?;
+            let source = if p.keyword(b"IN") {
+                p.sp()?;
+                let s = esearch_source(p)?;
+                p.sp()?;
+                Some(s)
+            } else {
+                None
+            };
+            let return_opts = if p.looking_at_ci(b"RETURN ") {
+                let r = SearchReturnOption::parse_return(p)?;
+                p.sp()?;
+                Some(r)
+            } else {
+                None
+            };
+            let (charset, criteria) = search_program(p)?;
+            C::ESearch {
+                source,
+                return_opts,
+                charset,
+                criteria,
+            }
+        } else if p.keyword(b"GENURLAUTH") {
+            C::GenUrlAuth(sp_items(p, false, |p| {
+                let url = IString::parse_astring(p)?;
+                p.sp()?;
+                Ok((url, url_mechanism(p)?))
+            })?)
+        } else if p.keyword(b"RESETKEY") {
+            let save = p.pos;
+            p.skip_trailing_sp();
+            if p.at_crlf() {
+                p.pos = save;
+                C::ResetKey(None)
+            } else {
+                p.pos = save;
+                let mailbox = sp_mailbox(p)?;
+                let mechs = sp_items(p, true, url_mechanism)?;
+                C::ResetKey(Some((mailbox, mechs)))
+            }
+        } else if p.keyword(b"URLFETCH") {
+            C::UrlFetch(sp_items(p, false, IString::parse_astring)?)
+        } else if p.keyword(b"CHECK") {
+            C::Check
+        } else if p.keyword(b"CLOSE") {
+            C::Close
+        } else if p.keyword(b"UNSELECT") {
+            C::Unselect
+        } else if p.keyword(b"EXPUNGE") {
+            C::Expunge
+        } else if p.keyword(b"CANCELUPDATE") {
+            C::CancelUpdate(sp_items(p, false, |p| {
+                let start = p.pos;
+                let q = p.quoted()?;
+                Tag::new(q).map_err(|_| p.fail_at(start, "quoted tag"))
+            })?)
+        } else {
+            let start = p.pos;
+            let name = Atom::parse(p)?;
+            if KNOWN.iter().any(|k| name.eq_ignore_case(k)) {
+                return Err(p.fail_at(start, "command"));
+            }
+            let raw = if p.at_crlf() {
+                Bytes::new()
+            } else {
+                p.sp()?;
+                let rest = p.rest();
+                let end = if rest.ends_with(b"\r\n") {
+                    rest.len() - 2
+                } else if rest.ends_with(b"\n") {
+                    rest.len() - 1
+                } else {
+                    return Err(p.fail_at(p.pos + rest.len(), "CRLF"));
+                };
+                let raw = p.slice(p.pos, p.pos + end);
+                if raw.is_empty() && !p.tolerate(Quirk::ExtraSpaces, p.pos) {
+                    return Err(p.fail("command arguments"));
+                }
+                p.pos += end;
+                raw
+            };
+            C::Other { name, raw }
+        })
+    }
 }
 
 impl Command {
@@ -25,45 +2329,536 @@ impl Command {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         let tag = Tag::parse(p)?;
         p.sp()?;
-        p.expect_keyword(b"NOOP", "command")?;
+        let body = CommandBody::parse(p)?;
         p.crlf_end()?;
-        Ok(Command {
-            tag,
-            body: CommandBody::Noop,
-        })
+        Ok(Command { tag, body })
+    }
+}
+
+fn encode_mailbox_pair(buf: &mut EncodeBuf, kw: &[u8], a: &Mailbox, b: &Mailbox) {
+    buf.raw(kw);
+    buf.sp();
+    a.encode(buf);
+    buf.sp();
+    b.encode(buf);
+}
+
+fn encode_params<T: Encode>(buf: &mut EncodeBuf, v: &[T]) {
+    if !v.is_empty() {
+        buf.sp();
+        buf.list(v, |b, x| x.encode(b));
+    }
+}
+
+fn encode_search_tail(
+    buf: &mut EncodeBuf,
+    return_opts: &Option<Vec<SearchReturnOption>>,
+    charset: &Option<Charset>,
+    criteria: &[SearchKey],
+) {
+    if let Some(r) = return_opts {
+        buf.sp();
+        SearchReturnOption::encode_return(r, buf);
+    }
+    buf.sp();
+    if let Some(c) = charset {
+        buf.raw(b"CHARSET ");
+        c.encode(buf);
+        buf.sp();
+    }
+    SearchKey::encode_many(criteria, buf);
+}
+
+impl Encode for CommandBody {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        use CommandBody as C;
+        let uid_prefix = |buf: &mut EncodeBuf, uid: bool| {
+            if uid {
+                buf.raw(b"UID ");
+            }
+        };
+        match self {
+            C::Capability => buf.raw(b"CAPABILITY"),
+            C::Noop => buf.raw(b"NOOP"),
+            C::Logout => buf.raw(b"LOGOUT"),
+            C::Id(params) => {
+                buf.raw(b"ID ");
+                match params {
+                    None => buf.raw(b"NIL"),
+                    Some(v) => buf.list(v, |b, (k, val)| {
+                        k.encode_string(b);
+                        b.sp();
+                        IString::encode_nstring(val, b);
+                    }),
+                }
+            }
+            C::StartTls => buf.raw(b"STARTTLS"),
+            C::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                buf.raw(b"AUTHENTICATE ");
+                mechanism.encode(buf);
+                if let Some(ir) = initial_response {
+                    buf.sp();
+                    if ir.expose().is_empty() {
+                        buf.byte(b'=');
+                    } else {
+                        buf.raw(crate::base64::encode(ir.expose()).as_bytes());
+                    }
+                }
+            }
+            C::Login { username, password } => {
+                buf.raw(b"LOGIN ");
+                username.encode_astring(buf);
+                buf.sp();
+                password.expose().encode_astring(buf);
+            }
+            C::Enable(caps) => {
+                buf.raw(b"ENABLE");
+                for c in caps {
+                    buf.sp();
+                    c.encode(buf);
+                }
+            }
+            C::Select { mailbox, params } | C::Examine { mailbox, params } => {
+                buf.raw(if matches!(self, C::Select { .. }) {
+                    b"SELECT "
+                } else {
+                    b"EXAMINE "
+                });
+                mailbox.encode(buf);
+                encode_params(buf, params);
+            }
+            C::Create { mailbox, params } => {
+                buf.raw(b"CREATE ");
+                mailbox.encode(buf);
+                encode_params(buf, params);
+            }
+            C::Delete(m) => {
+                buf.raw(b"DELETE ");
+                m.encode(buf);
+            }
+            C::Rename { from, to } => encode_mailbox_pair(buf, b"RENAME", from, to),
+            C::Subscribe(m) => {
+                buf.raw(b"SUBSCRIBE ");
+                m.encode(buf);
+            }
+            C::Unsubscribe(m) => {
+                buf.raw(b"UNSUBSCRIBE ");
+                m.encode(buf);
+            }
+            C::List {
+                selection,
+                reference,
+                patterns,
+                return_opts,
+            } => {
+                buf.raw(b"LIST ");
+                if let Some(s) = selection {
+                    buf.list(s, |b, o| o.encode(b));
+                    buf.sp();
+                }
+                reference.encode(buf);
+                buf.sp();
+                if patterns.len() == 1 {
+                    patterns[0].encode(buf);
+                } else {
+                    buf.list(patterns, |b, m| m.encode(b));
+                }
+                if let Some(r) = return_opts {
+                    buf.raw(b" RETURN ");
+                    buf.list(r, |b, o| o.encode(b));
+                }
+            }
+            C::Lsub { reference, pattern } | C::XList { reference, pattern } => {
+                buf.raw(if matches!(self, C::Lsub { .. }) {
+                    b"LSUB "
+                } else {
+                    b"XLIST "
+                });
+                reference.encode(buf);
+                buf.sp();
+                pattern.encode(buf);
+            }
+            C::Namespace => buf.raw(b"NAMESPACE"),
+            C::Status {
+                mailbox,
+                attributes,
+            } => {
+                buf.raw(b"STATUS ");
+                mailbox.encode(buf);
+                buf.sp();
+                buf.list(attributes, |b, a| a.encode(b));
+            }
+            C::Append { mailbox, messages } => {
+                buf.raw(b"APPEND ");
+                mailbox.encode(buf);
+                for m in messages {
+                    m.encode(buf);
+                }
+            }
+            C::Idle => buf.raw(b"IDLE"),
+            C::GetQuota(root) => {
+                buf.raw(b"GETQUOTA ");
+                root.encode_astring(buf);
+            }
+            C::GetQuotaRoot(m) => {
+                buf.raw(b"GETQUOTAROOT ");
+                m.encode(buf);
+            }
+            C::SetQuota { root, limits } => {
+                buf.raw(b"SETQUOTA ");
+                root.encode_astring(buf);
+                buf.sp();
+                buf.list(limits, |b, l| {
+                    l.resource.encode(b);
+                    b.sp();
+                    b.num(l.limit);
+                });
+            }
+            C::GetAcl(m) => {
+                buf.raw(b"GETACL ");
+                m.encode(buf);
+            }
+            C::SetAcl {
+                mailbox,
+                identifier,
+                modification,
+                rights,
+            } => {
+                buf.raw(b"SETACL ");
+                mailbox.encode(buf);
+                buf.sp();
+                identifier.encode_astring(buf);
+                buf.sp();
+                let mut r = Vec::with_capacity(rights.as_bytes().len() + 1);
+                match modification {
+                    AclModification::Add => r.push(b'+'),
+                    AclModification::Remove => r.push(b'-'),
+                    AclModification::Replace => {}
+                }
+                r.extend_from_slice(rights.as_bytes());
+                buf.astring(&r);
+            }
+            C::DeleteAcl {
+                mailbox,
+                identifier,
+            }
+            | C::ListRights {
+                mailbox,
+                identifier,
+            } => {
+                buf.raw(if matches!(self, C::DeleteAcl { .. }) {
+                    b"DELETEACL "
+                } else {
+                    b"LISTRIGHTS "
+                });
+                mailbox.encode(buf);
+                buf.sp();
+                identifier.encode_astring(buf);
+            }
+            C::MyRights(m) => {
+                buf.raw(b"MYRIGHTS ");
+                m.encode(buf);
+            }
+            C::GetMetadata {
+                options,
+                mailbox,
+                entries,
+            } => {
+                buf.raw(b"GETMETADATA ");
+                if !options.is_empty() {
+                    buf.list(options, |b, o| o.encode(b));
+                    buf.sp();
+                }
+                mailbox.encode(buf);
+                buf.sp();
+                if entries.len() == 1 {
+                    entries[0].encode_astring(buf);
+                } else {
+                    buf.list(entries, |b, e| e.encode_astring(b));
+                }
+            }
+            C::SetMetadata { mailbox, entries } => {
+                buf.raw(b"SETMETADATA ");
+                mailbox.encode(buf);
+                buf.sp();
+                buf.list(entries, |b, (e, v)| {
+                    e.encode_astring(b);
+                    b.sp();
+                    match v {
+                        None => b.raw(b"NIL"),
+                        Some(v) if memchr::memchr(0, v).is_some() => b.literal(v, true),
+                        Some(v) => b.string(v),
+                    }
+                });
+            }
+            C::Notify(n) => match n {
+                Notify::None => buf.raw(b"NOTIFY NONE"),
+                Notify::Set { status, groups } => {
+                    buf.raw(b"NOTIFY SET");
+                    if *status {
+                        buf.raw(b" STATUS");
+                    }
+                    for g in groups {
+                        buf.sp();
+                        g.encode(buf);
+                    }
+                }
+            },
+            C::Compress(a) => {
+                buf.raw(b"COMPRESS ");
+                a.encode(buf);
+            }
+            C::Unauthenticate => buf.raw(b"UNAUTHENTICATE"),
+            C::ESearch {
+                source,
+                return_opts,
+                charset,
+                criteria,
+            } => {
+                buf.raw(b"ESEARCH");
+                if let Some(s) = source {
+                    buf.raw(b" IN (");
+                    buf.sep(&s.filters, b" ", &mut |b, f| f.encode(b));
+                    if !s.scope_options.is_empty() {
+                        buf.sp();
+                        buf.list(&s.scope_options, |b, (n, v)| {
+                            encode_named(b, n, v.as_ref())
+                        });
+                    }
+                    buf.byte(b')');
+                }
+                encode_search_tail(buf, return_opts, charset, criteria);
+            }
+            C::GenUrlAuth(v) => {
+                buf.raw(b"GENURLAUTH");
+                for (u, m) in v {
+                    buf.sp();
+                    u.encode_astring(buf);
+                    buf.sp();
+                    m.encode(buf);
+                }
+            }
+            C::ResetKey(v) => {
+                buf.raw(b"RESETKEY");
+                if let Some((m, mechs)) = v {
+                    buf.sp();
+                    m.encode(buf);
+                    for a in mechs {
+                        buf.sp();
+                        a.encode(buf);
+                    }
+                }
+            }
+            C::UrlFetch(v) => {
+                buf.raw(b"URLFETCH");
+                for u in v {
+                    buf.sp();
+                    u.encode_astring(buf);
+                }
+            }
+            C::Check => buf.raw(b"CHECK"),
+            C::Close => buf.raw(b"CLOSE"),
+            C::Unselect => buf.raw(b"UNSELECT"),
+            C::Expunge => buf.raw(b"EXPUNGE"),
+            C::UidExpunge(s) => {
+                buf.raw(b"UID EXPUNGE ");
+                s.encode(buf);
+            }
+            C::Search {
+                return_opts,
+                charset,
+                criteria,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(b"SEARCH");
+                encode_search_tail(buf, return_opts, charset, criteria);
+            }
+            C::Fetch {
+                sequence_set,
+                items,
+                modifiers,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(b"FETCH ");
+                sequence_set.encode(buf);
+                buf.sp();
+                items.encode(buf);
+                encode_params(buf, modifiers);
+            }
+            C::Store {
+                sequence_set,
+                modifiers,
+                kind,
+                silent,
+                data,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(b"STORE ");
+                sequence_set.encode(buf);
+                encode_params(buf, modifiers);
+                buf.sp();
+                match kind {
+                    StoreType::Replace => {}
+                    StoreType::Add => buf.byte(b'+'),
+                    StoreType::Remove => buf.byte(b'-'),
+                }
+                match data {
+                    StoreData::Flags(_) => buf.raw(b"FLAGS"),
+                    StoreData::GmailLabels(_) => buf.raw(b"X-GM-LABELS"),
+                }
+                if *silent {
+                    buf.raw(b".SILENT");
+                }
+                buf.sp();
+                match data {
+                    StoreData::Flags(v) => buf.list(v, |b, f| f.encode(b)),
+                    StoreData::GmailLabels(v) => buf.list(v, |b, l| l.encode(b)),
+                }
+            }
+            C::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            }
+            | C::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(if matches!(self, C::Copy { .. }) {
+                    b"COPY "
+                } else {
+                    b"MOVE "
+                });
+                sequence_set.encode(buf);
+                buf.sp();
+                mailbox.encode(buf);
+            }
+            C::Sort {
+                return_opts,
+                criteria,
+                charset,
+                search,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(b"SORT");
+                if let Some(r) = return_opts {
+                    buf.sp();
+                    SearchReturnOption::encode_return(r, buf);
+                }
+                buf.sp();
+                buf.list(criteria, |b, c| c.encode(b));
+                buf.sp();
+                charset.encode(buf);
+                buf.sp();
+                SearchKey::encode_many(search, buf);
+            }
+            C::Thread {
+                algorithm,
+                charset,
+                search,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(b"THREAD ");
+                algorithm.encode(buf);
+                buf.sp();
+                charset.encode(buf);
+                buf.sp();
+                SearchKey::encode_many(search, buf);
+            }
+            C::CancelUpdate(tags) => {
+                buf.raw(b"CANCELUPDATE");
+                for t in tags {
+                    buf.raw(b" \"");
+                    t.encode(buf);
+                    buf.byte(b'"');
+                }
+            }
+            C::Replace {
+                number,
+                mailbox,
+                message,
+                uid,
+            } => {
+                uid_prefix(buf, *uid);
+                buf.raw(b"REPLACE ");
+                buf.num(number.get());
+                buf.sp();
+                mailbox.encode(buf);
+                message.encode(buf);
+            }
+            C::Other { name, raw } => {
+                name.encode(buf);
+                if !raw.is_empty() {
+                    buf.sp();
+                    buf.raw(raw);
+                }
+            }
+        }
     }
 }
 
 impl Encode for Command {
     fn encode(&self, buf: &mut EncodeBuf) {
         self.tag.encode(buf);
-        buf.raw(b" NOOP\r\n");
+        buf.sp();
+        self.body.encode(buf);
+        buf.crlf();
     }
 }
 
-/// A line of AUTHENTICATE continuation data (base64) or `*` (cancel).
+// ---------------------------------------------------------------------------------------
+// AUTHENTICATE data and IDLE DONE
+// ---------------------------------------------------------------------------------------
+
+/// A line of AUTHENTICATE continuation data (RFC 9051 §6.2.2 `authenticate` /
+/// `base64` CRLF): decoded SASL data (possibly empty), or `*` (cancel).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthenticateData {
-    /// `*`
+    /// Decoded SASL response; empty for an empty line.
+    Continue(Secret<Bytes>),
+    /// `*`: the client cancels the exchange.
     Cancel,
 }
 
 impl AuthenticateData {
+    /// A response with the given (decoded) data.
+    pub fn data(b: impl Into<Bytes>) -> Self {
+        AuthenticateData::Continue(Secret::new(b.into()))
+    }
+
     /// Parses a whole line including CRLF.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        p.expect(b'*', "*")?;
+        if p.eat(b'*') {
+            p.crlf_end()?;
+            return Ok(AuthenticateData::Cancel);
+        }
+        let d = base64_data(p, true)?;
         p.crlf_end()?;
-        Ok(AuthenticateData::Cancel)
+        Ok(AuthenticateData::Continue(Secret::new(d)))
     }
 }
 
 impl Encode for AuthenticateData {
     fn encode(&self, buf: &mut EncodeBuf) {
-        buf.raw(b"*\r\n");
+        match self {
+            AuthenticateData::Continue(d) => buf.raw(crate::base64::encode(d.expose()).as_bytes()),
+            AuthenticateData::Cancel => buf.byte(b'*'),
+        }
+        buf.crlf();
     }
 }
 
-/// The `DONE` line that ends IDLE.
+/// The `DONE` line that ends IDLE (case-insensitive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdleDone;
 
