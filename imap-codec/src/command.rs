@@ -2876,3 +2876,1693 @@ impl Encode for IdleDone {
         buf.raw(b"DONE\r\n");
     }
 }
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use crate::capability::strategies::capability;
+    use crate::core::strategies::{atom, istring, tag};
+    use crate::datetime::strategies::date_time;
+    use crate::fetch::strategies::fetch_items;
+    use crate::flag::strategies::{flag, mailbox_attribute};
+    use crate::mailbox::strategies::{list_mailbox, mailbox};
+    use crate::search::strategies::{
+        partial_range, search_keys, search_return_options, sort_criteria, thread_algorithm,
+    };
+    use crate::sequence::Sequence;
+    use crate::sequence::strategies::{nz_u32, sequence_set};
+    use crate::status::strategies::status_attribute;
+    use proptest::collection::vec;
+    use proptest::option::of;
+    use proptest::prelude::*;
+    use proptest::strategy::{BoxedStrategy, Union};
+
+    /// Extension labels that no known name uses.
+    pub(crate) fn label() -> impl Strategy<Value = Atom> {
+        "X-Q[A-Z0-9.:]{0,5}".prop_map(|s| Atom::try_from(s).unwrap())
+    }
+
+    fn n64() -> impl Strategy<Value = u64> {
+        prop_oneof![0u64..1000, 0u64..=i64::MAX as u64]
+    }
+
+    fn modseq() -> impl Strategy<Value = u64> {
+        prop_oneof![1u64..1000, 1u64..=i64::MAX as u64]
+    }
+
+    fn comp() -> impl Strategy<Value = TaggedExtComp> {
+        istring()
+            .prop_map(TaggedExtComp::AString)
+            .prop_recursive(3, 12, 3, |inner| {
+                vec(inner, 1..3).prop_map(TaggedExtComp::List)
+            })
+    }
+
+    /// `tagged-ext-val` values in their canonical form.
+    pub(crate) fn tagged_ext_val() -> impl Strategy<Value = TaggedExtVal> {
+        prop_oneof![
+            n64().prop_map(TaggedExtVal::Number),
+            sequence_set()
+                .prop_filter("a plain number decodes as Number", |s| !matches!(
+                    s,
+                    SequenceSet::Set(v) if matches!(v.as_slice(), [Sequence::Single(crate::sequence::SeqOrUid::Value(_))])
+                ))
+                .prop_map(TaggedExtVal::SequenceSet),
+            vec(comp(), 0..3).prop_map(TaggedExtVal::Comp),
+        ]
+    }
+
+    fn charset() -> impl Strategy<Value = Charset> {
+        prop_oneof!["UTF-8", "US-ASCII", "[A-Za-z0-9-]{1,10}", "[a-z]{1,4} [a-z]{1,4}"]
+            .prop_map(|s| Charset::try_from(s).unwrap())
+    }
+
+    fn select_params() -> impl Strategy<Value = Vec<SelectParam>> {
+        vec(
+            prop_oneof![
+                Just(SelectParam::CondStore),
+                (
+                    nz_u32(),
+                    modseq(),
+                    of(sequence_set()),
+                    of((sequence_set(), sequence_set()))
+                )
+                    .prop_map(|(v, modseq, known_uids, seq_match_data)| {
+                        SelectParam::QResync {
+                            uidvalidity: UidValidity::new(v.get()).unwrap(),
+                            modseq,
+                            known_uids,
+                            seq_match_data,
+                        }
+                    }),
+                (label(), of(tagged_ext_val()))
+                    .prop_map(|(name, value)| SelectParam::Other { name, value }),
+            ],
+            0..3,
+        )
+    }
+
+    fn option_value() -> impl Strategy<Value = Option<Vec<TaggedExtComp>>> {
+        of(vec(comp(), 1..3))
+    }
+
+    fn list_select() -> impl Strategy<Value = ListSelectOption> {
+        prop_oneof![
+            Just(ListSelectOption::Subscribed),
+            Just(ListSelectOption::Remote),
+            Just(ListSelectOption::RecursiveMatch),
+            Just(ListSelectOption::SpecialUse),
+            (
+                prop_oneof![label(), "vendor\\.x-[a-z]{1,5}".prop_map(|s| Atom::try_from(s).unwrap())],
+                option_value()
+            )
+                .prop_map(|(name, value)| ListSelectOption::Other { name, value }),
+        ]
+    }
+
+    fn list_return() -> impl Strategy<Value = ListReturnOption> {
+        prop_oneof![
+            Just(ListReturnOption::Subscribed),
+            Just(ListReturnOption::Children),
+            vec(status_attribute(), 1..4).prop_map(ListReturnOption::Status),
+            Just(ListReturnOption::SpecialUse),
+            Just(ListReturnOption::MyRights),
+            vec(istring(), 1..3).prop_map(ListReturnOption::Metadata),
+            (label(), option_value())
+                .prop_map(|(name, value)| ListReturnOption::Other { name, value }),
+        ]
+    }
+
+    fn text_bytes() -> impl Strategy<Value = Bytes> {
+        vec(1u8..=255, 0..40).prop_map(Bytes::from)
+    }
+
+    fn any_bytes() -> impl Strategy<Value = Bytes> {
+        vec(any::<u8>(), 0..40).prop_map(Bytes::from)
+    }
+
+    fn append_data() -> impl Strategy<Value = AppendData> {
+        prop_oneof![
+            text_bytes().prop_map(|data| AppendData::Literal {
+                data,
+                binary: false
+            }),
+            any_bytes().prop_map(|data| AppendData::Literal { data, binary: true }),
+            vec(
+                prop_oneof![
+                    text_bytes().prop_map(|data| CatPart::Text {
+                        data,
+                        binary: false
+                    }),
+                    any_bytes().prop_map(|data| CatPart::Text { data, binary: true }),
+                    istring().prop_map(CatPart::Url),
+                    any_bytes().prop_map(CatPart::Utf8),
+                ],
+                1..3
+            )
+            .prop_map(AppendData::Catenate),
+            any_bytes().prop_map(AppendData::Utf8),
+        ]
+    }
+
+    /// APPEND messages.
+    pub(crate) fn append_message() -> impl Strategy<Value = AppendMessage> {
+        (
+            vec(flag(), 0..3),
+            of(date_time()),
+            vec((label(), tagged_ext_val()), 0..2),
+            append_data(),
+        )
+            .prop_map(|(flags, date, extensions, data)| AppendMessage {
+                flags,
+                date,
+                extensions,
+                data,
+            })
+    }
+
+    fn mailbox_filter() -> impl Strategy<Value = MailboxFilter> {
+        prop_oneof![
+            Just(MailboxFilter::Selected),
+            Just(MailboxFilter::SelectedDelayed),
+            Just(MailboxFilter::Inboxes),
+            Just(MailboxFilter::Personal),
+            Just(MailboxFilter::Subscribed),
+            vec(mailbox(), 1..3).prop_map(MailboxFilter::Subtree),
+            vec(mailbox(), 1..3).prop_map(MailboxFilter::Mailboxes),
+            vec(mailbox(), 1..3).prop_map(MailboxFilter::SubtreeOne),
+        ]
+    }
+
+    fn notify_event() -> impl Strategy<Value = NotifyEvent> {
+        prop_oneof![
+            Just(NotifyEvent::MessageNew(None)),
+            proptest::sample::select(EVENTS.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>()),
+            "X[A-Za-z]{1,6}".prop_map(|s| NotifyEvent::Other(Atom::try_from(s).unwrap())),
+        ]
+    }
+
+    fn notify() -> impl Strategy<Value = Notify> {
+        prop_oneof![
+            Just(Notify::None),
+            (
+                any::<bool>(),
+                vec(
+                    (mailbox_filter(), vec(notify_event(), 0..3))
+                        .prop_map(|(filter, events)| EventGroup { filter, events }),
+                    1..3
+                )
+            )
+                .prop_map(|(status, groups)| Notify::Set { status, groups }),
+        ]
+    }
+
+    fn mech() -> impl Strategy<Value = Atom> {
+        prop_oneof![Just("INTERNAL".to_string()), "[A-Za-z0-9.-]{1,8}".prop_map(|s| s)]
+            .prop_map(|s| Atom::try_from(s).unwrap())
+    }
+
+    fn fetch_modifiers() -> impl Strategy<Value = Vec<FetchModifier>> {
+        vec(
+            prop_oneof![
+                modseq().prop_map(FetchModifier::ChangedSince),
+                Just(FetchModifier::Vanished),
+                partial_range().prop_map(FetchModifier::Partial),
+                (label(), of(tagged_ext_val()))
+                    .prop_map(|(name, value)| FetchModifier::Other { name, value }),
+            ],
+            0..3,
+        )
+    }
+
+    fn store_modifiers() -> impl Strategy<Value = Vec<StoreModifier>> {
+        vec(
+            prop_oneof![
+                n64().prop_map(StoreModifier::UnchangedSince),
+                (label(), of(tagged_ext_val()))
+                    .prop_map(|(name, value)| StoreModifier::Other { name, value }),
+            ],
+            0..2,
+        )
+    }
+
+    fn store_data() -> impl Strategy<Value = StoreData> {
+        prop_oneof![
+            vec(flag(), 0..3).prop_map(StoreData::Flags),
+            vec(
+                prop_oneof![
+                    atom().prop_map(GmailLabel::System),
+                    istring().prop_map(GmailLabel::Label)
+                ],
+                0..3
+            )
+            .prop_map(StoreData::GmailLabels),
+        ]
+    }
+
+    fn store_type() -> impl Strategy<Value = StoreType> {
+        prop_oneof![
+            Just(StoreType::Replace),
+            Just(StoreType::Add),
+            Just(StoreType::Remove)
+        ]
+    }
+
+    fn boxed<S>(s: S) -> BoxedStrategy<CommandBody>
+    where
+        S: Strategy<Value = CommandBody> + 'static,
+    {
+        s.boxed()
+    }
+
+    /// Every command body variant.
+    pub(crate) fn command_body() -> impl Strategy<Value = CommandBody> {
+        use CommandBody as C;
+        let mbox_opts = || {
+            prop_oneof![
+                Just(None),
+                of(vec(list_select(), 0..3)).prop_map(|v| v)
+            ]
+        };
+        Union::new(vec![
+            boxed(Just(C::Capability)),
+            boxed(Just(C::Noop)),
+            boxed(Just(C::Logout)),
+            boxed(of(vec((istring(), of(istring())), 0..3)).prop_map(C::Id)),
+            boxed(Just(C::StartTls)),
+            boxed(
+                (atom(), of(any_bytes())).prop_map(|(mechanism, ir)| C::Authenticate {
+                    mechanism,
+                    initial_response: ir.map(Secret::new),
+                }),
+            ),
+            boxed((istring(), istring()).prop_map(|(u, p)| C::login(u, p))),
+            boxed(vec(capability(), 1..4).prop_map(C::Enable)),
+            boxed(
+                (mailbox(), select_params())
+                    .prop_map(|(mailbox, params)| C::Select { mailbox, params }),
+            ),
+            boxed(
+                (mailbox(), select_params())
+                    .prop_map(|(mailbox, params)| C::Examine { mailbox, params }),
+            ),
+            boxed(
+                (
+                    mailbox(),
+                    vec(
+                        prop_oneof![
+                            vec(mailbox_attribute(), 0..3).prop_map(CreateParam::SpecialUse),
+                            (label(), of(tagged_ext_val()))
+                                .prop_map(|(name, value)| CreateParam::Other { name, value }),
+                        ],
+                        0..3,
+                    ),
+                )
+                    .prop_map(|(mailbox, params)| C::Create { mailbox, params }),
+            ),
+            boxed(mailbox().prop_map(C::Delete)),
+            boxed((mailbox(), mailbox()).prop_map(|(from, to)| C::Rename { from, to })),
+            boxed(mailbox().prop_map(C::Subscribe)),
+            boxed(mailbox().prop_map(C::Unsubscribe)),
+            boxed(
+                (
+                    mbox_opts(),
+                    mailbox(),
+                    vec(list_mailbox(), 1..3),
+                    of(vec(list_return(), 0..3)),
+                )
+                    .prop_map(|(selection, reference, patterns, return_opts)| C::List {
+                        selection,
+                        reference,
+                        patterns,
+                        return_opts,
+                    }),
+            ),
+            boxed(
+                (mailbox(), list_mailbox())
+                    .prop_map(|(reference, pattern)| C::Lsub { reference, pattern }),
+            ),
+            boxed(
+                (mailbox(), list_mailbox())
+                    .prop_map(|(reference, pattern)| C::XList { reference, pattern }),
+            ),
+            boxed(Just(C::Namespace)),
+            boxed(
+                (mailbox(), vec(status_attribute(), 1..4)).prop_map(|(mailbox, attributes)| {
+                    C::Status {
+                        mailbox,
+                        attributes,
+                    }
+                }),
+            ),
+            boxed(
+                (mailbox(), vec(append_message(), 1..3))
+                    .prop_map(|(mailbox, messages)| C::Append { mailbox, messages }),
+            ),
+            boxed(Just(C::Idle)),
+            boxed(istring().prop_map(C::GetQuota)),
+            boxed(mailbox().prop_map(C::GetQuotaRoot)),
+            boxed(
+                (
+                    istring(),
+                    vec(
+                        (
+                            prop_oneof![
+                                proptest::sample::select(
+                                    QUOTA_RES.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>()
+                                ),
+                                "X[A-Z]{1,6}"
+                                    .prop_map(|s| QuotaResource::Other(Atom::try_from(s).unwrap())),
+                            ],
+                            n64(),
+                        )
+                            .prop_map(|(resource, limit)| QuotaLimit { resource, limit }),
+                        0..3,
+                    ),
+                )
+                    .prop_map(|(root, limits)| C::SetQuota { root, limits }),
+            ),
+            boxed(mailbox().prop_map(C::GetAcl)),
+            boxed(
+                (
+                    mailbox(),
+                    istring(),
+                    prop_oneof![
+                        Just(AclModification::Replace),
+                        Just(AclModification::Add),
+                        Just(AclModification::Remove)
+                    ],
+                    "[a-z0-9]{1,8}",
+                )
+                    .prop_map(|(mailbox, identifier, modification, r)| C::SetAcl {
+                        mailbox,
+                        identifier,
+                        modification,
+                        rights: IString::try_from(r).unwrap(),
+                    }),
+            ),
+            boxed(
+                (mailbox(), istring()).prop_map(|(mailbox, identifier)| C::DeleteAcl {
+                    mailbox,
+                    identifier,
+                }),
+            ),
+            boxed(
+                (mailbox(), istring()).prop_map(|(mailbox, identifier)| C::ListRights {
+                    mailbox,
+                    identifier,
+                }),
+            ),
+            boxed(mailbox().prop_map(C::MyRights)),
+            boxed(
+                (
+                    vec(
+                        prop_oneof![
+                            any::<u32>().prop_map(GetMetadataOption::MaxSize),
+                            prop_oneof![
+                                Just(MetadataDepth::Zero),
+                                Just(MetadataDepth::One),
+                                Just(MetadataDepth::Infinity)
+                            ]
+                            .prop_map(GetMetadataOption::Depth),
+                            (label(), of(tagged_ext_val()))
+                                .prop_map(|(name, value)| GetMetadataOption::Other { name, value }),
+                        ],
+                        0..3,
+                    ),
+                    mailbox(),
+                    vec(istring(), 1..3),
+                )
+                    .prop_map(|(options, mailbox, entries)| C::GetMetadata {
+                        options,
+                        mailbox,
+                        entries,
+                    }),
+            ),
+            boxed(
+                (mailbox(), vec((istring(), of(any_bytes())), 1..3))
+                    .prop_map(|(mailbox, entries)| C::SetMetadata { mailbox, entries }),
+            ),
+            boxed(notify().prop_map(C::Notify)),
+            boxed(
+                prop_oneof![Just(Atom::from_static("DEFLATE")), atom()].prop_map(C::Compress),
+            ),
+            boxed(Just(C::Unauthenticate)),
+            boxed(
+                (
+                    of((
+                        vec(mailbox_filter(), 1..3),
+                        vec((label(), of(tagged_ext_val())), 0..2),
+                    )),
+                    of(search_return_options()),
+                    of(charset()),
+                    search_keys(),
+                )
+                    .prop_map(|(source, return_opts, charset, criteria)| C::ESearch {
+                        source: source.map(|(filters, scope_options)| ESearchSource {
+                            filters,
+                            scope_options,
+                        }),
+                        return_opts,
+                        charset,
+                        criteria,
+                    }),
+            ),
+            boxed(vec((istring(), mech()), 1..3).prop_map(C::GenUrlAuth)),
+            boxed(of((mailbox(), vec(mech(), 0..3))).prop_map(C::ResetKey)),
+            boxed(vec(istring(), 1..3).prop_map(C::UrlFetch)),
+            boxed(Just(C::Check)),
+            boxed(Just(C::Close)),
+            boxed(Just(C::Unselect)),
+            boxed(Just(C::Expunge)),
+            boxed(sequence_set().prop_map(C::UidExpunge)),
+            boxed(
+                (
+                    of(search_return_options()),
+                    of(charset()),
+                    search_keys(),
+                    any::<bool>(),
+                )
+                    .prop_map(|(return_opts, charset, criteria, uid)| C::Search {
+                        return_opts,
+                        charset,
+                        criteria,
+                        uid,
+                    }),
+            ),
+            boxed(
+                (sequence_set(), fetch_items(), fetch_modifiers(), any::<bool>()).prop_map(
+                    |(sequence_set, items, modifiers, uid)| C::Fetch {
+                        sequence_set,
+                        items,
+                        modifiers,
+                        uid,
+                    },
+                ),
+            ),
+            boxed(
+                (
+                    sequence_set(),
+                    store_modifiers(),
+                    store_type(),
+                    any::<bool>(),
+                    store_data(),
+                    any::<bool>(),
+                )
+                    .prop_map(|(sequence_set, modifiers, kind, silent, data, uid)| {
+                        C::Store {
+                            sequence_set,
+                            modifiers,
+                            kind,
+                            silent,
+                            data,
+                            uid,
+                        }
+                    }),
+            ),
+            boxed(
+                (sequence_set(), mailbox(), any::<bool>()).prop_map(
+                    |(sequence_set, mailbox, uid)| C::Copy {
+                        sequence_set,
+                        mailbox,
+                        uid,
+                    },
+                ),
+            ),
+            boxed(
+                (sequence_set(), mailbox(), any::<bool>()).prop_map(
+                    |(sequence_set, mailbox, uid)| C::Move {
+                        sequence_set,
+                        mailbox,
+                        uid,
+                    },
+                ),
+            ),
+            boxed(
+                (
+                    of(search_return_options()),
+                    sort_criteria(),
+                    charset(),
+                    search_keys(),
+                    any::<bool>(),
+                )
+                    .prop_map(|(return_opts, criteria, charset, search, uid)| C::Sort {
+                        return_opts,
+                        criteria,
+                        charset,
+                        search,
+                        uid,
+                    }),
+            ),
+            boxed(
+                (thread_algorithm(), charset(), search_keys(), any::<bool>()).prop_map(
+                    |(algorithm, charset, search, uid)| C::Thread {
+                        algorithm,
+                        charset,
+                        search,
+                        uid,
+                    },
+                ),
+            ),
+            boxed(vec(tag(), 1..3).prop_map(C::CancelUpdate)),
+            boxed(
+                (nz_u32(), mailbox(), append_message(), any::<bool>()).prop_map(
+                    |(number, mailbox, message, uid)| C::Replace {
+                        number,
+                        mailbox,
+                        message,
+                        uid,
+                    },
+                ),
+            ),
+            boxed(
+                (
+                    "XX[A-Z]{1,6}",
+                    prop_oneof![Just(String::new()), "[!-z|~][ -z|~]{0,20}"],
+                )
+                    .prop_map(|(n, raw)| {
+                        CommandBody::other(Atom::try_from(n).unwrap(), raw).unwrap()
+                    }),
+            ),
+        ])
+    }
+
+    /// Whole commands.
+    pub(crate) fn command() -> impl Strategy<Value = Command> {
+        (tag(), command_body()).prop_map(|(tag, body)| Command { tag, body })
+    }
+
+    /// AUTHENTICATE continuation lines.
+    pub(crate) fn authenticate_data() -> impl Strategy<Value = AuthenticateData> {
+        prop_oneof![
+            Just(AuthenticateData::Cancel),
+            any_bytes().prop_map(AuthenticateData::data),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Message;
+    use crate::options::DecodeOptions;
+    use crate::sequence::{SeqOrUid, Sequence};
+    use proptest::prelude::*;
+
+    fn decode(s: &[u8]) -> Result<Command, crate::DecodeError> {
+        Command::decode(&Bytes::copy_from_slice(s), &DecodeOptions::strict()).map(|d| d.message)
+    }
+
+    fn enc<T: Encode>(v: &T) -> Vec<u8> {
+        let mut b = EncodeBuf::new();
+        v.encode(&mut b);
+        b.out
+    }
+
+    /// Decodes `s`, compares the body, encodes, and decodes again to the same value.
+    fn kat(s: &[u8], body: CommandBody) -> Command {
+        let c = decode(s).unwrap_or_else(|e| panic!("{e} in {:?}", String::from_utf8_lossy(s)));
+        assert_eq!(c.body, body, "{}", String::from_utf8_lossy(s));
+        let out = enc(&c);
+        let again = decode(&out).unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
+        assert_eq!(again, c);
+        c
+    }
+
+    /// Like [`kat`], and the encoding is exactly the input.
+    fn kat_exact(s: &[u8], body: CommandBody) {
+        let c = kat(s, body);
+        assert_eq!(
+            String::from_utf8_lossy(&enc(&c)),
+            String::from_utf8_lossy(s)
+        );
+    }
+
+    fn mb(s: &str) -> Mailbox {
+        Mailbox::try_from(s).unwrap()
+    }
+    fn is(s: &str) -> IString {
+        IString::try_from(s).unwrap()
+    }
+    fn at(s: &str) -> Atom {
+        Atom::try_from(s).unwrap()
+    }
+    fn lm(s: &str) -> ListMailbox {
+        ListMailbox::try_from(s).unwrap()
+    }
+    fn nz(v: u32) -> NonZeroU32 {
+        NonZeroU32::new(v).unwrap()
+    }
+    fn range(a: u32, b: u32) -> SequenceSet {
+        SequenceSet::range(nz(a), nz(b))
+    }
+    fn date(y: u16, m: u8, d: u8) -> crate::datetime::Date {
+        crate::datetime::Date::new(y, m, d).unwrap()
+    }
+    fn cs(s: &str) -> Charset {
+        Charset::try_from(s).unwrap()
+    }
+
+    /// Whether the FETCH items implementation can decode its own output (false while
+    /// `fetch.rs` is a stub).
+    fn fetch_items_work(items: &FetchItems) -> bool {
+        let b = Bytes::from(enc(items));
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&b, &o);
+        matches!(FetchItems::parse(&mut p), Ok(ref v) if v == items && p.at_end())
+    }
+
+    fn uses_stubbed_fetch(c: &CommandBody) -> bool {
+        match c {
+            CommandBody::Fetch { items, .. } => !fetch_items_work(items),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn rfc9051_any_state_and_auth() {
+        kat_exact(b"abcd CAPABILITY\r\n", CommandBody::Capability);
+        kat_exact(b"a002 NOOP\r\n", CommandBody::Noop);
+        kat_exact(b"A023 LOGOUT\r\n", CommandBody::Logout);
+        kat_exact(b"a002 STARTTLS\r\n", CommandBody::StartTls);
+        kat_exact(
+            b"A001 AUTHENTICATE GSSAPI\r\n",
+            CommandBody::Authenticate {
+                mechanism: at("GSSAPI"),
+                initial_response: None,
+            },
+        );
+        kat_exact(b"a001 LOGIN SMITH SESAME\r\n", CommandBody::login(is("SMITH"), is("SESAME")));
+        kat_exact(
+            b"t2 ENABLE CONDSTORE QRESYNC\r\n",
+            CommandBody::Enable(vec![
+                Capability::parse(&mut Parser::new(
+                    &Bytes::from_static(b"CONDSTORE"),
+                    &DecodeOptions::strict(),
+                ))
+                .unwrap(),
+                Capability::parse(&mut Parser::new(
+                    &Bytes::from_static(b"QRESYNC"),
+                    &DecodeOptions::strict(),
+                ))
+                .unwrap(),
+            ]),
+        );
+        // case-insensitive command names
+        kat(b"a1 noop\r\n", CommandBody::Noop);
+        kat(b"a1 login \"fred\" {6}\r\nfoobar\r\n", CommandBody::login(is("fred"), is("foobar")));
+    }
+
+    #[test]
+    fn rfc9051_authenticated() {
+        kat_exact(
+            b"A142 SELECT INBOX\r\n",
+            CommandBody::Select {
+                mailbox: Mailbox::Inbox,
+                params: vec![],
+            },
+        );
+        kat_exact(
+            b"A932 EXAMINE blurdybloop\r\n",
+            CommandBody::Examine {
+                mailbox: mb("blurdybloop"),
+                params: vec![],
+            },
+        );
+        kat_exact(
+            b"A003 CREATE owatagusiam/\r\n",
+            CommandBody::Create {
+                mailbox: mb("owatagusiam/"),
+                params: vec![],
+            },
+        );
+        kat_exact(b"A682 DELETE blurdybloop\r\n", CommandBody::Delete(mb("blurdybloop")));
+        kat_exact(
+            b"A683 RENAME blurdybloop sarasoop\r\n",
+            CommandBody::Rename {
+                from: mb("blurdybloop"),
+                to: mb("sarasoop"),
+            },
+        );
+        kat_exact(
+            b"A002 SUBSCRIBE #news.comp.mail.mime\r\n",
+            CommandBody::Subscribe(mb("#news.comp.mail.mime")),
+        );
+        kat_exact(
+            b"A002 UNSUBSCRIBE #news.comp.mail.mime\r\n",
+            CommandBody::Unsubscribe(mb("#news.comp.mail.mime")),
+        );
+        let list = |r: &str, pat: &str| CommandBody::List {
+            selection: None,
+            reference: mb(r),
+            patterns: vec![lm(pat)],
+            return_opts: None,
+        };
+        kat_exact(b"A101 LIST \"\" \"\"\r\n", list("", ""));
+        kat_exact(b"A102 LIST #news.comp.mail.misc \"\"\r\n", list("#news.comp.mail.misc", ""));
+        kat_exact(b"A202 LIST ~/Mail/ %\r\n", list("~/Mail/", "%"));
+        kat(b"A202 LIST ~/Mail/ \"%\"\r\n", list("~/Mail/", "%"));
+        kat_exact(b"A002 NAMESPACE\r\n", CommandBody::Namespace);
+        kat_exact(
+            b"A042 STATUS blurdybloop (UIDNEXT MESSAGES)\r\n",
+            CommandBody::Status {
+                mailbox: mb("blurdybloop"),
+                attributes: vec![StatusAttribute::UidNext, StatusAttribute::Messages],
+            },
+        );
+        let msg = b"Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\nSubject: afternoon meeting\r\n\r\nHello Joe\r\n";
+        let mut s = format!("A003 APPEND saved-messages (\\Seen) {{{}}}\r\n", msg.len()).into_bytes();
+        s.extend_from_slice(msg);
+        s.extend_from_slice(b"\r\n");
+        let c = kat(
+            &s,
+            CommandBody::Append {
+                mailbox: mb("saved-messages"),
+                messages: vec![AppendMessage {
+                    flags: vec![Flag::Seen],
+                    ..AppendMessage::literal(Bytes::from_static(msg))
+                }],
+            },
+        );
+        assert_eq!(enc(&c), s);
+        kat_exact(b"a1 IDLE\r\n", CommandBody::Idle);
+        kat_exact(
+            b"A003 APPEND Drafts (\\Seen) \"07-Feb-1994 21:52:25 -0800\" {5}\r\nhello\r\n",
+            CommandBody::Append {
+                mailbox: mb("Drafts"),
+                messages: vec![AppendMessage {
+                    flags: vec![Flag::Seen],
+                    date: Some(
+                        DateTime::new(date(1994, 2, 7), 21, 52, 25, -480).unwrap(),
+                    ),
+                    extensions: vec![],
+                    data: AppendData::Literal {
+                        data: Bytes::from_static(b"hello"),
+                        binary: false,
+                    },
+                }],
+            },
+        );
+    }
+
+    #[test]
+    fn append_literal_is_a_slice_of_the_input() {
+        let input = Bytes::from_static(b"a APPEND INBOX {5}\r\nhello\r\n");
+        let c = Command::decode(&input, &DecodeOptions::strict()).unwrap().message;
+        let CommandBody::Append { messages, .. } = c.body else {
+            panic!()
+        };
+        let AppendData::Literal { data, .. } = &messages[0].data else {
+            panic!()
+        };
+        let start = input.as_ptr() as usize;
+        let p = data.as_ptr() as usize;
+        assert!(p >= start && p < start + input.len());
+    }
+
+    #[test]
+    fn rfc9051_selected() {
+        kat_exact(b"A341 CLOSE\r\n", CommandBody::Close);
+        kat_exact(b"A342 UNSELECT\r\n", CommandBody::Unselect);
+        kat_exact(b"A202 EXPUNGE\r\n", CommandBody::Expunge);
+        kat_exact(b"A003 UID EXPUNGE 3000:3002\r\n", CommandBody::UidExpunge(range(3000, 3002)));
+        let not_from = SearchKey::Not(Box::new(SearchKey::From(is("Smith"))));
+        kat(
+            b"A282 SEARCH RETURN (MIN COUNT) FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n",
+            CommandBody::Search {
+                return_opts: Some(vec![SearchReturnOption::Min, SearchReturnOption::Count]),
+                charset: None,
+                criteria: vec![
+                    SearchKey::Flagged,
+                    SearchKey::Since(date(1994, 2, 1)),
+                    not_from.clone(),
+                ],
+                uid: false,
+            },
+        );
+        kat(
+            b"A283 SEARCH RETURN () FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n",
+            CommandBody::Search {
+                return_opts: Some(vec![]),
+                charset: None,
+                criteria: vec![SearchKey::Flagged, SearchKey::Since(date(1994, 2, 1)), not_from],
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"A284 SEARCH TEXT \"string not in mailbox\"\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: None,
+                criteria: vec![SearchKey::Text(is("string not in mailbox"))],
+                uid: false,
+            },
+        );
+        kat(
+            b"A285 SEARCH CHARSET UTF-8 TEXT {12}\r\n\xd0\x9b\xd0\xb5\xd0\xb1\xd0\xb5\xd0\xb4\xd1\x8c\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: Some(cs("UTF-8")),
+                criteria: vec![SearchKey::Text(is("Лебедь"))],
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"A003 STORE 2:4 +FLAGS (\\Deleted)\r\n",
+            CommandBody::Store {
+                sequence_set: range(2, 4),
+                modifiers: vec![],
+                kind: StoreType::Add,
+                silent: false,
+                data: StoreData::Flags(vec![Flag::Deleted]),
+                uid: false,
+            },
+        );
+        kat(
+            b"A003 STORE 2:4 -flags.silent \\Deleted \\Seen\r\n",
+            CommandBody::Store {
+                sequence_set: range(2, 4),
+                modifiers: vec![],
+                kind: StoreType::Remove,
+                silent: true,
+                data: StoreData::Flags(vec![Flag::Deleted, Flag::Seen]),
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"A003 COPY 2:4 MEETING\r\n",
+            CommandBody::Copy {
+                sequence_set: range(2, 4),
+                mailbox: mb("MEETING"),
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"a UID MOVE 42:69 foo\r\n",
+            CommandBody::Move {
+                sequence_set: range(42, 69),
+                mailbox: mb("foo"),
+                uid: true,
+            },
+        );
+        kat_exact(
+            b"A004 UID COPY 4827313:4828442 MEETING\r\n",
+            CommandBody::Copy {
+                sequence_set: range(4827313, 4828442),
+                mailbox: mb("MEETING"),
+                uid: true,
+            },
+        );
+    }
+
+    #[test]
+    fn fetch_encoding_and_decoding() {
+        let c = Command {
+            tag: Tag::try_from("A654").unwrap(),
+            body: CommandBody::Fetch {
+                sequence_set: range(2, 4),
+                items: FetchItems::All,
+                modifiers: vec![
+                    FetchModifier::ChangedSince(12345),
+                    FetchModifier::Vanished,
+                    FetchModifier::Partial(PartialRange::Last(nz(1), nz(3))),
+                ],
+                uid: true,
+            },
+        };
+        assert_eq!(
+            enc(&c),
+            b"A654 UID FETCH 2:4 ALL (CHANGEDSINCE 12345 VANISHED PARTIAL -1:-3)\r\n"
+        );
+        if fetch_items_work(&FetchItems::All) {
+            assert_eq!(decode(&enc(&c)).unwrap(), c);
+            let c = decode(b"s100 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)\r\n").unwrap();
+            assert!(matches!(c.body, CommandBody::Fetch { uid: true, .. }));
+        }
+    }
+
+    #[test]
+    fn rfc3501_rev1_commands() {
+        kat_exact(b"FXXZ CHECK\r\n", CommandBody::Check);
+        kat(
+            b"A002 LSUB \"#news.\" \"comp.mail.*\"\r\n",
+            CommandBody::Lsub {
+                reference: mb("#news."),
+                pattern: lm("comp.mail.*"),
+            },
+        );
+        kat(
+            b"A282 SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: None,
+                criteria: vec![
+                    SearchKey::Flagged,
+                    SearchKey::Since(date(1994, 2, 1)),
+                    SearchKey::Not(Box::new(SearchKey::From(is("Smith")))),
+                ],
+                uid: false,
+            },
+        );
+        kat(
+            b"A285 SEARCH CHARSET UTF-8 TEXT {6}\r\nXXXXXX\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: Some(cs("UTF-8")),
+                criteria: vec![SearchKey::Text(is("XXXXXX"))],
+                uid: false,
+            },
+        );
+        kat(
+            b"A1 SEARCH NEW OLD RECENT OR UNSEEN (DRAFT UNDRAFT) 1:3,4 UID * HEADER X-Foo bar\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: None,
+                criteria: vec![
+                    SearchKey::New,
+                    SearchKey::Old,
+                    SearchKey::Recent,
+                    SearchKey::Or(
+                        Box::new(SearchKey::Unseen),
+                        Box::new(SearchKey::And(vec![SearchKey::Draft, SearchKey::Undraft])),
+                    ),
+                    SearchKey::SequenceSet(SequenceSet::Set(vec![
+                        Sequence::Range(SeqOrUid::Value(nz(1)), SeqOrUid::Value(nz(3))),
+                        Sequence::Single(SeqOrUid::Value(nz(4))),
+                    ])),
+                    SearchKey::Uid(SequenceSet::Set(vec![Sequence::Single(SeqOrUid::Asterisk)])),
+                    SearchKey::Header(is("X-Foo"), is("bar")),
+                ],
+                uid: false,
+            },
+        );
+    }
+
+    #[test]
+    fn extension_examples() {
+        // SASL-IR (RFC 4959)
+        kat_exact(
+            b"a01 AUTHENTICATE PLAIN dGVzdAB0ZXN0AHRlc3Q=\r\n",
+            CommandBody::Authenticate {
+                mechanism: at("PLAIN"),
+                initial_response: Some(Secret::new(Bytes::from_static(b"test\0test\0test"))),
+            },
+        );
+        kat_exact(
+            b"a02 AUTHENTICATE EXTERNAL =\r\n",
+            CommandBody::Authenticate {
+                mechanism: at("EXTERNAL"),
+                initial_response: Some(Secret::new(Bytes::new())),
+            },
+        );
+        // CONDSTORE / QRESYNC (RFC 7162)
+        kat_exact(
+            b"a SELECT INBOX (CONDSTORE)\r\n",
+            CommandBody::Select {
+                mailbox: Mailbox::Inbox,
+                params: vec![SelectParam::CondStore],
+            },
+        );
+        let qr = kat(
+            b"A02 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n",
+            CommandBody::Select {
+                mailbox: Mailbox::Inbox,
+                params: vec![SelectParam::QResync {
+                    uidvalidity: UidValidity::new(67890007).unwrap(),
+                    modseq: 20050715194045000,
+                    known_uids: Some(SequenceSet::Set(vec![
+                        Sequence::Single(SeqOrUid::Value(nz(41))),
+                        Sequence::Range(SeqOrUid::Value(nz(43)), SeqOrUid::Value(nz(211))),
+                        Sequence::Range(SeqOrUid::Value(nz(214)), SeqOrUid::Value(nz(541))),
+                    ])),
+                    seq_match_data: None,
+                }],
+            },
+        );
+        assert_eq!(
+            enc(&qr),
+            b"A02 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n"
+        );
+        let c = decode(
+            b"B04 SELECT INBOX (QRESYNC (67890007 90060115194045000 1:29997 (5000,7500,9000,9990:9999 15000,22500,27000,29970,29973,29976,29979,29982,29985,29988,29991,29994,29997)))\r\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            &c.body,
+            CommandBody::Select { params, .. } if matches!(&params[0], SelectParam::QResync { seq_match_data: Some(_), known_uids: Some(_), .. })
+        ));
+        assert_eq!(decode(&enc(&c)).unwrap(), c);
+        kat_exact(
+            b"a103 UID STORE 6,4,8 (UNCHANGEDSINCE 12121230045) +FLAGS.SILENT (\\Deleted)\r\n",
+            CommandBody::Store {
+                sequence_set: SequenceSet::Set(vec![
+                    Sequence::Single(SeqOrUid::Value(nz(6))),
+                    Sequence::Single(SeqOrUid::Value(nz(4))),
+                    Sequence::Single(SeqOrUid::Value(nz(8))),
+                ]),
+                modifiers: vec![StoreModifier::UnchangedSince(12121230045)],
+                kind: StoreType::Add,
+                silent: true,
+                data: StoreData::Flags(vec![Flag::Deleted]),
+                uid: true,
+            },
+        );
+        assert!(decode(b"a SELECT INBOX (QRESYNC (1 0))\r\n").is_err());
+        // SPECIAL-USE (RFC 6154)
+        kat_exact(
+            b"t2 CREATE MySpecial (USE (\\Drafts \\Sent))\r\n",
+            CommandBody::Create {
+                mailbox: mb("MySpecial"),
+                params: vec![CreateParam::SpecialUse(vec![
+                    MailboxAttribute::Drafts,
+                    MailboxAttribute::Sent,
+                ])],
+            },
+        );
+        kat_exact(
+            b"t3 LIST (SPECIAL-USE) \"\" *\r\n",
+            CommandBody::List {
+                selection: Some(vec![ListSelectOption::SpecialUse]),
+                reference: mb(""),
+                patterns: vec![lm("*")],
+                return_opts: None,
+            },
+        );
+        // LIST-EXTENDED (RFC 5258)
+        kat_exact(
+            b"A03 LIST () \"\" % RETURN (CHILDREN)\r\n",
+            CommandBody::List {
+                selection: Some(vec![]),
+                reference: mb(""),
+                patterns: vec![lm("%")],
+                return_opts: Some(vec![ListReturnOption::Children]),
+            },
+        );
+        kat(
+            b"BBB LIST \"\" (\"INBOX\" \"Drafts\" \"Sent/%\")\r\n",
+            CommandBody::List {
+                selection: None,
+                reference: mb(""),
+                patterns: vec![lm("INBOX"), lm("Drafts"), lm("Sent/%")],
+                return_opts: None,
+            },
+        );
+        kat(
+            b"C04 LIST (SUBSCRIBED RECURSIVEMATCH REMOTE) \"\" \"%\" RETURN (SUBSCRIBED)\r\n",
+            CommandBody::List {
+                selection: Some(vec![
+                    ListSelectOption::Subscribed,
+                    ListSelectOption::RecursiveMatch,
+                    ListSelectOption::Remote,
+                ]),
+                reference: mb(""),
+                patterns: vec![lm("%")],
+                return_opts: Some(vec![ListReturnOption::Subscribed]),
+            },
+        );
+        // LIST-STATUS (RFC 5819), LIST-MYRIGHTS (RFC 8440), LIST-METADATA (RFC 9590)
+        kat_exact(
+            b"A01 LIST \"\" % RETURN (STATUS (MESSAGES UNSEEN) MYRIGHTS SPECIAL-USE)\r\n",
+            CommandBody::List {
+                selection: None,
+                reference: mb(""),
+                patterns: vec![lm("%")],
+                return_opts: Some(vec![
+                    ListReturnOption::Status(vec![
+                        StatusAttribute::Messages,
+                        StatusAttribute::Unseen,
+                    ]),
+                    ListReturnOption::MyRights,
+                    ListReturnOption::SpecialUse,
+                ]),
+            },
+        );
+        kat(
+            b"A01 LIST \"\" % RETURN (METADATA (\"/shared/vendor/cmu/cyrus-imapd/color\"))\r\n",
+            CommandBody::List {
+                selection: None,
+                reference: mb(""),
+                patterns: vec![lm("%")],
+                return_opts: Some(vec![ListReturnOption::Metadata(vec![is(
+                    "/shared/vendor/cmu/cyrus-imapd/color",
+                )])]),
+            },
+        );
+        // MULTIAPPEND (RFC 3502)
+        kat(
+            b"A003 APPEND saved-messages (\\Seen) {3}\r\nabc (\\Seen) \" 7-Feb-1994 22:43:04 -0800\" {2}\r\nde\r\n",
+            CommandBody::Append {
+                mailbox: mb("saved-messages"),
+                messages: vec![
+                    AppendMessage {
+                        flags: vec![Flag::Seen],
+                        ..AppendMessage::literal(Bytes::from_static(b"abc"))
+                    },
+                    AppendMessage {
+                        flags: vec![Flag::Seen],
+                        date: Some(DateTime::new(date(1994, 2, 7), 22, 43, 4, -480).unwrap()),
+                        ..AppendMessage::literal(Bytes::from_static(b"de"))
+                    },
+                ],
+            },
+        );
+        // CATENATE (RFC 4469)
+        kat(
+            b"A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE (URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER\" TEXT {4}\r\n\r\n\r\n URL \"/Drafts;UIDVALIDITY=385759045/;UID=30\")\r\n",
+            CommandBody::Append {
+                mailbox: mb("Drafts"),
+                messages: vec![AppendMessage {
+                    flags: vec![Flag::Seen, Flag::Draft, Flag::Keyword(at("$MDNSent"))],
+                    date: None,
+                    extensions: vec![],
+                    data: AppendData::Catenate(vec![
+                        CatPart::Url(is("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER")),
+                        CatPart::Text {
+                            data: Bytes::from_static(b"\r\n\r\n"),
+                            binary: false,
+                        },
+                        CatPart::Url(is("/Drafts;UIDVALIDITY=385759045/;UID=30")),
+                    ]),
+                }],
+            },
+        );
+        // UTF8=ACCEPT (RFC 6855) and BINARY (RFC 3516)
+        kat_exact(
+            b"A APPEND INBOX UTF8 (~{5}\r\nh\xc3\xa9lo)\r\n",
+            CommandBody::Append {
+                mailbox: Mailbox::Inbox,
+                messages: vec![AppendMessage {
+                    data: AppendData::Utf8(Bytes::from_static(b"h\xc3\xa9lo")),
+                    ..AppendMessage::literal(Bytes::new())
+                }],
+            },
+        );
+        kat_exact(
+            b"A APPEND INBOX ~{3}\r\na\0b\r\n",
+            CommandBody::Append {
+                mailbox: Mailbox::Inbox,
+                messages: vec![AppendMessage::literal(Bytes::from_static(b"a\0b"))],
+            },
+        );
+        assert!(decode(b"A APPEND INBOX {3}\r\na\0b\r\n").is_err());
+        // ESEARCH/CONTEXT/PARTIAL (RFC 4731, 5267, 9394)
+        kat_exact(
+            b"A01 UID SEARCH RETURN (PARTIAL -1:-100) UNDELETED\r\n",
+            CommandBody::Search {
+                return_opts: Some(vec![SearchReturnOption::Partial(PartialRange::Last(
+                    nz(1),
+                    nz(100),
+                ))]),
+                charset: None,
+                criteria: vec![SearchKey::Undeleted],
+                uid: true,
+            },
+        );
+        kat_exact(
+            b"B01 UID SEARCH RETURN (UPDATE CONTEXT SAVE ALL MAX PARTIAL 1:500) DELETED\r\n",
+            CommandBody::Search {
+                return_opts: Some(vec![
+                    SearchReturnOption::Update,
+                    SearchReturnOption::Context,
+                    SearchReturnOption::Save,
+                    SearchReturnOption::All,
+                    SearchReturnOption::Max,
+                    SearchReturnOption::Partial(PartialRange::First(nz(1), nz(500))),
+                ]),
+                charset: None,
+                criteria: vec![SearchKey::Deleted],
+                uid: true,
+            },
+        );
+        kat_exact(
+            b"B04 CANCELUPDATE \"B01\" \"B02\"\r\n",
+            CommandBody::CancelUpdate(vec![
+                Tag::try_from("B01").unwrap(),
+                Tag::try_from("B02").unwrap(),
+            ]),
+        );
+        // ID (RFC 2971)
+        kat_exact(
+            b"a023 ID (\"name\" \"sodr\" \"version\" \"19.34\" \"vendor\" \"Pink Floyd Music Limited\" \"os\" NIL)\r\n",
+            CommandBody::Id(Some(vec![
+                (is("name"), Some(is("sodr"))),
+                (is("version"), Some(is("19.34"))),
+                (is("vendor"), Some(is("Pink Floyd Music Limited"))),
+                (is("os"), None),
+            ])),
+        );
+        kat_exact(b"a ID NIL\r\n", CommandBody::Id(None));
+        // QUOTA (RFC 9208)
+        kat(
+            b"G0001 GETQUOTA \"!partition/sda4\"\r\n",
+            CommandBody::GetQuota(is("!partition/sda4")),
+        );
+        kat_exact(b"G0002 GETQUOTAROOT INBOX\r\n", CommandBody::GetQuotaRoot(Mailbox::Inbox));
+        kat_exact(
+            b"S0000 SETQUOTA #user/alice (STORAGE 510 MESSAGE 1000 X-THING 5)\r\n",
+            CommandBody::SetQuota {
+                root: is("#user/alice"),
+                limits: vec![
+                    QuotaLimit {
+                        resource: QuotaResource::Storage,
+                        limit: 510,
+                    },
+                    QuotaLimit {
+                        resource: QuotaResource::Message,
+                        limit: 1000,
+                    },
+                    QuotaLimit {
+                        resource: QuotaResource::Other(at("X-THING")),
+                        limit: 5,
+                    },
+                ],
+            },
+        );
+        // ACL (RFC 4314)
+        kat_exact(b"A001 GETACL INBOX\r\n", CommandBody::GetAcl(Mailbox::Inbox));
+        kat_exact(
+            b"A002 SETACL INBOX/Drafts Chris +cda\r\n",
+            CommandBody::SetAcl {
+                mailbox: mb("INBOX/Drafts"),
+                identifier: is("Chris"),
+                modification: AclModification::Add,
+                rights: is("cda"),
+            },
+        );
+        kat_exact(
+            b"A035 SETACL INBOX/Drafts John lrQswicda\r\n",
+            CommandBody::SetAcl {
+                mailbox: mb("INBOX/Drafts"),
+                identifier: is("John"),
+                modification: AclModification::Replace,
+                rights: is("lrQswicda"),
+            },
+        );
+        kat_exact(
+            b"A003 DELETEACL ~/Mail/saved smith\r\n",
+            CommandBody::DeleteAcl {
+                mailbox: mb("~/Mail/saved"),
+                identifier: is("smith"),
+            },
+        );
+        kat_exact(
+            b"a LISTRIGHTS ~/Mail/saved smith\r\n",
+            CommandBody::ListRights {
+                mailbox: mb("~/Mail/saved"),
+                identifier: is("smith"),
+            },
+        );
+        kat_exact(b"A003 MYRIGHTS INBOX\r\n", CommandBody::MyRights(Mailbox::Inbox));
+        // METADATA (RFC 5464)
+        kat(
+            b"a GETMETADATA \"\" /shared/comment\r\n",
+            CommandBody::GetMetadata {
+                options: vec![],
+                mailbox: mb(""),
+                entries: vec![is("/shared/comment")],
+            },
+        );
+        kat_exact(
+            b"a GETMETADATA (MAXSIZE 1024 DEPTH infinity) INBOX (/shared/comment /private/comment)\r\n",
+            CommandBody::GetMetadata {
+                options: vec![
+                    GetMetadataOption::MaxSize(1024),
+                    GetMetadataOption::Depth(MetadataDepth::Infinity),
+                ],
+                mailbox: Mailbox::Inbox,
+                entries: vec![is("/shared/comment"), is("/private/comment")],
+            },
+        );
+        kat(
+            b"a SETMETADATA INBOX (/private/comment {9}\r\nMy commnt /shared/x NIL /shared/b ~{2}\r\n\0\x01)\r\n",
+            CommandBody::SetMetadata {
+                mailbox: Mailbox::Inbox,
+                entries: vec![
+                    (is("/private/comment"), Some(Bytes::from_static(b"My commnt"))),
+                    (is("/shared/x"), None),
+                    (is("/shared/b"), Some(Bytes::from_static(b"\0\x01"))),
+                ],
+            },
+        );
+        // NOTIFY (RFC 5465)
+        kat(
+            b"a notify set (mailboxes INBOX (Messagenew messageExpunge))\r\n",
+            CommandBody::Notify(Notify::Set {
+                status: false,
+                groups: vec![EventGroup {
+                    filter: MailboxFilter::Mailboxes(vec![Mailbox::Inbox]),
+                    events: vec![NotifyEvent::MessageNew(None), NotifyEvent::MessageExpunge],
+                }],
+            }),
+        );
+        kat_exact(
+            b"b NOTIFY SET STATUS (selected (MessageNew MessageExpunge FlagChange)) (subtree (Lists Other) NONE)\r\n",
+            CommandBody::Notify(Notify::Set {
+                status: true,
+                groups: vec![
+                    EventGroup {
+                        filter: MailboxFilter::Selected,
+                        events: vec![
+                            NotifyEvent::MessageNew(None),
+                            NotifyEvent::MessageExpunge,
+                            NotifyEvent::FlagChange,
+                        ],
+                    },
+                    EventGroup {
+                        filter: MailboxFilter::Subtree(vec![mb("Lists"), mb("Other")]),
+                        events: vec![],
+                    },
+                ],
+            }),
+        );
+        kat_exact(b"c NOTIFY NONE\r\n", CommandBody::Notify(Notify::None));
+        // SORT / THREAD (RFC 5256), DISPLAY (RFC 5957), ESORT (RFC 5267)
+        let sc = |reverse, key| SortCriterion { reverse, key };
+        kat_exact(
+            b"A283 SORT (SUBJECT REVERSE DATE) UTF-8 ALL\r\n",
+            CommandBody::Sort {
+                return_opts: None,
+                criteria: vec![
+                    sc(false, crate::search::SortKey::Subject),
+                    sc(true, crate::search::SortKey::Date),
+                ],
+                charset: cs("UTF-8"),
+                search: vec![SearchKey::All],
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"A01 UID SORT RETURN (MIN) (DISPLAYFROM) UTF-8 UNDELETED UNKEYWORD $Junk\r\n",
+            CommandBody::Sort {
+                return_opts: Some(vec![SearchReturnOption::Min]),
+                criteria: vec![sc(false, crate::search::SortKey::DisplayFrom)],
+                charset: cs("UTF-8"),
+                search: vec![SearchKey::Undeleted, SearchKey::Unkeyword(at("$Junk"))],
+                uid: true,
+            },
+        );
+        kat(
+            b"A283 THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000\r\n",
+            CommandBody::Thread {
+                algorithm: ThreadAlgorithm::OrderedSubject,
+                charset: cs("UTF-8"),
+                search: vec![SearchKey::Since(date(2000, 3, 5))],
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"A284 THREAD REFERENCES US-ASCII TEXT gewp\r\n",
+            CommandBody::Thread {
+                algorithm: ThreadAlgorithm::References,
+                charset: cs("US-ASCII"),
+                search: vec![SearchKey::Text(is("gewp"))],
+                uid: false,
+            },
+        );
+        // MULTISEARCH (RFC 7377)
+        kat(
+            b"tag1 ESEARCH IN (mailboxes \"folder1\" subtree-one \"folder2\") subject \"chad\"\r\n",
+            CommandBody::ESearch {
+                source: Some(ESearchSource {
+                    filters: vec![
+                        MailboxFilter::Mailboxes(vec![mb("folder1")]),
+                        MailboxFilter::SubtreeOne(vec![mb("folder2")]),
+                    ],
+                    scope_options: vec![],
+                }),
+                return_opts: None,
+                charset: None,
+                criteria: vec![SearchKey::Subject(is("chad"))],
+            },
+        );
+        kat_exact(
+            b"t ESEARCH IN (personal (X-Q 5)) RETURN (COUNT) CHARSET UTF-8 ALL\r\n",
+            CommandBody::ESearch {
+                source: Some(ESearchSource {
+                    filters: vec![MailboxFilter::Personal],
+                    scope_options: vec![(at("X-Q"), Some(TaggedExtVal::Number(5)))],
+                }),
+                return_opts: Some(vec![SearchReturnOption::Count]),
+                charset: Some(cs("UTF-8")),
+                criteria: vec![SearchKey::All],
+            },
+        );
+        // REPLACE (RFC 8508)
+        kat_exact(
+            b"A003 REPLACE 4 Drafts (\\Seen \\Draft) {3}\r\nabc\r\n",
+            CommandBody::Replace {
+                number: nz(4),
+                mailbox: mb("Drafts"),
+                message: AppendMessage {
+                    flags: vec![Flag::Seen, Flag::Draft],
+                    ..AppendMessage::literal(Bytes::from_static(b"abc"))
+                },
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"A004 UID REPLACE 2000 Drafts {3}\r\nabc\r\n",
+            CommandBody::Replace {
+                number: nz(2000),
+                mailbox: mb("Drafts"),
+                message: AppendMessage::literal(Bytes::from_static(b"abc")),
+                uid: true,
+            },
+        );
+        // UNAUTHENTICATE (RFC 8437), COMPRESS (RFC 4978), XLIST, X-GM-LABELS
+        kat_exact(b"a UNAUTHENTICATE\r\n", CommandBody::Unauthenticate);
+        kat_exact(b"a COMPRESS DEFLATE\r\n", CommandBody::Compress(at("DEFLATE")));
+        kat_exact(
+            b"a XLIST \"\" *\r\n",
+            CommandBody::XList {
+                reference: mb(""),
+                pattern: lm("*"),
+            },
+        );
+        kat_exact(
+            b"a011 STORE 1 +X-GM-LABELS (\\Inbox \"My label\" foo)\r\n",
+            CommandBody::Store {
+                sequence_set: SequenceSet::single(nz(1)),
+                modifiers: vec![],
+                kind: StoreType::Add,
+                silent: false,
+                data: StoreData::GmailLabels(vec![
+                    GmailLabel::System(at("Inbox")),
+                    GmailLabel::Label(is("My label")),
+                    GmailLabel::Label(is("foo")),
+                ]),
+                uid: false,
+            },
+        );
+        kat_exact(
+            b"a SEARCH X-GM-RAW \"has:attachment in:unread\"\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: None,
+                criteria: vec![SearchKey::GmailRaw(is("has:attachment in:unread"))],
+                uid: false,
+            },
+        );
+        // URLAUTH (RFC 4467)
+        kat(
+            b"a GENURLAUTH \"imap://joe@example.com/INBOX/;uid=20/;section=1.2;urlauth=submit+fred\" INTERNAL\r\n",
+            CommandBody::GenUrlAuth(vec![(
+                is("imap://joe@example.com/INBOX/;uid=20/;section=1.2;urlauth=submit+fred"),
+                at("INTERNAL"),
+            )]),
+        );
+        kat_exact(b"a RESETKEY\r\n", CommandBody::ResetKey(None));
+        kat_exact(
+            b"a RESETKEY INBOX INTERNAL\r\n",
+            CommandBody::ResetKey(Some((Mailbox::Inbox, vec![at("INTERNAL")]))),
+        );
+        kat(
+            b"a URLFETCH \"imap://joe@example.com/INBOX/;uid=20\"\r\n",
+            CommandBody::UrlFetch(vec![is("imap://joe@example.com/INBOX/;uid=20")]),
+        );
+        // generic select parameters (RFC 4466)
+        kat_exact(
+            b"a EXAMINE INBOX (X-Q1 (a (b c) \"d e\") X-Q2 1:5 X-Q3 7 X-Q4)\r\n",
+            CommandBody::Examine {
+                mailbox: Mailbox::Inbox,
+                params: vec![
+                    SelectParam::Other {
+                        name: at("X-Q1"),
+                        value: Some(TaggedExtVal::Comp(vec![
+                            TaggedExtComp::AString(is("a")),
+                            TaggedExtComp::List(vec![
+                                TaggedExtComp::AString(is("b")),
+                                TaggedExtComp::AString(is("c")),
+                            ]),
+                            TaggedExtComp::AString(is("d e")),
+                        ])),
+                    },
+                    SelectParam::Other {
+                        name: at("X-Q2"),
+                        value: Some(TaggedExtVal::SequenceSet(range(1, 5))),
+                    },
+                    SelectParam::Other {
+                        name: at("X-Q3"),
+                        value: Some(TaggedExtVal::Number(7)),
+                    },
+                    SelectParam::Other {
+                        name: at("X-Q4"),
+                        value: None,
+                    },
+                ],
+            },
+        );
+    }
+
+    #[test]
+    fn unknown_commands_keep_raw_arguments() {
+        let c = kat(
+            b"a XYZZY foo {3}\r\nbar baz\r\n",
+            CommandBody::Other {
+                name: at("XYZZY"),
+                raw: Bytes::from_static(b"foo {3}\r\nbar baz"),
+            },
+        );
+        assert_eq!(c.body.name(), "XYZZY");
+        kat_exact(
+            b"a XYZZY\r\n",
+            CommandBody::Other {
+                name: at("XYZZY"),
+                raw: Bytes::new(),
+            },
+        );
+        // known names with bad arguments are errors, not Other
+        assert!(decode(b"a SELECT\r\n").is_err());
+        assert!(decode(b"a NOOP x\r\n").is_err());
+        assert!(decode(b"a UID XYZZY 1\r\n").is_err());
+        assert!(decode(b"a XYZZY \r\n").is_err());
+        assert!(CommandBody::other(at("noop"), "").is_err());
+        assert!(CommandBody::other(at("FOO"), "a\r\nb").is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = decode(b"a001 LOGIN SMITH SESAME\r\n").unwrap();
+        let d = format!("{c:?}");
+        assert!(d.contains("SMITH") && !d.contains("SESAME"), "{d}");
+        let c = decode(b"a01 AUTHENTICATE PLAIN dGVzdAB0ZXN0AHRlc3Q=\r\n").unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("test") && !d.contains("dGVzd"), "{d}");
+        let a = AuthenticateData::decode(
+            &Bytes::from_static(b"dGVzdAB0ZXN0AHRlc3Q=\r\n"),
+            &DecodeOptions::strict(),
+        )
+        .unwrap()
+        .message;
+        let d = format!("{a:?}");
+        assert!(!d.contains("test"), "{d}");
+    }
+
+    #[test]
+    fn authenticate_data_and_idle_done() {
+        let o = DecodeOptions::strict();
+        let dec = |s: &'static [u8]| AuthenticateData::decode(&Bytes::from_static(s), &o);
+        assert_eq!(dec(b"*\r\n").unwrap().message, AuthenticateData::Cancel);
+        assert_eq!(dec(b"\r\n").unwrap().message, AuthenticateData::data(Bytes::new()));
+        assert_eq!(
+            dec(b"dGVzdAB0ZXN0AHRlc3Q=\r\n").unwrap().message,
+            AuthenticateData::data(Bytes::from_static(b"test\0test\0test"))
+        );
+        assert!(dec(b"dGVzd\r\n").is_err());
+        assert!(dec(b"* \r\n").is_err());
+        assert_eq!(enc(&AuthenticateData::data(Bytes::new())), b"\r\n");
+        assert_eq!(enc(&AuthenticateData::Cancel), b"*\r\n");
+        for s in [&b"DONE\r\n"[..], b"done\r\n", b"Done\r\n"] {
+            assert_eq!(
+                IdleDone::decode(&Bytes::from_static(s), &o).unwrap().message,
+                IdleDone
+            );
+        }
+        assert!(IdleDone::decode(&Bytes::from_static(b"DONEX\r\n"), &o).is_err());
+        assert_eq!(enc(&IdleDone), b"DONE\r\n");
+    }
+
+    #[test]
+    fn deep_nesting_in_commands_is_bounded() {
+        let mut s = b"a SEARCH ".to_vec();
+        s.extend(std::iter::repeat_n(b'(', 10_000));
+        s.extend_from_slice(b"ALL");
+        s.extend(std::iter::repeat_n(b')', 10_000));
+        s.extend_from_slice(b"\r\n");
+        assert_eq!(decode(&s).unwrap_err().expected, "nesting within the depth limit");
+        let mut s = b"a UID SORT (DATE) UTF-8 ".to_vec();
+        s.extend(b"NOT ".repeat(10_000));
+        s.extend_from_slice(b"ALL\r\n");
+        assert!(decode(&s).is_err());
+        let mut s = b"a SELECT INBOX (X-Q ".to_vec();
+        s.extend(std::iter::repeat_n(b'(', 10_000));
+        s.extend_from_slice(b"a");
+        s.extend(std::iter::repeat_n(b')', 10_001));
+        s.extend_from_slice(b"\r\n");
+        assert!(decode(&s).is_err());
+        // the deepest value the default limit accepts encodes and drops fine
+        let mut s = b"a SEARCH ".to_vec();
+        s.extend(b"NOT ".repeat(63));
+        s.extend_from_slice(b"ALL\r\n");
+        let c = decode(&s).unwrap();
+        assert_eq!(enc(&c), s);
+    }
+
+    #[test]
+    fn lenient_profile_tolerates_spaces_and_zero_modseq() {
+        let o = DecodeOptions::lenient();
+        let d = Command::decode(
+            &Bytes::from_static(b"a  SEARCH  ALL  UNSEEN \r\n"),
+            &o,
+        )
+        .unwrap();
+        assert!(!d.warnings.is_empty());
+        let d = Command::decode(
+            &Bytes::from_static(b"a UID FETCH 1:* ALL (CHANGEDSINCE 0)\r\n"),
+            &o,
+        );
+        if fetch_items_work(&FetchItems::All) {
+            assert!(d.is_ok());
+        }
+        assert!(decode(b"a  NOOP\r\n").is_err());
+        assert!(Command::decode(&Bytes::from_static(b"a  NOOP\r\n"), &o).is_ok());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn command_roundtrip(c in strategies::command()) {
+            prop_assume!(!uses_stubbed_fetch(&c.body));
+            let mut buf = EncodeBuf::new();
+            c.encode(&mut buf);
+            let d = Command::decode(&Bytes::from(buf.out.clone()), &DecodeOptions::strict());
+            match d {
+                Ok(d) => prop_assert_eq!(d.message, c),
+                Err(e) => prop_assert!(false, "{} in {:?}", e, String::from_utf8_lossy(&buf.out)),
+            }
+        }
+
+        #[test]
+        fn command_roundtrip_nonsync_literals(c in strategies::command()) {
+            prop_assume!(!uses_stubbed_fetch(&c.body));
+            let mut buf = EncodeBuf::with_options(crate::EncodeOptions {
+                literal_mode: crate::encode::LiteralMode::NonSync,
+                ..Default::default()
+            });
+            c.encode(&mut buf);
+            let d = Command::decode(&Bytes::from(buf.out.clone()), &DecodeOptions::strict())
+                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            prop_assert_eq!(d.message, c);
+        }
+
+        #[test]
+        fn authenticate_data_roundtrip(a in strategies::authenticate_data()) {
+            let mut buf = EncodeBuf::new();
+            a.encode(&mut buf);
+            let d = AuthenticateData::decode(&Bytes::from(buf.out), &DecodeOptions::strict()).unwrap();
+            prop_assert_eq!(d.message, a);
+        }
+    }
+}
