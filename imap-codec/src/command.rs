@@ -1730,7 +1730,10 @@ fn opt_params<T>(
 
 /// `[SP "RETURN" SP "(" ... ")"]`.
 fn opt_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturnOption>>> {
-    if p.peek() == Some(b' ') && p.rest().get(1..7).is_some_and(|r| r.eq_ignore_ascii_case(b"RETURN"))
+    if p.peek() == Some(b' ')
+        && p.rest()
+            .get(1..7)
+            .is_some_and(|r| r.eq_ignore_ascii_case(b"RETURN"))
     {
         let save = p.pos;
         p.sp()?;
@@ -2157,7 +2160,10 @@ impl CommandBody {
             let identifier = sp_astring(p)?;
             let r = sp_astring(p)?;
             let (modification, rights) = match r.as_bytes().first() {
-                Some(b'+') => (AclModification::Add, IString::unchecked(r.to_bytes().slice(1..))),
+                Some(b'+') => (
+                    AclModification::Add,
+                    IString::unchecked(r.to_bytes().slice(1..)),
+                ),
                 Some(b'-') => (
                     AclModification::Remove,
                     IString::unchecked(r.to_bytes().slice(1..)),
@@ -2624,9 +2630,7 @@ impl Encode for CommandBody {
                     buf.sep(&s.filters, b" ", &mut |b, f| f.encode(b));
                     if !s.scope_options.is_empty() {
                         buf.sp();
-                        buf.list(&s.scope_options, |b, (n, v)| {
-                            encode_named(b, n, v.as_ref())
-                        });
+                        buf.list(&s.scope_options, |b, (n, v)| encode_named(b, n, v.as_ref()));
                     }
                     buf.byte(b')');
                 }
@@ -2934,8 +2938,13 @@ pub(crate) mod strategies {
     }
 
     fn charset() -> impl Strategy<Value = Charset> {
-        prop_oneof!["UTF-8", "US-ASCII", "[A-Za-z0-9-]{1,10}", "[a-z]{1,4} [a-z]{1,4}"]
-            .prop_map(|s| Charset::try_from(s).unwrap())
+        prop_oneof![
+            "UTF-8",
+            "US-ASCII",
+            "[A-Za-z0-9-]{1,10}",
+            "[a-z]{1,4} [a-z]{1,4}"
+        ]
+        .prop_map(|s| Charset::try_from(s).unwrap())
     }
 
     fn select_params() -> impl Strategy<Value = Vec<SelectParam>> {
@@ -2974,7 +2983,10 @@ pub(crate) mod strategies {
             Just(ListSelectOption::RecursiveMatch),
             Just(ListSelectOption::SpecialUse),
             (
-                prop_oneof![label(), "vendor\\.x-[a-z]{1,5}".prop_map(|s| Atom::try_from(s).unwrap())],
+                prop_oneof![
+                    label(),
+                    "vendor\\.x-[a-z]{1,5}".prop_map(|s| Atom::try_from(s).unwrap())
+                ],
                 option_value()
             )
                 .prop_map(|(name, value)| ListSelectOption::Other { name, value }),
@@ -3079,8 +3091,11 @@ pub(crate) mod strategies {
     }
 
     fn mech() -> impl Strategy<Value = Atom> {
-        prop_oneof![Just("INTERNAL".to_string()), "[A-Za-z0-9.-]{1,8}".prop_map(|s| s)]
-            .prop_map(|s| Atom::try_from(s).unwrap())
+        prop_oneof![
+            Just("INTERNAL".to_string()),
+            "[A-Za-z0-9.-]{1,8}".prop_map(|s| s)
+        ]
+        .prop_map(|s| Atom::try_from(s).unwrap())
     }
 
     fn fetch_modifiers() -> impl Strategy<Value = Vec<FetchModifier>> {
@@ -3139,12 +3154,7 @@ pub(crate) mod strategies {
     /// Every command body variant.
     pub(crate) fn command_body() -> impl Strategy<Value = CommandBody> {
         use CommandBody as C;
-        let mbox_opts = || {
-            prop_oneof![
-                Just(None),
-                of(vec(list_select(), 0..3)).prop_map(|v| v)
-            ]
-        };
+        let mbox_opts = || prop_oneof![Just(None), of(vec(list_select(), 0..3)).prop_map(|v| v)];
         Union::new(vec![
             boxed(Just(C::Capability)),
             boxed(Just(C::Noop)),
@@ -3192,11 +3202,13 @@ pub(crate) mod strategies {
                     vec(list_mailbox(), 1..3),
                     of(vec(list_return(), 0..3)),
                 )
-                    .prop_map(|(selection, reference, patterns, return_opts)| C::List {
-                        selection,
-                        reference,
-                        patterns,
-                        return_opts,
+                    .prop_map(|(selection, reference, patterns, return_opts)| {
+                        C::List {
+                            selection,
+                            reference,
+                            patterns,
+                            return_opts,
+                        }
                     }),
             ),
             boxed(
@@ -3305,9 +3317,7 @@ pub(crate) mod strategies {
                     .prop_map(|(mailbox, entries)| C::SetMetadata { mailbox, entries }),
             ),
             boxed(notify().prop_map(C::Notify)),
-            boxed(
-                prop_oneof![Just(Atom::from_static("DEFLATE")), atom()].prop_map(C::Compress),
-            ),
+            boxed(prop_oneof![Just(Atom::from_static("DEFLATE")), atom()].prop_map(C::Compress)),
             boxed(Just(C::Unauthenticate)),
             boxed(
                 (
@@ -3319,14 +3329,16 @@ pub(crate) mod strategies {
                     of(charset()),
                     search_keys(),
                 )
-                    .prop_map(|(source, return_opts, charset, criteria)| C::ESearch {
-                        source: source.map(|(filters, scope_options)| ESearchSource {
-                            filters,
-                            scope_options,
-                        }),
-                        return_opts,
-                        charset,
-                        criteria,
+                    .prop_map(|(source, return_opts, charset, criteria)| {
+                        C::ESearch {
+                            source: source.map(|(filters, scope_options)| ESearchSource {
+                                filters,
+                                scope_options,
+                            }),
+                            return_opts,
+                            charset,
+                            criteria,
+                        }
                     }),
             ),
             boxed(vec((istring(), mech()), 1..3).prop_map(C::GenUrlAuth)),
@@ -3352,14 +3364,18 @@ pub(crate) mod strategies {
                     }),
             ),
             boxed(
-                (sequence_set(), fetch_items(), fetch_modifiers(), any::<bool>()).prop_map(
-                    |(sequence_set, items, modifiers, uid)| C::Fetch {
+                (
+                    sequence_set(),
+                    fetch_items(),
+                    fetch_modifiers(),
+                    any::<bool>(),
+                )
+                    .prop_map(|(sequence_set, items, modifiers, uid)| C::Fetch {
                         sequence_set,
                         items,
                         modifiers,
                         uid,
-                    },
-                ),
+                    }),
             ),
             boxed(
                 (
@@ -3370,35 +3386,31 @@ pub(crate) mod strategies {
                     store_data(),
                     any::<bool>(),
                 )
-                    .prop_map(|(sequence_set, modifiers, kind, silent, data, uid)| {
-                        C::Store {
+                    .prop_map(
+                        |(sequence_set, modifiers, kind, silent, data, uid)| C::Store {
                             sequence_set,
                             modifiers,
                             kind,
                             silent,
                             data,
                             uid,
-                        }
-                    }),
+                        },
+                    ),
             ),
-            boxed(
-                (sequence_set(), mailbox(), any::<bool>()).prop_map(
-                    |(sequence_set, mailbox, uid)| C::Copy {
-                        sequence_set,
-                        mailbox,
-                        uid,
-                    },
-                ),
-            ),
-            boxed(
-                (sequence_set(), mailbox(), any::<bool>()).prop_map(
-                    |(sequence_set, mailbox, uid)| C::Move {
-                        sequence_set,
-                        mailbox,
-                        uid,
-                    },
-                ),
-            ),
+            boxed((sequence_set(), mailbox(), any::<bool>()).prop_map(
+                |(sequence_set, mailbox, uid)| C::Copy {
+                    sequence_set,
+                    mailbox,
+                    uid,
+                },
+            )),
+            boxed((sequence_set(), mailbox(), any::<bool>()).prop_map(
+                |(sequence_set, mailbox, uid)| C::Move {
+                    sequence_set,
+                    mailbox,
+                    uid,
+                },
+            )),
             boxed(
                 (
                     of(search_return_options()),
@@ -3407,12 +3419,14 @@ pub(crate) mod strategies {
                     search_keys(),
                     any::<bool>(),
                 )
-                    .prop_map(|(return_opts, criteria, charset, search, uid)| C::Sort {
-                        return_opts,
-                        criteria,
-                        charset,
-                        search,
-                        uid,
+                    .prop_map(|(return_opts, criteria, charset, search, uid)| {
+                        C::Sort {
+                            return_opts,
+                            criteria,
+                            charset,
+                            search,
+                            uid,
+                        }
                     }),
             ),
             boxed(
@@ -3485,7 +3499,8 @@ mod tests {
         let c = decode(s).unwrap_or_else(|e| panic!("{e} in {:?}", String::from_utf8_lossy(s)));
         assert_eq!(c.body, body, "{}", String::from_utf8_lossy(s));
         let out = enc(&c);
-        let again = decode(&out).unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
+        let again =
+            decode(&out).unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
         assert_eq!(again, c);
         c
     }
@@ -3553,7 +3568,10 @@ mod tests {
                 initial_response: None,
             },
         );
-        kat_exact(b"a001 LOGIN SMITH SESAME\r\n", CommandBody::login(is("SMITH"), is("SESAME")));
+        kat_exact(
+            b"a001 LOGIN SMITH SESAME\r\n",
+            CommandBody::login(is("SMITH"), is("SESAME")),
+        );
         kat_exact(
             b"t2 ENABLE CONDSTORE QRESYNC\r\n",
             CommandBody::Enable(vec![
@@ -3571,7 +3589,10 @@ mod tests {
         );
         // case-insensitive command names
         kat(b"a1 noop\r\n", CommandBody::Noop);
-        kat(b"a1 login \"fred\" {6}\r\nfoobar\r\n", CommandBody::login(is("fred"), is("foobar")));
+        kat(
+            b"a1 login \"fred\" {6}\r\nfoobar\r\n",
+            CommandBody::login(is("fred"), is("foobar")),
+        );
     }
 
     #[test]
@@ -3597,7 +3618,10 @@ mod tests {
                 params: vec![],
             },
         );
-        kat_exact(b"A682 DELETE blurdybloop\r\n", CommandBody::Delete(mb("blurdybloop")));
+        kat_exact(
+            b"A682 DELETE blurdybloop\r\n",
+            CommandBody::Delete(mb("blurdybloop")),
+        );
         kat_exact(
             b"A683 RENAME blurdybloop sarasoop\r\n",
             CommandBody::Rename {
@@ -3620,7 +3644,10 @@ mod tests {
             return_opts: None,
         };
         kat_exact(b"A101 LIST \"\" \"\"\r\n", list("", ""));
-        kat_exact(b"A102 LIST #news.comp.mail.misc \"\"\r\n", list("#news.comp.mail.misc", ""));
+        kat_exact(
+            b"A102 LIST #news.comp.mail.misc \"\"\r\n",
+            list("#news.comp.mail.misc", ""),
+        );
         kat_exact(b"A202 LIST ~/Mail/ %\r\n", list("~/Mail/", "%"));
         kat(b"A202 LIST ~/Mail/ \"%\"\r\n", list("~/Mail/", "%"));
         kat_exact(b"A002 NAMESPACE\r\n", CommandBody::Namespace);
@@ -3632,7 +3659,8 @@ mod tests {
             },
         );
         let msg = b"Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\nSubject: afternoon meeting\r\n\r\nHello Joe\r\n";
-        let mut s = format!("A003 APPEND saved-messages (\\Seen) {{{}}}\r\n", msg.len()).into_bytes();
+        let mut s =
+            format!("A003 APPEND saved-messages (\\Seen) {{{}}}\r\n", msg.len()).into_bytes();
         s.extend_from_slice(msg);
         s.extend_from_slice(b"\r\n");
         let c = kat(
@@ -3653,9 +3681,7 @@ mod tests {
                 mailbox: mb("Drafts"),
                 messages: vec![AppendMessage {
                     flags: vec![Flag::Seen],
-                    date: Some(
-                        DateTime::new(date(1994, 2, 7), 21, 52, 25, -480).unwrap(),
-                    ),
+                    date: Some(DateTime::new(date(1994, 2, 7), 21, 52, 25, -480).unwrap()),
                     extensions: vec![],
                     data: AppendData::Literal {
                         data: Bytes::from_static(b"hello"),
@@ -3669,7 +3695,9 @@ mod tests {
     #[test]
     fn append_literal_is_a_slice_of_the_input() {
         let input = Bytes::from_static(b"a APPEND INBOX {5}\r\nhello\r\n");
-        let c = Command::decode(&input, &DecodeOptions::strict()).unwrap().message;
+        let c = Command::decode(&input, &DecodeOptions::strict())
+            .unwrap()
+            .message;
         let CommandBody::Append { messages, .. } = c.body else {
             panic!()
         };
@@ -3686,7 +3714,10 @@ mod tests {
         kat_exact(b"A341 CLOSE\r\n", CommandBody::Close);
         kat_exact(b"A342 UNSELECT\r\n", CommandBody::Unselect);
         kat_exact(b"A202 EXPUNGE\r\n", CommandBody::Expunge);
-        kat_exact(b"A003 UID EXPUNGE 3000:3002\r\n", CommandBody::UidExpunge(range(3000, 3002)));
+        kat_exact(
+            b"A003 UID EXPUNGE 3000:3002\r\n",
+            CommandBody::UidExpunge(range(3000, 3002)),
+        );
         let not_from = SearchKey::Not(Box::new(SearchKey::From(is("Smith"))));
         kat(
             b"A282 SEARCH RETURN (MIN COUNT) FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"\r\n",
@@ -3706,7 +3737,11 @@ mod tests {
             CommandBody::Search {
                 return_opts: Some(vec![]),
                 charset: None,
-                criteria: vec![SearchKey::Flagged, SearchKey::Since(date(1994, 2, 1)), not_from],
+                criteria: vec![
+                    SearchKey::Flagged,
+                    SearchKey::Since(date(1994, 2, 1)),
+                    not_from,
+                ],
                 uid: false,
             },
         );
@@ -4118,7 +4153,10 @@ mod tests {
             b"G0001 GETQUOTA \"!partition/sda4\"\r\n",
             CommandBody::GetQuota(is("!partition/sda4")),
         );
-        kat_exact(b"G0002 GETQUOTAROOT INBOX\r\n", CommandBody::GetQuotaRoot(Mailbox::Inbox));
+        kat_exact(
+            b"G0002 GETQUOTAROOT INBOX\r\n",
+            CommandBody::GetQuotaRoot(Mailbox::Inbox),
+        );
         kat_exact(
             b"S0000 SETQUOTA #user/alice (STORAGE 510 MESSAGE 1000 X-THING 5)\r\n",
             CommandBody::SetQuota {
@@ -4140,7 +4178,10 @@ mod tests {
             },
         );
         // ACL (RFC 4314)
-        kat_exact(b"A001 GETACL INBOX\r\n", CommandBody::GetAcl(Mailbox::Inbox));
+        kat_exact(
+            b"A001 GETACL INBOX\r\n",
+            CommandBody::GetAcl(Mailbox::Inbox),
+        );
         kat_exact(
             b"A002 SETACL INBOX/Drafts Chris +cda\r\n",
             CommandBody::SetAcl {
@@ -4173,7 +4214,10 @@ mod tests {
                 identifier: is("smith"),
             },
         );
-        kat_exact(b"A003 MYRIGHTS INBOX\r\n", CommandBody::MyRights(Mailbox::Inbox));
+        kat_exact(
+            b"A003 MYRIGHTS INBOX\r\n",
+            CommandBody::MyRights(Mailbox::Inbox),
+        );
         // METADATA (RFC 5464)
         kat(
             b"a GETMETADATA \"\" /shared/comment\r\n",
@@ -4332,7 +4376,10 @@ mod tests {
         );
         // UNAUTHENTICATE (RFC 8437), COMPRESS (RFC 4978), XLIST, X-GM-LABELS
         kat_exact(b"a UNAUTHENTICATE\r\n", CommandBody::Unauthenticate);
-        kat_exact(b"a COMPRESS DEFLATE\r\n", CommandBody::Compress(at("DEFLATE")));
+        kat_exact(
+            b"a COMPRESS DEFLATE\r\n",
+            CommandBody::Compress(at("DEFLATE")),
+        );
         kat_exact(
             b"a XLIST \"\" *\r\n",
             CommandBody::XList {
@@ -4464,7 +4511,10 @@ mod tests {
         let o = DecodeOptions::strict();
         let dec = |s: &'static [u8]| AuthenticateData::decode(&Bytes::from_static(s), &o);
         assert_eq!(dec(b"*\r\n").unwrap().message, AuthenticateData::Cancel);
-        assert_eq!(dec(b"\r\n").unwrap().message, AuthenticateData::data(Bytes::new()));
+        assert_eq!(
+            dec(b"\r\n").unwrap().message,
+            AuthenticateData::data(Bytes::new())
+        );
         assert_eq!(
             dec(b"dGVzdAB0ZXN0AHRlc3Q=\r\n").unwrap().message,
             AuthenticateData::data(Bytes::from_static(b"test\0test\0test"))
@@ -4475,7 +4525,9 @@ mod tests {
         assert_eq!(enc(&AuthenticateData::Cancel), b"*\r\n");
         for s in [&b"DONE\r\n"[..], b"done\r\n", b"Done\r\n"] {
             assert_eq!(
-                IdleDone::decode(&Bytes::from_static(s), &o).unwrap().message,
+                IdleDone::decode(&Bytes::from_static(s), &o)
+                    .unwrap()
+                    .message,
                 IdleDone
             );
         }
@@ -4490,7 +4542,10 @@ mod tests {
         s.extend_from_slice(b"ALL");
         s.extend(std::iter::repeat_n(b')', 10_000));
         s.extend_from_slice(b"\r\n");
-        assert_eq!(decode(&s).unwrap_err().expected, "nesting within the depth limit");
+        assert_eq!(
+            decode(&s).unwrap_err().expected,
+            "nesting within the depth limit"
+        );
         let mut s = b"a UID SORT (DATE) UTF-8 ".to_vec();
         s.extend(b"NOT ".repeat(10_000));
         s.extend_from_slice(b"ALL\r\n");
@@ -4512,11 +4567,7 @@ mod tests {
     #[test]
     fn lenient_profile_tolerates_spaces_and_zero_modseq() {
         let o = DecodeOptions::lenient();
-        let d = Command::decode(
-            &Bytes::from_static(b"a  SEARCH  ALL  UNSEEN \r\n"),
-            &o,
-        )
-        .unwrap();
+        let d = Command::decode(&Bytes::from_static(b"a  SEARCH  ALL  UNSEEN \r\n"), &o).unwrap();
         assert!(!d.warnings.is_empty());
         let d = Command::decode(
             &Bytes::from_static(b"a UID FETCH 1:* ALL (CHANGEDSINCE 0)\r\n"),

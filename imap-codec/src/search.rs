@@ -970,7 +970,9 @@ mod tests {
             vec![
                 SearchKey::Flagged,
                 SearchKey::Since(Date::new(1994, 2, 1).unwrap()),
-                SearchKey::Not(Box::new(SearchKey::From(IString::try_from("Smith").unwrap()))),
+                SearchKey::Not(Box::new(SearchKey::From(
+                    IString::try_from("Smith").unwrap()
+                ))),
             ]
         );
         let k = parse_keys(b"OR (TEXT \"x\" UID 1:5) DELETED", &o).unwrap();
@@ -986,7 +988,10 @@ mod tests {
         let mut b = EncodeBuf::new();
         SearchKey::encode_many(&k, &mut b);
         assert_eq!(b.out, br#"MODSEQ "/flags/\\Draft" all 620162338"#);
-        let k = parse_keys(b"YOUNGER 3600 X-GM-RAW \"has:attachment\" FUZZY SUBJECT x", &o);
+        let k = parse_keys(
+            b"YOUNGER 3600 X-GM-RAW \"has:attachment\" FUZZY SUBJECT x",
+            &o,
+        );
         assert_eq!(k.unwrap().len(), 3);
         let k = parse_keys(b"EMAILID M6d99ac3275bb4e SAVEDSINCE 1-Jan-2020", &o).unwrap();
         assert_eq!(k.len(), 2);
