@@ -23,7 +23,7 @@ use crate::fetch::FetchItems;
 use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
 use crate::mailbox::{ListMailbox, Mailbox};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser, class};
+use crate::parse::{Fail, PResult, Parser, class};
 use crate::search::{PartialRange, SearchKey, SearchReturnOption, SortCriterion, ThreadAlgorithm};
 use crate::sequence::{SequenceSet, UidValidity};
 use crate::status::StatusAttribute;
@@ -1131,7 +1131,17 @@ impl Encode for NotifyEvent {
                 buf.raw(b"MessageNew");
                 if let Some(f) = f {
                     buf.sp();
+                    // the grammar wants a parenthesised fetch-att list: wrap a single item
+                    let at = buf.out.len();
+                    let marks = buf.literals.len();
                     f.encode(buf);
+                    if buf.out.get(at) != Some(&b'(') {
+                        buf.out.insert(at, b'(');
+                        for m in &mut buf.literals[marks..] {
+                            m.start += 1;
+                        }
+                        buf.byte(b')');
+                    }
                 }
             }
             NotifyEvent::Other(a) => a.encode(buf),
@@ -1700,6 +1710,314 @@ impl CommandBody {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Validation of values built by hand
+// ---------------------------------------------------------------------------------------
+
+const MAX63: u64 = i64::MAX as u64;
+
+fn check(ok: bool, what: &'static str, reason: &'static str) -> Result<(), ValidationError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(what, reason))
+    }
+}
+
+fn non_empty<T>(v: &[T], what: &'static str) -> Result<(), ValidationError> {
+    check(!v.is_empty(), what, "must not be empty")
+}
+
+fn is_label(a: &Atom) -> bool {
+    let b = a.as_bytes();
+    b.first()
+        .is_some_and(|&c| c.is_ascii_alphabetic() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+}
+
+fn check_label(a: &Atom, known: &[&[u8]]) -> Result<(), ValidationError> {
+    check(is_label(a), "extension name", "not a tagged-ext-label")?;
+    check(
+        !known.iter().any(|k| a.eq_ignore_case(k)),
+        "extension name",
+        "is the name of a typed option",
+    )
+}
+
+fn check_comps(v: &[TaggedExtComp], allow_empty: bool) -> Result<(), ValidationError> {
+    check(
+        allow_empty || !v.is_empty(),
+        "tagged-ext-comp",
+        "nested list must not be empty",
+    )?;
+    v.iter().try_for_each(|c| match c {
+        TaggedExtComp::AString(_) => Ok(()),
+        TaggedExtComp::List(l) => check_comps(l, false),
+    })
+}
+
+fn check_ext_val(v: &TaggedExtVal) -> Result<(), ValidationError> {
+    match v {
+        TaggedExtVal::Number(n) => check(*n <= MAX63, "tagged-ext-val", "number above 2^63-1"),
+        TaggedExtVal::SequenceSet(_) => Ok(()),
+        TaggedExtVal::Comp(c) => check_comps(c, true),
+    }
+}
+
+fn check_opt_ext(
+    name: &Atom,
+    value: &Option<TaggedExtVal>,
+    known: &[&[u8]],
+) -> Result<(), ValidationError> {
+    check_label(name, known)?;
+    value.as_ref().map_or(Ok(()), check_ext_val)
+}
+
+fn check_keys(keys: &[SearchKey]) -> Result<(), ValidationError> {
+    non_empty(keys, "search criteria")?;
+    keys.iter().try_for_each(check_key)
+}
+
+fn check_key(k: &SearchKey) -> Result<(), ValidationError> {
+    use SearchKey as K;
+    match k {
+        K::Larger(n) | K::Smaller(n) | K::GmailMsgId(n) | K::GmailThrId(n) => {
+            check(*n <= MAX63, "search-key", "number above 2^63-1")
+        }
+        K::ModSeq { modseq, .. } => check(*modseq <= MAX63, "search-key", "modseq above 2^63-1"),
+        K::EmailId(a) | K::ThreadId(a) => check(
+            a.as_bytes().len() <= 255
+                && a.as_bytes()
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'),
+            "objectid",
+            "not 1-255 ALPHA / DIGIT / \"_\" / \"-\"",
+        ),
+        K::Not(k) | K::Fuzzy(k) => check_key(k),
+        K::Or(a, b) => {
+            check_key(a)?;
+            check_key(b)
+        }
+        K::And(v) => check_keys(v),
+        _ => Ok(()),
+    }
+}
+
+fn check_return_opts(v: &Option<Vec<SearchReturnOption>>) -> Result<(), ValidationError> {
+    const KNOWN_RET: &[&[u8]] = &[
+        b"MIN", b"MAX", b"ALL", b"COUNT", b"SAVE", b"CONTEXT", b"UPDATE", b"PARTIAL",
+    ];
+    v.iter().flatten().try_for_each(|o| match o {
+        SearchReturnOption::Other { name, value } => check_opt_ext(name, value, KNOWN_RET),
+        _ => Ok(()),
+    })
+}
+
+fn check_message(m: &AppendMessage) -> Result<(), ValidationError> {
+    for (n, v) in &m.extensions {
+        check_label(n, &[b"CATENATE", b"UTF8"])?;
+        check_ext_val(v)?;
+    }
+    match &m.data {
+        AppendData::Catenate(v) => non_empty(v, "CATENATE parts"),
+        _ => Ok(()),
+    }
+}
+
+fn check_filter(f: &MailboxFilter) -> Result<(), ValidationError> {
+    match f {
+        MailboxFilter::Subtree(v) | MailboxFilter::Mailboxes(v) | MailboxFilter::SubtreeOne(v) => {
+            non_empty(v, "mailbox filter")
+        }
+        _ => Ok(()),
+    }
+}
+
+impl CommandBody {
+    /// Checks the invariants the types cannot express (non-empty lists, 63-bit numbers,
+    /// extension names that do not shadow typed ones, ...). Values decoded by this crate
+    /// always pass; encoding a value that fails produces invalid protocol.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        use CommandBody as C;
+        match self {
+            C::Enable(v) => non_empty(v, "ENABLE capabilities"),
+            C::Select { params, .. } | C::Examine { params, .. } => {
+                params.iter().try_for_each(|p| match p {
+                    SelectParam::QResync { modseq, .. } => check(
+                        (1..=MAX63).contains(modseq),
+                        "QRESYNC",
+                        "mod-sequence out of range",
+                    ),
+                    SelectParam::Other { name, value } => {
+                        check_opt_ext(name, value, &[b"CONDSTORE", b"QRESYNC"])
+                    }
+                    SelectParam::CondStore => Ok(()),
+                })
+            }
+            C::Create { params, .. } => params.iter().try_for_each(|p| match p {
+                CreateParam::Other { name, value } => check_opt_ext(name, value, &[b"USE"]),
+                CreateParam::SpecialUse(_) => Ok(()),
+            }),
+            C::List {
+                selection,
+                patterns,
+                return_opts,
+                ..
+            } => {
+                non_empty(patterns, "LIST patterns")?;
+                for o in selection.iter().flatten() {
+                    if let ListSelectOption::Other { name, value } = o {
+                        check(
+                            ![
+                                &b"SUBSCRIBED"[..],
+                                b"REMOTE",
+                                b"RECURSIVEMATCH",
+                                b"SPECIAL-USE",
+                            ]
+                            .iter()
+                            .any(|k| name.eq_ignore_case(k)),
+                            "LIST option",
+                            "is the name of a typed option",
+                        )?;
+                        value.as_deref().map_or(Ok(()), |v| check_comps(v, false))?;
+                    }
+                }
+                for o in return_opts.iter().flatten() {
+                    match o {
+                        ListReturnOption::Status(v) => non_empty(v, "STATUS return option")?,
+                        ListReturnOption::Metadata(v) => non_empty(v, "METADATA return option")?,
+                        ListReturnOption::Other { name, value } => {
+                            check(
+                                ![
+                                    &b"SUBSCRIBED"[..],
+                                    b"CHILDREN",
+                                    b"STATUS",
+                                    b"SPECIAL-USE",
+                                    b"MYRIGHTS",
+                                    b"METADATA",
+                                ]
+                                .iter()
+                                .any(|k| name.eq_ignore_case(k)),
+                                "LIST return option",
+                                "is the name of a typed option",
+                            )?;
+                            value.as_deref().map_or(Ok(()), |v| check_comps(v, false))?;
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            C::Status { attributes, .. } => non_empty(attributes, "STATUS attributes"),
+            C::Append { messages, .. } => {
+                non_empty(messages, "APPEND messages")?;
+                messages.iter().try_for_each(check_message)
+            }
+            C::Replace { message, .. } => check_message(message),
+            C::SetQuota { limits, .. } => limits
+                .iter()
+                .try_for_each(|l| check(l.limit <= MAX63, "SETQUOTA", "limit above 2^63-1")),
+            C::SetAcl {
+                modification,
+                rights,
+                ..
+            } => check(
+                *modification != AclModification::Replace
+                    || !matches!(rights.as_bytes().first(), Some(b'+' | b'-')),
+                "SETACL rights",
+                "start with + or - (use the modification)",
+            ),
+            C::GetMetadata {
+                options, entries, ..
+            } => {
+                non_empty(entries, "GETMETADATA entries")?;
+                options.iter().try_for_each(|o| match o {
+                    GetMetadataOption::Other { name, value } => {
+                        check_opt_ext(name, value, &[b"MAXSIZE", b"DEPTH"])
+                    }
+                    _ => Ok(()),
+                })
+            }
+            C::SetMetadata { entries, .. } => non_empty(entries, "SETMETADATA entries"),
+            C::Notify(Notify::Set { groups, .. }) => {
+                non_empty(groups, "NOTIFY event groups")?;
+                groups.iter().try_for_each(|g| check_filter(&g.filter))
+            }
+            C::ESearch {
+                source,
+                return_opts,
+                criteria,
+                ..
+            } => {
+                if let Some(s) = source {
+                    non_empty(&s.filters, "ESEARCH source mailboxes")?;
+                    s.filters.iter().try_for_each(check_filter)?;
+                    for (n, v) in &s.scope_options {
+                        check_opt_ext(n, v, &[])?;
+                    }
+                }
+                check_return_opts(return_opts)?;
+                check_keys(criteria)
+            }
+            C::GenUrlAuth(v) => non_empty(v, "GENURLAUTH arguments"),
+            C::UrlFetch(v) => non_empty(v, "URLFETCH URLs"),
+            C::Search {
+                return_opts,
+                criteria,
+                ..
+            } => {
+                check_return_opts(return_opts)?;
+                check_keys(criteria)
+            }
+            C::Fetch { modifiers, .. } => modifiers.iter().try_for_each(|m| match m {
+                FetchModifier::ChangedSince(n) => check(
+                    (1..=MAX63).contains(n),
+                    "CHANGEDSINCE",
+                    "mod-sequence out of range",
+                ),
+                FetchModifier::Other { name, value } => {
+                    check_opt_ext(name, value, &[b"CHANGEDSINCE", b"VANISHED", b"PARTIAL"])
+                }
+                _ => Ok(()),
+            }),
+            C::Store { modifiers, .. } => modifiers.iter().try_for_each(|m| match m {
+                StoreModifier::UnchangedSince(n) => {
+                    check(*n <= MAX63, "UNCHANGEDSINCE", "mod-sequence above 2^63-1")
+                }
+                StoreModifier::Other { name, value } => {
+                    check_opt_ext(name, value, &[b"UNCHANGEDSINCE"])
+                }
+            }),
+            C::Sort {
+                return_opts,
+                criteria,
+                search,
+                ..
+            } => {
+                non_empty(criteria, "sort criteria")?;
+                check_return_opts(return_opts)?;
+                check_keys(search)
+            }
+            C::Thread { search, .. } => check_keys(search),
+            C::CancelUpdate(v) => non_empty(v, "CANCELUPDATE tags"),
+            C::Other { name, .. } => check(
+                !KNOWN.iter().any(|k| name.eq_ignore_case(k)),
+                "command",
+                "name of a known command",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Command {
+    /// Validates the body (see [`CommandBody::validate`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.body.validate()
+    }
+}
+
 fn sp_mailbox(p: &mut Parser<'_>) -> PResult<Mailbox> {
     p.sp()?;
     Mailbox::parse(p)
@@ -1730,19 +2048,21 @@ fn opt_params<T>(
 
 /// `[SP "RETURN" SP "(" ... ")"]`.
 fn opt_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturnOption>>> {
-    if p.peek() == Some(b' ')
-        && p.rest()
-            .get(1..7)
-            .is_some_and(|r| r.eq_ignore_ascii_case(b"RETURN"))
-    {
-        let save = p.pos;
+    if p.peek() != Some(b' ') {
+        return Ok(None);
+    }
+    let found = p.opt(|p| {
         p.sp()?;
         if p.looking_at_ci(b"RETURN ") {
-            return SearchReturnOption::parse_return(p).map(Some);
+            Ok(())
+        } else {
+            Err(Fail)
         }
-        p.pos = save;
+    });
+    match found {
+        Some(()) => SearchReturnOption::parse_return(p).map(Some),
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 /// `[CHARSET charset SP] search-key *(SP search-key)` after the SP.
@@ -4463,6 +4783,44 @@ mod tests {
     }
 
     #[test]
+    fn validation_catches_what_types_cannot() {
+        let empty_search = CommandBody::Search {
+            return_opts: None,
+            charset: None,
+            criteria: vec![],
+            uid: false,
+        };
+        assert!(empty_search.validate().is_err());
+        let bad_label = CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("CONDSTORE"),
+                value: None,
+            }],
+        };
+        assert!(bad_label.validate().is_err());
+        let deep_and = CommandBody::Search {
+            return_opts: None,
+            charset: None,
+            criteria: vec![SearchKey::Not(Box::new(SearchKey::And(vec![])))],
+            uid: true,
+        };
+        assert!(deep_and.validate().is_err());
+        assert!(
+            CommandBody::Append {
+                mailbox: Mailbox::Inbox,
+                messages: vec![AppendMessage {
+                    extensions: vec![(at("CATENATE"), TaggedExtVal::Number(1))],
+                    ..AppendMessage::literal(Bytes::from_static(b"x"))
+                }],
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(CommandBody::Noop.validate().is_ok());
+    }
+
+    #[test]
     fn unknown_commands_keep_raw_arguments() {
         let c = kat(
             b"a XYZZY foo {3}\r\nbar baz\r\n",
@@ -4586,6 +4944,7 @@ mod tests {
         #[test]
         fn command_roundtrip(c in strategies::command()) {
             prop_assume!(!uses_stubbed_fetch(&c.body));
+            prop_assert!(c.validate().is_ok(), "{:?}", c.validate());
             let mut buf = EncodeBuf::new();
             c.encode(&mut buf);
             let d = Command::decode(&Bytes::from(buf.out.clone()), &DecodeOptions::strict());
@@ -4606,6 +4965,31 @@ mod tests {
             let d = Command::decode(&Bytes::from(buf.out.clone()), &DecodeOptions::strict())
                 .map_err(|e| TestCaseError::fail(format!("{e}")))?;
             prop_assert_eq!(d.message, c);
+        }
+
+        #[test]
+        fn command_stream_roundtrip(
+            cs in proptest::collection::vec(strategies::command(), 1..4),
+            chunk in 1usize..64,
+        ) {
+            prop_assume!(cs.iter().all(|c| !uses_stubbed_fetch(&c.body)));
+            let mut out = Vec::new();
+            for c in &cs {
+                out.extend(enc(c));
+            }
+            let mut dec = crate::codec::CommandDecoder::default();
+            let mut got = Vec::new();
+            for part in out.chunks(chunk) {
+                dec.push(part);
+                while let Some(ev) = dec.next() {
+                    match ev {
+                        crate::codec::StreamEvent::Message(m) => got.push(m.message),
+                        crate::codec::StreamEvent::LiteralAnnounced(_) => {}
+                        crate::codec::StreamEvent::Error(e) => prop_assert!(false, "{}", e),
+                    }
+                }
+            }
+            prop_assert_eq!(got, cs);
         }
 
         #[test]
