@@ -344,10 +344,7 @@ impl SearchKey {
     pub(crate) fn parse_many(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
         let mut v = vec![SearchKey::parse(p)?];
         loop {
-            let save = p.pos;
-            p.skip_trailing_sp();
-            if p.at_crlf() || p.peek() == Some(b')') {
-                p.pos = save;
+            if crate::command::end_ahead(p, true) {
                 return Ok(v);
             }
             p.sp()?;
