@@ -59,14 +59,18 @@ impl TaggedExtVal {
         if p.eat(b'(') {
             return parse_comps(p, true).map(TaggedExtVal::Comp);
         }
-        let save = p.pos;
-        if let Ok(n) = p.number64() {
+        let number = p.opt(|p| {
+            let n = p.number64()?;
             if matches!(p.peek(), None | Some(b' ' | b')' | b'\r' | b'\n')) {
-                return Ok(TaggedExtVal::Number(n));
+                Ok(n)
+            } else {
+                Err(Fail)
             }
+        });
+        match number {
+            Some(n) => Ok(TaggedExtVal::Number(n)),
+            None => SequenceSet::parse(p).map(TaggedExtVal::SequenceSet),
         }
-        p.pos = save;
-        SequenceSet::parse(p).map(TaggedExtVal::SequenceSet)
     }
 
     /// `[SP tagged-ext-val]` after an extension name: a value follows only if the next token
@@ -82,11 +86,17 @@ impl TaggedExtVal {
 }
 
 /// Parses `tagged-ext-comp` items after the opening `(`, up to and including `)`.
+/// Each parenthesised level is one nesting level.
 fn parse_comps(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Vec<TaggedExtComp>> {
     p.enter()?;
+    let r = parse_comps_inner(p, allow_empty);
+    p.leave();
+    r
+}
+
+fn parse_comps_inner(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Vec<TaggedExtComp>> {
     let mut v = Vec::new();
     if allow_empty && p.eat(b')') {
-        p.leave();
         return Ok(v);
     }
     loop {
@@ -98,7 +108,6 @@ fn parse_comps(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Vec<TaggedExtCo
         p.check_items(v.len())?;
         p.skip_trailing_sp();
         if p.eat(b')') {
-            p.leave();
             return Ok(v);
         }
         p.sp()?;
