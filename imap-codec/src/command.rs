@@ -9,6 +9,22 @@
 //! METADATA (RFC 5464), NOTIFY (RFC 5465), SORT/THREAD (RFC 5256), MULTISEARCH (RFC 7377),
 //! REPLACE (RFC 8508), UNAUTHENTICATE (RFC 8437), COMPRESS (RFC 4978), URLAUTH (RFC 4467),
 //! and Gmail's XLIST and X-GM-LABELS.
+//!
+//! Unknown command names decode to [`CommandBody::Other`] with their raw arguments; a known
+//! name with arguments that do not follow its grammar is a decode error. Hand-built values
+//! can be checked with [`CommandBody::validate`] before encoding.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use imap_codec::DecodeOptions;
+//! use imap_codec::codec::Message;
+//! use imap_codec::command::{Command, CommandBody};
+//!
+//! let msg = Bytes::from_static(b"a1 LOGIN alice {6}\r\nsecret\r\n");
+//! let cmd = Command::decode(&msg, &DecodeOptions::strict()).unwrap().message;
+//! assert!(matches!(cmd.body, CommandBody::Login { .. }));
+//! assert!(!format!("{cmd:?}").contains("secret"));
+//! ```
 
 use std::num::NonZeroU32;
 
