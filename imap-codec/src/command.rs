@@ -1169,17 +1169,7 @@ impl Encode for NotifyEvent {
                 buf.raw(b"MessageNew");
                 if let Some(f) = f {
                     buf.sp();
-                    // the grammar wants a parenthesised fetch-att list: wrap a single item
-                    let at = buf.out.len();
-                    let marks = buf.literals.len();
-                    f.encode(buf);
-                    if buf.out.get(at) != Some(&b'(') {
-                        buf.out.insert(at, b'(');
-                        for m in &mut buf.literals[marks..] {
-                            m.start += 1;
-                        }
-                        buf.byte(b')');
-                    }
+                    encode_fetch_att_list(buf, f);
                 }
             }
             NotifyEvent::Other(a) => a.encode(buf),
@@ -1191,6 +1181,21 @@ impl Encode for NotifyEvent {
                     .unwrap_or(b"MessageExpunge"),
             ),
         }
+    }
+}
+
+/// Encodes `"(" fetch-att *(SP fetch-att) ")"`: FETCH items that do not encode as a list
+/// are wrapped in parentheses (literal marks are moved along).
+pub(crate) fn encode_fetch_att_list(buf: &mut EncodeBuf, f: &FetchItems) {
+    let at = buf.out.len();
+    let marks = buf.literals.len();
+    f.encode(buf);
+    if buf.out.get(at) != Some(&b'(') {
+        buf.out.insert(at, b'(');
+        for m in &mut buf.literals[marks..] {
+            m.start += 1;
+        }
+        buf.byte(b')');
     }
 }
 
@@ -4171,8 +4176,36 @@ mod tests {
             enc(&c),
             b"A654 UID FETCH 2:4 ALL (CHANGEDSINCE 12345 VANISHED PARTIAL -1:-3)\r\n"
         );
+        let u = CommandBody::Search {
+            return_opts: Some(vec![
+                SearchReturnOption::Count,
+                SearchReturnOption::UpdateFetch(FetchItems::All),
+            ]),
+            charset: None,
+            criteria: vec![SearchKey::From(is("boss"))],
+            uid: false,
+        };
+        let e = enc(&u);
+        assert!(e.starts_with(b"SEARCH RETURN (COUNT UPDATE ("), "{e:?}");
+        assert!(e.ends_with(b")) FROM boss"), "{e:?}");
+        let n = CommandBody::Notify(Notify::Set {
+            status: false,
+            groups: vec![EventGroup {
+                filter: MailboxFilter::Selected,
+                events: vec![NotifyEvent::MessageNew(Some(FetchItems::All))],
+            }],
+        });
+        assert!(enc(&n).starts_with(b"NOTIFY SET (selected (MessageNew ("));
         if fetch_items_work(&FetchItems::All) {
             assert_eq!(decode(&enc(&c)).unwrap(), c);
+            for s in [
+                &b"a00 SEARCH RETURN (COUNT UPDATE (UID BODY[HEADER.FIELDS (TO FROM SUBJECT)])) FROM \"boss\"\r\n"[..],
+                b"a notify set (selected (Messagenew (uid flags) messageExpunge))\r\n",
+                b"10 UID FETCH 25900:26600 (UID FLAGS) (PARTIAL -1:-3)\r\n",
+            ] {
+                let c = decode(s).unwrap();
+                assert_eq!(decode(&enc(&c)).unwrap(), c);
+            }
             let c = decode(b"s100 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)\r\n").unwrap();
             assert!(matches!(c.body, CommandBody::Fetch { uid: true, .. }));
         }

@@ -15,6 +15,7 @@ use crate::command::{TaggedExtVal, tagged_label};
 use crate::core::{AString, Atom, IString};
 use crate::datetime::Date;
 use crate::encode::{Encode, EncodeBuf};
+use crate::fetch::FetchItems;
 use crate::flag::Flag;
 use crate::parse::{PResult, Parser};
 use crate::sequence::SequenceSet;
@@ -540,8 +541,9 @@ impl Encode for PartialRange {
     }
 }
 
-/// A SEARCH/SORT return option (`search-return-opt`: RFC 9051, RFC 4731, RFC 5267, RFC 9394).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A SEARCH/SORT return option (`search-return-opt`: RFC 9051, RFC 4731, RFC 5267, RFC 9394;
+/// `UPDATE (fetch-att ...)` of NOTIFY, RFC 5465 §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SearchReturnOption {
     /// `MIN`
@@ -558,6 +560,8 @@ pub enum SearchReturnOption {
     Context,
     /// `UPDATE` (RFC 5267)
     Update,
+    /// `UPDATE (fetch-att ...)` (RFC 5465 §7): attributes to return for new results.
+    UpdateFetch(FetchItems),
     /// `PARTIAL range` (RFC 5267, RFC 9394)
     Partial(PartialRange),
     /// Another option: `search-modifier-name [SP search-mod-params]`.
@@ -585,7 +589,12 @@ impl SearchReturnOption {
         } else if p.keyword(b"CONTEXT") {
             O::Context
         } else if p.keyword(b"UPDATE") {
-            O::Update
+            if p.peek() == Some(b'(') || (p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(')) {
+                p.eat(b' ');
+                O::UpdateFetch(FetchItems::parse(p)?)
+            } else {
+                O::Update
+            }
         } else if p.keyword(b"PARTIAL") {
             p.sp()?;
             O::Partial(PartialRange::parse(p)?)
@@ -634,6 +643,10 @@ impl Encode for SearchReturnOption {
             O::Save => buf.raw(b"SAVE"),
             O::Context => buf.raw(b"CONTEXT"),
             O::Update => buf.raw(b"UPDATE"),
+            O::UpdateFetch(f) => {
+                buf.raw(b"UPDATE ");
+                crate::command::encode_fetch_att_list(buf, f);
+            }
             O::Partial(r) => {
                 buf.raw(b"PARTIAL ");
                 r.encode(buf);
