@@ -4874,6 +4874,60 @@ mod tests {
         assert!(CommandBody::Noop.validate().is_ok());
     }
 
+    /// The client-to-server samples of `shared/quirks/server-quirks.jsonl` are valid commands
+    /// (servers mishandle them); they decode strictly, except the bare LF and
+    /// `CHANGEDSINCE 0`, which only the lenient profile takes.
+    #[test]
+    fn client_quirk_samples() {
+        for s in [
+            &b"A ID ()\r\n"[..],
+            b"A00000003 NAMESPACE\r\n",
+            b"A1 LIST (SPECIAL-USE) \"\" \"*\"\r\n",
+            b"A1 LIST \"\" \"INBOX\" RETURN (SUBSCRIBED CHILDREN)\r\n",
+            b"A010 SELECT \"INBOX/ &AAk-Example \"\r\n",
+            b"0009 APPEND \"Gesendete Elemente\" {3}\r\nabc\r\n",
+            b"A1 LSUB \"\" \"*\"\r\n",
+            b"A1 SELECT INBOX (CONDSTORE ANNOTATE)\r\n",
+            b"A1 CREATE \"Parent/\"\r\n",
+        ] {
+            let c = decode(s).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(decode(&enc(&c)).unwrap(), c);
+        }
+        assert_eq!(
+            decode(b"A ID ()\r\n").unwrap().body,
+            CommandBody::Id(Some(vec![]))
+        );
+        let l = DecodeOptions::lenient();
+        assert!(decode(b"A1 NOOP\n").is_err());
+        let d = Command::decode(&Bytes::from_static(b"A1 NOOP\n"), &l).unwrap();
+        assert_eq!(d.message.body, CommandBody::Noop);
+        assert_eq!(enc(&d.message), b"A1 NOOP\r\n");
+        if fetch_items_work(&FetchItems::All) {
+            for s in [
+                &b"A1 UID FETCH 10:1 (UID FLAGS)\r\n"[..],
+                b"A1 FETCH * (UID)\r\n",
+            ] {
+                let c = decode(s).unwrap();
+                assert_eq!(decode(&enc(&c)).unwrap(), c);
+            }
+            assert!(decode(b"A1 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0)\r\n").is_err());
+            let d = Command::decode(
+                &Bytes::from_static(b"A1 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0)\r\n"),
+                &l,
+            )
+            .unwrap();
+            assert_eq!(d.warnings.len(), 1);
+        }
+        // the same tolerance without FETCH items
+        assert!(decode(b"A1 SELECT INBOX (QRESYNC (1 0))\r\n").is_err());
+        let d = Command::decode(
+            &Bytes::from_static(b"A1 SELECT INBOX (QRESYNC (1 0))\r\n"),
+            &l,
+        )
+        .unwrap();
+        assert_eq!(d.warnings[0].quirk, Quirk::ZeroModSeq);
+    }
+
     #[test]
     fn unknown_commands_keep_raw_arguments() {
         let c = kat(
