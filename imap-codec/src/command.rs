@@ -2039,6 +2039,15 @@ impl CommandBody {
                 ..
             } => {
                 non_empty(criteria, "sort criteria")?;
+                for c in criteria {
+                    if let crate::search::SortKey::Other(a) = &c.key {
+                        check(
+                            !a.eq_ignore_case(b"REVERSE"),
+                            "sort-key",
+                            "REVERSE is not a key",
+                        )?;
+                    }
+                }
                 check_return_opts(return_opts)?;
                 check_keys(search)
             }
