@@ -4220,6 +4220,70 @@ mod tests {
         }
     }
 
+    /// More RFC 9051 examples: decode, re-encode, decode again.
+    #[test]
+    fn rfc9051_more_examples() {
+        for s in [
+            &b"t2 ENABLE CONDSTORE X-GOOD-IDEA\r\n"[..],
+            b"A01 AUTHENTICATE PLAIN\r\n",
+            b"A143 SELECT Drafts\r\n",
+            b"A005 CREATE NonNormalized\r\n",
+            b"A002 CREATE \"INBOX.Sent Mail\"\r\n",
+            b"Z433 RENAME INBOX old-mail\r\n",
+            b"1001 RENAME X Y\r\n",
+            b"A003 LIST (SPECIAL-USE) \"#mh/\" \"*\"\r\n",
+            b"D03 LIST (RECURSIVEMATCH SUBSCRIBED) \"\" \"*2\"\r\n",
+            b"a1 LIST \"\" (\"foo\")\r\n",
+            b"a3 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" foo RETURN (CHILDREN)\r\n",
+            b"A02 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" % RETURN (STATUS (MESSAGES))\r\n",
+            b"A002 LIST \"\" \"~mark/%\"\r\n",
+            b"A003 APPEND saved-messages (\\Seen) {5+}\r\nHello\r\n",
+            b"A005 UID COPY 305:310 meeting\r\n",
+            b"A285 UID SEARCH RETURN (MIN MAX) 1:5000\r\n",
+            b"A286 SEARCH RETURN (COUNT) DELETED\r\n",
+            b"A301 UID SEARCH UID $ SMALLER 4096\r\n",
+            b"A301 UID SEARCH $ SMALLER 4096\r\n",
+            b"P283 SEARCH CHARSET UTF-8 (OR $ 1,3000:3021) TEXT {8+}\r\nmy\xc3\xa9 txt\r\n",
+            b"C286 SEARCH RETURN (MAX SAVE MIN COUNT) SINCE 12-Feb-2006\r\n",
+            b"F284 STORE $ +FLAGS.SILENT (\\Deleted)\r\n",
+            b"F283 COPY $ Archive\r\n",
+            b"m STORE 1:* +FLAGS (\\Seen)\r\n",
+        ] {
+            let c = decode(s).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                decode(&enc(&c)).unwrap(),
+                c,
+                "{}",
+                String::from_utf8_lossy(s)
+            );
+        }
+        kat_exact(
+            b"FRED FOOBAR\r\n",
+            CommandBody::Other {
+                name: at("FOOBAR"),
+                raw: Bytes::new(),
+            },
+        );
+        kat(
+            b"P283 SEARCH CHARSET UTF-8 (OR $ 1,3000:3021) TEXT {4+}\r\ntext\r\n",
+            CommandBody::Search {
+                return_opts: None,
+                charset: Some(cs("UTF-8")),
+                criteria: vec![
+                    SearchKey::And(vec![SearchKey::Or(
+                        Box::new(SearchKey::SequenceSet(SequenceSet::LastResult)),
+                        Box::new(SearchKey::SequenceSet(SequenceSet::Set(vec![
+                            Sequence::Single(SeqOrUid::Value(nz(1))),
+                            Sequence::Range(SeqOrUid::Value(nz(3000)), SeqOrUid::Value(nz(3021))),
+                        ]))),
+                    )]),
+                    SearchKey::Text(is("text")),
+                ],
+                uid: false,
+            },
+        );
+    }
+
     #[test]
     fn rfc3501_rev1_commands() {
         kat_exact(b"FXXZ CHECK\r\n", CommandBody::Check);
