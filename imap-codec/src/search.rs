@@ -1,1 +1,1040 @@
-//! SEARCH keys (RFC 9051 §6.4.4). STUB: replaced by the command/search work.
+//! SEARCH keys and programs (RFC 9051 §6.4.4, RFC 3501 §6.4.4), SEARCH return options
+//! (RFC 9051 §6.4.4, ESEARCH RFC 4731, CONTEXT RFC 5267, PARTIAL RFC 9394), SORT criteria
+//! and THREAD algorithms (RFC 5256, DISPLAY RFC 5957), plus the search-key extensions
+//! MODSEQ (RFC 7162), OLDER/YOUNGER (RFC 5032), EMAILID/THREADID (RFC 8474),
+//! SAVEDBEFORE/SAVEDON/SAVEDSINCE/SAVEDATESUPPORTED (RFC 8514), FUZZY (RFC 6203) and the
+//! Gmail keys X-GM-RAW, X-GM-MSGID, X-GM-THRID, X-GM-LABELS.
+//!
+//! Nested keys (`NOT`, `OR`, `FUZZY`, parenthesised lists) are bounded by the decoder's
+//! nesting limit, so hostile input cannot exhaust the stack; values built by decoding are as
+//! deep as that limit at most, which also bounds encoding and dropping them.
+
+use std::num::NonZeroU32;
+
+use crate::command::{TaggedExtVal, tagged_label};
+use crate::core::{AString, Atom, IString};
+use crate::datetime::Date;
+use crate::encode::{Encode, EncodeBuf};
+use crate::fetch::FetchItems;
+use crate::flag::Flag;
+use crate::parse::{PResult, Parser};
+use crate::sequence::SequenceSet;
+
+/// A search key (`search-key`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchKey {
+    /// `ALL`
+    All,
+    /// `ANSWERED`
+    Answered,
+    /// `BCC string`
+    Bcc(AString),
+    /// `BEFORE date`
+    Before(Date),
+    /// `BODY string`
+    Body(AString),
+    /// `CC string`
+    Cc(AString),
+    /// `DELETED`
+    Deleted,
+    /// `DRAFT`
+    Draft,
+    /// `FLAGGED`
+    Flagged,
+    /// `FROM string`
+    From(AString),
+    /// `HEADER field-name string`
+    Header(AString, AString),
+    /// `KEYWORD flag-keyword`
+    Keyword(Atom),
+    /// `LARGER n`
+    Larger(u64),
+    /// `NEW` (IMAP4rev1)
+    New,
+    /// `NOT key`
+    Not(Box<SearchKey>),
+    /// `OLD` (IMAP4rev1)
+    Old,
+    /// `ON date`
+    On(Date),
+    /// `OR key1 key2`
+    Or(Box<SearchKey>, Box<SearchKey>),
+    /// `RECENT` (IMAP4rev1)
+    Recent,
+    /// `SEEN`
+    Seen,
+    /// `SENTBEFORE date`
+    SentBefore(Date),
+    /// `SENTON date`
+    SentOn(Date),
+    /// `SENTSINCE date`
+    SentSince(Date),
+    /// `SINCE date`
+    Since(Date),
+    /// `SMALLER n`
+    Smaller(u64),
+    /// `SUBJECT string`
+    Subject(AString),
+    /// `TEXT string`
+    Text(AString),
+    /// `TO string`
+    To(AString),
+    /// `UID sequence-set`
+    Uid(SequenceSet),
+    /// `UNANSWERED`
+    Unanswered,
+    /// `UNDELETED`
+    Undeleted,
+    /// `UNDRAFT`
+    Undraft,
+    /// `UNFLAGGED`
+    Unflagged,
+    /// `UNKEYWORD flag-keyword`
+    Unkeyword(Atom),
+    /// `UNSEEN`
+    Unseen,
+    /// A bare `sequence-set` (message sequence numbers).
+    SequenceSet(SequenceSet),
+    /// `"(" search-key *(SP search-key) ")"`: all keys must match. Never empty.
+    And(Vec<SearchKey>),
+    /// `MODSEQ [entry-name entry-type] modseq` (RFC 7162).
+    ModSeq {
+        /// The optional metadata entry (`"/flags/<flag>"` and its type).
+        entry: Option<(Flag, EntryTypeReq)>,
+        /// `mod-sequence-valzer`.
+        modseq: u64,
+    },
+    /// `OLDER seconds` (RFC 5032).
+    Older(NonZeroU32),
+    /// `YOUNGER seconds` (RFC 5032).
+    Younger(NonZeroU32),
+    /// `X-GM-RAW string`: Gmail search syntax.
+    GmailRaw(AString),
+    /// `X-GM-MSGID n`.
+    GmailMsgId(u64),
+    /// `X-GM-THRID n`.
+    GmailThrId(u64),
+    /// `X-GM-LABELS label`.
+    GmailLabels(AString),
+    /// `EMAILID objectid` (RFC 8474).
+    EmailId(Atom),
+    /// `THREADID objectid` (RFC 8474).
+    ThreadId(Atom),
+    /// `SAVEDBEFORE date` (RFC 8514).
+    SavedBefore(Date),
+    /// `SAVEDON date` (RFC 8514).
+    SavedOn(Date),
+    /// `SAVEDSINCE date` (RFC 8514).
+    SavedSince(Date),
+    /// `SAVEDATESUPPORTED` (RFC 8514).
+    SaveDateSupported,
+    /// `FUZZY key` (RFC 6203).
+    Fuzzy(Box<SearchKey>),
+}
+
+/// `entry-type-req` of the MODSEQ search key (RFC 7162).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryTypeReq {
+    /// `priv`
+    Private,
+    /// `shared`
+    Shared,
+    /// `all`
+    All,
+}
+
+impl EntryTypeReq {
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"priv") {
+            Ok(EntryTypeReq::Private)
+        } else if p.keyword(b"shared") {
+            Ok(EntryTypeReq::Shared)
+        } else if p.keyword(b"all") {
+            Ok(EntryTypeReq::All)
+        } else {
+            Err(p.fail("entry-type-req"))
+        }
+    }
+}
+
+impl Encode for EntryTypeReq {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(match self {
+            EntryTypeReq::Private => b"priv",
+            EntryTypeReq::Shared => b"shared",
+            EntryTypeReq::All => b"all",
+        })
+    }
+}
+
+/// Keys without arguments.
+const SIMPLE: &[(&[u8], SearchKey)] = &[
+    (b"ALL", SearchKey::All),
+    (b"ANSWERED", SearchKey::Answered),
+    (b"DELETED", SearchKey::Deleted),
+    (b"DRAFT", SearchKey::Draft),
+    (b"FLAGGED", SearchKey::Flagged),
+    (b"NEW", SearchKey::New),
+    (b"OLD", SearchKey::Old),
+    (b"RECENT", SearchKey::Recent),
+    (b"SEEN", SearchKey::Seen),
+    (b"UNANSWERED", SearchKey::Unanswered),
+    (b"UNDELETED", SearchKey::Undeleted),
+    (b"UNDRAFT", SearchKey::Undraft),
+    (b"UNFLAGGED", SearchKey::Unflagged),
+    (b"UNSEEN", SearchKey::Unseen),
+    (b"SAVEDATESUPPORTED", SearchKey::SaveDateSupported),
+];
+
+fn astr(p: &mut Parser<'_>) -> PResult<AString> {
+    p.sp()?;
+    IString::parse_astring(p)
+}
+
+fn date(p: &mut Parser<'_>) -> PResult<Date> {
+    p.sp()?;
+    Date::parse(p)
+}
+
+fn boxed(p: &mut Parser<'_>) -> PResult<Box<SearchKey>> {
+    p.sp()?;
+    SearchKey::parse(p).map(Box::new)
+}
+
+fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
+    p.sp()?;
+    let start = p.pos;
+    let v = p.number()?;
+    NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
+}
+
+fn n64(p: &mut Parser<'_>) -> PResult<u64> {
+    p.sp()?;
+    p.number64()
+}
+
+impl SearchKey {
+    /// Parses one `search-key`. Each key is one nesting level.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.enter()?;
+        let r = Self::parse_inner(p);
+        p.leave();
+        r
+    }
+
+    fn parse_inner(p: &mut Parser<'_>) -> PResult<Self> {
+        match p.peek() {
+            Some(b'(') => {
+                p.pos += 1;
+                let mut v = vec![SearchKey::parse(p)?];
+                loop {
+                    p.skip_trailing_sp();
+                    if p.eat(b')') {
+                        return Ok(SearchKey::And(v));
+                    }
+                    p.sp()?;
+                    v.push(SearchKey::parse(p)?);
+                    p.check_items(v.len())?;
+                }
+            }
+            Some(b'0'..=b'9' | b'*' | b'$') => {
+                return SequenceSet::parse(p).map(SearchKey::SequenceSet);
+            }
+            _ => {}
+        }
+        for (kw, k) in SIMPLE {
+            if p.keyword(kw) {
+                return Ok(k.clone());
+            }
+        }
+        use SearchKey as K;
+        Ok(if p.keyword(b"BCC") {
+            K::Bcc(astr(p)?)
+        } else if p.keyword(b"BEFORE") {
+            K::Before(date(p)?)
+        } else if p.keyword(b"BODY") {
+            K::Body(astr(p)?)
+        } else if p.keyword(b"CC") {
+            K::Cc(astr(p)?)
+        } else if p.keyword(b"FROM") {
+            K::From(astr(p)?)
+        } else if p.keyword(b"HEADER") {
+            let name = astr(p)?;
+            K::Header(name, astr(p)?)
+        } else if p.keyword(b"KEYWORD") {
+            p.sp()?;
+            K::Keyword(Atom::parse(p)?)
+        } else if p.keyword(b"LARGER") {
+            K::Larger(n64(p)?)
+        } else if p.keyword(b"NOT") {
+            K::Not(boxed(p)?)
+        } else if p.keyword(b"ON") {
+            K::On(date(p)?)
+        } else if p.keyword(b"OR") {
+            let a = boxed(p)?;
+            K::Or(a, boxed(p)?)
+        } else if p.keyword(b"SENTBEFORE") {
+            K::SentBefore(date(p)?)
+        } else if p.keyword(b"SENTON") {
+            K::SentOn(date(p)?)
+        } else if p.keyword(b"SENTSINCE") {
+            K::SentSince(date(p)?)
+        } else if p.keyword(b"SINCE") {
+            K::Since(date(p)?)
+        } else if p.keyword(b"SMALLER") {
+            K::Smaller(n64(p)?)
+        } else if p.keyword(b"SUBJECT") {
+            K::Subject(astr(p)?)
+        } else if p.keyword(b"TEXT") {
+            K::Text(astr(p)?)
+        } else if p.keyword(b"TO") {
+            K::To(astr(p)?)
+        } else if p.keyword(b"UID") {
+            p.sp()?;
+            K::Uid(SequenceSet::parse(p)?)
+        } else if p.keyword(b"UNKEYWORD") {
+            p.sp()?;
+            K::Unkeyword(Atom::parse(p)?)
+        } else if p.keyword(b"MODSEQ") {
+            p.sp()?;
+            let entry = if p.peek() == Some(b'"') {
+                let e = modseq_entry(p)?;
+                p.sp()?;
+                let t = EntryTypeReq::parse(p)?;
+                p.sp()?;
+                Some((e, t))
+            } else {
+                None
+            };
+            let modseq = p.number64()?;
+            K::ModSeq { entry, modseq }
+        } else if p.keyword(b"OLDER") {
+            K::Older(nz(p)?)
+        } else if p.keyword(b"YOUNGER") {
+            K::Younger(nz(p)?)
+        } else if p.keyword(b"X-GM-RAW") {
+            K::GmailRaw(astr(p)?)
+        } else if p.keyword(b"X-GM-MSGID") {
+            K::GmailMsgId(n64(p)?)
+        } else if p.keyword(b"X-GM-THRID") {
+            K::GmailThrId(n64(p)?)
+        } else if p.keyword(b"X-GM-LABELS") {
+            K::GmailLabels(astr(p)?)
+        } else if p.keyword(b"EMAILID") {
+            p.sp()?;
+            K::EmailId(crate::status::objectid(p)?)
+        } else if p.keyword(b"THREADID") {
+            p.sp()?;
+            K::ThreadId(crate::status::objectid(p)?)
+        } else if p.keyword(b"SAVEDBEFORE") {
+            K::SavedBefore(date(p)?)
+        } else if p.keyword(b"SAVEDON") {
+            K::SavedOn(date(p)?)
+        } else if p.keyword(b"SAVEDSINCE") {
+            K::SavedSince(date(p)?)
+        } else if p.keyword(b"FUZZY") {
+            K::Fuzzy(boxed(p)?)
+        } else {
+            return Err(p.fail("search-key"));
+        })
+    }
+
+    /// Parses `search-key *(SP search-key)` (the keys of a search program), up to the end
+    /// of the line or a closing parenthesis.
+    pub(crate) fn parse_many(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
+        let mut v = vec![SearchKey::parse(p)?];
+        loop {
+            if crate::command::end_ahead(p, true) {
+                return Ok(v);
+            }
+            p.sp()?;
+            v.push(SearchKey::parse(p)?);
+            p.check_items(v.len())?;
+        }
+    }
+
+    /// Encodes keys separated by SP.
+    pub(crate) fn encode_many(keys: &[Self], buf: &mut EncodeBuf) {
+        buf.sep(keys, b" ", &mut |b, k| k.encode(b));
+    }
+}
+
+/// `entry-flag-name` = DQUOTE "/flags/" attr-flag DQUOTE.
+fn modseq_entry(p: &mut Parser<'_>) -> PResult<Flag> {
+    let start = p.pos;
+    let s = p.quoted()?;
+    let rest = match s.get(..7) {
+        Some(pre) if pre.eq_ignore_ascii_case(b"/flags/") => s.slice(7..),
+        _ => return Err(p.fail_at(start, "\"/flags/\" entry name")),
+    };
+    let opts = p.opts.clone();
+    let mut sub = Parser::new(&rest, &opts);
+    match Flag::parse(&mut sub) {
+        Ok(f) if sub.at_end() => Ok(f),
+        _ => Err(p.fail_at(start, "\"/flags/<flag>\" entry name")),
+    }
+}
+
+fn kw_astr(buf: &mut EncodeBuf, kw: &[u8], s: &IString) {
+    buf.raw(kw);
+    buf.sp();
+    s.encode_astring(buf);
+}
+
+fn kw_date(buf: &mut EncodeBuf, kw: &[u8], d: &Date) {
+    buf.raw(kw);
+    buf.sp();
+    d.encode(buf);
+}
+
+fn kw_num(buf: &mut EncodeBuf, kw: &[u8], n: u64) {
+    buf.raw(kw);
+    buf.sp();
+    buf.num(n);
+}
+
+impl Encode for SearchKey {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        use SearchKey as K;
+        match self {
+            K::All => buf.raw(b"ALL"),
+            K::Answered => buf.raw(b"ANSWERED"),
+            K::Bcc(s) => kw_astr(buf, b"BCC", s),
+            K::Before(d) => kw_date(buf, b"BEFORE", d),
+            K::Body(s) => kw_astr(buf, b"BODY", s),
+            K::Cc(s) => kw_astr(buf, b"CC", s),
+            K::Deleted => buf.raw(b"DELETED"),
+            K::Draft => buf.raw(b"DRAFT"),
+            K::Flagged => buf.raw(b"FLAGGED"),
+            K::From(s) => kw_astr(buf, b"FROM", s),
+            K::Header(n, v) => {
+                kw_astr(buf, b"HEADER", n);
+                buf.sp();
+                v.encode_astring(buf);
+            }
+            K::Keyword(a) => {
+                buf.raw(b"KEYWORD ");
+                a.encode(buf);
+            }
+            K::Larger(n) => kw_num(buf, b"LARGER", *n),
+            K::New => buf.raw(b"NEW"),
+            K::Not(k) => {
+                buf.raw(b"NOT ");
+                k.encode(buf);
+            }
+            K::Old => buf.raw(b"OLD"),
+            K::On(d) => kw_date(buf, b"ON", d),
+            K::Or(a, b) => {
+                buf.raw(b"OR ");
+                a.encode(buf);
+                buf.sp();
+                b.encode(buf);
+            }
+            K::Recent => buf.raw(b"RECENT"),
+            K::Seen => buf.raw(b"SEEN"),
+            K::SentBefore(d) => kw_date(buf, b"SENTBEFORE", d),
+            K::SentOn(d) => kw_date(buf, b"SENTON", d),
+            K::SentSince(d) => kw_date(buf, b"SENTSINCE", d),
+            K::Since(d) => kw_date(buf, b"SINCE", d),
+            K::Smaller(n) => kw_num(buf, b"SMALLER", *n),
+            K::Subject(s) => kw_astr(buf, b"SUBJECT", s),
+            K::Text(s) => kw_astr(buf, b"TEXT", s),
+            K::To(s) => kw_astr(buf, b"TO", s),
+            K::Uid(s) => {
+                buf.raw(b"UID ");
+                s.encode(buf);
+            }
+            K::Unanswered => buf.raw(b"UNANSWERED"),
+            K::Undeleted => buf.raw(b"UNDELETED"),
+            K::Undraft => buf.raw(b"UNDRAFT"),
+            K::Unflagged => buf.raw(b"UNFLAGGED"),
+            K::Unkeyword(a) => {
+                buf.raw(b"UNKEYWORD ");
+                a.encode(buf);
+            }
+            K::Unseen => buf.raw(b"UNSEEN"),
+            K::SequenceSet(s) => s.encode(buf),
+            K::And(v) => buf.list(v, |b, k| k.encode(b)),
+            K::ModSeq { entry, modseq } => {
+                buf.raw(b"MODSEQ ");
+                if let Some((f, t)) = entry {
+                    let mut name = b"/flags/".to_vec();
+                    name.extend_from_slice(&f.to_bytes());
+                    buf.string(&name);
+                    buf.sp();
+                    t.encode(buf);
+                    buf.sp();
+                }
+                buf.num(*modseq);
+            }
+            K::Older(n) => kw_num(buf, b"OLDER", n.get().into()),
+            K::Younger(n) => kw_num(buf, b"YOUNGER", n.get().into()),
+            K::GmailRaw(s) => kw_astr(buf, b"X-GM-RAW", s),
+            K::GmailMsgId(n) => kw_num(buf, b"X-GM-MSGID", *n),
+            K::GmailThrId(n) => kw_num(buf, b"X-GM-THRID", *n),
+            K::GmailLabels(s) => kw_astr(buf, b"X-GM-LABELS", s),
+            K::EmailId(a) => {
+                buf.raw(b"EMAILID ");
+                a.encode(buf);
+            }
+            K::ThreadId(a) => {
+                buf.raw(b"THREADID ");
+                a.encode(buf);
+            }
+            K::SavedBefore(d) => kw_date(buf, b"SAVEDBEFORE", d),
+            K::SavedOn(d) => kw_date(buf, b"SAVEDON", d),
+            K::SavedSince(d) => kw_date(buf, b"SAVEDSINCE", d),
+            K::SaveDateSupported => buf.raw(b"SAVEDATESUPPORTED"),
+            K::Fuzzy(k) => {
+                buf.raw(b"FUZZY ");
+                k.encode(buf);
+            }
+        }
+    }
+}
+
+/// A PARTIAL range (RFC 9394 `partial-range`; RFC 5267 allows only the first form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartialRange {
+    /// `a:b`: the a-th to b-th result, counted from the first.
+    First(NonZeroU32, NonZeroU32),
+    /// `-a:-b`: counted from the last result.
+    Last(NonZeroU32, NonZeroU32),
+}
+
+impl PartialRange {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        fn one(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
+            let start = p.pos;
+            let v = p.number()?;
+            NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
+        }
+        if p.eat(b'-') {
+            let a = one(p)?;
+            p.expect(b':', ":")?;
+            p.expect(b'-', "-")?;
+            Ok(PartialRange::Last(a, one(p)?))
+        } else {
+            let a = one(p)?;
+            p.expect(b':', ":")?;
+            Ok(PartialRange::First(a, one(p)?))
+        }
+    }
+}
+
+impl Encode for PartialRange {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            PartialRange::First(a, b) => {
+                buf.num(a.get());
+                buf.byte(b':');
+                buf.num(b.get());
+            }
+            PartialRange::Last(a, b) => {
+                buf.byte(b'-');
+                buf.num(a.get());
+                buf.raw(b":-");
+                buf.num(b.get());
+            }
+        }
+    }
+}
+
+/// A SEARCH/SORT return option (`search-return-opt`: RFC 9051, RFC 4731, RFC 5267, RFC 9394;
+/// `UPDATE (fetch-att ...)` of NOTIFY, RFC 5465 §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SearchReturnOption {
+    /// `MIN`
+    Min,
+    /// `MAX`
+    Max,
+    /// `ALL`
+    All,
+    /// `COUNT`
+    Count,
+    /// `SAVE` (RFC 5182)
+    Save,
+    /// `CONTEXT` (RFC 5267)
+    Context,
+    /// `UPDATE` (RFC 5267)
+    Update,
+    /// `UPDATE (fetch-att ...)` (RFC 5465 §7): attributes to return for new results.
+    UpdateFetch(FetchItems),
+    /// `PARTIAL range` (RFC 5267, RFC 9394)
+    Partial(PartialRange),
+    /// Another option: `search-modifier-name [SP search-mod-params]`.
+    Other {
+        /// `tagged-ext-label`.
+        name: Atom,
+        /// Parameters.
+        value: Option<TaggedExtVal>,
+    },
+}
+
+impl SearchReturnOption {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        use SearchReturnOption as O;
+        Ok(if p.keyword(b"MIN") {
+            O::Min
+        } else if p.keyword(b"MAX") {
+            O::Max
+        } else if p.keyword(b"ALL") {
+            O::All
+        } else if p.keyword(b"COUNT") {
+            O::Count
+        } else if p.keyword(b"SAVE") {
+            O::Save
+        } else if p.keyword(b"CONTEXT") {
+            O::Context
+        } else if p.keyword(b"UPDATE") {
+            if p.peek() == Some(b'(') || (p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(')) {
+                p.eat(b' ');
+                O::UpdateFetch(FetchItems::parse(p)?)
+            } else {
+                O::Update
+            }
+        } else if p.keyword(b"PARTIAL") {
+            p.sp()?;
+            O::Partial(PartialRange::parse(p)?)
+        } else {
+            let name = tagged_label(p)?;
+            let value = TaggedExtVal::parse_opt_param(p)?;
+            O::Other { name, value }
+        })
+    }
+
+    /// Parses `"RETURN" SP "(" [opt *(SP opt)] ")"` (after the leading SP).
+    pub(crate) fn parse_return(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
+        p.expect_keyword(b"RETURN", "RETURN")?;
+        p.sp()?;
+        p.expect(b'(', "(")?;
+        let mut v = Vec::new();
+        if p.eat(b')') {
+            return Ok(v);
+        }
+        loop {
+            v.push(Self::parse(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(v);
+            }
+            p.sp()?;
+        }
+    }
+
+    /// Encodes `"RETURN" SP "(" ... ")"`.
+    pub(crate) fn encode_return(opts: &[Self], buf: &mut EncodeBuf) {
+        buf.raw(b"RETURN ");
+        buf.list(opts, |b, o| o.encode(b));
+    }
+}
+
+impl Encode for SearchReturnOption {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        use SearchReturnOption as O;
+        match self {
+            O::Min => buf.raw(b"MIN"),
+            O::Max => buf.raw(b"MAX"),
+            O::All => buf.raw(b"ALL"),
+            O::Count => buf.raw(b"COUNT"),
+            O::Save => buf.raw(b"SAVE"),
+            O::Context => buf.raw(b"CONTEXT"),
+            O::Update => buf.raw(b"UPDATE"),
+            O::UpdateFetch(f) => {
+                buf.raw(b"UPDATE ");
+                crate::command::encode_fetch_att_list(buf, f);
+            }
+            O::Partial(r) => {
+                buf.raw(b"PARTIAL ");
+                r.encode(buf);
+            }
+            O::Other { name, value } => {
+                name.encode(buf);
+                if let Some(v) = value {
+                    buf.sp();
+                    v.encode(buf);
+                }
+            }
+        }
+    }
+}
+
+/// A SORT key (`sort-key`, RFC 5256; DISPLAYFROM/DISPLAYTO RFC 5957).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SortKey {
+    /// `ARRIVAL`
+    Arrival,
+    /// `CC`
+    Cc,
+    /// `DATE`
+    Date,
+    /// `FROM`
+    From,
+    /// `SIZE`
+    Size,
+    /// `SUBJECT`
+    Subject,
+    /// `TO`
+    To,
+    /// `DISPLAYFROM` (RFC 5957)
+    DisplayFrom,
+    /// `DISPLAYTO` (RFC 5957)
+    DisplayTo,
+    /// Another sort key atom.
+    Other(Atom),
+}
+
+const SORT_KEYS: &[(&[u8], SortKey)] = &[
+    (b"ARRIVAL", SortKey::Arrival),
+    (b"CC", SortKey::Cc),
+    (b"DATE", SortKey::Date),
+    (b"FROM", SortKey::From),
+    (b"SIZE", SortKey::Size),
+    (b"SUBJECT", SortKey::Subject),
+    (b"TO", SortKey::To),
+    (b"DISPLAYFROM", SortKey::DisplayFrom),
+    (b"DISPLAYTO", SortKey::DisplayTo),
+];
+
+/// One `sort-criterion`: `["REVERSE" SP] sort-key`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SortCriterion {
+    /// `REVERSE`
+    pub reverse: bool,
+    /// The key.
+    pub key: SortKey,
+}
+
+impl SortCriterion {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let reverse = if p.keyword(b"REVERSE") {
+            p.sp()?;
+            true
+        } else {
+            false
+        };
+        for (n, k) in SORT_KEYS {
+            if p.keyword(n) {
+                return Ok(SortCriterion {
+                    reverse,
+                    key: k.clone(),
+                });
+            }
+        }
+        let a = Atom::parse(p)?;
+        if a.eq_ignore_case(b"REVERSE") {
+            return Err(p.fail("sort-key"));
+        }
+        Ok(SortCriterion {
+            reverse,
+            key: SortKey::Other(a),
+        })
+    }
+
+    /// Parses `"(" sort-criterion *(SP sort-criterion) ")"`.
+    pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
+        p.expect(b'(', "(")?;
+        let mut v = vec![Self::parse(p)?];
+        loop {
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(v);
+            }
+            p.sp()?;
+            v.push(Self::parse(p)?);
+            p.check_items(v.len())?;
+        }
+    }
+}
+
+impl Encode for SortCriterion {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        if self.reverse {
+            buf.raw(b"REVERSE ");
+        }
+        match &self.key {
+            SortKey::Other(a) => a.encode(buf),
+            k => buf.raw(
+                SORT_KEYS
+                    .iter()
+                    .find(|(_, x)| x == k)
+                    .map(|(n, _)| *n)
+                    .unwrap_or(b"DATE"),
+            ),
+        }
+    }
+}
+
+/// A THREAD algorithm (`thread-alg`, RFC 5256).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ThreadAlgorithm {
+    /// `ORDEREDSUBJECT`
+    OrderedSubject,
+    /// `REFERENCES`
+    References,
+    /// Another algorithm atom (e.g. `REFS`).
+    Other(Atom),
+}
+
+impl ThreadAlgorithm {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.keyword(b"ORDEREDSUBJECT") {
+            Ok(ThreadAlgorithm::OrderedSubject)
+        } else if p.keyword(b"REFERENCES") {
+            Ok(ThreadAlgorithm::References)
+        } else {
+            Atom::parse(p).map(ThreadAlgorithm::Other)
+        }
+    }
+}
+
+impl Encode for ThreadAlgorithm {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            ThreadAlgorithm::OrderedSubject => buf.raw(b"ORDEREDSUBJECT"),
+            ThreadAlgorithm::References => buf.raw(b"REFERENCES"),
+            ThreadAlgorithm::Other(a) => a.encode(buf),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod strategies {
+    //! proptest strategies.
+    use super::*;
+    use crate::core::strategies::istring;
+    use crate::datetime::strategies::date;
+    use crate::sequence::strategies::{nz_u32, sequence_set};
+    use proptest::prelude::*;
+
+    fn n64() -> impl Strategy<Value = u64> {
+        prop_oneof![0u64..1000, 0u64..=i64::MAX as u64]
+    }
+
+    fn keyword_atom() -> impl Strategy<Value = Atom> {
+        "[A-Za-z$][A-Za-z0-9_]{0,8}".prop_map(|s| Atom::try_from(s).unwrap())
+    }
+
+    fn objectid() -> impl Strategy<Value = Atom> {
+        "[A-Za-z0-9_-]{1,20}".prop_map(|s| Atom::try_from(s).unwrap())
+    }
+
+    fn leaf() -> impl Strategy<Value = SearchKey> {
+        use SearchKey as K;
+        prop_oneof![
+            proptest::sample::select(SIMPLE.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>()),
+            istring().prop_map(K::Bcc),
+            date().prop_map(K::Before),
+            istring().prop_map(K::Body),
+            istring().prop_map(K::Cc),
+            istring().prop_map(K::From),
+            (istring(), istring()).prop_map(|(a, b)| K::Header(a, b)),
+            keyword_atom().prop_map(K::Keyword),
+            n64().prop_map(K::Larger),
+            date().prop_map(K::On),
+            date().prop_map(K::SentBefore),
+            date().prop_map(K::SentOn),
+            date().prop_map(K::SentSince),
+            date().prop_map(K::Since),
+            n64().prop_map(K::Smaller),
+            istring().prop_map(K::Subject),
+            istring().prop_map(K::Text),
+            istring().prop_map(K::To),
+            sequence_set().prop_map(K::Uid),
+            keyword_atom().prop_map(K::Unkeyword),
+            sequence_set().prop_map(K::SequenceSet),
+            (
+                proptest::option::of((
+                    crate::flag::strategies::flag(),
+                    prop_oneof![
+                        Just(EntryTypeReq::Private),
+                        Just(EntryTypeReq::Shared),
+                        Just(EntryTypeReq::All)
+                    ]
+                )),
+                n64()
+            )
+                .prop_map(|(entry, modseq)| K::ModSeq { entry, modseq }),
+            nz_u32().prop_map(K::Older),
+            nz_u32().prop_map(K::Younger),
+            istring().prop_map(K::GmailRaw),
+            n64().prop_map(K::GmailMsgId),
+            n64().prop_map(K::GmailThrId),
+            istring().prop_map(K::GmailLabels),
+            objectid().prop_map(K::EmailId),
+            objectid().prop_map(K::ThreadId),
+            date().prop_map(K::SavedBefore),
+            date().prop_map(K::SavedOn),
+            date().prop_map(K::SavedSince),
+        ]
+    }
+
+    /// Search keys, nested a few levels.
+    pub(crate) fn search_key() -> impl Strategy<Value = SearchKey> {
+        leaf().prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|k| SearchKey::Not(Box::new(k))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| SearchKey::Or(Box::new(a), Box::new(b))),
+                inner.clone().prop_map(|k| SearchKey::Fuzzy(Box::new(k))),
+                proptest::collection::vec(inner, 1..4).prop_map(SearchKey::And),
+            ]
+        })
+    }
+
+    /// A search program's keys.
+    pub(crate) fn search_keys() -> impl Strategy<Value = Vec<SearchKey>> {
+        proptest::collection::vec(search_key(), 1..4)
+    }
+
+    fn partial() -> impl Strategy<Value = PartialRange> {
+        prop_oneof![
+            (nz_u32(), nz_u32()).prop_map(|(a, b)| PartialRange::First(a, b)),
+            (nz_u32(), nz_u32()).prop_map(|(a, b)| PartialRange::Last(a, b)),
+        ]
+    }
+
+    /// PARTIAL ranges.
+    pub(crate) fn partial_range() -> impl Strategy<Value = PartialRange> {
+        partial()
+    }
+
+    /// Return options.
+    pub(crate) fn search_return_options() -> impl Strategy<Value = Vec<SearchReturnOption>> {
+        use SearchReturnOption as O;
+        proptest::collection::vec(
+            prop_oneof![
+                Just(O::Min),
+                Just(O::Max),
+                Just(O::All),
+                Just(O::Count),
+                Just(O::Save),
+                Just(O::Context),
+                Just(O::Update),
+                partial().prop_map(O::Partial),
+                (
+                    crate::command::strategies::label(),
+                    proptest::option::of(crate::command::strategies::tagged_ext_val())
+                )
+                    .prop_map(|(name, value)| O::Other { name, value }),
+            ],
+            0..4,
+        )
+    }
+
+    /// Sort criteria (non-empty).
+    pub(crate) fn sort_criteria() -> impl Strategy<Value = Vec<SortCriterion>> {
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                prop_oneof![
+                    proptest::sample::select(
+                        SORT_KEYS.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>()
+                    ),
+                    "X[A-Z]{1,6}".prop_map(|s| SortKey::Other(Atom::try_from(s).unwrap())),
+                ],
+            )
+                .prop_map(|(reverse, key)| SortCriterion { reverse, key }),
+            1..4,
+        )
+    }
+
+    /// Thread algorithms.
+    pub(crate) fn thread_algorithm() -> impl Strategy<Value = ThreadAlgorithm> {
+        prop_oneof![
+            Just(ThreadAlgorithm::OrderedSubject),
+            Just(ThreadAlgorithm::References),
+            "X[A-Z]{1,6}".prop_map(|s| ThreadAlgorithm::Other(Atom::try_from(s).unwrap())),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    fn parse_keys(s: &[u8], o: &DecodeOptions) -> Result<Vec<SearchKey>, crate::DecodeError> {
+        let b = Bytes::copy_from_slice(s);
+        let mut p = Parser::new(&b, o);
+        match SearchKey::parse_many(&mut p) {
+            Ok(v) if p.at_end() => Ok(v),
+            Ok(_) => Err(crate::DecodeError::new(&b, p.pos, "end")),
+            Err(_) => Err(p.error()),
+        }
+    }
+
+    #[test]
+    fn rfc_examples() {
+        let o = DecodeOptions::strict();
+        let k = parse_keys(b"FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"", &o).unwrap();
+        assert_eq!(
+            k,
+            vec![
+                SearchKey::Flagged,
+                SearchKey::Since(Date::new(1994, 2, 1).unwrap()),
+                SearchKey::Not(Box::new(SearchKey::From(
+                    IString::try_from("Smith").unwrap()
+                ))),
+            ]
+        );
+        let k = parse_keys(b"OR (TEXT \"x\" UID 1:5) DELETED", &o).unwrap();
+        assert!(matches!(&k[0], SearchKey::Or(a, _) if matches!(**a, SearchKey::And(_))));
+        let k = parse_keys(br#"MODSEQ "/flags/\\draft" all 620162338"#, &o).unwrap();
+        assert_eq!(
+            k,
+            vec![SearchKey::ModSeq {
+                entry: Some((Flag::Draft, EntryTypeReq::All)),
+                modseq: 620162338
+            }]
+        );
+        let mut b = EncodeBuf::new();
+        SearchKey::encode_many(&k, &mut b);
+        assert_eq!(b.out, br#"MODSEQ "/flags/\\Draft" all 620162338"#);
+        let k = parse_keys(
+            b"YOUNGER 3600 X-GM-RAW \"has:attachment\" FUZZY SUBJECT x",
+            &o,
+        );
+        assert_eq!(k.unwrap().len(), 3);
+        let k = parse_keys(b"EMAILID M6d99ac3275bb4e SAVEDSINCE 1-Jan-2020", &o).unwrap();
+        assert_eq!(k.len(), 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let o = DecodeOptions::strict();
+        let mut s = Vec::new();
+        s.extend(std::iter::repeat_n(b'(', 10_000));
+        s.extend_from_slice(b"ALL");
+        s.extend(std::iter::repeat_n(b')', 10_000));
+        let e = parse_keys(&s, &o).unwrap_err();
+        assert_eq!(e.expected, "nesting within the depth limit");
+        let mut s = b"NOT ".repeat(10_000);
+        s.extend_from_slice(b"ALL");
+        assert!(parse_keys(&s, &o).is_err());
+        let mut s = b"OR ALL ".repeat(10_000);
+        s.extend_from_slice(b"ALL");
+        assert!(parse_keys(&s, &o).is_err());
+        // just within the limit works
+        let mut s = b"NOT ".repeat(63);
+        s.extend_from_slice(b"ALL");
+        assert!(parse_keys(&s, &o).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn roundtrip(keys in strategies::search_keys()) {
+            let mut b = EncodeBuf::new();
+            SearchKey::encode_many(&keys, &mut b);
+            let o = DecodeOptions::strict();
+            prop_assert_eq!(parse_keys(&b.out, &o).unwrap(), keys);
+        }
+    }
+}
