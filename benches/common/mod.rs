@@ -390,7 +390,10 @@ fn literal_len(line: &[u8]) -> Option<usize> {
     let rest = line.strip_suffix(b"}\r\n")?;
     let rest = rest.strip_suffix(b"+").unwrap_or(rest);
     let digits = rest.len() - rest.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    if digits == rest.len() || rest.len() - digits > 19 || rest.get(digits.wrapping_sub(1)) != Some(&b'{') {
+    if digits == rest.len()
+        || rest.len() - digits > 19
+        || rest.get(digits.wrapping_sub(1)) != Some(&b'{')
+    {
         return None;
     }
     let mut n = 0usize;
