@@ -64,6 +64,9 @@ class Results:
         self.status = read_tsv(os.path.join(target, "imap-bench", "status.tsv"))
         self.alloc = read_tsv(os.path.join(target, "imap-bench", "alloc.tsv"))
 
+    def direction(self, corpus):
+        return next(e["direction"] for e in self.corpora if e["name"] == corpus)
+
     def state(self, corpus, dec):
         """'ok', 'n/a', 'FAILED @N', 'pending' or None (not run)."""
         s = self.status.get((corpus, dec))
@@ -107,6 +110,8 @@ class Results:
         return n / t[0] if t else None
 
     def cell(self, corpus, dec, n):
+        if dec.startswith("imap-proto") and self.direction(corpus) != "response":
+            return "n/a"
         st = self.state(corpus, dec)
         if st is None:
             return "not run"
@@ -179,7 +184,8 @@ def main():
       "(the decoder is then not measured on that corpus).")
     w("")
     head = ["corpus", "msgs", "MB"] + [NAMES[d] for d in WHOLE] + [
-        "ours ÷ best peer", "ours ÷ baseline", "best peer ÷ baseline", "target"]
+        "ours ÷ best peer", "ours ÷ memchr baseline", "ours ÷ our Framer", "best peer ÷ memchr baseline",
+        "target"]
     w("| " + " | ".join(head) + " |")
     w("|" + "---|" * len(head))
     for e in res.corpora:
@@ -201,6 +207,7 @@ def main():
         else:
             target_txt = "–"
         cells.append(pct(ours, base))
+        cells.append(pct(ours, res.mbps(name, "framer")))
         cells.append(pct(bpv, base))
         cells.append(target_txt)
         w("| " + " | ".join(cells) + " |")
