@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the markdown tables of benches/README.md from the last bench run.
 
-Usage:  python3 benches/report.py [--target DIR] [--corpus DIR]
+Usage:  python3 benches/report.py [--target DIR] [--corpus DIR] [--estimate median|mean]
 
 Reads (stdlib only):
   DIR/criterion/<corpus>/<decoder>/new/{estimates.json,benchmark.json}   (cargo bench --bench decode)
@@ -10,7 +10,8 @@ Reads (stdlib only):
   DIR/bench-corpus/manifest.json   message counts and sizes
 DIR defaults to $CARGO_TARGET_DIR, else target/ at the workspace root.
 
-Throughput is criterion's mean time per pass over the whole corpus; MB = 10^6 bytes.
+Throughput is corpus bytes (encode: output bytes) over criterion's estimate of the time of one
+pass over the whole corpus, the median by default (robust on a shared machine); MB = 10^6 bytes.
 A decoder that did not decode every message of a corpus is shown as FAILED (first failing
 message number) whatever criterion holds from earlier runs.
 """
@@ -56,7 +57,8 @@ def read_tsv(path):
 
 
 class Results:
-    def __init__(self, target, corpus_dir):
+    def __init__(self, target, corpus_dir, estimate="median"):
+        self.estimate = estimate
         self.crit = os.path.join(target, "criterion")
         with open(os.path.join(corpus_dir, "manifest.json")) as f:
             self.manifest = json.load(f)
@@ -89,7 +91,7 @@ class Results:
                 bench = json.load(f)
         except OSError:
             return None
-        secs = est["mean"]["point_estimate"] / 1e9
+        secs = est[self.estimate]["point_estimate"] / 1e9
         tp = bench.get("throughput") or {}
         nbytes = tp.get("Bytes") or tp.get("BytesDecimal")
         return secs, nbytes
@@ -168,11 +170,12 @@ def main():
     default_target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
     ap.add_argument("--target", default=default_target)
     ap.add_argument("--corpus", default=None)
+    ap.add_argument("--estimate", choices=["median", "mean"], default="median")
     a = ap.parse_args()
     target = os.path.join(ROOT, a.target) if not os.path.isabs(a.target) else a.target
     corpus = a.corpus or os.path.join(target, "bench-corpus")
     try:
-        res = Results(target, corpus)
+        res = Results(target, corpus, a.estimate)
     except OSError as e:
         sys.exit("report.py: %s (run `cargo bench --bench decode` first)" % e)
 
@@ -180,8 +183,9 @@ def main():
     w = out.append
     w("### Decode, whole stream in one buffer")
     w("")
-    w("MB/s (messages/s); MB = 10^6 bytes. FAILED @N: the first message that did not decode "
-      "(the decoder is then not measured on that corpus).")
+    w("MB/s (messages/s), from criterion's %s time per pass; MB = 10^6 bytes. FAILED @N: the "
+      "first message that did not decode (the decoder is then not measured on that corpus)."
+      % res.estimate)
     w("")
     head = ["corpus", "msgs", "MB"] + [NAMES[d] for d in WHOLE] + [
         "ours ÷ best peer", "ours ÷ memchr baseline", "ours ÷ our Framer", "best peer ÷ memchr baseline",
