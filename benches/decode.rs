@@ -125,7 +125,7 @@ fn main() {
         .configure_from_args();
     let mut rows = Vec::new();
     for (ci, c) in corpora.iter().enumerate() {
-        let mut group = crit.benchmark_group(&c.name);
+        let mut group = crit.benchmark_group(format!("{}{}", c.name, common::scale_suffix()));
         group.sampling_mode(SamplingMode::Flat);
         group.throughput(Throughput::BytesDecimal(c.bytes()));
         for &(_, d) in passed.iter().filter(|(i, _)| *i == ci) {

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Prints the markdown tables of benches/README.md from the last bench run.
 
-Usage:  python3 benches/report.py [--target DIR] [--corpus DIR] [--estimate median|mean]
+Usage:  python3 benches/report.py [--target DIR] [--scale F] [--estimate median|mean]
 
 Reads (stdlib only):
   DIR/criterion/<corpus>/<decoder>/new/{estimates.json,benchmark.json}   (cargo bench --bench decode)
   DIR/imap-bench/status.tsv    which decoder decoded which corpus completely (same run)
   DIR/imap-bench/alloc.tsv     allocations per message            (cargo bench --bench alloc)
   DIR/bench-corpus/manifest.json   message counts and sizes
-DIR defaults to $CARGO_TARGET_DIR, else target/ at the workspace root.
+DIR defaults to $CARGO_TARGET_DIR, else target/ at the workspace root. With --scale F (a run
+with IMAP_BENCH_SCALE=F): bench-corpus-scale-F, imap-bench-scale-F, groups <corpus>-scale-F.
 
 Throughput is corpus bytes (encode: output bytes) over criterion's estimate of the time of one
 pass over the whole corpus, the median by default (robust on a shared machine); MB = 10^6 bytes.
@@ -57,14 +58,16 @@ def read_tsv(path):
 
 
 class Results:
-    def __init__(self, target, corpus_dir, estimate="median"):
+    def __init__(self, target, suffix, estimate="median"):
         self.estimate = estimate
+        self.suffix = suffix
+        corpus_dir = os.path.join(target, "bench-corpus" + suffix)
         self.crit = os.path.join(target, "criterion")
         with open(os.path.join(corpus_dir, "manifest.json")) as f:
             self.manifest = json.load(f)
         self.corpora = [e for e in self.manifest["files"]]
-        self.status = read_tsv(os.path.join(target, "imap-bench", "status.tsv"))
-        self.alloc = read_tsv(os.path.join(target, "imap-bench", "alloc.tsv"))
+        self.status = read_tsv(os.path.join(target, "imap-bench" + suffix, "status.tsv"))
+        self.alloc = read_tsv(os.path.join(target, "imap-bench" + suffix, "alloc.tsv"))
 
     def direction(self, corpus):
         return next(e["direction"] for e in self.corpora if e["name"] == corpus)
@@ -83,7 +86,7 @@ class Results:
 
     def timing(self, corpus, dec):
         """(seconds per pass, bytes per pass) or None."""
-        d = os.path.join(self.crit, corpus, dec, "new")
+        d = os.path.join(self.crit, corpus + self.suffix, dec, "new")
         try:
             with open(os.path.join(d, "estimates.json")) as f:
                 est = json.load(f)
@@ -169,13 +172,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
     ap.add_argument("--target", default=default_target)
-    ap.add_argument("--corpus", default=None)
+    ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--estimate", choices=["median", "mean"], default="median")
     a = ap.parse_args()
     target = os.path.join(ROOT, a.target) if not os.path.isabs(a.target) else a.target
-    corpus = a.corpus or os.path.join(target, "bench-corpus")
+    suffix = "" if a.scale == 1.0 else "-scale-%r" % a.scale
     try:
-        res = Results(target, corpus, a.estimate)
+        res = Results(target, suffix, a.estimate)
     except OSError as e:
         sys.exit("report.py: %s (run `cargo bench --bench decode` first)" % e)
 
@@ -283,7 +286,10 @@ def main():
             cells.append("≤ %d: " % lim + (
                 "pending" if None in v else ("met" if max(v) <= lim else "not met")))
         w("| " + " | ".join(cells) + " |")
-    print("\n".join(out))
+    try:
+        print("\n".join(out))
+    except BrokenPipeError:  # | head
+        pass
 
 
 if __name__ == "__main__":

@@ -56,9 +56,25 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// `IMAP_BENCH_SCALE` (1.0 unless set).
+pub fn scale() -> f64 {
+    env_or("IMAP_BENCH_SCALE", 1.0f64)
+}
+
+/// Suffix of the corpus directory, results directory and criterion group names of a scaled
+/// corpus (`-scale-0.1`), so a quick scaled run does not overwrite the full run's results.
+pub fn scale_suffix() -> String {
+    let s = scale();
+    if s == 1.0 {
+        String::new()
+    } else {
+        format!("-scale-{s}")
+    }
+}
+
 /// Where results other than criterion's go (`status.tsv`, `alloc.tsv`).
 pub fn results_dir() -> PathBuf {
-    target_dir().join("imap-bench")
+    target_dir().join(format!("imap-bench{}", scale_suffix()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,25 +106,20 @@ impl Corpus {
 
 /// The corpus directory: `$IMAP_BENCH_CORPUS`, or `<target>/bench-corpus` (with
 /// `IMAP_BENCH_SCALE` != 1: `<target>/bench-corpus-scale-<F>`).
-pub fn corpus_dir(scale: f64) -> PathBuf {
+pub fn corpus_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("IMAP_BENCH_CORPUS") {
         return PathBuf::from(d);
     }
-    if scale == 1.0 {
-        target_dir().join("bench-corpus")
-    } else {
-        target_dir().join(format!("bench-corpus-scale-{scale}"))
-    }
+    target_dir().join(format!("bench-corpus{}", scale_suffix()))
 }
 
 /// Loads the corpus, generating it with `benches/corpus/gen.py` (python3) on first use.
 /// `IMAP_BENCH_ONLY` (comma-separated names) restricts the corpora.
 pub fn load_corpora() -> Vec<Corpus> {
-    let scale = env_or("IMAP_BENCH_SCALE", 1.0f64);
-    let dir = corpus_dir(scale);
+    let dir = corpus_dir();
     let manifest = dir.join("manifest.tsv");
     if !manifest.exists() {
-        generate(&dir, scale);
+        generate(&dir, scale());
     }
     let text = std::fs::read_to_string(&manifest)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
