@@ -3,7 +3,7 @@
 //! and fed in 16 KiB chunks. See `benches/README.md`.
 //!
 //! ```sh
-//! cargo bench --bench decode                      # everything (~10 min on 2 cores)
+//! cargo bench --bench decode                      # everything (~4-6 min on 2 cores)
 //! IMAP_BENCH_MEASURE=1 IMAP_BENCH_ONLY=list cargo bench --bench decode -- imap-proto
 //! ```
 //!
