@@ -10,7 +10,12 @@ use crate::datetime::{Date, DateTime};
 use crate::mailbox::{ListMailbox, Mailbox};
 use crate::sequence::{SeqNum, Uid, UidValidity};
 
-fn bytes_from(u: &mut Unstructured<'_>, max: usize, ok: impl Fn(u8) -> bool, fallback: u8) -> Result<Vec<u8>> {
+fn bytes_from(
+    u: &mut Unstructured<'_>,
+    max: usize,
+    ok: impl Fn(u8) -> bool,
+    fallback: u8,
+) -> Result<Vec<u8>> {
     let n = u.int_in_range(0..=max)?;
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
@@ -60,7 +65,12 @@ impl<'a> Arbitrary<'a> for Text {
 
 impl<'a> Arbitrary<'a> for Charset {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let mut v = bytes_from(u, 12, |b| crate::parse::class::is_text_char(b) && b < 0x80, b'8')?;
+        let mut v = bytes_from(
+            u,
+            12,
+            |b| crate::parse::class::is_text_char(b) && b < 0x80,
+            b'8',
+        )?;
         if v.is_empty() {
             v.extend_from_slice(b"UTF-8");
         }

@@ -602,7 +602,11 @@ impl<'a> Parser<'a> {
             if !self.tolerate(Quirk::EightBit, at) {
                 return Err(self.fail_at(at, "CHAR8 (no NUL) in literal"));
             }
-            let cleaned: Vec<u8> = self.b[dstart..end].iter().copied().filter(|&c| c != 0).collect();
+            let cleaned: Vec<u8> = self.b[dstart..end]
+                .iter()
+                .copied()
+                .filter(|&c| c != 0)
+                .collect();
             self.pos = end;
             return Ok((Bytes::from(cleaned), is8));
         }

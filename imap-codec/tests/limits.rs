@@ -45,7 +45,7 @@ fn huge_sync_literal_announcement_is_refused_and_next_command_decodes() {
 #[test]
 fn literal_length_beyond_64_bits_is_a_typed_error() {
     let mut d = ResponseDecoder::default();
-    d.push(b"* 1 FETCH (BODY[] {99999999999999999999999999})\r\n* 2 EXISTS\r\n");
+    d.push(b"* 1 FETCH (BODY[] {99999999999999999999999999}\r\nxyz)\r\n* 2 EXISTS\r\n");
     let ev = drain(&mut d);
     assert!(
         matches!(
