@@ -644,31 +644,44 @@ fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
     NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
 }
 
-/// Whether another list item follows: consumes the SP and returns true, or returns false
-/// at the end (trailing spaces are left for `crlf_end` / `skip_trailing_sp`, which accept
-/// them in the lenient profile only).
+/// Whether another item of a line-level list follows: consumes the SP and returns true, or
+/// returns false at the line end (trailing spaces are left for `crlf_end`, which accepts them
+/// in the lenient profile only).
 #[inline]
 pub(crate) fn more(p: &mut Parser<'_>) -> PResult<bool> {
+    more_until(p, false)
+}
+
+/// Like [`more`] inside parentheses: also stops before `)`.
+#[inline]
+fn more_in(p: &mut Parser<'_>) -> PResult<bool> {
+    more_until(p, true)
+}
+
+#[inline]
+fn more_until(p: &mut Parser<'_>, paren: bool) -> PResult<bool> {
     if p.peek() != Some(b' ') {
         return Ok(false);
     }
-    match p.peek_at(1) {
-        None | Some(b'\r') | Some(b'\n') | Some(b')') | Some(b']') => Ok(false),
+    let end = |c: Option<&u8>| match c {
+        None | Some(b'\r') | Some(b'\n') => true,
+        Some(b')') => paren,
+        _ => false,
+    };
+    let b = p.bytes();
+    match b.get(p.pos + 1) {
         Some(b' ') => {
-            let b = p.bytes();
             let mut q = p.pos;
             while b.get(q) == Some(&b' ') {
                 q += 1;
             }
-            if matches!(
-                b.get(q),
-                None | Some(b'\r') | Some(b'\n') | Some(b')') | Some(b']')
-            ) {
+            if end(b.get(q)) {
                 return Ok(false);
             }
             p.sp()?;
             Ok(true)
         }
+        c if end(c) => Ok(false),
         _ => {
             p.pos += 1;
             Ok(true)
@@ -1032,7 +1045,7 @@ fn parse_list_ext_item(p: &mut Parser<'_>) -> PResult<ListExtendedItem> {
     if tag.as_bytes().eq_ignore_ascii_case(b"CHILDINFO") {
         p.expect(b'(', "(")?;
         let mut v = vec![IString::parse_string(p)?];
-        while more(p)? {
+        while more_in(p)? {
             v.push(IString::parse_string(p)?);
             p.check_items(v.len())?;
         }
@@ -1072,12 +1085,12 @@ fn parse_ns_list(p: &mut Parser<'_>) -> PResult<Vec<Namespace>> {
         p.sp()?;
         let delimiter = Delimiter::parse(p)?;
         let mut extensions = Vec::new();
-        while more(p)? {
+        while more_in(p)? {
             let name = IString::parse_string(p)?;
             p.sp()?;
             p.expect(b'(', "(")?;
             let mut values = vec![IString::parse_string(p)?];
-            while more(p)? {
+            while more_in(p)? {
                 values.push(IString::parse_string(p)?);
                 p.check_items(values.len())?;
             }
@@ -1176,7 +1189,7 @@ fn parse_pos_sets(p: &mut Parser<'_>) -> PResult<Vec<(u32, UidSet)>> {
         p.sp()?;
         v.push((n, UidSet::parse(p)?));
         p.check_items(v.len())?;
-        if !more(p)? {
+        if !more_in(p)? {
             break;
         }
     }
