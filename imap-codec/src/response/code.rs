@@ -404,6 +404,13 @@ impl ResponseCode {
                     }
                     p.sp()?;
                 }
+            } else {
+                // `BADCHARSET UTF-8` without parentheses (RFC 5182 / 9051 §6.4.4 example)
+                while p.peek() == Some(b' ') && !matches!(p.peek_at(1), Some(b']') | None) {
+                    p.sp()?;
+                    v.push(charset_in_code(p)?);
+                    p.check_items(v.len())?;
+                }
             }
             ResponseCode::BadCharset(v)
         } else if up(b"NEWNAME") {
@@ -523,6 +530,11 @@ impl ResponseCode {
         };
         Ok(code)
     }
+}
+
+/// A charset inside a response code: an atom there ends at `]` (atoms exclude it anyway).
+fn charset_in_code(p: &mut Parser<'_>) -> PResult<Charset> {
+    Charset::parse(p)
 }
 
 /// A mailbox inside a response code: an atom there ends at `]`.

@@ -77,6 +77,15 @@ pub enum Data {
         /// The data items (never empty).
         items: Vec<MessageDataItem>,
     },
+    /// `uid UIDFETCH (...)` (RFC 9586 UIDONLY)
+    UidFetch {
+        /// The message's UID.
+        uid: crate::sequence::Uid,
+        /// The data items (never empty).
+        items: Vec<MessageDataItem>,
+    },
+    /// `JMAPACCESS url` (RFC 9698)
+    JmapAccess(IString),
     /// `VANISHED [(EARLIER)] uids` (RFC 7162)
     Vanished {
         /// `(EARLIER)`: a reply to a FETCH/SELECT, not an expunge notification.
@@ -263,6 +272,10 @@ pub enum TaggedExtVal {
     SequenceSet(SequenceSet),
     /// `"(" [tagged-ext-comp] ")"`.
     Comp(Vec<TaggedExtComp>),
+    /// A string (not in the RFC 4466 ABNF, but used by the RFC 9051 §7.3.1 LIST example
+    /// `Sample "text"`). Encoded quoted (or literal) when it would otherwise read as a number
+    /// or a sequence set.
+    String(IString),
 }
 
 /// `tagged-ext-comp` (RFC 4466): astrings and parenthesised lists.
@@ -280,6 +293,10 @@ impl TaggedExtVal {
             return Ok(TaggedExtVal::Comp(parse_comp_list(p)?));
         }
         let r = p.rest();
+        match r.first() {
+            Some(b'0'..=b'9') | Some(b'*') | Some(b'$') => {}
+            _ => return Ok(TaggedExtVal::String(IString::parse_astring(p)?)),
+        }
         let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
         if n > 0 && !matches!(r.get(n), Some(b':') | Some(b',')) {
             return Ok(TaggedExtVal::Number(p.number64()?));
@@ -325,6 +342,10 @@ impl Encode for TaggedExtVal {
             TaggedExtVal::Number(n) => buf.num(*n),
             TaggedExtVal::SequenceSet(s) => s.encode(buf),
             TaggedExtVal::Comp(v) => encode_comp_list(v, buf),
+            TaggedExtVal::String(s) => match s.as_bytes().first() {
+                Some(b'0'..=b'9') | Some(b'*') | Some(b'$') => s.encode_string(buf),
+                _ => s.encode_astring(buf),
+            },
         }
     }
 }
@@ -561,8 +582,9 @@ const KEYWORDS: &[&[u8]] = &[
     b"LISTRIGHTS",
     b"MYRIGHTS",
     b"METADATA",
+    b"JMAPACCESS",
 ];
-const NUMBERED: &[&[u8]] = &[b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH"];
+const NUMBERED: &[&[u8]] = &[b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"UIDFETCH"];
 
 impl UnknownData {
     /// Validates: `name` is not a keyword this codec parses (for the form with a number:
@@ -723,6 +745,12 @@ pub(crate) fn parse_numbered(p: &mut Parser<'_>) -> PResult<Data> {
             }
         }
         Some(b'R' | b'r') if p.keyword(b"RECENT") => return Ok(Data::Recent(n)),
+        Some(b'U' | b'u') if p.keyword(b"UIDFETCH") => {
+            let uid = crate::sequence::Uid::new(n).map_err(|_| p.fail_at(at, "nz-number"))?;
+            p.sp()?;
+            let items = MessageDataItem::parse_list(p)?;
+            return Ok(Data::UidFetch { uid, items });
+        }
         _ => {}
     }
     parse_unknown(p, Some(n))
@@ -864,6 +892,11 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
                 earlier,
                 uids: UidSet::parse(p)?,
             }
+        }
+        (b'J', 10) if eq(b"JMAPACCESS") => {
+            p.pos += 10;
+            p.sp()?;
+            Data::JmapAccess(IString::parse_string(p)?)
         }
         (b'I', 2) if eq(b"ID") => {
             p.pos += 2;
@@ -1474,6 +1507,15 @@ impl Encode for Data {
                 seq.encode(buf);
                 buf.raw(b" FETCH ");
                 MessageDataItem::encode_list(items, buf);
+            }
+            Data::UidFetch { uid, items } => {
+                uid.encode(buf);
+                buf.raw(b" UIDFETCH ");
+                MessageDataItem::encode_list(items, buf);
+            }
+            Data::JmapAccess(u) => {
+                buf.raw(b"JMAPACCESS ");
+                u.encode_string(buf);
             }
             Data::Vanished { earlier, uids } => {
                 buf.raw(if *earlier {

@@ -9,8 +9,12 @@
 //! Decisions where the grammar is ambiguous:
 //! * `resp-text`: text starting with `[` is a response code when it has the shape of one
 //!   (`"[" atom "]"` or `"[" atom SP 1*<non-"]" char> ... "]"`); then the code's own grammar
-//!   applies, and a missing SP after `]` is a defect (lenient: [`Quirk::MissingText`]).
-//!   Otherwise (e.g. `[Error="..." ...]`) the whole line is plain text.
+//!   applies. `[CODE]` directly followed by CRLF is a code with empty text in both profiles
+//!   (the RFC examples do this; by the letter of the ABNF it would be text). Otherwise
+//!   (e.g. `[Error="..." ...]`) the whole line is plain text.
+//! * `BADCHARSET` also accepts a charset list without parentheses (RFC 9051 §6.4.4 example
+//!   `[BADCHARSET UTF-8]`); it is encoded with parentheses.
+//! * `tagged-ext-val` also accepts a string (RFC 9051 §7.3.1 example `Sample "text"`).
 //! * `continue-req`: the text after `+ ` is [`Continuation::Base64`] when it is empty or
 //!   valid canonical base64 (`+ YGgGCSqG`), else [`Continuation::Text`] (`+ Ready`). A short
 //!   word such as `+ Okay` is valid base64 and therefore decodes as base64: callers outside
@@ -96,10 +100,8 @@ impl ResponseText {
             let text = if p.eat(b' ') {
                 Text::parse(p)?
             } else if p.at_crlf() {
-                let at = p.pos;
-                if !p.tolerate(Quirk::MissingText, at) {
-                    return Err(p.fail("SP after response code"));
-                }
+                // `[CODE]` CRLF: the RFC 9051 grammar reads this as text, the RFC examples
+                // (e.g. §6.3.2 `* OK [UIDNEXT 1]`) and every server mean a code.
                 Text::default()
             } else {
                 let at = p.pos;

@@ -95,6 +95,7 @@ fn tagged_ext_val() -> impl Strategy<Value = TaggedExtVal> {
             ))
             .prop_map(TaggedExtVal::SequenceSet),
         vec(tagged_ext_comp(), 0..4).prop_map(TaggedExtVal::Comp),
+        istring().prop_map(TaggedExtVal::String),
     ]
 }
 
@@ -241,6 +242,13 @@ fn data() -> impl Strategy<Value = Data> {
                 items,
             }
         }),
+        (nz(), crate::fetch::strategies::message_data_items()).prop_map(|(n, items)| {
+            Data::UidFetch {
+                uid: crate::sequence::Uid::new(n.get()).unwrap(),
+                items,
+            }
+        }),
+        istring().prop_map(Data::JmapAccess),
         (any::<bool>(), uid_set()).prop_map(|(earlier, uids)| Data::Vanished { earlier, uids }),
         proptest::option::of(vec((istring(), proptest::option::of(istring())), 0..4))
             .prop_map(Data::Id),
