@@ -197,3 +197,902 @@ fn rfc_examples_decode_and_roundtrip() {
     );
     assert!(ok > 1500, "{ok}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Known answers: RFC 9051 / 3501 §7 examples and one example per extension response/code.
+// ---------------------------------------------------------------------------------------
+
+mod known {
+    use std::num::NonZeroU32;
+
+    use super::*;
+    use crate::capability::{AuthMechanism, Capability, QuotaResourceName};
+    use crate::core::{Atom, Charset, IString, Tag, Text};
+    use crate::flag::{Flag, FlagPerm, MailboxAttribute};
+    use crate::mailbox::Mailbox;
+    use crate::sequence::{
+        SeqNum, SeqOrUid, Sequence, SequenceSet, Uid, UidRange, UidSet, UidValidity,
+    };
+    use crate::status::StatusItem;
+
+    fn t(s: &str) -> Text {
+        Text::try_from(s).unwrap()
+    }
+    fn rt(code: Option<ResponseCode>, s: &str) -> ResponseText {
+        ResponseText::new(code, t(s)).unwrap()
+    }
+    fn tagged(tag: &str, status: Status, code: Option<ResponseCode>, s: &str) -> Response {
+        Response::Status(StatusResponse::Tagged {
+            tag: Tag::try_from(tag).unwrap(),
+            status,
+            text: rt(code, s),
+        })
+    }
+    fn untagged(status: Status, code: Option<ResponseCode>, s: &str) -> Response {
+        Response::Status(StatusResponse::Untagged {
+            status,
+            text: rt(code, s),
+        })
+    }
+    fn data(d: Data) -> Response {
+        Response::Data(d)
+    }
+    fn is(s: &str) -> IString {
+        IString::try_from(s).unwrap()
+    }
+    fn mb(s: &str) -> Mailbox {
+        Mailbox::try_from(s).unwrap()
+    }
+    fn at(s: &str) -> Atom {
+        Atom::try_from(s).unwrap()
+    }
+    fn n(v: u32) -> NonZeroU32 {
+        NonZeroU32::new(v).unwrap()
+    }
+    fn ids(v: &[u32]) -> Vec<NonZeroU32> {
+        v.iter().map(|&x| n(x)).collect()
+    }
+    fn us(r: &[(u32, u32)]) -> UidSet {
+        UidSet(
+            r.iter()
+                .map(|&(a, b)| UidRange {
+                    start: n(a),
+                    end: n(b),
+                })
+                .collect(),
+        )
+    }
+    fn cap(s: &str) -> Capability {
+        Capability::from_atom(at(s))
+    }
+    fn delim(c: u8) -> Option<Delimiter> {
+        Some(Delimiter::new(c).unwrap())
+    }
+
+    /// Decodes strictly, compares, re-encodes (exactly `canonical` when given, else the
+    /// input) and decodes again.
+    fn check_as(input: &[u8], expected: Response, canonical: Option<&[u8]>) {
+        let b = Bytes::copy_from_slice(input);
+        let d = Response::decode(&b, &DecodeOptions::strict())
+            .unwrap_or_else(|e| panic!("{:?}: {e}", crate::error::Excerpt(input)));
+        assert_eq!(d.message, expected, "{:?}", crate::error::Excerpt(input));
+        assert!(d.warnings.is_empty());
+        let e = enc(&expected);
+        assert_eq!(
+            crate::error::Excerpt(&e).to_string(),
+            crate::error::Excerpt(canonical.unwrap_or(input)).to_string()
+        );
+        let again = Response::decode(&e, &DecodeOptions::strict()).unwrap();
+        assert_eq!(again.message, expected);
+    }
+    fn check(input: &[u8], expected: Response) {
+        check_as(input, expected, None)
+    }
+
+    #[test]
+    fn rfc9051_section7_status() {
+        use ResponseCode as C;
+        use Status::*;
+        check(
+            b"o356 NO [ALREADYEXISTS] Mailbox \"that\" already exists\r\n",
+            tagged("o356", No, Some(C::AlreadyExists), "Mailbox \"that\" already exists"),
+        );
+        for (line, code) in [
+            (&b"b NO [AUTHENTICATIONFAILED] x\r\n"[..], C::AuthenticationFailed),
+            (b"b NO [AUTHORIZATIONFAILED] x\r\n", C::AuthorizationFailed),
+            (b"b NO [CANNOT] x\r\n", C::Cannot),
+            (b"b OK [READ-ONLY] x\r\n", C::ReadOnly),
+            (b"b OK [READ-WRITE] x\r\n", C::ReadWrite),
+            (b"b OK [CLIENTBUG] x\r\n", C::ClientBug),
+            (b"b NO [CORRUPTION] x\r\n", C::Corruption),
+            (b"b NO [EXPIRED] x\r\n", C::Expired),
+            (b"b OK [EXPUNGEISSUED] x\r\n", C::ExpungeIssued),
+            (b"b NO [HASCHILDREN] x\r\n", C::HasChildren),
+            (b"b NO [INUSE] x\r\n", C::InUse),
+            (b"b NO [LIMIT] x\r\n", C::Limit),
+            (b"b NO [NONEXISTENT] x\r\n", C::NonExistent),
+            (b"b NO [NOPERM] x\r\n", C::NoPerm),
+            (b"b NO [OVERQUOTA] x\r\n", C::OverQuota),
+            (b"b NO [PRIVACYREQUIRED] x\r\n", C::PrivacyRequired),
+            (b"b NO [SERVERBUG] x\r\n", C::ServerBug),
+            (b"b NO [UNAVAILABLE] x\r\n", C::Unavailable),
+            (b"b NO [TRYCREATE] x\r\n", C::TryCreate),
+            (b"b NO [PARSE] x\r\n", C::Parse),
+            (b"b NO [UNKNOWN-CTE] x\r\n", C::UnknownCte),
+            (b"b NO [CLOSED] x\r\n", C::Closed),
+            (b"b NO [UIDNOTSTICKY] x\r\n", C::UidNotSticky),
+            (b"b OK [ALERT] x\r\n", C::Alert),
+            (b"b NO [CONTACTADMIN] x\r\n", C::ContactAdmin),
+        ] {
+            let status = if line[2] == b'O' { Ok } else { No };
+            check(line, tagged("b", status, Some(code), "x"));
+        }
+        check_as(
+            b"e NO [CONTACTADMIN]\r\n",
+            tagged("e", No, Some(C::ContactAdmin), ""),
+            Some(b"e NO [CONTACTADMIN] \r\n"),
+        );
+        check(
+            b"* OK [ALERT] System shutdown in 10 minutes\r\n",
+            untagged(Ok, Some(C::Alert), "System shutdown in 10 minutes"),
+        );
+        check(b"A001 OK LOGIN Completed\r\n", tagged("A001", Ok, None, "LOGIN Completed"));
+        check(
+            b"* NO Disk is 98% full, please delete unnecessary data\r\n",
+            untagged(No, None, "Disk is 98% full, please delete unnecessary data"),
+        );
+        check(
+            b"A223 NO COPY failed: disk is full\r\n",
+            tagged("A223", No, None, "COPY failed: disk is full"),
+        );
+        check(b"* BAD Empty command line\r\n", untagged(Bad, None, "Empty command line"));
+        check(
+            b"A044 BAD No such command as \"BLURDYBLOOP\"\r\n",
+            tagged("A044", Bad, None, "No such command as \"BLURDYBLOOP\""),
+        );
+        check(
+            b"* PREAUTH IMAP4rev2 server logged in as Smith\r\n",
+            Response::Status(StatusResponse::PreAuth(rt(
+                None,
+                "IMAP4rev2 server logged in as Smith",
+            ))),
+        );
+        check(
+            b"* BYE Autologout; idle for too long\r\n",
+            Response::Status(StatusResponse::Bye(rt(None, "Autologout; idle for too long"))),
+        );
+        // RFC 9051 §6.3.1 / 3501 SELECT examples
+        check(
+            b"* OK [UNSEEN 12] Message 12 is first unseen\r\n",
+            untagged(
+                Ok,
+                Some(C::Unseen(SeqNum::new(12).unwrap())),
+                "Message 12 is first unseen",
+            ),
+        );
+        check(
+            b"* OK [UIDVALIDITY 3857529045] UIDs valid\r\n",
+            untagged(
+                Ok,
+                Some(C::UidValidity(UidValidity::new(3857529045).unwrap())),
+                "UIDs valid",
+            ),
+        );
+        check(
+            b"* OK [UIDNEXT 4392] Predicted next UID\r\n",
+            untagged(Ok, Some(C::UidNext(Uid::new(4392).unwrap())), "Predicted next UID"),
+        );
+        check(
+            b"* OK [PERMANENTFLAGS (\\Deleted \\Seen \\*)] Limited\r\n",
+            untagged(
+                Ok,
+                Some(C::PermanentFlags(vec![
+                    FlagPerm::Flag(Flag::Deleted),
+                    FlagPerm::Flag(Flag::Seen),
+                    FlagPerm::Asterisk,
+                ])),
+                "Limited",
+            ),
+        );
+        check(
+            b"A003 OK [APPENDUID 38505 3955] APPEND completed\r\n",
+            tagged(
+                "A003",
+                Ok,
+                Some(C::AppendUid {
+                    uid_validity: UidValidity::new(38505).unwrap(),
+                    uids: us(&[(3955, 3955)]),
+                }),
+                "APPEND completed",
+            ),
+        );
+        check(
+            b"A004 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n",
+            tagged(
+                "A004",
+                Ok,
+                Some(C::CopyUid {
+                    uid_validity: UidValidity::new(38505).unwrap(),
+                    source: us(&[(304, 304), (319, 320)]),
+                    destination: us(&[(3956, 3958)]),
+                }),
+                "Done",
+            ),
+        );
+        check(
+            b"* OK [CAPABILITY IMAP4rev2 AUTH=PLAIN] ready\r\n",
+            untagged(
+                Ok,
+                Some(C::Capability(vec![
+                    Capability::Imap4Rev2,
+                    Capability::Auth(AuthMechanism::Plain),
+                ])),
+                "ready",
+            ),
+        );
+        check(
+            b"B283 NO [BADCHARSET (UTF-8 \"X Y\")] no\r\n",
+            tagged(
+                "B283",
+                No,
+                Some(C::BadCharset(vec![
+                    Charset::new("UTF-8").unwrap(),
+                    Charset::new("X Y").unwrap(),
+                ])),
+                "no",
+            ),
+        );
+        check_as(
+            b"B283 NO [BADCHARSET UTF-8] KOI8-R is not supported\r\n",
+            tagged(
+                "B283",
+                No,
+                Some(C::BadCharset(vec![Charset::new("UTF-8").unwrap()])),
+                "KOI8-R is not supported",
+            ),
+            Some(b"B283 NO [BADCHARSET (UTF-8)] KOI8-R is not supported\r\n"),
+        );
+        check(
+            b"A1 OK [NEWNAME INBOX \"new]name\"] renamed\r\n",
+            tagged(
+                "A1",
+                Ok,
+                Some(C::NewName {
+                    old: Mailbox::Inbox,
+                    new: mb("new]name"),
+                }),
+                "renamed",
+            ),
+        );
+        check(
+            b"* OK [XFOO bar baz] text\r\n",
+            untagged(
+                Ok,
+                Some(C::other(at("XFOO"), Some(CodeText::new("bar baz").unwrap())).unwrap()),
+                "text",
+            ),
+        );
+    }
+
+    #[test]
+    fn extension_codes() {
+        use ResponseCode as C;
+        use Status::*;
+        let cases: Vec<(&[u8], ResponseCode)> = vec![
+            (b"a OK [HIGHESTMODSEQ 715194045007] x\r\n", C::HighestModSeq(715194045007)),
+            (b"a OK [NOMODSEQ] x\r\n", C::NoModSeq),
+            (
+                b"a OK [MODIFIED 7,9] x\r\n",
+                C::Modified(SequenceSet::Set(vec![
+                    Sequence::Single(SeqOrUid::Value(n(7))),
+                    Sequence::Single(SeqOrUid::Value(n(9))),
+                ])),
+            ),
+            (b"a NO [BADCOMPARATOR] x\r\n", C::BadComparator),
+            (b"a NO [TOOBIG] x\r\n", C::TooBig),
+            (
+                b"a NO [BADURL \"/INBOX;UIDVALIDITY=785799047/;UID=113330;section=1.5.9\"] x\r\n",
+                C::BadUrl(
+                    CodeText::new("\"/INBOX;UIDVALIDITY=785799047/;UID=113330;section=1.5.9\"")
+                        .unwrap(),
+                ),
+            ),
+            (b"a NO [NOTSAVED] x\r\n", C::NotSaved),
+            (
+                b"a OK [METADATA LONGENTRIES 2199] x\r\n",
+                C::Metadata(MetadataCode::LongEntries(2199)),
+            ),
+            (
+                b"a NO [METADATA MAXSIZE 1024] x\r\n",
+                C::Metadata(MetadataCode::MaxSize(1024)),
+            ),
+            (b"a NO [METADATA TOOMANY] x\r\n", C::Metadata(MetadataCode::TooMany)),
+            (b"a NO [METADATA NOPRIVATE] x\r\n", C::Metadata(MetadataCode::NoPrivate)),
+            (b"a NO [ANNOTATE TOOMANY] x\r\n", C::Annotate(AnnotateCode::TooMany)),
+            (
+                b"a OK [MAILBOXID (F2212ea87-6097-4256-9d51-71338625)] x\r\n",
+                C::MailboxId(at("F2212ea87-6097-4256-9d51-71338625")),
+            ),
+            (b"a NO [USEATTR] x\r\n", C::UseAttr),
+            (b"a NO [COMPRESSIONACTIVE] x\r\n", C::CompressionActive),
+            (
+                b"a NO [REFERRAL IMAP://user;AUTH=*@SERVER2/] x\r\n",
+                C::Referral(CodeText::new("IMAP://user;AUTH=*@SERVER2/").unwrap()),
+            ),
+            (b"a NO [NOUPDATE \"B02\"] x\r\n", C::NoUpdate(is("B02"))),
+            (b"a OK [INPROGRESS] x\r\n", C::InProgress(None)),
+            (
+                b"a OK [INPROGRESS (\"A001\" 454 1000)] x\r\n",
+                C::InProgress(Some(InProgress {
+                    tag: Some(is("A001")),
+                    progress: Some(454),
+                    goal: Some(n(1000)),
+                })),
+            ),
+            (
+                b"a OK [INPROGRESS (NIL NIL NIL)] x\r\n",
+                C::InProgress(Some(InProgress {
+                    tag: None,
+                    progress: None,
+                    goal: None,
+                })),
+            ),
+            (b"a NO [MESSAGELIMIT 1000] x\r\n", C::MessageLimit(n(1000))),
+            (b"a BAD [UIDREQUIRED] x\r\n", C::UidRequired),
+            (b"a OK [NOTIFICATIONOVERFLOW] x\r\n", C::NotificationOverflow),
+            (
+                b"a NO [BADEVENT (MessageNew MessageExpunge)] x\r\n",
+                C::BadEvent(vec![at("MessageNew"), at("MessageExpunge")]),
+            ),
+            (
+                b"a OK [URLMECH INTERNAL XSAMPLE=P34OKhO7VEkCbsiYY8rGEg==] x\r\n",
+                C::UrlMech(vec![at("INTERNAL"), at("XSAMPLE=P34OKhO7VEkCbsiYY8rGEg==")]),
+            ),
+        ];
+        for (line, code) in cases {
+            let status = match &line[2..4] {
+                b"OK" => Ok,
+                b"NO" => No,
+                _ => Bad,
+            };
+            check(line, tagged("a", status, Some(code), "x"));
+        }
+        // COPYUID keeps the order sent (quirk copyuid-reversed-order is valid)
+        check_as(
+            b"* OK [COPYUID 1657263256 186:187 22:23]\r\n",
+            untagged(
+                Ok,
+                Some(C::CopyUid {
+                    uid_validity: UidValidity::new(1657263256).unwrap(),
+                    source: us(&[(186, 187)]),
+                    destination: us(&[(22, 23)]),
+                }),
+                "",
+            ),
+            Some(b"* OK [COPYUID 1657263256 186:187 22:23] \r\n"),
+        );
+    }
+
+    #[test]
+    fn rfc9051_section7_data() {
+        check(
+            b"* ENABLED CONDSTORE QRESYNC\r\n",
+            data(Data::Enabled(vec![Capability::CondStore, Capability::QResync])),
+        );
+        check(
+            b"* CAPABILITY STARTTLS AUTH=GSSAPI IMAP4rev2 LOGINDISABLED XPIG-LATIN\r\n",
+            data(Data::Capability(vec![
+                Capability::StartTls,
+                Capability::Auth(AuthMechanism::Gssapi),
+                Capability::Imap4Rev2,
+                Capability::LoginDisabled,
+                Capability::Other(at("XPIG-LATIN")),
+            ])),
+        );
+        check(
+            b"* LIST (\\Noselect) \"/\" ~/Mail/foo\r\n",
+            data(Data::List(ListItem {
+                attributes: vec![MailboxAttribute::NoSelect],
+                delimiter: delim(b'/'),
+                mailbox: mb("~/Mail/foo"),
+                extended: vec![],
+            })),
+        );
+        check_as(
+            b"* LIST (\\Marked) \":\" Tables (tablecloth ((\"edge\" \"lacy\") (\"color\" \"red\")) Sample \"text\")\r\n",
+            data(Data::List(ListItem {
+                attributes: vec![MailboxAttribute::Marked],
+                delimiter: delim(b':'),
+                mailbox: mb("Tables"),
+                extended: vec![
+                    ListExtendedItem::Other {
+                        tag: is("tablecloth"),
+                        value: TaggedExtVal::Comp(vec![
+                            TaggedExtComp::List(vec![
+                                TaggedExtComp::AString(is("edge")),
+                                TaggedExtComp::AString(is("lacy")),
+                            ]),
+                            TaggedExtComp::List(vec![
+                                TaggedExtComp::AString(is("color")),
+                                TaggedExtComp::AString(is("red")),
+                            ]),
+                        ]),
+                    },
+                    ListExtendedItem::Other {
+                        tag: is("Sample"),
+                        value: TaggedExtVal::String(is("text")),
+                    },
+                ],
+            })),
+            Some(b"* LIST (\\Marked) \":\" Tables (tablecloth ((edge lacy) (color red)) Sample text)\r\n"),
+        );
+        check_as(
+            b"* LIST () \"/\" \"Foo\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n",
+            data(Data::List(ListItem {
+                attributes: vec![],
+                delimiter: delim(b'/'),
+                mailbox: mb("Foo"),
+                extended: vec![ListExtendedItem::ChildInfo(vec![is("SUBSCRIBED")])],
+            })),
+            Some(b"* LIST () \"/\" Foo (CHILDINFO (\"SUBSCRIBED\"))\r\n"),
+        );
+        check_as(
+            b"* LIST () \"/\" \"NewMailbox\" (\"OLDNAME\" (\"OldMailbox\"))\r\n",
+            data(Data::List(ListItem {
+                attributes: vec![],
+                delimiter: delim(b'/'),
+                mailbox: mb("NewMailbox"),
+                extended: vec![ListExtendedItem::OldName(mb("OldMailbox"))],
+            })),
+            Some(b"* LIST () \"/\" NewMailbox (OLDNAME (OldMailbox))\r\n"),
+        );
+        check(
+            b"* LIST (\\HasNoChildren) NIL INBOX\r\n",
+            data(Data::List(ListItem {
+                attributes: vec![MailboxAttribute::HasNoChildren],
+                delimiter: None,
+                mailbox: Mailbox::Inbox,
+                extended: vec![],
+            })),
+        );
+        check(
+            b"* LSUB () \".\" #news.comp.mail.misc\r\n",
+            data(Data::Lsub(ListItem {
+                attributes: vec![],
+                delimiter: delim(b'.'),
+                mailbox: mb("#news.comp.mail.misc"),
+                extended: vec![],
+            })),
+        );
+        check(
+            b"* XLIST (\\HasNoChildren \\Inbox) \"/\" INBOX\r\n",
+            data(Data::XList(ListItem {
+                attributes: vec![
+                    MailboxAttribute::HasNoChildren,
+                    MailboxAttribute::Extension(at("Inbox")),
+                ],
+                delimiter: delim(b'/'),
+                mailbox: Mailbox::Inbox,
+                extended: vec![],
+            })),
+        );
+        let ns = |p: &str, d: u8| Namespace {
+            prefix: is(p),
+            delimiter: delim(d),
+            extensions: vec![],
+        };
+        check(
+            b"* NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) NIL\r\n",
+            data(Data::Namespace(NamespaceData {
+                personal: vec![ns("", b'/')],
+                other: vec![ns("~", b'/')],
+                shared: vec![],
+            })),
+        );
+        check(
+            b"* NAMESPACE ((\"\" \"/\" \"X-PARAM\" (\"FLAG1\" \"FLAG2\"))) NIL NIL\r\n",
+            data(Data::Namespace(NamespaceData {
+                personal: vec![Namespace {
+                    prefix: is(""),
+                    delimiter: delim(b'/'),
+                    extensions: vec![
+                        NamespaceExtension::new(is("X-PARAM"), vec![is("FLAG1"), is("FLAG2")])
+                            .unwrap(),
+                    ],
+                }],
+                other: vec![],
+                shared: vec![],
+            })),
+        );
+        check(
+            b"* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)\r\n",
+            data(Data::Status {
+                mailbox: mb("blurdybloop"),
+                items: vec![StatusItem::Messages(231), StatusItem::UidNext(44292)],
+            }),
+        );
+        check(
+            b"* ESEARCH (TAG \"a567\") UID COUNT 17 ALL 4:18,21,28\r\n",
+            data(Data::ESearch(ESearch {
+                correlator: Some(SearchCorrelator {
+                    tag: is("a567"),
+                    mailbox: None,
+                }),
+                uid: true,
+                data: vec![
+                    SearchReturnData::Count(17),
+                    SearchReturnData::All(us(&[(4, 18), (21, 21), (28, 28)])),
+                ],
+            })),
+        );
+        check(
+            b"* ESEARCH COUNT 18 ALL 1:17,21\r\n",
+            data(Data::ESearch(ESearch {
+                correlator: None,
+                uid: false,
+                data: vec![
+                    SearchReturnData::Count(18),
+                    SearchReturnData::All(us(&[(1, 17), (21, 21)])),
+                ],
+            })),
+        );
+        check(
+            b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n",
+            data(Data::Flags(vec![
+                Flag::Answered,
+                Flag::Flagged,
+                Flag::Deleted,
+                Flag::Seen,
+                Flag::Draft,
+            ])),
+        );
+        check(b"* 23 EXISTS\r\n", data(Data::Exists(23)));
+        check(b"* 5 RECENT\r\n", data(Data::Recent(5)));
+        check(b"* 44 EXPUNGE\r\n", data(Data::Expunge(SeqNum::new(44).unwrap())));
+        check(
+            b"* SEARCH 2 3 6\r\n",
+            data(Data::Search {
+                ids: ids(&[2, 3, 6]),
+                modseq: None,
+            }),
+        );
+        check(
+            b"* SEARCH\r\n",
+            data(Data::Search {
+                ids: vec![],
+                modseq: None,
+            }),
+        );
+        check(
+            b"+ Ready for additional command text\r\n",
+            Response::Continuation(Continuation::Text(
+                ContinuationText::new(rt(None, "Ready for additional command text")).unwrap(),
+            )),
+        );
+    }
+
+    #[test]
+    fn extension_data() {
+        check(
+            b"* SEARCH 6 9 11 12 18 19 20 23 (MODSEQ 20010917162500)\r\n",
+            data(Data::Search {
+                ids: ids(&[6, 9, 11, 12, 18, 19, 20, 23]),
+                modseq: Some(20010917162500),
+            }),
+        );
+        check(
+            b"* SORT 2 84 882\r\n",
+            data(Data::Sort {
+                ids: ids(&[2, 84, 882]),
+                modseq: None,
+            }),
+        );
+        check(
+            b"* SORT 2 84 (MODSEQ 5)\r\n",
+            data(Data::Sort {
+                ids: ids(&[2, 84]),
+                modseq: Some(5),
+            }),
+        );
+        let leaf = |v: &[u32]| Thread::new(ids(v), vec![]).unwrap();
+        check(
+            b"* THREAD (2)(3 6 (4 23)(44 7 96))\r\n",
+            data(Data::Thread(vec![
+                leaf(&[2]),
+                Thread::new(ids(&[3, 6]), vec![leaf(&[4, 23]), leaf(&[44, 7, 96])]).unwrap(),
+            ])),
+        );
+        check(
+            b"* THREAD ((3)(5))\r\n",
+            data(Data::Thread(vec![
+                Thread::new(vec![], vec![leaf(&[3]), leaf(&[5])]).unwrap(),
+            ])),
+        );
+        check(b"* THREAD\r\n", data(Data::Thread(vec![])));
+        check(
+            b"* VANISHED (EARLIER) 41,43:116,118\r\n",
+            data(Data::Vanished {
+                earlier: true,
+                uids: us(&[(41, 41), (43, 116), (118, 118)]),
+            }),
+        );
+        check(
+            b"* VANISHED 405,407\r\n",
+            data(Data::Vanished {
+                earlier: false,
+                uids: us(&[(405, 405), (407, 407)]),
+            }),
+        );
+        check(
+            b"* ESEARCH (TAG \"B01\") UID ADDTO (0 32768:32769) REMOVEFROM (0 32768)\r\n",
+            data(Data::ESearch(ESearch {
+                correlator: Some(SearchCorrelator {
+                    tag: is("B01"),
+                    mailbox: None,
+                }),
+                uid: true,
+                data: vec![
+                    SearchReturnData::AddTo(vec![(0, us(&[(32768, 32769)]))]),
+                    SearchReturnData::RemoveFrom(vec![(0, us(&[(32768, 32768)]))]),
+                ],
+            })),
+        );
+        check(
+            b"* ESEARCH (TAG \"A1\" MAILBOX folder1 UIDVALIDITY 1) UID ALL 3 MODSEQ 9 PARTIAL (-1:-100 NIL) PARTIAL (1:10 2,4) MIN 2 MAX 4 XREL (1 2)\r\n",
+            data(Data::ESearch(ESearch {
+                correlator: Some(SearchCorrelator {
+                    tag: is("A1"),
+                    mailbox: Some((mb("folder1"), UidValidity::new(1).unwrap())),
+                }),
+                uid: true,
+                data: vec![
+                    SearchReturnData::All(us(&[(3, 3)])),
+                    SearchReturnData::ModSeq(9),
+                    SearchReturnData::Partial {
+                        range: PartialRange::Last(n(1), n(100)),
+                        results: None,
+                    },
+                    SearchReturnData::Partial {
+                        range: PartialRange::First(n(1), n(10)),
+                        results: Some(us(&[(2, 2), (4, 4)])),
+                    },
+                    SearchReturnData::Min(n(2)),
+                    SearchReturnData::Max(n(4)),
+                    SearchReturnData::Other {
+                        name: at("XREL"),
+                        value: TaggedExtVal::Comp(vec![
+                            TaggedExtComp::AString(is("1")),
+                            TaggedExtComp::AString(is("2")),
+                        ]),
+                    },
+                ],
+            })),
+        );
+        check_as(
+            b"* ID (\"name\" \"Cyrus\" \"version\" \"1.5\" \"x\" NIL)\r\n",
+            data(Data::Id(Some(vec![
+                (is("name"), Some(is("Cyrus"))),
+                (is("version"), Some(is("1.5"))),
+                (is("x"), None),
+            ]))),
+            None,
+        );
+        check(b"* ID NIL\r\n", data(Data::Id(None)));
+        check(
+            b"* QUOTA \"\" (STORAGE 10 512)\r\n",
+            data(Data::Quota {
+                root: is(""),
+                resources: vec![QuotaResource {
+                    name: QuotaResourceName::Storage,
+                    usage: 10,
+                    limit: 512,
+                }],
+            }),
+        );
+        check(
+            b"* QUOTAROOT INBOX \"\"\r\n",
+            data(Data::QuotaRoot {
+                mailbox: Mailbox::Inbox,
+                roots: vec![is("")],
+            }),
+        );
+        check(
+            b"* ACL INBOX Fred rwipslxcetda David lrswideta\r\n",
+            data(Data::Acl {
+                mailbox: Mailbox::Inbox,
+                entries: vec![
+                    AclEntry {
+                        identifier: is("Fred"),
+                        rights: is("rwipslxcetda"),
+                    },
+                    AclEntry {
+                        identifier: is("David"),
+                        rights: is("lrswideta"),
+                    },
+                ],
+            }),
+        );
+        check(
+            b"* LISTRIGHTS archive/imap anyone \"\" lr s w\r\n",
+            data(Data::ListRights {
+                mailbox: mb("archive/imap"),
+                identifier: is("anyone"),
+                required: is(""),
+                optional: vec![is("lr"), is("s"), is("w")],
+            }),
+        );
+        check(
+            b"* MYRIGHTS INBOX rwiptsldaex\r\n",
+            data(Data::MyRights {
+                mailbox: Mailbox::Inbox,
+                rights: is("rwiptsldaex"),
+            }),
+        );
+        check(
+            b"* METADATA \"\" (/shared/comment \"Shared comment\" /private/x NIL)\r\n",
+            data(Data::Metadata {
+                mailbox: mb(""),
+                entries: MetadataEntries::Values(vec![
+                    (is("/shared/comment"), Some(Bytes::from_static(b"Shared comment"))),
+                    (is("/private/x"), None),
+                ]),
+            }),
+        );
+        check(
+            b"* METADATA INBOX /shared/comment /private/comment\r\n",
+            data(Data::Metadata {
+                mailbox: Mailbox::Inbox,
+                entries: MetadataEntries::List(vec![
+                    is("/shared/comment"),
+                    is("/private/comment"),
+                ]),
+            }),
+        );
+        check(
+            b"* METADATA INBOX (/shared/bin ~{3}\r\na\0b)\r\n",
+            data(Data::Metadata {
+                mailbox: Mailbox::Inbox,
+                entries: MetadataEntries::Values(vec![(
+                    is("/shared/bin"),
+                    Some(Bytes::from_static(b"a\0b")),
+                )]),
+            }),
+        );
+        check(
+            b"* JMAPACCESS \"https://example.com/.s/[jmap]\"\r\n",
+            data(Data::JmapAccess(is("https://example.com/.s/[jmap]"))),
+        );
+        check(
+            b"* XPIG-LATIN ow-nay eaking-spay ig-pay atin-lay\r\n",
+            data(Data::Unknown(
+                UnknownData::new(
+                    None,
+                    at("XPIG-LATIN"),
+                    Bytes::from_static(b"ow-nay eaking-spay ig-pay atin-lay"),
+                )
+                .unwrap(),
+            )),
+        );
+        check(
+            b"* 86 NOOP froopy {3}\r\nabc snood\r\n",
+            data(Data::Unknown(
+                UnknownData::new(
+                    Some(86),
+                    at("NOOP"),
+                    Bytes::from_static(b"froopy {3}\r\nabc snood"),
+                )
+                .unwrap(),
+            )),
+        );
+    }
+
+    #[test]
+    fn continuations_and_greetings() {
+        check(
+            b"+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n",
+            Response::Continuation(Continuation::Base64(Bytes::from(
+                crate::base64::decode(
+                    b"YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=",
+                )
+                .unwrap(),
+            ))),
+        );
+        check(b"+ \r\n", Response::Continuation(Continuation::Base64(Bytes::new())));
+        check(
+            b"+ [ALERT] go\r\n",
+            Response::Continuation(Continuation::Text(
+                ContinuationText::new(rt(Some(ResponseCode::Alert), "go")).unwrap(),
+            )),
+        );
+        check(
+            b"+ idling\r\n",
+            Response::Continuation(Continuation::Text(
+                ContinuationText::new(rt(None, "idling")).unwrap(),
+            )),
+        );
+        assert!(ContinuationText::new(rt(None, "Okay")).is_err());
+
+        let g = |s: &[u8]| {
+            Greeting::decode(&Bytes::copy_from_slice(s), &DecodeOptions::strict())
+                .unwrap()
+                .message
+        };
+        assert_eq!(
+            g(b"* OK IMAP4rev2 server ready\r\n"),
+            Greeting {
+                kind: GreetingKind::Ok,
+                text: rt(None, "IMAP4rev2 server ready")
+            }
+        );
+        assert_eq!(
+            g(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            Greeting {
+                kind: GreetingKind::PreAuth,
+                text: rt(
+                    Some(ResponseCode::Capability(vec![Capability::Imap4Rev1])),
+                    "hi"
+                )
+            }
+        );
+        assert_eq!(
+            g(b"* BYE [ALERT] go away\r\n"),
+            Greeting {
+                kind: GreetingKind::Bye,
+                text: rt(Some(ResponseCode::Alert), "go away")
+            }
+        );
+        assert!(
+            Greeting::decode(&Bytes::from_static(b"* NO x\r\n"), &DecodeOptions::strict())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn deep_thread_nesting_is_an_error() {
+        let mut s = b"* THREAD ".to_vec();
+        for _ in 0..100_000 {
+            s.extend_from_slice(b"((1)");
+        }
+        s.extend_from_slice(b"(2)");
+        for _ in 0..100_000 {
+            s.push(b')');
+        }
+        s.extend_from_slice(b"\r\n");
+        let e = Response::decode(&Bytes::from(s), &DecodeOptions::strict()).unwrap_err();
+        assert_eq!(e.expected, "nesting within the depth limit");
+        // within the limit it decodes
+        let mut s = b"* THREAD ".to_vec();
+        for _ in 0..30 {
+            s.extend_from_slice(b"((1)");
+        }
+        s.extend_from_slice(b"(2)");
+        for _ in 0..30 {
+            s.push(b')');
+        }
+        s.extend_from_slice(b"\r\n");
+        assert!(Response::decode(&Bytes::from(s), &DecodeOptions::strict()).is_ok());
+        // deep tagged-ext-comp nesting too
+        let mut s = b"* ESEARCH X ".to_vec();
+        s.extend(std::iter::repeat_n(b'(', 10_000));
+        s.extend(std::iter::repeat_n(b')', 10_000));
+        s.extend_from_slice(b"\r\n");
+        assert!(Response::decode(&Bytes::from(s), &DecodeOptions::strict()).is_err());
+    }
+
+    #[test]
+    fn invalid_values_rejected_by_constructors() {
+        assert!(ResponseText::new(None, t("[ALERT] x")).is_err());
+        assert!(ResponseText::new(None, t("[Error=\"x\"] y")).is_ok());
+        assert!(ResponseCode::other(at("alert"), None).is_err());
+        assert!(CodeText::new("a]b").is_err());
+        assert!(Thread::new(ids(&[1]), vec![Thread::new(ids(&[2]), vec![]).unwrap()]).is_err());
+        assert!(Thread::new(vec![], vec![]).is_err());
+        assert!(UnknownData::new(None, at("search"), Bytes::new()).is_err());
+        assert!(UnknownData::new(Some(1), at("FETCH"), Bytes::new()).is_err());
+        assert!(UnknownData::new(Some(1), at("SEARCH"), Bytes::new()).is_ok());
+        assert!(UnknownData::new(None, at("X"), Bytes::from_static(b"a\r\nb")).is_err());
+        assert!(UnknownData::new(None, at("X"), Bytes::from_static(b"{1}\r\nb")).is_ok());
+        assert!(Delimiter::new(b'\n').is_err());
+        assert!(NamespaceExtension::new(is("X"), vec![]).is_err());
+    }
+}
