@@ -1096,3 +1096,269 @@ mod known {
         assert!(NamespaceExtension::new(is("X"), vec![]).is_err());
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// shared/quirks/server-quirks.jsonl samples (the non-FETCH ones): strict rejects, lenient
+// decodes with the right warning; `[VALID ...]` ones decode strictly.
+// ---------------------------------------------------------------------------------------
+
+mod quirks {
+    use super::*;
+    use crate::capability::{Capability, QuotaResourceName};
+    use crate::flag::{Flag, MailboxAttribute};
+    use crate::options::Quirk;
+    use crate::sequence::Uid;
+
+    fn lenient(b: &'static [u8]) -> (Response, Vec<Quirk>) {
+        let d = Response::decode(&Bytes::from_static(b), &DecodeOptions::lenient())
+            .unwrap_or_else(|e| panic!("{:?}: {e}", crate::error::Excerpt(b)));
+        // lenient decode + encode is valid protocol
+        let e = enc(&d.message);
+        let again = Response::decode(&e, &DecodeOptions::strict())
+            .unwrap_or_else(|err| panic!("{:?}: {err}", crate::error::Excerpt(&e)));
+        assert_eq!(again.message, d.message);
+        (d.message, d.warnings.iter().map(|w| w.quirk).collect())
+    }
+
+    fn strict_fails(b: &'static [u8]) {
+        assert!(
+            Response::decode(&Bytes::from_static(b), &DecodeOptions::strict()).is_err(),
+            "{:?}",
+            crate::error::Excerpt(b)
+        );
+    }
+
+    fn strict_ok(b: &'static [u8]) -> Response {
+        let d = Response::decode(&Bytes::from_static(b), &DecodeOptions::strict())
+            .unwrap_or_else(|e| panic!("{:?}: {e}", crate::error::Excerpt(b)));
+        d.message
+    }
+
+    fn defect(b: &'static [u8], quirk: Quirk) -> Response {
+        strict_fails(b);
+        let (r, w) = lenient(b);
+        assert!(w.contains(&quirk), "{:?}: {w:?}", crate::error::Excerpt(b));
+        r
+    }
+
+    #[test]
+    fn bye_and_continuation_without_text() {
+        let r = defect(b"* BYE\r\n", Quirk::MissingText);
+        assert_eq!(r, Response::Status(StatusResponse::Bye(ResponseText::default())));
+        let r = defect(b"+\r\n", Quirk::MissingText);
+        assert_eq!(r, Response::Continuation(Continuation::Base64(Bytes::new())));
+        defect(b"a1 OK\r\n", Quirk::MissingText);
+        let g = Greeting::decode(&Bytes::from_static(b"* OK\r\n"), &DecodeOptions::lenient())
+            .unwrap();
+        assert_eq!(g.warnings[0].quirk, Quirk::MissingText);
+    }
+
+    #[test]
+    fn capability_defects() {
+        let (r, w) = lenient(b"* CAPABILITY IMAP4rev1 LITERAL + IDLE\r\n");
+        assert_eq!(w, vec![Quirk::BadAtoms]);
+        assert_eq!(
+            r,
+            Response::Data(Data::Capability(vec![
+                Capability::Imap4Rev1,
+                Capability::LiteralPlus,
+                Capability::Idle
+            ]))
+        );
+        let r = defect(
+            b"* CAPABILITY st11p00mm-iscream009 1Q49 XAPPLEPUSHSERVICE IMAP4 IMAP4rev1 SASL-IR AUTH=ATOKEN AUTH=PLAIN \r\n",
+            Quirk::ExtraSpaces,
+        );
+        let Response::Data(Data::Capability(v)) = r else {
+            panic!()
+        };
+        assert_eq!(v.len(), 8);
+        let (r, w) = lenient(b"* CAPABILITY IMAP4rev1 QUOTA=SET\r\n");
+        assert_eq!(w, vec![Quirk::BadAtoms]);
+        assert_eq!(
+            r,
+            Response::Data(Data::Capability(vec![Capability::Imap4Rev1, Capability::QuotaSet]))
+        );
+        assert!(matches!(
+            strict_ok(b"* CAPABILITY IMAP4rev1 QUOTA=SET\r\n"),
+            Response::Data(Data::Capability(v)) if matches!(&v[1], Capability::Other(_))
+        ));
+        let _ = QuotaResourceName::Storage;
+    }
+
+    #[test]
+    fn literal_space_plus_strict_reading() {
+        let r = strict_ok(b"* CAPABILITY IMAP4rev1 LITERAL + IDLE\r\n");
+        let Response::Data(Data::Capability(v)) = r else {
+            panic!()
+        };
+        assert_eq!(v.len(), 4);
+    }
+
+    #[test]
+    fn trailing_spaces() {
+        let r = defect(b"* SEARCH \r\n", Quirk::ExtraSpaces);
+        assert_eq!(
+            r,
+            Response::Data(Data::Search {
+                ids: vec![],
+                modseq: None
+            })
+        );
+        let r = defect(
+            b"* SEARCH 169654 169655 169656 169657 169658 169659 169660 169661 169662 169663 \r\n",
+            Quirk::ExtraSpaces,
+        );
+        assert!(matches!(r, Response::Data(Data::Search { ids, .. }) if ids.len() == 10));
+        defect(b"* STATUS Sent (UIDNEXT 107) \r\n", Quirk::ExtraSpaces);
+        defect(
+            b"* STATUS INBOX (MESSAGES 100 UNSEEN 0) \r\n",
+            Quirk::ExtraSpaces,
+        );
+        let r = defect(
+            b"* ID (\"name\" \"Archiveopteryx\" \"version\" \"3.2.0\" \"compile-time\" \"Feb  6 2023 19:59:14\" \"homepage-url\" \"http://archiveopteryx.org\" \"release-url\" \"http://archiveopteryx.org/3.2.0\" )\r\n",
+            Quirk::ExtraSpaces,
+        );
+        assert!(matches!(r, Response::Data(Data::Id(Some(v))) if v.len() == 5));
+        defect(b"* SEARCH 1  2\r\n", Quirk::ExtraSpaces);
+        defect(b"* QUOTAROOT INBOX  \"\" \r\n", Quirk::ExtraSpaces);
+        defect(b"* OK [CAPABILITY IMAP4rev1 IDLE ] hi\r\n", Quirk::ExtraSpaces);
+    }
+
+    #[test]
+    fn codes_without_status_word() {
+        let r = defect(b"[COPYUID 124 10 233]\r\n", Quirk::CodeWithoutStatus);
+        assert!(matches!(
+            r,
+            Response::Status(StatusResponse::Untagged { status: Status::Ok, text })
+                if matches!(text.code(), Some(ResponseCode::CopyUid { .. }))
+        ));
+        let r = defect(b"* [ALERT] hello\r\n", Quirk::CodeWithoutStatus);
+        assert!(matches!(
+            r,
+            Response::Status(StatusResponse::Untagged { status: Status::Ok, text })
+                if text.code() == Some(&ResponseCode::Alert) && text.text().as_bytes() == b"hello"
+        ));
+    }
+
+    #[test]
+    fn code_defects() {
+        let r = defect(b"* OK [UIDNEXT 0]\r\n", Quirk::BadNumbers);
+        assert_eq!(
+            r.clone(),
+            Response::Status(StatusResponse::Untagged {
+                status: Status::Ok,
+                text: ResponseText::with_code(ResponseCode::UidNext(Uid::MIN), Default::default())
+            })
+        );
+        defect(b"* OK [ALERT]hello\r\n", Quirk::ExtraSpaces);
+        defect(b"a OK[ALERT] hello\r\n", Quirk::ExtraSpaces);
+        // [VALID per the RFC examples] code without text
+        let r = strict_ok(b"* OK [HIGHESTMODSEQ 123456]\r\n");
+        assert_eq!(
+            r,
+            Response::Status(StatusResponse::Untagged {
+                status: Status::Ok,
+                text: ResponseText::with_code(
+                    ResponseCode::HighestModSeq(123456),
+                    Default::default()
+                )
+            })
+        );
+    }
+
+    #[test]
+    fn bracket_junk_is_text() {
+        let b: &[u8] = b"RUBY0001 OK [Error=\"Microsoft.Exchange.Data.Storage.WrongServerException: Cross Server access is not allowed for mailbox xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\" AuthResultFromPopImapEnd=0 Proxy=XXXXXXXXXXXXX.EURXXXX.PROD.OUTLOOK.COM:1993:SSL MailboxBE=XXXXXXXXXXXXX.EURXXXX.PROD.OUTLOOK.COM Service=Imap4] AUTHENTICATE completed.\r\n";
+        let r = Response::decode(&Bytes::from_static(b), &DecodeOptions::strict())
+            .unwrap()
+            .message;
+        let Response::Status(StatusResponse::Tagged { text, .. }) = &r else {
+            panic!()
+        };
+        assert!(text.code().is_none());
+        assert!(text.text().as_bytes().starts_with(b"[Error="));
+        assert_eq!(enc(&r), Bytes::from_static(b));
+        // greeting-base64-trailer-valid
+        let b: &[u8] = b"* OK The Microsoft Exchange IMAP4 service is ready. [TQBOADIAUABSADEANgBDAEEAMAAwADYAMwAuAG4AYQBtAHAAcgBkADEANgAuAHAAcgBvAGQALgBvAHUAdABsAG8AbwBrAC4AYwBvAG0A]\r\n";
+        let g = Greeting::decode(&Bytes::from_static(b), &DecodeOptions::strict()).unwrap();
+        assert!(g.message.text.code().is_none());
+        assert_eq!(enc(&g.message), Bytes::from_static(b));
+        // text-unbalanced-dquote-valid
+        strict_ok(b"* OK Hello \" foo\r\n");
+        // `[` text that is not code-shaped
+        strict_ok(b"* OK [ nope\r\n");
+        strict_ok(b"* OK [] nope\r\n");
+    }
+
+    #[test]
+    fn odd_flags() {
+        let r = defect(b"* FLAGS (OIB-Seen-[Gmail]/All)\r\n", Quirk::OddFlags);
+        assert!(matches!(r, Response::Data(Data::Flags(v)) if v.len() == 1));
+        let r = defect(
+            b"* FLAGS (\\Answered \\Deleted \\Draft \\Flagged \\Seen \\*)\r\n",
+            Quirk::OddFlags,
+        );
+        assert_eq!(
+            r,
+            Response::Data(Data::Flags(vec![
+                Flag::Answered,
+                Flag::Deleted,
+                Flag::Draft,
+                Flag::Flagged,
+                Flag::Seen
+            ]))
+        );
+        let r = defect(
+            b"* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $Forwarded $Junk $MailFlagBit0 $MailFlagBit2 $NotJunk $NotPhishing $Phishing Forwarded JunkRecorded NotJunk OIB-Seen-INBOX OIB-Seen-Unsubscribe OIB-Seen-[Google Mail]/Alle Nachrichten)\r\n",
+            Quirk::OddFlags,
+        );
+        assert!(matches!(r, Response::Data(Data::Flags(v)) if v.len() == 20));
+        let r = defect(b"* XLIST (\\HasNoChildren \\) \".\" \"Argos\"\r\n", Quirk::OddFlags);
+        assert!(matches!(
+            r,
+            Response::Data(Data::XList(l)) if l.attributes[0] == MailboxAttribute::HasNoChildren
+        ));
+    }
+
+    #[test]
+    fn nul_padding() {
+        let r = defect(b"\0\0\0* OK ready\r\n", Quirk::NonImapLine);
+        assert!(matches!(r, Response::Status(StatusResponse::Untagged { .. })));
+        let g = Greeting::decode(
+            &Bytes::from_static(b"\0\0\0* OK ready\r\n"),
+            &DecodeOptions::lenient(),
+        )
+        .unwrap();
+        assert_eq!(g.warnings[0].quirk, Quirk::NonImapLine);
+        assert!(
+            Greeting::decode(
+                &Bytes::from_static(b"\0\0\0* OK ready\r\n"),
+                &DecodeOptions::strict()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn valid_edges() {
+        // quota-64bit-gmail
+        let r = strict_ok(b"* QUOTA \"\" (STORAGE 12582912 16106127360)\r\n");
+        assert!(matches!(r, Response::Data(Data::Quota { resources, .. })
+            if resources[0].limit == 16106127360));
+        // list-quoted-tab-o365: TAB is a TEXT-CHAR, so valid in a quoted string
+        strict_ok(b"* LIST (\\HasNoChildren) \"/\" \"INBOX/ \tExample \"\r\n");
+        // untagged-noop: unknown keywords are kept (both profiles)
+        for b in [&b"* NOOP\r\n"[..], b"* 86 NOOP froopy snood\r\n"] {
+            for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+                let d = Response::decode(&Bytes::copy_from_slice(b), &o).unwrap();
+                assert!(d.warnings.is_empty());
+                let Response::Data(Data::Unknown(u)) = &d.message else {
+                    panic!()
+                };
+                assert!(u.name().eq_ignore_case(b"NOOP"));
+                assert_eq!(enc(&d.message), Bytes::copy_from_slice(b));
+            }
+        }
+    }
+}
