@@ -612,12 +612,18 @@ mod tests {
     fn known_names() {
         assert_eq!(one("imap4REV1"), Capability::Imap4Rev1);
         assert_eq!(one("auth=plain"), Capability::Auth(AuthMechanism::Plain));
-        assert_eq!(one("AUTH=SCRAM-SHA-256-PLUS").to_bytes(), b"AUTH=SCRAM-SHA-256-PLUS");
+        assert_eq!(
+            one("AUTH=SCRAM-SHA-256-PLUS").to_bytes(),
+            b"AUTH=SCRAM-SHA-256-PLUS"
+        );
         assert_eq!(one("literal+"), Capability::LiteralPlus);
         assert_eq!(one("MESSAGELIMIT=1000"), Capability::MessageLimit(1000));
         assert!(matches!(one("MESSAGELIMIT=01"), Capability::Other(_)));
         assert_eq!(one("APPENDLIMIT"), Capability::AppendLimit(None));
-        assert_eq!(one("appendlimit=35651584"), Capability::AppendLimit(Some(35651584)));
+        assert_eq!(
+            one("appendlimit=35651584"),
+            Capability::AppendLimit(Some(35651584))
+        );
         assert_eq!(
             one("THREAD=references"),
             Capability::Thread(ThreadAlgorithm::References)

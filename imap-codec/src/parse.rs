@@ -304,13 +304,12 @@ impl<'a> Parser<'a> {
             while self.b.get(p) == Some(&b' ') {
                 p += 1;
             }
-            match self.b.get(p) {
-                Some(b')') | Some(b'\r') | Some(b'\n') | None | Some(b']') => {
-                    if self.tolerate(Quirk::ExtraSpaces, save) {
-                        self.pos = p;
-                    }
-                }
-                _ => {}
+            if matches!(
+                self.b.get(p),
+                Some(b')') | Some(b'\r') | Some(b'\n') | None | Some(b']')
+            ) && self.tolerate(Quirk::ExtraSpaces, save)
+            {
+                self.pos = p;
             }
         }
     }

@@ -493,7 +493,9 @@ impl ResponseCode {
             p.sp()?;
             let at = p.pos;
             let v = p.number()?;
-            ResponseCode::MessageLimit(NonZeroU32::new(v).ok_or_else(|| p.fail_at(at, "nz-number"))?)
+            ResponseCode::MessageLimit(
+                NonZeroU32::new(v).ok_or_else(|| p.fail_at(at, "nz-number"))?,
+            )
         } else if up(b"BADEVENT") {
             p.sp()?;
             p.expect(b'(', "(")?;

@@ -94,7 +94,7 @@ pub enum Data {
         uids: UidSet,
     },
     /// `ID (...)` / `ID NIL` (RFC 2971): field/value pairs.
-    Id(Option<Vec<(IString, Option<IString>)>>),
+    Id(Option<IdParams>),
     /// `QUOTA root (resource usage limit ...)` (RFC 9208)
     Quota {
         /// Quota root name.
@@ -144,6 +144,9 @@ pub enum Data {
     /// An untagged response with a keyword this codec does not know.
     Unknown(UnknownData),
 }
+
+/// ID field/value pairs (`None` value is NIL).
+pub type IdParams = Vec<(IString, Option<IString>)>;
 
 /// One `ACL` identifier and its rights.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1146,7 +1149,7 @@ fn parse_ns_list(p: &mut Parser<'_>) -> PResult<Vec<Namespace>> {
     }
 }
 
-fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<Vec<(IString, Option<IString>)>>> {
+fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
     if p.nil() {
         return Ok(None);
     }
@@ -1622,4 +1625,3 @@ impl Encode for Data {
         }
     }
 }
-

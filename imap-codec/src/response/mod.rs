@@ -35,8 +35,8 @@ use bytes::Bytes;
 
 pub use self::code::{AnnotateCode, CodeText, InProgress, MetadataCode, ResponseCode};
 pub use self::data::{
-    AclEntry, Data, Delimiter, ESearch, ListExtendedItem, ListItem, MetadataEntries, Namespace,
-    NamespaceData, NamespaceExtension, PartialRange, QuotaResource, SearchCorrelator,
+    AclEntry, Data, Delimiter, ESearch, IdParams, ListExtendedItem, ListItem, MetadataEntries,
+    Namespace, NamespaceData, NamespaceExtension, PartialRange, QuotaResource, SearchCorrelator,
     SearchReturnData, TaggedExtComp, TaggedExtVal, Thread, UnknownData,
 };
 
@@ -57,7 +57,9 @@ impl ResponseText {
     /// Validates: without a code, the text must not itself look like a response code
     /// (it would be decoded as one).
     pub fn new(code: Option<ResponseCode>, text: Text) -> Result<Self, ValidationError> {
-        if code.is_none() && text.as_bytes().first() == Some(&b'[') && code::code_shape(text.as_bytes())
+        if code.is_none()
+            && text.as_bytes().first() == Some(&b'[')
+            && code::code_shape(text.as_bytes())
         {
             return Err(ValidationError::new(
                 "resp-text",

@@ -7,8 +7,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::*;
-use crate::capability::strategies::capability;
 use crate::capability::QuotaResourceName;
+use crate::capability::strategies::capability;
 use crate::core::strategies::{istring, tag, text};
 use crate::core::{Atom, IString, Text};
 use crate::flag::strategies::{flag, mailbox_attribute};
@@ -49,9 +49,13 @@ pub(crate) fn greeting() -> impl Strategy<Value = Greeting> {
 
 fn status_response() -> impl Strategy<Value = StatusResponse> {
     prop_oneof![
-        (tag(), status(), response_text())
-            .prop_map(|(tag, status, text)| StatusResponse::Tagged { tag, status, text }),
-        (status(), response_text()).prop_map(|(status, text)| StatusResponse::Untagged { status, text }),
+        (tag(), status(), response_text()).prop_map(|(tag, status, text)| StatusResponse::Tagged {
+            tag,
+            status,
+            text
+        }),
+        (status(), response_text())
+            .prop_map(|(status, text)| StatusResponse::Untagged { status, text }),
         response_text().prop_map(StatusResponse::PreAuth),
         response_text().prop_map(StatusResponse::Bye),
     ]
@@ -173,8 +177,7 @@ fn return_data() -> impl Strategy<Value = SearchReturnData> {
 fn thread() -> impl Strategy<Value = Thread> {
     let leaf = vec(nz(), 1..4).prop_map(|m| Thread::new(m, vec![]).unwrap());
     leaf.prop_recursive(4, 24, 3, |inner| {
-        (vec(nz(), 0..3), vec(inner, 2..4))
-            .prop_map(|(m, c)| Thread::new(m, c).unwrap())
+        (vec(nz(), 0..3), vec(inner, 2..4)).prop_map(|(m, c)| Thread::new(m, c).unwrap())
     })
 }
 
@@ -208,19 +211,25 @@ fn data() -> impl Strategy<Value = Data> {
         list_item().prop_map(Data::List),
         list_item().prop_map(Data::Lsub),
         list_item().prop_map(Data::XList),
-        (vec(namespace(), 0..2), vec(namespace(), 0..2), vec(namespace(), 0..2)).prop_map(
-            |(personal, other, shared)| Data::Namespace(NamespaceData {
+        (
+            vec(namespace(), 0..2),
+            vec(namespace(), 0..2),
+            vec(namespace(), 0..2)
+        )
+            .prop_map(|(personal, other, shared)| Data::Namespace(NamespaceData {
                 personal,
                 other,
                 shared
-            })
-        ),
+            })),
         (mailbox(), vec(status_item(), 0..4))
             .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         (
             proptest::option::of((
                 istring(),
-                proptest::option::of((mailbox(), nz().prop_map(|n| UidValidity::new(n.get()).unwrap())))
+                proptest::option::of((
+                    mailbox(),
+                    nz().prop_map(|n| UidValidity::new(n.get()).unwrap())
+                ))
             )),
             any::<bool>(),
             vec(return_data(), 0..4)
@@ -261,14 +270,17 @@ fn data() -> impl Strategy<Value = Data> {
                         Just(QuotaResourceName::Message),
                         Just(QuotaResourceName::Mailbox),
                         Just(QuotaResourceName::AnnotationStorage),
-                        "X[A-Z]{1,5}".prop_map(|s| QuotaResourceName::from_atom(
-                            Atom::try_from(s).unwrap()
-                        )),
+                        "X[A-Z]{1,5}"
+                            .prop_map(|s| QuotaResourceName::from_atom(Atom::try_from(s).unwrap())),
                     ],
                     0..=i64::MAX as u64,
                     0..=i64::MAX as u64
                 )
-                    .prop_map(|(name, usage, limit)| QuotaResource { name, usage, limit }),
+                    .prop_map(|(name, usage, limit)| QuotaResource {
+                        name,
+                        usage,
+                        limit
+                    }),
                 0..3
             )
         )
@@ -313,4 +325,3 @@ pub(crate) fn response() -> impl Strategy<Value = Response> {
         continuation().prop_map(Response::Continuation),
     ]
 }
-

@@ -86,10 +86,10 @@ macro_rules! rfc_files {
 }
 
 const RFC_FILES: &[(&str, &str)] = rfc_files!(
-    "2087", "2177", "2342", "2971", "3501", "3502", "3691", "4314", "4315", "4466", "4469",
-    "4549", "4731", "4959", "4978", "5161", "5182", "5256", "5258", "5267", "5464", "5465",
-    "5530", "5819", "6154", "6851", "7162", "7628", "7888", "7889", "8438", "8474", "8514",
-    "8970", "9051", "9208", "9394", "9585", "9586", "9590", "9698"
+    "2087", "2177", "2342", "2971", "3501", "3502", "3691", "4314", "4315", "4466", "4469", "4549",
+    "4731", "4959", "4978", "5161", "5182", "5256", "5258", "5267", "5464", "5465", "5530", "5819",
+    "6154", "6851", "7162", "7628", "7888", "7889", "8438", "8474", "8514", "8970", "9051", "9208",
+    "9394", "9585", "9586", "9590", "9698"
 );
 
 fn kind_of(r: &Response) -> String {
@@ -295,10 +295,18 @@ mod known {
         use Status::*;
         check(
             b"o356 NO [ALREADYEXISTS] Mailbox \"that\" already exists\r\n",
-            tagged("o356", No, Some(C::AlreadyExists), "Mailbox \"that\" already exists"),
+            tagged(
+                "o356",
+                No,
+                Some(C::AlreadyExists),
+                "Mailbox \"that\" already exists",
+            ),
         );
         for (line, code) in [
-            (&b"b NO [AUTHENTICATIONFAILED] x\r\n"[..], C::AuthenticationFailed),
+            (
+                &b"b NO [AUTHENTICATIONFAILED] x\r\n"[..],
+                C::AuthenticationFailed,
+            ),
             (b"b NO [AUTHORIZATIONFAILED] x\r\n", C::AuthorizationFailed),
             (b"b NO [CANNOT] x\r\n", C::Cannot),
             (b"b OK [READ-ONLY] x\r\n", C::ReadOnly),
@@ -336,7 +344,10 @@ mod known {
             b"* OK [ALERT] System shutdown in 10 minutes\r\n",
             untagged(Ok, Some(C::Alert), "System shutdown in 10 minutes"),
         );
-        check(b"A001 OK LOGIN Completed\r\n", tagged("A001", Ok, None, "LOGIN Completed"));
+        check(
+            b"A001 OK LOGIN Completed\r\n",
+            tagged("A001", Ok, None, "LOGIN Completed"),
+        );
         check(
             b"* NO Disk is 98% full, please delete unnecessary data\r\n",
             untagged(No, None, "Disk is 98% full, please delete unnecessary data"),
@@ -345,7 +356,10 @@ mod known {
             b"A223 NO COPY failed: disk is full\r\n",
             tagged("A223", No, None, "COPY failed: disk is full"),
         );
-        check(b"* BAD Empty command line\r\n", untagged(Bad, None, "Empty command line"));
+        check(
+            b"* BAD Empty command line\r\n",
+            untagged(Bad, None, "Empty command line"),
+        );
         check(
             b"A044 BAD No such command as \"BLURDYBLOOP\"\r\n",
             tagged("A044", Bad, None, "No such command as \"BLURDYBLOOP\""),
@@ -359,7 +373,10 @@ mod known {
         );
         check(
             b"* BYE Autologout; idle for too long\r\n",
-            Response::Status(StatusResponse::Bye(rt(None, "Autologout; idle for too long"))),
+            Response::Status(StatusResponse::Bye(rt(
+                None,
+                "Autologout; idle for too long",
+            ))),
         );
         // RFC 9051 §6.3.1 / 3501 SELECT examples
         check(
@@ -380,7 +397,11 @@ mod known {
         );
         check(
             b"* OK [UIDNEXT 4392] Predicted next UID\r\n",
-            untagged(Ok, Some(C::UidNext(Uid::new(4392).unwrap())), "Predicted next UID"),
+            untagged(
+                Ok,
+                Some(C::UidNext(Uid::new(4392).unwrap())),
+                "Predicted next UID",
+            ),
         );
         check(
             b"* OK [PERMANENTFLAGS (\\Deleted \\Seen \\*)] Limited\r\n",
@@ -478,7 +499,8 @@ mod known {
     fn extension_codes() {
         use ResponseCode as C;
         use Status::*;
-        let cases: Vec<(&[u8], ResponseCode)> = vec![
+        let cases: Vec<(&[u8], ResponseCode)> =
+            vec![
             (b"a OK [HIGHESTMODSEQ 715194045007] x\r\n", C::HighestModSeq(715194045007)),
             (b"a OK [NOMODSEQ] x\r\n", C::NoModSeq),
             (
@@ -577,7 +599,10 @@ mod known {
     fn rfc9051_section7_data() {
         check(
             b"* ENABLED CONDSTORE QRESYNC\r\n",
-            data(Data::Enabled(vec![Capability::CondStore, Capability::QResync])),
+            data(Data::Enabled(vec![
+                Capability::CondStore,
+                Capability::QResync,
+            ])),
         );
         check(
             b"* CAPABILITY STARTTLS AUTH=GSSAPI IMAP4rev2 LOGINDISABLED XPIG-LATIN\r\n",
@@ -748,7 +773,10 @@ mod known {
         );
         check(b"* 23 EXISTS\r\n", data(Data::Exists(23)));
         check(b"* 5 RECENT\r\n", data(Data::Recent(5)));
-        check(b"* 44 EXPUNGE\r\n", data(Data::Expunge(SeqNum::new(44).unwrap())));
+        check(
+            b"* 44 EXPUNGE\r\n",
+            data(Data::Expunge(SeqNum::new(44).unwrap())),
+        );
         check(
             b"* SEARCH 2 3 6\r\n",
             data(Data::Search {
@@ -933,7 +961,10 @@ mod known {
             data(Data::Metadata {
                 mailbox: mb(""),
                 entries: MetadataEntries::Values(vec![
-                    (is("/shared/comment"), Some(Bytes::from_static(b"Shared comment"))),
+                    (
+                        is("/shared/comment"),
+                        Some(Bytes::from_static(b"Shared comment")),
+                    ),
                     (is("/private/x"), None),
                 ]),
             }),
@@ -942,10 +973,7 @@ mod known {
             b"* METADATA INBOX /shared/comment /private/comment\r\n",
             data(Data::Metadata {
                 mailbox: Mailbox::Inbox,
-                entries: MetadataEntries::List(vec![
-                    is("/shared/comment"),
-                    is("/private/comment"),
-                ]),
+                entries: MetadataEntries::List(vec![is("/shared/comment"), is("/private/comment")]),
             }),
         );
         check(
@@ -997,7 +1025,10 @@ mod known {
                 .unwrap(),
             ))),
         );
-        check(b"+ \r\n", Response::Continuation(Continuation::Base64(Bytes::new())));
+        check(
+            b"+ \r\n",
+            Response::Continuation(Continuation::Base64(Bytes::new())),
+        );
         check(
             b"+ [ALERT] go\r\n",
             Response::Continuation(Continuation::Text(
@@ -1042,8 +1073,7 @@ mod known {
             }
         );
         assert!(
-            Greeting::decode(&Bytes::from_static(b"* NO x\r\n"), &DecodeOptions::strict())
-                .is_err()
+            Greeting::decode(&Bytes::from_static(b"* NO x\r\n"), &DecodeOptions::strict()).is_err()
         );
     }
 
@@ -1054,9 +1084,7 @@ mod known {
             s.extend_from_slice(b"((1)");
         }
         s.extend_from_slice(b"(2)");
-        for _ in 0..100_000 {
-            s.push(b')');
-        }
+        s.extend(std::iter::repeat_n(b')', 100_000));
         s.extend_from_slice(b"\r\n");
         let e = Response::decode(&Bytes::from(s), &DecodeOptions::strict()).unwrap_err();
         assert_eq!(e.expected, "nesting within the depth limit");
@@ -1066,9 +1094,7 @@ mod known {
             s.extend_from_slice(b"((1)");
         }
         s.extend_from_slice(b"(2)");
-        for _ in 0..30 {
-            s.push(b')');
-        }
+        s.extend(std::iter::repeat_n(b')', 30));
         s.extend_from_slice(b"\r\n");
         assert!(Response::decode(&Bytes::from(s), &DecodeOptions::strict()).is_ok());
         // deep tagged-ext-comp nesting too
@@ -1144,12 +1170,18 @@ mod quirks {
     #[test]
     fn bye_and_continuation_without_text() {
         let r = defect(b"* BYE\r\n", Quirk::MissingText);
-        assert_eq!(r, Response::Status(StatusResponse::Bye(ResponseText::default())));
+        assert_eq!(
+            r,
+            Response::Status(StatusResponse::Bye(ResponseText::default()))
+        );
         let r = defect(b"+\r\n", Quirk::MissingText);
-        assert_eq!(r, Response::Continuation(Continuation::Base64(Bytes::new())));
+        assert_eq!(
+            r,
+            Response::Continuation(Continuation::Base64(Bytes::new()))
+        );
         defect(b"a1 OK\r\n", Quirk::MissingText);
-        let g = Greeting::decode(&Bytes::from_static(b"* OK\r\n"), &DecodeOptions::lenient())
-            .unwrap();
+        let g =
+            Greeting::decode(&Bytes::from_static(b"* OK\r\n"), &DecodeOptions::lenient()).unwrap();
         assert_eq!(g.warnings[0].quirk, Quirk::MissingText);
     }
 
@@ -1177,7 +1209,10 @@ mod quirks {
         assert_eq!(w, vec![Quirk::BadAtoms]);
         assert_eq!(
             r,
-            Response::Data(Data::Capability(vec![Capability::Imap4Rev1, Capability::QuotaSet]))
+            Response::Data(Data::Capability(vec![
+                Capability::Imap4Rev1,
+                Capability::QuotaSet
+            ]))
         );
         assert!(matches!(
             strict_ok(b"* CAPABILITY IMAP4rev1 QUOTA=SET\r\n"),
@@ -1222,7 +1257,10 @@ mod quirks {
         assert!(matches!(r, Response::Data(Data::Id(Some(v))) if v.len() == 5));
         defect(b"* SEARCH 1  2\r\n", Quirk::ExtraSpaces);
         defect(b"* QUOTAROOT INBOX  \"\" \r\n", Quirk::ExtraSpaces);
-        defect(b"* OK [CAPABILITY IMAP4rev1 IDLE ] hi\r\n", Quirk::ExtraSpaces);
+        defect(
+            b"* OK [CAPABILITY IMAP4rev1 IDLE ] hi\r\n",
+            Quirk::ExtraSpaces,
+        );
     }
 
     #[test]
@@ -1314,7 +1352,10 @@ mod quirks {
             Quirk::OddFlags,
         );
         assert!(matches!(r, Response::Data(Data::Flags(v)) if v.len() == 20));
-        let r = defect(b"* XLIST (\\HasNoChildren \\) \".\" \"Argos\"\r\n", Quirk::OddFlags);
+        let r = defect(
+            b"* XLIST (\\HasNoChildren \\) \".\" \"Argos\"\r\n",
+            Quirk::OddFlags,
+        );
         assert!(matches!(
             r,
             Response::Data(Data::XList(l)) if l.attributes[0] == MailboxAttribute::HasNoChildren
@@ -1324,7 +1365,10 @@ mod quirks {
     #[test]
     fn nul_padding() {
         let r = defect(b"\0\0\0* OK ready\r\n", Quirk::NonImapLine);
-        assert!(matches!(r, Response::Status(StatusResponse::Untagged { .. })));
+        assert!(matches!(
+            r,
+            Response::Status(StatusResponse::Untagged { .. })
+        ));
         let g = Greeting::decode(
             &Bytes::from_static(b"\0\0\0* OK ready\r\n"),
             &DecodeOptions::lenient(),
