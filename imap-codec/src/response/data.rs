@@ -86,6 +86,11 @@ pub enum Data {
     },
     /// `JMAPACCESS url` (RFC 9698)
     JmapAccess(IString),
+    /// `GENURLAUTH url...` (RFC 4467); never empty.
+    GenUrlAuth(Vec<IString>),
+    /// `URLFETCH (url data)...` (RFC 4467): each URL with its data (`None` is NIL);
+    /// never empty.
+    UrlFetch(Vec<(IString, Option<Bytes>)>),
     /// `VANISHED [(EARLIER)] uids` (RFC 7162)
     Vanished {
         /// `(EARLIER)`: a reply to a FETCH/SELECT, not an expunge notification.
@@ -586,6 +591,8 @@ const KEYWORDS: &[&[u8]] = &[
     b"MYRIGHTS",
     b"METADATA",
     b"JMAPACCESS",
+    b"GENURLAUTH",
+    b"URLFETCH",
 ];
 const NUMBERED: &[&[u8]] = &[b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"UIDFETCH"];
 
@@ -681,6 +688,14 @@ pub(crate) fn more(p: &mut Parser<'_>) -> PResult<bool> {
 #[inline]
 fn more_in(p: &mut Parser<'_>) -> PResult<bool> {
     more_until(p, true)
+}
+
+/// Whether another item follows on the line (without consuming anything).
+#[inline]
+fn more_peek(p: &Parser<'_>) -> bool {
+    let b = p.rest();
+    let n = b.iter().take_while(|&&c| c == b' ').count();
+    n > 0 && !matches!(b.get(n), None | Some(b'\r') | Some(b'\n'))
 }
 
 #[inline]
@@ -900,6 +915,36 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.pos += 10;
             p.sp()?;
             Data::JmapAccess(IString::parse_string(p)?)
+        }
+        (b'G', 10) if eq(b"GENURLAUTH") => {
+            p.pos += 10;
+            p.sp()?;
+            let mut v = vec![IString::parse_astring(p)?];
+            while more(p)? {
+                v.push(IString::parse_astring(p)?);
+                p.check_items(v.len())?;
+            }
+            Data::GenUrlAuth(v)
+        }
+        (b'U', 8) if eq(b"URLFETCH") => {
+            p.pos += 8;
+            let mut v = Vec::new();
+            loop {
+                p.sp()?;
+                let url = IString::parse_astring(p)?;
+                p.sp()?;
+                let data = if p.peek() == Some(b'~') {
+                    Some(p.literal_any(true)?.0)
+                } else {
+                    p.nstring()?
+                };
+                v.push((url, data));
+                p.check_items(v.len())?;
+                if !more_peek(p) {
+                    break;
+                }
+            }
+            Data::UrlFetch(v)
         }
         (b'I', 2) if eq(b"ID") => {
             p.pos += 2;
@@ -1285,6 +1330,15 @@ fn parse_return_data(p: &mut Parser<'_>) -> PResult<SearchReturnData> {
 // encoding
 // ---------------------------------------------------------------------------------------
 
+/// `nstring / literal8`: NIL, a string, or a literal8 when the data contains NUL.
+fn encode_value(v: Option<&[u8]>, buf: &mut EncodeBuf) {
+    match v {
+        None => buf.raw(b"NIL"),
+        Some(d) if memchr::memchr(0, d).is_some() => buf.literal(d, true),
+        Some(d) => buf.string(d),
+    }
+}
+
 fn encode_ids(buf: &mut EncodeBuf, ids: &[NonZeroU32], modseq: Option<u64>) {
     for id in ids {
         buf.sp();
@@ -1520,6 +1574,22 @@ impl Encode for Data {
                 buf.raw(b"JMAPACCESS ");
                 u.encode_string(buf);
             }
+            Data::GenUrlAuth(v) => {
+                buf.raw(b"GENURLAUTH");
+                for u in v {
+                    buf.sp();
+                    u.encode_astring(buf);
+                }
+            }
+            Data::UrlFetch(v) => {
+                buf.raw(b"URLFETCH");
+                for (u, d) in v {
+                    buf.sp();
+                    u.encode_astring(buf);
+                    buf.sp();
+                    encode_value(d.as_deref(), buf);
+                }
+            }
             Data::Vanished { earlier, uids } => {
                 buf.raw(if *earlier {
                     b"VANISHED (EARLIER) "
@@ -1600,11 +1670,7 @@ impl Encode for Data {
                     MetadataEntries::Values(v) => buf.list(v, |b, (e, val)| {
                         e.encode_astring(b);
                         b.sp();
-                        match val {
-                            None => b.raw(b"NIL"),
-                            Some(d) if memchr::memchr(0, d).is_some() => b.literal(d, true),
-                            Some(d) => b.string(d),
-                        }
+                        encode_value(val.as_deref(), b);
                     }),
                     MetadataEntries::List(v) => {
                         buf.sep(v, b" ", &mut |b, e| e.encode_astring(b));

@@ -258,6 +258,8 @@ fn data() -> impl Strategy<Value = Data> {
             }
         }),
         istring().prop_map(Data::JmapAccess),
+        vec(istring(), 1..3).prop_map(Data::GenUrlAuth),
+        vec((istring(), metadata_value()), 1..3).prop_map(Data::UrlFetch),
         (any::<bool>(), uid_set()).prop_map(|(earlier, uids)| Data::Vanished { earlier, uids }),
         proptest::option::of(vec((istring(), proptest::option::of(istring())), 0..4))
             .prop_map(Data::Id),

@@ -986,6 +986,22 @@ mod known {
                 )]),
             }),
         );
+        check_as(
+            b"* GENURLAUTH \"imap://joe@example.com/INBOX/;uid=20/;section=1.2;urlauth=submit+fred:internal:91354a473744909de610943775f92038\"\r\n",
+            data(Data::GenUrlAuth(vec![is("imap://joe@example.com/INBOX/;uid=20/;section=1.2;urlauth=submit+fred:internal:91354a473744909de610943775f92038")])),
+            Some(b"* GENURLAUTH imap://joe@example.com/INBOX/;uid=20/;section=1.2;urlauth=submit+fred:internal:91354a473744909de610943775f92038\r\n"),
+        );
+        check_as(
+            b"* URLFETCH \"imap://a/;urlauth=x\" {5}\r\nhello \"imap://b\" NIL\r\n",
+            data(Data::UrlFetch(vec![
+                (
+                    is("imap://a/;urlauth=x"),
+                    Some(Bytes::from_static(b"hello")),
+                ),
+                (is("imap://b"), None),
+            ])),
+            Some(b"* URLFETCH imap://a/;urlauth=x \"hello\" imap://b NIL\r\n"),
+        );
         check(
             b"* JMAPACCESS \"https://example.com/.s/[jmap]\"\r\n",
             data(Data::JmapAccess(is("https://example.com/.s/[jmap]"))),
