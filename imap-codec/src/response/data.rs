@@ -1225,7 +1225,8 @@ fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
         p.pos += 1;
         p.expect_keyword(b"TAG", "TAG")?;
         p.sp()?;
-        let tag = IString::parse_string(p)?;
+        // tag-string = astring (RFC 9051); string in RFC 4466. Encoded as a string.
+        let tag = IString::parse_astring(p)?;
         let mut mailbox = None;
         if p.peek() == Some(b' ') {
             p.sp()?;

@@ -1422,3 +1422,29 @@ mod quirks {
         }
     }
 }
+
+#[test]
+fn bare_lf_and_astring_correlator() {
+    let d = Response::decode(
+        &Bytes::from_static(b"* SEARCH 1 2\n"),
+        &DecodeOptions::lenient(),
+    )
+    .unwrap();
+    assert_eq!(d.warnings[0].quirk, crate::options::Quirk::BareLf);
+    assert!(
+        Response::decode(
+            &Bytes::from_static(b"* SEARCH 1 2\n"),
+            &DecodeOptions::strict()
+        )
+        .is_err()
+    );
+    let d = Response::decode(
+        &Bytes::from_static(b"* ESEARCH (TAG a1) COUNT 2\r\n"),
+        &DecodeOptions::strict(),
+    )
+    .unwrap();
+    assert_eq!(
+        enc(&d.message),
+        Bytes::from_static(b"* ESEARCH (TAG \"a1\") COUNT 2\r\n")
+    );
+}
