@@ -348,7 +348,6 @@ impl ResponseCode {
 
     /// Parses `resp-text-code` (between the brackets, not including them).
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let start = p.pos;
         let name = p.atom()?;
         let n: &[u8] = &name;
         if let Some((_, c)) = SIMPLE.iter().find(|(k, _)| n.eq_ignore_ascii_case(k)) {
@@ -524,7 +523,6 @@ impl ResponseCode {
             } else {
                 None
             };
-            let _ = start;
             ResponseCode::Other {
                 name: Atom::unchecked(name),
                 text,

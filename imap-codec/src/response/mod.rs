@@ -117,10 +117,27 @@ impl ResponseText {
                 text,
             });
         }
-        Ok(ResponseText {
-            code: None,
-            text: Text::parse(p)?,
-        })
+        let text = Text::parse(p)?;
+        Self::from_plain_text(p, text)
+    }
+
+    /// Text without a code. Only when the lenient profile removed NUL bytes can it look
+    /// like a code; it is then read as one, so that re-encoding keeps the meaning.
+    fn from_plain_text(p: &mut Parser<'_>, text: Text) -> PResult<Self> {
+        if text.as_bytes().first() == Some(&b'[') && code::code_shape(text.as_bytes()) {
+            let src = text.to_bytes();
+            let opts = p.opts;
+            let mut sub = Parser::new(&src, opts);
+            return match ResponseText::parse(&mut sub) {
+                Ok(t) if sub.at_end() => {
+                    let at = p.pos;
+                    p.warn(Quirk::EightBit, at);
+                    Ok(t)
+                }
+                _ => Err(p.fail("response code")),
+            };
+        }
+        Ok(ResponseText { code: None, text })
     }
 
     /// `SP resp-text` after a status word; the lenient profile accepts a missing SP and text.
@@ -372,7 +389,8 @@ impl Continuation {
                 } else if let Ok(v) = crate::base64::decode(text.as_bytes()) {
                     Continuation::Base64(Bytes::from(v))
                 } else {
-                    Continuation::Text(ContinuationText(ResponseText { code: None, text }))
+                    let t = ResponseText::from_plain_text(p, text)?;
+                    Continuation::Text(ContinuationText(t))
                 }
             }
         } else {

@@ -1448,3 +1448,42 @@ fn bare_lf_and_astring_correlator() {
         Bytes::from_static(b"* ESEARCH (TAG \"a1\") COUNT 2\r\n")
     );
 }
+
+proptest! {
+    /// Decoding never panics, whatever the bytes (strict and lenient), and lenient decodes
+    /// re-encode to valid protocol.
+    #[test]
+    fn garbage_never_panics(
+        prefix in prop_oneof![Just(&b"* "[..]), Just(&b"a1 "[..]), Just(&b"+ "[..]), Just(&b""[..])],
+        body in proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(
+                    b" ()[]{}\"\\*+-:,0123456789ABCOKNOSEARCHLISTFETCHTHREADESEARCH~%$\x00\r\n"
+                        .to_vec()
+                ),
+                any::<u8>()
+            ],
+            0..60
+        ),
+        word in proptest::sample::select(vec![
+            &b""[..], b"OK ", b"OK [", b"SEARCH ", b"ESEARCH ", b"THREAD ", b"LIST ", b"STATUS ",
+            b"NAMESPACE ", b"METADATA ", b"ID ", b"QUOTA ", b"1 FETCH ", b"ACL ", b"VANISHED ",
+            b"CAPABILITY ", b"OK [CAPABILITY ", b"NO [COPYUID ", b"BAD [BADCHARSET ",
+            b"OK [INPROGRESS (", b"URLFETCH ", b"SORT ",
+        ]),
+    ) {
+        let mut m = prefix.to_vec();
+        m.extend_from_slice(word);
+        m.extend_from_slice(&body);
+        m.extend_from_slice(b"\r\n");
+        let b = Bytes::from(m);
+        let _ = Response::decode(&b, &DecodeOptions::strict());
+        let _ = Greeting::decode(&b, &DecodeOptions::strict());
+        if let Ok(d) = Response::decode(&b, &DecodeOptions::lenient()) {
+            let e = enc(&d.message);
+            let again = Response::decode(&e, &DecodeOptions::strict());
+            prop_assert!(again.is_ok(), "{:?} -> {:?}: {:?}", crate::error::Excerpt(&b), crate::error::Excerpt(&e), again);
+            prop_assert_eq!(again.unwrap().message, d.message);
+        }
+    }
+}
