@@ -597,12 +597,13 @@ const KEYWORDS: &[&[u8]] = &[
 const NUMBERED: &[&[u8]] = &[b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"UIDFETCH"];
 
 impl UnknownData {
-    /// Validates: `name` is not a keyword this codec parses (for the form with a number:
-    /// not EXISTS, RECENT, EXPUNGE or FETCH), and `raw` has no NUL and no CR/LF other than
+    /// Validates: `name` is not a keyword this codec parses (EXISTS, RECENT, EXPUNGE, FETCH
+    /// and UIDFETCH are excluded with or without a number), and `raw` has no NUL and no CR/LF other than
     /// inside a well-formed literal (`{n}` CRLF n bytes).
     pub fn new(number: Option<u32>, name: Atom, raw: Bytes) -> Result<Self, ValidationError> {
-        let known = if number.is_some() { NUMBERED } else { KEYWORDS };
-        if known.iter().any(|k| name.eq_ignore_case(k)) {
+        if NUMBERED.iter().any(|k| name.eq_ignore_case(k))
+            || (number.is_none() && KEYWORDS.iter().any(|k| name.eq_ignore_case(k)))
+        {
             return Err(ValidationError::new(
                 "untagged response",
                 "keyword of a known response",
@@ -787,7 +788,12 @@ fn message_end(p: &Parser<'_>) -> usize {
 }
 
 fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
+    let start = p.pos;
     let name = Atom::parse(p)?;
+    if number.is_none() && NUMBERED.iter().any(|k| name.eq_ignore_case(k)) {
+        // `* EXISTS 93`: a known response without its number
+        return Err(p.fail_at(start, "number before EXISTS/RECENT/EXPUNGE/FETCH"));
+    }
     let raw = if p.eat(b' ') {
         let end = message_end(p);
         let r = p.slice(p.pos, end);

@@ -1132,6 +1132,14 @@ mod known {
         assert!(UnknownData::new(None, at("search"), Bytes::new()).is_err());
         assert!(UnknownData::new(Some(1), at("FETCH"), Bytes::new()).is_err());
         assert!(UnknownData::new(Some(1), at("SEARCH"), Bytes::new()).is_ok());
+        assert!(UnknownData::new(None, at("exists"), Bytes::new()).is_err());
+        assert!(
+            Response::decode(
+                &Bytes::from_static(b"* EXISTS 93\r\n"),
+                &DecodeOptions::lenient()
+            )
+            .is_err()
+        );
         assert!(UnknownData::new(None, at("X"), Bytes::from_static(b"a\r\nb")).is_err());
         assert!(UnknownData::new(None, at("X"), Bytes::from_static(b"{1}\r\nb")).is_ok());
         assert!(Delimiter::new(b'\n').is_err());
@@ -1486,4 +1494,41 @@ proptest! {
             prop_assert_eq!(again.unwrap().message, d.message);
         }
     }
+}
+
+/// RFC examples flagged `invalid:` by the extractor: strict rejects them; the doubled-SP and
+/// missing-text ones decode leniently with the matching warning.
+#[test]
+fn rfc_invalid_examples() {
+    use crate::options::Quirk;
+    let mut lenient_ok = 0;
+    for (_, data) in RFC_FILES {
+        for line in data.lines() {
+            if json_field(line, "dir").as_deref() != Some(b"S") {
+                continue;
+            }
+            let Some(note) = json_field(line, "note") else {
+                continue;
+            };
+            if !note.starts_with(b"invalid") {
+                continue;
+            }
+            let bytes = Bytes::from(json_field(line, "bytes").unwrap());
+            assert!(
+                Response::decode(&bytes, &DecodeOptions::strict()).is_err(),
+                "{bytes:?}"
+            );
+            let quirk = if note.starts_with(b"invalid: doubled SP") {
+                Quirk::ExtraSpaces
+            } else if note.starts_with(b"invalid: status response without SP") {
+                Quirk::MissingText
+            } else {
+                continue;
+            };
+            let d = Response::decode(&bytes, &DecodeOptions::lenient()).unwrap();
+            assert!(d.warnings.iter().any(|w| w.quirk == quirk), "{bytes:?}");
+            lenient_ok += 1;
+        }
+    }
+    assert!(lenient_ok >= 8, "{lenient_ok}");
 }
