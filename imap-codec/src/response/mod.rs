@@ -1,6 +1,6 @@
 //! Server responses (RFC 9051 §7, §9 `greeting`, `response-data`, `response-tagged`,
 //! `continue-req`, `resp-text`; RFC 3501 §7 for the IMAP4rev1 responses). Response codes
-//! are in [`code`](self::ResponseCode), untagged data in [`Data`].
+//! are [`ResponseCode`], untagged data is [`Data`].
 //!
 //! Dispatch is on the first bytes: `+` continuation, `*` untagged (a digit starts
 //! `message-data`/EXISTS/RECENT, a keyword selects the data or status parser), anything else
@@ -11,7 +11,9 @@
 //!   (`"[" atom "]"` or `"[" atom SP 1*<non-"]" char> ... "]"`); then the code's own grammar
 //!   applies. `[CODE]` directly followed by CRLF is a code with empty text in both profiles
 //!   (the RFC examples do this; by the letter of the ABNF it would be text). Otherwise
-//!   (e.g. `[Error="..." ...]`) the whole line is plain text.
+//!   (e.g. `[Error="..." ...]`) the whole line is plain text. A known code whose arguments
+//!   do not follow its grammar is an error in both profiles, apart from the tolerated
+//!   families (zero numbers, extra spaces, odd flags, `LITERAL +`).
 //! * `BADCHARSET` also accepts a charset list without parentheses (RFC 9051 §6.4.4 example
 //!   `[BADCHARSET UTF-8]`); it is encoded with parentheses.
 //! * `tagged-ext-val` also accepts a string (RFC 9051 §7.3.1 example `Sample "text"`).
