@@ -24,10 +24,15 @@ fn any_text() -> impl Strategy<Value = Text> {
     prop_oneof![Just(Text::default()), text()]
 }
 
-/// `resp-text` with or without code.
+/// `resp-text` with or without code, including text that starts with `[` but is not a code.
 pub(crate) fn response_text() -> impl Strategy<Value = ResponseText> {
-    (proptest::option::of(response_code()), any_text())
-        .prop_map(|(c, t)| ResponseText::new(c, t).unwrap())
+    prop_oneof![
+        4 => (proptest::option::of(response_code()), any_text())
+            .prop_map(|(c, t)| ResponseText::new(c, t).unwrap()),
+        1 => "\\[[ -~]{0,12}".prop_filter_map("looks like a code", |s| {
+            ResponseText::new(None, Text::try_from(s).unwrap()).ok()
+        }),
+    ]
 }
 
 fn status() -> impl Strategy<Value = Status> {
