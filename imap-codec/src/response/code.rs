@@ -391,7 +391,7 @@ impl ResponseCode {
             ResponseCode::Capability(v)
         } else if up(b"BADCHARSET") {
             let mut v = Vec::new();
-            if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+            if super::sp_then(p, b'(') {
                 p.sp()?;
                 p.expect(b'(', "(")?;
                 loop {
@@ -466,7 +466,7 @@ impl ResponseCode {
             p.sp()?;
             ResponseCode::NoUpdate(IString::parse_string(p)?)
         } else if up(b"INPROGRESS") {
-            if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+            if super::sp_then(p, b'(') {
                 p.sp()?;
                 p.expect(b'(', "(")?;
                 let tag = IString::parse_nstring(p)?;

@@ -891,7 +891,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         (b'T', 6) if eq(b"THREAD") => {
             p.pos += 6;
             let mut v = Vec::new();
-            if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+            if super::sp_then(p, b'(') {
                 p.sp()?;
                 while p.peek() == Some(b'(') {
                     v.push(Thread::parse(p)?);
@@ -1102,7 +1102,7 @@ fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
     p.sp()?;
     let mailbox = Mailbox::parse(p)?;
     let mut extended = Vec::new();
-    if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+    if super::sp_then(p, b'(') {
         p.sp()?;
         p.expect(b'(', "(")?;
         p.skip_trailing_sp();
@@ -1226,7 +1226,7 @@ fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
 
 fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
     let mut correlator = None;
-    if p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(') {
+    if super::sp_then(p, b'(') {
         p.sp()?;
         p.pos += 1;
         p.expect_keyword(b"TAG", "TAG")?;
@@ -1250,11 +1250,13 @@ fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
     let mut uid = false;
     if p.peek() == Some(b' ') {
         let save = p.pos;
-        p.pos += 1;
+        let wlen = p.warnings.len();
+        p.sp()?;
         if p.keyword(b"UID") {
             uid = true;
         } else {
             p.pos = save;
+            p.warnings.truncate(wlen);
         }
     }
     let mut data = Vec::new();

@@ -189,6 +189,14 @@ pub struct Greeting {
     pub text: ResponseText,
 }
 
+/// Whether SP (or several, for the lenient `sp()`) and then `c` follow.
+#[inline]
+pub(crate) fn sp_then(p: &Parser<'_>, c: u8) -> bool {
+    let r = p.rest();
+    let n = r.iter().take_while(|&&b| b == b' ').count();
+    n > 0 && r.get(n) == Some(&c)
+}
+
 /// Skips NUL padding before a line (lenient only).
 fn skip_nul_padding(p: &mut Parser<'_>) {
     if p.peek() == Some(0) {

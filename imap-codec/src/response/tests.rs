@@ -1280,6 +1280,15 @@ mod quirks {
         );
         assert!(matches!(r, Response::Data(Data::Id(Some(v))) if v.len() == 5));
         defect(b"* SEARCH 1  2\r\n", Quirk::ExtraSpaces);
+        defect(
+            b"* ESEARCH  (TAG \"a\")  UID COUNT 1\r\n",
+            Quirk::ExtraSpaces,
+        );
+        defect(b"* THREAD  (1)\r\n", Quirk::ExtraSpaces);
+        defect(
+            b"* LIST () \"/\" INBOX  (CHILDINFO (\"SUBSCRIBED\"))\r\n",
+            Quirk::ExtraSpaces,
+        );
         defect(b"* QUOTAROOT INBOX  \"\" \r\n", Quirk::ExtraSpaces);
         defect(
             b"* OK [CAPABILITY IMAP4rev1 IDLE ] hi\r\n",
