@@ -1,37 +1,660 @@
-//! Capabilities (RFC 9051 §7.2.2). STUB: replaced by the response work.
+//! Capabilities (RFC 9051 §7.2.2 `capability`, RFC 3501 §7.2.1, and the capability names of
+//! the extension RFCs: LITERAL+/- 7888, IDLE 2177, NAMESPACE 2342, UIDPLUS 4315, MOVE 6851,
+//! ENABLE 5161, ESEARCH 4731, SEARCHRES 5182, LIST-EXTENDED 5258, LIST-STATUS 5819,
+//! SPECIAL-USE 6154, CHILDREN 3348, UNSELECT 3691, BINARY 3516, SASL-IR 4959, STATUS=SIZE 8438,
+//! ID 2971, UTF8= 6855, CONDSTORE/QRESYNC 7162, OBJECTID 8474, SAVEDATE 8514, UIDONLY 9586,
+//! PARTIAL 9394, INPROGRESS 9585, MESSAGELIMIT 9738, SORT/THREAD 5256, ESORT/CONTEXT 5267,
+//! WITHIN 5032, MULTISEARCH 7377, PREVIEW 8970, QUOTA 9208, ACL/RIGHTS= 4314, METADATA 5464,
+//! LIST-METADATA 9590, LIST-MYRIGHTS 8440, NOTIFY 5465, APPENDLIMIT 7889, MULTIAPPEND 3502,
+//! CATENATE 4469, REPLACE 8508, UNAUTHENTICATE 8437, COMPRESS 4978, referrals 2221/2193,
+//! JMAPACCESS 9698, URLAUTH 4467).
+//!
+//! Parsing is case-insensitive. Encoding writes the canonical name. [`Capability::Other`]
+//! never holds a name that would decode as a known variant: build values with
+//! [`Capability::from_atom`] (the parser does), which normalises.
+
+use bytes::Bytes;
+
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
+use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 
-/// A capability name.
+/// A SASL mechanism named in `AUTH=<mech>` (RFC 9051 §6.2.2 `auth-type`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Capability {
-    /// Any capability.
+pub enum AuthMechanism {
+    /// `PLAIN` (RFC 4616)
+    Plain,
+    /// `LOGIN` (draft-murchison-sasl-login)
+    Login,
+    /// `GSSAPI` (RFC 4752)
+    Gssapi,
+    /// `EXTERNAL` (RFC 4422)
+    External,
+    /// `ANONYMOUS` (RFC 4505)
+    Anonymous,
+    /// `CRAM-MD5` (RFC 2195)
+    CramMd5,
+    /// `DIGEST-MD5` (RFC 2831)
+    DigestMd5,
+    /// `NTLM`
+    Ntlm,
+    /// `XOAUTH2` (Google/Microsoft)
+    XOAuth2,
+    /// `OAUTHBEARER` (RFC 7628)
+    OAuthBearer,
+    /// `SCRAM-SHA-1` (RFC 5802)
+    ScramSha1,
+    /// `SCRAM-SHA-1-PLUS`
+    ScramSha1Plus,
+    /// `SCRAM-SHA-256` (RFC 7677)
+    ScramSha256,
+    /// `SCRAM-SHA-256-PLUS`
+    ScramSha256Plus,
+    /// Any other mechanism name (never one of the names above, in any case).
     Other(Atom),
 }
 
-impl Capability {
+const MECHS: &[(&str, AuthMechanism)] = &[
+    ("PLAIN", AuthMechanism::Plain),
+    ("LOGIN", AuthMechanism::Login),
+    ("GSSAPI", AuthMechanism::Gssapi),
+    ("EXTERNAL", AuthMechanism::External),
+    ("ANONYMOUS", AuthMechanism::Anonymous),
+    ("CRAM-MD5", AuthMechanism::CramMd5),
+    ("DIGEST-MD5", AuthMechanism::DigestMd5),
+    ("NTLM", AuthMechanism::Ntlm),
+    ("XOAUTH2", AuthMechanism::XOAuth2),
+    ("OAUTHBEARER", AuthMechanism::OAuthBearer),
+    ("SCRAM-SHA-1", AuthMechanism::ScramSha1),
+    ("SCRAM-SHA-1-PLUS", AuthMechanism::ScramSha1Plus),
+    ("SCRAM-SHA-256", AuthMechanism::ScramSha256),
+    ("SCRAM-SHA-256-PLUS", AuthMechanism::ScramSha256Plus),
+];
+
+impl AuthMechanism {
+    /// Classifies a mechanism name (case-insensitive).
+    pub fn from_atom(a: Atom) -> Self {
+        MECHS
+            .iter()
+            .find(|(n, _)| a.eq_ignore_case(n.as_bytes()))
+            .map(|(_, m)| m.clone())
+            .unwrap_or(AuthMechanism::Other(a))
+    }
+
+    /// The canonical name.
+    pub fn name(&self) -> &[u8] {
+        match self {
+            AuthMechanism::Other(a) => a.as_bytes(),
+            m => MECHS
+                .iter()
+                .find(|(_, x)| x == m)
+                .map(|(n, _)| n.as_bytes())
+                .unwrap_or(b""),
+        }
+    }
+}
+
+impl Encode for AuthMechanism {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(self.name());
+    }
+}
+
+/// A THREAD algorithm (RFC 5256 §3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ThreadAlgorithm {
+    /// `ORDEREDSUBJECT`
+    OrderedSubject,
+    /// `REFERENCES`
+    References,
+    /// `REFS` (RFC 5957 draft, widely deployed)
+    Refs,
+    /// Any other algorithm (never one of the above).
+    Other(Atom),
+}
+
+/// A quota resource name (RFC 9208 §5).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum QuotaResourceName {
+    /// `STORAGE` (KiB)
+    Storage,
+    /// `MESSAGE`
+    Message,
+    /// `MAILBOX`
+    Mailbox,
+    /// `ANNOTATION-STORAGE`
+    AnnotationStorage,
+    /// Any other resource (never one of the above).
+    Other(Atom),
+}
+
+impl QuotaResourceName {
+    /// Classifies a resource name (case-insensitive).
+    pub fn from_atom(a: Atom) -> Self {
+        let b = a.as_bytes();
+        if b.eq_ignore_ascii_case(b"STORAGE") {
+            QuotaResourceName::Storage
+        } else if b.eq_ignore_ascii_case(b"MESSAGE") {
+            QuotaResourceName::Message
+        } else if b.eq_ignore_ascii_case(b"MAILBOX") {
+            QuotaResourceName::Mailbox
+        } else if b.eq_ignore_ascii_case(b"ANNOTATION-STORAGE") {
+            QuotaResourceName::AnnotationStorage
+        } else {
+            QuotaResourceName::Other(a)
+        }
+    }
+
+    /// The canonical name.
+    pub fn name(&self) -> &[u8] {
+        match self {
+            QuotaResourceName::Storage => b"STORAGE",
+            QuotaResourceName::Message => b"MESSAGE",
+            QuotaResourceName::Mailbox => b"MAILBOX",
+            QuotaResourceName::AnnotationStorage => b"ANNOTATION-STORAGE",
+            QuotaResourceName::Other(a) => a.as_bytes(),
+        }
+    }
+
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        Atom::parse(p).map(Capability::Other)
+        Atom::parse(p).map(Self::from_atom)
+    }
+}
+
+impl Encode for QuotaResourceName {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(self.name());
+    }
+}
+
+/// A capability name (`capability`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Capability {
+    /// `IMAP4` (RFC 1730 compatibility)
+    Imap4,
+    /// `IMAP4rev1` (RFC 3501)
+    Imap4Rev1,
+    /// `IMAP4rev2` (RFC 9051)
+    Imap4Rev2,
+    /// `AUTH=<mechanism>`
+    Auth(AuthMechanism),
+    /// `STARTTLS`
+    StartTls,
+    /// `LOGINDISABLED`
+    LoginDisabled,
+    /// `LITERAL+` (RFC 7888)
+    LiteralPlus,
+    /// `LITERAL-` (RFC 7888)
+    LiteralMinus,
+    /// `IDLE` (RFC 2177)
+    Idle,
+    /// `NAMESPACE` (RFC 2342)
+    Namespace,
+    /// `UIDPLUS` (RFC 4315)
+    UidPlus,
+    /// `MOVE` (RFC 6851)
+    Move,
+    /// `ENABLE` (RFC 5161)
+    Enable,
+    /// `ESEARCH` (RFC 4731)
+    ESearch,
+    /// `SEARCHRES` (RFC 5182)
+    SearchRes,
+    /// `LIST-EXTENDED` (RFC 5258)
+    ListExtended,
+    /// `LIST-STATUS` (RFC 5819)
+    ListStatus,
+    /// `SPECIAL-USE` (RFC 6154)
+    SpecialUse,
+    /// `CREATE-SPECIAL-USE` (RFC 6154)
+    CreateSpecialUse,
+    /// `CHILDREN` (RFC 3348)
+    Children,
+    /// `UNSELECT` (RFC 3691)
+    Unselect,
+    /// `BINARY` (RFC 3516)
+    Binary,
+    /// `SASL-IR` (RFC 4959)
+    SaslIr,
+    /// `STATUS=SIZE` (RFC 8438)
+    StatusSize,
+    /// `ID` (RFC 2971)
+    Id,
+    /// `UTF8=ACCEPT` (RFC 6855)
+    Utf8Accept,
+    /// `UTF8=ONLY` (RFC 6855)
+    Utf8Only,
+    /// `CONDSTORE` (RFC 7162)
+    CondStore,
+    /// `QRESYNC` (RFC 7162)
+    QResync,
+    /// `OBJECTID` (RFC 8474)
+    ObjectId,
+    /// `SAVEDATE` (RFC 8514)
+    SaveDate,
+    /// `UIDONLY` (RFC 9586)
+    UidOnly,
+    /// `PARTIAL` (RFC 9394)
+    Partial,
+    /// `INPROGRESS` (RFC 9585)
+    InProgress,
+    /// `MESSAGELIMIT=<n>` (RFC 9738)
+    MessageLimit(u32),
+    /// `SORT` (RFC 5256)
+    Sort,
+    /// `SORT=DISPLAY` (RFC 5957)
+    SortDisplay,
+    /// `THREAD=<algorithm>` (RFC 5256)
+    Thread(ThreadAlgorithm),
+    /// `ESORT` (RFC 5267)
+    ESort,
+    /// `CONTEXT=SEARCH` (RFC 5267)
+    ContextSearch,
+    /// `CONTEXT=SORT` (RFC 5267)
+    ContextSort,
+    /// `WITHIN` (RFC 5032)
+    Within,
+    /// `MULTISEARCH` (RFC 7377)
+    MultiSearch,
+    /// `PREVIEW` (RFC 8970)
+    Preview,
+    /// `QUOTA` (RFC 9208 / 2087)
+    Quota,
+    /// `QUOTA=RES-<resource>` (RFC 9208)
+    QuotaRes(QuotaResourceName),
+    /// `QUOTASET` (RFC 9208)
+    QuotaSet,
+    /// `ACL` (RFC 4314)
+    Acl,
+    /// `RIGHTS=<chars>` (RFC 4314)
+    Rights(Atom),
+    /// `METADATA` (RFC 5464)
+    Metadata,
+    /// `METADATA-SERVER` (RFC 5464)
+    MetadataServer,
+    /// `LIST-METADATA` (RFC 9590)
+    ListMetadata,
+    /// `LIST-MYRIGHTS` (RFC 8440)
+    ListMyRights,
+    /// `NOTIFY` (RFC 5465)
+    Notify,
+    /// `APPENDLIMIT` or `APPENDLIMIT=<n>` (RFC 7889)
+    AppendLimit(Option<u64>),
+    /// `MULTIAPPEND` (RFC 3502)
+    MultiAppend,
+    /// `CATENATE` (RFC 4469)
+    Catenate,
+    /// `REPLACE` (RFC 8508)
+    Replace,
+    /// `UNAUTHENTICATE` (RFC 8437)
+    Unauthenticate,
+    /// `COMPRESS=DEFLATE` (RFC 4978)
+    CompressDeflate,
+    /// `LOGIN-REFERRALS` (RFC 2221)
+    LoginReferrals,
+    /// `MAILBOX-REFERRALS` (RFC 2193)
+    MailboxReferrals,
+    /// `JMAPACCESS` (RFC 9698)
+    JmapAccess,
+    /// `X-GM-EXT-1` (Gmail)
+    XGmExt1,
+    /// `XLIST` (Gmail, pre SPECIAL-USE)
+    XList,
+    /// `URLAUTH` (RFC 4467)
+    UrlAuth,
+    /// `URLAUTH=BINARY` (RFC 5524)
+    UrlAuthBinary,
+    /// `CONVERT` (RFC 5259)
+    Convert,
+    /// `ANNOTATE-EXPERIMENT-1` (RFC 5257)
+    AnnotateExperiment1,
+    /// `SEARCH=FUZZY` (RFC 6203)
+    SearchFuzzy,
+    /// `FILTERS` (RFC 5466)
+    Filters,
+    /// `LANGUAGE` (RFC 5255)
+    Language,
+    /// `I18NLEVEL=1` (RFC 5255)
+    I18nLevel1,
+    /// `I18NLEVEL=2` (RFC 5255)
+    I18nLevel2,
+    /// Any other capability (never a name that decodes as one of the variants above).
+    Other(Atom),
+}
+
+/// Capabilities without parameters, with their canonical names.
+const SIMPLE: &[(&str, Capability)] = &[
+    ("IMAP4rev1", Capability::Imap4Rev1),
+    ("IMAP4rev2", Capability::Imap4Rev2),
+    ("IMAP4", Capability::Imap4),
+    ("STARTTLS", Capability::StartTls),
+    ("LOGINDISABLED", Capability::LoginDisabled),
+    ("LITERAL+", Capability::LiteralPlus),
+    ("LITERAL-", Capability::LiteralMinus),
+    ("IDLE", Capability::Idle),
+    ("NAMESPACE", Capability::Namespace),
+    ("UIDPLUS", Capability::UidPlus),
+    ("MOVE", Capability::Move),
+    ("ENABLE", Capability::Enable),
+    ("ESEARCH", Capability::ESearch),
+    ("SEARCHRES", Capability::SearchRes),
+    ("LIST-EXTENDED", Capability::ListExtended),
+    ("LIST-STATUS", Capability::ListStatus),
+    ("SPECIAL-USE", Capability::SpecialUse),
+    ("CREATE-SPECIAL-USE", Capability::CreateSpecialUse),
+    ("CHILDREN", Capability::Children),
+    ("UNSELECT", Capability::Unselect),
+    ("BINARY", Capability::Binary),
+    ("SASL-IR", Capability::SaslIr),
+    ("STATUS=SIZE", Capability::StatusSize),
+    ("ID", Capability::Id),
+    ("UTF8=ACCEPT", Capability::Utf8Accept),
+    ("UTF8=ONLY", Capability::Utf8Only),
+    ("CONDSTORE", Capability::CondStore),
+    ("QRESYNC", Capability::QResync),
+    ("OBJECTID", Capability::ObjectId),
+    ("SAVEDATE", Capability::SaveDate),
+    ("UIDONLY", Capability::UidOnly),
+    ("PARTIAL", Capability::Partial),
+    ("INPROGRESS", Capability::InProgress),
+    ("SORT", Capability::Sort),
+    ("SORT=DISPLAY", Capability::SortDisplay),
+    ("ESORT", Capability::ESort),
+    ("CONTEXT=SEARCH", Capability::ContextSearch),
+    ("CONTEXT=SORT", Capability::ContextSort),
+    ("WITHIN", Capability::Within),
+    ("MULTISEARCH", Capability::MultiSearch),
+    ("PREVIEW", Capability::Preview),
+    ("QUOTA", Capability::Quota),
+    ("QUOTASET", Capability::QuotaSet),
+    ("ACL", Capability::Acl),
+    ("METADATA", Capability::Metadata),
+    ("METADATA-SERVER", Capability::MetadataServer),
+    ("LIST-METADATA", Capability::ListMetadata),
+    ("LIST-MYRIGHTS", Capability::ListMyRights),
+    ("NOTIFY", Capability::Notify),
+    ("APPENDLIMIT", Capability::AppendLimit(None)),
+    ("MULTIAPPEND", Capability::MultiAppend),
+    ("CATENATE", Capability::Catenate),
+    ("REPLACE", Capability::Replace),
+    ("UNAUTHENTICATE", Capability::Unauthenticate),
+    ("COMPRESS=DEFLATE", Capability::CompressDeflate),
+    ("LOGIN-REFERRALS", Capability::LoginReferrals),
+    ("MAILBOX-REFERRALS", Capability::MailboxReferrals),
+    ("JMAPACCESS", Capability::JmapAccess),
+    ("X-GM-EXT-1", Capability::XGmExt1),
+    ("XLIST", Capability::XList),
+    ("URLAUTH", Capability::UrlAuth),
+    ("URLAUTH=BINARY", Capability::UrlAuthBinary),
+    ("CONVERT", Capability::Convert),
+    ("ANNOTATE-EXPERIMENT-1", Capability::AnnotateExperiment1),
+    ("SEARCH=FUZZY", Capability::SearchFuzzy),
+    ("FILTERS", Capability::Filters),
+    ("LANGUAGE", Capability::Language),
+    ("I18NLEVEL=1", Capability::I18nLevel1),
+    ("I18NLEVEL=2", Capability::I18nLevel2),
+];
+
+/// Strips `prefix` (case-insensitive) from `a`, returning the rest if non-empty.
+fn strip_ci(a: &Atom, prefix: &[u8]) -> Option<Bytes> {
+    let b = a.as_bytes();
+    if b.len() > prefix.len() && b[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        Some(a.to_bytes().slice(prefix.len()..))
+    } else {
+        None
+    }
+}
+
+/// A canonical decimal (no leading zero unless "0") within `max`.
+fn canonical_number(b: &[u8], max: u64) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if b.len() > 1 && b[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        v = v * 10 + (c - b'0') as u64;
+    }
+    (v <= max).then_some(v)
+}
+
+impl Capability {
+    /// Classifies a capability atom (case-insensitive); unknown names become
+    /// [`Capability::Other`]. This is the only way `Other` should be built.
+    pub fn from_atom(a: Atom) -> Self {
+        let b = a.as_bytes();
+        for (n, c) in SIMPLE {
+            if b.eq_ignore_ascii_case(n.as_bytes()) {
+                return c.clone();
+            }
+        }
+        if let Some(m) = strip_ci(&a, b"AUTH=") {
+            return Capability::Auth(AuthMechanism::from_atom(Atom::unchecked(m)));
+        }
+        if let Some(m) = strip_ci(&a, b"THREAD=") {
+            let t = if m.eq_ignore_ascii_case(b"ORDEREDSUBJECT") {
+                ThreadAlgorithm::OrderedSubject
+            } else if m.eq_ignore_ascii_case(b"REFERENCES") {
+                ThreadAlgorithm::References
+            } else if m.eq_ignore_ascii_case(b"REFS") {
+                ThreadAlgorithm::Refs
+            } else {
+                ThreadAlgorithm::Other(Atom::unchecked(m))
+            };
+            return Capability::Thread(t);
+        }
+        if let Some(m) = strip_ci(&a, b"QUOTA=RES-") {
+            return Capability::QuotaRes(QuotaResourceName::from_atom(Atom::unchecked(m)));
+        }
+        if let Some(m) = strip_ci(&a, b"RIGHTS=") {
+            return Capability::Rights(Atom::unchecked(m));
+        }
+        if let Some(m) = strip_ci(&a, b"MESSAGELIMIT=") {
+            if let Some(v) = canonical_number(&m, u32::MAX as u64) {
+                return Capability::MessageLimit(v as u32);
+            }
+        }
+        if let Some(m) = strip_ci(&a, b"APPENDLIMIT=") {
+            if let Some(v) = canonical_number(&m, i64::MAX as u64) {
+                return Capability::AppendLimit(Some(v));
+            }
+        }
+        Capability::Other(a)
+    }
+
+    /// Parses one `capability`. The lenient profile maps `QUOTA=SET` (Stalwart) to
+    /// [`Capability::QuotaSet`].
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        let a = Atom::parse(p)?;
+        if a.eq_ignore_case(b"QUOTA=SET") && p.tolerate(Quirk::BadAtoms, start) {
+            return Ok(Capability::QuotaSet);
+        }
+        Ok(Self::from_atom(a))
+    }
+
+    /// Parses `*(SP capability)` (the list after `CAPABILITY` / `ENABLED`), stopping before
+    /// `]` or the line end. The lenient profile tolerates a trailing SP and `LITERAL +`.
+    pub(crate) fn parse_list(p: &mut Parser<'_>, out: &mut Vec<Capability>) -> PResult<()> {
+        while p.peek() == Some(b' ') {
+            // trailing spaces before the line end / `]`: left to the caller's crlf_end or
+            // skip_trailing_sp (lenient), an error otherwise
+            let mut q = p.pos;
+            let b = p.bytes();
+            while b.get(q) == Some(&b' ') {
+                q += 1;
+            }
+            if matches!(b.get(q), None | Some(b'\r') | Some(b'\n') | Some(b']')) {
+                break;
+            }
+            p.sp()?;
+            let at = p.pos;
+            if matches!(p.peek(), Some(b'+') | Some(b'-'))
+                && matches!(out.last(), Some(Capability::Other(a)) if a.eq_ignore_case(b"LITERAL"))
+                && matches!(
+                    p.peek_at(1),
+                    None | Some(b' ') | Some(b'\r') | Some(b'\n') | Some(b']')
+                )
+                && p.tolerate(Quirk::BadAtoms, at)
+            {
+                let plus = p.peek() == Some(b'+');
+                p.pos += 1;
+                out.pop();
+                out.push(if plus {
+                    Capability::LiteralPlus
+                } else {
+                    Capability::LiteralMinus
+                });
+                continue;
+            }
+            out.push(Self::parse(p)?);
+            p.check_items(out.len())?;
+        }
+        Ok(())
     }
 }
 
 impl Encode for Capability {
     fn encode(&self, buf: &mut EncodeBuf) {
-        let Capability::Other(a) = self;
-        a.encode(buf)
+        match self {
+            Capability::Auth(m) => {
+                buf.raw(b"AUTH=");
+                m.encode(buf);
+            }
+            Capability::MessageLimit(n) => {
+                buf.raw(b"MESSAGELIMIT=");
+                buf.num(*n);
+            }
+            Capability::AppendLimit(Some(n)) => {
+                buf.raw(b"APPENDLIMIT=");
+                buf.num(*n);
+            }
+            Capability::Thread(t) => {
+                buf.raw(b"THREAD=");
+                buf.raw(match t {
+                    ThreadAlgorithm::OrderedSubject => b"ORDEREDSUBJECT",
+                    ThreadAlgorithm::References => b"REFERENCES",
+                    ThreadAlgorithm::Refs => b"REFS",
+                    ThreadAlgorithm::Other(a) => a.as_bytes(),
+                });
+            }
+            Capability::QuotaRes(r) => {
+                buf.raw(b"QUOTA=RES-");
+                r.encode(buf);
+            }
+            Capability::Rights(r) => {
+                buf.raw(b"RIGHTS=");
+                buf.raw(r.as_bytes());
+            }
+            Capability::Other(a) => buf.raw(a.as_bytes()),
+            c => {
+                let name = SIMPLE
+                    .iter()
+                    .find(|(_, x)| x == c)
+                    .map(|(n, _)| n.as_bytes())
+                    .unwrap_or(b"");
+                buf.raw(name);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 pub(crate) mod strategies {
-    //! proptest strategies (stub).
+    //! proptest strategies.
     use super::*;
     use proptest::prelude::*;
 
-    /// Capabilities.
+    fn norm(s: String) -> Capability {
+        Capability::from_atom(Atom::try_from(s).unwrap())
+    }
+
+    /// Capabilities: every simple name, every parameterised form and unknown names.
     pub(crate) fn capability() -> impl Strategy<Value = Capability> {
-        crate::core::strategies::atom().prop_map(Capability::Other)
+        prop_oneof![
+            proptest::sample::select(SIMPLE.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>()),
+            proptest::sample::select(MECHS.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>())
+                .prop_map(Capability::Auth),
+            "AUTH=[A-Z0-9-]{1,10}".prop_map(norm),
+            any::<u32>().prop_map(Capability::MessageLimit),
+            (0u64..=i64::MAX as u64).prop_map(|n| Capability::AppendLimit(Some(n))),
+            "THREAD=(ORDEREDSUBJECT|REFERENCES|REFS|X[A-Z]{1,6})".prop_map(norm),
+            "QUOTA=RES-(STORAGE|MESSAGE|MAILBOX|ANNOTATION-STORAGE|X[A-Z]{1,6})".prop_map(norm),
+            "RIGHTS=[a-z0-9]{1,6}".prop_map(norm),
+            "[A-Za-z][A-Za-z0-9=+.-]{0,12}".prop_map(norm),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+    use proptest::prelude::*;
+
+    fn one(s: &'static str) -> Capability {
+        let b = Bytes::from_static(s.as_bytes());
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&b, &o);
+        let c = Capability::parse(&mut p).unwrap();
+        assert!(p.at_end());
+        c
+    }
+
+    #[test]
+    fn known_names() {
+        assert_eq!(one("imap4REV1"), Capability::Imap4Rev1);
+        assert_eq!(one("auth=plain"), Capability::Auth(AuthMechanism::Plain));
+        assert_eq!(
+            one("AUTH=SCRAM-SHA-256-PLUS").to_bytes(),
+            b"AUTH=SCRAM-SHA-256-PLUS"
+        );
+        assert_eq!(one("literal+"), Capability::LiteralPlus);
+        assert_eq!(one("MESSAGELIMIT=1000"), Capability::MessageLimit(1000));
+        assert!(matches!(one("MESSAGELIMIT=01"), Capability::Other(_)));
+        assert_eq!(one("APPENDLIMIT"), Capability::AppendLimit(None));
+        assert_eq!(
+            one("appendlimit=35651584"),
+            Capability::AppendLimit(Some(35651584))
+        );
+        assert_eq!(
+            one("THREAD=references"),
+            Capability::Thread(ThreadAlgorithm::References)
+        );
+        assert_eq!(
+            one("QUOTA=RES-STORAGE"),
+            Capability::QuotaRes(QuotaResourceName::Storage)
+        );
+        assert_eq!(one("RIGHTS=texk").to_bytes(), b"RIGHTS=texk");
+        assert_eq!(one("compress=deflate").to_bytes(), b"COMPRESS=DEFLATE");
+        assert!(matches!(one("XAPPLEPUSHSERVICE"), Capability::Other(_)));
+    }
+
+    #[test]
+    fn quota_set_lenient() {
+        let b = Bytes::from_static(b"QUOTA=SET");
+        let o = DecodeOptions::lenient();
+        let mut p = Parser::new(&b, &o);
+        assert_eq!(Capability::parse(&mut p).unwrap(), Capability::QuotaSet);
+        assert_eq!(p.warnings.len(), 1);
+        assert!(matches!(one("QUOTA=SET"), Capability::Other(_)));
+    }
+
+    proptest! {
+        #[test]
+        fn roundtrip(c in strategies::capability()) {
+            let enc = Bytes::from(c.to_bytes());
+            let o = DecodeOptions::strict();
+            let mut p = Parser::new(&enc, &o);
+            prop_assert_eq!(Capability::parse(&mut p).unwrap(), c);
+            prop_assert!(p.at_end());
+        }
     }
 }

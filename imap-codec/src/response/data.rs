@@ -1,0 +1,1702 @@
+//! Untagged data responses (RFC 9051 §7.2-7.5 `mailbox-data`, `message-data`,
+//! `capability-data`, `enable-data`; RFC 3501 LSUB, SEARCH, RECENT; XLIST; NAMESPACE RFC 2342;
+//! ESEARCH RFC 4731/7377/9394/5267; SORT/THREAD RFC 5256; CONDSTORE/QRESYNC RFC 7162;
+//! ID RFC 2971; QUOTA RFC 9208; ACL RFC 4314; METADATA RFC 5464; LIST-EXTENDED RFC 5258;
+//! tagged-ext-val RFC 4466).
+
+use std::fmt;
+use std::num::NonZeroU32;
+
+use bytes::Bytes;
+
+use crate::capability::{Capability, QuotaResourceName};
+use crate::core::{Atom, IString};
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::fetch::MessageDataItem;
+use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
+use crate::mailbox::Mailbox;
+use crate::options::Quirk;
+use crate::parse::{PResult, Parser};
+use crate::sequence::{SeqNum, SequenceSet, UidSet, UidValidity};
+use crate::status::StatusItem;
+
+/// Untagged data (`* ...` other than a status response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Data {
+    /// `CAPABILITY ...` (RFC 9051 §7.2.2)
+    Capability(Vec<Capability>),
+    /// `ENABLED ...` (RFC 5161 / 9051 §7.2.1)
+    Enabled(Vec<Capability>),
+    /// `FLAGS (...)` (§7.3.5)
+    Flags(Vec<Flag>),
+    /// `LIST ...` (§7.3.1, RFC 5258)
+    List(ListItem),
+    /// `LSUB ...` (RFC 3501 §7.2.3)
+    Lsub(ListItem),
+    /// `XLIST ...` (Gmail)
+    XList(ListItem),
+    /// `NAMESPACE personal other shared` (RFC 2342, §7.3.2)
+    Namespace(NamespaceData),
+    /// `STATUS mailbox (...)` (§7.3.3)
+    Status {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// The items.
+        items: Vec<StatusItem>,
+    },
+    /// `ESEARCH ...` (§7.3.4, RFC 4731)
+    ESearch(ESearch),
+    /// `SEARCH n...` (RFC 3501 §7.2.5) with CONDSTORE's `(MODSEQ n)`.
+    Search {
+        /// Matching numbers.
+        ids: Vec<NonZeroU32>,
+        /// Highest mod-sequence of the matches (RFC 7162).
+        modseq: Option<u64>,
+    },
+    /// `SORT n...` (RFC 5256) with CONDSTORE's `(MODSEQ n)`.
+    Sort {
+        /// Sorted numbers.
+        ids: Vec<NonZeroU32>,
+        /// Highest mod-sequence (RFC 7162).
+        modseq: Option<u64>,
+    },
+    /// `THREAD (...)...` (RFC 5256)
+    Thread(Vec<Thread>),
+    /// `n EXISTS`
+    Exists(u32),
+    /// `n RECENT` (RFC 3501)
+    Recent(u32),
+    /// `n EXPUNGE`
+    Expunge(SeqNum),
+    /// `n FETCH (...)`
+    Fetch {
+        /// The message sequence number.
+        seq: SeqNum,
+        /// The data items (never empty).
+        items: Vec<MessageDataItem>,
+    },
+    /// `uid UIDFETCH (...)` (RFC 9586 UIDONLY)
+    UidFetch {
+        /// The message's UID.
+        uid: crate::sequence::Uid,
+        /// The data items (never empty).
+        items: Vec<MessageDataItem>,
+    },
+    /// `JMAPACCESS url` (RFC 9698)
+    JmapAccess(IString),
+    /// `GENURLAUTH url...` (RFC 4467); never empty.
+    GenUrlAuth(Vec<IString>),
+    /// `URLFETCH (url data)...` (RFC 4467): each URL with its data (`None` is NIL);
+    /// never empty.
+    UrlFetch(Vec<(IString, Option<Bytes>)>),
+    /// `VANISHED [(EARLIER)] uids` (RFC 7162)
+    Vanished {
+        /// `(EARLIER)`: a reply to a FETCH/SELECT, not an expunge notification.
+        earlier: bool,
+        /// The UIDs.
+        uids: UidSet,
+    },
+    /// `ID (...)` / `ID NIL` (RFC 2971): field/value pairs.
+    Id(Option<IdParams>),
+    /// `QUOTA root (resource usage limit ...)` (RFC 9208)
+    Quota {
+        /// Quota root name.
+        root: IString,
+        /// Resources.
+        resources: Vec<QuotaResource>,
+    },
+    /// `QUOTAROOT mailbox root...` (RFC 9208)
+    QuotaRoot {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// Its quota roots.
+        roots: Vec<IString>,
+    },
+    /// `ACL mailbox (identifier rights)...` (RFC 4314)
+    Acl {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// Identifier / rights pairs.
+        entries: Vec<AclEntry>,
+    },
+    /// `LISTRIGHTS mailbox identifier required optional...` (RFC 4314)
+    ListRights {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// The identifier.
+        identifier: IString,
+        /// Rights always granted.
+        required: IString,
+        /// Groups of rights that may be granted.
+        optional: Vec<IString>,
+    },
+    /// `MYRIGHTS mailbox rights` (RFC 4314)
+    MyRights {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// The rights.
+        rights: IString,
+    },
+    /// `METADATA mailbox ...` (RFC 5464)
+    Metadata {
+        /// The mailbox (empty for server metadata).
+        mailbox: Mailbox,
+        /// Entries with values, or an unsolicited list of changed entries.
+        entries: MetadataEntries,
+    },
+    /// An untagged response with a keyword this codec does not know.
+    Unknown(UnknownData),
+}
+
+/// ID field/value pairs (`None` value is NIL).
+pub type IdParams = Vec<(IString, Option<IString>)>;
+
+/// One `ACL` identifier and its rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclEntry {
+    /// The identifier (user or group).
+    pub identifier: IString,
+    /// The rights.
+    pub rights: IString,
+}
+
+/// One quota resource (`quota-resource`, RFC 9208).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaResource {
+    /// Resource name.
+    pub name: QuotaResourceName,
+    /// Current usage (number64).
+    pub usage: u64,
+    /// Limit (number64).
+    pub limit: u64,
+}
+
+/// The body of a METADATA response (RFC 5464 §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataEntries {
+    /// `(entry value ...)`: values (`None` is NIL; values with NUL are sent as literal8).
+    /// Never empty.
+    Values(Vec<(IString, Option<Bytes>)>),
+    /// `entry ...`: unsolicited list of changed entries. Never empty.
+    List(Vec<IString>),
+}
+
+/// A hierarchy delimiter (`DQUOTE QUOTED-CHAR DQUOTE`): one 7-bit character other than NUL,
+/// CR or LF.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Delimiter(u8);
+
+impl Delimiter {
+    /// Validates a delimiter.
+    pub fn new(c: u8) -> Result<Self, ValidationError> {
+        if c == 0 || c == b'\r' || c == b'\n' || c >= 0x80 {
+            return Err(ValidationError::new(
+                "delimiter",
+                "must be 7-bit, not NUL, CR or LF",
+            ));
+        }
+        Ok(Delimiter(c))
+    }
+
+    /// The character.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        if p.nil() {
+            return Ok(None);
+        }
+        let start = p.pos;
+        let q = p.quoted()?;
+        match q.as_ref() {
+            [c] if *c != 0 && *c < 0x80 => Ok(Some(Delimiter(*c))),
+            _ => Err(p.fail_at(start, "one-character delimiter")),
+        }
+    }
+
+    fn encode_opt(d: Option<Self>, buf: &mut EncodeBuf) {
+        match d {
+            None => buf.raw(b"NIL"),
+            Some(Delimiter(c)) => {
+                buf.byte(b'"');
+                if c == b'"' || c == b'\\' {
+                    buf.byte(b'\\');
+                }
+                buf.byte(c);
+                buf.byte(b'"');
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Delimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Delimiter({:?})", self.0 as char)
+    }
+}
+
+/// The body of a LIST / LSUB / XLIST response (`mailbox-list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem {
+    /// Mailbox attributes.
+    pub attributes: Vec<MailboxAttribute>,
+    /// Hierarchy delimiter, `None` for NIL (flat).
+    pub delimiter: Option<Delimiter>,
+    /// The mailbox.
+    pub mailbox: Mailbox,
+    /// LIST-EXTENDED items (`mbox-list-extended`); empty when absent.
+    pub extended: Vec<ListExtendedItem>,
+}
+
+/// An `mbox-list-extended-item` (RFC 5258 §9, RFC 9051).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListExtendedItem {
+    /// `CHILDINFO ("SUBSCRIBED" ...)` (RFC 5258 §4); never empty.
+    ChildInfo(Vec<IString>),
+    /// `OLDNAME (mailbox)` (RFC 9051 §6.3.9).
+    OldName(Mailbox),
+    /// Any other item (the tag is never CHILDINFO or OLDNAME).
+    Other {
+        /// The item tag.
+        tag: IString,
+        /// Its value.
+        value: TaggedExtVal,
+    },
+}
+
+/// `tagged-ext-val` (RFC 4466 §2.1): the generic value of extension items.
+///
+/// A lone number is [`TaggedExtVal::Number`]; [`TaggedExtVal::SequenceSet`] holds sets that
+/// are not a single number (a single-number set encodes as, and decodes to, a `Number`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaggedExtVal {
+    /// `number64`.
+    Number(u64),
+    /// `sequence-set` (more than one number, a range, `*` or `$`).
+    SequenceSet(SequenceSet),
+    /// `"(" [tagged-ext-comp] ")"`.
+    Comp(Vec<TaggedExtComp>),
+    /// A string (not in the RFC 4466 ABNF, but used by the RFC 9051 §7.3.1 LIST example
+    /// `Sample "text"`). Encoded quoted (or literal) when it would otherwise read as a number
+    /// or a sequence set.
+    String(IString),
+}
+
+/// `tagged-ext-comp` (RFC 4466): astrings and parenthesised lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaggedExtComp {
+    /// An astring.
+    AString(IString),
+    /// A parenthesised list.
+    List(Vec<TaggedExtComp>),
+}
+
+impl TaggedExtVal {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.peek() == Some(b'(') {
+            return Ok(TaggedExtVal::Comp(parse_comp_list(p)?));
+        }
+        let r = p.rest();
+        match r.first() {
+            Some(b'0'..=b'9') | Some(b'*') | Some(b'$') => {}
+            _ => return Ok(TaggedExtVal::String(IString::parse_astring(p)?)),
+        }
+        let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n > 0 && !matches!(r.get(n), Some(b':') | Some(b',')) {
+            return Ok(TaggedExtVal::Number(p.number64()?));
+        }
+        Ok(TaggedExtVal::SequenceSet(SequenceSet::parse(p)?))
+    }
+}
+
+fn parse_comp_list(p: &mut Parser<'_>) -> PResult<Vec<TaggedExtComp>> {
+    p.enter()?;
+    p.expect(b'(', "(")?;
+    let mut v = Vec::new();
+    p.skip_trailing_sp();
+    if !p.eat(b')') {
+        loop {
+            if p.peek() == Some(b'(') {
+                v.push(TaggedExtComp::List(parse_comp_list(p)?));
+            } else {
+                v.push(TaggedExtComp::AString(IString::parse_astring(p)?));
+            }
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                break;
+            }
+            p.sp()?;
+        }
+    }
+    p.leave();
+    Ok(v)
+}
+
+fn encode_comp_list(v: &[TaggedExtComp], buf: &mut EncodeBuf) {
+    buf.list(v, |b, c| match c {
+        TaggedExtComp::AString(s) => s.encode_astring(b),
+        TaggedExtComp::List(l) => encode_comp_list(l, b),
+    });
+}
+
+impl Encode for TaggedExtVal {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            TaggedExtVal::Number(n) => buf.num(*n),
+            TaggedExtVal::SequenceSet(s) => s.encode(buf),
+            TaggedExtVal::Comp(v) => encode_comp_list(v, buf),
+            TaggedExtVal::String(s) => match s.as_bytes().first() {
+                Some(b'0'..=b'9') | Some(b'*') | Some(b'$') => s.encode_string(buf),
+                _ => s.encode_astring(buf),
+            },
+        }
+    }
+}
+
+/// One namespace (`namespace-descr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// The prefix.
+    pub prefix: IString,
+    /// The hierarchy delimiter, `None` for NIL.
+    pub delimiter: Option<Delimiter>,
+    /// Namespace response extensions.
+    pub extensions: Vec<NamespaceExtension>,
+}
+
+/// A `namespace-response-extension`: a name and a non-empty list of values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceExtension {
+    name: IString,
+    values: Vec<IString>,
+}
+
+impl NamespaceExtension {
+    /// Validates (at least one value).
+    pub fn new(name: IString, values: Vec<IString>) -> Result<Self, ValidationError> {
+        if values.is_empty() {
+            return Err(ValidationError::new(
+                "namespace-response-extension",
+                "no value",
+            ));
+        }
+        Ok(NamespaceExtension { name, values })
+    }
+    /// The name.
+    pub fn name(&self) -> &IString {
+        &self.name
+    }
+    /// The values (never empty).
+    pub fn values(&self) -> &[IString] {
+        &self.values
+    }
+}
+
+/// The three namespace lists of a NAMESPACE response; an empty list is NIL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NamespaceData {
+    /// Personal namespaces.
+    pub personal: Vec<Namespace>,
+    /// Other users' namespaces.
+    pub other: Vec<Namespace>,
+    /// Shared namespaces.
+    pub shared: Vec<Namespace>,
+}
+
+/// An ESEARCH response (`esearch-response`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ESearch {
+    /// `(TAG ...)` correlator.
+    pub correlator: Option<SearchCorrelator>,
+    /// `UID`: the numbers are UIDs.
+    pub uid: bool,
+    /// Return data.
+    pub data: Vec<SearchReturnData>,
+}
+
+/// `search-correlator` (RFC 4731; MULTISEARCH RFC 7377 adds mailbox and UIDVALIDITY).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCorrelator {
+    /// The command tag (`tag-string`).
+    pub tag: IString,
+    /// `MAILBOX m UIDVALIDITY n` (RFC 7377).
+    pub mailbox: Option<(Mailbox, UidValidity)>,
+}
+
+/// `partial-range` (RFC 9394): `a:b` from the start or `-a:-b` from the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartialRange {
+    /// `a:b`
+    First(NonZeroU32, NonZeroU32),
+    /// `-a:-b` (stored without the minus signs)
+    Last(NonZeroU32, NonZeroU32),
+}
+
+/// One `search-return-data` item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SearchReturnData {
+    /// `MIN n`
+    Min(NonZeroU32),
+    /// `MAX n`
+    Max(NonZeroU32),
+    /// `ALL set`
+    All(UidSet),
+    /// `COUNT n`
+    Count(u32),
+    /// `MODSEQ n` (RFC 7162)
+    ModSeq(u64),
+    /// `PARTIAL (range set/NIL)` (RFC 9394 / 5267)
+    Partial {
+        /// The requested range.
+        range: PartialRange,
+        /// The results, `None` for NIL.
+        results: Option<UidSet>,
+    },
+    /// `ADDTO (position set ...)` (RFC 5267); never empty.
+    AddTo(Vec<(u32, UidSet)>),
+    /// `REMOVEFROM (position set ...)` (RFC 5267); never empty.
+    RemoveFrom(Vec<(u32, UidSet)>),
+    /// Any other item (`search-ret-data-ext`); the name is never one of the above.
+    Other {
+        /// Item name.
+        name: Atom,
+        /// Its value.
+        value: TaggedExtVal,
+    },
+}
+
+/// One thread (`thread-list`, RFC 5256): a chain of messages followed by either nothing or
+/// at least two sub-threads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    messages: Vec<NonZeroU32>,
+    children: Vec<Thread>,
+}
+
+impl Thread {
+    /// Validates: `children` is empty or has two or more threads; with no messages there
+    /// must be two or more children.
+    pub fn new(messages: Vec<NonZeroU32>, children: Vec<Thread>) -> Result<Self, ValidationError> {
+        if children.len() == 1 || (messages.is_empty() && children.len() < 2) {
+            return Err(ValidationError::new(
+                "thread-list",
+                "a thread needs messages and 0 or 2+ sub-threads, or 2+ sub-threads",
+            ));
+        }
+        Ok(Thread { messages, children })
+    }
+    /// The chain of messages (parent first).
+    pub fn messages(&self) -> &[NonZeroU32] {
+        &self.messages
+    }
+    /// The sub-threads answering the last message.
+    pub fn children(&self) -> &[Thread] {
+        &self.children
+    }
+
+    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.enter()?;
+        let start = p.pos;
+        p.expect(b'(', "(")?;
+        let mut messages = Vec::new();
+        let mut children = Vec::new();
+        loop {
+            match p.peek() {
+                Some(b'(') => {
+                    children.push(Thread::parse(p)?);
+                    p.check_items(children.len())?;
+                }
+                Some(b')') => break,
+                Some(b'0'..=b'9') if children.is_empty() => {
+                    messages.push(nz(p)?);
+                    p.check_items(messages.len())?;
+                    if p.peek() == Some(b' ') {
+                        p.sp()?;
+                        if p.peek() == Some(b')') {
+                            return Err(p.fail("thread member"));
+                        }
+                    }
+                }
+                _ => return Err(p.fail("thread member, ( or )")),
+            }
+        }
+        p.pos += 1;
+        p.leave();
+        if children.len() == 1 || (messages.is_empty() && children.len() < 2) {
+            return Err(p.fail_at(start, "thread-list with 0 or 2+ nested threads"));
+        }
+        Ok(Thread { messages, children })
+    }
+}
+
+impl Encode for Thread {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        for (i, m) in self.messages.iter().enumerate() {
+            if i > 0 {
+                buf.sp();
+            }
+            buf.num(m.get());
+        }
+        if !self.children.is_empty() && !self.messages.is_empty() {
+            buf.sp();
+        }
+        for c in &self.children {
+            c.encode(buf);
+        }
+        buf.byte(b')');
+    }
+}
+
+/// An untagged response with an unknown keyword: `* [number SP] name [SP raw]`, with the
+/// rest of the message kept raw (literals included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownData {
+    number: Option<u32>,
+    name: Atom,
+    raw: Bytes,
+}
+
+/// Untagged keywords this module parses (never an [`UnknownData`] name).
+const KEYWORDS: &[&[u8]] = &[
+    b"OK",
+    b"NO",
+    b"BAD",
+    b"BYE",
+    b"PREAUTH",
+    b"CAPABILITY",
+    b"ENABLED",
+    b"FLAGS",
+    b"LIST",
+    b"LSUB",
+    b"XLIST",
+    b"NAMESPACE",
+    b"STATUS",
+    b"ESEARCH",
+    b"SEARCH",
+    b"SORT",
+    b"THREAD",
+    b"VANISHED",
+    b"ID",
+    b"QUOTA",
+    b"QUOTAROOT",
+    b"ACL",
+    b"LISTRIGHTS",
+    b"MYRIGHTS",
+    b"METADATA",
+    b"JMAPACCESS",
+    b"GENURLAUTH",
+    b"URLFETCH",
+];
+const NUMBERED: &[&[u8]] = &[b"EXISTS", b"RECENT", b"EXPUNGE", b"FETCH", b"UIDFETCH"];
+
+impl UnknownData {
+    /// Validates: `name` is not a keyword this codec parses (EXISTS, RECENT, EXPUNGE, FETCH
+    /// and UIDFETCH are excluded with or without a number), and `raw` has no NUL and no CR/LF other than
+    /// inside a well-formed literal (`{n}` CRLF n bytes).
+    pub fn new(number: Option<u32>, name: Atom, raw: Bytes) -> Result<Self, ValidationError> {
+        if NUMBERED.iter().any(|k| name.eq_ignore_case(k))
+            || (number.is_none() && KEYWORDS.iter().any(|k| name.eq_ignore_case(k)))
+        {
+            return Err(ValidationError::new(
+                "untagged response",
+                "keyword of a known response",
+            ));
+        }
+        if !valid_raw(&raw) {
+            return Err(ValidationError::new(
+                "untagged response",
+                "raw part contains NUL, CR or LF outside a literal",
+            ));
+        }
+        Ok(UnknownData { number, name, raw })
+    }
+    /// The number before the keyword (`* 86 NOOP`).
+    pub fn number(&self) -> Option<u32> {
+        self.number
+    }
+    /// The keyword.
+    pub fn name(&self) -> &Atom {
+        &self.name
+    }
+    /// Everything after `keyword SP` up to the final CRLF.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+}
+
+fn valid_raw(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0 => return false,
+            b'\r' | b'\n' => {
+                // must end a literal announcement `{n}` / `{n+}` / `~{n}`
+                if b[i] != b'\r' || b.get(i + 1) != Some(&b'\n') || i == 0 || b[i - 1] != b'}' {
+                    return false;
+                }
+                let open = match b[..i].iter().rposition(|&c| c == b'{') {
+                    Some(o) => o,
+                    None => return false,
+                };
+                let digits = &b[open + 1..i - 1];
+                let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+                if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit)
+                {
+                    return false;
+                }
+                let n: usize = digits.iter().fold(0, |a, &c| a * 10 + (c - b'0') as usize);
+                i += 2;
+                if b.len() - i < n {
+                    return false;
+                }
+                i += n;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------
+// parsing
+// ---------------------------------------------------------------------------------------
+
+#[inline]
+fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
+    let start = p.pos;
+    let v = p.number()?;
+    NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
+}
+
+/// Whether another item of a line-level list follows: consumes the SP and returns true, or
+/// returns false at the line end (trailing spaces are left for `crlf_end`, which accepts them
+/// in the lenient profile only).
+#[inline]
+pub(crate) fn more(p: &mut Parser<'_>) -> PResult<bool> {
+    more_until(p, false)
+}
+
+/// Like [`more`] inside parentheses: also stops before `)`.
+#[inline]
+fn more_in(p: &mut Parser<'_>) -> PResult<bool> {
+    more_until(p, true)
+}
+
+/// Whether another item follows on the line (without consuming anything).
+#[inline]
+fn more_peek(p: &Parser<'_>) -> bool {
+    let b = p.rest();
+    let n = b.iter().take_while(|&&c| c == b' ').count();
+    n > 0 && !matches!(b.get(n), None | Some(b'\r') | Some(b'\n'))
+}
+
+#[inline]
+fn more_until(p: &mut Parser<'_>, paren: bool) -> PResult<bool> {
+    if p.peek() != Some(b' ') {
+        return Ok(false);
+    }
+    let end = |c: Option<&u8>| match c {
+        None | Some(b'\r') | Some(b'\n') => true,
+        Some(b')') => paren,
+        _ => false,
+    };
+    let b = p.bytes();
+    match b.get(p.pos + 1) {
+        Some(b' ') => {
+            let mut q = p.pos;
+            while b.get(q) == Some(&b' ') {
+                q += 1;
+            }
+            if end(b.get(q)) {
+                return Ok(false);
+            }
+            p.sp()?;
+            Ok(true)
+        }
+        c if end(c) => Ok(false),
+        _ => {
+            p.pos += 1;
+            Ok(true)
+        }
+    }
+}
+
+fn seq_from(p: &mut Parser<'_>, n: u32, at: usize) -> PResult<SeqNum> {
+    match SeqNum::new(n) {
+        Ok(s) => Ok(s),
+        Err(_) => {
+            if p.tolerate(Quirk::BadNumbers, at) {
+                Ok(SeqNum::MIN)
+            } else {
+                Err(p.fail_at(at, "nz-number"))
+            }
+        }
+    }
+}
+
+/// Parses `number SP keyword ...` (after `* `).
+pub(crate) fn parse_numbered(p: &mut Parser<'_>) -> PResult<Data> {
+    let at = p.pos;
+    let n = p.number()?;
+    p.sp()?;
+    match p.peek() {
+        Some(b'F' | b'f') if p.keyword(b"FETCH") => {
+            let seq = seq_from(p, n, at)?;
+            p.sp()?;
+            let items = MessageDataItem::parse_list(p)?;
+            return Ok(Data::Fetch { seq, items });
+        }
+        Some(b'E' | b'e') => {
+            if p.keyword(b"EXISTS") {
+                return Ok(Data::Exists(n));
+            }
+            if p.keyword(b"EXPUNGE") {
+                return Ok(Data::Expunge(seq_from(p, n, at)?));
+            }
+        }
+        Some(b'R' | b'r') if p.keyword(b"RECENT") => return Ok(Data::Recent(n)),
+        Some(b'U' | b'u') if p.keyword(b"UIDFETCH") => {
+            let uid = crate::sequence::Uid::new(n).map_err(|_| p.fail_at(at, "nz-number"))?;
+            p.sp()?;
+            let items = MessageDataItem::parse_list(p)?;
+            return Ok(Data::UidFetch { uid, items });
+        }
+        _ => {}
+    }
+    parse_unknown(p, Some(n))
+}
+
+fn message_end(p: &Parser<'_>) -> usize {
+    let b = p.bytes();
+    let end = if b.ends_with(b"\r\n") {
+        b.len() - 2
+    } else if b.ends_with(b"\n") {
+        b.len() - 1
+    } else {
+        b.len()
+    };
+    end.max(p.pos)
+}
+
+fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
+    let start = p.pos;
+    let name = Atom::parse(p)?;
+    if number.is_none() && NUMBERED.iter().any(|k| name.eq_ignore_case(k)) {
+        // `* EXISTS 93`: a known response without its number
+        return Err(p.fail_at(start, "number before EXISTS/RECENT/EXPUNGE/FETCH"));
+    }
+    let raw = if p.eat(b' ') {
+        let end = message_end(p);
+        let r = p.slice(p.pos, end);
+        p.pos = end;
+        r
+    } else {
+        Bytes::new()
+    };
+    Ok(Data::Unknown(UnknownData { number, name, raw }))
+}
+
+/// Parses the keyword data responses (after `* `; `word` is the keyword at the cursor).
+pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
+    let eq = |k: &[u8]| word.eq_ignore_ascii_case(k);
+    let first = word.first().map(|c| c.to_ascii_uppercase()).unwrap_or(0);
+    let d = match (first, word.len()) {
+        (b'S', 6) if eq(b"SEARCH") => {
+            p.pos += 6;
+            let (ids, modseq) = parse_ids_modseq(p)?;
+            Data::Search { ids, modseq }
+        }
+        (b'L', 4) if eq(b"LIST") => {
+            p.pos += 4;
+            p.sp()?;
+            Data::List(parse_list_item(p)?)
+        }
+        (b'E', 7) if eq(b"ESEARCH") => {
+            p.pos += 7;
+            Data::ESearch(parse_esearch(p)?)
+        }
+        (b'C', 10) if eq(b"CAPABILITY") => {
+            p.pos += 10;
+            let mut v = Vec::new();
+            Capability::parse_list(p, &mut v)?;
+            Data::Capability(v)
+        }
+        (b'E', 7) if eq(b"ENABLED") => {
+            p.pos += 7;
+            let mut v = Vec::new();
+            Capability::parse_list(p, &mut v)?;
+            Data::Enabled(v)
+        }
+        (b'F', 5) if eq(b"FLAGS") => {
+            p.pos += 5;
+            p.sp()?;
+            let v = parse_flag_list(p, |p| {
+                if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
+                    let at = p.pos;
+                    if p.tolerate(Quirk::OddFlags, at) {
+                        p.pos += 2;
+                        return Ok(None);
+                    }
+                }
+                Flag::parse(p).map(Some)
+            })?;
+            Data::Flags(v.into_iter().flatten().collect())
+        }
+        (b'L', 4) if eq(b"LSUB") => {
+            p.pos += 4;
+            p.sp()?;
+            Data::Lsub(parse_list_item(p)?)
+        }
+        (b'X', 5) if eq(b"XLIST") => {
+            p.pos += 5;
+            p.sp()?;
+            Data::XList(parse_list_item(p)?)
+        }
+        (b'S', 6) if eq(b"STATUS") => {
+            p.pos += 6;
+            p.sp()?;
+            let mailbox = Mailbox::parse(p)?;
+            p.sp()?;
+            let items = StatusItem::parse_list(p)?;
+            Data::Status { mailbox, items }
+        }
+        (b'N', 9) if eq(b"NAMESPACE") => {
+            p.pos += 9;
+            p.sp()?;
+            let personal = parse_ns_list(p)?;
+            p.sp()?;
+            let other = parse_ns_list(p)?;
+            p.sp()?;
+            let shared = parse_ns_list(p)?;
+            Data::Namespace(NamespaceData {
+                personal,
+                other,
+                shared,
+            })
+        }
+        (b'S', 4) if eq(b"SORT") => {
+            p.pos += 4;
+            let (ids, modseq) = parse_ids_modseq(p)?;
+            Data::Sort { ids, modseq }
+        }
+        (b'T', 6) if eq(b"THREAD") => {
+            p.pos += 6;
+            let mut v = Vec::new();
+            if super::sp_then(p, b'(') {
+                p.sp()?;
+                while p.peek() == Some(b'(') {
+                    v.push(Thread::parse(p)?);
+                    p.check_items(v.len())?;
+                }
+            }
+            Data::Thread(v)
+        }
+        (b'V', 8) if eq(b"VANISHED") => {
+            p.pos += 8;
+            p.sp()?;
+            let earlier = if p.peek() == Some(b'(') {
+                p.pos += 1;
+                p.expect_keyword(b"EARLIER", "EARLIER")?;
+                p.expect(b')', ")")?;
+                p.sp()?;
+                true
+            } else {
+                false
+            };
+            Data::Vanished {
+                earlier,
+                uids: UidSet::parse(p)?,
+            }
+        }
+        (b'J', 10) if eq(b"JMAPACCESS") => {
+            p.pos += 10;
+            p.sp()?;
+            Data::JmapAccess(IString::parse_string(p)?)
+        }
+        (b'G', 10) if eq(b"GENURLAUTH") => {
+            p.pos += 10;
+            p.sp()?;
+            let mut v = vec![IString::parse_astring(p)?];
+            while more(p)? {
+                v.push(IString::parse_astring(p)?);
+                p.check_items(v.len())?;
+            }
+            Data::GenUrlAuth(v)
+        }
+        (b'U', 8) if eq(b"URLFETCH") => {
+            p.pos += 8;
+            let mut v = Vec::new();
+            loop {
+                p.sp()?;
+                let url = IString::parse_astring(p)?;
+                p.sp()?;
+                let data = if p.peek() == Some(b'~') {
+                    Some(p.literal_any(true)?.0)
+                } else {
+                    p.nstring()?
+                };
+                v.push((url, data));
+                p.check_items(v.len())?;
+                if !more_peek(p) {
+                    break;
+                }
+            }
+            Data::UrlFetch(v)
+        }
+        (b'I', 2) if eq(b"ID") => {
+            p.pos += 2;
+            p.sp()?;
+            Data::Id(parse_id_params(p)?)
+        }
+        (b'Q', 5) if eq(b"QUOTA") => {
+            p.pos += 5;
+            p.sp()?;
+            let root = IString::parse_astring(p)?;
+            p.sp()?;
+            p.expect(b'(', "(")?;
+            let mut resources = Vec::new();
+            p.skip_trailing_sp();
+            if !p.eat(b')') {
+                loop {
+                    let name = QuotaResourceName::parse(p)?;
+                    p.sp()?;
+                    let usage = p.number64()?;
+                    p.sp()?;
+                    let limit = p.number64()?;
+                    resources.push(QuotaResource { name, usage, limit });
+                    p.check_items(resources.len())?;
+                    p.skip_trailing_sp();
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+            }
+            Data::Quota { root, resources }
+        }
+        (b'Q', 9) if eq(b"QUOTAROOT") => {
+            p.pos += 9;
+            p.sp()?;
+            let mailbox = Mailbox::parse(p)?;
+            let mut roots = Vec::new();
+            while more(p)? {
+                roots.push(IString::parse_astring(p)?);
+                p.check_items(roots.len())?;
+            }
+            Data::QuotaRoot { mailbox, roots }
+        }
+        (b'A', 3) if eq(b"ACL") => {
+            p.pos += 3;
+            p.sp()?;
+            let mailbox = Mailbox::parse(p)?;
+            let mut entries = Vec::new();
+            while more(p)? {
+                let identifier = IString::parse_astring(p)?;
+                p.sp()?;
+                let rights = IString::parse_astring(p)?;
+                entries.push(AclEntry { identifier, rights });
+                p.check_items(entries.len())?;
+            }
+            Data::Acl { mailbox, entries }
+        }
+        (b'L', 10) if eq(b"LISTRIGHTS") => {
+            p.pos += 10;
+            p.sp()?;
+            let mailbox = Mailbox::parse(p)?;
+            p.sp()?;
+            let identifier = IString::parse_astring(p)?;
+            p.sp()?;
+            let required = IString::parse_astring(p)?;
+            let mut optional = Vec::new();
+            while more(p)? {
+                optional.push(IString::parse_astring(p)?);
+                p.check_items(optional.len())?;
+            }
+            Data::ListRights {
+                mailbox,
+                identifier,
+                required,
+                optional,
+            }
+        }
+        (b'M', 8) if eq(b"MYRIGHTS") => {
+            p.pos += 8;
+            p.sp()?;
+            let mailbox = Mailbox::parse(p)?;
+            p.sp()?;
+            Data::MyRights {
+                mailbox,
+                rights: IString::parse_astring(p)?,
+            }
+        }
+        (b'M', 8) if eq(b"METADATA") => {
+            p.pos += 8;
+            p.sp()?;
+            let mailbox = Mailbox::parse(p)?;
+            p.sp()?;
+            let entries = if p.eat(b'(') {
+                let mut v = Vec::new();
+                loop {
+                    let e = IString::parse_astring(p)?;
+                    p.sp()?;
+                    let val = if p.peek() == Some(b'~') {
+                        Some(p.literal_any(true)?.0)
+                    } else {
+                        p.nstring()?
+                    };
+                    v.push((e, val));
+                    p.check_items(v.len())?;
+                    p.skip_trailing_sp();
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+                MetadataEntries::Values(v)
+            } else {
+                let mut v = vec![IString::parse_astring(p)?];
+                while more(p)? {
+                    v.push(IString::parse_astring(p)?);
+                    p.check_items(v.len())?;
+                }
+                MetadataEntries::List(v)
+            };
+            Data::Metadata { mailbox, entries }
+        }
+        _ => return parse_unknown(p, None),
+    };
+    Ok(d)
+}
+
+fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>)> {
+    let mut ids = Vec::new();
+    let mut modseq = None;
+    while more(p)? {
+        if p.peek() == Some(b'(') {
+            p.pos += 1;
+            p.expect_keyword(b"MODSEQ", "MODSEQ")?;
+            p.sp()?;
+            modseq = Some(p.number64()?);
+            p.expect(b')', ")")?;
+            break;
+        }
+        ids.push(nz(p)?);
+        p.check_items(ids.len())?;
+    }
+    Ok((ids, modseq))
+}
+
+fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
+    let attributes = parse_flag_list(p, MailboxAttribute::parse)?;
+    p.sp()?;
+    let delimiter = Delimiter::parse(p)?;
+    p.sp()?;
+    let mailbox = Mailbox::parse(p)?;
+    let mut extended = Vec::new();
+    if super::sp_then(p, b'(') {
+        p.sp()?;
+        p.expect(b'(', "(")?;
+        p.skip_trailing_sp();
+        if !p.eat(b')') {
+            loop {
+                extended.push(parse_list_ext_item(p)?);
+                p.check_items(extended.len())?;
+                p.skip_trailing_sp();
+                if p.eat(b')') {
+                    break;
+                }
+                p.sp()?;
+            }
+        }
+    }
+    Ok(ListItem {
+        attributes,
+        delimiter,
+        mailbox,
+        extended,
+    })
+}
+
+fn parse_list_ext_item(p: &mut Parser<'_>) -> PResult<ListExtendedItem> {
+    let tag = IString::parse_astring(p)?;
+    p.sp()?;
+    if tag.as_bytes().eq_ignore_ascii_case(b"CHILDINFO") {
+        p.expect(b'(', "(")?;
+        let mut v = vec![IString::parse_string(p)?];
+        while more_in(p)? {
+            v.push(IString::parse_string(p)?);
+            p.check_items(v.len())?;
+        }
+        p.skip_trailing_sp();
+        p.expect(b')', ")")?;
+        return Ok(ListExtendedItem::ChildInfo(v));
+    }
+    if tag.as_bytes().eq_ignore_ascii_case(b"OLDNAME") {
+        p.expect(b'(', "(")?;
+        let m = Mailbox::parse(p)?;
+        p.expect(b')', ")")?;
+        return Ok(ListExtendedItem::OldName(m));
+    }
+    Ok(ListExtendedItem::Other {
+        tag,
+        value: TaggedExtVal::parse(p)?,
+    })
+}
+
+fn parse_ns_list(p: &mut Parser<'_>) -> PResult<Vec<Namespace>> {
+    if p.nil() {
+        return Ok(Vec::new());
+    }
+    p.expect(b'(', "( or NIL")?;
+    let mut v = Vec::new();
+    if p.peek() == Some(b')') {
+        let at = p.pos;
+        if p.tolerate(Quirk::NilOrEmpty, at) {
+            p.pos += 1;
+            return Ok(v);
+        }
+        return Err(p.fail("namespace-descr"));
+    }
+    loop {
+        p.expect(b'(', "(")?;
+        let prefix = IString::parse_string(p)?;
+        p.sp()?;
+        let delimiter = Delimiter::parse(p)?;
+        let mut extensions = Vec::new();
+        while more_in(p)? {
+            let name = IString::parse_string(p)?;
+            p.sp()?;
+            p.expect(b'(', "(")?;
+            let mut values = vec![IString::parse_string(p)?];
+            while more_in(p)? {
+                values.push(IString::parse_string(p)?);
+                p.check_items(values.len())?;
+            }
+            p.skip_trailing_sp();
+            p.expect(b')', ")")?;
+            extensions.push(NamespaceExtension { name, values });
+            p.check_items(extensions.len())?;
+        }
+        p.skip_trailing_sp();
+        p.expect(b')', ")")?;
+        v.push(Namespace {
+            prefix,
+            delimiter,
+            extensions,
+        });
+        p.check_items(v.len())?;
+        if p.eat(b')') {
+            return Ok(v);
+        }
+    }
+}
+
+fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
+    if p.nil() {
+        return Ok(None);
+    }
+    p.expect(b'(', "( or NIL")?;
+    let mut v = Vec::new();
+    p.skip_trailing_sp();
+    if p.eat(b')') {
+        return Ok(Some(v));
+    }
+    loop {
+        let k = IString::parse_string(p)?;
+        p.sp()?;
+        let val = IString::parse_nstring(p)?;
+        v.push((k, val));
+        p.check_items(v.len())?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(Some(v));
+        }
+        p.sp()?;
+    }
+}
+
+fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
+    let mut correlator = None;
+    if super::sp_then(p, b'(') {
+        p.sp()?;
+        p.pos += 1;
+        p.expect_keyword(b"TAG", "TAG")?;
+        p.sp()?;
+        // tag-string = astring (RFC 9051); string in RFC 4466. Encoded as a string.
+        let tag = IString::parse_astring(p)?;
+        let mut mailbox = None;
+        if p.peek() == Some(b' ') {
+            p.sp()?;
+            p.expect_keyword(b"MAILBOX", "MAILBOX")?;
+            p.sp()?;
+            let m = Mailbox::parse(p)?;
+            p.sp()?;
+            p.expect_keyword(b"UIDVALIDITY", "UIDVALIDITY")?;
+            p.sp()?;
+            mailbox = Some((m, UidValidity::parse(p)?));
+        }
+        p.expect(b')', ")")?;
+        correlator = Some(SearchCorrelator { tag, mailbox });
+    }
+    let mut uid = false;
+    if p.peek() == Some(b' ') {
+        let save = p.pos;
+        let wlen = p.warnings.len();
+        p.sp()?;
+        if p.keyword(b"UID") {
+            uid = true;
+        } else {
+            p.pos = save;
+            p.warnings.truncate(wlen);
+        }
+    }
+    let mut data = Vec::new();
+    while more(p)? {
+        data.push(parse_return_data(p)?);
+        p.check_items(data.len())?;
+    }
+    Ok(ESearch {
+        correlator,
+        uid,
+        data,
+    })
+}
+
+fn parse_pos_sets(p: &mut Parser<'_>) -> PResult<Vec<(u32, UidSet)>> {
+    p.expect(b'(', "(")?;
+    let mut v = Vec::new();
+    loop {
+        let n = p.number()?;
+        p.sp()?;
+        v.push((n, UidSet::parse(p)?));
+        p.check_items(v.len())?;
+        if !more_in(p)? {
+            break;
+        }
+    }
+    p.skip_trailing_sp();
+    p.expect(b')', ")")?;
+    Ok(v)
+}
+
+fn parse_return_data(p: &mut Parser<'_>) -> PResult<SearchReturnData> {
+    let name = Atom::parse(p)?;
+    p.sp()?;
+    let n = name.as_bytes();
+    let eq = |k: &[u8]| n.eq_ignore_ascii_case(k);
+    Ok(if eq(b"ALL") {
+        SearchReturnData::All(UidSet::parse(p)?)
+    } else if eq(b"COUNT") {
+        SearchReturnData::Count(p.number()?)
+    } else if eq(b"MIN") {
+        SearchReturnData::Min(nz(p)?)
+    } else if eq(b"MAX") {
+        SearchReturnData::Max(nz(p)?)
+    } else if eq(b"MODSEQ") {
+        SearchReturnData::ModSeq(p.number64()?)
+    } else if eq(b"PARTIAL") {
+        p.expect(b'(', "(")?;
+        let range = if p.eat(b'-') {
+            let a = nz(p)?;
+            p.expect(b':', ":")?;
+            p.expect(b'-', "-")?;
+            PartialRange::Last(a, nz(p)?)
+        } else {
+            let a = nz(p)?;
+            p.expect(b':', ":")?;
+            PartialRange::First(a, nz(p)?)
+        };
+        p.sp()?;
+        let results = if p.nil() {
+            None
+        } else {
+            Some(UidSet::parse(p)?)
+        };
+        p.expect(b')', ")")?;
+        SearchReturnData::Partial { range, results }
+    } else if eq(b"ADDTO") {
+        SearchReturnData::AddTo(parse_pos_sets(p)?)
+    } else if eq(b"REMOVEFROM") {
+        SearchReturnData::RemoveFrom(parse_pos_sets(p)?)
+    } else {
+        SearchReturnData::Other {
+            name,
+            value: TaggedExtVal::parse(p)?,
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// encoding
+// ---------------------------------------------------------------------------------------
+
+/// `nstring / literal8`: NIL, a string, or a literal8 when the data contains NUL.
+fn encode_value(v: Option<&[u8]>, buf: &mut EncodeBuf) {
+    match v {
+        None => buf.raw(b"NIL"),
+        Some(d) if memchr::memchr(0, d).is_some() => buf.literal(d, true),
+        Some(d) => buf.string(d),
+    }
+}
+
+fn encode_ids(buf: &mut EncodeBuf, ids: &[NonZeroU32], modseq: Option<u64>) {
+    for id in ids {
+        buf.sp();
+        buf.num(id.get());
+    }
+    if let Some(m) = modseq {
+        buf.raw(b" (MODSEQ ");
+        buf.num(m);
+        buf.byte(b')');
+    }
+}
+
+impl Encode for ListItem {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.list(&self.attributes, |b, a| a.encode(b));
+        buf.sp();
+        Delimiter::encode_opt(self.delimiter, buf);
+        buf.sp();
+        self.mailbox.encode(buf);
+        if !self.extended.is_empty() {
+            buf.sp();
+            buf.list(&self.extended, |b, it| match it {
+                ListExtendedItem::ChildInfo(v) => {
+                    b.raw(b"CHILDINFO ");
+                    b.list(v, |b, s| s.encode_string(b));
+                }
+                ListExtendedItem::OldName(m) => {
+                    b.raw(b"OLDNAME (");
+                    m.encode(b);
+                    b.byte(b')');
+                }
+                ListExtendedItem::Other { tag, value } => {
+                    tag.encode_astring(b);
+                    b.sp();
+                    value.encode(b);
+                }
+            });
+        }
+    }
+}
+
+fn encode_ns(v: &[Namespace], buf: &mut EncodeBuf) {
+    if v.is_empty() {
+        buf.raw(b"NIL");
+        return;
+    }
+    buf.byte(b'(');
+    for ns in v {
+        buf.byte(b'(');
+        ns.prefix.encode_string(buf);
+        buf.sp();
+        Delimiter::encode_opt(ns.delimiter, buf);
+        for e in &ns.extensions {
+            buf.sp();
+            e.name.encode_string(buf);
+            buf.sp();
+            buf.list(&e.values, |b, s| s.encode_string(b));
+        }
+        buf.byte(b')');
+    }
+    buf.byte(b')');
+}
+
+fn encode_return_data(d: &SearchReturnData, buf: &mut EncodeBuf) {
+    match d {
+        SearchReturnData::Min(n) => {
+            buf.raw(b"MIN ");
+            buf.num(n.get());
+        }
+        SearchReturnData::Max(n) => {
+            buf.raw(b"MAX ");
+            buf.num(n.get());
+        }
+        SearchReturnData::All(s) => {
+            buf.raw(b"ALL ");
+            s.encode(buf);
+        }
+        SearchReturnData::Count(n) => {
+            buf.raw(b"COUNT ");
+            buf.num(*n);
+        }
+        SearchReturnData::ModSeq(n) => {
+            buf.raw(b"MODSEQ ");
+            buf.num(*n);
+        }
+        SearchReturnData::Partial { range, results } => {
+            buf.raw(b"PARTIAL (");
+            match range {
+                PartialRange::First(a, b) => {
+                    buf.num(a.get());
+                    buf.byte(b':');
+                    buf.num(b.get());
+                }
+                PartialRange::Last(a, b) => {
+                    buf.byte(b'-');
+                    buf.num(a.get());
+                    buf.raw(b":-");
+                    buf.num(b.get());
+                }
+            }
+            buf.sp();
+            match results {
+                Some(s) => s.encode(buf),
+                None => buf.raw(b"NIL"),
+            }
+            buf.byte(b')');
+        }
+        SearchReturnData::AddTo(v) | SearchReturnData::RemoveFrom(v) => {
+            buf.raw(if matches!(d, SearchReturnData::AddTo(_)) {
+                b"ADDTO "
+            } else {
+                b"REMOVEFROM "
+            });
+            buf.list(v, |b, (n, s)| {
+                b.num(*n);
+                b.sp();
+                s.encode(b);
+            });
+        }
+        SearchReturnData::Other { name, value } => {
+            name.encode(buf);
+            buf.sp();
+            value.encode(buf);
+        }
+    }
+}
+
+impl Encode for Data {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Data::Capability(v) | Data::Enabled(v) => {
+                buf.raw(if matches!(self, Data::Capability(_)) {
+                    b"CAPABILITY"
+                } else {
+                    b"ENABLED"
+                });
+                for c in v {
+                    buf.sp();
+                    c.encode(buf);
+                }
+            }
+            Data::Flags(v) => {
+                buf.raw(b"FLAGS ");
+                buf.list(v, |b, f| f.encode(b));
+            }
+            Data::List(l) => {
+                buf.raw(b"LIST ");
+                l.encode(buf);
+            }
+            Data::Lsub(l) => {
+                buf.raw(b"LSUB ");
+                l.encode(buf);
+            }
+            Data::XList(l) => {
+                buf.raw(b"XLIST ");
+                l.encode(buf);
+            }
+            Data::Namespace(n) => {
+                buf.raw(b"NAMESPACE ");
+                encode_ns(&n.personal, buf);
+                buf.sp();
+                encode_ns(&n.other, buf);
+                buf.sp();
+                encode_ns(&n.shared, buf);
+            }
+            Data::Status { mailbox, items } => {
+                buf.raw(b"STATUS ");
+                mailbox.encode(buf);
+                buf.sp();
+                buf.list(items, |b, i| i.encode(b));
+            }
+            Data::ESearch(e) => {
+                buf.raw(b"ESEARCH");
+                if let Some(c) = &e.correlator {
+                    buf.raw(b" (TAG ");
+                    c.tag.encode_string(buf);
+                    if let Some((m, uv)) = &c.mailbox {
+                        buf.raw(b" MAILBOX ");
+                        m.encode(buf);
+                        buf.raw(b" UIDVALIDITY ");
+                        uv.encode(buf);
+                    }
+                    buf.byte(b')');
+                }
+                if e.uid {
+                    buf.raw(b" UID");
+                }
+                for d in &e.data {
+                    buf.sp();
+                    encode_return_data(d, buf);
+                }
+            }
+            Data::Search { ids, modseq } => {
+                buf.raw(b"SEARCH");
+                encode_ids(buf, ids, *modseq);
+            }
+            Data::Sort { ids, modseq } => {
+                buf.raw(b"SORT");
+                encode_ids(buf, ids, *modseq);
+            }
+            Data::Thread(v) => {
+                buf.raw(b"THREAD");
+                if !v.is_empty() {
+                    buf.sp();
+                    for t in v {
+                        t.encode(buf);
+                    }
+                }
+            }
+            Data::Exists(n) => {
+                buf.num(*n);
+                buf.raw(b" EXISTS");
+            }
+            Data::Recent(n) => {
+                buf.num(*n);
+                buf.raw(b" RECENT");
+            }
+            Data::Expunge(n) => {
+                n.encode(buf);
+                buf.raw(b" EXPUNGE");
+            }
+            Data::Fetch { seq, items } => {
+                seq.encode(buf);
+                buf.raw(b" FETCH ");
+                MessageDataItem::encode_list(items, buf);
+            }
+            Data::UidFetch { uid, items } => {
+                uid.encode(buf);
+                buf.raw(b" UIDFETCH ");
+                MessageDataItem::encode_list(items, buf);
+            }
+            Data::JmapAccess(u) => {
+                buf.raw(b"JMAPACCESS ");
+                u.encode_string(buf);
+            }
+            Data::GenUrlAuth(v) => {
+                buf.raw(b"GENURLAUTH");
+                for u in v {
+                    buf.sp();
+                    u.encode_astring(buf);
+                }
+            }
+            Data::UrlFetch(v) => {
+                buf.raw(b"URLFETCH");
+                for (u, d) in v {
+                    buf.sp();
+                    u.encode_astring(buf);
+                    buf.sp();
+                    encode_value(d.as_deref(), buf);
+                }
+            }
+            Data::Vanished { earlier, uids } => {
+                buf.raw(if *earlier {
+                    b"VANISHED (EARLIER) "
+                } else {
+                    b"VANISHED "
+                });
+                uids.encode(buf);
+            }
+            Data::Id(v) => {
+                buf.raw(b"ID ");
+                match v {
+                    None => buf.raw(b"NIL"),
+                    Some(v) => buf.list(v, |b, (k, val)| {
+                        k.encode_string(b);
+                        b.sp();
+                        IString::encode_nstring(val, b);
+                    }),
+                }
+            }
+            Data::Quota { root, resources } => {
+                buf.raw(b"QUOTA ");
+                root.encode_astring(buf);
+                buf.sp();
+                buf.list(resources, |b, r| {
+                    r.name.encode(b);
+                    b.sp();
+                    b.num(r.usage);
+                    b.sp();
+                    b.num(r.limit);
+                });
+            }
+            Data::QuotaRoot { mailbox, roots } => {
+                buf.raw(b"QUOTAROOT ");
+                mailbox.encode(buf);
+                for r in roots {
+                    buf.sp();
+                    r.encode_astring(buf);
+                }
+            }
+            Data::Acl { mailbox, entries } => {
+                buf.raw(b"ACL ");
+                mailbox.encode(buf);
+                for e in entries {
+                    buf.sp();
+                    e.identifier.encode_astring(buf);
+                    buf.sp();
+                    e.rights.encode_astring(buf);
+                }
+            }
+            Data::ListRights {
+                mailbox,
+                identifier,
+                required,
+                optional,
+            } => {
+                buf.raw(b"LISTRIGHTS ");
+                mailbox.encode(buf);
+                buf.sp();
+                identifier.encode_astring(buf);
+                buf.sp();
+                required.encode_astring(buf);
+                for o in optional {
+                    buf.sp();
+                    o.encode_astring(buf);
+                }
+            }
+            Data::MyRights { mailbox, rights } => {
+                buf.raw(b"MYRIGHTS ");
+                mailbox.encode(buf);
+                buf.sp();
+                rights.encode_astring(buf);
+            }
+            Data::Metadata { mailbox, entries } => {
+                buf.raw(b"METADATA ");
+                mailbox.encode(buf);
+                buf.sp();
+                match entries {
+                    MetadataEntries::Values(v) => buf.list(v, |b, (e, val)| {
+                        e.encode_astring(b);
+                        b.sp();
+                        encode_value(val.as_deref(), b);
+                    }),
+                    MetadataEntries::List(v) => {
+                        buf.sep(v, b" ", &mut |b, e| e.encode_astring(b));
+                    }
+                }
+            }
+            Data::Unknown(u) => {
+                if let Some(n) = u.number {
+                    buf.num(n);
+                    buf.sp();
+                }
+                u.name.encode(buf);
+                if !u.raw.is_empty() {
+                    buf.sp();
+                    buf.raw(&u.raw);
+                }
+            }
+        }
+    }
+}

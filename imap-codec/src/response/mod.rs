@@ -1,0 +1,559 @@
+//! Server responses (RFC 9051 §7, §9 `greeting`, `response-data`, `response-tagged`,
+//! `continue-req`, `resp-text`; RFC 3501 §7 for the IMAP4rev1 responses). Response codes
+//! are [`ResponseCode`], untagged data is [`Data`].
+//!
+//! Dispatch is on the first bytes: `+` continuation, `*` untagged (a digit starts
+//! `message-data`/EXISTS/RECENT, a keyword selects the data or status parser), anything else
+//! a tag.
+//!
+//! Decisions where the grammar is ambiguous:
+//! * `resp-text`: text starting with `[` is a response code when it has the shape of one
+//!   (`"[" atom "]"` or `"[" atom SP 1*<non-"]" char> ... "]"`); then the code's own grammar
+//!   applies. `[CODE]` directly followed by CRLF is a code with empty text in both profiles
+//!   (the RFC examples do this; by the letter of the ABNF it would be text). Otherwise
+//!   (e.g. `[Error="..." ...]`) the whole line is plain text. A known code whose arguments
+//!   do not follow its grammar is an error in both profiles, apart from the tolerated
+//!   families (zero numbers, extra spaces, odd flags, `LITERAL +`).
+//! * `BADCHARSET` also accepts a charset list without parentheses (RFC 9051 §6.4.4 example
+//!   `[BADCHARSET UTF-8]`); it is encoded with parentheses.
+//! * `tagged-ext-val` also accepts a string (RFC 9051 §7.3.1 example `Sample "text"`).
+//! * `continue-req`: the text after `+ ` is [`Continuation::Base64`] when it is empty or
+//!   valid canonical base64 (`+ YGgGCSqG`), else [`Continuation::Text`] (`+ Ready`). A short
+//!   word such as `+ Okay` is valid base64 and therefore decodes as base64: callers outside
+//!   an AUTHENTICATE exchange should only look at the fact that a continuation arrived.
+//!   An empty `+ ` is empty base64 (the usual empty SASL challenge).
+//! * `* PREAUTH` is accepted after the greeting too (the greeting may go through a response
+//!   decoder); unknown untagged keywords are [`Data::Unknown`] in both profiles (RFC 9051 §7:
+//!   clients ignore responses they do not understand).
+
+mod code;
+mod data;
+#[cfg(test)]
+pub(crate) mod strategies;
+#[cfg(test)]
+mod tests;
+
+use bytes::Bytes;
+
+pub use self::code::{AnnotateCode, CodeText, InProgress, MetadataCode, ResponseCode};
+pub use self::data::{
+    AclEntry, Data, Delimiter, ESearch, IdParams, ListExtendedItem, ListItem, MetadataEntries,
+    Namespace, NamespaceData, NamespaceExtension, PartialRange, QuotaResource, SearchCorrelator,
+    SearchReturnData, TaggedExtComp, TaggedExtVal, Thread, UnknownData,
+};
+
+use crate::core::{Tag, Text};
+use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
+use crate::options::Quirk;
+use crate::parse::{PResult, Parser, class};
+
+/// `resp-text`: an optional response code and human-readable text (possibly empty).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResponseText {
+    code: Option<ResponseCode>,
+    text: Text,
+}
+
+impl ResponseText {
+    /// Validates: without a code, the text must not itself look like a response code
+    /// (it would be decoded as one).
+    pub fn new(code: Option<ResponseCode>, text: Text) -> Result<Self, ValidationError> {
+        if code.is_none()
+            && text.as_bytes().first() == Some(&b'[')
+            && code::code_shape(text.as_bytes())
+        {
+            return Err(ValidationError::new(
+                "resp-text",
+                "text without a code starts like a response code",
+            ));
+        }
+        Ok(ResponseText { code, text })
+    }
+
+    /// Text with a code.
+    pub fn with_code(code: ResponseCode, text: Text) -> Self {
+        ResponseText {
+            code: Some(code),
+            text,
+        }
+    }
+
+    /// The response code.
+    pub fn code(&self) -> Option<&ResponseCode> {
+        self.code.as_ref()
+    }
+
+    /// The text.
+    pub fn text(&self) -> &Text {
+        &self.text
+    }
+
+    /// Splits into code and text.
+    pub fn into_parts(self) -> (Option<ResponseCode>, Text) {
+        (self.code, self.text)
+    }
+
+    /// Parses `resp-text` at the cursor (after the SP that follows the status word).
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.peek() == Some(b'[') && code::code_shape(p.rest()) {
+            p.pos += 1;
+            let code = ResponseCode::parse(p)?;
+            p.skip_trailing_sp();
+            p.expect(b']', "]")?;
+            let text = if p.eat(b' ') {
+                Text::parse(p)?
+            } else if p.at_crlf() {
+                // `[CODE]` CRLF: the RFC 9051 grammar reads this as text, the RFC examples
+                // (e.g. §6.3.2 `* OK [UIDNEXT 1]`) and every server mean a code.
+                Text::default()
+            } else {
+                let at = p.pos;
+                if !p.tolerate(Quirk::ExtraSpaces, at) {
+                    return Err(p.fail("SP after response code"));
+                }
+                Text::parse(p)?
+            };
+            return Ok(ResponseText {
+                code: Some(code),
+                text,
+            });
+        }
+        let text = Text::parse(p)?;
+        Self::from_plain_text(p, text)
+    }
+
+    /// Text without a code. Only when the lenient profile removed NUL bytes can it look
+    /// like a code; it is then read as one, so that re-encoding keeps the meaning.
+    fn from_plain_text(p: &mut Parser<'_>, text: Text) -> PResult<Self> {
+        if text.as_bytes().first() == Some(&b'[') && code::code_shape(text.as_bytes()) {
+            let src = text.to_bytes();
+            let opts = p.opts;
+            let mut sub = Parser::new(&src, opts);
+            return match ResponseText::parse(&mut sub) {
+                Ok(t) if sub.at_end() => {
+                    let at = p.pos;
+                    p.warn(Quirk::EightBit, at);
+                    Ok(t)
+                }
+                _ => Err(p.fail("response code")),
+            };
+        }
+        Ok(ResponseText { code: None, text })
+    }
+
+    /// `SP resp-text` after a status word; the lenient profile accepts a missing SP and text.
+    fn parse_after_word(p: &mut Parser<'_>) -> PResult<Self> {
+        if p.eat(b' ') {
+            return Self::parse(p);
+        }
+        let at = p.pos;
+        if p.at_crlf() && p.tolerate(Quirk::MissingText, at) {
+            return Ok(ResponseText::default());
+        }
+        if p.peek() == Some(b'[') && p.tolerate(Quirk::ExtraSpaces, at) {
+            return Self::parse(p);
+        }
+        Err(p.fail("SP"))
+    }
+}
+
+impl Encode for ResponseText {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        if let Some(c) = &self.code {
+            buf.byte(b'[');
+            c.encode(buf);
+            buf.raw(b"] ");
+        }
+        self.text.encode(buf);
+    }
+}
+
+/// The kind of greeting (`resp-cond-auth` / `resp-cond-bye`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GreetingKind {
+    /// `OK`: not authenticated yet.
+    Ok,
+    /// `PREAUTH`: already authenticated.
+    PreAuth,
+    /// `BYE`: the server refuses the connection.
+    Bye,
+}
+
+/// The server greeting (`greeting`, RFC 9051 §7.1.1, §7.1.4, §7.1.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Greeting {
+    /// OK, PREAUTH or BYE.
+    pub kind: GreetingKind,
+    /// Code and text.
+    pub text: ResponseText,
+}
+
+/// Whether SP (or several, for the lenient `sp()`) and then `c` follow.
+#[inline]
+pub(crate) fn sp_then(p: &Parser<'_>, c: u8) -> bool {
+    let r = p.rest();
+    let n = r.iter().take_while(|&&b| b == b' ').count();
+    n > 0 && r.get(n) == Some(&c)
+}
+
+/// Skips NUL padding before a line (lenient only).
+fn skip_nul_padding(p: &mut Parser<'_>) {
+    if p.peek() == Some(0) {
+        let at = p.pos;
+        if p.tolerate(Quirk::NonImapLine, at) {
+            while p.eat(0) {}
+        }
+    }
+}
+
+/// Length of the atom at the cursor.
+#[inline]
+fn word_len(p: &Parser<'_>) -> usize {
+    p.rest()
+        .iter()
+        .take_while(|&&c| class::is_atom_char(c) && c != b'[')
+        .count()
+}
+
+impl Greeting {
+    /// Parses a whole greeting including CRLF.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        skip_nul_padding(p);
+        p.expect(b'*', "*")?;
+        p.sp()?;
+        let n = word_len(p);
+        let w = &p.rest()[..n];
+        let kind = if w.eq_ignore_ascii_case(b"OK") {
+            GreetingKind::Ok
+        } else if w.eq_ignore_ascii_case(b"PREAUTH") {
+            GreetingKind::PreAuth
+        } else if w.eq_ignore_ascii_case(b"BYE") {
+            GreetingKind::Bye
+        } else {
+            return Err(p.fail("OK, PREAUTH or BYE"));
+        };
+        p.pos += n;
+        let text = ResponseText::parse_after_word(p)?;
+        p.crlf_end()?;
+        Ok(Greeting { kind, text })
+    }
+}
+
+impl Encode for Greeting {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(match self.kind {
+            GreetingKind::Ok => b"* OK ",
+            GreetingKind::PreAuth => b"* PREAUTH ",
+            GreetingKind::Bye => b"* BYE ",
+        });
+        self.text.encode(buf);
+        buf.crlf();
+    }
+}
+
+/// `OK`, `NO` or `BAD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// `OK`
+    Ok,
+    /// `NO`
+    No,
+    /// `BAD`
+    Bad,
+}
+
+impl Status {
+    fn name(self) -> &'static [u8] {
+        match self {
+            Status::Ok => b"OK",
+            Status::No => b"NO",
+            Status::Bad => b"BAD",
+        }
+    }
+
+    fn from_word(w: &[u8]) -> Option<Self> {
+        match w.len() {
+            2 if w.eq_ignore_ascii_case(b"OK") => Some(Status::Ok),
+            2 if w.eq_ignore_ascii_case(b"NO") => Some(Status::No),
+            3 if w.eq_ignore_ascii_case(b"BAD") => Some(Status::Bad),
+            _ => None,
+        }
+    }
+}
+
+/// A status response (RFC 9051 §7.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusResponse {
+    /// `tag OK|NO|BAD resp-text`: completion of a command.
+    Tagged {
+        /// The command's tag.
+        tag: Tag,
+        /// The status.
+        status: Status,
+        /// Code and text.
+        text: ResponseText,
+    },
+    /// `* OK|NO|BAD resp-text`.
+    Untagged {
+        /// The status.
+        status: Status,
+        /// Code and text.
+        text: ResponseText,
+    },
+    /// `* PREAUTH resp-text` (normally only in the greeting).
+    PreAuth(ResponseText),
+    /// `* BYE resp-text`.
+    Bye(ResponseText),
+}
+
+impl StatusResponse {
+    /// The code and text.
+    pub fn text(&self) -> &ResponseText {
+        match self {
+            StatusResponse::Tagged { text, .. } | StatusResponse::Untagged { text, .. } => text,
+            StatusResponse::PreAuth(t) | StatusResponse::Bye(t) => t,
+        }
+    }
+
+    /// The response code, if any.
+    pub fn code(&self) -> Option<&ResponseCode> {
+        self.text().code()
+    }
+}
+
+impl Encode for StatusResponse {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            StatusResponse::Tagged { tag, status, text } => {
+                tag.encode(buf);
+                buf.sp();
+                buf.raw(status.name());
+                buf.sp();
+                text.encode(buf);
+            }
+            StatusResponse::Untagged { status, text } => {
+                buf.raw(b"* ");
+                buf.raw(status.name());
+                buf.sp();
+                text.encode(buf);
+            }
+            StatusResponse::PreAuth(t) => {
+                buf.raw(b"* PREAUTH ");
+                t.encode(buf);
+            }
+            StatusResponse::Bye(t) => {
+                buf.raw(b"* BYE ");
+                t.encode(buf);
+            }
+        }
+        buf.crlf();
+    }
+}
+
+/// Text of a continuation request: never empty or valid base64 unless it has a code (such
+/// text decodes as [`Continuation::Base64`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContinuationText(ResponseText);
+
+impl ContinuationText {
+    /// Validates (see the type documentation).
+    pub fn new(t: ResponseText) -> Result<Self, ValidationError> {
+        if t.code.is_none()
+            && (t.text.is_empty() || crate::base64::decode(t.text.as_bytes()).is_ok())
+        {
+            return Err(ValidationError::new(
+                "continue-req text",
+                "empty or valid base64 (would decode as base64)",
+            ));
+        }
+        Ok(ContinuationText(t))
+    }
+
+    /// The code and text.
+    pub fn get(&self) -> &ResponseText {
+        &self.0
+    }
+}
+
+/// A continuation request (`continue-req`, RFC 9051 §7.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Continuation {
+    /// `+ resp-text` (e.g. `+ Ready for literal data`).
+    Text(ContinuationText),
+    /// `+ base64`: a SASL challenge, decoded.
+    Base64(Bytes),
+}
+
+impl Continuation {
+    /// Parses a whole continuation request including CRLF.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'+', "+")?;
+        let c = if p.eat(b' ') {
+            if p.peek() == Some(b'[') && code::code_shape(p.rest()) {
+                Continuation::Text(ContinuationText(ResponseText::parse(p)?))
+            } else {
+                let text = Text::parse(p)?;
+                if text.is_empty() {
+                    Continuation::Base64(Bytes::new())
+                } else if let Ok(v) = crate::base64::decode(text.as_bytes()) {
+                    Continuation::Base64(Bytes::from(v))
+                } else {
+                    let t = ResponseText::from_plain_text(p, text)?;
+                    Continuation::Text(ContinuationText(t))
+                }
+            }
+        } else {
+            let at = p.pos;
+            if !(p.at_crlf() && p.tolerate(Quirk::MissingText, at)) {
+                return Err(p.fail("SP"));
+            }
+            Continuation::Base64(Bytes::new())
+        };
+        p.crlf_end()?;
+        Ok(c)
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Appends padded base64 of `data`.
+fn encode_base64(data: &[u8], buf: &mut EncodeBuf) {
+    for chunk in data.chunks(3) {
+        let b0 = chunk[0] as u32;
+        let b1 = chunk.get(1).copied().unwrap_or(0) as u32;
+        let b2 = chunk.get(2).copied().unwrap_or(0) as u32;
+        let n = (b0 << 16) | (b1 << 8) | b2;
+        let out = [
+            B64[(n >> 18) as usize & 63],
+            B64[(n >> 12) as usize & 63],
+            if chunk.len() > 1 {
+                B64[(n >> 6) as usize & 63]
+            } else {
+                b'='
+            },
+            if chunk.len() > 2 {
+                B64[n as usize & 63]
+            } else {
+                b'='
+            },
+        ];
+        buf.raw(&out);
+    }
+}
+
+impl Encode for Continuation {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.raw(b"+ ");
+        match self {
+            Continuation::Text(t) => t.0.encode(buf),
+            Continuation::Base64(d) => encode_base64(d, buf),
+        }
+        buf.crlf();
+    }
+}
+
+/// Any server response after the greeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Response {
+    /// A status response (tagged or untagged OK/NO/BAD, PREAUTH, BYE).
+    Status(StatusResponse),
+    /// Untagged data.
+    Data(Data),
+    /// A continuation request.
+    Continuation(Continuation),
+}
+
+impl Response {
+    /// Parses a whole response including CRLF.
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        skip_nul_padding(p);
+        let r = match p.peek() {
+            Some(b'*') => {
+                p.pos += 1;
+                p.sp()?;
+                Self::parse_untagged(p)?
+            }
+            Some(b'+') => return Continuation::parse(p).map(Response::Continuation),
+            Some(b'[') if p.allows(Quirk::CodeWithoutStatus) => {
+                // a bare `[CODE] text` line (Exchange after UID MOVE)
+                let at = p.pos;
+                p.warn(Quirk::CodeWithoutStatus, at);
+                Response::Status(StatusResponse::Untagged {
+                    status: Status::Ok,
+                    text: ResponseText::parse(p)?,
+                })
+            }
+            _ => {
+                let tag = Tag::parse(p)?;
+                p.sp()?;
+                let n = word_len(p);
+                let status = match Status::from_word(&p.rest()[..n]) {
+                    Some(s) => s,
+                    None => return Err(p.fail("OK, NO or BAD")),
+                };
+                p.pos += n;
+                let text = ResponseText::parse_after_word(p)?;
+                Response::Status(StatusResponse::Tagged { tag, status, text })
+            }
+        };
+        p.crlf_end()?;
+        Ok(r)
+    }
+
+    fn parse_untagged(p: &mut Parser<'_>) -> PResult<Self> {
+        match p.peek() {
+            Some(b'0'..=b'9') => return data::parse_numbered(p).map(Response::Data),
+            Some(b'[') => {
+                let at = p.pos;
+                if p.tolerate(Quirk::CodeWithoutStatus, at) {
+                    return Ok(Response::Status(StatusResponse::Untagged {
+                        status: Status::Ok,
+                        text: ResponseText::parse(p)?,
+                    }));
+                }
+                return Err(p.fail("response keyword"));
+            }
+            _ => {}
+        }
+        let n = word_len(p);
+        let w = &p.rest()[..n];
+        if n <= 3 {
+            if let Some(status) = Status::from_word(w) {
+                p.pos += n;
+                let text = ResponseText::parse_after_word(p)?;
+                return Ok(Response::Status(StatusResponse::Untagged { status, text }));
+            }
+            if w.eq_ignore_ascii_case(b"BYE") {
+                p.pos += n;
+                return Ok(Response::Status(StatusResponse::Bye(
+                    ResponseText::parse_after_word(p)?,
+                )));
+            }
+        } else if w.eq_ignore_ascii_case(b"PREAUTH") {
+            p.pos += n;
+            return Ok(Response::Status(StatusResponse::PreAuth(
+                ResponseText::parse_after_word(p)?,
+            )));
+        }
+        if n == 0 {
+            return Err(p.fail("response keyword"));
+        }
+        data::parse_keyword(p, w).map(Response::Data)
+    }
+}
+
+impl Encode for Response {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self {
+            Response::Status(s) => s.encode(buf),
+            Response::Data(d) => {
+                buf.raw(b"* ");
+                d.encode(buf);
+                buf.crlf();
+            }
+            Response::Continuation(c) => c.encode(buf),
+        }
+    }
+}
