@@ -104,8 +104,14 @@ impl ResponseText {
             let text = if p.eat(b' ') {
                 Text::parse(p)?
             } else if p.at_crlf() {
-                // `[CODE]` CRLF: the RFC 9051 grammar reads this as text, the RFC examples
-                // (e.g. §6.3.2 `* OK [UIDNEXT 1]`) and every server mean a code.
+                // `[CODE]` CRLF: servers (and some RFC examples, listed as errata in the
+                // tests) mean a code without text, but the ABNF requires SP after `]` (read
+                // literally it would make the whole `[...]` text). The strict profile rejects
+                // it; the lenient one keeps the code with empty text.
+                let at = p.pos;
+                if !p.tolerate(Quirk::MissingText, at) {
+                    return Err(p.fail("SP after response code"));
+                }
                 Text::default()
             } else {
                 let at = p.pos;
