@@ -272,12 +272,6 @@ impl Text {
         Ok(Text(b))
     }
 
-    /// Wraps bytes the parser has already validated.
-    #[inline]
-    pub(crate) fn unchecked(b: Bytes) -> Self {
-        Text(b)
-    }
-
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -235,12 +235,6 @@ impl EncodeBuf {
             f(self, it);
         }
     }
-
-    /// Encodes `v`.
-    #[inline]
-    pub(crate) fn put<T: Encode + ?Sized>(&mut self, v: &T) {
-        v.encode(self);
-    }
 }
 
 /// Iterator over [`Fragment`]s of an [`EncodeBuf`].

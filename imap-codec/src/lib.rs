@@ -29,8 +29,6 @@
 //! assert_eq!(n, 2);
 //! ```
 #![forbid(unsafe_code)]
-// TEMPORARY while modules are being filled in; removed before the first release.
-#![allow(dead_code)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 #[cfg(feature = "arbitrary")]

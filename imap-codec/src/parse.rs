@@ -39,11 +39,6 @@ pub(crate) mod class {
     pub(crate) const fn is_text_char(b: u8) -> bool {
         b != b'\r' && b != b'\n' && b != 0
     }
-    /// `QUOTED-CHAR` without the escape: TEXT-CHAR except quoted-specials.
-    #[inline]
-    pub(crate) const fn is_quoted_plain(b: u8) -> bool {
-        is_text_char(b) && b != b'"' && b != b'\\'
-    }
     /// `list-char`: ATOM-CHAR / list-wildcards / resp-specials.
     #[inline]
     pub(crate) const fn is_list_char(b: u8) -> bool {
@@ -371,6 +366,7 @@ impl<'a> Parser<'a> {
 
     /// `nz-number`: 32-bit unsigned, not zero. The lenient profile maps 0 to 1? No: it keeps
     /// the call site's decision; this returns the raw value and callers decide.
+    #[cfg(test)]
     pub(crate) fn nz_number(&mut self) -> PResult<u32> {
         let start = self.pos;
         let v = self.number()?;

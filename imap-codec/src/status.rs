@@ -71,19 +71,6 @@ impl StatusAttribute {
         }
         Atom::parse(p).map(StatusAttribute::Other)
     }
-
-    /// Parses `"(" status-att *(SP status-att) ")"`.
-    pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
-        p.expect(b'(', "(")?;
-        let mut v = vec![Self::parse(p)?];
-        while p.peek() == Some(b' ') {
-            p.sp()?;
-            v.push(Self::parse(p)?);
-            p.check_items(v.len())?;
-        }
-        p.expect(b')', ")")?;
-        Ok(v)
-    }
 }
 
 impl Encode for StatusAttribute {

@@ -92,33 +92,6 @@ const RFC_FILES: &[(&str, &str)] = rfc_files!(
     "9394", "9585", "9586", "9590", "9698"
 );
 
-fn kind_of(r: &Response) -> String {
-    match r {
-        Response::Continuation(_) => "continuation".into(),
-        Response::Status(StatusResponse::Tagged { status, .. }) => {
-            format!("tagged:{}", String::from_utf8_lossy(status.name()))
-        }
-        Response::Status(StatusResponse::Untagged { status, .. }) => {
-            format!("untagged:{}", String::from_utf8_lossy(status.name()))
-        }
-        Response::Status(StatusResponse::Bye(_)) => "untagged:BYE".into(),
-        Response::Status(StatusResponse::PreAuth(_)) => "untagged:PREAUTH".into(),
-        Response::Data(d) => {
-            let mut b = EncodeBuf::new();
-            d.encode(&mut b);
-            let s = String::from_utf8_lossy(&b.out).into_owned();
-            let mut w = s.split(' ');
-            let first = w.next().unwrap_or("");
-            let kw = if first.bytes().all(|c| c.is_ascii_digit()) {
-                w.next().unwrap_or("")
-            } else {
-                first
-            };
-            format!("untagged:{}", kw.to_ascii_uppercase())
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Known answers: RFC 9051 / 3501 §7 examples and one example per extension response/code.
 // ---------------------------------------------------------------------------------------
@@ -182,9 +155,6 @@ mod known {
                 })
                 .collect(),
         )
-    }
-    fn cap(s: &str) -> Capability {
-        Capability::from_atom(at(s))
     }
     fn delim(c: u8) -> Option<Delimiter> {
         Some(Delimiter::new(c).unwrap())
