@@ -54,6 +54,9 @@ pub mod search;
 pub mod sequence;
 pub mod status;
 
+#[cfg(test)]
+mod proptests;
+
 pub use crate::encode::{Encode, EncodeBuf, EncodeOptions, Fragment};
 pub use crate::error::{DecodeError, FrameError, ValidationError};
 pub use crate::options::{DecodeOptions, Limits, Profile, Quirk, Warning};
