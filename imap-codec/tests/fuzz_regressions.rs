@@ -1,0 +1,107 @@
+//! Replays every input the fuzz targets ever crashed on (`tests/data/fuzz-regressions/<target>/`)
+//! with the same checks as the targets in `fuzz/fuzz_targets/`.
+
+use bytes::Bytes;
+use imap_codec::Encode;
+use imap_codec::codec::Message;
+use imap_codec::command::{AuthenticateData, Command, IdleDone};
+use imap_codec::framer::{Frame, Framer, FramerConfig};
+use imap_codec::options::{DecodeOptions, Limits};
+use imap_codec::response::{Greeting, Response};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz-regressions");
+
+fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(data: &[u8], prefix: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let opts = if sel & 1 == 0 {
+        DecodeOptions::strict()
+    } else {
+        DecodeOptions::lenient()
+    };
+    let msg = Bytes::from([prefix, rest].concat());
+    if let Ok(d) = M::decode(&msg, &opts) {
+        let enc = Bytes::from(d.message.to_bytes());
+        let again = M::decode(&enc, &DecodeOptions::strict()).unwrap_or_else(|e| {
+            panic!(
+                "re-encoding {enc:?} of {:?} does not decode: {e}",
+                d.message
+            )
+        });
+        assert_eq!(again.message, d.message, "re-encoding {enc:?}");
+    }
+}
+
+fn framer_chunking(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    let seed = data[0] as usize + 1;
+    let limits = Limits {
+        max_line: 64 + data[1] as usize * 4,
+        max_literal: 16 + data[2] as u64 * 8,
+        max_message: 256 + data[3] as u64 * 16,
+        max_literals: 8,
+    };
+    let body = &data[4..];
+    let config = FramerConfig {
+        limits,
+        await_sync_literals: false,
+    };
+    let norm = |v: Vec<Frame>| -> Vec<Frame> {
+        v.into_iter()
+            .map(|f| match f {
+                Frame::Error(e) => Frame::Error(imap_codec::FrameError::LiteralLengthOverflow {
+                    tag: e.tag().cloned(),
+                    stream_offset: 0,
+                }),
+                other => other,
+            })
+            .collect()
+    };
+    let mut whole = Framer::new(config);
+    whole.push(body);
+    let a: Vec<Frame> = std::iter::from_fn(|| whole.next_frame()).collect();
+    let mut split = Framer::new(config);
+    let mut b = Vec::new();
+    let (mut pos, mut k) = (0, seed);
+    while pos < body.len() {
+        let n = (k % 17 + 1).min(body.len() - pos);
+        split.push(&body[pos..pos + n]);
+        b.extend(std::iter::from_fn(|| split.next_frame()));
+        pos += n;
+        k = k.wrapping_mul(31).wrapping_add(7);
+    }
+    assert_eq!(norm(a), norm(b));
+}
+
+#[test]
+fn replay_all_crashes() {
+    let mut n = 0;
+    let Ok(dirs) = std::fs::read_dir(DIR) else {
+        return;
+    };
+    for d in dirs {
+        let d = d.unwrap();
+        if !d.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let target = d.file_name().into_string().unwrap();
+        for f in std::fs::read_dir(d.path()).unwrap() {
+            let data = std::fs::read(f.unwrap().path()).unwrap();
+            n += 1;
+            match target.as_str() {
+                "decode_greeting" => roundtrip::<Greeting>(&data, b""),
+                "decode_command" => roundtrip::<Command>(&data, b""),
+                "decode_response" => roundtrip::<Response>(&data, b""),
+                "decode_continuation" => roundtrip::<Response>(&data, b"+"),
+                "decode_authenticate_data" => roundtrip::<AuthenticateData>(&data, b""),
+                "decode_idle_done" => roundtrip::<IdleDone>(&data, b""),
+                "framer_chunking" => framer_chunking(&data),
+                other => panic!("unknown fuzz target folder {other}"),
+            }
+        }
+    }
+    eprintln!("{n} regression inputs replayed");
+}
