@@ -1,5 +1,14 @@
-//! Workbench for the `imap-codec` workspace: shared helpers for the examples (`dissect`) and
-//! the criterion benchmarks. Not published.
+//! Workbench for the `imap-codec` workspace: the home of the workspace examples (`dissect`)
+//! and the criterion benchmarks. Not published; it re-exports the codec for them.
+//!
+//! ```
+//! use imap_workbench::imap_codec::codec::Message;
+//! use imap_workbench::imap_codec::response::Response;
+//!
+//! let msg = bytes::Bytes::from_static(b"* 23 EXISTS\r\n");
+//! let decoded = Response::decode(&msg, &Default::default()).unwrap();
+//! assert!(decoded.warnings.is_empty());
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
