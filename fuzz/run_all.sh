@@ -18,10 +18,21 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo "${tc[@]}" fuzz list)
 fi
+failed=()
 for t in "${targets[@]}"; do
   echo "=== $t (${secs}s)"
   mkdir -p "corpus/$t"
-  cargo "${tc[@]}" fuzz run -O "$t" "corpus/$t" -- \
-    -max_total_time="$secs" -rss_limit_mb=512 -dict=imap.dict -print_final_stats=1 2>&1 \
-    | grep -E '^(#[0-9]+.*(DONE|pulse)|stat::|Done|==[0-9]+==|SUMMARY|.*panicked)' | tail -n 8
+  log=$(mktemp)
+  if cargo "${tc[@]}" fuzz run -O "$t" "corpus/$t" -- \
+    -max_total_time="$secs" -rss_limit_mb=512 -dict=imap.dict -print_final_stats=1 >"$log" 2>&1; then
+    grep -E '^(#[0-9]+.*DONE|stat::(number_of_executed_units|peak_rss_mb)|Done)' "$log" | tail -n 4
+  else
+    grep -E -A3 'panicked|SUMMARY|ERROR|Test unit written' "$log" | head -n 20
+    failed+=("$t")
+  fi
+  rm -f "$log"
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz targets that found a crash: ${failed[*]} (inputs in fuzz/artifacts/)"
+  exit 1
+fi

@@ -2,7 +2,6 @@
 //! re-encode to bytes that decode (strictly) to an equal value.
 
 use bytes::Bytes;
-use imap_codec::Encode as _;
 use imap_codec::codec::Message;
 use imap_codec::options::DecodeOptions;
 

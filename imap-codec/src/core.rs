@@ -358,13 +358,16 @@ impl Charset {
     }
 
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
         let v = if p.peek() == Some(b'"') {
             p.quoted()?
         } else {
             p.atom()?
         };
-        if v.is_empty() {
-            return Err(p.fail("charset"));
+        // Charset names are registered US-ASCII names (RFC 2978); 8-bit bytes cannot be one
+        // and could not be sent back quoted under IMAP4rev1.
+        if v.is_empty() || v.iter().any(|&c| c >= 0x80 || !class::is_text_char(c)) {
+            return Err(p.fail_at(start, "7-bit charset name"));
         }
         Ok(Charset(v))
     }
@@ -372,10 +375,11 @@ impl Charset {
 
 impl Encode for Charset {
     fn encode(&self, buf: &mut EncodeBuf) {
+        // `charset` = atom / quoted: never a literal, whatever its length.
         if self.0.iter().all(|&c| class::is_atom_char(c)) {
             buf.raw(&self.0);
         } else {
-            buf.string(&self.0);
+            buf.quoted_always(&self.0);
         }
     }
 }

@@ -193,6 +193,16 @@ impl EncodeBuf {
         self.byte(b'"');
     }
 
+    /// A quoted string regardless of length, for grammar positions that allow no literal;
+    /// the caller guarantees the content is 7-bit TEXT-CHARs.
+    pub(crate) fn quoted_always(&mut self, s: &[u8]) {
+        debug_assert!(
+            s.iter()
+                .all(|&c| c != b'\r' && c != b'\n' && c != 0 && c < 0x80)
+        );
+        self.quoted_unchecked(s);
+    }
+
     /// `string`: quoted when possible, else literal.
     pub(crate) fn string(&mut self, s: &[u8]) {
         if self.quotable(s) {

@@ -2,7 +2,6 @@
 //! with the same checks as the targets in `fuzz/fuzz_targets/`.
 
 use bytes::Bytes;
-use imap_codec::Encode;
 use imap_codec::codec::Message;
 use imap_codec::command::{AuthenticateData, Command, IdleDone};
 use imap_codec::framer::{Frame, Framer, FramerConfig};
