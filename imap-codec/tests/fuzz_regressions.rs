@@ -28,7 +28,12 @@ fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(data: &[u8], prefix: &[u8
                 d.message
             )
         });
-        assert_eq!(again.message, d.message, "re-encoding {enc:?}");
+        if d.warnings.is_empty() {
+            assert_eq!(again.message, d.message, "re-encoding {enc:?}");
+        } else {
+            // a tolerated defect maps to the nearest valid value: its encoding is stable
+            assert_eq!(again.message.to_bytes(), enc, "re-encoding is not stable");
+        }
     }
 }
 
