@@ -1381,6 +1381,22 @@ pub enum CommandBody {
         /// Pattern.
         pattern: ListMailbox,
     },
+    /// `RLIST reference pattern` (MAILBOX-REFERRALS, RFC 2193): LIST that may also return
+    /// remote mailboxes.
+    RList {
+        /// Reference name.
+        reference: Mailbox,
+        /// Pattern.
+        pattern: ListMailbox,
+    },
+    /// `RLSUB reference pattern` (MAILBOX-REFERRALS, RFC 2193): LSUB that may also return
+    /// remote mailboxes.
+    RLsub {
+        /// Reference name.
+        reference: Mailbox,
+        /// Pattern.
+        pattern: ListMailbox,
+    },
     /// `NAMESPACE`
     Namespace,
     /// `STATUS mailbox (att ...)` (non-empty).
@@ -1614,6 +1630,8 @@ const KNOWN: &[&[u8]] = &[
     b"LIST",
     b"LSUB",
     b"XLIST",
+    b"RLIST",
+    b"RLSUB",
     b"NAMESPACE",
     b"STATUS",
     b"APPEND",
@@ -1713,6 +1731,8 @@ impl CommandBody {
             C::List { .. } => "LIST",
             C::Lsub { .. } => "LSUB",
             C::XList { .. } => "XLIST",
+            C::RList { .. } => "RLIST",
+            C::RLsub { .. } => "RLSUB",
             C::Namespace => "NAMESPACE",
             C::Status { .. } => "STATUS",
             C::Append { .. } => "APPEND",
@@ -2479,6 +2499,20 @@ impl CommandBody {
                 reference,
                 pattern: ListMailbox::parse(p)?,
             }
+        } else if p.keyword(b"RLIST") {
+            let reference = sp_mailbox(p)?;
+            p.sp()?;
+            C::RList {
+                reference,
+                pattern: ListMailbox::parse(p)?,
+            }
+        } else if p.keyword(b"RLSUB") {
+            let reference = sp_mailbox(p)?;
+            p.sp()?;
+            C::RLsub {
+                reference,
+                pattern: ListMailbox::parse(p)?,
+            }
         } else if p.keyword(b"NAMESPACE") {
             C::Namespace
         } else if p.keyword(b"STATUS") {
@@ -2832,11 +2866,15 @@ impl Encode for CommandBody {
                     buf.list(r, |b, o| o.encode(b));
                 }
             }
-            C::Lsub { reference, pattern } | C::XList { reference, pattern } => {
-                buf.raw(if matches!(self, C::Lsub { .. }) {
-                    b"LSUB "
-                } else {
-                    b"XLIST "
+            C::Lsub { reference, pattern }
+            | C::XList { reference, pattern }
+            | C::RList { reference, pattern }
+            | C::RLsub { reference, pattern } => {
+                buf.raw(match self {
+                    C::Lsub { .. } => b"LSUB ",
+                    C::XList { .. } => b"XLIST ",
+                    C::RList { .. } => b"RLIST ",
+                    _ => b"RLSUB ",
                 });
                 reference.encode(buf);
                 buf.sp();
@@ -3573,6 +3611,14 @@ pub(crate) mod strategies {
             boxed(
                 (mailbox(), list_mailbox())
                     .prop_map(|(reference, pattern)| C::XList { reference, pattern }),
+            ),
+            boxed(
+                (mailbox(), list_mailbox())
+                    .prop_map(|(reference, pattern)| C::RList { reference, pattern }),
+            ),
+            boxed(
+                (mailbox(), list_mailbox())
+                    .prop_map(|(reference, pattern)| C::RLsub { reference, pattern }),
             ),
             boxed(Just(C::Namespace)),
             boxed(
