@@ -141,7 +141,7 @@ HAND = {
         ],
         [
             b"* CAPABILITY IMAP4rev1 BINARY\r\n",
-            b"* 1 FETCH (BINARY[1] " + lit(BINARY_PART, binary=True) + b" BINARY.SIZE[1] 16)\r\n",
+            b"* 1 FETCH (BINARY[1] " + lit(BINARY_PART, binary=True) + b" BINARY.SIZE[1] 15)\r\n",
             b"a1 OK FETCH completed\r\n",
             b'* 2 FETCH (UID 17 BINARY[1.2]<0> "abc" BINARY.SIZE[] 2048)\r\n',
             b"a2 OK FETCH completed\r\n",
