@@ -36,7 +36,7 @@ GROUPS = {
     4315: "uidplus",
     4466: "abnf-extensions-rfc4466",
     4469: "catenate",
-    4549: "disconnected-client-rfc4549",
+    4549: "disconnected-rfc4549",
     4731: "esearch",
     4959: "sasl-ir",
     4978: "compress",

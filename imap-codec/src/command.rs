@@ -1478,6 +1478,8 @@ pub enum CommandBody {
     Compress(Atom),
     /// `UNAUTHENTICATE` (RFC 8437)
     Unauthenticate,
+    /// `GETJMAPACCESS` (RFC 9698): asks for the untagged `JMAPACCESS` URL.
+    GetJmapAccess,
     /// `ESEARCH [IN (...)] [RETURN (...)] [CHARSET c] keys` (MULTISEARCH, RFC 7377).
     ESearch {
         /// Source mailboxes.
@@ -1649,6 +1651,7 @@ const KNOWN: &[&[u8]] = &[
     b"NOTIFY",
     b"COMPRESS",
     b"UNAUTHENTICATE",
+    b"GETJMAPACCESS",
     b"ESEARCH",
     b"GENURLAUTH",
     b"RESETKEY",
@@ -1750,6 +1753,7 @@ impl CommandBody {
             C::Notify(_) => "NOTIFY",
             C::Compress(_) => "COMPRESS",
             C::Unauthenticate => "UNAUTHENTICATE",
+            C::GetJmapAccess => "GETJMAPACCESS",
             C::ESearch { .. } => "ESEARCH",
             C::GenUrlAuth(_) => "GENURLAUTH",
             C::ResetKey(_) => "RESETKEY",
@@ -2635,6 +2639,8 @@ impl CommandBody {
             C::Compress(Atom::parse(p)?)
         } else if p.keyword(b"UNAUTHENTICATE") {
             C::Unauthenticate
+        } else if p.keyword(b"GETJMAPACCESS") {
+            C::GetJmapAccess
         } else if p.keyword(b"ESEARCH") {
             p.sp()?;
             let source = if p.keyword(b"IN") {
@@ -3011,6 +3017,7 @@ impl Encode for CommandBody {
                 a.encode(buf);
             }
             C::Unauthenticate => buf.raw(b"UNAUTHENTICATE"),
+            C::GetJmapAccess => buf.raw(b"GETJMAPACCESS"),
             C::ESearch {
                 source,
                 return_opts,
@@ -3720,6 +3727,7 @@ pub(crate) mod strategies {
             boxed(notify().prop_map(C::Notify)),
             boxed(prop_oneof![Just(Atom::from_static("DEFLATE")), atom()].prop_map(C::Compress)),
             boxed(Just(C::Unauthenticate)),
+            boxed(Just(C::GetJmapAccess)),
             boxed(
                 (
                     of((

@@ -989,3 +989,24 @@ fn xlist_gmail_legacy() {
         ))
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// JMAPACCESS (RFC 9698; the corpus has its examples, from the draft): the GETJMAPACCESS command
+// is typed (the corpus test only checks that it decodes and round-trips).
+
+#[test]
+fn jmapaccess_rfc9698() {
+    assert_eq!(
+        body("1b", b"1b GETJMAPACCESS\r\n"),
+        CommandBody::GetJmapAccess
+    );
+    strict_rejects(b"1b GETJMAPACCESS now\r\n", Expect::Command);
+    assert_eq!(
+        data(b"* JMAPACCESS \"https://example.com/.well-known/jmap\"\r\n"),
+        Data::JmapAccess(is("https://example.com/.well-known/jmap"))
+    );
+    assert_eq!(
+        caps(b"* CAPABILITY JMAPACCESS\r\n"),
+        vec![Capability::JmapAccess]
+    );
+}
