@@ -251,6 +251,10 @@ HAND = {
         [
             b"A003 REPLACE 4 Drafts (\\Seen \\Draft) " + lit(MSG_REPLACE_1) + b"\r\n",
             b"A004 UID REPLACE 2000 Drafts (\\Seen \\Draft) " + lit(MSG_REPLACE_2) + b"\r\n",
+            # A010 (an APPEND whose attachment the RFC elides) is left out.
+            b"A011 UID REPLACE 3002 Drafts CATENATE (TEXT "
+            + lit(b"To: Mitzy <miss.mitzy@example.org>\r\nSubject: My view of the fireworks\r\n")
+            + b' URL "/Drafts/;UID=3002")\r\n',
         ],
         [
             b"* CAPABILITY IMAP4rev1 REPLACE UIDPLUS\r\n",
@@ -264,6 +268,11 @@ HAND = {
             b"* 5 EXISTS\r\n",
             b"* 4 EXPUNGE\r\n",
             b"A004 OK Replace completed\r\n",
+            b"+ Ready for literal data\r\n",
+            b"* OK [APPENDUID 1 3003] Replacement Message ready\r\n",
+            b"* 5 EXISTS\r\n",
+            b"* 4 EXPUNGE\r\n",
+            b"A011 OK REPLACE completed\r\n",
         ],
     ),
     # RFC 9738 (MESSAGELIMIT): capability MESSAGELIMIT=<n>, response code MESSAGELIMIT <n>.

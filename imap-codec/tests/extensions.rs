@@ -646,6 +646,31 @@ Just saw the best fireworks show. Wish you were here.\r\n";
             }
         );
     }
+    // A011: UID REPLACE with CATENATE.
+    let text = b"To: Mitzy <miss.mitzy@example.org>\r\nSubject: My view of the fireworks\r\n";
+    let mut line = b"A011 UID REPLACE 3002 Drafts CATENATE (TEXT {71}\r\n".to_vec();
+    line.extend_from_slice(text);
+    line.extend_from_slice(b" URL \"/Drafts/;UID=3002\")\r\n");
+    assert_eq!(
+        body("A011", &line),
+        CommandBody::Replace {
+            number: nz(3002),
+            mailbox: mbx("Drafts"),
+            message: AppendMessage {
+                flags: vec![],
+                date: None,
+                extensions: vec![],
+                data: AppendData::Catenate(vec![
+                    CatPart::Text {
+                        data: Bytes::copy_from_slice(text),
+                        binary: false,
+                    },
+                    CatPart::Url(is("/Drafts/;UID=3002")),
+                ]),
+            },
+            uid: true,
+        }
+    );
     assert_eq!(
         resp(b"* OK [APPENDUID 1 2000] Replacement Message ready\r\n"),
         Response::Status(StatusResponse::Untagged {
