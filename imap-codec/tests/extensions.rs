@@ -10,14 +10,15 @@
 use std::num::{NonZeroU32, NonZeroU64};
 
 use bytes::Bytes;
-use imap_codec::Encode;
 use imap_codec::capability::Capability;
+use imap_codec::codec::encode;
 use imap_codec::codec::{AnyMessage, Expect};
 use imap_codec::command::{
     AppendData, AppendMessage, CatPart, Command, CommandBody, CreateParam, ESearchSource,
     GmailLabel as StoreLabel, ListReturnOption, MailboxFilter, StoreData, StoreType,
 };
 use imap_codec::core::{Atom, IString, Secret, Tag, Text};
+use imap_codec::encode::LiteralMode;
 use imap_codec::fetch::{
     FetchAttribute, FetchAttributes, FetchItems, GmailLabel, MessageDataItem, Part, Partial,
 };
@@ -33,6 +34,7 @@ use imap_codec::search::SearchKey;
 use imap_codec::sequence::{
     SeqNum, SeqOrUid, Sequence, SequenceSet, Uid, UidRange, UidSet, UidValidity,
 };
+use imap_codec::{Encode, EncodeOptions};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -224,6 +226,58 @@ fn literal_plus_rfc2088_and_literal_minus() {
         resp(b"A001 OK LOGIN completed\r\n"),
         tagged("A001", Status::Ok, None, "LOGIN completed")
     );
+}
+
+/// The encoder side of LITERAL-: with `max_non_sync: Some(4096)`, literals up to 4096 octets
+/// are sent `{n+}` and longer ones `{n}` (the client waits for `+`); LITERAL+ has no limit.
+#[test]
+fn literal_minus_encoding() {
+    let append = |n: usize| {
+        Command::new(
+            Tag::try_from("a").unwrap(),
+            CommandBody::Append {
+                mailbox: Mailbox::Inbox,
+                messages: vec![literal(&vec![b'x'; n], false)],
+            },
+        )
+    };
+    let nonsync = |max| EncodeOptions {
+        literal_mode: LiteralMode::NonSync,
+        max_non_sync: max,
+        ..Default::default()
+    };
+    for (n, max, head, mode) in [
+        (
+            4096,
+            Some(4096),
+            "a APPEND INBOX {4096+}\r\n",
+            LiteralMode::NonSync,
+        ),
+        (
+            4097,
+            Some(4096),
+            "a APPEND INBOX {4097}\r\n",
+            LiteralMode::Sync,
+        ),
+        (
+            5000,
+            None,
+            "a APPEND INBOX {5000+}\r\n",
+            LiteralMode::NonSync,
+        ),
+    ] {
+        let c = append(n);
+        let buf = encode(&c, nonsync(max));
+        assert!(
+            buf.out.starts_with(head.as_bytes()),
+            "{:?}",
+            String::from_utf8_lossy(&buf.out[..30])
+        );
+        assert_eq!(buf.literals.len(), 1);
+        assert_eq!(buf.literals[0].mode, mode);
+        assert_eq!(buf.literals[0].len, n);
+        assert_eq!(cmd(&buf.out), c);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
