@@ -5,6 +5,10 @@
 //! value). Examples are taken from the RFC text where it has them (RFC 2088, 3348, 5032, 7377,
 //! 8440, 8457, 8508 in `shared/rfc/extra/`), otherwise written from the RFC's ABNF.
 //!
+//! A few tests go beyond that: the encoder side of LITERAL- (`literal_minus_encoding`), and
+//! typed checks of items the corpus only round-trips (`jmapaccess_rfc9698`: GETJMAPACCESS;
+//! `binary_rfc3516`: the origin of a partial BINARY response).
+//!
 //! The extension table in `imap-codec/README.md` links here.
 
 use std::num::{NonZeroU32, NonZeroU64};
