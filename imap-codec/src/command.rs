@@ -1381,6 +1381,22 @@ pub enum CommandBody {
         /// Pattern.
         pattern: ListMailbox,
     },
+    /// `RLIST reference pattern` (MAILBOX-REFERRALS, RFC 2193): LIST that may also return
+    /// remote mailboxes.
+    RList {
+        /// Reference name.
+        reference: Mailbox,
+        /// Pattern.
+        pattern: ListMailbox,
+    },
+    /// `RLSUB reference pattern` (MAILBOX-REFERRALS, RFC 2193): LSUB that may also return
+    /// remote mailboxes.
+    RLsub {
+        /// Reference name.
+        reference: Mailbox,
+        /// Pattern.
+        pattern: ListMailbox,
+    },
     /// `NAMESPACE`
     Namespace,
     /// `STATUS mailbox (att ...)` (non-empty).
@@ -1462,6 +1478,8 @@ pub enum CommandBody {
     Compress(Atom),
     /// `UNAUTHENTICATE` (RFC 8437)
     Unauthenticate,
+    /// `GETJMAPACCESS` (RFC 9698): asks for the untagged `JMAPACCESS` URL.
+    GetJmapAccess,
     /// `ESEARCH [IN (...)] [RETURN (...)] [CHARSET c] keys` (MULTISEARCH, RFC 7377).
     ESearch {
         /// Source mailboxes.
@@ -1614,6 +1632,8 @@ const KNOWN: &[&[u8]] = &[
     b"LIST",
     b"LSUB",
     b"XLIST",
+    b"RLIST",
+    b"RLSUB",
     b"NAMESPACE",
     b"STATUS",
     b"APPEND",
@@ -1631,6 +1651,7 @@ const KNOWN: &[&[u8]] = &[
     b"NOTIFY",
     b"COMPRESS",
     b"UNAUTHENTICATE",
+    b"GETJMAPACCESS",
     b"ESEARCH",
     b"GENURLAUTH",
     b"RESETKEY",
@@ -1713,6 +1734,8 @@ impl CommandBody {
             C::List { .. } => "LIST",
             C::Lsub { .. } => "LSUB",
             C::XList { .. } => "XLIST",
+            C::RList { .. } => "RLIST",
+            C::RLsub { .. } => "RLSUB",
             C::Namespace => "NAMESPACE",
             C::Status { .. } => "STATUS",
             C::Append { .. } => "APPEND",
@@ -1730,6 +1753,7 @@ impl CommandBody {
             C::Notify(_) => "NOTIFY",
             C::Compress(_) => "COMPRESS",
             C::Unauthenticate => "UNAUTHENTICATE",
+            C::GetJmapAccess => "GETJMAPACCESS",
             C::ESearch { .. } => "ESEARCH",
             C::GenUrlAuth(_) => "GENURLAUTH",
             C::ResetKey(_) => "RESETKEY",
@@ -2479,6 +2503,20 @@ impl CommandBody {
                 reference,
                 pattern: ListMailbox::parse(p)?,
             }
+        } else if p.keyword(b"RLIST") {
+            let reference = sp_mailbox(p)?;
+            p.sp()?;
+            C::RList {
+                reference,
+                pattern: ListMailbox::parse(p)?,
+            }
+        } else if p.keyword(b"RLSUB") {
+            let reference = sp_mailbox(p)?;
+            p.sp()?;
+            C::RLsub {
+                reference,
+                pattern: ListMailbox::parse(p)?,
+            }
         } else if p.keyword(b"NAMESPACE") {
             C::Namespace
         } else if p.keyword(b"STATUS") {
@@ -2601,6 +2639,8 @@ impl CommandBody {
             C::Compress(Atom::parse(p)?)
         } else if p.keyword(b"UNAUTHENTICATE") {
             C::Unauthenticate
+        } else if p.keyword(b"GETJMAPACCESS") {
+            C::GetJmapAccess
         } else if p.keyword(b"ESEARCH") {
             p.sp()?;
             let source = if p.keyword(b"IN") {
@@ -2832,11 +2872,15 @@ impl Encode for CommandBody {
                     buf.list(r, |b, o| o.encode(b));
                 }
             }
-            C::Lsub { reference, pattern } | C::XList { reference, pattern } => {
-                buf.raw(if matches!(self, C::Lsub { .. }) {
-                    b"LSUB "
-                } else {
-                    b"XLIST "
+            C::Lsub { reference, pattern }
+            | C::XList { reference, pattern }
+            | C::RList { reference, pattern }
+            | C::RLsub { reference, pattern } => {
+                buf.raw(match self {
+                    C::Lsub { .. } => b"LSUB ",
+                    C::XList { .. } => b"XLIST ",
+                    C::RList { .. } => b"RLIST ",
+                    _ => b"RLSUB ",
                 });
                 reference.encode(buf);
                 buf.sp();
@@ -2973,6 +3017,7 @@ impl Encode for CommandBody {
                 a.encode(buf);
             }
             C::Unauthenticate => buf.raw(b"UNAUTHENTICATE"),
+            C::GetJmapAccess => buf.raw(b"GETJMAPACCESS"),
             C::ESearch {
                 source,
                 return_opts,
@@ -3574,6 +3619,14 @@ pub(crate) mod strategies {
                 (mailbox(), list_mailbox())
                     .prop_map(|(reference, pattern)| C::XList { reference, pattern }),
             ),
+            boxed(
+                (mailbox(), list_mailbox())
+                    .prop_map(|(reference, pattern)| C::RList { reference, pattern }),
+            ),
+            boxed(
+                (mailbox(), list_mailbox())
+                    .prop_map(|(reference, pattern)| C::RLsub { reference, pattern }),
+            ),
             boxed(Just(C::Namespace)),
             boxed(
                 (mailbox(), vec(status_attribute(), 1..4)).prop_map(|(mailbox, attributes)| {
@@ -3674,6 +3727,7 @@ pub(crate) mod strategies {
             boxed(notify().prop_map(C::Notify)),
             boxed(prop_oneof![Just(Atom::from_static("DEFLATE")), atom()].prop_map(C::Compress)),
             boxed(Just(C::Unauthenticate)),
+            boxed(Just(C::GetJmapAccess)),
             boxed(
                 (
                     of((

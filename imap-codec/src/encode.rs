@@ -12,8 +12,13 @@ pub use crate::framer::LiteralMode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodeOptions {
     /// Mode for literals the encoder has to emit: [`LiteralMode::Sync`] always works;
-    /// [`LiteralMode::NonSync`] needs LITERAL+ (or LITERAL- for at most 4096 bytes).
+    /// [`LiteralMode::NonSync`] needs LITERAL+, or LITERAL- together with
+    /// `max_non_sync: Some(4096)`.
     pub literal_mode: LiteralMode,
+    /// Longest literal sent non-synchronizing in [`LiteralMode::NonSync`]; longer ones are
+    /// sent synchronizing. `None`: no limit (LITERAL+); `Some(4096)` for a server that only
+    /// announces LITERAL- (RFC 7888 §4).
+    pub max_non_sync: Option<usize>,
     /// UTF-8 may be sent in quoted strings (IMAP4rev2, or UTF8=ACCEPT enabled).
     pub utf8_quoted: bool,
     /// Longest string sent quoted; longer strings become literals.
@@ -24,6 +29,7 @@ impl Default for EncodeOptions {
     fn default() -> Self {
         EncodeOptions {
             literal_mode: LiteralMode::Sync,
+            max_non_sync: None,
             utf8_quoted: false,
             max_quoted: 1024,
         }
@@ -139,7 +145,11 @@ impl EncodeBuf {
 
     /// A literal `{n}` CRLF payload (or `~{n}` when `binary`), in the configured mode.
     pub(crate) fn literal(&mut self, data: &[u8], binary: bool) {
-        self.literal_with_mode(data, binary, self.options.literal_mode);
+        let mode = match (self.options.literal_mode, self.options.max_non_sync) {
+            (LiteralMode::NonSync, Some(max)) if data.len() > max => LiteralMode::Sync,
+            (mode, _) => mode,
+        };
+        self.literal_with_mode(data, binary, mode);
     }
 
     /// A literal in an explicit mode.

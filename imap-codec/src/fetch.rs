@@ -747,10 +747,17 @@ pub enum MessageDataItem {
         /// The content, or NIL.
         data: NString,
     },
-    /// `BINARY[part] (nstring / literal8)` (RFC 3516). Encoded as `literal8` (or NIL).
+    /// `BINARY[part]<<origin>> (nstring / literal8)` (RFC 3516 §4.3, RFC 9051 §7.5.2).
+    /// Encoded as `literal8` (or NIL).
+    ///
+    /// The origin octet of a partial fetch is described by the prose of both RFCs
+    /// (`BINARY[<section-binary>]<<number>>`) although their ABNF leaves it out; servers send
+    /// it in reply to `BINARY[...]<offset.length>`.
     Binary {
         /// The part (`None` is `[]`).
         section: Option<Part>,
+        /// The origin octet (in the decoded data) of a partial fetch.
+        origin: Option<u32>,
         /// The decoded content (may contain NUL), or NIL.
         data: Option<Bytes>,
     },
@@ -1002,12 +1009,23 @@ impl MessageDataItem {
                     Some(MessageDataItem::BinarySize { section, size })
                 } else if p.keyword(b"BINARY") {
                     let section = parse_section_binary(p)?;
+                    let origin = if p.eat(b'<') {
+                        let o = p.number()?;
+                        p.expect(b'>', ">")?;
+                        Some(o)
+                    } else {
+                        None
+                    };
                     p.sp()?;
                     let data = match p.peek() {
                         Some(b'{') | Some(b'~') => Some(literal_payload(p, true)?.0),
                         _ => p.nstring()?,
                     };
-                    Some(MessageDataItem::Binary { section, data })
+                    Some(MessageDataItem::Binary {
+                        section,
+                        origin,
+                        data,
+                    })
                 } else {
                     None
                 }
@@ -1187,9 +1205,18 @@ impl Encode for MessageDataItem {
                 buf.sp();
                 IString::encode_nstring(data, buf);
             }
-            MessageDataItem::Binary { section, data } => {
+            MessageDataItem::Binary {
+                section,
+                origin,
+                data,
+            } => {
                 buf.raw(b"BINARY");
                 encode_section_binary(section, buf);
+                if let Some(o) = origin {
+                    buf.byte(b'<');
+                    buf.num(*o);
+                    buf.byte(b'>');
+                }
                 buf.sp();
                 match data {
                     Some(d) => buf.literal(d, true),
@@ -1403,10 +1430,12 @@ pub(crate) mod strategies {
             ),
             (
                 proptest::option::of(part()),
+                proptest::option::of(any::<u32>()),
                 proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20))
             )
-                .prop_map(|(section, data)| MessageDataItem::Binary {
+                .prop_map(|(section, origin, data)| MessageDataItem::Binary {
                     section,
+                    origin,
                     data: data.map(Bytes::from),
                 }),
             (proptest::option::of(part()), any::<u32>())
@@ -1689,6 +1718,7 @@ mod tests {
             v[3],
             MessageDataItem::Binary {
                 section: Some(Part::new(&[NonZeroU32::MIN]).unwrap()),
+                origin: None,
                 data: Some(Bytes::from_static(b"a\x00b"))
             }
         );
