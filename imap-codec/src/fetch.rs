@@ -776,7 +776,7 @@ pub enum MessageDataItem {
     Rfc822Header(NString),
     /// `RFC822.TEXT nstring` (IMAP4rev1)
     Rfc822Text(NString),
-    /// `MODSEQ (n)` (RFC 7162)
+    /// `MODSEQ (n)` (RFC 7162): positive, at most 2^63-1 (0 is encoded as 1).
     ModSeq(u64),
     /// `X-GM-MSGID n` (Gmail)
     GmailMsgId(u64),
@@ -935,6 +935,13 @@ impl MessageDataItem {
     pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
         p.expect(b'(', "( msg-att")?;
         let mut v = Vec::with_capacity(4);
+        if p.peek() == Some(b' ') {
+            // lenient: `( UID 7)`
+            let at = p.pos;
+            if p.tolerate(Quirk::ExtraSpaces, at) {
+                while p.eat(b' ') {}
+            }
+        }
         loop {
             if p.peek() == Some(b'(') {
                 // lenient: an item wrapped in parentheses, e.g. `(ENVELOPE (...))` (Domino)
@@ -952,12 +959,30 @@ impl MessageDataItem {
                     }
                     p.sp()?;
                 }
+            } else if p.allows(Quirk::NilOrEmpty) {
+                // lenient: a known item whose value does not fit its grammar (e.g.
+                // `INTERNALDATE NIL`) is skipped with a warning; the others still decode.
+                let start = p.pos;
+                match p.opt(Self::parse) {
+                    Some(item) => v.push(item),
+                    None => {
+                        p.pos = start;
+                        p.atom()?;
+                        p.sp()?;
+                        generic_value(p, &mut |_, _| {})?;
+                        p.warn(Quirk::NilOrEmpty, start);
+                    }
+                }
             } else {
                 v.push(Self::parse(p)?);
             }
             p.check_items(v.len())?;
             p.skip_trailing_sp();
             if p.eat(b')') {
+                if v.is_empty() {
+                    // every item was dropped: nothing valid is left to report
+                    return Err(p.fail("msg-att"));
+                }
                 return Ok(v);
             }
             // lenient: no SP between a literal (ending in LF) and the next item (Office 365)
@@ -1055,7 +1080,15 @@ impl MessageDataItem {
             Some(b'M') if p.keyword(b"MODSEQ") => {
                 p.sp()?;
                 p.expect(b'(', "( mod-sequence-value")?;
-                let n = p.number64()?;
+                let at = p.pos;
+                let mut n = p.number64()?;
+                if n == 0 {
+                    // permsg-modsequence is a positive 63-bit number (RFC 7162 §7)
+                    if !p.tolerate(Quirk::ZeroModSeq, at) {
+                        return Err(p.fail_at(at, "non-zero mod-sequence-value"));
+                    }
+                    n = 1;
+                }
                 p.expect(b')', ")")?;
                 Some(MessageDataItem::ModSeq(n))
             }
@@ -1247,7 +1280,8 @@ impl Encode for MessageDataItem {
             }
             MessageDataItem::ModSeq(n) => {
                 buf.raw(b"MODSEQ (");
-                num64(buf, *n);
+                // a mod-sequence is positive: 0 cannot be sent and is written as 1
+                num64(buf, (*n).max(1));
                 buf.byte(b')');
             }
             MessageDataItem::GmailMsgId(n) => {
@@ -1444,7 +1478,7 @@ pub(crate) mod strategies {
             nstring().prop_map(MessageDataItem::Rfc822),
             nstring().prop_map(MessageDataItem::Rfc822Header),
             nstring().prop_map(MessageDataItem::Rfc822Text),
-            n64().prop_map(MessageDataItem::ModSeq),
+            n64().prop_map(|n| MessageDataItem::ModSeq(n.max(1))),
             n64().prop_map(MessageDataItem::GmailMsgId),
             n64().prop_map(MessageDataItem::GmailThrId),
             proptest::collection::vec(gmail_label(), 0..4).prop_map(MessageDataItem::GmailLabels),
@@ -1932,8 +1966,8 @@ mod tests {
         let (v, _) = lenient_only(b"* 11487 FETCH (UID 19436 )\r\n");
         assert_eq!(v, vec![MessageDataItem::Uid(Uid::new(19436).unwrap())]);
         let (v, w) = lenient_only(b"* 40 FETCH (MODSEQ (-1) FLAGS (\\Recent \\Seen) UID 336)\r\n");
-        assert_eq!(w, vec![Quirk::BadNumbers]);
-        assert_eq!(v[0], MessageDataItem::ModSeq(0));
+        assert_eq!(w, vec![Quirk::BadNumbers, Quirk::ZeroModSeq]);
+        assert_eq!(v[0], MessageDataItem::ModSeq(1));
         assert_eq!(
             v[1],
             MessageDataItem::Flags(vec![FlagFetch::Recent, FlagFetch::Flag(Flag::Seen)])

@@ -472,8 +472,40 @@ pub enum Response {
 }
 
 impl Response {
-    /// Parses a whole response including CRLF.
+    /// Parses a whole response including CRLF. The lenient profile keeps a line that is no
+    /// response at all (a non-IMAP line) as [`Data::Unknown`], named by its first word.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        match Self::parse_response(p) {
+            Ok(r) => Ok(r),
+            Err(e) if p.allows(Quirk::NonImapLine) => {
+                p.pos = start;
+                match p.opt(Self::non_imap_line) {
+                    Some(r) => Ok(r),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A non-IMAP line as unknown untagged data: first word (an atom) and the rest raw.
+    fn non_imap_line(p: &mut Parser<'_>) -> PResult<Self> {
+        skip_nul_padding(p);
+        let at = p.pos;
+        // `*`, `+` and a leading number would make the kept line read as another response
+        if matches!(p.peek(), Some(b'*' | b'+' | b'0'..=b'9') | None) {
+            return Err(p.fail("non-IMAP line"));
+        }
+        let name = crate::core::Atom::parse(p)?;
+        let raw = if p.eat(b' ') { p.text() } else { Bytes::new() };
+        let data = UnknownData::new(None, name, raw).map_err(|_| p.fail_at(at, "non-IMAP line"))?;
+        p.crlf_end()?;
+        p.warn(Quirk::NonImapLine, at);
+        Ok(Response::Data(Data::Unknown(data)))
+    }
+
+    fn parse_response(p: &mut Parser<'_>) -> PResult<Self> {
         skip_nul_padding(p);
         let r = match p.peek() {
             Some(b'*') => {
