@@ -501,8 +501,18 @@ impl Response {
         let raw = if p.eat(b' ') { p.text() } else { Bytes::new() };
         let data = UnknownData::new(None, name, raw).map_err(|_| p.fail_at(at, "non-IMAP line"))?;
         p.crlf_end()?;
+        // Kept only if it reads back as itself in the strict profile (e.g. a first word that
+        // starts like a response code would not).
+        let r = Response::Data(Data::Unknown(data));
+        let enc = Bytes::from(crate::Encode::to_bytes(&r));
+        let strict = crate::options::DecodeOptions::strict();
+        let mut sub = Parser::new(&enc, &strict);
+        match Response::parse_response(&mut sub) {
+            Ok(again) if again == r => {}
+            _ => return Err(p.fail_at(at, "non-IMAP line")),
+        }
         p.warn(Quirk::NonImapLine, at);
-        Ok(Response::Data(Data::Unknown(data)))
+        Ok(r)
     }
 
     fn parse_response(p: &mut Parser<'_>) -> PResult<Self> {
