@@ -37,29 +37,6 @@ impl Flag {
         Atom::try_from(s).map(Flag::Keyword)
     }
 
-<<<<<<< HEAD
-=======
-    /// A system flag `\name` from its name without the backslash: the five flags of
-    /// RFC 9051 (in any case) become their variants, anything else [`Flag::Extension`].
-    pub fn system(name: Atom) -> Self {
-        Self::from_system(name)
-    }
-
-    /// Fails for [`Flag::Extension`] holding the name of one of the five system flags (it
-    /// would decode as that flag; build it with [`Flag::system`]).
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        if let Flag::Extension(a) = self {
-            if !matches!(Flag::from_system(a.clone()), Flag::Extension(_)) {
-                return Err(ValidationError::new(
-                    "flag-extension",
-                    "is the name of a system flag (use Flag::system)",
-                ));
-            }
-        }
-        Ok(())
-    }
-
->>>>>>> f7a03de (parse: a backslash before NUL, CR or LF in a quoted string is an error in every profile (lenient took it as an escaped NUL, making strings no encoder can send); regression from decode_command fuzzing)
     fn from_system(name: Atom) -> Self {
         let b = name.as_bytes();
         if b.eq_ignore_ascii_case(b"Answered") {
