@@ -5,12 +5,25 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 use bytes::Bytes;
 
-use crate::core::{Atom, Charset, IString, Secret, Tag, Text};
+use std::cell::Cell;
+use std::num::NonZeroU32;
+
+use crate::body::{BodyExtension, BodyStructure, MediaType};
+use crate::capability::Capability;
+use crate::command::{Command, CommandBody, MetadataValue, TaggedExtComp};
+use crate::core::{AString, Atom, Charset, IString, Secret, Tag, Text};
 use crate::datetime::{Date, DateTime};
+use crate::fetch::{FetchAttribute, FetchAttributes, HeaderList, ObjectId, Part};
 use crate::mailbox::{ListMailbox, Mailbox};
+use crate::search::SearchKey;
 use crate::sequence::{SeqNum, Uid, UidValidity};
 
-fn bytes_from(u: &mut Unstructured<'_>, max: usize, ok: impl Fn(u8) -> bool, fallback: u8) -> Result<Vec<u8>> {
+fn bytes_from(
+    u: &mut Unstructured<'_>,
+    max: usize,
+    ok: impl Fn(u8) -> bool,
+    fallback: u8,
+) -> Result<Vec<u8>> {
     let n = u.int_in_range(0..=max)?;
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
@@ -60,7 +73,12 @@ impl<'a> Arbitrary<'a> for Text {
 
 impl<'a> Arbitrary<'a> for Charset {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let mut v = bytes_from(u, 12, |b| crate::parse::class::is_text_char(b) && b < 0x80, b'8')?;
+        let mut v = bytes_from(
+            u,
+            12,
+            |b| crate::parse::class::is_text_char(b) && b < 0x80,
+            b'8',
+        )?;
         if v.is_empty() {
             v.extend_from_slice(b"UTF-8");
         }
@@ -117,5 +135,226 @@ impl<'a> Arbitrary<'a> for DateTime {
         let s = u.int_in_range(0..=60)?;
         let z = u.int_in_range(-5999..=5999)?;
         Ok(DateTime::new(d, h, mi, s, z).expect("valid date-time"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Recursion bound
+// ---------------------------------------------------------------------------------------
+
+/// Deepest nesting the generated recursive values (search keys, `tagged-ext-comp` lists,
+/// body structures, body extensions) reach. Well below the decoder's default nesting limit
+/// (64), and small enough that generating, encoding, comparing and dropping a value never
+/// comes close to exhausting the stack, however long the fuzzer's input.
+pub(crate) const MAX_DEPTH: u32 = 16;
+
+thread_local! {
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// One level of nesting for as long as it lives; `None` past [`MAX_DEPTH`].
+struct Level;
+
+impl Level {
+    fn enter() -> Option<Level> {
+        DEPTH.with(|d| {
+            if d.get() >= MAX_DEPTH {
+                None
+            } else {
+                d.set(d.get() + 1);
+                Some(Level)
+            }
+        })
+    }
+}
+
+impl Drop for Level {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Runs `deeper` one nesting level down, or returns `leaf` at the depth bound.
+fn nested<'a, T>(
+    u: &mut Unstructured<'a>,
+    leaf: impl FnOnce() -> T,
+    deeper: impl FnOnce(&mut Unstructured<'a>) -> Result<T>,
+) -> Result<T> {
+    match Level::enter() {
+        Some(_level) => deeper(u),
+        None => Ok(leaf()),
+    }
+}
+
+/// `NOT`/`OR`/`FUZZY` operands.
+pub(crate) fn boxed_key(u: &mut Unstructured<'_>) -> Result<Box<SearchKey>> {
+    nested(
+        u,
+        || Box::new(SearchKey::All),
+        |u| SearchKey::arbitrary(u).map(Box::new),
+    )
+}
+
+/// The keys of a parenthesised search key (possibly empty: the API allows building
+/// `And(vec![])`, which validation must reject).
+pub(crate) fn keys(u: &mut Unstructured<'_>) -> Result<Vec<SearchKey>> {
+    nested(u, || vec![SearchKey::All], |u| u.arbitrary())
+}
+
+/// `tagged-ext-comp` items.
+pub(crate) fn comps(u: &mut Unstructured<'_>) -> Result<Vec<TaggedExtComp>> {
+    nested(
+        u,
+        || vec![TaggedExtComp::AString(IString::default())],
+        |u| u.arbitrary(),
+    )
+}
+
+/// The encapsulated message's structure of a `MESSAGE/RFC822` part.
+pub(crate) fn boxed_body(u: &mut Unstructured<'_>) -> Result<Box<BodyStructure>> {
+    nested(
+        u,
+        || Box::new(BodyStructure::Invalid(Bytes::new())),
+        |u| BodyStructure::arbitrary(u).map(Box::new),
+    )
+}
+
+/// Children of a multipart.
+pub(crate) fn bodies(u: &mut Unstructured<'_>) -> Result<Vec<BodyStructure>> {
+    nested(u, Vec::new, |u| u.arbitrary())
+}
+
+/// Nested body extensions.
+pub(crate) fn body_exts(u: &mut Unstructured<'_>) -> Result<Vec<BodyExtension>> {
+    nested(u, Vec::new, |u| u.arbitrary())
+}
+
+// ---------------------------------------------------------------------------------------
+// Foreign types
+// ---------------------------------------------------------------------------------------
+
+/// Any bytes (up to 64).
+pub(crate) fn bytes(u: &mut Unstructured<'_>) -> Result<Bytes> {
+    let n = u.int_in_range(0..=64)?;
+    Ok(Bytes::copy_from_slice(u.bytes(n)?))
+}
+
+/// Any bytes or none.
+pub(crate) fn opt_bytes(u: &mut Unstructured<'_>) -> Result<Option<Bytes>> {
+    Ok(if u.arbitrary()? {
+        Some(bytes(u)?)
+    } else {
+        None
+    })
+}
+
+/// Secret bytes.
+pub(crate) fn secret_bytes(u: &mut Unstructured<'_>) -> Result<Secret<Bytes>> {
+    bytes(u).map(Secret::new)
+}
+
+/// Optional secret bytes.
+pub(crate) fn opt_secret_bytes(u: &mut Unstructured<'_>) -> Result<Option<Secret<Bytes>>> {
+    Ok(if u.arbitrary()? {
+        Some(secret_bytes(u)?)
+    } else {
+        None
+    })
+}
+
+/// SETMETADATA entries.
+pub(crate) fn metadata_entries(u: &mut Unstructured<'_>) -> Result<Vec<(AString, MetadataValue)>> {
+    let n = u.arbitrary_len::<(AString, u8)>()?;
+    (0..n)
+        .map(|_| Ok((IString::arbitrary(u)?, opt_bytes(u)?)))
+        .collect()
+}
+
+/// ENABLE arguments (`capability.rs` is owned by the response work: built here from atoms).
+pub(crate) fn capabilities(u: &mut Unstructured<'_>) -> Result<Vec<Capability>> {
+    let n = u.arbitrary_len::<Atom>()?;
+    (0..n)
+        .map(|_| Atom::arbitrary(u).map(Capability::Other))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Types with private fields: through their validating constructors
+// ---------------------------------------------------------------------------------------
+
+impl<'a> Arbitrary<'a> for Part {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        let v = (0..n)
+            .map(|_| {
+                let small: bool = u.arbitrary()?;
+                let x: u32 = if small {
+                    u.int_in_range(1..=12)?
+                } else {
+                    u.arbitrary()?
+                };
+                Ok(NonZeroU32::new(x).unwrap_or(NonZeroU32::MIN))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Part::new(&v).expect("non-empty part"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for HeaderList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let mut v: Vec<IString> = u.arbitrary()?;
+        v.retain(|s| !s.is_empty());
+        if v.is_empty() {
+            v.push(IString::new(Bytes::from_static(b"Subject")).expect("valid"));
+        }
+        Ok(HeaderList::new(v).expect("non-empty header names"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for FetchAttributes {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let mut v: Vec<FetchAttribute> = u.arbitrary()?;
+        if v.is_empty() {
+            v.push(FetchAttribute::arbitrary(u)?);
+        }
+        Ok(FetchAttributes::new(v).expect("non-empty"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for ObjectId {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let mut v = bytes_from(
+            u,
+            24,
+            |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-',
+            b'M',
+        )?;
+        if v.is_empty() {
+            v.push(b'0');
+        }
+        Ok(ObjectId::new(Bytes::from(v)).expect("valid objectid"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for MediaType {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let t = IString::arbitrary(u)?;
+        let s = IString::arbitrary(u)?;
+        Ok(MediaType::new(t, s).unwrap_or_else(|_| {
+            MediaType::new(
+                IString::new(Bytes::from_static(b"APPLICATION")).expect("valid"),
+                IString::new(Bytes::from_static(b"OCTET-STREAM")).expect("valid"),
+            )
+            .expect("valid media type")
+        }))
+    }
+}
+
+impl<'a> Arbitrary<'a> for Command {
+    /// Only commands [`Command::new`] accepts (others are `IncorrectFormat`).
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let tag = Tag::arbitrary(u)?;
+        let body = CommandBody::arbitrary(u)?;
+        Command::new(tag, body).map_err(|_| arbitrary::Error::IncorrectFormat)
     }
 }

@@ -193,6 +193,16 @@ impl EncodeBuf {
         self.byte(b'"');
     }
 
+    /// A quoted string whatever the options (for grammar positions that take only `quoted`);
+    /// the caller guarantees 7-bit content without CR, LF or NUL.
+    pub(crate) fn quoted(&mut self, s: &[u8]) {
+        debug_assert!(
+            s.iter()
+                .all(|&c| c < 0x80 && !matches!(c, b'\r' | b'\n' | 0))
+        );
+        self.quoted_unchecked(s);
+    }
+
     /// `string`: quoted when possible, else literal.
     pub(crate) fn string(&mut self, s: &[u8]) {
         if self.quotable(s) {
