@@ -5210,6 +5210,188 @@ mod tests {
         assert!(CommandBody::Noop.validate().is_ok());
     }
 
+    /// Values that construct fine but would re-decode differently: validation rejects them,
+    /// and the normalising constructors build the value that decodes as itself.
+    #[test]
+    fn values_that_would_decode_differently_are_rejected() {
+        use crate::fetch::{FetchAttribute, FetchAttributes, Partial};
+        use crate::flag::MailboxAttribute;
+        use crate::search::{SortCriterion, SortKey, ThreadAlgorithm};
+        use crate::status::StatusAttribute;
+        let t = Tag::try_from("a").unwrap();
+        let rejected = |body: CommandBody| {
+            assert!(
+                Command::new(t.clone(), body.clone()).is_err(),
+                "accepted {body:?}"
+            );
+        };
+        let store = |f: Flag| CommandBody::Store {
+            sequence_set: range(1, 2),
+            modifiers: vec![],
+            kind: StoreType::Add,
+            silent: false,
+            data: StoreData::Flags(vec![f]),
+            uid: false,
+        };
+        // `\Seen` decodes as Flag::Seen.
+        rejected(store(Flag::Extension(at("Seen"))));
+        assert_eq!(Flag::system(at("sEEN")), Flag::Seen);
+        assert!(Command::new(t.clone(), store(Flag::system(at("Seen")))).is_ok());
+        assert!(Command::new(t.clone(), store(Flag::Extension(at("Foo")))).is_ok());
+        // `inbox` decodes as Mailbox::Inbox.
+        rejected(CommandBody::Delete(Mailbox::Other(is("inbox"))));
+        assert_eq!(mb("inbox"), Mailbox::Inbox);
+        // An empty set encodes as nothing.
+        rejected(CommandBody::UidExpunge(SequenceSet::Set(vec![])));
+        rejected(CommandBody::Search {
+            return_opts: None,
+            charset: None,
+            criteria: vec![SearchKey::Uid(SequenceSet::Set(vec![]))],
+            uid: false,
+        });
+        // Known names in Other/Extension variants.
+        rejected(CommandBody::Create {
+            mailbox: mb("x"),
+            params: vec![CreateParam::SpecialUse(vec![MailboxAttribute::Extension(
+                at("Noselect"),
+            )])],
+        });
+        for name in ["MESSAGES", "messages", "UIDNEXT.x", "SIZE[", "DELETED"] {
+            rejected(CommandBody::Status {
+                mailbox: mb("x"),
+                attributes: vec![StatusAttribute::Other(at(name))],
+            });
+        }
+        assert_eq!(
+            StatusAttribute::from_name(at("messages")),
+            StatusAttribute::Messages
+        );
+        let fetch = |a: FetchAttribute| CommandBody::Fetch {
+            sequence_set: range(1, 2),
+            items: FetchItems::Attributes(FetchAttributes::from(a)),
+            modifiers: vec![],
+            uid: false,
+        };
+        for name in [
+            "ENVELOPE",
+            "BODY[",
+            "body.peek",
+            "UID.x",
+            "BINARY<",
+            "PREVIEW",
+        ] {
+            rejected(fetch(FetchAttribute::Other(at(name))));
+        }
+        assert!(Command::new(t.clone(), fetch(FetchAttribute::Other(at("X-FOO")))).is_ok());
+        // A partial range the encoder would saturate.
+        rejected(fetch(FetchAttribute::BodySection {
+            section: None,
+            partial: Some(Partial {
+                offset: u64::MAX,
+                length: std::num::NonZeroU64::MIN,
+            }),
+            peek: false,
+        }));
+        // Macros cannot be sent where only fetch-att lists are allowed.
+        rejected(CommandBody::Notify(Notify::Set {
+            status: false,
+            groups: vec![EventGroup {
+                filter: MailboxFilter::Selected,
+                events: vec![NotifyEvent::MessageNew(Some(FetchItems::All))],
+            }],
+        }));
+        rejected(CommandBody::Notify(Notify::Set {
+            status: false,
+            groups: vec![EventGroup {
+                filter: MailboxFilter::Selected,
+                events: vec![NotifyEvent::Other(at("FlagChange"))],
+            }],
+        }));
+        rejected(CommandBody::Sort {
+            return_opts: None,
+            criteria: vec![SortCriterion {
+                reverse: false,
+                key: SortKey::Other(at("date")),
+            }],
+            charset: cs("UTF-8"),
+            search: vec![SearchKey::All],
+            uid: false,
+        });
+        rejected(CommandBody::Thread {
+            algorithm: ThreadAlgorithm::Other(at("REFERENCES")),
+            charset: cs("UTF-8"),
+            search: vec![SearchKey::All],
+            uid: false,
+        });
+        rejected(CommandBody::SetQuota {
+            root: is(""),
+            limits: vec![QuotaLimit {
+                resource: QuotaResource::Other(at("STORAGE")),
+                limit: 1,
+            }],
+        });
+        // A select parameter that continues a known name with '.'.
+        rejected(CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("CONDSTORE.x"),
+                value: None,
+            }],
+        });
+        // A one-number sequence set decodes as TaggedExtVal::Number.
+        rejected(CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("X-A"),
+                value: Some(TaggedExtVal::SequenceSet(SequenceSet::single(nz(5)))),
+            }],
+        });
+        // NUL in a literal that is not literal8.
+        rejected(CommandBody::Append {
+            mailbox: Mailbox::Inbox,
+            messages: vec![AppendMessage {
+                data: AppendData::Literal {
+                    data: Bytes::from_static(b"a\0b"),
+                    binary: false,
+                },
+                ..AppendMessage::literal(Bytes::new())
+            }],
+        });
+        // URLAUTH mechanisms are 1*(ALPHA / DIGIT / "-" / ".").
+        rejected(CommandBody::GenUrlAuth(vec![(is("imap://x"), at("A_B"))]));
+        // Raw arguments that are not one line, or that announce a literal.
+        for raw in [&b"a\r\nb"[..], b"x {3}", b"x {3+}", b"x ~{3}"] {
+            rejected(CommandBody::Other {
+                name: at("XFOO"),
+                raw: Bytes::copy_from_slice(raw),
+            });
+        }
+        assert!(CommandBody::other(at("XFOO"), "x {3}").is_err());
+        assert!(CommandBody::other(at("XFOO"), "{3} x").is_ok());
+        // Deeper than the decoder's nesting limit.
+        let mut k = SearchKey::All;
+        for _ in 0..64 {
+            k = SearchKey::Not(Box::new(k));
+        }
+        rejected(CommandBody::Search {
+            return_opts: None,
+            charset: None,
+            criteria: vec![k],
+            uid: false,
+        });
+        let mut c = TaggedExtComp::AString(is("x"));
+        for _ in 0..64 {
+            c = TaggedExtComp::List(vec![c]);
+        }
+        rejected(CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("X-A"),
+                value: Some(TaggedExtVal::Comp(vec![c])),
+            }],
+        });
+    }
+
     /// The client-to-server samples of `shared/quirks/server-quirks.jsonl` are valid commands
     /// (servers mishandle them); they decode strictly, except the bare LF and
     /// `CHANGEDSINCE 0`, which only the lenient profile takes.

@@ -381,7 +381,8 @@ impl Encode for Charset {
         if self.0.iter().all(|&c| class::is_atom_char(c)) {
             buf.raw(&self.0);
         } else {
-            buf.string(&self.0);
+            // `charset` = atom / quoted: never a literal (the content is 7-bit text).
+            buf.quoted(&self.0);
         }
     }
 }
