@@ -5379,10 +5379,40 @@ mod tests {
             criteria: vec![k],
             uid: false,
         });
+        // At the limit: accepted, and decodes.
+        let mut k = SearchKey::All;
+        for _ in 0..63 {
+            k = SearchKey::Not(Box::new(k));
+        }
+        let at_limit = Command::new(
+            t.clone(),
+            CommandBody::Search {
+                return_opts: None,
+                charset: None,
+                criteria: vec![k],
+                uid: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(decode(&enc(&at_limit)).unwrap(), at_limit);
         let mut c = TaggedExtComp::AString(is("x"));
-        for _ in 0..64 {
+        for _ in 0..63 {
             c = TaggedExtComp::List(vec![c]);
         }
+        let at_limit = Command::new(
+            t.clone(),
+            CommandBody::Select {
+                mailbox: Mailbox::Inbox,
+                params: vec![SelectParam::Other {
+                    name: at("X-A"),
+                    value: Some(TaggedExtVal::Comp(vec![c.clone()])),
+                }],
+            },
+        )
+        .unwrap();
+        assert_eq!(decode(&enc(&at_limit)).unwrap(), at_limit);
+        // One level more: rejected.
+        let c = TaggedExtComp::List(vec![c]);
         rejected(CommandBody::Select {
             mailbox: Mailbox::Inbox,
             params: vec![SelectParam::Other {
