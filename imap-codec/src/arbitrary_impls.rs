@@ -33,8 +33,199 @@ fn bytes_from(
     Ok(v)
 }
 
+/// Protocol words: names of typed variants, keywords and macros. Generated atoms and strings
+/// are sometimes one of these (in any case, possibly continued by a character the decoder's
+/// keyword matching treats as a boundary), so that `Other`/`Extension` variants holding a
+/// known name, and strings that look like keywords, are generated and must be rejected by
+/// validation or encoded so that they decode as themselves.
+const WORDS: &[&str] = &[
+    "INBOX",
+    "NIL",
+    "NONE",
+    "RETURN",
+    "CHARSET",
+    "IN",
+    "UID",
+    "DONE",
+    "ALL",
+    "FAST",
+    "FULL",
+    "ENVELOPE",
+    "FLAGS",
+    "INTERNALDATE",
+    "RFC822",
+    "RFC822.SIZE",
+    "RFC822.HEADER",
+    "RFC822.TEXT",
+    "BODY",
+    "BODY.PEEK",
+    "BODYSTRUCTURE",
+    "BINARY",
+    "BINARY.PEEK",
+    "BINARY.SIZE",
+    "MODSEQ",
+    "X-GM-MSGID",
+    "X-GM-THRID",
+    "X-GM-LABELS",
+    "PREVIEW",
+    "LAZY",
+    "EMAILID",
+    "THREADID",
+    "SAVEDATE",
+    "HEADER",
+    "HEADER.FIELDS",
+    "HEADER.FIELDS.NOT",
+    "TEXT",
+    "MIME",
+    "MESSAGES",
+    "RECENT",
+    "UIDNEXT",
+    "UIDVALIDITY",
+    "UNSEEN",
+    "DELETED",
+    "SIZE",
+    "HIGHESTMODSEQ",
+    "APPENDLIMIT",
+    "MAILBOXID",
+    "DELETED-STORAGE",
+    "Answered",
+    "Flagged",
+    "Deleted",
+    "Seen",
+    "Draft",
+    "Recent",
+    "Noinferiors",
+    "Noselect",
+    "Marked",
+    "Unmarked",
+    "NonExistent",
+    "Subscribed",
+    "Remote",
+    "HasChildren",
+    "HasNoChildren",
+    "Archive",
+    "Drafts",
+    "Junk",
+    "Sent",
+    "Trash",
+    "Important",
+    "CONDSTORE",
+    "QRESYNC",
+    "USE",
+    "SUBSCRIBED",
+    "REMOTE",
+    "RECURSIVEMATCH",
+    "SPECIAL-USE",
+    "CHILDREN",
+    "STATUS",
+    "MYRIGHTS",
+    "METADATA",
+    "CATENATE",
+    "UTF8",
+    "URL",
+    "CHANGEDSINCE",
+    "VANISHED",
+    "PARTIAL",
+    "UNCHANGEDSINCE",
+    "MAXSIZE",
+    "DEPTH",
+    "infinity",
+    "STORAGE",
+    "MESSAGE",
+    "MAILBOX",
+    "ANNOTATION-STORAGE",
+    "selected",
+    "selected-delayed",
+    "inboxes",
+    "personal",
+    "subscribed",
+    "subtree",
+    "mailboxes",
+    "subtree-one",
+    "MessageNew",
+    "MessageExpunge",
+    "FlagChange",
+    "AnnotationChange",
+    "MailboxName",
+    "SubscriptionChange",
+    "MailboxMetadataChange",
+    "ServerMetadataChange",
+    "MIN",
+    "MAX",
+    "COUNT",
+    "SAVE",
+    "CONTEXT",
+    "UPDATE",
+    "ARRIVAL",
+    "CC",
+    "DATE",
+    "FROM",
+    "SUBJECT",
+    "TO",
+    "DISPLAYFROM",
+    "DISPLAYTO",
+    "REVERSE",
+    "ORDEREDSUBJECT",
+    "REFERENCES",
+    "INTERNAL",
+    "SEARCH",
+    "FETCH",
+    "STORE",
+    "COPY",
+    "MOVE",
+    "SORT",
+    "THREAD",
+    "LOGIN",
+    "SELECT",
+    "EXPUNGE",
+    "APPEND",
+    "priv",
+    "shared",
+    "NOT",
+    "OR",
+    "KEYWORD",
+    "LARGER",
+    "FUZZY",
+    "SET",
+];
+
+/// Sometimes (1 in 8) a protocol word, with random case and an optional continuation.
+fn word(u: &mut Unstructured<'_>) -> Result<Option<Vec<u8>>> {
+    if u.ratio(7u8, 8u8).unwrap_or(true) {
+        return Ok(None);
+    }
+    let w = u.choose(WORDS)?;
+    let mask: u64 = u.arbitrary()?;
+    let mut v: Vec<u8> = w
+        .bytes()
+        .enumerate()
+        .map(|(i, c)| {
+            if mask >> (i % 64) & 1 == 1 {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect();
+    v.extend_from_slice(u.choose(&[
+        &b""[..],
+        b"",
+        b"",
+        b".x",
+        b"[",
+        b"<",
+        b"X",
+        b".PEEK",
+        b"1",
+    ])?);
+    Ok(Some(v))
+}
+
 impl<'a> Arbitrary<'a> for Atom {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        if let Some(w) = word(u)? {
+            return Ok(Atom::new(Bytes::from(w)).expect("protocol words are atoms"));
+        }
         let mut v = bytes_from(u, 16, crate::parse::class::is_atom_char, b'x')?;
         if v.is_empty() {
             v.push(b'a');
@@ -55,6 +246,9 @@ impl<'a> Arbitrary<'a> for Tag {
 
 impl<'a> Arbitrary<'a> for IString {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        if let Some(w) = word(u)? {
+            return Ok(IString::new(Bytes::from(w)).expect("protocol words are strings"));
+        }
         let v = bytes_from(u, 40, |b| b != 0, b'_')?;
         Ok(IString::new(Bytes::from(v)).expect("valid string"))
     }
@@ -93,8 +287,13 @@ impl<'a, T: Arbitrary<'a>> Arbitrary<'a> for Secret<T> {
 }
 
 impl<'a> Arbitrary<'a> for Mailbox {
+    /// Mostly through [`Mailbox::new`] (which normalises `INBOX`), sometimes the raw
+    /// variant, which the API lets you build and validation must check.
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let s = IString::arbitrary(u)?;
+        if u.ratio(1u8, 8u8)? {
+            return Ok(Mailbox::Other(s));
+        }
         Ok(Mailbox::new(s.to_bytes()).expect("valid mailbox"))
     }
 }

@@ -1709,11 +1709,12 @@ const KNOWN: &[&[u8]] = &[
 ];
 
 impl CommandBody {
-    /// An unknown command with raw arguments. Fails for a known command name, and for
-    /// arguments containing CR, LF or NUL (literals cannot be built this way).
+    /// An unknown command with raw arguments. Fails for a known command name (or a name the
+    /// decoder reads as one, such as `SELECT[` or `UID.x`), and for arguments containing CR,
+    /// LF or NUL or ending in a literal announcement (literals cannot be built this way).
     pub fn other(name: Atom, raw: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let raw = raw.into();
-        if KNOWN.iter().any(|k| name.eq_ignore_case(k)) {
+        if crate::parse::shadows(name.as_bytes(), KNOWN.iter().copied()) {
             return Err(ValidationError::new("command", "name of a known command"));
         }
         check_raw_args(&raw)?;
@@ -2310,7 +2311,7 @@ impl CommandBody {
             C::CancelUpdate(v) => non_empty(v, "CANCELUPDATE tags"),
             C::Other { name, raw } => {
                 check(
-                    !KNOWN.iter().any(|k| name.eq_ignore_case(k)),
+                    !crate::parse::shadows(name.as_bytes(), KNOWN.iter().copied()),
                     "command",
                     "name of a known command",
                 )?;

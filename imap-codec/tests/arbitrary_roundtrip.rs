@@ -186,4 +186,10 @@ fn regressions() {
     )
     .unwrap();
     check_command(&cmd);
+    // An unknown command whose name continues a known one with `[`, `<` or `.` decodes as
+    // the known command (the decoder's keyword matching stops there): rejected.
+    let name = imap_codec::core::Atom::try_from("SElecT[").unwrap();
+    assert!(CommandBody::other(name.clone(), "Y1").is_err());
+    let raw = Bytes::from_static(b"Y1");
+    assert!(Command::new(tag.clone(), CommandBody::Other { name, raw }).is_err());
 }
