@@ -33,7 +33,7 @@ use bytes::Bytes;
 use crate::capability::Capability;
 use crate::core::{AString, Atom, Charset, IString, NString, Secret, Tag};
 use crate::datetime::DateTime;
-use crate::encode::{Encode, EncodeBuf};
+use crate::encode::{Encode, EncodeBuf, LiteralMode};
 use crate::error::ValidationError;
 use crate::fetch::FetchItems;
 use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
@@ -1710,8 +1710,10 @@ const KNOWN: &[&[u8]] = &[
 
 impl CommandBody {
     /// An unknown command with raw arguments. Fails for a known command name (or a name the
-    /// decoder reads as one, such as `SELECT[` or `UID.x`), and for arguments containing CR,
-    /// LF or NUL or ending in a literal announcement (literals cannot be built this way).
+    /// decoder reads as one, such as `SELECT[` or `UID.x`), and for arguments that are not
+    /// lines without NUL joined by literals (`... {n}\r\n<n bytes>...`), or that end in a
+    /// literal announcement. Literals in `raw` are encoded as announced there (their
+    /// [`LiteralMark`](crate::encode::LiteralMark)s are recorded).
     pub fn other(name: Atom, raw: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let raw = raw.into();
         if crate::parse::shadows(name.as_bytes(), KNOWN.iter().copied()) {
@@ -1998,24 +2000,119 @@ fn check_url_mech(a: &Atom) -> Result<(), ValidationError> {
     )
 }
 
-/// Raw arguments of an unknown command: one line (no CR, LF or NUL) that does not end in a
-/// literal announcement (a receiver would wait for literal data).
+/// A literal inside the raw arguments of an unknown command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RawLiteral {
+    /// Offset of the payload in the raw arguments.
+    start: usize,
+    /// Payload length.
+    len: usize,
+    /// `{n}` or `{n+}`.
+    mode: LiteralMode,
+}
+
+/// A defect of raw arguments: offset and what was expected.
+type RawDefect = (usize, &'static str);
+
+/// Checks the raw arguments of an unknown command, which may carry literals: lines without
+/// CR, LF or NUL, each but the last ending in a literal announcement (`{n}`, `{n+}`,
+/// `~{n}`, `~{n+}`) followed by CRLF (or a bare LF when `bare_lf`) and the `n` payload
+/// bytes (NUL only in `literal8`); the last line does not end in an announcement (a
+/// receiver would wait for literal data). Returns the literals.
+fn scan_raw_args(raw: &[u8], bare_lf: bool) -> Result<Vec<RawLiteral>, RawDefect> {
+    let mut lits = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = &raw[pos..];
+        let lf = memchr::memchr(b'\n', rest);
+        let line_end = match lf {
+            Some(i) if i > 0 && rest[i - 1] == b'\r' => i - 1,
+            Some(i) if bare_lf => i,
+            Some(i) => return Err((pos + i, "CRLF")),
+            None => rest.len(),
+        };
+        let line = &rest[..line_end];
+        if let Some(i) = line.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)) {
+            return Err((pos + i, "a byte other than CR, LF or NUL"));
+        }
+        let announced = literal_announcement(line);
+        let Some(lf) = lf else {
+            return match announced {
+                Some(_) => Err((pos + line.len(), "no literal announcement at the end")),
+                None => Ok(lits),
+            };
+        };
+        let Some((len, mode, binary)) = announced else {
+            return Err((
+                pos + line_end,
+                "a literal announcement before the line break",
+            ));
+        };
+        let start = pos + lf + 1;
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|n| start.checked_add(n))
+            .filter(|&e| e <= raw.len())
+            .ok_or((start, "literal data"))?;
+        if !binary {
+            if let Some(i) = memchr::memchr(0, &raw[start..end]) {
+                return Err((start + i, "a literal without NUL (or literal8)"));
+            }
+        }
+        lits.push(RawLiteral {
+            start,
+            len: end - start,
+            mode,
+        });
+        pos = end;
+    }
+}
+
+/// The literal announced at the end of `line`: length, mode, literal8.
+fn literal_announcement(line: &[u8]) -> Option<(u64, LiteralMode, bool)> {
+    let r = line.strip_suffix(b"}")?;
+    let (r, mode) = match r.strip_suffix(b"+") {
+        Some(r) => (r, LiteralMode::NonSync),
+        None => (r, LiteralMode::Sync),
+    };
+    let digits = r.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let r = r[..r.len() - digits].strip_suffix(b"{")?;
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    let n = line[r.len() + 1..r.len() + 1 + digits]
+        .iter()
+        .fold(0u64, |n, &c| n * 10 + u64::from(c - b'0'));
+    Some((n, mode, r.ends_with(b"~")))
+}
+
+/// `raw` with the NUL bytes of its lines removed, when that makes it well-formed.
+fn raw_without_line_nul(raw: &Bytes, bare_lf: bool) -> Option<Bytes> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut pos = 0;
+    loop {
+        let rest = &raw[pos..];
+        let lf = memchr::memchr(b'\n', rest);
+        let line_end = lf.unwrap_or(rest.len());
+        out.extend(rest[..line_end].iter().copied().filter(|&c| c != 0));
+        let Some(lf) = lf else { break };
+        out.push(b'\n');
+        let line = rest[..lf].strip_suffix(b"\r").unwrap_or(&rest[..lf]);
+        let line: Vec<u8> = line.iter().copied().filter(|&c| c != 0).collect();
+        let (n, _, _) = literal_announcement(&line)?;
+        let start = pos + lf + 1;
+        let end = start.checked_add(usize::try_from(n).ok()?)?.min(raw.len());
+        out.extend_from_slice(&raw[start..end]);
+        pos = end;
+    }
+    let out = Bytes::from(out);
+    scan_raw_args(&out, bare_lf).ok().map(|_| out)
+}
+
 fn check_raw_args(raw: &[u8]) -> Result<(), ValidationError> {
-    check(
-        !raw.iter().any(|&c| matches!(c, b'\r' | b'\n' | 0)),
-        "command arguments",
-        "contain CR, LF or NUL",
-    )?;
-    let announces = raw.strip_suffix(b"}").is_some_and(|r| {
-        let r = r.strip_suffix(b"+").unwrap_or(r);
-        let digits = r.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-        digits > 0 && r[..r.len() - digits].ends_with(b"{")
-    });
-    check(
-        !announces,
-        "command arguments",
-        "end in a literal announcement",
-    )
+    scan_raw_args(raw, false)
+        .map(|_| ())
+        .map_err(|(_, what)| ValidationError::new("command arguments", what))
 }
 
 impl CommandBody {
@@ -2024,8 +2121,8 @@ impl CommandBody {
     /// that do not hold a known name, nesting within the decoder's default depth, ...).
     ///
     /// A body that passes encodes to valid protocol that decodes (strictly) to an equal
-    /// value. Values decoded by this crate pass, except [`CommandBody::Other`] whose raw
-    /// arguments contain literals. [`Command::new`] calls this.
+    /// value. Values decoded by this crate in the strict profile pass. [`Command::new`]
+    /// calls this.
     pub fn validate(&self) -> Result<(), ValidationError> {
         use CommandBody as C;
         match self {
@@ -2932,9 +3029,18 @@ impl CommandBody {
                 } else {
                     return Err(p.fail_at(p.pos + rest.len(), "CRLF"));
                 };
-                let raw = p.slice(p.pos, p.pos + end);
+                let mut raw = p.slice(p.pos, p.pos + end);
                 if raw.is_empty() && !p.tolerate(Quirk::ExtraSpaces, p.pos) {
                     return Err(p.fail("command arguments"));
+                }
+                let bare_lf = p.allows(Quirk::BareLf);
+                if let Err((at, what)) = scan_raw_args(&raw, bare_lf) {
+                    // Lenient: NUL in the lines is dropped (nearest valid value).
+                    let cleaned = raw_without_line_nul(&raw, bare_lf);
+                    match cleaned {
+                        Some(c) if p.tolerate(Quirk::EightBit, p.pos + at) => raw = c,
+                        _ => return Err(p.fail_at(p.pos + at, what)),
+                    }
                 }
                 p.pos += end;
                 raw
@@ -3418,7 +3524,16 @@ impl Encode for CommandBody {
                 name.encode(buf);
                 if !raw.is_empty() {
                     buf.sp();
+                    let at = buf.out.len();
                     buf.raw(raw);
+                    // Literals inside the raw arguments, as announced there.
+                    for l in scan_raw_args(raw, true).unwrap_or_default() {
+                        buf.literals.push(crate::encode::LiteralMark {
+                            start: at + l.start,
+                            len: l.len,
+                            mode: l.mode,
+                        });
+                    }
                 }
             }
         }
@@ -5211,6 +5326,64 @@ mod tests {
         assert!(CommandBody::Noop.validate().is_ok());
     }
 
+    /// Unknown commands may carry literals in their raw arguments: validation accepts
+    /// well-formed ones, the encoder records where the client must wait, and the decoder
+    /// rejects NUL outside literal8 (strict) or drops it (lenient).
+    #[test]
+    fn unknown_command_literals() {
+        use crate::encode::Fragment;
+        let body = CommandBody::other(at("XFOO"), "x {3}\r\nabc y {2+}\r\nde").unwrap();
+        let cmd = Command::new(Tag::try_from("a").unwrap(), body).unwrap();
+        let mut b = EncodeBuf::new();
+        cmd.encode(&mut b);
+        let frags: Vec<_> = b.fragments().collect();
+        assert_eq!(
+            frags,
+            vec![
+                Fragment::Line(b"a XFOO x {3}\r\n"),
+                Fragment::Literal {
+                    data: b"abc",
+                    mode: crate::encode::LiteralMode::Sync
+                },
+                Fragment::Line(b" y {2+}\r\n"),
+                Fragment::Literal {
+                    data: b"de",
+                    mode: crate::encode::LiteralMode::NonSync
+                },
+                Fragment::Line(b"\r\n"),
+            ]
+        );
+        assert_eq!(decode(&b.out).unwrap(), cmd);
+        assert!(decode(b"a XFOO a\0b\r\n").is_err());
+        let lenient = Command::decode(
+            &Bytes::from_static(b"a XFOO a\0b {1}\r\n\0 c\0\r\n"),
+            &DecodeOptions::lenient(),
+        );
+        // NUL in the plain literal cannot be fixed by dropping line NULs: an error.
+        assert!(lenient.is_err());
+        let lenient = Command::decode(
+            &Bytes::from_static(b"a XFOO a\0b ~{1}\r\n\0 c\0\r\n"),
+            &DecodeOptions::lenient(),
+        )
+        .unwrap();
+        assert_eq!(
+            lenient.message.body(),
+            &CommandBody::other(at("XFOO"), &b"ab ~{1}\r\n\0 c"[..]).unwrap()
+        );
+        assert!(lenient.message.validate().is_ok());
+        // decode_command fuzz crash: a leniently decoded unknown command kept NUL bytes in
+        // its raw arguments and did not validate.
+        let msg = Bytes::from_static(b": a1: :a\x06\0\0 a\0\r\n");
+        assert!(Command::decode(&msg, &DecodeOptions::strict()).is_err());
+        let d = Command::decode(&msg, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(
+            d.message.body(),
+            &CommandBody::other(at("a1:"), &b":a\x06 a"[..]).unwrap()
+        );
+        assert!(d.message.validate().is_ok());
+        assert!(!d.warnings.is_empty());
+    }
+
     /// Values that construct fine but would re-decode differently: validation rejects them,
     /// and the normalising constructors build the value that decodes as itself.
     #[test]
@@ -5369,6 +5542,10 @@ mod tests {
         }
         assert!(CommandBody::other(at("XFOO"), "x {3}").is_err());
         assert!(CommandBody::other(at("XFOO"), "{3} x").is_ok());
+        assert!(CommandBody::other(at("XFOO"), "x {3}\r\nab").is_err());
+        assert!(CommandBody::other(at("XFOO"), "x {3}\r\na\0b").is_err());
+        assert!(CommandBody::other(at("XFOO"), "x ~{3}\r\na\0b").is_ok());
+        assert!(CommandBody::other(at("XFOO"), "a\0b").is_err());
         // Deeper than the decoder's nesting limit.
         let mut k = SearchKey::All;
         for _ in 0..64 {
