@@ -438,6 +438,41 @@ pub(crate) fn bytes(u: &mut Unstructured<'_>) -> Result<Bytes> {
     Ok(Bytes::copy_from_slice(u.bytes(n)?))
 }
 
+/// Raw arguments of an unknown command: any bytes, or (half the time) lines joined by
+/// literals as announced in them (`{n}`, `{n+}`, `~{n}`), sometimes with a wrong length.
+pub(crate) fn raw_args(u: &mut Unstructured<'_>) -> Result<Bytes> {
+    if u.arbitrary()? {
+        return bytes(u);
+    }
+    let mut out = Vec::new();
+    for _ in 0..u.int_in_range(0..=3)? {
+        out.extend_from_slice(&bytes_from(
+            u,
+            8,
+            |c| !matches!(c, b'\r' | b'\n' | 0),
+            b' ',
+        )?);
+        let data = bytes(u)?;
+        let binary: bool = u.arbitrary()?;
+        let len = if u.ratio(1u8, 16u8)? {
+            data.len() + 1
+        } else {
+            data.len()
+        };
+        let plus = if u.arbitrary()? { "+" } else { "" };
+        let tilde = if binary { "~" } else { "" };
+        out.extend_from_slice(format!("{tilde}{{{len}{plus}}}\r\n").as_bytes());
+        out.extend_from_slice(&data);
+    }
+    out.extend_from_slice(&bytes_from(
+        u,
+        8,
+        |c| !matches!(c, b'\r' | b'\n' | 0),
+        b' ',
+    )?);
+    Ok(Bytes::from(out))
+}
+
 /// Any bytes or none.
 pub(crate) fn opt_bytes(u: &mut Unstructured<'_>) -> Result<Option<Bytes>> {
     Ok(if u.arbitrary()? {

@@ -1646,7 +1646,7 @@ pub enum CommandBody {
         /// Command name (never a known command's name).
         name: Atom,
         /// Raw arguments (may be empty).
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::raw_args))]
         raw: Bytes,
     },
 }
