@@ -2086,27 +2086,31 @@ fn literal_announcement(line: &[u8]) -> Option<(u64, LiteralMode, bool)> {
     Some((n, mode, r.ends_with(b"~")))
 }
 
-/// `raw` with the NUL bytes of its lines removed, when that makes it well-formed.
-fn raw_without_line_nul(raw: &Bytes, bare_lf: bool) -> Option<Bytes> {
-    let mut out = Vec::with_capacity(raw.len());
+/// `raw` with the NUL bytes of its lines removed and its line breaks made CRLF (the nearest
+/// valid value, for the lenient profile), when that makes it well-formed.
+fn normalise_raw_args(raw: &Bytes) -> Option<Bytes> {
+    let mut out = Vec::with_capacity(raw.len() + 4);
     let mut pos = 0;
     loop {
         let rest = &raw[pos..];
         let lf = memchr::memchr(b'\n', rest);
-        let line_end = lf.unwrap_or(rest.len());
-        out.extend(rest[..line_end].iter().copied().filter(|&c| c != 0));
+        let line = &rest[..lf.unwrap_or(rest.len())];
+        let line = line
+            .strip_suffix(b"\r")
+            .filter(|_| lf.is_some())
+            .unwrap_or(line);
+        let start_line = out.len();
+        out.extend(line.iter().copied().filter(|&c| c != 0));
         let Some(lf) = lf else { break };
-        out.push(b'\n');
-        let line = rest[..lf].strip_suffix(b"\r").unwrap_or(&rest[..lf]);
-        let line: Vec<u8> = line.iter().copied().filter(|&c| c != 0).collect();
-        let (n, _, _) = literal_announcement(&line)?;
+        let (n, _, _) = literal_announcement(&out[start_line..])?;
+        out.extend_from_slice(b"\r\n");
         let start = pos + lf + 1;
         let end = start.checked_add(usize::try_from(n).ok()?)?.min(raw.len());
         out.extend_from_slice(&raw[start..end]);
         pos = end;
     }
     let out = Bytes::from(out);
-    scan_raw_args(&out, bare_lf).ok().map(|_| out)
+    scan_raw_args(&out, false).ok().map(|_| out)
 }
 
 fn check_raw_args(raw: &[u8]) -> Result<(), ValidationError> {
@@ -3033,12 +3037,16 @@ impl CommandBody {
                 if raw.is_empty() && !p.tolerate(Quirk::ExtraSpaces, p.pos) {
                     return Err(p.fail("command arguments"));
                 }
-                let bare_lf = p.allows(Quirk::BareLf);
-                if let Err((at, what)) = scan_raw_args(&raw, bare_lf) {
-                    // Lenient: NUL in the lines is dropped (nearest valid value).
-                    let cleaned = raw_without_line_nul(&raw, bare_lf);
-                    match cleaned {
-                        Some(c) if p.tolerate(Quirk::EightBit, p.pos + at) => raw = c,
+                if let Err((at, what)) = scan_raw_args(&raw, false) {
+                    // Lenient: NUL in the lines is dropped and bare LFs become CRLF (the
+                    // nearest valid value).
+                    let quirk = if memchr::memchr(0, &raw).is_some() {
+                        Quirk::EightBit
+                    } else {
+                        Quirk::BareLf
+                    };
+                    match normalise_raw_args(&raw) {
+                        Some(c) if p.tolerate(quirk, p.pos + at) => raw = c,
                         _ => return Err(p.fail_at(p.pos + at, what)),
                     }
                 }
@@ -5382,6 +5390,16 @@ mod tests {
         );
         assert!(d.message.validate().is_ok());
         assert!(!d.warnings.is_empty());
+        // decode_command fuzz crash: a bare LF after a literal announcement in the raw
+        // arguments was kept by the lenient profile and the re-encoding did not decode.
+        let msg = Bytes::from_static(b"1 : ; {0}\0\n:0}\n");
+        assert!(Command::decode(&msg, &DecodeOptions::strict()).is_err());
+        let d = Command::decode(&msg, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(
+            d.message.body(),
+            &CommandBody::other(at(":"), &b"; {0}\r\n:0}"[..]).unwrap()
+        );
+        assert_eq!(decode(&enc(&d.message)).unwrap(), d.message);
     }
 
     /// Values that construct fine but would re-decode differently: validation rejects them,
