@@ -1,6 +1,16 @@
 //! `arbitrary::Arbitrary` for the leaf value types (feature `arbitrary`), generating only
 //! values the constructors accept, so that fuzzers can check that every value the API lets
 //! you build encodes to valid protocol that decodes to the same value.
+//!
+//! Derived impls (on the types themselves, behind `cfg_attr`) may produce values that the
+//! top-level constructors reject (e.g. an empty sequence set): that is intended, validation
+//! must catch them. The helpers here supply the fields a derive cannot: `Bytes`, depth-bounded
+//! recursion, and types with private fields (through their validating constructors).
+//!
+//! Not covered yet: `response.rs` and `capability.rs` (being rewritten separately). ENABLE's
+//! capabilities are built here from atoms (`capabilities`); once the rewrite lands, derive
+//! `Arbitrary` there, give `Capability`'s known-name variants the same "no known name in
+//! `Other`" validation, and add a response round-trip target.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use bytes::Bytes;
