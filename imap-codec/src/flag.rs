@@ -38,7 +38,7 @@ impl Flag {
         Atom::try_from(s).map(Flag::Keyword)
     }
 
-    /// A system flag `\\name` from its name without the backslash: the five flags of
+    /// A system flag `\name` from its name without the backslash: the five flags of
     /// RFC 9051 (in any case) become their variants, anything else [`Flag::Extension`].
     pub fn system(name: Atom) -> Self {
         Self::from_system(name)

@@ -544,6 +544,11 @@ impl<'a> Parser<'a> {
                 Some(b'\\') => {
                     match b.get(p + 1) {
                         Some(b'"') | Some(b'\\') => {}
+                        // Not even the lenient profile takes these as escaped bytes: the
+                        // string would hold NUL, CR or LF, which no string can encode.
+                        Some(0 | b'\r' | b'\n') | None => {
+                            return Err(self.fail_at(p + 1, "quoted-specials after \\"));
+                        }
                         _ => {
                             if !self.tolerate(Quirk::BadEscapes, p) {
                                 return Err(self.fail_at(p + 1, "quoted-specials after \\"));
@@ -713,6 +718,19 @@ mod tests {
         ps.sp().unwrap();
         assert_eq!(&ps.quoted().unwrap()[..], b"plain");
         assert!(ps.at_end());
+    }
+
+    /// decode_command fuzz crash: the lenient profile took `\<NUL>` as an escaped NUL, so a
+    /// decoded string held NUL and re-encoded to a literal the strict decoder rejects.
+    #[test]
+    fn escaped_nul_cr_lf_are_errors_even_leniently() {
+        let o = DecodeOptions::lenient();
+        for bad in [&b"\"a\\\0b\""[..], b"\"a\\\rb\"", b"\"a\\\nb\"", b"\"a\\"] {
+            let b = Bytes::copy_from_slice(bad);
+            assert!(Parser::new(&b, &o).quoted().is_err(), "{bad:?}");
+        }
+        let b = Bytes::from_static(b"\"a\\qb\"");
+        assert_eq!(&Parser::new(&b, &o).quoted().unwrap()[..], b"aqb");
     }
 
     #[test]
