@@ -32,6 +32,7 @@ use crate::parse::{Fail, PResult, Parser};
 pub type BodyParam = (IString, IString);
 
 /// A `body`: the MIME structure of a message or body part.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BodyStructure {
@@ -44,10 +45,13 @@ pub enum BodyStructure {
     ///
     /// Encoding cannot reproduce it (it is not valid protocol); it is encoded as the minimal
     /// valid structure `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` instead.
-    Invalid(Bytes),
+    Invalid(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes,
+    ),
 }
 
 /// `body-type-1part`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinglePart {
     /// Media type, and the fields specific to it.
@@ -59,6 +63,7 @@ pub struct SinglePart {
 }
 
 /// The type-specific part of a [`SinglePart`].
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SinglePartKind {
@@ -78,6 +83,7 @@ pub enum SinglePartKind {
         /// The encapsulated message's envelope.
         envelope: Box<Envelope>,
         /// The encapsulated message's structure.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_body))]
         body: Box<BodyStructure>,
         /// `body-fld-lines`.
         lines: u64,
@@ -85,6 +91,7 @@ pub enum SinglePartKind {
 }
 
 /// Subtypes of `body-type-msg`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MessageSubtype {
@@ -139,6 +146,7 @@ impl MediaType {
 }
 
 /// `body-fields`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BodyFields {
     /// `body-fld-param`, in the order sent; empty for `NIL`.
@@ -154,6 +162,7 @@ pub struct BodyFields {
 }
 
 /// `body-ext-1part`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SinglePartExtension {
     /// `body-fld-md5`.
@@ -163,6 +172,7 @@ pub struct SinglePartExtension {
 }
 
 /// `body-ext-mpart`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MultiPartExtension {
     /// `body-fld-param` of the multipart (e.g. the boundary); empty for `NIL`.
@@ -172,6 +182,7 @@ pub struct MultiPartExtension {
 }
 
 /// `body-fld-dsp [SP body-fld-lang [...]]`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DispositionExt {
     /// `body-fld-dsp`; `None` for `NIL`.
@@ -181,6 +192,7 @@ pub struct DispositionExt {
 }
 
 /// A Content-Disposition: `"(" string SP body-fld-param ")"`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Disposition {
     /// The disposition type, e.g. `attachment`.
@@ -190,6 +202,7 @@ pub struct Disposition {
 }
 
 /// `body-fld-lang [SP body-fld-loc [...]]`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LanguageExt {
     /// `body-fld-lang` (Content-Language tags); empty for `NIL`.
@@ -199,6 +212,7 @@ pub struct LanguageExt {
 }
 
 /// `body-fld-loc *(SP body-extension)`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LocationExt {
     /// `body-fld-loc` (Content-Location).
@@ -208,6 +222,7 @@ pub struct LocationExt {
 }
 
 /// `body-extension`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyExtension {
     /// A string or `NIL`.
@@ -216,15 +231,20 @@ pub enum BodyExtension {
     Number(u64),
     /// A parenthesised list. The grammar requires at least one element: an empty list is
     /// encoded as `NIL`.
-    List(Vec<BodyExtension>),
+    List(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::body_exts))]
+        Vec<BodyExtension>,
+    ),
 }
 
 /// `multipart` structure: `1*body SP media-subtype [SP body-ext-mpart]`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultiPart {
     /// The child parts. The grammar requires at least one; a childless multipart (decoded
     /// leniently from broken servers) is encoded with one placeholder child
     /// `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` so the output stays valid.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bodies))]
     pub bodies: Vec<BodyStructure>,
     /// The subtype, e.g. `MIXED`.
     pub subtype: IString,

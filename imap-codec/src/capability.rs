@@ -426,6 +426,20 @@ fn canonical_number(b: &[u8], max: u64) -> Option<u64> {
 }
 
 impl Capability {
+    /// Fails for [`Capability::Other`] holding a name that decodes as a typed variant (build
+    /// capabilities with [`Capability::from_atom`], which normalises).
+    pub fn validate(&self) -> Result<(), crate::error::ValidationError> {
+        if let Capability::Other(a) = self {
+            if !matches!(Capability::from_atom(a.clone()), Capability::Other(_)) {
+                return Err(crate::error::ValidationError::new(
+                    "capability",
+                    "is the name of a typed capability (use Capability::from_atom)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Classifies a capability atom (case-insensitive); unknown names become
     /// [`Capability::Other`]. This is the only way `Other` should be built.
     pub fn from_atom(a: Atom) -> Self {

@@ -22,7 +22,7 @@
 //!
 //! let msg = Bytes::from_static(b"a1 LOGIN alice {6}\r\nsecret\r\n");
 //! let cmd = Command::decode(&msg, &DecodeOptions::strict()).unwrap().message;
-//! assert!(matches!(cmd.body, CommandBody::Login { .. }));
+//! assert!(matches!(cmd.body(), CommandBody::Login { .. }));
 //! assert!(!format!("{cmd:?}").contains("secret"));
 //! ```
 
@@ -33,7 +33,7 @@ use bytes::Bytes;
 use crate::capability::Capability;
 use crate::core::{AString, Atom, Charset, IString, NString, Secret, Tag};
 use crate::datetime::DateTime;
-use crate::encode::{Encode, EncodeBuf};
+use crate::encode::{Encode, EncodeBuf, LiteralMode};
 use crate::error::ValidationError;
 use crate::fetch::FetchItems;
 use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
@@ -50,6 +50,7 @@ use crate::status::StatusAttribute;
 
 /// `tagged-ext-val`: the value of an extension parameter (select, fetch, store, search
 /// return, append, create, scope options).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TaggedExtVal {
     /// A `number` / `number64` (63-bit).
@@ -58,16 +59,23 @@ pub enum TaggedExtVal {
     /// [`TaggedExtVal::Number`]).
     SequenceSet(SequenceSet),
     /// `"(" [tagged-ext-comp] ")"`: the items of the compound value (possibly none).
-    Comp(Vec<TaggedExtComp>),
+    Comp(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::comps))]
+        Vec<TaggedExtComp>,
+    ),
 }
 
 /// One element of a `tagged-ext-comp`: an `astring` or a parenthesised non-empty list.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TaggedExtComp {
     /// An astring.
     AString(AString),
     /// `"(" tagged-ext-comp ")"`: a nested non-empty list.
-    List(Vec<TaggedExtComp>),
+    List(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::comps))]
+        Vec<TaggedExtComp>,
+    ),
 }
 
 impl TaggedExtVal {
@@ -247,6 +255,7 @@ fn modseq_value(p: &mut Parser<'_>) -> PResult<u64> {
 // ---------------------------------------------------------------------------------------
 
 /// A SELECT/EXAMINE parameter (`select-param`, RFC 4466; CONDSTORE/QRESYNC RFC 7162).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SelectParam {
@@ -353,6 +362,7 @@ fn encode_named(buf: &mut EncodeBuf, name: &Atom, value: Option<&TaggedExtVal>) 
 }
 
 /// A CREATE parameter (`create-param`, RFC 4466; USE RFC 6154).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CreateParam {
@@ -392,6 +402,7 @@ impl Encode for CreateParam {
 }
 
 /// A LIST selection option (`list-select-opt`, RFC 5258; SPECIAL-USE RFC 6154).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ListSelectOption {
@@ -463,6 +474,7 @@ impl Encode for ListSelectOption {
 
 /// A LIST return option (`return-option`, RFC 5258; STATUS RFC 5819; SPECIAL-USE RFC 6154;
 /// MYRIGHTS RFC 8440; METADATA RFC 9590).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ListReturnOption {
@@ -531,6 +543,7 @@ impl Encode for ListReturnOption {
 }
 
 /// One message of APPEND (`append-message` of RFC 3502 / RFC 4466).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AppendMessage {
     /// Flags to set (an empty list is sent as nothing).
@@ -544,6 +557,7 @@ pub struct AppendMessage {
 }
 
 /// The message content of APPEND/REPLACE (`append-data`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AppendData {
@@ -551,6 +565,7 @@ pub enum AppendData {
     /// received message.
     Literal {
         /// The message bytes.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
         data: Bytes,
         /// Sent as `~{n}` (may contain NUL).
         binary: bool,
@@ -558,16 +573,18 @@ pub enum AppendData {
     /// `CATENATE (part ...)` (RFC 4469), non-empty.
     Catenate(Vec<CatPart>),
     /// `UTF8 (~{n}...)` (RFC 6855).
-    Utf8(Bytes),
+    Utf8(#[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes),
 }
 
 /// A CATENATE part (`cat-part`, RFC 4469; UTF8 RFC 6855).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CatPart {
     /// `TEXT literal` (or literal8 when `binary`).
     Text {
         /// Bytes.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
         data: Bytes,
         /// Sent as `~{n}`.
         binary: bool,
@@ -575,7 +592,7 @@ pub enum CatPart {
     /// `URL astring`: an IMAP URL.
     Url(AString),
     /// `UTF8 (~{n}...)`.
-    Utf8(Bytes),
+    Utf8(#[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes),
 }
 
 fn utf8_literal(p: &mut Parser<'_>) -> PResult<Bytes> {
@@ -734,6 +751,7 @@ impl Encode for AppendMessage {
 
 /// A FETCH modifier (`fetch-modifier`, RFC 4466; CHANGEDSINCE/VANISHED RFC 7162; PARTIAL
 /// RFC 9394).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FetchModifier {
@@ -789,6 +807,7 @@ impl Encode for FetchModifier {
 }
 
 /// A STORE modifier (`store-modifier`, RFC 4466; UNCHANGEDSINCE RFC 7162).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StoreModifier {
@@ -828,6 +847,7 @@ impl Encode for StoreModifier {
 }
 
 /// How STORE changes the stored values.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StoreType {
     /// `FLAGS`: replace.
@@ -839,6 +859,7 @@ pub enum StoreType {
 }
 
 /// A Gmail label (X-GM-LABELS): a system label `\Name` or a label name.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GmailLabel {
     /// `\Inbox`, `\Important`, ... (the name without the backslash).
@@ -870,6 +891,7 @@ impl Encode for GmailLabel {
 }
 
 /// What STORE changes.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StoreData {
@@ -880,6 +902,7 @@ pub enum StoreData {
 }
 
 /// A resource of QUOTA (RFC 9208 §9 `resource-name`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum QuotaResource {
@@ -929,6 +952,7 @@ impl Encode for QuotaResource {
 }
 
 /// A SETQUOTA limit (`setquota-resource`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct QuotaLimit {
     /// The resource.
@@ -938,6 +962,7 @@ pub struct QuotaLimit {
 }
 
 /// How SETACL changes the rights (`mod-rights`, RFC 4314).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AclModification {
     /// Replace the rights.
@@ -949,6 +974,7 @@ pub enum AclModification {
 }
 
 /// An option of GETMETADATA (RFC 5464 `getmetadata-option`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetMetadataOption {
@@ -966,6 +992,7 @@ pub enum GetMetadataOption {
 }
 
 /// GETMETADATA `DEPTH`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MetadataDepth {
     /// `0`
@@ -1023,6 +1050,7 @@ impl Encode for GetMetadataOption {
 pub type MetadataValue = Option<Bytes>;
 
 /// A NOTIFY mailbox filter (`filter-mailboxes`, RFC 5465; `subtree-one` RFC 7377).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MailboxFilter {
@@ -1111,6 +1139,7 @@ impl Encode for MailboxFilter {
 }
 
 /// A NOTIFY event (RFC 5465 `event`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotifyEvent {
@@ -1200,6 +1229,7 @@ pub(crate) fn encode_fetch_att_list(buf: &mut EncodeBuf, f: &FetchItems) {
 }
 
 /// A NOTIFY event group: `"(" filter-mailboxes SP events ")"`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventGroup {
     /// Which mailboxes.
@@ -1238,6 +1268,7 @@ impl Encode for EventGroup {
 }
 
 /// NOTIFY arguments.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notify {
     /// `NONE`
@@ -1252,6 +1283,7 @@ pub enum Notify {
 }
 
 /// The `IN (...)` source options of ESEARCH (RFC 7377 `esearch-source-opts`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ESearchSource {
     /// Mailbox filters (non-empty).
@@ -1268,18 +1300,36 @@ pub type UrlAuthMechanism = Atom;
 // ---------------------------------------------------------------------------------------
 
 /// A tagged command (`command`).
+///
+/// Built with [`Command::new`], which validates the body, or decoded: every `Command` value
+/// encodes to valid protocol that decodes to an equal value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
-    /// The tag.
-    pub tag: Tag,
-    /// The command.
-    pub body: CommandBody,
+    tag: Tag,
+    body: CommandBody,
 }
 
 impl Command {
-    /// A command with the given tag.
-    pub fn new(tag: Tag, body: CommandBody) -> Self {
-        Command { tag, body }
+    /// A command with the given tag; fails when the body cannot be encoded as valid protocol
+    /// that decodes to the same value (see [`CommandBody::validate`]).
+    pub fn new(tag: Tag, body: CommandBody) -> Result<Self, ValidationError> {
+        body.validate()?;
+        Ok(Command { tag, body })
+    }
+
+    /// The tag.
+    pub fn tag(&self) -> &Tag {
+        &self.tag
+    }
+
+    /// The command without its tag.
+    pub fn body(&self) -> &CommandBody {
+        &self.body
+    }
+
+    /// The tag and the body.
+    pub fn into_parts(self) -> (Tag, CommandBody) {
+        (self.tag, self.body)
     }
 }
 
@@ -1287,6 +1337,7 @@ impl Command {
 ///
 /// Variants with `uid: bool` are the `UID` forms when it is set (the sequence set then holds
 /// UIDs). Lists documented as non-empty must not be empty to encode valid protocol.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CommandBody {
@@ -1309,6 +1360,7 @@ pub enum CommandBody {
         /// SASL mechanism name.
         mechanism: Atom,
         /// Decoded initial response.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::opt_secret_bytes))]
         initial_response: Option<Secret<Bytes>>,
     },
     /// `LOGIN userid password`
@@ -1321,7 +1373,10 @@ pub enum CommandBody {
 
     // ---- authenticated ----
     /// `ENABLE capability ...` (non-empty).
-    Enable(Vec<Capability>),
+    Enable(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::capabilities))]
+        Vec<Capability>,
+    ),
     /// `SELECT mailbox [(params)]`
     Select {
         /// Mailbox.
@@ -1470,6 +1525,7 @@ pub enum CommandBody {
         /// Mailbox.
         mailbox: Mailbox,
         /// Entries and values (non-empty).
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::metadata_entries))]
         entries: Vec<(AString, MetadataValue)>,
     },
     /// `NOTIFY NONE / SET ...` (RFC 5465)
@@ -1608,6 +1664,7 @@ pub enum CommandBody {
         /// Command name (never a known command's name).
         name: Atom,
         /// Raw arguments (may be empty).
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::raw_args))]
         raw: Bytes,
     },
 }
@@ -1673,19 +1730,17 @@ const KNOWN: &[&[u8]] = &[
 ];
 
 impl CommandBody {
-    /// An unknown command with raw arguments. Fails for a known command name, and for
-    /// arguments containing CR, LF or NUL (literals cannot be built this way).
+    /// An unknown command with raw arguments. Fails for a known command name (or a name the
+    /// decoder reads as one, such as `SELECT[` or `UID.x`), and for arguments that are not
+    /// lines without NUL joined by literals (`... {n}\r\n<n bytes>...`), or that end in a
+    /// literal announcement. Literals in `raw` are encoded as announced there (their
+    /// [`LiteralMark`](crate::encode::LiteralMark)s are recorded).
     pub fn other(name: Atom, raw: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let raw = raw.into();
-        if KNOWN.iter().any(|k| name.eq_ignore_case(k)) {
+        if crate::parse::shadows(name.as_bytes(), KNOWN.iter().copied()) {
             return Err(ValidationError::new("command", "name of a known command"));
         }
-        if raw.iter().any(|&c| matches!(c, b'\r' | b'\n' | 0)) {
-            return Err(ValidationError::new(
-                "command arguments",
-                "contain CR, LF or NUL",
-            ));
-        }
+        check_raw_args(&raw)?;
         Ok(CommandBody::Other { name, raw })
     }
 
@@ -1806,13 +1861,23 @@ fn is_label(a: &Atom) -> bool {
 fn check_label(a: &Atom, known: &[&[u8]]) -> Result<(), ValidationError> {
     check(is_label(a), "extension name", "not a tagged-ext-label")?;
     check(
-        !known.iter().any(|k| a.eq_ignore_case(k)),
+        !crate::parse::shadows(a.as_bytes(), known.iter().copied()),
         "extension name",
-        "is the name of a typed option",
+        "is (or starts like) the name of a typed option",
     )
 }
 
-fn check_comps(v: &[TaggedExtComp], allow_empty: bool) -> Result<(), ValidationError> {
+/// Nesting depth the decoder accepts by default.
+fn max_depth() -> u32 {
+    crate::options::DecodeOptions::strict().max_depth
+}
+
+fn check_comps(v: &[TaggedExtComp], allow_empty: bool, depth: u32) -> Result<(), ValidationError> {
+    check(
+        depth <= max_depth(),
+        "tagged-ext-comp",
+        "nested deeper than the decoder's limit",
+    )?;
     check(
         allow_empty || !v.is_empty(),
         "tagged-ext-comp",
@@ -1820,15 +1885,23 @@ fn check_comps(v: &[TaggedExtComp], allow_empty: bool) -> Result<(), ValidationE
     )?;
     v.iter().try_for_each(|c| match c {
         TaggedExtComp::AString(_) => Ok(()),
-        TaggedExtComp::List(l) => check_comps(l, false),
+        TaggedExtComp::List(l) => check_comps(l, false, depth + 1),
     })
 }
 
 fn check_ext_val(v: &TaggedExtVal) -> Result<(), ValidationError> {
     match v {
         TaggedExtVal::Number(n) => check(*n <= MAX63, "tagged-ext-val", "number above 2^63-1"),
-        TaggedExtVal::SequenceSet(_) => Ok(()),
-        TaggedExtVal::Comp(c) => check_comps(c, true),
+        TaggedExtVal::SequenceSet(s) => {
+            s.validate()?;
+            check(
+                !matches!(s, SequenceSet::Set(v) if matches!(v.as_slice(),
+                    [crate::sequence::Sequence::Single(crate::sequence::SeqOrUid::Value(_))])),
+                "tagged-ext-val",
+                "a single number is TaggedExtVal::Number",
+            )
+        }
+        TaggedExtVal::Comp(c) => check_comps(c, true, 1),
     }
 }
 
@@ -1841,34 +1914,31 @@ fn check_opt_ext(
     value.as_ref().map_or(Ok(()), check_ext_val)
 }
 
-fn check_keys(keys: &[SearchKey]) -> Result<(), ValidationError> {
-    non_empty(keys, "search criteria")?;
-    keys.iter().try_for_each(check_key)
+/// `option-extension` (LIST options): any atom name, parenthesised non-empty value.
+fn check_option_ext(
+    name: &Atom,
+    value: &Option<Vec<TaggedExtComp>>,
+    known: &[&[u8]],
+) -> Result<(), ValidationError> {
+    check(
+        !crate::parse::shadows(name.as_bytes(), known.iter().copied()),
+        "LIST option",
+        "is (or starts like) the name of a typed option",
+    )?;
+    value
+        .as_deref()
+        .map_or(Ok(()), |v| check_comps(v, false, 1))
 }
 
-fn check_key(k: &SearchKey) -> Result<(), ValidationError> {
-    use SearchKey as K;
-    match k {
-        K::Larger(n) | K::Smaller(n) | K::GmailMsgId(n) | K::GmailThrId(n) => {
-            check(*n <= MAX63, "search-key", "number above 2^63-1")
-        }
-        K::ModSeq { modseq, .. } => check(*modseq <= MAX63, "search-key", "modseq above 2^63-1"),
-        K::EmailId(a) | K::ThreadId(a) => check(
-            a.as_bytes().len() <= 255
-                && a.as_bytes()
-                    .iter()
-                    .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'),
-            "objectid",
-            "not 1-255 ALPHA / DIGIT / \"_\" / \"-\"",
-        ),
-        K::Not(k) | K::Fuzzy(k) => check_key(k),
-        K::Or(a, b) => {
-            check_key(a)?;
-            check_key(b)
-        }
-        K::And(v) => check_keys(v),
-        _ => Ok(()),
-    }
+/// FETCH items sent as `"(" fetch-att *(SP fetch-att) ")"` (NOTIFY, SEARCH RETURN UPDATE):
+/// the macros `ALL`/`FAST`/`FULL` cannot be sent there.
+fn check_fetch_att_list(f: &FetchItems) -> Result<(), ValidationError> {
+    check(
+        matches!(f, FetchItems::Attributes(_)),
+        "fetch-att list",
+        "the ALL/FAST/FULL macros are not allowed here",
+    )?;
+    f.validate()
 }
 
 fn check_return_opts(v: &Option<Vec<SearchReturnOption>>) -> Result<(), ValidationError> {
@@ -1877,127 +1947,374 @@ fn check_return_opts(v: &Option<Vec<SearchReturnOption>>) -> Result<(), Validati
     ];
     v.iter().flatten().try_for_each(|o| match o {
         SearchReturnOption::Other { name, value } => check_opt_ext(name, value, KNOWN_RET),
+        SearchReturnOption::UpdateFetch(f) => check_fetch_att_list(f),
         _ => Ok(()),
     })
 }
 
+fn check_literal_data(data: &[u8], binary: bool) -> Result<(), ValidationError> {
+    check(
+        binary || memchr::memchr(0, data).is_none(),
+        "literal",
+        "data containing NUL must be sent as binary (literal8)",
+    )
+}
+
 fn check_message(m: &AppendMessage) -> Result<(), ValidationError> {
+    m.flags.iter().try_for_each(Flag::validate)?;
     for (n, v) in &m.extensions {
-        check_label(n, &[b"CATENATE", b"UTF8"])?;
+        check_label(n, &[])?;
+        check(
+            !n.eq_ignore_case(b"CATENATE") && !n.eq_ignore_case(b"UTF8"),
+            "append-ext",
+            "CATENATE and UTF8 are append-data",
+        )?;
         check_ext_val(v)?;
     }
     match &m.data {
-        AppendData::Catenate(v) => non_empty(v, "CATENATE parts"),
-        _ => Ok(()),
+        AppendData::Literal { data, binary } => check_literal_data(data, *binary),
+        AppendData::Catenate(v) => {
+            non_empty(v, "CATENATE parts")?;
+            v.iter().try_for_each(|p| match p {
+                CatPart::Text { data, binary } => check_literal_data(data, *binary),
+                _ => Ok(()),
+            })
+        }
+        AppendData::Utf8(_) => Ok(()),
     }
+}
+
+fn check_mailboxes(v: &[Mailbox]) -> Result<(), ValidationError> {
+    v.iter().try_for_each(Mailbox::validate)
 }
 
 fn check_filter(f: &MailboxFilter) -> Result<(), ValidationError> {
     match f {
         MailboxFilter::Subtree(v) | MailboxFilter::Mailboxes(v) | MailboxFilter::SubtreeOne(v) => {
-            non_empty(v, "mailbox filter")
+            non_empty(v, "mailbox filter")?;
+            check_mailboxes(v)
         }
         _ => Ok(()),
     }
 }
 
+fn check_event(e: &NotifyEvent) -> Result<(), ValidationError> {
+    match e {
+        NotifyEvent::MessageNew(Some(f)) => check_fetch_att_list(f),
+        NotifyEvent::Other(a) => check(
+            !crate::parse::shadows(
+                a.as_bytes(),
+                EVENTS.iter().map(|(n, _)| *n).chain([&b"MessageNew"[..]]),
+            ),
+            "NOTIFY event",
+            "other event holds a known event name",
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// `mechanism` of URLAUTH: 1*(ALPHA / DIGIT / "-" / ".").
+fn check_url_mech(a: &Atom) -> Result<(), ValidationError> {
+    check(
+        a.as_bytes()
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.'),
+        "URLAUTH mechanism",
+        "not 1*(ALPHA / DIGIT / \"-\" / \".\")",
+    )
+}
+
+/// A literal inside the raw arguments of an unknown command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RawLiteral {
+    /// Offset of the payload in the raw arguments.
+    start: usize,
+    /// Payload length.
+    len: usize,
+    /// `{n}` or `{n+}`.
+    mode: LiteralMode,
+}
+
+/// A defect of raw arguments: offset and what was expected.
+type RawDefect = (usize, &'static str);
+
+/// Checks the raw arguments of an unknown command, which may carry literals: lines without
+/// CR, LF or NUL, each but the last ending in a literal announcement (`{n}`, `{n+}`,
+/// `~{n}`, `~{n+}`) followed by CRLF (or a bare LF when `bare_lf`) and the `n` payload
+/// bytes (NUL only in `literal8`); the last line does not end in an announcement (a
+/// receiver would wait for literal data). Returns the literals.
+fn scan_raw_args(raw: &[u8], bare_lf: bool) -> Result<Vec<RawLiteral>, RawDefect> {
+    let mut lits = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = &raw[pos..];
+        let lf = memchr::memchr(b'\n', rest);
+        let line_end = match lf {
+            Some(i) if i > 0 && rest[i - 1] == b'\r' => i - 1,
+            Some(i) if bare_lf => i,
+            Some(i) => return Err((pos + i, "CRLF")),
+            None => rest.len(),
+        };
+        let line = &rest[..line_end];
+        if let Some(i) = line.iter().position(|&c| matches!(c, b'\r' | b'\n' | 0)) {
+            return Err((pos + i, "a byte other than CR, LF or NUL"));
+        }
+        let announced = literal_announcement(line);
+        let Some(lf) = lf else {
+            return match announced {
+                Some(_) => Err((pos + line.len(), "no literal announcement at the end")),
+                None => Ok(lits),
+            };
+        };
+        let Some((len, mode, binary)) = announced else {
+            return Err((
+                pos + line_end,
+                "a literal announcement before the line break",
+            ));
+        };
+        let start = pos + lf + 1;
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|n| start.checked_add(n))
+            .filter(|&e| e <= raw.len())
+            .ok_or((start, "literal data"))?;
+        if !binary {
+            if let Some(i) = memchr::memchr(0, &raw[start..end]) {
+                return Err((start + i, "a literal without NUL (or literal8)"));
+            }
+        }
+        lits.push(RawLiteral {
+            start,
+            len: end - start,
+            mode,
+        });
+        pos = end;
+    }
+}
+
+/// The literal announced at the end of `line`: length, mode, literal8.
+fn literal_announcement(line: &[u8]) -> Option<(u64, LiteralMode, bool)> {
+    let r = line.strip_suffix(b"}")?;
+    let (r, mode) = match r.strip_suffix(b"+") {
+        Some(r) => (r, LiteralMode::NonSync),
+        None => (r, LiteralMode::Sync),
+    };
+    let digits = r.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let r = r[..r.len() - digits].strip_suffix(b"{")?;
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    let n = line[r.len() + 1..r.len() + 1 + digits]
+        .iter()
+        .fold(0u64, |n, &c| n * 10 + u64::from(c - b'0'));
+    Some((n, mode, r.ends_with(b"~")))
+}
+
+/// `raw` with the NUL bytes of its lines removed and its line breaks made CRLF (the nearest
+/// valid value, for the lenient profile), when that makes it well-formed.
+fn normalise_raw_args(raw: &Bytes) -> Option<Bytes> {
+    let mut out = Vec::with_capacity(raw.len() + 4);
+    let mut pos = 0;
+    loop {
+        let rest = &raw[pos..];
+        let lf = memchr::memchr(b'\n', rest);
+        let line = &rest[..lf.unwrap_or(rest.len())];
+        let line = line
+            .strip_suffix(b"\r")
+            .filter(|_| lf.is_some())
+            .unwrap_or(line);
+        let start_line = out.len();
+        out.extend(line.iter().copied().filter(|&c| c != 0));
+        let Some(lf) = lf else { break };
+        let (n, _, _) = literal_announcement(&out[start_line..])?;
+        out.extend_from_slice(b"\r\n");
+        let start = pos + lf + 1;
+        let end = start.checked_add(usize::try_from(n).ok()?)?.min(raw.len());
+        out.extend_from_slice(&raw[start..end]);
+        pos = end;
+    }
+    let out = Bytes::from(out);
+    scan_raw_args(&out, false).ok().map(|_| out)
+}
+
+fn check_raw_args(raw: &[u8]) -> Result<(), ValidationError> {
+    scan_raw_args(raw, false)
+        .map(|_| ())
+        .map_err(|(_, what)| ValidationError::new("command arguments", what))
+}
+
 impl CommandBody {
-    /// Checks the invariants the types cannot express (non-empty lists, 63-bit numbers,
-    /// extension names that do not shadow typed ones, ...). Values decoded by this crate
-    /// always pass; encoding a value that fails produces invalid protocol.
+    /// Checks the invariants the types cannot express (non-empty lists and sets, 63-bit
+    /// numbers, extension names that do not shadow typed ones, `Other`/`Extension` variants
+    /// that do not hold a known name, nesting within the decoder's default depth, ...).
+    ///
+    /// A body that passes encodes to valid protocol that decodes (strictly) to an equal
+    /// value. Values decoded by this crate in the strict profile pass. [`Command::new`]
+    /// calls this.
     pub fn validate(&self) -> Result<(), ValidationError> {
         use CommandBody as C;
         match self {
-            C::Enable(v) => non_empty(v, "ENABLE capabilities"),
-            C::Select { params, .. } | C::Examine { params, .. } => {
+            C::Capability
+            | C::Noop
+            | C::Logout
+            | C::StartTls
+            | C::Idle
+            | C::Namespace
+            | C::Unauthenticate
+            | C::Check
+            | C::Close
+            | C::Unselect
+            | C::Expunge
+            | C::Id(_)
+            | C::Authenticate { .. }
+            | C::Login { .. }
+            | C::GetQuota(_)
+            | C::GetJmapAccess
+            | C::Compress(_) => Ok(()),
+            C::Enable(v) => {
+                v.iter().try_for_each(Capability::validate)?;
+                non_empty(v, "ENABLE capabilities")
+            }
+            C::Select { mailbox, params } | C::Examine { mailbox, params } => {
+                mailbox.validate()?;
                 params.iter().try_for_each(|p| match p {
-                    SelectParam::QResync { modseq, .. } => check(
-                        (1..=MAX63).contains(modseq),
-                        "QRESYNC",
-                        "mod-sequence out of range",
-                    ),
+                    SelectParam::QResync {
+                        modseq,
+                        known_uids,
+                        seq_match_data,
+                        ..
+                    } => {
+                        check(
+                            (1..=MAX63).contains(modseq),
+                            "QRESYNC",
+                            "mod-sequence out of range",
+                        )?;
+                        known_uids.as_ref().map_or(Ok(()), SequenceSet::validate)?;
+                        seq_match_data.as_ref().map_or(Ok(()), |(a, b)| {
+                            a.validate()?;
+                            b.validate()
+                        })
+                    }
                     SelectParam::Other { name, value } => {
                         check_opt_ext(name, value, &[b"CONDSTORE", b"QRESYNC"])
                     }
                     SelectParam::CondStore => Ok(()),
                 })
             }
-            C::Create { params, .. } => params.iter().try_for_each(|p| match p {
-                CreateParam::Other { name, value } => check_opt_ext(name, value, &[b"USE"]),
-                CreateParam::SpecialUse(_) => Ok(()),
-            }),
+            C::Create { mailbox, params } => {
+                mailbox.validate()?;
+                params.iter().try_for_each(|p| match p {
+                    CreateParam::Other { name, value } => check_opt_ext(name, value, &[b"USE"]),
+                    CreateParam::SpecialUse(v) => v.iter().try_for_each(MailboxAttribute::validate),
+                })
+            }
+            C::Delete(m)
+            | C::Subscribe(m)
+            | C::Unsubscribe(m)
+            | C::GetQuotaRoot(m)
+            | C::GetAcl(m)
+            | C::MyRights(m)
+            | C::DeleteAcl { mailbox: m, .. }
+            | C::ListRights { mailbox: m, .. } => m.validate(),
+            C::Rename { from, to } => {
+                from.validate()?;
+                to.validate()
+            }
             C::List {
                 selection,
+                reference,
                 patterns,
                 return_opts,
-                ..
             } => {
+                reference.validate()?;
                 non_empty(patterns, "LIST patterns")?;
                 for o in selection.iter().flatten() {
                     if let ListSelectOption::Other { name, value } = o {
-                        check(
-                            ![
-                                &b"SUBSCRIBED"[..],
-                                b"REMOTE",
-                                b"RECURSIVEMATCH",
-                                b"SPECIAL-USE",
-                            ]
-                            .iter()
-                            .any(|k| name.eq_ignore_case(k)),
-                            "LIST option",
-                            "is the name of a typed option",
+                        check_option_ext(
+                            name,
+                            value,
+                            &[b"SUBSCRIBED", b"REMOTE", b"RECURSIVEMATCH", b"SPECIAL-USE"],
                         )?;
-                        value.as_deref().map_or(Ok(()), |v| check_comps(v, false))?;
                     }
                 }
                 for o in return_opts.iter().flatten() {
                     match o {
-                        ListReturnOption::Status(v) => non_empty(v, "STATUS return option")?,
-                        ListReturnOption::Metadata(v) => non_empty(v, "METADATA return option")?,
-                        ListReturnOption::Other { name, value } => {
-                            check(
-                                ![
-                                    &b"SUBSCRIBED"[..],
-                                    b"CHILDREN",
-                                    b"STATUS",
-                                    b"SPECIAL-USE",
-                                    b"MYRIGHTS",
-                                    b"METADATA",
-                                ]
-                                .iter()
-                                .any(|k| name.eq_ignore_case(k)),
-                                "LIST return option",
-                                "is the name of a typed option",
-                            )?;
-                            value.as_deref().map_or(Ok(()), |v| check_comps(v, false))?;
+                        ListReturnOption::Status(v) => {
+                            non_empty(v, "STATUS return option")?;
+                            v.iter().try_for_each(StatusAttribute::validate)?;
                         }
+                        ListReturnOption::Metadata(v) => non_empty(v, "METADATA return option")?,
+                        ListReturnOption::Other { name, value } => check_option_ext(
+                            name,
+                            value,
+                            &[
+                                b"SUBSCRIBED",
+                                b"CHILDREN",
+                                b"STATUS",
+                                b"SPECIAL-USE",
+                                b"MYRIGHTS",
+                                b"METADATA",
+                            ],
+                        )?,
                         _ => {}
                     }
                 }
                 Ok(())
             }
-            C::Status { attributes, .. } => non_empty(attributes, "STATUS attributes"),
-            C::Append { messages, .. } => {
+            C::Lsub { reference, .. }
+            | C::XList { reference, .. }
+            | C::RList { reference, .. }
+            | C::RLsub { reference, .. } => reference.validate(),
+            C::Status {
+                mailbox,
+                attributes,
+            } => {
+                mailbox.validate()?;
+                non_empty(attributes, "STATUS attributes")?;
+                attributes.iter().try_for_each(StatusAttribute::validate)
+            }
+            C::Append { mailbox, messages } => {
+                mailbox.validate()?;
                 non_empty(messages, "APPEND messages")?;
                 messages.iter().try_for_each(check_message)
             }
-            C::Replace { message, .. } => check_message(message),
-            C::SetQuota { limits, .. } => limits
-                .iter()
-                .try_for_each(|l| check(l.limit <= MAX63, "SETQUOTA", "limit above 2^63-1")),
+            C::Replace {
+                mailbox, message, ..
+            } => {
+                mailbox.validate()?;
+                check_message(message)
+            }
+            C::SetQuota { limits, .. } => limits.iter().try_for_each(|l| {
+                check(l.limit <= MAX63, "SETQUOTA", "limit above 2^63-1")?;
+                match &l.resource {
+                    QuotaResource::Other(a) => check(
+                        !crate::parse::shadows(a.as_bytes(), QUOTA_RES.iter().map(|(n, _)| *n)),
+                        "resource-name",
+                        "other resource holds a known name",
+                    ),
+                    _ => Ok(()),
+                }
+            }),
             C::SetAcl {
+                mailbox,
                 modification,
                 rights,
                 ..
-            } => check(
-                *modification != AclModification::Replace
-                    || !matches!(rights.as_bytes().first(), Some(b'+' | b'-')),
-                "SETACL rights",
-                "start with + or - (use the modification)",
-            ),
-            C::GetMetadata {
-                options, entries, ..
             } => {
+                mailbox.validate()?;
+                check(
+                    *modification != AclModification::Replace
+                        || !matches!(rights.as_bytes().first(), Some(b'+' | b'-')),
+                    "SETACL rights",
+                    "start with + or - (use the modification)",
+                )
+            }
+            C::GetMetadata {
+                options,
+                mailbox,
+                entries,
+            } => {
+                mailbox.validate()?;
                 non_empty(entries, "GETMETADATA entries")?;
                 options.iter().try_for_each(|o| match o {
                     GetMetadataOption::Other { name, value } => {
@@ -2006,10 +2323,17 @@ impl CommandBody {
                     _ => Ok(()),
                 })
             }
-            C::SetMetadata { entries, .. } => non_empty(entries, "SETMETADATA entries"),
+            C::SetMetadata { mailbox, entries } => {
+                mailbox.validate()?;
+                non_empty(entries, "SETMETADATA entries")
+            }
+            C::Notify(Notify::None) => Ok(()),
             C::Notify(Notify::Set { groups, .. }) => {
                 non_empty(groups, "NOTIFY event groups")?;
-                groups.iter().try_for_each(|g| check_filter(&g.filter))
+                groups.iter().try_for_each(|g| {
+                    check_filter(&g.filter)?;
+                    g.events.iter().try_for_each(check_event)
+                })
             }
             C::ESearch {
                 source,
@@ -2025,37 +2349,80 @@ impl CommandBody {
                     }
                 }
                 check_return_opts(return_opts)?;
-                check_keys(criteria)
+                SearchKey::validate_many(criteria)
             }
-            C::GenUrlAuth(v) => non_empty(v, "GENURLAUTH arguments"),
+            C::GenUrlAuth(v) => {
+                non_empty(v, "GENURLAUTH arguments")?;
+                v.iter().try_for_each(|(_, m)| check_url_mech(m))
+            }
+            C::ResetKey(None) => Ok(()),
+            C::ResetKey(Some((m, mechs))) => {
+                m.validate()?;
+                mechs.iter().try_for_each(check_url_mech)
+            }
             C::UrlFetch(v) => non_empty(v, "URLFETCH URLs"),
+            C::UidExpunge(s) => s.validate(),
             C::Search {
                 return_opts,
                 criteria,
                 ..
             } => {
                 check_return_opts(return_opts)?;
-                check_keys(criteria)
+                SearchKey::validate_many(criteria)
             }
-            C::Fetch { modifiers, .. } => modifiers.iter().try_for_each(|m| match m {
-                FetchModifier::ChangedSince(n) => check(
-                    (1..=MAX63).contains(n),
-                    "CHANGEDSINCE",
-                    "mod-sequence out of range",
-                ),
-                FetchModifier::Other { name, value } => {
-                    check_opt_ext(name, value, &[b"CHANGEDSINCE", b"VANISHED", b"PARTIAL"])
+            C::Fetch {
+                sequence_set,
+                items,
+                modifiers,
+                ..
+            } => {
+                sequence_set.validate()?;
+                items.validate()?;
+                modifiers.iter().try_for_each(|m| match m {
+                    FetchModifier::ChangedSince(n) => check(
+                        (1..=MAX63).contains(n),
+                        "CHANGEDSINCE",
+                        "mod-sequence out of range",
+                    ),
+                    FetchModifier::Other { name, value } => {
+                        check_opt_ext(name, value, &[b"CHANGEDSINCE", b"VANISHED", b"PARTIAL"])
+                    }
+                    _ => Ok(()),
+                })
+            }
+            C::Store {
+                sequence_set,
+                modifiers,
+                data,
+                ..
+            } => {
+                sequence_set.validate()?;
+                modifiers.iter().try_for_each(|m| match m {
+                    StoreModifier::UnchangedSince(n) => {
+                        check(*n <= MAX63, "UNCHANGEDSINCE", "mod-sequence above 2^63-1")
+                    }
+                    StoreModifier::Other { name, value } => {
+                        check_opt_ext(name, value, &[b"UNCHANGEDSINCE"])
+                    }
+                })?;
+                match data {
+                    StoreData::Flags(v) => v.iter().try_for_each(Flag::validate),
+                    StoreData::GmailLabels(_) => Ok(()),
                 }
-                _ => Ok(()),
-            }),
-            C::Store { modifiers, .. } => modifiers.iter().try_for_each(|m| match m {
-                StoreModifier::UnchangedSince(n) => {
-                    check(*n <= MAX63, "UNCHANGEDSINCE", "mod-sequence above 2^63-1")
-                }
-                StoreModifier::Other { name, value } => {
-                    check_opt_ext(name, value, &[b"UNCHANGEDSINCE"])
-                }
-            }),
+            }
+            C::Copy {
+                sequence_set,
+                mailbox,
+                ..
+            }
+            | C::Move {
+                sequence_set,
+                mailbox,
+                ..
+            } => {
+                sequence_set.validate()?;
+                mailbox.validate()
+            }
             C::Sort {
                 return_opts,
                 criteria,
@@ -2063,32 +2430,32 @@ impl CommandBody {
                 ..
             } => {
                 non_empty(criteria, "sort criteria")?;
-                for c in criteria {
-                    if let crate::search::SortKey::Other(a) = &c.key {
-                        check(
-                            !a.eq_ignore_case(b"REVERSE"),
-                            "sort-key",
-                            "REVERSE is not a key",
-                        )?;
-                    }
-                }
+                criteria.iter().try_for_each(SortCriterion::validate)?;
                 check_return_opts(return_opts)?;
-                check_keys(search)
+                SearchKey::validate_many(search)
             }
-            C::Thread { search, .. } => check_keys(search),
+            C::Thread {
+                algorithm, search, ..
+            } => {
+                algorithm.validate()?;
+                SearchKey::validate_many(search)
+            }
             C::CancelUpdate(v) => non_empty(v, "CANCELUPDATE tags"),
-            C::Other { name, .. } => check(
-                !KNOWN.iter().any(|k| name.eq_ignore_case(k)),
-                "command",
-                "name of a known command",
-            ),
-            _ => Ok(()),
+            C::Other { name, raw } => {
+                check(
+                    !crate::parse::shadows(name.as_bytes(), KNOWN.iter().copied()),
+                    "command",
+                    "name of a known command",
+                )?;
+                check_raw_args(raw)
+            }
         }
     }
 }
 
 impl Command {
-    /// Validates the body (see [`CommandBody::validate`]).
+    /// Validates the body (see [`CommandBody::validate`]). Always succeeds for values built
+    /// with [`Command::new`] or decoded.
     pub fn validate(&self) -> Result<(), ValidationError> {
         self.body.validate()
     }
@@ -2713,9 +3080,22 @@ impl CommandBody {
                 } else {
                     return Err(p.fail_at(p.pos + rest.len(), "CRLF"));
                 };
-                let raw = p.slice(p.pos, p.pos + end);
+                let mut raw = p.slice(p.pos, p.pos + end);
                 if raw.is_empty() && !p.tolerate(Quirk::ExtraSpaces, p.pos) {
                     return Err(p.fail("command arguments"));
+                }
+                if let Err((at, what)) = scan_raw_args(&raw, false) {
+                    // Lenient: NUL in the lines is dropped and bare LFs become CRLF (the
+                    // nearest valid value).
+                    let quirk = if memchr::memchr(0, &raw).is_some() {
+                        Quirk::EightBit
+                    } else {
+                        Quirk::BareLf
+                    };
+                    match normalise_raw_args(&raw) {
+                        Some(c) if p.tolerate(quirk, p.pos + at) => raw = c,
+                        _ => return Err(p.fail_at(p.pos + at, what)),
+                    }
                 }
                 p.pos += end;
                 raw
@@ -3204,7 +3584,16 @@ impl Encode for CommandBody {
                 name.encode(buf);
                 if !raw.is_empty() {
                     buf.sp();
+                    let at = buf.out.len();
                     buf.raw(raw);
+                    // Literals inside the raw arguments, as announced there.
+                    for l in scan_raw_args(raw, true).unwrap_or_default() {
+                        buf.literals.push(crate::encode::LiteralMark {
+                            start: at + l.start,
+                            len: l.len,
+                            mode: l.mode,
+                        });
+                    }
                 }
             }
         }
@@ -3226,10 +3615,14 @@ impl Encode for Command {
 
 /// A line of AUTHENTICATE continuation data (RFC 9051 §6.2.2 `authenticate` /
 /// `base64` CRLF): decoded SASL data (possibly empty), or `*` (cancel).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthenticateData {
     /// Decoded SASL response; empty for an empty line.
-    Continue(Secret<Bytes>),
+    Continue(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::secret_bytes))]
+        Secret<Bytes>,
+    ),
     /// `*`: the client cancels the exchange.
     Cancel,
 }
@@ -3263,6 +3656,7 @@ impl Encode for AuthenticateData {
 }
 
 /// The `DONE` line that ends IDLE (case-insensitive).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdleDone;
 
@@ -4999,6 +5393,290 @@ mod tests {
             .is_err()
         );
         assert!(CommandBody::Noop.validate().is_ok());
+    }
+
+    /// Unknown commands may carry literals in their raw arguments: validation accepts
+    /// well-formed ones, the encoder records where the client must wait, and the decoder
+    /// rejects NUL outside literal8 (strict) or drops it (lenient).
+    #[test]
+    fn unknown_command_literals() {
+        use crate::encode::Fragment;
+        let body = CommandBody::other(at("XFOO"), "x {3}\r\nabc y {2+}\r\nde").unwrap();
+        let cmd = Command::new(Tag::try_from("a").unwrap(), body).unwrap();
+        let mut b = EncodeBuf::new();
+        cmd.encode(&mut b);
+        let frags: Vec<_> = b.fragments().collect();
+        assert_eq!(
+            frags,
+            vec![
+                Fragment::Line(b"a XFOO x {3}\r\n"),
+                Fragment::Literal {
+                    data: b"abc",
+                    mode: crate::encode::LiteralMode::Sync
+                },
+                Fragment::Line(b" y {2+}\r\n"),
+                Fragment::Literal {
+                    data: b"de",
+                    mode: crate::encode::LiteralMode::NonSync
+                },
+                Fragment::Line(b"\r\n"),
+            ]
+        );
+        assert_eq!(decode(&b.out).unwrap(), cmd);
+        assert!(decode(b"a XFOO a\0b\r\n").is_err());
+        let lenient = Command::decode(
+            &Bytes::from_static(b"a XFOO a\0b {1}\r\n\0 c\0\r\n"),
+            &DecodeOptions::lenient(),
+        );
+        // NUL in the plain literal cannot be fixed by dropping line NULs: an error.
+        assert!(lenient.is_err());
+        let lenient = Command::decode(
+            &Bytes::from_static(b"a XFOO a\0b ~{1}\r\n\0 c\0\r\n"),
+            &DecodeOptions::lenient(),
+        )
+        .unwrap();
+        assert_eq!(
+            lenient.message.body(),
+            &CommandBody::other(at("XFOO"), &b"ab ~{1}\r\n\0 c"[..]).unwrap()
+        );
+        assert!(lenient.message.validate().is_ok());
+        // decode_command fuzz crash: a leniently decoded unknown command kept NUL bytes in
+        // its raw arguments and did not validate.
+        let msg = Bytes::from_static(b": a1: :a\x06\0\0 a\0\r\n");
+        assert!(Command::decode(&msg, &DecodeOptions::strict()).is_err());
+        let d = Command::decode(&msg, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(
+            d.message.body(),
+            &CommandBody::other(at("a1:"), &b":a\x06 a"[..]).unwrap()
+        );
+        assert!(d.message.validate().is_ok());
+        assert!(!d.warnings.is_empty());
+        // decode_command fuzz crash: a bare LF after a literal announcement in the raw
+        // arguments was kept by the lenient profile and the re-encoding did not decode.
+        let msg = Bytes::from_static(b"1 : ; {0}\0\n:0}\n");
+        assert!(Command::decode(&msg, &DecodeOptions::strict()).is_err());
+        let d = Command::decode(&msg, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(
+            d.message.body(),
+            &CommandBody::other(at(":"), &b"; {0}\r\n:0}"[..]).unwrap()
+        );
+        assert_eq!(decode(&enc(&d.message)).unwrap(), d.message);
+    }
+
+    /// Values that construct fine but would re-decode differently: validation rejects them,
+    /// and the normalising constructors build the value that decodes as itself.
+    #[test]
+    fn values_that_would_decode_differently_are_rejected() {
+        use crate::fetch::{FetchAttribute, FetchAttributes, Partial};
+        use crate::flag::MailboxAttribute;
+        use crate::search::{SortCriterion, SortKey, ThreadAlgorithm};
+        use crate::status::StatusAttribute;
+        let t = Tag::try_from("a").unwrap();
+        let rejected = |body: CommandBody| {
+            assert!(
+                Command::new(t.clone(), body.clone()).is_err(),
+                "accepted {body:?}"
+            );
+        };
+        let store = |f: Flag| CommandBody::Store {
+            sequence_set: range(1, 2),
+            modifiers: vec![],
+            kind: StoreType::Add,
+            silent: false,
+            data: StoreData::Flags(vec![f]),
+            uid: false,
+        };
+        // `\Seen` decodes as Flag::Seen.
+        rejected(store(Flag::Extension(at("Seen"))));
+        assert_eq!(Flag::system(at("sEEN")), Flag::Seen);
+        assert!(Command::new(t.clone(), store(Flag::system(at("Seen")))).is_ok());
+        assert!(Command::new(t.clone(), store(Flag::Extension(at("Foo")))).is_ok());
+        // `inbox` decodes as Mailbox::Inbox.
+        rejected(CommandBody::Delete(Mailbox::Other(is("inbox"))));
+        assert_eq!(mb("inbox"), Mailbox::Inbox);
+        // An empty set encodes as nothing.
+        rejected(CommandBody::UidExpunge(SequenceSet::Set(vec![])));
+        rejected(CommandBody::Search {
+            return_opts: None,
+            charset: None,
+            criteria: vec![SearchKey::Uid(SequenceSet::Set(vec![]))],
+            uid: false,
+        });
+        // Known names in Other/Extension variants.
+        rejected(CommandBody::Create {
+            mailbox: mb("x"),
+            params: vec![CreateParam::SpecialUse(vec![MailboxAttribute::Extension(
+                at("Noselect"),
+            )])],
+        });
+        for name in ["MESSAGES", "messages", "UIDNEXT.x", "SIZE[", "DELETED"] {
+            rejected(CommandBody::Status {
+                mailbox: mb("x"),
+                attributes: vec![StatusAttribute::Other(at(name))],
+            });
+        }
+        assert_eq!(
+            StatusAttribute::from_name(at("messages")),
+            StatusAttribute::Messages
+        );
+        let fetch = |a: FetchAttribute| CommandBody::Fetch {
+            sequence_set: range(1, 2),
+            items: FetchItems::Attributes(FetchAttributes::from(a)),
+            modifiers: vec![],
+            uid: false,
+        };
+        for name in [
+            "ENVELOPE",
+            "BODY[",
+            "body.peek",
+            "UID.x",
+            "BINARY<",
+            "PREVIEW",
+        ] {
+            rejected(fetch(FetchAttribute::Other(at(name))));
+        }
+        assert!(Command::new(t.clone(), fetch(FetchAttribute::Other(at("X-FOO")))).is_ok());
+        // A partial range the encoder would saturate.
+        rejected(fetch(FetchAttribute::BodySection {
+            section: None,
+            partial: Some(Partial {
+                offset: u64::MAX,
+                length: std::num::NonZeroU64::MIN,
+            }),
+            peek: false,
+        }));
+        // Macros cannot be sent where only fetch-att lists are allowed.
+        rejected(CommandBody::Notify(Notify::Set {
+            status: false,
+            groups: vec![EventGroup {
+                filter: MailboxFilter::Selected,
+                events: vec![NotifyEvent::MessageNew(Some(FetchItems::All))],
+            }],
+        }));
+        rejected(CommandBody::Notify(Notify::Set {
+            status: false,
+            groups: vec![EventGroup {
+                filter: MailboxFilter::Selected,
+                events: vec![NotifyEvent::Other(at("FlagChange"))],
+            }],
+        }));
+        rejected(CommandBody::Sort {
+            return_opts: None,
+            criteria: vec![SortCriterion {
+                reverse: false,
+                key: SortKey::Other(at("date")),
+            }],
+            charset: cs("UTF-8"),
+            search: vec![SearchKey::All],
+            uid: false,
+        });
+        rejected(CommandBody::Thread {
+            algorithm: ThreadAlgorithm::Other(at("REFERENCES")),
+            charset: cs("UTF-8"),
+            search: vec![SearchKey::All],
+            uid: false,
+        });
+        rejected(CommandBody::SetQuota {
+            root: is(""),
+            limits: vec![QuotaLimit {
+                resource: QuotaResource::Other(at("STORAGE")),
+                limit: 1,
+            }],
+        });
+        // A select parameter that continues a known name with '.'.
+        rejected(CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("CONDSTORE.x"),
+                value: None,
+            }],
+        });
+        // A one-number sequence set decodes as TaggedExtVal::Number.
+        rejected(CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("X-A"),
+                value: Some(TaggedExtVal::SequenceSet(SequenceSet::single(nz(5)))),
+            }],
+        });
+        // NUL in a literal that is not literal8.
+        rejected(CommandBody::Append {
+            mailbox: Mailbox::Inbox,
+            messages: vec![AppendMessage {
+                data: AppendData::Literal {
+                    data: Bytes::from_static(b"a\0b"),
+                    binary: false,
+                },
+                ..AppendMessage::literal(Bytes::new())
+            }],
+        });
+        // URLAUTH mechanisms are 1*(ALPHA / DIGIT / "-" / ".").
+        rejected(CommandBody::GenUrlAuth(vec![(is("imap://x"), at("A_B"))]));
+        // Raw arguments that are not one line, or that announce a literal.
+        for raw in [&b"a\r\nb"[..], b"x {3}", b"x {3+}", b"x ~{3}"] {
+            rejected(CommandBody::Other {
+                name: at("XFOO"),
+                raw: Bytes::copy_from_slice(raw),
+            });
+        }
+        assert!(CommandBody::other(at("XFOO"), "x {3}").is_err());
+        assert!(CommandBody::other(at("XFOO"), "{3} x").is_ok());
+        assert!(CommandBody::other(at("XFOO"), "x {3}\r\nab").is_err());
+        assert!(CommandBody::other(at("XFOO"), "x {3}\r\na\0b").is_err());
+        assert!(CommandBody::other(at("XFOO"), "x ~{3}\r\na\0b").is_ok());
+        assert!(CommandBody::other(at("XFOO"), "a\0b").is_err());
+        // Deeper than the decoder's nesting limit.
+        let mut k = SearchKey::All;
+        for _ in 0..64 {
+            k = SearchKey::Not(Box::new(k));
+        }
+        rejected(CommandBody::Search {
+            return_opts: None,
+            charset: None,
+            criteria: vec![k],
+            uid: false,
+        });
+        // At the limit: accepted, and decodes.
+        let mut k = SearchKey::All;
+        for _ in 0..63 {
+            k = SearchKey::Not(Box::new(k));
+        }
+        let at_limit = Command::new(
+            t.clone(),
+            CommandBody::Search {
+                return_opts: None,
+                charset: None,
+                criteria: vec![k],
+                uid: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(decode(&enc(&at_limit)).unwrap(), at_limit);
+        let mut c = TaggedExtComp::AString(is("x"));
+        for _ in 0..63 {
+            c = TaggedExtComp::List(vec![c]);
+        }
+        let at_limit = Command::new(
+            t.clone(),
+            CommandBody::Select {
+                mailbox: Mailbox::Inbox,
+                params: vec![SelectParam::Other {
+                    name: at("X-A"),
+                    value: Some(TaggedExtVal::Comp(vec![c.clone()])),
+                }],
+            },
+        )
+        .unwrap();
+        assert_eq!(decode(&enc(&at_limit)).unwrap(), at_limit);
+        // One level more: rejected.
+        let c = TaggedExtComp::List(vec![c]);
+        rejected(CommandBody::Select {
+            mailbox: Mailbox::Inbox,
+            params: vec![SelectParam::Other {
+                name: at("X-A"),
+                value: Some(TaggedExtVal::Comp(vec![c])),
+            }],
+        });
     }
 
     /// The client-to-server samples of `shared/quirks/server-quirks.jsonl` are valid commands

@@ -379,7 +379,7 @@ impl Encode for Charset {
         if self.0.iter().all(|&c| class::is_atom_char(c)) {
             buf.raw(&self.0);
         } else {
-            buf.quoted_always(&self.0);
+            buf.quoted(&self.0);
         }
     }
 }

@@ -205,7 +205,7 @@ impl EncodeBuf {
 
     /// A quoted string regardless of length, for grammar positions that allow no literal;
     /// the caller guarantees the content is 7-bit TEXT-CHARs.
-    pub(crate) fn quoted_always(&mut self, s: &[u8]) {
+    pub(crate) fn quoted(&mut self, s: &[u8]) {
         debug_assert!(
             s.iter()
                 .all(|&c| c != b'\r' && c != b'\n' && c != 0 && c < 0x80)

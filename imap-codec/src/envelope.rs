@@ -15,6 +15,7 @@ use crate::parse::{PResult, Parser};
 ///
 /// Address lists are empty when the server sent `NIL` (the lenient profile also maps `()` to
 /// an empty list); an empty list is encoded as `NIL`, so every value is valid.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Envelope {
     /// `env-date`: the Date header, unparsed.
@@ -40,6 +41,7 @@ pub struct Envelope {
 }
 
 /// One `address`: `"(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Address {
     /// `addr-name`: the display name (phrase).

@@ -155,6 +155,7 @@ impl Encode for HeaderList {
 }
 
 /// `section-spec` (the inside of a non-empty `section`; `BODY[]` has no section).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Section {
@@ -283,6 +284,7 @@ fn encode_section_binary(part: &Option<Part>, buf: &mut EncodeBuf) {
 }
 
 /// `partial` = `"<" number64 "." nz-number64 ">"`: a byte range of a section.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Partial {
     /// 0-based offset of the first octet.
@@ -319,6 +321,7 @@ impl Encode for Partial {
 // command side
 
 /// What a FETCH command asks for.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchItems {
@@ -369,6 +372,7 @@ impl From<FetchAttribute> for FetchItems {
 }
 
 /// One `fetch-att`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchAttribute {
@@ -460,6 +464,28 @@ const SIMPLE: &[(&[u8], FetchAttribute)] = &[
 ];
 
 impl FetchAttribute {
+    /// See [`FetchItems::validate`].
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let partial_ok = |p: &Option<Partial>| {
+            p.is_none_or(|p| p.offset <= MAX_NUMBER64 && p.length.get() <= MAX_NUMBER64)
+        };
+        match self {
+            FetchAttribute::Other(_) if !crate::parse::reparses(self, FetchAttribute::parse) => {
+                Err(ValidationError::new(
+                    "fetch-att",
+                    "other item holds the name of a known item",
+                ))
+            }
+            FetchAttribute::BodySection { partial, .. }
+            | FetchAttribute::Binary { partial, .. }
+                if !partial_ok(partial) =>
+            {
+                Err(ValidationError::new("partial", "number above 2^63-1"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Parses one `fetch-att`.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.keyword(b"BODY.PEEK") {
@@ -592,6 +618,16 @@ impl Encode for FetchAttribute {
 }
 
 impl FetchItems {
+    /// Checks what the types cannot express: [`FetchAttribute::Other`] must not hold a name
+    /// the decoder reads as a known item (e.g. `ENVELOPE`, `BODY[`, `UID.x`), and partial
+    /// ranges must fit in 63 bits (the encoder would saturate them).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            FetchItems::Attributes(a) => a.0.iter().try_for_each(FetchAttribute::validate),
+            _ => Ok(()),
+        }
+    }
+
     /// Parses `"ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"`.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.keyword(b"ALL") {
@@ -692,6 +728,7 @@ impl std::fmt::Debug for ObjectId {
 
 /// A Gmail label in `X-GM-LABELS`: a system label (`\Inbox`, `\Important`, ...) or a user
 /// label (`astring`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GmailLabel {
     /// `\Name`: holds the name without the backslash.
@@ -723,6 +760,7 @@ impl Encode for GmailLabel {
 }
 
 /// One data item of a FETCH response (`msg-att`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageDataItem {
@@ -759,6 +797,7 @@ pub enum MessageDataItem {
         /// The origin octet (in the decoded data) of a partial fetch.
         origin: Option<u32>,
         /// The decoded content (may contain NUL), or NIL.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::opt_bytes))]
         data: Option<Bytes>,
     },
     /// `BINARY.SIZE[part] n` (RFC 3516).
@@ -801,6 +840,7 @@ pub enum MessageDataItem {
         /// The item name.
         name: Atom,
         /// The value's bytes.
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
         raw: Bytes,
     },
 }

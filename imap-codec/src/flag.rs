@@ -12,6 +12,7 @@ use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
 
 /// A message flag (`flag`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Flag {
@@ -35,6 +36,26 @@ impl Flag {
     /// A keyword flag.
     pub fn keyword(s: &str) -> Result<Self, ValidationError> {
         Atom::try_from(s).map(Flag::Keyword)
+    }
+
+    /// A system flag `\name` from its name without the backslash: the five flags of
+    /// RFC 9051 (in any case) become their variants, anything else [`Flag::Extension`].
+    pub fn system(name: Atom) -> Self {
+        Self::from_system(name)
+    }
+
+    /// Fails for [`Flag::Extension`] holding the name of one of the five system flags (it
+    /// would decode as that flag; build it with [`Flag::system`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let Flag::Extension(a) = self {
+            if !matches!(Flag::from_system(a.clone()), Flag::Extension(_)) {
+                return Err(ValidationError::new(
+                    "flag-extension",
+                    "is the name of a system flag (use Flag::system)",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn from_system(name: Atom) -> Self {
@@ -120,6 +141,7 @@ impl Encode for Flag {
 }
 
 /// `flag-perm` (PERMANENTFLAGS): a flag, or `\*` (new keywords may be created).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FlagPerm {
     /// A flag.
@@ -148,6 +170,7 @@ impl Encode for FlagPerm {
 }
 
 /// `flag-fetch` (FETCH FLAGS, FLAGS response): a flag, or `\Recent` (IMAP4rev1 only).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FlagFetch {
     /// A flag.
@@ -217,6 +240,7 @@ pub(crate) fn parse_flag_list<T>(
 
 /// A mailbox attribute in LIST/LSUB/XLIST responses (`mbx-list-flags`, RFC 9051 §7.3.1;
 /// SPECIAL-USE RFC 6154; LIST-EXTENDED RFC 5258; CHILDREN RFC 3348; \Important RFC 8457).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MailboxAttribute {
@@ -299,6 +323,20 @@ impl MailboxAttribute {
             }
         }
         MailboxAttribute::Extension(name)
+    }
+
+    /// Fails for [`MailboxAttribute::Extension`] holding a name that has its own variant
+    /// (it would decode as that variant; build it with [`MailboxAttribute::from_name`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let MailboxAttribute::Extension(a) = self {
+            if !matches!(Self::from_name(a.clone()), MailboxAttribute::Extension(_)) {
+                return Err(ValidationError::new(
+                    "mailbox attribute",
+                    "extension holds a known attribute name (use MailboxAttribute::from_name)",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Parses `\Name`. Keywords without backslash are kept as extensions only leniently.

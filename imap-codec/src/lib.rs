@@ -14,6 +14,11 @@
 //! Decoded values hold [`bytes::Bytes`] slices of the received message: nothing is copied,
 //! and the values are owned and `'static`.
 //!
+//! Every value the API lets you build encodes to valid protocol: leaf types validate on
+//! construction, and whole commands are built with [`command::Command::new`], which checks
+//! what the types cannot express. With the feature `arbitrary`, the value types implement
+//! `arbitrary::Arbitrary` (for fuzzing that property).
+//!
 //! ```
 //! use imap_codec::codec::{ResponseDecoder, StreamEvent};
 //! use imap_codec::response::Response;

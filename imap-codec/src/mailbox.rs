@@ -44,6 +44,17 @@ impl Mailbox {
         }
     }
 
+    /// Fails for [`Mailbox::Other`] holding `INBOX` in any case (it decodes as
+    /// [`Mailbox::Inbox`]; [`Mailbox::new`] normalises it).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            Mailbox::Other(s) if s.as_bytes().eq_ignore_ascii_case(b"INBOX") => Err(
+                ValidationError::new("mailbox", "INBOX must be Mailbox::Inbox (use Mailbox::new)"),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether this is INBOX.
     pub fn is_inbox(&self) -> bool {
         matches!(self, Mailbox::Inbox)

@@ -60,6 +60,29 @@ pub(crate) mod class {
     static ATOM: [bool; 256] = atom_table();
 }
 
+/// Whether [`Parser::keyword`] would match one of `known` at the start of `name` (an atom):
+/// `name` equals a known word, or continues it with `[`, `<` or `.`. Such a name cannot be
+/// held by an "other" variant: the decoder reads it as the known word.
+pub(crate) fn shadows<'k>(name: &[u8], known: impl IntoIterator<Item = &'k [u8]>) -> bool {
+    known.into_iter().any(|k| {
+        name.len() >= k.len()
+            && name[..k.len()].eq_ignore_ascii_case(k)
+            && matches!(name.get(k.len()), None | Some(b'[' | b'<' | b'.'))
+    })
+}
+
+/// Whether `v` encodes to bytes that `parse` (strict profile) reads back, entirely, as an
+/// equal value: the check for values whose validity is defined by the grammar.
+pub(crate) fn reparses<T: crate::encode::Encode + PartialEq>(
+    v: &T,
+    parse: impl FnOnce(&mut Parser<'_>) -> PResult<T>,
+) -> bool {
+    let b = bytes::Bytes::from(v.to_bytes());
+    let o = crate::options::DecodeOptions::strict();
+    let mut p = Parser::new(&b, &o);
+    matches!(parse(&mut p), Ok(ref x) if x == v && p.at_end())
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,

@@ -15,12 +15,14 @@ use crate::command::{TaggedExtVal, tagged_label};
 use crate::core::{AString, Atom, IString};
 use crate::datetime::Date;
 use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
 use crate::fetch::FetchItems;
 use crate::flag::Flag;
 use crate::parse::{PResult, Parser};
 use crate::sequence::SequenceSet;
 
 /// A search key (`search-key`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SearchKey {
@@ -53,13 +55,21 @@ pub enum SearchKey {
     /// `NEW` (IMAP4rev1)
     New,
     /// `NOT key`
-    Not(Box<SearchKey>),
+    Not(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
+        Box<SearchKey>,
+    ),
     /// `OLD` (IMAP4rev1)
     Old,
     /// `ON date`
     On(Date),
     /// `OR key1 key2`
-    Or(Box<SearchKey>, Box<SearchKey>),
+    Or(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
+        Box<SearchKey>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
+        Box<SearchKey>,
+    ),
     /// `RECENT` (IMAP4rev1)
     Recent,
     /// `SEEN`
@@ -97,7 +107,10 @@ pub enum SearchKey {
     /// A bare `sequence-set` (message sequence numbers).
     SequenceSet(SequenceSet),
     /// `"(" search-key *(SP search-key) ")"`: all keys must match. Never empty.
-    And(Vec<SearchKey>),
+    And(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::keys))]
+        Vec<SearchKey>,
+    ),
     /// `MODSEQ [entry-name entry-type] modseq` (RFC 7162).
     ModSeq {
         /// The optional metadata entry (`"/flags/<flag>"` and its type).
@@ -130,10 +143,14 @@ pub enum SearchKey {
     /// `SAVEDATESUPPORTED` (RFC 8514).
     SaveDateSupported,
     /// `FUZZY key` (RFC 6203).
-    Fuzzy(Box<SearchKey>),
+    Fuzzy(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
+        Box<SearchKey>,
+    ),
 }
 
 /// `entry-type-req` of the MODSEQ search key (RFC 7162).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntryTypeReq {
     /// `priv`
@@ -214,7 +231,67 @@ fn n64(p: &mut Parser<'_>) -> PResult<u64> {
     p.number64()
 }
 
+const MAX63: u64 = i64::MAX as u64;
+
+fn check(ok: bool, what: &'static str, reason: &'static str) -> Result<(), ValidationError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(what, reason))
+    }
+}
+
 impl SearchKey {
+    /// Checks what the types cannot express: 63-bit numbers, `objectid` syntax, non-empty
+    /// sets and lists, flags that decode as themselves, and a nesting depth within the
+    /// decoder's default limit ([`DecodeOptions::max_depth`](crate::DecodeOptions)).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.validate_at(1)
+    }
+
+    /// Validates the keys of a search program (non-empty).
+    pub(crate) fn validate_many(keys: &[SearchKey]) -> Result<(), ValidationError> {
+        check(!keys.is_empty(), "search criteria", "must not be empty")?;
+        keys.iter().try_for_each(SearchKey::validate)
+    }
+
+    fn validate_at(&self, depth: u32) -> Result<(), ValidationError> {
+        use SearchKey as K;
+        check(
+            depth <= crate::options::DecodeOptions::strict().max_depth,
+            "search-key",
+            "nested deeper than the decoder's limit",
+        )?;
+        match self {
+            K::Larger(n) | K::Smaller(n) | K::GmailMsgId(n) | K::GmailThrId(n) => {
+                check(*n <= MAX63, "search-key", "number above 2^63-1")
+            }
+            K::ModSeq { entry, modseq } => {
+                check(*modseq <= MAX63, "search-key", "modseq above 2^63-1")?;
+                entry.as_ref().map_or(Ok(()), |(f, _)| f.validate())
+            }
+            K::EmailId(a) | K::ThreadId(a) => check(
+                a.as_bytes().len() <= 255
+                    && a.as_bytes()
+                        .iter()
+                        .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'),
+                "objectid",
+                "not 1-255 ALPHA / DIGIT / \"_\" / \"-\"",
+            ),
+            K::Uid(s) | K::SequenceSet(s) => s.validate(),
+            K::Not(k) | K::Fuzzy(k) => k.validate_at(depth + 1),
+            K::Or(a, b) => {
+                a.validate_at(depth + 1)?;
+                b.validate_at(depth + 1)
+            }
+            K::And(v) => {
+                check(!v.is_empty(), "search-key list", "must not be empty")?;
+                v.iter().try_for_each(|k| k.validate_at(depth + 1))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Parses one `search-key`. Each key is one nesting level.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         p.enter()?;
@@ -461,7 +538,8 @@ impl Encode for SearchKey {
                 if let Some((f, t)) = entry {
                     let mut name = b"/flags/".to_vec();
                     name.extend_from_slice(&f.to_bytes());
-                    buf.string(&name);
+                    // `entry-flag-name` is DQUOTE-delimited only (flags are 7-bit atoms).
+                    buf.quoted(&name);
                     buf.sp();
                     t.encode(buf);
                     buf.sp();
@@ -495,6 +573,7 @@ impl Encode for SearchKey {
 }
 
 /// A PARTIAL range (RFC 9394 `partial-range`; RFC 5267 allows only the first form).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PartialRange {
     /// `a:b`: the a-th to b-th result, counted from the first.
@@ -543,6 +622,7 @@ impl Encode for PartialRange {
 
 /// A SEARCH/SORT return option (`search-return-opt`: RFC 9051, RFC 4731, RFC 5267, RFC 9394;
 /// `UPDATE (fetch-att ...)` of NOTIFY, RFC 5465 §7).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SearchReturnOption {
@@ -663,6 +743,7 @@ impl Encode for SearchReturnOption {
 }
 
 /// A SORT key (`sort-key`, RFC 5256; DISPLAYFROM/DISPLAYTO RFC 5957).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SortKey {
@@ -701,6 +782,7 @@ const SORT_KEYS: &[(&[u8], SortKey)] = &[
 ];
 
 /// One `sort-criterion`: `["REVERSE" SP] sort-key`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SortCriterion {
     /// `REVERSE`
@@ -710,6 +792,22 @@ pub struct SortCriterion {
 }
 
 impl SortCriterion {
+    /// Fails for [`SortKey::Other`] holding `REVERSE` or a name the decoder reads as a known
+    /// key.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let SortKey::Other(a) = &self.key {
+            check(
+                !crate::parse::shadows(
+                    a.as_bytes(),
+                    SORT_KEYS.iter().map(|(n, _)| *n).chain([&b"REVERSE"[..]]),
+                ),
+                "sort-key",
+                "other key holds REVERSE or a known key name",
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         let reverse = if p.keyword(b"REVERSE") {
             p.sp()?;
@@ -770,6 +868,7 @@ impl Encode for SortCriterion {
 }
 
 /// A THREAD algorithm (`thread-alg`, RFC 5256).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ThreadAlgorithm {
@@ -782,6 +881,19 @@ pub enum ThreadAlgorithm {
 }
 
 impl ThreadAlgorithm {
+    /// Fails for [`ThreadAlgorithm::Other`] holding a name the decoder reads as a known
+    /// algorithm.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let ThreadAlgorithm::Other(a) = self {
+            check(
+                !crate::parse::shadows(a.as_bytes(), [&b"ORDEREDSUBJECT"[..], b"REFERENCES"]),
+                "thread-alg",
+                "other algorithm holds a known name",
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.keyword(b"ORDEREDSUBJECT") {
             Ok(ThreadAlgorithm::OrderedSubject)

@@ -99,6 +99,7 @@ nz_type!(
 );
 
 /// One end of a sequence range: a number or `*` (the largest number in use).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SeqOrUid {
     /// A number (sequence number or UID, depending on the command).
@@ -138,6 +139,7 @@ impl Encode for SeqOrUid {
 }
 
 /// One element of a sequence set: a number or a range (either order is allowed on the wire).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Sequence {
     /// A single number or `*`.
@@ -161,6 +163,7 @@ impl Encode for Sequence {
 
 /// `sequence-set`: non-empty list of numbers and ranges, or `$` (the saved search result,
 /// RFC 5182 / RFC 9051 §6.4.4.2).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SequenceSet {
     /// Explicit numbers and ranges (never empty).
@@ -176,6 +179,16 @@ impl SequenceSet {
             return Err(ValidationError::new("sequence-set", "empty"));
         }
         Ok(SequenceSet::Set(seqs))
+    }
+
+    /// Fails for an empty [`SequenceSet::Set`] (use [`SequenceSet::new`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            SequenceSet::Set(v) if v.is_empty() => {
+                Err(ValidationError::new("sequence-set", "empty"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// A single number.
@@ -251,10 +264,12 @@ impl Encode for SequenceSet {
 
 /// `uid-set` / `sequence-set` without `*` or `$`, as servers send it in responses
 /// (COPYUID, APPENDUID, VANISHED, ESEARCH ALL). Ranges keep the order sent.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UidSet(pub Vec<UidRange>);
 
 /// One element of a [`UidSet`]: `start..=end` as sent (a single value has `start == end`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UidRange {
     /// First value as sent.

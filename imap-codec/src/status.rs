@@ -4,9 +4,11 @@
 
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
+use crate::error::ValidationError;
 use crate::parse::{PResult, Parser};
 
 /// A STATUS data item name (`status-att`), as requested in STATUS or LIST RETURN (STATUS).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatusAttribute {
@@ -63,6 +65,29 @@ impl StatusAttribute {
             .unwrap_or(b"")
     }
 
+    /// The attribute with this name: a known name (in any case) gives its variant.
+    pub fn from_name(name: Atom) -> Self {
+        NAMES
+            .iter()
+            .find(|(n, _)| name.eq_ignore_case(n))
+            .map(|(_, a)| a.clone())
+            .unwrap_or(StatusAttribute::Other(name))
+    }
+
+    /// Fails for [`StatusAttribute::Other`] holding a name the decoder reads as (or as the
+    /// start of) a known attribute (build it with [`StatusAttribute::from_name`]).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let StatusAttribute::Other(a) = self {
+            if crate::parse::shadows(a.as_bytes(), NAMES.iter().map(|(n, _)| *n)) {
+                return Err(ValidationError::new(
+                    "status-att",
+                    "other attribute holds a known name (use StatusAttribute::from_name)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         for (n, a) in NAMES {
             if p.keyword(n) {
@@ -80,6 +105,7 @@ impl Encode for StatusAttribute {
 }
 
 /// A STATUS data item with its value (`status-att-val`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatusItem {

@@ -75,8 +75,8 @@ fn cmd(bytes: &[u8]) -> Command {
 /// The command body, after checking the tag.
 fn body(tag: &str, bytes: &[u8]) -> CommandBody {
     let c = cmd(bytes);
-    assert_eq!(c.tag, Tag::try_from(tag).unwrap());
-    c.body
+    assert_eq!(c.tag(), &Tag::try_from(tag).unwrap());
+    c.into_parts().1
 }
 
 fn resp(bytes: &[u8]) -> Response {
@@ -244,6 +244,7 @@ fn literal_minus_encoding() {
                 messages: vec![literal(&vec![b'x'; n], false)],
             },
         )
+        .unwrap()
     };
     let nonsync = |max| EncodeOptions {
         literal_mode: LiteralMode::NonSync,
