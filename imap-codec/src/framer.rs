@@ -243,10 +243,12 @@ impl Framer {
     }
 
     /// Drops the whole buffered message and starts discarding the rest of its current line.
-    fn discard_from_line(&mut self) {
+    /// `line_start` is where the current line starts in the buffer: only its bytes are kept
+    /// for the announcement check, as when the line arrives whole.
+    fn discard_from_line(&mut self, line_start: usize) {
         let n = self.buf.len();
         let mut tail = [0u8; 24];
-        let keep = n.min(24);
+        let keep = (n - line_start.min(n)).min(24);
         tail[..keep].copy_from_slice(&self.buf[n - keep..]);
         self.buf.clear();
         self.offset += n as u64;
@@ -273,7 +275,7 @@ impl Framer {
                                 line_len as u64,
                                 tag,
                             );
-                            self.discard_from_line();
+                            self.discard_from_line(line_start);
                             return Some(err);
                         }
                         if self.buf.len() as u64 > lim.max_message {
@@ -284,7 +286,7 @@ impl Framer {
                                 self.buf.len() as u64,
                                 tag,
                             );
-                            self.discard_from_line();
+                            self.discard_from_line(line_start);
                             return Some(err);
                         }
                         self.state = State::Line {
