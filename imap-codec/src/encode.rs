@@ -166,28 +166,21 @@ impl EncodeBuf {
         if s.len() > self.options.max_quoted {
             return false;
         }
-        let mut ascii = true;
-        for &c in s {
-            if c == b'\r' || c == b'\n' || c == 0 {
-                return false;
-            }
-            if c >= 0x80 {
-                ascii = false;
-            }
+        if memchr::memchr3(b'\r', b'\n', 0, s).is_some() {
+            return false;
         }
-        ascii || (self.options.utf8_quoted && std::str::from_utf8(s).is_ok())
+        s.is_ascii() || (self.options.utf8_quoted && std::str::from_utf8(s).is_ok())
     }
 
     /// A quoted string; the caller has checked [`quotable`](Self::quotable).
     fn quoted_unchecked(&mut self, s: &[u8]) {
+        self.out.reserve(s.len() + 2);
         self.byte(b'"');
         let mut last = 0;
-        for (i, &c) in s.iter().enumerate() {
-            if c == b'"' || c == b'\\' {
-                self.raw(&s[last..i]);
-                self.byte(b'\\');
-                last = i;
-            }
+        for i in memchr::memchr2_iter(b'"', b'\\', s) {
+            self.raw(&s[last..i]);
+            self.byte(b'\\');
+            last = i;
         }
         self.raw(&s[last..]);
         self.byte(b'"');

@@ -58,6 +58,24 @@ pub(crate) mod class {
         t
     }
     static ATOM: [bool; 256] = atom_table();
+
+    /// Bytes that a quoted string's fast scan passes over: 7-bit QUOTED-CHAR except the ones
+    /// needing a closer look (DQUOTE, backslash, CR, LF; NUL and 8-bit bytes are not in it).
+    #[inline]
+    pub(crate) const fn is_plain_quoted(b: u8) -> bool {
+        QUOTED_PLAIN[b as usize]
+    }
+
+    const fn quoted_table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let mut i = 1;
+        while i < 0x80 {
+            t[i] = !matches!(i as u8, b'"' | b'\\' | b'\r' | b'\n');
+            i += 1;
+        }
+        t
+    }
+    static QUOTED_PLAIN: [bool; 256] = quoted_table();
 }
 
 /// Cursor over one complete message.
@@ -293,6 +311,17 @@ impl<'a> Parser<'a> {
     /// Skips spaces before a closing `)` or line end when the lenient profile allows it.
     #[inline]
     pub(crate) fn skip_trailing_sp(&mut self) {
+        // Fast exit for the usual cases: no space, or one space before the next item.
+        match self.b.get(self.pos..self.pos + 2) {
+            Some([b' ', c]) if !matches!(c, b' ' | b')' | b'\r' | b'\n' | b']') => return,
+            Some([c, _]) if *c != b' ' => return,
+            _ => {}
+        }
+        self.skip_trailing_sp_slow();
+    }
+
+    #[cold]
+    fn skip_trailing_sp_slow(&mut self) {
         if self.peek() == Some(b' ') {
             let save = self.pos;
             let mut p = self.pos;
@@ -339,14 +368,33 @@ impl<'a> Parser<'a> {
     // ----- numbers -----
 
     /// Digits as u64 without overflow; `None` if no digit or overflow.
+    #[inline]
     fn digits(&mut self) -> Option<u64> {
         let start = self.pos;
+        let rest = self.rest();
         let mut v: u64 = 0;
-        while let Some(c @ b'0'..=b'9') = self.peek() {
-            v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-            self.pos += 1;
+        let mut n = 0;
+        // 19 digits never overflow a u64: no checks for those.
+        while n < 19 {
+            match rest.get(n) {
+                Some(&c) if c.is_ascii_digit() => {
+                    v = v * 10 + (c - b'0') as u64;
+                    n += 1;
+                }
+                _ => break,
+            }
         }
-        if self.pos == start { None } else { Some(v) }
+        if n == 19 {
+            while let Some(&c) = rest.get(n) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+                n += 1;
+            }
+        }
+        self.pos = start + n;
+        if n == 0 { None } else { Some(v) }
     }
 
     /// `number`: 32-bit unsigned.
@@ -497,6 +545,12 @@ impl<'a> Parser<'a> {
         let mut p = start;
         let mut escapes = false;
         loop {
+            while let Some(&c) = b.get(p) {
+                if !class::is_plain_quoted(c) {
+                    break;
+                }
+                p += 1;
+            }
             match b.get(p) {
                 None => return Err(self.fail_at(p, "closing DQUOTE")),
                 Some(b'"') => {
