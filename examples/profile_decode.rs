@@ -70,13 +70,20 @@ fn run<M: Message>(data: &[u8], mode: &str) -> (u64, u64) {
             let mut v = Vec::new();
             let r = decode::<M>(data, data.len(), |m| v.push(m));
             let mut buf = EncodeBuf::new();
+            let t = std::time::Instant::now();
             let mut total = 0;
-            for m in &v {
-                buf.clear();
-                m.encode(&mut buf);
-                total += black_box(&buf.out).len();
+            for _ in 0..5 {
+                for m in &v {
+                    buf.clear();
+                    m.encode(&mut buf);
+                    total += black_box(&buf.out).len();
+                }
             }
-            eprintln!("encoded {total} bytes");
+            let e = t.elapsed();
+            eprintln!(
+                "encoded {total} bytes (5 passes), {:.1} MB/s",
+                total as f64 / e.as_secs_f64() / 1e6
+            );
             r
         }
         m => panic!("unknown mode {m}"),
@@ -90,7 +97,9 @@ fn main() {
         return;
     }
     let [_, file, kind, mode, passes] = &args[..] else {
-        eprintln!("usage: profile_decode FILE response|command whole|stream16k|framer|encode PASSES");
+        eprintln!(
+            "usage: profile_decode FILE response|command whole|stream16k|framer|encode PASSES"
+        );
         std::process::exit(2);
     };
     let data = std::fs::read(file).expect("read corpus");

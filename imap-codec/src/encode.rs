@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 pub use crate::framer::LiteralMode;
+use crate::parse::class::plain_quoted_len;
 
 /// Encoding settings of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +188,17 @@ impl EncodeBuf {
     }
 
     /// `string`: quoted when possible, else literal.
+    #[inline]
     pub(crate) fn string(&mut self, s: &[u8]) {
+        // Fast path: short 7-bit text without CR, LF, NUL, DQUOTE or backslash is written as
+        // is between quotes (one table lookup per byte, one copy).
+        if s.len() <= self.options.max_quoted && plain_quoted_len(s) == s.len() {
+            self.out.reserve(s.len() + 2);
+            self.byte(b'"');
+            self.raw(s);
+            self.byte(b'"');
+            return;
+        }
         if self.quotable(s) {
             self.quoted_unchecked(s);
         } else {

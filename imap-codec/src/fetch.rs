@@ -974,7 +974,9 @@ impl MessageDataItem {
             Some(b'B') => {
                 if p.keyword(b"BODYSTRUCTURE") {
                     p.sp()?;
-                    Some(MessageDataItem::BodyStructure(Box::new(BodyStructure::parse(p)?)))
+                    Some(MessageDataItem::BodyStructure(Box::new(
+                        BodyStructure::parse(p)?,
+                    )))
                 } else if p.keyword(b"BODY") {
                     if p.peek() == Some(b'[') {
                         let section = Section::parse(p)?;
