@@ -323,17 +323,34 @@ impl MailboxAttribute {
 
     /// From a name without the backslash (case-insensitive for the known ones).
     pub fn from_name(name: Atom) -> Self {
-        for (n, a) in ATTRS {
-            if name.eq_ignore_case(n) {
-                return a.clone();
-            }
-        }
-        MailboxAttribute::Extension(name)
+        Self::known(name.as_bytes()).unwrap_or(MailboxAttribute::Extension(name))
+    }
+
+    /// The attribute with this name (case-insensitive), if it is one of the known ones.
+    #[inline]
+    fn known(name: &[u8]) -> Option<Self> {
+        ATTRS
+            .iter()
+            .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
+            .map(|(_, a)| a.clone())
     }
 
     /// Parses `\Name`. Keywords without backslash are kept as extensions only leniently.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         p.expect(b'\\', "\\ mailbox attribute")?;
+        // Known names are recognised on the raw bytes (no slice of the message taken); the
+        // general path handles the rest, including the lenient profile's odd names.
+        let rest = p.rest();
+        let n = rest
+            .iter()
+            .position(|&c| !class::is_atom_char(c))
+            .unwrap_or(rest.len());
+        if !matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
+            if let Some(a) = Self::known(&rest[..n]) {
+                p.pos += n;
+                return Ok(a);
+            }
+        }
         Ok(Self::from_name(flag_atom(p)?))
     }
 }

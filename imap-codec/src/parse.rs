@@ -252,6 +252,11 @@ impl<'a> Parser<'a> {
     #[inline]
     pub(crate) fn looking_at_ci(&self, lit: &[u8]) -> bool {
         let r = self.rest();
+        // The first byte decides most mismatches (keyword dispatch chains) cheaply.
+        match (r.first(), lit.first()) {
+            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => return false,
+            _ => {}
+        }
         r.len() >= lit.len() && r[..lit.len()].eq_ignore_ascii_case(lit)
     }
 
