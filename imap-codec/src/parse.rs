@@ -831,6 +831,14 @@ mod plain_quoted_tests {
                     s[pos] = c;
                     let want = s.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
                     assert_eq!(plain_quoted_len(&s), want, "{s:?}");
+                    for &d in &specials {
+                        for pos2 in pos + 1..len {
+                            let mut t = s.clone();
+                            t[pos2] = d;
+                            let want = t.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
+                            assert_eq!(plain_quoted_len(&t), want, "{t:?}");
+                        }
+                    }
                 }
             }
         }
