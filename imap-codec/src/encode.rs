@@ -56,6 +56,18 @@ pub enum Fragment<'a> {
     },
 }
 
+/// "00" "01" … "99".
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// An output buffer being encoded into.
 #[derive(Debug, Default, Clone)]
 pub struct EncodeBuf {
@@ -121,19 +133,25 @@ impl EncodeBuf {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// Decimal number.
+    /// Decimal number (two digits per step).
     #[inline]
     pub(crate) fn num(&mut self, v: impl Into<u64>) {
         let mut v: u64 = v.into();
         let mut tmp = [0u8; 20];
         let mut i = tmp.len();
-        loop {
+        while v >= 100 {
+            let r = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        }
+        if v >= 10 {
+            let r = v as usize * 2;
+            i -= 2;
+            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        } else {
             i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+            tmp[i] = b'0' + v as u8;
         }
         self.out.extend_from_slice(&tmp[i..]);
     }
@@ -339,5 +357,21 @@ mod tests {
         b.sp();
         b.num(u64::MAX);
         assert_eq!(b.out, b"0 18446744073709551615");
+    }
+
+    #[test]
+    fn numbers_match_display() {
+        let mut vals: Vec<u64> = (0..=12_345).collect();
+        for k in 0..20 {
+            let p = 10u64.pow(k);
+            vals.extend([p - 1, p, p + 1, p.saturating_mul(7) + 3]);
+        }
+        vals.extend([u32::MAX as u64, u64::MAX - 1, u64::MAX]);
+        let mut b = EncodeBuf::new();
+        for v in vals {
+            b.clear();
+            b.num(v);
+            assert_eq!(b.out, v.to_string().into_bytes());
+        }
     }
 }
