@@ -364,7 +364,7 @@ mod tests {
         let mut vals: Vec<u64> = (0..=12_345).collect();
         for k in 0..20 {
             let p = 10u64.pow(k);
-            vals.extend([p - 1, p, p + 1, p.saturating_mul(7) + 3]);
+            vals.extend([p - 1, p, p + 1, p.saturating_mul(7).saturating_add(3)]);
         }
         vals.extend([u32::MAX as u64, u64::MAX - 1, u64::MAX]);
         let mut b = EncodeBuf::new();
