@@ -95,7 +95,9 @@ pub struct Corpus {
     pub direction: Direction,
     /// Number of top-level messages, from the manifest.
     pub messages: u64,
-    pub data: Vec<u8>,
+    /// The stream, as one shared buffer (our whole-buffer decoders take it with
+    /// `push_bytes`, without copying; everything else reads it as `&[u8]`).
+    pub data: Bytes,
 }
 
 impl Corpus {
@@ -155,7 +157,7 @@ pub fn load_corpora() -> Vec<Corpus> {
             name: name.to_owned(),
             direction,
             messages: messages.parse().expect("manifest: messages"),
-            data,
+            data: Bytes::from(data),
         });
     }
     out
@@ -263,10 +265,10 @@ impl Decoder {
         let data = &c.data[..];
         match (self, c.direction) {
             (Decoder::MemchrFramer, _) => memchr_count(data),
-            (Decoder::Framer, _) => framer_count(data, None),
+            (Decoder::Framer, _) => framer_whole(&c.data),
             (Decoder::FramerStream, _) => framer_count(data, Some(CHUNK)),
-            (Decoder::Ours, Direction::Response) => ours::<Response>(data, None),
-            (Decoder::Ours, Direction::Command) => ours::<Command>(data, None),
+            (Decoder::Ours, Direction::Response) => ours_whole::<Response>(&c.data),
+            (Decoder::Ours, Direction::Command) => ours_whole::<Command>(&c.data),
             (Decoder::OursStream, Direction::Response) => ours::<Response>(data, Some(CHUNK)),
             (Decoder::OursStream, Direction::Command) => ours::<Command>(data, Some(CHUNK)),
             (Decoder::PeerImapCodec, Direction::Response) => {
@@ -477,6 +479,41 @@ fn framer_count(data: &[u8], chunk: Option<usize>) -> Outcome {
         let rest = f.take_buffered();
         out.fail(f.stream_offset(), "incomplete message at the end", &rest);
     }
+    out
+}
+
+/// Our framer on the whole stream handed over as one shared buffer (`push_bytes`: no copy).
+fn framer_whole(data: &Bytes) -> Outcome {
+    let mut out = Outcome::default();
+    let mut f = Framer::new(framer_config());
+    f.push_bytes(data.clone());
+    while let Some(frame) = f.next_frame() {
+        match frame {
+            Frame::Message(m) => {
+                black_box(&m);
+                out.ok += 1;
+            }
+            Frame::LiteralAnnounced(_) => {}
+            Frame::Error(e) => out.fail(f.stream_offset(), &e, b""),
+        }
+    }
+    if f.buffered() > 0 {
+        let rest = f.take_buffered();
+        out.fail(f.stream_offset(), "incomplete message at the end", &rest);
+    }
+    out
+}
+
+/// Our decoder on the whole stream handed over as one shared buffer (`push_bytes`: no copy;
+/// the decoded values share it).
+fn ours_whole<M: Message>(data: &Bytes) -> Outcome {
+    let mut out = Outcome::default();
+    let mut dec = StreamDecoder::<M>::new(framer_config(), decode_options());
+    dec.push_bytes(data.clone());
+    drain(&mut dec, &mut out, |m| {
+        black_box(m);
+    });
+    finish(&mut dec, &mut out);
     out
 }
 

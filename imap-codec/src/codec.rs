@@ -236,9 +236,17 @@ impl<M: Message> StreamDecoder<M> {
         }
     }
 
-    /// Appends received bytes.
+    /// Appends received bytes (copied into the decoder's buffer).
     pub fn push(&mut self, data: &[u8]) {
         self.framer.push(data);
+    }
+
+    /// Appends received bytes without copying them when nothing is buffered (see
+    /// [`Framer::push_bytes`]): decoded values then share `data`, literal payloads included.
+    /// Use it when the input already is a [`Bytes`] (a whole capture, a read buffer that was
+    /// frozen).
+    pub fn push_bytes(&mut self, data: Bytes) {
+        self.framer.push_bytes(data);
     }
 
     /// The framer (to accept or reject literals, change limits, take leftover bytes).

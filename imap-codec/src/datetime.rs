@@ -217,9 +217,22 @@ impl Encode for DateTime {
     }
 }
 
+/// `v` in decimal, zero-padded to at least `width` (at most 10) digits, without allocating.
+#[inline]
 fn two_or_four(buf: &mut EncodeBuf, v: u32, width: usize) {
-    let s = format!("{v:0width$}");
-    buf.raw(s.as_bytes());
+    let mut tmp = [b'0'; 10];
+    let mut i = tmp.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let start = i.min(tmp.len().saturating_sub(width));
+    buf.raw(&tmp[start..]);
 }
 
 fn digits(p: &mut Parser<'_>, min: usize, max: usize, what: &'static str) -> PResult<u16> {

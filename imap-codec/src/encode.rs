@@ -7,6 +7,7 @@
 use bytes::Bytes;
 
 pub use crate::framer::LiteralMode;
+use crate::parse::class::plain_quoted_len;
 
 /// Encoding settings of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,18 @@ pub enum Fragment<'a> {
         mode: LiteralMode,
     },
 }
+
+/// "00" "01" … "99".
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// An output buffer being encoded into.
 #[derive(Debug, Default, Clone)]
@@ -126,19 +139,25 @@ impl EncodeBuf {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// Decimal number.
+    /// Decimal number (two digits per step).
     #[inline]
     pub(crate) fn num(&mut self, v: impl Into<u64>) {
         let mut v: u64 = v.into();
         let mut tmp = [0u8; 20];
         let mut i = tmp.len();
-        loop {
+        while v >= 100 {
+            let r = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        }
+        if v >= 10 {
+            let r = v as usize * 2;
+            i -= 2;
+            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        } else {
             i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+            tmp[i] = b'0' + v as u8;
         }
         self.out.extend_from_slice(&tmp[i..]);
     }
@@ -176,28 +195,21 @@ impl EncodeBuf {
         if s.len() > self.options.max_quoted {
             return false;
         }
-        let mut ascii = true;
-        for &c in s {
-            if c == b'\r' || c == b'\n' || c == 0 {
-                return false;
-            }
-            if c >= 0x80 {
-                ascii = false;
-            }
+        if memchr::memchr3(b'\r', b'\n', 0, s).is_some() {
+            return false;
         }
-        ascii || (self.options.utf8_quoted && std::str::from_utf8(s).is_ok())
+        s.is_ascii() || (self.options.utf8_quoted && std::str::from_utf8(s).is_ok())
     }
 
     /// A quoted string; the caller has checked [`quotable`](Self::quotable).
     fn quoted_unchecked(&mut self, s: &[u8]) {
+        self.out.reserve(s.len() + 2);
         self.byte(b'"');
         let mut last = 0;
-        for (i, &c) in s.iter().enumerate() {
-            if c == b'"' || c == b'\\' {
-                self.raw(&s[last..i]);
-                self.byte(b'\\');
-                last = i;
-            }
+        for i in memchr::memchr2_iter(b'"', b'\\', s) {
+            self.raw(&s[last..i]);
+            self.byte(b'\\');
+            last = i;
         }
         self.raw(&s[last..]);
         self.byte(b'"');
@@ -214,7 +226,17 @@ impl EncodeBuf {
     }
 
     /// `string`: quoted when possible, else literal.
+    #[inline]
     pub(crate) fn string(&mut self, s: &[u8]) {
+        // Fast path: short 7-bit text without CR, LF, NUL, DQUOTE or backslash is written as
+        // is between quotes (one table lookup per byte, one copy).
+        if s.len() <= self.options.max_quoted && plain_quoted_len(s) == s.len() {
+            self.out.reserve(s.len() + 2);
+            self.byte(b'"');
+            self.raw(s);
+            self.byte(b'"');
+            return;
+        }
         if self.quotable(s) {
             self.quoted_unchecked(s);
         } else {
@@ -355,5 +377,21 @@ mod tests {
         b.sp();
         b.num(u64::MAX);
         assert_eq!(b.out, b"0 18446744073709551615");
+    }
+
+    #[test]
+    fn numbers_match_display() {
+        let mut vals: Vec<u64> = (0..=12_345).collect();
+        for k in 0..20 {
+            let p = 10u64.pow(k);
+            vals.extend([p - 1, p, p + 1, p.saturating_mul(7).saturating_add(3)]);
+        }
+        vals.extend([u32::MAX as u64, u64::MAX - 1, u64::MAX]);
+        let mut b = EncodeBuf::new();
+        for v in vals {
+            b.clear();
+            b.num(v);
+            assert_eq!(b.out, v.to_string().into_bytes());
+        }
     }
 }

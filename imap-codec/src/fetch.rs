@@ -766,16 +766,17 @@ impl Encode for GmailLabel {
 pub enum MessageDataItem {
     /// `FLAGS (...)`
     Flags(Vec<FlagFetch>),
-    /// `ENVELOPE (...)`
-    Envelope(Envelope),
+    /// `ENVELOPE (...)` (boxed: large and rare, it would make every item this big)
+    Envelope(Box<Envelope>),
     /// `INTERNALDATE "..."`
     InternalDate(DateTime),
     /// `RFC822.SIZE n` (`number64` in IMAP4rev2)
     Rfc822Size(u64),
-    /// `BODY (...)`: the structure without extension data (normally).
-    Body(BodyStructure),
-    /// `BODYSTRUCTURE (...)`
-    BodyStructure(BodyStructure),
+    /// `BODY (...)`: the structure without extension data (normally). Boxed like
+    /// [`Envelope`](Self::Envelope).
+    Body(Box<BodyStructure>),
+    /// `BODYSTRUCTURE (...)` (boxed)
+    BodyStructure(Box<BodyStructure>),
     /// `BODY[section]<origin> nstring`. `data` is a slice of the received message.
     BodySection {
         /// The section (`None` is `[]`).
@@ -1045,7 +1046,9 @@ impl MessageDataItem {
             Some(b'B') => {
                 if p.keyword(b"BODYSTRUCTURE") {
                     p.sp()?;
-                    Some(MessageDataItem::BodyStructure(BodyStructure::parse(p)?))
+                    Some(MessageDataItem::BodyStructure(Box::new(
+                        BodyStructure::parse(p)?,
+                    )))
                 } else if p.keyword(b"BODY") {
                     if p.peek() == Some(b'[') {
                         let section = Section::parse(p)?;
@@ -1065,7 +1068,7 @@ impl MessageDataItem {
                         })
                     } else {
                         p.sp()?;
-                        Some(MessageDataItem::Body(BodyStructure::parse(p)?))
+                        Some(MessageDataItem::Body(Box::new(BodyStructure::parse(p)?)))
                     }
                 } else if p.keyword(b"BINARY.SIZE") {
                     let section = parse_section_binary(p)?;
@@ -1098,7 +1101,7 @@ impl MessageDataItem {
             Some(b'E') => {
                 if p.keyword(b"ENVELOPE") {
                     p.sp()?;
-                    Some(MessageDataItem::Envelope(Envelope::parse(p)?))
+                    Some(MessageDataItem::Envelope(Box::new(Envelope::parse(p)?)))
                 } else if p.keyword(b"EMAILID") {
                     p.sp()?;
                     Some(MessageDataItem::EmailId(ObjectId::parse_paren(p)?))
@@ -1490,11 +1493,11 @@ pub(crate) mod strategies {
     pub(crate) fn message_data_item() -> BoxedStrategy<MessageDataItem> {
         prop_oneof![
             proptest::collection::vec(flag_fetch(), 0..4).prop_map(MessageDataItem::Flags),
-            envelope().prop_map(MessageDataItem::Envelope),
+            envelope().prop_map(|e| MessageDataItem::Envelope(Box::new(e))),
             date_time().prop_map(MessageDataItem::InternalDate),
             n64().prop_map(MessageDataItem::Rfc822Size),
-            body_structure().prop_map(MessageDataItem::Body),
-            body_structure().prop_map(MessageDataItem::BodyStructure),
+            body_structure().prop_map(|b| MessageDataItem::Body(Box::new(b))),
+            body_structure().prop_map(|b| MessageDataItem::BodyStructure(Box::new(b))),
             (section(), proptest::option::of(any::<u32>()), nstring()).prop_map(
                 |(section, origin, data)| MessageDataItem::BodySection {
                     section,
@@ -1743,11 +1746,14 @@ mod tests {
             e.from[0].host.as_ref().unwrap().as_bytes(),
             b"cac.washington.edu"
         );
-        let MessageDataItem::Body(BodyStructure::Single(SinglePart {
+        let MessageDataItem::Body(b) = &v[4] else {
+            panic!()
+        };
+        let BodyStructure::Single(SinglePart {
             kind: SinglePartKind::Text { subtype, lines },
             fields,
             extension: None,
-        })) = &v[4]
+        }) = &**b
         else {
             panic!()
         };
@@ -1950,8 +1956,8 @@ mod tests {
         assert_eq!(w, vec![Quirk::NilOrEmpty]);
         let (v, _) = lenient_only(b"* 13 FETCH (BODYSTRUCTURE ((\"text\" \"html\" (\"charset\" \"cp1251\") NIL NIL \"base64\" 84056 0 NIL (\"inline\" NIL) NIL NIL)(\"image\" \"gif\" () \"25b2b55b5d97f04e9ea939fe32a46a65.gif\" NIL \"base64\" 20776 NIL (\"inline\" NIL) NIL NIL) \"related\" (\"boundary\" NIL)))\r\n");
         assert!(matches!(
-            v[0],
-            MessageDataItem::BodyStructure(BodyStructure::Multi(_))
+            &v[0],
+            MessageDataItem::BodyStructure(b) if matches!(**b, BodyStructure::Multi(_))
         ));
         let (_, w) = lenient_only(b"* 1 FETCH (UID 1 BODYSTRUCTURE (((\"text\" \"plain\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 409 7 NIL NIL NIL)(\"text\" \"html\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 592 10 NIL NIL NIL) \"alternative\" (\"boundary\" \"--==_mimepart_5277b641dcc3_57d5887e8325d8\" \"charset\" \"UTF-8\") NIL NIL) \"mixed\" (\"boundary\" \"--==_mimepart_5277b64110f79_57d5887e832634\" \"charset\" \"UTF-8\") NIL NIL))\r\n");
         assert!(w.iter().all(|q| *q == Quirk::ExtraSpaces));
@@ -1961,8 +1967,8 @@ mod tests {
         let (v, w) = lenient_only(b"* 1 FETCH (BODY ((\"text\" \"html\" (\"charset\" \"UTF-8\") NIL NIL \"quoted-printable\" 1224 16)(\"application\" \"octet-stream\" (\"name\" \"2154973550.pdf\") NIL \"\"\"\" \"base64\" 65322) \"MIXED\"))\r\n");
         assert!(w.contains(&Quirk::UnescapedQuotes));
         assert!(matches!(
-            v[0],
-            MessageDataItem::Body(BodyStructure::Multi(_))
+            &v[0],
+            MessageDataItem::Body(b) if matches!(**b, BodyStructure::Multi(_))
         ));
     }
 
@@ -1971,7 +1977,10 @@ mod tests {
         let (v, w) = lenient_only(b"* 1 FETCH (UID 4 BODYSTRUCTURE (\"text\" 12 (\"x\" \")\") {2}\r\n)) junk) FLAGS (\\Seen))\r\n");
         assert!(w.contains(&Quirk::MalformedBodyStructure));
         assert_eq!(v.len(), 3);
-        let MessageDataItem::BodyStructure(BodyStructure::Invalid(raw)) = &v[1] else {
+        let MessageDataItem::BodyStructure(b) = &v[1] else {
+            panic!("{v:?}")
+        };
+        let BodyStructure::Invalid(raw) = &**b else {
             panic!("{v:?}")
         };
         assert_eq!(&raw[..], b"(\"text\" 12 (\"x\" \")\") {2}\r\n)) junk)");
@@ -1986,7 +1995,7 @@ mod tests {
         let (v, w) = lenient_only(b"* 2 FETCH (UID 14935 (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)) BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0 NIL))\r\n");
         assert_eq!(w, vec![Quirk::MalformedEnvelope]);
         assert_eq!(v.len(), 3);
-        assert_eq!(v[1], MessageDataItem::Envelope(Envelope::default()));
+        assert_eq!(v[1], MessageDataItem::Envelope(Box::default()));
         let (v, w) = lenient_only(b"* 24 FETCH (UID 60 INTERNALDATE \"24-May-2021 11:47:51 +0200\" RFC822.SIZE 49051 ENVELOPE (\"Mon, 24 May 20 21 09:47:50 +0000\" \"Zoooom Zoom\" ((\"Augustina Gleason\" NIL \"augustina\" \"oberbrunner.test\")) NIL NIL ((\"risa@harvey-lemke.test\" NIL \"risa\" \"harvey-lemke.test\") (\"shella@kilback-renner.test\" NIL \"shella\" \"kilback-renner.test\") (\"jana.kiehn@bradtke-considine.example\" NIL \"jana.kiehn\" \"bradtke-considine.example\") (\"frank@hartmann.test\" NIL \"frank\" \"hartmann.test\") (\"numbers.ryan@satterfield.test\" NIL \"numbers.ryan\" \"satterfield.test\") (\"keneth_feeney@will-walter.test\" NIL \"keneth_feeney\" \"will-walter.test\")) NIL NIL NIL \"<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@bbbbbbbbbbbbb.ccccccc.PROD.OUTLOOK.COM>\"))\r\n");
         assert_eq!(w, vec![Quirk::ExtraSpaces; 5]);
         let MessageDataItem::Envelope(e) = &v[3] else {

@@ -75,9 +75,38 @@ impl Flag {
         }
     }
 
+    /// The five system flags (after the backslash), recognised on the raw bytes so that no
+    /// slice of the message is taken for them. `None` leaves everything to the general path
+    /// (which also handles the lenient profile's odd flags).
+    #[inline]
+    fn system_fast(p: &mut Parser<'_>) -> Option<Self> {
+        let rest = p.rest();
+        let n = rest
+            .iter()
+            .position(|&c| !class::is_atom_char(c))
+            .unwrap_or(rest.len());
+        if matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
+            return None;
+        }
+        let w = &rest[..n];
+        let f = match n {
+            4 if w.eq_ignore_ascii_case(b"Seen") => Flag::Seen,
+            5 if w.eq_ignore_ascii_case(b"Draft") => Flag::Draft,
+            7 if w.eq_ignore_ascii_case(b"Flagged") => Flag::Flagged,
+            7 if w.eq_ignore_ascii_case(b"Deleted") => Flag::Deleted,
+            8 if w.eq_ignore_ascii_case(b"Answered") => Flag::Answered,
+            _ => return None,
+        };
+        p.pos += n;
+        Some(f)
+    }
+
     /// Parses a `flag`; `\Recent` and `\*` are handled by the callers that allow them.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.eat(b'\\') {
+            if let Some(f) = Self::system_fast(p) {
+                return Ok(f);
+            }
             Ok(Flag::from_system(flag_atom(p)?))
         } else {
             Ok(Flag::Keyword(flag_atom(p)?))
@@ -216,11 +245,12 @@ pub(crate) fn parse_flag_list<T>(
     mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
 ) -> PResult<Vec<T>> {
     p.expect(b'(', "(")?;
-    let mut v = Vec::new();
     p.skip_trailing_sp();
     if p.eat(b')') {
-        return Ok(v);
+        return Ok(Vec::new());
     }
+    // One allocation for the usual short lists (no growth from 0 to 4).
+    let mut v = Vec::with_capacity(4);
     loop {
         v.push(item(p)?);
         p.check_items(v.len())?;
@@ -317,12 +347,16 @@ impl MailboxAttribute {
 
     /// From a name without the backslash (case-insensitive for the known ones).
     pub fn from_name(name: Atom) -> Self {
-        for (n, a) in ATTRS {
-            if name.eq_ignore_case(n) {
-                return a.clone();
-            }
-        }
-        MailboxAttribute::Extension(name)
+        Self::known(name.as_bytes()).unwrap_or(MailboxAttribute::Extension(name))
+    }
+
+    /// The attribute with this name (case-insensitive), if it is one of the known ones.
+    #[inline]
+    fn known(name: &[u8]) -> Option<Self> {
+        ATTRS
+            .iter()
+            .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
+            .map(|(_, a)| a.clone())
     }
 
     /// Fails for [`MailboxAttribute::Extension`] holding a name that has its own variant
@@ -342,6 +376,19 @@ impl MailboxAttribute {
     /// Parses `\Name`. Keywords without backslash are kept as extensions only leniently.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         p.expect(b'\\', "\\ mailbox attribute")?;
+        // Known names are recognised on the raw bytes (no slice of the message taken); the
+        // general path handles the rest, including the lenient profile's odd names.
+        let rest = p.rest();
+        let n = rest
+            .iter()
+            .position(|&c| !class::is_atom_char(c))
+            .unwrap_or(rest.len());
+        if !matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
+            if let Some(a) = Self::known(&rest[..n]) {
+                p.pos += n;
+                return Ok(a);
+            }
+        }
         Ok(Self::from_name(flag_atom(p)?))
     }
 }

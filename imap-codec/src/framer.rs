@@ -88,11 +88,101 @@ enum State {
     DiscardLiteral { remaining: u64 },
 }
 
+/// The framer's input buffer: bytes it owns (copied in by [`Framer::push`]), or a buffer
+/// handed over whole by [`Framer::push_bytes`] while nothing else was pending, from which
+/// frames are cut without copying. Adopted bytes move into the owned part only when more
+/// input arrives while part of them is still unframed (that part is copied, once).
+#[derive(Debug, Default)]
+struct Input {
+    owned: BytesMut,
+    /// When set, `owned` is empty and these are the buffered bytes.
+    shared: Option<Bytes>,
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match &self.shared {
+            Some(b) => b,
+            None => &self.owned,
+        }
+    }
+}
+
+impl Input {
+    #[inline]
+    fn extend_from_slice(&mut self, data: &[u8]) {
+        if let Some(b) = self.shared.take() {
+            self.owned.reserve(b.len() + data.len());
+            self.owned.extend_from_slice(&b);
+        }
+        self.owned.extend_from_slice(data);
+    }
+
+    fn push_bytes(&mut self, data: Bytes) {
+        if self.is_empty() {
+            if !data.is_empty() {
+                self.shared = Some(data);
+            }
+        } else {
+            self.extend_from_slice(&data);
+        }
+    }
+
+    /// The first `n` bytes, removed.
+    #[inline]
+    fn split_to(&mut self, n: usize) -> Bytes {
+        match &mut self.shared {
+            Some(b) => {
+                let head = b.split_to(n);
+                if b.is_empty() {
+                    self.shared = None;
+                }
+                head
+            }
+            None => self.owned.split_to(n).freeze(),
+        }
+    }
+
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        match &mut self.shared {
+            Some(b) => {
+                b.advance(n);
+                if b.is_empty() {
+                    self.shared = None;
+                }
+            }
+            None => self.owned.advance(n),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.shared = None;
+        self.owned.clear();
+    }
+
+    /// Everything, removed.
+    fn take(&mut self) -> Bytes {
+        match self.shared.take() {
+            Some(b) => b,
+            None => self.owned.split().freeze(),
+        }
+    }
+
+    /// `buf[..n]` as a shared slice when that costs no copy.
+    #[inline]
+    fn shared_prefix(&self, n: usize) -> Option<Bytes> {
+        self.shared.as_ref().map(|b| b.slice(..n))
+    }
+}
+
 /// The streaming framer. Push bytes with [`push`](Self::push), take frames with
 /// [`next_frame`](Self::next_frame) until it returns `None`, repeat.
 #[derive(Debug)]
 pub struct Framer {
-    buf: BytesMut,
+    buf: Input,
     state: State,
     config: FramerConfig,
     /// Stream offset of `buf[0]`.
@@ -109,7 +199,7 @@ impl Framer {
     /// A framer with the given configuration.
     pub fn new(config: FramerConfig) -> Self {
         Framer {
-            buf: BytesMut::new(),
+            buf: Input::default(),
             state: State::Line {
                 line_start: 0,
                 scan: 0,
@@ -146,6 +236,22 @@ impl Framer {
         }
     }
 
+    /// Appends received bytes held in a shared buffer. When nothing is buffered (the usual
+    /// case between reads, and always for a whole capture), the framer keeps `data` itself
+    /// and cuts the frames out of it: no byte is copied, and literal payloads are never
+    /// touched. Otherwise the bytes are appended like [`push`](Self::push).
+    pub fn push_bytes(&mut self, mut data: Bytes) {
+        if let State::DiscardLiteral { remaining } = &mut self.state {
+            if self.buf.is_empty() {
+                let n = (*remaining).min(data.len() as u64) as usize;
+                *remaining -= n as u64;
+                self.offset += n as u64;
+                data.advance(n);
+            }
+        }
+        self.buf.push_bytes(data);
+    }
+
     /// Bytes received but not yet handed out as a frame.
     pub fn buffered(&self) -> usize {
         self.buf.len()
@@ -179,7 +285,7 @@ impl Framer {
     pub fn reject_literal(&mut self) -> Option<Bytes> {
         if let State::Decision { end } = self.state {
             let len = self.current_line_end(end);
-            let dropped = self.buf.split_to(len).freeze();
+            let dropped = self.buf.split_to(len);
             self.offset += len as u64;
             self.reset_message();
             self.pending = None;
@@ -191,7 +297,7 @@ impl Framer {
     /// Takes the bytes that were received but not framed (for a STARTTLS/COMPRESS hand-off:
     /// they belong to the next layer, or are an injection attempt).
     pub fn take_buffered(&mut self) -> Bytes {
-        let b = self.buf.split().freeze();
+        let b = self.buf.take();
         self.offset += b.len() as u64;
         self.reset_message();
         b
@@ -220,8 +326,11 @@ impl Framer {
     /// The tag of a message: its first token, if it is a valid tag followed by SP within the
     /// first [`MAX_TAG`] bytes (a bound that keeps the result independent of how much of an
     /// oversized line had arrived).
-    fn recover_tag(line: &[u8]) -> Option<Bytes> {
-        let line = &line[..line.len().min(MAX_TAG + 1)];
+    ///
+    /// The tag is a slice of the input when the framer holds a shared buffer
+    /// ([`push_bytes`](Self::push_bytes)), else a copy of at most [`MAX_TAG`] bytes.
+    fn recover_tag(&self) -> Option<Bytes> {
+        let line = &self.buf[..self.buf.len().min(MAX_TAG + 1)];
         let end = line
             .iter()
             .position(|&c| !class::is_tag_char(c))
@@ -229,7 +338,11 @@ impl Framer {
         if end == 0 || line.get(end) != Some(&b' ') {
             return None;
         }
-        Some(Bytes::copy_from_slice(&line[..end]))
+        Some(
+            self.buf
+                .shared_prefix(end)
+                .unwrap_or_else(|| Bytes::copy_from_slice(&line[..end])),
+        )
     }
 
     fn limit_error(&self, kind: LimitKind, limit: u64, actual: u64, tag: Option<Bytes>) -> Frame {
@@ -268,7 +381,7 @@ impl Framer {
                     let Some(lf) = found else {
                         let line_len = self.buf.len() - line_start;
                         if line_len > lim.max_line {
-                            let tag = Self::recover_tag(&self.buf[..]);
+                            let tag = self.recover_tag();
                             let err = self.limit_error(
                                 LimitKind::Line,
                                 lim.max_line as u64,
@@ -279,7 +392,7 @@ impl Framer {
                             return Some(err);
                         }
                         if self.buf.len() as u64 > lim.max_message {
-                            let tag = Self::recover_tag(&self.buf[..]);
+                            let tag = self.recover_tag();
                             let err = self.limit_error(
                                 LimitKind::Message,
                                 lim.max_message,
@@ -297,7 +410,7 @@ impl Framer {
                     };
                     let line_len = lf + 1 - line_start;
                     if line_len > lim.max_line || (lf + 1) as u64 > lim.max_message {
-                        let tag = Self::recover_tag(&self.buf[..]);
+                        let tag = self.recover_tag();
                         let (kind, limit, actual) = if line_len > lim.max_line {
                             (LimitKind::Line, lim.max_line as u64, line_len as u64)
                         } else {
@@ -320,13 +433,13 @@ impl Framer {
                     }
                     match parse_announcement(&self.buf[line_start..lf]) {
                         Ok(None) => {
-                            let msg = self.buf.split_to(lf + 1).freeze();
+                            let msg = self.buf.split_to(lf + 1);
                             self.offset += msg.len() as u64;
                             self.reset_message();
                             return Some(Frame::Message(msg));
                         }
                         Err(()) => {
-                            let tag = Self::recover_tag(&self.buf[..]);
+                            let tag = self.recover_tag();
                             let n = lf + 1;
                             self.buf.advance(n);
                             self.offset += n as u64;
@@ -338,7 +451,7 @@ impl Framer {
                             return Some(Frame::Error(err));
                         }
                         Ok(Some((length, mode, binary))) => {
-                            let tag = Self::recover_tag(&self.buf[..]);
+                            let tag = self.recover_tag();
                             self.literals += 1;
                             let total = (lf + 1) as u64 + length;
                             let over = if length > lim.max_literal {
@@ -531,6 +644,38 @@ mod tests {
         }
         assert_eq!(a, b);
         assert_eq!(a.len(), 4);
+    }
+
+    #[test]
+    fn push_bytes_equals_push() {
+        let input = Bytes::from_static(
+            b"* OK hi\r\n* 1 FETCH (BODY[] {3}\r\nabc FLAGS ())\r\na1 OK x\r\nA2 APPEND x {2+}\r\nhi\r\n",
+        );
+        let mut whole = Framer::new(Default::default());
+        whole.push(&input);
+        let a = frames(&mut whole);
+        assert_eq!(a.len(), 6);
+        // whole buffer shared
+        let mut shared = Framer::new(Default::default());
+        shared.push_bytes(input.clone());
+        assert_eq!(frames(&mut shared), a);
+        assert_eq!(shared.buffered(), 0);
+        // every split point, shared then copied / shared then shared
+        for cut in 0..=input.len() {
+            for second_shared in [false, true] {
+                let mut f = Framer::new(Default::default());
+                f.push_bytes(input.slice(..cut));
+                let mut b = frames(&mut f);
+                if second_shared {
+                    f.push_bytes(input.slice(cut..));
+                } else {
+                    f.push(&input[cut..]);
+                }
+                b.extend(frames(&mut f));
+                assert_eq!(b, a, "cut at {cut}");
+                assert_eq!(f.stream_offset(), input.len() as u64);
+            }
+        }
     }
 
     #[test]

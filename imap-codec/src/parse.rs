@@ -27,7 +27,7 @@ pub(crate) mod class {
     /// `ASTRING-CHAR`: ATOM-CHAR / resp-specials (`]`).
     #[inline]
     pub(crate) const fn is_astring_char(b: u8) -> bool {
-        ATOM[b as usize] || b == b']'
+        ASTRING[b as usize]
     }
     /// `TAG`: ASTRING-CHAR except `+`.
     #[inline]
@@ -58,6 +58,66 @@ pub(crate) mod class {
         t
     }
     static ATOM: [bool; 256] = atom_table();
+
+    const fn astring_table() -> [bool; 256] {
+        let mut t = atom_table();
+        t[b']' as usize] = true;
+        t
+    }
+    static ASTRING: [bool; 256] = astring_table();
+
+    /// Bytes that a quoted string's fast scan passes over: 7-bit QUOTED-CHAR except the ones
+    /// needing a closer look (DQUOTE, backslash, CR, LF; NUL and 8-bit bytes are not in it).
+    #[inline]
+    pub(crate) const fn is_plain_quoted(b: u8) -> bool {
+        QUOTED_PLAIN[b as usize]
+    }
+
+    /// Length of the leading run of [`is_plain_quoted`] bytes of `s`. Eight bytes at a time:
+    /// a word with no byte below 0x20, none at or above 0x80, no DQUOTE and no backslash is
+    /// all plain; any other word is looked at byte by byte.
+    #[inline]
+    pub(crate) fn plain_quoted_len(s: &[u8]) -> usize {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        #[inline]
+        fn zero_byte(v: u64) -> u64 {
+            v.wrapping_sub(ONES) & !v
+        }
+        let mut i = 0;
+        let mut words = s.chunks_exact(8);
+        for w in &mut words {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            let x = u64::from_le_bytes(a);
+            let bad = (x.wrapping_sub(ONES * 0x20) & !x)
+                | zero_byte(x ^ (ONES * b'"' as u64))
+                | zero_byte(x ^ (ONES * b'\\' as u64))
+                | x;
+            if bad & HIGH != 0 {
+                break;
+            }
+            i += 8;
+        }
+        while let Some(&c) = s.get(i) {
+            if !is_plain_quoted(c) {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+
+    const fn quoted_table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let mut i = 1;
+        while i < 0x80 {
+            t[i] = !matches!(i as u8, b'"' | b'\\' | b'\r' | b'\n');
+            i += 1;
+        }
+        t
+    }
+    static QUOTED_PLAIN: [bool; 256] = quoted_table();
 }
 
 /// Whether [`Parser::keyword`] would match one of `known` at the start of `name` (an atom):
@@ -215,6 +275,11 @@ impl<'a> Parser<'a> {
     #[inline]
     pub(crate) fn looking_at_ci(&self, lit: &[u8]) -> bool {
         let r = self.rest();
+        // The first byte decides most mismatches (keyword dispatch chains) cheaply.
+        match (r.first(), lit.first()) {
+            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => return false,
+            _ => {}
+        }
         r.len() >= lit.len() && r[..lit.len()].eq_ignore_ascii_case(lit)
     }
 
@@ -316,6 +381,17 @@ impl<'a> Parser<'a> {
     /// Skips spaces before a closing `)` or line end when the lenient profile allows it.
     #[inline]
     pub(crate) fn skip_trailing_sp(&mut self) {
+        // Fast exit for the usual cases: no space, or one space before the next item.
+        match self.b.get(self.pos..self.pos + 2) {
+            Some([b' ', c]) if !matches!(c, b' ' | b')' | b'\r' | b'\n' | b']') => return,
+            Some([c, _]) if *c != b' ' => return,
+            _ => {}
+        }
+        self.skip_trailing_sp_slow();
+    }
+
+    #[cold]
+    fn skip_trailing_sp_slow(&mut self) {
         if self.peek() == Some(b' ') {
             let save = self.pos;
             let mut p = self.pos;
@@ -362,14 +438,33 @@ impl<'a> Parser<'a> {
     // ----- numbers -----
 
     /// Digits as u64 without overflow; `None` if no digit or overflow.
+    #[inline]
     fn digits(&mut self) -> Option<u64> {
         let start = self.pos;
+        let rest = self.rest();
         let mut v: u64 = 0;
-        while let Some(c @ b'0'..=b'9') = self.peek() {
-            v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-            self.pos += 1;
+        let mut n = 0;
+        // 19 digits never overflow a u64: no checks for those.
+        while n < 19 {
+            match rest.get(n) {
+                Some(&c) if c.is_ascii_digit() => {
+                    v = v * 10 + (c - b'0') as u64;
+                    n += 1;
+                }
+                _ => break,
+            }
         }
-        if self.pos == start { None } else { Some(v) }
+        if n == 19 {
+            while let Some(&c) = rest.get(n) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+                n += 1;
+            }
+        }
+        self.pos = start + n;
+        if n == 0 { None } else { Some(v) }
     }
 
     /// `number`: 32-bit unsigned.
@@ -520,6 +615,7 @@ impl<'a> Parser<'a> {
         let mut p = start;
         let mut escapes = false;
         loop {
+            p += b.get(p..).map_or(0, class::plain_quoted_len);
             match b.get(p) {
                 None => return Err(self.fail_at(p, "closing DQUOTE")),
                 Some(b'"') => {
@@ -757,5 +853,35 @@ mod tests {
         ps.sp().unwrap();
         assert_eq!(ps.number().unwrap(), 0);
         assert_eq!(ps.warnings.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod plain_quoted_tests {
+    use super::class::{is_plain_quoted, plain_quoted_len};
+
+    #[test]
+    fn word_scan_matches_byte_scan() {
+        let specials = [
+            b'"', b'\\', b'\r', b'\n', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'a', 0x21, 0x5b, 0x5d,
+        ];
+        for len in 0..20usize {
+            for pos in 0..len {
+                for &c in &specials {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = c;
+                    let want = s.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
+                    assert_eq!(plain_quoted_len(&s), want, "{s:?}");
+                    for &d in &specials {
+                        for pos2 in pos + 1..len {
+                            let mut t = s.clone();
+                            t[pos2] = d;
+                            let want = t.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
+                            assert_eq!(plain_quoted_len(&t), want, "{t:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Property tests over every top-level message kind (RFC 9051 §2.2): generated values
 //! round-trip through the encoder and the decoder, and framing is invariant under chunking:
 //! the encoded message fed to the streaming decoder in 2 or 3 chunks, split anywhere, gives
-//! the same value as fed whole.
+//! the same value as fed whole, whether the chunks are copied in (`push`) or handed over as
+//! shared buffers (`push_bytes`), or both.
 
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -24,14 +25,33 @@ fn encode<M: Message>(m: &M, nonsync: bool) -> Bytes {
     Bytes::from(b.out)
 }
 
+/// How the chunks are handed to the decoder.
+#[derive(Debug, Clone, Copy)]
+enum Feed {
+    /// `push(&[u8])` (copied).
+    Copy,
+    /// `push_bytes(Bytes)` (shared slices of the whole buffer).
+    Shared,
+    /// Alternating, starting with `push_bytes`.
+    Mixed,
+}
+
 /// Feeds `bytes` split at `cuts` and returns the single decoded message.
-fn stream<M: Message + std::fmt::Debug>(bytes: &[u8], cuts: &[usize]) -> Result<M, String> {
+fn stream<M: Message + std::fmt::Debug>(
+    bytes: &Bytes,
+    cuts: &[usize],
+    feed: Feed,
+) -> Result<M, String> {
     let mut d = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
     let mut out = Vec::new();
     let mut last = 0;
-    for &c in cuts.iter().chain(std::iter::once(&bytes.len())) {
+    for (i, &c) in cuts.iter().chain(std::iter::once(&bytes.len())).enumerate() {
         let c = c.clamp(last, bytes.len());
-        d.push(&bytes[last..c]);
+        match feed {
+            Feed::Copy => d.push(&bytes[last..c]),
+            Feed::Mixed if i % 2 == 1 => d.push(&bytes[last..c]),
+            Feed::Shared | Feed::Mixed => d.push_bytes(bytes.slice(last..c)),
+        }
         last = c;
         while let Some(ev) = d.next() {
             match ev {
@@ -63,8 +83,10 @@ fn check<M: Message + PartialEq + std::fmt::Debug>(
         (a % (n + 1)).max(b % (n + 1)),
     );
     for cuts in [vec![x], vec![x, y]] {
-        let got = stream::<M>(&bytes, &cuts).map_err(TestCaseError::fail)?;
-        prop_assert_eq!(&got, v, "cuts {:?}", cuts);
+        for feed in [Feed::Copy, Feed::Shared, Feed::Mixed] {
+            let got = stream::<M>(&bytes, &cuts, feed).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(&got, v, "cuts {:?}, {:?}", cuts, feed);
+        }
     }
     Ok(())
 }

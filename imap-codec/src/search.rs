@@ -420,7 +420,8 @@ impl SearchKey {
     /// Parses `search-key *(SP search-key)` (the keys of a search program), up to the end
     /// of the line or a closing parenthesis.
     pub(crate) fn parse_many(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
-        let mut v = vec![SearchKey::parse(p)?];
+        let mut v = Vec::with_capacity(4);
+        v.push(SearchKey::parse(p)?);
         loop {
             if crate::command::end_ahead(p, true) {
                 return Ok(v);

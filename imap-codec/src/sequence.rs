@@ -217,7 +217,7 @@ impl SequenceSet {
         if p.eat(b'$') {
             return Ok(SequenceSet::LastResult);
         }
-        let mut v = Vec::new();
+        let mut v = Vec::with_capacity(set_len_hint(p));
         loop {
             let a = SeqOrUid::parse(p)?;
             if p.eat(b':') {
@@ -312,7 +312,7 @@ impl UidSet {
     }
 
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let mut v = Vec::new();
+        let mut v = Vec::with_capacity(set_len_hint(p));
         loop {
             let a = nz(p)?;
             let b = if p.eat(b':') { nz(p)? } else { a };
@@ -324,6 +324,19 @@ impl UidSet {
         }
         Ok(UidSet(v))
     }
+}
+
+/// The number of elements of the set at the cursor (commas + 1, counted over the set's
+/// characters), so that its `Vec` is allocated once. Bounded by the list-item limit.
+#[inline]
+fn set_len_hint(p: &Parser<'_>) -> usize {
+    let commas = p
+        .rest()
+        .iter()
+        .take_while(|&&c| c.is_ascii_digit() || matches!(c, b',' | b':' | b'*'))
+        .filter(|&&c| c == b',')
+        .count();
+    (commas + 1).min(p.opts.max_list_items.saturating_add(1))
 }
 
 fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {

@@ -1078,7 +1078,10 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
 }
 
 fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>)> {
-    let mut ids = Vec::new();
+    // One allocation: at most one number per SP of the line (a SEARCH line can hold
+    // hundreds of thousands of numbers; growing the Vec would reallocate ~20 times).
+    let hint = memchr::memchr_iter(b' ', p.rest()).count();
+    let mut ids = Vec::with_capacity(hint.min(p.opts.max_list_items.saturating_add(1)));
     let mut modseq = None;
     while more(p)? {
         if p.peek() == Some(b'(') {

@@ -1,0 +1,148 @@
+//! Small driver for profiling the decoder on one bench corpus file (callgrind, perf):
+//!
+//! ```sh
+//! cargo build --release --example profile_decode
+//! valgrind --tool=callgrind target/release/examples/profile_decode \
+//!     target/bench-corpus/fetch-flags response whole 1
+//! ```
+//!
+//! Arguments: corpus file, `response` or `command`, mode (`whole`, `stream16k`, `framer`,
+//! `encode`), passes. Same framer settings as the benches (`max_line` 64 MiB).
+
+use std::hint::black_box;
+
+use imap_codec::codec::{Message, StreamDecoder, StreamEvent};
+use imap_codec::command::Command;
+use imap_codec::framer::{Frame, Framer, FramerConfig};
+use imap_codec::response::Response;
+use imap_codec::{DecodeOptions, EncodeBuf, Limits};
+
+fn config() -> FramerConfig {
+    FramerConfig {
+        limits: Limits {
+            max_line: 64 << 20,
+            ..Limits::default()
+        },
+        await_sync_literals: false,
+    }
+}
+
+fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u64, u64) {
+    let (mut ok, mut bad) = (0, 0);
+    let mut dec = StreamDecoder::<M>::new(config(), DecodeOptions::default());
+    let whole = chunk >= data.len();
+    let shared = bytes::Bytes::copy_from_slice(data);
+    for piece in data.chunks(chunk.max(1)) {
+        if whole {
+            // as the benches do: the whole stream as one shared buffer, not copied
+            dec.push_bytes(shared.clone());
+        } else {
+            dec.push(piece);
+        }
+        while let Some(ev) = dec.next() {
+            match ev {
+                StreamEvent::Message(m) => {
+                    ok += 1;
+                    keep(m.message);
+                }
+                StreamEvent::LiteralAnnounced(_) => {}
+                StreamEvent::Error(_) => bad += 1,
+            }
+        }
+    }
+    (ok, bad)
+}
+
+fn run<M: Message>(data: &[u8], mode: &str) -> (u64, u64) {
+    match mode {
+        "whole" => decode::<M>(data, data.len(), |m| {
+            black_box(m);
+        }),
+        "stream16k" => decode::<M>(data, 16 * 1024, |m| {
+            black_box(m);
+        }),
+        "framer" => {
+            let mut f = Framer::new(config());
+            f.push(data);
+            let mut n = 0;
+            while let Some(fr) = f.next_frame() {
+                if let Frame::Message(m) = fr {
+                    black_box(m);
+                    n += 1;
+                }
+            }
+            (n, 0)
+        }
+        "encode" => {
+            let mut v = Vec::new();
+            let r = decode::<M>(data, data.len(), |m| v.push(m));
+            let mut buf = EncodeBuf::new();
+            let t = std::time::Instant::now();
+            let mut total = 0;
+            for _ in 0..5 {
+                for m in &v {
+                    buf.clear();
+                    m.encode(&mut buf);
+                    total += black_box(&buf.out).len();
+                }
+            }
+            let e = t.elapsed();
+            eprintln!(
+                "encoded {total} bytes (5 passes), {:.1} MB/s",
+                total as f64 / e.as_secs_f64() / 1e6
+            );
+            r
+        }
+        m => panic!("unknown mode {m}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 2 && args[1] == "sizes" {
+        sizes();
+        return;
+    }
+    let [_, file, kind, mode, passes] = &args[..] else {
+        eprintln!(
+            "usage: profile_decode FILE response|command whole|stream16k|framer|encode PASSES"
+        );
+        std::process::exit(2);
+    };
+    let data = std::fs::read(file).expect("read corpus");
+    let passes: u32 = passes.parse().expect("passes");
+    let t = std::time::Instant::now();
+    let mut r = (0, 0);
+    for _ in 0..passes {
+        r = match kind.as_str() {
+            "response" => run::<Response>(&data, mode),
+            "command" => run::<Command>(&data, mode),
+            k => panic!("unknown kind {k}"),
+        };
+    }
+    let e = t.elapsed() / passes;
+    eprintln!(
+        "{} ok, {} failed, {:.1} MB/s, {:.2} M msgs/s",
+        r.0,
+        r.1,
+        data.len() as f64 / e.as_secs_f64() / 1e6,
+        r.0 as f64 / e.as_secs_f64() / 1e6
+    );
+}
+
+#[allow(dead_code)]
+fn sizes() {
+    use std::mem::size_of;
+    eprintln!(
+        "Response {} Data {} MessageDataItem {} Envelope {} BodyStructure {} Command {} CommandBody {} FlagFetch {} DateTime {}",
+        size_of::<Response>(),
+        size_of::<imap_codec::response::Data>(),
+        size_of::<imap_codec::fetch::MessageDataItem>(),
+        size_of::<imap_codec::envelope::Envelope>(),
+        size_of::<imap_codec::body::BodyStructure>(),
+        size_of::<Command>(),
+        size_of::<imap_codec::command::CommandBody>(),
+        size_of::<imap_codec::flag::FlagFetch>(),
+        size_of::<imap_codec::datetime::DateTime>(),
+    );
+}
