@@ -271,6 +271,11 @@ impl<'a> Arbitrary<'a> for Text {
         if v.first() == Some(&b'[') {
             v[0] = b'T';
         }
+        // nor end like a literal announcement `{n}`
+        if v.last() == Some(&b'}') {
+            let n = v.len();
+            v[n - 1] = b'.';
+        }
         Ok(Text::new(Bytes::from(v)).expect("valid text"))
     }
 }

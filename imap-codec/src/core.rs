@@ -263,11 +263,18 @@ pub struct Text(Bytes);
 bytes_newtype_common!(Text);
 
 impl Text {
-    /// Validates `b` (no CR, LF or NUL).
+    /// Validates `b`: no CR, LF or NUL, and not ending like a literal announcement (`{5}`,
+    /// `{5+}`): text comes last on its line, and a receiver's framer would wait for a literal.
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
         if b.iter().any(|&c| !class::is_text_char(c)) {
             return Err(ValidationError::new("text", "contains CR, LF or NUL"));
+        }
+        if crate::framer::parse_announcement(&b) != Ok(None) {
+            return Err(ValidationError::new(
+                "text",
+                "ends like a literal announcement ({n}), which a receiver would wait for",
+            ));
         }
         Ok(Text(b))
     }
@@ -409,8 +416,10 @@ pub(crate) mod strategies {
         ]
     }
 
-    /// Text without CR/LF, not starting with '['.
+    /// Text without CR/LF, not starting with '[' and not ending like `{n}`.
     pub(crate) fn text() -> impl Strategy<Value = Text> {
-        "[A-Za-z0-9][ -~]{0,30}".prop_map(|s| Text::try_from(s).unwrap())
+        "[A-Za-z0-9][ -~]{0,30}".prop_filter_map("ends like a literal announcement", |s| {
+            Text::try_from(s).ok()
+        })
     }
 }

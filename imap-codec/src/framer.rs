@@ -579,7 +579,7 @@ fn line_tail(line: &[u8]) -> &[u8] {
 
 /// Checks whether a line (without its LF) ends with a literal announcement.
 /// `Ok(None)`: no literal; `Err(())`: a length that overflows u64.
-fn parse_announcement(line: &[u8]) -> Result<Option<(u64, LiteralMode, bool)>, ()> {
+pub(crate) fn parse_announcement(line: &[u8]) -> Result<Option<(u64, LiteralMode, bool)>, ()> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let Some(rest) = line.strip_suffix(b"}") else {
         return Ok(None);

@@ -30,7 +30,9 @@ pub(crate) fn response_text() -> impl Strategy<Value = ResponseText> {
         4 => (proptest::option::of(response_code()), any_text())
             .prop_map(|(c, t)| ResponseText::new(c, t).unwrap()),
         1 => "\\[[ -~]{0,12}".prop_filter_map("looks like a code", |s| {
-            ResponseText::new(None, Text::try_from(s).unwrap()).ok()
+            Text::try_from(s)
+                .ok()
+                .and_then(|t| ResponseText::new(None, t).ok())
         }),
     ]
 }
