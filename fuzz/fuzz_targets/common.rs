@@ -31,7 +31,8 @@ pub fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(data: &[u8], prefix: 
         if d.warnings.is_empty() {
             // Valid input: the value survives the round trip.
             assert_eq!(
-                again.message, d.message,
+                again.message,
+                d.message,
                 "re-encoding {:?} decodes to another value",
                 String::from_utf8_lossy(&enc)
             );

@@ -74,7 +74,10 @@ fn check_command(cmd: &Command) {
         }
         assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
         assert_eq!(&got[0], cmd, "{shown:?} streams to another value");
-        assert!(dec.framer_mut().is_idle(), "{shown:?} leaves bytes in the framer");
+        assert!(
+            dec.framer_mut().is_idle(),
+            "{shown:?} leaves bytes in the framer"
+        );
     }
 }
 

@@ -65,6 +65,10 @@ fn framer_chunking(data: &[u8]) {
             .collect()
     };
     let mut whole = Framer::new(config);
+    // the whole stream once copied, once shared (zero-copy path): both must agree
+    let mut shared = Framer::new(config);
+    shared.push_bytes(bytes::Bytes::copy_from_slice(body));
+    let c: Vec<Frame> = std::iter::from_fn(|| shared.next_frame()).collect();
     whole.push(body);
     let a: Vec<Frame> = std::iter::from_fn(|| whole.next_frame()).collect();
     let mut split = Framer::new(config);
@@ -72,11 +76,17 @@ fn framer_chunking(data: &[u8]) {
     let (mut pos, mut k) = (0, seed);
     while pos < body.len() {
         let n = (k % 17 + 1).min(body.len() - pos);
-        split.push(&body[pos..pos + n]);
+        // odd chunks through the zero-copy path, even ones copied
+        if k % 2 == 1 {
+            split.push_bytes(bytes::Bytes::copy_from_slice(&body[pos..pos + n]));
+        } else {
+            split.push(&body[pos..pos + n]);
+        }
         b.extend(std::iter::from_fn(|| split.next_frame()));
         pos += n;
         k = k.wrapping_mul(31).wrapping_add(7);
     }
+    assert_eq!(c, a, "shared (push_bytes) and copied (push) framing differ");
     assert_eq!(norm(a), norm(b));
 }
 
