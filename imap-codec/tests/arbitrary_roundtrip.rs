@@ -1,19 +1,21 @@
-//! Misuse resistance: every command the API lets you build ([`Command::new`] accepts) encodes
-//! to valid protocol that decodes, strictly, to an equal value, both in one piece and through
-//! the streaming decoder (so the framing agrees with the encoder's literal marks).
+//! Misuse resistance: every command the API lets you build ([`Command::new`] accepts), and
+//! every response and greeting that passes `validate()`, encodes to valid protocol that
+//! decodes, strictly, to an equal value, both in one piece and through the streaming decoder
+//! (so the framing agrees with the encoder's literal marks).
 //!
 //! Values come from `arbitrary` over byte buffers of a deterministic PRNG, so CI exercises the
 //! property without a fuzzer (`fuzz/fuzz_targets/roundtrip_command.rs` is the fuzzer's
-//! version). Run with `cargo test -p imap-codec --features arbitrary --test arbitrary_roundtrip`.
+//! version; `roundtrip_response` for the server side). Run with `cargo test -p imap-codec --features arbitrary --test arbitrary_roundtrip`.
 #![cfg(feature = "arbitrary")]
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use imap_codec::codec::{CommandDecoder, Message, StreamEvent};
+use imap_codec::codec::{CommandDecoder, Message, StreamDecoder, StreamEvent};
 use imap_codec::command::{AuthenticateData, Command, CommandBody};
 use imap_codec::core::Tag;
 use imap_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
 use imap_codec::framer::FramerConfig;
+use imap_codec::response::{Greeting, Response};
 use imap_codec::{DecodeOptions, Encode};
 
 /// xorshift64*: small, deterministic, good enough to drive `arbitrary`.
@@ -196,4 +198,113 @@ fn regressions() {
     assert!(CommandBody::other(name.clone(), "Y1").is_err());
     let raw = Bytes::from_static(b"Y1");
     assert!(Command::new(tag.clone(), CommandBody::Other { name, raw }).is_err());
+}
+
+/// The property for one server-side value (response or greeting) that passed validation:
+/// with every encoder setting, strict decoding (one-shot and streaming) gives it back.
+fn check_server<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
+    for options in SETTINGS {
+        let enc = encode_with(v, options);
+        let shown = String::from_utf8_lossy(&enc);
+        match M::decode(&enc, &DecodeOptions::strict()) {
+            Ok(d) => assert_eq!(&d.message, v, "{shown:?} decodes to another value"),
+            Err(e) => panic!("{v:?} encodes to {shown:?}, which does not decode: {e}"),
+        }
+        let mut dec = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
+        dec.push(&enc);
+        let mut got = Vec::new();
+        while let Some(ev) = dec.next() {
+            match ev {
+                StreamEvent::Message(m) => got.push(m.message),
+                StreamEvent::LiteralAnnounced(_) => {}
+                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
+            }
+        }
+        assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
+        assert_eq!(&got[0], v, "{shown:?} streams to another value");
+        assert!(
+            dec.framer_mut().is_idle(),
+            "{shown:?} leaves bytes in the framer"
+        );
+    }
+}
+
+/// Builds a response from `data` as the fuzz target does: `None` when the bytes run out
+/// (`Some(Err)` when validation rejects it).
+fn build_response(data: &[u8]) -> Option<Result<Response, Response>> {
+    let mut u = Unstructured::new(data);
+    let r = Response::arbitrary(&mut u).ok()?;
+    Some(if r.validate().is_ok() { Ok(r) } else { Err(r) })
+}
+
+fn build_greeting(data: &[u8]) -> Option<Result<Greeting, Greeting>> {
+    let mut u = Unstructured::new(data);
+    let g = Greeting::arbitrary(&mut u).ok()?;
+    Some(if g.validate().is_ok() { Ok(g) } else { Err(g) })
+}
+
+#[test]
+fn built_responses_roundtrip() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let (mut valid, mut built, mut tried) = (0u32, 0u32, 0u32);
+    for _ in 0..20_000 {
+        let n = (rng.next() % 800) as usize;
+        let data = rng.fill(n);
+        tried += 1;
+        match build_response(&data) {
+            Some(Ok(r)) => {
+                built += 1;
+                valid += 1;
+                check_server(&r);
+            }
+            Some(Err(_)) => built += 1,
+            None => {}
+        }
+    }
+    // Validation must leave enough values for the property to mean something.
+    eprintln!("responses: {valid} valid of {built} built ({tried} inputs)");
+    assert!(
+        valid * 2 > built,
+        "only {valid} of {built} responses validate"
+    );
+}
+
+#[test]
+fn built_greetings_roundtrip() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let (mut valid, mut built) = (0u32, 0u32);
+    for _ in 0..5_000 {
+        let n = (rng.next() % 300) as usize;
+        let data = rng.fill(n);
+        match build_greeting(&data) {
+            Some(Ok(g)) => {
+                built += 1;
+                valid += 1;
+                check_server(&g);
+            }
+            Some(Err(_)) => built += 1,
+            None => {}
+        }
+    }
+    eprintln!("greetings: {valid} valid of {built} built");
+    assert!(
+        valid * 2 > built,
+        "only {valid} of {built} greetings validate"
+    );
+}
+
+/// Long inputs on the server side: bounded recursion (THREAD, tagged-ext, body structures).
+#[test]
+fn long_response_inputs_do_not_overflow() {
+    let mut rng = Rng(4242);
+    for i in 0..40 {
+        let data = if i % 2 == 0 {
+            rng.fill(1 << 16)
+        } else {
+            (0..1 << 16).map(|_| (rng.next() % 4) as u8).collect()
+        };
+        if let Some(Ok(r)) = build_response(&data) {
+            check_server(&r);
+        }
+    }
 }
