@@ -308,3 +308,22 @@ fn long_response_inputs_do_not_overflow() {
         }
     }
 }
+
+/// Server-side values the fuzzer (`roundtrip_response`) found that did not roundtrip.
+#[test]
+fn response_regressions() {
+    use imap_codec::core::Atom;
+    use imap_codec::response::{Data, UnknownData};
+    // Crash 1: an unknown response whose raw part has a literal `{1}\r\n{` followed by
+    // `1}\r\n`: the `{` inside the literal's data announces nothing to the framer (which
+    // ends the message there), but the raw check and the one-shot parser read a second
+    // literal. Both now look for the announcement only after the previous literal's data.
+    let raw = Bytes::from_static(b"\xff\x14{1}\r\n{1}\r\n\xff    ");
+    assert!(UnknownData::new(Some(1093730457), Atom::try_from("a").unwrap(), raw).is_err());
+    let enc = Bytes::from_static(b"* 1093730457 a \xff\x14{1}\r\n{1}\r\n\xff    \r\n");
+    assert!(Response::decode(&enc, &DecodeOptions::strict()).is_err());
+    // The same shape with the announcement in the text is fine.
+    let raw = Bytes::from_static(b"x {1}\r\n{ y {2}\r\nab z");
+    let d = UnknownData::new(Some(7), Atom::try_from("a").unwrap(), raw).unwrap();
+    check_server(&Response::Data(Data::Unknown(d)));
+}

@@ -659,6 +659,8 @@ impl UnknownData {
 
 fn valid_raw(b: &[u8]) -> bool {
     let mut i = 0;
+    // start of the current line segment (after the last literal's data)
+    let mut seg = 0;
     while i < b.len() {
         match b[i] {
             0 => return false,
@@ -667,8 +669,10 @@ fn valid_raw(b: &[u8]) -> bool {
                 if b[i] != b'\r' || b.get(i + 1) != Some(&b'\n') || i == 0 || b[i - 1] != b'}' {
                     return false;
                 }
-                let open = match b[..i].iter().rposition(|&c| c == b'{') {
-                    Some(o) => o,
+                // the announcement is in the text after the previous literal's data (a `{`
+                // inside that data announces nothing: the framer does not look there)
+                let open = match b[seg..i].iter().rposition(|&c| c == b'{') {
+                    Some(o) => seg + o,
                     None => return false,
                 };
                 let digits = &b[open + 1..i - 1];
@@ -683,6 +687,7 @@ fn valid_raw(b: &[u8]) -> bool {
                     return false;
                 }
                 i += n;
+                seg = i;
                 continue;
             }
             _ => {}
@@ -828,6 +833,11 @@ fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
     } else {
         Bytes::new()
     };
+    if !valid_raw(&raw) {
+        // e.g. a `{n}` whose `{` is the last byte of the previous literal's data: the framer
+        // ends the message there, this parser would read on
+        return Err(p.fail_at(start, "untagged response (literals in the raw part)"));
+    }
     Ok(Data::Unknown(UnknownData { number, name, raw }))
 }
 
