@@ -327,3 +327,24 @@ fn response_regressions() {
     let d = UnknownData::new(Some(7), Atom::try_from("a").unwrap(), raw).unwrap();
     check_server(&Response::Data(Data::Unknown(d)));
 }
+
+/// Crash 2 (`roundtrip_response`): `\RECENT<` as an extension flag in FETCH FLAGS reads as
+/// `\Recent` followed by garbage (the decoder matches `Recent` as a keyword): rejected.
+#[test]
+fn recent_prefix_flag_is_rejected() {
+    use imap_codec::fetch::MessageDataItem;
+    use imap_codec::flag::{Flag, FlagFetch};
+    use imap_codec::response::Data;
+    for name in ["RECENT<", "recent", "Recent.x", "Recent["] {
+        let r = Response::Data(Data::UidFetch {
+            uid: imap_codec::sequence::Uid::new(4294967146).unwrap(),
+            items: vec![MessageDataItem::Flags(vec![
+                FlagFetch::Recent,
+                FlagFetch::Flag(Flag::Extension(
+                    imap_codec::core::Atom::try_from(name).unwrap(),
+                )),
+            ])],
+        });
+        assert!(r.validate().is_err(), "{name}");
+    }
+}

@@ -318,7 +318,10 @@ impl MessageDataItem {
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
             MessageDataItem::Flags(v) => each(v, |f| match f {
-                FlagFetch::Flag(crate::flag::Flag::Extension(a)) if a.eq_ignore_case(b"Recent") => {
+                // The decoder matches `\Recent` as a keyword (also before `<`, `[`, `.`).
+                FlagFetch::Flag(crate::flag::Flag::Extension(a))
+                    if crate::parse::shadows(a.as_bytes(), [&b"Recent"[..]]) =>
+                {
                     fail("flag-fetch", "\\Recent is FlagFetch::Recent")
                 }
                 FlagFetch::Flag(f) => f.validate(),
