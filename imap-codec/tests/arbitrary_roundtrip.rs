@@ -348,3 +348,25 @@ fn recent_prefix_flag_is_rejected() {
         assert!(r.validate().is_err(), "{name}");
     }
 }
+
+/// Crash 3 (`roundtrip_response`): an ESEARCH return item named `UID` first, without the
+/// UID indicator, reads as the indicator: rejected; after the indicator it is fine.
+#[test]
+fn esearch_item_named_uid() {
+    use imap_codec::core::Atom;
+    use imap_codec::response::{Data, ESearch, SearchReturnData, TaggedExtComp, TaggedExtVal};
+    let item = SearchReturnData::Other {
+        name: Atom::try_from("UID").unwrap(),
+        value: TaggedExtVal::Comp(vec![TaggedExtComp::List(vec![])]),
+    };
+    let mut e = ESearch {
+        correlator: None,
+        uid: false,
+        data: vec![item],
+    };
+    assert!(Response::Data(Data::ESearch(e.clone())).validate().is_err());
+    e.uid = true;
+    let r = Response::Data(Data::ESearch(e));
+    r.validate().unwrap();
+    check_server(&r);
+}

@@ -255,6 +255,16 @@ impl Data {
                         m.validate()?;
                     }
                 }
+                // Without the UID indicator, a first item named `UID` would be read as it.
+                if let (false, Some(SearchReturnData::Other { name, .. })) = (e.uid, e.data.first())
+                {
+                    if crate::parse::shadows(name.as_bytes(), [&b"UID"[..]]) {
+                        return fail(
+                            "esearch-response",
+                            "first item named UID reads as the UID indicator",
+                        );
+                    }
+                }
                 each(&e.data, search_return)
             }
             Data::Search { modseq, .. } | Data::Sort { modseq, .. } => {
