@@ -9,8 +9,9 @@
 //! * numbers out of range: 63-bit values (`RFC822.SIZE`, `MODSEQ`, `X-GM-MSGID`, quota,
 //!   `HIGHESTMODSEQ`, ...) above 2^63-1, zero where the grammar needs a non-zero number;
 //! * `BodyStructure::Invalid` and multiparts without children (they encode to a stand-in);
-//! * empty lists where the grammar needs at least one element (capability list, FETCH
-//!   items, uid sets, sequence sets, CHILDINFO, ...);
+//! * empty lists where the grammar needs at least one element and the decoder requires one
+//!   (FETCH items, uid sets, sequence sets, CHILDINFO, ...; an empty CAPABILITY list is
+//!   accepted by the strict decoder and therefore valid);
 //! * raw parts of unknown items that are not one protocol value (checked by asking the
 //!   parser, `parse::reparses`), text that starts like a response code.
 
@@ -135,10 +136,8 @@ impl ResponseCode {
             ResponseCode::Other { name, .. } if code::is_known_code(name.as_bytes()) => {
                 return fail("response code", "name of a known code: use its variant");
             }
-            ResponseCode::Capability(v) => {
-                non_empty(v, "capability-data")?;
-                each(v, Capability::validate)?;
-            }
+            // `[CAPABILITY]` without capabilities decodes (strict profile) and round-trips.
+            ResponseCode::Capability(v) => each(v, Capability::validate)?,
             ResponseCode::PermanentFlags(v) => each(v, |f| match f {
                 crate::flag::FlagPerm::Flag(f) => f.validate(),
                 crate::flag::FlagPerm::Asterisk => Ok(()),
@@ -237,11 +236,8 @@ impl Data {
     /// Checks every nested value (see [`Response::validate`]).
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
-            Data::Capability(v) => {
-                non_empty(v, "capability-data")?;
-                each(v, Capability::validate)
-            }
-            Data::Enabled(v) => each(v, Capability::validate),
+            // An empty CAPABILITY list decodes (strict profile) and round-trips.
+            Data::Capability(v) | Data::Enabled(v) => each(v, Capability::validate),
             Data::Flags(v) => each(v, |f| f.validate()),
             Data::List(l) | Data::Lsub(l) | Data::XList(l) => list_item(l),
             Data::Namespace(_) => Ok(()),
