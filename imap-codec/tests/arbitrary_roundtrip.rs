@@ -370,3 +370,49 @@ fn esearch_item_named_uid() {
     r.validate().unwrap();
     check_server(&r);
 }
+
+/// Crash 4 (`roundtrip_response`): an empty `body-extension` list is sent as NIL (the grammar
+/// needs an element), which decodes as `NString(None)`: rejected.
+#[test]
+fn empty_body_extension_list() {
+    use imap_codec::body::{
+        BodyExtension, BodyFields, BodyStructure, DispositionExt, LanguageExt, LocationExt,
+        MediaType, SinglePart, SinglePartExtension, SinglePartKind,
+    };
+    use imap_codec::core::IString;
+    use imap_codec::fetch::MessageDataItem;
+    use imap_codec::response::Data;
+    let body = |ext: BodyExtension| {
+        Response::Data(Data::Fetch {
+            seq: imap_codec::sequence::SeqNum::new(2268528639).unwrap(),
+            items: vec![MessageDataItem::Body(BodyStructure::Single(SinglePart {
+                kind: SinglePartKind::Basic(
+                    MediaType::new(IString::default(), IString::default()).unwrap(),
+                ),
+                fields: BodyFields {
+                    octets: 1560315648,
+                    ..BodyFields::default()
+                },
+                extension: Some(SinglePartExtension {
+                    md5: None,
+                    disposition: Some(DispositionExt {
+                        disposition: None,
+                        language: Some(LanguageExt {
+                            language: vec![],
+                            location: Some(LocationExt {
+                                location: Some(IString::default()),
+                                extensions: vec![ext],
+                            }),
+                        }),
+                    }),
+                }),
+            }))],
+        })
+    };
+    assert!(body(BodyExtension::List(vec![])).validate().is_err());
+    let nested = BodyExtension::List(vec![BodyExtension::List(vec![])]);
+    assert!(body(nested).validate().is_err());
+    let ok = body(BodyExtension::List(vec![BodyExtension::NString(None)]));
+    ok.validate().unwrap();
+    check_server(&ok);
+}

@@ -358,24 +358,54 @@ impl MessageDataItem {
 }
 
 impl BodyStructure {
-    /// Fails for [`BodyStructure::Invalid`] and multiparts without children anywhere in the
-    /// tree (they encode to a stand-in, which decodes as another value), and for line
-    /// counts above 2^63-1.
+    /// Fails for [`BodyStructure::Invalid`], multiparts without children and empty
+    /// `body-extension` lists anywhere in the tree (they encode to a stand-in, which decodes
+    /// as another value), and for line counts and extension numbers above 2^63-1.
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
             BodyStructure::Invalid(_) => fail("body", "invalid body structure (kept raw)"),
             BodyStructure::Multi(m) => {
                 non_empty(&m.bodies, "body-type-mpart")?;
-                each(&m.bodies, BodyStructure::validate)
+                each(&m.bodies, BodyStructure::validate)?;
+                let d = m.extension.as_ref().and_then(|e| e.disposition.as_ref());
+                disposition_ext(d)
             }
-            BodyStructure::Single(s) => match &s.kind {
-                SinglePartKind::Text { lines, .. } => num63(*lines, "body-fld-lines"),
-                SinglePartKind::Message { body, lines, .. } => {
-                    num63(*lines, "body-fld-lines")?;
-                    body.validate()
+            BodyStructure::Single(s) => {
+                match &s.kind {
+                    SinglePartKind::Text { lines, .. } => num63(*lines, "body-fld-lines")?,
+                    SinglePartKind::Message { body, lines, .. } => {
+                        num63(*lines, "body-fld-lines")?;
+                        body.validate()?;
+                    }
+                    _ => {}
                 }
-                _ => Ok(()),
-            },
+                let d = s.extension.as_ref().and_then(|e| e.disposition.as_ref());
+                disposition_ext(d)
+            }
         }
+    }
+}
+
+/// The `body-extension`s after the location.
+fn disposition_ext(d: Option<&crate::body::DispositionExt>) -> Result<(), ValidationError> {
+    let exts = d
+        .and_then(|d| d.language.as_ref())
+        .and_then(|l| l.location.as_ref())
+        .map(|l| &l.extensions[..])
+        .unwrap_or(&[]);
+    each(exts, body_ext)
+}
+
+/// `body-extension`: a list needs an element (an empty one is sent as NIL, which decodes
+/// as another value); numbers are `number64`.
+fn body_ext(e: &crate::body::BodyExtension) -> Result<(), ValidationError> {
+    use crate::body::BodyExtension;
+    match e {
+        BodyExtension::List(v) => {
+            non_empty(v, "body-extension")?;
+            each(v, body_ext)
+        }
+        BodyExtension::Number(n) => num63(*n, "body-extension"),
+        BodyExtension::NString(_) => Ok(()),
     }
 }
