@@ -1,5 +1,7 @@
 #![no_main]
-//! Fuzzes the Greeting decoder in both profiles, with the re-encoding check.
+//! Fuzzes the Greeting decoder in both profiles, with the re-encoding check, and checks that
+//! values decoded in the strict profile pass `Greeting::validate` (so validation accepts
+//! everything a server can legitimately send).
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
@@ -7,4 +9,24 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     common::roundtrip::<imap_codec::response::Greeting>(data, b"");
+    check_validates(data);
 });
+
+fn check_validates(data: &[u8]) {
+    use imap_codec::codec::Message;
+    use imap_codec::options::DecodeOptions;
+    use imap_codec::response::Greeting;
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    if sel & 1 == 1 {
+        // Lenient values may keep stand-ins (`BodyStructure::Invalid`, ...).
+        return;
+    }
+    let msg = bytes::Bytes::copy_from_slice(rest);
+    if let Ok(d) = Greeting::decode(&msg, &DecodeOptions::strict()) {
+        if let Err(e) = d.message.validate() {
+            panic!("decoded {:?} does not validate: {e}", d.message);
+        }
+    }
+}

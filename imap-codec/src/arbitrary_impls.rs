@@ -7,10 +7,13 @@
 //! must catch them. The helpers here supply the fields a derive cannot: `Bytes`, depth-bounded
 //! recursion, and types with private fields (through their validating constructors).
 //!
-//! Not covered yet: `response.rs` and `capability.rs` (being rewritten separately). ENABLE's
-//! capabilities are built here from atoms (`capabilities`); once the rewrite lands, derive
-//! `Arbitrary` there, give `Capability`'s known-name variants the same "no known name in
-//! `Other`" validation, and add a response round-trip target.
+//! The server side (`response/*.rs`, `capability.rs`) derives `Arbitrary` the same way;
+//! its types with private fields (`ResponseText`, `ContinuationText`, `CodeText`,
+//! `Delimiter`, `NamespaceExtension`, `Thread`, `UnknownData`) are built here through their
+//! constructors. `Response::validate`/`Greeting::validate` reject the invalid derived values
+//! (`tests/arbitrary_roundtrip.rs`, fuzz target `roundtrip_response`). ENABLE's capabilities
+//! are built from atoms as `Capability::Other` (`capabilities`), which validation must
+//! normalise or reject.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use bytes::Bytes;
@@ -25,6 +28,10 @@ use crate::core::{AString, Atom, Charset, IString, Secret, Tag, Text};
 use crate::datetime::{Date, DateTime};
 use crate::fetch::{FetchAttribute, FetchAttributes, HeaderList, ObjectId, Part};
 use crate::mailbox::{ListMailbox, Mailbox};
+use crate::response::{
+    CodeText, ContinuationText, Delimiter, NamespaceExtension, ResponseCode, ResponseText, Thread,
+    UnknownData,
+};
 use crate::search::SearchKey;
 use crate::sequence::{SeqNum, Uid, UidValidity};
 
@@ -605,5 +612,132 @@ impl<'a> Arbitrary<'a> for Command {
         let tag = Tag::arbitrary(u)?;
         let body = CommandBody::arbitrary(u)?;
         Command::new(tag, body).map_err(|_| arbitrary::Error::IncorrectFormat)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Server side
+// ---------------------------------------------------------------------------------------
+
+/// URLFETCH results and METADATA values: strings with optional data.
+pub(crate) fn string_opt_bytes(u: &mut Unstructured<'_>) -> Result<Vec<(IString, Option<Bytes>)>> {
+    let n = u.arbitrary_len::<(IString, u8)>()?;
+    (0..n)
+        .map(|_| Ok((IString::arbitrary(u)?, opt_bytes(u)?)))
+        .collect()
+}
+
+/// Response-side `tagged-ext-comp` items.
+pub(crate) fn resp_comps(u: &mut Unstructured<'_>) -> Result<Vec<crate::response::TaggedExtComp>> {
+    nested(
+        u,
+        || vec![crate::response::TaggedExtComp::AString(IString::default())],
+        |u| u.arbitrary(),
+    )
+}
+
+impl<'a> Arbitrary<'a> for CodeText {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        if let Some(w) = word(u)? {
+            if let Ok(t) = CodeText::new(Bytes::from(w)) {
+                return Ok(t);
+            }
+        }
+        let mut v = bytes_from(
+            u,
+            24,
+            |c| crate::parse::class::is_text_char(c) && c != b']',
+            b'x',
+        )?;
+        if v.is_empty() {
+            v.push(b'x');
+        }
+        Ok(CodeText::new(Bytes::from(v)).expect("valid code text"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for Delimiter {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let c: u8 = u.arbitrary()?;
+        Ok(Delimiter::new(c).unwrap_or_else(|_| Delimiter::new(b'/').expect("valid")))
+    }
+}
+
+impl<'a> Arbitrary<'a> for NamespaceExtension {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let name = IString::arbitrary(u)?;
+        let mut values: Vec<IString> = u.arbitrary()?;
+        if values.is_empty() {
+            values.push(IString::arbitrary(u)?);
+        }
+        Ok(NamespaceExtension::new(name, values).expect("non-empty values"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for Thread {
+    /// Through [`Thread::new`]; shapes it rejects become a one-message thread.
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let leaf = || Thread::new(vec![NonZeroU32::MIN], Vec::new()).expect("valid thread");
+        nested(u, leaf, |u| {
+            let n = u.int_in_range(0..=4)?;
+            let messages = (0..n)
+                .map(|_| Ok(NonZeroU32::new(u.arbitrary::<u32>()?).unwrap_or(NonZeroU32::MIN)))
+                .collect::<Result<Vec<_>>>()?;
+            let children: Vec<Thread> = if u.ratio(1u8, 3u8)? {
+                u.arbitrary()?
+            } else {
+                Vec::new()
+            };
+            Ok(Thread::new(messages, children).unwrap_or_else(|_| leaf()))
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for UnknownData {
+    /// Through [`UnknownData::new`]; rejected names become `X-UNKNOWN`.
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let number: Option<u32> = u.arbitrary()?;
+        let name = Atom::arbitrary(u)?;
+        let raw = raw_args(u)?;
+        UnknownData::new(number, name, raw.clone()).or_else(|_| {
+            UnknownData::new(number, Atom::from_static("X-UNKNOWN"), raw)
+                .map_err(|_| arbitrary::Error::IncorrectFormat)
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for ResponseText {
+    /// Through [`ResponseText::new`]; text it rejects (looks like a code) loses its `[`.
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let code: Option<ResponseCode> = u.arbitrary()?;
+        let mut text = Text::arbitrary(u)?;
+        if u.ratio(1u8, 8u8)? {
+            // Text that starts like a code (the `Text` generator never does).
+            let w = word(u)?.unwrap_or_else(|| b"ALERT".to_vec());
+            let mut v = b"[".to_vec();
+            v.extend_from_slice(&w);
+            v.extend_from_slice(u.choose(&[&b"]"[..], b" x]", b""])?);
+            v.extend_from_slice(text.as_bytes());
+            text = Text::new(Bytes::from(v)).unwrap_or(text);
+        }
+        match ResponseText::new(code.clone(), text) {
+            Ok(t) => Ok(t),
+            Err(_) => Ok(ResponseText::new(code, Text::default()).expect("empty text")),
+        }
+    }
+}
+
+impl<'a> Arbitrary<'a> for ContinuationText {
+    /// Through [`ContinuationText::new`]; rejected text becomes `Ready`.
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let t = ResponseText::arbitrary(u)?;
+        ContinuationText::new(t).or_else(|_| {
+            let t = ResponseText::new(
+                None,
+                Text::new(Bytes::from_static(b"Ready.")).expect("text"),
+            )
+            .expect("plain text");
+            ContinuationText::new(t).map_err(|_| arbitrary::Error::IncorrectFormat)
+        })
     }
 }

@@ -21,6 +21,7 @@ use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 
 /// A SASL mechanism named in `AUTH=<mech>` (RFC 9051 §6.2.2 `auth-type`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthMechanism {
@@ -103,6 +104,7 @@ impl Encode for AuthMechanism {
 }
 
 /// A THREAD algorithm (RFC 5256 §3).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ThreadAlgorithm {
@@ -117,6 +119,7 @@ pub enum ThreadAlgorithm {
 }
 
 /// A quota resource name (RFC 9208 §5).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum QuotaResourceName {
@@ -172,6 +175,7 @@ impl Encode for QuotaResourceName {
 }
 
 /// A capability name (`capability`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Capability {
@@ -426,16 +430,21 @@ fn canonical_number(b: &[u8], max: u64) -> Option<u64> {
 }
 
 impl Capability {
-    /// Fails for [`Capability::Other`] holding a name that decodes as a typed variant (build
-    /// capabilities with [`Capability::from_atom`], which normalises).
+    /// Fails for a capability that does not decode as itself: [`Capability::Other`] (or an
+    /// `Other` mechanism, thread algorithm or quota resource) holding the name of a typed
+    /// capability, or a typed capability whose argument the grammar cannot carry (e.g.
+    /// `APPENDLIMIT=` above 2^63-1, a `RIGHTS=` value that is not an atom continuation).
+    /// Build capabilities with [`Capability::from_atom`], which normalises.
     pub fn validate(&self) -> Result<(), crate::error::ValidationError> {
-        if let Capability::Other(a) = self {
-            if !matches!(Capability::from_atom(a.clone()), Capability::Other(_)) {
-                return Err(crate::error::ValidationError::new(
-                    "capability",
-                    "is the name of a typed capability (use Capability::from_atom)",
-                ));
-            }
+        let enc = crate::Encode::to_bytes(self);
+        let same = Atom::new(bytes::Bytes::from(enc))
+            .map(|a| Capability::from_atom(a) == *self)
+            .unwrap_or(false);
+        if !same {
+            return Err(crate::error::ValidationError::new(
+                "capability",
+                "does not decode as itself (a typed capability's name in Other, or an argument out of range; use Capability::from_atom)",
+            ));
         }
         Ok(())
     }

@@ -16,8 +16,10 @@
 //!
 //! Every value the API lets you build encodes to valid protocol: leaf types validate on
 //! construction, and whole commands are built with [`command::Command::new`], which checks
-//! what the types cannot express. With the feature `arbitrary`, the value types implement
-//! `arbitrary::Arbitrary` (for fuzzing that property).
+//! what the types cannot express; on the server side, [`response::Response::validate`] and
+//! [`response::Greeting::validate`] do the same for responses built from public fields
+//! (encoding a value that fails is the caller's bug). With the feature `arbitrary`, the
+//! value types implement `arbitrary::Arbitrary` (for fuzzing that property).
 //!
 //! ```
 //! use imap_codec::codec::{ResponseDecoder, StreamEvent};

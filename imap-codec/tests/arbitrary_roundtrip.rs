@@ -1,19 +1,21 @@
-//! Misuse resistance: every command the API lets you build ([`Command::new`] accepts) encodes
-//! to valid protocol that decodes, strictly, to an equal value, both in one piece and through
-//! the streaming decoder (so the framing agrees with the encoder's literal marks).
+//! Misuse resistance: every command the API lets you build ([`Command::new`] accepts), and
+//! every response and greeting that passes `validate()`, encodes to valid protocol that
+//! decodes, strictly, to an equal value, both in one piece and through the streaming decoder
+//! (so the framing agrees with the encoder's literal marks).
 //!
 //! Values come from `arbitrary` over byte buffers of a deterministic PRNG, so CI exercises the
 //! property without a fuzzer (`fuzz/fuzz_targets/roundtrip_command.rs` is the fuzzer's
-//! version). Run with `cargo test -p imap-codec --features arbitrary --test arbitrary_roundtrip`.
+//! version; `roundtrip_response` for the server side). Run with `cargo test -p imap-codec --features arbitrary --test arbitrary_roundtrip`.
 #![cfg(feature = "arbitrary")]
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use imap_codec::codec::{CommandDecoder, Message, StreamEvent};
+use imap_codec::codec::{CommandDecoder, Message, StreamDecoder, StreamEvent};
 use imap_codec::command::{AuthenticateData, Command, CommandBody};
 use imap_codec::core::Tag;
 use imap_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
 use imap_codec::framer::FramerConfig;
+use imap_codec::response::{Greeting, Response};
 use imap_codec::{DecodeOptions, Encode};
 
 /// xorshift64*: small, deterministic, good enough to drive `arbitrary`.
@@ -196,4 +198,221 @@ fn regressions() {
     assert!(CommandBody::other(name.clone(), "Y1").is_err());
     let raw = Bytes::from_static(b"Y1");
     assert!(Command::new(tag.clone(), CommandBody::Other { name, raw }).is_err());
+}
+
+/// The property for one server-side value (response or greeting) that passed validation:
+/// with every encoder setting, strict decoding (one-shot and streaming) gives it back.
+fn check_server<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
+    for options in SETTINGS {
+        let enc = encode_with(v, options);
+        let shown = String::from_utf8_lossy(&enc);
+        match M::decode(&enc, &DecodeOptions::strict()) {
+            Ok(d) => assert_eq!(&d.message, v, "{shown:?} decodes to another value"),
+            Err(e) => panic!("{v:?} encodes to {shown:?}, which does not decode: {e}"),
+        }
+        let mut dec = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
+        dec.push(&enc);
+        let mut got = Vec::new();
+        while let Some(ev) = dec.next() {
+            match ev {
+                StreamEvent::Message(m) => got.push(m.message),
+                StreamEvent::LiteralAnnounced(_) => {}
+                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
+            }
+        }
+        assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
+        assert_eq!(&got[0], v, "{shown:?} streams to another value");
+        assert!(
+            dec.framer_mut().is_idle(),
+            "{shown:?} leaves bytes in the framer"
+        );
+    }
+}
+
+/// Builds a response from `data` as the fuzz target does: `None` when the bytes run out
+/// (`Some(Err)` when validation rejects it).
+fn build_response(data: &[u8]) -> Option<Result<Response, Response>> {
+    let mut u = Unstructured::new(data);
+    let r = Response::arbitrary(&mut u).ok()?;
+    Some(if r.validate().is_ok() { Ok(r) } else { Err(r) })
+}
+
+fn build_greeting(data: &[u8]) -> Option<Result<Greeting, Greeting>> {
+    let mut u = Unstructured::new(data);
+    let g = Greeting::arbitrary(&mut u).ok()?;
+    Some(if g.validate().is_ok() { Ok(g) } else { Err(g) })
+}
+
+#[test]
+fn built_responses_roundtrip() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let (mut valid, mut built, mut tried) = (0u32, 0u32, 0u32);
+    for _ in 0..20_000 {
+        let n = (rng.next() % 800) as usize;
+        let data = rng.fill(n);
+        tried += 1;
+        match build_response(&data) {
+            Some(Ok(r)) => {
+                built += 1;
+                valid += 1;
+                check_server(&r);
+            }
+            Some(Err(_)) => built += 1,
+            None => {}
+        }
+    }
+    // Validation must leave enough values for the property to mean something.
+    eprintln!("responses: {valid} valid of {built} built ({tried} inputs)");
+    assert!(
+        valid * 2 > built,
+        "only {valid} of {built} responses validate"
+    );
+}
+
+#[test]
+fn built_greetings_roundtrip() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let (mut valid, mut built) = (0u32, 0u32);
+    for _ in 0..5_000 {
+        let n = (rng.next() % 300) as usize;
+        let data = rng.fill(n);
+        match build_greeting(&data) {
+            Some(Ok(g)) => {
+                built += 1;
+                valid += 1;
+                check_server(&g);
+            }
+            Some(Err(_)) => built += 1,
+            None => {}
+        }
+    }
+    eprintln!("greetings: {valid} valid of {built} built");
+    assert!(
+        valid * 2 > built,
+        "only {valid} of {built} greetings validate"
+    );
+}
+
+/// Long inputs on the server side: bounded recursion (THREAD, tagged-ext, body structures).
+#[test]
+fn long_response_inputs_do_not_overflow() {
+    let mut rng = Rng(4242);
+    for i in 0..40 {
+        let data = if i % 2 == 0 {
+            rng.fill(1 << 16)
+        } else {
+            (0..1 << 16).map(|_| (rng.next() % 4) as u8).collect()
+        };
+        if let Some(Ok(r)) = build_response(&data) {
+            check_server(&r);
+        }
+    }
+}
+
+/// Server-side values the fuzzer (`roundtrip_response`) found that did not roundtrip.
+#[test]
+fn response_regressions() {
+    use imap_codec::core::Atom;
+    use imap_codec::response::{Data, UnknownData};
+    // Crash 1: an unknown response whose raw part has a literal `{1}\r\n{` followed by
+    // `1}\r\n`: the `{` inside the literal's data announces nothing to the framer (which
+    // ends the message there), but the raw check and the one-shot parser read a second
+    // literal. Both now look for the announcement only after the previous literal's data.
+    let raw = Bytes::from_static(b"\xff\x14{1}\r\n{1}\r\n\xff    ");
+    assert!(UnknownData::new(Some(1093730457), Atom::try_from("a").unwrap(), raw).is_err());
+    let enc = Bytes::from_static(b"* 1093730457 a \xff\x14{1}\r\n{1}\r\n\xff    \r\n");
+    assert!(Response::decode(&enc, &DecodeOptions::strict()).is_err());
+    // The same shape with the announcement in the text is fine.
+    let raw = Bytes::from_static(b"x {1}\r\n{ y {2}\r\nab z");
+    let d = UnknownData::new(Some(7), Atom::try_from("a").unwrap(), raw).unwrap();
+    check_server(&Response::Data(Data::Unknown(d)));
+}
+
+/// Crash 2 (`roundtrip_response`): `\RECENT<` as an extension flag in FETCH FLAGS reads as
+/// `\Recent` followed by garbage (the decoder matches `Recent` as a keyword): rejected.
+#[test]
+fn recent_prefix_flag_is_rejected() {
+    use imap_codec::fetch::MessageDataItem;
+    use imap_codec::flag::{Flag, FlagFetch};
+    use imap_codec::response::Data;
+    for name in ["RECENT<", "recent", "Recent.x", "Recent["] {
+        let r = Response::Data(Data::UidFetch {
+            uid: imap_codec::sequence::Uid::new(4294967146).unwrap(),
+            items: vec![MessageDataItem::Flags(vec![
+                FlagFetch::Recent,
+                FlagFetch::Flag(Flag::Extension(
+                    imap_codec::core::Atom::try_from(name).unwrap(),
+                )),
+            ])],
+        });
+        assert!(r.validate().is_err(), "{name}");
+    }
+}
+
+/// Crash 3 (`roundtrip_response`): an ESEARCH return item named `UID` first, without the
+/// UID indicator, reads as the indicator: rejected; after the indicator it is fine.
+#[test]
+fn esearch_item_named_uid() {
+    use imap_codec::core::Atom;
+    use imap_codec::response::{Data, ESearch, SearchReturnData, TaggedExtComp, TaggedExtVal};
+    let item = SearchReturnData::Other {
+        name: Atom::try_from("UID").unwrap(),
+        value: TaggedExtVal::Comp(vec![TaggedExtComp::List(vec![])]),
+    };
+    let mut e = ESearch {
+        correlator: None,
+        uid: false,
+        data: vec![item],
+    };
+    assert!(Response::Data(Data::ESearch(e.clone())).validate().is_err());
+    e.uid = true;
+    let r = Response::Data(Data::ESearch(e));
+    r.validate().unwrap();
+    check_server(&r);
+}
+
+/// Crash 4 (`roundtrip_response`): an empty `body-extension` list is sent as NIL (the grammar
+/// needs an element), which decodes as `NString(None)`: rejected.
+#[test]
+fn empty_body_extension_list() {
+    use imap_codec::body::{
+        BodyExtension, BodyFields, BodyStructure, DispositionExt, LanguageExt, LocationExt,
+        MediaType, SinglePart, SinglePartExtension, SinglePartKind,
+    };
+    use imap_codec::core::IString;
+    use imap_codec::fetch::MessageDataItem;
+    use imap_codec::response::Data;
+    let body = |ext: BodyExtension| {
+        Response::Data(Data::Fetch {
+            seq: imap_codec::sequence::SeqNum::new(2268528639).unwrap(),
+            items: vec![MessageDataItem::Body(BodyStructure::Single(SinglePart {
+                kind: SinglePartKind::Basic(
+                    MediaType::new(IString::default(), IString::default()).unwrap(),
+                ),
+                fields: BodyFields {
+                    octets: 1560315648,
+                    ..BodyFields::default()
+                },
+                extension: Some(SinglePartExtension {
+                    md5: None,
+                    disposition: Some(DispositionExt {
+                        disposition: None,
+                        language: Some(LanguageExt {
+                            language: vec![],
+                            location: Some(LocationExt {
+                                location: Some(IString::default()),
+                                extensions: vec![ext],
+                            }),
+                        }),
+                    }),
+                }),
+            }))],
+        })
+    };
+    assert!(body(BodyExtension::List(vec![])).validate().is_err());
+    let nested = BodyExtension::List(vec![BodyExtension::List(vec![])]);
+    assert!(body(nested).validate().is_err());
+    let ok = body(BodyExtension::List(vec![BodyExtension::NString(None)]));
+    ok.validate().unwrap();
+    check_server(&ok);
 }

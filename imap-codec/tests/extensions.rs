@@ -49,6 +49,16 @@ fn decode_rt(bytes: &[u8], expect: Expect) -> AnyMessage {
     let opts = DecodeOptions::strict();
     let d = AnyMessage::decode(&Bytes::copy_from_slice(bytes), expect, &opts)
         .unwrap_or_else(|e| panic!("{:?} does not decode: {e}", String::from_utf8_lossy(bytes)));
+    // Strictly decoded values pass validation.
+    let valid = match &d.message {
+        AnyMessage::Command(c) => c.validate(),
+        AnyMessage::Response(m) => m.validate(),
+        AnyMessage::Greeting(g) => g.validate(),
+        _ => Ok(()),
+    };
+    if let Err(e) = valid {
+        panic!("decoded {:?} does not validate: {e}", d.message);
+    }
     let enc = d.message.to_bytes();
     let again = AnyMessage::decode(&Bytes::from(enc.clone()), expect, &opts).unwrap_or_else(|e| {
         panic!(

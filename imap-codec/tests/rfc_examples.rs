@@ -69,6 +69,14 @@ fn check(r: &Record) -> Result<(), String> {
     let opts = DecodeOptions::strict();
     let d =
         AnyMessage::decode(&bytes, expect_of(kind), &opts).map_err(|e| format!("decode: {e}"))?;
+    // Strictly decoded values pass validation (commands, responses, greetings).
+    let valid = match &d.message {
+        AnyMessage::Command(c) => c.validate(),
+        AnyMessage::Response(m) => m.validate(),
+        AnyMessage::Greeting(g) => g.validate(),
+        _ => Ok(()),
+    };
+    valid.map_err(|e| format!("decoded {:?} does not validate: {e}", d.message))?;
     let enc = d.message.to_bytes();
     if !kind_matches(kind, &enc) {
         return Err(format!(

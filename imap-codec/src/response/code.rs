@@ -62,6 +62,7 @@ fn is_code_text_char(c: u8) -> bool {
 }
 
 /// `METADATA` response code details (RFC 5464 §4.2-4.3).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MetadataCode {
     /// `LONGENTRIES n`: entries longer than requested were omitted.
@@ -75,6 +76,7 @@ pub enum MetadataCode {
 }
 
 /// `ANNOTATE` response code details (RFC 5257).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnnotateCode {
     /// `TOOBIG`
@@ -84,6 +86,7 @@ pub enum AnnotateCode {
 }
 
 /// Details of an `INPROGRESS` code (RFC 9585 §4); each `None` is NIL.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InProgress {
     /// The tag of the long-running command.
@@ -95,6 +98,7 @@ pub struct InProgress {
 }
 
 /// A response code (`resp-text-code`), the bracketed part before the text.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ResponseCode {

@@ -22,6 +22,7 @@ use crate::sequence::{SeqNum, SequenceSet, UidSet, UidValidity};
 use crate::status::StatusItem;
 
 /// Untagged data (`* ...` other than a status response).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Data {
@@ -90,7 +91,10 @@ pub enum Data {
     GenUrlAuth(Vec<IString>),
     /// `URLFETCH (url data)...` (RFC 4467): each URL with its data (`None` is NIL);
     /// never empty.
-    UrlFetch(Vec<(IString, Option<Bytes>)>),
+    UrlFetch(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::string_opt_bytes))]
+         Vec<(IString, Option<Bytes>)>,
+    ),
     /// `VANISHED [(EARLIER)] uids` (RFC 7162)
     Vanished {
         /// `(EARLIER)`: a reply to a FETCH/SELECT, not an expunge notification.
@@ -154,6 +158,7 @@ pub enum Data {
 pub type IdParams = Vec<(IString, Option<IString>)>;
 
 /// One `ACL` identifier and its rights.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AclEntry {
     /// The identifier (user or group).
@@ -163,6 +168,7 @@ pub struct AclEntry {
 }
 
 /// One quota resource (`quota-resource`, RFC 9208).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaResource {
     /// Resource name.
@@ -174,11 +180,15 @@ pub struct QuotaResource {
 }
 
 /// The body of a METADATA response (RFC 5464 §4.4).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetadataEntries {
     /// `(entry value ...)`: values (`None` is NIL; values with NUL are sent as literal8).
     /// Never empty.
-    Values(Vec<(IString, Option<Bytes>)>),
+    Values(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::string_opt_bytes))]
+         Vec<(IString, Option<Bytes>)>,
+    ),
     /// `entry ...`: unsolicited list of changed entries. Never empty.
     List(Vec<IString>),
 }
@@ -239,6 +249,7 @@ impl fmt::Debug for Delimiter {
 }
 
 /// The body of a LIST / LSUB / XLIST response (`mailbox-list`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListItem {
     /// Mailbox attributes.
@@ -252,6 +263,7 @@ pub struct ListItem {
 }
 
 /// An `mbox-list-extended-item` (RFC 5258 §9, RFC 9051).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ListExtendedItem {
@@ -272,6 +284,7 @@ pub enum ListExtendedItem {
 ///
 /// A lone number is [`TaggedExtVal::Number`]; [`TaggedExtVal::SequenceSet`] holds sets that
 /// are not a single number (a single-number set encodes as, and decodes to, a `Number`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaggedExtVal {
     /// `number64`.
@@ -279,7 +292,10 @@ pub enum TaggedExtVal {
     /// `sequence-set` (more than one number, a range, `*` or `$`).
     SequenceSet(SequenceSet),
     /// `"(" [tagged-ext-comp] ")"`.
-    Comp(Vec<TaggedExtComp>),
+    Comp(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::resp_comps))]
+        Vec<TaggedExtComp>,
+    ),
     /// A string (not in the RFC 4466 ABNF, but used by the RFC 9051 §7.3.1 LIST example
     /// `Sample "text"`). Encoded quoted (or literal) when it would otherwise read as a number
     /// or a sequence set.
@@ -287,12 +303,16 @@ pub enum TaggedExtVal {
 }
 
 /// `tagged-ext-comp` (RFC 4466): astrings and parenthesised lists.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaggedExtComp {
     /// An astring.
     AString(IString),
     /// A parenthesised list.
-    List(Vec<TaggedExtComp>),
+    List(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::resp_comps))]
+        Vec<TaggedExtComp>,
+    ),
 }
 
 impl TaggedExtVal {
@@ -359,6 +379,7 @@ impl Encode for TaggedExtVal {
 }
 
 /// One namespace (`namespace-descr`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Namespace {
     /// The prefix.
@@ -398,6 +419,7 @@ impl NamespaceExtension {
 }
 
 /// The three namespace lists of a NAMESPACE response; an empty list is NIL.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NamespaceData {
     /// Personal namespaces.
@@ -409,6 +431,7 @@ pub struct NamespaceData {
 }
 
 /// An ESEARCH response (`esearch-response`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ESearch {
     /// `(TAG ...)` correlator.
@@ -420,6 +443,7 @@ pub struct ESearch {
 }
 
 /// `search-correlator` (RFC 4731; MULTISEARCH RFC 7377 adds mailbox and UIDVALIDITY).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchCorrelator {
     /// The command tag (`tag-string`).
@@ -429,6 +453,7 @@ pub struct SearchCorrelator {
 }
 
 /// `partial-range` (RFC 9394): `a:b` from the start or `-a:-b` from the end.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartialRange {
     /// `a:b`
@@ -438,6 +463,7 @@ pub enum PartialRange {
 }
 
 /// One `search-return-data` item.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SearchReturnData {
@@ -633,6 +659,8 @@ impl UnknownData {
 
 fn valid_raw(b: &[u8]) -> bool {
     let mut i = 0;
+    // start of the current line segment (after the last literal's data)
+    let mut seg = 0;
     while i < b.len() {
         match b[i] {
             0 => return false,
@@ -641,8 +669,10 @@ fn valid_raw(b: &[u8]) -> bool {
                 if b[i] != b'\r' || b.get(i + 1) != Some(&b'\n') || i == 0 || b[i - 1] != b'}' {
                     return false;
                 }
-                let open = match b[..i].iter().rposition(|&c| c == b'{') {
-                    Some(o) => o,
+                // the announcement is in the text after the previous literal's data (a `{`
+                // inside that data announces nothing: the framer does not look there)
+                let open = match b[seg..i].iter().rposition(|&c| c == b'{') {
+                    Some(o) => seg + o,
                     None => return false,
                 };
                 let digits = &b[open + 1..i - 1];
@@ -657,6 +687,7 @@ fn valid_raw(b: &[u8]) -> bool {
                     return false;
                 }
                 i += n;
+                seg = i;
                 continue;
             }
             _ => {}
@@ -802,6 +833,11 @@ fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
     } else {
         Bytes::new()
     };
+    if !valid_raw(&raw) {
+        // e.g. a `{n}` whose `{` is the last byte of the previous literal's data: the framer
+        // ends the message there, this parser would read on
+        return Err(p.fail_at(start, "untagged response (literals in the raw part)"));
+    }
     Ok(Data::Unknown(UnknownData { number, name, raw }))
 }
 

@@ -32,6 +32,7 @@ mod data;
 pub(crate) mod strategies;
 #[cfg(test)]
 mod tests;
+mod validate;
 
 use bytes::Bytes;
 
@@ -176,6 +177,7 @@ impl Encode for ResponseText {
 }
 
 /// The kind of greeting (`resp-cond-auth` / `resp-cond-bye`).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GreetingKind {
     /// `OK`: not authenticated yet.
@@ -187,6 +189,7 @@ pub enum GreetingKind {
 }
 
 /// The server greeting (`greeting`, RFC 9051 §7.1.1, §7.1.4, §7.1.5).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Greeting {
     /// OK, PREAUTH or BYE.
@@ -259,6 +262,7 @@ impl Encode for Greeting {
 }
 
 /// `OK`, `NO` or `BAD`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// `OK`
@@ -289,6 +293,7 @@ impl Status {
 }
 
 /// A status response (RFC 9051 §7.1).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusResponse {
     /// `tag OK|NO|BAD resp-text`: completion of a command.
@@ -383,12 +388,15 @@ impl ContinuationText {
 }
 
 /// A continuation request (`continue-req`, RFC 9051 §7.6).
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Continuation {
     /// `+ resp-text` (e.g. `+ Ready for literal data`).
     Text(ContinuationText),
     /// `+ base64`: a SASL challenge, decoded.
-    Base64(Bytes),
+    Base64(
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes,
+    ),
 }
 
 impl Continuation {
@@ -460,6 +468,7 @@ impl Encode for Continuation {
 }
 
 /// Any server response after the greeting.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Response {

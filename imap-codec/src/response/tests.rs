@@ -34,7 +34,10 @@ proptest! {
         let b = enc(&r);
         let d = Response::decode(&b, &DecodeOptions::strict());
         prop_assert!(d.is_ok(), "{:?}\n{:?}\n{:?}", r, crate::error::Excerpt(&b), d);
-        prop_assert_eq!(d.unwrap().message, r);
+        let m = d.unwrap().message;
+        // Strictly decoded values pass validation.
+        prop_assert!(m.validate().is_ok(), "{:?}: {:?}", m, m.validate());
+        prop_assert_eq!(m, r);
     }
 
     #[test]
@@ -42,7 +45,9 @@ proptest! {
         let b = enc(&g);
         let d = Greeting::decode(&b, &DecodeOptions::strict());
         prop_assert!(d.is_ok(), "{:?}\n{:?}\n{:?}", g, crate::error::Excerpt(&b), d);
-        prop_assert_eq!(d.unwrap().message, g);
+        let m = d.unwrap().message;
+        prop_assert!(m.validate().is_ok(), "{:?}: {:?}", m, m.validate());
+        prop_assert_eq!(m, g);
     }
 }
 

@@ -1,0 +1,90 @@
+#![no_main]
+//! Misuse resistance, server side: arbitrary `Response` (or, when the first byte is 0xff,
+//! `Greeting`) → `validate()` (skipped when rejected) → encode with the 4 encoder settings →
+//! strict decode, one-shot and through the streaming decoder → equal.
+use arbitrary::{Arbitrary, Unstructured};
+use bytes::Bytes;
+use imap_codec::codec::{Message, StreamDecoder, StreamEvent};
+use imap_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
+use imap_codec::framer::FramerConfig;
+use imap_codec::response::{Greeting, Response};
+use imap_codec::{DecodeOptions, Encode};
+use libfuzzer_sys::fuzz_target;
+
+/// The encoder settings a connection can have (as in `roundtrip_command`).
+const SETTINGS: [EncodeOptions; 4] = [
+    EncodeOptions {
+        literal_mode: LiteralMode::Sync,
+        utf8_quoted: false,
+        max_quoted: 1024,
+        max_non_sync: None,
+    },
+    EncodeOptions {
+        literal_mode: LiteralMode::NonSync,
+        utf8_quoted: true,
+        max_quoted: 1024,
+        max_non_sync: None,
+    },
+    EncodeOptions {
+        literal_mode: LiteralMode::Sync,
+        utf8_quoted: false,
+        max_quoted: 0,
+        max_non_sync: None,
+    },
+    EncodeOptions {
+        literal_mode: LiteralMode::NonSync,
+        utf8_quoted: true,
+        max_quoted: 3,
+        max_non_sync: Some(8),
+    },
+];
+
+fn encode_with(v: &impl Encode, options: EncodeOptions) -> Bytes {
+    let mut b = EncodeBuf::with_options(options);
+    v.encode(&mut b);
+    Bytes::from(b.out)
+}
+
+fn check<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
+    for options in SETTINGS {
+        let enc = encode_with(v, options);
+        let shown = String::from_utf8_lossy(&enc);
+        match M::decode(&enc, &DecodeOptions::strict()) {
+            Ok(d) => assert_eq!(&d.message, v, "{shown:?} decodes to another value"),
+            Err(e) => panic!("{v:?} encodes to {shown:?}, which does not decode: {e}"),
+        }
+        let mut dec = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
+        dec.push(&enc);
+        let mut got = Vec::new();
+        while let Some(ev) = dec.next() {
+            match ev {
+                StreamEvent::Message(m) => got.push(m.message),
+                StreamEvent::LiteralAnnounced(_) => {}
+                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
+            }
+        }
+        assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
+        assert_eq!(&got[0], v, "{shown:?} streams to another value");
+        assert!(dec.framer_mut().is_idle(), "{shown:?} leaves bytes in the framer");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let mut u = Unstructured::new(rest);
+    if sel == 0xff {
+        if let Ok(g) = Greeting::arbitrary(&mut u) {
+            if g.validate().is_ok() {
+                check(&g);
+            }
+        }
+        return;
+    }
+    if let Ok(r) = Response::arbitrary(&mut u) {
+        if r.validate().is_ok() {
+            check(&r);
+        }
+    }
+});
