@@ -65,7 +65,10 @@ fn check<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
         }
         assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
         assert_eq!(&got[0], v, "{shown:?} streams to another value");
-        assert!(dec.framer_mut().is_idle(), "{shown:?} leaves bytes in the framer");
+        assert!(
+            dec.framer_mut().is_idle(),
+            "{shown:?} leaves bytes in the framer"
+        );
     }
 }
 

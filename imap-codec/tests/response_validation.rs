@@ -149,7 +149,7 @@ fn numbers_out_of_range() {
 
 #[test]
 fn body_structures_with_stand_ins() {
-    let b = |s: BodyStructure| fetch(vec![MessageDataItem::BodyStructure(s)]);
+    let b = |s: BodyStructure| fetch(vec![MessageDataItem::BodyStructure(Box::new(s))]);
     assert!(
         b(BodyStructure::Invalid(Bytes::from_static(b"(")))
             .validate()
