@@ -13,3 +13,8 @@
 #![warn(missing_docs)]
 
 pub use imap_codec;
+
+/// The repository README, so that its Rust examples are compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[allow(dead_code)]
+mod readme {}
