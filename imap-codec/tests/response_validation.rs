@@ -209,3 +209,24 @@ fn text_and_raw_values() {
     // Text that starts like a code cannot be built without one.
     assert!(ResponseText::new(None, Text::try_from("[ALERT] x").unwrap()).is_err());
 }
+
+/// roundtrip_response fuzz crash (CI run): unknown data whose raw part ends like a literal
+/// announcement (`~{4}`) encoded to a line a receiver's framer waits on forever.
+#[test]
+fn unknown_raw_ending_like_a_literal_announcement_is_rejected() {
+    let name = Atom::try_from("X").unwrap();
+    for raw in [&b"~{4}"[..], b"a {12}", b"{0+}", b"x {3}\r\nabc y {5}"] {
+        assert!(
+            imap_codec::response::UnknownData::new(None, name.clone(), Bytes::copy_from_slice(raw))
+                .is_err(),
+            "{raw:?}"
+        );
+    }
+    // a literal whose data ends the raw part is fine
+    assert!(
+        imap_codec::response::UnknownData::new(None, name, Bytes::from_static(b"~{4}\r\nabcd"))
+            .is_ok()
+    );
+    let line = Bytes::from_static(b"* X ~{4}\r\n");
+    assert!(Response::decode(&line, &imap_codec::options::DecodeOptions::strict()).is_err());
+}

@@ -694,7 +694,9 @@ fn valid_raw(b: &[u8]) -> bool {
         }
         i += 1;
     }
-    true
+    // The raw part ends its line: if its last segment ends like a literal announcement
+    // (`{n}`, `~{n}`), a receiver's framer would wait for literal data that is not there.
+    crate::framer::parse_announcement(&b[seg..]) == Ok(None)
 }
 
 // ---------------------------------------------------------------------------------------
