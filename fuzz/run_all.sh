@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS (default 20) with the RFC/quirk seeds and the IMAP
 # dictionary, under a 512 MB RSS limit. Prints libFuzzer's final stats per target.
-# Usage: fuzz/run_all.sh [SECONDS] [TARGET...]
+# Usage: fuzz/run_all.sh [SECONDS | runs=N] [TARGET...]
+# `runs=N` makes the run deterministic (fixed seed, N executions per target, no time limit):
+# CI uses it so that a run passes or fails the same way every time for the same code.
 set -euo pipefail
 secs=${1:-20}
 shift || true
@@ -20,11 +22,16 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 failed=()
 for t in "${targets[@]}"; do
-  echo "=== $t (${secs}s)"
+  echo "=== $t ($secs)"
   mkdir -p "corpus/$t"
   log=$(mktemp)
+  if [[ "$secs" == runs=* ]]; then
+    limit=(-runs="${secs#runs=}" -seed=1)
+  else
+    limit=(-max_total_time="$secs")
+  fi
   if cargo "${tc[@]}" fuzz run -O "$t" "corpus/$t" -- \
-    -max_total_time="$secs" -rss_limit_mb=512 -dict=imap.dict -print_final_stats=1 >"$log" 2>&1; then
+    "${limit[@]}" -rss_limit_mb=512 -dict=imap.dict -print_final_stats=1 >"$log" 2>&1; then
     grep -E '^(#[0-9]+.*DONE|stat::(number_of_executed_units|peak_rss_mb)|Done)' "$log" | tail -n 4
   else
     grep -E -A3 'panicked|SUMMARY|ERROR|Test unit written' "$log" | head -n 20
