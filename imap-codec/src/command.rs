@@ -858,37 +858,8 @@ pub enum StoreType {
     Remove,
 }
 
-/// A Gmail label (X-GM-LABELS): a system label `\Name` or a label name.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum GmailLabel {
-    /// `\Inbox`, `\Important`, ... (the name without the backslash).
-    System(Atom),
-    /// Any other label (astring).
-    Label(AString),
-}
-
-impl GmailLabel {
-    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.eat(b'\\') {
-            Atom::parse(p).map(GmailLabel::System)
-        } else {
-            IString::parse_astring(p).map(GmailLabel::Label)
-        }
-    }
-}
-
-impl Encode for GmailLabel {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            GmailLabel::System(a) => {
-                buf.byte(b'\\');
-                a.encode(buf);
-            }
-            GmailLabel::Label(s) => s.encode_astring(buf),
-        }
-    }
-}
+/// A Gmail label (X-GM-LABELS), the same value type as in FETCH responses.
+pub use crate::fetch::GmailLabel;
 
 /// What STORE changes.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

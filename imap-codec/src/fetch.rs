@@ -738,7 +738,7 @@ pub enum GmailLabel {
 }
 
 impl GmailLabel {
-    fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.eat(b'\\') {
             Atom::parse(p).map(GmailLabel::System)
         } else {
