@@ -2479,19 +2479,11 @@ fn opt_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturnOption>>> {
     }
 }
 
-/// `charset` = atom / quoted, restricted to what [`Charset::new`] accepts (7-bit), so that
-/// decoded values always encode.
-fn charset(p: &mut Parser<'_>) -> PResult<Charset> {
-    let start = p.pos;
-    let c = Charset::parse(p)?;
-    Charset::new(c.to_bytes()).map_err(|_| p.fail_at(start, "7-bit charset name"))
-}
-
 /// `[CHARSET charset SP] search-key *(SP search-key)` after the SP.
 fn search_program(p: &mut Parser<'_>) -> PResult<(Option<Charset>, Vec<SearchKey>)> {
     let charset = if p.keyword(b"CHARSET") {
         p.sp()?;
-        let c = charset(p)?;
+        let c = Charset::parse(p)?;
         p.sp()?;
         Some(c)
     } else {
@@ -2605,7 +2597,7 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
         p.sp()?;
         let criteria = SortCriterion::parse_list(p)?;
         p.sp()?;
-        let charset = charset(p)?;
+        let charset = Charset::parse(p)?;
         p.sp()?;
         let search = SearchKey::parse_many(p)?;
         C::Sort {
@@ -2619,7 +2611,7 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
         p.sp()?;
         let algorithm = ThreadAlgorithm::parse(p)?;
         p.sp()?;
-        let charset = charset(p)?;
+        let charset = Charset::parse(p)?;
         p.sp()?;
         let search = SearchKey::parse_many(p)?;
         C::Thread {
