@@ -9,7 +9,7 @@
 //! - [`codec`]: decoders and encoders per message kind (greeting, command, response,
 //!   AUTHENTICATE data, IDLE `DONE`), and streaming decoders that combine framing and parsing.
 //! - Typed values: [`command`], [`response`], [`fetch`], [`body`], [`envelope`], [`search`],
-//!   [`sequence`], [`flag`], [`mailbox`], [`datetime`], [`capability`], [`status`], [`core`].
+//!   [`sequence`], [`flag`], [`list`], [`mailbox`], [`datetime`], [`capability`], [`status`], [`core`].
 //!
 //! Decoded values hold [`bytes::Bytes`] slices of the received message: nothing is copied,
 //! and the values are owned and `'static`.
@@ -53,6 +53,7 @@ pub mod error;
 pub mod fetch;
 pub mod flag;
 pub mod framer;
+pub mod list;
 pub mod mailbox;
 pub mod options;
 pub(crate) mod parse;

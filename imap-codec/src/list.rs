@@ -1,0 +1,275 @@
+//! [`SmallList`]: the container for protocol lists that are short in practice (RFC 9051 §4.4
+//! parenthesized lists such as `flag-list` or `mbx-list-flags`): up to `N` items are stored
+//! inline, so decoding a typical list allocates nothing.
+//!
+//! It dereferences to a slice (`len`, `iter`, indexing, slice patterns) and converts from and
+//! to `Vec`; longer lists move to the heap transparently.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use smallvec::SmallVec;
+
+/// A list that keeps up to `N` items inline and spills to the heap beyond that.
+///
+/// ```
+/// use imap_codec::list::SmallList;
+///
+/// let mut l: SmallList<u32, 2> = SmallList::new();
+/// l.push(1);
+/// l.push(2);
+/// assert!(!l.spilled());
+/// l.push(3);
+/// assert!(l.spilled());
+/// assert_eq!(l, [1, 2, 3]);
+/// assert_eq!(l.iter().sum::<u32>(), 6);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SmallList<T, const N: usize>(SmallVec<[T; N]>);
+
+impl<T, const N: usize> SmallList<T, N> {
+    /// An empty list (no allocation).
+    pub fn new() -> Self {
+        SmallList(SmallVec::new())
+    }
+
+    /// An empty list with room for `n` items (allocates only when `n > N`).
+    pub fn with_capacity(n: usize) -> Self {
+        SmallList(SmallVec::with_capacity(n))
+    }
+
+    /// Appends an item.
+    pub fn push(&mut self, item: T) {
+        self.0.push(item);
+    }
+
+    /// Removes and returns the last item.
+    pub fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+
+    /// Inserts an item at `index`; returns it back when `index > len`.
+    pub fn insert(&mut self, index: usize, item: T) -> Result<(), T> {
+        if index > self.0.len() {
+            return Err(item);
+        }
+        self.0.insert(index, item);
+        Ok(())
+    }
+
+    /// Removes and returns the item at `index`, if there is one.
+    pub fn remove(&mut self, index: usize) -> Option<T> {
+        (index < self.0.len()).then(|| self.0.remove(index))
+    }
+
+    /// Keeps the items for which `f` is true.
+    pub fn retain(&mut self, mut f: impl FnMut(&T) -> bool) {
+        self.0.retain(|x| f(x));
+    }
+
+    /// Shortens the list to `len` items.
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
+    /// Removes every item.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Whether the items live on the heap (more than `N` were stored at some point).
+    pub fn spilled(&self) -> bool {
+        self.0.spilled()
+    }
+
+    /// The items as a `Vec` (reuses the heap buffer when the list has spilled).
+    pub fn into_vec(self) -> Vec<T> {
+        self.0.into_vec()
+    }
+
+    /// The items as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T, const N: usize> Default for SmallList<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: fmt::Debug, const N: usize> fmt::Debug for SmallList<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl<T, const N: usize> Deref for SmallList<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T, const N: usize> DerefMut for SmallList<T, N> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.0
+    }
+}
+
+impl<T, const N: usize> AsRef<[T]> for SmallList<T, N> {
+    fn as_ref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T, const N: usize> From<Vec<T>> for SmallList<T, N> {
+    fn from(v: Vec<T>) -> Self {
+        SmallList(SmallVec::from_vec(v))
+    }
+}
+
+impl<T, const N: usize> From<SmallList<T, N>> for Vec<T> {
+    fn from(l: SmallList<T, N>) -> Self {
+        l.into_vec()
+    }
+}
+
+impl<T, const N: usize, const M: usize> From<[T; M]> for SmallList<T, N> {
+    fn from(a: [T; M]) -> Self {
+        a.into_iter().collect()
+    }
+}
+
+impl<T: Clone, const N: usize> From<&[T]> for SmallList<T, N> {
+    fn from(s: &[T]) -> Self {
+        s.iter().cloned().collect()
+    }
+}
+
+impl<T, const N: usize> FromIterator<T> for SmallList<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        SmallList(iter.into_iter().collect())
+    }
+}
+
+impl<T, const N: usize> Extend<T> for SmallList<T, N> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+/// Owning iterator of a [`SmallList`].
+pub struct IntoIter<T, const N: usize>(smallvec::IntoIter<[T; N]>);
+
+impl<T: fmt::Debug, const N: usize> fmt::Debug for IntoIter<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.as_slice().iter()).finish()
+    }
+}
+
+impl<T, const N: usize> Iterator for IntoIter<T, N> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<T, const N: usize> DoubleEndedIterator for IntoIter<T, N> {
+    fn next_back(&mut self) -> Option<T> {
+        self.0.next_back()
+    }
+}
+
+impl<T, const N: usize> ExactSizeIterator for IntoIter<T, N> {}
+
+impl<T, const N: usize> IntoIterator for SmallList<T, N> {
+    type Item = T;
+    type IntoIter = IntoIter<T, N>;
+    fn into_iter(self) -> IntoIter<T, N> {
+        IntoIter(self.0.into_iter())
+    }
+}
+
+impl<'a, T, const N: usize> IntoIterator for &'a SmallList<T, N> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a, T, const N: usize> IntoIterator for &'a mut SmallList<T, N> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter_mut()
+    }
+}
+
+impl<T: PartialEq, const N: usize> PartialEq<Vec<T>> for SmallList<T, N> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl<T: PartialEq, const N: usize> PartialEq<[T]> for SmallList<T, N> {
+    fn eq(&self, other: &[T]) -> bool {
+        self.0[..] == *other
+    }
+}
+
+impl<T: PartialEq, const N: usize, const M: usize> PartialEq<[T; M]> for SmallList<T, N> {
+    fn eq(&self, other: &[T; M]) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a, T: arbitrary::Arbitrary<'a>, const N: usize> arbitrary::Arbitrary<'a> for SmallList<T, N> {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        u.arbitrary_iter()?.collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SmallList;
+
+    #[test]
+    fn inline_then_spilled_keeps_order() {
+        let mut l: SmallList<String, 2> = SmallList::new();
+        assert!(l.is_empty());
+        l.push("a".into());
+        l.push("b".into());
+        assert!(!l.spilled());
+        l.push("c".into());
+        assert!(l.spilled());
+        assert_eq!(l.len(), 3);
+        assert_eq!(l[2], "c");
+        assert_eq!(l.clone().into_vec(), vec!["a", "b", "c"]);
+        assert_eq!(l.remove(0).as_deref(), Some("a"));
+        assert_eq!(l.remove(5), None);
+        assert_eq!(l.insert(9, "x".into()), Err("x".to_string()));
+        assert_eq!(l.into_iter().rev().collect::<Vec<_>>(), vec!["c", "b"]);
+    }
+
+    #[test]
+    fn conversions_and_equality() {
+        let a: SmallList<u8, 4> = vec![1, 2, 3].into();
+        let b: SmallList<u8, 4> = [1, 2, 3].into();
+        let c: SmallList<u8, 4> = (1..=3).collect();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert_eq!(a, vec![1, 2, 3]);
+        assert_ne!(a, [1, 2]);
+        assert_eq!(format!("{a:?}"), "[1, 2, 3]");
+        assert!(!a.spilled());
+        let v: Vec<u8> = a.into();
+        assert_eq!(v, [1, 2, 3]);
+    }
+}
