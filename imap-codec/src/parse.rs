@@ -143,6 +143,43 @@ pub(crate) fn reparses<T: crate::encode::Encode + PartialEq>(
     matches!(parse(&mut p), Ok(ref x) if x == v && p.at_end())
 }
 
+/// Length of the leading run of printable 7-bit bytes of `s` other than DQUOTE and backslash
+/// (0x20..=0x7f): what a quoted string's fast scan passes over. Eight bytes at a time while
+/// eight are left (the lowest flagged byte of a word is exact); any other byte ends the run
+/// and is looked at by the caller.
+#[inline]
+fn quoted_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v
+    }
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        // below 0x20 (incl. CR, LF, NUL), DQUOTE, backslash, or 8-bit
+        let bad = (x.wrapping_sub(ONES * 0x20) & !x)
+            | zero_byte(x ^ (ONES * b'"' as u64))
+            | zero_byte(x ^ (ONES * b'\\' as u64))
+            | x;
+        let bad = bad & HIGH;
+        if bad != 0 {
+            return i + (bad.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = s.get(i) {
+        if !(0x20..0x80).contains(&c) || c == b'"' || c == b'\\' {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
@@ -608,14 +645,29 @@ impl<'a> Parser<'a> {
     }
 
     /// `quoted`: returns the unescaped content (a slice when there is no escape).
+    #[inline]
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
         self.expect(b'"', "DQUOTE")?;
         let start = self.pos;
         let b = self.b;
-        let mut p = start;
+        let p = start + quoted_run(&b[start..]);
+        // The usual case: plain 7-bit text up to the closing quote.
+        if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
+            self.pos = p + 1;
+            return Ok(self.slice(start, p));
+        }
+        self.quoted_slow(start, p)
+    }
+
+    /// The rest of [`quoted`](Self::quoted) from `p`, the first byte its fast scan stopped at:
+    /// escapes, control and 8-bit bytes, errors, the lenient unescaped quote.
+    #[inline(never)]
+    fn quoted_slow(&mut self, start: usize, mut p: usize) -> PResult<Bytes> {
+        let b = self.b;
         let mut escapes = false;
+        // bytes the unescaped value is shorter than the raw one
+        let mut removed = 0;
         loop {
-            p += b.get(p..).map_or(0, class::plain_quoted_len);
             match b.get(p) {
                 None => return Err(self.fail_at(p, "closing DQUOTE")),
                 Some(b'"') => {
@@ -627,6 +679,7 @@ impl<'a> Parser<'a> {
                                 self.warn(Quirk::UnescapedQuotes, p);
                                 escapes = true;
                                 p += 1;
+                                p += quoted_run(&b[p..]);
                                 continue;
                             }
                         }
@@ -648,10 +701,8 @@ impl<'a> Parser<'a> {
                         }
                     }
                     escapes = true;
+                    removed += 1;
                     p += 2;
-                    if p > b.len() {
-                        return Err(self.fail_at(b.len(), "closing DQUOTE"));
-                    }
                 }
                 Some(b'\r') | Some(b'\n') => {
                     return Err(self.fail_at(p, "closing DQUOTE"));
@@ -666,12 +717,14 @@ impl<'a> Parser<'a> {
                     p += 1;
                 }
             }
+            p += quoted_run(&b[p..]);
         }
         self.pos = p + 1;
         if !escapes {
             return Ok(self.slice(start, p));
         }
-        let mut out = Vec::with_capacity(p - start);
+        // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
+        let mut out = Vec::with_capacity(p - start - removed);
         let mut i = start;
         while i < p {
             if b[i] == b'\\' && i + 1 < p {
@@ -682,6 +735,7 @@ impl<'a> Parser<'a> {
                 i += 1;
             }
         }
+        debug_assert_eq!(out.len(), out.capacity());
         Ok(Bytes::from(out))
     }
 
@@ -878,6 +932,37 @@ mod plain_quoted_tests {
                             t[pos2] = d;
                             let want = t.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
                             assert_eq!(plain_quoted_len(&t), want, "{t:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod quoted_run_tests {
+    use super::quoted_run;
+
+    #[test]
+    fn word_scan_matches_byte_scan() {
+        let plain = |c: u8| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\';
+        let specials = [
+            b'"', b'\\', b'\r', b'\n', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'a', 0x21, 0x5b, 0x5d,
+        ];
+        for len in 0..20usize {
+            for pos in 0..len {
+                for &c in &specials {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = c;
+                    let want = s.iter().position(|&b| !plain(b)).unwrap_or(len);
+                    assert_eq!(quoted_run(&s), want, "{s:?}");
+                    for &d in &specials {
+                        for pos2 in pos + 1..len {
+                            let mut t = s.clone();
+                            t[pos2] = d;
+                            let want = t.iter().position(|&b| !plain(b)).unwrap_or(len);
+                            assert_eq!(quoted_run(&t), want, "{t:?}");
                         }
                     }
                 }
