@@ -5,6 +5,10 @@
 //! start is an address with a NIL host and the group name in `mailbox`, a group end is an
 //! address whose mailbox and host are both NIL.
 
+use std::fmt;
+
+use smallvec::SmallVec;
+
 use crate::core::IString;
 use crate::core::NString;
 use crate::encode::{Encode, EncodeBuf};
@@ -15,29 +19,171 @@ use crate::parse::{PResult, Parser};
 ///
 /// Address lists are empty when the server sent `NIL` (the lenient profile also maps `()` to
 /// an empty list); an empty list is encoded as `NIL`, so every value is valid.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// The six address lists share one buffer (one allocation per envelope); read them with
+/// [`from`](Self::from), [`to`](Self::to), ... or [`list`](Self::list), and replace one with
+/// [`set_list`](Self::set_list):
+///
+/// ```
+/// use imap_codec::core::IString;
+/// use imap_codec::envelope::{Address, AddressField, Envelope};
+///
+/// let a = Address {
+///     mailbox: Some(IString::try_from("gray").unwrap()),
+///     host: Some(IString::try_from("example.com").unwrap()),
+///     ..Address::default()
+/// };
+/// let mut e = Envelope::default();
+/// e.set_list(AddressField::To, vec![a.clone(), a.clone()]);
+/// e.set_list(AddressField::From, [a.clone()]);
+/// assert_eq!(e.from(), [a.clone()]);
+/// assert_eq!(e.to().len(), 2);
+/// assert!(e.cc().is_empty());
+/// ```
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Envelope {
     /// `env-date`: the Date header, unparsed.
     pub date: NString,
     /// `env-subject`.
     pub subject: NString,
-    /// `env-from`.
-    pub from: Vec<Address>,
-    /// `env-sender`.
-    pub sender: Vec<Address>,
-    /// `env-reply-to`.
-    pub reply_to: Vec<Address>,
-    /// `env-to`.
-    pub to: Vec<Address>,
-    /// `env-cc`.
-    pub cc: Vec<Address>,
-    /// `env-bcc`.
-    pub bcc: Vec<Address>,
+    /// `env-from`, `env-sender`, `env-reply-to`, `env-to`, `env-cc`, `env-bcc`, one after
+    /// the other.
+    addresses: Vec<Address>,
+    /// Where each list ends in `addresses` (list `i` is `ends[i - 1]..ends[i]`).
+    ends: [u32; 6],
     /// `env-in-reply-to`.
     pub in_reply_to: NString,
     /// `env-message-id`.
     pub message_id: NString,
+}
+
+/// Names the six address lists of an [`Envelope`], in wire order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressField {
+    /// `env-from`.
+    From,
+    /// `env-sender`.
+    Sender,
+    /// `env-reply-to`.
+    ReplyTo,
+    /// `env-to`.
+    To,
+    /// `env-cc`.
+    Cc,
+    /// `env-bcc`.
+    Bcc,
+}
+
+impl AddressField {
+    /// All six, in wire order.
+    pub const ALL: [AddressField; 6] = [
+        AddressField::From,
+        AddressField::Sender,
+        AddressField::ReplyTo,
+        AddressField::To,
+        AddressField::Cc,
+        AddressField::Bcc,
+    ];
+}
+
+impl Envelope {
+    /// One address list.
+    #[inline]
+    pub fn list(&self, field: AddressField) -> &[Address] {
+        let i = field as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.addresses[start..self.ends[i] as usize]
+    }
+
+    /// Replaces one address list.
+    pub fn set_list(&mut self, field: AddressField, list: impl IntoIterator<Item = Address>) {
+        let i = field as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends[i] as usize;
+        let old = end - start;
+        self.addresses.splice(start..end, list);
+        let new = self.addresses.len() + old - self.ends[5] as usize;
+        for e in &mut self.ends[i..] {
+            *e = (*e as usize - old + new) as u32;
+        }
+    }
+
+    /// `env-from`.
+    #[inline]
+    pub fn from(&self) -> &[Address] {
+        self.list(AddressField::From)
+    }
+
+    /// `env-sender`.
+    #[inline]
+    pub fn sender(&self) -> &[Address] {
+        self.list(AddressField::Sender)
+    }
+
+    /// `env-reply-to`.
+    #[inline]
+    pub fn reply_to(&self) -> &[Address] {
+        self.list(AddressField::ReplyTo)
+    }
+
+    /// `env-to`.
+    #[inline]
+    pub fn to(&self) -> &[Address] {
+        self.list(AddressField::To)
+    }
+
+    /// `env-cc`.
+    #[inline]
+    pub fn cc(&self) -> &[Address] {
+        self.list(AddressField::Cc)
+    }
+
+    /// `env-bcc`.
+    #[inline]
+    pub fn bcc(&self) -> &[Address] {
+        self.list(AddressField::Bcc)
+    }
+
+    /// Every address of the six lists, in wire order.
+    #[inline]
+    pub fn all_addresses(&self) -> &[Address] {
+        &self.addresses
+    }
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("date", &self.date)
+            .field("subject", &self.subject)
+            .field("from", &self.from())
+            .field("sender", &self.sender())
+            .field("reply_to", &self.reply_to())
+            .field("to", &self.to())
+            .field("cc", &self.cc())
+            .field("bcc", &self.bcc())
+            .field("in_reply_to", &self.in_reply_to)
+            .field("message_id", &self.message_id)
+            .finish()
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Envelope {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let mut e = Envelope {
+            date: u.arbitrary()?,
+            subject: u.arbitrary()?,
+            ..Envelope::default()
+        };
+        for field in AddressField::ALL {
+            let list: Vec<Address> = u.arbitrary()?;
+            e.set_list(field, list);
+        }
+        e.in_reply_to = u.arbitrary()?;
+        e.message_id = u.arbitrary()?;
+        Ok(e)
+    }
 }
 
 /// One `address`: `"(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"`.
@@ -100,10 +246,11 @@ impl Encode for Address {
     }
 }
 
-/// `"(" 1*address ")" / nil`. Lenient: `()` (empty list) and SP between addresses.
-fn address_list(p: &mut Parser<'_>) -> PResult<Vec<Address>> {
+/// `"(" 1*address ")" / nil`, appended to `out`. Lenient: `()` (empty list) and SP between
+/// addresses.
+fn address_list(p: &mut Parser<'_>, out: &mut AddressBuf) -> PResult<()> {
     if p.nil() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let open = p.pos;
     p.expect(b'(', "address list or NIL")?;
@@ -113,17 +260,18 @@ fn address_list(p: &mut Parser<'_>) -> PResult<Vec<Address>> {
             return Err(p.fail("address"));
         }
         p.pos += 1;
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut v = Vec::new();
+    let mut n = 0;
     loop {
-        v.push(Address::parse(p)?);
-        p.check_items(v.len())?;
+        out.push(Address::parse(p)?);
+        n += 1;
+        p.check_items(n)?;
         p.skip_trailing_sp();
         match p.peek() {
             Some(b')') => {
                 p.pos += 1;
-                return Ok(v);
+                return Ok(());
             }
             Some(b'(') => {}
             Some(b' ') => {
@@ -137,6 +285,10 @@ fn address_list(p: &mut Parser<'_>) -> PResult<Vec<Address>> {
         }
     }
 }
+
+/// The addresses of an envelope while it is parsed: on the stack for typical envelopes, then
+/// moved into one exactly sized `Vec`.
+type AddressBuf = SmallVec<[Address; 16]>;
 
 fn encode_address_list(v: &[Address], buf: &mut EncodeBuf) {
     if v.is_empty() {
@@ -180,23 +332,18 @@ impl Envelope {
             date: IString::parse_nstring(p)?,
             ..Envelope::default()
         };
+        let mut buf = AddressBuf::new();
         'fields: {
             if !next_field(p)? {
                 break 'fields;
             }
             e.subject = IString::parse_nstring(p)?;
-            for l in [
-                &mut e.from,
-                &mut e.sender,
-                &mut e.reply_to,
-                &mut e.to,
-                &mut e.cc,
-                &mut e.bcc,
-            ] {
+            for end in &mut e.ends {
                 if !next_field(p)? {
                     break 'fields;
                 }
-                *l = address_list(p)?;
+                address_list(p, &mut buf)?;
+                *end = buf.len() as u32;
             }
             if !next_field(p)? {
                 break 'fields;
@@ -209,6 +356,21 @@ impl Envelope {
             p.skip_trailing_sp();
         }
         p.expect(b')', ") after env-message-id")?;
+        // lists not sent (lenient) end where the last one sent did
+        let last = buf.len() as u32;
+        for end in e.ends.iter_mut().rev() {
+            if *end != 0 || last == 0 {
+                break;
+            }
+            *end = last;
+        }
+        e.addresses = if buf.spilled() {
+            buf.into_vec()
+        } else {
+            let mut v = Vec::with_capacity(buf.len());
+            v.extend(buf.drain(..));
+            v
+        };
         Ok(e)
     }
 }
@@ -235,16 +397,9 @@ impl Encode for Envelope {
         IString::encode_nstring(&self.date, buf);
         buf.sp();
         IString::encode_nstring(&self.subject, buf);
-        for l in [
-            &self.from,
-            &self.sender,
-            &self.reply_to,
-            &self.to,
-            &self.cc,
-            &self.bcc,
-        ] {
+        for field in AddressField::ALL {
             buf.sp();
-            encode_address_list(l, buf);
+            encode_address_list(self.list(field), buf);
         }
         buf.sp();
         IString::encode_nstring(&self.in_reply_to, buf);
@@ -292,18 +447,20 @@ pub(crate) mod strategies {
                     (date, subject, from, sender, reply_to),
                     (to, cc, bcc, in_reply_to, message_id),
                 )| {
-                    Envelope {
+                    let mut e = Envelope {
                         date,
                         subject,
-                        from,
-                        sender,
-                        reply_to,
-                        to,
-                        cc,
-                        bcc,
                         in_reply_to,
                         message_id,
+                        ..Envelope::default()
+                    };
+                    for (field, list) in AddressField::ALL
+                        .into_iter()
+                        .zip([from, sender, reply_to, to, cc, bcc])
+                    {
+                        e.set_list(field, list);
                     }
+                    e
                 },
             )
     }
@@ -334,9 +491,9 @@ mod tests {
             e.subject.as_ref().unwrap().as_bytes(),
             b"IMAP4rev2 WG mtg summary and minutes"
         );
-        assert_eq!(e.cc.len(), 2);
-        assert_eq!(e.cc[1].mailbox.as_ref().unwrap().as_bytes(), b"KLENSIN");
-        assert!(e.bcc.is_empty());
+        assert_eq!(e.cc().len(), 2);
+        assert_eq!(e.cc()[1].mailbox.as_ref().unwrap().as_bytes(), b"KLENSIN");
+        assert!(e.bcc().is_empty());
         assert_eq!(e.to_bytes(), s.to_vec());
     }
 
@@ -344,8 +501,8 @@ mod tests {
     fn group_syntax_is_data() {
         let s = br#"(NIL NIL ((NIL NIL "undisclosed" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)"#;
         let (e, _) = parse(s, &DecodeOptions::strict()).unwrap();
-        assert!(e.from[0].is_group_start());
-        assert!(e.from[1].is_group_end());
+        assert!(e.from()[0].is_group_start());
+        assert!(e.from()[1].is_group_end());
     }
 
     #[test]
@@ -354,7 +511,7 @@ mod tests {
         assert!(parse(s, &DecodeOptions::strict()).is_err());
         let (e, w) = parse(s, &DecodeOptions::lenient()).unwrap();
         assert_eq!(w, 1);
-        assert!(e.to.is_empty());
+        assert!(e.to().is_empty());
         // re-encodes as valid (strict) protocol
         assert!(parse(&e.to_bytes(), &DecodeOptions::strict()).is_ok());
     }
@@ -366,7 +523,7 @@ mod tests {
         assert!(parse(s, &DecodeOptions::strict()).is_err());
         let (e, w) = parse(s, &DecodeOptions::lenient()).unwrap();
         assert_eq!(w, 2);
-        assert_eq!(e.from.len(), 2);
+        assert_eq!(e.from().len(), 2);
     }
 
     #[test]
@@ -374,7 +531,7 @@ mod tests {
         let s = br#"("date" "subj" (("a" NIL "b" "c")))"#;
         let (e, w) = parse(s, &DecodeOptions::lenient()).unwrap();
         assert_eq!(w, 1);
-        assert_eq!(e.from.len(), 1);
+        assert_eq!(e.from().len(), 1);
         assert!(e.message_id.is_none());
         assert!(parse(s, &DecodeOptions::strict()).is_err());
         let (e, w) = parse(b"NIL", &DecodeOptions::lenient()).unwrap();

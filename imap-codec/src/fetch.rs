@@ -1743,7 +1743,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            e.from[0].host.as_ref().unwrap().as_bytes(),
+            e.from()[0].host.as_ref().unwrap().as_bytes(),
             b"cac.washington.edu"
         );
         let MessageDataItem::Body(b) = &v[4] else {
@@ -2001,7 +2001,7 @@ mod tests {
         let MessageDataItem::Envelope(e) = &v[3] else {
             panic!()
         };
-        assert_eq!(e.to.len(), 6);
+        assert_eq!(e.to().len(), 6);
         let (v, _) = lenient_only(b"* 3 FETCH (ENVELOPE (\"Wed, 11 Oct 2023 03:11:07 +0000\" \"some subject\" ((\"Tn\" NIL \"info\" \"e.example.com\")) NIL NIL () NIL NIL \"<426119111385110898173554@bar.example.com>\" \"<foo@example.com>\"))\r\n");
         assert_eq!(v.len(), 1);
     }
