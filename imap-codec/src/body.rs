@@ -25,11 +25,19 @@ use crate::core::{IString, NString};
 use crate::encode::{Encode, EncodeBuf};
 use crate::envelope::Envelope;
 use crate::error::ValidationError;
+use crate::list::SmallList;
 use crate::options::Quirk;
 use crate::parse::{Fail, PResult, Parser};
 
 /// A body parameter: (attribute, value), e.g. `("CHARSET", "UTF-8")`.
 pub type BodyParam = (IString, IString);
+
+/// A `body-fld-param` list: up to two parameters are stored inline (most parts have one or
+/// two: a charset, a name, a boundary, a filename and size), more spill to the heap.
+pub type BodyParams = SmallList<BodyParam, 2>;
+
+/// A `body-fld-lang` list (Content-Language tags): up to two inline.
+pub type Languages = SmallList<IString, 2>;
 
 /// A `body`: the MIME structure of a message or body part.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -150,7 +158,7 @@ impl MediaType {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BodyFields {
     /// `body-fld-param`, in the order sent; empty for `NIL`.
-    pub params: Vec<BodyParam>,
+    pub params: BodyParams,
     /// `body-fld-id` (Content-ID).
     pub id: NString,
     /// `body-fld-desc` (Content-Description).
@@ -176,7 +184,7 @@ pub struct SinglePartExtension {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MultiPartExtension {
     /// `body-fld-param` of the multipart (e.g. the boundary); empty for `NIL`.
-    pub params: Vec<BodyParam>,
+    pub params: BodyParams,
     /// The following fields, if sent.
     pub disposition: Option<DispositionExt>,
 }
@@ -198,7 +206,7 @@ pub struct Disposition {
     /// The disposition type, e.g. `attachment`.
     pub kind: IString,
     /// Its parameters (e.g. `filename`); empty for `NIL`.
-    pub params: Vec<BodyParam>,
+    pub params: BodyParams,
 }
 
 /// `body-fld-lang [SP body-fld-loc [...]]`.
@@ -206,7 +214,7 @@ pub struct Disposition {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LanguageExt {
     /// `body-fld-lang` (Content-Language tags); empty for `NIL`.
-    pub language: Vec<IString>,
+    pub language: Languages,
     /// The following fields, if sent.
     pub location: Option<LocationExt>,
 }
@@ -341,9 +349,9 @@ fn string_or_nil(p: &mut Parser<'_>, default: &'static [u8]) -> PResult<IString>
 }
 
 /// `body-fld-param`. Lenient: `()`, NIL values.
-pub(crate) fn parse_params(p: &mut Parser<'_>) -> PResult<Vec<BodyParam>> {
+pub(crate) fn parse_params(p: &mut Parser<'_>) -> PResult<BodyParams> {
     if p.nil() {
-        return Ok(Vec::new());
+        return Ok(BodyParams::new());
     }
     let open = p.pos;
     p.expect(b'(', "body-fld-param")?;
@@ -353,9 +361,9 @@ pub(crate) fn parse_params(p: &mut Parser<'_>) -> PResult<Vec<BodyParam>> {
             return Err(p.fail("string"));
         }
         p.pos += 1;
-        return Ok(Vec::new());
+        return Ok(BodyParams::new());
     }
-    let mut v = Vec::new();
+    let mut v = BodyParams::new();
     loop {
         let k = string_or_nil(p, b"")?;
         p.sp()?;
@@ -449,7 +457,7 @@ fn parse_lang_ext(p: &mut Parser<'_>) -> PResult<LanguageExt> {
     let language = if p.peek() == Some(b'(') {
         let open = p.pos;
         p.pos += 1;
-        let mut v = Vec::new();
+        let mut v = Languages::new();
         p.skip_trailing_sp();
         if p.peek() == Some(b')') {
             if !p.tolerate(Quirk::NilOrEmpty, open) {
@@ -467,10 +475,11 @@ fn parse_lang_ext(p: &mut Parser<'_>) -> PResult<LanguageExt> {
         p.pos += 1;
         v
     } else {
-        match IString::parse_nstring(p)? {
-            Some(s) => vec![s],
-            None => Vec::new(),
+        let mut v = Languages::new();
+        if let Some(s) = IString::parse_nstring(p)? {
+            v.push(s);
         }
+        v
     };
     let location = if more(p)? {
         let location = IString::parse_nstring(p)?;
@@ -852,8 +861,8 @@ pub(crate) mod strategies {
         proptest::option::of(istring())
     }
 
-    fn params() -> impl Strategy<Value = Vec<BodyParam>> {
-        proptest::collection::vec((istring(), istring()), 0..3)
+    fn params() -> impl Strategy<Value = BodyParams> {
+        proptest::collection::vec((istring(), istring()), 0..4).prop_map(BodyParams::from)
     }
 
     fn extension() -> BoxedStrategy<BodyExtension> {
@@ -875,7 +884,7 @@ pub(crate) mod strategies {
             },
         );
         let lang = (
-            proptest::collection::vec(istring(), 0..3),
+            proptest::collection::vec(istring(), 0..4).prop_map(Languages::from),
             proptest::option::of(loc),
         )
             .prop_map(|(language, location)| LanguageExt { language, location });

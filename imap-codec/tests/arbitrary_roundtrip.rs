@@ -399,7 +399,7 @@ fn empty_body_extension_list() {
                         disposition: Some(DispositionExt {
                             disposition: None,
                             language: Some(LanguageExt {
-                                language: vec![],
+                                language: vec![].into(),
                                 location: Some(LocationExt {
                                     location: Some(IString::default()),
                                     extensions: vec![ext],
