@@ -348,10 +348,10 @@ fn string_or_nil(p: &mut Parser<'_>, default: &'static [u8]) -> PResult<IString>
     }
 }
 
-/// `body-fld-param`. Lenient: `()`, NIL values.
-pub(crate) fn parse_params(p: &mut Parser<'_>) -> PResult<BodyParams> {
+/// `body-fld-param`, into `out` (which must be empty). Lenient: `()`, NIL values.
+fn parse_params(p: &mut Parser<'_>, out: &mut BodyParams) -> PResult<()> {
     if p.nil() {
-        return Ok(BodyParams::new());
+        return Ok(());
     }
     let open = p.pos;
     p.expect(b'(', "body-fld-param")?;
@@ -361,18 +361,17 @@ pub(crate) fn parse_params(p: &mut Parser<'_>) -> PResult<BodyParams> {
             return Err(p.fail("string"));
         }
         p.pos += 1;
-        return Ok(BodyParams::new());
+        return Ok(());
     }
-    let mut v = BodyParams::new();
     loop {
         let k = string_or_nil(p, b"")?;
         p.sp()?;
         let val = string_or_nil(p, b"")?;
-        v.push((k, val));
-        p.check_items(v.len())?;
+        out.push((k, val));
+        p.check_items(out.len())?;
         if !more(p)? {
             p.pos += 1;
-            return Ok(v);
+            return Ok(());
         }
     }
 }
@@ -395,23 +394,19 @@ fn encode_params(v: &[BodyParam], buf: &mut EncodeBuf) {
 }
 
 impl BodyFields {
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let params = parse_params(p)?;
+    /// Parses `body-fields` into `self` (in place: the value is large).
+    fn parse_into(&mut self, p: &mut Parser<'_>) -> PResult<()> {
+        self.params.clear();
+        parse_params(p, &mut self.params)?;
         p.sp()?;
-        let id = IString::parse_nstring(p)?;
+        self.id = IString::parse_nstring(p)?;
         p.sp()?;
-        let description = IString::parse_nstring(p)?;
+        self.description = IString::parse_nstring(p)?;
         p.sp()?;
-        let encoding = string_or_nil(p, b"7BIT")?;
+        self.encoding = string_or_nil(p, b"7BIT")?;
         p.sp()?;
-        let octets = p.number()?;
-        Ok(BodyFields {
-            params,
-            id,
-            description,
-            encoding,
-            octets,
-        })
+        self.octets = p.number()?;
+        Ok(())
     }
 }
 
@@ -429,35 +424,32 @@ impl Encode for BodyFields {
     }
 }
 
-/// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]`.
-fn parse_dsp_ext(p: &mut Parser<'_>) -> PResult<DispositionExt> {
-    let disposition = if p.nil() {
-        None
-    } else {
+/// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]`, into a fresh
+/// `out`.
+fn parse_dsp_ext(p: &mut Parser<'_>, out: &mut DispositionExt) -> PResult<()> {
+    if !p.nil() {
         p.expect(b'(', "body-fld-dsp")?;
-        let kind = string_or_nil(p, b"")?;
+        let d = out.disposition.insert(Disposition {
+            kind: string_or_nil(p, b"")?,
+            params: BodyParams::new(),
+        });
         p.sp()?;
-        let params = parse_params(p)?;
+        parse_params(p, &mut d.params)?;
         p.skip_trailing_sp();
         p.expect(b')', ")")?;
-        Some(Disposition { kind, params })
-    };
-    let language = if more(p)? {
-        Some(parse_lang_ext(p)?)
-    } else {
-        None
-    };
-    Ok(DispositionExt {
-        disposition,
-        language,
-    })
+    }
+    if more(p)? {
+        parse_lang_ext(p, out.language.insert(LanguageExt::default()))?;
+    }
+    Ok(())
 }
 
-fn parse_lang_ext(p: &mut Parser<'_>) -> PResult<LanguageExt> {
-    let language = if p.peek() == Some(b'(') {
+/// `body-fld-lang [SP body-fld-loc *(SP body-extension)]`, into a fresh `out`.
+fn parse_lang_ext(p: &mut Parser<'_>, out: &mut LanguageExt) -> PResult<()> {
+    let v = &mut out.language;
+    if p.peek() == Some(b'(') {
         let open = p.pos;
         p.pos += 1;
-        let mut v = Languages::new();
         p.skip_trailing_sp();
         if p.peek() == Some(b')') {
             if !p.tolerate(Quirk::NilOrEmpty, open) {
@@ -473,29 +465,22 @@ fn parse_lang_ext(p: &mut Parser<'_>) -> PResult<LanguageExt> {
             }
         }
         p.pos += 1;
-        v
-    } else {
-        let mut v = Languages::new();
-        if let Some(s) = IString::parse_nstring(p)? {
-            v.push(s);
-        }
-        v
-    };
-    let location = if more(p)? {
+    } else if let Some(s) = IString::parse_nstring(p)? {
+        v.push(s);
+    }
+    if more(p)? {
         let location = IString::parse_nstring(p)?;
         let mut extensions = Vec::new();
         while more(p)? {
             extensions.push(BodyExtension::parse(p)?);
             p.check_items(extensions.len())?;
         }
-        Some(LocationExt {
+        out.location = Some(LocationExt {
             location,
             extensions,
-        })
-    } else {
-        None
-    };
-    Ok(LanguageExt { language, location })
+        });
+    }
+    Ok(())
 }
 
 impl BodyExtension {
@@ -574,39 +559,77 @@ impl BodyStructure {
     /// Parses `body`. In the lenient profile a structure that does not parse is skipped as a
     /// balanced value and returned as [`BodyStructure::Invalid`].
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let start = p.pos;
-        let wlen = p.warnings.len();
-        if p.peek() != Some(b'(') && p.allows(Quirk::MalformedBodyStructure) && p.nil() {
-            p.warn(Quirk::MalformedBodyStructure, start);
-            return Ok(BodyStructure::Invalid(p.slice(start, p.pos)));
+        let mut b = BodyStructure::Invalid(Bytes::new());
+        parse_into(p, &mut b)?;
+        Ok(b)
+    }
+
+    /// `self` as an empty single part (reset whatever it held), to be filled in place.
+    fn reset_single(&mut self) -> &mut SinglePart {
+        *self = BodyStructure::Single(SinglePart {
+            kind: SinglePartKind::Text {
+                subtype: IString::default(),
+                lines: 0,
+            },
+            fields: BodyFields::default(),
+            extension: None,
+        });
+        match self {
+            BodyStructure::Single(s) => s,
+            _ => unreachable!("just set"),
         }
-        match nested(p, body_inner) {
-            Ok(b) => Ok(b),
-            Err(Fail)
-                if p.bytes().get(start) == Some(&b'(')
-                    && p.allows(Quirk::MalformedBodyStructure) =>
-            {
-                p.pos = start;
-                p.warnings.truncate(wlen);
-                skip_balanced(p)?;
-                p.warn(Quirk::MalformedBodyStructure, start);
-                Ok(BodyStructure::Invalid(p.slice(start, p.pos)))
-            }
-            Err(e) => Err(e),
+    }
+
+    /// `self` as an empty multipart (reset whatever it held), to be filled in place.
+    fn reset_multi(&mut self) -> &mut MultiPart {
+        *self = BodyStructure::Multi(MultiPart {
+            bodies: Vec::new(),
+            subtype: IString::default(),
+            extension: None,
+        });
+        match self {
+            BodyStructure::Multi(m) => m,
+            _ => unreachable!("just set"),
         }
     }
 }
 
-fn body_inner(p: &mut Parser<'_>) -> PResult<BodyStructure> {
+/// [`BodyStructure::parse`] into `out`: the structures are large, so every level is built in
+/// place (in its parent's child list) rather than returned and moved.
+fn parse_into(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
+    let start = p.pos;
+    let wlen = p.warnings.len();
+    if p.peek() != Some(b'(') && p.allows(Quirk::MalformedBodyStructure) && p.nil() {
+        p.warn(Quirk::MalformedBodyStructure, start);
+        *out = BodyStructure::Invalid(p.slice(start, p.pos));
+        return Ok(());
+    }
+    match nested(p, |p| body_inner(p, out)) {
+        Ok(()) => Ok(()),
+        Err(Fail)
+            if p.bytes().get(start) == Some(&b'(') && p.allows(Quirk::MalformedBodyStructure) =>
+        {
+            p.pos = start;
+            p.warnings.truncate(wlen);
+            skip_balanced(p)?;
+            p.warn(Quirk::MalformedBodyStructure, start);
+            *out = BodyStructure::Invalid(p.slice(start, p.pos));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn body_inner(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
     p.expect(b'(', "( body")?;
     if p.peek() == Some(b'(') {
-        return multipart(p).map(BodyStructure::Multi);
+        return multipart(p, out.reset_multi());
     }
     if !p.allows(Quirk::MalformedBodyStructure) {
-        return onepart(p).map(BodyStructure::Single);
+        return onepart(p, out.reset_single());
     }
-    if let Some(s) = p.opt(onepart) {
-        return Ok(BodyStructure::Single(s));
+    if p.opt(|p| onepart(p, out.reset_single())).is_some() {
+        return Ok(());
     }
     // A multipart without children: `(NIL "subtype" ...)` or `("subtype" ...)`.
     let at = p.pos;
@@ -614,24 +637,27 @@ fn body_inner(p: &mut Parser<'_>) -> PResult<BodyStructure> {
         if p.nil() {
             p.sp()?;
         }
-        let subtype = IString::parse_string(p)?;
-        multipart_tail(p, Vec::new(), subtype)
+        let m = out.reset_multi();
+        m.subtype = IString::parse_string(p)?;
+        multipart_tail(p, m)
     });
     match m {
-        Some(m) => {
+        Some(()) => {
             p.warn(Quirk::MalformedBodyStructure, at);
-            Ok(BodyStructure::Multi(m))
+            Ok(())
         }
         None => Err(p.fail("body")),
     }
 }
 
-/// After the opening `(`: `1*body SP media-subtype [SP body-ext-mpart] ")"`.
-fn multipart(p: &mut Parser<'_>) -> PResult<MultiPart> {
-    let mut bodies = Vec::new();
+/// After the opening `(`: `1*body SP media-subtype [SP body-ext-mpart] ")"`, into a fresh `m`.
+fn multipart(p: &mut Parser<'_>, m: &mut MultiPart) -> PResult<()> {
+    let bodies = &mut m.bodies;
     loop {
-        bodies.push(BodyStructure::parse(p)?);
-        p.check_items(bodies.len())?;
+        bodies.push(BodyStructure::Invalid(Bytes::new()));
+        let n = bodies.len();
+        parse_into(p, &mut bodies[n - 1])?;
+        p.check_items(n)?;
         match p.peek() {
             Some(b'(') => continue,
             Some(b' ') if p.peek_at(1) == Some(b'(') || p.peek_at(1) == Some(b' ') => {
@@ -654,46 +680,30 @@ fn multipart(p: &mut Parser<'_>) -> PResult<MultiPart> {
         }
     }
     p.sp()?;
-    let subtype = string_or_nil(p, b"MIXED")?;
-    multipart_tail(p, bodies, subtype)
+    m.subtype = string_or_nil(p, b"MIXED")?;
+    multipart_tail(p, m)
 }
 
 /// `[SP body-ext-mpart] ")"`.
-fn multipart_tail(
-    p: &mut Parser<'_>,
-    bodies: Vec<BodyStructure>,
-    subtype: IString,
-) -> PResult<MultiPart> {
-    let extension = if more(p)? {
-        let params = parse_params(p)?;
-        let disposition = if more(p)? {
-            Some(parse_dsp_ext(p)?)
-        } else {
-            None
-        };
-        Some(MultiPartExtension {
-            params,
-            disposition,
-        })
-    } else {
-        None
-    };
-    p.expect(b')', ")")?;
-    Ok(MultiPart {
-        bodies,
-        subtype,
-        extension,
-    })
+fn multipart_tail(p: &mut Parser<'_>, m: &mut MultiPart) -> PResult<()> {
+    if more(p)? {
+        let ext = m.extension.insert(MultiPartExtension::default());
+        parse_params(p, &mut ext.params)?;
+        if more(p)? {
+            parse_dsp_ext(p, ext.disposition.insert(DispositionExt::default()))?;
+        }
+    }
+    p.expect(b')', ")")
 }
 
-/// After the opening `(`: `body-type-1part ")"`.
-fn onepart(p: &mut Parser<'_>) -> PResult<SinglePart> {
+/// After the opening `(`: `body-type-1part ")"`, into a fresh `sp`.
+fn onepart(p: &mut Parser<'_>, sp: &mut SinglePart) -> PResult<()> {
     let media_type = string_or_nil(p, b"APPLICATION")?;
     p.sp()?;
     let subtype = string_or_nil(p, b"OCTET-STREAM")?;
     p.sp()?;
-    let fields = BodyFields::parse(p)?;
-    let kind = if eq_ci(&media_type, b"TEXT") {
+    sp.fields.parse_into(p)?;
+    sp.kind = if eq_ci(&media_type, b"TEXT") {
         SinglePartKind::Text {
             subtype,
             lines: lines(p)?,
@@ -705,7 +715,7 @@ fn onepart(p: &mut Parser<'_>) -> PResult<SinglePart> {
             p.sp()?;
             let envelope = Envelope::parse(p)?;
             p.sp()?;
-            let body = BodyStructure::parse(p)?;
+            let body = Box::new(BodyStructure::parse(p)?);
             let lines = lines(p)?;
             Ok((envelope, body, lines))
         });
@@ -717,7 +727,7 @@ fn onepart(p: &mut Parser<'_>) -> PResult<SinglePart> {
                     MessageSubtype::Global
                 },
                 envelope: Box::new(envelope),
-                body: Box::new(body),
+                body,
                 lines,
             },
             None if eq_ci(&subtype, b"GLOBAL") => SinglePartKind::Basic(MediaType {
@@ -732,23 +742,16 @@ fn onepart(p: &mut Parser<'_>) -> PResult<SinglePart> {
             subtype,
         })
     };
-    let extension = if more(p)? {
-        let md5 = IString::parse_nstring(p)?;
-        let disposition = if more(p)? {
-            Some(parse_dsp_ext(p)?)
-        } else {
-            None
-        };
-        Some(SinglePartExtension { md5, disposition })
-    } else {
-        None
-    };
-    p.expect(b')', ")")?;
-    Ok(SinglePart {
-        kind,
-        fields,
-        extension,
-    })
+    if more(p)? {
+        let ext = sp.extension.insert(SinglePartExtension {
+            md5: IString::parse_nstring(p)?,
+            disposition: None,
+        });
+        if more(p)? {
+            parse_dsp_ext(p, ext.disposition.insert(DispositionExt::default()))?;
+        }
+    }
+    p.expect(b')', ")")
 }
 
 /// `SP body-fld-lines`; lenient: missing (→ 0).
