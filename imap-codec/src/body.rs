@@ -653,6 +653,8 @@ fn body_inner(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
 /// After the opening `(`: `1*body SP media-subtype [SP body-ext-mpart] ")"`, into a fresh `m`.
 fn multipart(p: &mut Parser<'_>, m: &mut MultiPart) -> PResult<()> {
     let bodies = &mut m.bodies;
+    // what the first push would reserve anyway, without the growth path
+    bodies.reserve_exact(4);
     loop {
         bodies.push(BodyStructure::Invalid(Bytes::new()));
         let n = bodies.len();

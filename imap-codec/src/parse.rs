@@ -645,7 +645,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `quoted`: returns the unescaped content (a slice when there is no escape).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
         self.expect(b'"', "DQUOTE")?;
         let start = self.pos;
