@@ -281,6 +281,15 @@ pub(crate) fn nested<T>(
 /// `false` at `)` (lenient: after skipping stray spaces).
 #[inline]
 fn more(p: &mut Parser<'_>) -> PResult<bool> {
+    // the usual cases: one SP before the next field, or the closing `)`
+    match p.rest() {
+        [b' ', c, ..] if !matches!(c, b' ' | b')' | b'\r' | b'\n' | b']') => {
+            p.pos += 1;
+            return Ok(true);
+        }
+        [b')', ..] => return Ok(false),
+        _ => {}
+    }
     p.skip_trailing_sp();
     if p.peek() == Some(b')') {
         return Ok(false);
@@ -336,7 +345,8 @@ fn eq_ci(s: &IString, lit: &[u8]) -> bool {
 /// `string`; lenient: `NIL` becomes `default` (with a warning).
 fn string_or_nil(p: &mut Parser<'_>, default: &'static [u8]) -> PResult<IString> {
     match p.peek() {
-        Some(b'"') | Some(b'{') => IString::parse_string(p),
+        Some(b'"') => p.quoted().map(IString::unchecked),
+        Some(b'{') => IString::parse_string(p),
         _ => {
             let at = p.pos;
             if p.allows(Quirk::NilOrEmpty) && p.nil() {
