@@ -435,7 +435,7 @@ pub(crate) fn comps(u: &mut Unstructured<'_>) -> Result<Vec<TaggedExtComp>> {
 pub(crate) fn boxed_body(u: &mut Unstructured<'_>) -> Result<Box<BodyStructure>> {
     nested(
         u,
-        || Box::new(BodyStructure::Invalid(Bytes::new())),
+        || Box::new(BodyStructure::invalid(Bytes::new())),
         |u| BodyStructure::arbitrary(u).map(Box::new),
     )
 }

@@ -16,8 +16,10 @@
 //! lists (→ empty), `NIL` parameter values (→ `""`), `NIL` media type/subtype
 //! (→ `application/octet-stream`), text parts without a line count (→ 0), multiparts whose
 //! child list is `NIL` or missing (→ no children), doubled spaces, bad numbers. Anything else
-//! that does not parse becomes [`BodyStructure::Invalid`] with the raw bytes, so the rest of
+//! that does not parse becomes [`BodyPart::Invalid`] with the raw bytes, so the rest of
 //! the FETCH response still decodes.
+
+use std::fmt;
 
 use bytes::Bytes;
 
@@ -40,10 +42,47 @@ pub type BodyParams = SmallList<BodyParam, 2>;
 pub type Languages = SmallList<IString, 2>;
 
 /// A `body`: the MIME structure of a message or body part.
+///
+/// Stored flat: every part of the tree in one list, in wire order (a multipart before its
+/// children), so a decoded structure costs one allocation however many parts it has. Walk it
+/// from [`root`](Self::root) ([`part`](BodyRef::part), [`children`](BodyRef::children)); build
+/// one with [`single`](Self::single), [`multi`](Self::multi) and [`invalid`](Self::invalid):
+///
+/// ```
+/// use imap_codec::body::{BodyFields, BodyPart, BodyStructure, MultiPart, SinglePart, SinglePartKind};
+/// use imap_codec::core::IString;
+///
+/// let text = BodyStructure::single(SinglePart {
+///     kind: SinglePartKind::Text { subtype: IString::try_from("PLAIN").unwrap(), lines: 1 },
+///     fields: BodyFields::default(),
+///     extension: None,
+/// });
+/// let mixed = MultiPart { subtype: IString::try_from("MIXED").unwrap(), extension: None };
+/// let b = BodyStructure::multi(mixed, [text.clone(), text]);
+/// assert!(matches!(b.part(), BodyPart::Multi(m) if m.subtype.as_bytes() == b"MIXED"));
+/// assert_eq!(b.children().count(), 2);
+/// assert!(b.children().all(|c| matches!(c.part(), BodyPart::Single(_))));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct BodyStructure {
+    /// Never empty; `nodes[0]` is the root, and every subtree is a contiguous run.
+    nodes: Vec<Node>,
+}
+
+/// One part in a [`BodyStructure`]'s list, with the size of the subtree it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Node {
+    part: BodyPart,
+    /// Parts in the subtree rooted here, this one included (at least 1).
+    len: u32,
+}
+
+/// One part of a [`BodyStructure`] (its children, for a multipart, are the following parts
+/// of the structure: see [`BodyRef::children`]).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum BodyStructure {
+pub enum BodyPart {
     /// `body-type-1part`: a leaf part (or an encapsulated message).
     Single(SinglePart),
     /// `body-type-mpart`: a multipart.
@@ -56,6 +95,155 @@ pub enum BodyStructure {
     Invalid(
         #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes,
     ),
+}
+
+impl BodyStructure {
+    /// A structure of one leaf part.
+    pub fn single(part: SinglePart) -> Self {
+        BodyStructure {
+            nodes: vec![Node {
+                part: BodyPart::Single(part),
+                len: 1,
+            }],
+        }
+    }
+
+    /// A multipart with these children. The grammar requires at least one child: a
+    /// childless multipart (decoded leniently from broken servers) is encoded with one
+    /// placeholder child `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` so the output stays valid.
+    pub fn multi(part: MultiPart, children: impl IntoIterator<Item = BodyStructure>) -> Self {
+        let mut nodes = vec![Node {
+            part: BodyPart::Multi(part),
+            len: 1,
+        }];
+        for c in children {
+            nodes.extend(c.nodes);
+        }
+        nodes[0].len = nodes.len() as u32;
+        BodyStructure { nodes }
+    }
+
+    /// A structure kept raw (see [`BodyPart::Invalid`]).
+    pub fn invalid(raw: Bytes) -> Self {
+        BodyStructure {
+            nodes: vec![Node {
+                part: BodyPart::Invalid(raw),
+                len: 1,
+            }],
+        }
+    }
+
+    /// The whole structure as a borrowed tree.
+    pub fn root(&self) -> BodyRef<'_> {
+        BodyRef { nodes: &self.nodes }
+    }
+
+    /// The root part.
+    pub fn part(&self) -> &BodyPart {
+        self.root().part()
+    }
+
+    /// The root's children (empty unless it is a multipart).
+    pub fn children(&self) -> Children<'_> {
+        self.root().children()
+    }
+
+    /// Every part, in wire order (each multipart before its children).
+    pub fn parts(&self) -> impl ExactSizeIterator<Item = &BodyPart> + '_ {
+        self.nodes.iter().map(|n| &n.part)
+    }
+}
+
+impl fmt::Debug for BodyStructure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root().fmt(f)
+    }
+}
+
+/// A borrowed subtree of a [`BodyStructure`]: one part and its descendants.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct BodyRef<'a> {
+    /// Never empty; `nodes[0]` is this subtree's root.
+    nodes: &'a [Node],
+}
+
+impl<'a> BodyRef<'a> {
+    /// This part.
+    pub fn part(self) -> &'a BodyPart {
+        &self.nodes[0].part
+    }
+
+    /// The direct children of this part, in order (none unless it is a multipart).
+    pub fn children(self) -> Children<'a> {
+        Children {
+            rest: &self.nodes[1..],
+        }
+    }
+
+    /// The `i`th direct child.
+    pub fn child(self, i: usize) -> Option<BodyRef<'a>> {
+        self.children().nth(i)
+    }
+
+    /// A copy of this subtree as a structure of its own.
+    pub fn to_structure(self) -> BodyStructure {
+        BodyStructure {
+            nodes: self.nodes.to_vec(),
+        }
+    }
+}
+
+impl fmt::Debug for BodyRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Kids<'a>(BodyRef<'a>);
+        impl fmt::Debug for Kids<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.children()).finish()
+            }
+        }
+        match self.part() {
+            BodyPart::Single(s) => f.debug_tuple("Single").field(s).finish(),
+            BodyPart::Multi(m) => f
+                .debug_struct("Multi")
+                .field("bodies", &Kids(*self))
+                .field("subtype", &m.subtype)
+                .field("extension", &m.extension)
+                .finish(),
+            BodyPart::Invalid(b) => f.debug_tuple("Invalid").field(b).finish(),
+        }
+    }
+}
+
+/// The direct children of a part: see [`BodyRef::children`].
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    rest: &'a [Node],
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = BodyRef<'a>;
+    fn next(&mut self) -> Option<BodyRef<'a>> {
+        let first = self.rest.first()?;
+        let n = (first.len as usize).clamp(1, self.rest.len());
+        let (a, b) = self.rest.split_at(n);
+        self.rest = b;
+        Some(BodyRef { nodes: a })
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for BodyStructure {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        // the variant odds of the former derived enum (single, multi, invalid)
+        Ok(match (u64::from(u32::arbitrary(u)?) * 3) >> 32 {
+            0 => BodyStructure::single(u.arbitrary()?),
+            1 => {
+                let m: MultiPart = u.arbitrary()?;
+                BodyStructure::multi(m, crate::arbitrary_impls::bodies(u)?)
+            }
+            _ => BodyStructure::invalid(crate::arbitrary_impls::bytes(u)?),
+        })
+    }
 }
 
 /// `body-type-1part`.
@@ -245,15 +433,11 @@ pub enum BodyExtension {
     ),
 }
 
-/// `multipart` structure: `1*body SP media-subtype [SP body-ext-mpart]`.
+/// The fields of a `multipart` (`1*body SP media-subtype [SP body-ext-mpart]`) other than
+/// its children, which are the part's children in the [`BodyStructure`].
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultiPart {
-    /// The child parts. The grammar requires at least one; a childless multipart (decoded
-    /// leniently from broken servers) is encoded with one placeholder child
-    /// `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` so the output stays valid.
-    #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bodies))]
-    pub bodies: Vec<BodyStructure>,
     /// The subtype, e.g. `MIXED`.
     pub subtype: IString,
     /// `body-ext-mpart`: present in BODYSTRUCTURE, absent in BODY.
@@ -567,78 +751,96 @@ impl Encode for DispositionExt {
 
 impl BodyStructure {
     /// Parses `body`. In the lenient profile a structure that does not parse is skipped as a
-    /// balanced value and returned as [`BodyStructure::Invalid`].
+    /// balanced value and returned as [`BodyPart::Invalid`].
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let mut b = BodyStructure::Invalid(Bytes::new());
-        parse_into(p, &mut b)?;
-        Ok(b)
-    }
-
-    /// `self` as an empty single part (reset whatever it held), to be filled in place.
-    fn reset_single(&mut self) -> &mut SinglePart {
-        *self = BodyStructure::Single(SinglePart {
-            kind: SinglePartKind::Text {
-                subtype: IString::default(),
-                lines: 0,
-            },
-            fields: BodyFields::default(),
-            extension: None,
-        });
-        match self {
-            BodyStructure::Single(s) => s,
-            _ => unreachable!("just set"),
-        }
-    }
-
-    /// `self` as an empty multipart (reset whatever it held), to be filled in place.
-    fn reset_multi(&mut self) -> &mut MultiPart {
-        *self = BodyStructure::Multi(MultiPart {
-            bodies: Vec::new(),
-            subtype: IString::default(),
-            extension: None,
-        });
-        match self {
-            BodyStructure::Multi(m) => m,
-            _ => unreachable!("just set"),
-        }
+        // a multipart: room for a typical message's parts up front
+        let multi = p.peek() == Some(b'(') && p.peek_at(1) == Some(b'(');
+        let mut nodes = Vec::with_capacity(if multi { 8 } else { 1 });
+        parse_into(p, &mut nodes)?;
+        Ok(BodyStructure { nodes })
     }
 }
 
-/// [`BodyStructure::parse`] into `out`: the structures are large, so every level is built in
-/// place (in its parent's child list) rather than returned and moved.
-fn parse_into(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
+/// An empty single part in `part` (whatever it held), to be filled in place.
+fn reset_single(part: &mut BodyPart) -> &mut SinglePart {
+    *part = BodyPart::Single(SinglePart {
+        kind: SinglePartKind::Text {
+            subtype: IString::default(),
+            lines: 0,
+        },
+        fields: BodyFields::default(),
+        extension: None,
+    });
+    match part {
+        BodyPart::Single(s) => s,
+        _ => unreachable!("just set"),
+    }
+}
+
+/// A multipart with `subtype` in `part` (whatever it held), to be filled in place.
+fn set_multi(part: &mut BodyPart, subtype: IString) -> &mut MultiPart {
+    *part = BodyPart::Multi(MultiPart {
+        subtype,
+        extension: None,
+    });
+    match part {
+        BodyPart::Multi(m) => m,
+        _ => unreachable!("just set"),
+    }
+}
+
+/// [`BodyStructure::parse`], appending the parsed subtree to `nodes`: every part is built in
+/// place in the one list rather than returned and moved.
+fn parse_into(p: &mut Parser<'_>, nodes: &mut Vec<Node>) -> PResult<()> {
     let start = p.pos;
     let wlen = p.warnings.len();
+    let idx = nodes.len();
     if p.peek() != Some(b'(') && p.allows(Quirk::MalformedBodyStructure) && p.nil() {
         p.warn(Quirk::MalformedBodyStructure, start);
-        *out = BodyStructure::Invalid(p.slice(start, p.pos));
+        nodes.push(Node {
+            part: BodyPart::Invalid(p.slice(start, p.pos)),
+            len: 1,
+        });
         return Ok(());
     }
-    match nested(p, |p| body_inner(p, out)) {
-        Ok(()) => Ok(()),
+    nodes.push(Node {
+        part: BodyPart::Invalid(Bytes::new()),
+        len: 1,
+    });
+    match nested(p, |p| body_inner(p, nodes, idx)) {
+        Ok(()) => {
+            nodes[idx].len = (nodes.len() - idx) as u32;
+            Ok(())
+        }
         Err(Fail)
             if p.bytes().get(start) == Some(&b'(') && p.allows(Quirk::MalformedBodyStructure) =>
         {
             p.pos = start;
             p.warnings.truncate(wlen);
+            nodes.truncate(idx + 1);
             skip_balanced(p)?;
             p.warn(Quirk::MalformedBodyStructure, start);
-            *out = BodyStructure::Invalid(p.slice(start, p.pos));
+            nodes[idx] = Node {
+                part: BodyPart::Invalid(p.slice(start, p.pos)),
+                len: 1,
+            };
             Ok(())
         }
         Err(e) => Err(e),
     }
 }
 
-fn body_inner(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
+/// The part at `nodes[idx]` (a placeholder), its children appended after it.
+fn body_inner(p: &mut Parser<'_>, nodes: &mut Vec<Node>, idx: usize) -> PResult<()> {
     p.expect(b'(', "( body")?;
     if p.peek() == Some(b'(') {
-        return multipart(p, out.reset_multi());
+        return multipart(p, nodes, idx);
     }
+    let part = &mut nodes[idx].part;
     if !p.allows(Quirk::MalformedBodyStructure) {
-        return onepart(p, out.reset_single());
+        return onepart(p, reset_single(part));
     }
-    if p.opt(|p| onepart(p, out.reset_single())).is_some() {
+    if p.opt(|p| onepart(p, reset_single(part))).is_some() {
         return Ok(());
     }
     // A multipart without children: `(NIL "subtype" ...)` or `("subtype" ...)`.
@@ -647,9 +849,8 @@ fn body_inner(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
         if p.nil() {
             p.sp()?;
         }
-        let m = out.reset_multi();
-        m.subtype = IString::parse_string(p)?;
-        multipart_tail(p, m)
+        let subtype = IString::parse_string(p)?;
+        multipart_tail(p, set_multi(part, subtype))
     });
     match m {
         Some(()) => {
@@ -660,15 +861,12 @@ fn body_inner(p: &mut Parser<'_>, out: &mut BodyStructure) -> PResult<()> {
     }
 }
 
-/// After the opening `(`: `1*body SP media-subtype [SP body-ext-mpart] ")"`, into a fresh `m`.
-fn multipart(p: &mut Parser<'_>, m: &mut MultiPart) -> PResult<()> {
-    let bodies = &mut m.bodies;
-    // what the first push would reserve anyway, without the growth path
-    bodies.reserve_exact(4);
+/// After the opening `(`: `1*body SP media-subtype [SP body-ext-mpart] ")"`.
+fn multipart(p: &mut Parser<'_>, nodes: &mut Vec<Node>, idx: usize) -> PResult<()> {
+    let mut n = 0;
     loop {
-        bodies.push(BodyStructure::Invalid(Bytes::new()));
-        let n = bodies.len();
-        parse_into(p, &mut bodies[n - 1])?;
+        parse_into(p, nodes)?;
+        n += 1;
         p.check_items(n)?;
         match p.peek() {
             Some(b'(') => continue,
@@ -692,8 +890,8 @@ fn multipart(p: &mut Parser<'_>, m: &mut MultiPart) -> PResult<()> {
         }
     }
     p.sp()?;
-    m.subtype = string_or_nil(p, b"MIXED")?;
-    multipart_tail(p, m)
+    let subtype = string_or_nil(p, b"MIXED")?;
+    multipart_tail(p, set_multi(&mut nodes[idx].part, subtype))
 }
 
 /// `[SP body-ext-mpart] ")"`.
@@ -783,10 +981,16 @@ const PLACEHOLDER: &[u8] = b"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0)";
 
 impl Encode for BodyStructure {
     fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            BodyStructure::Single(s) => s.encode(buf),
-            BodyStructure::Multi(m) => m.encode(buf),
-            BodyStructure::Invalid(_) => buf.raw(PLACEHOLDER),
+        self.root().encode(buf);
+    }
+}
+
+impl Encode for BodyRef<'_> {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        match self.part() {
+            BodyPart::Single(s) => s.encode(buf),
+            BodyPart::Multi(m) => encode_multi(m, self.children(), buf),
+            BodyPart::Invalid(_) => buf.raw(PLACEHOLDER),
         }
     }
 }
@@ -841,27 +1045,26 @@ impl Encode for SinglePart {
     }
 }
 
-impl Encode for MultiPart {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        buf.byte(b'(');
-        if self.bodies.is_empty() {
-            buf.raw(PLACEHOLDER);
-        }
-        for b in &self.bodies {
-            b.encode(buf);
-        }
-        buf.sp();
-        self.subtype.encode_string(buf);
-        if let Some(ext) = &self.extension {
-            buf.sp();
-            encode_params(&ext.params, buf);
-            if let Some(d) = &ext.disposition {
-                buf.sp();
-                d.encode(buf);
-            }
-        }
-        buf.byte(b')');
+fn encode_multi(m: &MultiPart, mut bodies: Children<'_>, buf: &mut EncodeBuf) {
+    buf.byte(b'(');
+    match bodies.next() {
+        None => buf.raw(PLACEHOLDER),
+        Some(first) => first.encode(buf),
     }
+    for b in bodies {
+        b.encode(buf);
+    }
+    buf.sp();
+    m.subtype.encode_string(buf);
+    if let Some(ext) = &m.extension {
+        buf.sp();
+        encode_params(&ext.params, buf);
+        if let Some(d) = &ext.disposition {
+            buf.sp();
+            d.encode(buf);
+        }
+    }
+    buf.byte(b')');
 }
 
 #[cfg(test)]
@@ -954,7 +1157,7 @@ pub(crate) mod strategies {
         let leaf = prop_oneof![
             (media_type(), fields(), single_ext())
                 .prop_map(|(m, fields, extension)| {
-                    BodyStructure::Single(SinglePart {
+                    BodyStructure::single(SinglePart {
                         kind: SinglePartKind::Basic(m),
                         fields,
                         extension,
@@ -963,7 +1166,7 @@ pub(crate) mod strategies {
                 .boxed(),
             (istring(), 0u64..=i64::MAX as u64, fields(), single_ext())
                 .prop_map(|(subtype, lines, fields, extension)| {
-                    BodyStructure::Single(SinglePart {
+                    BodyStructure::single(SinglePart {
                         kind: SinglePartKind::Text { subtype, lines },
                         fields,
                         extension,
@@ -984,13 +1187,10 @@ pub(crate) mod strategies {
                     istring(),
                     mext
                 )
-                    .prop_map(
-                        |(bodies, subtype, extension)| BodyStructure::Multi(MultiPart {
-                            bodies,
-                            subtype,
-                            extension,
-                        })
-                    )
+                    .prop_map(|(bodies, subtype, extension)| BodyStructure::multi(
+                        MultiPart { subtype, extension },
+                        bodies
+                    ))
                     .boxed(),
                 (
                     prop_oneof![Just(MessageSubtype::Rfc822), Just(MessageSubtype::Global)],
@@ -1001,7 +1201,7 @@ pub(crate) mod strategies {
                     single_ext()
                 )
                     .prop_map(|(subtype, fields, env, body, lines, extension)| {
-                        BodyStructure::Single(SinglePart {
+                        BodyStructure::single(SinglePart {
                             kind: SinglePartKind::Message {
                                 subtype,
                                 envelope: Box::new(env),
@@ -1060,17 +1260,17 @@ mod tests {
     fn rfc3501_example() {
         let s = br#"(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 1152 23)("TEXT" "PLAIN" ("CHARSET" "US-ASCII" "NAME" "cc.diff") "<960723163407.20117h@cac.washington.edu>" "Compiler diff" "BASE64" 4554 73) "MIXED")"#;
         let b = strict_ok(s);
-        let BodyStructure::Multi(m) = &b else {
+        let BodyPart::Multi(m) = b.part() else {
             panic!()
         };
-        assert_eq!(m.bodies.len(), 2);
+        assert_eq!(b.children().count(), 2);
         assert_eq!(m.subtype.as_bytes(), b"MIXED");
         assert!(m.extension.is_none());
-        let BodyStructure::Single(SinglePart {
+        let BodyPart::Single(SinglePart {
             kind: SinglePartKind::Text { lines, .. },
             fields,
             ..
-        }) = &m.bodies[1]
+        }) = b.root().child(1).unwrap().part()
         else {
             panic!()
         };
@@ -1085,16 +1285,16 @@ mod tests {
         let s = br#"("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 342 (NIL "hi" NIL NIL NIL NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" NIL NIL NIL "8BIT" 5 1 NIL NIL NIL NIL) 12 NIL ("inline" ("filename" "a.eml")) ("en" "de") "http://x" 5 ("x" (1 NIL)))"#;
         let b = strict_ok(s);
         assert_eq!(b.to_bytes(), s.to_vec());
-        let BodyStructure::Single(SinglePart {
+        let BodyPart::Single(SinglePart {
             kind: SinglePartKind::Message { body, lines, .. },
             extension: Some(ext),
             ..
-        }) = &b
+        }) = b.part()
         else {
             panic!()
         };
         assert_eq!(*lines, 12);
-        assert!(matches!(**body, BodyStructure::Single(_)));
+        assert!(matches!(body.part(), BodyPart::Single(_)));
         let lang = ext.disposition.as_ref().unwrap().language.as_ref().unwrap();
         assert_eq!(lang.language.len(), 2);
         assert_eq!(lang.location.as_ref().unwrap().extensions.len(), 2);
@@ -1105,11 +1305,10 @@ mod tests {
         let s = br#"((("text" "plain" ("CHARSET" "UTF-8") NIL NIL NIL 1423 44 NIL NIL NIL NIL)("text" "html" ("CHARSET" "UTF-8") NIL NIL "quoted-printable" 2524 34 NIL NIL NIL NIL) "alternative" ("BOUNDARY" "000000000000ccac3a05a5ef76c3") NIL NIL NIL)("text" "plain" ("CHARSET" "us-ascii") NIL NIL "7bit" 151 4 NIL NIL NIL NIL) "mixed" ("BOUNDARY" "===============5781602957316160403==") NIL NIL NIL)"#;
         let (b, w) = lenient_only(s);
         assert_eq!(w, vec![Quirk::NilOrEmpty]);
-        let BodyStructure::Multi(m) = b else { panic!() };
-        let BodyStructure::Multi(alt) = &m.bodies[0] else {
-            panic!()
-        };
-        let BodyStructure::Single(t) = &alt.bodies[0] else {
+        assert!(matches!(b.part(), BodyPart::Multi(_)));
+        let alt = b.root().child(0).unwrap();
+        assert!(matches!(alt.part(), BodyPart::Multi(_)));
+        let BodyPart::Single(t) = alt.child(0).unwrap().part() else {
             panic!()
         };
         assert_eq!(t.fields.encoding.as_bytes(), b"7BIT");
@@ -1120,12 +1319,14 @@ mod tests {
         let s = br#"(("text" "html" ("charset" "cp1251") NIL NIL "base64" 84056 0 NIL ("inline" NIL) NIL NIL)("image" "gif" () "25b2b55b5d97f04e9ea939fe32a46a65.gif" NIL "base64" 20776 NIL ("inline" NIL) NIL NIL) "related" ("boundary" NIL))"#;
         let (b, w) = lenient_only(s);
         assert_eq!(w.len(), 2);
-        let BodyStructure::Multi(m) = b else { panic!() };
-        let ext = m.extension.unwrap();
+        let BodyPart::Multi(m) = b.part() else {
+            panic!()
+        };
+        let ext = m.extension.as_ref().unwrap();
         assert_eq!(ext.params[0].1.as_bytes(), b"");
         assert!(matches!(
-            &m.bodies[1],
-            BodyStructure::Single(SinglePart {
+            b.root().child(1).unwrap().part(),
+            BodyPart::Single(SinglePart {
                 kind: SinglePartKind::Basic(_),
                 ..
             })
@@ -1143,7 +1344,7 @@ mod tests {
     fn quirk_latin1_literal_is_valid() {
         let s = b"(\"image\" \"png\" (\"name\" {8}\r\nG\xf6r\xfcnt\xfc1) \"<part1@example.com>\" NIL \"base64\" 15440 NIL NIL NIL NIL)";
         let b = strict_ok(s);
-        let BodyStructure::Single(sp) = b else {
+        let BodyPart::Single(sp) = b.part() else {
             panic!()
         };
         assert_eq!(sp.fields.params[0].1.as_bytes(), b"G\xf6r\xfcnt\xfc1");
@@ -1153,8 +1354,10 @@ mod tests {
     fn quirk_mpart_nil_children() {
         let s = br#"(NIL "alternative" ("boundary" "Apple-Mail=_352FCEEC-EB15-428F-9D8B-D3B4259DD646") NIL NIL NIL)"#;
         let (b, _) = lenient_only(s);
-        let BodyStructure::Multi(m) = b else { panic!() };
-        assert!(m.bodies.is_empty());
+        let BodyPart::Multi(m) = b.part() else {
+            panic!()
+        };
+        assert!(b.children().next().is_none());
         assert_eq!(m.subtype.as_bytes(), b"alternative");
     }
 
@@ -1162,14 +1365,19 @@ mod tests {
     fn quirk_gmail_pseudo_part() {
         let s = br#"("RELATED" NIL ("ATTACHMENT" NIL) NIL)"#;
         let (b, _) = lenient_only(s);
-        let BodyStructure::Multi(m) = b else { panic!() };
-        assert!(m.bodies.is_empty());
+        let BodyPart::Multi(m) = b.part() else {
+            panic!()
+        };
+        assert!(b.children().next().is_none());
         let d = m
             .extension
+            .as_ref()
             .unwrap()
             .disposition
+            .as_ref()
             .unwrap()
             .disposition
+            .as_ref()
             .unwrap();
         assert_eq!(d.kind.as_bytes(), b"ATTACHMENT");
     }
@@ -1180,14 +1388,14 @@ mod tests {
             br#"("multipart" "appledouble" ("boundary" "B_8145297380_164091") NIL NIL "7BIT" -1 NIL NIL NIL NIL)"#,
         );
         assert_eq!(w, vec![Quirk::BadNumbers]);
-        let BodyStructure::Single(sp) = b else {
+        let BodyPart::Single(sp) = b.part() else {
             panic!()
         };
         assert_eq!(sp.fields.octets, 0);
         let (b, _) = lenient_only(
             br#"("text" "html" ("charset" "utf-8") NIL NIL "base64" 9.3736e+06 0 NIL NIL NIL NIL)"#,
         );
-        let BodyStructure::Single(sp) = b else {
+        let BodyPart::Single(sp) = b.part() else {
             panic!()
         };
         assert_eq!(sp.fields.octets, 9_373_600);
@@ -1198,10 +1406,10 @@ mod tests {
     #[test]
     fn quirk_onepart_all_nil() {
         let (b, _) = lenient_only(br#"(NIL NIL NIL NIL NIL "7BIT" 0 NIL NIL NIL NIL)"#);
-        let BodyStructure::Single(SinglePart {
+        let BodyPart::Single(SinglePart {
             kind: SinglePartKind::Basic(m),
             ..
-        }) = b
+        }) = b.part()
         else {
             panic!()
         };
@@ -1213,8 +1421,8 @@ mod tests {
         let s = br#"(("text" "html" ("charset" "UTF-8") NIL NIL "quoted-printable" 1224 16)("application" "octet-stream" ("name" "2154973550.pdf") NIL """" "base64" 65322) "MIXED")"#;
         let (b, w) = lenient_only(s);
         assert!(w.contains(&Quirk::UnescapedQuotes));
-        let BodyStructure::Multi(m) = b else { panic!() };
-        let BodyStructure::Single(sp) = &m.bodies[1] else {
+        assert!(matches!(b.part(), BodyPart::Multi(_)));
+        let BodyPart::Single(sp) = b.root().child(1).unwrap().part() else {
             panic!()
         };
         assert_eq!(sp.fields.description.as_ref().unwrap().as_bytes(), b"\"\"");
@@ -1231,10 +1439,8 @@ mod tests {
             .into_bytes();
         let (b, w) = lenient_only(&s);
         assert!(w.contains(&Quirk::MalformedBodyStructure));
-        let BodyStructure::Multi(m) = &b else {
-            panic!()
-        };
-        let BodyStructure::Invalid(raw) = &m.bodies[1] else {
+        assert!(matches!(b.part(), BodyPart::Multi(_)));
+        let BodyPart::Invalid(raw) = b.root().child(1).unwrap().part() else {
             panic!("{b:?}")
         };
         assert!(raw.starts_with(b"(garbage"));
@@ -1250,9 +1456,71 @@ mod tests {
     #[test]
     fn nil_structure_is_invalid_in_lenient() {
         let (b, w) = lenient_only(b"NIL");
-        assert_eq!(b, BodyStructure::Invalid(Bytes::from_static(b"NIL")));
+        assert_eq!(b, BodyStructure::invalid(Bytes::from_static(b"NIL")));
         assert_eq!(w, vec![Quirk::MalformedBodyStructure]);
         assert_eq!(b.to_bytes(), PLACEHOLDER.to_vec());
+    }
+
+    #[test]
+    fn flat_storage_matches_the_tree_built_by_hand() {
+        let s = br#"((("TEXT" "PLAIN" NIL NIL NIL "7BIT" 1 1)("TEXT" "HTML" NIL NIL NIL "7BIT" 2 1) "ALTERNATIVE")("IMAGE" "PNG" NIL NIL NIL "BASE64" 3) "MIXED")"#;
+        let b = strict_ok(s);
+        let text = |sub: &str, octets| {
+            BodyStructure::single(SinglePart {
+                kind: SinglePartKind::Text {
+                    subtype: IString::try_from(sub).unwrap(),
+                    lines: 1,
+                },
+                fields: BodyFields {
+                    encoding: IString::try_from("7BIT").unwrap(),
+                    octets,
+                    ..BodyFields::default()
+                },
+                extension: None,
+            })
+        };
+        let multi = |sub: &str, kids: Vec<BodyStructure>| {
+            BodyStructure::multi(
+                MultiPart {
+                    subtype: IString::try_from(sub).unwrap(),
+                    extension: None,
+                },
+                kids,
+            )
+        };
+        let png = BodyStructure::single(SinglePart {
+            kind: SinglePartKind::Basic(
+                MediaType::new(
+                    IString::try_from("IMAGE").unwrap(),
+                    IString::try_from("PNG").unwrap(),
+                )
+                .unwrap(),
+            ),
+            fields: BodyFields {
+                encoding: IString::try_from("BASE64").unwrap(),
+                octets: 3,
+                ..BodyFields::default()
+            },
+            extension: None,
+        });
+        let alt = multi("ALTERNATIVE", vec![text("PLAIN", 1), text("HTML", 2)]);
+        let want = multi("MIXED", vec![alt.clone(), png.clone()]);
+        assert_eq!(b, want);
+        assert_eq!(b.parts().len(), 5);
+        let kids: Vec<_> = b.children().collect();
+        assert_eq!(kids.len(), 2);
+        assert_eq!(kids[0].to_structure(), alt);
+        assert_eq!(kids[1].to_structure(), png);
+        assert_eq!(kids[0].children().count(), 2);
+        assert!(kids[1].children().next().is_none());
+        assert!(b.root().child(2).is_none());
+        // Debug shows the tree
+        let d = format!("{b:?}");
+        assert!(
+            d.starts_with("Multi { bodies: [Multi { bodies: [Single("),
+            "{d}"
+        );
+        assert_eq!(b.to_bytes(), s.to_vec());
     }
 
     #[test]

@@ -385,7 +385,7 @@ fn empty_body_extension_list() {
     let body = |ext: BodyExtension| {
         Response::Data(Data::Fetch {
             seq: imap_codec::sequence::SeqNum::new(2268528639).unwrap(),
-            items: vec![MessageDataItem::Body(Box::new(BodyStructure::Single(
+            items: vec![MessageDataItem::Body(Box::new(BodyStructure::single(
                 SinglePart {
                     kind: SinglePartKind::Basic(
                         MediaType::new(IString::default(), IString::default()).unwrap(),

@@ -45,7 +45,7 @@ fn passes(r: &Response) {
 }
 
 fn text_single() -> BodyStructure {
-    BodyStructure::Single(SinglePart {
+    BodyStructure::single(SinglePart {
         kind: SinglePartKind::Text {
             subtype: IString::try_from("PLAIN").unwrap(),
             lines: 1,
@@ -151,16 +151,18 @@ fn numbers_out_of_range() {
 fn body_structures_with_stand_ins() {
     let b = |s: BodyStructure| fetch(vec![MessageDataItem::BodyStructure(Box::new(s))]);
     assert!(
-        b(BodyStructure::Invalid(Bytes::from_static(b"(")))
+        b(BodyStructure::invalid(Bytes::from_static(b"(")))
             .validate()
             .is_err()
     );
-    let multi = |bodies| {
-        BodyStructure::Multi(MultiPart {
+    let multi = |bodies: Vec<BodyStructure>| {
+        BodyStructure::multi(
+            MultiPart {
+                subtype: IString::try_from("MIXED").unwrap(),
+                extension: None,
+            },
             bodies,
-            subtype: IString::try_from("MIXED").unwrap(),
-            extension: None,
-        })
+        )
     };
     assert!(b(multi(vec![])).validate().is_err());
     assert!(b(multi(vec![multi(vec![])])).validate().is_err());

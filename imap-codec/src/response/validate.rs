@@ -8,7 +8,7 @@
 //!   resources, FETCH items, untagged keywords, ESEARCH return data, LIST extended items;
 //! * numbers out of range: 63-bit values (`RFC822.SIZE`, `MODSEQ`, `X-GM-MSGID`, quota,
 //!   `HIGHESTMODSEQ`, ...) above 2^63-1, zero where the grammar needs a non-zero number;
-//! * `BodyStructure::Invalid` and multiparts without children (they encode to a stand-in);
+//! * `BodyPart::Invalid` and multiparts without children (they encode to a stand-in);
 //! * empty lists where the grammar needs at least one element and the decoder requires one
 //!   (FETCH items, uid sets, sequence sets, CHILDINFO, ...; an empty CAPABILITY list is
 //!   accepted by the strict decoder and therefore valid);
@@ -100,7 +100,7 @@ impl Response {
     /// Checks every nested value the public API lets you build but the protocol cannot
     /// carry (or that would decode as another value): known names in `Other`, `Extension`
     /// and `Unknown` variants, numbers out of range (above 2^63-1, zero where non-zero is
-    /// required), [`BodyStructure::Invalid`] and multiparts without children, empty lists
+    /// required), [`BodyPart::Invalid`](crate::body::BodyPart::Invalid) and multiparts without children, empty lists
     /// where the grammar needs an element, unknown raw values that are not one protocol
     /// value, text that starts like a response code. Encoding a response that fails is the
     /// caller's bug; responses decoded in the strict profile always pass.
@@ -358,30 +358,37 @@ impl MessageDataItem {
 }
 
 impl BodyStructure {
-    /// Fails for [`BodyStructure::Invalid`], multiparts without children and empty
+    /// Fails for [`BodyPart::Invalid`](crate::body::BodyPart::Invalid), multiparts without children and empty
     /// `body-extension` lists anywhere in the tree (they encode to a stand-in, which decodes
     /// as another value), and for line counts and extension numbers above 2^63-1.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        match self {
-            BodyStructure::Invalid(_) => fail("body", "invalid body structure (kept raw)"),
-            BodyStructure::Multi(m) => {
-                non_empty(&m.bodies, "body-type-mpart")?;
-                each(&m.bodies, BodyStructure::validate)?;
-                let d = m.extension.as_ref().and_then(|e| e.disposition.as_ref());
-                disposition_ext(d)
+        validate_body(self.root())
+    }
+}
+
+fn validate_body(b: crate::body::BodyRef<'_>) -> Result<(), ValidationError> {
+    use crate::body::BodyPart;
+    match b.part() {
+        BodyPart::Invalid(_) => fail("body", "invalid body structure (kept raw)"),
+        BodyPart::Multi(m) => {
+            if b.children().next().is_none() {
+                non_empty::<()>(&[], "body-type-mpart")?;
             }
-            BodyStructure::Single(s) => {
-                match &s.kind {
-                    SinglePartKind::Text { lines, .. } => num63(*lines, "body-fld-lines")?,
-                    SinglePartKind::Message { body, lines, .. } => {
-                        num63(*lines, "body-fld-lines")?;
-                        body.validate()?;
-                    }
-                    _ => {}
+            b.children().try_for_each(validate_body)?;
+            let d = m.extension.as_ref().and_then(|e| e.disposition.as_ref());
+            disposition_ext(d)
+        }
+        BodyPart::Single(s) => {
+            match &s.kind {
+                SinglePartKind::Text { lines, .. } => num63(*lines, "body-fld-lines")?,
+                SinglePartKind::Message { body, lines, .. } => {
+                    num63(*lines, "body-fld-lines")?;
+                    body.validate()?;
                 }
-                let d = s.extension.as_ref().and_then(|e| e.disposition.as_ref());
-                disposition_ext(d)
+                _ => {}
             }
+            let d = s.extension.as_ref().and_then(|e| e.disposition.as_ref());
+            disposition_ext(d)
         }
     }
 }
