@@ -432,11 +432,11 @@ pub(crate) fn comps(u: &mut Unstructured<'_>) -> Result<Vec<TaggedExtComp>> {
 }
 
 /// The encapsulated message's structure of a `MESSAGE/RFC822` part.
-pub(crate) fn boxed_body(u: &mut Unstructured<'_>) -> Result<Box<BodyStructure>> {
+pub(crate) fn inner_body(u: &mut Unstructured<'_>) -> Result<BodyStructure> {
     nested(
         u,
-        || Box::new(BodyStructure::invalid(Bytes::new())),
-        |u| BodyStructure::arbitrary(u).map(Box::new),
+        || BodyStructure::invalid(Bytes::new()),
+        BodyStructure::arbitrary,
     )
 }
 

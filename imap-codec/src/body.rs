@@ -279,8 +279,8 @@ pub enum SinglePartKind {
         /// The encapsulated message's envelope.
         envelope: Box<Envelope>,
         /// The encapsulated message's structure.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_body))]
-        body: Box<BodyStructure>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::inner_body))]
+        body: BodyStructure,
         /// `body-fld-lines`.
         lines: u64,
     },
@@ -925,7 +925,7 @@ fn onepart(p: &mut Parser<'_>, sp: &mut SinglePart) -> PResult<()> {
             p.sp()?;
             let envelope = Envelope::parse(p)?;
             p.sp()?;
-            let body = Box::new(BodyStructure::parse(p)?);
+            let body = BodyStructure::parse(p)?;
             let lines = lines(p)?;
             Ok((envelope, body, lines))
         });
@@ -1205,7 +1205,7 @@ pub(crate) mod strategies {
                             kind: SinglePartKind::Message {
                                 subtype,
                                 envelope: Box::new(env),
-                                body: Box::new(body),
+                                body,
                                 lines: lines as u64,
                             },
                             fields,
