@@ -229,6 +229,7 @@ impl IString {
     }
 
     /// Parses an `nstring`.
+    #[inline]
     pub(crate) fn parse_nstring(p: &mut Parser<'_>) -> PResult<Option<Self>> {
         p.nstring().map(|o| o.map(IString))
     }
