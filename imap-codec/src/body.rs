@@ -908,12 +908,23 @@ fn multipart_tail(p: &mut Parser<'_>, m: &mut MultiPart) -> PResult<()> {
 
 /// After the opening `(`: `body-type-1part ")"`, into a fresh `sp`.
 fn onepart(p: &mut Parser<'_>, sp: &mut SinglePart) -> PResult<()> {
-    let media_type = string_or_nil(p, b"APPLICATION")?;
+    // `"TEXT" `, the usual media type, is not kept: no need to slice it out (the SP after it
+    // makes it the whole string in either profile)
+    let text = p
+        .rest()
+        .get(..7)
+        .is_some_and(|r| r.eq_ignore_ascii_case(b"\"TEXT\" "));
+    let media_type = if text {
+        p.pos += 6;
+        IString::default()
+    } else {
+        string_or_nil(p, b"APPLICATION")?
+    };
     p.sp()?;
     let subtype = string_or_nil(p, b"OCTET-STREAM")?;
     p.sp()?;
     sp.fields.parse_into(p)?;
-    sp.kind = if eq_ci(&media_type, b"TEXT") {
+    sp.kind = if text || eq_ci(&media_type, b"TEXT") {
         SinglePartKind::Text {
             subtype,
             lines: lines(p)?,
