@@ -7,7 +7,6 @@
 use bytes::Bytes;
 
 pub use crate::framer::LiteralMode;
-use crate::parse::class::plain_quoted_len;
 
 /// Encoding settings of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +72,42 @@ static DIGIT_PAIRS: [u8; 200] = {
     }
     t
 };
+
+/// Whether none of the eight bytes of `x` is below 0x20 (CR, LF, NUL, other controls), at or
+/// above 0x80, DQUOTE or backslash: such bytes can be written between quotes as they are.
+#[inline(always)]
+const fn plain_word(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    const fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v
+    }
+    // A borrow across bytes only follows a byte that is itself flagged, so the test is exact
+    // for "any byte" (the lowest flagged byte is a true one).
+    let bad = (x.wrapping_sub(ONES * 0x20) & !x)
+        | zero_byte(x ^ (ONES * b'"' as u64))
+        | zero_byte(x ^ (ONES * b'\\' as u64))
+        | x;
+    bad & HIGH == 0
+}
+
+/// Longest string that [`EncodeBuf::string`] assembles in a fixed-size array.
+const SMALL: usize = 46;
+
+#[inline(always)]
+fn word8(s: &[u8]) -> [u8; 8] {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&s[..8]);
+    a
+}
+
+#[inline(always)]
+fn word4(s: &[u8]) -> [u8; 4] {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&s[..4]);
+    a
+}
 
 /// An output buffer being encoded into.
 #[derive(Debug, Default, Clone)]
@@ -228,15 +263,97 @@ impl EncodeBuf {
     /// `string`: quoted when possible, else literal.
     #[inline]
     pub(crate) fn string(&mut self, s: &[u8]) {
-        // Fast path: short 7-bit text without CR, LF, NUL, DQUOTE or backslash is written as
-        // is between quotes (one table lookup per byte, one copy).
-        if s.len() <= self.options.max_quoted && plain_quoted_len(s) == s.len() {
-            self.out.reserve(s.len() + 2);
-            self.byte(b'"');
-            self.raw(s);
-            self.byte(b'"');
-            return;
+        // Fast path: 7-bit text without controls, DQUOTE or backslash, short enough to be
+        // quoted, is written as is between quotes. Checked and copied eight bytes at a time
+        // (the last, partial word overlaps the previous one: the output is cut back and the
+        // overlapping bytes written again, identical); on any other byte the output is rolled
+        // back and the general path decides.
+        if s.len() > self.options.max_quoted || !self.plain_quoted(s) {
+            self.string_general(s);
         }
+    }
+
+    /// Writes `"s"` when every byte of `s` is plain (see [`plain_word`]) and returns `true`;
+    /// otherwise leaves the output as it was and returns `false`.
+    ///
+    /// Up to [`SMALL`] bytes, the quoted string is assembled in a fixed-size array (eight-byte
+    /// words; the last partial word overlaps the previous one) that is appended whole and cut
+    /// back to length: fixed-size copies, no `memcpy` call and no growth check per word.
+    #[inline]
+    fn plain_quoted(&mut self, s: &[u8]) -> bool {
+        let n = s.len();
+        let mut tmp = [0u8; SMALL + 2];
+        if n > SMALL {
+            return self.plain_quoted_long(s);
+        } else if n >= 8 {
+            let mut i = 0;
+            while i + 8 <= n {
+                let w = word8(&s[i..]);
+                if !plain_word(u64::from_le_bytes(w)) {
+                    return false;
+                }
+                tmp[1 + i..9 + i].copy_from_slice(&w);
+                i += 8;
+            }
+            if i < n {
+                let w = word8(&s[n - 8..]);
+                if !plain_word(u64::from_le_bytes(w)) {
+                    return false;
+                }
+                tmp[n - 7..n + 1].copy_from_slice(&w);
+            }
+        } else if n >= 4 {
+            let lo = word4(s);
+            let hi = word4(&s[n - 4..]);
+            let x = u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32;
+            if !plain_word(x) {
+                return false;
+            }
+            tmp[1..5].copy_from_slice(&lo);
+            tmp[n - 3..n + 1].copy_from_slice(&hi);
+        } else if n > 0 {
+            // bytes 0, n/2 and n-1 cover a string of 1 to 3 bytes
+            let (a, b, c) = (s[0], s[n / 2], s[n - 1]);
+            if !plain_word(u64::from_le_bytes([a, b, c, b'a', b'a', b'a', b'a', b'a'])) {
+                return false;
+            }
+            tmp[1] = a;
+            tmp[n] = c;
+            tmp[1 + n / 2] = b;
+        }
+        tmp[0] = b'"';
+        tmp[n + 1] = b'"';
+        let end = self.out.len() + n + 2;
+        self.out.extend_from_slice(&tmp);
+        self.out.truncate(end);
+        true
+    }
+
+    /// [`plain_quoted`](Self::plain_quoted) for strings longer than [`SMALL`].
+    #[inline(never)]
+    fn plain_quoted_long(&mut self, s: &[u8]) -> bool {
+        let n = s.len();
+        let mut words = s.chunks_exact(8);
+        for w in &mut words {
+            if !plain_word(u64::from_le_bytes(word8(w))) {
+                return false;
+            }
+        }
+        if !words.remainder().is_empty() && !plain_word(u64::from_le_bytes(word8(&s[n - 8..]))) {
+            return false;
+        }
+        self.out.reserve(n + 2);
+        self.out.push(b'"');
+        self.out.extend_from_slice(s);
+        self.out.push(b'"');
+        true
+    }
+
+    /// `string` when the fast path does not apply: quoted (escaped) when possible, else
+    /// literal.
+    #[cold]
+    #[inline(never)]
+    fn string_general(&mut self, s: &[u8]) {
         if self.quotable(s) {
             self.quoted_unchecked(s);
         } else {
@@ -368,6 +485,53 @@ mod tests {
                 }
             ]
         );
+    }
+
+    /// The word-at-a-time fast path of `string` writes exactly what the general path writes
+    /// (quoted, escaped or literal), after other output, for every length up to 24 with
+    /// special bytes at every position, whatever `max_quoted` and `utf8_quoted`.
+    #[test]
+    fn string_fast_path_matches_general() {
+        let specials = [
+            b'"', b'\\', b'\r', b'\n', 0, 1, b'\t', 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xff, b'a',
+        ];
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for len in 0..=24usize {
+            cases.push(vec![b'x'; len]);
+            for pos in 0..len {
+                for &c in &specials {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = c;
+                    cases.push(s.clone());
+                    for pos2 in (pos + 1..len).step_by(3) {
+                        let mut t = s.clone();
+                        t[pos2] = b'"';
+                        cases.push(t);
+                    }
+                }
+            }
+        }
+        cases.push("é".repeat(9).into_bytes());
+        for max_quoted in [0, 3, 7, 8, 16, 1024] {
+            for utf8_quoted in [false, true] {
+                let options = EncodeOptions {
+                    max_quoted,
+                    utf8_quoted,
+                    ..EncodeOptions::default()
+                };
+                for s in &cases {
+                    let mut fast = EncodeBuf::with_options(options);
+                    let mut general = EncodeBuf::with_options(options);
+                    for b in [&mut fast, &mut general] {
+                        b.raw(b"A1 ");
+                    }
+                    fast.string(s);
+                    general.string_general(s);
+                    assert_eq!(fast.out, general.out, "{s:?} {options:?}");
+                    assert_eq!(fast.literals, general.literals, "{s:?} {options:?}");
+                }
+            }
+        }
     }
 
     #[test]
