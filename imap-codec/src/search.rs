@@ -11,7 +11,7 @@
 
 use std::num::NonZeroU32;
 
-use crate::command::{TaggedExtVal, tagged_label};
+use crate::command::{TaggedExtVal, Word, tagged_label};
 use crate::core::{AString, Atom, IString};
 use crate::datetime::Date;
 use crate::encode::{Encode, EncodeBuf};
@@ -185,7 +185,8 @@ impl Encode for EntryTypeReq {
     }
 }
 
-/// Keys without arguments.
+/// Keys without arguments (the parser's `match` lists the same; `simple_keys_parse` checks).
+#[cfg(test)]
 const SIMPLE: &[(&[u8], SearchKey)] = &[
     (b"ALL", SearchKey::All),
     (b"ANSWERED", SearchKey::Answered),
@@ -320,60 +321,78 @@ impl SearchKey {
             }
             _ => {}
         }
-        for (kw, k) in SIMPLE {
-            if p.keyword(kw) {
-                return Ok(k.clone());
-            }
-        }
         use SearchKey as K;
-        Ok(if p.keyword(b"BCC") {
+        let w = Word::peek(p);
+        let simple = match w.as_bytes() {
+            b"ALL" => Some(K::All),
+            b"ANSWERED" => Some(K::Answered),
+            b"DELETED" => Some(K::Deleted),
+            b"DRAFT" => Some(K::Draft),
+            b"FLAGGED" => Some(K::Flagged),
+            b"NEW" => Some(K::New),
+            b"OLD" => Some(K::Old),
+            b"RECENT" => Some(K::Recent),
+            b"SEEN" => Some(K::Seen),
+            b"UNANSWERED" => Some(K::Unanswered),
+            b"UNDELETED" => Some(K::Undeleted),
+            b"UNDRAFT" => Some(K::Undraft),
+            b"UNFLAGGED" => Some(K::Unflagged),
+            b"UNSEEN" => Some(K::Unseen),
+            b"SAVEDATESUPPORTED" => Some(K::SaveDateSupported),
+            _ => None,
+        };
+        if let Some(k) = simple {
+            p.pos += w.as_bytes().len();
+            return Ok(k);
+        }
+        Ok(if w.is(p, b"BCC") {
             K::Bcc(astr(p)?)
-        } else if p.keyword(b"BEFORE") {
+        } else if w.is(p, b"BEFORE") {
             K::Before(date(p)?)
-        } else if p.keyword(b"BODY") {
+        } else if w.is(p, b"BODY") {
             K::Body(astr(p)?)
-        } else if p.keyword(b"CC") {
+        } else if w.is(p, b"CC") {
             K::Cc(astr(p)?)
-        } else if p.keyword(b"FROM") {
+        } else if w.is(p, b"FROM") {
             K::From(astr(p)?)
-        } else if p.keyword(b"HEADER") {
+        } else if w.is(p, b"HEADER") {
             let name = astr(p)?;
             K::Header(name, astr(p)?)
-        } else if p.keyword(b"KEYWORD") {
+        } else if w.is(p, b"KEYWORD") {
             p.sp()?;
             K::Keyword(Atom::parse(p)?)
-        } else if p.keyword(b"LARGER") {
+        } else if w.is(p, b"LARGER") {
             K::Larger(n64(p)?)
-        } else if p.keyword(b"NOT") {
+        } else if w.is(p, b"NOT") {
             K::Not(boxed(p)?)
-        } else if p.keyword(b"ON") {
+        } else if w.is(p, b"ON") {
             K::On(date(p)?)
-        } else if p.keyword(b"OR") {
+        } else if w.is(p, b"OR") {
             let a = boxed(p)?;
             K::Or(a, boxed(p)?)
-        } else if p.keyword(b"SENTBEFORE") {
+        } else if w.is(p, b"SENTBEFORE") {
             K::SentBefore(date(p)?)
-        } else if p.keyword(b"SENTON") {
+        } else if w.is(p, b"SENTON") {
             K::SentOn(date(p)?)
-        } else if p.keyword(b"SENTSINCE") {
+        } else if w.is(p, b"SENTSINCE") {
             K::SentSince(date(p)?)
-        } else if p.keyword(b"SINCE") {
+        } else if w.is(p, b"SINCE") {
             K::Since(date(p)?)
-        } else if p.keyword(b"SMALLER") {
+        } else if w.is(p, b"SMALLER") {
             K::Smaller(n64(p)?)
-        } else if p.keyword(b"SUBJECT") {
+        } else if w.is(p, b"SUBJECT") {
             K::Subject(astr(p)?)
-        } else if p.keyword(b"TEXT") {
+        } else if w.is(p, b"TEXT") {
             K::Text(astr(p)?)
-        } else if p.keyword(b"TO") {
+        } else if w.is(p, b"TO") {
             K::To(astr(p)?)
-        } else if p.keyword(b"UID") {
+        } else if w.is(p, b"UID") {
             p.sp()?;
             K::Uid(SequenceSet::parse(p)?)
-        } else if p.keyword(b"UNKEYWORD") {
+        } else if w.is(p, b"UNKEYWORD") {
             p.sp()?;
             K::Unkeyword(Atom::parse(p)?)
-        } else if p.keyword(b"MODSEQ") {
+        } else if w.is(p, b"MODSEQ") {
             p.sp()?;
             let entry = if p.peek() == Some(b'"') {
                 let e = modseq_entry(p)?;
@@ -386,31 +405,31 @@ impl SearchKey {
             };
             let modseq = p.number64()?;
             K::ModSeq { entry, modseq }
-        } else if p.keyword(b"OLDER") {
+        } else if w.is(p, b"OLDER") {
             K::Older(nz(p)?)
-        } else if p.keyword(b"YOUNGER") {
+        } else if w.is(p, b"YOUNGER") {
             K::Younger(nz(p)?)
-        } else if p.keyword(b"X-GM-RAW") {
+        } else if w.is(p, b"X-GM-RAW") {
             K::GmailRaw(astr(p)?)
-        } else if p.keyword(b"X-GM-MSGID") {
+        } else if w.is(p, b"X-GM-MSGID") {
             K::GmailMsgId(n64(p)?)
-        } else if p.keyword(b"X-GM-THRID") {
+        } else if w.is(p, b"X-GM-THRID") {
             K::GmailThrId(n64(p)?)
-        } else if p.keyword(b"X-GM-LABELS") {
+        } else if w.is(p, b"X-GM-LABELS") {
             K::GmailLabels(astr(p)?)
-        } else if p.keyword(b"EMAILID") {
+        } else if w.is(p, b"EMAILID") {
             p.sp()?;
             K::EmailId(crate::status::objectid(p)?)
-        } else if p.keyword(b"THREADID") {
+        } else if w.is(p, b"THREADID") {
             p.sp()?;
             K::ThreadId(crate::status::objectid(p)?)
-        } else if p.keyword(b"SAVEDBEFORE") {
+        } else if w.is(p, b"SAVEDBEFORE") {
             K::SavedBefore(date(p)?)
-        } else if p.keyword(b"SAVEDON") {
+        } else if w.is(p, b"SAVEDON") {
             K::SavedOn(date(p)?)
-        } else if p.keyword(b"SAVEDSINCE") {
+        } else if w.is(p, b"SAVEDSINCE") {
             K::SavedSince(date(p)?)
-        } else if p.keyword(b"FUZZY") {
+        } else if w.is(p, b"FUZZY") {
             K::Fuzzy(boxed(p)?)
         } else {
             return Err(p.fail("search-key"));
@@ -1118,6 +1137,26 @@ mod tests {
         assert_eq!(k.unwrap().len(), 3);
         let k = parse_keys(b"EMAILID M6d99ac3275bb4e SAVEDSINCE 1-Jan-2020", &o).unwrap();
         assert_eq!(k.len(), 2);
+    }
+
+    /// Every key without argument parses, in any case, also followed by a `<` (where
+    /// `Parser::keyword` stops too), and not as a prefix of a longer word.
+    #[test]
+    fn simple_keys_parse() {
+        let o = DecodeOptions::strict();
+        for (kw, k) in SIMPLE {
+            let lower = kw.to_ascii_lowercase();
+            for s in [kw.to_vec(), lower.clone()] {
+                assert_eq!(parse_keys(&s, &o).unwrap(), vec![k.clone()], "{s:?}");
+                let mut longer = s.clone();
+                longer.push(b'X');
+                assert!(parse_keys(&longer, &o).is_err(), "{longer:?}");
+                let b = Bytes::from([&s[..], b"<"].concat());
+                let mut p = Parser::new(&b, &o);
+                assert_eq!(SearchKey::parse(&mut p).ok(), Some(k.clone()));
+                assert_eq!(p.pos, s.len());
+            }
+        }
     }
 
     #[test]
