@@ -93,7 +93,7 @@ const fn plain_word(x: u64) -> bool {
 }
 
 /// Longest string that [`EncodeBuf::string`] assembles in a fixed-size array.
-const SMALL: usize = 46;
+const SMALL: usize = 62;
 
 #[inline(always)]
 fn word8(s: &[u8]) -> [u8; 8] {
@@ -108,6 +108,17 @@ fn word4(s: &[u8]) -> [u8; 4] {
     a.copy_from_slice(&s[..4]);
     a
 }
+
+/// 10^0 … 10^19.
+static POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 /// An output buffer being encoded into.
 #[derive(Debug, Default, Clone)]
@@ -174,12 +185,21 @@ impl EncodeBuf {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// Decimal number (two digits per step).
+    /// Decimal number (two digits per step), written into a fixed-size array that is
+    /// appended whole and cut back (no `memcpy` call).
     #[inline]
     pub(crate) fn num(&mut self, v: impl Into<u64>) {
         let mut v: u64 = v.into();
+        if v < 10 {
+            self.out.push(b'0' + v as u8);
+            return;
+        }
+        let mut n = 2;
+        while n < 20 && v >= POW10[n] {
+            n += 1;
+        }
         let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
+        let mut i = n;
         while v >= 100 {
             let r = (v % 100) as usize * 2;
             v /= 100;
@@ -188,13 +208,13 @@ impl EncodeBuf {
         }
         if v >= 10 {
             let r = v as usize * 2;
-            i -= 2;
-            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+            tmp[0..2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
         } else {
-            i -= 1;
-            tmp[i] = b'0' + v as u8;
+            tmp[0] = b'0' + v as u8;
         }
-        self.out.extend_from_slice(&tmp[i..]);
+        let end = self.out.len() + n;
+        self.out.extend_from_slice(&tmp);
+        self.out.truncate(end);
     }
 
     /// A literal `{n}` CRLF payload (or `~{n}` when `binary`), in the configured mode.
@@ -278,14 +298,24 @@ impl EncodeBuf {
     ///
     /// Up to [`SMALL`] bytes, the quoted string is assembled in a fixed-size array (eight-byte
     /// words; the last partial word overlaps the previous one) that is appended whole and cut
-    /// back to length: fixed-size copies, no `memcpy` call and no growth check per word.
+    /// back to length: fixed-size copies, no `memcpy` call and no growth check per word. The
+    /// array is the smallest of 16, 32 or 64 bytes that holds the string.
     #[inline]
     fn plain_quoted(&mut self, s: &[u8]) -> bool {
+        match s.len() {
+            0..=14 => self.plain_quoted_in::<16>(s),
+            15..=30 => self.plain_quoted_in::<32>(s),
+            31..=SMALL => self.plain_quoted_in::<64>(s),
+            _ => self.plain_quoted_long(s),
+        }
+    }
+
+    /// [`plain_quoted`](Self::plain_quoted) through an `N`-byte array (`s.len() + 2 <= N`).
+    #[inline(always)]
+    fn plain_quoted_in<const N: usize>(&mut self, s: &[u8]) -> bool {
         let n = s.len();
-        let mut tmp = [0u8; SMALL + 2];
-        if n > SMALL {
-            return self.plain_quoted_long(s);
-        } else if n >= 8 {
+        let mut tmp = [0u8; N];
+        if n >= 8 {
             let mut i = 0;
             while i + 8 <= n {
                 let w = word8(&s[i..]);
@@ -487,23 +517,25 @@ mod tests {
         );
     }
 
-    /// The word-at-a-time fast path of `string` writes exactly what the general path writes
-    /// (quoted, escaped or literal), after other output, for every length up to 24 with
-    /// special bytes at every position, whatever `max_quoted` and `utf8_quoted`.
+    /// `string` (word-at-a-time fast path) writes exactly what the general memchr-based
+    /// algorithm writes (quoted, escaped or literal), after other output, for every length up to 70 (all array
+    /// sizes and the long path) with special bytes at every position, whatever `max_quoted`
+    /// and `utf8_quoted`.
     #[test]
     fn string_fast_path_matches_general() {
         let specials = [
             b'"', b'\\', b'\r', b'\n', 0, 1, b'\t', 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xff, b'a',
         ];
         let mut cases: Vec<Vec<u8>> = Vec::new();
-        for len in 0..=24usize {
+        for len in 0..=70usize {
             cases.push(vec![b'x'; len]);
             for pos in 0..len {
                 for &c in &specials {
                     let mut s = vec![b'x'; len];
                     s[pos] = c;
                     cases.push(s.clone());
-                    for pos2 in (pos + 1..len).step_by(3) {
+                    let step = if len <= 24 { 3 } else { 17 };
+                    for pos2 in (pos + 1..len).step_by(step) {
                         let mut t = s.clone();
                         t[pos2] = b'"';
                         cases.push(t);
@@ -526,7 +558,12 @@ mod tests {
                         b.raw(b"A1 ");
                     }
                     fast.string(s);
-                    general.string_general(s);
+                    // the original algorithm: memchr checks, escaping copy, else literal
+                    if general.quotable(s) {
+                        general.quoted_unchecked(s);
+                    } else {
+                        general.literal(s, false);
+                    }
                     assert_eq!(fast.out, general.out, "{s:?} {options:?}");
                     assert_eq!(fast.literals, general.literals, "{s:?} {options:?}");
                 }
