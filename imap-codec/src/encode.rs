@@ -92,7 +92,8 @@ const fn plain_word(x: u64) -> bool {
     bad & HIGH == 0
 }
 
-/// Longest string that [`EncodeBuf::string`] assembles in a fixed-size array.
+/// Longest string (plus its leading space, for `sp_string`) that [`EncodeBuf::string`]
+/// assembles in a fixed-size array.
 const SMALL: usize = 62;
 
 #[inline(always)]
@@ -288,8 +289,26 @@ impl EncodeBuf {
         // (the last, partial word overlaps the previous one: the output is cut back and the
         // overlapping bytes written again, identical); on any other byte the output is rolled
         // back and the general path decides.
-        if s.len() > self.options.max_quoted || !self.plain_quoted(s) {
+        if s.len() > self.options.max_quoted || !self.plain_quoted::<false>(s) {
             self.string_general(s);
+        }
+    }
+
+    /// `SP string`: one append for both on the fast path.
+    #[inline]
+    pub(crate) fn sp_string(&mut self, s: &[u8]) {
+        if s.len() > self.options.max_quoted || !self.plain_quoted::<true>(s) {
+            self.sp();
+            self.string_general(s);
+        }
+    }
+
+    /// `SP nstring`.
+    #[inline]
+    pub(crate) fn sp_nstring(&mut self, s: Option<&[u8]>) {
+        match s {
+            Some(s) => self.sp_string(s),
+            None => self.raw(b" NIL"),
         }
     }
 
@@ -300,21 +319,26 @@ impl EncodeBuf {
     /// words; the last partial word overlaps the previous one) that is appended whole and cut
     /// back to length: fixed-size copies, no `memcpy` call and no growth check per word. The
     /// array is the smallest of 16, 32 or 64 bytes that holds the string.
+    ///
+    /// With `SP`, a space is written first (in the same append; the output is unchanged on
+    /// `false`).
     #[inline]
-    fn plain_quoted(&mut self, s: &[u8]) -> bool {
-        match s.len() {
-            0..=14 => self.plain_quoted_in::<16>(s),
-            15..=30 => self.plain_quoted_in::<32>(s),
-            31..=SMALL => self.plain_quoted_in::<64>(s),
-            _ => self.plain_quoted_long(s),
+    fn plain_quoted<const SP: bool>(&mut self, s: &[u8]) -> bool {
+        match s.len() + SP as usize {
+            0..=14 => self.plain_quoted_in::<16, SP>(s),
+            15..=30 => self.plain_quoted_in::<32, SP>(s),
+            31..=SMALL => self.plain_quoted_in::<64, SP>(s),
+            _ => self.plain_quoted_long::<SP>(s),
         }
     }
 
-    /// [`plain_quoted`](Self::plain_quoted) through an `N`-byte array (`s.len() + 2 <= N`).
+    /// [`plain_quoted`](Self::plain_quoted) through an `N`-byte array
+    /// (`s.len() + 2 + SP <= N`).
     #[inline(always)]
-    fn plain_quoted_in<const N: usize>(&mut self, s: &[u8]) -> bool {
+    fn plain_quoted_in<const N: usize, const SP: bool>(&mut self, s: &[u8]) -> bool {
         let n = s.len();
         let mut tmp = [0u8; N];
+        let o = SP as usize;
         if n >= 8 {
             let mut i = 0;
             while i + 8 <= n {
@@ -322,7 +346,7 @@ impl EncodeBuf {
                 if !plain_word(u64::from_le_bytes(w)) {
                     return false;
                 }
-                tmp[1 + i..9 + i].copy_from_slice(&w);
+                tmp[o + 1 + i..o + 9 + i].copy_from_slice(&w);
                 i += 8;
             }
             if i < n {
@@ -330,7 +354,7 @@ impl EncodeBuf {
                 if !plain_word(u64::from_le_bytes(w)) {
                     return false;
                 }
-                tmp[n - 7..n + 1].copy_from_slice(&w);
+                tmp[o + n - 7..o + n + 1].copy_from_slice(&w);
             }
         } else if n >= 4 {
             let lo = word4(s);
@@ -339,21 +363,24 @@ impl EncodeBuf {
             if !plain_word(x) {
                 return false;
             }
-            tmp[1..5].copy_from_slice(&lo);
-            tmp[n - 3..n + 1].copy_from_slice(&hi);
+            tmp[o + 1..o + 5].copy_from_slice(&lo);
+            tmp[o + n - 3..o + n + 1].copy_from_slice(&hi);
         } else if n > 0 {
             // bytes 0, n/2 and n-1 cover a string of 1 to 3 bytes
             let (a, b, c) = (s[0], s[n / 2], s[n - 1]);
             if !plain_word(u64::from_le_bytes([a, b, c, b'a', b'a', b'a', b'a', b'a'])) {
                 return false;
             }
-            tmp[1] = a;
-            tmp[n] = c;
-            tmp[1 + n / 2] = b;
+            tmp[o + 1] = a;
+            tmp[o + n] = c;
+            tmp[o + 1 + n / 2] = b;
         }
-        tmp[0] = b'"';
-        tmp[n + 1] = b'"';
-        let end = self.out.len() + n + 2;
+        if SP {
+            tmp[0] = b' ';
+        }
+        tmp[o] = b'"';
+        tmp[o + n + 1] = b'"';
+        let end = self.out.len() + o + n + 2;
         self.out.extend_from_slice(&tmp);
         self.out.truncate(end);
         true
@@ -361,7 +388,7 @@ impl EncodeBuf {
 
     /// [`plain_quoted`](Self::plain_quoted) for strings longer than [`SMALL`].
     #[inline(never)]
-    fn plain_quoted_long(&mut self, s: &[u8]) -> bool {
+    fn plain_quoted_long<const SP: bool>(&mut self, s: &[u8]) -> bool {
         let n = s.len();
         let mut words = s.chunks_exact(8);
         for w in &mut words {
@@ -372,7 +399,10 @@ impl EncodeBuf {
         if !words.remainder().is_empty() && !plain_word(u64::from_le_bytes(word8(&s[n - 8..]))) {
             return false;
         }
-        self.out.reserve(n + 2);
+        self.out.reserve(n + 3);
+        if SP {
+            self.out.push(b' ');
+        }
         self.out.push(b'"');
         self.out.extend_from_slice(s);
         self.out.push(b'"');
@@ -566,6 +596,16 @@ mod tests {
                     }
                     assert_eq!(fast.out, general.out, "{s:?} {options:?}");
                     assert_eq!(fast.literals, general.literals, "{s:?} {options:?}");
+                    // SP string, in one append
+                    fast.sp_string(s);
+                    general.sp();
+                    if general.quotable(s) {
+                        general.quoted_unchecked(s);
+                    } else {
+                        general.literal(s, false);
+                    }
+                    assert_eq!(fast.out, general.out, "SP {s:?} {options:?}");
+                    assert_eq!(fast.literals, general.literals, "SP {s:?} {options:?}");
                 }
             }
         }

@@ -90,12 +90,9 @@ impl Encode for Address {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.byte(b'(');
         IString::encode_nstring(&self.name, buf);
-        buf.sp();
-        IString::encode_nstring(&self.adl, buf);
-        buf.sp();
-        IString::encode_nstring(&self.mailbox, buf);
-        buf.sp();
-        IString::encode_nstring(&self.host, buf);
+        buf.sp_nstring(self.adl.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.mailbox.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.host.as_ref().map(IString::as_bytes));
         buf.byte(b')');
     }
 }
@@ -233,8 +230,7 @@ impl Encode for Envelope {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.byte(b'(');
         IString::encode_nstring(&self.date, buf);
-        buf.sp();
-        IString::encode_nstring(&self.subject, buf);
+        buf.sp_nstring(self.subject.as_ref().map(IString::as_bytes));
         for l in [
             &self.from,
             &self.sender,
@@ -246,10 +242,8 @@ impl Encode for Envelope {
             buf.sp();
             encode_address_list(l, buf);
         }
-        buf.sp();
-        IString::encode_nstring(&self.in_reply_to, buf);
-        buf.sp();
-        IString::encode_nstring(&self.message_id, buf);
+        buf.sp_nstring(self.in_reply_to.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.message_id.as_ref().map(IString::as_bytes));
         buf.byte(b')');
     }
 }
