@@ -255,7 +255,7 @@ impl Word {
 
     /// Consumes the word if it is `kw` (uppercase word bytes): [`Parser::keyword`] for a word
     /// peeked at `p.pos`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is(&self, p: &mut Parser<'_>, kw: &[u8]) -> bool {
         debug_assert!(
             kw.iter()

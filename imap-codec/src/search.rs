@@ -323,116 +323,97 @@ impl SearchKey {
         }
         use SearchKey as K;
         let w = Word::peek(p);
-        let simple = match w.as_bytes() {
-            b"ALL" => Some(K::All),
-            b"ANSWERED" => Some(K::Answered),
-            b"DELETED" => Some(K::Deleted),
-            b"DRAFT" => Some(K::Draft),
-            b"FLAGGED" => Some(K::Flagged),
-            b"NEW" => Some(K::New),
-            b"OLD" => Some(K::Old),
-            b"RECENT" => Some(K::Recent),
-            b"SEEN" => Some(K::Seen),
-            b"UNANSWERED" => Some(K::Unanswered),
-            b"UNDELETED" => Some(K::Undeleted),
-            b"UNDRAFT" => Some(K::Undraft),
-            b"UNFLAGGED" => Some(K::Unflagged),
-            b"UNSEEN" => Some(K::Unseen),
-            b"SAVEDATESUPPORTED" => Some(K::SaveDateSupported),
-            _ => None,
-        };
-        if let Some(k) = simple {
-            p.pos += w.as_bytes().len();
-            return Ok(k);
-        }
-        Ok(if w.is(p, b"BCC") {
-            K::Bcc(astr(p)?)
-        } else if w.is(p, b"BEFORE") {
-            K::Before(date(p)?)
-        } else if w.is(p, b"BODY") {
-            K::Body(astr(p)?)
-        } else if w.is(p, b"CC") {
-            K::Cc(astr(p)?)
-        } else if w.is(p, b"FROM") {
-            K::From(astr(p)?)
-        } else if w.is(p, b"HEADER") {
-            let name = astr(p)?;
-            K::Header(name, astr(p)?)
-        } else if w.is(p, b"KEYWORD") {
-            p.sp()?;
-            K::Keyword(Atom::parse(p)?)
-        } else if w.is(p, b"LARGER") {
-            K::Larger(n64(p)?)
-        } else if w.is(p, b"NOT") {
-            K::Not(boxed(p)?)
-        } else if w.is(p, b"ON") {
-            K::On(date(p)?)
-        } else if w.is(p, b"OR") {
-            let a = boxed(p)?;
-            K::Or(a, boxed(p)?)
-        } else if w.is(p, b"SENTBEFORE") {
-            K::SentBefore(date(p)?)
-        } else if w.is(p, b"SENTON") {
-            K::SentOn(date(p)?)
-        } else if w.is(p, b"SENTSINCE") {
-            K::SentSince(date(p)?)
-        } else if w.is(p, b"SINCE") {
-            K::Since(date(p)?)
-        } else if w.is(p, b"SMALLER") {
-            K::Smaller(n64(p)?)
-        } else if w.is(p, b"SUBJECT") {
-            K::Subject(astr(p)?)
-        } else if w.is(p, b"TEXT") {
-            K::Text(astr(p)?)
-        } else if w.is(p, b"TO") {
-            K::To(astr(p)?)
-        } else if w.is(p, b"UID") {
-            p.sp()?;
-            K::Uid(SequenceSet::parse(p)?)
-        } else if w.is(p, b"UNKEYWORD") {
-            p.sp()?;
-            K::Unkeyword(Atom::parse(p)?)
-        } else if w.is(p, b"MODSEQ") {
-            p.sp()?;
-            let entry = if p.peek() == Some(b'"') {
-                let e = modseq_entry(p)?;
+        // the word is consumed for every arm; the default arm puts it back
+        let save = p.pos;
+        p.pos += w.as_bytes().len();
+        Ok(match w.as_bytes() {
+            b"ALL" => K::All,
+            b"ANSWERED" => K::Answered,
+            b"DELETED" => K::Deleted,
+            b"DRAFT" => K::Draft,
+            b"FLAGGED" => K::Flagged,
+            b"NEW" => K::New,
+            b"OLD" => K::Old,
+            b"RECENT" => K::Recent,
+            b"SEEN" => K::Seen,
+            b"UNANSWERED" => K::Unanswered,
+            b"UNDELETED" => K::Undeleted,
+            b"UNDRAFT" => K::Undraft,
+            b"UNFLAGGED" => K::Unflagged,
+            b"UNSEEN" => K::Unseen,
+            b"SAVEDATESUPPORTED" => K::SaveDateSupported,
+            b"BCC" => K::Bcc(astr(p)?),
+            b"BEFORE" => K::Before(date(p)?),
+            b"BODY" => K::Body(astr(p)?),
+            b"CC" => K::Cc(astr(p)?),
+            b"FROM" => K::From(astr(p)?),
+            b"HEADER" => {
+                let name = astr(p)?;
+                K::Header(name, astr(p)?)
+            }
+            b"KEYWORD" => {
                 p.sp()?;
-                let t = EntryTypeReq::parse(p)?;
+                K::Keyword(Atom::parse(p)?)
+            }
+            b"LARGER" => K::Larger(n64(p)?),
+            b"NOT" => K::Not(boxed(p)?),
+            b"ON" => K::On(date(p)?),
+            b"OR" => {
+                let a = boxed(p)?;
+                K::Or(a, boxed(p)?)
+            }
+            b"SENTBEFORE" => K::SentBefore(date(p)?),
+            b"SENTON" => K::SentOn(date(p)?),
+            b"SENTSINCE" => K::SentSince(date(p)?),
+            b"SINCE" => K::Since(date(p)?),
+            b"SMALLER" => K::Smaller(n64(p)?),
+            b"SUBJECT" => K::Subject(astr(p)?),
+            b"TEXT" => K::Text(astr(p)?),
+            b"TO" => K::To(astr(p)?),
+            b"UID" => {
                 p.sp()?;
-                Some((e, t))
-            } else {
-                None
-            };
-            let modseq = p.number64()?;
-            K::ModSeq { entry, modseq }
-        } else if w.is(p, b"OLDER") {
-            K::Older(nz(p)?)
-        } else if w.is(p, b"YOUNGER") {
-            K::Younger(nz(p)?)
-        } else if w.is(p, b"X-GM-RAW") {
-            K::GmailRaw(astr(p)?)
-        } else if w.is(p, b"X-GM-MSGID") {
-            K::GmailMsgId(n64(p)?)
-        } else if w.is(p, b"X-GM-THRID") {
-            K::GmailThrId(n64(p)?)
-        } else if w.is(p, b"X-GM-LABELS") {
-            K::GmailLabels(astr(p)?)
-        } else if w.is(p, b"EMAILID") {
-            p.sp()?;
-            K::EmailId(crate::status::objectid(p)?)
-        } else if w.is(p, b"THREADID") {
-            p.sp()?;
-            K::ThreadId(crate::status::objectid(p)?)
-        } else if w.is(p, b"SAVEDBEFORE") {
-            K::SavedBefore(date(p)?)
-        } else if w.is(p, b"SAVEDON") {
-            K::SavedOn(date(p)?)
-        } else if w.is(p, b"SAVEDSINCE") {
-            K::SavedSince(date(p)?)
-        } else if w.is(p, b"FUZZY") {
-            K::Fuzzy(boxed(p)?)
-        } else {
-            return Err(p.fail("search-key"));
+                K::Uid(SequenceSet::parse(p)?)
+            }
+            b"UNKEYWORD" => {
+                p.sp()?;
+                K::Unkeyword(Atom::parse(p)?)
+            }
+            b"MODSEQ" => {
+                p.sp()?;
+                let entry = if p.peek() == Some(b'"') {
+                    let e = modseq_entry(p)?;
+                    p.sp()?;
+                    let t = EntryTypeReq::parse(p)?;
+                    p.sp()?;
+                    Some((e, t))
+                } else {
+                    None
+                };
+                let modseq = p.number64()?;
+                K::ModSeq { entry, modseq }
+            }
+            b"OLDER" => K::Older(nz(p)?),
+            b"YOUNGER" => K::Younger(nz(p)?),
+            b"X-GM-RAW" => K::GmailRaw(astr(p)?),
+            b"X-GM-MSGID" => K::GmailMsgId(n64(p)?),
+            b"X-GM-THRID" => K::GmailThrId(n64(p)?),
+            b"X-GM-LABELS" => K::GmailLabels(astr(p)?),
+            b"EMAILID" => {
+                p.sp()?;
+                K::EmailId(crate::status::objectid(p)?)
+            }
+            b"THREADID" => {
+                p.sp()?;
+                K::ThreadId(crate::status::objectid(p)?)
+            }
+            b"SAVEDBEFORE" => K::SavedBefore(date(p)?),
+            b"SAVEDON" => K::SavedOn(date(p)?),
+            b"SAVEDSINCE" => K::SavedSince(date(p)?),
+            b"FUZZY" => K::Fuzzy(boxed(p)?),
+            _ => {
+                p.pos = save;
+                return Err(p.fail("search-key"));
+            }
         })
     }
 
