@@ -611,6 +611,31 @@ mod tests {
         }
     }
 
+    /// `plain_word` against the byte-wise definition: every byte value at every position,
+    /// among plain bytes at the edges of the plain range, and after a bad byte.
+    #[test]
+    fn plain_word_is_exact() {
+        let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\';
+        for fill in [b'x', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f] {
+            for pos in 0..8 {
+                for b in 0..=255u8 {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    assert_eq!(plain_word(u64::from_le_bytes(w)), plain(b), "{w:?}");
+                    for b2 in [0u8, 0x1f, b'"', b'\\', 0x80, 0xff] {
+                        for pos2 in 0..8 {
+                            if pos2 != pos {
+                                let mut v = w;
+                                v[pos2] = b2;
+                                assert!(!plain_word(u64::from_le_bytes(v)), "{v:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn numbers() {
         let mut b = EncodeBuf::new();
