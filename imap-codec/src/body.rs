@@ -578,11 +578,11 @@ fn encode_params(v: &[BodyParam], buf: &mut EncodeBuf) {
     buf.byte(b'(');
     for (i, (k, val)) in v.iter().enumerate() {
         if i > 0 {
-            buf.sp();
+            buf.sp_string(k.as_bytes());
+        } else {
+            k.encode_string(buf);
         }
-        k.encode_string(buf);
-        buf.sp();
-        val.encode_string(buf);
+        buf.sp_string(val.as_bytes());
     }
     buf.byte(b')');
 }
@@ -607,12 +607,9 @@ impl BodyFields {
 impl Encode for BodyFields {
     fn encode(&self, buf: &mut EncodeBuf) {
         encode_params(&self.params, buf);
-        buf.sp();
-        IString::encode_nstring(&self.id, buf);
-        buf.sp();
-        IString::encode_nstring(&self.description, buf);
-        buf.sp();
-        self.encoding.encode_string(buf);
+        buf.sp_nstring(self.id.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.description.as_ref().map(IString::as_bytes));
+        buf.sp_string(self.encoding.as_bytes());
         buf.sp();
         buf.num(self.octets);
     }
@@ -738,8 +735,7 @@ impl Encode for DispositionExt {
                 many => buf.list(many, |b, s| s.encode_string(b)),
             }
             if let Some(loc) = &l.location {
-                buf.sp();
-                IString::encode_nstring(&loc.location, buf);
+                buf.sp_nstring(loc.location.as_ref().map(IString::as_bytes));
                 for e in &loc.extensions {
                     buf.sp();
                     e.encode(buf);
@@ -1012,14 +1008,13 @@ impl Encode for SinglePart {
         match &self.kind {
             SinglePartKind::Basic(m) => {
                 m.media_type.encode_string(buf);
-                buf.sp();
-                m.subtype.encode_string(buf);
+                buf.sp_string(m.subtype.as_bytes());
                 buf.sp();
                 self.fields.encode(buf);
             }
             SinglePartKind::Text { subtype, lines } => {
-                buf.raw(b"\"TEXT\" ");
-                subtype.encode_string(buf);
+                buf.raw(b"\"TEXT\"");
+                buf.sp_string(subtype.as_bytes());
                 buf.sp();
                 self.fields.encode(buf);
                 buf.sp();
@@ -1045,8 +1040,7 @@ impl Encode for SinglePart {
             }
         }
         if let Some(ext) = &self.extension {
-            buf.sp();
-            IString::encode_nstring(&ext.md5, buf);
+            buf.sp_nstring(ext.md5.as_ref().map(IString::as_bytes));
             if let Some(d) = &ext.disposition {
                 buf.sp();
                 d.encode(buf);
@@ -1065,8 +1059,7 @@ fn encode_multi(m: &MultiPart, mut bodies: Children<'_>, buf: &mut EncodeBuf) {
     for b in bodies {
         b.encode(buf);
     }
-    buf.sp();
-    m.subtype.encode_string(buf);
+    buf.sp_string(m.subtype.as_bytes());
     if let Some(ext) = &m.extension {
         buf.sp();
         encode_params(&ext.params, buf);

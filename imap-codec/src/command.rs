@@ -197,6 +197,79 @@ fn paren_list<T>(
     }
 }
 
+/// Longest word [`Word`] holds; longer words match no keyword.
+const WORD_MAX: usize = 24;
+
+/// Bytes of a keyword-shaped word: ATOM-CHARs other than `[`, `<` and `.` (the bytes after
+/// which [`Parser::keyword`] refuses to match).
+static WORD_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = crate::parse::class::is_atom_char(i as u8) && !matches!(i as u8, b'[' | b'<' | b'.');
+        i += 1;
+    }
+    t
+};
+
+/// The word at a parser position, ASCII-uppercased, for keyword dispatch with one scan
+/// instead of one [`Parser::keyword`] call per candidate.
+///
+/// For a keyword `kw` made of word bytes only, `p.keyword(kw)` matches exactly when the word
+/// at `p.pos` equals `kw` ignoring ASCII case: `keyword` requires `kw` to be followed by a byte
+/// that is not a word byte, i.e. the word ends right after `kw`.
+#[derive(Clone, Copy)]
+pub(crate) struct Word {
+    buf: [u8; WORD_MAX],
+    len: usize,
+}
+
+impl Word {
+    /// The word at `p.pos` (empty when none, or when longer than [`WORD_MAX`]).
+    #[inline]
+    pub(crate) fn peek(p: &Parser<'_>) -> Word {
+        let r = p.rest();
+        let mut buf = [0u8; WORD_MAX];
+        let mut len = 0;
+        while let Some(&c) = r.get(len) {
+            if !WORD_CHAR[c as usize] {
+                break;
+            }
+            if len == WORD_MAX {
+                return Word {
+                    buf: [0; WORD_MAX],
+                    len: 0,
+                };
+            }
+            buf[len] = c.to_ascii_uppercase();
+            len += 1;
+        }
+        Word { buf, len }
+    }
+
+    /// The uppercased word.
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Consumes the word if it is `kw` (uppercase word bytes): [`Parser::keyword`] for a word
+    /// peeked at `p.pos`.
+    #[inline(always)]
+    pub(crate) fn is(&self, p: &mut Parser<'_>, kw: &[u8]) -> bool {
+        debug_assert!(
+            kw.iter()
+                .all(|&c| WORD_CHAR[c as usize] && !c.is_ascii_lowercase())
+        );
+        if self.as_bytes() == kw {
+            p.pos += kw.len();
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Whether only the line end (or, with `close`, a `)`) follows, looking past the spaces the
 /// lenient profile would skip. Consumes nothing and records nothing.
 pub(crate) fn end_ahead(p: &Parser<'_>, close: bool) -> bool {
@@ -2542,9 +2615,9 @@ fn replace_args(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
 }
 
 /// Commands that exist with and without `UID`.
-fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
+fn uid_capable(p: &mut Parser<'_>, w: Word, uid: bool) -> PResult<Option<CommandBody>> {
     use CommandBody as C;
-    Ok(Some(if p.keyword(b"SEARCH") {
+    Ok(Some(if w.is(p, b"SEARCH") {
         let return_opts = opt_return(p)?;
         p.sp()?;
         let (charset, criteria) = search_program(p)?;
@@ -2554,7 +2627,7 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
             criteria,
             uid,
         }
-    } else if p.keyword(b"FETCH") {
+    } else if w.is(p, b"FETCH") {
         let sequence_set = sp_seq(p)?;
         p.sp()?;
         let items = FetchItems::parse(p)?;
@@ -2565,7 +2638,7 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
             modifiers,
             uid,
         }
-    } else if p.keyword(b"STORE") {
+    } else if w.is(p, b"STORE") {
         let sequence_set = sp_seq(p)?;
         let modifiers = opt_params(p, StoreModifier::parse)?;
         p.sp()?;
@@ -2578,21 +2651,21 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
             data,
             uid,
         }
-    } else if p.keyword(b"COPY") {
+    } else if w.is(p, b"COPY") {
         let sequence_set = sp_seq(p)?;
         C::Copy {
             sequence_set,
             mailbox: sp_mailbox(p)?,
             uid,
         }
-    } else if p.keyword(b"MOVE") {
+    } else if w.is(p, b"MOVE") {
         let sequence_set = sp_seq(p)?;
         C::Move {
             sequence_set,
             mailbox: sp_mailbox(p)?,
             uid,
         }
-    } else if p.keyword(b"SORT") {
+    } else if w.is(p, b"SORT") {
         let return_opts = opt_return(p)?;
         p.sp()?;
         let criteria = SortCriterion::parse_list(p)?;
@@ -2607,7 +2680,7 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
             search,
             uid,
         }
-    } else if p.keyword(b"THREAD") {
+    } else if w.is(p, b"THREAD") {
         p.sp()?;
         let algorithm = ThreadAlgorithm::parse(p)?;
         p.sp()?;
@@ -2620,7 +2693,7 @@ fn uid_capable(p: &mut Parser<'_>, uid: bool) -> PResult<Option<CommandBody>> {
             search,
             uid,
         }
-    } else if p.keyword(b"REPLACE") {
+    } else if w.is(p, b"REPLACE") {
         replace_args(p, uid)?
     } else {
         return Ok(None);
@@ -2722,31 +2795,32 @@ impl CommandBody {
     /// Parses the command after `tag SP`, up to (excluding) the final CRLF.
     fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         use CommandBody as C;
-        if p.keyword(b"UID") {
+        let w = Word::peek(p);
+        if w.is(p, b"UID") {
             p.sp()?;
             if p.keyword(b"EXPUNGE") {
                 return sp_seq(p).map(C::UidExpunge);
             }
-            return match uid_capable(p, true)? {
+            return match uid_capable(p, Word::peek(p), true)? {
                 Some(c) => Ok(c),
                 None => Err(p.fail("UID command")),
             };
         }
-        if let Some(c) = uid_capable(p, false)? {
+        if let Some(c) = uid_capable(p, w, false)? {
             return Ok(c);
         }
-        Ok(if p.keyword(b"CAPABILITY") {
+        Ok(if w.is(p, b"CAPABILITY") {
             C::Capability
-        } else if p.keyword(b"NOOP") {
+        } else if w.is(p, b"NOOP") {
             C::Noop
-        } else if p.keyword(b"LOGOUT") {
+        } else if w.is(p, b"LOGOUT") {
             C::Logout
-        } else if p.keyword(b"ID") {
+        } else if w.is(p, b"ID") {
             p.sp()?;
             C::Id(id_params(p)?)
-        } else if p.keyword(b"STARTTLS") {
+        } else if w.is(p, b"STARTTLS") {
             C::StartTls
-        } else if p.keyword(b"AUTHENTICATE") {
+        } else if w.is(p, b"AUTHENTICATE") {
             p.sp()?;
             let mechanism = Atom::parse(p)?;
             let initial_response = if end_ahead(p, false) {
@@ -2759,37 +2833,37 @@ impl CommandBody {
                 mechanism,
                 initial_response,
             }
-        } else if p.keyword(b"LOGIN") {
+        } else if w.is(p, b"LOGIN") {
             let username = sp_astring(p)?;
             let password = Secret::new(sp_astring(p)?);
             C::Login { username, password }
-        } else if p.keyword(b"ENABLE") {
+        } else if w.is(p, b"ENABLE") {
             C::Enable(sp_items(p, false, Capability::parse)?)
-        } else if p.keyword(b"SELECT") {
+        } else if w.is(p, b"SELECT") {
             let mailbox = sp_mailbox(p)?;
             let params = opt_params(p, SelectParam::parse)?;
             C::Select { mailbox, params }
-        } else if p.keyword(b"EXAMINE") {
+        } else if w.is(p, b"EXAMINE") {
             let mailbox = sp_mailbox(p)?;
             let params = opt_params(p, SelectParam::parse)?;
             C::Examine { mailbox, params }
-        } else if p.keyword(b"CREATE") {
+        } else if w.is(p, b"CREATE") {
             let mailbox = sp_mailbox(p)?;
             let params = opt_params(p, CreateParam::parse)?;
             C::Create { mailbox, params }
-        } else if p.keyword(b"DELETE") {
+        } else if w.is(p, b"DELETE") {
             C::Delete(sp_mailbox(p)?)
-        } else if p.keyword(b"RENAME") {
+        } else if w.is(p, b"RENAME") {
             let from = sp_mailbox(p)?;
             C::Rename {
                 from,
                 to: sp_mailbox(p)?,
             }
-        } else if p.keyword(b"SUBSCRIBE") {
+        } else if w.is(p, b"SUBSCRIBE") {
             C::Subscribe(sp_mailbox(p)?)
-        } else if p.keyword(b"UNSUBSCRIBE") {
+        } else if w.is(p, b"UNSUBSCRIBE") {
             C::Unsubscribe(sp_mailbox(p)?)
-        } else if p.keyword(b"LIST") {
+        } else if w.is(p, b"LIST") {
             p.sp()?;
             let selection = if p.peek() == Some(b'(') {
                 let v = paren_list(p, true, ListSelectOption::parse)?;
@@ -2819,44 +2893,44 @@ impl CommandBody {
                 patterns,
                 return_opts,
             }
-        } else if p.keyword(b"LSUB") {
+        } else if w.is(p, b"LSUB") {
             let reference = sp_mailbox(p)?;
             p.sp()?;
             C::Lsub {
                 reference,
                 pattern: ListMailbox::parse(p)?,
             }
-        } else if p.keyword(b"XLIST") {
+        } else if w.is(p, b"XLIST") {
             let reference = sp_mailbox(p)?;
             p.sp()?;
             C::XList {
                 reference,
                 pattern: ListMailbox::parse(p)?,
             }
-        } else if p.keyword(b"RLIST") {
+        } else if w.is(p, b"RLIST") {
             let reference = sp_mailbox(p)?;
             p.sp()?;
             C::RList {
                 reference,
                 pattern: ListMailbox::parse(p)?,
             }
-        } else if p.keyword(b"RLSUB") {
+        } else if w.is(p, b"RLSUB") {
             let reference = sp_mailbox(p)?;
             p.sp()?;
             C::RLsub {
                 reference,
                 pattern: ListMailbox::parse(p)?,
             }
-        } else if p.keyword(b"NAMESPACE") {
+        } else if w.is(p, b"NAMESPACE") {
             C::Namespace
-        } else if p.keyword(b"STATUS") {
+        } else if w.is(p, b"STATUS") {
             let mailbox = sp_mailbox(p)?;
             p.sp()?;
             C::Status {
                 mailbox,
                 attributes: paren_list(p, false, StatusAttribute::parse)?,
             }
-        } else if p.keyword(b"APPEND") {
+        } else if w.is(p, b"APPEND") {
             let mailbox = sp_mailbox(p)?;
             let mut messages = vec![AppendMessage::parse(p)?];
             while !end_ahead(p, false) {
@@ -2864,13 +2938,13 @@ impl CommandBody {
                 p.check_items(messages.len())?;
             }
             C::Append { mailbox, messages }
-        } else if p.keyword(b"IDLE") {
+        } else if w.is(p, b"IDLE") {
             C::Idle
-        } else if p.keyword(b"GETQUOTA") {
+        } else if w.is(p, b"GETQUOTA") {
             C::GetQuota(sp_astring(p)?)
-        } else if p.keyword(b"GETQUOTAROOT") {
+        } else if w.is(p, b"GETQUOTAROOT") {
             C::GetQuotaRoot(sp_mailbox(p)?)
-        } else if p.keyword(b"SETQUOTA") {
+        } else if w.is(p, b"SETQUOTA") {
             let root = sp_astring(p)?;
             p.sp()?;
             let limits = paren_list(p, true, |p| {
@@ -2880,9 +2954,9 @@ impl CommandBody {
                 Ok(QuotaLimit { resource, limit })
             })?;
             C::SetQuota { root, limits }
-        } else if p.keyword(b"GETACL") {
+        } else if w.is(p, b"GETACL") {
             C::GetAcl(sp_mailbox(p)?)
-        } else if p.keyword(b"SETACL") {
+        } else if w.is(p, b"SETACL") {
             let mailbox = sp_mailbox(p)?;
             let identifier = sp_astring(p)?;
             let r = sp_astring(p)?;
@@ -2903,21 +2977,21 @@ impl CommandBody {
                 modification,
                 rights,
             }
-        } else if p.keyword(b"DELETEACL") {
+        } else if w.is(p, b"DELETEACL") {
             let mailbox = sp_mailbox(p)?;
             C::DeleteAcl {
                 mailbox,
                 identifier: sp_astring(p)?,
             }
-        } else if p.keyword(b"LISTRIGHTS") {
+        } else if w.is(p, b"LISTRIGHTS") {
             let mailbox = sp_mailbox(p)?;
             C::ListRights {
                 mailbox,
                 identifier: sp_astring(p)?,
             }
-        } else if p.keyword(b"MYRIGHTS") {
+        } else if w.is(p, b"MYRIGHTS") {
             C::MyRights(sp_mailbox(p)?)
-        } else if p.keyword(b"GETMETADATA") {
+        } else if w.is(p, b"GETMETADATA") {
             p.sp()?;
             let options = if p.peek() == Some(b'(') {
                 let v = paren_list(p, false, GetMetadataOption::parse)?;
@@ -2938,7 +3012,7 @@ impl CommandBody {
                 mailbox,
                 entries,
             }
-        } else if p.keyword(b"SETMETADATA") {
+        } else if w.is(p, b"SETMETADATA") {
             let mailbox = sp_mailbox(p)?;
             p.sp()?;
             let entries = paren_list(p, false, |p| {
@@ -2947,7 +3021,7 @@ impl CommandBody {
                 Ok((e, metadata_value(p)?))
             })?;
             C::SetMetadata { mailbox, entries }
-        } else if p.keyword(b"NOTIFY") {
+        } else if w.is(p, b"NOTIFY") {
             p.sp()?;
             if p.keyword(b"NONE") {
                 C::Notify(Notify::None)
@@ -2964,14 +3038,14 @@ impl CommandBody {
                 groups.extend(sp_items(p, true, EventGroup::parse)?);
                 C::Notify(Notify::Set { status, groups })
             }
-        } else if p.keyword(b"COMPRESS") {
+        } else if w.is(p, b"COMPRESS") {
             p.sp()?;
             C::Compress(Atom::parse(p)?)
-        } else if p.keyword(b"UNAUTHENTICATE") {
+        } else if w.is(p, b"UNAUTHENTICATE") {
             C::Unauthenticate
-        } else if p.keyword(b"GETJMAPACCESS") {
+        } else if w.is(p, b"GETJMAPACCESS") {
             C::GetJmapAccess
-        } else if p.keyword(b"ESEARCH") {
+        } else if w.is(p, b"ESEARCH") {
             p.sp()?;
             let source = if p.keyword(b"IN") {
                 p.sp()?;
@@ -2995,13 +3069,13 @@ impl CommandBody {
                 charset,
                 criteria,
             }
-        } else if p.keyword(b"GENURLAUTH") {
+        } else if w.is(p, b"GENURLAUTH") {
             C::GenUrlAuth(sp_items(p, false, |p| {
                 let url = IString::parse_astring(p)?;
                 p.sp()?;
                 Ok((url, url_mechanism(p)?))
             })?)
-        } else if p.keyword(b"RESETKEY") {
+        } else if w.is(p, b"RESETKEY") {
             if end_ahead(p, false) {
                 C::ResetKey(None)
             } else {
@@ -3009,17 +3083,17 @@ impl CommandBody {
                 let mechs = sp_items(p, true, url_mechanism)?;
                 C::ResetKey(Some((mailbox, mechs)))
             }
-        } else if p.keyword(b"URLFETCH") {
+        } else if w.is(p, b"URLFETCH") {
             C::UrlFetch(sp_items(p, false, IString::parse_astring)?)
-        } else if p.keyword(b"CHECK") {
+        } else if w.is(p, b"CHECK") {
             C::Check
-        } else if p.keyword(b"CLOSE") {
+        } else if w.is(p, b"CLOSE") {
             C::Close
-        } else if p.keyword(b"UNSELECT") {
+        } else if w.is(p, b"UNSELECT") {
             C::Unselect
-        } else if p.keyword(b"EXPUNGE") {
+        } else if w.is(p, b"EXPUNGE") {
             C::Expunge
-        } else if p.keyword(b"CANCELUPDATE") {
+        } else if w.is(p, b"CANCELUPDATE") {
             C::CancelUpdate(sp_items(p, false, |p| {
                 let start = p.pos;
                 let q = p.quoted()?;

@@ -197,24 +197,36 @@ impl DateTime {
 
 impl Encode for DateTime {
     fn encode(&self, buf: &mut EncodeBuf) {
-        buf.byte(b'"');
-        two_or_four(buf, self.date.day as u32, 2);
-        buf.byte(b'-');
-        buf.raw(MONTHS[self.date.month as usize - 1]);
-        buf.byte(b'-');
-        two_or_four(buf, self.date.year as u32, 4);
-        buf.byte(b' ');
-        two_or_four(buf, self.hour as u32, 2);
-        buf.byte(b':');
-        two_or_four(buf, self.minute as u32, 2);
-        buf.byte(b':');
-        two_or_four(buf, self.second as u32, 2);
-        buf.byte(b' ');
-        buf.byte(if self.zone < 0 { b'-' } else { b'+' });
+        // `"dd-Mon-yyyy hh:mm:ss +zzzz"`, 28 bytes, assembled in place (every field is
+        // validated: day, hour, minute, second and zone hours below 100, year below 10,000)
+        let mut a = [0u8; 28];
         let z = self.zone.unsigned_abs();
-        two_or_four(buf, (z / 60) as u32 * 100 + (z % 60) as u32, 4);
-        buf.byte(b'"');
+        a[0] = b'"';
+        a[1..3].copy_from_slice(&d2(self.date.day as u32));
+        a[3] = b'-';
+        a[4..7].copy_from_slice(MONTHS[self.date.month as usize - 1]);
+        a[7] = b'-';
+        a[8..10].copy_from_slice(&d2(self.date.year as u32 / 100));
+        a[10..12].copy_from_slice(&d2(self.date.year as u32 % 100));
+        a[12] = b' ';
+        a[13..15].copy_from_slice(&d2(self.hour as u32));
+        a[15] = b':';
+        a[16..18].copy_from_slice(&d2(self.minute as u32));
+        a[18] = b':';
+        a[19..21].copy_from_slice(&d2(self.second as u32));
+        a[21] = b' ';
+        a[22] = if self.zone < 0 { b'-' } else { b'+' };
+        a[23..25].copy_from_slice(&d2((z / 60) as u32));
+        a[25..27].copy_from_slice(&d2((z % 60) as u32));
+        a[27] = b'"';
+        buf.raw(&a);
     }
+}
+
+/// The last two decimal digits of `v`, zero-padded.
+#[inline(always)]
+fn d2(v: u32) -> [u8; 2] {
+    [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]
 }
 
 /// `v` in decimal, zero-padded to at least `width` (at most 10) digits, without allocating.
@@ -291,6 +303,30 @@ mod tests {
     use super::*;
     use crate::options::DecodeOptions;
     use bytes::Bytes;
+
+    /// The in-place encoder writes every field as the zero-padded decimal it stands for.
+    #[test]
+    fn date_time_encoding_matches_format() {
+        for (y, mo, d, h, mi, se, z) in [
+            (0u16, 1u8, 1u8, 0u8, 0u8, 0u8, 0i16),
+            (9, 2, 28, 9, 9, 9, -1),
+            (99, 12, 31, 23, 59, 60, 99 * 60 + 59),
+            (1994, 2, 7, 21, 52, 25, -480),
+            (2024, 2, 29, 10, 5, 7, 330),
+            (9999, 6, 15, 12, 30, 45, -(99 * 60 + 59)),
+            (1000, 7, 10, 1, 2, 3, 59),
+        ] {
+            let dt = DateTime::new(Date::new(y, mo, d).unwrap(), h, mi, se, z).unwrap();
+            let want = format!(
+                "\"{d:02}-{}-{y:04} {h:02}:{mi:02}:{se:02} {}{:02}{:02}\"",
+                std::str::from_utf8(MONTHS[mo as usize - 1]).unwrap(),
+                if z < 0 { '-' } else { '+' },
+                z.unsigned_abs() / 60,
+                z.unsigned_abs() % 60,
+            );
+            assert_eq!(String::from_utf8(dt.to_bytes()).unwrap(), want);
+        }
+    }
 
     #[test]
     fn date_time_roundtrip() {

@@ -7,7 +7,6 @@
 use bytes::Bytes;
 
 pub use crate::framer::LiteralMode;
-use crate::parse::class::plain_quoted_len;
 
 /// Encoding settings of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +68,54 @@ static DIGIT_PAIRS: [u8; 200] = {
     while i < 100 {
         t[2 * i] = b'0' + (i / 10) as u8;
         t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Whether none of the eight bytes of `x` is below 0x20 (CR, LF, NUL, other controls), at or
+/// above 0x80, DQUOTE or backslash: such bytes can be written between quotes as they are.
+#[inline(always)]
+const fn plain_word(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    const fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v
+    }
+    // A borrow across bytes only follows a byte that is itself flagged, so the test is exact
+    // for "any byte" (the lowest flagged byte is a true one).
+    let bad = (x.wrapping_sub(ONES * 0x20) & !x)
+        | zero_byte(x ^ (ONES * b'"' as u64))
+        | zero_byte(x ^ (ONES * b'\\' as u64))
+        | x;
+    bad & HIGH == 0
+}
+
+/// Longest string (plus its leading space, for `sp_string`) that [`EncodeBuf::string`]
+/// assembles in a fixed-size array.
+const SMALL: usize = 62;
+
+#[inline(always)]
+fn word8(s: &[u8]) -> [u8; 8] {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&s[..8]);
+    a
+}
+
+#[inline(always)]
+fn word4(s: &[u8]) -> [u8; 4] {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&s[..4]);
+    a
+}
+
+/// 10^0 … 10^19.
+static POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
         i += 1;
     }
     t
@@ -139,12 +186,21 @@ impl EncodeBuf {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// Decimal number (two digits per step).
+    /// Decimal number (two digits per step), written into a fixed-size array that is
+    /// appended whole and cut back (no `memcpy` call).
     #[inline]
     pub(crate) fn num(&mut self, v: impl Into<u64>) {
         let mut v: u64 = v.into();
+        if v < 10 {
+            self.out.push(b'0' + v as u8);
+            return;
+        }
+        let mut n = 2;
+        while n < 20 && v >= POW10[n] {
+            n += 1;
+        }
         let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
+        let mut i = n;
         while v >= 100 {
             let r = (v % 100) as usize * 2;
             v /= 100;
@@ -153,13 +209,13 @@ impl EncodeBuf {
         }
         if v >= 10 {
             let r = v as usize * 2;
-            i -= 2;
-            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+            tmp[0..2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
         } else {
-            i -= 1;
-            tmp[i] = b'0' + v as u8;
+            tmp[0] = b'0' + v as u8;
         }
-        self.out.extend_from_slice(&tmp[i..]);
+        let end = self.out.len() + n;
+        self.out.extend_from_slice(&tmp);
+        self.out.truncate(end);
     }
 
     /// A literal `{n}` CRLF payload (or `~{n}` when `binary`), in the configured mode.
@@ -228,15 +284,136 @@ impl EncodeBuf {
     /// `string`: quoted when possible, else literal.
     #[inline]
     pub(crate) fn string(&mut self, s: &[u8]) {
-        // Fast path: short 7-bit text without CR, LF, NUL, DQUOTE or backslash is written as
-        // is between quotes (one table lookup per byte, one copy).
-        if s.len() <= self.options.max_quoted && plain_quoted_len(s) == s.len() {
-            self.out.reserve(s.len() + 2);
-            self.byte(b'"');
-            self.raw(s);
-            self.byte(b'"');
-            return;
+        // Fast path: 7-bit text without controls, DQUOTE or backslash, short enough to be
+        // quoted, is written as is between quotes. Checked and copied eight bytes at a time
+        // (the last, partial word overlaps the previous one: the output is cut back and the
+        // overlapping bytes written again, identical); on any other byte the output is rolled
+        // back and the general path decides.
+        if s.len() > self.options.max_quoted || !self.plain_quoted::<false>(s) {
+            self.string_general(s);
         }
+    }
+
+    /// `SP string`: one append for both on the fast path.
+    #[inline]
+    pub(crate) fn sp_string(&mut self, s: &[u8]) {
+        if s.len() > self.options.max_quoted || !self.plain_quoted::<true>(s) {
+            self.sp();
+            self.string_general(s);
+        }
+    }
+
+    /// `SP nstring`.
+    #[inline]
+    pub(crate) fn sp_nstring(&mut self, s: Option<&[u8]>) {
+        match s {
+            Some(s) => self.sp_string(s),
+            None => self.raw(b" NIL"),
+        }
+    }
+
+    /// Writes `"s"` when every byte of `s` is plain (see [`plain_word`]) and returns `true`;
+    /// otherwise leaves the output as it was and returns `false`.
+    ///
+    /// Up to [`SMALL`] bytes, the quoted string is assembled in a fixed-size array (eight-byte
+    /// words; the last partial word overlaps the previous one) that is appended whole and cut
+    /// back to length: fixed-size copies, no `memcpy` call and no growth check per word. The
+    /// array is the smallest of 16, 32 or 64 bytes that holds the string.
+    ///
+    /// With `SP`, a space is written first (in the same append; the output is unchanged on
+    /// `false`).
+    #[inline]
+    fn plain_quoted<const SP: bool>(&mut self, s: &[u8]) -> bool {
+        match s.len() + SP as usize {
+            0..=14 => self.plain_quoted_in::<16, SP>(s),
+            15..=30 => self.plain_quoted_in::<32, SP>(s),
+            31..=SMALL => self.plain_quoted_in::<64, SP>(s),
+            _ => self.plain_quoted_long::<SP>(s),
+        }
+    }
+
+    /// [`plain_quoted`](Self::plain_quoted) through an `N`-byte array
+    /// (`s.len() + 2 + SP <= N`).
+    #[inline(always)]
+    fn plain_quoted_in<const N: usize, const SP: bool>(&mut self, s: &[u8]) -> bool {
+        let n = s.len();
+        let mut tmp = [0u8; N];
+        let o = SP as usize;
+        if n >= 8 {
+            let mut i = 0;
+            while i + 8 <= n {
+                let w = word8(&s[i..]);
+                if !plain_word(u64::from_le_bytes(w)) {
+                    return false;
+                }
+                tmp[o + 1 + i..o + 9 + i].copy_from_slice(&w);
+                i += 8;
+            }
+            if i < n {
+                let w = word8(&s[n - 8..]);
+                if !plain_word(u64::from_le_bytes(w)) {
+                    return false;
+                }
+                tmp[o + n - 7..o + n + 1].copy_from_slice(&w);
+            }
+        } else if n >= 4 {
+            let lo = word4(s);
+            let hi = word4(&s[n - 4..]);
+            let x = u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32;
+            if !plain_word(x) {
+                return false;
+            }
+            tmp[o + 1..o + 5].copy_from_slice(&lo);
+            tmp[o + n - 3..o + n + 1].copy_from_slice(&hi);
+        } else if n > 0 {
+            // bytes 0, n/2 and n-1 cover a string of 1 to 3 bytes
+            let (a, b, c) = (s[0], s[n / 2], s[n - 1]);
+            if !plain_word(u64::from_le_bytes([a, b, c, b'a', b'a', b'a', b'a', b'a'])) {
+                return false;
+            }
+            tmp[o + 1] = a;
+            tmp[o + n] = c;
+            tmp[o + 1 + n / 2] = b;
+        }
+        if SP {
+            tmp[0] = b' ';
+        }
+        tmp[o] = b'"';
+        tmp[o + n + 1] = b'"';
+        let end = self.out.len() + o + n + 2;
+        self.out.extend_from_slice(&tmp);
+        self.out.truncate(end);
+        true
+    }
+
+    /// [`plain_quoted`](Self::plain_quoted) for strings longer than [`SMALL`].
+    #[inline(never)]
+    fn plain_quoted_long<const SP: bool>(&mut self, s: &[u8]) -> bool {
+        let n = s.len();
+        let mut words = s.chunks_exact(8);
+        for w in &mut words {
+            if !plain_word(u64::from_le_bytes(word8(w))) {
+                return false;
+            }
+        }
+        if !words.remainder().is_empty() && !plain_word(u64::from_le_bytes(word8(&s[n - 8..]))) {
+            return false;
+        }
+        self.out.reserve(n + 3);
+        if SP {
+            self.out.push(b' ');
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(s);
+        self.out.push(b'"');
+        true
+    }
+
+    /// `string` when the fast path does not apply: quoted (escaped) when possible, else
+    /// literal.
+    #[cold]
+    #[inline(never)]
+    fn string_general(&mut self, s: &[u8]) {
         if self.quotable(s) {
             self.quoted_unchecked(s);
         } else {
@@ -368,6 +545,95 @@ mod tests {
                 }
             ]
         );
+    }
+
+    /// `string` (word-at-a-time fast path) writes exactly what the general memchr-based
+    /// algorithm writes (quoted, escaped or literal), after other output, for every length up to 70 (all array
+    /// sizes and the long path) with special bytes at every position, whatever `max_quoted`
+    /// and `utf8_quoted`.
+    #[test]
+    fn string_fast_path_matches_general() {
+        let specials = [
+            b'"', b'\\', b'\r', b'\n', 0, 1, b'\t', 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xff, b'a',
+        ];
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for len in 0..=70usize {
+            cases.push(vec![b'x'; len]);
+            for pos in 0..len {
+                for &c in &specials {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = c;
+                    cases.push(s.clone());
+                    let step = if len <= 24 { 3 } else { 17 };
+                    for pos2 in (pos + 1..len).step_by(step) {
+                        let mut t = s.clone();
+                        t[pos2] = b'"';
+                        cases.push(t);
+                    }
+                }
+            }
+        }
+        cases.push("é".repeat(9).into_bytes());
+        for max_quoted in [0, 3, 7, 8, 16, 1024] {
+            for utf8_quoted in [false, true] {
+                let options = EncodeOptions {
+                    max_quoted,
+                    utf8_quoted,
+                    ..EncodeOptions::default()
+                };
+                for s in &cases {
+                    let mut fast = EncodeBuf::with_options(options);
+                    let mut general = EncodeBuf::with_options(options);
+                    for b in [&mut fast, &mut general] {
+                        b.raw(b"A1 ");
+                    }
+                    fast.string(s);
+                    // the original algorithm: memchr checks, escaping copy, else literal
+                    if general.quotable(s) {
+                        general.quoted_unchecked(s);
+                    } else {
+                        general.literal(s, false);
+                    }
+                    assert_eq!(fast.out, general.out, "{s:?} {options:?}");
+                    assert_eq!(fast.literals, general.literals, "{s:?} {options:?}");
+                    // SP string, in one append
+                    fast.sp_string(s);
+                    general.sp();
+                    if general.quotable(s) {
+                        general.quoted_unchecked(s);
+                    } else {
+                        general.literal(s, false);
+                    }
+                    assert_eq!(fast.out, general.out, "SP {s:?} {options:?}");
+                    assert_eq!(fast.literals, general.literals, "SP {s:?} {options:?}");
+                }
+            }
+        }
+    }
+
+    /// `plain_word` against the byte-wise definition: every byte value at every position,
+    /// among plain bytes at the edges of the plain range, and after a bad byte.
+    #[test]
+    fn plain_word_is_exact() {
+        let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\';
+        for fill in [b'x', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f] {
+            for pos in 0..8 {
+                for b in 0..=255u8 {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    assert_eq!(plain_word(u64::from_le_bytes(w)), plain(b), "{w:?}");
+                    for b2 in [0u8, 0x1f, b'"', b'\\', 0x80, 0xff] {
+                        for pos2 in 0..8 {
+                            if pos2 != pos {
+                                let mut v = w;
+                                v[pos2] = b2;
+                                assert!(!plain_word(u64::from_le_bytes(v)), "{v:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

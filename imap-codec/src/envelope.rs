@@ -236,12 +236,9 @@ impl Encode for Address {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.byte(b'(');
         IString::encode_nstring(&self.name, buf);
-        buf.sp();
-        IString::encode_nstring(&self.adl, buf);
-        buf.sp();
-        IString::encode_nstring(&self.mailbox, buf);
-        buf.sp();
-        IString::encode_nstring(&self.host, buf);
+        buf.sp_nstring(self.adl.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.mailbox.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.host.as_ref().map(IString::as_bytes));
         buf.byte(b')');
     }
 }
@@ -395,16 +392,13 @@ impl Encode for Envelope {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.byte(b'(');
         IString::encode_nstring(&self.date, buf);
-        buf.sp();
-        IString::encode_nstring(&self.subject, buf);
+        buf.sp_nstring(self.subject.as_ref().map(IString::as_bytes));
         for field in AddressField::ALL {
             buf.sp();
             encode_address_list(self.list(field), buf);
         }
-        buf.sp();
-        IString::encode_nstring(&self.in_reply_to, buf);
-        buf.sp();
-        IString::encode_nstring(&self.message_id, buf);
+        buf.sp_nstring(self.in_reply_to.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.message_id.as_ref().map(IString::as_bytes));
         buf.byte(b')');
     }
 }

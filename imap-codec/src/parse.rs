@@ -65,59 +65,6 @@ pub(crate) mod class {
         t
     }
     static ASTRING: [bool; 256] = astring_table();
-
-    /// Bytes that a quoted string's fast scan passes over: 7-bit QUOTED-CHAR except the ones
-    /// needing a closer look (DQUOTE, backslash, CR, LF; NUL and 8-bit bytes are not in it).
-    #[inline]
-    pub(crate) const fn is_plain_quoted(b: u8) -> bool {
-        QUOTED_PLAIN[b as usize]
-    }
-
-    /// Length of the leading run of [`is_plain_quoted`] bytes of `s`. Eight bytes at a time:
-    /// a word with no byte below 0x20, none at or above 0x80, no DQUOTE and no backslash is
-    /// all plain; any other word is looked at byte by byte.
-    #[inline]
-    pub(crate) fn plain_quoted_len(s: &[u8]) -> usize {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        #[inline]
-        fn zero_byte(v: u64) -> u64 {
-            v.wrapping_sub(ONES) & !v
-        }
-        let mut i = 0;
-        let mut words = s.chunks_exact(8);
-        for w in &mut words {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(w);
-            let x = u64::from_le_bytes(a);
-            let bad = (x.wrapping_sub(ONES * 0x20) & !x)
-                | zero_byte(x ^ (ONES * b'"' as u64))
-                | zero_byte(x ^ (ONES * b'\\' as u64))
-                | x;
-            if bad & HIGH != 0 {
-                break;
-            }
-            i += 8;
-        }
-        while let Some(&c) = s.get(i) {
-            if !is_plain_quoted(c) {
-                break;
-            }
-            i += 1;
-        }
-        i
-    }
-
-    const fn quoted_table() -> [bool; 256] {
-        let mut t = [false; 256];
-        let mut i = 1;
-        while i < 0x80 {
-            t[i] = !matches!(i as u8, b'"' | b'\\' | b'\r' | b'\n');
-            i += 1;
-        }
-        t
-    }
-    static QUOTED_PLAIN: [bool; 256] = quoted_table();
 }
 
 /// Whether [`Parser::keyword`] would match one of `known` at the start of `name` (an atom):
@@ -907,36 +854,6 @@ mod tests {
         ps.sp().unwrap();
         assert_eq!(ps.number().unwrap(), 0);
         assert_eq!(ps.warnings.len(), 2);
-    }
-}
-
-#[cfg(test)]
-mod plain_quoted_tests {
-    use super::class::{is_plain_quoted, plain_quoted_len};
-
-    #[test]
-    fn word_scan_matches_byte_scan() {
-        let specials = [
-            b'"', b'\\', b'\r', b'\n', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'a', 0x21, 0x5b, 0x5d,
-        ];
-        for len in 0..20usize {
-            for pos in 0..len {
-                for &c in &specials {
-                    let mut s = vec![b'x'; len];
-                    s[pos] = c;
-                    let want = s.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
-                    assert_eq!(plain_quoted_len(&s), want, "{s:?}");
-                    for &d in &specials {
-                        for pos2 in pos + 1..len {
-                            let mut t = s.clone();
-                            t[pos2] = d;
-                            let want = t.iter().position(|&b| !is_plain_quoted(b)).unwrap_or(len);
-                            assert_eq!(plain_quoted_len(&t), want, "{t:?}");
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -11,7 +11,7 @@
 
 use std::num::NonZeroU32;
 
-use crate::command::{TaggedExtVal, tagged_label};
+use crate::command::{TaggedExtVal, Word, tagged_label};
 use crate::core::{AString, Atom, IString};
 use crate::datetime::Date;
 use crate::encode::{Encode, EncodeBuf};
@@ -185,7 +185,8 @@ impl Encode for EntryTypeReq {
     }
 }
 
-/// Keys without arguments.
+/// Keys without arguments (the parser's `match` lists the same; `simple_keys_parse` checks).
+#[cfg(test)]
 const SIMPLE: &[(&[u8], SearchKey)] = &[
     (b"ALL", SearchKey::All),
     (b"ANSWERED", SearchKey::Answered),
@@ -320,100 +321,99 @@ impl SearchKey {
             }
             _ => {}
         }
-        for (kw, k) in SIMPLE {
-            if p.keyword(kw) {
-                return Ok(k.clone());
-            }
-        }
         use SearchKey as K;
-        Ok(if p.keyword(b"BCC") {
-            K::Bcc(astr(p)?)
-        } else if p.keyword(b"BEFORE") {
-            K::Before(date(p)?)
-        } else if p.keyword(b"BODY") {
-            K::Body(astr(p)?)
-        } else if p.keyword(b"CC") {
-            K::Cc(astr(p)?)
-        } else if p.keyword(b"FROM") {
-            K::From(astr(p)?)
-        } else if p.keyword(b"HEADER") {
-            let name = astr(p)?;
-            K::Header(name, astr(p)?)
-        } else if p.keyword(b"KEYWORD") {
-            p.sp()?;
-            K::Keyword(Atom::parse(p)?)
-        } else if p.keyword(b"LARGER") {
-            K::Larger(n64(p)?)
-        } else if p.keyword(b"NOT") {
-            K::Not(boxed(p)?)
-        } else if p.keyword(b"ON") {
-            K::On(date(p)?)
-        } else if p.keyword(b"OR") {
-            let a = boxed(p)?;
-            K::Or(a, boxed(p)?)
-        } else if p.keyword(b"SENTBEFORE") {
-            K::SentBefore(date(p)?)
-        } else if p.keyword(b"SENTON") {
-            K::SentOn(date(p)?)
-        } else if p.keyword(b"SENTSINCE") {
-            K::SentSince(date(p)?)
-        } else if p.keyword(b"SINCE") {
-            K::Since(date(p)?)
-        } else if p.keyword(b"SMALLER") {
-            K::Smaller(n64(p)?)
-        } else if p.keyword(b"SUBJECT") {
-            K::Subject(astr(p)?)
-        } else if p.keyword(b"TEXT") {
-            K::Text(astr(p)?)
-        } else if p.keyword(b"TO") {
-            K::To(astr(p)?)
-        } else if p.keyword(b"UID") {
-            p.sp()?;
-            K::Uid(SequenceSet::parse(p)?)
-        } else if p.keyword(b"UNKEYWORD") {
-            p.sp()?;
-            K::Unkeyword(Atom::parse(p)?)
-        } else if p.keyword(b"MODSEQ") {
-            p.sp()?;
-            let entry = if p.peek() == Some(b'"') {
-                let e = modseq_entry(p)?;
+        let w = Word::peek(p);
+        // the word is consumed for every arm; the default arm puts it back
+        let save = p.pos;
+        p.pos += w.as_bytes().len();
+        Ok(match w.as_bytes() {
+            b"ALL" => K::All,
+            b"ANSWERED" => K::Answered,
+            b"DELETED" => K::Deleted,
+            b"DRAFT" => K::Draft,
+            b"FLAGGED" => K::Flagged,
+            b"NEW" => K::New,
+            b"OLD" => K::Old,
+            b"RECENT" => K::Recent,
+            b"SEEN" => K::Seen,
+            b"UNANSWERED" => K::Unanswered,
+            b"UNDELETED" => K::Undeleted,
+            b"UNDRAFT" => K::Undraft,
+            b"UNFLAGGED" => K::Unflagged,
+            b"UNSEEN" => K::Unseen,
+            b"SAVEDATESUPPORTED" => K::SaveDateSupported,
+            b"BCC" => K::Bcc(astr(p)?),
+            b"BEFORE" => K::Before(date(p)?),
+            b"BODY" => K::Body(astr(p)?),
+            b"CC" => K::Cc(astr(p)?),
+            b"FROM" => K::From(astr(p)?),
+            b"HEADER" => {
+                let name = astr(p)?;
+                K::Header(name, astr(p)?)
+            }
+            b"KEYWORD" => {
                 p.sp()?;
-                let t = EntryTypeReq::parse(p)?;
+                K::Keyword(Atom::parse(p)?)
+            }
+            b"LARGER" => K::Larger(n64(p)?),
+            b"NOT" => K::Not(boxed(p)?),
+            b"ON" => K::On(date(p)?),
+            b"OR" => {
+                let a = boxed(p)?;
+                K::Or(a, boxed(p)?)
+            }
+            b"SENTBEFORE" => K::SentBefore(date(p)?),
+            b"SENTON" => K::SentOn(date(p)?),
+            b"SENTSINCE" => K::SentSince(date(p)?),
+            b"SINCE" => K::Since(date(p)?),
+            b"SMALLER" => K::Smaller(n64(p)?),
+            b"SUBJECT" => K::Subject(astr(p)?),
+            b"TEXT" => K::Text(astr(p)?),
+            b"TO" => K::To(astr(p)?),
+            b"UID" => {
                 p.sp()?;
-                Some((e, t))
-            } else {
-                None
-            };
-            let modseq = p.number64()?;
-            K::ModSeq { entry, modseq }
-        } else if p.keyword(b"OLDER") {
-            K::Older(nz(p)?)
-        } else if p.keyword(b"YOUNGER") {
-            K::Younger(nz(p)?)
-        } else if p.keyword(b"X-GM-RAW") {
-            K::GmailRaw(astr(p)?)
-        } else if p.keyword(b"X-GM-MSGID") {
-            K::GmailMsgId(n64(p)?)
-        } else if p.keyword(b"X-GM-THRID") {
-            K::GmailThrId(n64(p)?)
-        } else if p.keyword(b"X-GM-LABELS") {
-            K::GmailLabels(astr(p)?)
-        } else if p.keyword(b"EMAILID") {
-            p.sp()?;
-            K::EmailId(crate::status::objectid(p)?)
-        } else if p.keyword(b"THREADID") {
-            p.sp()?;
-            K::ThreadId(crate::status::objectid(p)?)
-        } else if p.keyword(b"SAVEDBEFORE") {
-            K::SavedBefore(date(p)?)
-        } else if p.keyword(b"SAVEDON") {
-            K::SavedOn(date(p)?)
-        } else if p.keyword(b"SAVEDSINCE") {
-            K::SavedSince(date(p)?)
-        } else if p.keyword(b"FUZZY") {
-            K::Fuzzy(boxed(p)?)
-        } else {
-            return Err(p.fail("search-key"));
+                K::Uid(SequenceSet::parse(p)?)
+            }
+            b"UNKEYWORD" => {
+                p.sp()?;
+                K::Unkeyword(Atom::parse(p)?)
+            }
+            b"MODSEQ" => {
+                p.sp()?;
+                let entry = if p.peek() == Some(b'"') {
+                    let e = modseq_entry(p)?;
+                    p.sp()?;
+                    let t = EntryTypeReq::parse(p)?;
+                    p.sp()?;
+                    Some((e, t))
+                } else {
+                    None
+                };
+                let modseq = p.number64()?;
+                K::ModSeq { entry, modseq }
+            }
+            b"OLDER" => K::Older(nz(p)?),
+            b"YOUNGER" => K::Younger(nz(p)?),
+            b"X-GM-RAW" => K::GmailRaw(astr(p)?),
+            b"X-GM-MSGID" => K::GmailMsgId(n64(p)?),
+            b"X-GM-THRID" => K::GmailThrId(n64(p)?),
+            b"X-GM-LABELS" => K::GmailLabels(astr(p)?),
+            b"EMAILID" => {
+                p.sp()?;
+                K::EmailId(crate::status::objectid(p)?)
+            }
+            b"THREADID" => {
+                p.sp()?;
+                K::ThreadId(crate::status::objectid(p)?)
+            }
+            b"SAVEDBEFORE" => K::SavedBefore(date(p)?),
+            b"SAVEDON" => K::SavedOn(date(p)?),
+            b"SAVEDSINCE" => K::SavedSince(date(p)?),
+            b"FUZZY" => K::Fuzzy(boxed(p)?),
+            _ => {
+                p.pos = save;
+                return Err(p.fail("search-key"));
+            }
         })
     }
 
@@ -1118,6 +1118,26 @@ mod tests {
         assert_eq!(k.unwrap().len(), 3);
         let k = parse_keys(b"EMAILID M6d99ac3275bb4e SAVEDSINCE 1-Jan-2020", &o).unwrap();
         assert_eq!(k.len(), 2);
+    }
+
+    /// Every key without argument parses, in any case, also followed by a `<` (where
+    /// `Parser::keyword` stops too), and not as a prefix of a longer word.
+    #[test]
+    fn simple_keys_parse() {
+        let o = DecodeOptions::strict();
+        for (kw, k) in SIMPLE {
+            let lower = kw.to_ascii_lowercase();
+            for s in [kw.to_vec(), lower.clone()] {
+                assert_eq!(parse_keys(&s, &o).unwrap(), vec![k.clone()], "{s:?}");
+                let mut longer = s.clone();
+                longer.push(b'X');
+                assert!(parse_keys(&longer, &o).is_err(), "{longer:?}");
+                let b = Bytes::from([&s[..], b"<"].concat());
+                let mut p = Parser::new(&b, &o);
+                assert_eq!(SearchKey::parse(&mut p).ok(), Some(k.clone()));
+                assert_eq!(p.pos, s.len());
+            }
+        }
     }
 
     #[test]

@@ -217,6 +217,17 @@ impl SequenceSet {
         if p.eat(b'$') {
             return Ok(SequenceSet::LastResult);
         }
+        if let Some((v, len)) = fast_set(p.rest(), p.opts.max_list_items) {
+            p.pos += len;
+            return Ok(SequenceSet::Set(v));
+        }
+        Self::parse_general(p)
+    }
+
+    /// [`parse`](Self::parse) after `$`, for anything [`fast_set`] leaves alone.
+    #[cold]
+    #[inline(never)]
+    fn parse_general(p: &mut Parser<'_>) -> PResult<Self> {
         let mut v = Vec::with_capacity(set_len_hint(p));
         loop {
             let a = SeqOrUid::parse(p)?;
@@ -326,6 +337,82 @@ impl UidSet {
     }
 }
 
+/// One `seq-number` of [`fast_set`] at `b[*i..]`: `*`, or 1 to 10 digits with a value in
+/// 1..=u32::MAX not followed by another digit or by `.`, `e`, `E` (lenient number notation).
+/// `None` for anything else, which the general parser decides.
+#[inline(always)]
+fn fast_item(b: &[u8], i: &mut usize) -> Option<SeqOrUid> {
+    let mut j = *i;
+    if b.get(j) == Some(&b'*') {
+        *i = j + 1;
+        return Some(SeqOrUid::Asterisk);
+    }
+    let mut v: u64 = 0;
+    while let Some(&c) = b.get(j) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v * 10 + d as u64;
+        j += 1;
+        if j - *i > 10 {
+            return None;
+        }
+    }
+    if matches!(b.get(j), Some(b'.' | b'e' | b'E')) || v > u32::MAX as u64 {
+        return None;
+    }
+    let n = NonZeroU32::new(v as u32)?;
+    *i = j;
+    Some(SeqOrUid::Value(n))
+}
+
+/// A `sequence-set` at the start of `b` in one pass, for the plain cases: returns the set and
+/// its length in bytes, or `None` when anything needs the general parser (zero, out-of-range
+/// or oddly written numbers, a missing number, more items than `max_items` allows), which then
+/// decides (errors, lenient fixes) from the same position. Items go to a stack buffer first,
+/// so the `Vec` is allocated once at its final size.
+fn fast_set(b: &[u8], max_items: usize) -> Option<(Vec<Sequence>, usize)> {
+    const STACK: usize = 16;
+    let mut stack = [Sequence::Single(SeqOrUid::Asterisk); STACK];
+    let mut n = 0;
+    let mut spill: Vec<Sequence> = Vec::new();
+    let mut i = 0;
+    loop {
+        let a = fast_item(b, &mut i)?;
+        let s = if b.get(i) == Some(&b':') {
+            i += 1;
+            Sequence::Range(a, fast_item(b, &mut i)?)
+        } else {
+            Sequence::Single(a)
+        };
+        if n < STACK {
+            stack[n] = s;
+        } else {
+            if n == STACK {
+                spill.reserve(2 * STACK);
+                spill.extend_from_slice(&stack);
+            }
+            spill.push(s);
+        }
+        n += 1;
+        if b.get(i) != Some(&b',') {
+            break;
+        }
+        // the general parser's item limit, checked at the same point
+        if n > max_items {
+            return None;
+        }
+        i += 1;
+    }
+    let v = if n <= STACK {
+        stack[..n].to_vec()
+    } else {
+        spill
+    };
+    Some((v, i))
+}
+
 /// The number of elements of the set at the cursor (commas + 1, counted over the set's
 /// characters), so that its `Vec` is allocated once. Bounded by the list-item limit.
 #[inline]
@@ -416,6 +503,49 @@ mod tests {
         assert_eq!(s.to_bytes(), b"1:*,5,9:3");
         assert!(s.contains(4, 4));
         assert!(!s.contains(10, 8));
+    }
+
+    /// The one-pass parser gives what the general one gives (value, consumed length, error
+    /// position, warnings) on plain and odd sets, strictly and leniently.
+    #[test]
+    fn fast_set_matches_general() {
+        let mut inputs: Vec<String> = [
+            "1", "*", "1:*", "*:1", "0", "0:5", "5:0", "4294967295", "4294967296", "00000000001",
+            "0000000001", "12345678901", "1,", "1,,2", ",1", ":1", "1:", "1::2", "1.5", "1e3",
+            "1E3", "-1", "1,-2", "2:1.", "3 4", "3)", "3,4:5,*:6 X", "$", "1,$", "12:*,5,9:12",
+            "99999999999999999999", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20",
+            "1:2,3:4,5:6,7:8,9:10,11:12,13:14,15:16,17:18,19:20,21:22,23:24,25:26,27:28,29:30,31:32,33:34",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for n in [15, 16, 17, 40] {
+            inputs.push((1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        }
+        let mut limited = DecodeOptions::strict();
+        limited.max_list_items = 3;
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient(), limited] {
+            for s in &inputs {
+                let b = Bytes::from(s.clone().into_bytes());
+                let mut fast = Parser::new(&b, &o);
+                let mut general = Parser::new(&b, &o);
+                let rf = SequenceSet::parse(&mut fast);
+                let rg = if general.eat(b'$') {
+                    Ok(SequenceSet::LastResult)
+                } else {
+                    SequenceSet::parse_general(&mut general)
+                };
+                assert_eq!(rf.is_ok(), rg.is_ok(), "{s}");
+                match (rf, rg) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a, b, "{s}");
+                        assert_eq!(fast.pos, general.pos, "{s}");
+                    }
+                    _ => assert_eq!(fast.error(), general.error(), "{s}"),
+                }
+                assert_eq!(fast.warnings, general.warnings, "{s}");
+            }
+        }
     }
 
     #[test]
