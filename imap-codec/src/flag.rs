@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::ValidationError;
+use crate::list::ListSink;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
 
@@ -239,21 +240,21 @@ impl Encode for FlagFetch {
     }
 }
 
-/// Parses a parenthesised flag list with `item` for each element.
-pub(crate) fn parse_flag_list<T>(
+/// Parses a parenthesised flag list with `item` for each element, into a `Vec` or a
+/// [`SmallList`](crate::list::SmallList).
+pub(crate) fn parse_flag_list<T, L: ListSink<T> + Default>(
     p: &mut Parser<'_>,
     mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
-) -> PResult<Vec<T>> {
+) -> PResult<L> {
     p.expect(b'(', "(")?;
     p.skip_trailing_sp();
     if p.eat(b')') {
-        return Ok(Vec::new());
+        return Ok(L::default());
     }
-    // One allocation for the usual short lists (no growth from 0 to 4).
-    let mut v = Vec::with_capacity(4);
+    let mut v = L::for_short_list();
     loop {
-        v.push(item(p)?);
-        p.check_items(v.len())?;
+        v.push_item(item(p)?);
+        p.check_items(v.item_count())?;
         p.skip_trailing_sp();
         if p.eat(b')') {
             return Ok(v);

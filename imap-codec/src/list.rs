@@ -43,6 +43,12 @@ impl<T, const N: usize> SmallList<T, N> {
         self.0.push(item);
     }
 
+    /// Makes room for at least `additional` more items (on the heap when they do not fit
+    /// inline).
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
+    }
+
     /// Removes and returns the last item.
     pub fn pop(&mut self) -> Option<T> {
         self.0.pop()
@@ -226,6 +232,47 @@ impl<T: PartialEq, const N: usize> PartialEq<[T]> for SmallList<T, N> {
 impl<T: PartialEq, const N: usize, const M: usize> PartialEq<[T; M]> for SmallList<T, N> {
     fn eq(&self, other: &[T; M]) -> bool {
         self.0[..] == other[..]
+    }
+}
+
+/// A list the decoders fill item by item: `Vec` or [`SmallList`].
+pub(crate) trait ListSink<T>: Sized {
+    /// An empty list for a short protocol list (`Vec`: room for 4, one allocation for the
+    /// usual lists instead of growing from 0; `SmallList`: inline, no allocation).
+    fn for_short_list() -> Self;
+    /// Appends an item.
+    fn push_item(&mut self, item: T);
+    /// The number of items.
+    fn item_count(&self) -> usize;
+}
+
+impl<T> ListSink<T> for Vec<T> {
+    #[inline]
+    fn for_short_list() -> Self {
+        Vec::with_capacity(4)
+    }
+    #[inline]
+    fn push_item(&mut self, item: T) {
+        self.push(item);
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T, const N: usize> ListSink<T> for SmallList<T, N> {
+    #[inline]
+    fn for_short_list() -> Self {
+        SmallList::new()
+    }
+    #[inline]
+    fn push_item(&mut self, item: T) {
+        self.0.push(item);
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.0.len()
     }
 }
 

@@ -15,9 +15,11 @@ use crate::encode::{Encode, EncodeBuf};
 use crate::error::ValidationError;
 use crate::fetch::MessageDataItem;
 use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
+use crate::list::SmallList;
 use crate::mailbox::Mailbox;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
+use crate::response::Response;
 use crate::sequence::{SeqNum, SequenceSet, UidSet, UidValidity};
 use crate::status::StatusItem;
 
@@ -75,15 +77,15 @@ pub enum Data {
     Fetch {
         /// The message sequence number.
         seq: SeqNum,
-        /// The data items (never empty).
-        items: Vec<MessageDataItem>,
+        /// The data items (never empty; up to three inline).
+        items: SmallList<MessageDataItem, 3>,
     },
     /// `uid UIDFETCH (...)` (RFC 9586 UIDONLY)
     UidFetch {
         /// The message's UID.
         uid: crate::sequence::Uid,
-        /// The data items (never empty).
-        items: Vec<MessageDataItem>,
+        /// The data items (never empty; up to three inline).
+        items: SmallList<MessageDataItem, 3>,
     },
     /// `JMAPACCESS url` (RFC 9698)
     JmapAccess(IString),
@@ -252,8 +254,8 @@ impl fmt::Debug for Delimiter {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListItem {
-    /// Mailbox attributes.
-    pub attributes: Vec<MailboxAttribute>,
+    /// Mailbox attributes (up to four inline).
+    pub attributes: SmallList<MailboxAttribute, 4>,
     /// Hierarchy delimiter, `None` for NIL (flat).
     pub delimiter: Option<Delimiter>,
     /// The mailbox.
@@ -776,8 +778,10 @@ fn seq_from(p: &mut Parser<'_>, n: u32, at: usize) -> PResult<SeqNum> {
     }
 }
 
-/// Parses `number SP keyword ...` (after `* `).
-pub(crate) fn parse_numbered(p: &mut Parser<'_>) -> PResult<Data> {
+/// Parses `number SP keyword ...` (after `* `) into `out`. FETCH items are parsed in place,
+/// into the response being returned (no move of the inline item list).
+#[inline]
+pub(crate) fn parse_numbered_into(p: &mut Parser<'_>, out: &mut Response) -> PResult<()> {
     let at = p.pos;
     let n = p.number()?;
     p.sp()?;
@@ -785,27 +789,45 @@ pub(crate) fn parse_numbered(p: &mut Parser<'_>) -> PResult<Data> {
         Some(b'F' | b'f') if p.keyword(b"FETCH") => {
             let seq = seq_from(p, n, at)?;
             p.sp()?;
-            let items = MessageDataItem::parse_list(p)?;
-            return Ok(Data::Fetch { seq, items });
+            *out = Response::Data(Data::Fetch {
+                seq,
+                items: SmallList::new(),
+            });
+            if let Response::Data(Data::Fetch { items, .. }) = out {
+                MessageDataItem::parse_list_into(p, items)?;
+            }
+            return Ok(());
         }
         Some(b'E' | b'e') => {
             if p.keyword(b"EXISTS") {
-                return Ok(Data::Exists(n));
+                *out = Response::Data(Data::Exists(n));
+                return Ok(());
             }
             if p.keyword(b"EXPUNGE") {
-                return Ok(Data::Expunge(seq_from(p, n, at)?));
+                *out = Response::Data(Data::Expunge(seq_from(p, n, at)?));
+                return Ok(());
             }
         }
-        Some(b'R' | b'r') if p.keyword(b"RECENT") => return Ok(Data::Recent(n)),
+        Some(b'R' | b'r') if p.keyword(b"RECENT") => {
+            *out = Response::Data(Data::Recent(n));
+            return Ok(());
+        }
         Some(b'U' | b'u') if p.keyword(b"UIDFETCH") => {
             let uid = crate::sequence::Uid::new(n).map_err(|_| p.fail_at(at, "nz-number"))?;
             p.sp()?;
-            let items = MessageDataItem::parse_list(p)?;
-            return Ok(Data::UidFetch { uid, items });
+            *out = Response::Data(Data::UidFetch {
+                uid,
+                items: SmallList::new(),
+            });
+            if let Response::Data(Data::UidFetch { items, .. }) = out {
+                MessageDataItem::parse_list_into(p, items)?;
+            }
+            return Ok(());
         }
         _ => {}
     }
-    parse_unknown(p, Some(n))
+    *out = Response::Data(parse_unknown(p, Some(n))?);
+    Ok(())
 }
 
 fn message_end(p: &Parser<'_>) -> usize {
@@ -877,7 +899,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         (b'F', 5) if eq(b"FLAGS") => {
             p.pos += 5;
             p.sp()?;
-            let v = parse_flag_list(p, |p| {
+            let v: Vec<Option<Flag>> = parse_flag_list(p, |p| {
                 if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
                     let at = p.pos;
                     if p.tolerate(Quirk::OddFlags, at) {
