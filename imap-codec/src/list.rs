@@ -29,6 +29,7 @@ pub struct SmallList<T, const N: usize>(SmallVec<[T; N]>);
 
 impl<T, const N: usize> SmallList<T, N> {
     /// An empty list (no allocation).
+    #[inline]
     pub fn new() -> Self {
         SmallList(SmallVec::new())
     }
@@ -39,6 +40,7 @@ impl<T, const N: usize> SmallList<T, N> {
     }
 
     /// Appends an item.
+    #[inline]
     pub fn push(&mut self, item: T) {
         self.0.push(item);
     }
@@ -94,6 +96,7 @@ impl<T, const N: usize> SmallList<T, N> {
     }
 
     /// The items as a slice.
+    #[inline]
     pub fn as_slice(&self) -> &[T] {
         &self.0
     }
@@ -113,12 +116,14 @@ impl<T: fmt::Debug, const N: usize> fmt::Debug for SmallList<T, N> {
 
 impl<T, const N: usize> Deref for SmallList<T, N> {
     type Target = [T];
+    #[inline]
     fn deref(&self) -> &[T] {
         &self.0
     }
 }
 
 impl<T, const N: usize> DerefMut for SmallList<T, N> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.0
     }
@@ -237,9 +242,10 @@ impl<T: PartialEq, const N: usize, const M: usize> PartialEq<[T; M]> for SmallLi
 
 /// A list the decoders fill item by item: `Vec` or [`SmallList`].
 pub(crate) trait ListSink<T>: Sized {
-    /// An empty list for a short protocol list (`Vec`: room for 4, one allocation for the
-    /// usual lists instead of growing from 0; `SmallList`: inline, no allocation).
-    fn for_short_list() -> Self;
+    /// Makes room for a short protocol list in an empty list (`Vec`: room for 4, one
+    /// allocation for the usual lists instead of growing from 0; `SmallList`: nothing, the
+    /// items go inline).
+    fn reserve_short_list(&mut self);
     /// Appends an item.
     fn push_item(&mut self, item: T);
     /// The number of items.
@@ -248,8 +254,8 @@ pub(crate) trait ListSink<T>: Sized {
 
 impl<T> ListSink<T> for Vec<T> {
     #[inline]
-    fn for_short_list() -> Self {
-        Vec::with_capacity(4)
+    fn reserve_short_list(&mut self) {
+        self.reserve(4);
     }
     #[inline]
     fn push_item(&mut self, item: T) {
@@ -263,9 +269,7 @@ impl<T> ListSink<T> for Vec<T> {
 
 impl<T, const N: usize> ListSink<T> for SmallList<T, N> {
     #[inline]
-    fn for_short_list() -> Self {
-        SmallList::new()
-    }
+    fn reserve_short_list(&mut self) {}
     #[inline]
     fn push_item(&mut self, item: T) {
         self.0.push(item);

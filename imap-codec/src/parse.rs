@@ -298,8 +298,19 @@ impl<'a> Parser<'a> {
     /// another atom character (so `UID` does not match `UIDNEXT`).
     #[inline]
     pub(crate) fn keyword(&mut self, kw: &[u8]) -> bool {
-        if self.looking_at_ci(kw) {
-            match self.b.get(self.pos + kw.len()) {
+        let r = self.rest();
+        let Some(head) = r.get(..kw.len()) else {
+            return false;
+        };
+        // Servers send the keywords in upper case: an exact comparison (of a constant length,
+        // a few integer compares) decides most calls; case-insensitive only when it fails.
+        let ci = |h: &[u8]| {
+            // the first byte rejects most misses cheaply (keyword dispatch chains)
+            matches!((h.first(), kw.first()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+                && h.eq_ignore_ascii_case(kw)
+        };
+        if head == kw || ci(head) {
+            match r.get(kw.len()) {
                 Some(&c) if class::is_atom_char(c) && c != b'[' && c != b'<' && c != b'.' => false,
                 _ => {
                     self.pos += kw.len();
@@ -445,14 +456,13 @@ impl<'a> Parser<'a> {
         let mut v: u64 = 0;
         let mut n = 0;
         // 19 digits never overflow a u64: no checks for those.
-        while n < 19 {
-            match rest.get(n) {
-                Some(&c) if c.is_ascii_digit() => {
-                    v = v * 10 + (c - b'0') as u64;
-                    n += 1;
-                }
-                _ => break,
+        for &c in rest.iter().take(19) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
             }
+            v = v * 10 + d as u64;
+            n += 1;
         }
         if n == 19 {
             while let Some(&c) = rest.get(n) {
@@ -468,6 +478,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `number`: 32-bit unsigned.
+    #[inline]
     pub(crate) fn number(&mut self) -> PResult<u32> {
         let start = self.pos;
         match self.digits() {
@@ -496,6 +507,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `number64`: 63-bit unsigned.
+    #[inline]
     pub(crate) fn number64(&mut self) -> PResult<u64> {
         let start = self.pos;
         match self.digits() {
@@ -529,6 +541,7 @@ impl<'a> Parser<'a> {
 
     /// Lenient numbers: negative (→ 0), exponent/decimal notation (→ rounded), overflow
     /// (→ saturated). Only in the lenient profile, with a warning.
+    #[cold]
     fn lenient_number(&mut self, start: usize) -> Option<u64> {
         if !self.allows(Quirk::BadNumbers) {
             return None;

@@ -14,7 +14,7 @@ use crate::core::{Atom, IString};
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::ValidationError;
 use crate::fetch::MessageDataItem;
-use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
+use crate::flag::{Flag, MailboxAttribute, parse_flag_list, parse_flag_list_into};
 use crate::list::SmallList;
 use crate::mailbox::Mailbox;
 use crate::options::Quirk;
@@ -865,6 +865,36 @@ fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
     Ok(Data::Unknown(UnknownData { number, name, raw }))
 }
 
+/// Like [`parse_keyword`], writing into `out`; LIST, LSUB and XLIST are parsed in place.
+#[inline]
+pub(crate) fn parse_keyword_into(
+    p: &mut Parser<'_>,
+    word: &[u8],
+    out: &mut Response,
+) -> PResult<()> {
+    let kind = match word.len() {
+        4 if word.eq_ignore_ascii_case(b"LIST") => 0,
+        4 if word.eq_ignore_ascii_case(b"LSUB") => 1,
+        5 if word.eq_ignore_ascii_case(b"XLIST") => 2,
+        _ => {
+            *out = Response::Data(parse_keyword(p, word)?);
+            return Ok(());
+        }
+    };
+    p.pos += word.len();
+    p.sp()?;
+    let item = ListItem::placeholder();
+    *out = Response::Data(match kind {
+        0 => Data::List(item),
+        1 => Data::Lsub(item),
+        _ => Data::XList(item),
+    });
+    if let Response::Data(Data::List(item) | Data::Lsub(item) | Data::XList(item)) = out {
+        parse_list_item_into(p, item)?;
+    }
+    Ok(())
+}
+
 /// Parses the keyword data responses (after `* `; `word` is the keyword at the cursor).
 pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
     let eq = |k: &[u8]| word.eq_ignore_ascii_case(k);
@@ -1159,12 +1189,33 @@ fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>
 }
 
 fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
-    let attributes = parse_flag_list(p, MailboxAttribute::parse)?;
+    let mut item = ListItem::placeholder();
+    parse_list_item_into(p, &mut item)?;
+    Ok(item)
+}
+
+impl ListItem {
+    /// An empty item that [`parse_list_item_into`] fills.
+    #[inline]
+    fn placeholder() -> Self {
+        ListItem {
+            attributes: SmallList::new(),
+            delimiter: None,
+            mailbox: Mailbox::Inbox,
+            extended: Vec::new(),
+        }
+    }
+}
+
+/// Parses `mailbox-list` into `item` (a placeholder on entry) in place.
+#[inline]
+fn parse_list_item_into(p: &mut Parser<'_>, item: &mut ListItem) -> PResult<()> {
+    parse_flag_list_into(p, &mut item.attributes, MailboxAttribute::parse)?;
     p.sp()?;
-    let delimiter = Delimiter::parse(p)?;
+    item.delimiter = Delimiter::parse(p)?;
     p.sp()?;
-    let mailbox = Mailbox::parse(p)?;
-    let mut extended = Vec::new();
+    item.mailbox = Mailbox::parse(p)?;
+    let extended = &mut item.extended;
     if super::sp_then(p, b'(') {
         p.sp()?;
         p.expect(b'(', "(")?;
@@ -1181,12 +1232,7 @@ fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
             }
         }
     }
-    Ok(ListItem {
-        attributes,
-        delimiter,
-        mailbox,
-        extended,
-    })
+    Ok(())
 }
 
 fn parse_list_ext_item(p: &mut Parser<'_>) -> PResult<ListExtendedItem> {

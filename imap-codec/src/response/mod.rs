@@ -627,8 +627,7 @@ impl Response {
         if n == 0 {
             return Err(p.fail("response keyword"));
         }
-        *out = Response::Data(data::parse_keyword(p, w)?);
-        Ok(())
+        data::parse_keyword_into(p, w, out)
     }
 }
 
