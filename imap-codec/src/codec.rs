@@ -336,6 +336,7 @@ impl<M: Message> StreamDecoder<M> {
 
     /// The next event, or `None` when more bytes are needed.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Option<StreamEvent<M>> {
         let start = self.framer.stream_offset();
         // One return value, filled in place (a decoded message can be large; see
