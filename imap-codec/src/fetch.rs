@@ -1047,9 +1047,9 @@ impl MessageDataItem {
                 return Ok(());
             }
             // lenient: no SP between a literal (ending in LF) and the next item (Office 365)
-            if p.pos > 0
+            if p.peek().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.pos > 0
                 && p.bytes().get(p.pos - 1) == Some(&b'\n')
-                && p.peek().is_some_and(|c| c.is_ascii_alphabetic())
             {
                 let at = p.pos;
                 if p.tolerate(Quirk::ExtraSpaces, at) {
