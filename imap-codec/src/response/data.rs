@@ -865,13 +865,26 @@ fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
     Ok(Data::Unknown(UnknownData { number, name, raw }))
 }
 
-/// Like [`parse_keyword`], writing into `out`; LIST, LSUB and XLIST are parsed in place.
+/// Like [`parse_keyword`], writing into `out`; LIST, LSUB, XLIST and ESEARCH are parsed in
+/// place.
 #[inline]
 pub(crate) fn parse_keyword_into(
     p: &mut Parser<'_>,
     word: &[u8],
     out: &mut Response,
 ) -> PResult<()> {
+    if word.len() == 7 && word.eq_ignore_ascii_case(b"ESEARCH") {
+        p.pos += 7;
+        *out = Response::Data(Data::ESearch(ESearch {
+            correlator: None,
+            uid: false,
+            data: Vec::new(),
+        }));
+        if let Response::Data(Data::ESearch(e)) = out {
+            parse_esearch_into(p, e)?;
+        }
+        return Ok(());
+    }
     let kind = match word.len() {
         4 if word.eq_ignore_ascii_case(b"LIST") => 0,
         4 if word.eq_ignore_ascii_case(b"LSUB") => 1,
@@ -1334,7 +1347,19 @@ fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
 }
 
 fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
-    let mut correlator = None;
+    let mut e = ESearch {
+        correlator: None,
+        uid: false,
+        data: Vec::new(),
+    };
+    parse_esearch_into(p, &mut e)?;
+    Ok(e)
+}
+
+/// Parses the ESEARCH data into `e` (empty on entry) in place.
+#[inline]
+fn parse_esearch_into(p: &mut Parser<'_>, e: &mut ESearch) -> PResult<()> {
+    let correlator = &mut e.correlator;
     if super::sp_then(p, b'(') {
         p.sp()?;
         p.pos += 1;
@@ -1354,30 +1379,25 @@ fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
             mailbox = Some((m, UidValidity::parse(p)?));
         }
         p.expect(b')', ")")?;
-        correlator = Some(SearchCorrelator { tag, mailbox });
+        *correlator = Some(SearchCorrelator { tag, mailbox });
     }
-    let mut uid = false;
     if p.peek() == Some(b' ') {
         let save = p.pos;
         let wlen = p.warnings.len();
         p.sp()?;
         if p.keyword(b"UID") {
-            uid = true;
+            e.uid = true;
         } else {
             p.pos = save;
             p.warnings.truncate(wlen);
         }
     }
-    let mut data = Vec::new();
+    let data = &mut e.data;
     while more(p)? {
         data.push(parse_return_data(p)?);
         p.check_items(data.len())?;
     }
-    Ok(ESearch {
-        correlator,
-        uid,
-        data,
-    })
+    Ok(())
 }
 
 fn parse_pos_sets(p: &mut Parser<'_>) -> PResult<Vec<(u32, UidSet)>> {
