@@ -311,14 +311,13 @@ impl<'a> Parser<'a> {
         let Some(head) = r.get(..kw.len()) else {
             return false;
         };
-        // Servers send the keywords in upper case: an exact comparison (of a constant length,
-        // a few integer compares) decides most calls; case-insensitive only when it fails.
-        let ci = |h: &[u8]| {
-            // the first byte rejects most misses cheaply (keyword dispatch chains)
-            matches!((h.first(), kw.first()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
-                && h.eq_ignore_ascii_case(kw)
-        };
-        if head == kw || ci(head) {
+        // One pass, byte by byte (no memcmp call for these few bytes): equal, or equal
+        // ignoring ASCII case. The first byte rejects most misses (keyword dispatch chains).
+        let same = head
+            .iter()
+            .zip(kw)
+            .all(|(a, b)| a == b || a.eq_ignore_ascii_case(b));
+        if same {
             match r.get(kw.len()) {
                 Some(&c) if class::is_atom_char(c) && c != b'[' && c != b'<' && c != b'.' => false,
                 _ => {
