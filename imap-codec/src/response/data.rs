@@ -218,6 +218,14 @@ impl Delimiter {
     }
 
     fn parse(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        // The usual `"/" ` or `"." `: a plain character between quotes, then SP (what
+        // `quoted` returns for it in both profiles), without slicing the message.
+        if let Some(&[b'"', c, b'"', b' ']) = p.rest().get(..4) {
+            if crate::parse::class::is_plain_quoted(c) {
+                p.pos += 3;
+                return Ok(Some(Delimiter(c)));
+            }
+        }
         if p.nil() {
             return Ok(None);
         }
@@ -1824,6 +1832,43 @@ impl Encode for Data {
                 if !u.raw.is_empty() {
                     buf.sp();
                     buf.raw(&u.raw);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod delimiter_tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+
+    /// `Delimiter::parse` without its fast path.
+    fn by_quoted(p: &mut Parser<'_>) -> PResult<Option<Delimiter>> {
+        if p.nil() {
+            return Ok(None);
+        }
+        let start = p.pos;
+        let q = p.quoted()?;
+        match q.as_ref() {
+            [c] if *c != 0 && *c < 0x80 => Ok(Some(Delimiter(*c))),
+            _ => Err(p.fail_at(start, "one-character delimiter")),
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_quoted() {
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for c in 0..=255u8 {
+                for tail in [&b" "[..], b"x", b")", b"\r\n", b"", b"\" "] {
+                    let b = Bytes::from([&[b'"', c, b'"'][..], tail].concat());
+                    let (mut p1, mut p2) = (Parser::new(&b, &o), Parser::new(&b, &o));
+                    let (r1, r2) = (Delimiter::parse(&mut p1), by_quoted(&mut p2));
+                    assert_eq!(r1, r2, "{b:?}");
+                    if r1.is_ok() {
+                        assert_eq!(p1.pos, p2.pos, "{b:?}");
+                        assert_eq!(p1.warnings, p2.warnings, "{b:?}");
+                    }
                 }
             }
         }
