@@ -32,6 +32,27 @@ pub trait Message: Encode + Sized {
 
     /// Decodes one complete message (including its CRLF and literals).
     fn decode(msg: &Bytes, opts: &DecodeOptions) -> Result<Decoded<Self>, DecodeError>;
+
+    /// Stores in `out` what [`StreamDecoder::next`] returns for the framed message `msg`
+    /// (found at `stream_offset`): [`decode`](Self::decode)'s result as a [`StreamEvent`].
+    /// Kinds whose values are large override it to build the value in place.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_event_into(
+        msg: Bytes,
+        opts: &DecodeOptions,
+        stream_offset: u64,
+        out: &mut Option<StreamEvent<Self>>,
+    ) {
+        *out = Some(match Self::decode(&msg, opts) {
+            Ok(d) => StreamEvent::Message(d),
+            Err(error) => StreamEvent::Error(StreamError::Decode {
+                error,
+                raw: msg,
+                stream_offset,
+            }),
+        });
+    }
 }
 
 fn run<T>(
@@ -61,11 +82,55 @@ macro_rules! message_kind {
 }
 
 message_kind!(Greeting, "greeting");
-message_kind!(Response, "response");
 message_kind!(Command, "command");
 message_kind!(AuthenticateData, "authenticate-data");
 message_kind!(IdleDone, "idle-done");
 
+impl Message for Response {
+    const KIND: &'static str = "response";
+
+    fn decode(msg: &Bytes, opts: &DecodeOptions) -> Result<Decoded<Self>, DecodeError> {
+        run(msg, opts, Response::parse)
+    }
+
+    /// The response is parsed straight into the returned event (a FETCH response with its
+    /// inline items is a few hundred bytes: moving it through every parser level and the
+    /// `Result`/`Decoded` wrappers cost more than parsing it).
+    #[inline]
+    fn decode_event_into(
+        msg: Bytes,
+        opts: &DecodeOptions,
+        stream_offset: u64,
+        out: &mut Option<StreamEvent<Self>>,
+    ) {
+        *out = Some(StreamEvent::Message(Decoded {
+            message: Response::placeholder(),
+            warnings: Vec::new(),
+        }));
+        let mut p = Parser::new(&msg, opts);
+        let r = match out {
+            Some(StreamEvent::Message(d)) => Response::parse_into(&mut p, &mut d.message),
+            _ => Ok(()),
+        };
+        match r {
+            Ok(()) => {
+                if !p.warnings.is_empty() {
+                    if let Some(StreamEvent::Message(d)) = out {
+                        d.warnings = std::mem::take(&mut p.warnings);
+                    }
+                }
+            }
+            Err(_) => {
+                let error = p.error();
+                *out = Some(StreamEvent::Error(StreamError::Decode {
+                    error,
+                    raw: msg,
+                    stream_offset,
+                }));
+            }
+        }
+    }
+}
 /// Encodes `msg` into a fresh buffer with `opts`; see [`EncodeBuf::fragments`] for where a
 /// client must wait for continuation requests.
 pub fn encode<M: Encode>(msg: &M, opts: crate::EncodeOptions) -> EncodeBuf {
@@ -271,19 +336,17 @@ impl<M: Message> StreamDecoder<M> {
 
     /// The next event, or `None` when more bytes are needed.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Option<StreamEvent<M>> {
         let start = self.framer.stream_offset();
-        Some(match self.framer.next_frame()? {
-            Frame::Message(msg) => match M::decode(&msg, &self.opts) {
-                Ok(d) => StreamEvent::Message(d),
-                Err(error) => StreamEvent::Error(StreamError::Decode {
-                    error,
-                    raw: msg,
-                    stream_offset: start,
-                }),
-            },
-            Frame::LiteralAnnounced(a) => StreamEvent::LiteralAnnounced(a),
-            Frame::Error(e) => StreamEvent::Error(StreamError::Frame(e)),
-        })
+        // One return value, filled in place (a decoded message can be large; see
+        // `Message::decode_event_into`).
+        let mut out = None;
+        match self.framer.next_frame()? {
+            Frame::Message(msg) => M::decode_event_into(msg, &self.opts, start, &mut out),
+            Frame::LiteralAnnounced(a) => out = Some(StreamEvent::LiteralAnnounced(a)),
+            Frame::Error(e) => out = Some(StreamEvent::Error(StreamError::Frame(e))),
+        }
+        out
     }
 }

@@ -21,6 +21,7 @@ use crate::encode::{Encode, EncodeBuf, LiteralMark, LiteralMode};
 use crate::envelope::Envelope;
 use crate::error::ValidationError;
 use crate::flag::{FlagFetch, parse_flag_list};
+use crate::list::SmallList;
 use crate::options::{DecodeOptions, Quirk};
 use crate::parse::{PResult, Parser};
 use crate::sequence::Uid;
@@ -764,8 +765,9 @@ impl Encode for GmailLabel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageDataItem {
-    /// `FLAGS (...)`
-    Flags(Vec<FlagFetch>),
+    /// `FLAGS (...)` (up to two flags inline: the usual list decodes without allocating,
+    /// and the item stays as small as the others)
+    Flags(SmallList<FlagFetch, 2>),
     /// `ENVELOPE (...)` (boxed: large and rare, it would make every item this big)
     Envelope(Box<Envelope>),
     /// `INTERNALDATE "..."`
@@ -973,9 +975,27 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
 
 impl MessageDataItem {
     /// Parses `"(" msg-att *(SP msg-att) ")"`.
-    pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
+    #[cfg(test)]
+    pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<SmallList<Self, 3>> {
+        let mut v = SmallList::new();
+        Self::parse_list_into(p, &mut v)?;
+        Ok(v)
+    }
+
+    /// Like [`parse_list`](Self::parse_list), filling `v` (empty on entry) in place: the
+    /// stream decoder parses the items straight into the response it returns, so the inline
+    /// list is never moved.
+    pub(crate) fn parse_list_into(p: &mut Parser<'_>, v: &mut SmallList<Self, 3>) -> PResult<()> {
         p.expect(b'(', "( msg-att")?;
-        let mut v = Vec::with_capacity(4);
+        // Past the inline three, room for eight at once (one allocation for the usual longer
+        // lists, e.g. UID RFC822.SIZE INTERNALDATE FLAGS ENVELOPE BODYSTRUCTURE).
+        #[inline]
+        fn push_item(v: &mut SmallList<MessageDataItem, 3>, item: MessageDataItem) {
+            if v.len() == 3 {
+                v.reserve(5);
+            }
+            v.push(item);
+        }
         if p.peek() == Some(b' ') {
             // lenient: `( UID 7)`
             let at = p.pos;
@@ -992,7 +1012,7 @@ impl MessageDataItem {
                 }
                 p.pos += 1;
                 loop {
-                    v.push(Self::parse(p)?);
+                    push_item(v, Self::parse(p)?);
                     p.check_items(v.len())?;
                     p.skip_trailing_sp();
                     if p.eat(b')') {
@@ -1005,7 +1025,7 @@ impl MessageDataItem {
                 // `INTERNALDATE NIL`) is skipped with a warning; the others still decode.
                 let start = p.pos;
                 match p.opt(Self::parse) {
-                    Some(item) => v.push(item),
+                    Some(item) => push_item(v, item),
                     None => {
                         p.pos = start;
                         p.atom()?;
@@ -1015,7 +1035,7 @@ impl MessageDataItem {
                     }
                 }
             } else {
-                v.push(Self::parse(p)?);
+                push_item(v, Self::parse(p)?);
             }
             p.check_items(v.len())?;
             p.skip_trailing_sp();
@@ -1024,12 +1044,12 @@ impl MessageDataItem {
                     // every item was dropped: nothing valid is left to report
                     return Err(p.fail("msg-att"));
                 }
-                return Ok(v);
+                return Ok(());
             }
             // lenient: no SP between a literal (ending in LF) and the next item (Office 365)
-            if p.pos > 0
+            if p.peek().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.pos > 0
                 && p.bytes().get(p.pos - 1) == Some(&b'\n')
-                && p.peek().is_some_and(|c| c.is_ascii_alphabetic())
             {
                 let at = p.pos;
                 if p.tolerate(Quirk::ExtraSpaces, at) {
@@ -1492,7 +1512,8 @@ pub(crate) mod strategies {
     /// Every `msg-att` item.
     pub(crate) fn message_data_item() -> BoxedStrategy<MessageDataItem> {
         prop_oneof![
-            proptest::collection::vec(flag_fetch(), 0..4).prop_map(MessageDataItem::Flags),
+            proptest::collection::vec(flag_fetch(), 0..4)
+                .prop_map(|v| MessageDataItem::Flags(v.into())),
             envelope().prop_map(|e| MessageDataItem::Envelope(Box::new(e))),
             date_time().prop_map(MessageDataItem::InternalDate),
             n64().prop_map(MessageDataItem::Rfc822Size),
@@ -1566,7 +1587,7 @@ mod tests {
             p.sp()?;
             let v = MessageDataItem::parse_list(&mut p)?;
             p.crlf_end()?;
-            Ok(v)
+            Ok(v.into_vec())
         })();
         match r {
             Ok(v) => Ok((v, p.warnings.clone())),
@@ -1732,7 +1753,7 @@ mod tests {
         assert_eq!(v.len(), 5);
         assert_eq!(
             v[0],
-            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)])
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)].into())
         );
         let MessageDataItem::InternalDate(d) = &v[1] else {
             panic!()
@@ -1986,7 +2007,7 @@ mod tests {
         assert_eq!(&raw[..], b"(\"text\" 12 (\"x\" \")\") {2}\r\n)) junk)");
         assert_eq!(
             v[2],
-            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)])
+            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen)].into())
         );
     }
 
@@ -2019,7 +2040,7 @@ mod tests {
         assert_eq!(v[0], MessageDataItem::ModSeq(1));
         assert_eq!(
             v[1],
-            MessageDataItem::Flags(vec![FlagFetch::Recent, FlagFetch::Flag(Flag::Seen)])
+            MessageDataItem::Flags(vec![FlagFetch::Recent, FlagFetch::Flag(Flag::Seen)].into())
         );
         // a literal length beyond 64 bits fails cleanly in both profiles
         for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {

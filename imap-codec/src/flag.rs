@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::ValidationError;
+use crate::list::ListSink;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
 
@@ -89,12 +90,14 @@ impl Flag {
             return None;
         }
         let w = &rest[..n];
+        // exact case first (what servers send), then case-insensitive
+        let is = |k: &[u8]| w == k || w.eq_ignore_ascii_case(k);
         let f = match n {
-            4 if w.eq_ignore_ascii_case(b"Seen") => Flag::Seen,
-            5 if w.eq_ignore_ascii_case(b"Draft") => Flag::Draft,
-            7 if w.eq_ignore_ascii_case(b"Flagged") => Flag::Flagged,
-            7 if w.eq_ignore_ascii_case(b"Deleted") => Flag::Deleted,
-            8 if w.eq_ignore_ascii_case(b"Answered") => Flag::Answered,
+            4 if is(b"Seen") => Flag::Seen,
+            5 if is(b"Draft") => Flag::Draft,
+            7 if is(b"Flagged") => Flag::Flagged,
+            7 if is(b"Deleted") => Flag::Deleted,
+            8 if is(b"Answered") => Flag::Answered,
             _ => return None,
         };
         p.pos += n;
@@ -210,7 +213,7 @@ pub enum FlagFetch {
 
 impl FlagFetch {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.peek() == Some(b'\\') {
+        if p.peek() == Some(b'\\') && matches!(p.peek_at(1), Some(b'R' | b'r')) {
             let save = p.pos;
             p.pos += 1;
             if p.keyword(b"Recent") {
@@ -239,24 +242,36 @@ impl Encode for FlagFetch {
     }
 }
 
-/// Parses a parenthesised flag list with `item` for each element.
-pub(crate) fn parse_flag_list<T>(
+/// Parses a parenthesised flag list with `item` for each element, into a `Vec` or a
+/// [`SmallList`](crate::list::SmallList).
+#[inline]
+pub(crate) fn parse_flag_list<T, L: ListSink<T> + Default>(
     p: &mut Parser<'_>,
+    item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<L> {
+    let mut v = L::default();
+    parse_flag_list_into(p, &mut v, item)?;
+    Ok(v)
+}
+
+/// Like [`parse_flag_list`], appending to `v` (empty on entry) in place.
+pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
+    p: &mut Parser<'_>,
+    v: &mut L,
     mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
-) -> PResult<Vec<T>> {
+) -> PResult<()> {
     p.expect(b'(', "(")?;
     p.skip_trailing_sp();
     if p.eat(b')') {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    // One allocation for the usual short lists (no growth from 0 to 4).
-    let mut v = Vec::with_capacity(4);
+    v.reserve_short_list();
     loop {
-        v.push(item(p)?);
-        p.check_items(v.len())?;
+        v.push_item(item(p)?);
+        p.check_items(v.item_count())?;
         p.skip_trailing_sp();
         if p.eat(b')') {
-            return Ok(v);
+            return Ok(());
         }
         if p.peek() == Some(b' ') {
             p.sp()?;
@@ -353,10 +368,32 @@ impl MailboxAttribute {
     /// The attribute with this name (case-insensitive), if it is one of the known ones.
     #[inline]
     fn known(name: &[u8]) -> Option<Self> {
-        ATTRS
-            .iter()
-            .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
-            .map(|(_, a)| a.clone())
+        use MailboxAttribute as A;
+        // By length, then by the first letter: at most two candidates to compare.
+        let first = name.first()?.to_ascii_uppercase();
+        let (n, a): (&[u8], A) = match (name.len(), first) {
+            (3, b'A') => (b"All", A::All),
+            (4, b'J') => (b"Junk", A::Junk),
+            (4, b'S') => (b"Sent", A::Sent),
+            (5, b'T') => (b"Trash", A::Trash),
+            (6, b'M') => (b"Marked", A::Marked),
+            (6, b'R') => (b"Remote", A::Remote),
+            (6, b'D') => (b"Drafts", A::Drafts),
+            (7, b'A') => (b"Archive", A::Archive),
+            (7, b'F') => (b"Flagged", A::Flagged),
+            (8, b'N') => (b"Noselect", A::NoSelect),
+            (8, b'U') => (b"Unmarked", A::Unmarked),
+            (9, b'I') => (b"Important", A::Important),
+            (10, b'S') => (b"Subscribed", A::Subscribed),
+            (11, b'N') if name[..4].eq_ignore_ascii_case(b"Noin") => {
+                (b"Noinferiors", A::NoInferiors)
+            }
+            (11, b'N') => (b"NonExistent", A::NonExistent),
+            (11, b'H') => (b"HasChildren", A::HasChildren),
+            (13, b'H') => (b"HasNoChildren", A::HasNoChildren),
+            _ => return None,
+        };
+        (name == n || name.eq_ignore_ascii_case(n)).then_some(a)
     }
 
     /// Fails for [`MailboxAttribute::Extension`] holding a name that has its own variant
@@ -397,6 +434,44 @@ impl Encode for MailboxAttribute {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.byte(b'\\');
         buf.raw(self.name());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table lookup `known` replaced.
+    fn known_by_table(name: &[u8]) -> Option<MailboxAttribute> {
+        ATTRS
+            .iter()
+            .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
+            .map(|(_, a)| a.clone())
+    }
+
+    #[test]
+    fn known_attributes_match_the_table() {
+        let mut names: Vec<Vec<u8>> = vec![b"".to_vec(), b"X".to_vec(), b"Inbox".to_vec()];
+        for (n, _) in ATTRS {
+            names.push(n.to_vec());
+            names.push(n.to_ascii_uppercase());
+            names.push(n.to_ascii_lowercase());
+            names.push([*n, b"s"].concat());
+            names.push(n[..n.len() - 1].to_vec());
+            for i in 0..n.len() {
+                for c in [b'x', b'N', b'_', b'i', b'e'] {
+                    let mut m = n.to_vec();
+                    m[i] = c;
+                    names.push(m);
+                }
+            }
+        }
+        for n in &names {
+            assert_eq!(MailboxAttribute::known(n), known_by_table(n), "{n:?}");
+        }
+        for (n, a) in ATTRS {
+            assert_eq!(MailboxAttribute::known(n).as_ref(), Some(a));
+        }
     }
 }
 

@@ -29,6 +29,7 @@ pub struct SmallList<T, const N: usize>(SmallVec<[T; N]>);
 
 impl<T, const N: usize> SmallList<T, N> {
     /// An empty list (no allocation).
+    #[inline]
     pub fn new() -> Self {
         SmallList(SmallVec::new())
     }
@@ -39,8 +40,15 @@ impl<T, const N: usize> SmallList<T, N> {
     }
 
     /// Appends an item.
+    #[inline]
     pub fn push(&mut self, item: T) {
         self.0.push(item);
+    }
+
+    /// Makes room for at least `additional` more items (on the heap when they do not fit
+    /// inline).
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
     }
 
     /// Removes and returns the last item.
@@ -88,6 +96,7 @@ impl<T, const N: usize> SmallList<T, N> {
     }
 
     /// The items as a slice.
+    #[inline]
     pub fn as_slice(&self) -> &[T] {
         &self.0
     }
@@ -107,12 +116,14 @@ impl<T: fmt::Debug, const N: usize> fmt::Debug for SmallList<T, N> {
 
 impl<T, const N: usize> Deref for SmallList<T, N> {
     type Target = [T];
+    #[inline]
     fn deref(&self) -> &[T] {
         &self.0
     }
 }
 
 impl<T, const N: usize> DerefMut for SmallList<T, N> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.0
     }
@@ -226,6 +237,46 @@ impl<T: PartialEq, const N: usize> PartialEq<[T]> for SmallList<T, N> {
 impl<T: PartialEq, const N: usize, const M: usize> PartialEq<[T; M]> for SmallList<T, N> {
     fn eq(&self, other: &[T; M]) -> bool {
         self.0[..] == other[..]
+    }
+}
+
+/// A list the decoders fill item by item: `Vec` or [`SmallList`].
+pub(crate) trait ListSink<T>: Sized {
+    /// Makes room for a short protocol list in an empty list (`Vec`: room for 4, one
+    /// allocation for the usual lists instead of growing from 0; `SmallList`: nothing, the
+    /// items go inline).
+    fn reserve_short_list(&mut self);
+    /// Appends an item.
+    fn push_item(&mut self, item: T);
+    /// The number of items.
+    fn item_count(&self) -> usize;
+}
+
+impl<T> ListSink<T> for Vec<T> {
+    #[inline]
+    fn reserve_short_list(&mut self) {
+        self.reserve(4);
+    }
+    #[inline]
+    fn push_item(&mut self, item: T) {
+        self.push(item);
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T, const N: usize> ListSink<T> for SmallList<T, N> {
+    #[inline]
+    fn reserve_short_list(&mut self) {}
+    #[inline]
+    fn push_item(&mut self, item: T) {
+        self.0.push(item);
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.0.len()
     }
 }
 

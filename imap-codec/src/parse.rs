@@ -78,6 +78,15 @@ pub(crate) fn shadows<'k>(name: &[u8], known: impl IntoIterator<Item = &'k [u8]>
     })
 }
 
+/// The value of eight decimal digits held as byte values 0..=9 in `x`, the first (most
+/// significant) digit in the lowest byte; leading zero bytes are leading zeros.
+#[inline]
+fn swar_digits(x: u64) -> u64 {
+    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (x.wrapping_mul(10_000) + (x >> 32)) & 0x0000_0000_FFFF_FFFF
+}
+
 /// Whether `v` encodes to bytes that `parse` (strict profile) reads back, entirely, as an
 /// equal value: the check for values whose validity is defined by the grammar.
 pub(crate) fn reparses<T: crate::encode::Encode + PartialEq>(
@@ -282,8 +291,18 @@ impl<'a> Parser<'a> {
     /// another atom character (so `UID` does not match `UIDNEXT`).
     #[inline]
     pub(crate) fn keyword(&mut self, kw: &[u8]) -> bool {
-        if self.looking_at_ci(kw) {
-            match self.b.get(self.pos + kw.len()) {
+        let r = self.rest();
+        let Some(head) = r.get(..kw.len()) else {
+            return false;
+        };
+        // One pass, byte by byte (no memcmp call for these few bytes): equal, or equal
+        // ignoring ASCII case. The first byte rejects most misses (keyword dispatch chains).
+        let same = head
+            .iter()
+            .zip(kw)
+            .all(|(a, b)| a == b || a.eq_ignore_ascii_case(b));
+        if same {
+            match r.get(kw.len()) {
                 Some(&c) if class::is_atom_char(c) && c != b'[' && c != b'<' && c != b'.' => false,
                 _ => {
                     self.pos += kw.len();
@@ -421,37 +440,65 @@ impl<'a> Parser<'a> {
 
     // ----- numbers -----
 
-    /// Digits as u64 without overflow; `None` if no digit or overflow.
+    /// Digits as u64 without overflow; `None` if no digit or overflow (the cursor then
+    /// stays put).
     #[inline]
     fn digits(&mut self) -> Option<u64> {
+        const POW10: [u64; 9] = [
+            1,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+        ];
         let start = self.pos;
         let rest = self.rest();
         let mut v: u64 = 0;
         let mut n = 0;
-        // 19 digits never overflow a u64: no checks for those.
-        while n < 19 {
-            match rest.get(n) {
-                Some(&c) if c.is_ascii_digit() => {
-                    v = v * 10 + (c - b'0') as u64;
-                    n += 1;
-                }
-                _ => break,
+        // Eight bytes at a time (SWAR) for the first 16 digits: 16 digits never overflow.
+        while n < 16 {
+            let Some(chunk) = rest.get(n..n + 8) else {
+                break;
+            };
+            let mut a = [0u8; 8];
+            a.copy_from_slice(chunk);
+            // byte values minus '0': a digit is a byte 0..=9. Borrows and carries only move
+            // towards later bytes, so everything up to the first non-digit is exact.
+            let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
+            let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+            let k = (bad.trailing_zeros() / 8) as usize; // 8 when all are digits
+            if k > 0 {
+                v = v * POW10[k] + swar_digits(x << (8 * (8 - k)));
+                n += k;
+            }
+            if k < 8 {
+                self.pos = start + n;
+                return (n > 0).then_some(v);
             }
         }
-        if n == 19 {
-            while let Some(&c) = rest.get(n) {
-                if !c.is_ascii_digit() {
-                    break;
-                }
-                v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-                n += 1;
+        // The tail: fewer than eight bytes left, or a number of more than 16 digits.
+        while let Some(&c) = rest.get(n) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
             }
+            v = if n < 19 {
+                v * 10 + d as u64
+            } else {
+                v.checked_mul(10)?.checked_add(d as u64)?
+            };
+            n += 1;
         }
         self.pos = start + n;
         if n == 0 { None } else { Some(v) }
     }
 
     /// `number`: 32-bit unsigned.
+    #[inline]
     pub(crate) fn number(&mut self) -> PResult<u32> {
         let start = self.pos;
         match self.digits() {
@@ -480,6 +527,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `number64`: 63-bit unsigned.
+    #[inline]
     pub(crate) fn number64(&mut self) -> PResult<u64> {
         let start = self.pos;
         match self.digits() {
@@ -513,6 +561,7 @@ impl<'a> Parser<'a> {
 
     /// Lenient numbers: negative (→ 0), exponent/decimal notation (→ rounded), overflow
     /// (→ saturated). Only in the lenient profile, with a warning.
+    #[cold]
     fn lenient_number(&mut self, start: usize) -> Option<u64> {
         if !self.allows(Quirk::BadNumbers) {
             return None;
@@ -840,6 +889,72 @@ mod tests {
         let mut ps = Parser::new(&b, &o);
         assert!(!ps.keyword(b"UID"));
         assert!(ps.keyword(b"uidnext"));
+    }
+
+    /// The byte-by-byte digit loop `digits` replaced.
+    fn digits_reference(s: &[u8]) -> (Option<u64>, usize) {
+        let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return (None, 0);
+        }
+        let mut v: u64 = 0;
+        for &c in &s[..n] {
+            match v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add((c - b'0') as u64))
+            {
+                Some(x) => v = x,
+                None => return (None, 0),
+            }
+        }
+        (Some(v), n)
+    }
+
+    #[test]
+    fn digits_match_the_reference() {
+        let o = DecodeOptions::strict();
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..26usize {
+            for tail in [
+                &b""[..],
+                b" ",
+                b")",
+                b"/",
+                b":",
+                b"a",
+                b"\x7f",
+                b"\xb0",
+                b"\x00",
+                b"12",
+            ] {
+                for _ in 0..20 {
+                    let mut d = Vec::new();
+                    for _ in 0..len {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        d.push(b'0' + (seed % 10) as u8);
+                    }
+                    d.extend_from_slice(tail);
+                    d.extend_from_slice(b"  x");
+                    inputs.push(d);
+                }
+                inputs.push([vec![b'9'; len], tail.to_vec()].concat());
+                inputs.push([vec![b'0'; len], tail.to_vec()].concat());
+            }
+        }
+        inputs.push(b"18446744073709551615 ".to_vec());
+        inputs.push(b"18446744073709551616 ".to_vec());
+        inputs.push(b"018446744073709551615".to_vec());
+        inputs.push(b"99999999999999999999".to_vec());
+        for i in inputs {
+            let b = Bytes::from(i.clone());
+            let mut p = Parser::new(&b, &o);
+            let (want, n) = digits_reference(&i);
+            assert_eq!(p.digits(), want, "{i:?}");
+            assert_eq!(p.pos, n, "{i:?}");
+        }
     }
 
     #[test]

@@ -338,12 +338,16 @@ fn recent_prefix_flag_is_rejected() {
     for name in ["RECENT<", "recent", "Recent.x", "Recent["] {
         let r = Response::Data(Data::UidFetch {
             uid: imap_codec::sequence::Uid::new(4294967146).unwrap(),
-            items: vec![MessageDataItem::Flags(vec![
-                FlagFetch::Recent,
-                FlagFetch::Flag(Flag::Extension(
-                    imap_codec::core::Atom::try_from(name).unwrap(),
-                )),
-            ])],
+            items: vec![MessageDataItem::Flags(
+                vec![
+                    FlagFetch::Recent,
+                    FlagFetch::Flag(Flag::Extension(
+                        imap_codec::core::Atom::try_from(name).unwrap(),
+                    )),
+                ]
+                .into(),
+            )]
+            .into(),
         });
         assert!(r.validate().is_err(), "{name}");
     }
@@ -408,7 +412,8 @@ fn empty_body_extension_list() {
                         }),
                     }),
                 },
-            )))],
+            )))]
+            .into(),
         })
     };
     assert!(body(BodyExtension::List(vec![])).validate().is_err());

@@ -177,7 +177,7 @@ fn uids(ranges: &[(u32, u32)]) -> UidSet {
 
 fn list_item(attrs: Vec<MailboxAttribute>, delim: u8, mailbox: &str) -> ListItem {
     ListItem {
-        attributes: attrs,
+        attributes: attrs.into(),
         delimiter: Some(Delimiter::new(delim).unwrap()),
         mailbox: mbx(mailbox),
         extended: vec![],
@@ -396,7 +396,8 @@ fn binary_rfc3516() {
                     section: Some(part(&[1])),
                     size: 15,
                 },
-            ],
+            ]
+            .into(),
         }
     );
     // The origin octet of a partial fetch (`BINARY[<section-binary>]<<number>>` in the prose
@@ -416,7 +417,8 @@ fn binary_rfc3516() {
                     origin: None,
                     data: None,
                 },
-            ],
+            ]
+            .into(),
         }
     );
     assert_eq!(
@@ -1019,14 +1021,14 @@ fn gmail_x_gm_ext_1() {
                     GmailLabel::Label(is("Muy Importante")),
                 ]),
                 MessageDataItem::Uid(Uid::new(7).unwrap()),
-            ],
+            ].into(),
         }
     );
     assert_eq!(
         data(b"* 3 FETCH (X-GM-LABELS ())\r\n"),
         Data::Fetch {
             seq: SeqNum::new(3).unwrap(),
-            items: vec![MessageDataItem::GmailLabels(vec![])],
+            items: vec![MessageDataItem::GmailLabels(vec![])].into(),
         }
     );
     assert_eq!(

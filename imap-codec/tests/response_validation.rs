@@ -25,7 +25,7 @@ fn atom(s: &str) -> Atom {
 fn fetch(items: Vec<MessageDataItem>) -> Response {
     Response::Data(Data::Fetch {
         seq: SeqNum::new(1).unwrap(),
-        items,
+        items: items.into(),
     })
 }
 
@@ -79,13 +79,17 @@ fn known_names_in_other_variants() {
     assert!(ok_with(other("uidnext")).validate().is_err());
     passes(&ok_with(other("X-CODE")));
     // Flags and attributes
-    let flags = |f: Flag| fetch(vec![MessageDataItem::Flags(vec![FlagFetch::Flag(f)])]);
+    let flags = |f: Flag| {
+        fetch(vec![MessageDataItem::Flags(
+            vec![FlagFetch::Flag(f)].into(),
+        )])
+    };
     assert!(flags(Flag::Extension(atom("Recent"))).validate().is_err());
     assert!(flags(Flag::Extension(atom("Seen"))).validate().is_err());
     passes(&flags(Flag::Extension(atom("Junk"))));
     let list = |a: MailboxAttribute| {
         Response::Data(Data::List(ListItem {
-            attributes: vec![a],
+            attributes: vec![a].into(),
             delimiter: None,
             mailbox: Mailbox::try_from("x").unwrap(),
             extended: vec![],

@@ -14,10 +14,12 @@ use crate::core::{Atom, IString};
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::ValidationError;
 use crate::fetch::MessageDataItem;
-use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
+use crate::flag::{Flag, MailboxAttribute, parse_flag_list, parse_flag_list_into};
+use crate::list::SmallList;
 use crate::mailbox::Mailbox;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
+use crate::response::Response;
 use crate::sequence::{SeqNum, SequenceSet, UidSet, UidValidity};
 use crate::status::StatusItem;
 
@@ -75,15 +77,15 @@ pub enum Data {
     Fetch {
         /// The message sequence number.
         seq: SeqNum,
-        /// The data items (never empty).
-        items: Vec<MessageDataItem>,
+        /// The data items (never empty; up to three inline).
+        items: SmallList<MessageDataItem, 3>,
     },
     /// `uid UIDFETCH (...)` (RFC 9586 UIDONLY)
     UidFetch {
         /// The message's UID.
         uid: crate::sequence::Uid,
-        /// The data items (never empty).
-        items: Vec<MessageDataItem>,
+        /// The data items (never empty; up to three inline).
+        items: SmallList<MessageDataItem, 3>,
     },
     /// `JMAPACCESS url` (RFC 9698)
     JmapAccess(IString),
@@ -216,6 +218,14 @@ impl Delimiter {
     }
 
     fn parse(p: &mut Parser<'_>) -> PResult<Option<Self>> {
+        // The usual `"/" ` or `"." `: a plain character between quotes, then SP (what
+        // `quoted` returns for it in both profiles), without slicing the message.
+        if let Some(&[b'"', c, b'"', b' ']) = p.rest().get(..4) {
+            if crate::parse::class::is_plain_quoted(c) {
+                p.pos += 3;
+                return Ok(Some(Delimiter(c)));
+            }
+        }
         if p.nil() {
             return Ok(None);
         }
@@ -252,8 +262,8 @@ impl fmt::Debug for Delimiter {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListItem {
-    /// Mailbox attributes.
-    pub attributes: Vec<MailboxAttribute>,
+    /// Mailbox attributes (up to four inline).
+    pub attributes: SmallList<MailboxAttribute, 4>,
     /// Hierarchy delimiter, `None` for NIL (flat).
     pub delimiter: Option<Delimiter>,
     /// The mailbox.
@@ -776,8 +786,10 @@ fn seq_from(p: &mut Parser<'_>, n: u32, at: usize) -> PResult<SeqNum> {
     }
 }
 
-/// Parses `number SP keyword ...` (after `* `).
-pub(crate) fn parse_numbered(p: &mut Parser<'_>) -> PResult<Data> {
+/// Parses `number SP keyword ...` (after `* `) into `out`. FETCH items are parsed in place,
+/// into the response being returned (no move of the inline item list).
+#[inline]
+pub(crate) fn parse_numbered_into(p: &mut Parser<'_>, out: &mut Response) -> PResult<()> {
     let at = p.pos;
     let n = p.number()?;
     p.sp()?;
@@ -785,27 +797,45 @@ pub(crate) fn parse_numbered(p: &mut Parser<'_>) -> PResult<Data> {
         Some(b'F' | b'f') if p.keyword(b"FETCH") => {
             let seq = seq_from(p, n, at)?;
             p.sp()?;
-            let items = MessageDataItem::parse_list(p)?;
-            return Ok(Data::Fetch { seq, items });
+            *out = Response::Data(Data::Fetch {
+                seq,
+                items: SmallList::new(),
+            });
+            if let Response::Data(Data::Fetch { items, .. }) = out {
+                MessageDataItem::parse_list_into(p, items)?;
+            }
+            return Ok(());
         }
         Some(b'E' | b'e') => {
             if p.keyword(b"EXISTS") {
-                return Ok(Data::Exists(n));
+                *out = Response::Data(Data::Exists(n));
+                return Ok(());
             }
             if p.keyword(b"EXPUNGE") {
-                return Ok(Data::Expunge(seq_from(p, n, at)?));
+                *out = Response::Data(Data::Expunge(seq_from(p, n, at)?));
+                return Ok(());
             }
         }
-        Some(b'R' | b'r') if p.keyword(b"RECENT") => return Ok(Data::Recent(n)),
+        Some(b'R' | b'r') if p.keyword(b"RECENT") => {
+            *out = Response::Data(Data::Recent(n));
+            return Ok(());
+        }
         Some(b'U' | b'u') if p.keyword(b"UIDFETCH") => {
             let uid = crate::sequence::Uid::new(n).map_err(|_| p.fail_at(at, "nz-number"))?;
             p.sp()?;
-            let items = MessageDataItem::parse_list(p)?;
-            return Ok(Data::UidFetch { uid, items });
+            *out = Response::Data(Data::UidFetch {
+                uid,
+                items: SmallList::new(),
+            });
+            if let Response::Data(Data::UidFetch { items, .. }) = out {
+                MessageDataItem::parse_list_into(p, items)?;
+            }
+            return Ok(());
         }
         _ => {}
     }
-    parse_unknown(p, Some(n))
+    *out = Response::Data(parse_unknown(p, Some(n))?);
+    Ok(())
 }
 
 fn message_end(p: &Parser<'_>) -> usize {
@@ -843,6 +873,49 @@ fn parse_unknown(p: &mut Parser<'_>, number: Option<u32>) -> PResult<Data> {
     Ok(Data::Unknown(UnknownData { number, name, raw }))
 }
 
+/// Like [`parse_keyword`], writing into `out`; LIST, LSUB, XLIST and ESEARCH are parsed in
+/// place.
+#[inline]
+pub(crate) fn parse_keyword_into(
+    p: &mut Parser<'_>,
+    word: &[u8],
+    out: &mut Response,
+) -> PResult<()> {
+    if word.len() == 7 && word.eq_ignore_ascii_case(b"ESEARCH") {
+        p.pos += 7;
+        *out = Response::Data(Data::ESearch(ESearch {
+            correlator: None,
+            uid: false,
+            data: Vec::new(),
+        }));
+        if let Response::Data(Data::ESearch(e)) = out {
+            parse_esearch_into(p, e)?;
+        }
+        return Ok(());
+    }
+    let kind = match word.len() {
+        4 if word.eq_ignore_ascii_case(b"LIST") => 0,
+        4 if word.eq_ignore_ascii_case(b"LSUB") => 1,
+        5 if word.eq_ignore_ascii_case(b"XLIST") => 2,
+        _ => {
+            *out = Response::Data(parse_keyword(p, word)?);
+            return Ok(());
+        }
+    };
+    p.pos += word.len();
+    p.sp()?;
+    let item = ListItem::placeholder();
+    *out = Response::Data(match kind {
+        0 => Data::List(item),
+        1 => Data::Lsub(item),
+        _ => Data::XList(item),
+    });
+    if let Response::Data(Data::List(item) | Data::Lsub(item) | Data::XList(item)) = out {
+        parse_list_item_into(p, item)?;
+    }
+    Ok(())
+}
+
 /// Parses the keyword data responses (after `* `; `word` is the keyword at the cursor).
 pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
     let eq = |k: &[u8]| word.eq_ignore_ascii_case(k);
@@ -877,7 +950,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         (b'F', 5) if eq(b"FLAGS") => {
             p.pos += 5;
             p.sp()?;
-            let v = parse_flag_list(p, |p| {
+            let v: Vec<Option<Flag>> = parse_flag_list(p, |p| {
                 if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
                     let at = p.pos;
                     if p.tolerate(Quirk::OddFlags, at) {
@@ -1137,12 +1210,33 @@ fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>
 }
 
 fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
-    let attributes = parse_flag_list(p, MailboxAttribute::parse)?;
+    let mut item = ListItem::placeholder();
+    parse_list_item_into(p, &mut item)?;
+    Ok(item)
+}
+
+impl ListItem {
+    /// An empty item that [`parse_list_item_into`] fills.
+    #[inline]
+    fn placeholder() -> Self {
+        ListItem {
+            attributes: SmallList::new(),
+            delimiter: None,
+            mailbox: Mailbox::Inbox,
+            extended: Vec::new(),
+        }
+    }
+}
+
+/// Parses `mailbox-list` into `item` (a placeholder on entry) in place.
+#[inline]
+fn parse_list_item_into(p: &mut Parser<'_>, item: &mut ListItem) -> PResult<()> {
+    parse_flag_list_into(p, &mut item.attributes, MailboxAttribute::parse)?;
     p.sp()?;
-    let delimiter = Delimiter::parse(p)?;
+    item.delimiter = Delimiter::parse(p)?;
     p.sp()?;
-    let mailbox = Mailbox::parse(p)?;
-    let mut extended = Vec::new();
+    item.mailbox = Mailbox::parse(p)?;
+    let extended = &mut item.extended;
     if super::sp_then(p, b'(') {
         p.sp()?;
         p.expect(b'(', "(")?;
@@ -1159,12 +1253,7 @@ fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
             }
         }
     }
-    Ok(ListItem {
-        attributes,
-        delimiter,
-        mailbox,
-        extended,
-    })
+    Ok(())
 }
 
 fn parse_list_ext_item(p: &mut Parser<'_>) -> PResult<ListExtendedItem> {
@@ -1266,7 +1355,19 @@ fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
 }
 
 fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
-    let mut correlator = None;
+    let mut e = ESearch {
+        correlator: None,
+        uid: false,
+        data: Vec::new(),
+    };
+    parse_esearch_into(p, &mut e)?;
+    Ok(e)
+}
+
+/// Parses the ESEARCH data into `e` (empty on entry) in place.
+#[inline]
+fn parse_esearch_into(p: &mut Parser<'_>, e: &mut ESearch) -> PResult<()> {
+    let correlator = &mut e.correlator;
     if super::sp_then(p, b'(') {
         p.sp()?;
         p.pos += 1;
@@ -1286,30 +1387,25 @@ fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
             mailbox = Some((m, UidValidity::parse(p)?));
         }
         p.expect(b')', ")")?;
-        correlator = Some(SearchCorrelator { tag, mailbox });
+        *correlator = Some(SearchCorrelator { tag, mailbox });
     }
-    let mut uid = false;
     if p.peek() == Some(b' ') {
         let save = p.pos;
         let wlen = p.warnings.len();
         p.sp()?;
         if p.keyword(b"UID") {
-            uid = true;
+            e.uid = true;
         } else {
             p.pos = save;
             p.warnings.truncate(wlen);
         }
     }
-    let mut data = Vec::new();
+    let data = &mut e.data;
     while more(p)? {
         data.push(parse_return_data(p)?);
         p.check_items(data.len())?;
     }
-    Ok(ESearch {
-        correlator,
-        uid,
-        data,
-    })
+    Ok(())
 }
 
 fn parse_pos_sets(p: &mut Parser<'_>) -> PResult<Vec<(u32, UidSet)>> {
@@ -1736,6 +1832,43 @@ impl Encode for Data {
                 if !u.raw.is_empty() {
                     buf.sp();
                     buf.raw(&u.raw);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod delimiter_tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+
+    /// `Delimiter::parse` without its fast path.
+    fn by_quoted(p: &mut Parser<'_>) -> PResult<Option<Delimiter>> {
+        if p.nil() {
+            return Ok(None);
+        }
+        let start = p.pos;
+        let q = p.quoted()?;
+        match q.as_ref() {
+            [c] if *c != 0 && *c < 0x80 => Ok(Some(Delimiter(*c))),
+            _ => Err(p.fail_at(start, "one-character delimiter")),
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_quoted() {
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for c in 0..=255u8 {
+                for tail in [&b" "[..], b"x", b")", b"\r\n", b"", b"\" "] {
+                    let b = Bytes::from([&[b'"', c, b'"'][..], tail].concat());
+                    let (mut p1, mut p2) = (Parser::new(&b, &o), Parser::new(&b, &o));
+                    let (r1, r2) = (Delimiter::parse(&mut p1), by_quoted(&mut p2));
+                    assert_eq!(r1, r2, "{b:?}");
+                    if r1.is_ok() {
+                        assert_eq!(p1.pos, p2.pos, "{b:?}");
+                        assert_eq!(p1.warnings, p2.warnings, "{b:?}");
+                    }
                 }
             }
         }

@@ -484,13 +484,31 @@ impl Response {
     /// Parses a whole response including CRLF. The lenient profile keeps a line that is no
     /// response at all (a non-IMAP line) as [`Data::Unknown`], named by its first word.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let mut r = Response::placeholder();
+        Self::parse_into(p, &mut r)?;
+        Ok(r)
+    }
+
+    /// A cheap value that [`parse_into`](Self::parse_into) overwrites.
+    #[inline]
+    pub(crate) fn placeholder() -> Response {
+        Response::Data(Data::Exists(0))
+    }
+
+    /// Like [`parse`](Self::parse), writing the response into `out` (what the stream decoder
+    /// returns): FETCH items are parsed in place instead of being moved through every level.
+    /// On failure `out` holds some value that the caller discards.
+    pub(crate) fn parse_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
         let start = p.pos;
-        match Self::parse_response(p) {
-            Ok(r) => Ok(r),
+        match Self::parse_response_into(p, out) {
+            Ok(()) => Ok(()),
             Err(e) if p.allows(Quirk::NonImapLine) => {
                 p.pos = start;
                 match p.opt(Self::non_imap_line) {
-                    Some(r) => Ok(r),
+                    Some(r) => {
+                        *out = r;
+                        Ok(())
+                    }
                     None => Err(e),
                 }
             }
@@ -516,31 +534,43 @@ impl Response {
         let enc = Bytes::from(crate::Encode::to_bytes(&r));
         let strict = crate::options::DecodeOptions::strict();
         let mut sub = Parser::new(&enc, &strict);
-        match Response::parse_response(&mut sub) {
-            Ok(again) if again == r => {}
+        let mut again = Response::placeholder();
+        match Response::parse_response_into(&mut sub, &mut again) {
+            Ok(()) if again == r => {}
             _ => return Err(p.fail_at(at, "non-IMAP line")),
         }
         p.warn(Quirk::NonImapLine, at);
         Ok(r)
     }
 
-    fn parse_response(p: &mut Parser<'_>) -> PResult<Self> {
+    /// A response without the lenient non-IMAP-line fallback.
+    pub(crate) fn parse_response(p: &mut Parser<'_>) -> PResult<Self> {
+        let mut r = Response::placeholder();
+        Self::parse_response_into(p, &mut r)?;
+        Ok(r)
+    }
+
+    #[inline]
+    fn parse_response_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
         skip_nul_padding(p);
-        let r = match p.peek() {
+        match p.peek() {
             Some(b'*') => {
                 p.pos += 1;
                 p.sp()?;
-                Self::parse_untagged(p)?
+                Self::parse_untagged_into(p, out)?;
             }
-            Some(b'+') => return Continuation::parse(p).map(Response::Continuation),
+            Some(b'+') => {
+                *out = Response::Continuation(Continuation::parse(p)?);
+                return Ok(());
+            }
             Some(b'[') if p.allows(Quirk::CodeWithoutStatus) => {
                 // a bare `[CODE] text` line (Exchange after UID MOVE)
                 let at = p.pos;
                 p.warn(Quirk::CodeWithoutStatus, at);
-                Response::Status(StatusResponse::Untagged {
+                *out = Response::Status(StatusResponse::Untagged {
                     status: Status::Ok,
                     text: ResponseText::parse(p)?,
-                })
+                });
             }
             _ => {
                 let tag = Tag::parse(p)?;
@@ -552,23 +582,24 @@ impl Response {
                 };
                 p.pos += n;
                 let text = ResponseText::parse_after_word(p)?;
-                Response::Status(StatusResponse::Tagged { tag, status, text })
+                *out = Response::Status(StatusResponse::Tagged { tag, status, text });
             }
-        };
-        p.crlf_end()?;
-        Ok(r)
+        }
+        p.crlf_end()
     }
 
-    fn parse_untagged(p: &mut Parser<'_>) -> PResult<Self> {
+    #[inline]
+    fn parse_untagged_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
         match p.peek() {
-            Some(b'0'..=b'9') => return data::parse_numbered(p).map(Response::Data),
+            Some(b'0'..=b'9') => return data::parse_numbered_into(p, out),
             Some(b'[') => {
                 let at = p.pos;
                 if p.tolerate(Quirk::CodeWithoutStatus, at) {
-                    return Ok(Response::Status(StatusResponse::Untagged {
+                    *out = Response::Status(StatusResponse::Untagged {
                         status: Status::Ok,
                         text: ResponseText::parse(p)?,
-                    }));
+                    });
+                    return Ok(());
                 }
                 return Err(p.fail("response keyword"));
             }
@@ -580,24 +611,23 @@ impl Response {
             if let Some(status) = Status::from_word(w) {
                 p.pos += n;
                 let text = ResponseText::parse_after_word(p)?;
-                return Ok(Response::Status(StatusResponse::Untagged { status, text }));
+                *out = Response::Status(StatusResponse::Untagged { status, text });
+                return Ok(());
             }
             if w.eq_ignore_ascii_case(b"BYE") {
                 p.pos += n;
-                return Ok(Response::Status(StatusResponse::Bye(
-                    ResponseText::parse_after_word(p)?,
-                )));
+                *out = Response::Status(StatusResponse::Bye(ResponseText::parse_after_word(p)?));
+                return Ok(());
             }
         } else if w.eq_ignore_ascii_case(b"PREAUTH") {
             p.pos += n;
-            return Ok(Response::Status(StatusResponse::PreAuth(
-                ResponseText::parse_after_word(p)?,
-            )));
+            *out = Response::Status(StatusResponse::PreAuth(ResponseText::parse_after_word(p)?));
+            return Ok(());
         }
         if n == 0 {
             return Err(p.fail("response keyword"));
         }
-        data::parse_keyword(p, w).map(Response::Data)
+        data::parse_keyword_into(p, w, out)
     }
 }
 

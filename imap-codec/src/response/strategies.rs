@@ -129,7 +129,7 @@ fn list_item() -> impl Strategy<Value = ListItem> {
         vec(list_ext_item(), 0..3),
     )
         .prop_map(|(attributes, delimiter, mailbox, extended)| ListItem {
-            attributes,
+            attributes: attributes.into(),
             delimiter,
             mailbox,
             extended,
@@ -255,13 +255,13 @@ fn data() -> impl Strategy<Value = Data> {
         (nz(), crate::fetch::strategies::message_data_items()).prop_map(|(n, items)| {
             Data::Fetch {
                 seq: SeqNum::new(n.get()).unwrap(),
-                items,
+                items: items.into(),
             }
         }),
         (nz(), crate::fetch::strategies::message_data_items()).prop_map(|(n, items)| {
             Data::UidFetch {
                 uid: crate::sequence::Uid::new(n.get()).unwrap(),
-                items,
+                items: items.into(),
             }
         }),
         istring().prop_map(Data::JmapAccess),

@@ -20,7 +20,7 @@ fn fetch_items_roundtrip(items: &[crate::fetch::MessageDataItem]) -> bool {
     let b = Bytes::from(b.out);
     let o = DecodeOptions::strict();
     let mut p = crate::parse::Parser::new(&b, &o);
-    crate::fetch::MessageDataItem::parse_list(&mut p).is_ok_and(|v| v == items)
+    crate::fetch::MessageDataItem::parse_list(&mut p).is_ok_and(|v| v.as_slice() == items)
 }
 
 proptest! {
@@ -516,7 +516,7 @@ mod known {
         check(
             b"* LIST (\\Noselect) \"/\" ~/Mail/foo\r\n",
             data(Data::List(ListItem {
-                attributes: vec![MailboxAttribute::NoSelect],
+                attributes: vec![MailboxAttribute::NoSelect].into(),
                 delimiter: delim(b'/'),
                 mailbox: mb("~/Mail/foo"),
                 extended: vec![],
@@ -525,7 +525,7 @@ mod known {
         check_as(
             b"* LIST (\\Marked) \":\" Tables (tablecloth ((\"edge\" \"lacy\") (\"color\" \"red\")) Sample \"text\")\r\n",
             data(Data::List(ListItem {
-                attributes: vec![MailboxAttribute::Marked],
+                attributes: vec![MailboxAttribute::Marked].into(),
                 delimiter: delim(b':'),
                 mailbox: mb("Tables"),
                 extended: vec![
@@ -553,7 +553,7 @@ mod known {
         check_as(
             b"* LIST () \"/\" \"Foo\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n",
             data(Data::List(ListItem {
-                attributes: vec![],
+                attributes: vec![].into(),
                 delimiter: delim(b'/'),
                 mailbox: mb("Foo"),
                 extended: vec![ListExtendedItem::ChildInfo(vec![is("SUBSCRIBED")])],
@@ -563,7 +563,7 @@ mod known {
         check_as(
             b"* LIST () \"/\" \"NewMailbox\" (\"OLDNAME\" (\"OldMailbox\"))\r\n",
             data(Data::List(ListItem {
-                attributes: vec![],
+                attributes: vec![].into(),
                 delimiter: delim(b'/'),
                 mailbox: mb("NewMailbox"),
                 extended: vec![ListExtendedItem::OldName(mb("OldMailbox"))],
@@ -573,7 +573,7 @@ mod known {
         check(
             b"* LIST (\\HasNoChildren) NIL INBOX\r\n",
             data(Data::List(ListItem {
-                attributes: vec![MailboxAttribute::HasNoChildren],
+                attributes: vec![MailboxAttribute::HasNoChildren].into(),
                 delimiter: None,
                 mailbox: Mailbox::Inbox,
                 extended: vec![],
@@ -582,7 +582,7 @@ mod known {
         check(
             b"* LSUB () \".\" #news.comp.mail.misc\r\n",
             data(Data::Lsub(ListItem {
-                attributes: vec![],
+                attributes: vec![].into(),
                 delimiter: delim(b'.'),
                 mailbox: mb("#news.comp.mail.misc"),
                 extended: vec![],
@@ -594,7 +594,8 @@ mod known {
                 attributes: vec![
                     MailboxAttribute::HasNoChildren,
                     MailboxAttribute::Extension(at("Inbox")),
-                ],
+                ]
+                .into(),
                 delimiter: delim(b'/'),
                 mailbox: Mailbox::Inbox,
                 extended: vec![],
