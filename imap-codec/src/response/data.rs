@@ -221,7 +221,7 @@ impl Delimiter {
         // The usual `"/" ` or `"." `: a plain character between quotes, then SP (what
         // `quoted` returns for it in both profiles), without slicing the message.
         if let Some(&[b'"', c, b'"', b' ']) = p.rest().get(..4) {
-            if crate::parse::class::is_plain_quoted(c) {
+            if (1..0x80).contains(&c) && !matches!(c, b'"' | b'\\' | b'\r' | b'\n') {
                 p.pos += 3;
                 return Ok(Some(Delimiter(c)));
             }
