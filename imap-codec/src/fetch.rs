@@ -774,11 +774,11 @@ pub enum MessageDataItem {
     InternalDate(DateTime),
     /// `RFC822.SIZE n` (`number64` in IMAP4rev2)
     Rfc822Size(u64),
-    /// `BODY (...)`: the structure without extension data (normally). Boxed like
-    /// [`Envelope`](Self::Envelope).
-    Body(Box<BodyStructure>),
-    /// `BODYSTRUCTURE (...)` (boxed)
-    BodyStructure(Box<BodyStructure>),
+    /// `BODY (...)`: the structure without extension data (normally). Not boxed: a
+    /// [`BodyStructure`] is one `Vec` of its parts.
+    Body(BodyStructure),
+    /// `BODYSTRUCTURE (...)`
+    BodyStructure(BodyStructure),
     /// `BODY[section]<origin> nstring`. `data` is a slice of the received message.
     BodySection {
         /// The section (`None` is `[]`).
@@ -1066,9 +1066,7 @@ impl MessageDataItem {
             Some(b'B') => {
                 if p.keyword(b"BODYSTRUCTURE") {
                     p.sp()?;
-                    Some(MessageDataItem::BodyStructure(Box::new(
-                        BodyStructure::parse(p)?,
-                    )))
+                    Some(MessageDataItem::BodyStructure(BodyStructure::parse(p)?))
                 } else if p.keyword(b"BODY") {
                     if p.peek() == Some(b'[') {
                         let section = Section::parse(p)?;
@@ -1088,7 +1086,7 @@ impl MessageDataItem {
                         })
                     } else {
                         p.sp()?;
-                        Some(MessageDataItem::Body(Box::new(BodyStructure::parse(p)?)))
+                        Some(MessageDataItem::Body(BodyStructure::parse(p)?))
                     }
                 } else if p.keyword(b"BINARY.SIZE") {
                     let section = parse_section_binary(p)?;
@@ -1517,8 +1515,8 @@ pub(crate) mod strategies {
             envelope().prop_map(|e| MessageDataItem::Envelope(Box::new(e))),
             date_time().prop_map(MessageDataItem::InternalDate),
             n64().prop_map(MessageDataItem::Rfc822Size),
-            body_structure().prop_map(|b| MessageDataItem::Body(Box::new(b))),
-            body_structure().prop_map(|b| MessageDataItem::BodyStructure(Box::new(b))),
+            body_structure().prop_map(MessageDataItem::Body),
+            body_structure().prop_map(MessageDataItem::BodyStructure),
             (section(), proptest::option::of(any::<u32>()), nstring()).prop_map(
                 |(section, origin, data)| MessageDataItem::BodySection {
                     section,

@@ -153,7 +153,7 @@ fn numbers_out_of_range() {
 
 #[test]
 fn body_structures_with_stand_ins() {
-    let b = |s: BodyStructure| fetch(vec![MessageDataItem::BodyStructure(Box::new(s))]);
+    let b = |s: BodyStructure| fetch(vec![MessageDataItem::BodyStructure(s)]);
     assert!(
         b(BodyStructure::invalid(Bytes::from_static(b"(")))
             .validate()
