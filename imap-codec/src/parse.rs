@@ -443,7 +443,7 @@ impl<'a> Parser<'a> {
     /// Digits as u64 without overflow; `None` if no digit or overflow (the cursor then
     /// stays put).
     #[inline]
-    fn digits(&mut self) -> Option<u64> {
+    pub(crate) fn digits(&mut self) -> Option<u64> {
         const POW10: [u64; 9] = [
             1,
             10,

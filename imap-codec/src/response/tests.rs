@@ -1507,3 +1507,61 @@ proptest! {
         }
     }
 }
+
+/// The fast path for runs of `SP nz-number` in SEARCH/SORT gives what the general loop gives:
+/// same numbers, same errors, same lenient tolerance, same item limit.
+#[test]
+fn search_number_runs() {
+    use crate::options::Profile;
+    let strict = DecodeOptions::default();
+    let lenient = DecodeOptions {
+        profile: Profile::Lenient,
+        ..DecodeOptions::default()
+    };
+    let ids = |line: &str, o: &DecodeOptions| -> Option<Vec<u32>> {
+        let msg = Bytes::from(format!("{line}\r\n"));
+        match Response::decode(&msg, o).ok()?.message {
+            Response::Data(Data::Search { ids, .. } | Data::Sort { ids, .. }) => {
+                Some(ids.iter().map(|n| n.get()).collect())
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    let ok: &[(&str, &[u32])] = &[
+        ("* SEARCH", &[]),
+        ("* SEARCH 1", &[1]),
+        ("* SEARCH 1 22 333 4294967295", &[1, 22, 333, 4_294_967_295]),
+        ("* SEARCH 7 012 9", &[7, 12, 9]),
+        ("* SEARCH 1234567890 5", &[1_234_567_890, 5]),
+        ("* SEARCH 2 3 (MODSEQ 917162500)", &[2, 3]),
+        ("* SORT 5 3 4 1 2", &[5, 3, 4, 1, 2]),
+    ];
+    for (line, want) in ok {
+        assert_eq!(ids(line, &strict).as_deref(), Some(*want), "{line}");
+        assert_eq!(ids(line, &lenient).as_deref(), Some(*want), "{line}");
+    }
+    for bad in [
+        "* SEARCH 4294967296",
+        "* SEARCH 1 42949672950",
+        "* SEARCH 0",
+        "* SEARCH 3 0 4",
+        "* SEARCH 1 x",
+        "* SEARCH 1 2x",
+        "* SEARCH 12345678901",
+    ] {
+        assert_eq!(ids(bad, &strict), None, "{bad}");
+    }
+    // two spaces: an error in the strict profile, tolerated in the lenient one
+    assert_eq!(ids("* SEARCH 1  2", &strict), None);
+    assert_eq!(ids("* SEARCH 1  2", &lenient).as_deref(), Some(&[1, 2][..]));
+    // the item limit applies to the fast path too
+    let limited = DecodeOptions {
+        max_list_items: 3,
+        ..DecodeOptions::default()
+    };
+    assert_eq!(
+        ids("* SEARCH 1 2 3", &limited).as_deref(),
+        Some(&[1, 2, 3][..])
+    );
+    assert_eq!(ids("* SEARCH 1 2 3 4", &limited), None);
+}
