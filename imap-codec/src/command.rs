@@ -3151,6 +3151,24 @@ impl Command {
         p.crlf_end()?;
         Ok(Command { tag, body })
     }
+
+    /// A value for [`parse_into`](Self::parse_into) to overwrite.
+    pub(crate) fn placeholder() -> Command {
+        Command {
+            tag: Tag::placeholder(),
+            body: CommandBody::Noop,
+        }
+    }
+
+    /// Like [`parse`](Self::parse), writing the command into `out` (what the stream decoder
+    /// returns) instead of moving it through the `Result`/`Decoded`/event wrappers.
+    /// On failure `out` holds some value that the caller discards.
+    pub(crate) fn parse_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
+        out.tag = Tag::parse(p)?;
+        p.sp()?;
+        out.body = CommandBody::parse(p)?;
+        p.crlf_end()
+    }
 }
 
 fn encode_mailbox_pair(buf: &mut EncodeBuf, kw: &[u8], a: &Mailbox, b: &Mailbox) {

@@ -161,6 +161,11 @@ impl Tag {
         std::str::from_utf8(&self.0).unwrap_or("")
     }
 
+    /// An empty tag, only for a value about to be overwritten (see `Command::parse_into`).
+    pub(crate) fn placeholder() -> Self {
+        Tag(Bytes::new())
+    }
+
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         let t = p.take_while(class::is_tag_char);
         if t.is_empty() {
