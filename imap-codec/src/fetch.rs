@@ -196,6 +196,10 @@ impl Section {
     }
 
     fn msgtext(p: &mut Parser<'_>, part: Option<Part>, mime: bool) -> PResult<Self> {
+        // `keyword` only matches at the name's first letter: `TEXT` skips the HEADER tries.
+        if matches!(p.peek(), Some(b'T' | b't')) && p.keyword(b"TEXT") {
+            return Ok(Section::Text(part));
+        }
         if p.keyword(b"HEADER.FIELDS.NOT") {
             p.sp()?;
             return Ok(Section::HeaderFieldsNot(part, HeaderList::parse(p)?));
@@ -662,16 +666,17 @@ impl FetchItems {
 
     /// Parses `"ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"`.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.keyword(b"ALL") {
-            return Ok(FetchItems::All);
-        }
-        if p.keyword(b"FAST") {
-            return Ok(FetchItems::Fast);
-        }
-        if p.keyword(b"FULL") {
-            return Ok(FetchItems::Full);
-        }
+        // The keywords cannot match at `(` (the usual case), so it is tested first.
         if !p.eat(b'(') {
+            if p.keyword(b"ALL") {
+                return Ok(FetchItems::All);
+            }
+            if p.keyword(b"FAST") {
+                return Ok(FetchItems::Fast);
+            }
+            if p.keyword(b"FULL") {
+                return Ok(FetchItems::Full);
+            }
             return FetchAttribute::parse(p).map(|a| FetchItems::Attributes(a.into()));
         }
         let mut v = Vec::with_capacity(4);
