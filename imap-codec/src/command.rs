@@ -2794,21 +2794,41 @@ fn esearch_source(p: &mut Parser<'_>) -> PResult<ESearchSource> {
 impl CommandBody {
     /// Parses the command after `tag SP`, up to (excluding) the final CRLF.
     fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        let mut out = CommandBody::Noop;
+        Self::parse_into(p, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`parse`](Self::parse), writing the body into `out` (one move of the value fewer
+    /// for the stream decoder). On failure `out` holds some value that the caller discards.
+    fn parse_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
         use CommandBody as C;
         let w = Word::peek(p);
         if w.is(p, b"UID") {
             p.sp()?;
             if p.keyword(b"EXPUNGE") {
-                return sp_seq(p).map(C::UidExpunge);
+                *out = C::UidExpunge(sp_seq(p)?);
+                return Ok(());
             }
             return match uid_capable(p, Word::peek(p), true)? {
-                Some(c) => Ok(c),
+                Some(c) => {
+                    *out = c;
+                    Ok(())
+                }
                 None => Err(p.fail("UID command")),
             };
         }
         if let Some(c) = uid_capable(p, w, false)? {
-            return Ok(c);
+            *out = c;
+            return Ok(());
         }
+        *out = Self::parse_rest(p, w)?;
+        Ok(())
+    }
+
+    /// The commands [`uid_capable`] does not know, named by the word `w` at the cursor.
+    fn parse_rest(p: &mut Parser<'_>, w: Word) -> PResult<Self> {
+        use CommandBody as C;
         Ok(if w.is(p, b"CAPABILITY") {
             C::Capability
         } else if w.is(p, b"NOOP") {
@@ -3150,6 +3170,24 @@ impl Command {
         let body = CommandBody::parse(p)?;
         p.crlf_end()?;
         Ok(Command { tag, body })
+    }
+
+    /// A value for [`parse_into`](Self::parse_into) to overwrite.
+    pub(crate) fn placeholder() -> Command {
+        Command {
+            tag: Tag::placeholder(),
+            body: CommandBody::Noop,
+        }
+    }
+
+    /// Like [`parse`](Self::parse), writing the command into `out` (what the stream decoder
+    /// returns) instead of moving it through the `Result`/`Decoded`/event wrappers.
+    /// On failure `out` holds some value that the caller discards.
+    pub(crate) fn parse_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
+        out.tag = Tag::parse(p)?;
+        p.sp()?;
+        CommandBody::parse_into(p, &mut out.body)?;
+        p.crlf_end()
     }
 }
 

@@ -138,6 +138,17 @@ impl Encode for Atom {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag(Bytes);
 
+/// [`class::is_tag_char`] as a table.
+const TAG_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = class::is_tag_char(i as u8);
+        i += 1;
+    }
+    t
+};
+
 bytes_newtype_common!(Tag);
 
 impl Tag {
@@ -161,12 +172,24 @@ impl Tag {
         std::str::from_utf8(&self.0).unwrap_or("")
     }
 
+    /// An empty tag, only for a value about to be overwritten (see `Command::parse_into`).
+    pub(crate) fn placeholder() -> Self {
+        Tag(Bytes::new())
+    }
+
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let t = p.take_while(class::is_tag_char);
-        if t.is_empty() {
+        // `take_while(class::is_tag_char)` with the class in one table.
+        let start = p.pos;
+        let r = p.rest();
+        let n = r
+            .iter()
+            .position(|&c| !TAG_CHAR[c as usize])
+            .unwrap_or(r.len());
+        if n == 0 {
             return Err(p.fail("tag"));
         }
-        Ok(Tag(t))
+        p.pos = start + n;
+        Ok(Tag(p.slice(start, start + n)))
     }
 }
 
@@ -422,5 +445,42 @@ pub(crate) mod strategies {
         "[A-Za-z0-9][ -~]{0,30}".prop_filter_map("ends like a literal announcement", |s| {
             Text::try_from(s).ok()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DecodeOptions;
+
+    /// The tag table scan gives what `take_while(class::is_tag_char)` gave: every byte as
+    /// the first, second and a later tag byte, both profiles.
+    #[test]
+    fn tag_parse_matches_take_while() {
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for c in 0..=255u8 {
+                for input in [
+                    vec![c],
+                    vec![c, b'1'],
+                    vec![b'A', c],
+                    vec![b'A', b'0', b'0', c, b' '],
+                    vec![],
+                ] {
+                    let b = Bytes::from(input);
+                    let mut p = Parser::new(&b, &o);
+                    let r = Tag::parse(&mut p);
+                    let mut q = Parser::new(&b, &o);
+                    let t = q.take_while(class::is_tag_char);
+                    if t.is_empty() {
+                        assert!(r.is_err(), "{b:?}");
+                        let _ = q.fail("tag");
+                        assert_eq!(p.error(), q.error(), "{b:?}");
+                    } else {
+                        assert_eq!(r.map(|t| t.0), Ok(t), "{b:?}");
+                    }
+                    assert_eq!(p.pos, q.pos, "{b:?}");
+                }
+            }
+        }
     }
 }

@@ -196,6 +196,10 @@ impl Section {
     }
 
     fn msgtext(p: &mut Parser<'_>, part: Option<Part>, mime: bool) -> PResult<Self> {
+        // `keyword` only matches at the name's first letter: `TEXT` skips the HEADER tries.
+        if matches!(p.peek(), Some(b'T' | b't')) && p.keyword(b"TEXT") {
+            return Ok(Section::Text(part));
+        }
         if p.keyword(b"HEADER.FIELDS.NOT") {
             p.sp()?;
             return Ok(Section::HeaderFieldsNot(part, HeaderList::parse(p)?));
@@ -488,48 +492,79 @@ impl FetchAttribute {
     }
 
     /// Parses one `fetch-att`.
+    ///
+    /// [`Parser::keyword`] only matches when the first byte equals the name's first letter
+    /// (ignoring ASCII case), so the names are tried only within the group of that letter,
+    /// each group in the order of the plain chain (kept as `parse_reference` in the tests).
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.keyword(b"BODY.PEEK") {
-            return Self::body_section(p, true);
-        }
-        if p.keyword(b"BINARY.SIZE") {
-            let section = parse_section_binary(p)?;
-            return Ok(FetchAttribute::BinarySize { section });
-        }
-        if p.keyword(b"BINARY.PEEK") {
-            return Self::binary(p, true);
-        }
-        if p.keyword(b"BINARY") {
-            return Self::binary(p, false);
-        }
-        if p.keyword(b"PREVIEW") {
-            let mut lazy = false;
-            if p.looking_at_ci(b" (LAZY") {
-                p.sp()?;
-                p.pos += 1;
-                loop {
-                    p.expect_keyword(b"LAZY", "preview-mod")?;
-                    lazy = true;
-                    if p.eat(b')') {
-                        break;
-                    }
-                    p.sp()?;
+        let simple = |p: &mut Parser<'_>, names: &[(&[u8], FetchAttribute)]| {
+            names
+                .iter()
+                .find(|(n, _)| p.keyword(n))
+                .map(|(_, a)| a.clone())
+        };
+        let found = match p.peek().map(|c| c.to_ascii_uppercase()) {
+            Some(b'B') => {
+                if p.keyword(b"BODY.PEEK") {
+                    return Self::body_section(p, true);
                 }
+                if p.keyword(b"BINARY.SIZE") {
+                    let section = parse_section_binary(p)?;
+                    return Ok(FetchAttribute::BinarySize { section });
+                }
+                if p.keyword(b"BINARY.PEEK") {
+                    return Self::binary(p, true);
+                }
+                if p.keyword(b"BINARY") {
+                    return Self::binary(p, false);
+                }
+                if p.keyword(b"BODYSTRUCTURE") {
+                    return Ok(FetchAttribute::BodyStructure);
+                }
+                if p.keyword(b"BODY") {
+                    if p.peek() == Some(b'[') {
+                        return Self::body_section(p, false);
+                    }
+                    return Ok(FetchAttribute::Body);
+                }
+                None
             }
-            return Ok(FetchAttribute::Preview { lazy });
-        }
-        for (n, a) in SIMPLE {
-            if p.keyword(n) {
-                return Ok(a.clone());
+            Some(b'P') => {
+                if p.keyword(b"PREVIEW") {
+                    return Self::preview(p);
+                }
+                None
             }
-        }
-        if p.keyword(b"BODY") {
-            if p.peek() == Some(b'[') {
-                return Self::body_section(p, false);
-            }
-            return Ok(FetchAttribute::Body);
+            Some(b'U') => p.keyword(b"UID").then_some(FetchAttribute::Uid),
+            Some(b'F') => p.keyword(b"FLAGS").then_some(FetchAttribute::Flags),
+            Some(b'E') => simple(p, &SIMPLE[0..2]),
+            Some(b'I') => simple(p, &SIMPLE[3..4]),
+            Some(b'R') => simple(p, &SIMPLE[4..8]),
+            Some(_) => simple(p, &SIMPLE[10..]),
+            None => None,
+        };
+        if let Some(a) = found {
+            return Ok(a);
         }
         Atom::parse(p).map(FetchAttribute::Other)
+    }
+
+    /// After `PREVIEW`: the optional ` (LAZY ...)`.
+    fn preview(p: &mut Parser<'_>) -> PResult<Self> {
+        let mut lazy = false;
+        if p.looking_at_ci(b" (LAZY") {
+            p.sp()?;
+            p.pos += 1;
+            loop {
+                p.expect_keyword(b"LAZY", "preview-mod")?;
+                lazy = true;
+                if p.eat(b')') {
+                    break;
+                }
+                p.sp()?;
+            }
+        }
+        Ok(FetchAttribute::Preview { lazy })
     }
 
     fn body_section(p: &mut Parser<'_>, peek: bool) -> PResult<Self> {
@@ -631,16 +666,17 @@ impl FetchItems {
 
     /// Parses `"ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"`.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.keyword(b"ALL") {
-            return Ok(FetchItems::All);
-        }
-        if p.keyword(b"FAST") {
-            return Ok(FetchItems::Fast);
-        }
-        if p.keyword(b"FULL") {
-            return Ok(FetchItems::Full);
-        }
+        // The keywords cannot match at `(` (the usual case), so it is tested first.
         if !p.eat(b'(') {
+            if p.keyword(b"ALL") {
+                return Ok(FetchItems::All);
+            }
+            if p.keyword(b"FAST") {
+                return Ok(FetchItems::Fast);
+            }
+            if p.keyword(b"FULL") {
+                return Ok(FetchItems::Full);
+            }
             return FetchAttribute::parse(p).map(|a| FetchItems::Attributes(a.into()));
         }
         let mut v = Vec::with_capacity(4);
@@ -1704,6 +1740,145 @@ mod tests {
             n += 1;
         }
         assert!(n > 100, "only {n} examples");
+    }
+
+    /// The plain keyword chain `FetchAttribute::parse` replaced.
+    fn parse_reference(p: &mut Parser<'_>) -> PResult<FetchAttribute> {
+        if p.keyword(b"BODY.PEEK") {
+            return FetchAttribute::body_section(p, true);
+        }
+        if p.keyword(b"BINARY.SIZE") {
+            let section = parse_section_binary(p)?;
+            return Ok(FetchAttribute::BinarySize { section });
+        }
+        if p.keyword(b"BINARY.PEEK") {
+            return FetchAttribute::binary(p, true);
+        }
+        if p.keyword(b"BINARY") {
+            return FetchAttribute::binary(p, false);
+        }
+        if p.keyword(b"PREVIEW") {
+            let mut lazy = false;
+            if p.looking_at_ci(b" (LAZY") {
+                p.sp()?;
+                p.pos += 1;
+                loop {
+                    p.expect_keyword(b"LAZY", "preview-mod")?;
+                    lazy = true;
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
+                }
+            }
+            return Ok(FetchAttribute::Preview { lazy });
+        }
+        for (n, a) in SIMPLE {
+            if p.keyword(n) {
+                return Ok(a.clone());
+            }
+        }
+        if p.keyword(b"BODY") {
+            if p.peek() == Some(b'[') {
+                return FetchAttribute::body_section(p, false);
+            }
+            return Ok(FetchAttribute::Body);
+        }
+        Atom::parse(p).map(FetchAttribute::Other)
+    }
+
+    #[test]
+    fn fetch_att_dispatch_matches_the_keyword_chain() {
+        let names: &[&[u8]] = &[
+            b"BODY.PEEK",
+            b"BINARY.SIZE",
+            b"BINARY.PEEK",
+            b"BINARY",
+            b"PREVIEW",
+            b"ENVELOPE",
+            b"EMAILID",
+            b"FLAGS",
+            b"INTERNALDATE",
+            b"RFC822.SIZE",
+            b"RFC822.HEADER",
+            b"RFC822.TEXT",
+            b"RFC822",
+            b"BODYSTRUCTURE",
+            b"UID",
+            b"MODSEQ",
+            b"X-GM-MSGID",
+            b"X-GM-THRID",
+            b"X-GM-LABELS",
+            b"THREADID",
+            b"SAVEDATE",
+            b"BODY",
+            b"BOD",
+            b"UIDX",
+            b"FLAG",
+            b"RFC822.",
+            b"XYZ",
+            b"E",
+            b"",
+            b"%",
+            b"\\Seen",
+            b"\xc3\x89",
+        ];
+        let followers: &[&[u8]] = &[
+            b"",
+            b" ",
+            b")",
+            b"[]",
+            b"[HEADER]<0.16384>",
+            b"[1.2.MIME]",
+            b"[TEXT",
+            b"[1]<5.0>",
+            b"X",
+            b".",
+            b".PEEK[]",
+            b".SIZE[2]",
+            b"<1.2>",
+            b" (LAZY)",
+            b" (lazy LAZY)",
+            b" (LAZY",
+            b"\r\n",
+            b"[HEADER.FIELDS (A B)]",
+            b"[",
+        ];
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for n in names {
+                for case in 0..3 {
+                    let n: Vec<u8> = match case {
+                        0 => n.to_vec(),
+                        1 => n.to_ascii_lowercase(),
+                        _ => n
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| {
+                                if i % 2 == 1 {
+                                    c.to_ascii_lowercase()
+                                } else {
+                                    *c
+                                }
+                            })
+                            .collect(),
+                    };
+                    for f in followers {
+                        let b = Bytes::from([&n[..], f].concat());
+                        let mut p = Parser::new(&b, &o);
+                        let r = FetchAttribute::parse(&mut p);
+                        let mut q = Parser::new(&b, &o);
+                        let s = parse_reference(&mut q);
+                        let what = String::from_utf8_lossy(&b);
+                        assert_eq!(r.is_ok(), s.is_ok(), "{what}");
+                        match (r, s) {
+                            (Ok(r), Ok(s)) => assert_eq!(r, s, "{what}"),
+                            _ => assert_eq!(p.error(), q.error(), "{what}"),
+                        }
+                        assert_eq!(p.pos, q.pos, "{what}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
