@@ -720,17 +720,22 @@ impl<'a> Parser<'a> {
             return Ok(self.slice(start, p));
         }
         // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
+        // Runs between backslashes are copied whole; each backslash is dropped and the byte
+        // after it kept (a lenient unescaped quote is copied as it is).
         let mut out = Vec::with_capacity(p - start - removed);
         let mut i = start;
-        while i < p {
-            if b[i] == b'\\' && i + 1 < p {
-                out.push(b[i + 1]);
-                i += 2;
+        while let Some(k) = memchr::memchr(b'\\', &b[i..p]) {
+            let j = i + k;
+            out.extend_from_slice(&b[i..j]);
+            if j + 1 < p {
+                out.push(b[j + 1]);
+                i = j + 2;
             } else {
-                out.push(b[i]);
-                i += 1;
+                out.push(b[j]);
+                i = j + 1;
             }
         }
+        out.extend_from_slice(&b[i..p]);
         debug_assert_eq!(out.len(), out.capacity());
         Ok(Bytes::from(out))
     }
@@ -850,6 +855,54 @@ mod tests {
 
     fn p(s: &'static [u8]) -> (Bytes, DecodeOptions) {
         (Bytes::from_static(s), DecodeOptions::strict())
+    }
+
+    /// The run-copying unescape gives what a byte-by-byte unescape of the raw content gives,
+    /// escapes at the start, the end, side by side and between runs of any length.
+    #[test]
+    fn quoted_unescape_matches_bytewise() {
+        fn bytewise(raw: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < raw.len() {
+                if raw[i] == b'\\' && i + 1 < raw.len() {
+                    out.push(raw[i + 1]);
+                    i += 2;
+                } else {
+                    out.push(raw[i]);
+                    i += 1;
+                }
+            }
+            out
+        }
+        let parts: [&[u8]; 6] = [
+            b"",
+            b"a",
+            b"back",
+            b"0123456789abcdefghij",
+            b"\\\\",
+            b"\\\"",
+        ];
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for x in parts {
+                for y in parts {
+                    for z in parts {
+                        let raw = [x, y, z].concat();
+                        let msg = Bytes::from([&b"\""[..], &raw, b"\" x"].concat());
+                        let mut ps = Parser::new(&msg, &o);
+                        assert_eq!(&ps.quoted().unwrap()[..], &bytewise(&raw)[..], "{raw:?}");
+                        assert_eq!(ps.pos, raw.len() + 2);
+                    }
+                }
+            }
+            // lenient: an unescaped quote inside is kept as it is
+            let msg = Bytes::from_static(b"\"a\"b\\\\c\" x");
+            let mut ps = Parser::new(&msg, &o);
+            let r = ps.quoted();
+            if o.allows(Quirk::UnescapedQuotes) {
+                assert_eq!(&r.unwrap()[..], b"a\"b\\c");
+            }
+        }
     }
 
     #[test]
