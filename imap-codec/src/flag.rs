@@ -440,14 +440,24 @@ impl MailboxAttribute {
     }
 
     /// Parses `\Name`. Keywords without backslash are kept as extensions only leniently.
+    #[inline]
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        p.expect(b'\\', "\\ mailbox attribute")?;
-        // Known names are recognised on the raw bytes (no slice of the message taken); the
-        // general path handles the rest, including the lenient profile's odd names.
-        if let Some((a, n)) = Self::known_at(p.rest()) {
-            p.pos += n;
-            return Ok(a);
+        // Known names are recognised on the raw bytes (no slice of the message taken), inline
+        // in the caller's loop; the general path handles the rest, including the lenient
+        // profile's odd names.
+        if let Some((b'\\', rest)) = p.rest().split_first() {
+            if let Some((a, n)) = Self::known_at(rest) {
+                p.pos += 1 + n;
+                return Ok(a);
+            }
         }
+        Self::parse_general(p)
+    }
+
+    /// [`parse`](Self::parse) for anything but a known name after the backslash.
+    #[inline(never)]
+    fn parse_general(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'\\', "\\ mailbox attribute")?;
         Ok(Self::from_name(flag_atom(p)?))
     }
 
@@ -560,6 +570,51 @@ mod tests {
             for c in 0..=255u8 {
                 let r = [&n[..], &[c], b" x"].concat();
                 assert_eq!(MailboxAttribute::known_at(&r), by_scan(&r), "{r:?}");
+            }
+        }
+    }
+
+    /// `parse` (known names inline, the rest out of line) gives the result and position of
+    /// the single-path parse it replaced, in both profiles.
+    #[test]
+    fn parse_matches_single_path() {
+        use crate::options::DecodeOptions;
+        fn single(p: &mut Parser<'_>) -> PResult<MailboxAttribute> {
+            p.expect(b'\\', "\\ mailbox attribute")?;
+            if let Some((a, n)) = MailboxAttribute::known_at(p.rest()) {
+                p.pos += n;
+                return Ok(a);
+            }
+            Ok(MailboxAttribute::from_name(flag_atom(p)?))
+        }
+        let inputs: &[&[u8]] = &[
+            b"",
+            b"\\",
+            b"\\ ",
+            b"\\)",
+            b"\\Noselect",
+            b"\\noselect)",
+            b"\\Noselect]",
+            b"\\HasNoChildren \\Sent)",
+            b"\\HasChildrenX)",
+            b"\\Inbox)",
+            b"\\All*",
+            b"\\Sent\xc3\xa9)",
+            b"Noselect)",
+            b"\\*",
+            b"\\Junk[x])",
+            b"\\\\Sent",
+        ];
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in inputs {
+                let b = Bytes::copy_from_slice(i);
+                let (mut p1, mut p2) = (Parser::new(&b, &o), Parser::new(&b, &o));
+                let (r1, r2) = (MailboxAttribute::parse(&mut p1), single(&mut p2));
+                assert_eq!(r1.is_ok(), r2.is_ok(), "{i:?}");
+                if let (Ok(a1), Ok(a2)) = (&r1, &r2) {
+                    assert_eq!(a1, a2, "{i:?}");
+                    assert_eq!(p1.pos, p2.pos, "{i:?}");
+                }
             }
         }
     }
