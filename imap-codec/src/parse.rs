@@ -136,6 +136,47 @@ fn quoted_run(s: &[u8]) -> usize {
     i
 }
 
+/// Length of the leading run of ASTRING-CHARs of `s` (0x21..=0x7e except `(){%*"\\`), eight
+/// bytes at a time while eight are left (the lowest flagged byte of a word is exact), then
+/// byte by byte.
+#[inline]
+fn astring_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v
+    }
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        // below 0x21, 0x7f and up, or one of the specials (`(` and `)` differ in bit 0 only)
+        let bad = (x.wrapping_sub(ONES * 0x21) & !x)
+            | x.wrapping_add(ONES)
+            | x
+            | zero_byte((x & !ONES) ^ (ONES * b'(' as u64))
+            | zero_byte(x ^ (ONES * b'{' as u64))
+            | zero_byte(x ^ (ONES * b'%' as u64))
+            | zero_byte(x ^ (ONES * b'*' as u64))
+            | zero_byte(x ^ (ONES * b'"' as u64))
+            | zero_byte(x ^ (ONES * b'\\' as u64));
+        let bad = bad & HIGH;
+        if bad != 0 {
+            return i + (bad.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = s.get(i) {
+        if !class::is_astring_char(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
@@ -812,11 +853,13 @@ impl<'a> Parser<'a> {
             Some(b'"') => self.quoted(),
             Some(b'{') => self.literal(),
             _ => {
-                let s = self.take_while(class::is_astring_char);
-                if s.is_empty() {
+                let start = self.pos;
+                let end = start + astring_run(&self.b[start..]);
+                if end == start {
                     Err(self.fail("astring"))
                 } else {
-                    Ok(s)
+                    self.pos = end;
+                    Ok(self.slice(start, end))
                 }
             }
         }
@@ -1048,6 +1091,40 @@ mod quoted_run_tests {
                             t[pos2] = d;
                             let want = t.iter().position(|&b| !plain(b)).unwrap_or(len);
                             assert_eq!(quoted_run(&t), want, "{t:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod astring_run_tests {
+    use super::{astring_run, class};
+
+    #[test]
+    fn word_scan_matches_byte_scan() {
+        let want = |s: &[u8]| {
+            s.iter()
+                .position(|&b| !class::is_astring_char(b))
+                .unwrap_or(s.len())
+        };
+        // every byte value at every position, with a second odd byte after it
+        let seconds = [
+            b' ', b'(', b')', b'{', b'"', 0x7f, 0x80, 0xff, 0, b']', b'a',
+        ];
+        for len in 0..20usize {
+            for pos in 0..len {
+                for c in 0..=255u8 {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = c;
+                    assert_eq!(astring_run(&s), want(&s), "{s:?}");
+                    for &d in &seconds {
+                        for pos2 in pos + 1..len {
+                            let mut t = s.clone();
+                            t[pos2] = d;
+                            assert_eq!(astring_run(&t), want(&t), "{t:?}");
                         }
                     }
                 }
