@@ -219,6 +219,7 @@ impl IString {
     }
 
     /// Parses an `astring`.
+    #[inline]
     pub(crate) fn parse_astring(p: &mut Parser<'_>) -> PResult<Self> {
         p.astring().map(IString)
     }
