@@ -269,6 +269,10 @@ pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
     loop {
         v.push_item(item(p)?);
         p.check_items(v.item_count())?;
+        // `)` right after the item: what the general steps below do for it, in one test
+        if p.eat(b')') {
+            return Ok(());
+        }
         p.skip_trailing_sp();
         if p.eat(b')') {
             return Ok(());
