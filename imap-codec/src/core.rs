@@ -242,6 +242,7 @@ impl IString {
     }
 
     /// Parses an `astring`.
+    #[inline]
     pub(crate) fn parse_astring(p: &mut Parser<'_>) -> PResult<Self> {
         p.astring().map(IString)
     }

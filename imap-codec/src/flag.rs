@@ -269,6 +269,10 @@ pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
     loop {
         v.push_item(item(p)?);
         p.check_items(v.item_count())?;
+        // `)` right after the item: what the general steps below do for it, in one test
+        if p.eat(b')') {
+            return Ok(());
+        }
         p.skip_trailing_sp();
         if p.eat(b')') {
             return Ok(());
@@ -280,6 +284,35 @@ pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
         // lenient: a keyword split by spaces/brackets (Gmail labels as flags) is kept
         // as separate atoms by the loop above; anything else fails here.
         return Err(p.fail("SP or \")\" in flag list"));
+    }
+}
+
+/// `h == k` ignoring ASCII case, for `k` made of ASCII letters only and `h` as long as `k`:
+/// setting bit 5 of every byte maps a letter to its lower case and no other byte onto a
+/// letter's lower case, so one OR per word folds both sides. Up to 16 bytes in two
+/// (overlapping) word loads.
+#[inline]
+fn eq_letters_fold(h: &[u8], k: &[u8]) -> bool {
+    #[inline]
+    fn w8(s: &[u8], i: usize) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(a) | 0x2020_2020_2020_2020
+    }
+    #[inline]
+    fn w4(s: &[u8], i: usize) -> u32 {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(&s[i..i + 4]);
+        u32::from_le_bytes(a) | 0x2020_2020
+    }
+    let n = k.len();
+    if h.len() != n {
+        return false;
+    }
+    match n {
+        8..=16 => w8(h, 0) == w8(k, 0) && w8(h, n - 8) == w8(k, n - 8),
+        4..=7 => w4(h, 0) == w4(k, 0) && w4(h, n - 4) == w4(k, n - 4),
+        _ => h.eq_ignore_ascii_case(k),
     }
 }
 
@@ -411,22 +444,68 @@ impl MailboxAttribute {
     }
 
     /// Parses `\Name`. Keywords without backslash are kept as extensions only leniently.
+    #[inline]
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        p.expect(b'\\', "\\ mailbox attribute")?;
-        // Known names are recognised on the raw bytes (no slice of the message taken); the
-        // general path handles the rest, including the lenient profile's odd names.
-        let rest = p.rest();
-        let n = rest
-            .iter()
-            .position(|&c| !class::is_atom_char(c))
-            .unwrap_or(rest.len());
-        if !matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
-            if let Some(a) = Self::known(&rest[..n]) {
-                p.pos += n;
+        // Known names are recognised on the raw bytes (no slice of the message taken), inline
+        // in the caller's loop; the general path handles the rest, including the lenient
+        // profile's odd names.
+        if let Some((b'\\', rest)) = p.rest().split_first() {
+            if let Some((a, n)) = Self::known_at(rest) {
+                p.pos += 1 + n;
                 return Ok(a);
             }
         }
+        Self::parse_general(p)
+    }
+
+    /// [`parse`](Self::parse) for anything but a known name after the backslash.
+    #[inline(never)]
+    fn parse_general(p: &mut Parser<'_>) -> PResult<Self> {
+        p.expect(b'\\', "\\ mailbox attribute")?;
         Ok(Self::from_name(flag_atom(p)?))
+    }
+
+    /// The known attribute whose name (case-insensitive) starts `rest` and is followed by its
+    /// end or a byte that ends an atom (not `]`, not 8-bit: those take the general path), with
+    /// the name's length. Only the names with `rest`'s first letter are compared, each in a
+    /// few word-sized loads, so the atom is never scanned on its own.
+    #[inline]
+    fn known_at(rest: &[u8]) -> Option<(Self, usize)> {
+        use MailboxAttribute as A;
+        let cands: &[(&[u8], A)] = match rest.first()?.to_ascii_uppercase() {
+            b'A' => &[(b"All", A::All), (b"Archive", A::Archive)],
+            b'D' => &[(b"Drafts", A::Drafts)],
+            b'F' => &[(b"Flagged", A::Flagged)],
+            b'H' => &[
+                (b"HasChildren", A::HasChildren),
+                (b"HasNoChildren", A::HasNoChildren),
+            ],
+            b'I' => &[(b"Important", A::Important)],
+            b'J' => &[(b"Junk", A::Junk)],
+            b'M' => &[(b"Marked", A::Marked)],
+            b'N' => &[
+                (b"Noselect", A::NoSelect),
+                (b"Noinferiors", A::NoInferiors),
+                (b"NonExistent", A::NonExistent),
+            ],
+            b'R' => &[(b"Remote", A::Remote)],
+            b'S' => &[(b"Sent", A::Sent), (b"Subscribed", A::Subscribed)],
+            b'T' => &[(b"Trash", A::Trash)],
+            b'U' => &[(b"Unmarked", A::Unmarked)],
+            _ => return None,
+        };
+        for (k, a) in cands {
+            let n = k.len();
+            let Some(h) = rest.get(..n) else { continue };
+            let ends = match rest.get(n) {
+                None => true,
+                Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
+            };
+            if ends && eq_letters_fold(h, k) {
+                return Some((a.clone(), n));
+            }
+        }
+        None
     }
 }
 
@@ -447,6 +526,101 @@ mod tests {
             .iter()
             .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
             .map(|(_, a)| a.clone())
+    }
+
+    /// `known_at` (names compared in place) agrees with scanning the atom and looking it up,
+    /// for every known name in several cases, cut short, lengthened, altered and followed by
+    /// every byte.
+    #[test]
+    fn known_at_matches_scan_and_lookup() {
+        fn by_scan(rest: &[u8]) -> Option<(MailboxAttribute, usize)> {
+            let n = rest
+                .iter()
+                .position(|&c| !class::is_atom_char(c))
+                .unwrap_or(rest.len());
+            if matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
+                return None;
+            }
+            known_by_table(&rest[..n]).map(|a| (a, n))
+        }
+        let mut names: Vec<Vec<u8>> = vec![b"".to_vec(), b"X".to_vec(), b"Inbox".to_vec()];
+        for (n, _) in ATTRS {
+            names.push(n.to_vec());
+            names.push(n.to_ascii_uppercase());
+            names.push(n.to_ascii_lowercase());
+            names.push([*n, b"s"].concat());
+            names.push(n[..n.len() - 1].to_vec());
+            for i in 0..n.len() {
+                for c in [
+                    b'x',
+                    b'N',
+                    b'_',
+                    b'i',
+                    b'e',
+                    b'@',
+                    b'`',
+                    b'{',
+                    b'[',
+                    0x80 | n[i],
+                ] {
+                    let mut m = n.to_vec();
+                    m[i] = c;
+                    names.push(m);
+                }
+            }
+        }
+        for n in &names {
+            assert_eq!(MailboxAttribute::known_at(n), by_scan(n), "{n:?}");
+            for c in 0..=255u8 {
+                let r = [&n[..], &[c], b" x"].concat();
+                assert_eq!(MailboxAttribute::known_at(&r), by_scan(&r), "{r:?}");
+            }
+        }
+    }
+
+    /// `parse` (known names inline, the rest out of line) gives the result and position of
+    /// the single-path parse it replaced, in both profiles.
+    #[test]
+    fn parse_matches_single_path() {
+        use crate::options::DecodeOptions;
+        fn single(p: &mut Parser<'_>) -> PResult<MailboxAttribute> {
+            p.expect(b'\\', "\\ mailbox attribute")?;
+            if let Some((a, n)) = MailboxAttribute::known_at(p.rest()) {
+                p.pos += n;
+                return Ok(a);
+            }
+            Ok(MailboxAttribute::from_name(flag_atom(p)?))
+        }
+        let inputs: &[&[u8]] = &[
+            b"",
+            b"\\",
+            b"\\ ",
+            b"\\)",
+            b"\\Noselect",
+            b"\\noselect)",
+            b"\\Noselect]",
+            b"\\HasNoChildren \\Sent)",
+            b"\\HasChildrenX)",
+            b"\\Inbox)",
+            b"\\All*",
+            b"\\Sent\xc3\xa9)",
+            b"Noselect)",
+            b"\\*",
+            b"\\Junk[x])",
+            b"\\\\Sent",
+        ];
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in inputs {
+                let b = Bytes::copy_from_slice(i);
+                let (mut p1, mut p2) = (Parser::new(&b, &o), Parser::new(&b, &o));
+                let (r1, r2) = (MailboxAttribute::parse(&mut p1), single(&mut p2));
+                assert_eq!(r1.is_ok(), r2.is_ok(), "{i:?}");
+                if let (Ok(a1), Ok(a2)) = (&r1, &r2) {
+                    assert_eq!(a1, a2, "{i:?}");
+                    assert_eq!(p1.pos, p2.pos, "{i:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -68,6 +68,7 @@ impl Mailbox {
         }
     }
 
+    #[inline]
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         IString::parse_astring(p).map(Self::from_istring)
     }

@@ -136,6 +136,47 @@ fn quoted_run(s: &[u8]) -> usize {
     i
 }
 
+/// Length of the leading run of ASTRING-CHARs of `s` (0x21..=0x7e except `(){%*"\\`), eight
+/// bytes at a time while eight are left (the lowest flagged byte of a word is exact), then
+/// byte by byte.
+#[inline]
+fn astring_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v
+    }
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        // below 0x21, 0x7f and up, or one of the specials (`(` and `)` differ in bit 0 only)
+        let bad = (x.wrapping_sub(ONES * 0x21) & !x)
+            | x.wrapping_add(ONES)
+            | x
+            | zero_byte((x & !ONES) ^ (ONES * b'(' as u64))
+            | zero_byte(x ^ (ONES * b'{' as u64))
+            | zero_byte(x ^ (ONES * b'%' as u64))
+            | zero_byte(x ^ (ONES * b'*' as u64))
+            | zero_byte(x ^ (ONES * b'"' as u64))
+            | zero_byte(x ^ (ONES * b'\\' as u64));
+        let bad = bad & HIGH;
+        if bad != 0 {
+            return i + (bad.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = s.get(i) {
+        if !class::is_astring_char(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
@@ -720,17 +761,22 @@ impl<'a> Parser<'a> {
             return Ok(self.slice(start, p));
         }
         // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
+        // Runs between backslashes are copied whole; each backslash is dropped and the byte
+        // after it kept (a lenient unescaped quote is copied as it is).
         let mut out = Vec::with_capacity(p - start - removed);
         let mut i = start;
-        while i < p {
-            if b[i] == b'\\' && i + 1 < p {
-                out.push(b[i + 1]);
-                i += 2;
+        while let Some(k) = memchr::memchr(b'\\', &b[i..p]) {
+            let j = i + k;
+            out.extend_from_slice(&b[i..j]);
+            if j + 1 < p {
+                out.push(b[j + 1]);
+                i = j + 2;
             } else {
-                out.push(b[i]);
-                i += 1;
+                out.push(b[j]);
+                i = j + 1;
             }
         }
+        out.extend_from_slice(&b[i..p]);
         debug_assert_eq!(out.len(), out.capacity());
         Ok(Bytes::from(out))
     }
@@ -807,11 +853,13 @@ impl<'a> Parser<'a> {
             Some(b'"') => self.quoted(),
             Some(b'{') => self.literal(),
             _ => {
-                let s = self.take_while(class::is_astring_char);
-                if s.is_empty() {
+                let start = self.pos;
+                let end = start + astring_run(&self.b[start..]);
+                if end == start {
                     Err(self.fail("astring"))
                 } else {
-                    Ok(s)
+                    self.pos = end;
+                    Ok(self.slice(start, end))
                 }
             }
         }
@@ -850,6 +898,54 @@ mod tests {
 
     fn p(s: &'static [u8]) -> (Bytes, DecodeOptions) {
         (Bytes::from_static(s), DecodeOptions::strict())
+    }
+
+    /// The run-copying unescape gives what a byte-by-byte unescape of the raw content gives,
+    /// escapes at the start, the end, side by side and between runs of any length.
+    #[test]
+    fn quoted_unescape_matches_bytewise() {
+        fn bytewise(raw: &[u8]) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < raw.len() {
+                if raw[i] == b'\\' && i + 1 < raw.len() {
+                    out.push(raw[i + 1]);
+                    i += 2;
+                } else {
+                    out.push(raw[i]);
+                    i += 1;
+                }
+            }
+            out
+        }
+        let parts: [&[u8]; 6] = [
+            b"",
+            b"a",
+            b"back",
+            b"0123456789abcdefghij",
+            b"\\\\",
+            b"\\\"",
+        ];
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for x in parts {
+                for y in parts {
+                    for z in parts {
+                        let raw = [x, y, z].concat();
+                        let msg = Bytes::from([&b"\""[..], &raw, b"\" x"].concat());
+                        let mut ps = Parser::new(&msg, &o);
+                        assert_eq!(&ps.quoted().unwrap()[..], &bytewise(&raw)[..], "{raw:?}");
+                        assert_eq!(ps.pos, raw.len() + 2);
+                    }
+                }
+            }
+            // lenient: an unescaped quote inside is kept as it is
+            let msg = Bytes::from_static(b"\"a\"b\\\\c\" x");
+            let mut ps = Parser::new(&msg, &o);
+            let r = ps.quoted();
+            if o.allows(Quirk::UnescapedQuotes) {
+                assert_eq!(&r.unwrap()[..], b"a\"b\\c");
+            }
+        }
     }
 
     #[test]
@@ -995,6 +1091,40 @@ mod quoted_run_tests {
                             t[pos2] = d;
                             let want = t.iter().position(|&b| !plain(b)).unwrap_or(len);
                             assert_eq!(quoted_run(&t), want, "{t:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod astring_run_tests {
+    use super::{astring_run, class};
+
+    #[test]
+    fn word_scan_matches_byte_scan() {
+        let want = |s: &[u8]| {
+            s.iter()
+                .position(|&b| !class::is_astring_char(b))
+                .unwrap_or(s.len())
+        };
+        // every byte value at every position, with a second odd byte after it
+        let seconds = [
+            b' ', b'(', b')', b'{', b'"', 0x7f, 0x80, 0xff, 0, b']', b'a',
+        ];
+        for len in 0..20usize {
+            for pos in 0..len {
+                for c in 0..=255u8 {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = c;
+                    assert_eq!(astring_run(&s), want(&s), "{s:?}");
+                    for &d in &seconds {
+                        for pos2 in pos + 1..len {
+                            let mut t = s.clone();
+                            t[pos2] = d;
+                            assert_eq!(astring_run(&t), want(&t), "{t:?}");
                         }
                     }
                 }

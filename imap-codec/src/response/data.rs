@@ -217,15 +217,23 @@ impl Delimiter {
         self.0
     }
 
+    #[inline]
     fn parse(p: &mut Parser<'_>) -> PResult<Option<Self>> {
         // The usual `"/" ` or `"." `: a plain character between quotes, then SP (what
-        // `quoted` returns for it in both profiles), without slicing the message.
+        // `quoted` returns for it in both profiles), without slicing the message; inline in
+        // the caller, the rest out of line.
         if let Some(&[b'"', c, b'"', b' ']) = p.rest().get(..4) {
             if (1..0x80).contains(&c) && !matches!(c, b'"' | b'\\' | b'\r' | b'\n') {
                 p.pos += 3;
                 return Ok(Some(Delimiter(c)));
             }
         }
+        Self::parse_general(p)
+    }
+
+    /// [`parse`](Self::parse) past its fast path: NIL or any quoted form.
+    #[inline(never)]
+    fn parse_general(p: &mut Parser<'_>) -> PResult<Option<Self>> {
         if p.nil() {
             return Ok(None);
         }
