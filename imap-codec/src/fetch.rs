@@ -20,7 +20,7 @@ use crate::datetime::DateTime;
 use crate::encode::{Encode, EncodeBuf, LiteralMark, LiteralMode};
 use crate::envelope::Envelope;
 use crate::error::ValidationError;
-use crate::flag::{FlagFetch, parse_flag_list};
+use crate::flag::{FlagFetch, parse_flag_list, parse_flag_list_into};
 use crate::list::SmallList;
 use crate::options::{DecodeOptions, Quirk};
 use crate::parse::{PResult, Parser};
@@ -1069,6 +1069,14 @@ impl MessageDataItem {
                         generic_value(p, &mut |_, _| {})?;
                         p.warn(Quirk::NilOrEmpty, start);
                     }
+                }
+            } else if p.rest().starts_with(b"FLAGS (") {
+                // the usual `FLAGS (...)`: the list is parsed straight into its slot instead
+                // of being built, returned and moved twice (what `parse` does for it)
+                p.pos += b"FLAGS ".len();
+                push_item(v, MessageDataItem::Flags(SmallList::new()));
+                if let Some(MessageDataItem::Flags(flags)) = v.last_mut() {
+                    parse_flag_list_into(p, flags, FlagFetch::parse)?;
                 }
             } else {
                 push_item(v, Self::parse(p)?);

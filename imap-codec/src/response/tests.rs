@@ -1565,3 +1565,38 @@ fn search_number_runs() {
     );
     assert_eq!(ids("* SEARCH 1 2 3 4", &limited), None);
 }
+
+/// `FLAGS (` in exact case takes a fast path in the FETCH item loop; any other spelling the
+/// general one: both give the same values and the same errors at the same offsets.
+#[test]
+fn fetch_flags_fast_path_matches_general_path() {
+    let o = DecodeOptions::default();
+    let dec = |s: &str| {
+        Response::decode(&Bytes::from(format!("{s}\r\n")), &o)
+            .map(|d| d.message)
+            // the excerpt quotes the input itself, which differs in the spelling of FLAGS
+            .map_err(|e| {
+                (
+                    e.offset,
+                    e.to_string().split(" at byte").next().map(str::to_owned),
+                )
+            })
+    };
+    for items in [
+        "FLAGS ()",
+        "FLAGS (\\Seen)",
+        "UID 7 FLAGS (\\Seen \\Answered $Forwarded \\Draft \\Recent) MODSEQ (3)",
+        "FLAGS (\\Seen $a $b $c $d $e)",
+        "FLAGS (\\Seen",
+        "FLAGS (\\Seen  \\Draft)",
+        "FLAGS (\\Seen) FLAGS (x",
+        "FLAGS (\\*)",
+        "FLAGS (()",
+    ] {
+        let fast = dec(&format!("* 1 FETCH ({items})"));
+        let general = dec(&format!("* 1 FETCH ({})", items.replace("FLAGS", "Flags")));
+        assert_eq!(fast, general, "{items}");
+    }
+    assert!(dec("* 1 FETCH (FLAGS (\\Seen))").is_ok());
+    assert!(dec("* 1 FETCH (FLAGS (\\Seen)").is_err());
+}
