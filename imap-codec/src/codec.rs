@@ -70,6 +70,46 @@ fn run<T>(
     }
 }
 
+/// [`Message::decode_event_into`] for kinds parsed in place: `out` first receives a
+/// `placeholder()` message, which `parse_into` fills where it lives (no moves of the value
+/// through `Result`/`Decoded`); on failure `out` becomes the error event.
+#[inline]
+fn decode_event_in_place<T>(
+    msg: Bytes,
+    opts: &DecodeOptions,
+    stream_offset: u64,
+    out: &mut Option<StreamEvent<T>>,
+    placeholder: impl FnOnce() -> T,
+    parse_into: impl FnOnce(&mut Parser<'_>, &mut T) -> crate::parse::PResult<()>,
+) {
+    *out = Some(StreamEvent::Message(Decoded {
+        message: placeholder(),
+        warnings: Vec::new(),
+    }));
+    let mut p = Parser::new(&msg, opts);
+    let r = match out {
+        Some(StreamEvent::Message(d)) => parse_into(&mut p, &mut d.message),
+        _ => Ok(()),
+    };
+    match r {
+        Ok(()) => {
+            if !p.warnings.is_empty() {
+                if let Some(StreamEvent::Message(d)) = out {
+                    d.warnings = std::mem::take(&mut p.warnings);
+                }
+            }
+        }
+        Err(_) => {
+            let error = p.error();
+            *out = Some(StreamEvent::Error(StreamError::Decode {
+                error,
+                raw: msg,
+                stream_offset,
+            }));
+        }
+    }
+}
+
 macro_rules! message_kind {
     ($t:ty, $kind:literal) => {
         impl Message for $t {
@@ -98,32 +138,14 @@ impl Message for Command {
         stream_offset: u64,
         out: &mut Option<StreamEvent<Self>>,
     ) {
-        *out = Some(StreamEvent::Message(Decoded {
-            message: Command::placeholder(),
-            warnings: Vec::new(),
-        }));
-        let mut p = Parser::new(&msg, opts);
-        let r = match out {
-            Some(StreamEvent::Message(d)) => Command::parse_into(&mut p, &mut d.message),
-            _ => Ok(()),
-        };
-        match r {
-            Ok(()) => {
-                if !p.warnings.is_empty() {
-                    if let Some(StreamEvent::Message(d)) = out {
-                        d.warnings = std::mem::take(&mut p.warnings);
-                    }
-                }
-            }
-            Err(_) => {
-                let error = p.error();
-                *out = Some(StreamEvent::Error(StreamError::Decode {
-                    error,
-                    raw: msg,
-                    stream_offset,
-                }));
-            }
-        }
+        decode_event_in_place(
+            msg,
+            opts,
+            stream_offset,
+            out,
+            Command::placeholder,
+            Command::parse_into,
+        );
     }
 }
 message_kind!(AuthenticateData, "authenticate-data");
@@ -146,32 +168,14 @@ impl Message for Response {
         stream_offset: u64,
         out: &mut Option<StreamEvent<Self>>,
     ) {
-        *out = Some(StreamEvent::Message(Decoded {
-            message: Response::placeholder(),
-            warnings: Vec::new(),
-        }));
-        let mut p = Parser::new(&msg, opts);
-        let r = match out {
-            Some(StreamEvent::Message(d)) => Response::parse_into(&mut p, &mut d.message),
-            _ => Ok(()),
-        };
-        match r {
-            Ok(()) => {
-                if !p.warnings.is_empty() {
-                    if let Some(StreamEvent::Message(d)) = out {
-                        d.warnings = std::mem::take(&mut p.warnings);
-                    }
-                }
-            }
-            Err(_) => {
-                let error = p.error();
-                *out = Some(StreamEvent::Error(StreamError::Decode {
-                    error,
-                    raw: msg,
-                    stream_offset,
-                }));
-            }
-        }
+        decode_event_in_place(
+            msg,
+            opts,
+            stream_offset,
+            out,
+            Response::placeholder,
+            Response::parse_into,
+        );
     }
 }
 /// Encodes `msg` into a fresh buffer with `opts`; see [`EncodeBuf::fragments`] for where a
