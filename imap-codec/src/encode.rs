@@ -6,6 +6,8 @@
 
 use bytes::Bytes;
 
+use crate::parse::class;
+
 pub use crate::framer::LiteralMode;
 
 /// Encoding settings of one connection.
@@ -73,23 +75,11 @@ static DIGIT_PAIRS: [u8; 200] = {
     t
 };
 
-/// Whether none of the eight bytes of `x` is below 0x20 (CR, LF, NUL, other controls), at or
-/// above 0x80, DQUOTE or backslash: such bytes can be written between quotes as they are.
+/// Whether all eight bytes of `x` can be written between quotes as they are
+/// ([`class::quoted_specials`]).
 #[inline(always)]
 const fn plain_word(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    #[inline(always)]
-    const fn zero_byte(v: u64) -> u64 {
-        v.wrapping_sub(ONES) & !v
-    }
-    // A borrow across bytes only follows a byte that is itself flagged, so the test is exact
-    // for "any byte" (the lowest flagged byte is a true one).
-    let bad = (x.wrapping_sub(ONES * 0x20) & !x)
-        | zero_byte(x ^ (ONES * b'"' as u64))
-        | zero_byte(x ^ (ONES * b'\\' as u64))
-        | x;
-    bad & HIGH == 0
+    class::quoted_specials(x) == 0
 }
 
 /// Longest string (plus its leading space, for `sp_string`) that [`EncodeBuf::string`]

@@ -65,6 +65,32 @@ pub(crate) mod class {
         t
     }
     static ASTRING: [bool; 256] = astring_table();
+
+    /// A byte a quoted string holds as it is on both sides of the codec: 7-bit, not a
+    /// control character, not DQUOTE or backslash (anything else needs a closer look: an
+    /// escape, the end of the string, a literal, or an error).
+    #[inline(always)]
+    pub(crate) const fn is_plain_quoted(c: u8) -> bool {
+        c >= 0x20 && c < 0x80 && c != b'"' && c != b'\\'
+    }
+
+    /// [`is_plain_quoted`] for eight bytes at once (`x` little-endian): the high bit of each
+    /// byte that is *not* plain is set, so `0` means all eight are plain and
+    /// `trailing_zeros() / 8` is the index of the first one that is not. A borrow between
+    /// bytes only follows a flagged byte, so the lowest flagged byte is always a true one.
+    #[inline(always)]
+    pub(crate) const fn quoted_specials(x: u64) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        const fn zero_byte(v: u64) -> u64 {
+            v.wrapping_sub(ONES) & !v
+        }
+        let bad = (x.wrapping_sub(ONES * 0x20) & !x)
+            | zero_byte(x ^ (ONES * b'"' as u64))
+            | zero_byte(x ^ (ONES * b'\\' as u64))
+            | x;
+        bad & HIGH
+    }
 }
 
 /// Whether [`Parser::keyword`] would match one of `known` at the start of `name` (an atom):
@@ -105,30 +131,18 @@ pub(crate) fn reparses<T: crate::encode::Encode + PartialEq>(
 /// and is looked at by the caller.
 #[inline]
 fn quoted_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    #[inline]
-    fn zero_byte(v: u64) -> u64 {
-        v.wrapping_sub(ONES) & !v
-    }
     let mut i = 0;
     while let Some(w) = s.get(i..i + 8) {
         let mut a = [0u8; 8];
         a.copy_from_slice(w);
-        let x = u64::from_le_bytes(a);
-        // below 0x20 (incl. CR, LF, NUL), DQUOTE, backslash, or 8-bit
-        let bad = (x.wrapping_sub(ONES * 0x20) & !x)
-            | zero_byte(x ^ (ONES * b'"' as u64))
-            | zero_byte(x ^ (ONES * b'\\' as u64))
-            | x;
-        let bad = bad & HIGH;
+        let bad = class::quoted_specials(u64::from_le_bytes(a));
         if bad != 0 {
             return i + (bad.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
     while let Some(&c) = s.get(i) {
-        if !(0x20..0x80).contains(&c) || c == b'"' || c == b'\\' {
+        if !class::is_plain_quoted(c) {
             break;
         }
         i += 1;
