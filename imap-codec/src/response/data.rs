@@ -223,7 +223,7 @@ impl Delimiter {
         // `quoted` returns for it in both profiles), without slicing the message; inline in
         // the caller, the rest out of line.
         if let Some(&[b'"', c, b'"', b' ']) = p.rest().get(..4) {
-            if (1..0x80).contains(&c) && !matches!(c, b'"' | b'\\' | b'\r' | b'\n') {
+            if crate::parse::class::is_plain_quoted(c) {
                 p.pos += 3;
                 return Ok(Some(Delimiter(c)));
             }
