@@ -17,7 +17,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use common::{Corpus, Decoder, Outcome};
-use imap_codec::EncodeBuf;
+use imapwire_codec::EncodeBuf;
 
 /// `System`, counting allocations (`alloc`, `alloc_zeroed`, and `realloc` as one each) and
 /// the bytes requested.

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::{Corpus, Decoder, Outcome};
 use criterion::{Criterion, SamplingMode, Throughput};
-use imap_codec::EncodeBuf;
+use imapwire_codec::EncodeBuf;
 
 /// Time and iterations measured by criterion for one benchmark (warm-up included).
 #[derive(Default, Clone, Copy)]

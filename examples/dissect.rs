@@ -19,11 +19,11 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use imap_codec::Encode;
-use imap_codec::codec::{AnyMessage, Decoded, Expect};
-use imap_codec::error::{DecodeError, Excerpt};
-use imap_codec::framer::{Frame, Framer, FramerConfig};
-use imap_codec::options::DecodeOptions;
+use imapwire_codec::Encode;
+use imapwire_codec::codec::{AnyMessage, Decoded, Expect};
+use imapwire_codec::error::{DecodeError, Excerpt};
+use imapwire_codec::framer::{Frame, Framer, FramerConfig};
+use imapwire_codec::options::DecodeOptions;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {

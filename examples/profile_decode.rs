@@ -11,11 +11,11 @@
 
 use std::hint::black_box;
 
-use imap_codec::codec::{Message, StreamDecoder, StreamEvent};
-use imap_codec::command::Command;
-use imap_codec::framer::{Frame, Framer, FramerConfig};
-use imap_codec::response::Response;
-use imap_codec::{DecodeOptions, EncodeBuf, Limits};
+use imapwire_codec::codec::{Message, StreamDecoder, StreamEvent};
+use imapwire_codec::command::Command;
+use imapwire_codec::framer::{Frame, Framer, FramerConfig};
+use imapwire_codec::response::Response;
+use imapwire_codec::{DecodeOptions, EncodeBuf, Limits};
 
 fn config() -> FramerConfig {
     FramerConfig {
@@ -136,13 +136,13 @@ fn sizes() {
     eprintln!(
         "Response {} Data {} MessageDataItem {} Envelope {} BodyStructure {} Command {} CommandBody {} FlagFetch {} DateTime {}",
         size_of::<Response>(),
-        size_of::<imap_codec::response::Data>(),
-        size_of::<imap_codec::fetch::MessageDataItem>(),
-        size_of::<imap_codec::envelope::Envelope>(),
-        size_of::<imap_codec::body::BodyStructure>(),
+        size_of::<imapwire_codec::response::Data>(),
+        size_of::<imapwire_codec::fetch::MessageDataItem>(),
+        size_of::<imapwire_codec::envelope::Envelope>(),
+        size_of::<imapwire_codec::body::BodyStructure>(),
         size_of::<Command>(),
-        size_of::<imap_codec::command::CommandBody>(),
-        size_of::<imap_codec::flag::FlagFetch>(),
-        size_of::<imap_codec::datetime::DateTime>(),
+        size_of::<imapwire_codec::command::CommandBody>(),
+        size_of::<imapwire_codec::flag::FlagFetch>(),
+        size_of::<imapwire_codec::datetime::DateTime>(),
     );
 }

@@ -2,8 +2,8 @@
 //! and the criterion benchmarks. Not published; it re-exports the codec for them.
 //!
 //! ```
-//! use imap_workbench::imap_codec::codec::Message;
-//! use imap_workbench::imap_codec::response::Response;
+//! use imap_workbench::imapwire_codec::codec::Message;
+//! use imap_workbench::imapwire_codec::response::Response;
 //!
 //! let msg = bytes::Bytes::from_static(b"* 23 EXISTS\r\n");
 //! let decoded = Response::decode(&msg, &Default::default()).unwrap();
@@ -12,7 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub use imap_codec;
+pub use imapwire_codec;
 
 /// The repository README, so that its Rust examples are compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -14,11 +14,11 @@ use std::process::Command as Process;
 use std::time::Duration;
 
 use bytes::Bytes;
-use imap_codec::codec::{Message, StreamDecoder, StreamEvent};
-use imap_codec::command::Command;
-use imap_codec::framer::{Frame, Framer, FramerConfig};
-use imap_codec::response::Response;
-use imap_codec::{DecodeOptions, Encode, EncodeBuf, Limits};
+use imapwire_codec::codec::{Message, StreamDecoder, StreamEvent};
+use imapwire_codec::command::Command;
+use imapwire_codec::framer::{Frame, Framer, FramerConfig};
+use imapwire_codec::response::Response;
+use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, Limits};
 
 /// Chunk size of the streaming variants.
 pub const CHUNK: usize = 16 * 1024;
@@ -198,9 +198,9 @@ fn generate(dir: &Path, scale: f64) {
 pub enum Decoder {
     /// Baseline: the minimal memchr framer below (whole buffer).
     MemchrFramer,
-    /// Baseline: `imap_codec::framer::Framer` (whole buffer).
+    /// Baseline: `imapwire_codec::framer::Framer` (whole buffer).
     Framer,
-    /// Baseline: `imap_codec::framer::Framer` fed 16 KiB chunks.
+    /// Baseline: `imapwire_codec::framer::Framer` fed 16 KiB chunks.
     FramerStream,
     /// Our `StreamDecoder`, whole buffer pushed at once.
     Ours,
@@ -540,7 +540,7 @@ fn drain<M: Message>(dec: &mut StreamDecoder<M>, out: &mut Outcome, mut keep: im
             StreamEvent::LiteralAnnounced(_) => {}
             StreamEvent::Error(e) => {
                 let (off, raw) = match &e {
-                    imap_codec::codec::StreamError::Decode {
+                    imapwire_codec::codec::StreamError::Decode {
                         raw, stream_offset, ..
                     } => (*stream_offset, raw.clone()),
                     _ => (dec.framer_mut().stream_offset(), Bytes::new()),

@@ -3,8 +3,8 @@
 //! tolerated a defect, to a value whose encoding is the same (a fixed point).
 
 use bytes::Bytes;
-use imap_codec::codec::Message;
-use imap_codec::options::DecodeOptions;
+use imapwire_codec::codec::Message;
+use imapwire_codec::options::DecodeOptions;
 
 pub fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(data: &[u8], prefix: &[u8]) {
     let Some((&sel, rest)) = data.split_first() else {

@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::roundtrip::<imap_codec::command::AuthenticateData>(data, b"");
+    common::roundtrip::<imapwire_codec::command::AuthenticateData>(data, b"");
 });

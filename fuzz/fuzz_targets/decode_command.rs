@@ -8,14 +8,14 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::roundtrip::<imap_codec::command::Command>(data, b"");
+    common::roundtrip::<imapwire_codec::command::Command>(data, b"");
     check_validates(data);
 });
 
 fn check_validates(data: &[u8]) {
-    use imap_codec::codec::Message;
-    use imap_codec::command::Command;
-    use imap_codec::options::DecodeOptions;
+    use imapwire_codec::codec::Message;
+    use imapwire_codec::command::Command;
+    use imapwire_codec::options::DecodeOptions;
     let Some((&sel, rest)) = data.split_first() else {
         return;
     };

@@ -3,8 +3,8 @@
 //! and the stream decoder agrees with one-shot decoding of each frame.
 use libfuzzer_sys::fuzz_target;
 
-use imap_codec::framer::{Frame, Framer, FramerConfig};
-use imap_codec::options::Limits;
+use imapwire_codec::framer::{Frame, Framer, FramerConfig};
+use imapwire_codec::options::Limits;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {
@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
 fn normalise(v: Vec<Frame>) -> Vec<Frame> {
     v.into_iter()
         .map(|f| match f {
-            Frame::Error(e) => Frame::Error(imap_codec::FrameError::LiteralLengthOverflow {
+            Frame::Error(e) => Frame::Error(imapwire_codec::FrameError::LiteralLengthOverflow {
                 tag: e.tag().cloned(),
                 stream_offset: 0,
             }),

@@ -5,12 +5,12 @@
 //! validation (every value must roundtrip).
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use imap_codec::codec::{CommandDecoder, Message, StreamEvent};
-use imap_codec::command::{AuthenticateData, Command, CommandBody};
-use imap_codec::core::Tag;
-use imap_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
-use imap_codec::framer::FramerConfig;
-use imap_codec::{DecodeOptions, Encode};
+use imapwire_codec::codec::{CommandDecoder, Message, StreamEvent};
+use imapwire_codec::command::{AuthenticateData, Command, CommandBody};
+use imapwire_codec::core::Tag;
+use imapwire_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
+use imapwire_codec::framer::FramerConfig;
+use imapwire_codec::{DecodeOptions, Encode};
 use libfuzzer_sys::fuzz_target;
 
 /// The encoder settings a connection can have: synchronizing or non-synchronizing literals,

@@ -4,11 +4,11 @@
 //! strict decode, one-shot and through the streaming decoder → equal.
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use imap_codec::codec::{Message, StreamDecoder, StreamEvent};
-use imap_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
-use imap_codec::framer::FramerConfig;
-use imap_codec::response::{Greeting, Response};
-use imap_codec::{DecodeOptions, Encode};
+use imapwire_codec::codec::{Message, StreamDecoder, StreamEvent};
+use imapwire_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
+use imapwire_codec::framer::FramerConfig;
+use imapwire_codec::response::{Greeting, Response};
+use imapwire_codec::{DecodeOptions, Encode};
 use libfuzzer_sys::fuzz_target;
 
 /// The encoder settings a connection can have (as in `roundtrip_command`).

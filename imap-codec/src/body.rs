@@ -49,8 +49,8 @@ pub type Languages = SmallList<IString, 2>;
 /// one with [`single`](Self::single), [`multi`](Self::multi) and [`invalid`](Self::invalid):
 ///
 /// ```
-/// use imap_codec::body::{BodyFields, BodyPart, BodyStructure, MultiPart, SinglePart, SinglePartKind};
-/// use imap_codec::core::IString;
+/// use imapwire_codec::body::{BodyFields, BodyPart, BodyStructure, MultiPart, SinglePart, SinglePartKind};
+/// use imapwire_codec::core::IString;
 ///
 /// let text = BodyStructure::single(SinglePart {
 ///     kind: SinglePartKind::Text { subtype: IString::try_from("PLAIN").unwrap(), lines: 1 },

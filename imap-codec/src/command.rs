@@ -16,9 +16,9 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use imap_codec::DecodeOptions;
-//! use imap_codec::codec::Message;
-//! use imap_codec::command::{Command, CommandBody};
+//! use imapwire_codec::DecodeOptions;
+//! use imapwire_codec::codec::Message;
+//! use imapwire_codec::command::{Command, CommandBody};
 //!
 //! let msg = Bytes::from_static(b"a1 LOGIN alice {6}\r\nsecret\r\n");
 //! let cmd = Command::decode(&msg, &DecodeOptions::strict()).unwrap().message;

@@ -25,8 +25,8 @@ use crate::parse::{PResult, Parser};
 /// [`set_list`](Self::set_list):
 ///
 /// ```
-/// use imap_codec::core::IString;
-/// use imap_codec::envelope::{Address, AddressField, Envelope};
+/// use imapwire_codec::core::IString;
+/// use imapwire_codec::envelope::{Address, AddressField, Envelope};
 ///
 /// let a = Address {
 ///     mailbox: Some(IString::try_from("gray").unwrap()),

@@ -7,7 +7,7 @@
 //! streams past, without being buffered; the next message frames normally.
 //!
 //! ```
-//! use imap_codec::framer::{Framer, Frame};
+//! use imapwire_codec::framer::{Framer, Frame};
 //!
 //! let mut f = Framer::new(Default::default());
 //! f.push(b"* 1 FETCH (BODY[] {5}\r\nhel");

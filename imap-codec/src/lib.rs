@@ -22,8 +22,8 @@
 //! value types implement `arbitrary::Arbitrary` (for fuzzing that property).
 //!
 //! ```
-//! use imap_codec::codec::{ResponseDecoder, StreamEvent};
-//! use imap_codec::response::Response;
+//! use imapwire_codec::codec::{ResponseDecoder, StreamEvent};
+//! use imapwire_codec::response::Response;
 //!
 //! let mut dec = ResponseDecoder::default();
 //! dec.push(b"* 3 EXISTS\r\na1 OK [READ-WRITE] SELECT completed\r\n");

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 /// A list that keeps up to `N` items inline and spills to the heap beyond that.
 ///
 /// ```
-/// use imap_codec::list::SmallList;
+/// use imapwire_codec::list::SmallList;
 ///
 /// let mut l: SmallList<u32, 2> = SmallList::new();
 /// l.push(1);

@@ -10,13 +10,13 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use imap_codec::codec::{CommandDecoder, Message, StreamDecoder, StreamEvent};
-use imap_codec::command::{AuthenticateData, Command, CommandBody};
-use imap_codec::core::Tag;
-use imap_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
-use imap_codec::framer::FramerConfig;
-use imap_codec::response::{Greeting, Response};
-use imap_codec::{DecodeOptions, Encode};
+use imapwire_codec::codec::{CommandDecoder, Message, StreamDecoder, StreamEvent};
+use imapwire_codec::command::{AuthenticateData, Command, CommandBody};
+use imapwire_codec::core::Tag;
+use imapwire_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
+use imapwire_codec::framer::FramerConfig;
+use imapwire_codec::response::{Greeting, Response};
+use imapwire_codec::{DecodeOptions, Encode};
 
 /// xorshift64*: small, deterministic, good enough to drive `arbitrary`.
 struct Rng(u64);
@@ -173,9 +173,9 @@ fn long_inputs_do_not_overflow() {
 /// Values the generators (PRNG or fuzzer) found that did not roundtrip, fixed in the codec.
 #[test]
 fn regressions() {
-    use imap_codec::core::Charset;
-    use imap_codec::search::SearchKey;
-    use imap_codec::sequence::SequenceSet;
+    use imapwire_codec::core::Charset;
+    use imapwire_codec::search::SearchKey;
+    use imapwire_codec::sequence::SequenceSet;
     let tag = Tag::try_from("t").unwrap();
     // A charset that is not an atom was sent as a literal when longer than `max_quoted`
     // (`charset` = atom / quoted).
@@ -194,7 +194,7 @@ fn regressions() {
     check_command(&cmd);
     // An unknown command whose name continues a known one with `[`, `<` or `.` decodes as
     // the known command (the decoder's keyword matching stops there): rejected.
-    let name = imap_codec::core::Atom::try_from("SElecT[").unwrap();
+    let name = imapwire_codec::core::Atom::try_from("SElecT[").unwrap();
     assert!(CommandBody::other(name.clone(), "Y1").is_err());
     let raw = Bytes::from_static(b"Y1");
     assert!(Command::new(tag.clone(), CommandBody::Other { name, raw }).is_err());
@@ -312,8 +312,8 @@ fn long_response_inputs_do_not_overflow() {
 /// Server-side values the fuzzer (`roundtrip_response`) found that did not roundtrip.
 #[test]
 fn response_regressions() {
-    use imap_codec::core::Atom;
-    use imap_codec::response::{Data, UnknownData};
+    use imapwire_codec::core::Atom;
+    use imapwire_codec::response::{Data, UnknownData};
     // Crash 1: an unknown response whose raw part has a literal `{1}\r\n{` followed by
     // `1}\r\n`: the `{` inside the literal's data announces nothing to the framer (which
     // ends the message there), but the raw check and the one-shot parser read a second
@@ -332,17 +332,17 @@ fn response_regressions() {
 /// `\Recent` followed by garbage (the decoder matches `Recent` as a keyword): rejected.
 #[test]
 fn recent_prefix_flag_is_rejected() {
-    use imap_codec::fetch::MessageDataItem;
-    use imap_codec::flag::{Flag, FlagFetch};
-    use imap_codec::response::Data;
+    use imapwire_codec::fetch::MessageDataItem;
+    use imapwire_codec::flag::{Flag, FlagFetch};
+    use imapwire_codec::response::Data;
     for name in ["RECENT<", "recent", "Recent.x", "Recent["] {
         let r = Response::Data(Data::UidFetch {
-            uid: imap_codec::sequence::Uid::new(4294967146).unwrap(),
+            uid: imapwire_codec::sequence::Uid::new(4294967146).unwrap(),
             items: vec![MessageDataItem::Flags(
                 vec![
                     FlagFetch::Recent,
                     FlagFetch::Flag(Flag::Extension(
-                        imap_codec::core::Atom::try_from(name).unwrap(),
+                        imapwire_codec::core::Atom::try_from(name).unwrap(),
                     )),
                 ]
                 .into(),
@@ -357,8 +357,8 @@ fn recent_prefix_flag_is_rejected() {
 /// UID indicator, reads as the indicator: rejected; after the indicator it is fine.
 #[test]
 fn esearch_item_named_uid() {
-    use imap_codec::core::Atom;
-    use imap_codec::response::{Data, ESearch, SearchReturnData, TaggedExtComp, TaggedExtVal};
+    use imapwire_codec::core::Atom;
+    use imapwire_codec::response::{Data, ESearch, SearchReturnData, TaggedExtComp, TaggedExtVal};
     let item = SearchReturnData::Other {
         name: Atom::try_from("UID").unwrap(),
         value: TaggedExtVal::Comp(vec![TaggedExtComp::List(vec![])]),
@@ -379,16 +379,16 @@ fn esearch_item_named_uid() {
 /// needs an element), which decodes as `NString(None)`: rejected.
 #[test]
 fn empty_body_extension_list() {
-    use imap_codec::body::{
+    use imapwire_codec::body::{
         BodyExtension, BodyFields, BodyStructure, DispositionExt, LanguageExt, LocationExt,
         MediaType, SinglePart, SinglePartExtension, SinglePartKind,
     };
-    use imap_codec::core::IString;
-    use imap_codec::fetch::MessageDataItem;
-    use imap_codec::response::Data;
+    use imapwire_codec::core::IString;
+    use imapwire_codec::fetch::MessageDataItem;
+    use imapwire_codec::response::Data;
     let body = |ext: BodyExtension| {
         Response::Data(Data::Fetch {
-            seq: imap_codec::sequence::SeqNum::new(2268528639).unwrap(),
+            seq: imapwire_codec::sequence::SeqNum::new(2268528639).unwrap(),
             items: vec![MessageDataItem::Body(BodyStructure::single(SinglePart {
                 kind: SinglePartKind::Basic(
                     MediaType::new(IString::default(), IString::default()).unwrap(),

@@ -14,31 +14,31 @@
 use std::num::{NonZeroU32, NonZeroU64};
 
 use bytes::Bytes;
-use imap_codec::capability::Capability;
-use imap_codec::codec::encode;
-use imap_codec::codec::{AnyMessage, Expect};
-use imap_codec::command::{
+use imapwire_codec::capability::Capability;
+use imapwire_codec::codec::encode;
+use imapwire_codec::codec::{AnyMessage, Expect};
+use imapwire_codec::command::{
     AppendData, AppendMessage, CatPart, Command, CommandBody, CreateParam, ESearchSource,
     GmailLabel as StoreLabel, ListReturnOption, MailboxFilter, StoreData, StoreType,
 };
-use imap_codec::core::{Atom, IString, Secret, Tag, Text};
-use imap_codec::encode::LiteralMode;
-use imap_codec::fetch::{
+use imapwire_codec::core::{Atom, IString, Secret, Tag, Text};
+use imapwire_codec::encode::LiteralMode;
+use imapwire_codec::fetch::{
     FetchAttribute, FetchAttributes, FetchItems, GmailLabel, MessageDataItem, Part, Partial,
 };
-use imap_codec::flag::{Flag, MailboxAttribute};
-use imap_codec::mailbox::{ListMailbox, Mailbox};
-use imap_codec::options::DecodeOptions;
-use imap_codec::response::{
+use imapwire_codec::flag::{Flag, MailboxAttribute};
+use imapwire_codec::mailbox::{ListMailbox, Mailbox};
+use imapwire_codec::options::DecodeOptions;
+use imapwire_codec::response::{
     CodeText, Data, Delimiter, ESearch, Greeting, GreetingKind, ListExtendedItem, ListItem,
     Response, ResponseCode, ResponseText, SearchCorrelator, SearchReturnData, Status,
     StatusResponse,
 };
-use imap_codec::search::SearchKey;
-use imap_codec::sequence::{
+use imapwire_codec::search::SearchKey;
+use imapwire_codec::sequence::{
     SeqNum, SeqOrUid, Sequence, SequenceSet, Uid, UidRange, UidSet, UidValidity,
 };
-use imap_codec::{Encode, EncodeOptions};
+use imapwire_codec::{Encode, EncodeOptions};
 
 // ---------------------------------------------------------------------------------------------
 // helpers

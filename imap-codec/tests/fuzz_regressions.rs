@@ -2,11 +2,11 @@
 //! with the same checks as the targets in `fuzz/fuzz_targets/`.
 
 use bytes::Bytes;
-use imap_codec::codec::Message;
-use imap_codec::command::{AuthenticateData, Command, IdleDone};
-use imap_codec::framer::{Frame, Framer, FramerConfig};
-use imap_codec::options::{DecodeOptions, Limits};
-use imap_codec::response::{Greeting, Response};
+use imapwire_codec::codec::Message;
+use imapwire_codec::command::{AuthenticateData, Command, IdleDone};
+use imapwire_codec::framer::{Frame, Framer, FramerConfig};
+use imapwire_codec::options::{DecodeOptions, Limits};
+use imapwire_codec::response::{Greeting, Response};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz-regressions");
 
@@ -56,10 +56,12 @@ fn framer_chunking(data: &[u8]) {
     let norm = |v: Vec<Frame>| -> Vec<Frame> {
         v.into_iter()
             .map(|f| match f {
-                Frame::Error(e) => Frame::Error(imap_codec::FrameError::LiteralLengthOverflow {
-                    tag: e.tag().cloned(),
-                    stream_offset: 0,
-                }),
+                Frame::Error(e) => {
+                    Frame::Error(imapwire_codec::FrameError::LiteralLengthOverflow {
+                        tag: e.tag().cloned(),
+                        stream_offset: 0,
+                    })
+                }
                 other => other,
             })
             .collect()

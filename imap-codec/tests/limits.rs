@@ -1,18 +1,18 @@
 //! Hostile input: every limit gives its typed error with bounded memory, and the next message
 //! still decodes.
 
-use imap_codec::codec::{CommandDecoder, ResponseDecoder, StreamError, StreamEvent};
-use imap_codec::error::{FrameError, LimitKind};
-use imap_codec::framer::FramerConfig;
-use imap_codec::options::{DecodeOptions, Limits};
+use imapwire_codec::codec::{CommandDecoder, ResponseDecoder, StreamError, StreamEvent};
+use imapwire_codec::error::{FrameError, LimitKind};
+use imapwire_codec::framer::FramerConfig;
+use imapwire_codec::options::{DecodeOptions, Limits};
 
-fn drain<M: imap_codec::codec::Message>(
-    d: &mut imap_codec::codec::StreamDecoder<M>,
+fn drain<M: imapwire_codec::codec::Message>(
+    d: &mut imapwire_codec::codec::StreamDecoder<M>,
 ) -> Vec<StreamEvent<M>> {
     std::iter::from_fn(|| d.next()).collect()
 }
 
-fn messages<M: imap_codec::codec::Message>(ev: &[StreamEvent<M>]) -> usize {
+fn messages<M: imapwire_codec::codec::Message>(ev: &[StreamEvent<M>]) -> usize {
     ev.iter()
         .filter(|e| matches!(e, StreamEvent::Message(_)))
         .count()

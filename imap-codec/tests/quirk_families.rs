@@ -3,10 +3,10 @@
 //! re-encodes to protocol the strict profile accepts (a fixed point), and fails strictly.
 
 use bytes::Bytes;
-use imap_codec::Encode;
-use imap_codec::codec::Message;
-use imap_codec::options::DecodeOptions;
-use imap_codec::response::Response;
+use imapwire_codec::Encode;
+use imapwire_codec::codec::Message;
+use imapwire_codec::options::DecodeOptions;
+use imapwire_codec::response::Response;
 
 const DEFECTS: &[&str] = &[
     // stray and doubled spaces

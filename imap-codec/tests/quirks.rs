@@ -13,10 +13,10 @@
 mod support;
 
 use bytes::Bytes;
-use imap_codec::Encode;
-use imap_codec::codec::{AnyMessage, Expect, ResponseDecoder, StreamError, StreamEvent};
-use imap_codec::error::FrameError;
-use imap_codec::options::DecodeOptions;
+use imapwire_codec::Encode;
+use imapwire_codec::codec::{AnyMessage, Expect, ResponseDecoder, StreamError, StreamEvent};
+use imapwire_codec::error::FrameError;
+use imapwire_codec::options::DecodeOptions;
 use support::{get_str, latin1, load};
 
 const FILE: &str = concat!(
@@ -344,7 +344,7 @@ const SPECIAL: &[&str] = &["literal-len-overflow", "untagged-noop"];
 fn decode(
     b: &[u8],
     opts: &DecodeOptions,
-) -> Result<imap_codec::codec::Decoded<AnyMessage>, imap_codec::DecodeError> {
+) -> Result<imapwire_codec::codec::Decoded<AnyMessage>, imapwire_codec::DecodeError> {
     AnyMessage::decode(&Bytes::copy_from_slice(b), Expect::Response, opts)
 }
 

@@ -3,20 +3,20 @@
 //! example next to a close value that passes.
 
 use bytes::Bytes;
-use imap_codec::body::{BodyFields, BodyStructure, MultiPart, SinglePart, SinglePartKind};
-use imap_codec::capability::Capability;
-use imap_codec::codec::Message;
-use imap_codec::core::{Atom, IString, Text};
-use imap_codec::fetch::MessageDataItem;
-use imap_codec::flag::{Flag, FlagFetch, MailboxAttribute};
-use imap_codec::mailbox::Mailbox;
-use imap_codec::response::{
+use imapwire_codec::body::{BodyFields, BodyStructure, MultiPart, SinglePart, SinglePartKind};
+use imapwire_codec::capability::Capability;
+use imapwire_codec::codec::Message;
+use imapwire_codec::core::{Atom, IString, Text};
+use imapwire_codec::fetch::MessageDataItem;
+use imapwire_codec::flag::{Flag, FlagFetch, MailboxAttribute};
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::response::{
     CodeText, Data, Greeting, GreetingKind, ListItem, Response, ResponseCode, ResponseText, Status,
     StatusResponse,
 };
-use imap_codec::sequence::{SeqNum, UidSet};
-use imap_codec::status::StatusItem;
-use imap_codec::{DecodeOptions, Encode};
+use imapwire_codec::sequence::{SeqNum, UidSet};
+use imapwire_codec::status::StatusItem;
+use imapwire_codec::{DecodeOptions, Encode};
 
 fn atom(s: &str) -> Atom {
     Atom::try_from(s).unwrap()
@@ -223,16 +223,20 @@ fn unknown_raw_ending_like_a_literal_announcement_is_rejected() {
     let name = Atom::try_from("X").unwrap();
     for raw in [&b"~{4}"[..], b"a {12}", b"{0+}", b"x {3}\r\nabc y {5}"] {
         assert!(
-            imap_codec::response::UnknownData::new(None, name.clone(), Bytes::copy_from_slice(raw))
-                .is_err(),
+            imapwire_codec::response::UnknownData::new(
+                None,
+                name.clone(),
+                Bytes::copy_from_slice(raw)
+            )
+            .is_err(),
             "{raw:?}"
         );
     }
     // a literal whose data ends the raw part is fine
     assert!(
-        imap_codec::response::UnknownData::new(None, name, Bytes::from_static(b"~{4}\r\nabcd"))
+        imapwire_codec::response::UnknownData::new(None, name, Bytes::from_static(b"~{4}\r\nabcd"))
             .is_ok()
     );
     let line = Bytes::from_static(b"* X ~{4}\r\n");
-    assert!(Response::decode(&line, &imap_codec::options::DecodeOptions::strict()).is_err());
+    assert!(Response::decode(&line, &imapwire_codec::options::DecodeOptions::strict()).is_err());
 }

@@ -8,9 +8,9 @@
 mod support;
 
 use bytes::Bytes;
-use imap_codec::Encode;
-use imap_codec::codec::{AnyMessage, Expect};
-use imap_codec::options::DecodeOptions;
+use imapwire_codec::Encode;
+use imapwire_codec::codec::{AnyMessage, Expect};
+use imapwire_codec::options::DecodeOptions;
 use support::{Record, get_num, get_str, latin1, load};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc-examples");
