@@ -6,3 +6,5 @@
 //! deterministic, and every flow can be tested without sockets.
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+
+pub mod mailbox;
