@@ -88,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(rest);
     if sel == 0xff {
         if let Ok(d) = AuthenticateData::arbitrary(&mut u) {
-            let enc = Bytes::from(d.to_bytes());
+            let enc = d.to_bytes_inline_literals();
             let again = AuthenticateData::decode(&enc, &DecodeOptions::strict())
                 .unwrap_or_else(|e| panic!("{enc:?}: {e}"));
             assert_eq!(again.message, d);

@@ -1255,7 +1255,7 @@ mod tests {
         );
         let (b, w) = parse(s, &DecodeOptions::lenient()).unwrap();
         assert!(!w.is_empty());
-        let again = b.to_bytes();
+        let again = b.to_vec_inline_literals();
         parse(&again, &DecodeOptions::strict()).unwrap();
         (b, w)
     }
@@ -1281,14 +1281,14 @@ mod tests {
         assert_eq!(*lines, 73);
         assert_eq!(fields.octets, 4554);
         assert_eq!(fields.params[1].1.as_bytes(), b"cc.diff");
-        assert_eq!(b.to_bytes(), s.to_vec());
+        assert_eq!(b.to_vec_inline_literals(), s.to_vec());
     }
 
     #[test]
     fn message_rfc822_with_extensions() {
         let s = br#"("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 342 (NIL "hi" NIL NIL NIL NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" NIL NIL NIL "8BIT" 5 1 NIL NIL NIL NIL) 12 NIL ("inline" ("filename" "a.eml")) ("en" "de") "http://x" 5 ("x" (1 NIL)))"#;
         let b = strict_ok(s);
-        assert_eq!(b.to_bytes(), s.to_vec());
+        assert_eq!(b.to_vec_inline_literals(), s.to_vec());
         let BodyPart::Single(SinglePart {
             kind: SinglePartKind::Message { body, lines, .. },
             extension: Some(ext),
@@ -1451,7 +1451,7 @@ mod tests {
         assert!(raw.ends_with(b"))))"));
         // encodes the placeholder
         assert!(
-            b.to_bytes()
+            b.to_vec_inline_literals()
                 .windows(PLACEHOLDER.len())
                 .any(|w| w == PLACEHOLDER)
         );
@@ -1462,7 +1462,7 @@ mod tests {
         let (b, w) = lenient_only(b"NIL");
         assert_eq!(b, BodyStructure::invalid(Bytes::from_static(b"NIL")));
         assert_eq!(w, vec![Quirk::MalformedBodyStructure]);
-        assert_eq!(b.to_bytes(), PLACEHOLDER.to_vec());
+        assert_eq!(b.to_vec_inline_literals(), PLACEHOLDER.to_vec());
     }
 
     #[test]
@@ -1524,7 +1524,7 @@ mod tests {
             d.starts_with("Multi { bodies: [Multi { bodies: [Single("),
             "{d}"
         );
-        assert_eq!(b.to_bytes(), s.to_vec());
+        assert_eq!(b.to_vec_inline_literals(), s.to_vec());
     }
 
     #[test]
@@ -1543,7 +1543,7 @@ mod tests {
     proptest! {
         #[test]
         fn roundtrip(b in strategies::body_structure()) {
-            let bytes = b.to_frozen();
+            let bytes = b.to_bytes_inline_literals();
             let o = DecodeOptions::strict();
             let mut p = Parser::new(&bytes, &o);
             let d = BodyStructure::parse(&mut p).unwrap();

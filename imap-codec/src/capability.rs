@@ -436,8 +436,8 @@ impl Capability {
     /// `APPENDLIMIT=` above 2^63-1, a `RIGHTS=` value that is not an atom continuation).
     /// Build capabilities with [`Capability::from_atom`], which normalises.
     pub fn validate(&self) -> Result<(), crate::error::ValidationError> {
-        let enc = crate::Encode::to_bytes(self);
-        let same = Atom::new(bytes::Bytes::from(enc))
+        let enc = crate::Encode::to_bytes_inline_literals(self);
+        let same = Atom::new(enc)
             .map(|a| Capability::from_atom(a) == *self)
             .unwrap_or(false);
         if !same {
@@ -636,7 +636,7 @@ mod tests {
         assert_eq!(one("imap4REV1"), Capability::Imap4Rev1);
         assert_eq!(one("auth=plain"), Capability::Auth(AuthMechanism::Plain));
         assert_eq!(
-            one("AUTH=SCRAM-SHA-256-PLUS").to_bytes(),
+            one("AUTH=SCRAM-SHA-256-PLUS").to_vec_inline_literals(),
             b"AUTH=SCRAM-SHA-256-PLUS"
         );
         assert_eq!(one("literal+"), Capability::LiteralPlus);
@@ -655,8 +655,11 @@ mod tests {
             one("QUOTA=RES-STORAGE"),
             Capability::QuotaRes(QuotaResourceName::Storage)
         );
-        assert_eq!(one("RIGHTS=texk").to_bytes(), b"RIGHTS=texk");
-        assert_eq!(one("compress=deflate").to_bytes(), b"COMPRESS=DEFLATE");
+        assert_eq!(one("RIGHTS=texk").to_vec_inline_literals(), b"RIGHTS=texk");
+        assert_eq!(
+            one("compress=deflate").to_vec_inline_literals(),
+            b"COMPRESS=DEFLATE"
+        );
         assert!(matches!(one("XAPPLEPUSHSERVICE"), Capability::Other(_)));
     }
 
@@ -673,7 +676,7 @@ mod tests {
     proptest! {
         #[test]
         fn roundtrip(c in strategies::capability()) {
-            let enc = Bytes::from(c.to_bytes());
+            let enc = c.to_bytes_inline_literals();
             let o = DecodeOptions::strict();
             let mut p = Parser::new(&enc, &o);
             prop_assert_eq!(Capability::parse(&mut p).unwrap(), c);

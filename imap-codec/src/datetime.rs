@@ -324,7 +324,10 @@ mod tests {
                 z.unsigned_abs() / 60,
                 z.unsigned_abs() % 60,
             );
-            assert_eq!(String::from_utf8(dt.to_bytes()).unwrap(), want);
+            assert_eq!(
+                String::from_utf8(dt.to_vec_inline_literals()).unwrap(),
+                want
+            );
         }
     }
 
@@ -335,7 +338,10 @@ mod tests {
         let mut p = Parser::new(&b, &o);
         let d = DateTime::parse(&mut p).unwrap();
         assert_eq!(d.zone_minutes(), -480);
-        assert_eq!(d.to_bytes(), b"\"07-Feb-1994 21:52:25 -0800\"");
+        assert_eq!(
+            d.to_vec_inline_literals(),
+            b"\"07-Feb-1994 21:52:25 -0800\""
+        );
     }
 
     #[test]

@@ -486,16 +486,26 @@ pub trait Encode {
     /// Appends the wire form of `self` to `buf`.
     fn encode(&self, buf: &mut EncodeBuf);
 
-    /// Encodes into a fresh `Vec` with default options.
-    fn to_bytes(&self) -> Vec<u8> {
+    /// Encodes into a fresh `Vec` with default options, **every literal written inline**
+    /// right after its `{n}` announcement.
+    ///
+    /// With the default options literals are synchronizing (`{n}`): a client must not send
+    /// this output in one write when it holds a literal, because the server must answer `+`
+    /// after each `{n}` line before the payload may follow (RFC 9051 §4.3). A client encodes
+    /// with [`encode`](Self::encode) into an [`EncodeBuf`] and sends
+    /// [`EncodeBuf::fragments`] one by one instead (see the crate documentation). This method
+    /// suits servers (a server's literals are not synchronizing), tests and logs.
+    fn to_vec_inline_literals(&self) -> Vec<u8> {
         let mut b = EncodeBuf::new();
         self.encode(&mut b);
         b.out
     }
 
-    /// Encodes into a fresh [`Bytes`] with default options.
-    fn to_frozen(&self) -> Bytes {
-        Bytes::from(self.to_bytes())
+    /// [`to_vec_inline_literals`](Self::to_vec_inline_literals) as [`Bytes`]: the whole
+    /// wire form with every literal inline, which a client must not send in one write when
+    /// it holds a synchronizing literal.
+    fn to_bytes_inline_literals(&self) -> Bytes {
+        Bytes::from(self.to_vec_inline_literals())
     }
 }
 

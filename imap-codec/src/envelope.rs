@@ -488,7 +488,7 @@ mod tests {
         assert_eq!(e.cc().len(), 2);
         assert_eq!(e.cc()[1].mailbox.as_ref().unwrap().as_bytes(), b"KLENSIN");
         assert!(e.bcc().is_empty());
-        assert_eq!(e.to_bytes(), s.to_vec());
+        assert_eq!(e.to_vec_inline_literals(), s.to_vec());
     }
 
     #[test]
@@ -507,7 +507,7 @@ mod tests {
         assert_eq!(w, 1);
         assert!(e.to().is_empty());
         // re-encodes as valid (strict) protocol
-        assert!(parse(&e.to_bytes(), &DecodeOptions::strict()).is_ok());
+        assert!(parse(&e.to_vec_inline_literals(), &DecodeOptions::strict()).is_ok());
     }
 
     #[test]
@@ -536,7 +536,7 @@ mod tests {
     proptest! {
         #[test]
         fn roundtrip(e in strategies::envelope()) {
-            let bytes = e.to_frozen();
+            let bytes = e.to_bytes_inline_literals();
             let o = DecodeOptions::strict();
             let mut p = Parser::new(&bytes, &o);
             let d = Envelope::parse(&mut p).unwrap();

@@ -1918,7 +1918,7 @@ mod tests {
             })();
             let items =
                 r.unwrap_or_else(|_| panic!("{} in {}", p.error(), String::from_utf8_lossy(&b)));
-            let enc = items.to_frozen();
+            let enc = items.to_bytes_inline_literals();
             let mut q = Parser::new(&enc, &o);
             assert_eq!(FetchItems::parse(&mut q).unwrap(), items);
             assert!(q.at_end());
@@ -2065,7 +2065,7 @@ mod tests {
             name: Atom::try_from("X-A").unwrap(),
             raw: Bytes::from_static(b"(unbalanced"),
         };
-        assert_eq!(bad.to_bytes(), b"X-A NIL");
+        assert_eq!(bad.to_vec_inline_literals(), b"X-A NIL");
     }
 
     #[test]
@@ -2329,7 +2329,7 @@ mod tests {
 
         #[test]
         fn fetch_items_roundtrip(v in strategies::fetch_items()) {
-            let bytes = v.to_frozen();
+            let bytes = v.to_bytes_inline_literals();
             let o = DecodeOptions::strict();
             let mut p = Parser::new(&bytes, &o);
             let d = FetchItems::parse(&mut p).unwrap();

@@ -12,7 +12,8 @@
 //!   [`sequence`], [`flag`], [`list`], [`mailbox`], [`datetime`], [`capability`], [`status`], [`core`].
 //!
 //! Decoded values hold [`bytes::Bytes`] slices of the received message: nothing is copied,
-//! and the values are owned and `'static`.
+//! and the values are owned and `'static`. The crate re-exports [`bytes`], so the version
+//! that matches is always at hand as `imapwire_codec::bytes`.
 //!
 //! Every value the API lets you build encodes to valid protocol: leaf types validate on
 //! construction, and whole commands are built with [`command::Command::new`], which checks
@@ -34,6 +35,80 @@
 //!     n += 1;
 //! }
 //! assert_eq!(n, 2);
+//! ```
+//!
+//! # Encoding, and where a client waits for `+`
+//!
+//! [`Encode::encode`] appends a value to an [`EncodeBuf`] and records where each literal
+//! starts; [`EncodeBuf::fragments`] then hands the output back as lines and literal payloads.
+//! A client sends each [`Fragment::Line`] as it comes; before a [`Fragment::Literal`] in
+//! [`LiteralMode::Sync`](encode::LiteralMode::Sync) (a line ending in `{n}`, the default), it
+//! must wait for the server's `+` continuation request (or a tagged `NO`/`BAD` refusing the
+//! command; RFC 9051 §4.3, §7.5). With LITERAL+ enabled
+//! ([`EncodeOptions::literal_mode`] = `NonSync`) literals are sent `{n+}` without waiting.
+//! [`Encode::to_vec_inline_literals`] writes the whole wire form at once, literals inline:
+//! fine for a server, a test or a log, not for a client's socket.
+//!
+//! ```
+//! use imapwire_codec::bytes::Bytes;
+//! use imapwire_codec::command::{AppendMessage, Command, CommandBody};
+//! use imapwire_codec::core::{AString, Tag};
+//! use imapwire_codec::encode::LiteralMode;
+//! use imapwire_codec::mailbox::Mailbox;
+//! use imapwire_codec::{Encode, EncodeBuf, Fragment};
+//!
+//! let login = Command::new(
+//!     Tag::new("a1")?,
+//!     CommandBody::login(AString::new("alice")?, AString::new("hunter 2")?),
+//! )?;
+//! let message = Bytes::from_static(b"Subject: hi\r\n\r\nHello\r\n");
+//! let append = Command::new(
+//!     Tag::new("a2")?,
+//!     CommandBody::Append {
+//!         mailbox: Mailbox::new("Sent")?,
+//!         messages: vec![AppendMessage::literal(message)],
+//!     },
+//! )?;
+//!
+//! // What a client does with each fragment, written down instead of a socket.
+//! let mut transcript: Vec<String> = Vec::new();
+//! let mut buf = EncodeBuf::new(); // default options: synchronizing literals `{n}`
+//! for cmd in [&login, &append] {
+//!     buf.clear();
+//!     cmd.encode(&mut buf);
+//!     for fragment in buf.fragments() {
+//!         match fragment {
+//!             Fragment::Line(line) => {
+//!                 transcript.push(format!("send {:?}", String::from_utf8_lossy(line)));
+//!             }
+//!             Fragment::Literal { data, mode } => {
+//!                 if mode == LiteralMode::Sync {
+//!                     // The line just sent ends in `{n}`: read responses until the server
+//!                     // sends `+ ...` (go on) or the tagged NO/BAD (the command is refused).
+//!                     transcript.push("wait for +".to_string());
+//!                 }
+//!                 transcript.push(format!("send {} literal bytes", data.len()));
+//!             }
+//!         }
+//!     }
+//! }
+//! assert_eq!(
+//!     transcript,
+//!     [
+//!         r#"send "a1 LOGIN alice \"hunter 2\"\r\n""#,
+//!         r#"send "a2 APPEND Sent {22}\r\n""#,
+//!         "wait for +",
+//!         "send 22 literal bytes",
+//!         r#"send "\r\n""#,
+//!     ]
+//! );
+//!
+//! // The same command in one piece, the literal inline: not what a client may write at once.
+//! assert_eq!(
+//!     append.to_vec_inline_literals(),
+//!     b"a2 APPEND Sent {22}\r\nSubject: hi\r\n\r\nHello\r\n\r\n"
+//! );
+//! # Ok::<(), imapwire_codec::ValidationError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
@@ -64,6 +139,10 @@ pub mod status;
 
 #[cfg(test)]
 mod proptests;
+
+/// The [`bytes`](https://docs.rs/bytes) crate, whose [`Bytes`](bytes::Bytes) holds every
+/// payload of the decoded and encoded values.
+pub use bytes;
 
 pub use crate::encode::{Encode, EncodeBuf, EncodeOptions, Fragment};
 pub use crate::error::{DecodeError, FrameError, ValidationError};

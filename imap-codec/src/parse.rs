@@ -119,7 +119,7 @@ pub(crate) fn reparses<T: crate::encode::Encode + PartialEq>(
     v: &T,
     parse: impl FnOnce(&mut Parser<'_>) -> PResult<T>,
 ) -> bool {
-    let b = bytes::Bytes::from(v.to_bytes());
+    let b = v.to_bytes_inline_literals();
     let o = crate::options::DecodeOptions::strict();
     let mut p = Parser::new(&b, &o);
     matches!(parse(&mut p), Ok(ref x) if x == v && p.at_end())

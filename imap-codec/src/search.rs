@@ -538,7 +538,7 @@ impl Encode for SearchKey {
                 buf.raw(b"MODSEQ ");
                 if let Some((f, t)) = entry {
                     let mut name = b"/flags/".to_vec();
-                    name.extend_from_slice(&f.to_bytes());
+                    name.extend_from_slice(&f.to_vec_inline_literals());
                     // `entry-flag-name` is DQUOTE-delimited only (flags are 7-bit atoms).
                     buf.quoted(&name);
                     buf.sp();

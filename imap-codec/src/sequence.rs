@@ -500,7 +500,7 @@ mod tests {
         let o = DecodeOptions::strict();
         let mut p = Parser::new(&b, &o);
         let s = SequenceSet::parse(&mut p).unwrap();
-        assert_eq!(s.to_bytes(), b"1:*,5,9:3");
+        assert_eq!(s.to_vec_inline_literals(), b"1:*,5,9:3");
         assert!(s.contains(4, 4));
         assert!(!s.contains(10, 8));
     }

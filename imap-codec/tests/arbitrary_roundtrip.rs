@@ -105,7 +105,7 @@ fn check_command(cmd: &Command) {
 }
 
 fn check_authenticate_data(d: &AuthenticateData) {
-    let enc = Bytes::from(d.to_bytes());
+    let enc = d.to_bytes_inline_literals();
     let again = AuthenticateData::decode(&enc, &DecodeOptions::strict())
         .unwrap_or_else(|e| panic!("{enc:?}: {e}"));
     assert_eq!(&again.message, d);

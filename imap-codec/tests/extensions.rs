@@ -59,7 +59,7 @@ fn decode_rt(bytes: &[u8], expect: Expect) -> AnyMessage {
     if let Err(e) = valid {
         panic!("decoded {:?} does not validate: {e}", d.message);
     }
-    let enc = d.message.to_bytes();
+    let enc = d.message.to_vec_inline_literals();
     let again = AnyMessage::decode(&Bytes::from(enc.clone()), expect, &opts).unwrap_or_else(|e| {
         panic!(
             "re-encoding {:?} does not decode: {e}",

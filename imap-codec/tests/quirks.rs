@@ -378,7 +378,7 @@ fn lenient_decodes_every_sample_to_valid_protocol() {
         if matches!(case.strict, Strict::FailAt(..)) && d.warnings.is_empty() {
             failures.push(format!("{}: no warning reported", case.id));
         }
-        let enc = d.message.to_bytes();
+        let enc = d.message.to_vec_inline_literals();
         if let Err(e) = decode(&enc, &DecodeOptions::strict()) {
             failures.push(format!(
                 "{}: re-encoding is not valid protocol: {e}\n  {:?}",
@@ -474,7 +474,7 @@ fn unknown_untagged_keywords_are_kept() {
             let StreamEvent::Message(m) = e else {
                 panic!("{e:?}")
             };
-            let enc = String::from_utf8(m.message.to_bytes()).unwrap();
+            let enc = String::from_utf8(m.message.to_vec_inline_literals()).unwrap();
             assert!(enc.contains("NOOP"), "{enc}");
         }
     }

@@ -39,7 +39,7 @@ fn ok_with(code: ResponseCode) -> Response {
 /// A value that passes also round-trips (the property the checks protect).
 fn passes(r: &Response) {
     r.validate().unwrap_or_else(|e| panic!("{r:?}: {e}"));
-    let enc = Bytes::from(r.to_bytes());
+    let enc = r.to_bytes_inline_literals();
     let d = Response::decode(&enc, &DecodeOptions::strict()).unwrap();
     assert_eq!(&d.message, r);
 }

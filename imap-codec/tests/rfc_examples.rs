@@ -77,7 +77,7 @@ fn check(r: &Record) -> Result<(), String> {
         _ => Ok(()),
     };
     valid.map_err(|e| format!("decoded {:?} does not validate: {e}", d.message))?;
-    let enc = d.message.to_bytes();
+    let enc = d.message.to_vec_inline_literals();
     if !kind_matches(kind, &enc) {
         return Err(format!(
             "kind {kind} does not match re-encoding {:?}",

@@ -531,7 +531,7 @@ impl Response {
         // Kept only if it reads back as itself in the strict profile (e.g. a first word that
         // starts like a response code would not).
         let r = Response::Data(Data::Unknown(data));
-        let enc = Bytes::from(crate::Encode::to_bytes(&r));
+        let enc = crate::Encode::to_bytes_inline_literals(&r);
         let strict = crate::options::DecodeOptions::strict();
         let mut sub = Parser::new(&enc, &strict);
         let mut again = Response::placeholder();
