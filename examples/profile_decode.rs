@@ -19,10 +19,7 @@ use imapwire_codec::{DecodeOptions, EncodeBuf, Limits};
 
 fn config() -> FramerConfig {
     FramerConfig {
-        limits: Limits {
-            max_line: 64 << 20,
-            ..Limits::default()
-        },
+        limits: Limits::default().with_max_line(64 << 20),
         await_sync_literals: false,
     }
 }

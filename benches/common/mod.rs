@@ -442,10 +442,7 @@ fn memchr_count(data: &[u8]) -> Outcome {
 /// corpus has a 2.2 MB SEARCH line; the default `max_line` is 1 MiB).
 pub fn framer_config() -> FramerConfig {
     FramerConfig {
-        limits: Limits {
-            max_line: 64 << 20,
-            ..Limits::default()
-        },
+        limits: Limits::default().with_max_line(64 << 20),
         await_sync_literals: false,
     }
 }

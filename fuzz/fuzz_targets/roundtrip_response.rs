@@ -13,30 +13,26 @@ use libfuzzer_sys::fuzz_target;
 
 /// The encoder settings a connection can have (as in `roundtrip_command`).
 const SETTINGS: [EncodeOptions; 4] = [
-    EncodeOptions {
-        literal_mode: LiteralMode::Sync,
-        utf8_quoted: false,
-        max_quoted: 1024,
-        max_non_sync: None,
-    },
-    EncodeOptions {
-        literal_mode: LiteralMode::NonSync,
-        utf8_quoted: true,
-        max_quoted: 1024,
-        max_non_sync: None,
-    },
-    EncodeOptions {
-        literal_mode: LiteralMode::Sync,
-        utf8_quoted: false,
-        max_quoted: 0,
-        max_non_sync: None,
-    },
-    EncodeOptions {
-        literal_mode: LiteralMode::NonSync,
-        utf8_quoted: true,
-        max_quoted: 3,
-        max_non_sync: Some(8),
-    },
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::Sync)
+        .with_utf8_quoted(false)
+        .with_max_quoted(1024)
+        .with_max_non_sync(None),
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::NonSync)
+        .with_utf8_quoted(true)
+        .with_max_quoted(1024)
+        .with_max_non_sync(None),
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::Sync)
+        .with_utf8_quoted(false)
+        .with_max_quoted(0)
+        .with_max_non_sync(None),
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::NonSync)
+        .with_utf8_quoted(true)
+        .with_max_quoted(3)
+        .with_max_non_sync(Some(8)),
 ];
 
 fn encode_with(v: &impl Encode, options: EncodeOptions) -> Bytes {

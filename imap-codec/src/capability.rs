@@ -16,7 +16,7 @@
 use bytes::Bytes;
 
 use crate::core::Atom;
-use crate::encode::{Encode, EncodeBuf};
+use crate::encode::{Encode, EncodeBuf, EncodeOptions, LiteralMode};
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 
@@ -589,6 +589,235 @@ impl Encode for Capability {
     }
 }
 
+/// The capabilities that IMAP4rev2 folds in (RFC 9051 Appendix E items 2 and 3): NAMESPACE,
+/// UNSELECT, UIDPLUS, ESEARCH, SEARCHRES, ENABLE, IDLE, SASL-IR, LIST-EXTENDED, LIST-STATUS,
+/// MOVE and LITERAL- (item 2), and STATUS=SIZE (item 3).
+///
+/// Not included, because Appendix E folds in only part of them: BINARY (only its FETCH side,
+/// not `literal8` in APPEND) and SPECIAL-USE (only its mailbox attributes, not the LIST
+/// selection option or CREATE-SPECIAL-USE).
+pub const IMAP4REV2_IMPLIED: &[Capability] = &[
+    Capability::Namespace,
+    Capability::Unselect,
+    Capability::UidPlus,
+    Capability::ESearch,
+    Capability::SearchRes,
+    Capability::Enable,
+    Capability::Idle,
+    Capability::SaslIr,
+    Capability::ListExtended,
+    Capability::ListStatus,
+    Capability::Move,
+    Capability::LiteralMinus,
+    Capability::StatusSize,
+];
+
+/// What a server advertised, as a set that also answers for what the advertised names imply.
+///
+/// Build it from a `CAPABILITY` response's list or a `[CAPABILITY ...]` response code
+/// ([`CapabilitySet::from_data`], [`CapabilitySet::from_code`], or any iterator of
+/// [`Capability`]). [`CapabilitySet::has`] is true for a capability that was advertised or
+/// that an advertised one implies:
+///
+/// - `IMAP4rev2` implies each of [`IMAP4REV2_IMPLIED`] (RFC 9051 Appendix E);
+/// - `LITERAL+` implies `LITERAL-` (RFC 7888 §5: LITERAL- is the restricted LITERAL+);
+/// - `UTF8=ONLY` implies `UTF8=ACCEPT` (RFC 6855 §3);
+/// - `QRESYNC` implies `CONDSTORE` and `ENABLE` (RFC 7162 §3.2.3).
+///
+/// Implied means the server implements the extension; behaviour that RFC 9051 §6.1.1 ties to
+/// an explicit client action (e.g. `ENABLE IMAP4rev2` when both revisions are advertised)
+/// still needs that action. The set keeps the advertised names in the order first seen,
+/// without duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapabilitySet {
+    advertised: Vec<Capability>,
+}
+
+impl CapabilitySet {
+    /// An empty set.
+    pub const fn new() -> Self {
+        CapabilitySet {
+            advertised: Vec::new(),
+        }
+    }
+
+    /// The set a `CAPABILITY` response advertises; `None` for other untagged data.
+    pub fn from_data(data: &crate::response::Data) -> Option<Self> {
+        match data {
+            crate::response::Data::Capability(v) => Some(v.iter().cloned().collect()),
+            _ => None,
+        }
+    }
+
+    /// The set a `[CAPABILITY ...]` response code advertises; `None` for other codes.
+    pub fn from_code(code: &crate::response::ResponseCode) -> Option<Self> {
+        match code {
+            crate::response::ResponseCode::Capability(v) => Some(v.iter().cloned().collect()),
+            _ => None,
+        }
+    }
+
+    /// Adds an advertised capability (no effect if it is already there).
+    pub fn insert(&mut self, c: Capability) {
+        if !self.advertised.contains(&c) {
+            self.advertised.push(c);
+        }
+    }
+
+    /// The capabilities as advertised (without the implied ones), in the order first seen.
+    pub fn advertised(&self) -> &[Capability] {
+        &self.advertised
+    }
+
+    /// Whether `c` was advertised exactly (no implications).
+    pub fn advertises(&self, c: &Capability) -> bool {
+        self.advertised.contains(c)
+    }
+
+    /// Whether `c` was advertised or is implied by an advertised capability (see the type's
+    /// documentation for the implications).
+    pub fn has(&self, c: &Capability) -> bool {
+        if self.advertises(c) {
+            return true;
+        }
+        let rev2 = || self.advertises(&Capability::Imap4Rev2);
+        match c {
+            Capability::LiteralMinus => self.advertises(&Capability::LiteralPlus) || rev2(),
+            Capability::Utf8Accept => self.advertises(&Capability::Utf8Only),
+            Capability::CondStore => self.advertises(&Capability::QResync),
+            Capability::Enable => self.advertises(&Capability::QResync) || rev2(),
+            c => IMAP4REV2_IMPLIED.contains(c) && rev2(),
+        }
+    }
+
+    /// Whether `AUTH=<mech>` was advertised.
+    pub fn has_auth(&self, mech: &AuthMechanism) -> bool {
+        self.advertised
+            .iter()
+            .any(|c| matches!(c, Capability::Auth(m) if m == mech))
+    }
+
+    /// The advertised SASL mechanisms, in the order advertised.
+    pub fn auth_mechanisms(&self) -> impl Iterator<Item = &AuthMechanism> + '_ {
+        self.advertised.iter().filter_map(|c| match c {
+            Capability::Auth(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// `IMAP4rev2` advertised (RFC 9051).
+    pub fn imap4rev2(&self) -> bool {
+        self.advertises(&Capability::Imap4Rev2)
+    }
+
+    /// `IMAP4rev1` advertised (RFC 3501).
+    pub fn imap4rev1(&self) -> bool {
+        self.advertises(&Capability::Imap4Rev1)
+    }
+
+    /// Non-synchronizing literals of any size (`LITERAL+`, RFC 7888 §3).
+    pub fn literal_plus(&self) -> bool {
+        self.has(&Capability::LiteralPlus)
+    }
+
+    /// Non-synchronizing literals of up to 4096 bytes (`LITERAL-`, RFC 7888 §5; implied by
+    /// `LITERAL+` and `IMAP4rev2`).
+    pub fn literal_minus(&self) -> bool {
+        self.has(&Capability::LiteralMinus)
+    }
+
+    /// `LOGINDISABLED` advertised: the client must not send LOGIN (RFC 9051 §6.2.3).
+    pub fn login_disabled(&self) -> bool {
+        self.advertises(&Capability::LoginDisabled)
+    }
+
+    /// `STARTTLS` advertised (RFC 9051 §6.2.1).
+    pub fn starttls(&self) -> bool {
+        self.advertises(&Capability::StartTls)
+    }
+
+    /// The server accepts UTF-8 in quoted strings once it is enabled (`UTF8=ACCEPT` or
+    /// `UTF8=ONLY`, RFC 6855 §3).
+    pub fn utf8_accept(&self) -> bool {
+        self.has(&Capability::Utf8Accept)
+    }
+
+    /// The `APPENDLIMIT=<n>` value, if advertised with one (RFC 7889).
+    pub fn append_limit(&self) -> Option<u64> {
+        self.advertised.iter().find_map(|c| match c {
+            Capability::AppendLimit(n) => *n,
+            _ => None,
+        })
+    }
+
+    /// Whether a client may send UTF-8 in quoted strings: after the server answered an
+    /// `ENABLE` with `UTF8=ACCEPT` (RFC 6855 §3) or `IMAP4rev2` (RFC 9051 Appendix A), or when
+    /// the server advertises `IMAP4rev2` without `IMAP4rev1` (RFC 9051 §4.3.1: IMAP4rev2
+    /// implementations accept UTF-8 in quoted strings; a server that also advertises
+    /// IMAP4rev1 speaks IMAP4rev1 until `ENABLE IMAP4rev2`).
+    ///
+    /// `enabled_utf8`: the server's `ENABLED` response listed `UTF8=ACCEPT` or `IMAP4rev2`
+    /// (see [`CapabilitySet::enables_utf8`]).
+    pub fn utf8_quoted(&self, enabled_utf8: bool) -> bool {
+        enabled_utf8 || (self.imap4rev2() && !self.imap4rev1())
+    }
+
+    /// Whether an `ENABLED` response's list turns on UTF-8 in quoted strings (it lists
+    /// `UTF8=ACCEPT` or `IMAP4rev2`).
+    pub fn enables_utf8<'a>(enabled: impl IntoIterator<Item = &'a Capability>) -> bool {
+        enabled
+            .into_iter()
+            .any(|c| matches!(c, Capability::Utf8Accept | Capability::Imap4Rev2))
+    }
+
+    /// The encoder settings a client can use with this server:
+    ///
+    /// - literals: non-synchronizing of any size with `LITERAL+`; non-synchronizing up to
+    ///   4096 bytes with `LITERAL-` or `IMAP4rev2` (RFC 7888 §5, RFC 9051 Appendix E);
+    ///   synchronizing otherwise;
+    /// - UTF-8 in quoted strings as [`CapabilitySet::utf8_quoted`] decides.
+    ///
+    /// The other settings keep their defaults.
+    #[must_use]
+    pub fn encode_options(&self, enabled_utf8: bool) -> EncodeOptions {
+        let base = EncodeOptions::default().with_utf8_quoted(self.utf8_quoted(enabled_utf8));
+        if self.literal_plus() {
+            base.with_literal_mode(LiteralMode::NonSync)
+                .with_max_non_sync(None)
+        } else if self.literal_minus() {
+            base.with_literal_mode(LiteralMode::NonSync)
+                .with_max_non_sync(Some(EncodeOptions::LITERAL_MINUS_MAX))
+        } else {
+            base.with_literal_mode(LiteralMode::Sync)
+                .with_max_non_sync(None)
+        }
+    }
+}
+
+impl FromIterator<Capability> for CapabilitySet {
+    fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
+        let mut s = CapabilitySet::new();
+        s.extend(iter);
+        s
+    }
+}
+
+impl Extend<Capability> for CapabilitySet {
+    fn extend<I: IntoIterator<Item = Capability>>(&mut self, iter: I) {
+        for c in iter {
+            self.insert(c);
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a CapabilitySet {
+    type Item = &'a Capability;
+    type IntoIter = std::slice::Iter<'a, Capability>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.advertised.iter()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod strategies {
     //! proptest strategies.
@@ -671,6 +900,212 @@ mod tests {
         assert_eq!(Capability::parse(&mut p).unwrap(), Capability::QuotaSet);
         assert_eq!(p.warnings.len(), 1);
         assert!(matches!(one("QUOTA=SET"), Capability::Other(_)));
+    }
+
+    fn resp(line: &'static [u8]) -> crate::response::Response {
+        use crate::codec::Message;
+        crate::response::Response::decode(&Bytes::from_static(line), &DecodeOptions::strict())
+            .unwrap()
+            .message
+    }
+
+    fn set(names: &'static str) -> CapabilitySet {
+        names.split(' ').map(one).collect()
+    }
+
+    #[test]
+    fn set_from_capability_data_and_code() {
+        let crate::response::Response::Data(d) =
+            resp(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN auth=xoauth2 LITERAL+ IDLE\r\n")
+        else {
+            panic!()
+        };
+        let s = CapabilitySet::from_data(&d).unwrap();
+        assert!(s.has(&Capability::Imap4Rev1));
+        assert!(s.has(&Capability::Idle));
+        assert!(!s.has(&Capability::Move));
+        assert!(s.has_auth(&AuthMechanism::Plain));
+        assert!(s.has_auth(&AuthMechanism::XOAuth2));
+        assert!(!s.has_auth(&AuthMechanism::Login));
+        assert_eq!(
+            s.auth_mechanisms().cloned().collect::<Vec<_>>(),
+            vec![AuthMechanism::Plain, AuthMechanism::XOAuth2]
+        );
+
+        let crate::response::Response::Status(st) =
+            resp(b"a1 OK [CAPABILITY IMAP4rev2 AUTH=SCRAM-SHA-256] done\r\n")
+        else {
+            panic!()
+        };
+        let s = CapabilitySet::from_code(st.code().unwrap()).unwrap();
+        assert!(s.imap4rev2());
+        assert!(s.has_auth(&AuthMechanism::ScramSha256));
+        assert!(s.has(&Capability::Move));
+
+        let crate::response::Response::Data(d) = resp(b"* 3 EXISTS\r\n") else {
+            panic!()
+        };
+        assert!(CapabilitySet::from_data(&d).is_none());
+        let crate::response::Response::Status(st) = resp(b"a1 OK [READ-WRITE] done\r\n") else {
+            panic!()
+        };
+        assert!(CapabilitySet::from_code(st.code().unwrap()).is_none());
+    }
+
+    #[test]
+    fn set_deduplicates_and_keeps_order() {
+        let s = set("IDLE imap4rev1 idle IMAP4rev1 MOVE");
+        assert_eq!(
+            s.advertised(),
+            &[Capability::Idle, Capability::Imap4Rev1, Capability::Move]
+        );
+        assert_eq!((&s).into_iter().count(), 3);
+    }
+
+    /// Every capability RFC 9051 Appendix E folds in is implied by IMAP4rev2 and by nothing
+    /// else; what it folds in only partly is not implied.
+    #[test]
+    fn imap4rev2_implications() {
+        let rev2 = set("IMAP4rev2");
+        let rev1 = set("IMAP4rev1");
+        for c in [
+            "NAMESPACE",
+            "UNSELECT",
+            "UIDPLUS",
+            "ESEARCH",
+            "SEARCHRES",
+            "ENABLE",
+            "IDLE",
+            "SASL-IR",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "MOVE",
+            "LITERAL-",
+            "STATUS=SIZE",
+        ] {
+            let c = one(c);
+            assert!(rev2.has(&c), "{c:?}");
+            assert!(!rev2.advertises(&c), "{c:?}");
+            assert!(!rev1.has(&c), "{c:?}");
+        }
+        assert_eq!(IMAP4REV2_IMPLIED.len(), 13);
+        for c in [
+            "BINARY",
+            "SPECIAL-USE",
+            "CREATE-SPECIAL-USE",
+            "LITERAL+",
+            "CONDSTORE",
+            "UTF8=ACCEPT",
+            "CHILDREN",
+        ] {
+            assert!(!rev2.has(&one(c)), "{c}");
+        }
+        assert!(!rev2.has_auth(&AuthMechanism::Plain));
+    }
+
+    #[test]
+    fn other_implications() {
+        let s = set("LITERAL+");
+        assert!(s.has(&Capability::LiteralMinus) && s.literal_minus() && s.literal_plus());
+        assert!(!set("LITERAL-").literal_plus());
+        assert!(set("LITERAL-").literal_minus());
+        let s = set("UTF8=ONLY");
+        assert!(s.has(&Capability::Utf8Accept) && s.utf8_accept());
+        assert!(!set("UTF8=ACCEPT").has(&Capability::Utf8Only));
+        let s = set("QRESYNC");
+        assert!(s.has(&Capability::CondStore) && s.has(&Capability::Enable));
+        assert!(!set("CONDSTORE").has(&Capability::QResync));
+        assert!(!set("IMAP4rev1").literal_minus());
+        assert!(!CapabilitySet::new().has(&Capability::Enable));
+    }
+
+    #[test]
+    fn simple_queries() {
+        let s = set("IMAP4rev1 STARTTLS LOGINDISABLED APPENDLIMIT=1000");
+        assert!(s.starttls() && s.login_disabled() && s.imap4rev1() && !s.imap4rev2());
+        assert_eq!(s.append_limit(), Some(1000));
+        assert_eq!(set("APPENDLIMIT").append_limit(), None);
+        assert!(!set("IMAP4rev1").starttls());
+    }
+
+    #[test]
+    fn derived_literal_options() {
+        let o = set("IMAP4rev1").encode_options(false);
+        assert_eq!((o.literal_mode, o.max_non_sync), (LiteralMode::Sync, None));
+        let o = set("IMAP4rev1 LITERAL+").encode_options(false);
+        assert_eq!(
+            (o.literal_mode, o.max_non_sync),
+            (LiteralMode::NonSync, None)
+        );
+        let o = set("IMAP4rev1 LITERAL-").encode_options(false);
+        assert_eq!(
+            (o.literal_mode, o.max_non_sync),
+            (LiteralMode::NonSync, Some(4096))
+        );
+        // IMAP4rev2 folds in LITERAL- (RFC 9051 Appendix E)
+        let o = set("IMAP4rev2").encode_options(false);
+        assert_eq!(
+            (o.literal_mode, o.max_non_sync),
+            (LiteralMode::NonSync, Some(4096))
+        );
+        let o = set("IMAP4rev2 LITERAL+").encode_options(false);
+        assert_eq!(
+            (o.literal_mode, o.max_non_sync),
+            (LiteralMode::NonSync, None)
+        );
+        assert_eq!(o.max_quoted, EncodeOptions::default().max_quoted);
+
+        // the derived options do what they say: a 5000-byte literal is sent synchronizing
+        // under LITERAL-, non-synchronizing under LITERAL+
+        let big = vec![b'x'; 5000];
+        for (caps, mode) in [
+            ("LITERAL-", LiteralMode::Sync),
+            ("LITERAL+", LiteralMode::NonSync),
+            ("IMAP4rev1", LiteralMode::Sync),
+        ] {
+            let mut b = EncodeBuf::with_options(set(caps).encode_options(false));
+            b.string(&big);
+            assert_eq!(b.literals.len(), 1, "{caps}");
+            assert_eq!(b.literals[0].mode, mode, "{caps}");
+        }
+        let mut b = EncodeBuf::with_options(set("LITERAL-").encode_options(false));
+        b.string(&vec![b'x'; 2000]);
+        assert_eq!(b.literals[0].mode, LiteralMode::NonSync);
+    }
+
+    #[test]
+    fn derived_utf8_quoted() {
+        // IMAP4rev1 only: after ENABLE UTF8=ACCEPT only
+        assert!(
+            !set("IMAP4rev1 UTF8=ACCEPT")
+                .encode_options(false)
+                .utf8_quoted
+        );
+        assert!(
+            set("IMAP4rev1 UTF8=ACCEPT")
+                .encode_options(true)
+                .utf8_quoted
+        );
+        // IMAP4rev2 only: always (RFC 9051 §4.3.1)
+        assert!(set("IMAP4rev2").encode_options(false).utf8_quoted);
+        // both advertised: IMAP4rev1 until ENABLE IMAP4rev2 (RFC 9051 Appendix A)
+        assert!(!set("IMAP4rev1 IMAP4rev2").encode_options(false).utf8_quoted);
+        assert!(set("IMAP4rev1 IMAP4rev2").encode_options(true).utf8_quoted);
+
+        assert!(CapabilitySet::enables_utf8(&[Capability::Utf8Accept]));
+        assert!(CapabilitySet::enables_utf8(&[
+            Capability::CondStore,
+            Capability::Imap4Rev2
+        ]));
+        assert!(!CapabilitySet::enables_utf8(&[Capability::CondStore]));
+        assert!(!CapabilitySet::enables_utf8(&[]));
+
+        let mut b = EncodeBuf::with_options(set("IMAP4rev2").encode_options(false));
+        b.string("é".as_bytes());
+        assert_eq!(b.out, "\"é\"".as_bytes());
+        let mut b = EncodeBuf::with_options(set("IMAP4rev1").encode_options(false));
+        b.string("é".as_bytes());
+        assert_eq!(b.literals.len(), 1);
     }
 
     proptest! {

@@ -11,7 +11,11 @@ use crate::parse::class;
 pub use crate::framer::LiteralMode;
 
 /// Encoding settings of one connection.
+///
+/// Build with [`EncodeOptions::default`] and the `with_*` methods, or derive them from what the
+/// server advertised with [`CapabilitySet::encode_options`](crate::capability::CapabilitySet::encode_options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EncodeOptions {
     /// Mode for literals the encoder has to emit: [`LiteralMode::Sync`] always works;
     /// [`LiteralMode::NonSync`] needs LITERAL+, or LITERAL- together with
@@ -29,12 +33,51 @@ pub struct EncodeOptions {
 
 impl Default for EncodeOptions {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EncodeOptions {
+    /// The defaults: synchronizing literals, no UTF-8 in quoted strings, strings up to 1024
+    /// bytes quoted.
+    pub const fn new() -> Self {
         EncodeOptions {
             literal_mode: LiteralMode::Sync,
             max_non_sync: None,
             utf8_quoted: false,
             max_quoted: 1024,
         }
+    }
+
+    /// The largest non-synchronizing literal a LITERAL- server accepts (RFC 7888 §5).
+    pub const LITERAL_MINUS_MAX: usize = 4096;
+
+    /// These options with `literal_mode` set.
+    #[must_use]
+    pub const fn with_literal_mode(mut self, literal_mode: LiteralMode) -> Self {
+        self.literal_mode = literal_mode;
+        self
+    }
+
+    /// These options with `max_non_sync` set.
+    #[must_use]
+    pub const fn with_max_non_sync(mut self, max_non_sync: Option<usize>) -> Self {
+        self.max_non_sync = max_non_sync;
+        self
+    }
+
+    /// These options with `utf8_quoted` set.
+    #[must_use]
+    pub const fn with_utf8_quoted(mut self, utf8_quoted: bool) -> Self {
+        self.utf8_quoted = utf8_quoted;
+        self
+    }
+
+    /// These options with `max_quoted` set.
+    #[must_use]
+    pub const fn with_max_quoted(mut self, max_quoted: usize) -> Self {
+        self.max_quoted = max_quoted;
+        self
     }
 }
 

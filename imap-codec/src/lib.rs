@@ -146,4 +146,4 @@ pub use bytes;
 
 pub use crate::encode::{Encode, EncodeBuf, EncodeOptions, Fragment};
 pub use crate::error::{DecodeError, FrameError, ValidationError};
-pub use crate::options::{DecodeOptions, Limits, Profile, Quirk, Warning};
+pub use crate::options::{DecodeOptions, Limits, Profile, Quirk, QuirkSet, Warning};

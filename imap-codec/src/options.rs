@@ -1,5 +1,5 @@
-//! Decoding profiles (strict RFC 9051 §9 grammar, or lenient towards known server defects),
-//! the quirk families the lenient profile tolerates, and the limits that bound memory.
+//! Decoding options (RFC 9051 §9 grammar strictly, or with per-family tolerance of known peer
+//! defects: [`QuirkSet`]), the quirk families, and the limits that bound memory.
 
 use std::fmt;
 
@@ -43,6 +43,25 @@ pub enum Quirk {
 }
 
 impl Quirk {
+    /// Every family, in declaration order.
+    pub const ALL: &'static [Quirk] = &[
+        Quirk::ExtraSpaces,
+        Quirk::MissingText,
+        Quirk::NilOrEmpty,
+        Quirk::BadNumbers,
+        Quirk::MalformedBodyStructure,
+        Quirk::MalformedEnvelope,
+        Quirk::UnescapedQuotes,
+        Quirk::BadEscapes,
+        Quirk::EightBit,
+        Quirk::OddFlags,
+        Quirk::CodeWithoutStatus,
+        Quirk::NonImapLine,
+        Quirk::BareLf,
+        Quirk::BadAtoms,
+        Quirk::ZeroModSeq,
+    ];
+
     /// A short human description of the family.
     pub fn description(self) -> &'static str {
         match self {
@@ -73,6 +92,7 @@ impl fmt::Display for Quirk {
 
 /// One tolerated defect: which family, and where in the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Warning {
     /// The family of the defect.
     pub quirk: Quirk,
@@ -86,22 +106,120 @@ impl fmt::Display for Warning {
     }
 }
 
-/// Which grammar the decoder applies.
+/// Which grammar the decoder applies: a named [`QuirkSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Profile {
-    /// The RFC grammar exactly.
+    /// The RFC grammar exactly ([`QuirkSet::none`]).
     #[default]
     Strict,
-    /// The RFC grammar plus every [`Quirk`] family.
+    /// The RFC grammar plus every [`Quirk`] family ([`QuirkSet::all`]).
     Lenient,
 }
 
+impl Profile {
+    /// The quirks this profile tolerates.
+    pub const fn quirks(self) -> QuirkSet {
+        match self {
+            Profile::Strict => QuirkSet::none(),
+            Profile::Lenient => QuirkSet::all(),
+        }
+    }
+}
+
+/// A set of [`Quirk`] families, one switch per family (as httparse's `ParserConfig` has one
+/// switch per tolerance).
+///
+/// ```
+/// use imapwire_codec::options::{Quirk, QuirkSet};
+/// let q = QuirkSet::none().with(Quirk::BareLf).with(Quirk::ExtraSpaces);
+/// assert!(q.contains(Quirk::BareLf) && !q.contains(Quirk::EightBit));
+/// assert!(!QuirkSet::all().without(Quirk::BareLf).contains(Quirk::BareLf));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct QuirkSet(u32);
+
+impl QuirkSet {
+    /// No quirk tolerated (the strict profile).
+    pub const fn none() -> Self {
+        QuirkSet(0)
+    }
+
+    /// Every quirk tolerated (the lenient profile).
+    pub const fn all() -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < Quirk::ALL.len() {
+            bits |= Self::bit(Quirk::ALL[i]);
+            i += 1;
+        }
+        QuirkSet(bits)
+    }
+
+    #[inline(always)]
+    const fn bit(q: Quirk) -> u32 {
+        1 << (q as u32)
+    }
+
+    /// This set with `quirk` added.
+    #[must_use]
+    pub const fn with(self, quirk: Quirk) -> Self {
+        QuirkSet(self.0 | Self::bit(quirk))
+    }
+
+    /// This set with `quirk` removed.
+    #[must_use]
+    pub const fn without(self, quirk: Quirk) -> Self {
+        QuirkSet(self.0 & !Self::bit(quirk))
+    }
+
+    /// Whether `quirk` is in the set.
+    #[inline(always)]
+    pub const fn contains(self, quirk: Quirk) -> bool {
+        self.0 & Self::bit(quirk) != 0
+    }
+
+    /// Whether no quirk is in the set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The quirks in the set, in [`Quirk::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Quirk> {
+        Quirk::ALL
+            .iter()
+            .copied()
+            .filter(move |&q| self.contains(q))
+    }
+}
+
+impl FromIterator<Quirk> for QuirkSet {
+    fn from_iter<I: IntoIterator<Item = Quirk>>(iter: I) -> Self {
+        iter.into_iter().fold(QuirkSet::none(), QuirkSet::with)
+    }
+}
+
+impl fmt::Debug for QuirkSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
 /// Options for decoding one connection's messages.
+///
+/// Build with [`DecodeOptions::strict`], [`DecodeOptions::lenient`] or
+/// [`DecodeOptions::profile`] and the `with_*` methods:
+///
+/// ```
+/// use imapwire_codec::{DecodeOptions, Quirk};
+/// let o = DecodeOptions::strict().with_quirk(Quirk::BareLf).with_max_depth(16);
+/// assert!(o.allows(Quirk::BareLf) && !o.allows(Quirk::ExtraSpaces));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DecodeOptions {
-    /// Strict or lenient.
-    pub profile: Profile,
+    /// The quirk families tolerated (see [`DecodeOptions::allows`]).
+    pub quirks: QuirkSet,
     /// UTF-8 allowed in quoted strings and mailbox names (`UTF8=ACCEPT` enabled, or IMAP4rev2).
     pub utf8: bool,
     /// Maximum nesting depth of parenthesised lists (body structures, search keys).
@@ -120,7 +238,7 @@ impl DecodeOptions {
     /// The strict profile with default bounds.
     pub const fn strict() -> Self {
         DecodeOptions {
-            profile: Profile::Strict,
+            quirks: QuirkSet::none(),
             utf8: true,
             max_depth: 64,
             max_list_items: 1 << 20,
@@ -129,21 +247,68 @@ impl DecodeOptions {
 
     /// The lenient profile with default bounds.
     pub const fn lenient() -> Self {
-        DecodeOptions {
-            profile: Profile::Lenient,
-            ..Self::strict()
-        }
+        Self::profile(Profile::Lenient)
+    }
+
+    /// A profile with default bounds.
+    pub const fn profile(profile: Profile) -> Self {
+        Self::strict().with_quirks(profile.quirks())
+    }
+
+    /// These options tolerating exactly `quirks`.
+    #[must_use]
+    pub const fn with_quirks(mut self, quirks: QuirkSet) -> Self {
+        self.quirks = quirks;
+        self
+    }
+
+    /// These options also tolerating `quirk`.
+    #[must_use]
+    pub const fn with_quirk(mut self, quirk: Quirk) -> Self {
+        self.quirks = self.quirks.with(quirk);
+        self
+    }
+
+    /// These options no longer tolerating `quirk`.
+    #[must_use]
+    pub const fn without_quirk(mut self, quirk: Quirk) -> Self {
+        self.quirks = self.quirks.without(quirk);
+        self
+    }
+
+    /// These options with `utf8` set.
+    #[must_use]
+    pub const fn with_utf8(mut self, utf8: bool) -> Self {
+        self.utf8 = utf8;
+        self
+    }
+
+    /// These options with `max_depth` set.
+    #[must_use]
+    pub const fn with_max_depth(mut self, max_depth: u32) -> Self {
+        self.max_depth = max_depth;
+        self
+    }
+
+    /// These options with `max_list_items` set.
+    #[must_use]
+    pub const fn with_max_list_items(mut self, max_list_items: usize) -> Self {
+        self.max_list_items = max_list_items;
+        self
     }
 
     /// Whether `quirk` is tolerated.
     #[inline]
-    pub fn allows(&self, _quirk: Quirk) -> bool {
-        matches!(self.profile, Profile::Lenient)
+    pub const fn allows(&self, quirk: Quirk) -> bool {
+        self.quirks.contains(quirk)
     }
 }
 
 /// Bounds the framer enforces on every message (see [`crate::framer::Framer`]).
+///
+/// Build with [`Limits::default`] and the `with_*` methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Longest line (without literal data), CRLF included.
     pub max_line: usize,
@@ -157,11 +322,129 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Limits {
+    /// The default bounds: 1 MiB lines, 64 MiB literals, 80 MiB messages, 4096 literals.
+    pub const fn new() -> Self {
         Limits {
             max_line: 1 << 20,
             max_literal: 64 << 20,
             max_message: 80 << 20,
             max_literals: 4096,
         }
+    }
+
+    /// These limits with `max_line` set.
+    #[must_use]
+    pub const fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
+    }
+
+    /// These limits with `max_literal` set.
+    #[must_use]
+    pub const fn with_max_literal(mut self, max_literal: u64) -> Self {
+        self.max_literal = max_literal;
+        self
+    }
+
+    /// These limits with `max_message` set.
+    #[must_use]
+    pub const fn with_max_message(mut self, max_message: u64) -> Self {
+        self.max_message = max_message;
+        self
+    }
+
+    /// These limits with `max_literals` set.
+    #[must_use]
+    pub const fn with_max_literals(mut self, max_literals: usize) -> Self {
+        self.max_literals = max_literals;
+        self
+    }
+}
+
+// Every quirk has its own bit in a `u32`.
+const _: () = assert!(Quirk::ALL.len() <= 32);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Quirk::ALL` lists every variant once, at the index of its discriminant (the bit
+    /// [`QuirkSet`] uses); the exhaustive match makes a new variant fail to compile here.
+    #[test]
+    fn all_lists_every_quirk_by_discriminant() {
+        for (i, &q) in Quirk::ALL.iter().enumerate() {
+            let listed = match q {
+                Quirk::ExtraSpaces
+                | Quirk::MissingText
+                | Quirk::NilOrEmpty
+                | Quirk::BadNumbers
+                | Quirk::MalformedBodyStructure
+                | Quirk::MalformedEnvelope
+                | Quirk::UnescapedQuotes
+                | Quirk::BadEscapes
+                | Quirk::EightBit
+                | Quirk::OddFlags
+                | Quirk::CodeWithoutStatus
+                | Quirk::NonImapLine
+                | Quirk::BareLf
+                | Quirk::BadAtoms
+                | Quirk::ZeroModSeq => q as usize,
+            };
+            assert_eq!(listed, i, "{q:?}");
+        }
+        assert_eq!(Quirk::ALL.len(), Quirk::ZeroModSeq as usize + 1);
+    }
+
+    #[test]
+    fn profiles_are_quirk_sets() {
+        assert_eq!(Profile::Strict.quirks(), QuirkSet::none());
+        assert_eq!(Profile::Lenient.quirks(), QuirkSet::all());
+        assert_eq!(
+            DecodeOptions::profile(Profile::Strict),
+            DecodeOptions::strict()
+        );
+        assert_eq!(DecodeOptions::default(), DecodeOptions::strict());
+        let o = DecodeOptions::strict()
+            .with_utf8(false)
+            .with_max_depth(3)
+            .with_max_list_items(7);
+        assert!(!o.utf8 && o.max_depth == 3 && o.max_list_items == 7);
+    }
+
+    #[test]
+    fn limits_builders() {
+        let l = Limits::default()
+            .with_max_line(10)
+            .with_max_literal(20)
+            .with_max_message(30)
+            .with_max_literals(2);
+        assert_eq!(
+            (l.max_line, l.max_literal, l.max_message, l.max_literals),
+            (10, 20, 30, 2)
+        );
+        assert_eq!(Limits::new(), Limits::default());
+        let d = Limits::default();
+        assert_eq!(d.with_max_line(d.max_line), d);
+    }
+
+    #[test]
+    fn encode_options_builders() {
+        use crate::encode::{EncodeOptions, LiteralMode};
+        let o = EncodeOptions::new()
+            .with_literal_mode(LiteralMode::NonSync)
+            .with_max_non_sync(Some(5))
+            .with_utf8_quoted(true)
+            .with_max_quoted(9);
+        assert_eq!(o.literal_mode, LiteralMode::NonSync);
+        assert_eq!(
+            (o.max_non_sync, o.utf8_quoted, o.max_quoted),
+            (Some(5), true, 9)
+        );
+        assert_eq!(EncodeOptions::new(), EncodeOptions::default());
     }
 }

@@ -522,8 +522,7 @@ mod tests {
         for n in [15, 16, 17, 40] {
             inputs.push((1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
         }
-        let mut limited = DecodeOptions::strict();
-        limited.max_list_items = 3;
+        let limited = DecodeOptions::strict().with_max_list_items(3);
         for o in [DecodeOptions::strict(), DecodeOptions::lenient(), limited] {
             for s in &inputs {
                 let b = Bytes::from(s.clone().into_bytes());

@@ -37,30 +37,26 @@ impl Rng {
 /// The encoder settings a connection can have: synchronizing or non-synchronizing literals,
 /// UTF-8 in quoted strings (IMAP4rev2) or not, and literals for every string that may be one.
 const SETTINGS: [EncodeOptions; 4] = [
-    EncodeOptions {
-        literal_mode: LiteralMode::Sync,
-        utf8_quoted: false,
-        max_quoted: 1024,
-        max_non_sync: None,
-    },
-    EncodeOptions {
-        literal_mode: LiteralMode::NonSync,
-        utf8_quoted: true,
-        max_quoted: 1024,
-        max_non_sync: None,
-    },
-    EncodeOptions {
-        literal_mode: LiteralMode::Sync,
-        utf8_quoted: false,
-        max_quoted: 0,
-        max_non_sync: None,
-    },
-    EncodeOptions {
-        literal_mode: LiteralMode::NonSync,
-        utf8_quoted: true,
-        max_quoted: 3,
-        max_non_sync: Some(8),
-    },
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::Sync)
+        .with_utf8_quoted(false)
+        .with_max_quoted(1024)
+        .with_max_non_sync(None),
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::NonSync)
+        .with_utf8_quoted(true)
+        .with_max_quoted(1024)
+        .with_max_non_sync(None),
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::Sync)
+        .with_utf8_quoted(false)
+        .with_max_quoted(0)
+        .with_max_non_sync(None),
+    EncodeOptions::new()
+        .with_literal_mode(LiteralMode::NonSync)
+        .with_utf8_quoted(true)
+        .with_max_quoted(3)
+        .with_max_non_sync(Some(8)),
 ];
 
 fn encode_with(v: &impl Encode, options: EncodeOptions) -> Bytes {

@@ -256,10 +256,10 @@ fn literal_minus_encoding() {
         )
         .unwrap()
     };
-    let nonsync = |max| EncodeOptions {
-        literal_mode: LiteralMode::NonSync,
-        max_non_sync: max,
-        ..Default::default()
+    let nonsync = |max| {
+        EncodeOptions::default()
+            .with_literal_mode(LiteralMode::NonSync)
+            .with_max_non_sync(max)
     };
     for (n, max, head, mode) in [
         (

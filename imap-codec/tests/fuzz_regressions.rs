@@ -46,12 +46,11 @@ fn framer_chunking(data: &[u8]) {
         return;
     }
     let seed = data[0] as usize + 1;
-    let limits = Limits {
-        max_line: 64 + data[1] as usize * 4,
-        max_literal: 16 + data[2] as u64 * 8,
-        max_message: 256 + data[3] as u64 * 16,
-        max_literals: 8,
-    };
+    let limits = Limits::default()
+        .with_max_line(64 + data[1] as usize * 4)
+        .with_max_literal(16 + data[2] as u64 * 8)
+        .with_max_message(256 + data[3] as u64 * 16)
+        .with_max_literals(8);
     let body = &data[4..];
     let config = FramerConfig {
         limits,

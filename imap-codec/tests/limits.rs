@@ -61,10 +61,7 @@ fn literal_length_beyond_64_bits_is_a_typed_error() {
 fn oversized_literal_in_responses_is_skipped_without_buffering() {
     let mut d = ResponseDecoder::new(
         FramerConfig {
-            limits: Limits {
-                max_literal: 1 << 20,
-                ..Default::default()
-            },
+            limits: Limits::default().with_max_literal(1 << 20),
             ..Default::default()
         },
         DecodeOptions::lenient(),
@@ -196,10 +193,7 @@ fn millions_of_tiny_list_items_are_bounded() {
     assert_eq!(messages(&drain(&mut d)), 1);
 
     // Within the line limit, the list-item bound of the parser applies.
-    let opts = DecodeOptions {
-        max_list_items: 1000,
-        ..DecodeOptions::strict()
-    };
+    let opts = DecodeOptions::strict().with_max_list_items(1000);
     let mut d = ResponseDecoder::new(FramerConfig::default(), opts);
     let mut line = b"* SEARCH".to_vec();
     line.extend(b" 7".repeat(5000));

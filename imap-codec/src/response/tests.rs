@@ -1514,10 +1514,7 @@ proptest! {
 fn search_number_runs() {
     use crate::options::Profile;
     let strict = DecodeOptions::default();
-    let lenient = DecodeOptions {
-        profile: Profile::Lenient,
-        ..DecodeOptions::default()
-    };
+    let lenient = DecodeOptions::profile(Profile::Lenient);
     let ids = |line: &str, o: &DecodeOptions| -> Option<Vec<u32>> {
         let msg = Bytes::from(format!("{line}\r\n"));
         match Response::decode(&msg, o).ok()?.message {
@@ -1555,10 +1552,7 @@ fn search_number_runs() {
     assert_eq!(ids("* SEARCH 1  2", &strict), None);
     assert_eq!(ids("* SEARCH 1  2", &lenient).as_deref(), Some(&[1, 2][..]));
     // the item limit applies to the fast path too
-    let limited = DecodeOptions {
-        max_list_items: 3,
-        ..DecodeOptions::default()
-    };
+    let limited = DecodeOptions::default().with_max_list_items(3);
     assert_eq!(
         ids("* SEARCH 1 2 3", &limited).as_deref(),
         Some(&[1, 2, 3][..])
