@@ -3,7 +3,7 @@
 //! `benches/report.py`).
 //!
 //! ```sh
-//! cargo bench --bench alloc
+//! cargo bench -p imapwire-benches --bench alloc
 //! ```
 //!
 //! Each figure is one pass over the whole corpus, everything included (buffer growth, the

@@ -3,8 +3,8 @@
 //! and fed in 16 KiB chunks. See `benches/README.md`.
 //!
 //! ```sh
-//! cargo bench --bench decode                      # everything (~4-6 min on 2 cores)
-//! IMAP_BENCH_MEASURE=1 IMAP_BENCH_ONLY=list cargo bench --bench decode -- imap-proto
+//! cargo bench -p imapwire-benches --bench decode   # everything (see benches/README.md)
+//! IMAP_BENCH_MEASURE=1 IMAP_BENCH_ONLY=list cargo bench -p imapwire-benches --bench decode -- imap-proto
 //! ```
 //!
 //! Before measuring, every decoder is run once over every corpus and must decode every message
@@ -94,6 +94,14 @@ fn status_row(c: &Corpus, id: &str, o: &Outcome) -> Vec<String> {
 const STATUS_HEADER: &str = "corpus\tdecoder\tstatus\tdecoded\tfailed\texpected\tdetail";
 
 fn main() {
+    // Criterion writes to `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion` taken from the
+    // working directory, which is this package's folder (benches/) under `cargo bench`, while
+    // the corpus, status.tsv and report.py take a relative `CARGO_TARGET_DIR` from the
+    // workspace root. Point criterion at the same place.
+    if std::env::var_os("CRITERION_HOME").is_none() {
+        // SAFETY: first statement of `main`, no other thread exists yet.
+        unsafe { std::env::set_var("CRITERION_HOME", common::target_dir().join("criterion")) };
+    }
     let corpora = common::load_corpora();
     let include_failing = common::env_or("IMAP_BENCH_INCLUDE_FAILING", 0u8) != 0;
 

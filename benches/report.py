@@ -4,9 +4,9 @@
 Usage:  python3 benches/report.py [--target DIR] [--scale F] [--estimate median|mean]
 
 Reads (stdlib only):
-  DIR/criterion/<corpus>/<decoder>/new/{estimates.json,benchmark.json}   (cargo bench --bench decode)
+  DIR/criterion/<corpus>/<decoder>/new/{estimates.json,benchmark.json}   (cargo bench -p imapwire-benches --bench decode)
   DIR/imap-bench/status.tsv    which decoder decoded which corpus completely (same run)
-  DIR/imap-bench/alloc.tsv     allocations per message            (cargo bench --bench alloc)
+  DIR/imap-bench/alloc.tsv     allocations per message            (cargo bench -p imapwire-benches --bench alloc)
   DIR/bench-corpus/manifest.json   message counts and sizes
 DIR defaults to $CARGO_TARGET_DIR, else target/ at the workspace root. With --scale F (a run
 with IMAP_BENCH_SCALE=F): bench-corpus-scale-F, imap-bench-scale-F, groups <corpus>-scale-F.
@@ -180,7 +180,7 @@ def main():
     try:
         res = Results(target, suffix, a.estimate)
     except OSError as e:
-        sys.exit("report.py: %s (run `cargo bench --bench decode` first)" % e)
+        sys.exit("report.py: %s (run `cargo bench -p imapwire-benches --bench decode` first)" % e)
 
     out = []
     w = out.append

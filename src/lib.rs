@@ -1,5 +1,6 @@
-//! Workbench for the `imap-codec` workspace: the home of the workspace examples (`dissect`)
-//! and the criterion benchmarks. Not published; it re-exports the codec for them.
+//! Workbench for the imapwire workspace: the home of the workspace examples (`dissect`,
+//! `profile_decode`). Not published; it re-exports the codec for them. The criterion
+//! benchmarks are the package `imapwire-benches` (`benches/`).
 //!
 //! ```
 //! use imap_workbench::imapwire_codec::codec::Message;

@@ -46,10 +46,17 @@ pub fn criterion_settings() -> (usize, Duration, Duration) {
     (samples, warm, measure)
 }
 
+/// The workspace root (this package is `benches/` in it).
+fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ has a parent")
+}
+
 /// The target directory: `$CARGO_TARGET_DIR` (relative paths are taken from the workspace
-/// root, where cargo runs benches) or `<workspace>/target`.
+/// root, as cargo does) or `<workspace>/target`.
 pub fn target_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = workspace_root();
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(d) if !d.is_empty() => root.join(d),
         _ => root.join("target"),
@@ -164,7 +171,7 @@ pub fn load_corpora() -> Vec<Corpus> {
 }
 
 fn generate(dir: &Path, scale: f64) {
-    let gen_py = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/corpus/gen.py");
+    let gen_py = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/gen.py");
     // Generate into a temporary directory and rename, so an interrupted or concurrent run never
     // leaves a half-written corpus behind.
     let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
