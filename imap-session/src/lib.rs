@@ -4,7 +4,19 @@
 //! This crate does no networking, reads no clock and spawns nothing: bytes and the current
 //! time go in; bytes, events and the next deadline come out. It is therefore fully
 //! deterministic, and every flow can be tested without sockets.
+//!
+//! # Building blocks
+//!
+//! Self-contained units the client and server state machines are built from:
+//!
+//! - [`timer`]: one table of deadlines per connection ([`timer::TimerTable`]).
+//! - [`tag`]: command tags, sequential or unpredictable, never reused while in flight.
+//! - [`pipeline`]: which command may be sent while others are in flight (RFC 9051 §5.5).
+//! - [`mailbox`]: the state of a selected mailbox (the sequence-number/UID map).
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 pub mod mailbox;
+pub mod pipeline;
+pub mod tag;
+pub mod timer;
