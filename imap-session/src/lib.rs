@@ -12,11 +12,14 @@
 //! - [`timer`]: one table of deadlines per connection ([`timer::TimerTable`]).
 //! - [`tag`]: command tags, sequential or unpredictable, never reused while in flight.
 //! - [`pipeline`]: which command may be sent while others are in flight (RFC 9051 §5.5).
+//! - [`sasl`]: SASL mechanisms for AUTHENTICATE, client and server side, and the mechanism
+//!   chooser.
 //! - [`mailbox`]: the state of a selected mailbox (the sequence-number/UID map).
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 pub mod mailbox;
 pub mod pipeline;
+pub mod sasl;
 pub mod tag;
 pub mod timer;
