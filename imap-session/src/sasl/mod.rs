@@ -32,7 +32,8 @@
 //!    mechanism could not authenticate the *server* (SCRAM without a valid `v=`): the caller
 //!    must then treat the connection as untrusted and close it.
 //!
-//! [`choose`] picks the strongest offered mechanism the credentials allow.
+//! [`choose`] picks the strongest offered mechanism the credentials allow, and [`new_client`]
+//! builds its step machine from [`Credentials`].
 //!
 //! # Server side
 //!
@@ -252,6 +253,103 @@ pub trait ClientMechanism: Send {
     /// The tagged completion arrived: `success` is true for OK. Returns `Ok` only when the
     /// exchange succeeded *and* the mechanism's own checks passed.
     fn finish(&mut self, success: bool) -> Result<(), SaslError>;
+}
+
+/// Everything a client may hold to authenticate, for [`new_client`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Credentials {
+    /// The user name (authentication identity).
+    pub user: String,
+    /// The identity to act as, if different (PLAIN, SCRAM and OAUTHBEARER carry it).
+    pub authzid: Option<String>,
+    /// The password, for PLAIN, LOGIN, SCRAM and CRAM-MD5.
+    pub password: Option<Secret<String>>,
+    /// The OAuth 2.0 access token, for XOAUTH2 and OAUTHBEARER.
+    pub token: Option<Secret<String>>,
+    /// The server host name, sent by OAUTHBEARER.
+    pub host: Option<String>,
+    /// The server port, sent by OAUTHBEARER.
+    pub port: Option<u16>,
+    /// Channel-binding data, needed by the `-PLUS` mechanisms.
+    pub channel_binding: Option<scram::ChannelBinding>,
+}
+
+impl Credentials {
+    /// A user name and password.
+    pub fn password(user: &str, password: Secret<String>) -> Self {
+        Credentials {
+            user: user.to_owned(),
+            password: Some(password),
+            ..Default::default()
+        }
+    }
+
+    /// A user name and OAuth access token.
+    pub fn token(user: &str, token: Secret<String>) -> Self {
+        Credentials {
+            user: user.to_owned(),
+            token: Some(token),
+            ..Default::default()
+        }
+    }
+
+    /// What kind of credentials these are, for [`choose`]; `None` when there is neither a
+    /// password nor a token.
+    pub fn kind(&self) -> Option<CredentialKind> {
+        match (self.password.is_some(), self.token.is_some()) {
+            (true, true) => Some(CredentialKind::Both),
+            (true, false) => Some(CredentialKind::Password),
+            (false, true) => Some(CredentialKind::OAuthToken),
+            (false, false) => None,
+        }
+    }
+}
+
+/// The client step machine for `mechanism` with these credentials (SCRAM with the default
+/// nonce source and limits). Fails with [`SaslError::InvalidCredentials`] when the
+/// credentials lack what the mechanism needs (a password, a token, channel-binding data).
+pub fn new_client(
+    mechanism: Mechanism,
+    credentials: &Credentials,
+) -> Result<Box<dyn ClientMechanism>, SaslError> {
+    let missing = |reason| SaslError::InvalidCredentials { mechanism, reason };
+    let password = || credentials.password.as_ref().ok_or(missing("no password"));
+    let token = || credentials.token.as_ref().ok_or(missing("no OAuth token"));
+    let user = credentials.user.as_str();
+    let authzid = credentials.authzid.as_deref().unwrap_or("");
+    let scram = |hash, plus: bool| -> Result<Box<dyn ClientMechanism>, SaslError> {
+        let c = scram::ScramClient::new(hash, user, password()?)?.with_authzid(authzid);
+        if plus {
+            let cb = credentials
+                .channel_binding
+                .clone()
+                .ok_or(missing("no channel-binding data"))?;
+            Ok(Box::new(c.with_channel_binding(cb)))
+        } else {
+            Ok(Box::new(c))
+        }
+    };
+    Ok(match mechanism {
+        Mechanism::Plain => Box::new(plain::PlainClient::with_authzid(
+            authzid,
+            user,
+            password()?,
+        )?),
+        Mechanism::Login => Box::new(login::LoginClient::new(user, password()?)?),
+        Mechanism::XOAuth2 => Box::new(oauth::XOAuth2Client::new(user, token()?)?),
+        Mechanism::OAuthBearer => Box::new(oauth::OAuthBearerClient::new(
+            if authzid.is_empty() { user } else { authzid },
+            token()?,
+            credentials.host.as_deref(),
+            credentials.port,
+        )?),
+        Mechanism::ScramSha1 => scram(scram::ScramHash::Sha1, false)?,
+        Mechanism::ScramSha1Plus => scram(scram::ScramHash::Sha1, true)?,
+        Mechanism::ScramSha256 => scram(scram::ScramHash::Sha256, false)?,
+        Mechanism::ScramSha256Plus => scram(scram::ScramHash::Sha256, true)?,
+        Mechanism::CramMd5 => Box::new(cram_md5::CramMd5Client::new(user, password()?)?),
+    })
 }
 
 /// The error `e=` a SCRAM server sent (RFC 5802 §7 `server-error-value`).
@@ -640,5 +738,61 @@ mod tests {
             ScramServerError::from_value("x-new-error"),
             ScramServerError::Other("x-new-error".into())
         );
+    }
+
+    #[test]
+    fn new_client_builds_each_mechanism_from_credentials() {
+        let mut both = Credentials::password("user", Secret::new("pencil".into()));
+        both.token = Some(Secret::new("tok".into()));
+        assert_eq!(both.kind(), Some(CredentialKind::Both));
+        assert_eq!(Credentials::default().kind(), None);
+        for m in Mechanism::ALL {
+            let r = new_client(m, &both);
+            let plus = matches!(m, Mechanism::ScramSha1Plus | Mechanism::ScramSha256Plus);
+            match r {
+                Ok(c) => {
+                    assert!(!plus, "{m} without channel binding");
+                    assert_eq!(c.mechanism(), m);
+                }
+                Err(e) => assert!(
+                    plus && matches!(e, SaslError::InvalidCredentials { .. }),
+                    "{m}: {e:?}"
+                ),
+            }
+        }
+        let mut with_cb = both.clone();
+        with_cb.channel_binding = Some(scram::ChannelBinding {
+            kind: scram::ChannelBindingType::TlsExporter,
+            data: Bytes::from_static(&[7; 32]),
+        });
+        let c = new_client(Mechanism::ScramSha256Plus, &with_cb).unwrap();
+        assert_eq!(c.mechanism(), Mechanism::ScramSha256Plus);
+
+        let pw_only = Credentials::password("user", Secret::new("pencil".into()));
+        assert!(matches!(
+            new_client(Mechanism::XOAuth2, &pw_only),
+            Err(SaslError::InvalidCredentials {
+                reason: "no OAuth token",
+                ..
+            })
+        ));
+        let tok_only = Credentials::token("user", Secret::new("t".into()));
+        assert!(matches!(
+            new_client(Mechanism::Plain, &tok_only),
+            Err(SaslError::InvalidCredentials {
+                reason: "no password",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn chooser_and_factory_agree() {
+        let creds = Credentials::password("user", Secret::new("pencil".into()));
+        let m = choose(ALL_OFFERED, creds.kind().unwrap(), false, Transport::Tls).unwrap();
+        let mut c = new_client(m, &creds).unwrap();
+        assert_eq!(c.mechanism(), Mechanism::ScramSha256);
+        let first = c.initial_response().unwrap().unwrap();
+        assert!(first.expose().starts_with(b"n,,n=user,r="));
     }
 }
