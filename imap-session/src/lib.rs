@@ -22,6 +22,7 @@
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
+pub mod client;
 pub mod mailbox;
 pub mod pipeline;
 pub mod profile;

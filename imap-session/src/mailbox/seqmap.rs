@@ -153,10 +153,16 @@ impl Block {
 }
 
 /// A Fenwick (binary indexed) tree of block lengths.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Fenwick {
-    /// 1-based; `t[0]` unused.
+    /// 1-based; `t[0]` unused (always present).
     t: Vec<u32>,
+}
+
+impl Default for Fenwick {
+    fn default() -> Self {
+        Fenwick { t: vec![0] }
+    }
 }
 
 impl Fenwick {
@@ -483,6 +489,42 @@ impl SeqMap {
         SeqNum::new(seq).ok()
     }
 
+    /// A live `VANISHED` for the UIDs `lo..=hi` (either order): removes every message of the
+    /// map in that range, however large the range is (the cost depends on the messages
+    /// removed, not on the range). Returns the sequence numbers they had, each as it was at
+    /// its own removal (the order EXPUNGE responses would have given).
+    pub fn remove_uid_range(&mut self, lo: u32, hi: u32) -> Vec<SeqNum> {
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
+        let mut out = Vec::new();
+        while let Some((b, off, uid)) = self.first_known_at_or_above(lo) {
+            if uid > hi {
+                break;
+            }
+            let seq = self.index.prefix(b) + off + 1;
+            self.remove_at(b, off);
+            if let Ok(s) = SeqNum::new(seq) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The first known UID at or above `uid`: block, offset and the UID.
+    fn first_known_at_or_above(&self, uid: u32) -> Option<(usize, u32, u32)> {
+        let b = self.block_of_uid(uid)?;
+        match &self.blocks[b] {
+            Block::Run { first, len } => {
+                let u = uid.max(*first);
+                (u - first < *len).then_some((b, u - first, u))
+            }
+            Block::List(v) => {
+                let i = v.partition_point(|&x| x < uid);
+                v.get(i).map(|&u| (b, i as u32, u))
+            }
+            Block::Unknown { .. } => None,
+        }
+    }
+
     /// All messages in sequence order: `(seq, uid)`.
     pub fn iter(&self) -> impl Iterator<Item = (SeqNum, Option<Uid>)> + '_ {
         self.blocks
@@ -698,7 +740,7 @@ impl SeqMap {
 /// about 4 bytes per message, so capacity doubling is too generous).
 fn push_list(v: &mut Vec<u32>, uid: u32) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).clamp(8, LIST_MAX - v.len()));
+        v.reserve_exact((v.len() / 2).max(8).min(LIST_MAX - v.len()));
     }
     v.push(uid);
 }
@@ -744,6 +786,15 @@ mod tests {
         }
         let known: Vec<u32> = flat(m).into_iter().flatten().collect();
         assert!(known.windows(2).all(|w| w[0] < w[1]), "UIDs not ascending");
+    }
+
+    #[test]
+    fn default_is_the_empty_map() {
+        let mut m = SeqMap::default();
+        m.set_exists(2).unwrap();
+        m.set_uid(seq(2), uid(4)).unwrap();
+        assert_eq!(flat(&m), vec![None, Some(4)]);
+        check_invariants(&m);
     }
 
     #[test]
@@ -842,6 +893,18 @@ mod tests {
         assert_eq!(m.remove_uid(uid(5)), None);
         assert_eq!(m.remove_uid(uid(100)), None);
         assert_eq!(flat(&m), [2, 6, 8].map(Some));
+        check_invariants(&m);
+    }
+
+    #[test]
+    fn vanished_range_removes_only_what_is_there() {
+        let mut m = SeqMap::from_uids([2, 4, 6, 8, 10].map(uid)).unwrap();
+        m.set_exists(6).unwrap();
+        // A huge range costs what it removes: 4, 6 and 8, then nothing else.
+        let got = m.remove_uid_range(u32::MAX, 3);
+        assert_eq!(got, vec![seq(2), seq(2), seq(2), seq(2)]);
+        assert_eq!(flat(&m), vec![Some(2), None]);
+        assert!(m.remove_uid_range(1, 1).is_empty());
         check_invariants(&m);
     }
 

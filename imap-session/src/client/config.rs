@@ -1,0 +1,152 @@
+//! Settings of one client connection (timers RFC 9051 §5.4 and RFC 2177, pipelining §5.5,
+//! limits).
+
+use std::time::Duration;
+
+use imapwire_codec::Limits;
+
+use crate::pipeline::PipelineRules;
+
+/// How command tags are made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TagStyle {
+    /// `A0001`, `A0002`, ... with this prefix (letters only).
+    Sequential(String),
+    /// Random tags of this many characters (for connections where predictable tags help an
+    /// attacker who can inject responses).
+    Unpredictable(usize),
+}
+
+/// Settings of a [`Client`](super::Client). Build with [`ClientConfig::default`] and the
+/// `with_*` methods.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The connection is already encrypted (implicit TLS, or after STARTTLS). Plaintext
+    /// password mechanisms (LOGIN, AUTHENTICATE PLAIN/LOGIN) are refused on a connection
+    /// that is not, unless [`allow_plaintext_login`](Self::allow_plaintext_login).
+    pub encrypted: bool,
+    /// Allows passwords over an unencrypted connection (explicit opt-in; off by default).
+    pub allow_plaintext_login: bool,
+    /// Tag style.
+    pub tags: TagStyle,
+    /// Pipelining rules (commands in flight, RFC 9051 §5.5).
+    pub pipeline: PipelineRules,
+    /// Longest wait for the greeting after connecting.
+    pub greeting_timeout: Duration,
+    /// Longest silence from the server while a command is in flight (any byte received
+    /// restarts it): then the connection is considered dead.
+    pub response_timeout: Duration,
+    /// While no command is in flight and IDLE is not running, a NOOP is sent after this much
+    /// silence, so that a dead connection is found (within `keepalive + response_timeout`).
+    /// `None`: never.
+    pub keepalive: Option<Duration>,
+    /// IDLE is ended with DONE and issued again after this long (RFC 2177 advises at most 29
+    /// minutes; some servers drop IDLE after 10-25 minutes).
+    pub idle_refresh: Duration,
+    /// When the server does not offer IDLE, [`Client::idle`](super::Client::idle) polls with
+    /// NOOP at this interval instead.
+    pub noop_poll_interval: Duration,
+    /// Framing limits for what the server sends.
+    pub limits: Limits,
+    /// Most events queued before [`Client::handle_input`](super::Client::handle_input)
+    /// stops consuming input (the caller must drain [`Client::poll_event`](super::Client::poll_event)).
+    pub max_events: usize,
+    /// Most commands submitted and not yet completed.
+    pub max_commands: usize,
+    /// Most bytes of encoded commands waiting to be transmitted.
+    pub max_output: usize,
+}
+
+impl Default for ClientConfig {
+    /// Unencrypted, no plaintext login, sequential tags `A0001`..., 16 commands in flight,
+    /// greeting 30 s, response 60 s, keep-alive NOOP after 5 min, IDLE refresh 29 min, NOOP
+    /// polling every 2 min, the codec's default limits, 1024 events, 4096 commands, 16 MiB
+    /// of output.
+    fn default() -> Self {
+        ClientConfig {
+            encrypted: false,
+            allow_plaintext_login: false,
+            tags: TagStyle::Sequential("A".into()),
+            pipeline: PipelineRules::default(),
+            greeting_timeout: Duration::from_secs(30),
+            response_timeout: Duration::from_secs(60),
+            keepalive: Some(Duration::from_secs(5 * 60)),
+            idle_refresh: Duration::from_secs(29 * 60),
+            noop_poll_interval: Duration::from_secs(2 * 60),
+            limits: Limits::default(),
+            max_events: 1024,
+            max_commands: 4096,
+            max_output: 16 << 20,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Declares the connection encrypted (implicit TLS).
+    pub fn with_encrypted(mut self, encrypted: bool) -> Self {
+        self.encrypted = encrypted;
+        self
+    }
+
+    /// Allows passwords over an unencrypted connection.
+    pub fn with_plaintext_login(mut self, allow: bool) -> Self {
+        self.allow_plaintext_login = allow;
+        self
+    }
+
+    /// Sets the tag style.
+    pub fn with_tags(mut self, tags: TagStyle) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// Sets the pipelining rules.
+    pub fn with_pipeline(mut self, rules: PipelineRules) -> Self {
+        self.pipeline = rules;
+        self
+    }
+
+    /// Sets the greeting timeout.
+    pub fn with_greeting_timeout(mut self, d: Duration) -> Self {
+        self.greeting_timeout = d;
+        self
+    }
+
+    /// Sets the response timeout.
+    pub fn with_response_timeout(mut self, d: Duration) -> Self {
+        self.response_timeout = d;
+        self
+    }
+
+    /// Sets the keep-alive interval (`None`: never).
+    pub fn with_keepalive(mut self, d: Option<Duration>) -> Self {
+        self.keepalive = d;
+        self
+    }
+
+    /// Sets the IDLE refresh interval.
+    pub fn with_idle_refresh(mut self, d: Duration) -> Self {
+        self.idle_refresh = d;
+        self
+    }
+
+    /// Sets the NOOP polling interval used when IDLE is not offered.
+    pub fn with_noop_poll_interval(mut self, d: Duration) -> Self {
+        self.noop_poll_interval = d;
+        self
+    }
+
+    /// Sets the framing limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the event queue bound.
+    pub fn with_max_events(mut self, n: usize) -> Self {
+        self.max_events = n.max(1);
+        self
+    }
+}

@@ -1,0 +1,1566 @@
+//! The sans-IO IMAP client (RFC 9051 §3 states, §5.5 pipelining, §6 commands, §7 responses).
+//!
+//! A [`Client`] is one connection's protocol state. It reads no socket and no clock: the
+//! caller feeds it received bytes and the current time, and takes out bytes to send, events
+//! and the next deadline.
+//!
+//! # Calling contract
+//!
+//! The four kinds of methods (after quinn-proto):
+//!
+//! - **inputs**: [`handle_input`](Client::handle_input) (received bytes),
+//!   [`handle_eof`](Client::handle_eof) (the peer closed), [`handle_timeout`](Client::handle_timeout)
+//!   (a deadline passed; a spurious call is a no-op);
+//! - **commands**: [`submit`](Client::submit) and the dedicated methods
+//!   ([`login`](Client::login), [`idle`](Client::idle), [`starttls`](Client::starttls), ...);
+//! - **outputs**: [`poll_transmit`](Client::poll_transmit) (bytes to write),
+//!   [`poll_event`](Client::poll_event), [`poll_timeout`](Client::poll_timeout);
+//! - **getters**: [`state`](Client::state), [`capabilities`](Client::capabilities), ...
+//!
+//! After any input or command, call `poll_transmit` until it returns `None` and write what it
+//! returns, in order; then drain `poll_event`; then arm one timer at `poll_timeout()` and call
+//! `handle_timeout(now)` when it fires. Times passed in must not go backwards.
+//!
+//! Every submitted command is completed exactly once, by an [`Event::Completed`]: with the
+//! server's tagged response, or with a typed local error ([`CommandError::Refused`],
+//! [`CommandError::ConnectionLost`], [`CommandError::TimedOut`]). A connection that ends while
+//! commands are pending completes each of them with `ConnectionLost` before
+//! [`Event::Closed`]; never as a success.
+//!
+//! # Pipelining (RFC 9051 §5.5)
+//!
+//! Up to [`PipelineRules::max_in_flight`](crate::pipeline::PipelineRules) commands are sent
+//! without waiting. Nothing is sent past a synchronizing literal waiting for `+`, nor past a
+//! command that changes the connection state (LOGIN, AUTHENTICATE, SELECT, EXAMINE, CLOSE,
+//! UNSELECT, ENABLE, STARTTLS, COMPRESS, LOGOUT) or IDLE until it completes; a command that
+//! uses sequence numbers waits while a command during which the server may expunge is in
+//! flight (the rules are data: [`crate::pipeline`]). Commands after a state change are checked
+//! against the state it leaves, when they are about to be sent.
+//!
+//! # Hand-offs
+//!
+//! STARTTLS: on the tagged OK the session emits [`Event::HandOff`] and stops reading and
+//! writing; bytes that arrived after the OK line are an injection attempt and close the
+//! session ([`CloseReason::StartTlsInjection`]). After the TLS handshake, call
+//! [`transport_upgraded`](Client::transport_upgraded): the capabilities are forgotten and asked
+//! again. COMPRESS=DEFLATE needs nothing from the caller: after the OK, the session inflates
+//! what it receives (bytes already received after the OK line included) and deflates what it
+//! sends, with a sync flush at the end of every transmit.
+//!
+//! # Timers
+//!
+//! Greeting timeout; response timeout (the oldest command in flight with no byte received for
+//! [`ClientConfig::response_timeout`]); keep-alive NOOP after [`ClientConfig::keepalive`] of
+//! silence; IDLE refresh. A dead connection is reported within `response_timeout` while a
+//! command is in flight, within `keepalive + response_timeout` otherwise, and within
+//! `idle_refresh + response_timeout` during IDLE.
+//!
+//! # Passwords
+//!
+//! App passwords are passwords: use [`login`](Client::login) like any other. LOGIN is refused
+//! on a connection not declared encrypted unless
+//! [`ClientConfig::allow_plaintext_login`] is set, and always under `LOGINDISABLED`.
+
+mod compress;
+mod config;
+mod event;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use imapwire_codec::capability::Capability;
+use imapwire_codec::codec::{Decoded, Message, StreamError};
+use imapwire_codec::command::{Command, CommandBody};
+use imapwire_codec::core::{AString, Atom, Secret, Tag};
+use imapwire_codec::framer::{Frame, Framer, FramerConfig, LiteralMode};
+use imapwire_codec::response::{
+    Continuation, Data, Greeting, GreetingKind, Response, ResponseCode, ResponseText, Status,
+    StatusResponse,
+};
+use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, EncodeOptions, Fragment};
+
+pub use self::config::{ClientConfig, TagStyle};
+pub use self::event::{
+    CloseReason, CommandError, CommandId, Completion, Event, HandOff, MailboxEvent, Malformed,
+    ProtocolError,
+};
+pub use self::rules::State;
+
+use self::compress::Deflate;
+use self::rules::{Rule, rule};
+use crate::mailbox::SeqMap;
+use crate::pipeline::CommandClass;
+use crate::tag::TagGenerator;
+use crate::timer::{Timer, TimerTable};
+
+/// Literal payloads at least this long are handed out by [`Client::poll_transmit`] as they
+/// are (no copy); shorter ones are gathered with the command lines.
+const GATHER_MAX: usize = 16 * 1024;
+
+/// Why a command was not accepted (caller misuse, or a policy of the session).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// The session has ended.
+    #[error("the session is closed")]
+    Closed,
+    /// The command is not valid in the connection's state (RFC 9051 §3).
+    #[error("{command} is not valid in state {state:?}")]
+    InvalidState {
+        /// The command name.
+        command: String,
+        /// The state it would have been sent in.
+        state: State,
+    },
+    /// The server does not advertise a capability the command needs.
+    #[error("the server does not offer {0:?}")]
+    NotAdvertised(Capability),
+    /// A password would cross a connection that is not encrypted, and plaintext login was
+    /// not allowed.
+    #[error("refusing to send a password over an unencrypted connection")]
+    PlaintextForbidden,
+    /// The server advertises LOGINDISABLED.
+    #[error("the server disabled LOGIN (LOGINDISABLED)")]
+    LoginDisabled,
+    /// The command has a dedicated method (AUTHENTICATE, IDLE, STARTTLS, COMPRESS, LOGIN,
+    /// APPEND with a streamed body).
+    #[error("use the dedicated method for {0}")]
+    UseDedicatedMethod(&'static str),
+    /// The command is invalid as built.
+    #[error("invalid command: {0}")]
+    Invalid(String),
+    /// Too many commands pending ([`ClientConfig::max_commands`]).
+    #[error("too many commands pending")]
+    TooManyCommands,
+    /// No IDLE with this id is running.
+    #[error("no IDLE {0} is running")]
+    NotIdling(CommandId),
+    /// No streamed APPEND with this id wants data, or the chunk is longer than announced.
+    #[error("APPEND {0} does not take this chunk")]
+    UnexpectedChunk(CommandId),
+    /// A tag could not be made.
+    #[error("tag: {0}")]
+    Tag(String),
+}
+
+/// The body of an APPEND.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AppendBody {
+    /// The whole message (sent as it is, never copied into another buffer).
+    Bytes(Bytes),
+    /// A message of known length supplied in pieces with [`Client::append_chunk`] when the
+    /// session asks ([`Event::AppendDataWanted`]).
+    Stream {
+        /// Total length in octets.
+        len: u64,
+    },
+}
+
+#[derive(Debug)]
+enum Part {
+    Line(Bytes),
+    /// A literal payload; `wait`: a `+` must arrive first.
+    Literal {
+        data: Bytes,
+        wait: bool,
+    },
+    /// A streamed literal: `remaining` bytes to come from the caller.
+    Stream {
+        remaining: u64,
+        wait: bool,
+        asked: bool,
+    },
+    /// Chunks of a streamed literal supplied by the caller, ready to send.
+    Chunk(Bytes),
+}
+
+#[derive(Debug)]
+enum Kind {
+    Plain,
+    Login,
+    Select {
+        read_only: bool,
+    },
+    Deselect,
+    Logout,
+    StartTls,
+    Compress,
+    Capability,
+    Idle(IdlePhase),
+    /// Polling with NOOP because IDLE is not offered (never sent itself).
+    IdlePoll,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdlePhase {
+    /// `IDLE` sent (or to be sent), waiting for `+`.
+    Starting,
+    /// Idling.
+    Running,
+    /// `DONE` sent for a refresh; IDLE is issued again after the tagged OK.
+    Refreshing,
+    /// `DONE` sent on request; the tagged OK completes the command.
+    Ending,
+}
+
+#[derive(Debug)]
+struct Cmd {
+    id: CommandId,
+    /// Session-issued (CAPABILITY, keep-alive NOOP): completion is not reported.
+    internal: bool,
+    name: &'static str,
+    kind: Kind,
+    rule: Rule,
+    /// The command to encode when it starts (tags are given at that point).
+    body: Option<CommandBody>,
+    /// Extra parts after the encoded command (APPEND's body).
+    tail: Vec<Part>,
+    tag: Option<Tag>,
+    parts: VecDeque<Part>,
+    sent_at: Option<Instant>,
+    /// IDLE: [`Event::IdleStarted`] was emitted.
+    idle_announced: bool,
+    /// IDLE: the `+` for the current issuance arrived.
+    plus: bool,
+}
+
+impl Cmd {
+    fn started(&self) -> bool {
+        self.tag.is_some()
+    }
+
+    /// Waits for a `+`: a synchronizing literal after its announcement, or IDLE.
+    fn wants_continuation(&self) -> bool {
+        if !self.started() {
+            return false;
+        }
+        if let Kind::Idle(_) = self.kind {
+            return self.parts.is_empty() && !self.plus;
+        }
+        matches!(
+            self.parts.front(),
+            Some(Part::Literal { wait: true, .. } | Part::Stream { wait: true, .. })
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+struct Selected {
+    map: SeqMap,
+    uidvalidity: Option<u32>,
+    uidnext: Option<u32>,
+    highestmodseq: Option<u64>,
+    read_only: bool,
+}
+
+/// The mailbox selected on the connection, as the server has reported it.
+#[derive(Debug)]
+pub struct MailboxView<'a> {
+    sel: &'a Selected,
+}
+
+impl MailboxView<'_> {
+    /// Messages in the mailbox (`EXISTS`, less expunges since).
+    pub fn exists(&self) -> u32 {
+        self.sel.map.len()
+    }
+    /// `UIDVALIDITY`, when the server sent it.
+    pub fn uidvalidity(&self) -> Option<u32> {
+        self.sel.uidvalidity
+    }
+    /// `UIDNEXT`, when the server sent it.
+    pub fn uidnext(&self) -> Option<u32> {
+        self.sel.uidnext
+    }
+    /// `HIGHESTMODSEQ`, when the server sent it.
+    pub fn highestmodseq(&self) -> Option<u64> {
+        self.sel.highestmodseq
+    }
+    /// Selected with EXAMINE or reported `[READ-ONLY]`.
+    pub fn read_only(&self) -> bool {
+        self.sel.read_only
+    }
+    /// The sequence-number/UID map.
+    pub fn map(&self) -> &SeqMap {
+        &self.sel.map
+    }
+}
+
+/// One IMAP client connection; see the [module documentation](self).
+#[derive(Debug)]
+pub struct Client {
+    cfg: ClientConfig,
+    state: State,
+    closed: bool,
+    handoff: Option<HandOff>,
+    caps: Option<Vec<Capability>>,
+    enabled: Vec<Capability>,
+    encrypted: bool,
+    deflate: Option<Deflate>,
+    tags: TagGenerator,
+    timers: TimerTable,
+    cmds: VecDeque<Cmd>,
+    next_id: u64,
+    events: VecDeque<Event>,
+    framer: Framer,
+    opts: DecodeOptions,
+    /// Transmitted bytes not yet handed out (after compression when active).
+    pending_out: VecDeque<Bytes>,
+    now: Instant,
+    last_rx: Instant,
+    bye: Option<ResponseText>,
+    selected: Option<Selected>,
+    /// Messages decoded (each exactly once; tests check it).
+    decoded: u64,
+}
+
+impl Client {
+    /// A client on a connection that was just opened at `now`: it waits for the greeting.
+    pub fn new(config: ClientConfig, now: Instant) -> Result<Self, SubmitError> {
+        let tags = match &config.tags {
+            TagStyle::Sequential(p) => TagGenerator::sequential(p),
+            TagStyle::Unpredictable(n) => TagGenerator::unpredictable(*n),
+        }
+        .map_err(|e| SubmitError::Tag(e.to_string()))?;
+        let mut timers = TimerTable::new();
+        timers.set(Timer::Greeting, now, config.greeting_timeout);
+        let framer = Framer::new(FramerConfig {
+            limits: config.limits,
+            await_sync_literals: false,
+        });
+        Ok(Client {
+            encrypted: config.encrypted,
+            cfg: config,
+            state: State::Greeting,
+            closed: false,
+            handoff: None,
+            caps: None,
+            enabled: Vec::new(),
+            deflate: None,
+            tags,
+            timers,
+            cmds: VecDeque::new(),
+            next_id: 1,
+            events: VecDeque::new(),
+            framer,
+            opts: DecodeOptions::lenient(),
+            pending_out: VecDeque::new(),
+            now,
+            last_rx: now,
+            bye: None,
+            selected: None,
+            decoded: 0,
+        })
+    }
+
+    // ---- getters ----
+
+    /// The connection state (RFC 9051 §3).
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The server's capabilities, when known.
+    pub fn capabilities(&self) -> Option<&[Capability]> {
+        self.caps.as_deref()
+    }
+
+    /// Whether the server advertises `cap` (false while the capabilities are unknown).
+    pub fn has(&self, cap: &Capability) -> bool {
+        self.caps.as_ref().is_some_and(|c| c.contains(cap))
+    }
+
+    /// What the server confirmed with `* ENABLED`.
+    pub fn enabled(&self) -> &[Capability] {
+        &self.enabled
+    }
+
+    /// Whether the connection is encrypted (declared at creation or after STARTTLS).
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Whether COMPRESS=DEFLATE is active.
+    pub fn is_compressed(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// The selected mailbox.
+    pub fn mailbox(&self) -> Option<MailboxView<'_>> {
+        self.selected.as_ref().map(|sel| MailboxView { sel })
+    }
+
+    /// How many messages were decoded so far (each message is parsed exactly once).
+    pub fn messages_decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    // ---- commands ----
+
+    /// Submits a command. Refuses at once what is invalid now; what depends on capabilities
+    /// not known yet, or on the state a pending command leaves, is checked when the command
+    /// is about to be sent and refused then with [`CommandError::Refused`].
+    pub fn submit(&mut self, now: Instant, body: CommandBody) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        use CommandBody as C;
+        let dedicated = match &body {
+            C::Authenticate { .. } => Some("AUTHENTICATE"),
+            C::Idle => Some("IDLE"),
+            C::StartTls => Some("STARTTLS"),
+            C::Compress(_) => Some("COMPRESS"),
+            C::Login { .. } => Some("LOGIN"),
+            _ => None,
+        };
+        if let Some(d) = dedicated {
+            return Err(SubmitError::UseDedicatedMethod(d));
+        }
+        let kind = match &body {
+            C::Select { .. } => Kind::Select { read_only: false },
+            C::Examine { .. } => Kind::Select { read_only: true },
+            C::Close | C::Unselect => Kind::Deselect,
+            C::Logout => Kind::Logout,
+            C::Capability => Kind::Capability,
+            _ => Kind::Plain,
+        };
+        self.enqueue(body, kind, false, Vec::new())
+    }
+
+    /// `LOGIN user password` (RFC 9051 §6.2.3). Refused over an unencrypted connection unless
+    /// allowed, and under LOGINDISABLED.
+    pub fn login(
+        &mut self,
+        now: Instant,
+        user: &str,
+        password: Secret<Bytes>,
+    ) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        if !self.encrypted && !self.cfg.allow_plaintext_login {
+            return Err(SubmitError::PlaintextForbidden);
+        }
+        if self.has(&Capability::LoginDisabled) {
+            return Err(SubmitError::LoginDisabled);
+        }
+        let username = AString::new(Bytes::copy_from_slice(user.as_bytes()))
+            .map_err(|e| SubmitError::Invalid(e.to_string()))?;
+        let password = Secret::new(
+            AString::new(password.expose().clone())
+                .map_err(|e| SubmitError::Invalid(e.to_string()))?,
+        );
+        let body = CommandBody::Login { username, password };
+        self.enqueue(body, Kind::Login, false, Vec::new())
+    }
+
+    /// `STARTTLS` (RFC 9051 §6.2.1): fails (refused, never sent) when the server does not
+    /// offer it; on success [`Event::HandOff`] asks for the TLS handshake.
+    pub fn starttls(&mut self, now: Instant) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        if self.encrypted {
+            return Err(SubmitError::InvalidState {
+                command: "STARTTLS".into(),
+                state: self.state,
+            });
+        }
+        self.enqueue(CommandBody::StartTls, Kind::StartTls, false, Vec::new())
+    }
+
+    /// Call when the TLS handshake that [`Event::HandOff`] asked for has completed: the
+    /// session resumes, forgets the capabilities and asks for them again (RFC 9051 §6.2.1).
+    pub fn transport_upgraded(&mut self, now: Instant) {
+        self.now = now;
+        if self.handoff.take().is_some() {
+            self.encrypted = true;
+            self.caps = None;
+            self.last_rx = now;
+            self.request_capabilities();
+            self.update_timers();
+        }
+    }
+
+    /// `COMPRESS DEFLATE` (RFC 4978).
+    pub fn compress(&mut self, now: Instant) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        let atom = Atom::new(Bytes::from_static(b"DEFLATE"))
+            .map_err(|e| SubmitError::Invalid(e.to_string()))?;
+        self.enqueue(
+            CommandBody::Compress(atom),
+            Kind::Compress,
+            false,
+            Vec::new(),
+        )
+    }
+
+    /// `IDLE` (RFC 2177 / RFC 9051 §6.3.13), refreshed by the session before
+    /// [`ClientConfig::idle_refresh`]; without the IDLE capability, polls with NOOP at
+    /// [`ClientConfig::noop_poll_interval`]. Ends with [`idle_done`](Self::idle_done).
+    pub fn idle(&mut self, now: Instant) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        if self.caps.is_some() && !self.has(&Capability::Idle) {
+            let r = rule(&CommandBody::Noop);
+            if !rules::Valid::Authenticated.allows(self.projected_state()) {
+                return Err(SubmitError::InvalidState {
+                    command: "IDLE".into(),
+                    state: self.projected_state(),
+                });
+            }
+            let id = self.new_id();
+            self.cmds.push_back(Cmd {
+                id,
+                internal: false,
+                name: "IDLE",
+                kind: Kind::IdlePoll,
+                rule: r,
+                body: None,
+                tail: Vec::new(),
+                tag: None,
+                parts: VecDeque::new(),
+                sent_at: None,
+                idle_announced: false,
+                plus: false,
+            });
+            self.timers
+                .set(Timer::KeepAlive, now, self.cfg.noop_poll_interval);
+            self.events.push_back(Event::IdleStarted { id });
+            return Ok(id);
+        }
+        self.enqueue(
+            CommandBody::Idle,
+            Kind::Idle(IdlePhase::Starting),
+            false,
+            Vec::new(),
+        )
+    }
+
+    /// Ends the IDLE `id` (sends `DONE`); its tagged OK completes it.
+    pub fn idle_done(&mut self, now: Instant, id: CommandId) -> Result<(), SubmitError> {
+        self.now = now;
+        let Some(i) = self.cmds.iter().position(|c| c.id == id) else {
+            return Err(SubmitError::NotIdling(id));
+        };
+        match self.cmds[i].kind {
+            Kind::Idle(IdlePhase::Running) => {
+                let c = &mut self.cmds[i];
+                c.kind = Kind::Idle(IdlePhase::Ending);
+                c.parts
+                    .push_back(Part::Line(Bytes::from_static(b"DONE\r\n")));
+                c.sent_at = Some(now);
+                self.timers.stop(Timer::IdleRefresh);
+                self.update_timers();
+                Ok(())
+            }
+            Kind::Idle(IdlePhase::Refreshing) | Kind::Idle(IdlePhase::Starting) => {
+                // Ends when the refresh completes, or with a DONE right after the `+`.
+                self.cmds[i].kind = Kind::Idle(IdlePhase::Ending);
+                Ok(())
+            }
+            Kind::IdlePoll => {
+                let c = self.cmds.remove(i).expect("index from position");
+                self.timers.stop(Timer::KeepAlive);
+                self.complete(
+                    c,
+                    Ok(Completion {
+                        code: None,
+                        text: Default::default(),
+                    }),
+                );
+                self.update_timers();
+                Ok(())
+            }
+            _ => Err(SubmitError::NotIdling(id)),
+        }
+    }
+
+    /// `APPEND mailbox [flags] [date] literal` with a body that is never copied: a whole
+    /// [`Bytes`], or chunks supplied with [`append_chunk`](Self::append_chunk).
+    pub fn append(
+        &mut self,
+        now: Instant,
+        mailbox: imapwire_codec::mailbox::Mailbox,
+        flags: Vec<imapwire_codec::flag::Flag>,
+        date: Option<imapwire_codec::datetime::DateTime>,
+        body: AppendBody,
+    ) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        // The command line is encoded when the command starts; its literal announcement is
+        // written here by hand, so that the body itself is never copied.
+        let len = match &body {
+            AppendBody::Bytes(b) => b.len() as u64,
+            AppendBody::Stream { len } => *len,
+        };
+        let mut head = EncodeBuf::with_options(self.encode_options());
+        head.out.extend_from_slice(b" APPEND ");
+        mailbox.encode(&mut head);
+        if !flags.is_empty() {
+            head.out.extend_from_slice(b" (");
+            for (i, f) in flags.iter().enumerate() {
+                if i > 0 {
+                    head.out.push(b' ');
+                }
+                f.encode(&mut head);
+            }
+            head.out.push(b')');
+        }
+        if let Some(d) = &date {
+            head.out.push(b' ');
+            d.encode(&mut head);
+        }
+        let sync = !self.literal_nonsync_allowed(len);
+        head.out
+            .extend_from_slice(format!(" {{{len}{}}}\r\n", if sync { "" } else { "+" }).as_bytes());
+        if !head.literals.is_empty() {
+            // The mailbox itself needed a literal: use the general encoder instead.
+            return Err(SubmitError::Invalid(
+                "mailbox names that need a literal are not supported by streamed APPEND".into(),
+            ));
+        }
+        let tail = vec![
+            Part::Line(Bytes::from(head.out)),
+            match body {
+                AppendBody::Bytes(data) => Part::Literal { data, wait: sync },
+                AppendBody::Stream { len } => Part::Stream {
+                    remaining: len,
+                    wait: sync,
+                    asked: false,
+                },
+            },
+            Part::Line(Bytes::from_static(b"\r\n")),
+        ];
+        let r = Rule {
+            valid: rules::Valid::Authenticated,
+            needs: None,
+            class: CommandClass::ORDINARY,
+            changes_state: false,
+        };
+        self.check_submit("APPEND", &r)?;
+        let id = self.new_id();
+        self.cmds.push_back(Cmd {
+            id,
+            internal: false,
+            name: "APPEND",
+            kind: Kind::Plain,
+            rule: r,
+            body: None,
+            tail,
+            tag: None,
+            parts: VecDeque::new(),
+            sent_at: None,
+            idle_announced: false,
+            plus: false,
+        });
+        self.update_timers();
+        Ok(id)
+    }
+
+    /// The next piece of the streamed APPEND `id` (after [`Event::AppendDataWanted`]).
+    pub fn append_chunk(&mut self, id: CommandId, chunk: Bytes) -> Result<(), SubmitError> {
+        let Some(c) = self.cmds.iter_mut().find(|c| c.id == id) else {
+            return Err(SubmitError::UnexpectedChunk(id));
+        };
+        let Some(pos) = c
+            .parts
+            .iter()
+            .position(|p| matches!(p, Part::Stream { .. }))
+        else {
+            return Err(SubmitError::UnexpectedChunk(id));
+        };
+        let Part::Stream {
+            remaining, asked, ..
+        } = &mut c.parts[pos]
+        else {
+            return Err(SubmitError::UnexpectedChunk(id));
+        };
+        if chunk.len() as u64 > *remaining {
+            return Err(SubmitError::UnexpectedChunk(id));
+        }
+        *remaining -= chunk.len() as u64;
+        *asked = false;
+        let done = *remaining == 0;
+        c.parts.insert(pos, Part::Chunk(chunk));
+        if done {
+            c.parts.remove(pos + 1);
+        }
+        Ok(())
+    }
+
+    /// `LOGOUT`.
+    pub fn logout(&mut self, now: Instant) -> Result<CommandId, SubmitError> {
+        self.submit(now, CommandBody::Logout)
+    }
+
+    /// Ends the session locally: pending commands complete with `ConnectionLost`.
+    pub fn close(&mut self, now: Instant) {
+        self.now = now;
+        self.shutdown(CloseReason::Local, CommandError::ConnectionLost);
+    }
+
+    // ---- inputs ----
+
+    /// Bytes received from the server. Returns how many were consumed: all of them, except
+    /// when the session is closed or handed over (0), or when the event queue is full (then
+    /// drain [`poll_event`](Self::poll_event) and offer the rest again).
+    pub fn handle_input(&mut self, now: Instant, data: &[u8]) -> usize {
+        self.now = now;
+        if self.closed || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
+            return 0;
+        }
+        if !data.is_empty() {
+            self.last_rx = now;
+        }
+        match &mut self.deflate {
+            Some(d) => {
+                let mut plain = Vec::new();
+                if let Err(e) = d.decompress(data, &mut plain) {
+                    self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost);
+                    return data.len();
+                }
+                self.framer.push(&plain);
+            }
+            None => self.framer.push(data),
+        }
+        self.process();
+        self.update_timers();
+        data.len()
+    }
+
+    /// The server closed the connection (or reading failed).
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        let bye = self.bye.take();
+        self.shutdown(
+            CloseReason::PeerClosed { bye },
+            CommandError::ConnectionLost,
+        );
+    }
+
+    /// A deadline from [`poll_timeout`](Self::poll_timeout) passed. Calling it early, or
+    /// twice, does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        let due: Vec<Timer> = self.timers.expired(now).collect();
+        for t in due {
+            match t {
+                Timer::Greeting | Timer::Response | Timer::Liveness => {
+                    self.shutdown(CloseReason::TimedOut, CommandError::TimedOut);
+                    return;
+                }
+                Timer::IdleRefresh => {
+                    if let Some(c) = self
+                        .cmds
+                        .iter_mut()
+                        .find(|c| matches!(c.kind, Kind::Idle(IdlePhase::Running)))
+                    {
+                        c.kind = Kind::Idle(IdlePhase::Refreshing);
+                        c.parts
+                            .push_back(Part::Line(Bytes::from_static(b"DONE\r\n")));
+                        c.sent_at = Some(now);
+                    }
+                }
+                Timer::KeepAlive => {
+                    let polling = self.cmds.iter().any(|c| matches!(c.kind, Kind::IdlePoll));
+                    let busy = self.cmds.iter().any(|c| !matches!(c.kind, Kind::IdlePoll));
+                    if !busy
+                        && matches!(
+                            self.state,
+                            State::NotAuthenticated | State::Authenticated | State::Selected
+                        )
+                    {
+                        let _ = self.enqueue(CommandBody::Noop, Kind::Plain, true, Vec::new());
+                    }
+                    if polling {
+                        self.timers
+                            .set(Timer::KeepAlive, now, self.cfg.noop_poll_interval);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.update_timers();
+    }
+
+    // ---- outputs ----
+
+    /// The next bytes to write, in order; `None` when nothing can be sent now. Large literal
+    /// payloads (APPEND bodies) are returned as they were given, without a copy (unless
+    /// COMPRESS is active, which must recompress them).
+    #[must_use = "the returned bytes must be written to the connection"]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
+        self.now = now;
+        if let Some(b) = self.pending_out.pop_front() {
+            return Some(b);
+        }
+        if self.closed || self.handoff.is_some() {
+            return None;
+        }
+        let mut buf = BytesMut::new();
+        let mut big: Option<Bytes> = None;
+        self.gather(&mut buf, &mut big);
+        self.update_timers();
+        let mut chunks = Vec::new();
+        if !buf.is_empty() {
+            chunks.push(buf.freeze());
+        }
+        if let Some(b) = big {
+            chunks.push(b);
+        }
+        if chunks.is_empty() {
+            return None;
+        }
+        if let Some(d) = &mut self.deflate {
+            let mut all = Vec::new();
+            for c in &chunks {
+                all.extend_from_slice(c);
+            }
+            match d.compress(&all) {
+                Ok(z) => return Some(Bytes::from(z)),
+                Err(e) => {
+                    self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost);
+                    return None;
+                }
+            }
+        }
+        let mut it = chunks.into_iter();
+        let first = it.next();
+        self.pending_out.extend(it);
+        first
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let ev = self.events.pop_front();
+        if ev.is_some()
+            && !self.closed
+            && self.handoff.is_none()
+            && self.framer.buffered() > 0
+            && self.events.len() < self.cfg.max_events
+        {
+            // Messages held back by a full event queue.
+            self.process();
+            self.update_timers();
+        }
+        ev
+    }
+
+    /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) must be
+    /// called, if any.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        self.timers.next_deadline().map(|(t, _)| t)
+    }
+
+    // ---- internals: submission ----
+
+    fn new_id(&mut self) -> CommandId {
+        let id = CommandId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// The state once every pending state-changing command has succeeded.
+    fn projected_state(&self) -> State {
+        let mut s = self.state;
+        for c in &self.cmds {
+            s = match c.kind {
+                Kind::Login => State::Authenticated,
+                Kind::Select { .. } => State::Selected,
+                Kind::Deselect => State::Authenticated,
+                Kind::Logout => State::Logout,
+                _ => s,
+            };
+            if c.name == "AUTHENTICATE" {
+                s = State::Authenticated;
+            }
+        }
+        s
+    }
+
+    fn check_submit(&self, name: &str, r: &Rule) -> Result<(), SubmitError> {
+        if self.closed {
+            return Err(SubmitError::Closed);
+        }
+        if self.cmds.len() >= self.cfg.max_commands {
+            return Err(SubmitError::TooManyCommands);
+        }
+        let s = self.projected_state();
+        if s != State::Greeting && !r.valid.allows(s) {
+            return Err(SubmitError::InvalidState {
+                command: name.to_owned(),
+                state: s,
+            });
+        }
+        if let (Some(need), Some(_)) = (&r.needs, &self.caps) {
+            if !self.has(need) {
+                return Err(SubmitError::NotAdvertised(need.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn enqueue(
+        &mut self,
+        body: CommandBody,
+        kind: Kind,
+        internal: bool,
+        tail: Vec<Part>,
+    ) -> Result<CommandId, SubmitError> {
+        let r = rule(&body);
+        let name: &'static str = match &body {
+            CommandBody::Idle => "IDLE",
+            CommandBody::Noop => "NOOP",
+            CommandBody::Capability => "CAPABILITY",
+            CommandBody::Login { .. } => "LOGIN",
+            CommandBody::StartTls => "STARTTLS",
+            CommandBody::Compress(_) => "COMPRESS",
+            CommandBody::Logout => "LOGOUT",
+            CommandBody::Select { .. } => "SELECT",
+            CommandBody::Examine { .. } => "EXAMINE",
+            _ => "command",
+        };
+        if !internal {
+            self.check_submit(body.name(), &r)?;
+        }
+        let id = self.new_id();
+        self.cmds.push_back(Cmd {
+            id,
+            internal,
+            name,
+            kind,
+            rule: r,
+            body: Some(body),
+            tail,
+            tag: None,
+            parts: VecDeque::new(),
+            sent_at: None,
+            idle_announced: false,
+            plus: false,
+        });
+        self.update_timers();
+        Ok(id)
+    }
+
+    fn request_capabilities(&mut self) {
+        let asked = self
+            .cmds
+            .iter()
+            .any(|c| matches!(c.kind, Kind::Capability) && c.internal);
+        if !asked && self.caps.is_none() && !self.closed && self.state != State::Logout {
+            // Internal, so it goes first among what has not started yet.
+            let _ = self.enqueue(CommandBody::Capability, Kind::Capability, true, Vec::new());
+            if let Some(c) = self.cmds.pop_back() {
+                let at = self
+                    .cmds
+                    .iter()
+                    .position(|c| !c.started() && !matches!(c.kind, Kind::IdlePoll))
+                    .unwrap_or(self.cmds.len());
+                self.cmds.insert(at, c);
+            }
+        }
+    }
+
+    fn encode_options(&self) -> EncodeOptions {
+        let mut o = EncodeOptions::default();
+        if self.has(&Capability::LiteralPlus) {
+            o.literal_mode = LiteralMode::NonSync;
+            o.max_non_sync = None;
+        } else if self.has(&Capability::LiteralMinus) {
+            o.literal_mode = LiteralMode::NonSync;
+            o.max_non_sync = Some(4096);
+        }
+        o.utf8_quoted =
+            self.has(&Capability::Imap4Rev2) || self.enabled.contains(&Capability::Utf8Accept);
+        o
+    }
+
+    fn literal_nonsync_allowed(&self, len: u64) -> bool {
+        self.has(&Capability::LiteralPlus) || (self.has(&Capability::LiteralMinus) && len <= 4096)
+    }
+
+    // ---- internals: transmit ----
+
+    fn in_flight_classes(&self) -> Vec<CommandClass> {
+        self.cmds
+            .iter()
+            .filter(|c| c.started())
+            .map(|c| c.rule.class)
+            .collect()
+    }
+
+    /// Gathers what may be sent now into `buf`; a large literal ends the gathering in `big`.
+    fn gather(&mut self, buf: &mut BytesMut, big: &mut Option<Bytes>) {
+        let mut i = 0;
+        while i < self.cmds.len() {
+            if matches!(self.cmds[i].kind, Kind::IdlePoll) {
+                i += 1;
+                continue;
+            }
+            if !self.cmds[i].started() {
+                // Commands start in order; one that must wait holds back all after it.
+                if self.caps.is_none() && self.cmds[i].rule.needs.is_some() {
+                    // Capabilities first: ask for them (once) and wait.
+                    let before = self.cmds.len();
+                    self.request_capabilities();
+                    if self.cmds.len() > before {
+                        continue;
+                    }
+                    return;
+                }
+                if self.cmds[i].rule.changes_state && self.cmds.iter().any(Cmd::started) {
+                    // A state change waits for everything before it: their responses belong
+                    // to the old state (a FETCH's data to the old mailbox).
+                    return;
+                }
+                let classes = self.in_flight_classes();
+                if self
+                    .cfg
+                    .pipeline
+                    .check(&self.cmds[i].rule.class, classes.iter())
+                    .is_err()
+                {
+                    return;
+                }
+                if let Err(e) = self.start(i) {
+                    let c = self.cmds.remove(i).expect("index in range");
+                    self.complete(c, Err(CommandError::Refused(e)));
+                    continue;
+                }
+            }
+            // Send what this command has ready.
+            let now = self.now;
+            let c = &mut self.cmds[i];
+            while let Some(p) = c.parts.front_mut() {
+                match p {
+                    Part::Line(b) | Part::Chunk(b) => {
+                        buf.extend_from_slice(b);
+                        c.parts.pop_front();
+                    }
+                    Part::Literal { wait: true, .. } | Part::Stream { wait: true, .. } => {
+                        // Waiting for `+`: nothing after this may be sent.
+                        return;
+                    }
+                    Part::Literal { data, .. } => {
+                        if data.len() >= GATHER_MAX {
+                            let data = std::mem::take(data);
+                            c.parts.pop_front();
+                            *big = Some(data);
+                            if c.parts.is_empty() && c.sent_at.is_none() {
+                                c.sent_at = Some(now);
+                            }
+                            return;
+                        }
+                        buf.extend_from_slice(data);
+                        c.parts.pop_front();
+                    }
+                    Part::Stream {
+                        remaining, asked, ..
+                    } => {
+                        if !*asked {
+                            *asked = true;
+                            let ev = Event::AppendDataWanted {
+                                id: c.id,
+                                remaining: *remaining,
+                            };
+                            self.events.push_back(ev);
+                        }
+                        return;
+                    }
+                }
+            }
+            if c.sent_at.is_none() {
+                c.sent_at = Some(now);
+            }
+            if matches!(c.kind, Kind::Idle(IdlePhase::Starting)) {
+                // Nothing after IDLE until it ends.
+                return;
+            }
+            if buf.len() >= GATHER_MAX {
+                return;
+            }
+            i += 1;
+        }
+    }
+
+    /// Gives command `i` its tag and encodes it. Checks the state and capabilities it needs.
+    fn start(&mut self, i: usize) -> Result<(), SubmitError> {
+        let c = &self.cmds[i];
+        if !c.internal {
+            if !c.rule.valid.allows(self.state) {
+                return Err(SubmitError::InvalidState {
+                    command: c.name.to_owned(),
+                    state: self.state,
+                });
+            }
+            if let Some(need) = &c.rule.needs {
+                if !self.has(need) {
+                    return Err(SubmitError::NotAdvertised(need.clone()));
+                }
+            }
+            if matches!(c.kind, Kind::Login) {
+                if self.has(&Capability::LoginDisabled) {
+                    return Err(SubmitError::LoginDisabled);
+                }
+                if !self.encrypted && !self.cfg.allow_plaintext_login {
+                    return Err(SubmitError::PlaintextForbidden);
+                }
+            }
+        }
+        let tag = self
+            .tags
+            .next_tag()
+            .map_err(|e| SubmitError::Tag(e.to_string()))?;
+        let opts = self.encode_options();
+        let c = &mut self.cmds[i];
+        let mut parts = VecDeque::new();
+        if let Some(body) = c.body.take() {
+            let keep = matches!(c.kind, Kind::Idle(_)).then(|| body.clone());
+            let cmd =
+                Command::new(tag.clone(), body).map_err(|e| SubmitError::Invalid(e.to_string()))?;
+            let mut eb = EncodeBuf::with_options(opts);
+            cmd.encode(&mut eb);
+            for f in eb.fragments() {
+                match f {
+                    Fragment::Line(l) => parts.push_back(Part::Line(Bytes::copy_from_slice(l))),
+                    Fragment::Literal { data, mode } => parts.push_back(Part::Literal {
+                        data: Bytes::copy_from_slice(data),
+                        wait: mode == LiteralMode::Sync,
+                    }),
+                }
+            }
+            // IDLE is issued again on refresh: keep its body.
+            if let Some(b) = keep {
+                c.body = Some(b);
+            }
+        } else {
+            // APPEND: tag, then the hand-encoded line and the body.
+            let mut t = BytesMut::with_capacity(tag.as_str().len());
+            t.extend_from_slice(tag.as_str().as_bytes());
+            parts.push_back(Part::Line(t.freeze()));
+            parts.extend(std::mem::take(&mut c.tail));
+        }
+        c.tag = Some(tag);
+        c.parts = parts;
+        c.sent_at = None;
+        if matches!(c.kind, Kind::Select { .. }) {
+            // The server deselects the current mailbox as soon as it reads SELECT (RFC 9051
+            // §6.3.2): what follows describes the new one.
+            self.selected = Some(Selected::default());
+        }
+        Ok(())
+    }
+
+    // ---- internals: receive ----
+
+    fn process(&mut self) {
+        while !self.closed && self.handoff.is_none() && self.events.len() < self.cfg.max_events {
+            let Some(frame) = self.framer.next_frame() else {
+                return;
+            };
+            match frame {
+                Frame::LiteralAnnounced(_) => {}
+                Frame::Error(e) => self.events.push_back(Event::Malformed(Malformed {
+                    error: StreamError::Frame(e),
+                })),
+                Frame::Message(msg) => {
+                    self.decoded += 1;
+                    let offset = self.framer.stream_offset() - msg.len() as u64;
+                    if self.state == State::Greeting {
+                        match Greeting::decode(&msg, &self.opts) {
+                            Ok(Decoded { message, .. }) => self.on_greeting(message),
+                            Err(error) => self.malformed(error, msg, offset),
+                        }
+                    } else {
+                        match Response::decode(&msg, &self.opts) {
+                            Ok(Decoded { message, .. }) => self.on_response(message),
+                            Err(error) => self.malformed(error, msg, offset),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn malformed(&mut self, error: imapwire_codec::DecodeError, raw: Bytes, stream_offset: u64) {
+        // A broken tagged line still completes its command: the tag is recoverable.
+        let err = StreamError::Decode {
+            error,
+            raw,
+            stream_offset,
+        };
+        self.events
+            .push_back(Event::Malformed(Malformed { error: err }));
+    }
+
+    fn on_greeting(&mut self, g: Greeting) {
+        self.timers.stop(Timer::Greeting);
+        if let Some(ResponseCode::Capability(c)) = g.text.code() {
+            self.caps = Some(c.clone());
+        }
+        match g.kind {
+            GreetingKind::Ok => self.state = State::NotAuthenticated,
+            GreetingKind::PreAuth => self.state = State::Authenticated,
+            GreetingKind::Bye => {
+                let text = g.text.clone();
+                self.events.push_back(Event::Greeting {
+                    kind: g.kind,
+                    text: g.text,
+                });
+                self.shutdown(CloseReason::Rejected(text), CommandError::ConnectionLost);
+                return;
+            }
+        }
+        self.events.push_back(Event::Greeting {
+            kind: g.kind,
+            text: g.text,
+        });
+        if self.caps.is_none() {
+            self.request_capabilities();
+        }
+    }
+
+    fn on_response(&mut self, r: Response) {
+        match r {
+            Response::Status(StatusResponse::Tagged { tag, status, text }) => {
+                self.on_tagged(tag, status, text)
+            }
+            Response::Status(StatusResponse::Untagged { status, text }) => {
+                self.on_code(text.code());
+                self.events.push_back(Event::Status { status, text });
+            }
+            Response::Status(StatusResponse::Bye(text)) => {
+                self.bye = Some(text.clone());
+                self.events.push_back(Event::Bye(text));
+            }
+            Response::Status(StatusResponse::PreAuth(_)) => self
+                .events
+                .push_back(Event::ProtocolError(ProtocolError::UnexpectedGreeting)),
+            Response::Continuation(c) => self.on_continuation(c),
+            Response::Data(d) => self.on_data(d),
+            _ => {}
+        }
+    }
+
+    fn on_continuation(&mut self, c: Continuation) {
+        let _ = c;
+        let Some(i) = self.cmds.iter().position(Cmd::wants_continuation) else {
+            self.events
+                .push_back(Event::ProtocolError(ProtocolError::UnexpectedContinuation));
+            return;
+        };
+        let cmd = &mut self.cmds[i];
+        if let Kind::Idle(phase) = cmd.kind {
+            let id = cmd.id;
+            cmd.plus = true;
+            let first = !cmd.idle_announced;
+            cmd.idle_announced = true;
+            match phase {
+                IdlePhase::Ending => {
+                    // DONE was asked for before the `+`.
+                    cmd.parts
+                        .push_back(Part::Line(Bytes::from_static(b"DONE\r\n")));
+                    cmd.sent_at = Some(self.now);
+                }
+                _ => {
+                    cmd.kind = Kind::Idle(IdlePhase::Running);
+                    self.timers
+                        .set(Timer::IdleRefresh, self.now, self.cfg.idle_refresh);
+                }
+            }
+            if first {
+                self.events.push_back(Event::IdleStarted { id });
+            }
+            return;
+        }
+        if let Some(Part::Literal { wait, .. } | Part::Stream { wait, .. }) = cmd.parts.front_mut()
+        {
+            *wait = false;
+        }
+    }
+
+    fn on_tagged(&mut self, tag: Tag, status: Status, text: ResponseText) {
+        let Some(i) = self.cmds.iter().position(|c| c.tag.as_ref() == Some(&tag)) else {
+            self.events
+                .push_back(Event::ProtocolError(ProtocolError::UnknownTag(
+                    Bytes::copy_from_slice(tag.as_str().as_bytes()),
+                )));
+            return;
+        };
+        self.on_code(text.code());
+        let mut c = self.cmds.remove(i).expect("index from position");
+        self.tags.release(&tag);
+        let ok = status == Status::Ok;
+        match (&c.kind, ok) {
+            (Kind::Login, true) => {
+                self.state = State::Authenticated;
+                if !matches!(text.code(), Some(ResponseCode::Capability(_))) {
+                    self.caps = None;
+                    self.request_capabilities();
+                }
+            }
+            (Kind::Select { read_only }, _) => {
+                if ok {
+                    self.state = State::Selected;
+                    let ro = *read_only || matches!(text.code(), Some(ResponseCode::ReadOnly));
+                    if let Some(s) = &mut self.selected {
+                        s.read_only = ro;
+                    }
+                } else {
+                    self.state = State::Authenticated;
+                    self.selected = None;
+                }
+            }
+            (Kind::Deselect, true) => {
+                self.state = State::Authenticated;
+                self.selected = None;
+            }
+            (Kind::Logout, true) => {
+                self.state = State::Logout;
+                self.complete(c, Ok(Completion::from_text(text)));
+                self.shutdown(CloseReason::LoggedOut, CommandError::ConnectionLost);
+                return;
+            }
+            (Kind::StartTls, true) => {
+                let left = self.framer.buffered();
+                self.complete(c, Ok(Completion::from_text(text)));
+                if left > 0 {
+                    let _ = self.framer.take_buffered();
+                    self.shutdown(
+                        CloseReason::StartTlsInjection { bytes: left },
+                        CommandError::ConnectionLost,
+                    );
+                } else {
+                    self.handoff = Some(HandOff::StartTls);
+                    self.events.push_back(Event::HandOff(HandOff::StartTls));
+                }
+                return;
+            }
+            (Kind::Compress, true) => {
+                let mut d = Deflate::new();
+                let left = self.framer.take_buffered();
+                let mut plain = Vec::new();
+                let res = d.decompress(&left, &mut plain);
+                self.deflate = Some(d);
+                self.complete(c, Ok(Completion::from_text(text)));
+                match res {
+                    Ok(()) => self.framer.push(&plain),
+                    Err(e) => {
+                        self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost)
+                    }
+                }
+                return;
+            }
+            (Kind::Idle(IdlePhase::Refreshing), true) => {
+                // Issue IDLE again under a new tag; the caller's command goes on.
+                c.kind = Kind::Idle(IdlePhase::Starting);
+                c.tag = None;
+                c.plus = false;
+                c.parts.clear();
+                c.sent_at = None;
+                self.cmds.insert(i, c);
+                return;
+            }
+            _ => {}
+        }
+        let result = match status {
+            Status::Ok => Ok(Completion::from_text(text)),
+            Status::No => {
+                let (code, text) = text.into_parts();
+                Err(CommandError::No { code, text })
+            }
+            Status::Bad => {
+                let (code, text) = text.into_parts();
+                Err(CommandError::Bad { code, text })
+            }
+        };
+        self.complete(c, result);
+    }
+
+    fn on_code(&mut self, code: Option<&ResponseCode>) {
+        let Some(code) = code else { return };
+        match code {
+            ResponseCode::Capability(c) => self.caps = Some(c.clone()),
+            ResponseCode::UidValidity(v) => {
+                let v = v.get();
+                let sel = self.selected.get_or_insert_with(Selected::default);
+                if let Some(old) = sel.uidvalidity.filter(|&o| o != v) {
+                    self.events
+                        .push_back(Event::Mailbox(MailboxEvent::UidValidityChanged {
+                            old,
+                            new: v,
+                        }));
+                }
+                sel.uidvalidity = Some(v);
+            }
+            ResponseCode::UidNext(u) => {
+                self.selected.get_or_insert_with(Selected::default).uidnext = Some(u.get())
+            }
+            ResponseCode::HighestModSeq(m) => {
+                self.selected
+                    .get_or_insert_with(Selected::default)
+                    .highestmodseq = Some(*m)
+            }
+            ResponseCode::ReadOnly => {
+                self.selected
+                    .get_or_insert_with(Selected::default)
+                    .read_only = true
+            }
+            ResponseCode::Closed => {
+                // RFC 7162 §3.2.11: the previous mailbox is closed; what follows is the new one.
+                self.selected = Some(Selected::default());
+            }
+            _ => {}
+        }
+    }
+
+    fn on_data(&mut self, d: Data) {
+        let mut extra = None;
+        match &d {
+            Data::Capability(c) => self.caps = Some(c.clone()),
+            Data::Enabled(c) => {
+                for cap in c {
+                    if !self.enabled.contains(cap) {
+                        self.enabled.push(cap.clone());
+                    }
+                }
+            }
+            Data::Exists(n) => {
+                let sel = self.selected.get_or_insert_with(Selected::default);
+                extra = Some(match sel.map.set_exists(*n) {
+                    Ok(()) => Event::Mailbox(MailboxEvent::Exists { exists: *n }),
+                    Err(e) => Event::ProtocolError(ProtocolError::Mailbox(e)),
+                });
+            }
+            Data::Expunge(seq) => {
+                let sel = self.selected.get_or_insert_with(Selected::default);
+                extra = Some(match sel.map.expunge(*seq) {
+                    Ok(uid) => Event::Mailbox(MailboxEvent::Expunged {
+                        seq: seq.get(),
+                        uid: uid.map(|u| u.get()),
+                    }),
+                    Err(e) => Event::ProtocolError(ProtocolError::Mailbox(e)),
+                });
+            }
+            Data::Fetch { seq, items } => {
+                let uid = items.iter().find_map(|it| match it {
+                    imapwire_codec::fetch::MessageDataItem::Uid(u) => Some(*u),
+                    _ => None,
+                });
+                if let (Some(uid), Some(sel)) = (uid, self.selected.as_mut()) {
+                    if let Err(e) = sel.map.set_uid(*seq, uid) {
+                        extra = Some(Event::ProtocolError(ProtocolError::Mailbox(e)));
+                    }
+                }
+            }
+            Data::Vanished { earlier, uids } => {
+                let mut count = 0u64;
+                if let Some(sel) = self.selected.as_mut() {
+                    for r in uids.0.iter() {
+                        let (a, b) = (r.start.get(), r.end.get());
+                        let (lo, hi) = (a.min(b), a.max(b));
+                        count += u64::from(hi - lo) + 1;
+                        if !*earlier {
+                            let _ = sel.map.remove_uid_range(lo, hi);
+                        }
+                    }
+                }
+                extra = Some(Event::Mailbox(MailboxEvent::Vanished {
+                    earlier: *earlier,
+                    count,
+                }));
+            }
+            _ => {}
+        }
+        self.events.push_back(Event::Data(d));
+        if let Some(e) = extra {
+            self.events.push_back(e);
+        }
+    }
+
+    // ---- internals: completion and shutdown ----
+
+    fn complete(&mut self, c: Cmd, result: Result<Completion, CommandError>) {
+        if let Some(t) = &c.tag {
+            self.tags.release(t);
+        }
+        if !c.internal {
+            self.events.push_back(Event::Completed { id: c.id, result });
+        }
+    }
+
+    fn shutdown(&mut self, reason: CloseReason, err: CommandError) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        while let Some(c) = self.cmds.pop_front() {
+            let e = match (&c.kind, &reason) {
+                // A refused STARTTLS upgrade must not read as a lost connection.
+                (_, CloseReason::TimedOut) => CommandError::TimedOut,
+                _ => err.clone(),
+            };
+            self.complete(c, Err(e));
+        }
+        self.timers.stop_all();
+        self.pending_out.clear();
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    fn update_timers(&mut self) {
+        if self.closed {
+            return;
+        }
+        // Response: the oldest command sent and not completed, idling excluded.
+        let waiting = self.cmds.iter().filter(|c| c.started()).any(|c| {
+            !matches!(c.kind, Kind::Idle(IdlePhase::Running) | Kind::IdlePoll)
+                && c.sent_at.is_some()
+        });
+        if waiting && self.handoff.is_none() {
+            let since = self
+                .cmds
+                .iter()
+                .filter_map(|c| c.sent_at)
+                .min()
+                .map_or(self.last_rx, |s| s.max(self.last_rx));
+            self.timers
+                .set(Timer::Response, since, self.cfg.response_timeout);
+        } else {
+            self.timers.stop(Timer::Response);
+        }
+        // Keep-alive: nothing at all in progress.
+        let polling = self.cmds.iter().any(|c| matches!(c.kind, Kind::IdlePoll));
+        if !polling {
+            let idle_running = self.cmds.iter().any(|c| matches!(c.kind, Kind::Idle(_)));
+            match self.cfg.keepalive {
+                Some(k)
+                    if self.cmds.is_empty()
+                        && !idle_running
+                        && self.handoff.is_none()
+                        && matches!(
+                            self.state,
+                            State::NotAuthenticated | State::Authenticated | State::Selected
+                        ) =>
+                {
+                    let from = self.last_rx;
+                    if !self.timers.is_armed(Timer::KeepAlive) {
+                        self.timers.set(Timer::KeepAlive, from, k);
+                    }
+                }
+                _ => self.timers.stop(Timer::KeepAlive),
+            }
+        }
+    }
+}

@@ -1,0 +1,895 @@
+//! Scripted client tests: `S:` bytes in, `C:` bytes out, no sockets, a virtual clock. Every
+//! script runs three times — the server's bytes whole, one byte at a time, and split at every
+//! position — and must give the same output and events each time, with each server message
+//! decoded exactly once.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use imapwire_codec::command::CommandBody;
+use imapwire_codec::core::Secret;
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::response::{Data, GreetingKind, ResponseCode};
+
+use super::*;
+
+/// A call on the client in a script.
+type Action = Box<dyn Fn(&mut Client, Instant)>;
+
+/// One step of a script.
+enum Step {
+    /// The server sends these bytes.
+    S(&'static [u8]),
+    /// The client must have sent exactly these bytes since the last `C` step.
+    C(&'static [u8]),
+    /// Call the client (submit a command, ...).
+    Do(Action),
+    /// Time passes (then `handle_timeout` runs if a deadline is due).
+    Wait(Duration),
+    /// The server closes the connection.
+    Eof,
+}
+
+use Step::*;
+
+fn act(f: impl Fn(&mut Client, Instant) + 'static) -> Step {
+    Do(Box::new(f))
+}
+
+fn submit(body: fn() -> CommandBody) -> Step {
+    act(move |c, now| {
+        c.submit(now, body()).expect("submit");
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Feed {
+    Whole,
+    Bytewise,
+    /// Split every `S` step into two at this position (clamped).
+    SplitAt(usize),
+}
+
+struct Run {
+    events: Vec<Event>,
+    decoded: u64,
+}
+
+fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut c = Client::new(cfg.clone(), now).unwrap();
+    let mut sent: Vec<u8> = Vec::new();
+    let mut events = Vec::new();
+    let drain = |c: &mut Client, now: Instant, sent: &mut Vec<u8>, events: &mut Vec<Event>| {
+        while let Some(b) = c.poll_transmit(now) {
+            sent.extend_from_slice(&b);
+        }
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+            while let Some(b) = c.poll_transmit(now) {
+                sent.extend_from_slice(&b);
+            }
+        }
+    };
+    for (n, step) in steps.iter().enumerate() {
+        match step {
+            S(bytes) => {
+                let pieces: Vec<&[u8]> = match feed {
+                    Feed::Whole => vec![bytes],
+                    Feed::Bytewise => bytes.chunks(1).collect(),
+                    Feed::SplitAt(k) => {
+                        let k = k.min(bytes.len());
+                        vec![&bytes[..k], &bytes[k..]]
+                    }
+                };
+                for p in pieces {
+                    let mut rest = p;
+                    while !rest.is_empty() {
+                        let used = c.handle_input(now, rest);
+                        rest = &rest[used..];
+                        drain(&mut c, now, &mut sent, &mut events);
+                        if used == 0 {
+                            break;
+                        }
+                    }
+                }
+                drain(&mut c, now, &mut sent, &mut events);
+            }
+            C(want) => {
+                assert_eq!(
+                    String::from_utf8_lossy(&sent),
+                    String::from_utf8_lossy(want),
+                    "step {n} ({feed:?}): client output"
+                );
+                sent.clear();
+            }
+            Do(f) => {
+                f(&mut c, now);
+                drain(&mut c, now, &mut sent, &mut events);
+            }
+            Wait(d) => {
+                let until = now + *d;
+                // Jump from deadline to deadline, as a driver would.
+                while let Some(t) = c.poll_timeout().filter(|&t| t <= until) {
+                    now = t.max(now);
+                    c.handle_timeout(now);
+                    drain(&mut c, now, &mut sent, &mut events);
+                }
+                now = until;
+                c.handle_timeout(now);
+                drain(&mut c, now, &mut sent, &mut events);
+            }
+            Eof => {
+                c.handle_eof(now);
+                drain(&mut c, now, &mut sent, &mut events);
+            }
+        }
+    }
+    assert!(
+        sent.is_empty(),
+        "unchecked client output at the end: {:?}",
+        String::from_utf8_lossy(&sent)
+    );
+    Run {
+        events,
+        decoded: c.messages_decoded(),
+    }
+}
+
+/// Runs a script whole, bytewise and split at every position of each server chunk; all
+/// must agree. Returns the events.
+fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
+    let whole = run_with(&cfg, steps, Feed::Whole);
+    let bytewise = run_with(&cfg, steps, Feed::Bytewise);
+    assert_eq!(whole.events, bytewise.events, "bytewise events differ");
+    assert_eq!(
+        whole.decoded, bytewise.decoded,
+        "a message was parsed twice"
+    );
+    let longest = steps
+        .iter()
+        .map(|s| if let S(b) = s { b.len() } else { 0 })
+        .max()
+        .unwrap_or(0);
+    for k in 1..longest {
+        let split = run_with(&cfg, steps, Feed::SplitAt(k));
+        assert_eq!(
+            whole.events, split.events,
+            "events differ when split at {k}"
+        );
+        assert_eq!(whole.decoded, split.decoded);
+    }
+    // Each server message is decoded exactly once.
+    let messages: u64 = steps
+        .iter()
+        .map(|s| match s {
+            S(b) => count_messages(b),
+            _ => 0,
+        })
+        .sum();
+    assert!(
+        whole.decoded <= messages,
+        "{} decodes for {messages} messages",
+        whole.decoded
+    );
+    whole.events
+}
+
+/// Lines not inside literals (enough for these scripts: literals here hold no CRLF).
+fn count_messages(b: &[u8]) -> u64 {
+    b.windows(2).filter(|w| w == b"\r\n").count() as u64
+}
+
+fn plain() -> ClientConfig {
+    ClientConfig::default().with_plaintext_login(true)
+}
+
+fn tls() -> ClientConfig {
+    ClientConfig::default().with_encrypted(true)
+}
+
+fn completions(ev: &[Event]) -> Vec<(u64, Result<(), String>)> {
+    ev.iter()
+        .filter_map(|e| match e {
+            Event::Completed { id, result } => Some((
+                id.get(),
+                result.as_ref().map(|_| ()).map_err(|e| format!("{e:?}")),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ok_ids(ev: &[Event]) -> Vec<u64> {
+    completions(ev)
+        .into_iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn closed(ev: &[Event]) -> Option<&CloseReason> {
+    ev.iter().find_map(|e| match e {
+        Event::Closed(r) => Some(r),
+        _ => None,
+    })
+}
+
+const GREET: &[u8] = b"* OK [CAPABILITY IMAP4rev1 IDLE LITERAL+ UIDPLUS MOVE ENABLE] ready\r\n";
+const GREET_NOLIT: &[u8] = b"* OK [CAPABILITY IMAP4rev1 STARTTLS IDLE] ready\r\n";
+
+fn login() -> Step {
+    act(|c, now| {
+        c.login(now, "joe", Secret::new(Bytes::from_static(b"pw")))
+            .unwrap();
+    })
+}
+
+#[test]
+fn greeting_login_select_fetch_logout() {
+    let ev = run(
+        tls(),
+        &[
+            S(GREET),
+            C(b""),
+            login(),
+            C(b"A0001 LOGIN joe pw\r\n"),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS] done\r\n"),
+            submit(|| CommandBody::Select {
+                mailbox: Mailbox::new("INBOX").unwrap(),
+                params: Default::default(),
+            }),
+            C(b"A0002 SELECT INBOX\r\n"),
+            S(b"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 12] x\r\nA0002 OK [READ-WRITE] selected\r\n"),
+            act(|c, now| {
+                let b = imapwire_codec::codec::AnyMessage::decode(
+                    &Bytes::from_static(b"X FETCH 1:2 (UID FLAGS)\r\n"),
+                    imapwire_codec::codec::Expect::Command,
+                    &imapwire_codec::DecodeOptions::strict(),
+                )
+                .unwrap();
+                let imapwire_codec::codec::AnyMessage::Command(cmd) = b.message else {
+                    panic!()
+                };
+                c.submit(now, cmd.body().clone()).unwrap();
+                assert_eq!(c.mailbox().unwrap().exists(), 2);
+                assert_eq!(c.mailbox().unwrap().uidvalidity(), Some(7));
+            }),
+            C(b"A0003 FETCH 1:2 (UID FLAGS)\r\n"),
+            S(b"* 1 FETCH (UID 10 FLAGS (\\Seen))\r\n* 2 FETCH (UID 11 FLAGS ())\r\nA0003 OK done\r\n"),
+            act(|c, now| {
+                let m = c.mailbox().unwrap();
+                assert_eq!(m.map().seq(imapwire_codec::sequence::Uid::new(11).unwrap()).map(|s| s.get()), Some(2));
+                c.logout(now).unwrap();
+            }),
+            C(b"A0004 LOGOUT\r\n"),
+            S(b"* BYE bye\r\nA0004 OK done\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1, 2, 3, 4]);
+    assert!(matches!(
+        ev.first(),
+        Some(Event::Greeting {
+            kind: GreetingKind::Ok,
+            ..
+        })
+    ));
+    assert_eq!(closed(&ev), Some(&CloseReason::LoggedOut));
+    assert!(ev.iter().any(|e| matches!(e, Event::Bye(_))));
+}
+
+#[test]
+fn capabilities_asked_when_the_greeting_has_none() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK hello\r\n"),
+            C(b"A0001 CAPABILITY\r\n"),
+            S(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA0001 OK\r\n"),
+            act(|c, _| assert!(c.has(&Capability::Imap4Rev1))),
+        ],
+    );
+    // The session's own CAPABILITY is not reported as a completion.
+    assert!(completions(&ev).is_empty());
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Data(Data::Capability(_))))
+    );
+}
+
+#[test]
+fn login_refused_without_encryption_or_under_logindisabled() {
+    let t = Instant::now();
+    let mut c = Client::new(ClientConfig::default(), t).unwrap();
+    assert_eq!(
+        c.login(t, "u", Secret::new(Bytes::from_static(b"p"))),
+        Err(SubmitError::PlaintextForbidden)
+    );
+    let mut c = Client::new(plain(), t).unwrap();
+    assert_eq!(
+        c.handle_input(t, b"* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] x\r\n"),
+        45
+    );
+    assert_eq!(
+        c.login(t, "u", Secret::new(Bytes::from_static(b"p"))),
+        Err(SubmitError::LoginDisabled)
+    );
+    assert_eq!(c.poll_transmit(t), None);
+}
+
+#[test]
+fn commands_invalid_in_the_state_are_refused_and_never_sent() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, GREET);
+    let e = c.submit(t, CommandBody::Expunge).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SubmitError::InvalidState {
+                state: State::NotAuthenticated,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = c
+        .submit(
+            t,
+            CommandBody::Select {
+                mailbox: Mailbox::new("INBOX").unwrap(),
+                params: Default::default(),
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(e, SubmitError::InvalidState { .. }));
+    assert_eq!(
+        c.submit(t, CommandBody::Idle),
+        Err(SubmitError::UseDedicatedMethod("IDLE"))
+    );
+    assert_eq!(c.poll_transmit(t), None);
+    // IDLE is not valid before authentication either.
+    assert!(matches!(c.idle(t), Err(SubmitError::InvalidState { .. })));
+}
+
+#[test]
+fn capability_missing_refuses_at_once_when_known() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    assert_eq!(c.state(), State::Authenticated);
+    assert_eq!(
+        c.submit(t, CommandBody::Namespace),
+        Err(SubmitError::NotAdvertised(Capability::Namespace))
+    );
+    assert_eq!(
+        c.starttls(t).unwrap_err(),
+        SubmitError::InvalidState {
+            command: "STARTTLS".into(),
+            state: State::Authenticated
+        }
+    );
+}
+
+#[test]
+fn pipelining_sends_together_and_holds_sequence_numbers_behind_expunge() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            submit(|| CommandBody::Noop),
+            submit(|| CommandBody::Noop),
+            submit(|| CommandBody::Capability),
+            C(b"A0001 NOOP\r\nA0002 NOOP\r\nA0003 CAPABILITY\r\n"),
+            S(b"A0002 OK\r\nA0001 OK\r\n* CAPABILITY IMAP4rev1\r\nA0003 OK\r\n"),
+        ],
+    );
+    // Completions in the order the server answered.
+    assert_eq!(ok_ids(&ev), vec![2, 1, 3]);
+}
+
+#[test]
+fn synchronizing_literal_waits_for_continuation() {
+    let ev = run(
+        tls(),
+        &[
+            S(GREET_NOLIT),
+            act(|c, now| {
+                c.login(now, "joe", Secret::new(Bytes::from_static(b"p\xc3\xa4ss")))
+                    .unwrap();
+            }),
+            C(b"A0001 LOGIN joe {5}\r\n"),
+            S(b"+ go ahead\r\n"),
+            C(b"p\xc3\xa4ss\r\n"),
+            S(b"A0001 OK done\r\n"),
+            // No capabilities in the OK: the session asks for them itself.
+            C(b"A0002 CAPABILITY\r\n"),
+            S(b"* CAPABILITY IMAP4rev1\r\nA0002 OK\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn no_instead_of_continuation_completes_and_drops_the_literal() {
+    let ev = run(
+        tls(),
+        &[
+            S(GREET_NOLIT),
+            act(|c, now| {
+                c.login(now, "joe", Secret::new(Bytes::from_static(b"p\xc3\xa4ss")))
+                    .unwrap();
+                c.submit(now, CommandBody::Noop).unwrap();
+            }),
+            C(b"A0001 LOGIN joe {5}\r\n"),
+            S(b"A0001 NO [TOOBIG] no\r\n"),
+            // The literal is never sent; the NOOP behind it goes out now.
+            C(b"A0002 NOOP\r\n"),
+            S(b"A0002 OK\r\n"),
+        ],
+    );
+    let c = completions(&ev);
+    assert!(
+        c[0].0 == 1 && c[0].1.as_ref().unwrap_err().contains("No"),
+        "{c:?}"
+    );
+    assert_eq!(c[1], (2, Ok(())));
+}
+
+#[test]
+fn literal_plus_is_used_when_offered() {
+    run(
+        tls(),
+        &[
+            S(GREET),
+            act(|c, now| {
+                c.login(now, "joe", Secret::new(Bytes::from_static(b"p\xc3\xa4ss")))
+                    .unwrap();
+            }),
+            C(b"A0001 LOGIN joe {5+}\r\np\xc3\xa4ss\r\n"),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1] in\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn starttls_hands_over_then_asks_capabilities_again() {
+    let ev = run(
+        ClientConfig::default(),
+        &[
+            S(GREET_NOLIT),
+            act(|c, now| {
+                c.starttls(now).unwrap();
+            }),
+            C(b"A0001 STARTTLS\r\n"),
+            S(b"A0001 OK begin TLS\r\n"),
+            act(|c, now| {
+                assert_eq!(c.poll_transmit(now), None);
+                assert_eq!(c.handle_input(now, b"* OK late"), 0);
+                assert!(c.capabilities().is_some());
+                c.transport_upgraded(now);
+                assert!(c.is_encrypted());
+                assert!(c.capabilities().is_none());
+            }),
+            C(b"A0002 CAPABILITY\r\n"),
+            S(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA0002 OK\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+    assert!(ev.contains(&Event::HandOff(HandOff::StartTls)));
+}
+
+#[test]
+fn bytes_after_the_starttls_ok_are_an_injection() {
+    let t = Instant::now();
+    let mut c = Client::new(ClientConfig::default(), t).unwrap();
+    let _ = c.handle_input(t, GREET_NOLIT);
+    let id = c.starttls(t).unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 STARTTLS\r\n"[..])
+    );
+    let _ = c.handle_input(t, b"A0001 OK go\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n");
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        ev.contains(&Event::Closed(CloseReason::StartTlsInjection { bytes: 35 })),
+        "{ev:?}"
+    );
+    assert!(!ev.iter().any(|e| matches!(e, Event::Data(_))));
+    assert!(!ev.contains(&Event::HandOff(HandOff::StartTls)));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Completed { id: i, .. } if *i == id))
+    );
+    assert!(c.is_closed());
+}
+
+#[test]
+fn starttls_not_offered_is_refused_never_sent() {
+    let ev = run(
+        ClientConfig::default(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1] hi\r\n"),
+            act(|c, now| {
+                assert_eq!(
+                    c.starttls(now),
+                    Err(SubmitError::NotAdvertised(Capability::StartTls))
+                );
+            }),
+            C(b""),
+        ],
+    );
+    assert!(completions(&ev).is_empty());
+}
+
+#[test]
+fn starttls_with_unknown_capabilities_asks_then_refuses() {
+    let ev = run(
+        ClientConfig::default(),
+        &[
+            S(b"* OK hi\r\n"),
+            act(|c, now| {
+                c.starttls(now).unwrap();
+            }),
+            C(b"A0001 CAPABILITY\r\n"),
+            S(b"* CAPABILITY IMAP4rev1\r\nA0001 OK\r\n"),
+            C(b""),
+        ],
+    );
+    let c = completions(&ev);
+    assert_eq!(c.len(), 1);
+    assert!(
+        c[0].1.as_ref().unwrap_err().contains("NotAdvertised"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn compress_inflates_leftover_and_deflates_output() {
+    // The server's compressed bytes for the lines after the OK, from our own deflater.
+    let mut server = Deflate::new();
+    let z1 = server.compress(b"* 3 EXISTS\r\n").unwrap();
+    let z2 = server.compress(b"A0002 OK\r\n").unwrap();
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n",
+    );
+    let id = c.compress(t).unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 COMPRESS DEFLATE\r\n"[..])
+    );
+    // The OK and compressed bytes arrive in one read.
+    let mut input = b"A0001 OK compressing\r\n".to_vec();
+    input.extend_from_slice(&z1);
+    let _ = c.handle_input(t, &input);
+    assert!(c.is_compressed());
+    let n = c.submit(t, CommandBody::Noop).unwrap();
+    let out = c.poll_transmit(t).unwrap();
+    let mut peer = Deflate::new();
+    let mut plain = Vec::new();
+    peer.decompress(&out, &mut plain).unwrap();
+    assert_eq!(plain, b"A0002 NOOP\r\n");
+    let _ = c.handle_input(t, &z2);
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Data(Data::Exists(3)))),
+        "{ev:?}"
+    );
+    let done: Vec<u64> = ok_ids(&ev);
+    assert_eq!(done, vec![id.get(), n.get()]);
+}
+
+#[test]
+fn idle_refreshes_before_the_interval_and_ends_on_request() {
+    let cfg = tls().with_idle_refresh(Duration::from_secs(600));
+    let ev = run(
+        cfg,
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n"),
+            act(|c, now| {
+                c.idle(now).unwrap();
+            }),
+            C(b"A0001 IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            S(b"* 4 EXISTS\r\n"),
+            Wait(Duration::from_secs(599)),
+            C(b""),
+            Wait(Duration::from_secs(1)),
+            C(b"DONE\r\n"),
+            S(b"A0001 OK refreshed\r\n"),
+            C(b"A0002 IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            act(|c, now| c.idle_done(now, CommandId(1)).unwrap()),
+            C(b"DONE\r\n"),
+            S(b"A0002 OK done\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, Event::IdleStarted { .. }))
+            .count(),
+        1
+    );
+    assert!(ev.contains(&Event::Mailbox(MailboxEvent::Exists { exists: 4 })));
+}
+
+#[test]
+fn idle_without_the_capability_polls_with_noop() {
+    let cfg = tls().with_noop_poll_interval(Duration::from_secs(60));
+    let ev = run(
+        cfg,
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            act(|c, now| {
+                c.idle(now).unwrap();
+            }),
+            C(b""),
+            Wait(Duration::from_secs(60)),
+            C(b"A0001 NOOP\r\n"),
+            S(b"* 1 EXISTS\r\nA0001 OK\r\n"),
+            Wait(Duration::from_secs(60)),
+            C(b"A0002 NOOP\r\n"),
+            S(b"A0002 OK\r\n"),
+            act(|c, now| c.idle_done(now, CommandId(1)).unwrap()),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+    assert!(ev.contains(&Event::Mailbox(MailboxEvent::Exists { exists: 1 })));
+}
+
+#[test]
+fn response_timeout_fails_pending_commands_and_closes() {
+    let cfg = tls().with_response_timeout(Duration::from_secs(30));
+    let ev = run(
+        cfg,
+        &[
+            S(GREET),
+            submit(|| CommandBody::Noop),
+            C(b"A0001 NOOP\r\n"),
+            Wait(Duration::from_secs(20)),
+            S(b"* 1 EXISTS\r\n"),
+            // Any byte restarts the wait: 29 s after it, still alive.
+            Wait(Duration::from_secs(29)),
+            Wait(Duration::from_secs(1)),
+        ],
+    );
+    let c = completions(&ev);
+    assert_eq!(c, vec![(1, Err("TimedOut".into()))]);
+    assert_eq!(closed(&ev), Some(&CloseReason::TimedOut));
+}
+
+#[test]
+fn greeting_timeout() {
+    let cfg = tls().with_greeting_timeout(Duration::from_secs(5));
+    let ev = run(
+        cfg,
+        &[
+            Wait(Duration::from_secs(4)),
+            S(b"* OK"),
+            Wait(Duration::from_secs(1)),
+        ],
+    );
+    assert_eq!(closed(&ev), Some(&CloseReason::TimedOut));
+}
+
+#[test]
+fn spurious_timeouts_do_nothing() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, GREET);
+    let d = c.poll_timeout();
+    c.handle_timeout(t);
+    c.handle_timeout(t + Duration::from_secs(1));
+    assert_eq!(c.poll_timeout(), d);
+    assert!(!c.is_closed());
+}
+
+#[test]
+fn connection_lost_mid_fetch_is_never_success() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            submit(|| CommandBody::Select {
+                mailbox: Mailbox::new("INBOX").unwrap(),
+                params: Default::default(),
+            }),
+            C(b"A0001 SELECT INBOX\r\n"),
+            S(b"* 3 EXISTS\r\nA0001 OK\r\n"),
+            submit(|| CommandBody::Noop),
+            C(b"A0002 NOOP\r\n"),
+            S(b"* 1 FETCH (UID 5)\r\n* 2 FETCH (UID 6)\r\n"),
+            Eof,
+        ],
+    );
+    assert_eq!(
+        completions(&ev),
+        vec![(1, Ok(())), (2, Err("ConnectionLost".into()))]
+    );
+    assert!(matches!(
+        closed(&ev),
+        Some(CloseReason::PeerClosed { bye: None })
+    ));
+    // What arrived before the loss was delivered.
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, Event::Data(Data::Fetch { .. })))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn unknown_tags_continuations_and_broken_lines_are_reported_and_survived() {
+    let ev = run(
+        tls(),
+        &[
+            S(GREET),
+            S(b"Z999 OK who?\r\n+ nobody asked\r\n* 1 FETCH (FLAGS (\\Seen)\r\n"),
+            submit(|| CommandBody::Noop),
+            C(b"A0001 NOOP\r\n"),
+            S(b"A0001 OK\r\n"),
+        ],
+    );
+    assert!(ev.contains(&Event::ProtocolError(ProtocolError::UnknownTag(
+        Bytes::from_static(b"Z999")
+    ))));
+    assert!(ev.contains(&Event::ProtocolError(ProtocolError::UnexpectedContinuation)));
+    assert!(ev.iter().any(|e| matches!(e, Event::Malformed(_))));
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn expunge_renumbers_and_bad_sequence_numbers_are_protocol_errors() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            submit(|| CommandBody::Select {
+                mailbox: Mailbox::new("INBOX").unwrap(),
+                params: Default::default(),
+            }),
+            C(b"A0001 SELECT INBOX\r\n"),
+            S(b"* 3 EXISTS\r\n* 1 FETCH (UID 5)\r\n* 2 FETCH (UID 6)\r\n* 3 FETCH (UID 9)\r\nA0001 OK\r\n"),
+            submit(|| CommandBody::Noop),
+            C(b"A0002 NOOP\r\n"),
+            S(b"* 2 EXPUNGE\r\n* 7 EXPUNGE\r\nA0002 OK\r\n"),
+            act(|c, _| {
+                let m = c.mailbox().unwrap();
+                assert_eq!(m.exists(), 2);
+                assert_eq!(
+                    m.map().seq(imapwire_codec::sequence::Uid::new(9).unwrap()).map(|s| s.get()),
+                    Some(2)
+                );
+            }),
+        ],
+    );
+    assert!(ev.contains(&Event::Mailbox(MailboxEvent::Expunged {
+        seq: 2,
+        uid: Some(6)
+    })));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Event::ProtocolError(ProtocolError::Mailbox(
+            crate::mailbox::SeqMapError::NoSuchMessage { seq: 7, len: 2 }
+        ))
+    )));
+}
+
+#[test]
+fn large_append_body_is_handed_out_without_a_copy() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n");
+    let body = Bytes::from(vec![b'x'; 100_000]);
+    let id = c
+        .append(
+            t,
+            Mailbox::new("INBOX").unwrap(),
+            vec![imapwire_codec::flag::Flag::Seen],
+            None,
+            AppendBody::Bytes(body.clone()),
+        )
+        .unwrap();
+    let head = c.poll_transmit(t).unwrap();
+    assert_eq!(&head[..], b"A0001 APPEND INBOX (\\Seen) {100000+}\r\n");
+    let payload = c.poll_transmit(t).unwrap();
+    assert_eq!(payload.as_ptr(), body.as_ptr(), "the body was copied");
+    assert_eq!(payload.len(), body.len());
+    assert_eq!(c.poll_transmit(t).as_deref(), Some(&b"\r\n"[..]));
+    let _ = c.handle_input(t, b"A0001 OK [APPENDUID 3 77] done\r\n");
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        matches!(
+            &ev[1],
+            Event::Completed { id: i, result: Ok(Completion { code: Some(ResponseCode::AppendUid { .. }), .. }) } if *i == id
+        ),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn streamed_append_asks_for_chunks_after_the_continuation() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    assert!(matches!(c.poll_event(), Some(Event::Greeting { .. })));
+    let id = c
+        .append(
+            t,
+            Mailbox::new("Sent").unwrap(),
+            vec![],
+            None,
+            AppendBody::Stream { len: 10 },
+        )
+        .unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 APPEND Sent {10}\r\n"[..])
+    );
+    assert_eq!(c.poll_transmit(t), None);
+    assert!(c.poll_event().is_none());
+    let _ = c.handle_input(t, b"+ go\r\n");
+    assert_eq!(c.poll_transmit(t), None);
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::AppendDataWanted { id, remaining: 10 })
+    );
+    c.append_chunk(id, Bytes::from_static(b"hello")).unwrap();
+    assert_eq!(c.poll_transmit(t).as_deref(), Some(&b"hello"[..]));
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::AppendDataWanted { id, remaining: 5 })
+    );
+    assert_eq!(
+        c.append_chunk(id, Bytes::from_static(b"too long!")),
+        Err(SubmitError::UnexpectedChunk(id))
+    );
+    c.append_chunk(id, Bytes::from_static(b"world")).unwrap();
+    assert_eq!(c.poll_transmit(t).as_deref(), Some(&b"world\r\n"[..]));
+    assert_eq!(c.poll_transmit(t), None);
+}
+
+#[test]
+fn full_event_queue_pushes_back_and_loses_nothing() {
+    let t = Instant::now();
+    let mut c = Client::new(tls().with_max_events(2), t).unwrap();
+    let input = b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n* 1 EXISTS\r\n* 2 EXISTS\r\n* 3 EXISTS\r\n* 4 EXISTS\r\n";
+    let used = c.handle_input(t, input);
+    assert_eq!(used, input.len());
+    // More input is refused until events are taken.
+    assert_eq!(c.handle_input(t, b"* 5 EXISTS\r\n"), 0);
+    let mut n = 0;
+    while let Some(e) = c.poll_event() {
+        if matches!(e, Event::Data(Data::Exists(_))) {
+            n += 1;
+        }
+    }
+    assert_eq!(n, 4);
+    assert_eq!(c.handle_input(t, b"* 5 EXISTS\r\n"), 12);
+}
+
+#[test]
+fn every_command_completes_once_when_the_peer_vanishes() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    let mut ids = Vec::new();
+    for _ in 0..40 {
+        ids.push(c.submit(t, CommandBody::Noop).unwrap());
+    }
+    while c.poll_transmit(t).is_some() {}
+    let _ = c.handle_input(t, b"A0003 OK\r\n");
+    c.handle_eof(t);
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    let mut done: Vec<u64> = completions(&ev).into_iter().map(|(i, _)| i).collect();
+    done.sort();
+    assert_eq!(done, ids.iter().map(|i| i.get()).collect::<Vec<_>>());
+    assert!(matches!(ev.last(), Some(Event::Closed(_))));
+    assert_eq!(c.submit(t, CommandBody::Noop), Err(SubmitError::Closed));
+}
