@@ -53,17 +53,16 @@ pub struct ClientConfig {
     /// Most events queued before [`Client::handle_input`](super::Client::handle_input)
     /// stops consuming input (the caller must drain [`Client::poll_event`](super::Client::poll_event)).
     pub max_events: usize,
-    /// Most commands submitted and not yet completed.
+    /// Most commands submitted and not yet completed. Output is bounded by it: a command is
+    /// encoded only when it may be sent, and what [`Client::poll_transmit`](super::Client::poll_transmit)
+    /// returns is at most one gathered batch of lines plus one literal.
     pub max_commands: usize,
-    /// Most bytes of encoded commands waiting to be transmitted.
-    pub max_output: usize,
 }
 
 impl Default for ClientConfig {
     /// Unencrypted, no plaintext login, sequential tags `A0001`..., 16 commands in flight,
     /// greeting 30 s, response 60 s, keep-alive NOOP after 5 min, IDLE refresh 29 min, NOOP
-    /// polling every 2 min, the codec's default limits, 1024 events, 4096 commands, 16 MiB
-    /// of output.
+    /// polling every 2 min, the codec's default limits, 1024 events, 4096 commands.
     fn default() -> Self {
         ClientConfig {
             encrypted: false,
@@ -78,7 +77,6 @@ impl Default for ClientConfig {
             limits: Limits::default(),
             max_events: 1024,
             max_commands: 4096,
-            max_output: 16 << 20,
         }
     }
 }
@@ -141,6 +139,12 @@ impl ClientConfig {
     /// Sets the framing limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets the bound on pending commands.
+    pub fn with_max_commands(mut self, n: usize) -> Self {
+        self.max_commands = n.max(1);
         self
     }
 

@@ -70,10 +70,24 @@ pub enum CommandError {
     /// the server does not offer what it needs).
     #[error("not sent: {0}")]
     Refused(super::SubmitError),
-    /// Authentication failed on the client's side of the exchange (for example a SCRAM
-    /// server signature that does not verify, even if the server then said OK).
+    /// Authentication failed on the client's side of the exchange: a SCRAM server signature
+    /// that does not verify (even if the server then said OK; the session then closes the
+    /// connection), or a challenge the mechanism could not answer (the exchange was cancelled
+    /// with `*`).
     #[error("authentication failed: {0}")]
-    Auth(String),
+    Auth(crate::sasl::SaslError),
+    /// AUTHENTICATE was refused by the server (`NO` or `BAD`), with what the mechanism learned
+    /// from the exchange: for OAUTHBEARER/XOAUTH2, the server's error status (an expired token
+    /// says so there), so the caller can refresh its token and try again.
+    #[error("authentication refused: {reason} ({})", text_of(.code, .text))]
+    AuthRejected {
+        /// The response code (`[AUTHENTICATIONFAILED]`, ...).
+        code: Option<ResponseCode>,
+        /// The server's text.
+        text: Text,
+        /// The mechanism's reading of the failure.
+        reason: crate::sasl::SaslError,
+    },
     /// The connection ended before the command completed. The command may or may not have
     /// taken effect on the server.
     #[error("connection lost before the command completed")]

@@ -94,8 +94,11 @@ use self::compress::Deflate;
 use self::rules::{Rule, rule};
 use crate::mailbox::SeqMap;
 use crate::pipeline::CommandClass;
+use crate::sasl::{ClientMechanism, SaslError};
 use crate::tag::TagGenerator;
 use crate::timer::{Timer, TimerTable};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 
 /// Literal payloads at least this long are handed out by [`Client::poll_transmit`] as they
 /// are (no copy); shorter ones are gathered with the command lines.
@@ -179,10 +182,29 @@ enum Part {
     Chunk(Bytes),
 }
 
+/// A SASL mechanism in use by an AUTHENTICATE command.
+struct Mech {
+    m: Box<dyn ClientMechanism>,
+    /// The first error of the exchange on our side (the exchange was cancelled with `*`).
+    failed: Option<SaslError>,
+    /// The caller asked to cancel.
+    cancel: bool,
+}
+
+impl std::fmt::Debug for Mech {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mech")
+            .field("mechanism", &self.m.mechanism())
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug)]
 enum Kind {
     Plain,
     Login,
+    Authenticate(Box<Mech>),
     Select {
         read_only: bool,
     },
@@ -241,6 +263,9 @@ impl Cmd {
         }
         if let Kind::Idle(_) = self.kind {
             return self.parts.is_empty() && !self.plus;
+        }
+        if let Kind::Authenticate(_) = self.kind {
+            return self.parts.is_empty();
         }
         matches!(
             self.parts.front(),
@@ -691,6 +716,77 @@ impl Client {
         Ok(())
     }
 
+    /// `AUTHENTICATE` with a SASL mechanism from [`crate::sasl`] (RFC 9051 §6.2.2). The
+    /// initial response is sent with the command when the server offers SASL-IR (RFC 4959).
+    /// Mechanisms that expose the password or token (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) are
+    /// refused over a connection that is not encrypted unless
+    /// [`ClientConfig::allow_plaintext_login`]. On the tagged OK the mechanism must have
+    /// authenticated the server too (SCRAM's `v=`); if not, the command fails with
+    /// [`CommandError::Auth`] and the session closes.
+    pub fn authenticate(
+        &mut self,
+        now: Instant,
+        mechanism: Box<dyn ClientMechanism>,
+    ) -> Result<CommandId, SubmitError> {
+        self.now = now;
+        let mech = mechanism.mechanism();
+        if mech.exposes_secret() && !self.encrypted && !self.cfg.allow_plaintext_login {
+            return Err(SubmitError::PlaintextForbidden);
+        }
+        let r = Rule {
+            valid: rules::Valid::NotAuthenticated,
+            needs: Some(Capability::Auth(
+                imapwire_codec::capability::AuthMechanism::from_atom(
+                    Atom::new(Bytes::from_static(mech.name().as_bytes()))
+                        .map_err(|e| SubmitError::Invalid(e.to_string()))?,
+                ),
+            )),
+            class: CommandClass::BARRIER,
+            changes_state: true,
+        };
+        self.check_submit("AUTHENTICATE", &r)?;
+        let id = self.new_id();
+        self.cmds.push_back(Cmd {
+            id,
+            internal: false,
+            name: "AUTHENTICATE",
+            kind: Kind::Authenticate(Box::new(Mech {
+                m: mechanism,
+                failed: None,
+                cancel: false,
+            })),
+            rule: r,
+            body: None,
+            tail: Vec::new(),
+            tag: None,
+            parts: VecDeque::new(),
+            sent_at: None,
+            idle_announced: false,
+            plus: false,
+        });
+        self.update_timers();
+        Ok(id)
+    }
+
+    /// Cancels the AUTHENTICATE `id`: the next challenge is answered with `*` (RFC 9051
+    /// §6.2.2); the server then fails the command.
+    pub fn authenticate_cancel(&mut self, id: CommandId) -> Result<(), SubmitError> {
+        match self
+            .cmds
+            .iter_mut()
+            .find(|c| c.id == id)
+            .map(|c| &mut c.kind)
+        {
+            Some(Kind::Authenticate(m)) => {
+                m.cancel = true;
+                Ok(())
+            }
+            _ => Err(SubmitError::Invalid(format!(
+                "no AUTHENTICATE {id} in progress"
+            ))),
+        }
+    }
+
     /// `LOGOUT`.
     pub fn logout(&mut self, now: Instant) -> Result<CommandId, SubmitError> {
         self.submit(now, CommandBody::Logout)
@@ -877,15 +973,12 @@ impl Client {
         let mut s = self.state;
         for c in &self.cmds {
             s = match c.kind {
-                Kind::Login => State::Authenticated,
+                Kind::Login | Kind::Authenticate(_) => State::Authenticated,
                 Kind::Select { .. } => State::Selected,
                 Kind::Deselect => State::Authenticated,
                 Kind::Logout => State::Logout,
                 _ => s,
             };
-            if c.name == "AUTHENTICATE" {
-                s = State::Authenticated;
-            }
         }
         s
     }
@@ -1124,6 +1217,7 @@ impl Client {
             .next_tag()
             .map_err(|e| SubmitError::Tag(e.to_string()))?;
         let opts = self.encode_options();
+        let sasl_ir = self.has(&Capability::SaslIr);
         let c = &mut self.cmds[i];
         let mut parts = VecDeque::new();
         if let Some(body) = c.body.take() {
@@ -1145,6 +1239,21 @@ impl Client {
             if let Some(b) = keep {
                 c.body = Some(b);
             }
+        } else if let Kind::Authenticate(m) = &mut c.kind {
+            let mut line = format!("{} AUTHENTICATE {}", tag.as_str(), m.m.mechanism().name());
+            if sasl_ir {
+                match m.m.initial_response() {
+                    Ok(Some(ir)) if ir.expose().is_empty() => line.push_str(" ="),
+                    Ok(Some(ir)) => {
+                        line.push(' ');
+                        line.push_str(&B64.encode(ir.expose()));
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(SubmitError::Invalid(e.to_string())),
+                }
+            }
+            line.push_str("\r\n");
+            parts.push_back(Part::Line(Bytes::from(line)));
         } else {
             // APPEND: tag, then the hand-encoded line and the body.
             let mut t = BytesMut::with_capacity(tag.as_str().len());
@@ -1255,7 +1364,6 @@ impl Client {
     }
 
     fn on_continuation(&mut self, c: Continuation) {
-        let _ = c;
         let Some(i) = self.cmds.iter().position(Cmd::wants_continuation) else {
             self.events
                 .push_back(Event::ProtocolError(ProtocolError::UnexpectedContinuation));
@@ -1285,6 +1393,34 @@ impl Client {
             }
             return;
         }
+        if let Kind::Authenticate(m) = &mut cmd.kind {
+            let reply = if m.cancel || m.failed.is_some() {
+                Bytes::from_static(b"*\r\n")
+            } else {
+                let step = match &c {
+                    Continuation::Base64(challenge) => m.m.step(challenge),
+                    // Not base64: the exchange cannot go on.
+                    _ => Err(SaslError::Malformed {
+                        mechanism: m.m.mechanism(),
+                        expected: "a base64 challenge",
+                    }),
+                };
+                match step {
+                    Ok(resp) => {
+                        let mut l = B64.encode(resp.expose()).into_bytes();
+                        l.extend_from_slice(b"\r\n");
+                        Bytes::from(l)
+                    }
+                    Err(e) => {
+                        m.failed = Some(e);
+                        Bytes::from_static(b"*\r\n")
+                    }
+                }
+            };
+            cmd.parts.push_back(Part::Line(reply));
+            cmd.sent_at = Some(self.now);
+            return;
+        }
         if let Some(Part::Literal { wait, .. } | Part::Stream { wait, .. }) = cmd.parts.front_mut()
         {
             *wait = false;
@@ -1303,7 +1439,44 @@ impl Client {
         let mut c = self.cmds.remove(i).expect("index from position");
         self.tags.release(&tag);
         let ok = status == Status::Ok;
-        match (&c.kind, ok) {
+        match (&mut c.kind, ok) {
+            (Kind::Authenticate(m), _) => {
+                let fin = m.m.finish(ok);
+                let failed = m.failed.clone();
+                let (code, txt) = text.clone().into_parts();
+                match (ok, fin) {
+                    (true, Ok(())) => {
+                        self.state = State::Authenticated;
+                        if !matches!(text.code(), Some(ResponseCode::Capability(_))) {
+                            self.caps = None;
+                            self.request_capabilities();
+                        }
+                        self.complete(c, Ok(Completion::from_text(text)));
+                    }
+                    (true, Err(e)) => {
+                        // The server said OK but did not prove itself: not our server.
+                        self.complete(c, Err(CommandError::Auth(e.clone())));
+                        self.shutdown(
+                            CloseReason::Protocol(format!("server not authenticated: {e}")),
+                            CommandError::ConnectionLost,
+                        );
+                    }
+                    (false, fin) => {
+                        let reason = failed.or(fin.err()).unwrap_or(SaslError::Rejected {
+                            mechanism: m.m.mechanism(),
+                        });
+                        self.complete(
+                            c,
+                            Err(CommandError::AuthRejected {
+                                code,
+                                text: txt,
+                                reason,
+                            }),
+                        );
+                    }
+                }
+                return;
+            }
             (Kind::Login, true) => {
                 self.state = State::Authenticated;
                 if !matches!(text.code(), Some(ResponseCode::Capability(_))) {

@@ -893,3 +893,162 @@ fn every_command_completes_once_when_the_peer_vanishes() {
     assert!(matches!(ev.last(), Some(Event::Closed(_))));
     assert_eq!(c.submit(t, CommandBody::Noop), Err(SubmitError::Closed));
 }
+
+// ---- AUTHENTICATE ----
+
+fn b64(s: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn scram256() -> Box<dyn crate::sasl::ClientMechanism> {
+    use crate::sasl::scram::{ScramClient, ScramHash};
+    let c = ScramClient::new(ScramHash::Sha256, "user", &Secret::new("pencil".to_owned()))
+        .unwrap()
+        .with_nonce_source(Box::new(|| Ok("rOprNGfwEbeRWgbNEkqO".to_owned())));
+    Box::new(c)
+}
+
+/// Leaks a script line built at run time (the steps hold `'static` bytes).
+fn line(s: String) -> &'static [u8] {
+    Box::leak(s.into_bytes().into_boxed_slice())
+}
+
+const SCRAM_FIRST: &str =
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+const SCRAM_FINAL_C: &str = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+const SCRAM_FINAL_S: &str = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+
+#[test]
+fn scram_sha256_rfc7677_exchange_with_sasl_ir() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n"),
+            act(|c, now| {
+                c.authenticate(now, scram256()).unwrap();
+            }),
+            C(line(format!(
+                "A0001 AUTHENTICATE SCRAM-SHA-256 {}\r\n",
+                b64(b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO")
+            ))),
+            S(line(format!("+ {}\r\n", b64(SCRAM_FIRST.as_bytes())))),
+            C(line(format!("{}\r\n", b64(SCRAM_FINAL_C.as_bytes())))),
+            S(line(format!("+ {}\r\n", b64(SCRAM_FINAL_S.as_bytes())))),
+            C(b"\r\n"),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1 IDLE] authenticated\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn scram_bad_server_signature_fails_even_on_ok_and_closes() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256] hi\r\n"),
+            act(|c, now| {
+                c.authenticate(now, scram256()).unwrap();
+            }),
+            // No SASL-IR: the initial response answers the first, empty challenge.
+            C(b"A0001 AUTHENTICATE SCRAM-SHA-256\r\n"),
+            S(b"+ \r\n"),
+            C(line(format!(
+                "{}\r\n",
+                b64(b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO")
+            ))),
+            S(line(format!("+ {}\r\n", b64(SCRAM_FIRST.as_bytes())))),
+            C(line(format!("{}\r\n", b64(SCRAM_FINAL_C.as_bytes())))),
+            // An impostor that does not know the password cannot sign; it says OK anyway.
+            S(b"A0001 OK welcome\r\n"),
+        ],
+    );
+    let c = completions(&ev);
+    assert_eq!(c.len(), 1);
+    assert!(c[0].1.as_ref().unwrap_err().starts_with("Auth("), "{c:?}");
+    assert!(matches!(closed(&ev), Some(CloseReason::Protocol(_))));
+}
+
+#[test]
+fn oauthbearer_error_continuation_is_answered_and_surfaced() {
+    let json = br#"{"status":"invalid_token","scope":"mail","openid-configuration":"https://example.com/.well-known/openid-configuration"}"#;
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=OAUTHBEARER] hi\r\n"),
+            act(|c, now| {
+                let m = crate::sasl::oauth::OAuthBearerClient::new(
+                    "user@example.com",
+                    &Secret::new("vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==".to_owned()),
+                    Some("server.example.com"),
+                    Some(993),
+                )
+                .unwrap();
+                c.authenticate(now, Box::new(m)).unwrap();
+            }),
+            C(line(format!(
+                "A0001 AUTHENTICATE OAUTHBEARER {}\r\n",
+                b64(b"n,a=user@example.com,\x01host=server.example.com\x01port=993\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01")
+            ))),
+            S(line(format!("+ {}\r\n", b64(json)))),
+            // RFC 7628 §3.2.3: the client answers the error with %x01 before the server's NO.
+            C(b"AQ==\r\n"),
+            S(b"A0001 NO [AUTHENTICATIONFAILED] token expired\r\n"),
+        ],
+    );
+    let err = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::Completed { result: Err(e), .. } => Some(e.clone()),
+            _ => None,
+        })
+        .unwrap();
+    match err {
+        CommandError::AuthRejected {
+            reason: crate::sasl::SaslError::OAuth { error, .. },
+            code: Some(ResponseCode::AuthenticationFailed),
+            ..
+        } => assert_eq!(error.status.as_deref(), Some("invalid_token")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn plain_is_refused_over_plaintext_and_cancel_sends_star() {
+    let t = Instant::now();
+    let mut c = Client::new(ClientConfig::default(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=SCRAM-SHA-256] hi\r\n",
+    );
+    let plain = crate::sasl::plain::PlainClient::new("u", &Secret::new("p".to_owned())).unwrap();
+    assert_eq!(
+        c.authenticate(t, Box::new(plain)).unwrap_err(),
+        SubmitError::PlaintextForbidden
+    );
+    // SCRAM does not expose the password: allowed, and cancellable.
+    let id = c.authenticate(t, scram256()).unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 AUTHENTICATE SCRAM-SHA-256\r\n"[..])
+    );
+    c.authenticate_cancel(id).unwrap();
+    let _ = c.handle_input(t, b"+ \r\n");
+    assert_eq!(c.poll_transmit(t).as_deref(), Some(&b"*\r\n"[..]));
+    let _ = c.handle_input(t, b"A0001 BAD cancelled\r\n");
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(ev.iter().any(|e| matches!(e, Event::Completed { id: i, result: Err(CommandError::AuthRejected { .. }) } if *i == id)), "{ev:?}");
+    assert_eq!(c.state(), State::NotAuthenticated);
+}
+
+#[test]
+fn mechanism_not_offered_is_refused() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
+    assert!(matches!(
+        c.authenticate(t, scram256()),
+        Err(SubmitError::NotAdvertised(Capability::Auth(_)))
+    ));
+}
