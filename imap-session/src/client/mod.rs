@@ -61,6 +61,15 @@
 //! on a connection not declared encrypted unless
 //! [`ClientConfig::allow_plaintext_login`] is set, and always under `LOGINDISABLED`.
 
+/// A `tracing` debug event with the feature `tracing`, nothing without it. Fields are tags,
+/// command names and ids only: never arguments, which may hold secrets.
+macro_rules! trace_event {
+    ($($t:tt)*) => {
+        #[cfg(feature = "tracing")]
+        tracing::debug!($($t)*);
+    };
+}
+
 mod compress;
 mod config;
 mod event;
@@ -354,6 +363,10 @@ impl Client {
         .map_err(|e| SubmitError::Tag(e.to_string()))?;
         let mut timers = TimerTable::new();
         timers.set(Timer::Greeting, now, config.greeting_timeout);
+        // UTF-8 in quoted strings only once the server enabled it (UTF8=ACCEPT or IMAP4rev2);
+        // before that the lenient profile still reads 8-bit text, with a warning.
+        let mut opts = DecodeOptions::lenient();
+        opts.utf8 = false;
         let framer = Framer::new(FramerConfig {
             limits: config.limits,
             await_sync_literals: false,
@@ -373,7 +386,7 @@ impl Client {
             next_id: 1,
             events: VecDeque::new(),
             framer,
-            opts: DecodeOptions::lenient(),
+            opts,
             pending_out: VecDeque::new(),
             now,
             last_rx: now,
@@ -1261,6 +1274,12 @@ impl Client {
             parts.push_back(Part::Line(t.freeze()));
             parts.extend(std::mem::take(&mut c.tail));
         }
+        trace_event!(
+            tag = tag.as_str(),
+            command = c.name,
+            id = c.id.0,
+            "command started"
+        );
         c.tag = Some(tag);
         c.parts = parts;
         c.sent_at = None;
@@ -1608,6 +1627,11 @@ impl Client {
                     if !self.enabled.contains(cap) {
                         self.enabled.push(cap.clone());
                     }
+                    // RFC 6855 §3 / RFC 9051: the server may now send UTF-8 in quoted strings
+                    // and mailbox names; the decoder accepts them only from here on.
+                    if matches!(cap, Capability::Utf8Accept | Capability::Imap4Rev2) {
+                        self.opts.utf8 = true;
+                    }
                 }
             }
             Data::Exists(n) => {
@@ -1669,6 +1693,13 @@ impl Client {
         if let Some(t) = &c.tag {
             self.tags.release(t);
         }
+        trace_event!(
+            tag = c.tag.as_ref().map_or("", |t| t.as_str()),
+            command = c.name,
+            id = c.id.0,
+            ok = result.is_ok(),
+            "command completed"
+        );
         if !c.internal {
             self.events.push_back(Event::Completed { id: c.id, result });
         }

@@ -1052,3 +1052,30 @@ fn mechanism_not_offered_is_refused() {
         Err(SubmitError::NotAdvertised(Capability::Auth(_)))
     ));
 }
+
+#[test]
+fn enabled_switches_the_decoder_only_for_what_the_server_enabled() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT CONDSTORE] hi\r\n"),
+            act(|c, now| {
+                assert!(!c.opts.utf8);
+                let caps = vec![Capability::Utf8Accept, Capability::CondStore];
+                c.submit(now, CommandBody::Enable(caps)).unwrap();
+            }),
+            C(b"A0001 ENABLE UTF8=ACCEPT CONDSTORE\r\n"),
+            // The server enables CONDSTORE only.
+            S(b"* ENABLED CONDSTORE\r\nA0001 OK\r\n"),
+            act(|c, _| {
+                assert!(!c.opts.utf8);
+                assert_eq!(c.enabled(), &[Capability::CondStore]);
+            }),
+            submit(|| CommandBody::Enable(vec![Capability::Utf8Accept])),
+            C(b"A0002 ENABLE UTF8=ACCEPT\r\n"),
+            S(b"* ENABLED UTF8=ACCEPT\r\nA0002 OK\r\n"),
+            act(|c, _| assert!(c.opts.utf8)),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1, 2]);
+}
