@@ -113,6 +113,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 /// are (no copy); shorter ones are gathered with the command lines.
 const GATHER_MAX: usize = 16 * 1024;
 
+fn memchr_nul(b: &[u8]) -> bool {
+    b.contains(&0)
+}
+
 /// Why a command was not accepted (caller misuse, or a policy of the session).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -157,6 +161,76 @@ pub enum SubmitError {
     /// A tag could not be made.
     #[error("tag: {0}")]
     Tag(String),
+    /// No offered SASL mechanism fits the credentials and the connection (or the
+    /// capabilities are not known yet).
+    #[error("no offered authentication mechanism fits the credentials")]
+    NoMechanism,
+    /// The data needs a literal8 (it holds NUL bytes) and the server does not offer BINARY.
+    #[error("binary data needs the BINARY extension")]
+    BinaryNotOffered,
+}
+
+/// What the user authenticates with, for [`Client::authenticate_auto`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Credentials {
+    /// The user name (authentication identity).
+    pub user: String,
+    /// A password (an app password is a password).
+    pub password: Option<Secret<String>>,
+    /// An OAuth 2.0 access token (XOAUTH2, OAUTHBEARER).
+    pub token: Option<Secret<String>>,
+    /// Channel-binding data from the TLS layer, for SCRAM-SHA-*-PLUS.
+    pub channel_binding: Option<crate::sasl::scram::ChannelBinding>,
+    /// Server host name and port sent in OAUTHBEARER (RFC 7628 §3.1).
+    pub host: Option<(String, u16)>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("channel_binding", &self.channel_binding)
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// A user name and password.
+    pub fn password(user: &str, password: Secret<String>) -> Self {
+        Credentials {
+            user: user.to_owned(),
+            password: Some(password),
+            token: None,
+            channel_binding: None,
+            host: None,
+        }
+    }
+
+    /// A user name and OAuth access token.
+    pub fn token(user: &str, token: Secret<String>) -> Self {
+        Credentials {
+            user: user.to_owned(),
+            password: None,
+            token: Some(token),
+            channel_binding: None,
+            host: None,
+        }
+    }
+
+    /// Adds channel-binding data (enables the -PLUS mechanisms).
+    pub fn with_channel_binding(mut self, b: crate::sasl::scram::ChannelBinding) -> Self {
+        self.channel_binding = Some(b);
+        self
+    }
+
+    /// Adds the server's host and port (OAUTHBEARER).
+    pub fn with_host(mut self, host: &str, port: u16) -> Self {
+        self.host = Some((host.to_owned(), port));
+        self
+    }
 }
 
 /// The body of an APPEND.
@@ -651,9 +725,20 @@ impl Client {
             head.out.push(b' ');
             d.encode(&mut head);
         }
+        // NUL bytes need literal8 (RFC 3516 §4.3, RFC 9051 §4.3.1): only with BINARY.
+        let binary = matches!(&body, AppendBody::Bytes(b) if memchr_nul(b));
+        if binary && !self.has(&Capability::Binary) {
+            return Err(SubmitError::BinaryNotOffered);
+        }
         let sync = !self.literal_nonsync_allowed(len);
-        head.out
-            .extend_from_slice(format!(" {{{len}{}}}\r\n", if sync { "" } else { "+" }).as_bytes());
+        head.out.extend_from_slice(
+            format!(
+                " {}{{{len}{}}}\r\n",
+                if binary { "~" } else { "" },
+                if sync { "" } else { "+" }
+            )
+            .as_bytes(),
+        );
         if !head.literals.is_empty() {
             // The mailbox itself needed a literal: use the general encoder instead.
             return Err(SubmitError::Invalid(
@@ -779,6 +864,88 @@ impl Client {
         });
         self.update_timers();
         Ok(id)
+    }
+
+    /// AUTHENTICATE with the strongest mechanism the server offers that `creds` allow
+    /// ([`crate::sasl::choose`]: SCRAM-SHA-256(-PLUS) > SCRAM-SHA-1(-PLUS) > PLAIN > LOGIN for
+    /// passwords, OAUTHBEARER > XOAUTH2 for tokens; CRAM-MD5 never). Mechanisms that expose
+    /// the secret are only chosen on an encrypted connection (or with plaintext allowed).
+    /// Needs the capabilities: [`SubmitError::NotAdvertised`] with the offered `AUTH=` list
+    /// empty when none fits.
+    pub fn authenticate_auto(
+        &mut self,
+        now: Instant,
+        creds: &Credentials,
+    ) -> Result<CommandId, SubmitError> {
+        use crate::sasl::{CredentialKind, Mechanism as M, Transport};
+        let offered: Vec<&str> = self
+            .caps
+            .iter()
+            .flatten()
+            .filter_map(|c| match c {
+                Capability::Auth(m) => M::from_auth(m).map(|m| m.name()),
+                _ => None,
+            })
+            .collect();
+        let kind = match (&creds.password, &creds.token) {
+            (Some(_), Some(_)) => CredentialKind::Both,
+            (Some(_), None) => CredentialKind::Password,
+            (None, Some(_)) => CredentialKind::OAuthToken,
+            (None, None) => return Err(SubmitError::Invalid("no password or token".into())),
+        };
+        let transport = match (self.encrypted, creds.channel_binding.is_some()) {
+            (false, _) => Transport::Cleartext,
+            (true, false) => Transport::Tls,
+            (true, true) => Transport::TlsWithChannelBinding,
+        };
+        let Some(mech) =
+            crate::sasl::choose(&offered, kind, self.cfg.allow_plaintext_login, transport)
+        else {
+            return Err(SubmitError::NoMechanism);
+        };
+        let bad = |e: SaslError| SubmitError::Invalid(e.to_string());
+        let pw = || creds.password.clone().ok_or(SubmitError::NoMechanism);
+        let tok = || creds.token.clone().ok_or(SubmitError::NoMechanism);
+        let m: Box<dyn ClientMechanism> = match mech {
+            M::ScramSha256 | M::ScramSha256Plus | M::ScramSha1 | M::ScramSha1Plus => {
+                use crate::sasl::scram::{ScramClient, ScramHash};
+                let hash = if matches!(mech, M::ScramSha1 | M::ScramSha1Plus) {
+                    ScramHash::Sha1
+                } else {
+                    ScramHash::Sha256
+                };
+                let mut c = ScramClient::new(hash, &creds.user, &pw()?).map_err(bad)?;
+                match (&creds.channel_binding, mech) {
+                    (Some(b), M::ScramSha256Plus | M::ScramSha1Plus) => {
+                        c = c.with_channel_binding(b.clone())
+                    }
+                    (Some(_), _) => c = c.with_client_supports_channel_binding(true),
+                    _ => {}
+                }
+                Box::new(c)
+            }
+            M::Plain => {
+                Box::new(crate::sasl::plain::PlainClient::new(&creds.user, &pw()?).map_err(bad)?)
+            }
+            M::Login => {
+                Box::new(crate::sasl::login::LoginClient::new(&creds.user, &pw()?).map_err(bad)?)
+            }
+            M::OAuthBearer => {
+                let (h, p) = match &creds.host {
+                    Some((h, p)) => (Some(h.as_str()), Some(*p)),
+                    None => (None, None),
+                };
+                Box::new(
+                    crate::sasl::oauth::OAuthBearerClient::new(&creds.user, &tok()?, h, p)
+                        .map_err(bad)?,
+                )
+            }
+            M::XOAuth2 => {
+                Box::new(crate::sasl::oauth::XOAuth2Client::new(&creds.user, &tok()?).map_err(bad)?)
+            }
+            _ => return Err(SubmitError::NoMechanism),
+        };
+        self.authenticate(now, m)
     }
 
     /// Cancels the AUTHENTICATE `id`: the next challenge is answered with `*` (RFC 9051

@@ -1079,3 +1079,151 @@ fn enabled_switches_the_decoder_only_for_what_the_server_enabled() {
     );
     assert_eq!(ok_ids(&ev), vec![1, 2]);
 }
+
+#[test]
+fn automatic_choice_takes_the_strongest_offered_mechanism() {
+    let t = Instant::now();
+    let creds = Credentials::password("user", Secret::new("pencil".to_owned()));
+    // Over TLS, SCRAM beats PLAIN.
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=SCRAM-SHA-1 AUTH=SCRAM-SHA-256 AUTH=CRAM-MD5] hi\r\n");
+    c.authenticate_auto(t, &creds).unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 AUTHENTICATE SCRAM-SHA-256\r\n"[..])
+    );
+    // Only PLAIN offered, no TLS: nothing fits (CRAM-MD5 is never chosen automatically).
+    let mut c = Client::new(ClientConfig::default(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=CRAM-MD5] hi\r\n",
+    );
+    assert_eq!(
+        c.authenticate_auto(t, &creds),
+        Err(SubmitError::NoMechanism)
+    );
+    // A token picks OAUTHBEARER over XOAUTH2.
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER] hi\r\n",
+    );
+    c.authenticate_auto(t, &Credentials::token("u", Secret::new("tok".to_owned())))
+        .unwrap();
+    let line = c.poll_transmit(t).unwrap();
+    assert!(
+        line.starts_with(b"A0001 AUTHENTICATE OAUTHBEARER "),
+        "{line:?}"
+    );
+    // Debug output never shows the secret.
+    assert!(!format!("{creds:?}").contains("pencil"));
+}
+
+#[test]
+fn plain_login_and_xoauth2_through_the_session() {
+    // PLAIN with SASL-IR (RFC 4616 message in the command line).
+    run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n"),
+            act(|c, now| {
+                let m = crate::sasl::plain::PlainClient::new(
+                    "tim",
+                    &Secret::new("tanstaaftanstaaf".to_owned()),
+                )
+                .unwrap();
+                c.authenticate(now, Box::new(m)).unwrap();
+            }),
+            C(line(format!(
+                "A0001 AUTHENTICATE PLAIN {}\r\n",
+                b64(b"\0tim\0tanstaaftanstaaf")
+            ))),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1] ok\r\n"),
+        ],
+    );
+    // The LOGIN mechanism: user name and password as answers to two challenges.
+    run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 AUTH=LOGIN] hi\r\n"),
+            act(|c, now| {
+                let m = crate::sasl::login::LoginClient::new("tim", &Secret::new("pw".to_owned()))
+                    .unwrap();
+                c.authenticate(now, Box::new(m)).unwrap();
+            }),
+            C(b"A0001 AUTHENTICATE LOGIN\r\n"),
+            S(line(format!("+ {}\r\n", b64(b"Username:")))),
+            C(line(format!("{}\r\n", b64(b"tim")))),
+            S(line(format!("+ {}\r\n", b64(b"Password:")))),
+            C(line(format!("{}\r\n", b64(b"pw")))),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1] ok\r\n"),
+        ],
+    );
+    // XOAUTH2: the error JSON challenge is answered with an empty line.
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] hi\r\n"),
+            act(|c, now| {
+                let m = crate::sasl::oauth::XOAuth2Client::new("someuser@example.com", &Secret::new("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg".to_owned())).unwrap();
+                c.authenticate(now, Box::new(m)).unwrap();
+            }),
+            C(line(format!(
+                "A0001 AUTHENTICATE XOAUTH2 {}\r\n",
+                b64(b"user=someuser@example.com\x01auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\x01\x01")
+            ))),
+            S(line(format!("+ {}\r\n", b64(br#"{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}"#)))),
+            C(b"\r\n"),
+            S(b"A0001 NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"),
+        ],
+    );
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            Event::Completed {
+                result: Err(CommandError::AuthRejected {
+                    reason: crate::sasl::SaslError::OAuth { .. },
+                    ..
+                }),
+                ..
+            }
+        )),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn binary_append_uses_literal8_only_with_binary() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n");
+    let body = Bytes::from_static(b"a\0b");
+    assert_eq!(
+        c.append(
+            t,
+            Mailbox::new("INBOX").unwrap(),
+            vec![],
+            None,
+            AppendBody::Bytes(body.clone())
+        )
+        .unwrap_err(),
+        SubmitError::BinaryNotOffered
+    );
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ BINARY] hi\r\n",
+    );
+    c.append(
+        t,
+        Mailbox::new("INBOX").unwrap(),
+        vec![],
+        None,
+        AppendBody::Bytes(body),
+    )
+    .unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 APPEND INBOX ~{3+}\r\na\0b\r\n"[..])
+    );
+}
