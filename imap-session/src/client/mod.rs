@@ -81,7 +81,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use imapwire_codec::capability::Capability;
+use imapwire_codec::capability::{Capability, CapabilitySet};
 use imapwire_codec::codec::{Decoded, Message, StreamError};
 use imapwire_codec::command::{Command, CommandBody};
 use imapwire_codec::core::{AString, Atom, Secret, Tag};
@@ -406,7 +406,7 @@ pub struct Client {
     state: State,
     closed: bool,
     handoff: Option<HandOff>,
-    caps: Option<Vec<Capability>>,
+    caps: Option<CapabilitySet>,
     enabled: Vec<Capability>,
     encrypted: bool,
     deflate: Option<Deflate>,
@@ -483,13 +483,14 @@ impl Client {
     }
 
     /// The server's capabilities, when known.
-    pub fn capabilities(&self) -> Option<&[Capability]> {
-        self.caps.as_deref()
+    pub fn capabilities(&self) -> Option<&CapabilitySet> {
+        self.caps.as_ref()
     }
 
-    /// Whether the server advertises `cap` (false while the capabilities are unknown).
+    /// Whether the server offers `cap`, advertised or implied ([`CapabilitySet::has`]);
+    /// false while the capabilities are unknown.
     pub fn has(&self, cap: &Capability) -> bool {
-        self.caps.as_ref().is_some_and(|c| c.contains(cap))
+        self.caps.as_ref().is_some_and(|c| c.has(cap))
     }
 
     /// What the server confirmed with `* ENABLED`.
@@ -881,11 +882,8 @@ impl Client {
         let offered: Vec<&str> = self
             .caps
             .iter()
-            .flatten()
-            .filter_map(|c| match c {
-                Capability::Auth(m) => M::from_auth(m).map(|m| m.name()),
-                _ => None,
-            })
+            .flat_map(|c| c.auth_mechanisms())
+            .filter_map(|m| M::from_auth(m).map(|m| m.name()))
             .collect();
         let kind = match (&creds.password, &creds.token) {
             (Some(_), Some(_)) => CredentialKind::Both,
@@ -1502,8 +1500,8 @@ impl Client {
 
     fn on_greeting(&mut self, g: Greeting) {
         self.timers.stop(Timer::Greeting);
-        if let Some(ResponseCode::Capability(c)) = g.text.code() {
-            self.caps = Some(c.clone());
+        if let Some(c) = g.text.code().and_then(CapabilitySet::from_code) {
+            self.caps = Some(c);
         }
         match g.kind {
             GreetingKind::Ok => self.state = State::NotAuthenticated,
@@ -1751,7 +1749,7 @@ impl Client {
     fn on_code(&mut self, code: Option<&ResponseCode>) {
         let Some(code) = code else { return };
         match code {
-            ResponseCode::Capability(c) => self.caps = Some(c.clone()),
+            ResponseCode::Capability(c) => self.caps = Some(c.iter().cloned().collect()),
             ResponseCode::UidValidity(v) => {
                 let v = v.get();
                 let sel = self.selected.get_or_insert_with(Selected::default);
@@ -1788,7 +1786,7 @@ impl Client {
     fn on_data(&mut self, d: Data) {
         let mut extra = None;
         match &d {
-            Data::Capability(c) => self.caps = Some(c.clone()),
+            Data::Capability(c) => self.caps = Some(c.iter().cloned().collect()),
             Data::Enabled(c) => {
                 for cap in c {
                     if !self.enabled.contains(cap) {
