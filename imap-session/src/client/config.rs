@@ -29,6 +29,9 @@ pub struct ClientConfig {
     pub encrypted: bool,
     /// Allows passwords over an unencrypted connection (explicit opt-in; off by default).
     pub allow_plaintext_login: bool,
+    /// The host name connected to: the most reliable signal for recognising hosted services
+    /// ([`crate::profile::ServerProfile::detect_with_host`]).
+    pub host: Option<String>,
     /// Tag style.
     pub tags: TagStyle,
     /// Pipelining rules (commands in flight, RFC 9051 §5.5).
@@ -67,6 +70,7 @@ impl Default for ClientConfig {
         ClientConfig {
             encrypted: false,
             allow_plaintext_login: false,
+            host: None,
             tags: TagStyle::Sequential("A".into()),
             pipeline: PipelineRules::default(),
             greeting_timeout: Duration::from_secs(30),
@@ -91,6 +95,12 @@ impl ClientConfig {
     /// Allows passwords over an unencrypted connection.
     pub fn with_plaintext_login(mut self, allow: bool) -> Self {
         self.allow_plaintext_login = allow;
+        self
+    }
+
+    /// Sets the host name used to recognise the server.
+    pub fn with_host(mut self, host: &str) -> Self {
+        self.host = Some(host.to_owned());
         self
     }
 

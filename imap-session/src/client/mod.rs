@@ -73,6 +73,7 @@ macro_rules! trace_event {
 mod compress;
 mod config;
 mod event;
+mod profile_apply;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -103,6 +104,7 @@ use self::compress::Deflate;
 use self::rules::{Rule, rule};
 use crate::mailbox::SeqMap;
 use crate::pipeline::CommandClass;
+use crate::profile::ServerProfile;
 use crate::sasl::{ClientMechanism, SaslError};
 use crate::tag::TagGenerator;
 use crate::timer::{Timer, TimerTable};
@@ -165,72 +167,13 @@ pub enum SubmitError {
     /// capabilities are not known yet).
     #[error("no offered authentication mechanism fits the credentials")]
     NoMechanism,
+    /// The server profile says this server mishandles the command (see
+    /// [`crate::profile`]); it was not sent.
+    #[error("not sent to this server: {0}")]
+    AvoidedByProfile(String),
     /// The data needs a literal8 (it holds NUL bytes) and the server does not offer BINARY.
     #[error("binary data needs the BINARY extension")]
     BinaryNotOffered,
-}
-
-/// What the user authenticates with, for [`Client::authenticate_auto`].
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct Credentials {
-    /// The user name (authentication identity).
-    pub user: String,
-    /// A password (an app password is a password).
-    pub password: Option<Secret<String>>,
-    /// An OAuth 2.0 access token (XOAUTH2, OAUTHBEARER).
-    pub token: Option<Secret<String>>,
-    /// Channel-binding data from the TLS layer, for SCRAM-SHA-*-PLUS.
-    pub channel_binding: Option<crate::sasl::scram::ChannelBinding>,
-    /// Server host name and port sent in OAUTHBEARER (RFC 7628 §3.1).
-    pub host: Option<(String, u16)>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
-            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
-            .field("channel_binding", &self.channel_binding)
-            .finish()
-    }
-}
-
-impl Credentials {
-    /// A user name and password.
-    pub fn password(user: &str, password: Secret<String>) -> Self {
-        Credentials {
-            user: user.to_owned(),
-            password: Some(password),
-            token: None,
-            channel_binding: None,
-            host: None,
-        }
-    }
-
-    /// A user name and OAuth access token.
-    pub fn token(user: &str, token: Secret<String>) -> Self {
-        Credentials {
-            user: user.to_owned(),
-            password: None,
-            token: Some(token),
-            channel_binding: None,
-            host: None,
-        }
-    }
-
-    /// Adds channel-binding data (enables the -PLUS mechanisms).
-    pub fn with_channel_binding(mut self, b: crate::sasl::scram::ChannelBinding) -> Self {
-        self.channel_binding = Some(b);
-        self
-    }
-
-    /// Adds the server's host and port (OAUTHBEARER).
-    pub fn with_host(mut self, host: &str, port: u16) -> Self {
-        self.host = Some((host.to_owned(), port));
-        self
-    }
 }
 
 /// The body of an APPEND.
@@ -425,6 +368,12 @@ pub struct Client {
     selected: Option<Selected>,
     /// Messages decoded (each exactly once; tests check it).
     decoded: u64,
+    profile: ServerProfile,
+    /// The caller chose the profile: no detection.
+    profile_fixed: bool,
+    greeting_text: String,
+    /// The hierarchy delimiter from LIST responses.
+    delimiter: Option<u8>,
 }
 
 impl Client {
@@ -467,6 +416,10 @@ impl Client {
             bye: None,
             selected: None,
             decoded: 0,
+            profile: ServerProfile::standard(),
+            profile_fixed: false,
+            greeting_text: String::new(),
+            delimiter: None,
         })
     }
 
@@ -506,6 +459,18 @@ impl Client {
     /// Whether COMPRESS=DEFLATE is active.
     pub fn is_compressed(&self) -> bool {
         self.deflate.is_some()
+    }
+
+    /// The server profile in force: detected from the greeting, the capabilities and
+    /// [`ClientConfig::host`], or set by [`set_profile`](Self::set_profile).
+    pub fn profile(&self) -> &ServerProfile {
+        &self.profile
+    }
+
+    /// Overrides the server profile (no detection from then on).
+    pub fn set_profile(&mut self, profile: ServerProfile) {
+        self.profile = profile;
+        self.profile_fixed = true;
     }
 
     /// The selected mailbox.
@@ -712,7 +677,7 @@ impl Client {
         let mut head = EncodeBuf::with_options(self.encode_options());
         head.out.extend_from_slice(b" APPEND ");
         mailbox.encode(&mut head);
-        if !flags.is_empty() {
+        if !flags.is_empty() || self.profile.append_always_flag_list {
             head.out.extend_from_slice(b" (");
             for (i, f) in flags.iter().enumerate() {
                 if i > 0 {
@@ -876,20 +841,17 @@ impl Client {
     pub fn authenticate_auto(
         &mut self,
         now: Instant,
-        creds: &Credentials,
+        creds: &crate::sasl::Credentials,
     ) -> Result<CommandId, SubmitError> {
-        use crate::sasl::{CredentialKind, Mechanism as M, Transport};
+        use crate::sasl::{Mechanism as M, Transport};
         let offered: Vec<&str> = self
             .caps
             .iter()
             .flat_map(|c| c.auth_mechanisms())
             .filter_map(|m| M::from_auth(m).map(|m| m.name()))
             .collect();
-        let kind = match (&creds.password, &creds.token) {
-            (Some(_), Some(_)) => CredentialKind::Both,
-            (Some(_), None) => CredentialKind::Password,
-            (None, Some(_)) => CredentialKind::OAuthToken,
-            (None, None) => return Err(SubmitError::Invalid("no password or token".into())),
+        let Some(kind) = creds.kind() else {
+            return Err(SubmitError::Invalid("no password or token".into()));
         };
         let transport = match (self.encrypted, creds.channel_binding.is_some()) {
             (false, _) => Transport::Cleartext,
@@ -901,48 +863,8 @@ impl Client {
         else {
             return Err(SubmitError::NoMechanism);
         };
-        let bad = |e: SaslError| SubmitError::Invalid(e.to_string());
-        let pw = || creds.password.clone().ok_or(SubmitError::NoMechanism);
-        let tok = || creds.token.clone().ok_or(SubmitError::NoMechanism);
-        let m: Box<dyn ClientMechanism> = match mech {
-            M::ScramSha256 | M::ScramSha256Plus | M::ScramSha1 | M::ScramSha1Plus => {
-                use crate::sasl::scram::{ScramClient, ScramHash};
-                let hash = if matches!(mech, M::ScramSha1 | M::ScramSha1Plus) {
-                    ScramHash::Sha1
-                } else {
-                    ScramHash::Sha256
-                };
-                let mut c = ScramClient::new(hash, &creds.user, &pw()?).map_err(bad)?;
-                match (&creds.channel_binding, mech) {
-                    (Some(b), M::ScramSha256Plus | M::ScramSha1Plus) => {
-                        c = c.with_channel_binding(b.clone())
-                    }
-                    (Some(_), _) => c = c.with_client_supports_channel_binding(true),
-                    _ => {}
-                }
-                Box::new(c)
-            }
-            M::Plain => {
-                Box::new(crate::sasl::plain::PlainClient::new(&creds.user, &pw()?).map_err(bad)?)
-            }
-            M::Login => {
-                Box::new(crate::sasl::login::LoginClient::new(&creds.user, &pw()?).map_err(bad)?)
-            }
-            M::OAuthBearer => {
-                let (h, p) = match &creds.host {
-                    Some((h, p)) => (Some(h.as_str()), Some(*p)),
-                    None => (None, None),
-                };
-                Box::new(
-                    crate::sasl::oauth::OAuthBearerClient::new(&creds.user, &tok()?, h, p)
-                        .map_err(bad)?,
-                )
-            }
-            M::XOAuth2 => {
-                Box::new(crate::sasl::oauth::XOAuth2Client::new(&creds.user, &tok()?).map_err(bad)?)
-            }
-            _ => return Err(SubmitError::NoMechanism),
-        };
+        let m = crate::sasl::new_client(mech, creds)
+            .map_err(|e| SubmitError::Invalid(e.to_string()))?;
         self.authenticate(now, m)
     }
 
@@ -1396,10 +1318,20 @@ impl Client {
             .map_err(|e| SubmitError::Tag(e.to_string()))?;
         let opts = self.encode_options();
         let sasl_ir = self.has(&Capability::SaslIr);
+        let known = profile_apply::Known {
+            exists: self.selected.as_ref().map(|s| s.map.len()),
+            last_uid: self
+                .selected
+                .as_ref()
+                .and_then(|s| s.map.last_uid())
+                .map(|u| u.get()),
+            delimiter: self.delimiter,
+        };
         let c = &mut self.cmds[i];
         let mut parts = VecDeque::new();
         if let Some(body) = c.body.take() {
             let keep = matches!(c.kind, Kind::Idle(_)).then(|| body.clone());
+            let body = profile_apply::apply(&self.profile, body, &known)?;
             let cmd =
                 Command::new(tag.clone(), body).map_err(|e| SubmitError::Invalid(e.to_string()))?;
             let mut eb = EncodeBuf::with_options(opts);
@@ -1503,6 +1435,8 @@ impl Client {
         if let Some(c) = g.text.code().and_then(CapabilitySet::from_code) {
             self.caps = Some(c);
         }
+        self.greeting_text = String::from_utf8_lossy(g.text.text().as_bytes()).into_owned();
+        self.detect_profile();
         match g.kind {
             GreetingKind::Ok => self.state = State::NotAuthenticated,
             GreetingKind::PreAuth => self.state = State::Authenticated,
@@ -1523,6 +1457,19 @@ impl Client {
         if self.caps.is_none() {
             self.request_capabilities();
         }
+    }
+
+    /// Recognises the server (greeting text, capabilities, host) unless the caller chose the
+    /// profile; again whenever the capabilities change (some switches depend on them).
+    fn detect_profile(&mut self) {
+        if self.profile_fixed {
+            return;
+        }
+        let caps = self.caps.as_ref().map_or(&[][..], |c| c.advertised());
+        self.profile = match &self.cfg.host {
+            Some(h) => ServerProfile::detect_with_host(h, &self.greeting_text, caps),
+            None => ServerProfile::detect(&self.greeting_text, caps),
+        };
     }
 
     fn on_response(&mut self, r: Response) {
@@ -1749,7 +1696,10 @@ impl Client {
     fn on_code(&mut self, code: Option<&ResponseCode>) {
         let Some(code) = code else { return };
         match code {
-            ResponseCode::Capability(c) => self.caps = Some(c.iter().cloned().collect()),
+            ResponseCode::Capability(c) => {
+                self.caps = Some(c.iter().cloned().collect());
+                self.detect_profile();
+            }
             ResponseCode::UidValidity(v) => {
                 let v = v.get();
                 let sel = self.selected.get_or_insert_with(Selected::default);
@@ -1786,7 +1736,15 @@ impl Client {
     fn on_data(&mut self, d: Data) {
         let mut extra = None;
         match &d {
-            Data::Capability(c) => self.caps = Some(c.iter().cloned().collect()),
+            Data::Capability(c) => {
+                self.caps = Some(c.iter().cloned().collect());
+                self.detect_profile();
+            }
+            Data::List(item) => {
+                if let Some(d) = item.delimiter.map(|d| d.get()) {
+                    self.delimiter = Some(d);
+                }
+            }
             Data::Enabled(c) => {
                 for cap in c {
                     if !self.enabled.contains(cap) {

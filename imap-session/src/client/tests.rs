@@ -1083,7 +1083,7 @@ fn enabled_switches_the_decoder_only_for_what_the_server_enabled() {
 #[test]
 fn automatic_choice_takes_the_strongest_offered_mechanism() {
     let t = Instant::now();
-    let creds = Credentials::password("user", Secret::new("pencil".to_owned()));
+    let creds = crate::sasl::Credentials::password("user", Secret::new("pencil".to_owned()));
     // Over TLS, SCRAM beats PLAIN.
     let mut c = Client::new(tls(), t).unwrap();
     let _ = c.handle_input(t, b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=SCRAM-SHA-1 AUTH=SCRAM-SHA-256 AUTH=CRAM-MD5] hi\r\n");
@@ -1108,8 +1108,11 @@ fn automatic_choice_takes_the_strongest_offered_mechanism() {
         t,
         b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER] hi\r\n",
     );
-    c.authenticate_auto(t, &Credentials::token("u", Secret::new("tok".to_owned())))
-        .unwrap();
+    c.authenticate_auto(
+        t,
+        &crate::sasl::Credentials::token("u", Secret::new("tok".to_owned())),
+    )
+    .unwrap();
     let line = c.poll_transmit(t).unwrap();
     assert!(
         line.starts_with(b"A0001 AUTHENTICATE OAUTHBEARER "),
@@ -1226,4 +1229,207 @@ fn binary_append_uses_literal8_only_with_binary() {
         c.poll_transmit(t).as_deref(),
         Some(&b"A0001 APPEND INBOX ~{3+}\r\na\0b\r\n"[..])
     );
+}
+
+// ---- server profiles: each behaviour of shared/quirks/server-behaviour.jsonl ----
+
+/// Decodes a command line (tag `X`) into its body, for building commands from text.
+fn body(line: &'static [u8]) -> CommandBody {
+    let d = imapwire_codec::codec::AnyMessage::decode(
+        &Bytes::from_static(line),
+        imapwire_codec::codec::Expect::Command,
+        &imapwire_codec::DecodeOptions::strict(),
+    )
+    .unwrap();
+    let imapwire_codec::codec::AnyMessage::Command(c) = d.message else {
+        panic!("not a command")
+    };
+    c.body().clone()
+}
+
+/// A session greeted by `greeting` (PREAUTH), with `cmd` submitted: what is sent, or the
+/// refusal.
+fn sent_to(
+    greeting: &'static [u8],
+    host: Option<&str>,
+    cmd: &'static [u8],
+) -> Result<Vec<u8>, SubmitError> {
+    let t = Instant::now();
+    let mut cfg = tls();
+    if let Some(h) = host {
+        cfg = cfg.with_host(h);
+    }
+    let mut c = Client::new(cfg, t).unwrap();
+    let _ = c.handle_input(t, greeting);
+    if cmd.windows(4).any(|w| w == b"FETC") {
+        // Sequence-number commands need the selected state.
+        c.submit(t, body(b"X SELECT INBOX\r\n")).unwrap();
+        let _ = c.poll_transmit(t);
+        let _ = c.handle_input(t, b"* 5 EXISTS\r\nA0001 OK\r\n");
+    }
+    let id = c.submit(t, body(cmd))?;
+    let mut out = Vec::new();
+    while let Some(b) = c.poll_transmit(t) {
+        out.extend_from_slice(&b);
+    }
+    let refused = std::iter::from_fn(|| c.poll_event()).find_map(|e| match e {
+        Event::Completed {
+            id: i,
+            result: Err(CommandError::Refused(r)),
+        } if i == id => Some(r),
+        _ => None,
+    });
+    match refused {
+        Some(r) => Err(r),
+        None => Ok(out),
+    }
+}
+
+const EXCHANGE: &[u8] = b"* PREAUTH [CAPABILITY IMAP4rev1 IMAP4rev2 ID NAMESPACE] The Microsoft Exchange IMAP4 service is ready.\r\n";
+
+#[test]
+fn profile_id_nil_instead_of_empty_list() {
+    let out = sent_to(EXCHANGE, None, b"X ID ()\r\n").unwrap();
+    assert_eq!(out, b"A0001 ID NIL\r\n");
+    // The standard profile sends the list as written.
+    let out = sent_to(
+        b"* PREAUTH [CAPABILITY IMAP4rev1 ID] Dovecot ready.\r\n",
+        None,
+        b"X ID ()\r\n",
+    )
+    .unwrap();
+    assert_eq!(out, b"A0001 ID ()\r\n");
+}
+
+#[test]
+fn profile_no_descending_ranges() {
+    let g = b"* PREAUTH [CAPABILITY IMAP4rev1] IMAPrev1\r\n";
+    let out = sent_to(g, None, b"X FETCH 4:2,9:7 (FLAGS)\r\n").unwrap();
+    assert_eq!(out, b"A0002 FETCH 2:4,7:9 (FLAGS)\r\n");
+}
+
+#[test]
+fn profile_skips_namespace_on_exchange_2003() {
+    let g = b"* PREAUTH [CAPABILITY IMAP4rev1 NAMESPACE] Microsoft Exchange Server 2003 IMAP4rev1 server version 6.5.7638.1 ready.\r\n";
+    assert!(matches!(
+        sent_to(g, None, b"X NAMESPACE\r\n"),
+        Err(SubmitError::AvoidedByProfile(_))
+    ));
+}
+
+#[test]
+fn profile_list_special_use_falls_back_to_plain_list() {
+    let g =
+        b"* PREAUTH [CAPABILITY IMAP4rev1 LIST-EXTENDED SPECIAL-USE] Proton Mail Bridge ready\r\n";
+    let out = sent_to(g, None, b"X LIST (SPECIAL-USE) \"\" \"*\"\r\n").unwrap();
+    assert_eq!(out, b"A0001 LIST \"\" *\r\n");
+}
+
+#[test]
+fn profile_no_list_extended_on_strato() {
+    let g = b"* PREAUTH [CAPABILITY IMAP4rev1 LIST-EXTENDED] IMAP ready\r\n";
+    let out = sent_to(
+        g,
+        Some("imap.strato.de"),
+        b"X LIST \"\" \"INBOX\" RETURN (SUBSCRIBED CHILDREN)\r\n",
+    )
+    .unwrap();
+    assert_eq!(out, b"A0001 LIST \"\" INBOX\r\n");
+}
+
+#[test]
+fn profile_refuses_tab_in_mailbox_names_on_exchange() {
+    assert!(matches!(
+        sent_to(EXCHANGE, None, b"X SELECT \"a\tb\"\r\n"),
+        Err(SubmitError::AvoidedByProfile(_))
+    ));
+}
+
+#[test]
+fn profile_append_always_sends_a_flag_list_to_gromox() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] gromox-imap ready\r\n",
+    );
+    c.append(
+        t,
+        Mailbox::new("INBOX").unwrap(),
+        vec![],
+        None,
+        AppendBody::Bytes(Bytes::from_static(b"x")),
+    )
+    .unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 APPEND INBOX () {1+}\r\nx\r\n"[..])
+    );
+}
+
+#[test]
+fn profile_no_lsub_on_exchange_in_imap4rev2_mode() {
+    assert!(matches!(
+        sent_to(EXCHANGE, None, b"X LSUB \"\" \"*\"\r\n"),
+        Err(SubmitError::AvoidedByProfile(_))
+    ));
+}
+
+#[test]
+fn profile_icloud_select_without_annotate_and_no_qresync() {
+    let g = b"* PREAUTH [CAPABILITY IMAP4rev1 CONDSTORE QRESYNC ANNOTATE-EXPERIMENT-1] hi\r\n";
+    let out = sent_to(
+        g,
+        Some("imap.mail.me.com"),
+        b"X SELECT INBOX (CONDSTORE ANNOTATE)\r\n",
+    )
+    .unwrap();
+    assert_eq!(out, b"A0001 SELECT INBOX (CONDSTORE)\r\n");
+    assert!(matches!(
+        sent_to(
+            g,
+            Some("imap.mail.me.com"),
+            b"X SELECT INBOX (QRESYNC (1 2))\r\n"
+        ),
+        Err(SubmitError::AvoidedByProfile(_))
+    ));
+}
+
+#[test]
+fn profile_gmail_create_without_trailing_delimiter() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1 X-GM-EXT-1] Gimap ready for requests\r\n"),
+            submit(|| body(b"X LIST \"\" \"\"\r\n")),
+            C(b"A0001 LIST \"\" \"\"\r\n"),
+            S(b"* LIST (\\Noselect) \"/\" \"\"\r\nA0001 OK\r\n"),
+            submit(|| body(b"X CREATE Projects/\r\n")),
+            C(b"A0002 CREATE Projects\r\n"),
+            S(b"A0002 OK\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1, 2]);
+}
+
+#[test]
+fn profile_bare_star_is_opt_in_and_the_profile_can_be_overridden() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, EXCHANGE);
+    assert!(c.profile().id_nil_instead_of_empty);
+    let mut p = crate::profile::ServerProfile::standard();
+    p.no_bare_star = true;
+    c.set_profile(p);
+    c.submit(t, body(b"X SELECT INBOX\r\n")).unwrap();
+    let _ = c.poll_transmit(t);
+    let _ = c.handle_input(t, b"* 5 EXISTS\r\nA0001 OK\r\n");
+    c.submit(t, body(b"X FETCH * (UID)\r\n")).unwrap();
+    c.submit(t, body(b"X ID ()\r\n")).unwrap();
+    let mut out = Vec::new();
+    while let Some(b) = c.poll_transmit(t) {
+        out.extend_from_slice(&b);
+    }
+    // `*` became the EXISTS count; ID () is sent as written under the chosen profile.
+    assert_eq!(out, b"A0002 FETCH 5 (UID)\r\nA0003 ID ()\r\n");
 }
