@@ -1528,10 +1528,20 @@ impl Client {
             let reply = if m.cancel || m.failed.is_some() {
                 Bytes::from_static(b"*\r\n")
             } else {
-                let step = match &c {
-                    Continuation::Base64(challenge) => m.m.step(challenge),
+                // This `+` answers AUTHENTICATE, so its text is a base64 challenge whatever
+                // the decoder made of it (read by context, not guessed).
+                let challenge = match &c {
+                    Continuation::Base64(challenge) => Some(challenge.clone()),
+                    Continuation::Text(t) if t.get().code().is_none() => {
+                        let text = t.get().text().as_bytes();
+                        B64.decode(text).ok().map(Bytes::from)
+                    }
+                    _ => None,
+                };
+                let step = match challenge {
+                    Some(challenge) => m.m.step(&challenge),
                     // Not base64: the exchange cannot go on.
-                    _ => Err(SaslError::Malformed {
+                    None => Err(SaslError::Malformed {
                         mechanism: m.m.mechanism(),
                         expected: "a base64 challenge",
                     }),
