@@ -390,10 +390,11 @@ impl Client {
         // before that the lenient profile still reads 8-bit text, with a warning.
         let mut opts = DecodeOptions::lenient();
         opts.utf8 = false;
-        let framer = Framer::new(FramerConfig {
-            limits: config.limits,
-            await_sync_literals: false,
-        });
+        let mut fc = FramerConfig::default();
+        fc.limits = config.limits;
+        // Client side: the server never waits for a `+` before literal data.
+        fc.await_sync_literals = false;
+        let framer = Framer::new(fc);
         Ok(Client {
             encrypted: config.encrypted,
             cfg: config,
