@@ -390,10 +390,14 @@ impl Client {
         // before that the lenient profile still reads 8-bit text, with a warning.
         let mut opts = DecodeOptions::lenient();
         opts.utf8 = false;
-        let mut fc = FramerConfig::default();
-        fc.limits = config.limits;
-        // Client side: the server never waits for a `+` before literal data.
-        fc.await_sync_literals = false;
+        // `..default()`: framer settings added later keep their defaults here.
+        #[allow(clippy::needless_update)]
+        let fc = FramerConfig {
+            limits: config.limits,
+            // Client side: the server never waits for a `+` before literal data.
+            await_sync_literals: false,
+            ..FramerConfig::default()
+        };
         let framer = Framer::new(fc);
         Ok(Client {
             encrypted: config.encrypted,
