@@ -646,7 +646,9 @@ impl Client {
                 Ok(())
             }
             Kind::IdlePoll => {
-                let c = self.cmds.remove(i).expect("index from position");
+                let Some(c) = self.cmds.remove(i) else {
+                    return Err(SubmitError::NotIdling(id));
+                };
                 self.timers.stop(Timer::KeepAlive);
                 self.complete(
                     c,
@@ -1233,8 +1235,9 @@ impl Client {
                     return;
                 }
                 if let Err(e) = self.start(i) {
-                    let c = self.cmds.remove(i).expect("index in range");
-                    self.complete(c, Err(CommandError::Refused(e)));
+                    if let Some(c) = self.cmds.remove(i) {
+                        self.complete(c, Err(CommandError::Refused(e)));
+                    }
                     continue;
                 }
             }
@@ -1384,7 +1387,9 @@ impl Client {
         );
         c.tag = Some(tag);
         c.parts = parts;
-        c.sent_at = None;
+        // Its first line goes out in the same transmit: the response timer covers the wait
+        // for a `+` as well as for the completion.
+        c.sent_at = Some(self.now);
         if matches!(c.kind, Kind::Select { .. }) {
             // The server deselects the current mailbox as soon as it reads SELECT (RFC 9051
             // §6.3.2): what follows describes the new one.
@@ -1582,7 +1587,9 @@ impl Client {
             return;
         };
         self.on_code(text.code());
-        let mut c = self.cmds.remove(i).expect("index from position");
+        let Some(mut c) = self.cmds.remove(i) else {
+            return;
+        };
         self.tags.release(&tag);
         let ok = status == Status::Ok;
         match (&mut c.kind, ok) {

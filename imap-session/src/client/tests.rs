@@ -1433,3 +1433,22 @@ fn profile_bare_star_is_opt_in_and_the_profile_can_be_overridden() {
     // `*` became the EXISTS count; ID () is sent as written under the chosen profile.
     assert_eq!(out, b"A0002 FETCH 5 (UID)\r\nA0003 ID ()\r\n");
 }
+
+#[test]
+fn a_continuation_that_never_comes_times_out() {
+    let cfg = tls().with_response_timeout(Duration::from_secs(30));
+    let ev = run(
+        cfg,
+        &[
+            S(GREET_NOLIT),
+            act(|c, now| {
+                c.login(now, "joe", Secret::new(Bytes::from_static(b"p\xc3\xa4ss")))
+                    .unwrap();
+            }),
+            C(b"A0001 LOGIN joe {5}\r\n"),
+            Wait(Duration::from_secs(30)),
+        ],
+    );
+    assert_eq!(completions(&ev), vec![(1, Err("TimedOut".into()))]);
+    assert_eq!(closed(&ev), Some(&CloseReason::TimedOut));
+}
