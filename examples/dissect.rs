@@ -8,7 +8,11 @@
 //!
 //! `--server FILE` reads what a server sent (greeting, responses); `--client FILE` what a
 //! client sent (commands, AUTHENTICATE data lines, IDLE `DONE`). The stream may start at the
-//! greeting or at any message boundary. Decoding is streamed in 16 KiB reads. Lenient is the
+//! greeting or at any message boundary. Decoding is streamed in 16 KiB reads through one
+//! `Receiver`, whose expectation is switched as the conversation goes (greeting, then
+//! responses; commands, AUTHENTICATE data after AUTHENTICATE, `DONE` after IDLE); a message
+//! that does not decode as expected is tried as the other kinds of its side, which covers a
+//! capture that starts in the middle of an exchange. Lenient is the
 //! default profile for server streams (tolerated defects are printed as warnings), strict for
 //! client streams. `--roundtrip` re-encodes every message and checks that it decodes to the
 //! same value (for a message with a tolerated defect: to a value with the same encoding). The
@@ -20,9 +24,9 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use imapwire_codec::Encode;
-use imapwire_codec::codec::{AnyMessage, Decoded, Expect};
+use imapwire_codec::codec::{AnyMessage, Decoded, Expect, Receiver, StreamError, StreamEvent};
 use imapwire_codec::error::{DecodeError, Excerpt};
-use imapwire_codec::framer::{Frame, Framer, FramerConfig};
+use imapwire_codec::framer::FramerConfig;
 use imapwire_codec::options::DecodeOptions;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,6 +94,11 @@ struct Context {
 }
 
 impl Context {
+    /// What the next message is expected to be.
+    fn expect(&self) -> Expect {
+        self.candidates()[0]
+    }
+
     /// The kinds to try for the next message, most likely first.
     fn candidates(&self) -> Vec<Expect> {
         match self.side {
@@ -151,7 +160,7 @@ fn main() -> ExitCode {
     } else {
         DecodeOptions::strict()
     };
-    let mut framer = Framer::new(FramerConfig::default());
+    let mut rx = Receiver::new(FramerConfig::default(), opts.clone(), Expect::Greeting);
     let mut ctx = Context {
         side: args.side,
         first: true,
@@ -176,35 +185,54 @@ fn main() -> ExitCode {
             }
         };
         total += n as u64;
-        framer.push(&buf[..n]);
+        rx.push(&buf[..n]);
         loop {
-            let offset = framer.stream_offset();
-            let Some(frame) = framer.next_frame() else {
+            // the previous message may have changed what comes next
+            rx.set_expect(ctx.expect());
+            let offset = rx.stream_offset();
+            let Some(ev) = rx.next() else {
                 break;
             };
-            match frame {
-                Frame::Message(msg) => {
-                    handle(&mut out, &args, &opts, &mut ctx, &mut stats, offset, msg);
+            let len = rx.stream_offset() - offset;
+            match ev {
+                StreamEvent::Message(d) => {
+                    stats.messages += 1;
+                    handle(
+                        &mut out,
+                        &args,
+                        &mut ctx,
+                        &mut stats,
+                        offset,
+                        len,
+                        rx.expect(),
+                        d,
+                    );
                 }
-                Frame::LiteralAnnounced(_) => {}
-                Frame::Error(e) => {
+                StreamEvent::Error(StreamError::Decode { error, raw, .. }) => {
+                    stats.messages += 1;
+                    fallback(
+                        &mut out, &args, &opts, &mut ctx, &mut stats, offset, raw, error,
+                    );
+                }
+                StreamEvent::Error(e) => {
                     stats.messages += 1;
                     stats.failures += 1;
                     report_failure(&mut out, args.json, offset, &e.to_string(), None);
                 }
+                _ => {}
             }
         }
     }
-    if framer.buffered() > 0 {
+    if rx.buffered() > 0 {
         stats.failures += 1;
-        let off = framer.stream_offset();
+        let off = rx.stream_offset();
         report_failure(
             &mut out,
             args.json,
             off,
             &format!(
                 "stream ends inside a message ({} bytes unframed)",
-                framer.buffered()
+                rx.buffered()
             ),
             None,
         );
@@ -222,7 +250,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn handle(
+/// A message that did not decode as expected: tried as the other kinds of its side (a
+/// capture may start inside an AUTHENTICATE or IDLE exchange); reported with the first error
+/// when none fits.
+#[allow(clippy::too_many_arguments)]
+fn fallback(
     out: &mut impl Write,
     args: &Args,
     opts: &DecodeOptions,
@@ -230,38 +262,38 @@ fn handle(
     stats: &mut Stats,
     offset: u64,
     msg: Bytes,
+    e: DecodeError,
 ) {
-    stats.messages += 1;
-    let mut first_err: Option<DecodeError> = None;
-    let mut decoded: Option<(Expect, Decoded<AnyMessage>)> = None;
-    for expect in ctx.candidates() {
-        match AnyMessage::decode(&msg, expect, opts) {
-            Ok(d) => {
-                decoded = Some((expect, d));
-                break;
-            }
-            Err(e) => {
-                if first_err.is_none() {
-                    first_err = Some(e);
-                }
-            }
+    for expect in ctx.candidates().into_iter().skip(1) {
+        if let Ok(d) = AnyMessage::decode(&msg, expect, opts) {
+            handle(out, args, ctx, stats, offset, msg.len() as u64, expect, d);
+            return;
         }
     }
-    let Some((expect, d)) = decoded else {
-        stats.failures += 1;
-        let e = first_err.expect("at least one candidate");
-        report_failure(
-            out,
-            args.json,
-            offset + e.offset as u64,
-            &format!("expected {}", e.expected),
-            Some(&e),
-        );
-        if ctx.side == Side::Server {
-            ctx.first = false;
-        }
-        return;
-    };
+    stats.failures += 1;
+    report_failure(
+        out,
+        args.json,
+        e.stream_offset().unwrap_or(offset + e.offset as u64),
+        &e.to_string(),
+        None,
+    );
+    if ctx.side == Side::Server {
+        ctx.first = false;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn handle(
+    out: &mut impl Write,
+    args: &Args,
+    ctx: &mut Context,
+    stats: &mut Stats,
+    offset: u64,
+    len: u64,
+    expect: Expect,
+    d: Decoded<AnyMessage>,
+) {
     ctx.advance(&d.message);
     let mut rt_error = None;
     if args.roundtrip {
@@ -297,8 +329,7 @@ fn handle(
             .collect();
         let _ = writeln!(
             out,
-            "{{\"offset\":{offset},\"length\":{},\"kind\":{},\"value\":{},\"warnings\":[{}]}}",
-            msg.len(),
+            "{{\"offset\":{offset},\"length\":{len},\"kind\":{},\"value\":{},\"warnings\":[{}]}}",
             json_str(d.message.kind()),
             debug_to_json(&debug),
             warnings.join(",")

@@ -6,12 +6,18 @@
 //!     target/bench-corpus/fetch-flags response whole 1
 //! ```
 //!
-//! Arguments: corpus file, `response` or `command`, mode (`whole`, `stream16k`, `framer`,
-//! `encode`), passes. Same framer settings as the benches (`max_line` 64 MiB).
+//! Arguments: corpus file, `response` or `command`, mode, passes. Same framer settings as the
+//! benches (`max_line` 64 MiB). Modes:
+//!
+//! - `whole`: the typed `StreamDecoder<M>`, whole buffer shared (`benches/callgrind.sh`);
+//! - `stream16k`: the same, fed 16 KiB copied reads;
+//! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
+//! - `framer`: framing only;
+//! - `encode`: decode, then time encoding.
 
 use std::hint::black_box;
 
-use imapwire_codec::codec::{Message, StreamDecoder, StreamEvent};
+use imapwire_codec::codec::{AnyMessage, Expect, Message, Receiver, StreamDecoder, StreamEvent};
 use imapwire_codec::command::Command;
 use imapwire_codec::framer::{Frame, Framer, FramerConfig};
 use imapwire_codec::response::Response;
@@ -21,6 +27,7 @@ fn config() -> FramerConfig {
     FramerConfig {
         limits: Limits::default().with_max_line(64 << 20),
         await_sync_literals: false,
+        ..FramerConfig::default()
     }
 }
 
@@ -36,26 +43,63 @@ fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u6
         } else {
             dec.push(piece);
         }
-        while let Some(ev) = dec.next() {
+        for ev in dec.by_ref() {
             match ev {
                 StreamEvent::Message(m) => {
                     ok += 1;
                     keep(m.message);
                 }
-                StreamEvent::LiteralAnnounced(_) => {}
                 StreamEvent::Error(_) => bad += 1,
+                _ => {}
             }
         }
     }
     (ok, bad)
 }
 
-fn run<M: Message>(data: &[u8], mode: &str) -> (u64, u64) {
+/// [`decode`] through the switching receiver, expecting `expect` throughout.
+fn decode_rx(
+    data: &[u8],
+    chunk: usize,
+    expect: Expect,
+    mut keep: impl FnMut(AnyMessage),
+) -> (u64, u64) {
+    let (mut ok, mut bad) = (0, 0);
+    let mut rx = Receiver::new(config(), DecodeOptions::default(), expect);
+    let whole = chunk >= data.len();
+    let shared = bytes::Bytes::copy_from_slice(data);
+    for piece in data.chunks(chunk.max(1)) {
+        if whole {
+            rx.push_bytes(shared.clone());
+        } else {
+            rx.push(piece);
+        }
+        for ev in rx.by_ref() {
+            match ev {
+                StreamEvent::Message(m) => {
+                    ok += 1;
+                    keep(m.message);
+                }
+                StreamEvent::Error(_) => bad += 1,
+                _ => {}
+            }
+        }
+    }
+    (ok, bad)
+}
+
+fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
         "whole" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
         "stream16k" => decode::<M>(data, 16 * 1024, |m| {
+            black_box(m);
+        }),
+        "rx" => decode_rx(data, data.len(), expect, |m| {
+            black_box(m);
+        }),
+        "rx16k" => decode_rx(data, 16 * 1024, expect, |m| {
             black_box(m);
         }),
         "framer" => {
@@ -102,7 +146,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|framer|encode PASSES"
         );
         std::process::exit(2);
     };
@@ -112,8 +156,8 @@ fn main() {
     let mut r = (0, 0);
     for _ in 0..passes {
         r = match kind.as_str() {
-            "response" => run::<Response>(&data, mode),
-            "command" => run::<Command>(&data, mode),
+            "response" => run::<Response>(&data, mode, Expect::Response),
+            "command" => run::<Command>(&data, mode, Expect::Command),
             k => panic!("unknown kind {k}"),
         };
     }

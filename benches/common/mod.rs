@@ -451,6 +451,7 @@ pub fn framer_config() -> FramerConfig {
     FramerConfig {
         limits: Limits::default().with_max_line(64 << 20),
         await_sync_literals: false,
+        ..FramerConfig::default()
     }
 }
 
@@ -541,7 +542,6 @@ fn drain<M: Message>(dec: &mut StreamDecoder<M>, out: &mut Outcome, mut keep: im
                 out.ok += 1;
                 keep(m.message);
             }
-            StreamEvent::LiteralAnnounced(_) => {}
             StreamEvent::Error(e) => {
                 let (off, raw) = match &e {
                     imapwire_codec::codec::StreamError::Decode {
@@ -551,6 +551,7 @@ fn drain<M: Message>(dec: &mut StreamDecoder<M>, out: &mut Outcome, mut keep: im
                 };
                 out.fail(off, &e, &raw);
             }
+            _ => {}
         }
     }
 }

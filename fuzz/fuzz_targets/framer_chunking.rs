@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let config = FramerConfig {
         limits,
         await_sync_literals: false,
+        ..FramerConfig::default()
     };
     let mut whole = Framer::new(config);
     // the whole stream once copied, once shared (zero-copy path): both must agree

@@ -64,8 +64,8 @@ fn check_command(cmd: &Command) {
         while let Some(ev) = dec.next() {
             match ev {
                 StreamEvent::Message(m) => got.push(m.message),
-                StreamEvent::LiteralAnnounced(_) => {}
                 StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
+                _ => {}
             }
         }
         assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());

@@ -728,16 +728,8 @@ impl<'a> Arbitrary<'a> for ResponseText {
 }
 
 impl<'a> Arbitrary<'a> for ContinuationText {
-    /// Through [`ContinuationText::new`]; rejected text becomes `Ready`.
+    /// Through [`ContinuationText::new`].
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let t = ResponseText::arbitrary(u)?;
-        ContinuationText::new(t).or_else(|_| {
-            let t = ResponseText::new(
-                None,
-                Text::new(Bytes::from_static(b"Ready.")).expect("text"),
-            )
-            .expect("plain text");
-            ContinuationText::new(t).map_err(|_| arbitrary::Error::IncorrectFormat)
-        })
+        Ok(ContinuationText::new(ResponseText::arbitrary(u)?))
     }
 }

@@ -2,15 +2,34 @@
 //! the greeting, AUTHENTICATE continuation data and the IDLE `DONE` line), one-shot and
 //! streaming.
 //!
-//! One-shot: [`Message::decode`] parses one complete framed message. Streaming:
-//! [`StreamDecoder`] (aliases [`ResponseDecoder`], [`CommandDecoder`], ...) frames a byte
-//! stream fed in any chunks and decodes each message once.
+//! One-shot: [`Message::decode`] (or [`AnyMessage::decode`] with an [`Expect`]) parses one
+//! complete framed message.
+//!
+//! Streaming: one [`Receiver`] with one buffer serves a whole connection. It frames the bytes
+//! fed to it in any chunks and decodes each message as the kind its [`Expect`] names, which
+//! the caller switches as the conversation moves on. The calling contract:
+//!
+//! 1. [`Receiver::push`] (or [`Receiver::push_bytes`]) what was read.
+//! 2. Take events ([`Receiver`] is an [`Iterator`]) until `None`, which means "more input
+//!    needed" (more events may come after the next push).
+//! 3. After each event, before taking the next one, update the expectation with
+//!    [`Receiver::set_expect`] if that event changes what comes next (a message is decoded
+//!    when it is taken, so the expectation in force then applies; buffered bytes are not
+//!    decoded ahead of time).
+//! 4. Server side: after [`StreamEvent::LiteralAnnounced`] for a synchronizing literal, the
+//!    receiver yields nothing until [`Receiver::accept_literal`] (the server sends `+`) or
+//!    [`Receiver::reject_literal`] (the server sends a tagged `NO`/`BAD`).
+//! 5. At a STARTTLS/COMPRESS hand-off, [`Receiver::take_buffered`] takes the bytes that
+//!    belong to the next layer.
+//!
+//! [`StreamDecoder`] (aliases [`ResponseDecoder`], [`CommandDecoder`]) is the same receiver
+//! fixed to one message kind, for streams of one kind (benches, captures, tests).
 
 use bytes::Bytes;
 
 use crate::command::{AuthenticateData, Command, IdleDone};
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::{DecodeError, FrameError};
+use crate::error::{DecodeError, FrameError, NoLiteralPending};
 use crate::framer::{Frame, Framer, FramerConfig, LiteralAnnouncement};
 use crate::options::{DecodeOptions, Limits, Warning};
 use crate::parse::Parser;
@@ -46,11 +65,14 @@ pub trait Message: Encode + Sized {
     ) {
         *out = Some(match Self::decode(&msg, opts) {
             Ok(d) => StreamEvent::Message(d),
-            Err(error) => StreamEvent::Error(StreamError::Decode {
-                error,
-                raw: msg,
-                stream_offset,
-            }),
+            Err(mut error) => {
+                error.message_offset = Some(stream_offset);
+                StreamEvent::Error(StreamError::Decode {
+                    error,
+                    raw: msg,
+                    stream_offset,
+                })
+            }
         });
     }
 }
@@ -100,7 +122,8 @@ fn decode_event_in_place<T>(
             }
         }
         Err(_) => {
-            let error = p.error();
+            let mut error = p.error();
+            error.message_offset = Some(stream_offset);
             *out = Some(StreamEvent::Error(StreamError::Decode {
                 error,
                 raw: msg,
@@ -190,7 +213,8 @@ pub fn encode<M: Encode>(msg: &M, opts: crate::EncodeOptions) -> EncodeBuf {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StreamError {
-    /// The message was framed but does not parse. `raw` is the whole message.
+    /// The message was framed but does not parse. `raw` is the whole message; `error`
+    /// carries the offset in the message and in the stream.
     #[error("{error}")]
     Decode {
         /// Where and what.
@@ -221,34 +245,56 @@ impl StreamError {
     }
 }
 
-/// Output of a [`StreamDecoder`].
+/// Output of a [`Receiver`] (with `T` = [`AnyMessage`]) or a [`StreamDecoder`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use = "an event reports a message, a literal that may need a decision, or an error"]
 pub enum StreamEvent<T> {
     /// A decoded message.
     Message(Decoded<T>),
-    /// A literal was announced (see [`Framer`]).
+    /// A literal was announced (see [`Framer`]). On a server receiver
+    /// ([`FramerConfig::await_sync_literals`]) a synchronizing one pauses the receiver until
+    /// [`Receiver::accept_literal`] or [`Receiver::reject_literal`].
     LiteralAnnounced(LiteralAnnouncement),
     /// A message failed; decoding goes on with the next one.
     Error(StreamError),
 }
 
-/// What a [`StreamDecoder`] expects next; decides which parser a framed message goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a [`Receiver`] expects next; decides which parser a framed message goes to (and, for
+/// responses, how a continuation request's text is read).
+///
+/// A server expects [`Command`](Expect::Command) and switches to
+/// [`AuthenticateData`](Expect::AuthenticateData) after answering AUTHENTICATE with `+`, to
+/// [`IdleDone`](Expect::IdleDone) after answering IDLE with `+`, and back to
+/// [`Command`](Expect::Command) after the exchange. A client expects
+/// [`Greeting`](Expect::Greeting) first, then [`Response`](Expect::Response), and
+/// [`SaslChallenge`](Expect::SaslChallenge) from sending AUTHENTICATE until its tagged
+/// completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Expect {
-    /// Server side: a command.
+    /// Server side: a command ([`AnyMessage::Command`]).
     Command,
-    /// Server side: an AUTHENTICATE continuation line.
+    /// Server side: a line of AUTHENTICATE data, base64 or `*` (RFC 9051 §6.2.2;
+    /// [`AnyMessage::AuthenticateData`]).
     AuthenticateData,
-    /// Server side: the `DONE` that ends IDLE.
+    /// Server side: the `DONE` that ends IDLE (RFC 9051 §6.3.13; [`AnyMessage::IdleDone`]).
     IdleDone,
-    /// Client side: the greeting.
+    /// Client side: the greeting ([`AnyMessage::Greeting`]).
     Greeting,
-    /// Client side: a response.
+    /// Client side: a response ([`AnyMessage::Response`]). The text of a continuation
+    /// request (`+ Ready`, `+ Okay`, `+ `) is human text:
+    /// [`Continuation::Text`](crate::response::Continuation::Text).
     Response,
+    /// Client side, from sending AUTHENTICATE until its tagged completion: a response
+    /// ([`AnyMessage::Response`]) in which a continuation request is a SASL challenge,
+    /// [`Continuation::Base64`](crate::response::Continuation::Base64) (`+ ` is the empty
+    /// challenge); a `+` line whose text is not base64 is a decode error. Tagged and
+    /// untagged responses decode as with [`Response`](Expect::Response).
+    SaslChallenge,
 }
 
-/// A decoded message of either direction, as produced by [`StreamDecoder`].
+/// A decoded message of either direction, as produced by a [`Receiver`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AnyMessage {
@@ -260,7 +306,7 @@ pub enum AnyMessage {
     IdleDone(IdleDone),
     /// The greeting.
     Greeting(Greeting),
-    /// A response.
+    /// A response (after [`Expect::Response`] or [`Expect::SaslChallenge`]).
     Response(Response),
 }
 
@@ -301,6 +347,13 @@ impl AnyMessage {
             Expect::IdleDone => map(IdleDone::decode(msg, opts), AnyMessage::IdleDone),
             Expect::Greeting => map(Greeting::decode(msg, opts), AnyMessage::Greeting),
             Expect::Response => map(Response::decode(msg, opts), AnyMessage::Response),
+            Expect::SaslChallenge => map(
+                run(msg, opts, |p| {
+                    let mut r = Response::placeholder();
+                    Response::parse_into_in(p, &mut r, true).map(|()| r)
+                }),
+                AnyMessage::Response,
+            ),
         }
     }
 
@@ -314,54 +367,189 @@ impl AnyMessage {
             AnyMessage::Response(_) => Response::KIND,
         }
     }
-}
 
-/// Frames a byte stream and decodes each complete message as type `M`.
-///
-/// Feed bytes with [`push`](Self::push), then call [`next`](Self::next) until it returns
-/// `None`. Each byte is scanned once by the framer, and each message is parsed once.
-#[derive(Debug)]
-pub struct StreamDecoder<M> {
-    framer: Framer,
-    opts: DecodeOptions,
-    _m: std::marker::PhantomData<fn() -> M>,
-}
-
-/// Client side: decodes server responses (after the greeting).
-pub type ResponseDecoder = StreamDecoder<Response>;
-/// Server side: decodes client commands.
-pub type CommandDecoder = StreamDecoder<Command>;
-
-impl<M: Message> Default for StreamDecoder<M> {
-    fn default() -> Self {
-        Self::new(FramerConfig::default(), DecodeOptions::default())
+    /// Stores in `out` the event for the framed message `msg` decoded as `expect`. Commands
+    /// and responses are parsed in place into the event (as by the typed
+    /// [`StreamDecoder`]): the switching receiver costs one `match` more, no move of the
+    /// value.
+    #[inline]
+    fn decode_event_into(
+        msg: Bytes,
+        expect: Expect,
+        opts: &DecodeOptions,
+        stream_offset: u64,
+        out: &mut Option<StreamEvent<AnyMessage>>,
+    ) {
+        match expect {
+            Expect::Response | Expect::SaslChallenge => {
+                let sasl = expect == Expect::SaslChallenge;
+                decode_event_in_place(
+                    msg,
+                    opts,
+                    stream_offset,
+                    out,
+                    || AnyMessage::Response(Response::placeholder()),
+                    |p, m| match m {
+                        AnyMessage::Response(r) => Response::parse_into_in(p, r, sasl),
+                        _ => Err(p.fail("response")),
+                    },
+                )
+            }
+            Expect::Command => decode_event_in_place(
+                msg,
+                opts,
+                stream_offset,
+                out,
+                || AnyMessage::Command(Command::placeholder()),
+                |p, m| match m {
+                    AnyMessage::Command(c) => Command::parse_into(p, c),
+                    _ => Err(p.fail("command")),
+                },
+            ),
+            _ => {
+                *out = Some(match AnyMessage::decode(&msg, expect, opts) {
+                    Ok(d) => StreamEvent::Message(d),
+                    Err(mut error) => {
+                        error.message_offset = Some(stream_offset);
+                        StreamEvent::Error(StreamError::Decode {
+                            error,
+                            raw: msg,
+                            stream_offset,
+                        })
+                    }
+                })
+            }
+        }
     }
 }
 
-impl<M: Message> StreamDecoder<M> {
-    /// A decoder with framing configuration and decode options.
-    pub fn new(framer: FramerConfig, opts: DecodeOptions) -> Self {
-        StreamDecoder {
+/// The stream decoder of one connection: frames the bytes it is fed and decodes each message
+/// as the kind the current [`Expect`] names (see the [module docs](self) for the calling
+/// contract).
+///
+/// It is an [`Iterator`] over [`StreamEvent`]s: `None` means that more input is needed, and
+/// events may come again after the next [`push`](Self::push) (so it is not fused). So
+/// `for ev in rx.by_ref()` drains what the input so far holds; a loop that must call the
+/// receiver between events (to [`set_expect`](Self::set_expect) or decide on a literal)
+/// cannot hold that borrow and uses `while let Some(ev) = rx.next()` (the inherent
+/// [`next`](Self::next)).
+///
+/// Each byte is scanned once by the framer and each message is parsed once, whatever the
+/// chunking of the input; decoded values share the received buffers ([`Bytes`]).
+///
+/// ```
+/// use imapwire_codec::codec::{AnyMessage, Expect, Receiver, StreamEvent};
+/// use imapwire_codec::response::{Continuation, Response};
+/// use imapwire_codec::DecodeOptions;
+///
+/// let mut rx = Receiver::client(DecodeOptions::default());
+/// rx.push(b"* OK ready\r\n");
+/// let Some(StreamEvent::Message(g)) = rx.next() else { panic!() };
+/// assert!(matches!(g.message, AnyMessage::Greeting(_)));
+/// rx.set_expect(Expect::SaslChallenge); // the client sent AUTHENTICATE
+/// rx.push(b"+ \r\n");
+/// let Some(StreamEvent::Message(c)) = rx.next() else { panic!() };
+/// assert!(matches!(c.message, AnyMessage::Response(Response::Continuation(Continuation::Base64(ref b))) if b.is_empty()));
+/// ```
+#[derive(Debug)]
+pub struct Receiver {
+    framer: Framer,
+    opts: DecodeOptions,
+    expect: Expect,
+}
+
+impl Receiver {
+    /// A receiver with framing configuration, decode options and the first expectation.
+    pub fn new(framer: FramerConfig, opts: DecodeOptions, expect: Expect) -> Self {
+        Receiver {
             framer: Framer::new(framer),
             opts,
-            _m: std::marker::PhantomData,
+            expect,
         }
     }
 
-    /// Appends received bytes (copied into the decoder's buffer).
+    /// Client side: expects the greeting; literal data follows its announcement
+    /// ([`FramerConfig::default`]).
+    pub fn client(opts: DecodeOptions) -> Self {
+        Self::new(FramerConfig::default(), opts, Expect::Greeting)
+    }
+
+    /// Server side: expects a command and pauses at every synchronizing literal for the
+    /// application's decision ([`FramerConfig::server`]).
+    pub fn server(opts: DecodeOptions) -> Self {
+        Self::new(FramerConfig::server(), opts, Expect::Command)
+    }
+
+    /// What the next message is expected to be.
+    pub fn expect(&self) -> Expect {
+        self.expect
+    }
+
+    /// Sets what the next message is expected to be; applies to every message taken from now
+    /// on (also one already buffered).
+    pub fn set_expect(&mut self, expect: Expect) {
+        self.expect = expect;
+    }
+
+    /// Appends received bytes (copied into the receiver's buffer).
     pub fn push(&mut self, data: &[u8]) {
         self.framer.push(data);
     }
 
     /// Appends received bytes without copying them when nothing is buffered (see
     /// [`Framer::push_bytes`]): decoded values then share `data`, literal payloads included.
-    /// Use it when the input already is a [`Bytes`] (a whole capture, a read buffer that was
-    /// frozen).
     pub fn push_bytes(&mut self, data: Bytes) {
         self.framer.push_bytes(data);
     }
 
-    /// The framer (to accept or reject literals, change limits, take leftover bytes).
+    /// Whether a synchronizing literal awaits [`accept_literal`](Self::accept_literal) or
+    /// [`reject_literal`](Self::reject_literal) (the receiver yields nothing until then).
+    pub fn awaiting_decision(&self) -> bool {
+        self.framer.awaiting_decision()
+    }
+
+    /// Lets the announced synchronizing literal through (the server sends `+`). An error when
+    /// no literal awaits a decision.
+    pub fn accept_literal(&mut self) -> Result<(), NoLiteralPending> {
+        self.framer.accept_literal()
+    }
+
+    /// Refuses the announced synchronizing literal (the server answers with a tagged `NO` or
+    /// `BAD`): the message ends there and is dropped; returns its bytes so far. An error when
+    /// no literal awaits a decision.
+    #[must_use = "the dropped partial message is returned (e.g. to log it)"]
+    pub fn reject_literal(&mut self) -> Result<Bytes, NoLiteralPending> {
+        self.framer.reject_literal()
+    }
+
+    /// Takes the bytes received but not yet framed, and starts afresh (STARTTLS/COMPRESS
+    /// hand-off: they belong to the next layer, or are an injection attempt).
+    #[must_use = "the bytes belong to the next layer (or are an injection attempt)"]
+    pub fn take_buffered(&mut self) -> Bytes {
+        self.framer.take_buffered()
+    }
+
+    /// Whether the receiver sits between messages with nothing buffered.
+    pub fn is_idle(&self) -> bool {
+        self.framer.is_idle()
+    }
+
+    /// Bytes received but not yet handed out.
+    pub fn buffered(&self) -> usize {
+        self.framer.buffered()
+    }
+
+    /// Bytes of the stream consumed so far (handed out or discarded).
+    pub fn stream_offset(&self) -> u64 {
+        self.framer.stream_offset()
+    }
+
+    /// The framer.
+    pub fn framer(&self) -> &Framer {
+        &self.framer
+    }
+
+    /// The framer (to change limits or look at its state).
     pub fn framer_mut(&mut self) -> &mut Framer {
         &mut self.framer
     }
@@ -381,20 +569,146 @@ impl<M: Message> StreamDecoder<M> {
         self.framer.set_limits(limits);
     }
 
-    /// The next event, or `None` when more bytes are needed.
-    #[allow(clippy::should_implement_trait)]
+    /// The next event with messages decoded by `decode`.
     #[inline]
-    pub fn next(&mut self) -> Option<StreamEvent<M>> {
+    fn next_with<T>(
+        &mut self,
+        decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+    ) -> Option<StreamEvent<T>> {
         let start = self.framer.stream_offset();
         // One return value, filled in place (a decoded message can be large; see
         // `Message::decode_event_into`).
         let mut out = None;
         match self.framer.next_frame()? {
-            Frame::Message(msg) => M::decode_event_into(msg, &self.opts, start, &mut out),
+            Frame::Message(msg) => decode(msg, self.expect, &self.opts, start, &mut out),
             Frame::LiteralAnnounced(a) => out = Some(StreamEvent::LiteralAnnounced(a)),
             Frame::Error(e) => out = Some(StreamEvent::Error(StreamError::Frame(e))),
         }
         out
+    }
+}
+
+impl Receiver {
+    /// The next event, or `None` when more input is needed (more may come after the next
+    /// push). The same as [`Iterator::next`]; being inherent, it also serves
+    /// `while let Some(ev) = rx.next()` loops that call the receiver between events.
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<StreamEvent<AnyMessage>> {
+        self.next_with(AnyMessage::decode_event_into)
+    }
+}
+
+/// Events of a whole connection; `None` = more input needed (see [`Receiver`]).
+impl Iterator for Receiver {
+    type Item = StreamEvent<AnyMessage>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        Receiver::next(self)
+    }
+}
+
+/// A [`Receiver`] fixed to one message kind `M`, yielding typed events (for streams of one
+/// kind: benches, captures, tests). Same calling contract and speed as the receiver.
+#[derive(Debug)]
+pub struct StreamDecoder<M> {
+    rx: Receiver,
+    _m: std::marker::PhantomData<fn() -> M>,
+}
+
+/// Client side: decodes server responses (after the greeting).
+pub type ResponseDecoder = StreamDecoder<Response>;
+/// Server side: decodes client commands.
+pub type CommandDecoder = StreamDecoder<Command>;
+
+impl<M: Message> Default for StreamDecoder<M> {
+    fn default() -> Self {
+        Self::new(FramerConfig::default(), DecodeOptions::default())
+    }
+}
+
+impl<M: Message> StreamDecoder<M> {
+    /// A decoder with framing configuration and decode options.
+    pub fn new(framer: FramerConfig, opts: DecodeOptions) -> Self {
+        StreamDecoder {
+            // the expectation is not used: `M` decides
+            rx: Receiver::new(framer, opts, Expect::Response),
+            _m: std::marker::PhantomData,
+        }
+    }
+
+    /// Appends received bytes (see [`Receiver::push`]).
+    pub fn push(&mut self, data: &[u8]) {
+        self.rx.push(data);
+    }
+
+    /// Appends received bytes without copying them when possible (see
+    /// [`Receiver::push_bytes`]).
+    pub fn push_bytes(&mut self, data: Bytes) {
+        self.rx.push_bytes(data);
+    }
+
+    /// See [`Receiver::accept_literal`].
+    pub fn accept_literal(&mut self) -> Result<(), NoLiteralPending> {
+        self.rx.accept_literal()
+    }
+
+    /// See [`Receiver::reject_literal`].
+    #[must_use = "the dropped partial message is returned (e.g. to log it)"]
+    pub fn reject_literal(&mut self) -> Result<Bytes, NoLiteralPending> {
+        self.rx.reject_literal()
+    }
+
+    /// See [`Receiver::take_buffered`].
+    #[must_use = "the bytes belong to the next layer (or are an injection attempt)"]
+    pub fn take_buffered(&mut self) -> Bytes {
+        self.rx.take_buffered()
+    }
+
+    /// The framer (to change limits or look at its state).
+    pub fn framer_mut(&mut self) -> &mut Framer {
+        self.rx.framer_mut()
+    }
+
+    /// Decode options in use.
+    pub fn options(&self) -> &DecodeOptions {
+        self.rx.options()
+    }
+
+    /// Changes the decode options (e.g. after ENABLE UTF8=ACCEPT).
+    pub fn set_options(&mut self, opts: DecodeOptions) {
+        self.rx.set_options(opts);
+    }
+
+    /// Changes the framing limits.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.rx.set_limits(limits);
+    }
+
+    /// The receiver inside (to switch to other message kinds, use it directly).
+    pub fn into_receiver(self) -> Receiver {
+        self.rx
+    }
+}
+
+impl<M: Message> StreamDecoder<M> {
+    /// The next event, or `None` when more input is needed (see [`Receiver::next`]).
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<StreamEvent<M>> {
+        self.rx
+            .next_with(|msg, _, opts, off, out| M::decode_event_into(msg, opts, off, out))
+    }
+}
+
+/// Typed events; `None` = more input needed (see [`Receiver`]).
+impl<M: Message> Iterator for StreamDecoder<M> {
+    type Item = StreamEvent<M>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        StreamDecoder::next(self)
     }
 }
 
@@ -442,11 +756,14 @@ mod tests {
                 let msg = Bytes::copy_from_slice(l);
                 let want = match Command::decode(&msg, &o) {
                     Ok(d) => StreamEvent::Message(d),
-                    Err(error) => StreamEvent::Error(StreamError::Decode {
-                        error,
-                        raw: msg,
-                        stream_offset: offset,
-                    }),
+                    Err(mut error) => {
+                        error.message_offset = Some(offset);
+                        StreamEvent::Error(StreamError::Decode {
+                            error,
+                            raw: msg,
+                            stream_offset: offset,
+                        })
+                    }
                 };
                 assert_eq!(got, Some(want), "{}", String::from_utf8_lossy(l));
                 offset += l.len() as u64;

@@ -887,43 +887,11 @@ pub enum MessageDataItem {
 /// A literal's payload without looking at its bytes (`{n}` / `{n+}` / with `allow8` also
 /// `~{n}`); returns the slice and whether it was a literal8.
 fn literal_payload(p: &mut Parser<'_>, allow8: bool) -> PResult<(Bytes, bool)> {
-    let start = p.pos;
-    let is8 = p.peek() == Some(b'~');
-    if is8 {
-        if !allow8 {
-            return Err(p.fail("literal"));
-        }
-        p.pos += 1;
-    }
-    p.expect(b'{', "{")?;
-    let ns = p.pos;
-    let mut n: u64 = 0;
-    while let Some(c @ b'0'..=b'9') = p.peek() {
-        n = match n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add((c - b'0') as u64))
-        {
-            Some(n) => n,
-            None => return Err(p.fail_at(ns, "literal length")),
-        };
-        p.pos += 1;
-    }
-    if p.pos == ns {
-        return Err(p.fail("literal length"));
-    }
-    p.eat(b'+');
-    p.expect(b'}', "}")?;
-    if !p.eat(b'\r') {
-        let at = p.pos;
-        if !(p.peek() == Some(b'\n') && p.tolerate(Quirk::BareLf, at)) {
-            return Err(p.fail("CRLF after literal announcement"));
-        }
-    }
-    p.expect(b'\n', "LF")?;
+    let (is8, n) = p.literal_announcement(allow8)?;
     let d = p.pos;
     let avail = (p.bytes().len() - d) as u64;
     if n > avail {
-        return Err(p.fail_at(start, "literal data"));
+        return Err(p.fail_at(p.bytes().len(), "literal data"));
     }
     p.pos = d + n as usize;
     Ok((p.slice(d, p.pos), is8))

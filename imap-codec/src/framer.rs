@@ -20,7 +20,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::error::{FrameError, LimitKind};
+use crate::error::{FrameError, LimitKind, NoLiteralPending};
 use crate::options::Limits;
 use crate::parse::class;
 
@@ -36,11 +36,10 @@ pub enum LiteralMode {
     NonSync,
 }
 
-/// A literal announcement seen at the end of a line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiteralAnnouncement {
-    /// The tag of the message, when its first token is a valid tag.
-    pub tag: Option<Bytes>,
+/// A literal header, `["~"] "{" 1*20DIGIT ["+"] "}"` (RFC 9051 §9 `literal`, RFC 3516
+/// `literal8`, RFC 7888 `{n+}`), as read by [`literal_header`] (the one parser of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LiteralHeader {
     /// Announced length.
     pub length: u64,
     /// Synchronizing or not.
@@ -48,6 +47,118 @@ pub struct LiteralAnnouncement {
     /// `~{n}` (literal8, RFC 3516).
     pub binary: bool,
 }
+
+/// Most digits a literal length may have (`u64::MAX` has 20). A longer run, leading zeros
+/// included, is an overflow: an announcement is therefore at most 24 bytes long (25 with the CR), the window
+/// in which the framer looks for one at the end of a line it is discarding.
+pub const MAX_LITERAL_DIGITS: usize = 20;
+
+/// Why [`literal_header`] found no literal header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeaderError {
+    /// Not a literal header; `at` is the offset of the byte that does not fit.
+    Invalid {
+        /// Offset of the first byte that does not fit.
+        at: usize,
+        /// What was expected there.
+        expected: &'static str,
+    },
+    /// A well-formed header whose length has more than [`MAX_LITERAL_DIGITS`] digits or does
+    /// not fit in 64 bits; `at` is the offset of the first digit.
+    Overflow {
+        /// Offset of the first digit.
+        at: usize,
+    },
+}
+
+/// The one parser of literal headers, used by the framer (to find where a message ends) and by
+/// the grammar (to read the literal): both accept and reject exactly the same announcements,
+/// so the framer's idea of where a literal ends is always the parser's.
+///
+/// Reads `["~"] "{" 1*DIGIT ["+"] "}"` at the start of `s` and returns the header and its
+/// length in bytes. Leading zeros are allowed (`number` is `1*DIGIT`); more than
+/// [`MAX_LITERAL_DIGITS`] digits, or a value above `u64::MAX`, is
+/// [`HeaderError::Overflow`] (reported only for an otherwise complete header).
+#[inline]
+pub(crate) fn literal_header(s: &[u8]) -> Result<(LiteralHeader, usize), HeaderError> {
+    let binary = s.first() == Some(&b'~');
+    let mut i = binary as usize;
+    if s.get(i) != Some(&b'{') {
+        return Err(HeaderError::Invalid {
+            at: i,
+            expected: "{",
+        });
+    }
+    i += 1;
+    let ds = i;
+    let mut v: u64 = 0;
+    let mut overflow = false;
+    while let Some(&c @ b'0'..=b'9') = s.get(i) {
+        match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((c - b'0') as u64))
+        {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if i == ds {
+        return Err(HeaderError::Invalid {
+            at: i,
+            expected: "literal length",
+        });
+    }
+    let mode = if s.get(i) == Some(&b'+') {
+        i += 1;
+        LiteralMode::NonSync
+    } else {
+        LiteralMode::Sync
+    };
+    if s.get(i) != Some(&b'}') {
+        return Err(HeaderError::Invalid {
+            at: i,
+            expected: if mode == LiteralMode::Sync {
+                "\"}\" or \"+\""
+            } else {
+                "\"}\""
+            },
+        });
+    }
+    if overflow || i - ds - (mode == LiteralMode::NonSync) as usize > MAX_LITERAL_DIGITS {
+        return Err(HeaderError::Overflow { at: ds });
+    }
+    Ok((
+        LiteralHeader {
+            length: v,
+            mode,
+            binary,
+        },
+        i + 1,
+    ))
+}
+
+/// A literal announcement seen at the end of a line, with what a server needs to decide on
+/// it without parsing the line again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LiteralAnnouncement {
+    /// The tag of the message, when its first token is a valid tag followed by SP.
+    pub tag: Option<Bytes>,
+    /// The command name, when the message has a tag: the word after the tag in upper case,
+    /// and for `UID` the two words (`b"UID FETCH"`, distinct from `b"FETCH"`). At most
+    /// [`MAX_COMMAND_NAME`] bytes per word; `None` for an untagged or `+` line (responses).
+    pub command: Option<Bytes>,
+    /// Announced length.
+    pub length: u64,
+    /// Synchronizing or not.
+    pub mode: LiteralMode,
+    /// `~{n}` (literal8, RFC 3516).
+    pub binary: bool,
+}
+
+/// Longest command-name word the framer copies into [`LiteralAnnouncement::command`].
+pub const MAX_COMMAND_NAME: usize = 32;
 
 /// One output of the framer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +173,8 @@ pub enum Frame {
     Error(FrameError),
 }
 
-/// Framer settings.
+/// Framer settings. The default suits a client (or a captured stream): literal data is
+/// assumed to follow its announcement; [`FramerConfig::server`] suits a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FramerConfig {
     /// Size limits.
@@ -71,6 +183,26 @@ pub struct FramerConfig {
     /// (the client does not send the data before the `+`). When false (client side, or a
     /// captured stream), literal data is assumed to follow.
     pub await_sync_literals: bool,
+    /// Server side, LITERAL- (RFC 7888 §4): the largest non-synchronizing literal accepted
+    /// ([`LITERAL_MINUS_MAX`] under LITERAL-). A larger one is a
+    /// [`FrameError::LimitExceeded`] with [`LimitKind::NonSyncLiteral`] and the tag (the
+    /// server answers `BAD [TOOBIG]`); its data is dropped as it streams past and the next
+    /// command decodes. `None`: only [`Limits`] apply.
+    pub max_nonsync_literal: Option<u64>,
+}
+
+/// The largest non-synchronizing literal a LITERAL- server accepts (RFC 7888 §4).
+pub const LITERAL_MINUS_MAX: u64 = 4096;
+
+impl FramerConfig {
+    /// Server side: pause at every synchronizing literal ([`await_sync_literals`]
+    /// (Self::await_sync_literals)), default limits, no LITERAL- bound.
+    pub fn server() -> Self {
+        FramerConfig {
+            await_sync_literals: true,
+            ..FramerConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +215,7 @@ enum State {
     Decision { end: usize },
     /// Dropping the rest of a line of a rejected message; `tail` holds its last bytes so a
     /// literal announcement at its end is still recognised.
-    DiscardLine { tail: [u8; 24], tail_len: u8 },
+    DiscardLine { tail: [u8; WINDOW], tail_len: u8 },
     /// Dropping `remaining` literal bytes of a rejected message.
     DiscardLiteral { remaining: u64 },
 }
@@ -277,30 +409,36 @@ impl Framer {
         self.offset
     }
 
-    /// Lets the paused synchronizing literal through (the server has sent `+`).
-    pub fn accept_literal(&mut self) {
-        if let State::Decision { end } = self.state {
-            self.state = State::Literal { end };
-            self.pending = None;
-        }
+    /// Lets the paused synchronizing literal through (the server sends `+`); framing goes
+    /// on with the literal data. An error when no literal awaits a decision.
+    pub fn accept_literal(&mut self) -> Result<(), NoLiteralPending> {
+        let State::Decision { end } = self.state else {
+            return Err(NoLiteralPending);
+        };
+        self.state = State::Literal { end };
+        self.pending = None;
+        Ok(())
     }
 
-    /// Refuses the paused synchronizing literal: the client will not send it, so the message
-    /// ends here and is dropped. Returns the dropped partial message.
-    pub fn reject_literal(&mut self) -> Option<Bytes> {
-        if let State::Decision { end } = self.state {
-            let len = self.current_line_end(end);
-            let dropped = self.buf.split_to(len);
-            self.offset += len as u64;
-            self.reset_message();
-            self.pending = None;
-            return Some(dropped);
-        }
-        None
+    /// Refuses the paused synchronizing literal (the server answers with a tagged `NO` or
+    /// `BAD`): the client will not send it, so the message ends here and is dropped.
+    /// Returns the dropped partial message; an error when no literal awaits a decision.
+    #[must_use = "the dropped partial message is returned (e.g. to log it)"]
+    pub fn reject_literal(&mut self) -> Result<Bytes, NoLiteralPending> {
+        let State::Decision { end } = self.state else {
+            return Err(NoLiteralPending);
+        };
+        let len = self.current_line_end(end);
+        let dropped = self.buf.split_to(len);
+        self.offset += len as u64;
+        self.reset_message();
+        self.pending = None;
+        Ok(dropped)
     }
 
     /// Takes the bytes that were received but not framed (for a STARTTLS/COMPRESS hand-off:
     /// they belong to the next layer, or are an injection attempt).
+    #[must_use = "the bytes belong to the next layer (or are an injection attempt)"]
     pub fn take_buffered(&mut self) -> Bytes {
         let b = self.buf.take();
         self.offset += b.len() as u64;
@@ -365,8 +503,8 @@ impl Framer {
     /// for the announcement check, as when the line arrives whole.
     fn discard_from_line(&mut self, line_start: usize) {
         let n = self.buf.len();
-        let mut tail = [0u8; 24];
-        let keep = (n - line_start.min(n)).min(24);
+        let mut tail = [0u8; WINDOW];
+        let keep = (n - line_start.min(n)).min(WINDOW);
         tail[..keep].copy_from_slice(&self.buf[n - keep..]);
         self.buf.clear();
         self.offset += n as u64;
@@ -429,8 +567,10 @@ impl Framer {
                         self.buf.advance(n);
                         self.offset += n as u64;
                         match ann {
-                            Ok(Some((len, _, _))) => {
-                                self.state = State::DiscardLiteral { remaining: len };
+                            Ok(Some(h)) => {
+                                self.state = State::DiscardLiteral {
+                                    remaining: h.length,
+                                };
                             }
                             _ => self.reset_message(),
                         }
@@ -455,12 +595,22 @@ impl Framer {
                             self.reset_message();
                             return Some(Frame::Error(err));
                         }
-                        Ok(Some((length, mode, binary))) => {
+                        Ok(Some(LiteralHeader {
+                            length,
+                            mode,
+                            binary,
+                        })) => {
                             let tag = self.recover_tag();
                             self.literals += 1;
                             let total = (lf + 1) as u64 + length;
+                            let nonsync_max = match (mode, self.config.max_nonsync_literal) {
+                                (LiteralMode::NonSync, Some(m)) if length > m => Some(m),
+                                _ => None,
+                            };
                             let over = if length > lim.max_literal {
                                 Some((LimitKind::Literal, lim.max_literal, length))
+                            } else if let Some(m) = nonsync_max {
+                                Some((LimitKind::NonSyncLiteral, m, length))
                             } else if total > lim.max_message {
                                 Some((LimitKind::Message, lim.max_message, total))
                             } else if self.literals > lim.max_literals {
@@ -495,6 +645,7 @@ impl Framer {
                             }
                             let end = lf + 1 + length as usize;
                             let ann = LiteralAnnouncement {
+                                command: tag.as_ref().and_then(|_| command_name(&self.buf)),
                                 tag,
                                 length,
                                 mode,
@@ -530,7 +681,7 @@ impl Framer {
                         return None;
                     }
                     self.state = State::DiscardLine {
-                        tail: [0; 24],
+                        tail: [0; WINDOW],
                         tail_len: 0,
                     };
                 }
@@ -541,10 +692,10 @@ impl Framer {
                             let n = self.buf.len();
                             let mut t = tail;
                             let mut tl = tail_len as usize;
-                            for &c in &self.buf[n.saturating_sub(24)..] {
-                                if tl == 24 {
-                                    t.copy_within(1..24, 0);
-                                    tl = 23;
+                            for &c in &self.buf[n.saturating_sub(WINDOW)..] {
+                                if tl == WINDOW {
+                                    t.copy_within(1..WINDOW, 0);
+                                    tl = WINDOW - 1;
                                 }
                                 t[tl] = c;
                                 tl += 1;
@@ -560,12 +711,14 @@ impl Framer {
                         Some(lf) => {
                             let mut line = Vec::with_capacity(48);
                             line.extend_from_slice(&tail[..tail_len as usize]);
-                            line.extend_from_slice(&self.buf[lf.saturating_sub(24)..lf]);
+                            line.extend_from_slice(&self.buf[lf.saturating_sub(WINDOW)..lf]);
                             self.buf.advance(lf + 1);
                             self.offset += (lf + 1) as u64;
                             match parse_announcement(line_tail(&line)) {
-                                Ok(Some((len, _, _))) => {
-                                    self.state = State::DiscardLiteral { remaining: len };
+                                Ok(Some(h)) => {
+                                    self.state = State::DiscardLiteral {
+                                        remaining: h.length,
+                                    };
                                 }
                                 _ => self.reset_message(),
                             }
@@ -577,39 +730,86 @@ impl Framer {
     }
 }
 
+/// How many bytes at the end of a line can hold a literal announcement: the longest header
+/// (`~{` 20 digits `+}`) and the CR.
+const WINDOW: usize = MAX_LITERAL_DIGITS + 5;
+
 /// The last bytes of a discarded line, where a literal announcement is looked for.
 fn line_tail(line: &[u8]) -> &[u8] {
-    &line[line.len().saturating_sub(24)..]
+    &line[line.len().saturating_sub(WINDOW)..]
 }
 
-/// Checks whether a line (without its LF) ends with a literal announcement.
-/// `Ok(None)`: no literal; `Err(())`: a length that overflows u64.
-pub(crate) fn parse_announcement(line: &[u8]) -> Result<Option<(u64, LiteralMode, bool)>, ()> {
+/// Checks whether a line (without its LF) ends with a literal announcement: finds where the
+/// header would start (the `{`, and a `~` before it, before the run of digits and `+` that
+/// ends the line) and reads it with [`literal_header`], which must consume the rest of the
+/// line. `Ok(None)`: no literal; `Err(())`: a length that overflows (see
+/// [`MAX_LITERAL_DIGITS`]).
+#[inline]
+pub(crate) fn parse_announcement(line: &[u8]) -> Result<Option<LiteralHeader>, ()> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let Some(rest) = line.strip_suffix(b"}") else {
+    match line.last() {
+        Some(b'}') => announcement_at_end(line),
+        _ => Ok(None),
+    }
+}
+
+/// [`parse_announcement`] for a line (without CR LF) that ends with `}`.
+#[inline(never)]
+fn announcement_at_end(line: &[u8]) -> Result<Option<LiteralHeader>, ()> {
+    let body = &line[..line.len() - 1];
+    let run = body
+        .iter()
+        .rev()
+        .take_while(|&&c| c.is_ascii_digit() || c == b'+')
+        .count();
+    let Some(open) = (body.len() - run).checked_sub(1) else {
         return Ok(None);
     };
-    let (rest, mode) = match rest.strip_suffix(b"+") {
-        Some(r) => (r, LiteralMode::NonSync),
-        None => (rest, LiteralMode::Sync),
-    };
-    let ndigits = rest.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    if ndigits == 0 {
+    if body[open] != b'{' {
         return Ok(None);
     }
-    let (rest, digits) = rest.split_at(rest.len() - ndigits);
-    let Some(rest) = rest.strip_suffix(b"{") else {
-        return Ok(None);
+    let start = if open > 0 && body[open - 1] == b'~' {
+        open - 1
+    } else {
+        open
     };
-    let binary = rest.ends_with(b"~");
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or(())?;
+    match literal_header(&line[start..]) {
+        Ok((h, n)) if n == line.len() - start => Ok(Some(h)),
+        Ok(_) | Err(HeaderError::Invalid { .. }) => Ok(None),
+        Err(HeaderError::Overflow { .. }) => Err(()),
     }
-    Ok(Some((v, mode, binary)))
+}
+
+/// The command name of a tagged line `tag SP name [SP name2]...` for
+/// [`LiteralAnnouncement::command`]: `name` upper-cased, and `UID name2` for `UID`.
+fn command_name(msg: &[u8]) -> Option<Bytes> {
+    let tag_end = msg.iter().position(|&c| !class::is_tag_char(c))?;
+    if tag_end == 0 || tag_end > MAX_TAG || msg.get(tag_end) != Some(&b' ') {
+        return None;
+    }
+    let word = |from: usize| -> &[u8] {
+        let rest = msg.get(from..).unwrap_or_default();
+        let n = rest
+            .iter()
+            .take(MAX_COMMAND_NAME)
+            .take_while(|&&c| class::is_atom_char(c))
+            .count();
+        &rest[..n]
+    };
+    let first = word(tag_end + 1);
+    if first.is_empty() {
+        return None;
+    }
+    let mut name = first.to_ascii_uppercase();
+    let after = tag_end + 1 + first.len();
+    if name == b"UID" && msg.get(after) == Some(&b' ') {
+        let second = word(after + 1);
+        if !second.is_empty() {
+            name.push(b' ');
+            name.extend(second.iter().map(u8::to_ascii_uppercase));
+        }
+    }
+    Some(Bytes::from(name))
 }
 
 #[cfg(test)]
@@ -624,15 +824,142 @@ mod tests {
     fn announcement_forms() {
         assert_eq!(
             parse_announcement(b"a {5}\r"),
-            Ok(Some((5, LiteralMode::Sync, false)))
+            Ok(Some(LiteralHeader {
+                length: 5,
+                mode: LiteralMode::Sync,
+                binary: false
+            }))
         );
         assert_eq!(
             parse_announcement(b"a ~{5+}"),
-            Ok(Some((5, LiteralMode::NonSync, true)))
+            Ok(Some(LiteralHeader {
+                length: 5,
+                mode: LiteralMode::NonSync,
+                binary: true
+            }))
         );
         assert_eq!(parse_announcement(b"a {}"), Ok(None));
         assert_eq!(parse_announcement(b"a 5}"), Ok(None));
         assert_eq!(parse_announcement(b"a {99999999999999999999999}"), Err(()));
+    }
+
+    /// The framer (end of line) and the grammar (`Parser::literal_announcement`) accept and
+    /// reject exactly the same literal headers, with the same length, mode and kind: a
+    /// disagreement would let a literal's data be read as protocol.
+    #[test]
+    fn framer_and_grammar_agree_on_announcements() {
+        use crate::options::DecodeOptions;
+        use crate::parse::Parser;
+        let mut cases: Vec<Vec<u8>> = [
+            &b"{5}"[..],
+            b"{5+}",
+            b"~{5}",
+            b"~{5+}",
+            b"{0}",
+            b"{00005}",
+            b"{00000000000000000005}",  // 20 digits
+            b"{000000000000000000005}", // 21 digits: overflow
+            b"{4294967295}",
+            b"{4294967296}",           // > u32
+            b"{18446744073709551615}", // u64::MAX
+            b"{18446744073709551616}", // > u64
+            b"{99999999999999999999999}",
+            b"{}",
+            b"{+}",
+            b"{ 5}",
+            b"{5 }",
+            b"{5++}",
+            b"{+5}",
+            b"{-5}",
+            b"{5",
+            b"5}",
+            b"{5}}",
+            b"{5}x",
+            b"{0x5}",
+            b"{\xd9\xa5}",
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        cases.push("{\u{0665}}".as_bytes().to_vec()); // a non-ASCII digit
+        let o = DecodeOptions::strict();
+        for c in &cases {
+            // the framer: the header at the end of a command line
+            let mut line = b"a1 APPEND INBOX ".to_vec();
+            line.extend_from_slice(c);
+            line.extend_from_slice(b"\r");
+            let framer = match parse_announcement(&line) {
+                Ok(Some(h)) => Ok(Some(h)),
+                Ok(None) => Ok(None),
+                Err(()) => Err("overflow"),
+            };
+            // the grammar: the header at the cursor
+            let mut msg = c.clone();
+            msg.extend_from_slice(b"\r\n");
+            let msg = Bytes::from(msg);
+            let mut p = Parser::new(&msg, &o);
+            let grammar = match p.literal_announcement(true) {
+                Ok((binary, length)) if p.at_end() => Ok(Some(LiteralHeader {
+                    length,
+                    mode: if c.contains(&b'+') {
+                        LiteralMode::NonSync
+                    } else {
+                        LiteralMode::Sync
+                    },
+                    binary,
+                })),
+                Ok(_) => Ok(None),
+                Err(_) if p.error().expected.starts_with("literal length (") => Err("overflow"),
+                Err(_) => Ok(None),
+            };
+            assert_eq!(framer, grammar, "{:?}", crate::error::Excerpt(c));
+            // and the shared parser says the same about the header alone
+            let direct = match literal_header(c) {
+                Ok((h, n)) if n == c.len() => Ok(Some(h)),
+                Ok(_) | Err(HeaderError::Invalid { .. }) => Ok(None),
+                Err(HeaderError::Overflow { .. }) => Err("overflow"),
+            };
+            assert_eq!(framer, direct, "{:?}", crate::error::Excerpt(c));
+        }
+        // Bytes before the header belong to another token: the framer reads the header that
+        // ends the line, the grammar fails on the token before it (the message is then an
+        // error; it never reads another length).
+        assert_eq!(
+            parse_announcement(b"a {{5}").map(|h| h.map(|h| h.length)),
+            Ok(Some(5))
+        );
+        // spot checks of the verdicts
+        let verdict = |c: &[u8]| parse_announcement(c).map(|h| h.map(|h| h.length));
+        assert_eq!(verdict(b"{00005}"), Ok(Some(5)));
+        assert_eq!(verdict(b"{00000000000000000005}"), Ok(Some(5)));
+        assert_eq!(verdict(b"{000000000000000000005}"), Err(()));
+        assert_eq!(verdict(b"{4294967296}"), Ok(Some(1 << 32)));
+        assert_eq!(verdict(b"{18446744073709551615}"), Ok(Some(u64::MAX)));
+        assert_eq!(verdict(b"{18446744073709551616}"), Err(()));
+        assert_eq!(verdict(b"{+}"), Ok(None));
+        assert_eq!(verdict(b"{ 5}"), Ok(None));
+    }
+
+    /// A header at the end of a discarded line is found in the framer's window even at its
+    /// longest (20 digits, `~`, `+`), so the data of a dropped message's literal is dropped too.
+    #[test]
+    fn longest_announcement_fits_the_discard_window() {
+        let mut f = Framer::new(FramerConfig {
+            limits: Limits {
+                max_line: 40,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        f.push(b"a1 APPEND INBOX ");
+        f.push(&[b'x'; 100]);
+        f.push(b" ~{00000000000000000003+}\r\nabc\r\na2 NOOP\r\n");
+        let out = frames(&mut f);
+        assert!(matches!(out[0], Frame::Error(_)), "{out:?}");
+        assert_eq!(
+            out[1..],
+            [Frame::Message(Bytes::from_static(b"a2 NOOP\r\n"))]
+        );
     }
 
     #[test]
@@ -695,7 +1022,12 @@ mod tests {
         };
         assert_eq!(a.tag.as_deref(), Some(&b"a1"[..]));
         assert!(f.next_frame().is_none());
-        assert!(f.reject_literal().is_some());
+        assert_eq!(
+            f.reject_literal(),
+            Ok(Bytes::from_static(b"a1 LOGIN {4}\r\n"))
+        );
+        assert_eq!(f.reject_literal(), Err(NoLiteralPending));
+        assert_eq!(f.accept_literal(), Err(NoLiteralPending));
         f.push(b"a2 NOOP\r\n");
         assert_eq!(
             frames(&mut f),

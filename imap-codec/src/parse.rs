@@ -200,6 +200,8 @@ pub(crate) struct Parser<'a> {
     pub(crate) opts: &'a DecodeOptions,
     err_pos: usize,
     err_expected: &'static str,
+    /// Another expectation that failed at `err_pos` ("" when none).
+    err_alt: &'static str,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -213,6 +215,7 @@ impl<'a> Parser<'a> {
             opts,
             err_pos: 0,
             err_expected: "",
+            err_alt: "",
             warnings: Vec::new(),
         }
     }
@@ -224,7 +227,11 @@ impl<'a> Parser<'a> {
         } else {
             self.err_expected
         };
-        DecodeError::new(self.src, self.err_pos, expected)
+        let mut e = DecodeError::new(self.src, self.err_pos, expected);
+        if !self.err_alt.is_empty() && self.err_alt != expected {
+            e.alternatives.push(self.err_alt);
+        }
+        e
     }
 
     /// Records a failure at the current position and returns the marker.
@@ -236,8 +243,15 @@ impl<'a> Parser<'a> {
     /// Records a failure at `pos`.
     #[cold]
     pub(crate) fn fail_at(&mut self, pos: usize, expected: &'static str) -> Fail {
-        if pos >= self.err_pos || self.err_expected.is_empty() {
+        if pos > self.err_pos || self.err_expected.is_empty() {
             self.err_pos = pos;
+            self.err_expected = expected;
+            self.err_alt = "";
+        } else if pos == self.err_pos {
+            // another alternative that fails at the same byte: keep the previous one too
+            if self.err_expected != expected {
+                self.err_alt = self.err_expected;
+            }
             self.err_expected = expected;
         }
         Fail
@@ -798,27 +812,7 @@ impl<'a> Parser<'a> {
     /// `literal` / `literal8`: `{n}` or `{n+}` (or `~{n}` when `allow8`), CRLF, n bytes.
     /// Returns the payload slice and whether it was a literal8.
     pub(crate) fn literal_any(&mut self, allow8: bool) -> PResult<(Bytes, bool)> {
-        let start = self.pos;
-        let is8 = self.eat(b'~');
-        if is8 && !allow8 {
-            self.pos = start;
-            return Err(self.fail("literal"));
-        }
-        self.expect(b'{', "{")?;
-        let nstart = self.pos;
-        let n = match self.digits() {
-            Some(n) => n,
-            None => return Err(self.fail_at(nstart, "literal length")),
-        };
-        self.eat(b'+');
-        self.expect(b'}', "}")?;
-        if !self.eat(b'\r') {
-            let at = self.pos;
-            if !(self.peek() == Some(b'\n') && self.tolerate(Quirk::BareLf, at)) {
-                return Err(self.fail("CRLF after literal announcement"));
-            }
-        }
-        self.expect(b'\n', "LF")?;
+        let (is8, n) = self.literal_announcement(allow8)?;
         let dstart = self.pos;
         let avail = (self.b.len() - dstart) as u64;
         if n > avail {
@@ -842,6 +836,38 @@ impl<'a> Parser<'a> {
         }
         self.pos = end;
         Ok((self.slice(dstart, end), is8))
+    }
+
+    /// A literal's header and its CRLF (`{n}` or `{n+}`, or `~{n}` when `allow8`), read with
+    /// [`crate::framer::literal_header`], the parser the framer uses too. Returns whether it
+    /// is a literal8 and the length; the position is then at the literal data.
+    #[inline]
+    pub(crate) fn literal_announcement(&mut self, allow8: bool) -> PResult<(bool, u64)> {
+        use crate::framer::{HeaderError, literal_header};
+        let start = self.pos;
+        let h = match literal_header(self.rest()) {
+            Ok((h, len)) if !h.binary || allow8 => {
+                self.pos += len;
+                h
+            }
+            Ok(_) => return Err(self.fail("literal")),
+            Err(HeaderError::Invalid { at, expected }) => {
+                return Err(self.fail_at(start + at, expected));
+            }
+            Err(HeaderError::Overflow { at }) => {
+                return Err(
+                    self.fail_at(start + at, "literal length (at most 20 digits, below 2^64)")
+                );
+            }
+        };
+        if !self.eat(b'\r') {
+            let at = self.pos;
+            if !(self.peek() == Some(b'\n') && self.tolerate(Quirk::BareLf, at)) {
+                return Err(self.fail("CRLF after literal announcement"));
+            }
+        }
+        self.expect(b'\n', "LF")?;
+        Ok((h.binary, h.length))
     }
 
     /// `literal`.

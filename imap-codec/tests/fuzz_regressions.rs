@@ -55,6 +55,7 @@ fn framer_chunking(data: &[u8]) {
     let config = FramerConfig {
         limits,
         await_sync_literals: false,
+        ..FramerConfig::default()
     };
     let norm = |v: Vec<Frame>| -> Vec<Frame> {
         v.into_iter()

@@ -17,11 +17,13 @@
 //! * `BADCHARSET` also accepts a charset list without parentheses (RFC 9051 §6.4.4 example
 //!   `[BADCHARSET UTF-8]`); it is encoded with parentheses.
 //! * `tagged-ext-val` also accepts a string (RFC 9051 §7.3.1 example `Sample "text"`).
-//! * `continue-req`: the text after `+ ` is [`Continuation::Base64`] when it is empty or
-//!   valid canonical base64 (`+ YGgGCSqG`), else [`Continuation::Text`] (`+ Ready`). A short
-//!   word such as `+ Okay` is valid base64 and therefore decodes as base64: callers outside
-//!   an AUTHENTICATE exchange should only look at the fact that a continuation arrived.
-//!   An empty `+ ` is empty base64 (the usual empty SASL challenge).
+//! * `continue-req`: whether the text after `+ ` is base64 or human text is decided by the
+//!   context the caller gives, never guessed from the text (`+ Okay` is valid base64 and
+//!   plain English). In a SASL exchange ([`Expect::SaslChallenge`](crate::codec::Expect))
+//!   it is [`Continuation::Base64`] (an empty `+ ` is the empty challenge), and text that is
+//!   not canonical base64 is an error ("base64 (SASL challenge)") in both profiles.
+//!   Elsewhere ([`Expect::Response`](crate::codec::Expect), and the one-shot
+//!   `Response::decode`) it is [`Continuation::Text`] (`+ Ready`, and `+ ` with empty text).
 //! * `* PREAUTH` is accepted after the greeting too (the greeting may go through a response
 //!   decoder); unknown untagged keywords are [`Data::Unknown`] in both profiles (RFC 9051 §7:
 //!   clients ignore responses they do not understand).
@@ -362,23 +364,15 @@ impl Encode for StatusResponse {
     }
 }
 
-/// Text of a continuation request: never empty or valid base64 unless it has a code (such
-/// text decodes as [`Continuation::Base64`]).
+/// Text of a continuation request outside a SASL exchange (any `resp-text`, also one that
+/// happens to be valid base64: the decoder's context decides, see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContinuationText(ResponseText);
 
 impl ContinuationText {
-    /// Validates (see the type documentation).
-    pub fn new(t: ResponseText) -> Result<Self, ValidationError> {
-        if t.code.is_none()
-            && (t.text.is_empty() || crate::base64::decode(t.text.as_bytes()).is_ok())
-        {
-            return Err(ValidationError::new(
-                "continue-req text",
-                "empty or valid base64 (would decode as base64)",
-            ));
-        }
-        Ok(ContinuationText(t))
+    /// Wraps `t`.
+    pub fn new(t: ResponseText) -> Self {
+        ContinuationText(t)
     }
 
     /// The code and text.
@@ -400,29 +394,43 @@ pub enum Continuation {
 }
 
 impl Continuation {
-    /// Parses a whole continuation request including CRLF.
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+    /// Parses a whole continuation request including CRLF: a SASL challenge (base64) when
+    /// `sasl`, else human text (see the module docs).
+    pub(crate) fn parse(p: &mut Parser<'_>, sasl: bool) -> PResult<Self> {
         p.expect(b'+', "+")?;
         let c = if p.eat(b' ') {
-            if p.peek() == Some(b'[') && code::code_shape(p.rest()) {
-                Continuation::Text(ContinuationText(ResponseText::parse(p)?))
-            } else {
+            if sasl {
+                let at = p.pos;
                 let text = Text::parse(p)?;
-                if text.is_empty() {
-                    Continuation::Base64(Bytes::new())
-                } else if let Ok(v) = crate::base64::decode(text.as_bytes()) {
-                    Continuation::Base64(Bytes::from(v))
-                } else {
-                    let t = ResponseText::from_plain_text(p, text)?;
-                    Continuation::Text(ContinuationText(t))
+                let t = text.as_bytes();
+                match crate::base64::decode(t) {
+                    Ok(v) if v.is_empty() => Continuation::Base64(Bytes::new()),
+                    Ok(v) => Continuation::Base64(Bytes::from(v)),
+                    Err(e) => {
+                        // the first byte outside the alphabet, else where the decoder stopped
+                        let bad = t
+                            .iter()
+                            .position(|&c| !(c.is_ascii_alphanumeric() || b"+/=".contains(&c)))
+                            .unwrap_or(e.offset);
+                        return Err(p.fail_at(at + bad, "base64 (SASL challenge)"));
+                    }
                 }
+            } else {
+                Continuation::Text(ContinuationText(ResponseText::parse(p)?))
             }
         } else {
             let at = p.pos;
             if !(p.at_crlf() && p.tolerate(Quirk::MissingText, at)) {
                 return Err(p.fail("SP"));
             }
-            Continuation::Base64(Bytes::new())
+            if sasl {
+                Continuation::Base64(Bytes::new())
+            } else {
+                Continuation::Text(ContinuationText(ResponseText {
+                    code: None,
+                    text: Text::default(),
+                }))
+            }
         };
         p.crlf_end()?;
         Ok(c)
@@ -498,9 +506,16 @@ impl Response {
     /// Like [`parse`](Self::parse), writing the response into `out` (what the stream decoder
     /// returns): FETCH items are parsed in place instead of being moved through every level.
     /// On failure `out` holds some value that the caller discards.
+    #[inline]
     pub(crate) fn parse_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
+        Self::parse_into_in(p, out, false)
+    }
+
+    /// [`parse_into`](Self::parse_into) in a SASL exchange (`sasl`: a `+` line is a base64
+    /// challenge) or not (human text).
+    pub(crate) fn parse_into_in(p: &mut Parser<'_>, out: &mut Self, sasl: bool) -> PResult<()> {
         let start = p.pos;
-        match Self::parse_response_into(p, out) {
+        match Self::parse_response_into(p, out, sasl) {
             Ok(()) => Ok(()),
             Err(e) if p.allows(Quirk::NonImapLine) => {
                 p.pos = start;
@@ -535,7 +550,7 @@ impl Response {
         let strict = crate::options::DecodeOptions::strict();
         let mut sub = Parser::new(&enc, &strict);
         let mut again = Response::placeholder();
-        match Response::parse_response_into(&mut sub, &mut again) {
+        match Response::parse_response_into(&mut sub, &mut again, false) {
             Ok(()) if again == r => {}
             _ => return Err(p.fail_at(at, "non-IMAP line")),
         }
@@ -546,12 +561,12 @@ impl Response {
     /// A response without the lenient non-IMAP-line fallback.
     pub(crate) fn parse_response(p: &mut Parser<'_>) -> PResult<Self> {
         let mut r = Response::placeholder();
-        Self::parse_response_into(p, &mut r)?;
+        Self::parse_response_into(p, &mut r, false)?;
         Ok(r)
     }
 
     #[inline]
-    fn parse_response_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
+    fn parse_response_into(p: &mut Parser<'_>, out: &mut Self, sasl: bool) -> PResult<()> {
         skip_nul_padding(p);
         match p.peek() {
             Some(b'*') => {
@@ -560,7 +575,7 @@ impl Response {
                 Self::parse_untagged_into(p, out)?;
             }
             Some(b'+') => {
-                *out = Response::Continuation(Continuation::parse(p)?);
+                *out = Response::Continuation(Continuation::parse(p, sasl)?);
                 return Ok(());
             }
             Some(b'[') if p.allows(Quirk::CodeWithoutStatus) => {

@@ -32,9 +32,12 @@ proptest! {
             prop_assume!(fetch_items_roundtrip(items));
         }
         let b = enc(&r);
-        let d = Response::decode(&b, &DecodeOptions::strict());
+        // a base64 continuation request reads back as itself in a SASL exchange only
+        let d = crate::codec::AnyMessage::decode(&b, crate::proptests::expect_for(&r), &DecodeOptions::strict());
         prop_assert!(d.is_ok(), "{:?}\n{:?}\n{:?}", r, crate::error::Excerpt(&b), d);
-        let m = d.unwrap().message;
+        let crate::codec::AnyMessage::Response(m) = d.unwrap().message else {
+            return Err(TestCaseError::fail("not a response"));
+        };
         // Strictly decoded values pass validation.
         prop_assert!(m.validate().is_ok(), "{:?}: {:?}", m, m.validate());
         prop_assert_eq!(m, r);
@@ -693,9 +696,10 @@ mod known {
         );
         check(
             b"+ Ready for additional command text\r\n",
-            Response::Continuation(Continuation::Text(
-                ContinuationText::new(rt(None, "Ready for additional command text")).unwrap(),
-            )),
+            Response::Continuation(Continuation::Text(ContinuationText::new(rt(
+                None,
+                "Ready for additional command text",
+            )))),
         );
     }
 
@@ -930,34 +934,86 @@ mod known {
         );
     }
 
+    /// [`check`] in a SASL exchange (`+` lines are base64 challenges).
+    fn check_sasl(input: &[u8], expected: Response) {
+        use crate::codec::{AnyMessage, Expect};
+        let dec = |b: &Bytes| match AnyMessage::decode(
+            b,
+            Expect::SaslChallenge,
+            &DecodeOptions::strict(),
+        ) {
+            Ok(d) => {
+                assert!(d.warnings.is_empty());
+                match d.message {
+                    AnyMessage::Response(r) => r,
+                    other => panic!("{other:?}"),
+                }
+            }
+            Err(e) => panic!("{:?}: {e}", crate::error::Excerpt(b)),
+        };
+        assert_eq!(dec(&Bytes::copy_from_slice(input)), expected);
+        let e = enc(&expected);
+        assert_eq!(&e[..], input);
+        assert_eq!(dec(&e), expected);
+    }
+
+    /// The text after `+ ` is read as the context says, never guessed from its bytes.
     #[test]
     fn continuations_and_greetings() {
-        check(
-            b"+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n",
+        use crate::codec::{AnyMessage, Expect};
+        let b64 = |s: &[u8]| {
             Response::Continuation(Continuation::Base64(Bytes::from(
-                crate::base64::decode(
-                    b"YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=",
-                )
-                .unwrap(),
-            ))),
+                crate::base64::decode(s).unwrap(),
+            )))
+        };
+        let text =
+            |t: ResponseText| Response::Continuation(Continuation::Text(ContinuationText::new(t)));
+        check_sasl(
+            b"+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n",
+            b64(b"YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ="),
         );
-        check(
+        // the empty challenge
+        check_sasl(
             b"+ \r\n",
             Response::Continuation(Continuation::Base64(Bytes::new())),
         );
+        // `Okay` is valid base64 and plain English: the context decides
+        check_sasl(b"+ Okay\r\n", b64(b"Okay"));
+        check(b"+ Okay\r\n", text(rt(None, "Okay")));
+        check(b"+ \r\n", text(rt(None, "")));
+        check(b"+ YGgGCSqG\r\n", text(rt(None, "YGgGCSqG")));
         check(
             b"+ [ALERT] go\r\n",
-            Response::Continuation(Continuation::Text(
-                ContinuationText::new(rt(Some(ResponseCode::Alert), "go")).unwrap(),
-            )),
+            text(rt(Some(ResponseCode::Alert), "go")),
         );
-        check(
-            b"+ idling\r\n",
-            Response::Continuation(Continuation::Text(
-                ContinuationText::new(rt(None, "idling")).unwrap(),
-            )),
-        );
-        assert!(ContinuationText::new(rt(None, "Okay")).is_err());
+        check(b"+ idling\r\n", text(rt(None, "idling")));
+        // in a SASL exchange, text that is not base64 is an error in both profiles, at the
+        // first byte that is not base64
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for (line, at) in [
+                (&b"+ Ready for data\r\n"[..], 7),
+                (b"+ [ALERT] go\r\n", 2),
+                (b"+ abc\r\n", 5),
+            ] {
+                let e =
+                    AnyMessage::decode(&Bytes::copy_from_slice(line), Expect::SaslChallenge, &o)
+                        .unwrap_err();
+                assert_eq!(
+                    (e.offset, e.expected),
+                    (at, "base64 (SASL challenge)"),
+                    "{:?}",
+                    crate::error::Excerpt(line)
+                );
+            }
+        }
+        // tagged and untagged responses decode the same in both contexts
+        for line in [&b"a1 OK done\r\n"[..], b"* CAPABILITY IMAP4rev2\r\n"] {
+            let b = Bytes::copy_from_slice(line);
+            let o = DecodeOptions::strict();
+            let sasl = AnyMessage::decode(&b, Expect::SaslChallenge, &o).unwrap();
+            let plain = AnyMessage::decode(&b, Expect::Response, &o).unwrap();
+            assert_eq!(sasl, plain);
+        }
 
         let g = |s: &[u8]| {
             Greeting::decode(&Bytes::copy_from_slice(s), &DecodeOptions::strict())
@@ -1101,8 +1157,24 @@ mod quirks {
         let r = defect(b"+\r\n", Quirk::MissingText);
         assert_eq!(
             r,
-            Response::Continuation(Continuation::Base64(Bytes::new()))
+            Response::Continuation(Continuation::Text(ContinuationText::new(
+                ResponseText::default()
+            )))
         );
+        // in a SASL exchange: the empty challenge
+        let d = crate::codec::AnyMessage::decode(
+            &Bytes::from_static(b"+\r\n"),
+            crate::codec::Expect::SaslChallenge,
+            &DecodeOptions::lenient(),
+        )
+        .unwrap();
+        assert_eq!(
+            d.message,
+            crate::codec::AnyMessage::Response(Response::Continuation(Continuation::Base64(
+                Bytes::new()
+            )))
+        );
+        assert_eq!(d.warnings[0].quirk, Quirk::MissingText);
         defect(b"a1 OK\r\n", Quirk::MissingText);
         let g =
             Greeting::decode(&Bytes::from_static(b"* OK\r\n"), &DecodeOptions::lenient()).unwrap();
