@@ -37,7 +37,8 @@ pub enum LiteralMode {
 }
 
 /// A literal header, `["~"] "{" 1*20DIGIT ["+"] "}"` (RFC 9051 §9 `literal`, RFC 3516
-/// `literal8`, RFC 7888 `{n+}`), as read by [`literal_header`] (the one parser of it).
+/// `literal8`, RFC 7888 `{n+}`), as read by the one parser of it, which the framer and the
+/// grammar share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LiteralHeader {
     /// Announced length.
@@ -195,8 +196,9 @@ pub struct FramerConfig {
 pub const LITERAL_MINUS_MAX: u64 = 4096;
 
 impl FramerConfig {
-    /// Server side: pause at every synchronizing literal ([`await_sync_literals`]
-    /// (Self::await_sync_literals)), default limits, no LITERAL- bound.
+    /// Server side: pause at every synchronizing literal
+    /// ([`await_sync_literals`](Self::await_sync_literals)), default limits, no LITERAL-
+    /// bound.
     pub fn server() -> Self {
         FramerConfig {
             await_sync_literals: true,

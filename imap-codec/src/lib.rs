@@ -22,17 +22,24 @@
 //! (encoding a value that fails is the caller's bug). With the feature `arbitrary`, the
 //! value types implement `arbitrary::Arbitrary` (for fuzzing that property).
 //!
+//! A connection is read through one [`codec::Receiver`], told what the next message is
+//! expected to be ([`codec::Expect`]) as the conversation goes (see the [`codec`] docs for the
+//! calling contract):
+//!
 //! ```
-//! use imapwire_codec::codec::{ResponseDecoder, StreamEvent};
+//! use imapwire_codec::codec::{AnyMessage, Expect, Receiver, StreamEvent};
 //! use imapwire_codec::response::Response;
 //!
-//! let mut dec = ResponseDecoder::default();
-//! dec.push(b"* 3 EXISTS\r\na1 OK [READ-WRITE] SELECT completed\r\n");
+//! let mut rx = Receiver::client(Default::default());
+//! rx.push(b"* OK ready\r\n* 3 EXISTS\r\na1 OK [READ-WRITE] SELECT completed\r\n");
 //! let mut n = 0;
-//! while let Some(ev) = dec.next() {
+//! while let Some(ev) = rx.next() {
 //!     let StreamEvent::Message(m) = ev else { panic!("{ev:?}") };
-//!     assert!(matches!(m.message, Response::Data(_) | Response::Status(_)));
-//!     n += 1;
+//!     match m.message {
+//!         AnyMessage::Greeting(_) => rx.set_expect(Expect::Response),
+//!         AnyMessage::Response(Response::Data(_) | Response::Status(_)) => n += 1,
+//!         other => panic!("{other:?}"),
+//!     }
 //! }
 //! assert_eq!(n, 2);
 //! ```

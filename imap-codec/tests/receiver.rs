@@ -3,12 +3,12 @@
 //! literal decisions, LITERAL- refusals, and errors that point into the stream.
 
 use bytes::Bytes;
-use imapwire_codec::DecodeOptions;
 use imapwire_codec::codec::{AnyMessage, Expect, Receiver, StreamError, StreamEvent};
 use imapwire_codec::command::{AuthenticateData, CommandBody};
 use imapwire_codec::error::{FrameError, LimitKind, NoLiteralPending};
 use imapwire_codec::framer::{FramerConfig, LITERAL_MINUS_MAX, LiteralMode};
 use imapwire_codec::response::{Continuation, Response};
+use imapwire_codec::{DecodeOptions, Encode};
 
 /// Every event the receiver has for the input so far.
 fn drain(rx: &mut Receiver) -> Vec<StreamEvent<AnyMessage>> {
@@ -30,7 +30,7 @@ fn command_name(m: &AnyMessage) -> String {
     let AnyMessage::Command(c) = m else {
         panic!("not a command: {m:?}")
     };
-    let enc = imapwire_codec::Encode::to_bytes(c);
+    let enc = c.to_bytes_inline_literals();
     String::from_utf8_lossy(enc.split(|&b| b == b' ').nth(1).unwrap_or_default())
         .trim_end()
         .to_string()
