@@ -18,13 +18,12 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 use bytes::Bytes;
 
-use std::cell::Cell;
 use std::num::NonZeroU32;
 
-use crate::body::{BodyExtension, BodyStructure, MediaType};
-use crate::capability::Capability;
-use crate::command::{Command, CommandBody, MetadataValue, TaggedExtComp};
-use crate::core::{AString, Atom, Charset, IString, Secret, Tag, Text};
+use crate::arbitrary_util::{bytes_from, nested, raw_args};
+use crate::body::MediaType;
+use crate::command::{Command, CommandBody};
+use crate::core::{Atom, Charset, IString, Secret, Tag, Text};
 use crate::datetime::{Date, DateTime};
 use crate::fetch::{FetchAttribute, FetchAttributes, HeaderList, ObjectId, Part};
 use crate::mailbox::{ListMailbox, Mailbox};
@@ -32,23 +31,7 @@ use crate::response::{
     CodeText, ContinuationText, Delimiter, NamespaceExtension, ResponseCode, ResponseText, Thread,
     UnknownData,
 };
-use crate::search::SearchKey;
 use crate::sequence::{SeqNum, Uid, UidValidity};
-
-fn bytes_from(
-    u: &mut Unstructured<'_>,
-    max: usize,
-    ok: impl Fn(u8) -> bool,
-    fallback: u8,
-) -> Result<Vec<u8>> {
-    let n = u.int_in_range(0..=max)?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        let b: u8 = u.arbitrary()?;
-        v.push(if ok(b) { b } else { fallback });
-    }
-    Ok(v)
-}
 
 /// Protocol words: names of typed variants, keywords and macros. Generated atoms and strings
 /// are sometimes one of these (in any case, possibly continued by a character the decoder's
@@ -363,176 +346,9 @@ impl<'a> Arbitrary<'a> for DateTime {
 // Recursion bound
 // ---------------------------------------------------------------------------------------
 
-/// Deepest nesting the generated recursive values (search keys, `tagged-ext-comp` lists,
-/// body structures, body extensions) reach. Well below the decoder's default nesting limit
-/// (64), and small enough that generating, encoding, comparing and dropping a value never
-/// comes close to exhausting the stack, however long the fuzzer's input.
-pub(crate) const MAX_DEPTH: u32 = 16;
-
-thread_local! {
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
-
-/// One level of nesting for as long as it lives; `None` past [`MAX_DEPTH`].
-struct Level;
-
-impl Level {
-    fn enter() -> Option<Level> {
-        DEPTH.with(|d| {
-            if d.get() >= MAX_DEPTH {
-                None
-            } else {
-                d.set(d.get() + 1);
-                Some(Level)
-            }
-        })
-    }
-}
-
-impl Drop for Level {
-    fn drop(&mut self) {
-        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-    }
-}
-
-/// Runs `deeper` one nesting level down, or returns `leaf` at the depth bound.
-fn nested<'a, T>(
-    u: &mut Unstructured<'a>,
-    leaf: impl FnOnce() -> T,
-    deeper: impl FnOnce(&mut Unstructured<'a>) -> Result<T>,
-) -> Result<T> {
-    match Level::enter() {
-        Some(_level) => deeper(u),
-        None => Ok(leaf()),
-    }
-}
-
-/// `NOT`/`OR`/`FUZZY` operands.
-pub(crate) fn boxed_key(u: &mut Unstructured<'_>) -> Result<Box<SearchKey>> {
-    nested(
-        u,
-        || Box::new(SearchKey::All),
-        |u| SearchKey::arbitrary(u).map(Box::new),
-    )
-}
-
-/// The keys of a parenthesised search key (possibly empty: the API allows building
-/// `And(vec![])`, which validation must reject).
-pub(crate) fn keys(u: &mut Unstructured<'_>) -> Result<Vec<SearchKey>> {
-    nested(u, || vec![SearchKey::All], |u| u.arbitrary())
-}
-
-/// `tagged-ext-comp` items.
-pub(crate) fn comps(u: &mut Unstructured<'_>) -> Result<Vec<TaggedExtComp>> {
-    nested(
-        u,
-        || vec![TaggedExtComp::AString(IString::default())],
-        |u| u.arbitrary(),
-    )
-}
-
-/// The encapsulated message's structure of a `MESSAGE/RFC822` part.
-pub(crate) fn inner_body(u: &mut Unstructured<'_>) -> Result<BodyStructure> {
-    nested(
-        u,
-        || BodyStructure::invalid(Bytes::new()),
-        BodyStructure::arbitrary,
-    )
-}
-
-/// Children of a multipart.
-pub(crate) fn bodies(u: &mut Unstructured<'_>) -> Result<Vec<BodyStructure>> {
-    nested(u, Vec::new, |u| u.arbitrary())
-}
-
-/// Nested body extensions.
-pub(crate) fn body_exts(u: &mut Unstructured<'_>) -> Result<Vec<BodyExtension>> {
-    nested(u, Vec::new, |u| u.arbitrary())
-}
-
 // ---------------------------------------------------------------------------------------
 // Foreign types
 // ---------------------------------------------------------------------------------------
-
-/// Any bytes (up to 64).
-pub(crate) fn bytes(u: &mut Unstructured<'_>) -> Result<Bytes> {
-    let n = u.int_in_range(0..=64)?;
-    Ok(Bytes::copy_from_slice(u.bytes(n)?))
-}
-
-/// Raw arguments of an unknown command: any bytes, or (half the time) lines joined by
-/// literals as announced in them (`{n}`, `{n+}`, `~{n}`), sometimes with a wrong length.
-pub(crate) fn raw_args(u: &mut Unstructured<'_>) -> Result<Bytes> {
-    if u.arbitrary()? {
-        return bytes(u);
-    }
-    let mut out = Vec::new();
-    for _ in 0..u.int_in_range(0..=3)? {
-        out.extend_from_slice(&bytes_from(
-            u,
-            8,
-            |c| !matches!(c, b'\r' | b'\n' | 0),
-            b' ',
-        )?);
-        let data = bytes(u)?;
-        let binary: bool = u.arbitrary()?;
-        let len = if u.ratio(1u8, 16u8)? {
-            data.len() + 1
-        } else {
-            data.len()
-        };
-        let plus = if u.arbitrary()? { "+" } else { "" };
-        let tilde = if binary { "~" } else { "" };
-        out.extend_from_slice(format!("{tilde}{{{len}{plus}}}\r\n").as_bytes());
-        out.extend_from_slice(&data);
-    }
-    out.extend_from_slice(&bytes_from(
-        u,
-        8,
-        |c| !matches!(c, b'\r' | b'\n' | 0),
-        b' ',
-    )?);
-    Ok(Bytes::from(out))
-}
-
-/// Any bytes or none.
-pub(crate) fn opt_bytes(u: &mut Unstructured<'_>) -> Result<Option<Bytes>> {
-    Ok(if u.arbitrary()? {
-        Some(bytes(u)?)
-    } else {
-        None
-    })
-}
-
-/// Secret bytes.
-pub(crate) fn secret_bytes(u: &mut Unstructured<'_>) -> Result<Secret<Bytes>> {
-    bytes(u).map(Secret::new)
-}
-
-/// Optional secret bytes.
-pub(crate) fn opt_secret_bytes(u: &mut Unstructured<'_>) -> Result<Option<Secret<Bytes>>> {
-    Ok(if u.arbitrary()? {
-        Some(secret_bytes(u)?)
-    } else {
-        None
-    })
-}
-
-/// SETMETADATA entries.
-pub(crate) fn metadata_entries(u: &mut Unstructured<'_>) -> Result<Vec<(AString, MetadataValue)>> {
-    let n = u.arbitrary_len::<(AString, u8)>()?;
-    (0..n)
-        .map(|_| Ok((IString::arbitrary(u)?, opt_bytes(u)?)))
-        .collect()
-}
-
-/// ENABLE arguments (`capability.rs` is owned by the response work: built here from atoms).
-pub(crate) fn capabilities(u: &mut Unstructured<'_>) -> Result<Vec<Capability>> {
-    let n = u.arbitrary_len::<Atom>()?;
-    (0..n)
-        .map(|_| Atom::arbitrary(u).map(Capability::Other))
-        .collect()
-}
 
 // ---------------------------------------------------------------------------------------
 // Types with private fields: through their validating constructors
@@ -618,23 +434,6 @@ impl<'a> Arbitrary<'a> for Command {
 // ---------------------------------------------------------------------------------------
 // Server side
 // ---------------------------------------------------------------------------------------
-
-/// URLFETCH results and METADATA values: strings with optional data.
-pub(crate) fn string_opt_bytes(u: &mut Unstructured<'_>) -> Result<Vec<(IString, Option<Bytes>)>> {
-    let n = u.arbitrary_len::<(IString, u8)>()?;
-    (0..n)
-        .map(|_| Ok((IString::arbitrary(u)?, opt_bytes(u)?)))
-        .collect()
-}
-
-/// Response-side `tagged-ext-comp` items.
-pub(crate) fn resp_comps(u: &mut Unstructured<'_>) -> Result<Vec<crate::response::TaggedExtComp>> {
-    nested(
-        u,
-        || vec![crate::response::TaggedExtComp::AString(IString::default())],
-        |u| u.arbitrary(),
-    )
-}
 
 impl<'a> Arbitrary<'a> for CodeText {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {

@@ -93,7 +93,7 @@ pub enum BodyPart {
     /// Encoding cannot reproduce it (it is not valid protocol); it is encoded as the minimal
     /// valid structure `("TEXT" "PLAIN" NIL NIL NIL "7BIT" 0 0)` instead.
     Invalid(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))] Bytes,
     ),
 }
 
@@ -239,9 +239,9 @@ impl<'a> arbitrary::Arbitrary<'a> for BodyStructure {
             0 => BodyStructure::single(u.arbitrary()?),
             1 => {
                 let m: MultiPart = u.arbitrary()?;
-                BodyStructure::multi(m, crate::arbitrary_impls::bodies(u)?)
+                BodyStructure::multi(m, bodies(u)?)
             }
-            _ => BodyStructure::invalid(crate::arbitrary_impls::bytes(u)?),
+            _ => BodyStructure::invalid(crate::arbitrary_util::bytes(u)?),
         })
     }
 }
@@ -279,7 +279,7 @@ pub enum SinglePartKind {
         /// The encapsulated message's envelope.
         envelope: Box<Envelope>,
         /// The encapsulated message's structure.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::inner_body))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = inner_body))]
         body: BodyStructure,
         /// `body-fld-lines`.
         lines: u64,
@@ -427,10 +427,7 @@ pub enum BodyExtension {
     Number(u64),
     /// A parenthesised list. The grammar requires at least one element: an empty list is
     /// encoded as `NIL`.
-    List(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::body_exts))]
-        Vec<BodyExtension>,
-    ),
+    List(#[cfg_attr(feature = "arbitrary", arbitrary(with = body_exts))] Vec<BodyExtension>),
 }
 
 /// The fields of a `multipart` (`1*body SP media-subtype [SP body-ext-mpart]`) other than
@@ -1069,6 +1066,30 @@ fn encode_multi(m: &MultiPart, mut bodies: Children<'_>, buf: &mut EncodeBuf) {
         }
     }
     buf.byte(b')');
+}
+
+/// The encapsulated message's structure of a `MESSAGE/RFC822` part.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn inner_body(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<BodyStructure> {
+    crate::arbitrary_util::nested(
+        u,
+        || BodyStructure::invalid(Bytes::new()),
+        <BodyStructure as arbitrary::Arbitrary>::arbitrary,
+    )
+}
+
+/// Children of a multipart.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn bodies(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Vec<BodyStructure>> {
+    crate::arbitrary_util::nested(u, Vec::new, |u| u.arbitrary())
+}
+
+/// Nested body extensions.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn body_exts(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Vec<BodyExtension>> {
+    crate::arbitrary_util::nested(u, Vec::new, |u| u.arbitrary())
 }
 
 #[cfg(test)]

@@ -416,6 +416,26 @@ impl Encode for Charset {
     }
 }
 
+/// Secret bytes.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn secret_bytes(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Secret<Bytes>> {
+    crate::arbitrary_util::bytes(u).map(Secret::new)
+}
+
+/// Optional secret bytes.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn opt_secret_bytes(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Option<Secret<Bytes>>> {
+    Ok(if u.arbitrary()? {
+        Some(secret_bytes(u)?)
+    } else {
+        None
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod strategies {
     //! proptest strategies for the core types.

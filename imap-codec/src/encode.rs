@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use crate::parse::class;
+use crate::parse::{PResult, Parser, class};
 
 pub use crate::framer::LiteralMode;
 
@@ -562,6 +562,18 @@ impl<T: Encode + ?Sized> Encode for Box<T> {
     fn encode(&self, buf: &mut EncodeBuf) {
         (**self).encode(buf)
     }
+}
+
+/// Whether `v` encodes to bytes that `parse` (strict profile) reads back, entirely, as an
+/// equal value: the check for values whose validity is defined by the grammar.
+pub(crate) fn reparses<T: Encode + PartialEq>(
+    v: &T,
+    parse: impl FnOnce(&mut Parser<'_>) -> PResult<T>,
+) -> bool {
+    let b = v.to_bytes_inline_literals();
+    let o = crate::options::DecodeOptions::strict();
+    let mut p = Parser::new(&b, &o);
+    matches!(parse(&mut p), Ok(ref x) if x == v && p.at_end())
 }
 
 #[cfg(test)]

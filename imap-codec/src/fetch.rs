@@ -475,7 +475,7 @@ impl FetchAttribute {
             p.is_none_or(|p| p.offset <= MAX_NUMBER64 && p.length.get() <= MAX_NUMBER64)
         };
         match self {
-            FetchAttribute::Other(_) if !crate::parse::reparses(self, FetchAttribute::parse) => {
+            FetchAttribute::Other(_) if !crate::encode::reparses(self, FetchAttribute::parse) => {
                 Err(ValidationError::new(
                     "fetch-att",
                     "other item holds the name of a known item",
@@ -836,7 +836,7 @@ pub enum MessageDataItem {
         /// The origin octet (in the decoded data) of a partial fetch.
         origin: Option<u32>,
         /// The decoded content (may contain NUL), or NIL.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::opt_bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::opt_bytes))]
         data: Option<Bytes>,
     },
     /// `BINARY.SIZE[part] n` (RFC 3516).
@@ -879,7 +879,7 @@ pub enum MessageDataItem {
         /// The item name.
         name: Atom,
         /// The value's bytes.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))]
         raw: Bytes,
     },
 }
@@ -1397,6 +1397,21 @@ impl Encode for MessageDataItem {
                 encode_unknown_raw(raw, buf);
             }
         }
+    }
+}
+
+/// Encodes `"(" fetch-att *(SP fetch-att) ")"`: FETCH items that do not encode as a list
+/// are wrapped in parentheses (literal marks are moved along).
+pub(crate) fn encode_fetch_att_list(buf: &mut EncodeBuf, f: &FetchItems) {
+    let at = buf.out.len();
+    let marks = buf.literals.len();
+    f.encode(buf);
+    if buf.out.get(at) != Some(&b'(') {
+        buf.out.insert(at, b'(');
+        for m in &mut buf.literals[marks..] {
+            m.start += 1;
+        }
+        buf.byte(b')');
     }
 }
 

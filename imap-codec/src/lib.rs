@@ -122,6 +122,8 @@
 
 #[cfg(feature = "arbitrary")]
 mod arbitrary_impls;
+#[cfg(feature = "arbitrary")]
+mod arbitrary_util;
 pub mod base64;
 pub mod body;
 pub mod capability;
@@ -132,6 +134,7 @@ pub mod datetime;
 pub mod encode;
 pub mod envelope;
 pub mod error;
+pub mod ext;
 pub mod fetch;
 pub mod flag;
 pub mod framer;
@@ -144,6 +147,8 @@ pub mod search;
 pub mod sequence;
 pub mod status;
 
+#[cfg(test)]
+mod layers;
 #[cfg(test)]
 mod proptests;
 

@@ -10,6 +10,9 @@ use bytes::Bytes;
 use crate::error::DecodeError;
 use crate::options::{DecodeOptions, Quirk, Warning};
 
+mod words;
+pub(crate) use self::words::{Word, end_ahead};
+
 /// Result type used inside the parsers. The failure details live in the [`Parser`].
 pub(crate) type PResult<T> = Result<T, Fail>;
 
@@ -111,18 +114,6 @@ fn swar_digits(x: u64) -> u64 {
     let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
     let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
     (x.wrapping_mul(10_000) + (x >> 32)) & 0x0000_0000_FFFF_FFFF
-}
-
-/// Whether `v` encodes to bytes that `parse` (strict profile) reads back, entirely, as an
-/// equal value: the check for values whose validity is defined by the grammar.
-pub(crate) fn reparses<T: crate::encode::Encode + PartialEq>(
-    v: &T,
-    parse: impl FnOnce(&mut Parser<'_>) -> PResult<T>,
-) -> bool {
-    let b = v.to_bytes_inline_literals();
-    let o = crate::options::DecodeOptions::strict();
-    let mut p = Parser::new(&b, &o);
-    matches!(parse(&mut p), Ok(ref x) if x == v && p.at_end())
 }
 
 /// Length of the leading run of printable 7-bit bytes of `s` other than DQUOTE and backslash

@@ -11,14 +11,14 @@
 
 use std::num::NonZeroU32;
 
-use crate::command::{TaggedExtVal, Word, tagged_label};
 use crate::core::{AString, Atom, IString};
 use crate::datetime::Date;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::ValidationError;
+use crate::ext::{TaggedExtVal, tagged_label};
 use crate::fetch::FetchItems;
 use crate::flag::Flag;
-use crate::parse::{PResult, Parser};
+use crate::parse::{PResult, Parser, Word};
 use crate::sequence::SequenceSet;
 
 /// A search key (`search-key`).
@@ -55,20 +55,15 @@ pub enum SearchKey {
     /// `NEW` (IMAP4rev1)
     New,
     /// `NOT key`
-    Not(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
-        Box<SearchKey>,
-    ),
+    Not(#[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>),
     /// `OLD` (IMAP4rev1)
     Old,
     /// `ON date`
     On(Date),
     /// `OR key1 key2`
     Or(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
-        Box<SearchKey>,
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
-        Box<SearchKey>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>,
     ),
     /// `RECENT` (IMAP4rev1)
     Recent,
@@ -107,10 +102,7 @@ pub enum SearchKey {
     /// A bare `sequence-set` (message sequence numbers).
     SequenceSet(SequenceSet),
     /// `"(" search-key *(SP search-key) ")"`: all keys must match. Never empty.
-    And(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::keys))]
-        Vec<SearchKey>,
-    ),
+    And(#[cfg_attr(feature = "arbitrary", arbitrary(with = keys))] Vec<SearchKey>),
     /// `MODSEQ [entry-name entry-type] modseq` (RFC 7162).
     ModSeq {
         /// The optional metadata entry (`"/flags/<flag>"` and its type).
@@ -143,10 +135,7 @@ pub enum SearchKey {
     /// `SAVEDATESUPPORTED` (RFC 8514).
     SaveDateSupported,
     /// `FUZZY key` (RFC 6203).
-    Fuzzy(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::boxed_key))]
-        Box<SearchKey>,
-    ),
+    Fuzzy(#[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>),
 }
 
 /// `entry-type-req` of the MODSEQ search key (RFC 7162).
@@ -186,6 +175,23 @@ impl Encode for EntryTypeReq {
 }
 
 /// Keys without arguments (the parser's `match` lists the same; `simple_keys_parse` checks).
+/// `NOT`/`OR`/`FUZZY` operands.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn boxed_key(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Box<SearchKey>> {
+    crate::arbitrary_util::nested(
+        u,
+        || Box::new(SearchKey::All),
+        |u| arbitrary::Arbitrary::arbitrary(u).map(Box::new),
+    )
+}
+
+/// The keys of a parenthesised search key (possibly empty: the API allows building
+/// `And(vec![])`, which validation must reject).
+#[cfg(feature = "arbitrary")]
+pub(crate) fn keys(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Vec<SearchKey>> {
+    crate::arbitrary_util::nested(u, || vec![SearchKey::All], |u| u.arbitrary())
+}
+
 #[cfg(test)]
 const SIMPLE: &[(&[u8], SearchKey)] = &[
     (b"ALL", SearchKey::All),
@@ -423,7 +429,7 @@ impl SearchKey {
         let mut v = Vec::with_capacity(4);
         v.push(SearchKey::parse(p)?);
         loop {
-            if crate::command::end_ahead(p, true) {
+            if crate::parse::end_ahead(p, true) {
                 return Ok(v);
             }
             p.sp()?;
@@ -726,7 +732,7 @@ impl Encode for SearchReturnOption {
             O::Update => buf.raw(b"UPDATE"),
             O::UpdateFetch(f) => {
                 buf.raw(b"UPDATE ");
-                crate::command::encode_fetch_att_list(buf, f);
+                crate::fetch::encode_fetch_att_list(buf, f);
             }
             O::Partial(r) => {
                 buf.raw(b"PARTIAL ");
@@ -1031,8 +1037,8 @@ pub(crate) mod strategies {
                 Just(O::Update),
                 partial().prop_map(O::Partial),
                 (
-                    crate::command::strategies::label(),
-                    proptest::option::of(crate::command::strategies::tagged_ext_val())
+                    crate::ext::strategies::label(),
+                    proptest::option::of(crate::ext::strategies::tagged_ext_val())
                 )
                     .prop_map(|(name, value)| O::Other { name, value }),
             ],

@@ -315,21 +315,6 @@ impl Encode for NotifyEvent {
     }
 }
 
-/// Encodes `"(" fetch-att *(SP fetch-att) ")"`: FETCH items that do not encode as a list
-/// are wrapped in parentheses (literal marks are moved along).
-pub(crate) fn encode_fetch_att_list(buf: &mut EncodeBuf, f: &FetchItems) {
-    let at = buf.out.len();
-    let marks = buf.literals.len();
-    f.encode(buf);
-    if buf.out.get(at) != Some(&b'(') {
-        buf.out.insert(at, b'(');
-        for m in &mut buf.literals[marks..] {
-            m.start += 1;
-        }
-        buf.byte(b')');
-    }
-}
-
 /// A NOTIFY event group: `"(" filter-mailboxes SP events ")"`.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -396,3 +381,19 @@ pub struct ESearchSource {
 
 /// A URLAUTH mechanism (`INTERNAL` or another atom, RFC 4467).
 pub type UrlAuthMechanism = Atom;
+
+/// SETMETADATA entries.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn metadata_entries(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Vec<(AString, MetadataValue)>> {
+    let n = u.arbitrary_len::<(AString, u8)>()?;
+    (0..n)
+        .map(|_| {
+            Ok((
+                <IString as arbitrary::Arbitrary>::arbitrary(u)?,
+                crate::arbitrary_util::opt_bytes(u)?,
+            ))
+        })
+        .collect()
+}

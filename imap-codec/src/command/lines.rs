@@ -14,7 +14,7 @@ use super::*;
 pub enum AuthenticateData {
     /// Decoded SASL response; empty for an empty line.
     Continue(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::secret_bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::core::secret_bytes))]
         Secret<Bytes>,
     ),
     /// `*`: the client cancels the exchange.

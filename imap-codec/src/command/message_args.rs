@@ -27,7 +27,7 @@ pub enum AppendData {
     /// received message.
     Literal {
         /// The message bytes.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))]
         data: Bytes,
         /// Sent as `~{n}` (may contain NUL).
         binary: bool,
@@ -35,7 +35,7 @@ pub enum AppendData {
     /// `CATENATE (part ...)` (RFC 4469), non-empty.
     Catenate(Vec<CatPart>),
     /// `UTF8 (~{n}...)` (RFC 6855).
-    Utf8(#[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes),
+    Utf8(#[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))] Bytes),
 }
 
 /// A CATENATE part (`cat-part`, RFC 4469; UTF8 RFC 6855).
@@ -46,7 +46,7 @@ pub enum CatPart {
     /// `TEXT literal` (or literal8 when `binary`).
     Text {
         /// Bytes.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))]
         data: Bytes,
         /// Sent as `~{n}`.
         binary: bool,
@@ -54,7 +54,7 @@ pub enum CatPart {
     /// `URL astring`: an IMAP URL.
     Url(AString),
     /// `UTF8 (~{n}...)`.
-    Utf8(#[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes),
+    Utf8(#[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))] Bytes),
 }
 
 pub(super) fn utf8_literal(p: &mut Parser<'_>) -> PResult<Bytes> {

@@ -35,17 +35,16 @@ use crate::core::{AString, Atom, Charset, IString, NString, Secret, Tag};
 use crate::datetime::DateTime;
 use crate::encode::{Encode, EncodeBuf, LiteralMode};
 use crate::error::ValidationError;
-use crate::fetch::FetchItems;
+use crate::fetch::{FetchItems, encode_fetch_att_list};
 use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
 use crate::mailbox::{ListMailbox, Mailbox};
 use crate::options::Quirk;
-use crate::parse::{Fail, PResult, Parser, class};
+use crate::parse::{Fail, PResult, Parser};
 use crate::search::{PartialRange, SearchKey, SearchReturnOption, SortCriterion, ThreadAlgorithm};
 use crate::sequence::{SequenceSet, UidValidity};
 use crate::status::StatusAttribute;
 
 mod encode;
-mod ext;
 mod extension_args;
 mod grammar;
 mod lines;
@@ -60,18 +59,16 @@ pub(crate) mod strategies;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use self::ext::tagged_label;
-use self::ext::*;
-pub use self::ext::{TaggedExtComp, TaggedExtVal};
 pub use self::extension_args::*;
 use self::grammar::*;
-pub(crate) use self::grammar::{Word, end_ahead};
 pub use self::lines::{AuthenticateData, IdleDone};
 pub use self::mailbox_args::*;
 pub use self::message_args::*;
-use self::raw::*;
-
 use self::parse::*;
+use self::raw::*;
+pub use crate::ext::{TaggedExtComp, TaggedExtVal};
+use crate::ext::{encode_comps, parse_comps, tagged_label};
+use crate::parse::{Word, end_ahead};
 
 // ---------------------------------------------------------------------------------------
 // The command
@@ -138,7 +135,7 @@ pub enum CommandBody {
         /// SASL mechanism name.
         mechanism: Atom,
         /// Decoded initial response.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::opt_secret_bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::core::opt_secret_bytes))]
         initial_response: Option<Secret<Bytes>>,
     },
     /// `LOGIN userid password`
@@ -151,10 +148,7 @@ pub enum CommandBody {
 
     // ---- authenticated ----
     /// `ENABLE capability ...` (non-empty).
-    Enable(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::capabilities))]
-        Vec<Capability>,
-    ),
+    Enable(#[cfg_attr(feature = "arbitrary", arbitrary(with = capabilities))] Vec<Capability>),
     /// `SELECT mailbox [(params)]`
     Select {
         /// Mailbox.
@@ -303,7 +297,7 @@ pub enum CommandBody {
         /// Mailbox.
         mailbox: Mailbox,
         /// Entries and values (non-empty).
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::metadata_entries))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = metadata_entries))]
         entries: Vec<(AString, MetadataValue)>,
     },
     /// `NOTIFY NONE / SET ...` (RFC 5465)
@@ -442,7 +436,7 @@ pub enum CommandBody {
         /// Command name (never a known command's name).
         name: Atom,
         /// Raw arguments (may be empty).
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::raw_args))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::raw_args))]
         raw: Bytes,
     },
 }
@@ -608,4 +602,16 @@ impl CommandBody {
             C::Other { name, .. } => name.as_str(),
         }
     }
+}
+
+/// ENABLE arguments for `arbitrary`: built from atoms as `Capability::Other`, which validation
+/// must normalise or reject.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn capabilities(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Vec<Capability>> {
+    let n = u.arbitrary_len::<Atom>()?;
+    (0..n)
+        .map(|_| <Atom as arbitrary::Arbitrary>::arbitrary(u).map(Capability::Other))
+        .collect()
 }

@@ -3,13 +3,13 @@ use super::*;
 use crate::capability::strategies::capability;
 use crate::core::strategies::{atom, istring, tag};
 use crate::datetime::strategies::date_time;
+use crate::ext::strategies::{comp, label, tagged_ext_val};
 use crate::fetch::strategies::fetch_items;
 use crate::flag::strategies::{flag, mailbox_attribute};
 use crate::mailbox::strategies::{list_mailbox, mailbox};
 use crate::search::strategies::{
     partial_range, search_keys, search_return_options, sort_criteria, thread_algorithm,
 };
-use crate::sequence::Sequence;
 use crate::sequence::strategies::{nz_u32, sequence_set};
 use crate::status::strategies::status_attribute;
 use proptest::collection::vec;
@@ -17,39 +17,12 @@ use proptest::option::of;
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
 
-/// Extension labels that no known name uses.
-pub(crate) fn label() -> impl Strategy<Value = Atom> {
-    "X-Q[A-Z0-9.:]{0,5}".prop_map(|s| Atom::try_from(s).unwrap())
-}
-
 fn n64() -> impl Strategy<Value = u64> {
     prop_oneof![0u64..1000, 0u64..=i64::MAX as u64]
 }
 
 fn modseq() -> impl Strategy<Value = u64> {
     prop_oneof![1u64..1000, 1u64..=i64::MAX as u64]
-}
-
-fn comp() -> impl Strategy<Value = TaggedExtComp> {
-    istring()
-        .prop_map(TaggedExtComp::AString)
-        .prop_recursive(3, 12, 3, |inner| {
-            vec(inner, 1..3).prop_map(TaggedExtComp::List)
-        })
-}
-
-/// `tagged-ext-val` values in their canonical form.
-pub(crate) fn tagged_ext_val() -> impl Strategy<Value = TaggedExtVal> {
-    prop_oneof![
-        n64().prop_map(TaggedExtVal::Number),
-        sequence_set()
-            .prop_filter("a plain number decodes as Number", |s| !matches!(
-                s,
-                SequenceSet::Set(v) if matches!(v.as_slice(), [Sequence::Single(crate::sequence::SeqOrUid::Value(_))])
-            ))
-            .prop_map(TaggedExtVal::SequenceSet),
-        vec(comp(), 0..3).prop_map(TaggedExtVal::Comp),
-    ]
 }
 
 fn charset() -> impl Strategy<Value = Charset> {

@@ -80,6 +80,10 @@ pub(super) fn check_ext_val(v: &TaggedExtVal) -> Result<(), ValidationError> {
             )
         }
         TaggedExtVal::Comp(c) => check_comps(c, true, 1),
+        TaggedExtVal::String(_) => Err(ValidationError::new(
+            "tagged-ext-val",
+            "a string is not a command's tagged-ext-val (RFC 4466)",
+        )),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::mailbox::Mailbox;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 use crate::response::Response;
-use crate::sequence::{SeqNum, SequenceSet, UidSet, UidValidity};
+use crate::sequence::{SeqNum, UidSet, UidValidity};
 use crate::status::StatusItem;
 
 /// Untagged data (`* ...` other than a status response).
@@ -94,8 +94,8 @@ pub enum Data {
     /// `URLFETCH (url data)...` (RFC 4467): each URL with its data (`None` is NIL);
     /// never empty.
     UrlFetch(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::string_opt_bytes))]
-         Vec<(IString, Option<Bytes>)>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = string_opt_bytes))]
+        Vec<(IString, Option<Bytes>)>,
     ),
     /// `VANISHED [(EARLIER)] uids` (RFC 7162)
     Vanished {
@@ -188,8 +188,8 @@ pub enum MetadataEntries {
     /// `(entry value ...)`: values (`None` is NIL; values with NUL are sent as literal8).
     /// Never empty.
     Values(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::string_opt_bytes))]
-         Vec<(IString, Option<Bytes>)>,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = string_opt_bytes))]
+        Vec<(IString, Option<Bytes>)>,
     ),
     /// `entry ...`: unsolicited list of changed entries. Never empty.
     List(Vec<IString>),
@@ -298,103 +298,7 @@ pub enum ListExtendedItem {
     },
 }
 
-/// `tagged-ext-val` (RFC 4466 §2.1): the generic value of extension items.
-///
-/// A lone number is [`TaggedExtVal::Number`]; [`TaggedExtVal::SequenceSet`] holds sets that
-/// are not a single number (a single-number set encodes as, and decodes to, a `Number`).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaggedExtVal {
-    /// `number64`.
-    Number(u64),
-    /// `sequence-set` (more than one number, a range, `*` or `$`).
-    SequenceSet(SequenceSet),
-    /// `"(" [tagged-ext-comp] ")"`.
-    Comp(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::resp_comps))]
-        Vec<TaggedExtComp>,
-    ),
-    /// A string (not in the RFC 4466 ABNF, but used by the RFC 9051 §7.3.1 LIST example
-    /// `Sample "text"`). Encoded quoted (or literal) when it would otherwise read as a number
-    /// or a sequence set.
-    String(IString),
-}
-
-/// `tagged-ext-comp` (RFC 4466): astrings and parenthesised lists.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaggedExtComp {
-    /// An astring.
-    AString(IString),
-    /// A parenthesised list.
-    List(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::resp_comps))]
-        Vec<TaggedExtComp>,
-    ),
-}
-
-impl TaggedExtVal {
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.peek() == Some(b'(') {
-            return Ok(TaggedExtVal::Comp(parse_comp_list(p)?));
-        }
-        let r = p.rest();
-        match r.first() {
-            Some(b'0'..=b'9') | Some(b'*') | Some(b'$') => {}
-            _ => return Ok(TaggedExtVal::String(IString::parse_astring(p)?)),
-        }
-        let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n > 0 && !matches!(r.get(n), Some(b':') | Some(b',')) {
-            return Ok(TaggedExtVal::Number(p.number64()?));
-        }
-        Ok(TaggedExtVal::SequenceSet(SequenceSet::parse(p)?))
-    }
-}
-
-fn parse_comp_list(p: &mut Parser<'_>) -> PResult<Vec<TaggedExtComp>> {
-    p.enter()?;
-    p.expect(b'(', "(")?;
-    let mut v = Vec::new();
-    p.skip_trailing_sp();
-    if !p.eat(b')') {
-        loop {
-            if p.peek() == Some(b'(') {
-                v.push(TaggedExtComp::List(parse_comp_list(p)?));
-            } else {
-                v.push(TaggedExtComp::AString(IString::parse_astring(p)?));
-            }
-            p.check_items(v.len())?;
-            p.skip_trailing_sp();
-            if p.eat(b')') {
-                break;
-            }
-            p.sp()?;
-        }
-    }
-    p.leave();
-    Ok(v)
-}
-
-fn encode_comp_list(v: &[TaggedExtComp], buf: &mut EncodeBuf) {
-    buf.list(v, |b, c| match c {
-        TaggedExtComp::AString(s) => s.encode_astring(b),
-        TaggedExtComp::List(l) => encode_comp_list(l, b),
-    });
-}
-
-impl Encode for TaggedExtVal {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            TaggedExtVal::Number(n) => buf.num(*n),
-            TaggedExtVal::SequenceSet(s) => s.encode(buf),
-            TaggedExtVal::Comp(v) => encode_comp_list(v, buf),
-            TaggedExtVal::String(s) => match s.as_bytes().first() {
-                Some(b'0'..=b'9') | Some(b'*') | Some(b'$') => s.encode_string(buf),
-                _ => s.encode_astring(buf),
-            },
-        }
-    }
-}
+pub use crate::ext::{TaggedExtComp, TaggedExtVal};
 
 /// One namespace (`namespace-descr`).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -1314,7 +1218,7 @@ fn parse_list_ext_item(p: &mut Parser<'_>) -> PResult<ListExtendedItem> {
     }
     Ok(ListExtendedItem::Other {
         tag,
-        value: TaggedExtVal::parse(p)?,
+        value: TaggedExtVal::parse_response(p)?,
     })
 }
 
@@ -1503,7 +1407,7 @@ fn parse_return_data(p: &mut Parser<'_>) -> PResult<SearchReturnData> {
     } else {
         SearchReturnData::Other {
             name,
-            value: TaggedExtVal::parse(p)?,
+            value: TaggedExtVal::parse_response(p)?,
         }
     })
 }
@@ -1872,6 +1776,22 @@ impl Encode for Data {
             }
         }
     }
+}
+
+/// URLFETCH results and METADATA values: strings with optional data.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn string_opt_bytes(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Vec<(IString, Option<Bytes>)>> {
+    let n = u.arbitrary_len::<(IString, u8)>()?;
+    (0..n)
+        .map(|_| {
+            Ok((
+                <IString as arbitrary::Arbitrary>::arbitrary(u)?,
+                crate::arbitrary_util::opt_bytes(u)?,
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

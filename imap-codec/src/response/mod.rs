@@ -389,7 +389,7 @@ pub enum Continuation {
     Text(ContinuationText),
     /// `+ base64`: a SASL challenge, decoded.
     Base64(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_impls::bytes))] Bytes,
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))] Bytes,
     ),
 }
 

@@ -13,14 +13,14 @@
 //!   (FETCH items, uid sets, sequence sets, CHILDINFO, ...; an empty CAPABILITY list is
 //!   accepted by the strict decoder and therefore valid);
 //! * raw parts of unknown items that are not one protocol value (checked by asking the
-//!   parser, `parse::reparses`), text that starts like a response code.
+//!   parser, `encode::reparses`), text that starts like a response code.
 
 use crate::body::{BodyStructure, SinglePartKind};
 use crate::capability::Capability;
+use crate::encode::reparses;
 use crate::error::ValidationError;
 use crate::fetch::MessageDataItem;
 use crate::flag::FlagFetch;
-use crate::parse::reparses;
 use crate::sequence::UidSet;
 use crate::status::StatusItem;
 
@@ -195,7 +195,7 @@ fn tagged_ext_val(v: &TaggedExtVal) -> Result<(), ValidationError> {
     if let TaggedExtVal::SequenceSet(s) = v {
         s.validate()?;
     }
-    if !reparses(v, TaggedExtVal::parse) {
+    if !reparses(v, TaggedExtVal::parse_response) {
         return fail("tagged-ext-val", "does not read back as itself");
     }
     Ok(())
