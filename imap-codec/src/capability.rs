@@ -641,22 +641,6 @@ impl CapabilitySet {
         }
     }
 
-    /// The set a `CAPABILITY` response advertises; `None` for other untagged data.
-    pub fn from_data(data: &crate::response::Data) -> Option<Self> {
-        match data {
-            crate::response::Data::Capability(v) => Some(v.iter().cloned().collect()),
-            _ => None,
-        }
-    }
-
-    /// The set a `[CAPABILITY ...]` response code advertises; `None` for other codes.
-    pub fn from_code(code: &crate::response::ResponseCode) -> Option<Self> {
-        match code {
-            crate::response::ResponseCode::Capability(v) => Some(v.iter().cloned().collect()),
-            _ => None,
-        }
-    }
-
     /// Adds an advertised capability (no effect if it is already there).
     pub fn insert(&mut self, c: Capability) {
         if !self.advertised.contains(&c) {

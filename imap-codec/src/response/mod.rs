@@ -659,3 +659,23 @@ impl Encode for Response {
         }
     }
 }
+
+/// Capability sets from responses (here rather than in `capability`, which is below the
+/// messages in the module layers).
+impl crate::capability::CapabilitySet {
+    /// The set a `CAPABILITY` response advertises; `None` for other untagged data.
+    pub fn from_data(data: &Data) -> Option<Self> {
+        match data {
+            Data::Capability(v) => Some(v.iter().cloned().collect()),
+            _ => None,
+        }
+    }
+
+    /// The set a `[CAPABILITY ...]` response code advertises; `None` for other codes.
+    pub fn from_code(code: &ResponseCode) -> Option<Self> {
+        match code {
+            ResponseCode::Capability(v) => Some(v.iter().cloned().collect()),
+            _ => None,
+        }
+    }
+}
