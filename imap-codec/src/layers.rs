@@ -8,8 +8,9 @@
 const LAYERS: &[&[&str]] = &[
     // foundation: errors, options, small containers, generators for `arbitrary`
     &["error", "options", "list", "base64", "arbitrary_util"],
-    // lexical classes and the byte cursor; framing; the output buffer
-    &["parse", "framer", "encode"],
+    // lexical classes (`parse::class`, which uses nothing); framing (lines and literal
+    // headers); the byte cursor (`parse`); the output buffer
+    &["class", "framer", "parse", "encode"],
     // core values
     &["core", "datetime", "sequence"],
     // composite values
@@ -98,10 +99,14 @@ fn crate_refs(code: &str) -> Vec<String> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        let module = ROOT_REEXPORTS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(name.clone(), |(_, m)| (*m).to_string());
+        let module = if name == "parse" && rest[name.len()..].starts_with("::class") {
+            "class".to_string()
+        } else {
+            ROOT_REEXPORTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(name.clone(), |(_, m)| (*m).to_string())
+        };
         out.push(if name.is_empty() {
             "{".to_string() // `crate::{...}`: list each path on its own instead
         } else {
@@ -198,6 +203,12 @@ fn the_check_finds_upward_and_sideways_imports() {
     assert_eq!(
         violations("mailbox", "use crate::search::SearchKey;"),
         vec![(1, "search".to_string())]
+    );
+    // `parse::class` is the bottom of the lexical layer, the cursor above framing.
+    assert_eq!(violations("framer", "use crate::parse::class;"), vec![]);
+    assert_eq!(
+        violations("framer", "use crate::parse::Parser;"),
+        vec![(1, "parse".to_string())]
     );
     assert_eq!(
         violations("ext", "use crate::{core::Atom, parse::Parser};"),
