@@ -83,10 +83,10 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use imapwire_codec::capability::{Capability, CapabilitySet};
-use imapwire_codec::codec::{Decoded, Message, StreamError};
+use imapwire_codec::codec::{AnyMessage, Decoded, Expect, Receiver, StreamError, StreamEvent};
 use imapwire_codec::command::{Command, CommandBody};
 use imapwire_codec::core::{AString, Atom, Secret, Tag};
-use imapwire_codec::framer::{Frame, Framer, FramerConfig, LiteralMode};
+use imapwire_codec::framer::{FramerConfig, LiteralMode};
 use imapwire_codec::response::{
     Continuation, Data, Greeting, GreetingKind, Response, ResponseCode, ResponseText, Status,
     StatusResponse,
@@ -358,8 +358,7 @@ pub struct Client {
     cmds: VecDeque<Cmd>,
     next_id: u64,
     events: VecDeque<Event>,
-    framer: Framer,
-    opts: DecodeOptions,
+    rx: Receiver,
     /// Transmitted bytes not yet handed out (after compression when active).
     pending_out: VecDeque<Bytes>,
     now: Instant,
@@ -398,7 +397,7 @@ impl Client {
             await_sync_literals: false,
             ..FramerConfig::default()
         };
-        let framer = Framer::new(fc);
+        let rx = Receiver::new(fc, opts, Expect::Greeting);
         Ok(Client {
             encrypted: config.encrypted,
             cfg: config,
@@ -413,8 +412,7 @@ impl Client {
             cmds: VecDeque::new(),
             next_id: 1,
             events: VecDeque::new(),
-            framer,
-            opts,
+            rx,
             pending_out: VecDeque::new(),
             now,
             last_rx: now,
@@ -925,9 +923,9 @@ impl Client {
                     self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost);
                     return data.len();
                 }
-                self.framer.push(&plain);
+                self.rx.push(&plain);
             }
-            None => self.framer.push(data),
+            None => self.rx.push(data),
         }
         self.process();
         self.update_timers();
@@ -1048,7 +1046,7 @@ impl Client {
         if ev.is_some()
             && !self.closed
             && self.handoff.is_none()
-            && self.framer.buffered() > 0
+            && self.rx.buffered() > 0
             && self.events.len() < self.cfg.max_events
         {
             // Messages held back by a full event queue.
@@ -1402,42 +1400,47 @@ impl Client {
 
     fn process(&mut self) {
         while !self.closed && self.handoff.is_none() && self.events.len() < self.cfg.max_events {
-            let Some(frame) = self.framer.next_frame() else {
+            // A `+` is a SASL challenge exactly while AUTHENTICATE waits for one.
+            let sasl = self
+                .cmds
+                .iter()
+                .any(|c| matches!(c.kind, Kind::Authenticate(_)) && c.started());
+            let want = match self.state {
+                State::Greeting => Expect::Greeting,
+                _ if sasl => Expect::SaslChallenge,
+                _ => Expect::Response,
+            };
+            if self.rx.expect() != want {
+                self.rx.set_expect(want);
+            }
+            let Some(ev) = self.rx.next() else {
                 return;
             };
-            match frame {
-                Frame::LiteralAnnounced(_) => {}
-                Frame::Error(e) => self.events.push_back(Event::Malformed(Malformed {
-                    error: StreamError::Frame(e),
-                })),
-                Frame::Message(msg) => {
-                    self.decoded += 1;
-                    let offset = self.framer.stream_offset() - msg.len() as u64;
-                    if self.state == State::Greeting {
-                        match Greeting::decode(&msg, &self.opts) {
-                            Ok(Decoded { message, .. }) => self.on_greeting(message),
-                            Err(error) => self.malformed(error, msg, offset),
-                        }
-                    } else {
-                        match Response::decode(&msg, &self.opts) {
-                            Ok(Decoded { message, .. }) => self.on_response(message),
-                            Err(error) => self.malformed(error, msg, offset),
-                        }
+            match ev {
+                StreamEvent::LiteralAnnounced(_) => {}
+                StreamEvent::Error(error) => {
+                    let bad_challenge = sasl
+                        && matches!(&error, StreamError::Decode { raw, .. } if raw.first() == Some(&b'+'));
+                    if matches!(error, StreamError::Decode { .. }) {
+                        self.decoded += 1;
+                    }
+                    self.events.push_back(Event::Malformed(Malformed { error }));
+                    if bad_challenge {
+                        // A challenge that is not base64: cancel the exchange with `*`.
+                        self.on_bad_challenge();
                     }
                 }
+                StreamEvent::Message(Decoded { message, .. }) => {
+                    self.decoded += 1;
+                    match message {
+                        AnyMessage::Greeting(g) => self.on_greeting(g),
+                        AnyMessage::Response(r) => self.on_response(r),
+                        _ => {}
+                    }
+                }
+                _ => {}
             }
         }
-    }
-
-    fn malformed(&mut self, error: imapwire_codec::DecodeError, raw: Bytes, stream_offset: u64) {
-        // A broken tagged line still completes its command: the tag is recoverable.
-        let err = StreamError::Decode {
-            error,
-            raw,
-            stream_offset,
-        };
-        self.events
-            .push_back(Event::Malformed(Malformed { error: err }));
     }
 
     fn on_greeting(&mut self, g: Greeting) {
@@ -1538,14 +1541,10 @@ impl Client {
             let reply = if m.cancel || m.failed.is_some() {
                 Bytes::from_static(b"*\r\n")
             } else {
-                // This `+` answers AUTHENTICATE, so its text is a base64 challenge whatever
-                // the decoder made of it (read by context, not guessed).
+                // The receiver reads `+` lines as SASL challenges while AUTHENTICATE is in
+                // flight (Expect::SaslChallenge): base64, or a decode error (see `process`).
                 let challenge = match &c {
                     Continuation::Base64(challenge) => Some(challenge.clone()),
-                    Continuation::Text(t) if t.get().code().is_none() => {
-                        let text = t.get().text().as_bytes();
-                        B64.decode(text).ok().map(Bytes::from)
-                    }
                     _ => None,
                 };
                 let step = match challenge {
@@ -1575,6 +1574,23 @@ impl Client {
         if let Some(Part::Literal { wait, .. } | Part::Stream { wait, .. }) = cmd.parts.front_mut()
         {
             *wait = false;
+        }
+    }
+
+    fn on_bad_challenge(&mut self) {
+        let now = self.now;
+        if let Some(cmd) = self.cmds.iter_mut().find(|c| c.wants_continuation()) {
+            if let Kind::Authenticate(m) = &mut cmd.kind {
+                if m.failed.is_none() {
+                    m.failed = Some(SaslError::Malformed {
+                        mechanism: m.m.mechanism(),
+                        expected: "a base64 challenge",
+                    });
+                }
+                cmd.parts
+                    .push_back(Part::Line(Bytes::from_static(b"*\r\n")));
+                cmd.sent_at = Some(now);
+            }
         }
     }
 
@@ -1660,10 +1676,10 @@ impl Client {
                 return;
             }
             (Kind::StartTls, true) => {
-                let left = self.framer.buffered();
+                let left = self.rx.buffered();
                 self.complete(c, Ok(Completion::from_text(text)));
                 if left > 0 {
-                    let _ = self.framer.take_buffered();
+                    let _ = self.rx.take_buffered();
                     self.shutdown(
                         CloseReason::StartTlsInjection { bytes: left },
                         CommandError::ConnectionLost,
@@ -1676,13 +1692,13 @@ impl Client {
             }
             (Kind::Compress, true) => {
                 let mut d = Deflate::new();
-                let left = self.framer.take_buffered();
+                let left = self.rx.take_buffered();
                 let mut plain = Vec::new();
                 let res = d.decompress(&left, &mut plain);
                 self.deflate = Some(d);
                 self.complete(c, Ok(Completion::from_text(text)));
                 match res {
-                    Ok(()) => self.framer.push(&plain),
+                    Ok(()) => self.rx.push(&plain),
                     Err(e) => {
                         self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost)
                     }
@@ -1775,7 +1791,9 @@ impl Client {
                     // RFC 6855 §3 / RFC 9051: the server may now send UTF-8 in quoted strings
                     // and mailbox names; the decoder accepts them only from here on.
                     if matches!(cap, Capability::Utf8Accept | Capability::Imap4Rev2) {
-                        self.opts.utf8 = true;
+                        let mut o = self.rx.options().clone();
+                        o.utf8 = true;
+                        self.rx.set_options(o);
                     }
                 }
             }

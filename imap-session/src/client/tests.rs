@@ -1060,7 +1060,7 @@ fn enabled_switches_the_decoder_only_for_what_the_server_enabled() {
         &[
             S(b"* PREAUTH [CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT CONDSTORE] hi\r\n"),
             act(|c, now| {
-                assert!(!c.opts.utf8);
+                assert!(!c.rx.options().utf8);
                 let caps = vec![Capability::Utf8Accept, Capability::CondStore];
                 c.submit(now, CommandBody::Enable(caps)).unwrap();
             }),
@@ -1068,13 +1068,13 @@ fn enabled_switches_the_decoder_only_for_what_the_server_enabled() {
             // The server enables CONDSTORE only.
             S(b"* ENABLED CONDSTORE\r\nA0001 OK\r\n"),
             act(|c, _| {
-                assert!(!c.opts.utf8);
+                assert!(!c.rx.options().utf8);
                 assert_eq!(c.enabled(), &[Capability::CondStore]);
             }),
             submit(|| CommandBody::Enable(vec![Capability::Utf8Accept])),
             C(b"A0002 ENABLE UTF8=ACCEPT\r\n"),
             S(b"* ENABLED UTF8=ACCEPT\r\nA0002 OK\r\n"),
-            act(|c, _| assert!(c.opts.utf8)),
+            act(|c, _| assert!(c.rx.options().utf8)),
         ],
     );
     assert_eq!(ok_ids(&ev), vec![1, 2]);
@@ -1451,4 +1451,40 @@ fn a_continuation_that_never_comes_times_out() {
     );
     assert_eq!(completions(&ev), vec![(1, Err("TimedOut".into()))]);
     assert_eq!(closed(&ev), Some(&CloseReason::TimedOut));
+}
+
+#[test]
+fn a_challenge_that_is_not_base64_cancels_the_exchange() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-256] hi\r\n"),
+            act(|c, now| {
+                c.authenticate(now, scram256()).unwrap();
+            }),
+            C(b"A0001 AUTHENTICATE SCRAM-SHA-256\r\n"),
+            // Human text where a challenge belongs.
+            S(b"+ Ready for additional command text\r\n"),
+            C(b"*\r\n"),
+            S(b"A0001 BAD exchange cancelled\r\n"),
+            // After the exchange, `+ Okay` is human text again (no SASL context).
+            submit(|| CommandBody::Noop),
+            C(b"A0002 NOOP\r\n"),
+            S(b"A0002 OK\r\n"),
+        ],
+    );
+    assert!(ev.iter().any(|e| matches!(e, Event::Malformed(_))));
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            Event::Completed {
+                result: Err(CommandError::AuthRejected {
+                    reason: crate::sasl::SaslError::Malformed { .. },
+                    ..
+                }),
+                ..
+            }
+        )),
+        "{ev:?}"
+    );
 }
