@@ -39,10 +39,10 @@
 //! # Mapping commands to classes
 //!
 //! [`CommandClass::from_name`] is a table keyed by the command name as sent, with the UID
-//! forms as two words (`"UID FETCH"`). The codec's `CommandBody::name()` gives `"UID"` for
-//! the UID forms, so the session passes the sub-command as well; when a UID SEARCH/SORT/THREAD
-//! contains sequence numbers in its criteria (§5.5: "this may include UID SEARCH"), the
-//! session marks it with [`CommandClass::with_sequence_numbers`].
+//! forms as two words (`"UID FETCH"`); [`CommandClass::of`] applies it to a codec
+//! `CommandBody` (whose `name()` is `"UID"` for every UID form: all of them share one class).
+//! When a UID SEARCH/SORT/THREAD contains sequence numbers in its criteria (§5.5: "this may
+//! include UID SEARCH"), the session marks it with [`CommandClass::with_sequence_numbers`].
 //!
 //! ```
 //! use imapwire_session::pipeline::{CommandClass, PipelineRules, Wait};
@@ -90,7 +90,8 @@ impl CommandClass {
         allows_expunge: false,
     };
 
-    /// COPY and MOVE: sequence numbers, and EXPUNGE responses are allowed (MOVE sends them).
+    /// COPY, MOVE and REPLACE (RFC 8508): sequence numbers, and EXPUNGE responses are allowed
+    /// (MOVE and REPLACE send them).
     pub const SEQUENCE_EXPUNGING: CommandClass = CommandClass {
         barrier: false,
         uses_sequence_numbers: true,
@@ -106,11 +107,22 @@ impl CommandClass {
         match upper.as_str() {
             "STARTTLS" | "COMPRESS" | "AUTHENTICATE" | "IDLE" | "LOGOUT" => Self::BARRIER,
             "FETCH" | "STORE" | "SEARCH" | "SORT" | "THREAD" => Self::SEQUENCE_SHIELDED,
-            "COPY" | "MOVE" => Self::SEQUENCE_EXPUNGING,
+            "COPY" | "MOVE" | "REPLACE" => Self::SEQUENCE_EXPUNGING,
             // Everything else, including the UID forms (EXPUNGE may arrive during UID FETCH,
             // UID STORE and UID SEARCH; §5.5 note), EXPUNGE, CLOSE, UNSELECT, SELECT, NOOP.
             _ => Self::ORDINARY,
         }
+    }
+
+    /// The class of a codec command, from [`CommandBody::name`]. The codec names every UID
+    /// form `"UID"`, which maps to [`ORDINARY`](Self::ORDINARY) — right for all of them
+    /// except a UID SEARCH/SORT/THREAD whose criteria contain sequence numbers: mark those
+    /// with [`with_sequence_numbers`](Self::with_sequence_numbers) (the codec does not yet say
+    /// whether a command uses sequence numbers).
+    ///
+    /// [`CommandBody::name`]: imapwire_codec::command::CommandBody::name
+    pub fn of(body: &imapwire_codec::command::CommandBody) -> CommandClass {
+        Self::from_name(body.name())
     }
 
     /// The same class, marked as using sequence numbers (for UID SEARCH/SORT/THREAD whose
@@ -462,6 +474,36 @@ mod tests {
     }
 
     #[test]
+    fn classes_of_codec_commands() {
+        use imapwire_codec::codec::{CommandDecoder, StreamEvent};
+        let mut dec = CommandDecoder::default();
+        dec.push(
+            &b"a1 FETCH 1:* (FLAGS)\r\na2 UID FETCH 1:* (FLAGS)\r\na3 IDLE\r\na4 COPY 1 x\r\n\
+               a5 NOOP\r\na6 UID EXPUNGE 1:3\r\na7 STARTTLS\r\na8 SEARCH UNSEEN\r\n"[..],
+        );
+        let mut got = Vec::new();
+        while let Some(ev) = dec.next() {
+            let StreamEvent::Message(m) = ev else {
+                panic!("{ev:?}")
+            };
+            got.push(CommandClass::of(m.message.body()));
+        }
+        assert_eq!(
+            got,
+            [
+                CommandClass::SEQUENCE_SHIELDED,
+                CommandClass::ORDINARY,
+                CommandClass::BARRIER,
+                CommandClass::SEQUENCE_EXPUNGING,
+                CommandClass::ORDINARY,
+                CommandClass::ORDINARY,
+                CommandClass::BARRIER,
+                CommandClass::SEQUENCE_SHIELDED,
+            ]
+        );
+    }
+
+    #[test]
     fn classes_of_the_table() {
         for n in ["STARTTLS", "COMPRESS", "AUTHENTICATE", "IDLE", "LOGOUT"] {
             assert!(CommandClass::from_name(n).is_barrier(), "{n}");
@@ -470,7 +512,7 @@ mod tests {
             let c = CommandClass::from_name(n);
             assert!(c.uses_sequence_numbers() && !c.allows_expunge(), "{n}");
         }
-        for n in ["COPY", "MOVE"] {
+        for n in ["COPY", "MOVE", "REPLACE"] {
             let c = CommandClass::from_name(n);
             assert!(c.uses_sequence_numbers() && c.allows_expunge(), "{n}");
         }
