@@ -367,6 +367,8 @@ pub struct Client {
     selected: Option<Selected>,
     /// Messages decoded (each exactly once; tests check it).
     decoded: u64,
+    /// Decoding stopped at a full event queue; [`Client::poll_event`] resumes it.
+    held_back: bool,
     profile: ServerProfile,
     /// The caller chose the profile: no detection.
     profile_fixed: bool,
@@ -419,6 +421,7 @@ impl Client {
             bye: None,
             selected: None,
             decoded: 0,
+            held_back: false,
             profile: ServerProfile::standard(),
             profile_fixed: false,
             greeting_text: String::new(),
@@ -1042,18 +1045,18 @@ impl Client {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        let ev = self.events.pop_front();
-        if ev.is_some()
+        if self.events.is_empty()
+            && self.held_back
             && !self.closed
             && self.handoff.is_none()
             && self.rx.buffered() > 0
-            && self.events.len() < self.cfg.max_events
         {
-            // Messages held back by a full event queue.
+            // Messages held back by a full event queue: decode more now that it is empty.
+            self.held_back = false;
             self.process();
             self.update_timers();
         }
-        ev
+        self.events.pop_front()
     }
 
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) must be
@@ -1399,7 +1402,11 @@ impl Client {
     // ---- internals: receive ----
 
     fn process(&mut self) {
-        while !self.closed && self.handoff.is_none() && self.events.len() < self.cfg.max_events {
+        while !self.closed && self.handoff.is_none() {
+            if self.events.len() >= self.cfg.max_events {
+                self.held_back = true;
+                return;
+            }
             // A `+` is a SASL challenge exactly while AUTHENTICATE waits for one.
             let sasl = self
                 .cmds
@@ -1428,6 +1435,18 @@ impl Client {
                     if bad_challenge {
                         // A challenge that is not base64: cancel the exchange with `*`.
                         self.on_bad_challenge();
+                    }
+                }
+                // Untagged data, the bulk of the traffic, goes to the queue in one move.
+                StreamEvent::Message(Decoded {
+                    message: AnyMessage::Response(Response::Data(d)),
+                    ..
+                }) => {
+                    self.decoded += 1;
+                    let extra = self.note_data(&d);
+                    self.events.push_back(Event::Data(d));
+                    if let Some(e) = extra {
+                        self.events.push_back(e);
                     }
                 }
                 StreamEvent::Message(Decoded { message, .. }) => {
@@ -1502,7 +1521,13 @@ impl Client {
                 .events
                 .push_back(Event::ProtocolError(ProtocolError::UnexpectedGreeting)),
             Response::Continuation(c) => self.on_continuation(c),
-            Response::Data(d) => self.on_data(d),
+            Response::Data(d) => {
+                let extra = self.note_data(&d);
+                self.events.push_back(Event::Data(d));
+                if let Some(e) = extra {
+                    self.events.push_back(e);
+                }
+            }
             _ => {}
         }
     }
@@ -1771,9 +1796,12 @@ impl Client {
         }
     }
 
-    fn on_data(&mut self, d: Data) {
+    /// Updates the session from untagged data; returns the mailbox event it causes. Takes
+    /// the data by reference: the caller moves it into the event queue once (a FETCH with its
+    /// inline items is a few hundred bytes, and each move is a copy).
+    fn note_data(&mut self, d: &Data) -> Option<Event> {
         let mut extra = None;
-        match &d {
+        match d {
             Data::Capability(c) => {
                 self.caps = Some(c.iter().cloned().collect());
                 self.detect_profile();
@@ -1844,10 +1872,7 @@ impl Client {
             }
             _ => {}
         }
-        self.events.push_back(Event::Data(d));
-        if let Some(e) = extra {
-            self.events.push_back(e);
-        }
+        extra
     }
 
     // ---- internals: completion and shutdown ----

@@ -447,7 +447,22 @@ impl SeqMap {
                 } else {
                     self.blocks[b] = Block::Unknown { len: len - 1 };
                     self.index.add(b, -1);
-                    self.normalize_at(b - 1);
+                    // The block that grew can only need work when it is short (a merge
+                    // with its neighbour) or a list that became one contiguous range;
+                    // the common case (a long list growing by one) needs none.
+                    let grown = &self.blocks[b - 1];
+                    // Short, and its other neighbour (the one after is unknown) is a list it
+                    // fits in with.
+                    let short = (grown.len() as usize) < LIST_MIN
+                        && b >= 2
+                        && matches!(&self.blocks[b - 2], Block::List(w)
+                            if w.len() + grown.len() as usize <= LIST_MAX);
+                    let contiguous = matches!(grown, Block::List(v)
+                        if v.len() >= RUN_MIN as usize
+                            && v[v.len() - 1] - v[0] == (v.len() - 1) as u32);
+                    if short || contiguous {
+                        self.normalize_at(b - 1);
+                    }
                 }
                 return Ok(true);
             }
@@ -543,6 +558,14 @@ impl SeqMap {
     fn locate(&self, seq: u32) -> Result<(usize, u32), SeqMapError> {
         if seq == 0 || seq > self.len {
             return Err(SeqMapError::NoSuchMessage { seq, len: self.len });
+        }
+        // The last block first: UIDs are mostly learned for the newest messages (the
+        // unknown stretch an EXISTS added at the end).
+        if let Some(last) = self.blocks.last() {
+            let start = self.len - last.len();
+            if seq > start {
+                return Ok((self.blocks.len() - 1, seq - 1 - start));
+            }
         }
         let (b, before) = self.index.find(seq - 1);
         Ok((b, seq - 1 - before))

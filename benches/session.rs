@@ -1,0 +1,230 @@
+//! The client session's cost on top of the codec (issue: driving the corpus' FETCH responses
+//! through `imapwire_session::client::Client` costs at most 1.25x the codec's decode alone),
+//! and the sequence-number map of a selected mailbox at 1,000,000 messages.
+//!
+//! ```sh
+//! cargo bench -p imapwire-benches --bench session
+//! ```
+//!
+//! Both sides of the ratio read the same stream in the same 16 KiB pieces with the same copying
+//! input path (`push(&[u8])`) and take every event out: the codec alone through a
+//! `Receiver` expecting responses; the client after a greeting and a SELECT that announced
+//! the mailbox's size, so that FETCH UIDs go into its sequence map as in real use. Ratios
+//! are printed at the end and written to `target/imap-bench/session.tsv`.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use common::Corpus;
+use criterion::{Criterion, SamplingMode, Throughput};
+use imapwire_codec::DecodeOptions;
+use imapwire_codec::codec::{Expect, Receiver, StreamEvent};
+use imapwire_codec::command::CommandBody;
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::sequence::{SeqNum, Uid};
+use imapwire_session::client::{Client, ClientConfig, Event};
+use imapwire_session::mailbox::SeqMap;
+
+const CHUNK: usize = 16 * 1024;
+
+/// The codec alone: frames, decodes and drops every response.
+fn codec_only(data: &[u8]) -> u64 {
+    let mut rx = Receiver::new(
+        common::framer_config(),
+        DecodeOptions::lenient(),
+        Expect::Response,
+    );
+    let mut n = 0;
+    for piece in data.chunks(CHUNK) {
+        rx.push(piece);
+        for ev in rx.by_ref() {
+            if let StreamEvent::Message(m) = ev {
+                black_box(&m);
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// A client with INBOX selected, told the mailbox has `exists` messages.
+fn selected_client(exists: u32) -> Client {
+    let now = Instant::now();
+    let cfg = ClientConfig::default()
+        .with_encrypted(true)
+        .with_limits(common::framer_config().limits)
+        .with_keepalive(None);
+    let mut c = Client::new(cfg, now).expect("client");
+    let _ = c.handle_input(now, b"* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n");
+    let body = CommandBody::Select {
+        mailbox: Mailbox::new("INBOX").expect("mailbox"),
+        params: Vec::new(),
+    };
+    c.submit(now, body).expect("select");
+    while c.poll_transmit(now).is_some() {}
+    let sel = format!("* {exists} EXISTS\r\nA0001 OK [READ-WRITE] done\r\n");
+    let _ = c.handle_input(now, sel.as_bytes());
+    while c.poll_event().is_some() {}
+    c
+}
+
+/// The same stream through the client session.
+fn through_client(data: &[u8], exists: u32) -> u64 {
+    let now = Instant::now();
+    let mut c = selected_client(exists);
+    let mut n = 0;
+    for piece in data.chunks(CHUNK) {
+        let mut rest = piece;
+        while !rest.is_empty() {
+            let used = c.handle_input(now, rest);
+            rest = &rest[used..];
+            while let Some(ev) = c.poll_event() {
+                if matches!(ev, Event::Data(_)) {
+                    n += 1;
+                }
+                black_box(ev);
+            }
+        }
+    }
+    n
+}
+
+fn seqmap_benches(c: &mut Criterion, rows: &mut Vec<String>) {
+    const N: u32 = 1_000_000;
+    let dense = SeqMap::from_uids((1..=N).map(|u| Uid::new(u).expect("uid"))).expect("map");
+    // Random sparse UIDs: gaps of 1..=7 from a fixed xorshift sequence.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut u = 0u32;
+    let sparse_uids: Vec<u32> = (0..N)
+        .map(|_| {
+            u += 1 + (rnd() % 7) as u32;
+            u
+        })
+        .collect();
+    let sparse =
+        SeqMap::from_uids(sparse_uids.iter().map(|&u| Uid::new(u).expect("uid"))).expect("map");
+    rows.push(format!(
+        "seqmap bytes/message dense\t{:.4}",
+        dense.heap_bytes() as f64 / f64::from(N)
+    ));
+    rows.push(format!(
+        "seqmap bytes/message sparse\t{:.3}",
+        sparse.heap_bytes() as f64 / f64::from(N)
+    ));
+    let mut g = c.benchmark_group("seqmap-1M");
+    let mut i = 0usize;
+    g.bench_function("uid-to-seq sparse", |b| {
+        b.iter(|| {
+            i = (i + 7919) % sparse_uids.len();
+            black_box(sparse.seq(Uid::new(sparse_uids[i]).expect("uid")))
+        })
+    });
+    // EXPUNGE of a random message: measured on a fresh copy per batch, so every expunge hits
+    // a map of about 1,000,000 messages.
+    for (name, map) in [("expunge sparse", &sparse), ("expunge dense", &dense)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                let mut left = iters;
+                while left > 0 {
+                    let batch = left.min(1000);
+                    let mut m = map.clone();
+                    let t = Instant::now();
+                    for _ in 0..batch {
+                        let s = 1 + (rnd() % u64::from(m.len())) as u32;
+                        black_box(m.expunge(SeqNum::new(s).expect("seq")).ok());
+                    }
+                    total += t.elapsed();
+                    left -= batch;
+                }
+                total
+            })
+        });
+    }
+    g.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let (samples, warm, measure) = common::criterion_settings();
+    c = c
+        .sample_size(samples.max(10))
+        .warm_up_time(warm)
+        .measurement_time(measure);
+    let corpora: Vec<Corpus> = common::load_corpora()
+        .into_iter()
+        .filter(|k| {
+            matches!(
+                k.name.as_str(),
+                "fetch-flags" | "fetch-headers" | "fetch-bodies"
+            )
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for k in &corpora {
+        let exists = u32::try_from(k.messages).unwrap_or(u32::MAX);
+        // Both must see every message.
+        let a = codec_only(&k.data);
+        let b = through_client(&k.data, exists);
+        assert_eq!(
+            a, k.messages,
+            "{}: codec decoded {a} of {}",
+            k.name, k.messages
+        );
+        assert!(
+            b + 1 >= a,
+            "{}: client reported {b} data of {a} messages",
+            k.name
+        );
+        let mut g = c.benchmark_group(format!("session/{}", k.name));
+        g.sampling_mode(SamplingMode::Flat);
+        g.throughput(Throughput::Bytes(k.bytes()));
+        let mut t_codec = (0u64, Duration::ZERO);
+        let mut t_client = (0u64, Duration::ZERO);
+        g.bench_function("codec Receiver 16k", |bch| {
+            bch.iter_custom(|iters| {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    black_box(codec_only(&k.data));
+                }
+                let e = t.elapsed();
+                t_codec.0 += iters;
+                t_codec.1 += e;
+                e
+            })
+        });
+        g.bench_function("client session 16k", |bch| {
+            bch.iter_custom(|iters| {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    black_box(through_client(&k.data, exists));
+                }
+                let e = t.elapsed();
+                t_client.0 += iters;
+                t_client.1 += e;
+                e
+            })
+        });
+        g.finish();
+        let per = |(n, t): (u64, Duration)| t.as_secs_f64() / n.max(1) as f64;
+        let ratio = per(t_client) / per(t_codec);
+        rows.push(format!("client/codec {}\t{ratio:.3}", k.name));
+    }
+    seqmap_benches(&mut c, &mut rows);
+    let dir = common::results_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("session.tsv"), rows.join("\n") + "\n");
+    println!("\nsession ratios (same run):");
+    for r in &rows {
+        println!("  {r}");
+    }
+    c.final_summary();
+}
