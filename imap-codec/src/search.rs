@@ -249,6 +249,21 @@ fn check(ok: bool, what: &'static str, reason: &'static str) -> Result<(), Valid
 }
 
 impl SearchKey {
+    /// Whether the key, or a key inside it, is a sequence set of message sequence numbers
+    /// (RFC 9051 §6.4.4 `sequence-set` as a search key).
+    pub fn uses_sequence_numbers(&self) -> bool {
+        use SearchKey as K;
+        match self {
+            K::SequenceSet(_) => true,
+            K::Not(k) | K::Fuzzy(k) => k.uses_sequence_numbers(),
+            K::Or(a, b) => a.uses_sequence_numbers() || b.uses_sequence_numbers(),
+            K::And(v) => v.iter().any(K::uses_sequence_numbers),
+            _ => false,
+        }
+    }
+}
+
+impl SearchKey {
     /// Checks what the types cannot express: 63-bit numbers, `objectid` syntax, non-empty
     /// sets and lists, flags that decode as themselves, and a nesting depth within the
     /// decoder's default limit ([`DecodeOptions::max_depth`](crate::DecodeOptions)).

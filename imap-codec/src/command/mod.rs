@@ -47,6 +47,7 @@ use crate::status::StatusAttribute;
 mod encode;
 mod extension_args;
 mod grammar;
+mod kind;
 mod lines;
 mod mailbox_args;
 mod message_args;
@@ -61,6 +62,7 @@ mod tests;
 
 pub use self::extension_args::*;
 use self::grammar::*;
+pub use self::kind::{CommandName, HandOff, State, StateSet};
 pub use self::lines::{AuthenticateData, IdleDone};
 pub use self::mailbox_args::*;
 pub use self::message_args::*;
@@ -442,7 +444,7 @@ pub enum CommandBody {
 }
 
 /// Every command name this module parses (used to keep `Other` for unknown names only).
-const KNOWN: &[&[u8]] = &[
+pub(super) const KNOWN: &[&[u8]] = &[
     b"CAPABILITY",
     b"NOOP",
     b"LOGOUT",
@@ -521,85 +523,6 @@ impl CommandBody {
         CommandBody::Login {
             username,
             password: Secret::new(password),
-        }
-    }
-
-    /// The command name as sent (`UID` forms give `UID`).
-    pub fn name(&self) -> &str {
-        use CommandBody as C;
-        let uid = matches!(
-            self,
-            C::Search { uid: true, .. }
-                | C::Fetch { uid: true, .. }
-                | C::Store { uid: true, .. }
-                | C::Copy { uid: true, .. }
-                | C::Move { uid: true, .. }
-                | C::Sort { uid: true, .. }
-                | C::Thread { uid: true, .. }
-                | C::Replace { uid: true, .. }
-                | C::UidExpunge(_)
-        );
-        if uid {
-            return "UID";
-        }
-        match self {
-            C::Capability => "CAPABILITY",
-            C::Noop => "NOOP",
-            C::Logout => "LOGOUT",
-            C::Id(_) => "ID",
-            C::StartTls => "STARTTLS",
-            C::Authenticate { .. } => "AUTHENTICATE",
-            C::Login { .. } => "LOGIN",
-            C::Enable(_) => "ENABLE",
-            C::Select { .. } => "SELECT",
-            C::Examine { .. } => "EXAMINE",
-            C::Create { .. } => "CREATE",
-            C::Delete(_) => "DELETE",
-            C::Rename { .. } => "RENAME",
-            C::Subscribe(_) => "SUBSCRIBE",
-            C::Unsubscribe(_) => "UNSUBSCRIBE",
-            C::List { .. } => "LIST",
-            C::Lsub { .. } => "LSUB",
-            C::XList { .. } => "XLIST",
-            C::RList { .. } => "RLIST",
-            C::RLsub { .. } => "RLSUB",
-            C::Namespace => "NAMESPACE",
-            C::Status { .. } => "STATUS",
-            C::Append { .. } => "APPEND",
-            C::Idle => "IDLE",
-            C::GetQuota(_) => "GETQUOTA",
-            C::GetQuotaRoot(_) => "GETQUOTAROOT",
-            C::SetQuota { .. } => "SETQUOTA",
-            C::GetAcl(_) => "GETACL",
-            C::SetAcl { .. } => "SETACL",
-            C::DeleteAcl { .. } => "DELETEACL",
-            C::ListRights { .. } => "LISTRIGHTS",
-            C::MyRights(_) => "MYRIGHTS",
-            C::GetMetadata { .. } => "GETMETADATA",
-            C::SetMetadata { .. } => "SETMETADATA",
-            C::Notify(_) => "NOTIFY",
-            C::Compress(_) => "COMPRESS",
-            C::Unauthenticate => "UNAUTHENTICATE",
-            C::GetJmapAccess => "GETJMAPACCESS",
-            C::ESearch { .. } => "ESEARCH",
-            C::GenUrlAuth(_) => "GENURLAUTH",
-            C::ResetKey(_) => "RESETKEY",
-            C::UrlFetch(_) => "URLFETCH",
-            C::Check => "CHECK",
-            C::Close => "CLOSE",
-            C::Unselect => "UNSELECT",
-            C::Expunge => "EXPUNGE",
-            C::UidExpunge(_) => "UID",
-            C::Search { .. } => "SEARCH",
-            C::Fetch { .. } => "FETCH",
-            C::Store { .. } => "STORE",
-            C::Copy { .. } => "COPY",
-            C::Move { .. } => "MOVE",
-            C::Sort { .. } => "SORT",
-            C::Thread { .. } => "THREAD",
-            C::CancelUpdate(_) => "CANCELUPDATE",
-            C::Replace { .. } => "REPLACE",
-            C::Other { name, .. } => name.as_str(),
         }
     }
 }

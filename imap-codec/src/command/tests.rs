@@ -1456,7 +1456,7 @@ fn unknown_commands_keep_raw_arguments() {
             raw: Bytes::from_static(b"foo {3}\r\nbar baz"),
         },
     );
-    assert_eq!(c.body.name(), "XYZZY");
+    assert_eq!(c.body.wire_name(), "XYZZY");
     kat_exact(
         b"a XYZZY\r\n",
         CommandBody::Other {

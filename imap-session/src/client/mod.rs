@@ -1134,7 +1134,7 @@ impl Client {
             _ => "command",
         };
         if !internal {
-            self.check_submit(body.name(), &r)?;
+            self.check_submit(body.wire_name(), &r)?;
         }
         let id = self.new_id();
         self.cmds.push_back(Cmd {

@@ -66,7 +66,7 @@ pub(crate) struct Rule {
 
 pub(crate) fn rule(body: &CommandBody) -> Rule {
     use CommandBody as C;
-    let name = body.name();
+    let name = body.wire_name();
     let mut class = CommandClass::from_name(name);
     let (valid, needs, changes_state) = match body {
         C::Capability | C::Noop | C::Logout => (Valid::Any, None, matches!(body, C::Logout)),
