@@ -114,15 +114,15 @@ impl CommandClass {
         }
     }
 
-    /// The class of a codec command, from [`CommandBody::name`]. The codec names every UID
-    /// form `"UID"`, which maps to [`ORDINARY`](Self::ORDINARY) — right for all of them
+    /// The class of a codec command, from [`CommandBody::wire_name`]. UID forms
+    /// (`"UID FETCH"`, ...) map to [`ORDINARY`](Self::ORDINARY) — right for all of them
     /// except a UID SEARCH/SORT/THREAD whose criteria contain sequence numbers: mark those
-    /// with [`with_sequence_numbers`](Self::with_sequence_numbers) (the codec does not yet say
-    /// whether a command uses sequence numbers).
+    /// with [`with_sequence_numbers`](Self::with_sequence_numbers) (the codec tells with
+    /// `CommandBody::uses_sequence_numbers`).
     ///
-    /// [`CommandBody::name`]: imapwire_codec::command::CommandBody::name
+    /// [`CommandBody::wire_name`]: imapwire_codec::command::CommandBody::wire_name
     pub fn of(body: &imapwire_codec::command::CommandBody) -> CommandClass {
-        Self::from_name(body.name())
+        Self::from_name(body.wire_name())
     }
 
     /// The same class, marked as using sequence numbers (for UID SEARCH/SORT/THREAD whose
