@@ -52,6 +52,14 @@
 //! assert!(client.poll_timeout().is_some());
 //! ```
 //!
+//! # The server
+//!
+//! [`server::Server`] is one connection's server state machine, with the same calling
+//! contract; mailbox operations leave it as events ([`server::Event::Request`]) that the
+//! application answers with typed replies (UIDs only: the session keeps each client's
+//! sequence numbers), and [`server::memory::MemoryStore`] is an in-memory backend answering
+//! them.
+//!
 //! # Building blocks
 //!
 //! Self-contained units the client and server state machines are built from:
@@ -67,6 +75,7 @@
 //!   responses.
 //! - [`mailbox`]: the state of a selected mailbox (the sequence-number/UID map).
 //! - [`client`]: the client state machine built from them.
+//! - [`server`]: the server state machine built from them.
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
@@ -75,6 +84,7 @@ pub mod mailbox;
 pub mod pipeline;
 pub mod profile;
 pub mod sasl;
+pub mod server;
 pub mod special_use;
 pub mod tag;
 pub mod timer;

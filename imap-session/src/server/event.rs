@@ -1,0 +1,360 @@
+//! What the server reports to the application and what the application answers (RFC 9051
+//! §6 commands as requests, §7 responses as replies, §7.5.1 unilateral updates).
+
+use bytes::Bytes;
+use imapwire_codec::command::{
+    CommandBody, FetchModifier, SelectParam, StoreData, StoreModifier, StoreType,
+};
+use imapwire_codec::core::{Charset, Tag};
+use imapwire_codec::fetch::{FetchItems, MessageDataItem};
+use imapwire_codec::flag::{Flag, FlagPerm};
+use imapwire_codec::framer::LiteralMode;
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::response::{Data, ResponseCode, Status};
+use imapwire_codec::search::SearchKey;
+
+/// Identifies one [`Request`] until it is answered with [`Server::reply`](super::Server::reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub(crate) u64);
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "R{}", self.0)
+    }
+}
+
+/// An output of the server for the application.
+#[derive(Debug)]
+#[non_exhaustive]
+#[must_use = "events carry requests that must be answered and hand-offs that must be acted on"]
+pub enum Event {
+    /// A client authenticated (LOGIN, AUTHENTICATE, or the PREAUTH greeting).
+    Authenticated {
+        /// The user name (the authorization identity when one was given and allowed).
+        user: String,
+    },
+    /// A mailbox operation for the backend. Nothing more is read until it is answered with
+    /// [`Server::reply`](super::Server::reply).
+    Request {
+        /// Answer with this id.
+        id: RequestId,
+        /// The command's tag (for logging).
+        tag: Tag,
+        /// What to do.
+        request: Request,
+    },
+    /// A synchronizing literal awaits a decision
+    /// ([`LiteralDecisions::Application`](super::LiteralDecisions::Application)): call
+    /// [`Server::accept_literal`](super::Server::accept_literal) or
+    /// [`Server::reject_literal`](super::Server::reject_literal).
+    LiteralAnnounced {
+        /// The command's tag, when it could be recovered.
+        tag: Option<Bytes>,
+        /// The command name in upper case (`b"UID FETCH"` for UID commands), when known.
+        command: Option<Bytes>,
+        /// The announced length.
+        length: u64,
+        /// Synchronizing or not (always synchronizing here).
+        mode: LiteralMode,
+        /// `~{n}` (literal8).
+        binary: bool,
+    },
+    /// A malformed command was answered with BAD (for logging).
+    Malformed {
+        /// The tag, when it could be recovered.
+        tag: Option<Tag>,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The session stops reading and writing plaintext: see [`HandOff`].
+    HandOff(HandOff),
+    /// The session has ended; write what [`Server::poll_transmit`](super::Server::poll_transmit)
+    /// still returns, then close the connection.
+    Closed(CloseReason),
+}
+
+/// A transport hand-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandOff {
+    /// STARTTLS was accepted: write the queued output (the tagged OK), run the TLS handshake,
+    /// then call [`Server::transport_upgraded`](super::Server::transport_upgraded).
+    StartTls {
+        /// Bytes that followed the STARTTLS command in the plaintext stream (the same read, or
+        /// later plaintext reads). They are never executed (the plaintext-injection defence,
+        /// RFC 9051 §11.1); non-empty means an attack or a broken client.
+        discarded: Bytes,
+    },
+}
+
+/// Why the session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client sent LOGOUT.
+    Logout,
+    /// The client closed the connection.
+    PeerClosed,
+    /// No command for longer than the autologout time (RFC 9051 §5.4).
+    Autologout,
+    /// An IDLE was held longer than the configured limit.
+    IdleHold,
+    /// Too many failed authentication attempts.
+    TooManyAuthFailures,
+    /// The greeting was BYE.
+    Refused,
+    /// More unilateral updates were pending than allowed.
+    TooManyUpdates,
+    /// The application closed the session.
+    Application,
+}
+
+/// A mailbox operation for the backend.
+///
+/// Message numbers are UIDs throughout: the server keeps each session's sequence-number view
+/// and translates. The `uids` are those of the session's view that the command's set
+/// names, ascending; the backend answers for those it still has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// SELECT (`read_only` false) or EXAMINE: answer with [`ReplyData::Selected`].
+    Select {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// EXAMINE.
+        read_only: bool,
+        /// Parameters (CONDSTORE, QRESYNC).
+        params: Vec<SelectParam>,
+    },
+    /// `[UID] FETCH`: answer with [`ReplyData::Message`] per message.
+    Fetch {
+        /// The messages.
+        uids: Vec<u32>,
+        /// What to fetch.
+        items: FetchItems,
+        /// Modifiers (CHANGEDSINCE, VANISHED).
+        modifiers: Vec<FetchModifier>,
+    },
+    /// `[UID] STORE`: answer with [`ReplyData::Message`] (FLAGS, MODSEQ) per changed message
+    /// unless `silent`, and [`ReplyData::Modified`] for UNCHANGEDSINCE failures.
+    Store {
+        /// The messages.
+        uids: Vec<u32>,
+        /// Replace, add or remove.
+        kind: StoreType,
+        /// `.SILENT`.
+        silent: bool,
+        /// The flags.
+        data: StoreData,
+        /// Modifiers (UNCHANGEDSINCE).
+        modifiers: Vec<StoreModifier>,
+    },
+    /// `[UID] SEARCH`: answer with [`ReplyData::Matches`].
+    Search {
+        /// The criteria; sequence-number keys refer to `view`.
+        criteria: Vec<SearchKey>,
+        /// The charset.
+        charset: Option<Charset>,
+        /// The session's view: `view[n - 1]` is the UID of message `n`.
+        view: Vec<u32>,
+    },
+    /// `[UID] COPY`: answer with [`ReplyData::Copied`].
+    Copy {
+        /// The messages.
+        uids: Vec<u32>,
+        /// The target.
+        mailbox: Mailbox,
+    },
+    /// `[UID] MOVE`: answer with [`ReplyData::Copied`] and [`ReplyData::Expunged`] per
+    /// message removed.
+    Move {
+        /// The messages.
+        uids: Vec<u32>,
+        /// The target.
+        mailbox: Mailbox,
+    },
+    /// EXPUNGE (`uids` `None`) or UID EXPUNGE: answer with [`ReplyData::Expunged`] per
+    /// message removed.
+    Expunge {
+        /// UID EXPUNGE's messages.
+        uids: Option<Vec<u32>>,
+    },
+    /// CLOSE: expunge silently (unless the mailbox is read-only) and deselect.
+    Close,
+    /// Any other command valid in the authenticated or selected state that does not use
+    /// sequence numbers (LIST, LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
+    /// NAMESPACE, APPEND, extensions): answer with [`ReplyData::Data`] items, sent as they
+    /// are.
+    Command(CommandBody),
+}
+
+/// The backend's answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reply {
+    /// Untagged data, sent in order before the completion.
+    pub data: Vec<ReplyData>,
+    /// The completion status.
+    pub status: Status,
+    /// The completion's response code.
+    pub code: Option<ResponseCode>,
+    /// The completion's text.
+    pub text: String,
+}
+
+impl Reply {
+    /// `OK` with `data`.
+    pub fn ok(data: Vec<ReplyData>) -> Self {
+        Reply {
+            data,
+            status: Status::Ok,
+            code: None,
+            text: "done".to_owned(),
+        }
+    }
+
+    /// `NO [code] text`.
+    pub fn no(code: Option<ResponseCode>, text: &str) -> Self {
+        Reply {
+            data: Vec::new(),
+            status: Status::No,
+            code,
+            text: text.to_owned(),
+        }
+    }
+
+    /// `BAD text`.
+    pub fn bad(text: &str) -> Self {
+        Reply {
+            data: Vec::new(),
+            status: Status::Bad,
+            code: None,
+            text: text.to_owned(),
+        }
+    }
+
+    /// Sets the completion's response code.
+    pub fn with_code(mut self, code: ResponseCode) -> Self {
+        self.code = Some(code);
+        self
+    }
+}
+
+/// One piece of a [`Reply`].
+// `Data` is the common case (LIST, STATUS): boxing it would allocate once per response line.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplyData {
+    /// Untagged data without message numbers, sent as it is (LIST, STATUS, NAMESPACE, ...).
+    Data(Data),
+    /// FETCH data of the message with this UID; sent with the message's sequence number in
+    /// this session (and its UID for UID commands), dropped when the session does not know
+    /// the message.
+    Message {
+        /// The UID.
+        uid: u32,
+        /// The data items.
+        items: Vec<MessageDataItem>,
+    },
+    /// The message was removed by this command (EXPUNGE, MOVE): sent as `EXPUNGE n`, or
+    /// `VANISHED` once QRESYNC is enabled.
+    Expunged(u32),
+    /// SEARCH results as UIDs (sent as sequence numbers for SEARCH).
+    Matches {
+        /// The matching UIDs.
+        uids: Vec<u32>,
+        /// The highest MODSEQ among them (CONDSTORE).
+        modseq: Option<u64>,
+    },
+    /// COPY/MOVE result: `COPYUID` in the completion (UIDPLUS).
+    Copied {
+        /// The target's UIDVALIDITY.
+        uid_validity: u32,
+        /// The source UIDs.
+        source: Vec<u32>,
+        /// The new UIDs, in the order of `source`.
+        target: Vec<u32>,
+    },
+    /// STORE with UNCHANGEDSINCE: these messages were not changed (`MODIFIED` code).
+    Modified(Vec<u32>),
+    /// The answer to SELECT/EXAMINE.
+    Selected(Selected),
+}
+
+/// A mailbox as SELECT/EXAMINE opens it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Selected {
+    /// UIDs of the messages, ascending (become sequence numbers 1..).
+    pub uids: Vec<u32>,
+    /// The flags defined in the mailbox.
+    pub flags: Vec<Flag>,
+    /// The flags the client can change permanently.
+    pub permanent_flags: Vec<FlagPerm>,
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// UIDNEXT.
+    pub uid_next: u32,
+    /// HIGHESTMODSEQ (CONDSTORE), if the mailbox keeps mod-sequences.
+    pub highest_modseq: Option<u64>,
+    /// Opened read-only (also for SELECT, when the user may not write).
+    pub read_only: bool,
+}
+
+impl Selected {
+    /// A mailbox with these UIDs, UIDVALIDITY and UIDNEXT.
+    pub fn new(uids: Vec<u32>, uid_validity: u32, uid_next: u32) -> Self {
+        Selected {
+            uids,
+            uid_validity,
+            uid_next,
+            ..Selected::default()
+        }
+    }
+}
+
+/// A change made by another session (or by delivery) to a mailbox, for
+/// [`Server::notify`](super::Server::notify). The server ignores changes to mailboxes it does
+/// not have selected and sends the rest where RFC 9051 §7.5.1 allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Update {
+    /// A new message (`EXISTS`).
+    Exists {
+        /// The UID (higher than every UID before it).
+        uid: u32,
+    },
+    /// A message was expunged (`EXPUNGE` / `VANISHED`).
+    Expunged {
+        /// The UID.
+        uid: u32,
+    },
+    /// A message's flags changed (`FETCH (FLAGS ...)`).
+    Flags {
+        /// The UID.
+        uid: u32,
+        /// The new flags.
+        flags: Vec<Flag>,
+        /// The new MODSEQ (CONDSTORE).
+        modseq: Option<u64>,
+    },
+}
+
+/// A call the session could not honour (a mistake of the caller).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The session has ended.
+    #[error("the session is closed")]
+    Closed,
+    /// No request with this id is waiting for a reply.
+    #[error("no request {0} is waiting for a reply")]
+    UnknownRequest(RequestId),
+    /// No literal awaits a decision.
+    #[error("no literal awaits a decision")]
+    NoLiteralPending,
+    /// No hand-off is in progress.
+    #[error("no transport hand-off is in progress")]
+    NoHandOff,
+}

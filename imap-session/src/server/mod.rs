@@ -1,0 +1,1660 @@
+//! The sans-IO IMAP server (RFC 9051 §3 states, §6 commands, §7 responses, §7.5.1 when
+//! updates may be sent; RFC 2177 IDLE, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 7888 literals).
+//!
+//! A [`Server`] is one connection's protocol state. Like the [client](crate::client) it reads
+//! no socket and no clock: the caller feeds received bytes and the current time, and takes
+//! out bytes to send, events and the next deadline.
+//!
+//! # Calling contract
+//!
+//! - **inputs**: [`handle_input`](Server::handle_input) (received bytes; returns how many it
+//!   took: the rest must be offered again later, which is how a client that floods the server
+//!   is held back), [`handle_eof`](Server::handle_eof), [`handle_timeout`](Server::handle_timeout)
+//!   (a spurious call is a no-op);
+//! - **application answers**: [`reply`](Server::reply) (to an [`Event::Request`]),
+//!   [`accept_literal`](Server::accept_literal) / [`reject_literal`](Server::reject_literal)
+//!   (to an [`Event::LiteralAnnounced`]), [`notify`](Server::notify) (a change made elsewhere),
+//!   [`transport_upgraded`](Server::transport_upgraded) (after a STARTTLS hand-off),
+//!   [`close`](Server::close);
+//! - **outputs**: [`poll_transmit`](Server::poll_transmit), [`poll_event`](Server::poll_event),
+//!   [`poll_timeout`](Server::poll_timeout);
+//! - **getters**: [`state`](Server::state), [`capabilities`](Server::capabilities), ...
+//!
+//! After any input or answer, call `poll_transmit` until `None` and write its bytes in order,
+//! then drain `poll_event`, then arm one timer at `poll_timeout()`. Times must not go
+//! backwards.
+//!
+//! Every tagged command gets exactly one tagged completion, unless the session ends first
+//! (BYE). Commands are executed one at a time, in order; pipelined commands wait in the
+//! receiver's buffer (bounded by [`ServerConfig::input_window`]).
+//!
+//! # Why an event API for the mailbox backend
+//!
+//! Mailbox operations leave the session as [`Event::Request`]s, answered with typed
+//! [`Reply`]s, instead of calls into a backend trait. The session thus stays sans-IO and
+//! synchronous while a backend may be asynchronous (a database, a directory on a slow disk,
+//! another process): the driver awaits the backend and calls [`Server::reply`] when it has the
+//! answer. A synchronous store just answers at once (see [`memory::MemoryStore`]). The
+//! session keeps what is per connection: the state, the selected mailbox and its
+//! sequence-number view (requests and replies speak UIDs only), the updates queued for the
+//! client, and the rules of when they may be sent.
+//!
+//! Authentication is the exception: it goes through a [`CredentialStore`] callback, because
+//! every mechanism needs the stored keys within one step and the lookup is a cheap read.
+//!
+//! # Unilateral updates (RFC 9051 §7.5.1)
+//!
+//! [`notify`](Server::notify) queues a change (new message, expunge, flags) for the selected
+//! mailbox. Queued changes are sent before the completion of the next command, and at once
+//! during IDLE; an expunge is held back while the command in progress is a FETCH, STORE or
+//! SEARCH by sequence number, and is never sent while no command is in progress. The session
+//! applies to its view exactly what it sends, so sequence numbers always match the client's.
+//! With QRESYNC enabled expunges are sent as `VANISHED`; with CONDSTORE, flag changes carry
+//! `MODSEQ`.
+//!
+//! # Hand-offs
+//!
+//! STARTTLS: after queuing the tagged OK the session reports [`HandOff::StartTls`] and reads
+//! nothing more in plaintext. Bytes that followed the command line, in the same read or later,
+//! are discarded and reported, never executed (RFC 9051 §11.1). After the handshake, call
+//! [`transport_upgraded`](Server::transport_upgraded).
+//!
+//! # Literals
+//!
+//! A synchronizing literal is decided on before its data is read: by the policy
+//! ([`ServerConfig::max_literal`], [`ServerConfig::append_limit`]: refused with
+//! `NO [TOOBIG]`) or by the application ([`LiteralDecisions::Application`]). Under LITERAL- a
+//! non-synchronizing literal over 4096 octets is answered with `BAD [TOOBIG]` and its data is
+//! dropped as it arrives (RFC 7888 §4). APPEND data is held in memory up to the limits (the
+//! codec hands over whole commands); streaming it to the backend in chunks is future work.
+//!
+//! # Bounds
+//!
+//! Line and command size ([`ServerConfig::limits`]), literal size, the input held while
+//! waiting ([`ServerConfig::input_window`]), queued output ([`ServerConfig::max_output`]:
+//! past it no command is processed until the client reads), queued updates
+//! ([`ServerConfig::max_pending_updates`]) and failed authentications.
+
+mod auth;
+mod config;
+mod event;
+pub mod memory;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use imapwire_codec::capability::{AuthMechanism, Capability};
+use imapwire_codec::codec::{AnyMessage, Expect, Receiver, StreamError, StreamEvent};
+use imapwire_codec::command::{AuthenticateData, Command, CommandBody, SelectParam};
+use imapwire_codec::core::{Tag, Text};
+use imapwire_codec::error::LimitKind;
+use imapwire_codec::fetch::MessageDataItem;
+use imapwire_codec::flag::FlagFetch;
+use imapwire_codec::framer::{FramerConfig, LITERAL_MINUS_MAX, LiteralAnnouncement, LiteralMode};
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::response::{
+    Continuation, Data, Greeting, GreetingKind, Response, ResponseCode, ResponseText, Status,
+    StatusResponse,
+};
+use imapwire_codec::sequence::{SeqNum, SequenceSet, Uid, UidRange, UidSet, UidValidity};
+use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, EncodeOptions, FrameError};
+
+pub use self::config::{
+    CredentialStore, GreetingPolicy, LiteralDecisions, MIN_AUTOLOGOUT, NonSyncLiterals,
+    ServerConfig,
+};
+pub use self::event::{
+    ApiError, CloseReason, Event, HandOff, Reply, ReplyData, Request, RequestId, Selected, Update,
+};
+
+use self::auth::{AuthExchange, AuthStep};
+use crate::timer::{Timer, TimerTable};
+
+/// The connection state (RFC 9051 §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// Before authentication.
+    NotAuthenticated,
+    /// Authenticated, no mailbox selected.
+    Authenticated,
+    /// A mailbox is selected.
+    Selected {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// Opened with EXAMINE (or read-only).
+        read_only: bool,
+    },
+    /// The session has ended.
+    Logout,
+}
+
+/// What the receiver is busy with.
+#[derive(Debug)]
+enum Mode {
+    Commands,
+    Authenticating {
+        tag: Tag,
+        ex: Box<AuthExchange>,
+    },
+    Idle {
+        tag: Tag,
+    },
+    /// A request is with the application.
+    Waiting {
+        id: RequestId,
+        tag: Tag,
+        kind: Pending,
+    },
+    /// A literal is with the application.
+    LiteralDecision,
+    /// STARTTLS accepted: plaintext is over.
+    HandedOff,
+    Closed,
+}
+
+/// What to do with a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    Select {
+        read_only: bool,
+        mailbox: Mailbox,
+    },
+    /// FETCH/STORE (`uid`: the UID form), SEARCH, COPY, MOVE, EXPUNGE.
+    Messages {
+        uid: bool,
+        numbers_in_use: bool,
+    },
+    Search {
+        uid: bool,
+    },
+    Close,
+    Other,
+}
+
+/// The selected mailbox as this session sees it.
+#[derive(Debug, Default)]
+struct View {
+    /// `uids[n - 1]` is the UID of message `n`.
+    uids: Vec<u32>,
+    /// Queued changes, oldest first.
+    pending: VecDeque<Update>,
+}
+
+impl View {
+    fn seq_of(&self, uid: u32) -> Option<usize> {
+        self.uids.binary_search(&uid).ok().map(|i| i + 1)
+    }
+
+    fn last_uid(&self) -> u32 {
+        self.uids.last().copied().unwrap_or(0)
+    }
+}
+
+/// One connection's server state machine. See the [module docs](self).
+pub struct Server {
+    config: ServerConfig,
+    state: State,
+    mode: Mode,
+    rx: Receiver,
+    encrypted: bool,
+    out: VecDeque<Bytes>,
+    out_len: usize,
+    events: VecDeque<Event>,
+    timers: TimerTable,
+    next_request: u64,
+    auth_failures: u32,
+    user: Option<String>,
+    condstore: bool,
+    qresync: bool,
+    utf8: bool,
+    view: View,
+    /// A STARTTLS hand-off is being reported: bytes discarded so far.
+    handoff: Option<BytesMut>,
+    /// Plaintext fed after the hand-off was reported.
+    late_discard: BytesMut,
+}
+
+/// How much late plaintext after a STARTTLS hand-off is kept for the report.
+const LATE_DISCARD_KEEP: usize = 64 * 1024;
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("state", &self.state)
+            .field("mode", &self.mode)
+            .field("encrypted", &self.encrypted)
+            .field("out_len", &self.out_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a command may run in a state, by RFC 9051 §6 (and the extensions' RFCs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Any,
+    NotAuthenticated,
+    Authenticated,
+    Selected,
+}
+
+fn needs(body: &CommandBody) -> Needs {
+    use CommandBody as C;
+    match body {
+        C::Capability | C::Noop | C::Logout | C::Id(_) => Needs::Any,
+        C::StartTls | C::Authenticate { .. } | C::Login { .. } => Needs::NotAuthenticated,
+        C::Check
+        | C::Close
+        | C::Unselect
+        | C::Expunge
+        | C::UidExpunge(_)
+        | C::Search { .. }
+        | C::Fetch { .. }
+        | C::Store { .. }
+        | C::Copy { .. }
+        | C::Move { .. }
+        | C::Sort { .. }
+        | C::Thread { .. }
+        | C::CancelUpdate(_)
+        | C::Replace { .. } => Needs::Selected,
+        _ => Needs::Authenticated,
+    }
+}
+
+/// Text for a response: printable ASCII, at most 200 characters.
+fn text(s: &str) -> Text {
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(200)
+        .collect();
+    let clean = if clean.trim().is_empty() {
+        "-".to_owned()
+    } else {
+        clean
+    };
+    Text::new(clean).unwrap_or_default()
+}
+
+fn resp_text(code: Option<ResponseCode>, s: &str) -> ResponseText {
+    match code {
+        Some(c) => ResponseText::with_code(c, text(s)),
+        None => ResponseText::new(None, text(s))
+            .unwrap_or_else(|_| ResponseText::new(None, text("-")).unwrap_or_default()),
+    }
+}
+
+fn uid_set(uids: &[u32]) -> Option<UidSet> {
+    let mut ranges: Vec<UidRange> = Vec::new();
+    for &u in uids {
+        let Some(n) = std::num::NonZeroU32::new(u) else {
+            continue;
+        };
+        match ranges.last_mut() {
+            Some(r) if r.end.get().checked_add(1) == Some(u) => r.end = n,
+            _ => ranges.push(UidRange { start: n, end: n }),
+        }
+    }
+    UidSet::new(ranges).ok()
+}
+
+impl Server {
+    /// A session for a new connection; queues the greeting.
+    pub fn new(config: ServerConfig, now: Instant) -> Self {
+        let mut limits = config.limits;
+        limits.max_literal = limits.max_literal.max(config.max_literal);
+        let framer = FramerConfig {
+            limits,
+            await_sync_literals: true,
+            max_nonsync_literal: match config.non_sync_literals {
+                NonSyncLiterals::Minus => Some(LITERAL_MINUS_MAX),
+                NonSyncLiterals::Plus => None,
+                NonSyncLiterals::None => Some(0),
+            },
+        };
+        let rx = Receiver::new(framer, DecodeOptions::default(), Expect::Command);
+        let encrypted = config.encrypted;
+        let mut s = Server {
+            config,
+            state: State::NotAuthenticated,
+            mode: Mode::Commands,
+            rx,
+            encrypted,
+            out: VecDeque::new(),
+            out_len: 0,
+            events: VecDeque::new(),
+            timers: TimerTable::new(),
+            next_request: 0,
+            auth_failures: 0,
+            user: None,
+            condstore: false,
+            qresync: false,
+            utf8: false,
+            view: View::default(),
+            handoff: None,
+            late_discard: BytesMut::new(),
+        };
+        s.greet(now);
+        s
+    }
+
+    fn greet(&mut self, now: Instant) {
+        let (kind, code, t) = match self.config.greeting.clone() {
+            GreetingPolicy::Bye(t) => (GreetingKind::Bye, None, t),
+            GreetingPolicy::PreAuth(user) => {
+                self.state = State::Authenticated;
+                self.events
+                    .push_back(Event::Authenticated { user: user.clone() });
+                self.user = Some(user);
+                let caps = self.capabilities();
+                (
+                    GreetingKind::PreAuth,
+                    Some(ResponseCode::Capability(caps)),
+                    self.config.greeting_text.clone(),
+                )
+            }
+            _ => {
+                let caps = self.capabilities();
+                (
+                    GreetingKind::Ok,
+                    Some(ResponseCode::Capability(caps)),
+                    self.config.greeting_text.clone(),
+                )
+            }
+        };
+        let g = Greeting {
+            kind,
+            text: resp_text(code, &t),
+        };
+        self.emit(&g);
+        if kind == GreetingKind::Bye {
+            self.close_with(CloseReason::Refused);
+        } else {
+            self.arm_autologout(now);
+        }
+    }
+
+    // ---- getters ----
+
+    /// The connection state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The authenticated user.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Whether the transport is encrypted (implicit TLS, or after STARTTLS).
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.mode, Mode::Closed)
+    }
+
+    /// Whether CONDSTORE is enabled (by ENABLE, or by a CONDSTORE-aware command).
+    pub fn condstore_enabled(&self) -> bool {
+        self.condstore
+    }
+
+    /// Whether QRESYNC is enabled.
+    pub fn qresync_enabled(&self) -> bool {
+        self.qresync
+    }
+
+    /// The session's sequence-number view of the selected mailbox: element `n - 1` is the
+    /// UID of message `n`.
+    pub fn view(&self) -> &[u32] {
+        &self.view.uids
+    }
+
+    /// Output bytes queued.
+    pub fn queued_output(&self) -> usize {
+        self.out_len
+    }
+
+    /// The capabilities for the connection's current state (RFC 9051 §7.2.2): STARTTLS and
+    /// LOGINDISABLED only before authentication on an unencrypted connection, the password
+    /// mechanisms only where passwords may cross, no AUTH= after authentication.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let mut v = vec![Capability::Imap4Rev2, Capability::Imap4Rev1];
+        let plaintext_ok = self.encrypted || self.config.allow_plaintext_auth;
+        if self.state == State::NotAuthenticated {
+            if !self.encrypted && self.config.starttls {
+                v.push(Capability::StartTls);
+            }
+            if !plaintext_ok {
+                v.push(Capability::LoginDisabled);
+            }
+            if self.config.credentials.is_some() {
+                if plaintext_ok {
+                    v.push(Capability::Auth(AuthMechanism::Plain));
+                    v.push(Capability::Auth(AuthMechanism::Login));
+                }
+                v.push(Capability::Auth(AuthMechanism::ScramSha256));
+                v.push(Capability::Auth(AuthMechanism::ScramSha1));
+                let oauth = self
+                    .config
+                    .credentials
+                    .as_ref()
+                    .is_some_and(|c| c.supports_oauth());
+                if oauth && plaintext_ok {
+                    v.push(Capability::Auth(AuthMechanism::OAuthBearer));
+                    v.push(Capability::Auth(AuthMechanism::XOAuth2));
+                }
+            }
+        }
+        match self.config.non_sync_literals {
+            NonSyncLiterals::Plus => v.push(Capability::LiteralPlus),
+            NonSyncLiterals::Minus => v.push(Capability::LiteralMinus),
+            NonSyncLiterals::None => {}
+        }
+        if let Some(n) = self.config.append_limit {
+            v.push(Capability::AppendLimit(Some(n)));
+        }
+        for c in &self.config.extensions {
+            if !v.contains(c) {
+                v.push(c.clone());
+            }
+        }
+        v
+    }
+
+    // ---- outputs ----
+
+    /// The next bytes to write, or `None`. Everything queued is returned in order.
+    #[must_use = "the returned bytes must be written to the connection"]
+    pub fn poll_transmit(&mut self, _now: Instant) -> Option<Bytes> {
+        let first = self.out.pop_front()?;
+        let mut total = first.len();
+        if self.out.is_empty() || first.len() >= 16 * 1024 {
+            self.out_len -= first.len();
+            return Some(first);
+        }
+        let mut buf = BytesMut::from(&first[..]);
+        while let Some(b) = self.out.front() {
+            if total + b.len() > 64 * 1024 {
+                break;
+            }
+            total += b.len();
+            buf.extend_from_slice(b);
+            self.out.pop_front();
+        }
+        self.out_len -= total;
+        Some(buf.freeze())
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next deadline: call [`handle_timeout`](Self::handle_timeout) then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.is_closed() {
+            return None;
+        }
+        self.timers.next_deadline().map(|(t, _)| t)
+    }
+
+    // ---- inputs ----
+
+    /// Feeds received bytes; returns how many were taken. Bytes not taken (the session waits
+    /// for the application, or for the client to read its output) must be offered again
+    /// after the next answer or `poll_transmit`. After a STARTTLS hand-off every byte is
+    /// taken and discarded (see [`HandOff::StartTls`]); after the end, none.
+    pub fn handle_input(&mut self, now: Instant, data: &[u8]) -> usize {
+        let mut taken = 0;
+        loop {
+            match self.mode {
+                Mode::Closed => break,
+                Mode::HandedOff => {
+                    let rest = &data[taken..];
+                    match self.handoff.as_mut() {
+                        Some(d) => d.extend_from_slice(rest),
+                        None => {
+                            let room = LATE_DISCARD_KEEP.saturating_sub(self.late_discard.len());
+                            self.late_discard
+                                .extend_from_slice(&rest[..rest.len().min(room)]);
+                        }
+                    }
+                    taken = data.len();
+                    break;
+                }
+                _ => {}
+            }
+            self.process_inner(now);
+            if matches!(self.mode, Mode::HandedOff | Mode::Closed) {
+                continue;
+            }
+            if taken == data.len() {
+                break;
+            }
+            let room = self.config.input_window.saturating_sub(self.rx.buffered());
+            if room == 0 {
+                break;
+            }
+            let n = room.min(data.len() - taken).min(16 * 1024);
+            self.rx.push(&data[taken..taken + n]);
+            taken += n;
+        }
+        self.flush_handoff();
+        taken
+    }
+
+    /// The client closed its side: the session ends.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        if !self.is_closed() {
+            self.state = State::Logout;
+            self.close_with(CloseReason::PeerClosed);
+        }
+    }
+
+    /// A deadline from [`poll_timeout`](Self::poll_timeout) passed (a spurious call is a
+    /// no-op).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<Timer> = self.timers.expired(now).collect();
+        for t in due {
+            if self.is_closed() {
+                break;
+            }
+            match t {
+                Timer::Autologout => {
+                    self.bye(Some(ResponseCode::Unavailable), "autologout: idle too long");
+                    self.close_with(CloseReason::Autologout);
+                }
+                Timer::IdleHold => {
+                    self.bye(Some(ResponseCode::Unavailable), "IDLE held too long");
+                    self.close_with(CloseReason::IdleHold);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // ---- application answers ----
+
+    /// Answers the request `id`.
+    pub fn reply(&mut self, now: Instant, id: RequestId, reply: Reply) -> Result<(), ApiError> {
+        if self.is_closed() {
+            return Err(ApiError::Closed);
+        }
+        let Mode::Waiting { id: want, .. } = &self.mode else {
+            return Err(ApiError::UnknownRequest(id));
+        };
+        if *want != id {
+            return Err(ApiError::UnknownRequest(id));
+        }
+        let Mode::Waiting { tag, kind, .. } = std::mem::replace(&mut self.mode, Mode::Commands)
+        else {
+            return Err(ApiError::UnknownRequest(id));
+        };
+        self.apply_reply(tag, kind, reply);
+        self.arm_autologout(now);
+        self.process(now);
+        Ok(())
+    }
+
+    /// Accepts the literal of the last [`Event::LiteralAnnounced`] (sends `+`).
+    pub fn accept_literal(&mut self, now: Instant) -> Result<(), ApiError> {
+        if !matches!(self.mode, Mode::LiteralDecision) {
+            return Err(ApiError::NoLiteralPending);
+        }
+        self.rx
+            .accept_literal()
+            .map_err(|_| ApiError::NoLiteralPending)?;
+        self.mode = Mode::Commands;
+        self.continuation_text("ready for literal data");
+        self.process(now);
+        Ok(())
+    }
+
+    /// Refuses the literal of the last [`Event::LiteralAnnounced`] with a tagged
+    /// `status` (`NO` or `BAD`), `code` (e.g. `TOOBIG`) and `text`; its data is never read.
+    pub fn reject_literal(
+        &mut self,
+        now: Instant,
+        status: Status,
+        code: Option<ResponseCode>,
+        text: &str,
+    ) -> Result<(), ApiError> {
+        if !matches!(self.mode, Mode::LiteralDecision) {
+            return Err(ApiError::NoLiteralPending);
+        }
+        self.mode = Mode::Commands;
+        self.refuse_literal(status, code, text);
+        self.process(now);
+        Ok(())
+    }
+
+    /// Reports a change to `mailbox` made elsewhere (another session, delivery). Ignored
+    /// unless that mailbox is selected here; sent where RFC 9051 §7.5.1 allows.
+    pub fn notify(&mut self, now: Instant, mailbox: &Mailbox, update: Update) {
+        let State::Selected { mailbox: sel, .. } = &self.state else {
+            return;
+        };
+        if sel != mailbox || self.is_closed() {
+            return;
+        }
+        if let Update::Flags { uid, .. } = &update {
+            // Only the latest flags of a message matter.
+            let u = *uid;
+            self.view
+                .pending
+                .retain(|p| !matches!(p, Update::Flags { uid, .. } if *uid == u));
+        }
+        self.view.pending.push_back(update);
+        if self.view.pending.len() > self.config.max_pending_updates {
+            self.bye(Some(ResponseCode::Unavailable), "too many updates pending");
+            self.close_with(CloseReason::TooManyUpdates);
+            return;
+        }
+        if matches!(self.mode, Mode::Idle { .. }) {
+            self.flush_updates(true);
+        }
+        let _ = now;
+    }
+
+    /// After [`HandOff::StartTls`]: the TLS handshake is done; commands are read again (from
+    /// the decrypted stream), with the capabilities of an encrypted connection. Returns the
+    /// plaintext bytes fed after the hand-off was reported (discarded; the first
+    /// 64 KiB are kept for the report): non-empty means an injection attempt.
+    pub fn transport_upgraded(&mut self, _now: Instant) -> Result<Bytes, ApiError> {
+        if !matches!(self.mode, Mode::HandedOff) {
+            return Err(ApiError::NoHandOff);
+        }
+        self.flush_handoff();
+        self.encrypted = true;
+        self.mode = Mode::Commands;
+        let _ = self.rx.take_buffered();
+        self.rx.set_expect(Expect::Command);
+        self.arm_autologout(_now);
+        Ok(std::mem::take(&mut self.late_discard).freeze())
+    }
+
+    /// Ends the session with `* BYE text` (e.g. the server shuts down).
+    pub fn close(&mut self, text: &str) {
+        if !self.is_closed() {
+            self.bye(None, text);
+            self.close_with(CloseReason::Application);
+        }
+    }
+
+    // ---- the machine ----
+
+    fn blocked(&self) -> bool {
+        self.out_len > self.config.max_output
+            || matches!(
+                self.mode,
+                Mode::Waiting { .. } | Mode::LiteralDecision | Mode::HandedOff | Mode::Closed
+            )
+    }
+
+    fn process(&mut self, now: Instant) {
+        self.process_inner(now);
+        self.flush_handoff();
+    }
+
+    fn process_inner(&mut self, now: Instant) {
+        while !self.blocked() {
+            let Some(ev) = self.rx.next() else { return };
+            match ev {
+                StreamEvent::LiteralAnnounced(a) => self.on_literal(a),
+                StreamEvent::Error(e) => self.on_stream_error(e),
+                StreamEvent::Message(d) => match d.message {
+                    AnyMessage::Command(c) => self.on_command(now, c),
+                    AnyMessage::AuthenticateData(a) => self.on_auth_data(now, a),
+                    AnyMessage::IdleDone(_) => self.on_idle_done(now),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+
+    fn on_literal(&mut self, a: LiteralAnnouncement) {
+        if a.mode != LiteralMode::Sync {
+            return;
+        }
+        if !matches!(self.mode, Mode::Commands) {
+            // A literal where AUTHENTICATE data or DONE is expected: refuse it, and end the
+            // exchange with BAD.
+            let _ = self.rx.reject_literal();
+            self.malformed_in_mode("a literal is not allowed here");
+            return;
+        }
+        match self.config.literal_decisions {
+            LiteralDecisions::Application => {
+                self.mode = Mode::LiteralDecision;
+                self.events.push_back(Event::LiteralAnnounced {
+                    tag: a.tag,
+                    command: a.command,
+                    length: a.length,
+                    mode: a.mode,
+                    binary: a.binary,
+                });
+            }
+            LiteralDecisions::Policy => {
+                let append = a.command.as_deref() == Some(b"APPEND");
+                let limit = match (append, self.config.append_limit) {
+                    (true, Some(l)) => l.min(self.config.max_literal),
+                    _ => self.config.max_literal,
+                };
+                if a.length > limit {
+                    self.refuse_literal(
+                        Status::No,
+                        Some(ResponseCode::TooBig),
+                        "literal too large",
+                    );
+                } else {
+                    let _ = self.rx.accept_literal();
+                    self.continuation_text("ready for literal data");
+                }
+            }
+        }
+    }
+
+    fn refuse_literal(&mut self, status: Status, code: Option<ResponseCode>, t: &str) {
+        let dropped = self.rx.reject_literal().unwrap_or_default();
+        let tag = recover_tag(&dropped);
+        self.complete_raw(tag, status, code, t);
+    }
+
+    fn on_stream_error(&mut self, e: StreamError) {
+        let tag = e.tag().and_then(|t| Tag::new(t).ok());
+        let (code, reason) = match &e {
+            StreamError::Frame(FrameError::LimitExceeded {
+                kind: LimitKind::NonSyncLiteral | LimitKind::Literal,
+                ..
+            }) => (Some(ResponseCode::TooBig), "literal too large".to_owned()),
+            StreamError::Frame(f) => (Some(ResponseCode::TooBig), f.to_string()),
+            StreamError::Decode { error, .. } => (None, format!("syntax error: {error}")),
+            _ => (None, "malformed".to_owned()),
+        };
+        match self.mode {
+            Mode::Authenticating { .. } | Mode::Idle { .. } => {
+                self.malformed_in_mode(&reason);
+            }
+            _ => {
+                self.events.push_back(Event::Malformed {
+                    tag: tag.clone(),
+                    reason: reason.clone(),
+                });
+                self.complete_raw(tag, Status::Bad, code, &reason);
+            }
+        }
+    }
+
+    /// A line that is neither AUTHENTICATE data nor DONE where one was expected: the
+    /// exchange ends with a tagged BAD.
+    fn malformed_in_mode(&mut self, reason: &str) {
+        match std::mem::replace(&mut self.mode, Mode::Commands) {
+            Mode::Authenticating { tag, .. } => {
+                self.rx.set_expect(Expect::Command);
+                self.complete(&tag, Status::Bad, None, reason);
+            }
+            Mode::Idle { tag } => {
+                self.rx.set_expect(Expect::Command);
+                self.timers.stop(Timer::IdleHold);
+                self.complete(&tag, Status::Bad, None, "expected DONE");
+            }
+            other => {
+                self.mode = other;
+                self.complete_raw(None, Status::Bad, None, reason);
+            }
+        }
+    }
+
+    fn on_command(&mut self, now: Instant, cmd: Command) {
+        self.arm_autologout(now);
+        let (tag, body) = cmd.into_parts();
+        let need = needs(&body);
+        let ok = match (&self.state, need) {
+            (State::Logout, _) => false,
+            (_, Needs::Any) => true,
+            (State::NotAuthenticated, Needs::NotAuthenticated) => true,
+            (State::Authenticated | State::Selected { .. }, Needs::Authenticated) => true,
+            (State::Selected { .. }, Needs::Selected) => true,
+            _ => false,
+        };
+        if !ok {
+            let t = match (&self.state, need) {
+                (State::NotAuthenticated, _) => "not valid before authentication",
+                (_, Needs::NotAuthenticated) => "already authenticated",
+                (_, Needs::Selected) => "no mailbox selected",
+                _ => "not valid in this state",
+            };
+            let msg = format!("{} {}", body.name(), t);
+            self.complete(&tag, Status::Bad, None, &msg);
+            return;
+        }
+        use CommandBody as C;
+        match body {
+            C::Capability => {
+                let caps = self.capabilities();
+                self.emit(&Response::Data(Data::Capability(caps)));
+                self.complete_with_updates(&tag, false);
+            }
+            C::Noop | C::Check => self.complete_with_updates(&tag, false),
+            C::Id(_) => {
+                self.emit(&Response::Data(Data::Id(None)));
+                self.complete(&tag, Status::Ok, None, "done");
+            }
+            C::Logout => {
+                self.bye(None, "logging out");
+                self.complete(&tag, Status::Ok, None, "done");
+                self.state = State::Logout;
+                self.close_with(CloseReason::Logout);
+            }
+            C::StartTls => {
+                if self.encrypted || !self.config.starttls {
+                    self.complete(&tag, Status::Bad, None, "STARTTLS not available");
+                    return;
+                }
+                self.complete(&tag, Status::Ok, None, "begin TLS negotiation now");
+                let rest = self.rx.take_buffered();
+                let mut d = BytesMut::new();
+                d.extend_from_slice(&rest);
+                self.handoff = Some(d);
+                self.mode = Mode::HandedOff;
+                self.timers.stop_all();
+            }
+            C::Login { username, password } => {
+                if !(self.encrypted || self.config.allow_plaintext_auth) {
+                    self.complete(
+                        &tag,
+                        Status::No,
+                        Some(ResponseCode::PrivacyRequired),
+                        "LOGIN needs an encrypted connection",
+                    );
+                    return;
+                }
+                let user = String::from_utf8_lossy(username.as_bytes()).into_owned();
+                let pw = String::from_utf8_lossy(password.expose().as_bytes()).into_owned();
+                let ok = auth::verify_password(&self.config, &user, &pw);
+                self.finish_auth(now, &tag, ok.then_some(user));
+            }
+            C::Authenticate {
+                mechanism,
+                initial_response,
+            } => self.start_authenticate(now, tag, mechanism.as_str(), initial_response),
+            C::Enable(caps) => self.enable(&tag, caps),
+            C::Idle => {
+                self.mode = Mode::Idle { tag };
+                self.rx.set_expect(Expect::IdleDone);
+                self.continuation_text("idling");
+                self.timers.stop(Timer::Autologout);
+                self.timers.set(Timer::IdleHold, now, self.config.idle_hold);
+                self.flush_updates(true);
+            }
+            C::Unselect => {
+                self.deselect();
+                self.state = State::Authenticated;
+                self.complete(&tag, Status::Ok, None, "done");
+            }
+            C::Compress(_) | C::Unauthenticate => {
+                self.complete(&tag, Status::Bad, None, "not supported");
+            }
+            body => self.send_request(tag, body),
+        }
+    }
+
+    fn send_request(&mut self, tag: Tag, body: CommandBody) {
+        use CommandBody as C;
+        let read_only = matches!(
+            self.state,
+            State::Selected {
+                read_only: true,
+                ..
+            }
+        );
+        let (request, kind) = match body {
+            C::Select { mailbox, params } => {
+                self.note_select_params(&params);
+                (
+                    Request::Select {
+                        mailbox: mailbox.clone(),
+                        read_only: false,
+                        params,
+                    },
+                    Pending::Select {
+                        read_only: false,
+                        mailbox,
+                    },
+                )
+            }
+            C::Examine { mailbox, params } => {
+                self.note_select_params(&params);
+                (
+                    Request::Select {
+                        mailbox: mailbox.clone(),
+                        read_only: true,
+                        params,
+                    },
+                    Pending::Select {
+                        read_only: true,
+                        mailbox,
+                    },
+                )
+            }
+            C::Fetch {
+                sequence_set,
+                items,
+                modifiers,
+                uid,
+            } => {
+                let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
+                    return;
+                };
+                if modifiers
+                    .iter()
+                    .any(|m| matches!(m, imapwire_codec::command::FetchModifier::ChangedSince(_)))
+                {
+                    self.condstore = true;
+                }
+                (
+                    Request::Fetch {
+                        uids,
+                        items,
+                        modifiers,
+                    },
+                    Pending::Messages {
+                        uid,
+                        numbers_in_use: !uid,
+                    },
+                )
+            }
+            C::Store {
+                sequence_set,
+                modifiers,
+                kind,
+                silent,
+                data,
+                uid,
+            } => {
+                if read_only {
+                    self.complete(&tag, Status::No, Some(ResponseCode::ReadOnly), "read-only");
+                    return;
+                }
+                let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
+                    return;
+                };
+                if !modifiers.is_empty() {
+                    self.condstore = true;
+                }
+                (
+                    Request::Store {
+                        uids,
+                        kind,
+                        silent,
+                        data,
+                        modifiers,
+                    },
+                    Pending::Messages {
+                        uid,
+                        numbers_in_use: !uid,
+                    },
+                )
+            }
+            C::Search {
+                return_opts,
+                charset,
+                criteria,
+                uid,
+            } => {
+                if return_opts.is_some() {
+                    self.complete(&tag, Status::Bad, None, "SEARCH RETURN is not supported");
+                    return;
+                }
+                (
+                    Request::Search {
+                        criteria,
+                        charset,
+                        view: self.view.uids.clone(),
+                    },
+                    Pending::Search { uid },
+                )
+            }
+            C::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
+                    return;
+                };
+                (
+                    Request::Copy { uids, mailbox },
+                    Pending::Messages {
+                        uid,
+                        numbers_in_use: false,
+                    },
+                )
+            }
+            C::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                if read_only {
+                    self.complete(&tag, Status::No, Some(ResponseCode::ReadOnly), "read-only");
+                    return;
+                }
+                let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
+                    return;
+                };
+                (
+                    Request::Move { uids, mailbox },
+                    Pending::Messages {
+                        uid,
+                        numbers_in_use: false,
+                    },
+                )
+            }
+            C::Expunge | C::UidExpunge(_) if read_only => {
+                self.complete(&tag, Status::No, Some(ResponseCode::ReadOnly), "read-only");
+                return;
+            }
+            C::Expunge => (
+                Request::Expunge { uids: None },
+                Pending::Messages {
+                    uid: false,
+                    numbers_in_use: false,
+                },
+            ),
+            C::UidExpunge(set) => {
+                let Some(uids) = self.resolve(&tag, &set, true) else {
+                    return;
+                };
+                (
+                    Request::Expunge { uids: Some(uids) },
+                    Pending::Messages {
+                        uid: true,
+                        numbers_in_use: false,
+                    },
+                )
+            }
+            C::Close => (Request::Close, Pending::Close),
+            C::Sort { .. } | C::Thread { .. } | C::CancelUpdate(_) | C::Replace { .. } => {
+                self.complete(&tag, Status::Bad, None, "not supported");
+                return;
+            }
+            other => (Request::Command(other), Pending::Other),
+        };
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.timers.stop(Timer::Autologout);
+        self.events.push_back(Event::Request {
+            id,
+            tag: tag.clone(),
+            request,
+        });
+        self.mode = Mode::Waiting { id, tag, kind };
+    }
+
+    fn note_select_params(&mut self, params: &[SelectParam]) {
+        for p in params {
+            match p {
+                SelectParam::CondStore => self.condstore = true,
+                SelectParam::QResync { .. } if self.qresync => {}
+                _ => {}
+            }
+        }
+    }
+
+    /// The UIDs of the view that `set` names; BAD (and `None`) for an invalid sequence
+    /// number or `$`.
+    fn resolve(&mut self, tag: &Tag, set: &SequenceSet, uid: bool) -> Option<Vec<u32>> {
+        if matches!(set, SequenceSet::LastResult) {
+            self.complete(tag, Status::Bad, None, "SEARCHRES is not supported");
+            return None;
+        }
+        let uids = &self.view.uids;
+        if uid {
+            let largest = self.view.last_uid();
+            return Some(
+                uids.iter()
+                    .copied()
+                    .filter(|&u| set.contains(u, largest))
+                    .collect(),
+            );
+        }
+        let n = uids.len() as u32;
+        if let SequenceSet::Set(seqs) = set {
+            use imapwire_codec::sequence::{SeqOrUid, Sequence};
+            let too_big = |s: &SeqOrUid| matches!(s, SeqOrUid::Value(v) if v.get() > n);
+            let star_empty = |s: &SeqOrUid| matches!(s, SeqOrUid::Asterisk) && n == 0;
+            let bad = seqs.iter().any(|s| match s {
+                Sequence::Single(a) => too_big(a) || star_empty(a),
+                Sequence::Range(a, b) => {
+                    (too_big(a) && too_big(b)) || star_empty(a) || star_empty(b)
+                }
+            });
+            if bad {
+                self.complete(tag, Status::Bad, None, "invalid message sequence number");
+                return None;
+            }
+        }
+        Some(
+            uids.iter()
+                .enumerate()
+                .filter(|(i, _)| set.contains(*i as u32 + 1, n))
+                .map(|(_, &u)| u)
+                .collect(),
+        )
+    }
+
+    fn deselect(&mut self) {
+        self.view = View::default();
+    }
+
+    fn apply_reply(&mut self, tag: Tag, kind: Pending, reply: Reply) {
+        let mut copyuid = None;
+        let mut modified = Vec::new();
+        let mut selected = None;
+        let (uid_cmd, numbers_in_use) = match &kind {
+            Pending::Messages {
+                uid,
+                numbers_in_use,
+            } => (*uid, *numbers_in_use),
+            Pending::Search { uid } => (*uid, !*uid),
+            _ => (false, false),
+        };
+        for d in reply.data {
+            match d {
+                ReplyData::Data(d) => self.emit(&Response::Data(d)),
+                ReplyData::Message { uid, items } => self.emit_message(uid, items, uid_cmd),
+                ReplyData::Expunged(uid) => self.emit_expunge(uid),
+                ReplyData::Matches { uids, modseq } => {
+                    let ids = if uid_cmd {
+                        uids.iter()
+                            .filter_map(|&u| std::num::NonZeroU32::new(u))
+                            .collect()
+                    } else {
+                        uids.iter()
+                            .filter_map(|&u| self.view.seq_of(u))
+                            .filter_map(|n| std::num::NonZeroU32::new(n as u32))
+                            .collect()
+                    };
+                    let modseq = if self.condstore { modseq } else { None };
+                    self.emit(&Response::Data(Data::Search { ids, modseq }));
+                }
+                ReplyData::Copied {
+                    uid_validity,
+                    source,
+                    target,
+                } => copyuid = Some((uid_validity, source, target)),
+                ReplyData::Modified(u) => modified.extend(u),
+                ReplyData::Selected(s) => selected = Some(s),
+            }
+        }
+        let mut code = reply.code;
+        if let (Some((v, s, t)), Status::Ok, None) = (&copyuid, reply.status, &code) {
+            if let (Some(v), Some(s), Some(t)) = (UidValidity::new(*v).ok(), uid_set(s), uid_set(t))
+            {
+                code = Some(ResponseCode::CopyUid {
+                    uid_validity: v,
+                    source: s,
+                    destination: t,
+                });
+            }
+        }
+        if !modified.is_empty() && code.is_none() {
+            let set: Vec<u32> = if uid_cmd {
+                modified
+            } else {
+                modified
+                    .iter()
+                    .filter_map(|&u| self.view.seq_of(u).map(|n| n as u32))
+                    .collect()
+            };
+            if let Some(s) = uid_set(&set) {
+                code = seq_set_code(&s);
+            }
+        }
+        match kind {
+            Pending::Select { read_only, mailbox } => {
+                let was_selected = matches!(self.state, State::Selected { .. });
+                self.deselect();
+                if was_selected {
+                    self.emit(&Response::Status(StatusResponse::Untagged {
+                        status: Status::Ok,
+                        text: resp_text(Some(ResponseCode::Closed), "previous mailbox closed"),
+                    }));
+                }
+                match (reply.status, selected) {
+                    (Status::Ok, Some(s)) => {
+                        let Mode::Commands = self.mode else { return };
+                        let ro = read_only || s.read_only;
+                        self.emit_selected(&s);
+                        let mut uids = s.uids;
+                        uids.sort_unstable();
+                        uids.dedup();
+                        self.view.uids = uids;
+                        self.state = State::Selected {
+                            mailbox,
+                            read_only: ro,
+                        };
+                        let c = if ro {
+                            ResponseCode::ReadOnly
+                        } else {
+                            ResponseCode::ReadWrite
+                        };
+                        self.complete(&tag, Status::Ok, Some(c), &reply.text);
+                    }
+                    (Status::Ok, None) => {
+                        self.state = State::Authenticated;
+                        self.complete(
+                            &tag,
+                            Status::No,
+                            Some(ResponseCode::ServerBug),
+                            "backend gave no mailbox",
+                        );
+                    }
+                    (st, _) => {
+                        self.state = State::Authenticated;
+                        self.complete(&tag, st, code, &reply.text);
+                    }
+                }
+            }
+            Pending::Close => {
+                if reply.status == Status::Ok {
+                    self.deselect();
+                    self.state = State::Authenticated;
+                }
+                self.complete(&tag, reply.status, code, &reply.text);
+            }
+            _ => {
+                if matches!(self.state, State::Selected { .. }) {
+                    self.flush_updates(!numbers_in_use);
+                }
+                self.complete(&tag, reply.status, code, &reply.text);
+            }
+        }
+    }
+
+    fn emit_selected(&mut self, s: &Selected) {
+        let n = s.uids.len() as u32;
+        self.emit(&Response::Data(Data::Flags(s.flags.clone())));
+        self.emit(&Response::Data(Data::Exists(n)));
+        if !s.permanent_flags.is_empty() {
+            self.untagged_ok(
+                ResponseCode::PermanentFlags(s.permanent_flags.clone()),
+                "flags permitted",
+            );
+        }
+        if let Ok(v) = UidValidity::new(s.uid_validity) {
+            self.untagged_ok(ResponseCode::UidValidity(v), "UIDs valid");
+        }
+        if let Ok(u) = Uid::new(s.uid_next.max(1)) {
+            self.untagged_ok(ResponseCode::UidNext(u), "predicted next UID");
+        }
+        match (self.condstore, s.highest_modseq) {
+            (true, Some(m)) => self.untagged_ok(ResponseCode::HighestModSeq(m), "highest"),
+            (true, None) => self.untagged_ok(ResponseCode::NoModSeq, "no mod-sequences"),
+            _ => {}
+        }
+    }
+
+    fn untagged_ok(&mut self, code: ResponseCode, t: &str) {
+        self.emit(&Response::Status(StatusResponse::Untagged {
+            status: Status::Ok,
+            text: resp_text(Some(code), t),
+        }));
+    }
+
+    fn emit_message(&mut self, uid: u32, mut items: Vec<MessageDataItem>, uid_cmd: bool) {
+        let Some(seq) = self.view.seq_of(uid) else {
+            return;
+        };
+        let Ok(seq) = SeqNum::new(seq as u32) else {
+            return;
+        };
+        if uid_cmd && !items.iter().any(|i| matches!(i, MessageDataItem::Uid(_))) {
+            if let Ok(u) = Uid::new(uid) {
+                items.insert(0, MessageDataItem::Uid(u));
+            }
+        }
+        if !self.condstore {
+            items.retain(|i| !matches!(i, MessageDataItem::ModSeq(_)));
+        }
+        if items.is_empty() {
+            return;
+        }
+        self.emit(&Response::Data(Data::Fetch {
+            seq,
+            items: items.into(),
+        }));
+    }
+
+    fn emit_expunge(&mut self, uid: u32) {
+        let Some(seq) = self.view.seq_of(uid) else {
+            return;
+        };
+        self.view.uids.remove(seq - 1);
+        if self.qresync {
+            if let Some(s) = uid_set(&[uid]) {
+                self.emit(&Response::Data(Data::Vanished {
+                    earlier: false,
+                    uids: s,
+                }));
+            }
+        } else if let Ok(n) = SeqNum::new(seq as u32) {
+            self.emit(&Response::Data(Data::Expunge(n)));
+        }
+    }
+
+    /// Sends queued updates; expunges only when `expunge_ok`, else they stay queued. Other
+    /// updates may overtake a held expunge: the view still holds the message, so every
+    /// sequence number sent is the one the client has.
+    fn flush_updates(&mut self, expunge_ok: bool) {
+        let mut new_messages = false;
+        let mut held = VecDeque::new();
+        while let Some(u) = self.view.pending.pop_front() {
+            match u {
+                Update::Expunged { uid } if !expunge_ok => {
+                    held.push_back(Update::Expunged { uid });
+                }
+                Update::Expunged { uid } => self.emit_expunge(uid),
+                Update::Exists { uid } => {
+                    if uid > self.view.last_uid() {
+                        self.view.uids.push(uid);
+                        new_messages = true;
+                    }
+                }
+                Update::Flags { uid, flags, modseq } => {
+                    let mut items = vec![MessageDataItem::Flags(
+                        flags
+                            .into_iter()
+                            .map(FlagFetch::Flag)
+                            .collect::<Vec<_>>()
+                            .into(),
+                    )];
+                    if let Some(m) = modseq {
+                        items.push(MessageDataItem::ModSeq(m));
+                    }
+                    if self.qresync {
+                        if let Ok(u) = Uid::new(uid) {
+                            items.push(MessageDataItem::Uid(u));
+                        }
+                    }
+                    if new_messages {
+                        self.emit_exists();
+                        new_messages = false;
+                    }
+                    self.emit_message(uid, items, false);
+                }
+            }
+        }
+        if new_messages {
+            self.emit_exists();
+        }
+        self.view.pending = held;
+    }
+
+    fn emit_exists(&mut self) {
+        let n = self.view.uids.len() as u32;
+        self.emit(&Response::Data(Data::Exists(n)));
+    }
+
+    fn enable(&mut self, tag: &Tag, caps: Vec<Capability>) {
+        if matches!(self.state, State::Selected { .. }) {
+            self.complete(
+                tag,
+                Status::Bad,
+                None,
+                "ENABLE is valid in the authenticated state only",
+            );
+            return;
+        }
+        let offered = self.capabilities();
+        let mut enabled = Vec::new();
+        for c in caps {
+            let ok = match &c {
+                Capability::CondStore => offered.contains(&c),
+                Capability::QResync => offered.contains(&c),
+                Capability::Utf8Accept => offered.contains(&c),
+                Capability::Imap4Rev2 => true,
+                _ => false,
+            };
+            if ok && !enabled.contains(&c) {
+                match c {
+                    Capability::CondStore => self.condstore = true,
+                    Capability::QResync => {
+                        self.qresync = true;
+                        self.condstore = true;
+                    }
+                    Capability::Utf8Accept => self.utf8 = true,
+                    _ => {}
+                }
+                enabled.push(c);
+            }
+        }
+        self.emit(&Response::Data(Data::Enabled(enabled)));
+        self.complete(tag, Status::Ok, None, "done");
+    }
+
+    fn on_idle_done(&mut self, now: Instant) {
+        let Mode::Idle { tag } = std::mem::replace(&mut self.mode, Mode::Commands) else {
+            return;
+        };
+        self.rx.set_expect(Expect::Command);
+        self.timers.stop(Timer::IdleHold);
+        self.flush_updates(true);
+        self.complete(&tag, Status::Ok, None, "IDLE terminated");
+        self.arm_autologout(now);
+    }
+
+    fn start_authenticate(
+        &mut self,
+        now: Instant,
+        tag: Tag,
+        mechanism: &str,
+        ir: Option<imapwire_codec::core::Secret<Bytes>>,
+    ) {
+        let offered = self.capabilities();
+        let ex = match auth::AuthExchange::new(mechanism, &offered, &self.config) {
+            Ok(ex) => ex,
+            Err((code, t)) => {
+                self.complete(&tag, Status::No, code, t);
+                return;
+            }
+        };
+        let mut ex = Box::new(ex);
+        let step = ex.start(&self.config, ir.as_ref().map(|s| s.expose().as_ref()));
+        self.auth_step(now, tag, ex, step);
+    }
+
+    fn auth_step(&mut self, now: Instant, tag: Tag, ex: Box<AuthExchange>, step: AuthStep) {
+        match step {
+            AuthStep::Challenge(c) => {
+                self.emit(&Response::Continuation(Continuation::Base64(c)));
+                self.rx.set_expect(Expect::AuthenticateData);
+                self.mode = Mode::Authenticating { tag, ex };
+            }
+            AuthStep::Success(user) => {
+                self.rx.set_expect(Expect::Command);
+                self.finish_auth(now, &tag, Some(user));
+            }
+            AuthStep::Failure => {
+                self.rx.set_expect(Expect::Command);
+                self.finish_auth(now, &tag, None);
+            }
+            AuthStep::Malformed(reason) => {
+                self.rx.set_expect(Expect::Command);
+                self.complete(&tag, Status::Bad, None, reason);
+            }
+        }
+    }
+
+    fn on_auth_data(&mut self, now: Instant, data: AuthenticateData) {
+        let Mode::Authenticating { tag, mut ex } =
+            std::mem::replace(&mut self.mode, Mode::Commands)
+        else {
+            return;
+        };
+        match data {
+            AuthenticateData::Cancel => {
+                self.rx.set_expect(Expect::Command);
+                self.complete(&tag, Status::Bad, None, "authentication cancelled");
+            }
+            AuthenticateData::Continue(d) => {
+                let step = ex.respond(&self.config, d.expose());
+                self.auth_step(now, tag, ex, step);
+            }
+        }
+    }
+
+    fn finish_auth(&mut self, now: Instant, tag: &Tag, user: Option<String>) {
+        match user {
+            Some(user) => {
+                self.state = State::Authenticated;
+                self.user = Some(user.clone());
+                self.events.push_back(Event::Authenticated { user });
+                let caps = self.capabilities();
+                self.complete(
+                    tag,
+                    Status::Ok,
+                    Some(ResponseCode::Capability(caps)),
+                    "authenticated",
+                );
+                self.arm_autologout(now);
+            }
+            None => {
+                self.auth_failures += 1;
+                if self.auth_failures >= self.config.max_auth_failures {
+                    self.bye(None, "too many failed authentication attempts");
+                    self.close_with(CloseReason::TooManyAuthFailures);
+                } else {
+                    self.complete(
+                        tag,
+                        Status::No,
+                        Some(ResponseCode::AuthenticationFailed),
+                        "authentication failed",
+                    );
+                }
+            }
+        }
+    }
+
+    fn arm_autologout(&mut self, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        let d = if self.state == State::NotAuthenticated {
+            self.config.autologout_unauthenticated
+        } else {
+            self.config.autologout.max(MIN_AUTOLOGOUT)
+        };
+        self.timers.set(Timer::Autologout, now, d);
+    }
+
+    // ---- output helpers ----
+
+    fn emit<M: Encode>(&mut self, m: &M) {
+        if self.is_closed() {
+            return;
+        }
+        let mut b = EncodeBuf::with_options(EncodeOptions::default());
+        m.encode(&mut b);
+        self.out_len += b.out.len();
+        self.out.push_back(Bytes::from(b.out));
+    }
+
+    fn continuation_text(&mut self, t: &str) {
+        let c = Continuation::Text(imapwire_codec::response::ContinuationText::new(resp_text(
+            None, t,
+        )));
+        self.emit(&Response::Continuation(c));
+    }
+
+    fn complete_with_updates(&mut self, tag: &Tag, numbers_in_use: bool) {
+        if matches!(self.state, State::Selected { .. }) {
+            self.flush_updates(!numbers_in_use);
+        }
+        self.complete(tag, Status::Ok, None, "done");
+    }
+
+    fn complete(&mut self, tag: &Tag, status: Status, code: Option<ResponseCode>, t: &str) {
+        self.emit(&Response::Status(StatusResponse::Tagged {
+            tag: tag.clone(),
+            status,
+            text: resp_text(code, t),
+        }));
+    }
+
+    fn complete_raw(
+        &mut self,
+        tag: Option<Tag>,
+        status: Status,
+        code: Option<ResponseCode>,
+        t: &str,
+    ) {
+        match tag {
+            Some(tag) => self.complete(&tag, status, code, t),
+            None => self.emit(&Response::Status(StatusResponse::Untagged {
+                status,
+                text: resp_text(code, t),
+            })),
+        }
+    }
+
+    fn bye(&mut self, code: Option<ResponseCode>, t: &str) {
+        self.emit(&Response::Status(StatusResponse::Bye(resp_text(code, t))));
+    }
+
+    fn close_with(&mut self, reason: CloseReason) {
+        if self.is_closed() {
+            return;
+        }
+        self.flush_handoff();
+        self.mode = Mode::Closed;
+        self.state = State::Logout;
+        self.timers.stop_all();
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    fn flush_handoff(&mut self) {
+        if let Some(d) = self.handoff.take() {
+            self.events.push_back(Event::HandOff(HandOff::StartTls {
+                discarded: d.freeze(),
+            }));
+        }
+    }
+}
+
+/// The tag at the start of a (partial) command, if valid.
+fn recover_tag(msg: &[u8]) -> Option<Tag> {
+    let end = msg.iter().position(|&c| c == b' ')?;
+    Tag::new(Bytes::copy_from_slice(&msg[..end])).ok()
+}
+
+/// `MODIFIED` with the numbers of `set`.
+fn seq_set_code(set: &UidSet) -> Option<ResponseCode> {
+    use imapwire_codec::sequence::{SeqOrUid, Sequence};
+    let seqs = set
+        .0
+        .iter()
+        .map(|r| {
+            if r.start == r.end {
+                Sequence::Single(SeqOrUid::Value(r.start))
+            } else {
+                Sequence::Range(SeqOrUid::Value(r.start), SeqOrUid::Value(r.end))
+            }
+        })
+        .collect();
+    SequenceSet::new(seqs).ok().map(ResponseCode::Modified)
+}

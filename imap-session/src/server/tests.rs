@@ -1,0 +1,928 @@
+//! Scripted server tests: `C:` bytes in, `S:` bytes out, a virtual clock, no sockets. Every
+//! script runs with the client's bytes whole, one byte at a time, and split in two at every
+//! position, and must give the same output and events each time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imapwire_codec::core::Secret;
+
+use super::memory::{MemoryStore, SessionId};
+use super::*;
+use crate::sasl::ClientMechanism;
+use crate::sasl::scram::{ScramClient, ScramHash, StoredKeys};
+
+/// Few iterations: PBKDF2 runs at every LOGIN, and scripts run hundreds of times.
+const ITER: u32 = 16;
+
+/// Users `joe`/`secret` and `ann`/`pw2`.
+struct Users(HashMap<String, (StoredKeys, StoredKeys)>);
+
+impl Users {
+    fn new() -> Arc<Self> {
+        let mut m = HashMap::new();
+        for (u, p) in [("joe", "secret"), ("ann", "pw2")] {
+            let pw = Secret::new(p.to_owned());
+            let k256 =
+                StoredKeys::derive(ScramHash::Sha256, &pw, b"salt-of-some-user", ITER).unwrap();
+            let k1 = StoredKeys::derive(ScramHash::Sha1, &pw, b"salt-of-some-user", ITER).unwrap();
+            m.insert(u.to_owned(), (k256, k1));
+        }
+        Arc::new(Users(m))
+    }
+}
+
+impl CredentialStore for Users {
+    fn scram_keys(&self, user: &str, hash: ScramHash) -> Option<StoredKeys> {
+        let (a, b) = self.0.get(user)?;
+        Some(if hash == ScramHash::Sha1 { b } else { a }.clone())
+    }
+    fn verify_token(&self, user: Option<&str>, token: &Secret<String>) -> Result<String, String> {
+        if token.expose() == "good-token" {
+            Ok(user.unwrap_or("joe").to_owned())
+        } else {
+            Err(r#"{"status":"invalid_token"}"#.to_owned())
+        }
+    }
+    fn supports_oauth(&self) -> bool {
+        true
+    }
+}
+
+fn cfg() -> ServerConfig {
+    ServerConfig::default()
+        .with_credentials(Users::new())
+        .with_scram_unknown_iterations(ITER)
+}
+
+/// What a second session does to the store.
+type OtherAction = Box<dyn Fn(&mut MemoryStore, SessionId)>;
+
+/// A call on the server in a script.
+type Action = Box<dyn Fn(&mut Server, Instant)>;
+
+enum Step {
+    /// The client sends these bytes.
+    C(&'static [u8]),
+    /// The server must have sent exactly these bytes since the last `S` step.
+    S(&'static [u8]),
+    /// The server's output since the last `S` step must contain this.
+    SHas(&'static [u8]),
+    /// Call the server.
+    Do(Action),
+    /// Time passes (deadlines in between are handled).
+    Wait(Duration),
+    /// The client closes the connection.
+    Eof,
+    /// A second session changes the store (its changes are notified to the server).
+    Other(OtherAction),
+}
+use Step::*;
+
+#[derive(Clone, Copy, Debug)]
+enum Feed {
+    Whole,
+    Bytewise,
+    SplitAt(usize),
+}
+
+/// Runs a script; requests are answered by a memory store (with `INBOX` holding two
+/// messages). Returns the events (requests and decisions excepted).
+fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut store = MemoryStore::new();
+    store.deliver(
+        &Mailbox::Inbox,
+        Bytes::from_static(b"Subject: one\r\n\r\nbody one\r\n"),
+        vec![],
+    );
+    store.deliver(
+        &Mailbox::Inbox,
+        Bytes::from_static(b"Subject: two\r\n\r\nbody two\r\n"),
+        vec![],
+    );
+    let sid = store.open_session();
+    let other = store.open_session();
+    let mut s = Server::new(config.clone(), now);
+    let mut out: Vec<u8> = Vec::new();
+    let mut events = Vec::new();
+    let drain = |s: &mut Server,
+                 store: &mut MemoryStore,
+                 now: Instant,
+                 out: &mut Vec<u8>,
+                 events: &mut Vec<Event>| {
+        loop {
+            while let Some(b) = s.poll_transmit(now) {
+                out.extend_from_slice(&b);
+            }
+            let Some(e) = s.poll_event() else { break };
+            match e {
+                Event::Request { id, request, .. } => {
+                    let r = store.handle(sid, request);
+                    s.reply(now, id, r).unwrap();
+                }
+                e => events.push(e),
+            }
+        }
+        for (origin, mailbox, update) in store.take_notifications() {
+            if origin != Some(sid) {
+                s.notify(now, &mailbox, update);
+            }
+        }
+        while let Some(b) = s.poll_transmit(now) {
+            out.extend_from_slice(&b);
+        }
+    };
+    drain(&mut s, &mut store, now, &mut out, &mut events);
+    for (n, step) in steps.iter().enumerate() {
+        match step {
+            C(bytes) => {
+                let pieces: Vec<&[u8]> = match feed {
+                    Feed::Whole => vec![bytes],
+                    Feed::Bytewise => bytes.chunks(1).collect(),
+                    Feed::SplitAt(k) => {
+                        let k = k.min(bytes.len());
+                        vec![&bytes[..k], &bytes[k..]]
+                    }
+                };
+                for p in pieces {
+                    let mut rest = p;
+                    while !rest.is_empty() {
+                        let used = s.handle_input(now, rest);
+                        rest = &rest[used..];
+                        drain(&mut s, &mut store, now, &mut out, &mut events);
+                        if used == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+            S(want) => {
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(want),
+                    "step {n} ({feed:?}): server output"
+                );
+                out.clear();
+            }
+            SHas(want) => {
+                assert!(
+                    out.windows(want.len()).any(|w| w == *want),
+                    "step {n} ({feed:?}): output {:?} lacks {:?}",
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(want)
+                );
+                out.clear();
+            }
+            Do(f) => {
+                f(&mut s, now);
+                drain(&mut s, &mut store, now, &mut out, &mut events);
+            }
+            Wait(d) => {
+                let until = now + *d;
+                while let Some(t) = s.poll_timeout().filter(|&t| t <= until) {
+                    now = t.max(now);
+                    s.handle_timeout(now);
+                    drain(&mut s, &mut store, now, &mut out, &mut events);
+                }
+                now = until;
+            }
+            Eof => {
+                s.handle_eof(now);
+                drain(&mut s, &mut store, now, &mut out, &mut events);
+            }
+            Other(f) => {
+                f(&mut store, other);
+                drain(&mut s, &mut store, now, &mut out, &mut events);
+            }
+        }
+    }
+    assert!(
+        out.is_empty(),
+        "unchecked output: {:?}",
+        String::from_utf8_lossy(&out)
+    );
+    events
+}
+
+/// Runs whole, bytewise and split at every position of the longest client step; returns the
+/// events of the whole run after checking the others agree.
+fn run(config: &ServerConfig, steps: &[Step]) -> Vec<String> {
+    let whole: Vec<String> = run_with(config, steps, Feed::Whole)
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    let byte: Vec<String> = run_with(config, steps, Feed::Bytewise)
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    assert_eq!(whole, byte, "bytewise events");
+    let longest = steps
+        .iter()
+        .map(|s| if let C(b) = s { b.len() } else { 0 })
+        .max()
+        .unwrap_or(0);
+    // Every position of short steps; a sample of long ones.
+    for k in (1..longest).filter(|&k| k < 256 || k % 97 == 0) {
+        let split: Vec<String> = run_with(config, steps, Feed::SplitAt(k))
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect();
+        assert_eq!(whole, split, "events split at {k}");
+    }
+    whole
+}
+
+const GREETING_PLAIN: &[u8] = b"* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LOGINDISABLED AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-1 LITERAL- IDLE ENABLE SASL-IR ID NAMESPACE UIDPLUS MOVE UNSELECT CONDSTORE] IMAP server ready\r\n";
+const GREETING_TLS: &[u8] = b"* OK [CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-1 AUTH=OAUTHBEARER AUTH=XOAUTH2 LITERAL- IDLE ENABLE SASL-IR ID NAMESPACE UIDPLUS MOVE UNSELECT CONDSTORE] IMAP server ready\r\n";
+const AUTHED_CAPS: &[u8] = b"[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- IDLE ENABLE SASL-IR ID NAMESPACE UIDPLUS MOVE UNSELECT CONDSTORE]";
+
+fn tls() -> ServerConfig {
+    cfg().with_encrypted(true)
+}
+
+#[test]
+fn greeting_capabilities_follow_encryption() {
+    run(&cfg(), &[S(GREETING_PLAIN)]);
+    run(&tls(), &[S(GREETING_TLS)]);
+    let starttls = cfg().with_starttls(true);
+    run(
+        &starttls,
+        &[
+            SHas(b"IMAP4rev1 STARTTLS LOGINDISABLED AUTH=SCRAM-SHA-256"),
+            C(b"a CAPABILITY\r\n"),
+            S(b"* CAPABILITY IMAP4rev2 IMAP4rev1 STARTTLS LOGINDISABLED AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-1 LITERAL- IDLE ENABLE SASL-IR ID NAMESPACE UIDPLUS MOVE UNSELECT CONDSTORE\r\na OK done\r\n"),
+        ],
+    );
+    // Plaintext allowed by the application: password mechanisms, no LOGINDISABLED.
+    run(
+        &cfg().with_plaintext_auth(true),
+        &[SHas(b"IMAP4rev1 AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256")],
+    );
+}
+
+#[test]
+fn greeting_preauth_and_bye() {
+    let ev = run(
+        &tls().with_greeting(GreetingPolicy::PreAuth("joe".into())),
+        &[SHas(
+            b"* PREAUTH [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- IDLE",
+        )],
+    );
+    assert_eq!(ev, [r#"Authenticated { user: "joe" }"#]);
+    let ev = run(
+        &tls().with_greeting(GreetingPolicy::Bye("go away".into())),
+        &[S(b"* BYE go away\r\n"), C(b"a NOOP\r\n"), S(b"")],
+    );
+    assert_eq!(ev, ["Closed(Refused)"]);
+}
+
+#[test]
+fn login_success_and_failures_then_bye() {
+    let mut authed = GREETING_TLS.to_vec();
+    authed.clear();
+    let ev = run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a1 LOGIN joe wrong\r\n"),
+            S(b"a1 NO [AUTHENTICATIONFAILED] authentication failed\r\n"),
+            C(b"a2 LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"a3 LOGIN joe secret\r\n"),
+            S(b"a3 BAD LOGIN already authenticated\r\n"),
+        ],
+    );
+    assert_eq!(ev, [r#"Authenticated { user: "joe" }"#]);
+    let ev = run(
+        &tls().with_max_auth_failures(2),
+        &[
+            S(GREETING_TLS),
+            C(b"a1 LOGIN joe x\r\na2 LOGIN nobody y\r\na3 NOOP\r\n"),
+            S(b"a1 NO [AUTHENTICATIONFAILED] authentication failed\r\n* BYE too many failed authentication attempts\r\n"),
+        ],
+    );
+    assert_eq!(ev, ["Closed(TooManyAuthFailures)"]);
+}
+
+#[test]
+fn login_refused_without_encryption() {
+    run(
+        &cfg(),
+        &[
+            S(GREETING_PLAIN),
+            C(b"a LOGIN joe secret\r\n"),
+            S(b"a NO [PRIVACYREQUIRED] LOGIN needs an encrypted connection\r\n"),
+            C(b"b AUTHENTICATE PLAIN AGpvZQBzZWNyZXQ=\r\n"),
+            S(b"b NO [PRIVACYREQUIRED] mechanism needs an encrypted connection\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn authenticate_plain_with_and_without_sasl_ir_and_cancel() {
+    // "\0joe\0secret"
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a AUTHENTICATE PLAIN\r\n"),
+            S(b"+ \r\n"),
+            C(b"*\r\n"),
+            S(b"a BAD authentication cancelled\r\n"),
+            C(b"b AUTHENTICATE PLAIN\r\n"),
+            S(b"+ \r\n"),
+            C(b"AGpvZQB3cm9uZw==\r\n"),
+            S(b"b NO [AUTHENTICATIONFAILED] authentication failed\r\n"),
+            C(b"c AUTHENTICATE PLAIN AGpvZQBzZWNyZXQ=\r\n"),
+            SHas(AUTHED_CAPS),
+        ],
+    );
+}
+
+#[test]
+fn authenticate_login_mechanism() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a authenticate login\r\n"),
+            S(b"+ VXNlcm5hbWU6\r\n"),
+            C(b"am9l\r\n"),
+            S(b"+ UGFzc3dvcmQ6\r\n"),
+            C(b"c2VjcmV0\r\n"),
+            SHas(AUTHED_CAPS),
+        ],
+    );
+}
+
+#[test]
+fn authenticate_bad_base64_ends_exchange_with_bad() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a AUTHENTICATE PLAIN\r\n"),
+            S(b"+ \r\n"),
+            C(b"!!!notbase64\r\n"),
+            SHas(b"a BAD "),
+            C(b"b NOOP\r\n"),
+            S(b"b OK done\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn authenticate_oauth_error_continuation() {
+    // n,a=joe,^Aauth=Bearer bad-token^A^A
+    let bad = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .encode(b"n,a=joe,\x01auth=Bearer bad-token\x01\x01")
+    };
+    let good = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .encode(b"n,a=joe,\x01auth=Bearer good-token\x01\x01")
+    };
+    let c1: &'static [u8] = Box::leak(
+        format!("a AUTHENTICATE OAUTHBEARER {bad}\r\n")
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    let c2: &'static [u8] = Box::leak(
+        format!("b AUTHENTICATE OAUTHBEARER {good}\r\n")
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(c1),
+            S(b"+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n"),
+            C(b"AQ==\r\n"),
+            S(b"a NO [AUTHENTICATIONFAILED] authentication failed\r\n"),
+            C(c2),
+            SHas(AUTHED_CAPS),
+        ],
+    );
+}
+
+/// SCRAM against the real client mechanism (random nonces: driven by hand, not scripted).
+#[test]
+fn authenticate_scram_both_hashes() {
+    for (hash, name, pw, ok) in [
+        (ScramHash::Sha256, "SCRAM-SHA-256", "secret", true),
+        (ScramHash::Sha1, "SCRAM-SHA-1", "secret", true),
+        (ScramHash::Sha256, "SCRAM-SHA-256", "wrong", false),
+    ] {
+        let now = Instant::now();
+        let mut s = Server::new(cfg(), now);
+        while s.poll_transmit(now).is_some() {}
+        let mut c = ScramClient::new(hash, "joe", &Secret::new(pw.to_owned()))
+            .unwrap()
+            .with_limits(crate::sasl::scram::ScramLimits::new(1, 1_000_000));
+        let ir = c.initial_response().unwrap().unwrap();
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let line = format!("t AUTHENTICATE {name} {}\r\n", b64.encode(ir.expose()));
+        assert_eq!(s.handle_input(now, line.as_bytes()), line.len());
+        let mut outcome = String::new();
+        for _ in 0..4 {
+            let mut out = Vec::new();
+            while let Some(b) = s.poll_transmit(now) {
+                out.extend_from_slice(&b);
+            }
+            let text = String::from_utf8(out).unwrap();
+            if let Some(ch) = text.strip_prefix("+ ") {
+                let ch = b64.decode(ch.trim_end()).unwrap();
+                let resp = match c.step(&ch) {
+                    Ok(r) => b64.encode(r.expose()),
+                    Err(_) => "*".to_owned(),
+                };
+                let l = format!("{resp}\r\n");
+                assert_eq!(s.handle_input(now, l.as_bytes()), l.len());
+            } else {
+                outcome = text;
+                break;
+            }
+        }
+        if ok {
+            assert!(outcome.starts_with("t OK [CAPABILITY"), "{name}: {outcome}");
+            assert!(c.finish(true).is_ok(), "server signature verified");
+            assert_eq!(s.user(), Some("joe"));
+        } else {
+            assert_eq!(
+                outcome,
+                "t NO [AUTHENTICATIONFAILED] authentication failed\r\n"
+            );
+            assert_eq!(*s.state(), State::NotAuthenticated);
+        }
+    }
+}
+
+#[test]
+fn malformed_and_wrong_state_commands() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a1 FROB\r\n"),
+            SHas(b"a1 BAD "),
+            C(b"a2 SELECT\r\n"),
+            SHas(b"a2 BAD "),
+            C(b"\r\n"),
+            SHas(b"* BAD "),
+            C(b"a3 SELECT INBOX\r\n"),
+            S(b"a3 BAD SELECT not valid before authentication\r\n"),
+            C(b"a4 LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"a5 FETCH 1 FLAGS\r\n"),
+            S(b"a5 BAD FETCH no mailbox selected\r\n"),
+            C(b"a6 NOOP\r\n"),
+            S(b"a6 OK done\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn literal_policy_and_literal_minus() {
+    let c = tls().with_max_literal(10);
+    run(
+        &c,
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN {3}\r\n"),
+            S(b"+ ready for literal data\r\n"),
+            C(b"joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            // Over the limit: refused before the data, the line is dropped.
+            C(b"b CREATE {11}\r\n"),
+            S(b"b NO [TOOBIG] literal too large\r\n"),
+            C(b"c NOOP\r\n"),
+            S(b"c OK done\r\n"),
+        ],
+    );
+    // LITERAL-: a non-synchronizing literal over 4096 octets is refused with BAD [TOOBIG],
+    // its data dropped as it streams past.
+    let big: &'static [u8] = Box::leak(
+        [
+            b"d CREATE {5000+}\r\n".to_vec(),
+            vec![b'x'; 5000],
+            b"\r\ne NOOP\r\n".to_vec(),
+        ]
+        .concat()
+        .into_boxed_slice(),
+    );
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(big),
+            S(b"d BAD [TOOBIG] literal too large\r\ne OK done\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn append_limit_refuses_large_append() {
+    let c = tls().with_append_limit(Some(20));
+    run(
+        &c,
+        &[
+            SHas(b"APPENDLIMIT=20"),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(b"a OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- APPENDLIMIT=20 IDLE"),
+            C(b"b APPEND INBOX {21}\r\n"),
+            S(b"b NO [TOOBIG] literal too large\r\n"),
+            C(b"c APPEND INBOX {5}\r\n"),
+            S(b"+ ready for literal data\r\n"),
+            C(b"hello\r\n"),
+            SHas(b"c OK [APPENDUID "),
+        ],
+    );
+}
+
+#[test]
+fn application_decides_literals() {
+    let c = tls().with_literal_decisions(LiteralDecisions::Application);
+    let ev = run(
+        &c,
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe {6}\r\n"),
+            S(b""),
+            Do(Box::new(|s, now| {
+                s.reject_literal(now, Status::Bad, None, "no literals here")
+                    .unwrap();
+            })),
+            S(b"a BAD no literals here\r\n"),
+            C(b"b LOGIN joe {6}\r\n"),
+            Do(Box::new(|s, now| s.accept_literal(now).unwrap())),
+            S(b"+ ready for literal data\r\n"),
+            C(b"secret\r\n"),
+            SHas(AUTHED_CAPS),
+        ],
+    );
+    assert!(
+        ev[0].starts_with(
+            "LiteralAnnounced { tag: Some(b\"a\"), command: Some(b\"LOGIN\"), length: 6"
+        ),
+        "{ev:?}"
+    );
+    assert_eq!(ev.len(), 3);
+}
+
+#[test]
+fn starttls_discards_injected_commands() {
+    let input: &[u8] = b"a STARTTLS\r\nb LOGIN joe secret\r\n";
+    // Whatever the chunking, the injected command is never executed, and the bytes are
+    // reported: in the hand-off event (same read) or by transport_upgraded (later reads).
+    for split in 1..input.len() {
+        let now = Instant::now();
+        let mut s = Server::new(cfg().with_starttls(true), now);
+        while s.poll_transmit(now).is_some() {}
+        let mut out = Vec::new();
+        for piece in [&input[..split], &input[split..]] {
+            assert_eq!(s.handle_input(now, piece), piece.len());
+            while let Some(b) = s.poll_transmit(now) {
+                out.extend_from_slice(&b);
+            }
+        }
+        assert_eq!(out, b"a OK begin TLS negotiation now\r\n", "split {split}");
+        let mut discarded = Vec::new();
+        let mut handoffs = 0;
+        while let Some(e) = s.poll_event() {
+            match e {
+                Event::HandOff(HandOff::StartTls { discarded: d }) => {
+                    handoffs += 1;
+                    discarded.extend_from_slice(&d);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(handoffs, 1);
+        discarded.extend_from_slice(&s.transport_upgraded(now).unwrap());
+        assert_eq!(discarded, b"b LOGIN joe secret\r\n", "split {split}");
+        assert_eq!(*s.state(), State::NotAuthenticated);
+        assert!(s.is_encrypted());
+        let c = b"c CAPABILITY\r\n";
+        assert_eq!(s.handle_input(now, c), c.len());
+        let mut out = Vec::new();
+        while let Some(b) = s.poll_transmit(now) {
+            out.extend_from_slice(&b);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "* CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-1 AUTH=OAUTHBEARER AUTH=XOAUTH2 LITERAL- IDLE ENABLE SASL-IR ID NAMESPACE UIDPLUS MOVE UNSELECT CONDSTORE\r\nc OK done\r\n"
+        );
+    }
+}
+
+#[test]
+fn idle_done_and_hold_timer() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            C(b"DONE\r\n"),
+            S(b"b OK IDLE terminated\r\n"),
+            C(b"c IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            C(b"NOOP\r\n"),
+            S(b"c BAD expected DONE\r\n"),
+            C(b"d IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            Wait(Duration::from_secs(31 * 60)),
+            S(b"* BYE [UNAVAILABLE] IDLE held too long\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn autologout_before_and_after_authentication() {
+    let ev = run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            Wait(Duration::from_secs(119)),
+            C(b"a NOOP\r\n"),
+            S(b"a OK done\r\n"),
+            Wait(Duration::from_secs(121)),
+            S(b"* BYE [UNAVAILABLE] autologout: idle too long\r\n"),
+        ],
+    );
+    assert_eq!(ev, ["Closed(Autologout)"]);
+    // Authenticated: at least 30 minutes, even when configured shorter.
+    let c = tls().with_autologout(Duration::from_secs(10), Duration::from_secs(60));
+    run(
+        &c,
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            Wait(Duration::from_secs(29 * 60)),
+            S(b""),
+            Wait(Duration::from_secs(61)),
+            S(b"* BYE [UNAVAILABLE] autologout: idle too long\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn logout_enable_id_and_eof() {
+    let ev = run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a ID NIL\r\n"),
+            S(b"* ID NIL\r\na OK done\r\n"),
+            C(b"b ENABLE CONDSTORE\r\n"),
+            S(b"b BAD ENABLE not valid before authentication\r\n"),
+            C(b"c LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"d ENABLE CONDSTORE QRESYNC X-UNKNOWN\r\n"),
+            S(b"* ENABLED CONDSTORE\r\nd OK done\r\n"),
+            C(b"e LOGOUT\r\nf NOOP\r\n"),
+            S(b"* BYE logging out\r\ne OK done\r\n"),
+        ],
+    );
+    assert_eq!(ev.last().map(String::as_str), Some("Closed(Logout)"));
+    let ev = run(&tls(), &[S(GREETING_TLS), Eof]);
+    assert_eq!(ev, ["Closed(PeerClosed)"]);
+}
+
+#[test]
+fn back_pressure_when_client_does_not_read() {
+    let now = Instant::now();
+    let mut s = Server::new(tls().with_max_output(1000), now);
+    let line = b"a CAPABILITY\r\n".repeat(10_000);
+    let mut taken = 0;
+    for _ in 0..100 {
+        let n = s.handle_input(now, &line[taken..]);
+        taken += n;
+        if n == 0 {
+            break;
+        }
+    }
+    assert!(taken < line.len(), "input stops being taken");
+    assert!(
+        s.queued_output() < 1000 + 512,
+        "output bounded: {}",
+        s.queued_output()
+    );
+    while s.poll_transmit(now).is_some() {}
+    assert!(
+        s.handle_input(now, &line[taken..]) > 0,
+        "input resumes once output is read"
+    );
+}
+
+fn other_selects(store: &mut MemoryStore, sid: SessionId) {
+    let r = store.handle(
+        sid,
+        Request::Select {
+            mailbox: Mailbox::Inbox,
+            read_only: false,
+            params: vec![],
+        },
+    );
+    assert_eq!(r.status, Status::Ok);
+}
+
+fn other_stores_flag(store: &mut MemoryStore, sid: SessionId, uid: u32, flag: Flag) {
+    other_selects(store, sid);
+    let r = store.handle(
+        sid,
+        Request::Store {
+            uids: vec![uid],
+            kind: imapwire_codec::command::StoreType::Add,
+            silent: true,
+            data: imapwire_codec::command::StoreData::Flags(vec![flag]),
+            modifiers: vec![],
+        },
+    );
+    assert_eq!(r.status, Status::Ok);
+}
+
+fn other_expunges(store: &mut MemoryStore, sid: SessionId, uid: u32) {
+    other_stores_flag(store, sid, uid, Flag::Deleted);
+    let r = store.handle(
+        sid,
+        Request::Expunge {
+            uids: Some(vec![uid]),
+        },
+    );
+    assert_eq!(r.data, [ReplyData::Expunged(uid)]);
+}
+
+use imapwire_codec::flag::Flag;
+
+const SELECT_INBOX: &[u8] = b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* 2 EXISTS\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] flags permitted\r\n* OK [UIDVALIDITY 1] UIDs valid\r\n* OK [UIDNEXT 3] predicted next UID\r\nb OK [READ-WRITE] done\r\n";
+
+#[test]
+fn select_fetch_store_search_expunge() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            C(b"c FETCH 1:* (FLAGS RFC822.SIZE)\r\n"),
+            S(b"* 1 FETCH (FLAGS () RFC822.SIZE 26)\r\n* 2 FETCH (FLAGS () RFC822.SIZE 26)\r\nc OK done\r\n"),
+            C(b"d UID FETCH 2 BODY.PEEK[]<0.12>\r\n"),
+            S(b"* 2 FETCH (UID 2 BODY[]<0> \"Subject: two\")\r\nd OK done\r\n"),
+            C(b"d2 FETCH 1 BODY[]\r\n"),
+            S(b"* 1 FETCH (BODY[] {26}\r\nSubject: one\r\n\r\nbody one\r\n FLAGS (\\Seen))\r\nd2 OK done\r\n"),
+            C(b"e STORE 2 +FLAGS (\\Deleted)\r\n"),
+            S(b"* 2 FETCH (FLAGS (\\Deleted))\r\ne OK done\r\n"),
+            C(b"f SEARCH DELETED\r\n"),
+            S(b"* SEARCH 2\r\nf OK done\r\n"),
+            C(b"f2 UID SEARCH UID 1:*\r\n"),
+            S(b"* SEARCH 1 2\r\nf2 OK done\r\n"),
+            C(b"g EXPUNGE\r\n"),
+            S(b"* 2 EXPUNGE\r\ng OK done\r\n"),
+            C(b"h FETCH 2 FLAGS\r\n"),
+            S(b"h BAD invalid message sequence number\r\n"),
+            C(b"i CLOSE\r\n"),
+            S(b"i OK done\r\n"),
+            C(b"j FETCH 1 FLAGS\r\n"),
+            S(b"j BAD FETCH no mailbox selected\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn mailbox_management_append_copy_move() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b CREATE Archive\r\n"),
+            S(b"b OK done\r\n"),
+            C(b"b2 CREATE archive\r\nb3 CREATE Archive\r\n"),
+            S(b"b2 OK done\r\nb3 NO [ALREADYEXISTS] mailbox exists\r\n"),
+            C(b"c LIST \"\" *\r\n"),
+            S(b"* LIST () \"/\" Archive\r\n* LIST () \"/\" INBOX\r\n* LIST () \"/\" archive\r\nc OK done\r\n"),
+            C(b"d STATUS INBOX (MESSAGES UIDNEXT UNSEEN)\r\n"),
+            S(b"* STATUS INBOX (MESSAGES 2 UIDNEXT 3 UNSEEN 2)\r\nd OK done\r\n"),
+            C(b"e APPEND Archive (\\Seen) {5+}\r\nhello\r\n"),
+            S(b"e OK [APPENDUID 2 1] done\r\n"),
+            C(b"e2 APPEND Nowhere {1+}\r\nx\r\n"),
+            S(b"e2 NO [TRYCREATE] no such mailbox\r\n"),
+            C(b"f SELECT INBOX\r\n"),
+            SHas(b"f OK [READ-WRITE] done\r\n"),
+            C(b"g COPY 1:2 Archive\r\n"),
+            S(b"g OK [COPYUID 2 1:2 2:3] done\r\n"),
+            C(b"h MOVE 1 Archive\r\n"),
+            S(b"* 1 EXPUNGE\r\nh OK [COPYUID 2 1 4] done\r\n"),
+            C(b"i UID MOVE 2 Archive\r\n"),
+            S(b"* 1 EXPUNGE\r\ni OK [COPYUID 2 2 5] done\r\n"),
+            C(b"j STATUS Archive (MESSAGES)\r\n"),
+            S(b"* STATUS Archive (MESSAGES 5)\r\nj OK done\r\n"),
+            C(b"k EXAMINE Archive\r\n"),
+            SHas(b"* OK [CLOSED] previous mailbox closed\r\n"),
+            C(b"l STORE 1 +FLAGS (\\Seen)\r\nm EXPUNGE\r\n"),
+            S(b"l NO [READ-ONLY] read-only\r\nm NO [READ-ONLY] read-only\r\n"),
+        ],
+    );
+}
+
+/// RFC 9051 §7.5.1: no EXPUNGE while a FETCH/STORE/SEARCH by sequence number runs; EXISTS
+/// and flag changes go out before the completion; the session's numbers stay consistent.
+#[test]
+fn unilateral_updates_respect_expunge_rule() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            Other(Box::new(|st, sid| {
+                other_expunges(st, sid, 1);
+                other_stores_flag(st, sid, 2, Flag::Flagged);
+                st.deliver(&Mailbox::Inbox, Bytes::from_static(b"new\r\n"), vec![]);
+            })),
+            // Nothing is sent while no command is in progress.
+            S(b""),
+            C(b"c FETCH 1:* FLAGS\r\n"),
+            // Message 1 (expunged elsewhere) is still message 1 here: no data for it (the
+            // store no longer has it), its expunge is held, the flag changes and the new
+            // message are reported.
+            S(b"* 2 FETCH (FLAGS (\\Flagged))\r\n* 1 FETCH (FLAGS (\\Deleted))\r\n* 2 FETCH (FLAGS (\\Flagged))\r\n* 3 EXISTS\r\nc OK done\r\n"),
+            C(b"d UID FETCH 1:* FLAGS\r\n"),
+            S(b"* 2 FETCH (UID 2 FLAGS (\\Flagged))\r\n* 3 FETCH (UID 3 FLAGS ())\r\n* 1 EXPUNGE\r\nd OK done\r\n"),
+            C(b"e FETCH 2 UID\r\n"),
+            S(b"* 2 FETCH (UID 3)\r\ne OK done\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn idle_delivers_updates_at_once() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            C(b"c IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            Other(Box::new(|st, _| {
+                st.deliver(&Mailbox::Inbox, Bytes::from_static(b"new\r\n"), vec![]);
+            })),
+            S(b"* 3 EXISTS\r\n"),
+            // The other session sets \Deleted, then expunges.
+            Other(Box::new(|st, sid| other_expunges(st, sid, 2))),
+            S(b"* 2 FETCH (FLAGS (\\Deleted))\r\n* 2 EXPUNGE\r\n"),
+            C(b"DONE\r\n"),
+            S(b"c OK IDLE terminated\r\n"),
+            C(b"d FETCH 2 UID\r\n"),
+            S(b"* 2 FETCH (UID 3)\r\nd OK done\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn condstore_and_qresync_answers() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b ENABLE CONDSTORE\r\n"),
+            S(b"* ENABLED CONDSTORE\r\nb OK done\r\n"),
+            C(b"b SELECT INBOX\r\n"),
+            SHas(b"* OK [HIGHESTMODSEQ 3] highest\r\nb OK [READ-WRITE] done\r\n"),
+            C(b"c STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)\r\n"),
+            S(b"c OK [MODIFIED 1] done\r\n"),
+            C(b"d STORE 1 (UNCHANGEDSINCE 2) +FLAGS (\\Seen)\r\n"),
+            S(b"* 1 FETCH (FLAGS (\\Seen) MODSEQ (4))\r\nd OK done\r\n"),
+            C(b"e FETCH 1:* (FLAGS) (CHANGEDSINCE 3)\r\n"),
+            S(b"* 1 FETCH (FLAGS (\\Seen))\r\ne OK done\r\n"),
+            Other(Box::new(|st, sid| {
+                other_stores_flag(st, sid, 2, Flag::Answered)
+            })),
+            C(b"f NOOP\r\n"),
+            S(b"* 2 FETCH (FLAGS (\\Answered) MODSEQ (5))\r\nf OK done\r\n"),
+        ],
+    );
+}
