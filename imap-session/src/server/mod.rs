@@ -232,38 +232,6 @@ impl std::fmt::Debug for Server {
     }
 }
 
-/// Whether a command may run in a state, by RFC 9051 §6 (and the extensions' RFCs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Needs {
-    Any,
-    NotAuthenticated,
-    Authenticated,
-    Selected,
-}
-
-fn needs(body: &CommandBody) -> Needs {
-    use CommandBody as C;
-    match body {
-        C::Capability | C::Noop | C::Logout | C::Id(_) => Needs::Any,
-        C::StartTls | C::Authenticate { .. } | C::Login { .. } => Needs::NotAuthenticated,
-        C::Check
-        | C::Close
-        | C::Unselect
-        | C::Expunge
-        | C::UidExpunge(_)
-        | C::Search { .. }
-        | C::Fetch { .. }
-        | C::Store { .. }
-        | C::Copy { .. }
-        | C::Move { .. }
-        | C::Sort { .. }
-        | C::Thread { .. }
-        | C::CancelUpdate(_)
-        | C::Replace { .. } => Needs::Selected,
-        _ => Needs::Authenticated,
-    }
-}
-
 /// Text for a response: printable ASCII, at most 200 characters.
 fn text(s: &str) -> Text {
     let clean: String = s
@@ -821,23 +789,29 @@ impl Server {
     fn on_command(&mut self, now: Instant, cmd: Command) {
         self.arm_autologout(now);
         let (tag, body) = cmd.into_parts();
-        let need = needs(&body);
-        let ok = match (&self.state, need) {
-            (State::Logout, _) => false,
-            (_, Needs::Any) => true,
-            (State::NotAuthenticated, Needs::NotAuthenticated) => true,
-            (State::Authenticated | State::Selected { .. }, Needs::Authenticated) => true,
-            (State::Selected { .. }, Needs::Selected) => true,
-            _ => false,
+        use imapwire_codec::command::State as S;
+        let ok = match &self.state {
+            State::NotAuthenticated => body.is_valid_in(S::NotAuthenticated),
+            State::Authenticated => body.is_valid_in(S::Authenticated),
+            State::Selected { .. } => body.is_valid_in(S::Selected),
+            State::Logout => false,
         };
+        if let CommandBody::Other { name, .. } = &body {
+            let msg = format!("unknown command {}", name.as_str());
+            self.complete(&tag, Status::Bad, None, &msg);
+            return;
+        }
         if !ok {
-            let t = match (&self.state, need) {
-                (State::NotAuthenticated, _) => "not valid before authentication",
-                (_, Needs::NotAuthenticated) => "already authenticated",
-                (_, Needs::Selected) => "no mailbox selected",
-                _ => "not valid in this state",
+            let t = if self.state == State::NotAuthenticated {
+                "not valid before authentication"
+            } else if body.is_valid_in(S::NotAuthenticated) {
+                "already authenticated"
+            } else if body.is_valid_in(S::Selected) && !body.is_valid_in(S::Authenticated) {
+                "no mailbox selected"
+            } else {
+                "not valid in this state"
             };
-            let msg = format!("{} {}", body.name(), t);
+            let msg = format!("{} {}", body.wire_name(), t);
             self.complete(&tag, Status::Bad, None, &msg);
             return;
         }
