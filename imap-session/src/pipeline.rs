@@ -122,7 +122,13 @@ impl CommandClass {
     ///
     /// [`CommandBody::wire_name`]: imapwire_codec::command::CommandBody::wire_name
     pub fn of(body: &imapwire_codec::command::CommandBody) -> CommandClass {
-        Self::from_name(body.wire_name())
+        let c = Self::from_name(body.wire_name());
+        // UID SEARCH/SORT/THREAD whose criteria hold sequence numbers (RFC 9051 §7.5.1).
+        if body.uses_sequence_numbers() {
+            c.with_sequence_numbers()
+        } else {
+            c
+        }
     }
 
     /// The same class, marked as using sequence numbers (for UID SEARCH/SORT/THREAD whose

@@ -84,7 +84,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use imapwire_codec::capability::{Capability, CapabilitySet};
 use imapwire_codec::codec::{AnyMessage, Decoded, Expect, Receiver, StreamError, StreamEvent};
-use imapwire_codec::command::{Command, CommandBody};
+use imapwire_codec::command::{Command, CommandBody, StateSet};
 use imapwire_codec::core::{AString, Atom, Secret, Tag};
 use imapwire_codec::framer::{FramerConfig, LiteralMode};
 use imapwire_codec::response::{
@@ -590,7 +590,7 @@ impl Client {
         self.now = now;
         if self.caps.is_some() && !self.has(&Capability::Idle) {
             let r = rule(&CommandBody::Noop);
-            if !rules::Valid::Authenticated.allows(self.projected_state()) {
+            if !rules::allows(StateSet::AUTHENTICATED, self.projected_state()) {
                 return Err(SubmitError::InvalidState {
                     command: "IDLE".into(),
                     state: self.projected_state(),
@@ -732,7 +732,7 @@ impl Client {
             Part::Line(Bytes::from_static(b"\r\n")),
         ];
         let r = Rule {
-            valid: rules::Valid::Authenticated,
+            valid: StateSet::AUTHENTICATED,
             needs: None,
             class: CommandClass::ORDINARY,
             changes_state: false,
@@ -806,7 +806,7 @@ impl Client {
             return Err(SubmitError::PlaintextForbidden);
         }
         let r = Rule {
-            valid: rules::Valid::NotAuthenticated,
+            valid: StateSet::NOT_AUTHENTICATED,
             needs: Some(Capability::Auth(
                 imapwire_codec::capability::AuthMechanism::from_atom(
                     Atom::new(Bytes::from_static(mech.name().as_bytes()))
@@ -1099,7 +1099,7 @@ impl Client {
             return Err(SubmitError::TooManyCommands);
         }
         let s = self.projected_state();
-        if s != State::Greeting && !r.valid.allows(s) {
+        if s != State::Greeting && !rules::allows(r.valid, s) {
             return Err(SubmitError::InvalidState {
                 command: name.to_owned(),
                 state: s,
@@ -1204,6 +1204,10 @@ impl Client {
 
     /// Gathers what may be sent now into `buf`; a large literal ends the gathering in `big`.
     fn gather(&mut self, buf: &mut BytesMut, big: &mut Option<Bytes>) {
+        if self.state == State::Greeting {
+            // Commands submitted early wait for the greeting (it decides the state).
+            return;
+        }
         let mut i = 0;
         while i < self.cmds.len() {
             if matches!(self.cmds[i].kind, Kind::IdlePoll) {
@@ -1301,7 +1305,7 @@ impl Client {
     fn start(&mut self, i: usize) -> Result<(), SubmitError> {
         let c = &self.cmds[i];
         if !c.internal {
-            if !c.rule.valid.allows(self.state) {
+            if !rules::allows(c.rule.valid, self.state) {
                 return Err(SubmitError::InvalidState {
                     command: c.name.to_owned(),
                     state: self.state,

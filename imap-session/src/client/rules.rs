@@ -2,7 +2,7 @@
 //! extensions' RFCs), which capability each needs, and how each one pipelines (§5.5).
 
 use imapwire_codec::capability::Capability;
-use imapwire_codec::command::CommandBody;
+use imapwire_codec::command::{CommandBody, State as CodecState, StateSet};
 
 use crate::pipeline::CommandClass;
 
@@ -22,42 +22,32 @@ pub enum State {
     Logout,
 }
 
-/// In which states a command is valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Valid {
-    /// Any state (CAPABILITY, NOOP, LOGOUT, ID).
-    Any,
-    /// Not Authenticated only (STARTTLS, AUTHENTICATE, LOGIN).
-    NotAuthenticated,
-    /// Authenticated or Selected.
-    Authenticated,
-    /// Authenticated only (ENABLE, RFC 5161 §3.1).
-    AuthenticatedOnly,
-    /// Selected only.
-    Selected,
+/// The codec's state for a session state (`None` before the greeting: nothing is valid then,
+/// commands wait for it).
+fn codec_state(s: State) -> Option<CodecState> {
+    match s {
+        State::Greeting => None,
+        State::NotAuthenticated => Some(CodecState::NotAuthenticated),
+        State::Authenticated => Some(CodecState::Authenticated),
+        State::Selected => Some(CodecState::Selected),
+        State::Logout => Some(CodecState::Logout),
+    }
 }
 
-impl Valid {
-    pub(crate) fn allows(self, s: State) -> bool {
-        match self {
-            Valid::Any => matches!(
-                s,
-                State::NotAuthenticated | State::Authenticated | State::Selected
-            ),
-            Valid::NotAuthenticated => s == State::NotAuthenticated,
-            Valid::Authenticated => matches!(s, State::Authenticated | State::Selected),
-            Valid::AuthenticatedOnly => s == State::Authenticated,
-            Valid::Selected => s == State::Selected,
-        }
-    }
+/// Whether a command valid in `valid` (the codec's table, RFC 9051 §3 and §6 and the
+/// extensions) may be sent in session state `s`.
+pub(crate) fn allows(valid: StateSet, s: State) -> bool {
+    codec_state(s).is_some_and(|c| valid.contains(c))
 }
 
 /// What the session needs to know about a command before sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Rule {
-    pub(crate) valid: Valid,
+    /// The states it is valid in ([`CommandBody::valid_in`]).
+    pub(crate) valid: StateSet,
     /// A capability the server must advertise (checked when the command is sent).
     pub(crate) needs: Option<Capability>,
+    /// How it pipelines ([`CommandClass::of`]).
     pub(crate) class: CommandClass,
     /// The command changes the connection state; commands after it wait for its completion
     /// and are checked against the state it leaves.
@@ -66,47 +56,41 @@ pub(crate) struct Rule {
 
 pub(crate) fn rule(body: &CommandBody) -> Rule {
     use CommandBody as C;
-    let name = body.wire_name();
-    let mut class = CommandClass::from_name(name);
-    let (valid, needs, changes_state) = match body {
-        C::Capability | C::Noop | C::Logout => (Valid::Any, None, matches!(body, C::Logout)),
-        C::Id(_) => (Valid::Any, Some(Capability::Id), false),
-        C::StartTls => (Valid::NotAuthenticated, Some(Capability::StartTls), true),
-        C::Authenticate { .. } | C::Login { .. } => (Valid::NotAuthenticated, None, true),
-        C::Enable(_) => (Valid::AuthenticatedOnly, Some(Capability::Enable), true),
-        C::Select { .. } | C::Examine { .. } => (Valid::Authenticated, None, true),
-        C::Namespace => (Valid::Authenticated, Some(Capability::Namespace), false),
-        C::Idle => (Valid::Authenticated, Some(Capability::Idle), false),
-        C::Compress(_) => (
-            Valid::Authenticated,
-            Some(Capability::CompressDeflate),
-            true,
-        ),
-        C::Unselect => (Valid::Selected, Some(Capability::Unselect), true),
-        C::Close => (Valid::Selected, None, true),
-        C::Check | C::Expunge => (Valid::Selected, None, false),
-        C::UidExpunge(_) => (Valid::Selected, Some(Capability::UidPlus), false),
-        C::Move { .. } => (Valid::Selected, Some(Capability::Move), false),
-        C::Search { .. }
-        | C::Fetch { .. }
-        | C::Store { .. }
-        | C::Copy { .. }
-        | C::Sort { .. }
-        | C::Thread { .. } => (Valid::Selected, None, false),
-        _ => (Valid::Authenticated, None, false),
+    // The capability a command needs (RFC 9051 commands need none; IMAP4rev2 implies
+    // several of these, which `CapabilitySet::has` knows).
+    let needs = match body {
+        C::Id(_) => Some(Capability::Id),
+        C::StartTls => Some(Capability::StartTls),
+        C::Enable(_) => Some(Capability::Enable),
+        C::Namespace => Some(Capability::Namespace),
+        C::Idle => Some(Capability::Idle),
+        C::Compress(_) => Some(Capability::CompressDeflate),
+        C::Unselect => Some(Capability::Unselect),
+        C::UidExpunge(_) => Some(Capability::UidPlus),
+        C::Move { .. } => Some(Capability::Move),
+        _ => None,
     };
-    if let C::Search { uid: true, .. } | C::Sort { uid: true, .. } | C::Thread { uid: true, .. } =
-        body
-    {
-        // UID forms return UIDs; their criteria may still hold sequence numbers, which the
-        // conservative class below covers.
-        class = CommandClass::ORDINARY;
-    }
-    if changes_state {
-        class = CommandClass::BARRIER;
-    }
+    let changes_state = matches!(
+        body,
+        C::StartTls
+            | C::Authenticate { .. }
+            | C::Login { .. }
+            | C::Enable(_)
+            | C::Select { .. }
+            | C::Examine { .. }
+            | C::Compress(_)
+            | C::Unselect
+            | C::Close
+            | C::Logout
+            | C::Unauthenticate
+    );
+    let class = if changes_state {
+        CommandClass::BARRIER
+    } else {
+        CommandClass::of(body)
+    };
     Rule {
-        valid,
+        valid: body.valid_in(),
         needs,
         class,
         changes_state,

@@ -1488,3 +1488,18 @@ fn a_challenge_that_is_not_base64_cancels_the_exchange() {
         "{ev:?}"
     );
 }
+
+#[test]
+fn commands_submitted_before_the_greeting_wait_for_it() {
+    let ev = run(
+        tls(),
+        &[
+            submit(|| CommandBody::Noop),
+            C(b""),
+            S(b"* OK [CAPABILITY IMAP4rev1] hi\r\n"),
+            C(b"A0001 NOOP\r\n"),
+            S(b"A0001 OK\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
