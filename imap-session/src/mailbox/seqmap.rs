@@ -392,6 +392,9 @@ impl SeqMap {
     /// `FETCH` data named the UID of message `seq`. Returns whether it was new information.
     pub fn set_uid(&mut self, seq: SeqNum, uid: Uid) -> Result<bool, SeqMapError> {
         let (s, u) = (seq.get(), uid.get());
+        if let Some(done) = self.set_uid_at_fill_point(s, u) {
+            return Ok(done);
+        }
         let (b, off) = self.locate(s)?;
         if let Some(known) = self.blocks[b].get(off) {
             return if known == u {
@@ -481,6 +484,51 @@ impl SeqMap {
         self.rebuild();
         self.normalize_at(at);
         Ok(true)
+    }
+
+    /// The common case of [`set_uid`](Self::set_uid), in O(1): UIDs reported in order for
+    /// the messages an `EXISTS` added, i.e. `seq` is the first message of an unknown stretch
+    /// at the end, right after a known block that `uid` extends. `None`: not that case (the
+    /// general path decides, errors included).
+    fn set_uid_at_fill_point(&mut self, s: u32, u: u32) -> Option<bool> {
+        let n = self.blocks.len();
+        if n < 2 {
+            return None;
+        }
+        let Block::Unknown { len } = self.blocks[n - 1] else {
+            return None;
+        };
+        if s != self.len - len + 1 || u64::from(u) + u64::from(len - 1) > u64::from(u32::MAX) {
+            return None;
+        }
+        match &mut self.blocks[n - 2] {
+            Block::Run { first, len: rl } if *first + *rl == u => *rl += 1,
+            Block::List(v) if v.len() < LIST_MAX && v.last().is_some_and(|&l| l < u) => {
+                push_list(v, u)
+            }
+            _ => return None,
+        }
+        self.index.add(n - 2, 1);
+        if len == 1 {
+            self.blocks.pop();
+            self.rebuild();
+            self.normalize_at(n - 2);
+        } else {
+            self.blocks[n - 1] = Block::Unknown { len: len - 1 };
+            self.index.add(n - 1, -1);
+            let grown = &self.blocks[n - 2];
+            let short = (grown.len() as usize) < LIST_MIN
+                && n >= 3
+                && matches!(&self.blocks[n - 3], Block::List(w)
+                    if w.len() + grown.len() as usize <= LIST_MAX);
+            let contiguous = matches!(grown, Block::List(v)
+                if v.len() >= RUN_MIN as usize
+                    && v[v.len() - 1] - v[0] == (v.len() - 1) as u32);
+            if short || contiguous {
+                self.normalize_at(n - 2);
+            }
+        }
+        Some(true)
     }
 
     /// `EXPUNGE seq`: removes the message; every later message's number drops by one.
