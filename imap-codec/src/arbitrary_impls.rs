@@ -31,7 +31,7 @@ use crate::response::{
     CodeText, ContinuationText, Delimiter, NamespaceExtension, ResponseCode, ResponseText, Thread,
     UnknownData,
 };
-use crate::sequence::{SeqNum, Uid, UidValidity};
+use crate::sequence::{SeqNum, Uid, UidRange, UidSet, UidValidity};
 
 /// Protocol words: names of typed variants, keywords and macros. Generated atoms and strings
 /// are sometimes one of these (in any case, possibly continued by a character the decoder's
@@ -369,6 +369,18 @@ impl<'a> Arbitrary<'a> for Part {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Part::new(&v).expect("non-empty part"))
+    }
+}
+
+impl<'a> Arbitrary<'a> for UidSet {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let first: UidRange = u.arbitrary()?;
+        let mut v = vec![first];
+        let more = u.int_in_range(0..=4)?;
+        for _ in 0..more {
+            v.push(u.arbitrary()?);
+        }
+        Ok(UidSet::new(v).expect("non-empty uid-set"))
     }
 }
 

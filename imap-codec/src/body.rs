@@ -26,7 +26,7 @@ use bytes::Bytes;
 use crate::core::{IString, NString};
 use crate::encode::{Encode, EncodeBuf};
 use crate::envelope::Envelope;
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::list::SmallList;
 use crate::options::Quirk;
 use crate::parse::{Fail, PResult, Parser};
@@ -311,18 +311,14 @@ impl MediaType {
     /// Validates the pair (case-insensitive checks).
     pub fn new(media_type: IString, subtype: IString) -> Result<Self, ValidationError> {
         if media_type.as_bytes().eq_ignore_ascii_case(b"TEXT") {
-            return Err(ValidationError::new(
-                "media-basic",
-                "TEXT is body-type-text (SinglePartKind::Text)",
-            ));
+            // TEXT is body-type-text (SinglePartKind::Text)
+            return Err(ValidationError::new(ValueKind::MediaType, Rule::KnownName));
         }
         if media_type.as_bytes().eq_ignore_ascii_case(b"MESSAGE")
             && subtype.as_bytes().eq_ignore_ascii_case(b"RFC822")
         {
-            return Err(ValidationError::new(
-                "media-basic",
-                "MESSAGE/RFC822 is body-type-msg (SinglePartKind::Message)",
-            ));
+            // MESSAGE/RFC822 is body-type-msg (SinglePartKind::Message)
+            return Err(ValidationError::new(ValueKind::MediaType, Rule::KnownName));
         }
         Ok(MediaType {
             media_type,

@@ -20,7 +20,12 @@ use crate::encode::{Encode, EncodeBuf, EncodeOptions, LiteralMode};
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 
-/// A SASL mechanism named in `AUTH=<mech>` (RFC 9051 §6.2.2 `auth-type`).
+/// A SASL mechanism (RFC 9051 §6.2.2 `auth-type`, RFC 4422 §3.1): the one type for the
+/// `AUTH=<mech>` capability and the AUTHENTICATE command.
+///
+/// Names are case-insensitive; each encodes in its canonical (registered, upper-case)
+/// spelling. [`AuthMechanism::Other`] never holds one of the known names: build values with
+/// [`AuthMechanism::new`] or [`AuthMechanism::from_atom`], which normalise.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -75,6 +80,34 @@ const MECHS: &[(&str, AuthMechanism)] = &[
 ];
 
 impl AuthMechanism {
+    /// A mechanism from its name (case-insensitive); fails for a name that is not an `atom`.
+    ///
+    /// ```
+    /// use imapwire_codec::capability::AuthMechanism;
+    /// assert_eq!(AuthMechanism::new("plain").unwrap(), AuthMechanism::Plain);
+    /// assert_eq!(AuthMechanism::new("X-FOO").unwrap().name(), b"X-FOO");
+    /// assert!(AuthMechanism::new("A B").is_err());
+    /// ```
+    pub fn new(name: impl Into<Bytes>) -> Result<Self, crate::error::ValidationError> {
+        Atom::new(name.into()).map(Self::from_atom)
+    }
+
+    /// Fails for an [`AuthMechanism::Other`] holding a known mechanism's name (in any case),
+    /// which would decode as that mechanism.
+    pub fn validate(&self) -> Result<(), crate::error::ValidationError> {
+        match self {
+            AuthMechanism::Other(a)
+                if !matches!(Self::from_atom(a.clone()), AuthMechanism::Other(_)) =>
+            {
+                Err(crate::error::ValidationError::new(
+                    crate::error::ValueKind::AuthMechanism,
+                    crate::error::Rule::KnownName,
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Classifies a mechanism name (case-insensitive).
     pub fn from_atom(a: Atom) -> Self {
         MECHS
@@ -100,6 +133,19 @@ impl AuthMechanism {
 impl Encode for AuthMechanism {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.raw(self.name());
+    }
+}
+
+impl std::fmt::Display for AuthMechanism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.name()))
+    }
+}
+
+impl TryFrom<&str> for AuthMechanism {
+    type Error = crate::error::ValidationError;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        Self::new(Bytes::copy_from_slice(s.as_bytes()))
     }
 }
 
@@ -441,9 +487,11 @@ impl Capability {
             .map(|a| Capability::from_atom(a) == *self)
             .unwrap_or(false);
         if !same {
+            // a typed capability's name in Other, or an argument out of range; use
+            // Capability::from_atom
             return Err(crate::error::ValidationError::new(
-                "capability",
-                "does not decode as itself (a typed capability's name in Other, or an argument out of range; use Capability::from_atom)",
+                crate::error::ValueKind::Capability,
+                crate::error::Rule::Constraint("does not decode as itself"),
             ));
         }
         Ok(())
@@ -835,8 +883,8 @@ mod tests {
     use crate::options::DecodeOptions;
     use proptest::prelude::*;
 
-    fn one(s: &'static str) -> Capability {
-        let b = Bytes::from_static(s.as_bytes());
+    fn one(s: &str) -> Capability {
+        let b = Bytes::copy_from_slice(s.as_bytes());
         let o = DecodeOptions::strict();
         let mut p = Parser::new(&b, &o);
         let c = Capability::parse(&mut p).unwrap();
@@ -893,7 +941,7 @@ mod tests {
             .message
     }
 
-    fn set(names: &'static str) -> CapabilitySet {
+    fn set(names: &str) -> CapabilitySet {
         names.split(' ').map(one).collect()
     }
 
@@ -934,6 +982,64 @@ mod tests {
             panic!()
         };
         assert!(CapabilitySet::from_code(st.code().unwrap()).is_none());
+    }
+
+    /// AUTHENTICATE and `AUTH=` share one mechanism type: names decode case-insensitively to
+    /// the same value and encode canonically; `Other` holding a known name is rejected.
+    #[test]
+    fn authenticate_uses_the_capability_mechanism() {
+        use crate::codec::Message;
+        use crate::command::{Command, CommandBody};
+        use crate::core::Tag;
+        let cmd = |line: &[u8]| {
+            Command::decode(&Bytes::copy_from_slice(line), &DecodeOptions::strict())
+                .unwrap()
+                .message
+        };
+        for (line, mech) in [
+            (&b"a AUTHENTICATE plain\r\n"[..], AuthMechanism::Plain),
+            (
+                b"a AUTHENTICATE Scram-Sha-256-Plus\r\n",
+                AuthMechanism::ScramSha256Plus,
+            ),
+            (b"a AUTHENTICATE xoauth2 =\r\n", AuthMechanism::XOAuth2),
+        ] {
+            let c = cmd(line);
+            let CommandBody::Authenticate { mechanism, .. } = c.body() else {
+                panic!("{c:?}")
+            };
+            assert_eq!(*mechanism, mech);
+            // the capability names the same value
+            assert_eq!(
+                one(&format!("AUTH={mech}")),
+                Capability::Auth(mechanism.clone())
+            );
+        }
+        let c = cmd(b"a AUTHENTICATE plain\r\n");
+        assert_eq!(c.to_vec_inline_literals(), b"a AUTHENTICATE PLAIN\r\n");
+        let c = cmd(b"a AUTHENTICATE X-Custom\r\n");
+        assert!(matches!(
+            c.body(),
+            CommandBody::Authenticate { mechanism: AuthMechanism::Other(a), .. } if a.as_bytes() == b"X-Custom"
+        ));
+        assert_eq!(c.to_vec_inline_literals(), b"a AUTHENTICATE X-Custom\r\n");
+
+        let tag = Tag::try_from("a").unwrap();
+        let body = |mechanism| CommandBody::Authenticate {
+            mechanism,
+            initial_response: None,
+        };
+        let shadow = AuthMechanism::Other(Atom::try_from("Plain").unwrap());
+        assert!(Command::new(tag.clone(), body(shadow)).is_err());
+        assert!(Command::new(tag.clone(), body(AuthMechanism::new("Plain").unwrap())).is_ok());
+        assert!(Command::new(tag, body(AuthMechanism::new("X-FOO").unwrap())).is_ok());
+        assert_eq!(
+            AuthMechanism::try_from("login").unwrap(),
+            AuthMechanism::Login
+        );
+        assert_eq!(AuthMechanism::Login.to_string(), "LOGIN");
+        let e = AuthMechanism::new("a b").unwrap_err();
+        assert_eq!(e.kind(), crate::error::ValueKind::Atom);
     }
 
     #[test]

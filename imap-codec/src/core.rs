@@ -9,7 +9,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind, forbidden_byte};
 use crate::parse::{PResult, Parser, class};
 
 macro_rules! bytes_newtype_common {
@@ -84,13 +84,11 @@ impl Atom {
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
         if b.is_empty() {
-            return Err(ValidationError::new("atom", "empty"));
+            return Err(ValidationError::new(ValueKind::Atom, Rule::Empty));
         }
-        if !b.iter().all(|&c| class::is_atom_char(c)) {
-            return Err(ValidationError::new(
-                "atom",
-                "contains an atom-special, SP, CTL or 8-bit byte",
-            ));
+        // an atom-special, SP, CTL or 8-bit byte
+        if let Some(rule) = forbidden_byte(&b, class::is_atom_char) {
+            return Err(ValidationError::new(ValueKind::Atom, rule));
         }
         Ok(Atom(b))
     }
@@ -156,13 +154,11 @@ impl Tag {
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
         if b.is_empty() {
-            return Err(ValidationError::new("tag", "empty"));
+            return Err(ValidationError::new(ValueKind::Tag, Rule::Empty));
         }
-        if !b.iter().all(|&c| class::is_tag_char(c)) {
-            return Err(ValidationError::new(
-                "tag",
-                "contains '+', an atom-special, SP or CTL",
-            ));
+        // '+', an atom-special, SP or CTL
+        if let Some(rule) = forbidden_byte(&b, class::is_tag_char) {
+            return Err(ValidationError::new(ValueKind::Tag, rule));
         }
         Ok(Tag(b))
     }
@@ -224,8 +220,11 @@ impl IString {
     /// Validates `b` (no NUL byte).
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
-        if memchr::memchr(0, &b).is_some() {
-            return Err(ValidationError::new("string", "contains NUL"));
+        if let Some(position) = memchr::memchr(0, &b) {
+            return Err(ValidationError::new(
+                ValueKind::String,
+                Rule::ForbiddenByte { byte: 0, position },
+            ));
         }
         Ok(IString(b))
     }
@@ -292,13 +291,16 @@ impl Text {
     /// `{5+}`): text comes last on its line, and a receiver's framer would wait for a literal.
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
-        if b.iter().any(|&c| !class::is_text_char(c)) {
-            return Err(ValidationError::new("text", "contains CR, LF or NUL"));
+        // CR, LF or NUL
+        if let Some(rule) = forbidden_byte(&b, class::is_text_char) {
+            return Err(ValidationError::new(ValueKind::Text, rule));
         }
         if crate::framer::parse_announcement(&b) != Ok(None) {
             return Err(ValidationError::new(
-                "text",
-                "ends like a literal announcement ({n}), which a receiver would wait for",
+                ValueKind::Text,
+                Rule::Constraint(
+                    "ends like a literal announcement ({n}), which a receiver would wait for",
+                ),
             ));
         }
         Ok(Text(b))
@@ -380,11 +382,12 @@ impl Charset {
     /// Validates a charset name (non-empty, no CR/LF/NUL, 7-bit).
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
-        if b.is_empty() || b.iter().any(|&c| !class::is_text_char(c) || c >= 0x80) {
-            return Err(ValidationError::new(
-                "charset",
-                "empty, 8-bit or contains CR/LF/NUL",
-            ));
+        if b.is_empty() {
+            return Err(ValidationError::new(ValueKind::Charset, Rule::Empty));
+        }
+        // 8-bit, CR, LF or NUL
+        if let Some(rule) = forbidden_byte(&b, |c| class::is_text_char(c) && c < 0x80) {
+            return Err(ValidationError::new(ValueKind::Charset, rule));
         }
         Ok(Charset(b))
     }

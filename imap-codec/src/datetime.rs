@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::parse::{PResult, Parser};
 
 const MONTHS: [&[u8; 3]; 12] = [
@@ -33,13 +33,14 @@ impl Date {
     /// Validates year (4 digits), month (1-12) and day (valid for the month).
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, ValidationError> {
         if year > 9999 {
-            return Err(ValidationError::new("date", "year has more than 4 digits"));
+            // more than 4 digits
+            return Err(ValidationError::new(ValueKind::Year, Rule::OutOfRange));
         }
         if !(1..=12).contains(&month) {
-            return Err(ValidationError::new("date", "month out of range"));
+            return Err(ValidationError::new(ValueKind::Month, Rule::OutOfRange));
         }
         if day == 0 || day > days_in_month(year, month) {
-            return Err(ValidationError::new("date", "day out of range"));
+            return Err(ValidationError::new(ValueKind::Day, Rule::OutOfRange));
         }
         Ok(Date { year, month, day })
     }
@@ -124,10 +125,10 @@ impl DateTime {
         zone_minutes: i16,
     ) -> Result<Self, ValidationError> {
         if hour > 23 || minute > 59 || second > 60 {
-            return Err(ValidationError::new("time", "out of range"));
+            return Err(ValidationError::new(ValueKind::Time, Rule::OutOfRange));
         }
         if zone_minutes.unsigned_abs() > 99 * 60 + 59 {
-            return Err(ValidationError::new("zone", "out of range"));
+            return Err(ValidationError::new(ValueKind::Zone, Rule::OutOfRange));
         }
         Ok(DateTime {
             date,

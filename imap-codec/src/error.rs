@@ -133,19 +133,267 @@ impl fmt::Debug for Excerpt<'_> {
 }
 
 /// A value could not be constructed because it cannot be encoded as valid IMAP.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what}: {reason}")]
+///
+/// Says what kind of value it was ([`ValueKind`]), which rule it broke ([`Rule`]) and, where
+/// it applies, at which byte of the value ([`ValidationError::position`]). Callers can match:
+///
+/// ```
+/// use imapwire_codec::core::Atom;
+/// use imapwire_codec::error::{Rule, ValueKind};
+///
+/// let e = Atom::try_from("INBOX(1)").unwrap_err();
+/// assert_eq!(e.kind(), ValueKind::Atom);
+/// assert_eq!(e.rule(), Rule::ForbiddenByte { byte: b'(', position: 5 });
+/// assert_eq!(e.position(), Some(5));
+/// assert_eq!(e.to_string(), "invalid atom: forbidden byte 0x28 ('(') at byte 5");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("invalid {kind}: {rule}")]
+#[non_exhaustive]
 pub struct ValidationError {
-    /// The kind of value (`"atom"`, `"tag"`, `"quoted"`, ...).
-    pub what: &'static str,
-    /// Why it was rejected.
-    pub reason: &'static str,
+    kind: ValueKind,
+    rule: Rule,
 }
 
 impl ValidationError {
-    pub(crate) const fn new(what: &'static str, reason: &'static str) -> Self {
-        ValidationError { what, reason }
+    /// An error: a value of `kind` broke `rule`.
+    pub const fn new(kind: ValueKind, rule: Rule) -> Self {
+        ValidationError { kind, rule }
     }
+
+    /// A composite value (named by its ABNF rule or item, e.g. `"tagged-ext-comp"`) broke a
+    /// rule described in words.
+    pub(crate) const fn grammar(what: &'static str, reason: &'static str) -> Self {
+        Self::new(ValueKind::Grammar(what), Rule::Constraint(reason))
+    }
+
+    /// The kind of value rejected.
+    pub const fn kind(&self) -> ValueKind {
+        self.kind
+    }
+
+    /// The rule it broke.
+    pub const fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The byte offset inside the value where it broke the rule, if the rule has one.
+    pub const fn position(&self) -> Option<usize> {
+        match self.rule {
+            Rule::ForbiddenByte { position, .. } | Rule::Expected { position, .. } => {
+                Some(position)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The kind of value a [`ValidationError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueKind {
+    /// `atom`
+    Atom,
+    /// `tag`
+    Tag,
+    /// `string` (quoted or literal)
+    String,
+    /// `text` (the rest of a line)
+    Text,
+    /// `charset`
+    Charset,
+    /// `mailbox`
+    Mailbox,
+    /// `list-mailbox`
+    ListMailbox,
+    /// The hierarchy delimiter of a LIST response.
+    Delimiter,
+    /// `seq-number` (a number or `*`)
+    SeqNumber,
+    /// `uniqueid`
+    Uid,
+    /// UIDVALIDITY (`nz-number`)
+    UidValidity,
+    /// `sequence-set`
+    SequenceSet,
+    /// `uid-set` (responses)
+    UidSet,
+    /// `date` (a date that does not exist, e.g. 30 February)
+    Date,
+    /// `date-year`
+    Year,
+    /// `date-month`
+    Month,
+    /// `date-day`
+    Day,
+    /// `time`
+    Time,
+    /// `zone`
+    Zone,
+    /// `capability`
+    Capability,
+    /// `auth-type` (a SASL mechanism)
+    AuthMechanism,
+    /// `flag` / `flag-keyword`
+    Flag,
+    /// `mbx-list-flags` item
+    MailboxAttribute,
+    /// `status-att`
+    StatusAttribute,
+    /// `fetch-att`
+    FetchAttribute,
+    /// The list of `fetch-att` of a FETCH command.
+    FetchAttributeList,
+    /// `section-part`
+    SectionPart,
+    /// `header-list`
+    HeaderList,
+    /// `header-fld-name`
+    HeaderFieldName,
+    /// `objectid` (RFC 8474)
+    ObjectId,
+    /// `partial` (`<offset.length>`)
+    Partial,
+    /// `media-basic` of a body structure
+    MediaType,
+    /// `resp-text-code`
+    ResponseCode,
+    /// The text inside a response code's brackets.
+    CodeText,
+    /// `resp-text`
+    ResponseText,
+    /// The text of a continuation request.
+    ContinuationText,
+    /// An untagged response.
+    Response,
+    /// `command` (e.g. the name of an unknown command)
+    Command,
+    /// The raw arguments of an unknown command.
+    CommandArguments,
+    /// `search-key`
+    SearchKey,
+    /// A part of a composite value, named by its ABNF rule or protocol item (e.g.
+    /// `"tagged-ext-comp"`, `"MODSEQ"`).
+    Grammar(&'static str),
+}
+
+impl fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueKind::Atom => "atom",
+            ValueKind::Tag => "tag",
+            ValueKind::String => "string",
+            ValueKind::Text => "text",
+            ValueKind::Charset => "charset",
+            ValueKind::Mailbox => "mailbox",
+            ValueKind::ListMailbox => "list-mailbox",
+            ValueKind::Delimiter => "delimiter",
+            ValueKind::SeqNumber => "sequence number",
+            ValueKind::Uid => "UID",
+            ValueKind::UidValidity => "UIDVALIDITY",
+            ValueKind::SequenceSet => "sequence-set",
+            ValueKind::UidSet => "uid-set",
+            ValueKind::Date => "date",
+            ValueKind::Year => "date-year",
+            ValueKind::Month => "date-month",
+            ValueKind::Day => "date-day",
+            ValueKind::Time => "time",
+            ValueKind::Zone => "zone",
+            ValueKind::Capability => "capability",
+            ValueKind::AuthMechanism => "SASL mechanism",
+            ValueKind::Flag => "flag",
+            ValueKind::MailboxAttribute => "mailbox attribute",
+            ValueKind::StatusAttribute => "status-att",
+            ValueKind::FetchAttribute => "fetch-att",
+            ValueKind::FetchAttributeList => "fetch-att list",
+            ValueKind::SectionPart => "section-part",
+            ValueKind::HeaderList => "header-list",
+            ValueKind::HeaderFieldName => "header-fld-name",
+            ValueKind::ObjectId => "objectid",
+            ValueKind::Partial => "partial",
+            ValueKind::MediaType => "media-basic",
+            ValueKind::ResponseCode => "response code",
+            ValueKind::CodeText => "resp-text-code text",
+            ValueKind::ResponseText => "resp-text",
+            ValueKind::ContinuationText => "continue-req text",
+            ValueKind::Response => "untagged response",
+            ValueKind::Command => "command",
+            ValueKind::CommandArguments => "command arguments",
+            ValueKind::SearchKey => "search-key",
+            ValueKind::Grammar(what) => what,
+        })
+    }
+}
+
+/// The rule a [`ValidationError`] reports as broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The value (or a list the grammar needs one element in) is empty.
+    Empty,
+    /// A byte the grammar does not allow here.
+    ForbiddenByte {
+        /// The byte.
+        byte: u8,
+        /// Its offset inside the value.
+        position: usize,
+    },
+    /// Longer than the grammar allows.
+    TooLong {
+        /// The largest length allowed (bytes, or items for a list).
+        max: usize,
+    },
+    /// Zero where the grammar needs a positive number.
+    Zero,
+    /// A number (or a date, time or zone field) outside the range the grammar allows, e.g.
+    /// above 2^63-1 where the grammar has `number64`.
+    OutOfRange,
+    /// An "other" variant holds the name of a typed one (or text that starts like it), so it
+    /// would decode as that one: use the typed variant (or the type's `from_*` constructor,
+    /// which normalises).
+    KnownName,
+    /// The grammar expected something else at a byte of the value.
+    Expected {
+        /// What the grammar expected (e.g. `"CRLF after literal announcement"`).
+        expected: &'static str,
+        /// The offset inside the value.
+        position: usize,
+    },
+    /// Another rule, described in words.
+    Constraint(&'static str),
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Empty => f.write_str("empty"),
+            Rule::ForbiddenByte { byte, position } => {
+                write!(f, "forbidden byte 0x{byte:02x}")?;
+                if byte.is_ascii_graphic() {
+                    write!(f, " ('{}')", *byte as char)?;
+                }
+                write!(f, " at byte {position}")
+            }
+            Rule::TooLong { max } => write!(f, "longer than {max}"),
+            Rule::Zero => f.write_str("must not be zero"),
+            Rule::OutOfRange => f.write_str("out of range"),
+            Rule::KnownName => f.write_str("holds a known name (use its typed variant)"),
+            Rule::Expected { expected, position } => {
+                write!(f, "expected {expected} at byte {position}")
+            }
+            Rule::Constraint(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// The first byte of `b` that `ok` rejects, as a [`Rule::ForbiddenByte`].
+pub(crate) fn forbidden_byte(b: &[u8], ok: impl Fn(u8) -> bool) -> Option<Rule> {
+    b.iter()
+        .position(|&c| !ok(c))
+        .map(|position| Rule::ForbiddenByte {
+            byte: b[position],
+            position,
+        })
 }
 
 /// Which configured limit a message exceeded.
@@ -226,3 +474,148 @@ impl FrameError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("no synchronizing literal awaits a decision")]
 pub struct NoLiteralPending;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{Atom, Charset, IString, Tag, Text};
+
+    fn parts<T: fmt::Debug>(r: Result<T, ValidationError>) -> (ValueKind, Rule) {
+        let e = r.unwrap_err();
+        (e.kind(), e.rule())
+    }
+
+    #[test]
+    fn leaf_types_say_kind_rule_and_position() {
+        assert_eq!(parts(Atom::try_from("")), (ValueKind::Atom, Rule::Empty));
+        assert_eq!(
+            parts(Atom::try_from("ab cd")),
+            (
+                ValueKind::Atom,
+                Rule::ForbiddenByte {
+                    byte: b' ',
+                    position: 2
+                }
+            )
+        );
+        assert_eq!(
+            parts(Tag::try_from("a+")),
+            (
+                ValueKind::Tag,
+                Rule::ForbiddenByte {
+                    byte: b'+',
+                    position: 1
+                }
+            )
+        );
+        assert_eq!(
+            parts(IString::new(Bytes::from_static(b"ab\0"))),
+            (
+                ValueKind::String,
+                Rule::ForbiddenByte {
+                    byte: 0,
+                    position: 2
+                }
+            )
+        );
+        assert_eq!(
+            parts(Text::new(Bytes::from_static(b"x\ry"))),
+            (
+                ValueKind::Text,
+                Rule::ForbiddenByte {
+                    byte: b'\r',
+                    position: 1
+                }
+            )
+        );
+        assert!(matches!(
+            parts(Text::new(Bytes::from_static(b"see {5}"))),
+            (ValueKind::Text, Rule::Constraint(_))
+        ));
+        assert_eq!(
+            parts(Charset::new(Bytes::from_static(b"utf\xff"))),
+            (
+                ValueKind::Charset,
+                Rule::ForbiddenByte {
+                    byte: 0xff,
+                    position: 3
+                }
+            )
+        );
+        assert_eq!(
+            parts(crate::fetch::ObjectId::new(Bytes::from(vec![b'a'; 256]))),
+            (ValueKind::ObjectId, Rule::TooLong { max: 255 })
+        );
+        assert_eq!(
+            parts(crate::sequence::Uid::new(0)),
+            (ValueKind::Uid, Rule::Zero)
+        );
+        assert_eq!(
+            parts(crate::sequence::SeqNum::new(0)),
+            (ValueKind::SeqNumber, Rule::Zero)
+        );
+        assert_eq!(
+            parts(crate::datetime::Date::new(2024, 2, 30)),
+            (ValueKind::Day, Rule::OutOfRange)
+        );
+        assert_eq!(
+            parts(crate::datetime::Date::new(2024, 13, 1)),
+            (ValueKind::Month, Rule::OutOfRange)
+        );
+        assert_eq!(
+            parts(crate::sequence::SequenceSet::new(vec![])),
+            (ValueKind::SequenceSet, Rule::Empty)
+        );
+        assert_eq!(
+            parts(crate::mailbox::Mailbox::Other(IString::try_from("inbox").unwrap()).validate()),
+            (ValueKind::Mailbox, Rule::KnownName)
+        );
+        assert_eq!(
+            parts(
+                crate::capability::AuthMechanism::Other(Atom::try_from("plain").unwrap())
+                    .validate()
+            ),
+            (ValueKind::AuthMechanism, Rule::KnownName)
+        );
+    }
+
+    #[test]
+    fn position_accessor() {
+        let e = Atom::try_from("a(b").unwrap_err();
+        assert_eq!(e.position(), Some(1));
+        assert_eq!(Atom::try_from("").unwrap_err().position(), None);
+        let e = ValidationError::new(
+            ValueKind::CommandArguments,
+            Rule::Expected {
+                expected: "CRLF",
+                position: 7,
+            },
+        );
+        assert_eq!(e.position(), Some(7));
+    }
+
+    #[test]
+    fn display_is_readable() {
+        assert_eq!(
+            Atom::try_from("").unwrap_err().to_string(),
+            "invalid atom: empty"
+        );
+        assert_eq!(
+            Tag::try_from("a\x01").unwrap_err().to_string(),
+            "invalid tag: forbidden byte 0x01 at byte 1"
+        );
+        assert_eq!(
+            crate::sequence::Uid::new(0).unwrap_err().to_string(),
+            "invalid UID: must not be zero"
+        );
+        assert_eq!(
+            ValidationError::grammar("tagged-ext-comp", "nested list must not be empty")
+                .to_string(),
+            "invalid tagged-ext-comp: nested list must not be empty"
+        );
+        assert_eq!(
+            ValidationError::new(ValueKind::Grammar("MODSEQ"), Rule::OutOfRange).to_string(),
+            "invalid MODSEQ: out of range"
+        );
+    }
+}

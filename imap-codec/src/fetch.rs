@@ -19,7 +19,7 @@ use crate::core::{AString, Atom, IString, NString};
 use crate::datetime::DateTime;
 use crate::encode::{Encode, EncodeBuf, LiteralMark, LiteralMode};
 use crate::envelope::Envelope;
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind, forbidden_byte};
 use crate::flag::{FlagFetch, parse_flag_list, parse_flag_list_into};
 use crate::list::SmallList;
 use crate::options::{DecodeOptions, Quirk};
@@ -48,7 +48,7 @@ impl Part {
     /// A part path from its numbers; fails when empty.
     pub fn new(numbers: &[NonZeroU32]) -> Result<Self, ValidationError> {
         if numbers.is_empty() {
-            return Err(ValidationError::new("section-part", "empty"));
+            return Err(ValidationError::new(ValueKind::SectionPart, Rule::Empty));
         }
         let mut b = EncodeBuf::new();
         for (i, n) in numbers.iter().enumerate() {
@@ -121,10 +121,13 @@ impl HeaderList {
     /// Validates a non-empty list of non-empty field names.
     pub fn new(names: Vec<AString>) -> Result<Self, ValidationError> {
         if names.is_empty() {
-            return Err(ValidationError::new("header-list", "empty"));
+            return Err(ValidationError::new(ValueKind::HeaderList, Rule::Empty));
         }
         if names.iter().any(|n| n.is_empty()) {
-            return Err(ValidationError::new("header-fld-name", "empty"));
+            return Err(ValidationError::new(
+                ValueKind::HeaderFieldName,
+                Rule::Empty,
+            ));
         }
         Ok(HeaderList(names))
     }
@@ -348,7 +351,10 @@ impl FetchAttributes {
     /// Validates a non-empty list.
     pub fn new(v: Vec<FetchAttribute>) -> Result<Self, ValidationError> {
         if v.is_empty() {
-            return Err(ValidationError::new("fetch-att list", "empty"));
+            return Err(ValidationError::new(
+                ValueKind::FetchAttributeList,
+                Rule::Empty,
+            ));
         }
         Ok(FetchAttributes(v))
     }
@@ -477,15 +483,16 @@ impl FetchAttribute {
         match self {
             FetchAttribute::Other(_) if !crate::encode::reparses(self, FetchAttribute::parse) => {
                 Err(ValidationError::new(
-                    "fetch-att",
-                    "other item holds the name of a known item",
+                    ValueKind::FetchAttribute,
+                    Rule::KnownName,
                 ))
             }
             FetchAttribute::BodySection { partial, .. }
             | FetchAttribute::Binary { partial, .. }
                 if !partial_ok(partial) =>
             {
-                Err(ValidationError::new("partial", "number above 2^63-1"))
+                // a number above 2^63-1
+                Err(ValidationError::new(ValueKind::Partial, Rule::OutOfRange))
             }
             _ => Ok(()),
         }
@@ -714,17 +721,20 @@ impl ObjectId {
     /// Validates an object id.
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
-        if b.is_empty() || b.len() > 255 {
-            return Err(ValidationError::new("objectid", "not 1 to 255 characters"));
+        if b.is_empty() {
+            return Err(ValidationError::new(ValueKind::ObjectId, Rule::Empty));
         }
-        if !b
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        {
+        if b.len() > 255 {
             return Err(ValidationError::new(
-                "objectid",
-                "contains a character other than ALPHA, DIGIT, _ or -",
+                ValueKind::ObjectId,
+                Rule::TooLong { max: 255 },
             ));
+        }
+        // ALPHA, DIGIT, _ or - only
+        if let Some(rule) =
+            forbidden_byte(&b, |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return Err(ValidationError::new(ValueKind::ObjectId, rule));
         }
         Ok(ObjectId(b))
     }

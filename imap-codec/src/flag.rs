@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::list::ListSink;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
@@ -50,10 +50,8 @@ impl Flag {
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let Flag::Extension(a) = self {
             if !matches!(Flag::from_system(a.clone()), Flag::Extension(_)) {
-                return Err(ValidationError::new(
-                    "flag-extension",
-                    "is the name of a system flag (use Flag::system)",
-                ));
+                // the name of a system flag (use Flag::system)
+                return Err(ValidationError::new(ValueKind::Flag, Rule::KnownName));
             }
         }
         Ok(())
@@ -434,9 +432,10 @@ impl MailboxAttribute {
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let MailboxAttribute::Extension(a) = self {
             if !matches!(Self::from_name(a.clone()), MailboxAttribute::Extension(_)) {
+                // use MailboxAttribute::from_name
                 return Err(ValidationError::new(
-                    "mailbox attribute",
-                    "extension holds a known attribute name (use MailboxAttribute::from_name)",
+                    ValueKind::MailboxAttribute,
+                    Rule::KnownName,
                 ));
             }
         }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use crate::core::IString;
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::parse::{PResult, Parser, class};
 
 /// A mailbox name (`mailbox` = "INBOX" / astring). `INBOX` is case-insensitive and is
@@ -48,9 +48,10 @@ impl Mailbox {
     /// [`Mailbox::Inbox`]; [`Mailbox::new`] normalises it).
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
-            Mailbox::Other(s) if s.as_bytes().eq_ignore_ascii_case(b"INBOX") => Err(
-                ValidationError::new("mailbox", "INBOX must be Mailbox::Inbox (use Mailbox::new)"),
-            ),
+            // INBOX must be Mailbox::Inbox (use Mailbox::new)
+            Mailbox::Other(s) if s.as_bytes().eq_ignore_ascii_case(b"INBOX") => {
+                Err(ValidationError::new(ValueKind::Mailbox, Rule::KnownName))
+            }
             _ => Ok(()),
         }
     }
@@ -107,8 +108,11 @@ impl ListMailbox {
     /// Validates a pattern (no NUL).
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
-        if memchr::memchr(0, &b).is_some() {
-            return Err(ValidationError::new("list-mailbox", "contains NUL"));
+        if let Some(position) = memchr::memchr(0, &b) {
+            return Err(ValidationError::new(
+                ValueKind::ListMailbox,
+                Rule::ForbiddenByte { byte: 0, position },
+            ));
         }
         Ok(ListMailbox(b))
     }

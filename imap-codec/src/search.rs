@@ -244,7 +244,7 @@ fn check(ok: bool, what: &'static str, reason: &'static str) -> Result<(), Valid
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new(what, reason))
+        Err(ValidationError::grammar(what, reason))
     }
 }
 

@@ -6,11 +6,11 @@ use std::fmt;
 use std::num::NonZeroU32;
 
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::parse::{PResult, Parser};
 
 macro_rules! nz_type {
-    ($(#[$m:meta])* $t:ident, $what:literal) => {
+    ($(#[$m:meta])* $t:ident, $what:ident) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $t(NonZeroU32);
@@ -20,7 +20,7 @@ macro_rules! nz_type {
             pub const fn new(v: u32) -> Result<Self, ValidationError> {
                 match NonZeroU32::new(v) {
                     Some(n) => Ok($t(n)),
-                    None => Err(ValidationError::new($what, "must not be zero")),
+                    None => Err(ValidationError::new(ValueKind::$what, Rule::Zero)),
                 }
             }
             /// The numeric value.
@@ -85,17 +85,17 @@ macro_rules! nz_type {
 nz_type!(
     /// A message sequence number (`seq-number` value, RFC 9051 §2.3.1.2).
     SeqNum,
-    "sequence number"
+    SeqNumber
 );
 nz_type!(
     /// A unique identifier (`uniqueid`, RFC 9051 §2.3.1.1).
     Uid,
-    "UID"
+    Uid
 );
 nz_type!(
     /// A UIDVALIDITY value (`nz-number`, RFC 9051 §2.3.1.1).
     UidValidity,
-    "UIDVALIDITY"
+    UidValidity
 );
 
 /// One end of a sequence range: a number or `*` (the largest number in use).
@@ -113,7 +113,7 @@ impl SeqOrUid {
     pub fn value(v: u32) -> Result<Self, ValidationError> {
         NonZeroU32::new(v)
             .map(SeqOrUid::Value)
-            .ok_or(ValidationError::new("seq-number", "must not be zero"))
+            .ok_or(ValidationError::new(ValueKind::SeqNumber, Rule::Zero))
     }
 
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
@@ -176,7 +176,7 @@ impl SequenceSet {
     /// A set of explicit sequences; fails when empty.
     pub fn new(seqs: Vec<Sequence>) -> Result<Self, ValidationError> {
         if seqs.is_empty() {
-            return Err(ValidationError::new("sequence-set", "empty"));
+            return Err(ValidationError::new(ValueKind::SequenceSet, Rule::Empty));
         }
         Ok(SequenceSet::Set(seqs))
     }
@@ -185,7 +185,7 @@ impl SequenceSet {
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
             SequenceSet::Set(v) if v.is_empty() => {
-                Err(ValidationError::new("sequence-set", "empty"))
+                Err(ValidationError::new(ValueKind::SequenceSet, Rule::Empty))
             }
             _ => Ok(()),
         }
@@ -274,28 +274,99 @@ impl Encode for SequenceSet {
 }
 
 /// `uid-set` / `sequence-set` without `*` or `$`, as servers send it in responses
-/// (COPYUID, APPENDUID, VANISHED, ESEARCH ALL). Ranges keep the order sent.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+/// (RFC 4315 §4 COPYUID/APPENDUID `uid-set`, RFC 7162 §3.2.10 VANISHED `known-uids`,
+/// RFC 4731 §3.1 ESEARCH `ALL`). Ranges keep the order sent.
+///
+/// The contents are private and valid by construction: at least one range, every number
+/// non-zero, no `*`.
+///
+/// ```
+/// use imapwire_codec::sequence::{UidRange, UidSet};
+/// let s = UidSet::new(vec![UidRange::new(5, 3)?, UidRange::single(9)?])?;
+/// assert_eq!(s.iter().collect::<Vec<_>>(), [5, 4, 3, 9]);
+/// assert!(UidSet::new(vec![]).is_err());
+/// assert!(UidRange::new(0, 3).is_err());
+/// # Ok::<(), imapwire_codec::ValidationError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UidSet(pub Vec<UidRange>);
+pub struct UidSet(Vec<UidRange>);
 
 /// One element of a [`UidSet`]: `start..=end` as sent (a single value has `start == end`).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UidRange {
+    start: NonZeroU32,
+    end: NonZeroU32,
+}
+
+impl UidRange {
+    /// `start:end` (either order); fails if either is zero.
+    pub const fn new(start: u32, end: u32) -> Result<Self, ValidationError> {
+        match (NonZeroU32::new(start), NonZeroU32::new(end)) {
+            (Some(start), Some(end)) => Ok(UidRange { start, end }),
+            _ => Err(ValidationError::new(ValueKind::UidSet, Rule::Zero)),
+        }
+    }
+
+    /// A single value; fails if zero.
+    pub const fn single(v: u32) -> Result<Self, ValidationError> {
+        Self::new(v, v)
+    }
+
+    /// `start:end` from non-zero values.
+    pub const fn from_nonzero(start: NonZeroU32, end: NonZeroU32) -> Self {
+        UidRange { start, end }
+    }
+
     /// First value as sent.
-    pub start: NonZeroU32,
+    pub const fn start(&self) -> NonZeroU32 {
+        self.start
+    }
+
     /// Last value as sent (may be lower than `start`).
-    pub end: NonZeroU32,
+    pub const fn end(&self) -> NonZeroU32 {
+        self.end
+    }
+
+    /// The smallest and largest value.
+    pub fn bounds(&self) -> (NonZeroU32, NonZeroU32) {
+        (self.start.min(self.end), self.start.max(self.end))
+    }
+
+    /// Whether `v` is in the range.
+    pub fn contains(&self, v: u32) -> bool {
+        let (lo, hi) = self.bounds();
+        lo.get() <= v && v <= hi.get()
+    }
 }
 
 impl UidSet {
     /// A set of ranges; fails when empty.
     pub fn new(v: Vec<UidRange>) -> Result<Self, ValidationError> {
         if v.is_empty() {
-            return Err(ValidationError::new("uid-set", "empty"));
+            return Err(ValidationError::new(ValueKind::UidSet, Rule::Empty));
         }
         Ok(UidSet(v))
+    }
+
+    /// A set of one range.
+    pub fn from_range(r: UidRange) -> Self {
+        UidSet(vec![r])
+    }
+
+    /// The ranges, in the order sent (never empty).
+    pub fn ranges(&self) -> &[UidRange] {
+        &self.0
+    }
+
+    /// The ranges, in the order sent.
+    pub fn into_ranges(self) -> Vec<UidRange> {
+        self.0
+    }
+
+    /// Whether `v` is in the set.
+    pub fn contains(&self, v: u32) -> bool {
+        self.0.iter().any(|r| r.contains(v))
     }
 
     /// Iterates the values, expanding ranges in the order sent (e.g. `5:3` gives 5, 4, 3).
@@ -317,7 +388,7 @@ impl UidSet {
             .sum()
     }
 
-    /// Never empty when constructed through [`UidSet::new`] or decoded.
+    /// Always false: a set holds at least one range.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -475,6 +546,7 @@ pub(crate) mod strategies {
 
     /// UID sets (as in responses).
     pub(crate) fn uid_set() -> impl Strategy<Value = UidSet> {
+        // private contents: built here, inside the module
         proptest::collection::vec(
             (nz(), nz()).prop_map(|(start, end)| UidRange { start, end }),
             1..5,
@@ -544,6 +616,42 @@ mod tests {
                 }
                 assert_eq!(fast.warnings, general.warnings, "{s}");
             }
+        }
+    }
+
+    #[test]
+    fn uid_set_constructors_validate() {
+        assert_eq!(
+            UidSet::new(vec![]).unwrap_err().rule(),
+            crate::error::Rule::Empty
+        );
+        let e = UidRange::new(0, 4).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.rule()),
+            (ValueKind::UidSet, crate::error::Rule::Zero)
+        );
+        assert!(UidRange::new(4, 0).is_err() && UidRange::single(0).is_err());
+        let r = UidRange::new(9, 4).unwrap();
+        assert_eq!((r.start().get(), r.end().get()), (9, 4));
+        assert_eq!((r.bounds().0.get(), r.bounds().1.get()), (4, 9));
+        let s = UidSet::new(vec![r, UidRange::single(20).unwrap()]).unwrap();
+        assert!(s.contains(4) && s.contains(9) && s.contains(20));
+        assert!(!s.contains(3) && !s.contains(10) && !s.contains(0));
+        assert_eq!(s.ranges().len(), 2);
+        assert!(!s.is_empty());
+        assert_eq!(s.len(), 7);
+        assert_eq!(s.to_vec_inline_literals(), b"9:4,20");
+        assert_eq!(UidSet::from_range(r).into_ranges(), vec![r]);
+    }
+
+    /// A decoded `uid-set` has no `*` and no zero, as the grammar says.
+    #[test]
+    fn uid_set_grammar() {
+        let o = DecodeOptions::strict();
+        for bad in ["*", "1:*", "0", "3:0", "", ","] {
+            let b = Bytes::from(bad);
+            let mut p = Parser::new(&b, &o);
+            assert!(UidSet::parse(&mut p).is_err(), "{bad}");
         }
     }
 

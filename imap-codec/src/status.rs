@@ -4,7 +4,7 @@
 
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::parse::{PResult, Parser};
 
 /// A STATUS data item name (`status-att`), as requested in STATUS or LIST RETURN (STATUS).
@@ -79,9 +79,10 @@ impl StatusAttribute {
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let StatusAttribute::Other(a) = self {
             if crate::parse::shadows(a.as_bytes(), NAMES.iter().map(|(n, _)| *n)) {
+                // use StatusAttribute::from_name
                 return Err(ValidationError::new(
-                    "status-att",
-                    "other attribute holds a known name (use StatusAttribute::from_name)",
+                    ValueKind::StatusAttribute,
+                    Rule::KnownName,
                 ));
             }
         }

@@ -166,10 +166,7 @@ fn uids(ranges: &[(u32, u32)]) -> UidSet {
     UidSet::new(
         ranges
             .iter()
-            .map(|&(a, b)| UidRange {
-                start: nz(a),
-                end: nz(b),
-            })
+            .map(|&(a, b)| UidRange::from_nonzero(nz(a), nz(b)))
             .collect(),
     )
     .unwrap()

@@ -30,7 +30,7 @@ use std::num::NonZeroU32;
 
 use bytes::Bytes;
 
-use crate::capability::Capability;
+use crate::capability::{AuthMechanism, Capability};
 use crate::core::{AString, Atom, Charset, IString, NString, Secret, Tag};
 use crate::datetime::DateTime;
 use crate::encode::{Encode, EncodeBuf, LiteralMode};
@@ -134,8 +134,8 @@ pub enum CommandBody {
     /// `AUTHENTICATE mechanism [initial-response]` (SASL-IR RFC 4959; an empty initial
     /// response is sent as `=`).
     Authenticate {
-        /// SASL mechanism name.
-        mechanism: Atom,
+        /// SASL mechanism (the type of [`Capability::Auth`]).
+        mechanism: AuthMechanism,
         /// Decoded initial response.
         #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::core::opt_secret_bytes))]
         initial_response: Option<Secret<Bytes>>,
@@ -512,7 +512,10 @@ impl CommandBody {
     pub fn other(name: Atom, raw: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let raw = raw.into();
         if crate::parse::shadows(name.as_bytes(), KNOWN.iter().copied()) {
-            return Err(ValidationError::new("command", "name of a known command"));
+            return Err(ValidationError::new(
+                crate::error::ValueKind::Command,
+                crate::error::Rule::KnownName,
+            ));
         }
         check_raw_args(&raw)?;
         Ok(CommandBody::Other { name, raw })

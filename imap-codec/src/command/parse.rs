@@ -339,7 +339,7 @@ impl CommandBody {
             C::StartTls
         } else if w.is(p, b"AUTHENTICATE") {
             p.sp()?;
-            let mechanism = Atom::parse(p)?;
+            let mechanism = AuthMechanism::from_atom(Atom::parse(p)?);
             let initial_response = if end_ahead(p, false) {
                 None
             } else {

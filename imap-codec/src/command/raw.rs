@@ -118,5 +118,10 @@ pub(super) fn normalise_raw_args(raw: &Bytes) -> Option<Bytes> {
 pub(super) fn check_raw_args(raw: &[u8]) -> Result<(), ValidationError> {
     scan_raw_args(raw, false)
         .map(|_| ())
-        .map_err(|(_, what)| ValidationError::new("command arguments", what))
+        .map_err(|(position, expected)| {
+            ValidationError::new(
+                crate::error::ValueKind::CommandArguments,
+                crate::error::Rule::Expected { expected, position },
+            )
+        })
 }

@@ -250,7 +250,7 @@ pub(crate) fn command_body() -> impl Strategy<Value = CommandBody> {
         boxed(Just(C::StartTls)),
         boxed(
             (atom(), of(any_bytes())).prop_map(|(mechanism, ir)| C::Authenticate {
-                mechanism,
+                mechanism: AuthMechanism::from_atom(mechanism),
                 initial_response: ir.map(Secret::new),
             }),
         ),

@@ -85,7 +85,7 @@ fn rfc9051_any_state_and_auth() {
     kat_exact(
         b"A001 AUTHENTICATE GSSAPI\r\n",
         CommandBody::Authenticate {
-            mechanism: at("GSSAPI"),
+            mechanism: AuthMechanism::Gssapi,
             initial_response: None,
         },
     );
@@ -512,14 +512,14 @@ fn extension_examples() {
     kat_exact(
         b"a01 AUTHENTICATE PLAIN dGVzdAB0ZXN0AHRlc3Q=\r\n",
         CommandBody::Authenticate {
-            mechanism: at("PLAIN"),
+            mechanism: AuthMechanism::Plain,
             initial_response: Some(Secret::new(Bytes::from_static(b"test\0test\0test"))),
         },
     );
     kat_exact(
         b"a02 AUTHENTICATE EXTERNAL =\r\n",
         CommandBody::Authenticate {
-            mechanism: at("EXTERNAL"),
+            mechanism: AuthMechanism::External,
             initial_response: Some(Secret::new(Bytes::new())),
         },
     );

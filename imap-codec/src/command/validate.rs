@@ -1,6 +1,7 @@
 //! Validation of hand-built commands (RFC 9051 §9 grammar rules the types cannot express).
 
 use super::*;
+use crate::error::{Rule, ValueKind};
 
 // ---------------------------------------------------------------------------------------
 // Validation of values built by hand
@@ -16,12 +17,15 @@ pub(super) fn check(
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new(what, reason))
+        Err(ValidationError::grammar(what, reason))
     }
 }
 
 pub(super) fn non_empty<T>(v: &[T], what: &'static str) -> Result<(), ValidationError> {
-    check(!v.is_empty(), what, "must not be empty")
+    if v.is_empty() {
+        return Err(ValidationError::new(ValueKind::Grammar(what), Rule::Empty));
+    }
+    Ok(())
 }
 
 pub(super) fn is_label(a: &Atom) -> bool {
@@ -80,7 +84,7 @@ pub(super) fn check_ext_val(v: &TaggedExtVal) -> Result<(), ValidationError> {
             )
         }
         TaggedExtVal::Comp(c) => check_comps(c, true, 1),
-        TaggedExtVal::String(_) => Err(ValidationError::new(
+        TaggedExtVal::String(_) => Err(ValidationError::grammar(
             "tagged-ext-val",
             "a string is not a command's tagged-ext-val (RFC 4466)",
         )),
@@ -231,11 +235,11 @@ impl CommandBody {
             | C::Unselect
             | C::Expunge
             | C::Id(_)
-            | C::Authenticate { .. }
             | C::Login { .. }
             | C::GetQuota(_)
             | C::GetJmapAccess
             | C::Compress(_) => Ok(()),
+            C::Authenticate { mechanism, .. } => mechanism.validate(),
             C::Enable(v) => {
                 v.iter().try_for_each(Capability::validate)?;
                 non_empty(v, "ENABLE capabilities")

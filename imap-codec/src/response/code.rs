@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::capability::Capability;
 use crate::core::{Atom, Charset, IString};
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind, forbidden_byte};
 use crate::flag::{FlagPerm, parse_flag_list};
 use crate::mailbox::Mailbox;
 use crate::parse::{PResult, Parser, class};
@@ -27,11 +27,12 @@ impl CodeText {
     /// Validates: non-empty, no `]`, CR, LF or NUL.
     pub fn new(b: impl Into<Bytes>) -> Result<Self, ValidationError> {
         let b = b.into();
-        if b.is_empty() || !b.iter().all(|&c| is_code_text_char(c)) {
-            return Err(ValidationError::new(
-                "resp-text-code text",
-                "empty or contains ], CR, LF or NUL",
-            ));
+        if b.is_empty() {
+            return Err(ValidationError::new(ValueKind::CodeText, Rule::Empty));
+        }
+        // ], CR, LF or NUL
+        if let Some(rule) = forbidden_byte(&b, is_code_text_char) {
+            return Err(ValidationError::new(ValueKind::CodeText, rule));
         }
         Ok(CodeText(b))
     }
@@ -343,8 +344,8 @@ impl ResponseCode {
     pub fn other(name: Atom, text: Option<CodeText>) -> Result<Self, ValidationError> {
         if is_known_code(name.as_bytes()) {
             return Err(ValidationError::new(
-                "response code",
-                "name of a known code: use its variant",
+                ValueKind::ResponseCode,
+                Rule::KnownName,
             ));
         }
         Ok(ResponseCode::Other { name, text })

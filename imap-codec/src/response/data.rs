@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::capability::{Capability, QuotaResourceName};
 use crate::core::{Atom, IString};
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::fetch::MessageDataItem;
 use crate::flag::{Flag, MailboxAttribute, parse_flag_list, parse_flag_list_into};
 use crate::list::SmallList;
@@ -203,10 +203,14 @@ pub struct Delimiter(u8);
 impl Delimiter {
     /// Validates a delimiter.
     pub fn new(c: u8) -> Result<Self, ValidationError> {
+        // 7-bit, not NUL, CR or LF
         if c == 0 || c == b'\r' || c == b'\n' || c >= 0x80 {
             return Err(ValidationError::new(
-                "delimiter",
-                "must be 7-bit, not NUL, CR or LF",
+                ValueKind::Delimiter,
+                Rule::ForbiddenByte {
+                    byte: c,
+                    position: 0,
+                },
             ));
         }
         Ok(Delimiter(c))
@@ -324,8 +328,8 @@ impl NamespaceExtension {
     pub fn new(name: IString, values: Vec<IString>) -> Result<Self, ValidationError> {
         if values.is_empty() {
             return Err(ValidationError::new(
-                "namespace-response-extension",
-                "no value",
+                ValueKind::Grammar("namespace-response-extension"),
+                Rule::Empty,
             ));
         }
         Ok(NamespaceExtension { name, values })
@@ -432,7 +436,7 @@ impl Thread {
     /// must be two or more children.
     pub fn new(messages: Vec<NonZeroU32>, children: Vec<Thread>) -> Result<Self, ValidationError> {
         if children.len() == 1 || (messages.is_empty() && children.len() < 2) {
-            return Err(ValidationError::new(
+            return Err(ValidationError::grammar(
                 "thread-list",
                 "a thread needs messages and 0 or 2+ sub-threads, or 2+ sub-threads",
             ));
@@ -552,15 +556,12 @@ impl UnknownData {
         if NUMBERED.iter().any(|k| name.eq_ignore_case(k))
             || (number.is_none() && KEYWORDS.iter().any(|k| name.eq_ignore_case(k)))
         {
-            return Err(ValidationError::new(
-                "untagged response",
-                "keyword of a known response",
-            ));
+            return Err(ValidationError::new(ValueKind::Response, Rule::KnownName));
         }
         if !valid_raw(&raw) {
             return Err(ValidationError::new(
-                "untagged response",
-                "raw part contains NUL, CR or LF outside a literal",
+                ValueKind::Response,
+                Rule::Constraint("raw part contains NUL, CR or LF outside a literal"),
             ));
         }
         Ok(UnknownData { number, name, raw })

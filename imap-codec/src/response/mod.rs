@@ -47,7 +47,7 @@ pub use self::data::{
 
 use crate::core::{Tag, Text};
 use crate::encode::{Encode, EncodeBuf};
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
 
@@ -67,8 +67,8 @@ impl ResponseText {
             && code::code_shape(text.as_bytes())
         {
             return Err(ValidationError::new(
-                "resp-text",
-                "text without a code starts like a response code",
+                ValueKind::ResponseText,
+                Rule::Constraint("text without a code starts like a response code"),
             ));
         }
         Ok(ResponseText { code, text })

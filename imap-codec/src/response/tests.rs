@@ -155,14 +155,12 @@ mod known {
         v.iter().map(|&x| n(x)).collect()
     }
     fn us(r: &[(u32, u32)]) -> UidSet {
-        UidSet(
+        UidSet::new(
             r.iter()
-                .map(|&(a, b)| UidRange {
-                    start: n(a),
-                    end: n(b),
-                })
+                .map(|&(a, b)| UidRange::from_nonzero(n(a), n(b)))
                 .collect(),
         )
+        .unwrap()
     }
     fn delim(c: u8) -> Option<Delimiter> {
         Some(Delimiter::new(c).unwrap())

@@ -18,7 +18,7 @@
 use crate::body::{BodyStructure, SinglePartKind};
 use crate::capability::Capability;
 use crate::encode::reparses;
-use crate::error::ValidationError;
+use crate::error::{Rule, ValidationError, ValueKind};
 use crate::fetch::MessageDataItem;
 use crate::flag::FlagFetch;
 use crate::sequence::UidSet;
@@ -34,28 +34,31 @@ use super::{Continuation, Greeting, Response, ResponseText, StatusResponse};
 const MAX63: u64 = i64::MAX as u64;
 
 fn fail(what: &'static str, reason: &'static str) -> Result<(), ValidationError> {
-    Err(ValidationError::new(what, reason))
+    Err(ValidationError::grammar(what, reason))
 }
 
+/// `what` (a grammar item) is above 2^63-1.
 fn num63(n: u64, what: &'static str) -> Result<(), ValidationError> {
     if n > MAX63 {
-        return fail(what, "above 2^63-1");
+        return Err(ValidationError::new(
+            ValueKind::Grammar(what),
+            Rule::OutOfRange,
+        ));
     }
     Ok(())
 }
 
+/// `what` is an empty list where the grammar needs one element or more.
 fn non_empty<T>(v: &[T], what: &'static str) -> Result<(), ValidationError> {
     if v.is_empty() {
-        return fail(
-            what,
-            "empty list where the grammar needs one element or more",
-        );
+        return Err(ValidationError::new(ValueKind::Grammar(what), Rule::Empty));
     }
     Ok(())
 }
 
-fn uid_set(s: &UidSet) -> Result<(), ValidationError> {
-    non_empty(&s.0, "uid-set")
+/// Valid by construction (private contents: non-empty, non-zero).
+fn uid_set(_: &UidSet) -> Result<(), ValidationError> {
+    Ok(())
 }
 
 /// `objectid` (RFC 8474): 1*255 of ALPHA, DIGIT, `_`, `-`.
@@ -277,11 +280,15 @@ impl Data {
             Data::Quota { resources, .. } => each(resources, |r| {
                 let n = r.name.clone();
                 let again = crate::capability::QuotaResourceName::from_atom(
-                    crate::core::Atom::new(bytes::Bytes::copy_from_slice(n.name()))
-                        .map_err(|_| ValidationError::new("quota resource", "not an atom"))?,
+                    crate::core::Atom::new(bytes::Bytes::copy_from_slice(n.name())).map_err(
+                        |e| ValidationError::new(ValueKind::Grammar("quota resource"), e.rule()),
+                    )?,
                 );
                 if again != n {
-                    return fail("quota resource", "other name of a typed resource");
+                    return Err(ValidationError::new(
+                        ValueKind::Grammar("quota resource"),
+                        Rule::KnownName,
+                    ));
                 }
                 num63(r.usage, "quota usage")?;
                 num63(r.limit, "quota limit")
