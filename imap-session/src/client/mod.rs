@@ -1860,8 +1860,8 @@ impl Client {
             Data::Vanished { earlier, uids } => {
                 let mut count = 0u64;
                 if let Some(sel) = self.selected.as_mut() {
-                    for r in uids.0.iter() {
-                        let (a, b) = (r.start.get(), r.end.get());
+                    for r in uids.ranges() {
+                        let (a, b) = (r.start().get(), r.end().get());
                         let (lo, hi) = (a.min(b), a.max(b));
                         count += u64::from(hi - lo) + 1;
                         if !*earlier {
