@@ -117,6 +117,18 @@ impl AuthMechanism {
             .unwrap_or(AuthMechanism::Other(a))
     }
 
+    /// The canonical name as `&str` (names are atoms, so ASCII).
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuthMechanism::Other(a) => a.as_str(),
+            m => MECHS
+                .iter()
+                .find(|(_, x)| x == m)
+                .map(|(n, _)| *n)
+                .unwrap_or(""),
+        }
+    }
+
     /// The canonical name.
     pub fn name(&self) -> &[u8] {
         match self {
@@ -1038,6 +1050,8 @@ mod tests {
             AuthMechanism::Login
         );
         assert_eq!(AuthMechanism::Login.to_string(), "LOGIN");
+        assert_eq!(AuthMechanism::new("scram-sha-1").unwrap().as_str(), "SCRAM-SHA-1");
+        assert_eq!(AuthMechanism::new("X-Foo").unwrap().as_str(), "X-Foo");
         let e = AuthMechanism::new("a b").unwrap_err();
         assert_eq!(e.kind(), crate::error::ValueKind::Atom);
     }
