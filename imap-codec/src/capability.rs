@@ -1050,7 +1050,10 @@ mod tests {
             AuthMechanism::Login
         );
         assert_eq!(AuthMechanism::Login.to_string(), "LOGIN");
-        assert_eq!(AuthMechanism::new("scram-sha-1").unwrap().as_str(), "SCRAM-SHA-1");
+        assert_eq!(
+            AuthMechanism::new("scram-sha-1").unwrap().as_str(),
+            "SCRAM-SHA-1"
+        );
         assert_eq!(AuthMechanism::new("X-Foo").unwrap().as_str(), "X-Foo");
         let e = AuthMechanism::new("a b").unwrap_err();
         assert_eq!(e.kind(), crate::error::ValueKind::Atom);

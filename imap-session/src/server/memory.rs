@@ -118,8 +118,10 @@ fn uid_set(uids: &[u32]) -> Option<UidSet> {
             continue;
         };
         match v.last_mut() {
-            Some(r) if r.end.get().checked_add(1) == Some(u) => r.end = n,
-            _ => v.push(UidRange { start: n, end: n }),
+            Some(r) if r.end().get().checked_add(1) == Some(u) => {
+                *r = UidRange::from_nonzero(r.start(), n)
+            }
+            _ => v.push(UidRange::from_nonzero(n, n)),
         }
     }
     UidSet::new(v).ok()

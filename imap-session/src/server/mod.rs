@@ -268,8 +268,10 @@ fn uid_set(uids: &[u32]) -> Option<UidSet> {
             continue;
         };
         match ranges.last_mut() {
-            Some(r) if r.end.get().checked_add(1) == Some(u) => r.end = n,
-            _ => ranges.push(UidRange { start: n, end: n }),
+            Some(r) if r.end().get().checked_add(1) == Some(u) => {
+                *r = UidRange::from_nonzero(r.start(), n)
+            }
+            _ => ranges.push(UidRange::from_nonzero(n, n)),
         }
     }
     UidSet::new(ranges).ok()
@@ -1620,13 +1622,13 @@ fn recover_tag(msg: &[u8]) -> Option<Tag> {
 fn seq_set_code(set: &UidSet) -> Option<ResponseCode> {
     use imapwire_codec::sequence::{SeqOrUid, Sequence};
     let seqs = set
-        .0
+        .ranges()
         .iter()
         .map(|r| {
-            if r.start == r.end {
-                Sequence::Single(SeqOrUid::Value(r.start))
+            if r.start() == r.end() {
+                Sequence::Single(SeqOrUid::Value(r.start()))
             } else {
-                Sequence::Range(SeqOrUid::Value(r.start), SeqOrUid::Value(r.end))
+                Sequence::Range(SeqOrUid::Value(r.start()), SeqOrUid::Value(r.end()))
             }
         })
         .collect();
