@@ -12,6 +12,8 @@
 //! - `whole`: the typed `StreamDecoder<M>`, whole buffer shared (`benches/callgrind.sh`);
 //! - `stream16k`: the same, fed 16 KiB copied reads;
 //! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
+//! - `streamed16k`: the `Receiver` fed 16 KiB reads (`push_bytes`), literals over 16 KiB
+//!   streamed in pieces (`FramerConfig::stream_literals_over`), chunks counted;
 //! - `framer`: framing only;
 //! - `encode`: decode, then time encoding.
 
@@ -88,8 +90,40 @@ fn decode_rx(
     (ok, bad)
 }
 
+/// The receiver with literals over 16 KiB streamed, fed 16 KiB shared reads.
+fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
+    let (mut ok, mut bad) = (0, 0);
+    let config = FramerConfig {
+        stream_literals_over: Some(16 * 1024),
+        ..config()
+    };
+    let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
+    let shared = bytes::Bytes::copy_from_slice(data);
+    let mut chunk_bytes = 0usize;
+    let mut at = 0;
+    while at < shared.len() {
+        let end = (at + 16 * 1024).min(shared.len());
+        rx.push_bytes(shared.slice(at..end));
+        at = end;
+        for ev in rx.by_ref() {
+            match ev {
+                StreamEvent::Message(m) => {
+                    ok += 1;
+                    black_box(m.message);
+                }
+                StreamEvent::LiteralChunk(c) => chunk_bytes += black_box(c).len(),
+                StreamEvent::Error(_) => bad += 1,
+                _ => {}
+            }
+        }
+    }
+    eprintln!("{chunk_bytes} bytes streamed");
+    (ok, bad)
+}
+
 fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
+        "streamed16k" => decode_streamed(data, expect),
         "whole" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
@@ -146,7 +180,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|framer|encode PASSES"
         );
         std::process::exit(2);
     };

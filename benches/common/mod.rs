@@ -475,8 +475,8 @@ fn framer_count(data: &[u8], chunk: Option<usize>) -> Outcome {
                     black_box(&m);
                     out.ok += 1;
                 }
-                Frame::LiteralAnnounced(_) => {}
                 Frame::Error(e) => out.fail(f.stream_offset(), &e, b""),
+                _ => {}
             }
         }
     }
@@ -498,8 +498,8 @@ fn framer_whole(data: &Bytes) -> Outcome {
                 black_box(&m);
                 out.ok += 1;
             }
-            Frame::LiteralAnnounced(_) => {}
             Frame::Error(e) => out.fail(f.stream_offset(), &e, b""),
+            _ => {}
         }
     }
     if f.buffered() > 0 {

@@ -37,11 +37,118 @@ use crate::response::{Greeting, Response};
 
 /// A decoded message with the defects tolerated while decoding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decoded<T> {
     /// The value.
     pub message: T,
     /// Defects the lenient profile tolerated (always empty in the strict profile).
     pub warnings: Vec<Warning>,
+    /// The literals of this message that were handed over in pieces
+    /// ([`FramerConfig::stream_literals_over`]), in order. Each one's value in `message` is
+    /// empty (its header was `{0}` in the decoded bytes); this list is what tells it from a
+    /// literal that really was empty. Always empty without streaming.
+    pub streamed_literals: StreamedLiterals,
+}
+
+/// The streamed literals of a message ([`Decoded::streamed_literals`]): a slice, stored
+/// out of line (one pointer in every decoded message, no allocation when empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+// one thin pointer in every decoded message (a `Vec` would be three words to write and move
+// for each message); allocated only when a literal was streamed
+#[allow(clippy::box_collection)]
+pub struct StreamedLiterals(Option<Box<Vec<StreamedLiteral>>>);
+
+impl std::ops::Deref for StreamedLiterals {
+    type Target = [StreamedLiteral];
+    fn deref(&self) -> &[StreamedLiteral] {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
+    }
+}
+
+impl<T> Decoded<T> {
+    /// A value without warnings or streamed literals.
+    pub fn new(message: T) -> Self {
+        Decoded {
+            message,
+            warnings: Vec::new(),
+            streamed_literals: StreamedLiterals::default(),
+        }
+    }
+}
+
+/// A literal of a decoded message that was streamed ([`StreamEvent::LiteralBegin`] ..
+/// [`StreamEvent::LiteralEnd`]) instead of being kept in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamedLiteral {
+    /// Offset of its `{0}` stand-in header in the decoded message bytes.
+    pub offset: usize,
+    /// Its real length (the bytes handed over as chunks).
+    pub length: u64,
+}
+
+/// The start of a streamed literal ([`StreamEvent::LiteralBegin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LiteralBegin {
+    /// The announcement (real length, mode, kind).
+    pub announcement: LiteralAnnouncement,
+    /// The message before the literal's data, as the final message will be decoded (streamed
+    /// literals' headers, this one's included, as `{0}`).
+    pub prefix: Bytes,
+    /// For a FETCH response whose literal is an item's whole value (`BODY[...]`, `BINARY[...]`,
+    /// `RFC822...`): the message number, the UID if it came before, and that item with an
+    /// empty value (its section and origin).
+    pub fetch: Option<FetchPrefix>,
+}
+
+/// What a streamed FETCH literal belongs to (see [`LiteralBegin::fetch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FetchPrefix {
+    /// The message sequence number (`None` for a UIDONLY `UIDFETCH`).
+    pub seq: Option<crate::sequence::SeqNum>,
+    /// The UID, when a `UID` item came before the literal (or the response is `UIDFETCH`).
+    pub uid: Option<crate::sequence::Uid>,
+    /// The item whose value the literal is, with an empty value.
+    pub item: crate::fetch::MessageDataItem,
+}
+
+impl FetchPrefix {
+    /// Reads the FETCH context of a literal from the message prefix: the prefix (ending with
+    /// the `{0}` header) closed with `)` CRLF must decode as a FETCH response.
+    fn parse(prefix: &[u8], opts: &DecodeOptions) -> Option<Self> {
+        use crate::fetch::MessageDataItem;
+        use crate::response::Data;
+        let mut b = Vec::with_capacity(prefix.len() + 3);
+        b.extend_from_slice(prefix);
+        b.extend_from_slice(b")\r\n");
+        let b = Bytes::from(b);
+        let Ok(d) = Response::decode(&b, opts) else {
+            return None;
+        };
+        let (seq, uid0, items) = match d.message {
+            Response::Data(Data::Fetch { seq, items }) => (Some(seq), None, items),
+            Response::Data(Data::UidFetch { uid, items }) => (None, Some(uid), items),
+            _ => return None,
+        };
+        let uid = uid0.or_else(|| {
+            items.iter().find_map(|i| match i {
+                MessageDataItem::Uid(u) => Some(*u),
+                _ => None,
+            })
+        });
+        let item = items.last()?.clone();
+        matches!(
+            item,
+            MessageDataItem::BodySection { .. }
+                | MessageDataItem::Binary { .. }
+                | MessageDataItem::Rfc822(_)
+                | MessageDataItem::Rfc822Header(_)
+                | MessageDataItem::Rfc822Text(_)
+        )
+        .then_some(FetchPrefix { seq, uid, item })
+    }
 }
 
 /// A kind of protocol message with one decoder and one encoder.
@@ -87,6 +194,7 @@ fn run<T>(
         Ok(message) => Ok(Decoded {
             message,
             warnings: std::mem::take(&mut p.warnings),
+            streamed_literals: StreamedLiterals::default(),
         }),
         Err(_) => Err(p.error()),
     }
@@ -104,10 +212,7 @@ fn decode_event_in_place<T>(
     placeholder: impl FnOnce() -> T,
     parse_into: impl FnOnce(&mut Parser<'_>, &mut T) -> crate::parse::PResult<()>,
 ) {
-    *out = Some(StreamEvent::Message(Decoded {
-        message: placeholder(),
-        warnings: Vec::new(),
-    }));
+    *out = Some(StreamEvent::Message(Decoded::new(placeholder())));
     let mut p = Parser::new(&msg, opts);
     let r = match out {
         Some(StreamEvent::Message(d)) => parse_into(&mut p, &mut d.message),
@@ -258,6 +363,16 @@ pub enum StreamEvent<T> {
     LiteralAnnounced(LiteralAnnouncement),
     /// A message failed; decoding goes on with the next one.
     Error(StreamError),
+    /// With [`FramerConfig::stream_literals_over`]: a literal longer than the threshold
+    /// starts. Its data follows as [`LiteralChunk`](StreamEvent::LiteralChunk)s, then
+    /// [`LiteralEnd`](StreamEvent::LiteralEnd); then the message decodes as usual with that
+    /// literal's value empty and listed in [`Decoded::streamed_literals`].
+    LiteralBegin(Box<LiteralBegin>),
+    /// A piece of a streamed literal's data, as it arrived (boundaries follow the input; no
+    /// copy when the input came with `push_bytes`).
+    LiteralChunk(Bytes),
+    /// The streamed literal is complete.
+    LiteralEnd,
 }
 
 /// What a [`Receiver`] expects next; decides which parser a framed message goes to (and, for
@@ -336,6 +451,7 @@ impl AnyMessage {
             r.map(|d| Decoded {
                 message: f(d.message),
                 warnings: d.warnings,
+                streamed_literals: d.streamed_literals,
             })
         }
         match expect {
@@ -456,6 +572,8 @@ pub struct Receiver {
     framer: Framer,
     opts: DecodeOptions,
     expect: Expect,
+    /// Literals of the current message streamed so far.
+    streamed: Vec<StreamedLiteral>,
 }
 
 impl Receiver {
@@ -465,6 +583,7 @@ impl Receiver {
             framer: Framer::new(framer),
             opts,
             expect,
+            streamed: Vec::new(),
         }
     }
 
@@ -580,11 +699,58 @@ impl Receiver {
         // `Message::decode_event_into`).
         let mut out = None;
         match self.framer.next_frame()? {
-            Frame::Message(msg) => decode(msg, self.expect, &self.opts, start, &mut out),
+            Frame::Message(msg) => {
+                decode(msg, self.expect, &self.opts, start, &mut out);
+                if !self.streamed.is_empty() {
+                    self.attach_streamed(&mut out);
+                }
+            }
             Frame::LiteralAnnounced(a) => out = Some(StreamEvent::LiteralAnnounced(a)),
-            Frame::Error(e) => out = Some(StreamEvent::Error(StreamError::Frame(e))),
+            Frame::Error(e) => {
+                self.streamed.clear();
+                out = Some(StreamEvent::Error(StreamError::Frame(e)));
+            }
+            Frame::LiteralBegin(start) => out = Some(self.begin_event(*start)),
+            Frame::LiteralChunk(b) => out = Some(StreamEvent::LiteralChunk(b)),
+            Frame::LiteralEnd => out = Some(StreamEvent::LiteralEnd),
         }
         out
+    }
+
+    /// Moves the streamed literals of the message just decoded into its event.
+    #[cold]
+    fn attach_streamed<T>(&mut self, out: &mut Option<StreamEvent<T>>) {
+        match out {
+            Some(StreamEvent::Message(d)) => {
+                d.streamed_literals =
+                    StreamedLiterals(Some(Box::new(std::mem::take(&mut self.streamed))))
+            }
+            _ => self.streamed.clear(),
+        }
+    }
+
+    /// The event that starts a streamed literal.
+    #[cold]
+    fn begin_event<T>(&mut self, start: crate::framer::StreamStart) -> StreamEvent<T> {
+        let crate::framer::StreamStart {
+            announcement,
+            prefix,
+            offset,
+            ..
+        } = start;
+        self.streamed.push(StreamedLiteral {
+            offset,
+            length: announcement.length,
+        });
+        let fetch = match self.expect {
+            Expect::Response | Expect::SaslChallenge => FetchPrefix::parse(&prefix, &self.opts),
+            _ => None,
+        };
+        StreamEvent::LiteralBegin(Box::new(LiteralBegin {
+            announcement,
+            prefix,
+            fetch,
+        }))
     }
 }
 

@@ -694,6 +694,10 @@ impl FetchItems {
             if p.eat(b')') {
                 return Ok(FetchItems::Attributes(FetchAttributes(v)));
             }
+            if p.peek() != Some(b' ') {
+                // cut short: either would do here
+                let _ = p.fail("\")\"");
+            }
             p.sp()?;
         }
     }

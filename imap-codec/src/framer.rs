@@ -163,6 +163,7 @@ pub const MAX_COMMAND_NAME: usize = 32;
 
 /// One output of the framer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Frame {
     /// A complete message: its line(s), CRLFs and literal payloads, as one buffer.
     Message(Bytes),
@@ -172,6 +173,30 @@ pub enum Frame {
     LiteralAnnounced(LiteralAnnouncement),
     /// A message was given up; it is skipped and framing goes on with the next one.
     Error(FrameError),
+    /// With [`FramerConfig::stream_literals_over`]: a literal longer than the threshold
+    /// starts; its data follows as [`LiteralChunk`](Frame::LiteralChunk)s, then
+    /// [`LiteralEnd`](Frame::LiteralEnd), then the rest of the message arrives in the
+    /// [`Message`](Frame::Message), in which this literal's header reads `{0}` (or `~{0}`)
+    /// and its data is absent.
+    LiteralBegin(Box<StreamStart>),
+    /// A piece of a streamed literal's data: the bytes of one push, as they arrived (no copy
+    /// when they came with [`Framer::push_bytes`]). Boundaries follow the input.
+    LiteralChunk(Bytes),
+    /// The streamed literal is complete.
+    LiteralEnd,
+}
+
+/// The start of a streamed literal ([`Frame::LiteralBegin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamStart {
+    /// The announcement (with the real length).
+    pub announcement: LiteralAnnouncement,
+    /// The message up to and including the announcement line, as the final
+    /// [`Frame::Message`] will hold it (streamed literals' headers as `{0}`).
+    pub prefix: Bytes,
+    /// Offset in that message of the `{` of this literal's `{0}`.
+    pub offset: usize,
 }
 
 /// Framer settings. The default suits a client (or a captured stream): literal data is
@@ -190,6 +215,14 @@ pub struct FramerConfig {
     /// server answers `BAD [TOOBIG]`); its data is dropped as it streams past and the next
     /// command decodes. `None`: only [`Limits`] apply.
     pub max_nonsync_literal: Option<u64>,
+    /// Client side: literals longer than this are handed over in pieces as they arrive
+    /// ([`Frame::LiteralBegin`], [`Frame::LiteralChunk`]s, [`Frame::LiteralEnd`]) instead of
+    /// being buffered, so memory stays bounded by the threshold plus one read whatever the
+    /// literal's length; such literals are exempt from [`Limits::max_literal`] and
+    /// [`Limits::max_message`] (they still count towards [`Limits::max_literals`]). Not
+    /// applied to a synchronizing literal the framer pauses at. `None` (the default): every
+    /// literal is part of its message.
+    pub stream_literals_over: Option<u64>,
 }
 
 /// The largest non-synchronizing literal a LITERAL- server accepts (RFC 7888 §4).
@@ -220,6 +253,8 @@ enum State {
     DiscardLine { tail: [u8; WINDOW], tail_len: u8 },
     /// Dropping `remaining` literal bytes of a rejected message.
     DiscardLiteral { remaining: u64 },
+    /// Handing out `remaining` more bytes of a streamed literal.
+    Stream { remaining: u64 },
 }
 
 /// The framer's input buffer: bytes it owns (copied in by [`Framer::push`]), or a buffer
@@ -235,7 +270,7 @@ struct Input {
 
 impl std::ops::Deref for Input {
     type Target = [u8];
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &[u8] {
         match &self.shared {
             Some(b) => b,
@@ -270,7 +305,7 @@ impl Input {
     }
 
     /// The first `n` bytes, removed.
-    #[inline]
+    #[inline(always)]
     fn split_to(&mut self, n: usize) -> Bytes {
         match &mut self.shared {
             Some(b) => {
@@ -332,6 +367,9 @@ pub struct Framer {
     msg_offset: u64,
     /// Tag of a message being discarded (for a sync literal rejected in Decision).
     pending: Option<LiteralAnnouncement>,
+    /// The current message's bytes moved out of `buf` when a literal was streamed (its
+    /// header rewritten to `{0}`); `buf` then holds what follows.
+    partial: Option<BytesMut>,
 }
 
 impl Framer {
@@ -348,6 +386,7 @@ impl Framer {
             literals: 0,
             msg_offset: 0,
             pending: None,
+            partial: None,
         }
     }
 
@@ -459,6 +498,7 @@ impl Framer {
         end.saturating_sub(len).min(self.buf.len())
     }
 
+    #[inline]
     fn reset_message(&mut self) {
         self.state = State::Line {
             line_start: 0,
@@ -466,6 +506,170 @@ impl Framer {
         };
         self.literals = 0;
         self.msg_offset = self.offset;
+        if self.partial.is_some() {
+            self.drop_partial();
+        }
+    }
+
+    #[cold]
+    fn drop_partial(&mut self) {
+        self.partial = None;
+    }
+
+    /// The line that ends at `lf` (the message is `size` bytes so far) announces literal `h`.
+    #[inline(never)]
+    fn announced(&mut self, lf: usize, size: u64, h: LiteralHeader) -> Frame {
+        let LiteralHeader {
+            length,
+            mode,
+            binary,
+        } = h;
+        let lim = self.config.limits;
+        let tag = self.recover_tag();
+        self.literals += 1;
+        let total = size + length;
+        let nonsync_max = match (mode, self.config.max_nonsync_literal) {
+            (LiteralMode::NonSync, Some(m)) if length > m => Some(m),
+            _ => None,
+        };
+        let paused = mode == LiteralMode::Sync && self.config.await_sync_literals;
+        let stream = !paused && self.config.stream_literals_over.is_some_and(|t| length > t);
+        let over = if stream {
+            // not buffered: only the count applies
+            (self.literals > lim.max_literals).then_some((
+                LimitKind::LiteralCount,
+                lim.max_literals as u64,
+                self.literals as u64,
+            ))
+        } else if length > lim.max_literal {
+            Some((LimitKind::Literal, lim.max_literal, length))
+        } else if let Some(m) = nonsync_max {
+            Some((LimitKind::NonSyncLiteral, m, length))
+        } else if total > lim.max_message {
+            Some((LimitKind::Message, lim.max_message, total))
+        } else if self.literals > lim.max_literals {
+            Some((
+                LimitKind::LiteralCount,
+                lim.max_literals as u64,
+                self.literals as u64,
+            ))
+        } else {
+            None
+        };
+        if let Some((kind, limit, actual)) = over {
+            let err = self.limit_error(kind, limit, actual, tag);
+            let n = lf + 1;
+            self.buf.advance(n);
+            self.offset += n as u64;
+            if mode == LiteralMode::Sync && self.config.await_sync_literals {
+                // The client waits for '+', which it will not get: the
+                // message ends here.
+                self.reset_message();
+            } else {
+                self.state = State::DiscardLiteral { remaining: length };
+                // drop what is already buffered of it
+                let have = (self.buf.len() as u64).min(length) as usize;
+                self.buf.advance(have);
+                self.offset += have as u64;
+                self.state = State::DiscardLiteral {
+                    remaining: length - have as u64,
+                };
+            }
+            return err;
+        }
+        let end = lf + 1 + length as usize;
+        let ann = LiteralAnnouncement {
+            command: tag.as_ref().and_then(|_| command_name(self.message_head())),
+            tag,
+            length,
+            mode,
+            binary,
+        };
+        if stream {
+            return self.begin_stream(lf, ann);
+        }
+        if paused {
+            self.pending = Some(ann.clone());
+            self.state = State::Decision { end };
+        } else {
+            self.state = State::Literal { end };
+        }
+        Frame::LiteralAnnounced(ann)
+    }
+
+    /// The next frame of a streamed literal with `remaining` bytes to go.
+    #[inline(never)]
+    fn stream_frame(&mut self, remaining: u64) -> Option<Frame> {
+        if remaining == 0 {
+            self.state = State::Line {
+                line_start: 0,
+                scan: 0,
+            };
+            return Some(Frame::LiteralEnd);
+        }
+        if self.buf.is_empty() {
+            return None;
+        }
+        let n = (self.buf.len() as u64).min(remaining) as usize;
+        let chunk = self.buf.split_to(n);
+        self.offset += n as u64;
+        self.state = State::Stream {
+            remaining: remaining - n as u64,
+        };
+        Some(Frame::LiteralChunk(chunk))
+    }
+
+    /// After a streamed literal: the rest of the message joins the kept head.
+    #[cold]
+    fn join_partial(&mut self, rest: Bytes) -> Bytes {
+        match self.partial.take() {
+            Some(mut p) => {
+                p.extend_from_slice(&rest);
+                p.freeze()
+            }
+            None => rest,
+        }
+    }
+
+    /// Bytes of the current message held outside `buf` (after a streamed literal).
+    #[inline]
+    fn partial_len(&self) -> usize {
+        self.partial.as_ref().map_or(0, |p| p.len())
+    }
+
+    /// The start of the current message (for its tag and command name).
+    fn message_head(&self) -> &[u8] {
+        match &self.partial {
+            Some(p) => p,
+            None => &self.buf,
+        }
+    }
+
+    /// Starts streaming the literal announced by the line that ends at `lf`: the message so
+    /// far moves to `partial` with the header rewritten to `{0}`.
+    fn begin_stream(&mut self, lf: usize, announcement: LiteralAnnouncement) -> Frame {
+        let head = self.buf.split_to(lf + 1);
+        self.offset += head.len() as u64;
+        // the header is the last `{` .. `}` of the line (parse_announcement found it there)
+        let close = head.iter().rposition(|&c| c == b'}').unwrap_or(head.len());
+        let open = head[..close]
+            .iter()
+            .rposition(|&c| c == b'{')
+            .unwrap_or(close);
+        let p = self.partial.get_or_insert_with(BytesMut::new);
+        let offset = p.len() + open;
+        p.extend_from_slice(&head[..open]);
+        p.extend_from_slice(b"{0");
+        p.extend_from_slice(&head[close..]);
+        let prefix = Bytes::copy_from_slice(p);
+        self.state = State::Stream {
+            remaining: announcement.length,
+        };
+        Frame::LiteralBegin(Box::new(StreamStart {
+            announcement,
+            prefix,
+            offset,
+        }))
     }
 
     /// The tag of a message: its first token, if it is a valid tag followed by SP within the
@@ -475,7 +679,8 @@ impl Framer {
     /// The tag is a slice of the input when the framer holds a shared buffer
     /// ([`push_bytes`](Self::push_bytes)), else a copy of at most [`MAX_TAG`] bytes.
     fn recover_tag(&self) -> Option<Bytes> {
-        let line = &self.buf[..self.buf.len().min(MAX_TAG + 1)];
+        let head = self.message_head();
+        let line = &head[..head.len().min(MAX_TAG + 1)];
         let end = line
             .iter()
             .position(|&c| !class::is_tag_char(c))
@@ -483,11 +688,11 @@ impl Framer {
         if end == 0 || line.get(end) != Some(&b' ') {
             return None;
         }
-        Some(
-            self.buf
-                .shared_prefix(end)
-                .unwrap_or_else(|| Bytes::copy_from_slice(&line[..end])),
-        )
+        let shared = match self.partial {
+            None => self.buf.shared_prefix(end),
+            Some(_) => None,
+        };
+        Some(shared.unwrap_or_else(|| Bytes::copy_from_slice(&line[..end])))
     }
 
     fn limit_error(&self, kind: LimitKind, limit: u64, actual: u64, tag: Option<Bytes>) -> Frame {
@@ -536,14 +741,11 @@ impl Framer {
                             self.discard_from_line(line_start);
                             return Some(err);
                         }
-                        if self.buf.len() as u64 > lim.max_message {
+                        let size = (self.partial_len() + self.buf.len()) as u64;
+                        if size > lim.max_message {
                             let tag = self.recover_tag();
-                            let err = self.limit_error(
-                                LimitKind::Message,
-                                lim.max_message,
-                                self.buf.len() as u64,
-                                tag,
-                            );
+                            let err =
+                                self.limit_error(LimitKind::Message, lim.max_message, size, tag);
                             self.discard_from_line(line_start);
                             return Some(err);
                         }
@@ -554,12 +756,13 @@ impl Framer {
                         return None;
                     };
                     let line_len = lf + 1 - line_start;
-                    if line_len > lim.max_line || (lf + 1) as u64 > lim.max_message {
+                    let size = (lf + 1) as u64 + self.partial_len() as u64;
+                    if line_len > lim.max_line || size > lim.max_message {
                         let tag = self.recover_tag();
                         let (kind, limit, actual) = if line_len > lim.max_line {
                             (LimitKind::Line, lim.max_line as u64, line_len as u64)
                         } else {
-                            (LimitKind::Message, lim.max_message, (lf + 1) as u64)
+                            (LimitKind::Message, lim.max_message, size)
                         };
                         let err = self.limit_error(kind, limit, actual, tag);
                         // The line is complete: drop it, then any literal it announces (looked
@@ -580,9 +783,17 @@ impl Framer {
                     }
                     match parse_announcement(&self.buf[line_start..lf]) {
                         Ok(None) => {
-                            let msg = self.buf.split_to(lf + 1);
+                            let mut msg = self.buf.split_to(lf + 1);
                             self.offset += msg.len() as u64;
-                            self.reset_message();
+                            if self.partial.is_some() {
+                                msg = self.join_partial(msg);
+                            }
+                            self.state = State::Line {
+                                line_start: 0,
+                                scan: 0,
+                            };
+                            self.literals = 0;
+                            self.msg_offset = self.offset;
                             return Some(Frame::Message(msg));
                         }
                         Err(()) => {
@@ -597,73 +808,11 @@ impl Framer {
                             self.reset_message();
                             return Some(Frame::Error(err));
                         }
-                        Ok(Some(LiteralHeader {
-                            length,
-                            mode,
-                            binary,
-                        })) => {
-                            let tag = self.recover_tag();
-                            self.literals += 1;
-                            let total = (lf + 1) as u64 + length;
-                            let nonsync_max = match (mode, self.config.max_nonsync_literal) {
-                                (LiteralMode::NonSync, Some(m)) if length > m => Some(m),
-                                _ => None,
-                            };
-                            let over = if length > lim.max_literal {
-                                Some((LimitKind::Literal, lim.max_literal, length))
-                            } else if let Some(m) = nonsync_max {
-                                Some((LimitKind::NonSyncLiteral, m, length))
-                            } else if total > lim.max_message {
-                                Some((LimitKind::Message, lim.max_message, total))
-                            } else if self.literals > lim.max_literals {
-                                Some((
-                                    LimitKind::LiteralCount,
-                                    lim.max_literals as u64,
-                                    self.literals as u64,
-                                ))
-                            } else {
-                                None
-                            };
-                            if let Some((kind, limit, actual)) = over {
-                                let err = self.limit_error(kind, limit, actual, tag);
-                                let n = lf + 1;
-                                self.buf.advance(n);
-                                self.offset += n as u64;
-                                if mode == LiteralMode::Sync && self.config.await_sync_literals {
-                                    // The client waits for '+', which it will not get: the
-                                    // message ends here.
-                                    self.reset_message();
-                                } else {
-                                    self.state = State::DiscardLiteral { remaining: length };
-                                    // drop what is already buffered of it
-                                    let have = (self.buf.len() as u64).min(length) as usize;
-                                    self.buf.advance(have);
-                                    self.offset += have as u64;
-                                    self.state = State::DiscardLiteral {
-                                        remaining: length - have as u64,
-                                    };
-                                }
-                                return Some(err);
-                            }
-                            let end = lf + 1 + length as usize;
-                            let ann = LiteralAnnouncement {
-                                command: tag.as_ref().and_then(|_| command_name(&self.buf)),
-                                tag,
-                                length,
-                                mode,
-                                binary,
-                            };
-                            if mode == LiteralMode::Sync && self.config.await_sync_literals {
-                                self.pending = Some(ann.clone());
-                                self.state = State::Decision { end };
-                            } else {
-                                self.state = State::Literal { end };
-                            }
-                            return Some(Frame::LiteralAnnounced(ann));
-                        }
+                        Ok(Some(h)) => return Some(self.announced(lf, size, h)),
                     }
                 }
                 State::Decision { .. } => return None,
+                State::Stream { remaining } => return self.stream_frame(remaining),
                 State::Literal { end } => {
                     if self.buf.len() < end {
                         return None;

@@ -233,6 +233,7 @@ impl<'a> Parser<'a> {
 
     /// Records a failure at `pos`.
     #[cold]
+    #[inline(never)]
     pub(crate) fn fail_at(&mut self, pos: usize, expected: &'static str) -> Fail {
         if pos > self.err_pos || self.err_expected.is_empty() {
             self.err_pos = pos;

@@ -322,3 +322,251 @@ fn server_pauses_by_default_client_does_not() {
     );
     let _ = CommandBody::Noop; // the command module is part of the API used above
 }
+
+// ---------------------------------------------------------------------------------------
+// Bodies streamed in pieces (FramerConfig::stream_literals_over)
+// ---------------------------------------------------------------------------------------
+
+fn streaming(threshold: u64) -> Receiver {
+    Receiver::new(
+        FramerConfig {
+            stream_literals_over: Some(threshold),
+            ..FramerConfig::default()
+        },
+        DecodeOptions::strict(),
+        Expect::Response,
+    )
+}
+
+/// Events with adjacent chunks merged (chunk boundaries follow the input).
+fn merged(evs: Vec<StreamEvent<AnyMessage>>) -> Vec<StreamEvent<AnyMessage>> {
+    let mut out: Vec<StreamEvent<AnyMessage>> = Vec::new();
+    for ev in evs {
+        match (out.last_mut(), ev) {
+            (Some(StreamEvent::LiteralChunk(a)), StreamEvent::LiteralChunk(b)) => {
+                let mut v = a.to_vec();
+                v.extend_from_slice(&b);
+                *a = Bytes::from(v);
+            }
+            (_, ev) => out.push(ev),
+        }
+    }
+    out
+}
+
+/// A 64 MiB body fed in 16 KiB shared reads: begin (message number, UID, section), chunks
+/// that are the pushed buffers themselves, end, then the response with the body empty and
+/// listed as streamed; the framer never holds more than one read.
+#[test]
+fn sixty_four_mebibyte_body_streams_in_bounded_memory() {
+    use imapwire_codec::fetch::MessageDataItem;
+    use imapwire_codec::response::Data;
+    const LEN: usize = 64 << 20;
+    const READ: usize = 16 << 10;
+    let mut rx = streaming(64 << 10);
+    let head = format!("* 12 FETCH (UID 345 FLAGS (\\Seen) BODY[1.2]<100> {{{LEN}}}\r\n");
+    rx.push(head.as_bytes());
+    let Some(StreamEvent::LiteralBegin(b)) = rx.next() else {
+        panic!()
+    };
+    assert_eq!(b.announcement.length, LEN as u64);
+    assert_eq!(
+        &b.prefix[..],
+        head.replace(&LEN.to_string(), "0").as_bytes()
+    );
+    let f = b.fetch.as_ref().expect("FETCH context");
+    assert_eq!(f.seq.map(u32::from), Some(12));
+    assert_eq!(f.uid.map(u32::from), Some(345));
+    match &f.item {
+        MessageDataItem::BodySection {
+            section, origin, ..
+        } => {
+            assert!(section.is_some());
+            assert_eq!(*origin, Some(100));
+        }
+        other => panic!("{other:?}"),
+    }
+    let read = Bytes::from(vec![b'x'; READ]);
+    let mut total = 0usize;
+    let mut peak = 0;
+    let mut ended = false;
+    for _ in 0..LEN / READ {
+        rx.push_bytes(read.clone());
+        peak = peak.max(rx.buffered());
+        while let Some(ev) = rx.next() {
+            match ev {
+                StreamEvent::LiteralChunk(c) => {
+                    // the pushed buffer itself: no copy
+                    assert_eq!(c.as_ptr(), read.as_ptr());
+                    total += c.len();
+                }
+                // as soon as the last byte is handed over
+                StreamEvent::LiteralEnd if total == LEN => ended = true,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(rx.buffered(), 0);
+    }
+    assert!(peak <= READ);
+    assert_eq!(total, LEN);
+    assert!(ended);
+    rx.push(b" MODSEQ (5))\r\n");
+    let Some(StreamEvent::Message(d)) = rx.next() else {
+        panic!()
+    };
+    assert_eq!(d.streamed_literals.len(), 1);
+    assert_eq!(d.streamed_literals[0].length, LEN as u64);
+    let AnyMessage::Response(Response::Data(Data::Fetch { items, .. })) = &d.message else {
+        panic!("{:?}", d.message)
+    };
+    assert!(items.iter().any(|i| matches!(
+        i,
+        MessageDataItem::BodySection { data: Some(v), .. } if v.as_bytes().is_empty()
+    )));
+    assert!(
+        items
+            .iter()
+            .any(|i| matches!(i, MessageDataItem::ModSeq(5)))
+    );
+    assert!(rx.is_idle());
+}
+
+/// The same stream fed whole, in 16 KiB reads and one byte at a time gives the same events
+/// (chunks merged); small literals stay inside their message, a real empty literal is not
+/// listed as streamed, and several streamed literals in one message are listed in order.
+#[test]
+fn streamed_events_do_not_depend_on_feeding() {
+    let big = "b".repeat(40_000);
+    let bigger = "c".repeat(70_000);
+    let input = format!(
+        "* 1 FETCH (UID 7 BODY[HEADER] {{5}}\r\nhello BODY[TEXT] {{{}}}\r\n{big} BODY[] {{0}}\r\n)\r\n\
+         * 2 EXISTS\r\n\
+         * 3 FETCH (BINARY[1] ~{{{}}}\r\n{bigger} RFC822.TEXT {{{}}}\r\n{big})\r\n\
+         a1 OK done\r\n",
+        big.len(),
+        bigger.len(),
+        big.len()
+    );
+    let input = Bytes::from(input);
+    let run = |step: usize| {
+        let mut rx = streaming(1000);
+        let mut evs = Vec::new();
+        if step == 0 {
+            rx.push_bytes(input.clone());
+            evs.extend(rx.by_ref());
+        } else {
+            for piece in input.chunks(step) {
+                rx.push(piece);
+                evs.extend(rx.by_ref());
+                assert!(rx.buffered() <= 1000 + step + 200);
+            }
+        }
+        assert!(rx.is_idle());
+        merged(evs)
+    };
+    let whole = run(0);
+    assert_eq!(run(16 << 10), whole);
+    assert_eq!(run(1), whole);
+    assert_eq!(run(4096 + 7), whole);
+    // the shape: small literal announced, big one streamed, empty one announced, message;
+    // message; two streamed literals, message; message
+    let kinds: Vec<&str> = whole
+        .iter()
+        .map(|e| match e {
+            StreamEvent::LiteralBegin(_) => "begin",
+            StreamEvent::LiteralChunk(_) => "chunk",
+            StreamEvent::LiteralEnd => "end",
+            StreamEvent::Message(_) => "msg",
+            StreamEvent::LiteralAnnounced(_) => "ann",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ann", "begin", "chunk", "end", "ann", "msg", "msg", "begin", "chunk", "end", "begin",
+            "chunk", "end", "msg", "msg"
+        ]
+    );
+    let StreamEvent::Message(first) = &whole[5] else {
+        panic!()
+    };
+    // BODY[HEADER] {5} kept, BODY[TEXT] streamed, BODY[] {0} a real empty literal
+    assert_eq!(first.streamed_literals.len(), 1);
+    assert_eq!(first.streamed_literals[0].length, big.len() as u64);
+    let StreamEvent::Message(third) = &whole[13] else {
+        panic!()
+    };
+    assert_eq!(
+        third
+            .streamed_literals
+            .iter()
+            .map(|s| s.length)
+            .collect::<Vec<_>>(),
+        [bigger.len() as u64, big.len() as u64]
+    );
+    assert!(third.streamed_literals[0].offset < third.streamed_literals[1].offset);
+    let StreamEvent::LiteralBegin(b) = &whole[10] else {
+        panic!()
+    };
+    // the prefix has the earlier streamed literal as `~{0}` and this one as `{0}`
+    assert!(
+        b.prefix.ends_with(b"~{0}\r\n RFC822.TEXT {0}\r\n"),
+        "{:?}",
+        b.prefix
+    );
+    assert!(b.fetch.is_some());
+    let StreamEvent::LiteralChunk(c) = &whole[8] else {
+        panic!()
+    };
+    assert_eq!(&c[..], bigger.as_bytes());
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors point into the stream
+// ---------------------------------------------------------------------------------------
+
+/// A decode error inside a stream carries the message's offset in the stream and the
+/// failing byte's; `Display` marks the spot in the excerpt; a message cut short names what
+/// is missing at the byte where it is missing (here every alternative at the CRLF).
+#[test]
+fn errors_point_into_the_stream() {
+    let mut rx = Receiver::server(DecodeOptions::strict());
+    rx.push(b"a0 NOOP\r\na1 FETCH 1 (FLAGS\r\n");
+    assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
+    let Some(StreamEvent::Error(StreamError::Decode {
+        error,
+        stream_offset,
+        ..
+    })) = rx.next()
+    else {
+        panic!()
+    };
+    assert_eq!(stream_offset, 9);
+    assert_eq!(error.message_offset, Some(9));
+    assert_eq!(error.offset, 17); // the CR: `)` or SP is missing there
+    assert_eq!(error.stream_offset(), Some(26));
+    let mut expected = error.alternatives.clone();
+    expected.push(error.expected);
+    expected.sort();
+    assert_eq!(expected, ["\")\"", "SP"], "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains("at byte 17 (stream offset 26)"), "{shown}");
+    assert!(shown.ends_with(r#": "1 (FLAGS‸\r\n""#), "{shown}");
+
+    // a literal cut short: the missing data is at the end of the message
+    let mut c = Receiver::client(DecodeOptions::strict());
+    c.set_expect(Expect::Response);
+    let msg = Bytes::from_static(b"* 1 FETCH (UID 5 BODY[] {3}\r\nab");
+    let e = AnyMessage::decode(&msg, Expect::Response, &DecodeOptions::strict()).unwrap_err();
+    assert_eq!((e.offset, e.expected), (msg.len(), "literal data"));
+    assert_eq!(e.message_offset, None);
+    assert!(e.to_string().ends_with(r#"{3}\r\nab‸""#), "{e}");
+    // one-shot errors have no stream offset
+    c.push(b"* 2 EXISTS\r\n* BOGUS(\r\n");
+    assert!(matches!(c.next(), Some(StreamEvent::Message(_))));
+    let Some(StreamEvent::Error(StreamError::Decode { error, .. })) = c.next() else {
+        panic!()
+    };
+    assert_eq!(error.message_offset, Some(12));
+}

@@ -1616,8 +1616,8 @@ proptest! {
             while let Some(ev) = dec.next() {
                 match ev {
                     crate::codec::StreamEvent::Message(m) => got.push(m.message),
-                    crate::codec::StreamEvent::LiteralAnnounced(_) => {}
                     crate::codec::StreamEvent::Error(e) => prop_assert!(false, "{}", e),
+                    _ => {}
                 }
             }
         }
