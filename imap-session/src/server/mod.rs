@@ -290,6 +290,7 @@ impl Server {
                 NonSyncLiterals::Plus => None,
                 NonSyncLiterals::None => Some(0),
             },
+            ..FramerConfig::default()
         };
         let rx = Receiver::new(framer, DecodeOptions::default(), Expect::Command);
         let encrypted = config.encrypted;
