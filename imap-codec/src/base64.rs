@@ -1,4 +1,10 @@
-//! Base64 (RFC 4648 §4, as used by AUTHENTICATE in RFC 9051 §6.2.2 and SASL-IR RFC 4959).
+//! Base64 (RFC 4648 §4, as used by AUTHENTICATE in RFC 9051 §6.2.2 and SASL-IR RFC 4959),
+//! strict: the alphabet of §4, padding required, unused bits zero. The codec's one base64; the
+//! work is done by the `base64` crate.
+
+use ::base64::DecodeError;
+use ::base64::engine::Engine as _;
+use ::base64::engine::general_purpose::STANDARD;
 
 /// Base64 decoding failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -8,79 +14,30 @@ pub struct Base64Error {
     pub offset: usize,
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-const fn decode_table() -> [u8; 256] {
-    let mut t = [0xffu8; 256];
-    let mut i = 0;
-    while i < 64 {
-        t[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    t
-}
-static DECODE: [u8; 256] = decode_table();
-
 /// Whether `b` is a base64 character (not counting `=`).
 pub fn is_base64_char(b: u8) -> bool {
-    DECODE[b as usize] != 0xff
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 /// Encodes with padding.
 pub fn encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 0x3f) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    STANDARD.encode(data)
 }
 
 /// Decodes canonical padded base64 (`base64` of RFC 9051 §9: groups of 4, `=` padding only at
 /// the end, unused bits zero).
 pub fn decode(s: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    if s.len() % 4 != 0 {
-        return Err(Base64Error { offset: s.len() });
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    for (ci, chunk) in s.chunks(4).enumerate() {
-        let last = ci == s.len() / 4 - 1;
-        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return Err(Base64Error {
-                offset: ci * 4 + 4 - pad,
-            });
-        }
-        let mut n: u32 = 0;
-        for (i, &c) in chunk[..4 - pad].iter().enumerate() {
-            let v = DECODE[c as usize];
-            if v == 0xff {
-                return Err(Base64Error { offset: ci * 4 + i });
+    // `STANDARD` requires canonical padding and rejects non-zero trailing bits.
+    STANDARD.decode(s).map_err(|e| Base64Error {
+        offset: match e {
+            DecodeError::InvalidByte(at, _) | DecodeError::InvalidLastSymbol { offset: at, .. } => {
+                at
             }
-            n |= (v as u32) << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = 3 - pad;
-        // non-canonical: bits beyond the kept bytes must be zero
-        if pad > 0 && (n & ((1u32 << (8 * pad)) - 1)) != 0 {
-            return Err(Base64Error {
-                offset: ci * 4 + 3 - pad,
-            });
-        }
-        out.extend_from_slice(&bytes[..keep]);
-    }
-    Ok(out)
+            DecodeError::InvalidLength(_) => s.len(),
+            // Padding in the wrong place or of the wrong length: at the first `=`.
+            DecodeError::InvalidPadding => s.iter().position(|&c| c == b'=').unwrap_or(s.len()),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -98,6 +55,28 @@ mod tests {
         assert!(decode(b"Zm9vYh==").is_err());
         assert!(decode(b"Zm9").is_err());
         assert!(decode(b"Zm=vYg==").is_err());
+    }
+
+    #[test]
+    fn strict_rfc4648() {
+        assert_eq!(decode(b"").unwrap(), b"");
+        assert_eq!(decode(b"Zm8=").unwrap(), b"fo");
+        // missing padding, too much padding, padding inside, trailing data after padding
+        assert_eq!(decode(b"Zm8").unwrap_err().offset, 3);
+        assert!(decode(b"Zg").is_err());
+        assert!(decode(b"Zg===").is_err());
+        assert!(decode(b"Zg==Zg==").is_err());
+        assert!(decode(b"Zm8=Zm8=").is_err());
+        // unused bits not zero (RFC 4648 §3.5 canonical encoding)
+        assert!(decode(b"Zm9=").is_err());
+        assert!(decode(b"Zh==").is_err());
+        // outside the alphabet: URL-safe characters, whitespace, CR LF
+        assert_eq!(decode(b"ab-_").unwrap_err().offset, 2);
+        assert_eq!(decode(b"Zm9v YmFy").unwrap_err().offset, 4);
+        assert_eq!(decode(b"Zm9v\r\nYmFy").unwrap_err().offset, 4);
+        assert!(is_base64_char(b'/') && is_base64_char(b'+') && is_base64_char(b'z'));
+        assert!(!is_base64_char(b'=') && !is_base64_char(b'-') && !is_base64_char(b'_'));
+        assert!(!is_base64_char(0xc3) && !is_base64_char(b' '));
     }
 
     proptest! {

@@ -437,31 +437,9 @@ impl Continuation {
     }
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Appends padded base64 of `data`.
 fn encode_base64(data: &[u8], buf: &mut EncodeBuf) {
-    for chunk in data.chunks(3) {
-        let b0 = chunk[0] as u32;
-        let b1 = chunk.get(1).copied().unwrap_or(0) as u32;
-        let b2 = chunk.get(2).copied().unwrap_or(0) as u32;
-        let n = (b0 << 16) | (b1 << 8) | b2;
-        let out = [
-            B64[(n >> 18) as usize & 63],
-            B64[(n >> 12) as usize & 63],
-            if chunk.len() > 1 {
-                B64[(n >> 6) as usize & 63]
-            } else {
-                b'='
-            },
-            if chunk.len() > 2 {
-                B64[n as usize & 63]
-            } else {
-                b'='
-            },
-        ];
-        buf.raw(&out);
-    }
+    buf.raw(crate::base64::encode(data).as_bytes());
 }
 
 impl Encode for Continuation {
