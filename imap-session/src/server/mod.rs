@@ -55,9 +55,10 @@
 //! # Hand-offs
 //!
 //! STARTTLS: after queuing the tagged OK the session reports [`HandOff::StartTls`] and reads
-//! nothing more in plaintext. Bytes that followed the command line, in the same read or later,
-//! are discarded and reported, never executed (RFC 9051 §11.1). After the handshake, call
-//! [`transport_upgraded`](Server::transport_upgraded).
+//! nothing more in plaintext. Bytes that followed the command line are discarded, never
+//! executed (RFC 9051 §11.1), and reported: those of the same read in the hand-off event, any
+//! fed later by [`transport_upgraded`](Server::transport_upgraded), which the caller calls
+//! after the TLS handshake. COMPRESS is not offered yet (answered `BAD`).
 //!
 //! # Literals
 //!
@@ -1214,7 +1215,6 @@ impl Server {
                 }
                 match (reply.status, selected) {
                     (Status::Ok, Some(s)) => {
-                        let Mode::Commands = self.mode else { return };
                         let ro = read_only || s.read_only;
                         self.emit_selected(&s);
                         let mut uids = s.uids;
