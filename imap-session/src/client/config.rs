@@ -53,6 +53,13 @@ pub struct ClientConfig {
     pub noop_poll_interval: Duration,
     /// Framing limits for what the server sends.
     pub limits: Limits,
+    /// Literals longer than this (message bodies in FETCH responses) are not kept in the
+    /// decoded response but handed over in pieces as they arrive
+    /// ([`Event::BodyBegin`](super::Event::BodyBegin), [`Event::BodyChunk`](super::Event::BodyChunk),
+    /// [`Event::BodyEnd`](super::Event::BodyEnd)), so a message of any size needs memory
+    /// bounded by this threshold and the read size. `None`: every literal is kept whole
+    /// (bounded by [`Limits`]).
+    pub stream_bodies_over: Option<u64>,
     /// Most events queued before [`Client::handle_input`](super::Client::handle_input)
     /// stops consuming input (the caller must drain [`Client::poll_event`](super::Client::poll_event)).
     pub max_events: usize,
@@ -65,7 +72,8 @@ pub struct ClientConfig {
 impl Default for ClientConfig {
     /// Unencrypted, no plaintext login, sequential tags `A0001`..., 16 commands in flight,
     /// greeting 30 s, response 60 s, keep-alive NOOP after 5 min, IDLE refresh 29 min, NOOP
-    /// polling every 2 min, the codec's default limits, 1024 events, 4096 commands.
+    /// polling every 2 min, the codec's default limits, bodies over 256 KiB streamed, 1024
+    /// events, 4096 commands.
     fn default() -> Self {
         ClientConfig {
             encrypted: false,
@@ -79,6 +87,7 @@ impl Default for ClientConfig {
             idle_refresh: Duration::from_secs(29 * 60),
             noop_poll_interval: Duration::from_secs(2 * 60),
             limits: Limits::default(),
+            stream_bodies_over: Some(256 * 1024),
             max_events: 1024,
             max_commands: 4096,
         }
@@ -155,6 +164,12 @@ impl ClientConfig {
     /// Sets the bound on pending commands.
     pub fn with_max_commands(mut self, n: usize) -> Self {
         self.max_commands = n.max(1);
+        self
+    }
+
+    /// Sets the size above which bodies are streamed (`None`: never).
+    pub fn with_stream_bodies_over(mut self, n: Option<u64>) -> Self {
+        self.stream_bodies_over = n;
         self
     }
 

@@ -280,6 +280,17 @@ pub enum Event {
         /// Bytes of the body still to come.
         remaining: u64,
     },
+    /// A large literal (a message body in a FETCH response) starts; its bytes follow as
+    /// [`Event::BodyChunk`]s, then [`Event::BodyEnd`], then the [`Event::Data`] of the whole
+    /// response, in which that item's value is empty (see
+    /// [`ClientConfig::stream_bodies_over`](super::ClientConfig::stream_bodies_over)).
+    /// [`LiteralBegin::fetch`](imapwire_codec::codec::LiteralBegin::fetch) names the message
+    /// number, the UID when it came before the body, and the item (section, origin).
+    BodyBegin(Box<imapwire_codec::codec::LiteralBegin>),
+    /// The next piece of a streamed body, as it arrived.
+    BodyChunk(Bytes),
+    /// The streamed body is complete.
+    BodyEnd,
     /// The stream must be handed over (STARTTLS).
     HandOff(HandOff),
     /// Something changed in the selected mailbox.

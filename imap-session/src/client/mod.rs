@@ -397,6 +397,7 @@ impl Client {
             limits: config.limits,
             // Client side: the server never waits for a `+` before literal data.
             await_sync_literals: false,
+            stream_literals_over: config.stream_bodies_over,
             ..FramerConfig::default()
         };
         let rx = Receiver::new(fc, opts, Expect::Greeting);
@@ -1429,6 +1430,9 @@ impl Client {
             };
             match ev {
                 StreamEvent::LiteralAnnounced(_) => {}
+                StreamEvent::LiteralBegin(b) => self.events.push_back(Event::BodyBegin(b)),
+                StreamEvent::LiteralChunk(c) => self.events.push_back(Event::BodyChunk(c)),
+                StreamEvent::LiteralEnd => self.events.push_back(Event::BodyEnd),
                 StreamEvent::Error(error) => {
                     let bad_challenge = sasl
                         && matches!(&error, StreamError::Decode { raw, .. } if raw.first() == Some(&b'+'));

@@ -132,9 +132,25 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
         String::from_utf8_lossy(&sent)
     );
     Run {
-        events,
+        events: coalesce_chunks(events),
         decoded: c.messages_decoded(),
     }
+}
+
+/// Streamed bodies arrive in the pieces the input came in: consecutive chunks are joined so
+/// that runs with different input splits compare equal.
+fn coalesce_chunks(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    for e in events {
+        if let (Event::BodyChunk(b), Some(Event::BodyChunk(prev))) = (&e, out.last_mut()) {
+            let mut joined = prev.to_vec();
+            joined.extend_from_slice(b);
+            *prev = Bytes::from(joined);
+            continue;
+        }
+        out.push(e);
+    }
+    out
 }
 
 /// Runs a script whole, bytewise and split at every position of each server chunk; all
@@ -1502,4 +1518,85 @@ fn commands_submitted_before_the_greeting_wait_for_it() {
         ],
     );
     assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn large_bodies_arrive_as_chunks_with_their_fetch_context() {
+    let cfg = tls().with_stream_bodies_over(Some(16));
+    let ev = run(
+        cfg,
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            submit(|| body(b"X SELECT INBOX\r\n")),
+            C(b"A0001 SELECT INBOX\r\n"),
+            S(b"* 2 EXISTS\r\nA0001 OK\r\n"),
+            submit(|| body(b"X FETCH 2 (UID BODY.PEEK[])\r\n")),
+            C(b"A0002 FETCH 2 (UID BODY.PEEK[])\r\n"),
+            S(b"* 2 FETCH (UID 9 BODY[] {35}\r\nSubject: streamed\r\n\r\nbody of mail\r\n FLAGS (\\Seen))\r\n* 1 FETCH (BODY[] {5}\r\nsmall)\r\nA0002 OK\r\n"),
+        ],
+    );
+    let i = ev
+        .iter()
+        .position(|e| matches!(e, Event::BodyBegin(_)))
+        .expect("begin");
+    let Event::BodyBegin(b) = &ev[i] else {
+        unreachable!()
+    };
+    let f = b.fetch.as_ref().expect("FETCH context");
+    assert_eq!(f.seq.map(|s| s.get()), Some(2));
+    assert_eq!(f.uid.map(|u| u.get()), Some(9));
+    assert_eq!(b.announcement.length, 35);
+    assert_eq!(
+        ev[i + 1],
+        Event::BodyChunk(Bytes::from_static(
+            b"Subject: streamed\r\n\r\nbody of mail\r\n"
+        ))
+    );
+    assert_eq!(ev[i + 2], Event::BodyEnd);
+    // Then the response itself, FLAGS included; the small body stays inline.
+    assert!(matches!(&ev[i + 3], Event::Data(Data::Fetch { seq, .. }) if seq.get() == 2));
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, Event::BodyBegin(_)))
+            .count(),
+        1
+    );
+    assert_eq!(ok_ids(&ev), vec![1, 2]);
+}
+
+#[test]
+fn a_huge_body_needs_bounded_memory() {
+    let t = Instant::now();
+    let mut c = Client::new(tls().with_stream_bodies_over(Some(64 * 1024)), t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    let len: u64 = 64 << 20;
+    let head = format!("* 1 FETCH (UID 3 BODY[] {{{len}}}\r\n");
+    let _ = c.handle_input(t, head.as_bytes());
+    let piece = vec![b'x'; 16 * 1024];
+    let mut got = 0u64;
+    let mut peak = 0usize;
+    let mut sent = 0u64;
+    let mut ended = false;
+    while sent < len {
+        let used = c.handle_input(t, &piece);
+        assert_eq!(used, piece.len());
+        sent += piece.len() as u64;
+        peak = peak.max(c.rx.buffered());
+        while let Some(e) = c.poll_event() {
+            match e {
+                Event::BodyChunk(b) => got += b.len() as u64,
+                Event::BodyEnd => ended = true,
+                _ => {}
+            }
+        }
+    }
+    let _ = c.handle_input(t, b")\r\n");
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert_eq!(got, len);
+    assert!(ended);
+    assert!(
+        matches!(&ev[..], [Event::Data(Data::Fetch { .. })]),
+        "{ev:?}"
+    );
+    assert!(peak <= 64 * 1024, "buffered up to {peak} bytes");
 }
