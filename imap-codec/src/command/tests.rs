@@ -1663,3 +1663,14 @@ proptest! {
         prop_assert_eq!(d.message, a);
     }
 }
+
+#[test]
+fn notify_event_names_agree() {
+    for (name, e) in EVENTS {
+        assert_eq!(enc(e), name.to_vec());
+        let (b, o) = (Bytes::from_static(name), DecodeOptions::strict());
+        let mut p = Parser::new(&b, &o);
+        assert_eq!(&NotifyEvent::parse(&mut p).unwrap(), e);
+        assert!(p.at_end());
+    }
+}
