@@ -597,21 +597,7 @@ impl Client {
                     state: self.projected_state(),
                 });
             }
-            let id = self.new_id();
-            self.cmds.push_back(Cmd {
-                id,
-                internal: false,
-                name: "IDLE",
-                kind: Kind::IdlePoll,
-                rule: r,
-                body: None,
-                tail: Vec::new(),
-                tag: None,
-                parts: VecDeque::new(),
-                sent_at: None,
-                idle_announced: false,
-                plus: false,
-            });
+            let id = self.push_cmd("IDLE", Kind::IdlePoll, r, None, Vec::new(), false);
             self.timers
                 .set(Timer::KeepAlive, now, self.cfg.noop_poll_interval);
             self.events.push_back(Event::IdleStarted { id });
@@ -739,21 +725,7 @@ impl Client {
             changes_state: false,
         };
         self.check_submit("APPEND", &r)?;
-        let id = self.new_id();
-        self.cmds.push_back(Cmd {
-            id,
-            internal: false,
-            name: "APPEND",
-            kind: Kind::Plain,
-            rule: r,
-            body: None,
-            tail,
-            tag: None,
-            parts: VecDeque::new(),
-            sent_at: None,
-            idle_announced: false,
-            plus: false,
-        });
+        let id = self.push_cmd("APPEND", Kind::Plain, r, None, tail, false);
         self.update_timers();
         Ok(id)
     }
@@ -818,25 +790,12 @@ impl Client {
             changes_state: true,
         };
         self.check_submit("AUTHENTICATE", &r)?;
-        let id = self.new_id();
-        self.cmds.push_back(Cmd {
-            id,
-            internal: false,
-            name: "AUTHENTICATE",
-            kind: Kind::Authenticate(Box::new(Mech {
-                m: mechanism,
-                failed: None,
-                cancel: false,
-            })),
-            rule: r,
-            body: None,
-            tail: Vec::new(),
-            tag: None,
-            parts: VecDeque::new(),
-            sent_at: None,
-            idle_announced: false,
-            plus: false,
-        });
+        let kind = Kind::Authenticate(Box::new(Mech {
+            m: mechanism,
+            failed: None,
+            cancel: false,
+        }));
+        let id = self.push_cmd("AUTHENTICATE", kind, r, None, Vec::new(), false);
         self.update_timers();
         Ok(id)
     }
@@ -1071,9 +1030,32 @@ impl Client {
 
     // ---- internals: submission ----
 
-    fn new_id(&mut self) -> CommandId {
+    /// Queues a command (not started: no tag, nothing encoded yet) and returns its id.
+    fn push_cmd(
+        &mut self,
+        name: &'static str,
+        kind: Kind,
+        rule: Rule,
+        body: Option<CommandBody>,
+        tail: Vec<Part>,
+        internal: bool,
+    ) -> CommandId {
         let id = CommandId(self.next_id);
         self.next_id += 1;
+        self.cmds.push_back(Cmd {
+            id,
+            internal,
+            name,
+            kind,
+            rule,
+            body,
+            tail,
+            tag: None,
+            parts: VecDeque::new(),
+            sent_at: None,
+            idle_announced: false,
+            plus: false,
+        });
         id
     }
 
@@ -1137,21 +1119,7 @@ impl Client {
         if !internal {
             self.check_submit(body.wire_name(), &r)?;
         }
-        let id = self.new_id();
-        self.cmds.push_back(Cmd {
-            id,
-            internal,
-            name,
-            kind,
-            rule: r,
-            body: Some(body),
-            tail,
-            tag: None,
-            parts: VecDeque::new(),
-            sent_at: None,
-            idle_announced: false,
-            plus: false,
-        });
+        let id = self.push_cmd(name, kind, r, Some(body), tail, internal);
         self.update_timers();
         Ok(id)
     }
