@@ -447,9 +447,14 @@ impl Server {
 
     // ---- outputs ----
 
-    /// The next bytes to write, or `None`. Everything queued is returned in order.
+    /// The next bytes to write, or `None`. Everything queued is returned in order. Once the
+    /// queue is empty, commands held back by [`ServerConfig::max_output`] are processed again
+    /// (so this may queue more output and events).
     #[must_use = "the returned bytes must be written to the connection"]
-    pub fn poll_transmit(&mut self, _now: Instant) -> Option<Bytes> {
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
+        if self.out.is_empty() && !self.blocked() && self.rx.buffered() > 0 {
+            self.process(now);
+        }
         let first = self.out.pop_front()?;
         let mut total = first.len();
         if self.out.is_empty() || first.len() >= 16 * 1024 {
