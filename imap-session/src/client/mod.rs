@@ -369,6 +369,9 @@ pub struct Client {
     decoded: u64,
     /// Decoding stopped at a full event queue; [`Client::poll_event`] resumes it.
     held_back: bool,
+    /// An AUTHENTICATE was submitted and has not completed (a cheap first test for the
+    /// decoder's SASL context).
+    authenticating: bool,
     profile: ServerProfile,
     /// The caller chose the profile: no detection.
     profile_fixed: bool,
@@ -423,6 +426,7 @@ impl Client {
             selected: None,
             decoded: 0,
             held_back: false,
+            authenticating: false,
             profile: ServerProfile::standard(),
             profile_fixed: false,
             greeting_text: String::new(),
@@ -790,6 +794,7 @@ impl Client {
             changes_state: true,
         };
         self.check_submit("AUTHENTICATE", &r)?;
+        self.authenticating = true;
         let kind = Kind::Authenticate(Box::new(Mech {
             m: mechanism,
             failed: None,
@@ -1380,11 +1385,13 @@ impl Client {
                 self.held_back = true;
                 return;
             }
-            // A `+` is a SASL challenge exactly while AUTHENTICATE waits for one.
-            let sasl = self
-                .cmds
-                .iter()
-                .any(|c| matches!(c.kind, Kind::Authenticate(_)) && c.started());
+            // A `+` is a SASL challenge exactly while AUTHENTICATE waits for one (only
+            // looked for while an AUTHENTICATE is pending at all).
+            let sasl = self.authenticating
+                && self
+                    .cmds
+                    .iter()
+                    .any(|c| matches!(c.kind, Kind::Authenticate(_)) && c.started());
             let want = match self.state {
                 State::Greeting => Expect::Greeting,
                 _ if sasl => Expect::SaslChallenge,
@@ -1856,6 +1863,12 @@ impl Client {
     fn complete(&mut self, c: Cmd, result: Result<Completion, CommandError>) {
         if let Some(t) = &c.tag {
             self.tags.release(t);
+        }
+        if matches!(c.kind, Kind::Authenticate(_)) {
+            self.authenticating = self
+                .cmds
+                .iter()
+                .any(|o| matches!(o.kind, Kind::Authenticate(_)));
         }
         trace_event!(
             tag = c.tag.as_ref().map_or("", |t| t.as_str()),

@@ -103,6 +103,7 @@ enum Block {
 }
 
 impl Block {
+    #[inline]
     fn len(&self) -> u32 {
         match self {
             Block::Run { len, .. } | Block::Unknown { len } => *len,
@@ -461,7 +462,7 @@ impl SeqMap {
                         && matches!(&self.blocks[b - 2], Block::List(w)
                             if w.len() + grown.len() as usize <= LIST_MAX);
                     let contiguous = matches!(grown, Block::List(v)
-                        if v.len() >= RUN_MIN as usize
+                        if v.len() == RUN_MIN as usize
                             && v[v.len() - 1] - v[0] == (v.len() - 1) as u32);
                     if short || contiguous {
                         self.normalize_at(b - 1);
@@ -490,6 +491,7 @@ impl SeqMap {
     /// the messages an `EXISTS` added, i.e. `seq` is the first message of an unknown stretch
     /// at the end, right after a known block that `uid` extends. `None`: not that case (the
     /// general path decides, errors included).
+    #[inline]
     fn set_uid_at_fill_point(&mut self, s: u32, u: u32) -> Option<bool> {
         let n = self.blocks.len();
         if n < 2 {
@@ -508,21 +510,25 @@ impl SeqMap {
             }
             _ => return None,
         }
-        self.index.add(n - 2, 1);
         if len == 1 {
             self.blocks.pop();
             self.rebuild();
             self.normalize_at(n - 2);
         } else {
-            self.blocks[n - 1] = Block::Unknown { len: len - 1 };
+            if let Block::Unknown { len } = &mut self.blocks[n - 1] {
+                *len -= 1;
+            }
+            self.index.add(n - 2, 1);
             self.index.add(n - 1, -1);
             let grown = &self.blocks[n - 2];
             let short = (grown.len() as usize) < LIST_MIN
                 && n >= 3
                 && matches!(&self.blocks[n - 3], Block::List(w)
                     if w.len() + grown.len() as usize <= LIST_MAX);
+            // A list can only become one contiguous range while it grows to RUN_MIN (after
+            // that, one gap stays a gap): checked at that length only.
             let contiguous = matches!(grown, Block::List(v)
-                if v.len() >= RUN_MIN as usize
+                if v.len() == RUN_MIN as usize
                     && v[v.len() - 1] - v[0] == (v.len() - 1) as u32);
             if short || contiguous {
                 self.normalize_at(n - 2);
@@ -809,11 +815,18 @@ impl SeqMap {
 
 /// Appends to a list block, growing its allocation by at most half (the memory target is
 /// about 4 bytes per message, so capacity doubling is too generous).
+#[inline(always)]
 fn push_list(v: &mut Vec<u32>, uid: u32) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 2).max(8).min(LIST_MAX - v.len()));
+        grow_list(v);
     }
     v.push(uid);
+}
+
+#[cold]
+#[inline(never)]
+fn grow_list(v: &mut Vec<u32>) {
+    v.reserve_exact((v.len() / 2).max(8).min(LIST_MAX - v.len()));
 }
 
 #[cfg(test)]
