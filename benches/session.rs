@@ -11,6 +11,9 @@
 //! `Receiver` expecting responses; the client after a greeting and a SELECT that announced
 //! the mailbox's size, so that FETCH UIDs go into its sequence map as in real use. Ratios
 //! are printed at the end and written to `target/imap-bench/session.tsv`.
+//!
+//! Also the streaming target: the fetch-bodies corpus through the codec in 16 KiB reads with
+//! bodies over 16 KiB handed out as chunk events, against the whole stream at once.
 
 mod common;
 
@@ -89,6 +92,93 @@ fn through_client(data: &[u8], exists: u32) -> u64 {
         }
     }
     n
+}
+
+/// The codec on the whole stream at once (`push_bytes`, no copy): the reference of the
+/// streaming target.
+fn codec_whole(data: &bytes::Bytes) -> u64 {
+    let mut rx = Receiver::new(
+        common::framer_config(),
+        DecodeOptions::lenient(),
+        Expect::Response,
+    );
+    rx.push_bytes(data.clone());
+    let mut n = 0;
+    for ev in rx.by_ref() {
+        if let StreamEvent::Message(m) = ev {
+            black_box(&m);
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The codec in 16 KiB reads with bodies over 16 KiB streamed as chunk events (what a client
+/// does with a large mailbox): the streaming target's measurement.
+fn codec_streamed(data: &[u8]) -> u64 {
+    let fc = imapwire_codec::framer::FramerConfig {
+        stream_literals_over: Some(CHUNK as u64),
+        ..common::framer_config()
+    };
+    let mut rx = Receiver::new(fc, DecodeOptions::lenient(), Expect::Response);
+    let mut n = 0;
+    for piece in data.chunks(CHUNK) {
+        rx.push(piece);
+        for ev in rx.by_ref() {
+            match ev {
+                StreamEvent::Message(m) => {
+                    black_box(&m);
+                    n += 1;
+                }
+                StreamEvent::LiteralChunk(b) => {
+                    black_box(&b);
+                }
+                _ => {}
+            }
+        }
+    }
+    n
+}
+
+fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
+    assert_eq!(codec_whole(&k.data), k.messages);
+    assert_eq!(codec_streamed(&k.data), k.messages);
+    let mut g = c.benchmark_group(format!("streaming/{}", k.name));
+    g.sampling_mode(SamplingMode::Flat);
+    g.throughput(Throughput::Bytes(k.bytes()));
+    let mut whole = (0u64, Duration::ZERO);
+    let mut streamed = (0u64, Duration::ZERO);
+    g.bench_function("codec whole buffer", |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                black_box(codec_whole(&k.data));
+            }
+            let e = t.elapsed();
+            whole.0 += iters;
+            whole.1 += e;
+            e
+        })
+    });
+    g.bench_function("codec 16k reads, bodies streamed", |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                black_box(codec_streamed(&k.data));
+            }
+            let e = t.elapsed();
+            streamed.0 += iters;
+            streamed.1 += e;
+            e
+        })
+    });
+    g.finish();
+    let per = |(n, t): (u64, Duration)| t.as_secs_f64() / n.max(1) as f64;
+    rows.push(format!(
+        "streamed 16k / whole {}\t{:.3}",
+        k.name,
+        per(streamed) / per(whole)
+    ));
 }
 
 fn seqmap_benches(c: &mut Criterion, rows: &mut Vec<String>) {
@@ -217,6 +307,9 @@ fn main() {
         let per = |(n, t): (u64, Duration)| t.as_secs_f64() / n.max(1) as f64;
         let ratio = per(t_client) / per(t_codec);
         rows.push(format!("client/codec {}\t{ratio:.3}", k.name));
+    }
+    for k in corpora.iter().filter(|k| k.name == "fetch-bodies") {
+        streaming_benches(&mut c, k, &mut rows);
     }
     seqmap_benches(&mut c, &mut rows);
     let dir = common::results_dir();
