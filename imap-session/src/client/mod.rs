@@ -1426,11 +1426,7 @@ impl Client {
                     ..
                 }) => {
                     self.decoded += 1;
-                    let extra = self.note_data(&d);
-                    self.events.push_back(Event::Data(d));
-                    if let Some(e) = extra {
-                        self.events.push_back(e);
-                    }
+                    self.push_data(d);
                 }
                 StreamEvent::Message(Decoded { message, .. }) => {
                     self.decoded += 1;
@@ -1504,13 +1500,7 @@ impl Client {
                 .events
                 .push_back(Event::ProtocolError(ProtocolError::UnexpectedGreeting)),
             Response::Continuation(c) => self.on_continuation(c),
-            Response::Data(d) => {
-                let extra = self.note_data(&d);
-                self.events.push_back(Event::Data(d));
-                if let Some(e) = extra {
-                    self.events.push_back(e);
-                }
-            }
+            Response::Data(d) => self.push_data(d),
             _ => {}
         }
     }
@@ -1776,6 +1766,17 @@ impl Client {
                 self.selected = Some(Selected::default());
             }
             _ => {}
+        }
+    }
+
+    /// Queues untagged data after updating the session from it (and the mailbox event it
+    /// causes after it).
+    #[inline(always)]
+    fn push_data(&mut self, d: Data) {
+        let extra = self.note_data(&d);
+        self.events.push_back(Event::Data(d));
+        if let Some(e) = extra {
+            self.events.push_back(e);
         }
     }
 
