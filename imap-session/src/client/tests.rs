@@ -197,6 +197,14 @@ fn count_messages(b: &[u8]) -> u64 {
     b.windows(2).filter(|w| w == b"\r\n").count() as u64
 }
 
+/// `SELECT INBOX` submitted.
+fn select_inbox() -> Step {
+    submit(|| CommandBody::Select {
+        mailbox: Mailbox::new("INBOX").unwrap(),
+        params: Default::default(),
+    })
+}
+
 fn plain() -> ClientConfig {
     ClientConfig::default().with_plaintext_login(true)
 }
@@ -263,10 +271,7 @@ fn greeting_login_select_fetch_logout() {
             login(),
             C(b"A0001 LOGIN joe pw\r\n"),
             S(b"A0001 OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS] done\r\n"),
-            submit(|| CommandBody::Select {
-                mailbox: Mailbox::new("INBOX").unwrap(),
-                params: Default::default(),
-            }),
+            select_inbox(),
             C(b"A0002 SELECT INBOX\r\n"),
             S(b"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 12] x\r\nA0002 OK [READ-WRITE] selected\r\n"),
             act(|c, now| {
@@ -722,10 +727,7 @@ fn connection_lost_mid_fetch_is_never_success() {
         tls(),
         &[
             S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
-            submit(|| CommandBody::Select {
-                mailbox: Mailbox::new("INBOX").unwrap(),
-                params: Default::default(),
-            }),
+            select_inbox(),
             C(b"A0001 SELECT INBOX\r\n"),
             S(b"* 3 EXISTS\r\nA0001 OK\r\n"),
             submit(|| CommandBody::Noop),
@@ -777,10 +779,7 @@ fn expunge_renumbers_and_bad_sequence_numbers_are_protocol_errors() {
         tls(),
         &[
             S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
-            submit(|| CommandBody::Select {
-                mailbox: Mailbox::new("INBOX").unwrap(),
-                params: Default::default(),
-            }),
+            select_inbox(),
             C(b"A0001 SELECT INBOX\r\n"),
             S(b"* 3 EXISTS\r\n* 1 FETCH (UID 5)\r\n* 2 FETCH (UID 6)\r\n* 3 FETCH (UID 9)\r\nA0001 OK\r\n"),
             submit(|| CommandBody::Noop),
