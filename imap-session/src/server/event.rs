@@ -300,6 +300,12 @@ pub struct Selected {
     pub highest_modseq: Option<u64>,
     /// Opened read-only (also for SELECT, when the user may not write).
     pub read_only: bool,
+    /// QRESYNC (RFC 7162 §3.2.5): UIDs expunged since the client's mod-sequence, sent as
+    /// `VANISHED (EARLIER)`.
+    pub vanished: Vec<u32>,
+    /// QRESYNC: messages changed since the client's mod-sequence, `(uid, flags, modseq)`,
+    /// sent as FETCH responses.
+    pub changed: Vec<(u32, Vec<Flag>, u64)>,
 }
 
 impl Selected {

@@ -8,19 +8,28 @@
 //! sessions ([`MemoryStore::take_notifications`]); the driver passes each to the session's
 //! [`Server::notify`](super::Server::notify), which sends it where RFC 9051 §7.5.1 allows.
 //!
-//! Supported: SELECT/EXAMINE, LIST/LSUB (`*` and `%` patterns), STATUS, CREATE, DELETE,
-//! RENAME, SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, APPEND (literal data), FETCH of FLAGS, UID,
-//! RFC822.SIZE, MODSEQ, RFC822 and BODY[]/BODY.PEEK[] (with a partial range), STORE (with
-//! UNCHANGEDSINCE), SEARCH (ALL, UID, sequence sets, flag keys, NOT/OR/AND, LARGER/SMALLER),
-//! COPY, MOVE, EXPUNGE, UID EXPUNGE, CLOSE. Anything else is answered with
-//! `NO [CANNOT]`.
+//! Supported: SELECT/EXAMINE (with QRESYNC's VANISHED and changed messages), LIST/LSUB (`*`
+//! and `%` patterns, `\\HasChildren`/`\\HasNoChildren`, special-use roles, the SUBSCRIBED and
+//! SPECIAL-USE selections, RETURN (SUBSCRIBED STATUS)), STATUS, CREATE, DELETE, RENAME,
+//! SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, APPEND (literal data, INTERNALDATE), FETCH of FLAGS,
+//! UID, INTERNALDATE, RFC822.SIZE, MODSEQ, ENVELOPE, BODY, BODYSTRUCTURE, RFC822,
+//! RFC822.HEADER, RFC822.TEXT and `BODY[section]<partial>` (read by
+//! [`message`](super::message)), STORE (with UNCHANGEDSINCE), SEARCH (flags, sizes, dates,
+//! header and text keys, MODSEQ, sequence and UID sets, NOT/OR/AND), COPY, MOVE, EXPUNGE,
+//! UID EXPUNGE, CLOSE. Anything else is answered with `NO [CANNOT]`.
+//!
+//! With [`MemoryStore::record_changes`] every change is also recorded as a [`Change`] for a
+//! persistence layer (see [`maildir`](super::maildir)).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bytes::Bytes;
-use imapwire_codec::command::{AppendData, CommandBody, StoreData, StoreModifier, StoreType};
+use imapwire_codec::command::{
+    AppendData, CommandBody, ListReturnOption, ListSelectOption, SelectParam, StoreData,
+    StoreModifier, StoreType,
+};
 use imapwire_codec::core::IString;
-use imapwire_codec::fetch::{FetchAttribute, FetchItems, MessageDataItem};
+use imapwire_codec::fetch::{FetchAttribute, FetchItems, HeaderList, MessageDataItem, Section};
 use imapwire_codec::flag::{Flag, FlagFetch, FlagPerm, MailboxAttribute};
 use imapwire_codec::mailbox::{ListMailbox, Mailbox};
 use imapwire_codec::response::{Data, Delimiter, ListItem, Namespace, NamespaceData, ResponseCode};
@@ -29,34 +38,148 @@ use imapwire_codec::sequence::{UidRange, UidSet, UidValidity};
 use imapwire_codec::status::{StatusAttribute, StatusItem};
 
 use super::event::{Reply, ReplyData, Request, Selected, Update};
+use super::message::{ParsedMessage, epoch_seconds, internal_date};
 
 /// A session of a [`MemoryStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(u32);
 
-#[derive(Debug, Clone)]
-struct Message {
-    uid: u32,
-    flags: Vec<Flag>,
-    modseq: u64,
-    data: Bytes,
+/// A stored message (what [`Change::Added`] carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredMessage {
+    /// The UID.
+    pub uid: u32,
+    /// The flags.
+    pub flags: Vec<Flag>,
+    /// The MODSEQ of the last change.
+    pub modseq: u64,
+    /// INTERNALDATE, in seconds since the Unix epoch.
+    pub internal_date: i64,
+    /// The message.
+    pub data: Bytes,
+}
+
+type Message = StoredMessage;
+
+impl StoredMessage {
+    /// A message.
+    pub fn new(uid: u32, flags: Vec<Flag>, modseq: u64, internal_date: i64, data: Bytes) -> Self {
+        StoredMessage {
+            uid,
+            flags,
+            modseq,
+            internal_date,
+            data,
+        }
+    }
+}
+
+impl FolderMeta {
+    /// A new mailbox's state: UIDNEXT 1, HIGHESTMODSEQ 1.
+    pub fn new(uid_validity: u32, special_use: Option<MailboxAttribute>) -> Self {
+        FolderMeta {
+            uid_validity,
+            uid_next: 1,
+            highest_modseq: 1,
+            special_use,
+        }
+    }
+}
+
+/// The state of one mailbox (what [`Change::Created`] and a restore carry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FolderMeta {
+    /// UIDVALIDITY.
+    pub uid_validity: u32,
+    /// UIDNEXT.
+    pub uid_next: u32,
+    /// HIGHESTMODSEQ.
+    pub highest_modseq: u64,
+    /// The special-use role (RFC 6154), e.g. [`MailboxAttribute::Sent`].
+    pub special_use: Option<MailboxAttribute>,
 }
 
 #[derive(Debug, Clone)]
 struct Folder {
-    uid_validity: u32,
-    uid_next: u32,
-    highest_modseq: u64,
+    meta: FolderMeta,
     messages: Vec<Message>,
+    /// Expunged UIDs with the MODSEQ of their removal (for QRESYNC), ascending by MODSEQ.
+    vanished: Vec<(u32, u64)>,
+}
+
+/// A change of the store's contents, for a persistence layer
+/// ([`MemoryStore::take_changes`], recorded once [`MemoryStore::record_changes`] is on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// A mailbox was created (by its wire name, `INBOX` upper case).
+    Created {
+        /// The name.
+        mailbox: Vec<u8>,
+        /// Its state.
+        meta: FolderMeta,
+    },
+    /// A mailbox was deleted with its messages.
+    Deleted {
+        /// The name.
+        mailbox: Vec<u8>,
+    },
+    /// A mailbox was renamed (with its messages and state).
+    Renamed {
+        /// The old name.
+        from: Vec<u8>,
+        /// The new name.
+        to: Vec<u8>,
+    },
+    /// A message was added.
+    Added {
+        /// The mailbox.
+        mailbox: Vec<u8>,
+        /// The message.
+        message: StoredMessage,
+    },
+    /// A message's flags changed.
+    Flags {
+        /// The mailbox.
+        mailbox: Vec<u8>,
+        /// The UID.
+        uid: u32,
+        /// The new flags.
+        flags: Vec<Flag>,
+        /// The new MODSEQ.
+        modseq: u64,
+    },
+    /// A message was expunged.
+    Removed {
+        /// The mailbox.
+        mailbox: Vec<u8>,
+        /// The UID.
+        uid: u32,
+        /// The MODSEQ of the removal.
+        modseq: u64,
+    },
+    /// A subscription was added (`true`) or removed.
+    Subscribed {
+        /// The mailbox.
+        mailbox: Vec<u8>,
+        /// Subscribed.
+        on: bool,
+    },
 }
 
 impl Folder {
     fn new(uid_validity: u32) -> Self {
         Folder {
-            uid_validity,
-            uid_next: 1,
-            highest_modseq: 1,
+            meta: FolderMeta {
+                uid_validity,
+                uid_next: 1,
+                highest_modseq: 1,
+                special_use: None,
+            },
             messages: Vec::new(),
+            vanished: Vec::new(),
         }
     }
 
@@ -64,18 +187,25 @@ impl Folder {
         self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
     }
 
-    fn add(&mut self, data: Bytes, flags: Vec<Flag>) -> u32 {
-        let uid = self.uid_next;
-        self.uid_next += 1;
-        self.highest_modseq += 1;
+    fn add(&mut self, data: Bytes, flags: Vec<Flag>, internal_date: i64) -> u32 {
+        let uid = self.meta.uid_next;
+        self.meta.uid_next += 1;
+        self.meta.highest_modseq += 1;
         self.messages.push(Message {
             uid,
             flags,
-            modseq: self.highest_modseq,
+            modseq: self.meta.highest_modseq,
+            internal_date,
             data,
         });
         uid
     }
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Mailboxes, messages and subscriptions in memory, shared by sessions.
@@ -88,6 +218,8 @@ pub struct MemoryStore {
     next_session: u32,
     selected: HashMap<SessionId, (Vec<u8>, bool)>,
     notifications: Vec<(Option<SessionId>, Mailbox, Update)>,
+    /// `Some` once changes are recorded for a persistence layer.
+    changes: Option<Vec<Change>>,
 }
 
 const DELIM: u8 = b'/';
@@ -152,14 +284,137 @@ impl MemoryStore {
         s
     }
 
+    /// Records every change from now on for [`take_changes`](Self::take_changes) (a
+    /// persistence layer writes them out).
+    pub fn record_changes(&mut self) {
+        self.changes.get_or_insert_with(Vec::new);
+    }
+
+    /// The changes recorded since the last call, oldest first.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, c: impl FnOnce() -> Change) {
+        if let Some(v) = self.changes.as_mut() {
+            v.push(c());
+        }
+    }
+
+    /// Adds a mailbox in the given state (restoring a store); replaces one of that name.
+    pub fn restore_mailbox(&mut self, name: &[u8], meta: FolderMeta, subscribed: bool) {
+        self.next_validity = self.next_validity.max(meta.uid_validity.saturating_add(1));
+        let name = if name.eq_ignore_ascii_case(b"INBOX") {
+            b"INBOX".to_vec()
+        } else {
+            name.to_vec()
+        };
+        if subscribed {
+            self.subscribed.insert(name.clone());
+        }
+        self.folders.insert(
+            name,
+            Folder {
+                meta,
+                messages: Vec::new(),
+                vanished: Vec::new(),
+            },
+        );
+    }
+
+    /// Adds a message to a restored mailbox (ascending UIDs; UIDNEXT and HIGHESTMODSEQ are
+    /// raised to fit). Returns `false` when the mailbox does not exist or the UID is not
+    /// above the last one.
+    pub fn restore_message(&mut self, mailbox: &[u8], message: StoredMessage) -> bool {
+        let Some(f) = self.folders.get_mut(mailbox) else {
+            return false;
+        };
+        if f.messages.last().is_some_and(|m| m.uid >= message.uid) || message.uid == 0 {
+            return false;
+        }
+        f.meta.uid_next = f.meta.uid_next.max(message.uid.saturating_add(1));
+        f.meta.highest_modseq = f.meta.highest_modseq.max(message.modseq);
+        f.messages.push(message);
+        true
+    }
+
+    /// Notes an expunged UID of a restored mailbox (for QRESYNC).
+    pub fn restore_vanished(&mut self, mailbox: &[u8], uid: u32, modseq: u64) {
+        if let Some(f) = self.folders.get_mut(mailbox) {
+            f.meta.highest_modseq = f.meta.highest_modseq.max(modseq);
+            f.vanished.push((uid, modseq));
+        }
+    }
+
+    /// Creates a mailbox with a special-use role (RFC 6154) unless one of that name exists;
+    /// returns whether it was created.
+    pub fn create_special(&mut self, mailbox: &Mailbox, role: Option<MailboxAttribute>) -> bool {
+        let k = key(mailbox);
+        if self.folders.contains_key(&k) {
+            return false;
+        }
+        let mut f = Folder::new(self.next_validity);
+        self.next_validity += 1;
+        f.meta.special_use = role;
+        let meta = f.meta.clone();
+        self.folders.insert(k.clone(), f);
+        self.subscribed.insert(k.clone());
+        self.record(|| Change::Created {
+            mailbox: k.clone(),
+            meta,
+        });
+        self.record(|| Change::Subscribed {
+            mailbox: k,
+            on: true,
+        });
+        true
+    }
+
     fn create(&mut self, m: &Mailbox) -> bool {
         let k = key(m);
         if self.folders.contains_key(&k) {
             return false;
         }
-        self.folders.insert(k, Folder::new(self.next_validity));
+        let f = Folder::new(self.next_validity);
         self.next_validity += 1;
+        let meta = f.meta.clone();
+        self.folders.insert(k.clone(), f);
+        self.record(|| Change::Created { mailbox: k, meta });
         true
+    }
+
+    /// The mailboxes' wire names.
+    pub fn mailboxes(&self) -> impl Iterator<Item = &[u8]> {
+        self.folders.keys().map(Vec::as_slice)
+    }
+
+    /// The messages of a mailbox as `(uid, flags, data)`, ascending by UID.
+    pub fn messages(&self, mailbox: &[u8]) -> Vec<(u32, Vec<Flag>, Bytes)> {
+        self.folders
+            .get(mailbox)
+            .map(|f| {
+                f.messages
+                    .iter()
+                    .map(|m| (m.uid, m.flags.clone(), m.data.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The messages of a mailbox, ascending by UID.
+    pub fn stored(&self, mailbox: &[u8]) -> Vec<StoredMessage> {
+        self.folders
+            .get(mailbox)
+            .map(|f| f.messages.clone())
+            .unwrap_or_default()
+    }
+
+    /// The subscribed mailboxes' wire names.
+    pub fn subscriptions(&self) -> impl Iterator<Item = &[u8]> {
+        self.subscribed.iter().map(Vec::as_slice)
     }
 
     /// A new session.
@@ -168,13 +423,31 @@ impl MemoryStore {
         SessionId(self.next_session)
     }
 
+    /// Forgets a session (its selected mailbox).
+    pub fn close_session(&mut self, sid: SessionId) {
+        self.selected.remove(&sid);
+    }
+
     /// Delivers a message (from outside any session); returns its UID, or `None` when the
     /// mailbox does not exist. Every session is notified.
     pub fn deliver(&mut self, mailbox: &Mailbox, data: Bytes, flags: Vec<Flag>) -> Option<u32> {
-        let f = self.folders.get_mut(&key(mailbox))?;
-        let uid = f.add(data, flags);
+        let k = key(mailbox);
+        let uid = self.add_message(&k, data, flags, now_seconds())?;
         self.notifications
             .push((None, mailbox.clone(), Update::Exists { uid }));
+        Some(uid)
+    }
+
+    fn add_message(&mut self, k: &[u8], data: Bytes, flags: Vec<Flag>, date: i64) -> Option<u32> {
+        let f = self.folders.get_mut(k)?;
+        let uid = f.add(data, flags, date);
+        if self.changes.is_some() {
+            let message = f.messages.last().cloned()?;
+            self.record(|| Change::Added {
+                mailbox: k.to_vec(),
+                message,
+            });
+        }
         Some(uid)
     }
 
@@ -188,37 +461,10 @@ impl MemoryStore {
     pub fn handle(&mut self, sid: SessionId, request: Request) -> Reply {
         match request {
             Request::Select {
-                mailbox, read_only, ..
-            } => {
-                let k = key(&mailbox);
-                let Some(f) = self.folders.get(&k) else {
-                    self.selected.remove(&sid);
-                    return nonexistent();
-                };
-                let mut s = Selected::new(
-                    f.messages.iter().map(|m| m.uid).collect(),
-                    f.uid_validity,
-                    f.uid_next,
-                );
-                s.flags = vec![
-                    Flag::Answered,
-                    Flag::Flagged,
-                    Flag::Deleted,
-                    Flag::Seen,
-                    Flag::Draft,
-                ];
-                s.permanent_flags = s
-                    .flags
-                    .iter()
-                    .cloned()
-                    .map(FlagPerm::Flag)
-                    .chain([FlagPerm::Asterisk])
-                    .collect();
-                s.highest_modseq = Some(f.highest_modseq);
-                s.read_only = read_only;
-                self.selected.insert(sid, (k, read_only));
-                Reply::ok(vec![ReplyData::Selected(s)])
-            }
+                mailbox,
+                read_only,
+                params,
+            } => self.select(sid, mailbox, read_only, &params),
             Request::Fetch {
                 uids,
                 items,
@@ -244,10 +490,12 @@ impl MemoryStore {
                         seq: i as u32 + 1,
                         max_seq: view.len() as u32,
                         max_uid: view.last().copied().unwrap_or(0),
+                        parsed: None,
                     };
+                    let mut ctx = ctx;
                     match criteria
                         .iter()
-                        .try_fold(true, |acc, k| Ok::<_, ()>(acc && matches(k, m, &ctx)?))
+                        .try_fold(true, |acc, k| Ok::<_, ()>(acc && matches(k, m, &mut ctx)?))
                     {
                         Ok(true) => {
                             modseq = modseq.max(m.modseq);
@@ -283,6 +531,72 @@ impl MemoryStore {
         }
     }
 
+    fn select(
+        &mut self,
+        sid: SessionId,
+        mailbox: Mailbox,
+        read_only: bool,
+        params: &[SelectParam],
+    ) -> Reply {
+        let k = key(&mailbox);
+        let Some(f) = self.folders.get(&k) else {
+            self.selected.remove(&sid);
+            return nonexistent();
+        };
+        let mut s = Selected::new(
+            f.messages.iter().map(|m| m.uid).collect(),
+            f.meta.uid_validity,
+            f.meta.uid_next,
+        );
+        s.flags = vec![
+            Flag::Answered,
+            Flag::Flagged,
+            Flag::Deleted,
+            Flag::Seen,
+            Flag::Draft,
+        ];
+        s.permanent_flags = s
+            .flags
+            .iter()
+            .cloned()
+            .map(FlagPerm::Flag)
+            .chain([FlagPerm::Asterisk])
+            .collect();
+        s.highest_modseq = Some(f.meta.highest_modseq);
+        s.read_only = read_only;
+        for p in params {
+            if let SelectParam::QResync {
+                uidvalidity,
+                modseq,
+                known_uids,
+                ..
+            } = p
+            {
+                if uidvalidity.get() != f.meta.uid_validity {
+                    continue;
+                }
+                let max = f.meta.uid_next.saturating_sub(1);
+                let known = |u: u32| known_uids.as_ref().is_none_or(|k| k.contains(u, max));
+                s.vanished = f
+                    .vanished
+                    .iter()
+                    .filter(|(u, m)| *m > *modseq && known(*u))
+                    .map(|(u, _)| *u)
+                    .collect();
+                s.vanished.sort_unstable();
+                s.vanished.dedup();
+                s.changed = f
+                    .messages
+                    .iter()
+                    .filter(|m| m.modseq > *modseq && known(m.uid))
+                    .map(|m| (m.uid, m.flags.clone(), m.modseq))
+                    .collect();
+            }
+        }
+        self.selected.insert(sid, (k, read_only));
+        Reply::ok(vec![ReplyData::Selected(s)])
+    }
+
     fn selected_folder(&self, sid: SessionId) -> Option<&Folder> {
         self.folders.get(&self.selected.get(&sid)?.0)
     }
@@ -297,8 +611,24 @@ impl MemoryStore {
         use imapwire_codec::command::FetchModifier;
         let attrs: Vec<FetchAttribute> = match items {
             FetchItems::Attributes(a) => a.as_slice().to_vec(),
-            FetchItems::Fast => vec![FetchAttribute::Flags, FetchAttribute::Rfc822Size],
-            _ => return cannot("ALL/FULL need ENVELOPE, not supported by the memory store"),
+            FetchItems::Fast => vec![
+                FetchAttribute::Flags,
+                FetchAttribute::InternalDate,
+                FetchAttribute::Rfc822Size,
+            ],
+            FetchItems::All => vec![
+                FetchAttribute::Flags,
+                FetchAttribute::InternalDate,
+                FetchAttribute::Rfc822Size,
+                FetchAttribute::Envelope,
+            ],
+            _ => vec![
+                FetchAttribute::Flags,
+                FetchAttribute::InternalDate,
+                FetchAttribute::Rfc822Size,
+                FetchAttribute::Envelope,
+                FetchAttribute::Body,
+            ],
         };
         let changed_since = modifiers.iter().find_map(|m| match m {
             FetchModifier::ChangedSince(n) => Some(*n),
@@ -310,6 +640,20 @@ impl MemoryStore {
         let Some(f) = self.folders.get_mut(&k) else {
             return nonexistent();
         };
+        let needs_parse = attrs.iter().any(|a| {
+            matches!(
+                a,
+                FetchAttribute::Envelope
+                    | FetchAttribute::Body
+                    | FetchAttribute::BodyStructure
+                    | FetchAttribute::BodySection {
+                        section: Some(_),
+                        ..
+                    }
+                    | FetchAttribute::Rfc822Header
+                    | FetchAttribute::Rfc822Text
+            )
+        });
         let mut data = Vec::new();
         let mut changed = Vec::new();
         for &uid in uids {
@@ -319,8 +663,15 @@ impl MemoryStore {
             }
             let mut out = Vec::new();
             let mut set_seen = false;
+            let m = &f.messages[ix];
+            let parsed = needs_parse.then(|| ParsedMessage::new(m.data.clone()));
+            let section = |s: Option<&Section>| {
+                parsed
+                    .as_ref()
+                    .and_then(|p| p.section(s))
+                    .unwrap_or_default()
+            };
             for a in &attrs {
-                let m = &f.messages[ix];
                 match a {
                     FetchAttribute::Flags => out.push(flags_item(&m.flags)),
                     FetchAttribute::Uid => {
@@ -331,29 +682,62 @@ impl MemoryStore {
                     FetchAttribute::Rfc822Size => {
                         out.push(MessageDataItem::Rfc822Size(m.data.len() as u64))
                     }
+                    FetchAttribute::InternalDate => out.push(MessageDataItem::InternalDate(
+                        internal_date(m.internal_date),
+                    )),
                     FetchAttribute::ModSeq => out.push(MessageDataItem::ModSeq(m.modseq)),
+                    FetchAttribute::Envelope => {
+                        if let Some(p) = &parsed {
+                            out.push(MessageDataItem::Envelope(Box::new(p.envelope())));
+                        }
+                    }
+                    FetchAttribute::Body | FetchAttribute::BodyStructure => {
+                        if let Some(p) = &parsed {
+                            let ext = *a == FetchAttribute::BodyStructure;
+                            let b = p.body_structure(ext);
+                            out.push(if ext {
+                                MessageDataItem::BodyStructure(b)
+                            } else {
+                                MessageDataItem::Body(b)
+                            });
+                        }
+                    }
                     FetchAttribute::Rfc822 => {
                         set_seen = true;
                         out.push(MessageDataItem::Rfc822(IString::new(m.data.clone()).ok()));
                     }
+                    FetchAttribute::Rfc822Header => out.push(MessageDataItem::Rfc822Header(
+                        IString::new(section(Some(&Section::Header(None)))).ok(),
+                    )),
+                    FetchAttribute::Rfc822Text => {
+                        set_seen = true;
+                        out.push(MessageDataItem::Rfc822Text(
+                            IString::new(section(Some(&Section::Text(None)))).ok(),
+                        ))
+                    }
                     FetchAttribute::BodySection {
-                        section: None,
+                        section: sec,
                         partial,
                         peek,
                     } => {
                         set_seen |= !peek;
+                        let whole = match sec {
+                            None => m.data.clone(),
+                            Some(s) => section(Some(s)),
+                        };
                         let (origin, bytes) = match partial {
                             Some(p) => {
-                                let start = (p.offset as usize).min(m.data.len());
-                                let end = start
-                                    .saturating_add(p.length.get() as usize)
-                                    .min(m.data.len());
-                                (u32::try_from(p.offset).ok(), m.data.slice(start..end))
+                                let start = usize::try_from(p.offset)
+                                    .unwrap_or(usize::MAX)
+                                    .min(whole.len());
+                                let len = usize::try_from(p.length.get()).unwrap_or(usize::MAX);
+                                let end = start.saturating_add(len).min(whole.len());
+                                (u32::try_from(p.offset).ok(), whole.slice(start..end))
                             }
-                            None => (None, m.data.clone()),
+                            None => (None, whole),
                         };
                         out.push(MessageDataItem::BodySection {
-                            section: None,
+                            section: sec.clone(),
                             origin,
                             data: IString::new(bytes).ok(),
                         });
@@ -362,10 +746,10 @@ impl MemoryStore {
                 }
             }
             if set_seen && !read_only && !f.messages[ix].flags.contains(&Flag::Seen) {
-                f.highest_modseq += 1;
+                f.meta.highest_modseq += 1;
                 let m = &mut f.messages[ix];
                 m.flags.push(Flag::Seen);
-                m.modseq = f.highest_modseq;
+                m.modseq = f.meta.highest_modseq;
                 if !attrs.contains(&FetchAttribute::Flags) {
                     out.push(flags_item(&m.flags));
                 }
@@ -373,8 +757,20 @@ impl MemoryStore {
             }
             data.push(ReplyData::Message { uid, items: out });
         }
-        let mailbox = mailbox_of(&k);
+        self.flags_changed(sid, &k, changed);
+        Reply::ok(data)
+    }
+
+    /// Records and notifies flag changes made by session `sid`.
+    fn flags_changed(&mut self, sid: SessionId, k: &[u8], changed: Vec<(u32, Vec<Flag>, u64)>) {
+        let mailbox = mailbox_of(k);
         for (uid, flags, modseq) in changed {
+            self.record(|| Change::Flags {
+                mailbox: k.to_vec(),
+                uid,
+                flags: flags.clone(),
+                modseq,
+            });
             self.notifications.push((
                 Some(sid),
                 mailbox.clone(),
@@ -385,7 +781,6 @@ impl MemoryStore {
                 },
             ));
         }
-        Reply::ok(data)
     }
 
     fn store(
@@ -422,7 +817,14 @@ impl MemoryStore {
             let m = &mut f.messages[ix];
             let before = m.flags.clone();
             match kind {
-                StoreType::Replace => m.flags = flags.clone(),
+                StoreType::Replace => {
+                    m.flags.clear();
+                    for fl in &flags {
+                        if !m.flags.contains(fl) {
+                            m.flags.push(fl.clone());
+                        }
+                    }
+                }
                 StoreType::Add => {
                     for fl in &flags {
                         if !m.flags.contains(fl) {
@@ -433,8 +835,8 @@ impl MemoryStore {
                 StoreType::Remove => m.flags.retain(|fl| !flags.contains(fl)),
             }
             if m.flags != before {
-                f.highest_modseq += 1;
-                m.modseq = f.highest_modseq;
+                f.meta.highest_modseq += 1;
+                m.modseq = f.meta.highest_modseq;
                 changed.push((uid, m.flags.clone(), m.modseq));
             }
             if !silent {
@@ -447,18 +849,7 @@ impl MemoryStore {
         if !modified.is_empty() {
             out.push(ReplyData::Modified(modified));
         }
-        let mailbox = mailbox_of(&k);
-        for (uid, flags, modseq) in changed {
-            self.notifications.push((
-                Some(sid),
-                mailbox.clone(),
-                Update::Flags {
-                    uid,
-                    flags,
-                    modseq: Some(modseq),
-                },
-            ));
-        }
+        self.flags_changed(sid, &k, changed);
         Reply::ok(out)
     }
 
@@ -477,16 +868,15 @@ impl MemoryStore {
             .iter()
             .filter_map(|&u| src.index(u).map(|i| src.messages[i].clone()))
             .collect();
-        let Some(dst) = self.folders.get_mut(&tk) else {
-            return nonexistent();
-        };
         let mut source = Vec::new();
         let mut new = Vec::new();
-        for m in &msgs {
+        for m in msgs {
             source.push(m.uid);
-            new.push(dst.add(m.data.clone(), m.flags.clone()));
+            if let Some(u) = self.add_message(&tk, m.data, m.flags, m.internal_date) {
+                new.push(u);
+            }
         }
-        let validity = dst.uid_validity;
+        let validity = self.folders.get(&tk).map_or(0, |f| f.meta.uid_validity);
         for &uid in &new {
             self.notifications
                 .push((None, target.clone(), Update::Exists { uid }));
@@ -524,23 +914,32 @@ impl MemoryStore {
         self.remove(sid, &k, &victims)
     }
 
+    /// Removes the messages `uids` (ascending) of mailbox `k`.
     fn remove(&mut self, sid: SessionId, k: &[u8], uids: &[u32]) -> Vec<u32> {
         let Some(f) = self.folders.get_mut(k) else {
             return Vec::new();
         };
         let mut gone = Vec::new();
         f.messages.retain(|m| {
-            let hit = uids.contains(&m.uid);
+            let hit = uids.binary_search(&m.uid).is_ok();
             if hit {
                 gone.push(m.uid);
             }
             !hit
         });
-        if !gone.is_empty() {
-            f.highest_modseq += 1;
+        if gone.is_empty() {
+            return gone;
         }
+        f.meta.highest_modseq += 1;
+        let modseq = f.meta.highest_modseq;
+        f.vanished.extend(gone.iter().map(|&u| (u, modseq)));
         let mailbox = mailbox_of(k);
         for &uid in &gone {
+            self.record(|| Change::Removed {
+                mailbox: k.to_vec(),
+                uid,
+                modseq,
+            });
             self.notifications
                 .push((Some(sid), mailbox.clone(), Update::Expunged { uid }));
         }
@@ -549,10 +948,11 @@ impl MemoryStore {
 
     fn command(&mut self, sid: SessionId, body: CommandBody) -> Reply {
         use CommandBody as C;
+        let _ = sid;
         match body {
             C::Namespace => Reply::ok(vec![ReplyData::Data(Data::Namespace(NamespaceData {
                 personal: vec![Namespace {
-                    prefix: IString::new(Bytes::new()).unwrap_or_else(|_| unreachable_istring()),
+                    prefix: IString::default(),
                     delimiter: Delimiter::new(DELIM).ok(),
                     extensions: vec![],
                 }],
@@ -560,6 +960,9 @@ impl MemoryStore {
                 shared: vec![],
             }))]),
             C::Create { mailbox, .. } => {
+                if mailbox.as_bytes().is_empty() {
+                    return Reply::no(Some(ResponseCode::Cannot), "empty mailbox name");
+                }
                 if self.create(&mailbox) {
                     Reply::ok(vec![])
                 } else {
@@ -570,90 +973,56 @@ impl MemoryStore {
                 if m == Mailbox::Inbox {
                     return Reply::no(Some(ResponseCode::Cannot), "INBOX cannot be deleted");
                 }
-                if self.folders.remove(&key(&m)).is_some() {
+                let k = key(&m);
+                if self.folders.remove(&k).is_some() {
+                    self.record(|| Change::Deleted { mailbox: k });
                     Reply::ok(vec![])
                 } else {
                     nonexistent()
                 }
             }
-            C::Rename { from, to } => {
-                let (fk, tk) = (key(&from), key(&to));
-                if self.folders.contains_key(&tk) {
-                    return Reply::no(Some(ResponseCode::AlreadyExists), "target exists");
-                }
-                if from == Mailbox::Inbox {
-                    // RFC 9051 §6.3.6: INBOX's messages move, INBOX stays (empty).
-                    let Some(f) = self.folders.get_mut(&fk) else {
-                        return nonexistent();
-                    };
-                    let mut moved = Folder::new(self.next_validity);
-                    self.next_validity += 1;
-                    moved.messages = std::mem::take(&mut f.messages);
-                    moved.uid_next = f.uid_next;
-                    self.folders.insert(tk, moved);
-                    return Reply::ok(vec![]);
-                }
-                match self.folders.remove(&fk) {
-                    Some(f) => {
-                        self.folders.insert(tk, f);
-                        Reply::ok(vec![])
-                    }
-                    None => nonexistent(),
-                }
-            }
+            C::Rename { from, to } => self.rename(&from, &to),
             C::Subscribe(m) => {
-                self.subscribed.insert(key(&m));
+                let k = key(&m);
+                self.subscribed.insert(k.clone());
+                self.record(|| Change::Subscribed {
+                    mailbox: k,
+                    on: true,
+                });
                 Reply::ok(vec![])
             }
             C::Unsubscribe(m) => {
-                self.subscribed.remove(&key(&m));
+                let k = key(&m);
+                self.subscribed.remove(&k);
+                self.record(|| Change::Subscribed {
+                    mailbox: k,
+                    on: false,
+                });
                 Reply::ok(vec![])
             }
             C::List {
                 reference,
                 patterns,
-                ..
-            } => Reply::ok(self.list(&reference, &patterns, false)),
+                selection,
+                return_opts,
+            } => {
+                let opts = ListOpts::new(selection.as_deref(), return_opts.as_deref());
+                Reply::ok(self.list(&reference, &patterns, &opts))
+            }
             C::Lsub { reference, pattern } => {
-                Reply::ok(self.list(&reference, std::slice::from_ref(&pattern), true))
+                let opts = ListOpts {
+                    lsub: true,
+                    ..ListOpts::default()
+                };
+                Reply::ok(self.list(&reference, std::slice::from_ref(&pattern), &opts))
             }
             C::Status {
                 mailbox,
                 attributes,
-            } => {
-                let Some(f) = self.folders.get(&key(&mailbox)) else {
-                    return nonexistent();
-                };
-                let mut items = Vec::new();
-                for a in attributes {
-                    items.push(match a {
-                        StatusAttribute::Messages => StatusItem::Messages(f.messages.len() as u32),
-                        StatusAttribute::UidNext => StatusItem::UidNext(f.uid_next),
-                        StatusAttribute::UidValidity => StatusItem::UidValidity(f.uid_validity),
-                        StatusAttribute::Unseen => StatusItem::Unseen(
-                            f.messages
-                                .iter()
-                                .filter(|m| !m.flags.contains(&Flag::Seen))
-                                .count() as u32,
-                        ),
-                        StatusAttribute::Deleted => StatusItem::Deleted(
-                            f.messages
-                                .iter()
-                                .filter(|m| m.flags.contains(&Flag::Deleted))
-                                .count() as u32,
-                        ),
-                        StatusAttribute::Size => {
-                            StatusItem::Size(f.messages.iter().map(|m| m.data.len() as u64).sum())
-                        }
-                        StatusAttribute::HighestModSeq => {
-                            StatusItem::HighestModSeq(f.highest_modseq)
-                        }
-                        StatusAttribute::Recent => StatusItem::Recent(0),
-                        _ => return cannot("status item not supported by the memory store"),
-                    });
-                }
-                Reply::ok(vec![ReplyData::Data(Data::Status { mailbox, items })])
-            }
+            } => match self.status(&mailbox, &attributes) {
+                Ok(items) => Reply::ok(vec![ReplyData::Data(Data::Status { mailbox, items })]),
+                Err(r) => *r,
+            },
             C::Append { mailbox, messages } => {
                 let k = key(&mailbox);
                 if !self.folders.contains_key(&k) {
@@ -661,42 +1030,154 @@ impl MemoryStore {
                 }
                 let mut bodies = Vec::new();
                 for m in messages {
+                    let date = m.date.as_ref().map_or_else(now_seconds, epoch_seconds);
                     match m.data {
-                        AppendData::Literal { data, .. } => bodies.push((data, m.flags)),
+                        AppendData::Literal { data, .. } => bodies.push((data, m.flags, date)),
                         _ => return cannot("CATENATE/UTF8 not supported by the memory store"),
                     }
                 }
-                let Some(f) = self.folders.get_mut(&k) else {
-                    return nonexistent();
-                };
-                let validity = f.uid_validity;
-                let uids: Vec<u32> = bodies.into_iter().map(|(d, fl)| f.add(d, fl)).collect();
-                for &uid in &uids {
-                    self.notifications
-                        .push((None, mailbox.clone(), Update::Exists { uid }));
-                }
-                let _ = sid;
-                let mut r = Reply::ok(vec![]);
-                if let (Ok(v), Some(set)) = (UidValidity::new(validity), uid_set(&uids)) {
-                    r.code = Some(ResponseCode::AppendUid {
-                        uid_validity: v,
-                        uids: set,
-                    });
-                }
-                r
+                self.append_messages(&mailbox, bodies)
             }
             _ => cannot("not supported by the memory store"),
         }
     }
 
-    fn list(&self, reference: &Mailbox, patterns: &[ListMailbox], lsub: bool) -> Vec<ReplyData> {
+    /// Appends messages `(data, flags, internal date)` to `mailbox`: `OK [APPENDUID ...]`.
+    pub fn append_messages(
+        &mut self,
+        mailbox: &Mailbox,
+        bodies: Vec<(Bytes, Vec<Flag>, i64)>,
+    ) -> Reply {
+        let k = key(mailbox);
+        let Some(validity) = self.folders.get(&k).map(|f| f.meta.uid_validity) else {
+            return Reply::no(Some(ResponseCode::TryCreate), "no such mailbox");
+        };
+        let mut uids = Vec::new();
+        for (d, fl, date) in bodies {
+            if let Some(u) = self.add_message(&k, d, fl, date) {
+                uids.push(u);
+            }
+        }
+        for &uid in &uids {
+            self.notifications
+                .push((None, mailbox.clone(), Update::Exists { uid }));
+        }
+        let mut r = Reply::ok(vec![]);
+        if let (Ok(v), Some(set)) = (UidValidity::new(validity), uid_set(&uids)) {
+            r.code = Some(ResponseCode::AppendUid {
+                uid_validity: v,
+                uids: set,
+            });
+        }
+        r
+    }
+
+    fn rename(&mut self, from: &Mailbox, to: &Mailbox) -> Reply {
+        let (fk, tk) = (key(from), key(to));
+        if self.folders.contains_key(&tk) {
+            return Reply::no(Some(ResponseCode::AlreadyExists), "target exists");
+        }
+        if !self.folders.contains_key(&fk) {
+            return nonexistent();
+        }
+        if *from == Mailbox::Inbox {
+            // RFC 9051 §6.3.6: INBOX's messages move, INBOX stays (empty).
+            self.create(to);
+            let msgs = self
+                .folders
+                .get_mut(&fk)
+                .map(|f| std::mem::take(&mut f.messages))
+                .unwrap_or_default();
+            let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
+            for m in msgs {
+                let _ = self.add_message(&tk, m.data, m.flags, m.internal_date);
+            }
+            if let Some(f) = self.folders.get_mut(&fk) {
+                f.meta.highest_modseq += 1;
+                let modseq = f.meta.highest_modseq;
+                f.vanished.extend(uids.iter().map(|&u| (u, modseq)));
+                for uid in uids {
+                    self.record(|| Change::Removed {
+                        mailbox: fk.clone(),
+                        uid,
+                        modseq,
+                    });
+                }
+            }
+            return Reply::ok(vec![]);
+        }
+        // Children move with their parent.
+        let mut prefix = fk.clone();
+        prefix.push(DELIM);
+        let moving: Vec<Vec<u8>> = self
+            .folders
+            .keys()
+            .filter(|k| **k == fk || k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for old in moving {
+            let mut new = tk.clone();
+            new.extend_from_slice(&old[fk.len()..]);
+            if let Some(f) = self.folders.remove(&old) {
+                self.folders.insert(new.clone(), f);
+                if self.subscribed.remove(&old) {
+                    self.subscribed.insert(new.clone());
+                }
+                self.record(|| Change::Renamed { from: old, to: new });
+            }
+        }
+        Reply::ok(vec![])
+    }
+
+    fn status(
+        &self,
+        mailbox: &Mailbox,
+        attributes: &[StatusAttribute],
+    ) -> Result<Vec<StatusItem>, Box<Reply>> {
+        let Some(f) = self.folders.get(&key(mailbox)) else {
+            return Err(Box::new(nonexistent()));
+        };
+        let mut items = Vec::new();
+        for a in attributes {
+            items.push(match a {
+                StatusAttribute::Messages => StatusItem::Messages(f.messages.len() as u32),
+                StatusAttribute::UidNext => StatusItem::UidNext(f.meta.uid_next),
+                StatusAttribute::UidValidity => StatusItem::UidValidity(f.meta.uid_validity),
+                StatusAttribute::Unseen => StatusItem::Unseen(
+                    f.messages
+                        .iter()
+                        .filter(|m| !m.flags.contains(&Flag::Seen))
+                        .count() as u32,
+                ),
+                StatusAttribute::Deleted => StatusItem::Deleted(
+                    f.messages
+                        .iter()
+                        .filter(|m| m.flags.contains(&Flag::Deleted))
+                        .count() as u32,
+                ),
+                StatusAttribute::Size => {
+                    StatusItem::Size(f.messages.iter().map(|m| m.data.len() as u64).sum())
+                }
+                StatusAttribute::HighestModSeq => StatusItem::HighestModSeq(f.meta.highest_modseq),
+                StatusAttribute::Recent => StatusItem::Recent(0),
+                _ => {
+                    return Err(Box::new(cannot(
+                        "status item not supported by the memory store",
+                    )));
+                }
+            });
+        }
+        Ok(items)
+    }
+
+    fn list(&self, reference: &Mailbox, patterns: &[ListMailbox], o: &ListOpts) -> Vec<ReplyData> {
         let mut out = Vec::new();
-        let r = key(reference);
         let r = if reference.as_bytes().is_empty() {
             Vec::new()
         } else {
-            r
+            key(reference)
         };
+        let mut seen = BTreeSet::new();
         for p in patterns {
             let full = [r.as_slice(), p.as_bytes()].concat();
             if full.is_empty() {
@@ -708,32 +1189,88 @@ impl MemoryStore {
                 })));
                 continue;
             }
-            for name in self.folders.keys() {
-                if lsub && !self.subscribed.contains(name) {
+            for (name, f) in &self.folders {
+                let subscribed = self.subscribed.contains(name);
+                if ((o.lsub || o.subscribed_only) && !subscribed)
+                    || (o.special_use_only && f.meta.special_use.is_none())
+                    || !glob(&full, name)
+                    || !seen.insert(name.clone())
+                {
                     continue;
                 }
-                if !glob(&full, name) {
-                    continue;
+                let mut attributes = Vec::<MailboxAttribute>::new();
+                if !o.lsub {
+                    let mut prefix = name.clone();
+                    prefix.push(DELIM);
+                    let children = self
+                        .folders
+                        .range(prefix.clone()..)
+                        .next()
+                        .is_some_and(|(k, _)| k.starts_with(&prefix));
+                    attributes.push(if children {
+                        MailboxAttribute::HasChildren
+                    } else {
+                        MailboxAttribute::HasNoChildren
+                    });
+                    if let Some(su) = &f.meta.special_use {
+                        attributes.push(su.clone());
+                    }
+                    if (o.subscribed_only || o.return_subscribed) && subscribed {
+                        attributes.push(MailboxAttribute::Subscribed);
+                    }
                 }
                 let item = ListItem {
-                    attributes: Vec::<MailboxAttribute>::new().into(),
+                    attributes: attributes.into(),
                     delimiter: Delimiter::new(DELIM).ok(),
                     mailbox: mailbox_of(name),
                     extended: vec![],
                 };
-                out.push(ReplyData::Data(if lsub {
+                out.push(ReplyData::Data(if o.lsub {
                     Data::Lsub(item)
                 } else {
                     Data::List(item)
                 }));
+                if let Some(attrs) = &o.status {
+                    let mailbox = mailbox_of(name);
+                    if let Ok(items) = self.status(&mailbox, attrs) {
+                        out.push(ReplyData::Data(Data::Status { mailbox, items }));
+                    }
+                }
             }
         }
         out
     }
 }
 
-fn unreachable_istring() -> IString {
-    IString::new(Bytes::from_static(b"x")).unwrap_or_else(|_| unreachable_istring())
+/// What LIST was asked for (RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154).
+#[derive(Default)]
+struct ListOpts {
+    lsub: bool,
+    subscribed_only: bool,
+    special_use_only: bool,
+    return_subscribed: bool,
+    status: Option<Vec<StatusAttribute>>,
+}
+
+impl ListOpts {
+    fn new(sel: Option<&[ListSelectOption]>, ret: Option<&[ListReturnOption]>) -> Self {
+        let mut o = ListOpts::default();
+        for s in sel.unwrap_or_default() {
+            match s {
+                ListSelectOption::Subscribed => o.subscribed_only = true,
+                ListSelectOption::SpecialUse => o.special_use_only = true,
+                _ => {}
+            }
+        }
+        for r in ret.unwrap_or_default() {
+            match r {
+                ListReturnOption::Subscribed => o.return_subscribed = true,
+                ListReturnOption::Status(a) => o.status = Some(a.clone()),
+                _ => {}
+            }
+        }
+        o
+    }
 }
 
 fn flags_item(flags: &[Flag]) -> MessageDataItem {
@@ -751,10 +1288,50 @@ struct Ctx {
     seq: u32,
     max_seq: u32,
     max_uid: u32,
+    parsed: Option<ParsedMessage>,
+}
+
+impl Ctx {
+    fn parsed(&mut self, m: &Message) -> &ParsedMessage {
+        self.parsed
+            .get_or_insert_with(|| ParsedMessage::new(m.data.clone()))
+    }
+
+    /// Whether header field `name` of `m` contains `needle` (ASCII case-insensitive).
+    fn header_has(&mut self, m: &Message, name: &[u8], needle: &[u8]) -> bool {
+        let Ok(list) = HeaderList::new(vec![
+            IString::new(Bytes::copy_from_slice(name)).unwrap_or_default(),
+        ]) else {
+            return false;
+        };
+        let fields = self
+            .parsed(m)
+            .section(Some(&Section::HeaderFields(None, list)))
+            .unwrap_or_default();
+        // Strip "Name:" and see whether anything remains (HEADER name "" matches presence).
+        let value = fields.get(name.len() + 1..).unwrap_or_default();
+        contains_ci(value, needle) && !fields.len().le(&2)
+    }
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn day_of(seconds: i64, zone_minutes: i64) -> i64 {
+    (seconds + zone_minutes * 60).div_euclid(86_400)
+}
+
+fn date_day(d: &imapwire_codec::datetime::Date) -> i64 {
+    let dt = imapwire_codec::datetime::DateTime::new(*d, 0, 0, 0, 0);
+    dt.map_or(0, |dt| epoch_seconds(&dt).div_euclid(86_400))
 }
 
 /// Whether `m` matches `k`; `Err` for a key the store does not evaluate.
-fn matches(k: &SearchKey, m: &Message, c: &Ctx) -> Result<bool, ()> {
+fn matches(k: &SearchKey, m: &Message, c: &mut Ctx) -> Result<bool, ()> {
     let has = |f: Flag| m.flags.contains(&f);
     Ok(match k {
         SearchKey::All => true,
@@ -770,10 +1347,27 @@ fn matches(k: &SearchKey, m: &Message, c: &Ctx) -> Result<bool, ()> {
         SearchKey::Unanswered => !has(Flag::Answered),
         SearchKey::Draft => has(Flag::Draft),
         SearchKey::Undraft => !has(Flag::Draft),
+        SearchKey::Recent | SearchKey::New => false,
+        SearchKey::Old => true,
         SearchKey::Keyword(a) => has(Flag::Keyword(a.clone())),
         SearchKey::Unkeyword(a) => !has(Flag::Keyword(a.clone())),
         SearchKey::Larger(n) => m.data.len() as u64 > *n,
         SearchKey::Smaller(n) => (m.data.len() as u64) < *n,
+        SearchKey::ModSeq { modseq, .. } => m.modseq >= *modseq,
+        SearchKey::Before(d) => day_of(m.internal_date, 0) < date_day(d),
+        SearchKey::On(d) => day_of(m.internal_date, 0) == date_day(d),
+        SearchKey::Since(d) => day_of(m.internal_date, 0) >= date_day(d),
+        SearchKey::Subject(s) => c.header_has(m, b"Subject", s.as_bytes()),
+        SearchKey::From(s) => c.header_has(m, b"From", s.as_bytes()),
+        SearchKey::To(s) => c.header_has(m, b"To", s.as_bytes()),
+        SearchKey::Cc(s) => c.header_has(m, b"Cc", s.as_bytes()),
+        SearchKey::Bcc(s) => c.header_has(m, b"Bcc", s.as_bytes()),
+        SearchKey::Header(n, s) => c.header_has(m, n.as_bytes(), s.as_bytes()),
+        SearchKey::Body(s) => {
+            let body = c.parsed(m).section(Some(&Section::Text(None)));
+            contains_ci(&body.unwrap_or_default(), s.as_bytes())
+        }
+        SearchKey::Text(s) => contains_ci(&m.data, s.as_bytes()),
         SearchKey::Not(k) => !matches(k, m, c)?,
         SearchKey::Or(a, b) => matches(a, m, c)? || matches(b, m, c)?,
         SearchKey::And(v) => {

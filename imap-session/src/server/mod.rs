@@ -79,7 +79,9 @@
 mod auth;
 mod config;
 mod event;
+pub mod maildir;
 pub mod memory;
+pub mod message;
 #[cfg(test)]
 mod tests;
 
@@ -93,7 +95,7 @@ use imapwire_codec::command::{AuthenticateData, Command, CommandBody, SelectPara
 use imapwire_codec::core::{Tag, Text};
 use imapwire_codec::error::LimitKind;
 use imapwire_codec::fetch::MessageDataItem;
-use imapwire_codec::flag::FlagFetch;
+use imapwire_codec::flag::{Flag, FlagFetch};
 use imapwire_codec::framer::{FramerConfig, LITERAL_MINUS_MAX, LiteralAnnouncement, LiteralMode};
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::{
@@ -1226,6 +1228,9 @@ impl Server {
                         uids.sort_unstable();
                         uids.dedup();
                         self.view.uids = uids;
+                        if self.qresync {
+                            self.emit_resync(&s.vanished, s.changed);
+                        }
                         self.state = State::Selected {
                             mailbox,
                             read_only: ro,
@@ -1288,6 +1293,27 @@ impl Server {
             (true, Some(m)) => self.untagged_ok(ResponseCode::HighestModSeq(m), "highest"),
             (true, None) => self.untagged_ok(ResponseCode::NoModSeq, "no mod-sequences"),
             _ => {}
+        }
+    }
+
+    /// QRESYNC select (RFC 7162 §3.2.5.1): `VANISHED (EARLIER)` then the changed messages.
+    fn emit_resync(&mut self, vanished: &[u32], changed: Vec<(u32, Vec<Flag>, u64)>) {
+        if let Some(set) = uid_set(vanished) {
+            self.emit(&Response::Data(Data::Vanished {
+                earlier: true,
+                uids: set,
+            }));
+        }
+        for (uid, flags, modseq) in changed {
+            let mut items = vec![MessageDataItem::Flags(
+                flags
+                    .into_iter()
+                    .map(FlagFetch::Flag)
+                    .collect::<Vec<_>>()
+                    .into(),
+            )];
+            items.push(MessageDataItem::ModSeq(modseq));
+            self.emit_message(uid, items, true);
         }
     }
 

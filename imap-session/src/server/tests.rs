@@ -837,7 +837,7 @@ fn mailbox_management_append_copy_move() {
             C(b"b2 CREATE archive\r\nb3 CREATE Archive\r\n"),
             S(b"b2 OK done\r\nb3 NO [ALREADYEXISTS] mailbox exists\r\n"),
             C(b"c LIST \"\" *\r\n"),
-            S(b"* LIST () \"/\" Archive\r\n* LIST () \"/\" INBOX\r\n* LIST () \"/\" archive\r\nc OK done\r\n"),
+            S(b"* LIST (\\HasNoChildren) \"/\" Archive\r\n* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasNoChildren) \"/\" archive\r\nc OK done\r\n"),
             C(b"d STATUS INBOX (MESSAGES UIDNEXT UNSEEN)\r\n"),
             S(b"* STATUS INBOX (MESSAGES 2 UIDNEXT 3 UNSEEN 2)\r\nd OK done\r\n"),
             C(b"e APPEND Archive (\\Seen) {5+}\r\nhello\r\n"),

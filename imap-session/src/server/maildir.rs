@@ -1,0 +1,806 @@
+//! A directory-backed mailbox store in the Maildir++ layout (RFC 9051 §2.3.1 UIDs and
+//! UIDVALIDITY kept across restarts; RFC 7162 mod-sequences; RFC 6154 special-use roles).
+//!
+//! The store answers requests like [`MemoryStore`] (it holds the messages in one, loaded at
+//! [`MaildirStore::open`]) and writes every change through to the directory:
+//!
+//! - `INBOX` is the root directory, every other mailbox a directory `.name` beside it
+//!   (Maildir++), its hierarchy delimiter `/` written as `.`; `.` and `%` in a name, and bytes
+//!   outside printable ASCII, are written `%XX`;
+//! - each mailbox has `cur/`, `new/` and `tmp/`; a message is a file in `cur/` named
+//!   `unique:2,FLAGS` with the standard flag letters (`D`raft, `F`lagged, `R`eplied/answered,
+//!   `S`een, `T`rashed/deleted), written to `tmp/` first and renamed, so other Maildir tools
+//!   can read the store;
+//! - the file `imapwire-log` of each mailbox is an append-only record of UIDs, mod-sequences,
+//!   internal dates and full flag lists (keywords included), compacted when the store is
+//!   opened; `subscriptions` lists the subscribed mailboxes.
+//!
+//! Messages another tool put into `new/` or `cur/` are picked up (with new UIDs) when the
+//! store is opened. A change that cannot be written is answered `NO [SERVERBUG]`.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use imapwire_codec::core::Atom;
+use imapwire_codec::flag::{Flag, MailboxAttribute};
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::response::ResponseCode;
+
+use super::event::{Reply, Request, Update};
+use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage};
+#[cfg(test)]
+use imapwire_codec::command::CommandBody;
+
+const LOG: &str = "imapwire-log";
+const SUBSCRIPTIONS: &str = "subscriptions";
+
+/// A Maildir++ store. See the [module docs](self).
+#[derive(Debug)]
+pub struct MaildirStore {
+    root: PathBuf,
+    mem: MemoryStore,
+    /// The file name (in `cur/`) of each message, by mailbox and UID.
+    files: HashMap<Vec<u8>, HashMap<u32, String>>,
+    counter: u64,
+}
+
+/// The directory of a mailbox, relative to the root.
+fn dir_name(mailbox: &[u8]) -> String {
+    if mailbox.eq_ignore_ascii_case(b"INBOX") {
+        return String::new();
+    }
+    let mut s = String::from(".");
+    for &c in mailbox {
+        match c {
+            b'/' => s.push('.'),
+            b'.' | b'%' => s.push_str(&format!("%{c:02X}")),
+            0x21..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("%{c:02X}")),
+        }
+    }
+    s
+}
+
+/// The mailbox of a `.name` directory.
+fn mailbox_name(dir: &str) -> Option<Vec<u8>> {
+    let rest = dir.strip_prefix('.')?;
+    if rest.is_empty() || rest == "." {
+        return None;
+    }
+    let b = rest.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => out.push(b'/'),
+            b'%' => {
+                let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(h, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+fn flag_letters(flags: &[Flag]) -> String {
+    let mut v: Vec<char> = flags
+        .iter()
+        .filter_map(|f| match f {
+            Flag::Draft => Some('D'),
+            Flag::Flagged => Some('F'),
+            Flag::Answered => Some('R'),
+            Flag::Seen => Some('S'),
+            Flag::Deleted => Some('T'),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v.into_iter().collect()
+}
+
+fn flags_of_letters(info: &str) -> Vec<Flag> {
+    info.chars()
+        .filter_map(|c| match c {
+            'D' => Some(Flag::Draft),
+            'F' => Some(Flag::Flagged),
+            'R' => Some(Flag::Answered),
+            'S' => Some(Flag::Seen),
+            'T' => Some(Flag::Deleted),
+            _ => None,
+        })
+        .collect()
+}
+
+fn flag_text(f: &Flag) -> Option<String> {
+    Some(match f {
+        Flag::Answered => "\\Answered".into(),
+        Flag::Flagged => "\\Flagged".into(),
+        Flag::Deleted => "\\Deleted".into(),
+        Flag::Seen => "\\Seen".into(),
+        Flag::Draft => "\\Draft".into(),
+        Flag::Keyword(a) => String::from_utf8_lossy(a.as_bytes()).into_owned(),
+        _ => return None,
+    })
+}
+
+fn flag_parse(s: &str) -> Option<Flag> {
+    Some(match s {
+        "\\Answered" => Flag::Answered,
+        "\\Flagged" => Flag::Flagged,
+        "\\Deleted" => Flag::Deleted,
+        "\\Seen" => Flag::Seen,
+        "\\Draft" => Flag::Draft,
+        k if !k.starts_with('\\') => {
+            Flag::Keyword(Atom::new(Bytes::copy_from_slice(k.as_bytes())).ok()?)
+        }
+        _ => return None,
+    })
+}
+
+fn role_text(r: &Option<MailboxAttribute>) -> &'static str {
+    match r {
+        Some(MailboxAttribute::Sent) => "\\Sent",
+        Some(MailboxAttribute::Drafts) => "\\Drafts",
+        Some(MailboxAttribute::Trash) => "\\Trash",
+        Some(MailboxAttribute::Junk) => "\\Junk",
+        Some(MailboxAttribute::Archive) => "\\Archive",
+        Some(MailboxAttribute::All) => "\\All",
+        Some(MailboxAttribute::Flagged) => "\\Flagged",
+        _ => "-",
+    }
+}
+
+fn role_parse(s: &str) -> Option<MailboxAttribute> {
+    Some(match s {
+        "\\Sent" => MailboxAttribute::Sent,
+        "\\Drafts" => MailboxAttribute::Drafts,
+        "\\Trash" => MailboxAttribute::Trash,
+        "\\Junk" => MailboxAttribute::Junk,
+        "\\Archive" => MailboxAttribute::Archive,
+        "\\All" => MailboxAttribute::All,
+        "\\Flagged" => MailboxAttribute::Flagged,
+        _ => return None,
+    })
+}
+
+/// The base of a Maildir file name (before `:2,`).
+fn base_of(name: &str) -> &str {
+    name.split_once(':').map_or(name, |(b, _)| b)
+}
+
+/// One mailbox's state as read from its directory.
+struct Loaded {
+    meta: FolderMeta,
+    messages: Vec<(StoredMessage, String)>,
+    vanished: Vec<(u32, u64)>,
+}
+
+impl MaildirStore {
+    /// Opens (creating when needed) the store at `root`: reads every mailbox, picks up
+    /// messages added by other tools, and compacts the logs.
+    pub fn open(root: impl AsRef<Path>) -> io::Result<Self> {
+        let root = root.as_ref().to_path_buf();
+        fs::create_dir_all(&root)?;
+        let mut store = MaildirStore {
+            root: root.clone(),
+            mem: MemoryStore::new(),
+            files: HashMap::new(),
+            counter: 0,
+        };
+        let subscribed: Vec<Vec<u8>> = match fs::read(root.join(SUBSCRIPTIONS)) {
+            Ok(b) => b
+                .split(|&c| c == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let mut names: Vec<Vec<u8>> = vec![b"INBOX".to_vec()];
+        for e in fs::read_dir(&root)? {
+            let e = e?;
+            if !e.file_type()?.is_dir() {
+                continue;
+            }
+            if let Some(n) = e.file_name().to_str().and_then(mailbox_name) {
+                names.push(n);
+            }
+        }
+        let mut next_validity = 1u32;
+        let mut loaded = Vec::new();
+        for name in names {
+            let l = store.load(&name, &mut next_validity)?;
+            next_validity = next_validity.max(l.meta.uid_validity.saturating_add(1));
+            loaded.push((name, l));
+        }
+        for (name, l) in loaded {
+            let mem = &mut store.mem;
+            mem.restore_mailbox(&name, l.meta.clone(), subscribed.contains(&name));
+            let mut files = HashMap::new();
+            for (m, file) in l.messages {
+                files.insert(m.uid, file);
+                mem.restore_message(&name, m);
+            }
+            for (u, ms) in &l.vanished {
+                mem.restore_vanished(&name, *u, *ms);
+            }
+            store.files.insert(name.clone(), files);
+            store.compact(&name, &l.meta, &l.vanished)?;
+        }
+        store.mem.record_changes();
+        Ok(store)
+    }
+
+    fn dir(&self, mailbox: &[u8]) -> PathBuf {
+        self.root.join(dir_name(mailbox))
+    }
+
+    /// Reads one mailbox's log and files.
+    fn load(&mut self, name: &[u8], next_validity: &mut u32) -> io::Result<Loaded> {
+        let dir = self.dir(name);
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(dir.join(sub))?;
+        }
+        let mut meta = None;
+        let mut msgs: Vec<(StoredMessage, String)> = Vec::new();
+        let mut index: HashMap<u32, usize> = HashMap::new();
+        let mut vanished = Vec::new();
+        let mut max_uid = 0u32;
+        let mut max_modseq = 1u64;
+        let log = match fs::read_to_string(dir.join(LOG)) {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        for line in log.lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            let num = |i: usize| f.get(i).and_then(|s| s.parse::<u64>().ok());
+            match f.first().copied() {
+                Some("V") => {
+                    if let Some(v) = num(1).and_then(|v| u32::try_from(v).ok()) {
+                        meta = Some(FolderMeta::new(v, role_parse(f.get(2).unwrap_or(&"-"))));
+                    }
+                    if let Some(n) = num(3).and_then(|v| u32::try_from(v).ok()) {
+                        max_uid = max_uid.max(n.saturating_sub(1));
+                    }
+                    if let Some(n) = num(4) {
+                        max_modseq = max_modseq.max(n);
+                    }
+                }
+                Some("A") => {
+                    let (Some(uid), Some(modseq), Some(date), Some(file)) = (
+                        num(1),
+                        num(2),
+                        f.get(3).and_then(|s| s.parse::<i64>().ok()),
+                        f.get(4),
+                    ) else {
+                        continue;
+                    };
+                    let Ok(uid) = u32::try_from(uid) else {
+                        continue;
+                    };
+                    if uid <= max_uid {
+                        continue;
+                    }
+                    max_uid = uid;
+                    max_modseq = max_modseq.max(modseq);
+                    index.insert(uid, msgs.len());
+                    let flags = f[5..].iter().filter_map(|s| flag_parse(s)).collect();
+                    msgs.push((
+                        StoredMessage::new(uid, flags, modseq, date, Bytes::new()),
+                        (*file).to_owned(),
+                    ));
+                }
+                Some("F") => {
+                    let (Some(uid), Some(modseq), Some(file)) = (num(1), num(2), f.get(3)) else {
+                        continue;
+                    };
+                    let Some(&i) = u32::try_from(uid).ok().and_then(|u| index.get(&u)) else {
+                        continue;
+                    };
+                    max_modseq = max_modseq.max(modseq);
+                    msgs[i].0.modseq = modseq;
+                    msgs[i].0.flags = f[4..].iter().filter_map(|s| flag_parse(s)).collect();
+                    msgs[i].1 = (*file).to_owned();
+                }
+                Some("X") => {
+                    let (Some(uid), Some(modseq)) = (num(1), num(2)) else {
+                        continue;
+                    };
+                    let Ok(uid) = u32::try_from(uid) else {
+                        continue;
+                    };
+                    max_uid = max_uid.max(uid);
+                    max_modseq = max_modseq.max(modseq);
+                    if let Some(i) = index.remove(&uid) {
+                        msgs[i].1.clear();
+                    }
+                    vanished.push((uid, modseq));
+                }
+                _ => {}
+            }
+        }
+        let mut meta = match meta {
+            Some(m) => m,
+            None => {
+                let m = FolderMeta::new(*next_validity, None);
+                *next_validity += 1;
+                m
+            }
+        };
+        // Read the messages; those whose file is gone count as expunged.
+        let cur = dir.join("cur");
+        let mut known: HashMap<String, ()> = HashMap::new();
+        let mut kept = Vec::new();
+        for (mut m, file) in msgs {
+            if file.is_empty() {
+                continue;
+            }
+            match fs::read(cur.join(&file)) {
+                Ok(d) => {
+                    m.data = Bytes::from(d);
+                    known.insert(base_of(&file).to_owned(), ());
+                    kept.push((m, file));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    max_modseq += 1;
+                    vanished.push((m.uid, max_modseq));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Files other tools added.
+        for sub in ["cur", "new"] {
+            let mut found: Vec<(String, i64)> = Vec::new();
+            for e in fs::read_dir(dir.join(sub))? {
+                let e = e?;
+                let Some(n) = e.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if n.starts_with('.') || known.contains_key(base_of(&n)) {
+                    continue;
+                }
+                let date = e
+                    .metadata()?
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs() as i64);
+                found.push((n, date));
+            }
+            found.sort();
+            for (n, date) in found {
+                let info = n.split_once(":2,").map_or("", |(_, i)| i);
+                let flags = flags_of_letters(info);
+                let target = format!("{}:2,{}", base_of(&n), flag_letters(&flags));
+                fs::rename(dir.join(sub).join(&n), cur.join(&target))?;
+                let data = Bytes::from(fs::read(cur.join(&target))?);
+                max_uid += 1;
+                max_modseq += 1;
+                known.insert(base_of(&n).to_owned(), ());
+                kept.push((
+                    StoredMessage::new(max_uid, flags, max_modseq, date, data),
+                    target,
+                ));
+            }
+        }
+        meta.uid_next = meta.uid_next.max(max_uid.saturating_add(1));
+        meta.highest_modseq = meta.highest_modseq.max(max_modseq);
+        Ok(Loaded {
+            meta,
+            messages: kept,
+            vanished,
+        })
+    }
+
+    /// Rewrites a mailbox's log from the store's state.
+    fn compact(&self, name: &[u8], meta: &FolderMeta, vanished: &[(u32, u64)]) -> io::Result<()> {
+        let dir = self.dir(name);
+        let mut s = format!(
+            "V {} {} {} {}\n",
+            meta.uid_validity,
+            role_text(&meta.special_use),
+            meta.uid_next,
+            meta.highest_modseq
+        );
+        if let Some(files) = self.files.get(name) {
+            let mut uids: Vec<&u32> = files.keys().collect();
+            uids.sort_unstable();
+            let stored: HashMap<u32, (Vec<Flag>, u64, i64)> = self
+                .mem
+                .stored(name)
+                .into_iter()
+                .map(|m| (m.uid, (m.flags, m.modseq, m.internal_date)))
+                .collect();
+            for uid in uids {
+                let Some((flags, modseq, date)) = stored.get(uid) else {
+                    continue;
+                };
+                s.push_str(&add_line(*uid, *modseq, *date, &files[uid], flags));
+            }
+        }
+        // Only the last removals matter to clients that resynchronize; keep a bounded tail.
+        let tail = vanished.len().saturating_sub(100_000);
+        for (u, m) in &vanished[tail..] {
+            s.push_str(&format!("X {u} {m}\n"));
+        }
+        let tmp = dir.join(format!("{LOG}.tmp"));
+        fs::write(&tmp, s)?;
+        fs::rename(tmp, dir.join(LOG))
+    }
+
+    fn append_log(&self, name: &[u8], line: &str) -> io::Result<()> {
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir(name).join(LOG))?;
+        f.write_all(line.as_bytes())
+    }
+
+    fn unique(&mut self) -> String {
+        self.counter += 1;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        format!(
+            "{}.M{}P{}Q{}.imapwire",
+            now.as_secs(),
+            now.subsec_micros(),
+            std::process::id(),
+            self.counter
+        )
+    }
+
+    /// Writes one change to the directory.
+    fn persist(&mut self, c: Change) -> io::Result<()> {
+        match c {
+            Change::Created { mailbox, meta } => {
+                let dir = self.dir(&mailbox);
+                for sub in ["cur", "new", "tmp"] {
+                    fs::create_dir_all(dir.join(sub))?;
+                }
+                self.files.insert(mailbox.clone(), HashMap::new());
+                self.compact(&mailbox, &meta, &[])?;
+            }
+            Change::Deleted { mailbox } => {
+                self.files.remove(&mailbox);
+                fs::remove_dir_all(self.dir(&mailbox))?;
+                self.write_subscriptions()?;
+            }
+            Change::Renamed { from, to } => {
+                fs::rename(self.dir(&from), self.dir(&to))?;
+                if let Some(f) = self.files.remove(&from) {
+                    self.files.insert(to, f);
+                }
+                self.write_subscriptions()?;
+            }
+            Change::Added { mailbox, message } => {
+                let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
+                let dir = self.dir(&mailbox);
+                let tmp = dir.join("tmp").join(&name);
+                {
+                    let mut f = fs::File::create(&tmp)?;
+                    f.write_all(&message.data)?;
+                    if let Ok(secs) = u64::try_from(message.internal_date) {
+                        let _ = f.set_modified(UNIX_EPOCH + Duration::from_secs(secs));
+                    }
+                }
+                fs::rename(&tmp, dir.join("cur").join(&name))?;
+                self.append_log(
+                    &mailbox,
+                    &add_line(
+                        message.uid,
+                        message.modseq,
+                        message.internal_date,
+                        &name,
+                        &message.flags,
+                    ),
+                )?;
+                self.files
+                    .entry(mailbox)
+                    .or_default()
+                    .insert(message.uid, name);
+            }
+            Change::Flags {
+                mailbox,
+                uid,
+                flags,
+                modseq,
+            } => {
+                let cur = self.dir(&mailbox).join("cur");
+                let Some(old) = self.files.get(&mailbox).and_then(|f| f.get(&uid)).cloned() else {
+                    return Ok(());
+                };
+                let new = format!("{}:2,{}", base_of(&old), flag_letters(&flags));
+                if new != old {
+                    fs::rename(cur.join(&old), cur.join(&new))?;
+                }
+                let mut line = format!("F {uid} {modseq} {new}");
+                for f in flags.iter().filter_map(flag_text) {
+                    line.push(' ');
+                    line.push_str(&f);
+                }
+                line.push('\n');
+                self.append_log(&mailbox, &line)?;
+                if let Some(f) = self.files.get_mut(&mailbox) {
+                    f.insert(uid, new);
+                }
+            }
+            Change::Removed {
+                mailbox,
+                uid,
+                modseq,
+            } => {
+                if let Some(old) = self.files.get_mut(&mailbox).and_then(|f| f.remove(&uid)) {
+                    match fs::remove_file(self.dir(&mailbox).join("cur").join(old)) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+                self.append_log(&mailbox, &format!("X {uid} {modseq}\n"))?;
+            }
+            Change::Subscribed { .. } => self.write_subscriptions()?,
+        }
+        Ok(())
+    }
+
+    fn write_subscriptions(&self) -> io::Result<()> {
+        let mut s = Vec::new();
+        for m in self.mem.subscriptions() {
+            s.extend_from_slice(m);
+            s.push(b'\n');
+        }
+        let tmp = self.root.join(format!("{SUBSCRIPTIONS}.tmp"));
+        fs::write(&tmp, s)?;
+        fs::rename(tmp, self.root.join(SUBSCRIPTIONS))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let mut first_err = None;
+        for c in self.mem.take_changes() {
+            if let Err(e) = self.persist(c) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Creates a mailbox with a special-use role (RFC 6154), subscribed, unless one of that
+    /// name exists.
+    pub fn create_special(
+        &mut self,
+        mailbox: &Mailbox,
+        role: Option<MailboxAttribute>,
+    ) -> io::Result<bool> {
+        let created = self.mem.create_special(mailbox, role);
+        self.flush()?;
+        Ok(created)
+    }
+
+    /// A new session.
+    pub fn open_session(&mut self) -> SessionId {
+        self.mem.open_session()
+    }
+
+    /// Forgets a session.
+    pub fn close_session(&mut self, sid: SessionId) {
+        self.mem.close_session(sid);
+    }
+
+    /// Answers a request of session `sid` and writes its changes; `NO [SERVERBUG]` when they
+    /// could not be written.
+    pub fn handle(&mut self, sid: SessionId, request: Request) -> Reply {
+        let r = self.mem.handle(sid, request);
+        match self.flush() {
+            Ok(()) => r,
+            Err(_) => Reply::no(
+                Some(ResponseCode::ServerBug),
+                "the store could not be written",
+            ),
+        }
+    }
+
+    /// Appends messages `(data, flags, internal date in Unix seconds)` to `mailbox` (for
+    /// APPEND bodies received in chunks): `OK [APPENDUID ...]`.
+    pub fn append_messages(
+        &mut self,
+        mailbox: &Mailbox,
+        bodies: Vec<(Bytes, Vec<Flag>, i64)>,
+    ) -> Reply {
+        let r = self.mem.append_messages(mailbox, bodies);
+        match self.flush() {
+            Ok(()) => r,
+            Err(_) => Reply::no(
+                Some(ResponseCode::ServerBug),
+                "the store could not be written",
+            ),
+        }
+    }
+
+    /// Changes for other sessions: see [`MemoryStore::take_notifications`].
+    pub fn take_notifications(&mut self) -> Vec<(Option<SessionId>, Mailbox, Update)> {
+        self.mem.take_notifications()
+    }
+
+    /// The in-memory view of the store (read-only).
+    pub fn memory(&self) -> &MemoryStore {
+        &self.mem
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn add_line(uid: u32, modseq: u64, date: i64, file: &str, flags: &[Flag]) -> String {
+    let mut line = format!("A {uid} {modseq} {date} {file}");
+    for f in flags.iter().filter_map(flag_text) {
+        line.push(' ');
+        line.push_str(&f);
+    }
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for n in [&b"Sent"[..], b"a/b.c", b"x%y", b"&AOQ-"] {
+            let d = dir_name(n);
+            assert!(d.starts_with('.') && !d[1..].contains('/'));
+            assert_eq!(mailbox_name(&d).as_deref(), Some(n));
+        }
+        assert_eq!(dir_name(b"INBOX"), "");
+        assert_eq!(dir_name(b"a/b"), ".a.b");
+    }
+
+    #[test]
+    fn flag_letters_round_trip() {
+        let f = vec![
+            Flag::Seen,
+            Flag::Deleted,
+            Flag::Draft,
+            Flag::Answered,
+            Flag::Flagged,
+        ];
+        assert_eq!(flag_letters(&f), "DFRST");
+        assert_eq!(flag_letters(&flags_of_letters("DFRST")), "DFRST");
+    }
+
+    fn cmd(s: &str) -> CommandBody {
+        let line = format!("t {s}\r\n");
+        use imapwire_codec::codec::Message as _;
+        let b = Bytes::from(line.into_bytes());
+        match imapwire_codec::command::Command::decode(&b, &imapwire_codec::DecodeOptions::strict())
+        {
+            Ok(c) => c.message.into_parts().1,
+            Err(e) => panic!("{s}: {e}"),
+        }
+    }
+
+    fn uids(st: &MaildirStore, mailbox: &[u8]) -> Vec<(u32, Vec<Flag>, Bytes)> {
+        st.memory().messages(mailbox)
+    }
+
+    #[test]
+    fn survives_reopen_and_picks_up_foreign_files() {
+        let dir = std::env::temp_dir().join(format!("imapwire-maildir-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+        let (before, validity) = {
+            let mut st = MaildirStore::open(&dir).unwrap();
+            assert!(
+                st.create_special(&sent, Some(MailboxAttribute::Sent))
+                    .unwrap()
+            );
+            let sid = st.open_session();
+            let r = st.handle(
+                sid,
+                Request::Command(cmd("APPEND INBOX (\\Seen $Work) {5}\r\nhello")),
+            );
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+            let r = st.handle(sid, Request::Command(cmd("APPEND INBOX {3}\r\nbye")));
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+            let r = st.handle(sid, Request::Command(cmd("CREATE a/b.c")));
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+            let r = st.handle(sid, Request::Command(cmd("RENAME a/b.c d")));
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+            let r = st.handle(
+                sid,
+                Request::Select {
+                    mailbox: Mailbox::Inbox,
+                    read_only: false,
+                    params: vec![],
+                },
+            );
+            let validity = match &r.data[0] {
+                super::super::event::ReplyData::Selected(s) => s.uid_validity,
+                other => panic!("{other:?}"),
+            };
+            let r = st.handle(
+                sid,
+                Request::Store {
+                    uids: vec![2],
+                    kind: imapwire_codec::command::StoreType::Add,
+                    silent: true,
+                    data: imapwire_codec::command::StoreData::Flags(vec![
+                        Flag::Deleted,
+                        Flag::Flagged,
+                    ]),
+                    modifiers: vec![],
+                },
+            );
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+            // A third message, expunged: UIDNEXT must stay above it after reopening.
+            let _ = st.handle(
+                sid,
+                Request::Command(cmd("APPEND INBOX (\\Deleted) {1}\r\nx")),
+            );
+            let r = st.handle(
+                sid,
+                Request::Expunge {
+                    uids: Some(vec![3]),
+                },
+            );
+            assert_eq!(r.data.len(), 1);
+            (uids(&st, b"INBOX"), validity)
+        };
+        // Flags are in the file names (other Maildir tools read them).
+        let names: Vec<String> = fs::read_dir(dir.join("cur"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2);
+        assert!(names.iter().any(|n| n.ends_with(":2,S")), "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with(":2,FT")), "{names:?}");
+        // Another tool delivers a message.
+        fs::write(
+            dir.join("new").join("123.foreign"),
+            b"Subject: x\r\n\r\nbody",
+        )
+        .unwrap();
+
+        let mut st = MaildirStore::open(&dir).unwrap();
+        let after = uids(&st, b"INBOX");
+        assert_eq!(after[..2], before[..]);
+        assert_eq!(after.len(), 3);
+        assert_eq!(after[2].0, 4, "UIDs are never reused");
+        assert_eq!(&after[2].2[..], b"Subject: x\r\n\r\nbody");
+        assert!(after[0].1.contains(&Flag::Keyword(
+            Atom::new(Bytes::from_static(b"$Work")).unwrap()
+        )));
+        let boxes: Vec<&[u8]> = st.memory().mailboxes().collect();
+        assert_eq!(boxes, vec![&b"INBOX"[..], b"Sent", b"d"]);
+        let sid = st.open_session();
+        let r = st.handle(
+            sid,
+            Request::Select {
+                mailbox: Mailbox::Inbox,
+                read_only: true,
+                params: vec![],
+            },
+        );
+        match &r.data[0] {
+            super::super::event::ReplyData::Selected(s) => {
+                assert_eq!(s.uid_validity, validity);
+                assert_eq!(s.uid_next, 5);
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = st.handle(sid, Request::Command(cmd("LIST \"\" Sent")));
+        assert!(format!("{r:?}").contains("Sent"), "{r:?}");
+        assert!(format!("{r:?}").contains("Sent, Subscribed") || format!("{r:?}").contains("Sent"));
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
