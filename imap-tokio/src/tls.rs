@@ -1,0 +1,422 @@
+//! TLS for IMAP (RFC 8314 §2.1 implicit TLS, RFC 9051 §6.2.1 STARTTLS, RFC 7817 certificate
+//! checks): rustls with verification always on, extra roots, certificate pinning behind a
+//! `dangerous` name, typed certificate refusals, and SCRAM channel binding (RFC 9266
+//! `tls-exporter`, RFC 5929 `tls-server-end-point`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use imapwire_session::sasl::scram::{ChannelBinding, ChannelBindingType};
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use crate::error::{CertificateError, CertificateReason, Error};
+
+/// A certificate's SHA-256 fingerprint (of its DER encoding), written `sha256:` followed by
+/// 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of a DER-encoded certificate.
+    pub fn of_der(der: &[u8]) -> Self {
+        Fingerprint(Sha256::digest(der).into())
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sha256:")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Why a fingerprint could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected `sha256:` followed by 64 hex digits, got {0:?}")]
+pub struct FingerprintParseError(pub String);
+
+impl FromStr for Fingerprint {
+    type Err = FingerprintParseError;
+
+    /// Reads `sha256:` + 64 hex digits (either case; colons between bytes are allowed).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || FingerprintParseError(s.to_owned());
+        let hex = s
+            .strip_prefix("sha256:")
+            .or_else(|| s.strip_prefix("SHA256:"))
+            .ok_or_else(err)?;
+        let digits: Vec<u8> = hex.bytes().filter(|&b| b != b':').collect();
+        if digits.len() != 64 {
+            return Err(err());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in digits.chunks(2).enumerate() {
+            let hi = (pair[0] as char).to_digit(16).ok_or_else(err)?;
+            let lo = (pair[1] as char).to_digit(16).ok_or_else(err)?;
+            out[i] = (hi * 16 + lo) as u8;
+        }
+        Ok(Fingerprint(out))
+    }
+}
+
+/// Which built-in trust anchors to use besides the extra roots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Roots {
+    /// The Mozilla root store compiled into the program (feature `webpki-roots`, default).
+    #[cfg(feature = "webpki-roots")]
+    Webpki,
+    /// The operating system's root store (feature `native-roots`).
+    #[cfg(feature = "native-roots")]
+    Native,
+    /// None: only the extra roots (and pins).
+    None,
+}
+
+impl Default for Roots {
+    fn default() -> Self {
+        #[cfg(feature = "webpki-roots")]
+        return Roots::Webpki;
+        #[cfg(all(not(feature = "webpki-roots"), feature = "native-roots"))]
+        return Roots::Native;
+        #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
+        return Roots::None;
+    }
+}
+
+/// TLS settings: TLS 1.2 or newer, certificates verified against the roots, plus pins.
+#[derive(Debug, Clone, Default)]
+pub struct TlsConfig {
+    /// Built-in trust anchors.
+    pub roots: Roots,
+    extra_roots: Vec<CertificateDer<'static>>,
+    pins: Vec<Fingerprint>,
+}
+
+impl TlsConfig {
+    /// Adds a trust anchor (DER).
+    pub fn add_root_der(&mut self, der: impl Into<Vec<u8>>) {
+        self.extra_roots.push(CertificateDer::from(der.into()));
+    }
+
+    /// Adds every certificate of a PEM file as a trust anchor; returns how many.
+    pub fn add_roots_pem(&mut self, pem: &[u8]) -> Result<usize, Error> {
+        let ders = pem_certificates(pem)?;
+        let n = ders.len();
+        for d in ders {
+            self.add_root_der(d);
+        }
+        Ok(n)
+    }
+
+    /// The extra trust anchors.
+    pub fn extra_roots(&self) -> &[CertificateDer<'static>] {
+        &self.extra_roots
+    }
+
+    /// Settings that weaken verification; see [`DangerousTlsConfig`].
+    pub fn dangerous(&mut self) -> DangerousTlsConfig<'_> {
+        DangerousTlsConfig { cfg: self }
+    }
+
+    /// The pinned fingerprints.
+    pub fn pins(&self) -> &[Fingerprint] {
+        &self.pins
+    }
+
+    /// The rustls client configuration these settings make (TLS 1.2 and 1.3, the *ring*
+    /// provider, the verifier with the pins), for callers that run TLS themselves.
+    pub fn rustls_client_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+        client_config(self).map(|(c, _)| c)
+    }
+}
+
+/// Options that accept certificates the roots do not vouch for. Each is a decision the user
+/// must take for one account, knowingly.
+#[derive(Debug)]
+pub struct DangerousTlsConfig<'a> {
+    cfg: &'a mut TlsConfig,
+}
+
+impl DangerousTlsConfig<'_> {
+    /// Accepts the server certificate whose SHA-256 fingerprint is `pin`, even if it does not
+    /// chain to a trusted root, has expired or names another host (a self-signed server
+    /// certificate, typically). Pin several for rotation. The handshake signatures are still
+    /// verified with that certificate's key, and every other certificate is still verified
+    /// against the roots as usual.
+    pub fn pin(&mut self, pin: Fingerprint) -> &mut Self {
+        if !self.cfg.pins.contains(&pin) {
+            self.cfg.pins.push(pin);
+        }
+        self
+    }
+
+    /// Removes every pin.
+    pub fn clear_pins(&mut self) -> &mut Self {
+        self.cfg.pins.clear();
+        self
+    }
+}
+
+/// The certificates of a PEM document, as DER.
+pub fn pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(pem).map_err(|_| Error::Config("PEM is not text".into()))?;
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line == "-----BEGIN CERTIFICATE-----" {
+            cur = Some(String::new());
+        } else if line == "-----END CERTIFICATE-----" {
+            let b64 = cur
+                .take()
+                .ok_or_else(|| Error::Config("PEM END without BEGIN".into()))?;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(b64.as_bytes())
+                .map_err(|e| Error::Config(format!("PEM base64: {e}")))?;
+            out.push(der);
+        } else if let Some(c) = cur.as_mut() {
+            c.push_str(line);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Config("no CERTIFICATE in PEM".into()));
+    }
+    Ok(out)
+}
+
+/// The *ring* provider: it builds with a C compiler alone (aws-lc-rs needs more tooling).
+/// rustls marks it deprecated for lacking post-quantum key exchange; X25519 and the NIST
+/// curves remain.
+#[allow(deprecated)]
+pub(crate) fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The verifier: pins first, then the roots; a refusal is recorded with its details.
+#[derive(Debug)]
+pub(crate) struct Verifier {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    pins: Vec<Fingerprint>,
+    provider: Arc<CryptoProvider>,
+    refused: Mutex<Option<CertificateError>>,
+}
+
+impl Verifier {
+    pub(crate) fn new(cfg: &TlsConfig) -> Result<Self, Error> {
+        let provider = provider();
+        let mut store = RootCertStore::empty();
+        match cfg.roots {
+            #[cfg(feature = "webpki-roots")]
+            Roots::Webpki => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            #[cfg(feature = "native-roots")]
+            Roots::Native => {
+                let found = rustls_native_certs::load_native_certs();
+                for c in found.certs {
+                    let _ = store.add(c);
+                }
+            }
+            Roots::None => {}
+        }
+        for r in &cfg.extra_roots {
+            store
+                .add(r.clone())
+                .map_err(|e| Error::Config(format!("extra root: {e}")))?;
+        }
+        let inner = if store.is_empty() {
+            None
+        } else {
+            Some(
+                WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+                    .build()
+                    .map_err(|e| Error::Config(format!("verifier: {e}")))?,
+            )
+        };
+        Ok(Verifier {
+            inner,
+            pins: cfg.pins.clone(),
+            provider,
+            refused: Mutex::new(None),
+        })
+    }
+
+    /// The details of the last refusal.
+    #[allow(dead_code)] // read by the connection driver
+    pub(crate) fn take_refusal(&self) -> Option<CertificateError> {
+        self.refused.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let fp = Fingerprint::of_der(end_entity);
+        if self.pins.contains(&fp) {
+            tracing::debug!(fingerprint = %fp, "certificate accepted by pin");
+            return Ok(ServerCertVerified::assertion());
+        }
+        let result = match &self.inner {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+        };
+        if let Err(rustls::Error::InvalidCertificate(e)) = &result {
+            let details = CertificateError::describe(end_entity, reason_of(e), fp);
+            if let Ok(mut g) = self.refused.lock() {
+                *g = Some(details);
+            }
+        }
+        result
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn reason_of(e: &rustls::CertificateError) -> CertificateReason {
+    use rustls::CertificateError as C;
+    match e {
+        C::UnknownIssuer => CertificateReason::UnknownIssuer,
+        C::Expired | C::ExpiredContext { .. } => CertificateReason::Expired,
+        C::NotValidYet | C::NotValidYetContext { .. } => CertificateReason::NotValidYet,
+        C::NotValidForName | C::NotValidForNameContext { .. } => CertificateReason::WrongHostName,
+        C::Revoked => CertificateReason::Revoked,
+        other => CertificateReason::Other(format!("{other:?}")),
+    }
+}
+
+/// A rustls client configuration for `cfg`, and the verifier (to read refusals from).
+pub(crate) fn client_config(
+    cfg: &TlsConfig,
+) -> Result<(Arc<rustls::ClientConfig>, Arc<Verifier>), Error> {
+    let verifier = Arc::new(Verifier::new(cfg)?);
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| Error::Config(format!("TLS versions: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone())
+        .with_no_client_auth();
+    Ok((Arc::new(config), verifier))
+}
+
+/// The SCRAM channel binding of an established TLS client connection: `tls-exporter`
+/// (RFC 9266) on TLS 1.3, `tls-server-end-point` (RFC 5929 §4) on TLS 1.2.
+pub fn channel_binding(conn: &rustls::ClientConnection) -> Option<ChannelBinding> {
+    if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
+        let out = conn
+            .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
+            .ok()?;
+        return Some(ChannelBinding {
+            kind: ChannelBindingType::TlsExporter,
+            data: Bytes::copy_from_slice(&out),
+        });
+    }
+    let leaf = conn.peer_certificates()?.first()?;
+    Some(ChannelBinding {
+        kind: ChannelBindingType::TlsServerEndPoint,
+        data: server_end_point(leaf),
+    })
+}
+
+/// `tls-server-end-point` data: the certificate hashed with its signature's hash function
+/// (SHA-256 when that is MD5 or SHA-1, or not a hash-and-sign algorithm).
+pub fn server_end_point(der: &[u8]) -> Bytes {
+    use x509_parser::prelude::*;
+    let oid = X509Certificate::from_der(der)
+        .ok()
+        .map(|(_, c)| c.signature_algorithm.algorithm.to_id_string());
+    match oid.as_deref() {
+        // sha384WithRSAEncryption, ecdsa-with-SHA384
+        Some("1.2.840.113549.1.1.12") | Some("1.2.840.10045.4.3.3") => {
+            Bytes::copy_from_slice(&Sha384::digest(der))
+        }
+        // sha512WithRSAEncryption, ecdsa-with-SHA512
+        Some("1.2.840.113549.1.1.13") | Some("1.2.840.10045.4.3.4") => {
+            Bytes::copy_from_slice(&Sha512::digest(der))
+        }
+        _ => Bytes::copy_from_slice(&Sha256::digest(der)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_round_trip() {
+        let fp = Fingerprint::of_der(b"abc");
+        let s = fp.to_string();
+        assert_eq!(
+            s,
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(s.parse::<Fingerprint>().unwrap(), fp);
+        assert_eq!(
+            s.to_uppercase()
+                .replace("SHA256", "sha256")
+                .parse::<Fingerprint>()
+                .unwrap(),
+            fp
+        );
+        assert!("sha1:00".parse::<Fingerprint>().is_err());
+        assert!("sha256:zz".parse::<Fingerprint>().is_err());
+        assert!(format!("{s}0").parse::<Fingerprint>().is_err());
+    }
+}
