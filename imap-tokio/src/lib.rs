@@ -3,7 +3,7 @@
 //!
 //! This crate owns the sockets, the TLS state and the clock; the protocol lives in
 //! `imapwire-session`. One driver task per connection owns the socket, the TLS session, the
-//! [`imapwire_session::client::Client`] state machine and the buffers; the [`Connection`]
+//! [`imapwire_session::client::Client`] state machine and the buffers; the `Connection`
 //! handle talks to it over channels.
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
