@@ -694,27 +694,41 @@ impl Receiver {
         &mut self,
         decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
     ) -> Option<StreamEvent<T>> {
-        let start = self.framer.stream_offset();
         // One return value, filled in place (a decoded message can be large; see
         // `Message::decode_event_into`).
         let mut out = None;
-        match self.framer.next_frame()? {
+        self.fill_with(decode, &mut out);
+        out
+    }
+
+    /// Stores the next event in `out` (left as it is when there is none), with messages
+    /// decoded by `decode` straight into `out`.
+    #[inline]
+    fn fill_with<T>(
+        &mut self,
+        decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+        out: &mut Option<StreamEvent<T>>,
+    ) {
+        let start = self.framer.stream_offset();
+        let Some(frame) = self.framer.next_frame() else {
+            return;
+        };
+        match frame {
             Frame::Message(msg) => {
-                decode(msg, self.expect, &self.opts, start, &mut out);
+                decode(msg, self.expect, &self.opts, start, out);
                 if !self.streamed.is_empty() {
-                    self.attach_streamed(&mut out);
+                    self.attach_streamed(out);
                 }
             }
-            Frame::LiteralAnnounced(a) => out = Some(StreamEvent::LiteralAnnounced(a)),
+            Frame::LiteralAnnounced(a) => *out = Some(StreamEvent::LiteralAnnounced(a)),
             Frame::Error(e) => {
                 self.streamed.clear();
-                out = Some(StreamEvent::Error(StreamError::Frame(e)));
+                *out = Some(StreamEvent::Error(StreamError::Frame(e)));
             }
-            Frame::LiteralBegin(start) => out = Some(self.begin_event(*start)),
-            Frame::LiteralChunk(b) => out = Some(StreamEvent::LiteralChunk(b)),
-            Frame::LiteralEnd => out = Some(StreamEvent::LiteralEnd),
+            Frame::LiteralBegin(start) => *out = Some(self.begin_event(*start)),
+            Frame::LiteralChunk(b) => *out = Some(StreamEvent::LiteralChunk(b)),
+            Frame::LiteralEnd => *out = Some(StreamEvent::LiteralEnd),
         }
-        out
     }
 
     /// Moves the streamed literals of the message just decoded into its event.
@@ -762,6 +776,19 @@ impl Receiver {
     #[inline]
     pub fn next(&mut self) -> Option<StreamEvent<AnyMessage>> {
         self.next_with(AnyMessage::decode_event_into)
+    }
+
+    /// [`next`](Self::next) into a place the caller owns: stores the next event in `out`
+    /// and returns `true`, or sets `out` to `None` and returns `false` when more input is
+    /// needed. A decoded message is built where `out` lives (no move of the value), so a
+    /// session that queues events can decode straight into its queue.
+    #[inline]
+    pub fn next_into(&mut self, out: &mut Option<StreamEvent<AnyMessage>>) -> bool {
+        if out.is_some() {
+            *out = None;
+        }
+        self.fill_with(AnyMessage::decode_event_into, out);
+        out.is_some()
     }
 }
 

@@ -119,6 +119,91 @@ fn memchr_nul(b: &[u8]) -> bool {
     b.contains(&0)
 }
 
+/// One entry of the event queue: an event, or a message the receiver decoded in place
+/// ([`Receiver::next_into`]); only untagged data stays queued in that form.
+#[derive(Debug)]
+enum Queued {
+    Ev(Event),
+    Rx(Option<StreamEvent<AnyMessage>>),
+}
+
+/// The events not yet taken by [`Client::poll_event`].
+#[derive(Debug, Default)]
+struct EventQueue {
+    q: VecDeque<Queued>,
+}
+
+impl EventQueue {
+    fn push_back(&mut self, e: Event) {
+        self.q.push_back(Queued::Ev(e));
+    }
+
+    fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.q.is_empty()
+    }
+
+    /// A new last entry for the receiver to decode into.
+    fn slot(&mut self) -> &mut Option<StreamEvent<AnyMessage>> {
+        self.q.push_back(Queued::Rx(None));
+        match self.q.back_mut() {
+            Some(Queued::Rx(slot)) => slot,
+            // just pushed
+            _ => unreachable!(),
+        }
+    }
+
+    /// Removes the last entry, an empty [`slot`](Self::slot).
+    fn drop_slot(&mut self) {
+        self.q.pop_back();
+    }
+
+    /// Removes the last entry, a filled [`slot`](Self::slot), and returns what it holds.
+    fn take_slot(&mut self) -> Option<StreamEvent<AnyMessage>> {
+        match self.q.pop_back() {
+            Some(Queued::Rx(ev)) => ev,
+            Some(other) => {
+                self.q.push_back(other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Event> {
+        loop {
+            match self.q.pop_front()? {
+                Queued::Ev(e) => return Some(e),
+                Queued::Rx(Some(StreamEvent::Message(Decoded {
+                    message: AnyMessage::Response(Response::Data(d)),
+                    ..
+                }))) => return Some(Event::Data(d)),
+                // Only untagged data stays queued as decoded.
+                Queued::Rx(_) => {}
+            }
+        }
+    }
+}
+
+/// Notes the UID of a FETCH response in the selected mailbox's map; returns the
+/// contradiction it finds, if any.
+#[inline]
+fn note_fetch(
+    selected: &mut Option<Selected>,
+    seq: imapwire_codec::sequence::SeqNum,
+    items: &[imapwire_codec::fetch::MessageDataItem],
+) -> Option<crate::mailbox::SeqMapError> {
+    let sel = selected.as_mut()?;
+    let uid = items.iter().find_map(|it| match it {
+        imapwire_codec::fetch::MessageDataItem::Uid(u) => Some(*u),
+        _ => None,
+    })?;
+    sel.map.set_uid(seq, uid).err()
+}
+
 /// Why a command was not accepted (caller misuse, or a policy of the session).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -357,7 +442,7 @@ pub struct Client {
     timers: TimerTable,
     cmds: VecDeque<Cmd>,
     next_id: u64,
-    events: VecDeque<Event>,
+    events: EventQueue,
     rx: Receiver,
     /// Transmitted bytes not yet handed out (after compression when active).
     pending_out: VecDeque<Bytes>,
@@ -417,7 +502,7 @@ impl Client {
             timers,
             cmds: VecDeque::new(),
             next_id: 1,
-            events: VecDeque::new(),
+            events: EventQueue::default(),
             rx,
             pending_out: VecDeque::new(),
             now,
@@ -1400,7 +1485,27 @@ impl Client {
             if self.rx.expect() != want {
                 self.rx.set_expect(want);
             }
-            let Some(ev) = self.rx.next() else {
+            // Decoded straight into the event queue: untagged FETCH data, the bulk of the
+            // traffic, stays where it was decoded until `poll_event` hands it out (a FETCH
+            // with its inline items is a few hundred bytes, and each move is a copy).
+            let slot = self.events.slot();
+            if !self.rx.next_into(slot) {
+                self.events.drop_slot();
+                return;
+            }
+            if let Some(StreamEvent::Message(Decoded {
+                message: AnyMessage::Response(Response::Data(Data::Fetch { seq, items })),
+                ..
+            })) = slot
+            {
+                self.decoded += 1;
+                if let Some(e) = note_fetch(&mut self.selected, *seq, items) {
+                    self.events
+                        .push_back(Event::ProtocolError(ProtocolError::Mailbox(e)));
+                }
+                continue;
+            }
+            let Some(ev) = self.events.take_slot() else {
                 return;
             };
             match ev {
@@ -1827,14 +1932,8 @@ impl Client {
                 });
             }
             Data::Fetch { seq, items } => {
-                let uid = items.iter().find_map(|it| match it {
-                    imapwire_codec::fetch::MessageDataItem::Uid(u) => Some(*u),
-                    _ => None,
-                });
-                if let (Some(uid), Some(sel)) = (uid, self.selected.as_mut()) {
-                    if let Err(e) = sel.map.set_uid(*seq, uid) {
-                        extra = Some(Event::ProtocolError(ProtocolError::Mailbox(e)));
-                    }
+                if let Some(e) = note_fetch(&mut self.selected, *seq, items) {
+                    extra = Some(Event::ProtocolError(ProtocolError::Mailbox(e)));
                 }
             }
             Data::Vanished { earlier, uids } => {
