@@ -55,20 +55,19 @@
 //! command is in flight, within `keepalive + response_timeout` otherwise, and within
 //! `idle_refresh + response_timeout` during IDLE.
 //!
+//! # Tracing
+//!
+//! With the feature `tracing`, every command has a span `imap_command` (debug level) from
+//! submission to completion, with the fields `id`, `command` (its name), `internal` (issued
+//! by the session itself) and `tag` (recorded when it is sent), and debug events "command
+//! started" and "command completed" (`ok`, and the error's kind) inside it. Arguments,
+//! responses and SASL data are never recorded: they may hold passwords and tokens.
+//!
 //! # Passwords
 //!
 //! App passwords are passwords: use [`login`](Client::login) like any other. LOGIN is refused
 //! on a connection not declared encrypted unless
 //! [`ClientConfig::allow_plaintext_login`] is set, and always under `LOGINDISABLED`.
-
-/// A `tracing` debug event with the feature `tracing`, nothing without it. Fields are tags,
-/// command names and ids only: never arguments, which may hold secrets.
-macro_rules! trace_event {
-    ($($t:tt)*) => {
-        #[cfg(feature = "tracing")]
-        tracing::debug!($($t)*);
-    };
-}
 
 mod compress;
 mod config;
@@ -185,6 +184,20 @@ impl EventQueue {
                 Queued::Rx(_) => {}
             }
         }
+    }
+}
+
+/// The kind of a command error, for a `tracing` field.
+#[cfg(feature = "tracing")]
+fn error_kind(e: &CommandError) -> &'static str {
+    match e {
+        CommandError::No { .. } => "NO",
+        CommandError::Bad { .. } => "BAD",
+        CommandError::Refused(_) => "refused",
+        CommandError::Auth(_) => "authentication failed",
+        CommandError::AuthRejected { .. } => "authentication refused",
+        CommandError::ConnectionLost => "connection lost",
+        CommandError::TimedOut => "timed out",
     }
 }
 
@@ -360,6 +373,11 @@ struct Cmd {
     idle_announced: bool,
     /// IDLE: the `+` for the current issuance arrived.
     plus: bool,
+    /// The command's span (feature `tracing`), open from submission until the command is
+    /// completed: fields `id`, `command` (its name), `internal`, `tag` (recorded when the
+    /// command starts; a refreshed IDLE records its new tag). Never arguments.
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 impl Cmd {
@@ -1145,6 +1163,14 @@ impl Client {
             sent_at: None,
             idle_announced: false,
             plus: false,
+            #[cfg(feature = "tracing")]
+            span: tracing::debug_span!(
+                "imap_command",
+                id = id.0,
+                command = name,
+                internal,
+                tag = tracing::field::Empty
+            ),
         });
         id
     }
@@ -1194,17 +1220,10 @@ impl Client {
         tail: Vec<Part>,
     ) -> Result<CommandId, SubmitError> {
         let r = rule(&body);
-        let name: &'static str = match &body {
-            CommandBody::Idle => "IDLE",
-            CommandBody::Noop => "NOOP",
-            CommandBody::Capability => "CAPABILITY",
-            CommandBody::Login { .. } => "LOGIN",
-            CommandBody::StartTls => "STARTTLS",
-            CommandBody::Compress(_) => "COMPRESS",
-            CommandBody::Logout => "LOGOUT",
-            CommandBody::Select { .. } => "SELECT",
-            CommandBody::Examine { .. } => "EXAMINE",
-            _ => "command",
+        // A command the codec does not know: its own name is not static; say so instead.
+        let name: &'static str = match body.name().as_str() {
+            "" => "(unknown command)",
+            n => n,
         };
         if !internal {
             self.check_submit(body.wire_name(), &r)?;
@@ -1443,12 +1462,11 @@ impl Client {
             parts.push_back(Part::Line(t.freeze()));
             parts.extend(std::mem::take(&mut c.tail));
         }
-        trace_event!(
-            tag = tag.as_str(),
-            command = c.name,
-            id = c.id.0,
-            "command started"
-        );
+        #[cfg(feature = "tracing")]
+        {
+            c.span.record("tag", tag.as_str());
+            c.span.in_scope(|| tracing::debug!("command started"));
+        }
         c.tag = Some(tag);
         c.parts = parts;
         // Its first line goes out in the same transmit: the response timer covers the wait
@@ -1970,13 +1988,12 @@ impl Client {
                 .iter()
                 .any(|o| matches!(o.kind, Kind::Authenticate(_)));
         }
-        trace_event!(
-            tag = c.tag.as_ref().map_or("", |t| t.as_str()),
-            command = c.name,
-            id = c.id.0,
-            ok = result.is_ok(),
-            "command completed"
-        );
+        #[cfg(feature = "tracing")]
+        c.span.in_scope(|| match &result {
+            Ok(_) => tracing::debug!(ok = true, "command completed"),
+            // The error's kind only: its text may echo what the server was sent.
+            Err(e) => tracing::debug!(ok = false, error = error_kind(e), "command completed"),
+        });
         if !c.internal {
             self.events.push_back(Event::Completed { id: c.id, result });
         }
