@@ -167,45 +167,29 @@ pub struct Utf7Error {
     pub offset: usize,
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-fn b64_val(c: u8) -> Option<u32> {
-    Some(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b',' => 63,
-        _ => return None,
-    } as u32)
-}
+/// The base64 of modified UTF-7 (RFC 3501 §5.1.3): the alphabet of RFC 2152 with `,` for `/`,
+/// no padding, unused bits zero.
+const MUTF7: ::base64::engine::GeneralPurpose = ::base64::engine::GeneralPurpose::new(
+    &::base64::alphabet::IMAP_MUTF7,
+    ::base64::engine::GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(::base64::engine::DecodePaddingMode::RequireNone),
+);
 
 /// Encodes a Unicode mailbox name in modified UTF-7 (RFC 3501 §5.1.3).
 pub fn encode_utf7(s: &str) -> String {
+    use ::base64::Engine as _;
     let mut out = String::with_capacity(s.len());
-    let mut pending: Vec<u16> = Vec::new();
-    fn flush(out: &mut String, pending: &mut Vec<u16>) {
-        if pending.is_empty() {
-            return;
+    // UTF-16BE of the run of characters outside printable ASCII not yet written
+    let mut pending: Vec<u8> = Vec::new();
+    let flush = |out: &mut String, pending: &mut Vec<u8>| {
+        if !pending.is_empty() {
+            out.push('&');
+            MUTF7.encode_string(&*pending, out);
+            out.push('-');
+            pending.clear();
         }
-        out.push('&');
-        let mut bits: u32 = 0;
-        let mut nbits = 0;
-        for &u in pending.iter() {
-            bits = (bits << 16) | u as u32;
-            nbits += 16;
-            while nbits >= 6 {
-                nbits -= 6;
-                out.push(B64[((bits >> nbits) & 0x3f) as usize] as char);
-            }
-            bits &= (1 << nbits) - 1;
-        }
-        if nbits > 0 {
-            out.push(B64[((bits << (6 - nbits)) & 0x3f) as usize] as char);
-        }
-        out.push('-');
-        pending.clear();
-    }
+    };
     for ch in s.chars() {
         if (' '..='~').contains(&ch) {
             flush(&mut out, &mut pending);
@@ -215,8 +199,10 @@ pub fn encode_utf7(s: &str) -> String {
                 out.push(ch);
             }
         } else {
-            let mut buf = [0u16; 2];
-            pending.extend_from_slice(ch.encode_utf16(&mut buf));
+            let mut units = [0u16; 2];
+            for u in ch.encode_utf16(&mut units) {
+                pending.extend_from_slice(&u.to_be_bytes());
+            }
         }
     }
     flush(&mut out, &mut pending);
@@ -226,45 +212,41 @@ pub fn encode_utf7(s: &str) -> String {
 /// Decodes a modified UTF-7 mailbox name to Unicode. Rejects non-canonical forms
 /// (unterminated shifts, printable ASCII inside a shift, leftover bits, 8-bit bytes).
 pub fn decode_utf7(b: &[u8]) -> Result<String, Utf7Error> {
+    use ::base64::Engine as _;
     let mut out = String::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c == b'&' {
             let start = i;
-            i += 1;
-            if b.get(i) == Some(&b'-') {
-                out.push('&');
-                i += 1;
+            let Some(len) = b[i + 1..].iter().position(|&c| c == b'-') else {
+                return Err(Utf7Error { offset: start }); // unterminated shift
+            };
+            let run = &b[i + 1..i + 1 + len];
+            i += len + 2;
+            if run.is_empty() {
+                out.push('&'); // `&-`
                 continue;
             }
-            let mut units: Vec<u16> = Vec::new();
-            let mut bits: u32 = 0;
-            let mut nbits = 0;
-            loop {
-                match b.get(i) {
-                    Some(b'-') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&c) => {
-                        let v = b64_val(c).ok_or(Utf7Error { offset: i })?;
-                        bits = (bits << 6) | v;
-                        nbits += 6;
-                        if nbits >= 16 {
-                            nbits -= 16;
-                            units.push((bits >> nbits) as u16);
-                            bits &= (1 << nbits) - 1;
-                        }
-                        i += 1;
-                    }
-                    None => return Err(Utf7Error { offset: start }),
-                }
+            // the first byte outside the alphabet, else the shift, is the fault
+            if let Some(at) = run
+                .iter()
+                .position(|&c| !(c.is_ascii_alphanumeric() || c == b'+' || c == b','))
+            {
+                return Err(Utf7Error {
+                    offset: start + 1 + at,
+                });
             }
-            if units.is_empty() || nbits >= 6 || bits != 0 {
-                return Err(Utf7Error { offset: start });
+            let bytes = MUTF7.decode(run).map_err(|_| Utf7Error { offset: start })?;
+            if bytes.len() % 2 != 0 {
+                return Err(Utf7Error { offset: start }); // half a UTF-16 unit left over
             }
-            let s = String::from_utf16(&units).map_err(|_| Utf7Error { offset: start })?;
+            let units = bytes
+                .chunks_exact(2)
+                .map(|u| u16::from_be_bytes([u[0], u[1]]));
+            let s: String = char::decode_utf16(units)
+                .collect::<Result<_, _>>()
+                .map_err(|_| Utf7Error { offset: start })?;
             if s.chars().all(|c| (' '..='~').contains(&c)) {
                 // printable ASCII must not be shifted
                 return Err(Utf7Error { offset: start });
@@ -319,6 +301,46 @@ mod tests {
         assert_eq!(encode_utf7("a&b"), "a&-b");
         assert!(decode_utf7(b"&Jjo!").is_err());
         assert!(decode_utf7(b"&AGE-").is_err()); // shifted ASCII 'a'
+    }
+
+    /// The edge cases of RFC 3501 §5.1.3: `&-` is `&`, characters beyond the BMP go as
+    /// surrogate pairs, and malformed shifts are rejected with the offset of the fault.
+    #[test]
+    fn utf7_edge_cases() {
+        // `&-` alone, repeated, and next to a shift
+        assert_eq!(decode_utf7(b"&-").unwrap(), "&");
+        assert_eq!(decode_utf7(b"&-&-").unwrap(), "&&");
+        assert_eq!(encode_utf7("&&"), "&-&-");
+        assert_eq!(encode_utf7("&\u{e9}&"), "&-&AOk-&-");
+        assert_eq!(decode_utf7(b"&-&AOk-&-").unwrap(), "&\u{e9}&");
+        assert_eq!(encode_utf7(""), "");
+        assert_eq!(decode_utf7(b"").unwrap(), "");
+        // an astral character: one surrogate pair, 4 bytes, 6 base64 characters
+        assert_eq!(encode_utf7("\u{1F600}"), "&2D3eAA-");
+        assert_eq!(decode_utf7(b"&2D3eAA-").unwrap(), "\u{1F600}");
+        assert_eq!(encode_utf7("a\u{1F600}\u{e9}b"), "a&2D3eAADp-b");
+        assert_eq!(decode_utf7(b"a&2D3eAADp-b").unwrap(), "a\u{1F600}\u{e9}b");
+        // `,` stands for `/` of base64: U+FFFF is `//8` in base64, `,,8` here
+        assert_eq!(encode_utf7("\u{ffff}"), "&,,8-");
+        assert_eq!(decode_utf7(b"&,,8-").unwrap(), "\u{ffff}");
+        // malformed shifts, each with the offset of the fault
+        for (bad, at) in [
+            (&b"ab&AOk"[..], 2), // unterminated
+            (b"&", 0),           // unterminated, empty
+            (b"&AOk=-", 4),      // padding
+            (b"x&A/k-", 3),      // `/` is not in the alphabet
+            (b"&AOl-", 0),       // unused bits not zero
+            (b"&AO-", 0),        // one byte: half a UTF-16 unit
+            (b"&AOkA-", 0),      // three bytes
+            (b"&2D0-", 0),       // a lone high surrogate
+            (b"&3gA-", 0),       // a lone low surrogate
+            (b"&AGEAYg-", 0),    // shifted printable ASCII ("ab")
+            (b"&AOk \xc3-", 4),  // space inside a shift
+            (b"\xc3\xa9", 0),    // 8-bit byte outside a shift
+            (b"a\x7fb", 1),      // DEL
+        ] {
+            assert_eq!(decode_utf7(bad), Err(Utf7Error { offset: at }), "{bad:?}");
+        }
     }
 
     proptest! {
