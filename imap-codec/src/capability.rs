@@ -161,76 +161,7 @@ impl TryFrom<&str> for AuthMechanism {
     }
 }
 
-/// A THREAD algorithm (RFC 5256 §3).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ThreadAlgorithm {
-    /// `ORDEREDSUBJECT`
-    OrderedSubject,
-    /// `REFERENCES`
-    References,
-    /// `REFS` (RFC 5957 draft, widely deployed)
-    Refs,
-    /// Any other algorithm (never one of the above).
-    Other(Atom),
-}
-
-/// A quota resource name (RFC 9208 §5).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QuotaResourceName {
-    /// `STORAGE` (KiB)
-    Storage,
-    /// `MESSAGE`
-    Message,
-    /// `MAILBOX`
-    Mailbox,
-    /// `ANNOTATION-STORAGE`
-    AnnotationStorage,
-    /// Any other resource (never one of the above).
-    Other(Atom),
-}
-
-impl QuotaResourceName {
-    /// Classifies a resource name (case-insensitive).
-    pub fn from_atom(a: Atom) -> Self {
-        let b = a.as_bytes();
-        if b.eq_ignore_ascii_case(b"STORAGE") {
-            QuotaResourceName::Storage
-        } else if b.eq_ignore_ascii_case(b"MESSAGE") {
-            QuotaResourceName::Message
-        } else if b.eq_ignore_ascii_case(b"MAILBOX") {
-            QuotaResourceName::Mailbox
-        } else if b.eq_ignore_ascii_case(b"ANNOTATION-STORAGE") {
-            QuotaResourceName::AnnotationStorage
-        } else {
-            QuotaResourceName::Other(a)
-        }
-    }
-
-    /// The canonical name.
-    pub fn name(&self) -> &[u8] {
-        match self {
-            QuotaResourceName::Storage => b"STORAGE",
-            QuotaResourceName::Message => b"MESSAGE",
-            QuotaResourceName::Mailbox => b"MAILBOX",
-            QuotaResourceName::AnnotationStorage => b"ANNOTATION-STORAGE",
-            QuotaResourceName::Other(a) => a.as_bytes(),
-        }
-    }
-
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        Atom::parse(p).map(Self::from_atom)
-    }
-}
-
-impl Encode for QuotaResourceName {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        buf.raw(self.name());
-    }
-}
+pub use crate::vocab::{QuotaResourceName, ThreadAlgorithm};
 
 /// A capability name (`capability`).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -522,16 +453,7 @@ impl Capability {
             return Capability::Auth(AuthMechanism::from_atom(Atom::unchecked(m)));
         }
         if let Some(m) = strip_ci(&a, b"THREAD=") {
-            let t = if m.eq_ignore_ascii_case(b"ORDEREDSUBJECT") {
-                ThreadAlgorithm::OrderedSubject
-            } else if m.eq_ignore_ascii_case(b"REFERENCES") {
-                ThreadAlgorithm::References
-            } else if m.eq_ignore_ascii_case(b"REFS") {
-                ThreadAlgorithm::Refs
-            } else {
-                ThreadAlgorithm::Other(Atom::unchecked(m))
-            };
-            return Capability::Thread(t);
+            return Capability::Thread(ThreadAlgorithm::from_atom(Atom::unchecked(m)));
         }
         if let Some(m) = strip_ci(&a, b"QUOTA=RES-") {
             return Capability::QuotaRes(QuotaResourceName::from_atom(Atom::unchecked(m)));
@@ -621,12 +543,7 @@ impl Encode for Capability {
             }
             Capability::Thread(t) => {
                 buf.raw(b"THREAD=");
-                buf.raw(match t {
-                    ThreadAlgorithm::OrderedSubject => b"ORDEREDSUBJECT",
-                    ThreadAlgorithm::References => b"REFERENCES",
-                    ThreadAlgorithm::Refs => b"REFS",
-                    ThreadAlgorithm::Other(a) => a.as_bytes(),
-                });
+                t.encode(buf);
             }
             Capability::QuotaRes(r) => {
                 buf.raw(b"QUOTA=RES-");

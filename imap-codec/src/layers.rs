@@ -10,9 +10,9 @@ const LAYERS: &[&[&str]] = &[
     &["error", "options", "list", "base64", "arbitrary_util"],
     // lexical classes (`parse::class`, which uses nothing); framing (lines and literal
     // headers); the byte cursor (`parse`); the output buffer
-    &["class", "framer", "parse", "encode"],
+    &["class", "framer", "parse", "encode", "names"],
     // core values
-    &["core", "datetime", "sequence"],
+    &["core", "datetime", "sequence", "vocab"],
     // composite values
     &[
         "mailbox",

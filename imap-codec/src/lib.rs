@@ -140,12 +140,14 @@ pub mod flag;
 pub mod framer;
 pub mod list;
 pub mod mailbox;
+mod names;
 pub mod options;
 pub(crate) mod parse;
 pub mod response;
 pub mod search;
 pub mod sequence;
 pub mod status;
+pub mod vocab;
 
 #[cfg(test)]
 mod layers;

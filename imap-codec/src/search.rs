@@ -889,53 +889,7 @@ impl Encode for SortCriterion {
     }
 }
 
-/// A THREAD algorithm (`thread-alg`, RFC 5256).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ThreadAlgorithm {
-    /// `ORDEREDSUBJECT`
-    OrderedSubject,
-    /// `REFERENCES`
-    References,
-    /// Another algorithm atom (e.g. `REFS`).
-    Other(Atom),
-}
-
-impl ThreadAlgorithm {
-    /// Fails for [`ThreadAlgorithm::Other`] holding a name the decoder reads as a known
-    /// algorithm.
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        if let ThreadAlgorithm::Other(a) = self {
-            check(
-                !crate::parse::shadows(a.as_bytes(), [&b"ORDEREDSUBJECT"[..], b"REFERENCES"]),
-                "thread-alg",
-                "other algorithm holds a known name",
-            )?;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.keyword(b"ORDEREDSUBJECT") {
-            Ok(ThreadAlgorithm::OrderedSubject)
-        } else if p.keyword(b"REFERENCES") {
-            Ok(ThreadAlgorithm::References)
-        } else {
-            Atom::parse(p).map(ThreadAlgorithm::Other)
-        }
-    }
-}
-
-impl Encode for ThreadAlgorithm {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            ThreadAlgorithm::OrderedSubject => buf.raw(b"ORDEREDSUBJECT"),
-            ThreadAlgorithm::References => buf.raw(b"REFERENCES"),
-            ThreadAlgorithm::Other(a) => a.encode(buf),
-        }
-    }
-}
+pub use crate::vocab::ThreadAlgorithm;
 
 #[cfg(test)]
 pub(crate) mod strategies {

@@ -3,62 +3,12 @@
 
 use super::*;
 
-/// A resource of QUOTA (RFC 9208 §9 `resource-name`).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QuotaResource {
-    /// `STORAGE` (in 1024-octet units)
-    Storage,
-    /// `MESSAGE`
-    Message,
-    /// `MAILBOX`
-    Mailbox,
-    /// `ANNOTATION-STORAGE`
-    AnnotationStorage,
-    /// Another resource.
-    Other(Atom),
-}
-
-pub(super) const QUOTA_RES: &[(&[u8], QuotaResource)] = &[
-    (b"STORAGE", QuotaResource::Storage),
-    (b"MESSAGE", QuotaResource::Message),
-    (b"MAILBOX", QuotaResource::Mailbox),
-    (b"ANNOTATION-STORAGE", QuotaResource::AnnotationStorage),
-];
-
-impl QuotaResource {
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        for (n, r) in QUOTA_RES {
-            if p.keyword(n) {
-                return Ok(r.clone());
-            }
-        }
-        Atom::parse(p).map(QuotaResource::Other)
-    }
-}
-
-impl Encode for QuotaResource {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            QuotaResource::Other(a) => a.encode(buf),
-            r => buf.raw(
-                QUOTA_RES
-                    .iter()
-                    .find(|(_, x)| x == r)
-                    .map(|(n, _)| *n)
-                    .unwrap_or(b"STORAGE"),
-            ),
-        }
-    }
-}
-
 /// A SETQUOTA limit (`setquota-resource`).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct QuotaLimit {
     /// The resource.
-    pub resource: QuotaResource,
+    pub resource: QuotaResourceName,
     /// The limit (`number64`).
     pub limit: u64,
 }

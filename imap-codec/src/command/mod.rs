@@ -40,9 +40,10 @@ use crate::flag::{Flag, MailboxAttribute, parse_flag_list};
 use crate::mailbox::{ListMailbox, Mailbox};
 use crate::options::Quirk;
 use crate::parse::{Fail, PResult, Parser};
-use crate::search::{PartialRange, SearchKey, SearchReturnOption, SortCriterion, ThreadAlgorithm};
+use crate::search::{PartialRange, SearchKey, SearchReturnOption, SortCriterion};
 use crate::sequence::{SequenceSet, UidValidity};
 use crate::status::StatusAttribute;
+pub use crate::vocab::{QuotaResourceName, ThreadAlgorithm};
 
 mod encode;
 mod extension_args;

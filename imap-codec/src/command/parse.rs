@@ -465,7 +465,7 @@ impl CommandBody {
             let root = sp_astring(p)?;
             p.sp()?;
             let limits = paren_list(p, true, |p| {
-                let resource = QuotaResource::parse(p)?;
+                let resource = QuotaResourceName::parse(p)?;
                 p.sp()?;
                 let limit = p.number64()?;
                 Ok(QuotaLimit { resource, limit })

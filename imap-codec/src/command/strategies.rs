@@ -335,10 +335,13 @@ pub(crate) fn command_body() -> impl Strategy<Value = CommandBody> {
                     (
                         prop_oneof![
                             proptest::sample::select(
-                                QUOTA_RES.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>()
+                                QuotaResourceName::NAMES
+                                    .iter()
+                                    .map(|n| QuotaResourceName::from_known_name(n).unwrap())
+                                    .collect::<Vec<_>>()
                             ),
                             "X[A-Z]{1,6}"
-                                .prop_map(|s| QuotaResource::Other(Atom::try_from(s).unwrap())),
+                                .prop_map(|s| QuotaResourceName::Other(Atom::try_from(s).unwrap())),
                         ],
                         n64(),
                     )

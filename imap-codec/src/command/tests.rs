@@ -772,15 +772,15 @@ fn extension_examples() {
             root: is("#user/alice"),
             limits: vec![
                 QuotaLimit {
-                    resource: QuotaResource::Storage,
+                    resource: QuotaResourceName::Storage,
                     limit: 510,
                 },
                 QuotaLimit {
-                    resource: QuotaResource::Message,
+                    resource: QuotaResourceName::Message,
                     limit: 1000,
                 },
                 QuotaLimit {
-                    resource: QuotaResource::Other(at("X-THING")),
+                    resource: QuotaResourceName::Other(at("X-THING")),
                     limit: 5,
                 },
             ],
@@ -1293,7 +1293,7 @@ fn values_that_would_decode_differently_are_rejected() {
     rejected(CommandBody::SetQuota {
         root: is(""),
         limits: vec![QuotaLimit {
-            resource: QuotaResource::Other(at("STORAGE")),
+            resource: QuotaResourceName::Other(at("STORAGE")),
             limit: 1,
         }],
     });

@@ -355,14 +355,7 @@ impl CommandBody {
             }
             C::SetQuota { limits, .. } => limits.iter().try_for_each(|l| {
                 check(l.limit <= MAX63, "SETQUOTA", "limit above 2^63-1")?;
-                match &l.resource {
-                    QuotaResource::Other(a) => check(
-                        !crate::parse::shadows(a.as_bytes(), QUOTA_RES.iter().map(|(n, _)| *n)),
-                        "resource-name",
-                        "other resource holds a known name",
-                    ),
-                    _ => Ok(()),
-                }
+                l.resource.validate()
             }),
             C::SetAcl {
                 mailbox,

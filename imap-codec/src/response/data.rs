@@ -20,6 +20,7 @@ use crate::mailbox::Mailbox;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 use crate::response::Response;
+pub use crate::search::PartialRange;
 use crate::sequence::{SeqNum, UidSet, UidValidity};
 use crate::status::StatusItem;
 
@@ -376,16 +377,6 @@ pub struct SearchCorrelator {
     pub tag: IString,
     /// `MAILBOX m UIDVALIDITY n` (RFC 7377).
     pub mailbox: Option<(Mailbox, UidValidity)>,
-}
-
-/// `partial-range` (RFC 9394): `a:b` from the start or `-a:-b` from the end.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartialRange {
-    /// `a:b`
-    First(NonZeroU32, NonZeroU32),
-    /// `-a:-b` (stored without the minus signs)
-    Last(NonZeroU32, NonZeroU32),
 }
 
 /// One `search-return-data` item.
@@ -1383,16 +1374,7 @@ fn parse_return_data(p: &mut Parser<'_>) -> PResult<SearchReturnData> {
         SearchReturnData::ModSeq(p.number64()?)
     } else if eq(b"PARTIAL") {
         p.expect(b'(', "(")?;
-        let range = if p.eat(b'-') {
-            let a = nz(p)?;
-            p.expect(b':', ":")?;
-            p.expect(b'-', "-")?;
-            PartialRange::Last(a, nz(p)?)
-        } else {
-            let a = nz(p)?;
-            p.expect(b':', ":")?;
-            PartialRange::First(a, nz(p)?)
-        };
+        let range = PartialRange::parse(p)?;
         p.sp()?;
         let results = if p.nil() {
             None
@@ -1513,19 +1495,7 @@ fn encode_return_data(d: &SearchReturnData, buf: &mut EncodeBuf) {
         }
         SearchReturnData::Partial { range, results } => {
             buf.raw(b"PARTIAL (");
-            match range {
-                PartialRange::First(a, b) => {
-                    buf.num(a.get());
-                    buf.byte(b':');
-                    buf.num(b.get());
-                }
-                PartialRange::Last(a, b) => {
-                    buf.byte(b'-');
-                    buf.num(a.get());
-                    buf.raw(b":-");
-                    buf.num(b.get());
-                }
-            }
+            range.encode(buf);
             buf.sp();
             match results {
                 Some(s) => s.encode(buf),
