@@ -28,7 +28,7 @@ const fn eq_ci(a: &[u8], b: &[u8]) -> bool {
     }
     let mut i = 0;
     while i < a.len() {
-        if a[i].to_ascii_lowercase() != b[i].to_ascii_lowercase() {
+        if !a[i].eq_ignore_ascii_case(&b[i]) {
             return false;
         }
         i += 1;
@@ -45,7 +45,7 @@ const fn takes(k: &[u8], name: &[u8]) -> bool {
     }
     let mut i = 0;
     while i < k.len() {
-        if k[i].to_ascii_lowercase() != name[i].to_ascii_lowercase() {
+        if !k[i].eq_ignore_ascii_case(&name[i]) {
             return false;
         }
         i += 1;
