@@ -76,6 +76,8 @@
 //! - [`mailbox`]: the state of a selected mailbox (the sequence-number/UID map).
 //! - [`client`]: the client state machine built from them.
 //! - [`server`]: the server state machine built from them.
+//! - [`sync`]: the synchronisation engine keeping a local replica of a mailbox in step
+//!   (RFC 4549, RFC 7162 CONDSTORE/QRESYNC), on top of the client.
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
@@ -86,5 +88,6 @@ pub mod profile;
 pub mod sasl;
 pub mod server;
 pub mod special_use;
+pub mod sync;
 pub mod tag;
 pub mod timer;
