@@ -3,7 +3,7 @@
 //! losing or duplicating mail.
 //!
 //! Sans-IO like the rest of the crate: [`SyncEngine`] is a step machine over a
-//! [`Client`](crate::client::Client) session. It says which command to submit next, reads the
+//! [`crate::client::Client`] session. It says which command to submit next, reads the
 //! session's events, and at the end hands over a [`ChangeSet`] to apply to the local copy and
 //! the new [`ReplicaState`] to persist.
 //!
