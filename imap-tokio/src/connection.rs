@@ -1,0 +1,1887 @@
+//! One IMAP connection (RFC 9051): the driver task that owns the socket, the TLS state and the
+//! sans-IO session, and the [`Connection`] handle that talks to it over channels.
+//!
+//! # The driver
+//!
+//! [`Connection::connect`] spawns one task per connection. It owns the socket (plain or TLS),
+//! the [`Client`] session and every buffer. After every step (bytes read, bytes written, a
+//! request from a handle, a timer) it drains [`Client::poll_transmit`] into its write queue,
+//! drains [`Client::poll_event`] and routes each event to the command it belongs to, and
+//! re-arms its one timer from [`Client::poll_timeout`]. Reading and writing proceed
+//! concurrently in one `select!` over cancel-safe branches, with the buffers and the
+//! partial-write position kept in the driver, never inside a future.
+//!
+//! # Cancel safety
+//!
+//! A command, once its request reached the driver, runs to completion inside the session
+//! whether or not anyone still waits for its answer. Dropping the future of any method
+//! therefore never leaves the connection in the middle of a command: later commands work. What
+//! is lost is only the answer. Streams ([`FetchStream`], [`IdleStream`]) work the same way: a
+//! dropped fetch stream's remaining data is discarded as it arrives; a dropped IDLE stream
+//! makes the driver end the IDLE (`DONE`).
+//!
+//! # Back-pressure
+//!
+//! Streamed data (fetched bodies, IDLE events) goes through bounded channels. When a consumer
+//! does not keep up, the driver stops reading the socket until it does, so memory stays
+//! bounded by the channel sizes, the session's body streaming threshold and one read buffer.
+
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use imapwire_codec::capability::Capability;
+use imapwire_codec::codec::Message as _;
+use imapwire_codec::command::{Command, CommandBody};
+use imapwire_codec::core::Secret;
+use imapwire_codec::flag::Flag;
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_codec::response::{Data, GreetingKind, SearchReturnData, Status};
+use imapwire_codec::{DecodeOptions, Encode};
+use imapwire_session::client::{
+    AppendBody, Client, ClientConfig, CloseReason, CommandError, CommandId, Completion, Event,
+    HandOff, MailboxEvent,
+};
+use imapwire_session::sasl::scram::ChannelBinding;
+use imapwire_session::sasl::{self, Credentials, Mechanism};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_rustls::TlsConnector;
+use tracing::Instrument;
+
+use crate::config::{Config, Security};
+use crate::error::{Error, Phase};
+use crate::tls::{self, Verifier};
+use crate::types::{IdleEvent, MailboxEntry, MailboxInfo, MessageData, SearchResult, wire};
+
+/// Largest read buffer held before the session has consumed it.
+const READ_MAX: usize = 256 * 1024;
+/// Bytes queued for writing beyond which the session is not asked for more.
+const WRITE_MAX: usize = 256 * 1024;
+/// Largest chunk read from an APPEND source at a time.
+const APPEND_CHUNK: usize = 64 * 1024;
+/// Items buffered per stream before the driver waits for the consumer.
+const STREAM_DEPTH: usize = 32;
+
+/// The byte stream under the session: TCP, or TLS over TCP.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_flush(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Transport::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// How to authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// The strongest mechanism the server offers that the credentials allow
+    /// ([`sasl::choose`]; `-PLUS` with channel binding over TLS).
+    Auto,
+    /// This SASL mechanism (fails if the server does not offer it).
+    Mechanism(Mechanism),
+    /// SASL LOGIN where offered, else the LOGIN command.
+    Login,
+    /// The LOGIN command (RFC 9051 §6.2.3).
+    LoginCommand,
+}
+
+/// What a completed command returns, by kind.
+#[derive(Debug)]
+enum Reply {
+    Done(Completion),
+    List(Vec<MailboxEntry>),
+    Search(SearchResult),
+    Selected(MailboxInfo),
+    Fetched(Vec<MessageData>),
+    Authenticated(String),
+    IdleStarted(CommandId),
+}
+
+type ReplyTx = oneshot::Sender<Result<Reply, Error>>;
+
+/// What a handle asks the driver for.
+enum Op {
+    Command(CommandBody, Collect),
+    Login {
+        user: String,
+        password: Secret<Bytes>,
+    },
+    Authenticate {
+        creds: Box<Credentials>,
+        method: AuthMethod,
+    },
+    Idle(mpsc::Sender<Item>),
+    IdleDone(CommandId),
+    Append {
+        mailbox: Mailbox,
+        flags: Vec<Flag>,
+        len: u64,
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+    },
+    Logout,
+}
+
+enum Request {
+    Op(Op, ReplyTx),
+}
+
+/// What to collect from the untagged data of a command.
+enum Collect {
+    None,
+    List,
+    Search,
+    Select,
+    /// FETCH/STORE data kept and returned with the completion.
+    Data,
+    /// FETCH data streamed.
+    Stream(mpsc::Sender<Item>),
+}
+
+/// Items of the streams.
+#[derive(Debug)]
+enum Item {
+    BodyBegin,
+    Chunk(Bytes),
+    BodyEnd,
+    Data(MessageData),
+    Idle(IdleEvent),
+    Done(Result<Completion, Error>),
+}
+
+struct Pending {
+    reply: Option<ReplyTx>,
+    collect: Collect,
+    list: Vec<MailboxEntry>,
+    search: SearchResult,
+    data: Vec<MessageData>,
+    mechanism: Option<String>,
+    /// The IDLE command's event sink.
+    idle: Option<mpsc::Sender<Item>>,
+    /// DONE was asked for.
+    idle_ending: bool,
+    /// An internal command (STARTTLS, COMPRESS) of the driver.
+    internal: Internal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Internal {
+    No,
+    StartTls,
+    Compress,
+}
+
+impl Pending {
+    fn new(reply: Option<ReplyTx>, collect: Collect) -> Self {
+        Pending {
+            reply,
+            collect,
+            list: Vec::new(),
+            search: SearchResult::default(),
+            data: Vec::new(),
+            mechanism: None,
+            idle: None,
+            idle_ending: false,
+            internal: Internal::No,
+        }
+    }
+}
+
+/// What handles can read without asking the driver.
+#[derive(Debug, Default)]
+struct Shared {
+    capabilities: Vec<String>,
+    utf8: bool,
+    closed: Option<String>,
+    bye: Option<String>,
+    channel_binding: bool,
+    compressed: bool,
+    mechanism: Option<String>,
+}
+
+/// A handle on one IMAP connection. Clone it freely: every clone talks to the same driver
+/// task; the connection closes when the last handle and stream are dropped.
+#[derive(Clone)]
+pub struct Connection {
+    tx: mpsc::Sender<Request>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("closed", &self.closed_reason())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `fut` with a time limit.
+async fn limit<T>(
+    d: std::time::Duration,
+    phase: Phase,
+    fut: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(d, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::Timeout(phase)),
+    }
+}
+
+async fn handshake(
+    tcp: TcpStream,
+    cfg: &Config,
+    connector: &TlsConnector,
+    verifier: &Verifier,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Error> {
+    let name = rustls_pki_types::ServerName::try_from(cfg.host.clone())
+        .map_err(|e| Error::Config(format!("server name {:?}: {e}", cfg.host)))?;
+    let r = limit(cfg.timeouts.handshake, Phase::Handshake, async {
+        connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| Error::Tls(e.to_string()))
+    })
+    .await;
+    match r {
+        Ok(s) => Ok(s),
+        Err(e) => match verifier.take_refusal() {
+            Some(c) => Err(Error::Certificate(Box::new(c))),
+            None => Err(e),
+        },
+    }
+}
+
+impl Connection {
+    /// Connects, secures the connection as `cfg.security` says, and waits for the greeting
+    /// and the capabilities. With [`Security::StartTls`] it fails with
+    /// [`Error::StartTlsNotOffered`] when the server does not offer STARTTLS. A refused
+    /// certificate fails with [`Error::Certificate`], which carries its fingerprint.
+    ///
+    /// Dropped before it completes: the socket is closed; nothing else happens.
+    pub async fn connect(cfg: Config) -> Result<Connection, Error> {
+        let span = tracing::info_span!("imap", host = %cfg.host, port = cfg.port);
+        Self::connect_inner(cfg).instrument(span).await
+    }
+
+    async fn connect_inner(cfg: Config) -> Result<Connection, Error> {
+        let (tls_cfg, verifier) = tls::client_config(&cfg.tls)?;
+        let connector = TlsConnector::from(tls_cfg);
+        let addr = (cfg.host.as_str(), cfg.port);
+        let tcp = limit(cfg.timeouts.connect, Phase::Connect, async {
+            Ok(TcpStream::connect(addr).await?)
+        })
+        .await?;
+        let _ = tcp.set_nodelay(true);
+        tracing::debug!("connected");
+        let mut cb = None;
+        let transport = match cfg.security {
+            Security::ImplicitTls => {
+                let s = handshake(tcp, &cfg, &connector, &verifier).await?;
+                cb = tls::channel_binding(s.get_ref().1);
+                Transport::Tls(Box::new(s))
+            }
+            Security::StartTls | Security::InsecurePlaintext => Transport::Plain(tcp),
+        };
+        let mut scfg: ClientConfig = cfg.session.clone();
+        scfg.encrypted = cfg.security == Security::ImplicitTls;
+        scfg.allow_plaintext_login = cfg.security == Security::InsecurePlaintext;
+        scfg.host = Some(cfg.host.clone());
+        scfg.greeting_timeout = cfg.timeouts.greeting;
+        scfg.response_timeout = cfg.timeouts.command;
+        scfg.keepalive = cfg.timeouts.keepalive;
+        let now = Instant::now();
+        let session = Client::new(scfg, now)?;
+        let (tx, rx) = mpsc::channel(64);
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (rd, wr) = tokio::io::split(transport);
+        let driver = Driver {
+            session,
+            rd: Some(rd),
+            wr: Some(wr),
+            rbuf: BytesMut::with_capacity(64 * 1024),
+            eof: false,
+            wq: VecDeque::new(),
+            wq_bytes: 0,
+            need_flush: false,
+            rx,
+            rx_open: true,
+            pending: HashMap::new(),
+            order: VecDeque::new(),
+            idle: None,
+            backlog: VecDeque::new(),
+            append: HashMap::new(),
+            wanted: None,
+            chunk: BytesMut::new(),
+            shared: shared.clone(),
+            cfg,
+            connector,
+            verifier,
+            channel_binding: cb,
+            ready: Some(ready_tx),
+            starttls_sent: false,
+            handoff: false,
+            closed: None,
+            compress_tried: false,
+        };
+        tokio::spawn(driver.run().in_current_span());
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(Connection { tx, shared }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::Closed("the connection ended during setup".into())),
+        }
+    }
+
+    fn closed_reason(&self) -> Option<String> {
+        self.shared.lock().ok().and_then(|s| s.closed.clone())
+    }
+
+    fn closed_error(&self) -> Error {
+        Error::Closed(
+            self.closed_reason()
+                .unwrap_or_else(|| "the connection task ended".into()),
+        )
+    }
+
+    async fn call(&self, op: Op) -> Result<Reply, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Op(op, tx))
+            .await
+            .map_err(|_| self.closed_error())?;
+        match rx.await {
+            Ok(r) => r,
+            Err(_) => Err(self.closed_error()),
+        }
+    }
+
+    async fn command(&self, body: CommandBody, collect: Collect) -> Result<Reply, Error> {
+        self.call(Op::Command(body, collect)).await
+    }
+
+    /// The server's capabilities as last reported (after authentication, the new ones).
+    pub fn capabilities(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .map(|s| s.capabilities.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the server advertises `name` (`IDLE`, `AUTH=PLAIN`, ...; any case).
+    pub fn has_capability(&self, name: &str) -> bool {
+        self.capabilities()
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether channel-binding data is available (TLS), so that `-PLUS` mechanisms can run.
+    pub fn has_channel_binding(&self) -> bool {
+        self.shared.lock().is_ok_and(|s| s.channel_binding)
+    }
+
+    /// Whether COMPRESS=DEFLATE is active.
+    pub fn is_compressed(&self) -> bool {
+        self.shared.lock().is_ok_and(|s| s.compressed)
+    }
+
+    /// The text of the last `* BYE` the server sent, if any.
+    pub fn last_bye(&self) -> Option<String> {
+        self.shared.lock().ok().and_then(|s| s.bye.clone())
+    }
+
+    /// Whether the connection has ended (then every call fails with [`Error::Closed`]).
+    pub fn is_closed(&self) -> bool {
+        self.closed_reason().is_some() || self.tx.is_closed()
+    }
+
+    /// Authenticates with `creds` (password or OAuth token) as `method` says; returns the
+    /// mechanism used (`"SCRAM-SHA-256"`, `"LOGIN"` for the LOGIN command, ...). Afterwards
+    /// negotiates COMPRESS=DEFLATE when offered and enabled in the [`Config`].
+    ///
+    /// Dropped before it completes: the exchange still runs to its end inside the session; the
+    /// connection is then authenticated or not, as the server decided (see
+    /// [`capabilities`](Self::capabilities)).
+    pub async fn authenticate(
+        &self,
+        creds: Credentials,
+        method: AuthMethod,
+    ) -> Result<String, Error> {
+        match self
+            .call(Op::Authenticate {
+                creds: Box::new(creds),
+                method,
+            })
+            .await?
+        {
+            Reply::Authenticated(m) => Ok(m),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `LOGIN user password` (RFC 9051 §6.2.3).
+    ///
+    /// Dropped before it completes: as [`authenticate`](Self::authenticate).
+    pub async fn login(&self, user: &str, password: Secret<String>) -> Result<(), Error> {
+        self.call(Op::Login {
+            user: user.to_owned(),
+            password: Secret::new(Bytes::copy_from_slice(password.expose().as_bytes())),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    fn utf8(&self) -> bool {
+        self.shared.lock().is_ok_and(|s| s.utf8)
+    }
+
+    /// A mailbox name for commands: UTF-8 when the server accepts it, else modified UTF-7.
+    pub fn mailbox(&self, name: &str) -> Result<Mailbox, Error> {
+        let r = if name.eq_ignore_ascii_case("INBOX") {
+            Ok(Mailbox::Inbox)
+        } else if self.utf8() {
+            Mailbox::new(Bytes::copy_from_slice(name.as_bytes()))
+        } else {
+            Mailbox::from_utf8_as_utf7(name)
+        };
+        r.map_err(|e| Error::Config(format!("mailbox name {name:?}: {e}")))
+    }
+
+    /// `LIST reference pattern` (RFC 9051 §6.3.9), with each mailbox's special-use role.
+    ///
+    /// Dropped before it completes: the LIST completes inside the session, its answer is
+    /// discarded.
+    pub async fn list(&self, reference: &str, pattern: &str) -> Result<Vec<MailboxEntry>, Error> {
+        let reference = if reference.is_empty() {
+            Mailbox::new(Bytes::new()).map_err(|e| Error::Config(format!("reference: {e}")))?
+        } else {
+            self.mailbox(reference)?
+        };
+        let pattern = imapwire_codec::mailbox::ListMailbox::new(Bytes::copy_from_slice(
+            if self.utf8() {
+                pattern.to_owned()
+            } else {
+                imapwire_codec::mailbox::encode_utf7(pattern)
+            }
+            .as_bytes(),
+        ))
+        .map_err(|e| Error::Config(format!("pattern: {e}")))?;
+        let body = CommandBody::List {
+            selection: None,
+            reference,
+            patterns: vec![pattern],
+            return_opts: None,
+        };
+        match self.command(body, Collect::List).await? {
+            Reply::List(l) => Ok(l),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `SELECT mailbox` (RFC 9051 §6.3.2).
+    ///
+    /// Dropped before it completes: the SELECT completes inside the session; the mailbox is
+    /// then selected (or not) as the server decided.
+    pub async fn select(&self, mailbox: &str) -> Result<MailboxInfo, Error> {
+        let mailbox = self.mailbox(mailbox)?;
+        self.selected(CommandBody::Select {
+            mailbox,
+            params: Vec::new(),
+        })
+        .await
+    }
+
+    /// `EXAMINE mailbox`: SELECT read-only.
+    ///
+    /// Dropped before it completes: as [`select`](Self::select).
+    pub async fn examine(&self, mailbox: &str) -> Result<MailboxInfo, Error> {
+        let mailbox = self.mailbox(mailbox)?;
+        self.selected(CommandBody::Examine {
+            mailbox,
+            params: Vec::new(),
+        })
+        .await
+    }
+
+    async fn selected(&self, body: CommandBody) -> Result<MailboxInfo, Error> {
+        match self.command(body, Collect::Select).await? {
+            Reply::Selected(i) => Ok(i),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sends a command written in IMAP syntax without its tag (`UID FETCH 1:* (FLAGS)`); the
+    /// text is parsed and checked by the codec first, so nothing but one valid command is
+    /// sent. Untagged FETCH data is returned; other untagged data goes where it always goes.
+    ///
+    /// Dropped before it completes: the command completes inside the session, its answer is
+    /// discarded.
+    pub async fn raw_command(&self, text: &str) -> Result<Vec<MessageData>, Error> {
+        let body = parse_command(text)?;
+        match self.command(body, Collect::Data).await? {
+            Reply::Fetched(d) => Ok(d),
+            Reply::Done(_) => Ok(Vec::new()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `[UID] FETCH set items` (RFC 9051 §6.4.5) as a stream of messages whose bodies are
+    /// streams: `set` and `items` in IMAP syntax (`1:*`, `(UID FLAGS RFC822.SIZE BODY.PEEK[])`).
+    ///
+    /// Dropped before it completes (the future or the stream): the FETCH completes inside the
+    /// session and the rest of its data is discarded as it arrives.
+    pub async fn fetch(&self, set: &str, items: &str, uid: bool) -> Result<FetchStream, Error> {
+        let text = format!("{}FETCH {set} {items}", if uid { "UID " } else { "" });
+        let body = parse_command(&text)?;
+        let (tx, rx) = mpsc::channel(STREAM_DEPTH);
+        let (rtx, _rrx) = oneshot::channel();
+        self.tx
+            .send(Request::Op(Op::Command(body, Collect::Stream(tx)), rtx))
+            .await
+            .map_err(|_| self.closed_error())?;
+        Ok(FetchStream {
+            rx,
+            done: false,
+            partial: None,
+            _keep: self.tx.clone(),
+        })
+    }
+
+    /// `[UID] STORE set action` (RFC 9051 §6.4.6): `action` in IMAP syntax
+    /// (`+FLAGS (\Seen)`, `-FLAGS.SILENT (\Flagged)`); returns the FETCH data sent back.
+    ///
+    /// Dropped before it completes: the STORE completes inside the session.
+    pub async fn store(
+        &self,
+        set: &str,
+        action: &str,
+        uid: bool,
+    ) -> Result<Vec<MessageData>, Error> {
+        let text = format!("{}STORE {set} {action}", if uid { "UID " } else { "" });
+        self.raw_command(&text).await
+    }
+
+    /// `[UID] SEARCH criteria` (RFC 9051 §6.4.4), `criteria` in IMAP syntax (`UNSEEN`,
+    /// `SINCE 1-Jan-2024`); uses `RETURN (ALL)` (ESEARCH, RFC 4731) when the server offers it.
+    ///
+    /// Dropped before it completes: the SEARCH completes inside the session.
+    pub async fn search(&self, criteria: &str, uid: bool) -> Result<SearchResult, Error> {
+        let esearch = self.has_capability("ESEARCH") || self.has_capability("IMAP4rev2");
+        let text = format!(
+            "{}SEARCH {}{criteria}",
+            if uid { "UID " } else { "" },
+            if esearch { "RETURN (ALL) " } else { "" }
+        );
+        let body = parse_command(&text)?;
+        match self.command(body, Collect::Search).await? {
+            Reply::Search(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `APPEND mailbox (flags) {len}` (RFC 9051 §6.3.12) with the message read from `reader`
+    /// while it is sent, in chunks of 64 KiB: memory stays bounded whatever the size. `reader`
+    /// must yield exactly `len` bytes; if it ends early or fails, the literal cannot be
+    /// completed and the connection is closed. Returns the new message's UID when the server
+    /// says (UIDPLUS).
+    ///
+    /// Dropped before it completes: the driver owns the reader; the APPEND is completed and
+    /// the message stored as if the future were still there.
+    pub async fn append(
+        &self,
+        mailbox: &str,
+        flags: &[&str],
+        len: u64,
+        reader: impl AsyncRead + Send + Unpin + 'static,
+    ) -> Result<Option<u32>, Error> {
+        let mailbox = self.mailbox(mailbox)?;
+        let flags = flags
+            .iter()
+            .map(|f| parse_flag(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        match self
+            .call(Op::Append {
+                mailbox,
+                flags,
+                len,
+                reader: Box::new(reader),
+            })
+            .await?
+        {
+            Reply::Done(c) => Ok(match c.code {
+                Some(imapwire_codec::response::ResponseCode::AppendUid { uids, .. }) => {
+                    Some(uid_first(&uids))
+                }
+                _ => None,
+            }),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `[UID] COPY set mailbox` (RFC 9051 §6.4.7).
+    ///
+    /// Dropped before it completes: the COPY completes inside the session.
+    pub async fn copy(&self, set: &str, mailbox: &str, uid: bool) -> Result<(), Error> {
+        let m = self.mailbox(mailbox)?;
+        let body = parse_command(&format!(
+            "{}COPY {set} INBOX",
+            if uid { "UID " } else { "" }
+        ))?;
+        let body = match body {
+            CommandBody::Copy {
+                sequence_set, uid, ..
+            } => CommandBody::Copy {
+                sequence_set,
+                mailbox: m,
+                uid,
+            },
+            other => other,
+        };
+        self.command(body, Collect::None).await.map(|_| ())
+    }
+
+    /// `[UID] MOVE set mailbox` (RFC 9051 §6.4.8; needs MOVE or IMAP4rev2).
+    ///
+    /// Dropped before it completes: the MOVE completes inside the session.
+    pub async fn move_messages(&self, set: &str, mailbox: &str, uid: bool) -> Result<(), Error> {
+        let m = self.mailbox(mailbox)?;
+        let body = parse_command(&format!(
+            "{}MOVE {set} INBOX",
+            if uid { "UID " } else { "" }
+        ))?;
+        let body = match body {
+            CommandBody::Move {
+                sequence_set, uid, ..
+            } => CommandBody::Move {
+                sequence_set,
+                mailbox: m,
+                uid,
+            },
+            other => other,
+        };
+        self.command(body, Collect::Data).await.map(|_| ())
+    }
+
+    /// `EXPUNGE` (RFC 9051 §6.4.3), or `UID EXPUNGE set` (RFC 4315) when `uids` is given.
+    ///
+    /// Dropped before it completes: the EXPUNGE completes inside the session.
+    pub async fn expunge(&self, uids: Option<&str>) -> Result<(), Error> {
+        let body = match uids {
+            Some(set) => parse_command(&format!("UID EXPUNGE {set}"))?,
+            None => CommandBody::Expunge,
+        };
+        self.command(body, Collect::None).await.map(|_| ())
+    }
+
+    /// `NOOP`.
+    ///
+    /// Dropped before it completes: the NOOP completes inside the session.
+    pub async fn noop(&self) -> Result<(), Error> {
+        self.command(CommandBody::Noop, Collect::None)
+            .await
+            .map(|_| ())
+    }
+
+    /// `IDLE` (RFC 2177, RFC 9051 §6.3.13): returns once the server accepted it, with a
+    /// stream of the selected mailbox's events. The session refreshes the IDLE before 29
+    /// minutes by itself. End it with [`IdleStream::done`].
+    ///
+    /// Dropped before it completes, or the stream dropped: the driver ends the IDLE (`DONE`)
+    /// and the connection is ready for the next command.
+    pub async fn idle(&self) -> Result<IdleStream, Error> {
+        let (tx, rx) = mpsc::channel(STREAM_DEPTH);
+        match self.call(Op::Idle(tx)).await? {
+            Reply::IdleStarted(id) => Ok(IdleStream {
+                rx,
+                id,
+                conn: self.clone(),
+                done: false,
+            }),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `LOGOUT` (RFC 9051 §6.1.3); the connection closes.
+    ///
+    /// Dropped before it completes: the LOGOUT still completes and the connection closes.
+    pub async fn logout(&self) -> Result<(), Error> {
+        match self.call(Op::Logout).await {
+            Ok(_) => Ok(()),
+            Err(Error::Closed(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn unexpected(r: Reply) -> Error {
+    Error::Protocol(format!("unexpected reply {r:?}"))
+}
+
+fn uid_first(set: &imapwire_codec::sequence::UidSet) -> u32 {
+    set.iter().next().unwrap_or(0)
+}
+
+/// Parses one command written in IMAP syntax (without tag and CRLF).
+pub(crate) fn parse_command(text: &str) -> Result<CommandBody, Error> {
+    if text.contains(['\r', '\n']) {
+        return Err(Error::Config(format!(
+            "command text with a line break: {text:?}"
+        )));
+    }
+    let b = Bytes::from(format!("X {text}\r\n"));
+    let d = Command::decode(&b, &DecodeOptions::default())
+        .map_err(|e| Error::Config(format!("invalid command {text:?}: {e}")))?;
+    Ok(d.message.into_parts().1)
+}
+
+fn parse_flag(f: &str) -> Result<Flag, Error> {
+    let body = parse_command(&format!("STORE 1 +FLAGS ({f})"))?;
+    if let CommandBody::Store {
+        data: imapwire_codec::command::StoreData::Flags(mut v),
+        ..
+    } = body
+    {
+        if v.len() == 1 {
+            return Ok(v.remove(0));
+        }
+    }
+    Err(Error::Config(format!("not a flag: {f:?}")))
+}
+
+/// The messages of a FETCH, each with its body as a stream of chunks. Ends after the last
+/// message, with `Ok(None)`, or with the error that ended the FETCH.
+#[derive(Debug)]
+pub struct FetchStream {
+    rx: mpsc::Receiver<Item>,
+    done: bool,
+    /// The previous message was not read to its end: its data is skipped.
+    partial: Option<()>,
+    _keep: mpsc::Sender<Request>,
+}
+
+impl FetchStream {
+    /// The next message, or `Ok(None)` when the FETCH completed.
+    ///
+    /// Cancel safety: dropping this future loses nothing (it holds no data); the message not
+    /// yet returned is returned by the next call.
+    pub async fn next(&mut self) -> Result<Option<FetchedMessage<'_>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.partial.take().is_some() {
+            // Skip the rest of the previous message up to its data.
+            loop {
+                match self.rx.recv().await {
+                    Some(Item::Data(_)) => break,
+                    Some(Item::Done(r)) => {
+                        self.done = true;
+                        return r.map(|_| None);
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.done = true;
+                        return Err(Error::Closed("the connection ended".into()));
+                    }
+                }
+            }
+        }
+        loop {
+            match self.rx.recv().await {
+                Some(Item::BodyBegin) => {
+                    self.partial = Some(());
+                    return Ok(Some(FetchedMessage {
+                        stream: self,
+                        data: None,
+                        inline: VecDeque::new(),
+                        finished: false,
+                    }));
+                }
+                Some(Item::Data(mut d)) => {
+                    let inline: VecDeque<Bytes> = d.take_inline_bodies().into();
+                    return Ok(Some(FetchedMessage {
+                        stream: self,
+                        data: Some(d),
+                        inline,
+                        finished: false,
+                    }));
+                }
+                Some(Item::Done(r)) => {
+                    self.done = true;
+                    return r.map(|_| None);
+                }
+                Some(_) => {}
+                None => {
+                    self.done = true;
+                    return Err(Error::Closed("the connection ended".into()));
+                }
+            }
+        }
+    }
+}
+
+/// One fetched message: read its body with [`next_chunk`](Self::next_chunk), then its
+/// attributes with [`finish`](Self::finish). Dropping it skips the rest of the message.
+#[derive(Debug)]
+pub struct FetchedMessage<'a> {
+    stream: &'a mut FetchStream,
+    data: Option<MessageData>,
+    inline: VecDeque<Bytes>,
+    finished: bool,
+}
+
+impl FetchedMessage<'_> {
+    /// The next piece of the message's body sections in order (streamed pieces as they
+    /// arrived, or a small body whole), `Ok(None)` at the end.
+    ///
+    /// Cancel safety: dropping this future loses no data already received by the stream.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        loop {
+            if let Some(b) = self.inline.pop_front() {
+                return Ok(Some(b));
+            }
+            if self.data.is_some() {
+                return Ok(None);
+            }
+            match self.stream.rx.recv().await {
+                Some(Item::Chunk(b)) => return Ok(Some(b)),
+                Some(Item::BodyBegin) | Some(Item::BodyEnd) | Some(Item::Idle(_)) => {}
+                Some(Item::Data(mut d)) => {
+                    self.stream.partial = None;
+                    self.inline = d.take_inline_bodies().into();
+                    self.data = Some(d);
+                }
+                Some(Item::Done(r)) => {
+                    self.stream.done = true;
+                    self.stream.partial = None;
+                    r?;
+                    return Err(Error::Protocol(
+                        "FETCH completed in the middle of a message".into(),
+                    ));
+                }
+                None => {
+                    self.stream.done = true;
+                    return Err(Error::Closed("the connection ended".into()));
+                }
+            }
+        }
+    }
+
+    /// Reads to the end of the message (discarding body pieces not read yet) and returns its
+    /// attributes.
+    pub async fn finish(mut self) -> Result<MessageData, Error> {
+        self.inline.clear();
+        while self.next_chunk().await?.is_some() {
+            self.inline.clear();
+        }
+        self.finished = true;
+        self.data
+            .take()
+            .ok_or_else(|| Error::Protocol("message without data".into()))
+    }
+}
+
+/// The events of the selected mailbox while IDLE runs.
+#[derive(Debug)]
+pub struct IdleStream {
+    rx: mpsc::Receiver<Item>,
+    id: CommandId,
+    conn: Connection,
+    done: bool,
+}
+
+impl IdleStream {
+    /// The next event; `Ok(None)` when the IDLE ended (the server ended it, or the connection
+    /// closed: see the error then).
+    ///
+    /// Cancel safety: dropping this future loses no event (use it in `select!` with a timer).
+    pub async fn next(&mut self) -> Result<Option<IdleEvent>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            match self.rx.recv().await {
+                Some(Item::Idle(e)) => return Ok(Some(e)),
+                Some(Item::Done(r)) => {
+                    self.done = true;
+                    return r.map(|_| None);
+                }
+                Some(_) => {}
+                None => {
+                    self.done = true;
+                    return Err(self.conn.closed_error());
+                }
+            }
+        }
+    }
+
+    /// Ends the IDLE (`DONE`) and waits for the server's OK.
+    ///
+    /// Dropped before it completes: the IDLE still ends; the connection is usable.
+    pub async fn done(mut self) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        self.conn.call(Op::IdleDone(self.id)).await.map(|_| ())
+    }
+}
+
+/// The driver task of one connection (see the module documentation).
+struct Driver {
+    session: Client,
+    rd: Option<ReadHalf<Transport>>,
+    wr: Option<WriteHalf<Transport>>,
+    rbuf: BytesMut,
+    eof: bool,
+    wq: VecDeque<Bytes>,
+    wq_bytes: usize,
+    need_flush: bool,
+    rx: mpsc::Receiver<Request>,
+    rx_open: bool,
+    pending: HashMap<CommandId, Pending>,
+    /// Commands in submission order, for routing untagged data.
+    order: VecDeque<CommandId>,
+    /// The running IDLE.
+    idle: Option<CommandId>,
+    /// Stream items waiting for room in their channel (in order).
+    backlog: VecDeque<(mpsc::Sender<Item>, Item)>,
+    append: HashMap<CommandId, Box<dyn AsyncRead + Send + Unpin>>,
+    /// The APPEND that wants its next chunk, and how much remains.
+    wanted: Option<(CommandId, u64)>,
+    chunk: BytesMut,
+    shared: Arc<Mutex<Shared>>,
+    cfg: Config,
+    connector: TlsConnector,
+    verifier: Arc<Verifier>,
+    channel_binding: Option<ChannelBinding>,
+    ready: Option<oneshot::Sender<Result<(), Error>>>,
+    starttls_sent: bool,
+    handoff: bool,
+    closed: Option<CloseReason>,
+    compress_tried: bool,
+}
+
+async fn read_opt(
+    rd: &mut Option<ReadHalf<Transport>>,
+    buf: &mut BytesMut,
+) -> std::io::Result<usize> {
+    match rd {
+        Some(r) => r.read_buf(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes `data` when there is some (returns how much was taken), else flushes (returns 0).
+async fn write_opt(wr: &mut Option<WriteHalf<Transport>>, data: &[u8]) -> std::io::Result<usize> {
+    match wr {
+        Some(w) if data.is_empty() => w.flush().await.map(|()| 0),
+        Some(w) => match w.write(data).await {
+            Ok(0) => Err(std::io::ErrorKind::WriteZero.into()),
+            r => r,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits until the first backlogged item's channel has room (true) or is closed (false).
+/// The driver is the only sender on each stream channel, so the room is still there when it
+/// sends.
+async fn reserve_front(backlog: &VecDeque<(mpsc::Sender<Item>, Item)>) -> bool {
+    match backlog.front() {
+        Some((tx, _)) => tx.reserve().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+async fn read_append(
+    append: &mut HashMap<CommandId, Box<dyn AsyncRead + Send + Unpin>>,
+    wanted: Option<(CommandId, u64)>,
+    buf: &mut BytesMut,
+) -> std::io::Result<usize> {
+    match wanted.and_then(|(id, rem)| append.get_mut(&id).map(|r| (r, rem))) {
+        Some((r, rem)) => {
+            let n = (rem as usize).min(APPEND_CHUNK);
+            let mut lim = (&mut **r).take(n as u64);
+            lim.read_buf(buf).await
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn idle_closed(tx: Option<mpsc::Sender<Item>>) {
+    match tx {
+        Some(t) => t.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Driver {
+    async fn run(mut self) {
+        loop {
+            self.pump();
+            if self.handoff {
+                self.handoff = false;
+                if let Err(e) = self.starttls_handshake().await {
+                    self.fail_ready(e);
+                    self.session.close(Instant::now());
+                    self.pump();
+                }
+                continue;
+            }
+            if self.closed.is_some() && self.wq.is_empty() {
+                break;
+            }
+            if self.closed.is_some() && self.wr.is_none() {
+                break;
+            }
+            let deadline = self.session.poll_timeout();
+            let can_read = self.rd.is_some()
+                && !self.eof
+                && self.backlog.is_empty()
+                && self.rbuf.len() < READ_MAX
+                && self.closed.is_none();
+            if can_read && self.rbuf.capacity() - self.rbuf.len() < 16 * 1024 {
+                self.rbuf.reserve(64 * 1024);
+            }
+            let idle_tx = self
+                .idle
+                .and_then(|id| self.pending.get(&id))
+                .filter(|p| !p.idle_ending)
+                .and_then(|p| p.idle.clone());
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let front: &[u8] = self.wq.front().map(|b| &b[..]).unwrap_or(&[]);
+            let has_front = !front.is_empty();
+            let flush = !has_front && self.need_flush;
+            tokio::select! {
+                r = read_opt(&mut self.rd, &mut self.rbuf), if can_read => {
+                    match r {
+                        Ok(0) => {
+                            self.eof = true;
+                            self.feed();
+                            self.session.handle_eof(Instant::now());
+                        }
+                        Ok(_) => self.feed(),
+                        Err(e) => {
+                            tracing::debug!(error = %e, "read failed");
+                            self.eof = true;
+                            self.session.handle_eof(Instant::now());
+                        }
+                    }
+                }
+                r = write_opt(&mut self.wr, front), if has_front || flush => {
+                    match r {
+                        Ok(0) => self.need_flush = false,
+                        Ok(n) => self.advance_write(n),
+                        Err(_) => self.write_failed(),
+                    }
+                }
+                req = self.rx.recv(), if self.rx_open => {
+                    match req {
+                        Some(r) => self.request(r),
+                        None => {
+                            self.rx_open = false;
+                            if self.pending.is_empty() && self.backlog.is_empty() {
+                                tracing::debug!("every handle dropped: closing");
+                                let _ = self.session.logout(Instant::now());
+                            }
+                        }
+                    }
+                }
+                open = reserve_front(&self.backlog), if !self.backlog.is_empty() => {
+                    if let Some((tx, item)) = self.backlog.pop_front() {
+                        if open {
+                            if let Err(mpsc::error::TrySendError::Full(item)) = tx.try_send(item) {
+                                self.backlog.push_front((tx, item));
+                            }
+                        }
+                    }
+                }
+                r = read_append(&mut self.append, self.wanted, &mut self.chunk), if self.wanted.is_some() => {
+                    self.append_read(r);
+                }
+                _ = idle_closed(idle_tx.clone()), if idle_tx.is_some() => {
+                    if let Some(id) = self.idle {
+                        tracing::debug!("IDLE stream dropped: DONE");
+                        self.end_idle(id, None);
+                    }
+                }
+                _ = sleep, if deadline.is_some() => {
+                    self.session.handle_timeout(Instant::now());
+                }
+            }
+        }
+        // Every request still queued fails; every stream ends.
+        let reason = self
+            .closed
+            .as_ref()
+            .map(|r| format!("{r:?}"))
+            .unwrap_or_else(|| "closed".into());
+        if let Ok(mut s) = self.shared.lock() {
+            s.closed = Some(reason.clone());
+        }
+        self.fail_ready(Error::Closed(reason));
+        if let Some(mut w) = self.wr.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), w.shutdown()).await;
+        }
+        tracing::debug!("driver ended");
+    }
+
+    fn fail_ready(&mut self, e: Error) {
+        if let Some(r) = self.ready.take() {
+            let _ = r.send(Err(e));
+        }
+    }
+
+    fn write_failed(&mut self) {
+        self.wq.clear();
+        self.wq_bytes = 0;
+        self.wr = None;
+        self.session.handle_eof(Instant::now());
+    }
+
+    fn advance_write(&mut self, n: usize) {
+        self.need_flush = true;
+        self.wq_bytes -= n;
+        if let Some(front) = self.wq.front_mut() {
+            if n >= front.len() {
+                self.wq.pop_front();
+            } else {
+                let _ = front.split_to(n);
+            }
+        }
+    }
+
+    /// Offers the read buffer to the session (as much as it takes).
+    fn feed(&mut self) {
+        while !self.rbuf.is_empty() {
+            let n = self.session.handle_input(Instant::now(), &self.rbuf);
+            let _ = self.rbuf.split_to(n);
+            self.drain_events();
+            if n == 0 || self.handoff {
+                break;
+            }
+        }
+    }
+
+    fn append_read(&mut self, r: std::io::Result<usize>) {
+        let Some((id, rem)) = self.wanted else { return };
+        match r {
+            Ok(n) if n > 0 => {
+                let chunk = self.chunk.split().freeze();
+                self.wanted = None;
+                let left = rem - n as u64;
+                if left == 0 {
+                    self.append.remove(&id);
+                }
+                if let Err(e) = self.session.append_chunk(id, chunk) {
+                    tracing::warn!(error = %e, "append chunk refused");
+                    self.session.close(Instant::now());
+                }
+            }
+            _ => {
+                tracing::warn!("APPEND source ended before its announced length: closing");
+                self.wanted = None;
+                self.append.remove(&id);
+                self.session.close(Instant::now());
+            }
+        }
+    }
+
+    /// Transmits, events, shared state: run after every step.
+    fn pump(&mut self) {
+        loop {
+            let mut progress = self.check_ready();
+            while self.wq_bytes < WRITE_MAX {
+                match self.session.poll_transmit(Instant::now()) {
+                    Some(b) => {
+                        self.wq_bytes += b.len();
+                        self.wq.push_back(b);
+                        progress = true;
+                    }
+                    None => break,
+                }
+            }
+            if self.drain_events() {
+                progress = true;
+            }
+            if !self.rbuf.is_empty() && !self.handoff && self.closed.is_none() {
+                let before = self.rbuf.len();
+                self.feed();
+                if self.rbuf.len() != before {
+                    progress = true;
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        self.publish();
+    }
+
+    fn publish(&mut self) {
+        if let Ok(mut s) = self.shared.lock() {
+            s.capabilities = self
+                .session
+                .capabilities()
+                .map(|c| c.advertised().iter().map(wire).collect())
+                .unwrap_or_default();
+            s.utf8 =
+                imapwire_codec::capability::CapabilitySet::enables_utf8(self.session.enabled());
+            s.channel_binding = self.channel_binding.is_some();
+            s.compressed = self.session.is_compressed();
+            if let Some(r) = &self.closed {
+                s.closed = Some(format!("{r:?}"));
+            }
+        }
+    }
+
+    /// Setup: after the greeting and capabilities, STARTTLS when required, then ready.
+    /// True when it changed something.
+    fn check_ready(&mut self) -> bool {
+        if self.ready.is_none() || self.closed.is_some() {
+            return false;
+        }
+        let Some(caps) = self.session.capabilities() else {
+            return false;
+        };
+        if self.cfg.security == Security::StartTls && !self.session.is_encrypted() {
+            if self.starttls_sent {
+                return false;
+            }
+            if !caps.starttls() {
+                self.fail_ready(Error::StartTlsNotOffered);
+                self.session.close(Instant::now());
+                return true;
+            }
+            match self.session.starttls(Instant::now()) {
+                Ok(id) => {
+                    self.starttls_sent = true;
+                    let mut p = Pending::new(None, Collect::None);
+                    p.internal = Internal::StartTls;
+                    self.pending.insert(id, p);
+                    self.order.push_back(id);
+                }
+                Err(_) => {
+                    self.fail_ready(Error::StartTlsNotOffered);
+                    self.session.close(Instant::now());
+                }
+            }
+            return true;
+        }
+        if let Some(r) = self.ready.take() {
+            tracing::debug!("ready");
+            let _ = r.send(Ok(()));
+        }
+        false
+    }
+
+    async fn starttls_handshake(&mut self) -> Result<(), Error> {
+        if !self.rbuf.is_empty() {
+            return Err(Error::Protocol(
+                "bytes after the STARTTLS OK (plaintext injection)".into(),
+            ));
+        }
+        // Flush what was queued (nothing should be: the session stops at the hand-off).
+        while let Some(b) = self.wq.pop_front() {
+            if let Some(w) = self.wr.as_mut() {
+                w.write_all(&b).await?;
+            }
+        }
+        self.wq_bytes = 0;
+        let (Some(rd), Some(wr)) = (self.rd.take(), self.wr.take()) else {
+            return Err(Error::Closed("socket gone before STARTTLS".into()));
+        };
+        let Transport::Plain(tcp) = rd.unsplit(wr) else {
+            return Err(Error::Protocol("STARTTLS on a TLS connection".into()));
+        };
+        let s = handshake(tcp, &self.cfg, &self.connector, &self.verifier).await?;
+        self.channel_binding = tls::channel_binding(s.get_ref().1);
+        let (rd, wr) = tokio::io::split(Transport::Tls(Box::new(s)));
+        self.rd = Some(rd);
+        self.wr = Some(wr);
+        tracing::debug!("STARTTLS handshake done");
+        self.session.transport_upgraded(Instant::now());
+        Ok(())
+    }
+
+    fn track(&mut self, id: CommandId, p: Pending) {
+        self.pending.insert(id, p);
+        self.order.push_back(id);
+    }
+
+    fn request(&mut self, req: Request) {
+        let Request::Op(op, reply) = req;
+        let now = Instant::now();
+        // A new command ends a running IDLE first (the session would hold it back anyway).
+        if !matches!(op, Op::IdleDone(_)) {
+            if let Some(id) = self.idle {
+                self.end_idle(id, None);
+            }
+        }
+        match op {
+            Op::Command(body, collect) => {
+                let name = wire_name(&body);
+                match self.session.submit(now, body) {
+                    Ok(id) => {
+                        tracing::debug!(command = name, id = id.get(), "submitted");
+                        let reply = match collect {
+                            Collect::Stream(_) => None,
+                            _ => Some(reply),
+                        };
+                        self.track(id, Pending::new(reply, collect));
+                    }
+                    Err(e) => {
+                        if let Collect::Stream(tx) = collect {
+                            let _ = tx.try_send(Item::Done(Err(e.clone().into())));
+                        }
+                        let _ = reply.send(Err(e.into()));
+                    }
+                }
+            }
+            Op::Login { user, password } => match self.session.login(now, &user, password) {
+                Ok(id) => {
+                    let mut p = Pending::new(Some(reply), Collect::None);
+                    p.mechanism = Some("LOGIN".into());
+                    self.track(id, p);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Op::Authenticate { creds, method } => match self.start_auth(*creds, method) {
+                Ok((id, mech)) => {
+                    tracing::debug!(mechanism = %mech, "authenticating");
+                    let mut p = Pending::new(Some(reply), Collect::None);
+                    p.mechanism = Some(mech);
+                    self.track(id, p);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Op::Idle(tx) => match self.session.idle(now) {
+                Ok(id) => {
+                    let mut p = Pending::new(Some(reply), Collect::None);
+                    p.idle = Some(tx);
+                    self.track(id, p);
+                    self.idle = Some(id);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Op::IdleDone(id) => {
+                if self.pending.contains_key(&id) {
+                    self.end_idle(id, Some(reply));
+                } else {
+                    let _ = reply.send(Ok(Reply::Done(Completion {
+                        code: None,
+                        text: Default::default(),
+                    })));
+                }
+            }
+            Op::Append {
+                mailbox,
+                flags,
+                len,
+                reader,
+            } => match self
+                .session
+                .append(now, mailbox, flags, None, AppendBody::Stream { len })
+            {
+                Ok(id) => {
+                    if len > 0 {
+                        self.append.insert(id, reader);
+                    }
+                    self.track(id, Pending::new(Some(reply), Collect::None));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Op::Logout => match self.session.logout(now) {
+                Ok(id) => self.track(id, Pending::new(Some(reply), Collect::None)),
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+        }
+    }
+
+    fn end_idle(&mut self, id: CommandId, reply: Option<ReplyTx>) {
+        if let Some(p) = self.pending.get_mut(&id) {
+            if !p.idle_ending {
+                p.idle_ending = true;
+                let _ = self.session.idle_done(Instant::now(), id);
+            }
+            if reply.is_some() {
+                p.reply = reply;
+            }
+        }
+        if self.idle == Some(id) {
+            self.idle = None;
+        }
+    }
+
+    fn start_auth(
+        &mut self,
+        mut creds: Credentials,
+        method: AuthMethod,
+    ) -> Result<(CommandId, String), Error> {
+        let now = Instant::now();
+        creds.host.get_or_insert_with(|| self.cfg.host.clone());
+        creds.port.get_or_insert(self.cfg.port);
+        if creds.channel_binding.is_none() {
+            creds.channel_binding = self.channel_binding.clone();
+        }
+        let offered = |m: Mechanism| {
+            self.session.capabilities().is_some_and(|c| {
+                c.auth_mechanisms()
+                    .any(|a| Mechanism::from_auth(a) == Some(m))
+            })
+        };
+        let mech = match method {
+            AuthMethod::LoginCommand => None,
+            AuthMethod::Login if !offered(Mechanism::Login) => None,
+            AuthMethod::Login => Some(Mechanism::Login),
+            AuthMethod::Mechanism(m) => Some(m),
+            AuthMethod::Auto => {
+                let caps = self
+                    .session
+                    .capabilities()
+                    .ok_or_else(|| Error::Protocol("capabilities unknown".into()))?;
+                let names: Vec<&str> = caps
+                    .auth_mechanisms()
+                    .filter_map(|m| Mechanism::from_auth(m).map(|m| m.name()))
+                    .collect();
+                let kind = creds
+                    .kind()
+                    .ok_or_else(|| Error::Config("no password or token".into()))?;
+                let transport = match (self.session.is_encrypted(), creds.channel_binding.is_some())
+                {
+                    (false, _) => sasl::Transport::Cleartext,
+                    (true, false) => sasl::Transport::Tls,
+                    (true, true) => sasl::Transport::TlsWithChannelBinding,
+                };
+                let allow_plain = self.cfg.security == Security::InsecurePlaintext;
+                match sasl::choose(&names, kind, allow_plain, transport) {
+                    Some(m) => Some(m),
+                    // No SASL mechanism fits: the LOGIN command with a password.
+                    None if creds.password.is_some() && !caps.login_disabled() => None,
+                    None => {
+                        return Err(Error::Submit(Box::new(
+                            imapwire_session::client::SubmitError::NoMechanism,
+                        )));
+                    }
+                }
+            }
+        };
+        match mech {
+            Some(m) => {
+                let client = sasl::new_client(m, &creds)
+                    .map_err(|e| Error::Config(format!("credentials: {e}")))?;
+                let id = self.session.authenticate(now, client)?;
+                Ok((id, m.name().to_owned()))
+            }
+            None => {
+                let pw = creds
+                    .password
+                    .as_ref()
+                    .ok_or_else(|| Error::Config("LOGIN needs a password".into()))?;
+                let id = self.session.login(
+                    now,
+                    &creds.user,
+                    Secret::new(Bytes::copy_from_slice(pw.expose().as_bytes())),
+                )?;
+                Ok((id, "LOGIN".to_owned()))
+            }
+        }
+    }
+
+    /// Delivers a stream item in order, keeping it when the channel is full.
+    fn deliver(&mut self, tx: &mpsc::Sender<Item>, item: Item) {
+        if !self.backlog.is_empty() {
+            if !tx.is_closed() {
+                self.backlog.push_back((tx.clone(), item));
+            }
+            return;
+        }
+        match tx.try_send(item) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(item)) => {
+                self.backlog.push_back((tx.clone(), item))
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// The first command in flight whose collector takes `pred`.
+    fn first(&self, pred: impl Fn(&Pending) -> bool) -> Option<CommandId> {
+        self.order
+            .iter()
+            .copied()
+            .find(|id| self.pending.get(id).is_some_and(&pred))
+    }
+
+    fn stream_target(&self) -> Option<(CommandId, mpsc::Sender<Item>)> {
+        let id = self.first(|p| matches!(p.collect, Collect::Stream(_)))?;
+        match &self.pending.get(&id)?.collect {
+            Collect::Stream(tx) => Some((id, tx.clone())),
+            _ => None,
+        }
+    }
+
+    fn idle_sink(&self) -> Option<mpsc::Sender<Item>> {
+        self.order
+            .iter()
+            .filter_map(|id| self.pending.get(id))
+            .find_map(|p| p.idle.clone())
+    }
+
+    /// Routes every queued session event; true when there was one.
+    fn drain_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(ev) = self.session.poll_event() {
+            any = true;
+            self.on_event(ev);
+        }
+        any
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Greeting { kind, text } => {
+                tracing::debug!(?kind, "greeting");
+                if kind == GreetingKind::Bye {
+                    self.fail_ready(Error::Rejected(text_of(&text)));
+                }
+            }
+            Event::Completed { id, result } => self.completed(id, result),
+            Event::Data(d) => self.data(d),
+            Event::Status { status, text } => {
+                if matches!(
+                    text.code(),
+                    Some(imapwire_codec::response::ResponseCode::Alert)
+                ) || status != Status::Ok
+                {
+                    tracing::warn!(?status, text = %text_of(&text), "server says");
+                }
+            }
+            Event::Bye(text) => {
+                let t = text_of(&text);
+                tracing::info!(text = %t, "BYE");
+                if let Ok(mut s) = self.shared.lock() {
+                    s.bye = Some(t);
+                }
+            }
+            Event::IdleStarted { id } => {
+                if let Some(p) = self.pending.get_mut(&id) {
+                    if let Some(r) = p.reply.take() {
+                        let _ = r.send(Ok(Reply::IdleStarted(id)));
+                    }
+                }
+            }
+            Event::AppendDataWanted { id, remaining } => {
+                if self.append.contains_key(&id) {
+                    self.wanted = Some((id, remaining));
+                }
+            }
+            Event::BodyBegin(_) => {
+                if let Some((_, tx)) = self.stream_target() {
+                    self.deliver(&tx, Item::BodyBegin);
+                }
+            }
+            Event::BodyChunk(b) => {
+                if let Some((_, tx)) = self.stream_target() {
+                    self.deliver(&tx, Item::Chunk(b));
+                }
+            }
+            Event::BodyEnd => {
+                if let Some((_, tx)) = self.stream_target() {
+                    self.deliver(&tx, Item::BodyEnd);
+                }
+            }
+            Event::HandOff(HandOff::StartTls) => self.handoff = true,
+            Event::Mailbox(m) => {
+                if let Some(tx) = self.idle_sink() {
+                    let e = match m {
+                        MailboxEvent::Exists { exists } => Some(IdleEvent::Exists { exists }),
+                        MailboxEvent::Expunged { seq, .. } => Some(IdleEvent::Expunge { seq }),
+                        _ => None,
+                    };
+                    if let Some(e) = e {
+                        self.deliver(&tx, Item::Idle(e));
+                    }
+                }
+            }
+            Event::Closed(reason) => {
+                tracing::debug!(?reason, "session closed");
+                let err = match &reason {
+                    CloseReason::Rejected(t) => Error::Rejected(text_of(t)),
+                    CloseReason::TimedOut => Error::Timeout(if self.ready.is_some() {
+                        Phase::Greeting
+                    } else {
+                        Phase::Response
+                    }),
+                    other => Error::Closed(format!("{other:?}")),
+                };
+                self.fail_ready(err);
+                self.closed = Some(reason);
+                self.wanted = None;
+                self.append.clear();
+                // Streams still open end with the close.
+                let ids: Vec<_> = self.pending.keys().copied().collect();
+                for id in ids {
+                    self.completed(id, Err(CommandError::ConnectionLost));
+                }
+            }
+            Event::ProtocolError(e) => tracing::debug!(?e, "protocol error"),
+            Event::Malformed(m) => tracing::debug!(?m, "malformed response"),
+            other => tracing::trace!(?other, "event"),
+        }
+    }
+
+    fn data(&mut self, d: Data) {
+        match d {
+            Data::List(item) | Data::XList(item) | Data::Lsub(item) => {
+                let utf8 =
+                    imapwire_codec::capability::CapabilitySet::enables_utf8(self.session.enabled());
+                if let Some(id) = self.first(|p| matches!(p.collect, Collect::List)) {
+                    if let Some(p) = self.pending.get_mut(&id) {
+                        p.list.push(MailboxEntry::new(item, utf8));
+                    }
+                }
+            }
+            Data::Search { ids, modseq } => {
+                if let Some(id) = self.first(|p| matches!(p.collect, Collect::Search)) {
+                    if let Some(p) = self.pending.get_mut(&id) {
+                        p.search.ids.extend(ids.iter().map(|n| n.get()));
+                        p.search.modseq = modseq.or(p.search.modseq);
+                    }
+                }
+            }
+            Data::ESearch(es) => {
+                if let Some(id) = self.first(|p| matches!(p.collect, Collect::Search)) {
+                    if let Some(p) = self.pending.get_mut(&id) {
+                        for r in es.data {
+                            match r {
+                                SearchReturnData::All(set) => p.search.ids.extend(set.iter()),
+                                SearchReturnData::ModSeq(m) => p.search.modseq = Some(m),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            Data::Fetch { seq, items } => {
+                let md = MessageData::new(seq.get(), items.into_iter().collect());
+                self.fetch_data(md);
+            }
+            Data::UidFetch { uid, items } => {
+                let mut md = MessageData::new(0, items.into_iter().collect());
+                md.uid = Some(uid.get());
+                self.fetch_data(md);
+            }
+            Data::Vanished { earlier, uids } => {
+                if let Some(tx) = self.idle_sink() {
+                    let e = IdleEvent::Vanished {
+                        uids: wire(&uids),
+                        earlier,
+                    };
+                    self.deliver(&tx, Item::Idle(e));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn fetch_data(&mut self, md: MessageData) {
+        if let Some((_, tx)) = self.stream_target() {
+            self.deliver(&tx, Item::Data(md));
+            return;
+        }
+        if let Some(id) = self.first(|p| matches!(p.collect, Collect::Data)) {
+            if let Some(p) = self.pending.get_mut(&id) {
+                p.data.push(md);
+                return;
+            }
+        }
+        if let Some(tx) = self.idle_sink() {
+            if let Some(flags) = md.flags.clone() {
+                let e = IdleEvent::Flags {
+                    seq: md.seq,
+                    uid: md.uid,
+                    flags,
+                };
+                self.deliver(&tx, Item::Idle(e));
+            }
+        }
+    }
+
+    fn completed(&mut self, id: CommandId, result: Result<Completion, CommandError>) {
+        self.order.retain(|x| *x != id);
+        self.append.remove(&id);
+        if self.wanted.is_some_and(|(w, _)| w == id) {
+            self.wanted = None;
+        }
+        if self.idle == Some(id) {
+            self.idle = None;
+        }
+        let Some(mut p) = self.pending.remove(&id) else {
+            return;
+        };
+        tracing::debug!(id = id.get(), ok = result.is_ok(), "completed");
+        match p.internal {
+            Internal::StartTls => {
+                if result.is_err() {
+                    self.fail_ready(Error::StartTlsNotOffered);
+                    self.session.close(Instant::now());
+                }
+                return;
+            }
+            Internal::Compress => {
+                tracing::debug!(ok = result.is_ok(), "COMPRESS");
+                return;
+            }
+            Internal::No => {}
+        }
+        if let Some(tx) = p.idle.take() {
+            let r = result.clone().map_err(Error::from);
+            self.deliver(&tx, Item::Done(r));
+        }
+        if let Collect::Stream(tx) = &p.collect {
+            let tx = tx.clone();
+            self.deliver(&tx, Item::Done(result.clone().map_err(Error::from)));
+        }
+        let authenticated = p.mechanism.is_some() && result.is_ok();
+        let reply = match result {
+            Err(e) => Err(Error::from(e)),
+            Ok(c) => Ok(match p.collect {
+                Collect::List => Reply::List(std::mem::take(&mut p.list)),
+                Collect::Search => {
+                    let mut s = std::mem::take(&mut p.search);
+                    s.ids.sort_unstable();
+                    s.ids.dedup();
+                    Reply::Search(s)
+                }
+                Collect::Select => Reply::Selected(match self.session.mailbox() {
+                    Some(m) => MailboxInfo {
+                        exists: m.exists(),
+                        uidvalidity: m.uidvalidity(),
+                        uidnext: m.uidnext(),
+                        highestmodseq: m.highestmodseq(),
+                        read_only: m.read_only(),
+                    },
+                    None => {
+                        return self.send_reply(
+                            p.reply,
+                            Err(Error::Protocol("SELECT OK without a mailbox".into())),
+                        );
+                    }
+                }),
+                Collect::Data => Reply::Fetched(std::mem::take(&mut p.data)),
+                _ => match p.mechanism.take() {
+                    Some(m) if authenticated => Reply::Authenticated(m),
+                    _ => Reply::Done(c),
+                },
+            }),
+        };
+        if authenticated {
+            if let Ok(mut s) = self.shared.lock() {
+                s.mechanism = match &reply {
+                    Ok(Reply::Authenticated(m)) => Some(m.clone()),
+                    _ => None,
+                };
+            }
+            self.maybe_compress();
+        }
+        self.send_reply(p.reply, reply);
+    }
+
+    fn send_reply(&mut self, tx: Option<ReplyTx>, r: Result<Reply, Error>) {
+        if let Some(tx) = tx {
+            let _ = tx.send(r);
+        }
+    }
+
+    fn maybe_compress(&mut self) {
+        if !self.cfg.compress || self.compress_tried || self.session.is_compressed() {
+            return;
+        }
+        // Only when the capabilities are known and offer it (the session asks for them after
+        // authentication when the OK did not carry them; checked again when it is sent).
+        let offered = self
+            .session
+            .capabilities()
+            .is_none_or(|c| c.has(&Capability::CompressDeflate));
+        if !offered {
+            return;
+        }
+        self.compress_tried = true;
+        if let Ok(id) = self.session.compress(Instant::now()) {
+            let mut p = Pending::new(None, Collect::None);
+            p.internal = Internal::Compress;
+            self.track(id, p);
+        }
+    }
+}
+
+fn wire_name(b: &CommandBody) -> &'static str {
+    match b {
+        CommandBody::Fetch { .. } => "FETCH",
+        CommandBody::Store { .. } => "STORE",
+        CommandBody::Search { .. } => "SEARCH",
+        CommandBody::Select { .. } => "SELECT",
+        CommandBody::Examine { .. } => "EXAMINE",
+        CommandBody::List { .. } => "LIST",
+        _ => "command",
+    }
+}
+
+fn text_of(t: &imapwire_codec::response::ResponseText) -> String {
+    String::from_utf8_lossy(&t.to_vec_inline_literals()).into_owned()
+}

@@ -1,0 +1,207 @@
+//! Values the async client returns (RFC 9051 §7.3 mailbox status, §7.5 message data, RFC 6154
+//! special-use roles).
+
+use bytes::Bytes;
+use imapwire_codec::Encode;
+use imapwire_codec::fetch::MessageDataItem;
+use imapwire_codec::flag::FlagFetch;
+use imapwire_codec::mailbox::{Mailbox, decode_utf7};
+use imapwire_codec::response::ListItem;
+use imapwire_session::special_use::Role;
+
+/// The wire form of a value, as text.
+pub(crate) fn wire<T: Encode>(t: &T) -> String {
+    String::from_utf8_lossy(&t.to_vec_inline_literals()).into_owned()
+}
+
+/// A mailbox name as Unicode: UTF-8 as sent when the server speaks UTF-8, else decoded from
+/// modified UTF-7 (falling back to the raw bytes when that fails).
+pub(crate) fn mailbox_name(m: &Mailbox, utf8: bool) -> String {
+    match m {
+        Mailbox::Inbox => "INBOX".into(),
+        other => {
+            let b = other.as_bytes();
+            if !utf8 {
+                if let Ok(s) = decode_utf7(b) {
+                    return s;
+                }
+            }
+            String::from_utf8_lossy(b).into_owned()
+        }
+    }
+}
+
+/// One mailbox from LIST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MailboxEntry {
+    /// The name, as Unicode.
+    pub name: String,
+    /// The hierarchy delimiter, if any.
+    pub delimiter: Option<char>,
+    /// The attributes as sent (`\HasNoChildren`, `\Sent`, ...).
+    pub attributes: Vec<String>,
+    /// The special-use role (RFC 6154), from the attributes.
+    pub special_use: Option<Role>,
+    /// The item as decoded.
+    pub raw: ListItem,
+}
+
+impl MailboxEntry {
+    pub(crate) fn new(item: ListItem, utf8: bool) -> Self {
+        MailboxEntry {
+            name: mailbox_name(&item.mailbox, utf8),
+            delimiter: item.delimiter.map(|d| char::from(d.get())),
+            attributes: item.attributes.iter().map(wire).collect(),
+            special_use: item.attributes.iter().find_map(Role::from_attribute),
+            raw: item,
+        }
+    }
+}
+
+/// The attribute of a special-use role (`\Sent`, ...).
+pub fn role_attribute(role: Role) -> &'static str {
+    match role {
+        Role::Sent => "\\Sent",
+        Role::Drafts => "\\Drafts",
+        Role::Trash => "\\Trash",
+        Role::Junk => "\\Junk",
+        Role::Archive => "\\Archive",
+        Role::All => "\\All",
+        Role::Flagged => "\\Flagged",
+        _ => "\\Unknown",
+    }
+}
+
+/// The selected mailbox's state after SELECT or EXAMINE (RFC 9051 §6.3.2; RFC 7162).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MailboxInfo {
+    /// Messages in the mailbox.
+    pub exists: u32,
+    /// `UIDVALIDITY`, when sent.
+    pub uidvalidity: Option<u32>,
+    /// `UIDNEXT`, when sent.
+    pub uidnext: Option<u32>,
+    /// `HIGHESTMODSEQ`, when sent.
+    pub highestmodseq: Option<u64>,
+    /// Selected read-only (EXAMINE, or `[READ-ONLY]`).
+    pub read_only: bool,
+}
+
+/// The attributes of one message from a FETCH or STORE response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageData {
+    /// Its sequence number.
+    pub seq: u32,
+    /// Its UID, when sent.
+    pub uid: Option<u32>,
+    /// Its flags as sent, `\Recent` left out (IMAP4rev2 dropped it); `None` when not sent.
+    pub flags: Option<Vec<String>>,
+    /// `RFC822.SIZE`, when sent.
+    pub size: Option<u64>,
+    /// `MODSEQ`, when sent.
+    pub modseq: Option<u64>,
+    /// Every item as decoded (streamed bodies empty there: they came as chunks).
+    pub items: Vec<MessageDataItem>,
+}
+
+impl MessageData {
+    pub(crate) fn new(seq: u32, items: Vec<MessageDataItem>) -> Self {
+        let mut d = MessageData {
+            seq,
+            uid: None,
+            flags: None,
+            size: None,
+            modseq: None,
+            items: Vec::new(),
+        };
+        for it in &items {
+            match it {
+                MessageDataItem::Uid(u) => d.uid = Some(u.get()),
+                MessageDataItem::Flags(f) => {
+                    d.flags = Some(
+                        f.iter()
+                            .filter_map(|f| match f {
+                                FlagFetch::Flag(f) => Some(f.to_string()),
+                                _ => None,
+                            })
+                            .collect(),
+                    )
+                }
+                MessageDataItem::Rfc822Size(n) => d.size = Some(*n),
+                MessageDataItem::ModSeq(m) => d.modseq = Some(*m),
+                _ => {}
+            }
+        }
+        d.items = items;
+        d
+    }
+
+    /// The inline (not streamed) body values, in order: `BODY[...]`, `BINARY[...]`, `RFC822`.
+    pub(crate) fn take_inline_bodies(&mut self) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for it in &mut self.items {
+            match it {
+                MessageDataItem::BodySection { data, .. }
+                | MessageDataItem::Rfc822(data)
+                | MessageDataItem::Rfc822Header(data)
+                | MessageDataItem::Rfc822Text(data) => {
+                    if let Some(b) = data.as_ref().map(|s| s.as_bytes()) {
+                        if !b.is_empty() {
+                            out.push(Bytes::copy_from_slice(b));
+                        }
+                    }
+                }
+                MessageDataItem::Binary { data: Some(b), .. } if !b.is_empty() => {
+                    out.push(b.clone());
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// An event of the selected mailbox while IDLE runs (RFC 9051 §7.4, RFC 7162 §3.2.10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdleEvent {
+    /// The mailbox has `exists` messages now.
+    Exists {
+        /// The new count.
+        exists: u32,
+    },
+    /// Message `seq` was expunged.
+    Expunge {
+        /// Its sequence number before the removal.
+        seq: u32,
+    },
+    /// Messages removed, by UID (QRESYNC).
+    Vanished {
+        /// The UID set as sent (`3:5,9`).
+        uids: String,
+        /// `(EARLIER)`.
+        earlier: bool,
+    },
+    /// Flags of a message changed.
+    Flags {
+        /// Its sequence number.
+        seq: u32,
+        /// Its UID, when sent.
+        uid: Option<u32>,
+        /// Its flags now (`\Recent` left out).
+        flags: Vec<String>,
+    },
+}
+
+/// What SEARCH returned (RFC 9051 §6.4.4; ESEARCH RFC 4731 when the server offers it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SearchResult {
+    /// The matching message numbers (UIDs for a UID SEARCH), ascending.
+    pub ids: Vec<u32>,
+    /// The highest MODSEQ of the matches (CONDSTORE), when sent.
+    pub modseq: Option<u64>,
+}

@@ -1,0 +1,240 @@
+//! The adapter against our own sans-IO server on 127.0.0.1: TLS modes, certificate refusal
+//! and pinning, authentication, LIST, SELECT, streamed FETCH, IDLE, cancelled futures.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Cert, Mode, TestServer, ca_signed, self_signed};
+use imapwire_session::sasl::{Credentials, Mechanism, Secret};
+use imapwire_tokio::{
+    AuthMethod, CertificateReason, Config, Connection, Error, Fingerprint, IdleEvent, Security,
+    Timeouts,
+};
+use sha2::{Digest, Sha256};
+
+fn cfg(server: &TestServer, security: Security, cert: &Cert) -> Config {
+    let mut c = Config::new("127.0.0.1", server.addr.port())
+        .with_security(security)
+        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
+    if let Some(ca) = &cert.ca_der {
+        c.tls.add_root_der(ca.to_vec());
+    }
+    c
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn joe() -> Credentials {
+    Credentials::password("joe", Secret::new("secret".into()))
+}
+
+async fn fetch_all(conn: &Connection) -> Vec<(u32, Vec<String>, u64, String)> {
+    let mut out = Vec::new();
+    let mut s = conn
+        .fetch("1:*", "(UID FLAGS RFC822.SIZE BODY.PEEK[])", true)
+        .await
+        .unwrap();
+    while let Some(mut m) = s.next().await.unwrap() {
+        let mut h = Sha256::new();
+        let mut n = 0u64;
+        while let Some(c) = m.next_chunk().await.unwrap() {
+            n += c.len() as u64;
+            h.update(&c);
+        }
+        let d = m.finish().await.unwrap();
+        assert_eq!(d.size, Some(n), "streamed bytes match RFC822.SIZE");
+        out.push((
+            d.uid.unwrap(),
+            d.flags.unwrap_or_default(),
+            n,
+            hex(&h.finalize()),
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn implicit_tls_verified_with_extra_root_full_session() {
+    common::log();
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let conn = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+        .await
+        .unwrap();
+    assert!(conn.has_channel_binding());
+    let mech = conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    assert!(mech.starts_with("SCRAM-SHA-256"), "{mech}");
+    let list = conn.list("", "*").await.unwrap();
+    assert!(list.iter().any(|m| m.name == "INBOX"), "{list:?}");
+    let info = conn.select("INBOX").await.unwrap();
+    assert_eq!(info.exists, 3);
+    assert!(info.uidvalidity.is_some());
+    let msgs = fetch_all(&conn).await;
+    assert_eq!(msgs.len(), 3);
+    assert_eq!(msgs.iter().map(|m| m.0).collect::<Vec<_>>(), [1, 2, 3]);
+    let body = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: message 2\r\n\r\nBody of message 2.\r\n";
+    assert_eq!(msgs[1].3, hex(&Sha256::digest(body)));
+    conn.logout().await.unwrap();
+    assert!(conn.noop().await.is_err());
+}
+
+#[tokio::test]
+async fn starttls_upgrades_and_authenticates() {
+    common::log();
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::StartTls, cert.clone()).await;
+    let conn = Connection::connect(cfg(&server, Security::StartTls, &cert))
+        .await
+        .unwrap();
+    assert!(
+        !conn.has_capability("STARTTLS"),
+        "capabilities asked again after TLS"
+    );
+    assert!(conn.has_channel_binding());
+    let m = conn
+        .authenticate(joe(), AuthMethod::Mechanism(Mechanism::Plain))
+        .await
+        .unwrap();
+    assert_eq!(m, "PLAIN");
+    assert_eq!(conn.select("INBOX").await.unwrap().exists, 3);
+    conn.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn starttls_not_offered_fails() {
+    let cert = self_signed();
+    let server = TestServer::start(Mode::Plain, cert.clone()).await;
+    let err = Connection::connect(cfg(&server, Security::StartTls, &cert))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::StartTlsNotOffered), "{err:?}");
+}
+
+#[tokio::test]
+async fn plaintext_only_with_the_insecure_option() {
+    let cert = self_signed();
+    let server = TestServer::start(Mode::Plain, cert.clone()).await;
+    // TLS expected: a plaintext server fails the handshake.
+    let err = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Tls(_) | Error::Io(_) | Error::Timeout(_)),
+        "{err:?}"
+    );
+    // Explicitly insecure: works, and a password mechanism is allowed.
+    let conn = Connection::connect(cfg(&server, Security::InsecurePlaintext, &cert))
+        .await
+        .unwrap();
+    assert!(!conn.has_channel_binding());
+    let m = conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    assert_eq!(m, "SCRAM-SHA-256");
+    conn.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn self_signed_refused_with_details_then_pinned() {
+    let cert = self_signed();
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let err = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+        .await
+        .unwrap_err();
+    let Error::Certificate(c) = err else {
+        panic!("expected a certificate error, got {err:?}")
+    };
+    assert_eq!(c.reason, CertificateReason::SelfSigned);
+    let fp = Fingerprint::of_der(&cert.der);
+    assert_eq!(c.fingerprint, fp);
+    let shown = c.to_string();
+    assert!(
+        shown.contains(&fp.to_string()) && shown.contains("self-signed"),
+        "{shown}"
+    );
+    assert!(fp.to_string().starts_with("sha256:") && fp.to_string().len() == 71);
+    assert!(c.not_before.is_some() && c.not_after.is_some());
+    assert!(!c.subject.is_empty() && c.subject == c.issuer, "{c:?}");
+
+    // Pinned: accepted.
+    let mut pinned = cfg(&server, Security::ImplicitTls, &cert);
+    pinned.tls.dangerous().pin(c.fingerprint);
+    let conn = Connection::connect(pinned.clone()).await.unwrap();
+    conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    conn.logout().await.unwrap();
+
+    // Another self-signed certificate is still refused with that pin set.
+    let other = self_signed();
+    let server2 = TestServer::start(Mode::Implicit, other.clone()).await;
+    let mut c2 = pinned;
+    c2.port = server2.addr.port();
+    let err = Connection::connect(c2).await.unwrap_err();
+    match err {
+        Error::Certificate(c) => {
+            assert_eq!(c.reason, CertificateReason::SelfSigned);
+            assert_eq!(c.fingerprint, Fingerprint::of_der(&other.der));
+        }
+        other => panic!("expected a certificate error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn wrong_host_name_and_unknown_issuer_are_typed() {
+    let cert = ca_signed(&["mail.example.org"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let err = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Certificate(c) => assert_eq!(c.reason, CertificateReason::WrongHostName),
+        other => panic!("{other:?}"),
+    }
+    // Without the CA as a root: unknown issuer (not self-signed: the CA signed it).
+    let mut c = cfg(&server, Security::ImplicitTls, &self_signed());
+    c.tls = Default::default();
+    let err = Connection::connect(c).await.unwrap_err();
+    match err {
+        Error::Certificate(c) => {
+            assert_eq!(c.reason, CertificateReason::UnknownIssuer);
+            assert!(c.issuer.contains("imapwire test CA"), "{c:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn idle_sees_a_message_appended_by_a_second_connection() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let a = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+        .await
+        .unwrap();
+    a.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    assert_eq!(a.select("INBOX").await.unwrap().exists, 3);
+    let mut idle = a.idle().await.unwrap();
+
+    let b = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+        .await
+        .unwrap();
+    b.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    let msg = b"Subject: new\r\n\r\nhello\r\n";
+    let uid = b
+        .append("INBOX", &["\\Seen"], msg.len() as u64, &msg[..])
+        .await
+        .unwrap();
+    assert_eq!(uid, Some(4));
+
+    let ev = tokio::time::timeout(Duration::from_secs(10), idle.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap();
+    assert_eq!(ev, Some(IdleEvent::Exists { exists: 4 }));
+    idle.done().await.unwrap();
+    // The connection is usable after IDLE.
+    let msgs = fetch_all(&a).await;
+    assert_eq!(msgs.len(), 4);
+    assert_eq!(msgs[3].1, vec!["\\Seen".to_string()]);
+    a.logout().await.unwrap();
+    b.logout().await.unwrap();
+}
