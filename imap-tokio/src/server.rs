@@ -1,3 +1,832 @@
-//! The accept side: serving IMAP (RFC 9051) over tokio sockets with the sans-IO
-//! [`imapwire_session::server::Server`]. (Owned by the server helper; placeholder until it
-//! lands.)
+//! The accept side: serving IMAP (RFC 9051 §2–§7; RFC 8314 implicit TLS, §6.2.1 STARTTLS)
+//! over tokio sockets with the sans-IO [`imapwire_session::server::Server`].
+//!
+//! [`serve_connection`] drives one connection: it reads the socket into the session, writes
+//! what the session queues, answers the session's [`Request`]s from a [`BackendSession`]
+//! (synchronous stores answer at once), passes changes made by other sessions to
+//! [`Server::notify`], arms the session's timer, performs the STARTTLS hand-off and ends
+//! the session with `BYE` when the shutdown signal fires.
+//!
+//! Back-pressure: the session takes no more input while its output queue is over
+//! [`ServerConfig::max_output`](imapwire_session::server::ServerConfig); the driver then
+//! stops reading the socket until the client has read what was written. A write that does
+//! not progress for [`DriverOptions::write_timeout`] ends the connection.
+//!
+//! [`start`] is the example server's core (and the demo's): it opens listening sockets for
+//! plain and implicit-TLS IMAP, answers from a [`MaildirBackend`] (one Maildir++ store per
+//! user, special-use mailboxes created) and returns the bound addresses with a
+//! [`RunningServer`] handle that stops everything cleanly.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+use imapwire_codec::capability::Capability;
+use imapwire_codec::core::Secret;
+use imapwire_codec::flag::MailboxAttribute;
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_session::sasl::scram::{ScramHash, StoredKeys};
+use imapwire_session::server::maildir::MaildirStore;
+use imapwire_session::server::memory::SessionId;
+use imapwire_session::server::{
+    CredentialStore, Event, HandOff, NonSyncLiterals, Reply, Request, Server, ServerConfig, Update,
+};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::tls::Fingerprint;
+
+/// What answers the mailbox requests of authenticated sessions.
+pub trait Backend: Send + Sync + 'static {
+    /// The per-connection handle.
+    type Session: BackendSession;
+
+    /// A session for `user` (called once the connection has authenticated).
+    fn open(&self, user: &str) -> io::Result<Self::Session>;
+}
+
+/// One authenticated connection's access to a [`Backend`].
+pub trait BackendSession: Send + 'static {
+    /// Answers a request.
+    fn handle(&mut self, request: Request) -> Reply;
+
+    /// The channel on which changes made elsewhere arrive, for [`Server::notify`].
+    fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)>;
+}
+
+/// Settings of the connection driver.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DriverOptions {
+    /// The longest a write may make no progress before the connection is dropped.
+    pub write_timeout: Duration,
+    /// Size of one socket read.
+    pub read_size: usize,
+}
+
+impl Default for DriverOptions {
+    fn default() -> Self {
+        DriverOptions {
+            write_timeout: Duration::from_secs(120),
+            read_size: 16 * 1024,
+        }
+    }
+}
+
+/// A plain TCP or TLS stream (STARTTLS turns one into the other).
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// During the hand-off.
+    Gone,
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Conn::Gone => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Conn::Gone => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Conn::Gone => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Conn::Gone => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConnectionEnd {
+    /// The session ended (LOGOUT, autologout, shutdown, ...).
+    Closed(imapwire_session::server::CloseReason),
+    /// The client went away without LOGOUT.
+    PeerGone,
+    /// A socket or TLS error.
+    Io(io::Error),
+    /// A write made no progress for [`DriverOptions::write_timeout`].
+    WriteTimeout,
+}
+
+/// Serves one accepted TCP connection: TLS first when `tls` is `Some` and `implicit`,
+/// STARTTLS on request when `tls` is `Some` and not `implicit`.
+pub async fn serve_connection<B: Backend>(
+    tcp: TcpStream,
+    config: ServerConfig,
+    tls: Option<(TlsAcceptor, bool)>,
+    backend: Arc<B>,
+    mut shutdown: watch::Receiver<bool>,
+    opts: DriverOptions,
+) -> ConnectionEnd {
+    let _ = tcp.set_nodelay(true);
+    let (conn, config) = match &tls {
+        Some((acceptor, true)) => match acceptor.accept(tcp).await {
+            Ok(s) => (Conn::Tls(Box::new(s)), config.with_encrypted(true)),
+            Err(e) => return ConnectionEnd::Io(e),
+        },
+        Some((_, false)) => (Conn::Plain(tcp), config.with_starttls(true)),
+        None => (Conn::Plain(tcp), config.with_starttls(false)),
+    };
+    let mut d = Driver {
+        conn,
+        server: Server::new(config, Instant::now()),
+        session: None,
+        backend,
+        pending: BytesMut::new(),
+        opts,
+        acceptor: tls.map(|(a, _)| a),
+    };
+    d.run(&mut shutdown).await
+}
+
+struct Driver<B: Backend> {
+    conn: Conn,
+    server: Server,
+    session: Option<B::Session>,
+    backend: Arc<B>,
+    /// Input the session has not taken yet.
+    pending: BytesMut,
+    opts: DriverOptions,
+    acceptor: Option<TlsAcceptor>,
+}
+
+/// What the event loop must do after draining the session.
+enum Step {
+    Go,
+    StartTls,
+    End(imapwire_session::server::CloseReason),
+}
+
+impl<B: Backend> Driver<B> {
+    async fn run(&mut self, shutdown: &mut watch::Receiver<bool>) -> ConnectionEnd {
+        let mut buf = vec![0u8; self.opts.read_size];
+        let mut shutting_down = *shutdown.borrow();
+        if shutting_down {
+            self.server.close("server shutting down");
+        }
+        loop {
+            match self.drain().await {
+                Ok(Step::Go) => {}
+                Ok(Step::StartTls) => {
+                    if let Err(e) = self.start_tls().await {
+                        return ConnectionEnd::Io(e);
+                    }
+                    continue;
+                }
+                Ok(Step::End(r)) => {
+                    let _ = self.conn.shutdown().await;
+                    return ConnectionEnd::Closed(r);
+                }
+                Err(e) => return e,
+            }
+            // Offer held input again first: the session may have room now.
+            if !self.pending.is_empty() {
+                let taken = self.server.handle_input(Instant::now(), &self.pending);
+                self.pending.advance(taken);
+                if taken > 0 {
+                    continue;
+                }
+            }
+            let deadline = self.server.poll_timeout();
+            let want_read = self.pending.is_empty();
+            let sleep = async {
+                match deadline {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let updates = async {
+                match self.session.as_mut() {
+                    Some(s) => s.updates().recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = self.conn.read(&mut buf), if want_read => {
+                    let now = Instant::now();
+                    match r {
+                        Ok(0) => {
+                            self.server.handle_eof(now);
+                            let _ = self.drain().await;
+                            return ConnectionEnd::PeerGone;
+                        }
+                        Ok(n) => {
+                            let taken = self.server.handle_input(now, &buf[..n]);
+                            if taken < n {
+                                self.pending.extend_from_slice(&buf[taken..n]);
+                            }
+                        }
+                        Err(e) => return ConnectionEnd::Io(e),
+                    }
+                }
+                u = updates => {
+                    if let Some((mailbox, update)) = u {
+                        self.server.notify(Instant::now(), &mailbox, update);
+                        // Take whatever else is queued in one go.
+                        if let Some(s) = self.session.as_mut() {
+                            while let Ok((m, u)) = s.updates().try_recv() {
+                                self.server.notify(Instant::now(), &m, u);
+                            }
+                        }
+                    }
+                }
+                _ = sleep => self.server.handle_timeout(Instant::now()),
+                r = shutdown.changed(), if !shutting_down => {
+                    shutting_down = true;
+                    if r.is_err() || *shutdown.borrow() {
+                        self.server.close("server shutting down");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the session's output and handles its events until it has neither.
+    async fn drain(&mut self) -> Result<Step, ConnectionEnd> {
+        loop {
+            let mut progressed = false;
+            while let Some(b) = self.server.poll_transmit(Instant::now()) {
+                progressed = true;
+                match tokio::time::timeout(self.opts.write_timeout, self.conn.write_all(&b)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(ConnectionEnd::Io(e)),
+                    Err(_) => return Err(ConnectionEnd::WriteTimeout),
+                }
+            }
+            if progressed {
+                if let Err(e) = self.conn.flush().await {
+                    return Err(ConnectionEnd::Io(e));
+                }
+            }
+            let mut step = Step::Go;
+            while let Some(ev) = self.server.poll_event() {
+                progressed = true;
+                match ev {
+                    Event::Authenticated { user } => match self.backend.open(&user) {
+                        Ok(s) => self.session = Some(s),
+                        Err(_) => self.server.close("the mail store is not available"),
+                    },
+                    Event::Request { id, request, .. } => {
+                        let reply = match self.session.as_mut() {
+                            Some(s) => s.handle(request),
+                            None => Reply::no(None, "not authenticated"),
+                        };
+                        let _ = self.server.reply(Instant::now(), id, reply);
+                    }
+                    Event::LiteralAnnounced { .. } => {
+                        // Only with LiteralDecisions::Application; the policy decides here.
+                        let _ = self.server.accept_literal(Instant::now());
+                    }
+                    Event::HandOff(HandOff::StartTls { .. }) => step = Step::StartTls,
+                    Event::Closed(r) => step = Step::End(r),
+                    _ => {}
+                }
+            }
+            match step {
+                Step::Go if progressed => continue,
+                Step::Go => return Ok(Step::Go),
+                Step::StartTls => {
+                    // Write the tagged OK (already queued) before the handshake.
+                    while let Some(b) = self.server.poll_transmit(Instant::now()) {
+                        if let Err(e) = self.conn.write_all(&b).await {
+                            return Err(ConnectionEnd::Io(e));
+                        }
+                    }
+                    let _ = self.conn.flush().await;
+                    return Ok(Step::StartTls);
+                }
+                Step::End(r) => {
+                    while let Some(b) = self.server.poll_transmit(Instant::now()) {
+                        if self.conn.write_all(&b).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = self.conn.flush().await;
+                    return Ok(Step::End(r));
+                }
+            }
+        }
+    }
+
+    async fn start_tls(&mut self) -> io::Result<()> {
+        let Some(acceptor) = self.acceptor.clone() else {
+            return Err(io::Error::other("STARTTLS without a TLS configuration"));
+        };
+        // Plaintext that followed the command is discarded (never executed).
+        self.pending.clear();
+        let Conn::Plain(tcp) = std::mem::replace(&mut self.conn, Conn::Gone) else {
+            return Err(io::Error::other("STARTTLS on a TLS connection"));
+        };
+        let tls = tokio::time::timeout(Duration::from_secs(60), acceptor.accept(tcp))
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+        self.conn = Conn::Tls(Box::new(tls));
+        let _ = self
+            .server
+            .transport_upgraded(Instant::now())
+            .map_err(io::Error::other)?;
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The example server: users file, Maildir backend, listeners.
+
+/// Users and their SCRAM keys, read from a `user:password` file (the passwords are not
+/// kept).
+pub struct Users {
+    keys: HashMap<String, (StoredKeys, StoredKeys)>,
+}
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users")
+            .field("users", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// SCRAM iterations of the stored keys.
+pub const SCRAM_ITERATIONS: u32 = 4096;
+
+impl Users {
+    /// Reads `user:password` lines (empty lines and lines starting with `#` are skipped).
+    pub fn from_file(path: &Path) -> io::Result<Users> {
+        Users::parse(&std::fs::read_to_string(path)?)
+    }
+
+    /// Reads `user:password` lines.
+    pub fn parse(text: &str) -> io::Result<Users> {
+        let mut keys = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((user, pw)) = line.split_once(':') else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("line {}: expected user:password", n + 1),
+                ));
+            };
+            if user.is_empty() || user.contains(['/', '\\', '.']) || user.contains('\0') {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "line {}: a user name must be non-empty without / \\ .",
+                        n + 1
+                    ),
+                ));
+            }
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt).map_err(|e| io::Error::other(e.to_string()))?;
+            let pw = Secret::new(pw.to_owned());
+            let derive = |h| {
+                StoredKeys::derive(h, &pw, &salt, SCRAM_ITERATIONS)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+            };
+            keys.insert(
+                user.to_owned(),
+                (derive(ScramHash::Sha256)?, derive(ScramHash::Sha1)?),
+            );
+        }
+        Ok(Users { keys })
+    }
+
+    /// The user names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+}
+
+impl CredentialStore for Users {
+    fn scram_keys(&self, user: &str, hash: ScramHash) -> Option<StoredKeys> {
+        let (a, b) = self.keys.get(user)?;
+        Some(if hash == ScramHash::Sha1 { b } else { a }.clone())
+    }
+}
+
+/// The special-use mailboxes created for every user (RFC 6154).
+pub const SPECIAL_USE: [(&str, MailboxAttribute); 5] = [
+    ("Sent", MailboxAttribute::Sent),
+    ("Drafts", MailboxAttribute::Drafts),
+    ("Trash", MailboxAttribute::Trash),
+    ("Junk", MailboxAttribute::Junk),
+    ("Archive", MailboxAttribute::Archive),
+];
+
+/// One user's store shared by the user's connections, with their update channels.
+struct UserStore {
+    store: MaildirStore,
+    sessions: HashMap<SessionId, mpsc::UnboundedSender<(Mailbox, Update)>>,
+}
+
+impl UserStore {
+    fn fan_out(&mut self) {
+        for (origin, mailbox, update) in self.store.take_notifications() {
+            self.sessions.retain(|sid, tx| {
+                if Some(*sid) == origin {
+                    return true;
+                }
+                tx.send((mailbox.clone(), update.clone())).is_ok()
+            });
+        }
+    }
+}
+
+/// A [`Backend`] with one [`MaildirStore`] per user under a directory (`DIR/user/`).
+#[derive(Debug)]
+pub struct MaildirBackend {
+    root: PathBuf,
+    stores: Mutex<HashMap<String, Arc<Mutex<UserStoreHandle>>>>,
+}
+
+/// Opaque wrapper so the map's values are `Debug`.
+struct UserStoreHandle(UserStore);
+
+impl std::fmt::Debug for UserStoreHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserStore")
+            .field("root", &self.0.store.root())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MaildirBackend {
+    /// A backend storing under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        MaildirBackend {
+            root: root.into(),
+            stores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Opens (creating when needed) `user`'s store with its special-use mailboxes.
+    pub fn prepare(&self, user: &str) -> io::Result<()> {
+        self.store(user).map(|_| ())
+    }
+
+    fn store(&self, user: &str) -> io::Result<Arc<Mutex<UserStoreHandle>>> {
+        let mut map = self
+            .stores
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?;
+        if let Some(s) = map.get(user) {
+            return Ok(s.clone());
+        }
+        let mut store = MaildirStore::open(self.root.join(user))?;
+        for (name, role) in SPECIAL_USE {
+            let m = Mailbox::new(Bytes::from_static(name.as_bytes()))
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            store.create_special(&m, Some(role))?;
+        }
+        let s = Arc::new(Mutex::new(UserStoreHandle(UserStore {
+            store,
+            sessions: HashMap::new(),
+        })));
+        map.insert(user.to_owned(), s.clone());
+        Ok(s)
+    }
+}
+
+/// A connection's handle on a user's Maildir store.
+#[derive(Debug)]
+pub struct MaildirSession {
+    store: Arc<Mutex<UserStoreHandle>>,
+    sid: SessionId,
+    rx: mpsc::UnboundedReceiver<(Mailbox, Update)>,
+}
+
+impl Backend for MaildirBackend {
+    type Session = MaildirSession;
+
+    fn open(&self, user: &str) -> io::Result<MaildirSession> {
+        let store = self.store(user)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sid = {
+            let mut s = store.lock().map_err(|_| io::Error::other("poisoned"))?;
+            let sid = s.0.store.open_session();
+            s.0.sessions.insert(sid, tx);
+            sid
+        };
+        Ok(MaildirSession { store, sid, rx })
+    }
+}
+
+impl BackendSession for MaildirSession {
+    fn handle(&mut self, request: Request) -> Reply {
+        let Ok(mut s) = self.store.lock() else {
+            return Reply::no(None, "the store is unavailable");
+        };
+        let r = s.0.store.handle(self.sid, request);
+        s.0.fan_out();
+        r
+    }
+
+    fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)> {
+        &mut self.rx
+    }
+}
+
+impl Drop for MaildirSession {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.store.lock() {
+            s.0.sessions.remove(&self.sid);
+            s.0.store.close_session(self.sid);
+        }
+    }
+}
+
+/// Where the certificate comes from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum CertSource {
+    /// PEM files: the certificate chain and the private key.
+    Files {
+        /// The certificate chain (PEM).
+        cert: PathBuf,
+        /// The private key (PEM).
+        key: PathBuf,
+    },
+    /// A self-signed certificate for `localhost` and `127.0.0.1`, generated at start.
+    SelfSigned,
+}
+
+/// The example server's settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// Plain (STARTTLS-capable) listening addresses.
+    pub listen: Vec<SocketAddr>,
+    /// Implicit-TLS listening addresses.
+    pub tls_listen: Vec<SocketAddr>,
+    /// The certificate.
+    pub cert: CertSource,
+    /// The `user:password` file.
+    pub users: PathBuf,
+    /// The store's root directory.
+    pub store: PathBuf,
+    /// The largest message APPEND accepts.
+    pub append_limit: u64,
+    /// Most connections served at once (more are closed at once with BYE).
+    pub max_connections: usize,
+}
+
+impl ServeOptions {
+    /// Options with a self-signed certificate and no listeners yet.
+    pub fn new(users: impl Into<PathBuf>, store: impl Into<PathBuf>) -> Self {
+        ServeOptions {
+            listen: Vec::new(),
+            tls_listen: Vec::new(),
+            cert: CertSource::SelfSigned,
+            users: users.into(),
+            store: store.into(),
+            append_limit: 64 * 1024 * 1024,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// What a listening address serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListenKind {
+    /// Plain IMAP with STARTTLS.
+    Plain,
+    /// Implicit TLS.
+    Tls,
+}
+
+/// A started server: its addresses and how to stop it.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The bound addresses, in the order given.
+    pub addresses: Vec<(ListenKind, SocketAddr)>,
+    /// The certificate's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The certificate (DER), e.g. for a client to trust.
+    pub certificate: CertificateDer<'static>,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, ends every session with `BYE` and waits for the connections to close
+    /// (at most `grace`).
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.tasks.abort_all();
+    }
+}
+
+/// The capabilities the example server advertises besides those the session derives
+/// (IMAP4rev2, IMAP4rev1, STARTTLS, AUTH=, LITERAL+, APPENDLIMIT).
+pub fn example_extensions() -> Vec<Capability> {
+    vec![
+        Capability::Idle,
+        Capability::UidPlus,
+        Capability::Move,
+        Capability::CondStore,
+        Capability::QResync,
+        Capability::ListExtended,
+        Capability::ListStatus,
+        Capability::SpecialUse,
+        Capability::Namespace,
+        Capability::Enable,
+        Capability::Unselect,
+        Capability::Id,
+        Capability::SaslIr,
+        Capability::StatusSize,
+        Capability::Children,
+    ]
+}
+
+fn tls_material(
+    src: &CertSource,
+) -> io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    use rustls_pki_types::pem::PemObject;
+    match src {
+        CertSource::Files { cert, key } => {
+            let certs = CertificateDer::pem_file_iter(cert)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            if certs.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "no certificate in the PEM file",
+                ));
+            }
+            Ok((certs, key))
+        }
+        CertSource::SelfSigned => {
+            let ck = rcgen::generate_simple_self_signed(vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+            ])
+            .map_err(|e| io::Error::other(e.to_string()))?;
+            let der = ck.cert.der().clone();
+            let key = PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into());
+            Ok((vec![der], key))
+        }
+    }
+}
+
+/// Starts the example server: binds every address, opens every user's store (creating the
+/// special-use mailboxes), and serves until [`RunningServer::shutdown`].
+pub async fn start(opts: ServeOptions) -> io::Result<RunningServer> {
+    let users = Arc::new(Users::from_file(&opts.users)?);
+    let backend = Arc::new(MaildirBackend::new(&opts.store));
+    std::fs::create_dir_all(&opts.store)?;
+    for u in users.names() {
+        backend.prepare(u)?;
+    }
+    let (certs, key) = tls_material(&opts.cert)?;
+    let fingerprint = Fingerprint::of_der(&certs[0]);
+    let certificate = certs[0].clone();
+    let provider = crate::tls::provider();
+    let tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| io::Error::other(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    let acceptor = TlsAcceptor::from(Arc::new(tls));
+    let creds: Arc<dyn CredentialStore> = users;
+    let base = ServerConfig::default()
+        .with_credentials(creds)
+        .with_scram_unknown_iterations(SCRAM_ITERATIONS)
+        .with_non_sync_literals(NonSyncLiterals::Plus)
+        .with_max_literal(opts.append_limit)
+        .with_append_limit(Some(opts.append_limit))
+        .with_extensions(example_extensions());
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let mut addresses = Vec::new();
+    let live = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let all = opts
+        .listen
+        .iter()
+        .map(|a| (ListenKind::Plain, *a))
+        .chain(opts.tls_listen.iter().map(|a| (ListenKind::Tls, *a)));
+    for (kind, addr) in all {
+        let listener = TcpListener::bind(addr).await?;
+        addresses.push((kind, listener.local_addr()?));
+        let ctx = AcceptCtx {
+            listener,
+            kind,
+            base: base.clone(),
+            acceptor: acceptor.clone(),
+            backend: backend.clone(),
+            shutdown: rx.clone(),
+            live: live.clone(),
+            max: opts.max_connections,
+        };
+        tasks.spawn(accept_loop(ctx));
+    }
+    Ok(RunningServer {
+        addresses,
+        fingerprint,
+        certificate,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+struct AcceptCtx {
+    listener: TcpListener,
+    kind: ListenKind,
+    base: ServerConfig,
+    acceptor: TlsAcceptor,
+    backend: Arc<MaildirBackend>,
+    shutdown: watch::Receiver<bool>,
+    live: Arc<std::sync::atomic::AtomicUsize>,
+    max: usize,
+}
+
+async fn accept_loop(mut c: AcceptCtx) {
+    use std::sync::atomic::Ordering;
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            r = c.listener.accept() => {
+                let Ok((tcp, peer)) = r else {
+                    // Out of descriptors and the like: back off briefly.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                // Reap finished connections so the set stays small.
+                while conns.try_join_next().is_some() {}
+                let mut cfg = c.base.clone();
+                // As Dovecot does: loopback counts as secure for passwords.
+                if peer.ip().is_loopback() {
+                    cfg = cfg.with_plaintext_auth(true);
+                }
+                if c.live.load(Ordering::Relaxed) >= c.max {
+                    cfg = cfg.with_greeting(imapwire_session::server::GreetingPolicy::Bye(
+                        "too many connections".to_owned(),
+                    ));
+                }
+                let tls = Some((c.acceptor.clone(), c.kind == ListenKind::Tls));
+                let backend = c.backend.clone();
+                let shutdown = c.shutdown.clone();
+                let live = c.live.clone();
+                live.fetch_add(1, Ordering::Relaxed);
+                conns.spawn(async move {
+                    let _ = serve_connection(tcp, cfg, tls, backend, shutdown, DriverOptions::default()).await;
+                    live.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
+            _ = c.shutdown.changed() => break,
+        }
+    }
+    drop(c.listener);
+    while conns.join_next().await.is_some() {}
+}

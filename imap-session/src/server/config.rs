@@ -280,6 +280,12 @@ impl ServerConfig {
         self
     }
 
+    /// Sets the extension capabilities advertised (see [`ServerConfig::extensions`]).
+    pub fn with_extensions(mut self, caps: Vec<Capability>) -> Self {
+        self.extensions = caps;
+        self
+    }
+
     /// Sets the iterations of made-up SCRAM keys for unknown users.
     pub fn with_scram_unknown_iterations(mut self, n: u32) -> Self {
         self.scram_unknown_iterations = n.max(1);

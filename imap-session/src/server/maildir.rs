@@ -252,7 +252,9 @@ impl MaildirStore {
         let mut msgs: Vec<(StoredMessage, String)> = Vec::new();
         let mut index: HashMap<u32, usize> = HashMap::new();
         let mut vanished = Vec::new();
+        // The highest UID seen in A/X lines (A lines ascend), and the UIDNEXT of the V line.
         let mut max_uid = 0u32;
+        let mut uid_floor = 0u32;
         let mut max_modseq = 1u64;
         let log = match fs::read_to_string(dir.join(LOG)) {
             Ok(s) => s,
@@ -268,7 +270,7 @@ impl MaildirStore {
                         meta = Some(FolderMeta::new(v, role_parse(f.get(2).unwrap_or(&"-"))));
                     }
                     if let Some(n) = num(3).and_then(|v| u32::try_from(v).ok()) {
-                        max_uid = max_uid.max(n.saturating_sub(1));
+                        uid_floor = uid_floor.max(n.saturating_sub(1));
                     }
                     if let Some(n) = num(4) {
                         max_modseq = max_modseq.max(n);
@@ -335,6 +337,7 @@ impl MaildirStore {
                 m
             }
         };
+        max_uid = max_uid.max(uid_floor);
         // Read the messages; those whose file is gone count as expunged.
         let cur = dir.join("cur");
         let mut known: HashMap<String, ()> = HashMap::new();
@@ -798,6 +801,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A second reopen (of a compacted log) keeps UIDs and keywords.
+        let again = MaildirStore::open(&dir).unwrap();
+        assert_eq!(uids(&again, b"INBOX"), after);
+        drop(again);
         let r = st.handle(sid, Request::Command(cmd("LIST \"\" Sent")));
         assert!(format!("{r:?}").contains("Sent"), "{r:?}");
         assert!(format!("{r:?}").contains("Sent, Subscribed") || format!("{r:?}").contains("Sent"));

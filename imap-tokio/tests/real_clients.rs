@@ -1,0 +1,426 @@
+//! Real mail clients against the example server (`imapwire_tokio::server::start`, the core of
+//! `examples/server.rs`) on 127.0.0.1: Python's imaplib, curl and mbsync. Each compares what
+//! it got with what the Maildir store holds (read back from disk after the server stopped).
+//! The programs come from IMAPWIRE_PYTHON, IMAPWIRE_CURL and IMAPWIRE_MBSYNC
+//! (`.ci/real-clients.sh`).
+
+mod support;
+
+use std::process::Command;
+
+use support::*;
+
+const PY_SESSION: &str = r#"
+import imaplib, sys, time
+port = int(sys.argv[1]); user = sys.argv[2]; pw = sys.argv[3]
+out = []
+m = imaplib.IMAP4('127.0.0.1', port)
+caps = m.capabilities
+for c in ('IMAP4REV2', 'IMAP4REV1', 'IDLE', 'UIDPLUS', 'MOVE', 'SPECIAL-USE', 'AUTH=PLAIN'):
+    assert c in caps, (c, caps)
+typ, _ = m.login(user, pw); assert typ == 'OK'
+typ, data = m.capability(); assert typ == 'OK' and b'IMAP4rev2' in data[0], data
+typ, data = m.list(); assert typ == 'OK'
+names = sorted(l.decode().rsplit(' ', 1)[1].strip('"') for l in data)
+out.append('LIST ' + ' '.join(names))
+assert any(b'\\Sent' in l and l.endswith(b'Sent') for l in data), data
+bodies = [b'From: a@example.com\r\nSubject: first\r\n\r\nfirst body\r\n',
+          b'From: b@example.com\r\nSubject: second\r\n\r\nsecond body\r\n',
+          b'From: c@example.com\r\nSubject: third\r\n\r\nthird body\r\n']
+for b in bodies:
+    typ, data = m.append('INBOX', '(\\Flagged)' if b is bodies[1] else None, None, b)
+    assert typ == 'OK' and b'APPENDUID' in data[0], data
+typ, data = m.select('INBOX'); assert typ == 'OK' and data == [b'3'], data
+typ, data = m.fetch('1:3', '(UID FLAGS RFC822.SIZE BODY.PEEK[])')
+assert typ == 'OK'
+got = [d[1] for d in data if isinstance(d, tuple)]
+assert got == bodies, got
+typ, data = m.fetch('2', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+assert data[0][1] == b'Subject: second\r\n\r\n', data
+typ, data = m.store('1', '+FLAGS', '(\\Seen $Label1)'); assert typ == 'OK', data
+assert b'\\Seen' in data[0] and b'$Label1' in data[0], data
+typ, data = m.search(None, 'FLAGGED'); assert data == [b'2'], data
+typ, data = m.search(None, 'SUBJECT', 'third'); assert data == [b'3'], data
+typ, data = m.search(None, 'UNSEEN'); assert data == [b'2 3'], data
+typ, data = m.copy('2:3', 'Archive'); assert typ == 'OK' and b'COPYUID' in data[0], data
+typ, data = m.store('3', '+FLAGS', '(\\Deleted)'); assert typ == 'OK'
+typ, data = m.expunge(); assert typ == 'OK' and data == [b'3'], data
+typ, data = m.uid('SEARCH', 'ALL'); out.append('UIDS ' + data[0].decode())
+
+# IDLE with raw commands; another connection appends meanwhile.
+tag = m._new_tag().decode()
+m.send(('%s IDLE\r\n' % tag).encode())
+line = m.readline(); assert line.startswith(b'+'), line
+other = imaplib.IMAP4('127.0.0.1', port); other.login(user, pw)
+typ, _ = other.append('INBOX', None, None, b'Subject: during idle\r\n\r\nwhile idling\r\n')
+assert typ == 'OK'
+other.logout()
+line = m.readline(); assert line == b'* 3 EXISTS\r\n', line
+m.send(b'DONE\r\n')
+line = m.readline(); assert line.startswith(tag.encode() + b' OK'), line
+out.append('IDLE ok')
+typ, data = m.logout(); assert typ == 'BYE', (typ, data)
+print('\n'.join(out))
+"#;
+
+#[test]
+fn python_imaplib() {
+    let Some(python) = program("IMAPWIRE_PYTHON") else {
+        return;
+    };
+    let scratch = Scratch::new("imaplib");
+    let mut srv = TestServer::start(&scratch.0);
+    let out = run(Command::new(python)
+        .arg("-c")
+        .arg(PY_SESSION)
+        .arg(srv.plain.port().to_string())
+        .arg(USER)
+        .arg(PASSWORD));
+    srv.stop();
+    // What the client saw matches the store on disk.
+    let store = srv.user_store();
+    let boxes = mailboxes(&store);
+    let mut sorted = boxes.clone();
+    sorted.sort();
+    assert!(
+        out.contains(&format!("LIST {}", sorted.join(" "))),
+        "{out} vs {sorted:?}"
+    );
+    let inbox = stored(&store, "INBOX");
+    let uids: Vec<String> = inbox[..2].iter().map(|m| m.0.to_string()).collect();
+    assert!(
+        out.contains(&format!("UIDS {}", uids.join(" "))),
+        "{out} vs {inbox:?}"
+    );
+    assert!(out.contains("IDLE ok"));
+    assert_eq!(inbox.len(), 3, "{inbox:?}");
+    assert_eq!(
+        &inbox[0].2[..],
+        b"From: a@example.com\r\nSubject: first\r\n\r\nfirst body\r\n"
+    );
+    assert!(
+        inbox[0].1.contains(&"\\Seen".to_owned()) && inbox[0].1.contains(&"$Label1".to_owned())
+    );
+    assert_eq!(inbox[1].1, vec!["\\Flagged".to_owned()]);
+    assert_eq!(inbox[2].0, 4, "the expunged UID 3 is not reused");
+    assert_eq!(
+        &inbox[2].2[..],
+        b"Subject: during idle\r\n\r\nwhile idling\r\n"
+    );
+    let archive = stored(&store, "Archive");
+    assert_eq!(archive.len(), 2);
+    assert_eq!(
+        &archive[1].2[..],
+        b"From: c@example.com\r\nSubject: third\r\n\r\nthird body\r\n"
+    );
+}
+
+#[test]
+fn curl_plain_and_tls() {
+    let Some(curl) = program("IMAPWIRE_CURL") else {
+        return;
+    };
+    let scratch = Scratch::new("curl");
+    let mut srv = TestServer::start(&scratch.0);
+    let userpass = format!("{USER}:{PASSWORD}");
+    let msg = message(1, "curl upload");
+    let file = scratch.0.join("upload.eml");
+    std::fs::write(&file, &msg).unwrap();
+    for (scheme, port) in [("imap", srv.plain.port()), ("imaps", srv.tls.port())] {
+        let base = format!("{scheme}://127.0.0.1:{port}");
+        let curl = || {
+            let mut c = Command::new(&curl);
+            c.args(["-sS", "--max-time", "20", "--cacert"])
+                .arg(&srv.ca)
+                .args(["-u", &userpass]);
+            c
+        };
+        // APPEND (upload), LIST, EXAMINE, FETCH by UID.
+        run(curl().arg("-T").arg(&file).arg(format!("{base}/Drafts")));
+        let list = run(curl().arg(format!("{base}/")));
+        for name in ["INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"] {
+            assert!(
+                list.lines()
+                    .any(|l| l.starts_with("* LIST") && l.ends_with(name)),
+                "{scheme}: {name} missing in\n{list}"
+            );
+        }
+        let examine = run(curl()
+            .args(["-X", "EXAMINE Drafts"])
+            .arg(format!("{base}/")));
+        assert!(examine.contains(" EXISTS"), "{examine}");
+        let fetched = run(curl().arg(format!("{base}/Drafts;UID=1")));
+        assert_eq!(fetched.as_bytes(), msg.as_bytes(), "{scheme}");
+    }
+    // imaps: the certificate is checked against the test CA (a wrong CA fails).
+    let other = scratch.0.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let (wrong_ca, _, _) = test_ca(&other);
+    let bad = Command::new(&curl)
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(&wrong_ca)
+        .args(["-u", &userpass])
+        .arg(format!("imaps://127.0.0.1:{}/", srv.tls.port()))
+        .output()
+        .unwrap();
+    assert!(
+        !bad.status.success(),
+        "curl accepted a certificate from another CA"
+    );
+    srv.stop();
+    let drafts = stored(&srv.user_store(), "Drafts");
+    assert_eq!(drafts.len(), 2);
+    for (_, _, d) in &drafts {
+        assert_eq!(&d[..], msg.as_bytes());
+    }
+}
+
+/// Local Maildir messages of a folder: (flags letters, content).
+fn local_messages(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v = Vec::new();
+    for sub in ["cur", "new"] {
+        let Ok(rd) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for e in rd {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            let flags = name.split_once(":2,").map_or("", |(_, f)| f).to_owned();
+            v.push((flags, std::fs::read(e.path()).unwrap()));
+        }
+    }
+    v.sort_by(|a, b| a.1.cmp(&b.1));
+    v
+}
+
+/// A message as mbsync may store it: without the `X-TUID` header it adds to messages it
+/// propagates, and with LF line ends (its Maildir copies use LF).
+fn without_tuid(d: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(d).replace("\r\n", "\n");
+    s.split_inclusive('\n')
+        .filter(|l| !l.starts_with("X-TUID:"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn norm(s: &str) -> Vec<u8> {
+    without_tuid(s.as_bytes())
+}
+
+#[test]
+fn mbsync_two_way() {
+    let Some(mbsync) = program("IMAPWIRE_MBSYNC") else {
+        return;
+    };
+    use imapwire_codec::mailbox::Mailbox;
+    use imapwire_session::server::Request;
+    use imapwire_session::server::maildir::MaildirStore;
+    let scratch = Scratch::new("mbsync");
+    // Seed the server's store: INBOX, Sent and a new folder Work/Projects.
+    let user_store = scratch.0.join("store").join(USER);
+    {
+        let mut st = MaildirStore::open(&user_store).unwrap();
+        let sid = st.open_session();
+        let _ = st.create_special(
+            &Mailbox::new(bytes::Bytes::from_static(b"Work")).unwrap(),
+            None,
+        );
+        let _ = st.create_special(
+            &Mailbox::new(bytes::Bytes::from_static(b"Work/Projects")).unwrap(),
+            None,
+        );
+        let _ = st.create_special(
+            &Mailbox::new(bytes::Bytes::from_static(b"Sent")).unwrap(),
+            Some(imapwire_codec::flag::MailboxAttribute::Sent),
+        );
+        for (i, mb) in ["INBOX", "INBOX", "Sent", "Work/Projects"]
+            .iter()
+            .enumerate()
+        {
+            let m = Mailbox::new(bytes::Bytes::copy_from_slice(mb.as_bytes())).unwrap();
+            let r = st.append_messages(
+                &m,
+                vec![(message(i, mb).into(), vec![], 1_700_000_000 + i as i64)],
+            );
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+        }
+        let _ = sid;
+        let _ = Request::Close;
+    }
+    let mut srv = TestServer::start(&scratch.0);
+    let local = scratch.0.join("local");
+    // A message that exists only locally, in a folder the server does not have yet.
+    let local_only = local.join("Notes");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(local_only.join(sub)).unwrap();
+    }
+    std::fs::write(
+        local_only.join("new").join("1.local:2,S"),
+        message(10, "local note"),
+    )
+    .unwrap();
+    let ca = srv.ca.clone();
+    let write_config = |port: u16| {
+        let cfg = format!(
+            "IMAPAccount test\nHost localhost\nPort {port}\nUser {USER}\nPass \"{PASSWORD}\"\n\
+SSLType IMAPS\nCertificateFile {ca}\n\n\
+IMAPStore remote\nAccount test\n\n\
+MaildirStore local\nPath {local}/\nInbox {local}/INBOX\nSubFolders Verbatim\n\n\
+Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\nSyncState *\n",
+            ca = ca.display(),
+            local = local.display(),
+        );
+        let p = scratch.0.join("mbsyncrc");
+        std::fs::write(&p, cfg).unwrap();
+        p
+    };
+    let sync = |cfg: &std::path::Path| {
+        run(Command::new(&mbsync).arg("-c").arg(cfg).arg("-a"));
+    };
+    let cfg = write_config(srv.tls.port());
+    sync(&cfg);
+    srv.stop();
+    // First sync: every server message is local, the local one is on the server.
+    for mb in ["INBOX", "Sent", "Work/Projects"] {
+        let server: Vec<Vec<u8>> = stored(&user_store, mb)
+            .iter()
+            .map(|m| without_tuid(&m.2))
+            .collect();
+        let mut here: Vec<Vec<u8>> = local_messages(&local.join(mb))
+            .into_iter()
+            .map(|m| without_tuid(&m.1))
+            .collect();
+        here.sort();
+        let mut server_sorted = server.clone();
+        server_sorted.sort();
+        assert_eq!(here, server_sorted, "{mb}");
+    }
+    let notes = stored(&user_store, "Notes");
+    assert_eq!(notes.len(), 1, "the local folder was created on the server");
+    assert_eq!(without_tuid(&notes[0].2), norm(&message(10, "local note")));
+    assert!(
+        notes[0].1.contains(&"\\Seen".to_owned()),
+        "{:?}",
+        notes[0].1
+    );
+
+    // Changes on both sides. Server (store edited while stopped, then restarted): a new message
+    // in INBOX, \Flagged on the Sent message, the Work/Projects message deleted.
+    {
+        let mut st = MaildirStore::open(&user_store).unwrap();
+        let sid = st.open_session();
+        let inbox = Mailbox::Inbox;
+        let r = st.append_messages(
+            &inbox,
+            vec![(message(20, "new on server").into(), vec![], 1_700_000_100)],
+        );
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+        let sel = |st: &mut MaildirStore, name: &'static [u8]| {
+            let r = st.handle(
+                sid,
+                Request::Select {
+                    mailbox: Mailbox::new(bytes::Bytes::from_static(name)).unwrap(),
+                    read_only: false,
+                    params: vec![],
+                },
+            );
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+        };
+        use imapwire_codec::command::{StoreData, StoreType};
+        use imapwire_codec::flag::Flag;
+        let store = |st: &mut MaildirStore, uid: u32, f: Flag| {
+            let r = st.handle(
+                sid,
+                Request::Store {
+                    uids: vec![uid],
+                    kind: StoreType::Add,
+                    silent: true,
+                    data: StoreData::Flags(vec![f]),
+                    modifiers: vec![],
+                },
+            );
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok);
+        };
+        sel(&mut st, b"Sent");
+        let sent_uid = st.memory().messages(b"Sent")[0].0;
+        store(&mut st, sent_uid, Flag::Flagged);
+        sel(&mut st, b"Work/Projects");
+        let wp = st.memory().messages(b"Work/Projects")[0].0;
+        store(&mut st, wp, Flag::Deleted);
+        let r = st.handle(sid, Request::Expunge { uids: None });
+        assert_eq!(r.data.len(), 1);
+    }
+    // Local: a new message in Sent, the first INBOX message marked seen.
+    std::fs::write(
+        local.join("Sent").join("new").join("2.local"),
+        message(30, "sent locally"),
+    )
+    .unwrap();
+    // (mbsync leaves new messages in new/; reading one moves it to cur/ with its flags.)
+    let inbox_dir = local.join("INBOX");
+    let (sub, first) = ["cur", "new"]
+        .iter()
+        .flat_map(|sub| {
+            std::fs::read_dir(inbox_dir.join(sub))
+                .unwrap()
+                .map(move |e| (*sub, e.unwrap().file_name().into_string().unwrap()))
+        })
+        .find(|(sub, n)| {
+            without_tuid(&std::fs::read(inbox_dir.join(sub).join(n)).unwrap())
+                == norm(&message(0, "INBOX"))
+        })
+        .expect("the first INBOX message is local");
+    let (base, info) = first.split_once(":2,").unwrap_or((&first, ""));
+    let mut letters: Vec<char> = info.chars().chain(['S']).collect();
+    letters.sort_unstable();
+    letters.dedup();
+    std::fs::rename(
+        inbox_dir.join(sub).join(&first),
+        inbox_dir.join("cur").join(format!(
+            "{base}:2,{}",
+            letters.into_iter().collect::<String>()
+        )),
+    )
+    .unwrap();
+
+    srv.restart();
+    let cfg = write_config(srv.tls.port());
+    sync(&cfg);
+    srv.stop();
+
+    let inbox = stored(&user_store, "INBOX");
+    assert_eq!(inbox.len(), 3);
+    let first = inbox
+        .iter()
+        .find(|m| without_tuid(&m.2) == norm(&message(0, "INBOX")))
+        .unwrap();
+    assert!(
+        first.1.contains(&"\\Seen".to_owned()),
+        "local \\Seen reached the server: {first:?}"
+    );
+    let here = local_messages(&local.join("INBOX"));
+    assert!(
+        here.iter()
+            .any(|m| without_tuid(&m.1) == norm(&message(20, "new on server")))
+    );
+    let sent = stored(&user_store, "Sent");
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .any(|m| without_tuid(&m.2) == norm(&message(30, "sent locally")))
+    );
+    let sent_local = local_messages(&local.join("Sent"));
+    let flagged = sent_local
+        .iter()
+        .find(|m| without_tuid(&m.1) == norm(&message(2, "Sent")))
+        .unwrap();
+    assert!(
+        flagged.0.contains('F'),
+        "server \\Flagged reached the local copy: {flagged:?}"
+    );
+    assert!(stored(&user_store, "Work/Projects").is_empty());
+    assert!(
+        local_messages(&local.join("Work/Projects")).is_empty(),
+        "the server's expunge reached the local folder"
+    );
+}
