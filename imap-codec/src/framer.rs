@@ -257,15 +257,26 @@ enum State {
     Stream { remaining: u64 },
 }
 
-/// The framer's input buffer: bytes it owns (copied in by [`Framer::push`]), or a buffer
-/// handed over whole by [`Framer::push_bytes`] while nothing else was pending, from which
-/// frames are cut without copying. Adopted bytes move into the owned part only when more
-/// input arrives while part of them is still unframed (that part is copied, once).
+/// The framer's input buffer: a contiguous part the framer works on, and the buffers pushed
+/// after it that it has not needed yet.
+///
+/// The contiguous part holds bytes the framer owns (copied in by [`Framer::push`]), or a
+/// buffer handed over by [`Framer::push_bytes`], from which frames are cut without copying.
+/// A buffer pushed with `push_bytes` while bytes are pending waits in `more`, uncopied; the
+/// framer takes bytes from it only when the contiguous part ends inside a frame
+/// ([`Input::pull`]): then the pending part and the bytes of the new buffer up to the end of
+/// the line (or of the literal) are copied, once, and the rest of the new buffer is adopted
+/// without a copy as soon as the contiguous part is used up. Streamed literal data is
+/// handed out as slices of the pushed buffers.
 #[derive(Debug, Default)]
 struct Input {
     owned: BytesMut,
     /// When set, `owned` is empty and these are the buffered bytes.
     shared: Option<Bytes>,
+    /// Buffers pushed after the contiguous part, in order, none of them empty.
+    more: std::collections::VecDeque<Bytes>,
+    /// Total length of `more`.
+    more_len: usize,
 }
 
 impl std::ops::Deref for Input {
@@ -280,8 +291,19 @@ impl std::ops::Deref for Input {
 }
 
 impl Input {
+    /// Appends copied bytes (after any buffers waiting in `more`).
     #[inline]
     fn extend_from_slice(&mut self, data: &[u8]) {
+        if !self.more.is_empty() {
+            self.queue(Bytes::copy_from_slice(data));
+            return;
+        }
+        self.append(data);
+    }
+
+    /// Appends to the contiguous part, copying.
+    #[inline]
+    fn append(&mut self, data: &[u8]) {
         if let Some(b) = self.shared.take() {
             self.owned.reserve(b.len() + data.len());
             self.owned.extend_from_slice(&b);
@@ -295,13 +317,73 @@ impl Input {
     }
 
     fn push_bytes(&mut self, data: Bytes) {
-        if self.is_empty() {
+        if self.is_empty() && self.more.is_empty() {
             if !data.is_empty() {
+                self.owned.clear();
                 self.shared = Some(data);
             }
         } else {
-            self.extend_from_slice(&data);
+            self.queue(data);
         }
+    }
+
+    #[cold]
+    fn queue(&mut self, data: Bytes) {
+        if !data.is_empty() {
+            self.more_len += data.len();
+            self.more.push_back(data);
+        }
+    }
+
+    /// All buffered bytes, the contiguous part and `more`.
+    #[inline]
+    fn total(&self) -> usize {
+        self.len() + self.more_len
+    }
+
+    /// Nothing buffered at all.
+    #[inline]
+    fn is_drained(&self) -> bool {
+        self.is_empty() && self.more.is_empty()
+    }
+
+    /// Moves bytes of the next waiting buffer into the contiguous part: the whole buffer,
+    /// without a copy, when the contiguous part is empty; otherwise (the contiguous part ends
+    /// inside a frame) the bytes up to and including its first LF (`want` `None`: a line is
+    /// being scanned) or at most `want` bytes (a literal), copied. `false` when no buffer
+    /// waits.
+    #[inline(never)]
+    fn pull(&mut self, want: Option<usize>) -> bool {
+        let empty = match &self.shared {
+            Some(b) => b.is_empty(),
+            None => self.owned.is_empty(),
+        };
+        if empty {
+            let Some(seg) = self.more.pop_front() else {
+                return false;
+            };
+            self.more_len -= seg.len();
+            self.owned.clear();
+            self.shared = Some(seg);
+            return true;
+        }
+        let Some(seg) = self.more.front() else {
+            return false;
+        };
+        let k = match want {
+            Some(n) => n.min(seg.len()),
+            None => memchr::memchr(b'\n', seg).map_or(seg.len(), |i| i + 1),
+        };
+        let seg = match self.more.pop_front() {
+            Some(seg) => seg,
+            None => return false,
+        };
+        self.append(&seg[..k]);
+        self.more_len -= k;
+        if k < seg.len() {
+            self.more.push_front(seg.slice(k..));
+        }
+        true
     }
 
     /// The first `n` bytes, removed.
@@ -332,17 +414,28 @@ impl Input {
         }
     }
 
+    /// Empties the contiguous part (buffers waiting in `more` stay).
     fn clear(&mut self) {
         self.shared = None;
         self.owned.clear();
     }
 
-    /// Everything, removed.
+    /// Everything, removed (waiting buffers included).
     fn take(&mut self) -> Bytes {
-        match self.shared.take() {
+        let head = match self.shared.take() {
             Some(b) => b,
             None => self.owned.split().freeze(),
+        };
+        if self.more.is_empty() {
+            return head;
         }
+        let mut all = BytesMut::with_capacity(head.len() + self.more_len);
+        all.extend_from_slice(&head);
+        for seg in self.more.drain(..) {
+            all.extend_from_slice(&seg);
+        }
+        self.more_len = 0;
+        all.freeze()
     }
 
     /// `buf[..n]` as a shared slice when that costs no copy.
@@ -404,7 +497,7 @@ impl Framer {
     pub fn push(&mut self, data: &[u8]) {
         match &mut self.state {
             // While discarding literal data, drop it right away instead of buffering it.
-            State::DiscardLiteral { remaining } if self.buf.is_empty() => {
+            State::DiscardLiteral { remaining } if self.buf.is_drained() => {
                 let n = (*remaining).min(data.len() as u64) as usize;
                 *remaining -= n as u64;
                 self.offset += n as u64;
@@ -420,7 +513,7 @@ impl Framer {
     /// touched. Otherwise the bytes are appended like [`push`](Self::push).
     pub fn push_bytes(&mut self, mut data: Bytes) {
         if let State::DiscardLiteral { remaining } = &mut self.state {
-            if self.buf.is_empty() {
+            if self.buf.is_drained() {
                 let n = (*remaining).min(data.len() as u64) as usize;
                 *remaining -= n as u64;
                 self.offset += n as u64;
@@ -432,12 +525,12 @@ impl Framer {
 
     /// Bytes received but not yet handed out as a frame.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.total()
     }
 
     /// Whether the framer sits between messages with nothing buffered.
     pub fn is_idle(&self) -> bool {
-        self.buf.is_empty() && matches!(self.state, State::Line { line_start: 0, .. })
+        self.buf.is_drained() && matches!(self.state, State::Line { line_start: 0, .. })
     }
 
     /// Whether the framer is paused at a synchronizing literal awaiting a decision.
@@ -607,7 +700,7 @@ impl Framer {
             };
             return Some(Frame::LiteralEnd);
         }
-        if self.buf.is_empty() {
+        if self.buf.is_empty() && !self.buf.pull(None) {
             return None;
         }
         let n = (self.buf.len() as u64).min(remaining) as usize;
@@ -753,6 +846,9 @@ impl Framer {
                             line_start,
                             scan: self.buf.len(),
                         };
+                        if self.buf.pull(None) {
+                            continue;
+                        }
                         return None;
                     };
                     let line_len = lf + 1 - line_start;
@@ -815,6 +911,9 @@ impl Framer {
                 State::Stream { remaining } => return self.stream_frame(remaining),
                 State::Literal { end } => {
                     if self.buf.len() < end {
+                        if self.buf.pull(Some(end - self.buf.len())) {
+                            continue;
+                        }
                         return None;
                     }
                     self.state = State::Line {
@@ -829,6 +928,9 @@ impl Framer {
                     let remaining = remaining - have as u64;
                     if remaining > 0 {
                         self.state = State::DiscardLiteral { remaining };
+                        if self.buf.pull(None) {
+                            continue;
+                        }
                         return None;
                     }
                     self.state = State::DiscardLine {
@@ -857,6 +959,9 @@ impl Framer {
                                 tail: t,
                                 tail_len: tl as u8,
                             };
+                            if self.buf.pull(None) {
+                                continue;
+                            }
                             return None;
                         }
                         Some(lf) => {
@@ -969,6 +1074,142 @@ mod tests {
 
     fn frames(f: &mut Framer) -> Vec<Frame> {
         std::iter::from_fn(|| f.next_frame()).collect()
+    }
+
+    /// Frames with consecutive streamed chunks joined (chunk boundaries follow the input).
+    fn joined(frames: Vec<Frame>) -> Vec<Frame> {
+        let mut out: Vec<Frame> = Vec::new();
+        for f in frames {
+            match (out.last_mut(), f) {
+                (Some(Frame::LiteralChunk(a)), Frame::LiteralChunk(b)) => {
+                    let mut v = a.to_vec();
+                    v.extend_from_slice(&b);
+                    *a = Bytes::from(v);
+                }
+                // How much of an overlong line had arrived when it was given up depends on
+                // the pieces too.
+                (
+                    _,
+                    Frame::Error(FrameError::LimitExceeded {
+                        kind: LimitKind::Line,
+                        limit,
+                        tag,
+                        stream_offset,
+                        ..
+                    }),
+                ) => out.push(Frame::Error(FrameError::LimitExceeded {
+                    kind: LimitKind::Line,
+                    limit,
+                    actual: 0,
+                    tag,
+                    stream_offset,
+                })),
+                (_, f) => out.push(f),
+            }
+        }
+        out
+    }
+
+    /// Buffers pushed while bytes are pending wait uncopied (`Input::more`): any mix of
+    /// `push_bytes` and `push` in any pieces, frames taken after every push or only at the
+    /// end, gives the frames of the whole stream (streamed literals, limit errors and their
+    /// discarding included).
+    #[test]
+    fn queued_buffers_frame_like_one_buffer() {
+        let input = Bytes::from_static(
+            b"* OK hi\r\n* 1 FETCH (UID 4 BODY[] {12}\r\nhello world!)\r\n\
+              * 2 FETCH (BODY[1] {3}\r\nabc BODY[2] {2}\r\nde)\r\n\
+              * 3 FETCH (BODY[] {40}\r\n0123456789012345678901234567890123456789)\r\n\
+              * 4 A-LINE-THAT-IS-FAR-TOO-LONG-FOR-THE-LIMIT-OF-THIS-FRAMER-xxxxxxxxxxxxxxxxxxxx\r\n\
+              * 5 FETCH (BODY[] {3}\r\nxyz)\r\n\
+              a1 OK done\r\n",
+        );
+        let config = FramerConfig {
+            limits: Limits::default().with_max_line(60),
+            stream_literals_over: Some(20),
+            ..FramerConfig::default()
+        };
+        let mut whole = Framer::new(config);
+        whole.push_bytes(input.clone());
+        let expected = joined(frames(&mut whole));
+        assert!(expected.iter().any(|f| matches!(f, Frame::Error(_))));
+        assert!(expected.iter().any(|f| matches!(f, Frame::LiteralBegin(_))));
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for round in 0..400 {
+            let mut f = Framer::new(config);
+            let mut got = Vec::new();
+            let mut at = 0;
+            let eager = round % 2 == 0;
+            while at < input.len() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let n = 1 + (x % 23) as usize;
+                let end = (at + n).min(input.len());
+                if x % 5 == 0 {
+                    f.push(&input[at..end]);
+                } else {
+                    f.push_bytes(input.slice(at..end));
+                }
+                at = end;
+                if eager || x % 7 == 0 {
+                    got.extend(frames(&mut f));
+                }
+            }
+            got.extend(frames(&mut f));
+            assert_eq!(joined(got), expected, "round {round}");
+            assert_eq!(f.buffered(), 0);
+            assert!(f.is_idle());
+            assert_eq!(f.stream_offset(), input.len() as u64);
+        }
+    }
+
+    /// Streamed literal data is handed out as slices of the buffers pushed with
+    /// `push_bytes`, also after a line that straddled two of them; only that line is copied.
+    #[test]
+    fn streamed_chunks_are_slices_of_pushed_buffers() {
+        let config = FramerConfig {
+            stream_literals_over: Some(4),
+            ..FramerConfig::default()
+        };
+        let mut f = Framer::new(config);
+        let a = Bytes::from_static(b"* 1 FETCH (BODY[] {10}\r\n01234");
+        let b = Bytes::from_static(b"56789)\r\n* 2 FETCH (BO");
+        let c = Bytes::from_static(b"DY[] {8}\r\nabcdefgh)\r\n");
+        let within = |chunk: &Bytes, buf: &Bytes| {
+            let (p, q) = (chunk.as_ptr() as usize, buf.as_ptr() as usize);
+            p >= q && p + chunk.len() <= q + buf.len()
+        };
+        f.push_bytes(a.clone());
+        f.push_bytes(b.clone());
+        f.push_bytes(c.clone());
+        let fr = frames(&mut f);
+        let chunks: Vec<&Bytes> = fr
+            .iter()
+            .filter_map(|x| match x {
+                Frame::LiteralChunk(b) => Some(b),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(chunks.len(), 3, "{fr:?}");
+        assert!(within(chunks[0], &a) && &chunks[0][..] == b"01234");
+        assert!(within(chunks[1], &b) && &chunks[1][..] == b"56789");
+        assert!(within(chunks[2], &c) && &chunks[2][..] == b"abcdefgh");
+        let msgs: Vec<&Bytes> = fr
+            .iter()
+            .filter_map(|x| match x {
+                Frame::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                &b"* 1 FETCH (BODY[] {0}\r\n)\r\n"[..],
+                &b"* 2 FETCH (BODY[] {0}\r\n)\r\n"[..]
+            ]
+        );
+        assert_eq!(f.buffered(), 0);
     }
 
     #[test]
