@@ -216,6 +216,8 @@ pub struct UidValidityReset {
 /// what makes a crash between applying it and saving the state safe.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
+    /// The UIDVALIDITY the UIDs below belong to (key the local copy by it and the UID).
+    pub uidvalidity: Option<u32>,
     /// Discard the replica first.
     pub uidvalidity_reset: Option<UidValidityReset>,
     /// UIDs that no longer exist (expunged by others, or by this synchronisation's uploads).
@@ -428,8 +430,11 @@ pub struct SyncEngine {
     failed_uids: BTreeSet<u32>,
     /// Appends the server refused.
     failed_entries: BTreeSet<u64>,
-    /// The inputs as given, while a UIDVALIDITY reset replaced them (handed back on failure).
-    original: Option<(ReplicaState, Journal)>,
+    /// The state as given, while a UIDVALIDITY reset replaced it (handed back on failure).
+    original: Option<ReplicaState>,
+    /// Journal entries a UIDVALIDITY reset discards (removed from the journal only with the
+    /// outcome: a journal persisted during the sync still holds them).
+    discard_ids: BTreeSet<u64>,
 }
 
 fn nz(v: u32) -> NonZeroU32 {
@@ -531,6 +536,7 @@ impl SyncEngine {
             failed_uids: BTreeSet::new(),
             failed_entries: BTreeSet::new(),
             original: None,
+            discard_ids: BTreeSet::new(),
         }
     }
 
@@ -625,23 +631,11 @@ impl SyncEngine {
             None => None,
         };
         if let Some(error) = error {
-            let (state, mut journal) = match self.original.take() {
-                Some((s, mut j)) => {
-                    // Keep the `attempted` marks made since.
-                    for e in j.entries_mut() {
-                        if let Some(n) = self.journal.entries().iter().find(|n| n.id == e.id) {
-                            e.attempted |= n.attempted;
-                        }
-                    }
-                    (s, j)
-                }
-                None => (self.state, self.journal),
-            };
-            journal.entries_mut().shrink_to_fit();
+            let state = self.original.take().unwrap_or(self.state);
             return Err(Box::new(SyncFailure {
                 error,
                 state,
-                journal,
+                journal: self.journal,
             }));
         }
         Ok(self.apply())
@@ -748,17 +742,20 @@ impl SyncEngine {
         self.sel.highestmodseq = sel_hms;
         if let Some(old) = self.state.uidvalidity.filter(|&o| o != uv) {
             // Discard the replica and the UID-based journal entries; keep the appends.
-            self.original = Some((self.state.clone(), self.journal.clone()));
-            let (keep, discarded): (Vec<_>, Vec<_>) = std::mem::take(self.journal.entries_mut())
-                .into_iter()
-                .partition(|e| e.change.uid().is_none());
-            *self.journal.entries_mut() = keep;
+            let discarded: Vec<JournalEntry> = self
+                .journal
+                .entries()
+                .iter()
+                .filter(|e| e.change.uid().is_some())
+                .cloned()
+                .collect();
+            self.discard_ids = discarded.iter().map(|e| e.id).collect();
             self.reset = Some(UidValidityReset {
                 old,
                 new: uv,
                 discarded,
             });
-            self.state = ReplicaState::default();
+            self.original = Some(std::mem::take(&mut self.state));
             // Data that came with the SELECT described the new mailbox in terms the
             // replica no longer has.
             self.gone.clear();
@@ -790,7 +787,13 @@ impl SyncEngine {
         let conditional = matches!(self.mode, Some(SyncMode::Qresync | SyncMode::Condstore));
         let mut net: BTreeMap<u32, NetFlags> = BTreeMap::new();
         let mut removed: BTreeSet<u32> = BTreeSet::new();
-        let entries = self.journal.entries().to_vec();
+        let entries: Vec<JournalEntry> = self
+            .journal
+            .entries()
+            .iter()
+            .filter(|e| !self.discard_ids.contains(&e.id))
+            .cloned()
+            .collect();
         for e in &entries {
             match &e.change {
                 LocalChange::Append {
@@ -901,8 +904,7 @@ impl SyncEngine {
             for id in &n.entries {
                 self.resolved.push((*id, Resolution::Applied));
             }
-            if want == base.flags {
-                // Changes that cancel out: nothing to send.
+            if n.add.is_empty() && n.remove.is_empty() {
                 continue;
             }
             let modseq = base.modseq;
@@ -1475,6 +1477,7 @@ impl SyncEngine {
 
     fn apply(mut self) -> SyncOutcome {
         let mut changes = ChangeSet {
+            uidvalidity: self.sel.uidvalidity,
             uidvalidity_reset: self.reset.take(),
             ..ChangeSet::default()
         };
@@ -1528,7 +1531,10 @@ impl SyncEngine {
             })
             .collect();
         let done: BTreeSet<u64> = resolved.iter().map(|(id, _)| *id).collect();
-        self.journal.entries_mut().retain(|e| !done.contains(&e.id));
+        let discard = std::mem::take(&mut self.discard_ids);
+        self.journal
+            .entries_mut()
+            .retain(|e| !done.contains(&e.id) && !discard.contains(&e.id));
 
         // 1. Expunges: reported gone, or missing from a listing of 1:last.
         if let Some(alive) = &self.alive {

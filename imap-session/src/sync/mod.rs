@@ -77,7 +77,9 @@
 //!   The UID comes from `[APPENDUID]`; without UIDPLUS, and for any entry already attempted
 //!   (a crash may have hit after the server stored it), the engine first looks for the
 //!   message with `UID SEARCH HEADER Message-ID <id>` above `last`, and appends only when it
-//!   is not there. So an append is never applied twice.
+//!   is not there. So an append is never applied twice. (When another client expunged the
+//!   first copy before the search, it is appended again: the engine cannot tell that from
+//!   an APPEND that never arrived, and losing mail is the worse error.)
 //! - A change to a UID the server has already removed counts as done
 //!   ([`Resolution::AlreadyGone`]); a change the server refuses (`NO`) stays in the journal
 //!   ([`SyncReport::upload_failures`]).
@@ -110,7 +112,11 @@
 //!    idempotent "set", keyed by UID), **then** persists [`SyncOutcome::state`] and
 //!    [`SyncOutcome::journal`] together, atomically;
 //! 4. on failure, persists [`SyncFailure::journal`] (it may carry `attempted` marks) and
-//!    keeps its old state.
+//!    keeps its old state;
+//! 5. keys its local copy by ([`ChangeSet::uidvalidity`], UID), and after a restart treats
+//!    the persisted state as the truth: local messages of another UIDVALIDITY, or whose UID
+//!    the state does not list, came from a change set whose state was never saved, and are
+//!    dropped (the next synchronisation downloads them again if they still exist).
 //!
 //! Killed at any point (between two commands, in the middle of a FETCH, between applying
 //! the change set and saving the state), the next synchronisation from what was persisted
