@@ -82,6 +82,7 @@
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 pub mod client;
+mod compress;
 pub mod mailbox;
 pub mod pipeline;
 pub mod profile;

@@ -307,6 +307,7 @@ impl<B: Backend> Driver<B> {
                         Ok(s) => self.session = Some(s),
                         Err(_) => self.server.close("the mail store is not available"),
                     },
+                    Event::Unauthenticated => self.session = None,
                     Event::Request { id, request, .. } => {
                         let reply = match self.session.as_mut() {
                             Some(s) => s.handle(request),
@@ -673,6 +674,8 @@ pub fn example_extensions() -> Vec<Capability> {
         Capability::Move,
         Capability::CondStore,
         Capability::QResync,
+        Capability::ESearch,
+        Capability::SearchRes,
         Capability::ListExtended,
         Capability::ListStatus,
         Capability::SpecialUse,
@@ -682,7 +685,9 @@ pub fn example_extensions() -> Vec<Capability> {
         Capability::Id,
         Capability::SaslIr,
         Capability::StatusSize,
+        Capability::CompressDeflate,
         Capability::Children,
+        Capability::Unauthenticate,
     ]
 }
 

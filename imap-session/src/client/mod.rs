@@ -69,7 +69,6 @@
 //! on a connection not declared encrypted unless
 //! [`ClientConfig::allow_plaintext_login`] is set, and always under `LOGINDISABLED`.
 
-mod compress;
 mod config;
 mod event;
 mod profile_apply;
@@ -99,8 +98,8 @@ pub use self::event::{
 };
 pub use self::rules::State;
 
-use self::compress::Deflate;
 use self::rules::{Rule, rule};
+use crate::compress::Deflate;
 use crate::mailbox::SeqMap;
 use crate::pipeline::CommandClass;
 use crate::profile::ServerProfile;

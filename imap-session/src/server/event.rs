@@ -33,6 +33,9 @@ pub enum Event {
         /// The user name (the authorization identity when one was given and allowed).
         user: String,
     },
+    /// UNAUTHENTICATE (RFC 8437) succeeded: the connection is back in the not-authenticated
+    /// state; the application drops what it holds for the user.
+    Unauthenticated,
     /// A mailbox operation for the backend. Nothing more is read until it is answered with
     /// [`Server::reply`](super::Server::reply).
     Request {
@@ -107,6 +110,8 @@ pub enum CloseReason {
     TooManyUpdates,
     /// The application closed the session.
     Application,
+    /// The client broke the protocol beyond recovery (e.g. invalid compressed data).
+    Protocol,
 }
 
 /// A mailbox operation for the backend.

@@ -58,7 +58,24 @@
 //! nothing more in plaintext. Bytes that followed the command line are discarded, never
 //! executed (RFC 9051 §11.1), and reported: those of the same read in the hand-off event, any
 //! fed later by [`transport_upgraded`](Server::transport_upgraded), which the caller calls
-//! after the TLS handshake. COMPRESS is not offered yet (answered `BAD`).
+//! after the TLS handshake.
+//!
+//! COMPRESS=DEFLATE (RFC 4978) is done inside the session, as in the client: after the
+//! tagged OK (sent in the clear) [`poll_transmit`](Server::poll_transmit) returns compressed
+//! bytes (a sync flush each) and [`handle_input`](Server::handle_input) takes compressed
+//! bytes (inflated in small pieces, so one read cannot inflate without bound); bytes that
+//! followed the command in the same read are inflated too. Invalid compressed data ends the
+//! session ([`CloseReason::Protocol`]).
+//!
+//! # Searching
+//!
+//! `SEARCH RETURN (MIN MAX COUNT ALL)` is answered with ESEARCH (RFC 4731) and `SAVE` keeps
+//! the result for `$` (RFC 5182 SEARCHRES) until the mailbox is closed; other return options
+//! are answered BAD. Sequence sets are resolved by binary search in the session's view, in
+//! time proportional to the set and the messages it names.
+//!
+//! UNAUTHENTICATE (RFC 8437) returns to the not-authenticated state and reports
+//! [`Event::Unauthenticated`]; TLS and COMPRESS stay in effect.
 //!
 //! # Literals
 //!
@@ -92,7 +109,7 @@ use bytes::{Bytes, BytesMut};
 use imapwire_codec::capability::{AuthMechanism, Capability};
 use imapwire_codec::codec::{AnyMessage, Expect, Receiver, StreamError, StreamEvent};
 use imapwire_codec::command::{AuthenticateData, Command, CommandBody, SelectParam};
-use imapwire_codec::core::{Tag, Text};
+use imapwire_codec::core::{IString, Tag, Text};
 use imapwire_codec::error::LimitKind;
 use imapwire_codec::fetch::MessageDataItem;
 use imapwire_codec::flag::{Flag, FlagFetch};
@@ -102,6 +119,7 @@ use imapwire_codec::response::{
     Continuation, Data, Greeting, GreetingKind, Response, ResponseCode, ResponseText, Status,
     StatusResponse,
 };
+use imapwire_codec::search::{SearchKey, SearchReturnOption};
 use imapwire_codec::sequence::{SeqNum, SequenceSet, Uid, UidRange, UidSet, UidValidity};
 use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, EncodeOptions, FrameError};
 
@@ -114,6 +132,7 @@ pub use self::event::{
 };
 
 use self::auth::{AuthExchange, AuthStep};
+use crate::compress::Deflate;
 use crate::timer::{Timer, TimerTable};
 
 /// The connection state (RFC 9051 §3).
@@ -173,6 +192,8 @@ enum Pending {
     },
     Search {
         uid: bool,
+        /// ESEARCH return options (RFC 4731), `None` for a plain SEARCH.
+        ret: Option<Vec<SearchReturnOption>>,
     },
     Close,
     Other,
@@ -219,6 +240,14 @@ pub struct Server {
     handoff: Option<BytesMut>,
     /// Plaintext fed after the hand-off was reported.
     late_discard: BytesMut,
+    /// COMPRESS=DEFLATE is active (RFC 4978).
+    deflate: Option<Deflate>,
+    /// Inflated input not yet given to the receiver.
+    inflated: BytesMut,
+    /// Output chunks queued before COMPRESS took effect (sent as they are).
+    raw_chunks: usize,
+    /// The saved search result (RFC 5182 SEARCHRES), as UIDs.
+    saved: Option<Vec<u32>>,
 }
 
 /// How much late plaintext after a STARTTLS hand-off is kept for the report.
@@ -316,6 +345,10 @@ impl Server {
             view: View::default(),
             handoff: None,
             late_discard: BytesMut::new(),
+            deflate: None,
+            inflated: BytesMut::new(),
+            raw_chunks: 0,
+            saved: None,
         };
         s.greet(now);
         s
@@ -454,14 +487,26 @@ impl Server {
     /// (so this may queue more output and events).
     #[must_use = "the returned bytes must be written to the connection"]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
+        if self.out.is_empty() && !self.blocked() && !self.inflated.is_empty() {
+            // Inflated input held back earlier: offer it again.
+            let _ = self.handle_input(now, &[]);
+        }
         if self.out.is_empty() && !self.blocked() && self.rx.buffered() > 0 {
             self.process(now);
         }
         let first = self.out.pop_front()?;
         let mut total = first.len();
-        if self.out.is_empty() || first.len() >= 16 * 1024 {
-            self.out_len -= first.len();
-            return Some(first);
+        if self.raw_chunks > 0 || self.deflate.is_none() {
+            if self.raw_chunks > 0 {
+                // Queued before COMPRESS took effect: sent as it is, alone.
+                self.raw_chunks -= 1;
+                self.out_len -= first.len();
+                return Some(first);
+            }
+            if self.out.is_empty() || first.len() >= 16 * 1024 {
+                self.out_len -= first.len();
+                return Some(first);
+            }
         }
         let mut buf = BytesMut::from(&first[..]);
         while let Some(b) = self.out.front() {
@@ -473,6 +518,18 @@ impl Server {
             self.out.pop_front();
         }
         self.out_len -= total;
+        if let Some(d) = self.deflate.as_mut() {
+            return match d.compress(&buf) {
+                Ok(c) => Some(Bytes::from(c)),
+                Err(_) => {
+                    // The compressor failed: nothing more can be sent.
+                    self.out.clear();
+                    self.out_len = 0;
+                    self.close_with(CloseReason::Protocol);
+                    None
+                }
+            };
+        }
         Some(buf.freeze())
     }
 
@@ -519,12 +576,37 @@ impl Server {
             if matches!(self.mode, Mode::HandedOff | Mode::Closed) {
                 continue;
             }
-            if taken == data.len() {
+            if taken == data.len() && self.inflated.is_empty() {
                 break;
             }
             let room = self.config.input_window.saturating_sub(self.rx.buffered());
             if room == 0 {
                 break;
+            }
+            if self.deflate.is_some() {
+                if !self.inflated.is_empty() {
+                    let n = room.min(self.inflated.len()).min(16 * 1024);
+                    let piece = self.inflated.split_to(n);
+                    self.rx.push(&piece);
+                    continue;
+                }
+                if taken == data.len() {
+                    break;
+                }
+                // Small compressed pieces bound what one step can inflate to.
+                let n = (data.len() - taken).min(1024);
+                let mut plain = Vec::new();
+                let res = self
+                    .deflate
+                    .as_mut()
+                    .map(|d| d.decompress(&data[taken..taken + n], &mut plain));
+                taken += n;
+                if let Some(Err(_)) = res {
+                    self.inflate_failed();
+                    continue;
+                }
+                self.inflated.extend_from_slice(&plain);
+                continue;
             }
             let n = room.min(data.len() - taken).min(16 * 1024);
             self.rx.push(&data[taken..taken + n]);
@@ -890,8 +972,19 @@ impl Server {
                 self.state = State::Authenticated;
                 self.complete(&tag, Status::Ok, None, "done");
             }
-            C::Compress(_) | C::Unauthenticate => {
-                self.complete(&tag, Status::Bad, None, "not supported");
+            C::Compress(alg) => self.compress(&tag, &alg),
+            C::Unauthenticate => {
+                // RFC 8437: back to the not-authenticated state; TLS and COMPRESS stay.
+                self.deselect();
+                self.saved = None;
+                self.state = State::NotAuthenticated;
+                self.user = None;
+                self.condstore = false;
+                self.qresync = false;
+                self.utf8 = false;
+                self.events.push_back(Event::Unauthenticated);
+                self.complete(&tag, Status::Ok, None, "unauthenticated");
+                self.arm_autologout(now);
             }
             body => self.send_request(tag, body),
         }
@@ -1000,17 +1093,37 @@ impl Server {
                 criteria,
                 uid,
             } => {
-                if return_opts.is_some() {
-                    self.complete(&tag, Status::Bad, None, "SEARCH RETURN is not supported");
-                    return;
+                let ret = return_opts.map(|mut r| {
+                    // `RETURN ()` means `RETURN (ALL)` (RFC 4731 §3.1).
+                    if r.is_empty() {
+                        r.push(SearchReturnOption::All);
+                    }
+                    r
+                });
+                if let Some(r) = &ret {
+                    let known = r.iter().all(|o| {
+                        matches!(
+                            o,
+                            SearchReturnOption::Min
+                                | SearchReturnOption::Max
+                                | SearchReturnOption::All
+                                | SearchReturnOption::Count
+                                | SearchReturnOption::Save
+                        )
+                    });
+                    if !known {
+                        self.complete(&tag, Status::Bad, None, "unsupported SEARCH RETURN option");
+                        return;
+                    }
                 }
+                let criteria = self.substitute_saved(criteria);
                 (
                     Request::Search {
                         criteria,
                         charset,
                         view: self.view.uids.clone(),
                     },
-                    Pending::Search { uid },
+                    Pending::Search { uid, ret },
                 )
             }
             C::Copy {
@@ -1100,26 +1213,33 @@ impl Server {
         }
     }
 
-    /// The UIDs of the view that `set` names; BAD (and `None`) for an invalid sequence
-    /// number or `$`.
+    /// The UIDs of the view that `set` names, ascending; BAD (and `None`) for an invalid
+    /// sequence number. `$` is the saved search result (RFC 5182; empty when none). The cost
+    /// is proportional to the set and the messages it names (binary searches in the view),
+    /// not to the mailbox.
     fn resolve(&mut self, tag: &Tag, set: &SequenceSet, uid: bool) -> Option<Vec<u32>> {
-        if matches!(set, SequenceSet::LastResult) {
-            self.complete(tag, Status::Bad, None, "SEARCHRES is not supported");
-            return None;
-        }
+        use imapwire_codec::sequence::{SeqOrUid, Sequence};
         let uids = &self.view.uids;
-        if uid {
-            let largest = self.view.last_uid();
-            return Some(
-                uids.iter()
-                    .copied()
-                    .filter(|&u| set.contains(u, largest))
-                    .collect(),
-            );
-        }
+        let seqs = match set {
+            SequenceSet::LastResult => {
+                let saved = self.saved.as_deref().unwrap_or_default();
+                return Some(
+                    saved
+                        .iter()
+                        .copied()
+                        .filter(|u| uids.binary_search(u).is_ok())
+                        .collect(),
+                );
+            }
+            SequenceSet::Set(seqs) => seqs,
+        };
         let n = uids.len() as u32;
-        if let SequenceSet::Set(seqs) = set {
-            use imapwire_codec::sequence::{SeqOrUid, Sequence};
+        let last = if uid { self.view.last_uid() } else { n };
+        let value = |s: &SeqOrUid| match s {
+            SeqOrUid::Value(v) => v.get(),
+            SeqOrUid::Asterisk => last,
+        };
+        if !uid {
             let too_big = |s: &SeqOrUid| matches!(s, SeqOrUid::Value(v) if v.get() > n);
             let star_empty = |s: &SeqOrUid| matches!(s, SeqOrUid::Asterisk) && n == 0;
             let bad = seqs.iter().any(|s| match s {
@@ -1133,29 +1253,207 @@ impl Server {
                 return None;
             }
         }
-        Some(
-            uids.iter()
-                .enumerate()
-                .filter(|(i, _)| set.contains(*i as u32 + 1, n))
-                .map(|(_, &u)| u)
-                .collect(),
-        )
+        // Index ranges of the view, merged.
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(seqs.len());
+        for s in seqs {
+            let (a, b) = match s {
+                Sequence::Single(a) => (value(a), value(a)),
+                Sequence::Range(a, b) => (value(a).min(value(b)), value(a).max(value(b))),
+            };
+            let (lo, hi) = if uid {
+                (
+                    uids.partition_point(|&u| u < a),
+                    uids.partition_point(|&u| u <= b),
+                )
+            } else {
+                ((a.max(1) - 1) as usize, (b as usize).min(uids.len()))
+            };
+            if lo < hi {
+                ranges.push((lo, hi));
+            }
+        }
+        ranges.sort_unstable();
+        let mut out = Vec::new();
+        let mut end = 0;
+        for (lo, hi) in ranges {
+            let lo = lo.max(end);
+            if lo < hi {
+                out.extend_from_slice(&uids[lo..hi]);
+                end = hi;
+            }
+        }
+        Some(out)
+    }
+
+    /// Replaces `$` in search keys with the saved result's UIDs (RFC 5182).
+    fn substitute_saved(&self, keys: Vec<SearchKey>) -> Vec<SearchKey> {
+        fn walk(k: SearchKey, saved: &Option<UidSet>) -> SearchKey {
+            let set = || match saved {
+                Some(s) => SearchKey::Uid(uid_sequence_set(s)),
+                // No saved result: matches nothing.
+                None => SearchKey::Not(Box::new(SearchKey::All)),
+            };
+            match k {
+                SearchKey::SequenceSet(SequenceSet::LastResult)
+                | SearchKey::Uid(SequenceSet::LastResult) => set(),
+                SearchKey::Not(k) => SearchKey::Not(Box::new(walk(*k, saved))),
+                SearchKey::Or(a, b) => {
+                    SearchKey::Or(Box::new(walk(*a, saved)), Box::new(walk(*b, saved)))
+                }
+                SearchKey::And(v) => {
+                    SearchKey::And(v.into_iter().map(|k| walk(k, saved)).collect())
+                }
+                other => other,
+            }
+        }
+        let saved = self
+            .saved
+            .as_deref()
+            .map(|s| {
+                s.iter()
+                    .copied()
+                    .filter(|u| self.view.seq_of(*u).is_some())
+                    .collect::<Vec<_>>()
+            })
+            .and_then(|v| uid_set(&v));
+        keys.into_iter().map(|k| walk(k, &saved)).collect()
+    }
+
+    /// `* ESEARCH (TAG "t") [UID] ...` for the return options (RFC 4731), saving the result
+    /// when asked (RFC 5182).
+    fn emit_esearch(
+        &mut self,
+        tag: &Tag,
+        uid_cmd: bool,
+        ret: &[SearchReturnOption],
+        mut uids: Vec<u32>,
+        modseq: Option<u64>,
+    ) {
+        use imapwire_codec::response::{ESearch, SearchCorrelator, SearchReturnData as D};
+        uids.sort_unstable();
+        uids.dedup();
+        let has = |o: SearchReturnOption| ret.contains(&o);
+        if has(SearchReturnOption::Save) {
+            // With only MIN and/or MAX, only those are saved (RFC 5182 §2.4).
+            let all = has(SearchReturnOption::All) || has(SearchReturnOption::Count);
+            let only_minmax =
+                !all && (has(SearchReturnOption::Min) || has(SearchReturnOption::Max));
+            self.saved = Some(if only_minmax {
+                let mut v = Vec::new();
+                if has(SearchReturnOption::Min) {
+                    v.extend(uids.first());
+                }
+                if has(SearchReturnOption::Max) {
+                    v.extend(uids.last());
+                }
+                v.dedup();
+                v
+            } else {
+                uids.clone()
+            });
+            if ret.iter().all(|o| *o == SearchReturnOption::Save) {
+                return;
+            }
+        }
+        let nums: Vec<u32> = if uid_cmd {
+            uids
+        } else {
+            let mut v: Vec<u32> = uids
+                .iter()
+                .filter_map(|&u| self.view.seq_of(u).map(|n| n as u32))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let mut data = Vec::new();
+        let nz = std::num::NonZeroU32::new;
+        if has(SearchReturnOption::Min) {
+            if let Some(m) = nums.first().copied().and_then(nz) {
+                data.push(D::Min(m));
+            }
+        }
+        if has(SearchReturnOption::Max) {
+            if let Some(m) = nums.last().copied().and_then(nz) {
+                data.push(D::Max(m));
+            }
+        }
+        if has(SearchReturnOption::All) {
+            if let Some(s) = uid_set(&nums) {
+                data.push(D::All(s));
+            }
+        }
+        if has(SearchReturnOption::Count) {
+            data.push(D::Count(nums.len() as u32));
+        }
+        if let (true, Some(m), false) = (self.condstore, modseq, nums.is_empty()) {
+            data.push(D::ModSeq(m));
+        }
+        let correlator = IString::new(Bytes::copy_from_slice(tag.as_bytes()))
+            .ok()
+            .map(|t| SearchCorrelator {
+                tag: t,
+                mailbox: None,
+            });
+        self.emit(&Response::Data(Data::ESearch(ESearch {
+            correlator,
+            uid: uid_cmd,
+            data,
+        })));
+    }
+
+    /// COMPRESS (RFC 4978): OK in the clear, then everything compressed both ways.
+    fn compress(&mut self, tag: &Tag, alg: &imapwire_codec::core::Atom) {
+        if self.deflate.is_some() {
+            self.complete(
+                tag,
+                Status::No,
+                Some(ResponseCode::CompressionActive),
+                "compression is already active",
+            );
+            return;
+        }
+        if !alg.as_bytes().eq_ignore_ascii_case(b"DEFLATE") {
+            self.complete(tag, Status::Bad, None, "unknown compression algorithm");
+            return;
+        }
+        self.complete(tag, Status::Ok, None, "DEFLATE active");
+        self.raw_chunks = self.out.len();
+        let mut d = Deflate::new();
+        // What followed the command line in the same read is already compressed.
+        let rest = self.rx.take_buffered();
+        let mut plain = Vec::new();
+        let res = d.decompress(&rest, &mut plain);
+        self.deflate = Some(d);
+        match res {
+            Ok(()) => self.inflated.extend_from_slice(&plain),
+            Err(_) => self.inflate_failed(),
+        }
+    }
+
+    fn inflate_failed(&mut self) {
+        self.bye(None, "invalid compressed data");
+        self.close_with(CloseReason::Protocol);
     }
 
     fn deselect(&mut self) {
         self.view = View::default();
+        self.saved = None;
     }
 
     fn apply_reply(&mut self, tag: Tag, kind: Pending, reply: Reply) {
         let mut copyuid = None;
         let mut modified = Vec::new();
         let mut selected = None;
+        let esearch = match &kind {
+            Pending::Search { ret, .. } => ret.clone(),
+            _ => None,
+        };
         let (uid_cmd, numbers_in_use) = match &kind {
             Pending::Messages {
                 uid,
                 numbers_in_use,
             } => (*uid, *numbers_in_use),
-            Pending::Search { uid } => (*uid, !*uid),
+            Pending::Search { uid, .. } => (*uid, !*uid),
             _ => (false, false),
         };
         for d in reply.data {
@@ -1163,6 +1461,15 @@ impl Server {
                 ReplyData::Data(d) => self.emit(&Response::Data(d)),
                 ReplyData::Message { uid, items } => self.emit_message(uid, items, uid_cmd),
                 ReplyData::Expunged(uid) => self.emit_expunge(uid),
+                ReplyData::Matches { uids, modseq } if esearch.is_some() => {
+                    self.emit_esearch(
+                        &tag,
+                        uid_cmd,
+                        esearch.as_deref().unwrap_or_default(),
+                        uids,
+                        modseq,
+                    );
+                }
                 ReplyData::Matches { uids, modseq } => {
                     let ids = if uid_cmd {
                         uids.iter()
@@ -1644,14 +1951,8 @@ impl Server {
     }
 }
 
-/// The tag at the start of a (partial) command, if valid.
-fn recover_tag(msg: &[u8]) -> Option<Tag> {
-    let end = msg.iter().position(|&c| c == b' ')?;
-    Tag::new(Bytes::copy_from_slice(&msg[..end])).ok()
-}
-
-/// `MODIFIED` with the numbers of `set`.
-fn seq_set_code(set: &UidSet) -> Option<ResponseCode> {
+/// A UID set as a sequence set (for `UID` search keys).
+fn uid_sequence_set(set: &UidSet) -> SequenceSet {
     use imapwire_codec::sequence::{SeqOrUid, Sequence};
     let seqs = set
         .ranges()
@@ -1664,5 +1965,16 @@ fn seq_set_code(set: &UidSet) -> Option<ResponseCode> {
             }
         })
         .collect();
-    SequenceSet::new(seqs).ok().map(ResponseCode::Modified)
+    SequenceSet::new(seqs).unwrap_or(SequenceSet::LastResult)
+}
+
+/// The tag at the start of a (partial) command, if valid.
+fn recover_tag(msg: &[u8]) -> Option<Tag> {
+    let end = msg.iter().position(|&c| c == b' ')?;
+    Tag::new(Bytes::copy_from_slice(&msg[..end])).ok()
+}
+
+/// `MODIFIED` with the numbers of `set`.
+fn seq_set_code(set: &UidSet) -> Option<ResponseCode> {
+    Some(ResponseCode::Modified(uid_sequence_set(set)))
 }

@@ -947,3 +947,109 @@ fn condstore_and_qresync_answers() {
         ],
     );
 }
+
+#[test]
+fn esearch_searchres_and_unauthenticate() {
+    let events = run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            C(b"c SEARCH RETURN (MIN MAX COUNT ALL) ALL\r\n"),
+            S(b"* ESEARCH (TAG \"c\") MIN 1 MAX 2 ALL 1:2 COUNT 2\r\nc OK done\r\n"),
+            C(b"d UID SEARCH RETURN () ALL\r\n"),
+            S(b"* ESEARCH (TAG \"d\") UID ALL 1:2\r\nd OK done\r\n"),
+            C(b"e SEARCH RETURN (COUNT MIN) DELETED\r\n"),
+            S(b"* ESEARCH (TAG \"e\") COUNT 0\r\ne OK done\r\n"),
+            C(b"f SEARCH RETURN (SAVE) SUBJECT two\r\n"),
+            S(b"f OK done\r\n"),
+            C(b"g FETCH $ (UID)\r\n"),
+            S(b"* 2 FETCH (UID 2)\r\ng OK done\r\n"),
+            C(b"h UID SEARCH UID $\r\n"),
+            S(b"* SEARCH 2\r\nh OK done\r\n"),
+            C(b"i SEARCH RETURN (SAVE MIN) ALL\r\n"),
+            S(b"* ESEARCH (TAG \"i\") MIN 1\r\ni OK done\r\n"),
+            C(b"j UID FETCH $ (FLAGS)\r\n"),
+            S(b"* 1 FETCH (UID 1 FLAGS ())\r\nj OK done\r\n"),
+            C(b"k SEARCH RETURN (PARTIAL 1:5) ALL\r\n"),
+            S(b"k BAD unsupported SEARCH RETURN option\r\n"),
+            C(b"l UNAUTHENTICATE\r\n"),
+            S(b"l OK unauthenticated\r\n"),
+            C(b"m FETCH $ (UID)\r\n"),
+            S(b"m BAD FETCH not valid before authentication\r\n"),
+            C(b"n LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+        ],
+    );
+    assert!(events.iter().any(|e| e == "Unauthenticated"), "{events:?}");
+}
+
+#[test]
+fn qresync_select_reports_vanished_and_changed() {
+    let c = tls().with_extensions(vec![Capability::CondStore, Capability::QResync]);
+    run(
+        &c,
+        &[
+            SHas(b"IMAP server ready"),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(b"authenticated"),
+            C(b"b ENABLE QRESYNC\r\n"),
+            S(b"* ENABLED QRESYNC\r\nb OK done\r\n"),
+            Other(Box::new(|st, sid| other_expunges(st, sid, 1))),
+            Other(Box::new(|st, sid| {
+                other_stores_flag(st, sid, 2, Flag::Answered)
+            })),
+            C(b"c SELECT INBOX (QRESYNC (1 3))\r\n"),
+            SHas(b"* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (6))\r\nc OK [READ-WRITE] done\r\n"),
+            C(b"d SELECT INBOX (QRESYNC (99 3))\r\n"),
+            SHas(b"* OK [CLOSED] previous mailbox closed\r\n* FLAGS"),
+        ],
+    );
+}
+
+#[test]
+fn compress_deflate_both_ways() {
+    use crate::compress::Deflate;
+    let t0 = Instant::now();
+    let mut s = Server::new(tls(), t0);
+    let mut plain_out = Vec::new();
+    while let Some(b) = s.poll_transmit(t0) {
+        plain_out.extend_from_slice(&b);
+    }
+    // The compressed NOOP arrives in the same read as the COMPRESS command.
+    let mut client = Deflate::new();
+    let mut input = b"a LOGIN joe secret\r\nb COMPRESS DEFLATE\r\n".to_vec();
+    input.extend(
+        client
+            .compress(b"c NOOP\r\nd COMPRESS DEFLATE\r\n")
+            .unwrap(),
+    );
+    let mut rest = &input[..];
+    while !rest.is_empty() {
+        let n = s.handle_input(t0, rest);
+        rest = &rest[n..];
+        while s.poll_event().is_some() {}
+        assert!(n > 0 || rest.is_empty());
+    }
+    let mut wire = Vec::new();
+    while let Some(b) = s.poll_transmit(t0) {
+        wire.extend_from_slice(&b);
+    }
+    let text = String::from_utf8_lossy(&wire).into_owned();
+    let ok = "b OK DEFLATE active\r\n";
+    let at = text.find(ok).expect("COMPRESS answered in the clear") + ok.len();
+    let mut inflated = Vec::new();
+    Deflate::new()
+        .decompress(&wire[at..], &mut inflated)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&inflated),
+        "c OK done\r\nd NO [COMPRESSIONACTIVE] compression is already active\r\n"
+    );
+    // Garbage instead of compressed data ends the session.
+    let _ = s.handle_input(t0, &[0xff; 32]);
+    assert!(s.is_closed());
+}

@@ -1,5 +1,5 @@
 //! COMPRESS=DEFLATE (RFC 4978): raw DEFLATE both ways, with a sync flush after every transmit
-//! so that nothing stays stuck in the compressor.
+//! so that nothing stays stuck in the compressor. Shared by the client and the server.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
