@@ -209,10 +209,18 @@ fn note_fetch(
     items: &[imapwire_codec::fetch::MessageDataItem],
 ) -> Option<crate::mailbox::SeqMapError> {
     let sel = selected.as_mut()?;
-    let uid = items.iter().find_map(|it| match it {
+    let Some(uid) = items.iter().find_map(|it| match it {
         imapwire_codec::fetch::MessageDataItem::Uid(u) => Some(*u),
         _ => None,
-    })?;
+    }) else {
+        // Without a UID there is nothing to record, but a message that does not exist is
+        // still a protocol error (with a UID, `set_uid` says so).
+        let len = sel.map.len();
+        return (seq.get() > len).then_some(crate::mailbox::SeqMapError::NoSuchMessage {
+            seq: seq.get(),
+            len,
+        });
+    };
     sel.map.set_uid(seq, uid).err()
 }
 
@@ -408,7 +416,10 @@ struct Selected {
     uidvalidity: Option<u32>,
     uidnext: Option<u32>,
     highestmodseq: Option<u64>,
+    nomodseq: bool,
     read_only: bool,
+    flags: Vec<imapwire_codec::flag::Flag>,
+    permanent_flags: Option<Vec<imapwire_codec::flag::FlagPerm>>,
 }
 
 /// The mailbox selected on the connection, as the server has reported it.
@@ -430,13 +441,31 @@ impl MailboxView<'_> {
     pub fn uidnext(&self) -> Option<u32> {
         self.sel.uidnext
     }
-    /// `HIGHESTMODSEQ`, when the server sent it.
+    /// `HIGHESTMODSEQ` (RFC 7162 §3.1.2.1), when the server sent one that means something:
+    /// `None` when it was not sent, after `[NOMODSEQ]`, and for 0 (unknown, never a position
+    /// to resynchronise from).
     pub fn highestmodseq(&self) -> Option<u64> {
-        self.sel.highestmodseq
+        self.sel
+            .highestmodseq
+            .filter(|&m| m > 0 && !self.sel.nomodseq)
     }
-    /// Selected with EXAMINE or reported `[READ-ONLY]`.
+    /// The server said `[NOMODSEQ]`: the mailbox keeps no mod-sequences.
+    pub fn nomodseq(&self) -> bool {
+        self.sel.nomodseq
+    }
+    /// Selected with EXAMINE or reported `[READ-ONLY]` (a later `[READ-WRITE]` clears it).
     pub fn read_only(&self) -> bool {
         self.sel.read_only
+    }
+    /// The flags defined in the mailbox (`* FLAGS`, RFC 9051 §7.3.5).
+    pub fn flags(&self) -> &[imapwire_codec::flag::Flag] {
+        &self.sel.flags
+    }
+    /// `[PERMANENTFLAGS]`: the flags that can be changed permanently (`\*`: new keywords
+    /// too); `None` when the server did not say (then all flags of [`flags`](Self::flags)
+    /// are, RFC 9051 §7.1).
+    pub fn permanent_flags(&self) -> Option<&[imapwire_codec::flag::FlagPerm]> {
+        self.sel.permanent_flags.as_deref()
     }
     /// The sequence-number/UID map.
     pub fn map(&self) -> &SeqMap {
@@ -1883,6 +1912,19 @@ impl Client {
                     .get_or_insert_with(Selected::default)
                     .read_only = true
             }
+            ResponseCode::ReadWrite => {
+                self.selected
+                    .get_or_insert_with(Selected::default)
+                    .read_only = false
+            }
+            ResponseCode::NoModSeq => {
+                self.selected.get_or_insert_with(Selected::default).nomodseq = true
+            }
+            ResponseCode::PermanentFlags(p) => {
+                self.selected
+                    .get_or_insert_with(Selected::default)
+                    .permanent_flags = Some(p.clone())
+            }
             ResponseCode::Closed => {
                 // RFC 7162 §3.2.11: the previous mailbox is closed; what follows is the new one.
                 self.selected = Some(Selected::default());
@@ -1930,6 +1972,9 @@ impl Client {
                         self.rx.set_options(o);
                     }
                 }
+            }
+            Data::Flags(f) => {
+                self.selected.get_or_insert_with(Selected::default).flags = f.clone();
             }
             Data::Exists(n) => {
                 let sel = self.selected.get_or_insert_with(Selected::default);
