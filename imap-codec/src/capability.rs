@@ -17,67 +17,58 @@ use bytes::Bytes;
 
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf, EncodeOptions, LiteralMode};
+use crate::names::name_enum;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser};
 
-/// A SASL mechanism (RFC 9051 §6.2.2 `auth-type`, RFC 4422 §3.1): the one type for the
-/// `AUTH=<mech>` capability and the AUTHENTICATE command.
-///
-/// Names are case-insensitive; each encodes in its canonical (registered, upper-case)
-/// spelling. [`AuthMechanism::Other`] never holds one of the known names: build values with
-/// [`AuthMechanism::new`] or [`AuthMechanism::from_atom`], which normalise.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuthMechanism {
-    /// `PLAIN` (RFC 4616)
-    Plain,
-    /// `LOGIN` (draft-murchison-sasl-login)
-    Login,
-    /// `GSSAPI` (RFC 4752)
-    Gssapi,
-    /// `EXTERNAL` (RFC 4422)
-    External,
-    /// `ANONYMOUS` (RFC 4505)
-    Anonymous,
-    /// `CRAM-MD5` (RFC 2195)
-    CramMd5,
-    /// `DIGEST-MD5` (RFC 2831)
-    DigestMd5,
-    /// `NTLM`
-    Ntlm,
-    /// `XOAUTH2` (Google/Microsoft)
-    XOAuth2,
-    /// `OAUTHBEARER` (RFC 7628)
-    OAuthBearer,
-    /// `SCRAM-SHA-1` (RFC 5802)
-    ScramSha1,
-    /// `SCRAM-SHA-1-PLUS`
-    ScramSha1Plus,
-    /// `SCRAM-SHA-256` (RFC 7677)
-    ScramSha256,
-    /// `SCRAM-SHA-256-PLUS`
-    ScramSha256Plus,
-    /// Any other mechanism name (never one of the names above, in any case).
-    Other(Atom),
+name_enum! {
+    /// A SASL mechanism (RFC 9051 §6.2.2 `auth-type`, RFC 4422 §3.1): the one type for the
+    /// `AUTH=<mech>` capability and the AUTHENTICATE command.
+    ///
+    /// Names are case-insensitive; each encodes in its canonical (registered, upper-case)
+    /// spelling. [`AuthMechanism::Other`] never holds one of the known names: build values with
+    /// [`AuthMechanism::new`] or [`AuthMechanism::from_atom`], which normalise.
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthMechanism {
+        /// `PLAIN` (RFC 4616)
+        Plain = b"PLAIN",
+        /// `LOGIN` (draft-murchison-sasl-login)
+        Login = b"LOGIN",
+        /// `GSSAPI` (RFC 4752)
+        Gssapi = b"GSSAPI",
+        /// `EXTERNAL` (RFC 4422)
+        External = b"EXTERNAL",
+        /// `ANONYMOUS` (RFC 4505)
+        Anonymous = b"ANONYMOUS",
+        /// `CRAM-MD5` (RFC 2195)
+        CramMd5 = b"CRAM-MD5",
+        /// `DIGEST-MD5` (RFC 2831)
+        DigestMd5 = b"DIGEST-MD5",
+        /// `NTLM`
+        Ntlm = b"NTLM",
+        /// `XOAUTH2` (Google/Microsoft)
+        XOAuth2 = b"XOAUTH2",
+        /// `OAUTHBEARER` (RFC 7628)
+        OAuthBearer = b"OAUTHBEARER",
+        /// `SCRAM-SHA-1` (RFC 5802)
+        ScramSha1 = b"SCRAM-SHA-1",
+        /// `SCRAM-SHA-1-PLUS`
+        ScramSha1Plus = b"SCRAM-SHA-1-PLUS",
+        /// `SCRAM-SHA-256` (RFC 7677)
+        ScramSha256 = b"SCRAM-SHA-256",
+        /// `SCRAM-SHA-256-PLUS`
+        ScramSha256Plus = b"SCRAM-SHA-256-PLUS",
+    }
+    others {
+        /// Any other mechanism name (never one of the names above, in any case).
+        Other(Atom),
+    }
+    name {
+        AuthMechanism::Other(a) => a.as_str(),
+    }
 }
-
-const MECHS: &[(&str, AuthMechanism)] = &[
-    ("PLAIN", AuthMechanism::Plain),
-    ("LOGIN", AuthMechanism::Login),
-    ("GSSAPI", AuthMechanism::Gssapi),
-    ("EXTERNAL", AuthMechanism::External),
-    ("ANONYMOUS", AuthMechanism::Anonymous),
-    ("CRAM-MD5", AuthMechanism::CramMd5),
-    ("DIGEST-MD5", AuthMechanism::DigestMd5),
-    ("NTLM", AuthMechanism::Ntlm),
-    ("XOAUTH2", AuthMechanism::XOAuth2),
-    ("OAUTHBEARER", AuthMechanism::OAuthBearer),
-    ("SCRAM-SHA-1", AuthMechanism::ScramSha1),
-    ("SCRAM-SHA-1-PLUS", AuthMechanism::ScramSha1Plus),
-    ("SCRAM-SHA-256", AuthMechanism::ScramSha256),
-    ("SCRAM-SHA-256-PLUS", AuthMechanism::ScramSha256Plus),
-];
 
 impl AuthMechanism {
     /// A mechanism from its name (case-insensitive); fails for a name that is not an `atom`.
@@ -110,35 +101,12 @@ impl AuthMechanism {
 
     /// Classifies a mechanism name (case-insensitive).
     pub fn from_atom(a: Atom) -> Self {
-        MECHS
-            .iter()
-            .find(|(n, _)| a.eq_ignore_case(n.as_bytes()))
-            .map(|(_, m)| m.clone())
-            .unwrap_or(AuthMechanism::Other(a))
-    }
-
-    /// The canonical name as `&str` (names are atoms, so ASCII).
-    pub fn as_str(&self) -> &str {
-        match self {
-            AuthMechanism::Other(a) => a.as_str(),
-            m => MECHS
-                .iter()
-                .find(|(_, x)| x == m)
-                .map(|(n, _)| *n)
-                .unwrap_or(""),
-        }
+        Self::from_known_name(a.as_bytes()).unwrap_or(AuthMechanism::Other(a))
     }
 
     /// The canonical name.
     pub fn name(&self) -> &[u8] {
-        match self {
-            AuthMechanism::Other(a) => a.as_bytes(),
-            m => MECHS
-                .iter()
-                .find(|(_, x)| x == m)
-                .map(|(n, _)| n.as_bytes())
-                .unwrap_or(b""),
-        }
+        self.as_str().as_bytes()
     }
 }
 
@@ -163,235 +131,194 @@ impl TryFrom<&str> for AuthMechanism {
 
 pub use crate::vocab::{QuotaResourceName, ThreadAlgorithm};
 
-/// A capability name (`capability`).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Capability {
-    /// `IMAP4` (RFC 1730 compatibility)
-    Imap4,
-    /// `IMAP4rev1` (RFC 3501)
-    Imap4Rev1,
-    /// `IMAP4rev2` (RFC 9051)
-    Imap4Rev2,
-    /// `AUTH=<mechanism>`
-    Auth(AuthMechanism),
-    /// `STARTTLS`
-    StartTls,
-    /// `LOGINDISABLED`
-    LoginDisabled,
-    /// `LITERAL+` (RFC 7888)
-    LiteralPlus,
-    /// `LITERAL-` (RFC 7888)
-    LiteralMinus,
-    /// `IDLE` (RFC 2177)
-    Idle,
-    /// `NAMESPACE` (RFC 2342)
-    Namespace,
-    /// `UIDPLUS` (RFC 4315)
-    UidPlus,
-    /// `MOVE` (RFC 6851)
-    Move,
-    /// `ENABLE` (RFC 5161)
-    Enable,
-    /// `ESEARCH` (RFC 4731)
-    ESearch,
-    /// `SEARCHRES` (RFC 5182)
-    SearchRes,
-    /// `LIST-EXTENDED` (RFC 5258)
-    ListExtended,
-    /// `LIST-STATUS` (RFC 5819)
-    ListStatus,
-    /// `SPECIAL-USE` (RFC 6154)
-    SpecialUse,
-    /// `CREATE-SPECIAL-USE` (RFC 6154)
-    CreateSpecialUse,
-    /// `CHILDREN` (RFC 3348)
-    Children,
-    /// `UNSELECT` (RFC 3691)
-    Unselect,
-    /// `BINARY` (RFC 3516)
-    Binary,
-    /// `SASL-IR` (RFC 4959)
-    SaslIr,
-    /// `STATUS=SIZE` (RFC 8438)
-    StatusSize,
-    /// `ID` (RFC 2971)
-    Id,
-    /// `UTF8=ACCEPT` (RFC 6855)
-    Utf8Accept,
-    /// `UTF8=ONLY` (RFC 6855)
-    Utf8Only,
-    /// `CONDSTORE` (RFC 7162)
-    CondStore,
-    /// `QRESYNC` (RFC 7162)
-    QResync,
-    /// `OBJECTID` (RFC 8474)
-    ObjectId,
-    /// `SAVEDATE` (RFC 8514)
-    SaveDate,
-    /// `UIDONLY` (RFC 9586)
-    UidOnly,
-    /// `PARTIAL` (RFC 9394)
-    Partial,
-    /// `INPROGRESS` (RFC 9585)
-    InProgress,
-    /// `MESSAGELIMIT=<n>` (RFC 9738)
-    MessageLimit(u32),
-    /// `SORT` (RFC 5256)
-    Sort,
-    /// `SORT=DISPLAY` (RFC 5957)
-    SortDisplay,
-    /// `THREAD=<algorithm>` (RFC 5256)
-    Thread(ThreadAlgorithm),
-    /// `ESORT` (RFC 5267)
-    ESort,
-    /// `CONTEXT=SEARCH` (RFC 5267)
-    ContextSearch,
-    /// `CONTEXT=SORT` (RFC 5267)
-    ContextSort,
-    /// `WITHIN` (RFC 5032)
-    Within,
-    /// `MULTISEARCH` (RFC 7377)
-    MultiSearch,
-    /// `PREVIEW` (RFC 8970)
-    Preview,
-    /// `QUOTA` (RFC 9208 / 2087)
-    Quota,
-    /// `QUOTA=RES-<resource>` (RFC 9208)
-    QuotaRes(QuotaResourceName),
-    /// `QUOTASET` (RFC 9208)
-    QuotaSet,
-    /// `ACL` (RFC 4314)
-    Acl,
-    /// `RIGHTS=<chars>` (RFC 4314)
-    Rights(Atom),
-    /// `METADATA` (RFC 5464)
-    Metadata,
-    /// `METADATA-SERVER` (RFC 5464)
-    MetadataServer,
-    /// `LIST-METADATA` (RFC 9590)
-    ListMetadata,
-    /// `LIST-MYRIGHTS` (RFC 8440)
-    ListMyRights,
-    /// `NOTIFY` (RFC 5465)
-    Notify,
-    /// `APPENDLIMIT` or `APPENDLIMIT=<n>` (RFC 7889)
-    AppendLimit(Option<u64>),
-    /// `MULTIAPPEND` (RFC 3502)
-    MultiAppend,
-    /// `CATENATE` (RFC 4469)
-    Catenate,
-    /// `REPLACE` (RFC 8508)
-    Replace,
-    /// `UNAUTHENTICATE` (RFC 8437)
-    Unauthenticate,
-    /// `COMPRESS=DEFLATE` (RFC 4978)
-    CompressDeflate,
-    /// `LOGIN-REFERRALS` (RFC 2221)
-    LoginReferrals,
-    /// `MAILBOX-REFERRALS` (RFC 2193)
-    MailboxReferrals,
-    /// `JMAPACCESS` (RFC 9698)
-    JmapAccess,
-    /// `X-GM-EXT-1` (Gmail)
-    XGmExt1,
-    /// `XLIST` (Gmail, pre SPECIAL-USE)
-    XList,
-    /// `URLAUTH` (RFC 4467)
-    UrlAuth,
-    /// `URLAUTH=BINARY` (RFC 5524)
-    UrlAuthBinary,
-    /// `CONVERT` (RFC 5259)
-    Convert,
-    /// `ANNOTATE-EXPERIMENT-1` (RFC 5257)
-    AnnotateExperiment1,
-    /// `SEARCH=FUZZY` (RFC 6203)
-    SearchFuzzy,
-    /// `FILTERS` (RFC 5466)
-    Filters,
-    /// `LANGUAGE` (RFC 5255)
-    Language,
-    /// `I18NLEVEL=1` (RFC 5255)
-    I18nLevel1,
-    /// `I18NLEVEL=2` (RFC 5255)
-    I18nLevel2,
-    /// Any other capability (never a name that decodes as one of the variants above).
-    Other(Atom),
+name_enum! {
+    /// A capability name (`capability`).
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Capability {
+        /// `IMAP4rev1` (RFC 3501)
+        Imap4Rev1 = b"IMAP4rev1",
+        /// `IMAP4rev2` (RFC 9051)
+        Imap4Rev2 = b"IMAP4rev2",
+        /// `IMAP4` (RFC 1730 compatibility)
+        Imap4 = b"IMAP4",
+        /// `STARTTLS`
+        StartTls = b"STARTTLS",
+        /// `LOGINDISABLED`
+        LoginDisabled = b"LOGINDISABLED",
+        /// `LITERAL+` (RFC 7888)
+        LiteralPlus = b"LITERAL+",
+        /// `LITERAL-` (RFC 7888)
+        LiteralMinus = b"LITERAL-",
+        /// `IDLE` (RFC 2177)
+        Idle = b"IDLE",
+        /// `NAMESPACE` (RFC 2342)
+        Namespace = b"NAMESPACE",
+        /// `UIDPLUS` (RFC 4315)
+        UidPlus = b"UIDPLUS",
+        /// `MOVE` (RFC 6851)
+        Move = b"MOVE",
+        /// `ENABLE` (RFC 5161)
+        Enable = b"ENABLE",
+        /// `ESEARCH` (RFC 4731)
+        ESearch = b"ESEARCH",
+        /// `SEARCHRES` (RFC 5182)
+        SearchRes = b"SEARCHRES",
+        /// `LIST-EXTENDED` (RFC 5258)
+        ListExtended = b"LIST-EXTENDED",
+        /// `LIST-STATUS` (RFC 5819)
+        ListStatus = b"LIST-STATUS",
+        /// `SPECIAL-USE` (RFC 6154)
+        SpecialUse = b"SPECIAL-USE",
+        /// `CREATE-SPECIAL-USE` (RFC 6154)
+        CreateSpecialUse = b"CREATE-SPECIAL-USE",
+        /// `CHILDREN` (RFC 3348)
+        Children = b"CHILDREN",
+        /// `UNSELECT` (RFC 3691)
+        Unselect = b"UNSELECT",
+        /// `BINARY` (RFC 3516)
+        Binary = b"BINARY",
+        /// `SASL-IR` (RFC 4959)
+        SaslIr = b"SASL-IR",
+        /// `STATUS=SIZE` (RFC 8438)
+        StatusSize = b"STATUS=SIZE",
+        /// `ID` (RFC 2971)
+        Id = b"ID",
+        /// `UTF8=ACCEPT` (RFC 6855)
+        Utf8Accept = b"UTF8=ACCEPT",
+        /// `UTF8=ONLY` (RFC 6855)
+        Utf8Only = b"UTF8=ONLY",
+        /// `CONDSTORE` (RFC 7162)
+        CondStore = b"CONDSTORE",
+        /// `QRESYNC` (RFC 7162)
+        QResync = b"QRESYNC",
+        /// `OBJECTID` (RFC 8474)
+        ObjectId = b"OBJECTID",
+        /// `SAVEDATE` (RFC 8514)
+        SaveDate = b"SAVEDATE",
+        /// `UIDONLY` (RFC 9586)
+        UidOnly = b"UIDONLY",
+        /// `PARTIAL` (RFC 9394)
+        Partial = b"PARTIAL",
+        /// `INPROGRESS` (RFC 9585)
+        InProgress = b"INPROGRESS",
+        /// `SORT` (RFC 5256)
+        Sort = b"SORT",
+        /// `SORT=DISPLAY` (RFC 5957)
+        SortDisplay = b"SORT=DISPLAY",
+        /// `ESORT` (RFC 5267)
+        ESort = b"ESORT",
+        /// `CONTEXT=SEARCH` (RFC 5267)
+        ContextSearch = b"CONTEXT=SEARCH",
+        /// `CONTEXT=SORT` (RFC 5267)
+        ContextSort = b"CONTEXT=SORT",
+        /// `WITHIN` (RFC 5032)
+        Within = b"WITHIN",
+        /// `MULTISEARCH` (RFC 7377)
+        MultiSearch = b"MULTISEARCH",
+        /// `PREVIEW` (RFC 8970)
+        Preview = b"PREVIEW",
+        /// `QUOTA` (RFC 9208 / 2087)
+        Quota = b"QUOTA",
+        /// `QUOTASET` (RFC 9208)
+        QuotaSet = b"QUOTASET",
+        /// `ACL` (RFC 4314)
+        Acl = b"ACL",
+        /// `METADATA` (RFC 5464)
+        Metadata = b"METADATA",
+        /// `METADATA-SERVER` (RFC 5464)
+        MetadataServer = b"METADATA-SERVER",
+        /// `LIST-METADATA` (RFC 9590)
+        ListMetadata = b"LIST-METADATA",
+        /// `LIST-MYRIGHTS` (RFC 8440)
+        ListMyRights = b"LIST-MYRIGHTS",
+        /// `NOTIFY` (RFC 5465)
+        Notify = b"NOTIFY",
+        /// `MULTIAPPEND` (RFC 3502)
+        MultiAppend = b"MULTIAPPEND",
+        /// `CATENATE` (RFC 4469)
+        Catenate = b"CATENATE",
+        /// `REPLACE` (RFC 8508)
+        Replace = b"REPLACE",
+        /// `UNAUTHENTICATE` (RFC 8437)
+        Unauthenticate = b"UNAUTHENTICATE",
+        /// `COMPRESS=DEFLATE` (RFC 4978)
+        CompressDeflate = b"COMPRESS=DEFLATE",
+        /// `LOGIN-REFERRALS` (RFC 2221)
+        LoginReferrals = b"LOGIN-REFERRALS",
+        /// `MAILBOX-REFERRALS` (RFC 2193)
+        MailboxReferrals = b"MAILBOX-REFERRALS",
+        /// `JMAPACCESS` (RFC 9698)
+        JmapAccess = b"JMAPACCESS",
+        /// `X-GM-EXT-1` (Gmail)
+        XGmExt1 = b"X-GM-EXT-1",
+        /// `XLIST` (Gmail, pre SPECIAL-USE)
+        XList = b"XLIST",
+        /// `URLAUTH` (RFC 4467)
+        UrlAuth = b"URLAUTH",
+        /// `URLAUTH=BINARY` (RFC 5524)
+        UrlAuthBinary = b"URLAUTH=BINARY",
+        /// `CONVERT` (RFC 5259)
+        Convert = b"CONVERT",
+        /// `ANNOTATE-EXPERIMENT-1` (RFC 5257)
+        AnnotateExperiment1 = b"ANNOTATE-EXPERIMENT-1",
+        /// `SEARCH=FUZZY` (RFC 6203)
+        SearchFuzzy = b"SEARCH=FUZZY",
+        /// `FILTERS` (RFC 5466)
+        Filters = b"FILTERS",
+        /// `LANGUAGE` (RFC 5255)
+        Language = b"LANGUAGE",
+        /// `I18NLEVEL=1` (RFC 5255)
+        I18nLevel1 = b"I18NLEVEL=1",
+        /// `I18NLEVEL=2` (RFC 5255)
+        I18nLevel2 = b"I18NLEVEL=2",
+    }
+    others {
+        /// `AUTH=<mechanism>`
+        Auth(AuthMechanism),
+        /// `MESSAGELIMIT=<n>` (RFC 9738)
+        MessageLimit(u32),
+        /// `THREAD=<algorithm>` (RFC 5256)
+        Thread(ThreadAlgorithm),
+        /// `QUOTA=RES-<resource>` (RFC 9208)
+        QuotaRes(QuotaResourceName),
+        /// `RIGHTS=<chars>` (RFC 4314)
+        Rights(Atom),
+        /// `APPENDLIMIT` or `APPENDLIMIT=<n>` (RFC 7889)
+        AppendLimit(Option<u64>),
+        /// Any other capability (never a name that decodes as one of the variants above).
+        Other(Atom),
+    }
+    encode(buf) {
+        Capability::Auth(m) => {
+            buf.raw(b"AUTH=");
+            m.encode(buf);
+        }
+        Capability::MessageLimit(n) => {
+            buf.raw(b"MESSAGELIMIT=");
+            buf.num(*n);
+        }
+        Capability::AppendLimit(None) => buf.raw(b"APPENDLIMIT"),
+        Capability::AppendLimit(Some(n)) => {
+            buf.raw(b"APPENDLIMIT=");
+            buf.num(*n);
+        }
+        Capability::Thread(t) => {
+            buf.raw(b"THREAD=");
+            t.encode(buf);
+        }
+        Capability::QuotaRes(r) => {
+            buf.raw(b"QUOTA=RES-");
+            r.encode(buf);
+        }
+        Capability::Rights(r) => {
+            buf.raw(b"RIGHTS=");
+            buf.raw(r.as_bytes());
+        }
+        Capability::Other(a) => buf.raw(a.as_bytes()),
+    }
 }
-
-/// Capabilities without parameters, with their canonical names.
-const SIMPLE: &[(&str, Capability)] = &[
-    ("IMAP4rev1", Capability::Imap4Rev1),
-    ("IMAP4rev2", Capability::Imap4Rev2),
-    ("IMAP4", Capability::Imap4),
-    ("STARTTLS", Capability::StartTls),
-    ("LOGINDISABLED", Capability::LoginDisabled),
-    ("LITERAL+", Capability::LiteralPlus),
-    ("LITERAL-", Capability::LiteralMinus),
-    ("IDLE", Capability::Idle),
-    ("NAMESPACE", Capability::Namespace),
-    ("UIDPLUS", Capability::UidPlus),
-    ("MOVE", Capability::Move),
-    ("ENABLE", Capability::Enable),
-    ("ESEARCH", Capability::ESearch),
-    ("SEARCHRES", Capability::SearchRes),
-    ("LIST-EXTENDED", Capability::ListExtended),
-    ("LIST-STATUS", Capability::ListStatus),
-    ("SPECIAL-USE", Capability::SpecialUse),
-    ("CREATE-SPECIAL-USE", Capability::CreateSpecialUse),
-    ("CHILDREN", Capability::Children),
-    ("UNSELECT", Capability::Unselect),
-    ("BINARY", Capability::Binary),
-    ("SASL-IR", Capability::SaslIr),
-    ("STATUS=SIZE", Capability::StatusSize),
-    ("ID", Capability::Id),
-    ("UTF8=ACCEPT", Capability::Utf8Accept),
-    ("UTF8=ONLY", Capability::Utf8Only),
-    ("CONDSTORE", Capability::CondStore),
-    ("QRESYNC", Capability::QResync),
-    ("OBJECTID", Capability::ObjectId),
-    ("SAVEDATE", Capability::SaveDate),
-    ("UIDONLY", Capability::UidOnly),
-    ("PARTIAL", Capability::Partial),
-    ("INPROGRESS", Capability::InProgress),
-    ("SORT", Capability::Sort),
-    ("SORT=DISPLAY", Capability::SortDisplay),
-    ("ESORT", Capability::ESort),
-    ("CONTEXT=SEARCH", Capability::ContextSearch),
-    ("CONTEXT=SORT", Capability::ContextSort),
-    ("WITHIN", Capability::Within),
-    ("MULTISEARCH", Capability::MultiSearch),
-    ("PREVIEW", Capability::Preview),
-    ("QUOTA", Capability::Quota),
-    ("QUOTASET", Capability::QuotaSet),
-    ("ACL", Capability::Acl),
-    ("METADATA", Capability::Metadata),
-    ("METADATA-SERVER", Capability::MetadataServer),
-    ("LIST-METADATA", Capability::ListMetadata),
-    ("LIST-MYRIGHTS", Capability::ListMyRights),
-    ("NOTIFY", Capability::Notify),
-    ("APPENDLIMIT", Capability::AppendLimit(None)),
-    ("MULTIAPPEND", Capability::MultiAppend),
-    ("CATENATE", Capability::Catenate),
-    ("REPLACE", Capability::Replace),
-    ("UNAUTHENTICATE", Capability::Unauthenticate),
-    ("COMPRESS=DEFLATE", Capability::CompressDeflate),
-    ("LOGIN-REFERRALS", Capability::LoginReferrals),
-    ("MAILBOX-REFERRALS", Capability::MailboxReferrals),
-    ("JMAPACCESS", Capability::JmapAccess),
-    ("X-GM-EXT-1", Capability::XGmExt1),
-    ("XLIST", Capability::XList),
-    ("URLAUTH", Capability::UrlAuth),
-    ("URLAUTH=BINARY", Capability::UrlAuthBinary),
-    ("CONVERT", Capability::Convert),
-    ("ANNOTATE-EXPERIMENT-1", Capability::AnnotateExperiment1),
-    ("SEARCH=FUZZY", Capability::SearchFuzzy),
-    ("FILTERS", Capability::Filters),
-    ("LANGUAGE", Capability::Language),
-    ("I18NLEVEL=1", Capability::I18nLevel1),
-    ("I18NLEVEL=2", Capability::I18nLevel2),
-];
 
 /// Strips `prefix` (case-insensitive) from `a`, returning the rest if non-empty.
 fn strip_ci(a: &Atom, prefix: &[u8]) -> Option<Bytes> {
@@ -443,11 +370,11 @@ impl Capability {
     /// Classifies a capability atom (case-insensitive); unknown names become
     /// [`Capability::Other`]. This is the only way `Other` should be built.
     pub fn from_atom(a: Atom) -> Self {
-        let b = a.as_bytes();
-        for (n, c) in SIMPLE {
-            if b.eq_ignore_ascii_case(n.as_bytes()) {
-                return c.clone();
-            }
+        if let Some(c) = Self::from_known_name(a.as_bytes()) {
+            return c;
+        }
+        if a.eq_ignore_case(b"APPENDLIMIT") {
+            return Capability::AppendLimit(None);
         }
         if let Some(m) = strip_ci(&a, b"AUTH=") {
             return Capability::Auth(AuthMechanism::from_atom(Atom::unchecked(m)));
@@ -523,46 +450,6 @@ impl Capability {
             p.check_items(out.len())?;
         }
         Ok(())
-    }
-}
-
-impl Encode for Capability {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            Capability::Auth(m) => {
-                buf.raw(b"AUTH=");
-                m.encode(buf);
-            }
-            Capability::MessageLimit(n) => {
-                buf.raw(b"MESSAGELIMIT=");
-                buf.num(*n);
-            }
-            Capability::AppendLimit(Some(n)) => {
-                buf.raw(b"APPENDLIMIT=");
-                buf.num(*n);
-            }
-            Capability::Thread(t) => {
-                buf.raw(b"THREAD=");
-                t.encode(buf);
-            }
-            Capability::QuotaRes(r) => {
-                buf.raw(b"QUOTA=RES-");
-                r.encode(buf);
-            }
-            Capability::Rights(r) => {
-                buf.raw(b"RIGHTS=");
-                buf.raw(r.as_bytes());
-            }
-            Capability::Other(a) => buf.raw(a.as_bytes()),
-            c => {
-                let name = SIMPLE
-                    .iter()
-                    .find(|(_, x)| x == c)
-                    .map(|(n, _)| n.as_bytes())
-                    .unwrap_or(b"");
-                buf.raw(name);
-            }
-        }
     }
 }
 
@@ -792,9 +679,8 @@ pub(crate) mod strategies {
     /// Capabilities: every simple name, every parameterised form and unknown names.
     pub(crate) fn capability() -> impl Strategy<Value = Capability> {
         prop_oneof![
-            proptest::sample::select(SIMPLE.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>()),
-            proptest::sample::select(MECHS.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>())
-                .prop_map(Capability::Auth),
+            proptest::sample::select(Capability::named()),
+            proptest::sample::select(AuthMechanism::named()).prop_map(Capability::Auth),
             "AUTH=[A-Z0-9-]{1,10}".prop_map(norm),
             any::<u32>().prop_map(Capability::MessageLimit),
             (0u64..=i64::MAX as u64).prop_map(|n| Capability::AppendLimit(Some(n))),
@@ -809,6 +695,48 @@ pub(crate) mod strategies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every capability name without a parameter goes name -> value -> name, in any case.
+    #[test]
+    fn capability_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: Capability::named(),
+            names: &Capability::NAMES,
+            known_name: Capability::known_name,
+            from_known_name: Capability::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, Capability::parse),
+            encode: &|v: &Capability| crate::encode::Encode::to_bytes_inline_literals(v).to_vec(),
+            wire: |n: &[u8]| n.to_vec(),
+        });
+        let c = crate::names::parse_whole(b"appendlimit", Capability::parse);
+        assert_eq!(c, Some(Capability::AppendLimit(None)));
+    }
+
+    /// Every SASL mechanism name goes name -> value -> name, in any case, alone and in
+    /// `AUTH=`.
+    #[test]
+    fn mechanism_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: AuthMechanism::named(),
+            names: &AuthMechanism::NAMES,
+            known_name: AuthMechanism::known_name,
+            from_known_name: AuthMechanism::from_known_name,
+            parse: &|b: &[u8]| {
+                crate::names::parse_whole(b, |p| Atom::parse(p).map(AuthMechanism::from_atom))
+            },
+            encode: &|v: &AuthMechanism| {
+                crate::encode::Encode::to_bytes_inline_literals(v).to_vec()
+            },
+            wire: |n: &[u8]| n.to_vec(),
+        });
+        for m in AuthMechanism::named() {
+            let n = format!("auth={}", m.as_str().to_ascii_lowercase());
+            assert_eq!(
+                crate::names::parse_whole(n.as_bytes(), Capability::parse),
+                Some(Capability::Auth(m))
+            );
+        }
+    }
     use crate::options::DecodeOptions;
     use proptest::prelude::*;
 

@@ -22,6 +22,7 @@ use crate::envelope::Envelope;
 use crate::error::{Rule, ValidationError, ValueKind, forbidden_byte};
 use crate::flag::{FlagFetch, parse_flag_list, parse_flag_list_into};
 use crate::list::SmallList;
+use crate::names::name_enum;
 use crate::options::{DecodeOptions, Quirk};
 use crate::parse::{PResult, Parser};
 use crate::sequence::Uid;
@@ -382,97 +383,112 @@ impl From<FetchAttribute> for FetchItems {
     }
 }
 
-/// One `fetch-att`.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FetchAttribute {
-    /// `ENVELOPE`
-    Envelope,
-    /// `FLAGS`
-    Flags,
-    /// `INTERNALDATE`
-    InternalDate,
-    /// `RFC822.SIZE`
-    Rfc822Size,
-    /// `BODY` (structure without extension data)
-    Body,
-    /// `BODYSTRUCTURE`
-    BodyStructure,
-    /// `UID`
-    Uid,
-    /// `BODY[section]<partial>` or, with `peek`, `BODY.PEEK[section]<partial>`
-    /// (`section` `None` is `[]`: the whole message).
-    BodySection {
-        /// The section.
-        section: Option<Section>,
-        /// A byte range.
-        partial: Option<Partial>,
-        /// `.PEEK`: do not set `\Seen`.
-        peek: bool,
-    },
-    /// `BINARY[part]<partial>` / `BINARY.PEEK[...]` (RFC 3516).
-    Binary {
-        /// The part (`None` is `[]`).
-        section: Option<Part>,
-        /// A byte range.
-        partial: Option<Partial>,
-        /// `.PEEK`.
-        peek: bool,
-    },
-    /// `BINARY.SIZE[part]` (RFC 3516).
-    BinarySize {
-        /// The part (`None` is `[]`).
-        section: Option<Part>,
-    },
-    /// `RFC822` (IMAP4rev1; = `BODY[]`)
-    Rfc822,
-    /// `RFC822.HEADER` (IMAP4rev1; = `BODY.PEEK[HEADER]`)
-    Rfc822Header,
-    /// `RFC822.TEXT` (IMAP4rev1; = `BODY[TEXT]`)
-    Rfc822Text,
-    /// `MODSEQ` (RFC 7162)
-    ModSeq,
-    /// `X-GM-MSGID` (Gmail)
-    GmailMsgId,
-    /// `X-GM-THRID` (Gmail)
-    GmailThrId,
-    /// `X-GM-LABELS` (Gmail)
-    GmailLabels,
-    /// `PREVIEW` / `PREVIEW (LAZY)` (RFC 8970)
-    Preview {
-        /// `LAZY`: only return a preview the server has at hand.
-        lazy: bool,
-    },
-    /// `EMAILID` (RFC 8474)
-    EmailId,
-    /// `THREADID` (RFC 8474)
-    ThreadId,
-    /// `SAVEDATE` (RFC 8514)
-    SaveDate,
-    /// Any other attribute name (no arguments).
-    Other(Atom),
+name_enum! {
+    /// One `fetch-att`.
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum FetchAttribute {
+        /// `ENVELOPE`
+        Envelope = b"ENVELOPE",
+        /// `EMAILID` (RFC 8474)
+        EmailId = b"EMAILID",
+        /// `FLAGS`
+        Flags = b"FLAGS",
+        /// `INTERNALDATE`
+        InternalDate = b"INTERNALDATE",
+        /// `RFC822.SIZE`
+        Rfc822Size = b"RFC822.SIZE",
+        /// `RFC822.HEADER` (IMAP4rev1; = `BODY.PEEK[HEADER]`)
+        Rfc822Header = b"RFC822.HEADER",
+        /// `RFC822.TEXT` (IMAP4rev1; = `BODY[TEXT]`)
+        Rfc822Text = b"RFC822.TEXT",
+        /// `RFC822` (IMAP4rev1; = `BODY[]`)
+        Rfc822 = b"RFC822",
+        /// `BODYSTRUCTURE`
+        BodyStructure = b"BODYSTRUCTURE",
+        /// `BODY` (structure without extension data)
+        Body = b"BODY",
+        /// `UID`
+        Uid = b"UID",
+        /// `MODSEQ` (RFC 7162)
+        ModSeq = b"MODSEQ",
+        /// `X-GM-MSGID` (Gmail)
+        GmailMsgId = b"X-GM-MSGID",
+        /// `X-GM-THRID` (Gmail)
+        GmailThrId = b"X-GM-THRID",
+        /// `X-GM-LABELS` (Gmail)
+        GmailLabels = b"X-GM-LABELS",
+        /// `THREADID` (RFC 8474)
+        ThreadId = b"THREADID",
+        /// `SAVEDATE` (RFC 8514)
+        SaveDate = b"SAVEDATE",
+    }
+    others {
+        /// `BODY[section]<partial>` or, with `peek`, `BODY.PEEK[section]<partial>`
+        /// (`section` `None` is `[]`: the whole message).
+        BodySection {
+            /// The section.
+            section: Option<Section>,
+            /// A byte range.
+            partial: Option<Partial>,
+            /// `.PEEK`: do not set `\Seen`.
+            peek: bool,
+        },
+        /// `BINARY[part]<partial>` / `BINARY.PEEK[...]` (RFC 3516).
+        Binary {
+            /// The part (`None` is `[]`).
+            section: Option<Part>,
+            /// A byte range.
+            partial: Option<Partial>,
+            /// `.PEEK`.
+            peek: bool,
+        },
+        /// `BINARY.SIZE[part]` (RFC 3516).
+        BinarySize {
+            /// The part (`None` is `[]`).
+            section: Option<Part>,
+        },
+        /// `PREVIEW` / `PREVIEW (LAZY)` (RFC 8970)
+        Preview {
+            /// `LAZY`: only return a preview the server has at hand.
+            lazy: bool,
+        },
+        /// Any other attribute name (no arguments).
+        Other(Atom),
+    }
+    encode(buf) {
+        FetchAttribute::Preview { lazy: false } => buf.raw(b"PREVIEW"),
+        FetchAttribute::Preview { lazy: true } => buf.raw(b"PREVIEW (LAZY)"),
+        FetchAttribute::Other(a) => buf.raw(a.as_bytes()),
+        FetchAttribute::BodySection {
+            section,
+            partial,
+            peek,
+        } => {
+            buf.raw(if *peek { b"BODY.PEEK" } else { b"BODY" });
+            Section::encode_section(section, buf);
+            if let Some(pa) = partial {
+                pa.encode(buf);
+            }
+        }
+        FetchAttribute::Binary {
+            section,
+            partial,
+            peek,
+        } => {
+            buf.raw(if *peek { b"BINARY.PEEK" } else { b"BINARY" });
+            encode_section_binary(section, buf);
+            if let Some(pa) = partial {
+                pa.encode(buf);
+            }
+        }
+        FetchAttribute::BinarySize { section } => {
+            buf.raw(b"BINARY.SIZE");
+            encode_section_binary(section, buf);
+        }
+    }
 }
-
-/// Simple attribute names (no arguments), longest first where one is a prefix of another.
-const SIMPLE: &[(&[u8], FetchAttribute)] = &[
-    (b"ENVELOPE", FetchAttribute::Envelope),
-    (b"EMAILID", FetchAttribute::EmailId),
-    (b"FLAGS", FetchAttribute::Flags),
-    (b"INTERNALDATE", FetchAttribute::InternalDate),
-    (b"RFC822.SIZE", FetchAttribute::Rfc822Size),
-    (b"RFC822.HEADER", FetchAttribute::Rfc822Header),
-    (b"RFC822.TEXT", FetchAttribute::Rfc822Text),
-    (b"RFC822", FetchAttribute::Rfc822),
-    (b"BODYSTRUCTURE", FetchAttribute::BodyStructure),
-    (b"UID", FetchAttribute::Uid),
-    (b"MODSEQ", FetchAttribute::ModSeq),
-    (b"X-GM-MSGID", FetchAttribute::GmailMsgId),
-    (b"X-GM-THRID", FetchAttribute::GmailThrId),
-    (b"X-GM-LABELS", FetchAttribute::GmailLabels),
-    (b"THREADID", FetchAttribute::ThreadId),
-    (b"SAVEDATE", FetchAttribute::SaveDate),
-];
 
 impl FetchAttribute {
     /// See [`FetchItems::validate`].
@@ -500,17 +516,11 @@ impl FetchAttribute {
 
     /// Parses one `fetch-att`.
     ///
-    /// [`Parser::keyword`] only matches when the first byte equals the name's first letter
-    /// (ignoring ASCII case), so the names are tried only within the group of that letter,
-    /// each group in the order of the plain chain (kept as `parse_reference` in the tests).
+    /// The forms with arguments (`BODY[`, `BODY.PEEK`, `BINARY*`, `PREVIEW`) first, then the
+    /// names of the table (only those with the next byte's first letter are tried), then any
+    /// other atom.
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        let simple = |p: &mut Parser<'_>, names: &[(&[u8], FetchAttribute)]| {
-            names
-                .iter()
-                .find(|(n, _)| p.keyword(n))
-                .map(|(_, a)| a.clone())
-        };
-        let found = match p.peek().map(|c| c.to_ascii_uppercase()) {
+        match p.peek().map(|c| c.to_ascii_uppercase()) {
             Some(b'B') => {
                 if p.keyword(b"BODY.PEEK") {
                     return Self::body_section(p, true);
@@ -525,32 +535,21 @@ impl FetchAttribute {
                 if p.keyword(b"BINARY") {
                     return Self::binary(p, false);
                 }
-                if p.keyword(b"BODYSTRUCTURE") {
-                    return Ok(FetchAttribute::BodyStructure);
-                }
                 if p.keyword(b"BODY") {
                     if p.peek() == Some(b'[') {
                         return Self::body_section(p, false);
                     }
                     return Ok(FetchAttribute::Body);
                 }
-                None
             }
             Some(b'P') => {
                 if p.keyword(b"PREVIEW") {
                     return Self::preview(p);
                 }
-                None
             }
-            Some(b'U') => p.keyword(b"UID").then_some(FetchAttribute::Uid),
-            Some(b'F') => p.keyword(b"FLAGS").then_some(FetchAttribute::Flags),
-            Some(b'E') => simple(p, &SIMPLE[0..2]),
-            Some(b'I') => simple(p, &SIMPLE[3..4]),
-            Some(b'R') => simple(p, &SIMPLE[4..8]),
-            Some(_) => simple(p, &SIMPLE[10..]),
-            None => None,
-        };
-        if let Some(a) = found {
+            _ => {}
+        }
+        if let Some(a) = Self::parse_known_name(p) {
             return Ok(a);
         }
         Atom::parse(p).map(FetchAttribute::Other)
@@ -600,63 +599,6 @@ impl FetchAttribute {
             partial,
             peek,
         })
-    }
-}
-
-impl Encode for FetchAttribute {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        let name: &[u8] = match self {
-            FetchAttribute::Envelope => b"ENVELOPE",
-            FetchAttribute::Flags => b"FLAGS",
-            FetchAttribute::InternalDate => b"INTERNALDATE",
-            FetchAttribute::Rfc822Size => b"RFC822.SIZE",
-            FetchAttribute::Body => b"BODY",
-            FetchAttribute::BodyStructure => b"BODYSTRUCTURE",
-            FetchAttribute::Uid => b"UID",
-            FetchAttribute::Rfc822 => b"RFC822",
-            FetchAttribute::Rfc822Header => b"RFC822.HEADER",
-            FetchAttribute::Rfc822Text => b"RFC822.TEXT",
-            FetchAttribute::ModSeq => b"MODSEQ",
-            FetchAttribute::GmailMsgId => b"X-GM-MSGID",
-            FetchAttribute::GmailThrId => b"X-GM-THRID",
-            FetchAttribute::GmailLabels => b"X-GM-LABELS",
-            FetchAttribute::Preview { lazy: false } => b"PREVIEW",
-            FetchAttribute::Preview { lazy: true } => b"PREVIEW (LAZY)",
-            FetchAttribute::EmailId => b"EMAILID",
-            FetchAttribute::ThreadId => b"THREADID",
-            FetchAttribute::SaveDate => b"SAVEDATE",
-            FetchAttribute::Other(a) => a.as_bytes(),
-            FetchAttribute::BodySection {
-                section,
-                partial,
-                peek,
-            } => {
-                buf.raw(if *peek { b"BODY.PEEK" } else { b"BODY" });
-                Section::encode_section(section, buf);
-                if let Some(pa) = partial {
-                    pa.encode(buf);
-                }
-                return;
-            }
-            FetchAttribute::Binary {
-                section,
-                partial,
-                peek,
-            } => {
-                buf.raw(if *peek { b"BINARY.PEEK" } else { b"BINARY" });
-                encode_section_binary(section, buf);
-                if let Some(pa) = partial {
-                    pa.encode(buf);
-                }
-                return;
-            }
-            FetchAttribute::BinarySize { section } => {
-                buf.raw(b"BINARY.SIZE");
-                encode_section_binary(section, buf);
-                return;
-            }
-        };
-        buf.raw(name);
     }
 }
 
@@ -1485,7 +1427,7 @@ pub(crate) mod strategies {
     /// Every `fetch-att`.
     pub(crate) fn fetch_attribute() -> BoxedStrategy<FetchAttribute> {
         prop_oneof![
-            proptest::sample::select(SIMPLE.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            proptest::sample::select(FetchAttribute::named()),
             Just(FetchAttribute::Body),
             any::<bool>().prop_map(|lazy| FetchAttribute::Preview { lazy }),
             (section(), partial(), any::<bool>()).prop_map(|(section, partial, peek)| {
@@ -1747,6 +1689,22 @@ mod tests {
         assert!(n > 100, "only {n} examples");
     }
 
+    /// Every fetch attribute name without arguments goes name -> value -> name, in any case.
+    #[test]
+    fn fetch_attribute_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: FetchAttribute::named(),
+            names: &FetchAttribute::NAMES,
+            known_name: FetchAttribute::known_name,
+            from_known_name: FetchAttribute::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, FetchAttribute::parse),
+            encode: &|v: &FetchAttribute| {
+                crate::encode::Encode::to_bytes_inline_literals(v).to_vec()
+            },
+            wire: |n: &[u8]| n.to_vec(),
+        });
+    }
+
     /// The plain keyword chain `FetchAttribute::parse` replaced.
     fn parse_reference(p: &mut Parser<'_>) -> PResult<FetchAttribute> {
         if p.keyword(b"BODY.PEEK") {
@@ -1778,9 +1736,9 @@ mod tests {
             }
             return Ok(FetchAttribute::Preview { lazy });
         }
-        for (n, a) in SIMPLE {
-            if p.keyword(n) {
-                return Ok(a.clone());
+        for (i, n) in FetchAttribute::NAMES.iter().enumerate() {
+            if *n != b"BODY" && p.keyword(n) {
+                return Ok(FetchAttribute::by_index(i).unwrap());
             }
         }
         if p.keyword(b"BODY") {

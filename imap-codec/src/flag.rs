@@ -9,28 +9,40 @@ use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Rule, ValidationError, ValueKind};
 use crate::list::ListSink;
+use crate::names::name_enum;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
 
-/// A message flag (`flag`).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Flag {
-    /// `\Answered`
-    Answered,
-    /// `\Flagged`
-    Flagged,
-    /// `\Deleted`
-    Deleted,
-    /// `\Seen`
-    Seen,
-    /// `\Draft`
-    Draft,
-    /// A keyword (`flag-keyword` = atom), e.g. `$Forwarded`, `$Junk`.
-    Keyword(Atom),
-    /// Another system flag `\Foo` (`flag-extension`); holds the name without the backslash.
-    Extension(Atom),
+name_enum! {
+    /// A message flag (`flag`). The system flags' names include the backslash.
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Flag {
+        /// `\Answered`
+        Answered = b"\\Answered",
+        /// `\Flagged`
+        Flagged = b"\\Flagged",
+        /// `\Deleted`
+        Deleted = b"\\Deleted",
+        /// `\Seen`
+        Seen = b"\\Seen",
+        /// `\Draft`
+        Draft = b"\\Draft",
+    }
+    others {
+        /// A keyword (`flag-keyword` = atom), e.g. `$Forwarded`, `$Junk`.
+        Keyword(Atom),
+        /// Another system flag `\Foo` (`flag-extension`); holds the name without the backslash.
+        Extension(Atom),
+    }
+    encode(buf) {
+        Flag::Keyword(a) => a.encode(buf),
+        Flag::Extension(a) => {
+            buf.byte(b'\\');
+            a.encode(buf)
+        }
+    }
 }
 
 impl Flag {
@@ -58,20 +70,16 @@ impl Flag {
     }
 
     fn from_system(name: Atom) -> Self {
+        // the known names are `\` and at most 8 letters
         let b = name.as_bytes();
-        if b.eq_ignore_ascii_case(b"Answered") {
-            Flag::Answered
-        } else if b.eq_ignore_ascii_case(b"Flagged") {
-            Flag::Flagged
-        } else if b.eq_ignore_ascii_case(b"Deleted") {
-            Flag::Deleted
-        } else if b.eq_ignore_ascii_case(b"Seen") {
-            Flag::Seen
-        } else if b.eq_ignore_ascii_case(b"Draft") {
-            Flag::Draft
-        } else {
-            Flag::Extension(name)
+        let mut w = [b'\\'; 16];
+        if let Some(rest) = w.get_mut(1..=b.len()) {
+            rest.copy_from_slice(b);
+            if let Some(f) = Self::from_known_name(&w[..=b.len()]) {
+                return f;
+            }
         }
+        Flag::Extension(name)
     }
 
     /// The five system flags (after the backslash), recognised on the raw bytes so that no
@@ -87,17 +95,8 @@ impl Flag {
         if matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
             return None;
         }
-        let w = &rest[..n];
-        // exact case first (what servers send), then case-insensitive
-        let is = |k: &[u8]| w == k || w.eq_ignore_ascii_case(k);
-        let f = match n {
-            4 if is(b"Seen") => Flag::Seen,
-            5 if is(b"Draft") => Flag::Draft,
-            7 if is(b"Flagged") => Flag::Flagged,
-            7 if is(b"Deleted") => Flag::Deleted,
-            8 if is(b"Answered") => Flag::Answered,
-            _ => return None,
-        };
+        // the name with the backslash before the cursor
+        let f = Self::from_known_name(p.bytes().get(p.pos.checked_sub(1)?..p.pos + n)?)?;
         p.pos += n;
         Some(f)
     }
@@ -140,32 +139,12 @@ fn flag_atom(p: &mut Parser<'_>) -> PResult<Atom> {
 }
 
 impl fmt::Display for Flag {
+    /// The flag as sent (`\Seen`, `$Forwarded`, `\Foo`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Flag::Answered => f.write_str("\\Answered"),
-            Flag::Flagged => f.write_str("\\Flagged"),
-            Flag::Deleted => f.write_str("\\Deleted"),
-            Flag::Seen => f.write_str("\\Seen"),
-            Flag::Draft => f.write_str("\\Draft"),
             Flag::Keyword(a) => write!(f, "{a}"),
             Flag::Extension(a) => write!(f, "\\{a}"),
-        }
-    }
-}
-
-impl Encode for Flag {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            Flag::Answered => buf.raw(b"\\Answered"),
-            Flag::Flagged => buf.raw(b"\\Flagged"),
-            Flag::Deleted => buf.raw(b"\\Deleted"),
-            Flag::Seen => buf.raw(b"\\Seen"),
-            Flag::Draft => buf.raw(b"\\Draft"),
-            Flag::Keyword(a) => a.encode(buf),
-            Flag::Extension(a) => {
-                buf.byte(b'\\');
-                a.encode(buf)
-            }
+            system => f.write_str(&String::from_utf8_lossy(&system.to_bytes_inline_literals())),
         }
     }
 }
@@ -314,117 +293,67 @@ fn eq_letters_fold(h: &[u8], k: &[u8]) -> bool {
     }
 }
 
-/// A mailbox attribute in LIST/LSUB/XLIST responses (`mbx-list-flags`, RFC 9051 §7.3.1;
-/// SPECIAL-USE RFC 6154; LIST-EXTENDED RFC 5258; CHILDREN RFC 3348; \Important RFC 8457).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MailboxAttribute {
-    /// `\Noinferiors`
-    NoInferiors,
-    /// `\Noselect`
-    NoSelect,
-    /// `\Marked`
-    Marked,
-    /// `\Unmarked`
-    Unmarked,
-    /// `\NonExistent`
-    NonExistent,
-    /// `\Subscribed`
-    Subscribed,
-    /// `\Remote`
-    Remote,
-    /// `\HasChildren`
-    HasChildren,
-    /// `\HasNoChildren`
-    HasNoChildren,
-    /// `\All`
-    All,
-    /// `\Archive`
-    Archive,
-    /// `\Drafts`
-    Drafts,
-    /// `\Flagged`
-    Flagged,
-    /// `\Junk`
-    Junk,
-    /// `\Sent`
-    Sent,
-    /// `\Trash`
-    Trash,
-    /// `\Important` (RFC 8457)
-    Important,
-    /// Any other `\Name` (without the backslash), e.g. XLIST's `\Inbox`, `\AllMail`, `\Spam`.
-    Extension(Atom),
+name_enum! {
+    /// A mailbox attribute in LIST/LSUB/XLIST responses (`mbx-list-flags`, RFC 9051 §7.3.1;
+    /// SPECIAL-USE RFC 6154; LIST-EXTENDED RFC 5258; CHILDREN RFC 3348; \Important RFC 8457).
+    /// The names are without the backslash.
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MailboxAttribute {
+        /// `\Noinferiors`
+        NoInferiors = b"Noinferiors",
+        /// `\Noselect`
+        NoSelect = b"Noselect",
+        /// `\Marked`
+        Marked = b"Marked",
+        /// `\Unmarked`
+        Unmarked = b"Unmarked",
+        /// `\NonExistent`
+        NonExistent = b"NonExistent",
+        /// `\Subscribed`
+        Subscribed = b"Subscribed",
+        /// `\Remote`
+        Remote = b"Remote",
+        /// `\HasChildren`
+        HasChildren = b"HasChildren",
+        /// `\HasNoChildren`
+        HasNoChildren = b"HasNoChildren",
+        /// `\All`
+        All = b"All",
+        /// `\Archive`
+        Archive = b"Archive",
+        /// `\Drafts`
+        Drafts = b"Drafts",
+        /// `\Flagged`
+        Flagged = b"Flagged",
+        /// `\Junk`
+        Junk = b"Junk",
+        /// `\Sent`
+        Sent = b"Sent",
+        /// `\Trash`
+        Trash = b"Trash",
+        /// `\Important` (RFC 8457)
+        Important = b"Important",
+    }
+    others {
+        /// Any other `\Name` (without the backslash), e.g. XLIST's `\Inbox`, `\AllMail`, `\Spam`.
+        Extension(Atom),
+    }
+    name {
+        MailboxAttribute::Extension(a) => a.as_str(),
+    }
 }
-
-const ATTRS: &[(&[u8], MailboxAttribute)] = &[
-    (b"Noinferiors", MailboxAttribute::NoInferiors),
-    (b"Noselect", MailboxAttribute::NoSelect),
-    (b"Marked", MailboxAttribute::Marked),
-    (b"Unmarked", MailboxAttribute::Unmarked),
-    (b"NonExistent", MailboxAttribute::NonExistent),
-    (b"Subscribed", MailboxAttribute::Subscribed),
-    (b"Remote", MailboxAttribute::Remote),
-    (b"HasChildren", MailboxAttribute::HasChildren),
-    (b"HasNoChildren", MailboxAttribute::HasNoChildren),
-    (b"All", MailboxAttribute::All),
-    (b"Archive", MailboxAttribute::Archive),
-    (b"Drafts", MailboxAttribute::Drafts),
-    (b"Flagged", MailboxAttribute::Flagged),
-    (b"Junk", MailboxAttribute::Junk),
-    (b"Sent", MailboxAttribute::Sent),
-    (b"Trash", MailboxAttribute::Trash),
-    (b"Important", MailboxAttribute::Important),
-];
 
 impl MailboxAttribute {
     /// The name without the backslash.
     pub fn name(&self) -> &[u8] {
-        if let MailboxAttribute::Extension(a) = self {
-            return a.as_bytes();
-        }
-        ATTRS
-            .iter()
-            .find(|(_, a)| a == self)
-            .map(|(n, _)| *n)
-            .unwrap_or(b"")
+        self.as_str().as_bytes()
     }
 
     /// From a name without the backslash (case-insensitive for the known ones).
     pub fn from_name(name: Atom) -> Self {
-        Self::known(name.as_bytes()).unwrap_or(MailboxAttribute::Extension(name))
-    }
-
-    /// The attribute with this name (case-insensitive), if it is one of the known ones.
-    #[inline]
-    fn known(name: &[u8]) -> Option<Self> {
-        use MailboxAttribute as A;
-        // By length, then by the first letter: at most two candidates to compare.
-        let first = name.first()?.to_ascii_uppercase();
-        let (n, a): (&[u8], A) = match (name.len(), first) {
-            (3, b'A') => (b"All", A::All),
-            (4, b'J') => (b"Junk", A::Junk),
-            (4, b'S') => (b"Sent", A::Sent),
-            (5, b'T') => (b"Trash", A::Trash),
-            (6, b'M') => (b"Marked", A::Marked),
-            (6, b'R') => (b"Remote", A::Remote),
-            (6, b'D') => (b"Drafts", A::Drafts),
-            (7, b'A') => (b"Archive", A::Archive),
-            (7, b'F') => (b"Flagged", A::Flagged),
-            (8, b'N') => (b"Noselect", A::NoSelect),
-            (8, b'U') => (b"Unmarked", A::Unmarked),
-            (9, b'I') => (b"Important", A::Important),
-            (10, b'S') => (b"Subscribed", A::Subscribed),
-            (11, b'N') if name[..4].eq_ignore_ascii_case(b"Noin") => {
-                (b"Noinferiors", A::NoInferiors)
-            }
-            (11, b'N') => (b"NonExistent", A::NonExistent),
-            (11, b'H') => (b"HasChildren", A::HasChildren),
-            (13, b'H') => (b"HasNoChildren", A::HasNoChildren),
-            _ => return None,
-        };
-        (name == n || name.eq_ignore_ascii_case(n)).then_some(a)
+        Self::from_known_name(name.as_bytes()).unwrap_or(MailboxAttribute::Extension(name))
     }
 
     /// Fails for [`MailboxAttribute::Extension`] holding a name that has its own variant
@@ -470,30 +399,9 @@ impl MailboxAttribute {
     /// few word-sized loads, so the atom is never scanned on its own.
     #[inline]
     fn known_at(rest: &[u8]) -> Option<(Self, usize)> {
-        use MailboxAttribute as A;
-        let cands: &[(&[u8], A)] = match rest.first()?.to_ascii_uppercase() {
-            b'A' => &[(b"All", A::All), (b"Archive", A::Archive)],
-            b'D' => &[(b"Drafts", A::Drafts)],
-            b'F' => &[(b"Flagged", A::Flagged)],
-            b'H' => &[
-                (b"HasChildren", A::HasChildren),
-                (b"HasNoChildren", A::HasNoChildren),
-            ],
-            b'I' => &[(b"Important", A::Important)],
-            b'J' => &[(b"Junk", A::Junk)],
-            b'M' => &[(b"Marked", A::Marked)],
-            b'N' => &[
-                (b"Noselect", A::NoSelect),
-                (b"Noinferiors", A::NoInferiors),
-                (b"NonExistent", A::NonExistent),
-            ],
-            b'R' => &[(b"Remote", A::Remote)],
-            b'S' => &[(b"Sent", A::Sent), (b"Subscribed", A::Subscribed)],
-            b'T' => &[(b"Trash", A::Trash)],
-            b'U' => &[(b"Unmarked", A::Unmarked)],
-            _ => return None,
-        };
-        for (k, a) in cands {
+        // every name is made of ASCII letters (test `attribute_names_round_trip`)
+        for &i in Self::INDEX.starting_with(*rest.first()?) {
+            let k = Self::NAMES[i as usize];
             let n = k.len();
             let Some(h) = rest.get(..n) else { continue };
             let ends = match rest.get(n) {
@@ -501,7 +409,7 @@ impl MailboxAttribute {
                 Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
             };
             if ends && eq_letters_fold(h, k) {
-                return Some((a.clone(), n));
+                return Self::by_index(i as usize).map(|a| (a, n));
             }
         }
         None
@@ -519,12 +427,56 @@ impl Encode for MailboxAttribute {
 mod tests {
     use super::*;
 
-    /// The table lookup `known` replaced.
+    /// Every system flag name goes name -> value -> name (with its backslash), in any case.
+    #[test]
+    fn flag_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: Flag::named(),
+            names: &Flag::NAMES,
+            known_name: Flag::known_name,
+            from_known_name: Flag::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, Flag::parse),
+            encode: &|v: &Flag| crate::encode::Encode::to_bytes_inline_literals(v).to_vec(),
+            wire: |n: &[u8]| n.to_vec(),
+        });
+        // `Flag::system` takes the name without the backslash
+        for f in Flag::named() {
+            let n = &f.known_name().unwrap()[1..];
+            assert_eq!(Flag::system(Atom::try_from(n).unwrap()), f);
+            assert_eq!(f.to_string(), format!("\\{n}"));
+        }
+        assert_eq!(
+            Flag::system(Atom::try_from("Seenx").unwrap()),
+            Flag::Extension(Atom::try_from("Seenx").unwrap())
+        );
+    }
+
+    /// Every mailbox attribute name goes name -> value -> name (with its backslash), in any
+    /// case; the names are letters only (what `known_at`'s word compare needs).
+    #[test]
+    fn attribute_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: MailboxAttribute::named(),
+            names: &MailboxAttribute::NAMES,
+            known_name: MailboxAttribute::known_name,
+            from_known_name: MailboxAttribute::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, MailboxAttribute::parse),
+            encode: &|v: &MailboxAttribute| {
+                crate::encode::Encode::to_bytes_inline_literals(v).to_vec()
+            },
+            wire: |n: &[u8]| [&b"\\"[..], n].concat(),
+        });
+        for n in MailboxAttribute::NAMES {
+            assert!(n.iter().all(u8::is_ascii_alphabetic), "{n:?}");
+        }
+    }
+
+    /// A plain scan of the table, what the index must agree with.
     fn known_by_table(name: &[u8]) -> Option<MailboxAttribute> {
-        ATTRS
+        MailboxAttribute::NAMES
             .iter()
-            .find(|(n, _)| n.len() == name.len() && name.eq_ignore_ascii_case(n))
-            .map(|(_, a)| a.clone())
+            .position(|n| n.len() == name.len() && name.eq_ignore_ascii_case(n))
+            .and_then(MailboxAttribute::by_index)
     }
 
     /// `known_at` (names compared in place) agrees with scanning the atom and looking it up,
@@ -543,11 +495,11 @@ mod tests {
             known_by_table(&rest[..n]).map(|a| (a, n))
         }
         let mut names: Vec<Vec<u8>> = vec![b"".to_vec(), b"X".to_vec(), b"Inbox".to_vec()];
-        for (n, _) in ATTRS {
+        for n in MailboxAttribute::NAMES {
             names.push(n.to_vec());
             names.push(n.to_ascii_uppercase());
             names.push(n.to_ascii_lowercase());
-            names.push([*n, b"s"].concat());
+            names.push([n, &b"s"[..]].concat());
             names.push(n[..n.len() - 1].to_vec());
             for i in 0..n.len() {
                 for c in [
@@ -625,11 +577,11 @@ mod tests {
     #[test]
     fn known_attributes_match_the_table() {
         let mut names: Vec<Vec<u8>> = vec![b"".to_vec(), b"X".to_vec(), b"Inbox".to_vec()];
-        for (n, _) in ATTRS {
+        for n in MailboxAttribute::NAMES {
             names.push(n.to_vec());
             names.push(n.to_ascii_uppercase());
             names.push(n.to_ascii_lowercase());
-            names.push([*n, b"s"].concat());
+            names.push([n, &b"s"[..]].concat());
             names.push(n[..n.len() - 1].to_vec());
             for i in 0..n.len() {
                 for c in [b'x', b'N', b'_', b'i', b'e'] {
@@ -640,10 +592,17 @@ mod tests {
             }
         }
         for n in &names {
-            assert_eq!(MailboxAttribute::known(n), known_by_table(n), "{n:?}");
+            assert_eq!(
+                MailboxAttribute::from_known_name(n),
+                known_by_table(n),
+                "{n:?}"
+            );
         }
-        for (n, a) in ATTRS {
-            assert_eq!(MailboxAttribute::known(n).as_ref(), Some(a));
+        for (i, n) in MailboxAttribute::NAMES.iter().enumerate() {
+            assert_eq!(
+                MailboxAttribute::from_known_name(n),
+                MailboxAttribute::by_index(i)
+            );
         }
     }
 }
@@ -683,7 +642,7 @@ pub(crate) mod strategies {
     /// Mailbox attributes.
     pub(crate) fn mailbox_attribute() -> impl Strategy<Value = MailboxAttribute> {
         prop_oneof![
-            proptest::sample::select(ATTRS.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            proptest::sample::select(MailboxAttribute::named()),
             "X[a-z]{1,6}".prop_map(|s| MailboxAttribute::Extension(Atom::try_from(s).unwrap())),
         ]
     }

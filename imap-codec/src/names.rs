@@ -90,6 +90,59 @@ pub(crate) struct Index<const N: usize> {
     by_word: [u8; N],
     /// Where each word bucket starts in `by_word` (257 bounds).
     word_starts: [u8; 257],
+    /// The [`key`] of each name, in table order.
+    keys: [[u64; 2]; N],
+}
+
+/// Up to eight bytes of `s` from `at`, little-endian (`const`, for the index).
+const fn le(s: &[u8], at: usize, n: usize) -> u64 {
+    let mut v = 0u64;
+    let mut i = 0;
+    while i < n {
+        v |= (s[at + i] as u64) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+/// Two words that, with the length, tell a name of up to 16 bytes exactly: its first and last
+/// eight bytes (overlapping) from eight bytes on, its first and last four from four on, its
+/// bytes below four; `[0, 0]` for a longer name (compared byte by byte).
+const fn key(s: &[u8]) -> [u64; 2] {
+    let l = s.len();
+    if l >= 8 && l <= 16 {
+        [le(s, 0, 8), le(s, l - 8, 8)]
+    } else if l >= 4 && l < 8 {
+        [le(s, 0, 4), le(s, l - 4, 4)]
+    } else if l < 4 {
+        [le(s, 0, l), 0]
+    } else {
+        [0, 0]
+    }
+}
+
+/// [`key`] at run time, in word loads.
+#[inline]
+fn key_of(s: &[u8]) -> [u64; 2] {
+    #[inline]
+    fn w8(s: &[u8], i: usize) -> u64 {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(x)
+    }
+    #[inline]
+    fn w4(s: &[u8], i: usize) -> u64 {
+        let mut x = [0u8; 4];
+        x.copy_from_slice(&s[i..i + 4]);
+        u32::from_le_bytes(x) as u64
+    }
+    let l = s.len();
+    match l {
+        8..=16 => [w8(s, 0), w8(s, l - 8)],
+        4..=7 => [w4(s, 0), w4(s, l - 4)],
+        0..=3 => [le(s, 0, l), 0],
+        _ => [0, 0],
+    }
 }
 
 impl<const N: usize> Index<N> {
@@ -101,6 +154,7 @@ impl<const N: usize> Index<N> {
         assert!(N < 255, "name table: more than 254 names");
         let mut first = [0usize; N];
         let mut word = [0usize; N];
+        let mut keys = [[0u64; 2]; N];
         let mut i = 0;
         while i < N {
             assert!(!names[i].is_empty(), "name table: an empty name");
@@ -118,6 +172,7 @@ impl<const N: usize> Index<N> {
             }
             first[i] = first_bucket(names[i][0]);
             word[i] = word_bucket(names[i][0], names[i].len());
+            keys[i] = key(names[i]);
             i += 1;
         }
         let (by_first, first_starts) = sort_by_bucket::<N, 33>(&first);
@@ -127,6 +182,7 @@ impl<const N: usize> Index<N> {
             first_starts,
             by_word,
             word_starts,
+            keys,
         }
     }
 
@@ -143,10 +199,24 @@ impl<const N: usize> Index<N> {
     pub(crate) fn word(&self, names: &[&[u8]; N], w: &[u8]) -> Option<usize> {
         let b = word_bucket(*w.first()?, w.len());
         let cands = &self.by_word[self.word_starts[b] as usize..self.word_starts[b + 1] as usize];
-        cands.iter().map(|&i| i as usize).find(|&i| {
-            let n = names[i];
-            n.len() == w.len() && (n == w || n.eq_ignore_ascii_case(w))
-        })
+        // the exact spelling (what peers send) in two word compares, then any case
+        let k = key_of(w);
+        for &i in cands {
+            let n = names[i as usize];
+            if n.len() == w.len()
+                && (if w.len() <= 16 {
+                    self.keys[i as usize] == k
+                } else {
+                    n == w
+                })
+            {
+                return Some(i as usize);
+            }
+        }
+        cands
+            .iter()
+            .map(|&i| i as usize)
+            .find(|&i| names[i].eq_ignore_ascii_case(w))
     }
 }
 
@@ -181,8 +251,8 @@ macro_rules! name_enum {
         impl $ty {
             /// The names of the variants without arguments, in table order (the order the
             /// decoder tries them in).
-            pub(crate) const NAMES: [&'static [u8]; [$($name),*].len()] =
-                [$($name.as_bytes()),*];
+            pub(crate) const NAMES: [&'static [u8]; [$(stringify!($v)),*].len()] =
+                [$($name as &'static [u8]),*];
             /// The variant of `NAMES[i]`.
             #[inline]
             fn by_index(i: usize) -> Option<Self> {
@@ -197,21 +267,40 @@ macro_rules! name_enum {
                 None
             }
             /// The lookups of `NAMES` (built, and checked, at compile time).
-            const INDEX: $crate::names::Index<{ [$($name),*].len() }> =
+            const INDEX: $crate::names::Index<{ [$(stringify!($v)),*].len() }> =
                 $crate::names::Index::new(&Self::NAMES);
+
+            /// Every variant without arguments, in table order.
+            #[cfg(test)]
+            pub(crate) fn named() -> Vec<Self> {
+                vec![$($ty::$v),*]
+            }
 
             /// The name of a variant without arguments (`None` for the variants that take
             /// arguments or hold their own name).
             pub const fn known_name(&self) -> Option<&'static str> {
                 match self {
-                    $( $ty::$v => Some($name), )*
+                    $( $ty::$v => Some(const { $crate::names::utf8($name) }), )*
                     $( $ty::$o { .. } => None, )*
                 }
             }
 
             /// The variant without arguments named `w` (ignoring ASCII case).
-            #[inline]
+            #[inline(always)]
             pub(crate) fn from_known_name(w: &[u8]) -> Option<Self> {
+                // the exact spelling (what peers send): a length test, then a compare of
+                // known length, per name
+                $(
+                    if w == $name {
+                        return Some($ty::$v);
+                    }
+                )*
+                Self::from_name_any_case(w)
+            }
+
+            /// [`from_known_name`](Self::from_known_name) past the exact spellings.
+            #[inline(never)]
+            fn from_name_any_case(w: &[u8]) -> Option<Self> {
                 Self::INDEX.word(&Self::NAMES, w).and_then(Self::by_index)
             }
 
@@ -248,7 +337,7 @@ macro_rules! name_enum {
             /// The name as sent: the canonical spelling of a known name, or the name held.
             pub fn as_str(&self) -> &str {
                 match self {
-                    $( $ty::$v => $name, )*
+                    $( $ty::$v => const { $crate::names::utf8($name) }, )*
                     $($arms)*
                 }
             }
@@ -272,7 +361,7 @@ macro_rules! name_enum {
         impl $crate::encode::Encode for $ty {
             fn encode(&self, $buf: &mut $crate::encode::EncodeBuf) {
                 match self {
-                    $( $ty::$v => $buf.raw($name.as_bytes()), )*
+                    $( $ty::$v => $buf.raw($name), )*
                     $($arms)*
                 }
             }
@@ -281,6 +370,87 @@ macro_rules! name_enum {
 }
 
 pub(crate) use name_enum;
+
+/// A table name as `&str` (evaluated at compile time by the macro; the names are ASCII).
+pub(crate) const fn utf8(b: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(b) {
+        Ok(s) => s,
+        Err(_) => panic!("name table: a name that is not UTF-8"),
+    }
+}
+
+/// Parses all of `input` with `f` (strict profile): `None` when it fails or leaves bytes.
+#[cfg(test)]
+pub(crate) fn parse_whole<T>(
+    input: &[u8],
+    f: impl Fn(&mut crate::parse::Parser<'_>) -> crate::parse::PResult<T>,
+) -> Option<T> {
+    let b = bytes::Bytes::copy_from_slice(input);
+    let o = crate::options::DecodeOptions::strict();
+    let mut p = crate::parse::Parser::new(&b, &o);
+    let v = f(&mut p).ok()?;
+    p.at_end().then_some(v)
+}
+
+/// What one table's test checks ([`check_names`]).
+#[cfg(test)]
+pub(crate) struct Table<'a, T> {
+    /// `named()`
+    pub(crate) named: Vec<T>,
+    /// `NAMES`
+    pub(crate) names: &'a [&'static [u8]],
+    /// `known_name`
+    pub(crate) known_name: fn(&T) -> Option<&'static str>,
+    /// `from_known_name`
+    pub(crate) from_known_name: fn(&[u8]) -> Option<T>,
+    /// The type's decoder on the wire form of a name, to the end of the input.
+    pub(crate) parse: &'a dyn Fn(&[u8]) -> Option<T>,
+    /// The type's encoder.
+    pub(crate) encode: &'a dyn Fn(&T) -> Vec<u8>,
+    /// The wire form of a name (e.g. with a backslash before it).
+    pub(crate) wire: fn(&[u8]) -> Vec<u8>,
+}
+
+/// Every named variant goes name -> value -> name: the table's name is the variant's
+/// `known_name`, the encoder writes the wire form of it, and the whole-word lookup and the
+/// type's decoder give the variant back from the name as written, in lower case, in upper
+/// case and in alternating case (names are case-insensitive, RFC 9051 §9). A name with a
+/// letter added is not looked up as the variant.
+#[cfg(test)]
+pub(crate) fn check_names<T: PartialEq + std::fmt::Debug>(t: Table<'_, T>) {
+    assert_eq!(t.named.len(), t.names.len());
+    assert!(!t.names.is_empty());
+    for (v, &n) in t.named.iter().zip(t.names) {
+        let shown = String::from_utf8_lossy(n);
+        assert_eq!((t.known_name)(v).map(str::as_bytes), Some(n), "{shown}");
+        assert_eq!((t.encode)(v), (t.wire)(n), "{shown}");
+        let alternating: Vec<u8> = n
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 2 == 0 {
+                    c.to_ascii_lowercase()
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
+            .collect();
+        for case in [
+            n.to_vec(),
+            n.to_ascii_lowercase(),
+            n.to_ascii_uppercase(),
+            alternating,
+        ] {
+            let shown = String::from_utf8_lossy(&case);
+            assert_eq!((t.from_known_name)(&case).as_ref(), Some(v), "{shown}");
+            assert_eq!((t.parse)(&(t.wire)(&case)).as_ref(), Some(v), "{shown}");
+        }
+        let longer = [n, b"Q"].concat();
+        if !t.names.contains(&&longer[..]) {
+            assert_eq!((t.from_known_name)(&longer), None, "{shown}Q");
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -294,6 +464,19 @@ mod tests {
         assert!(!takes(b"UID", b"UIDNEXT"));
         assert!(!takes(b"DELETED", b"DELETED-STORAGE"));
         assert!(!takes(b"SIZE", b"SIZ"));
+    }
+
+    #[test]
+    fn key_at_run_time_is_the_const_key() {
+        let s = b"abcdefghijklmnopqrstuvwxyz";
+        for a in 0..s.len() {
+            for b in a..=s.len() {
+                assert_eq!(key_of(&s[a..b]), key(&s[a..b]), "{a}..{b}");
+            }
+        }
+        // equal keys and lengths mean equal names (up to 16 bytes)
+        assert_ne!(key(b"Flagged"), key(b"Deleted"));
+        assert_ne!(key(b"abcdefghij"), key(b"abcdefghiJ"));
     }
 
     #[test]

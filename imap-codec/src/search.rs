@@ -18,6 +18,7 @@ use crate::error::ValidationError;
 use crate::ext::{TaggedExtVal, tagged_label};
 use crate::fetch::FetchItems;
 use crate::flag::Flag;
+use crate::names::name_enum;
 use crate::parse::{PResult, Parser, Word};
 use crate::sequence::SequenceSet;
 
@@ -642,62 +643,74 @@ impl Encode for PartialRange {
     }
 }
 
-/// A SEARCH/SORT return option (`search-return-opt`: RFC 9051, RFC 4731, RFC 5267, RFC 9394;
-/// `UPDATE (fetch-att ...)` of NOTIFY, RFC 5465 §7).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SearchReturnOption {
-    /// `MIN`
-    Min,
-    /// `MAX`
-    Max,
-    /// `ALL`
-    All,
-    /// `COUNT`
-    Count,
-    /// `SAVE` (RFC 5182)
-    Save,
-    /// `CONTEXT` (RFC 5267)
-    Context,
-    /// `UPDATE` (RFC 5267)
-    Update,
-    /// `UPDATE (fetch-att ...)` (RFC 5465 §7): attributes to return for new results.
-    UpdateFetch(FetchItems),
-    /// `PARTIAL range` (RFC 5267, RFC 9394)
-    Partial(PartialRange),
-    /// Another option: `search-modifier-name [SP search-mod-params]`.
-    Other {
-        /// `tagged-ext-label`.
-        name: Atom,
-        /// Parameters.
-        value: Option<TaggedExtVal>,
-    },
+name_enum! {
+    /// A SEARCH/SORT return option (`search-return-opt`: RFC 9051, RFC 4731, RFC 5267, RFC 9394;
+    /// `UPDATE (fetch-att ...)` of NOTIFY, RFC 5465 §7).
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum SearchReturnOption {
+        /// `MIN`
+        Min = b"MIN",
+        /// `MAX`
+        Max = b"MAX",
+        /// `ALL`
+        All = b"ALL",
+        /// `COUNT`
+        Count = b"COUNT",
+        /// `SAVE` (RFC 5182)
+        Save = b"SAVE",
+        /// `CONTEXT` (RFC 5267)
+        Context = b"CONTEXT",
+        /// `UPDATE` (RFC 5267)
+        Update = b"UPDATE",
+    }
+    others {
+        /// `UPDATE (fetch-att ...)` (RFC 5465 §7): attributes to return for new results.
+        UpdateFetch(FetchItems),
+        /// `PARTIAL range` (RFC 5267, RFC 9394)
+        Partial(PartialRange),
+        /// Another option: `search-modifier-name [SP search-mod-params]`.
+        Other {
+            /// `tagged-ext-label`.
+            name: Atom,
+            /// Parameters.
+            value: Option<TaggedExtVal>,
+        },
+    }
+    encode(buf) {
+        SearchReturnOption::UpdateFetch(f) => {
+            buf.raw(b"UPDATE ");
+            crate::fetch::encode_fetch_att_list(buf, f);
+        }
+        SearchReturnOption::Partial(r) => {
+            buf.raw(b"PARTIAL ");
+            r.encode(buf);
+        }
+        SearchReturnOption::Other { name, value } => {
+            name.encode(buf);
+            if let Some(v) = value {
+                buf.sp();
+                v.encode(buf);
+            }
+        }
+    }
 }
 
 impl SearchReturnOption {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         use SearchReturnOption as O;
-        Ok(if p.keyword(b"MIN") {
-            O::Min
-        } else if p.keyword(b"MAX") {
-            O::Max
-        } else if p.keyword(b"ALL") {
-            O::All
-        } else if p.keyword(b"COUNT") {
-            O::Count
-        } else if p.keyword(b"SAVE") {
-            O::Save
-        } else if p.keyword(b"CONTEXT") {
-            O::Context
-        } else if p.keyword(b"UPDATE") {
-            if p.peek() == Some(b'(') || (p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(')) {
+        if let Some(o) = Self::parse_known_name(p) {
+            if o == O::Update
+                && (p.peek() == Some(b'(')
+                    || (p.peek() == Some(b' ') && p.peek_at(1) == Some(b'(')))
+            {
                 p.eat(b' ');
-                O::UpdateFetch(FetchItems::parse(p)?)
-            } else {
-                O::Update
+                return Ok(O::UpdateFetch(FetchItems::parse(p)?));
             }
-        } else if p.keyword(b"PARTIAL") {
+            return Ok(o);
+        }
+        Ok(if p.keyword(b"PARTIAL") {
             p.sp()?;
             O::Partial(PartialRange::parse(p)?)
         } else {
@@ -734,74 +747,39 @@ impl SearchReturnOption {
     }
 }
 
-impl Encode for SearchReturnOption {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        use SearchReturnOption as O;
-        match self {
-            O::Min => buf.raw(b"MIN"),
-            O::Max => buf.raw(b"MAX"),
-            O::All => buf.raw(b"ALL"),
-            O::Count => buf.raw(b"COUNT"),
-            O::Save => buf.raw(b"SAVE"),
-            O::Context => buf.raw(b"CONTEXT"),
-            O::Update => buf.raw(b"UPDATE"),
-            O::UpdateFetch(f) => {
-                buf.raw(b"UPDATE ");
-                crate::fetch::encode_fetch_att_list(buf, f);
-            }
-            O::Partial(r) => {
-                buf.raw(b"PARTIAL ");
-                r.encode(buf);
-            }
-            O::Other { name, value } => {
-                name.encode(buf);
-                if let Some(v) = value {
-                    buf.sp();
-                    v.encode(buf);
-                }
-            }
-        }
+name_enum! {
+    /// A SORT key (`sort-key`, RFC 5256; DISPLAYFROM/DISPLAYTO RFC 5957).
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SortKey {
+        /// `ARRIVAL`
+        Arrival = b"ARRIVAL",
+        /// `CC`
+        Cc = b"CC",
+        /// `DATE`
+        Date = b"DATE",
+        /// `FROM`
+        From = b"FROM",
+        /// `SIZE`
+        Size = b"SIZE",
+        /// `SUBJECT`
+        Subject = b"SUBJECT",
+        /// `TO`
+        To = b"TO",
+        /// `DISPLAYFROM` (RFC 5957)
+        DisplayFrom = b"DISPLAYFROM",
+        /// `DISPLAYTO` (RFC 5957)
+        DisplayTo = b"DISPLAYTO",
+    }
+    others {
+        /// Another sort key atom.
+        Other(Atom),
+    }
+    name {
+        SortKey::Other(a) => a.as_str(),
     }
 }
-
-/// A SORT key (`sort-key`, RFC 5256; DISPLAYFROM/DISPLAYTO RFC 5957).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SortKey {
-    /// `ARRIVAL`
-    Arrival,
-    /// `CC`
-    Cc,
-    /// `DATE`
-    Date,
-    /// `FROM`
-    From,
-    /// `SIZE`
-    Size,
-    /// `SUBJECT`
-    Subject,
-    /// `TO`
-    To,
-    /// `DISPLAYFROM` (RFC 5957)
-    DisplayFrom,
-    /// `DISPLAYTO` (RFC 5957)
-    DisplayTo,
-    /// Another sort key atom.
-    Other(Atom),
-}
-
-const SORT_KEYS: &[(&[u8], SortKey)] = &[
-    (b"ARRIVAL", SortKey::Arrival),
-    (b"CC", SortKey::Cc),
-    (b"DATE", SortKey::Date),
-    (b"FROM", SortKey::From),
-    (b"SIZE", SortKey::Size),
-    (b"SUBJECT", SortKey::Subject),
-    (b"TO", SortKey::To),
-    (b"DISPLAYFROM", SortKey::DisplayFrom),
-    (b"DISPLAYTO", SortKey::DisplayTo),
-];
 
 /// One `sort-criterion`: `["REVERSE" SP] sort-key`.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -821,7 +799,7 @@ impl SortCriterion {
             check(
                 !crate::parse::shadows(
                     a.as_bytes(),
-                    SORT_KEYS.iter().map(|(n, _)| *n).chain([&b"REVERSE"[..]]),
+                    SortKey::NAMES.iter().copied().chain([&b"REVERSE"[..]]),
                 ),
                 "sort-key",
                 "other key holds REVERSE or a known key name",
@@ -837,13 +815,8 @@ impl SortCriterion {
         } else {
             false
         };
-        for (n, k) in SORT_KEYS {
-            if p.keyword(n) {
-                return Ok(SortCriterion {
-                    reverse,
-                    key: k.clone(),
-                });
-            }
+        if let Some(key) = SortKey::parse_known_name(p) {
+            return Ok(SortCriterion { reverse, key });
         }
         let a = Atom::parse(p)?;
         if a.eq_ignore_case(b"REVERSE") {
@@ -876,16 +849,7 @@ impl Encode for SortCriterion {
         if self.reverse {
             buf.raw(b"REVERSE ");
         }
-        match &self.key {
-            SortKey::Other(a) => a.encode(buf),
-            k => buf.raw(
-                SORT_KEYS
-                    .iter()
-                    .find(|(_, x)| x == k)
-                    .map(|(n, _)| *n)
-                    .unwrap_or(b"DATE"),
-            ),
-        }
+        buf.raw(self.key.as_str().as_bytes());
     }
 }
 
@@ -1021,9 +985,7 @@ pub(crate) mod strategies {
             (
                 any::<bool>(),
                 prop_oneof![
-                    proptest::sample::select(
-                        SORT_KEYS.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>()
-                    ),
+                    proptest::sample::select(SortKey::named()),
                     "X[A-Z]{1,6}".prop_map(|s| SortKey::Other(Atom::try_from(s).unwrap())),
                 ],
             )
@@ -1045,6 +1007,42 @@ pub(crate) mod strategies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every sort key name goes name -> value -> name, in any case.
+    #[test]
+    fn sort_key_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: SortKey::named(),
+            names: &SortKey::NAMES,
+            known_name: SortKey::known_name,
+            from_known_name: SortKey::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, SortCriterion::parse).map(|c| c.key),
+            encode: &|k: &SortKey| {
+                crate::encode::Encode::to_bytes_inline_literals(&SortCriterion {
+                    reverse: false,
+                    key: k.clone(),
+                })
+                .to_vec()
+            },
+            wire: |n: &[u8]| n.to_vec(),
+        });
+    }
+
+    /// Every search return option name goes name -> value -> name, in any case.
+    #[test]
+    fn return_option_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: SearchReturnOption::named(),
+            names: &SearchReturnOption::NAMES,
+            known_name: SearchReturnOption::known_name,
+            from_known_name: SearchReturnOption::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, SearchReturnOption::parse),
+            encode: &|v: &SearchReturnOption| {
+                crate::encode::Encode::to_bytes_inline_literals(v).to_vec()
+            },
+            wire: |n: &[u8]| n.to_vec(),
+        });
+    }
     use crate::options::DecodeOptions;
     use bytes::Bytes;
     use proptest::prelude::*;

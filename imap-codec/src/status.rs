@@ -5,80 +5,63 @@
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Rule, ValidationError, ValueKind};
+use crate::names::name_enum;
 use crate::parse::{PResult, Parser};
 
-/// A STATUS data item name (`status-att`), as requested in STATUS or LIST RETURN (STATUS).
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StatusAttribute {
-    /// `MESSAGES`
-    Messages,
-    /// `RECENT` (IMAP4rev1)
-    Recent,
-    /// `UIDNEXT`
-    UidNext,
-    /// `UIDVALIDITY`
-    UidValidity,
-    /// `UNSEEN`
-    Unseen,
-    /// `DELETED`
-    Deleted,
-    /// `SIZE` (RFC 8438)
-    Size,
-    /// `HIGHESTMODSEQ` (RFC 7162)
-    HighestModSeq,
-    /// `APPENDLIMIT` (RFC 7889)
-    AppendLimit,
-    /// `MAILBOXID` (RFC 8474)
-    MailboxId,
-    /// `DELETED-STORAGE` (RFC 9208)
-    DeletedStorage,
-    /// Any other attribute name.
-    Other(Atom),
+name_enum! {
+    /// A STATUS data item name (`status-att`), as requested in STATUS or LIST RETURN (STATUS).
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StatusAttribute {
+        /// `MESSAGES`
+        Messages = b"MESSAGES",
+        /// `RECENT` (IMAP4rev1)
+        Recent = b"RECENT",
+        /// `UIDNEXT`
+        UidNext = b"UIDNEXT",
+        /// `UIDVALIDITY`
+        UidValidity = b"UIDVALIDITY",
+        /// `UNSEEN`
+        Unseen = b"UNSEEN",
+        /// `DELETED`
+        Deleted = b"DELETED",
+        /// `SIZE` (RFC 8438)
+        Size = b"SIZE",
+        /// `HIGHESTMODSEQ` (RFC 7162)
+        HighestModSeq = b"HIGHESTMODSEQ",
+        /// `APPENDLIMIT` (RFC 7889)
+        AppendLimit = b"APPENDLIMIT",
+        /// `MAILBOXID` (RFC 8474)
+        MailboxId = b"MAILBOXID",
+        /// `DELETED-STORAGE` (RFC 9208)
+        DeletedStorage = b"DELETED-STORAGE",
+    }
+    others {
+        /// Any other attribute name.
+        Other(Atom),
+    }
+    name {
+        StatusAttribute::Other(a) => a.as_str(),
+    }
 }
-
-const NAMES: &[(&[u8], StatusAttribute)] = &[
-    (b"MESSAGES", StatusAttribute::Messages),
-    (b"RECENT", StatusAttribute::Recent),
-    (b"UIDNEXT", StatusAttribute::UidNext),
-    (b"UIDVALIDITY", StatusAttribute::UidValidity),
-    (b"UNSEEN", StatusAttribute::Unseen),
-    (b"DELETED-STORAGE", StatusAttribute::DeletedStorage),
-    (b"DELETED", StatusAttribute::Deleted),
-    (b"SIZE", StatusAttribute::Size),
-    (b"HIGHESTMODSEQ", StatusAttribute::HighestModSeq),
-    (b"APPENDLIMIT", StatusAttribute::AppendLimit),
-    (b"MAILBOXID", StatusAttribute::MailboxId),
-];
 
 impl StatusAttribute {
     /// The wire name.
     pub fn name(&self) -> &[u8] {
-        if let StatusAttribute::Other(a) = self {
-            return a.as_bytes();
-        }
-        NAMES
-            .iter()
-            .find(|(_, a)| a == self)
-            .map(|(n, _)| *n)
-            .unwrap_or(b"")
+        self.as_str().as_bytes()
     }
 
     /// The attribute with this name: a known name (in any case) gives its variant.
     pub fn from_name(name: Atom) -> Self {
-        NAMES
-            .iter()
-            .find(|(n, _)| name.eq_ignore_case(n))
-            .map(|(_, a)| a.clone())
-            .unwrap_or(StatusAttribute::Other(name))
+        Self::from_known_name(name.as_bytes()).unwrap_or(StatusAttribute::Other(name))
     }
 
     /// Fails for [`StatusAttribute::Other`] holding a name the decoder reads as (or as the
     /// start of) a known attribute (build it with [`StatusAttribute::from_name`]).
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let StatusAttribute::Other(a) = self {
-            if crate::parse::shadows(a.as_bytes(), NAMES.iter().map(|(n, _)| *n)) {
+            if crate::parse::shadows(a.as_bytes(), Self::NAMES) {
                 // use StatusAttribute::from_name
                 return Err(ValidationError::new(
                     ValueKind::StatusAttribute,
@@ -90,10 +73,8 @@ impl StatusAttribute {
     }
 
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        for (n, a) in NAMES {
-            if p.keyword(n) {
-                return Ok(a.clone());
-            }
+        if let Some(a) = Self::parse_known_name(p) {
+            return Ok(a);
         }
         Atom::parse(p).map(StatusAttribute::Other)
     }
@@ -245,7 +226,12 @@ pub(crate) mod strategies {
     /// Attribute names.
     pub(crate) fn status_attribute() -> impl Strategy<Value = StatusAttribute> {
         prop_oneof![
-            proptest::sample::select(NAMES.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>()),
+            proptest::sample::select(
+                StatusAttribute::NAMES
+                    .iter()
+                    .map(|n| StatusAttribute::from_known_name(n).unwrap())
+                    .collect::<Vec<_>>()
+            ),
             "X[A-Z]{1,6}".prop_map(|s| StatusAttribute::Other(Atom::try_from(s).unwrap())),
         ]
     }
@@ -268,5 +254,31 @@ pub(crate) mod strategies {
             ("X[A-Z]{1,6}", n64)
                 .prop_map(|(s, n)| StatusItem::Other(Atom::try_from(s).unwrap(), n)),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every STATUS attribute name goes name -> value -> name, in any case.
+    #[test]
+    fn status_attribute_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: StatusAttribute::named(),
+            names: &StatusAttribute::NAMES,
+            known_name: StatusAttribute::known_name,
+            from_known_name: StatusAttribute::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, StatusAttribute::parse),
+            encode: &|v: &StatusAttribute| {
+                crate::encode::Encode::to_bytes_inline_literals(v).to_vec()
+            },
+            wire: |n: &[u8]| n.to_vec(),
+        });
+        // `DELETED-STORAGE` is not `DELETED` followed by more
+        assert_eq!(
+            crate::names::parse_whole(b"deleted-storage", StatusAttribute::parse),
+            Some(StatusAttribute::DeletedStorage)
+        );
     }
 }

@@ -15,11 +15,11 @@ name_enum! {
     #[non_exhaustive]
     pub enum ThreadAlgorithm {
         /// `ORDEREDSUBJECT`
-        OrderedSubject = "ORDEREDSUBJECT",
+        OrderedSubject = b"ORDEREDSUBJECT",
         /// `REFERENCES`
-        References = "REFERENCES",
+        References = b"REFERENCES",
         /// `REFS` (draft-ietf-morg-inthread, widely deployed)
-        Refs = "REFS",
+        Refs = b"REFS",
     }
     others {
         /// Another algorithm (never one of the names above, in any case: build it with
@@ -39,13 +39,13 @@ name_enum! {
     #[non_exhaustive]
     pub enum QuotaResourceName {
         /// `STORAGE` (in units of 1024 octets)
-        Storage = "STORAGE",
+        Storage = b"STORAGE",
         /// `MESSAGE`
-        Message = "MESSAGE",
+        Message = b"MESSAGE",
         /// `MAILBOX`
-        Mailbox = "MAILBOX",
+        Mailbox = b"MAILBOX",
         /// `ANNOTATION-STORAGE`
-        AnnotationStorage = "ANNOTATION-STORAGE",
+        AnnotationStorage = b"ANNOTATION-STORAGE",
     }
     others {
         /// Another resource (never one of the names above, in any case: build it with

@@ -157,7 +157,7 @@ fn mailbox_filter() -> impl Strategy<Value = MailboxFilter> {
 fn notify_event() -> impl Strategy<Value = NotifyEvent> {
     prop_oneof![
         Just(NotifyEvent::MessageNew(None)),
-        proptest::sample::select(EVENTS.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>()),
+        proptest::sample::select(NotifyEvent::named()),
         "X[A-Za-z]{1,6}".prop_map(|s| NotifyEvent::Other(Atom::try_from(s).unwrap())),
     ]
 }

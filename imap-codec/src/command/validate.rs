@@ -192,7 +192,10 @@ pub(super) fn check_event(e: &NotifyEvent) -> Result<(), ValidationError> {
         NotifyEvent::Other(a) => check(
             !crate::parse::shadows(
                 a.as_bytes(),
-                EVENTS.iter().map(|(n, _)| *n).chain([&b"MessageNew"[..]]),
+                NotifyEvent::NAMES
+                    .iter()
+                    .copied()
+                    .chain([&b"MessageNew"[..]]),
             ),
             "NOTIFY event",
             "other event holds a known event name",

@@ -15,6 +15,7 @@ use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Rule, ValidationError, ValueKind, forbidden_byte};
 use crate::flag::{FlagPerm, parse_flag_list};
 use crate::mailbox::Mailbox;
+use crate::names::name_enum;
 use crate::parse::{PResult, Parser, class};
 use crate::sequence::{SeqNum, SequenceSet, Uid, UidSet, UidValidity};
 
@@ -98,189 +99,290 @@ pub struct InProgress {
     pub goal: Option<NonZeroU32>,
 }
 
-/// A response code (`resp-text-code`), the bracketed part before the text.
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ResponseCode {
-    /// `ALERT`
-    Alert,
-    /// `ALREADYEXISTS`
-    AlreadyExists,
-    /// `APPENDUID uidvalidity uid-set` (UIDPLUS / MULTIAPPEND)
-    AppendUid {
-        /// UIDVALIDITY of the destination.
-        uid_validity: UidValidity,
-        /// UIDs of the appended messages.
-        uids: UidSet,
-    },
-    /// `AUTHENTICATIONFAILED`
-    AuthenticationFailed,
-    /// `AUTHORIZATIONFAILED`
-    AuthorizationFailed,
-    /// `BADCHARSET [(charset ...)]`; empty when no list was given.
-    BadCharset(Vec<Charset>),
-    /// `CANNOT`
-    Cannot,
-    /// `CAPABILITY ...`
-    Capability(Vec<Capability>),
-    /// `CLIENTBUG`
-    ClientBug,
-    /// `CLOSED` (RFC 7162 / 9051)
-    Closed,
-    /// `CONTACTADMIN`
-    ContactAdmin,
-    /// `COPYUID uidvalidity source-uids destination-uids`
-    CopyUid {
-        /// UIDVALIDITY of the destination.
-        uid_validity: UidValidity,
-        /// Source UIDs, in the order sent.
-        source: UidSet,
-        /// Destination UIDs, in the order sent.
-        destination: UidSet,
-    },
-    /// `CORRUPTION`
-    Corruption,
-    /// `EXPIRED`
-    Expired,
-    /// `EXPUNGEISSUED`
-    ExpungeIssued,
-    /// `HASCHILDREN`
-    HasChildren,
-    /// `INUSE`
-    InUse,
-    /// `LIMIT`
-    Limit,
-    /// `NONEXISTENT`
-    NonExistent,
-    /// `NOPERM`
-    NoPerm,
-    /// `OVERQUOTA`
-    OverQuota,
-    /// `PARSE`
-    Parse,
-    /// `PERMANENTFLAGS (...)`
-    PermanentFlags(Vec<FlagPerm>),
-    /// `PRIVACYREQUIRED`
-    PrivacyRequired,
-    /// `READ-ONLY`
-    ReadOnly,
-    /// `READ-WRITE`
-    ReadWrite,
-    /// `SERVERBUG`
-    ServerBug,
-    /// `TRYCREATE`
-    TryCreate,
-    /// `UIDNEXT n`
-    UidNext(Uid),
-    /// `UIDNOTSTICKY`
-    UidNotSticky,
-    /// `UIDVALIDITY n`
-    UidValidity(UidValidity),
-    /// `UNAVAILABLE`
-    Unavailable,
-    /// `UNKNOWN-CTE`
-    UnknownCte,
-    /// `UNSEEN n` (IMAP4rev1): first unseen message.
-    Unseen(SeqNum),
-    /// `NEWNAME old new` (RFC 2060)
-    NewName {
-        /// The old name.
-        old: Mailbox,
-        /// The new name.
-        new: Mailbox,
-    },
-    /// `HIGHESTMODSEQ n` (RFC 7162)
-    HighestModSeq(u64),
-    /// `NOMODSEQ` (RFC 7162)
-    NoModSeq,
-    /// `MODIFIED sequence-set` (RFC 7162)
-    Modified(SequenceSet),
-    /// `BADCOMPARATOR` (RFC 5255)
-    BadComparator,
-    /// `TOOBIG` (RFC 4469)
-    TooBig,
-    /// `BADURL url` (RFC 4469)
-    BadUrl(CodeText),
-    /// `NOTSAVED` (RFC 5182)
-    NotSaved,
-    /// `METADATA ...` (RFC 5464)
-    Metadata(MetadataCode),
-    /// `ANNOTATE TOOBIG|TOOMANY` (RFC 5257)
-    Annotate(AnnotateCode),
-    /// `MAILBOXID (id)` (RFC 8474)
-    MailboxId(Atom),
-    /// `USEATTR` (RFC 6154)
-    UseAttr,
-    /// `COMPRESSIONACTIVE` (RFC 4978)
-    CompressionActive,
-    /// `REFERRAL url` (RFC 2221 / 2193)
-    Referral(CodeText),
-    /// `NOUPDATE "tag"` (RFC 5267)
-    NoUpdate(IString),
-    /// `INPROGRESS [(tag progress goal)]` (RFC 9585); `None` when no details were sent.
-    InProgress(Option<InProgress>),
-    /// `MESSAGELIMIT n` (RFC 9738)
-    MessageLimit(NonZeroU32),
-    /// `UIDREQUIRED` (RFC 9586)
-    UidRequired,
-    /// `NOTIFICATIONOVERFLOW` (RFC 5465)
-    NotificationOverflow,
-    /// `BADEVENT (event ...)` (RFC 5465)
-    BadEvent(Vec<Atom>),
-    /// `URLMECH INTERNAL *(mech[=base64])` (RFC 4467), the tokens after `URLMECH`.
-    UrlMech(Vec<Atom>),
-    /// Any other code: `atom [SP text]`. Build with [`ResponseCode::other`]; never holds a
-    /// name known above.
-    Other {
-        /// The code name.
-        name: Atom,
-        /// Its argument text.
-        text: Option<CodeText>,
-    },
-}
-
-macro_rules! simple_codes {
-    ($($name:literal => $v:ident),* $(,)?) => {
-        const SIMPLE: &[(&[u8], ResponseCode)] = &[$(($name, ResponseCode::$v)),*];
-    };
-}
-
-simple_codes! {
-    b"ALERT" => Alert,
-    b"ALREADYEXISTS" => AlreadyExists,
-    b"AUTHENTICATIONFAILED" => AuthenticationFailed,
-    b"AUTHORIZATIONFAILED" => AuthorizationFailed,
-    b"CANNOT" => Cannot,
-    b"CLIENTBUG" => ClientBug,
-    b"CLOSED" => Closed,
-    b"CONTACTADMIN" => ContactAdmin,
-    b"CORRUPTION" => Corruption,
-    b"EXPIRED" => Expired,
-    b"EXPUNGEISSUED" => ExpungeIssued,
-    b"HASCHILDREN" => HasChildren,
-    b"INUSE" => InUse,
-    b"LIMIT" => Limit,
-    b"NONEXISTENT" => NonExistent,
-    b"NOPERM" => NoPerm,
-    b"OVERQUOTA" => OverQuota,
-    b"PARSE" => Parse,
-    b"PRIVACYREQUIRED" => PrivacyRequired,
-    b"READ-ONLY" => ReadOnly,
-    b"READ-WRITE" => ReadWrite,
-    b"SERVERBUG" => ServerBug,
-    b"TRYCREATE" => TryCreate,
-    b"UIDNOTSTICKY" => UidNotSticky,
-    b"UNAVAILABLE" => Unavailable,
-    b"UNKNOWN-CTE" => UnknownCte,
-    b"NOMODSEQ" => NoModSeq,
-    b"BADCOMPARATOR" => BadComparator,
-    b"TOOBIG" => TooBig,
-    b"NOTSAVED" => NotSaved,
-    b"USEATTR" => UseAttr,
-    b"COMPRESSIONACTIVE" => CompressionActive,
-    b"UIDREQUIRED" => UidRequired,
-    b"NOTIFICATIONOVERFLOW" => NotificationOverflow,
+name_enum! {
+    /// A response code (`resp-text-code`), the bracketed part before the text.
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum ResponseCode {
+        /// `ALERT`
+        Alert = b"ALERT",
+        /// `ALREADYEXISTS`
+        AlreadyExists = b"ALREADYEXISTS",
+        /// `AUTHENTICATIONFAILED`
+        AuthenticationFailed = b"AUTHENTICATIONFAILED",
+        /// `AUTHORIZATIONFAILED`
+        AuthorizationFailed = b"AUTHORIZATIONFAILED",
+        /// `CANNOT`
+        Cannot = b"CANNOT",
+        /// `CLIENTBUG`
+        ClientBug = b"CLIENTBUG",
+        /// `CLOSED` (RFC 7162 / 9051)
+        Closed = b"CLOSED",
+        /// `CONTACTADMIN`
+        ContactAdmin = b"CONTACTADMIN",
+        /// `CORRUPTION`
+        Corruption = b"CORRUPTION",
+        /// `EXPIRED`
+        Expired = b"EXPIRED",
+        /// `EXPUNGEISSUED`
+        ExpungeIssued = b"EXPUNGEISSUED",
+        /// `HASCHILDREN`
+        HasChildren = b"HASCHILDREN",
+        /// `INUSE`
+        InUse = b"INUSE",
+        /// `LIMIT`
+        Limit = b"LIMIT",
+        /// `NONEXISTENT`
+        NonExistent = b"NONEXISTENT",
+        /// `NOPERM`
+        NoPerm = b"NOPERM",
+        /// `OVERQUOTA`
+        OverQuota = b"OVERQUOTA",
+        /// `PARSE`
+        Parse = b"PARSE",
+        /// `PRIVACYREQUIRED`
+        PrivacyRequired = b"PRIVACYREQUIRED",
+        /// `READ-ONLY`
+        ReadOnly = b"READ-ONLY",
+        /// `READ-WRITE`
+        ReadWrite = b"READ-WRITE",
+        /// `SERVERBUG`
+        ServerBug = b"SERVERBUG",
+        /// `TRYCREATE`
+        TryCreate = b"TRYCREATE",
+        /// `UIDNOTSTICKY`
+        UidNotSticky = b"UIDNOTSTICKY",
+        /// `UNAVAILABLE`
+        Unavailable = b"UNAVAILABLE",
+        /// `UNKNOWN-CTE`
+        UnknownCte = b"UNKNOWN-CTE",
+        /// `NOMODSEQ` (RFC 7162)
+        NoModSeq = b"NOMODSEQ",
+        /// `BADCOMPARATOR` (RFC 5255)
+        BadComparator = b"BADCOMPARATOR",
+        /// `TOOBIG` (RFC 4469)
+        TooBig = b"TOOBIG",
+        /// `NOTSAVED` (RFC 5182)
+        NotSaved = b"NOTSAVED",
+        /// `USEATTR` (RFC 6154)
+        UseAttr = b"USEATTR",
+        /// `COMPRESSIONACTIVE` (RFC 4978)
+        CompressionActive = b"COMPRESSIONACTIVE",
+        /// `UIDREQUIRED` (RFC 9586)
+        UidRequired = b"UIDREQUIRED",
+        /// `NOTIFICATIONOVERFLOW` (RFC 5465)
+        NotificationOverflow = b"NOTIFICATIONOVERFLOW",
+    }
+    others {
+        /// `APPENDUID uidvalidity uid-set` (UIDPLUS / MULTIAPPEND)
+        AppendUid {
+            /// UIDVALIDITY of the destination.
+            uid_validity: UidValidity,
+            /// UIDs of the appended messages.
+            uids: UidSet,
+        },
+        /// `BADCHARSET [(charset ...)]`; empty when no list was given.
+        BadCharset(Vec<Charset>),
+        /// `CAPABILITY ...`
+        Capability(Vec<Capability>),
+        /// `COPYUID uidvalidity source-uids destination-uids`
+        CopyUid {
+            /// UIDVALIDITY of the destination.
+            uid_validity: UidValidity,
+            /// Source UIDs, in the order sent.
+            source: UidSet,
+            /// Destination UIDs, in the order sent.
+            destination: UidSet,
+        },
+        /// `PERMANENTFLAGS (...)`
+        PermanentFlags(Vec<FlagPerm>),
+        /// `UIDNEXT n`
+        UidNext(Uid),
+        /// `UIDVALIDITY n`
+        UidValidity(UidValidity),
+        /// `UNSEEN n` (IMAP4rev1): first unseen message.
+        Unseen(SeqNum),
+        /// `NEWNAME old new` (RFC 2060)
+        NewName {
+            /// The old name.
+            old: Mailbox,
+            /// The new name.
+            new: Mailbox,
+        },
+        /// `HIGHESTMODSEQ n` (RFC 7162)
+        HighestModSeq(u64),
+        /// `MODIFIED sequence-set` (RFC 7162)
+        Modified(SequenceSet),
+        /// `BADURL url` (RFC 4469)
+        BadUrl(CodeText),
+        /// `METADATA ...` (RFC 5464)
+        Metadata(MetadataCode),
+        /// `ANNOTATE TOOBIG|TOOMANY` (RFC 5257)
+        Annotate(AnnotateCode),
+        /// `MAILBOXID (id)` (RFC 8474)
+        MailboxId(Atom),
+        /// `REFERRAL url` (RFC 2221 / 2193)
+        Referral(CodeText),
+        /// `NOUPDATE "tag"` (RFC 5267)
+        NoUpdate(IString),
+        /// `INPROGRESS [(tag progress goal)]` (RFC 9585); `None` when no details were sent.
+        InProgress(Option<InProgress>),
+        /// `MESSAGELIMIT n` (RFC 9738)
+        MessageLimit(NonZeroU32),
+        /// `BADEVENT (event ...)` (RFC 5465)
+        BadEvent(Vec<Atom>),
+        /// `URLMECH INTERNAL *(mech[=base64])` (RFC 4467), the tokens after `URLMECH`.
+        UrlMech(Vec<Atom>),
+        /// Any other code: `atom [SP text]`. Build with [`ResponseCode::other`]; never holds a
+        /// name known above.
+        Other {
+            /// The code name.
+            name: Atom,
+            /// Its argument text.
+            text: Option<CodeText>,
+        },
+    }
+    encode(buf) {
+        ResponseCode::AppendUid { uid_validity, uids } => {
+            buf.raw(b"APPENDUID ");
+            uid_validity.encode(buf);
+            buf.sp();
+            uids.encode(buf);
+        }
+        ResponseCode::CopyUid {
+            uid_validity,
+            source,
+            destination,
+        } => {
+            buf.raw(b"COPYUID ");
+            uid_validity.encode(buf);
+            buf.sp();
+            source.encode(buf);
+            buf.sp();
+            destination.encode(buf);
+        }
+        ResponseCode::BadCharset(v) => {
+            buf.raw(b"BADCHARSET");
+            if !v.is_empty() {
+                buf.sp();
+                buf.list(v, |b, c| c.encode(b));
+            }
+        }
+        ResponseCode::Capability(v) => {
+            buf.raw(b"CAPABILITY");
+            for c in v {
+                buf.sp();
+                c.encode(buf);
+            }
+        }
+        ResponseCode::PermanentFlags(v) => {
+            buf.raw(b"PERMANENTFLAGS ");
+            buf.list(v, |b, f| f.encode(b));
+        }
+        ResponseCode::UidNext(u) => {
+            buf.raw(b"UIDNEXT ");
+            u.encode(buf);
+        }
+        ResponseCode::UidValidity(u) => {
+            buf.raw(b"UIDVALIDITY ");
+            u.encode(buf);
+        }
+        ResponseCode::Unseen(n) => {
+            buf.raw(b"UNSEEN ");
+            n.encode(buf);
+        }
+        ResponseCode::NewName { old, new } => {
+            buf.raw(b"NEWNAME ");
+            encode_mailbox_in_code(old, buf);
+            buf.sp();
+            encode_mailbox_in_code(new, buf);
+        }
+        ResponseCode::HighestModSeq(n) => {
+            buf.raw(b"HIGHESTMODSEQ ");
+            buf.num(*n);
+        }
+        ResponseCode::Modified(s) => {
+            buf.raw(b"MODIFIED ");
+            s.encode(buf);
+        }
+        ResponseCode::BadUrl(t) => {
+            buf.raw(b"BADURL ");
+            buf.raw(t.as_bytes());
+        }
+        ResponseCode::Referral(t) => {
+            buf.raw(b"REFERRAL ");
+            buf.raw(t.as_bytes());
+        }
+        ResponseCode::Metadata(m) => {
+            buf.raw(b"METADATA ");
+            match m {
+                MetadataCode::LongEntries(n) => {
+                    buf.raw(b"LONGENTRIES ");
+                    buf.num(*n);
+                }
+                MetadataCode::MaxSize(n) => {
+                    buf.raw(b"MAXSIZE ");
+                    buf.num(*n);
+                }
+                MetadataCode::TooMany => buf.raw(b"TOOMANY"),
+                MetadataCode::NoPrivate => buf.raw(b"NOPRIVATE"),
+            }
+        }
+        ResponseCode::Annotate(a) => buf.raw(match a {
+            AnnotateCode::TooBig => b"ANNOTATE TOOBIG",
+            AnnotateCode::TooMany => b"ANNOTATE TOOMANY",
+        }),
+        ResponseCode::MailboxId(id) => {
+            buf.raw(b"MAILBOXID (");
+            buf.raw(id.as_bytes());
+            buf.byte(b')');
+        }
+        ResponseCode::NoUpdate(t) => {
+            buf.raw(b"NOUPDATE ");
+            t.encode_string(buf);
+        }
+        ResponseCode::InProgress(d) => {
+            buf.raw(b"INPROGRESS");
+            if let Some(d) = d {
+                buf.raw(b" (");
+                IString::encode_nstring(&d.tag, buf);
+                buf.sp();
+                match d.progress {
+                    Some(n) => buf.num(n),
+                    None => buf.raw(b"NIL"),
+                }
+                buf.sp();
+                match d.goal {
+                    Some(n) => buf.num(n.get()),
+                    None => buf.raw(b"NIL"),
+                }
+                buf.byte(b')');
+            }
+        }
+        ResponseCode::MessageLimit(n) => {
+            buf.raw(b"MESSAGELIMIT ");
+            buf.num(n.get());
+        }
+        ResponseCode::BadEvent(v) => {
+            buf.raw(b"BADEVENT ");
+            buf.list(v, |b, a| a.encode(b));
+        }
+        ResponseCode::UrlMech(v) => {
+            buf.raw(b"URLMECH");
+            for a in v {
+                buf.sp();
+                a.encode(buf);
+            }
+        }
+        ResponseCode::Other { name, text } => {
+            name.encode(buf);
+            if let Some(t) = text {
+                buf.sp();
+                buf.raw(t.as_bytes());
+            }
+        }
+    }
 }
 
 /// Names of the codes that take arguments.
@@ -310,7 +412,7 @@ const WITH_ARGS: &[&[u8]] = &[
 
 /// Whether `name` is a response code this module types (case-insensitive).
 pub(crate) fn is_known_code(name: &[u8]) -> bool {
-    SIMPLE.iter().any(|(n, _)| name.eq_ignore_ascii_case(n))
+    ResponseCode::from_known_name(name).is_some()
         || WITH_ARGS.iter().any(|n| name.eq_ignore_ascii_case(n))
 }
 
@@ -355,8 +457,8 @@ impl ResponseCode {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         let name = p.atom()?;
         let n: &[u8] = &name;
-        if let Some((_, c)) = SIMPLE.iter().find(|(k, _)| n.eq_ignore_ascii_case(k)) {
-            return Ok(c.clone());
+        if let Some(c) = Self::from_known_name(n) {
+            return Ok(c);
         }
         let up = |k: &[u8]| n.eq_ignore_ascii_case(k);
         let code = if up(b"APPENDUID") {
@@ -560,160 +662,6 @@ fn encode_mailbox_in_code(m: &Mailbox, buf: &mut EncodeBuf) {
     }
 }
 
-fn simple_name(c: &ResponseCode) -> &'static [u8] {
-    SIMPLE
-        .iter()
-        .find(|(_, x)| x == c)
-        .map(|(n, _)| *n)
-        .unwrap_or(b"")
-}
-
-impl Encode for ResponseCode {
-    fn encode(&self, buf: &mut EncodeBuf) {
-        match self {
-            ResponseCode::AppendUid { uid_validity, uids } => {
-                buf.raw(b"APPENDUID ");
-                uid_validity.encode(buf);
-                buf.sp();
-                uids.encode(buf);
-            }
-            ResponseCode::CopyUid {
-                uid_validity,
-                source,
-                destination,
-            } => {
-                buf.raw(b"COPYUID ");
-                uid_validity.encode(buf);
-                buf.sp();
-                source.encode(buf);
-                buf.sp();
-                destination.encode(buf);
-            }
-            ResponseCode::BadCharset(v) => {
-                buf.raw(b"BADCHARSET");
-                if !v.is_empty() {
-                    buf.sp();
-                    buf.list(v, |b, c| c.encode(b));
-                }
-            }
-            ResponseCode::Capability(v) => {
-                buf.raw(b"CAPABILITY");
-                for c in v {
-                    buf.sp();
-                    c.encode(buf);
-                }
-            }
-            ResponseCode::PermanentFlags(v) => {
-                buf.raw(b"PERMANENTFLAGS ");
-                buf.list(v, |b, f| f.encode(b));
-            }
-            ResponseCode::UidNext(u) => {
-                buf.raw(b"UIDNEXT ");
-                u.encode(buf);
-            }
-            ResponseCode::UidValidity(u) => {
-                buf.raw(b"UIDVALIDITY ");
-                u.encode(buf);
-            }
-            ResponseCode::Unseen(n) => {
-                buf.raw(b"UNSEEN ");
-                n.encode(buf);
-            }
-            ResponseCode::NewName { old, new } => {
-                buf.raw(b"NEWNAME ");
-                encode_mailbox_in_code(old, buf);
-                buf.sp();
-                encode_mailbox_in_code(new, buf);
-            }
-            ResponseCode::HighestModSeq(n) => {
-                buf.raw(b"HIGHESTMODSEQ ");
-                buf.num(*n);
-            }
-            ResponseCode::Modified(s) => {
-                buf.raw(b"MODIFIED ");
-                s.encode(buf);
-            }
-            ResponseCode::BadUrl(t) => {
-                buf.raw(b"BADURL ");
-                buf.raw(t.as_bytes());
-            }
-            ResponseCode::Referral(t) => {
-                buf.raw(b"REFERRAL ");
-                buf.raw(t.as_bytes());
-            }
-            ResponseCode::Metadata(m) => {
-                buf.raw(b"METADATA ");
-                match m {
-                    MetadataCode::LongEntries(n) => {
-                        buf.raw(b"LONGENTRIES ");
-                        buf.num(*n);
-                    }
-                    MetadataCode::MaxSize(n) => {
-                        buf.raw(b"MAXSIZE ");
-                        buf.num(*n);
-                    }
-                    MetadataCode::TooMany => buf.raw(b"TOOMANY"),
-                    MetadataCode::NoPrivate => buf.raw(b"NOPRIVATE"),
-                }
-            }
-            ResponseCode::Annotate(a) => buf.raw(match a {
-                AnnotateCode::TooBig => b"ANNOTATE TOOBIG",
-                AnnotateCode::TooMany => b"ANNOTATE TOOMANY",
-            }),
-            ResponseCode::MailboxId(id) => {
-                buf.raw(b"MAILBOXID (");
-                buf.raw(id.as_bytes());
-                buf.byte(b')');
-            }
-            ResponseCode::NoUpdate(t) => {
-                buf.raw(b"NOUPDATE ");
-                t.encode_string(buf);
-            }
-            ResponseCode::InProgress(d) => {
-                buf.raw(b"INPROGRESS");
-                if let Some(d) = d {
-                    buf.raw(b" (");
-                    IString::encode_nstring(&d.tag, buf);
-                    buf.sp();
-                    match d.progress {
-                        Some(n) => buf.num(n),
-                        None => buf.raw(b"NIL"),
-                    }
-                    buf.sp();
-                    match d.goal {
-                        Some(n) => buf.num(n.get()),
-                        None => buf.raw(b"NIL"),
-                    }
-                    buf.byte(b')');
-                }
-            }
-            ResponseCode::MessageLimit(n) => {
-                buf.raw(b"MESSAGELIMIT ");
-                buf.num(n.get());
-            }
-            ResponseCode::BadEvent(v) => {
-                buf.raw(b"BADEVENT ");
-                buf.list(v, |b, a| a.encode(b));
-            }
-            ResponseCode::UrlMech(v) => {
-                buf.raw(b"URLMECH");
-                for a in v {
-                    buf.sp();
-                    a.encode(buf);
-                }
-            }
-            ResponseCode::Other { name, text } => {
-                name.encode(buf);
-                if let Some(t) = text {
-                    buf.sp();
-                    buf.raw(t.as_bytes());
-                }
-            }
-            c => buf.raw(simple_name(c)),
-        }
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod strategies {
     //! proptest strategies.
@@ -736,7 +684,7 @@ pub(crate) mod strategies {
 
     /// Every response code.
     pub(crate) fn response_code() -> impl Strategy<Value = ResponseCode> {
-        let simple: Vec<ResponseCode> = SIMPLE.iter().map(|(_, c)| c.clone()).collect();
+        let simple = ResponseCode::named();
         let uv = || nz_u32().prop_map(|n| UidValidity::new(n.get()).unwrap());
         prop_oneof![
             proptest::sample::select(simple),
@@ -792,5 +740,29 @@ pub(crate) mod strategies {
                 ResponseCode::other(Atom::try_from(n).unwrap(), text).unwrap()
             }),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every response code without arguments goes name -> value -> name, in any case, and
+    /// is a known code (`ResponseCode::other` refuses it).
+    #[test]
+    fn code_names_round_trip() {
+        crate::names::check_names(crate::names::Table {
+            named: ResponseCode::named(),
+            names: &ResponseCode::NAMES,
+            known_name: ResponseCode::known_name,
+            from_known_name: ResponseCode::from_known_name,
+            parse: &|b: &[u8]| crate::names::parse_whole(b, ResponseCode::parse),
+            encode: &|v: &ResponseCode| crate::encode::Encode::to_bytes_inline_literals(v).to_vec(),
+            wire: |n: &[u8]| n.to_vec(),
+        });
+        for n in ResponseCode::NAMES.iter().chain(WITH_ARGS) {
+            let a = Atom::new(bytes::Bytes::from_static(n)).unwrap();
+            assert!(ResponseCode::other(a, None).is_err());
+        }
     }
 }
