@@ -542,11 +542,7 @@ impl FetchAttribute {
                     return Ok(FetchAttribute::Body);
                 }
             }
-            Some(b'P') => {
-                if p.keyword(b"PREVIEW") {
-                    return Self::preview(p);
-                }
-            }
+            Some(b'P') if p.keyword(b"PREVIEW") => return Self::preview(p),
             _ => {}
         }
         if let Some(a) = Self::parse_known_name(p) {
