@@ -574,6 +574,8 @@ pub struct Receiver {
     expect: Expect,
     /// Literals of the current message streamed so far.
     streamed: Vec<StreamedLiteral>,
+    /// Parser invocations so far (see [`Receiver::parses`]).
+    parses: u64,
 }
 
 impl Receiver {
@@ -584,6 +586,7 @@ impl Receiver {
             opts,
             expect,
             streamed: Vec::new(),
+            parses: 0,
         }
     }
 
@@ -663,6 +666,14 @@ impl Receiver {
         self.framer.stream_offset()
     }
 
+    /// How many times the receiver has run the parser: once per framed message, whatever
+    /// pieces its bytes arrived in (the framer finds message boundaries without parsing, so
+    /// nothing is parsed again when more bytes arrive), plus once per streamed literal of a
+    /// response, whose message prefix is read for [`LiteralBegin::fetch`].
+    pub fn parses(&self) -> u64 {
+        self.parses
+    }
+
     /// The framer.
     pub fn framer(&self) -> &Framer {
         &self.framer
@@ -715,6 +726,7 @@ impl Receiver {
         };
         match frame {
             Frame::Message(msg) => {
+                self.parses += 1;
                 decode(msg, self.expect, &self.opts, start, out);
                 if !self.streamed.is_empty() {
                     self.attach_streamed(out);
@@ -757,7 +769,10 @@ impl Receiver {
             length: announcement.length,
         });
         let fetch = match self.expect {
-            Expect::Response | Expect::SaslChallenge => FetchPrefix::parse(&prefix, &self.opts),
+            Expect::Response | Expect::SaslChallenge => {
+                self.parses += 1;
+                FetchPrefix::parse(&prefix, &self.opts)
+            }
             _ => None,
         };
         StreamEvent::LiteralBegin(Box::new(LiteralBegin {

@@ -295,7 +295,7 @@ pub enum AppendBody {
     },
 }
 
-#[derive(Debug)]
+/// Outgoing bytes (they may hold passwords and SASL responses: `Debug` shows lengths only).
 enum Part {
     Line(Bytes),
     /// A literal payload; `wait`: a `+` must arrive first.
@@ -311,6 +311,43 @@ enum Part {
     },
     /// Chunks of a streamed literal supplied by the caller, ready to send.
     Chunk(Bytes),
+}
+
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Part::Line(b) => write!(f, "Line({} bytes)", b.len()),
+            Part::Literal { data, wait } => f
+                .debug_struct("Literal")
+                .field("len", &data.len())
+                .field("wait", wait)
+                .finish(),
+            Part::Stream {
+                remaining,
+                wait,
+                asked,
+            } => f
+                .debug_struct("Stream")
+                .field("remaining", remaining)
+                .field("wait", wait)
+                .field("asked", asked)
+                .finish(),
+            Part::Chunk(b) => write!(f, "Chunk({} bytes)", b.len()),
+        }
+    }
+}
+
+/// Bytes ready to be handed out by [`Client::poll_transmit`] (`Debug` shows lengths only:
+/// they may hold secrets).
+#[derive(Default)]
+struct Outgoing(VecDeque<Bytes>);
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|b| b.len()))
+            .finish()
+    }
 }
 
 /// A SASL mechanism in use by an AUTHENTICATE command.
@@ -491,7 +528,7 @@ pub struct Client {
     events: EventQueue,
     rx: Receiver,
     /// Transmitted bytes not yet handed out (after compression when active).
-    pending_out: VecDeque<Bytes>,
+    pending_out: Outgoing,
     now: Instant,
     last_rx: Instant,
     bye: Option<ResponseText>,
@@ -550,7 +587,7 @@ impl Client {
             next_id: 1,
             events: EventQueue::default(),
             rx,
-            pending_out: VecDeque::new(),
+            pending_out: Outgoing::default(),
             now,
             last_rx: now,
             bye: None,
@@ -623,6 +660,28 @@ impl Client {
     /// How many messages were decoded so far (each message is parsed exactly once).
     pub fn messages_decoded(&self) -> u64 {
         self.decoded
+    }
+
+    /// How many times the parser ran on received bytes
+    /// ([`Receiver::parses`](imapwire_codec::codec::Receiver::parses)): once per message,
+    /// however its bytes arrived, plus once per streamed body ([`Event::BodyBegin`]'s FETCH
+    /// context).
+    pub fn parser_invocations(&self) -> u64 {
+        self.rx.parses()
+    }
+
+    /// Events queued and not yet taken with [`poll_event`](Self::poll_event). Decoding stops
+    /// at [`ClientConfig::max_events`]; one message adds at most two events, and the end of
+    /// the session one completion per pending command and [`Event::Closed`].
+    pub fn queued_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Received bytes not yet decoded: at most one input handed to
+    /// [`handle_input`](Self::handle_input) while events were below the bound, plus the
+    /// unfinished message (bounded by [`ClientConfig::limits`]).
+    pub fn buffered_input(&self) -> usize {
+        self.rx.buffered()
     }
 
     // ---- commands ----
@@ -1100,7 +1159,7 @@ impl Client {
     #[must_use = "the returned bytes must be written to the connection"]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
         self.now = now;
-        if let Some(b) = self.pending_out.pop_front() {
+        if let Some(b) = self.pending_out.0.pop_front() {
             return Some(b);
         }
         if self.closed || self.handoff.is_some() {
@@ -1135,7 +1194,7 @@ impl Client {
         }
         let mut it = chunks.into_iter();
         let first = it.next();
-        self.pending_out.extend(it);
+        self.pending_out.0.extend(it);
         first
     }
 
@@ -2057,7 +2116,7 @@ impl Client {
             self.complete(c, Err(e));
         }
         self.timers.stop_all();
-        self.pending_out.clear();
+        self.pending_out.0.clear();
         self.events.push_back(Event::Closed(reason));
     }
 

@@ -53,6 +53,8 @@ enum Feed {
 struct Run {
     events: Vec<Event>,
     decoded: u64,
+    /// Parser invocations ([`Client::parser_invocations`]).
+    parses: u64,
 }
 
 fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
@@ -134,6 +136,7 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     Run {
         events: coalesce_chunks(events),
         decoded: c.messages_decoded(),
+        parses: c.parser_invocations(),
     }
 }
 
@@ -163,6 +166,21 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
         whole.decoded, bytewise.decoded,
         "a message was parsed twice"
     );
+    // The parser runs once per message whatever the pieces (and once more per streamed
+    // body, for its FETCH context), never again on a message it has seen part of.
+    assert_eq!(whole.parses, bytewise.parses, "parser invocations differ");
+    let streamed = whole
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::BodyBegin(_)))
+        .count() as u64;
+    assert_eq!(
+        whole.parses,
+        whole.decoded + streamed,
+        "parser invocations: {} for {} messages and {streamed} streamed bodies",
+        whole.parses,
+        whole.decoded
+    );
     let longest = steps
         .iter()
         .map(|s| if let S(b) = s { b.len() } else { 0 })
@@ -175,6 +193,10 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
             "events differ when split at {k}"
         );
         assert_eq!(whole.decoded, split.decoded);
+        assert_eq!(
+            whole.parses, split.parses,
+            "parser invocations differ split at {k}"
+        );
     }
     // Each server message is decoded exactly once.
     let messages: u64 = steps
@@ -1597,4 +1619,504 @@ fn a_huge_body_needs_bounded_memory() {
         "{ev:?}"
     );
     assert!(peak <= 64 * 1024, "buffered up to {peak} bytes");
+}
+
+// ---- issue 11 audit: one test per bullet that had none ----
+
+#[test]
+fn bye_greeting_closes_and_completes_early_commands_as_lost() {
+    let ev = run(
+        tls(),
+        &[
+            submit(|| CommandBody::Noop),
+            C(b""),
+            S(b"* BYE [UNAVAILABLE] too busy\r\n"),
+        ],
+    );
+    assert!(matches!(
+        ev.first(),
+        Some(Event::Greeting {
+            kind: GreetingKind::Bye,
+            ..
+        })
+    ));
+    assert_eq!(
+        completions(&ev),
+        vec![(1, Err("ConnectionLost".to_owned()))]
+    );
+    match closed(&ev) {
+        Some(CloseReason::Rejected(t)) => {
+            assert_eq!(t.code(), Some(&ResponseCode::Unavailable));
+            assert_eq!(t.text().as_bytes(), b"too busy");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn preauth_greeting_starts_authenticated() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] welcome back\r\n"),
+            act(|c, now| {
+                assert_eq!(c.state(), State::Authenticated);
+                // Already authenticated: LOGIN is refused at once.
+                assert!(matches!(
+                    c.login(now, "joe", Secret::new(Bytes::from_static(b"pw"))),
+                    Err(SubmitError::InvalidState { .. })
+                ));
+            }),
+            select_inbox(),
+            C(b"A0001 SELECT INBOX\r\n"),
+            S(b"A0001 OK [READ-WRITE] done\r\n"),
+            act(|c, _| assert_eq!(c.state(), State::Selected)),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn bye_is_reported_with_text_and_code_then_eof_closes() {
+    let ev = run(
+        tls(),
+        &[
+            S(GREET),
+            submit(|| CommandBody::Noop),
+            C(b"A0001 NOOP\r\n"),
+            S(b"* BYE [ALERT] shutting down\r\n"),
+            Eof,
+        ],
+    );
+    let bye = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::Bye(t) => Some(t.clone()),
+            _ => None,
+        })
+        .expect("BYE event");
+    assert_eq!(bye.code(), Some(&ResponseCode::Alert));
+    assert_eq!(bye.text().as_bytes(), b"shutting down");
+    // The NOOP in flight is lost, never a success; the close names the BYE.
+    assert_eq!(
+        completions(&ev),
+        vec![(1, Err("ConnectionLost".to_owned()))]
+    );
+    assert_eq!(
+        closed(&ev),
+        Some(&CloseReason::PeerClosed { bye: Some(bye) })
+    );
+}
+
+#[test]
+fn unknown_responses_arrive_with_their_raw_bytes() {
+    let ev = run(
+        tls(),
+        &[
+            S(GREET),
+            S(b"* XSTRANGE 1 2 (3)\r\n* 4 XNUMBERED thing\r\n"),
+        ],
+    );
+    let unknown: Vec<(Option<u32>, &[u8], &[u8])> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Data(Data::Unknown(u)) => Some((u.number(), u.name().as_bytes(), &u.raw()[..])),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            (None, &b"XSTRANGE"[..], &b"1 2 (3)"[..]),
+            (Some(4), &b"XNUMBERED"[..], &b"thing"[..])
+        ],
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn unpredictable_tags_are_used_and_matched() {
+    let t = Instant::now();
+    let cfg = tls().with_tags(TagStyle::Unpredictable(10));
+    let mut c = Client::new(cfg, t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    let ids = [
+        c.submit(t, CommandBody::Noop).unwrap(),
+        c.submit(t, CommandBody::Noop).unwrap(),
+        c.submit(t, CommandBody::Noop).unwrap(),
+    ];
+    let mut wire = Vec::new();
+    while let Some(b) = c.poll_transmit(t) {
+        wire.extend_from_slice(&b);
+    }
+    let tags: Vec<String> = wire
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let l = std::str::from_utf8(l).unwrap();
+            assert!(l.ends_with(" NOOP\r"), "{l:?}");
+            l.split(' ').next().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(tags.len(), 3);
+    for tag in &tags {
+        assert_eq!(tag.len(), 10);
+        assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric()), "{tag}");
+        assert!(!tag.starts_with("A000"), "{tag}");
+    }
+    assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2]);
+    // Answered out of order, each completes its own command.
+    let answer = format!(
+        "{} OK\r\n{} NO busy\r\n{} OK\r\n",
+        tags[2], tags[0], tags[1]
+    );
+    let _ = c.handle_input(t, answer.as_bytes());
+    let mut done = Vec::new();
+    while let Some(e) = c.poll_event() {
+        if let Event::Completed { id, result } = e {
+            done.push((id, result.is_ok()));
+        }
+    }
+    assert_eq!(done, [(ids[2], true), (ids[0], false), (ids[1], true)]);
+}
+
+#[test]
+fn literal_minus_is_used_for_literals_up_to_4096_octets_only() {
+    let big: &'static [u8] = Box::leak(vec![b'x'; 4097].into_boxed_slice());
+    let small: &'static [u8] = Box::leak(vec![b'y'; 4096].into_boxed_slice());
+    let append = |body: &'static [u8]| {
+        act(move |c, now| {
+            c.append(
+                now,
+                Mailbox::new("INBOX").unwrap(),
+                Vec::new(),
+                None,
+                AppendBody::Bytes(Bytes::from_static(body)),
+            )
+            .unwrap();
+        })
+    };
+    let mut small_cmd = b"A0001 APPEND INBOX {4096+}\r\n".to_vec();
+    small_cmd.extend_from_slice(small);
+    small_cmd.extend_from_slice(b"\r\n");
+    let mut big_data = big.to_vec();
+    big_data.extend_from_slice(b"\r\n");
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL-] hi\r\n"),
+            append(small),
+            C(Box::leak(small_cmd.into_boxed_slice())),
+            S(b"A0001 OK done\r\n"),
+            append(big),
+            C(b"A0002 APPEND INBOX {4097}\r\n"),
+            S(b"+ go\r\n"),
+            C(Box::leak(big_data.into_boxed_slice())),
+            S(b"A0002 OK done\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1, 2]);
+}
+
+#[test]
+fn scram_sha1_rfc5802_exchange_without_sasl_ir() {
+    const FIRST: &str = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+    const FINAL_C: &str =
+        "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=";
+    const FINAL_S: &str = "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-1] hi\r\n"),
+            act(|c, now| {
+                use crate::sasl::scram::{ScramClient, ScramHash};
+                let m = ScramClient::new(ScramHash::Sha1, "user", &Secret::new("pencil".into()))
+                    .unwrap()
+                    .with_nonce_source(Box::new(|| Ok("fyko+d2lbbFgONRv9qkxdawL".to_owned())));
+                c.authenticate(now, Box::new(m)).unwrap();
+            }),
+            C(b"A0001 AUTHENTICATE SCRAM-SHA-1\r\n"),
+            S(b"+ \r\n"),
+            C(line(format!(
+                "{}\r\n",
+                b64(b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")
+            ))),
+            S(line(format!("+ {}\r\n", b64(FIRST.as_bytes())))),
+            C(line(format!("{}\r\n", b64(FINAL_C.as_bytes())))),
+            // RFC 9051 §6.2.2: the server's final message may come with the tagged OK.
+            S(line(format!(
+                "A0001 OK [{}] done\r\n",
+                "CAPABILITY IMAP4rev1"
+            ))),
+        ],
+    );
+    // Without the server's `v=` the server is not authenticated: a failure even on OK.
+    assert!(completions(&ev)[0].1.is_err(), "{ev:?}");
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 AUTH=SCRAM-SHA-1] hi\r\n"),
+            act(|c, now| {
+                use crate::sasl::scram::{ScramClient, ScramHash};
+                let m = ScramClient::new(ScramHash::Sha1, "user", &Secret::new("pencil".into()))
+                    .unwrap()
+                    .with_nonce_source(Box::new(|| Ok("fyko+d2lbbFgONRv9qkxdawL".to_owned())));
+                c.authenticate(now, Box::new(m)).unwrap();
+            }),
+            C(b"A0001 AUTHENTICATE SCRAM-SHA-1\r\n"),
+            S(b"+ \r\n"),
+            C(line(format!(
+                "{}\r\n",
+                b64(b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")
+            ))),
+            S(line(format!("+ {}\r\n", b64(FIRST.as_bytes())))),
+            C(line(format!("{}\r\n", b64(FINAL_C.as_bytes())))),
+            S(line(format!("+ {}\r\n", b64(FINAL_S.as_bytes())))),
+            C(b"\r\n"),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1] done\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn cram_md5_rfc2195_only_when_asked_for() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* OK [CAPABILITY IMAP4rev1 AUTH=CRAM-MD5] hi\r\n"),
+            act(|c, now| {
+                // Never chosen automatically...
+                let creds = crate::sasl::Credentials::password(
+                    "tim",
+                    Secret::new("tanstaaftanstaaf".to_owned()),
+                );
+                assert_eq!(
+                    c.authenticate_auto(now, &creds),
+                    Err(SubmitError::NoMechanism)
+                );
+                // ...but used when asked for.
+                let m = crate::sasl::new_client(crate::sasl::Mechanism::CramMd5, &creds).unwrap();
+                c.authenticate(now, m).unwrap();
+            }),
+            C(b"A0001 AUTHENTICATE CRAM-MD5\r\n"),
+            S(line(format!(
+                "+ {}\r\n",
+                b64(b"<1896.697170952@postoffice.reston.mci.net>")
+            ))),
+            C(line(format!(
+                "{}\r\n",
+                b64(b"tim b913a602c7eda7a495b4e6e7334d3890")
+            ))),
+            S(b"A0001 OK [CAPABILITY IMAP4rev1] done\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn scram_sha256_plus_sends_the_callers_channel_binding() {
+    use crate::sasl::scram::{
+        ChannelBinding, ChannelBindingType, ScramClient, ScramHash, ScramServer, StoredKeys,
+    };
+    let t = Instant::now();
+    let binding = ChannelBinding {
+        kind: ChannelBindingType::TlsExporter,
+        data: Bytes::from_static(&[7u8; 32]),
+    };
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS] hi\r\n",
+    );
+    let m = ScramClient::new(ScramHash::Sha256, "user", &Secret::new("pencil".into()))
+        .unwrap()
+        .with_channel_binding(binding.clone());
+    let id = c.authenticate(t, Box::new(m)).unwrap();
+    // The server side of the crate, with the same channel data, checks the exchange.
+    let mut server = ScramServer::new_plus(ScramHash::Sha256, binding);
+    let keys = StoredKeys::derive(
+        ScramHash::Sha256,
+        &Secret::new("pencil".to_owned()),
+        b"salt-salt",
+        4096,
+    )
+    .unwrap();
+    let line = c.poll_transmit(t).unwrap();
+    let line = std::str::from_utf8(&line).unwrap();
+    let ir = line
+        .strip_prefix("A0001 AUTHENTICATE SCRAM-SHA-256-PLUS ")
+        .unwrap()
+        .trim_end();
+    use base64::Engine as _;
+    let d = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+    let first = d(ir);
+    assert!(first.starts_with(b"p=tls-exporter,,n=user,r="), "{first:?}");
+    server.client_first(&first).unwrap();
+    let sf = server.server_first(keys).unwrap();
+    let _ = c.handle_input(t, format!("+ {}\r\n", b64(&sf)).as_bytes());
+    let cf = c.poll_transmit(t).unwrap();
+    let sfin = server
+        .client_final(&d(std::str::from_utf8(&cf).unwrap().trim_end()))
+        .unwrap();
+    let _ = c.handle_input(t, format!("+ {}\r\n", b64(&sfin)).as_bytes());
+    assert_eq!(c.poll_transmit(t).as_deref(), Some(&b"\r\n"[..]));
+    let _ = c.handle_input(t, b"A0001 OK [CAPABILITY IMAP4rev1] in\r\n");
+    let mut ok = false;
+    while let Some(e) = c.poll_event() {
+        if let Event::Completed { id: i, result } = e {
+            assert_eq!(i, id);
+            ok = result.is_ok();
+        }
+    }
+    assert!(ok);
+}
+
+#[test]
+fn too_many_commands_is_a_typed_error_and_in_flight_is_capped() {
+    let t = Instant::now();
+    let cfg = tls()
+        .with_max_commands(3)
+        .with_pipeline(crate::pipeline::PipelineRules {
+            max_in_flight: 2,
+            ..Default::default()
+        });
+    let mut c = Client::new(cfg, t).unwrap();
+    let _ = c.handle_input(t, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    for _ in 0..3 {
+        c.submit(t, CommandBody::Noop).unwrap();
+    }
+    assert_eq!(
+        c.submit(t, CommandBody::Noop),
+        Err(SubmitError::TooManyCommands)
+    );
+    // Two in flight at most: the third waits for a completion.
+    let mut wire = Vec::new();
+    while let Some(b) = c.poll_transmit(t) {
+        wire.extend_from_slice(&b);
+    }
+    assert_eq!(wire, b"A0001 NOOP\r\nA0002 NOOP\r\n");
+    let _ = c.handle_input(t, b"A0001 OK\r\n");
+    assert_eq!(c.poll_transmit(t).as_deref(), Some(&b"A0003 NOOP\r\n"[..]));
+    c.submit(t, CommandBody::Noop).unwrap();
+}
+
+#[test]
+fn keepalive_noop_after_silence_on_a_virtual_clock() {
+    let cfg = tls()
+        .with_keepalive(Some(Duration::from_secs(300)))
+        .with_response_timeout(Duration::from_secs(60));
+    let ev = run(
+        cfg,
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+            Wait(Duration::from_secs(299)),
+            C(b""),
+            Wait(Duration::from_secs(1)),
+            // The session's own NOOP: not reported as a completion.
+            C(b"A0001 NOOP\r\n"),
+            S(b"A0001 OK\r\n"),
+            Wait(Duration::from_secs(300)),
+            C(b"A0002 NOOP\r\n"),
+            // No answer: the connection is dead after the response timeout.
+            Wait(Duration::from_secs(59)),
+            act(|c, _| assert!(!c.is_closed())),
+            Wait(Duration::from_secs(1)),
+        ],
+    );
+    assert!(completions(&ev).is_empty());
+    assert_eq!(closed(&ev), Some(&CloseReason::TimedOut));
+}
+
+#[test]
+fn nothing_is_sent_past_idle_logout_authenticate_or_compress_until_they_complete() {
+    let ev = run(
+        tls(),
+        &[
+            S(b"* PREAUTH [CAPABILITY IMAP4rev1 IDLE COMPRESS=DEFLATE] hi\r\n"),
+            act(|c, now| {
+                c.idle(now).unwrap();
+                c.submit(now, CommandBody::Noop).unwrap();
+            }),
+            C(b"A0001 IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            act(|c, now| c.idle_done(now, CommandId(1)).unwrap()),
+            C(b"DONE\r\n"),
+            S(b"A0001 OK\r\n"),
+            C(b"A0002 NOOP\r\n"),
+            S(b"A0002 OK\r\n"),
+            act(|c, now| {
+                c.logout(now).unwrap();
+                // Submitted after LOGOUT: refused at once (the state it leaves is Logout).
+                assert!(c.submit(now, CommandBody::Noop).is_err());
+            }),
+            C(b"A0003 LOGOUT\r\n"),
+            S(b"* BYE\r\nA0003 OK\r\n"),
+        ],
+    );
+    assert_eq!(ok_ids(&ev), vec![1, 2, 3]);
+    // AUTHENTICATE and COMPRESS hold back what follows.
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN COMPRESS=DEFLATE] hi\r\n",
+    );
+    let creds = crate::sasl::Credentials::password("u", Secret::new("p".to_owned()));
+    c.authenticate_auto(t, &creds).unwrap();
+    c.compress(t).unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 AUTHENTICATE PLAIN\r\n"[..])
+    );
+    assert_eq!(c.poll_transmit(t), None);
+    let _ = c.handle_input(t, b"+ \r\n");
+    assert!(c.poll_transmit(t).is_some());
+    assert_eq!(c.poll_transmit(t), None);
+    let _ = c.handle_input(
+        t,
+        b"A0001 OK [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] in\r\n",
+    );
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0002 COMPRESS DEFLATE\r\n"[..])
+    );
+    c.submit(t, CommandBody::Noop).unwrap();
+    assert_eq!(
+        c.poll_transmit(t),
+        None,
+        "nothing after COMPRESS until its OK"
+    );
+}
+
+#[test]
+fn debug_output_never_shows_the_password() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, GREET);
+    c.login(t, "joe", Secret::new(Bytes::from_static(b"Sw0rdf1sh-x")))
+        .unwrap();
+    assert!(!format!("{c:?}").contains("Sw0rdf1sh"), "before sending");
+    let sent = c.poll_transmit(t).unwrap();
+    assert!(sent.windows(9).any(|w| w == b"Sw0rdf1sh"));
+    assert!(!format!("{c:?}").contains("Sw0rdf1sh"), "while in flight");
+}
+
+#[test]
+fn debug_output_never_shows_a_password_waiting_in_a_literal() {
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, GREET_NOLIT);
+    // 8-bit: sent as a synchronizing literal, which waits for `+` in the session.
+    c.login(
+        t,
+        "joe",
+        Secret::new(Bytes::from_static(b"Sw0rdf1sh\xc3\xa4")),
+    )
+    .unwrap();
+    assert_eq!(
+        c.poll_transmit(t).as_deref(),
+        Some(&b"A0001 LOGIN joe {11}\r\n"[..])
+    );
+    assert!(!format!("{c:?}").contains("Sw0rdf1sh"), "{c:?}");
 }

@@ -4,8 +4,9 @@
 //! properties:
 //!
 //! - no panic;
-//! - bounded memory: the events queued never exceed the configured bound, and input the
-//!   client refused is offered again only after events are drained;
+//! - bounded memory: the events queued never exceed the configured bound (plus what one
+//!   message and the end of the session add), and input the client refused is offered again
+//!   only after events are drained;
 //! - every command the client accepted completes exactly once (the session ends with EOF at
 //!   the latest), and no completion names an unknown command;
 //! - after `Event::Closed`, nothing more is sent and no further events arrive.
@@ -73,6 +74,15 @@ pub fn run(data: &[u8]) {
                 while !chunk.is_empty() {
                     let used = c.handle_input(now, chunk);
                     assert!(used <= chunk.len());
+                    // Bounded queue: decoding stops at the bound; the message that reached
+                    // it adds at most two events, the end of the session one completion per
+                    // pending command and `Closed`.
+                    let pending = accepted.iter().filter(|id| !done.contains_key(id)).count();
+                    assert!(
+                        c.queued_events() <= max_events + 2 + pending + 1,
+                        "{} events queued (bound {max_events}, {pending} pending)",
+                        c.queued_events()
+                    );
                     drain(&mut c, now, &mut closed, &mut done);
                     if used == 0 {
                         break;
