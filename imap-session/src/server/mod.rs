@@ -314,6 +314,11 @@ impl Server {
     pub fn new(config: ServerConfig, now: Instant) -> Self {
         let mut limits = config.limits;
         limits.max_literal = limits.max_literal.max(config.max_literal);
+        // A line must fit in the input window, or one longer than the window but shorter
+        // than the limit would wait forever for room.
+        limits.max_line = limits
+            .max_line
+            .min(config.input_window.saturating_sub(1).max(64));
         let framer = FramerConfig {
             limits,
             await_sync_literals: true,
@@ -836,9 +841,20 @@ impl Server {
 
     fn on_stream_error(&mut self, e: StreamError) {
         let tag = e.tag().and_then(|t| Tag::new(t).ok());
+        // A literal over the size limit is refused with NO [TOOBIG] (RFC 9051 §7.1, RFC 7889:
+        // nothing of it was read, so the command simply failed); a LITERAL- literal over 4096
+        // octets with BAD [TOOBIG] (RFC 7888 §4).
+        let mut status = Status::Bad;
         let (code, reason) = match &e {
             StreamError::Frame(FrameError::LimitExceeded {
-                kind: LimitKind::NonSyncLiteral | LimitKind::Literal,
+                kind: LimitKind::Literal,
+                ..
+            }) => {
+                status = Status::No;
+                (Some(ResponseCode::TooBig), "literal too large".to_owned())
+            }
+            StreamError::Frame(FrameError::LimitExceeded {
+                kind: LimitKind::NonSyncLiteral,
                 ..
             }) => (Some(ResponseCode::TooBig), "literal too large".to_owned()),
             StreamError::Frame(f) => (Some(ResponseCode::TooBig), f.to_string()),
@@ -854,7 +870,7 @@ impl Server {
                     tag: tag.clone(),
                     reason: reason.clone(),
                 });
-                self.complete_raw(tag, Status::Bad, code, &reason);
+                self.complete_raw(tag, status, code, &reason);
             }
         }
     }

@@ -1053,3 +1053,36 @@ fn compress_deflate_both_ways() {
     let _ = s.handle_input(t0, &[0xff; 32]);
     assert!(s.is_closed());
 }
+
+#[test]
+fn overlong_line_gets_bad_and_the_connection_goes_on() {
+    let t0 = Instant::now();
+    let mut s = Server::new(tls(), t0);
+    let mut input = b"a LOGIN joe secret\r\nb SEARCH SUBJECT ".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 300_000));
+    input.extend_from_slice(b"\r\nc NOOP\r\n");
+    let mut out = Vec::new();
+    let mut rest = &input[..];
+    for _ in 0..10_000 {
+        let n = s.handle_input(t0, rest);
+        rest = &rest[n..];
+        while let Some(b) = s.poll_transmit(t0) {
+            out.extend_from_slice(&b);
+        }
+        while s.poll_event().is_some() {}
+        if rest.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        rest.is_empty(),
+        "input not taken: {} bytes left",
+        rest.len()
+    );
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("\r\nb BAD") || text.contains("\r\n* BAD"),
+        "{text}"
+    );
+    assert!(text.ends_with("c OK done\r\n"), "{text}");
+}
