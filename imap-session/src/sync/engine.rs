@@ -64,6 +64,8 @@ pub struct SyncConfig {
     pub mailbox: Mailbox,
     /// Fetch the contents of new messages (`BODY.PEEK[]`) and hand them over in
     /// [`NewMessage::body`]. Off: only UIDs and flags; the application fetches bodies itself.
+    /// The bodies of one synchronisation are held in memory until its outcome: for the first
+    /// synchronisation of a large mailbox, turn this off and fetch bodies in batches.
     pub fetch_bodies: bool,
     /// Use QRESYNC when the server offers it.
     pub use_qresync: bool,
@@ -693,19 +695,14 @@ impl SyncEngine {
             ) {
                 // known-uids: exact when short, else `1:last` (a superset: the server may
                 // name UIDs never known, which are ignored).
-                let uids: Vec<u32> = self.state.messages.keys().copied().collect();
                 let budget = self
                     .cfg
                     .max_line
                     .saturating_sub(100 + self.cfg.mailbox.as_bytes().len());
-                let mut sets = uid_sets(&uids, budget);
-                let known = if sets.len() == 1 {
-                    sets.pop()
-                } else if self.state.last_uid > 0 {
-                    Some(SequenceSet::range(NonZeroU32::MIN, nz(self.state.last_uid)))
-                } else {
-                    None
-                };
+                let known = self.known_uids(budget).or_else(|| {
+                    (self.state.last_uid > 0)
+                        .then(|| SequenceSet::range(NonZeroU32::MIN, nz(self.state.last_uid)))
+                });
                 params.push(SelectParam::QResync {
                     uidvalidity: uv,
                     modseq: m,
@@ -725,6 +722,47 @@ impl SyncEngine {
             },
             Pending::Select,
         );
+    }
+
+    /// The replica's UIDs as one set encoding in at most `budget` octets; `None` when they
+    /// do not fit (or there are none). A dense replica is one range, found without walking it.
+    fn known_uids(&self, budget: usize) -> Option<SequenceSet> {
+        let m = &self.state.messages;
+        let (&first, &last) = (m.keys().next()?, m.keys().next_back()?);
+        if first == last {
+            return Some(SequenceSet::single(nz(first)));
+        }
+        if (last - first) as usize + 1 == m.len() {
+            return Some(SequenceSet::range(nz(first), nz(last)));
+        }
+        let mut seqs = Vec::new();
+        let mut len = 0usize;
+        let mut run: Option<(u32, u32)> = None;
+        let close = |a: u32, b: u32, seqs: &mut Vec<Sequence>, len: &mut usize| {
+            *len += 11 + if a == b { 0 } else { 11 };
+            seqs.push(if a == b {
+                Sequence::Single(SeqOrUid::Value(nz(a)))
+            } else {
+                Sequence::Range(SeqOrUid::Value(nz(a)), SeqOrUid::Value(nz(b)))
+            });
+        };
+        for &u in m.keys() {
+            run = match run {
+                Some((a, b)) if u == b + 1 => Some((a, u)),
+                Some((a, b)) => {
+                    close(a, b, &mut seqs, &mut len);
+                    if len > budget {
+                        return None;
+                    }
+                    Some((u, u))
+                }
+                None => Some((u, u)),
+            };
+        }
+        if let Some((a, b)) = run {
+            close(a, b, &mut seqs, &mut len);
+        }
+        (len <= budget).then_some(SequenceSet::Set(seqs))
     }
 
     /// After SELECT: UIDVALIDITY, mode, then the uploads.
