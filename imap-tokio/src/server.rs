@@ -72,6 +72,18 @@ pub struct DriverOptions {
     pub write_timeout: Duration,
     /// Size of one socket read.
     pub read_size: usize,
+    /// The server's certificate (DER), for the RFC 5929 `tls-server-end-point` channel
+    /// binding on TLS 1.2 connections; without it the SCRAM `-PLUS` mechanisms are offered
+    /// on TLS 1.3 connections only (RFC 9266 `tls-exporter`).
+    pub certificate: Option<CertificateDer<'static>>,
+}
+
+impl DriverOptions {
+    /// Sets [`certificate`](Self::certificate).
+    pub fn with_certificate(mut self, der: CertificateDer<'static>) -> Self {
+        self.certificate = Some(der);
+        self
+    }
 }
 
 impl Default for DriverOptions {
@@ -79,6 +91,7 @@ impl Default for DriverOptions {
         DriverOptions {
             write_timeout: Duration::from_secs(120),
             read_size: 16 * 1024,
+            certificate: None,
         }
     }
 }
@@ -160,17 +173,20 @@ pub async fn serve_connection<B: Backend>(
     opts: DriverOptions,
 ) -> ConnectionEnd {
     let _ = tcp.set_nodelay(true);
-    let (conn, config) = match &tls {
+    let (conn, config, binding) = match &tls {
         Some((acceptor, true)) => match acceptor.accept(tcp).await {
-            Ok(s) => (Conn::Tls(Box::new(s)), config.with_encrypted(true)),
+            Ok(s) => {
+                let b = channel_binding(s.get_ref().1, opts.certificate.as_deref());
+                (Conn::Tls(Box::new(s)), config.with_encrypted(true), b)
+            }
             Err(e) => return ConnectionEnd::Io(e),
         },
-        Some((_, false)) => (Conn::Plain(tcp), config.with_starttls(true)),
-        None => (Conn::Plain(tcp), config.with_starttls(false)),
+        Some((_, false)) => (Conn::Plain(tcp), config.with_starttls(true), None),
+        None => (Conn::Plain(tcp), config.with_starttls(false), None),
     };
     let mut d = Driver {
         conn,
-        server: Server::new(config, Instant::now()),
+        server: Server::with_channel_binding(config, binding, Instant::now()),
         session: None,
         backend,
         pending: BytesMut::new(),
@@ -362,12 +378,41 @@ impl<B: Backend> Driver<B> {
         let tls = tokio::time::timeout(Duration::from_secs(60), acceptor.accept(tcp))
             .await
             .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+        let binding = channel_binding(tls.get_ref().1, self.opts.certificate.as_deref());
         self.conn = Conn::Tls(Box::new(tls));
         let _ = self
             .server
             .transport_upgraded(Instant::now())
             .map_err(io::Error::other)?;
+        self.server.set_channel_binding(binding);
         Ok(())
+    }
+}
+
+/// The SCRAM channel binding of an accepted TLS connection: RFC 9266 `tls-exporter` on
+/// TLS 1.3; on TLS 1.2 (where the exporter is unsafe without extended master secret)
+/// RFC 5929 `tls-server-end-point`, the hash of `certificate` (the leaf the server
+/// presents), or `None` when it is not given.
+pub fn channel_binding(
+    conn: &rustls::ServerConnection,
+    certificate: Option<&[u8]>,
+) -> Option<imapwire_session::sasl::scram::ChannelBinding> {
+    use imapwire_session::sasl::scram::{ChannelBinding, ChannelBindingType};
+    match conn.protocol_version()? {
+        rustls::ProtocolVersion::TLSv1_3 => {
+            let data = conn
+                .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
+                .ok()?;
+            Some(ChannelBinding {
+                kind: ChannelBindingType::TlsExporter,
+                data: Bytes::copy_from_slice(&data),
+            })
+        }
+        rustls::ProtocolVersion::TLSv1_2 => Some(ChannelBinding {
+            kind: ChannelBindingType::TlsServerEndPoint,
+            data: crate::tls::server_end_point(certificate?),
+        }),
+        _ => None,
     }
 }
 
@@ -773,6 +818,7 @@ pub async fn start(opts: ServeOptions) -> io::Result<RunningServer> {
             shutdown: rx.clone(),
             live: live.clone(),
             max: opts.max_connections,
+            certificate: certificate.clone(),
         };
         tasks.spawn(accept_loop(ctx));
     }
@@ -794,6 +840,7 @@ struct AcceptCtx {
     shutdown: watch::Receiver<bool>,
     live: Arc<std::sync::atomic::AtomicUsize>,
     max: usize,
+    certificate: CertificateDer<'static>,
 }
 
 async fn accept_loop(mut c: AcceptCtx) {
@@ -820,12 +867,13 @@ async fn accept_loop(mut c: AcceptCtx) {
                     ));
                 }
                 let tls = Some((c.acceptor.clone(), c.kind == ListenKind::Tls));
+                let opts = DriverOptions::default().with_certificate(c.certificate.clone());
                 let backend = c.backend.clone();
                 let shutdown = c.shutdown.clone();
                 let live = c.live.clone();
                 live.fetch_add(1, Ordering::Relaxed);
                 conns.spawn(async move {
-                    let _ = serve_connection(tcp, cfg, tls, backend, shutdown, DriverOptions::default()).await;
+                    let _ = serve_connection(tcp, cfg, tls, backend, shutdown, opts).await;
                     live.fetch_sub(1, Ordering::Relaxed);
                 });
             }

@@ -12,7 +12,7 @@ use imapwire_codec::response::ResponseCode;
 use super::config::ServerConfig;
 use crate::sasl::login::{LoginServer, LoginStep};
 use crate::sasl::plain::parse_plain;
-use crate::sasl::scram::{ScramHash, ScramServer, StoredKeys};
+use crate::sasl::scram::{ChannelBinding, ScramHash, ScramServer, StoredKeys};
 
 /// What the exchange does next.
 #[derive(Debug)]
@@ -109,9 +109,29 @@ impl AuthExchange {
         mechanism: &str,
         offered: &[Capability],
         config: &ServerConfig,
+        binding: Option<&ChannelBinding>,
     ) -> Result<Self, (Option<ResponseCode>, &'static str)> {
         let m = mechanism.to_ascii_uppercase();
+        // The non-PLUS server knows whether PLUS was offered (a client's `y` flag then
+        // means a downgrade, RFC 5802 §6).
+        let plain_scram = |h| Box::new(ScramServer::new(h).with_plus_advertised(binding.is_some()));
+        let plus = |h, a| match binding {
+            Some(b) => Ok((
+                a,
+                AuthExchange::Scram(
+                    Box::new(ScramServer::new_plus(h, b.clone())),
+                    h,
+                    ScramStage::First,
+                ),
+            )),
+            None => Err((
+                Some(ResponseCode::Cannot),
+                "channel binding is not available on this connection",
+            )),
+        };
         let (auth, ex) = match m.as_str() {
+            "SCRAM-SHA-256-PLUS" => plus(ScramHash::Sha256, AuthMechanism::ScramSha256Plus)?,
+            "SCRAM-SHA-1-PLUS" => plus(ScramHash::Sha1, AuthMechanism::ScramSha1Plus)?,
             "PLAIN" => (AuthMechanism::Plain, AuthExchange::Plain),
             "LOGIN" => (
                 AuthMechanism::Login,
@@ -120,7 +140,7 @@ impl AuthExchange {
             "SCRAM-SHA-256" => (
                 AuthMechanism::ScramSha256,
                 AuthExchange::Scram(
-                    Box::new(ScramServer::new(ScramHash::Sha256)),
+                    plain_scram(ScramHash::Sha256),
                     ScramHash::Sha256,
                     ScramStage::First,
                 ),
@@ -128,7 +148,7 @@ impl AuthExchange {
             "SCRAM-SHA-1" => (
                 AuthMechanism::ScramSha1,
                 AuthExchange::Scram(
-                    Box::new(ScramServer::new(ScramHash::Sha1)),
+                    plain_scram(ScramHash::Sha1),
                     ScramHash::Sha1,
                     ScramStage::First,
                 ),

@@ -133,6 +133,7 @@ pub use self::event::{
 
 use self::auth::{AuthExchange, AuthStep};
 use crate::compress::Deflate;
+use crate::sasl::scram::ChannelBinding;
 use crate::timer::{Timer, TimerTable};
 
 /// The connection state (RFC 9051 §3).
@@ -248,6 +249,8 @@ pub struct Server {
     raw_chunks: usize,
     /// The saved search result (RFC 5182 SEARCHRES), as UIDs.
     saved: Option<Vec<u32>>,
+    /// The TLS channel binding for the SCRAM `-PLUS` mechanisms, from the application.
+    binding: Option<ChannelBinding>,
 }
 
 /// How much late plaintext after a STARTTLS hand-off is kept for the report.
@@ -312,6 +315,17 @@ fn uid_set(uids: &[u32]) -> Option<UidSet> {
 impl Server {
     /// A session for a new connection; queues the greeting.
     pub fn new(config: ServerConfig, now: Instant) -> Self {
+        Self::with_channel_binding(config, None, now)
+    }
+
+    /// A session for a new connection whose TLS channel binding is known from the start
+    /// (implicit TLS): the greeting then offers the SCRAM `-PLUS` mechanisms too. See
+    /// [`set_channel_binding`](Self::set_channel_binding).
+    pub fn with_channel_binding(
+        config: ServerConfig,
+        binding: Option<ChannelBinding>,
+        now: Instant,
+    ) -> Self {
         let mut limits = config.limits;
         limits.max_literal = limits.max_literal.max(config.max_literal);
         // A line must fit in the input window, or one longer than the window but shorter
@@ -354,6 +368,7 @@ impl Server {
             inflated: BytesMut::new(),
             raw_chunks: 0,
             saved: None,
+            binding,
         };
         s.greet(now);
         s
@@ -455,6 +470,10 @@ impl Server {
                 if plaintext_ok {
                     v.push(Capability::Auth(AuthMechanism::Plain));
                     v.push(Capability::Auth(AuthMechanism::Login));
+                }
+                if self.binding.is_some() && self.encrypted {
+                    v.push(Capability::Auth(AuthMechanism::ScramSha256Plus));
+                    v.push(Capability::Auth(AuthMechanism::ScramSha1Plus));
                 }
                 v.push(Capability::Auth(AuthMechanism::ScramSha256));
                 v.push(Capability::Auth(AuthMechanism::ScramSha1));
@@ -749,6 +768,15 @@ impl Server {
         self.rx.set_expect(Expect::Command);
         self.arm_autologout(_now);
         Ok(std::mem::take(&mut self.late_discard).freeze())
+    }
+
+    /// Sets the TLS channel binding of this connection (RFC 9266 `tls-exporter` or RFC 5929
+    /// `tls-server-end-point`, computed by whoever runs TLS), which enables
+    /// `AUTH=SCRAM-SHA-256-PLUS` and `AUTH=SCRAM-SHA-1-PLUS` on an encrypted connection. Call
+    /// it after [`transport_upgraded`](Self::transport_upgraded) for STARTTLS; for implicit
+    /// TLS use [`with_channel_binding`](Self::with_channel_binding).
+    pub fn set_channel_binding(&mut self, binding: Option<ChannelBinding>) {
+        self.binding = binding;
     }
 
     /// Ends the session with `* BYE text` (e.g. the server shuts down).
@@ -1797,7 +1825,8 @@ impl Server {
         ir: Option<imapwire_codec::core::Secret<Bytes>>,
     ) {
         let offered = self.capabilities();
-        let ex = match auth::AuthExchange::new(mechanism, &offered, &self.config) {
+        let binding = self.binding.as_ref().filter(|_| self.encrypted);
+        let ex = match auth::AuthExchange::new(mechanism, &offered, &self.config, binding) {
             Ok(ex) => ex,
             Err((code, t)) => {
                 self.complete(&tag, Status::No, code, t);

@@ -412,6 +412,41 @@ fn authenticate_oauth_error_continuation() {
 }
 
 /// SCRAM against the real client mechanism (random nonces: driven by hand, not scripted).
+/// Runs a SCRAM exchange with SASL-IR; returns the server's final output.
+fn scram_exchange(s: &mut Server, c: &mut ScramClient, name: &str) -> String {
+    let now = Instant::now();
+    while s.poll_transmit(now).is_some() {}
+    let ir = c.initial_response().unwrap().unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let line = format!("t AUTHENTICATE {name} {}\r\n", b64.encode(ir.expose()));
+    assert_eq!(s.handle_input(now, line.as_bytes()), line.len());
+    for _ in 0..4 {
+        let mut out = Vec::new();
+        while let Some(b) = s.poll_transmit(now) {
+            out.extend_from_slice(&b);
+        }
+        let text = String::from_utf8(out).unwrap();
+        let Some(ch) = text.strip_prefix("+ ") else {
+            return text;
+        };
+        let ch = b64.decode(ch.trim_end()).unwrap();
+        let resp = match c.step(&ch) {
+            Ok(r) => b64.encode(r.expose()),
+            Err(_) => "*".to_owned(),
+        };
+        let l = format!("{resp}\r\n");
+        assert_eq!(s.handle_input(now, l.as_bytes()), l.len());
+    }
+    panic!("{name}: the exchange did not end");
+}
+
+fn scram_client(hash: ScramHash, pw: &str) -> ScramClient {
+    ScramClient::new(hash, "joe", &Secret::new(pw.to_owned()))
+        .unwrap()
+        .with_limits(crate::sasl::scram::ScramLimits::new(1, 1_000_000))
+}
+
 #[test]
 fn authenticate_scram_both_hashes() {
     for (hash, name, pw, ok) in [
@@ -419,37 +454,9 @@ fn authenticate_scram_both_hashes() {
         (ScramHash::Sha1, "SCRAM-SHA-1", "secret", true),
         (ScramHash::Sha256, "SCRAM-SHA-256", "wrong", false),
     ] {
-        let now = Instant::now();
-        let mut s = Server::new(cfg(), now);
-        while s.poll_transmit(now).is_some() {}
-        let mut c = ScramClient::new(hash, "joe", &Secret::new(pw.to_owned()))
-            .unwrap()
-            .with_limits(crate::sasl::scram::ScramLimits::new(1, 1_000_000));
-        let ir = c.initial_response().unwrap().unwrap();
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let line = format!("t AUTHENTICATE {name} {}\r\n", b64.encode(ir.expose()));
-        assert_eq!(s.handle_input(now, line.as_bytes()), line.len());
-        let mut outcome = String::new();
-        for _ in 0..4 {
-            let mut out = Vec::new();
-            while let Some(b) = s.poll_transmit(now) {
-                out.extend_from_slice(&b);
-            }
-            let text = String::from_utf8(out).unwrap();
-            if let Some(ch) = text.strip_prefix("+ ") {
-                let ch = b64.decode(ch.trim_end()).unwrap();
-                let resp = match c.step(&ch) {
-                    Ok(r) => b64.encode(r.expose()),
-                    Err(_) => "*".to_owned(),
-                };
-                let l = format!("{resp}\r\n");
-                assert_eq!(s.handle_input(now, l.as_bytes()), l.len());
-            } else {
-                outcome = text;
-                break;
-            }
-        }
+        let mut s = Server::new(cfg(), Instant::now());
+        let mut c = scram_client(hash, pw);
+        let outcome = scram_exchange(&mut s, &mut c, name);
         if ok {
             assert!(outcome.starts_with("t OK [CAPABILITY"), "{name}: {outcome}");
             assert!(c.finish(true).is_ok(), "server signature verified");
@@ -462,6 +469,52 @@ fn authenticate_scram_both_hashes() {
             assert_eq!(*s.state(), State::NotAuthenticated);
         }
     }
+}
+
+#[test]
+fn authenticate_scram_plus_with_channel_binding() {
+    use crate::sasl::scram::{ChannelBinding, ChannelBindingType};
+    let cb = |d: &'static [u8]| ChannelBinding {
+        kind: ChannelBindingType::TlsExporter,
+        data: Bytes::from_static(d),
+    };
+    let now = Instant::now();
+    // The greeting of an implicit-TLS connection with a binding offers -PLUS.
+    let mut s = Server::with_channel_binding(tls(), Some(cb(b"0123456789abcdef")), now);
+    let g = String::from_utf8(s.poll_transmit(now).unwrap().to_vec()).unwrap();
+    assert!(
+        g.contains("AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-1-PLUS"),
+        "{g}"
+    );
+    for (hash, name) in [
+        (ScramHash::Sha256, "SCRAM-SHA-256-PLUS"),
+        (ScramHash::Sha1, "SCRAM-SHA-1-PLUS"),
+    ] {
+        let mut s = Server::with_channel_binding(tls(), Some(cb(b"0123456789abcdef")), now);
+        let mut c = scram_client(hash, "secret").with_channel_binding(cb(b"0123456789abcdef"));
+        let outcome = scram_exchange(&mut s, &mut c, name);
+        assert!(outcome.starts_with("t OK [CAPABILITY"), "{name}: {outcome}");
+        assert!(c.finish(true).is_ok());
+        // A client on another channel (a man in the middle) is refused.
+        let mut s = Server::with_channel_binding(tls(), Some(cb(b"0123456789abcdef")), now);
+        let mut c = scram_client(hash, "secret").with_channel_binding(cb(b"fedcba9876543210"));
+        let outcome = scram_exchange(&mut s, &mut c, name);
+        assert!(
+            outcome.starts_with("t NO [AUTHENTICATIONFAILED]"),
+            "{name}: {outcome}"
+        );
+        assert_eq!(*s.state(), State::NotAuthenticated);
+    }
+    // Without a binding, -PLUS is neither offered nor accepted.
+    let mut s = Server::new(tls(), now);
+    let g = String::from_utf8(s.poll_transmit(now).unwrap().to_vec()).unwrap();
+    assert!(!g.contains("-PLUS"), "{g}");
+    assert_eq!(
+        s.handle_input(now, b"t AUTHENTICATE SCRAM-SHA-256-PLUS\r\n"),
+        35
+    );
+    let out = String::from_utf8(s.poll_transmit(now).unwrap().to_vec()).unwrap();
+    assert!(out.starts_with("t NO [CANNOT]"), "{out}");
 }
 
 #[test]
