@@ -439,6 +439,17 @@ pub(crate) fn opt_secret_bytes(
     })
 }
 
+/// Strings with optional data (URLFETCH results, METADATA values, SETMETADATA entries).
+#[cfg(feature = "arbitrary")]
+pub(crate) fn strings_opt_bytes(
+    u: &mut arbitrary::Unstructured<'_>,
+) -> arbitrary::Result<Vec<(IString, Option<Bytes>)>> {
+    let n = u.arbitrary_len::<(IString, u8)>()?;
+    (0..n)
+        .map(|_| Ok((u.arbitrary()?, crate::arbitrary_util::opt_bytes(u)?)))
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod strategies {
     //! proptest strategies for the core types.

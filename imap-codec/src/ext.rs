@@ -1,7 +1,7 @@
 //! Generic extension values of RFC 4466 §2.1 (RFC 9051 §9 `tagged-ext-val`, `tagged-ext-comp`,
 //! `tagged-ext-label`): one type for commands and responses.
 
-use crate::core::{AString, Atom, IString};
+use crate::core::{AString, Atom, IString, NString};
 use crate::encode::{Encode, EncodeBuf};
 use crate::parse::{Fail, PResult, Parser, class};
 use crate::sequence::SequenceSet;
@@ -188,6 +188,47 @@ pub(crate) fn comps(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Ve
         || vec![TaggedExtComp::AString(IString::default())],
         |u| u.arbitrary(),
     )
+}
+
+/// The parameters of ID (RFC 2971 §4 `id-params-list`): field and value pairs, the one type
+/// of the command and the response (`None` around it is `NIL`).
+pub type IdParams = Vec<(IString, NString)>;
+
+/// Parses `"(" [string SP nstring *(SP string SP nstring)] ")" / nil` (RFC 2971 §4).
+pub(crate) fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
+    if p.nil() {
+        return Ok(None);
+    }
+    p.expect(b'(', "( or NIL")?;
+    let mut v = Vec::new();
+    p.skip_trailing_sp();
+    if p.eat(b')') {
+        return Ok(Some(v));
+    }
+    loop {
+        let k = IString::parse_string(p)?;
+        p.sp()?;
+        let val = IString::parse_nstring(p)?;
+        v.push((k, val));
+        p.check_items(v.len())?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(Some(v));
+        }
+        p.sp()?;
+    }
+}
+
+/// Encodes what [`parse_id_params`] reads.
+pub(crate) fn encode_id_params(buf: &mut EncodeBuf, params: &Option<IdParams>) {
+    match params {
+        None => buf.raw(b"NIL"),
+        Some(v) => buf.list(v, |b, (k, val)| {
+            k.encode_string(b);
+            b.sp();
+            IString::encode_nstring(val, b);
+        }),
+    }
 }
 
 #[cfg(test)]

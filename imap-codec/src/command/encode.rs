@@ -50,14 +50,7 @@ impl Encode for CommandBody {
             C::Logout => buf.raw(b"LOGOUT"),
             C::Id(params) => {
                 buf.raw(b"ID ");
-                match params {
-                    None => buf.raw(b"NIL"),
-                    Some(v) => buf.list(v, |b, (k, val)| {
-                        k.encode_string(b);
-                        b.sp();
-                        IString::encode_nstring(val, b);
-                    }),
-                }
+                crate::ext::encode_id_params(buf, params);
             }
             C::StartTls => buf.raw(b"STARTTLS"),
             C::Authenticate {

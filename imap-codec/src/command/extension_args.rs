@@ -312,19 +312,3 @@ pub struct ESearchSource {
 
 /// A URLAUTH mechanism (`INTERNAL` or another atom, RFC 4467).
 pub type UrlAuthMechanism = Atom;
-
-/// SETMETADATA entries.
-#[cfg(feature = "arbitrary")]
-pub(crate) fn metadata_entries(
-    u: &mut arbitrary::Unstructured<'_>,
-) -> arbitrary::Result<Vec<(AString, MetadataValue)>> {
-    let n = u.arbitrary_len::<(AString, u8)>()?;
-    (0..n)
-        .map(|_| {
-            Ok((
-                <IString as arbitrary::Arbitrary>::arbitrary(u)?,
-                crate::arbitrary_util::opt_bytes(u)?,
-            ))
-        })
-        .collect()
-}

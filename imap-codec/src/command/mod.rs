@@ -31,7 +31,7 @@ use std::num::NonZeroU32;
 use bytes::Bytes;
 
 use crate::capability::{AuthMechanism, Capability};
-use crate::core::{AString, Atom, Charset, IString, NString, Secret, Tag};
+use crate::core::{AString, Atom, Charset, IString, Secret, Tag};
 use crate::datetime::DateTime;
 use crate::encode::{Encode, EncodeBuf, LiteralMode};
 use crate::error::ValidationError;
@@ -127,7 +127,7 @@ pub enum CommandBody {
     /// `LOGOUT`
     Logout,
     /// `ID NIL / ("field" value ...)` (RFC 2971); `None` is `NIL`.
-    Id(Option<Vec<(IString, NString)>>),
+    Id(Option<crate::ext::IdParams>),
 
     // ---- not authenticated ----
     /// `STARTTLS`
@@ -300,7 +300,7 @@ pub enum CommandBody {
         /// Mailbox.
         mailbox: Mailbox,
         /// Entries and values (non-empty).
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = metadata_entries))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::core::strings_opt_bytes))]
         entries: Vec<(AString, MetadataValue)>,
     },
     /// `NOTIFY NONE / SET ...` (RFC 5465)

@@ -217,30 +217,6 @@ pub(super) fn base64_data(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Byte
     }
 }
 
-pub(super) fn id_params(p: &mut Parser<'_>) -> PResult<Option<Vec<(IString, NString)>>> {
-    if p.nil() {
-        return Ok(None);
-    }
-    p.expect(b'(', "( or NIL")?;
-    let mut v = Vec::new();
-    p.skip_trailing_sp();
-    if p.eat(b')') {
-        return Ok(Some(v));
-    }
-    loop {
-        let k = IString::parse_string(p)?;
-        p.sp()?;
-        let val = IString::parse_nstring(p)?;
-        v.push((k, val));
-        p.check_items(v.len())?;
-        p.skip_trailing_sp();
-        if p.eat(b')') {
-            return Ok(Some(v));
-        }
-        p.sp()?;
-    }
-}
-
 pub(super) fn metadata_value(p: &mut Parser<'_>) -> PResult<MetadataValue> {
     if p.peek() == Some(b'~') {
         return p.literal_any(true).map(|(b, _)| Some(b));
@@ -334,7 +310,7 @@ impl CommandBody {
             C::Logout
         } else if w.is(p, b"ID") {
             p.sp()?;
-            C::Id(id_params(p)?)
+            C::Id(crate::ext::parse_id_params(p)?)
         } else if w.is(p, b"STARTTLS") {
             C::StartTls
         } else if w.is(p, b"AUTHENTICATE") {

@@ -95,7 +95,7 @@ pub enum Data {
     /// `URLFETCH (url data)...` (RFC 4467): each URL with its data (`None` is NIL);
     /// never empty.
     UrlFetch(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = string_opt_bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::core::strings_opt_bytes))]
         Vec<(IString, Option<Bytes>)>,
     ),
     /// `VANISHED [(EARLIER)] uids` (RFC 7162)
@@ -158,7 +158,6 @@ pub enum Data {
 }
 
 /// ID field/value pairs (`None` value is NIL).
-pub type IdParams = Vec<(IString, Option<IString>)>;
 
 /// One `ACL` identifier and its rights.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -189,7 +188,7 @@ pub enum MetadataEntries {
     /// `(entry value ...)`: values (`None` is NIL; values with NUL are sent as literal8).
     /// Never empty.
     Values(
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = string_opt_bytes))]
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::core::strings_opt_bytes))]
         Vec<(IString, Option<Bytes>)>,
     ),
     /// `entry ...`: unsolicited list of changed entries. Never empty.
@@ -303,7 +302,7 @@ pub enum ListExtendedItem {
     },
 }
 
-pub use crate::ext::{TaggedExtComp, TaggedExtVal};
+pub use crate::ext::{IdParams, TaggedExtComp, TaggedExtVal};
 
 /// One namespace (`namespace-descr`).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -970,7 +969,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         (b'I', 2) if eq(b"ID") => {
             p.pos += 2;
             p.sp()?;
-            Data::Id(parse_id_params(p)?)
+            Data::Id(crate::ext::parse_id_params(p)?)
         }
         (b'Q', 5) if eq(b"QUOTA") => {
             p.pos += 5;
@@ -1259,30 +1258,6 @@ fn parse_ns_list(p: &mut Parser<'_>) -> PResult<Vec<Namespace>> {
         if p.eat(b')') {
             return Ok(v);
         }
-    }
-}
-
-fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
-    if p.nil() {
-        return Ok(None);
-    }
-    p.expect(b'(', "( or NIL")?;
-    let mut v = Vec::new();
-    p.skip_trailing_sp();
-    if p.eat(b')') {
-        return Ok(Some(v));
-    }
-    loop {
-        let k = IString::parse_string(p)?;
-        p.sp()?;
-        let val = IString::parse_nstring(p)?;
-        v.push((k, val));
-        p.check_items(v.len())?;
-        p.skip_trailing_sp();
-        if p.eat(b')') {
-            return Ok(Some(v));
-        }
-        p.sp()?;
     }
 }
 
@@ -1657,14 +1632,7 @@ impl Encode for Data {
             }
             Data::Id(v) => {
                 buf.raw(b"ID ");
-                match v {
-                    None => buf.raw(b"NIL"),
-                    Some(v) => buf.list(v, |b, (k, val)| {
-                        k.encode_string(b);
-                        b.sp();
-                        IString::encode_nstring(val, b);
-                    }),
-                }
+                crate::ext::encode_id_params(buf, v);
             }
             Data::Quota { root, resources } => {
                 buf.raw(b"QUOTA ");
@@ -1747,22 +1715,6 @@ impl Encode for Data {
             }
         }
     }
-}
-
-/// URLFETCH results and METADATA values: strings with optional data.
-#[cfg(feature = "arbitrary")]
-pub(crate) fn string_opt_bytes(
-    u: &mut arbitrary::Unstructured<'_>,
-) -> arbitrary::Result<Vec<(IString, Option<Bytes>)>> {
-    let n = u.arbitrary_len::<(IString, u8)>()?;
-    (0..n)
-        .map(|_| {
-            Ok((
-                <IString as arbitrary::Arbitrary>::arbitrary(u)?,
-                crate::arbitrary_util::opt_bytes(u)?,
-            ))
-        })
-        .collect()
 }
 
 #[cfg(test)]
