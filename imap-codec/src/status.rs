@@ -178,42 +178,53 @@ pub(crate) fn objectid(p: &mut Parser<'_>) -> PResult<Atom> {
     Ok(Atom::unchecked(b))
 }
 
+impl StatusItem {
+    /// The attribute this item is the value of (its name is the item's name).
+    pub fn attribute(&self) -> StatusAttribute {
+        match self {
+            StatusItem::Messages(_) => StatusAttribute::Messages,
+            StatusItem::Recent(_) => StatusAttribute::Recent,
+            StatusItem::UidNext(_) => StatusAttribute::UidNext,
+            StatusItem::UidValidity(_) => StatusAttribute::UidValidity,
+            StatusItem::Unseen(_) => StatusAttribute::Unseen,
+            StatusItem::Deleted(_) => StatusAttribute::Deleted,
+            StatusItem::Size(_) => StatusAttribute::Size,
+            StatusItem::HighestModSeq(_) => StatusAttribute::HighestModSeq,
+            StatusItem::AppendLimit(_) => StatusAttribute::AppendLimit,
+            StatusItem::MailboxId(_) => StatusAttribute::MailboxId,
+            StatusItem::DeletedStorage(_) => StatusAttribute::DeletedStorage,
+            StatusItem::Other(a, _) => StatusAttribute::Other(a.clone()),
+        }
+    }
+}
+
 impl Encode for StatusItem {
+    /// The name from [`StatusAttribute`]'s table, then the value.
     fn encode(&self, buf: &mut EncodeBuf) {
-        let (name, v): (&[u8], u64) = match self {
-            StatusItem::Messages(n) => (b"MESSAGES", *n as u64),
-            StatusItem::Recent(n) => (b"RECENT", *n as u64),
-            StatusItem::UidNext(n) => (b"UIDNEXT", *n as u64),
-            StatusItem::UidValidity(n) => (b"UIDVALIDITY", *n as u64),
-            StatusItem::Unseen(n) => (b"UNSEEN", *n as u64),
-            StatusItem::Deleted(n) => (b"DELETED", *n as u64),
-            StatusItem::Size(n) => (b"SIZE", *n),
-            StatusItem::HighestModSeq(n) => (b"HIGHESTMODSEQ", *n),
-            StatusItem::DeletedStorage(n) => (b"DELETED-STORAGE", *n),
-            StatusItem::AppendLimit(n) => {
-                buf.raw(b"APPENDLIMIT ");
-                match n {
-                    Some(n) => buf.num(*n),
-                    None => buf.raw(b"NIL"),
-                }
-                return;
-            }
+        match self {
+            StatusItem::Other(a, _) => buf.raw(a.as_bytes()),
+            item => buf.raw(item.attribute().name()),
+        }
+        buf.sp();
+        match self {
+            StatusItem::Messages(n)
+            | StatusItem::Recent(n)
+            | StatusItem::UidNext(n)
+            | StatusItem::UidValidity(n)
+            | StatusItem::Unseen(n)
+            | StatusItem::Deleted(n) => buf.num(*n),
+            StatusItem::Size(n)
+            | StatusItem::HighestModSeq(n)
+            | StatusItem::DeletedStorage(n)
+            | StatusItem::Other(_, n) => buf.num(*n),
+            StatusItem::AppendLimit(Some(n)) => buf.num(*n),
+            StatusItem::AppendLimit(None) => buf.raw(b"NIL"),
             StatusItem::MailboxId(id) => {
-                buf.raw(b"MAILBOXID (");
+                buf.byte(b'(');
                 buf.raw(id.as_bytes());
                 buf.byte(b')');
-                return;
             }
-            StatusItem::Other(a, n) => {
-                buf.raw(a.as_bytes());
-                buf.sp();
-                buf.num(*n);
-                return;
-            }
-        };
-        buf.raw(name);
-        buf.sp();
-        buf.num(v);
+        }
     }
 }
 
@@ -275,6 +286,39 @@ mod tests {
             },
             wire: |n: &[u8]| n.to_vec(),
         });
+        // every item encodes with its attribute's name and decodes back
+        let items = [
+            StatusItem::Messages(1),
+            StatusItem::Recent(2),
+            StatusItem::UidNext(3),
+            StatusItem::UidValidity(4),
+            StatusItem::Unseen(5),
+            StatusItem::Deleted(6),
+            StatusItem::Size(7),
+            StatusItem::HighestModSeq(8),
+            StatusItem::AppendLimit(None),
+            StatusItem::AppendLimit(Some(9)),
+            StatusItem::MailboxId(Atom::try_from("F2212ea87-6097").unwrap()),
+            StatusItem::DeletedStorage(10),
+            StatusItem::Other(Atom::try_from("X-FOO").unwrap(), 11),
+        ];
+        for item in items {
+            let b = crate::encode::Encode::to_bytes_inline_literals(&item);
+            assert!(b.starts_with(item.attribute().name()), "{b:?}");
+            assert_eq!(
+                crate::names::parse_whole(&b, StatusItem::parse).as_ref(),
+                Some(&item)
+            );
+            // known names in any case (an `Other` keeps its spelling, an id is case-sensitive)
+            let lower = b.to_ascii_lowercase();
+            if !matches!(item, StatusItem::MailboxId(_) | StatusItem::Other(..)) {
+                assert_eq!(
+                    crate::names::parse_whole(&lower, StatusItem::parse).as_ref(),
+                    Some(&item),
+                    "{lower:?}"
+                );
+            }
+        }
         // `DELETED-STORAGE` is not `DELETED` followed by more
         assert_eq!(
             crate::names::parse_whole(b"deleted-storage", StatusAttribute::parse),

@@ -157,8 +157,6 @@ pub enum Data {
     Unknown(UnknownData),
 }
 
-/// ID field/value pairs (`None` value is NIL).
-
 /// One `ACL` identifier and its rights.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
