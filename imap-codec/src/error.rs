@@ -441,7 +441,9 @@ pub enum FrameError {
         kind: LimitKind,
         /// The configured limit.
         limit: u64,
-        /// The size seen or announced.
+        /// The size announced (a literal, or a message with its literals), or `limit + 1`
+        /// for a line or message that grew past the limit as it arrived (how much of it had
+        /// arrived depends on how the input was cut; the report does not).
         actual: u64,
         /// Tag of the message, if it could be recovered (for a tagged BAD).
         tag: Option<Bytes>,

@@ -825,20 +825,16 @@ impl Framer {
                         let line_len = self.buf.len() - line_start;
                         if line_len > lim.max_line {
                             let tag = self.recover_tag();
-                            let err = self.limit_error(
-                                LimitKind::Line,
-                                lim.max_line as u64,
-                                line_len as u64,
-                                tag,
-                            );
+                            let max = lim.max_line as u64;
+                            let err = self.limit_error(LimitKind::Line, max, over(max), tag);
                             self.discard_from_line(line_start);
                             return Some(err);
                         }
                         let size = (self.partial_len() + self.buf.len()) as u64;
                         if size > lim.max_message {
                             let tag = self.recover_tag();
-                            let err =
-                                self.limit_error(LimitKind::Message, lim.max_message, size, tag);
+                            let max = lim.max_message;
+                            let err = self.limit_error(LimitKind::Message, max, over(max), tag);
                             self.discard_from_line(line_start);
                             return Some(err);
                         }
@@ -855,11 +851,12 @@ impl Framer {
                     let size = (lf + 1) as u64 + self.partial_len() as u64;
                     if line_len > lim.max_line || size > lim.max_message {
                         let tag = self.recover_tag();
-                        let (kind, limit, actual) = if line_len > lim.max_line {
-                            (LimitKind::Line, lim.max_line as u64, line_len as u64)
+                        let (kind, limit) = if line_len > lim.max_line {
+                            (LimitKind::Line, lim.max_line as u64)
                         } else {
-                            (LimitKind::Message, lim.max_message, size)
+                            (LimitKind::Message, lim.max_message)
                         };
+                        let actual = over(limit);
                         let err = self.limit_error(kind, limit, actual, tag);
                         // The line is complete: drop it, then any literal it announces (looked
                         // for in the same tail window as when the line arrives in pieces).
@@ -986,6 +983,14 @@ impl Framer {
     }
 }
 
+/// The size reported for a line or message that grew past its limit `max`: `max + 1`. How
+/// much of it had arrived when the framer noticed depends on how the input was cut, and the
+/// error must not (the message is dropped as it streams past; its full size is never known).
+#[inline]
+fn over(max: u64) -> u64 {
+    max.saturating_add(1)
+}
+
 /// How many bytes at the end of a line can hold a literal announcement: the longest header
 /// (`~{` 20 digits `+}`) and the CR.
 const WINDOW: usize = MAX_LITERAL_DIGITS + 5;
@@ -1086,24 +1091,6 @@ mod tests {
                     v.extend_from_slice(&b);
                     *a = Bytes::from(v);
                 }
-                // How much of an overlong line had arrived when it was given up depends on
-                // the pieces too.
-                (
-                    _,
-                    Frame::Error(FrameError::LimitExceeded {
-                        kind: LimitKind::Line,
-                        limit,
-                        tag,
-                        stream_offset,
-                        ..
-                    }),
-                ) => out.push(Frame::Error(FrameError::LimitExceeded {
-                    kind: LimitKind::Line,
-                    limit,
-                    actual: 0,
-                    tag,
-                    stream_offset,
-                })),
                 (_, f) => out.push(f),
             }
         }

@@ -2120,3 +2120,52 @@ fn debug_output_never_shows_a_password_waiting_in_a_literal() {
     );
     assert!(!format!("{c:?}").contains("Sw0rdf1sh"), "{c:?}");
 }
+
+#[test]
+fn an_oversized_line_is_a_typed_error_and_the_session_goes_on() {
+    let cfg = tls().with_limits(imapwire_codec::Limits::default().with_max_line(72));
+    let ev = run(
+        cfg,
+        &[
+            S(GREET),
+            submit(|| CommandBody::Noop),
+            C(b"A0001 NOOP\r\n"),
+            S(b"* OK this line is far longer than the seventy-two octets the client allows\r\n"),
+            S(b"A0001 OK done\r\n"),
+        ],
+    );
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            Event::Malformed(Malformed {
+                error: StreamError::Frame(imapwire_codec::error::FrameError::LimitExceeded {
+                    kind: imapwire_codec::error::LimitKind::Line,
+                    limit: 72,
+                    ..
+                })
+            })
+        )),
+        "{ev:?}"
+    );
+    assert_eq!(ok_ids(&ev), vec![1]);
+}
+
+#[test]
+fn an_undecodable_message_is_reported_with_its_bytes_but_not_in_debug() {
+    let ev = run(
+        tls(),
+        &[S(GREET), S(b"* 1 FETCH (BODY[] \"Secret-Body-Text\" (\r\n")],
+    );
+    let m = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::Malformed(m) => Some(m),
+            _ => None,
+        })
+        .expect("malformed event");
+    assert_eq!(
+        m.raw().map(|b| &b[..]),
+        Some(&b"* 1 FETCH (BODY[] \"Secret-Body-Text\" (\r\n"[..])
+    );
+    assert!(!format!("{m:?}").contains("Secret-Body-Text"), "{m:?}");
+}
