@@ -630,6 +630,49 @@ fn operation_on_a_uid_the_server_removed_counts_as_done() {
 }
 
 #[test]
+fn flag_change_on_a_uid_expunged_by_others_counts_as_done_without_qresync() {
+    // RFC 4549 level: the UID STORE goes out before the listing shows the message gone
+    // (a server answers OK to a UID STORE of a UID that no longer exists, RFC 9051 §6.4.9).
+    let state = replica(7, None, &[(3, &[], 0), (4, &[], 0)]);
+    let mut j = Journal::new();
+    let a = j.record(LocalChange::Flags {
+        uid: 3,
+        add: FlagSet::from_names(["\\Seen"]),
+        remove: FlagSet::new(),
+    });
+    let b = j.record(LocalChange::Flags {
+        uid: 4,
+        add: FlagSet::from_names(["\\Seen"]),
+        remove: FlagSet::new(),
+    });
+    let mut s = Script::new(&[
+        (
+            "SELECT INBOX",
+            "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 5] n\r\n{tag} OK [READ-WRITE] done\r\n",
+        ),
+        ("UID STORE 3 +FLAGS (\\Seen)", "{tag} OK done\r\n"),
+        (
+            "UID STORE 4 +FLAGS (\\Seen)",
+            "* 1 FETCH (UID 4 FLAGS (\\Seen))\r\n{tag} OK done\r\n",
+        ),
+        (
+            "UID FETCH 1:4 (UID FLAGS)",
+            "* 1 FETCH (UID 4 FLAGS (\\Seen))\r\n{tag} OK done\r\n",
+        ),
+    ]);
+    let out = sync("", &mut s, state, j, |c| c).unwrap();
+    s.done();
+    assert!(out.journal.is_empty());
+    assert_eq!(
+        out.changes.resolved,
+        vec![(a, Resolution::AlreadyGone), (b, Resolution::Applied)]
+    );
+    assert_eq!(out.changes.expunged, vec![3]);
+    assert_eq!(out.report.uploaded, 1);
+    assert_eq!(out.report.expunged, 1);
+}
+
+#[test]
 fn deletion_expunges_only_the_replicas_own_uids() {
     let state = replica(7, Some(40), &[(3, &[], 30), (4, &[], 30)]);
     let mut j = Journal::new();

@@ -1543,6 +1543,29 @@ impl SyncEngine {
                 *r = Resolution::Merged;
             }
         }
+        // Expunges found by a listing of 1:last (the levels without QRESYNC find them only
+        // after the uploads): reported gone like the others.
+        if let Some(alive) = &self.alive {
+            let missing: Vec<u32> = st
+                .messages
+                .keys()
+                .copied()
+                .filter(|u| *u <= last_before && !alive.contains(u))
+                .collect();
+            self.gone.extend(missing);
+        }
+        // A flag change sent to a message another client had expunged (the server answers
+        // `OK` to a UID STORE of a UID that no longer exists) was not applied: the message
+        // was already gone.
+        for (id, r) in &mut resolved {
+            if matches!(r, Resolution::Applied | Resolution::Merged)
+                && entry_uids
+                    .get(id)
+                    .is_some_and(|u| self.gone.contains(u) && !self.own_removed.contains(u))
+            {
+                *r = Resolution::AlreadyGone;
+            }
+        }
         // Uploaded: each message flagged, deleted or moved, and each append, once.
         let mut up: BTreeSet<u32> = BTreeSet::new();
         for (id, r) in &resolved {
@@ -1574,16 +1597,7 @@ impl SyncEngine {
             .entries_mut()
             .retain(|e| !done.contains(&e.id) && !discard.contains(&e.id));
 
-        // 1. Expunges: reported gone, or missing from a listing of 1:last.
-        if let Some(alive) = &self.alive {
-            let missing: Vec<u32> = st
-                .messages
-                .keys()
-                .copied()
-                .filter(|u| *u <= last_before && !alive.contains(u))
-                .collect();
-            self.gone.extend(missing);
-        }
+        // 1. Expunges: reported gone, or missing from the listing (added above).
         for uid in std::mem::take(&mut self.gone) {
             let had = st.messages.remove(&uid).is_some();
             let had_new = self.downloads.remove(&uid).is_some();
