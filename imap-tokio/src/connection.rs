@@ -234,6 +234,7 @@ struct Shared {
     utf8: bool,
     closed: Option<String>,
     bye: Option<String>,
+    bye_policy: bool,
     channel_binding: bool,
     compressed: bool,
     mechanism: Option<String>,
@@ -429,6 +430,13 @@ impl Connection {
         self.shared.lock().ok().and_then(|s| s.bye.clone())
     }
 
+    /// Whether the server ended the connection with a `BYE` that needs the user (a code
+    /// such as `[ALERT]`, `[AUTHENTICATIONFAILED]`, `[EXPIRED]`, `[CONTACTADMIN]`): the
+    /// account client does not reconnect after it.
+    pub fn closed_by_policy(&self) -> bool {
+        self.shared.lock().is_ok_and(|s| s.bye_policy)
+    }
+
     /// Whether the connection has ended (then every call fails with [`Error::Closed`]).
     pub fn is_closed(&self) -> bool {
         self.closed_reason().is_some() || self.tx.is_closed()
@@ -601,11 +609,12 @@ impl Connection {
     }
 
     /// `[UID] SEARCH criteria` (RFC 9051 §6.4.4), `criteria` in IMAP syntax (`UNSEEN`,
-    /// `SINCE 1-Jan-2024`); uses `RETURN (ALL)` (ESEARCH, RFC 4731) when the server offers it.
+    /// `SINCE 1-Jan-2024`); uses `RETURN (ALL)` (ESEARCH, RFC 4731) when the server advertises ESEARCH.
     ///
     /// Dropped before it completes: the SEARCH completes inside the session.
     pub async fn search(&self, criteria: &str, uid: bool) -> Result<SearchResult, Error> {
-        let esearch = self.has_capability("ESEARCH") || self.has_capability("IMAP4rev2");
+        // ESEARCH only when advertised by name: some IMAP4rev2 servers lack it.
+        let esearch = self.has_capability("ESEARCH");
         let text = format!(
             "{}SEARCH {}{criteria}",
             if uid { "UID " } else { "" },
@@ -1040,6 +1049,7 @@ async fn read_append(
     match wanted.and_then(|(id, rem)| append.get_mut(&id).map(|r| (r, rem))) {
         Some((r, rem)) => {
             let n = (rem as usize).min(APPEND_CHUNK);
+            buf.reserve(n);
             let mut lim = (&mut **r).take(n as u64);
             lim.read_buf(buf).await
         }
@@ -1612,10 +1622,23 @@ impl Driver {
                 }
             }
             Event::Bye(text) => {
+                use imapwire_codec::response::ResponseCode as R;
                 let t = text_of(&text);
                 tracing::info!(text = %t, "BYE");
+                let policy = matches!(
+                    text.code(),
+                    Some(
+                        R::Alert
+                            | R::AuthenticationFailed
+                            | R::AuthorizationFailed
+                            | R::Expired
+                            | R::ContactAdmin
+                            | R::PrivacyRequired
+                    )
+                );
                 if let Ok(mut s) = self.shared.lock() {
                     s.bye = Some(t);
+                    s.bye_policy = policy;
                 }
             }
             Event::IdleStarted { id } => {
@@ -1626,6 +1649,7 @@ impl Driver {
                 }
             }
             Event::AppendDataWanted { id, remaining } => {
+                tracing::trace!(id = id.get(), remaining, "APPEND data wanted");
                 if self.append.contains_key(&id) {
                     self.wanted = Some((id, remaining));
                 }
@@ -1884,4 +1908,29 @@ fn wire_name(b: &CommandBody) -> &'static str {
 
 fn text_of(t: &imapwire_codec::response::ResponseText) -> String {
     String::from_utf8_lossy(&t.to_vec_inline_literals()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_command_checks_the_text() {
+        let b = parse_command("UID SEARCH ALL").unwrap();
+        assert!(
+            matches!(
+                b,
+                CommandBody::Search {
+                    uid: true,
+                    return_opts: None,
+                    ..
+                }
+            ),
+            "{b:?}"
+        );
+        assert!(parse_command("NOOP\r\nA1 LOGOUT").is_err());
+        assert!(parse_command("FETCH 1:* (FLAGS").is_err());
+        assert!(matches!(parse_flag("\\Seen"), Ok(Flag::Seen)));
+        assert!(parse_flag("\\Seen \\Draft").is_err());
+    }
 }

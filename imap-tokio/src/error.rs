@@ -159,6 +159,10 @@ pub enum Error {
     /// The connection ended; later calls on the handle fail with this.
     #[error("connection closed: {0}")]
     Closed(String),
+    /// The account client is in its terminal disconnected state (it gave up, or a failure
+    /// needs the user); [`Account::reconnect`](crate::account::Account::reconnect) leaves it.
+    #[error("disconnected: {0}")]
+    Disconnected(String),
     /// A setting is unusable.
     #[error("configuration: {0}")]
     Config(String),

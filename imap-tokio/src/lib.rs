@@ -30,6 +30,7 @@
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
+pub mod account;
 pub mod backoff;
 pub mod config;
 pub mod connection;
@@ -38,6 +39,9 @@ pub mod server;
 pub mod tls;
 pub mod types;
 
+pub use account::{
+    Account, AccountConfig, AccountEvent, AccountIdle, AccountState, Login, TokenProvider,
+};
 pub use config::{Config, Security, Timeouts};
 pub use connection::{AuthMethod, Connection, FetchStream, FetchedMessage, IdleStream};
 pub use error::{CertificateError, CertificateReason, Error, Phase};

@@ -251,6 +251,8 @@ async fn serve(
     let mut cfg = ServerConfig::default()
         .with_credentials(Users::new())
         .with_scram_unknown_iterations(ITER);
+    // APPEND data is held whole by the session (the codec hands over whole commands).
+    cfg.input_window = 64 * 1024 * 1024;
     let mut io: Box<dyn Io> = match mode {
         Mode::Implicit => {
             cfg = cfg.with_encrypted(true);

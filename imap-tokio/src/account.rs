@@ -1,0 +1,474 @@
+//! The account-level client: one logical connection to a mailbox server that reconnects on
+//! its own (RFC 9051 says nothing about reconnecting; the policy lives here). It reconnects
+//! with exponential backoff and jitter, authenticates again (asking the OAuth token provider
+//! each time), selects the mailbox again and resumes IDLE. It gives up after a window without
+//! reaching the server (30 minutes by default) and then stays disconnected until
+//! [`Account::reconnect`]. Failures that need the user are never retried: refused
+//! certificates, failed authentication, a `BYE` for policy reasons.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use imapwire_session::client::CommandError;
+use imapwire_session::sasl::{Credentials, SaslError, Secret};
+
+use crate::backoff::Backoff;
+use crate::config::Config;
+use crate::connection::{AuthMethod, Connection, IdleStream};
+use crate::error::Error;
+use crate::types::{IdleEvent, MailboxInfo};
+
+/// The future a [`TokenProvider`] returns: an access token, or why there is none.
+pub type TokenFuture = Pin<Box<dyn Future<Output = Result<Secret<String>, String>> + Send>>;
+
+/// Supplies OAuth 2.0 access tokens: called at each (re)connect with `refresh` false, and once
+/// more with `refresh` true after the server refused the token as expired or invalid.
+pub trait TokenProvider: Send + Sync {
+    /// A token (fresh from the authorization server when `refresh`).
+    fn token(&self, refresh: bool) -> TokenFuture;
+}
+
+impl<F> TokenProvider for F
+where
+    F: Fn(bool) -> TokenFuture + Send + Sync,
+{
+    fn token(&self, refresh: bool) -> TokenFuture {
+        self(refresh)
+    }
+}
+
+/// How the account authenticates.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Login {
+    /// A user name and a password (or app password).
+    Password {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Secret<String>,
+    },
+    /// A user name and OAuth 2.0 tokens from a provider (XOAUTH2, OAUTHBEARER).
+    OAuth {
+        /// User name.
+        user: String,
+        /// Where tokens come from.
+        provider: Arc<dyn TokenProvider>,
+    },
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Login::Password { user, .. } => f
+                .debug_struct("Password")
+                .field("user", user)
+                .field("password", &"[redacted]")
+                .finish(),
+            Login::OAuth { user, .. } => f
+                .debug_struct("OAuth")
+                .field("user", user)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Settings of an [`Account`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AccountConfig {
+    /// Where and how to connect.
+    pub connect: Config,
+    /// Credentials.
+    pub login: Login,
+    /// Mechanism choice.
+    pub method: AuthMethod,
+    /// How long to keep trying without reaching the server before giving up. Default 30 min.
+    pub give_up_after: Duration,
+    /// Delays between attempts. Default: 1 s doubling to 60 s, with jitter.
+    pub backoff: Backoff,
+}
+
+impl AccountConfig {
+    /// Defaults around `connect` and `login`.
+    pub fn new(connect: Config, login: Login) -> Self {
+        AccountConfig {
+            connect,
+            login,
+            method: AuthMethod::Auto,
+            give_up_after: Duration::from_secs(30 * 60),
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// Sets the give-up window.
+    pub fn with_give_up_after(mut self, d: Duration) -> Self {
+        self.give_up_after = d;
+        self
+    }
+
+    /// Sets the backoff.
+    pub fn with_backoff(mut self, b: Backoff) -> Self {
+        self.backoff = b;
+        self
+    }
+
+    /// Sets the mechanism choice.
+    pub fn with_method(mut self, m: AuthMethod) -> Self {
+        self.method = m;
+        self
+    }
+}
+
+/// Where an account stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccountState {
+    /// No connection attempted yet.
+    New,
+    /// Connected and authenticated.
+    Connected,
+    /// Trying to reach the server again.
+    Reconnecting {
+        /// Failed attempts so far.
+        attempts: u32,
+    },
+    /// Terminal until [`Account::reconnect`]: gave up, or a failure that needs the user.
+    Disconnected {
+        /// Why.
+        reason: String,
+    },
+}
+
+struct Inner {
+    cfg: AccountConfig,
+    state: Mutex<AccountState>,
+    conn: tokio::sync::Mutex<Option<Connection>>,
+    selected: Mutex<Option<(String, bool)>>,
+    info: Mutex<Option<MailboxInfo>>,
+    generation: AtomicU64,
+}
+
+/// A reconnecting client for one account; clones share the connection.
+#[derive(Clone)]
+pub struct Account {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("host", &self.inner.cfg.connect.host)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a failure is worth another attempt without the user.
+fn retryable(e: &Error, conn: Option<&Connection>) -> bool {
+    if conn.is_some_and(|c| c.closed_by_policy()) {
+        return false;
+    }
+    e.is_transient()
+}
+
+fn token_expired(e: &Error) -> bool {
+    match e {
+        Error::Command(c) => matches!(
+            &**c,
+            CommandError::AuthRejected {
+                reason: SaslError::OAuth { .. },
+                ..
+            }
+        ),
+        _ => false,
+    }
+}
+
+impl Account {
+    /// An account; nothing happens until the first call that needs the server.
+    pub fn new(cfg: AccountConfig) -> Self {
+        Account {
+            inner: Arc::new(Inner {
+                cfg,
+                state: Mutex::new(AccountState::New),
+                conn: tokio::sync::Mutex::new(None),
+                selected: Mutex::new(None),
+                info: Mutex::new(None),
+                generation: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> AccountState {
+        self.inner
+            .state
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or(AccountState::New)
+    }
+
+    fn set_state(&self, s: AccountState) {
+        if let Ok(mut g) = self.inner.state.lock() {
+            *g = s;
+        }
+    }
+
+    /// How many times a connection was established.
+    pub fn connections_made(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
+    }
+
+    /// The live connection, connecting (and reconnecting, with backoff) as needed. Fails at
+    /// once in the terminal disconnected state, after the give-up window, and on failures
+    /// that need the user.
+    ///
+    /// Dropped before it completes: the attempt in progress is abandoned; the next call
+    /// starts again (the give-up window counts from that call).
+    pub async fn connection(&self) -> Result<Connection, Error> {
+        let mut guard = self.inner.conn.lock().await;
+        if let AccountState::Disconnected { reason } = self.state() {
+            return Err(Error::Disconnected(reason));
+        }
+        if let Some(c) = guard.as_ref() {
+            if !c.is_closed() {
+                return Ok(c.clone());
+            }
+            if c.closed_by_policy() {
+                let reason = format!(
+                    "the server closed the connection: {}",
+                    c.last_bye().unwrap_or_default()
+                );
+                *guard = None;
+                self.set_state(AccountState::Disconnected {
+                    reason: reason.clone(),
+                });
+                return Err(Error::Disconnected(reason));
+            }
+        }
+        *guard = None;
+        let start = Instant::now();
+        let mut backoff = self.inner.cfg.backoff.clone();
+        backoff.reset();
+        loop {
+            match self.connect_once().await {
+                Ok(c) => {
+                    self.inner.generation.fetch_add(1, Ordering::SeqCst);
+                    self.set_state(AccountState::Connected);
+                    *guard = Some(c.clone());
+                    return Ok(c);
+                }
+                Err((e, conn)) => {
+                    if !retryable(&e, conn.as_ref()) {
+                        tracing::warn!(error = %e, "not retried: needs the user");
+                        self.set_state(AccountState::Disconnected {
+                            reason: e.to_string(),
+                        });
+                        return Err(e);
+                    }
+                    let elapsed = start.elapsed();
+                    let window = self.inner.cfg.give_up_after;
+                    if elapsed >= window {
+                        let reason = format!(
+                            "gave up after {:?} without reaching the server: {e}",
+                            window
+                        );
+                        tracing::warn!(%reason);
+                        self.set_state(AccountState::Disconnected {
+                            reason: reason.clone(),
+                        });
+                        return Err(Error::Disconnected(reason));
+                    }
+                    let delay = backoff.next_delay().min(window - elapsed);
+                    tracing::info!(error = %e, attempt = backoff.attempts(), ?delay, "reconnecting");
+                    self.set_state(AccountState::Reconnecting {
+                        attempts: backoff.attempts(),
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Leaves the terminal disconnected state (or drops a live connection) and connects
+    /// again.
+    ///
+    /// Dropped before it completes: as [`connection`](Self::connection).
+    pub async fn reconnect(&self) -> Result<Connection, Error> {
+        {
+            let mut guard = self.inner.conn.lock().await;
+            *guard = None;
+            self.set_state(AccountState::New);
+        }
+        self.connection().await
+    }
+
+    /// One attempt: connect, authenticate, select again.
+    async fn connect_once(&self) -> Result<Connection, (Error, Option<Connection>)> {
+        let cfg = &self.inner.cfg;
+        let conn = Connection::connect(cfg.connect.clone())
+            .await
+            .map_err(|e| (e, None))?;
+        let r = self.authenticate(&conn).await;
+        if let Err(e) = r {
+            return Err((e, Some(conn)));
+        }
+        let sel = self.inner.selected.lock().ok().and_then(|s| s.clone());
+        if let Some((mailbox, read_only)) = sel {
+            let r = if read_only {
+                conn.examine(&mailbox).await
+            } else {
+                conn.select(&mailbox).await
+            };
+            match r {
+                Ok(info) => {
+                    if let Ok(mut g) = self.inner.info.lock() {
+                        *g = Some(info);
+                    }
+                }
+                Err(e) => return Err((e, Some(conn))),
+            }
+        }
+        Ok(conn)
+    }
+
+    async fn authenticate(&self, conn: &Connection) -> Result<String, Error> {
+        let cfg = &self.inner.cfg;
+        match &cfg.login {
+            Login::Password { user, password } => {
+                conn.authenticate(Credentials::password(user, password.clone()), cfg.method)
+                    .await
+            }
+            Login::OAuth { user, provider } => {
+                let token = provider.token(false).await.map_err(Error::Config)?;
+                match conn
+                    .authenticate(Credentials::token(user, token), cfg.method)
+                    .await
+                {
+                    Err(e) if token_expired(&e) && !conn.is_closed() => {
+                        tracing::info!("token refused: asking the provider for a fresh one");
+                        let token = provider.token(true).await.map_err(Error::Config)?;
+                        conn.authenticate(Credentials::token(user, token), cfg.method)
+                            .await
+                    }
+                    r => r,
+                }
+            }
+        }
+    }
+
+    /// `SELECT mailbox`, remembered: it is selected again after every reconnect.
+    ///
+    /// Dropped before it completes: the SELECT completes inside the connection.
+    pub async fn select(&self, mailbox: &str) -> Result<MailboxInfo, Error> {
+        if let Ok(mut g) = self.inner.selected.lock() {
+            *g = Some((mailbox.to_owned(), false));
+        }
+        let conn = self.connection().await?;
+        let info = conn.select(mailbox).await?;
+        if let Ok(mut g) = self.inner.info.lock() {
+            *g = Some(info.clone());
+        }
+        Ok(info)
+    }
+
+    /// IDLE on the selected mailbox that survives reconnects (see [`AccountIdle`]).
+    pub fn idle(&self) -> AccountIdle {
+        AccountIdle {
+            account: self.clone(),
+            stream: None,
+            generation: self.connections_made(),
+        }
+    }
+
+    /// Logs out and leaves the account in the disconnected state.
+    ///
+    /// Dropped before it completes: the LOGOUT still completes if it was sent.
+    pub async fn logout(&self) -> Result<(), Error> {
+        let conn = self.inner.conn.lock().await.take();
+        self.set_state(AccountState::Disconnected {
+            reason: "logged out".into(),
+        });
+        match conn {
+            Some(c) => c.logout().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// What an [`AccountIdle`] yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccountEvent {
+    /// A mailbox event.
+    Mailbox(IdleEvent),
+    /// The connection was lost and made again; the mailbox was selected again (its state
+    /// now) and IDLE resumed. Events during the gap are not reported: compare with what you
+    /// knew (or sync).
+    Reconnected(Option<MailboxInfo>),
+}
+
+/// IDLE that resumes after reconnects.
+#[derive(Debug)]
+pub struct AccountIdle {
+    account: Account,
+    stream: Option<IdleStream>,
+    generation: u64,
+}
+
+impl AccountIdle {
+    /// The next event; reconnects (with the account's backoff and give-up window) when the
+    /// connection is lost. Fails when the account gives up or needs the user.
+    ///
+    /// Cancel safety: dropping this future loses no event; a reconnect in progress is
+    /// abandoned and started again by the next call.
+    pub async fn next(&mut self) -> Result<AccountEvent, Error> {
+        loop {
+            if self.stream.is_none() {
+                let conn = self.account.connection().await?;
+                let generation = self.account.connections_made();
+                match conn.idle().await {
+                    Ok(s) => self.stream = Some(s),
+                    Err(e) if e.is_transient() => continue,
+                    Err(e) => return Err(e),
+                }
+                if generation != self.generation {
+                    let first = self.generation == 0;
+                    self.generation = generation;
+                    if !first {
+                        let info = self.account.inner.info.lock().ok().and_then(|g| g.clone());
+                        return Ok(AccountEvent::Reconnected(info));
+                    }
+                }
+            }
+            let Some(s) = self.stream.as_mut() else {
+                continue;
+            };
+            match s.next().await {
+                Ok(Some(e)) => return Ok(AccountEvent::Mailbox(e)),
+                Ok(None) => {
+                    tracing::debug!("IDLE ended: resuming");
+                    self.stream = None;
+                }
+                Err(e) if e.is_transient() => {
+                    tracing::info!(error = %e, "connection lost during IDLE");
+                    self.stream = None;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Ends the IDLE.
+    pub async fn done(mut self) -> Result<(), Error> {
+        match self.stream.take() {
+            Some(s) => s.done().await,
+            None => Ok(()),
+        }
+    }
+}

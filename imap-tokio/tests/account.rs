@@ -1,0 +1,201 @@
+//! The account client: reconnect after a server restart (IDLE resumed), give-up window,
+//! failures that are not retried, the OAuth token provider.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Mode, TestServer, ca_signed, self_signed};
+use imapwire_session::sasl::Secret;
+use imapwire_tokio::account::TokenFuture;
+use imapwire_tokio::backoff::Backoff;
+use imapwire_tokio::{
+    Account, AccountConfig, AccountEvent, AccountState, Config, Error, IdleEvent, Login, Security,
+    Timeouts,
+};
+
+fn account(
+    port: u16,
+    ca: Option<&rustls_pki_types::CertificateDer<'static>>,
+    login: Login,
+) -> AccountConfig {
+    let mut c = Config::new("127.0.0.1", port)
+        .with_security(Security::ImplicitTls)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    if let Some(ca) = ca {
+        c.tls.add_root_der(ca.to_vec());
+    }
+    AccountConfig::new(c, login).with_backoff(Backoff::new(
+        Duration::from_millis(50),
+        Duration::from_millis(400),
+    ))
+}
+
+fn joe() -> Login {
+    Login::Password {
+        user: "joe".into(),
+        password: Secret::new("secret".into()),
+    }
+}
+
+#[tokio::test]
+async fn reconnects_after_server_restart_and_resumes_idle() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let addr = server.addr;
+    let store = server.store.clone();
+    let acct = Account::new(account(addr.port(), cert.ca_der.as_ref(), joe()));
+    assert_eq!(acct.select("INBOX").await.unwrap().exists, 3);
+    let mut idle = acct.idle();
+    // The first event: a delivery while idling.
+    let first = {
+        let next = idle.next();
+        tokio::pin!(next);
+        // Give the IDLE time to start, then deliver.
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            r = &mut next => panic!("early event {r:?}"),
+        }
+        server.deliver(b"Subject: four\r\n\r\n4\r\n");
+        tokio::time::timeout(Duration::from_secs(10), next)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        first,
+        AccountEvent::Mailbox(IdleEvent::Exists { exists: 4 })
+    );
+
+    // The server goes away; mail arrives meanwhile; it comes back on the same port.
+    server.stop();
+    drop(server);
+    store.lock().unwrap().deliver(
+        &imapwire_codec::mailbox::Mailbox::Inbox,
+        bytes::Bytes::from_static(b"Subject: five\r\n\r\n5\r\n"),
+        vec![],
+    );
+    let _ = store.lock().unwrap().take_notifications();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let server = TestServer::restart_on(addr, Mode::Implicit, cert.clone(), store.clone()).await;
+
+    let ev = tokio::time::timeout(Duration::from_secs(20), idle.next())
+        .await
+        .expect("reconnected within 20 s")
+        .unwrap();
+    match ev {
+        AccountEvent::Reconnected(Some(info)) => assert_eq!(info.exists, 5),
+        other => panic!("expected Reconnected, got {other:?}"),
+    }
+    assert_eq!(acct.state(), AccountState::Connected);
+    assert_eq!(acct.connections_made(), 2);
+    // IDLE runs again: a new delivery is seen.
+    let ev = {
+        let next = idle.next();
+        tokio::pin!(next);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            r = &mut next => panic!("early event {r:?}"),
+        }
+        server.deliver(b"Subject: six\r\n\r\n6\r\n");
+        tokio::time::timeout(Duration::from_secs(10), next)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 6 }));
+    idle.done().await.unwrap();
+    acct.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn gives_up_after_the_window_and_reconnect_leaves_the_terminal_state() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let addr = server.addr;
+    let store = server.store.clone();
+    let cfg = account(addr.port(), cert.ca_der.as_ref(), joe())
+        .with_give_up_after(Duration::from_millis(1500));
+    let acct = Account::new(cfg);
+    acct.connection().await.unwrap();
+    server.stop();
+    drop(server);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = Instant::now();
+    let err = acct.connection().await.unwrap_err();
+    let took = t.elapsed();
+    assert!(matches!(err, Error::Disconnected(_)), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
+    // Terminal: fails at once without trying.
+    let t = Instant::now();
+    assert!(matches!(
+        acct.connection().await,
+        Err(Error::Disconnected(_))
+    ));
+    assert!(t.elapsed() < Duration::from_millis(100));
+    // The server is back; an explicit reconnect leaves the state.
+    let _server = TestServer::restart_on(addr, Mode::Implicit, cert, store).await;
+    let conn = acct.reconnect().await.unwrap();
+    conn.noop().await.unwrap();
+    assert_eq!(acct.state(), AccountState::Connected);
+}
+
+#[tokio::test]
+async fn auth_failures_and_certificate_refusals_are_not_retried() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let bad = Login::Password {
+        user: "joe".into(),
+        password: Secret::new("wrong".into()),
+    };
+    let acct = Account::new(account(server.addr.port(), cert.ca_der.as_ref(), bad));
+    let t = Instant::now();
+    let err = acct.connection().await.unwrap_err();
+    assert!(err.is_auth_failure(), "{err:?}");
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
+    assert_eq!(acct.connections_made(), 0);
+
+    let other = self_signed();
+    let server2 = TestServer::start(Mode::Implicit, other).await;
+    let acct = Account::new(account(server2.addr.port(), None, joe()));
+    let err = acct.connection().await.unwrap_err();
+    assert!(matches!(err, Error::Certificate(_)), "{err:?}");
+    assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
+}
+
+#[tokio::test]
+async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let calls = Arc::new(AtomicU32::new(0));
+    let refreshes = Arc::new(AtomicU32::new(0));
+    let (c2, r2) = (calls.clone(), refreshes.clone());
+    let provider = move |refresh: bool| -> TokenFuture {
+        c2.fetch_add(1, Ordering::SeqCst);
+        if refresh {
+            r2.fetch_add(1, Ordering::SeqCst);
+        }
+        Box::pin(async move {
+            Ok(Secret::new(
+                if refresh { "good-token" } else { "stale-token" }.to_owned(),
+            ))
+        })
+    };
+    let login = Login::OAuth {
+        user: "joe".into(),
+        provider: Arc::new(provider),
+    };
+    let acct = Account::new(account(server.addr.port(), cert.ca_der.as_ref(), login));
+    let conn = acct.connection().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(refreshes.load(Ordering::SeqCst), 1);
+    conn.select("INBOX").await.unwrap();
+    acct.logout().await.unwrap();
+}

@@ -1,0 +1,154 @@
+//! Cancel safety: futures dropped at pseudo-random points (commands, fetch streams in the
+//! middle of a body, IDLE streams) never corrupt the connection.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Mode, TestServer, ca_signed};
+use imapwire_session::sasl::{Credentials, Secret};
+use imapwire_tokio::{AuthMethod, Config, Connection, Error, Security, Timeouts};
+use sha2::{Digest, Sha256};
+
+fn lcg(s: &mut u64) -> u64 {
+    *s = s
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *s >> 33
+}
+
+async fn hashes(conn: &Connection) -> Vec<(u32, u64, [u8; 32])> {
+    let mut out = Vec::new();
+    let mut s = conn
+        .fetch("1:*", "(UID RFC822.SIZE BODY.PEEK[])", true)
+        .await
+        .unwrap();
+    while let Some(mut m) = s.next().await.unwrap() {
+        let mut h = Sha256::new();
+        let mut n = 0;
+        while let Some(c) = m.next_chunk().await.unwrap() {
+            n += c.len() as u64;
+            h.update(&c);
+        }
+        let d = m.finish().await.unwrap();
+        assert_eq!(d.size, Some(n));
+        out.push((d.uid.unwrap(), n, h.finalize().into()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn futures_dropped_at_random_points_leave_the_connection_usable() {
+    common::log();
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let mut cfg = Config::new("127.0.0.1", server.addr.port())
+        .with_security(Security::ImplicitTls)
+        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
+    cfg.tls.add_root_der(cert.ca_der.clone().unwrap().to_vec());
+    let conn = Connection::connect(cfg).await.unwrap();
+    conn.authenticate(
+        Credentials::password("joe", Secret::new("secret".into())),
+        AuthMethod::Auto,
+    )
+    .await
+    .unwrap();
+    conn.select("INBOX").await.unwrap();
+    // A message large enough to be streamed in pieces (over the 256 KiB threshold).
+    let big: Vec<u8> = (0..400_000u32)
+        .map(|i| {
+            if i % 78 == 77 {
+                b'\n'
+            } else {
+                b'a' + (i % 26) as u8
+            }
+        })
+        .collect();
+    let mut big_msg = b"Subject: big\r\n\r\n".to_vec();
+    big_msg.extend_from_slice(&big);
+    let uid = conn
+        .append(
+            "INBOX",
+            &[],
+            big_msg.len() as u64,
+            std::io::Cursor::new(big_msg.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(uid, Some(4));
+    assert_eq!(conn.select("INBOX").await.unwrap().exists, 4);
+    let before = hashes(&conn).await;
+    assert_eq!(before.len(), 4);
+
+    let mut seed = 0x5eed_u64;
+    let mut cancelled = 0;
+    for round in 0..80 {
+        let r = lcg(&mut seed);
+        let budget = Duration::from_micros(r % 800);
+        let c = &conn;
+        let res: Result<Result<(), Error>, _> = match r % 7 {
+            0 => tokio::time::timeout(budget, c.noop()).await,
+            1 => tokio::time::timeout(budget, async { c.select("INBOX").await.map(|_| ()) }).await,
+            2 => {
+                tokio::time::timeout(budget, async {
+                    let mut s = c.fetch("1:*", "(UID BODY.PEEK[])", true).await?;
+                    // Read a piece of the first message, then drop everything.
+                    if let Some(mut m) = s.next().await? {
+                        let _ = m.next_chunk().await?;
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            3 => {
+                tokio::time::timeout(budget, async { c.search("ALL", true).await.map(|_| ()) })
+                    .await
+            }
+            4 => tokio::time::timeout(budget, async { c.list("", "*").await.map(|_| ()) }).await,
+            5 => {
+                tokio::time::timeout(budget, async {
+                    let idle = c.idle().await?;
+                    tokio::time::sleep(Duration::from_micros(500)).await;
+                    drop(idle);
+                    Ok(())
+                })
+                .await
+            }
+            _ => {
+                let action = if round % 2 == 0 {
+                    "+FLAGS (\\Flagged)"
+                } else {
+                    "-FLAGS (\\Flagged)"
+                };
+                tokio::time::timeout(budget, async {
+                    c.store("1", action, true).await.map(|_| ())
+                })
+                .await
+            }
+        };
+        match res {
+            Ok(r) => r.unwrap_or_else(|e| panic!("round {round}: {e}")),
+            Err(_) => cancelled += 1,
+        }
+    }
+    assert!(
+        cancelled >= 10,
+        "too few futures were cancelled ({cancelled}) to test anything"
+    );
+
+    // Everything still works, and the data is intact.
+    conn.noop().await.unwrap();
+    assert_eq!(conn.select("INBOX").await.unwrap().exists, 4);
+    let after = hashes(&conn).await;
+    assert_eq!(before, after);
+    let big_hash: [u8; 32] = Sha256::digest(&big_msg).into();
+    assert_eq!(after[3].2, big_hash);
+    assert_eq!(
+        conn.search("ALL", true).await.unwrap().ids,
+        vec![1, 2, 3, 4]
+    );
+    // An IDLE after all that still ends cleanly.
+    let idle = conn.idle().await.unwrap();
+    idle.done().await.unwrap();
+    conn.logout().await.unwrap();
+}

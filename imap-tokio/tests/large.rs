@@ -1,0 +1,225 @@
+//! 50 MB through APPEND (from an `AsyncRead`) and FETCH (streamed body) with bounded memory:
+//! a counting allocator measures the peak heap of the whole test process while a minimal
+//! scripted server on 127.0.0.1 reads and writes the bytes without keeping them.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use imapwire_session::sasl::{Credentials, Secret};
+use imapwire_tokio::{AuthMethod, Config, Connection, Security, Timeouts};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::net::TcpListener;
+
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(l) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) };
+        CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const SIZE: u64 = 50 * 1024 * 1024;
+
+fn byte_at(i: u64) -> u8 {
+    if i % 76 == 75 {
+        b'\n'
+    } else {
+        b'A' + (i % 26) as u8
+    }
+}
+
+/// A generated message of `len` bytes, read in whatever pieces the reader asks for.
+struct Generated {
+    pos: u64,
+    len: u64,
+}
+
+impl AsyncRead for Generated {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let n = (buf.remaining() as u64).min(self.len - self.pos) as usize;
+        let start = self.pos;
+        let chunk: Vec<u8> = (0..n as u64).map(|i| byte_at(start + i)).collect();
+        buf.put_slice(&chunk);
+        self.pos += n as u64;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn expected_hash() -> String {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pos = 0;
+    while pos < SIZE {
+        let n = (SIZE - pos).min(buf.len() as u64) as usize;
+        for (i, b) in buf[..n].iter_mut().enumerate() {
+            *b = byte_at(pos + i as u64);
+        }
+        h.update(&buf[..n]);
+        pos += n as u64;
+    }
+    hex(&h.finalize())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A scripted server: LOGIN, SELECT, APPEND (hashes and drops the literal), UID FETCH (sends
+/// the generated message), LOGOUT. Returns the hash of what APPEND received.
+async fn serve(listener: TcpListener) -> String {
+    let (tcp, _) = listener.accept().await.unwrap();
+    let (rd, mut wr) = tcp.into_split();
+    let mut rd = BufReader::new(rd);
+    wr.write_all(b"* OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] ready\r\n")
+        .await
+        .unwrap();
+    let mut appended = String::new();
+    loop {
+        let mut line = String::new();
+        if rd.read_line(&mut line).await.unwrap() == 0 {
+            return appended;
+        }
+        let tag = line.split(' ').next().unwrap().to_owned();
+        let upper = line.to_ascii_uppercase();
+        if upper.contains(" LOGIN ") {
+            wr.write_all(
+                format!("{tag} OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] in\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+        } else if upper.contains(" SELECT ") {
+            wr.write_all(format!("* 0 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 1] n\r\n{tag} OK [READ-WRITE] sel\r\n").as_bytes()).await.unwrap();
+        } else if upper.contains(" APPEND ") {
+            let open = line.rfind('{').unwrap();
+            let spec = &line[open + 1..line.rfind('}').unwrap()];
+            let sync = !spec.ends_with('+');
+            let n: u64 = spec.trim_end_matches('+').parse().unwrap();
+            if sync {
+                wr.write_all(b"+ go\r\n").await.unwrap();
+            }
+            let mut h = Sha256::new();
+            let mut left = n;
+            let mut buf = vec![0u8; 64 * 1024];
+            while left > 0 {
+                let k = (left as usize).min(buf.len());
+                rd.read_exact(&mut buf[..k]).await.unwrap();
+                h.update(&buf[..k]);
+                left -= k as u64;
+            }
+            let mut crlf = String::new();
+            rd.read_line(&mut crlf).await.unwrap();
+            assert_eq!(crlf, "\r\n");
+            appended = hex(&h.finalize());
+            wr.write_all(format!("* 1 EXISTS\r\n{tag} OK [APPENDUID 7 1] stored\r\n").as_bytes())
+                .await
+                .unwrap();
+        } else if upper.contains(" FETCH ") {
+            wr.write_all(
+                format!("* 1 FETCH (UID 1 RFC822.SIZE {SIZE} BODY[] {{{SIZE}}}\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut pos = 0;
+            while pos < SIZE {
+                let n = (SIZE - pos).min(buf.len() as u64) as usize;
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    *b = byte_at(pos + i as u64);
+                }
+                wr.write_all(&buf[..n]).await.unwrap();
+                pos += n as u64;
+            }
+            wr.write_all(format!(")\r\n{tag} OK fetched\r\n").as_bytes())
+                .await
+                .unwrap();
+        } else if upper.contains(" LOGOUT") {
+            wr.write_all(format!("* BYE bye\r\n{tag} OK out\r\n").as_bytes())
+                .await
+                .unwrap();
+            return appended;
+        } else {
+            wr.write_all(format!("{tag} BAD what\r\n").as_bytes())
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_megabytes_up_and_down_in_bounded_memory() {
+    let want = expected_hash();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(serve(listener));
+    let cfg = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(30)));
+    let conn = Connection::connect(cfg).await.unwrap();
+    conn.authenticate(
+        Credentials::password("joe", Secret::new("secret".into())),
+        AuthMethod::LoginCommand,
+    )
+    .await
+    .unwrap();
+    conn.select("INBOX").await.unwrap();
+
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let uid = conn
+        .append("INBOX", &[], SIZE, Generated { pos: 0, len: SIZE })
+        .await
+        .unwrap();
+    assert_eq!(uid, Some(1));
+    let up_peak = PEAK.load(Ordering::Relaxed) - base;
+
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let mut s = conn
+        .fetch("1", "(UID RFC822.SIZE BODY.PEEK[])", true)
+        .await
+        .unwrap();
+    let mut m = s.next().await.unwrap().expect("one message");
+    let mut h = Sha256::new();
+    let mut n = 0u64;
+    while let Some(c) = m.next_chunk().await.unwrap() {
+        n += c.len() as u64;
+        h.update(&c);
+    }
+    let d = m.finish().await.unwrap();
+    assert!(s.next().await.unwrap().is_none());
+    let down_peak = PEAK.load(Ordering::Relaxed) - base;
+    assert_eq!(n, SIZE);
+    assert_eq!(d.size, Some(SIZE));
+    assert_eq!(d.uid, Some(1));
+    assert_eq!(hex(&h.finalize()), want);
+
+    conn.logout().await.unwrap();
+    let got = server.await.unwrap();
+    assert_eq!(got, want, "the server received the message unchanged");
+    eprintln!("peak heap above baseline: append {up_peak} B, fetch {down_peak} B");
+    // 50 MB passed each way; the process never held more than a few MB of it.
+    assert!(up_peak < 8 * 1024 * 1024, "append peak {up_peak}");
+    assert!(down_peak < 8 * 1024 * 1024, "fetch peak {down_peak}");
+}
