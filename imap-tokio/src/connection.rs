@@ -47,6 +47,9 @@ use imapwire_session::client::{
 };
 use imapwire_session::sasl::scram::ChannelBinding;
 use imapwire_session::sasl::{self, Credentials, Mechanism};
+use imapwire_session::sync::{
+    Journal, ReplicaState, ServerInfo, Step, SyncConfig, SyncEngine, SyncFailure, SyncOutcome,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -160,7 +163,20 @@ enum Op {
         reader: Box<dyn AsyncRead + Send + Unpin>,
     },
     Logout,
+    Sync(Box<SyncRun>),
 }
+
+/// A synchronisation run by the driver: the engine sees every session event.
+struct SyncRun {
+    engine: Option<SyncEngine>,
+    cfg: Option<(SyncConfig, ReplicaState, Journal)>,
+    persist: PersistFn,
+    done: Option<oneshot::Sender<Result<SyncOutcome, Box<SyncFailure>>>>,
+}
+
+/// Saves the journal before an upload that must not be repeated (see
+/// [`Connection::sync`]).
+pub type PersistFn = Box<dyn FnMut(&Journal) -> Result<(), String> + Send>;
 
 enum Request {
     Op(Op, ReplyTx),
@@ -364,6 +380,7 @@ impl Connection {
             handoff: false,
             closed: None,
             compress_tried: false,
+            sync: None,
         };
         tokio::spawn(driver.run().in_current_span());
         match ready_rx.await {
@@ -749,6 +766,38 @@ impl Connection {
         }
     }
 
+    /// Synchronises one mailbox with the sync engine ([`imapwire_session::sync`]): uploads
+    /// the journal's local changes, then downloads what changed on the server. `persist` is
+    /// called (in the driver task, so keep it short: an atomic file write) whenever the
+    /// journal must be saved before an upload that must not be repeated. The inner result is
+    /// the engine's: the outcome to apply and persist, or the failure with the inputs handed
+    /// back. One synchronisation at a time per connection.
+    ///
+    /// Dropped before it completes: the synchronisation still runs to its end inside the
+    /// driver (its journal saves included) and its outcome is discarded; the replica state
+    /// given is then stale only in that the next synchronisation redoes the work (uploads
+    /// are not repeated: the journal marks them).
+    pub async fn sync(
+        &self,
+        cfg: SyncConfig,
+        state: ReplicaState,
+        journal: Journal,
+        persist: impl FnMut(&Journal) -> Result<(), String> + Send + 'static,
+    ) -> Result<Result<SyncOutcome, Box<SyncFailure>>, Error> {
+        let (tx, rx) = oneshot::channel();
+        let run = SyncRun {
+            engine: None,
+            cfg: Some((cfg, state, journal)),
+            persist: Box::new(persist),
+            done: Some(tx),
+        };
+        match self.call(Op::Sync(Box::new(run))).await? {
+            Reply::Done(_) => {}
+            other => return Err(unexpected(other)),
+        }
+        rx.await.map_err(|_| self.closed_error())
+    }
+
     /// `LOGOUT` (RFC 9051 §6.1.3); the connection closes.
     ///
     /// Dropped before it completes: the LOGOUT still completes and the connection closes.
@@ -1007,6 +1056,7 @@ struct Driver {
     handoff: bool,
     closed: Option<CloseReason>,
     compress_tried: bool,
+    sync: Option<Box<SyncRun>>,
 }
 
 async fn read_opt(
@@ -1453,6 +1503,23 @@ impl Driver {
                     let _ = reply.send(Err(e.into()));
                 }
             },
+            Op::Sync(mut run) => {
+                if self.sync.is_some() {
+                    let _ = reply.send(Err(Error::Config(
+                        "a synchronisation is already running on this connection".into(),
+                    )));
+                    return;
+                }
+                if let Some((cfg, state, journal)) = run.cfg.take() {
+                    let info = ServerInfo::from_client(&self.session);
+                    run.engine = Some(SyncEngine::new(cfg, info, state, journal));
+                }
+                self.sync = Some(run);
+                let _ = reply.send(Ok(Reply::Done(Completion {
+                    code: None,
+                    text: Default::default(),
+                })));
+            }
             Op::Logout => match self.session.logout(now) {
                 Ok(id) => self.track(id, Pending::new(Some(reply), Collect::None)),
                 Err(e) => {
@@ -1597,9 +1664,56 @@ impl Driver {
         let mut any = false;
         while let Some(ev) = self.session.poll_event() {
             any = true;
+            if let Some(e) = self.sync.as_mut().and_then(|s| s.engine.as_mut()) {
+                e.handle_event(&ev);
+            }
             self.on_event(ev);
         }
+        if self.drive_sync() {
+            any = true;
+        }
         any
+    }
+
+    /// Runs the synchronisation engine until it waits; true when it submitted something.
+    fn drive_sync(&mut self) -> bool {
+        let Some(run) = self.sync.as_mut() else {
+            return false;
+        };
+        let mut progress = false;
+        loop {
+            let Some(engine) = run.engine.as_mut() else {
+                self.sync = None;
+                return progress;
+            };
+            match engine.poll() {
+                Step::Submit(cmd) => {
+                    let r = self.session.submit(Instant::now(), cmd);
+                    engine.submitted(r);
+                    progress = true;
+                }
+                Step::PersistJournal => {
+                    if let Err(e) = (run.persist)(engine.journal()) {
+                        // Not saved: an upload could be repeated after a crash. Stop here;
+                        // the engine hands the inputs back.
+                        tracing::warn!(error = %e, "journal not saved: synchronisation stopped");
+                        self.session.close(Instant::now());
+                        return true;
+                    }
+                }
+                Step::Wait => return progress,
+                Step::Done => {
+                    let engine = run.engine.take();
+                    let done = run.done.take();
+                    self.sync = None;
+                    if let (Some(e), Some(tx)) = (engine, done) {
+                        let _ = tx.send(e.finish());
+                    }
+                    return true;
+                }
+                _ => return progress,
+            }
+        }
     }
 
     fn on_event(&mut self, ev: Event) {

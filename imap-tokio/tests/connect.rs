@@ -238,3 +238,53 @@ async fn idle_sees_a_message_appended_by_a_second_connection() {
     a.logout().await.unwrap();
     b.logout().await.unwrap();
 }
+
+/// A server that accepts and then says nothing more after `greeting`.
+async fn silent_server(greeting: &'static [u8]) -> u16 {
+    use tokio::io::AsyncWriteExt;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = l.accept().await {
+            let _ = s.write_all(greeting).await;
+            held.push(s);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn silent_servers_are_detected_within_the_timeouts() {
+    let t = |port| {
+        let mut to = Timeouts::all(Duration::from_millis(600));
+        to.keepalive = Some(Duration::from_millis(300));
+        Config::new("127.0.0.1", port)
+            .with_security(Security::InsecurePlaintext)
+            .with_timeouts(to)
+    };
+    // No greeting.
+    let port = silent_server(b"").await;
+    let start = std::time::Instant::now();
+    let err = Connection::connect(t(port)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(imapwire_tokio::Phase::Greeting)),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(3));
+    // A greeting, then silence: a command times out.
+    let port = silent_server(b"* OK [CAPABILITY IMAP4rev1] hi\r\n").await;
+    let conn = Connection::connect(t(port)).await.unwrap();
+    let start = std::time::Instant::now();
+    let err = conn.noop().await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert!(conn.is_closed());
+    // Idle and silent: the keep-alive NOOP finds the dead peer without any command.
+    let conn = Connection::connect(t(port)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        conn.is_closed(),
+        "keep-alive should have found the silent server"
+    );
+}
