@@ -218,6 +218,9 @@ struct Pending {
     idle_ending: bool,
     /// An internal command (STARTTLS, COMPRESS) of the driver.
     internal: Internal,
+    /// COMPRESS after authentication: the authentication's answer, sent when COMPRESS is
+    /// done (so that the caller sees the connection as it will stay).
+    deferred: Option<Result<Reply, Error>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +242,7 @@ impl Pending {
             idle: None,
             idle_ending: false,
             internal: Internal::No,
+            deferred: None,
         }
     }
 }
@@ -381,6 +385,7 @@ impl Connection {
             closed: None,
             compress_tried: false,
             sync: None,
+            await_caps: Vec::new(),
         };
         tokio::spawn(driver.run().in_current_span());
         match ready_rx.await {
@@ -1057,6 +1062,8 @@ struct Driver {
     closed: Option<CloseReason>,
     compress_tried: bool,
     sync: Option<Box<SyncRun>>,
+    /// Answers held until the session knows the capabilities again (after authentication).
+    await_caps: Vec<(Option<ReplyTx>, Result<Reply, Error>)>,
 }
 
 async fn read_opt(
@@ -1317,6 +1324,14 @@ impl Driver {
             }
             if !progress {
                 break;
+            }
+        }
+        if !self.await_caps.is_empty()
+            && (self.session.capabilities().is_some() || self.closed.is_some())
+        {
+            self.publish();
+            for (tx, r) in std::mem::take(&mut self.await_caps) {
+                self.send_reply(tx, r);
             }
         }
         self.publish();
@@ -1923,6 +1938,9 @@ impl Driver {
             }
             Internal::Compress => {
                 tracing::debug!(ok = result.is_ok(), "COMPRESS");
+                if let Some(r) = p.deferred.take() {
+                    self.send_reply(p.reply.take(), r);
+                }
                 return;
             }
             Internal::No => {}
@@ -1975,7 +1993,17 @@ impl Driver {
                     _ => None,
                 };
             }
-            self.maybe_compress();
+            if let Some(cid) = self.maybe_compress() {
+                if let Some(cp) = self.pending.get_mut(&cid) {
+                    cp.reply = p.reply.take();
+                    cp.deferred = Some(reply);
+                    return;
+                }
+            }
+            if self.session.capabilities().is_none() {
+                self.await_caps.push((p.reply.take(), reply));
+                return;
+            }
         }
         self.send_reply(p.reply, reply);
     }
@@ -1986,9 +2014,10 @@ impl Driver {
         }
     }
 
-    fn maybe_compress(&mut self) {
+    /// Submits COMPRESS DEFLATE when wanted and not excluded; its id.
+    fn maybe_compress(&mut self) -> Option<CommandId> {
         if !self.cfg.compress || self.compress_tried || self.session.is_compressed() {
-            return;
+            return None;
         }
         // Only when the capabilities are known and offer it (the session asks for them after
         // authentication when the OK did not carry them; checked again when it is sent).
@@ -1997,14 +2026,14 @@ impl Driver {
             .capabilities()
             .is_none_or(|c| c.has(&Capability::CompressDeflate));
         if !offered {
-            return;
+            return None;
         }
         self.compress_tried = true;
-        if let Ok(id) = self.session.compress(Instant::now()) {
-            let mut p = Pending::new(None, Collect::None);
-            p.internal = Internal::Compress;
-            self.track(id, p);
-        }
+        let id = self.session.compress(Instant::now()).ok()?;
+        let mut p = Pending::new(None, Collect::None);
+        p.internal = Internal::Compress;
+        self.track(id, p);
+        Some(id)
     }
 }
 

@@ -67,6 +67,8 @@ async fn implicit_tls_verified_with_extra_root_full_session() {
     assert!(conn.has_channel_binding());
     let mech = conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
     assert!(mech.starts_with("SCRAM-SHA-256"), "{mech}");
+    // The server offers COMPRESS=DEFLATE: negotiated after authentication.
+    assert!(conn.is_compressed());
     let list = conn.list("", "*").await.unwrap();
     assert!(list.iter().any(|m| m.name == "INBOX"), "{list:?}");
     let info = conn.select("INBOX").await.unwrap();
@@ -86,7 +88,8 @@ async fn starttls_upgrades_and_authenticates() {
     common::log();
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::StartTls, cert.clone()).await;
-    let conn = Connection::connect(cfg(&server, Security::StartTls, &cert))
+    // COMPRESS switched off: not negotiated although offered.
+    let conn = Connection::connect(cfg(&server, Security::StartTls, &cert).with_compress(false))
         .await
         .unwrap();
     assert!(
@@ -99,6 +102,12 @@ async fn starttls_upgrades_and_authenticates() {
         .await
         .unwrap();
     assert_eq!(m, "PLAIN");
+    assert!(
+        conn.has_capability("COMPRESS=DEFLATE"),
+        "{:?}",
+        conn.capabilities()
+    );
+    assert!(!conn.is_compressed());
     assert_eq!(conn.select("INBOX").await.unwrap().exists, 3);
     conn.logout().await.unwrap();
 }

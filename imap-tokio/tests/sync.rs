@@ -11,10 +11,8 @@ use imapwire_session::sasl::{Credentials, Secret};
 use imapwire_session::sync::{FlagSet, Journal, LocalChange, ReplicaState, SyncConfig};
 use imapwire_tokio::{AuthMethod, Config, Connection, Security, Timeouts};
 
-/// Full mode: the in-memory server advertises IMAP4rev2 and CONDSTORE but answers
-/// `SEARCH RETURN` with BAD, which the CONDSTORE mode's expunge check needs.
 fn cfg() -> SyncConfig {
-    SyncConfig::new(Mailbox::Inbox).with_extensions(false, false)
+    SyncConfig::new(Mailbox::Inbox)
 }
 
 async fn connect(server: &TestServer, ca: &[u8]) -> Connection {

@@ -253,6 +253,12 @@ async fn serve(
         .with_scram_unknown_iterations(ITER);
     // APPEND data is held whole by the session (the codec hands over whole commands).
     cfg.input_window = 64 * 1024 * 1024;
+    if std::env::var_os("IMAPWIRE_TEST_NO_COMPRESS").is_none() {
+        cfg.extensions
+            .push(imapwire_codec::capability::Capability::CompressDeflate);
+    }
+    cfg.extensions
+        .push(imapwire_codec::capability::Capability::ESearch);
     let mut io: Box<dyn Io> = match mode {
         Mode::Implicit => {
             cfg = cfg.with_encrypted(true);
