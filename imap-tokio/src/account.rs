@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use imapwire_codec::response::ResponseCode;
 use imapwire_session::client::CommandError;
-use imapwire_session::sasl::{Credentials, SaslError, Secret};
+use imapwire_session::sasl::{Credentials, Mechanism, SaslError, Secret};
 
 use crate::backoff::Backoff;
 use crate::config::Config;
@@ -26,7 +27,10 @@ use crate::types::{IdleEvent, MailboxInfo};
 pub type TokenFuture = Pin<Box<dyn Future<Output = Result<Secret<String>, String>> + Send>>;
 
 /// Supplies OAuth 2.0 access tokens: called at each (re)connect with `refresh` false, and once
-/// more with `refresh` true after the server refused the token as expired or invalid.
+/// more with `refresh` true after the server refused the token (XOAUTH2 or OAUTHBEARER error
+/// challenge, or a bare `NO` to those mechanisms); a second refusal is an authentication
+/// failure, which is not retried. An `Err` from the provider fails the attempt as a
+/// configuration error.
 pub trait TokenProvider: Send + Sync {
     /// A token (fresh from the authorization server when `refresh`).
     fn token(&self, refresh: bool) -> TokenFuture;
@@ -173,18 +177,41 @@ fn retryable(e: &Error, conn: Option<&Connection>) -> bool {
     if conn.is_some_and(|c| c.closed_by_policy()) {
         return false;
     }
+    // `NO [UNAVAILABLE]` to authentication: the server's back end is down, not the user's
+    // credentials wrong (RFC 5530 §3).
+    if let Error::Command(c) = e {
+        if let CommandError::AuthRejected {
+            code: Some(ResponseCode::Unavailable),
+            ..
+        } = &**c
+        {
+            return true;
+        }
+    }
     e.is_transient()
 }
 
-fn token_expired(e: &Error) -> bool {
-    match e {
-        Error::Command(c) => matches!(
-            &**c,
-            CommandError::AuthRejected {
-                reason: SaslError::OAuth { .. },
-                ..
+/// Whether the server refused an OAuth token in a way a fresh token may cure: the
+/// XOAUTH2/OAUTHBEARER error challenge (RFC 7628 §3.2.2; Gmail, Dovecot), or a bare `NO` to
+/// one of those mechanisms (Microsoft answers an expired token with `NO AUTHENTICATE
+/// failed.` and no challenge). A `NO [UNAVAILABLE]` is a server problem, not the token's.
+fn token_refused(e: &Error) -> bool {
+    let Error::Command(c) = e else {
+        return false;
+    };
+    match &**c {
+        CommandError::AuthRejected { code, reason, .. } => {
+            if matches!(code, Some(ResponseCode::Unavailable)) {
+                return false;
             }
-        ),
+            match reason {
+                SaslError::OAuth { .. } => true,
+                SaslError::Rejected { mechanism } => {
+                    matches!(mechanism, Mechanism::XOAuth2 | Mechanism::OAuthBearer)
+                }
+                _ => false,
+            }
+        }
         _ => false,
     }
 }
@@ -311,12 +338,25 @@ impl Account {
     /// One attempt: connect, authenticate, select again.
     async fn connect_once(&self) -> Result<Connection, (Error, Option<Connection>)> {
         let cfg = &self.inner.cfg;
-        let conn = Connection::connect(cfg.connect.clone())
+        let mut conn = Connection::connect(cfg.connect.clone())
             .await
             .map_err(|e| (e, None))?;
-        let r = self.authenticate(&conn).await;
-        if let Err(e) = r {
-            return Err((e, Some(conn)));
+        match self.authenticate(&conn, false).await {
+            Ok(_) => {}
+            Err(e) if matches!(cfg.login, Login::OAuth { .. }) && token_refused(&e) => {
+                // Once: a fresh token from the provider, on this connection if the server
+                // kept it open, else on a new one.
+                tracing::info!(error = %e, "token refused: asking the provider for a fresh one");
+                if conn.is_closed() {
+                    conn = Connection::connect(cfg.connect.clone())
+                        .await
+                        .map_err(|e| (e, None))?;
+                }
+                if let Err(e) = self.authenticate(&conn, true).await {
+                    return Err((e, Some(conn)));
+                }
+            }
+            Err(e) => return Err((e, Some(conn))),
         }
         let sel = self.inner.selected.lock().ok().and_then(|s| s.clone());
         if let Some((mailbox, read_only)) = sel {
@@ -337,29 +377,18 @@ impl Account {
         Ok(conn)
     }
 
-    async fn authenticate(&self, conn: &Connection) -> Result<String, Error> {
+    /// Authenticates with the configured login; an OAuth token comes from the provider,
+    /// asked for a fresh one when `refresh`.
+    async fn authenticate(&self, conn: &Connection, refresh: bool) -> Result<String, Error> {
         let cfg = &self.inner.cfg;
-        match &cfg.login {
-            Login::Password { user, password } => {
-                conn.authenticate(Credentials::password(user, password.clone()), cfg.method)
-                    .await
-            }
+        let creds = match &cfg.login {
+            Login::Password { user, password } => Credentials::password(user, password.clone()),
             Login::OAuth { user, provider } => {
-                let token = provider.token(false).await.map_err(Error::Config)?;
-                match conn
-                    .authenticate(Credentials::token(user, token), cfg.method)
-                    .await
-                {
-                    Err(e) if token_expired(&e) && !conn.is_closed() => {
-                        tracing::info!("token refused: asking the provider for a fresh one");
-                        let token = provider.token(true).await.map_err(Error::Config)?;
-                        conn.authenticate(Credentials::token(user, token), cfg.method)
-                            .await
-                    }
-                    r => r,
-                }
+                let token = provider.token(refresh).await.map_err(Error::Config)?;
+                Credentials::token(user, token)
             }
-        }
+        };
+        conn.authenticate(creds, cfg.method).await
     }
 
     /// `SELECT mailbox`, remembered: it is selected again after every reconnect.
@@ -465,6 +494,8 @@ impl AccountIdle {
     }
 
     /// Ends the IDLE.
+    ///
+    /// Dropped before it completes: the IDLE still ends (as [`IdleStream::done`]).
     pub async fn done(mut self) -> Result<(), Error> {
         match self.stream.take() {
             Some(s) => s.done().await,

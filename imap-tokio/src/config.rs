@@ -34,8 +34,11 @@ impl Security {
 
 /// Time limits of one connection. Every wait on the network is bounded by one of them, so a
 /// connection whose packets are silently dropped is found dead within a bounded time: within
-/// `command` while a command is in flight, within `keepalive + command` otherwise, and within
-/// the session's IDLE refresh (29 min) `+ command` during IDLE.
+/// `connect`, `handshake` or `greeting` while connecting, within `command` while a command is
+/// in flight, within `keepalive + command` otherwise, and within `idle_refresh + command`
+/// during IDLE (the refresh's `DONE` must be answered). With the defaults: at most 6 min
+/// outside IDLE and 30 min in IDLE; shorten `idle_refresh` for faster detection in IDLE
+/// (each refresh costs one exchange).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
@@ -51,6 +54,9 @@ pub struct Timeouts {
     /// Silence after which a NOOP is sent to check that the server is still there, while no
     /// command is in flight and IDLE is not running. Default 5 min; `None`: never.
     pub keepalive: Option<Duration>,
+    /// How long one IDLE runs before the session ends it with `DONE` and starts it again
+    /// (RFC 2177 §3: servers may log out a client idle for 30 min). Default 29 min.
+    pub idle_refresh: Duration,
 }
 
 impl Default for Timeouts {
@@ -61,12 +67,14 @@ impl Default for Timeouts {
             greeting: Duration::from_secs(30),
             command: Duration::from_secs(60),
             keepalive: Some(Duration::from_secs(5 * 60)),
+            idle_refresh: Duration::from_secs(29 * 60),
         }
     }
 }
 
 impl Timeouts {
-    /// Every limit (connect, handshake, greeting, each command) set to `d`; keep-alive stays.
+    /// Every limit (connect, handshake, greeting, each command) set to `d`; keep-alive and
+    /// IDLE refresh stay.
     pub fn all(d: Duration) -> Self {
         Timeouts {
             connect: d,

@@ -47,6 +47,7 @@ use imapwire_session::client::{
 };
 use imapwire_session::sasl::scram::ChannelBinding;
 use imapwire_session::sasl::{self, Credentials, Mechanism};
+use imapwire_session::special_use::{Role, SpecialUse};
 use imapwire_session::sync::{
     Journal, ReplicaState, ServerInfo, Step, SyncConfig, SyncEngine, SyncFailure, SyncOutcome,
 };
@@ -350,6 +351,7 @@ impl Connection {
         scfg.greeting_timeout = cfg.timeouts.greeting;
         scfg.response_timeout = cfg.timeouts.command;
         scfg.keepalive = cfg.timeouts.keepalive;
+        scfg.idle_refresh = cfg.timeouts.idle_refresh;
         let now = Instant::now();
         let session = Client::new(scfg, now)?;
         let (tx, rx) = mpsc::channel(64);
@@ -545,6 +547,27 @@ impl Connection {
             Reply::List(l) => Ok(l),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// The special-use mailboxes (RFC 6154) from `LIST "" "*"`: the roles the server marks,
+    /// and for roles it marks nowhere a guess from well-known names, flagged as such. Name
+    /// the roles the application cannot work without with
+    /// [`SpecialUse::missing`](imapwire_session::special_use::SpecialUse::missing) (and
+    /// [`guessed`](imapwire_session::special_use::SpecialUse::guessed) for those only
+    /// guessed); see [`missing_roles`](Self::missing_roles).
+    ///
+    /// Dropped before it completes: as [`list`](Self::list).
+    pub async fn special_use(&self) -> Result<SpecialUse, Error> {
+        let entries = self.list("", "*").await?;
+        Ok(crate::types::special_use(&entries))
+    }
+
+    /// The roles of `required` that no mailbox has, neither marked by the server nor guessed
+    /// from a well-known name (`LIST "" "*"`); empty when every role was found.
+    ///
+    /// Dropped before it completes: as [`list`](Self::list).
+    pub async fn missing_roles(&self, required: &[Role]) -> Result<Vec<Role>, Error> {
+        Ok(self.special_use().await?.missing(required))
     }
 
     /// `SELECT mailbox` (RFC 9051 §6.3.2).
@@ -970,6 +993,9 @@ impl FetchedMessage<'_> {
 
     /// Reads to the end of the message (discarding body pieces not read yet) and returns its
     /// attributes.
+    ///
+    /// Dropped before it completes: the message's remaining pieces are skipped by the next
+    /// [`FetchStream::next`]; nothing else is lost.
     pub async fn finish(mut self) -> Result<MessageData, Error> {
         self.inline.clear();
         while self.next_chunk().await?.is_some() {

@@ -45,5 +45,6 @@ pub use account::{
 pub use config::{Config, Security, Timeouts};
 pub use connection::{AuthMethod, Connection, FetchStream, FetchedMessage, IdleStream};
 pub use error::{CertificateError, CertificateReason, Error, Phase};
+pub use imapwire_session::special_use::{Role, SpecialUse};
 pub use tls::{Fingerprint, TlsConfig};
 pub use types::{IdleEvent, MailboxEntry, MailboxInfo, MessageData, SearchResult};

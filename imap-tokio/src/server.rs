@@ -164,6 +164,9 @@ pub enum ConnectionEnd {
 
 /// Serves one accepted TCP connection: TLS first when `tls` is `Some` and `implicit`,
 /// STARTTLS on request when `tls` is `Some` and not `implicit`.
+///
+/// Dropped before it completes: the socket closes at once, without `BYE`; what earlier
+/// commands stored stays stored.
 pub async fn serve_connection<B: Backend>(
     tcp: TcpStream,
     config: ServerConfig,
@@ -700,6 +703,9 @@ pub struct RunningServer {
 impl RunningServer {
     /// Stops accepting, ends every session with `BYE` and waits for the connections to close
     /// (at most `grace`).
+    ///
+    /// Dropped before it completes: the server stops at once; the connection tasks are
+    /// aborted and their sockets closed without waiting for the grace period.
     pub async fn shutdown(mut self, grace: Duration) {
         let _ = self.shutdown.send(true);
         let _ = tokio::time::timeout(grace, async {
@@ -771,6 +777,8 @@ fn tls_material(
 
 /// Starts the example server: binds every address, opens every user's store (creating the
 /// special-use mailboxes), and serves until [`RunningServer::shutdown`].
+///
+/// Dropped before it completes: the listeners bound so far are closed; nothing is served.
 pub async fn start(opts: ServeOptions) -> io::Result<RunningServer> {
     let users = Arc::new(Users::from_file(&opts.users)?);
     let backend = Arc::new(MaildirBackend::new(&opts.store));

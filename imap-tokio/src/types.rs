@@ -7,7 +7,7 @@ use imapwire_codec::fetch::MessageDataItem;
 use imapwire_codec::flag::FlagFetch;
 use imapwire_codec::mailbox::{Mailbox, decode_utf7};
 use imapwire_codec::response::ListItem;
-use imapwire_session::special_use::Role;
+use imapwire_session::special_use::{Role, SpecialUse};
 
 /// The wire form of a value, as text.
 pub(crate) fn wire<T: Encode>(t: &T) -> String {
@@ -57,6 +57,16 @@ impl MailboxEntry {
             raw: item,
         }
     }
+}
+
+/// The special-use roles of `entries` (a LIST's answer): those marked by the server
+/// (RFC 6154 attributes), then, for roles marked nowhere, a guess from well-known names
+/// ([`SpecialUse::guess_missing`]).
+pub fn special_use(entries: &[MailboxEntry]) -> SpecialUse {
+    let items = entries.iter().map(|e| &e.raw);
+    let mut found = SpecialUse::from_list(items.clone());
+    found.guess_missing(items);
+    found
 }
 
 /// The attribute of a special-use role (`\Sent`, ...).

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Mode, TestServer, ca_signed, self_signed};
-use imapwire_session::sasl::Secret;
+use imapwire_session::sasl::{Mechanism, Secret};
 use imapwire_tokio::account::TokenFuture;
 use imapwire_tokio::backoff::Backoff;
 use imapwire_tokio::{
-    Account, AccountConfig, AccountEvent, AccountState, Config, Error, IdleEvent, Login, Security,
-    Timeouts,
+    Account, AccountConfig, AccountEvent, AccountState, AuthMethod, Config, Error, IdleEvent,
+    Login, Security, Timeouts,
 };
 
 fn account(
@@ -170,32 +170,179 @@ async fn auth_failures_and_certificate_refusals_are_not_retried() {
     assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
 }
 
-#[tokio::test]
-async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
-    let cert = ca_signed(&["127.0.0.1"]);
-    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+/// A provider that counts its calls and hands out `first` then `refreshed`.
+fn provider(
+    first: &'static str,
+    refreshed: &'static str,
+) -> (
+    Arc<dyn imapwire_tokio::TokenProvider>,
+    Arc<AtomicU32>,
+    Arc<AtomicU32>,
+) {
     let calls = Arc::new(AtomicU32::new(0));
     let refreshes = Arc::new(AtomicU32::new(0));
     let (c2, r2) = (calls.clone(), refreshes.clone());
-    let provider = move |refresh: bool| -> TokenFuture {
+    let f = move |refresh: bool| -> TokenFuture {
         c2.fetch_add(1, Ordering::SeqCst);
         if refresh {
             r2.fetch_add(1, Ordering::SeqCst);
         }
         Box::pin(async move {
             Ok(Secret::new(
-                if refresh { "good-token" } else { "stale-token" }.to_owned(),
+                if refresh { refreshed } else { first }.to_owned(),
             ))
         })
     };
+    (Arc::new(f), calls, refreshes)
+}
+
+#[tokio::test]
+async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    for method in [
+        AuthMethod::Auto,
+        AuthMethod::Mechanism(Mechanism::XOAuth2),
+        AuthMethod::Mechanism(Mechanism::OAuthBearer),
+    ] {
+        // A stale token first: refused with the error challenge, refreshed once, accepted.
+        let (p, calls, refreshes) = provider("stale-token", "good-token");
+        let login = Login::OAuth {
+            user: "joe".into(),
+            provider: p,
+        };
+        let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
+        let acct = Account::new(cfg);
+        let conn = acct.connection().await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "{method:?}");
+        assert_eq!(refreshes.load(Ordering::SeqCst), 1, "{method:?}");
+        conn.select("INBOX").await.unwrap();
+        // A reconnect asks the provider again (not for a refresh first).
+        let conn = acct.reconnect().await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "{method:?}");
+        conn.noop().await.unwrap();
+        acct.logout().await.unwrap();
+
+        // A good token: one call, no refresh.
+        let (p, calls, refreshes) = provider("good-token", "good-token");
+        let login = Login::OAuth {
+            user: "joe".into(),
+            provider: p,
+        };
+        let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
+        let acct = Account::new(cfg);
+        acct.connection().await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{method:?}");
+        assert_eq!(refreshes.load(Ordering::SeqCst), 0, "{method:?}");
+        acct.logout().await.unwrap();
+
+        // A token refused even fresh: exactly one refresh, then an authentication failure
+        // that is not retried.
+        let (p, calls, refreshes) = provider("stale-token", "revoked-token");
+        let login = Login::OAuth {
+            user: "joe".into(),
+            provider: p,
+        };
+        let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
+        let acct = Account::new(cfg);
+        let err = acct.connection().await.unwrap_err();
+        assert!(err.is_auth_failure(), "{method:?}: {err:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "{method:?}");
+        assert_eq!(refreshes.load(Ordering::SeqCst), 1, "{method:?}");
+        assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
+    }
+}
+
+/// A scripted plaintext server that answers a refused XOAUTH2 token the way Microsoft does:
+/// a bare `NO AUTHENTICATE failed.` with no error challenge, then it closes the connection.
+/// Accepts only `good-token`; returns the tokens it saw.
+async fn bare_no_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use base64::Engine as _;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let seen = seen2.clone();
+            tokio::spawn(async move {
+                let (rd, mut wr) = tcp.into_split();
+                let mut rd = BufReader::new(rd);
+                wr.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2 SASL-IR] ready\r\n")
+                    .await
+                    .unwrap();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut words = line.split_whitespace();
+                    let tag = words.next().unwrap_or("*").to_owned();
+                    let cmd = words.next().unwrap_or("").to_ascii_uppercase();
+                    let reply = match cmd.as_str() {
+                        "AUTHENTICATE" => {
+                            let ir = words.nth(1).unwrap_or("");
+                            let raw = base64::engine::general_purpose::STANDARD
+                                .decode(ir)
+                                .unwrap_or_default();
+                            let raw = String::from_utf8_lossy(&raw).into_owned();
+                            let token = raw
+                                .split('\x01')
+                                .find_map(|p| p.strip_prefix("auth=Bearer "))
+                                .unwrap_or("")
+                                .to_owned();
+                            seen.lock().unwrap().push(token.clone());
+                            if token == "good-token" {
+                                format!("{tag} OK [CAPABILITY IMAP4rev1 IDLE] authenticated\r\n")
+                            } else {
+                                let _ = wr
+                                    .write_all(
+                                        format!("{tag} NO AUTHENTICATE failed.\r\n").as_bytes(),
+                                    )
+                                    .await;
+                                return;
+                            }
+                        }
+                        "CAPABILITY" => {
+                            format!("* CAPABILITY IMAP4rev1 IDLE\r\n{tag} OK done\r\n")
+                        }
+                        "LOGOUT" => {
+                            let _ = wr
+                                .write_all(format!("* BYE bye\r\n{tag} OK done\r\n").as_bytes())
+                                .await;
+                            return;
+                        }
+                        _ => format!("{tag} OK done\r\n"),
+                    };
+                    if wr.write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn oauth_refresh_after_a_bare_no_and_a_closed_connection() {
+    let (port, seen) = bare_no_server().await;
+    let (p, calls, refreshes) = provider("stale-token", "good-token");
     let login = Login::OAuth {
         user: "joe".into(),
-        provider: Arc::new(provider),
+        provider: p,
     };
-    let acct = Account::new(account(server.addr.port(), cert.ca_der.as_ref(), login));
+    let c = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    let cfg = AccountConfig::new(c, login).with_method(AuthMethod::Mechanism(Mechanism::XOAuth2));
+    let acct = Account::new(cfg);
     let conn = acct.connection().await.unwrap();
+    conn.noop().await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(refreshes.load(Ordering::SeqCst), 1);
-    conn.select("INBOX").await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["stale-token", "good-token"]);
     acct.logout().await.unwrap();
 }

@@ -297,3 +297,127 @@ async fn silent_servers_are_detected_within_the_timeouts() {
         "keep-alive should have found the silent server"
     );
 }
+
+/// A server that greets, answers CAPABILITY/NOOP, accepts IDLE with a continuation and then
+/// says nothing more, as if every later packet were dropped.
+async fn mute_in_idle_server() -> u16 {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            let (rd, mut wr) = s.into_split();
+            let mut rd = BufReader::new(rd);
+            let _ = wr
+                .write_all(b"* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+                .await;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    break;
+                }
+                let mut w = line.split_whitespace();
+                let tag = w.next().unwrap_or("*").to_owned();
+                match w.next().map(|c| c.to_ascii_uppercase()).as_deref() {
+                    Some("IDLE") => {
+                        let _ = wr.write_all(b"+ idling\r\n").await;
+                        break;
+                    }
+                    Some("SELECT") => {
+                        let r = format!(
+                            "* 0 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n{tag} OK [READ-WRITE] done\r\n"
+                        );
+                        let _ = wr.write_all(r.as_bytes()).await;
+                    }
+                    _ => {
+                        let _ = wr.write_all(format!("{tag} OK done\r\n").as_bytes()).await;
+                    }
+                }
+            }
+            held.push((rd, wr));
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn silent_handshake_and_dead_peer_in_idle_are_detected() {
+    let mut to = Timeouts::all(Duration::from_millis(600));
+    to.idle_refresh = Duration::from_millis(400);
+    // TLS: the server never answers the ClientHello.
+    let port = silent_server(b"").await;
+    let c = Config::new("127.0.0.1", port)
+        .with_security(Security::ImplicitTls)
+        .with_timeouts(to);
+    let start = std::time::Instant::now();
+    let err = Connection::connect(c).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(imapwire_tokio::Phase::Handshake)),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(3));
+
+    // IDLE accepted, then silence: the refresh's DONE goes unanswered and the stream ends
+    // with an error within idle_refresh + command.
+    let port = mute_in_idle_server().await;
+    let c = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(to);
+    let conn = Connection::connect(c).await.unwrap();
+    conn.select("INBOX").await.unwrap();
+    let mut idle = conn.idle().await.unwrap();
+    let start = std::time::Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(5), idle.next())
+        .await
+        .expect("the dead peer was not detected during IDLE");
+    let err = r.expect_err("IDLE on a dead peer must fail");
+    assert!(err.is_transient(), "{err:?}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    assert!(conn.is_closed());
+}
+
+#[tokio::test]
+async fn connect_timeout_when_syns_go_unanswered() {
+    // A listener that never accepts, with its queue full: the kernel drops further SYNs, so
+    // the TCP connect hangs as it would behind a firewall that drops packets.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = sock.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    let mut hanging = false;
+    for _ in 0..8 {
+        match tokio::time::timeout(
+            Duration::from_millis(300),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => {
+                hanging = true;
+                break;
+            }
+        }
+    }
+    assert!(hanging, "the accept queue never filled");
+    let mut to = Timeouts::all(Duration::from_secs(10));
+    to.connect = Duration::from_millis(500);
+    let c = Config::new("127.0.0.1", addr.port())
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(to);
+    let start = std::time::Instant::now();
+    let err = Connection::connect(c).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout(imapwire_tokio::Phase::Connect)),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(3));
+    drop(listener);
+}
