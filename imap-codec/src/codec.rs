@@ -24,6 +24,60 @@
 //!
 //! [`StreamDecoder`] (aliases [`ResponseDecoder`], [`CommandDecoder`]) is the same receiver
 //! fixed to one message kind, for streams of one kind (benches, captures, tests).
+//!
+//! Outputs that must not be dropped are `#[must_use]`: the bytes [`Receiver::take_buffered`]
+//! hands over at a hand-off, the partial message [`Receiver::reject_literal`] returns, the
+//! result of [`Receiver::accept_literal`], and every event ([`StreamEvent`], and the
+//! `Option` that [`Receiver::next`], [`StreamDecoder::next`] and
+//! [`Framer::next_frame`](crate::framer::Framer::next_frame) return). Dropping one is a
+//! warning (an error under `deny(warnings)`):
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! let mut rx = imapwire_codec::codec::Receiver::server(Default::default());
+//! rx.take_buffered(); // error: unused return value
+//! ```
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! let mut rx = imapwire_codec::codec::Receiver::server(Default::default());
+//! rx.next(); // error: unused return value
+//! ```
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! let mut rx = imapwire_codec::codec::Receiver::server(Default::default());
+//! rx.reject_literal(); // error: unused return value
+//! ```
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! use imapwire_codec::codec::CommandDecoder;
+//! let mut rx = CommandDecoder::new(Default::default(), Default::default());
+//! rx.next(); // error: unused return value
+//! ```
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! let mut f = imapwire_codec::framer::Framer::new(Default::default());
+//! f.next_frame(); // error: unused return value
+//! ```
+//!
+//! The same calls with their results used compile under the same lint level (so the
+//! examples above fail for the dropped value only):
+//!
+//! ```
+//! #![deny(unused_must_use)]
+//! let mut rx = imapwire_codec::codec::Receiver::server(Default::default());
+//! let _rest = rx.take_buffered();
+//! let _event = rx.next();
+//! let _partial = rx.reject_literal();
+//! use imapwire_codec::codec::CommandDecoder;
+//! let mut rx = CommandDecoder::new(Default::default(), Default::default());
+//! let _event = rx.next();
+//! let mut f = imapwire_codec::framer::Framer::new(Default::default());
+//! let _frame = f.next_frame();
+//! ```
 
 use bytes::Bytes;
 
@@ -247,65 +301,42 @@ macro_rules! message_kind {
             }
         }
     };
+    // Parsed straight into the returned event: a command or a FETCH response with its inline
+    // items is a few hundred bytes, and moving it through every parser level and the
+    // `Result`/`Decoded` wrappers cost more than parsing it.
+    ($t:ty, $kind:literal, in_place) => {
+        impl Message for $t {
+            const KIND: &'static str = $kind;
+            fn decode(msg: &Bytes, opts: &DecodeOptions) -> Result<Decoded<Self>, DecodeError> {
+                run(msg, opts, <$t>::parse)
+            }
+
+            #[inline]
+            fn decode_event_into(
+                msg: Bytes,
+                opts: &DecodeOptions,
+                stream_offset: u64,
+                out: &mut Option<StreamEvent<Self>>,
+            ) {
+                decode_event_in_place(
+                    msg,
+                    opts,
+                    stream_offset,
+                    out,
+                    <$t>::placeholder,
+                    <$t>::parse_into,
+                );
+            }
+        }
+    };
 }
 
 message_kind!(Greeting, "greeting");
-impl Message for Command {
-    const KIND: &'static str = "command";
-
-    fn decode(msg: &Bytes, opts: &DecodeOptions) -> Result<Decoded<Self>, DecodeError> {
-        run(msg, opts, Command::parse)
-    }
-
-    /// The command is parsed straight into the returned event (as for [`Response`]): moving
-    /// the value through the `Result`/`Decoded` wrappers costs several copies of it.
-    #[inline]
-    fn decode_event_into(
-        msg: Bytes,
-        opts: &DecodeOptions,
-        stream_offset: u64,
-        out: &mut Option<StreamEvent<Self>>,
-    ) {
-        decode_event_in_place(
-            msg,
-            opts,
-            stream_offset,
-            out,
-            Command::placeholder,
-            Command::parse_into,
-        );
-    }
-}
+message_kind!(Command, "command", in_place);
 message_kind!(AuthenticateData, "authenticate-data");
 message_kind!(IdleDone, "idle-done");
+message_kind!(Response, "response", in_place);
 
-impl Message for Response {
-    const KIND: &'static str = "response";
-
-    fn decode(msg: &Bytes, opts: &DecodeOptions) -> Result<Decoded<Self>, DecodeError> {
-        run(msg, opts, Response::parse)
-    }
-
-    /// The response is parsed straight into the returned event (a FETCH response with its
-    /// inline items is a few hundred bytes: moving it through every parser level and the
-    /// `Result`/`Decoded` wrappers cost more than parsing it).
-    #[inline]
-    fn decode_event_into(
-        msg: Bytes,
-        opts: &DecodeOptions,
-        stream_offset: u64,
-        out: &mut Option<StreamEvent<Self>>,
-    ) {
-        decode_event_in_place(
-            msg,
-            opts,
-            stream_offset,
-            out,
-            Response::placeholder,
-            Response::parse_into,
-        );
-    }
-}
 /// Encodes `msg` into a fresh buffer with `opts`; see [`EncodeBuf::fragments`] for where a
 /// client must wait for continuation requests.
 pub fn encode<M: Encode>(msg: &M, opts: crate::EncodeOptions) -> EncodeBuf {
@@ -789,6 +820,7 @@ impl Receiver {
     /// `while let Some(ev) = rx.next()` loops that call the receiver between events.
     #[allow(clippy::should_implement_trait)]
     #[inline]
+    #[must_use = "a dropped event is a lost message, literal decision or error"]
     pub fn next(&mut self) -> Option<StreamEvent<AnyMessage>> {
         self.next_with(AnyMessage::decode_event_into)
     }
@@ -904,6 +936,7 @@ impl<M: Message> StreamDecoder<M> {
     /// The next event, or `None` when more input is needed (see [`Receiver::next`]).
     #[allow(clippy::should_implement_trait)]
     #[inline]
+    #[must_use = "a dropped event is a lost message, literal decision or error"]
     pub fn next(&mut self) -> Option<StreamEvent<M>> {
         self.rx
             .next_with(|msg, _, opts, off, out| M::decode_event_into(msg, opts, off, out))

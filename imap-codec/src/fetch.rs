@@ -1610,36 +1610,9 @@ mod tests {
         (v, w.iter().map(|w| w.quirk).collect())
     }
 
-    // ---- tiny reader for the RFC example corpus (JSON lines) ----
+    // ---- the RFC example corpus (JSON lines) ----
 
-    fn json_field(line: &str, key: &str) -> Option<Vec<u8>> {
-        let pat = format!("\"{key}\": \"");
-        let i = line.find(&pat)? + pat.len();
-        let mut out = Vec::new();
-        let mut it = line[i..].chars();
-        while let Some(c) = it.next() {
-            match c {
-                '"' => return Some(out),
-                '\\' => match it.next()? {
-                    'n' => out.push(b'\n'),
-                    'r' => out.push(b'\r'),
-                    't' => out.push(b'\t'),
-                    'b' => out.push(8),
-                    'f' => out.push(12),
-                    'u' => {
-                        let h: String = (0..4).filter_map(|_| it.next()).collect();
-                        out.push(u32::from_str_radix(&h, 16).ok()? as u8);
-                    }
-                    c => out.push(c as u8),
-                },
-                c => {
-                    let mut tmp = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
-                }
-            }
-        }
-        None
-    }
+    use crate::test_corpus::str_field as json_field;
 
     fn corpus() -> Vec<(String, Vec<u8>)> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc-examples");

@@ -815,6 +815,7 @@ impl Framer {
     }
 
     /// Produces the next frame, or `None` when more bytes are needed (or a decision is pending).
+    #[must_use = "a dropped frame is a lost message, literal decision or error"]
     pub fn next_frame(&mut self) -> Option<Frame> {
         loop {
             match self.state {

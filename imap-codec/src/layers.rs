@@ -286,3 +286,70 @@ fn no_hand_written_base64() {
         found.join(", ")
     );
 }
+
+/// The paths a README names: link targets and code spans that look like a file path (no
+/// space, a `/` that is not the whole span, not a URL, not a Rust path).
+fn readme_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut spans: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+    let mut rest = text;
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        spans.push(&rest[..rest.find(')').unwrap_or(rest.len())]);
+    }
+    for s in spans {
+        let s = s.trim();
+        if s.len() < 2
+            || !s.contains('/')
+            || s.contains(char::is_whitespace)
+            || s.contains("://")
+            || s.starts_with('#')
+        {
+            continue;
+        }
+        out.push(s.to_string());
+    }
+    out
+}
+
+/// Issue 9 §4: the README packaged with each published crate names no path outside its crate
+/// folder and no path of a machine: every path it names is relative, stays inside the crate
+/// (no `..`) and exists there (files of `src/` may be named from `src/`).
+#[test]
+fn packaged_readmes_name_no_path_outside_the_crate() {
+    let codec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for krate in [codec.to_path_buf(), codec.join("../imap-session")] {
+        let readme = krate.join("README.md");
+        let text = std::fs::read_to_string(&readme).unwrap();
+        for p in readme_paths(&text) {
+            checked += 1;
+            let inside = !p.starts_with('/')
+                && !p.starts_with('~')
+                && p.chars().nth(1) != Some(':')
+                && !p.split('/').any(|c| c == "..");
+            // `tests/extensions.rs::name` names a test in a file
+            let rel = p.split("::").next().unwrap_or("").trim_end_matches('/');
+            if !inside || !(krate.join(rel).exists() || krate.join("src").join(rel).exists()) {
+                bad.push(format!("{}: `{p}`", readme.display()));
+            }
+        }
+    }
+    assert!(checked > 0, "no path found at all: the scan is broken");
+    assert!(
+        bad.is_empty(),
+        "paths outside the crate:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn readme_path_scan() {
+    let text = "see `src/lib.rs` and [x](../docs/A.md), `a / b`, `/`, \
+                [rfc](https://example.org/a/b), `CommandBody::X`, `/home/u/f`";
+    assert_eq!(
+        readme_paths(text),
+        ["src/lib.rs", "/home/u/f", "../docs/A.md"]
+    );
+}

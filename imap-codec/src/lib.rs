@@ -1,4 +1,4 @@
-//! `imap-codec`: a sans-IO codec for IMAP4rev2 (RFC 9051) that still speaks IMAP4rev1
+//! `imapwire-codec`: a sans-IO codec for IMAP4rev2 (RFC 9051) that still speaks IMAP4rev1
 //! (RFC 3501) and the extensions real servers advertise.
 //!
 //! Bytes go in, typed values come out; typed values go in, valid protocol comes out. There is
@@ -153,6 +153,11 @@ pub mod vocab;
 mod layers;
 #[cfg(test)]
 mod proptests;
+/// The reader of the JSON-lines test corpora, shared with the integration tests.
+#[cfg(test)]
+#[allow(unreachable_pub)]
+#[path = "../tests/support/mod.rs"]
+mod test_corpus;
 
 /// The [`bytes`](https://docs.rs/bytes) crate, whose [`Bytes`](bytes::Bytes) holds every
 /// payload of the decoded and encoded values.

@@ -59,33 +59,7 @@ proptest! {
 // the extractor assigned, and re-encodes to an equal value.
 // ---------------------------------------------------------------------------------------
 
-/// Reads the JSON string value of `key` from a flat JSON object line (one byte per code
-/// point, as the extractor writes them).
-fn json_field(line: &str, key: &str) -> Option<Vec<u8>> {
-    let pat = format!("\"{key}\": \"");
-    let start = line.find(&pat)? + pat.len();
-    let mut out = Vec::new();
-    let mut it = line[start..].chars();
-    while let Some(c) = it.next() {
-        match c {
-            '"' => return Some(out),
-            '\\' => match it.next()? {
-                'n' => out.push(b'\n'),
-                'r' => out.push(b'\r'),
-                't' => out.push(b'\t'),
-                'b' => out.push(8),
-                'f' => out.push(12),
-                'u' => {
-                    let h: String = it.by_ref().take(4).collect();
-                    out.push(u32::from_str_radix(&h, 16).ok()? as u8);
-                }
-                c => out.push(c as u8),
-            },
-            c => out.push(c as u32 as u8),
-        }
-    }
-    None
-}
+use crate::test_corpus::str_field as json_field;
 
 macro_rules! rfc_files {
     ($($n:literal),*) => {

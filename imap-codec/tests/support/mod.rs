@@ -170,6 +170,15 @@ impl Json<'_> {
     }
 }
 
+/// The string value of `key` in one JSON line, as bytes ([`latin1`]); `None` when the line
+/// has no such string.
+pub fn str_field(line: &str, key: &str) -> Option<Vec<u8>> {
+    match parse_line(line).get(key) {
+        Some(Val::Str(s)) => Some(latin1(s)),
+        _ => None,
+    }
+}
+
 /// Loads a JSONL file.
 pub fn load(path: &str) -> Vec<Record> {
     std::fs::read_to_string(path)
