@@ -1,5 +1,32 @@
 //! Decoding options (RFC 9051 §9 grammar strictly, or with per-family tolerance of known peer
 //! defects: [`QuirkSet`]), the quirk families, and the limits that bound memory.
+//!
+//! The option and limit structs will grow: they are `#[non_exhaustive]`, so code outside
+//! this crate builds them from a constructor and `with_*` builders, never with a struct
+//! expression (error E0639):
+//!
+//! ```compile_fail,E0639
+//! let _ = imapwire_codec::Limits { max_line: 100, ..imapwire_codec::Limits::new() };
+//! ```
+//!
+//! ```compile_fail,E0639
+//! let _ = imapwire_codec::DecodeOptions {
+//!     max_depth: 8,
+//!     ..imapwire_codec::DecodeOptions::strict()
+//! };
+//! ```
+//!
+//! ```compile_fail,E0639
+//! let _ = imapwire_codec::EncodeOptions {
+//!     utf8_quoted: true,
+//!     ..imapwire_codec::EncodeOptions::new()
+//! };
+//! ```
+//!
+//! ```
+//! let l = imapwire_codec::Limits::default().with_max_line(100);
+//! assert_eq!(l.max_line, 100);
+//! ```
 
 use std::fmt;
 
