@@ -20,9 +20,10 @@
 //! by UID as well, and a UID is found by binary search over the blocks, then inside one block.
 //! A Fenwick tree over the block lengths turns a sequence number into a block and back in
 //! O(log b) for b blocks. Changing a message count (an expunge, a UID learned at a block's
-//! edge) updates the tree in O(log b); adding or removing a block rebuilds it in O(b), which
-//! happens at most once per a few hundred operations on lists, once per expunge inside a long
-//! run, and b stays near n / 512 for sparse UIDs.
+//! edge) updates the tree in O(log b); adding or removing block i recomputes the tree from i
+//! on, O((b - i) log b): a few entries for UIDs learned near the end (where an EXISTS adds
+//! messages), at most O(b log b) once per a few hundred operations on lists or per expunge
+//! inside a long run; b stays near n / 512 for sparse UIDs.
 //!
 //! # Errors
 //!
@@ -446,7 +447,7 @@ impl SeqMap {
                 self.index.add(b - 1, 1);
                 if len == 1 {
                     self.blocks.remove(b);
-                    self.rebuild();
+                    self.rebuild_from(b);
                     self.normalize_at(b - 1);
                 } else {
                     self.blocks[b] = Block::Unknown { len: len - 1 };
@@ -482,7 +483,7 @@ impl SeqMap {
         }
         let at = b + usize::from(off > 0);
         self.blocks.splice(b..=b, repl);
-        self.rebuild();
+        self.rebuild_from(b);
         self.normalize_at(at);
         Ok(true)
     }
@@ -512,7 +513,7 @@ impl SeqMap {
         }
         if len == 1 {
             self.blocks.pop();
-            self.rebuild();
+            self.rebuild_from(n - 2);
             self.normalize_at(n - 2);
         } else {
             if let Block::Unknown { len } = &mut self.blocks[n - 1] {
@@ -656,7 +657,7 @@ impl SeqMap {
         match &mut self.blocks[b] {
             Block::Unknown { len } | Block::Run { len, .. } if *len == 1 => {
                 self.blocks.remove(b);
-                self.rebuild();
+                self.rebuild_from(b);
                 self.normalize_around(b);
                 return;
             }
@@ -675,7 +676,7 @@ impl SeqMap {
                         len: l - off - 1,
                     };
                     self.blocks.splice(b..=b, [left, right]);
-                    self.rebuild();
+                    self.rebuild_from(b);
                     self.normalize_at(b + 1);
                     self.normalize_at(b);
                     return;
@@ -685,7 +686,7 @@ impl SeqMap {
                 v.remove(off as usize);
                 if v.is_empty() {
                     self.blocks.remove(b);
-                    self.rebuild();
+                    self.rebuild_from(b);
                     self.normalize_around(b);
                     return;
                 }
@@ -695,8 +696,16 @@ impl SeqMap {
         self.normalize_at(b);
     }
 
-    fn rebuild(&mut self) {
-        self.index = Fenwick::build(self.blocks.iter().map(Block::len));
+    /// Brings the index up to date after the blocks from `from` on changed (added, removed,
+    /// resized) and the ones before did not: O((b - from) log b). UIDs are mostly learned,
+    /// and blocks split, near the end of the map (the messages an EXISTS added), so this is
+    /// usually a few entries where a full rebuild would be O(b) per split.
+    fn rebuild_from(&mut self, from: usize) {
+        let keep = from.min(self.index.len()).min(self.blocks.len());
+        self.index.t.truncate(keep + 1);
+        for b in &self.blocks[keep..] {
+            self.index.push(b.len());
+        }
     }
 
     /// After removing a block at `b`: the blocks now at `b - 1` and `b` may have to merge.
@@ -754,7 +763,8 @@ impl SeqMap {
             }
         }
         if changed {
-            self.rebuild();
+            // Blocks `b - 1`, `b` and `b + 1` may have changed; the ones before did not.
+            self.rebuild_from(b.saturating_sub(1));
         }
     }
 
