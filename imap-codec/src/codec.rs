@@ -142,7 +142,11 @@ pub struct StreamedLiteral {
 }
 
 /// The start of a streamed literal ([`StreamEvent::LiteralBegin`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its FETCH context ([`fetch`](Self::fetch)) is read from [`prefix`](Self::prefix) when it
+/// is first asked for, not when the event is made: a caller that knows what it fetched (or
+/// only stores the body) does not pay for a second parse of the message's start.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LiteralBegin {
     /// The announcement (real length, mode, kind).
@@ -150,10 +154,41 @@ pub struct LiteralBegin {
     /// The message before the literal's data, as the final message will be decoded (streamed
     /// literals' headers, this one's included, as `{0}`).
     pub prefix: Bytes,
-    /// For a FETCH response whose literal is an item's whole value (`BODY[...]`, `BINARY[...]`,
-    /// `RFC822...`): the message number, the UID if it came before, and that item with an
-    /// empty value (its section and origin).
-    pub fetch: Option<FetchPrefix>,
+    /// Decode options of the response the literal is part of; `None` when the receiver did
+    /// not expect a response (no FETCH context).
+    opts: Option<DecodeOptions>,
+    /// [`fetch`](Self::fetch), once read.
+    fetch: std::sync::OnceLock<Option<FetchPrefix>>,
+}
+
+/// Equal when announcement and prefix (and the options they are read with) are: the FETCH
+/// context is a function of them, whether it was read yet or not.
+impl PartialEq for LiteralBegin {
+    fn eq(&self, other: &Self) -> bool {
+        self.announcement == other.announcement
+            && self.prefix == other.prefix
+            && self.opts == other.opts
+    }
+}
+
+impl Eq for LiteralBegin {}
+
+impl LiteralBegin {
+    /// For a FETCH response whose literal is an item's whole value (`BODY[...]`,
+    /// `BINARY[...]`, `RFC822...`): the message number, the UID if it came before, and that
+    /// item with an empty value (its section and origin). `None` for any other literal.
+    ///
+    /// Read from [`prefix`](Self::prefix) on the first call (one parse of the message's start,
+    /// a few thousand instructions), kept for the next ones.
+    pub fn fetch(&self) -> Option<&FetchPrefix> {
+        self.fetch
+            .get_or_init(|| {
+                self.opts
+                    .as_ref()
+                    .and_then(|o| FetchPrefix::parse(&self.prefix, o))
+            })
+            .as_ref()
+    }
 }
 
 /// What a streamed FETCH literal belongs to (see [`LiteralBegin::fetch`]).
@@ -699,8 +734,8 @@ impl Receiver {
 
     /// How many times the receiver has run the parser: once per framed message, whatever
     /// pieces its bytes arrived in (the framer finds message boundaries without parsing, so
-    /// nothing is parsed again when more bytes arrive), plus once per streamed literal of a
-    /// response, whose message prefix is read for [`LiteralBegin::fetch`].
+    /// nothing is parsed again when more bytes arrive). A streamed literal's FETCH context is
+    /// not counted: it is read by [`LiteralBegin::fetch`], at most once, when asked for.
     pub fn parses(&self) -> u64 {
         self.parses
     }
@@ -799,17 +834,15 @@ impl Receiver {
             offset,
             length: announcement.length,
         });
-        let fetch = match self.expect {
-            Expect::Response | Expect::SaslChallenge => {
-                self.parses += 1;
-                FetchPrefix::parse(&prefix, &self.opts)
-            }
+        let opts = match self.expect {
+            Expect::Response | Expect::SaslChallenge => Some(self.opts.clone()),
             _ => None,
         };
         StreamEvent::LiteralBegin(Box::new(LiteralBegin {
             announcement,
             prefix,
-            fetch,
+            opts,
+            fetch: std::sync::OnceLock::new(),
         }))
     }
 }

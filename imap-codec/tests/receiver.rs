@@ -374,7 +374,7 @@ fn sixty_four_mebibyte_body_streams_in_bounded_memory() {
         &b.prefix[..],
         head.replace(&LEN.to_string(), "0").as_bytes()
     );
-    let f = b.fetch.as_ref().expect("FETCH context");
+    let f = b.fetch().expect("FETCH context");
     assert_eq!(f.seq.map(u32::from), Some(12));
     assert_eq!(f.uid.map(u32::from), Some(345));
     match &f.item {
@@ -515,7 +515,7 @@ fn streamed_events_do_not_depend_on_feeding() {
         "{:?}",
         b.prefix
     );
-    assert!(b.fetch.is_some());
+    assert!(b.fetch().is_some());
     let StreamEvent::LiteralChunk(c) = &whole[8] else {
         panic!()
     };

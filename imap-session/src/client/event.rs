@@ -285,7 +285,8 @@ pub enum Event {
     /// response, in which that item's value is empty (see
     /// [`ClientConfig::stream_bodies_over`](super::ClientConfig::stream_bodies_over)).
     /// [`LiteralBegin::fetch`](imapwire_codec::codec::LiteralBegin::fetch) names the message
-    /// number, the UID when it came before the body, and the item (section, origin).
+    /// number, the UID when it came before the body, and the item (section, origin); it is
+    /// read from the message's start when first asked for.
     BodyBegin(Box<imapwire_codec::codec::LiteralBegin>),
     /// The next piece of a streamed body, as it arrived.
     BodyChunk(Bytes),

@@ -664,8 +664,8 @@ impl Client {
 
     /// How many times the parser ran on received bytes
     /// ([`Receiver::parses`](imapwire_codec::codec::Receiver::parses)): once per message,
-    /// however its bytes arrived, plus once per streamed body ([`Event::BodyBegin`]'s FETCH
-    /// context).
+    /// however its bytes arrived ([`Event::BodyBegin`]'s FETCH context is read only when the
+    /// caller asks for it).
     pub fn parser_invocations(&self) -> u64 {
         self.rx.parses()
     }
