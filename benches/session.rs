@@ -117,10 +117,7 @@ fn codec_whole(data: &bytes::Bytes) -> u64 {
 /// streamed as chunk events (what a client does with a large mailbox): the streaming target's
 /// measurement.
 fn codec_streamed(data: &bytes::Bytes) -> u64 {
-    let fc = imapwire_codec::framer::FramerConfig {
-        stream_literals_over: Some(CHUNK as u64),
-        ..common::framer_config()
-    };
+    let fc = common::framer_config().with_stream_literals_over(Some(CHUNK as u64));
     let mut rx = Receiver::new(fc, DecodeOptions::lenient(), Expect::Response);
     let mut n = 0;
     // Each read arrives as its own buffer (`push_bytes`, as a socket read frozen into

@@ -26,11 +26,9 @@ use imapwire_codec::response::Response;
 use imapwire_codec::{DecodeOptions, EncodeBuf, Limits};
 
 fn config() -> FramerConfig {
-    FramerConfig {
-        limits: Limits::default().with_max_line(64 << 20),
-        await_sync_literals: false,
-        ..FramerConfig::default()
-    }
+    FramerConfig::default()
+        .with_limits(Limits::default().with_max_line(64 << 20))
+        .with_await_sync_literals(false)
 }
 
 fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u64, u64) {
@@ -93,10 +91,7 @@ fn decode_rx(
 /// The receiver with literals over 16 KiB streamed, fed 16 KiB shared reads.
 fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
     let (mut ok, mut bad) = (0, 0);
-    let config = FramerConfig {
-        stream_literals_over: Some(16 * 1024),
-        ..config()
-    };
+    let config = config().with_stream_literals_over(Some(16 * 1024));
     let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
     let shared = bytes::Bytes::copy_from_slice(data);
     let mut chunk_bytes = 0usize;

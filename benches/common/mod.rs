@@ -448,11 +448,9 @@ fn memchr_count(data: &[u8]) -> Outcome {
 /// Framer settings for the benches: the default limits, except a longer line (the `search`
 /// corpus has a 2.2 MB SEARCH line; the default `max_line` is 1 MiB).
 pub fn framer_config() -> FramerConfig {
-    FramerConfig {
-        limits: Limits::default().with_max_line(64 << 20),
-        await_sync_literals: false,
-        ..FramerConfig::default()
-    }
+    FramerConfig::default()
+        .with_limits(Limits::default().with_max_line(64 << 20))
+        .with_await_sync_literals(false)
 }
 
 /// Decode options for the benches (the default: strict).

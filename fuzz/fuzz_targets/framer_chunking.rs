@@ -18,11 +18,9 @@ fuzz_target!(|data: &[u8]| {
         .with_max_message(256 + data[3] as u64 * 16)
         .with_max_literals(8);
     let body = &data[4..];
-    let config = FramerConfig {
-        limits,
-        await_sync_literals: false,
-        ..FramerConfig::default()
-    };
+    let config = FramerConfig::default()
+        .with_limits(limits)
+        .with_await_sync_literals(false);
     let mut whole = Framer::new(config);
     // the whole stream once copied, once shared (zero-copy path): both must agree
     let mut shared = Framer::new(config);

@@ -53,10 +53,7 @@ fn check_command(cmd: &Command) {
             Err(e) => panic!("{cmd:?} encodes to {shown:?}, which does not decode: {e}"),
         }
         let mut dec = CommandDecoder::new(
-            FramerConfig {
-                await_sync_literals: false,
-                ..FramerConfig::default()
-            },
+            FramerConfig::default().with_await_sync_literals(false),
             DecodeOptions::strict(),
         );
         dec.push(&enc);

@@ -200,8 +200,11 @@ pub struct StreamStart {
 }
 
 /// Framer settings. The default suits a client (or a captured stream): literal data is
-/// assumed to follow its announcement; [`FramerConfig::server`] suits a server.
+/// assumed to follow its announcement; [`FramerConfig::server`] suits a server. Settings
+/// are added as the protocol needs them: build it from [`FramerConfig::default`] or
+/// [`FramerConfig::server`] and the `with_*` methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct FramerConfig {
     /// Size limits.
     pub limits: Limits,
@@ -229,6 +232,37 @@ pub struct FramerConfig {
 pub const LITERAL_MINUS_MAX: u64 = 4096;
 
 impl FramerConfig {
+    /// With these size limits ([`limits`](Self::limits)).
+    #[must_use]
+    pub const fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Pausing at synchronizing literals or not
+    /// ([`await_sync_literals`](Self::await_sync_literals)).
+    #[must_use]
+    pub const fn with_await_sync_literals(mut self, on: bool) -> Self {
+        self.await_sync_literals = on;
+        self
+    }
+
+    /// With this bound on non-synchronizing literals
+    /// ([`max_nonsync_literal`](Self::max_nonsync_literal)).
+    #[must_use]
+    pub const fn with_max_nonsync_literal(mut self, max: Option<u64>) -> Self {
+        self.max_nonsync_literal = max;
+        self
+    }
+
+    /// Streaming literals longer than this
+    /// ([`stream_literals_over`](Self::stream_literals_over)).
+    #[must_use]
+    pub const fn with_stream_literals_over(mut self, threshold: Option<u64>) -> Self {
+        self.stream_literals_over = threshold;
+        self
+    }
+
     /// Server side: pause at every synchronizing literal
     /// ([`await_sync_literals`](Self::await_sync_literals)), default limits, no LITERAL-
     /// bound.

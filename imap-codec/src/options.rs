@@ -1,9 +1,9 @@
 //! Decoding options (RFC 9051 §9 grammar strictly, or with per-family tolerance of known peer
 //! defects: [`QuirkSet`]), the quirk families, and the limits that bound memory.
 //!
-//! The option and limit structs will grow: they are `#[non_exhaustive]`, so code outside
-//! this crate builds them from a constructor and `with_*` builders, never with a struct
-//! expression (error E0639):
+//! The option and limit structs (and [`FramerConfig`](crate::framer::FramerConfig)) will
+//! grow: they are `#[non_exhaustive]`, so code outside this crate builds them from a
+//! constructor and `with_*` builders, never with a struct expression (error E0639):
 //!
 //! ```compile_fail,E0639
 //! let _ = imapwire_codec::Limits { max_line: 100, ..imapwire_codec::Limits::new() };
@@ -23,7 +23,17 @@
 //! };
 //! ```
 //!
+//! ```compile_fail,E0639
+//! let _ = imapwire_codec::framer::FramerConfig {
+//!     await_sync_literals: true,
+//!     ..imapwire_codec::framer::FramerConfig::default()
+//! };
 //! ```
+//!
+//! ```
+//! use imapwire_codec::framer::FramerConfig;
+//! let f = FramerConfig::default().with_await_sync_literals(true);
+//! assert_eq!(f, FramerConfig::server());
 //! let l = imapwire_codec::Limits::default().with_max_line(100);
 //! assert_eq!(l.max_line, 100);
 //! ```

@@ -78,10 +78,7 @@ fn check_command(cmd: &Command) {
         }
         // Through the framer: exactly one message, equal, nothing left over.
         let mut dec = CommandDecoder::new(
-            FramerConfig {
-                await_sync_literals: false,
-                ..FramerConfig::default()
-            },
+            FramerConfig::default().with_await_sync_literals(false),
             DecodeOptions::strict(),
         );
         dec.push(&enc);

@@ -52,11 +52,9 @@ fn framer_chunking(data: &[u8]) {
         .with_max_message(256 + data[3] as u64 * 16)
         .with_max_literals(8);
     let body = &data[4..];
-    let config = FramerConfig {
-        limits,
-        await_sync_literals: false,
-        ..FramerConfig::default()
-    };
+    let config = FramerConfig::default()
+        .with_limits(limits)
+        .with_await_sync_literals(false);
     let norm = |v: Vec<Frame>| -> Vec<Frame> {
         v.into_iter()
             .map(|f| match f {

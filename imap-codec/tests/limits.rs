@@ -21,10 +21,7 @@ fn messages<M: imapwire_codec::codec::Message>(ev: &[StreamEvent<M>]) -> usize {
 #[test]
 fn huge_sync_literal_announcement_is_refused_and_next_command_decodes() {
     let mut d = CommandDecoder::new(
-        FramerConfig {
-            await_sync_literals: true,
-            ..Default::default()
-        },
+        FramerConfig::default().with_await_sync_literals(true),
         DecodeOptions::strict(),
     );
     d.push(b"a1 APPEND INBOX {4294967295}\r\na2 NOOP\r\n");
@@ -60,10 +57,7 @@ fn literal_length_beyond_64_bits_is_a_typed_error() {
 #[test]
 fn oversized_literal_in_responses_is_skipped_without_buffering() {
     let mut d = ResponseDecoder::new(
-        FramerConfig {
-            limits: Limits::default().with_max_literal(1 << 20),
-            ..Default::default()
-        },
+        FramerConfig::default().with_limits(Limits::default().with_max_literal(1 << 20)),
         DecodeOptions::lenient(),
     );
     d.push(b"* 1 FETCH (BODY[] {8388608}\r\n");

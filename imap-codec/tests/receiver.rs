@@ -241,10 +241,7 @@ fn server_literal_decisions() {
 #[test]
 fn literal_minus_refusal_then_next_command() {
     let mut rx = Receiver::new(
-        FramerConfig {
-            max_nonsync_literal: Some(LITERAL_MINUS_MAX),
-            ..FramerConfig::server()
-        },
+        FramerConfig::server().with_max_nonsync_literal(Some(LITERAL_MINUS_MAX)),
         DecodeOptions::strict(),
         Expect::Command,
     );
@@ -329,10 +326,7 @@ fn server_pauses_by_default_client_does_not() {
 
 fn streaming(threshold: u64) -> Receiver {
     Receiver::new(
-        FramerConfig {
-            stream_literals_over: Some(threshold),
-            ..FramerConfig::default()
-        },
+        FramerConfig::default().with_stream_literals_over(Some(threshold)),
         DecodeOptions::strict(),
         Expect::Response,
     )

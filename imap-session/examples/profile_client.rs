@@ -29,10 +29,7 @@ fn main() {
     let limits = Limits::default().with_max_line(64 << 20);
     let mut n = 0u64;
     if mode == "codec" {
-        let fc = imapwire_codec::framer::FramerConfig {
-            limits,
-            ..Default::default()
-        };
+        let fc = imapwire_codec::framer::FramerConfig::default().with_limits(limits);
         let mut rx = Receiver::new(fc, DecodeOptions::lenient(), Expect::Response);
         for piece in data.chunks(16 * 1024) {
             rx.push(piece);

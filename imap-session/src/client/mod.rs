@@ -562,15 +562,12 @@ impl Client {
         // before that the lenient profile still reads 8-bit text, with a warning.
         let mut opts = DecodeOptions::lenient();
         opts.utf8 = false;
-        // `..default()`: framer settings added later keep their defaults here.
-        #[allow(clippy::needless_update)]
-        let fc = FramerConfig {
-            limits: config.limits,
+        // Framer settings added later keep their defaults here.
+        let fc = FramerConfig::default()
+            .with_limits(config.limits)
             // Client side: the server never waits for a `+` before literal data.
-            await_sync_literals: false,
-            stream_literals_over: config.stream_bodies_over,
-            ..FramerConfig::default()
-        };
+            .with_await_sync_literals(false)
+            .with_stream_literals_over(config.stream_bodies_over);
         let rx = Receiver::new(fc, opts, Expect::Greeting);
         Ok(Client {
             encrypted: config.encrypted,

@@ -333,16 +333,13 @@ impl Server {
         limits.max_line = limits
             .max_line
             .min(config.input_window.saturating_sub(1).max(64));
-        let framer = FramerConfig {
-            limits,
-            await_sync_literals: true,
-            max_nonsync_literal: match config.non_sync_literals {
+        let framer = FramerConfig::server()
+            .with_limits(limits)
+            .with_max_nonsync_literal(match config.non_sync_literals {
                 NonSyncLiterals::Minus => Some(LITERAL_MINUS_MAX),
                 NonSyncLiterals::Plus => None,
                 NonSyncLiterals::None => Some(0),
-            },
-            ..FramerConfig::default()
-        };
+            });
         let rx = Receiver::new(framer, DecodeOptions::default(), Expect::Command);
         let encrypted = config.encrypted;
         let mut s = Server {
