@@ -1,0 +1,493 @@
+//! End-to-end client throughput (issue 15): the same FETCH answers, over loopback TLS, read by
+//! our async client (`imapwire-tokio`) and by `async-imap` (crates.io), one after the other in
+//! one run.
+//!
+//! The server is a replay server in this process (its own thread and runtime): it greets,
+//! answers LOGIN/SELECT/anything with `OK`, and answers a FETCH with a prerecorded corpus
+//! stream (`gen.py`: `fetch-flags` 200,000 × `(UID FLAGS MODSEQ)`, `fetch-headers` 20,000 ×
+//! `ENVELOPE BODYSTRUCTURE`, `fetch-bodies` 2,000 whole messages of 2–300 KiB) followed by its
+//! own tagged `OK`, so the server costs the same for every client. A last case streams one
+//! message of `IMAP_E2E_BIG_MB` MiB (default 500) generated on the fly, and records the
+//! process's peak heap growth during the fetch (a counting allocator).
+//!
+//! Figures per client and corpus: messages per second (wall clock, best of
+//! `IMAP_E2E_RUNS`, default 3) and CPU time per message of the client's thread (the client
+//! runs on a current-thread runtime of its own: for our client that includes its driver task).
+//!
+//! ```sh
+//! cargo run --release -p imapwire-benches --example e2e            # all corpora
+//! IMAP_E2E_ONLY=fetch-flags IMAP_E2E_RUNS=1 cargo run --release -p imapwire-benches --example e2e
+//! ```
+//! `IMAP_E2E_PEERS=0` measures our client alone; the big message is fetched by async-imap only
+//! with `IMAP_E2E_BIG_PEERS=1` (it holds the message whole).
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+// ---------------------------------------------------------------------------------------------
+// Heap accounting
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(l) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) };
+        CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = unsafe { System.realloc(p, l, new) };
+        if !q.is_null() {
+            if new >= l.size() {
+                let now = CURRENT.fetch_add(new - l.size(), Ordering::Relaxed) + new - l.size();
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                CURRENT.fetch_sub(l.size() - new, Ordering::Relaxed);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Resets the peak to the current heap; returns the current heap.
+fn reset_peak() -> usize {
+    let now = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+/// CPU time (user + system) of the calling thread, from `/proc/thread-self/stat` (clock
+/// ticks of 10 ms; the runs last seconds).
+fn thread_cpu() -> Duration {
+    let Ok(s) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The replay server
+
+#[derive(Clone)]
+enum Answer {
+    /// A recorded stream (its own final tagged line removed).
+    Recorded(Bytes),
+    /// One message of this many bytes, generated while it is sent.
+    Big(u64),
+}
+
+struct Tls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    ca: CertificateDer<'static>,
+}
+
+fn tls_material() -> Tls {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "e2e bench CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone(), ca_cert.der().clone()], key)
+        .unwrap();
+    Tls {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
+        ca: ca_cert.der().clone(),
+    }
+}
+
+/// Serves every connection on `listener` with `answer` for FETCH.
+async fn serve(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, answer: Answer) {
+    while let Ok((tcp, _)) = listener.accept().await {
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let answer = answer.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let _ = session(tls, answer).await;
+        });
+    }
+}
+
+async fn session(
+    tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    answer: Answer,
+) -> std::io::Result<()> {
+    let (rd, mut wr) = tokio::io::split(tls);
+    let mut rd = BufReader::new(rd);
+    const CAPS: &str = "IMAP4rev1 LITERAL+ IDLE UIDPLUS";
+    wr.write_all(format!("* OK [CAPABILITY {CAPS}] replay server ready\r\n").as_bytes())
+        .await?;
+    wr.flush().await?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if rd.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut words = line.split_whitespace();
+        let tag = words.next().unwrap_or("*").to_owned();
+        let mut cmd = words.next().unwrap_or("").to_ascii_uppercase();
+        if cmd == "UID" {
+            cmd = words.next().unwrap_or("").to_ascii_uppercase();
+        }
+        match cmd.as_str() {
+            "CAPABILITY" => {
+                wr.write_all(format!("* CAPABILITY {CAPS}\r\n{tag} OK done\r\n").as_bytes())
+                    .await?
+            }
+            "SELECT" | "EXAMINE" => {
+                let r = format!(
+                    "* 200000 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 600000] x\r\n\
+                     * FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft)\r\n\
+                     {tag} OK [READ-WRITE] selected\r\n"
+                );
+                wr.write_all(r.as_bytes()).await?
+            }
+            "FETCH" => {
+                match &answer {
+                    Answer::Recorded(b) => wr.write_all(b).await?,
+                    Answer::Big(n) => {
+                        wr.write_all(format!("* 1 FETCH (UID 1 BODY[] {{{n}}}\r\n").as_bytes())
+                            .await?;
+                        let mut chunk = vec![b'x'; 64 * 1024];
+                        for (i, b) in chunk.iter_mut().enumerate() {
+                            if i % 78 == 76 {
+                                *b = b'\r';
+                            } else if i % 78 == 77 {
+                                *b = b'\n';
+                            }
+                        }
+                        let mut left = *n;
+                        while left > 0 {
+                            let k = left.min(chunk.len() as u64) as usize;
+                            wr.write_all(&chunk[..k]).await?;
+                            left -= k as u64;
+                        }
+                        wr.write_all(b")\r\n").await?;
+                    }
+                }
+                wr.write_all(format!("{tag} OK fetch done\r\n").as_bytes())
+                    .await?
+            }
+            "LOGOUT" => {
+                wr.write_all(format!("* BYE bye\r\n{tag} OK done\r\n").as_bytes())
+                    .await?;
+                wr.flush().await?;
+                return Ok(());
+            }
+            _ => {
+                wr.write_all(format!("{tag} OK done\r\n").as_bytes())
+                    .await?
+            }
+        }
+        wr.flush().await?;
+    }
+}
+
+/// A recorded corpus stream without its final tagged line.
+fn recorded(data: &[u8]) -> Bytes {
+    let body = data.strip_suffix(b"\r\n").unwrap_or(data);
+    let cut = memchr::memrchr(b'\n', body).map(|i| i + 1).unwrap_or(0);
+    Bytes::copy_from_slice(&data[..cut])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clients
+
+/// What one client run saw.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    messages: u64,
+    body_bytes: u64,
+}
+
+async fn ours(port: u16, ca: &CertificateDer<'static>, items: &str) -> Result<Seen, String> {
+    use imapwire_tokio::{Config, Connection, Security};
+    let mut cfg = Config::new("127.0.0.1", port).with_security(Security::ImplicitTls);
+    cfg.tls.add_root_der(ca.to_vec());
+    let conn = Connection::connect(cfg).await.map_err(|e| e.to_string())?;
+    conn.login("bench", imapwire_codec::core::Secret::new("pw".into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    conn.select("INBOX").await.map_err(|e| e.to_string())?;
+    let mut seen = Seen::default();
+    let mut fetch = conn
+        .fetch("1:*", items, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(mut m) = fetch.next().await.map_err(|e| e.to_string())? {
+        while let Some(c) = m.next_chunk().await.map_err(|e| e.to_string())? {
+            seen.body_bytes += c.len() as u64;
+        }
+        let d = m.finish().await.map_err(|e| e.to_string())?;
+        std::hint::black_box(&d);
+        seen.messages += 1;
+    }
+    drop(fetch);
+    conn.logout().await.map_err(|e| e.to_string())?;
+    Ok(seen)
+}
+
+async fn async_imap_client(
+    port: u16,
+    ca: &CertificateDer<'static>,
+    items: &str,
+) -> Result<Seen, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).map_err(|e| e.to_string())?;
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    let name = ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut client = async_imap::Client::new(tls);
+    client
+        .read_response()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no greeting")?;
+    let mut session = client
+        .login("bench", "pw")
+        .await
+        .map_err(|(e, _)| e.to_string())?;
+    session.select("INBOX").await.map_err(|e| e.to_string())?;
+    let mut seen = Seen::default();
+    {
+        let mut stream = session
+            .uid_fetch("1:*", items)
+            .await
+            .map_err(|e| e.to_string())?;
+        while let Some(f) = stream.next().await {
+            let f = f.map_err(|e| e.to_string())?;
+            if let Some(b) = f.body() {
+                seen.body_bytes += b.len() as u64;
+            }
+            std::hint::black_box(f.flags().count());
+            seen.messages += 1;
+        }
+    }
+    session.logout().await.map_err(|e| e.to_string())?;
+    Ok(seen)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Client {
+    Ours,
+    AsyncImap,
+}
+
+impl Client {
+    fn name(self) -> &'static str {
+        match self {
+            Client::Ours => "imapwire-tokio",
+            Client::AsyncImap => "async-imap",
+        }
+    }
+}
+
+/// One client run on a fresh thread with a current-thread runtime: (what it saw, wall time,
+/// the thread's CPU time, peak heap growth).
+fn run(
+    client: Client,
+    port: u16,
+    ca: CertificateDer<'static>,
+    items: String,
+) -> (Result<Seen, String>, Duration, Duration, usize) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let base = reset_peak();
+        let cpu0 = thread_cpu();
+        let t0 = Instant::now();
+        let r = rt.block_on(async {
+            match client {
+                Client::Ours => ours(port, &ca, &items).await,
+                Client::AsyncImap => async_imap_client(port, &ca, &items).await,
+            }
+        });
+        let wall = t0.elapsed();
+        let cpu = thread_cpu().saturating_sub(cpu0);
+        let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        (r, wall, cpu, peak)
+    })
+    .join()
+    .unwrap()
+}
+
+fn main() {
+    let runs = common::env_or("IMAP_E2E_RUNS", 3usize).max(1);
+    let peers = common::env_or("IMAP_E2E_PEERS", 1u32) != 0;
+    let big_peers = common::env_or("IMAP_E2E_BIG_PEERS", 0u32) != 0;
+    let big_mb = common::env_or("IMAP_E2E_BIG_MB", 500u64);
+    let only: Option<Vec<String>> = std::env::var("IMAP_E2E_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+
+    let corpora = common::load_corpora();
+    let tls = tls_material();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut cases: Vec<(String, Answer, String, u64)> = Vec::new();
+    for (name, items) in [
+        ("fetch-flags", "(UID FLAGS MODSEQ)"),
+        (
+            "fetch-headers",
+            "(UID RFC822.SIZE INTERNALDATE FLAGS ENVELOPE BODYSTRUCTURE)",
+        ),
+        ("fetch-bodies", "(UID BODY.PEEK[])"),
+    ] {
+        if !wanted(name) {
+            continue;
+        }
+        let Some(c) = corpora.iter().find(|c| c.name == name) else {
+            eprintln!("corpus {name} missing");
+            continue;
+        };
+        // The corpus counts its tagged completion as a message.
+        let messages = c.messages.saturating_sub(1);
+        cases.push((
+            name.to_owned(),
+            Answer::Recorded(recorded(&c.data)),
+            items.to_owned(),
+            messages,
+        ));
+    }
+    if wanted("big") && big_mb > 0 {
+        cases.push((
+            format!("big-{big_mb}MiB"),
+            Answer::Big(big_mb * 1024 * 1024),
+            "(UID BODY.PEEK[])".to_owned(),
+            1,
+        ));
+    }
+
+    println!("| corpus | client | messages/s | CPU µs/message | peak heap MiB | ratio (msg/s) |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for (name, answer, items, expected) in cases {
+        let big = matches!(answer, Answer::Big(_));
+        let listener = server_rt
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = server_rt.spawn(serve(listener, tls.acceptor.clone(), answer));
+        let mut clients = vec![Client::Ours];
+        if peers && (!big || big_peers) {
+            clients.push(Client::AsyncImap);
+        }
+        let mut ours_rate = None;
+        for client in clients {
+            let mut best: Option<(Duration, Duration, usize, Seen)> = None;
+            let mut failure = None;
+            for _ in 0..if big { 1 } else { runs } {
+                let (r, wall, cpu, peak) = run(client, port, tls.ca.clone(), items.clone());
+                match r {
+                    Ok(seen) if seen.messages == expected => {
+                        if best.is_none_or(|b| wall < b.0) {
+                            best = Some((wall, cpu, peak, seen));
+                        }
+                    }
+                    Ok(seen) => {
+                        failure = Some(format!("saw {} messages of {expected}", seen.messages))
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            match best {
+                Some((wall, cpu, peak, _seen)) => {
+                    let rate = expected as f64 / wall.as_secs_f64();
+                    let ratio = match (client, ours_rate) {
+                        (Client::Ours, _) => {
+                            ours_rate = Some(rate);
+                            "1.00".to_owned()
+                        }
+                        (_, Some(o)) => format!("{:.2}", o / rate),
+                        _ => "-".to_owned(),
+                    };
+                    let rate_text = if rate < 100.0 {
+                        format!("{rate:.2}")
+                    } else {
+                        format!("{rate:.0}")
+                    };
+                    println!(
+                        "| {name} | {} | {rate_text} | {:.2} | {:.1} | {ratio} |",
+                        client.name(),
+                        cpu.as_secs_f64() * 1e6 / expected as f64,
+                        peak as f64 / (1024.0 * 1024.0),
+                    );
+                }
+                None => println!(
+                    "| {name} | {} | failed: {} | | | |",
+                    client.name(),
+                    failure.unwrap_or_default()
+                ),
+            }
+        }
+        server.abort();
+        // Wait until the aborted server has dropped its answer, so that no free of the
+        // previous case's buffers lowers the heap during the next measurement.
+        let _ = server_rt.block_on(server);
+    }
+}
