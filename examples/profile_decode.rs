@@ -14,6 +14,8 @@
 //! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
 //! - `streamed16k`: the `Receiver` fed 16 KiB reads (`push_bytes`), literals over 16 KiB
 //!   streamed in pieces (`FramerConfig::stream_literals_over`), chunks counted;
+//! - `streamedmut16k`: the same, the reads split off one buffer (`push_bytes_mut`);
+//!   `streamedmut16k-context` also reads each streamed body's FETCH context;
 //! - `framer`: framing only;
 //! - `encode`: decode, then time encoding.
 
@@ -116,9 +118,41 @@ fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
     (ok, bad)
 }
 
+/// As [`decode_streamed`], the reads split off one buffer (`push_bytes_mut`: consecutive
+/// reads joined without a copy); with `context`, each begin event's FETCH context is read.
+fn decode_streamed_mut(data: &[u8], expect: Expect, context: bool) -> (u64, u64) {
+    let (mut ok, mut bad) = (0, 0);
+    let config = config().with_stream_literals_over(Some(16 * 1024));
+    let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
+    let mut rd = bytes::BytesMut::from(data);
+    let mut chunk_bytes = 0usize;
+    while !rd.is_empty() {
+        let n = (16 * 1024).min(rd.len());
+        rx.push_bytes_mut(rd.split_to(n));
+        for ev in rx.by_ref() {
+            match ev {
+                StreamEvent::Message(m) => {
+                    ok += 1;
+                    black_box(m.message);
+                }
+                StreamEvent::LiteralBegin(b) if context => {
+                    black_box(b.fetch());
+                }
+                StreamEvent::LiteralChunk(c) => chunk_bytes += black_box(c).len(),
+                StreamEvent::Error(_) => bad += 1,
+                _ => {}
+            }
+        }
+    }
+    eprintln!("{chunk_bytes} bytes streamed");
+    (ok, bad)
+}
+
 fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
         "streamed16k" => decode_streamed(data, expect),
+        "streamedmut16k" => decode_streamed_mut(data, expect, false),
+        "streamedmut16k-context" => decode_streamed_mut(data, expect, true),
         "whole" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
@@ -175,7 +209,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedmut16k[-context]|framer|encode PASSES"
         );
         std::process::exit(2);
     };

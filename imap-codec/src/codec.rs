@@ -9,7 +9,8 @@
 //! fed to it in any chunks and decodes each message as the kind its [`Expect`] names, which
 //! the caller switches as the conversation moves on. The calling contract:
 //!
-//! 1. [`Receiver::push`] (or [`Receiver::push_bytes`]) what was read.
+//! 1. [`Receiver::push`] (or [`Receiver::push_bytes`], [`Receiver::push_bytes_mut`]) what
+//!    was read.
 //! 2. Take events ([`Receiver`] is an [`Iterator`]) until `None`, which means "more input
 //!    needed" (more events may come after the next push).
 //! 3. After each event, before taking the next one, update the expectation with
@@ -690,6 +691,13 @@ impl Receiver {
         self.framer.push_bytes(data);
     }
 
+    /// Appends received bytes read into a [`BytesMut`](bytes::BytesMut) and split off it (see
+    /// [`Framer::push_bytes_mut`]): consecutive reads in one allocation are joined without a
+    /// copy, so no message is copied, not even one that straddles two reads.
+    pub fn push_bytes_mut(&mut self, data: bytes::BytesMut) {
+        self.framer.push_bytes_mut(data);
+    }
+
     /// Whether a synchronizing literal awaits [`accept_literal`](Self::accept_literal) or
     /// [`reject_literal`](Self::reject_literal) (the receiver yields nothing until then).
     pub fn awaiting_decision(&self) -> bool {
@@ -920,6 +928,11 @@ impl<M: Message> StreamDecoder<M> {
     /// [`Receiver::push_bytes`]).
     pub fn push_bytes(&mut self, data: Bytes) {
         self.rx.push_bytes(data);
+    }
+
+    /// Appends received bytes read into a [`BytesMut`](bytes::BytesMut) (see [`Receiver::push_bytes_mut`]).
+    pub fn push_bytes_mut(&mut self, data: bytes::BytesMut) {
+        self.rx.push_bytes_mut(data);
     }
 
     /// See [`Receiver::accept_literal`].

@@ -361,6 +361,28 @@ impl Input {
         }
     }
 
+    /// Appends a buffer the caller read into (see [`Framer::push_bytes_mut`]): when it
+    /// continues the contiguous part in the same allocation, the two are joined without a
+    /// copy ([`BytesMut::unsplit`]); otherwise it waits in `more` like a `push_bytes` buffer.
+    fn push_bytes_mut(&mut self, data: BytesMut) {
+        if data.is_empty() {
+            return;
+        }
+        if self.more.is_empty() && self.shared.is_none() {
+            if self.owned.is_empty() {
+                self.owned = data;
+                return;
+            }
+            // `unsplit` is O(1) only for the adjacent part of the same allocation (it copies
+            // otherwise): adjacency is checked here, the allocation by `unsplit` itself.
+            if self.owned.as_ptr().wrapping_add(self.owned.len()) == data.as_ptr() {
+                self.owned.unsplit(data);
+                return;
+            }
+        }
+        self.queue(data.freeze());
+    }
+
     #[cold]
     fn queue(&mut self, data: Bytes) {
         if !data.is_empty() {
@@ -555,6 +577,24 @@ impl Framer {
             }
         }
         self.buf.push_bytes(data);
+    }
+
+    /// Appends received bytes that the caller read into a [`BytesMut`] and split off
+    /// (`buf.split()` after each read into `buf`'s spare capacity). Consecutive reads that
+    /// lie one after the other in the same allocation are joined without a copy, so a
+    /// message that straddles two reads is cut out of them as one slice, like from a single
+    /// buffer; frames and streamed literal chunks share the allocation. A buffer that does
+    /// not continue the pending bytes is taken like [`push_bytes`](Self::push_bytes).
+    pub fn push_bytes_mut(&mut self, mut data: BytesMut) {
+        if let State::DiscardLiteral { remaining } = &mut self.state {
+            if self.buf.is_drained() {
+                let n = (*remaining).min(data.len() as u64) as usize;
+                *remaining -= n as u64;
+                self.offset += n as u64;
+                data.advance(n);
+            }
+        }
+        self.buf.push_bytes_mut(data);
     }
 
     /// Bytes received but not yet handed out as a frame.
@@ -1157,18 +1197,23 @@ mod tests {
         assert!(expected.iter().any(|f| matches!(f, Frame::Error(_))));
         assert!(expected.iter().any(|f| matches!(f, Frame::LiteralBegin(_))));
         let mut x = 0x2545_F491_4F6C_DD1Du64;
-        for round in 0..400 {
+        for round in 0..600 {
             let mut f = Framer::new(config);
             let mut got = Vec::new();
             let mut at = 0;
             let eager = round % 2 == 0;
+            // reads into one buffer, split off one after the other (`push_bytes_mut`)
+            let mut rd = BytesMut::from(&input[..]);
             while at < input.len() {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 let n = 1 + (x % 23) as usize;
                 let end = (at + n).min(input.len());
-                if x % 5 == 0 {
+                let read = rd.split_to(end - at);
+                if round % 3 == 2 && x % 11 != 0 {
+                    f.push_bytes_mut(read);
+                } else if x % 5 == 0 {
                     f.push(&input[at..end]);
                 } else {
                     f.push_bytes(input.slice(at..end));
@@ -1183,6 +1228,51 @@ mod tests {
             assert_eq!(f.buffered(), 0);
             assert!(f.is_idle());
             assert_eq!(f.stream_offset(), input.len() as u64);
+        }
+    }
+
+    /// Reads split off one buffer (`push_bytes_mut`) are joined without a copy: every frame
+    /// and streamed chunk lies in the reads' allocation, also a message (line, literal or
+    /// both) that straddles two reads; the frames are those of the whole stream.
+    #[test]
+    fn contiguous_reads_are_joined_without_a_copy() {
+        let input: &[u8] = b"* 1 FETCH (UID 4 BODY[] {12}\r\nhello world!)\r\n\
+              * 2 FETCH (BODY[] {40}\r\n0123456789012345678901234567890123456789)\r\n\
+              * 3 FETCH (BODY[1] {3}\r\nabc BODY[2] {2}\r\nde)\r\n\
+              a1 OK done\r\n";
+        let config = FramerConfig {
+            stream_literals_over: Some(20),
+            ..FramerConfig::default()
+        };
+        let mut whole = Framer::new(config);
+        whole.push_bytes(Bytes::copy_from_slice(input));
+        let expected = joined(frames(&mut whole));
+        for read in 1..input.len() {
+            let mut rd = BytesMut::with_capacity(input.len());
+            rd.extend_from_slice(input);
+            let (lo, hi) = (rd.as_ptr() as usize, rd.as_ptr() as usize + input.len());
+            let mut f = Framer::new(config);
+            let mut got = Vec::new();
+            while !rd.is_empty() {
+                let n = read.min(rd.len());
+                f.push_bytes_mut(rd.split_to(n));
+                for fr in frames(&mut f) {
+                    let b = match &fr {
+                        Frame::Message(b) | Frame::LiteralChunk(b) => Some(b),
+                        _ => None,
+                    };
+                    // a message after a streamed literal is joined to its kept head (a copy
+                    // by design); every other frame is a slice of the reads
+                    let joined_head = matches!(&fr, Frame::Message(m) if m.starts_with(b"* 2"));
+                    if let Some(b) = b.filter(|_| !joined_head) {
+                        let p = b.as_ptr() as usize;
+                        assert!(p >= lo && p + b.len() <= hi, "read {read}: copied {b:?}");
+                    }
+                    got.push(fr);
+                }
+            }
+            assert_eq!(joined(got), expected, "read {read}");
+            assert!(f.is_idle());
         }
     }
 
