@@ -829,6 +829,23 @@ impl Receiver {
         }
     }
 
+    /// Streams the literal just announced (the [`StreamEvent::LiteralAnnounced`] that carried
+    /// `announcement`) instead of buffering it; a paused synchronizing literal is accepted by
+    /// it. Returns what [`StreamEvent::LiteralBegin`] would carry; the data follows as
+    /// [`LiteralChunk`](StreamEvent::LiteralChunk)s and
+    /// [`LiteralEnd`](StreamEvent::LiteralEnd), and the message's value of the literal is
+    /// empty (see [`Framer::stream_literal`]). An error when no such literal is waiting.
+    pub fn stream_literal(
+        &mut self,
+        announcement: LiteralAnnouncement,
+    ) -> Result<LiteralBegin, NoLiteralPending> {
+        let start = self.framer.stream_literal(announcement)?;
+        match self.begin_event::<AnyMessage>(start) {
+            StreamEvent::LiteralBegin(b) => Ok(*b),
+            _ => Err(NoLiteralPending),
+        }
+    }
+
     /// The event that starts a streamed literal.
     #[cold]
     fn begin_event<T>(&mut self, start: crate::framer::StreamStart) -> StreamEvent<T> {

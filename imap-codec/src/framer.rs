@@ -753,7 +753,7 @@ impl Framer {
             binary,
         };
         if stream {
-            return self.begin_stream(lf, ann);
+            return Frame::LiteralBegin(Box::new(self.begin_stream(lf, ann)));
         }
         if paused {
             self.pending = Some(ann.clone());
@@ -812,9 +812,35 @@ impl Framer {
         }
     }
 
+    /// Streams the literal of `announcement` instead of buffering it, as
+    /// [`FramerConfig::stream_literals_over`] would (a server that passes a large APPEND
+    /// message on in chunks decides per command): call it right after the
+    /// [`Frame::LiteralAnnounced`] that carried `announcement`, before asking for the next
+    /// frame. A paused synchronizing literal is accepted by it. The data then comes as
+    /// [`Frame::LiteralChunk`]s and a [`Frame::LiteralEnd`]; the returned start is what a
+    /// [`Frame::LiteralBegin`] would carry. An error when no literal of that length is
+    /// waiting.
+    pub fn stream_literal(
+        &mut self,
+        announcement: LiteralAnnouncement,
+    ) -> Result<StreamStart, NoLiteralPending> {
+        let (State::Decision { end } | State::Literal { end }) = self.state else {
+            return Err(NoLiteralPending);
+        };
+        let lf = (end as u64)
+            .checked_sub(announcement.length + 1)
+            .ok_or(NoLiteralPending)? as usize;
+        if self.buf.get(lf) != Some(&b'\n') {
+            return Err(NoLiteralPending);
+        }
+        self.pending = None;
+        Ok(self.begin_stream(lf, announcement))
+    }
+
     /// Starts streaming the literal announced by the line that ends at `lf`: the message so
     /// far moves to `partial` with the header rewritten to `{0}`.
-    fn begin_stream(&mut self, lf: usize, announcement: LiteralAnnouncement) -> Frame {
+    #[cold]
+    fn begin_stream(&mut self, lf: usize, announcement: LiteralAnnouncement) -> StreamStart {
         let head = self.buf.split_to(lf + 1);
         self.offset += head.len() as u64;
         // the header is the last `{` .. `}` of the line (parse_announcement found it there)
@@ -832,11 +858,11 @@ impl Framer {
         self.state = State::Stream {
             remaining: announcement.length,
         };
-        Frame::LiteralBegin(Box::new(StreamStart {
+        StreamStart {
             announcement,
             prefix,
             offset,
-        }))
+        }
     }
 
     /// The tag of a message: its first token, if it is a valid tag followed by SP within the
@@ -1274,6 +1300,59 @@ mod tests {
             assert_eq!(joined(got), expected, "read {read}");
             assert!(f.is_idle());
         }
+    }
+
+    /// A server streams one literal it chose (a synchronizing one after its decision, a
+    /// non-synchronizing one at once) while others of the same message are buffered.
+    #[test]
+    fn stream_literal_on_request() {
+        let mut f = Framer::new(FramerConfig::server());
+        f.push(b"a APPEND {3}\r\n");
+        let Some(Frame::LiteralAnnounced(a)) = f.next_frame() else {
+            panic!("announcement expected")
+        };
+        // Not streamed: the mailbox name stays in the message.
+        f.accept_literal().unwrap();
+        f.push(b"box (\\Seen) {10}\r\n01234");
+        assert_eq!(a.length, 3);
+        let Some(Frame::LiteralAnnounced(b)) = f.next_frame() else {
+            panic!("second announcement expected")
+        };
+        assert_eq!(b.length, 10);
+        assert!(
+            f.stream_literal(a.clone()).is_err(),
+            "not the waiting literal"
+        );
+        let start = f.stream_literal(b).unwrap();
+        assert_eq!(&start.prefix[..], b"a APPEND {3}\r\nbox (\\Seen) {0}\r\n");
+        assert_eq!(&start.prefix[start.offset..start.offset + 3], b"{0}");
+        let mut got = frames(&mut f);
+        f.push(b"56789 {4+}\r\nabcd\r\nb NOOP\r\n");
+        got.extend(frames(&mut f));
+        let Frame::LiteralAnnounced(c) = &got[3] else {
+            panic!("{got:?}")
+        };
+        let c = c.clone();
+        // The third literal (non-synchronizing) was framed already: too late to stream it.
+        assert!(f.stream_literal(c).is_err());
+        assert!(matches!(&got[0], Frame::LiteralChunk(x) if &x[..] == b"01234"));
+        assert!(matches!(&got[1], Frame::LiteralChunk(x) if &x[..] == b"56789"));
+        assert!(matches!(&got[2], Frame::LiteralEnd));
+        assert!(
+            matches!(&got[4], Frame::Message(m) if &m[..] == b"a APPEND {3}\r\nbox (\\Seen) {0}\r\n {4+}\r\nabcd\r\n"),
+            "{got:?}"
+        );
+        assert!(matches!(&got[5], Frame::Message(m) if &m[..] == b"b NOOP\r\n"));
+        // A non-synchronizing literal streamed right after its announcement.
+        f.push(b"c APPEND x {5+}\r\nhello\r\n");
+        let Some(Frame::LiteralAnnounced(d)) = f.next_frame() else {
+            panic!("announcement expected")
+        };
+        f.stream_literal(d).unwrap();
+        let got = frames(&mut f);
+        assert!(matches!(&got[0], Frame::LiteralChunk(x) if &x[..] == b"hello"));
+        assert!(matches!(&got[2], Frame::Message(m) if &m[..] == b"c APPEND x {0}\r\n\r\n"));
+        assert!(f.is_idle());
     }
 
     /// Streamed literal data is handed out as slices of the buffers pushed with

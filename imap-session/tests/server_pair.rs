@@ -148,6 +148,8 @@ impl Pair {
                     let r = store.handle(c.sid, request);
                     c.server.reply(now, id, r).unwrap();
                 }
+                SEvent::AppendChunk { stream, data } => store.append_chunk(c.sid, stream, &data),
+                SEvent::AppendAborted { stream } => store.append_aborted(c.sid, stream),
                 SEvent::Closed(_) => c.server_closed = true,
                 _ => {}
             }

@@ -35,7 +35,8 @@ use imapwire_session::sasl::scram::{ScramHash, StoredKeys};
 use imapwire_session::server::maildir::MaildirStore;
 use imapwire_session::server::memory::SessionId;
 use imapwire_session::server::{
-    CredentialStore, Event, HandOff, NonSyncLiterals, Reply, Request, Server, ServerConfig, Update,
+    AppendStream, CredentialStore, Event, HandOff, NonSyncLiterals, Reply, Request, Server,
+    ServerConfig, Update,
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -59,6 +60,15 @@ pub trait Backend: Send + Sync + 'static {
 pub trait BackendSession: Send + 'static {
     /// Answers a request.
     fn handle(&mut self, request: Request) -> Reply;
+
+    /// Keeps a piece of an APPEND message ([`Event::AppendChunk`]) until the
+    /// [`Request::Append`] that names its stream (a store that writes messages to disk
+    /// writes it out here).
+    fn append_chunk(&mut self, stream: AppendStream, data: Bytes);
+
+    /// Drops the data of an APPEND message that will not be stored
+    /// ([`Event::AppendAborted`]).
+    fn append_aborted(&mut self, stream: AppendStream);
 
     /// The channel on which changes made elsewhere arrive, for [`Server::notify`].
     fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)>;
@@ -333,6 +343,16 @@ impl<B: Backend> Driver<B> {
                             None => Reply::no(None, "not authenticated"),
                         };
                         let _ = self.server.reply(Instant::now(), id, reply);
+                    }
+                    Event::AppendChunk { stream, data } => {
+                        if let Some(s) = self.session.as_mut() {
+                            s.append_chunk(stream, data);
+                        }
+                    }
+                    Event::AppendAborted { stream } => {
+                        if let Some(s) = self.session.as_mut() {
+                            s.append_aborted(stream);
+                        }
                     }
                     Event::LiteralAnnounced { .. } => {
                         // Only with LiteralDecisions::Application; the policy decides here.
@@ -611,6 +631,18 @@ impl BackendSession for MaildirSession {
         let r = s.0.store.handle(self.sid, request);
         s.0.fan_out();
         r
+    }
+
+    fn append_chunk(&mut self, stream: AppendStream, data: Bytes) {
+        if let Ok(mut s) = self.store.lock() {
+            s.0.store.append_chunk(self.sid, stream, &data);
+        }
+    }
+
+    fn append_aborted(&mut self, stream: AppendStream) {
+        if let Ok(mut s) = self.store.lock() {
+            s.0.store.append_aborted(self.sid, stream);
+        }
     }
 
     fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)> {

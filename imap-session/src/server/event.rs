@@ -6,6 +6,7 @@ use imapwire_codec::command::{
     CommandBody, FetchModifier, SelectParam, StoreData, StoreModifier, StoreType,
 };
 use imapwire_codec::core::{Charset, Tag};
+use imapwire_codec::datetime::DateTime;
 use imapwire_codec::fetch::{FetchItems, MessageDataItem};
 use imapwire_codec::flag::{Flag, FlagPerm};
 use imapwire_codec::framer::LiteralMode;
@@ -20,6 +21,16 @@ pub struct RequestId(pub(crate) u64);
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "R{}", self.0)
+    }
+}
+
+/// Identifies the data of one APPEND message ([`Event::AppendChunk`], [`AppendedMessage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppendStream(pub(crate) u64);
+
+impl std::fmt::Display for AppendStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "A{}", self.0)
     }
 }
 
@@ -61,6 +72,25 @@ pub enum Event {
         mode: LiteralMode,
         /// `~{n}` (literal8).
         binary: bool,
+    },
+    /// A piece of an APPEND message's data, in order (RFC 9051 §6.3.12). A message longer
+    /// than [`INLINE_APPEND_MAX`](super::INLINE_APPEND_MAX) arrives in pieces as the client
+    /// sends it (each at most one read's worth), a shorter one in one piece; the
+    /// [`Request::Append`] that names the stream comes after its last piece. Keep the data
+    /// where the message will be stored (a Maildir `tmp/` file, say): the session never
+    /// holds a whole message.
+    AppendChunk {
+        /// The message the data belongs to.
+        stream: AppendStream,
+        /// The data.
+        data: Bytes,
+    },
+    /// The data of `stream` will not be used (the APPEND failed before it reached the
+    /// backend: a syntax error after the literal, a message over the limit, the session
+    /// ended): drop what was kept of it.
+    AppendAborted {
+        /// The message.
+        stream: AppendStream,
     },
     /// A malformed command was answered with BAD (for logging).
     Malformed {
@@ -186,11 +216,36 @@ pub enum Request {
     },
     /// CLOSE: expunge silently (unless the mailbox is read-only) and deselect.
     Close,
+    /// APPEND (MULTIAPPEND: several messages): store the messages whose data came as
+    /// [`Event::AppendChunk`]s, all or none; answer `OK` (with `APPENDUID`, UIDPLUS) or
+    /// `NO [TRYCREATE]` when the mailbox does not exist. Whatever the answer, the streams
+    /// are done with.
+    Append {
+        /// The target.
+        mailbox: Mailbox,
+        /// The messages, in order.
+        messages: Vec<AppendedMessage>,
+    },
     /// Any other command valid in the authenticated or selected state that does not use
     /// sequence numbers (LIST, LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
-    /// NAMESPACE, APPEND, extensions): answer with [`ReplyData::Data`] items, sent as they
-    /// are.
+    /// NAMESPACE, extensions): answer with [`ReplyData::Data`] items, sent as they are.
     Command(CommandBody),
+}
+
+/// One message of a [`Request::Append`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppendedMessage {
+    /// Its data: the [`Event::AppendChunk`]s of this stream.
+    pub stream: AppendStream,
+    /// The length the client announced (the sum of the chunks).
+    pub length: u64,
+    /// Flags to set.
+    pub flags: Vec<Flag>,
+    /// The INTERNALDATE to set.
+    pub date: Option<DateTime>,
+    /// Sent as `literal8` (RFC 3516; may contain NUL).
+    pub binary: bool,
 }
 
 /// The backend's answer to a [`Request`].

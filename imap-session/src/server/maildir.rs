@@ -30,7 +30,7 @@ use imapwire_codec::flag::{Flag, MailboxAttribute};
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::ResponseCode;
 
-use super::event::{Reply, Request, Update};
+use super::event::{AppendStream, Reply, Request, Update};
 use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage};
 #[cfg(test)]
 use imapwire_codec::command::CommandBody;
@@ -595,6 +595,17 @@ impl MaildirStore {
     /// Forgets a session.
     pub fn close_session(&mut self, sid: SessionId) {
         self.mem.close_session(sid);
+    }
+
+    /// Keeps a piece of an APPEND message: see [`MemoryStore::append_chunk`] (the store
+    /// holds messages in memory; the message file is written when the APPEND completes).
+    pub fn append_chunk(&mut self, sid: SessionId, stream: AppendStream, data: &[u8]) {
+        self.mem.append_chunk(sid, stream, data);
+    }
+
+    /// Drops an aborted APPEND message: see [`MemoryStore::append_aborted`].
+    pub fn append_aborted(&mut self, sid: SessionId, stream: AppendStream) {
+        self.mem.append_aborted(sid, stream);
     }
 
     /// Answers a request of session `sid` and writes its changes; `NO [SERVERBUG]` when they

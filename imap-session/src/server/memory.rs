@@ -37,7 +37,7 @@ use imapwire_codec::search::SearchKey;
 use imapwire_codec::sequence::{UidRange, UidSet, UidValidity};
 use imapwire_codec::status::{StatusAttribute, StatusItem};
 
-use super::event::{Reply, ReplyData, Request, Selected, Update};
+use super::event::{AppendStream, AppendedMessage, Reply, ReplyData, Request, Selected, Update};
 use super::message::{ParsedMessage, epoch_seconds, internal_date};
 
 /// A session of a [`MemoryStore`].
@@ -220,6 +220,8 @@ pub struct MemoryStore {
     notifications: Vec<(Option<SessionId>, Mailbox, Update)>,
     /// `Some` once changes are recorded for a persistence layer.
     changes: Option<Vec<Change>>,
+    /// APPEND data received so far, by session and stream.
+    staged: HashMap<(SessionId, AppendStream), Vec<u8>>,
 }
 
 const DELIM: u8 = b'/';
@@ -423,9 +425,47 @@ impl MemoryStore {
         SessionId(self.next_session)
     }
 
-    /// Forgets a session (its selected mailbox).
+    /// Forgets a session (its selected mailbox, its APPEND data).
     pub fn close_session(&mut self, sid: SessionId) {
         self.selected.remove(&sid);
+        self.staged.retain(|(s, _), _| *s != sid);
+    }
+
+    /// Keeps a piece of an APPEND message of session `sid` (an
+    /// [`Event::AppendChunk`](super::Event::AppendChunk)) until the
+    /// [`Request::Append`] that names its stream.
+    pub fn append_chunk(&mut self, sid: SessionId, stream: AppendStream, data: &[u8]) {
+        self.staged
+            .entry((sid, stream))
+            .or_default()
+            .extend_from_slice(data);
+    }
+
+    /// Drops the data of an APPEND message that will not be stored (an
+    /// [`Event::AppendAborted`](super::Event::AppendAborted)).
+    pub fn append_aborted(&mut self, sid: SessionId, stream: AppendStream) {
+        self.staged.remove(&(sid, stream));
+    }
+
+    /// APPEND of the messages whose data was kept by [`append_chunk`](Self::append_chunk).
+    fn append(
+        &mut self,
+        sid: SessionId,
+        mailbox: Mailbox,
+        messages: Vec<AppendedMessage>,
+    ) -> Reply {
+        let mut bodies = Vec::with_capacity(messages.len());
+        let mut incomplete = false;
+        for m in messages {
+            let data = self.staged.remove(&(sid, m.stream)).unwrap_or_default();
+            incomplete |= data.len() as u64 != m.length;
+            let date = m.date.as_ref().map_or_else(now_seconds, epoch_seconds);
+            bodies.push((Bytes::from(data), m.flags, date));
+        }
+        if incomplete {
+            return Reply::no(Some(ResponseCode::ServerBug), "message data incomplete");
+        }
+        self.append_messages(&mailbox, bodies)
     }
 
     /// Delivers a message (from outside any session); returns its UID, or `None` when the
@@ -527,6 +567,7 @@ impl MemoryStore {
                 self.selected.remove(&sid);
                 Reply::ok(vec![])
             }
+            Request::Append { mailbox, messages } => self.append(sid, mailbox, messages),
             Request::Command(body) => self.command(sid, body),
         }
     }

@@ -83,8 +83,14 @@
 //! ([`ServerConfig::max_literal`], [`ServerConfig::append_limit`]: refused with
 //! `NO [TOOBIG]`) or by the application ([`LiteralDecisions::Application`]). Under LITERAL- a
 //! non-synchronizing literal over 4096 octets is answered with `BAD [TOOBIG]` and its data is
-//! dropped as it arrives (RFC 7888 §4). APPEND data is held in memory up to the limits (the
-//! codec hands over whole commands); streaming it to the backend in chunks is future work.
+//! dropped as it arrives (RFC 7888 §4).
+//!
+//! An APPEND message is never held whole: one longer than [`INLINE_APPEND_MAX`] is streamed
+//! out of the receiver as it arrives ([`Event::AppendChunk`], each at most one read's worth)
+//! and the [`Request::Append`] that follows names the streams; a shorter one comes as one
+//! chunk. A LITERAL+ message over the APPEND limit is dropped as it arrives and the command
+//! answered `NO [TOOBIG]`; streams of an APPEND that fails before its request are reported
+//! with [`Event::AppendAborted`].
 //!
 //! # Bounds
 //!
@@ -128,7 +134,8 @@ pub use self::config::{
     ServerConfig,
 };
 pub use self::event::{
-    ApiError, CloseReason, Event, HandOff, Reply, ReplyData, Request, RequestId, Selected, Update,
+    ApiError, AppendStream, AppendedMessage, CloseReason, Event, HandOff, Reply, ReplyData,
+    Request, RequestId, Selected, Update,
 };
 
 use self::auth::{AuthExchange, AuthStep};
@@ -251,7 +258,21 @@ pub struct Server {
     saved: Option<Vec<u32>>,
     /// The TLS channel binding for the SCRAM `-PLUS` mechanisms, from the application.
     binding: Option<ChannelBinding>,
+    /// Streamed APPEND messages of the command being received: `(stream, length)`.
+    append_streams: Vec<(AppendStream, u64)>,
+    /// The stream whose data is arriving.
+    append_current: Option<AppendStream>,
+    /// A streamed APPEND message is over the limit (LITERAL+): its data is dropped and the
+    /// command refused.
+    append_too_big: bool,
+    next_stream: u64,
+    /// The synchronizing literal with the application ([`Event::LiteralAnnounced`]).
+    announced: Option<LiteralAnnouncement>,
 }
+
+/// APPEND messages up to this length arrive inside the command (and go to the application
+/// as one [`Event::AppendChunk`]); longer ones are streamed as they arrive.
+pub const INLINE_APPEND_MAX: u64 = 1024;
 
 /// How much late plaintext after a STARTTLS hand-off is kept for the report.
 const LATE_DISCARD_KEEP: usize = 64 * 1024;
@@ -366,6 +387,11 @@ impl Server {
             raw_chunks: 0,
             saved: None,
             binding,
+            append_streams: Vec::new(),
+            append_current: None,
+            append_too_big: false,
+            next_stream: 0,
+            announced: None,
         };
         s.greet(now);
         s
@@ -695,10 +721,16 @@ impl Server {
         if !matches!(self.mode, Mode::LiteralDecision) {
             return Err(ApiError::NoLiteralPending);
         }
-        self.rx
-            .accept_literal()
-            .map_err(|_| ApiError::NoLiteralPending)?;
         self.mode = Mode::Commands;
+        match self.announced.take() {
+            Some(a) if self.should_stream(&a) => self.start_stream(a),
+            _ => {
+                if self.rx.accept_literal().is_err() {
+                    self.mode = Mode::LiteralDecision;
+                    return Err(ApiError::NoLiteralPending);
+                }
+            }
+        }
         self.continuation_text("ready for literal data");
         self.process(now);
         Ok(())
@@ -717,6 +749,7 @@ impl Server {
             return Err(ApiError::NoLiteralPending);
         }
         self.mode = Mode::Commands;
+        self.announced = None;
         self.refuse_literal(status, code, text);
         self.process(now);
         Ok(())
@@ -805,6 +838,12 @@ impl Server {
             match ev {
                 StreamEvent::LiteralAnnounced(a) => self.on_literal(a),
                 StreamEvent::Error(e) => self.on_stream_error(e),
+                StreamEvent::LiteralChunk(data) => {
+                    if let (Some(stream), false) = (self.append_current, self.append_too_big) {
+                        self.events.push_back(Event::AppendChunk { stream, data });
+                    }
+                }
+                StreamEvent::LiteralEnd => self.append_current = None,
                 StreamEvent::Message(d) => match d.message {
                     AnyMessage::Command(c) => self.on_command(now, c),
                     AnyMessage::AuthenticateData(a) => self.on_auth_data(now, a),
@@ -816,8 +855,55 @@ impl Server {
         }
     }
 
+    /// Whether the literal `a` is an APPEND message to stream.
+    fn should_stream(&self, a: &LiteralAnnouncement) -> bool {
+        a.command.as_deref() == Some(b"APPEND")
+            && a.length > INLINE_APPEND_MAX
+            && matches!(self.mode, Mode::Commands)
+            && matches!(self.state, State::Authenticated | State::Selected { .. })
+    }
+
+    /// The largest APPEND message taken.
+    fn append_limit(&self) -> u64 {
+        match self.config.append_limit {
+            Some(l) => l.min(self.config.max_literal),
+            None => self.config.max_literal,
+        }
+    }
+
+    /// Streams the literal just announced (accepting it when it is synchronizing).
+    fn start_stream(&mut self, a: LiteralAnnouncement) {
+        let length = a.length;
+        if self.rx.stream_literal(a).is_ok() {
+            let stream = AppendStream(self.next_stream);
+            self.next_stream += 1;
+            self.append_streams.push((stream, length));
+            self.append_current = Some(stream);
+        } else {
+            // Not reachable right after the announcement; buffer it as before.
+            let _ = self.rx.accept_literal();
+        }
+    }
+
+    /// Reports the streams of the current command as aborted.
+    fn abort_appends(&mut self) {
+        for (stream, _) in std::mem::take(&mut self.append_streams) {
+            self.events.push_back(Event::AppendAborted { stream });
+        }
+        self.append_current = None;
+        self.append_too_big = false;
+    }
+
     fn on_literal(&mut self, a: LiteralAnnouncement) {
         if a.mode != LiteralMode::Sync {
+            // LITERAL+: the data follows at once. An APPEND message is streamed; one over
+            // the limit is dropped as it arrives and the command refused at its end.
+            if self.should_stream(&a) {
+                if a.length > self.append_limit() {
+                    self.append_too_big = true;
+                }
+                self.start_stream(a);
+            }
             return;
         }
         if !matches!(self.mode, Mode::Commands) {
@@ -830,6 +916,7 @@ impl Server {
         match self.config.literal_decisions {
             LiteralDecisions::Application => {
                 self.mode = Mode::LiteralDecision;
+                self.announced = Some(a.clone());
                 self.events.push_back(Event::LiteralAnnounced {
                     tag: a.tag,
                     command: a.command,
@@ -851,7 +938,11 @@ impl Server {
                         "literal too large",
                     );
                 } else {
-                    let _ = self.rx.accept_literal();
+                    if self.should_stream(&a) {
+                        self.start_stream(a);
+                    } else {
+                        let _ = self.rx.accept_literal();
+                    }
                     self.continuation_text("ready for literal data");
                 }
             }
@@ -865,6 +956,7 @@ impl Server {
     }
 
     fn on_stream_error(&mut self, e: StreamError) {
+        self.abort_appends();
         let tag = e.tag().and_then(|t| Tag::new(t).ok());
         // A literal over the size limit is refused with NO [TOOBIG] (RFC 9051 §7.1, RFC 7889:
         // nothing of it was read, so the command simply failed); a LITERAL- literal over 4096
@@ -921,6 +1013,15 @@ impl Server {
     }
 
     fn on_command(&mut self, now: Instant, cmd: Command) {
+        self.append_current = None;
+        self.on_command_inner(now, cmd);
+        // Streams the command did not hand to the backend.
+        if !self.append_streams.is_empty() || self.append_too_big {
+            self.abort_appends();
+        }
+    }
+
+    fn on_command_inner(&mut self, now: Instant, cmd: Command) {
         self.arm_autologout(now);
         let (tag, body) = cmd.into_parts();
         use imapwire_codec::command::State as S;
@@ -1027,8 +1128,92 @@ impl Server {
                 self.complete(&tag, Status::Ok, None, "unauthenticated");
                 self.arm_autologout(now);
             }
+            C::Append { mailbox, messages } => self.append(tag, mailbox, messages),
             body => self.send_request(tag, body),
         }
+    }
+
+    /// APPEND: the messages as streams (RFC 9051 §6.3.12; RFC 3502 MULTIAPPEND).
+    fn append(
+        &mut self,
+        tag: Tag,
+        mailbox: Mailbox,
+        messages: Vec<imapwire_codec::command::AppendMessage>,
+    ) {
+        use imapwire_codec::command::AppendData;
+        if self.append_too_big {
+            self.complete(
+                &tag,
+                Status::No,
+                Some(ResponseCode::TooBig),
+                "message too large",
+            );
+            return;
+        }
+        // Streamed messages decode with empty data, in order.
+        let empty = messages
+            .iter()
+            .filter(|m| match &m.data {
+                AppendData::Literal { data, .. } | AppendData::Utf8(data) => data.is_empty(),
+                _ => false,
+            })
+            .count();
+        let streamed = self.append_streams.len();
+        if streamed > 0 && streamed != empty {
+            // A literal other than a message (the mailbox name) was streamed.
+            self.complete(&tag, Status::Bad, None, "APPEND argument too long");
+            return;
+        }
+        if messages
+            .iter()
+            .any(|m| !matches!(m.data, AppendData::Literal { .. } | AppendData::Utf8(_)))
+        {
+            self.complete(
+                &tag,
+                Status::No,
+                Some(ResponseCode::Cannot),
+                "CATENATE is not supported",
+            );
+            return;
+        }
+        let mut streams = std::mem::take(&mut self.append_streams).into_iter();
+        let mut out = Vec::with_capacity(messages.len());
+        for m in messages {
+            let (data, binary) = match m.data {
+                AppendData::Literal { data, binary } => (data, binary),
+                AppendData::Utf8(data) => (data, true),
+                _ => continue,
+            };
+            let (stream, length) = if data.is_empty() && streamed > 0 {
+                match streams.next() {
+                    Some(s) => s,
+                    None => continue,
+                }
+            } else {
+                let stream = AppendStream(self.next_stream);
+                self.next_stream += 1;
+                let length = data.len() as u64;
+                if !data.is_empty() {
+                    self.events.push_back(Event::AppendChunk { stream, data });
+                }
+                (stream, length)
+            };
+            out.push(AppendedMessage {
+                stream,
+                length,
+                flags: m.flags,
+                date: m.date,
+                binary,
+            });
+        }
+        self.request(
+            tag,
+            Request::Append {
+                mailbox,
+                messages: out,
+            },
+            Pending::Other,
+        );
     }
 
     fn send_request(&mut self, tag: Tag, body: CommandBody) {
@@ -1233,6 +1418,11 @@ impl Server {
             }
             other => (Request::Command(other), Pending::Other),
         };
+        self.request(tag, request, kind);
+    }
+
+    /// Hands `request` to the application and waits for its reply.
+    fn request(&mut self, tag: Tag, request: Request, kind: Pending) {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         self.timers.stop(Timer::Autologout);
@@ -1978,6 +2168,7 @@ impl Server {
             return;
         }
         self.flush_handoff();
+        self.abort_appends();
         self.mode = Mode::Closed;
         self.state = State::Logout;
         self.timers.stop_all();

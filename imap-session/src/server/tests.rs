@@ -123,6 +123,8 @@ fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
                     let r = store.handle(sid, request);
                     s.reply(now, id, r).unwrap();
                 }
+                Event::AppendChunk { stream, data } => store.append_chunk(sid, stream, &data),
+                Event::AppendAborted { stream } => store.append_aborted(sid, stream),
                 e => events.push(e),
             }
         }
@@ -1138,4 +1140,213 @@ fn overlong_line_gets_bad_and_the_connection_goes_on() {
         "{text}"
     );
     assert!(text.ends_with("c OK done\r\n"), "{text}");
+}
+
+/// Feeds `input` (all of it must be taken) and answers the session's events from `store`;
+/// returns the output. Chunk sizes and aborted streams go to `log`.
+fn feed_append(
+    s: &mut Server,
+    store: &mut MemoryStore,
+    sid: SessionId,
+    input: &[u8],
+    log: &mut Vec<String>,
+) -> String {
+    let now = Instant::now();
+    assert_eq!(s.handle_input(now, input), input.len());
+    let mut out = Vec::new();
+    loop {
+        while let Some(b) = s.poll_transmit(now) {
+            out.extend_from_slice(&b);
+        }
+        let Some(e) = s.poll_event() else { break };
+        match e {
+            Event::Request { id, request, .. } => {
+                if let Request::Append { messages, .. } = &request {
+                    let lens: Vec<String> = messages
+                        .iter()
+                        .map(|m| format!("{}:{}", m.stream, m.length))
+                        .collect();
+                    log.push(format!("append {}", lens.join(",")));
+                }
+                let r = store.handle(sid, request);
+                s.reply(now, id, r).unwrap();
+            }
+            Event::AppendChunk { stream, data } => {
+                log.push(format!("chunk {stream} {}", data.len()));
+                store.append_chunk(sid, stream, &data);
+            }
+            Event::AppendAborted { stream } => {
+                log.push(format!("aborted {stream}"));
+                store.append_aborted(sid, stream);
+            }
+            _ => {}
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// APPEND messages reach the backend as chunks of at most one read, never whole: an 8 MiB
+/// message fed in 16 KiB reads never has more than one read's worth in the session; a
+/// MULTIAPPEND mixes streamed and inline messages in order; a LITERAL+ message over the
+/// limit, a syntax error after a streamed message and an overlong mailbox name abort the
+/// streams and get NO/BAD, and the connection goes on.
+#[test]
+fn append_streams_messages_in_chunks() {
+    const READ: usize = 16 * 1024;
+    let cfg = tls()
+        .with_max_literal(64 << 20)
+        .with_append_limit(Some(32 << 20))
+        .with_non_sync_literals(NonSyncLiterals::Plus);
+    let mut s = Server::new(cfg, Instant::now());
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    let mut log = Vec::new();
+    let out = feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    assert!(out.contains("a OK"), "{out}");
+    // 8 MiB, synchronizing.
+    let big: Vec<u8> = (0..8u32 << 20)
+        .map(|i| b"abcdefghijklmnopqrstuvwxyz\r\n"[(i % 28) as usize])
+        .collect();
+    let out = feed_append(
+        &mut s,
+        &mut store,
+        sid,
+        format!("b APPEND INBOX (\\Seen) {{{}}}\r\n", big.len()).as_bytes(),
+        &mut log,
+    );
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let mut most = 0;
+    for piece in big.chunks(READ) {
+        let out = feed_append(&mut s, &mut store, sid, piece, &mut log);
+        assert_eq!(out, "");
+        most = most.max(s.rx.buffered());
+    }
+    assert!(most <= READ, "the session held {most} bytes of the message");
+    let chunks: Vec<usize> = log
+        .iter()
+        .filter_map(|l| l.strip_prefix("chunk A0 "))
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(chunks.iter().sum::<usize>(), big.len());
+    assert!(chunks.len() >= big.len() / READ && chunks.iter().all(|&n| n <= READ));
+    assert!(
+        !log.iter().any(|l| l.starts_with("append")),
+        "no request before the end"
+    );
+    let out = feed_append(&mut s, &mut store, sid, b"\r\n", &mut log);
+    assert!(out.starts_with("b OK [APPENDUID "), "{out}");
+    assert_eq!(log.last().unwrap(), &format!("append A0:{}", big.len()));
+    let stored = store.messages(b"INBOX");
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].2 == big, "stored message differs");
+    assert_eq!(stored[0].1, vec![Flag::Seen]);
+    // MULTIAPPEND with LITERAL+: a short message inline, a long one streamed, in order.
+    log.clear();
+    let long = vec![b'y'; 3000];
+    let mut cmd = b"c APPEND INBOX {5+}\r\nsmall {3000+}\r\n".to_vec();
+    cmd.extend_from_slice(&long);
+    cmd.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert!(out.starts_with("c OK [APPENDUID "), "{out}");
+    assert_eq!(log, ["chunk A1 3000", "chunk A2 5", "append A2:5,A1:3000"]);
+    let stored = store.messages(b"INBOX");
+    assert_eq!(&stored[1].2[..], b"small");
+    assert_eq!(&stored[2].2[..], &long[..]);
+    // A syntax error after a streamed message: BAD, the stream aborted, nothing stored.
+    log.clear();
+    let mut cmd = b"d APPEND INBOX {3000+}\r\n".to_vec();
+    cmd.extend_from_slice(&long);
+    cmd.extend_from_slice(b" junk\r\ne NOOP\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert!(out.starts_with("d BAD"), "{out}");
+    assert!(out.ends_with("e OK done\r\n"), "{out}");
+    assert_eq!(log, ["chunk A3 3000", "aborted A3"]);
+    // A mailbox name streamed (over INLINE_APPEND_MAX): BAD, aborted.
+    log.clear();
+    let mut cmd = b"f APPEND {1100+}\r\n".to_vec();
+    cmd.extend_from_slice(&[b'm'; 1100]);
+    cmd.extend_from_slice(b" {3+}\r\nabc\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert!(out.starts_with("f BAD "), "{out}");
+    assert_eq!(log, ["chunk A4 1100", "aborted A4"]);
+    assert_eq!(store.messages(b"INBOX").len(), 3);
+    // Over APPENDLIMIT with LITERAL+: the data is dropped as it arrives, NO [TOOBIG].
+    let cfg = tls()
+        .with_append_limit(Some(2000))
+        .with_non_sync_literals(NonSyncLiterals::Plus);
+    let mut s = Server::new(cfg, Instant::now());
+    let sid = store.open_session();
+    log.clear();
+    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let mut cmd = b"g APPEND INBOX {3000+}\r\n".to_vec();
+    cmd.extend_from_slice(&long);
+    cmd.extend_from_slice(b"\r\nh NOOP\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert_eq!(out, "g NO [TOOBIG] message too large\r\nh OK done\r\n");
+    assert_eq!(log, ["aborted A0"]);
+    assert_eq!(store.messages(b"INBOX").len(), 3);
+}
+
+/// Bad input pipelined with good commands in one read: each command gets exactly one tagged
+/// answer, in order, with the status RFC 9051 §7.1 asks for (BAD for a syntax error or a
+/// command not valid in the state, NO [TRYCREATE] for a missing mailbox); lines whose tag
+/// cannot be recovered get an untagged BAD; nothing after a bad command is lost.
+#[test]
+fn bad_input_pipelined_nothing_lost() {
+    let mut s = Server::new(tls(), Instant::now());
+    let mut store = MemoryStore::new();
+    store.deliver(
+        &Mailbox::Inbox,
+        Bytes::from_static(b"Subject: one\r\n\r\nbody\r\n"),
+        vec![],
+    );
+    let sid = store.open_session();
+    let mut log = Vec::new();
+    let input: &[u8] = b"a1 FROB\r\n\xff\xfe garbage\r\na2 SELECT\r\n\r\na3 SELECT INBOX\r\n\
+        a4 LOGIN joe secret\r\na5 FETCH 1 FLAGS\r\na6 LOGIN joe secret\r\na7 SELECT INBOX\r\n\
+        a8 FETCH 1:* (FLAGS\r\na9 STORE 1 +FLAGS (\\Seen)\r\nb1 APPEND NOSUCH {3+}\r\nabc\r\n\
+        b2 FETCH 2 FLAGS\r\nb3 UID FETCH 1 (FLAGS)\r\nb4 NOOP\r\n";
+    let out = feed_append(&mut s, &mut store, sid, input, &mut log);
+    let tagged: Vec<(&str, &str)> = out
+        .lines()
+        .filter(|l| !l.starts_with("* "))
+        .map(|l| {
+            let mut w = l.splitn(3, ' ');
+            (w.next().unwrap(), w.next().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        tagged,
+        [
+            ("a1", "BAD"),
+            ("a2", "BAD"),
+            ("a3", "BAD"),
+            ("a4", "OK"),
+            ("a5", "BAD"),
+            ("a6", "BAD"),
+            ("a7", "OK"),
+            ("a8", "BAD"),
+            ("a9", "OK"),
+            ("b1", "NO"),
+            ("b2", "BAD"),
+            ("b3", "OK"),
+            ("b4", "OK"),
+        ],
+        "{out}"
+    );
+    assert_eq!(out.matches("\r\n* BAD ").count(), 2, "{out}");
+    assert!(out.contains("b1 NO [TRYCREATE]"), "{out}");
+    assert!(out.contains("* 1 FETCH (FLAGS (\\Seen))"), "{out}");
+    assert!(
+        out.contains("* 1 FETCH (FLAGS (\\Seen) UID 1)")
+            || out.contains("* 1 FETCH (UID 1 FLAGS (\\Seen))"),
+        "{out}"
+    );
+    assert_eq!(
+        *s.state(),
+        State::Selected {
+            mailbox: Mailbox::Inbox,
+            read_only: false
+        }
+    );
 }

@@ -119,6 +119,10 @@ impl Run {
                         let r = self.store.handle(self.sid, request);
                         self.server.reply(self.now, id, r).expect("reply");
                     }
+                    Event::AppendChunk { stream, data } => {
+                        self.store.append_chunk(self.sid, stream, &data)
+                    }
+                    Event::AppendAborted { stream } => self.store.append_aborted(self.sid, stream),
                     Event::LiteralAnnounced { .. } => {
                         let r = if self.decide_accept {
                             self.server.accept_literal(self.now)

@@ -307,6 +307,12 @@ async fn serve(
                     };
                     let _ = server.reply(Instant::now(), id, reply);
                 }
+                Event::AppendChunk { stream, data } => {
+                    store.lock().unwrap().append_chunk(sid, stream, &data)
+                }
+                Event::AppendAborted { stream } => {
+                    store.lock().unwrap().append_aborted(sid, stream)
+                }
                 Event::HandOff(HandOff::StartTls { .. }) => handoff = true,
                 Event::Closed(_) => closed = true,
                 _ => {}
