@@ -1,7 +1,7 @@
 //! Real mail clients against the example server (`imapwire_tokio::server::start`, the core of
-//! `examples/server.rs`) on 127.0.0.1: Python's imaplib, curl and mbsync. Each compares what
+//! `examples/server.rs`) on 127.0.0.1: Python's imaplib, curl, mbsync and fetchmail. Each compares what
 //! it got with what the Maildir store holds (read back from disk after the server stopped).
-//! The programs come from IMAPWIRE_PYTHON, IMAPWIRE_CURL and IMAPWIRE_MBSYNC
+//! The programs come from IMAPWIRE_PYTHON, IMAPWIRE_CURL, IMAPWIRE_MBSYNC and IMAPWIRE_FETCHMAIL
 //! (`.ci/real-clients.sh`).
 
 mod support;
@@ -423,4 +423,86 @@ Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\
         local_messages(&local.join("Work/Projects")).is_empty(),
         "the server's expunge reached the local folder"
     );
+}
+
+/// APPENDs `msgs` to `mailbox` over a raw connection (LOGIN, APPEND with LITERAL+).
+fn append_raw(port: u16, mailbox: &str, msgs: &[String]) {
+    use std::io::{BufRead, BufReader, Write};
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut rd = BufReader::new(s.try_clone().unwrap());
+    let mut wr = s;
+    let mut line = String::new();
+    let mut answer = |rd: &mut BufReader<std::net::TcpStream>, tag: &str| loop {
+        line.clear();
+        assert!(rd.read_line(&mut line).unwrap() > 0, "connection closed");
+        if let Some(rest) = line.strip_prefix(tag) {
+            assert!(rest.starts_with(" OK"), "{line}");
+            return;
+        }
+    };
+    answer(&mut rd, "*");
+    write!(wr, "l LOGIN {USER} \"{PASSWORD}\"\r\n").unwrap();
+    answer(&mut rd, "l");
+    for (i, m) in msgs.iter().enumerate() {
+        write!(wr, "a{i} APPEND {mailbox} {{{}+}}\r\n{m}\r\n", m.len()).unwrap();
+        answer(&mut rd, &format!("a{i}"));
+    }
+    write!(wr, "z LOGOUT\r\n").unwrap();
+    answer(&mut rd, "z");
+}
+
+/// fetchmail (Debian's package) downloads the INBOX to an MDA and deletes what it fetched:
+/// the MDA got every message, the store's INBOX is empty afterwards, other mailboxes kept.
+#[test]
+fn fetchmail_download_and_delete() {
+    let Some(fetchmail) = program("IMAPWIRE_FETCHMAIL") else {
+        return;
+    };
+    let scratch = Scratch::new("fetchmail");
+    let mut srv = TestServer::start(&scratch.0);
+    let msgs: Vec<String> = (1..=3).map(|n| message(n, "for fetchmail")).collect();
+    append_raw(srv.plain.port(), "INBOX", &msgs);
+    append_raw(srv.plain.port(), "Archive", &msgs[..1]);
+    let out = scratch.0.join("delivered");
+    let rc = scratch.0.join("fetchmailrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "set no bouncemail\n\
+             poll 127.0.0.1 proto IMAP port {} timeout 20\n\
+             \tuser \"{USER}\" password \"{PASSWORD}\"\n\
+             \tsslproto '' fetchall\n\
+             \tmda \"/bin/sh -c 'cat >> {}; echo ==END== >> {}'\"\n",
+            srv.plain.port(),
+            out.display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    run(Command::new(fetchmail)
+        .args(["--nosyslog", "-v", "-f"])
+        .arg(&rc)
+        .env("HOME", &scratch.0)
+        .env("FETCHMAILHOME", &scratch.0));
+    srv.stop();
+    let got = std::fs::read_to_string(&out).unwrap();
+    let delivered: Vec<&str> = got.split("==END==\n").filter(|m| !m.is_empty()).collect();
+    assert_eq!(delivered.len(), 3, "{got}");
+    for (m, d) in msgs.iter().zip(&delivered) {
+        // fetchmail hands the MDA LF line ends and may add a Received: header on top.
+        let m = m.replace("\r\n", "\n");
+        assert!(d.ends_with(&m), "{d:?} does not end with {m:?}");
+    }
+    let store = srv.user_store();
+    assert!(
+        stored(&store, "INBOX").is_empty(),
+        "fetched messages deleted"
+    );
+    assert_eq!(stored(&store, "Archive").len(), 1);
 }
