@@ -17,7 +17,7 @@ def latin1(s):
 targets = {
     "decode_greeting": [], "decode_command": [], "decode_response": [],
     "decode_continuation": [], "decode_authenticate_data": [], "decode_idle_done": [],
-    "framer_chunking": [],
+    "framer_chunking": [], "inject_defects": [],
 }
 for path in glob.glob(os.path.join(data, "rfc-examples", "*.jsonl")):
     for line in open(path, encoding="utf-8"):
@@ -36,6 +36,9 @@ for path in glob.glob(os.path.join(data, "rfc-examples", "*.jsonl")):
             targets["decode_continuation"].append(b[1:])
         else:
             targets["decode_response"].append(b)
+            # inject_defects: odd mode byte (the message follows raw), cell, site (u16)
+            n = len(targets["inject_defects"])
+            targets["inject_defects"].append(bytes([1, n % 251, n % 7, 0]) + b)
         targets["framer_chunking"].append(b"\x05\x40\x40\x40" + b)
 for line in open(os.path.join(data, "server-quirks.jsonl"), encoding="utf-8"):
     r = json.loads(line)

@@ -804,11 +804,13 @@ fn parse_into(p: &mut Parser<'_>, nodes: &mut Vec<Node>) -> PResult<()> {
         Err(Fail)
             if p.bytes().get(start) == Some(&b'(') && p.allows(Quirk::MalformedBodyStructure) =>
         {
+            // the warning is where the part's grammar failed; the part is kept raw
+            let at = p.furthest_failure().max(start);
             p.pos = start;
             p.warnings.truncate(wlen);
             nodes.truncate(idx + 1);
             skip_balanced(p)?;
-            p.warn(Quirk::MalformedBodyStructure, start);
+            p.warn(Quirk::MalformedBodyStructure, at.min(p.pos));
             nodes[idx] = Node {
                 part: BodyPart::Invalid(p.slice(start, p.pos)),
                 len: 1,
@@ -832,8 +834,9 @@ fn body_inner(p: &mut Parser<'_>, nodes: &mut Vec<Node>, idx: usize) -> PResult<
     if p.opt(|p| onepart(p, reset_single(part))).is_some() {
         return Ok(());
     }
-    // A multipart without children: `(NIL "subtype" ...)` or `("subtype" ...)`.
-    let at = p.pos;
+    // A multipart without children: `(NIL "subtype" ...)` or `("subtype" ...)`. The
+    // warning is where the one-part reading failed.
+    let at = p.furthest_failure().max(p.pos);
     let m = p.opt(|p| {
         if p.nil() {
             p.sp()?;

@@ -312,7 +312,7 @@ impl Envelope {
             }
             return Err(p.fail("( envelope"));
         }
-        p.pos += 1;
+        p.expect(b'(', "( envelope")?;
         if p.peek() == Some(b'(') {
             let at = p.pos;
             if !p.tolerate(Quirk::MalformedEnvelope, at) {

@@ -195,8 +195,9 @@ pub(crate) fn comps(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Ve
 pub type IdParams = Vec<(IString, NString)>;
 
 /// Parses `"(" [string SP nstring *(SP string SP nstring)] ")" / nil` (RFC 2971 §4).
+/// The lenient profile also reads `""` for NIL.
 pub(crate) fn parse_id_params(p: &mut Parser<'_>) -> PResult<Option<IdParams>> {
-    if p.nil() {
+    if p.nil_or_empty_string() {
         return Ok(None);
     }
     p.expect(b'(', "( or NIL")?;

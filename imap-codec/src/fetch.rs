@@ -983,11 +983,13 @@ impl MessageDataItem {
                 match p.opt(Self::parse) {
                     Some(item) => push_item(v, item),
                     None => {
+                        // the warning is where the item's own grammar failed
+                        let at = p.furthest_failure().max(start);
                         p.pos = start;
                         p.atom()?;
                         p.sp()?;
                         generic_value(p, &mut |_, _| {})?;
-                        p.warn(Quirk::NilOrEmpty, start);
+                        p.warn(Quirk::NilOrEmpty, at);
                     }
                 }
             } else if p.rest().starts_with(b"FLAGS (") {

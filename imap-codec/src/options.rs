@@ -77,6 +77,9 @@ pub enum Quirk {
     BadAtoms,
     /// `CHANGEDSINCE 0` and similar zero values in client commands (server side).
     ZeroModSeq,
+    /// A status response whose response code or text does not parse: kept as text, so the
+    /// completion is not lost.
+    MalformedCode,
 }
 
 impl Quirk {
@@ -97,6 +100,7 @@ impl Quirk {
         Quirk::BareLf,
         Quirk::BadAtoms,
         Quirk::ZeroModSeq,
+        Quirk::MalformedCode,
     ];
 
     /// A short human description of the family.
@@ -117,6 +121,7 @@ impl Quirk {
             Quirk::BareLf => "bare LF line ending",
             Quirk::BadAtoms => "atom with forbidden characters",
             Quirk::ZeroModSeq => "zero mod-sequence",
+            Quirk::MalformedCode => "unparsable response code or status text (kept as text)",
         }
     }
 }
@@ -430,11 +435,12 @@ mod tests {
                 | Quirk::NonImapLine
                 | Quirk::BareLf
                 | Quirk::BadAtoms
-                | Quirk::ZeroModSeq => q as usize,
+                | Quirk::ZeroModSeq
+                | Quirk::MalformedCode => q as usize,
             };
             assert_eq!(listed, i, "{q:?}");
         }
-        assert_eq!(Quirk::ALL.len(), Quirk::ZeroModSeq as usize + 1);
+        assert_eq!(Quirk::ALL.len(), Quirk::MalformedCode as usize + 1);
     }
 
     #[test]

@@ -182,6 +182,27 @@ fn astring_run(s: &[u8]) -> usize {
     i
 }
 
+/// The value of a quoted string's raw content `raw` (between the DQUOTEs) without its NUL
+/// bytes (lenient only), unescaped when `escapes`.
+#[cold]
+fn unescape_dropping_nul(raw: &[u8], escapes: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c == b'\\' && escapes && i + 1 < raw.len() {
+            out.push(raw[i + 1]);
+            i += 2;
+            continue;
+        }
+        if c != 0 {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
@@ -315,14 +336,98 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Consumes `c` or fails with `expected`.
-    #[inline]
+    /// Consumes `c` or fails with `expected`. The lenient profile also takes spaces after a
+    /// list's `(` and before its `)` ([`Quirk::ExtraSpaces`]; both on the slow path). Always
+    /// inlined: `c` is a constant at every call, so the `(` test folds away for the others.
+    #[inline(always)]
     pub(crate) fn expect(&mut self, c: u8, expected: &'static str) -> PResult<()> {
         if self.eat(c) {
+            if c == b'(' && self.peek() == Some(b' ') {
+                self.lenient_space_after_open();
+            }
             Ok(())
         } else {
-            Err(self.fail(expected))
+            self.expect_slow(c, expected)
         }
+    }
+
+    /// `( ` in the lenient profile: the spaces are skipped with a warning.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn lenient_space_after_open(&mut self) {
+        let at = self.pos;
+        if self.tolerate(Quirk::ExtraSpaces, at) {
+            while self.eat(b' ') {}
+        }
+    }
+
+    /// [`expect`](Self::expect) when `c` is not next: spaces before a `)` in the lenient
+    /// profile, else the failure.
+    #[cold]
+    #[inline(never)]
+    fn expect_slow(&mut self, c: u8, expected: &'static str) -> PResult<()> {
+        if c == b')' && self.peek() == Some(b' ') && self.allows(Quirk::ExtraSpaces) {
+            let n = self.rest().iter().take_while(|&&b| b == b' ').count();
+            if self.peek_at(n) == Some(b')') {
+                let at = self.pos;
+                self.warn(Quirk::ExtraSpaces, at);
+                self.pos += n + 1;
+                return Ok(());
+            }
+        }
+        Err(self.fail(expected))
+    }
+
+    /// Where `(` was expected: `NIL` read as the empty list in the lenient profile
+    /// ([`Quirk::NilOrEmpty`]); else the failure stands.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn nil_for_empty_list(&mut self, expected: &'static str) -> PResult<()> {
+        let at = self.pos;
+        if self.allows(Quirk::NilOrEmpty) && self.nil() {
+            self.warn(Quirk::NilOrEmpty, at);
+            return Ok(());
+        }
+        Err(self.fail(expected))
+    }
+
+    /// `NIL`, or in the lenient profile `""` (followed by a delimiter) standing for it where
+    /// NIL or a list may come ([`Quirk::NilOrEmpty`]).
+    #[inline]
+    pub(crate) fn nil_or_empty_string(&mut self) -> bool {
+        if self.nil() {
+            return true;
+        }
+        if self.peek() == Some(b'"')
+            && self.peek_at(1) == Some(b'"')
+            && matches!(self.peek_at(2), None | Some(b' ' | b')' | b'\r' | b'\n'))
+        {
+            let at = self.pos;
+            if self.tolerate(Quirk::NilOrEmpty, at) {
+                self.pos += 2;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `()` standing for NIL where a list is not allowed (lenient, [`Quirk::NilOrEmpty`]).
+    #[inline]
+    pub(crate) fn empty_list_for_nil(&mut self) -> bool {
+        if self.peek() == Some(b'(') && self.peek_at(1) == Some(b')') {
+            let at = self.pos;
+            if self.tolerate(Quirk::NilOrEmpty, at) {
+                self.pos += 2;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The offset of the furthest failure recorded so far (where a lenient fallback says the
+    /// defect is).
+    pub(crate) fn furthest_failure(&self) -> usize {
+        self.err_pos
     }
 
     /// Whether the input at the cursor starts with `lit` (ASCII case-insensitive).
@@ -426,7 +531,8 @@ impl<'a> Parser<'a> {
 
     // ----- separators -----
 
-    /// `SP`. The lenient profile also accepts several spaces.
+    /// `SP`. The lenient profile also accepts several spaces, and a missing SP where the
+    /// token boundary cannot be mistaken: after a list's `)`, or between an atom and a `(`.
     #[inline]
     pub(crate) fn sp(&mut self) -> PResult<()> {
         if self.eat(b' ') {
@@ -438,8 +544,29 @@ impl<'a> Parser<'a> {
             }
             Ok(())
         } else {
-            Err(self.fail("SP"))
+            self.sp_missing()
         }
+    }
+
+    /// [`sp`](Self::sp) without a space: tolerated (lenient) after `)` when an atom, `\`, `"`
+    /// or `(` follows, and before `(` after an atom character; a failure otherwise.
+    #[cold]
+    #[inline(never)]
+    fn sp_missing(&mut self) -> PResult<()> {
+        let prev = self.pos.checked_sub(1).and_then(|i| self.b.get(i)).copied();
+        let next = self.peek();
+        let boundary = match (prev, next) {
+            (Some(b')'), Some(n)) => class::is_atom_char(n) || matches!(n, b'\\' | b'"' | b'('),
+            (Some(p), Some(b'(')) => class::is_atom_char(p) || p == b'"',
+            _ => false,
+        };
+        if boundary {
+            let at = self.pos;
+            if self.tolerate(Quirk::ExtraSpaces, at) {
+                return Ok(());
+            }
+        }
+        Err(self.fail("SP"))
     }
 
     /// Skips spaces before a closing `)` or line end when the lenient profile allows it.
@@ -632,7 +759,7 @@ impl<'a> Parser<'a> {
         let b = self.b;
         let mut p = start;
         let neg = b.get(p) == Some(&b'-');
-        if neg {
+        if neg || b.get(p) == Some(&b'+') {
             p += 1;
         }
         let ds = p;
@@ -724,6 +851,7 @@ impl<'a> Parser<'a> {
     fn quoted_slow(&mut self, start: usize, mut p: usize) -> PResult<Bytes> {
         let b = self.b;
         let mut escapes = false;
+        let mut nul = false;
         // bytes the unescaped value is shorter than the raw one
         let mut removed = 0;
         loop {
@@ -768,7 +896,11 @@ impl<'a> Parser<'a> {
                 }
                 Some(&c) => {
                     if c == 0 {
-                        return Err(self.fail_at(p, "QUOTED-CHAR"));
+                        // lenient: NUL is dropped (no string can hold it)
+                        if !self.tolerate(Quirk::EightBit, p) {
+                            return Err(self.fail_at(p, "QUOTED-CHAR"));
+                        }
+                        nul = true;
                     }
                     if c >= 0x80 && !self.opts.utf8 && !self.tolerate(Quirk::EightBit, p) {
                         return Err(self.fail_at(p, "7-bit QUOTED-CHAR"));
@@ -779,6 +911,9 @@ impl<'a> Parser<'a> {
             p += quoted_run(&b[p..]);
         }
         self.pos = p + 1;
+        if nul {
+            return Ok(Bytes::from(unescape_dropping_nul(&b[start..p], escapes)));
+        }
         if !escapes {
             return Ok(self.slice(start, p));
         }
@@ -870,14 +1005,26 @@ impl<'a> Parser<'a> {
         self.literal_any(false).map(|(b, _)| b)
     }
 
-    /// `string` = quoted / literal.
+    /// `string` = quoted / literal. The lenient profile reads `NIL` and `()` there as the
+    /// empty string ([`Quirk::NilOrEmpty`]).
     #[inline]
     pub(crate) fn string(&mut self) -> PResult<Bytes> {
         match self.peek() {
             Some(b'"') => self.quoted(),
             Some(b'{') => self.literal(),
-            _ => Err(self.fail("string")),
+            _ => self.string_slow(),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn string_slow(&mut self) -> PResult<Bytes> {
+        let at = self.pos;
+        if self.allows(Quirk::NilOrEmpty) && (self.nil() || self.eat_ci(b"()")) {
+            self.warn(Quirk::NilOrEmpty, at);
+            return Ok(Bytes::new());
+        }
+        Err(self.fail("string"))
     }
 
     /// `astring` = 1*ASTRING-CHAR / string.
@@ -890,13 +1037,26 @@ impl<'a> Parser<'a> {
                 let start = self.pos;
                 let end = start + astring_run(&self.b[start..]);
                 if end == start {
-                    Err(self.fail("astring"))
+                    self.astring_slow()
                 } else {
                     self.pos = end;
                     Ok(self.slice(start, end))
                 }
             }
         }
+    }
+
+    /// `()` for the empty string where an astring is required (lenient,
+    /// [`Quirk::NilOrEmpty`]; `NIL` there is the atom NIL).
+    #[cold]
+    #[inline(never)]
+    fn astring_slow(&mut self) -> PResult<Bytes> {
+        let at = self.pos;
+        if self.allows(Quirk::NilOrEmpty) && self.eat_ci(b"()") {
+            self.warn(Quirk::NilOrEmpty, at);
+            return Ok(Bytes::new());
+        }
+        Err(self.fail("astring"))
     }
 
     /// `nil`.
@@ -912,8 +1072,20 @@ impl<'a> Parser<'a> {
             Some(b'"') => self.quoted().map(Some),
             Some(b'{') => self.literal().map(Some),
             Some(b'n') | Some(b'N') if self.nil() => Ok(None),
-            _ => Err(self.fail("nstring")),
+            _ => self.nstring_slow(),
         }
+    }
+
+    /// `()` for NIL in the lenient profile ([`Quirk::NilOrEmpty`]).
+    #[cold]
+    #[inline(never)]
+    fn nstring_slow(&mut self) -> PResult<Option<Bytes>> {
+        let at = self.pos;
+        if self.allows(Quirk::NilOrEmpty) && self.eat_ci(b"()") {
+            self.warn(Quirk::NilOrEmpty, at);
+            return Ok(None);
+        }
+        Err(self.fail("nstring"))
     }
 
     /// `text` = 1*TEXT-CHAR up to CR/LF (possibly empty; callers decide).

@@ -21,13 +21,19 @@ enum Side {
 /// and shared/quirks).
 const SAMPLES: &[(Quirk, Side, &[u8])] = &[
     (Quirk::ExtraSpaces, Side::Server, b"* SEARCH 1  2\r\n"),
-    (Quirk::MissingText, Side::Server, b"* BYE\r\n"),
+    // (not a status response: a status response decodes leniently with any other quirk
+    // too, its text kept raw under `MalformedCode`)
+    (Quirk::MissingText, Side::Server, b"+\r\n"),
     (
         Quirk::NilOrEmpty,
         Side::Server,
         b"* NAMESPACE () NIL NIL\r\n",
     ),
-    (Quirk::BadNumbers, Side::Server, b"* OK [UIDNEXT 0] x\r\n"),
+    (
+        Quirk::BadNumbers,
+        Side::Server,
+        b"* STATUS INBOX (MESSAGES -1)\r\n",
+    ),
     (
         Quirk::MalformedBodyStructure,
         Side::Server,
@@ -48,7 +54,11 @@ const SAMPLES: &[(Quirk, Side, &[u8])] = &[
         Side::Server,
         b"* LIST () \"/\" \"a\\b\"\r\n",
     ),
-    (Quirk::EightBit, Side::Server, b"* OK hello \0 there\r\n"),
+    (
+        Quirk::EightBit,
+        Side::Server,
+        b"* LIST () \"/\" \"a\0b\"\r\n",
+    ),
     (
         Quirk::OddFlags,
         Side::Server,
@@ -70,6 +80,11 @@ const SAMPLES: &[(Quirk, Side, &[u8])] = &[
         Quirk::ZeroModSeq,
         Side::Client,
         b"A1 SELECT INBOX (QRESYNC (1 0))\r\n",
+    ),
+    (
+        Quirk::MalformedCode,
+        Side::Server,
+        b"* OK [UIDNEXT abc] done\r\n",
     ),
 ];
 

@@ -534,10 +534,12 @@ impl ResponseCode {
             p.sp()?;
             ResponseCode::Modified(SequenceSet::parse(p)?)
         } else if up(b"BADURL") {
-            p.sp()?;
+            // one SP exactly: further spaces belong to the text
+            p.expect(b' ', "SP")?;
             ResponseCode::BadUrl(CodeText::parse(p)?)
         } else if up(b"REFERRAL") {
-            p.sp()?;
+            // one SP exactly: further spaces belong to the text
+            p.expect(b' ', "SP")?;
             ResponseCode::Referral(CodeText::parse(p)?)
         } else if up(b"METADATA") {
             p.sp()?;

@@ -18,7 +18,7 @@ use crate::flag::{Flag, MailboxAttribute, parse_flag_list, parse_flag_list_into}
 use crate::list::SmallList;
 use crate::mailbox::Mailbox;
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser};
+use crate::parse::{PResult, Parser, class};
 use crate::response::Response;
 pub use crate::search::PartialRange;
 use crate::sequence::{SeqNum, UidSet, UidValidity};
@@ -236,7 +236,8 @@ impl Delimiter {
     /// [`parse`](Self::parse) past its fast path: NIL or any quoted form.
     #[inline(never)]
     fn parse_general(p: &mut Parser<'_>) -> PResult<Option<Self>> {
-        if p.nil() {
+        // (lenient: `""` or `()` for NIL)
+        if p.nil_or_empty_string() || p.empty_list_for_nil() {
             return Ok(None);
         }
         let start = p.pos;
@@ -459,9 +460,18 @@ impl Thread {
                     if p.peek() == Some(b' ') {
                         p.sp()?;
                         if p.peek() == Some(b')') {
-                            return Err(p.fail("thread member"));
+                            // lenient: SP before `)`
+                            let at = p.pos - 1;
+                            if !p.tolerate(Quirk::ExtraSpaces, at) {
+                                return Err(p.fail("thread member"));
+                            }
                         }
                     }
+                }
+                Some(b' ') if super::sp_then(p, b')') && p.allows(Quirk::ExtraSpaces) => {
+                    let at = p.pos;
+                    p.warn(Quirk::ExtraSpaces, at);
+                    while p.eat(b' ') {}
                 }
                 _ => return Err(p.fail("thread member, ( or )")),
             }
@@ -618,7 +628,12 @@ fn valid_raw(b: &[u8]) -> bool {
 fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
     let start = p.pos;
     let v = p.number()?;
-    NonZeroU32::new(v).ok_or_else(|| p.fail_at(start, "nz-number"))
+    match NonZeroU32::new(v) {
+        Some(v) => Ok(v),
+        // lenient: 0 (or a negative number read as 0) is taken as the nearest valid, 1
+        None if p.tolerate(Quirk::BadNumbers, start) => Ok(NonZeroU32::MIN),
+        None => Err(p.fail_at(start, "nz-number")),
+    }
 }
 
 /// Whether another item of a line-level list follows: consumes the SP and returns true, or
@@ -646,6 +661,18 @@ fn more_peek(p: &Parser<'_>) -> bool {
 #[inline]
 fn more_until(p: &mut Parser<'_>, paren: bool) -> PResult<bool> {
     if p.peek() != Some(b' ') {
+        // lenient: the next item right after a list's `)`, or a `(` right after an item
+        // (no SP)
+        let prev = p.bytes().get(p.pos.wrapping_sub(1)).copied();
+        let glued = match p.peek() {
+            Some(b'(') => prev.is_some_and(class::is_atom_char),
+            Some(c) => class::is_atom_char(c) && prev == Some(b')'),
+            None => false,
+        };
+        if glued {
+            let at = p.pos;
+            return Ok(p.tolerate(Quirk::ExtraSpaces, at));
+        }
         return Ok(false);
     }
     let end = |c: Option<&u8>| match c {
@@ -903,7 +930,8 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         (b'T', 6) if eq(b"THREAD") => {
             p.pos += 6;
             let mut v = Vec::new();
-            if super::sp_then(p, b'(') {
+            // (lenient: no SP before the `(`, taken by `sp()`)
+            if super::sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces)) {
                 p.sp()?;
                 while p.peek() == Some(b'(') {
                     v.push(Thread::parse(p)?);
@@ -916,7 +944,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.pos += 8;
             p.sp()?;
             let earlier = if p.peek() == Some(b'(') {
-                p.pos += 1;
+                p.expect(b'(', "(")?;
                 p.expect_keyword(b"EARLIER", "EARLIER")?;
                 p.expect(b')', ")")?;
                 p.sp()?;
@@ -1055,7 +1083,8 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.sp()?;
             let mailbox = Mailbox::parse(p)?;
             p.sp()?;
-            let entries = if p.eat(b'(') {
+            let entries = if p.peek() == Some(b'(') {
+                p.expect(b'(', "(")?;
                 let mut v = Vec::new();
                 loop {
                     let e = IString::parse_astring(p)?;
@@ -1101,7 +1130,7 @@ fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>
             break;
         }
         if p.peek() == Some(b'(') {
-            p.pos += 1;
+            p.expect(b'(', "(")?;
             p.expect_keyword(b"MODSEQ", "MODSEQ")?;
             p.sp()?;
             modseq = Some(p.number64()?);
@@ -1165,8 +1194,18 @@ fn parse_list_item_into(p: &mut Parser<'_>, item: &mut ListItem) -> PResult<()> 
     item.delimiter = Delimiter::parse(p)?;
     p.sp()?;
     item.mailbox = Mailbox::parse(p)?;
-    let extended = &mut item.extended;
-    if super::sp_then(p, b'(') {
+    // the usual line ends here; extended data out of line
+    if p.peek() != Some(b'\r') {
+        parse_list_extended(p, &mut item.extended)?;
+    }
+    Ok(())
+}
+
+/// `[SP "(" mbox-list-extended ")"]` after the mailbox name (RFC 5258); lenient: no SP before
+/// the `(` (taken by `sp()`).
+#[inline(never)]
+fn parse_list_extended(p: &mut Parser<'_>, extended: &mut Vec<ListExtendedItem>) -> PResult<()> {
+    if super::sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces)) {
         p.sp()?;
         p.expect(b'(', "(")?;
         p.skip_trailing_sp();
@@ -1212,7 +1251,7 @@ fn parse_list_ext_item(p: &mut Parser<'_>) -> PResult<ListExtendedItem> {
 }
 
 fn parse_ns_list(p: &mut Parser<'_>) -> PResult<Vec<Namespace>> {
-    if p.nil() {
+    if p.nil_or_empty_string() {
         return Ok(Vec::new());
     }
     p.expect(b'(', "( or NIL")?;
@@ -1253,6 +1292,7 @@ fn parse_ns_list(p: &mut Parser<'_>) -> PResult<Vec<Namespace>> {
             extensions,
         });
         p.check_items(v.len())?;
+        p.skip_trailing_sp();
         if p.eat(b')') {
             return Ok(v);
         }
@@ -1273,15 +1313,16 @@ fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
 #[inline]
 fn parse_esearch_into(p: &mut Parser<'_>, e: &mut ESearch) -> PResult<()> {
     let correlator = &mut e.correlator;
-    if super::sp_then(p, b'(') {
+    // (lenient: `ESEARCH(TAG ...` without the SP, taken by `sp()`)
+    if super::sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces)) {
         p.sp()?;
-        p.pos += 1;
+        p.expect(b'(', "(")?;
         p.expect_keyword(b"TAG", "TAG")?;
         p.sp()?;
         // tag-string = astring (RFC 9051); string in RFC 4466. Encoded as a string.
         let tag = IString::parse_astring(p)?;
         let mut mailbox = None;
-        if p.peek() == Some(b' ') {
+        if p.peek() == Some(b' ') && !super::sp_then(p, b')') {
             p.sp()?;
             p.expect_keyword(b"MAILBOX", "MAILBOX")?;
             p.sp()?;
@@ -1294,18 +1335,33 @@ fn parse_esearch_into(p: &mut Parser<'_>, e: &mut ESearch) -> PResult<()> {
         p.expect(b')', ")")?;
         *correlator = Some(SearchCorrelator { tag, mailbox });
     }
-    if p.peek() == Some(b' ') {
+    // lenient: no SP between the correlator's `)` and what follows
+    let glued = p.bytes().get(p.pos.wrapping_sub(1)) == Some(&b')')
+        && p.peek().is_some_and(class::is_atom_char)
+        && {
+            let at = p.pos;
+            p.tolerate(Quirk::ExtraSpaces, at)
+        };
+    let mut first = false;
+    if glued || p.peek() == Some(b' ') {
         let save = p.pos;
         let wlen = p.warnings.len();
-        p.sp()?;
+        if !glued {
+            p.sp()?;
+        }
         if p.keyword(b"UID") {
             e.uid = true;
+        } else if glued {
+            first = true;
         } else {
             p.pos = save;
             p.warnings.truncate(wlen);
         }
     }
     let data = &mut e.data;
+    if first {
+        data.push(parse_return_data(p)?);
+    }
     while more(p)? {
         data.push(parse_return_data(p)?);
         p.check_items(data.len())?;
@@ -1349,7 +1405,7 @@ fn parse_return_data(p: &mut Parser<'_>) -> PResult<SearchReturnData> {
         p.expect(b'(', "(")?;
         let range = PartialRange::parse(p)?;
         p.sp()?;
-        let results = if p.nil() {
+        let results = if p.nil() || p.nil_or_empty_string() || p.empty_list_for_nil() {
             None
         } else {
             Some(UidSet::parse(p)?)

@@ -151,6 +151,59 @@ impl ResponseText {
         Ok(ResponseText { code: None, text })
     }
 
+    /// `SP resp-text CRLF` after the status word of a status response or greeting, to the
+    /// end of the message. A completion is never lost: when the code or text does not parse,
+    /// the lenient profile keeps the rest of the line as text ([`Quirk::MalformedCode`], at
+    /// the furthest failure): NUL, CR and LF dropped, and a space put in front if the text
+    /// would read as a response code again (so the value re-encodes to the same response).
+    pub(crate) fn parse_status_rest(p: &mut Parser<'_>) -> PResult<Self> {
+        let start = p.pos;
+        let wlen = p.warnings.len();
+        match Self::parse_after_word(p).and_then(|t| p.crlf_end().map(|()| t)) {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                if !p.allows(Quirk::MalformedCode) {
+                    return Err(e);
+                }
+                Self::keep_raw(p, start, wlen).ok_or(e)
+            }
+        }
+    }
+
+    /// The rest of a status line from `start` as plain text (see
+    /// [`parse_status_rest`](Self::parse_status_rest)).
+    #[cold]
+    #[inline(never)]
+    fn keep_raw(p: &mut Parser<'_>, start: usize, wlen: usize) -> Option<Self> {
+        let at = p.furthest_failure().max(start);
+        let b = p.bytes();
+        let mut end = b.len();
+        if b[start..end].ends_with(b"\r\n") {
+            end -= 2;
+        } else if b[start..end].ends_with(b"\n") && p.allows(Quirk::BareLf) {
+            end -= 1;
+        } else {
+            return None;
+        }
+        let mut raw = &b[start..end];
+        if raw.first() == Some(&b' ') {
+            raw = &raw[1..];
+        }
+        let mut t: Vec<u8> = raw
+            .iter()
+            .copied()
+            .filter(|&c| !matches!(c, 0 | b'\r' | b'\n'))
+            .collect();
+        if t.first() == Some(&b'[') && code::code_shape(&t) {
+            t.insert(0, b' ');
+        }
+        let text = Text::new(t).ok()?;
+        p.warnings.truncate(wlen);
+        p.warn(Quirk::MalformedCode, at);
+        p.pos = b.len();
+        Some(ResponseText { code: None, text })
+    }
+
     /// `SP resp-text` after a status word; the lenient profile accepts a missing SP and text.
     fn parse_after_word(p: &mut Parser<'_>) -> PResult<Self> {
         if p.eat(b' ') {
@@ -245,8 +298,7 @@ impl Greeting {
             return Err(p.fail("OK, PREAUTH or BYE"));
         };
         p.pos += n;
-        let text = ResponseText::parse_after_word(p)?;
-        p.crlf_end()?;
+        let text = ResponseText::parse_status_rest(p)?;
         Ok(Greeting { kind, text })
     }
 }
@@ -550,7 +602,10 @@ impl Response {
             Some(b'*') => {
                 p.pos += 1;
                 p.sp()?;
-                Self::parse_untagged_into(p, out)?;
+                if Self::parse_untagged_into(p, out)? {
+                    // a status response: its CRLF is read
+                    return Ok(());
+                }
             }
             Some(b'+') => {
                 *out = Response::Continuation(Continuation::parse(p, sasl)?);
@@ -574,17 +629,20 @@ impl Response {
                     None => return Err(p.fail("OK, NO or BAD")),
                 };
                 p.pos += n;
-                let text = ResponseText::parse_after_word(p)?;
+                let text = ResponseText::parse_status_rest(p)?;
                 *out = Response::Status(StatusResponse::Tagged { tag, status, text });
+                return Ok(());
             }
         }
         p.crlf_end()
     }
 
+    /// Untagged data or status; returns whether it was a status response (which has read its
+    /// CRLF already).
     #[inline]
-    fn parse_untagged_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
+    fn parse_untagged_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<bool> {
         match p.peek() {
-            Some(b'0'..=b'9') => return data::parse_numbered_into(p, out),
+            Some(b'0'..=b'9') => return data::parse_numbered_into(p, out).map(|()| false),
             Some(b'[') => {
                 let at = p.pos;
                 if p.tolerate(Quirk::CodeWithoutStatus, at) {
@@ -592,7 +650,7 @@ impl Response {
                         status: Status::Ok,
                         text: ResponseText::parse(p)?,
                     });
-                    return Ok(());
+                    return Ok(false);
                 }
                 return Err(p.fail("response keyword"));
             }
@@ -603,24 +661,24 @@ impl Response {
         if n <= 3 {
             if let Some(status) = Status::from_word(w) {
                 p.pos += n;
-                let text = ResponseText::parse_after_word(p)?;
+                let text = ResponseText::parse_status_rest(p)?;
                 *out = Response::Status(StatusResponse::Untagged { status, text });
-                return Ok(());
+                return Ok(true);
             }
             if w.eq_ignore_ascii_case(b"BYE") {
                 p.pos += n;
-                *out = Response::Status(StatusResponse::Bye(ResponseText::parse_after_word(p)?));
-                return Ok(());
+                *out = Response::Status(StatusResponse::Bye(ResponseText::parse_status_rest(p)?));
+                return Ok(true);
             }
         } else if w.eq_ignore_ascii_case(b"PREAUTH") {
             p.pos += n;
-            *out = Response::Status(StatusResponse::PreAuth(ResponseText::parse_after_word(p)?));
-            return Ok(());
+            *out = Response::Status(StatusResponse::PreAuth(ResponseText::parse_status_rest(p)?));
+            return Ok(true);
         }
         if n == 0 {
             return Err(p.fail("response keyword"));
         }
-        data::parse_keyword_into(p, w, out)
+        data::parse_keyword_into(p, w, out).map(|()| false)
     }
 }
 

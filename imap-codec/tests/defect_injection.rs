@@ -1,0 +1,415 @@
+//! The lenient-profile table of `imap-codec/README.md` ("Lenient profile: defect families by
+//! grammar position"), checked by injection: valid responses (the RFC example corpus, a sample
+//! of the benchmark corpus generator's output, and — with the `arbitrary` feature — encoded
+//! arbitrary values) get one family's defect at one applicable position, and the cell's
+//! contract must hold (see `support/inject.rs`):
+//! - a tolerated cell: strict fails at the defect (or decodes, where the defect happens to be
+//!   grammatical, to the value lenient gives too); lenient decodes with a warning at the
+//!   defect, and re-encoding is a fixed point the strict profile accepts;
+//! - a rejected cell: both profiles fail at the defect — except in a status response with
+//!   intact tag and status word, which the lenient profile always decodes (a completion is
+//!   never lost).
+//!
+//! `every_cell_at_every_position` runs each cell at every position of every corpus message
+//! and requires each cell to have been exercised (met at least once with a non-grammatical
+//! outcome); the proptest picks message, cell and position at random, also over arbitrary
+//! values.
+
+#[path = "support/inject.rs"]
+mod inject;
+mod support;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use imapwire_codec::codec::Message;
+use imapwire_codec::options::DecodeOptions;
+use imapwire_codec::response::Response;
+use inject::{Cell, Outcome, check, injections, sites};
+use proptest::prelude::*;
+use support::{get_str, latin1, load};
+
+const RFC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc-examples");
+const BENCH_SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/bench-corpus-sample.imap"
+);
+
+/// Splits a captured server stream into messages (lines, with `{n}` literals inside).
+fn split_stream(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        let start = i;
+        loop {
+            let Some(k) = data[i..].windows(2).position(|w| w == b"\r\n") else {
+                return out;
+            };
+            let line = &data[i..i + k];
+            i += k + 2;
+            let lit = line.strip_suffix(b"}").and_then(|l| {
+                let open = l.iter().rposition(|&c| c == b'{')?;
+                let d = &l[open + 1..];
+                let d = d.strip_suffix(b"+").unwrap_or(d);
+                std::str::from_utf8(d).ok()?.parse::<usize>().ok()
+            });
+            match lit {
+                Some(n) => i += n,
+                None => break,
+            }
+        }
+        out.push(data[start..i].to_vec());
+    }
+    out
+}
+
+/// Every valid response of the corpora (those the strict profile decodes).
+fn corpus() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(RFC_DIR)
+        .expect("rfc-examples")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    for f in files {
+        for r in load(f.to_str().unwrap()) {
+            if get_str(&r, "dir") == "S" {
+                out.push(latin1(get_str(&r, "bytes")));
+            }
+        }
+    }
+    out.extend(split_stream(
+        &std::fs::read(BENCH_SAMPLE).expect("bench sample"),
+    ));
+    out.retain(|m| {
+        Response::decode(&Bytes::copy_from_slice(m), &DecodeOptions::strict()).is_ok()
+            && sites(m).is_some()
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    by_outcome: BTreeMap<Outcome, usize>,
+}
+
+/// Runs every cell at every position of `msgs`; returns the tallies and the broken contracts.
+fn run_all(msgs: &[Vec<u8>]) -> (BTreeMap<Cell, Tally>, Vec<(Cell, String)>) {
+    let mut tallies: BTreeMap<Cell, Tally> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for m in msgs {
+        let s = sites(m).expect("sites of a valid message");
+        for &cell in Cell::ALL {
+            for inj in injections(m, &s, cell) {
+                match check(&inj, &s) {
+                    Ok(o) => {
+                        *tallies
+                            .entry(cell)
+                            .or_default()
+                            .by_outcome
+                            .entry(o)
+                            .or_default() += 1
+                    }
+                    Err(e) => {
+                        // INJECT_DUMP=DIR keeps the failing messages for a closer look
+                        if let Ok(dir) = std::env::var("INJECT_DUMP") {
+                            let n = failures.len();
+                            let _ = std::fs::write(format!("{dir}/{cell:?}-{n}.imap"), &inj.bytes);
+                        }
+                        failures.push((cell, e))
+                    }
+                }
+            }
+        }
+    }
+    (tallies, failures)
+}
+
+#[test]
+fn every_cell_at_every_position() {
+    let msgs = corpus();
+    assert!(msgs.len() > 300, "corpus too small: {}", msgs.len());
+    let (tallies, failures) = run_all(&msgs);
+    let mut report = String::new();
+    for &cell in Cell::ALL {
+        let t = tallies.get(&cell);
+        report.push_str(&format!("{cell:?}: {:?}\n", t.map(|t| &t.by_outcome)));
+    }
+    eprintln!("{report}");
+    let n = failures.len();
+    for &cell in Cell::ALL {
+        let of: Vec<_> = failures.iter().filter(|(c, _)| *c == cell).collect();
+        if !of.is_empty() {
+            eprintln!("== {cell:?}: {} broken", of.len());
+            of.iter().take(4).for_each(|(_, f)| eprintln!("  {f}"));
+        }
+    }
+    assert_eq!(
+        n, 0,
+        "{n} broken contracts (the first of each cell shown above)"
+    );
+    for &cell in Cell::ALL {
+        let exercised = tallies.get(&cell).is_some_and(|t| {
+            t.by_outcome
+                .iter()
+                .any(|(o, &k)| *o != Outcome::Grammatical && k > 0)
+        });
+        assert!(
+            exercised,
+            "cell {cell:?} never met a non-grammatical position"
+        );
+        let want = if cell.tolerated() {
+            Outcome::Tolerated
+        } else {
+            Outcome::Rejected
+        };
+        let t = &tallies[&cell];
+        assert!(
+            t.by_outcome.get(&want).is_some_and(|&k| k > 0),
+            "cell {cell:?} never showed its verdict {want:?}: {:?}",
+            t.by_outcome
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// One random message of the corpora, one random cell, one random position.
+    #[test]
+    fn injected_defect_meets_its_cell(m in any::<prop::sample::Index>(),
+                                      c in any::<prop::sample::Index>(),
+                                      k in any::<prop::sample::Index>()) {
+        thread_local!(static CORPUS: Vec<Vec<u8>> = corpus());
+        CORPUS.with(|msgs| {
+            let msg = m.get(msgs);
+            let s = sites(msg).unwrap();
+            let cell = *c.get(Cell::ALL);
+            let inj = injections(msg, &s, cell);
+            if !inj.is_empty() {
+                if let Err(e) = check(k.get(&inj), &s) {
+                    panic!("{e}");
+                }
+            }
+        });
+    }
+}
+
+/// Arbitrary values (feature `arbitrary`): encoded, they are valid messages to inject into.
+#[cfg(feature = "arbitrary")]
+mod arbitrary_values {
+    use super::*;
+    use arbitrary::{Arbitrary, Unstructured};
+    use imapwire_codec::Encode;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        #[test]
+        fn injected_defect_in_arbitrary_response(seed in prop::collection::vec(any::<u8>(), 16..512),
+                                                 c in any::<prop::sample::Index>(),
+                                                 k in any::<prop::sample::Index>()) {
+            let mut u = Unstructured::new(&seed);
+            let Ok(r) = Response::arbitrary(&mut u) else { return Ok(()) };
+            let msg = r.to_vec_inline_literals();
+            let Some(s) = sites(&msg) else { return Ok(()) };
+            let cell = *c.get(Cell::ALL);
+            let inj = injections(&msg, &s, cell);
+            if !inj.is_empty() {
+                if let Err(e) = check(k.get(&inj), &s) {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+}
+
+/// The README's table has one row per cell, in [`Cell::ALL`] order, and its verdicts agree
+/// with [`Cell::tolerated`] (the contract the injection test checks).
+#[test]
+fn readme_table_matches_the_cells() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let section = readme
+        .split("## Lenient profile: defect families by grammar position")
+        .nth(1)
+        .expect("the table's section");
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.starts_with("| ") && l[2..].starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.split(" | ").map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), Cell::ALL.len(), "one row per cell");
+    for (i, (row, cell)) in rows.iter().zip(Cell::ALL).enumerate() {
+        assert_eq!(row[0].trim_start_matches("| "), (i + 1).to_string());
+        let verdict = row[3];
+        assert_eq!(
+            !verdict.contains("rejected"),
+            cell.tolerated(),
+            "row {} ({cell:?}): {verdict}",
+            i + 1
+        );
+    }
+}
+
+/// Known answers, bytes of our own, at least one per family: the lenient value's encoding and
+/// its warnings (family, offset); the strict profile rejects each.
+#[test]
+fn known_answers_per_family() {
+    use imapwire_codec::Encode;
+    use imapwire_codec::options::Quirk::{self, *};
+    let cases: &[(&str, &[u8], &[u8], &[(Quirk, usize)])] = &[
+        (
+            "spaces: missing after `)`",
+            b"* 3 FETCH (FLAGS (\\Seen)UID 7)\r\n",
+            b"* 3 FETCH (FLAGS (\\Seen) UID 7)\r\n",
+            &[(ExtraSpaces, 24)],
+        ),
+        (
+            "spaces: inside list boundaries",
+            b"* STATUS INBOX ( MESSAGES 2 )\r\n",
+            b"* STATUS INBOX (MESSAGES 2)\r\n",
+            &[(ExtraSpaces, 16), (ExtraSpaces, 27)],
+        ),
+        (
+            "spaces: missing before `(`",
+            b"* LIST () \"/\" foo(\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n",
+            b"* LIST () \"/\" foo (CHILDINFO (\"SUBSCRIBED\"))\r\n",
+            &[(ExtraSpaces, 17)],
+        ),
+        (
+            "arguments: code without its argument, completion kept",
+            b"a7 OK [UIDNEXT] done\r\n",
+            b"a7 OK  [UIDNEXT] done\r\n",
+            &[(MalformedCode, 14)],
+        ),
+        (
+            "arguments: malformed code argument, completion kept",
+            b"a8 NO [COPYUID 7 x 1] failed\r\n",
+            b"a8 NO  [COPYUID 7 x 1] failed\r\n",
+            &[(MalformedCode, 17)],
+        ),
+        (
+            "arguments: BYE with a code that takes none",
+            b"* BYE [ALERT now] going\r\n",
+            b"* BYE  [ALERT now] going\r\n",
+            &[(MalformedCode, 12)],
+        ),
+        (
+            "arguments: a FETCH item's malformed value leaves the item out",
+            b"* 5 FETCH (UID x FLAGS ())\r\n",
+            b"* 5 FETCH (FLAGS ())\r\n",
+            &[(NilOrEmpty, 15)],
+        ),
+        (
+            "absent: a status response keeps its text raw",
+            b"a9 NO [BADCHARSET (] no\r\n",
+            b"a9 NO  [BADCHARSET (] no\r\n",
+            &[(MalformedCode, 19)],
+        ),
+        (
+            "characters: NUL dropped from a quoted string",
+            b"* LIST () \"/\" \"a\0b\"\r\n",
+            b"* LIST () \"/\" ab\r\n",
+            &[(EightBit, 16)],
+        ),
+        (
+            "characters: unescaped DQUOTE kept",
+            b"* 1 FETCH (ENVELOPE (NIL \"5\"x\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
+            b"* 1 FETCH (ENVELOPE (NIL \"5\\\"x\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
+            &[(UnescapedQuotes, 27)],
+        ),
+        (
+            "characters: 8-bit byte in a flag",
+            b"* 1 FETCH (FLAGS (\\Se\xe9en))\r\n",
+            b"* 1 FETCH (FLAGS (\\Se_en))\r\n",
+            &[(OddFlags, 19)],
+        ),
+        (
+            "NIL/\"\"/(): NIL for a flag list",
+            b"* 1 FETCH (FLAGS NIL)\r\n",
+            b"* 1 FETCH (FLAGS ())\r\n",
+            &[(NilOrEmpty, 17)],
+        ),
+        (
+            "NIL/\"\"/(): \"\" for NIL",
+            b"* ID \"\"\r\n",
+            b"* ID NIL\r\n",
+            &[(NilOrEmpty, 5)],
+        ),
+        (
+            "NIL/\"\"/(): () for an astring",
+            b"* ESEARCH (TAG ()) COUNT 2\r\n",
+            b"* ESEARCH (TAG \"\") COUNT 2\r\n",
+            &[(NilOrEmpty, 15)],
+        ),
+        (
+            "numbers: plus sign and exponent",
+            b"* 4 FETCH (UID +9 RFC822.SIZE 1e3)\r\n",
+            b"* 4 FETCH (UID 9 RFC822.SIZE 1000)\r\n",
+            &[(BadNumbers, 15), (BadNumbers, 30)],
+        ),
+        (
+            "numbers: negative nz-number",
+            b"* ESEARCH (TAG \"t\") MIN -3\r\n",
+            b"* ESEARCH (TAG \"t\") MIN 1\r\n",
+            &[(BadNumbers, 24), (BadNumbers, 24)],
+        ),
+        (
+            "non-IMAP line",
+            b"HTTP/1.1 400 Bad Request\r\n",
+            b"* HTTP/1.1 400 Bad Request\r\n",
+            &[(NonImapLine, 0)],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for &(what, input, want, warnings) in cases {
+        let msg = Bytes::from_static(input);
+        if Response::decode(&msg, &DecodeOptions::strict()).is_ok() {
+            failures.push(format!("{what}: strict accepted it"));
+        }
+        match Response::decode(&msg, &DecodeOptions::lenient()) {
+            Ok(d) => {
+                let enc = d.message.to_vec_inline_literals();
+                let got: Vec<_> = d.warnings.iter().map(|w| (w.quirk, w.offset)).collect();
+                if enc != want || got != warnings {
+                    failures.push(format!(
+                        "{what}: got {:?} {got:?}, want {:?} {warnings:?}",
+                        String::from_utf8_lossy(&enc),
+                        String::from_utf8_lossy(want)
+                    ));
+                }
+                if let Err(e) = inject::fixed_point(&d.message) {
+                    failures.push(format!("{what}: {e}"));
+                }
+            }
+            Err(e) => failures.push(format!("{what}: lenient failed: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// An untagged response the lenient profile cannot repair comes out of the stream decoder
+/// as an error holding the whole message, and decoding goes on.
+#[test]
+fn unrepairable_data_is_an_error_with_the_raw_message() {
+    use imapwire_codec::codec::{ResponseDecoder, StreamError, StreamEvent};
+    let bad: &[u8] = b"* LIST \"/\" INBOX\r\n";
+    let mut d = ResponseDecoder::new(Default::default(), DecodeOptions::lenient());
+    d.push(bad);
+    d.push(b"a1 OK done\r\n");
+    let ev: Vec<_> = std::iter::from_fn(|| d.next()).collect();
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    match &ev[0] {
+        StreamEvent::Error(StreamError::Decode { error, raw, .. }) => {
+            assert_eq!(&raw[..], bad);
+            assert!(error.offset >= 7, "{error}");
+        }
+        e => panic!("{e:?}"),
+    }
+    assert!(matches!(ev[1], StreamEvent::Message(_)), "{ev:?}");
+}
