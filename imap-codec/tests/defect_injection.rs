@@ -262,7 +262,14 @@ fn readme_table_matches_the_cells() {
 fn known_answers_per_family() {
     use imapwire_codec::Encode;
     use imapwire_codec::options::Quirk::{self, *};
-    let cases: &[(&str, &[u8], &[u8], &[(Quirk, usize)])] = &[
+    /// What, input, the lenient value's encoding, its warnings.
+    type Case = (
+        &'static str,
+        &'static [u8],
+        &'static [u8],
+        &'static [(Quirk, usize)],
+    );
+    let cases: &[Case] = &[
         (
             "spaces: missing after `)`",
             b"* 3 FETCH (FLAGS (\\Seen)UID 7)\r\n",

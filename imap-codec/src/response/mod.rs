@@ -12,8 +12,11 @@
 //!   applies. `[CODE]` directly followed by CRLF is a code with empty text in both profiles
 //!   (the RFC examples do this; by the letter of the ABNF it would be text). Otherwise
 //!   (e.g. `[Error="..." ...]`) the whole line is plain text. A known code whose arguments
-//!   do not follow its grammar is an error in both profiles, apart from the tolerated
-//!   families (zero numbers, extra spaces, odd flags, `LITERAL +`).
+//!   do not follow its grammar is an error in the strict profile; the lenient one repairs
+//!   the tolerated families (zero numbers, extra spaces, odd flags, `LITERAL +`, ...) and
+//!   otherwise keeps the status response with its code and text as plain text
+//!   ([`Quirk::MalformedCode`]): a completion is
+//!   never lost.
 //! * `BADCHARSET` also accepts a charset list without parentheses (RFC 9051 §6.4.4 example
 //!   `[BADCHARSET UTF-8]`); it is encoded with parentheses.
 //! * `tagged-ext-val` also accepts a string (RFC 9051 §7.3.1 example `Sample "text"`).
