@@ -250,14 +250,19 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
             b'"' => {
                 let start = i;
                 i += 1;
-                while i < b.len() && b[i] != b'"' {
+                while i < struct_end && b[i] != b'"' {
                     if b[i] == b'\\' {
                         i += 1;
                     }
                     i += 1;
                 }
+                if i >= struct_end {
+                    // no closing DQUOTE: not a quoted string (e.g. a code argument that is
+                    // text, `[BADURL "/INBOX...]`)
+                    break;
+                }
                 i += 1;
-                let end = i.min(b.len());
+                let end = i;
                 // a date-time or a one-character delimiter is a quoted string of its own
                 // grammar: not a string position
                 let date = prev_item_word.is_some_and(|w| {
