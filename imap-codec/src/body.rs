@@ -537,7 +537,7 @@ fn string_or_nil(p: &mut Parser<'_>, default: &'static [u8]) -> PResult<IString>
 
 /// `body-fld-param`, into `out` (which must be empty). Lenient: `()`, NIL values.
 fn parse_params(p: &mut Parser<'_>, out: &mut BodyParams) -> PResult<()> {
-    if p.nil() {
+    if p.nil_or_empty_string() {
         return Ok(());
     }
     let open = p.pos;
@@ -611,7 +611,7 @@ impl Encode for BodyFields {
 /// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]`, into a fresh
 /// `out`.
 fn parse_dsp_ext(p: &mut Parser<'_>, out: &mut DispositionExt) -> PResult<()> {
-    if !p.nil() {
+    if !p.nil_or_empty_string() {
         p.expect(b'(', "body-fld-dsp")?;
         let d = out.disposition.insert(Disposition {
             kind: string_or_nil(p, b"")?,

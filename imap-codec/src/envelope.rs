@@ -246,7 +246,7 @@ impl Encode for Address {
 /// `"(" 1*address ")" / nil`, appended to `out`. Lenient: `()` (empty list) and SP between
 /// addresses.
 fn address_list(p: &mut Parser<'_>, out: &mut AddressBuf) -> PResult<()> {
-    if p.nil() {
+    if p.nil_or_empty_string() {
         return Ok(());
     }
     let open = p.pos;

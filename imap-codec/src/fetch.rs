@@ -1142,7 +1142,7 @@ impl MessageDataItem {
             }
             Some(b'S') if p.keyword(b"SAVEDATE") => {
                 p.sp()?;
-                if p.nil() {
+                if p.nil_scalar() {
                     Some(MessageDataItem::SaveDate(None))
                 } else {
                     Some(MessageDataItem::SaveDate(Some(DateTime::parse(p)?)))
@@ -1150,7 +1150,7 @@ impl MessageDataItem {
             }
             Some(b'T') if p.keyword(b"THREADID") => {
                 p.sp()?;
-                if p.nil() {
+                if p.nil_scalar() {
                     Some(MessageDataItem::ThreadId(None))
                 } else {
                     Some(MessageDataItem::ThreadId(Some(ObjectId::parse_paren(p)?)))

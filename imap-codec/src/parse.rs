@@ -391,6 +391,18 @@ impl<'a> Parser<'a> {
         Err(self.fail(expected))
     }
 
+    /// The `(` of a list that may be empty: `Ok(true)` when it was read (the items and `)`
+    /// follow), `Ok(false)` when the lenient profile read `NIL` as the empty list instead
+    /// ([`Quirk::NilOrEmpty`]).
+    #[inline]
+    pub(crate) fn open_list(&mut self, expected: &'static str) -> PResult<bool> {
+        if self.peek() == Some(b'(') {
+            self.expect(b'(', expected)?;
+            return Ok(true);
+        }
+        self.nil_for_empty_list(expected).map(|()| false)
+    }
+
     /// `NIL`, or in the lenient profile `""` (followed by a delimiter) standing for it where
     /// NIL or a list may come ([`Quirk::NilOrEmpty`]).
     #[inline]
@@ -409,6 +421,13 @@ impl<'a> Parser<'a> {
             }
         }
         false
+    }
+
+    /// `NIL` where it stands for an absent scalar (a number, a date, an object id), or in the
+    /// lenient profile `""` or `()` standing for it ([`Quirk::NilOrEmpty`]).
+    #[inline]
+    pub(crate) fn nil_scalar(&mut self) -> bool {
+        self.nil_or_empty_string() || self.empty_list_for_nil()
     }
 
     /// `()` standing for NIL where a list is not allowed (lenient, [`Quirk::NilOrEmpty`]).

@@ -131,7 +131,7 @@ impl StatusItem {
             StatusAttribute::Size => StatusItem::Size(p.number64()?),
             StatusAttribute::HighestModSeq => StatusItem::HighestModSeq(p.number64()?),
             StatusAttribute::AppendLimit => {
-                if p.nil() {
+                if p.nil_scalar() {
                     StatusItem::AppendLimit(None)
                 } else {
                     StatusItem::AppendLimit(Some(p.number64()?))
@@ -150,8 +150,10 @@ impl StatusItem {
 
     /// Parses `[status-att-val *(SP status-att-val)]` inside parentheses.
     pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<Vec<Self>> {
-        p.expect(b'(', "(")?;
         let mut v = Vec::new();
+        if !p.open_list("(")? {
+            return Ok(v);
+        }
         p.skip_trailing_sp();
         if p.eat(b')') {
             return Ok(v);

@@ -355,6 +355,18 @@ fn known_answers_per_family() {
             &[(NilOrEmpty, 15)],
         ),
         (
+            "NIL/\"\"/(): NIL for QUOTA's resource list",
+            b"* QUOTA \"\" NIL\r\n",
+            b"* QUOTA \"\" ()\r\n",
+            &[(NilOrEmpty, 11)],
+        ),
+        (
+            "NIL/\"\"/(): \"\" for NIL at a number",
+            b"* STATUS a (APPENDLIMIT \"\")\r\n",
+            b"* STATUS a (APPENDLIMIT NIL)\r\n",
+            &[(NilOrEmpty, 24)],
+        ),
+        (
             "numbers: plus sign and exponent",
             b"* 4 FETCH (UID +9 RFC822.SIZE 1e3)\r\n",
             b"* 4 FETCH (UID 9 RFC822.SIZE 1000)\r\n",
@@ -419,4 +431,21 @@ fn unrepairable_data_is_an_error_with_the_raw_message() {
         e => panic!("{e:?}"),
     }
     assert!(matches!(ev[1], StreamEvent::Message(_)), "{ev:?}");
+}
+
+/// Valid messages the lenient profile's repairs could be mistaken for decode as in the strict
+/// profile (a tag starting with `[` is no bare `[CODE] text`).
+#[test]
+fn lenient_reads_valid_lookalikes_as_strict() {
+    for m in [
+        &b"[ OK done\r\n"[..],
+        b"[a NO [ALERT] x\r\n",
+        b"* OK  [ALERT] two spaces make this text\r\n",
+    ] {
+        let msg = Bytes::copy_from_slice(m);
+        let s = Response::decode(&msg, &DecodeOptions::strict()).expect("valid");
+        let l = Response::decode(&msg, &DecodeOptions::lenient()).expect("lenient");
+        assert_eq!(s.message, l.message, "{}", String::from_utf8_lossy(m));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    }
 }

@@ -580,9 +580,13 @@ impl ResponseCode {
                 p.expect(b'(', "(")?;
                 let tag = IString::parse_nstring(p)?;
                 p.sp()?;
-                let progress = if p.nil() { None } else { Some(p.number()?) };
+                let progress = if p.nil_scalar() {
+                    None
+                } else {
+                    Some(p.number()?)
+                };
                 p.sp()?;
-                let goal = if p.nil() {
+                let goal = if p.nil_scalar() {
                     None
                 } else {
                     let at = p.pos;

@@ -1002,10 +1002,11 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.sp()?;
             let root = IString::parse_astring(p)?;
             p.sp()?;
-            p.expect(b'(', "(")?;
             let mut resources = Vec::new();
+            // (lenient: NIL for the empty list)
+            let open = p.open_list("(")?;
             p.skip_trailing_sp();
-            if !p.eat(b')') {
+            if open && !p.eat(b')') {
                 loop {
                     let name = QuotaResourceName::parse(p)?;
                     p.sp()?;

@@ -276,6 +276,23 @@ fn skip_nul_padding(p: &mut Parser<'_>) {
 
 /// Length of the atom at the cursor.
 #[inline]
+/// Whether a tagged status response starts at the cursor (`tag SP OK/NO/BAD`): a tag may
+/// start with `[`, and such a line is no bare `[CODE] text`.
+#[cold]
+fn tagged_status_ahead(p: &Parser<'_>) -> bool {
+    let r = p.rest();
+    let t = r.iter().take_while(|&&c| class::is_tag_char(c)).count();
+    if t == 0 || r.get(t) != Some(&b' ') {
+        return false;
+    }
+    let w = &r[t + 1..];
+    let n = w
+        .iter()
+        .take_while(|&&c| class::is_atom_char(c) && c != b'[')
+        .count();
+    Status::from_word(&w[..n]).is_some()
+}
+
 fn word_len(p: &Parser<'_>) -> usize {
     p.rest()
         .iter()
@@ -614,7 +631,7 @@ impl Response {
                 *out = Response::Continuation(Continuation::parse(p, sasl)?);
                 return Ok(());
             }
-            Some(b'[') if p.allows(Quirk::CodeWithoutStatus) => {
+            Some(b'[') if p.allows(Quirk::CodeWithoutStatus) && !tagged_status_ahead(p) => {
                 // a bare `[CODE] text` line (Exchange after UID MOVE)
                 let at = p.pos;
                 p.warn(Quirk::CodeWithoutStatus, at);

@@ -270,7 +270,8 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                         .iter()
                         .any(|k| w.eq_ignore_ascii_case(k))
                 });
-                if !date && end - start > 3 {
+                let one_char = end - start == 3 || (end - start == 4 && b[start + 1] == b'\\');
+                if !date && !one_char {
                     s.quoted.push((start, end));
                 }
                 prev_item_word = None;
@@ -343,7 +344,16 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                 let after = b.get(i).copied();
                 let delim_before = matches!(before, Some(b' ' | b'('));
                 let delim_after = matches!(after, Some(b' ' | b')' | b'\r' | b']'));
-                if delim_before && delim_after {
+                // an objectid (RFC 8474) is no number even when it is all digits
+                let objectid = [&b"EMAILID ("[..], b"THREADID (", b"MAILBOXID ("]
+                    .iter()
+                    .any(|k| {
+                        b[..start].len() >= k.len()
+                            && b[start - k.len()..start].eq_ignore_ascii_case(k)
+                    });
+                if delim_before && delim_after && objectid {
+                    s.atoms.push((start, i));
+                } else if delim_before && delim_after {
                     if tok.iter().all(u8::is_ascii_digit) && (in_set || thread) {
                         s.set_numbers.push((start, i));
                     } else if tok.iter().all(u8::is_ascii_digit) {
@@ -449,17 +459,24 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
         }
         Cell::SpMissingAfterClose => {
             s.sp.iter()
-                .filter(|&&i| i > 0 && msg[i - 1] == b')' && is_atom_char(msg[i + 1]))
+                .filter(|&&i| i > 0 && s.close.contains(&(i - 1)) && is_atom_char(msg[i + 1]))
                 .for_each(|&i| push(i, 1, b"", i, 0))
         }
         Cell::SpMissingBeforeOpen => {
             s.sp.iter()
-                .filter(|&&i| i > 0 && is_atom_char(msg[i - 1]) && msg[i + 1] == b'(')
+                .filter(|&&i| {
+                    i > 0
+                        && is_atom_char(msg[i - 1])
+                        && !s.literal_data.iter().any(|l| l.1 == i)
+                        && s.open.contains(&(i + 1))
+                })
                 .for_each(|&i| push(i, 1, b"", i, 0))
         }
         Cell::SpMissingBetweenStrings => {
             s.sp.iter()
-                .filter(|&&i| i > 0 && msg[i - 1] == b'"' && msg[i + 1] == b'"')
+                .filter(|&&i| {
+                    s.quoted.iter().any(|q| q.1 == i) && s.quoted.iter().any(|q| q.0 == i + 1)
+                })
                 .for_each(|&i| {
                     // the defect is the pair: the string before the gap reads on into the next
                     let prev = msg[..i - 1].iter().rposition(|&c| c == b'"').unwrap_or(i);
@@ -500,11 +517,14 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
             .for_each(|&(a, e)| push(a - 1, e - a + 1, b"", a - 1, 0)),
         Cell::LiteralDataShort => s.literal_data.iter().for_each(|&(a, e)| {
             if e > a {
+                // the message ends early: an error anywhere from the first literal's data on
+                // (a parse that falls back to text fails at the first literal it meets)
+                let first = s.literal_data[0].0;
                 out.push(Injected {
                     cell,
                     bytes: msg[..e - 1].to_vec(),
-                    at: e - 1,
-                    len: 0,
+                    at: first,
+                    len: e - 1 - first,
                 })
             }
         }),
@@ -668,7 +688,14 @@ pub fn check(inj: &Injected, sites: &Sites) -> Result<Outcome, String> {
             s.message
         )),
         (Err(se), lenient) => {
-            if !at_defect(inj, se.offset) {
+            // a defect in a status response's code can make the code text (a second SP
+            // after the status word, a name no longer shaped like a code): the text then
+            // ends where a literal in the code starts its data, past the defect
+            let code_as_text = after_status.is_some_and(|w| inj.at >= w)
+                && se.offset >= inj.at
+                && se.offset >= 3
+                && inj.bytes.get(se.offset - 3..se.offset) == Some(&b"}\r\n"[..]);
+            if !at_defect(inj, se.offset) && !code_as_text {
                 return Err(format!(
                     "{:?} {}: strict error not at the defect (byte {}): {se}",
                     inj.cell,
@@ -683,7 +710,13 @@ pub fn check(inj: &Injected, sites: &Sites) -> Result<Outcome, String> {
                     let body = sites.bodies.iter().find(|b| b.0 <= inj.at && inj.at < b.1);
                     let reported = |w: &imapwire_codec::Warning| {
                         at_defect(inj, w.offset)
+                            || (code_as_text
+                                && w.quirk == imapwire_codec::Quirk::MalformedCode
+                                && w.offset >= inj.at)
                             || w.quirk == imapwire_codec::Quirk::NonImapLine
+                            // a line starting with `[` (an odd tag) read as `[CODE] text`
+                            || (w.quirk == imapwire_codec::Quirk::CodeWithoutStatus
+                                && w.offset == 0)
                             || (w.quirk == imapwire_codec::Quirk::MalformedBodyStructure
                                 && body.is_some_and(|b| b.0 <= w.offset && w.offset < b.1))
                     };
