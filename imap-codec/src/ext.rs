@@ -39,7 +39,7 @@ pub enum TaggedExtComp {
 impl TaggedExtVal {
     /// Parses a `tagged-ext-val` of a command (RFC 4466 §2.1; no `String`).
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        if p.eat(b'(') {
+        if p.eat_open() {
             return parse_comps(p, true).map(TaggedExtVal::Comp);
         }
         let number = p.opt(|p| {
@@ -125,7 +125,7 @@ fn parse_comps_inner(p: &mut Parser<'_>, allow_empty: bool) -> PResult<Vec<Tagge
         return Ok(v);
     }
     loop {
-        if p.eat(b'(') {
+        if p.eat_open() {
             v.push(TaggedExtComp::List(parse_comps(p, false)?));
         } else {
             v.push(TaggedExtComp::AString(IString::parse_astring(p)?));

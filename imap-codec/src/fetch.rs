@@ -873,6 +873,10 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
                 opened += 1;
                 p.enter()?;
                 p.pos += 1;
+                if p.peek() == Some(b' ') {
+                    // lenient: `( x`
+                    p.lenient_space_after_open();
+                }
                 p.skip_trailing_sp();
                 if p.peek() != Some(b')') {
                     continue;
@@ -1094,11 +1098,15 @@ impl MessageDataItem {
                 }
             }
             Some(b'F') if p.keyword(b"FLAGS") => {
-                p.sp()?;
-                Some(MessageDataItem::Flags(parse_flag_list(
-                    p,
-                    FlagFetch::parse,
-                )?))
+                // (lenient: the list absent altogether is the empty list)
+                if p.sp_before_list()? {
+                    Some(MessageDataItem::Flags(parse_flag_list(
+                        p,
+                        FlagFetch::parse,
+                    )?))
+                } else {
+                    Some(MessageDataItem::Flags(Default::default()))
+                }
             }
             Some(b'I') if p.keyword(b"INTERNALDATE") => {
                 p.sp()?;

@@ -351,6 +351,20 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Consumes a list's `(` if it is next (the lenient profile also takes spaces after it,
+    /// as [`expect`](Self::expect) does).
+    #[inline(always)]
+    pub(crate) fn eat_open(&mut self) -> bool {
+        if self.eat(b'(') {
+            if self.peek() == Some(b' ') {
+                self.lenient_space_after_open();
+            }
+            true
+        } else {
+            false
+        }
+    }
+
     /// `( ` in the lenient profile: the spaces are skipped with a warning.
     #[cold]
     #[inline(never)]
@@ -389,6 +403,33 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         Err(self.fail(expected))
+    }
+
+    /// The SP before a list that may be empty: `Ok(true)` when it was read (the list
+    /// follows), `Ok(false)` when the lenient profile finds the list absent altogether at the
+    /// end of its response or item list (CRLF or `)` next): the empty list, with a
+    /// [`Quirk::NilOrEmpty`] warning there.
+    #[inline]
+    pub(crate) fn sp_before_list(&mut self) -> PResult<bool> {
+        if self.peek() == Some(b' ') && self.peek_at(1) == Some(b'(') {
+            self.pos += 1;
+            return Ok(true);
+        }
+        self.sp_before_list_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sp_before_list_slow(&mut self) -> PResult<bool> {
+        let at = self.pos;
+        let n = self.rest().iter().take_while(|&&c| c == b' ').count();
+        if matches!(self.peek_at(n), Some(b'\r' | b'\n' | b')'))
+            && self.tolerate(Quirk::NilOrEmpty, at)
+        {
+            self.pos += n;
+            return Ok(false);
+        }
+        self.sp().map(|()| true)
     }
 
     /// The `(` of a list that may be empty: `Ok(true)` when it was read (the items and `)`

@@ -367,6 +367,18 @@ fn known_answers_per_family() {
             &[(NilOrEmpty, 24)],
         ),
         (
+            "absent: QUOTA without its resource list (Courier)",
+            b"* QUOTA \"ROOT\"\r\n",
+            b"* QUOTA ROOT ()\r\n",
+            &[(NilOrEmpty, 14)],
+        ),
+        (
+            "absent: FETCH FLAGS without its list",
+            b"* 1 FETCH (UID 1 FLAGS)\r\n",
+            b"* 1 FETCH (UID 1 FLAGS ())\r\n",
+            &[(NilOrEmpty, 22)],
+        ),
+        (
             "numbers: plus sign and exponent",
             b"* 4 FETCH (UID +9 RFC822.SIZE 1e3)\r\n",
             b"* 4 FETCH (UID 9 RFC822.SIZE 1000)\r\n",

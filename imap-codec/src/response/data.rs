@@ -877,17 +877,22 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         }
         (b'F', 5) if eq(b"FLAGS") => {
             p.pos += 5;
-            p.sp()?;
-            let v: Vec<Option<Flag>> = parse_flag_list(p, |p| {
-                if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
-                    let at = p.pos;
-                    if p.tolerate(Quirk::OddFlags, at) {
-                        p.pos += 2;
-                        return Ok(None);
+            // (lenient: the list absent altogether is the empty list)
+            let listed = p.sp_before_list()?;
+            let v: Vec<Option<Flag>> = if !listed {
+                Vec::new()
+            } else {
+                parse_flag_list(p, |p| {
+                    if p.peek() == Some(b'\\') && p.peek_at(1) == Some(b'*') {
+                        let at = p.pos;
+                        if p.tolerate(Quirk::OddFlags, at) {
+                            p.pos += 2;
+                            return Ok(None);
+                        }
                     }
-                }
-                Flag::parse(p).map(Some)
-            })?;
+                    Flag::parse(p).map(Some)
+                })?
+            };
             Data::Flags(v.into_iter().flatten().collect())
         }
         (b'L', 4) if eq(b"LSUB") => {
@@ -904,8 +909,12 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.pos += 6;
             p.sp()?;
             let mailbox = Mailbox::parse(p)?;
-            p.sp()?;
-            let items = StatusItem::parse_list(p)?;
+            // (lenient: the list absent altogether is the empty list)
+            let items = if p.sp_before_list()? {
+                StatusItem::parse_list(p)?
+            } else {
+                Vec::new()
+            };
             Data::Status { mailbox, items }
         }
         (b'N', 9) if eq(b"NAMESPACE") => {
@@ -1001,10 +1010,9 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.pos += 5;
             p.sp()?;
             let root = IString::parse_astring(p)?;
-            p.sp()?;
             let mut resources = Vec::new();
-            // (lenient: NIL for the empty list)
-            let open = p.open_list("(")?;
+            // (lenient: NIL for the empty list, or the list absent altogether)
+            let open = p.sp_before_list()? && p.open_list("(")?;
             p.skip_trailing_sp();
             if open && !p.eat(b')') {
                 loop {

@@ -82,6 +82,9 @@ pub enum Cell {
     NonImapLine,
     /// Non-IMAP: NUL padding before the line.
     NulPadding,
+    /// Absent: a list missing with its SP at the end of its response or item list (CRLF or
+    /// `)` next).
+    ListAbsentAtEnd,
 }
 
 impl Cell {
@@ -121,6 +124,7 @@ impl Cell {
         Cell::NumberOverflow,
         Cell::NonImapLine,
         Cell::NulPadding,
+        Cell::ListAbsentAtEnd,
     ];
 
     /// The table's verdict for this cell in untagged data: whether the lenient profile
@@ -132,6 +136,7 @@ impl Cell {
             Cell::SpMissingBetweenStrings
                 | Cell::ItemArgMalformed
                 | Cell::ListAbsent
+                | Cell::ListAbsentAtEnd
                 | Cell::StringAbsent
                 | Cell::LiteralDataShort
                 | Cell::EightBitInKeyword
@@ -510,6 +515,13 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
                     .unwrap_or(a - 1);
                 push(a - 1, e - a + 1, b"", outer, a - 1 - outer)
             }),
+        Cell::ListAbsentAtEnd => s
+            .lists
+            .iter()
+            .filter(|&&(a, e)| {
+                a > 0 && msg[a - 1] == b' ' && matches!(msg.get(e), Some(b')' | b'\r'))
+            })
+            .for_each(|&(a, e)| push(a - 1, e - a + 1, b"", a - 1, 0)),
         Cell::StringAbsent => s
             .quoted
             .iter()
@@ -624,6 +636,7 @@ fn at_defect(inj: &Injected, off: usize) -> bool {
         Cell::NonImapLine => true,
         // an absence is noticed where the next field fails to fit: at or after the gap
         Cell::ListAbsent
+        | Cell::ListAbsentAtEnd
         | Cell::StringAbsent
         | Cell::LiteralDataShort
         // two strings read as one (an unescaped DQUOTE inside), or a keyword read as a
