@@ -1132,6 +1132,7 @@ async fn read_append(
     match wanted.and_then(|(id, rem)| append.get_mut(&id).map(|r| (r, rem))) {
         Some((r, rem)) => {
             let n = (rem as usize).min(APPEND_CHUNK);
+            // Room for the whole chunk: an empty `BytesMut` reads 64 octets at a time.
             buf.reserve(n);
             let mut lim = (&mut **r).take(n as u64);
             lim.read_buf(buf).await

@@ -95,7 +95,14 @@ impl CertificateError {
             let t = |ts: i64| UNIX_EPOCH.checked_add(Duration::from_secs(ts.max(0) as u64));
             e.not_before = t(c.validity().not_before.timestamp());
             e.not_after = t(c.validity().not_after.timestamp());
-            if e.reason == CertificateReason::UnknownIssuer && c.subject() == c.issuer() {
+            // A self-issued certificate no root vouches for is self-signed, whichever check
+            // webpki failed first: `openssl req -x509` marks its certificates CA:TRUE, which
+            // webpki reports as a CA used as an end entity before it looks for an issuer.
+            let vouched_for_by_nobody = matches!(
+                e.reason,
+                CertificateReason::UnknownIssuer | CertificateReason::Other(_)
+            );
+            if vouched_for_by_nobody && c.subject() == c.issuer() {
                 e.reason = CertificateReason::SelfSigned;
             }
         }

@@ -419,4 +419,41 @@ mod tests {
         assert!("sha256:zz".parse::<Fingerprint>().is_err());
         assert!(format!("{s}0").parse::<Fingerprint>().is_err());
     }
+
+    /// Self-signed certificates are refused as `SelfSigned` with or without CA:TRUE (webpki
+    /// names the CA:TRUE case differently), and accepted once pinned.
+    #[test]
+    fn self_signed_with_and_without_ca_true() {
+        for is_ca in [
+            rcgen::IsCa::NoCa,
+            rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+        ] {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+            params.is_ca = is_ca;
+            let cert = params.self_signed(&key).unwrap();
+            let der = cert.der().clone();
+            let name = ServerName::try_from("localhost").unwrap();
+            // A root store that is not empty, so webpki runs.
+            let other_key = rcgen::KeyPair::generate().unwrap();
+            let other = rcgen::CertificateParams::new(vec!["other".to_owned()])
+                .unwrap()
+                .self_signed(&other_key)
+                .unwrap();
+            let mut cfg = TlsConfig::default();
+            cfg.add_root_der(other.der().to_vec());
+            let v = Verifier::new(&cfg).unwrap();
+            assert!(
+                v.verify_server_cert(&der, &[], &name, &[], UnixTime::now())
+                    .is_err()
+            );
+            let refusal = v.take_refusal().expect("the refusal's details");
+            assert_eq!(refusal.reason, CertificateReason::SelfSigned, "{is_ca:?}");
+            assert_eq!(refusal.fingerprint, Fingerprint::of_der(&der));
+            cfg.dangerous().pin(Fingerprint::of_der(&der));
+            let v = Verifier::new(&cfg).unwrap();
+            v.verify_server_cert(&der, &[], &name, &[], UnixTime::now())
+                .unwrap_or_else(|e| panic!("pinned {is_ca:?}: {e}"));
+        }
+    }
 }
