@@ -154,7 +154,7 @@ impl Drive {
 /// used), runs the engine to its end, logs out.
 pub async fn sync(
     cfg: &Config,
-    creds: Credentials,
+    mut creds: Credentials,
     mechanism: &str,
     sync_cfg: SyncConfig,
     state: ReplicaState,
@@ -239,7 +239,11 @@ pub async fn sync(
         }
     }
 
-    // Authentication, with the mechanism the first connection used.
+    // Authentication, with the mechanism the first connection used (SCRAM-*-PLUS binds to
+    // this connection's TLS channel, RFC 9266 / RFC 5929).
+    if let Some(Io::Tls(s)) = &d.io {
+        creds.channel_binding = imapwire_tokio::tls::channel_binding(s.get_ref().1);
+    }
     let now = std::time::Instant::now();
     let id = match Mechanism::from_name(mechanism) {
         Some(m) if m != Mechanism::Login || offers_sasl_login(&d.client) => {

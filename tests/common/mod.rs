@@ -115,6 +115,12 @@ pub fn client_binary() -> PathBuf {
         .join(format!("client{}", std::env::consts::EXE_SUFFIX));
     static BUILD: std::sync::Once = std::sync::Once::new();
     BUILD.call_once(|| {
+        // `cargo test` without a target filter has just built the examples; a second cargo
+        // run would rebuild them with other unified features (minutes in CI). The binary is
+        // taken as it is when it is newer than every source it is built from.
+        if newer_than_sources(&bin) {
+            return;
+        }
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "--quiet", "--example", "client"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -130,4 +136,47 @@ pub fn client_binary() -> PathBuf {
     });
     assert!(bin.exists(), "{bin:?} missing after cargo build");
     bin
+}
+
+/// Whether `bin` was modified after every source file of the workspace's crates and the
+/// example client (make's rule: then it was built from them).
+fn newer_than_sources(bin: &std::path::Path) -> bool {
+    fn newest(dir: &std::path::Path, acc: &mut std::time::SystemTime) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                newest(&path, acc);
+            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                *acc = (*acc).max(m);
+            }
+        }
+    }
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut latest = std::time::SystemTime::UNIX_EPOCH;
+    for dir in [
+        "examples/client",
+        "imap-codec/src",
+        "imap-session/src",
+        "imap-tokio/src",
+    ] {
+        newest(&root.join(dir), &mut latest);
+    }
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "imap-codec/Cargo.toml",
+        "imap-session/Cargo.toml",
+        "imap-tokio/Cargo.toml",
+    ] {
+        if let Ok(m) = std::fs::metadata(root.join(file)).and_then(|m| m.modified()) {
+            latest = latest.max(m);
+        }
+    }
+    built > latest
 }
