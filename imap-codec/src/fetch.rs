@@ -894,18 +894,18 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
                 on_literal(p.pos - d.len(), d.len());
             }
             Some(c) if token_char(c) || (c >= 0x80 && p.allows(Quirk::EightBit)) => {
-                let at = p.pos;
-                let mut eight = false;
+                // The warning points at the first 8-bit byte, not at the atom's start.
+                let mut eight = None;
                 while let Some(c) = p.peek() {
                     if token_char(c) {
                     } else if c >= 0x80 && p.allows(Quirk::EightBit) {
-                        eight = true;
+                        eight.get_or_insert(p.pos);
                     } else {
                         break;
                     }
                     p.pos += 1;
                 }
-                if eight {
+                if let Some(at) = eight {
                     p.warn(Quirk::EightBit, at);
                 }
             }

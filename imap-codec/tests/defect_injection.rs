@@ -461,3 +461,20 @@ fn lenient_reads_valid_lookalikes_as_strict() {
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
     }
 }
+
+/// Inputs the `inject_defects` fuzz target failed on, each run through every cell at every
+/// position: an 8-bit byte inside an atom of an unknown FETCH item's value was reported at
+/// the atom's start instead of at the byte.
+#[test]
+fn fuzz_found_messages_meet_every_cell() {
+    let msgs: Vec<Vec<u8>> = vec![
+        b"* 9999 FETCH (UID 29997 FLAQUOTAGS (\\Seen $Forwarded) MODSEQ (90060115194045031))\r\n"
+            .to_vec(),
+    ];
+    let (tallies, failures) = run_all(&msgs);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        tallies.contains_key(&Cell::EightBitInAtom),
+        "the 8-bit-in-atom cell was not exercised: {tallies:?}"
+    );
+}
