@@ -379,7 +379,11 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                             s.item_numbers.push((start, i));
                         }
                     } else if tok.eq_ignore_ascii_case(b"NIL") {
-                        s.nil.push(start);
+                        // ESEARCH has no nil values (RFC 4731/4466): a NIL there is a
+                        // search-modifier-name (tagged-ext-label), not a NIL to replace.
+                        if !(b.len() >= 9 && b[..9].eq_ignore_ascii_case(b"* ESEARCH")) {
+                            s.nil.push(start);
+                        }
                     } else if tok.len() >= 2 {
                         s.atoms.push((start, i));
                     }
