@@ -1,7 +1,7 @@
 //! The synchronisation engine (`imapwire_session::sync`) against real servers on 127.0.0.1:
 //! Dovecot (QRESYNC), Cyrus (QRESYNC, and CONDSTORE when QRESYNC is switched off) and
-//! Courier (no CONDSTORE: the RFC 4549 fallback). The engine drives the sans-IO client over
-//! implicit TLS; a second client (`imapwire_tokio::Connection`) changes the mailbox between
+//! Courier (no CONDSTORE: the RFC 4549 fallback). One `imapwire_tokio::Connection` runs the
+//! engine (`Connection::sync`) over implicit TLS; a second one changes the mailbox between
 //! synchronisations. After every synchronisation the local copy the change sets built must
 //! equal what the second client reads from the server (UIDs, flags, contents).
 //!
@@ -10,24 +10,16 @@
 //! test is skipped, or fails under IMAPWIRE_REQUIRE_INTEROP=1.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use imapwire_codec::command::CommandBody;
 use imapwire_codec::mailbox::Mailbox;
-use imapwire_session::client::{Client, ClientConfig, CommandId, Event};
 use imapwire_session::sasl::Secret;
 use imapwire_session::sync::{
-    ChangeSet, FlagSet, Journal, LocalChange, ReplicaState, Resolution, ServerInfo, SyncConfig,
-    SyncEngine, SyncFailure, SyncMode, SyncOutcome,
+    ChangeSet, FlagSet, Journal, LocalChange, ReplicaState, Resolution, SyncConfig, SyncMode,
+    SyncOutcome,
 };
 use imapwire_tokio::{Config, Connection, Security, TlsConfig};
-use rustls_pki_types::ServerName;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
 
 /// One server under test, from its env file.
 struct Server {
@@ -93,8 +85,8 @@ impl Server {
         tls
     }
 
-    /// The second client.
-    async fn other(&self) -> Connection {
+    /// A client logged in over implicit TLS (the synchronising one, and the second one).
+    async fn client(&self) -> Connection {
         let cfg = Config::new(&self.host, self.port)
             .with_security(Security::ImplicitTls)
             .with_tls(self.tls());
@@ -106,145 +98,20 @@ impl Server {
     }
 }
 
-/// The synchronising client: the sans-IO session over a TLS stream of our own.
-struct Raw {
-    client: Client,
-    io: TlsStream<TcpStream>,
-    buf: Vec<u8>,
-    /// Input read but not yet taken by the session.
-    pending: Vec<u8>,
-}
-
-impl Raw {
-    async fn connect(s: &Server) -> Raw {
-        let cfg: Arc<rustls::ClientConfig> = s.tls().rustls_client_config().unwrap();
-        let tcp = TcpStream::connect((s.host.as_str(), s.port)).await.unwrap();
-        let name = ServerName::try_from(s.host.clone()).unwrap();
-        let io = TlsConnector::from(cfg).connect(name, tcp).await.unwrap();
-        let client =
-            Client::new(ClientConfig::default().with_encrypted(true), Instant::now()).unwrap();
-        let mut raw = Raw {
-            client,
-            io,
-            buf: vec![0; 64 * 1024],
-            pending: Vec::new(),
-        };
-        // Greeting, LOGIN, then CAPABILITY (some servers list their capabilities after
-        // login only when asked).
-        raw.until(|e| matches!(e, Event::Greeting { .. })).await;
-        let id = raw
-            .client
-            .login(
-                Instant::now(),
-                &s.user,
-                Secret::new(Bytes::from(s.password.clone())),
-            )
-            .unwrap();
-        raw.complete(id).await;
-        let id = raw
-            .client
-            .submit(Instant::now(), CommandBody::Capability)
-            .unwrap();
-        raw.complete(id).await;
-        raw
-    }
-
-    async fn flush(&mut self) {
-        while let Some(b) = self.client.poll_transmit(Instant::now()) {
-            self.io.write_all(&b).await.unwrap();
-        }
-        self.io.flush().await.unwrap();
-    }
-
-    /// Hands buffered input to the session; whether it took any (it takes none while its
-    /// event queue is full).
-    fn feed(&mut self) -> bool {
-        if self.pending.is_empty() {
-            return false;
-        }
-        let used = self.client.handle_input(Instant::now(), &self.pending);
-        self.pending.drain(..used);
-        used > 0
-    }
-
-    /// Moves input on: what is buffered first, else one read from the server (EOF reported
-    /// to the session). Called with the session's events drained.
-    async fn read(&mut self) {
-        if self.feed() {
-            return;
-        }
-        assert!(self.pending.is_empty(), "the session takes no input");
-        let n = self.io.read(&mut self.buf).await.unwrap_or(0);
-        if n == 0 {
-            self.client.handle_eof(Instant::now());
-            return;
-        }
-        self.pending.extend_from_slice(&self.buf[..n]);
-        self.feed();
-    }
-
-    async fn until(&mut self, mut stop: impl FnMut(&Event) -> bool) {
-        loop {
-            self.flush().await;
-            while let Some(e) = self.client.poll_event() {
-                if stop(&e) {
-                    return;
-                }
-            }
-            assert!(!self.client.is_closed(), "connection closed");
-            self.read().await;
-        }
-    }
-
-    async fn complete(&mut self, id: CommandId) {
-        let mut result = None;
-        self.until(|e| match e {
-            Event::Completed { id: i, result: r } if *i == id => {
-                result = Some(r.clone());
-                true
-            }
-            _ => false,
-        })
-        .await;
-        result.unwrap().unwrap();
-    }
-
-    /// Drives one synchronisation to its end (the async twin of `sync::run`).
-    async fn sync(
-        &mut self,
-        cfg: SyncConfig,
-        state: ReplicaState,
-        journal: Journal,
-    ) -> Result<SyncOutcome, Box<SyncFailure>> {
-        let mut engine =
-            SyncEngine::new(cfg, ServerInfo::from_client(&self.client), state, journal);
-        loop {
-            match engine.poll() {
-                imapwire_session::sync::Step::Submit(cmd) => {
-                    engine.submitted(self.client.submit(Instant::now(), cmd));
-                    continue;
-                }
-                // The test keeps the journal in memory: nothing to persist.
-                imapwire_session::sync::Step::PersistJournal => continue,
-                imapwire_session::sync::Step::Done => break,
-                _ => {}
-            }
-            self.flush().await;
-            let mut progressed = false;
-            while let Some(ev) = self.client.poll_event() {
-                engine.handle_event(&ev);
-                progressed = true;
-            }
-            if progressed {
-                continue;
-            }
-            if self.client.is_closed() {
-                break;
-            }
-            self.read().await;
-        }
-        engine.finish()
-    }
+/// One synchronisation on `a` ([`Connection::sync`]; the test keeps the journal in memory:
+/// nothing to persist), which must succeed.
+async fn sync(
+    a: &Connection,
+    s: &Server,
+    what: &str,
+    cfg: SyncConfig,
+    state: ReplicaState,
+    journal: Journal,
+) -> SyncOutcome {
+    a.sync(cfg, state, journal, |_| Ok(()))
+        .await
+        .unwrap_or_else(|e| panic!("{}: {what} sync: {e}", s.name))
+        .unwrap_or_else(|f| panic!("{}: {what} sync: {}", s.name, f.error))
 }
 
 /// The application's local copy: flags and contents by UID.
@@ -380,7 +247,7 @@ fn resolution(c: &ChangeSet, entry: u64) -> Resolution {
 /// The round trips, on one server. `levels`: the mode of a resync with everything the
 /// server offers, and whether it offers CONDSTORE.
 async fn round_trips(s: Server, resync_mode: SyncMode, condstore: bool) {
-    let other = s.other().await;
+    let other = s.client().await;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -398,11 +265,16 @@ async fn round_trips(s: Server, resync_mode: SyncMode, condstore: bool) {
     let u1 = append(&other, &mbox, &[], m1).await;
     let u2 = append(&other, &mbox, &["\\Flagged"], m2).await;
     let u3 = append(&other, &mbox, &["$Work"], m3).await;
-    let mut a = Raw::connect(&s).await;
-    let out = a
-        .sync(cfg(), ReplicaState::default(), Journal::new())
-        .await
-        .unwrap_or_else(|f| panic!("{}: first sync: {}", s.name, f.error));
+    let a = s.client().await;
+    let out = sync(
+        &a,
+        &s,
+        "first",
+        cfg(),
+        ReplicaState::default(),
+        Journal::new(),
+    )
+    .await;
     assert_eq!(out.report.mode, Some(SyncMode::Full), "{}", s.name);
     let got: Vec<u32> = out.changes.new_messages.iter().map(|m| m.uid).collect();
     assert_eq!(got, vec![u1, u2, u3], "{}", s.name);
@@ -450,10 +322,7 @@ async fn round_trips(s: Server, resync_mode: SyncMode, condstore: bool) {
         message: Bytes::from(m6),
         flags: FlagSet::from_names(["\\Draft"]),
     });
-    let out = a
-        .sync(cfg(), state, journal)
-        .await
-        .unwrap_or_else(|f| panic!("{}: second sync: {}", s.name, f.error));
+    let out = sync(&a, &s, "second", cfg(), state, journal).await;
     assert_eq!(out.report.mode, Some(resync_mode), "{}", s.name);
     assert!(out.journal.is_empty(), "{}: {:?}", s.name, out.journal);
     assert!(
@@ -503,10 +372,7 @@ async fn round_trips(s: Server, resync_mode: SyncMode, condstore: bool) {
     } else {
         (cfg(), SyncMode::Full)
     };
-    let out = a
-        .sync(cfg3, state, Journal::new())
-        .await
-        .unwrap_or_else(|f| panic!("{}: third sync: {}", s.name, f.error));
+    let out = sync(&a, &s, "third", cfg3, state, Journal::new()).await;
     assert_eq!(out.report.mode, Some(mode3), "{}", s.name);
     let changed: Vec<u32> = out.changes.flags_changed.iter().map(|f| f.uid).collect();
     assert!(changed.contains(&u4), "{}: {changed:?}", s.name);
@@ -515,10 +381,7 @@ async fn round_trips(s: Server, resync_mode: SyncMode, condstore: bool) {
     check_equal(&s, &other, &mbox, &out.state, &local, &bodies).await;
 
     // Nothing changed: an empty change set.
-    let out = a
-        .sync(cfg(), out.state, Journal::new())
-        .await
-        .unwrap_or_else(|f| panic!("{}: fourth sync: {}", s.name, f.error));
+    let out = sync(&a, &s, "fourth", cfg(), out.state, Journal::new()).await;
     assert_eq!(out.report.mode, Some(resync_mode), "{}", s.name);
     assert!(
         out.changes.new_messages.is_empty()
@@ -535,6 +398,7 @@ async fn round_trips(s: Server, resync_mode: SyncMode, condstore: bool) {
     let _ = other.select("INBOX").await;
     let _ = other.raw_command(&format!("DELETE {mbox}")).await;
     let _ = other.logout().await;
+    let _ = a.logout().await;
 }
 
 async fn with_limit(f: impl std::future::Future<Output = ()>) {
