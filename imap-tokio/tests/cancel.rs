@@ -6,8 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Mode, TestServer, ca_signed};
-use imapwire_session::sasl::{Credentials, Secret};
-use imapwire_tokio::{AuthMethod, Config, Connection, Error, Security, Timeouts};
+use imapwire_tokio::{Connection, Error};
 use sha2::{Digest, Sha256};
 
 /// Polls `fut` up to `n` times, letting the other tasks (driver, server) run between polls,
@@ -56,17 +55,7 @@ async fn futures_dropped_at_random_points_leave_the_connection_usable() {
     common::log();
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let mut cfg = Config::new("127.0.0.1", server.addr.port())
-        .with_security(Security::ImplicitTls)
-        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
-    cfg.tls.add_root_der(cert.ca_der.clone().unwrap().to_vec());
-    let conn = Connection::connect(cfg).await.unwrap();
-    conn.authenticate(
-        Credentials::password("joe", Secret::new("secret".into())),
-        AuthMethod::Auto,
-    )
-    .await
-    .unwrap();
+    let conn = common::connect_joe(&server, &cert).await;
     conn.select("INBOX").await.unwrap();
     // A message large enough to be streamed in pieces (over the 256 KiB threshold).
     let big: Vec<u8> = (0..400_000u32)

@@ -5,30 +5,16 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Cert, Mode, TestServer, ca_signed, self_signed};
-use imapwire_session::sasl::{Credentials, Mechanism, Secret};
+use common::{Mode, TestServer, ca_signed, client_config, connect_joe, joe, self_signed};
+use imapwire_session::sasl::Mechanism;
 use imapwire_tokio::{
     AuthMethod, CertificateReason, Config, Connection, Error, Fingerprint, IdleEvent, Security,
     Timeouts,
 };
 use sha2::{Digest, Sha256};
 
-fn cfg(server: &TestServer, security: Security, cert: &Cert) -> Config {
-    let mut c = Config::new("127.0.0.1", server.addr.port())
-        .with_security(security)
-        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
-    if let Some(ca) = &cert.ca_der {
-        c.tls.add_root_der(ca.to_vec());
-    }
-    c
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn joe() -> Credentials {
-    Credentials::password("joe", Secret::new("secret".into()))
 }
 
 async fn fetch_all(conn: &Connection) -> Vec<(u32, Vec<String>, u64, String)> {
@@ -61,7 +47,7 @@ async fn implicit_tls_verified_with_extra_root_full_session() {
     common::log();
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let conn = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+    let conn = Connection::connect(client_config(&server, Security::ImplicitTls, &cert))
         .await
         .unwrap();
     assert!(conn.has_channel_binding());
@@ -89,9 +75,10 @@ async fn starttls_upgrades_and_authenticates() {
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::StartTls, cert.clone()).await;
     // COMPRESS switched off: not negotiated although offered.
-    let conn = Connection::connect(cfg(&server, Security::StartTls, &cert).with_compress(false))
-        .await
-        .unwrap();
+    let conn =
+        Connection::connect(client_config(&server, Security::StartTls, &cert).with_compress(false))
+            .await
+            .unwrap();
     assert!(
         !conn.has_capability("STARTTLS"),
         "capabilities asked again after TLS"
@@ -116,7 +103,7 @@ async fn starttls_upgrades_and_authenticates() {
 async fn starttls_not_offered_fails() {
     let cert = self_signed();
     let server = TestServer::start(Mode::Plain, cert.clone()).await;
-    let err = Connection::connect(cfg(&server, Security::StartTls, &cert))
+    let err = Connection::connect(client_config(&server, Security::StartTls, &cert))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::StartTlsNotOffered), "{err:?}");
@@ -127,7 +114,7 @@ async fn plaintext_only_with_the_insecure_option() {
     let cert = self_signed();
     let server = TestServer::start(Mode::Plain, cert.clone()).await;
     // TLS expected: a plaintext server fails the handshake.
-    let err = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+    let err = Connection::connect(client_config(&server, Security::ImplicitTls, &cert))
         .await
         .unwrap_err();
     assert!(
@@ -135,7 +122,7 @@ async fn plaintext_only_with_the_insecure_option() {
         "{err:?}"
     );
     // Explicitly insecure: works, and a password mechanism is allowed.
-    let conn = Connection::connect(cfg(&server, Security::InsecurePlaintext, &cert))
+    let conn = Connection::connect(client_config(&server, Security::InsecurePlaintext, &cert))
         .await
         .unwrap();
     assert!(!conn.has_channel_binding());
@@ -148,7 +135,7 @@ async fn plaintext_only_with_the_insecure_option() {
 async fn self_signed_refused_with_details_then_pinned() {
     let cert = self_signed();
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let err = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+    let err = Connection::connect(client_config(&server, Security::ImplicitTls, &cert))
         .await
         .unwrap_err();
     let Error::Certificate(c) = err else {
@@ -167,7 +154,7 @@ async fn self_signed_refused_with_details_then_pinned() {
     assert!(!c.subject.is_empty() && c.subject == c.issuer, "{c:?}");
 
     // Pinned: accepted.
-    let mut pinned = cfg(&server, Security::ImplicitTls, &cert);
+    let mut pinned = client_config(&server, Security::ImplicitTls, &cert);
     pinned.tls.dangerous().pin(c.fingerprint);
     let conn = Connection::connect(pinned.clone()).await.unwrap();
     conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
@@ -192,7 +179,7 @@ async fn self_signed_refused_with_details_then_pinned() {
 async fn wrong_host_name_and_unknown_issuer_are_typed() {
     let cert = ca_signed(&["mail.example.org"]);
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let err = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
+    let err = Connection::connect(client_config(&server, Security::ImplicitTls, &cert))
         .await
         .unwrap_err();
     match err {
@@ -200,7 +187,7 @@ async fn wrong_host_name_and_unknown_issuer_are_typed() {
         other => panic!("{other:?}"),
     }
     // Without the CA as a root: unknown issuer (not self-signed: the CA signed it).
-    let mut c = cfg(&server, Security::ImplicitTls, &self_signed());
+    let mut c = client_config(&server, Security::ImplicitTls, &self_signed());
     c.tls = Default::default();
     let err = Connection::connect(c).await.unwrap_err();
     match err {
@@ -216,17 +203,11 @@ async fn wrong_host_name_and_unknown_issuer_are_typed() {
 async fn idle_sees_a_message_appended_by_a_second_connection() {
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let a = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
-        .await
-        .unwrap();
-    a.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    let a = connect_joe(&server, &cert).await;
     assert_eq!(a.select("INBOX").await.unwrap().exists, 3);
     let mut idle = a.idle().await.unwrap();
 
-    let b = Connection::connect(cfg(&server, Security::ImplicitTls, &cert))
-        .await
-        .unwrap();
-    b.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    let b = connect_joe(&server, &cert).await;
     let msg = b"Subject: new\r\n\r\nhello\r\n";
     let uid = b
         .append("INBOX", &["\\Seen"], msg.len() as u64, &msg[..])

@@ -6,15 +6,12 @@ mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine as _;
 use common::{Mode, TestServer, ca_signed};
 use imapwire_session::sasl::{Credentials, Mechanism, Secret};
 use imapwire_tokio::account::TokenFuture;
-use imapwire_tokio::{
-    Account, AccountConfig, AuthMethod, Config, Connection, Login, Security, Timeouts,
-};
+use imapwire_tokio::{Account, AccountConfig, AuthMethod, Connection, Login, Security};
 
 #[derive(Clone, Default)]
 struct Buf(Arc<Mutex<Vec<u8>>>);
@@ -85,11 +82,8 @@ async fn traces_hold_no_secrets() {
 
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let mut cfg = Config::new("127.0.0.1", server.addr.port())
-        .with_security(Security::ImplicitTls)
-        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
-    cfg.tls.add_root_der(cert.ca_der.clone().unwrap().to_vec());
-    let pw = || Credentials::password("joe", Secret::new("secret".into()));
+    let cfg = common::client_config(&server, Security::ImplicitTls, &cert);
+    let pw = common::joe;
     let tok = |t: &str| Credentials::token("joe", Secret::new(t.into()));
     let mut tried = Vec::new();
     for (creds, method) in [

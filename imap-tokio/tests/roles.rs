@@ -2,14 +2,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use common::{Mode, TestServer, ca_signed};
 use imapwire_codec::flag::MailboxAttribute;
 use imapwire_codec::mailbox::Mailbox;
-use imapwire_session::sasl::{Credentials, Secret};
-use imapwire_tokio::{AuthMethod, Config, Connection, Role, Security, Timeouts};
+use imapwire_tokio::Role;
 
 #[tokio::test]
 async fn list_roles_and_missing_roles() {
@@ -24,17 +21,7 @@ async fn list_roles_and_missing_roles() {
         assert!(st.create_special(&mb("Trash"), None));
         assert!(st.create_special(&mb("Projects"), None));
     }
-    let mut cfg = Config::new("127.0.0.1", server.addr.port())
-        .with_security(Security::ImplicitTls)
-        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
-    cfg.tls.add_root_der(cert.ca_der.clone().unwrap().to_vec());
-    let conn = Connection::connect(cfg).await.unwrap();
-    conn.authenticate(
-        Credentials::password("joe", Secret::new("secret".into())),
-        AuthMethod::Auto,
-    )
-    .await
-    .unwrap();
+    let conn = common::connect_joe(&server, &cert).await;
 
     let list = conn.list("", "*").await.unwrap();
     let role = |name: &str| {

@@ -3,39 +3,19 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{Mode, TestServer, ca_signed};
+use common::{Mode, TestServer, ca_signed, connect_joe};
 use imapwire_codec::mailbox::Mailbox;
-use imapwire_session::sasl::{Credentials, Secret};
 use imapwire_session::sync::{FlagSet, Journal, LocalChange, ReplicaState, SyncConfig};
-use imapwire_tokio::{AuthMethod, Config, Connection, Security, Timeouts};
 
 fn cfg() -> SyncConfig {
     SyncConfig::new(Mailbox::Inbox)
-}
-
-async fn connect(server: &TestServer, ca: &[u8]) -> Connection {
-    let mut cfg = Config::new("127.0.0.1", server.addr.port())
-        .with_security(Security::ImplicitTls)
-        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
-    cfg.tls.add_root_der(ca.to_vec());
-    let conn = Connection::connect(cfg).await.unwrap();
-    conn.authenticate(
-        Credentials::password("joe", Secret::new("secret".into())),
-        AuthMethod::Auto,
-    )
-    .await
-    .unwrap();
-    conn
 }
 
 #[tokio::test]
 async fn sync_downloads_everything_then_only_changes_and_uploads_local_marks() {
     let cert = ca_signed(&["127.0.0.1"]);
     let server = TestServer::start(Mode::Implicit, cert.clone()).await;
-    let ca = cert.ca_der.clone().unwrap();
-    let conn = connect(&server, &ca).await;
+    let conn = connect_joe(&server, &cert).await;
 
     let first = conn
         .sync(cfg(), ReplicaState::default(), Journal::new(), |_| Ok(()))
@@ -48,7 +28,7 @@ async fn sync_downloads_everything_then_only_changes_and_uploads_local_marks() {
     assert_eq!(first.state.last_uid, 3);
 
     // Another client adds a message.
-    let other = connect(&server, &ca).await;
+    let other = connect_joe(&server, &cert).await;
     let msg = b"Subject: later\r\n\r\nlater\r\n";
     other
         .append("INBOX", &[], msg.len() as u64, &msg[..])

@@ -1,5 +1,7 @@
 //! A small tokio IMAP server for the tests: the sans-IO `Server` with the in-memory store,
-//! implicit TLS or STARTTLS (or neither) with an rcgen certificate, on 127.0.0.1.
+//! implicit TLS or STARTTLS (or neither) with an rcgen certificate, on 127.0.0.1; and the
+//! client set-up the tests share (configuration, `joe`'s credentials, an authenticated
+//! connection).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -9,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use imapwire_codec::mailbox::Mailbox;
-use imapwire_session::sasl::Secret;
 use imapwire_session::sasl::scram::{ScramHash, StoredKeys};
+use imapwire_session::sasl::{Credentials, Secret};
 use imapwire_session::server::memory::{MemoryStore, SessionId};
 use imapwire_session::server::{CredentialStore, Event, HandOff, Server, ServerConfig, Update};
+use imapwire_tokio::{AuthMethod, Config, Connection, Security, Timeouts};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -60,6 +63,33 @@ impl CredentialStore for Users {
     fn supports_oauth(&self) -> bool {
         true
     }
+}
+
+/// `joe`'s password credentials.
+pub fn joe() -> Credentials {
+    Credentials::password("joe", Secret::new("secret".into()))
+}
+
+/// A client configuration for `server`: `security`, every time limit 10 s, and the CA of
+/// `cert` (when it has one) as an extra root.
+pub fn client_config(server: &TestServer, security: Security, cert: &Cert) -> Config {
+    let mut c = Config::new("127.0.0.1", server.addr.port())
+        .with_security(security)
+        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
+    if let Some(ca) = &cert.ca_der {
+        c.tls.add_root_der(ca.to_vec());
+    }
+    c
+}
+
+/// A connection to `server` over implicit TLS (trusting `cert`'s CA), authenticated as
+/// `joe` ([`AuthMethod::Auto`]).
+pub async fn connect_joe(server: &TestServer, cert: &Cert) -> Connection {
+    let conn = Connection::connect(client_config(server, Security::ImplicitTls, cert))
+        .await
+        .unwrap();
+    conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+    conn
 }
 
 /// A certificate and its key.
