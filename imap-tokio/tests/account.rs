@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Mode, TestServer, ca_signed, self_signed};
+use common::{Cert, Mode, TestServer, ca_signed, self_signed};
 use imapwire_session::sasl::{Mechanism, Secret};
 use imapwire_tokio::account::TokenFuture;
 use imapwire_tokio::backoff::Backoff;
@@ -196,6 +196,23 @@ fn provider(
     (Arc::new(f), calls, refreshes)
 }
 
+/// An account of `joe` authenticating as `method` with tokens from a [`provider`] handing
+/// out `first` then `refreshed`; with the provider's call and refresh counters.
+fn oauth_account(
+    server: &TestServer,
+    cert: &Cert,
+    (first, refreshed): (&'static str, &'static str),
+    method: AuthMethod,
+) -> (Account, Arc<AtomicU32>, Arc<AtomicU32>) {
+    let (p, calls, refreshes) = provider(first, refreshed);
+    let login = Login::OAuth {
+        user: "joe".into(),
+        provider: p,
+    };
+    let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
+    (Account::new(cfg), calls, refreshes)
+}
+
 #[tokio::test]
 async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
     let cert = ca_signed(&["127.0.0.1"]);
@@ -206,13 +223,8 @@ async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
         AuthMethod::Mechanism(Mechanism::OAuthBearer),
     ] {
         // A stale token first: refused with the error challenge, refreshed once, accepted.
-        let (p, calls, refreshes) = provider("stale-token", "good-token");
-        let login = Login::OAuth {
-            user: "joe".into(),
-            provider: p,
-        };
-        let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
-        let acct = Account::new(cfg);
+        let (acct, calls, refreshes) =
+            oauth_account(&server, &cert, ("stale-token", "good-token"), method);
         let conn = acct.connection().await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2, "{method:?}");
         assert_eq!(refreshes.load(Ordering::SeqCst), 1, "{method:?}");
@@ -224,13 +236,8 @@ async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
         acct.logout().await.unwrap();
 
         // A good token: one call, no refresh.
-        let (p, calls, refreshes) = provider("good-token", "good-token");
-        let login = Login::OAuth {
-            user: "joe".into(),
-            provider: p,
-        };
-        let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
-        let acct = Account::new(cfg);
+        let (acct, calls, refreshes) =
+            oauth_account(&server, &cert, ("good-token", "good-token"), method);
         acct.connection().await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1, "{method:?}");
         assert_eq!(refreshes.load(Ordering::SeqCst), 0, "{method:?}");
@@ -238,13 +245,8 @@ async fn oauth_provider_called_at_connect_and_once_more_after_expiry() {
 
         // A token refused even fresh: exactly one refresh, then an authentication failure
         // that is not retried.
-        let (p, calls, refreshes) = provider("stale-token", "revoked-token");
-        let login = Login::OAuth {
-            user: "joe".into(),
-            provider: p,
-        };
-        let cfg = account(server.addr.port(), cert.ca_der.as_ref(), login).with_method(method);
-        let acct = Account::new(cfg);
+        let (acct, calls, refreshes) =
+            oauth_account(&server, &cert, ("stale-token", "revoked-token"), method);
         let err = acct.connection().await.unwrap_err();
         assert!(err.is_auth_failure(), "{method:?}: {err:?}");
         assert_eq!(calls.load(Ordering::SeqCst), 2, "{method:?}");
