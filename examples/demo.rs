@@ -10,15 +10,12 @@
 //! 2. pin that fingerprint (for this account only) and connect again;
 //! 3. authenticate with SCRAM-SHA-256 (the password never crosses the wire);
 //! 4. list the mailboxes with their special-use roles;
-//! 5. select INBOX;
+//! 5. enable CONDSTORE and QRESYNC, select INBOX;
 //! 6. fetch every message with its body streamed in chunks (never buffered whole);
 //! 7. IDLE, while a second connection appends a message: the new message is announced;
-//! 8. sync INBOX into a temporary directory with the sync engine, twice: the second time
-//!    only the change made in between travels;
+//! 8. sync INBOX into a temporary directory with the sync engine (`Connection::sync`, on the
+//!    same connection), twice: the second time only the change made in between travels;
 //! 9. log out.
-
-#[path = "client/engine_conn.rs"]
-mod engine_conn;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -84,26 +81,19 @@ async fn append(
         .await?)
 }
 
-/// One sync of `dir`'s replica of INBOX; returns the report's counts as a line of text.
-async fn sync_into(cfg: &Config, dir: &Path) -> Res<String> {
+/// One sync of `dir`'s replica of INBOX over `conn`; returns the report's counts as a line of
+/// text.
+async fn sync_into(conn: &Connection, dir: &Path) -> Res<String> {
     let state_path = dir.join("state.json");
     let (state, journal): (ReplicaState, Journal) = match std::fs::read(&state_path) {
         Ok(b) => serde_json::from_slice(&b)?,
         Err(_) => Default::default(),
     };
-    let creds = Credentials::password(USER, Secret::new(PASSWORD.into()));
     let mailbox = imapwire_codec::mailbox::Mailbox::Inbox;
-    let outcome = engine_conn::sync(
-        cfg,
-        creds,
-        "SCRAM-SHA-256",
-        SyncConfig::new(mailbox),
-        state,
-        journal,
-        |_| {},
-    )
-    .await?
-    .map_err(|f| format!("sync failed: {}", f.error))?;
+    let outcome = conn
+        .sync(SyncConfig::new(mailbox), state, journal, |_| Ok(()))
+        .await?
+        .map_err(|f| format!("sync failed: {}", f.error))?;
     // Apply the change set to the files, then persist the state that covers it.
     for uid in &outcome.changes.expunged {
         let _ = std::fs::remove_file(dir.join(format!("{uid}.eml")));
@@ -225,8 +215,13 @@ async fn demo(work: &Path) -> Res<()> {
         }
     }
 
-    step(5, "select INBOX (CONDSTORE enabled, for HIGHESTMODSEQ)");
-    conn.raw_command("ENABLE CONDSTORE").await?;
+    step(
+        5,
+        "select INBOX (CONDSTORE enabled, for HIGHESTMODSEQ; QRESYNC, for the sync of step 8)",
+    );
+    // ENABLE is valid only before a mailbox is selected (RFC 5161 §3.1): the sync engine,
+    // running on this connection later, finds QRESYNC already on.
+    conn.raw_command("ENABLE CONDSTORE QRESYNC").await?;
     let info = conn.select("INBOX").await?;
     println!(
         "  {} messages, UIDVALIDITY {:?}, UIDNEXT {:?}, HIGHESTMODSEQ {:?}",
@@ -286,11 +281,11 @@ async fn demo(work: &Path) -> Res<()> {
     step(8, "sync INBOX into a local replica, twice");
     let replica = work.join("replica");
     std::fs::create_dir_all(&replica)?;
-    println!("  first sync:  {}", sync_into(&cfg, &replica).await?);
+    println!("  first sync:  {}", sync_into(&conn, &replica).await?);
     other.select("INBOX").await?;
     other.store("1", "+FLAGS (\\Answered)", true).await?;
     println!("  (the second connection marks UID 1 \\Answered)");
-    println!("  second sync: {}", sync_into(&cfg, &replica).await?);
+    println!("  second sync: {}", sync_into(&conn, &replica).await?);
     let files = std::fs::read_dir(&replica)?.filter(|e| {
         e.as_ref()
             .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))

@@ -5,10 +5,6 @@
 
 mod common;
 
-#[path = "../examples/client/engine_conn.rs"]
-#[allow(dead_code)]
-mod engine_conn;
-
 use std::io::Cursor;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -38,10 +34,15 @@ fn password(d: &Dovecot, user: &str) -> Credentials {
     Credentials::password(user, Secret::new(d.password().to_owned()))
 }
 
-async fn login(d: &Dovecot, user: &str) -> Connection {
-    let conn = Connection::connect(ca_config(d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
+/// A connection to Dovecot's implicit-TLS port, verified with the test CA.
+async fn imaps(d: &Dovecot) -> Connection {
+    Connection::connect(ca_config(d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
         .await
-        .expect("connect to Dovecot");
+        .expect("connect to Dovecot")
+}
+
+async fn login(d: &Dovecot, user: &str) -> Connection {
+    let conn = imaps(d).await;
     conn.authenticate(password(d, user), AuthMethod::Auto)
         .await
         .expect("authenticate");
@@ -107,9 +108,7 @@ async fn every_mechanism_dovecot_offers() {
             }
             _ => password(&d, "alice"),
         };
-        let conn = Connection::connect(ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
-            .await
-            .unwrap();
+        let conn = imaps(&d).await;
         let used = conn
             .authenticate(creds, AuthMethod::Mechanism(mech))
             .await
@@ -126,25 +125,19 @@ async fn every_mechanism_dovecot_offers() {
         ("bob", Mechanism::ScramSha256),
         ("carol", Mechanism::CramMd5),
     ] {
-        let conn = Connection::connect(ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
-            .await
-            .unwrap();
+        let conn = imaps(&d).await;
         conn.authenticate(password(&d, user), AuthMethod::Mechanism(mech))
             .await
             .unwrap_or_else(|e| panic!("{user} {mech:?}: {e}"));
         conn.logout().await.unwrap();
     }
     // The LOGIN command, and auto (SCRAM-SHA-256 is the strongest Dovecot offers here).
-    let conn = Connection::connect(ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
-        .await
-        .unwrap();
+    let conn = imaps(&d).await;
     conn.authenticate(password(&d, "alice"), AuthMethod::LoginCommand)
         .await
         .unwrap();
     conn.logout().await.unwrap();
-    let conn = Connection::connect(ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
-        .await
-        .unwrap();
+    let conn = imaps(&d).await;
     let used = conn
         .authenticate(password(&d, "alice"), AuthMethod::Auto)
         .await
@@ -159,9 +152,7 @@ async fn wrong_password_and_expired_token_are_auth_failures() {
         return;
     };
     for mech in [Mechanism::Plain, Mechanism::ScramSha256] {
-        let conn = Connection::connect(ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
-            .await
-            .unwrap();
+        let conn = imaps(&d).await;
         let bad = Credentials::password("alice", Secret::new("not-the-password".into()));
         let e = conn
             .authenticate(bad, AuthMethod::Mechanism(mech))
@@ -169,9 +160,7 @@ async fn wrong_password_and_expired_token_are_auth_failures() {
             .unwrap_err();
         assert!(e.is_auth_failure() && !e.is_transient(), "{mech:?}: {e:?}");
     }
-    let conn = Connection::connect(ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls))
-        .await
-        .unwrap();
+    let conn = imaps(&d).await;
     let expired = Credentials::token(
         "alice",
         Secret::new(d.var("DOVECOT_TOKEN_EXPIRED_ALICE").into()),
@@ -396,25 +385,20 @@ async fn sync_round_trips_with_a_second_client() {
     let u2 = append(&other, &mailbox, &["\\Seen"], message("two", "2")).await;
     let u3 = append(&other, &mailbox, &[], message("three", "3")).await;
 
-    let cfg = ca_config(&d, "DOVECOT_IMAPS_PORT", Security::ImplicitTls);
     let wire = other.mailbox(&mailbox).unwrap();
+    // Each sync on a connection of its own, as a mail application's next start would.
     let run = |state: ReplicaState, journal: Journal| {
-        let cfg = cfg.clone();
-        let creds = password(&d, "bob");
+        let d = &d;
         let wire = wire.clone();
         async move {
-            engine_conn::sync(
-                &cfg,
-                creds,
-                "SCRAM-SHA-256",
-                SyncConfig::new(wire),
-                state,
-                journal,
-                |_| {},
-            )
-            .await
-            .expect("the sync connection")
-            .expect("the sync")
+            let conn = login(d, "bob").await;
+            let outcome = conn
+                .sync(SyncConfig::new(wire), state, journal, |_| Ok(()))
+                .await
+                .expect("the sync connection")
+                .expect("the sync");
+            conn.logout().await.unwrap();
+            outcome
         }
     };
 

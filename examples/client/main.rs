@@ -10,7 +10,6 @@
 //! Run it without arguments, or with `--help`, for the list of options and actions.
 
 mod args;
-mod engine_conn;
 mod net;
 mod out;
 mod replica;

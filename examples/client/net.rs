@@ -24,7 +24,7 @@ pub fn run_local(args: &Args) -> Result<(), Failure> {
 }
 
 /// The connection settings the options ask for.
-pub fn config(args: &Args) -> Result<Config, Failure> {
+fn config(args: &Args) -> Result<Config, Failure> {
     let security = match args.tls {
         Tls::Implicit => Security::ImplicitTls,
         Tls::Starttls => Security::StartTls,
@@ -62,10 +62,6 @@ pub struct Session {
     /// The mechanism for the output: the `--auth` name, or with `auto` the one chosen
     /// (lowercase).
     pub mechanism: String,
-    /// The mechanism as the server named it (`SCRAM-SHA-256`, `LOGIN`).
-    pub used: String,
-    /// The credentials, for a second connection.
-    pub sasl: SaslCredentials,
 }
 
 /// Connects and authenticates.
@@ -95,7 +91,7 @@ pub async fn open(args: &Args, creds: &Credentials) -> Result<Session, Failure> 
     } else if args.auth != Auth::Auto {
         sasl.token = None;
     }
-    let used = conn.authenticate(sasl.clone(), method).await.map_err(|e| {
+    let used = conn.authenticate(sasl, method).await.map_err(|e| {
         Failure::Failed(format!(
             "authenticating as {} ({}): {e}",
             creds.user,
@@ -106,12 +102,7 @@ pub async fn open(args: &Args, creds: &Credentials) -> Result<Session, Failure> 
         Auth::Auto => used.to_ascii_lowercase(),
         named => named.name().to_owned(),
     };
-    Ok(Session {
-        conn,
-        mechanism,
-        used,
-        sasl,
-    })
+    Ok(Session { conn, mechanism })
 }
 
 async fn run_async(args: &Args, creds: Credentials) -> Result<(), Failure> {
@@ -256,15 +247,7 @@ async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
         }
         Action::Sync { mailbox, dir } => {
             let replica = replica::Replica::new(dir);
-            let report = sync::sync(
-                conn,
-                args,
-                session.sasl.clone(),
-                &session.used,
-                mailbox,
-                &replica,
-            )
-            .await?;
+            let report = sync::sync(conn, mailbox, &replica).await?;
             out::line(report)
         }
         Action::Local { .. } | Action::Mark { .. } | Action::Delete { .. } => {

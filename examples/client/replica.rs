@@ -32,6 +32,7 @@ pub struct Stored {
 }
 
 /// A replica directory.
+#[derive(Clone)]
 pub struct Replica {
     dir: PathBuf,
 }

@@ -1,58 +1,59 @@
 //! `sync`, `local`, `mark`, `delete`: a local replica kept with the sync engine
 //! (`imapwire_session::sync`), stored as files by [`crate::replica`].
 
-use imapwire_session::sync::{FlagSet, LocalChange, SyncConfig, SyncMode, SyncOutcome};
+use std::sync::{Arc, Mutex};
+
+use imapwire_session::sync::{FlagSet, Journal, LocalChange, SyncConfig, SyncMode, SyncOutcome};
 use imapwire_tokio::Connection;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::args::{Action, Args};
+use crate::args::Action;
 use crate::replica::{Replica, Stored, local_flags};
 use crate::{Failure, out};
-use imapwire_session::sasl::Credentials as SaslCredentials;
 
-/// Synchronises `mailbox` into the replica; returns the report line.
-pub async fn sync(
-    conn: &Connection,
-    args: &Args,
-    creds: SaslCredentials,
-    mechanism: &str,
-    mailbox: &str,
-    replica: &Replica,
-) -> Result<Value, Failure> {
+/// Synchronises `mailbox` into the replica over `conn` ([`Connection::sync`]); returns the
+/// report line.
+pub async fn sync(conn: &Connection, mailbox: &str, replica: &Replica) -> Result<Value, Failure> {
     let stored = replica.load_or_new(mailbox)?;
     let wire = conn
         .mailbox(mailbox)
         .map_err(|e| Failure::Failed(format!("sync {mailbox}: {e}")))?;
     let cfg = SyncConfig::new(wire);
     let journal_before = stored.journal.clone();
-    let mut persist_error = None;
-    let cfg_net = crate::net::config(args)?;
-    let result = crate::engine_conn::sync(
-        &cfg_net,
-        creds,
-        mechanism,
-        cfg,
-        stored.state.clone(),
-        stored.journal.clone(),
-        |journal| {
-            // The engine is about to send an upload that must not be repeated: the journal
-            // with its `attempted` mark goes to disk first.
-            let s = Stored {
-                mailbox: mailbox.to_owned(),
-                state: stored.state.clone(),
-                journal: journal.clone(),
-            };
-            if let Err(Failure::Failed(e) | Failure::Usage(e)) = replica.save(&s) {
-                persist_error.get_or_insert(e);
-            }
-        },
-    )
-    .await
-    .map_err(Failure::Failed)?;
-    if let Some(e) = persist_error {
+    // The engine is about to send an upload that must not be repeated: the journal with its
+    // `attempted` mark goes to disk first. A failed save stops the synchronisation (the
+    // driver closes the connection); its error is reported instead of the closed connection.
+    let persist_error = Arc::new(Mutex::new(None));
+    let persist = {
+        let (replica, persist_error) = (replica.clone(), Arc::clone(&persist_error));
+        let mut saved = Stored {
+            mailbox: mailbox.to_owned(),
+            state: stored.state.clone(),
+            journal: Journal::new(),
+        };
+        move |journal: &Journal| {
+            saved.journal = journal.clone();
+            replica
+                .save(&saved)
+                .map_err(|(Failure::Failed(e) | Failure::Usage(e))| {
+                    let mut first = persist_error.lock().unwrap_or_else(|p| p.into_inner());
+                    first.get_or_insert(e.clone());
+                    e
+                })
+        }
+    };
+    let result = conn
+        .sync(cfg, stored.state.clone(), stored.journal.clone(), persist)
+        .await;
+    if let Some(e) = persist_error
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
         return Err(Failure::Failed(format!("saving the journal: {e}")));
     }
+    let result = result.map_err(|e| Failure::Failed(format!("sync {mailbox}: {e}")))?;
     let outcome: SyncOutcome = match result {
         Ok(o) => o,
         Err(fail) => {
