@@ -168,18 +168,6 @@ impl Default for Fenwick {
 }
 
 impl Fenwick {
-    fn build(lens: impl Iterator<Item = u32>) -> Self {
-        let mut t = vec![0u32];
-        t.extend(lens);
-        for i in 1..t.len() {
-            let j = i + (i & i.wrapping_neg());
-            if j < t.len() {
-                t[j] += t[i];
-            }
-        }
-        Fenwick { t }
-    }
-
     fn len(&self) -> usize {
         self.t.len() - 1
     }
@@ -200,6 +188,11 @@ impl Fenwick {
             self.t[j] = (i64::from(self.t[j]) + delta) as u32;
             j += j & j.wrapping_neg();
         }
+    }
+
+    /// Keeps the first `n` blocks (their entries do not depend on later ones).
+    fn truncate(&mut self, n: usize) {
+        self.t.truncate(n + 1);
     }
 
     /// Appends a block of length `v`.
@@ -258,7 +251,7 @@ impl SeqMap {
     pub fn new() -> Self {
         SeqMap {
             blocks: Vec::new(),
-            index: Fenwick::build(std::iter::empty()),
+            index: Fenwick::default(),
             len: 0,
         }
     }
@@ -702,7 +695,7 @@ impl SeqMap {
     /// usually a few entries where a full rebuild would be O(b) per split.
     fn rebuild_from(&mut self, from: usize) {
         let keep = from.min(self.index.len()).min(self.blocks.len());
-        self.index.t.truncate(keep + 1);
+        self.index.truncate(keep);
         for b in &self.blocks[keep..] {
             self.index.push(b.len());
         }
