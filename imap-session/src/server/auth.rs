@@ -112,47 +112,34 @@ impl AuthExchange {
         binding: Option<&ChannelBinding>,
     ) -> Result<Self, (Option<ResponseCode>, &'static str)> {
         let m = mechanism.to_ascii_uppercase();
-        // The non-PLUS server knows whether PLUS was offered (a client's `y` flag then
-        // means a downgrade, RFC 5802 §6).
-        let plain_scram = |h| Box::new(ScramServer::new(h).with_plus_advertised(binding.is_some()));
-        let plus = |h, a| match binding {
-            Some(b) => Ok((
-                a,
-                AuthExchange::Scram(
-                    Box::new(ScramServer::new_plus(h, b.clone())),
-                    h,
-                    ScramStage::First,
-                ),
-            )),
-            None => Err((
-                Some(ResponseCode::Cannot),
-                "channel binding is not available on this connection",
-            )),
+        // One construction for the four SCRAM mechanisms. The non-PLUS server knows whether
+        // PLUS was offered (a client's `y` flag then means a downgrade, RFC 5802 §6).
+        let scram = |h, plus: bool| {
+            let server = match (plus, binding) {
+                (false, _) => ScramServer::new(h).with_plus_advertised(binding.is_some()),
+                (true, Some(b)) => ScramServer::new_plus(h, b.clone()),
+                (true, None) => {
+                    return Err((
+                        Some(ResponseCode::Cannot),
+                        "channel binding is not available on this connection",
+                    ));
+                }
+            };
+            Ok(AuthExchange::Scram(Box::new(server), h, ScramStage::First))
         };
         let (auth, ex) = match m.as_str() {
-            "SCRAM-SHA-256-PLUS" => plus(ScramHash::Sha256, AuthMechanism::ScramSha256Plus)?,
-            "SCRAM-SHA-1-PLUS" => plus(ScramHash::Sha1, AuthMechanism::ScramSha1Plus)?,
+            "SCRAM-SHA-256-PLUS" => (
+                AuthMechanism::ScramSha256Plus,
+                scram(ScramHash::Sha256, true)?,
+            ),
+            "SCRAM-SHA-1-PLUS" => (AuthMechanism::ScramSha1Plus, scram(ScramHash::Sha1, true)?),
             "PLAIN" => (AuthMechanism::Plain, AuthExchange::Plain),
             "LOGIN" => (
                 AuthMechanism::Login,
                 AuthExchange::Login(LoginServer::new()),
             ),
-            "SCRAM-SHA-256" => (
-                AuthMechanism::ScramSha256,
-                AuthExchange::Scram(
-                    plain_scram(ScramHash::Sha256),
-                    ScramHash::Sha256,
-                    ScramStage::First,
-                ),
-            ),
-            "SCRAM-SHA-1" => (
-                AuthMechanism::ScramSha1,
-                AuthExchange::Scram(
-                    plain_scram(ScramHash::Sha1),
-                    ScramHash::Sha1,
-                    ScramStage::First,
-                ),
-            ),
+            "SCRAM-SHA-256" => (AuthMechanism::ScramSha256, scram(ScramHash::Sha256, false)?),
+            "SCRAM-SHA-1" => (AuthMechanism::ScramSha1, scram(ScramHash::Sha1, false)?),
             "OAUTHBEARER" => (
                 AuthMechanism::OAuthBearer,
                 AuthExchange::OAuth {
