@@ -258,10 +258,10 @@ pub struct Server {
     saved: Option<Vec<u32>>,
     /// The TLS channel binding for the SCRAM `-PLUS` mechanisms, from the application.
     binding: Option<ChannelBinding>,
-    /// Streamed APPEND messages of the command being received: `(stream, length)`.
+    /// Streamed APPEND messages of the command being received: `(stream, length)`. The
+    /// last one is the one whose data a [`StreamEvent::LiteralChunk`] carries (only
+    /// [`start_stream`](Self::start_stream) makes the receiver stream a literal).
     append_streams: Vec<(AppendStream, u64)>,
-    /// The stream whose data is arriving.
-    append_current: Option<AppendStream>,
     /// A streamed APPEND message is over the limit (LITERAL+): its data is dropped and the
     /// command refused.
     append_too_big: bool,
@@ -388,7 +388,6 @@ impl Server {
             saved: None,
             binding,
             append_streams: Vec::new(),
-            append_current: None,
             append_too_big: false,
             next_stream: 0,
             announced: None,
@@ -839,11 +838,12 @@ impl Server {
                 StreamEvent::LiteralAnnounced(a) => self.on_literal(a),
                 StreamEvent::Error(e) => self.on_stream_error(e),
                 StreamEvent::LiteralChunk(data) => {
-                    if let (Some(stream), false) = (self.append_current, self.append_too_big) {
+                    if let (Some(&(stream, _)), false) =
+                        (self.append_streams.last(), self.append_too_big)
+                    {
                         self.events.push_back(Event::AppendChunk { stream, data });
                     }
                 }
-                StreamEvent::LiteralEnd => self.append_current = None,
                 StreamEvent::Message(d) => match d.message {
                     AnyMessage::Command(c) => self.on_command(now, c),
                     AnyMessage::AuthenticateData(a) => self.on_auth_data(now, a),
@@ -878,7 +878,6 @@ impl Server {
             let stream = AppendStream(self.next_stream);
             self.next_stream += 1;
             self.append_streams.push((stream, length));
-            self.append_current = Some(stream);
         } else {
             // Not reachable right after the announcement; buffer it as before.
             let _ = self.rx.accept_literal();
@@ -890,7 +889,6 @@ impl Server {
         for (stream, _) in std::mem::take(&mut self.append_streams) {
             self.events.push_back(Event::AppendAborted { stream });
         }
-        self.append_current = None;
         self.append_too_big = false;
     }
 
@@ -1013,7 +1011,6 @@ impl Server {
     }
 
     fn on_command(&mut self, now: Instant, cmd: Command) {
-        self.append_current = None;
         self.on_command_inner(now, cmd);
         // Streams the command did not hand to the backend.
         if !self.append_streams.is_empty() || self.append_too_big {
