@@ -924,10 +924,10 @@ impl Server {
                 });
             }
             LiteralDecisions::Policy => {
-                let append = a.command.as_deref() == Some(b"APPEND");
-                let limit = match (append, self.config.append_limit) {
-                    (true, Some(l)) => l.min(self.config.max_literal),
-                    _ => self.config.max_literal,
+                let limit = if a.command.as_deref() == Some(b"APPEND") {
+                    self.append_limit()
+                } else {
+                    self.config.max_literal
                 };
                 if a.length > limit {
                     self.refuse_literal(
