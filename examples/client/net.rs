@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use imapwire_session::sasl::{Credentials as SaslCredentials, Mechanism, Secret};
 use imapwire_tokio::{AuthMethod, Config, Connection, IdleEvent, Security, Timeouts, TlsConfig};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::args::{Action, Args, Auth, Tls};
@@ -113,15 +113,6 @@ async fn run_async(args: &Args, creds: Credentials) -> Result<(), Failure> {
     let logout = conn.logout().await;
     result?;
     logout.map_err(|e| Failure::Failed(format!("logout: {e}")))
-}
-
-fn flags_json(flags: &[String]) -> Value {
-    json!(
-        flags
-            .iter()
-            .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
-            .collect::<Vec<_>>()
-    )
 }
 
 async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
@@ -235,7 +226,7 @@ async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
                     IdleEvent::Expunge { seq } => json!({"event": "expunge", "seq": seq}),
                     IdleEvent::Vanished { uids, .. } => json!({"event": "vanished", "uids": uids}),
                     IdleEvent::Flags { seq, uid, flags } => json!({
-                        "event": "flags", "seq": seq, "uid": uid, "flags": flags_json(&flags),
+                        "event": "flags", "seq": seq, "uid": uid, "flags": out::flags(&flags),
                     }),
                     other => {
                         eprintln!("client: IDLE event not reported: {other:?}");

@@ -13,14 +13,18 @@ pub fn line(v: Value) -> Result<(), crate::Failure> {
     Ok(())
 }
 
-/// `{"uid", "flags", "size", "sha256"}` of `fetch` and `local`. `\Recent` never appears.
+/// `{"uid", "flags", "size", "sha256"}` of `fetch` and `local`.
 pub fn message(uid: u32, flags: &[String], size: u64, sha256: &[u8; 32]) -> Value {
-    let flags: Vec<&str> = flags
+    json!({ "uid": uid, "flags": self::flags(flags), "size": size, "sha256": hex(sha256) })
+}
+
+/// The flags as printed: `\Recent` never appears.
+pub fn flags(flags: &[String]) -> Vec<&str> {
+    flags
         .iter()
         .map(String::as_str)
         .filter(|f| !f.eq_ignore_ascii_case("\\Recent"))
-        .collect();
-    json!({ "uid": uid, "flags": flags, "size": size, "sha256": hex(sha256) })
+        .collect()
 }
 
 /// Lowercase hex.

@@ -1,6 +1,7 @@
 //! `sync`, `local`, `mark`, `delete`: a local replica kept with the sync engine
 //! (`imapwire_session::sync`), stored as files by [`crate::replica`].
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use imapwire_session::sync::{FlagSet, Journal, LocalChange, SyncConfig, SyncMode, SyncOutcome};
@@ -129,13 +130,7 @@ pub fn run_local(action: &Action) -> Result<(), Failure> {
             Ok(())
         }
         Action::Mark { dir, uid, changes } => {
-            let replica = Replica::new(dir);
-            let mut stored = replica.load()?;
-            if local_flags(&stored, *uid).is_none() {
-                return Err(Failure::Failed(format!(
-                    "UID {uid} is not in the replica (or was deleted locally)"
-                )));
-            }
+            let (replica, mut stored) = load_holding(dir, *uid)?;
             let mut add = FlagSet::new();
             let mut remove = FlagSet::new();
             for c in changes {
@@ -155,16 +150,22 @@ pub fn run_local(action: &Action) -> Result<(), Failure> {
             replica.save(&stored)
         }
         Action::Delete { dir, uid } => {
-            let replica = Replica::new(dir);
-            let mut stored = replica.load()?;
-            if local_flags(&stored, *uid).is_none() {
-                return Err(Failure::Failed(format!(
-                    "UID {uid} is not in the replica (or was deleted locally)"
-                )));
-            }
+            let (replica, mut stored) = load_holding(dir, *uid)?;
             stored.journal.record(LocalChange::Delete { uid: *uid });
             replica.save(&stored)
         }
         _ => unreachable!("server actions connect"),
     }
+}
+
+/// The replica in `dir`, which must hold `uid` (and not have deleted it locally).
+fn load_holding(dir: &Path, uid: u32) -> Result<(Replica, Stored), Failure> {
+    let replica = Replica::new(dir);
+    let stored = replica.load()?;
+    if local_flags(&stored, uid).is_none() {
+        return Err(Failure::Failed(format!(
+            "UID {uid} is not in the replica (or was deleted locally)"
+        )));
+    }
+    Ok((replica, stored))
 }
