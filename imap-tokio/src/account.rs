@@ -172,6 +172,17 @@ impl fmt::Debug for Account {
     }
 }
 
+/// The server's refusal of an authentication: its response code and the mechanism's reading.
+fn auth_rejected(e: &Error) -> Option<(Option<&ResponseCode>, &SaslError)> {
+    match e {
+        Error::Command(c) => match &**c {
+            CommandError::AuthRejected { code, reason, .. } => Some((code.as_ref(), reason)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Whether a failure is worth another attempt without the user.
 fn retryable(e: &Error, conn: Option<&Connection>) -> bool {
     if conn.is_some_and(|c| c.closed_by_policy()) {
@@ -179,16 +190,7 @@ fn retryable(e: &Error, conn: Option<&Connection>) -> bool {
     }
     // `NO [UNAVAILABLE]` to authentication: the server's back end is down, not the user's
     // credentials wrong (RFC 5530 §3).
-    if let Error::Command(c) = e {
-        if let CommandError::AuthRejected {
-            code: Some(ResponseCode::Unavailable),
-            ..
-        } = &**c
-        {
-            return true;
-        }
-    }
-    e.is_transient()
+    matches!(auth_rejected(e), Some((Some(ResponseCode::Unavailable), _))) || e.is_transient()
 }
 
 /// Whether the server refused an OAuth token in a way a fresh token may cure: the
@@ -196,23 +198,15 @@ fn retryable(e: &Error, conn: Option<&Connection>) -> bool {
 /// one of those mechanisms (Microsoft answers an expired token with `NO AUTHENTICATE
 /// failed.` and no challenge). A `NO [UNAVAILABLE]` is a server problem, not the token's.
 fn token_refused(e: &Error) -> bool {
-    let Error::Command(c) = e else {
-        return false;
-    };
-    match &**c {
-        CommandError::AuthRejected { code, reason, .. } => {
-            if matches!(code, Some(ResponseCode::Unavailable)) {
-                return false;
-            }
-            match reason {
-                SaslError::OAuth { .. } => true,
-                SaslError::Rejected { mechanism } => {
-                    matches!(mechanism, Mechanism::XOAuth2 | Mechanism::OAuthBearer)
+    match auth_rejected(e) {
+        Some((Some(ResponseCode::Unavailable), _)) | None => false,
+        Some((_, reason)) => matches!(
+            reason,
+            SaslError::OAuth { .. }
+                | SaslError::Rejected {
+                    mechanism: Mechanism::XOAuth2 | Mechanism::OAuthBearer
                 }
-                _ => false,
-            }
-        }
-        _ => false,
+        ),
     }
 }
 
@@ -501,5 +495,36 @@ impl AccountIdle {
             Some(s) => s.done().await,
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imapwire_codec::core::Text;
+
+    fn rejected(code: Option<ResponseCode>, mechanism: Mechanism) -> Error {
+        Error::Command(Box::new(CommandError::AuthRejected {
+            code,
+            text: Text::new("no").unwrap(),
+            reason: SaslError::Rejected { mechanism },
+        }))
+    }
+
+    #[test]
+    fn unavailable_is_retried_and_not_a_token_refusal() {
+        let bare = rejected(None, Mechanism::XOAuth2);
+        assert!(token_refused(&bare) && !retryable(&bare, None));
+        assert!(token_refused(&rejected(None, Mechanism::OAuthBearer)));
+        let failed = rejected(Some(ResponseCode::AuthenticationFailed), Mechanism::XOAuth2);
+        assert!(token_refused(&failed) && !retryable(&failed, None));
+        let plain = rejected(None, Mechanism::Plain);
+        assert!(!token_refused(&plain) && !retryable(&plain, None));
+        let down = rejected(Some(ResponseCode::Unavailable), Mechanism::XOAuth2);
+        assert!(!token_refused(&down) && retryable(&down, None));
+        let lost = Error::Command(Box::new(CommandError::ConnectionLost));
+        assert!(!token_refused(&lost) && retryable(&lost, None));
+        assert!(!token_refused(&Error::Config("x".into())));
+        assert!(!retryable(&Error::Config("x".into()), None));
     }
 }
