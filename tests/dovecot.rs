@@ -14,8 +14,8 @@ use common::{Dovecot, unique};
 use imapwire_session::sasl::{Credentials, Mechanism, Secret};
 use imapwire_session::sync::{Journal, LocalChange, ReplicaState, SyncConfig, SyncMode};
 use imapwire_tokio::{
-    AuthMethod, CertificateReason, Config, Connection, Error, Fingerprint, IdleEvent, Security,
-    Timeouts, TlsConfig,
+    AuthMethod, CertificateReason, Config, Connection, Error, FetchedMessage, Fingerprint,
+    IdleEvent, Security, Timeouts, TlsConfig,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -90,6 +90,17 @@ async fn fresh_mailbox(conn: &Connection, prefix: &str) -> String {
         .await
         .expect("CREATE");
     name
+}
+
+/// Reads a fetched message's body to its end: (chunks, octets, SHA-256).
+async fn read_body(m: &mut FetchedMessage<'_>) -> (u64, u64, Vec<u8>) {
+    let (mut chunks, mut size, mut hash) = (0, 0, Sha256::new());
+    while let Some(c) = m.next_chunk().await.unwrap() {
+        chunks += 1;
+        size += c.len() as u64;
+        hash.update(&c);
+    }
+    (chunks, size, hash.finalize().to_vec())
 }
 
 #[tokio::test]
@@ -316,20 +327,9 @@ async fn streamed_fetch_move_and_idle() {
         .unwrap();
     let mut seen = Vec::new();
     while let Some(mut m) = fetch.next().await.unwrap() {
-        let (mut chunks, mut hash, mut size) = (0, Sha256::new(), 0);
-        while let Some(c) = m.next_chunk().await.unwrap() {
-            chunks += 1;
-            size += c.len();
-            hash.update(&c);
-        }
+        let (chunks, size, digest) = read_body(&mut m).await;
         let data = m.finish().await.unwrap();
-        seen.push((
-            data.uid.unwrap(),
-            chunks,
-            size,
-            hash.finalize().to_vec(),
-            data.flags.unwrap(),
-        ));
+        seen.push((data.uid.unwrap(), chunks, size, digest, data.flags.unwrap()));
     }
     assert_eq!(seen.len(), 2);
     let b = seen.iter().find(|s| s.0 == uid_big).unwrap();
@@ -340,7 +340,7 @@ async fn streamed_fetch_move_and_idle() {
     );
     assert_eq!(
         (b.2, b.3.clone()),
-        (big.len(), Sha256::digest(&big).to_vec())
+        (big.len() as u64, Sha256::digest(&big).to_vec())
     );
     assert!(b.4.iter().any(|f| f == "\\Flagged") && b.4.iter().all(|f| f != "\\Recent"));
     let s = seen.iter().find(|s| s.0 == uid_small).unwrap();
@@ -546,11 +546,7 @@ async fn cancelled_futures_leave_the_connection_usable() {
             .await
             .unwrap();
         let mut m = f.next().await.unwrap().expect("the message");
-        let mut h = Sha256::new();
-        while let Some(c) = m.next_chunk().await.unwrap() {
-            h.update(&c);
-        }
-        assert_eq!(h.finalize().to_vec(), digest, "round {round}");
+        assert_eq!(read_body(&mut m).await.2, digest, "round {round}");
         m.finish().await.unwrap();
         assert!(f.next().await.unwrap().is_none());
     }
@@ -630,13 +626,7 @@ async fn append_50_mb_with_bounded_memory() {
         .await
         .unwrap();
     let mut m = f.next().await.unwrap().expect("the message");
-    let (mut size, mut chunks) = (0u64, 0u64);
-    let mut got = Sha256::new();
-    while let Some(c) = m.next_chunk().await.unwrap() {
-        size += c.len() as u64;
-        chunks += 1;
-        got.update(&c);
-    }
+    let (chunks, size, got) = read_body(&mut m).await;
     let data = m.finish().await.unwrap();
     assert_eq!(size, total);
     assert_eq!(data.size, Some(total));
@@ -657,8 +647,8 @@ async fn append_50_mb_with_bounded_memory() {
         expect.update(rb.filled());
     }
     assert_eq!(
-        got.finalize(),
-        expect.finalize(),
+        got,
+        expect.finalize().to_vec(),
         "the message came back different"
     );
     let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
