@@ -493,7 +493,7 @@ impl Server {
                     v.push(Capability::Auth(AuthMechanism::Plain));
                     v.push(Capability::Auth(AuthMechanism::Login));
                 }
-                if self.binding.is_some() && self.encrypted {
+                if self.channel_binding().is_some() {
                     v.push(Capability::Auth(AuthMechanism::ScramSha256Plus));
                     v.push(Capability::Auth(AuthMechanism::ScramSha1Plus));
                 }
@@ -806,6 +806,11 @@ impl Server {
     /// TLS use [`with_channel_binding`](Self::with_channel_binding).
     pub fn set_channel_binding(&mut self, binding: Option<ChannelBinding>) {
         self.binding = binding;
+    }
+
+    /// The channel binding the SCRAM `-PLUS` mechanisms use: only on an encrypted connection.
+    fn channel_binding(&self) -> Option<&ChannelBinding> {
+        self.binding.as_ref().filter(|_| self.encrypted)
     }
 
     /// Ends the session with `* BYE text` (e.g. the server shuts down).
@@ -2009,7 +2014,7 @@ impl Server {
         ir: Option<imapwire_codec::core::Secret<Bytes>>,
     ) {
         let offered = self.capabilities();
-        let binding = self.binding.as_ref().filter(|_| self.encrypted);
+        let binding = self.channel_binding();
         let ex = match auth::AuthExchange::new(mechanism, &offered, &self.config, binding) {
             Ok(ex) => ex,
             Err((code, t)) => {
