@@ -34,27 +34,20 @@ USERS="alice bob carol dave erin"
 MECHS="PLAIN LOGIN"
 IMAP_PORT=15143
 IMAPS_PORT=15993
-DEBS="${IMAPWIRE_DEB_CACHE:-/tmp/imapwire-debs}"
 PKGS="courier-imap courier-base courier-authlib courier-authdaemon courier-authlib-userdb"
 ROOT="$DIR/root"
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$SELF")/lib.sh"
 
 stop() {
-  local f pid
+  local f
   for f in "$DIR"/pids/*; do
     [ -f "$f" ] || continue
-    pid="$(cat "$f")"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
+    stop_pid "$(cat "$f")" 50
     rm -f "$f"
   done
 }
-
-apt_locked() { flock /tmp/apt.lock env DEBIAN_FRONTEND=noninteractive "$@"; }
 
 # Runs inside the private mount namespace (called by `setup` through unshare).
 launch() {
@@ -83,26 +76,16 @@ launch() {
 
 setup() {
   stop
-  local libs
-  libs="$(ldconfig -p)"
-  if ! grep -q 'libcourier-unicode.so.4' <<<"$libs" || ! grep -q 'libidn.so.12' <<<"$libs" \
-    || ! grep -q 'libltdl.so.7' <<<"$libs" || ! grep -q 'libfam.so.0' <<<"$libs" \
-    || ! grep -q 'libgdbm.so.6' <<<"$libs" || ! command -v unshare >/dev/null; then
-    apt_locked apt-get update -qq
-    apt_locked apt-get install -y -qq --no-install-recommends libcourier-unicode4 libidn12 \
-      libltdl7 libgamin0 libgdbm6 libgnutls30 libpcre3 util-linux openssl >/dev/null
+  if ! have_libs libcourier-unicode.so.4 libidn.so.12 libltdl.so.7 libfam.so.0 libgdbm.so.6 \
+    || ! command -v unshare >/dev/null; then
+    apt_install libcourier-unicode4 libidn12 libltdl7 libgamin0 libgdbm6 libgnutls30 libpcre3 \
+      util-linux openssl
   fi
-  mkdir -p "$DEBS"
-  local p missing=""
-  for p in $PKGS; do ls "$DEBS/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"; done
-  if [ -n "$missing" ]; then
-    # shellcheck disable=SC2086
-    (cd "$DEBS" && { apt_locked apt-get download $missing >/dev/null 2>&1 \
-      || { apt_locked apt-get update -qq && apt_locked apt-get download $missing >/dev/null; }; })
-  fi
-  id imapwire >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin imapwire
+  # shellcheck disable=SC2086
+  fetch_debs $PKGS
+  ensure_user imapwire
   # imaplogin runs couriertls for STARTTLS as the user "courier".
-  id courier >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin courier
+  ensure_user courier
   local uid gid
   uid="$(id -u imapwire)"
   gid="$(id -g imapwire)"
@@ -111,28 +94,21 @@ setup() {
   mkdir -p "$ROOT" "$DIR/tls" "$DIR/etc" "$DIR/run/authdaemon" "$DIR/log" "$DIR/pids" "$DIR/home"
   chmod 755 "$DIR" "$DIR/home"
   chmod 750 "$DIR/run/authdaemon"
-  for p in $PKGS; do dpkg -x "$(ls "$DEBS/${p}_"*.deb | head -1)" "$ROOT"; done
+  # shellcheck disable=SC2086
+  unpack_debs "$ROOT" $PKGS
   local ver
-  ver="$(dpkg-deb -f "$(ls "$DEBS"/courier-imap_*.deb | head -1)" Version)"
+  ver="$(deb_version courier-imap)"
   # The mount points of the namespace (empty directories; nothing is mounted on the host).
   mkdir -p /etc/courier /run/courier /usr/lib/courier-authlib
 
   # A test CA and a server certificate for 127.0.0.1/localhost that it signs; couriertls reads
   # key and certificate from one file.
   local t="$DIR/tls"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=imapwire test CA (courier)" -keyout "$t/ca.key" -out "$t/ca.pem" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$t/server.ext"
-  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-    -days 30 -extfile "$t/server.ext" -out "$t/server.pem" 2>/dev/null
+  make_test_ca "$t" "imapwire test CA (courier)"
   cat "$t/server.key" "$t/server.pem" >"$t/imapd.pem"
   chmod 600 "$t/imapd.pem"
   chown courier "$t/imapd.pem"
   install -o courier -m 600 /dev/null "$DIR/run/tlscache"
-  chmod 644 "$t/ca.pem" "$t/server.pem"
 
   # Users: a userdb (uid/gid/home/maildir) and its shadow (crypt(3) SHA-512 password), built
   # with the package's makedatprog; each user gets an empty Maildir.
@@ -200,11 +176,7 @@ EOF
   DIR="$DIR" unshare -m --propagation private "$SELF" launch "$DIR"
   local port
   for port in "$IMAP_PORT" "$IMAPS_PORT"; do
-    for _ in $(seq 1 100); do
-      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-      sleep 0.1
-    done
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    if ! wait_port "$port"; then
       echo "courier did not open port $port; its logs:" >&2
       tail -n 50 "$DIR"/log/*.log >&2 || true
       return 1

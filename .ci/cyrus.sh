@@ -35,61 +35,36 @@ MECHS="PLAIN LOGIN SCRAM-SHA-1 SCRAM-SHA-256 CRAM-MD5 DIGEST-MD5"
 OFFERED="PLAIN,LOGIN,SCRAM-SHA-1-PLUS,SCRAM-SHA-1,SCRAM-SHA-256-PLUS,SCRAM-SHA-256,CRAM-MD5,DIGEST-MD5"
 IMAP_PORT=14143
 IMAPS_PORT=14993
-DEBS="${IMAPWIRE_DEB_CACHE:-/tmp/imapwire-debs}"
 ROOT="$DIR/root"
+# shellcheck source=.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop() {
   local pidfile="$DIR/run/master.pid"
   [ -f "$pidfile" ] || return 0
-  local pid
-  pid="$(cat "$pidfile")"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
+  stop_pid "$(cat "$pidfile")"
 }
-
-apt_locked() { flock /tmp/apt.lock env DEBIAN_FRONTEND=noninteractive "$@"; }
 
 setup() {
   stop
   # Libraries the unpacked binaries link (none of them conflicts with Dovecot) and saslpasswd2.
-  local libs
-  libs="$(ldconfig -p)"
-  if ! command -v saslpasswd2 >/dev/null || ! grep -q 'libxapian.so.30' <<<"$libs" \
-    || ! grep -q 'libical.so.3' <<<"$libs" || ! grep -q 'libpcreposix.so.3' <<<"$libs"; then
-    apt_locked apt-get update -qq
-    apt_locked apt-get install -y -qq --no-install-recommends libpcre3 libxapian30 libical3 \
-      libsasl2-modules libsasl2-modules-db sasl2-bin openssl >/dev/null
+  if ! command -v saslpasswd2 >/dev/null || ! have_libs libxapian.so.30 libical.so.3 libpcreposix.so.3; then
+    apt_install libpcre3 libxapian30 libical3 libsasl2-modules libsasl2-modules-db sasl2-bin openssl
   fi
-  mkdir -p "$DEBS"
-  if ! ls "$DEBS"/cyrus-imapd_*.deb "$DEBS"/cyrus-common_*.deb >/dev/null 2>&1; then
-    (cd "$DEBS" && { apt_locked apt-get download cyrus-imapd cyrus-common >/dev/null 2>&1 \
-      || { apt_locked apt-get update -qq && apt_locked apt-get download cyrus-imapd cyrus-common >/dev/null; }; })
-  fi
-  id cyrus >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin cyrus
+  fetch_debs cyrus-imapd cyrus-common
+  ensure_user cyrus
 
   rm -rf "$DIR"
   mkdir -p "$ROOT" "$DIR/tls" "$DIR/run"
   chmod 755 "$DIR"
-  for d in "$DEBS"/cyrus-imapd_*.deb "$DEBS"/cyrus-common_*.deb; do dpkg -x "$d" "$ROOT"; done
+  unpack_debs "$ROOT" cyrus-imapd cyrus-common
   local bin="$ROOT/usr/lib/cyrus/bin"
   local ver
-  ver="$(dpkg-deb -f "$(ls "$DEBS"/cyrus-imapd_*.deb | head -1)" Version)"
+  ver="$(deb_version cyrus-imapd)"
 
   # A test CA and a server certificate for 127.0.0.1/localhost that it signs.
   local t="$DIR/tls"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=imapwire test CA (cyrus)" -keyout "$t/ca.key" -out "$t/ca.pem" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$t/server.ext"
-  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-    -days 30 -extfile "$t/server.ext" -out "$t/server.pem" 2>/dev/null
-  chmod 644 "$t"/*.pem
+  make_test_ca "$t" "imapwire test CA (cyrus)"
   chown cyrus "$t/server.key"
 
   # Users in a private sasldb (stored in clear by saslpasswd2: every mechanism works).
@@ -140,11 +115,7 @@ EOF
   LD_LIBRARY_PATH="$ROOT/usr/lib/x86_64-linux-gnu" \
     "$bin/master" -C "$DIR/imapd.conf" -M "$DIR/cyrus.conf" -p "$DIR/run/master.pid" -d \
     >"$DIR/log/master.log" 2>&1
-  for _ in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$IMAPS_PORT") 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$IMAPS_PORT") 2>/dev/null; then
+  if ! wait_port "$IMAPS_PORT" 200; then
     echo "cyrus did not open port $IMAPS_PORT; its log:" >&2
     cat "$DIR/log/master.log" >&2 || true
     return 1

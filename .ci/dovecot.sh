@@ -37,6 +37,8 @@ set -euo pipefail
 
 CMD="${1:-start}"
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$SELF")/lib.sh"
 case "$CMD" in
   start-instance|stop-instance) NAME="${2:?instance name}"; DIR="${3:-/tmp/imapwire-dovecot}" ;;
   *) DIR="${2:-/tmp/imapwire-dovecot}" ;;
@@ -56,10 +58,7 @@ start_instance() {
   # Wait until the implicit TLS port answers.
   local port
   port="$(grep -E "^$name:" <<<"$(tr ' ' '\n' <<<"$INSTANCES")" | cut -d: -f3)"
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
+  wait_port "$port" && return 0
   echo "dovecot instance $name did not open port $port; its log:" >&2
   cat "$DIR/$name/dovecot.log" >&2 || true
   return 1
@@ -91,13 +90,10 @@ jwt() {
 }
 
 setup() {
-  if ! command -v dovecot >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd openssl >/dev/null
-  fi
+  command -v dovecot >/dev/null 2>&1 || apt_install dovecot-imapd openssl
   # Debian's package may have started the system instance (ports 143/993); we use our own.
   if command -v systemctl >/dev/null 2>&1; then systemctl stop dovecot 2>/dev/null || true; fi
-  id imapwire >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin imapwire
+  ensure_user imapwire
 
   for inst in $INSTANCES; do stop_instance "${inst%%:*}"; done
   rm -rf "$DIR"
@@ -106,20 +102,13 @@ setup() {
 
   # A test CA and a server certificate for 127.0.0.1/localhost that it signs; a self-signed one.
   local t="$DIR/tls"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=imapwire test CA" -keyout "$t/ca.key" -out "$t/ca.pem" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$t/server.ext"
-  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-    -days 30 -extfile "$t/server.ext" -out "$t/server.pem" 2>/dev/null
+  make_test_ca "$t" "imapwire test CA"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
     -subj "/CN=imapwire self-signed" -keyout "$t/self.key" -out "$t/self.pem" \
     -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
   local fingerprint
   fingerprint="sha256:$(openssl x509 -in "$t/self.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)"
-  chmod 644 "$t"/*.pem
+  chmod 644 "$t/self.pem"
 
   # Users: one passwd-file; the hashed schemes come from doveadm pw.
   local p="$DIR/passwd"
