@@ -12,8 +12,8 @@ use imapwire_session::sasl::{Mechanism, Secret};
 use imapwire_tokio::account::TokenFuture;
 use imapwire_tokio::backoff::Backoff;
 use imapwire_tokio::{
-    Account, AccountConfig, AccountEvent, AccountState, AuthMethod, Config, Error, IdleEvent,
-    Login, Security, Timeouts,
+    Account, AccountConfig, AccountEvent, AccountIdle, AccountState, AuthMethod, Config, Error,
+    IdleEvent, Login, Security, Timeouts,
 };
 
 fn account(
@@ -40,6 +40,26 @@ fn joe() -> Login {
     }
 }
 
+/// The event of `idle` after `server` delivers `msg`: the IDLE is given 300 ms to start
+/// (no event may come meanwhile), then the delivery's event must come within 10 s.
+async fn delivered_while_idling(
+    idle: &mut AccountIdle,
+    server: &TestServer,
+    msg: &[u8],
+) -> AccountEvent {
+    let next = idle.next();
+    tokio::pin!(next);
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+        r = &mut next => panic!("early event {r:?}"),
+    }
+    server.deliver(msg);
+    tokio::time::timeout(Duration::from_secs(10), next)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn reconnects_after_server_restart_and_resumes_idle() {
     let cert = ca_signed(&["127.0.0.1"]);
@@ -50,20 +70,7 @@ async fn reconnects_after_server_restart_and_resumes_idle() {
     assert_eq!(acct.select("INBOX").await.unwrap().exists, 3);
     let mut idle = acct.idle();
     // The first event: a delivery while idling.
-    let first = {
-        let next = idle.next();
-        tokio::pin!(next);
-        // Give the IDLE time to start, then deliver.
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            r = &mut next => panic!("early event {r:?}"),
-        }
-        server.deliver(b"Subject: four\r\n\r\n4\r\n");
-        tokio::time::timeout(Duration::from_secs(10), next)
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let first = delivered_while_idling(&mut idle, &server, b"Subject: four\r\n\r\n4\r\n").await;
     assert_eq!(
         first,
         AccountEvent::Mailbox(IdleEvent::Exists { exists: 4 })
@@ -92,19 +99,7 @@ async fn reconnects_after_server_restart_and_resumes_idle() {
     assert_eq!(acct.state(), AccountState::Connected);
     assert_eq!(acct.connections_made(), 2);
     // IDLE runs again: a new delivery is seen.
-    let ev = {
-        let next = idle.next();
-        tokio::pin!(next);
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            r = &mut next => panic!("early event {r:?}"),
-        }
-        server.deliver(b"Subject: six\r\n\r\n6\r\n");
-        tokio::time::timeout(Duration::from_secs(10), next)
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let ev = delivered_while_idling(&mut idle, &server, b"Subject: six\r\n\r\n6\r\n").await;
     assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 6 }));
     idle.done().await.unwrap();
     acct.logout().await.unwrap();
