@@ -425,32 +425,33 @@ Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\
     );
 }
 
-/// APPENDs `msgs` to `mailbox` over a raw connection (LOGIN, APPEND with LITERAL+).
-fn append_raw(port: u16, mailbox: &str, msgs: &[String]) {
-    use std::io::{BufRead, BufReader, Write};
-    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+/// APPENDs `msgs` to `mailbox` with the crate's client (LOGIN on the plaintext port).
+fn append_all(port: u16, mailbox: &str, msgs: &[String]) {
+    use imapwire_tokio::{Config, Connection, Security, Timeouts};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
-    let mut rd = BufReader::new(s.try_clone().unwrap());
-    let mut wr = s;
-    let mut line = String::new();
-    let mut answer = |rd: &mut BufReader<std::net::TcpStream>, tag: &str| loop {
-        line.clear();
-        assert!(rd.read_line(&mut line).unwrap() > 0, "connection closed");
-        if let Some(rest) = line.strip_prefix(tag) {
-            assert!(rest.starts_with(" OK"), "{line}");
-            return;
+    rt.block_on(async {
+        let cfg = Config::new("127.0.0.1", port)
+            .with_security(Security::InsecurePlaintext)
+            .with_timeouts(Timeouts::all(std::time::Duration::from_secs(20)));
+        let c = Connection::connect(cfg).await.unwrap();
+        c.login(USER, imapwire_session::sasl::Secret::new(PASSWORD.into()))
+            .await
+            .unwrap();
+        for m in msgs {
+            c.append(
+                mailbox,
+                &[],
+                m.len() as u64,
+                std::io::Cursor::new(m.clone()),
+            )
+            .await
+            .unwrap();
         }
-    };
-    answer(&mut rd, "*");
-    write!(wr, "l LOGIN {USER} \"{PASSWORD}\"\r\n").unwrap();
-    answer(&mut rd, "l");
-    for (i, m) in msgs.iter().enumerate() {
-        write!(wr, "a{i} APPEND {mailbox} {{{}+}}\r\n{m}\r\n", m.len()).unwrap();
-        answer(&mut rd, &format!("a{i}"));
-    }
-    write!(wr, "z LOGOUT\r\n").unwrap();
-    answer(&mut rd, "z");
+        c.logout().await.unwrap();
+    });
 }
 
 /// fetchmail (Debian's package) downloads the INBOX to an MDA and deletes what it fetched:
@@ -463,8 +464,8 @@ fn fetchmail_download_and_delete() {
     let scratch = Scratch::new("fetchmail");
     let mut srv = TestServer::start(&scratch.0);
     let msgs: Vec<String> = (1..=3).map(|n| message(n, "for fetchmail")).collect();
-    append_raw(srv.plain.port(), "INBOX", &msgs);
-    append_raw(srv.plain.port(), "Archive", &msgs[..1]);
+    append_all(srv.plain.port(), "INBOX", &msgs);
+    append_all(srv.plain.port(), "Archive", &msgs[..1]);
     let out = scratch.0.join("delivered");
     let rc = scratch.0.join("fetchmailrc");
     std::fs::write(
