@@ -422,15 +422,7 @@ pub fn channel_binding(
 ) -> Option<imapwire_session::sasl::scram::ChannelBinding> {
     use imapwire_session::sasl::scram::{ChannelBinding, ChannelBindingType};
     match conn.protocol_version()? {
-        rustls::ProtocolVersion::TLSv1_3 => {
-            let data = conn
-                .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
-                .ok()?;
-            Some(ChannelBinding {
-                kind: ChannelBindingType::TlsExporter,
-                data: Bytes::copy_from_slice(&data),
-            })
-        }
+        rustls::ProtocolVersion::TLSv1_3 => crate::tls::tls_exporter(conn),
         rustls::ProtocolVersion::TLSv1_2 => Some(ChannelBinding {
             kind: ChannelBindingType::TlsServerEndPoint,
             data: crate::tls::server_end_point(certificate?),

@@ -360,18 +360,24 @@ pub(crate) fn client_config(
 /// (RFC 9266) on TLS 1.3, `tls-server-end-point` (RFC 5929 §4) on TLS 1.2.
 pub fn channel_binding(conn: &rustls::ClientConnection) -> Option<ChannelBinding> {
     if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) {
-        let out = conn
-            .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
-            .ok()?;
-        return Some(ChannelBinding {
-            kind: ChannelBindingType::TlsExporter,
-            data: Bytes::copy_from_slice(&out),
-        });
+        return tls_exporter(conn);
     }
     let leaf = conn.peer_certificates()?.first()?;
     Some(ChannelBinding {
         kind: ChannelBindingType::TlsServerEndPoint,
         data: server_end_point(leaf),
+    })
+}
+
+/// The RFC 9266 `tls-exporter` channel binding of an established connection, either side
+/// (meant for TLS 1.3 only: on TLS 1.2 it is unsafe without extended master secret).
+pub(crate) fn tls_exporter<D>(conn: &rustls::ConnectionCommon<D>) -> Option<ChannelBinding> {
+    let out = conn
+        .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
+        .ok()?;
+    Some(ChannelBinding {
+        kind: ChannelBindingType::TlsExporter,
+        data: Bytes::copy_from_slice(&out),
     })
 }
 
