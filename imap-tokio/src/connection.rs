@@ -164,15 +164,27 @@ enum Op {
         reader: Box<dyn AsyncRead + Send + Unpin>,
     },
     Logout,
-    Sync(Box<SyncRun>),
+    Sync(Box<SyncRequest>),
+}
+
+/// What a synchronisation ends with (see [`Connection::sync`]).
+type SyncResult = Result<SyncOutcome, Box<SyncFailure>>;
+
+/// A synchronisation asked of the driver: the engine's inputs (the engine is made in the
+/// driver, which knows the server), the journal saver, where the result goes.
+struct SyncRequest {
+    cfg: SyncConfig,
+    state: ReplicaState,
+    journal: Journal,
+    persist: PersistFn,
+    done: oneshot::Sender<SyncResult>,
 }
 
 /// A synchronisation run by the driver: the engine sees every session event.
 struct SyncRun {
-    engine: Option<SyncEngine>,
-    cfg: Option<(SyncConfig, ReplicaState, Journal)>,
+    engine: SyncEngine,
     persist: PersistFn,
-    done: Option<oneshot::Sender<Result<SyncOutcome, Box<SyncFailure>>>>,
+    done: oneshot::Sender<SyncResult>,
 }
 
 /// Saves the journal before an upload that must not be repeated (see
@@ -811,15 +823,16 @@ impl Connection {
         state: ReplicaState,
         journal: Journal,
         persist: impl FnMut(&Journal) -> Result<(), String> + Send + 'static,
-    ) -> Result<Result<SyncOutcome, Box<SyncFailure>>, Error> {
+    ) -> Result<SyncResult, Error> {
         let (tx, rx) = oneshot::channel();
-        let run = SyncRun {
-            engine: None,
-            cfg: Some((cfg, state, journal)),
+        let request = SyncRequest {
+            cfg,
+            state,
+            journal,
             persist: Box::new(persist),
-            done: Some(tx),
+            done: tx,
         };
-        match self.call(Op::Sync(Box::new(run))).await? {
+        match self.call(Op::Sync(Box::new(request))).await? {
             Reply::Done(_) => {}
             other => return Err(unexpected(other)),
         }
@@ -1545,18 +1558,26 @@ impl Driver {
                     let _ = reply.send(Err(e.into()));
                 }
             },
-            Op::Sync(mut run) => {
+            Op::Sync(request) => {
                 if self.sync.is_some() {
                     let _ = reply.send(Err(Error::Config(
                         "a synchronisation is already running on this connection".into(),
                     )));
                     return;
                 }
-                if let Some((cfg, state, journal)) = run.cfg.take() {
-                    let info = ServerInfo::from_client(&self.session);
-                    run.engine = Some(SyncEngine::new(cfg, info, state, journal));
-                }
-                self.sync = Some(run);
+                let SyncRequest {
+                    cfg,
+                    state,
+                    journal,
+                    persist,
+                    done,
+                } = *request;
+                let info = ServerInfo::from_client(&self.session);
+                self.sync = Some(Box::new(SyncRun {
+                    engine: SyncEngine::new(cfg, info, state, journal),
+                    persist,
+                    done,
+                }));
                 let _ = reply.send(Ok(Reply::Done(Completion {
                     code: None,
                     text: Default::default(),
@@ -1706,8 +1727,8 @@ impl Driver {
         let mut any = false;
         while let Some(ev) = self.session.poll_event() {
             any = true;
-            if let Some(e) = self.sync.as_mut().and_then(|s| s.engine.as_mut()) {
-                e.handle_event(&ev);
+            if let Some(run) = self.sync.as_mut() {
+                run.engine.handle_event(&ev);
             }
             self.on_event(ev);
         }
@@ -1719,23 +1740,16 @@ impl Driver {
 
     /// Runs the synchronisation engine until it waits; true when it submitted something.
     fn drive_sync(&mut self) -> bool {
-        let Some(run) = self.sync.as_mut() else {
-            return false;
-        };
         let mut progress = false;
-        loop {
-            let Some(engine) = run.engine.as_mut() else {
-                self.sync = None;
-                return progress;
-            };
-            match engine.poll() {
+        while let Some(run) = self.sync.as_mut() {
+            match run.engine.poll() {
                 Step::Submit(cmd) => {
                     let r = self.session.submit(Instant::now(), cmd);
-                    engine.submitted(r);
+                    run.engine.submitted(r);
                     progress = true;
                 }
                 Step::PersistJournal => {
-                    if let Err(e) = (run.persist)(engine.journal()) {
+                    if let Err(e) = (run.persist)(run.engine.journal()) {
                         // Not saved: an upload could be repeated after a crash. Stop here;
                         // the engine hands the inputs back.
                         tracing::warn!(error = %e, "journal not saved: synchronisation stopped");
@@ -1745,17 +1759,15 @@ impl Driver {
                 }
                 Step::Wait => return progress,
                 Step::Done => {
-                    let engine = run.engine.take();
-                    let done = run.done.take();
-                    self.sync = None;
-                    if let (Some(e), Some(tx)) = (engine, done) {
-                        let _ = tx.send(e.finish());
+                    if let Some(run) = self.sync.take() {
+                        let _ = run.done.send(run.engine.finish());
                     }
                     return true;
                 }
                 _ => return progress,
             }
         }
+        progress
     }
 
     fn on_event(&mut self, ev: Event) {
