@@ -551,15 +551,23 @@ impl Framer {
 
     /// Appends received bytes.
     pub fn push(&mut self, data: &[u8]) {
+        let n = self.drop_discarded(data.len());
+        self.buf.extend_from_slice(&data[n..]);
+    }
+
+    /// While literal data is being discarded and nothing is buffered, the first of `len` new
+    /// bytes that belong to it are dropped right away instead of buffered: how many (counted
+    /// as consumed). 0 otherwise.
+    #[inline]
+    fn drop_discarded(&mut self, len: usize) -> usize {
         match &mut self.state {
-            // While discarding literal data, drop it right away instead of buffering it.
             State::DiscardLiteral { remaining } if self.buf.is_drained() => {
-                let n = (*remaining).min(data.len() as u64) as usize;
+                let n = (*remaining).min(len as u64) as usize;
                 *remaining -= n as u64;
                 self.offset += n as u64;
-                self.buf.extend_from_slice(&data[n..]);
+                n
             }
-            _ => self.buf.extend_from_slice(data),
+            _ => 0,
         }
     }
 
@@ -568,14 +576,7 @@ impl Framer {
     /// and cuts the frames out of it: no byte is copied, and literal payloads are never
     /// touched. Otherwise the bytes are appended like [`push`](Self::push).
     pub fn push_bytes(&mut self, mut data: Bytes) {
-        if let State::DiscardLiteral { remaining } = &mut self.state {
-            if self.buf.is_drained() {
-                let n = (*remaining).min(data.len() as u64) as usize;
-                *remaining -= n as u64;
-                self.offset += n as u64;
-                data.advance(n);
-            }
-        }
+        data.advance(self.drop_discarded(data.len()));
         self.buf.push_bytes(data);
     }
 
@@ -586,14 +587,7 @@ impl Framer {
     /// buffer; frames and streamed literal chunks share the allocation. A buffer that does
     /// not continue the pending bytes is taken like [`push_bytes`](Self::push_bytes).
     pub fn push_bytes_mut(&mut self, mut data: BytesMut) {
-        if let State::DiscardLiteral { remaining } = &mut self.state {
-            if self.buf.is_drained() {
-                let n = (*remaining).min(data.len() as u64) as usize;
-                *remaining -= n as u64;
-                self.offset += n as u64;
-                data.advance(n);
-            }
-        }
+        data.advance(self.drop_discarded(data.len()));
         self.buf.push_bytes_mut(data);
     }
 
