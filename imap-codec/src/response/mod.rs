@@ -274,8 +274,6 @@ fn skip_nul_padding(p: &mut Parser<'_>) {
     }
 }
 
-/// Length of the atom at the cursor.
-#[inline]
 /// Whether a tagged status response starts at the cursor (`tag SP OK/NO/BAD`): a tag may
 /// start with `[`, and such a line is no bare `[CODE] text`.
 #[cold]
@@ -286,16 +284,19 @@ fn tagged_status_ahead(p: &Parser<'_>) -> bool {
         return false;
     }
     let w = &r[t + 1..];
-    let n = w
-        .iter()
-        .take_while(|&&c| class::is_atom_char(c) && c != b'[')
-        .count();
-    Status::from_word(&w[..n]).is_some()
+    Status::from_word(&w[..word_len_in(w)]).is_some()
 }
 
+/// Length of the atom at the cursor.
+#[inline]
 fn word_len(p: &Parser<'_>) -> usize {
-    p.rest()
-        .iter()
+    word_len_in(p.rest())
+}
+
+/// Length of the atom (up to any `[`) at the start of `r`.
+#[inline]
+fn word_len_in(r: &[u8]) -> usize {
+    r.iter()
         .take_while(|&&c| class::is_atom_char(c) && c != b'[')
         .count()
 }
