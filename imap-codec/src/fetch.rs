@@ -872,11 +872,8 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
             Some(b'(') => {
                 opened += 1;
                 p.enter()?;
-                p.pos += 1;
-                if p.peek() == Some(b' ') {
-                    // lenient: `( x`
-                    p.lenient_space_after_open();
-                }
+                // `(` is next (lenient: `( x`)
+                let _ = p.eat_open();
                 p.skip_trailing_sp();
                 if p.peek() != Some(b')') {
                     continue;

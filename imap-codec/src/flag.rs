@@ -237,13 +237,10 @@ pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
     v: &mut L,
     mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
 ) -> PResult<()> {
-    if !p.eat(b'(') {
+    // (lenient: `( \Seen)`, `( )`)
+    if !p.eat_open() {
         // lenient: NIL for the empty list
         return p.nil_for_empty_list("(");
-    }
-    if p.peek() == Some(b' ') {
-        // lenient: `( \Seen)`, `( )`
-        p.lenient_space_after_open();
     }
     if p.eat(b')') {
         return Ok(());

@@ -368,7 +368,7 @@ impl<'a> Parser<'a> {
     /// `( ` in the lenient profile: the spaces are skipped with a warning.
     #[cold]
     #[inline(never)]
-    pub(crate) fn lenient_space_after_open(&mut self) {
+    fn lenient_space_after_open(&mut self) {
         let at = self.pos;
         if self.tolerate(Quirk::ExtraSpaces, at) {
             while self.eat(b' ') {}
@@ -1111,9 +1111,7 @@ impl<'a> Parser<'a> {
     #[cold]
     #[inline(never)]
     fn astring_slow(&mut self) -> PResult<Bytes> {
-        let at = self.pos;
-        if self.allows(Quirk::NilOrEmpty) && self.eat_ci(b"()") {
-            self.warn(Quirk::NilOrEmpty, at);
+        if self.empty_list_for_nil() {
             return Ok(Bytes::new());
         }
         Err(self.fail("astring"))
@@ -1140,9 +1138,7 @@ impl<'a> Parser<'a> {
     #[cold]
     #[inline(never)]
     fn nstring_slow(&mut self) -> PResult<Option<Bytes>> {
-        let at = self.pos;
-        if self.allows(Quirk::NilOrEmpty) && self.eat_ci(b"()") {
-            self.warn(Quirk::NilOrEmpty, at);
+        if self.empty_list_for_nil() {
             return Ok(None);
         }
         Err(self.fail("nstring"))
