@@ -249,6 +249,9 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
     // inside a sequence set's context (after ALL, ADDTO, ...), or a THREAD response
     let mut in_set = false;
     let thread = msg.len() > 9 && msg[..9].eq_ignore_ascii_case(b"* THREAD ");
+    // ESEARCH has no nil values (RFC 4731, RFC 4466 §2.6.2): a NIL there is a
+    // search-modifier-name (tagged-ext-label) or an astring of a value, not a NIL to replace
+    let nil_values = !(msg.len() >= 9 && msg[..9].eq_ignore_ascii_case(b"* ESEARCH"));
     while i < struct_end {
         let c = b[i];
         match c {
@@ -379,9 +382,7 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                             s.item_numbers.push((start, i));
                         }
                     } else if tok.eq_ignore_ascii_case(b"NIL") {
-                        // ESEARCH has no nil values (RFC 4731/4466): a NIL there is a
-                        // search-modifier-name (tagged-ext-label), not a NIL to replace.
-                        if !(b.len() >= 9 && b[..9].eq_ignore_ascii_case(b"* ESEARCH")) {
+                        if nil_values {
                             s.nil.push(start);
                         }
                     } else if tok.len() >= 2 {
