@@ -52,32 +52,18 @@ impl EncodeOptions {
     /// The largest non-synchronizing literal a LITERAL- server accepts (RFC 7888 §5).
     pub const LITERAL_MINUS_MAX: usize = 4096;
 
-    /// These options with `literal_mode` set.
-    #[must_use]
-    pub const fn with_literal_mode(mut self, literal_mode: LiteralMode) -> Self {
-        self.literal_mode = literal_mode;
-        self
-    }
+    field_builders! {
+        /// These options with `literal_mode` set.
+        with_literal_mode(literal_mode: LiteralMode);
 
-    /// These options with `max_non_sync` set.
-    #[must_use]
-    pub const fn with_max_non_sync(mut self, max_non_sync: Option<usize>) -> Self {
-        self.max_non_sync = max_non_sync;
-        self
-    }
+        /// These options with `max_non_sync` set.
+        with_max_non_sync(max_non_sync: Option<usize>);
 
-    /// These options with `utf8_quoted` set.
-    #[must_use]
-    pub const fn with_utf8_quoted(mut self, utf8_quoted: bool) -> Self {
-        self.utf8_quoted = utf8_quoted;
-        self
-    }
+        /// These options with `utf8_quoted` set.
+        with_utf8_quoted(utf8_quoted: bool);
 
-    /// These options with `max_quoted` set.
-    #[must_use]
-    pub const fn with_max_quoted(mut self, max_quoted: usize) -> Self {
-        self.max_quoted = max_quoted;
-        self
+        /// These options with `max_quoted` set.
+        with_max_quoted(max_quoted: usize);
     }
 }
 

@@ -232,35 +232,21 @@ pub struct FramerConfig {
 pub const LITERAL_MINUS_MAX: u64 = 4096;
 
 impl FramerConfig {
-    /// With these size limits ([`limits`](Self::limits)).
-    #[must_use]
-    pub const fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
+    field_builders! {
+        /// With these size limits ([`limits`](Self::limits)).
+        with_limits(limits: Limits);
 
-    /// Pausing at synchronizing literals or not
-    /// ([`await_sync_literals`](Self::await_sync_literals)).
-    #[must_use]
-    pub const fn with_await_sync_literals(mut self, on: bool) -> Self {
-        self.await_sync_literals = on;
-        self
-    }
+        /// Pausing at synchronizing literals or not
+        /// ([`await_sync_literals`](Self::await_sync_literals)).
+        with_await_sync_literals(await_sync_literals: bool);
 
-    /// With this bound on non-synchronizing literals
-    /// ([`max_nonsync_literal`](Self::max_nonsync_literal)).
-    #[must_use]
-    pub const fn with_max_nonsync_literal(mut self, max: Option<u64>) -> Self {
-        self.max_nonsync_literal = max;
-        self
-    }
+        /// With this bound on non-synchronizing literals
+        /// ([`max_nonsync_literal`](Self::max_nonsync_literal)).
+        with_max_nonsync_literal(max_nonsync_literal: Option<u64>);
 
-    /// Streaming literals longer than this
-    /// ([`stream_literals_over`](Self::stream_literals_over)).
-    #[must_use]
-    pub const fn with_stream_literals_over(mut self, threshold: Option<u64>) -> Self {
-        self.stream_literals_over = threshold;
-        self
+        /// Streaming literals longer than this
+        /// ([`stream_literals_over`](Self::stream_literals_over)).
+        with_stream_literals_over(stream_literals_over: Option<u64>);
     }
 
     /// Server side: pause at every synchronizing literal

@@ -120,6 +120,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
+/// The `with_*` builders of a settings struct, inside its `impl`: each
+/// `/// doc` `with_x(field: Type);` is a `const fn` returning the value with `field` set.
+macro_rules! field_builders {
+    ($($(#[$attr:meta])* $name:ident($field:ident: $ty:ty);)*) => {$(
+        $(#[$attr])*
+        #[must_use]
+        pub const fn $name(mut self, $field: $ty) -> Self {
+            self.$field = $field;
+            self
+        }
+    )*};
+}
+
 #[cfg(feature = "arbitrary")]
 mod arbitrary_impls;
 #[cfg(feature = "arbitrary")]

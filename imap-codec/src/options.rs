@@ -318,25 +318,15 @@ impl DecodeOptions {
         self
     }
 
-    /// These options with `utf8` set.
-    #[must_use]
-    pub const fn with_utf8(mut self, utf8: bool) -> Self {
-        self.utf8 = utf8;
-        self
-    }
+    field_builders! {
+        /// These options with `utf8` set.
+        with_utf8(utf8: bool);
 
-    /// These options with `max_depth` set.
-    #[must_use]
-    pub const fn with_max_depth(mut self, max_depth: u32) -> Self {
-        self.max_depth = max_depth;
-        self
-    }
+        /// These options with `max_depth` set.
+        with_max_depth(max_depth: u32);
 
-    /// These options with `max_list_items` set.
-    #[must_use]
-    pub const fn with_max_list_items(mut self, max_list_items: usize) -> Self {
-        self.max_list_items = max_list_items;
-        self
+        /// These options with `max_list_items` set.
+        with_max_list_items(max_list_items: usize);
     }
 
     /// Whether `quirk` is tolerated.
@@ -379,32 +369,18 @@ impl Limits {
         }
     }
 
-    /// These limits with `max_line` set.
-    #[must_use]
-    pub const fn with_max_line(mut self, max_line: usize) -> Self {
-        self.max_line = max_line;
-        self
-    }
+    field_builders! {
+        /// These limits with `max_line` set.
+        with_max_line(max_line: usize);
 
-    /// These limits with `max_literal` set.
-    #[must_use]
-    pub const fn with_max_literal(mut self, max_literal: u64) -> Self {
-        self.max_literal = max_literal;
-        self
-    }
+        /// These limits with `max_literal` set.
+        with_max_literal(max_literal: u64);
 
-    /// These limits with `max_message` set.
-    #[must_use]
-    pub const fn with_max_message(mut self, max_message: u64) -> Self {
-        self.max_message = max_message;
-        self
-    }
+        /// These limits with `max_message` set.
+        with_max_message(max_message: u64);
 
-    /// These limits with `max_literals` set.
-    #[must_use]
-    pub const fn with_max_literals(mut self, max_literals: usize) -> Self {
-        self.max_literals = max_literals;
-        self
+        /// These limits with `max_literals` set.
+        with_max_literals(max_literals: usize);
     }
 }
 
