@@ -811,7 +811,11 @@ impl Receiver {
                 self.streamed.clear();
                 *out = Some(StreamEvent::Error(StreamError::Frame(e)));
             }
-            Frame::LiteralBegin(start) => *out = Some(self.begin_event(*start)),
+            Frame::LiteralBegin(start) => {
+                *out = Some(StreamEvent::LiteralBegin(Box::new(
+                    self.literal_begin(*start),
+                )))
+            }
             Frame::LiteralChunk(b) => *out = Some(StreamEvent::LiteralChunk(b)),
             Frame::LiteralEnd => *out = Some(StreamEvent::LiteralEnd),
         }
@@ -840,15 +844,12 @@ impl Receiver {
         announcement: LiteralAnnouncement,
     ) -> Result<LiteralBegin, NoLiteralPending> {
         let start = self.framer.stream_literal(announcement)?;
-        match self.begin_event::<AnyMessage>(start) {
-            StreamEvent::LiteralBegin(b) => Ok(*b),
-            _ => Err(NoLiteralPending),
-        }
+        Ok(self.literal_begin(start))
     }
 
-    /// The event that starts a streamed literal.
+    /// What the event that starts a streamed literal carries.
     #[cold]
-    fn begin_event<T>(&mut self, start: crate::framer::StreamStart) -> StreamEvent<T> {
+    fn literal_begin(&mut self, start: crate::framer::StreamStart) -> LiteralBegin {
         let crate::framer::StreamStart {
             announcement,
             prefix,
@@ -863,12 +864,12 @@ impl Receiver {
             Expect::Response | Expect::SaslChallenge => Some(self.opts.clone()),
             _ => None,
         };
-        StreamEvent::LiteralBegin(Box::new(LiteralBegin {
+        LiteralBegin {
             announcement,
             prefix,
             opts,
             fetch: std::sync::OnceLock::new(),
-        }))
+        }
     }
 }
 
