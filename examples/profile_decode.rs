@@ -92,43 +92,42 @@ fn decode_rx(
 
 /// The receiver with literals over 16 KiB streamed, fed 16 KiB shared reads.
 fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
-    let (mut ok, mut bad) = (0, 0);
-    let config = config().with_stream_literals_over(Some(16 * 1024));
-    let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
     let shared = bytes::Bytes::copy_from_slice(data);
-    let mut chunk_bytes = 0usize;
     let mut at = 0;
-    while at < shared.len() {
+    streamed(expect, false, |rx| {
         let end = (at + 16 * 1024).min(shared.len());
         rx.push_bytes(shared.slice(at..end));
         at = end;
-        for ev in rx.by_ref() {
-            match ev {
-                StreamEvent::Message(m) => {
-                    ok += 1;
-                    black_box(m.message);
-                }
-                StreamEvent::LiteralChunk(c) => chunk_bytes += black_box(c).len(),
-                StreamEvent::Error(_) => bad += 1,
-                _ => {}
-            }
-        }
-    }
-    eprintln!("{chunk_bytes} bytes streamed");
-    (ok, bad)
+        at < shared.len()
+    })
 }
 
 /// As [`decode_streamed`], the reads split off one buffer (`push_bytes_mut`: consecutive
 /// reads joined without a copy); with `context`, each begin event's FETCH context is read.
 fn decode_streamed_mut(data: &[u8], expect: Expect, context: bool) -> (u64, u64) {
+    let mut rd = bytes::BytesMut::from(data);
+    streamed(expect, context, |rx| {
+        let n = (16 * 1024).min(rd.len());
+        rx.push_bytes_mut(rd.split_to(n));
+        !rd.is_empty()
+    })
+}
+
+/// The receiver with literals over 16 KiB streamed: `read` pushes the next read and says
+/// whether more follow; the events are taken after each read (with `context`, each begin
+/// event's FETCH context is read).
+fn streamed(
+    expect: Expect,
+    context: bool,
+    mut read: impl FnMut(&mut Receiver) -> bool,
+) -> (u64, u64) {
     let (mut ok, mut bad) = (0, 0);
     let config = config().with_stream_literals_over(Some(16 * 1024));
     let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
-    let mut rd = bytes::BytesMut::from(data);
     let mut chunk_bytes = 0usize;
-    while !rd.is_empty() {
-        let n = (16 * 1024).min(rd.len());
-        rx.push_bytes_mut(rd.split_to(n));
+    let mut more = true;
+    while more {
+        more = read(&mut rx);
         for ev in rx.by_ref() {
             match ev {
                 StreamEvent::Message(m) => {
