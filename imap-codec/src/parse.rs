@@ -437,8 +437,7 @@ impl<'a> Parser<'a> {
     /// ([`Quirk::NilOrEmpty`]).
     #[inline]
     pub(crate) fn open_list(&mut self, expected: &'static str) -> PResult<bool> {
-        if self.peek() == Some(b'(') {
-            self.expect(b'(', expected)?;
+        if self.eat_open() {
             return Ok(true);
         }
         self.nil_for_empty_list(expected).map(|()| false)

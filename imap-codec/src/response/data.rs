@@ -940,7 +940,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.pos += 6;
             let mut v = Vec::new();
             // (lenient: no SP before the `(`, taken by `sp()`)
-            if super::sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces)) {
+            if super::list_follows(p) {
                 p.sp()?;
                 while p.peek() == Some(b'(') {
                     v.push(Thread::parse(p)?);
@@ -952,8 +952,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
         (b'V', 8) if eq(b"VANISHED") => {
             p.pos += 8;
             p.sp()?;
-            let earlier = if p.peek() == Some(b'(') {
-                p.expect(b'(', "(")?;
+            let earlier = if p.eat_open() {
                 p.expect_keyword(b"EARLIER", "EARLIER")?;
                 p.expect(b')', ")")?;
                 p.sp()?;
@@ -1092,8 +1091,7 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.sp()?;
             let mailbox = Mailbox::parse(p)?;
             p.sp()?;
-            let entries = if p.peek() == Some(b'(') {
-                p.expect(b'(', "(")?;
+            let entries = if p.eat_open() {
                 let mut v = Vec::new();
                 loop {
                     let e = IString::parse_astring(p)?;
@@ -1138,8 +1136,7 @@ fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>
         if !more(p)? {
             break;
         }
-        if p.peek() == Some(b'(') {
-            p.expect(b'(', "(")?;
+        if p.eat_open() {
             p.expect_keyword(b"MODSEQ", "MODSEQ")?;
             p.sp()?;
             modseq = Some(p.number64()?);
@@ -1214,7 +1211,7 @@ fn parse_list_item_into(p: &mut Parser<'_>, item: &mut ListItem) -> PResult<()> 
 /// the `(` (taken by `sp()`).
 #[inline(never)]
 fn parse_list_extended(p: &mut Parser<'_>, extended: &mut Vec<ListExtendedItem>) -> PResult<()> {
-    if super::sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces)) {
+    if super::list_follows(p) {
         p.sp()?;
         p.expect(b'(', "(")?;
         p.skip_trailing_sp();
@@ -1323,7 +1320,7 @@ fn parse_esearch(p: &mut Parser<'_>) -> PResult<ESearch> {
 fn parse_esearch_into(p: &mut Parser<'_>, e: &mut ESearch) -> PResult<()> {
     let correlator = &mut e.correlator;
     // (lenient: `ESEARCH(TAG ...` without the SP, taken by `sp()`)
-    if super::sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces)) {
+    if super::list_follows(p) {
         p.sp()?;
         p.expect(b'(', "(")?;
         p.expect_keyword(b"TAG", "TAG")?;

@@ -264,6 +264,13 @@ pub(crate) fn sp_then(p: &Parser<'_>, c: u8) -> bool {
     n > 0 && r.get(n) == Some(&c)
 }
 
+/// Whether an optional list follows: SP and `(` ([`sp_then`]), or in the lenient profile a
+/// `(` without the SP (which `sp()` then takes, with its [`Quirk::ExtraSpaces`] warning).
+#[inline]
+pub(crate) fn list_follows(p: &Parser<'_>) -> bool {
+    sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces))
+}
+
 /// Skips NUL padding before a line (lenient only).
 fn skip_nul_padding(p: &mut Parser<'_>) {
     if p.peek() == Some(0) {
