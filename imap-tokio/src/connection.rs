@@ -43,13 +43,14 @@ use imapwire_codec::response::{Data, GreetingKind, SearchReturnData, Status};
 use imapwire_codec::{DecodeOptions, Encode};
 use imapwire_session::client::{
     AppendBody, Client, ClientConfig, CloseReason, CommandError, CommandId, Completion, Event,
-    HandOff, MailboxEvent,
+    HandOff, MailboxEvent, State, SubmitError,
 };
 use imapwire_session::sasl::scram::ChannelBinding;
 use imapwire_session::sasl::{self, Credentials, Mechanism};
 use imapwire_session::special_use::{Role, SpecialUse};
 use imapwire_session::sync::{
-    Journal, ReplicaState, ServerInfo, Step, SyncConfig, SyncEngine, SyncFailure, SyncOutcome,
+    Journal, ReplicaState, ServerInfo, Step, SyncConfig, SyncEngine, SyncError, SyncFailure,
+    SyncOutcome,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
@@ -811,7 +812,20 @@ impl Connection {
     /// called (in the driver task, so keep it short: an atomic file write) whenever the
     /// journal must be saved before an upload that must not be repeated. The inner result is
     /// the engine's: the outcome to apply and persist, or the failure with the inputs handed
-    /// back. One synchronisation at a time per connection.
+    /// back. One synchronisation at a time per connection. Afterwards the synchronised
+    /// mailbox is selected.
+    ///
+    /// QRESYNC (RFC 7162) must be enabled before a mailbox is selected: `ENABLE` is valid only
+    /// in the authenticated state (RFC 5161 §3.1). When the server offers QRESYNC, it is not
+    /// enabled yet and a mailbox is selected on this connection, the synchronisation first
+    /// leaves that mailbox with `UNSELECT` (RFC 3691), which expunges nothing (`CLOSE` would
+    /// expunge its `\Deleted` messages), then enables QRESYNC and selects its own mailbox. A
+    /// server that offers QRESYNC but not UNSELECT (nor IMAP4rev2): the synchronisation
+    /// sends nothing and fails with [`SyncError::Refused`] holding
+    /// [`SubmitError::InvalidState`] for `ENABLE` in [`State::Selected`], the inputs handed
+    /// back; synchronise on a connection where nothing is selected, or enable QRESYNC right
+    /// after authenticating (`raw_command("ENABLE QRESYNC")`), which also saves the round
+    /// trip. It never goes on without QRESYNC when the server offers it.
     ///
     /// Dropped before it completes: the synchronisation still runs to its end inside the
     /// driver (its journal saves included) and its outcome is discarded; the replica state
@@ -848,6 +862,40 @@ impl Connection {
             Err(Error::Closed(_)) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Submits a command of the synchronisation engine. The engine sends `ENABLE QRESYNC` before
+/// its SELECT when the server offers QRESYNC and it is not enabled yet; ENABLE is valid only
+/// in the authenticated state (RFC 5161 §3.1), so when a mailbox is selected (or a SELECT is
+/// queued) the session refuses it. Then the mailbox is left with UNSELECT (RFC 3691; unlike
+/// CLOSE it expunges nothing) and ENABLE follows it. Without UNSELECT the refusal is the
+/// outer error: the synchronisation stops instead of running without QRESYNC.
+fn submit_for_sync(
+    session: &mut Client,
+    cmd: CommandBody,
+) -> Result<Result<CommandId, SubmitError>, SubmitError> {
+    let now = Instant::now();
+    let enable = matches!(cmd, CommandBody::Enable(_)).then(|| cmd.clone());
+    match (enable, session.submit(now, cmd)) {
+        (
+            Some(enable),
+            Err(SubmitError::InvalidState {
+                command,
+                state: State::Selected,
+            }),
+        ) => {
+            if !session.has(&Capability::Unselect) {
+                return Err(SubmitError::InvalidState {
+                    command,
+                    state: State::Selected,
+                });
+            }
+            tracing::debug!("leaving the selected mailbox (UNSELECT) to enable QRESYNC");
+            session.submit(now, CommandBody::Unselect)?;
+            Ok(session.submit(now, enable))
+        }
+        (_, r) => Ok(r),
     }
 }
 
@@ -1744,9 +1792,21 @@ impl Driver {
         while let Some(run) = self.sync.as_mut() {
             match run.engine.poll() {
                 Step::Submit(cmd) => {
-                    let r = self.session.submit(Instant::now(), cmd);
-                    run.engine.submitted(r);
                     progress = true;
+                    match submit_for_sync(&mut self.session, cmd) {
+                        Ok(r) => run.engine.submitted(r),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "synchronisation stopped");
+                            if let Some(run) = self.sync.take() {
+                                let result = run.engine.finish().map_err(|mut f| {
+                                    f.error = SyncError::Refused(e);
+                                    f
+                                });
+                                let _ = run.done.send(result);
+                            }
+                            return true;
+                        }
+                    }
                 }
                 Step::PersistJournal => {
                     if let Err(e) = (run.persist)(run.engine.journal()) {

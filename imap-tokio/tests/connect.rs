@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Mode, TestServer, ca_signed, client_config, connect_joe, joe, self_signed};
+use common::{
+    Mode, TestServer, ca_signed, ca_signed_valid, client_config, connect_joe, joe, self_signed,
+};
 use imapwire_session::sasl::Mechanism;
 use imapwire_tokio::{
     AuthMethod, CertificateReason, Config, Connection, Error, Fingerprint, IdleEvent, Security,
@@ -196,6 +198,87 @@ async fn wrong_host_name_and_unknown_issuer_are_typed() {
             assert!(c.issuer.contains("imapwire test CA"), "{c:?}");
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// A certificate outside its validity period is refused with the typed error, whose details
+/// are those of the certificate (reason, `sha256:` fingerprint, subject, issuer, validity);
+/// pinning its fingerprint accepts it (the pin is the user's decision for that certificate,
+/// `DangerousTlsConfig::pin`), and a pin of another certificate does not.
+#[tokio::test]
+async fn expired_and_not_yet_valid_refused_with_details_then_pinned() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let at = |secs: u64| Some(UNIX_EPOCH + Duration::from_secs(secs));
+    // 2020-01-01 to 2021-01-01, and 2090-01-01 to 2091-01-01 (midnight UTC).
+    let cases = [
+        (
+            "imapwire expired",
+            (2020, 1, 1),
+            (2021, 1, 1),
+            1577836800,
+            1609459200,
+        ),
+        (
+            "imapwire future",
+            (2090, 1, 1),
+            (2091, 1, 1),
+            3786912000,
+            3818448000,
+        ),
+    ];
+    for (subject, from, to, from_unix, to_unix) in cases {
+        let cert = ca_signed_valid(&["127.0.0.1"], subject, from, to);
+        let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+        let cfg = client_config(&server, Security::ImplicitTls, &cert);
+        let err = Connection::connect(cfg.clone()).await.unwrap_err();
+        let Error::Certificate(c) = err else {
+            panic!("{subject}: expected a certificate error, got {err:?}")
+        };
+        let (reason, word) = if to_unix < 2_000_000_000 {
+            (CertificateReason::Expired, "expired")
+        } else {
+            (CertificateReason::NotValidYet, "not yet valid")
+        };
+        assert_eq!(c.reason, reason, "{subject}");
+        let fp = Fingerprint::of_der(&cert.der);
+        assert_eq!(c.fingerprint, fp, "{subject}");
+        assert_eq!(
+            fp.to_string(),
+            format!("sha256:{}", hex(&Sha256::digest(&cert.der)))
+        );
+        assert_eq!(c.subject, format!("CN={subject}"));
+        assert_eq!(c.issuer, "CN=imapwire test CA");
+        assert_eq!((c.not_before, c.not_after), (at(from_unix), at(to_unix)));
+        let now = SystemTime::now();
+        assert!(c.not_after < Some(now) || c.not_before > Some(now), "{c:?}");
+        let shown = c.to_string();
+        for part in [
+            word,
+            &fp.to_string(),
+            &c.subject,
+            &c.issuer,
+            &format!("{from_unix} to {to_unix}"),
+        ] {
+            assert!(shown.contains(part), "{part:?} missing from {shown:?}");
+        }
+
+        // A pin of another certificate: still refused for the same reason.
+        let mut other_pin = cfg.clone();
+        other_pin
+            .tls
+            .dangerous()
+            .pin(Fingerprint::of_der(&self_signed().der));
+        match Connection::connect(other_pin).await {
+            Err(Error::Certificate(c)) => assert_eq!(c.reason, reason, "{subject}"),
+            other => panic!("{subject} with another pin: {other:?}"),
+        }
+        // Its own pin: accepted, and the connection works.
+        let mut pinned = cfg;
+        pinned.tls.dangerous().pin(fp);
+        let conn = Connection::connect(pinned).await.unwrap();
+        conn.authenticate(joe(), AuthMethod::Auto).await.unwrap();
+        assert_eq!(conn.select("INBOX").await.unwrap().exists, 3);
+        conn.logout().await.unwrap();
     }
 }
 

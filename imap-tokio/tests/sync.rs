@@ -3,9 +3,17 @@
 
 mod common;
 
+use std::time::Duration;
+
+use common::scripted::{Act, Scripted, scripted, send};
 use common::{Mode, TestServer, ca_signed, connect_joe};
 use imapwire_codec::mailbox::Mailbox;
-use imapwire_session::sync::{FlagSet, Journal, LocalChange, ReplicaState, SyncConfig};
+use imapwire_session::client::{State, SubmitError};
+use imapwire_session::sasl::Secret;
+use imapwire_session::sync::{
+    FlagSet, Journal, LocalChange, ReplicaState, SyncConfig, SyncError, SyncMode,
+};
+use imapwire_tokio::{Config, Connection, Security, Timeouts};
 
 fn cfg() -> SyncConfig {
     SyncConfig::new(Mailbox::Inbox)
@@ -68,4 +76,110 @@ async fn sync_downloads_everything_then_only_changes_and_uploads_local_marks() {
     assert!(data.flags.unwrap().contains(&"\\Seen".to_string()));
     conn.logout().await.unwrap();
     other.logout().await.unwrap();
+}
+
+/// A QRESYNC server whose capabilities are `caps`, holding an empty INBOX: ENABLE answers
+/// `* ENABLED QRESYNC`, SELECT the mailbox's state, everything else `OK`.
+async fn qresync_server(caps: &'static str) -> Scripted {
+    let greeting: &'static str = format!("* OK [CAPABILITY {caps}] scripted\r\n").leak();
+    scripted(greeting, move |_, tag, cmd| {
+        let word = cmd.split(' ').next().unwrap_or("");
+        let reply = match word {
+            "LOGIN" => format!("{tag} OK [CAPABILITY {caps}] logged in\r\n"),
+            "ENABLE" => format!("* ENABLED QRESYNC\r\n{tag} OK enabled\r\n"),
+            "SELECT" | "EXAMINE" => format!(
+                "* 0 EXISTS\r\n* FLAGS (\\Seen \\Deleted)\r\n* OK [UIDVALIDITY 7] v\r\n\
+                 * OK [UIDNEXT 1] n\r\n* OK [HIGHESTMODSEQ 5] m\r\n{tag} OK [READ-WRITE] done\r\n"
+            ),
+            "LOGOUT" => return vec![send(format!("* BYE bye\r\n{tag} OK done\r\n")), Act::Close],
+            _ => format!("{tag} OK done\r\n"),
+        };
+        vec![send(reply)]
+    })
+    .await
+}
+
+/// Logged in to `server` over plaintext, INBOX selected.
+async fn selected_inbox(server: &Scripted) -> Connection {
+    let cfg = Config::new("127.0.0.1", server.port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    let conn = Connection::connect(cfg).await.unwrap();
+    conn.login("joe", Secret::new("pw".into())).await.unwrap();
+    assert_eq!(conn.select("INBOX").await.unwrap().uidvalidity, Some(7));
+    conn
+}
+
+/// What the client sent after its SELECT of INBOX, without tags.
+fn after_select(server: &Scripted) -> Vec<String> {
+    let lines = server.lines_of(0);
+    let at = lines
+        .iter()
+        .position(|l| l.ends_with("SELECT INBOX"))
+        .expect("the SELECT");
+    lines[at + 1..]
+        .iter()
+        .map(|l| l.split_once(' ').map_or(l.as_str(), |(_, r)| r).to_owned())
+        .collect()
+}
+
+/// ENABLE is valid only in the authenticated state (RFC 5161): a sync on a connection with a
+/// mailbox selected leaves it with UNSELECT (which expunges nothing), enables QRESYNC and
+/// selects its mailbox with QRESYNC.
+#[tokio::test]
+async fn sync_with_a_mailbox_selected_unselects_then_enables_qresync() {
+    let server = qresync_server("IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT UIDPLUS").await;
+    let conn = selected_inbox(&server).await;
+    let state = ReplicaState {
+        uidvalidity: Some(7),
+        highestmodseq: Some(5),
+        ..ReplicaState::default()
+    };
+    let outcome = conn
+        .sync(cfg(), state, Journal::new(), |_| Ok(()))
+        .await
+        .unwrap()
+        .unwrap_or_else(|f| panic!("{}", f.error));
+    assert_eq!(outcome.report.mode, Some(SyncMode::Qresync));
+    let sent = after_select(&server);
+    assert_eq!(sent[..2], ["UNSELECT", "ENABLE QRESYNC"], "{sent:?}");
+    assert!(
+        sent[2].starts_with("SELECT INBOX (QRESYNC (7 5"),
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|c| c == "CLOSE"), "{sent:?}");
+    conn.logout().await.unwrap();
+}
+
+/// Without UNSELECT the sync refuses to start (nothing sent) with a typed error rather than
+/// run without QRESYNC, and hands its inputs back; the connection stays usable.
+#[tokio::test]
+async fn sync_with_a_mailbox_selected_and_no_unselect_fails_typed() {
+    let server = qresync_server("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS").await;
+    let conn = selected_inbox(&server).await;
+    let state = ReplicaState {
+        uidvalidity: Some(7),
+        highestmodseq: Some(5),
+        last_uid: 0,
+        ..ReplicaState::default()
+    };
+    let mut journal = Journal::new();
+    journal.record(LocalChange::Delete { uid: 3 });
+    let failure = conn
+        .sync(cfg(), state.clone(), journal.clone(), |_| Ok(()))
+        .await
+        .unwrap()
+        .expect_err("no UNSELECT: the sync cannot enable QRESYNC");
+    assert_eq!(
+        failure.error,
+        SyncError::Refused(SubmitError::InvalidState {
+            command: "ENABLE".into(),
+            state: State::Selected,
+        })
+    );
+    assert_eq!(failure.state, state);
+    assert_eq!(failure.journal, journal);
+    conn.noop().await.unwrap();
+    assert_eq!(after_select(&server), ["NOOP"]);
+    conn.logout().await.unwrap();
 }

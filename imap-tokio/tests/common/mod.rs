@@ -4,6 +4,8 @@
 //! connection).
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -116,6 +118,28 @@ pub fn self_signed() -> Cert {
 
 /// A certificate for `names` signed by a fresh CA.
 pub fn ca_signed(names: &[&str]) -> Cert {
+    ca_signed_with(names, |_| {})
+}
+
+/// A certificate for `names` signed by a fresh CA (`CN=imapwire test CA`), with subject
+/// `CN=subject`, valid from `not_before` to `not_after` (year, month, day; midnight UTC).
+pub fn ca_signed_valid(
+    names: &[&str],
+    subject: &str,
+    not_before: (i32, u8, u8),
+    not_after: (i32, u8, u8),
+) -> Cert {
+    ca_signed_with(names, |p| {
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, subject);
+        p.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+        p.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+    })
+}
+
+/// A certificate for `names` signed by a fresh CA, its parameters changed by `edit` first.
+pub fn ca_signed_with(names: &[&str], edit: impl FnOnce(&mut rcgen::CertificateParams)) -> Cert {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -125,9 +149,10 @@ pub fn ca_signed(names: &[&str]) -> Cert {
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let key = rcgen::KeyPair::generate().unwrap();
-    let params =
+    let mut params =
         rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
             .unwrap();
+    edit(&mut params);
     let cert = params.signed_by(&key, &issuer).unwrap();
     Cert {
         der: cert.der().clone(),
