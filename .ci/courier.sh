@@ -7,7 +7,9 @@
 # /usr/lib/courier-authlib), so they run in a private mount namespace (`unshare -m`) where
 # those three directories are bind mounts of DIR/etc, DIR/run and DIR/root/usr/lib/courier-authlib:
 # the host sees none of it except three empty mount-point directories created if missing.
-# Courier has no CONDSTORE/QRESYNC/ENABLE: synchronisation runs the RFC 4549 fallback.
+# Courier has no CONDSTORE/QRESYNC/ENABLE: synchronisation runs the RFC 4549 fallback. Without
+# FAM, IDLE polls the mailbox: every 5 s here (IMAP_IDLE_TIMEOUT; Debian's default is 60 s), so
+# that the IDLE tests see another client's change within their time limit.
 #
 #   .ci/courier.sh start [DIR]   download/unpack if missing, generate the CA, certificate, users,
 #                                start authdaemond and the two listeners, write DIR/env
@@ -147,7 +149,7 @@ IMAP_CAPABILITY_TLS="$caps AUTH=PLAIN AUTH=LOGIN"
 IMAP_KEYWORDS=1
 IMAP_ACL=1
 IMAP_PROXY=0
-IMAP_IDLE_TIMEOUT=60
+IMAP_IDLE_TIMEOUT=5
 IMAP_MAILBOX_SANITY_CHECK=1
 IMAP_DISABLETHREADSORT=0
 IMAP_CHECK_ALL_FOLDERS=0

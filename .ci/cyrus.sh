@@ -17,7 +17,8 @@
 #   CYRUS_CA            PEM of the test CA that signed the server's certificate (127.0.0.1, localhost)
 #   CYRUS_USERS         comma-separated users (alice,bob,carol,dave,erin); CYRUS_PASSWORD their
 #                       common password (stored in clear: every mechanism works); the INBOX
-#                       is created at a user's first login
+#                       and its folders Sent, Drafts, Trash (special-use \Sent, \Drafts,
+#                       \Trash) are created at a user's first login
 #   CYRUS_ADMIN         the admin user (cyrus), CYRUS_ADMIN_PASSWORD its password
 #   CYRUS_MECHANISMS    the SASL mechanisms the server offers after TLS, comma-separated
 #                       (before TLS it announces LOGINDISABLED and no AUTH=)
@@ -89,6 +90,15 @@ admins: cyrus
 unixhierarchysep: yes
 altnamespace: yes
 autocreate_quota: 0
+# The INBOX's folders with their special-use attributes, created at a user's first login (as
+# Dovecot's are configured): the client tests list them with their roles.
+autocreate_inbox_folders: Sent | Drafts | Trash
+xlist-sent: Sent
+xlist-drafts: Drafts
+xlist-trash: Trash
+# IDLE without idled polls the mailbox: every 5 s (the default is 60 s), so that the IDLE
+# tests see another client's change within their time limit.
+imapidlepoll: 5
 syslog_prefix: imapwire-cyrus
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb

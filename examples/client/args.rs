@@ -133,6 +133,8 @@ pub struct Args {
     pub user: Option<String>,
     pub auth: Auth,
     pub timeout: Duration,
+    /// `--record FILE`: what the server sends is written there.
+    pub record: Option<PathBuf>,
     pub action: Action,
 }
 
@@ -157,6 +159,8 @@ options (before the action):
   --user NAME            the account; the password comes from IMAP_PASSWORD, a token from IMAP_TOKEN
   --auth auto|plain|login|scram-sha-256|scram-sha-1|cram-md5|xoauth2|oauthbearer
   --timeout SECONDS      longest wait for any one network step (default 30)
+  --record FILE          write what the server sends (after TLS, decompressed) to FILE,
+                         the input of `dissect --server FILE`
 
 actions:
   capabilities
@@ -193,6 +197,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     let mut user = None;
     let mut auth = Auth::Auto;
     let mut timeout = Duration::from_secs(30);
+    let mut record = None;
 
     // Options before the action.
     let action_name = loop {
@@ -276,6 +281,13 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
                     .ok_or_else(|| {
                         format!("--timeout {v:?}: expected a number of seconds above 0")
                     })?;
+            }
+            "--record" => {
+                let v = value()?;
+                if v.is_empty() {
+                    return Err("--record is empty".into());
+                }
+                record = Some(PathBuf::from(v));
             }
             _ => return Err(format!("unknown option {name}")),
         }
@@ -427,6 +439,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
         user,
         auth,
         timeout,
+        record,
         action,
     })))
 }
@@ -521,6 +534,9 @@ mod tests {
             ("127.0.0.1", 993, Tls::Implicit)
         );
         assert_eq!(a.timeout, Duration::from_secs(30));
+        assert_eq!(a.record, None);
+        let r = run(&["--record", "/tmp/s.imap", "--user", "u", "list"]);
+        assert_eq!(r.record, Some(PathBuf::from("/tmp/s.imap")));
         assert_eq!(run(&["--tls", "starttls", "--user", "u", "list"]).port, 143);
         assert_eq!(
             run(&["--tls=starttls", "--port=1143", "--user", "u", "list"]).port,
@@ -595,6 +611,7 @@ mod tests {
             &["--auth", "gssapi", "--user", "u", "list"],
             &["--pin", "sha256:ABC", "--user", "u", "list"],
             &["--timeout", "0", "--user", "u", "list"],
+            &["--record", "", "--user", "u", "list"],
             &["--user"],
             &["list"],
             &["--bogus", "list"],

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use imapwire_session::client::ReceivedTap;
 use imapwire_session::sasl::{Credentials as SaslCredentials, Mechanism, Secret};
 use imapwire_tokio::{AuthMethod, Config, Connection, IdleEvent, Security, Timeouts, TlsConfig};
 use serde_json::json;
@@ -50,10 +51,36 @@ fn config(args: &Args) -> Result<Config, Failure> {
             .map_err(|e| Failure::Usage(format!("--pin {pin}: {e}")))?;
         tls.dangerous().pin(fp);
     }
-    Ok(Config::new(&args.host, args.port)
+    let mut cfg = Config::new(&args.host, args.port)
         .with_security(security)
         .with_tls(tls)
-        .with_timeouts(Timeouts::all(args.timeout)))
+        .with_timeouts(Timeouts::all(args.timeout));
+    if let Some(path) = &args.record {
+        cfg.session.received_tap = Some(record_to(path)?);
+    }
+    Ok(cfg)
+}
+
+/// `--record FILE`: a tap writing the server's bytes to FILE as they are consumed. A write
+/// error is reported once on stderr; the session goes on.
+fn record_to(path: &std::path::Path) -> Result<ReceivedTap, Failure> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| Failure::Failed(format!("--record {}: {e}", path.display())))?;
+    let shown = path.display().to_string();
+    let file = std::sync::Mutex::new(Some(file));
+    Ok(ReceivedTap::new(move |bytes| {
+        let Ok(mut guard) = file.lock() else {
+            return;
+        };
+        let failed = match guard.as_mut() {
+            Some(f) => std::io::Write::write_all(f, bytes).err(),
+            None => None,
+        };
+        if let Some(e) = failed {
+            eprintln!("--record {shown}: {e}; recording stopped");
+            *guard = None;
+        }
+    }))
 }
 
 /// An authenticated connection.

@@ -1,6 +1,7 @@
 //! Settings of one client connection (timers RFC 9051 §5.4 and RFC 2177, pipelining §5.5,
 //! limits).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use imapwire_codec::Limits;
@@ -16,6 +17,38 @@ pub enum TagStyle {
     /// Random tags of this many characters (for connections where predictable tags help an
     /// attacker who can inject responses).
     Unpredictable(usize),
+}
+
+/// A copy of what the server sends, handed to a function as the session consumes it: after
+/// TLS and after COMPRESS=DEFLATE is undone, so exactly the byte stream that the codec decodes
+/// (and that `dissect --server` reads). Bytes are handed over once the receiver has taken
+/// them (a message once it is framed, a streamed body chunk by chunk), so a message cut off
+/// by the end of the connection is not. For recording sessions in tests and when debugging a
+/// server; see [`ClientConfig::received_tap`].
+///
+/// The bytes include everything the server sends: message contents, mailbox names, SASL
+/// challenges. Nothing the client sends (credentials) passes through it.
+#[derive(Clone)]
+pub struct ReceivedTap(Arc<TapFn>);
+
+/// The function behind a [`ReceivedTap`].
+type TapFn = dyn Fn(&[u8]) + Send + Sync;
+
+impl ReceivedTap {
+    /// A tap calling `f` with each piece of input, in order, as it is consumed.
+    pub fn new(f: impl Fn(&[u8]) + Send + Sync + 'static) -> Self {
+        ReceivedTap(Arc::new(f))
+    }
+
+    pub(crate) fn record(&self, data: &[u8]) {
+        (self.0)(data)
+    }
+}
+
+impl std::fmt::Debug for ReceivedTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReceivedTap(..)")
+    }
 }
 
 /// Settings of a [`Client`](super::Client). Build with [`ClientConfig::default`] and the
@@ -67,6 +100,10 @@ pub struct ClientConfig {
     /// encoded only when it may be sent, and what [`Client::poll_transmit`](super::Client::poll_transmit)
     /// returns is at most one gathered batch of lines plus one literal.
     pub max_commands: usize,
+    /// Called with the bytes the session consumes from the server (decompressed), in order:
+    /// a recording of the session's input ([`ReceivedTap`]). `None` (the default): no copy
+    /// is made or kept.
+    pub received_tap: Option<ReceivedTap>,
 }
 
 impl Default for ClientConfig {
@@ -90,6 +127,7 @@ impl Default for ClientConfig {
             stream_bodies_over: Some(256 * 1024),
             max_events: 1024,
             max_commands: 4096,
+            received_tap: None,
         }
     }
 }
@@ -176,6 +214,12 @@ impl ClientConfig {
     /// Sets the event queue bound.
     pub fn with_max_events(mut self, n: usize) -> Self {
         self.max_events = n.max(1);
+        self
+    }
+
+    /// Sets the tap that receives a copy of the server's bytes ([`ReceivedTap`]).
+    pub fn with_received_tap(mut self, tap: Option<ReceivedTap>) -> Self {
+        self.received_tap = tap;
         self
     }
 }

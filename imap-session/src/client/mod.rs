@@ -91,7 +91,7 @@ use imapwire_codec::response::{
 };
 use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, EncodeOptions, Fragment};
 
-pub use self::config::{ClientConfig, TagStyle};
+pub use self::config::{ClientConfig, ReceivedTap, TagStyle};
 pub use self::event::{
     CloseReason, CommandError, CommandId, Completion, Event, HandOff, MailboxEvent, Malformed,
     ProtocolError,
@@ -527,6 +527,10 @@ pub struct Client {
     next_id: u64,
     events: EventQueue,
     rx: Receiver,
+    /// With a received tap: the bytes given to `rx` that the tap has not had yet, which are
+    /// the receiver's unconsumed tail (the tap gets bytes once consumed, so a compressed rest
+    /// taken back after COMPRESS never reaches it as if it were plaintext).
+    tap_pending: Vec<u8>,
     /// Transmitted bytes not yet handed out (after compression when active).
     pending_out: Outgoing,
     now: Instant,
@@ -584,6 +588,7 @@ impl Client {
             next_id: 1,
             events: EventQueue::default(),
             rx,
+            tap_pending: Vec::new(),
             pending_out: Outgoing::default(),
             now,
             last_rx: now,
@@ -1078,13 +1083,33 @@ impl Client {
                     self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost);
                     return data.len();
                 }
-                self.rx.push(&plain);
+                self.rx_push(&plain);
             }
-            None => self.rx.push(data),
+            None => self.rx_push(data),
         }
         self.process();
+        self.flush_tap();
         self.update_timers();
         data.len()
+    }
+
+    /// Input for the receiver (plaintext), kept for the received tap when there is one.
+    fn rx_push(&mut self, data: &[u8]) {
+        if self.cfg.received_tap.is_some() {
+            self.tap_pending.extend_from_slice(data);
+        }
+        self.rx.push(data);
+    }
+
+    /// Hands the received tap the bytes the receiver has consumed since the last call.
+    fn flush_tap(&mut self) {
+        if let Some(tap) = &self.cfg.received_tap {
+            let n = self.tap_pending.len().saturating_sub(self.rx.buffered());
+            if n > 0 {
+                tap.record(&self.tap_pending[..n]);
+                self.tap_pending.drain(..n);
+            }
+        }
     }
 
     /// The server closed the connection (or reading failed).
@@ -1897,13 +1922,16 @@ impl Client {
             }
             (Kind::Compress, true) => {
                 let mut d = Deflate::new();
+                // The tap gets what came before the compressed rest, then the rest inflated.
+                self.flush_tap();
                 let left = self.rx.take_buffered();
+                self.tap_pending.clear();
                 let mut plain = Vec::new();
                 let res = d.decompress(&left, &mut plain);
                 self.deflate = Some(d);
                 self.complete(c, Ok(Completion::from_text(text)));
                 match res {
-                    Ok(()) => self.rx.push(&plain),
+                    Ok(()) => self.rx_push(&plain),
                     Err(e) => {
                         self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost)
                     }

@@ -60,7 +60,12 @@ struct Run {
 fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     let t0 = Instant::now();
     let mut now = t0;
-    let mut c = Client::new(cfg.clone(), now).unwrap();
+    // Every script also checks the received tap: it gets exactly the input consumed, in order.
+    let tapped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = tapped.clone();
+    let tap = ReceivedTap::new(move |b| sink.lock().unwrap().extend_from_slice(b));
+    let mut c = Client::new(cfg.clone().with_received_tap(Some(tap)), now).unwrap();
+    let mut consumed: Vec<u8> = Vec::new();
     let mut sent: Vec<u8> = Vec::new();
     let mut events = Vec::new();
     let drain = |c: &mut Client, now: Instant, sent: &mut Vec<u8>, events: &mut Vec<Event>| {
@@ -89,6 +94,7 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
                     let mut rest = p;
                     while !rest.is_empty() {
                         let used = c.handle_input(now, rest);
+                        consumed.extend_from_slice(&rest[..used]);
                         rest = &rest[used..];
                         drain(&mut c, now, &mut sent, &mut events);
                         if used == 0 {
@@ -133,6 +139,21 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
         "unchecked client output at the end: {:?}",
         String::from_utf8_lossy(&sent)
     );
+    if c.deflate.is_none() {
+        // The tap has had the consumed input except the receiver's unframed tail.
+        let mut all = tapped.lock().unwrap().clone();
+        assert_eq!(
+            c.tap_pending.len(),
+            c.rx.buffered(),
+            "({feed:?}): held back"
+        );
+        all.extend_from_slice(&c.tap_pending);
+        assert_eq!(
+            String::from_utf8_lossy(&all),
+            String::from_utf8_lossy(&consumed),
+            "({feed:?}): the received tap"
+        );
+    }
     Run {
         events: coalesce_chunks(events),
         decoded: c.messages_decoded(),
@@ -628,6 +649,59 @@ fn compress_inflates_leftover_and_deflates_output() {
     );
     let done: Vec<u64> = ok_ids(&ev);
     assert_eq!(done, vec![id.get(), n.get()]);
+}
+
+/// The received tap sees the server's bytes as consumed, decompressed once COMPRESS is on,
+/// and nothing of what the client sends; input refused (event queue full) is not copied.
+#[test]
+fn received_tap_copies_the_decompressed_input_once() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = seen.clone();
+    let tap = ReceivedTap::new(move |b| sink.lock().unwrap().extend_from_slice(b));
+    let mut server = Deflate::new();
+    let z1 = server.compress(b"* 3 EXISTS\r\n").unwrap();
+    let z2 = server.compress(b"A0002 OK\r\n").unwrap();
+    let t = Instant::now();
+    let mut c = Client::new(tls().with_received_tap(Some(tap)).with_max_events(4), t).unwrap();
+    let greeting = b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n";
+    assert_eq!(c.handle_input(t, greeting), greeting.len());
+    c.compress(t).unwrap();
+    let _ = c.poll_transmit(t);
+    while c.poll_event().is_some() {}
+    let mut input = b"A0001 OK compressing\r\n".to_vec();
+    input.extend_from_slice(&z1);
+    assert_eq!(c.handle_input(t, &input), input.len());
+    c.submit(t, CommandBody::Noop).unwrap();
+    let _ = c.poll_transmit(t);
+    while c.poll_event().is_some() {}
+    assert_eq!(c.handle_input(t, &z2), z2.len());
+    while c.poll_event().is_some() {}
+    let mut want = greeting.to_vec();
+    want.extend_from_slice(b"A0001 OK compressing\r\n* 3 EXISTS\r\nA0002 OK\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&seen.lock().unwrap()),
+        String::from_utf8_lossy(&want)
+    );
+    // A full event queue: the input is not consumed, so not copied either.
+    let refused = loop {
+        let z = server.compress(b"* 4 EXISTS\r\n").unwrap();
+        let before = seen.lock().unwrap().len();
+        if c.handle_input(t, &z) == 0 {
+            assert_eq!(seen.lock().unwrap().len(), before);
+            break z;
+        }
+        assert_eq!(seen.lock().unwrap().len(), before + 12);
+    };
+    // Taken once the events are drained, and copied then.
+    while c.poll_event().is_some() {}
+    let before = seen.lock().unwrap().len();
+    assert_eq!(c.handle_input(t, &refused), refused.len());
+    assert!(seen.lock().unwrap()[before..] == b"* 4 EXISTS\r\n"[..]);
+    let debug = format!(
+        "{:?}",
+        tls().with_received_tap(Some(ReceivedTap::new(|_| ())))
+    );
+    assert!(debug.contains("ReceivedTap(..)"), "{debug}");
 }
 
 #[test]
