@@ -258,16 +258,27 @@ pub struct Server {
     saved: Option<Vec<u32>>,
     /// The TLS channel binding for the SCRAM `-PLUS` mechanisms, from the application.
     binding: Option<ChannelBinding>,
-    /// Streamed APPEND messages of the command being received: `(stream, length)`. The
-    /// last one is the one whose data a [`StreamEvent::LiteralChunk`] carries (only
-    /// [`start_stream`](Self::start_stream) makes the receiver stream a literal).
-    append_streams: Vec<(AppendStream, u64)>,
+    /// The literals of the command being received, in order, as the receiver announced
+    /// them (at most the framer's literal count). The last one is the one whose data a
+    /// [`StreamEvent::LiteralChunk`] carries (only [`start_stream`](Self::start_stream)
+    /// makes the receiver stream a literal).
+    literals: Vec<CmdLiteral>,
     /// A streamed APPEND message is over the limit (LITERAL+): its data is dropped and the
     /// command refused.
     append_too_big: bool,
     next_stream: u64,
     /// The synchronizing literal with the application ([`Event::LiteralAnnounced`]).
     announced: Option<LiteralAnnouncement>,
+}
+
+/// What became of one literal of the command being received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CmdLiteral {
+    /// Kept in the command (its value is in the decoded command).
+    Inline,
+    /// Streamed out as the data of an APPEND message: `(stream, length)`; its value in the
+    /// decoded command is empty.
+    Streamed(AppendStream, u64),
 }
 
 /// APPEND messages up to this length arrive inside the command (and go to the application
@@ -387,7 +398,7 @@ impl Server {
             raw_chunks: 0,
             saved: None,
             binding,
-            append_streams: Vec::new(),
+            literals: Vec::new(),
             append_too_big: false,
             next_stream: 0,
             announced: None,
@@ -728,6 +739,7 @@ impl Server {
                     self.mode = Mode::LiteralDecision;
                     return Err(ApiError::NoLiteralPending);
                 }
+                self.literals.push(CmdLiteral::Inline);
             }
         }
         self.continuation_text("ready for literal data");
@@ -748,8 +760,8 @@ impl Server {
             return Err(ApiError::NoLiteralPending);
         }
         self.mode = Mode::Commands;
-        self.announced = None;
-        self.refuse_literal(status, code, text);
+        let tag = self.announced.take().and_then(|a| a.tag);
+        self.refuse_literal(tag, status, code, text);
         self.process(now);
         Ok(())
     }
@@ -843,18 +855,22 @@ impl Server {
                 StreamEvent::LiteralAnnounced(a) => self.on_literal(a),
                 StreamEvent::Error(e) => self.on_stream_error(e),
                 StreamEvent::LiteralChunk(data) => {
-                    if let (Some(&(stream, _)), false) =
-                        (self.append_streams.last(), self.append_too_big)
+                    if let (Some(&CmdLiteral::Streamed(stream, _)), false) =
+                        (self.literals.last(), self.append_too_big)
                     {
                         self.events.push_back(Event::AppendChunk { stream, data });
                     }
                 }
-                StreamEvent::Message(d) => match d.message {
-                    AnyMessage::Command(c) => self.on_command(now, c),
-                    AnyMessage::AuthenticateData(a) => self.on_auth_data(now, a),
-                    AnyMessage::IdleDone(_) => self.on_idle_done(now),
-                    _ => {}
-                },
+                StreamEvent::Message(d) => {
+                    match d.message {
+                        AnyMessage::Command(c) => self.on_command(now, c),
+                        AnyMessage::AuthenticateData(a) => self.on_auth_data(now, a),
+                        AnyMessage::IdleDone(_) => self.on_idle_done(now),
+                        _ => {}
+                    }
+                    // Streams the message did not hand to the backend.
+                    self.abort_appends();
+                }
                 _ => {}
             }
         }
@@ -882,17 +898,28 @@ impl Server {
         if self.rx.stream_literal(a).is_ok() {
             let stream = AppendStream(self.next_stream);
             self.next_stream += 1;
-            self.append_streams.push((stream, length));
+            self.literals.push(CmdLiteral::Streamed(stream, length));
         } else {
             // Not reachable right after the announcement; buffer it as before.
             let _ = self.rx.accept_literal();
+            self.literals.push(CmdLiteral::Inline);
         }
     }
 
-    /// Reports the streams of the current command as aborted.
+    /// Lets the literal just announced into the command (accepting it when it is
+    /// synchronizing).
+    fn keep_literal(&mut self) {
+        let _ = self.rx.accept_literal();
+        self.literals.push(CmdLiteral::Inline);
+    }
+
+    /// The command being received has ended (decoded, refused or failed): reports the
+    /// streams it did not hand to the backend as aborted.
     fn abort_appends(&mut self) {
-        for (stream, _) in std::mem::take(&mut self.append_streams) {
-            self.events.push_back(Event::AppendAborted { stream });
+        for l in std::mem::take(&mut self.literals) {
+            if let CmdLiteral::Streamed(stream, _) = l {
+                self.events.push_back(Event::AppendAborted { stream });
+            }
         }
         self.append_too_big = false;
     }
@@ -906,12 +933,15 @@ impl Server {
                     self.append_too_big = true;
                 }
                 self.start_stream(a);
+            } else {
+                self.literals.push(CmdLiteral::Inline);
             }
             return;
         }
         if !matches!(self.mode, Mode::Commands) {
             // A literal where AUTHENTICATE data or DONE is expected: refuse it, and end the
             // exchange with BAD.
+            self.abort_appends();
             let _ = self.rx.reject_literal();
             self.malformed_in_mode("a literal is not allowed here");
             return;
@@ -936,6 +966,7 @@ impl Server {
                 };
                 if a.length > limit {
                     self.refuse_literal(
+                        a.tag,
                         Status::No,
                         Some(ResponseCode::TooBig),
                         "literal too large",
@@ -944,7 +975,7 @@ impl Server {
                     if self.should_stream(&a) {
                         self.start_stream(a);
                     } else {
-                        let _ = self.rx.accept_literal();
+                        self.keep_literal();
                     }
                     self.continuation_text("ready for literal data");
                 }
@@ -952,9 +983,22 @@ impl Server {
         }
     }
 
-    fn refuse_literal(&mut self, status: Status, code: Option<ResponseCode>, t: &str) {
+    /// Refuses the synchronizing literal awaiting a decision; `tag` is the announcement's
+    /// (the dropped bytes hold only the last line once a literal of the command was streamed).
+    fn refuse_literal(
+        &mut self,
+        tag: Option<Bytes>,
+        status: Status,
+        code: Option<ResponseCode>,
+        t: &str,
+    ) {
+        // The command ends here: its earlier streamed messages are not used.
+        self.abort_appends();
         let dropped = self.rx.reject_literal().unwrap_or_default();
-        let tag = recover_tag(&dropped);
+        let tag = match tag {
+            Some(t) => Tag::new(t).ok(),
+            None => recover_tag(&dropped),
+        };
         self.complete_raw(tag, status, code, t);
     }
 
@@ -1016,14 +1060,6 @@ impl Server {
     }
 
     fn on_command(&mut self, now: Instant, cmd: Command) {
-        self.on_command_inner(now, cmd);
-        // Streams the command did not hand to the backend.
-        if !self.append_streams.is_empty() || self.append_too_big {
-            self.abort_appends();
-        }
-    }
-
-    fn on_command_inner(&mut self, now: Instant, cmd: Command) {
         self.arm_autologout(now);
         let (tag, body) = cmd.into_parts();
         use imapwire_codec::command::State as S;
@@ -1152,20 +1188,6 @@ impl Server {
             );
             return;
         }
-        // Streamed messages decode with empty data, in order.
-        let empty = messages
-            .iter()
-            .filter(|m| match &m.data {
-                AppendData::Literal { data, .. } | AppendData::Utf8(data) => data.is_empty(),
-                _ => false,
-            })
-            .count();
-        let streamed = self.append_streams.len();
-        if streamed > 0 && streamed != empty {
-            // A literal other than a message (the mailbox name) was streamed.
-            self.complete(&tag, Status::Bad, None, "APPEND argument too long");
-            return;
-        }
         if messages
             .iter()
             .any(|m| !matches!(m.data, AppendData::Literal { .. } | AppendData::Utf8(_)))
@@ -1178,27 +1200,42 @@ impl Server {
             );
             return;
         }
-        let mut streams = std::mem::take(&mut self.append_streams).into_iter();
+        // Each message is a literal, announced in order after the mailbox name's literal if
+        // the name was one. A streamed message decodes with empty data: which ones were
+        // streamed is what the session did with each announcement, not a guess from the
+        // decoded values (a real `{0}` message is empty too).
+        let name_ok = match self.literals.len().checked_sub(messages.len()) {
+            Some(0) => true,
+            Some(1) => self.literals[0] == CmdLiteral::Inline,
+            _ => false,
+        };
+        if !name_ok {
+            // The name was streamed, or not one literal per message after at most the name's
+            // (not reachable: only CATENATE has other literals). The streams are aborted
+            // after the command.
+            self.complete(&tag, Status::Bad, None, "APPEND argument too long");
+            return;
+        }
+        let literals = std::mem::take(&mut self.literals);
+        let data_literals = &literals[literals.len() - messages.len()..];
         let mut out = Vec::with_capacity(messages.len());
-        for m in messages {
+        for (m, lit) in messages.into_iter().zip(data_literals) {
             let (data, binary) = match m.data {
                 AppendData::Literal { data, binary } => (data, binary),
                 AppendData::Utf8(data) => (data, true),
                 _ => continue,
             };
-            let (stream, length) = if data.is_empty() && streamed > 0 {
-                match streams.next() {
-                    Some(s) => s,
-                    None => continue,
+            let (stream, length) = match *lit {
+                CmdLiteral::Streamed(stream, length) => (stream, length),
+                CmdLiteral::Inline => {
+                    let stream = AppendStream(self.next_stream);
+                    self.next_stream += 1;
+                    let length = data.len() as u64;
+                    if !data.is_empty() {
+                        self.events.push_back(Event::AppendChunk { stream, data });
+                    }
+                    (stream, length)
                 }
-            } else {
-                let stream = AppendStream(self.next_stream);
-                self.next_stream += 1;
-                let length = data.len() as u64;
-                if !data.is_empty() {
-                    self.events.push_back(Event::AppendChunk { stream, data });
-                }
-                (stream, length)
             };
             out.push(AppendedMessage {
                 stream,

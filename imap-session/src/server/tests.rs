@@ -1287,6 +1287,60 @@ fn append_streams_messages_in_chunks() {
     assert_eq!(store.messages(b"INBOX").len(), 3);
 }
 
+/// Which APPEND messages were streamed is what the session did with each literal, not a
+/// guess from the decoded command: a MULTIAPPEND of a streamed message and an empty `{0}`
+/// one (either order, synchronizing or not) stores both. A synchronizing message refused
+/// after a streamed one aborts that stream at once, and the next APPEND maps its own streams.
+#[test]
+fn multiappend_streamed_and_empty_messages() {
+    let cfg = tls().with_non_sync_literals(NonSyncLiterals::Plus);
+    let mut s = Server::new(cfg, Instant::now());
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    let mut log = Vec::new();
+    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let long = vec![b'y'; 3000];
+    // Streamed, then empty (LITERAL+).
+    let mut cmd = b"b APPEND INBOX {3000+}\r\n".to_vec();
+    cmd.extend_from_slice(&long);
+    cmd.extend_from_slice(b" {0+}\r\n\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert!(out.starts_with("b OK [APPENDUID "), "{out}");
+    assert_eq!(log, ["chunk A0 3000", "append A0:3000,A1:0"]);
+    // Empty, then streamed (synchronizing).
+    log.clear();
+    let out = feed_append(&mut s, &mut store, sid, b"c APPEND INBOX {0}\r\n", &mut log);
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let out = feed_append(&mut s, &mut store, sid, b" {3000}\r\n", &mut log);
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let mut rest = long.clone();
+    rest.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &rest, &mut log);
+    assert!(out.starts_with("c OK [APPENDUID "), "{out}");
+    assert_eq!(log, ["chunk A2 3000", "append A3:0,A2:3000"]);
+    let stored = store.messages(b"INBOX");
+    let lens: Vec<usize> = stored.iter().map(|m| m.2.len()).collect();
+    assert_eq!(lens, [3000, 0, 0, 3000]);
+    assert!(stored[0].2 == long && stored[3].2 == long);
+    // A streamed message, then a synchronizing one over the limit: NO [TOOBIG] and the
+    // stream aborted with the command; the next APPEND is not confused by it.
+    log.clear();
+    let mut cmd = b"d APPEND INBOX {3000+}\r\n".to_vec();
+    cmd.extend_from_slice(&long);
+    cmd.extend_from_slice(format!(" {{{}}}\r\n", 40u64 << 20).as_bytes());
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert_eq!(out, "d NO [TOOBIG] literal too large\r\n");
+    assert_eq!(log, ["chunk A4 3000", "aborted A4"]);
+    log.clear();
+    let mut cmd = b"e APPEND INBOX {3000+}\r\n".to_vec();
+    cmd.extend_from_slice(&long);
+    cmd.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert!(out.starts_with("e OK [APPENDUID "), "{out}");
+    assert_eq!(log, ["chunk A5 3000", "append A5:3000"]);
+    assert_eq!(store.messages(b"INBOX").len(), 5);
+}
+
 /// Bad input pipelined with good commands in one read: each command gets exactly one tagged
 /// answer, in order, with the status RFC 9051 §7.1 asks for (BAD for a syntax error or a
 /// command not valid in the state, NO [TRYCREATE] for a missing mailbox); lines whose tag
