@@ -116,10 +116,14 @@ pub struct ServerConfig {
     pub literal_decisions: LiteralDecisions,
     /// The largest literal accepted (octets).
     pub max_literal: u64,
-    /// The largest message APPEND accepts (octets; advertised as `APPENDLIMIT=n`).
+    /// The largest message APPEND accepts (octets; advertised as `APPENDLIMIT=n`). Capped at
+    /// [`max_literal`](Self::max_literal): what is advertised and enforced is the smaller.
     pub append_limit: Option<u64>,
     /// Framing limits for commands (line length, message size, literals per command). Their
-    /// `max_literal` is raised to [`max_literal`](Self::max_literal).
+    /// `max_literal` is raised to [`max_literal`](Self::max_literal) and their `max_message`
+    /// to `max_literal` plus [`input_window`](Self::input_window), so that they never refuse
+    /// an APPEND message the limits above allow (it is streamed, not held); `max_line` is
+    /// lowered to fit the input window.
     pub limits: Limits,
     /// How many input bytes the server holds unprocessed while it waits (for the
     /// application, or for the client to read its output) before

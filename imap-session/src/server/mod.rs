@@ -365,6 +365,14 @@ impl Server {
         limits.max_line = limits
             .max_line
             .min(config.input_window.saturating_sub(1).max(64));
+        // An APPEND message is streamed, not held: the framer's message bound must not refuse
+        // one the APPEND limit allows (what the session holds of a command is bounded by the
+        // input window).
+        limits.max_message = limits.max_message.max(
+            config
+                .max_literal
+                .saturating_add(config.input_window as u64),
+        );
         let framer = FramerConfig::server()
             .with_limits(limits)
             .with_max_nonsync_literal(match config.non_sync_literals {
@@ -526,8 +534,9 @@ impl Server {
             NonSyncLiterals::Minus => v.push(Capability::LiteralMinus),
             NonSyncLiterals::None => {}
         }
-        if let Some(n) = self.config.append_limit {
-            v.push(Capability::AppendLimit(Some(n)));
+        if self.config.append_limit.is_some() {
+            // What the session accepts (never more than max_literal).
+            v.push(Capability::AppendLimit(Some(self.append_limit())));
         }
         for c in &self.config.extensions {
             if !v.contains(c) {

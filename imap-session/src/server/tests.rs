@@ -603,6 +603,70 @@ fn append_limit_refuses_large_append() {
     );
 }
 
+/// APPENDLIMIT never advertises more than the session accepts: the smaller of the configured
+/// limit and `max_literal`, and a message up to it is taken even when the framing limits'
+/// message size is smaller (the message is streamed, not held).
+#[test]
+fn appendlimit_is_what_the_server_accepts() {
+    let mut log = Vec::new();
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    // The configured limit is above max_literal: max_literal is advertised and enforced.
+    let c = tls().with_max_literal(3000).with_append_limit(Some(5000));
+    let mut s = Server::new(c, Instant::now());
+    assert!(
+        s.capabilities()
+            .contains(&Capability::AppendLimit(Some(3000)))
+    );
+    let out = feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    assert!(out.contains(" APPENDLIMIT=3000 "), "{out}");
+    let out = feed_append(
+        &mut s,
+        &mut store,
+        sid,
+        b"b APPEND INBOX {3001}\r\n",
+        &mut log,
+    );
+    assert_eq!(out, "b NO [TOOBIG] literal too large\r\n");
+    let out = feed_append(
+        &mut s,
+        &mut store,
+        sid,
+        b"c APPEND INBOX {3000}\r\n",
+        &mut log,
+    );
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let mut msg = vec![b'z'; 3000];
+    msg.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &msg, &mut log);
+    assert!(out.starts_with("c OK [APPENDUID "), "{out}");
+    // Framing limits smaller than the APPEND limit do not refuse an advertised size.
+    let mut c = tls()
+        .with_max_literal(20_000)
+        .with_append_limit(Some(20_000));
+    c.limits = imapwire_codec::Limits::default().with_max_message(4000);
+    let mut s = Server::new(c, Instant::now());
+    assert!(
+        s.capabilities()
+            .contains(&Capability::AppendLimit(Some(20_000)))
+    );
+    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let out = feed_append(
+        &mut s,
+        &mut store,
+        sid,
+        b"d APPEND INBOX {20000}\r\n",
+        &mut log,
+    );
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let mut msg = vec![b'w'; 20_000];
+    msg.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &msg, &mut log);
+    assert!(out.starts_with("d OK [APPENDUID "), "{out}");
+    let lens: Vec<usize> = store.messages(b"INBOX").iter().map(|m| m.2.len()).collect();
+    assert_eq!(lens, [3000, 20_000]);
+}
+
 #[test]
 fn application_decides_literals() {
     let c = tls().with_literal_decisions(LiteralDecisions::Application);
