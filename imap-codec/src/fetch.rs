@@ -862,10 +862,84 @@ fn token_char(c: u8) -> bool {
     (0x21..0x7f).contains(&c) && !matches!(c, b'(' | b')' | b'"' | b'{')
 }
 
+/// What [`generic_value`] meets as it reads a value, in order (each method does nothing by
+/// default).
+trait ValueSink {
+    /// A list's `(`.
+    fn open(&mut self) {}
+    /// A list's `)`.
+    fn close(&mut self) {}
+    /// The separator between two elements of a list.
+    fn sp(&mut self) {}
+    /// A quoted string's content (unescaped).
+    fn quoted(&mut self, _s: &[u8]) {}
+    /// A literal: its payload's offset in the input, the payload, whether it is a literal8
+    /// and whether it was announced non-synchronizing.
+    fn literal(&mut self, _start: usize, _data: &[u8], _binary: bool, _mode: LiteralMode) {}
+    /// An atom (a token of atom characters, in the lenient profile also 8-bit bytes).
+    fn atom(&mut self, _a: &[u8]) {}
+}
+
+/// Reads and forgets.
+impl ValueSink for () {}
+
+/// The literal payloads (offset, length) of a value, for [`encode_unknown_raw`].
+impl ValueSink for Vec<LiteralMark> {
+    fn literal(&mut self, start: usize, data: &[u8], _binary: bool, mode: LiteralMode) {
+        self.push(LiteralMark {
+            start,
+            len: data.len(),
+            mode,
+        });
+    }
+}
+
+/// The value written the way the strict profile reads it: one SP between elements, none
+/// inside a list's boundaries, strings quoted or as literals by [`EncodeBuf::string`], an
+/// atom with 8-bit bytes as a string (what the lenient profile repaired, kept).
+impl ValueSink for EncodeBuf {
+    fn open(&mut self) {
+        self.byte(b'(');
+    }
+    fn close(&mut self) {
+        self.byte(b')');
+    }
+    fn sp(&mut self) {
+        EncodeBuf::sp(self);
+    }
+    fn quoted(&mut self, s: &[u8]) {
+        self.string(s);
+    }
+    fn literal(&mut self, _start: usize, data: &[u8], binary: bool, mode: LiteralMode) {
+        self.literal_with_mode(data, binary, mode);
+    }
+    fn atom(&mut self, a: &[u8]) {
+        if a.is_ascii() {
+            self.raw(a);
+        } else {
+            self.string(a);
+        }
+    }
+}
+
+/// Whether the literal whose payload starts at `data` was announced `{n+}`.
+fn literal_mode_before(b: &[u8], data: usize) -> LiteralMode {
+    // `...+}` CRLF (or a bare LF, tolerated by the lenient profile) then the payload
+    let brace = b[..data]
+        .iter()
+        .rposition(|&c| c == b'}')
+        .unwrap_or_default();
+    if brace > 0 && b[brace - 1] == b'+' {
+        LiteralMode::NonSync
+    } else {
+        LiteralMode::Sync
+    }
+}
+
 /// A generic value (atom/number/NIL/flag-like token, quoted string, literal or literal8, or a
 /// parenthesised list of those, possibly empty), without recursion but within the nesting
-/// limit. `on_literal(start, len)` is called for every literal payload.
-fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) -> PResult<()> {
+/// limit, told to `sink` as it is read.
+fn generic_value(p: &mut Parser<'_>, sink: &mut impl ValueSink) -> PResult<()> {
     let mut opened = 0u32;
     let r = (|| loop {
         match p.peek() {
@@ -874,24 +948,29 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
                 p.enter()?;
                 // `(` is next (lenient: `( x`)
                 let _ = p.eat_open();
+                sink.open();
                 p.skip_trailing_sp();
                 if p.peek() != Some(b')') {
                     continue;
                 }
             }
             Some(b'"') => {
-                p.quoted()?;
+                let q = p.quoted()?;
+                sink.quoted(&q);
             }
             Some(b'{') => {
                 let (d, _) = literal_payload(p, false)?;
-                on_literal(p.pos - d.len(), d.len());
+                let start = p.pos - d.len();
+                sink.literal(start, &d, false, literal_mode_before(p.bytes(), start));
             }
             Some(b'~') if p.peek_at(1) == Some(b'{') => {
                 let (d, _) = literal_payload(p, true)?;
-                on_literal(p.pos - d.len(), d.len());
+                let start = p.pos - d.len();
+                sink.literal(start, &d, true, literal_mode_before(p.bytes(), start));
             }
             Some(c) if token_char(c) || (c >= 0x80 && p.allows(Quirk::EightBit)) => {
                 // The warning points at the first 8-bit byte, not at the atom's start.
+                let start = p.pos;
                 let mut eight = None;
                 while let Some(c) = p.peek() {
                     if token_char(c) {
@@ -905,6 +984,7 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
                 if let Some(at) = eight {
                     p.warn(Quirk::EightBit, at);
                 }
+                sink.atom(&p.bytes()[start..p.pos]);
             }
             _ => return Err(p.fail("value")),
         }
@@ -916,9 +996,11 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
             if p.eat(b')') {
                 opened -= 1;
                 p.leave();
+                sink.close();
                 continue;
             }
             p.sp()?;
+            sink.sp();
             break;
         }
     })();
@@ -928,6 +1010,29 @@ fn generic_value(p: &mut Parser<'_>, on_literal: &mut impl FnMut(usize, usize)) 
         }
     }
     r
+}
+
+/// The raw value of an unknown item read by [`generic_value`] from `start`: the bytes as they
+/// came, or, when the lenient profile repaired something in them (a warning since `wlen`),
+/// the value written the way the strict profile reads it, so that it survives re-encoding
+/// (which replaces a value the strict profile does not read by `NIL`).
+fn unknown_raw(p: &Parser<'_>, start: usize, wlen: usize) -> Bytes {
+    let raw = p.slice(start, p.pos);
+    // (once the warnings are full, a repair leaves no trace: assume one)
+    if p.warnings.len() == wlen && wlen < Parser::MAX_WARNINGS {
+        return raw;
+    }
+    repaired_raw(&raw, p.opts).unwrap_or(raw)
+}
+
+/// See [`unknown_raw`].
+#[cold]
+#[inline(never)]
+fn repaired_raw(raw: &Bytes, opts: &DecodeOptions) -> Option<Bytes> {
+    let mut q = Parser::new(raw, opts);
+    let mut out = EncodeBuf::new();
+    generic_value(&mut q, &mut out).ok()?;
+    Some(Bytes::from(out.out))
 }
 
 impl MessageDataItem {
@@ -989,7 +1094,7 @@ impl MessageDataItem {
                         p.pos = start;
                         p.atom()?;
                         p.sp()?;
-                        generic_value(p, &mut |_, _| {})?;
+                        generic_value(p, &mut ())?;
                         p.warn(Quirk::NilOrEmpty, at);
                     }
                 }
@@ -1190,10 +1295,11 @@ impl MessageDataItem {
         let name = Atom::parse(p)?;
         p.sp()?;
         let start = p.pos;
-        generic_value(p, &mut |_, _| {})?;
+        let wlen = p.warnings.len();
+        generic_value(p, &mut ())?;
         Ok(MessageDataItem::Unknown {
             name,
-            raw: p.slice(start, p.pos),
+            raw: unknown_raw(p, start, wlen),
         })
     }
 
@@ -1206,25 +1312,17 @@ impl MessageDataItem {
 fn encode_unknown_raw(raw: &Bytes, buf: &mut EncodeBuf) {
     let o = DecodeOptions::strict();
     let mut p = Parser::new(raw, &o);
-    let mut lits: Vec<(usize, usize)> = Vec::new();
-    let ok = generic_value(&mut p, &mut |s, l| lits.push((s, l))).is_ok() && p.at_end();
+    let mut lits: Vec<LiteralMark> = Vec::new();
+    let ok = generic_value(&mut p, &mut lits).is_ok() && p.at_end();
     if !ok {
         buf.raw(b"NIL");
         return;
     }
     let base = buf.out.len();
     buf.raw(raw);
-    for (s, len) in lits {
-        let mode = if s >= 4 && raw.get(s - 4) == Some(&b'+') {
-            LiteralMode::NonSync
-        } else {
-            LiteralMode::Sync
-        };
-        buf.literals.push(LiteralMark {
-            start: base + s,
-            len,
-            mode,
-        });
+    for mut m in lits {
+        m.start += base;
+        buf.literals.push(m);
     }
 }
 
@@ -1997,6 +2095,34 @@ mod tests {
             raw: Bytes::from_static(b"(unbalanced"),
         };
         assert_eq!(bad.to_vec_inline_literals(), b"X-A NIL");
+    }
+
+    /// An unknown item's value the lenient profile repaired keeps the repaired value through
+    /// re-encoding (not `NIL`): spaces made single, an unescaped DQUOTE escaped, an atom with
+    /// 8-bit bytes and a literal announced with a bare LF written as literals.
+    #[test]
+    fn unknown_items_keep_repaired_raw_value() {
+        let s = b"* 1 FETCH (X-FOO ( 1  \"5\"x\" (NIL)y t\xc3\xa9 {2}\nab ) UID 5)\r\n";
+        let (v, w) = lenient_only(s);
+        assert!(w.contains(&Quirk::ExtraSpaces), "{w:?}");
+        assert!(w.contains(&Quirk::UnescapedQuotes), "{w:?}");
+        assert!(w.contains(&Quirk::EightBit), "{w:?}");
+        assert!(w.contains(&Quirk::BareLf), "{w:?}");
+        let MessageDataItem::Unknown { name, raw } = &v[0] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(name.as_bytes(), b"X-FOO");
+        let want: &[u8] = b"(1 \"5\\\"x\" (NIL) y {3}\r\nt\xc3\xa9 {2}\r\nab)";
+        assert_eq!(&raw[..], want, "{}", String::from_utf8_lossy(raw));
+        let mut line = b"* 1 FETCH (X-FOO ".to_vec();
+        line.extend_from_slice(want);
+        line.extend_from_slice(b" UID 5)\r\n");
+        assert_eq!(encode_line(&v), line);
+        // a value without defects is kept byte for byte, also in the lenient profile
+        let ok = b"* 1 FETCH (X-FOO (1 {2+}\r\nab) UID 5)\r\n";
+        let (v, w) = fetch_line(ok, &DecodeOptions::lenient()).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(encode_line(&v), ok.to_vec());
     }
 
     #[test]

@@ -276,9 +276,12 @@ impl<'a> Parser<'a> {
         self.opts.allows(quirk)
     }
 
+    /// Most warnings kept per message (the rest are not recorded).
+    pub(crate) const MAX_WARNINGS: usize = 64;
+
     /// Records a tolerated defect at `pos`.
     pub(crate) fn warn(&mut self, quirk: Quirk, pos: usize) {
-        if self.warnings.len() < 64 {
+        if self.warnings.len() < Self::MAX_WARNINGS {
             self.warnings.push(Warning { quirk, offset: pos });
         }
     }

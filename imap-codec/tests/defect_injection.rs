@@ -289,6 +289,13 @@ fn known_answers_per_family() {
             &[(ExtraSpaces, 17)],
         ),
         (
+            "spaces: doubled after a tag starting with `[`, a literal in the code (found by \
+             inject_defects)",
+            b"[R  OK [NOUPDATE {24}\r\nabcdefghijklmnopqrstuvwx] done\r\n",
+            b"[R OK [NOUPDATE \"abcdefghijklmnopqrstuvwx\"] done\r\n",
+            &[(ExtraSpaces, 3)],
+        ),
+        (
             "arguments: code without its argument, completion kept",
             b"a7 OK [UIDNEXT] done\r\n",
             b"a7 OK  [UIDNEXT] done\r\n",
@@ -329,6 +336,12 @@ fn known_answers_per_family() {
             b"* 1 FETCH (ENVELOPE (NIL \"5\"x\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
             b"* 1 FETCH (ENVELOPE (NIL \"5\\\"x\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n",
             &[(UnescapedQuotes, 27)],
+        ),
+        (
+            "characters: an unknown FETCH item's repaired value is kept (not NIL)",
+            b"* 2 FETCH (X-A (\"a\"b\"  c))\r\n",
+            b"* 2 FETCH (X-A (\"a\\\"b\" c))\r\n",
+            &[(UnescapedQuotes, 18), (ExtraSpaces, 22)],
         ),
         (
             "characters: 8-bit byte in a flag",
@@ -464,12 +477,14 @@ fn lenient_reads_valid_lookalikes_as_strict() {
 
 /// Inputs the `inject_defects` fuzz target failed on, each run through every cell at every
 /// position: an 8-bit byte inside an atom of an unknown FETCH item's value was reported at
-/// the atom's start instead of at the byte.
+/// the atom's start instead of at the byte; a doubled SP after a tag starting with `[` made
+/// the line a bare `[CODE] text` line, whose code (with a literal) then failed.
 #[test]
 fn fuzz_found_messages_meet_every_cell() {
     let msgs: Vec<Vec<u8>> = vec![
         b"* 9999 FETCH (UID 29997 FLAQUOTAGS (\\Seen $Forwarded) MODSEQ (90060115194045031))\r\n"
             .to_vec(),
+        b"[R OK [NOUPDATE {24}\r\nabcdefghijklmnopqrstuvwx] done\r\n".to_vec(),
     ];
     let (tallies, failures) = run_all(&msgs);
     assert!(failures.is_empty(), "{failures:#?}");

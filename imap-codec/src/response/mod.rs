@@ -281,29 +281,11 @@ fn skip_nul_padding(p: &mut Parser<'_>) {
     }
 }
 
-/// Whether a tagged status response starts at the cursor (`tag SP OK/NO/BAD`): a tag may
-/// start with `[`, and such a line is no bare `[CODE] text`.
-#[cold]
-fn tagged_status_ahead(p: &Parser<'_>) -> bool {
-    let r = p.rest();
-    let t = r.iter().take_while(|&&c| class::is_tag_char(c)).count();
-    if t == 0 || r.get(t) != Some(&b' ') {
-        return false;
-    }
-    let w = &r[t + 1..];
-    Status::from_word(&w[..word_len_in(w)]).is_some()
-}
-
-/// Length of the atom at the cursor.
+/// Length of the atom (up to any `[`) at the cursor.
 #[inline]
 fn word_len(p: &Parser<'_>) -> usize {
-    word_len_in(p.rest())
-}
-
-/// Length of the atom (up to any `[`) at the start of `r`.
-#[inline]
-fn word_len_in(r: &[u8]) -> usize {
-    r.iter()
+    p.rest()
+        .iter()
         .take_while(|&&c| class::is_atom_char(c) && c != b'[')
         .count()
 }
@@ -639,8 +621,15 @@ impl Response {
                 *out = Response::Continuation(Continuation::parse(p, sasl)?);
                 return Ok(());
             }
-            Some(b'[') if p.allows(Quirk::CodeWithoutStatus) && !tagged_status_ahead(p) => {
-                // a bare `[CODE] text` line (Exchange after UID MOVE)
+            Some(b'[') if p.allows(Quirk::CodeWithoutStatus) => {
+                // A tag may start with `[`: the line is a tagged status response whenever it
+                // reads as one, by the same parse as any tagged line (so that a lookahead
+                // cannot disagree with it, e.g. about the spaces after the tag); otherwise it
+                // is a bare `[CODE] text` line (Exchange after UID MOVE).
+                if let Some(r) = p.opt(Self::parse_tagged) {
+                    *out = r;
+                    return Ok(());
+                }
                 let at = p.pos;
                 p.warn(Quirk::CodeWithoutStatus, at);
                 *out = Response::Status(StatusResponse::Untagged {
@@ -649,20 +638,30 @@ impl Response {
                 });
             }
             _ => {
-                let tag = Tag::parse(p)?;
-                p.sp()?;
-                let n = word_len(p);
-                let status = match Status::from_word(&p.rest()[..n]) {
-                    Some(s) => s,
-                    None => return Err(p.fail("OK, NO or BAD")),
-                };
-                p.pos += n;
-                let text = ResponseText::parse_status_rest(p)?;
-                *out = Response::Status(StatusResponse::Tagged { tag, status, text });
+                *out = Self::parse_tagged(p)?;
                 return Ok(());
             }
         }
         p.crlf_end()
+    }
+
+    /// `tag SP OK/NO/BAD SP resp-text CRLF`.
+    #[inline]
+    fn parse_tagged(p: &mut Parser<'_>) -> PResult<Self> {
+        let tag = Tag::parse(p)?;
+        p.sp()?;
+        let n = word_len(p);
+        let status = match Status::from_word(&p.rest()[..n]) {
+            Some(s) => s,
+            None => return Err(p.fail("OK, NO or BAD")),
+        };
+        p.pos += n;
+        let text = ResponseText::parse_status_rest(p)?;
+        Ok(Response::Status(StatusResponse::Tagged {
+            tag,
+            status,
+            text,
+        }))
     }
 
     /// Untagged data or status; returns whether it was a status response (which has read its

@@ -782,8 +782,28 @@ pub fn check(inj: &Injected, sites: &Sites) -> Result<Outcome, String> {
 }
 
 /// Re-encoding the lenient value gives protocol the strict profile decodes to a value with the
-/// same encoding.
+/// same encoding, and no unknown FETCH item's value is lost on the way (the encoder writes
+/// `NIL` for a raw value the strict profile does not read: the decoder must have repaired it).
 pub fn fixed_point(r: &Response) -> Result<(), String> {
+    use imapwire_codec::fetch::MessageDataItem;
+    use imapwire_codec::response::Data;
+    if let Response::Data(Data::Fetch { items, .. } | Data::UidFetch { items, .. }) = r {
+        for it in items.iter() {
+            if let MessageDataItem::Unknown { name, raw } = it {
+                let enc = it.to_vec_inline_literals();
+                let mut want = name.as_bytes().to_vec();
+                want.push(b' ');
+                want.extend_from_slice(raw);
+                if enc != want {
+                    return Err(format!(
+                        "unknown item {} re-encodes as {}",
+                        excerpt(&want),
+                        excerpt(&enc)
+                    ));
+                }
+            }
+        }
+    }
     let enc = r.to_bytes_inline_literals();
     match Response::decode(&enc, &DecodeOptions::strict()) {
         Ok(again) if again.message.to_vec_inline_literals() == enc[..] => Ok(()),
