@@ -1914,6 +1914,10 @@ impl Driver {
                 tracing::debug!(?reason, "session closed");
                 let err = match &reason {
                     CloseReason::Rejected(t) => Error::Rejected(text_of(t)),
+                    // An attack, not a network failure: not to be retried.
+                    CloseReason::StartTlsInjection { bytes } => Error::Protocol(format!(
+                        "{bytes} bytes after the STARTTLS OK (plaintext injection)"
+                    )),
                     CloseReason::TimedOut => Error::Timeout(if self.ready.is_some() {
                         Phase::Greeting
                     } else {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use common::scripted::{Act, Scripted, scripted, send};
 use common::{Cert, Mode, TestServer, ca_signed, self_signed};
 use imapwire_session::sasl::{Mechanism, Secret};
 use imapwire_tokio::account::TokenFuture;
@@ -342,4 +343,151 @@ async fn oauth_refresh_after_a_bare_no_and_a_closed_connection() {
     assert_eq!(refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(*seen.lock().unwrap(), ["stale-token", "good-token"]);
     acct.logout().await.unwrap();
+}
+
+/// A scripted plaintext server whose first connection ends its IDLE after 300 ms with
+/// `* BYE {bye}`; later connections report a new message (`* 3 EXISTS`) during IDLE instead.
+async fn bye_during_idle_server(bye: &'static str) -> Scripted {
+    let idle_tags = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    scripted(
+        "* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n",
+        move |conn, tag, cmd| {
+            let word = cmd.split(' ').next().unwrap_or("");
+            match word {
+                "LOGIN" => vec![send(format!("{tag} OK [CAPABILITY IMAP4rev1 IDLE] in\r\n"))],
+                "SELECT" => vec![send(format!(
+                    "* 2 EXISTS\r\n* OK [UIDVALIDITY 1] v\r\n* OK [UIDNEXT 3] n\r\n\
+                     {tag} OK [READ-WRITE] selected\r\n"
+                ))],
+                "IDLE" if conn == 0 => vec![
+                    send("+ idling\r\n"),
+                    Act::Sleep(Duration::from_millis(300)),
+                    send(format!("* BYE {bye}\r\n")),
+                    Act::Close,
+                ],
+                "IDLE" => {
+                    idle_tags.lock().unwrap().insert(conn, tag.to_owned());
+                    vec![
+                        send("+ idling\r\n"),
+                        Act::Sleep(Duration::from_millis(300)),
+                        send("* 3 EXISTS\r\n"),
+                    ]
+                }
+                "DONE" => {
+                    let t = idle_tags.lock().unwrap().remove(&conn).unwrap_or_default();
+                    vec![send(format!("{t} OK idle done\r\n"))]
+                }
+                "LOGOUT" => vec![send(format!("* BYE bye\r\n{tag} OK out\r\n")), Act::Close],
+                _ => vec![send(format!("{tag} OK done\r\n"))],
+            }
+        },
+    )
+    .await
+}
+
+fn plaintext_account(port: u16) -> Account {
+    let c = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    let cfg = AccountConfig::new(c, joe())
+        .with_method(AuthMethod::LoginCommand)
+        .with_backoff(Backoff::new(
+            Duration::from_millis(50),
+            Duration::from_millis(200),
+        ));
+    Account::new(cfg)
+}
+
+/// A `BYE` for policy reasons (a response code that needs the user: `[ALERT]`,
+/// `[CONTACTADMIN]`, `[EXPIRED]`) ends the account in the terminal disconnected state with
+/// the server's words, and no new connection is tried; an explicit reconnect is.
+#[tokio::test]
+async fn a_bye_for_policy_reasons_is_not_retried() {
+    for bye in [
+        "[ALERT] Your account is suspended",
+        "[CONTACTADMIN] Too many connections from your host",
+        "[EXPIRED] Your password has expired",
+    ] {
+        let server = bye_during_idle_server(bye).await;
+        let acct = plaintext_account(server.port);
+        assert_eq!(acct.select("INBOX").await.unwrap().exists, 2);
+        let mut idle = acct.idle();
+        let err = tokio::time::timeout(Duration::from_secs(10), idle.next())
+            .await
+            .expect("the BYE ends the IDLE")
+            .expect_err("a policy BYE is an error");
+        let Error::Disconnected(reason) = &err else {
+            panic!("{bye}: expected Disconnected, got {err:?}");
+        };
+        let text = bye.split_once("] ").unwrap().1;
+        assert!(reason.contains(text), "{bye}: {reason}");
+        assert!(
+            matches!(acct.state(), AccountState::Disconnected { .. }),
+            "{bye}: {:?}",
+            acct.state()
+        );
+        // Time enough for several attempts at the configured backoff: none is made.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1, "{bye}");
+        assert!(matches!(idle.next().await, Err(Error::Disconnected(_))));
+        assert!(matches!(
+            acct.connection().await,
+            Err(Error::Disconnected(_))
+        ));
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1, "{bye}");
+        assert_eq!(acct.connections_made(), 1);
+
+        // The user's explicit reconnect is made, the mailbox selected again, IDLE resumed.
+        acct.reconnect().await.unwrap();
+        assert_eq!(server.connections.load(Ordering::SeqCst), 2, "{bye}");
+        match idle.next().await.unwrap() {
+            AccountEvent::Reconnected(Some(info)) => assert_eq!(info.exists, 2),
+            other => panic!("{bye}: expected Reconnected, got {other:?}"),
+        }
+        let ev = tokio::time::timeout(Duration::from_secs(10), idle.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 3 }));
+        idle.done().await.unwrap();
+        acct.logout().await.unwrap();
+    }
+}
+
+/// The contrast: a `BYE` without a code that needs the user (a server shutting down, or
+/// `[UNAVAILABLE]`) is a network event: the account reconnects by itself and IDLE resumes.
+#[tokio::test]
+async fn a_bye_without_a_policy_code_is_retried() {
+    for bye in ["Server shutting down.", "[UNAVAILABLE] Back end restarting"] {
+        let server = bye_during_idle_server(bye).await;
+        let acct = plaintext_account(server.port);
+        acct.select("INBOX").await.unwrap();
+        let mut idle = acct.idle();
+        let ev = tokio::time::timeout(Duration::from_secs(10), idle.next())
+            .await
+            .expect("reconnected within 10 s")
+            .unwrap_or_else(|e| panic!("{bye}: {e}"));
+        match ev {
+            AccountEvent::Reconnected(Some(info)) => assert_eq!(info.exists, 2),
+            other => panic!("{bye}: expected Reconnected, got {other:?}"),
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 2, "{bye}");
+        assert_eq!(acct.state(), AccountState::Connected);
+        let ev = tokio::time::timeout(Duration::from_secs(10), idle.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 3 }));
+        // The second connection's SELECT is the re-selection.
+        assert!(
+            server
+                .lines_of(1)
+                .iter()
+                .any(|l| l.ends_with("SELECT INBOX")),
+            "{:?}",
+            server.lines_of(1)
+        );
+        idle.done().await.unwrap();
+        acct.logout().await.unwrap();
+    }
 }

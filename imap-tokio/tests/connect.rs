@@ -485,3 +485,183 @@ async fn connect_timeout_when_syns_go_unanswered() {
     assert!(start.elapsed() < Duration::from_secs(3));
     drop(listener);
 }
+
+/// Reads one CRLF-terminated line (plaintext) from `tcp`, byte by byte: the test servers
+/// below must not read ahead either.
+async fn read_line(tcp: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        let b = tcp.read_u8().await.expect("a command line");
+        line.push(b);
+    }
+    String::from_utf8_lossy(&line).trim_end().to_owned()
+}
+
+/// A server that answers STARTTLS with its OK and, in the same write, `extra` (when
+/// `separate`, 200 ms later in a write of its own); returns what the client sent after the
+/// STARTTLS line.
+async fn starttls_then(
+    extra: &'static [u8],
+    separate: bool,
+) -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        tcp.write_all(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n")
+            .await
+            .unwrap();
+        let line = read_line(&mut tcp).await;
+        let tag = line.split(' ').next().unwrap().to_owned();
+        assert!(line.ends_with(" STARTTLS"), "{line}");
+        let ok = format!("{tag} OK Begin TLS negotiation now\r\n").into_bytes();
+        if separate {
+            tcp.write_all(&ok).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tcp.write_all(extra).await.unwrap();
+        } else {
+            tcp.write_all(&[ok, extra.to_vec()].concat()).await.unwrap();
+        }
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut rest)).await;
+        rest
+    });
+    (port, task)
+}
+
+/// STARTTLS hand-off: bytes after the server's OK are never read as plaintext. In the same
+/// packet as the OK (a TLS record before the client's ClientHello, or an injected plaintext
+/// response) they are an attack: the connection fails before the handshake and nothing more
+/// is sent. Arriving later they are read by the TLS handshake, which fails on them.
+#[tokio::test]
+async fn bytes_after_the_starttls_ok_are_never_plaintext() {
+    // A TLS handshake record header (ServerHello) and an IMAP response a plaintext reader
+    // would take (dropping LOGINDISABLED).
+    let tls_record: &[u8] = b"\x16\x03\x03\x00\x31\x02\x00\x00\x2d\x03\x03";
+    let injected: &[u8] = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n";
+    for extra in [tls_record, injected] {
+        let (port, server) = starttls_then(extra, false).await;
+        let cfg = Config::new("127.0.0.1", port)
+            .with_security(Security::StartTls)
+            .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+        let err = Connection::connect(cfg).await.unwrap_err();
+        match &err {
+            Error::Protocol(m) => assert!(m.contains("after the STARTTLS OK"), "{m}"),
+            other => panic!("{extra:?} in the OK's packet: expected a refusal, got {other:?}"),
+        }
+        assert!(!err.is_transient(), "an attack is not retried: {err:?}");
+        let sent = server.await.unwrap();
+        assert!(sent.is_empty(), "the client went on and sent {sent:?}");
+    }
+    // Later, on their own: the handshake reads them as TLS and fails; no IMAP is sent.
+    let (port, server) = starttls_then(injected, true).await;
+    let cfg = Config::new("127.0.0.1", port)
+        .with_security(Security::StartTls)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    let err = Connection::connect(cfg).await.unwrap_err();
+    assert!(matches!(err, Error::Tls(_) | Error::Io(_)), "{err:?}");
+    let sent = server.await.unwrap();
+    assert_eq!(sent.first(), Some(&0x16), "a ClientHello first: {sent:?}");
+    assert!(
+        !sent.windows(5).any(|w| w.eq_ignore_ascii_case(b"LOGIN")),
+        "IMAP after a failed handshake: {sent:?}"
+    );
+}
+
+/// Raw DEFLATE with a sync flush (RFC 4978), as a server sends it.
+fn deflate(c: &mut flate2::Compress, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 64);
+    c.compress_vec(data, &mut out, flate2::FlushCompress::Sync)
+        .unwrap();
+    out
+}
+
+/// COMPRESS hand-off: a server that sends compressed data in the same packet as its
+/// `COMPRESS` OK. The adapter inflates everything after the OK (an untagged CAPABILITY that
+/// it then knows) and compresses what it sends from then on.
+#[tokio::test]
+async fn deflate_bytes_in_the_compress_ok_packet_are_inflated() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let caps = "IMAP4rev1 COMPRESS=DEFLATE";
+        tcp.write_all(format!("* OK [CAPABILITY {caps}] hi\r\n").as_bytes())
+            .await
+            .unwrap();
+        let login = read_line(&mut tcp).await;
+        let tag = login.split(' ').next().unwrap().to_owned();
+        tcp.write_all(format!("{tag} OK [CAPABILITY {caps}] in\r\n").as_bytes())
+            .await
+            .unwrap();
+        let compress = read_line(&mut tcp).await;
+        assert!(compress.ends_with(" COMPRESS DEFLATE"), "{compress}");
+        let tag = compress.split(' ').next().unwrap().to_owned();
+        let mut out = flate2::Compress::new(flate2::Compression::default(), false);
+        let mut packet = format!("{tag} OK DEFLATE active\r\n").into_bytes();
+        packet.extend(deflate(
+            &mut out,
+            format!("* CAPABILITY {caps} X-SQUEEZED\r\n").as_bytes(),
+        ));
+        tcp.write_all(&packet).await.unwrap();
+        // From here on both directions are compressed.
+        let mut inflate = flate2::Decompress::new(false);
+        let mut text = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        let mut commands = Vec::new();
+        loop {
+            let n = tcp.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return commands;
+            }
+            let mut plain = Vec::with_capacity(64 * 1024);
+            inflate
+                .decompress_vec(&buf[..n], &mut plain, flate2::FlushDecompress::Sync)
+                .unwrap();
+            text.extend(plain);
+            while let Some(at) = text.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = text.drain(..at + 2).collect();
+                let line = String::from_utf8_lossy(&line).trim_end().to_owned();
+                let (tag, cmd) = line.split_once(' ').unwrap();
+                let reply = match cmd {
+                    "NOOP" => format!("* 4 EXISTS\r\n{tag} OK noop\r\n"),
+                    "LOGOUT" => format!("* BYE bye\r\n{tag} OK out\r\n"),
+                    _ => format!("{tag} BAD what\r\n"),
+                };
+                commands.push(cmd.to_owned());
+                tcp.write_all(&deflate(&mut out, reply.as_bytes()))
+                    .await
+                    .unwrap();
+                if cmd == "LOGOUT" {
+                    return commands;
+                }
+            }
+        }
+    });
+    let cfg = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    let conn = Connection::connect(cfg).await.unwrap();
+    conn.login("joe", imapwire_session::sasl::Secret::new("pw".into()))
+        .await
+        .unwrap();
+    assert!(conn.is_compressed());
+    // The untagged CAPABILITY came deflated right behind the OK.
+    conn.noop().await.unwrap();
+    assert!(
+        conn.has_capability("X-SQUEEZED"),
+        "{:?}",
+        conn.capabilities()
+    );
+    conn.logout().await.unwrap();
+    let commands = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(commands, ["NOOP", "LOGOUT"]);
+}
