@@ -129,6 +129,13 @@ pub struct ServerConfig {
     /// application, or for the client to read its output) before
     /// [`Server::handle_input`](super::Server::handle_input) accepts no more.
     pub input_window: usize,
+    /// APPEND data queued in [`Event::AppendChunk`](super::Event::AppendChunk)s the
+    /// application has not taken yet, at most (octets): once it is reached the session
+    /// processes no more input until [`Server::poll_event`](super::Server::poll_event) has
+    /// taken some (a streamed message's data is cut to fit; the rest waits in the input
+    /// window). Back-pressure for an application that stores slower than the client sends.
+    /// At least 1.
+    pub event_window: usize,
     /// Output bytes queued beyond which the server stops processing commands until the
     /// caller has taken output with [`Server::poll_transmit`](super::Server::poll_transmit).
     pub max_output: usize,
@@ -193,6 +200,7 @@ impl Default for ServerConfig {
             append_limit: None,
             limits: Limits::default(),
             input_window: 64 * 1024,
+            event_window: 64 * 1024,
             max_output: 1024 * 1024,
             max_auth_failures: 3,
             autologout_unauthenticated: Duration::from_secs(120),
@@ -269,6 +277,12 @@ impl ServerConfig {
     /// Sets the IDLE hold limit.
     pub fn with_idle_hold(mut self, d: Duration) -> Self {
         self.idle_hold = d;
+        self
+    }
+
+    /// Sets the bound on queued APPEND data ([`event_window`](Self::event_window)).
+    pub fn with_event_window(mut self, n: usize) -> Self {
+        self.event_window = n.max(1);
         self
     }
 

@@ -22,7 +22,10 @@
 //!
 //! After any input or answer, call `poll_transmit` until `None` and write its bytes in order,
 //! then drain `poll_event`, then arm one timer at `poll_timeout()`. Times must not go
-//! backwards.
+//! backwards. Taking events may let held input be processed (see
+//! [`ServerConfig::event_window`]): after draining events call `poll_transmit` again (it
+//! resumes processing, as `handle_input` does) until neither yields anything, and offer
+//! input not taken again.
 //!
 //! Every tagged command gets exactly one tagged completion, unless the session ends first
 //! (BYE). Commands are executed one at a time, in order; pipelined commands wait in the
@@ -86,8 +89,8 @@
 //! dropped as it arrives (RFC 7888 §4).
 //!
 //! An APPEND message is never held whole: one longer than [`INLINE_APPEND_MAX`] is streamed
-//! out of the receiver as it arrives ([`Event::AppendChunk`], each at most one read's worth)
-//! and the [`Request::Append`] that follows names the streams; a shorter one comes as one
+//! out of the receiver as it arrives ([`Event::AppendChunk`], each at most one read's worth,
+//! and no more queued than [`ServerConfig::event_window`]) and the [`Request::Append`] that follows names the streams; a shorter one comes as one
 //! chunk. A LITERAL+ message over the APPEND limit is dropped as it arrives and the command
 //! answered `NO [TOOBIG]`; streams of an APPEND that fails before its request are reported
 //! with [`Event::AppendAborted`].
@@ -96,7 +99,10 @@
 //!
 //! Line and command size ([`ServerConfig::limits`]), literal size, the input held while
 //! waiting ([`ServerConfig::input_window`]), queued output ([`ServerConfig::max_output`]:
-//! past it no command is processed until the client reads), queued updates
+//! past it no command is processed until the client reads), queued APPEND data
+//! ([`ServerConfig::event_window`]: past it no input is processed until the application
+//! takes events; a client that sends faster than the application stores is held back by
+//! `handle_input` taking fewer bytes), queued updates
 //! ([`ServerConfig::max_pending_updates`]) and failed authentications.
 
 mod auth;
@@ -263,6 +269,12 @@ pub struct Server {
     /// [`StreamEvent::LiteralChunk`] carries (only [`start_stream`](Self::start_stream)
     /// makes the receiver stream a literal).
     literals: Vec<CmdLiteral>,
+    /// APPEND data queued in [`Event::AppendChunk`]s (bounded by
+    /// [`ServerConfig::event_window`]).
+    event_bytes: usize,
+    /// The part of a streamed chunk that did not fit in the event window: queued first when
+    /// the application has taken events (counted as held input).
+    held_chunk: Option<(AppendStream, Bytes)>,
     /// A streamed APPEND message is over the limit (LITERAL+): its data is dropped and the
     /// command refused.
     append_too_big: bool,
@@ -407,6 +419,8 @@ impl Server {
             saved: None,
             binding,
             literals: Vec::new(),
+            event_bytes: 0,
+            held_chunk: None,
             append_too_big: false,
             next_stream: 0,
             announced: None,
@@ -494,6 +508,12 @@ impl Server {
         self.out_len
     }
 
+    /// APPEND data queued in events not yet taken with [`poll_event`](Self::poll_event)
+    /// (see [`ServerConfig::event_window`]).
+    pub fn queued_event_bytes(&self) -> usize {
+        self.event_bytes
+    }
+
     /// The capabilities for the connection's current state (RFC 9051 §7.2.2): STARTTLS and
     /// LOGINDISABLED only before authentication on an unencrypted connection, the password
     /// mechanisms only where passwords may cross, no AUTH= after authentication.
@@ -557,7 +577,7 @@ impl Server {
             // Inflated input held back earlier: offer it again.
             let _ = self.handle_input(now, &[]);
         }
-        if self.out.is_empty() && !self.blocked() && self.rx.buffered() > 0 {
+        if self.out.is_empty() && !self.blocked() && self.held_input() > 0 {
             self.process(now);
         }
         let first = self.out.pop_front()?;
@@ -601,7 +621,11 @@ impl Server {
 
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let ev = self.events.pop_front()?;
+        if let Event::AppendChunk { data, .. } = &ev {
+            self.event_bytes -= data.len();
+        }
+        Some(ev)
     }
 
     /// The next deadline: call [`handle_timeout`](Self::handle_timeout) then.
@@ -645,7 +669,7 @@ impl Server {
             if taken == data.len() && self.inflated.is_empty() {
                 break;
             }
-            let room = self.config.input_window.saturating_sub(self.rx.buffered());
+            let room = self.config.input_window.saturating_sub(self.held_input());
             if room == 0 {
                 break;
             }
@@ -844,8 +868,15 @@ impl Server {
 
     // ---- the machine ----
 
+    /// Input received and not yet processed: in the receiver, and the part of a streamed
+    /// chunk waiting for room in the event window.
+    fn held_input(&self) -> usize {
+        self.rx.buffered() + self.held_chunk.as_ref().map_or(0, |(_, d)| d.len())
+    }
+
     fn blocked(&self) -> bool {
         self.out_len > self.config.max_output
+            || self.event_bytes >= self.config.event_window.max(1)
             || matches!(
                 self.mode,
                 Mode::Waiting { .. } | Mode::LiteralDecision | Mode::HandedOff | Mode::Closed
@@ -859,6 +890,10 @@ impl Server {
 
     fn process_inner(&mut self, now: Instant) {
         while !self.blocked() {
+            if let Some((stream, data)) = self.held_chunk.take() {
+                self.queue_streamed(stream, data);
+                continue;
+            }
             let Some(ev) = self.rx.next() else { return };
             match ev {
                 StreamEvent::LiteralAnnounced(a) => self.on_literal(a),
@@ -867,7 +902,7 @@ impl Server {
                     if let (Some(&CmdLiteral::Streamed(stream, _)), false) =
                         (self.literals.last(), self.append_too_big)
                     {
-                        self.events.push_back(Event::AppendChunk { stream, data });
+                        self.queue_streamed(stream, data);
                     }
                 }
                 StreamEvent::Message(d) => {
@@ -882,6 +917,28 @@ impl Server {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Queues streamed APPEND data, as much as the event window has room for; the rest is
+    /// held until the application has taken events.
+    fn queue_streamed(&mut self, stream: AppendStream, mut data: Bytes) {
+        let room = self
+            .config
+            .event_window
+            .max(1)
+            .saturating_sub(self.event_bytes);
+        if data.len() > room {
+            self.held_chunk = Some((stream, data.split_off(room)));
+        }
+        self.queue_chunk(stream, data);
+    }
+
+    /// Queues an [`Event::AppendChunk`] (counted in the event window).
+    fn queue_chunk(&mut self, stream: AppendStream, data: Bytes) {
+        if !data.is_empty() {
+            self.event_bytes += data.len();
+            self.events.push_back(Event::AppendChunk { stream, data });
         }
     }
 
@@ -925,6 +982,7 @@ impl Server {
     /// The command being received has ended (decoded, refused or failed): reports the
     /// streams it did not hand to the backend as aborted.
     fn abort_appends(&mut self) {
+        self.held_chunk = None;
         for l in std::mem::take(&mut self.literals) {
             if let CmdLiteral::Streamed(stream, _) = l {
                 self.events.push_back(Event::AppendAborted { stream });
@@ -1240,9 +1298,7 @@ impl Server {
                     let stream = AppendStream(self.next_stream);
                     self.next_stream += 1;
                     let length = data.len() as u64;
-                    if !data.is_empty() {
-                        self.events.push_back(Event::AppendChunk { stream, data });
-                    }
+                    self.queue_chunk(stream, data);
                     (stream, length)
                 }
             };

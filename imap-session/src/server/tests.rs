@@ -1405,6 +1405,80 @@ fn multiappend_streamed_and_empty_messages() {
     assert_eq!(store.messages(b"INBOX").len(), 5);
 }
 
+/// Back-pressure on queued APPEND data: a 1 MiB LITERAL+ APPEND fed in one call is not
+/// queued whole. The session takes input only while the queued data is under the event
+/// window (64 KiB by default), never queues more than that, and goes on as the application
+/// takes events; all the bytes arrive in order and the message is stored.
+#[test]
+fn append_data_queued_is_bounded() {
+    const BOUND: usize = 64 * 1024;
+    assert_eq!(ServerConfig::default().event_window, BOUND);
+    let cfg = tls().with_non_sync_literals(NonSyncLiterals::Plus);
+    let now = Instant::now();
+    let mut s = Server::new(cfg, now);
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    let mut log = Vec::new();
+    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let body: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    let mut input = format!("b APPEND INBOX {{{}+}}\r\n", body.len()).into_bytes();
+    input.extend_from_slice(&body);
+    input.extend_from_slice(b"\r\n");
+    let mut rest = &input[..];
+    let mut got = Vec::new();
+    let mut out = Vec::new();
+    let mut calls = 0;
+    let mut most = 0;
+    loop {
+        let n = s.handle_input(now, rest);
+        rest = &rest[n..];
+        calls += 1;
+        assert!(n > 0, "no progress");
+        // Take the events queued so far (taking them processes nothing), then let
+        // poll_transmit resume processing, until there is neither output nor event.
+        loop {
+            let at_start = s.queued_event_bytes();
+            let mut queued = 0;
+            let mut any = false;
+            while let Some(e) = s.poll_event() {
+                any = true;
+                match e {
+                    Event::AppendChunk { stream, data } => {
+                        queued += data.len();
+                        got.extend_from_slice(&data);
+                        store.append_chunk(sid, stream, &data);
+                    }
+                    Event::Request { id, request, .. } => {
+                        let r = store.handle(sid, request);
+                        s.reply(now, id, r).unwrap();
+                    }
+                    e => panic!("unexpected {e:?}"),
+                }
+            }
+            assert_eq!(queued, at_start, "queued_event_bytes");
+            most = most.max(queued);
+            let mut sent = false;
+            while let Some(b) = s.poll_transmit(now) {
+                out.extend_from_slice(&b);
+                sent = true;
+            }
+            if !any && !sent {
+                break;
+            }
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    assert!(most <= BOUND, "{most} bytes of APPEND data were queued");
+    assert!(calls > 1, "the first call took all the input");
+    assert!(got == body, "the data arrived changed or out of order");
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with("b OK [APPENDUID "), "{out}");
+    let stored = store.messages(b"INBOX");
+    assert!(stored.len() == 1 && stored[0].2 == body);
+}
+
 /// Bad input pipelined with good commands in one read: each command gets exactly one tagged
 /// answer, in order, with the status RFC 9051 §7.1 asks for (BAD for a syntax error or a
 /// command not valid in the state, NO [TRYCREATE] for a missing mailbox); lines whose tag
