@@ -85,6 +85,22 @@ pub enum Cell {
     /// Absent: a list missing with its SP at the end of its response or item list (CRLF or
     /// `)` next).
     ListAbsentAtEnd,
+    /// Missing text: a status response's human text removed with the SP before it.
+    MissingText,
+    /// Escapes: a backslash before a character that needs no escape (`\\x`) in a quoted
+    /// string.
+    BadEscape,
+    /// Code without status: the status word of `* OK [CODE] text` removed.
+    CodeWithoutStatus,
+    /// Bare LF: the final CRLF, or the one after a literal announcement, without its CR.
+    BareLf,
+    /// Bad atoms: `LITERAL+` / `LITERAL-` written with a space before the sign in a
+    /// capability list.
+    BadAtom,
+    /// Zero mod-sequence: a FETCH `MODSEQ (n)` value replaced by 0.
+    ZeroModSeq,
+    /// Malformed envelope: an ENVELOPE wrapped in a second pair of parentheses.
+    EnvelopeParens,
 }
 
 impl Cell {
@@ -125,6 +141,13 @@ impl Cell {
         Cell::NonImapLine,
         Cell::NulPadding,
         Cell::ListAbsentAtEnd,
+        Cell::MissingText,
+        Cell::BadEscape,
+        Cell::CodeWithoutStatus,
+        Cell::BareLf,
+        Cell::BadAtom,
+        Cell::ZeroModSeq,
+        Cell::EnvelopeParens,
     ];
 
     /// The table's verdict for this cell in untagged data: whether the lenient profile
@@ -199,6 +222,18 @@ pub struct Sites {
     /// First byte after the status word (tag and status intact before it), for status
     /// responses.
     pub after_status: Option<usize>,
+    /// The SP before a status response's human text, when there is text.
+    pub text_sp: Option<usize>,
+    /// `OK ` of an untagged `* OK [CODE] ...` (start, end).
+    pub ok_before_code: Option<(usize, usize)>,
+    /// Whole literals, from the announcement to the end of the data.
+    pub literals: Vec<(usize, usize)>,
+    /// Capabilities `LITERAL+` / `LITERAL-` (start, end).
+    pub literal_caps: Vec<(usize, usize)>,
+    /// FETCH `MODSEQ (n)` values (start, end).
+    pub modseq: Vec<(usize, usize)>,
+    /// ENVELOPE values (start at `(`, end after `)`).
+    pub envelopes: Vec<(usize, usize)>,
 }
 
 fn is_atom_char(b: u8) -> bool {
@@ -242,6 +277,22 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
     };
     s.after_status = after_status;
     s.ends_structural = struct_end == crlf;
+    if let Response::Status(st) = &d.message {
+        if !st.text().text().as_bytes().is_empty() && msg.get(struct_end - 1) == Some(&b' ') {
+            s.text_sp = Some(struct_end - 1);
+        }
+        if matches!(
+            st,
+            StatusResponse::Untagged {
+                status: imapwire_codec::response::Status::Ok,
+                ..
+            }
+        ) && st.code().is_some()
+            && msg.starts_with(b"* OK [")
+        {
+            s.ok_before_code = Some((2, 5));
+        }
+    }
     let b = msg;
     let mut i = 0;
     let mut stack = Vec::new();
@@ -299,6 +350,7 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                             let n: usize = std::str::from_utf8(digits).ok()?.parse().ok()?;
                             let ds = open + close + 3;
                             s.literal_data.push((ds, ds + n));
+                            s.literals.push((i, ds + n));
                             i = ds + n;
                             prev_item_word = None;
                             continue;
@@ -366,6 +418,11 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                         s.set_numbers.push((start, i));
                     } else if tok.iter().all(u8::is_ascii_digit) {
                         s.numbers.push((start, i));
+                        if b[..start].len() >= 8
+                            && b[start - 8..start].eq_ignore_ascii_case(b"MODSEQ (")
+                        {
+                            s.modseq.push((start, i));
+                        }
                         if prev_item_word.is_some_and(|w| {
                             [
                                 &b"UID"[..],
@@ -387,6 +444,11 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                         }
                     } else if tok.len() >= 2 {
                         s.atoms.push((start, i));
+                        if tok.eq_ignore_ascii_case(b"LITERAL+")
+                            || tok.eq_ignore_ascii_case(b"LITERAL-")
+                        {
+                            s.literal_caps.push((start, i));
+                        }
                     }
                 }
                 if tok.iter().any(u8::is_ascii_alphabetic) {
@@ -434,6 +496,9 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
             && (word.eq_ignore_ascii_case(b"BODYSTRUCTURE") || word.eq_ignore_ascii_case(b"BODY"))
         {
             s.bodies.push((a, e));
+        }
+        if a > 0 && b[a - 1] == b' ' && word.eq_ignore_ascii_case(b"ENVELOPE") {
+            s.envelopes.push((a, e));
         }
     }
     Some(s)
@@ -617,6 +682,44 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
             len: 0,
         }),
         Cell::NulPadding => push(0, 0, b"\0\0", 0, 2),
+        Cell::MissingText => {
+            if let Some(t) = s.text_sp {
+                push(t, s.crlf - t, b"", t, 0)
+            }
+        }
+        Cell::BadEscape => s
+            .quoted
+            .iter()
+            .for_each(|&(a, _)| push(a + 1, 0, b"\\x", a + 1, 2)),
+        Cell::CodeWithoutStatus => {
+            if let Some((a, e)) = s.ok_before_code {
+                push(a, e - a, b"", a, 0)
+            }
+        }
+        Cell::BareLf => {
+            push(s.crlf, 1, b"", s.crlf, 0);
+            s.literal_data
+                .iter()
+                .for_each(|&(d, _)| push(d - 2, 1, b"", d - 2, 0));
+        }
+        Cell::BadAtom => s
+            .literal_caps
+            .iter()
+            .for_each(|&(_, e)| push(e - 1, 0, b" ", e - 1, 1)),
+        Cell::ZeroModSeq => s
+            .modseq
+            .iter()
+            .for_each(|&(a, e)| push(a, e - a, b"0", a, 1)),
+        Cell::EnvelopeParens => s.envelopes.iter().for_each(|&(a, e)| {
+            let mut v = splice(msg, e, 0, b")");
+            v = splice(&v, a, 0, b"(");
+            out.push(Injected {
+                cell,
+                bytes: v,
+                at: a,
+                len: 1,
+            })
+        }),
     }
     out
 }
@@ -687,6 +790,25 @@ pub fn check(inj: &Injected, sites: &Sites) -> Result<Outcome, String> {
         };
     }
     match (strict, lenient) {
+        (Ok(s), Ok(l)) if inj.cell == Cell::BadAtom && s.message != l.message => {
+            // `LITERAL +` is grammatical (two capabilities, `LITERAL` and `+`); the lenient
+            // profile reads it as the known quirk, with a warning at the space
+            if !l
+                .warnings
+                .iter()
+                .any(|w| w.quirk == imapwire_codec::Quirk::BadAtoms && at_defect(inj, w.offset))
+            {
+                return Err(format!(
+                    "{:?} {}: read differently without a BadAtoms warning at byte {}: {:?}",
+                    inj.cell,
+                    show(),
+                    inj.at,
+                    l.warnings
+                ));
+            }
+            fixed_point(&l.message).map_err(|e| format!("{:?} {}: {e}", inj.cell, show()))?;
+            Ok(Outcome::Tolerated)
+        }
         (Ok(s), Ok(l)) => {
             if s.message != l.message {
                 return Err(format!(
