@@ -577,14 +577,10 @@ fn our_server_refuse_pin_list_append_fetch_sync() {
 
     let caps = ok(&s.run(&["--auth", "scram-sha-256", "capabilities"]));
     assert_eq!(caps[0]["mechanism"], "scram-sha-256");
+    // auto chooses SCRAM-SHA-256-PLUS here; printed as its --auth name (see
+    // auto_mechanism_is_printed_as_its_auth_name).
     let auto = ok(&s.run(&["capabilities"]));
-    assert!(
-        auto[0]["mechanism"]
-            .as_str()
-            .unwrap()
-            .starts_with("scram-sha-256"),
-        "{auto:?}"
-    );
+    assert_eq!(auto[0]["mechanism"], "scram-sha-256", "{auto:?}");
     // STARTTLS on the plain port, pinned too.
     let o = client(
         &[
@@ -640,5 +636,712 @@ fn our_server_refuse_pin_list_append_fetch_sync() {
     assert_eq!(up[0]["uploaded"], 1, "{up:?}");
     let after = ok(&s.run(&["fetch", "INBOX", "1:*"]));
     assert_eq!(after[0]["flags"], serde_json::json!(["$Label"]));
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+// ---- shared by the scenarios below ----------------------------------------------------------
+
+mod scenario {
+    //! A second connection (the library, `imapwire_tokio`) that changes a mailbox while the
+    //! binary runs, and the contract's shapes of the printed objects.
+
+    use std::io::{BufRead, BufReader, Cursor, Read};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use imapwire_session::sasl::{Credentials, Secret};
+    use imapwire_tokio::{AuthMethod, Config, Connection, Security, Timeouts, TlsConfig};
+    use serde_json::Value;
+
+    pub fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Implicit TLS to 127.0.0.1:`port`, trusting the certificate with `fingerprint` only.
+    pub fn pinned(port: &str, fingerprint: &str) -> Config {
+        let mut tls = TlsConfig::default();
+        tls.dangerous()
+            .pin(fingerprint.parse().expect("a sha256: fingerprint"));
+        Config::new("127.0.0.1", port.parse().unwrap())
+            .with_security(Security::ImplicitTls)
+            .with_tls(tls)
+            .with_timeouts(Timeouts::all(Duration::from_secs(20)))
+    }
+
+    /// Plaintext to 127.0.0.1:`port`.
+    pub fn plaintext(port: &str) -> Config {
+        Config::new("127.0.0.1", port.parse().unwrap())
+            .with_security(Security::InsecurePlaintext)
+            .with_timeouts(Timeouts::all(Duration::from_secs(20)))
+    }
+
+    /// Connects and authenticates (the mechanism chosen automatically); returns the
+    /// connection and the mechanism used.
+    pub async fn login(cfg: Config, user: &str, password: &str) -> (Connection, String) {
+        let conn = Connection::connect(cfg).await.expect("connecting");
+        let used = conn
+            .authenticate(
+                Credentials::password(user, Secret::new(password.to_owned())),
+                AuthMethod::Auto,
+            )
+            .await
+            .expect("authenticating");
+        (conn, used)
+    }
+
+    /// A small message that differs from every other one.
+    pub fn message(subject: &str) -> Vec<u8> {
+        format!(
+            "From: t@example.org\r\nSubject: {subject}\r\nMessage-ID: <{}@example.org>\r\n\r\nbody of {subject}\r\n",
+            crate::common::unique("m")
+        )
+        .into_bytes()
+    }
+
+    /// APPENDs `msg`; the new UID (the servers used here have UIDPLUS).
+    pub async fn append(conn: &Connection, mailbox: &str, flags: &[&str], msg: &[u8]) -> u32 {
+        conn.append(mailbox, flags, msg.len() as u64, Cursor::new(msg.to_vec()))
+            .await
+            .expect("APPEND")
+            .expect("an APPENDUID")
+    }
+
+    /// Checks an `idle` line against the contract: exactly the keys of its kind, and flags
+    /// without `\Recent`.
+    pub fn check_event(e: &Value) {
+        let mut keys: Vec<&str> = e
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let want: &[&str] = match e["event"].as_str() {
+            Some("exists") => &["event", "exists"],
+            Some("expunge") => &["event", "seq"],
+            Some("vanished") => &["event", "uids"],
+            Some("flags") => &["event", "flags", "seq", "uid"],
+            other => panic!("unknown event {other:?} in {e}"),
+        };
+        assert_eq!(keys, want, "{e}");
+        match e["event"].as_str() {
+            Some("exists") => assert!(e["exists"].is_u64(), "{e}"),
+            Some("expunge") => assert!(e["seq"].as_u64().is_some_and(|s| s > 0), "{e}"),
+            Some("vanished") => assert!(e["uids"].is_string(), "{e}"),
+            _ => {
+                assert!(e["seq"].as_u64().is_some_and(|s| s > 0), "{e}");
+                assert!(e["uid"].is_null() || e["uid"].is_u64(), "{e}");
+                let flags = e["flags"].as_array().expect("flags is an array");
+                assert!(
+                    flags.iter().all(|f| f
+                        .as_str()
+                        .is_some_and(|f| !f.eq_ignore_ascii_case("\\Recent"))),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    /// The binary running `idle`, its lines read as they come.
+    pub struct IdleRun {
+        child: Child,
+        lines: mpsc::Receiver<String>,
+        pub events: Vec<Value>,
+    }
+
+    impl IdleRun {
+        pub fn start(mut cmd: Command) -> IdleRun {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = cmd.spawn().expect("spawning the client");
+            let out = child.stdout.take().unwrap();
+            let (tx, lines) = mpsc::channel();
+            std::thread::spawn(move || {
+                for l in BufReader::new(out).lines() {
+                    let Ok(l) = l else { return };
+                    if tx.send(l).is_err() {
+                        return;
+                    }
+                }
+            });
+            IdleRun {
+                child,
+                lines,
+                events: Vec::new(),
+            }
+        }
+
+        fn push(&mut self, line: &str) -> &Value {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            check_event(&v);
+            self.events.push(v);
+            self.events.last().unwrap()
+        }
+
+        fn stderr(&mut self) -> String {
+            let mut s = String::new();
+            if let Some(mut e) = self.child.stderr.take() {
+                let _ = e.read_to_string(&mut s);
+            }
+            s
+        }
+
+        /// Appends to `mailbox` through `conn` until the client prints an `exists` event: then
+        /// its IDLE runs, and what `conn` does next arrives as events.
+        pub fn await_idle(
+            &mut self,
+            rt: &tokio::runtime::Runtime,
+            conn: &Connection,
+            mailbox: &str,
+        ) {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let msg = message("wake");
+                rt.block_on(conn.append(mailbox, &[], msg.len() as u64, Cursor::new(msg)))
+                    .expect("APPEND");
+                match self.lines.recv_timeout(Duration::from_millis(700)) {
+                    Ok(l) => {
+                        if self.push(&l)["event"] == "exists" {
+                            return;
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        let _ = self.child.wait();
+                        panic!("the client stopped: {}", self.stderr());
+                    }
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no exists event within 20 s: {:?}",
+                    self.events
+                );
+            }
+        }
+
+        /// Waits for the client to end (exit 0 required); every event it printed.
+        pub fn finish(mut self) -> Vec<Value> {
+            let status = self.child.wait().expect("waiting for the client");
+            let rest: Vec<String> = self.lines.iter().collect();
+            for l in rest {
+                self.push(&l);
+            }
+            let err = self.stderr();
+            assert!(status.success(), "idle: {status}: {err}");
+            self.events
+        }
+    }
+
+    /// In a fresh `mailbox` holding A then B (sequence numbers 1 and 2) selected on `conn`,
+    /// while `idle` runs: `+FLAGS (\Flagged)` on A, then B deleted (UID EXPUNGE with
+    /// `uidplus`, else EXPUNGE). Checks the events the contract prescribes: a `flags` event
+    /// for A (its UID with `qresync`, else null), then B's removal as `vanished` (QRESYNC) or
+    /// `expunge` with sequence number 2.
+    pub fn flag_and_expunge(
+        rt: &tokio::runtime::Runtime,
+        conn: &Connection,
+        run: IdleRun,
+        (a, b): (u32, u32),
+        uidplus: bool,
+        qresync: bool,
+    ) -> Vec<Value> {
+        rt.block_on(async {
+            conn.store(&a.to_string(), "+FLAGS (\\Flagged)", true)
+                .await
+                .expect("STORE");
+            conn.store(&b.to_string(), "+FLAGS.SILENT (\\Deleted)", true)
+                .await
+                .expect("STORE");
+            let set = b.to_string();
+            conn.expunge(uidplus.then_some(set.as_str()))
+                .await
+                .expect("EXPUNGE");
+        });
+        let events = run.finish();
+        let flagged = events
+            .iter()
+            .find(|e| {
+                e["event"] == "flags"
+                    && e["seq"] == 1
+                    && e["flags"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|f| f == "\\Flagged"))
+            })
+            .unwrap_or_else(|| panic!("no flags event for A: {events:?}"));
+        if qresync {
+            assert_eq!(flagged["uid"], a, "{flagged}");
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e["event"] == "vanished" && e["uids"] == b.to_string().as_str()),
+                "no vanished event for B (UID {b}): {events:?}"
+            );
+            assert!(events.iter().all(|e| e["event"] != "expunge"), "{events:?}");
+        } else {
+            assert!(flagged["uid"].is_null(), "{flagged}");
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e["event"] == "expunge" && e["seq"] == 2),
+                "no expunge event for B (sequence 2): {events:?}"
+            );
+            assert!(
+                events.iter().all(|e| e["event"] != "vanished"),
+                "{events:?}"
+            );
+        }
+        events
+    }
+}
+
+// ---- servers that lack something: a scripted one, a silent one, ours without extensions ----
+
+/// What the scripted server received.
+#[derive(Default)]
+struct FakeLog {
+    /// Every line (command lines and SASL responses), without CRLF.
+    lines: Vec<String>,
+    /// The literals of APPEND commands.
+    literals: Vec<Vec<u8>>,
+}
+
+/// A scripted IMAP server on 127.0.0.1 for what Dovecot and our example server cannot show
+/// (a server without SASL LOGIN that takes the LOGIN command; one without UIDPLUS, which
+/// sends no APPENDUID): it offers the capabilities it is given, records every line and
+/// literal, and answers CAPABILITY, LOGIN, AUTHENTICATE PLAIN and LOGIN, APPEND (`OK`
+/// without a response code), NOOP and LOGOUT; anything else gets `BAD`.
+struct Fake {
+    port: String,
+    log: std::sync::Arc<std::sync::Mutex<FakeLog>>,
+}
+
+/// The capabilities the scripted server announces after authentication.
+const FAKE_AUTHED: &str = "IMAP4rev1 X-FAKE-AUTHED";
+
+impl Fake {
+    fn start(caps: &str) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let log = std::sync::Arc::<std::sync::Mutex<FakeLog>>::default();
+        let (caps, log2) = (caps.to_owned(), log.clone());
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(s) = s else { return };
+                let _ = fake_session(s, &caps, &log2);
+            }
+        });
+        Fake { port, log }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut full = vec![
+            "--port",
+            &self.port,
+            "--tls",
+            "none",
+            "--insecure-plaintext",
+            "--user",
+            "ann",
+            "--timeout",
+            "10",
+        ];
+        full.extend_from_slice(args);
+        client(&full, &[("IMAP_PASSWORD", OURS_PASSWORD)])
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().lines.clone()
+    }
+
+    /// The command names received (the second word of each tagged line).
+    fn commands(&self) -> Vec<String> {
+        self.lines()
+            .iter()
+            .filter_map(|l| l.split(' ').nth(1))
+            .map(str::to_ascii_uppercase)
+            .collect()
+    }
+}
+
+fn fake_session(
+    stream: std::net::TcpStream,
+    caps: &str,
+    log: &std::sync::Mutex<FakeLog>,
+) -> std::io::Result<()> {
+    use std::io::{BufRead, Read, Write};
+    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let mut w = stream.try_clone()?;
+    let mut r = std::io::BufReader::new(stream);
+    let read_line = |r: &mut std::io::BufReader<std::net::TcpStream>| {
+        let mut buf = Vec::new();
+        r.read_until(b'\n', &mut buf)?;
+        if buf.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let line = String::from_utf8_lossy(&buf)
+            .trim_end_matches(['\r', '\n'])
+            .to_owned();
+        log.lock().unwrap().lines.push(line.clone());
+        Ok::<_, std::io::Error>(line)
+    };
+    write!(w, "* OK [CAPABILITY {caps}] scripted server ready\r\n")?;
+    let mut authed = false;
+    loop {
+        let line = read_line(&mut r)?;
+        let mut words = line.splitn(3, ' ');
+        let tag = words.next().unwrap_or("*").to_owned();
+        let cmd = words.next().unwrap_or("").to_ascii_uppercase();
+        let rest = words.next().unwrap_or("");
+        match cmd.as_str() {
+            "CAPABILITY" => {
+                let now = if authed { FAKE_AUTHED } else { caps };
+                write!(w, "* CAPABILITY {now}\r\n{tag} OK done\r\n")?
+            }
+            "LOGIN" => {
+                authed = true;
+                write!(w, "{tag} OK [CAPABILITY {FAKE_AUTHED}] logged in\r\n")?
+            }
+            "AUTHENTICATE" => {
+                // The challenges of PLAIN (none) and LOGIN ("Username:", "Password:").
+                let prompts: &[&str] = match rest.to_ascii_uppercase().as_str() {
+                    "PLAIN" => &[""],
+                    "LOGIN" => &["VXNlcm5hbWU6", "UGFzc3dvcmQ6"],
+                    _ => {
+                        write!(w, "{tag} NO not scripted\r\n")?;
+                        continue;
+                    }
+                };
+                for p in prompts {
+                    write!(w, "+ {p}\r\n")?;
+                    read_line(&mut r)?;
+                }
+                authed = true;
+                write!(w, "{tag} OK [CAPABILITY {FAKE_AUTHED}] authenticated\r\n")?
+            }
+            "APPEND" => {
+                // `APPEND mailbox [(flags)] [date] {N}` or `{N+}`.
+                let Some(open) = line.rfind('{') else {
+                    write!(w, "{tag} BAD no literal\r\n")?;
+                    continue;
+                };
+                let inner = line[open + 1..].trim_end_matches('}');
+                let (n, plus) = match inner.strip_suffix('+') {
+                    Some(n) => (n, true),
+                    None => (inner, false),
+                };
+                let n: usize = n.parse().map_err(std::io::Error::other)?;
+                if !plus {
+                    write!(w, "+ go ahead\r\n")?;
+                }
+                let mut literal = vec![0; n];
+                r.read_exact(&mut literal)?;
+                log.lock().unwrap().literals.push(literal);
+                // The end of the command line after the literal.
+                read_line(&mut r)?;
+                write!(w, "{tag} OK APPEND completed\r\n")?
+            }
+            "NOOP" => write!(w, "{tag} OK done\r\n")?,
+            "LOGOUT" => {
+                write!(w, "* BYE closing\r\n{tag} OK done\r\n")?;
+                return Ok(());
+            }
+            _ => write!(w, "{tag} BAD not scripted\r\n")?,
+        }
+    }
+}
+
+/// `--auth login` is SASL LOGIN where the server offers it, else the LOGIN command (the
+/// contract); `--auth auto` with no SASL mechanism it can use is the LOGIN command too. Each
+/// prints `login`, an `--auth` name.
+#[test]
+fn auth_login_is_sasl_login_where_offered_else_the_login_command() {
+    // No AUTH=LOGIN: the LOGIN command, and no AUTHENTICATE.
+    let f = Fake::start("IMAP4rev1 AUTH=PLAIN");
+    let lines = ok(&f.run(&["--auth", "login", "capabilities"]));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["mechanism"], "login");
+    assert!(
+        lines[0]["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "X-FAKE-AUTHED"),
+        "not the capabilities after authentication: {lines:?}"
+    );
+    let cmds = f.commands();
+    assert!(
+        !cmds.contains(&"AUTHENTICATE".to_owned()),
+        "{:?}",
+        f.lines()
+    );
+    let login = f
+        .lines()
+        .into_iter()
+        .find(|l| {
+            l.split(' ')
+                .nth(1)
+                .is_some_and(|c| c.eq_ignore_ascii_case("LOGIN"))
+        })
+        .unwrap_or_else(|| panic!("no LOGIN command: {:?}", f.lines()));
+    assert!(
+        login.contains("ann") && login.contains(OURS_PASSWORD),
+        "{login:?}"
+    );
+
+    // AUTH=LOGIN offered: AUTHENTICATE LOGIN with the user and the password in base64.
+    let f = Fake::start("IMAP4rev1 AUTH=PLAIN AUTH=LOGIN");
+    let lines = ok(&f.run(&["--auth", "login", "capabilities"]));
+    assert_eq!(lines[0]["mechanism"], "login");
+    let all = f.lines();
+    let at = all
+        .iter()
+        .position(|l| l.to_ascii_uppercase().ends_with(" AUTHENTICATE LOGIN"))
+        .unwrap_or_else(|| panic!("no AUTHENTICATE LOGIN: {all:?}"));
+    // "ann" and "s3cret-pw" (OURS_PASSWORD) in base64.
+    assert_eq!(all[at + 1..at + 3], ["YW5u", "czNjcmV0LXB3"], "{all:?}");
+    assert!(!f.commands().contains(&"LOGIN".to_owned()), "{all:?}");
+
+    // auto, no AUTH= at all: the LOGIN command, printed as `login`.
+    let f = Fake::start("IMAP4rev1");
+    let lines = ok(&f.run(&["capabilities"]));
+    assert_eq!(lines[0]["mechanism"], "login");
+    assert!(
+        f.commands().contains(&"LOGIN".to_owned()),
+        "{:?}",
+        f.lines()
+    );
+}
+
+/// Without UIDPLUS the server names no UID: `append` prints `{"uid": null}`, and the file's
+/// bytes go out unchanged (a bare LF included).
+#[test]
+fn append_without_uidplus_prints_a_null_uid() {
+    let f = Fake::start("IMAP4rev1 AUTH=PLAIN");
+    let dir = std::env::temp_dir().join(common::unique("imapwire-cli-nouidplus"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("msg.eml");
+    let msg = b"Subject: raw\r\nX-Odd: bare LF follows\n\r\nbody\r\n";
+    std::fs::write(&file, msg).unwrap();
+    let lines = ok(&f.run(&[
+        "append",
+        "INBOX",
+        file.to_str().unwrap(),
+        "--flag",
+        "\\Seen",
+    ]));
+    assert_eq!(lines, vec![serde_json::json!({ "uid": null })]);
+    assert_eq!(f.log.lock().unwrap().literals, vec![msg.to_vec()]);
+    let append = f
+        .lines()
+        .into_iter()
+        .find(|l| l.to_ascii_uppercase().contains(" APPEND "))
+        .unwrap();
+    assert!(
+        append.contains("INBOX") && append.contains("(\\Seen)"),
+        "{append:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A server that accepts the connection and never says anything: the client gives up after
+/// `--timeout` (waiting for the greeting in plaintext, for the handshake with TLS), exit 1,
+/// a message on stderr that says what timed out, nothing on stdout.
+#[test]
+fn silent_server_gives_up_at_the_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            // Kept open, never written to.
+            held.push(s);
+        }
+    });
+    for tls in [&["--tls", "none", "--insecure-plaintext"][..], &[][..]] {
+        let mut args = vec!["--port", &port, "--timeout", "2", "--user", "u"];
+        args.extend_from_slice(tls);
+        args.push("capabilities");
+        let started = std::time::Instant::now();
+        let o = client(&args, &[("IMAP_PASSWORD", "x")]);
+        let took = started.elapsed();
+        assert_eq!(code(&o), 1, "{tls:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{tls:?} printed on stdout");
+        let err = stderr(&o);
+        assert!(err.contains("timed out"), "{tls:?}: {err}");
+        assert!(err.contains(&port), "{tls:?}: which server? {err}");
+        assert!(
+            took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+            "{tls:?}: gave up after {took:?}, --timeout 2"
+        );
+    }
+}
+
+/// Our example server's session on a plaintext loopback port with only the extensions given
+/// (IMAP4rev2 and the AUTH= mechanisms come from the session).
+struct Bare {
+    _rt: tokio::runtime::Runtime,
+    port: String,
+    dir: std::path::PathBuf,
+    _stop: tokio::sync::watch::Sender<bool>,
+}
+
+fn bare_server(extensions: Vec<imapwire_codec::capability::Capability>) -> Bare {
+    use imapwire_session::server::{CredentialStore, ServerConfig};
+    use imapwire_tokio::server::{DriverOptions, MaildirBackend, Users, serve_connection};
+    let dir = std::env::temp_dir().join(common::unique("imapwire-cli-bare"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let users: std::sync::Arc<dyn CredentialStore> =
+        std::sync::Arc::new(Users::parse(&format!("ann:{OURS_PASSWORD}\n")).unwrap());
+    let backend = std::sync::Arc::new(MaildirBackend::new(dir.join("store")));
+    backend.prepare("ann").unwrap();
+    let cfg = ServerConfig::default()
+        .with_credentials(users)
+        .with_plaintext_auth(true)
+        .with_extensions(extensions);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    rt.spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve_connection(
+                tcp,
+                cfg.clone(),
+                None,
+                backend.clone(),
+                stopped.clone(),
+                DriverOptions::default(),
+            ));
+        }
+    });
+    Bare {
+        _rt: rt,
+        port,
+        dir,
+        _stop: stop,
+    }
+}
+
+impl Bare {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(common::client_binary());
+        cmd.args([
+            "--port",
+            &self.port,
+            "--tls",
+            "none",
+            "--insecure-plaintext",
+        ])
+        .args(["--user", "ann", "--timeout", "20"])
+        .args(args)
+        .env_remove("IMAP_TOKEN")
+        .env("IMAP_PASSWORD", OURS_PASSWORD);
+        cmd
+    }
+}
+
+/// `idle` on a server without QRESYNC (nor UIDPLUS): a flag change made by a second
+/// connection comes as `flags` with a null UID, an expunge as `expunge` with its sequence
+/// number.
+#[test]
+fn idle_reports_flags_and_expunge_without_qresync() {
+    use imapwire_codec::capability::Capability as C;
+    let s = bare_server(vec![C::Idle, C::Enable, C::Namespace, C::Unselect]);
+    let rt = scenario::runtime();
+    let (conn, _) = rt.block_on(scenario::login(
+        scenario::plaintext(&s.port),
+        "ann",
+        OURS_PASSWORD,
+    ));
+    assert!(!conn.has_capability("QRESYNC") && !conn.has_capability("UIDPLUS"));
+    let uids = rt.block_on(async {
+        conn.select("INBOX").await.expect("SELECT");
+        for subject in ["A", "B"] {
+            let msg = scenario::message(subject);
+            conn.append("INBOX", &[], msg.len() as u64, std::io::Cursor::new(msg))
+                .await
+                .expect("APPEND");
+        }
+        // No UIDPLUS: the UIDs from a search, once a NOOP brought the EXISTS (the server
+        // sends it at the end of the command after the APPEND, and searches what it sent).
+        conn.noop().await.expect("NOOP");
+        conn.search("ALL", true).await.expect("UID SEARCH").ids
+    });
+    assert_eq!(uids.len(), 2, "{uids:?}");
+    let mut run = scenario::IdleRun::start(s.command(&["idle", "INBOX", "--seconds", "6"]));
+    run.await_idle(&rt, &conn, "INBOX");
+    scenario::flag_and_expunge(&rt, &conn, run, (uids[0], uids[1]), false, false);
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+// ---- our example server (QRESYNC, SCRAM-SHA-256-PLUS over TLS) ------------------------------
+
+/// `--auth auto` over TLS with our server chooses SCRAM-SHA-256-PLUS (channel binding); the
+/// contract prints "the --auth name used", and `--auth` has no `-plus` names: it prints
+/// `scram-sha-256`, which `--auth` takes back.
+#[test]
+fn auto_mechanism_is_printed_as_its_auth_name() {
+    let s = our_server();
+    let rt = scenario::runtime();
+    // The premise: auto picks the -PLUS mechanism on this server.
+    let used = rt.block_on(async {
+        let (conn, used) = scenario::login(
+            scenario::pinned(&s.tls_port, &s.fingerprint),
+            "ann",
+            OURS_PASSWORD,
+        )
+        .await;
+        conn.logout().await.expect("LOGOUT");
+        used
+    });
+    assert_eq!(used, "SCRAM-SHA-256-PLUS");
+    let auto = ok(&s.run(&["capabilities"]));
+    assert_eq!(auto[0]["mechanism"], "scram-sha-256", "{auto:?}");
+    let named = ok(&s.run(&["--auth", "scram-sha-256", "capabilities"]));
+    assert_eq!(named[0]["mechanism"], "scram-sha-256", "{named:?}");
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+/// `idle` on a server with QRESYNC: the client enables it, so a second connection's flag
+/// change comes as `flags` with the UID and its expunge as `vanished` with the UID set.
+#[test]
+fn our_server_idle_reports_flags_with_uid_and_vanished() {
+    let s = our_server();
+    let rt = scenario::runtime();
+    let (conn, _) = rt.block_on(scenario::login(
+        scenario::pinned(&s.tls_port, &s.fingerprint),
+        "ann",
+        OURS_PASSWORD,
+    ));
+    let (a, b) = rt.block_on(async {
+        conn.select("INBOX").await.expect("SELECT");
+        let a = scenario::append(&conn, "INBOX", &[], &scenario::message("A")).await;
+        let b = scenario::append(&conn, "INBOX", &[], &scenario::message("B")).await;
+        (a, b)
+    });
+    let mut cmd = Command::new(common::client_binary());
+    cmd.args([
+        "--port",
+        &s.tls_port,
+        "--pin",
+        &s.fingerprint,
+        "--user",
+        "ann",
+    ])
+    .args(["idle", "INBOX", "--seconds", "6"])
+    .env_remove("IMAP_TOKEN")
+    .env("IMAP_PASSWORD", OURS_PASSWORD);
+    let mut run = scenario::IdleRun::start(cmd);
+    run.await_idle(&rt, &conn, "INBOX");
+    scenario::flag_and_expunge(&rt, &conn, run, (a, b), true, true);
     let _ = std::fs::remove_dir_all(&s.dir);
 }

@@ -59,6 +59,27 @@ impl Auth {
         .find(|a| a.name() == s)
     }
 
+    /// The `--auth` name for what authentication used: a SASL mechanism name such as
+    /// `SCRAM-SHA-256-PLUS` (case-insensitive), or `LOGIN` for the LOGIN command. A `-PLUS`
+    /// variant is its mechanism with channel binding, named as the mechanism (`--auth`
+    /// has no `-plus` names; `capabilities` prints `--auth` names only). `None` for a name
+    /// that is not one of ours.
+    pub fn for_mechanism(used: &str) -> Option<Auth> {
+        let upper = used.trim().to_ascii_uppercase();
+        let base = upper.strip_suffix("-PLUS").unwrap_or(&upper);
+        [
+            Auth::Plain,
+            Auth::Login,
+            Auth::ScramSha256,
+            Auth::ScramSha1,
+            Auth::CramMd5,
+            Auth::XOAuth2,
+            Auth::OAuthBearer,
+        ]
+        .into_iter()
+        .find(|a| a.name().eq_ignore_ascii_case(base))
+    }
+
     /// Whether the mechanism takes an OAuth token rather than a password.
     pub fn uses_token(self) -> bool {
         matches!(self, Auth::XOAuth2 | Auth::OAuthBearer)
@@ -624,6 +645,29 @@ mod tests {
             &["delete", "d"],
         ] {
             assert!(p(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn printed_mechanisms_are_auth_names() {
+        for (used, name) in [
+            ("SCRAM-SHA-256-PLUS", "scram-sha-256"),
+            ("SCRAM-SHA-256", "scram-sha-256"),
+            ("scram-sha-1-plus", "scram-sha-1"),
+            ("SCRAM-SHA-1", "scram-sha-1"),
+            ("PLAIN", "plain"),
+            ("LOGIN", "login"),
+            ("CRAM-MD5", "cram-md5"),
+            ("XOAUTH2", "xoauth2"),
+            ("OAUTHBEARER", "oauthbearer"),
+        ] {
+            let a = Auth::for_mechanism(used).unwrap_or_else(|| panic!("{used}"));
+            assert_eq!(a.name(), name, "{used}");
+            // What is printed is accepted back by --auth.
+            assert_eq!(Auth::parse(name), Some(a));
+        }
+        for other in ["GSSAPI", "PLAIN-PLUS-PLUS", "", "-PLUS", "AUTO"] {
+            assert_eq!(Auth::for_mechanism(other), None, "{other}");
         }
     }
 

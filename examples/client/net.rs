@@ -125,8 +125,17 @@ pub async fn open(args: &Args, creds: &Credentials) -> Result<Session, Failure> 
             args.auth.name()
         ))
     })?;
+    // The contract prints the `--auth` name used: with `auto`, the one that names what was
+    // chosen (`SCRAM-SHA-256-PLUS` is printed as `scram-sha-256`, the LOGIN command as
+    // `login`).
     let mechanism = match args.auth {
-        Auth::Auto => used.to_ascii_lowercase(),
+        Auth::Auto => Auth::for_mechanism(&used)
+            .map(|a| a.name().to_owned())
+            .ok_or_else(|| {
+                Failure::Failed(format!(
+                    "authenticated with {used}, which has no --auth name"
+                ))
+            })?,
         named => named.name().to_owned(),
     };
     Ok(Session { conn, mechanism })
@@ -234,6 +243,15 @@ async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
             out::line(json!({ "uid": uid }))
         }
         Action::Idle { mailbox, seconds } => {
+            // With QRESYNC enabled the server reports expunges as VANISHED with their UIDs
+            // (RFC 7162 §3.2.10) and puts the UID in every flag change (§3.2.4): the
+            // contract's `vanished` event and `flags` with a UID. Without it: `expunge` with
+            // a sequence number and `flags` whose UID is null unless the server sends it.
+            if conn.has_capability("QRESYNC") {
+                conn.raw_command("ENABLE QRESYNC")
+                    .await
+                    .map_err(|e| Failure::Failed(format!("ENABLE QRESYNC: {e}")))?;
+            }
             conn.select(mailbox)
                 .await
                 .map_err(|e| Failure::Failed(format!("SELECT {mailbox}: {e}")))?;
