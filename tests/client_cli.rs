@@ -672,6 +672,17 @@ mod scenario {
             .with_timeouts(Timeouts::all(Duration::from_secs(20)))
     }
 
+    /// Implicit TLS to `host`:`port` with `ca` (PEM) as an extra trust anchor.
+    pub fn with_ca(host: &str, port: &str, ca: &str) -> Config {
+        let mut tls = TlsConfig::default();
+        tls.add_roots_pem(&std::fs::read(ca).expect("the CA file"))
+            .expect("a PEM CA");
+        Config::new(host, port.parse().unwrap())
+            .with_security(Security::ImplicitTls)
+            .with_tls(tls)
+            .with_timeouts(Timeouts::all(Duration::from_secs(20)))
+    }
+
     /// Plaintext to 127.0.0.1:`port`.
     pub fn plaintext(port: &str) -> Config {
         Config::new("127.0.0.1", port.parse().unwrap())
@@ -708,6 +719,15 @@ mod scenario {
             .await
             .expect("APPEND")
             .expect("an APPENDUID")
+    }
+
+    /// Lowercase hex SHA-256.
+    pub fn sha256(bytes: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Checks an `idle` line against the contract: exactly the keys of its kind, and flags
@@ -1344,4 +1364,279 @@ fn our_server_idle_reports_flags_with_uid_and_vanished() {
     run.await_idle(&rt, &conn, "INBOX");
     scenario::flag_and_expunge(&rt, &conn, run, (a, b), true, true);
     let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+// ---- Dovecot: changes from a second client, Unicode names ----------------------------------
+
+impl Dc {
+    /// A second client: the library on main's implicit TLS port, authenticated as `user`.
+    fn connect(&self, rt: &tokio::runtime::Runtime, user: &str) -> imapwire_tokio::Connection {
+        let cfg = scenario::with_ca(
+            self.d.host(),
+            self.d.var("DOVECOT_IMAPS_PORT"),
+            self.d.var("DOVECOT_CA"),
+        );
+        rt.block_on(scenario::login(cfg, user, self.d.password())).0
+    }
+
+    /// The client's command line for `user` (see [`Dc::run`]), to be spawned.
+    fn command(&self, user: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(common::client_binary());
+        cmd.args(["--port", self.d.var("DOVECOT_IMAPS_PORT")])
+            .args(["--ca", self.d.var("DOVECOT_CA"), "--user", user])
+            .args(["--timeout", "20"])
+            .args(args)
+            .env_remove("IMAP_TOKEN")
+            .env("IMAP_PASSWORD", self.d.password());
+        cmd
+    }
+}
+
+/// `{"uid", "flags", "size", "sha256"}` lines by UID, flags as a set (their order is not part
+/// of the contract).
+fn by_uid(
+    lines: &[Value],
+) -> std::collections::BTreeMap<u64, (std::collections::BTreeSet<String>, u64, String)> {
+    lines
+        .iter()
+        .map(|l| {
+            let flags = l["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_owned())
+                .collect();
+            (
+                l["uid"].as_u64().unwrap(),
+                (
+                    flags,
+                    l["size"].as_u64().unwrap(),
+                    l["sha256"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn report(mode: &str, counts: [u64; 5], reset: bool) -> Value {
+    let [downloaded, flags_changed, expunged, uploaded, conflicts] = counts;
+    serde_json::json!({
+        "mode": mode,
+        "downloaded": downloaded,
+        "flags_changed": flags_changed,
+        "expunged": expunged,
+        "uploaded": uploaded,
+        "conflicts": conflicts,
+        "uidvalidity_reset": reset,
+    })
+}
+
+/// `idle` on Dovecot (QRESYNC): a second connection's flag change comes as `flags` with the
+/// UID, its expunge as `vanished`.
+#[test]
+fn dovecot_idle_reports_flags_and_vanished_from_a_second_connection() {
+    let Some(dc) = Dc::get("dovecot_idle_reports_flags_and_vanished_from_a_second_connection")
+    else {
+        return;
+    };
+    let user = "bob";
+    let rt = scenario::runtime();
+    let conn = dc.connect(&rt, user);
+    let mailbox = common::unique("idle");
+    let (a, b) = rt.block_on(async {
+        conn.raw_command(&format!("CREATE \"{mailbox}\""))
+            .await
+            .expect("CREATE");
+        conn.select(&mailbox).await.expect("SELECT");
+        let a = scenario::append(&conn, &mailbox, &[], &scenario::message("A")).await;
+        let b = scenario::append(&conn, &mailbox, &[], &scenario::message("B")).await;
+        (a, b)
+    });
+    let mut run = scenario::IdleRun::start(dc.command(user, &["idle", &mailbox, "--seconds", "6"]));
+    run.await_idle(&rt, &conn, &mailbox);
+    scenario::flag_and_expunge(&rt, &conn, run, (a, b), true, true);
+    rt.block_on(async {
+        conn.select("INBOX").await.expect("SELECT");
+        conn.raw_command(&format!("DELETE \"{mailbox}\""))
+            .await
+            .expect("DELETE");
+    });
+}
+
+/// `sync` across runs while a second client changes the mailbox: server-side flag changes,
+/// an expunge, a conflict merged (local `+\Seen`, server `+\Answered`: both on both sides),
+/// a sync with nothing to do, then the mailbox deleted and created again (a new
+/// UIDVALIDITY): the replica is discarded and rebuilt.
+#[test]
+fn dovecot_sync_reports_server_changes_conflicts_and_uidvalidity_reset() {
+    let Some(dc) = Dc::get("dovecot_sync_reports_server_changes_conflicts_and_uidvalidity_reset")
+    else {
+        return;
+    };
+    let user = "dave";
+    let rt = scenario::runtime();
+    let conn = dc.connect(&rt, user);
+    let mailbox = common::unique("sync");
+    let dir = std::env::temp_dir().join(common::unique("imapwire-replica"));
+    let d = dir.to_str().unwrap();
+    let uids = rt.block_on(async {
+        conn.raw_command(&format!("CREATE \"{mailbox}\""))
+            .await
+            .expect("CREATE");
+        let mut uids = Vec::new();
+        for subject in ["A", "B", "C", "D"] {
+            uids.push(scenario::append(&conn, &mailbox, &[], &scenario::message(subject)).await);
+        }
+        uids
+    });
+    let [a, b, c, dd] = uids[..] else {
+        unreachable!()
+    };
+    let first = ok(&dc.run(user, &[], &["sync", &mailbox, d]));
+    assert_eq!(first, [report("full", [4, 0, 0, 0, 0], false)]);
+
+    // The second client: A flagged, B answered, C expunged.
+    rt.block_on(async {
+        conn.select(&mailbox).await.expect("SELECT");
+        conn.store(&a.to_string(), "+FLAGS (\\Flagged)", true)
+            .await
+            .expect("STORE");
+        conn.store(&b.to_string(), "+FLAGS (\\Answered)", true)
+            .await
+            .expect("STORE");
+        conn.store(&c.to_string(), "+FLAGS.SILENT (\\Deleted)", true)
+            .await
+            .expect("STORE");
+        conn.expunge(Some(&c.to_string())).await.expect("EXPUNGE");
+    });
+    // Locally: B seen (changed on both sides), D labelled.
+    ok(&client(&["mark", d, &b.to_string(), "+\\Seen"], &[]));
+    ok(&client(&["mark", d, &dd.to_string(), "+$Local"], &[]));
+    let second = ok(&dc.run(user, &[], &["sync", &mailbox, d]));
+    // flags_changed: A and B (the server changed both); uploaded: B and D.
+    assert_eq!(second, [report("qresync", [0, 2, 1, 2, 1], false)]);
+
+    let local = by_uid(&ok(&client(&["local", d], &[])));
+    let server = by_uid(&ok(&dc.run(user, &[], &["fetch", &mailbox, "1:*"])));
+    assert_eq!(local, server, "the replica differs from the server");
+    let flags = |uid: u32| -> Vec<&str> {
+        let (f, ..) = &local[&u64::from(uid)];
+        f.iter().map(String::as_str).collect()
+    };
+    assert_eq!(flags(a), ["\\Flagged"]);
+    assert_eq!(flags(b), ["\\Answered", "\\Seen"]);
+    assert_eq!(flags(dd), ["$Local"]);
+    assert!(!local.contains_key(&u64::from(c)), "C still in the replica");
+    assert!(
+        !dir.join("messages").join(format!("{c}.eml")).exists(),
+        "C's file is still there"
+    );
+
+    let third = ok(&dc.run(user, &[], &["sync", &mailbox, d]));
+    assert_eq!(third, [report("qresync", [0; 5], false)]);
+
+    // The mailbox deleted and created again, with one new message.
+    let e_msg = scenario::message("E");
+    let e = rt.block_on(async {
+        conn.select("INBOX").await.expect("SELECT");
+        conn.raw_command(&format!("DELETE \"{mailbox}\""))
+            .await
+            .expect("DELETE");
+        conn.raw_command(&format!("CREATE \"{mailbox}\""))
+            .await
+            .expect("CREATE");
+        scenario::append(&conn, &mailbox, &[], &e_msg).await
+    });
+    let rebuilt = ok(&dc.run(user, &[], &["sync", &mailbox, d]));
+    assert_eq!(rebuilt.len(), 1, "{rebuilt:?}");
+    assert_eq!(rebuilt[0]["uidvalidity_reset"], true, "{rebuilt:?}");
+    assert_eq!(rebuilt[0]["downloaded"], 1, "{rebuilt:?}");
+    assert_eq!(rebuilt[0]["uploaded"], 0, "{rebuilt:?}");
+    let local = ok(&client(&["local", d], &[]));
+    assert_eq!(local.len(), 1, "{local:?}");
+    assert_eq!(local[0]["uid"], e);
+    assert_eq!(local[0]["sha256"], scenario::sha256(&e_msg).as_str());
+    let files = std::fs::read_dir(dir.join("messages")).unwrap().count();
+    assert_eq!(files, 1, "the old messages' files were kept");
+
+    rt.block_on(async {
+        conn.raw_command(&format!("DELETE \"{mailbox}\""))
+            .await
+            .expect("DELETE");
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Mailbox names are UTF-8 in arguments and output; Dovecot (no UTF8=ACCEPT) sees modified
+/// UTF-7. The mailbox is created under its modified UTF-7 name written out here (RFC 3501
+/// §5.1.3: `&-` for `&`, base64 of UTF-16 for the rest), then used by its Unicode name.
+#[test]
+fn dovecot_unicode_mailbox_names() {
+    let Some(dc) = Dc::get("dovecot_unicode_mailbox_names") else {
+        return;
+    };
+    let user = "bob";
+    let rt = scenario::runtime();
+    let conn = dc.connect(&rt, user);
+    assert!(
+        !conn.has_capability("UTF8=ACCEPT"),
+        "this test expects modified UTF-7"
+    );
+    let suffix = common::unique("u");
+    let name = format!("Grüße & 日本 {suffix}");
+    let wire = format!("Gr&APwA3w-e &- &ZeVnLA- {suffix}");
+    rt.block_on(conn.raw_command(&format!("CREATE \"{wire}\"")))
+        .expect("CREATE");
+
+    let msg = scenario::message("unicode");
+    let file = std::env::temp_dir().join(common::unique("imapwire-msg"));
+    std::fs::write(&file, &msg).unwrap();
+    let uid = ok(&dc.run(user, &[], &["append", &name, file.to_str().unwrap()]))[0]["uid"]
+        .as_u64()
+        .expect("a UID");
+    // The client's APPEND went to the mailbox of that modified UTF-7 name.
+    let there = rt.block_on(async {
+        conn.raw_command(&format!("EXAMINE \"{wire}\""))
+            .await
+            .expect("EXAMINE");
+        conn.raw_command("UID FETCH 1:* (UID)")
+            .await
+            .expect("UID FETCH")
+            .into_iter()
+            .filter_map(|m| m.uid)
+            .map(u64::from)
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(there, [uid]);
+
+    let list = ok(&dc.run(user, &[], &["list"]));
+    assert!(
+        list.iter().any(|l| l["mailbox"] == name.as_str()),
+        "{name:?} not in {list:?}"
+    );
+    assert!(
+        list.iter().all(|l| l["mailbox"] != wire.as_str()),
+        "{list:?}"
+    );
+    let sel = ok(&dc.run(user, &[], &["select", &name]));
+    assert_eq!(sel[0]["exists"], 1, "{sel:?}");
+    let fetched = ok(&dc.run(user, &[], &["fetch", &name, "1:*"]));
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert_eq!(fetched[0]["uid"], uid);
+    assert_eq!(fetched[0]["sha256"], scenario::sha256(&msg).as_str());
+
+    let dir = std::env::temp_dir().join(common::unique("imapwire-replica"));
+    let d = dir.to_str().unwrap();
+    let synced = ok(&dc.run(user, &[], &["sync", &name, d]));
+    assert_eq!(synced[0]["downloaded"], 1, "{synced:?}");
+    assert_eq!(by_uid(&ok(&client(&["local", d], &[]))), by_uid(&fetched));
+
+    rt.block_on(async {
+        conn.select("INBOX").await.expect("SELECT");
+        conn.raw_command(&format!("DELETE \"{wire}\""))
+            .await
+            .expect("DELETE");
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
 }
