@@ -437,25 +437,107 @@ fn known_answers_per_family() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
-/// An untagged response the lenient profile cannot repair comes out of the stream decoder
-/// as an error holding the whole message, and decoding goes on.
+/// What the lenient profile gives for untagged data it cannot repair, kind by kind (the list in
+/// `README.md`, "Data is never silently dropped"): known kinds come out of the stream decoder
+/// as an error holding the whole message (at the offset the one-shot decoder reports, past the
+/// keyword), and decoding goes on; unknown keywords and non-IMAP lines are `Data::Unknown`
+/// holding the raw bytes. The README's list and these cases name the same kinds.
 #[test]
-fn unrepairable_data_is_an_error_with_the_raw_message() {
+fn unrepairable_data_kind_by_kind() {
     use imapwire_codec::codec::{ResponseDecoder, StreamError, StreamEvent};
-    let bad: &[u8] = b"* LIST \"/\" INBOX\r\n";
-    let mut d = ResponseDecoder::new(Default::default(), DecodeOptions::lenient());
-    d.push(bad);
-    d.push(b"a1 OK done\r\n");
-    let ev: Vec<_> = std::iter::from_fn(|| d.next()).collect();
-    assert_eq!(ev.len(), 2, "{ev:?}");
-    match &ev[0] {
-        StreamEvent::Error(StreamError::Decode { error, raw, .. }) => {
-            assert_eq!(&raw[..], bad);
-            assert!(error.offset >= 7, "{error}");
+    use imapwire_codec::response::Data;
+    const ERROR: &str = "error carrying the raw message";
+    let cases: &[(&str, &[u8])] = &[
+        ("`CAPABILITY`", b"* CAPABILITY \"IMAP4rev1\"\r\n"),
+        ("`ENABLED`", b"* ENABLED \"X\"\r\n"),
+        ("`FLAGS`", b"* FLAGS (\\Seen \"x\")\r\n"),
+        ("`LIST`", b"* LIST \"/\" INBOX\r\n"),
+        ("`LSUB`", b"* LSUB \"/\" INBOX\r\n"),
+        ("`XLIST`", b"* XLIST \"/\" INBOX\r\n"),
+        ("`NAMESPACE`", b"* NAMESPACE ((\"\" \"/\")) x NIL\r\n"),
+        ("`STATUS`", b"* STATUS INBOX (MESSAGES x)\r\n"),
+        ("`ESEARCH`", b"* ESEARCH (TAG \"a\") MIN x\r\n"),
+        ("`SEARCH`", b"* SEARCH 1 x 3\r\n"),
+        ("`SORT`", b"* SORT 1 x\r\n"),
+        ("`THREAD`", b"* THREAD (1 x)\r\n"),
+        ("`EXISTS`", b"* 5 EXISTS x\r\n"),
+        ("`RECENT`", b"* 5 RECENT x\r\n"),
+        ("`EXPUNGE`", b"* 5 EXPUNGE x\r\n"),
+        ("`FETCH`", b"* 1 FETCH (UID 1\r\n"),
+        ("`UIDFETCH`", b"* 1 UIDFETCH (UID 1\r\n"),
+        ("`JMAPACCESS`", b"* JMAPACCESS (x)\r\n"),
+        ("`GENURLAUTH`", b"* GENURLAUTH (x)\r\n"),
+        ("`URLFETCH`", b"* URLFETCH \"u\" (x\r\n"),
+        ("`VANISHED`", b"* VANISHED (EARLIER) x\r\n"),
+        ("`ID`", b"* ID (\"a\")\r\n"),
+        ("`QUOTA`", b"* QUOTA \"\" (STORAGE x 10)\r\n"),
+        ("`QUOTAROOT`", b"* QUOTAROOT (x)\r\n"),
+        ("`ACL`", b"* ACL INBOX fred\r\n"),
+        ("`LISTRIGHTS`", b"* LISTRIGHTS INBOX\r\n"),
+        ("`MYRIGHTS`", b"* MYRIGHTS INBOX\r\n"),
+        ("`METADATA`", b"* METADATA INBOX (/a\r\n"),
+        ("unknown keyword", b"* XFOO (a b\r\n"),
+        ("non-IMAP line", b"HTTP/1.1 400 Bad Request\r\n"),
+    ];
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let rows: Vec<(&str, &str)> = readme
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("| Kind | What the lenient profile gives"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .filter_map(|l| {
+            let mut c = l.trim_matches('|').split(" | ").map(str::trim);
+            Some((c.next()?, c.next()?))
+        })
+        .collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let want: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    assert_eq!(kinds, want, "the README's kinds and the test's cases");
+    let mut failures = Vec::new();
+    for ((kind, bytes), (_, choice)) in cases.iter().zip(&rows) {
+        let shown = String::from_utf8_lossy(bytes);
+        let mut d = ResponseDecoder::new(Default::default(), DecodeOptions::lenient());
+        d.push(bytes);
+        d.push(b"a1 OK done\r\n");
+        let ev: Vec<_> = std::iter::from_fn(|| d.next()).collect();
+        if ev.len() != 2 || !matches!(ev[1], StreamEvent::Message(_)) {
+            failures.push(format!("{kind} {shown:?}: decoding did not go on: {ev:?}"));
+            continue;
         }
-        e => panic!("{e:?}"),
+        if choice.starts_with(ERROR) {
+            let one_shot =
+                Response::decode(&Bytes::copy_from_slice(bytes), &DecodeOptions::lenient());
+            match (&ev[0], one_shot) {
+                (StreamEvent::Error(StreamError::Decode { error, raw, .. }), Err(e))
+                    if &raw[..] == *bytes && error.offset == e.offset && e.offset > 4 => {}
+                (ev, one_shot) => failures.push(format!(
+                    "{kind} {shown:?}: want an error with the raw message: {ev:?} / {one_shot:?}"
+                )),
+            }
+        } else {
+            match &ev[0] {
+                StreamEvent::Message(m) => match &m.message {
+                    Response::Data(Data::Unknown(u))
+                        if !u.raw().is_empty()
+                            && (!choice.contains("NonImapLine")
+                                || m.warnings
+                                    .iter()
+                                    .any(|w| w.quirk == imapwire_codec::Quirk::NonImapLine))
+                            && shown.ends_with(&format!(
+                                "{}\r\n",
+                                String::from_utf8_lossy(u.raw())
+                            )) => {}
+                    other => {
+                        failures.push(format!("{kind} {shown:?}: want Data::Unknown: {other:?}"))
+                    }
+                },
+                e => failures.push(format!("{kind} {shown:?}: want Data::Unknown: {e:?}")),
+            }
+        }
     }
-    assert!(matches!(ev[1], StreamEvent::Message(_)), "{ev:?}");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 /// Valid messages the lenient profile's repairs could be mistaken for decode as in the strict
