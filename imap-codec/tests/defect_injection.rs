@@ -94,6 +94,10 @@ fn corpus() -> Vec<Vec<u8>> {
 #[derive(Default, Debug)]
 struct Tally {
     by_outcome: BTreeMap<Outcome, usize>,
+    /// Non-grammatical outcomes at a literal / at an astring written as an atom (the string
+    /// cells).
+    at_literal: usize,
+    at_atom: usize,
 }
 
 /// Runs every cell at every position of `msgs`; returns the tallies and the broken contracts.
@@ -106,12 +110,16 @@ fn run_all(msgs: &[Vec<u8>]) -> (BTreeMap<Cell, Tally>, Vec<(Cell, String)>) {
             for inj in injections(m, &s, cell) {
                 match check(&inj, &s) {
                     Ok(o) => {
-                        *tallies
-                            .entry(cell)
-                            .or_default()
-                            .by_outcome
-                            .entry(o)
-                            .or_default() += 1
+                        let t = tallies.entry(cell).or_default();
+                        *t.by_outcome.entry(o).or_default() += 1;
+                        if o != Outcome::Grammatical {
+                            // StringAbsent removes the SP before the string too
+                            let starts = |v: &[(usize, usize)]| {
+                                v.iter().any(|&(a, _)| a == inj.at || a == inj.at + 1)
+                            };
+                            t.at_literal += usize::from(starts(&s.literals));
+                            t.at_atom += usize::from(starts(&s.astring_atoms));
+                        }
                     }
                     Err(e) => {
                         // INJECT_DUMP=DIR keeps the failing messages for a closer look
@@ -171,6 +179,20 @@ fn every_cell_at_every_position() {
             t.by_outcome.get(&want).is_some_and(|&k| k > 0),
             "cell {cell:?} never showed its verdict {want:?}: {:?}",
             t.by_outcome
+        );
+    }
+    // literals and astrings written as atoms are string positions too (NIL there is
+    // grammatical: the atom `NIL` is an astring, and literals in the corpus stand in
+    // nstrings and astrings)
+    for cell in [Cell::StringAbsent, Cell::ParensForString] {
+        let t = &tallies[&cell];
+        eprintln!(
+            "{cell:?}: at literals {}, at atoms {}",
+            t.at_literal, t.at_atom
+        );
+        assert!(
+            t.at_literal > 0 && t.at_atom > 0,
+            "cell {cell:?} never met a literal and an atom position: {t:?}"
         );
     }
 }

@@ -36,7 +36,8 @@ pub enum Cell {
     ItemArgMalformed,
     /// Absent: a parenthesised list the grammar requires is missing with its SP.
     ListAbsent,
-    /// Absent: a string the grammar requires is missing with its SP.
+    /// Absent: a string the grammar requires (quoted, literal, or an astring written as an
+    /// atom) is missing with its SP.
     StringAbsent,
     /// Absent: a literal's data is cut short (the message ends inside it).
     LiteralDataShort,
@@ -56,7 +57,8 @@ pub enum Cell {
     DquoteInAtom,
     /// Characters: an 8-bit byte inside a keyword (a response, item or code name).
     EightBitInKeyword,
-    /// NIL/""/(): NIL where a quoted string stands.
+    /// NIL/""/(): NIL where a string stands (quoted, literal, or an astring written as an
+    /// atom).
     NilForString,
     /// NIL/""/(): `""` where NIL stands.
     EmptyForNil,
@@ -64,7 +66,8 @@ pub enum Cell {
     ParensForNil,
     /// NIL/""/(): NIL where an empty list `()` stands.
     NilForEmptyList,
-    /// NIL/""/(): `()` where a quoted string stands.
+    /// NIL/""/(): `()` where a string stands (quoted, literal, or an astring written as an
+    /// atom).
     ParensForString,
     /// Numbers: a minus sign before a number.
     NumberNegative,
@@ -234,6 +237,21 @@ pub struct Sites {
     pub modseq: Vec<(usize, usize)>,
     /// ENVELOPE values (start at `(`, end after `)`).
     pub envelopes: Vec<(usize, usize)>,
+    /// Mailbox names written as atoms (astrings): the first argument of STATUS, ACL,
+    /// MYRIGHTS, LISTRIGHTS, QUOTAROOT and METADATA, the name of LIST/LSUB (start, end).
+    pub astring_atoms: Vec<(usize, usize)>,
+}
+
+impl Sites {
+    /// Every string position: quoted strings, literals (announcement and data) and astrings
+    /// written as atoms.
+    pub fn strings(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.quoted
+            .iter()
+            .chain(&self.literals)
+            .chain(&self.astring_atoms)
+            .copied()
+    }
 }
 
 fn is_atom_char(b: u8) -> bool {
@@ -277,6 +295,33 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
     };
     s.after_status = after_status;
     s.ends_structural = struct_end == crlf;
+    if let Response::Data(data) = &d.message {
+        use imapwire_codec::response::Data;
+        let atom_at = |at: usize| {
+            let n = msg[at..].iter().take_while(|&&c| is_atom_char(c)).count();
+            let tok = &msg[at..at + n];
+            (n > 0
+                && matches!(msg.get(at + n), Some(b' ' | b'\r'))
+                && !tok.eq_ignore_ascii_case(b"NIL"))
+            .then_some((at, at + n))
+        };
+        match data {
+            Data::Status { .. }
+            | Data::Acl { .. }
+            | Data::MyRights { .. }
+            | Data::ListRights { .. }
+            | Data::QuotaRoot { .. }
+            | Data::Metadata { .. } => {
+                let kw = msg[2..].iter().position(|&c| c == b' ')? + 2;
+                s.astring_atoms.extend(atom_at(kw + 1));
+            }
+            Data::List(_) | Data::Lsub(_) if msg[crlf - 1] != b')' => {
+                let start = msg[..crlf].iter().rposition(|&c| c == b' ')? + 1;
+                s.astring_atoms.extend(atom_at(start));
+            }
+            _ => {}
+        }
+    }
     if let Response::Status(st) = &d.message {
         if !st.text().text().as_bytes().is_empty() && msg.get(struct_end - 1) == Some(&b' ') {
             s.text_sp = Some(struct_end - 1);
@@ -501,6 +546,10 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
             s.envelopes.push((a, e));
         }
     }
+    // (the last word of a LIST line may be the end of a literal's data)
+    let lits = s.literal_data.clone();
+    s.astring_atoms
+        .retain(|&(a, _)| !lits.iter().any(|&(ds, de)| ds <= a && a < de));
     Some(s)
 }
 
@@ -593,10 +642,9 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
             })
             .for_each(|&(a, e)| push(a - 1, e - a + 1, b"", a - 1, 0)),
         Cell::StringAbsent => s
-            .quoted
-            .iter()
-            .filter(|&&(a, _)| a > 0 && msg[a - 1] == b' ')
-            .for_each(|&(a, e)| push(a - 1, e - a + 1, b"", a - 1, 0)),
+            .strings()
+            .filter(|&(a, _)| a > 0 && msg[a - 1] == b' ')
+            .for_each(|(a, e)| push(a - 1, e - a + 1, b"", a - 1, 0)),
         Cell::LiteralDataShort => s.literal_data.iter().for_each(|&(a, e)| {
             if e > a {
                 // the message ends early: an error anywhere from the first literal's data on
@@ -642,10 +690,7 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
             .atoms
             .iter()
             .for_each(|&(a, _)| push(a + 1, 0, b"\xe9", a + 1, 1)),
-        Cell::NilForString => s
-            .quoted
-            .iter()
-            .for_each(|&(a, e)| push(a, e - a, b"NIL", a, 3)),
+        Cell::NilForString => s.strings().for_each(|(a, e)| push(a, e - a, b"NIL", a, 3)),
         Cell::EmptyForNil => s.nil.iter().for_each(|&a| push(a, 3, b"\"\"", a, 2)),
         Cell::ParensForNil => s.nil.iter().for_each(|&a| push(a, 3, b"()", a, 2)),
         Cell::NilForEmptyList => s
@@ -653,10 +698,7 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
             .iter()
             .filter(|&&(a, e)| e == a + 2)
             .for_each(|&(a, _)| push(a, 2, b"NIL", a, 3)),
-        Cell::ParensForString => s
-            .quoted
-            .iter()
-            .for_each(|&(a, e)| push(a, e - a, b"()", a, 2)),
+        Cell::ParensForString => s.strings().for_each(|(a, e)| push(a, e - a, b"()", a, 2)),
         Cell::NumberNegative => s.numbers.iter().for_each(|&(a, _)| push(a, 0, b"-", a, 1)),
         Cell::NumberDecimal => s
             .numbers
