@@ -930,16 +930,20 @@ struct FakeLog {
 
 /// A scripted IMAP server on 127.0.0.1 for what Dovecot and our example server cannot show
 /// (a server without SASL LOGIN that takes the LOGIN command; one without UIDPLUS, which
-/// sends no APPENDUID): it offers the capabilities it is given, records every line and
-/// literal, and answers CAPABILITY, LOGIN, AUTHENTICATE PLAIN and LOGIN, APPEND (`OK`
-/// without a response code), NOOP and LOGOUT; anything else gets `BAD`.
+/// sends no APPENDUID; the mailbox names on the wire): it offers the capabilities it is
+/// given (after authentication the same without `AUTH=`, plus `X-FAKE-AUTHED`), records
+/// every line and literal, and answers CAPABILITY, LOGIN, AUTHENTICATE PLAIN and LOGIN,
+/// ENABLE, LIST (one mailbox, [`FAKE_MAILBOX`], in UTF-8 once UTF8=ACCEPT is enabled, else
+/// in modified UTF-7), APPEND (`OK` without a response code), NOOP and LOGOUT; anything else
+/// gets `BAD`.
 struct Fake {
     port: String,
     log: std::sync::Arc<std::sync::Mutex<FakeLog>>,
 }
 
-/// The capabilities the scripted server announces after authentication.
-const FAKE_AUTHED: &str = "IMAP4rev1 X-FAKE-AUTHED";
+/// The mailbox the scripted server lists, and its modified UTF-7 name (RFC 3501 §5.1.3:
+/// `&-` for `&`, base64 of UTF-16 between `&` and `-` for the rest).
+const FAKE_MAILBOX: (&str, &str) = ("Grüße & 日本", "Gr&APwA3w-e &- &ZeVnLA-");
 
 impl Fake {
     fn start(caps: &str) -> Fake {
@@ -1008,7 +1012,14 @@ fn fake_session(
         Ok::<_, std::io::Error>(line)
     };
     write!(w, "* OK [CAPABILITY {caps}] scripted server ready\r\n")?;
+    let authed_caps: String = caps
+        .split(' ')
+        .filter(|c| !c.starts_with("AUTH="))
+        .chain(["X-FAKE-AUTHED"])
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut authed = false;
+    let mut utf8 = false;
     loop {
         let line = read_line(&mut r)?;
         let mut words = line.splitn(3, ' ');
@@ -1017,12 +1028,12 @@ fn fake_session(
         let rest = words.next().unwrap_or("");
         match cmd.as_str() {
             "CAPABILITY" => {
-                let now = if authed { FAKE_AUTHED } else { caps };
+                let now = if authed { &authed_caps } else { caps };
                 write!(w, "* CAPABILITY {now}\r\n{tag} OK done\r\n")?
             }
             "LOGIN" => {
                 authed = true;
-                write!(w, "{tag} OK [CAPABILITY {FAKE_AUTHED}] logged in\r\n")?
+                write!(w, "{tag} OK [CAPABILITY {authed_caps}] logged in\r\n")?
             }
             "AUTHENTICATE" => {
                 // The challenges of PLAIN (none) and LOGIN ("Username:", "Password:").
@@ -1039,7 +1050,7 @@ fn fake_session(
                     read_line(&mut r)?;
                 }
                 authed = true;
-                write!(w, "{tag} OK [CAPABILITY {FAKE_AUTHED}] authenticated\r\n")?
+                write!(w, "{tag} OK [CAPABILITY {authed_caps}] authenticated\r\n")?
             }
             "APPEND" => {
                 // `APPEND mailbox [(flags)] [date] {N}` or `{N+}`.
@@ -1062,6 +1073,18 @@ fn fake_session(
                 // The end of the command line after the literal.
                 read_line(&mut r)?;
                 write!(w, "{tag} OK APPEND completed\r\n")?
+            }
+            "ENABLE" => {
+                let wanted: Vec<&str> = rest
+                    .split(' ')
+                    .filter(|c| caps.split(' ').any(|o| o.eq_ignore_ascii_case(c)))
+                    .collect();
+                utf8 |= wanted.iter().any(|c| c.eq_ignore_ascii_case("UTF8=ACCEPT"));
+                write!(w, "* ENABLED {}\r\n{tag} OK done\r\n", wanted.join(" "))?
+            }
+            "LIST" => {
+                let name = if utf8 { FAKE_MAILBOX.0 } else { FAKE_MAILBOX.1 };
+                write!(w, "* LIST () \"/\" \"{name}\"\r\n{tag} OK done\r\n")?
             }
             "NOOP" => write!(w, "{tag} OK done\r\n")?,
             "LOGOUT" => {
@@ -1639,4 +1662,41 @@ fn dovecot_unicode_mailbox_names() {
     });
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&file);
+}
+
+/// Mailbox names are UTF-8 in arguments and output; on the wire they are UTF-8 once the
+/// server's UTF8=ACCEPT is enabled (RFC 6855), else modified UTF-7. Seen on the scripted
+/// server: what APPEND named, and what `list` printed from the server's LIST.
+#[test]
+fn unicode_names_are_utf8_on_the_wire_with_utf8_accept_else_modified_utf7() {
+    let (name, utf7) = FAKE_MAILBOX;
+    let dir = std::env::temp_dir().join(common::unique("imapwire-cli-names"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("msg.eml");
+    std::fs::write(&file, b"Subject: n\r\n\r\nx\r\n").unwrap();
+    let f_arg = file.to_str().unwrap();
+    for (caps, wire, enables) in [
+        ("IMAP4rev1 AUTH=PLAIN ENABLE UTF8=ACCEPT", name, true),
+        ("IMAP4rev1 AUTH=PLAIN ENABLE", utf7, false),
+    ] {
+        let f = Fake::start(caps);
+        ok(&f.run(&["append", name, f_arg]));
+        let list = ok(&f.run(&["list"]));
+        assert_eq!(list.len(), 1, "{caps}: {list:?}");
+        assert_eq!(list[0]["mailbox"], name, "{caps}: {list:?}");
+        let lines = f.lines();
+        let append = lines
+            .iter()
+            .find(|l| l.to_ascii_uppercase().contains(" APPEND "))
+            .unwrap();
+        assert!(
+            append.contains(&format!("\"{wire}\"")),
+            "{caps}: APPEND named {append:?}, expected {wire:?}"
+        );
+        let enabled = lines
+            .iter()
+            .any(|l| l.to_ascii_uppercase().ends_with(" ENABLE UTF8=ACCEPT"));
+        assert_eq!(enabled, enables, "{caps}: {lines:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

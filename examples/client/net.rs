@@ -128,6 +128,16 @@ pub async fn open(args: &Args, creds: &Credentials) -> Result<Session, Failure> 
     // The contract prints the `--auth` name used: with `auto`, the one that names what was
     // chosen (`SCRAM-SHA-256-PLUS` is printed as `scram-sha-256`, the LOGIN command as
     // `login`).
+    // Mailbox names go out as UTF-8 once UTF8=ACCEPT is enabled (RFC 6855 §3; required by a
+    // UTF8=ONLY server), else in modified UTF-7: `Connection::mailbox` follows what is
+    // enabled.
+    if conn.has_capability("ENABLE")
+        && (conn.has_capability("UTF8=ACCEPT") || conn.has_capability("UTF8=ONLY"))
+    {
+        conn.raw_command("ENABLE UTF8=ACCEPT")
+            .await
+            .map_err(|e| Failure::Failed(format!("ENABLE UTF8=ACCEPT: {e}")))?;
+    }
     let mechanism = match args.auth {
         Auth::Auto => Auth::for_mechanism(&used)
             .map(|a| a.name().to_owned())
@@ -247,7 +257,7 @@ async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
             // (RFC 7162 §3.2.10) and puts the UID in every flag change (§3.2.4): the
             // contract's `vanished` event and `flags` with a UID. Without it: `expunge` with
             // a sequence number and `flags` whose UID is null unless the server sends it.
-            if conn.has_capability("QRESYNC") {
+            if conn.has_capability("QRESYNC") && conn.has_capability("ENABLE") {
                 conn.raw_command("ENABLE QRESYNC")
                     .await
                     .map_err(|e| Failure::Failed(format!("ENABLE QRESYNC: {e}")))?;
