@@ -1220,6 +1220,47 @@ fn silent_server_gives_up_at_the_timeout() {
             "{tls:?}: gave up after {took:?}, --timeout 2"
         );
     }
+
+    // A server that greets, then never answers a command: the wait for each response is
+    // bounded by --timeout too.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut held = Vec::new();
+        for mut s in listener.incoming().flatten() {
+            let _ = s.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hello\r\n");
+            held.push(s);
+        }
+    });
+    let started = std::time::Instant::now();
+    let o = client(
+        &[
+            "--port",
+            &port,
+            "--tls",
+            "none",
+            "--insecure-plaintext",
+            "--timeout",
+            "2",
+            "--user",
+            "u",
+            "capabilities",
+        ],
+        &[("IMAP_PASSWORD", "x")],
+    );
+    let took = started.elapsed();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "printed on stdout");
+    let err = stderr(&o);
+    assert!(
+        err.contains("timed out") && err.contains("authenticating"),
+        "{err}"
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "gave up after {took:?}, --timeout 2"
+    );
 }
 
 /// Our example server's session on a plaintext loopback port with only the extensions given
