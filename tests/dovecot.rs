@@ -13,9 +13,11 @@ use std::time::Duration;
 use common::{Dovecot, unique};
 use imapwire_session::sasl::{Credentials, Mechanism, Secret};
 use imapwire_session::sync::{Journal, LocalChange, ReplicaState, SyncConfig, SyncMode};
+use imapwire_tokio::backoff::Backoff;
 use imapwire_tokio::{
-    AuthMethod, CertificateReason, Config, Connection, Error, FetchedMessage, Fingerprint,
-    IdleEvent, Security, Timeouts, TlsConfig,
+    Account, AccountConfig, AccountEvent, AccountIdle, AccountState, AuthMethod, CertificateReason,
+    Config, Connection, Error, FetchedMessage, Fingerprint, IdleEvent, Login, Security, Timeouts,
+    TlsConfig,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -669,4 +671,298 @@ fn futures_poll(g: &mut Generated, rb: &mut ReadBuf<'_>) -> usize {
         Poll::Ready(Ok(())) => rb.filled().len() - before,
         other => panic!("{other:?}"),
     }
+}
+
+/// An account of `user` on the Dovecot instance listening on `port_key` (implicit TLS, the
+/// test CA), with quick retries: 100 ms doubling to 800 ms.
+fn account_on(d: &Dovecot, port_key: &str, user: &str, give_up_after: Duration) -> Account {
+    let login = Login::Password {
+        user: user.to_owned(),
+        password: Secret::new(d.password().to_owned()),
+    };
+    let mut connect = ca_config(d, port_key, Security::ImplicitTls);
+    connect.timeouts = Timeouts::all(Duration::from_secs(10));
+    let cfg = AccountConfig::new(connect, login)
+        .with_give_up_after(give_up_after)
+        .with_backoff(Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_millis(800),
+        ));
+    Account::new(cfg)
+}
+
+/// `.ci/dovecot.sh VERB-instance NAME` off the runtime's thread (the connection drivers keep
+/// running meanwhile).
+async fn ctl(d: &Dovecot, verb: &'static str, instance: &'static str) {
+    let d = d.clone();
+    tokio::task::spawn_blocking(move || d.ctl(verb, instance))
+        .await
+        .expect("the control script's thread");
+}
+
+/// Waits (at most 30 s) until `conn` has ended.
+async fn wait_closed(conn: &Connection) {
+    let t = std::time::Instant::now();
+    while !conn.is_closed() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the connection outlived its server by 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts the instance again when dropped (a failed test must not leave it stopped for the
+/// next run or the next test).
+struct StartOnDrop(Dovecot, &'static str);
+
+impl Drop for StartOnDrop {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let (d, name) = (self.0.clone(), self.1);
+            // Its own thread: a failure there must not panic during this panic.
+            let _ = std::thread::spawn(move || d.ctl("start-instance", name)).join();
+        }
+    }
+}
+
+/// The next event of `idle` after a second connection appends to `mailbox` on the instance
+/// at `port_key`: the IDLE is given 500 ms to start (no event may come meanwhile), then the
+/// event must come within 15 s.
+async fn appended_while_idling(
+    d: &Dovecot,
+    port_key: &str,
+    idle: &mut AccountIdle,
+    mailbox: &str,
+) -> AccountEvent {
+    let next = idle.next();
+    tokio::pin!(next);
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        r = &mut next => panic!("an event before anything was appended: {r:?}"),
+    }
+    let other = Connection::connect(ca_config(d, port_key, Security::ImplicitTls))
+        .await
+        .expect("the second connection");
+    other
+        .authenticate(password(d, "alice"), AuthMethod::Auto)
+        .await
+        .unwrap();
+    append(&other, mailbox, &[], message("while idling", "x")).await;
+    other.logout().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(15), next)
+        .await
+        .expect("the IDLE event within 15 s")
+        .expect("the IDLE event")
+}
+
+/// The account client against a Dovecot that restarts while it idles: Dovecot says `* BYE
+/// Server shutting down.` (no response code: not a policy refusal), the account retries
+/// while the port refuses connections, reconnects once the server is back, authenticates,
+/// selects the mailbox again, resumes IDLE, and an append after the restart is reported.
+#[tokio::test]
+async fn account_resumes_idle_after_dovecot_restarts() {
+    let Some(d) = Dovecot::from_env("account_resumes_idle_after_dovecot_restarts") else {
+        return;
+    };
+    const PORT: &str = "DOVECOT_RESTART_PORT";
+    let acct = account_on(&d, PORT, "alice", Duration::from_secs(120));
+    let conn = acct.connection().await.expect("the first connection");
+    let mailbox = fresh_mailbox(&conn, "restart").await;
+    assert_eq!(acct.select(&mailbox).await.unwrap().exists, 0);
+    let mut idle = acct.idle();
+    let ev = appended_while_idling(&d, PORT, &mut idle, &mailbox).await;
+    assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 1 }));
+    assert_eq!(acct.connections_made(), 1);
+
+    // Watch the account's state while the server is away.
+    let watcher = {
+        let acct = acct.clone();
+        tokio::spawn(async move {
+            let mut attempts_seen = 0;
+            loop {
+                match acct.state() {
+                    AccountState::Reconnecting { attempts } => {
+                        attempts_seen = attempts_seen.max(attempts)
+                    }
+                    AccountState::Connected if acct.connections_made() >= 2 => {
+                        return attempts_seen;
+                    }
+                    _ => {}
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let _restart_guard = StartOnDrop(d.clone(), "restart");
+    ctl(&d, "stop-instance", "restart").await;
+    // Dovecot's imap process ends its connection (`BYE`) up to ~10 s after the master.
+    wait_closed(&conn).await;
+    // Back after 2 s; meanwhile the account's attempts are refused.
+    let back = {
+        let d = d.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            ctl(&d, "start-instance", "restart").await;
+        })
+    };
+    let ev = tokio::time::timeout(Duration::from_secs(60), idle.next())
+        .await
+        .expect("reconnected within 60 s")
+        .expect("reconnected");
+    back.await.unwrap();
+    match ev {
+        AccountEvent::Reconnected(Some(info)) => {
+            assert_eq!(info.exists, 1, "the mailbox selected again: {info:?}");
+            assert!(!info.read_only);
+        }
+        other => panic!("expected Reconnected, got {other:?}"),
+    }
+    assert_eq!(acct.state(), AccountState::Connected);
+    assert_eq!(acct.connections_made(), 2);
+    let attempts = tokio::time::timeout(Duration::from_secs(5), watcher)
+        .await
+        .expect("the watcher saw the reconnection")
+        .unwrap();
+    assert!(attempts >= 1, "no failed attempt while the server was down");
+    // IDLE runs again on the new connection: an append is reported.
+    let ev = appended_while_idling(&d, PORT, &mut idle, &mailbox).await;
+    assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 2 }));
+    idle.done().await.unwrap();
+    acct.logout().await.unwrap();
+}
+
+/// The account client against a Dovecot that stops for good: it retries until the give-up
+/// window (3 s here, 30 min by default) has passed, then reports the terminal disconnected
+/// state and fails at once without trying; once the server is back, an explicit reconnect
+/// leaves that state.
+#[tokio::test]
+async fn account_gives_up_when_dovecot_stays_down() {
+    let Some(d) = Dovecot::from_env("account_gives_up_when_dovecot_stays_down") else {
+        return;
+    };
+    const PORT: &str = "DOVECOT_DOOMED_PORT";
+    let window = Duration::from_secs(3);
+    let acct = account_on(&d, PORT, "alice", window);
+    let conn = acct.connection().await.expect("the first connection");
+    let mailbox = fresh_mailbox(&conn, "doomed").await;
+    acct.select(&mailbox).await.unwrap();
+    let mut idle = acct.idle();
+    let _doomed_guard = StartOnDrop(d.clone(), "doomed");
+    let (err, took) = {
+        let next = idle.next();
+        tokio::pin!(next);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            r = &mut next => panic!("an event before the server stopped: {r:?}"),
+        }
+
+        ctl(&d, "stop-instance", "doomed").await;
+        // The window counts from the first failed attempt, made when the account finds the
+        // connection gone: Dovecot's imap process ends it up to ~10 s after the master.
+        wait_closed(&conn).await;
+        let closed_at = std::time::Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(30), next)
+            .await
+            .expect("gave up within 30 s")
+            .expect_err("the server is gone");
+        (err, closed_at.elapsed())
+    };
+    let Error::Disconnected(reason) = &err else {
+        panic!("expected the terminal disconnected error, got {err:?}");
+    };
+    assert!(reason.contains("gave up"), "{reason}");
+    assert!(
+        took >= window && took < window + Duration::from_secs(5),
+        "gave up {took:?} after the connection was lost, with a window of {window:?}"
+    );
+    match acct.state() {
+        AccountState::Disconnected { reason } => assert!(reason.contains("gave up"), "{reason}"),
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    // Terminal: no attempt, an immediate failure, even with the server back.
+    ctl(&d, "start-instance", "doomed").await;
+    let t = std::time::Instant::now();
+    assert!(matches!(
+        acct.connection().await,
+        Err(Error::Disconnected(_))
+    ));
+    assert!(
+        t.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(matches!(idle.next().await, Err(Error::Disconnected(_))));
+    assert_eq!(acct.connections_made(), 1);
+
+    // An explicit reconnect: connected again, the mailbox selected again, IDLE resumes.
+    let conn = acct.reconnect().await.expect("the explicit reconnect");
+    assert_eq!(acct.state(), AccountState::Connected);
+    assert_eq!(acct.connections_made(), 2);
+    conn.noop().await.unwrap();
+    match idle.next().await.unwrap() {
+        AccountEvent::Reconnected(Some(info)) => assert_eq!(info.exists, 0),
+        other => panic!("expected Reconnected, got {other:?}"),
+    }
+    let ev = appended_while_idling(&d, PORT, &mut idle, &mailbox).await;
+    assert_eq!(ev, AccountEvent::Mailbox(IdleEvent::Exists { exists: 1 }));
+    idle.done().await.unwrap();
+    acct.logout().await.unwrap();
+}
+
+/// `Connection::sync` on a connection where a mailbox is selected: QRESYNC can only be
+/// enabled in the authenticated state (RFC 5161), so the sync leaves the mailbox with
+/// UNSELECT first and still synchronises with QRESYNC; UNSELECT (unlike CLOSE) leaves the
+/// `\Deleted` message of the mailbox that was selected in place.
+#[tokio::test]
+async fn sync_with_a_mailbox_selected_still_uses_qresync() {
+    let Some(d) = Dovecot::from_env("sync_with_a_mailbox_selected_still_uses_qresync") else {
+        return;
+    };
+    let first_conn = login(&d, "dave").await;
+    let mailbox = fresh_mailbox(&first_conn, "qrsel").await;
+    let kept = fresh_mailbox(&first_conn, "kept").await;
+    let u1 = append(&first_conn, &mailbox, &[], message("one", "1")).await;
+    append(&first_conn, &kept, &["\\Deleted"], message("deleted", "x")).await;
+    let wire = first_conn.mailbox(&mailbox).unwrap();
+    let first = first_conn
+        .sync(
+            SyncConfig::new(wire.clone()),
+            ReplicaState::default(),
+            Journal::new(),
+            |_| Ok(()),
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|f| panic!("the first sync: {}", f.error));
+    assert_eq!(first.report.downloaded, 1);
+    // A change for the second sync to find.
+    first_conn
+        .store(&u1.to_string(), "+FLAGS (\\Flagged)", true)
+        .await
+        .unwrap();
+    first_conn.logout().await.unwrap();
+
+    let conn = login(&d, "dave").await;
+    let info = conn.select(&kept).await.unwrap();
+    assert_eq!(info.exists, 1);
+    let second = conn
+        .sync(
+            SyncConfig::new(wire),
+            first.state,
+            first.journal,
+            |_| Ok(()),
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|f| panic!("the sync after SELECT: {}", f.error));
+    assert_eq!(second.report.mode, Some(SyncMode::Qresync));
+    assert_eq!(second.report.flags_changed, 1, "{:?}", second.report);
+    assert!(second.state.messages[&u1].flags.contains("\\Flagged"));
+    assert_eq!(
+        conn.examine(&kept).await.unwrap().exists,
+        1,
+        "the \\Deleted message of the mailbox selected before was expunged"
+    );
+    conn.logout().await.unwrap();
 }

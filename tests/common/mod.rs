@@ -74,13 +74,22 @@ impl Dovecot {
             .collect()
     }
 
-    /// `.ci/dovecot.sh stop-instance|start-instance NAME`.
+    /// `.ci/dovecot.sh stop-instance|start-instance NAME`. The script's output goes to a file
+    /// (shown when it fails), not to the test's: a started Dovecot would keep the test's
+    /// output open after the test ends.
     pub fn ctl(&self, verb: &str, instance: &str) {
+        let dir = PathBuf::from(self.var("DOVECOT_DIR"));
+        let log = dir.join(format!("ctl-{verb}-{instance}.log"));
+        let out = std::fs::File::create(&log).expect("the control script's log");
         let status = Command::new(self.var("DOVECOT_CTL"))
             .args([verb, instance, self.var("DOVECOT_DIR")])
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().expect("the log file"))
+            .stderr(out)
             .status()
             .expect("running the Dovecot control script");
-        assert!(status.success(), "{verb} {instance}: {status}");
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(status.success(), "{verb} {instance}: {status}\n{said}");
     }
 }
 
