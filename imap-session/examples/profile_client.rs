@@ -3,10 +3,15 @@
 //! ```sh
 //! cargo build --release -p imapwire-session --example profile_client
 //! valgrind --tool=callgrind target/release/examples/profile_client FILE [client|codec] [EXISTS]
+//! target/release/examples/profile_client FILE deflate OUT   # FILE compressed, once
+//! valgrind --tool=callgrind target/release/examples/profile_client OUT client-z [EXISTS]
 //! ```
 //!
 //! The stream is fed in 16 KiB pieces after a greeting and a SELECT announcing EXISTS
 //! messages (default 200,000); `codec` runs the codec's Receiver alone on the same pieces.
+//! `deflate` writes FILE as a server under COMPRESS=DEFLATE sends it (raw DEFLATE, a sync
+//! flush after every 16 KiB of it); `client-z` then feeds that in 16 KiB reads to a client
+//! that negotiated COMPRESS, so the inflating session is measured without the compressor.
 
 use std::time::Instant;
 
@@ -24,8 +29,22 @@ fn main() {
     let mode = args.next().unwrap_or_else(|| "client".into());
     // The mailbox size the SELECT announces (at least the highest message number in FILE):
     // an argument, so that neither mode spends instructions counting.
-    let lines: u32 = args.next().map_or(200_000, |a| a.parse().expect("EXISTS"));
+    let third = args.next();
     let data = std::fs::read(&path).expect("read FILE");
+    if mode == "deflate" {
+        let out = third.expect("usage: profile_client FILE deflate OUT");
+        let mut z = flate2::Compress::new(flate2::Compression::default(), false);
+        let mut wire = Vec::with_capacity(data.len() / 2);
+        for piece in data.chunks(16 * 1024) {
+            wire.reserve(piece.len() + 1024);
+            z.compress_vec(piece, &mut wire, flate2::FlushCompress::Sync)
+                .expect("deflate");
+        }
+        std::fs::write(&out, &wire).expect("write OUT");
+        println!("{} -> {} bytes", data.len(), wire.len());
+        return;
+    }
+    let lines: u32 = third.map_or(200_000, |a| a.parse().expect("EXISTS"));
     let limits = Limits::default().with_max_line(64 << 20);
     let mut n = 0u64;
     if mode == "codec" {
@@ -47,14 +66,22 @@ fn main() {
             .with_limits(limits)
             .with_keepalive(None);
         let mut c = Client::new(cfg, now).expect("client");
-        let _ = c.handle_input(now, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+        let _ = c.handle_input(now, b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n");
+        let mut tag = 1;
+        if mode == "client-z" {
+            c.compress(now).expect("compress");
+            while c.poll_transmit(now).is_some() {}
+            let _ = c.handle_input(now, b"A0001 OK deflating\r\n");
+            assert!(c.is_compressed());
+            tag = 2;
+        }
         let select = CommandBody::Select {
             mailbox: Mailbox::new("INBOX").expect("mailbox"),
             params: Vec::new(),
         };
         c.submit(now, select).expect("select");
         while c.poll_transmit(now).is_some() {}
-        let _ = c.handle_input(now, format!("* {lines} EXISTS\r\nA0001 OK\r\n").as_bytes());
+        let _ = c.handle_input(now, &answer(c.is_compressed(), &format!("* {lines} EXISTS\r\nA{tag:04} OK\r\n")));
         for piece in data.chunks(16 * 1024) {
             let mut rest = piece;
             while !rest.is_empty() {
@@ -68,4 +95,18 @@ fn main() {
         }
     }
     println!("{n} events");
+}
+
+/// The SELECT answer, compressed by a fresh server-side deflater when COMPRESS is on (its
+/// stream then continues with the input file, written by a second deflater: a sync flush
+/// ends each, so the client's inflater reads them as one stream).
+fn answer(compressed: bool, text: &str) -> Vec<u8> {
+    if !compressed {
+        return text.as_bytes().to_vec();
+    }
+    let mut z = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut out = Vec::with_capacity(text.len() + 64);
+    z.compress_vec(text.as_bytes(), &mut out, flate2::FlushCompress::Sync)
+        .expect("deflate");
+    out
 }
