@@ -66,7 +66,10 @@ fn main() {
             .with_limits(limits)
             .with_keepalive(None);
         let mut c = Client::new(cfg, now).expect("client");
-        let _ = c.handle_input(now, b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n");
+        let _ = c.handle_input(
+            now,
+            b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n",
+        );
         let mut tag = 1;
         if mode == "client-z" {
             c.compress(now).expect("compress");
@@ -81,7 +84,13 @@ fn main() {
         };
         c.submit(now, select).expect("select");
         while c.poll_transmit(now).is_some() {}
-        let _ = c.handle_input(now, &answer(c.is_compressed(), &format!("* {lines} EXISTS\r\nA{tag:04} OK\r\n")));
+        let _ = c.handle_input(
+            now,
+            &answer(
+                c.is_compressed(),
+                &format!("* {lines} EXISTS\r\nA{tag:04} OK\r\n"),
+            ),
+        );
         for piece in data.chunks(16 * 1024) {
             let mut rest = piece;
             while !rest.is_empty() {

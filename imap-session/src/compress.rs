@@ -1,15 +1,32 @@
 //! COMPRESS=DEFLATE (RFC 4978): raw DEFLATE both ways, with a sync flush after every transmit
 //! so that nothing stays stuck in the compressor. Shared by the client and the server.
+//!
+//! Received bytes are inflated by one mechanism for both sessions, [`feed`]: in steps of at
+//! most [`INFLATE_PIECE`] output bytes, each handed to the session (framed and processed)
+//! before the next is inflated, stopping as soon as the session cannot take more. What the
+//! session holds of the inflated data is then bounded by its own limits and a window, not by
+//! the read size times DEFLATE's ratio (about 1032:1: a 64 KiB read can inflate to 66 MB).
 
+use bytes::Bytes;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-/// Most output one input byte can inflate to before the session stops and asks for room
-/// again (DEFLATE's maximum ratio is about 1032:1).
-const INFLATE_STEP: usize = 64 * 1024;
+/// The most inflated bytes one step produces: the piece handed to the session at a time.
+pub(crate) const INFLATE_PIECE: usize = 16 * 1024;
 
 pub(crate) struct Deflate {
     tx: Compress,
     rx: Decompress,
+    /// Compressed bytes that followed the COMPRESS OK in the read that carried it (taken from
+    /// the receiver when compression took effect): inflated before any new input.
+    backlog: Bytes,
+    /// The last step filled its piece: the inflater may hold more output of input it has
+    /// already consumed (at most its 32 KiB window), to be taken with empty input.
+    pending: bool,
+    /// Inflated bytes handed to the session since its event queue was last seen empty: what
+    /// the queued events can hold of them.
+    unread: usize,
+    /// The output buffer of one step ([`INFLATE_PIECE`] bytes, reused).
+    piece: Box<[u8]>,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -17,16 +34,119 @@ impl std::fmt::Debug for Deflate {
         f.debug_struct("Deflate")
             .field("in", &self.rx.total_in())
             .field("out", &self.tx.total_out())
+            .field("backlog", &self.backlog.len())
+            .field("pending", &self.pending)
             .finish()
     }
 }
 
+/// A session that takes inflated input piece by piece (the client and the server).
+pub(crate) trait Inflating {
+    /// The inflater, while compression is active.
+    fn inflater(&mut self) -> Option<&mut Deflate>;
+    /// Whether the session takes input now (not closed, handed off, waiting for the
+    /// application or holding as many events as it may).
+    fn takes_input(&self) -> bool;
+    /// Whether events wait for the caller.
+    fn holds_events(&self) -> bool;
+    /// The most inflated bytes handed over while events wait for the caller; past it the
+    /// session stops until they are taken.
+    fn inflate_window(&self) -> usize;
+    /// Frames and processes one inflated piece.
+    fn take_piece(&mut self, piece: &[u8]);
+    /// The compressed data was invalid: the session ends.
+    fn inflate_failed(&mut self, error: String);
+}
+
+/// Inflates compressed `input` into the session `s`, after what was kept from earlier calls
+/// (the backlog, output still inside the inflater): one piece of at most [`INFLATE_PIECE`]
+/// bytes at a time, each framed and processed before the next is inflated. Stops when all
+/// is inflated, when `s` takes no input, or when events wait and at least
+/// [`Inflating::inflate_window`] bytes were handed over since the event queue was last empty.
+/// Returns how many bytes of `input` were consumed: the rest must be offered again after the
+/// caller has taken the events. Consumed input may still hold output inside the inflater
+/// ([`Deflate::has_input`]): the session takes it with an empty `input` when its events are
+/// drained. On invalid data the session is ended and all of `input` counts as consumed.
+///
+/// What the session holds of inflated data is then at most: the unfinished message in its
+/// receiver (bounded by its framing limits), plus less than the window and one piece in
+/// queued events, plus this piece buffer.
+pub(crate) fn feed<S: Inflating + ?Sized>(s: &mut S, input: &[u8]) -> usize {
+    let mut taken = 0;
+    loop {
+        if !s.takes_input() {
+            return taken;
+        }
+        let window = s.inflate_window();
+        let holds = s.holds_events();
+        let Some(d) = s.inflater() else {
+            return taken;
+        };
+        if !holds {
+            d.unread = 0;
+        } else if d.unread >= window {
+            return taken;
+        }
+        let mut piece = std::mem::take(&mut d.piece);
+        let step = if !d.backlog.is_empty() {
+            let backlog = std::mem::take(&mut d.backlog);
+            let r = d.inflate_step(&backlog, &mut piece);
+            if let Ok((used, _)) = r {
+                d.backlog = backlog.slice(used..);
+            }
+            r
+        } else if taken < input.len() || d.pending {
+            let r = d.inflate_step(&input[taken..], &mut piece);
+            if let Ok((used, _)) = r {
+                taken += used;
+            }
+            r
+        } else {
+            d.piece = piece;
+            return taken;
+        };
+        match step {
+            Ok((_, n)) => {
+                d.unread = d.unread.saturating_add(n);
+                if n > 0 {
+                    s.take_piece(&piece[..n]);
+                }
+                if let Some(d) = s.inflater() {
+                    d.piece = piece;
+                }
+            }
+            Err(e) => {
+                d.piece = piece;
+                s.inflate_failed(e);
+                return input.len();
+            }
+        }
+    }
+}
+
 impl Deflate {
+    /// Compression with nothing received yet (for tests playing the peer).
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Self::with_backlog(Bytes::new())
+    }
+
+    /// Compression taking effect with `backlog`, the compressed bytes already received.
+    pub(crate) fn with_backlog(backlog: Bytes) -> Self {
         Deflate {
             tx: Compress::new(Compression::default(), false),
             rx: Decompress::new(false),
+            backlog,
+            pending: false,
+            unread: 0,
+            piece: vec![0; INFLATE_PIECE].into_boxed_slice(),
         }
+    }
+
+    /// Whether received bytes wait to be inflated or handed over (the backlog, or output
+    /// still inside the inflater).
+    pub(crate) fn has_input(&self) -> bool {
+        !self.backlog.is_empty() || self.pending
     }
 
     /// Compresses `data` and ends with a sync flush.
@@ -55,32 +175,37 @@ impl Deflate {
         }
     }
 
-    /// Inflates `data`, appending to `out`. The result is bounded by the input size times
-    /// DEFLATE's ratio; the framer's limits bound what is kept of it.
+    /// One inflate step: at most `out.len()` bytes into `out` from `input`. Returns the input
+    /// bytes consumed and the output bytes written; notes whether more output may be pending.
+    fn inflate_step(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), String> {
+        let before_in = self.rx.total_in();
+        let before_out = self.rx.total_out();
+        self.rx
+            .decompress(input, out, FlushDecompress::None)
+            .map_err(|e| e.to_string())?;
+        let used = (self.rx.total_in() - before_in) as usize;
+        let produced = (self.rx.total_out() - before_out) as usize;
+        self.pending = produced == out.len();
+        if used == 0 && produced == 0 && !input.is_empty() {
+            // Only after the end of the stream (a final block), which COMPRESS never sends.
+            return Err("inflater made no progress".into());
+        }
+        Ok((used, produced))
+    }
+
+    /// Inflates all of `data` (and what is pending), appending to `out`: for tests playing
+    /// the peer.
+    #[cfg(test)]
     pub(crate) fn decompress(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         let mut input = data;
-        loop {
-            if out.capacity() - out.len() < INFLATE_STEP / 4 {
-                out.reserve(INFLATE_STEP);
-            }
-            let before_in = self.rx.total_in();
-            let before_out = self.rx.total_out();
-            let st = self
-                .rx
-                .decompress_vec(input, out, FlushDecompress::Sync)
-                .map_err(|e| e.to_string())?;
-            let used = (self.rx.total_in() - before_in) as usize;
-            let produced = self.rx.total_out() - before_out;
+        let mut piece = std::mem::take(&mut self.piece);
+        while !input.is_empty() || self.pending {
+            let (used, n) = self.inflate_step(input, &mut piece)?;
             input = &input[used..];
-            match st {
-                Status::StreamEnd => return Ok(()),
-                _ if input.is_empty() && out.len() < out.capacity() => return Ok(()),
-                _ if used == 0 && produced == 0 && out.len() < out.capacity() => {
-                    return Err("inflater made no progress".into());
-                }
-                _ => {}
-            }
+            out.extend_from_slice(&piece[..n]);
         }
+        self.piece = piece;
+        Ok(())
     }
 }
 
@@ -119,6 +244,85 @@ mod tests {
             b.decompress(std::slice::from_ref(byte), &mut got).unwrap();
         }
         assert_eq!(got, data);
+    }
+
+    /// A session that keeps every piece as one queued event until told to drain.
+    struct Sink {
+        d: Option<Deflate>,
+        queued: Vec<Vec<u8>>,
+        got: Vec<u8>,
+        window: usize,
+        failed: Option<String>,
+    }
+
+    impl Inflating for Sink {
+        fn inflater(&mut self) -> Option<&mut Deflate> {
+            self.d.as_mut()
+        }
+        fn takes_input(&self) -> bool {
+            self.failed.is_none()
+        }
+        fn holds_events(&self) -> bool {
+            !self.queued.is_empty()
+        }
+        fn inflate_window(&self) -> usize {
+            self.window
+        }
+        fn take_piece(&mut self, piece: &[u8]) {
+            assert!(!piece.is_empty() && piece.len() <= INFLATE_PIECE);
+            self.queued.push(piece.to_vec());
+        }
+        fn inflate_failed(&mut self, error: String) {
+            self.failed = Some(error);
+        }
+    }
+
+    #[test]
+    fn feed_stops_at_the_window_and_resumes_where_it_stopped() {
+        // 4 MiB from a few kB: the output of one call is bounded by the window and a piece,
+        // whatever the input's ratio.
+        let data: Vec<u8> = b"abcdefgh".repeat(512 * 1024);
+        let wire = Deflate::new().compress(&data).unwrap();
+        assert!(wire.len() < 16 * 1024, "{}", wire.len());
+        let mut s = Sink {
+            d: Some(Deflate::with_backlog(Bytes::copy_from_slice(&wire[..100]))),
+            queued: Vec::new(),
+            got: Vec::new(),
+            window: 40_000,
+            failed: None,
+        };
+        let mut rest = &wire[100..];
+        let mut calls = 0;
+        loop {
+            calls += 1;
+            let n = feed(&mut s, rest);
+            rest = &rest[n..];
+            let held: usize = s.queued.iter().map(Vec::len).sum();
+            assert!(held < 40_000 + INFLATE_PIECE, "{held}");
+            if s.queued.is_empty() && rest.is_empty() {
+                break;
+            }
+            for p in s.queued.drain(..) {
+                s.got.extend_from_slice(&p);
+            }
+        }
+        assert_eq!(s.got, data);
+        assert!(
+            calls > data.len() / (40_000 + INFLATE_PIECE),
+            "{calls} calls"
+        );
+        assert!(s.failed.is_none());
+        assert!(!s.d.as_ref().unwrap().has_input());
+        // Invalid data: the session is told, and the input counts as consumed.
+        let mut bad = Sink {
+            d: Some(Deflate::new()),
+            queued: Vec::new(),
+            got: Vec::new(),
+            window: 1,
+            failed: None,
+        };
+        assert_eq!(feed(&mut bad, &[0xff; 64]), 64);
+        assert!(bad.failed.is_some());
     }
 
     #[test]

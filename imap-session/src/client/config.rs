@@ -96,6 +96,14 @@ pub struct ClientConfig {
     /// Most events queued before [`Client::handle_input`](super::Client::handle_input)
     /// stops consuming input (the caller must drain [`Client::poll_event`](super::Client::poll_event)).
     pub max_events: usize,
+    /// Under COMPRESS=DEFLATE, the most inflated bytes [`Client::handle_input`](super::Client::handle_input)
+    /// hands to the decoder while events wait to be taken: past it the session stops
+    /// inflating (and reports how much input it took) until
+    /// [`Client::poll_event`](super::Client::poll_event) has been drained. It plays the part
+    /// of the read size for compressed input, which DEFLATE can inflate about 1032 times
+    /// (inflating goes in pieces of at most 16 KiB, so the events hold less than this plus
+    /// one piece).
+    pub inflate_window: usize,
     /// Most commands submitted and not yet completed. Output is bounded by it: a command is
     /// encoded only when it may be sent, and what [`Client::poll_transmit`](super::Client::poll_transmit)
     /// returns is at most one gathered batch of lines plus one literal.
@@ -110,7 +118,7 @@ impl Default for ClientConfig {
     /// Unencrypted, no plaintext login, sequential tags `A0001`..., 16 commands in flight,
     /// greeting 30 s, response 60 s, keep-alive NOOP after 5 min, IDLE refresh 29 min, NOOP
     /// polling every 2 min, the codec's default limits, bodies over 256 KiB streamed, 1024
-    /// events, 4096 commands.
+    /// events, 4096 commands, a 64 KiB inflate window.
     fn default() -> Self {
         ClientConfig {
             encrypted: false,
@@ -126,6 +134,7 @@ impl Default for ClientConfig {
             limits: Limits::default(),
             stream_bodies_over: Some(256 * 1024),
             max_events: 1024,
+            inflate_window: 64 * 1024,
             max_commands: 4096,
             received_tap: None,
         }
@@ -220,6 +229,12 @@ impl ClientConfig {
     /// Sets the tap that receives a copy of the server's bytes ([`ReceivedTap`]).
     pub fn with_received_tap(mut self, tap: Option<ReceivedTap>) -> Self {
         self.received_tap = tap;
+        self
+    }
+
+    /// Sets the inflate window (COMPRESS=DEFLATE).
+    pub fn with_inflate_window(mut self, n: usize) -> Self {
+        self.inflate_window = n;
         self
     }
 }

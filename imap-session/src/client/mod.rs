@@ -45,7 +45,13 @@
 //! [`transport_upgraded`](Client::transport_upgraded): the capabilities are forgotten and asked
 //! again. COMPRESS=DEFLATE needs nothing from the caller: after the OK, the session inflates
 //! what it receives (bytes already received after the OK line included) and deflates what it
-//! sends, with a sync flush at the end of every transmit.
+//! sends, with a sync flush at the end of every transmit. Input is inflated in pieces of at
+//! most 16 KiB, each decoded before the next is inflated, and inflating stops once the queued
+//! events hold [`ClientConfig::inflate_window`] bytes of it: [`handle_input`](Client::handle_input)
+//! then returns how much of its input it took (offer the rest again after draining
+//! [`poll_event`](Client::poll_event), which also inflates what the session kept back), so a
+//! small compressed read never becomes a large buffer and bodies are streamed as with plain
+//! input.
 //!
 //! # Timers
 //!
@@ -99,7 +105,7 @@ pub use self::event::{
 pub use self::rules::State;
 
 use self::rules::{Rule, rule};
-use crate::compress::Deflate;
+use crate::compress::{self, Deflate, Inflating};
 use crate::mailbox::SeqMap;
 use crate::pipeline::CommandClass;
 use crate::profile::ServerProfile;
@@ -680,8 +686,9 @@ impl Client {
     }
 
     /// Received bytes not yet decoded: at most one input handed to
-    /// [`handle_input`](Self::handle_input) while events were below the bound, plus the
-    /// unfinished message (bounded by [`ClientConfig::limits`]).
+    /// [`handle_input`](Self::handle_input) while events were below the bound (under
+    /// COMPRESS: less than [`ClientConfig::inflate_window`] plus one 16 KiB piece of inflated
+    /// input), plus the unfinished message (bounded by [`ClientConfig::limits`]).
     pub fn buffered_input(&self) -> usize {
         self.rx.buffered()
     }
@@ -1066,8 +1073,14 @@ impl Client {
     // ---- inputs ----
 
     /// Bytes received from the server. Returns how many were consumed: all of them, except
-    /// when the session is closed or handed over (0), or when the event queue is full (then
-    /// drain [`poll_event`](Self::poll_event) and offer the rest again).
+    /// when the session is closed or handed over (0), when the event queue is full (0), or
+    /// under COMPRESS=DEFLATE when the queued events hold [`ClientConfig::inflate_window`]
+    /// bytes of inflated input (then part of `data`). In the last two cases drain
+    /// [`poll_event`](Self::poll_event) and offer the rest again.
+    ///
+    /// Under COMPRESS the session may keep back inflated input of bytes it took (at most the
+    /// inflater's 32 KiB window): it is decoded when [`poll_event`](Self::poll_event) finds
+    /// the queue empty, so drain `poll_event` until `None` before waiting for more input.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) -> usize {
         self.now = now;
         if self.closed || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
@@ -1076,21 +1089,20 @@ impl Client {
         if !data.is_empty() {
             self.last_rx = now;
         }
-        match &mut self.deflate {
-            Some(d) => {
-                let mut plain = Vec::new();
-                if let Err(e) = d.decompress(data, &mut plain) {
-                    self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost);
-                    return data.len();
-                }
-                self.rx_push(&plain);
+        let taken = if self.deflate.is_some() {
+            compress::feed(self, data)
+        } else {
+            self.rx_push(data);
+            self.process();
+            self.flush_tap();
+            if self.deflate.as_ref().is_some_and(Deflate::has_input) {
+                // COMPRESS took effect: what followed its OK in this read is compressed.
+                let _ = compress::feed(self, &[]);
             }
-            None => self.rx_push(data),
-        }
-        self.process();
-        self.flush_tap();
+            data.len()
+        };
         self.update_timers();
-        data.len()
+        taken
     }
 
     /// Input for the receiver (plaintext), kept for the received tap when there is one.
@@ -1220,18 +1232,24 @@ impl Client {
         first
     }
 
-    /// The next event.
+    /// The next event. When the queue is empty, input held back (by a full queue, or
+    /// inflated input kept back under COMPRESS) is decoded first.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events.is_empty()
-            && self.held_back
-            && !self.closed
-            && self.handoff.is_none()
-            && self.rx.buffered() > 0
-        {
-            // Messages held back by a full event queue: decode more now that it is empty.
-            self.held_back = false;
-            self.process();
-            self.update_timers();
+        if self.events.is_empty() && !self.closed && self.handoff.is_none() {
+            let mut progress = false;
+            if self.held_back && self.rx.buffered() > 0 {
+                // Messages held back by a full event queue: decode more now that it is empty.
+                self.held_back = false;
+                self.process();
+                progress = true;
+            }
+            if self.events.is_empty() && self.deflate.as_ref().is_some_and(Deflate::has_input) {
+                let _ = compress::feed(self, &[]);
+                progress = true;
+            }
+            if progress {
+                self.update_timers();
+            }
         }
         self.events.pop_front()
     }
@@ -1921,21 +1939,13 @@ impl Client {
                 return;
             }
             (Kind::Compress, true) => {
-                let mut d = Deflate::new();
                 // The tap gets what came before the compressed rest, then the rest inflated.
                 self.flush_tap();
                 let left = self.rx.take_buffered();
                 self.tap_pending.clear();
-                let mut plain = Vec::new();
-                let res = d.decompress(&left, &mut plain);
-                self.deflate = Some(d);
+                // What followed the OK is compressed: inflated by the caller of `process`.
+                self.deflate = Some(Deflate::with_backlog(left));
                 self.complete(c, Ok(Completion::from_text(text)));
-                match res {
-                    Ok(()) => self.rx_push(&plain),
-                    Err(e) => {
-                        self.shutdown(CloseReason::Compression(e), CommandError::ConnectionLost)
-                    }
-                }
                 return;
             }
             (Kind::Idle(IdlePhase::Refreshing), true) => {
@@ -2188,5 +2198,36 @@ impl Client {
                 _ => self.timers.stop(Timer::KeepAlive),
             }
         }
+    }
+}
+
+impl Inflating for Client {
+    fn inflater(&mut self) -> Option<&mut Deflate> {
+        self.deflate.as_mut()
+    }
+
+    fn takes_input(&self) -> bool {
+        !self.closed && self.handoff.is_none() && self.events.len() < self.cfg.max_events
+    }
+
+    fn holds_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    fn inflate_window(&self) -> usize {
+        self.cfg.inflate_window
+    }
+
+    fn take_piece(&mut self, piece: &[u8]) {
+        self.rx_push(piece);
+        self.process();
+        self.flush_tap();
+    }
+
+    fn inflate_failed(&mut self, error: String) {
+        self.shutdown(
+            CloseReason::Compression(error),
+            CommandError::ConnectionLost,
+        );
     }
 }

@@ -2236,3 +2236,216 @@ fn an_undecodable_message_is_reported_with_its_bytes_but_not_in_debug() {
     );
     assert!(!format!("{m:?}").contains("Secret-Body-Text"), "{m:?}");
 }
+
+// ---- COMPRESS: input inflated in bounded pieces ----
+
+use sha2::{Digest as _, Sha256};
+
+/// What the client holds of received data: its receiver's buffer and the body chunks queued
+/// as events. (Besides: the inflater's piece buffer, `INFLATE_PIECE` bytes, and its 32 KiB
+/// window, both fixed.)
+fn held(c: &Client) -> usize {
+    let chunks: usize = c
+        .events
+        .q
+        .iter()
+        .map(|e| match e {
+            Queued::Ev(Event::BodyChunk(b)) => b.len(),
+            _ => 0,
+        })
+        .sum();
+    c.rx.buffered() + chunks
+}
+
+/// What one run delivered: the body's SHA-256, length and chunk count, the commands
+/// completed with OK, and the most the client held at any time.
+#[derive(Debug, PartialEq)]
+struct Delivered {
+    sha256: Vec<u8>,
+    len: usize,
+    chunks: usize,
+    ended: bool,
+    ok: Vec<u64>,
+    peak: usize,
+}
+
+/// A client past `SELECT` (A0001), and with COMPRESS (A0002) in effect when `compressed`;
+/// then a NOOP is in flight, which the server answers after a `* 1 FETCH` with `body`.
+/// The server's bytes come in ONE read (`wire`), offered again as the calling contract
+/// says (the rest after draining `poll_event`). The client's holdings are measured after
+/// every call, where they peak (they only grow during a call).
+fn fetch_body_under(cfg: ClientConfig, compressed: bool, body: &[u8]) -> (Delivered, usize) {
+    let t = Instant::now();
+    let mut c = Client::new(cfg, t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n",
+    );
+    c.submit(
+        t,
+        CommandBody::Select {
+            mailbox: Mailbox::new("INBOX").unwrap(),
+            params: Default::default(),
+        },
+    )
+    .unwrap();
+    while c.poll_transmit(t).is_some() {}
+    let _ = c.handle_input(t, b"* 1 EXISTS\r\nA0001 OK [READ-WRITE] done\r\n");
+    let mut server = None;
+    if compressed {
+        c.compress(t).unwrap();
+        while c.poll_transmit(t).is_some() {}
+        let _ = c.handle_input(t, b"A0002 OK deflating\r\n");
+        assert!(c.is_compressed());
+        server = Some(Deflate::new());
+    }
+    while c.poll_event().is_some() {}
+    c.submit(t, CommandBody::Noop).unwrap();
+    while c.poll_transmit(t).is_some() {}
+    let tag = if compressed { "A0003" } else { "A0002" };
+    let mut plain = format!("* 1 FETCH (UID 7 BODY[] {{{}}}\r\n", body.len()).into_bytes();
+    plain.extend_from_slice(body);
+    plain.extend_from_slice(format!(")\r\n{tag} OK done\r\n").as_bytes());
+    let wire = match server.as_mut() {
+        Some(z) => z.compress(&plain).unwrap(),
+        None => plain,
+    };
+    let mut d = Delivered {
+        sha256: Vec::new(),
+        len: 0,
+        chunks: 0,
+        ended: false,
+        ok: Vec::new(),
+        peak: 0,
+    };
+    let mut hash = Sha256::new();
+    let mut rest = &wire[..];
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        assert!(calls < 100_000, "no progress");
+        let n = c.handle_input(t, rest);
+        rest = &rest[n..];
+        d.peak = d.peak.max(held(&c));
+        while let Some(e) = c.poll_event() {
+            d.peak = d.peak.max(held(&c));
+            match e {
+                Event::BodyChunk(b) => {
+                    hash.update(&b);
+                    d.len += b.len();
+                    d.chunks += 1;
+                }
+                Event::BodyEnd => d.ended = true,
+                Event::Completed { id, result: Ok(_) } => d.ok.push(id.get()),
+                _ => {}
+            }
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    d.sha256 = hash.finalize().to_vec();
+    (d, wire.len())
+}
+
+/// Threshold + inflate window + one inflate piece: what the client may hold under COMPRESS.
+const THRESHOLD: usize = 64 * 1024;
+const WINDOW: usize = 64 * 1024;
+const BOUND: usize = THRESHOLD + WINDOW + crate::compress::INFLATE_PIECE;
+
+fn compress_cfg() -> ClientConfig {
+    tls()
+        .with_stream_bodies_over(Some(THRESHOLD as u64))
+        .with_inflate_window(WINDOW)
+}
+
+/// 8 MiB of mail-like text that DEFLATE shrinks a great deal.
+fn compressible_body(len: usize) -> Vec<u8> {
+    let mut b = Vec::with_capacity(len + 64);
+    let mut i = 0u32;
+    while b.len() < len {
+        b.extend_from_slice(
+            format!(
+                "Line {:05} of a long report, repeated with small changes.\r\n",
+                i / 64
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    b.truncate(len);
+    b
+}
+
+#[test]
+fn compressed_fetch_body_is_streamed_in_bounded_pieces() {
+    assert_eq!(BOUND, 147_456);
+    let body = compressible_body(8 << 20);
+    let (z, wire) = fetch_body_under(compress_cfg(), true, &body);
+    let (p, _) = fetch_body_under(compress_cfg(), false, &body);
+    // One compressed read of a few hundred kB carries all 8 MiB.
+    assert!(wire < body.len() / 20, "compressed to {wire} bytes");
+    assert_eq!(z.len, body.len());
+    assert_eq!(z.sha256, p.sha256, "the same bytes as without COMPRESS");
+    assert!(z.ended && p.ended);
+    assert_eq!(z.ok, vec![3]);
+    assert_eq!(p.ok, vec![2]);
+    // Streamed: many chunks, none above one piece.
+    assert!(
+        z.chunks >= body.len() / crate::compress::INFLATE_PIECE,
+        "{z:?}"
+    );
+    assert!(z.peak <= BOUND, "held {} > {BOUND}", z.peak);
+    println!(
+        "8 MiB body in a {wire}-byte read: {} chunks, held at most {} bytes (bound {BOUND})",
+        z.chunks, z.peak
+    );
+}
+
+#[test]
+fn compressed_bomb_never_makes_the_client_hold_more_than_the_bound() {
+    // 32 MiB of one byte: a few tens of kB on the wire (DEFLATE's ratio is about 1032:1).
+    let body = vec![b'a'; 32 << 20];
+    let (z, wire) = fetch_body_under(compress_cfg(), true, &body);
+    assert!(wire < 64 * 1024, "compressed to {wire} bytes");
+    assert_eq!(z.sha256, Sha256::digest(&body).to_vec());
+    assert_eq!((z.len, z.ended, z.ok.clone()), (body.len(), true, vec![3]));
+    assert!(z.peak <= BOUND, "held {} > {BOUND}", z.peak);
+    println!(
+        "32 MiB bomb in a {wire}-byte read: {} chunks, held at most {} bytes (bound {BOUND})",
+        z.chunks, z.peak
+    );
+    // Untagged responses without literals: the event queue's count bounds them, and what the
+    // receiver holds stays within a window and a piece.
+    let t = Instant::now();
+    let mut c = Client::new(compress_cfg().with_max_events(256), t).unwrap();
+    let _ = c.handle_input(
+        t,
+        b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n",
+    );
+    c.compress(t).unwrap();
+    while c.poll_transmit(t).is_some() {}
+    let _ = c.handle_input(t, b"A0001 OK deflating\r\n");
+    let mut lines = b"* 1 RECENT\r\n".repeat(1 << 20);
+    lines.extend_from_slice(b"* 2 RECENT\r\n");
+    let wire = Deflate::new().compress(&lines).unwrap();
+    let (mut rest, mut seen, mut peak) = (&wire[..], 0usize, 0usize);
+    loop {
+        let n = c.handle_input(t, rest);
+        rest = &rest[n..];
+        peak = peak.max(c.rx.buffered());
+        assert!(c.queued_events() <= 256);
+        while c.poll_event().is_some() {
+            seen += 1;
+            peak = peak.max(c.rx.buffered());
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    assert!(seen > 1 << 20, "{seen} events");
+    assert!(
+        peak <= WINDOW + crate::compress::INFLATE_PIECE,
+        "buffered {peak}"
+    );
+}

@@ -66,9 +66,17 @@
 //! COMPRESS=DEFLATE (RFC 4978) is done inside the session, as in the client: after the
 //! tagged OK (sent in the clear) [`poll_transmit`](Server::poll_transmit) returns compressed
 //! bytes (a sync flush each) and [`handle_input`](Server::handle_input) takes compressed
-//! bytes (inflated in small pieces, so one read cannot inflate without bound); bytes that
-//! followed the command in the same read are inflated too. Invalid compressed data ends the
-//! session ([`CloseReason::Protocol`]).
+//! bytes; bytes that followed the command in the same read are inflated too. Input is
+//! inflated in pieces of at most 16 KiB, each processed before the next is inflated, and
+//! inflating stops while the session waits (for the application, for the client to read,
+//! or for queued APPEND data to be taken: [`ServerConfig::event_window`]), while it holds
+//! [`ServerConfig::input_window`] bytes of input, or once
+//! [`ServerConfig::event_window`] bytes were inflated while events wait: one read cannot
+//! inflate without bound. `handle_input` then reports how
+//! much it took; inflated input it kept back from bytes it took is processed by
+//! [`poll_transmit`](Server::poll_transmit) and by [`poll_event`](Server::poll_event) when
+//! they find nothing queued. Invalid compressed data ends the session
+//! ([`CloseReason::Protocol`]).
 //!
 //! # Searching
 //!
@@ -145,7 +153,7 @@ pub use self::event::{
 };
 
 use self::auth::{AuthExchange, AuthStep};
-use crate::compress::Deflate;
+use crate::compress::{self, Deflate, Inflating};
 use crate::sasl::scram::ChannelBinding;
 use crate::timer::{Timer, TimerTable};
 
@@ -256,8 +264,9 @@ pub struct Server {
     late_discard: BytesMut,
     /// COMPRESS=DEFLATE is active (RFC 4978).
     deflate: Option<Deflate>,
-    /// Inflated input not yet given to the receiver.
-    inflated: BytesMut,
+    /// The time of the last input or transmit call (for inflated input processed by
+    /// [`Server::poll_event`], which is given none).
+    now: Instant,
     /// Output chunks queued before COMPRESS took effect (sent as they are).
     raw_chunks: usize,
     /// The saved search result (RFC 5182 SEARCHRES), as UIDs.
@@ -414,7 +423,7 @@ impl Server {
             handoff: None,
             late_discard: BytesMut::new(),
             deflate: None,
-            inflated: BytesMut::new(),
+            now,
             raw_chunks: 0,
             saved: None,
             binding,
@@ -573,7 +582,11 @@ impl Server {
     /// (so this may queue more output and events).
     #[must_use = "the returned bytes must be written to the connection"]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
-        if self.out.is_empty() && !self.blocked() && !self.inflated.is_empty() {
+        self.now = now;
+        if self.out.is_empty()
+            && !self.blocked()
+            && self.deflate.as_ref().is_some_and(Deflate::has_input)
+        {
             // Inflated input held back earlier: offer it again.
             let _ = self.handle_input(now, &[]);
         }
@@ -619,8 +632,17 @@ impl Server {
         Some(buf.freeze())
     }
 
-    /// The next event for the application.
+    /// The next event for the application. When none is queued, inflated input kept back
+    /// under COMPRESS is processed first (which may also queue output: call
+    /// [`poll_transmit`](Self::poll_transmit) after draining events).
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty()
+            && !self.blocked()
+            && self.deflate.as_ref().is_some_and(Deflate::has_input)
+        {
+            let now = self.now;
+            let _ = self.handle_input(now, &[]);
+        }
         let ev = self.events.pop_front()?;
         if let Event::AppendChunk { data, .. } = &ev {
             self.event_bytes -= data.len();
@@ -639,10 +661,13 @@ impl Server {
     // ---- inputs ----
 
     /// Feeds received bytes; returns how many were taken. Bytes not taken (the session waits
-    /// for the application, or for the client to read its output) must be offered again
-    /// after the next answer or `poll_transmit`. After a STARTTLS hand-off every byte is
-    /// taken and discarded (see [`HandOff::StartTls`]); after the end, none.
+    /// for the application, or for the client to read its output; under COMPRESS also once
+    /// [`ServerConfig::event_window`] bytes were inflated while events wait) must be
+    /// offered again after the next answer, `poll_transmit` or drained `poll_event`. After a
+    /// STARTTLS hand-off every byte is taken and discarded (see [`HandOff::StartTls`]); after
+    /// the end, none.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) -> usize {
+        self.now = now;
         let mut taken = 0;
         loop {
             match self.mode {
@@ -666,37 +691,19 @@ impl Server {
             if matches!(self.mode, Mode::HandedOff | Mode::Closed) {
                 continue;
             }
-            if taken == data.len() && self.inflated.is_empty() {
+            if self.deflate.is_some() {
+                taken += compress::feed(self, &data[taken..]);
+                if matches!(self.mode, Mode::HandedOff | Mode::Closed) {
+                    continue;
+                }
+                break;
+            }
+            if taken == data.len() {
                 break;
             }
             let room = self.config.input_window.saturating_sub(self.held_input());
             if room == 0 {
                 break;
-            }
-            if self.deflate.is_some() {
-                if !self.inflated.is_empty() {
-                    let n = room.min(self.inflated.len()).min(16 * 1024);
-                    let piece = self.inflated.split_to(n);
-                    self.rx.push(&piece);
-                    continue;
-                }
-                if taken == data.len() {
-                    break;
-                }
-                // Small compressed pieces bound what one step can inflate to.
-                let n = (data.len() - taken).min(1024);
-                let mut plain = Vec::new();
-                let res = self
-                    .deflate
-                    .as_mut()
-                    .map(|d| d.decompress(&data[taken..taken + n], &mut plain));
-                taken += n;
-                if let Some(Err(_)) = res {
-                    self.inflate_failed();
-                    continue;
-                }
-                self.inflated.extend_from_slice(&plain);
-                continue;
             }
             let n = room.min(data.len() - taken).min(16 * 1024);
             self.rx.push(&data[taken..taken + n]);
@@ -1753,19 +1760,12 @@ impl Server {
         }
         self.complete(tag, Status::Ok, None, "DEFLATE active");
         self.raw_chunks = self.out.len();
-        let mut d = Deflate::new();
-        // What followed the command line in the same read is already compressed.
-        let rest = self.rx.take_buffered();
-        let mut plain = Vec::new();
-        let res = d.decompress(&rest, &mut plain);
-        self.deflate = Some(d);
-        match res {
-            Ok(()) => self.inflated.extend_from_slice(&plain),
-            Err(_) => self.inflate_failed(),
-        }
+        // What followed the command line in the same read is already compressed: inflated
+        // by `handle_input` (or `poll_transmit`) next.
+        self.deflate = Some(Deflate::with_backlog(self.rx.take_buffered()));
     }
 
-    fn inflate_failed(&mut self) {
+    fn invalid_compressed_data(&mut self) {
         self.bye(None, "invalid compressed data");
         self.close_with(CloseReason::Protocol);
     }
@@ -2314,4 +2314,32 @@ fn recover_tag(msg: &[u8]) -> Option<Tag> {
 /// `MODIFIED` with the numbers of `set`.
 fn seq_set_code(set: &UidSet) -> Option<ResponseCode> {
     Some(ResponseCode::Modified(uid_sequence_set(set)))
+}
+
+impl Inflating for Server {
+    fn inflater(&mut self) -> Option<&mut Deflate> {
+        self.deflate.as_mut()
+    }
+
+    fn takes_input(&self) -> bool {
+        !self.blocked() && self.held_input() < self.config.input_window
+    }
+
+    fn holds_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    fn inflate_window(&self) -> usize {
+        self.config.event_window
+    }
+
+    fn take_piece(&mut self, piece: &[u8]) {
+        self.rx.push(piece);
+        let now = self.now;
+        self.process_inner(now);
+    }
+
+    fn inflate_failed(&mut self, _error: String) {
+        self.invalid_compressed_data();
+    }
 }

@@ -1542,3 +1542,129 @@ fn bad_input_pipelined_nothing_lost() {
         }
     );
 }
+
+// ---- COMPRESS: input inflated in bounded pieces ----
+
+use sha2::{Digest as _, Sha256};
+
+/// What the server holds of received data: its receiver's buffer, a streamed chunk waiting
+/// for room in the event window, and the APPEND chunks queued as events. (Besides: the
+/// inflater's piece buffer and window, both fixed.)
+fn held(s: &Server) -> usize {
+    let chunks: usize = s
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::AppendChunk { data, .. } => data.len(),
+            _ => 0,
+        })
+        .sum();
+    s.held_input() + chunks
+}
+
+/// LOGIN, COMPRESS when `compressed`, then `APPEND INBOX {n}` with `body` and a NOOP, all in
+/// ONE read, offered again as the calling contract says. Returns the SHA-256 of the APPEND
+/// chunks, their count, the stored message's SHA-256, the server's answers (inflated) and the
+/// most the server held after any call.
+fn append_under(compressed: bool, body: &[u8]) -> (Vec<u8>, usize, Vec<u8>, String, usize) {
+    use crate::compress::Deflate;
+    let t = Instant::now();
+    let mut s = Server::new(tls(), t);
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    let mut input = b"a LOGIN joe secret\r\n".to_vec();
+    let mut rest = format!("c APPEND INBOX {{{}}}\r\n", body.len()).into_bytes();
+    rest.extend_from_slice(body);
+    rest.extend_from_slice(b"\r\nd NOOP\r\n");
+    if compressed {
+        input.extend_from_slice(b"b COMPRESS DEFLATE\r\n");
+        input.extend(Deflate::new().compress(&rest).unwrap());
+    } else {
+        input.extend(rest);
+    }
+    let (mut wire, mut hash, mut chunks, mut peak) = (Vec::new(), Sha256::new(), 0, 0);
+    let mut left = &input[..];
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        assert!(calls < 100_000, "no progress");
+        let n = s.handle_input(t, left);
+        left = &left[n..];
+        peak = peak.max(held(&s));
+        loop {
+            while let Some(b) = s.poll_transmit(t) {
+                wire.extend_from_slice(&b);
+            }
+            peak = peak.max(held(&s));
+            let Some(e) = s.poll_event() else { break };
+            peak = peak.max(held(&s));
+            match e {
+                Event::Request { id, request, .. } => {
+                    let r = store.handle(sid, request);
+                    s.reply(t, id, r).unwrap();
+                }
+                Event::AppendChunk { stream, data } => {
+                    hash.update(&data);
+                    chunks += 1;
+                    store.append_chunk(sid, stream, &data);
+                }
+                _ => {}
+            }
+        }
+        if left.is_empty() {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&wire).into_owned();
+    let answers = match text.find("b OK DEFLATE active\r\n") {
+        Some(at) => {
+            let at = at + "b OK DEFLATE active\r\n".len();
+            let mut inflated = Vec::new();
+            Deflate::new()
+                .decompress(&wire[at..], &mut inflated)
+                .unwrap();
+            String::from_utf8_lossy(&inflated).into_owned()
+        }
+        None => text,
+    };
+    let stored = store
+        .messages(b"INBOX")
+        .last()
+        .map(|(_, _, data)| Sha256::digest(data).to_vec())
+        .unwrap_or_default();
+    (hash.finalize().to_vec(), chunks, stored, answers, peak)
+}
+
+#[test]
+fn compressed_append_is_streamed_in_bounded_pieces() {
+    // INLINE_APPEND_MAX (the most kept whole) + the 64 KiB window + one inflate piece.
+    let bound = INLINE_APPEND_MAX as usize + 64 * 1024 + crate::compress::INFLATE_PIECE;
+    assert_eq!(bound, 82_944);
+    let mut text = Vec::new();
+    let mut i = 0u32;
+    while text.len() < 8 << 20 {
+        text.extend_from_slice(format!("Line {:05} of an appended report.\r\n", i / 64).as_bytes());
+        i += 1;
+    }
+    text.truncate(8 << 20);
+    // 8 MiB of text, and a bomb: 30 MiB of one byte (tens of kB on the wire).
+    for body in [text, vec![b'a'; 30 << 20]] {
+        let want = Sha256::digest(&body).to_vec();
+        let (z, z_chunks, z_stored, z_answers, z_peak) = append_under(true, &body);
+        let (p, _, p_stored, _, _) = append_under(false, &body);
+        assert_eq!(z, want);
+        assert_eq!(p, want, "the same bytes as without COMPRESS");
+        assert_eq!((z_stored, p_stored), (want.clone(), want));
+        assert!(z_answers.contains("c OK [APPENDUID"), "{z_answers}");
+        assert!(z_answers.ends_with("d OK done\r\n"), "{z_answers}");
+        assert!(
+            z_chunks >= body.len() / crate::compress::INFLATE_PIECE,
+            "{z_chunks} chunks"
+        );
+        assert!(z_peak <= bound, "held {z_peak} > {bound}");
+        println!(
+            "APPEND of {} bytes under COMPRESS: {z_chunks} chunks, held at most {z_peak} (bound {bound})",
+            body.len()
+        );
+    }
+}
