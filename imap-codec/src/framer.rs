@@ -156,6 +156,12 @@ pub struct LiteralAnnouncement {
     pub mode: LiteralMode,
     /// `~{n}` (literal8, RFC 3516).
     pub binary: bool,
+    /// Offset of the `{` of its header in its message (as the final [`Frame::Message`] will
+    /// hold it: earlier streamed literals' headers as `{0}`, the same offsets as
+    /// [`StreamStart::offset`]). With [`tag`](Self::tag) and [`command`](Self::command) it
+    /// tells which argument the literal is: `offset == tag.len() + 1 + command.len() + 1`
+    /// for the first (a server that streams APPEND messages keeps the mailbox name).
+    pub offset: usize,
 }
 
 /// Longest command-name word the framer copies into [`LiteralAnnouncement::command`].
@@ -725,12 +731,18 @@ impl Framer {
             return err;
         }
         let end = lf + 1 + length as usize;
+        // the header is the last `{` of the line (parse_announcement found it there)
+        let open = self.buf[..lf]
+            .iter()
+            .rposition(|&c| c == b'{')
+            .unwrap_or(lf);
         let ann = LiteralAnnouncement {
             command: tag.as_ref().and_then(|_| command_name(self.message_head())),
             tag,
             length,
             mode,
             binary,
+            offset: self.partial_len() + open,
         };
         if stream {
             return Frame::LiteralBegin(Box::new(self.begin_stream(lf, ann)));
@@ -1182,6 +1194,41 @@ mod tests {
     /// `push_bytes` and `push` in any pieces, frames taken after every push or only at the
     /// end, gives the frames of the whole stream (streamed literals, limit errors and their
     /// discarding included).
+    /// An announcement's offset is where its header's `{` is in the message the framer
+    /// hands out (after an earlier streamed literal too, whose header reads `{0}` there), so
+    /// a server can tell the first argument from the others.
+    #[test]
+    fn announcement_offset_is_the_header_in_the_message() {
+        let mut f = Framer::new(FramerConfig::default());
+        f.push(b"a APPEND {5}\r\nINBOX ~{3+}\r\nabc\r\n");
+        let fr = frames(&mut f);
+        let Frame::Message(msg) = &fr[2] else {
+            panic!("{fr:?}")
+        };
+        let offsets: Vec<usize> = fr
+            .iter()
+            .filter_map(|f| match f {
+                Frame::LiteralAnnounced(a) => Some(a.offset),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(offsets, [9, 21]);
+        assert_eq!(offsets[0], "a".len() + 1 + "APPEND".len() + 1);
+        assert!(offsets.iter().all(|&o| msg[o] == b'{'), "{msg:?}");
+        // After a streamed literal.
+        let mut f = Framer::new(FramerConfig::default().with_stream_literals_over(Some(2)));
+        f.push(b"* 1 FETCH (BODY[] {3}\r\nabc BODY[1] {1}\r\nx)\r\n");
+        let fr = joined(frames(&mut f));
+        let (Frame::LiteralBegin(start), Frame::LiteralAnnounced(a), Some(Frame::Message(msg))) =
+            (&fr[0], &fr[3], fr.last())
+        else {
+            panic!("{fr:?}")
+        };
+        assert_eq!(&msg[..], b"* 1 FETCH (BODY[] {0}\r\n BODY[1] {1}\r\nx)\r\n");
+        assert_eq!((start.offset, a.offset), (18, 32));
+        assert_eq!((msg[start.offset], msg[a.offset]), (b'{', b'{'));
+    }
+
     #[test]
     fn queued_buffers_frame_like_one_buffer() {
         let input = Bytes::from_static(
