@@ -99,9 +99,16 @@
 //! An APPEND message is never held whole: one longer than [`INLINE_APPEND_MAX`] is streamed
 //! out of the receiver as it arrives ([`Event::AppendChunk`], each at most one read's worth,
 //! and no more queued than [`ServerConfig::event_window`]) and the [`Request::Append`] that follows names the streams; a shorter one comes as one
-//! chunk. A LITERAL+ message over the APPEND limit is dropped as it arrives and the command
-//! answered `NO [TOOBIG]`; streams of an APPEND that fails before its request are reported
-//! with [`Event::AppendAborted`].
+//! chunk (or is streamed too when it would not fit in the input window with the command so
+//! far). Only messages are streamed: the mailbox name stays in the command. A LITERAL+
+//! message over the APPEND limit is dropped as it arrives and the command answered
+//! `NO [TOOBIG]`; streams of an APPEND that fails before its request are reported with
+//! [`Event::AppendAborted`].
+//!
+//! Every other literal is kept in its command, which is held in the input window until it
+//! decodes: a literal that cannot fit there with what precedes it is refused with
+//! `NO [TOOBIG]`, before its data when it is synchronizing (the application is not asked),
+//! else its data is dropped as it arrives and the command answered `NO [TOOBIG]`.
 //!
 //! # Bounds
 //!
@@ -300,7 +307,13 @@ enum CmdLiteral {
     /// Streamed out as the data of an APPEND message: `(stream, length)`; its value in the
     /// decoded command is empty.
     Streamed(AppendStream, u64),
+    /// Too large to keep in the command (non-synchronizing): its data is dropped as it
+    /// arrives and the command answered `NO [TOOBIG]`.
+    Dropped,
 }
+
+/// Room for a literal's header after its `{` and the CRLF after its data.
+const LITERAL_FRAMING: u64 = 32;
 
 /// APPEND messages up to this length arrive inside the command (and go to the application
 /// as one [`Event::AppendChunk`]); longer ones are streamed as they arrive.
@@ -950,11 +963,26 @@ impl Server {
     }
 
     /// Whether the literal `a` is an APPEND message to stream.
+    ///
+    /// Only messages are: the mailbox name (the first argument) is kept in the command like
+    /// any other literal. A message is streamed when it is long, or when it would not fit in
+    /// the input window with the command so far (a MULTIAPPEND of many short messages).
     fn should_stream(&self, a: &LiteralAnnouncement) -> bool {
         a.command.as_deref() == Some(b"APPEND")
-            && a.length > INLINE_APPEND_MAX
+            && !is_first_argument(a)
+            && (a.length > INLINE_APPEND_MAX || !self.fits_window(a))
             && matches!(self.mode, Mode::Commands)
             && matches!(self.state, State::Authenticated | State::Selected { .. })
+    }
+
+    /// Whether the literal `a`, kept in its command, fits in the input window with what
+    /// came before it (the whole command is held there until it decodes: a larger one could
+    /// never be decoded).
+    fn fits_window(&self, a: &LiteralAnnouncement) -> bool {
+        (a.offset as u64)
+            .saturating_add(a.length)
+            .saturating_add(LITERAL_FRAMING)
+            <= self.config.input_window as u64
     }
 
     /// The largest APPEND message taken.
@@ -999,14 +1027,25 @@ impl Server {
     }
 
     fn on_literal(&mut self, a: LiteralAnnouncement) {
+        let stream = self.should_stream(&a);
+        // Any other literal is kept in its command, which must fit in the input window.
+        let too_big = !stream && !self.fits_window(&a);
         if a.mode != LiteralMode::Sync {
             // LITERAL+: the data follows at once. An APPEND message is streamed; one over
-            // the limit is dropped as it arrives and the command refused at its end.
-            if self.should_stream(&a) {
+            // the limit, or another literal too large to keep, is dropped as it arrives and
+            // the command refused at its end (RFC 7888 §4).
+            if stream {
                 if a.length > self.append_limit() {
                     self.append_too_big = true;
                 }
                 self.start_stream(a);
+            } else if too_big {
+                let dropped = self.rx.stream_literal(a).is_ok();
+                self.literals.push(if dropped {
+                    CmdLiteral::Dropped
+                } else {
+                    CmdLiteral::Inline
+                });
             } else {
                 self.literals.push(CmdLiteral::Inline);
             }
@@ -1018,6 +1057,17 @@ impl Server {
             self.abort_appends();
             let _ = self.rx.reject_literal();
             self.malformed_in_mode("a literal is not allowed here");
+            return;
+        }
+        if too_big {
+            // Neither streamed nor able to fit: refused before its data is sent, whoever
+            // decides on literals.
+            self.refuse_literal(
+                a.tag,
+                Status::No,
+                Some(ResponseCode::TooBig),
+                "literal too large",
+            );
             return;
         }
         match self.config.literal_decisions {
@@ -1136,6 +1186,15 @@ impl Server {
     fn on_command(&mut self, now: Instant, cmd: Command) {
         self.arm_autologout(now);
         let (tag, body) = cmd.into_parts();
+        if self.literals.contains(&CmdLiteral::Dropped) {
+            self.complete(
+                &tag,
+                Status::No,
+                Some(ResponseCode::TooBig),
+                "literal too large",
+            );
+            return;
+        }
         use imapwire_codec::command::State as S;
         let ok = match &self.state {
             State::NotAuthenticated => body.is_valid_in(S::NotAuthenticated),
@@ -1301,7 +1360,8 @@ impl Server {
             };
             let (stream, length) = match *lit {
                 CmdLiteral::Streamed(stream, length) => (stream, length),
-                CmdLiteral::Inline => {
+                // (a command with a dropped literal was refused before this)
+                CmdLiteral::Inline | CmdLiteral::Dropped => {
                     let stream = AppendStream(self.next_stream);
                     self.next_stream += 1;
                     let length = data.len() as u64;
@@ -2306,6 +2366,14 @@ fn uid_sequence_set(set: &UidSet) -> SequenceSet {
 }
 
 /// The tag at the start of a (partial) command, if valid.
+/// Whether the literal `a` is its command's first argument (`tag SP name SP {`).
+fn is_first_argument(a: &LiteralAnnouncement) -> bool {
+    match (&a.tag, &a.command) {
+        (Some(t), Some(c)) => a.offset == t.len() + 1 + c.len() + 1,
+        _ => false,
+    }
+}
+
 fn recover_tag(msg: &[u8]) -> Option<Tag> {
     let end = msg.iter().position(|&c| c == b' ')?;
     Tag::new(Bytes::copy_from_slice(&msg[..end])).ok()

@@ -1325,14 +1325,14 @@ fn append_streams_messages_in_chunks() {
     assert!(out.starts_with("d BAD"), "{out}");
     assert!(out.ends_with("e OK done\r\n"), "{out}");
     assert_eq!(log, ["chunk A3 3000", "aborted A3"]);
-    // A mailbox name streamed (over INLINE_APPEND_MAX): BAD, aborted.
+    // A mailbox name over INLINE_APPEND_MAX is a name, not a streamed message.
     log.clear();
     let mut cmd = b"f APPEND {1100+}\r\n".to_vec();
     cmd.extend_from_slice(&[b'm'; 1100]);
     cmd.extend_from_slice(b" {3+}\r\nabc\r\n");
     let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
-    assert!(out.starts_with("f BAD "), "{out}");
-    assert_eq!(log, ["chunk A4 1100", "aborted A4"]);
+    assert!(out.starts_with("f NO [TRYCREATE] "), "{out}");
+    assert_eq!(log, ["chunk A4 3", "append A4:3"]);
     assert_eq!(store.messages(b"INBOX").len(), 3);
     // Over APPENDLIMIT with LITERAL+: the data is dropped as it arrives, NO [TOOBIG].
     let cfg = tls()
@@ -1403,6 +1403,78 @@ fn multiappend_streamed_and_empty_messages() {
     assert!(out.starts_with("e OK [APPENDUID "), "{out}");
     assert_eq!(log, ["chunk A5 3000", "append A5:3000"]);
     assert_eq!(store.messages(b"INBOX").len(), 5);
+}
+
+/// Only APPEND messages are streamed: the mailbox name, even a long one, is kept in the
+/// command like any other literal, and a literal too large to keep (the command must fit in
+/// the input window) is refused with NO [TOOBIG], before its data when it is synchronizing,
+/// dropped as it arrives otherwise; the connection goes on.
+#[test]
+fn append_mailbox_name_is_not_streamed() {
+    let cfg = tls().with_non_sync_literals(NonSyncLiterals::Plus);
+    let mut s = Server::new(cfg, Instant::now());
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    let mut log = Vec::new();
+    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let name = "n".repeat(2000);
+    let out = feed_append(
+        &mut s,
+        &mut store,
+        sid,
+        format!("b CREATE {name}\r\n").as_bytes(),
+        &mut log,
+    );
+    assert!(out.starts_with("b OK"), "{out}");
+    // Synchronizing name literal, then the message.
+    let out = feed_append(&mut s, &mut store, sid, b"c APPEND {2000}\r\n", &mut log);
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let out = feed_append(
+        &mut s,
+        &mut store,
+        sid,
+        format!("{name} (\\Seen) {{3000}}\r\n").as_bytes(),
+        &mut log,
+    );
+    assert_eq!(out, "+ ready for literal data\r\n");
+    let msg = vec![b'q'; 3000];
+    let mut rest = msg.clone();
+    rest.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &rest, &mut log);
+    assert!(out.starts_with("c OK [APPENDUID "), "{out}");
+    assert_eq!(log, ["chunk A0 3000", "append A0:3000"]);
+    // LITERAL+ name and message in one read.
+    log.clear();
+    let mut cmd = format!("d APPEND {{2000+}}\r\n{name} {{3000+}}\r\n").into_bytes();
+    cmd.extend_from_slice(&msg);
+    cmd.extend_from_slice(b"\r\n");
+    let out = feed_append(&mut s, &mut store, sid, &cmd, &mut log);
+    assert!(out.starts_with("d OK [APPENDUID "), "{out}");
+    assert_eq!(log, ["chunk A1 3000", "append A1:3000"]);
+    let stored = store.messages(name.as_bytes());
+    assert!(stored.len() == 2 && stored.iter().all(|m| m.2 == msg));
+    // A name too large to keep: refused before its data (synchronizing) ...
+    log.clear();
+    let out = feed_append(&mut s, &mut store, sid, b"e APPEND {70000}\r\n", &mut log);
+    assert_eq!(out, "e NO [TOOBIG] literal too large\r\n");
+    // ... or dropped as it arrives (LITERAL+), with nothing streamed; the same for any
+    // command.
+    for cmd in ["f APPEND {70000+}\r\n", "g CREATE {70000+}\r\n"] {
+        let mut input = cmd.as_bytes().to_vec();
+        input.extend(std::iter::repeat_n(b'n', 70_000));
+        if cmd.contains("APPEND") {
+            input.extend_from_slice(b" {3+}\r\nabc");
+        }
+        input.extend_from_slice(b"\r\nh NOOP\r\n");
+        let out = feed_append(&mut s, &mut store, sid, &input, &mut log);
+        let tag = &cmd[..1];
+        assert_eq!(
+            out,
+            format!("{tag} NO [TOOBIG] literal too large\r\nh OK done\r\n")
+        );
+    }
+    assert!(log.is_empty(), "{log:?}");
+    assert_eq!(store.messages(name.as_bytes()).len(), 2);
 }
 
 /// Back-pressure on queued APPEND data: a 1 MiB LITERAL+ APPEND fed in one call is not
