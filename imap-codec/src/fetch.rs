@@ -144,7 +144,7 @@ impl HeaderList {
         loop {
             v.push(IString::parse_astring(p)?);
             p.check_items(v.len())?;
-            p.skip_trailing_sp();
+            p.skip_trailing_sp_in_list();
             if p.eat(b')') {
                 return Ok(HeaderList(v));
             }

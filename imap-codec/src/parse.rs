@@ -643,6 +643,22 @@ impl<'a> Parser<'a> {
         self.skip_trailing_sp_slow();
     }
 
+    /// [`skip_trailing_sp`](Self::skip_trailing_sp) inside a list whose elements may start
+    /// with `]` (astrings: header field names): there a `]` after the spaces is the next
+    /// element, never a closer, so spaces are skipped only before `)` or the line end.
+    #[inline]
+    pub(crate) fn skip_trailing_sp_in_list(&mut self) {
+        if self.peek() == Some(b' ') {
+            let mut p = self.pos;
+            while self.b.get(p) == Some(&b' ') {
+                p += 1;
+            }
+            if self.b.get(p) != Some(&b']') {
+                self.skip_trailing_sp_slow();
+            }
+        }
+    }
+
     #[cold]
     fn skip_trailing_sp_slow(&mut self) {
         if self.peek() == Some(b' ') {

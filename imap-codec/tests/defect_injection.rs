@@ -30,6 +30,8 @@ use proptest::prelude::*;
 use support::{get_str, latin1, load};
 
 const RFC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc-examples");
+/// Our own messages for the response codes and untagged kinds the other two corpora lack.
+const EXTRA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/inject-extra.imap");
 const BENCH_SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/bench-corpus-sample.imap"
@@ -82,6 +84,7 @@ fn corpus() -> Vec<Vec<u8>> {
     out.extend(split_stream(
         &std::fs::read(BENCH_SAMPLE).expect("bench sample"),
     ));
+    out.extend(split_stream(&std::fs::read(EXTRA).expect("extra corpus")));
     out.retain(|m| {
         Response::decode(&Bytes::copy_from_slice(m), &DecodeOptions::strict()).is_ok()
             && sites(m).is_some()
@@ -567,7 +570,10 @@ fn unrepairable_data_kind_by_kind() {
 #[test]
 fn lenient_reads_valid_lookalikes_as_strict() {
     for m in [
-        &b"[ OK done\r\n"[..],
+        // a header field name `]]` is no closing `]` after a space (found by inject_defects)
+        &b"* 1 FETCH (BODY[HEADER.FIELDS (a ]] b)] NIL)\r\n"[..],
+        b"* 1 FETCH (BODY[HEADER.FIELDS.NOT ({1}\r\nx ]]]] b)] NIL)\r\n",
+        b"[ OK done\r\n",
         b"[a NO [ALERT] x\r\n",
         b"* OK  [ALERT] two spaces make this text\r\n",
     ] {
@@ -596,4 +602,178 @@ fn fuzz_found_messages_meet_every_cell() {
         tallies.contains_key(&Cell::EightBitInAtom),
         "the 8-bit-in-atom cell was not exercised: {tallies:?}"
     );
+}
+
+/// The kind of a decoded response the table reaches: a response code's name, an untagged
+/// response's keyword, a FETCH item's name (`item X`), `other code`, `unknown data`.
+fn kinds_of(r: &Response, out: &mut std::collections::BTreeSet<String>) {
+    use imapwire_codec::Encode;
+    use imapwire_codec::response::{Data, ResponseCode};
+    let word = |b: &[u8]| {
+        let n = b.iter().take_while(|&&c| !b" []<\r".contains(&c)).count();
+        String::from_utf8_lossy(&b[..n]).to_string()
+    };
+    match r {
+        Response::Status(st) => match st.code() {
+            Some(ResponseCode::Other { .. }) => {
+                out.insert("other code".into());
+            }
+            Some(c) => {
+                out.insert(word(&c.to_vec_inline_literals()));
+            }
+            None => {}
+        },
+        Response::Data(Data::Unknown(_)) => {
+            out.insert("unknown data".into());
+        }
+        Response::Data(d) => {
+            let enc = r.to_vec_inline_literals();
+            let rest = &enc[2..];
+            let rest = if rest[0].is_ascii_digit() {
+                &rest[rest.iter().position(|&c| c == b' ').unwrap() + 1..]
+            } else {
+                rest
+            };
+            out.insert(word(rest));
+            if let Data::Fetch { items, .. } | Data::UidFetch { items, .. } = d {
+                for it in items.iter() {
+                    out.insert(format!("item {}", word(&it.to_vec_inline_literals())));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every response code, untagged response kind and FETCH item is in the corpus the table is
+/// checked on (`every_cell_at_every_position`), so every cell meets each where it applies.
+/// The list is the codec's (`ResponseCode`, `Data`, `MessageDataItem`); `tests/data/
+/// inject-extra.imap` holds our own messages for what the RFC examples and the benchmark
+/// sample lack.
+#[test]
+fn corpus_reaches_every_code_and_data_kind() {
+    let mut seen = std::collections::BTreeSet::new();
+    for m in corpus() {
+        let d = Response::decode(&Bytes::copy_from_slice(&m), &DecodeOptions::strict()).unwrap();
+        kinds_of(&d.message, &mut seen);
+    }
+    let codes = [
+        "ALERT",
+        "ALREADYEXISTS",
+        "AUTHENTICATIONFAILED",
+        "AUTHORIZATIONFAILED",
+        "CANNOT",
+        "CLIENTBUG",
+        "CLOSED",
+        "CONTACTADMIN",
+        "CORRUPTION",
+        "EXPIRED",
+        "EXPUNGEISSUED",
+        "HASCHILDREN",
+        "INUSE",
+        "LIMIT",
+        "NONEXISTENT",
+        "NOPERM",
+        "OVERQUOTA",
+        "PARSE",
+        "PRIVACYREQUIRED",
+        "READ-ONLY",
+        "READ-WRITE",
+        "SERVERBUG",
+        "TRYCREATE",
+        "UIDNOTSTICKY",
+        "UNAVAILABLE",
+        "UNKNOWN-CTE",
+        "NOMODSEQ",
+        "BADCOMPARATOR",
+        "TOOBIG",
+        "NOTSAVED",
+        "USEATTR",
+        "COMPRESSIONACTIVE",
+        "UIDREQUIRED",
+        "NOTIFICATIONOVERFLOW",
+        "APPENDUID",
+        "BADCHARSET",
+        "CAPABILITY",
+        "COPYUID",
+        "PERMANENTFLAGS",
+        "UIDNEXT",
+        "UIDVALIDITY",
+        "UNSEEN",
+        "NEWNAME",
+        "HIGHESTMODSEQ",
+        "MODIFIED",
+        "BADURL",
+        "METADATA",
+        "ANNOTATE",
+        "MAILBOXID",
+        "REFERRAL",
+        "NOUPDATE",
+        "INPROGRESS",
+        "MESSAGELIMIT",
+        "BADEVENT",
+        "URLMECH",
+        "other code",
+    ];
+    let data = [
+        "CAPABILITY",
+        "ENABLED",
+        "FLAGS",
+        "LIST",
+        "LSUB",
+        "XLIST",
+        "NAMESPACE",
+        "STATUS",
+        "ESEARCH",
+        "SEARCH",
+        "SORT",
+        "THREAD",
+        "EXISTS",
+        "RECENT",
+        "EXPUNGE",
+        "FETCH",
+        "UIDFETCH",
+        "JMAPACCESS",
+        "GENURLAUTH",
+        "URLFETCH",
+        "VANISHED",
+        "ID",
+        "QUOTA",
+        "QUOTAROOT",
+        "ACL",
+        "LISTRIGHTS",
+        "MYRIGHTS",
+        "METADATA",
+        "unknown data",
+    ];
+    let items = [
+        "FLAGS",
+        "ENVELOPE",
+        "INTERNALDATE",
+        "RFC822.SIZE",
+        "BODY",
+        "BODYSTRUCTURE",
+        "BINARY",
+        "BINARY.SIZE",
+        "UID",
+        "RFC822",
+        "RFC822.HEADER",
+        "RFC822.TEXT",
+        "MODSEQ",
+        "X-GM-MSGID",
+        "X-GM-THRID",
+        "X-GM-LABELS",
+        "PREVIEW",
+        "EMAILID",
+        "THREADID",
+        "SAVEDATE",
+        "X-SAMPLE",
+    ];
+    let want = codes
+        .iter()
+        .chain(&data)
+        .map(|s| s.to_string())
+        .chain(items.iter().map(|s| format!("item {s}")));
+    let missing: Vec<String> = want.filter(|k| !seen.contains(k)).collect();
+    assert!(missing.is_empty(), "not in the corpus: {missing:?}");
 }
