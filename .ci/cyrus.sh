@@ -99,6 +99,8 @@ xlist-trash: Trash
 # IDLE without idled polls the mailbox: every 5 s (the default is 60 s), so that the IDLE
 # tests see another client's change within their time limit.
 imapidlepoll: 5
+# No pause after a failed login (3 s by default): the tests fail logins on purpose.
+failedloginpause: 0
 syslog_prefix: imapwire-cyrus
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dovecot on 127.0.0.1 for the interop tests (imap-tokio/tests/dovecot.rs and the example
+# Dovecot on 127.0.0.1 for the interop tests (tests/interop.rs and the example
 # client's tests). Debian's dovecot-imapd (2.3.19 on Debian 12), run as root with a config of
 # our own (no /etc/dovecot), everything under one directory:
 #

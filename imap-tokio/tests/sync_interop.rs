@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use imapwire_codec::mailbox::Mailbox;
+use imapwire_session::client::ReceivedTap;
 use imapwire_session::sasl::Secret;
 use imapwire_session::sync::{
     ChangeSet, FlagSet, Journal, LocalChange, ReplicaState, Resolution, SyncConfig, SyncMode,
@@ -86,16 +87,47 @@ impl Server {
     }
 
     /// A client logged in over implicit TLS (the synchronising one, and the second one).
+    /// With `IMAPWIRE_RECORD_DIR` set, what it receives is written to
+    /// `DIR/<server>/sync_interop-....imap` (decoded by `.ci/recordings.sh`).
     async fn client(&self) -> Connection {
-        let cfg = Config::new(&self.host, self.port)
+        let mut cfg = Config::new(&self.host, self.port)
             .with_security(Security::ImplicitTls)
             .with_tls(self.tls());
+        cfg.session.received_tap = record(self.name);
         let c = Connection::connect(cfg).await.unwrap();
         c.login(&self.user, Secret::new(self.password.clone()))
             .await
             .unwrap();
         c
     }
+}
+
+/// A tap writing what a connection receives to a fresh file under
+/// `$IMAPWIRE_RECORD_DIR/<server>/`, when the variable is set.
+fn record(server: &str) -> Option<ReceivedTap> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::path::PathBuf::from(std::env::var_os("IMAPWIRE_RECORD_DIR")?).join(server);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {dir:?}: {e}"));
+    let path = dir.join(format!(
+        "sync_interop-{}-{}.imap",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let file = std::sync::Mutex::new(Some(file));
+    Some(ReceivedTap::new(move |bytes| {
+        let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
+        let failed = match guard.as_mut() {
+            Some(f) => std::io::Write::write_all(f, bytes).err(),
+            None => None,
+        };
+        if let Some(e) = failed {
+            eprintln!("recording {path:?}: {e}; removed");
+            *guard = None;
+            let _ = std::fs::remove_file(&path);
+        }
+    }))
 }
 
 /// One synchronisation on `a` ([`Connection::sync`]; the test keeps the journal in memory:

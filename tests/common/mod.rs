@@ -2,6 +2,8 @@
 //! `IMAPWIRE_DOVECOT` names) and where the example client's binary is.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -39,6 +41,11 @@ impl Dovecot {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         Some(Dovecot { vars })
+    }
+
+    /// Every `KEY=VALUE` of the env file.
+    pub fn vars(&self) -> &HashMap<String, String> {
+        &self.vars
     }
 
     pub fn var(&self, key: &str) -> &str {
