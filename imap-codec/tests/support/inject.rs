@@ -347,7 +347,16 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
     let thread = msg.len() > 9 && msg[..9].eq_ignore_ascii_case(b"* THREAD ");
     // ESEARCH has no nil values (RFC 4731, RFC 4466 §2.6.2): a NIL there is a
     // search-modifier-name (tagged-ext-label) or an astring of a value, not a NIL to replace
-    let nil_values = !(msg.len() >= 9 && msg[..9].eq_ignore_ascii_case(b"* ESEARCH"));
+    // nor have capability lists (`* CAPABILITY`, `* ENABLED`, `[CAPABILITY ...]`): a NIL
+    // there is a capability named NIL
+    let starts = |k: &[u8]| msg.len() >= k.len() && msg[..k.len()].eq_ignore_ascii_case(k);
+    let has_cap_code = msg
+        .windows(12)
+        .any(|w| w.eq_ignore_ascii_case(b"[CAPABILITY "));
+    let nil_values = !(starts(b"* ESEARCH")
+        || starts(b"* CAPABILITY ")
+        || starts(b"* ENABLED ")
+        || has_cap_code);
     while i < struct_end {
         let c = b[i];
         match c {
