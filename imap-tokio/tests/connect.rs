@@ -1,5 +1,6 @@
 //! The adapter against our own sans-IO server on 127.0.0.1: TLS modes, certificate refusal
-//! and pinning, authentication, LIST, SELECT, streamed FETCH, IDLE, cancelled futures.
+//! and pinning, authentication, LIST, SELECT/EXAMINE, streamed FETCH, COPY, EXPUNGE, IDLE,
+//! cancelled futures; scripted servers for the STARTTLS and COMPRESS hand-offs.
 
 mod common;
 
@@ -199,6 +200,93 @@ async fn wrong_host_name_and_unknown_issuer_are_typed() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// UIDs and flags of every message of the selected mailbox.
+async fn uids_and_flags(conn: &Connection) -> Vec<(u32, Vec<String>)> {
+    let mut f = conn.fetch("1:*", "(UID FLAGS)", false).await.unwrap();
+    let mut out = Vec::new();
+    while let Some(m) = f.next().await.unwrap() {
+        let d = m.finish().await.unwrap();
+        out.push((d.uid.unwrap(), d.flags.unwrap()));
+    }
+    out
+}
+
+/// COPY (by UID and by sequence number; a missing target is the server's `NO [TRYCREATE]`),
+/// EXAMINE (read-only, the mailbox's state, a STORE refused), EXPUNGE and UID EXPUNGE (only
+/// the named UIDs among the `\Deleted` ones).
+#[tokio::test]
+async fn copy_expunge_and_examine() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let conn = connect_joe(&server, &cert).await;
+    conn.raw_command("CREATE Kept").await.unwrap();
+    let inbox = conn.select("INBOX").await.unwrap();
+    assert_eq!((inbox.exists, inbox.read_only), (3, false));
+    let before = fetch_all(&conn).await;
+
+    conn.copy("1:2", "Kept", true).await.unwrap();
+    conn.copy("3", "Kept", false).await.unwrap();
+    match conn.copy("1", "Nowhere", true).await {
+        Err(Error::Command(e)) => assert!(
+            matches!(
+                *e,
+                imapwire_session::client::CommandError::No {
+                    code: Some(imapwire_codec::response::ResponseCode::TryCreate),
+                    ..
+                }
+            ),
+            "{e:?}"
+        ),
+        other => panic!("COPY to a missing mailbox: {other:?}"),
+    }
+    // The source is unchanged.
+    assert_eq!(conn.search("ALL", true).await.unwrap().ids, vec![1, 2, 3]);
+
+    // EXAMINE: read-only, the copies there with the same contents.
+    let kept = conn.examine("Kept").await.unwrap();
+    assert_eq!((kept.exists, kept.read_only), (3, true));
+    assert_eq!(kept.uidnext, Some(4));
+    let copies = fetch_all(&conn).await;
+    let contents = |v: &[(u32, Vec<String>, u64, String)]| {
+        v.iter().map(|m| (m.2, m.3.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(contents(&copies), contents(&before));
+    assert!(
+        conn.store("1", "+FLAGS (\\Deleted)", false).await.is_err(),
+        "STORE in a mailbox opened with EXAMINE"
+    );
+    assert!(
+        uids_and_flags(&conn)
+            .await
+            .iter()
+            .all(|(_, f)| f.is_empty())
+    );
+
+    // EXPUNGE removes every \Deleted message.
+    assert!(!conn.select("Kept").await.unwrap().read_only);
+    conn.store("1,3", "+FLAGS.SILENT (\\Deleted)", false)
+        .await
+        .unwrap();
+    conn.expunge(None).await.unwrap();
+    assert_eq!(uids_and_flags(&conn).await, vec![(2, vec![])]);
+
+    // UID EXPUNGE removes only the named ones among them.
+    // (a copy of the one left, UID 2, into its own mailbox: UID 4)
+    conn.copy("1", "Kept", false).await.unwrap();
+    conn.noop().await.unwrap();
+    assert_eq!(uids_and_flags(&conn).await, vec![(2, vec![]), (4, vec![])]);
+    conn.store("2,4", "+FLAGS.SILENT (\\Deleted)", true)
+        .await
+        .unwrap();
+    conn.expunge(Some("4")).await.unwrap();
+    assert_eq!(
+        uids_and_flags(&conn).await,
+        vec![(2, vec!["\\Deleted".to_owned()])]
+    );
+    assert_eq!(conn.examine("Kept").await.unwrap().exists, 1);
+    conn.logout().await.unwrap();
 }
 
 /// A certificate outside its validity period is refused with the typed error, whose details
