@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
 [ -n "$msrv" ]
 rustup toolchain install "$msrv" --profile minimal
-cargo "+$msrv" check -p imapwire-codec -p imapwire-session --target-dir target/msrv
+cargo "+$msrv" check -p imapwire-codec -p imapwire-session -p imapwire-tokio --target-dir target/msrv

@@ -320,7 +320,11 @@ fn packaged_readmes_name_no_path_outside_the_crate() {
     let codec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
     let mut bad = Vec::new();
-    for krate in [codec.to_path_buf(), codec.join("../imap-session")] {
+    for krate in [
+        codec.to_path_buf(),
+        codec.join("../imap-session"),
+        codec.join("../imap-tokio"),
+    ] {
         let readme = krate.join("README.md");
         let text = std::fs::read_to_string(&readme).unwrap();
         for p in readme_paths(&text) {
