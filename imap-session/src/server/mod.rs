@@ -1854,7 +1854,17 @@ impl Server {
         for d in reply.data {
             match d {
                 ReplyData::Data(d) => self.emit(&Response::Data(d)),
-                ReplyData::Message { uid, items } => self.emit_message(uid, items, uid_cmd),
+                ReplyData::Message { uid, items } => {
+                    // After a CONDSTORE enabling command, a FETCH response that carries
+                    // MODSEQ (a STORE's, or a FETCH of MODSEQ) carries the UID too
+                    // (RFC 7162 §3.2.4).
+                    let with_uid = uid_cmd
+                        || (self.condstore
+                            && items
+                                .iter()
+                                .any(|i| matches!(i, MessageDataItem::ModSeq(_))));
+                    self.emit_message(uid, items, with_uid);
+                }
                 ReplyData::Expunged(uid) => self.emit_expunge(uid),
                 ReplyData::Matches { uids, modseq } if esearch.is_some() => {
                     self.emit_esearch(
@@ -1911,6 +1921,15 @@ impl Server {
             if let Some(s) = uid_set(&set) {
                 code = seq_set_code(&s);
             }
+        }
+        if matches!(
+            code,
+            Some(ResponseCode::AppendUid { .. } | ResponseCode::CopyUid { .. })
+        ) && !self.capabilities().contains(&Capability::UidPlus)
+        {
+            // A response code of an extension the client was not offered is not sent
+            // (RFC 9051 §7.1; APPENDUID and COPYUID are RFC 4315 UIDPLUS's).
+            code = None;
         }
         match kind {
             Pending::Select { read_only, mailbox } => {
@@ -2026,14 +2045,16 @@ impl Server {
         }));
     }
 
-    fn emit_message(&mut self, uid: u32, mut items: Vec<MessageDataItem>, uid_cmd: bool) {
+    /// Sends `* n FETCH (items)` for message `uid`, with `UID` first if `with_uid` and the
+    /// items have none.
+    fn emit_message(&mut self, uid: u32, mut items: Vec<MessageDataItem>, with_uid: bool) {
         let Some(seq) = self.view.seq_of(uid) else {
             return;
         };
         let Ok(seq) = SeqNum::new(seq as u32) else {
             return;
         };
-        if uid_cmd && !items.iter().any(|i| matches!(i, MessageDataItem::Uid(_))) {
+        if with_uid && !items.iter().any(|i| matches!(i, MessageDataItem::Uid(_))) {
             if let Ok(u) = Uid::new(uid) {
                 items.insert(0, MessageDataItem::Uid(u));
             }
@@ -2096,16 +2117,14 @@ impl Server {
                     if let Some(m) = modseq {
                         items.push(MessageDataItem::ModSeq(m));
                     }
-                    if self.qresync {
-                        if let Ok(u) = Uid::new(uid) {
-                            items.push(MessageDataItem::Uid(u));
-                        }
-                    }
                     if new_messages {
                         self.emit_exists();
                         new_messages = false;
                     }
-                    self.emit_message(uid, items, false);
+                    // RFC 7162 §3.2.4: once a CONDSTORE enabling command was issued, every
+                    // untagged FETCH caused by a STORE or an external agent includes both
+                    // UID and mod-sequence (CONDSTORE-only servers SHOULD, §3.1.4.2).
+                    self.emit_message(uid, items, self.condstore);
                 }
             }
         }

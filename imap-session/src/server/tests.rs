@@ -981,6 +981,36 @@ fn mailbox_management_append_copy_move() {
     );
 }
 
+#[test]
+fn uidplus_codes_only_when_uidplus_is_offered() {
+    // Without UIDPLUS in the capabilities, APPEND/COPY/MOVE complete with no APPENDUID or
+    // COPYUID (the memory store gives them; the session drops them).
+    let mut config = tls();
+    config.extensions.retain(|c| *c != Capability::UidPlus);
+    run(
+        &config,
+        &[
+            SHas(b"IMAP server ready\r\n"),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(b"a OK"),
+            C(b"b CREATE Archive\r\n"),
+            S(b"b OK done\r\n"),
+            C(b"c CAPABILITY\r\n"),
+            S(b"* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- IDLE ENABLE SASL-IR ID NAMESPACE MOVE UNSELECT CONDSTORE\r\nc OK done\r\n"),
+            C(b"e APPEND Archive (\\Seen) {5+}\r\nhello\r\n"),
+            S(b"e OK done\r\n"),
+            C(b"f SELECT INBOX\r\n"),
+            SHas(b"f OK [READ-WRITE] done\r\n"),
+            C(b"g COPY 1:2 Archive\r\n"),
+            S(b"g OK done\r\n"),
+            C(b"h MOVE 1 Archive\r\n"),
+            S(b"* 1 EXPUNGE\r\nh OK done\r\n"),
+            C(b"i STATUS Archive (MESSAGES)\r\n"),
+            S(b"* STATUS Archive (MESSAGES 4)\r\ni OK done\r\n"),
+        ],
+    );
+}
+
 /// RFC 9051 §7.5.1: no EXPUNGE while a FETCH/STORE/SEARCH by sequence number runs; EXISTS
 /// and flag changes go out before the completion; the session's numbers stay consistent.
 #[test]
@@ -1055,14 +1085,16 @@ fn condstore_and_qresync_answers() {
             C(b"c STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)\r\n"),
             S(b"c OK [MODIFIED 1] done\r\n"),
             C(b"d STORE 1 (UNCHANGEDSINCE 2) +FLAGS (\\Seen)\r\n"),
-            S(b"* 1 FETCH (FLAGS (\\Seen) MODSEQ (4))\r\nd OK done\r\n"),
+            // RFC 7162 §3.2.4: UID and MODSEQ in every FETCH a STORE or another session
+            // causes once CONDSTORE is enabled.
+            S(b"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\nd OK done\r\n"),
             C(b"e FETCH 1:* (FLAGS) (CHANGEDSINCE 3)\r\n"),
             S(b"* 1 FETCH (FLAGS (\\Seen))\r\ne OK done\r\n"),
             Other(Box::new(|st, sid| {
                 other_stores_flag(st, sid, 2, Flag::Answered)
             })),
             C(b"f NOOP\r\n"),
-            S(b"* 2 FETCH (FLAGS (\\Answered) MODSEQ (5))\r\nf OK done\r\n"),
+            S(b"* 2 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (5))\r\nf OK done\r\n"),
         ],
     );
 }
