@@ -704,6 +704,12 @@ impl Receiver {
         self.framer.awaiting_decision()
     }
 
+    /// The announcement of the synchronizing literal awaiting a decision, or `None` (see
+    /// [`awaiting_decision`](Self::awaiting_decision)).
+    pub fn pending_literal(&self) -> Option<&LiteralAnnouncement> {
+        self.framer.pending_literal()
+    }
+
     /// Lets the announced synchronizing literal through (the server sends `+`). An error when
     /// no literal awaits a decision.
     pub fn accept_literal(&mut self) -> Result<(), NoLiteralPending> {

@@ -598,6 +598,16 @@ impl Framer {
         matches!(self.state, State::Decision { .. })
     }
 
+    /// The announcement of the synchronizing literal the framer is paused at (the one
+    /// [`accept_literal`](Self::accept_literal), [`reject_literal`](Self::reject_literal) or
+    /// [`stream_literal`](Self::stream_literal) decides on), or `None`.
+    pub fn pending_literal(&self) -> Option<&LiteralAnnouncement> {
+        match self.state {
+            State::Decision { .. } => self.pending.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Total bytes consumed from the stream so far (framed or discarded).
     pub fn stream_offset(&self) -> u64 {
         self.offset
@@ -1194,6 +1204,42 @@ mod tests {
     /// `push_bytes` and `push` in any pieces, frames taken after every push or only at the
     /// end, gives the frames of the whole stream (streamed literals, limit errors and their
     /// discarding included).
+    /// The paused literal's announcement is kept until the decision, whichever it is.
+    #[test]
+    fn pending_literal_until_decided() {
+        let mut f = Framer::new(FramerConfig::server());
+        f.push(b"a LOGIN {3}\r\n");
+        let Some(Frame::LiteralAnnounced(a)) = f.next_frame() else {
+            panic!()
+        };
+        assert_eq!(f.pending_literal(), Some(&a));
+        assert_eq!(f.next_frame(), None);
+        f.accept_literal().unwrap();
+        assert_eq!(f.pending_literal(), None);
+        f.push(b"joe {6}\r\n");
+        assert!(matches!(f.next_frame(), Some(Frame::LiteralAnnounced(_))));
+        assert!(
+            f.pending_literal()
+                .is_some_and(|p| p.length == 6 && p.offset == 17)
+        );
+        let _ = f.reject_literal().unwrap();
+        assert_eq!(f.pending_literal(), None);
+        f.push(b"b APPEND x {5}\r\n");
+        let Some(Frame::LiteralAnnounced(a)) = f.next_frame() else {
+            panic!()
+        };
+        assert_eq!(f.stream_literal(a).map(|s| s.offset), Ok(11));
+        assert_eq!(f.pending_literal(), None);
+        // A literal the framer does not pause at is not pending.
+        f.push(b"hello\r\nc LOGIN {3+}\r\n");
+        while let Some(fr) = f.next_frame() {
+            if let Frame::LiteralAnnounced(a) = fr {
+                assert_eq!(a.mode, LiteralMode::NonSync);
+            }
+            assert_eq!(f.pending_literal(), None);
+        }
+    }
+
     /// An announcement's offset is where its header's `{` is in the message the framer
     /// hands out (after an earlier streamed literal too, whose header reads `{0}` there), so
     /// a server can tell the first argument from the others.

@@ -295,8 +295,6 @@ pub struct Server {
     /// command refused.
     append_too_big: bool,
     next_stream: u64,
-    /// The synchronizing literal with the application ([`Event::LiteralAnnounced`]).
-    announced: Option<LiteralAnnouncement>,
 }
 
 /// What became of one literal of the command being received.
@@ -445,7 +443,6 @@ impl Server {
             held_chunk: None,
             append_too_big: false,
             next_stream: 0,
-            announced: None,
         };
         s.greet(now);
         s
@@ -785,7 +782,8 @@ impl Server {
             return Err(ApiError::NoLiteralPending);
         }
         self.mode = Mode::Commands;
-        match self.announced.take() {
+        // The announcement is the receiver's (paused at it until the decision).
+        match self.rx.pending_literal().cloned() {
             Some(a) if self.should_stream(&a) => self.start_stream(a),
             _ => {
                 if self.rx.accept_literal().is_err() {
@@ -813,7 +811,7 @@ impl Server {
             return Err(ApiError::NoLiteralPending);
         }
         self.mode = Mode::Commands;
-        let tag = self.announced.take().and_then(|a| a.tag);
+        let tag = self.rx.pending_literal().and_then(|a| a.tag.clone());
         self.refuse_literal(tag, status, code, text);
         self.process(now);
         Ok(())
@@ -1073,7 +1071,6 @@ impl Server {
         match self.config.literal_decisions {
             LiteralDecisions::Application => {
                 self.mode = Mode::LiteralDecision;
-                self.announced = Some(a.clone());
                 self.events.push_back(Event::LiteralAnnounced {
                     tag: a.tag,
                     command: a.command,
