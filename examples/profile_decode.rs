@@ -14,6 +14,7 @@
 //! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
 //! - `streamed16k`: the `Receiver` fed 16 KiB reads (`push_bytes`), literals over 16 KiB
 //!   streamed in pieces (`FramerConfig::stream_literals_over`), chunks counted;
+//! - `streamedcopy16k`: the same, each read copied in (`push`, as the client session does);
 //! - `streamedmut16k`: the same, the reads split off one buffer (`push_bytes_mut`);
 //!   `streamedmut16k-context` also reads each streamed body's FETCH context;
 //! - `framer`: framing only;
@@ -102,6 +103,17 @@ fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
     })
 }
 
+/// As [`decode_streamed`], each read copied in (`push`, what the client session does).
+fn decode_streamed_copy(data: &[u8], expect: Expect) -> (u64, u64) {
+    let mut pieces = data.chunks(16 * 1024).peekable();
+    streamed(expect, false, |rx| {
+        if let Some(p) = pieces.next() {
+            rx.push(p);
+        }
+        pieces.peek().is_some()
+    })
+}
+
 /// As [`decode_streamed`], the reads split off one buffer (`push_bytes_mut`: consecutive
 /// reads joined without a copy); with `context`, each begin event's FETCH context is read.
 fn decode_streamed_mut(data: &[u8], expect: Expect, context: bool) -> (u64, u64) {
@@ -150,6 +162,7 @@ fn streamed(
 fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
         "streamed16k" => decode_streamed(data, expect),
+        "streamedcopy16k" => decode_streamed_copy(data, expect),
         "streamedmut16k" => decode_streamed_mut(data, expect, false),
         "streamedmut16k-context" => decode_streamed_mut(data, expect, true),
         "whole" => decode::<M>(data, data.len(), |m| {
@@ -208,7 +221,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedmut16k[-context]|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedcopy16k|streamedmut16k[-context]|framer|encode PASSES"
         );
         std::process::exit(2);
     };

@@ -109,9 +109,12 @@ pub struct Decoded<T> {
 /// out of line (one pointer in every decoded message, no allocation when empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 // one thin pointer in every decoded message (a `Vec` would be three words to write and move
-// for each message); allocated only when a literal was streamed
-#[allow(clippy::box_collection)]
-pub struct StreamedLiterals(Option<Box<Vec<StreamedLiteral>>>);
+// for each message); allocated only when a literal was streamed, once for the usual one
+// literal (the list is inline in the box)
+pub struct StreamedLiterals(Option<Box<StreamedList>>);
+
+/// The list behind [`StreamedLiterals`] (and the receiver's list of the current message).
+type StreamedList = smallvec::SmallVec<[StreamedLiteral; 1]>;
 
 impl std::ops::Deref for StreamedLiterals {
     type Target = [StreamedLiteral];
@@ -640,7 +643,7 @@ pub struct Receiver {
     opts: DecodeOptions,
     expect: Expect,
     /// Literals of the current message streamed so far.
-    streamed: Vec<StreamedLiteral>,
+    streamed: StreamedList,
     /// Parser invocations so far (see [`Receiver::parses`]).
     parses: u64,
 }
@@ -652,7 +655,7 @@ impl Receiver {
             framer: Framer::new(framer),
             opts,
             expect,
-            streamed: Vec::new(),
+            streamed: StreamedList::new(),
             parses: 0,
         }
     }
@@ -780,16 +783,29 @@ impl Receiver {
     }
 
     /// The next event with messages decoded by `decode`.
+    ///
+    /// Only a message is built in a local and moved out (its value is parsed in place into
+    /// it); `None` and the other events, small ones in a large enum, are returned directly,
+    /// without copying a whole event (a streamed body makes about one chunk event and one
+    /// `None` per read).
     #[inline]
     fn next_with<T>(
         &mut self,
         decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
     ) -> Option<StreamEvent<T>> {
-        // One return value, filled in place (a decoded message can be large; see
-        // `Message::decode_event_into`).
-        let mut out = None;
-        self.fill_with(decode, &mut out);
-        out
+        let start = self.framer.stream_offset();
+        match self.framer.next_frame()? {
+            Frame::Message(msg) => {
+                let mut out = None;
+                self.decode_message(msg, start, decode, &mut out);
+                out
+            }
+            Frame::LiteralChunk(b) => Some(StreamEvent::LiteralChunk(b)),
+            Frame::LiteralEnd => Some(StreamEvent::LiteralEnd),
+            Frame::LiteralAnnounced(a) => Some(StreamEvent::LiteralAnnounced(a)),
+            Frame::Error(e) => Some(self.frame_error(e)),
+            Frame::LiteralBegin(start) => Some(self.begin_event(*start)),
+        }
     }
 
     /// Stores the next event in `out` (left as it is when there is none), with messages
@@ -805,26 +821,42 @@ impl Receiver {
             return;
         };
         match frame {
-            Frame::Message(msg) => {
-                self.parses += 1;
-                decode(msg, self.expect, &self.opts, start, out);
-                if !self.streamed.is_empty() {
-                    self.attach_streamed(out);
-                }
-            }
-            Frame::LiteralAnnounced(a) => *out = Some(StreamEvent::LiteralAnnounced(a)),
-            Frame::Error(e) => {
-                self.streamed.clear();
-                *out = Some(StreamEvent::Error(StreamError::Frame(e)));
-            }
-            Frame::LiteralBegin(start) => {
-                *out = Some(StreamEvent::LiteralBegin(Box::new(
-                    self.literal_begin(*start),
-                )))
-            }
+            Frame::Message(msg) => self.decode_message(msg, start, decode, out),
             Frame::LiteralChunk(b) => *out = Some(StreamEvent::LiteralChunk(b)),
             Frame::LiteralEnd => *out = Some(StreamEvent::LiteralEnd),
+            Frame::LiteralAnnounced(a) => *out = Some(StreamEvent::LiteralAnnounced(a)),
+            Frame::Error(e) => *out = Some(self.frame_error(e)),
+            Frame::LiteralBegin(start) => *out = Some(self.begin_event(*start)),
         }
+    }
+
+    /// Decodes the framed message `msg` (found at `start`) into `out`.
+    #[inline]
+    fn decode_message<T>(
+        &mut self,
+        msg: Bytes,
+        start: u64,
+        decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+        out: &mut Option<StreamEvent<T>>,
+    ) {
+        self.parses += 1;
+        decode(msg, self.expect, &self.opts, start, out);
+        if !self.streamed.is_empty() {
+            self.attach_streamed(out);
+        }
+    }
+
+    /// The event of a framing error (the message's streamed literals are forgotten).
+    #[cold]
+    fn frame_error<T>(&mut self, e: FrameError) -> StreamEvent<T> {
+        self.streamed.clear();
+        StreamEvent::Error(StreamError::Frame(e))
+    }
+
+    /// The event that starts a streamed literal.
+    #[cold]
+    fn begin_event<T>(&mut self, start: crate::framer::StreamStart) -> StreamEvent<T> {
+        StreamEvent::LiteralBegin(Box::new(self.literal_begin(start)))
     }
 
     /// Moves the streamed literals of the message just decoded into its event.

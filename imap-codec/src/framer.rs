@@ -438,13 +438,9 @@ impl Input {
     #[inline(always)]
     fn split_to(&mut self, n: usize) -> Bytes {
         match &mut self.shared {
-            Some(b) => {
-                let head = b.split_to(n);
-                if b.is_empty() {
-                    self.shared = None;
-                }
-                head
-            }
+            // all of a shared buffer: handed over as it is (no reference count taken)
+            Some(b) if n == b.len() => self.shared.take().unwrap_or_default(),
+            Some(b) => b.split_to(n),
             None => self.owned.split_to(n).freeze(),
         }
     }
@@ -509,8 +505,9 @@ pub struct Framer {
     /// Tag of a message being discarded (for a sync literal rejected in Decision).
     pending: Option<LiteralAnnouncement>,
     /// The current message's bytes moved out of `buf` when a literal was streamed (its
-    /// header rewritten to `{0}`); `buf` then holds what follows.
-    partial: Option<BytesMut>,
+    /// header rewritten to `{0}`); `buf` then holds what follows. Shared with the
+    /// [`StreamStart::prefix`] handed out (one copy of the message's start).
+    partial: Option<Bytes>,
 }
 
 impl Framer {
@@ -788,13 +785,16 @@ impl Framer {
         Some(Frame::LiteralChunk(chunk))
     }
 
-    /// After a streamed literal: the rest of the message joins the kept head.
+    /// After a streamed literal: the rest of the message joins the kept head (one exactly
+    /// sized allocation).
     #[cold]
     fn join_partial(&mut self, rest: Bytes) -> Bytes {
         match self.partial.take() {
-            Some(mut p) => {
-                p.extend_from_slice(&rest);
-                p.freeze()
+            Some(p) => {
+                let mut v = Vec::with_capacity(p.len() + rest.len());
+                v.extend_from_slice(&p);
+                v.extend_from_slice(&rest);
+                Bytes::from(v)
             }
             None => rest,
         }
@@ -843,27 +843,37 @@ impl Framer {
     /// far moves to `partial` with the header rewritten to `{0}`.
     #[cold]
     fn begin_stream(&mut self, lf: usize, announcement: LiteralAnnouncement) -> StreamStart {
-        let head = self.buf.split_to(lf + 1);
-        self.offset += head.len() as u64;
+        let n = lf + 1;
+        let head = &self.buf[..n];
         // the header is the last `{` .. `}` of the line (parse_announcement found it there)
-        let close = head.iter().rposition(|&c| c == b'}').unwrap_or(head.len());
+        let close = head.iter().rposition(|&c| c == b'}').unwrap_or(n);
         let open = head[..close]
             .iter()
             .rposition(|&c| c == b'{')
             .unwrap_or(close);
-        let p = self.partial.get_or_insert_with(BytesMut::new);
-        let offset = p.len() + open;
-        p.extend_from_slice(&head[..open]);
-        p.extend_from_slice(b"{0");
-        p.extend_from_slice(&head[close..]);
-        let prefix = Bytes::copy_from_slice(p);
+        // The message so far (any earlier streamed part, then this line with the header
+        // rewritten), built once at its exact size: `Bytes::from` a full `Vec` takes it over
+        // without another allocation; the framer keeps a reference for the final message.
+        let before = self.partial.take();
+        let plen = before.as_ref().map_or(0, |p| p.len());
+        let mut v = Vec::with_capacity(plen + open + 2 + (n - close));
+        if let Some(p) = &before {
+            v.extend_from_slice(p);
+        }
+        v.extend_from_slice(&head[..open]);
+        v.extend_from_slice(b"{0");
+        v.extend_from_slice(&head[close..]);
+        self.buf.advance(n);
+        self.offset += n as u64;
+        let prefix = Bytes::from(v);
+        self.partial = Some(prefix.clone());
         self.state = State::Stream {
             remaining: announcement.length,
         };
         StreamStart {
             announcement,
             prefix,
-            offset,
+            offset: plen + open,
         }
     }
 
