@@ -667,13 +667,18 @@ impl<'a> Parser<'a> {
             while self.b.get(p) == Some(&b' ') {
                 p += 1;
             }
-            match self.b.get(p) {
-                Some(b')') | Some(b'\r') | Some(b'\n') | None | Some(b']')
-                    if self.tolerate(Quirk::ExtraSpaces, save) =>
-                {
-                    self.pos = p;
-                }
-                _ => {}
+            // a `]` closes a code or a section only where a token cannot go on after it
+            // (else it starts an element: an astring or atom such as `]+x` in a list)
+            let closer = match self.b.get(p) {
+                Some(b')') | Some(b'\r') | Some(b'\n') | None => true,
+                Some(b']') => matches!(
+                    self.b.get(p + 1),
+                    None | Some(b' ' | b'\r' | b'\n' | b'<' | b')')
+                ),
+                _ => false,
+            };
+            if closer && self.tolerate(Quirk::ExtraSpaces, save) {
+                self.pos = p;
             }
         }
     }

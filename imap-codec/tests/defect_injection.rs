@@ -573,6 +573,8 @@ fn lenient_reads_valid_lookalikes_as_strict() {
         // a header field name `]]` is no closing `]` after a space (found by inject_defects)
         &b"* 1 FETCH (BODY[HEADER.FIELDS (a ]] b)] NIL)\r\n"[..],
         b"* 1 FETCH (BODY[HEADER.FIELDS.NOT ({1}\r\nx ]]]] b)] NIL)\r\n",
+        // nor is an element `]+x` of a LIST extension's list (found by inject_defects)
+        b"* LSUB () NIL m.x (m.x m.x m.x \"\" \"\" ((+++ ++ ++) ]+++ ++ ((((\"\"))))))\r\n",
         b"[ OK done\r\n",
         b"[a NO [ALERT] x\r\n",
         b"* OK  [ALERT] two spaces make this text\r\n",
