@@ -16,6 +16,7 @@
 //! | `annotate-select-icloud` | iCloud | [`ServerProfile::no_select_annotate_qresync`] |
 //! | `create-trailing-delim-gmail` | Gmail | [`ServerProfile::create_without_trailing_delimiter`] |
 //! | `bare-star-range` | unnamed | [`ServerProfile::no_bare_star`] (never detected; opt in) |
+//! | (not in the catalogue) `scram-plus-tls-unique-only` | Cyrus IMAP up to 3.12 | [`ServerProfile::scram_plus_bindings`] |
 //! | `changedsince-zero-iphone` | a client bug | not a switch: never send `CHANGEDSINCE 0` ([`changedsince`]) |
 //! | `bare-lf-client` | clients | not a switch: a server-side decoding leniency (codec `DecodeOptions`) |
 //!
@@ -28,11 +29,35 @@
 //! each is documented with its confidence in [`ServerKind`]. Greeting texts are configurable
 //! on self-hosted servers (hMailServer, Exchange, gromox), so detection is a default, and every
 //! switch is a public field the caller may override after detection.
+//!
+//! # SCRAM `-PLUS` and the channel-binding type
+//!
+//! SCRAM does not let a server say which channel-binding types it can verify (RFC 5802 §6;
+//! RFC 5929, RFC 9266). Cyrus IMAP (seen with 3.6.1 from Debian 12) advertises
+//! `SCRAM-SHA-256-PLUS` over TLS 1.3 but hands its SASL library only `tls-unique`, which
+//! TLS 1.3 does not define; a client that sends `p=tls-exporter` (RFC 9266) or
+//! `p=tls-server-end-point` gets `NO bad protocol / cancel` after the whole exchange. Support
+//! for `tls-exporter` was proposed upstream (cyrus-imapd issue #4191, pull request #4772, both
+//! still open in the material available), so no released version is known to verify it.
+//! [`ServerProfile::scram_plus_bindings`] records the limit; the automatic mechanism choice
+//! ([`crate::client::Client::sasl_transport`]) then treats the channel binding the TLS layer
+//! offers as unusable with this server and picks plain SCRAM.
+//!
+//! That SCRAM then carries the GS2 flag `n`, not `y`. RFC 5802 §6 gives `y` the meaning "the
+//! client supports channel binding but thinks the server does not" and makes a server that
+//! does support it (it advertised `-PLUS`) fail the exchange as a downgrade; Cyrus does
+//! (`NO authentication failure`). Here the client saw `-PLUS` and chose not to bind, because
+//! no type both sides know exists on this connection: that is flag `n` ("client does not
+//! use channel binding" for this exchange). The server is still authenticated by SCRAM's
+//! signature and the channel by certificate verification. An explicitly requested `-PLUS`
+//! mechanism is still attempted: the profile only steers the automatic choice.
 
 use std::num::NonZeroU64;
 
 use imapwire_codec::capability::Capability;
 use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+use crate::sasl::scram::ChannelBindingType;
 
 /// A recognised server family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,7 +95,15 @@ pub enum ServerKind {
     /// Apple iCloud. Host `imap.mail.me.com` / `*.mail.me.com` (high); greeting containing
     /// `iSCREAM` or `iCloud` (medium: iCloud's banner names its `iSCREAM` server).
     ICloud,
+    /// Cyrus IMAP. Greeting containing `Cyrus IMAP` (high while the administrator leaves
+    /// Cyrus's `serverinfo` on, which is the default: the text names the server and its
+    /// version, for example `localhost Cyrus IMAP 3.6.1-Debian-3.6.1-4+deb12u5 server ready`).
+    Cyrus,
 }
+
+/// The last Cyrus IMAP series known not to verify `tls-exporter` or `tls-server-end-point`
+/// (no released version is known to; 3.12 is the newest series in the material available).
+const CYRUS_LAST_TLS_UNIQUE_ONLY: (u32, u32) = (3, 12);
 
 /// One switch per server behaviour a client can route around. All `false` by default; set by
 /// [`ServerProfile::detect`] and free to override.
@@ -113,6 +146,12 @@ pub struct ServerProfile {
     /// Replace a bare `*` in a sequence set by the largest number when it is known (some
     /// unnamed servers reject it; imapflow substitutes the EXISTS count). Never detected.
     pub no_bare_star: bool,
+    /// The channel-binding types the server's SCRAM `-PLUS` mechanisms can verify, when it is
+    /// known to be limited; `None` (the default) when nothing is known against a type, and
+    /// then any binding the TLS layer supplies is used. Cyrus IMAP up to 3.12 verifies only
+    /// `tls-unique` (see the [module docs](self)).
+    /// See [`can_verify_binding`](Self::can_verify_binding).
+    pub scram_plus_bindings: Option<Vec<ChannelBindingType>>,
 }
 
 /// A command the profile says the server will not accept.
@@ -125,6 +164,18 @@ pub enum ProfileRefusal {
         /// The server family, if recognised.
         server: Option<ServerKind>,
     },
+}
+
+/// The `(major, minor)` version after `Cyrus IMAP` in a greeting (`3.6.1-Debian-...`, or
+/// `v2.4.17-...` in older releases), if there is one.
+fn cyrus_version(greeting_text: &str) -> Option<(u32, u32)> {
+    let (_, rest) = greeting_text.split_once("Cyrus IMAP")?;
+    let word = rest.split_whitespace().next()?;
+    let word = word.strip_prefix('v').unwrap_or(word);
+    let mut parts = word.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
@@ -173,6 +224,33 @@ impl ServerProfile {
             }
             ServerKind::Gromox => p.append_always_flag_list = true,
             ServerKind::ICloud => p.no_select_annotate_qresync = true,
+            // Without the greeting's version: use `detect`, which reads it.
+            ServerKind::Cyrus => {
+                p.scram_plus_bindings = Some(vec![ChannelBindingType::TlsUnique]);
+            }
+        }
+        p
+    }
+
+    /// Whether the server's SCRAM `-PLUS` mechanisms can verify a binding of type `kind`:
+    /// true unless [`scram_plus_bindings`](Self::scram_plus_bindings) is known and lacks it.
+    pub fn can_verify_binding(&self, kind: ChannelBindingType) -> bool {
+        self.scram_plus_bindings
+            .as_ref()
+            .is_none_or(|types| types.contains(&kind))
+    }
+
+    /// The profile for a recognised server, refined by the greeting (versions).
+    fn for_greeting(kind: ServerKind, greeting_text: &str, capabilities: &[Capability]) -> Self {
+        let mut p = Self::for_server(kind, capabilities);
+        if kind == ServerKind::Cyrus {
+            // A version newer than the last known tls-unique-only series is not known to be
+            // limited; without a version (serverinfo reduced) every known release is.
+            let limited =
+                cyrus_version(greeting_text).is_none_or(|v| v <= CYRUS_LAST_TLS_UNIQUE_ONLY);
+            if !limited {
+                p.scram_plus_bindings = None;
+            }
         }
         p
     }
@@ -183,7 +261,7 @@ impl ServerProfile {
     /// nothing is recognised. The rules per server are documented on [`ServerKind`].
     pub fn detect(greeting_text: &str, capabilities: &[Capability]) -> Self {
         Self::recognise(None, greeting_text, capabilities)
-            .map(|k| Self::for_server(k, capabilities))
+            .map(|k| Self::for_greeting(k, greeting_text, capabilities))
             .unwrap_or_default()
     }
 
@@ -191,7 +269,7 @@ impl ServerProfile {
     /// first (the most reliable signal for hosted services).
     pub fn detect_with_host(host: &str, greeting_text: &str, capabilities: &[Capability]) -> Self {
         Self::recognise(Some(host), greeting_text, capabilities)
-            .map(|k| Self::for_server(k, capabilities))
+            .map(|k| Self::for_greeting(k, greeting_text, capabilities))
             .unwrap_or_default()
     }
 
@@ -248,6 +326,9 @@ impl ServerProfile {
         }
         if contains_ci(g, "strato") {
             return Some(K::Strato);
+        }
+        if g.contains("Cyrus IMAP") {
+            return Some(K::Cyrus);
         }
         // XAPPLEPUSHSERVICE alone is not enough for iCloud: Dovecot with Apple's push plugin
         // advertises it too.
@@ -553,6 +634,59 @@ mod tests {
         assert_eq!(p.rewrite_sequence_set(&r, Some(42)), r);
         // Never detected.
         assert!(!ServerProfile::detect("anything", &[]).no_bare_star);
+    }
+
+    /// Not in the catalogue: Cyrus IMAP's SCRAM -PLUS verifies only tls-unique (observed on
+    /// 3.6.1; cyrus-imapd #4191 / #4772 still open).
+    #[test]
+    fn cyrus_36_greeting_limits_plus_to_tls_unique() {
+        use ChannelBindingType as B;
+        let caps = [
+            Capability::Imap4Rev1,
+            other("AUTH=SCRAM-SHA-256-PLUS"),
+            other("SASL-IR"),
+        ];
+        let g = "localhost Cyrus IMAP 3.6.1-Debian-3.6.1-4+deb12u5 server ready";
+        assert_eq!(cyrus_version(g), Some((3, 6)));
+        let p = ServerProfile::detect(g, &caps);
+        assert_eq!(p.server, Some(ServerKind::Cyrus));
+        assert_eq!(p.scram_plus_bindings, Some(vec![B::TlsUnique]));
+        assert!(p.can_verify_binding(B::TlsUnique));
+        assert!(!p.can_verify_binding(B::TlsExporter));
+        assert!(!p.can_verify_binding(B::TlsServerEndPoint));
+        // Nothing else changes for Cyrus.
+        assert_eq!(
+            p,
+            ServerProfile {
+                server: Some(ServerKind::Cyrus),
+                scram_plus_bindings: Some(vec![B::TlsUnique]),
+                ..ServerProfile::default()
+            }
+        );
+        // Older banners, the last known series, and no version at all: limited too.
+        for g in [
+            "mail.example.org Cyrus IMAP v2.4.17-Invoca-RPM-2.4.17-15.el7 server ready",
+            "Cyrus IMAP 3.12.1 server ready",
+            "Cyrus IMAP server ready",
+        ] {
+            let p = ServerProfile::detect(g, &[]);
+            assert_eq!(p.server, Some(ServerKind::Cyrus), "{g}");
+            assert!(!p.can_verify_binding(B::TlsExporter), "{g}");
+        }
+        // A later series is not known to be limited: -PLUS with any binding.
+        let p = ServerProfile::detect("Cyrus IMAP 3.14.0 server ready", &[]);
+        assert_eq!(p.server, Some(ServerKind::Cyrus));
+        assert_eq!(p.scram_plus_bindings, None);
+        assert!(p.can_verify_binding(B::TlsExporter));
+        // Other servers: nothing known against any type.
+        for p in [
+            ServerProfile::standard(),
+            ServerProfile::detect("Dovecot ready.", &caps),
+        ] {
+            for b in [B::TlsExporter, B::TlsServerEndPoint, B::TlsUnique] {
+                assert!(p.can_verify_binding(b));
+            }
+        }
     }
 
     /// changedsince-zero-iphone

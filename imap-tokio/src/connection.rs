@@ -121,7 +121,9 @@ impl AsyncWrite for Transport {
 #[non_exhaustive]
 pub enum AuthMethod {
     /// The strongest mechanism the server offers that the credentials allow
-    /// ([`sasl::choose`]; `-PLUS` with channel binding over TLS).
+    /// ([`sasl::choose`]; `-PLUS` with channel binding over TLS, unless the server profile says
+    /// the server cannot verify this connection's binding type: then plain SCRAM, see
+    /// [`imapwire_session::client::Client::sasl_transport`]).
     Auto,
     /// This SASL mechanism (fails if the server does not offer it).
     Mechanism(Mechanism),
@@ -1689,12 +1691,8 @@ impl Driver {
                 let kind = creds
                     .kind()
                     .ok_or_else(|| Error::Config("no password or token".into()))?;
-                let transport = match (self.session.is_encrypted(), creds.channel_binding.is_some())
-                {
-                    (false, _) => sasl::Transport::Cleartext,
-                    (true, false) => sasl::Transport::Tls,
-                    (true, true) => sasl::Transport::TlsWithChannelBinding,
-                };
+                // -PLUS only with a binding type the server profile says it can verify.
+                let transport = self.session.sasl_transport(creds.channel_binding.as_ref());
                 let allow_plain = self.cfg.security == Security::InsecurePlaintext;
                 match sasl::choose(&names, kind, allow_plain, transport) {
                     Some(m) => Some(m),

@@ -16,11 +16,12 @@ use bytes::Bytes;
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_session::client::ReceivedTap;
 use imapwire_session::sasl::Secret;
+use imapwire_session::sasl::{Credentials, Mechanism};
 use imapwire_session::sync::{
     ChangeSet, FlagSet, Journal, LocalChange, ReplicaState, Resolution, SyncConfig, SyncMode,
     SyncOutcome,
 };
-use imapwire_tokio::{Config, Connection, Security, TlsConfig};
+use imapwire_tokio::{AuthMethod, Config, Connection, Security, TlsConfig};
 
 /// One server under test, from its env file.
 struct Server {
@@ -453,6 +454,37 @@ async fn cyrus_qresync_and_condstore_round_trips() {
         return;
     };
     with_limit(round_trips(s, SyncMode::Qresync, true)).await;
+}
+
+/// Cyrus (3.6 in CI) advertises SCRAM-SHA-256-PLUS over TLS 1.3 but verifies only the
+/// `tls-unique` binding, which TLS 1.3 lacks; the connection offers `tls-exporter`. The
+/// automatic choice must log in with SCRAM-SHA-256 (the server profile routes around -PLUS);
+/// an explicitly requested SCRAM-SHA-256-PLUS is still attempted, and Cyrus refuses it.
+#[tokio::test]
+async fn cyrus_auto_authentication_skips_the_plus_it_cannot_verify() {
+    let Some(s) = server("IMAPWIRE_CYRUS", "CYRUS", "cyrus", "") else {
+        return;
+    };
+    with_limit(async {
+        let connect = || async {
+            let cfg = Config::new(&s.host, s.port)
+                .with_security(Security::ImplicitTls)
+                .with_tls(s.tls());
+            Connection::connect(cfg).await.unwrap()
+        };
+        let creds = || Credentials::password(&s.user, Secret::new(s.password.clone()));
+        let c = connect().await;
+        let used = c.authenticate(creds(), AuthMethod::Auto).await.unwrap();
+        assert_eq!(used, "SCRAM-SHA-256");
+        c.logout().await.unwrap();
+        let c = connect().await;
+        let err = c
+            .authenticate(creds(), AuthMethod::Mechanism(Mechanism::ScramSha256Plus))
+            .await
+            .expect_err("Cyrus verifies no binding this connection can offer");
+        assert!(err.is_auth_failure(), "{err:?}");
+    })
+    .await;
 }
 
 #[tokio::test]

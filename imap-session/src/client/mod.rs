@@ -1010,12 +1010,16 @@ impl Client {
     /// the secret are only chosen on an encrypted connection (or with plaintext allowed).
     /// Needs the capabilities: [`SubmitError::NotAdvertised`] with the offered `AUTH=` list
     /// empty when none fits.
+    ///
+    /// A `-PLUS` mechanism is chosen only when `creds` carry channel-binding data of a type the
+    /// server profile says the server can verify ([`sasl_transport`](Self::sasl_transport));
+    /// otherwise plain SCRAM, with the GS2 flag `n` (see [`crate::profile`] for why not `y`).
     pub fn authenticate_auto(
         &mut self,
         now: Instant,
         creds: &crate::sasl::Credentials,
     ) -> Result<CommandId, SubmitError> {
-        use crate::sasl::{Mechanism as M, Transport};
+        use crate::sasl::Mechanism as M;
         let offered: Vec<&str> = self
             .caps
             .iter()
@@ -1025,11 +1029,7 @@ impl Client {
         let Some(kind) = creds.kind() else {
             return Err(SubmitError::Invalid("no password or token".into()));
         };
-        let transport = match (self.encrypted, creds.channel_binding.is_some()) {
-            (false, _) => Transport::Cleartext,
-            (true, false) => Transport::Tls,
-            (true, true) => Transport::TlsWithChannelBinding,
-        };
+        let transport = self.sasl_transport(creds.channel_binding.as_ref());
         let Some(mech) =
             crate::sasl::choose(&offered, kind, self.cfg.allow_plaintext_login, transport)
         else {
@@ -1038,6 +1038,28 @@ impl Client {
         let m = crate::sasl::new_client(mech, creds)
             .map_err(|e| SubmitError::Invalid(e.to_string()))?;
         self.authenticate(now, m)
+    }
+
+    /// What this connection offers for the automatic mechanism choice
+    /// ([`crate::sasl::choose`]): [`Transport::Cleartext`](crate::sasl::Transport::Cleartext)
+    /// unless encrypted;
+    /// [`TlsWithChannelBinding`](crate::sasl::Transport::TlsWithChannelBinding) when
+    /// `channel_binding` is supplied and the [server profile](Self::profile) says the server's
+    /// `-PLUS` mechanisms can verify its type
+    /// ([`ServerProfile::can_verify_binding`]); [`Tls`](crate::sasl::Transport::Tls)
+    /// otherwise, so that a server known to verify only other types (Cyrus IMAP: `tls-unique`,
+    /// which TLS 1.3 does not have) gets plain SCRAM instead of a `-PLUS` exchange it would
+    /// refuse. For adapters that make the choice themselves.
+    pub fn sasl_transport(
+        &self,
+        channel_binding: Option<&crate::sasl::scram::ChannelBinding>,
+    ) -> crate::sasl::Transport {
+        use crate::sasl::Transport;
+        match channel_binding {
+            _ if !self.encrypted => Transport::Cleartext,
+            Some(b) if self.profile.can_verify_binding(b.kind) => Transport::TlsWithChannelBinding,
+            _ => Transport::Tls,
+        }
     }
 
     /// Cancels the AUTHENTICATE `id`: the next challenge is answered with `*` (RFC 9051

@@ -2039,6 +2039,105 @@ fn scram_sha256_plus_sends_the_callers_channel_binding() {
     assert!(ok);
 }
 
+/// The greeting of a Cyrus 3.6 (Debian 12), whose SCRAM -PLUS verifies only tls-unique.
+const CYRUS_36_GREETING: &[u8] = b"* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE AUTH=PLAIN \
+AUTH=SCRAM-SHA-1-PLUS AUTH=SCRAM-SHA-1 AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 SASL-IR] \
+localhost Cyrus IMAP 3.6.1-Debian-3.6.1-4+deb12u5 server ready\r\n";
+
+/// The first line `authenticate_auto` sends after `greeting`, with TLS and a tls-exporter
+/// binding in the credentials (decoded initial response after the mechanism name).
+fn auto_first_line(greeting: &[u8], profile: Option<crate::profile::ServerProfile>) -> String {
+    use crate::sasl::scram::{ChannelBinding, ChannelBindingType};
+    use base64::Engine as _;
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, greeting);
+    if let Some(p) = profile {
+        c.set_profile(p);
+    }
+    let mut creds = crate::sasl::Credentials::password("user", Secret::new("pencil".into()));
+    creds.channel_binding = Some(ChannelBinding {
+        kind: ChannelBindingType::TlsExporter,
+        data: Bytes::from_static(&[7u8; 32]),
+    });
+    c.authenticate_auto(t, &creds).unwrap();
+    let line = c.poll_transmit(t).unwrap();
+    let line = std::str::from_utf8(&line).unwrap().trim_end().to_owned();
+    let (mech, ir) = line
+        .strip_prefix("A0001 AUTHENTICATE ")
+        .and_then(|r| r.split_once(' '))
+        .unwrap();
+    let ir = base64::engine::general_purpose::STANDARD
+        .decode(ir)
+        .unwrap();
+    format!("{mech} {}", String::from_utf8(ir).unwrap())
+}
+
+/// Cyrus 3.6 offers SCRAM-SHA-256-PLUS but verifies only tls-unique (absent on TLS 1.3): with a
+/// tls-exporter binding, auto takes SCRAM-SHA-256 with GS2 flag `n` (not `y`, which Cyrus
+/// rejects as a downgrade since it advertised -PLUS). Another server keeps -PLUS, and so does
+/// Cyrus when the caller overrides the profile.
+#[test]
+fn auto_skips_plus_when_the_profile_cannot_verify_the_binding() {
+    let line = auto_first_line(CYRUS_36_GREETING, None);
+    assert!(line.starts_with("SCRAM-SHA-256 n,,n=user,r="), "{line}");
+    let dovecot = b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256-PLUS \
+AUTH=SCRAM-SHA-256] Dovecot ready.\r\n";
+    let line = auto_first_line(dovecot, None);
+    assert!(
+        line.starts_with("SCRAM-SHA-256-PLUS p=tls-exporter,,n=user,r="),
+        "{line}"
+    );
+    let line = auto_first_line(
+        CYRUS_36_GREETING,
+        Some(crate::profile::ServerProfile::standard()),
+    );
+    assert!(
+        line.starts_with("SCRAM-SHA-256-PLUS p=tls-exporter,,n=user,r="),
+        "{line}"
+    );
+    // The transport the adapters ask for.
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, CYRUS_36_GREETING);
+    let b = |kind| crate::sasl::scram::ChannelBinding {
+        kind,
+        data: Bytes::from_static(&[1u8; 12]),
+    };
+    use crate::sasl::Transport;
+    use crate::sasl::scram::ChannelBindingType as K;
+    assert_eq!(c.sasl_transport(Some(&b(K::TlsExporter))), Transport::Tls);
+    assert_eq!(
+        c.sasl_transport(Some(&b(K::TlsServerEndPoint))),
+        Transport::Tls
+    );
+    assert_eq!(
+        c.sasl_transport(Some(&b(K::TlsUnique))),
+        Transport::TlsWithChannelBinding
+    );
+    assert_eq!(c.sasl_transport(None), Transport::Tls);
+}
+
+/// An explicitly requested -PLUS mechanism is still sent to Cyrus: the profile only steers
+/// the automatic choice.
+#[test]
+fn explicit_plus_is_still_attempted_with_cyrus() {
+    use crate::sasl::scram::{ChannelBinding, ChannelBindingType};
+    let t = Instant::now();
+    let mut c = Client::new(tls(), t).unwrap();
+    let _ = c.handle_input(t, CYRUS_36_GREETING);
+    assert_eq!(c.profile().server, Some(crate::profile::ServerKind::Cyrus));
+    let mut creds = crate::sasl::Credentials::password("user", Secret::new("pencil".into()));
+    creds.channel_binding = Some(ChannelBinding {
+        kind: ChannelBindingType::TlsExporter,
+        data: Bytes::from_static(&[7u8; 32]),
+    });
+    let m = crate::sasl::new_client(crate::sasl::Mechanism::ScramSha256Plus, &creds).unwrap();
+    c.authenticate(t, m).unwrap();
+    let line = c.poll_transmit(t).unwrap();
+    assert!(line.starts_with(b"A0001 AUTHENTICATE SCRAM-SHA-256-PLUS "));
+}
+
 #[test]
 fn too_many_commands_is_a_typed_error_and_in_flight_is_capped() {
     let t = Instant::now();

@@ -109,6 +109,10 @@ pub enum ChannelBindingType {
     TlsExporter,
     /// `tls-server-end-point` (RFC 5929 §4): the hash of the server certificate.
     TlsServerEndPoint,
+    /// `tls-unique` (RFC 5929 §3): the first Finished message of the TLS handshake. Defined
+    /// for TLS 1.2 and earlier only (RFC 9266 §3: not for TLS 1.3); some servers verify only
+    /// this type (see [`crate::profile::ServerProfile::scram_plus_bindings`]).
+    TlsUnique,
 }
 
 impl ChannelBindingType {
@@ -117,6 +121,7 @@ impl ChannelBindingType {
         match self {
             ChannelBindingType::TlsExporter => "tls-exporter",
             ChannelBindingType::TlsServerEndPoint => "tls-server-end-point",
+            ChannelBindingType::TlsUnique => "tls-unique",
         }
     }
 }
