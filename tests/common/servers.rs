@@ -116,7 +116,8 @@ pub struct Spec {
 /// Why Cyrus refuses the `-PLUS` mechanisms of the client.
 const CYRUS_PLUS: &str = "Cyrus 3.6 binds only tls-unique (its libcyrus_imap names no other \
      type), which TLS 1.3 does not define and rustls does not expose; the client binds \
-     tls-exporter (RFC 9266) on TLS 1.3, tls-server-end-point on TLS 1.2";
+     tls-exporter (RFC 9266) on TLS 1.3, tls-server-end-point on TLS 1.2 (auto skips them: \
+     imapwire_session::profile)";
 
 /// The servers of the matrix.
 pub const SERVERS: [Spec; 3] = [
@@ -167,12 +168,14 @@ pub const SERVERS: [Spec; 3] = [
             "the client does not implement DIGEST-MD5 (obsolete, RFC 6331)",
         )],
         hashed_users: &[],
-        auto: "SCRAM-SHA-256-PLUS",
+        // The server profile (Cyrus up to 3.12: -PLUS verifies only tls-unique) steers auto
+        // to plain SCRAM; -PLUS asked for by name is still sent and refused.
+        auto: "SCRAM-SHA-256",
         refused: &[
             ("SCRAM-SHA-1-PLUS", CYRUS_PLUS),
             ("SCRAM-SHA-256-PLUS", CYRUS_PLUS),
         ],
-        login_with: Some("SCRAM-SHA-256"),
+        login_with: None,
         plaintext_login: false,
         select_uidnext: true,
         idle_poll_seconds: 5,
