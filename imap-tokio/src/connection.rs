@@ -69,8 +69,12 @@ const READ_MAX: usize = 256 * 1024;
 const WRITE_MAX: usize = 256 * 1024;
 /// Largest chunk read from an APPEND source at a time.
 const APPEND_CHUNK: usize = 64 * 1024;
-/// Items buffered per stream before the driver waits for the consumer.
-const STREAM_DEPTH: usize = 32;
+/// Batches buffered per stream before the driver waits for the consumer.
+const STREAM_DEPTH: usize = 4;
+/// Most items in one batch of a stream.
+const BATCH_ITEMS: usize = 64;
+/// Body bytes (chunks and inline bodies) beyond which a batch is sent.
+const BATCH_BYTES: usize = 64 * 1024;
 
 /// The byte stream under the session: TCP, or TLS over TCP.
 enum Transport {
@@ -158,7 +162,7 @@ enum Op {
         creds: Box<Credentials>,
         method: AuthMethod,
     },
-    Idle(mpsc::Sender<Item>),
+    Idle(mpsc::Sender<Batch>),
     IdleDone(CommandId),
     Append {
         mailbox: Mailbox,
@@ -207,8 +211,12 @@ enum Collect {
     /// FETCH/STORE data kept and returned with the completion.
     Data,
     /// FETCH data streamed.
-    Stream(mpsc::Sender<Item>),
+    Stream(mpsc::Sender<Batch>),
 }
+
+/// Stream items travel in batches: one channel send (and at most one wake-up of the
+/// consumer) per batch instead of per message or chunk.
+type Batch = Vec<Item>;
 
 /// Items of the streams.
 #[derive(Debug)]
@@ -221,6 +229,25 @@ enum Item {
     Done(Result<Completion, Error>),
 }
 
+impl Item {
+    /// The body bytes it holds (a chunk, or a message's inline bodies): what bounds a
+    /// batch's memory besides its item count.
+    fn body_len(&self) -> usize {
+        match self {
+            Item::Chunk(b) => b.len(),
+            Item::Data(d) => d.inline_body_len(),
+            _ => 0,
+        }
+    }
+}
+
+/// The batch being filled for one stream channel.
+struct Outbox {
+    tx: mpsc::Sender<Batch>,
+    items: Batch,
+    bytes: usize,
+}
+
 struct Pending {
     reply: Option<ReplyTx>,
     collect: Collect,
@@ -229,7 +256,7 @@ struct Pending {
     data: Vec<MessageData>,
     mechanism: Option<String>,
     /// The IDLE command's event sink.
-    idle: Option<mpsc::Sender<Item>>,
+    idle: Option<mpsc::Sender<Batch>>,
     /// DONE was asked for.
     idle_ending: bool,
     /// An internal command (STARTTLS, COMPRESS) of the driver.
@@ -388,6 +415,8 @@ impl Connection {
             order: VecDeque::new(),
             idle: None,
             backlog: VecDeque::new(),
+            outbox: None,
+            dirty: true,
             append: HashMap::new(),
             wanted: None,
             chunk: BytesMut::new(),
@@ -647,7 +676,7 @@ impl Connection {
             .await
             .map_err(|_| self.closed_error())?;
         Ok(FetchStream {
-            rx,
+            rx: BatchRx::new(rx),
             done: false,
             partial: None,
             _keep: self.tx.clone(),
@@ -800,7 +829,7 @@ impl Connection {
         let (tx, rx) = mpsc::channel(STREAM_DEPTH);
         match self.call(Op::Idle(tx)).await? {
             Reply::IdleStarted(id) => Ok(IdleStream {
-                rx,
+                rx: BatchRx::new(rx),
                 id,
                 conn: self.clone(),
                 done: false,
@@ -936,11 +965,42 @@ fn parse_flag(f: &str) -> Result<Flag, Error> {
     Err(Error::Config(format!("not a flag: {f:?}")))
 }
 
+/// The receiving end of a stream: the batches as they arrive, and the rest of the batch
+/// being read.
+#[derive(Debug)]
+struct BatchRx {
+    rx: mpsc::Receiver<Batch>,
+    queue: VecDeque<Item>,
+}
+
+impl BatchRx {
+    fn new(rx: mpsc::Receiver<Batch>) -> Self {
+        BatchRx {
+            rx,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The next item; `None` when the driver dropped the channel.
+    ///
+    /// Cancel safety: `mpsc::Receiver::recv` is cancel-safe, and a batch received is stored
+    /// before anything else can happen, so dropping this future loses nothing.
+    async fn recv(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
+            }
+            // `VecDeque::from(Vec)` takes the vector's buffer as it is (no copy).
+            self.queue = VecDeque::from(self.rx.recv().await?);
+        }
+    }
+}
+
 /// The messages of a FETCH, each with its body as a stream of chunks. Ends after the last
 /// message, with `Ok(None)`, or with the error that ended the FETCH.
 #[derive(Debug)]
 pub struct FetchStream {
-    rx: mpsc::Receiver<Item>,
+    rx: BatchRx,
     done: bool,
     /// The previous message was not read to its end: its data is skipped.
     partial: Option<()>,
@@ -1074,7 +1134,7 @@ impl FetchedMessage<'_> {
 /// The events of the selected mailbox while IDLE runs.
 #[derive(Debug)]
 pub struct IdleStream {
-    rx: mpsc::Receiver<Item>,
+    rx: BatchRx,
     id: CommandId,
     conn: Connection,
     done: bool,
@@ -1134,8 +1194,12 @@ struct Driver {
     order: VecDeque<CommandId>,
     /// The running IDLE.
     idle: Option<CommandId>,
-    /// Stream items waiting for room in their channel (in order).
-    backlog: VecDeque<(mpsc::Sender<Item>, Item)>,
+    /// Stream batches waiting for room in their channel (in order).
+    backlog: VecDeque<(mpsc::Sender<Batch>, Batch)>,
+    /// The batch being filled while events are routed (sent at the end of each step).
+    outbox: Option<Outbox>,
+    /// Something other than FETCH data happened since the shared state was last published.
+    dirty: bool,
     append: HashMap<CommandId, Box<dyn AsyncRead + Send + Unpin>>,
     /// The APPEND that wants its next chunk, and how much remains.
     wanted: Option<(CommandId, u64)>,
@@ -1177,10 +1241,10 @@ async fn write_opt(wr: &mut Option<WriteHalf<Transport>>, data: &[u8]) -> std::i
     }
 }
 
-/// Waits until the first backlogged item's channel has room (true) or is closed (false).
+/// Waits until the first backlogged batch's channel has room (true) or is closed (false).
 /// The driver is the only sender on each stream channel, so the room is still there when it
 /// sends.
-async fn reserve_front(backlog: &VecDeque<(mpsc::Sender<Item>, Item)>) -> bool {
+async fn reserve_front(backlog: &VecDeque<(mpsc::Sender<Batch>, Batch)>) -> bool {
     match backlog.front() {
         Some((tx, _)) => tx.reserve().await.is_ok(),
         None => std::future::pending().await,
@@ -1204,7 +1268,7 @@ async fn read_append(
     }
 }
 
-async fn idle_closed(tx: Option<mpsc::Sender<Item>>) {
+async fn idle_closed(tx: Option<mpsc::Sender<Batch>>) {
     match tx {
         Some(t) => t.closed().await,
         None => std::future::pending().await,
@@ -1217,6 +1281,7 @@ impl Driver {
             self.pump();
             if self.handoff {
                 self.handoff = false;
+                self.dirty = true;
                 if let Err(e) = self.starttls_handshake().await {
                     self.fail_ready(e);
                     self.session.close(Instant::now());
@@ -1258,6 +1323,7 @@ impl Driver {
                     match r {
                         Ok(0) => {
                             self.eof = true;
+                            self.dirty = true;
                             self.feed();
                             self.session.handle_eof(Instant::now());
                         }
@@ -1265,6 +1331,7 @@ impl Driver {
                         Err(e) => {
                             tracing::debug!(error = %e, "read failed");
                             self.eof = true;
+                            self.dirty = true;
                             self.session.handle_eof(Instant::now());
                         }
                     }
@@ -1277,6 +1344,7 @@ impl Driver {
                     }
                 }
                 req = self.rx.recv(), if self.rx_open => {
+                    self.dirty = true;
                     match req {
                         Some(r) => self.request(r),
                         None => {
@@ -1289,11 +1357,18 @@ impl Driver {
                     }
                 }
                 open = reserve_front(&self.backlog), if !self.backlog.is_empty() => {
-                    if let Some((tx, item)) = self.backlog.pop_front() {
-                        if open {
-                            if let Err(mpsc::error::TrySendError::Full(item)) = tx.try_send(item) {
-                                self.backlog.push_front((tx, item));
+                    if !open {
+                        self.backlog.pop_front();
+                    }
+                    // Every batch that fits now (the consumer may have made room for several).
+                    while let Some((tx, batch)) = self.backlog.pop_front() {
+                        match tx.try_send(batch) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(batch)) => {
+                                self.backlog.push_front((tx, batch));
+                                break;
                             }
+                            Err(mpsc::error::TrySendError::Closed(_)) => {}
                         }
                     }
                 }
@@ -1307,6 +1382,7 @@ impl Driver {
                     }
                 }
                 _ = sleep, if deadline.is_some() => {
+                    self.dirty = true;
                     self.session.handle_timeout(Instant::now());
                 }
             }
@@ -1334,6 +1410,7 @@ impl Driver {
     }
 
     fn write_failed(&mut self) {
+        self.dirty = true;
         self.wq.clear();
         self.wq_bytes = 0;
         self.wr = None;
@@ -1416,6 +1493,7 @@ impl Driver {
                 break;
             }
         }
+        self.flush_outbox();
         if !self.await_caps.is_empty()
             && (self.session.capabilities().is_some() || self.closed.is_some())
         {
@@ -1427,7 +1505,12 @@ impl Driver {
         self.publish();
     }
 
+    /// Copies what handles read without asking (capabilities, ...) into the shared state,
+    /// when something other than FETCH data happened since the last time.
     fn publish(&mut self) {
+        if !std::mem::take(&mut self.dirty) {
+            return;
+        }
         if let Ok(mut s) = self.shared.lock() {
             s.capabilities = self
                 .session
@@ -1541,7 +1624,7 @@ impl Driver {
                     }
                     Err(e) => {
                         if let Collect::Stream(tx) = collect {
-                            let _ = tx.try_send(Item::Done(Err(e.clone().into())));
+                            let _ = tx.try_send(vec![Item::Done(Err(e.clone().into()))]);
                         }
                         let _ = reply.send(Err(e.into()));
                     }
@@ -1728,19 +1811,52 @@ impl Driver {
         }
     }
 
-    /// Delivers a stream item in order, keeping it when the channel is full.
-    fn deliver(&mut self, tx: &mpsc::Sender<Item>, item: Item) {
-        if !self.backlog.is_empty() {
-            if !tx.is_closed() {
-                self.backlog.push_back((tx.clone(), item));
+    /// Delivers a stream item in order: into the batch being filled for its channel (the
+    /// batch goes out when full, or at the end of the step).
+    fn deliver(&mut self, tx: &mpsc::Sender<Batch>, item: Item) {
+        let same = self.outbox.as_ref().is_some_and(|o| o.tx.same_channel(tx));
+        if !same {
+            self.flush_outbox();
+            self.outbox = Some(Outbox {
+                tx: tx.clone(),
+                items: Vec::new(),
+                bytes: 0,
+            });
+        }
+        self.push_outbox(item);
+    }
+
+    /// Adds an item to the batch being filled (sent when full).
+    fn push_outbox(&mut self, item: Item) {
+        let full = match self.outbox.as_mut() {
+            Some(o) => {
+                o.bytes += item.body_len();
+                o.items.push(item);
+                o.items.len() >= BATCH_ITEMS || o.bytes >= BATCH_BYTES
             }
+            None => false,
+        };
+        if full {
+            self.flush_outbox();
+        }
+    }
+
+    /// Sends the batch being filled, or keeps it in the backlog when its channel is full (or
+    /// when batches wait before it: order is kept).
+    fn flush_outbox(&mut self) {
+        let Some(o) = self.outbox.take() else {
+            return;
+        };
+        if o.items.is_empty() || o.tx.is_closed() {
             return;
         }
-        match tx.try_send(item) {
+        if !self.backlog.is_empty() {
+            self.backlog.push_back((o.tx, o.items));
+            return;
+        }
+        match o.tx.try_send(o.items) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(item)) => {
-                self.backlog.push_back((tx.clone(), item))
-            }
+            Err(mpsc::error::TrySendError::Full(items)) => self.backlog.push_back((o.tx, items)),
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
@@ -1753,15 +1869,26 @@ impl Driver {
             .find(|id| self.pending.get(id).is_some_and(&pred))
     }
 
-    fn stream_target(&self) -> Option<(CommandId, mpsc::Sender<Item>)> {
-        let id = self.first(|p| matches!(p.collect, Collect::Stream(_)))?;
-        match &self.pending.get(&id)?.collect {
-            Collect::Stream(tx) => Some((id, tx.clone())),
-            _ => None,
+    /// Delivers `item` to the first streaming command in flight; gives it back when there
+    /// is none.
+    fn stream_item(&mut self, item: Item) -> Result<(), Item> {
+        let Some(id) = self.first(|p| matches!(p.collect, Collect::Stream(_))) else {
+            return Err(item);
+        };
+        let Some(Collect::Stream(tx)) = self.pending.get(&id).map(|p| &p.collect) else {
+            return Err(item);
+        };
+        // The usual case, one message after another of the same FETCH: no sender clone.
+        if self.outbox.as_ref().is_some_and(|o| o.tx.same_channel(tx)) {
+            self.push_outbox(item);
+        } else {
+            let tx = tx.clone();
+            self.deliver(&tx, item);
         }
+        Ok(())
     }
 
-    fn idle_sink(&self) -> Option<mpsc::Sender<Item>> {
+    fn idle_sink(&self) -> Option<mpsc::Sender<Batch>> {
         self.order
             .iter()
             .filter_map(|id| self.pending.get(id))
@@ -1773,6 +1900,17 @@ impl Driver {
         let mut any = false;
         while let Some(ev) = self.session.poll_event() {
             any = true;
+            // FETCH data and body pieces change nothing the handles read from the shared
+            // state; anything else may (capabilities, ENABLED, COMPRESS, the close).
+            if !matches!(
+                ev,
+                Event::Data(Data::Fetch { .. } | Data::UidFetch { .. })
+                    | Event::BodyBegin(_)
+                    | Event::BodyChunk(_)
+                    | Event::BodyEnd
+            ) {
+                self.dirty = true;
+            }
             if let Some(run) = self.sync.as_mut() {
                 run.engine.handle_event(&ev);
             }
@@ -1880,20 +2018,15 @@ impl Driver {
                     self.wanted = Some((id, remaining));
                 }
             }
+            // Without a streaming command, the body's pieces have nowhere to go.
             Event::BodyBegin(_) => {
-                if let Some((_, tx)) = self.stream_target() {
-                    self.deliver(&tx, Item::BodyBegin);
-                }
+                let _ = self.stream_item(Item::BodyBegin);
             }
             Event::BodyChunk(b) => {
-                if let Some((_, tx)) = self.stream_target() {
-                    self.deliver(&tx, Item::Chunk(b));
-                }
+                let _ = self.stream_item(Item::Chunk(b));
             }
             Event::BodyEnd => {
-                if let Some((_, tx)) = self.stream_target() {
-                    self.deliver(&tx, Item::BodyEnd);
-                }
+                let _ = self.stream_item(Item::BodyEnd);
             }
             Event::HandOff(HandOff::StartTls) => self.handoff = true,
             Event::Mailbox(m) => {
@@ -1994,10 +2127,12 @@ impl Driver {
     }
 
     fn fetch_data(&mut self, md: MessageData) {
-        if let Some((_, tx)) = self.stream_target() {
-            self.deliver(&tx, Item::Data(md));
-            return;
-        }
+        let md = match self.stream_item(Item::Data(md)) {
+            Ok(()) => return,
+            Err(Item::Data(md)) => md,
+            // (`stream_item` gives back the item it was given.)
+            Err(_) => return,
+        };
         if let Some(id) = self.first(|p| matches!(p.collect, Collect::Data)) {
             if let Some(p) = self.pending.get_mut(&id) {
                 p.data.push(md);

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use imapwire_codec::Encode;
 use imapwire_codec::fetch::MessageDataItem;
-use imapwire_codec::flag::FlagFetch;
+use imapwire_codec::flag::{Flag, FlagFetch};
 use imapwire_codec::mailbox::{Mailbox, decode_utf7};
 use imapwire_codec::response::ListItem;
 use imapwire_session::special_use::{Role, SpecialUse};
@@ -134,7 +134,7 @@ impl MessageData {
                     d.flags = Some(
                         f.iter()
                             .filter_map(|f| match f {
-                                FlagFetch::Flag(f) => Some(f.to_string()),
+                                FlagFetch::Flag(f) => Some(flag_text(f)),
                                 _ => None,
                             })
                             .collect(),
@@ -147,6 +147,23 @@ impl MessageData {
         }
         d.items = items;
         d
+    }
+
+    /// The total length of the inline (not streamed) body values.
+    pub(crate) fn inline_body_len(&self) -> usize {
+        self.items
+            .iter()
+            .map(|it| match it {
+                MessageDataItem::BodySection { data, .. }
+                | MessageDataItem::Rfc822(data)
+                | MessageDataItem::Rfc822Header(data)
+                | MessageDataItem::Rfc822Text(data) => {
+                    data.as_ref().map_or(0, |s| s.as_bytes().len())
+                }
+                MessageDataItem::Binary { data: Some(b), .. } => b.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     /// The inline (not streamed) body values, in order: `BODY[...]`, `BINARY[...]`, `RFC822`.
@@ -171,6 +188,24 @@ impl MessageData {
             }
         }
         out
+    }
+}
+
+/// A flag as sent (`\\Seen`, `$Forwarded`, `\\Foo`): what its `Display` writes, without the
+/// formatting machinery (this runs for every flag of every fetched message).
+pub(crate) fn flag_text(f: &Flag) -> String {
+    match f {
+        Flag::Keyword(a) => a.as_str().to_owned(),
+        Flag::Extension(a) => {
+            let mut s = String::with_capacity(a.as_str().len() + 1);
+            s.push('\\');
+            s.push_str(a.as_str());
+            s
+        }
+        other => match other.known_name() {
+            Some(n) => n.to_owned(),
+            None => other.to_string(),
+        },
     }
 }
 
@@ -214,4 +249,31 @@ pub struct SearchResult {
     pub ids: Vec<u32>,
     /// The highest MODSEQ of the matches (CONDSTORE), when sent.
     pub modseq: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path writes what `Display` writes, for every kind of flag.
+    #[test]
+    fn flag_text_is_the_display_form() {
+        let mut flags = vec![
+            Flag::Answered,
+            Flag::Flagged,
+            Flag::Deleted,
+            Flag::Seen,
+            Flag::Draft,
+            Flag::keyword("$Forwarded").unwrap(),
+            Flag::keyword("$label1").unwrap(),
+        ];
+        flags.push(Flag::Extension(
+            imapwire_codec::core::Atom::try_from("Foo").unwrap(),
+        ));
+        for f in &flags {
+            assert_eq!(flag_text(f), f.to_string(), "{f:?}");
+        }
+        assert_eq!(flag_text(&Flag::Seen), "\\Seen");
+        assert_eq!(flag_text(&flags[7]), "\\Foo");
+    }
 }
