@@ -4,7 +4,9 @@
 # connection under DIR/<server>/ when IMAPWIRE_RECORD_DIR=DIR (tests/common/servers.rs,
 # imap-tokio/tests/sync_interop.rs: the client session's received tap, so the bytes after TLS
 # and decompression); every file is decoded with `dissect --server` (lenient) and must have
-# zero failures. Each server must have recordings: a run that recorded nothing fails.
+# zero failures. Each server must have recordings: a run that recorded nothing fails. The
+# session of examples/captures/record_server.py (server errors provoked on purpose) is recorded
+# here too, before decoding (issue 10: "including sessions that provoke server errors").
 #
 #   .ci/recordings.sh DIR
 #
@@ -18,6 +20,33 @@ DISSECT=target/release/examples/dissect
 # unified features (minutes).
 [ -x "$DISSECT" ] || cargo build --release --example dissect
 failed=0
+# Besides the tests' connections: one session per server that provokes errors on purpose
+# (examples/captures/record_server.py: unknown commands, bad arguments, missing mailboxes, a
+# bad charset, a bad sequence set, and every FETCH item), over implicit TLS, as alice. Its
+# scratch mailbox goes under the personal namespace (Courier's is `INBOX.`).
+for server in dovecot cyrus courier; do
+  var="IMAPWIRE_${server^^}"
+  envfile="${!var:-}"
+  if [ -z "$envfile" ] || [ ! -f "$envfile" ]; then
+    echo "recordings: $var is not set to an env file: no provoking session for $server" >&2
+    failed=1
+    continue
+  fi
+  P="${server^^}"
+  port="$(sed -n "s/^${P}_IMAPS_PORT=//p" "$envfile")"
+  ca="$(sed -n "s/^${P}_CA=//p" "$envfile")"
+  password="$(sed -n "s/^${P}_PASSWORD=//p" "$envfile")"
+  box=imapwire-capture
+  [ "$server" = courier ] && box=INBOX.imapwire-capture
+  mkdir -p "$DIR/$server"
+  if ! timeout 120 python3 examples/captures/record_server.py 127.0.0.1 "$port" alice \
+      "$password" "$DIR/$server/provoking-session.imap" --tls "$ca" --mailbox "$box" \
+      2>"$DIR/$server/provoking-session.log"; then
+    echo "recordings: the provoking session against $server failed:" >&2
+    tail -n 5 "$DIR/$server/provoking-session.log" >&2
+    failed=1
+  fi
+done
 for server in dovecot cyrus courier; do
   files=0 empty=0 msgs=0 bytes=0 warns=0 fails=0
   shopt -s nullglob
