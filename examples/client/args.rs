@@ -44,19 +44,20 @@ impl Auth {
         }
     }
 
+    /// Every `--auth` value, in the contract's order.
+    const ALL: [Auth; 8] = [
+        Auth::Auto,
+        Auth::Plain,
+        Auth::Login,
+        Auth::ScramSha256,
+        Auth::ScramSha1,
+        Auth::CramMd5,
+        Auth::XOAuth2,
+        Auth::OAuthBearer,
+    ];
+
     fn parse(s: &str) -> Option<Auth> {
-        [
-            Auth::Auto,
-            Auth::Plain,
-            Auth::Login,
-            Auth::ScramSha256,
-            Auth::ScramSha1,
-            Auth::CramMd5,
-            Auth::XOAuth2,
-            Auth::OAuthBearer,
-        ]
-        .into_iter()
-        .find(|a| a.name() == s)
+        Self::ALL.into_iter().find(|a| a.name() == s)
     }
 
     /// The `--auth` name for what authentication used: a SASL mechanism name such as
@@ -67,17 +68,10 @@ impl Auth {
     pub fn for_mechanism(used: &str) -> Option<Auth> {
         let upper = used.trim().to_ascii_uppercase();
         let base = upper.strip_suffix("-PLUS").unwrap_or(&upper);
-        [
-            Auth::Plain,
-            Auth::Login,
-            Auth::ScramSha256,
-            Auth::ScramSha1,
-            Auth::CramMd5,
-            Auth::XOAuth2,
-            Auth::OAuthBearer,
-        ]
-        .into_iter()
-        .find(|a| a.name().eq_ignore_ascii_case(base))
+        Self::ALL
+            .into_iter()
+            .filter(|a| *a != Auth::Auto)
+            .find(|a| a.name().eq_ignore_ascii_case(base))
     }
 
     /// Whether the mechanism takes an OAuth token rather than a password.
