@@ -1,6 +1,6 @@
 //! End-to-end client throughput (issue 15): the same FETCH answers, over loopback TLS, read by
-//! our async client (`imapwire-tokio`) and by `async-imap` (crates.io), one after the other in
-//! one run.
+//! our async client (`imapwire-tokio`), by `async-imap` and by `imap-next` (both crates.io),
+//! one after the other in one run.
 //!
 //! The server is a replay server in this process (its own thread and runtime): it greets,
 //! answers LOGIN/SELECT/anything with `OK`, and answers a FETCH with a prerecorded corpus
@@ -19,8 +19,8 @@
 //! cargo run --release -p imapwire-benches --example e2e            # all corpora
 //! IMAP_E2E_ONLY=fetch-flags IMAP_E2E_RUNS=1 cargo run --release -p imapwire-benches --example e2e
 //! ```
-//! `IMAP_E2E_PEERS=0` measures our client alone; the big message is fetched by async-imap only
-//! with `IMAP_E2E_BIG_PEERS=1` (it holds the message whole).
+//! `IMAP_E2E_PEERS=0` measures our client alone; the big message is fetched by the peers only
+//! with `IMAP_E2E_BIG_PEERS=1` (both hold the message whole).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -254,15 +254,58 @@ struct Seen {
     body_bytes: u64,
 }
 
-async fn ours(port: u16, ca: &CertificateDer<'static>, items: &str) -> Result<Seen, String> {
-    use imapwire_tokio::{Config, Connection, Security};
-    let mut cfg = Config::new("127.0.0.1", port).with_security(Security::ImplicitTls);
-    cfg.tls.add_root_der(ca.to_vec());
-    let conn = Connection::connect(cfg).await.map_err(|e| e.to_string())?;
-    conn.login("bench", imapwire_codec::core::Secret::new("pw".into()))
+/// Where a client connects and what it selects: the replay server (any login works) or Dovecot.
+#[derive(Clone)]
+struct Target {
+    port: u16,
+    /// Trust anchors for the server's certificate.
+    roots: Vec<CertificateDer<'static>>,
+    user: String,
+    password: String,
+    mailbox: String,
+}
+
+/// TCP (no Nagle) and TLS to 127.0.0.1 with the target's roots: the peers' transport.
+async fn tls_connect(
+    t: &Target,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for r in &t.roots {
+        roots.add(r.clone()).map_err(|e| e.to_string())?;
+    }
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", t.port))
         .await
         .map_err(|e| e.to_string())?;
-    conn.select("INBOX").await.map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    let name = ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
+    connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn ours(t: &Target, items: &str) -> Result<Seen, String> {
+    use imapwire_tokio::{Config, Connection, Security};
+    let mut cfg = Config::new("127.0.0.1", t.port).with_security(Security::ImplicitTls);
+    for r in &t.roots {
+        cfg.tls.add_root_der(r.to_vec());
+    }
+    let conn = Connection::connect(cfg).await.map_err(|e| e.to_string())?;
+    conn.login(
+        &t.user,
+        imapwire_codec::core::Secret::new(t.password.clone()),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    conn.select(&t.mailbox).await.map_err(|e| e.to_string())?;
     let mut seen = Seen::default();
     let mut fetch = conn
         .fetch("1:*", items, true)
@@ -281,30 +324,8 @@ async fn ours(port: u16, ca: &CertificateDer<'static>, items: &str) -> Result<Se
     Ok(seen)
 }
 
-async fn async_imap_client(
-    port: u16,
-    ca: &CertificateDer<'static>,
-    items: &str,
-) -> Result<Seen, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.clone()).map_err(|e| e.to_string())?;
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let _ = tcp.set_nodelay(true);
-    let name = ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
-    let tls = connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn async_imap_client(t: &Target, items: &str) -> Result<Seen, String> {
+    let tls = tls_connect(t).await?;
     let mut client = async_imap::Client::new(tls);
     client
         .read_response()
@@ -312,10 +333,13 @@ async fn async_imap_client(
         .map_err(|e| e.to_string())?
         .ok_or("no greeting")?;
     let mut session = client
-        .login("bench", "pw")
+        .login(&t.user, &t.password)
         .await
         .map_err(|(e, _)| e.to_string())?;
-    session.select("INBOX").await.map_err(|e| e.to_string())?;
+    session
+        .select(&t.mailbox)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut seen = Seen::default();
     {
         let mut stream = session
@@ -335,10 +359,113 @@ async fn async_imap_client(
     Ok(seen)
 }
 
+/// imap-next: its `Stream` (tokio + rustls, taken over from the `TlsStream`) drives its
+/// `Client` state machine; each command is enqueued and the events are taken until the
+/// command's tagged status. The FETCH command is the same text as the others send, decoded
+/// into imap-types' `Command` by crates.io imap-codec (the codec imap-next sends with).
+async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
+    use imap_next::client::{Client as NextClient, Event, Options};
+    use imap_next::imap_types::IntoStatic as _;
+    use imap_next::imap_types::command::{Command, CommandBody};
+    use imap_next::imap_types::core::Tag;
+    use imap_next::imap_types::fetch::MessageDataItem;
+    use imap_next::imap_types::response::{Data, Status, StatusKind};
+    use imap_next::stream::Stream;
+    use peer_imap_codec::decode::Decoder as _;
+
+    /// Sends one command and takes events until its tagged status; FETCH data is counted.
+    async fn command(
+        stream: &mut Stream,
+        client: &mut NextClient,
+        command: Command<'static>,
+        seen: &mut Seen,
+    ) -> Result<(), String> {
+        let tag = command.tag.clone();
+        client.enqueue_command(command);
+        loop {
+            match stream.next(&mut *client).await.map_err(|e| e.to_string())? {
+                Event::DataReceived {
+                    data: Data::Fetch { items, .. },
+                } => {
+                    for item in items.as_ref() {
+                        match item {
+                            MessageDataItem::BodyExt { data, .. } => {
+                                if let Some(b) = &data.0 {
+                                    seen.body_bytes += AsRef::<[u8]>::as_ref(b).len() as u64;
+                                }
+                            }
+                            MessageDataItem::Flags(f) => {
+                                std::hint::black_box(f.len());
+                            }
+                            _ => {}
+                        }
+                    }
+                    std::hint::black_box(&items);
+                    seen.messages += 1;
+                }
+                Event::StatusReceived {
+                    status: Status::Tagged(s),
+                } if s.tag == tag => {
+                    return match s.body.kind {
+                        StatusKind::Ok => Ok(()),
+                        _ => Err(format!("{} failed: {:?}", tag.as_ref(), s.body)),
+                    };
+                }
+                Event::CommandRejected { status, .. } => {
+                    return Err(format!("{} rejected: {status:?}", tag.as_ref()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let tls = tls_connect(t).await?;
+    let mut stream = Stream::tls(tokio_rustls::TlsStream::Client(tls));
+    let mut options = Options::default();
+    // Its default (100 MiB) refuses the big message; the others have no such limit.
+    options.max_response_size = u32::MAX;
+    let mut client = NextClient::new(options);
+    loop {
+        if let Event::GreetingReceived { .. } =
+            stream.next(&mut client).await.map_err(|e| e.to_string())?
+        {
+            break;
+        }
+    }
+    let tag = |t: &'static str| Tag::try_from(t).map_err(|e| e.to_string());
+    let mut seen = Seen::default();
+    let login =
+        CommandBody::login(t.user.clone(), t.password.clone()).map_err(|e| format!("{e:?}"))?;
+    command(
+        &mut stream,
+        &mut client,
+        Command::new(tag("A1")?, login).map_err(|e| e.to_string())?,
+        &mut Seen::default(),
+    )
+    .await?;
+    let select = CommandBody::select(t.mailbox.clone()).map_err(|e| format!("{e:?}"))?;
+    command(
+        &mut stream,
+        &mut client,
+        Command::new(tag("A2")?, select).map_err(|e| e.to_string())?,
+        &mut Seen::default(),
+    )
+    .await?;
+    let text = format!("A3 UID FETCH 1:* {items}\r\n");
+    let (_, fetch) = peer_imap_codec::CommandCodec::default()
+        .decode(text.as_bytes())
+        .map_err(|e| format!("{e:?}"))?;
+    command(&mut stream, &mut client, fetch.into_static(), &mut seen).await?;
+    let logout = Command::new(tag("A4")?, CommandBody::Logout).map_err(|e| e.to_string())?;
+    command(&mut stream, &mut client, logout, &mut Seen::default()).await?;
+    Ok(seen)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Client {
     Ours,
     AsyncImap,
+    ImapNext,
 }
 
 impl Client {
@@ -346,6 +473,7 @@ impl Client {
         match self {
             Client::Ours => "imapwire-tokio",
             Client::AsyncImap => "async-imap",
+            Client::ImapNext => "imap-next",
         }
     }
 }
@@ -354,8 +482,7 @@ impl Client {
 /// the thread's CPU time, peak heap growth).
 fn run(
     client: Client,
-    port: u16,
-    ca: CertificateDer<'static>,
+    target: Target,
     items: String,
 ) -> (Result<Seen, String>, Duration, Duration, usize) {
     // Named, so that a profile (`perf report --comm e2e-client`) can tell it apart.
@@ -371,8 +498,9 @@ fn run(
             let t0 = Instant::now();
             let r = rt.block_on(async {
                 match client {
-                    Client::Ours => ours(port, &ca, &items).await,
-                    Client::AsyncImap => async_imap_client(port, &ca, &items).await,
+                    Client::Ours => ours(&target, &items).await,
+                    Client::AsyncImap => async_imap_client(&target, &items).await,
+                    Client::ImapNext => imap_next_client(&target, &items).await,
                 }
             });
             let wall = t0.elapsed();
@@ -453,9 +581,17 @@ fn main() {
             .unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = server_rt.spawn(serve(listener, tls.acceptor.clone(), answer));
+        let target = Target {
+            port,
+            roots: vec![tls.ca.clone()],
+            user: "bench".to_owned(),
+            password: "pw".to_owned(),
+            mailbox: "INBOX".to_owned(),
+        };
         let mut clients = vec![Client::Ours];
         if peers && (!big || big_peers) {
             clients.push(Client::AsyncImap);
+            clients.push(Client::ImapNext);
         }
         // Per client: the best wall time, the least CPU time, the largest peak heap over its
         // runs; the clients take turns (ours, peer, ours, peer, ...), so that a change in the
@@ -466,7 +602,7 @@ fn main() {
         let mut failure: Vec<Option<String>> = vec![None; clients.len()];
         for _ in 0..if big { 1 } else { runs } {
             for (i, &client) in clients.iter().enumerate() {
-                let (r, wall, cpu, peak) = run(client, port, tls.ca.clone(), items.clone());
+                let (r, wall, cpu, peak) = run(client, target.clone(), items.clone());
                 match r {
                     Ok(seen)
                         if seen.messages == expected
