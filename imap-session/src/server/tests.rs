@@ -1238,6 +1238,18 @@ fn overlong_line_gets_bad_and_the_connection_goes_on() {
     assert!(text.ends_with("c OK done\r\n"), "{text}");
 }
 
+/// A server with `cfg` and a fresh [`MemoryStore`] session, logged in as joe (the LOGIN is
+/// answered OK), with an empty event log for [`feed_append`].
+fn logged_in_for_append(cfg: ServerConfig) -> (Server, MemoryStore, SessionId, Vec<String>) {
+    let mut s = Server::new(cfg, Instant::now());
+    let mut store = MemoryStore::new();
+    let sid = store.open_session();
+    let mut log = Vec::new();
+    let out = feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    assert!(out.contains("a OK"), "{out}");
+    (s, store, sid, log)
+}
+
 /// Feeds `input` (all of it must be taken) and answers the session's events from `store`;
 /// returns the output. Chunk sizes and aborted streams go to `log`.
 fn feed_append(
@@ -1293,12 +1305,7 @@ fn append_streams_messages_in_chunks() {
         .with_max_literal(64 << 20)
         .with_append_limit(Some(32 << 20))
         .with_non_sync_literals(NonSyncLiterals::Plus);
-    let mut s = Server::new(cfg, Instant::now());
-    let mut store = MemoryStore::new();
-    let sid = store.open_session();
-    let mut log = Vec::new();
-    let out = feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
-    assert!(out.contains("a OK"), "{out}");
+    let (mut s, mut store, sid, mut log) = logged_in_for_append(cfg);
     // 8 MiB, synchronizing.
     let big: Vec<u8> = (0..8u32 << 20)
         .map(|i| b"abcdefghijklmnopqrstuvwxyz\r\n"[(i % 28) as usize])
@@ -1390,11 +1397,7 @@ fn append_streams_messages_in_chunks() {
 #[test]
 fn multiappend_streamed_and_empty_messages() {
     let cfg = tls().with_non_sync_literals(NonSyncLiterals::Plus);
-    let mut s = Server::new(cfg, Instant::now());
-    let mut store = MemoryStore::new();
-    let sid = store.open_session();
-    let mut log = Vec::new();
-    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let (mut s, mut store, sid, mut log) = logged_in_for_append(cfg);
     let long = vec![b'y'; 3000];
     // Streamed, then empty (LITERAL+).
     let mut cmd = b"b APPEND INBOX {3000+}\r\n".to_vec();
@@ -1444,11 +1447,7 @@ fn multiappend_streamed_and_empty_messages() {
 #[test]
 fn append_mailbox_name_is_not_streamed() {
     let cfg = tls().with_non_sync_literals(NonSyncLiterals::Plus);
-    let mut s = Server::new(cfg, Instant::now());
-    let mut store = MemoryStore::new();
-    let sid = store.open_session();
-    let mut log = Vec::new();
-    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
+    let (mut s, mut store, sid, mut log) = logged_in_for_append(cfg);
     let name = "n".repeat(2000);
     let out = feed_append(
         &mut s,
