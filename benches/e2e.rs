@@ -10,6 +10,15 @@
 //! message of `IMAP_E2E_BIG_MB` MiB (default 500) generated on the fly, and records the
 //! process's peak heap growth during the fetch (a counting allocator).
 //!
+//! With `IMAP_E2E_DOVECOT=<env file of .ci/dovecot.sh>` the same three corpora are then served
+//! by that Dovecot (implicit TLS, its CA, its last user): one scratch mailbox per corpus
+//! (`imapwire-e2e-fetch-flags` and so on), filled once with APPEND and reused while its
+//! message count is right: `fetch-flags` the corpus's first `IMAP_E2E_DOVECOT_FLAGS` (20,000)
+//! flag sets on small messages, `fetch-headers` 20,000 messages made from the `fetch-bodies`
+//! messages (header kept, parts cut short; Dovecot computes ENVELOPE and BODYSTRUCTURE),
+//! `fetch-bodies` the 2,000 messages themselves. One unmeasured fetch warms Dovecot's caches
+//! first. `IMAP_E2E_REPLAY=0` skips the replay server.
+//!
 //! Figures per client and corpus: messages per second (wall clock, best of
 //! `IMAP_E2E_RUNS`, default 3, the clients taking turns) and CPU time per message of the
 //! client's thread (least of the runs; the client runs on a current-thread runtime of its
@@ -18,6 +27,7 @@
 //! ```sh
 //! cargo run --release -p imapwire-benches --example e2e            # all corpora
 //! IMAP_E2E_ONLY=fetch-flags IMAP_E2E_RUNS=1 cargo run --release -p imapwire-benches --example e2e
+//! IMAP_E2E_DOVECOT=/tmp/imapwire-dovecot/env cargo run --release -p imapwire-benches --example e2e
 //! ```
 //! `IMAP_E2E_PEERS=0` measures our client alone; the big message is fetched by the peers only
 //! with `IMAP_E2E_BIG_PEERS=1` (both hold the message whole).
@@ -381,9 +391,22 @@ async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
         seen: &mut Seen,
     ) -> Result<(), String> {
         let tag = command.tag.clone();
+        let logout = matches!(command.body, CommandBody::Logout);
+        let mut bye = false;
         client.enqueue_command(command);
         loop {
-            match stream.next(&mut *client).await.map_err(|e| e.to_string())? {
+            let event = match stream.next(&mut *client).await {
+                Ok(event) => event,
+                // imap-next 0.3.4 drops the plaintext that arrives with the TLS close_notify
+                // (`decrypt` returns `Closed` first): Dovecot sends the LOGOUT's tagged OK
+                // together with it. After its BYE, a close is the LOGOUT's end.
+                Err(imap_next::stream::Error::Closed) if logout && bye => return Ok(()),
+                Err(e) => return Err(format!("{}: {e}", tag.as_ref())),
+            };
+            match event {
+                Event::StatusReceived {
+                    status: Status::Bye(_),
+                } => bye = true,
                 Event::DataReceived {
                     data: Data::Fetch { items, .. },
                 } => {
@@ -513,17 +536,152 @@ fn run(
         .unwrap()
 }
 
+/// The FETCH items of each corpus, as every client sends them.
+const CORPORA: [(&str, &str); 3] = [
+    ("fetch-flags", "(UID FLAGS MODSEQ)"),
+    (
+        "fetch-headers",
+        "(UID RFC822.SIZE INTERNALDATE FLAGS ENVELOPE BODYSTRUCTURE)",
+    ),
+    ("fetch-bodies", "(UID BODY.PEEK[])"),
+];
+
+/// Best wall time, least CPU time and largest peak heap of one client over its runs.
+type Best = Option<(Duration, Duration, usize)>;
+
+/// Runs `clients` against `target`, `runs` times in turns (ours, peer, peer, ours, ...: a
+/// change in the machine's load falls on all), checks that every run saw `expected` messages
+/// and the same body bytes (`body_bytes`, if known before), and prints one row per client.
+/// `row` is the first cells of each row (`server | corpus`).
+fn measure(
+    row: &str,
+    clients: &[Client],
+    target: &Target,
+    items: &str,
+    expected: u64,
+    runs: usize,
+    mut body_bytes: Option<u64>,
+) -> Vec<Best> {
+    let mut best: Vec<Best> = vec![None; clients.len()];
+    let mut failure: Vec<Option<String>> = vec![None; clients.len()];
+    for _ in 0..runs {
+        for (i, &client) in clients.iter().enumerate() {
+            let (r, wall, cpu, peak) = run(client, target.clone(), items.to_owned());
+            match r {
+                Ok(seen)
+                    if seen.messages == expected
+                        && *body_bytes.get_or_insert(seen.body_bytes) != seen.body_bytes =>
+                {
+                    failure[i] = Some(format!(
+                        "saw {} body bytes, another run {}",
+                        seen.body_bytes,
+                        body_bytes.unwrap_or(0)
+                    ))
+                }
+                Ok(seen) if seen.messages == expected => {
+                    best[i] = Some(match best[i] {
+                        None => (wall, cpu, peak),
+                        Some((w, c, p)) => (w.min(wall), c.min(cpu), p.max(peak)),
+                    });
+                }
+                Ok(seen) => {
+                    failure[i] = Some(format!("saw {} messages of {expected}", seen.messages))
+                }
+                Err(e) => failure[i] = Some(e),
+            }
+        }
+    }
+    let ours = best[0];
+    for (i, &client) in clients.iter().enumerate() {
+        match best[i] {
+            Some((wall, cpu, peak)) => {
+                let rate = expected as f64 / wall.as_secs_f64();
+                let cpu_us = cpu.as_secs_f64() * 1e6 / expected as f64;
+                let (ratio, cpu_ratio) = match ours {
+                    Some((ow, oc, _)) => (
+                        format!("{:.2}", wall.as_secs_f64() / ow.as_secs_f64()),
+                        format!("{:.2}", cpu.as_secs_f64() / oc.as_secs_f64().max(1e-9)),
+                    ),
+                    None => ("-".to_owned(), "-".to_owned()),
+                };
+                let rate_text = if rate < 100.0 {
+                    format!("{rate:.2}")
+                } else {
+                    format!("{rate:.0}")
+                };
+                println!(
+                    "| {row} | {} | {rate_text} | {cpu_us:.2} | {:.1} | {ratio} | {cpu_ratio} |",
+                    client.name(),
+                    peak as f64 / (1024.0 * 1024.0),
+                );
+            }
+            None => println!(
+                "| {row} | {} | failed: {} | | | | |",
+                client.name(),
+                failure[i].take().unwrap_or_default()
+            ),
+        }
+    }
+    best
+}
+
 fn main() {
     let runs = common::env_or("IMAP_E2E_RUNS", 3usize).max(1);
     let peers = common::env_or("IMAP_E2E_PEERS", 1u32) != 0;
     let big_peers = common::env_or("IMAP_E2E_BIG_PEERS", 0u32) != 0;
     let big_mb = common::env_or("IMAP_E2E_BIG_MB", 500u64);
+    let replay = common::env_or("IMAP_E2E_REPLAY", 1u32) != 0;
+    let dovecot_env = std::env::var("IMAP_E2E_DOVECOT")
+        .ok()
+        .filter(|v| !v.is_empty());
     let only: Option<Vec<String>> = std::env::var("IMAP_E2E_ONLY")
         .ok()
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
     let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
 
     let corpora = common::load_corpora();
+    let corpus = |name: &str| {
+        let c = corpora.iter().find(|c| c.name == name);
+        if c.is_none() {
+            eprintln!("corpus {name} missing");
+        }
+        c
+    };
+    let mut clients = vec![Client::Ours];
+    if peers {
+        clients.extend([Client::AsyncImap, Client::ImapNext]);
+    }
+
+    println!(
+        "| server | corpus | client | messages/s | CPU µs/message | peak heap MiB | ours ÷ this (msg/s) | this ÷ ours (CPU) |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    let mut over_bound = false;
+    if replay {
+        over_bound = replay_cases(runs, &clients, big_peers, big_mb, &wanted, &corpus);
+    }
+    if let Some(env) = dovecot_env {
+        if let Err(e) = dovecot_cases(&env, runs, &clients, &wanted, &corpus) {
+            eprintln!("dovecot: {e}");
+            std::process::exit(1);
+        }
+    }
+    if over_bound {
+        eprintln!("our client's peak heap on the big message was over {BIG_HEAP_BOUND_MIB} MiB");
+        std::process::exit(1);
+    }
+}
+
+/// The replay server's cases; returns whether our client went over the heap bound on the big
+/// message.
+fn replay_cases<'c>(
+    runs: usize,
+    clients: &[Client],
+    big_peers: bool,
+    big_mb: u64,
+    wanted: &dyn Fn(&str) -> bool,
+    corpus: &dyn Fn(&str) -> Option<&'c common::Corpus>,
+) -> bool {
     let tls = tls_material();
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -532,19 +690,11 @@ fn main() {
         .unwrap();
 
     let mut cases: Vec<(String, Answer, String, u64)> = Vec::new();
-    for (name, items) in [
-        ("fetch-flags", "(UID FLAGS MODSEQ)"),
-        (
-            "fetch-headers",
-            "(UID RFC822.SIZE INTERNALDATE FLAGS ENVELOPE BODYSTRUCTURE)",
-        ),
-        ("fetch-bodies", "(UID BODY.PEEK[])"),
-    ] {
+    for (name, items) in CORPORA {
         if !wanted(name) {
             continue;
         }
-        let Some(c) = corpora.iter().find(|c| c.name == name) else {
-            eprintln!("corpus {name} missing");
+        let Some(c) = corpus(name) else {
             continue;
         };
         // The corpus counts its tagged completion as a message.
@@ -565,10 +715,6 @@ fn main() {
         ));
     }
 
-    println!(
-        "| corpus | client | messages/s | CPU µs/message | peak heap MiB | ours ÷ this (msg/s) | this ÷ ours (CPU) |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|");
     let mut over_bound = false;
     for (name, answer, items, expected) in cases {
         let big = matches!(answer, Answer::Big(_));
@@ -588,95 +734,341 @@ fn main() {
             password: "pw".to_owned(),
             mailbox: "INBOX".to_owned(),
         };
-        let mut clients = vec![Client::Ours];
-        if peers && (!big || big_peers) {
-            clients.push(Client::AsyncImap);
-            clients.push(Client::ImapNext);
-        }
-        // Per client: the best wall time, the least CPU time, the largest peak heap over its
-        // runs; the clients take turns (ours, peer, ours, peer, ...), so that a change in the
-        // machine's load falls on both.
-        let mut best: Vec<Option<(Duration, Duration, usize)>> = vec![None; clients.len()];
-        // Body bytes seen by the first successful run: every run must see as many.
-        let mut body_bytes = big_len;
-        let mut failure: Vec<Option<String>> = vec![None; clients.len()];
-        for _ in 0..if big { 1 } else { runs } {
-            for (i, &client) in clients.iter().enumerate() {
-                let (r, wall, cpu, peak) = run(client, target.clone(), items.clone());
-                match r {
-                    Ok(seen)
-                        if seen.messages == expected
-                            && *body_bytes.get_or_insert(seen.body_bytes) != seen.body_bytes =>
-                    {
-                        failure[i] = Some(format!(
-                            "saw {} body bytes, another run {}",
-                            seen.body_bytes,
-                            body_bytes.unwrap_or(0)
-                        ))
-                    }
-                    Ok(seen) if seen.messages == expected => {
-                        best[i] = Some(match best[i] {
-                            None => (wall, cpu, peak),
-                            Some((w, c, p)) => (w.min(wall), c.min(cpu), p.max(peak)),
-                        });
-                    }
-                    Ok(seen) => {
-                        failure[i] = Some(format!("saw {} messages of {expected}", seen.messages))
-                    }
-                    Err(e) => failure[i] = Some(e),
-                }
-            }
-        }
-        if big && client_bound_exceeded(&clients, &best) {
+        let these = if big && !big_peers {
+            &clients[..1]
+        } else {
+            clients
+        };
+        let best = measure(
+            &format!("replay | {name}"),
+            these,
+            &target,
+            &items,
+            expected,
+            if big { 1 } else { runs },
+            big_len,
+        );
+        if big && client_bound_exceeded(these, &best) {
             over_bound = true;
-        }
-        let ours = best[0];
-        for (i, &client) in clients.iter().enumerate() {
-            match best[i] {
-                Some((wall, cpu, peak)) => {
-                    let rate = expected as f64 / wall.as_secs_f64();
-                    let cpu_us = cpu.as_secs_f64() * 1e6 / expected as f64;
-                    let (ratio, cpu_ratio) = match ours {
-                        Some((ow, oc, _)) => (
-                            format!("{:.2}", wall.as_secs_f64() / ow.as_secs_f64()),
-                            format!("{:.2}", cpu.as_secs_f64() / oc.as_secs_f64().max(1e-9)),
-                        ),
-                        None => ("-".to_owned(), "-".to_owned()),
-                    };
-                    let rate_text = if rate < 100.0 {
-                        format!("{rate:.2}")
-                    } else {
-                        format!("{rate:.0}")
-                    };
-                    println!(
-                        "| {name} | {} | {rate_text} | {cpu_us:.2} | {:.1} | {ratio} | {cpu_ratio} |",
-                        client.name(),
-                        peak as f64 / (1024.0 * 1024.0),
-                    );
-                }
-                None => println!(
-                    "| {name} | {} | failed: {} | | | | |",
-                    client.name(),
-                    failure[i].take().unwrap_or_default()
-                ),
-            }
         }
         server.abort();
         // Wait until the aborted server has dropped its answer, so that no free of the
         // previous case's buffers lowers the heap during the next measurement.
         let _ = server_rt.block_on(server);
     }
-    if over_bound {
-        eprintln!("our client's peak heap on the big message was over {BIG_HEAP_BOUND_MIB} MiB");
-        std::process::exit(1);
+    over_bound
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dovecot
+
+/// Default number of messages in the Dovecot mailbox of `fetch-flags` (`IMAP_E2E_DOVECOT_FLAGS`):
+/// the corpus's first 20,000 of 200,000. Dovecot (maildir, a file and an fsync per message)
+/// took 190 s to APPEND 20,000 small messages on the loaded 2-core VM: all 200,000 would be
+/// about half an hour.
+const DOVECOT_FLAGS_DEFAULT: usize = 20_000;
+
+/// The same corpora served by Dovecot (env file of `.ci/dovecot.sh`; its last user, a spare
+/// account): one scratch mailbox per corpus (`imapwire-e2e-<corpus>`), loaded once with
+/// APPEND and kept; reloaded only if its message count is not the expected one.
+fn dovecot_cases<'c>(
+    env_path: &str,
+    runs: usize,
+    clients: &[Client],
+    wanted: &dyn Fn(&str) -> bool,
+    corpus: &dyn Fn(&str) -> Option<&'c common::Corpus>,
+) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject as _;
+    let text = std::fs::read_to_string(env_path).map_err(|e| format!("{env_path}: {e}"))?;
+    let env: std::collections::HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect();
+    let get = |k: &str| {
+        env.get(k)
+            .map(|v| v.to_string())
+            .ok_or_else(|| format!("{k} missing in {env_path}"))
+    };
+    let ca = get("DOVECOT_CA")?;
+    let roots = CertificateDer::pem_file_iter(&ca)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{ca}: {e}"))?;
+    let base = Target {
+        port: get("DOVECOT_IMAPS_PORT")?
+            .parse()
+            .map_err(|e| format!("DOVECOT_IMAPS_PORT: {e}"))?,
+        roots,
+        user: get("DOVECOT_USERS")?
+            .rsplit(',')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        password: get("DOVECOT_PASSWORD")?,
+        mailbox: String::new(),
+    };
+    let flags_count = common::env_or("IMAP_E2E_DOVECOT_FLAGS", DOVECOT_FLAGS_DEFAULT);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    for (name, items) in CORPORA {
+        if !wanted(name) {
+            continue;
+        }
+        let (Some(flags), Some(bodies)) = (corpus("fetch-flags"), corpus("fetch-bodies")) else {
+            return Err("the fetch-flags and fetch-bodies corpora are needed".into());
+        };
+        let messages: Vec<(String, Vec<u8>)> = match name {
+            // Small messages with the corpus's flags; MODSEQ is Dovecot's.
+            "fetch-flags" => corpus_flags(flags, flags_count)
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let m = format!(
+                        "From: e2e <e2e@example.org>\r\nSubject: flags {i}\r\n\
+                         Message-ID: <{i}.flags@e2e.example>\r\n\r\nx\r\n"
+                    );
+                    (f, m.into_bytes())
+                })
+                .collect(),
+            // The corpus's 20,000 messages' count; envelope and structure from the
+            // fetch-bodies messages (cycled) with their bodies cut short.
+            "fetch-headers" => {
+                let n = corpus(name).map_or(0, |c| c.messages.saturating_sub(1)) as usize;
+                let b = corpus_bodies(bodies);
+                corpus_flags(flags, n)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, f)| (f, short_message(b[i % b.len()])))
+                    .collect()
+            }
+            _ => corpus_bodies(bodies)
+                .into_iter()
+                .map(|m| ("()".to_owned(), m.to_vec()))
+                .collect(),
+        };
+        let target = Target {
+            mailbox: format!("imapwire-e2e-{name}"),
+            ..base.clone()
+        };
+        let t0 = Instant::now();
+        let appended = rt.block_on(ensure_mailbox(&target, &messages))?;
+        eprintln!(
+            "dovecot {}: {} messages {} ({:.1} s)",
+            target.mailbox,
+            messages.len(),
+            if appended {
+                "appended"
+            } else {
+                "already there"
+            },
+            t0.elapsed().as_secs_f64()
+        );
+        let expected = messages.len() as u64;
+        drop(messages);
+        // One unmeasured fetch first, so that Dovecot's caches are warm for every client.
+        let (r, ..) = run(Client::Ours, target.clone(), items.to_owned());
+        r.map_err(|e| format!("warm-up fetch: {e}"))?;
+        let row = format!("dovecot | {name} ({expected})");
+        measure(&row, clients, &target, items, expected, runs, None);
     }
+    Ok(())
+}
+
+/// The `FLAGS (...)` lists of the first `n` FETCH lines of a corpus.
+fn corpus_flags(c: &common::Corpus, n: usize) -> Vec<String> {
+    c.data
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let at = memchr::memmem::find(line, b"FLAGS (")? + 6;
+            let end = at + memchr::memchr(b')', &line[at..])?;
+            Some(String::from_utf8_lossy(&line[at..=end]).into_owned())
+        })
+        .take(n)
+        .collect()
+}
+
+/// The messages of the `fetch-bodies` corpus (its `BODY[] {n}` literals).
+fn corpus_bodies(c: &common::Corpus) -> Vec<&[u8]> {
+    let data = &c.data[..];
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = memchr::memmem::find(&data[at..], b"BODY[] {") {
+        let start = at + i + 8;
+        let Some(close) = memchr::memchr(b'}', &data[start..]) else {
+            break;
+        };
+        let Ok(len) = std::str::from_utf8(&data[start..start + close])
+            .unwrap_or("")
+            .parse::<usize>()
+        else {
+            break;
+        };
+        let body = start + close + 3; // "}\r\n"
+        let Some(m) = data.get(body..body + len) else {
+            break;
+        };
+        out.push(m);
+        at = body + len;
+    }
+    out
+}
+
+/// A `fetch-bodies` message (multipart/mixed: a text part and a base64 attachment) with its
+/// header kept and its parts cut to at most about 1.5 KiB of text and 4 lines of base64.
+fn short_message(m: &[u8]) -> Vec<u8> {
+    let Some(h) = memchr::memmem::find(m, b"\r\n\r\n") else {
+        return m.to_vec();
+    };
+    let header = &m[..h + 2];
+    let boundary = memchr::memmem::find(header, b"boundary=\"")
+        .map(|i| &header[i + 10..])
+        .and_then(|b| memchr::memchr(b'"', b).map(|e| &b[..e]))
+        .unwrap_or(b"b");
+    let text_start = memchr::memmem::find(m, b"8bit\r\n\r\n").map_or(h + 4, |i| i + 8);
+    let text = &m[text_start..m.len().min(text_start + 1536)];
+    let text = &text[..memchr::memrchr(b'\n', text).map_or(0, |i| i + 1)];
+    let mut out = header.to_vec();
+    out.extend_from_slice(b"\r\nThis is a multi-part message in MIME format.\r\n\r\n--");
+    out.extend_from_slice(boundary);
+    out.extend_from_slice(
+        b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+    );
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\r\n--");
+    out.extend_from_slice(boundary);
+    out.extend_from_slice(
+        b"\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n\
+          Content-Transfer-Encoding: base64\r\n\
+          Content-Disposition: attachment; filename=\"data.bin\"\r\n\r\n",
+    );
+    for _ in 0..4 {
+        out.extend_from_slice(
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n",
+        );
+    }
+    out.extend_from_slice(b"\r\n--");
+    out.extend_from_slice(boundary);
+    out.extend_from_slice(b"--\r\n");
+    out
+}
+
+/// A plain IMAP connection for loading mailboxes: one command at a time.
+struct Raw {
+    rd: BufReader<tokio::io::ReadHalf<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>>,
+    wr: tokio::io::WriteHalf<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+    tag: u32,
+}
+
+impl Raw {
+    /// Connects and reads the greeting.
+    async fn connect(t: &Target) -> Result<Raw, String> {
+        let (rd, wr) = tokio::io::split(tls_connect(t).await?);
+        let mut raw = Raw {
+            rd: BufReader::new(rd),
+            wr,
+            tag: 0,
+        };
+        raw.line().await?;
+        Ok(raw)
+    }
+
+    async fn line(&mut self) -> Result<String, String> {
+        let mut l = Vec::new();
+        if self
+            .rd
+            .read_until(b'\n', &mut l)
+            .await
+            .map_err(|e| e.to_string())?
+            == 0
+        {
+            return Err("connection closed".into());
+        }
+        Ok(String::from_utf8_lossy(&l).trim_end().to_owned())
+    }
+
+    /// Sends one command (without tag and final CRLF); returns its untagged lines, or an
+    /// error if it did not end in OK.
+    async fn cmd(&mut self, text: &[u8]) -> Result<Vec<String>, String> {
+        self.tag += 1;
+        let tag = format!("L{} ", self.tag);
+        let mut c = tag.clone().into_bytes();
+        c.extend_from_slice(text);
+        c.extend_from_slice(b"\r\n");
+        self.wr.write_all(&c).await.map_err(|e| e.to_string())?;
+        self.wr.flush().await.map_err(|e| e.to_string())?;
+        let mut untagged = Vec::new();
+        loop {
+            let l = self.line().await?;
+            if let Some(rest) = l.strip_prefix(&tag) {
+                if rest.starts_with("OK") {
+                    return Ok(untagged);
+                }
+                let shown = String::from_utf8_lossy(&text[..text.len().min(60)]).into_owned();
+                return Err(format!("{shown}...: {rest}"));
+            }
+            untagged.push(l);
+        }
+    }
+
+    /// The mailbox's message count, `None` if STATUS fails (no such mailbox).
+    async fn count(&mut self, mbox: &str) -> Result<Option<usize>, String> {
+        let Ok(lines) = self
+            .cmd(format!("STATUS {mbox} (MESSAGES)").as_bytes())
+            .await
+        else {
+            return Ok(None);
+        };
+        Ok(lines.iter().find_map(|l| {
+            let n = &l[l.find("MESSAGES ")? + 9..];
+            n[..n.find(|c: char| !c.is_ascii_digit())?].parse().ok()
+        }))
+    }
+}
+
+/// Makes `t.mailbox` hold `messages` (flags, message): kept if it has that many already, else
+/// (re)created and filled with MULTIAPPEND (LITERAL+, 500 messages per command). Returns
+/// whether it appended.
+async fn ensure_mailbox(t: &Target, messages: &[(String, Vec<u8>)]) -> Result<bool, String> {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mbox = quote(&t.mailbox);
+    let mut raw = Raw::connect(t).await?;
+    raw.cmd(format!("LOGIN {} {}", quote(&t.user), quote(&t.password)).as_bytes())
+        .await?;
+    let have = raw.count(&mbox).await?;
+    if have == Some(messages.len()) {
+        raw.cmd(b"LOGOUT").await?;
+        return Ok(false);
+    }
+    if have.is_some() {
+        raw.cmd(format!("DELETE {mbox}").as_bytes()).await?;
+    }
+    raw.cmd(format!("CREATE {mbox}").as_bytes()).await?;
+    for batch in messages.chunks(500) {
+        let mut c = format!("APPEND {mbox}").into_bytes();
+        for (flags, m) in batch {
+            c.extend_from_slice(format!(" {flags} {{{}+}}\r\n", m.len()).as_bytes());
+            c.extend_from_slice(m);
+        }
+        raw.cmd(&c).await?;
+    }
+    let have = raw.count(&mbox).await?;
+    if have != Some(messages.len()) {
+        return Err(format!(
+            "{mbox} holds {have:?} messages after APPEND of {}",
+            messages.len()
+        ));
+    }
+    raw.cmd(b"LOGOUT").await?;
+    Ok(true)
 }
 
 /// The issue's bound on our client's peak heap while it fetches the big message.
 const BIG_HEAP_BOUND_MIB: usize = 64;
 
 /// Whether our client (the first) went over the heap bound on the big message.
-fn client_bound_exceeded(clients: &[Client], best: &[Option<(Duration, Duration, usize)>]) -> bool {
+fn client_bound_exceeded(clients: &[Client], best: &[Best]) -> bool {
     clients.first() == Some(&Client::Ours)
         && best
             .first()
