@@ -456,7 +456,7 @@ pub(crate) fn nested<T>(
 
 /// Whether an optional trailing field follows: consumes its SP and returns `true`, or returns
 /// `false` at `)` (lenient: after skipping stray spaces).
-#[inline]
+#[inline(always)]
 fn more(p: &mut Parser<'_>) -> PResult<bool> {
     // the usual cases: one SP before the next field, or the closing `)`
     match p.rest() {
@@ -519,10 +519,166 @@ fn eq_ci(s: &IString, lit: &[u8]) -> bool {
     s.as_bytes().eq_ignore_ascii_case(lit)
 }
 
+/// The MIME words servers send again and again in body structures (media types and subtypes,
+/// parameter names and common values, transfer encodings, dispositions, languages), upper
+/// and lower case of each. [`body_word`] finds them by [`body_word_hash`] in
+/// [`BODY_WORD_TABLE`].
+static BODY_WORDS: [(&[u8], &[u8]); 38] = [
+    (b"TEXT", b"text"),
+    (b"PLAIN", b"plain"),
+    (b"HTML", b"html"),
+    (b"CHARSET", b"charset"),
+    (b"UTF-8", b"utf-8"),
+    (b"US-ASCII", b"us-ascii"),
+    (b"ISO-8859-1", b"iso-8859-1"),
+    (b"FORMAT", b"format"),
+    (b"FLOWED", b"flowed"),
+    (b"DELSP", b"delsp"),
+    (b"YES", b"yes"),
+    (b"QUOTED-PRINTABLE", b"quoted-printable"),
+    (b"BASE64", b"base64"),
+    (b"7BIT", b"7bit"),
+    (b"8BIT", b"8bit"),
+    (b"BINARY", b"binary"),
+    (b"INLINE", b"inline"),
+    (b"ATTACHMENT", b"attachment"),
+    (b"ALTERNATIVE", b"alternative"),
+    (b"MIXED", b"mixed"),
+    (b"RELATED", b"related"),
+    (b"BOUNDARY", b"boundary"),
+    (b"NAME", b"name"),
+    (b"FILENAME", b"filename"),
+    (b"SIZE", b"size"),
+    (b"APPLICATION", b"application"),
+    (b"OCTET-STREAM", b"octet-stream"),
+    (b"PDF", b"pdf"),
+    (b"IMAGE", b"image"),
+    (b"PNG", b"png"),
+    (b"JPEG", b"jpeg"),
+    (b"GIF", b"gif"),
+    (b"MESSAGE", b"message"),
+    (b"RFC822", b"rfc822"),
+    (b"CALENDAR", b"calendar"),
+    (b"EN", b"en"),
+    (b"DE", b"de"),
+    (b"FR", b"fr"),
+];
+
+/// A hash of a 2..=16-byte string that ignores ASCII case and tells the [`BODY_WORDS`] apart.
+#[inline(always)]
+const fn body_word_hash(first: u8, last: u8, len: usize) -> usize {
+    ((first | 0x20) as usize + (last | 0x20) as usize + len * 14) & 127
+}
+
+/// [`ends`] of a 2..=16-byte `s`, at compile time.
+const fn ends_const(s: &[u8]) -> (u64, u64) {
+    let n = s.len();
+    let w = if n >= 8 {
+        8
+    } else if n >= 4 {
+        4
+    } else {
+        2
+    };
+    let (mut a, mut b) = (0u64, 0u64);
+    let mut i = 0;
+    while i < w {
+        a |= (s[i] as u64) << (8 * i);
+        b |= (s[n - w + i] as u64) << (8 * i);
+        i += 1;
+    }
+    (a, b)
+}
+
+/// A [`BODY_WORDS`] entry as [`body_word`] compares it: the length and [`ends`] of the upper
+/// and the lower case spelling.
+struct BodyWord {
+    len: usize,
+    up: (u64, u64),
+    low: (u64, u64),
+    words: (&'static [u8], &'static [u8]),
+}
+
+/// The [`BODY_WORDS`] by [`body_word_hash`] (an empty entry: length 0); two words with the
+/// same hash fail the build.
+static BODY_WORD_TABLE: [BodyWord; 128] = {
+    const NONE: BodyWord = BodyWord {
+        len: 0,
+        up: (0, 0),
+        low: (0, 0),
+        words: (b"", b""),
+    };
+    let mut t = [NONE; 128];
+    let mut i = 0;
+    while i < BODY_WORDS.len() {
+        let (up, low) = BODY_WORDS[i];
+        assert!(up.len() == low.len() && up.len() >= 2 && up.len() <= 16);
+        let h = body_word_hash(up[0], up[up.len() - 1], up.len());
+        assert!(t[h].len == 0, "two body words with the same hash");
+        t[h] = BodyWord {
+            len: up.len(),
+            up: ends_const(up),
+            low: ends_const(low),
+            words: (up, low),
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The first and the last up to eight bytes of a 2..=16-byte `s` (overlapping when shorter),
+/// little-endian: two strings of the same such length are equal when these are.
+#[inline(always)]
+fn ends(s: &[u8]) -> (u64, u64) {
+    let n = s.len();
+    if n >= 8 {
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&s[..8]);
+        b.copy_from_slice(&s[n - 8..]);
+        (u64::from_le_bytes(a), u64::from_le_bytes(b))
+    } else if n >= 4 {
+        let mut a = [0u8; 4];
+        let mut b = [0u8; 4];
+        a.copy_from_slice(&s[..4]);
+        b.copy_from_slice(&s[n - 4..]);
+        (u32::from_le_bytes(a).into(), u32::from_le_bytes(b).into())
+    } else {
+        let mut a = [0u8; 2];
+        let mut b = [0u8; 2];
+        a.copy_from_slice(&s[..2]);
+        b.copy_from_slice(&s[n - 2..]);
+        (u16::from_le_bytes(a).into(), u16::from_le_bytes(b).into())
+    }
+}
+
+/// `s` itself as a `'static` slice when it is one of the [`BODY_WORDS`] in upper or in lower
+/// case, byte for byte (not in mixed case). Such strings are then held without a reference to
+/// the message (see [`Parser::quoted_known`]); the value is the same either way.
+#[inline]
+pub(crate) fn body_word(s: &[u8]) -> Option<&'static [u8]> {
+    let n = s.len();
+    if !(2..=16).contains(&n) {
+        return None;
+    }
+    let w = &BODY_WORD_TABLE[body_word_hash(s[0], s[n - 1], n)];
+    if w.len != n {
+        return None;
+    }
+    let k = ends(s);
+    if k == w.up {
+        Some(w.words.0)
+    } else if k == w.low {
+        Some(w.words.1)
+    } else {
+        None
+    }
+}
+
 /// `string`; lenient: `NIL` becomes `default` (with a warning).
 fn string_or_nil(p: &mut Parser<'_>, default: &'static [u8]) -> PResult<IString> {
     match p.peek() {
-        Some(b'"') => p.quoted().map(IString::unchecked),
+        Some(b'"') => p.quoted_known(body_word).map(IString::unchecked),
         Some(b'{') => IString::parse_string(p),
         _ => {
             let at = p.pos;
@@ -628,6 +784,16 @@ fn parse_dsp_ext(p: &mut Parser<'_>, out: &mut DispositionExt) -> PResult<()> {
     Ok(())
 }
 
+/// One language tag (`string`), the usual ones held as [`body_word`]s.
+#[inline]
+fn language(p: &mut Parser<'_>) -> PResult<IString> {
+    if p.peek() == Some(b'"') {
+        p.quoted_known(body_word).map(IString::unchecked)
+    } else {
+        IString::parse_string(p)
+    }
+}
+
 /// `body-fld-lang [SP body-fld-loc *(SP body-extension)]`, into a fresh `out`.
 fn parse_lang_ext(p: &mut Parser<'_>, out: &mut LanguageExt) -> PResult<()> {
     let v = &mut out.language;
@@ -641,7 +807,7 @@ fn parse_lang_ext(p: &mut Parser<'_>, out: &mut LanguageExt) -> PResult<()> {
             }
         } else {
             loop {
-                v.push(IString::parse_string(p)?);
+                v.push(language(p)?);
                 p.check_items(v.len())?;
                 if !more(p)? {
                     break;
@@ -649,6 +815,8 @@ fn parse_lang_ext(p: &mut Parser<'_>, out: &mut LanguageExt) -> PResult<()> {
             }
         }
         p.pos += 1;
+    } else if p.peek() == Some(b'"') {
+        v.push(language(p)?);
     } else if let Some(s) = IString::parse_nstring(p)? {
         v.push(s);
     }
@@ -1278,6 +1446,129 @@ mod tests {
         let again = b.to_vec_inline_literals();
         parse(&again, &DecodeOptions::strict()).unwrap();
         (b, w)
+    }
+
+    /// Known MIME words, some in mixed case or one byte off, and a few other strings.
+    fn word_like() -> impl Strategy<Value = Vec<u8>> {
+        const WORDS: &[&str] = &[
+            "TEXT",
+            "text",
+            "Text",
+            "PLAIN",
+            "plain",
+            "HTML",
+            "CHARSET",
+            "charset",
+            "UTF-8",
+            "utf-8",
+            "Utf-8",
+            "ISO-8859-1",
+            "FORMAT",
+            "FLOWED",
+            "QUOTED-PRINTABLE",
+            "quoted-printable",
+            "BASE64",
+            "base64",
+            "7BIT",
+            "INLINE",
+            "ATTACHMENT",
+            "attachment",
+            "ALTERNATIVE",
+            "MIXED",
+            "mixed",
+            "BOUNDARY",
+            "NAME",
+            "FILENAME",
+            "SIZE",
+            "size",
+            "APPLICATION",
+            "OCTET-STREAM",
+            "PDF",
+            "IMAGE",
+            "PNG",
+            "MESSAGE",
+            "RFC822",
+            "EN",
+            "en",
+            "de",
+            "fr",
+            "e",
+            "",
+            "plainx",
+            "xplain",
+            "PLAIN ",
+            "utf-16",
+        ];
+        prop_oneof![
+            proptest::sample::select(WORDS).prop_map(|w| w.as_bytes().to_vec()),
+            (
+                proptest::sample::select(WORDS),
+                any::<prop::sample::Index>(),
+                0x20u8..0x7f
+            )
+                .prop_map(|(w, i, c)| {
+                    let mut v = w.as_bytes().to_vec();
+                    if !v.is_empty() {
+                        let at = i.index(v.len());
+                        v[at] = c;
+                    }
+                    v
+                }),
+            proptest::collection::vec(0x20u8..0x7f, 0..20),
+        ]
+    }
+
+    /// Every body word is found in both spellings, and the compile-time [`ends_const`] the
+    /// table holds is what [`ends`] computes at run time.
+    #[test]
+    fn body_word_table_is_complete() {
+        for (up, low) in BODY_WORDS {
+            assert_eq!(ends_const(up), ends(up));
+            assert_eq!(ends_const(low), ends(low));
+            assert_eq!(body_word(up), Some(up));
+            assert_eq!(body_word(low), Some(low));
+            assert_eq!(up.to_ascii_lowercase(), low);
+        }
+    }
+
+    proptest! {
+        /// The known-word path of body strings ([`body_word`], [`Parser::quoted_known`]) gives
+        /// what the general quoted-string path gives, and is taken exactly for the known words
+        /// (the value then lies outside the message).
+        #[test]
+        fn body_words_match_general_path(w in word_like()) {
+            let mut wire = vec![b'"'];
+            for &c in &w {
+                if c == b'"' || c == b'\\' {
+                    wire.push(b'\\');
+                }
+                wire.push(c);
+            }
+            wire.extend_from_slice(b"\" x");
+            let msg = Bytes::from(wire);
+            for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+                let mut general = Parser::new(&msg, &o);
+                let want = general.string().unwrap();
+                let mut fast = Parser::new(&msg, &o);
+                let got = string_or_nil(&mut fast, b"").unwrap();
+                prop_assert_eq!(got.as_bytes(), &want[..]);
+                prop_assert_eq!(fast.pos, general.pos);
+                let mut lang = Parser::new(&msg, &o);
+                let l = language(&mut lang).unwrap();
+                prop_assert_eq!(l.as_bytes(), &want[..]);
+                prop_assert_eq!(lang.pos, general.pos);
+                let range = msg.as_ptr() as usize..msg.as_ptr() as usize + msg.len();
+                let inside = range.contains(&(got.as_bytes().as_ptr() as usize));
+                let known = body_word(&w).is_some();
+                prop_assert_eq!(known, body_word(&want).is_some());
+                // a non-empty value without escapes is a slice of the message unless known
+                // (the profile that reads unescaped quotes inside takes the general path)
+                let plain = !w.is_empty() && !w.contains(&b'"') && !w.contains(&b'\\');
+                if plain && !o.allows(Quirk::UnescapedQuotes) {
+                    prop_assert_eq!(inside, !known, "{:?}", String::from_utf8_lossy(&w));
+                }
+            }
+        }
     }
 
     #[test]

@@ -928,6 +928,30 @@ impl<'a> Parser<'a> {
         self.quoted_slow(start, p)
     }
 
+    /// [`quoted`](Self::quoted) for a string that is often one of a few known words: when the
+    /// content is plain (the fast path) and `known` gives it back as a `'static` slice (byte
+    /// for byte the same), the value is that static slice, which holds no reference to the
+    /// message (no reference count touched when it is made nor when it is dropped). Anything
+    /// else is exactly what `quoted` returns.
+    #[inline(always)]
+    pub(crate) fn quoted_known(
+        &mut self,
+        known: impl FnOnce(&[u8]) -> Option<&'static [u8]>,
+    ) -> PResult<Bytes> {
+        self.expect(b'"', "DQUOTE")?;
+        let start = self.pos;
+        let b = self.b;
+        let p = start + quoted_run(&b[start..]);
+        if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
+            self.pos = p + 1;
+            if let Some(w) = known(&b[start..p]) {
+                return Ok(Bytes::from_static(w));
+            }
+            return Ok(self.slice(start, p));
+        }
+        self.quoted_slow(start, p)
+    }
+
     /// The rest of [`quoted`](Self::quoted) from `p`, the first byte its fast scan stopped at:
     /// escapes, control and 8-bit bytes, errors, the lenient unescaped quote.
     #[inline(never)]
