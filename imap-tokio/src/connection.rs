@@ -1079,7 +1079,9 @@ pub struct FetchedMessage<'a> {
 
 impl FetchedMessage<'_> {
     /// The next piece of the message's body sections in order (streamed pieces as they
-    /// arrived, or a small body whole), `Ok(None)` at the end.
+    /// arrived, or a small body whole), `Ok(None)` at the end. Pieces are not copied out of
+    /// the connection's receive buffers (bodies under 16 KiB received whole are): keeping a
+    /// piece keeps the buffer it lies in (up to a read's size) alive.
     ///
     /// Cancel safety: dropping this future loses no data already received by the stream.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, Error> {
@@ -1432,8 +1434,12 @@ impl Driver {
     /// Offers the read buffer to the session (as much as it takes).
     fn feed(&mut self) {
         while !self.rbuf.is_empty() {
-            let n = self.session.handle_input(Instant::now(), &self.rbuf);
-            let _ = self.rbuf.split_to(n);
+            // The session takes the bytes without a copy (split off `rbuf`, whose spare
+            // capacity takes the next read, so that a message straddling reads is joined in
+            // place).
+            let n = self
+                .session
+                .handle_input_buf(Instant::now(), &mut self.rbuf);
             self.drain_events();
             if n == 0 || self.handoff {
                 break;
@@ -2105,11 +2111,11 @@ impl Driver {
                 }
             }
             Data::Fetch { seq, items } => {
-                let md = MessageData::new(seq.get(), items.into_iter().collect());
+                let md = MessageData::new(seq.get(), items);
                 self.fetch_data(md);
             }
             Data::UidFetch { uid, items } => {
-                let mut md = MessageData::new(0, items.into_iter().collect());
+                let mut md = MessageData::new(0, items);
                 md.uid = Some(uid.get());
                 self.fetch_data(md);
             }

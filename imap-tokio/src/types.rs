@@ -5,6 +5,7 @@ use bytes::Bytes;
 use imapwire_codec::Encode;
 use imapwire_codec::fetch::MessageDataItem;
 use imapwire_codec::flag::{Flag, FlagFetch};
+use imapwire_codec::list::SmallList;
 use imapwire_codec::mailbox::{Mailbox, decode_utf7};
 use imapwire_codec::response::ListItem;
 use imapwire_session::special_use::{Role, SpecialUse};
@@ -118,7 +119,7 @@ pub struct MessageData {
 }
 
 impl MessageData {
-    pub(crate) fn new(seq: u32, items: Vec<MessageDataItem>) -> Self {
+    pub(crate) fn new(seq: u32, items: SmallList<MessageDataItem, 3>) -> Self {
         let mut d = MessageData {
             seq,
             uid: None,
@@ -127,7 +128,7 @@ impl MessageData {
             modseq: None,
             items: Vec::new(),
         };
-        for it in &items {
+        for it in items.iter() {
             match it {
                 MessageDataItem::Uid(u) => d.uid = Some(u.get()),
                 MessageDataItem::Flags(f) => {
@@ -145,7 +146,8 @@ impl MessageData {
                 _ => {}
             }
         }
-        d.items = items;
+        // A list of more than three items is already on the heap: taken as it is.
+        d.items = items.into_vec();
         d
     }
 
@@ -175,19 +177,31 @@ impl MessageData {
                 | MessageDataItem::Rfc822(data)
                 | MessageDataItem::Rfc822Header(data)
                 | MessageDataItem::Rfc822Text(data) => {
-                    if let Some(b) = data.as_ref().map(|s| s.as_bytes()) {
-                        if !b.is_empty() {
-                            out.push(Bytes::copy_from_slice(b));
-                        }
+                    if let Some(s) = data.as_ref().filter(|s| !s.as_bytes().is_empty()) {
+                        out.push(share_or_copy(s.as_bytes(), || s.to_bytes()));
                     }
                 }
                 MessageDataItem::Binary { data: Some(b), .. } if !b.is_empty() => {
-                    out.push(b.clone());
+                    out.push(share_or_copy(b, || b.clone()));
                 }
                 _ => {}
             }
         }
         out
+    }
+}
+
+/// Bodies from this size on are handed out sharing the receive buffer they were decoded
+/// from; smaller ones are copied, so that keeping a small body does not keep a whole read
+/// buffer alive.
+const SHARE_BODIES_FROM: usize = 16 * 1024;
+
+/// `b` itself (`share()`, no copy) when it is large, else a copy of it.
+fn share_or_copy(b: &[u8], share: impl FnOnce() -> Bytes) -> Bytes {
+    if b.len() >= SHARE_BODIES_FROM {
+        share()
+    } else {
+        Bytes::copy_from_slice(b)
     }
 }
 

@@ -1127,6 +1127,37 @@ impl Client {
         taken
     }
 
+    /// Bytes received from the server, read into `buf` (a buffer the caller reads into and
+    /// keeps using): like [`handle_input`](Self::handle_input), but what is consumed is split
+    /// off `buf` and kept without a copy (decoded values and body chunks share it), and
+    /// `buf` keeps its spare capacity for the next read, so that a message straddling two
+    /// reads into one allocation is joined without a copy either. Returns how many bytes
+    /// were consumed (taken off the front of `buf`): all of them or 0, as `handle_input`.
+    pub fn handle_input_buf(&mut self, now: Instant, buf: &mut BytesMut) -> usize {
+        if self.deflate.is_some() || self.cfg.received_tap.is_some() {
+            // Decompressed or tapped input is copied anyway.
+            let n = self.handle_input(now, &buf[..]);
+            bytes::Buf::advance(buf, n);
+            return n;
+        }
+        self.now = now;
+        if self.closed || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
+            return 0;
+        }
+        let n = buf.len();
+        if n > 0 {
+            self.last_rx = now;
+            self.rx.push_bytes_mut(buf.split());
+        }
+        self.process();
+        if self.deflate.as_ref().is_some_and(Deflate::has_input) {
+            // COMPRESS took effect: what followed its OK in this read is compressed.
+            let _ = compress::feed(self, &[]);
+        }
+        self.update_timers();
+        n
+    }
+
     /// Input for the receiver (plaintext), kept for the received tap when there is one.
     fn rx_push(&mut self, data: &[u8]) {
         if self.cfg.received_tap.is_some() {

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use imapwire_codec::command::CommandBody;
 use imapwire_codec::core::Secret;
 use imapwire_codec::mailbox::Mailbox;
@@ -48,6 +48,13 @@ enum Feed {
     Bytewise,
     /// Split every `S` step into two at this position (clamped).
     SplitAt(usize),
+    /// Through `handle_input_buf`, as the async driver feeds it: each `S` step whole, read
+    /// into one buffer that keeps its spare capacity (no received tap: with one, the
+    /// session copies the input like `handle_input`).
+    BufWhole,
+    /// Through `handle_input_buf`, one byte per read into the same buffer: every message
+    /// straddles reads and is joined in place.
+    BufBytewise,
 }
 
 struct Run {
@@ -64,7 +71,21 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     let tapped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     let sink = tapped.clone();
     let tap = ReceivedTap::new(move |b| sink.lock().unwrap().extend_from_slice(b));
-    let mut c = Client::new(cfg.clone().with_received_tap(Some(tap)), now).unwrap();
+    let by_buf = matches!(feed, Feed::BufWhole | Feed::BufBytewise);
+    let cfg = if by_buf {
+        cfg.clone()
+    } else {
+        cfg.clone().with_received_tap(Some(tap))
+    };
+    let mut c = Client::new(cfg, now).unwrap();
+    // One allocation for every read of the run, as the driver's read buffer.
+    let mut rbuf = BytesMut::with_capacity(
+        steps
+            .iter()
+            .map(|s| if let S(b) = s { b.len() } else { 0 })
+            .sum::<usize>()
+            + 1,
+    );
     let mut consumed: Vec<u8> = Vec::new();
     let mut sent: Vec<u8> = Vec::new();
     let mut events = Vec::new();
@@ -81,10 +102,31 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     };
     for (n, step) in steps.iter().enumerate() {
         match step {
+            S(bytes) if by_buf => {
+                let pieces: Vec<&[u8]> = match feed {
+                    Feed::BufBytewise => bytes.chunks(1).collect(),
+                    _ => vec![bytes],
+                };
+                for p in pieces {
+                    rbuf.extend_from_slice(p);
+                    while !rbuf.is_empty() {
+                        let before = rbuf.to_vec();
+                        let used = c.handle_input_buf(now, &mut rbuf);
+                        assert!(used == 0 || used == before.len(), "partly consumed");
+                        consumed.extend_from_slice(&before[..used]);
+                        drain(&mut c, now, &mut sent, &mut events);
+                        if used == 0 {
+                            break;
+                        }
+                    }
+                }
+                drain(&mut c, now, &mut sent, &mut events);
+            }
             S(bytes) => {
                 let pieces: Vec<&[u8]> = match feed {
                     Feed::Whole => vec![bytes],
                     Feed::Bytewise => bytes.chunks(1).collect(),
+                    Feed::BufWhole | Feed::BufBytewise => vec![bytes],
                     Feed::SplitAt(k) => {
                         let k = k.min(bytes.len());
                         vec![&bytes[..k], &bytes[k..]]
@@ -139,7 +181,7 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
         "unchecked client output at the end: {:?}",
         String::from_utf8_lossy(&sent)
     );
-    if c.deflate.is_none() {
+    if c.deflate.is_none() && !by_buf {
         // The tap has had the consumed input except the receiver's unframed tail.
         let mut all = tapped.lock().unwrap().clone();
         assert_eq!(
@@ -190,6 +232,16 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
     // The parser runs once per message whatever the pieces, never again on a message it has
     // seen part of (a streamed body's FETCH context is read only when asked for).
     assert_eq!(whole.parses, bytewise.parses, "parser invocations differ");
+    // The driver's way in (`handle_input_buf`): the same events, each message parsed once.
+    for feed in [Feed::BufWhole, Feed::BufBytewise] {
+        let r = run_with(&cfg, steps, feed);
+        assert_eq!(whole.events, r.events, "{feed:?}: events differ");
+        assert_eq!(whole.decoded, r.decoded, "{feed:?}: messages decoded");
+        assert_eq!(
+            whole.parses, r.parses,
+            "{feed:?}: parser invocations differ"
+        );
+    }
     assert_eq!(
         whole.parses, whole.decoded,
         "parser invocations: {} for {} messages",
@@ -615,13 +667,32 @@ fn starttls_with_unknown_capabilities_asks_then_refuses() {
 
 #[test]
 fn compress_inflates_leftover_and_deflates_output() {
+    compress_leftover(false);
+    // The driver's way in: the compressed bytes after the OK are taken off the buffer too.
+    compress_leftover(true);
+}
+
+/// COMPRESS with compressed bytes in the read that carries the OK, fed through
+/// `handle_input_buf` when `by_buf`.
+fn compress_leftover(by_buf: bool) {
+    let feed = |c: &mut Client, t: Instant, data: &[u8]| {
+        if by_buf {
+            let mut buf = BytesMut::from(data);
+            let n = c.handle_input_buf(t, &mut buf);
+            assert_eq!(n, data.len());
+            assert!(buf.is_empty());
+        } else {
+            assert_eq!(c.handle_input(t, data), data.len());
+        }
+    };
     // The server's compressed bytes for the lines after the OK, from our own deflater.
     let mut server = Deflate::new();
     let z1 = server.compress(b"* 3 EXISTS\r\n").unwrap();
     let z2 = server.compress(b"A0002 OK\r\n").unwrap();
     let t = Instant::now();
     let mut c = Client::new(tls(), t).unwrap();
-    let _ = c.handle_input(
+    feed(
+        &mut c,
         t,
         b"* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n",
     );
@@ -633,20 +704,22 @@ fn compress_inflates_leftover_and_deflates_output() {
     // The OK and compressed bytes arrive in one read.
     let mut input = b"A0001 OK compressing\r\n".to_vec();
     input.extend_from_slice(&z1);
-    let _ = c.handle_input(t, &input);
+    feed(&mut c, t, &input);
     assert!(c.is_compressed());
+    // The compressed line after the OK is inflated in the same call, not at the next read.
+    let mut ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Data(Data::Exists(3)))),
+        "{ev:?}"
+    );
     let n = c.submit(t, CommandBody::Noop).unwrap();
     let out = c.poll_transmit(t).unwrap();
     let mut peer = Deflate::new();
     let mut plain = Vec::new();
     peer.decompress(&out, &mut plain).unwrap();
     assert_eq!(plain, b"A0002 NOOP\r\n");
-    let _ = c.handle_input(t, &z2);
-    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
-    assert!(
-        ev.iter().any(|e| matches!(e, Event::Data(Data::Exists(3)))),
-        "{ev:?}"
-    );
+    feed(&mut c, t, &z2);
+    ev.extend(std::iter::from_fn(|| c.poll_event()));
     let done: Vec<u64> = ok_ids(&ev);
     assert_eq!(done, vec![id.get(), n.get()]);
 }
