@@ -734,6 +734,15 @@ impl Receiver {
         self.framer.take_buffered()
     }
 
+    /// Gives up the message being received (see [`Framer::abandon_message`]): for a server
+    /// whose input window of `limit` bytes is full while the message has not ended. Returns
+    /// the error to answer, or `None` when no message is being received.
+    pub fn abandon_message(&mut self, limit: u64) -> Option<StreamError> {
+        let e = self.framer.abandon_message(limit)?;
+        self.streamed.clear();
+        Some(StreamError::Frame(e))
+    }
+
     /// Whether the receiver sits between messages with nothing buffered.
     pub fn is_idle(&self) -> bool {
         self.framer.is_idle()

@@ -637,6 +637,80 @@ impl Framer {
         Ok(dropped)
     }
 
+    /// Gives up the message being received, for a caller that cannot hold more of it (a
+    /// server whose input window of `limit` bytes is full while the message has not ended):
+    /// what is buffered of it is dropped, and the rest is dropped as it streams past (the
+    /// rest of its current line or literal, then its further lines and the literals they
+    /// announce, as after any [`FrameError`]); the next message frames normally. Returns
+    /// the error to report ([`LimitKind::Message`] with `limit` and the message's tag), or
+    /// `None` when no message is being received (between messages, or one already being
+    /// dropped). A synchronizing literal awaiting a decision is refused with the message.
+    pub fn abandon_message(&mut self, limit: u64) -> Option<FrameError> {
+        let stream_offset = self.msg_offset;
+        let tag = match self.state {
+            State::Line { line_start, .. } => {
+                if self.buf.is_drained() && self.partial.is_none() {
+                    return None;
+                }
+                let tag = self.recover_tag();
+                // The part of the current line already here is kept for the announcement
+                // check at its end.
+                self.discard_from_line(line_start);
+                tag
+            }
+            State::Literal { end } => {
+                let tag = self.recover_tag();
+                let have = self.buf.len().min(end);
+                self.buf.advance(have);
+                self.offset += have as u64;
+                self.state = State::DiscardLiteral {
+                    remaining: (end - have) as u64,
+                };
+                tag
+            }
+            State::Stream { remaining } => {
+                let tag = self.recover_tag();
+                self.state = State::DiscardLiteral { remaining };
+                tag
+            }
+            State::Decision { end } => {
+                let tag = self.recover_tag();
+                let len = self.current_line_end(end);
+                self.buf.advance(len);
+                self.offset += len as u64;
+                self.pending = None;
+                self.reset_message();
+                tag
+            }
+            State::DiscardLine { .. } | State::DiscardLiteral { .. } => return None,
+        };
+        if self.partial.is_some() {
+            self.drop_partial();
+        }
+        Some(FrameError::LimitExceeded {
+            kind: LimitKind::Message,
+            limit,
+            actual: over(limit),
+            tag,
+            stream_offset,
+        })
+    }
+
+    /// After a dropped line that ended with the announcement `ann`: its literal is dropped
+    /// too, unless it is synchronizing and the framer pauses at those (a server): then the
+    /// client waits for a `+` it will not get (the command was answered), so no data follows
+    /// and the message ends with the line.
+    fn discard_announced(&mut self, ann: Result<Option<LiteralHeader>, ()>) {
+        match ann {
+            Ok(Some(h)) if !(h.mode == LiteralMode::Sync && self.config.await_sync_literals) => {
+                self.state = State::DiscardLiteral {
+                    remaining: h.length,
+                };
+            }
+            _ => self.reset_message(),
+        }
+    }
+
     /// Takes the bytes that were received but not framed (for a STARTTLS/COMPRESS hand-off:
     /// they belong to the next layer, or are an injection attempt).
     #[must_use = "the bytes belong to the next layer (or are an injection attempt)"]
@@ -977,14 +1051,7 @@ impl Framer {
                         let n = lf + 1;
                         self.buf.advance(n);
                         self.offset += n as u64;
-                        match ann {
-                            Ok(Some(h)) => {
-                                self.state = State::DiscardLiteral {
-                                    remaining: h.length,
-                                };
-                            }
-                            _ => self.reset_message(),
-                        }
+                        self.discard_announced(ann);
                         return Some(err);
                     }
                     match parse_announcement(&self.buf[line_start..lf]) {
@@ -1080,14 +1147,7 @@ impl Framer {
                             line.extend_from_slice(&self.buf[lf.saturating_sub(WINDOW)..lf]);
                             self.buf.advance(lf + 1);
                             self.offset += (lf + 1) as u64;
-                            match parse_announcement(line_tail(&line)) {
-                                Ok(Some(h)) => {
-                                    self.state = State::DiscardLiteral {
-                                        remaining: h.length,
-                                    };
-                                }
-                                _ => self.reset_message(),
-                            }
+                            self.discard_announced(parse_announcement(line_tail(&line)));
                         }
                     }
                 }
@@ -1721,6 +1781,125 @@ mod tests {
         assert_eq!(
             out,
             vec![Frame::Message(Bytes::from_static(b"a2 NOOP\r\n"))]
+        );
+    }
+
+    /// A line dropped for its length that ends with a synchronizing literal, on a framer
+    /// that pauses at those: the client waits for a `+` that does not come, so nothing of
+    /// the literal follows and the next bytes are the next command. Without pausing (or for
+    /// `{n+}`) the literal's data follows and is dropped.
+    #[test]
+    fn dropped_line_with_sync_literal_ends_there_on_a_server() {
+        let lim = Limits::default().with_max_line(40);
+        for (await_sync, header, data) in [
+            (true, "{5}", ""),
+            (true, "{5+}", "abcde\r\n"),
+            (false, "{5}", "abcde\r\n"),
+        ] {
+            let mut f = Framer::new(
+                FramerConfig::default()
+                    .with_limits(lim)
+                    .with_await_sync_literals(await_sync),
+            );
+            let line = format!("a1 SEARCH TEXT \"{}\" TEXT {header}\r\n", "x".repeat(60));
+            for piece in [&line[..20], &line[20..]] {
+                f.push(piece.as_bytes());
+            }
+            f.push(data.as_bytes());
+            f.push(b"a2 NOOP\r\n");
+            let out = frames(&mut f);
+            assert!(
+                matches!(&out[0], Frame::Error(e) if e.tag().map(|t| &t[..]) == Some(b"a1")),
+                "{out:?}"
+            );
+            assert_eq!(
+                out[1..],
+                [Frame::Message(Bytes::from_static(b"a2 NOOP\r\n"))],
+                "{await_sync} {header}"
+            );
+        }
+    }
+
+    /// `abandon_message` gives up the message being received in each state: its buffered
+    /// bytes go, its rest is dropped as it arrives (the rest of the line, of the literal,
+    /// later lines and their literals), the error carries its tag, and the next message
+    /// frames; between messages there is nothing to give up.
+    #[test]
+    fn abandoned_message_is_dropped_and_next_frames() {
+        let server = FramerConfig::server().with_stream_literals_over(Some(100));
+        let err_tag = |e: Option<FrameError>| {
+            let e = e.expect("an error");
+            assert!(matches!(
+                e,
+                FrameError::LimitExceeded {
+                    kind: LimitKind::Message,
+                    limit: 7,
+                    actual: 8,
+                    ..
+                }
+            ));
+            e.tag().cloned()
+        };
+        // Mid-line after an inline literal; the rest of the line, a LITERAL+ literal at
+        // its end and the line after it are dropped.
+        let mut f = Framer::new(server);
+        f.push(b"a1 SEARCH TEXT {3+}\r\nabc TEXT \"xx");
+        assert!(matches!(f.next_frame(), Some(Frame::LiteralAnnounced(_))));
+        assert!(f.next_frame().is_none());
+        assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"a1"[..]));
+        assert_eq!(f.buffered(), 0);
+        assert!(f.abandon_message(7).is_none(), "already dropping");
+        f.push(b"yy\" TEXT {4+}\r\nabcd more\r\na2 NOOP\r\n");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"a2 NOOP\r\n"))]
+        );
+        assert!(f.abandon_message(7).is_none(), "between messages");
+        // In a literal's data.
+        let mut f = Framer::new(server);
+        f.push(b"b1 SEARCH TEXT {10+}\r\nabc");
+        assert!(matches!(f.next_frame(), Some(Frame::LiteralAnnounced(_))));
+        assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"b1"[..]));
+        f.push(b"defghij\r\nb2 NOOP\r\n");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"b2 NOOP\r\n"))]
+        );
+        // Paused at a synchronizing literal: refused, nothing of it follows.
+        let mut f = Framer::new(server);
+        f.push(b"c1 SEARCH TEXT {10}\r\n");
+        assert!(matches!(f.next_frame(), Some(Frame::LiteralAnnounced(_))));
+        assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"c1"[..]));
+        assert!(!f.awaiting_decision());
+        f.push(b"c2 NOOP\r\n");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"c2 NOOP\r\n"))]
+        );
+        // While a literal streams, and after one streamed (the tag is in the kept head).
+        let mut f = Framer::new(server);
+        f.push(b"d1 APPEND x {200+}\r\n");
+        f.push(&[b'm'; 50]);
+        let got = frames(&mut f);
+        assert!(matches!(got[0], Frame::LiteralBegin(_)), "{got:?}");
+        assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"d1"[..]));
+        f.push(&[b'm'; 150]);
+        f.push(b" {5+}\r\nhello\r\nd2 NOOP\r\n");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"d2 NOOP\r\n"))]
+        );
+        let mut f = Framer::new(server);
+        f.push(b"e1 APPEND x {200+}\r\n");
+        f.push(&[b'm'; 200]);
+        f.push(b" (\\Seen");
+        let got = joined(frames(&mut f));
+        assert!(matches!(got.last(), Some(Frame::LiteralEnd)), "{got:?}");
+        assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"e1"[..]));
+        f.push(b") {3+}\r\nabc\r\ne2 NOOP\r\n");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"e2 NOOP\r\n"))]
         );
     }
 }

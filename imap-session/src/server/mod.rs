@@ -110,6 +110,13 @@
 //! `NO [TOOBIG]`, before its data when it is synchronizing (the application is not asked),
 //! else its data is dropped as it arrives and the command answered `NO [TOOBIG]`.
 //!
+//! Every command ends: one that outgrows the input window anyway (text after an inline
+//! literal, lines after streamed APPEND messages: the command without its streamed
+//! messages must fit in the window) is given up as soon as that is known and answered
+//! `BAD [TOOBIG]` with its tag; its rest is dropped as it arrives (a synchronizing literal
+//! at the end of a dropped line is not waited for: the client got its answer instead of a
+//! `+`), and the next command is read as usual.
+//!
 //! # Bounds
 //!
 //! Line and command size ([`ServerConfig::limits`]), literal size, the input held while
@@ -912,7 +919,18 @@ impl Server {
                 self.queue_streamed(stream, data);
                 continue;
             }
-            let Some(ev) = self.rx.next() else { return };
+            let Some(ev) = self.rx.next() else {
+                // The receiver needs more of a command than the input window can hold (text
+                // after an inline literal that pushes it past the window): no more input
+                // will be taken, so the command is given up, not waited for.
+                if self.rx.buffered() >= self.config.input_window {
+                    if let Some(e) = self.rx.abandon_message(self.config.input_window as u64) {
+                        self.on_stream_error(e);
+                        continue;
+                    }
+                }
+                return;
+            };
             match ev {
                 StreamEvent::LiteralAnnounced(a) => self.on_literal(a),
                 StreamEvent::Error(e) => self.on_stream_error(e),
@@ -1025,6 +1043,14 @@ impl Server {
     }
 
     fn on_literal(&mut self, a: LiteralAnnouncement) {
+        if (a.offset as u64).saturating_add(LITERAL_FRAMING) > self.config.input_window as u64 {
+            // The command without its streamed messages (which the decoded command holds
+            // whole) has outgrown the input window: it is given up, literal and all.
+            if let Some(e) = self.rx.abandon_message(self.config.input_window as u64) {
+                self.on_stream_error(e);
+            }
+            return;
+        }
         let stream = self.should_stream(&a);
         // Any other literal is kept in its command, which must fit in the input window.
         let too_big = !stream && !self.fits_window(&a);

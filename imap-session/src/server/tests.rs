@@ -1771,3 +1771,215 @@ fn compressed_append_is_streamed_in_bounded_pieces() {
         );
     }
 }
+
+// ---- every command ends: oversize text after literals ----
+
+/// What a client that follows RFC 9051 §4.3 gets for one command sent as `segments`: each
+/// segment but the last ends with a synchronizing literal's announcement, and the next one
+/// is sent only after a `+`; once the command's tagged answer came, the rest is not sent.
+/// Reads are at most 16 KiB, and what the session did not take is offered again. Returns
+/// the output and the most input the session held at any time.
+fn converse(
+    s: &mut Server,
+    store: &mut MemoryStore,
+    sid: SessionId,
+    tag: &str,
+    segments: &[Vec<u8>],
+) -> (String, usize) {
+    let now = Instant::now();
+    let mut out = Vec::new();
+    let mut most = 0;
+    let tagged = format!("{tag} ");
+    let answered = |out: &[u8]| {
+        let text = String::from_utf8_lossy(out);
+        text.starts_with(&tagged) || text.contains(&format!("\r\n{tagged}"))
+    };
+    for (i, seg) in segments.iter().enumerate() {
+        let mut left = &seg[..];
+        let mut calls = 0;
+        while !left.is_empty() {
+            calls += 1;
+            assert!(
+                calls < 100_000,
+                "{tag}: the session takes no more input (stalled)"
+            );
+            let n = s.handle_input(now, &left[..left.len().min(16 * 1024)]);
+            left = &left[n..];
+            most = most.max(s.held_input());
+            loop {
+                while let Some(b) = s.poll_transmit(now) {
+                    out.extend_from_slice(&b);
+                }
+                let Some(e) = s.poll_event() else { break };
+                match e {
+                    Event::Request { id, request, .. } => {
+                        let r = store.handle(sid, request);
+                        s.reply(now, id, r).unwrap();
+                    }
+                    Event::AppendChunk { stream, data } => store.append_chunk(sid, stream, &data),
+                    Event::AppendAborted { stream } => store.append_aborted(sid, stream),
+                    _ => {}
+                }
+            }
+        }
+        if i + 1 < segments.len() {
+            // The client waits for '+' (or the command's end) before the literal's data.
+            let text = String::from_utf8_lossy(&out);
+            if answered(&out) {
+                break;
+            }
+            assert!(
+                text.ends_with("+ ready for literal data\r\n"),
+                "{tag}: neither '+' nor an answer after segment {i}: {text:?}"
+            );
+        }
+    }
+    (String::from_utf8(out).unwrap(), most)
+}
+
+/// Every command ends, whatever follows its literals: text after an inline literal that
+/// pushes the command past the input window, text after a streamed APPEND message
+/// (MULTIAPPEND), an oversize quoted string with no literal and with a literal after it,
+/// each synchronizing and LITERAL+. Each gets one tagged NO or BAD [TOOBIG] with its tag,
+/// the NOOP after it is answered, nothing is stored, and the session never holds more than
+/// its input window.
+#[test]
+fn oversize_commands_end_and_the_connection_goes_on() {
+    let window = 64 * 1024;
+    let quoted = |n: usize| {
+        let mut q = b"\"".to_vec();
+        q.extend(std::iter::repeat_n(b'q', n));
+        q.push(b'"');
+        q
+    };
+    let keywords = |n: usize| {
+        let mut k = b"(".to_vec();
+        while k.len() < n {
+            k.extend_from_slice(b"kw ");
+        }
+        k.extend_from_slice(b"kw)");
+        k
+    };
+    let data = |n: usize| vec![b'x'; n];
+    let cat = |parts: &[&[u8]]| parts.concat();
+    for plus in [false, true] {
+        let lit = |n: usize| {
+            if plus {
+                format!("{{{n}+}}\r\n").into_bytes()
+            } else {
+                format!("{{{n}}}\r\n").into_bytes()
+            }
+        };
+        // Segments: split after each synchronizing announcement.
+        let split = |parts: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
+            let mut segs = vec![Vec::new()];
+            for p in parts {
+                let ends_sync = !plus && p.ends_with(b"}\r\n");
+                segs.last_mut().unwrap().extend_from_slice(&p);
+                if ends_sync {
+                    segs.push(Vec::new());
+                }
+            }
+            segs.retain(|s| !s.is_empty());
+            segs
+        };
+        let cases: Vec<(&str, Vec<Vec<u8>>)> = vec![
+            (
+                "inline literal, then 10 KB of quoted text",
+                split(vec![
+                    cat(&[b"a SEARCH TEXT ", &lit(60_000)]),
+                    cat(&[&data(60_000), b" TEXT ", &quoted(10_000), b"\r\n"]),
+                ]),
+            ),
+            (
+                "inline literal, then text and a literal",
+                split(vec![
+                    cat(&[b"a SEARCH TEXT ", &lit(60_000)]),
+                    cat(&[
+                        &data(60_000),
+                        b" TEXT ",
+                        &quoted(10_000),
+                        b" TEXT ",
+                        &lit(5),
+                    ]),
+                    b"abcde\r\n".to_vec(),
+                ]),
+            ),
+            (
+                "streamed APPEND message, then an inline one, then 64 KB of flags",
+                split(vec![
+                    cat(&[b"a APPEND INBOX ", &lit(100_000)]),
+                    cat(&[&data(100_000), b" ", &lit(500)]),
+                    cat(&[&data(500), b" ", &keywords(65_000), b" ", &lit(500)]),
+                    cat(&[&data(500), b"\r\n"]),
+                ]),
+            ),
+            (
+                "streamed APPEND message, then 70 KB of flags",
+                split(vec![
+                    cat(&[b"a APPEND INBOX ", &lit(100_000)]),
+                    cat(&[&data(100_000), b" ", &keywords(70_000), b" ", &lit(5)]),
+                    b"abcde\r\n".to_vec(),
+                ]),
+            ),
+            (
+                "MULTIAPPEND whose text without the streamed messages outgrows the window",
+                split(vec![
+                    cat(&[b"a APPEND INBOX ", &keywords(20_000), b" ", &lit(2000)]),
+                    cat(&[&data(2000), b" ", &keywords(20_000), b" ", &lit(2000)]),
+                    cat(&[&data(2000), b" ", &keywords(20_000), b" ", &lit(2000)]),
+                    cat(&[&data(2000), b" ", &keywords(20_000), b" ", &lit(2000)]),
+                    cat(&[&data(2000), b"\r\n"]),
+                ]),
+            ),
+            (
+                "100 KB quoted string, no literal",
+                split(vec![cat(&[b"a SEARCH TEXT ", &quoted(100_000), b"\r\n"])]),
+            ),
+            (
+                "100 KB quoted string, then a literal",
+                split(vec![
+                    cat(&[b"a SEARCH TEXT ", &quoted(100_000), b" TEXT ", &lit(5)]),
+                    b"abcde\r\n".to_vec(),
+                ]),
+            ),
+        ];
+        for (name, segments) in cases {
+            let cfg = tls()
+                .with_non_sync_literals(if plus {
+                    NonSyncLiterals::Plus
+                } else {
+                    NonSyncLiterals::Minus
+                })
+                .with_max_literal(1 << 20);
+            assert_eq!(cfg.input_window, window);
+            let mut s = Server::new(cfg, Instant::now());
+            let mut store = MemoryStore::new();
+            let sid = store.open_session();
+            let (out, _) = converse(
+                &mut s,
+                &mut store,
+                sid,
+                "l",
+                &[b"l LOGIN joe secret\r\n".to_vec()],
+            );
+            assert!(out.contains("l OK"), "{out}");
+            let (out, most) = converse(&mut s, &mut store, sid, "a", &segments);
+            let what = format!("{name} ({}):", if plus { "LITERAL+" } else { "sync" });
+            let answers: Vec<&str> = out.lines().filter(|l| l.starts_with("a ")).collect();
+            assert_eq!(answers.len(), 1, "{what} {out:?}");
+            assert!(
+                answers[0].starts_with("a NO [TOOBIG]") || answers[0].starts_with("a BAD [TOOBIG]"),
+                "{what} {out:?}"
+            );
+            assert!(most <= window, "{what} held {most} > {window}");
+            let (out, _) = converse(&mut s, &mut store, sid, "n", &[b"n NOOP\r\n".to_vec()]);
+            assert_eq!(out, "n OK done\r\n", "{what} after the refusal");
+            assert!(
+                store.messages(b"INBOX").is_empty(),
+                "{what} stored something"
+            );
+            println!("{what} {}", answers[0]);
+        }
+    }
+}
