@@ -1,10 +1,13 @@
 #![no_main]
 //! The lenient-profile table of `imap-codec/README.md`, driven by the fuzzer: a valid response
-//! (an arbitrary value encoded, or the input itself when it decodes strictly) gets one
-//! family's defect at one applicable position, chosen by the input, and the cell's contract
-//! must hold (`imap-codec/tests/support/inject.rs`, shared with `tests/defect_injection.rs`).
+//! or command (an arbitrary value encoded, or the input itself when it decodes strictly) gets
+//! one family's defect at one applicable position, chosen by the input, and the cell's
+//! contract must hold (`imap-codec/tests/support/inject.rs`, shared with
+//! `tests/defect_injection.rs`). Commands carry the cells a server decoding leniently meets
+//! (zero mod-sequences).
 use arbitrary::{Arbitrary, Unstructured};
 use imapwire_codec::Encode;
+use imapwire_codec::command::Command;
 use imapwire_codec::response::Response;
 use libfuzzer_sys::fuzz_target;
 
@@ -17,15 +20,26 @@ fuzz_target!(|data: &[u8]| {
     else {
         return;
     };
+    let command = mode & 2 != 0;
     let msg = if mode & 1 == 0 {
-        match Response::arbitrary(&mut u) {
-            Ok(r) => r.to_vec_inline_literals(),
+        let encoded = if command {
+            Command::arbitrary(&mut u).map(|c| c.to_vec_inline_literals())
+        } else {
+            Response::arbitrary(&mut u).map(|r| r.to_vec_inline_literals())
+        };
+        match encoded {
+            Ok(m) => m,
             Err(_) => return,
         }
     } else {
         u.take_rest().to_vec()
     };
-    let Some(s) = inject::sites(&msg) else {
+    let s = if command {
+        inject::command_sites(&msg)
+    } else {
+        inject::sites(&msg)
+    };
+    let Some(s) = s else {
         return;
     };
     let cell = inject::Cell::ALL[cell as usize % inject::Cell::ALL.len()];

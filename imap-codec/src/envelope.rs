@@ -300,9 +300,9 @@ fn encode_address_list(v: &[Address], buf: &mut EncodeBuf) {
 }
 
 impl Envelope {
-    /// Parses `envelope`. Lenient: `NIL` instead of an envelope (→ all fields empty), extra
-    /// parentheses around the whole envelope, `()` for an empty address list, extra spaces,
-    /// missing trailing fields (→ NIL).
+    /// Parses `envelope`. Lenient: `NIL` or `()` instead of an envelope (→ all fields
+    /// empty), extra parentheses around the whole envelope, `()` for an empty address list,
+    /// extra spaces, missing trailing fields (→ NIL).
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.peek() != Some(b'(') {
             let at = p.pos;
@@ -313,7 +313,16 @@ impl Envelope {
             return Err(p.fail("( envelope"));
         }
         p.expect(b'(', "( envelope")?;
-        if p.peek() == Some(b'(') {
+        if p.peek() == Some(b')') {
+            // lenient: `()`, an envelope without any field (every field NIL)
+            let at = p.pos;
+            if p.tolerate(Quirk::MalformedEnvelope, at) {
+                p.pos += 1;
+                return Ok(Envelope::default());
+            }
+        }
+        // (`(()` is an envelope whose date is `()`, not a second pair of parentheses)
+        if p.peek() == Some(b'(') && p.peek_at(1) != Some(b')') {
             let at = p.pos;
             if !p.tolerate(Quirk::MalformedEnvelope, at) {
                 return Err(p.fail("env-date"));

@@ -144,7 +144,7 @@ impl HeaderList {
         loop {
             v.push(IString::parse_astring(p)?);
             p.check_items(v.len())?;
-            p.skip_trailing_sp_in_list();
+            p.skip_trailing_sp();
             if p.eat(b')') {
                 return Ok(HeaderList(v));
             }
@@ -834,6 +834,20 @@ pub enum MessageDataItem {
         #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))]
         raw: Bytes,
     },
+    /// Lenient profile only: an item whose value does not fit its grammar (`UID x`,
+    /// `INTERNALDATE NIL`), kept with its name and its value's bytes as they came, with a
+    /// warning at the defect, so that the data is not lost.
+    ///
+    /// It is not valid protocol: encoding leaves it out (an item list of a FETCH response
+    /// skips it; encoded alone it writes nothing), and validation rejects it.
+    #[cfg_attr(feature = "arbitrary", arbitrary(skip))]
+    Invalid {
+        /// The item name as it came (`UID`, `INTERNALDATE`, ...).
+        name: Atom,
+        /// The value's bytes as they came (a balanced value: an atom, number, string,
+        /// literal, or a parenthesised list of those).
+        raw: Bytes,
+    },
 }
 
 /// A literal's payload without looking at its bytes (`{n}` / `{n+}` / with `allow8` also
@@ -1058,6 +1072,8 @@ impl MessageDataItem {
             }
             v.push(item);
         }
+        // whether an item was kept raw (`MessageDataItem::Invalid`)
+        let mut kept_raw = false;
         if p.peek() == Some(b' ') {
             // lenient: `( UID 7)`
             let at = p.pos;
@@ -1089,13 +1105,23 @@ impl MessageDataItem {
                 match p.opt(Self::parse) {
                     Some(item) => push_item(v, item),
                     None => {
-                        // the warning is where the item's own grammar failed
+                        // the warning is where the item's own grammar failed; the item is
+                        // kept raw, its name and value as they came
                         let at = p.furthest_failure().max(start);
                         p.pos = start;
-                        p.atom()?;
+                        let name = Atom::parse(p)?;
                         p.sp()?;
+                        let value = p.pos;
                         generic_value(p, &mut ())?;
                         p.warn(Quirk::NilOrEmpty, at);
+                        kept_raw = true;
+                        push_item(
+                            v,
+                            MessageDataItem::Invalid {
+                                name,
+                                raw: p.slice(value, p.pos),
+                            },
+                        );
                     }
                 }
             } else if p.rest().starts_with(b"FLAGS (") {
@@ -1112,8 +1138,13 @@ impl MessageDataItem {
             p.check_items(v.len())?;
             p.skip_trailing_sp();
             if p.eat(b')') {
-                if v.is_empty() {
-                    // every item was dropped: nothing valid is left to report
+                if v.is_empty()
+                    || (kept_raw
+                        && v.iter()
+                            .all(|it| matches!(it, MessageDataItem::Invalid { .. })))
+                {
+                    // no item fits its grammar: nothing valid is left to report (the stream
+                    // decoders hand the raw message over with the error)
                     return Err(p.fail("msg-att"));
                 }
                 return Ok(());
@@ -1304,8 +1335,32 @@ impl MessageDataItem {
     }
 
     /// Encodes `"(" msg-att *(SP msg-att) ")"`.
+    /// Items kept raw ([`MessageDataItem::Invalid`]) are left out.
     pub(crate) fn encode_list(items: &[Self], buf: &mut EncodeBuf) {
+        if items
+            .iter()
+            .any(|it| matches!(it, MessageDataItem::Invalid { .. }))
+        {
+            return Self::encode_valid_list(items, buf);
+        }
         buf.list(items, |b, it| it.encode(b));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn encode_valid_list(items: &[Self], buf: &mut EncodeBuf) {
+        let mut valid = items
+            .iter()
+            .filter(|it| !matches!(it, MessageDataItem::Invalid { .. }));
+        buf.byte(b'(');
+        if let Some(first) = valid.next() {
+            first.encode(buf);
+        }
+        for it in valid {
+            buf.sp();
+            it.encode(buf);
+        }
+        buf.byte(b')');
     }
 }
 
@@ -1453,6 +1508,8 @@ impl Encode for MessageDataItem {
                 buf.sp();
                 encode_unknown_raw(raw, buf);
             }
+            // not valid protocol (see the variant): left out
+            MessageDataItem::Invalid { .. } => {}
         }
     }
 }

@@ -158,7 +158,7 @@ fn dependencies_run_one_way() {
         let module = first.strip_suffix(".rs").unwrap_or(first);
         let stem = path.file_stem().unwrap().to_str().unwrap();
         // The crate root, this test and test-only modules (`#[cfg(test)] mod tests;`).
-        if matches!(module, "lib" | "layers" | "proptests")
+        if matches!(module, "lib" | "layers" | "proptests" | "reach_tests")
             || matches!(stem, "tests" | "strategies")
         {
             continue;

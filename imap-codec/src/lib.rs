@@ -172,6 +172,13 @@ mod proptests;
 #[path = "../tests/support/mod.rs"]
 mod test_corpus;
 
+/// The lenient-profile table's corpus reaches every code, data and item kind (shares the
+/// injection harness of the integration tests, which names this crate `imapwire_codec`).
+#[cfg(test)]
+extern crate self as imapwire_codec;
+#[cfg(test)]
+mod reach_tests;
+
 /// The [`bytes`](https://docs.rs/bytes) crate, whose [`Bytes`](bytes::Bytes) holds every
 /// payload of the decoded and encoded values.
 pub use bytes;

@@ -632,49 +632,52 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips spaces before a closing `)` or line end when the lenient profile allows it.
+    ///
+    /// A `]` after the spaces is never taken for a closer here: inside a parenthesised list
+    /// a `]` starts the next element (an astring such as a header field name or a label,
+    /// `( ] x)`, or, leniently, a flag), since a code or a section cannot close before its
+    /// lists do. Where a `]` does close (the end of a response code), the caller uses
+    /// [`skip_sp_before_bracket`](Self::skip_sp_before_bracket).
     #[inline]
     pub(crate) fn skip_trailing_sp(&mut self) {
         // Fast exit for the usual cases: no space, or one space before the next item.
         match self.b.get(self.pos..self.pos + 2) {
-            Some([b' ', c]) if !matches!(c, b' ' | b')' | b'\r' | b'\n' | b']') => return,
+            Some([b' ', c]) if !matches!(c, b' ' | b')' | b'\r' | b'\n') => return,
             Some([c, _]) if *c != b' ' => return,
             _ => {}
         }
-        self.skip_trailing_sp_slow();
+        self.skip_trailing_sp_slow(false);
     }
 
-    /// [`skip_trailing_sp`](Self::skip_trailing_sp) inside a list whose elements may start
-    /// with `]` (astrings: header field names): there a `]` after the spaces is the next
-    /// element, never a closer, so spaces are skipped only before `)` or the line end.
+    /// [`skip_trailing_sp`](Self::skip_trailing_sp) where a `]` may close what is being read
+    /// (a response code's arguments): spaces are skipped before a `]` that a token cannot go
+    /// on after (`[UIDNEXT 5 ] text`; not `]+x`).
     #[inline]
-    pub(crate) fn skip_trailing_sp_in_list(&mut self) {
+    pub(crate) fn skip_sp_before_bracket(&mut self) {
         if self.peek() == Some(b' ') {
-            let mut p = self.pos;
-            while self.b.get(p) == Some(&b' ') {
-                p += 1;
-            }
-            if self.b.get(p) != Some(&b']') {
-                self.skip_trailing_sp_slow();
-            }
+            self.skip_trailing_sp_slow(true);
         }
     }
 
     #[cold]
-    fn skip_trailing_sp_slow(&mut self) {
+    fn skip_trailing_sp_slow(&mut self, bracket_closes: bool) {
         if self.peek() == Some(b' ') {
             let save = self.pos;
             let mut p = self.pos;
             while self.b.get(p) == Some(&b' ') {
                 p += 1;
             }
-            // a `]` closes a code or a section only where a token cannot go on after it
-            // (else it starts an element: an astring or atom such as `]+x` in a list)
+            // a `]` closes a code only where a token cannot go on after it (else it starts
+            // an element: an astring or atom such as `]+x`)
             let closer = match self.b.get(p) {
                 Some(b')') | Some(b'\r') | Some(b'\n') | None => true,
-                Some(b']') => matches!(
-                    self.b.get(p + 1),
-                    None | Some(b' ' | b'\r' | b'\n' | b'<' | b')')
-                ),
+                Some(b']') => {
+                    bracket_closes
+                        && matches!(
+                            self.b.get(p + 1),
+                            None | Some(b' ' | b'\r' | b'\n' | b'<' | b')')
+                        )
+                }
                 _ => false,
             };
             if closer && self.tolerate(Quirk::ExtraSpaces, save) {

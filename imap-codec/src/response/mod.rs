@@ -105,7 +105,7 @@ impl ResponseText {
         if p.peek() == Some(b'[') && code::code_shape(p.rest()) {
             p.pos += 1;
             let code = ResponseCode::parse(p)?;
-            p.skip_trailing_sp();
+            p.skip_sp_before_bracket();
             p.expect(b']', "]")?;
             let text = if p.eat(b' ') {
                 Text::parse(p)?

@@ -327,7 +327,8 @@ impl MessageDataItem {
     /// Fails for values the protocol cannot carry: numbers above 2^63-1, `\Recent` as an
     /// extension flag, a system flag's name in [`Flag::Extension`](crate::flag::Flag),
     /// invalid body structures (see [`BodyStructure::validate`]), an `Unknown` item whose
-    /// name is a known item or whose raw value is not one protocol value.
+    /// name is a known item or whose raw value is not one protocol value, and an `Invalid`
+    /// item (kept raw by the lenient profile).
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
             MessageDataItem::Flags(v) => each(v, |f| match f {
@@ -350,6 +351,10 @@ impl MessageDataItem {
             MessageDataItem::GmailMsgId(n) => num63(*n, "X-GM-MSGID"),
             MessageDataItem::GmailThrId(n) => num63(*n, "X-GM-THRID"),
             MessageDataItem::Body(b) | MessageDataItem::BodyStructure(b) => b.validate(),
+            MessageDataItem::Invalid { .. } => fail(
+                "msg-att",
+                "an item kept raw by the lenient profile (its value does not fit its grammar)",
+            ),
             MessageDataItem::Unknown { .. } => {
                 if !reparses(self, MessageDataItem::parse) {
                     return fail(

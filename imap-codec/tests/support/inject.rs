@@ -104,6 +104,52 @@ pub enum Cell {
     ZeroModSeq,
     /// Malformed envelope: an ENVELOPE wrapped in a second pair of parentheses.
     EnvelopeParens,
+    /// Malformed envelope: `NIL` for the whole ENVELOPE.
+    EnvelopeNil,
+    /// Malformed envelope: the envelope ends before this field (it and every later field
+    /// removed, with the SP before it).
+    EnvelopeEndsBefore(EnvField),
+    /// Malformed envelope: an address ends before this field (it and every later field of
+    /// the address removed, with the SP before it).
+    AddressEndsBefore(AddrField),
+    /// Characters: a one-character element `]` after a separator SP inside a parenthesised
+    /// list (`(a ] b)`), which must not be taken for the `]` closing a code or section.
+    BracketElement,
+    /// Zero mod-sequence in a command (server side): `CHANGEDSINCE 0` in FETCH.
+    ZeroChangedSince,
+    /// Zero mod-sequence in a command: the mod-sequence of `QRESYNC (uidvalidity 0 ...)` in
+    /// SELECT / EXAMINE.
+    ZeroQresync,
+    /// Zero mod-sequence in a command: `UNCHANGEDSINCE 0` in STORE (grammatical:
+    /// `mod-sequence-valzer`).
+    ZeroUnchangedSince,
+    /// Zero mod-sequence in a command: the search key `MODSEQ 0` (grammatical:
+    /// `mod-sequence-valzer`).
+    ZeroSearchModSeq,
+}
+
+/// The ten fields of an envelope, in wire order (RFC 9051 §9 `envelope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EnvField {
+    Date,
+    Subject,
+    From,
+    Sender,
+    ReplyTo,
+    To,
+    Cc,
+    Bcc,
+    InReplyTo,
+    MessageId,
+}
+
+/// The four fields of an address, in wire order (RFC 9051 §9 `address`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AddrField {
+    Name,
+    Adl,
+    Mailbox,
+    Host,
 }
 
 impl Cell {
@@ -151,6 +197,26 @@ impl Cell {
         Cell::BadAtom,
         Cell::ZeroModSeq,
         Cell::EnvelopeParens,
+        Cell::EnvelopeNil,
+        Cell::EnvelopeEndsBefore(EnvField::Date),
+        Cell::EnvelopeEndsBefore(EnvField::Subject),
+        Cell::EnvelopeEndsBefore(EnvField::From),
+        Cell::EnvelopeEndsBefore(EnvField::Sender),
+        Cell::EnvelopeEndsBefore(EnvField::ReplyTo),
+        Cell::EnvelopeEndsBefore(EnvField::To),
+        Cell::EnvelopeEndsBefore(EnvField::Cc),
+        Cell::EnvelopeEndsBefore(EnvField::Bcc),
+        Cell::EnvelopeEndsBefore(EnvField::InReplyTo),
+        Cell::EnvelopeEndsBefore(EnvField::MessageId),
+        Cell::AddressEndsBefore(AddrField::Name),
+        Cell::AddressEndsBefore(AddrField::Adl),
+        Cell::AddressEndsBefore(AddrField::Mailbox),
+        Cell::AddressEndsBefore(AddrField::Host),
+        Cell::BracketElement,
+        Cell::ZeroChangedSince,
+        Cell::ZeroQresync,
+        Cell::ZeroUnchangedSince,
+        Cell::ZeroSearchModSeq,
     ];
 
     /// The table's verdict for this cell in untagged data: whether the lenient profile
@@ -169,6 +235,25 @@ impl Cell {
                 | Cell::CtlInAtom
                 | Cell::DquoteInAtom
                 | Cell::NumberSignInSet
+                | Cell::AddressEndsBefore(_)
+                | Cell::BracketElement
+        )
+    }
+
+    /// Cells whose defect is grammatical wherever it is injected: both profiles must read
+    /// it alike, every time.
+    pub fn grammatical(self) -> bool {
+        matches!(self, Cell::ZeroUnchangedSince | Cell::ZeroSearchModSeq)
+    }
+
+    /// Cells injected into commands (decoded as a server does); the others into responses.
+    pub fn in_command(self) -> bool {
+        matches!(
+            self,
+            Cell::ZeroChangedSince
+                | Cell::ZeroQresync
+                | Cell::ZeroUnchangedSince
+                | Cell::ZeroSearchModSeq
         )
     }
 }
@@ -237,6 +322,18 @@ pub struct Sites {
     pub modseq: Vec<(usize, usize)>,
     /// ENVELOPE values (start at `(`, end after `)`).
     pub envelopes: Vec<(usize, usize)>,
+    /// The ten fields of each ENVELOPE (start, end), when it has ten.
+    pub envelope_fields: Vec<Vec<(usize, usize)>>,
+    /// The four fields of each address inside an ENVELOPE (start, end).
+    pub address_fields: Vec<Vec<(usize, usize)>>,
+    /// Whether the message is a command (the sites below are a command's).
+    pub command: bool,
+    /// Command mod-sequences (the number's start, end): `CHANGEDSINCE n`, the `n` of
+    /// `QRESYNC (uidvalidity n`, `UNCHANGEDSINCE n`, the search key `MODSEQ [...] n`.
+    pub changedsince: Vec<(usize, usize)>,
+    pub qresync_modseq: Vec<(usize, usize)>,
+    pub unchangedsince: Vec<(usize, usize)>,
+    pub search_modseq: Vec<(usize, usize)>,
     /// Mailbox names written as atoms (astrings): the first argument of STATUS, ACL,
     /// MYRIGHTS, LISTRIGHTS, QUOTAROOT and METADATA, the name of LIST/LSUB (start, end).
     pub astring_atoms: Vec<(usize, usize)>,
@@ -553,6 +650,20 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
         }
         if a > 0 && b[a - 1] == b' ' && word.eq_ignore_ascii_case(b"ENVELOPE") {
             s.envelopes.push((a, e));
+            let fields = elements(b, a, e);
+            if fields.len() == 10 {
+                for &(fa, fe) in &fields[2..8] {
+                    if b[fa] == b'(' {
+                        for (aa, ae) in elements(b, fa, fe) {
+                            let f = elements(b, aa, ae);
+                            if f.len() == 4 {
+                                s.address_fields.push(f);
+                            }
+                        }
+                    }
+                }
+                s.envelope_fields.push(fields);
+            }
         }
     }
     // (the last word of a LIST line may be the end of a literal's data)
@@ -560,6 +671,182 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
     s.astring_atoms
         .retain(|&(a, _)| !lits.iter().any(|&(ds, de)| ds <= a && a < de));
     Some(s)
+}
+
+/// The elements of the list `(`..`)` at `a..e` (start, end of each): quoted strings,
+/// literals, lists and atoms, separated by single spaces.
+fn elements(b: &[u8], a: usize, e: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = a + 1;
+    let end = e - 1;
+    while i < end {
+        let start = i;
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < end && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' => {
+                let mut depth = 0usize;
+                while i < end {
+                    match b[i] {
+                        b'"' => {
+                            i += 1;
+                            while i < end && b[i] != b'"' {
+                                if b[i] == b'\\' {
+                                    i += 1;
+                                }
+                                i += 1;
+                            }
+                        }
+                        b'{' => {
+                            if let Some(n) = literal_len(b, i) {
+                                i = n - 1;
+                            }
+                        }
+                        b'(' => depth += 1,
+                        b')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'{' | b'~' => match literal_len(b, if b[i] == b'~' { i + 1 } else { i }) {
+                Some(n) => i = n,
+                None => return Vec::new(),
+            },
+            _ => {
+                while i < end && !matches!(b[i], b' ' | b'(' | b')') {
+                    i += 1;
+                }
+            }
+        }
+        if i > end {
+            return Vec::new();
+        }
+        out.push((start, i));
+        if i < end {
+            if b[i] != b' ' {
+                return Vec::new();
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The end of the literal `{n}CRLF<data>` announced at `i` (after its data).
+fn literal_len(b: &[u8], i: usize) -> Option<usize> {
+    let close = b[i..].iter().position(|&x| x == b'}')? + i;
+    let d = &b[i + 1..close];
+    let d = d.strip_suffix(b"+").unwrap_or(d);
+    let n: usize = std::str::from_utf8(d).ok()?.parse().ok()?;
+    (b.get(close + 1..close + 3) == Some(b"\r\n")).then_some(close + 3 + n)
+}
+
+/// Finds the command positions of the zero mod-sequence cells in a command that decodes
+/// strictly (outside quoted strings and literals).
+pub fn command_sites(msg: &[u8]) -> Option<Sites> {
+    use imapwire_codec::command::Command;
+    Command::decode(&Bytes::copy_from_slice(msg), &DecodeOptions::strict()).ok()?;
+    let crlf = msg.len().checked_sub(2)?;
+    if &msg[crlf..] != b"\r\n" {
+        return None;
+    }
+    let mut s = Sites {
+        crlf,
+        command: true,
+        ..Sites::default()
+    };
+    let b = msg;
+    let number_at = |i: usize| {
+        let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        (n > 0 && matches!(b.get(i + n), Some(b' ' | b')' | b'\r'))).then_some((i, i + n))
+    };
+    let word_at = |i: usize, w: &[u8]| {
+        b.len() >= i + w.len()
+            && b[i..i + w.len()].eq_ignore_ascii_case(w)
+            && matches!(b.get(i.wrapping_sub(1)), Some(b' ' | b'('))
+    };
+    let mut i = 0;
+    while i < crlf {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < crlf && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
+            b'{' | b'~' => {
+                let open = if b[i] == b'~' { i + 1 } else { i };
+                if b.get(open) == Some(&b'{') {
+                    if let Some(e) = literal_len(b, open) {
+                        i = e;
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if word_at(i, b"CHANGEDSINCE ") {
+            s.changedsince.extend(number_at(i + 13));
+        } else if word_at(i, b"UNCHANGEDSINCE ") {
+            s.unchangedsince.extend(number_at(i + 15));
+        } else if word_at(i, b"QRESYNC (") {
+            if let Some((_, e)) = number_at(i + 9) {
+                if b.get(e) == Some(&b' ') {
+                    s.qresync_modseq.extend(number_at(e + 1));
+                }
+            }
+        } else if word_at(i, b"MODSEQ ") {
+            // `MODSEQ n` or `MODSEQ "entry" type n`
+            let mut j = i + 7;
+            if b.get(j) == Some(&b'"') {
+                j += 1;
+                while j < crlf && b[j] != b'"' {
+                    if b[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                j += 1;
+                if b.get(j) == Some(&b' ') {
+                    let t = b[j + 1..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphabetic())
+                        .count();
+                    j += 2 + t;
+                }
+            }
+            if j < crlf {
+                s.search_modseq.extend(number_at(j));
+            }
+        }
+        i += 1;
+    }
+    Some(s)
+}
+
+/// The sites of a response, or else of a command.
+pub fn any_sites(msg: &[u8]) -> Option<Sites> {
+    sites(msg).or_else(|| command_sites(msg))
 }
 
 fn splice(msg: &[u8], at: usize, remove: usize, insert: &[u8]) -> Vec<u8> {
@@ -573,6 +860,10 @@ fn splice(msg: &[u8], at: usize, remove: usize, insert: &[u8]) -> Vec<u8> {
 /// The applicable positions of `cell` in `msg` as injections (possibly none).
 pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
     let mut out = Vec::new();
+    if s.command != cell.in_command() {
+        // a response cell has no position in a command, nor a command cell in a response
+        return out;
+    }
     let mut push = |at: usize, remove: usize, insert: &[u8], mark: usize, len: usize| {
         out.push(Injected {
             cell,
@@ -761,6 +1052,51 @@ pub fn injections(msg: &[u8], s: &Sites, cell: Cell) -> Vec<Injected> {
             .modseq
             .iter()
             .for_each(|&(a, e)| push(a, e - a, b"0", a, 1)),
+        Cell::EnvelopeNil => s
+            .envelopes
+            .iter()
+            .for_each(|&(a, e)| push(a, e - a, b"NIL", a, 3)),
+        Cell::EnvelopeEndsBefore(f) => s.envelope_fields.iter().for_each(|fields| {
+            let k = f as usize;
+            let end = fields[9].1;
+            if k == 0 {
+                push(fields[0].0, end - fields[0].0, b"", fields[0].0, 0)
+            } else {
+                let at = fields[k].0 - 1;
+                push(at, end - at, b"", at, 0)
+            }
+        }),
+        Cell::AddressEndsBefore(f) => s.address_fields.iter().for_each(|fields| {
+            let k = f as usize;
+            let end = fields[3].1;
+            if k == 0 {
+                push(fields[0].0, end - fields[0].0, b"", fields[0].0, 0)
+            } else {
+                let at = fields[k].0 - 1;
+                push(at, end - at, b"", at, 0)
+            }
+        }),
+        Cell::BracketElement => {
+            s.sp.iter()
+                .filter(|&&i| s.lists.iter().any(|&(a, e)| a < i && i < e))
+                .for_each(|&i| push(i + 1, 0, b"] ", i + 1, 1))
+        }
+        Cell::ZeroChangedSince => s
+            .changedsince
+            .iter()
+            .for_each(|&(a, e)| push(a, e - a, b"0", a, 1)),
+        Cell::ZeroQresync => s
+            .qresync_modseq
+            .iter()
+            .for_each(|&(a, e)| push(a, e - a, b"0", a, 1)),
+        Cell::ZeroUnchangedSince => s
+            .unchangedsince
+            .iter()
+            .for_each(|&(a, e)| push(a, e - a, b"0", a, 1)),
+        Cell::ZeroSearchModSeq => s
+            .search_modseq
+            .iter()
+            .for_each(|&(a, e)| push(a, e - a, b"0", a, 1)),
         Cell::EnvelopeParens => s.envelopes.iter().for_each(|&(a, e)| {
             let mut v = splice(msg, e, 0, b")");
             v = splice(&v, a, 0, b"(");
@@ -801,7 +1137,13 @@ fn at_defect(inj: &Injected, off: usize) -> bool {
         // two strings read as one (an unescaped DQUOTE inside), or a keyword read as a
         // value: the grammar fails later
         | Cell::SpMissingBetweenStrings
-        | Cell::EightBitInKeyword => off + 1 >= inj.at,
+        | Cell::EightBitInKeyword
+        // an address cut short: where its next field was due, or, when no item of the FETCH
+        // is left, at its end
+        | Cell::AddressEndsBefore(_)
+        // a `]` element where the list pairs names and values (FETCH items, STATUS items):
+        // the pairs shift, and the grammar fails later
+        | Cell::BracketElement => off + 1 >= inj.at,
         _ => off + 1 >= inj.at && off <= inj.at + inj.len + 1,
     }
 }
@@ -812,6 +1154,9 @@ fn excerpt(b: &[u8]) -> String {
 
 /// Checks the contract of the injection's cell; `Err` says how it was broken.
 pub fn check(inj: &Injected, sites: &Sites) -> Result<Outcome, String> {
+    if sites.command {
+        return check_command(inj);
+    }
     let after_status = sites.after_status;
     let msg = Bytes::copy_from_slice(&inj.bytes);
     let show = || excerpt(&inj.bytes);
@@ -950,6 +1295,68 @@ pub fn check(inj: &Injected, sites: &Sites) -> Result<Outcome, String> {
                     Ok(Outcome::Rejected)
                 }
             }
+        }
+    }
+}
+
+/// [`check`] for a command (decoded as a server does).
+fn check_command(inj: &Injected) -> Result<Outcome, String> {
+    use imapwire_codec::command::Command;
+    let msg = Bytes::copy_from_slice(&inj.bytes);
+    let show = || excerpt(&inj.bytes);
+    let strict = Command::decode(&msg, &DecodeOptions::strict());
+    let lenient = Command::decode(&msg, &DecodeOptions::lenient());
+    match (strict, lenient) {
+        (Ok(s), Ok(l)) if s.message == l.message && l.warnings.is_empty() => {
+            Ok(Outcome::Grammatical)
+        }
+        (Ok(s), l) => Err(format!(
+            "{:?} {}: strict decodes ({:?}) but lenient differs: {:?}",
+            inj.cell,
+            show(),
+            s.message,
+            l.map(|d| (d.message, d.warnings))
+        )),
+        (Err(se), _) if !at_defect(inj, se.offset) => Err(format!(
+            "{:?} {}: strict error not at the defect (byte {}): {se}",
+            inj.cell,
+            show(),
+            inj.at
+        )),
+        (Err(_), Ok(l)) => {
+            if !l.warnings.iter().any(|w| at_defect(inj, w.offset)) {
+                return Err(format!(
+                    "{:?} {}: lenient decodes without a warning at byte {}: {:?}",
+                    inj.cell,
+                    show(),
+                    inj.at,
+                    l.warnings
+                ));
+            }
+            let enc = l.message.to_bytes_inline_literals();
+            match Command::decode(&enc, &DecodeOptions::strict()) {
+                Ok(again) if again.message.to_vec_inline_literals() == enc[..] => {
+                    Ok(Outcome::Tolerated)
+                }
+                again => Err(format!(
+                    "{:?} {}: re-encoding {} is no fixed point: {:?}",
+                    inj.cell,
+                    show(),
+                    excerpt(&enc),
+                    again.map(|d| d.message)
+                )),
+            }
+        }
+        (Err(_), Err(le)) => {
+            if inj.cell.tolerated() || !at_defect(inj, le.offset) {
+                return Err(format!(
+                    "{:?} {}: lenient fails (byte {}): {le}",
+                    inj.cell,
+                    show(),
+                    inj.at
+                ));
+            }
+            Ok(Outcome::Rejected)
         }
     }
 }
