@@ -2,7 +2,17 @@
 //! UIDVALIDITY kept across restarts; RFC 7162 mod-sequences; RFC 6154 special-use roles).
 //!
 //! The store answers requests like [`MemoryStore`] (it holds the messages in one, loaded at
-//! [`MaildirStore::open`]) and writes every change through to the directory:
+//! [`MaildirStore::open`]) and writes every change through to the directory.
+//!
+//! Memory: an APPEND message is written to a file in the root's `tmp/` chunk by chunk as it
+//! arrives ([`MaildirStore::append_chunk`]; the file is deleted when the APPEND is aborted
+//! or fails, renamed into the mailbox's `cur/` when it is stored), so receiving a message
+//! takes no memory in proportion to its size. Stored messages, however, are still held in
+//! the in-memory index (read at open and read back once an APPEND completes), and FETCH
+//! answers hold a body whole: bodies served from the files in bounded pieces need a
+//! streamed FETCH body in the session's reply API, which does not exist yet.
+//!
+//! Layout:
 //!
 //! - `INBOX` is the root directory, every other mailbox a directory `.name` beside it
 //!   (Maildir++), its hierarchy delimiter `/` written as `.`; `.` and `%` in a name, and bytes
@@ -46,6 +56,21 @@ pub struct MaildirStore {
     /// The file name (in `cur/`) of each message, by mailbox and UID.
     files: HashMap<Vec<u8>, HashMap<u32, String>>,
     counter: u64,
+    /// APPEND messages being received: written to a file in the root's `tmp/` as their
+    /// chunks arrive.
+    staged: HashMap<(SessionId, AppendStream), Staged>,
+    /// Files of the APPEND being stored, in message order: [`Change::Added`] renames the
+    /// next one into `cur/` instead of writing the message again.
+    arriving: std::collections::VecDeque<PathBuf>,
+}
+
+/// An APPEND message being written to `tmp/`.
+#[derive(Debug)]
+struct Staged {
+    path: PathBuf,
+    /// `None` once a write failed (the APPEND is then answered `NO [SERVERBUG]`).
+    file: Option<fs::File>,
+    len: u64,
 }
 
 /// The directory of a mailbox, relative to the root.
@@ -193,6 +218,8 @@ impl MaildirStore {
             mem: MemoryStore::new(),
             files: HashMap::new(),
             counter: 0,
+            staged: HashMap::new(),
+            arriving: std::collections::VecDeque::new(),
         };
         let subscribed: Vec<Vec<u8>> = match fs::read(root.join(SUBSCRIPTIONS)) {
             Ok(b) => b
@@ -487,13 +514,20 @@ impl MaildirStore {
             Change::Added { mailbox, message } => {
                 let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
                 let dir = self.dir(&mailbox);
-                let tmp = dir.join("tmp").join(&name);
-                {
-                    let mut f = fs::File::create(&tmp)?;
-                    f.write_all(&message.data)?;
-                    if let Ok(secs) = u64::try_from(message.internal_date) {
-                        let _ = f.set_modified(UNIX_EPOCH + Duration::from_secs(secs));
+                let tmp = match self.arriving.pop_front() {
+                    // An APPEND message: already written as it arrived.
+                    Some(path) => path,
+                    None => {
+                        let tmp = dir.join("tmp").join(&name);
+                        fs::File::create(&tmp)?.write_all(&message.data)?;
+                        tmp
                     }
+                };
+                if let Ok(secs) = u64::try_from(message.internal_date) {
+                    let _ = fs::File::options()
+                        .write(true)
+                        .open(&tmp)
+                        .and_then(|f| f.set_modified(UNIX_EPOCH + Duration::from_secs(secs)));
                 }
                 fs::rename(&tmp, dir.join("cur").join(&name))?;
                 self.append_log(
@@ -592,25 +626,132 @@ impl MaildirStore {
         self.mem.open_session()
     }
 
-    /// Forgets a session.
+    /// Forgets a session (and deletes the files of its unfinished APPEND messages).
     pub fn close_session(&mut self, sid: SessionId) {
         self.mem.close_session(sid);
+        let gone: Vec<_> = self.staged.keys().filter(|k| k.0 == sid).copied().collect();
+        for k in gone {
+            self.discard_staged(k);
+        }
     }
 
-    /// Keeps a piece of an APPEND message: see [`MemoryStore::append_chunk`] (the store
-    /// holds messages in memory; the message file is written when the APPEND completes).
+    /// Writes a piece of an APPEND message to its file in the root's `tmp/` (created at
+    /// the first piece): the store never holds a message being received, whatever its
+    /// size. A write that fails makes the APPEND fail (`NO [SERVERBUG]`).
     pub fn append_chunk(&mut self, sid: SessionId, stream: AppendStream, data: &[u8]) {
-        self.mem.append_chunk(sid, stream, data);
+        if !self.staged.contains_key(&(sid, stream)) {
+            let path = self.root.join("tmp").join(self.unique());
+            let file = fs::File::create(&path).ok();
+            self.staged
+                .insert((sid, stream), Staged { path, file, len: 0 });
+        }
+        if let Some(st) = self.staged.get_mut(&(sid, stream)) {
+            st.len += data.len() as u64;
+            if let Some(f) = &mut st.file {
+                if f.write_all(data).is_err() {
+                    st.file = None;
+                }
+            }
+        }
     }
 
-    /// Drops an aborted APPEND message: see [`MemoryStore::append_aborted`].
+    /// Drops an aborted APPEND message: its `tmp/` file is deleted.
     pub fn append_aborted(&mut self, sid: SessionId, stream: AppendStream) {
-        self.mem.append_aborted(sid, stream);
+        self.discard_staged((sid, stream));
+    }
+
+    fn discard_staged(&mut self, key: (SessionId, AppendStream)) {
+        if let Some(st) = self.staged.remove(&key) {
+            drop(st.file);
+            let _ = fs::remove_file(&st.path);
+        }
+    }
+
+    /// APPEND: the messages' files in `tmp/` are renamed into the mailbox's `cur/` (all or
+    /// none). The store's index keeps each message's data in memory as well (read back
+    /// from the file once it is complete): see the module docs.
+    fn append(
+        &mut self,
+        sid: SessionId,
+        mailbox: &Mailbox,
+        messages: Vec<super::event::AppendedMessage>,
+    ) -> Reply {
+        let mut files = Vec::with_capacity(messages.len());
+        let mut bodies = Vec::with_capacity(messages.len());
+        let mut failed = None;
+        for m in messages {
+            let Some(st) = self.staged.remove(&(sid, m.stream)) else {
+                if m.length == 0 {
+                    // An empty message sends no chunk.
+                    let path = self.root.join("tmp").join(self.unique());
+                    match fs::File::create(&path) {
+                        Ok(_) => files.push(path),
+                        Err(_) => failed = Some("the store could not be written"),
+                    }
+                    let date = m
+                        .date
+                        .as_ref()
+                        .map_or_else(super::memory::now_seconds, super::message::epoch_seconds);
+                    bodies.push((Bytes::new(), m.flags, date));
+                    continue;
+                }
+                failed = Some("message data incomplete");
+                continue;
+            };
+            let Staged { path, file, len } = st;
+            files.push(path.clone());
+            let ok = file.is_some_and(|f| f.sync_all().is_ok());
+            if !ok {
+                failed = Some("the store could not be written");
+                continue;
+            }
+            if len != m.length {
+                failed = Some("message data incomplete");
+                continue;
+            }
+            let data = match fs::read(&path) {
+                Ok(d) => Bytes::from(d),
+                Err(_) => {
+                    failed = Some("the store could not be read");
+                    continue;
+                }
+            };
+            let date = m
+                .date
+                .as_ref()
+                .map_or_else(super::memory::now_seconds, super::message::epoch_seconds);
+            bodies.push((data, m.flags, date));
+        }
+        if let Some(why) = failed {
+            for f in files {
+                let _ = fs::remove_file(f);
+            }
+            return Reply::no(Some(ResponseCode::ServerBug), why);
+        }
+        // Renamed by `persist` as the messages are added; whatever is left (no such
+        // mailbox: NO [TRYCREATE]) is deleted.
+        self.arriving = files.into();
+        let r = self.mem.append_messages(mailbox, bodies);
+        let flushed = self.flush();
+        for f in std::mem::take(&mut self.arriving) {
+            let _ = fs::remove_file(f);
+        }
+        match flushed {
+            Ok(()) => r,
+            Err(_) => Reply::no(
+                Some(ResponseCode::ServerBug),
+                "the store could not be written",
+            ),
+        }
     }
 
     /// Answers a request of session `sid` and writes its changes; `NO [SERVERBUG]` when they
     /// could not be written.
     pub fn handle(&mut self, sid: SessionId, request: Request) -> Reply {
+        let request = match request {
+            Request::Append { mailbox, messages } => return self.append(sid, &mailbox, messages),
+            r => r,
+        };
         let r = self.mem.handle(sid, request);
         match self.flush() {
             Ok(()) => r,

@@ -20,6 +20,11 @@
 //!
 //! With [`MemoryStore::record_changes`] every change is also recorded as a [`Change`] for a
 //! persistence layer (see [`maildir`](super::maildir)).
+//!
+//! Memory: it is the in-memory store by definition. Every message is held whole in RAM,
+//! APPEND data too while it arrives ([`MemoryStore::append_chunk`] keeps the chunks until
+//! the [`Request::Append`]), and FETCH answers carry bodies whole. Use it for tests and
+//! small mailboxes; sizes are bounded only by the server's APPEND limit.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -202,7 +207,7 @@ impl Folder {
     }
 }
 
-fn now_seconds() -> i64 {
+pub(super) fn now_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
