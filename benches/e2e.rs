@@ -836,15 +836,15 @@ fn dovecot_cases<'c>(
                     (f, m.into_bytes())
                 })
                 .collect(),
-            // The corpus's 20,000 messages' count; envelope and structure from the
-            // fetch-bodies messages (cycled) with their bodies cut short.
+            // The corpus's 20,000 messages' count; envelopes from the fetch-bodies messages'
+            // headers (cycled), bodies shaped like the corpus's structures.
             "fetch-headers" => {
                 let n = corpus(name).map_or(0, |c| c.messages.saturating_sub(1)) as usize;
                 let b = corpus_bodies(bodies);
                 corpus_flags(flags, n)
                     .into_iter()
                     .enumerate()
-                    .map(|(i, f)| (f, short_message(b[i % b.len()])))
+                    .map(|(i, f)| (f, short_message(b[i % b.len()], i)))
                     .collect()
             }
             _ => corpus_bodies(bodies)
@@ -922,9 +922,15 @@ fn corpus_bodies(c: &common::Corpus) -> Vec<&[u8]> {
     out
 }
 
-/// A `fetch-bodies` message (multipart/mixed: a text part and a base64 attachment) with its
-/// header kept and its parts cut to at most about 1.5 KiB of text and 4 lines of base64.
-fn short_message(m: &[u8]) -> Vec<u8> {
+/// A message for the `fetch-headers` mailbox from a `fetch-bodies` message (number `i`): its
+/// header (with a Cc field added) over a short body shaped like the replay corpus's body
+/// structures: multipart/mixed of multipart/alternative (text/plain with at most about
+/// 1.5 KiB of the message's text, text/html) and one attachment with the extension fields the
+/// corpus uses (name, Content-ID, description, disposition with filename and size, language,
+/// location); 4 lines of base64 per encoded part.
+fn short_message(m: &[u8], i: usize) -> Vec<u8> {
+    const B64: &[u8] =
+        b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
     let Some(h) = memchr::memmem::find(m, b"\r\n\r\n") else {
         return m.to_vec();
     };
@@ -933,31 +939,63 @@ fn short_message(m: &[u8]) -> Vec<u8> {
         .map(|i| &header[i + 10..])
         .and_then(|b| memchr::memchr(b'"', b).map(|e| &b[..e]))
         .unwrap_or(b"b");
+    let boundary = String::from_utf8_lossy(boundary).into_owned();
     let text_start = memchr::memmem::find(m, b"8bit\r\n\r\n").map_or(h + 4, |i| i + 8);
     let text = &m[text_start..m.len().min(text_start + 1536)];
+    // Up to the original's next boundary line (a short text part ends before 1.5 KiB).
+    let text = &text[..memchr::memmem::find(text, format!("\r\n--{boundary}").as_bytes())
+        .unwrap_or(text.len())];
     let text = &text[..memchr::memrchr(b'\n', text).map_or(0, |i| i + 1)];
     let mut out = header.to_vec();
-    out.extend_from_slice(b"\r\nThis is a multi-part message in MIME format.\r\n\r\n--");
-    out.extend_from_slice(boundary);
     out.extend_from_slice(
-        b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        format!(
+            "Cc: \"Walter Quinn\" <wquinn{}@shop.example>, Zoe Rossi <zrossi@corp.example.com>\r\n",
+            i % 97
+        )
+        .as_bytes(),
+    );
+    let alt = format!("{boundary}_alt");
+    out.extend_from_slice(
+        format!(
+            "\r\nThis is a multi-part message in MIME format.\r\n\r\n--{boundary}\r\n\
+             Content-Type: multipart/alternative; boundary=\"{alt}\"\r\n\r\n--{alt}\r\n\
+             Content-Type: text/plain; charset=utf-8; format=flowed\r\n\
+             Content-Transfer-Encoding: 8bit\r\n\r\n"
+        )
+        .as_bytes(),
     );
     out.extend_from_slice(text);
-    out.extend_from_slice(b"\r\n--");
-    out.extend_from_slice(boundary);
     out.extend_from_slice(
-        b"\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n\
-          Content-Transfer-Encoding: base64\r\n\
-          Content-Disposition: attachment; filename=\"data.bin\"\r\n\r\n",
+        format!(
+            "\r\n--{alt}\r\nContent-Type: text/html; charset=utf-8\r\n\
+             Content-Transfer-Encoding: base64\r\nContent-Disposition: inline\r\n\
+             Content-Language: en, de\r\n\r\n"
+        )
+        .as_bytes(),
     );
     for _ in 0..4 {
-        out.extend_from_slice(
-            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n",
-        );
+        out.extend_from_slice(B64);
     }
-    out.extend_from_slice(b"\r\n--");
-    out.extend_from_slice(boundary);
-    out.extend_from_slice(b"--\r\n");
+    let name = format!("Q{} report {}.pdf", i % 4 + 1, 2019 + i % 7);
+    out.extend_from_slice(
+        format!(
+            "\r\n--{alt}--\r\n\r\n--{boundary}\r\n\
+             Content-Type: application/pdf; name=\"{name}\"\r\n\
+             Content-ID: <part1.{i:08x}@corp.example.com>\r\n\
+             Content-Description: Attachment 1\r\n\
+             Content-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename=\"{name}\"; size={}\r\n\
+             Content-Language: en\r\n\
+             Content-Location: https://files.example.com/{i}/{}\r\n\r\n",
+            3 * 76 * 4 / 4,
+            name.replace(' ', "%20")
+        )
+        .as_bytes(),
+    );
+    for _ in 0..4 {
+        out.extend_from_slice(B64);
+    }
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     out
 }
 
