@@ -15,7 +15,8 @@
 //! (`imapwire-e2e-fetch-flags` and so on), filled once with APPEND and reused while its
 //! message count is right: `fetch-flags` the corpus's first `IMAP_E2E_DOVECOT_FLAGS` (20,000)
 //! flag sets on small messages, `fetch-headers` 20,000 messages made from the `fetch-bodies`
-//! messages (header kept, parts cut short; Dovecot computes ENVELOPE and BODYSTRUCTURE),
+//! messages (header kept, a short body shaped like the corpus's structures; Dovecot computes
+//! ENVELOPE and BODYSTRUCTURE),
 //! `fetch-bodies` the 2,000 messages themselves. One unmeasured fetch warms Dovecot's caches
 //! first. `IMAP_E2E_REPLAY=0` skips the replay server.
 //!
