@@ -1173,9 +1173,41 @@ impl<'a> Parser<'a> {
         self.keyword(b"NIL")
     }
 
-    /// `nstring` = string / nil.
-    #[inline]
+    /// `NIL` in upper case followed by a byte that ends it (what [`nil`](Self::nil) takes,
+    /// tested in one 4-byte load): consumed, `true`. `false` leaves everything else, including
+    /// `NIL` in other cases and at the very end of the input, to `nil`.
+    #[inline(always)]
+    fn nil_upper(&mut self) -> bool {
+        let r = self.rest();
+        if let Some(w) = r.get(..4) {
+            let mut a = [0u8; 4];
+            a.copy_from_slice(w);
+            let w = u32::from_le_bytes(a);
+            let c = a[3];
+            if w & 0x00ff_ffff == u32::from_le_bytes(*b"NIL\0")
+                && !(class::is_atom_char(c) && c != b'[' && c != b'<' && c != b'.')
+            {
+                self.pos += 3;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `nstring` = string / nil. An upper-case `NIL`, the usual one, is taken right here
+    /// (inlined at every caller); everything else, `NIL` included, in
+    /// [`nstring_general`](Self::nstring_general).
+    #[inline(always)]
     pub(crate) fn nstring(&mut self) -> PResult<Option<Bytes>> {
+        if self.nil_upper() {
+            return Ok(None);
+        }
+        self.nstring_general()
+    }
+
+    /// [`nstring`](Self::nstring) without its inlined `NIL` test.
+    #[inline(never)]
+    pub(crate) fn nstring_general(&mut self) -> PResult<Option<Bytes>> {
         match self.peek() {
             Some(b'"') => self.quoted().map(Some),
             Some(b'{') => self.literal().map(Some),
@@ -1258,6 +1290,48 @@ mod tests {
                 assert_eq!(&r.unwrap()[..], b"a\"b\\c");
             }
         }
+    }
+
+    /// The inlined upper-case `NIL` of [`Parser::nstring`] reads what the general path reads
+    /// (value and position), in both profiles, for `NIL` in any case, before every byte, and
+    /// at the end of the input.
+    #[test]
+    fn nstring_nil_matches_general_path() {
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for head in [
+            &b"NIL"[..],
+            b"nil",
+            b"Nil",
+            b"NIl",
+            b"NI",
+            b"\"NIL\"",
+            b"NILNIL",
+        ] {
+            inputs.push(head.to_vec());
+            for c in 0..=255u8 {
+                let mut v = head.to_vec();
+                v.push(c);
+                v.extend_from_slice(b" x");
+                inputs.push(v);
+            }
+        }
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in &inputs {
+                let msg = Bytes::copy_from_slice(i);
+                let mut fast = Parser::new(&msg, &o);
+                let mut general = Parser::new(&msg, &o);
+                let a = fast.nstring();
+                let b = general.nstring_general();
+                assert_eq!(a, b, "{i:?}");
+                assert_eq!(fast.pos, general.pos, "{i:?}");
+            }
+        }
+        // the fast path is taken for the usual NIL
+        let msg = Bytes::from_static(b"NIL)");
+        let o = DecodeOptions::strict();
+        let mut ps = Parser::new(&msg, &o);
+        assert!(ps.nil_upper());
+        assert_eq!(ps.pos, 3);
     }
 
     #[test]
