@@ -13,7 +13,9 @@
 //! are printed at the end and written to `target/imap-bench/session.tsv`.
 //!
 //! Also the streaming target: the fetch-bodies corpus through the codec in 16 KiB reads with
-//! bodies over 16 KiB handed out as chunk events, against the whole stream at once.
+//! bodies over 16 KiB handed out as chunk events, against the whole stream at once; once on
+//! the loaded corpus (no copy on either side) and once with fresh buffers on both sides (the
+//! input copied in, as from a socket: `codec_whole_fresh`, `codec_streamed_fresh`).
 
 mod common;
 
@@ -143,9 +145,67 @@ fn codec_streamed(data: &bytes::Bytes) -> u64 {
     n
 }
 
+/// The streaming pair with fresh buffers on both sides, as a client receives the stream: the
+/// whole side copies the stream into a new buffer (one read of everything) and hands it over
+/// with `push_bytes`; the streamed side reads it in 16 KiB pieces into one `BytesMut`
+/// (`reserve`, copy in, `split`, as a socket reader does) handed over with `push_bytes_mut`,
+/// bodies over 16 KiB streamed as chunk events. Both pay the copy of the input.
+fn codec_whole_fresh(data: &[u8]) -> u64 {
+    codec_whole(&bytes::Bytes::copy_from_slice(data))
+}
+
+/// See [`codec_whole_fresh`].
+fn codec_streamed_fresh(data: &[u8]) -> u64 {
+    let fc = common::framer_config().with_stream_literals_over(Some(CHUNK as u64));
+    let mut rx = Receiver::new(fc, DecodeOptions::lenient(), Expect::Response);
+    let mut n = 0;
+    let mut rd = bytes::BytesMut::new();
+    for piece in data.chunks(CHUNK) {
+        rd.reserve(CHUNK);
+        rd.extend_from_slice(piece);
+        rx.push_bytes_mut(rd.split());
+        for ev in rx.by_ref() {
+            match ev {
+                StreamEvent::Message(m) => {
+                    black_box(&m);
+                    n += 1;
+                }
+                StreamEvent::LiteralChunk(b) => {
+                    black_box(&b);
+                }
+                _ => {}
+            }
+        }
+    }
+    n
+}
+
+/// Times `f` over the corpus as a criterion benchmark, adding iterations and time to `acc`.
+fn timed(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    acc: &mut (u64, Duration),
+    f: impl Fn() -> u64,
+) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                black_box(f());
+            }
+            let e = t.elapsed();
+            acc.0 += iters;
+            acc.1 += e;
+            e
+        })
+    });
+}
+
 fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
     assert_eq!(codec_whole(&k.data), k.messages);
     assert_eq!(codec_streamed(&k.data), k.messages);
+    assert_eq!(codec_whole_fresh(&k.data), k.messages);
+    assert_eq!(codec_streamed_fresh(&k.data), k.messages);
     let mut g = c.benchmark_group(format!("streaming/{}", k.name));
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Bytes(k.bytes()));
@@ -175,12 +235,31 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
             e
         })
     });
+    let mut whole_fresh = (0u64, Duration::ZERO);
+    let mut streamed_fresh = (0u64, Duration::ZERO);
+    timed(
+        &mut g,
+        "codec whole buffer, fresh copy",
+        &mut whole_fresh,
+        || codec_whole_fresh(&k.data),
+    );
+    timed(
+        &mut g,
+        "codec 16k reads into one BytesMut (push_bytes_mut), bodies streamed",
+        &mut streamed_fresh,
+        || codec_streamed_fresh(&k.data),
+    );
     g.finish();
     let per = |(n, t): (u64, Duration)| t.as_secs_f64() / n.max(1) as f64;
     rows.push(format!(
         "streamed 16k / whole {}\t{:.3}",
         k.name,
         per(streamed) / per(whole)
+    ));
+    rows.push(format!(
+        "streamed 16k push_bytes_mut / whole, fresh buffers {}\t{:.3}",
+        k.name,
+        per(streamed_fresh) / per(whole_fresh)
     ));
 }
 

@@ -697,6 +697,7 @@ impl Receiver {
     /// Appends received bytes read into a [`BytesMut`](bytes::BytesMut) and split off it (see
     /// [`Framer::push_bytes_mut`]): consecutive reads in one allocation are joined without a
     /// copy, so no message is copied, not even one that straddles two reads.
+    #[inline]
     pub fn push_bytes_mut(&mut self, data: bytes::BytesMut) {
         self.framer.push_bytes_mut(data);
     }
@@ -813,7 +814,7 @@ impl Receiver {
             Frame::LiteralEnd => Some(StreamEvent::LiteralEnd),
             Frame::LiteralAnnounced(a) => Some(StreamEvent::LiteralAnnounced(a)),
             Frame::Error(e) => Some(self.frame_error(e)),
-            Frame::LiteralBegin(start) => Some(self.begin_event(*start)),
+            Frame::LiteralBegin(start) => Some(self.begin_event(start)),
         }
     }
 
@@ -835,7 +836,7 @@ impl Receiver {
             Frame::LiteralEnd => *out = Some(StreamEvent::LiteralEnd),
             Frame::LiteralAnnounced(a) => *out = Some(StreamEvent::LiteralAnnounced(a)),
             Frame::Error(e) => *out = Some(self.frame_error(e)),
-            Frame::LiteralBegin(start) => *out = Some(self.begin_event(*start)),
+            Frame::LiteralBegin(start) => *out = Some(self.begin_event(start)),
         }
     }
 

@@ -184,7 +184,7 @@ pub enum Frame {
     /// [`LiteralEnd`](Frame::LiteralEnd), then the rest of the message arrives in the
     /// [`Message`](Frame::Message), in which this literal's header reads `{0}` (or `~{0}`)
     /// and its data is absent.
-    LiteralBegin(Box<StreamStart>),
+    LiteralBegin(StreamStart),
     /// A piece of a streamed literal's data: the bytes of one push, as they arrived (no copy
     /// when they came with [`Framer::push_bytes`]). Boundaries follow the input.
     LiteralChunk(Bytes),
@@ -356,6 +356,7 @@ impl Input {
     /// Appends a buffer the caller read into (see [`Framer::push_bytes_mut`]): when it
     /// continues the contiguous part in the same allocation, the two are joined without a
     /// copy ([`BytesMut::unsplit`]); otherwise it waits in `more` like a `push_bytes` buffer.
+    #[inline]
     fn push_bytes_mut(&mut self, data: BytesMut) {
         if data.is_empty() {
             return;
@@ -400,8 +401,15 @@ impl Input {
     /// inside a frame) the bytes up to and including its first LF (`want` `None`: a line is
     /// being scanned) or at most `want` bytes (a literal), copied. `false` when no buffer
     /// waits.
-    #[inline(never)]
+    #[inline]
     fn pull(&mut self, want: Option<usize>) -> bool {
+        // no buffer waits (the usual case): decided here, without a call
+        !self.more.is_empty() && self.pull_more(want)
+    }
+
+    /// [`pull`](Self::pull) when a buffer waits in `more`.
+    #[inline(never)]
+    fn pull_more(&mut self, want: Option<usize>) -> bool {
         let empty = match &self.shared {
             Some(b) => b.is_empty(),
             None => self.owned.is_empty(),
@@ -441,6 +449,13 @@ impl Input {
             // all of a shared buffer: handed over as it is (no reference count taken)
             Some(b) if n == b.len() => self.shared.take().unwrap_or_default(),
             Some(b) => b.split_to(n),
+            // all of an adopted read without spare capacity (a `push_bytes_mut` buffer, in
+            // particular one read inside a streamed literal): handed over as it is, no
+            // reference count taken; a buffer with spare capacity (bytes copied in by
+            // `push`) keeps it for the next bytes
+            None if n == self.owned.len() && n == self.owned.capacity() => {
+                std::mem::take(&mut self.owned).freeze()
+            }
             None => self.owned.split_to(n).freeze(),
         }
     }
@@ -504,10 +519,13 @@ pub struct Framer {
     msg_offset: u64,
     /// Tag of a message being discarded (for a sync literal rejected in Decision).
     pending: Option<LiteralAnnouncement>,
-    /// The current message's bytes moved out of `buf` when a literal was streamed (its
-    /// header rewritten to `{0}`); `buf` then holds what follows. Shared with the
-    /// [`StreamStart::prefix`] handed out (one copy of the message's start).
-    partial: Option<Bytes>,
+    /// Whether a literal of the current message was streamed: its bytes so far are then in
+    /// `partial` (not in `buf`, which holds what follows).
+    streamed: bool,
+    /// With `streamed`: the current message's bytes moved out of `buf` when its literal was
+    /// streamed (headers rewritten to `{0}`). The framer's own buffer, kept between messages
+    /// (no allocation per streamed literal; [`StreamStart::prefix`] is an exact copy).
+    partial: Vec<u8>,
 }
 
 impl Framer {
@@ -524,7 +542,8 @@ impl Framer {
             literals: 0,
             msg_offset: 0,
             pending: None,
-            partial: None,
+            streamed: false,
+            partial: Vec::new(),
         }
     }
 
@@ -565,7 +584,10 @@ impl Framer {
     /// and cuts the frames out of it: no byte is copied, and literal payloads are never
     /// touched. Otherwise the bytes are appended like [`push`](Self::push).
     pub fn push_bytes(&mut self, mut data: Bytes) {
-        data.advance(self.drop_discarded(data.len()));
+        let n = self.drop_discarded(data.len());
+        if n > 0 {
+            data.advance(n);
+        }
         self.buf.push_bytes(data);
     }
 
@@ -575,8 +597,12 @@ impl Framer {
     /// message that straddles two reads is cut out of them as one slice, like from a single
     /// buffer; frames and streamed literal chunks share the allocation. A buffer that does
     /// not continue the pending bytes is taken like [`push_bytes`](Self::push_bytes).
+    #[inline]
     pub fn push_bytes_mut(&mut self, mut data: BytesMut) {
-        data.advance(self.drop_discarded(data.len()));
+        let n = self.drop_discarded(data.len());
+        if n > 0 {
+            data.advance(n);
+        }
         self.buf.push_bytes_mut(data);
     }
 
@@ -649,7 +675,7 @@ impl Framer {
         let stream_offset = self.msg_offset;
         let tag = match self.state {
             State::Line { line_start, .. } => {
-                if self.buf.is_drained() && self.partial.is_none() {
+                if self.buf.is_drained() && !self.streamed {
                     return None;
                 }
                 let tag = self.recover_tag();
@@ -684,7 +710,7 @@ impl Framer {
             }
             State::DiscardLine { .. } | State::DiscardLiteral { .. } => return None,
         };
-        if self.partial.is_some() {
+        if self.streamed {
             self.drop_partial();
         }
         Some(FrameError::LimitExceeded {
@@ -740,14 +766,20 @@ impl Framer {
         };
         self.literals = 0;
         self.msg_offset = self.offset;
-        if self.partial.is_some() {
+        if self.streamed {
             self.drop_partial();
         }
     }
 
+    /// Forgets the kept start of a message whose literal was streamed (its buffer stays for
+    /// the next one unless a long message made it large).
     #[cold]
     fn drop_partial(&mut self) {
-        self.partial = None;
+        self.streamed = false;
+        self.partial.clear();
+        if self.partial.capacity() > KEEP_PARTIAL {
+            self.partial = Vec::new();
+        }
     }
 
     /// The line that ends at `lf` (the message is `size` bytes so far) announces literal `h`.
@@ -826,7 +858,7 @@ impl Framer {
             offset: self.partial_len() + open,
         };
         if stream {
-            return Frame::LiteralBegin(Box::new(self.begin_stream(lf, ann)));
+            return Frame::LiteralBegin(self.begin_stream(lf, Some(open), ann));
         }
         if paused {
             self.pending = Some(ann.clone());
@@ -848,6 +880,7 @@ impl Framer {
             return Some(Frame::LiteralEnd);
         }
         if self.buf.is_empty() && !self.buf.pull(None) {
+            // the read is used up (the usual end of each read inside a streamed literal)
             return None;
         }
         let n = (self.buf.len() as u64).min(remaining) as usize;
@@ -862,29 +895,26 @@ impl Framer {
     /// After a streamed literal: the rest of the message joins the kept head (one exactly
     /// sized allocation).
     #[cold]
-    fn join_partial(&mut self, rest: Bytes) -> Bytes {
-        match self.partial.take() {
-            Some(p) => {
-                let mut v = Vec::with_capacity(p.len() + rest.len());
-                v.extend_from_slice(&p);
-                v.extend_from_slice(&rest);
-                Bytes::from(v)
-            }
-            None => rest,
-        }
+    fn join_partial(&mut self, rest: &[u8]) -> Bytes {
+        let mut v = Vec::with_capacity(self.partial.len() + rest.len());
+        v.extend_from_slice(&self.partial);
+        v.extend_from_slice(rest);
+        self.drop_partial();
+        Bytes::from(v)
     }
 
     /// Bytes of the current message held outside `buf` (after a streamed literal).
     #[inline]
     fn partial_len(&self) -> usize {
-        self.partial.as_ref().map_or(0, |p| p.len())
+        self.partial.len()
     }
 
     /// The start of the current message (for its tag and command name).
     fn message_head(&self) -> &[u8] {
-        match &self.partial {
-            Some(p) => p,
-            None => &self.buf,
+        if self.streamed {
+            &self.partial
+        } else {
+            &self.buf
         }
     }
 
@@ -910,37 +940,39 @@ impl Framer {
             return Err(NoLiteralPending);
         }
         self.pending = None;
-        Ok(self.begin_stream(lf, announcement))
+        Ok(self.begin_stream(lf, None, announcement))
     }
 
-    /// Starts streaming the literal announced by the line that ends at `lf`: the message so
-    /// far moves to `partial` with the header rewritten to `{0}`.
+    /// Starts streaming the literal announced by the line that ends at `lf` (its header's
+    /// `{` at `open` when the caller knows it): the message so far moves to `partial` with
+    /// the header rewritten to `{0}`.
     #[cold]
-    fn begin_stream(&mut self, lf: usize, announcement: LiteralAnnouncement) -> StreamStart {
+    fn begin_stream(
+        &mut self,
+        lf: usize,
+        open: Option<usize>,
+        announcement: LiteralAnnouncement,
+    ) -> StreamStart {
         let n = lf + 1;
         let head = &self.buf[..n];
         // the header is the last `{` .. `}` of the line (parse_announcement found it there)
         let close = head.iter().rposition(|&c| c == b'}').unwrap_or(n);
-        let open = head[..close]
-            .iter()
-            .rposition(|&c| c == b'{')
-            .unwrap_or(close);
+        let open = open.unwrap_or_else(|| {
+            head[..close]
+                .iter()
+                .rposition(|&c| c == b'{')
+                .unwrap_or(close)
+        });
         // The message so far (any earlier streamed part, then this line with the header
-        // rewritten), built once at its exact size: `Bytes::from` a full `Vec` takes it over
-        // without another allocation; the framer keeps a reference for the final message.
-        let before = self.partial.take();
-        let plen = before.as_ref().map_or(0, |p| p.len());
-        let mut v = Vec::with_capacity(plen + open + 2 + (n - close));
-        if let Some(p) = &before {
-            v.extend_from_slice(p);
-        }
-        v.extend_from_slice(&head[..open]);
-        v.extend_from_slice(b"{0");
-        v.extend_from_slice(&head[close..]);
+        // rewritten) in the framer's own buffer, and one exact copy of it handed out.
+        let plen = self.partial_len();
+        self.partial.extend_from_slice(&head[..open]);
+        self.partial.extend_from_slice(b"{0");
+        self.partial.extend_from_slice(&head[close..]);
+        self.streamed = true;
+        let prefix = Bytes::copy_from_slice(&self.partial);
         self.buf.advance(n);
         self.offset += n as u64;
-        let prefix = Bytes::from(v);
-        self.partial = Some(prefix.clone());
         self.state = State::Stream {
             remaining: announcement.length,
         };
@@ -967,9 +999,10 @@ impl Framer {
         if end == 0 || line.get(end) != Some(&b' ') {
             return None;
         }
-        let shared = match self.partial {
-            None => self.buf.shared_prefix(end),
-            Some(_) => None,
+        let shared = if self.streamed {
+            None
+        } else {
+            self.buf.shared_prefix(end)
         };
         Some(shared.unwrap_or_else(|| Bytes::copy_from_slice(&line[..end])))
     }
@@ -1002,7 +1035,19 @@ impl Framer {
 
     /// Produces the next frame, or `None` when more bytes are needed (or a decision is pending).
     #[must_use = "a dropped frame is a lost message, literal decision or error"]
+    #[inline]
     pub fn next_frame(&mut self) -> Option<Frame> {
+        // inside a streamed literal (a chunk, its end, or `None` after each read): straight
+        // to the small function that makes them, not through the message loop's
+        if let State::Stream { remaining } = self.state {
+            return self.stream_frame(remaining);
+        }
+        self.next_message_frame()
+    }
+
+    /// [`next_frame`](Self::next_frame) outside a streamed literal.
+    #[inline(never)]
+    fn next_message_frame(&mut self) -> Option<Frame> {
         loop {
             match self.state {
                 State::Line { line_start, scan } => {
@@ -1058,8 +1103,8 @@ impl Framer {
                         Ok(None) => {
                             let mut msg = self.buf.split_to(lf + 1);
                             self.offset += msg.len() as u64;
-                            if self.partial.is_some() {
-                                msg = self.join_partial(msg);
+                            if self.streamed {
+                                msg = self.join_partial(&msg);
                             }
                             self.state = State::Line {
                                 line_start: 0,
@@ -1163,6 +1208,10 @@ impl Framer {
 fn over(max: u64) -> u64 {
     max.saturating_add(1)
 }
+
+/// The largest capacity the framer's buffer for the start of a message with a streamed
+/// literal keeps between messages (a larger one is freed when its message ends).
+const KEEP_PARTIAL: usize = 4096;
 
 /// How many bytes at the end of a line can hold a literal announcement: the longest header
 /// (`~{` 20 digits `+}`) and the CR.
@@ -1442,6 +1491,94 @@ mod tests {
             }
             assert_eq!(joined(got), expected, "read {read}");
             assert!(f.is_idle());
+        }
+    }
+
+    /// Messages with streamed literals one after the other (two in one message, a long
+    /// message head that the framer's kept buffer outgrows, an error in between): each
+    /// prefix and final message holds only its own message's bytes, whether the input comes
+    /// whole, byte by byte, copied in reads of every size or in reads split off one buffer
+    /// (where a read inside a literal is handed over whole as the chunk).
+    #[test]
+    fn consecutive_streamed_messages_keep_their_own_heads() {
+        let long = "x".repeat(KEEP_PARTIAL + 10);
+        let input = format!(
+            "* 1 FETCH (UID 7 BODY[1] {{12}}\r\nhello world! BODY[2] {{10}}\r\n0123456789)\r\n\
+             * 2 FETCH (BODY[] {{11}}\r\nabcdefghijk)\r\n\
+             * 3 FETCH (BODY[HEADER.FIELDS ({long})] {{9}}\r\n123456789)\r\n\
+             * 4 FETCH (BODY[] {{99999999999999999999999}}\r\n\
+             * 5 FETCH (BODY[] {{9}}\r\nzyxwvutsr UID 9)\r\n\
+             a1 OK done\r\n"
+        );
+        let input = input.as_bytes();
+        let config = FramerConfig::default()
+            .with_stream_literals_over(Some(8))
+            .with_limits(Limits::default().with_max_line(8192));
+        let mut whole = Framer::new(config);
+        whole.push_bytes(Bytes::copy_from_slice(input));
+        let expected = joined(frames(&mut whole));
+        let prefixes: Vec<&[u8]> = expected
+            .iter()
+            .filter_map(|f| match f {
+                Frame::LiteralBegin(s) => Some(&s.prefix[..]),
+                _ => None,
+            })
+            .collect();
+        let messages: Vec<&[u8]> = expected
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Message(m) => Some(&m[..]),
+                _ => None,
+            })
+            .collect();
+        let head3 = format!("* 3 FETCH (BODY[HEADER.FIELDS ({long})] {{0}}\r\n");
+        assert_eq!(
+            prefixes,
+            [
+                &b"* 1 FETCH (UID 7 BODY[1] {0}\r\n"[..],
+                b"* 1 FETCH (UID 7 BODY[1] {0}\r\n BODY[2] {0}\r\n",
+                b"* 2 FETCH (BODY[] {0}\r\n",
+                head3.as_bytes(),
+                b"* 5 FETCH (BODY[] {0}\r\n",
+            ]
+        );
+        let msg3 = format!("{head3})\r\n");
+        assert_eq!(
+            messages,
+            [
+                &b"* 1 FETCH (UID 7 BODY[1] {0}\r\n BODY[2] {0}\r\n)\r\n"[..],
+                b"* 2 FETCH (BODY[] {0}\r\n)\r\n",
+                msg3.as_bytes(),
+                b"* 5 FETCH (BODY[] {0}\r\n UID 9)\r\n",
+                b"a1 OK done\r\n",
+            ]
+        );
+        assert!(expected.iter().any(|f| matches!(f, Frame::Error(_))));
+        // the same frames whatever the input path and read size
+        let mut bytewise = Framer::new(config);
+        let mut got = Vec::new();
+        for b in input {
+            bytewise.push(std::slice::from_ref(b));
+            got.extend(frames(&mut bytewise));
+        }
+        assert_eq!(joined(got), expected, "byte by byte");
+        for read in [1, 2, 3, 5, 8, 13, 64, 4096, input.len()] {
+            let mut copied = Framer::new(config);
+            let mut got = Vec::new();
+            for piece in input.chunks(read) {
+                copied.push(piece);
+                got.extend(frames(&mut copied));
+            }
+            assert_eq!(joined(got), expected, "copied reads of {read}");
+            let mut rd = BytesMut::from(input);
+            let mut split = Framer::new(config);
+            let mut got = Vec::new();
+            while !rd.is_empty() {
+                split.push_bytes_mut(rd.split_to(read.min(rd.len())));
+                got.extend(frames(&mut split));
+            }
+            assert_eq!(joined(got), expected, "split reads of {read}");
+            assert!(copied.is_idle() && split.is_idle());
         }
     }
 
