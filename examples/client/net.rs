@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use imapwire_session::client::ReceivedTap;
 use imapwire_session::sasl::{Credentials as SaslCredentials, Mechanism, Secret};
+use imapwire_tokio::record::FileTap;
 use imapwire_tokio::{AuthMethod, Config, Connection, IdleEvent, Security, Timeouts, TlsConfig};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -62,25 +63,13 @@ fn config(args: &Args) -> Result<Config, Failure> {
 }
 
 /// `--record FILE`: a tap writing the server's bytes to FILE as they are consumed. A write
-/// error is reported once on stderr; the session goes on.
+/// error is reported once on stderr; the recording stops (the file keeps what came before)
+/// and the session goes on.
 fn record_to(path: &std::path::Path) -> Result<ReceivedTap, Failure> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| Failure::Failed(format!("--record {}: {e}", path.display())))?;
-    let shown = path.display().to_string();
-    let file = std::sync::Mutex::new(Some(file));
-    Ok(ReceivedTap::new(move |bytes| {
-        let Ok(mut guard) = file.lock() else {
-            return;
-        };
-        let failed = match guard.as_mut() {
-            Some(f) => std::io::Write::write_all(f, bytes).err(),
-            None => None,
-        };
-        if let Some(e) = failed {
-            eprintln!("--record {shown}: {e}; recording stopped");
-            *guard = None;
-        }
-    }))
+    let rec = FileTap::create(path)
+        .map_err(|e| Failure::Failed(format!("--record {}: {e}", path.display())))?
+        .on_failure(|path, e| eprintln!("--record {}: {e}; recording stopped", path.display()));
+    Ok(rec.tap())
 }
 
 /// An authenticated connection.

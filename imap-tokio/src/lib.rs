@@ -35,6 +35,7 @@ pub mod backoff;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod record;
 pub mod server;
 pub mod tls;
 pub mod types;

@@ -21,6 +21,7 @@ use imapwire_session::sync::{
     ChangeSet, FlagSet, Journal, LocalChange, ReplicaState, Resolution, SyncConfig, SyncMode,
     SyncOutcome,
 };
+use imapwire_tokio::record::FileTap;
 use imapwire_tokio::{AuthMethod, Config, Connection, Security, TlsConfig};
 
 /// One server under test, from its env file.
@@ -115,20 +116,11 @@ fn record(server: &str) -> Option<ReceivedTap> {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
-    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let file = std::sync::Mutex::new(Some(file));
-    Some(ReceivedTap::new(move |bytes| {
-        let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
-        let failed = match guard.as_mut() {
-            Some(f) => std::io::Write::write_all(f, bytes).err(),
-            None => None,
-        };
-        if let Some(e) = failed {
-            eprintln!("recording {path:?}: {e}; removed");
-            *guard = None;
-            let _ = std::fs::remove_file(&path);
-        }
-    }))
+    let rec = FileTap::create(&path)
+        .unwrap_or_else(|e| panic!("{path:?}: {e}"))
+        .remove_on_failure(true)
+        .on_failure(|path, e| eprintln!("recording {path:?}: {e}; removed"));
+    Some(rec.tap())
 }
 
 /// One synchronisation on `a` ([`Connection::sync`]; the test keeps the journal in memory:

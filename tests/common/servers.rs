@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use imapwire_session::client::ReceivedTap;
+use imapwire_tokio::record::FileTap;
 
 use super::interop_required;
 
@@ -443,23 +444,14 @@ pub fn record_file(server: &str, test: &str) -> Option<PathBuf> {
 }
 
 /// A tap writing to `path` (created now). A failed write fails the recording loudly: the file
-/// is removed and the failure printed, and `.ci/recordings.sh` then finds fewer files.
+/// is removed and the failure printed (`FileTap`'s failure policy), and `.ci/recordings.sh`
+/// then finds fewer files.
 pub fn file_tap(path: &std::path::Path) -> ReceivedTap {
-    let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("creating {path:?}: {e}"));
-    let path = path.to_owned();
-    let file = std::sync::Mutex::new(Some(file));
-    ReceivedTap::new(move |bytes| {
-        let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
-        let failed = match guard.as_mut() {
-            Some(f) => std::io::Write::write_all(f, bytes).err(),
-            None => None,
-        };
-        if let Some(e) = failed {
-            eprintln!("recording {path:?}: {e}; removed");
-            *guard = None;
-            let _ = std::fs::remove_file(&path);
-        }
-    })
+    FileTap::create(path)
+        .unwrap_or_else(|e| panic!("creating {path:?}: {e}"))
+        .remove_on_failure(true)
+        .on_failure(|path, e| eprintln!("recording {path:?}: {e}; removed"))
+        .tap()
 }
 
 /// One test per server for each group: `matrix!(async; group_fn => X, ...)` makes module
