@@ -50,7 +50,9 @@
 //! no type both sides know exists on this connection: that is flag `n` ("client does not
 //! use channel binding" for this exchange). The server is still authenticated by SCRAM's
 //! signature and the channel by certificate verification. An explicitly requested `-PLUS`
-//! mechanism is still attempted: the profile only steers the automatic choice.
+//! mechanism is still attempted: the profile only steers the automatic choice. (A server that
+//! offers no `-PLUS` at all gets `y` when the caller supplied binding data: see
+//! [the flag's table](crate::sasl#the-scram-gs2-channel-binding-flag).)
 
 use std::num::NonZeroU64;
 

@@ -1757,12 +1757,18 @@ impl Driver {
         if creds.channel_binding.is_none() {
             creds.channel_binding = self.channel_binding.clone();
         }
-        let offered = |m: Mechanism| {
-            self.session.capabilities().is_some_and(|c| {
+        // The mechanisms this crate knows that the server offers (`-PLUS` ones included: they
+        // decide the GS2 flag of plain SCRAM, see `sasl::new_client_for`).
+        let offered_names: Vec<&'static str> = self
+            .session
+            .capabilities()
+            .map(|c| {
                 c.auth_mechanisms()
-                    .any(|a| Mechanism::from_auth(a) == Some(m))
+                    .filter_map(|a| Mechanism::from_auth(a).map(|m| m.name()))
+                    .collect()
             })
-        };
+            .unwrap_or_default();
+        let offered = |m: Mechanism| offered_names.contains(&m.name());
         let mech = match method {
             AuthMethod::LoginCommand => None,
             AuthMethod::Login if !offered(Mechanism::Login) => None,
@@ -1773,17 +1779,13 @@ impl Driver {
                     .session
                     .capabilities()
                     .ok_or_else(|| Error::Protocol("capabilities unknown".into()))?;
-                let names: Vec<&str> = caps
-                    .auth_mechanisms()
-                    .filter_map(|m| Mechanism::from_auth(m).map(|m| m.name()))
-                    .collect();
                 let kind = creds
                     .kind()
                     .ok_or_else(|| Error::Config("no password or token".into()))?;
                 // -PLUS only with a binding type the server profile says it can verify.
                 let transport = self.session.sasl_transport(creds.channel_binding.as_ref());
                 let allow_plain = self.cfg.security == Security::InsecurePlaintext;
-                match sasl::choose(&names, kind, allow_plain, transport) {
+                match sasl::choose(&offered_names, kind, allow_plain, transport) {
                     Some(m) => Some(m),
                     // No SASL mechanism fits: the LOGIN command with a password.
                     None if creds.password.is_some() && !caps.login_disabled() => None,
@@ -1797,7 +1799,7 @@ impl Driver {
         };
         match mech {
             Some(m) => {
-                let client = sasl::new_client(m, &creds)
+                let client = sasl::new_client_for(m, &creds, &offered_names)
                     .map_err(|e| Error::Config(format!("credentials: {e}")))?;
                 let id = self.session.authenticate(now, client)?;
                 Ok((id, m.name().to_owned()))

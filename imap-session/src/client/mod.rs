@@ -1013,7 +1013,10 @@ impl Client {
     ///
     /// A `-PLUS` mechanism is chosen only when `creds` carry channel-binding data of a type the
     /// server profile says the server can verify ([`sasl_transport`](Self::sasl_transport));
-    /// otherwise plain SCRAM, with the GS2 flag `n` (see [`crate::profile`] for why not `y`).
+    /// otherwise plain SCRAM, with the GS2 flag `y` when `creds` carry binding data and the
+    /// server offers no `-PLUS`, else `n` ([`crate::sasl::new_client_for`]; see
+    /// [the flag's table](crate::sasl#the-scram-gs2-channel-binding-flag) for why not `y` when
+    /// `-PLUS` is offered but skipped).
     pub fn authenticate_auto(
         &mut self,
         now: Instant,
@@ -1035,7 +1038,7 @@ impl Client {
         else {
             return Err(SubmitError::NoMechanism);
         };
-        let m = crate::sasl::new_client(mech, creds)
+        let m = crate::sasl::new_client_for(mech, creds, &offered)
             .map_err(|e| SubmitError::Invalid(e.to_string()))?;
         self.authenticate(now, m)
     }

@@ -2191,6 +2191,28 @@ AUTH=SCRAM-SHA-256] Dovecot ready.\r\n";
     assert_eq!(c.sasl_transport(None), Transport::Tls);
 }
 
+/// A server that offers no -PLUS (Dovecot 2.3) while the caller has binding data: auto takes
+/// plain SCRAM with the GS2 flag `y` (RFC 5802 §6: a client that supports channel binding and
+/// did not see -PLUS must not send `n`). The exchange completes against this crate's server
+/// when it does not support binding, and the server that does (it advertised -PLUS, which an
+/// attacker stripped from what the client saw) fails it as a downgrade.
+#[test]
+fn auto_sends_y_when_no_plus_is_offered_and_binding_data_exists() {
+    use crate::sasl::scram::{ScramHash, ScramServer};
+    let greeting = b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=SCRAM-SHA-1 \
+AUTH=SCRAM-SHA-256] Dovecot (Debian) ready.\r\n";
+    let line = auto_first_line(greeting, None);
+    let first = line.strip_prefix("SCRAM-SHA-256 ").unwrap();
+    assert!(first.starts_with("y,,n=user,r="), "{line}");
+    let mut unbound = ScramServer::new(ScramHash::Sha256);
+    unbound.client_first(first.as_bytes()).unwrap();
+    let mut bound = ScramServer::new(ScramHash::Sha256).with_plus_advertised(true);
+    assert!(matches!(
+        bound.client_first(first.as_bytes()),
+        Err(crate::sasl::SaslError::ChannelBinding(_))
+    ));
+}
+
 /// An explicitly requested -PLUS mechanism is still sent to Cyrus: the profile only steers
 /// the automatic choice.
 #[test]

@@ -32,8 +32,38 @@
 //!    mechanism could not authenticate the *server* (SCRAM without a valid `v=`): the caller
 //!    must then treat the connection as untrusted and close it.
 //!
-//! [`choose`] picks the strongest offered mechanism the credentials allow, and [`new_client`]
-//! builds its step machine from [`Credentials`].
+//! [`choose`] picks the strongest offered mechanism the credentials allow, and
+//! [`new_client_for`] (or [`new_client`], which does not know what the server offered) builds
+//! its step machine from [`Credentials`].
+//!
+//! # The SCRAM GS2 channel-binding flag
+//!
+//! Every SCRAM exchange starts with a flag (RFC 5802 §7 `gs2-cbind-flag`): `p=<type>` (the
+//! client binds to the channel: the `-PLUS` mechanisms), `n` (the client does not support
+//! channel binding) or `y` (the client supports it but thinks the server does not). §6 makes a
+//! server that supports channel binding fail a `y` exchange, since the client then must have
+//! been kept from seeing `-PLUS` (a downgrade), and forbids `n` to a client that supports
+//! binding and did not see `-PLUS`. The client here "supports channel binding" on a connection
+//! exactly when the caller supplied binding data ([`Credentials::channel_binding`]: the TLS
+//! layer knows it). A plain SCRAM mechanism built by [`new_client_for`] then sends:
+//!
+//! | binding data | server offers a `-PLUS` mechanism | flag | why |
+//! | --- | --- | --- | --- |
+//! | none (no TLS, or the adapter has none) | any | `n` | the client cannot bind |
+//! | yes | no | `y` | §6: must not be `n`; a server that does support binding, with `-PLUS` stripped from its capabilities by an attacker, detects the downgrade |
+//! | yes | yes, but not used (the [server profile](crate::profile) says no type both sides know exists, e.g. Cyrus up to 3.12 over TLS 1.3; or the caller named the plain mechanism) | `n` | see below |
+//!
+//! The last row departs from §6, which wants `p=` whenever `-PLUS` is offered. `y` would be
+//! false there (the client saw `-PLUS` and does not think the server lacks binding) and the
+//! server would, rightly, fail the exchange as a downgrade (Cyrus does). `p=` with a type the
+//! server cannot verify fails after the whole exchange. What is true is that no channel
+//! binding this client can produce is usable with this server on this connection: for the
+//! exchange, the client does not support channel binding, which is what `n` says. The server
+//! is still authenticated by SCRAM's signature (`v=`) and the channel by the TLS certificate
+//! verification. "Offers a `-PLUS` mechanism" means any of them (SCRAM-SHA-1-PLUS or
+//! SCRAM-SHA-256-PLUS), not only the `-PLUS` form of the chosen hash: a server that
+//! verifies binding for one SCRAM hash verifies it for the other, so `y` would be taken for a
+//! downgrade there too.
 //!
 //! # Server side
 //!
@@ -306,12 +336,50 @@ impl Credentials {
     }
 }
 
+/// Whether `offered` (names as in `AUTH=<name>`, any case) includes a SCRAM `-PLUS`
+/// mechanism, i.e. the server says it supports channel binding.
+pub fn offers_channel_binding(offered: &[&str]) -> bool {
+    offered.iter().any(|o| {
+        let o = o.trim();
+        [Mechanism::ScramSha1Plus, Mechanism::ScramSha256Plus]
+            .iter()
+            .any(|m| o.eq_ignore_ascii_case(m.name()))
+    })
+}
+
+/// The client step machine for `mechanism` with these credentials, for a server that
+/// offers the mechanisms `offered` (names as in `AUTH=<name>`). Like [`new_client`], except
+/// for the GS2 flag of plain SCRAM: `y` when the credentials carry channel-binding data and
+/// the server offers no `-PLUS` mechanism, `n` otherwise (see the
+/// [module docs](self#the-scram-gs2-channel-binding-flag)).
+pub fn new_client_for(
+    mechanism: Mechanism,
+    credentials: &Credentials,
+    offered: &[&str],
+) -> Result<Box<dyn ClientMechanism>, SaslError> {
+    let supports = credentials.channel_binding.is_some() && !offers_channel_binding(offered);
+    build_client(mechanism, credentials, supports)
+}
+
 /// The client step machine for `mechanism` with these credentials (SCRAM with the default
 /// nonce source and limits). Fails with [`SaslError::InvalidCredentials`] when the
 /// credentials lack what the mechanism needs (a password, a token, channel-binding data).
+///
+/// Plain SCRAM gets the GS2 flag `n`: without knowing what the server offered, the client
+/// cannot say `y` truthfully. When the mechanisms the server offered are known (they are
+/// after the greeting or CAPABILITY), use [`new_client_for`].
 pub fn new_client(
     mechanism: Mechanism,
     credentials: &Credentials,
+) -> Result<Box<dyn ClientMechanism>, SaslError> {
+    build_client(mechanism, credentials, false)
+}
+
+/// [`new_client`] with the GS2 flag `y` for plain SCRAM when `client_supports_binding`.
+fn build_client(
+    mechanism: Mechanism,
+    credentials: &Credentials,
+    client_supports_binding: bool,
 ) -> Result<Box<dyn ClientMechanism>, SaslError> {
     let missing = |reason| SaslError::InvalidCredentials { mechanism, reason };
     let password = || credentials.password.as_ref().ok_or(missing("no password"));
@@ -327,7 +395,9 @@ pub fn new_client(
                 .ok_or(missing("no channel-binding data"))?;
             Ok(Box::new(c.with_channel_binding(cb)))
         } else {
-            Ok(Box::new(c))
+            Ok(Box::new(c.with_client_supports_channel_binding(
+                client_supports_binding,
+            )))
         }
     };
     Ok(match mechanism {
@@ -784,6 +854,50 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// The GS2 flag of each SCRAM mechanism `new_client_for` builds, per binding data and
+    /// offer (the table in the module docs).
+    #[test]
+    fn gs2_flag_follows_binding_data_and_offer() {
+        let pw = Credentials::password("user", Secret::new("pencil".into()));
+        let mut cb = pw.clone();
+        cb.channel_binding = Some(scram::ChannelBinding {
+            kind: scram::ChannelBindingType::TlsExporter,
+            data: Bytes::from_static(&[7; 32]),
+        });
+        let first = |m, creds: &Credentials, offered: &[&str]| {
+            let mut c = new_client_for(m, creds, offered).unwrap();
+            let ir = c.initial_response().unwrap().unwrap();
+            let ir = String::from_utf8(ir.expose().to_vec()).unwrap();
+            ir.split(",n=").next().unwrap().to_owned()
+        };
+        use Mechanism::{ScramSha1, ScramSha256, ScramSha256Plus};
+        let plain_only: &[&str] = &["PLAIN", "SCRAM-SHA-1", "scram-sha-256"];
+        let with_plus: &[&str] = &["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
+        let sha1_plus: &[&str] = &["SCRAM-SHA-256", " scram-sha-1-plus "];
+        for m in [ScramSha1, ScramSha256] {
+            // No binding data: `n` whatever the server offers.
+            assert_eq!(first(m, &pw, plain_only), "n,");
+            assert_eq!(first(m, &pw, with_plus), "n,");
+            // Binding data, no -PLUS offered: `y`.
+            assert_eq!(first(m, &cb, plain_only), "y,");
+            assert_eq!(first(m, &cb, &[]), "y,");
+            // Binding data, -PLUS offered but not used: `n`, never `y`.
+            assert_eq!(first(m, &cb, with_plus), "n,");
+            assert_eq!(first(m, &cb, sha1_plus), "n,");
+            // Without the offer, `new_client` cannot say `y`.
+            let ir = new_client(m, &cb)
+                .unwrap()
+                .initial_response()
+                .unwrap()
+                .unwrap();
+            assert!(ir.expose().starts_with(b"n,,"));
+        }
+        assert_eq!(first(ScramSha256Plus, &cb, with_plus), "p=tls-exporter,");
+        assert_eq!(first(ScramSha256Plus, &cb, plain_only), "p=tls-exporter,");
+        assert!(offers_channel_binding(sha1_plus));
+        assert!(!offers_channel_binding(plain_only));
     }
 
     #[test]
