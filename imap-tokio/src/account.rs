@@ -5,11 +5,32 @@
 //! reaching the server (30 minutes by default) and then stays disconnected until
 //! [`Account::reconnect`]. Failures that need the user are never retried: refused
 //! certificates, failed authentication, a `BYE` for policy reasons.
+//!
+//! # The give-up window
+//!
+//! The window ([`AccountConfig::give_up_after`]) counts from the call that found the
+//! connection gone. It bounds every attempt, not only the time between them: an attempt's
+//! connect, TLS handshake and greeting limits are cut to what is left of the window, and an
+//! attempt still running (authenticating, selecting) when the window ends is abandoned. So
+//! [`Account::connection`] gives up at most a few milliseconds after the window, not a
+//! connect + handshake + greeting timeout later.
+//!
+//! # Protocol violations
+//!
+//! A connection the session closed because the server broke the protocol or its
+//! COMPRESS=DEFLATE stream ([`Error::ProtocolViolation`]) is not a network failure. It may be
+//! a one-off (a middlebox that mangled one stream), so it gets **one** more attempt, after a
+//! backoff delay; a second protocol violation in a row (on the attempt, or on the connection
+//! that attempt made) ends in the terminal disconnected state with the server's fault as the
+//! reason: a server that corrupts its stream again is broken, and reconnecting for the whole
+//! window would only hammer it and hide the fault. The count of violations in a row starts
+//! again after a connection that ends or fails in any other way, and at
+//! [`Account::reconnect`].
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -155,7 +176,12 @@ struct Inner {
     selected: Mutex<Option<(String, bool)>>,
     info: Mutex<Option<MailboxInfo>>,
     generation: AtomicU64,
+    /// Connections in a row that ended in a protocol violation (see the module docs).
+    violations: AtomicU32,
 }
+
+/// Protocol violations in a row after which the account gives up (the first is retried).
+const MAX_VIOLATIONS: u32 = 2;
 
 /// A reconnecting client for one account; clones share the connection.
 #[derive(Clone)]
@@ -193,6 +219,13 @@ fn retryable(e: &Error, conn: Option<&Connection>) -> bool {
     matches!(auth_rejected(e), Some((Some(ResponseCode::Unavailable), _))) || e.is_transient()
 }
 
+/// Whether a failure of a live connection makes [`AccountIdle`] go back to
+/// [`Account::connection`], which then retries it or gives up: network failures, and protocol
+/// violations (retried once).
+fn reconnects(e: &Error) -> bool {
+    e.is_transient() || matches!(e, Error::ProtocolViolation(_))
+}
+
 /// Whether the server refused an OAuth token in a way a fresh token may cure: the
 /// XOAUTH2/OAUTHBEARER error challenge (RFC 7628 §3.2.2; Gmail, Dovecot), or a bare `NO` to
 /// one of those mechanisms (Microsoft answers an expired token with `NO AUTHENTICATE
@@ -221,6 +254,7 @@ impl Account {
                 selected: Mutex::new(None),
                 info: Mutex::new(None),
                 generation: AtomicU64::new(0),
+                violations: AtomicU32::new(0),
             }),
         }
     }
@@ -256,6 +290,7 @@ impl Account {
         if let AccountState::Disconnected { reason } = self.state() {
             return Err(Error::Disconnected(reason));
         }
+        let mut after_violation = None;
         if let Some(c) = guard.as_ref() {
             if !c.is_closed() {
                 return Ok(c.clone());
@@ -266,54 +301,89 @@ impl Account {
                     c.last_bye().unwrap_or_default()
                 );
                 *guard = None;
-                self.set_state(AccountState::Disconnected {
-                    reason: reason.clone(),
-                });
-                return Err(Error::Disconnected(reason));
+                return Err(self.give_up(reason));
+            }
+            if c.closed_by_protocol_violation() {
+                after_violation = Some(c.closed_error());
+            } else {
+                self.inner.violations.store(0, Ordering::SeqCst);
             }
         }
         *guard = None;
         let start = Instant::now();
+        let window = self.inner.cfg.give_up_after;
         let mut backoff = self.inner.cfg.backoff.clone();
         backoff.reset();
+        if let Some(e) = after_violation {
+            // The live connection ended in a protocol violation: it counts as a failed
+            // attempt, and the next one waits a backoff delay.
+            if let Some(reason) = self.violation(&e) {
+                return Err(self.give_up(reason));
+            }
+            let delay = backoff.next_delay().min(window);
+            tracing::info!(error = %e, ?delay, "reconnecting after a protocol violation");
+            tokio::time::sleep(delay).await;
+        }
         loop {
-            match self.connect_once().await {
-                Ok(c) => {
+            let remaining = window.saturating_sub(start.elapsed());
+            let attempt = tokio::time::timeout(remaining, self.connect_once(remaining)).await;
+            let (e, conn) = match attempt {
+                Ok(Ok(c)) => {
                     self.inner.generation.fetch_add(1, Ordering::SeqCst);
                     self.set_state(AccountState::Connected);
                     *guard = Some(c.clone());
                     return Ok(c);
                 }
-                Err((e, conn)) => {
-                    if !retryable(&e, conn.as_ref()) {
-                        tracing::warn!(error = %e, "not retried: needs the user");
-                        self.set_state(AccountState::Disconnected {
-                            reason: e.to_string(),
-                        });
-                        return Err(e);
-                    }
-                    let elapsed = start.elapsed();
-                    let window = self.inner.cfg.give_up_after;
-                    if elapsed >= window {
-                        let reason = format!(
-                            "gave up after {:?} without reaching the server: {e}",
-                            window
-                        );
-                        tracing::warn!(%reason);
-                        self.set_state(AccountState::Disconnected {
-                            reason: reason.clone(),
-                        });
-                        return Err(Error::Disconnected(reason));
-                    }
-                    let delay = backoff.next_delay().min(window - elapsed);
-                    tracing::info!(error = %e, attempt = backoff.attempts(), ?delay, "reconnecting");
-                    self.set_state(AccountState::Reconnecting {
-                        attempts: backoff.attempts(),
+                Ok(Err(failure)) => failure,
+                Err(_) => {
+                    return Err(self.give_up(format!(
+                        "gave up after {window:?} without reaching the server: the attempt \
+                         in progress did not complete within the window"
+                    )));
+                }
+            };
+            if matches!(e, Error::ProtocolViolation(_)) {
+                if let Some(reason) = self.violation(&e) {
+                    return Err(self.give_up(reason));
+                }
+            } else {
+                self.inner.violations.store(0, Ordering::SeqCst);
+                if !retryable(&e, conn.as_ref()) {
+                    tracing::warn!(error = %e, "not retried: needs the user");
+                    self.set_state(AccountState::Disconnected {
+                        reason: e.to_string(),
                     });
-                    tokio::time::sleep(delay).await;
+                    return Err(e);
                 }
             }
+            let elapsed = start.elapsed();
+            if elapsed >= window {
+                return Err(self.give_up(format!(
+                    "gave up after {window:?} without reaching the server: {e}"
+                )));
+            }
+            let delay = backoff.next_delay().min(window - elapsed);
+            tracing::info!(error = %e, attempt = backoff.attempts(), ?delay, "reconnecting");
+            self.set_state(AccountState::Reconnecting {
+                attempts: backoff.attempts(),
+            });
+            tokio::time::sleep(delay).await;
         }
+    }
+
+    /// Counts a protocol violation in a row; the reason to give up when it is one too many.
+    fn violation(&self, e: &Error) -> Option<String> {
+        let n = self.inner.violations.fetch_add(1, Ordering::SeqCst) + 1;
+        (n >= MAX_VIOLATIONS).then(|| format!("{n} connections in a row ended because {e}"))
+    }
+
+    /// Enters the terminal disconnected state with `reason`; the error to return.
+    fn give_up(&self, reason: String) -> Error {
+        tracing::warn!(%reason, "giving up");
+        self.set_state(AccountState::Disconnected {
+            reason: reason.clone(),
+        });
+        Error::Disconnected(reason)
     }
 
     /// Leaves the terminal disconnected state (or drops a live connection) and connects
@@ -324,15 +394,26 @@ impl Account {
         {
             let mut guard = self.inner.conn.lock().await;
             *guard = None;
+            self.inner.violations.store(0, Ordering::SeqCst);
             self.set_state(AccountState::New);
         }
         self.connection().await
     }
 
-    /// One attempt: connect, authenticate, select again.
-    async fn connect_once(&self) -> Result<Connection, (Error, Option<Connection>)> {
+    /// One attempt: connect, authenticate, select again. The connect, handshake and greeting
+    /// limits are cut to `remaining` (what is left of the give-up window); the caller bounds
+    /// the whole attempt by it too.
+    async fn connect_once(
+        &self,
+        remaining: Duration,
+    ) -> Result<Connection, (Error, Option<Connection>)> {
         let cfg = &self.inner.cfg;
-        let mut conn = Connection::connect(cfg.connect.clone())
+        let mut connect = cfg.connect.clone();
+        let t = &mut connect.timeouts;
+        t.connect = t.connect.min(remaining);
+        t.handshake = t.handshake.min(remaining);
+        t.greeting = t.greeting.min(remaining);
+        let mut conn = Connection::connect(connect.clone())
             .await
             .map_err(|e| (e, None))?;
         match self.authenticate(&conn, false).await {
@@ -342,9 +423,7 @@ impl Account {
                 // kept it open, else on a new one.
                 tracing::info!(error = %e, "token refused: asking the provider for a fresh one");
                 if conn.is_closed() {
-                    conn = Connection::connect(cfg.connect.clone())
-                        .await
-                        .map_err(|e| (e, None))?;
+                    conn = Connection::connect(connect).await.map_err(|e| (e, None))?;
                 }
                 if let Err(e) = self.authenticate(&conn, true).await {
                     return Err((e, Some(conn)));
@@ -457,7 +536,9 @@ impl AccountIdle {
                 let generation = self.account.connections_made();
                 match conn.idle().await {
                     Ok(s) => self.stream = Some(s),
-                    Err(e) if e.is_transient() => continue,
+                    // The account decides: a network failure is retried, a protocol
+                    // violation once (see the module docs).
+                    Err(e) if reconnects(&e) => continue,
                     Err(e) => return Err(e),
                 }
                 if generation != self.generation {
@@ -478,7 +559,7 @@ impl AccountIdle {
                     tracing::debug!("IDLE ended: resuming");
                     self.stream = None;
                 }
-                Err(e) if e.is_transient() => {
+                Err(e) if reconnects(&e) => {
                     tracing::info!(error = %e, "connection lost during IDLE");
                     self.stream = None;
                 }

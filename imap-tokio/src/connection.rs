@@ -192,6 +192,9 @@ struct SyncRun {
     engine: SyncEngine,
     persist: PersistFn,
     done: oneshot::Sender<SyncResult>,
+    /// The UNSELECT sent to leave a selected mailbox before `ENABLE QRESYNC`, and that ENABLE:
+    /// it is submitted only once the UNSELECT succeeded (see [`submit_for_sync`]).
+    leaving: Option<(CommandId, CommandBody)>,
 }
 
 /// Saves the journal before an upload that must not be repeated (see
@@ -296,6 +299,8 @@ struct Shared {
     capabilities: Vec<String>,
     utf8: bool,
     closed: Option<String>,
+    /// Set with `closed` when the close was a protocol violation ([`fault_of`]).
+    fault: Option<String>,
     bye: Option<String>,
     bye_policy: bool,
     channel_binding: bool,
@@ -445,7 +450,11 @@ impl Connection {
         self.shared.lock().ok().and_then(|s| s.closed.clone())
     }
 
-    fn closed_error(&self) -> Error {
+    /// The error calls fail with once the connection has ended.
+    pub(crate) fn closed_error(&self) -> Error {
+        if let Some(fault) = self.shared.lock().ok().and_then(|s| s.fault.clone()) {
+            return Error::ProtocolViolation(fault);
+        }
         Error::Closed(
             self.closed_reason()
                 .unwrap_or_else(|| "the connection task ended".into()),
@@ -505,7 +514,14 @@ impl Connection {
         self.shared.lock().is_ok_and(|s| s.bye_policy)
     }
 
-    /// Whether the connection has ended (then every call fails with [`Error::Closed`]).
+    /// Whether the session closed the connection because the server broke the protocol or
+    /// its compressed stream ([`Error::ProtocolViolation`]).
+    pub fn closed_by_protocol_violation(&self) -> bool {
+        self.shared.lock().is_ok_and(|s| s.fault.is_some())
+    }
+
+    /// Whether the connection has ended (then every call fails with [`Error::Closed`], or
+    /// [`Error::ProtocolViolation`] after a protocol violation).
     pub fn is_closed(&self) -> bool {
         self.closed_reason().is_some() || self.tx.is_closed()
     }
@@ -850,7 +866,9 @@ impl Connection {
     /// in the authenticated state (RFC 5161 §3.1). When the server offers QRESYNC, it is not
     /// enabled yet and a mailbox is selected on this connection, the synchronisation first
     /// leaves that mailbox with `UNSELECT` (RFC 3691), which expunges nothing (`CLOSE` would
-    /// expunge its `\Deleted` messages), then enables QRESYNC and selects its own mailbox. A
+    /// expunge its `\Deleted` messages), then enables QRESYNC and selects its own mailbox. If
+    /// the server refuses the UNSELECT, the synchronisation fails with [`SyncError::Command`]
+    /// for `"UNSELECT"` and sends nothing more (the mailbox stays selected). A
     /// server that offers QRESYNC but not UNSELECT (nor IMAP4rev2): the synchronisation
     /// sends nothing and fails with [`SyncError::Refused`] holding
     /// [`SubmitError::InvalidState`] for `ENABLE` in [`State::Selected`], the inputs handed
@@ -896,16 +914,28 @@ impl Connection {
     }
 }
 
+/// What [`submit_for_sync`] did with a command of the synchronisation engine.
+enum SyncSubmit {
+    /// Submitted (or refused by the session): hand the result to the engine.
+    Submitted(Result<CommandId, SubmitError>),
+    /// The ENABLE could not go out in the selected state: UNSELECT was sent first, and the
+    /// ENABLE waits for its success.
+    Leaving {
+        unselect: CommandId,
+        enable: CommandBody,
+    },
+}
+
 /// Submits a command of the synchronisation engine. The engine sends `ENABLE QRESYNC` before
 /// its SELECT when the server offers QRESYNC and it is not enabled yet; ENABLE is valid only
 /// in the authenticated state (RFC 5161 §3.1), so when a mailbox is selected (or a SELECT is
 /// queued) the session refuses it. Then the mailbox is left with UNSELECT (RFC 3691; unlike
-/// CLOSE it expunges nothing) and ENABLE follows it. Without UNSELECT the refusal is the
-/// outer error: the synchronisation stops instead of running without QRESYNC.
-fn submit_for_sync(
-    session: &mut Client,
-    cmd: CommandBody,
-) -> Result<Result<CommandId, SubmitError>, SubmitError> {
+/// CLOSE it expunges nothing), and the ENABLE is submitted only when the UNSELECT succeeded:
+/// a failed UNSELECT stops the synchronisation with [`SyncError::Command`] and nothing more
+/// is sent (an ENABLE in the selected state would be refused, and the synchronisation would
+/// go on without QRESYNC). Without UNSELECT the refusal is the outer error: the
+/// synchronisation stops instead of running without QRESYNC.
+fn submit_for_sync(session: &mut Client, cmd: CommandBody) -> Result<SyncSubmit, SubmitError> {
     let now = Instant::now();
     let enable = matches!(cmd, CommandBody::Enable(_)).then(|| cmd.clone());
     match (enable, session.submit(now, cmd)) {
@@ -923,10 +953,20 @@ fn submit_for_sync(
                 });
             }
             tracing::debug!("leaving the selected mailbox (UNSELECT) to enable QRESYNC");
-            session.submit(now, CommandBody::Unselect)?;
-            Ok(session.submit(now, enable))
+            let unselect = session.submit(now, CommandBody::Unselect)?;
+            Ok(SyncSubmit::Leaving { unselect, enable })
         }
-        (_, r) => Ok(r),
+        (_, r) => Ok(SyncSubmit::Submitted(r)),
+    }
+}
+
+/// The description of a close caused by the server breaking the protocol or its compressed
+/// stream, `None` for any other close.
+fn fault_of(reason: &CloseReason) -> Option<String> {
+    match reason {
+        CloseReason::Protocol(t) => Some(t.clone()),
+        CloseReason::Compression(t) => Some(format!("COMPRESS=DEFLATE stream: {t}")),
+        _ => None,
     }
 }
 
@@ -1395,10 +1435,15 @@ impl Driver {
             .as_ref()
             .map(|r| format!("{r:?}"))
             .unwrap_or_else(|| "closed".into());
+        let fault = self.closed.as_ref().and_then(fault_of);
         if let Ok(mut s) = self.shared.lock() {
             s.closed = Some(reason.clone());
+            s.fault = fault.clone();
         }
-        self.fail_ready(Error::Closed(reason));
+        self.fail_ready(match fault {
+            Some(f) => Error::ProtocolViolation(f),
+            None => Error::Closed(reason),
+        });
         if let Some(mut w) = self.wr.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), w.shutdown()).await;
         }
@@ -1529,6 +1574,7 @@ impl Driver {
             s.compressed = self.session.is_compressed();
             if let Some(r) = &self.closed {
                 s.closed = Some(format!("{r:?}"));
+                s.fault = fault_of(r);
             }
         }
     }
@@ -1610,6 +1656,12 @@ impl Driver {
     fn request(&mut self, req: Request) {
         let Request::Op(op, reply) = req;
         let now = Instant::now();
+        // After a protocol violation every call fails with it (the session would refuse the
+        // command as on any closed connection, which reads as a local refusal).
+        if let Some(f) = self.session.close_reason().and_then(fault_of) {
+            let _ = reply.send(Err(Error::ProtocolViolation(f)));
+            return;
+        }
         // A new command ends a running IDLE first (the session would hold it back anyway).
         if !matches!(op, Op::IdleDone(_)) {
             if let Some(id) = self.idle {
@@ -1716,6 +1768,7 @@ impl Driver {
                     engine: SyncEngine::new(cfg, info, state, journal),
                     persist,
                     done,
+                    leaving: None,
                 }));
                 let _ = reply.send(Ok(Reply::Done(Completion {
                     code: None,
@@ -1921,6 +1974,11 @@ impl Driver {
             }
             if let Some(run) = self.sync.as_mut() {
                 run.engine.handle_event(&ev);
+                if let Event::Completed { id, result } = &ev {
+                    if run.leaving.as_ref().is_some_and(|(u, _)| u == id) {
+                        self.left_for_sync(result.clone());
+                    }
+                }
             }
             self.on_event(ev);
         }
@@ -1930,24 +1988,61 @@ impl Driver {
         any
     }
 
+    /// The UNSELECT the synchronisation sent to leave a selected mailbox completed: on success
+    /// the waiting `ENABLE QRESYNC` goes out; on failure the synchronisation stops with
+    /// [`SyncError::Command`] for `UNSELECT` and nothing more is sent for it.
+    fn left_for_sync(&mut self, result: Result<Completion, CommandError>) {
+        let Some((_, enable)) = self.sync.as_mut().and_then(|run| run.leaving.take()) else {
+            return;
+        };
+        match result {
+            Ok(_) => {
+                let r = self.session.submit(Instant::now(), enable);
+                if let Some(run) = self.sync.as_mut() {
+                    run.engine.submitted(r);
+                }
+            }
+            Err(CommandError::ConnectionLost) => self.stop_sync(SyncError::ConnectionLost),
+            Err(error) => {
+                tracing::warn!(%error, "UNSELECT failed: synchronisation stopped");
+                self.stop_sync(SyncError::Command {
+                    command: "UNSELECT",
+                    error,
+                });
+            }
+        }
+    }
+
+    /// Ends the synchronisation with `error`, handing the inputs back.
+    fn stop_sync(&mut self, error: SyncError) {
+        if let Some(run) = self.sync.take() {
+            let result = run.engine.finish().map_err(|mut f| {
+                f.error = error;
+                f
+            });
+            let _ = run.done.send(result);
+        }
+    }
+
     /// Runs the synchronisation engine until it waits; true when it submitted something.
     fn drive_sync(&mut self) -> bool {
         let mut progress = false;
         while let Some(run) = self.sync.as_mut() {
+            if run.leaving.is_some() {
+                // The engine waits for its ENABLE, which waits for the UNSELECT.
+                return progress;
+            }
             match run.engine.poll() {
                 Step::Submit(cmd) => {
                     progress = true;
                     match submit_for_sync(&mut self.session, cmd) {
-                        Ok(r) => run.engine.submitted(r),
+                        Ok(SyncSubmit::Submitted(r)) => run.engine.submitted(r),
+                        Ok(SyncSubmit::Leaving { unselect, enable }) => {
+                            run.leaving = Some((unselect, enable));
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "synchronisation stopped");
-                            if let Some(run) = self.sync.take() {
-                                let result = run.engine.finish().map_err(|mut f| {
-                                    f.error = SyncError::Refused(e);
-                                    f
-                                });
-                                let _ = run.done.send(result);
-                            }
+                            self.stop_sync(SyncError::Refused(e));
                             return true;
                         }
                     }
@@ -2062,7 +2157,10 @@ impl Driver {
                     } else {
                         Phase::Response
                     }),
-                    other => Error::Closed(format!("{other:?}")),
+                    other => match fault_of(other) {
+                        Some(f) => Error::ProtocolViolation(f),
+                        None => Error::Closed(format!("{other:?}")),
+                    },
                 };
                 self.fail_ready(err);
                 self.closed = Some(reason);
@@ -2159,6 +2257,16 @@ impl Driver {
         }
     }
 
+    /// A command's failure as the caller sees it: "connection lost" after a protocol
+    /// violation is that violation ([`Error::ProtocolViolation`]), so that it is not taken for
+    /// a network failure and retried.
+    fn command_error(&self, e: CommandError) -> Error {
+        match (&e, self.session.close_reason().and_then(fault_of)) {
+            (CommandError::ConnectionLost, Some(f)) => Error::ProtocolViolation(f),
+            _ => Error::from(e),
+        }
+    }
+
     fn completed(&mut self, id: CommandId, result: Result<Completion, CommandError>) {
         self.order.retain(|x| *x != id);
         self.append.remove(&id);
@@ -2190,16 +2298,17 @@ impl Driver {
             Internal::No => {}
         }
         if let Some(tx) = p.idle.take() {
-            let r = result.clone().map_err(Error::from);
+            let r = result.clone().map_err(|e| self.command_error(e));
             self.deliver(&tx, Item::Done(r));
         }
         if let Collect::Stream(tx) = &p.collect {
             let tx = tx.clone();
-            self.deliver(&tx, Item::Done(result.clone().map_err(Error::from)));
+            let r = result.clone().map_err(|e| self.command_error(e));
+            self.deliver(&tx, Item::Done(r));
         }
         let authenticated = p.mechanism.is_some() && result.is_ok();
         let reply = match result {
-            Err(e) => Err(Error::from(e)),
+            Err(e) => Err(self.command_error(e)),
             Ok(c) => Ok(match p.collect {
                 Collect::List => Reply::List(std::mem::take(&mut p.list)),
                 Collect::Search => {

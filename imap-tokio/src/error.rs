@@ -166,6 +166,15 @@ pub enum Error {
     /// The connection ended; later calls on the handle fail with this.
     #[error("connection closed: {0}")]
     Closed(String),
+    /// The session closed the connection because the server broke the protocol in a way it
+    /// cannot go on from, or sent a COMPRESS=DEFLATE stream that does not inflate; commands in
+    /// flight then fail with this too, and so do later calls on the handle. Not
+    /// [transient](Self::is_transient): unlike a dropped connection, a server (or a box in
+    /// between) that corrupts the stream usually does it again, so retrying it for the whole
+    /// give-up window only hammers it and hides the fault. The account client retries it once
+    /// (see [`crate::account`]).
+    #[error("the server broke the protocol: {0}")]
+    ProtocolViolation(String),
     /// The account client is in its terminal disconnected state (it gave up, or a failure
     /// needs the user); [`Account::reconnect`](crate::account::Account::reconnect) leaves it.
     #[error("disconnected: {0}")]

@@ -491,3 +491,137 @@ async fn a_bye_without_a_policy_code_is_retried() {
         acct.logout().await.unwrap();
     }
 }
+
+/// An account on 127.0.0.1:`port` over plaintext with the LOGIN command, every timeout 10 s,
+/// short backoff and the give-up window `window`.
+fn slow_account(port: u16, window: Duration) -> Account {
+    let c = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
+    let cfg = AccountConfig::new(c, joe())
+        .with_method(AuthMethod::LoginCommand)
+        .with_give_up_after(window)
+        .with_backoff(Backoff::new(
+            Duration::from_millis(50),
+            Duration::from_millis(200),
+        ));
+    Account::new(cfg)
+}
+
+/// The give-up window bounds each attempt, not only the time between attempts: a server that
+/// accepts connections and never greets, with a 10 s greeting timeout and a 1 s window, is
+/// given up on after about 1 s (it was 10 s: the first attempt ran its whole greeting
+/// timeout).
+#[tokio::test]
+async fn the_window_bounds_an_attempt_stuck_before_the_greeting() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut socks = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            socks.push(s);
+        }
+    });
+    let acct = slow_account(port, Duration::from_secs(1));
+    let t = Instant::now();
+    let err = acct.connection().await.unwrap_err();
+    let took = t.elapsed();
+    assert!(matches!(err, Error::Disconnected(_)), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+    held.abort();
+}
+
+/// The same for an attempt stuck after the greeting (a LOGIN never answered: the command
+/// timeout is 10 s): the attempt in progress is abandoned when the window ends.
+#[tokio::test]
+async fn the_window_bounds_an_attempt_stuck_in_login() {
+    let server = scripted("* OK [CAPABILITY IMAP4rev1] ready\r\n", |_, _, cmd| {
+        if cmd.starts_with("LOGIN") {
+            vec![Act::Sleep(Duration::from_secs(30))]
+        } else {
+            vec![Act::Close]
+        }
+    })
+    .await;
+    let acct = slow_account(server.port, Duration::from_secs(1));
+    let t = Instant::now();
+    let err = acct.connection().await.unwrap_err();
+    let took = t.elapsed();
+    let Error::Disconnected(reason) = &err else {
+        panic!("expected Disconnected, got {err:?}");
+    };
+    assert!(reason.contains("within the window"), "{reason}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+    assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
+}
+
+/// A server that negotiates COMPRESS=DEFLATE and then sends bytes that do not inflate
+/// (`0x07`: a final block of the reserved type 3).
+async fn corrupt_deflate_server() -> Scripted {
+    scripted("* OK [CAPABILITY IMAP4rev1] ready\r\n", |_, tag, cmd| {
+        let word = cmd.split(' ').next().unwrap_or("");
+        match word {
+            "LOGIN" => vec![send(format!(
+                "{tag} OK [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] in\r\n"
+            ))],
+            "COMPRESS" => vec![
+                send(format!("{tag} OK deflating\r\n")),
+                Act::Sleep(Duration::from_millis(20)),
+                send("\u{7}\u{7}\u{7}\u{7}"),
+            ],
+            _ => vec![send(format!("{tag} OK done\r\n"))],
+        }
+    })
+    .await
+}
+
+/// A close caused by a protocol violation (here a COMPRESS stream that does not inflate) is
+/// `Error::ProtocolViolation`, not a transient `Closed`: the account retries it once, after a
+/// backoff delay, and gives up on the second (two connections in all, well within the 5 s
+/// window that a network failure would have been retried for).
+#[tokio::test]
+async fn a_protocol_violation_is_retried_once_then_the_account_gives_up() {
+    let server = corrupt_deflate_server().await;
+    let acct = slow_account(server.port, Duration::from_secs(5));
+    let t = Instant::now();
+    let err = acct.select("INBOX").await.unwrap_err();
+    let Error::Disconnected(reason) = &err else {
+        panic!("expected Disconnected, got {err:?}");
+    };
+    assert!(
+        reason.contains("2 connections in a row") && reason.contains("broke the protocol"),
+        "{reason}"
+    );
+    assert!(reason.contains("COMPRESS=DEFLATE"), "{reason}");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert_eq!(
+        server.connections.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    assert!(matches!(acct.state(), AccountState::Disconnected { .. }));
+    // A connection on its own reports the violation, typed and not transient.
+    let c = Config::new("127.0.0.1", server.port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
+    let conn = imapwire_tokio::Connection::connect(c).await.unwrap();
+    conn.login("joe", Secret::new("pw".into())).await.unwrap();
+    let e = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match conn.noop().await {
+                Ok(()) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(e) => break e,
+            }
+        }
+    })
+    .await
+    .expect("the corrupt stream closes the connection");
+    assert!(matches!(e, Error::ProtocolViolation(_)), "{e:?}");
+    assert!(!e.is_transient());
+    assert!(conn.closed_by_protocol_violation());
+}

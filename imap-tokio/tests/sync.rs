@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::scripted::{Act, Scripted, scripted, send};
 use common::{Mode, TestServer, ca_signed, connect_joe};
 use imapwire_codec::mailbox::Mailbox;
-use imapwire_session::client::{State, SubmitError};
+use imapwire_session::client::{CommandError, State, SubmitError};
 use imapwire_session::sasl::Secret;
 use imapwire_session::sync::{
     FlagSet, Journal, LocalChange, ReplicaState, SyncConfig, SyncError, SyncMode,
@@ -81,6 +81,11 @@ async fn sync_downloads_everything_then_only_changes_and_uploads_local_marks() {
 /// A QRESYNC server whose capabilities are `caps`, holding an empty INBOX: ENABLE answers
 /// `* ENABLED QRESYNC`, SELECT the mailbox's state, everything else `OK`.
 async fn qresync_server(caps: &'static str) -> Scripted {
+    qresync_server_unselect(caps, "OK done").await
+}
+
+/// [`qresync_server`] answering UNSELECT with `unselect` (after the tag).
+async fn qresync_server_unselect(caps: &'static str, unselect: &'static str) -> Scripted {
     let greeting: &'static str = format!("* OK [CAPABILITY {caps}] scripted\r\n").leak();
     scripted(greeting, move |_, tag, cmd| {
         let word = cmd.split(' ').next().unwrap_or("");
@@ -91,6 +96,7 @@ async fn qresync_server(caps: &'static str) -> Scripted {
                 "* 0 EXISTS\r\n* FLAGS (\\Seen \\Deleted)\r\n* OK [UIDVALIDITY 7] v\r\n\
                  * OK [UIDNEXT 1] n\r\n* OK [HIGHESTMODSEQ 5] m\r\n{tag} OK [READ-WRITE] done\r\n"
             ),
+            "UNSELECT" => format!("{tag} {unselect}\r\n"),
             "LOGOUT" => return vec![send(format!("* BYE bye\r\n{tag} OK done\r\n")), Act::Close],
             _ => format!("{tag} OK done\r\n"),
         };
@@ -181,5 +187,44 @@ async fn sync_with_a_mailbox_selected_and_no_unselect_fails_typed() {
     assert_eq!(failure.journal, journal);
     conn.noop().await.unwrap();
     assert_eq!(after_select(&server), ["NOOP"]);
+    conn.logout().await.unwrap();
+}
+
+/// A refused UNSELECT stops the sync with a typed error naming it: the ENABLE that waited for
+/// it is never sent (it would be refused in the selected state, and the sync would go on in
+/// CONDSTORE mode), nothing else is sent, the inputs come back and the connection stays
+/// usable.
+#[tokio::test]
+async fn a_refused_unselect_stops_the_sync_before_enable() {
+    let server = qresync_server_unselect(
+        "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT UIDPLUS",
+        "NO [SERVERBUG] cannot leave the mailbox",
+    )
+    .await;
+    let conn = selected_inbox(&server).await;
+    let state = ReplicaState {
+        uidvalidity: Some(7),
+        highestmodseq: Some(5),
+        ..ReplicaState::default()
+    };
+    let mut journal = Journal::new();
+    journal.record(LocalChange::Delete { uid: 3 });
+    let failure = conn
+        .sync(cfg(), state.clone(), journal.clone(), |_| Ok(()))
+        .await
+        .unwrap()
+        .expect_err("the UNSELECT was refused");
+    match &failure.error {
+        SyncError::Command { command, error } => {
+            assert_eq!(*command, "UNSELECT");
+            assert!(matches!(error, CommandError::No { .. }), "{error:?}");
+            assert!(error.to_string().contains("cannot leave"), "{error}");
+        }
+        other => panic!("expected the UNSELECT's failure, got {other:?}"),
+    }
+    assert_eq!(failure.state, state);
+    assert_eq!(failure.journal, journal);
+    conn.noop().await.unwrap();
+    assert_eq!(after_select(&server), ["UNSELECT", "NOOP"]);
     conn.logout().await.unwrap();
 }

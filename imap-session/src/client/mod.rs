@@ -522,6 +522,8 @@ pub struct Client {
     cfg: ClientConfig,
     state: State,
     closed: bool,
+    /// Why the session closed, once it has (also reported as [`Event::Closed`]).
+    close_reason: Option<CloseReason>,
     handoff: Option<HandOff>,
     caps: Option<CapabilitySet>,
     enabled: Vec<Capability>,
@@ -584,6 +586,7 @@ impl Client {
             cfg: config,
             state: State::Greeting,
             closed: false,
+            close_reason: None,
             handoff: None,
             caps: None,
             enabled: Vec::new(),
@@ -620,6 +623,14 @@ impl Client {
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Why the session ended, once it has: the reason [`Event::Closed`] carries. It is set
+    /// before the commands still pending complete (their [`Event::Completed`] events come
+    /// before [`Event::Closed`]), so an adapter can tell a lost connection from one the
+    /// session closed because of the server's protocol violation while it handles them.
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.close_reason.as_ref()
     }
 
     /// The server's capabilities, when known.
@@ -2198,6 +2209,7 @@ impl Client {
             return;
         }
         self.closed = true;
+        self.close_reason = Some(reason.clone());
         while let Some(c) = self.cmds.pop_front() {
             let e = match (&c.kind, &reason) {
                 // A refused STARTTLS upgrade must not read as a lost connection.
