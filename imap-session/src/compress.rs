@@ -13,6 +13,8 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 /// The most inflated bytes one step produces: the piece handed to the session at a time.
 pub(crate) const INFLATE_PIECE: usize = 16 * 1024;
 
+/// The compressor and inflater of one COMPRESS=DEFLATE connection, with what is kept between
+/// calls of [`feed`].
 pub(crate) struct Deflate {
     tx: Compress,
     rx: Decompress,
@@ -27,6 +29,8 @@ pub(crate) struct Deflate {
     unread: usize,
     /// The output buffer of one step ([`INFLATE_PIECE`] bytes, reused).
     piece: Box<[u8]>,
+    /// The peer ended the DEFLATE stream (a final block): later input is an error.
+    ended: bool,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -140,6 +144,7 @@ impl Deflate {
             pending: false,
             unread: 0,
             piece: vec![0; INFLATE_PIECE].into_boxed_slice(),
+            ended: false,
         }
     }
 
@@ -158,19 +163,16 @@ impl Deflate {
                 out.reserve(out.capacity().max(256));
             }
             let before_in = self.tx.total_in();
-            let st = self
-                .tx
+            // The status says nothing the lengths do not: `BufError` (no room) is met by the
+            // next round's larger buffer, and a raw stream never ends here.
+            self.tx
                 .compress_vec(input, &mut out, FlushCompress::Sync)
                 .map_err(|e| e.to_string())?;
             let used = (self.tx.total_in() - before_in) as usize;
             input = &input[used..];
-            match st {
-                Status::Ok | Status::BufError | Status::StreamEnd => {
-                    // Done when all input is taken and the flush fitted (room left over).
-                    if input.is_empty() && out.len() < out.capacity() {
-                        return Ok(out);
-                    }
-                }
+            // Done when all input is taken and the flush fitted (room left over).
+            if input.is_empty() && out.len() < out.capacity() {
+                return Ok(out);
             }
         }
     }
@@ -180,15 +182,25 @@ impl Deflate {
     fn inflate_step(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), String> {
         let before_in = self.rx.total_in();
         let before_out = self.rx.total_out();
-        self.rx
+        let status = self
+            .rx
             .decompress(input, out, FlushDecompress::None)
             .map_err(|e| e.to_string())?;
         let used = (self.rx.total_in() - before_in) as usize;
         let produced = (self.rx.total_out() - before_out) as usize;
         self.pending = produced == out.len();
+        if status == Status::StreamEnd {
+            // A final block: COMPRESS streams never end (RFC 4978 §4), so whatever follows
+            // cannot be inflated. The output of this step is still handed over; the next
+            // step with input fails below.
+            self.ended = true;
+        }
         if used == 0 && produced == 0 && !input.is_empty() {
-            // Only after the end of the stream (a final block), which COMPRESS never sends.
-            return Err("inflater made no progress".into());
+            return Err(if self.ended {
+                "data after the end of the compressed stream (a final DEFLATE block)".into()
+            } else {
+                "inflater made no progress".into()
+            });
         }
         Ok((used, produced))
     }
@@ -323,6 +335,22 @@ mod tests {
         };
         assert_eq!(feed(&mut bad, &[0xff; 64]), 64);
         assert!(bad.failed.is_some());
+    }
+
+    /// A final block ends a DEFLATE stream, which COMPRESS never does: what it holds is
+    /// inflated, and input after it is an error that says so.
+    #[test]
+    fn data_after_a_final_block_is_an_error_that_says_so() {
+        let mut z = Compress::new(Compression::default(), false);
+        let mut wire = Vec::with_capacity(1024);
+        z.compress_vec(b"* OK last\r\n", &mut wire, FlushCompress::Finish)
+            .unwrap();
+        wire.extend_from_slice(b"\x07more");
+        let mut b = Deflate::new();
+        let mut got = Vec::new();
+        let e = b.decompress(&wire, &mut got).unwrap_err();
+        assert_eq!(got, b"* OK last\r\n");
+        assert!(e.contains("final DEFLATE block"), "{e}");
     }
 
     #[test]

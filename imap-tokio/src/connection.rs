@@ -22,9 +22,13 @@
 //!
 //! # Back-pressure
 //!
-//! Streamed data (fetched bodies, IDLE events) goes through bounded channels. When a consumer
-//! does not keep up, the driver stops reading the socket until it does, so memory stays
-//! bounded by the channel sizes, the session's body streaming threshold and one read buffer.
+//! Streamed data (fetched bodies, IDLE events) goes through bounded channels, in batches of at
+//! most 64 items or about 64 KiB of body bytes (plus the item that crosses it). When a
+//! consumer does not keep up, the driver keeps what does not fit in a backlog and stops both
+//! reading the socket and handing what it already read to the session until the consumer has
+//! made room. So memory stays bounded by the channel sizes, the session's body streaming
+//! threshold and limits (`max_events`, `inflate_window`: what one input step can produce,
+//! also under COMPRESS=DEFLATE) and one read buffer.
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
@@ -1363,18 +1367,18 @@ impl Driver {
             tokio::select! {
                 r = read_opt(&mut self.rd, &mut self.rbuf), if can_read => {
                     match r {
+                        // The end of input reaches the session in `pump`, once what was
+                        // read before it has been fed.
                         Ok(0) => {
                             self.eof = true;
                             self.dirty = true;
                             self.feed();
-                            self.session.handle_eof(Instant::now());
                         }
                         Ok(_) => self.feed(),
                         Err(e) => {
                             tracing::debug!(error = %e, "read failed");
                             self.eof = true;
                             self.dirty = true;
-                            self.session.handle_eof(Instant::now());
                         }
                     }
                 }
@@ -1476,9 +1480,15 @@ impl Driver {
         }
     }
 
-    /// Offers the read buffer to the session (as much as it takes).
+    /// Hands the read buffer to the session (as much as it takes), routing the events after
+    /// each call. Stops while stream batches wait for room in their channels (the backlog):
+    /// what the session turns the rest of the buffer into would only pile up behind them, and
+    /// under COMPRESS=DEFLATE one read buffer can inflate about 1032 times. So the backlog
+    /// holds at most what one input call produces (bounded by the session's `inflate_window`
+    /// and `max_events` under COMPRESS; without it, by the read buffer), and the rest waits in
+    /// the read buffer, whose size is bounded.
     fn feed(&mut self) {
-        while !self.rbuf.is_empty() {
+        while !self.rbuf.is_empty() && self.backlog.is_empty() {
             // The session takes the bytes without a copy (split off `rbuf`, whose spare
             // capacity takes the next read, so that a message straddling reads is joined in
             // place).
@@ -1533,12 +1543,25 @@ impl Driver {
             if self.drain_events() {
                 progress = true;
             }
-            if !self.rbuf.is_empty() && !self.handoff && self.closed.is_none() {
+            if !self.rbuf.is_empty()
+                && !self.handoff
+                && self.closed.is_none()
+                && self.backlog.is_empty()
+            {
                 let before = self.rbuf.len();
                 self.feed();
                 if self.rbuf.len() != before {
                     progress = true;
                 }
+            }
+            // The end of input (or a failed read), once everything read before it was fed;
+            // with the backlog empty, what is left in the buffer cannot be fed any more.
+            if self.eof
+                && !self.session.is_closed()
+                && (self.rbuf.is_empty() || self.backlog.is_empty())
+            {
+                self.session.handle_eof(Instant::now());
+                progress = true;
             }
             if !progress {
                 break;

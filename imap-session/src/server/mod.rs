@@ -637,8 +637,12 @@ impl Server {
         if let Some(d) = self.deflate.as_mut() {
             return match d.compress(&buf) {
                 Ok(c) => Some(Bytes::from(c)),
-                Err(_) => {
+                Err(error) => {
                     // The compressor failed: nothing more can be sent.
+                    #[cfg(feature = "tracing")]
+                    tracing::warn!(%error, "compressing output failed: closing");
+                    #[cfg(not(feature = "tracing"))]
+                    let _ = error;
                     self.out.clear();
                     self.out_len = 0;
                     self.close_with(CloseReason::Protocol);
@@ -2449,7 +2453,13 @@ impl Inflating for Server {
         self.process_inner(now);
     }
 
-    fn inflate_failed(&mut self, _error: String) {
+    fn inflate_failed(&mut self, error: String) {
+        // The reason is not sent to the client (a library's words), nor kept in
+        // `CloseReason::Protocol`, which has no field for it: it is logged.
+        #[cfg(feature = "tracing")]
+        tracing::debug!(%error, "invalid compressed data from the client: closing");
+        #[cfg(not(feature = "tracing"))]
+        let _ = error;
         self.invalid_compressed_data();
     }
 }
