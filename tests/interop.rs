@@ -431,7 +431,8 @@ async fn streamed_fetch(run: Run) {
     while let Some(mut m) = fetch.next().await.unwrap() {
         let (chunks, size, digest) = read_body(&mut m).await;
         let data = m.finish().await.unwrap();
-        seen.push((data.uid.unwrap(), chunks, size, digest, data.flags.unwrap()));
+        let flags = data.flags().unwrap().to_strings();
+        seen.push((data.uid.unwrap(), chunks, size, digest, flags));
     }
     assert_eq!(seen.len(), 2, "{}", s.test);
     let b = seen.iter().find(|x| x.0 == uid_big).unwrap();
@@ -613,7 +614,7 @@ async fn sync_round_trips(run: Run) {
         .finish()
         .await
         .unwrap();
-    let flags = m.flags.unwrap();
+    let flags = m.flags().unwrap().to_strings();
     for f in ["\\Seen", "\\Flagged", "\\Answered"] {
         assert!(
             flags.iter().any(|x| x == f),

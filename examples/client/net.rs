@@ -218,7 +218,7 @@ async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
                 let digest: [u8; 32] = hash.finalize().into();
                 out::line(out::message(
                     uid,
-                    &data.flags.unwrap_or_default(),
+                    &data.flags().map(|f| f.to_strings()).unwrap_or_default(),
                     size,
                     &digest,
                 ))?;

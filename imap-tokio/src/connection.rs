@@ -226,6 +226,10 @@ enum Collect {
 type Batch = Vec<Item>;
 
 /// Items of the streams.
+///
+/// Message data is carried by value (not boxed), as the session's events carry it: one
+/// allocation per message would cost more than moving the value into and out of a batch.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Item {
     BodyBegin,
@@ -1954,7 +1958,8 @@ impl Driver {
     }
 
     /// Delivers `item` to the first streaming command in flight; gives it back when there
-    /// is none.
+    /// is none (by value: see [`Item`]).
+    #[allow(clippy::result_large_err)]
     fn stream_item(&mut self, item: Item) -> Result<(), Item> {
         let Some(id) = self.first(|p| matches!(p.collect, Collect::Stream(_))) else {
             return Err(item);
@@ -2269,7 +2274,7 @@ impl Driver {
             }
         }
         if let Some(tx) = self.idle_sink() {
-            if let Some(flags) = md.flags.clone() {
+            if let Some(flags) = md.flags().map(|f| f.to_strings()) {
                 let e = IdleEvent::Flags {
                     seq: md.seq,
                     uid: md.uid,

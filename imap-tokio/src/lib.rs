@@ -22,7 +22,7 @@
 //!         let _ = chunk; // hash or store it: bodies are never buffered whole
 //!     }
 //!     let data = msg.finish().await?;
-//!     println!("{:?} {:?}", data.uid, data.flags);
+//!     println!("{:?} {:?}", data.uid, data.flags());
 //! }
 //! conn.logout().await?;
 //! # let _ = inbox; Ok(()) }
@@ -48,4 +48,4 @@ pub use connection::{AuthMethod, Connection, FetchStream, FetchedMessage, IdleSt
 pub use error::{CertificateError, CertificateReason, Error, Phase};
 pub use imapwire_session::special_use::{Role, SpecialUse};
 pub use tls::{Fingerprint, TlsConfig};
-pub use types::{IdleEvent, MailboxEntry, MailboxInfo, MessageData, SearchResult};
+pub use types::{FlagIter, Flags, IdleEvent, MailboxEntry, MailboxInfo, MessageData, SearchResult};

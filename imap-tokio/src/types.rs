@@ -101,21 +101,24 @@ pub struct MailboxInfo {
 }
 
 /// The attributes of one message from a FETCH or STORE response.
+///
+/// Built without a copy of what was decoded: the items stay as the codec produced them (up to
+/// three without an allocation of their own) and [`flags`](Self::flags) reads the `FLAGS`
+/// item in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MessageData {
-    /// Its sequence number.
+    /// Its sequence number (0 in a `UID FETCH` answer that a server sent without one).
     pub seq: u32,
     /// Its UID, when sent.
     pub uid: Option<u32>,
-    /// Its flags as sent, `\Recent` left out (IMAP4rev2 dropped it); `None` when not sent.
-    pub flags: Option<Vec<String>>,
     /// `RFC822.SIZE`, when sent.
     pub size: Option<u64>,
     /// `MODSEQ`, when sent.
     pub modseq: Option<u64>,
-    /// Every item as decoded (streamed bodies empty there: they came as chunks).
-    pub items: Vec<MessageDataItem>,
+    /// Every item as decoded, in the order sent (streamed bodies empty there: they came as
+    /// chunks). A [`SmallList`] dereferences to a slice: `data.items.iter()`.
+    pub items: SmallList<MessageDataItem, 3>,
 }
 
 impl MessageData {
@@ -123,32 +126,29 @@ impl MessageData {
         let mut d = MessageData {
             seq,
             uid: None,
-            flags: None,
             size: None,
             modseq: None,
-            items: Vec::new(),
+            items: SmallList::new(),
         };
         for it in items.iter() {
             match it {
                 MessageDataItem::Uid(u) => d.uid = Some(u.get()),
-                MessageDataItem::Flags(f) => {
-                    d.flags = Some(
-                        f.iter()
-                            .filter_map(|f| match f {
-                                FlagFetch::Flag(f) => Some(flag_text(f)),
-                                _ => None,
-                            })
-                            .collect(),
-                    )
-                }
                 MessageDataItem::Rfc822Size(n) => d.size = Some(*n),
                 MessageDataItem::ModSeq(m) => d.modseq = Some(*m),
                 _ => {}
             }
         }
-        // A list of more than three items is already on the heap: taken as it is.
-        d.items = items.into_vec();
+        d.items = items;
         d
+    }
+
+    /// Its flags as sent (`\Recent` left out: IMAP4rev2 dropped it); `None` when the
+    /// response had no `FLAGS` item. A view of the decoded item: nothing is copied.
+    pub fn flags(&self) -> Option<Flags<'_>> {
+        self.items.iter().find_map(|it| match it {
+            MessageDataItem::Flags(f) => Some(Flags(f)),
+            _ => None,
+        })
     }
 
     /// The total length of the inline (not streamed) body values.
@@ -205,7 +205,7 @@ fn share_or_copy(b: &[u8], share: impl FnOnce() -> Bytes) -> Bytes {
     }
 }
 
-/// A flag as sent (`\\Seen`, `$Forwarded`, `\\Foo`): what its `Display` writes, without the
+/// A flag as sent (`\Seen`, `$Forwarded`, `\Foo`): what its `Display` writes, without the
 /// formatting machinery (this runs for every flag of every fetched message).
 pub(crate) fn flag_text(f: &Flag) -> String {
     match f {
@@ -219,6 +219,93 @@ pub(crate) fn flag_text(f: &Flag) -> String {
         other => match other.known_name() {
             Some(n) => n.to_owned(),
             None => other.to_string(),
+        },
+    }
+}
+
+/// A message's flags (RFC 9051 §2.3.2) as a FETCH response sent them, `\Recent` left out:
+/// a view of the decoded `FLAGS` item inside [`MessageData::items`], from
+/// [`MessageData::flags`]. Names compare without regard to ASCII case, as IMAP's flags do;
+/// [`to_strings`](Self::to_strings) gives owned text.
+#[derive(Clone, Copy)]
+pub struct Flags<'a>(&'a [FlagFetch]);
+
+impl<'a> Flags<'a> {
+    /// The flags in the order sent.
+    pub fn iter(&self) -> FlagIter<'a> {
+        FlagIter(self.0.iter())
+    }
+
+    /// How many flags there are.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Whether the flag named `name` is set: a system flag with its backslash (`\Seen`,
+    /// `\Foo`) or a keyword (`$Forwarded`), without regard to ASCII case.
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|f| flag_is(f, name))
+    }
+
+    /// The flags as text, as sent (what each flag's `Display` writes: `\Seen`,
+    /// `$Forwarded`).
+    pub fn to_strings(&self) -> Vec<String> {
+        self.iter().map(flag_text).collect()
+    }
+}
+
+impl std::fmt::Debug for Flags<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(flag_text)).finish()
+    }
+}
+
+/// Equal when the same flags were sent in the same order (names compared as sent).
+impl PartialEq for Flags<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Flags<'_> {}
+
+impl<'a> IntoIterator for Flags<'a> {
+    type Item = &'a Flag;
+    type IntoIter = FlagIter<'a>;
+    fn into_iter(self) -> FlagIter<'a> {
+        self.iter()
+    }
+}
+
+/// The flags of a [`Flags`], in the order sent.
+#[derive(Debug, Clone)]
+pub struct FlagIter<'a>(std::slice::Iter<'a, FlagFetch>);
+
+impl<'a> Iterator for FlagIter<'a> {
+    type Item = &'a Flag;
+    fn next(&mut self) -> Option<&'a Flag> {
+        self.0.find_map(|f| match f {
+            FlagFetch::Flag(f) => Some(f),
+            FlagFetch::Recent => None,
+        })
+    }
+}
+
+/// Whether `f` is the flag named `name` (its text as sent, ASCII case ignored).
+fn flag_is(f: &Flag, name: &str) -> bool {
+    match f {
+        Flag::Keyword(a) => a.eq_ignore_case(name.as_bytes()),
+        Flag::Extension(a) => name
+            .strip_prefix('\\')
+            .is_some_and(|n| a.eq_ignore_case(n.as_bytes())),
+        other => match other.known_name() {
+            Some(k) => k.eq_ignore_ascii_case(name),
+            None => other.to_string().eq_ignore_ascii_case(name),
         },
     }
 }
@@ -289,5 +376,72 @@ mod tests {
         }
         assert_eq!(flag_text(&Flag::Seen), "\\Seen");
         assert_eq!(flag_text(&flags[7]), "\\Foo");
+    }
+
+    fn item_flags(list: Vec<FlagFetch>) -> MessageDataItem {
+        MessageDataItem::Flags(list.into())
+    }
+
+    /// `flags` reads the FLAGS item in place: `\Recent` left out, names as sent, compared
+    /// without regard to case; no FLAGS item is `None`, an empty one is empty.
+    #[test]
+    fn flags_view_of_the_decoded_item() {
+        let ext = Flag::Extension(imapwire_codec::core::Atom::try_from("Foo").unwrap());
+        let list = vec![
+            FlagFetch::Flag(Flag::Seen),
+            FlagFetch::Recent,
+            FlagFetch::Flag(Flag::keyword("$Forwarded").unwrap()),
+            FlagFetch::Flag(ext.clone()),
+            FlagFetch::Flag(Flag::Draft),
+        ];
+        let uid = MessageDataItem::Uid(imapwire_codec::sequence::Uid::new(7).unwrap());
+        let d = MessageData::new(3, vec![uid.clone(), item_flags(list.clone())].into());
+        assert_eq!(d.uid, Some(7));
+        assert_eq!(d.items.len(), 2, "every item kept");
+        let f = d.flags().unwrap();
+        assert_eq!(f.len(), 4);
+        assert!(!f.is_empty());
+        assert_eq!(f.to_strings(), ["\\Seen", "$Forwarded", "\\Foo", "\\Draft"]);
+        let want: Vec<&Flag> = list
+            .iter()
+            .filter_map(|x| match x {
+                FlagFetch::Flag(f) => Some(f),
+                FlagFetch::Recent => None,
+            })
+            .collect();
+        assert_eq!(f.iter().collect::<Vec<_>>(), want);
+        assert_eq!(f.into_iter().count(), 4);
+        for name in ["\\Seen", "\\SEEN", "$forwarded", "\\foo", "\\Draft"] {
+            assert!(f.contains(name), "{name}");
+        }
+        for name in [
+            "\\Recent",
+            "Seen",
+            "\\Flagged",
+            "$Forward",
+            "Foo",
+            "\\$Forwarded",
+            "",
+        ] {
+            assert!(!f.contains(name), "{name}");
+        }
+        assert_eq!(
+            format!("{f:?}"),
+            r#"["\\Seen", "$Forwarded", "\\Foo", "\\Draft"]"#
+        );
+        assert_eq!(f, f.clone());
+        let other = MessageData::new(
+            1,
+            vec![item_flags(vec![FlagFetch::Flag(Flag::Seen)])].into(),
+        );
+        assert_ne!(f, other.flags().unwrap());
+
+        let none = MessageData::new(1, vec![uid].into());
+        assert!(none.flags().is_none());
+        let recent_only = MessageData::new(1, vec![item_flags(vec![FlagFetch::Recent])].into());
+        let empty = recent_only.flags().unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(empty.len(), 0);
+        assert!(empty.to_strings().is_empty());
     }
 }

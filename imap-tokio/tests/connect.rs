@@ -37,7 +37,7 @@ async fn fetch_all(conn: &Connection) -> Vec<(u32, Vec<String>, u64, String)> {
         assert_eq!(d.size, Some(n), "streamed bytes match RFC822.SIZE");
         out.push((
             d.uid.unwrap(),
-            d.flags.unwrap_or_default(),
+            d.flags().map(|f| f.to_strings()).unwrap_or_default(),
             n,
             hex(&h.finalize()),
         ));
@@ -208,7 +208,7 @@ async fn uids_and_flags(conn: &Connection) -> Vec<(u32, Vec<String>)> {
     let mut out = Vec::new();
     while let Some(m) = f.next().await.unwrap() {
         let d = m.finish().await.unwrap();
-        out.push((d.uid.unwrap(), d.flags.unwrap()));
+        out.push((d.uid.unwrap(), d.flags().unwrap().to_strings()));
     }
     out
 }

@@ -73,7 +73,12 @@ async fn sync_downloads_everything_then_only_changes_and_uploads_local_marks() {
     let mut f = other.fetch("1", "(UID FLAGS)", true).await.unwrap();
     let m = f.next().await.unwrap().unwrap();
     let data = m.finish().await.unwrap();
-    assert!(data.flags.unwrap().contains(&"\\Seen".to_string()));
+    assert!(
+        data.flags()
+            .unwrap()
+            .to_strings()
+            .contains(&"\\Seen".to_string())
+    );
     conn.logout().await.unwrap();
     other.logout().await.unwrap();
 }
