@@ -729,7 +729,8 @@ pub enum GmailLabel {
 impl GmailLabel {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         if p.eat(b'\\') {
-            Atom::parse(p).map(GmailLabel::System)
+            // (lenient: 8-bit bytes in the name, as in a flag)
+            crate::flag::flag_atom(p).map(GmailLabel::System)
         } else {
             IString::parse_astring(p).map(GmailLabel::Label)
         }

@@ -114,9 +114,10 @@ impl Flag {
     }
 }
 
-/// The atom of a flag; the lenient profile also takes `]` inside keywords and an empty
-/// system flag name (`\`), which become a sanitised atom.
-fn flag_atom(p: &mut Parser<'_>) -> PResult<Atom> {
+/// The atom of a flag (or of a Gmail system label); the lenient profile also takes `]` and
+/// 8-bit bytes inside keywords and an empty system flag name (`\`), which become a sanitised
+/// atom.
+pub(crate) fn flag_atom(p: &mut Parser<'_>) -> PResult<Atom> {
     let start = p.pos;
     if p.allows(Quirk::OddFlags) {
         let b = p.take_while(|c| class::is_atom_char(c) || c == b']' || c >= 0x80);

@@ -748,7 +748,8 @@ fn lenient_reads_valid_lookalikes_as_strict() {
 /// Inputs the `inject_defects` fuzz target failed on, each run through every cell at every
 /// position: an 8-bit byte inside an atom of an unknown FETCH item's value was reported at
 /// the atom's start instead of at the byte; a doubled SP after a tag starting with `[` made
-/// the line a bare `[CODE] text` line, whose code (with a literal) then failed.
+/// the line a bare `[CODE] text` line, whose code (with a literal) then failed; an 8-bit byte
+/// in a Gmail system label was not read as in a flag.
 #[test]
 fn fuzz_found_messages_meet_every_cell() {
     let msgs: Vec<Vec<u8>> = vec![
@@ -757,6 +758,8 @@ fn fuzz_found_messages_meet_every_cell() {
         b"[R OK [NOUPDATE {24}\r\nabcdefghijklmnopqrstuvwx] done\r\n".to_vec(),
         // a capability named NIL is no NIL to replace by `()` (a harness false positive)
         b"* ENABLED NIL UIDPLUS mailboxname\r\n".to_vec(),
+        // an 8-bit byte in a Gmail system label (`\\m\xe9TAT`) failed the only item
+        b"* 2273806215 FETCH (X-GM-LABELS (deleteD thrEADX \\mTATxxIxINBOXxx \\a))\r\n".to_vec(),
     ];
     let (tallies, failures) = run_all(&msgs);
     assert!(failures.is_empty(), "{failures:#?}");
