@@ -325,6 +325,20 @@ fn login_select_fetch_store_append_logout() {
         matches!(code, Some(ResponseCode::AppendUid { .. })),
         "{code:?}"
     );
+    // RFC 9051 §6.3.12: the EXISTS came with the APPEND, before its completion.
+    let ev = &p.conns[0].events;
+    let exists = ev
+        .iter()
+        .position(|e| matches!(e, CEvent::Mailbox(MailboxEvent::Exists { exists: 2 })));
+    let done = ev
+        .iter()
+        .position(|e| matches!(e, CEvent::Completed { id: x, .. } if *x == id));
+    assert!(
+        matches!((exists, done), (Some(a), Some(b)) if a < b),
+        "{ev:?}"
+    );
+    assert_eq!(p.conns[0].client.mailbox().unwrap().exists(), 2);
+    assert_eq!(p.conns[0].server.view(), [1, 2]);
     let id = p.run(0, CommandBody::Noop);
     assert!(p.completion(0, id).is_ok());
     assert_eq!(p.conns[0].client.mailbox().unwrap().exists(), 2);

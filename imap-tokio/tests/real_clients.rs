@@ -59,6 +59,12 @@ line = m.readline(); assert line == b'* 3 EXISTS\r\n', line
 m.send(b'DONE\r\n')
 line = m.readline(); assert line.startswith(tag.encode() + b' OK'), line
 out.append('IDLE ok')
+# APPEND into the selected mailbox: its EXISTS comes before the tagged OK (RFC 9051
+# 6.3.12), so imaplib has it when append() returns; a UID SEARCH right after sees it.
+typ, data = m.append('INBOX', None, None, b'Subject: into selected\r\n\r\nappended while selected\r\n')
+assert typ == 'OK', data
+assert m.untagged_responses.get('EXISTS', [None])[-1] == b'4', m.untagged_responses
+typ, data = m.uid('SEARCH', 'ALL'); out.append('UIDS2 ' + data[0].decode())
 typ, data = m.logout(); assert typ == 'BYE', (typ, data)
 print('\n'.join(out))
 "#;
@@ -93,7 +99,16 @@ fn python_imaplib() {
         "{out} vs {inbox:?}"
     );
     assert!(out.contains("IDLE ok"));
-    assert_eq!(inbox.len(), 3, "{inbox:?}");
+    assert_eq!(inbox.len(), 4, "{inbox:?}");
+    let uids: Vec<String> = inbox.iter().map(|m| m.0.to_string()).collect();
+    assert!(
+        out.contains(&format!("UIDS2 {}", uids.join(" "))),
+        "{out} vs {inbox:?}"
+    );
+    assert_eq!(
+        &inbox[3].2[..],
+        b"Subject: into selected\r\n\r\nappended while selected\r\n"
+    );
     assert_eq!(
         &inbox[0].2[..],
         b"From: a@example.com\r\nSubject: first\r\n\r\nfirst body\r\n"
@@ -506,4 +521,99 @@ fn fetchmail_download_and_delete() {
         "fetched messages deleted"
     );
     assert_eq!(stored(&store, "Archive").len(), 1);
+}
+
+/// Sends `cmd` (tagged `tag`) and returns the lines up to and including the tagged one.
+fn exchange(
+    w: &mut std::net::TcpStream,
+    r: &mut std::io::BufReader<std::net::TcpStream>,
+    tag: &str,
+    cmd: &[u8],
+) -> Vec<String> {
+    use std::io::{BufRead, Write};
+    w.write_all(cmd).unwrap();
+    let mut lines = Vec::new();
+    loop {
+        let mut l = String::new();
+        assert!(r.read_line(&mut l).unwrap() > 0, "closed after {lines:?}");
+        let done = l.starts_with(&format!("{tag} "));
+        lines.push(l);
+        if done {
+            return lines;
+        }
+    }
+}
+
+/// RFC 9051 §6.3.12 through the example server's driver (`start`, Maildir store): APPEND,
+/// COPY and MOVE into the selected mailbox send `* n EXISTS` before the tagged OK (checked
+/// in the bytes as they arrive), and a UID SEARCH right after sees the new messages; the
+/// crate's client sees the appended UID in a UID SEARCH right after its APPEND.
+#[test]
+fn append_copy_move_into_selected_exists_before_ok() {
+    use std::io::BufRead;
+    let scratch = Scratch::new("exists-first");
+    let mut srv = TestServer::start(&scratch.0);
+    let sock = std::net::TcpStream::connect(srv.plain).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut r = std::io::BufReader::new(sock);
+    let mut greeting = String::new();
+    r.read_line(&mut greeting).unwrap();
+    assert!(greeting.starts_with("* OK"), "{greeting}");
+    let login = format!("a LOGIN {USER} \"{PASSWORD}\"\r\n");
+    let l = exchange(&mut w, &mut r, "a", login.as_bytes());
+    assert!(l.last().unwrap().starts_with("a OK"), "{l:?}");
+    let l = exchange(&mut w, &mut r, "b", b"b SELECT INBOX\r\n");
+    assert!(l.contains(&"* 0 EXISTS\r\n".to_owned()), "{l:?}");
+    let msg = "Subject: one\r\n\r\nfirst\r\n";
+    let cmd = format!("c APPEND INBOX {{{}+}}\r\n{msg}\r\n", msg.len());
+    let l = exchange(&mut w, &mut r, "c", cmd.as_bytes());
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert_eq!(l[0], "* 1 EXISTS\r\n", "{l:?}");
+    assert!(l[1].starts_with("c OK [APPENDUID "), "{l:?}");
+    let l = exchange(&mut w, &mut r, "d", b"d UID SEARCH ALL\r\n");
+    assert_eq!(l, ["* SEARCH 1\r\n", "d OK done\r\n"], "{l:?}");
+    let l = exchange(&mut w, &mut r, "e", b"e COPY 1 INBOX\r\n");
+    assert_eq!(l[0], "* 2 EXISTS\r\n", "{l:?}");
+    assert!(l[1].starts_with("e OK [COPYUID "), "{l:?}");
+    let l = exchange(&mut w, &mut r, "f", b"f UID MOVE 1 INBOX\r\n");
+    assert_eq!(l[..2], ["* 1 EXPUNGE\r\n", "* 2 EXISTS\r\n"], "{l:?}");
+    assert!(l[2].starts_with("f OK [COPYUID "), "{l:?}");
+    let l = exchange(&mut w, &mut r, "g", b"g UID SEARCH ALL\r\ng2 NOOP\r\n");
+    assert_eq!(l, ["* SEARCH 2 3\r\n", "g OK done\r\n"], "{l:?}");
+    // The store's notifications of these messages, if any reach this session, add nothing.
+    let l = exchange(&mut w, &mut r, "g2", b"");
+    assert_eq!(l, ["g2 OK done\r\n"], "{l:?}");
+
+    // The crate's client.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let port = srv.plain.port();
+    rt.block_on(async {
+        use imapwire_tokio::{Config, Connection, Security, Timeouts};
+        let cfg = Config::new("127.0.0.1", port)
+            .with_security(Security::InsecurePlaintext)
+            .with_timeouts(Timeouts::all(std::time::Duration::from_secs(20)));
+        let c = Connection::connect(cfg).await.unwrap();
+        c.login(USER, imapwire_session::sasl::Secret::new(PASSWORD.into()))
+            .await
+            .unwrap();
+        let info = c.select("INBOX").await.unwrap();
+        assert_eq!(info.exists, 2);
+        let m = "Subject: two\r\n\r\nsecond\r\n";
+        let uid = c
+            .append("INBOX", &[], m.len() as u64, std::io::Cursor::new(m))
+            .await
+            .unwrap();
+        assert_eq!(uid, Some(4));
+        let found = c.search("ALL", true).await.unwrap();
+        assert_eq!(found.ids, [2, 3, 4]);
+        c.logout().await.unwrap();
+    });
+    let l = exchange(&mut w, &mut r, "h", b"h LOGOUT\r\n");
+    assert_eq!(l.last().unwrap(), "h OK done\r\n", "{l:?}");
+    srv.stop();
 }

@@ -193,20 +193,28 @@ pub enum Request {
         /// The session's view: `view[n - 1]` is the UID of message `n`.
         view: Vec<u32>,
     },
-    /// `[UID] COPY`: answer with [`ReplyData::Copied`].
+    /// `[UID] COPY`: answer with [`ReplyData::Copied`], and [`ReplyData::NewMessages`] when
+    /// the target is the selected mailbox.
     Copy {
         /// The messages.
         uids: Vec<u32>,
         /// The target.
         mailbox: Mailbox,
+        /// The highest UID of the session's view of its selected mailbox (see
+        /// [`ReplyData::NewMessages`]).
+        last_uid: u32,
     },
-    /// `[UID] MOVE`: answer with [`ReplyData::Copied`] and [`ReplyData::Expunged`] per
-    /// message removed.
+    /// `[UID] MOVE`: answer with [`ReplyData::Copied`], [`ReplyData::Expunged`] per
+    /// message removed, and [`ReplyData::NewMessages`] when the target is the selected
+    /// mailbox.
     Move {
         /// The messages.
         uids: Vec<u32>,
         /// The target.
         mailbox: Mailbox,
+        /// The highest UID of the session's view of its selected mailbox (see
+        /// [`ReplyData::NewMessages`]).
+        last_uid: u32,
     },
     /// EXPUNGE (`uids` `None`) or UID EXPUNGE: answer with [`ReplyData::Expunged`] per
     /// message removed.
@@ -218,13 +226,16 @@ pub enum Request {
     Close,
     /// APPEND (MULTIAPPEND: several messages): store the messages whose data came as
     /// [`Event::AppendChunk`]s, all or none; answer `OK` (with `APPENDUID`, UIDPLUS) or
-    /// `NO [TRYCREATE]` when the mailbox does not exist. Whatever the answer, the streams
-    /// are done with.
+    /// `NO [TRYCREATE]` when the mailbox does not exist, with [`ReplyData::NewMessages`] when
+    /// the target is the selected mailbox. Whatever the answer, the streams are done with.
     Append {
         /// The target.
         mailbox: Mailbox,
         /// The messages, in order.
         messages: Vec<AppendedMessage>,
+        /// While a mailbox is selected, the highest UID of the session's view of it (0 when
+        /// it is empty); `None` in the authenticated state (see [`ReplyData::NewMessages`]).
+        last_uid: Option<u32>,
     },
     /// Any other command valid in the authenticated or selected state that does not use
     /// sequence numbers (LIST, LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
@@ -336,6 +347,13 @@ pub enum ReplyData {
         /// The new UIDs, in the order of `source`.
         target: Vec<u32>,
     },
+    /// The command added messages to the session's selected mailbox (APPEND, COPY or MOVE
+    /// into it; RFC 9051 §6.3.12 and §6.4.7): every UID of that mailbox above the request's
+    /// `last_uid`, ascending, including those other sessions added that this one may not have
+    /// been notified of yet. Sent as `* n EXISTS` before the completion, so the client sees the
+    /// new messages before the tagged OK and a `UID SEARCH` right after finds them. Ignored in
+    /// the reply to a request that has no `last_uid` (and when no mailbox is selected).
+    NewMessages(Vec<u32>),
     /// STORE with UNCHANGEDSINCE: these messages were not changed (`MODIFIED` code).
     Modified(Vec<u32>),
     /// The answer to SELECT/EXAMINE.

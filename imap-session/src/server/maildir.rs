@@ -749,7 +749,16 @@ impl MaildirStore {
     /// could not be written.
     pub fn handle(&mut self, sid: SessionId, request: Request) -> Reply {
         let request = match request {
-            Request::Append { mailbox, messages } => return self.append(sid, &mailbox, messages),
+            Request::Append {
+                mailbox,
+                messages,
+                last_uid,
+            } => {
+                let r = self.append(sid, &mailbox, messages);
+                // The new messages of the selected mailbox before the tagged OK (RFC 9051
+                // §6.3.12; see the server's calling contract).
+                return self.mem.with_new_messages(sid, &mailbox, last_uid, r);
+            }
             r => r,
         };
         let r = self.mem.handle(sid, request);

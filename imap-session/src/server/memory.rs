@@ -555,15 +555,32 @@ impl MemoryStore {
                     modseq: (modseq > 0).then_some(modseq),
                 }])
             }
-            Request::Copy { uids, mailbox } => self.copy(sid, &uids, &mailbox, false),
-            Request::Move { uids, mailbox } => self.copy(sid, &uids, &mailbox, true),
+            Request::Copy {
+                uids,
+                mailbox,
+                last_uid,
+            } => {
+                let r = self.copy(sid, &uids, &mailbox, false);
+                self.with_new_messages(sid, &mailbox, Some(last_uid), r)
+            }
+            Request::Move {
+                uids,
+                mailbox,
+                last_uid,
+            } => {
+                let r = self.copy(sid, &uids, &mailbox, true);
+                self.with_new_messages(sid, &mailbox, Some(last_uid), r)
+            }
             Request::Expunge { uids } => {
-                let data = self
-                    .expunge(sid, uids.as_deref())
-                    .into_iter()
-                    .map(ReplyData::Expunged)
-                    .collect();
-                Reply::ok(data)
+                let gone = self.expunge(sid, uids.as_deref());
+                let highest = self.selected_folder(sid).map(|f| f.meta.highest_modseq);
+                let mut r = Reply::ok(gone.iter().copied().map(ReplyData::Expunged).collect());
+                if let (false, Some(m)) = (gone.is_empty(), highest) {
+                    // RFC 7162 §3.2.7: the new HIGHESTMODSEQ in the tagged OK (the session
+                    // sends it to CONDSTORE-aware clients only).
+                    r.code = Some(ResponseCode::HighestModSeq(m));
+                }
+                r
             }
             Request::Close => {
                 if let Some((_, false)) = self.selected.get(&sid) {
@@ -572,9 +589,47 @@ impl MemoryStore {
                 self.selected.remove(&sid);
                 Reply::ok(vec![])
             }
-            Request::Append { mailbox, messages } => self.append(sid, mailbox, messages),
+            Request::Append {
+                mailbox,
+                messages,
+                last_uid,
+            } => {
+                let r = self.append(sid, mailbox.clone(), messages);
+                self.with_new_messages(sid, &mailbox, last_uid, r)
+            }
             Request::Command(body) => self.command(sid, body),
         }
+    }
+
+    /// Adds [`ReplyData::NewMessages`] to a successful reply when `target` is the mailbox
+    /// session `sid` has selected: every UID of it above `last_uid`, the highest the session
+    /// knows of.
+    pub(super) fn with_new_messages(
+        &self,
+        sid: SessionId,
+        target: &Mailbox,
+        last_uid: Option<u32>,
+        mut r: Reply,
+    ) -> Reply {
+        let Some(last) = last_uid else { return r };
+        if r.status != imapwire_codec::response::Status::Ok {
+            return r;
+        }
+        let Some((k, _)) = self.selected.get(&sid) else {
+            return r;
+        };
+        if *k != key(target) {
+            return r;
+        }
+        let Some(f) = self.folders.get(k) else {
+            return r;
+        };
+        let from = f.messages.partition_point(|m| m.uid <= last);
+        let uids: Vec<u32> = f.messages[from..].iter().map(|m| m.uid).collect();
+        if !uids.is_empty() {
+            r.data.push(ReplyData::NewMessages(uids));
+        }
+        r
     }
 
     fn select(
@@ -799,6 +854,9 @@ impl MemoryStore {
                 if !attrs.contains(&FetchAttribute::Flags) {
                     out.push(flags_item(&m.flags));
                 }
+                // The new MODSEQ too (sent once CONDSTORE is enabled, RFC 7162 §3.2.4).
+                out.retain(|i| !matches!(i, MessageDataItem::ModSeq(_)));
+                out.push(MessageDataItem::ModSeq(m.modseq));
                 changed.push((m.uid, m.flags.clone(), m.modseq));
             }
             data.push(ReplyData::Message { uid, items: out });
@@ -889,6 +947,13 @@ impl MemoryStore {
                 out.push(ReplyData::Message {
                     uid,
                     items: vec![flags_item(&m.flags), MessageDataItem::ModSeq(m.modseq)],
+                });
+            } else if unchanged_since.is_some() {
+                // RFC 7162 §3.1.3: with UNCHANGEDSINCE a FETCH with MODSEQ is sent even for
+                // .SILENT.
+                out.push(ReplyData::Message {
+                    uid,
+                    items: vec![MessageDataItem::ModSeq(m.modseq)],
                 });
             }
         }

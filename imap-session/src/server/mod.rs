@@ -55,6 +55,35 @@
 //! With QRESYNC enabled expunges are sent as `VANISHED`; with CONDSTORE, flag changes carry
 //! `MODSEQ`.
 //!
+//! ## The session's own changes
+//!
+//! What a command of this session changes reaches its client in the command's own reply,
+//! before the tagged completion: the flags a STORE set ([`ReplyData::Message`]), the messages
+//! an EXPUNGE or MOVE removed ([`ReplyData::Expunged`]), and the messages an APPEND, COPY or
+//! MOVE added to the selected mailbox ([`ReplyData::NewMessages`], sent as `* n EXISTS`:
+//! RFC 9051 §6.3.12 asks for it before the tagged OK, so that a `UID SEARCH` right after
+//! sees the new message). A backend therefore answers [`Request::Append`],
+//! [`Request::Copy`] and [`Request::Move`] whose target is the selected mailbox with
+//! `NewMessages`, naming every UID of that mailbox above the request's `last_uid`.
+//!
+//! The new messages ride on the reply rather than on [`notify`](Server::notify) because
+//! then every driver gets them right without special care: a driver that fans
+//! notifications out after the reply (the natural order, and the only one an asynchronous
+//! driver with a channel per session can promise) would otherwise send the tagged OK first.
+//! Naming everything above `last_uid`, not just the command's own messages, keeps the view
+//! whole when other sessions' new messages are still on their way: EXISTS can only append,
+//! so a view that took UID 7 before UID 6 could never take 6 in.
+//!
+//! Calling contract for the driver:
+//!
+//! - pass a session the other sessions' changes (new messages, expunges, flags) with
+//!   [`notify`](Server::notify), in the order the store made them;
+//! - do not pass a session its own expunges and flag changes: they were in its reply (a
+//!   repeated expunge of a UID already gone is ignored, a repeated flag change would be sent
+//!   again);
+//! - passing a session its own new messages is harmless: a UID the view already has is
+//!   ignored.
+//!
 //! # Hand-offs
 //!
 //! STARTTLS: after queuing the tagged OK the session reports [`HandOff::StartTls`] and reads
@@ -230,6 +259,9 @@ enum Pending {
         uid: bool,
         /// ESEARCH return options (RFC 4731), `None` for a plain SEARCH.
         ret: Option<Vec<SearchReturnOption>>,
+        /// The criteria name MODSEQ: the result carries the highest mod-sequence (RFC 7162
+        /// §3.1.5, §3.1.10).
+        modseq: bool,
     },
     Close,
     Other,
@@ -242,6 +274,10 @@ struct View {
     uids: Vec<u32>,
     /// Queued changes, oldest first.
     pending: VecDeque<Update>,
+    /// The highest mod-sequence known of the mailbox (RFC 7162 §3.1): its HIGHESTMODSEQ at
+    /// SELECT, raised by every MODSEQ sent since; `None` when it keeps no mod-sequences
+    /// (NOMODSEQ) or none is selected.
+    modseq: Option<u64>,
 }
 
 impl View {
@@ -251,6 +287,12 @@ impl View {
 
     fn last_uid(&self) -> u32 {
         self.uids.last().copied().unwrap_or(0)
+    }
+
+    fn saw_modseq(&mut self, m: u64) {
+        if let Some(h) = &mut self.modseq {
+            *h = (*h).max(m);
+        }
     }
 }
 
@@ -1404,11 +1446,13 @@ impl Server {
                 binary,
             });
         }
+        let last_uid = matches!(self.state, State::Selected { .. }).then(|| self.view.last_uid());
         self.request(
             tag,
             Request::Append {
                 mailbox,
                 messages: out,
+                last_uid,
             },
             Pending::Other,
         );
@@ -1424,6 +1468,9 @@ impl Server {
             }
         );
         let (request, kind) = match body {
+            C::Select { .. } | C::Examine { .. } if !self.select_params_ok(&tag, &body) => {
+                return;
+            }
             C::Select { mailbox, params } => {
                 self.note_select_params(&params);
                 (
@@ -1458,14 +1505,40 @@ impl Server {
                 modifiers,
                 uid,
             } => {
+                use imapwire_codec::command::FetchModifier as M;
+                let changed_since = modifiers.iter().any(|m| matches!(m, M::ChangedSince(_)));
+                if modifiers.contains(&M::Vanished) {
+                    // RFC 7162 §3.2.6: UID FETCH only, after ENABLE QRESYNC, with
+                    // CHANGEDSINCE; BAD otherwise.
+                    let wrong = if !uid {
+                        Some("VANISHED is valid with UID FETCH only")
+                    } else if !self.qresync {
+                        Some("VANISHED needs ENABLE QRESYNC")
+                    } else if !changed_since {
+                        Some("VANISHED needs CHANGEDSINCE")
+                    } else {
+                        None
+                    };
+                    if let Some(t) = wrong {
+                        self.complete(&tag, Status::Bad, None, t);
+                        return;
+                    }
+                }
+                let names_modseq = fetch_names_modseq(&items);
+                if (changed_since || names_modseq) && !self.modseq_command_allowed(&tag) {
+                    return;
+                }
                 let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
                     return;
                 };
-                if modifiers
-                    .iter()
-                    .any(|m| matches!(m, imapwire_codec::command::FetchModifier::ChangedSince(_)))
-                {
-                    self.condstore = true;
+                // RFC 7162 §3.1.4.1: CHANGEDSINCE implicitly adds the MODSEQ item.
+                let items = if changed_since && !names_modseq {
+                    with_modseq(items)
+                } else {
+                    items
+                };
+                if changed_since || names_modseq {
+                    self.condstore_enabling_command();
                 }
                 (
                     Request::Fetch {
@@ -1491,11 +1564,17 @@ impl Server {
                     self.complete(&tag, Status::No, Some(ResponseCode::ReadOnly), "read-only");
                     return;
                 }
+                let unchanged_since = modifiers.iter().any(|m| {
+                    matches!(m, imapwire_codec::command::StoreModifier::UnchangedSince(_))
+                });
+                if unchanged_since && !self.modseq_command_allowed(&tag) {
+                    return;
+                }
                 let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
                     return;
                 };
-                if !modifiers.is_empty() {
-                    self.condstore = true;
+                if unchanged_since {
+                    self.condstore_enabling_command();
                 }
                 (
                     Request::Store {
@@ -1540,6 +1619,13 @@ impl Server {
                         return;
                     }
                 }
+                let names_modseq = criteria.iter().any(search_names_modseq);
+                if names_modseq {
+                    if !self.modseq_command_allowed(&tag) {
+                        return;
+                    }
+                    self.condstore_enabling_command();
+                }
                 let criteria = self.substitute_saved(criteria);
                 (
                     Request::Search {
@@ -1547,7 +1633,11 @@ impl Server {
                         charset,
                         view: self.view.uids.clone(),
                     },
-                    Pending::Search { uid, ret },
+                    Pending::Search {
+                        uid,
+                        ret,
+                        modseq: names_modseq,
+                    },
                 )
             }
             C::Copy {
@@ -1559,7 +1649,11 @@ impl Server {
                     return;
                 };
                 (
-                    Request::Copy { uids, mailbox },
+                    Request::Copy {
+                        uids,
+                        mailbox,
+                        last_uid: self.view.last_uid(),
+                    },
                     Pending::Messages {
                         uid,
                         numbers_in_use: false,
@@ -1579,7 +1673,11 @@ impl Server {
                     return;
                 };
                 (
-                    Request::Move { uids, mailbox },
+                    Request::Move {
+                        uids,
+                        mailbox,
+                        last_uid: self.view.last_uid(),
+                    },
                     Pending::Messages {
                         uid,
                         numbers_in_use: false,
@@ -1614,7 +1712,15 @@ impl Server {
                 self.complete(&tag, Status::Bad, None, "not supported");
                 return;
             }
-            other => (Request::Command(other), Pending::Other),
+            other => {
+                if let C::Status { attributes, .. } = &other {
+                    if attributes.contains(&imapwire_codec::status::StatusAttribute::HighestModSeq)
+                    {
+                        self.condstore_enabling_command();
+                    }
+                }
+                (Request::Command(other), Pending::Other)
+            }
         };
         self.request(tag, request, kind);
     }
@@ -1630,6 +1736,52 @@ impl Server {
             request,
         });
         self.mode = Mode::Waiting { id, tag, kind };
+    }
+
+    /// SELECT/EXAMINE parameters: `QRESYNC` is BAD unless QRESYNC was enabled (RFC 7162
+    /// §3.2.5). Answers BAD and returns `false` when they are not acceptable.
+    fn select_params_ok(&mut self, tag: &Tag, body: &CommandBody) -> bool {
+        let (CommandBody::Select { params, .. } | CommandBody::Examine { params, .. }) = body
+        else {
+            return true;
+        };
+        let qresync = params
+            .iter()
+            .any(|p| matches!(p, SelectParam::QResync { .. }));
+        if qresync && !self.qresync {
+            self.complete(tag, Status::Bad, None, "QRESYNC needs ENABLE QRESYNC");
+            return false;
+        }
+        true
+    }
+
+    /// A command that names mod-sequences (FETCH MODSEQ or CHANGEDSINCE, SEARCH MODSEQ,
+    /// STORE UNCHANGEDSINCE) on a mailbox without them is BAD (RFC 7162 §3.1.2.2); answers
+    /// it and returns `false` then.
+    fn modseq_command_allowed(&mut self, tag: &Tag) -> bool {
+        if matches!(self.state, State::Selected { .. }) && self.view.modseq.is_none() {
+            self.complete(
+                tag,
+                Status::Bad,
+                None,
+                "the mailbox keeps no mod-sequences (NOMODSEQ)",
+            );
+            return false;
+        }
+        true
+    }
+
+    /// A CONDSTORE enabling command (RFC 7162 §3.1): from now on every untagged FETCH
+    /// carries MODSEQ. The first one run with a mailbox selected reports the mailbox's
+    /// HIGHESTMODSEQ (queued now: before the command's responses).
+    fn condstore_enabling_command(&mut self) {
+        if self.condstore {
+            return;
+        }
+        self.condstore = true;
+        if let (State::Selected { .. }, Some(m)) = (&self.state, self.view.modseq) {
+            self.untagged_ok(ResponseCode::HighestModSeq(m), "highest");
+        }
     }
 
     fn note_select_params(&mut self, params: &[SelectParam]) {
@@ -1870,6 +2022,7 @@ impl Server {
             Pending::Search { ret, .. } => ret.clone(),
             _ => None,
         };
+        let search_modseq = matches!(kind, Pending::Search { modseq: true, .. });
         let (uid_cmd, numbers_in_use) = match &kind {
             Pending::Messages {
                 uid,
@@ -1878,6 +2031,10 @@ impl Server {
             Pending::Search { uid, .. } => (*uid, !*uid),
             _ => (false, false),
         };
+        // Only the replies of commands run with a mailbox selected (and not closing it)
+        // report new messages of it.
+        let takes_new = matches!(self.state, State::Selected { .. })
+            && !matches!(kind, Pending::Select { .. } | Pending::Close);
         for d in reply.data {
             match d {
                 ReplyData::Data(d) => self.emit(&Response::Data(d)),
@@ -1894,6 +2051,7 @@ impl Server {
                 }
                 ReplyData::Expunged(uid) => self.emit_expunge(uid),
                 ReplyData::Matches { uids, modseq } if esearch.is_some() => {
+                    let modseq = modseq.filter(|_| search_modseq);
                     self.emit_esearch(
                         &tag,
                         uid_cmd,
@@ -1913,7 +2071,7 @@ impl Server {
                             .filter_map(|n| std::num::NonZeroU32::new(n as u32))
                             .collect()
                     };
-                    let modseq = if self.condstore { modseq } else { None };
+                    let modseq = modseq.filter(|_| search_modseq && self.condstore);
                     self.emit(&Response::Data(Data::Search { ids, modseq }));
                 }
                 ReplyData::Copied {
@@ -1921,6 +2079,24 @@ impl Server {
                     source,
                     target,
                 } => copyuid = Some((uid_validity, source, target)),
+                ReplyData::NewMessages(mut uids) if takes_new => {
+                    // Before the completion (RFC 9051 §6.3.12: the client learns of an
+                    // APPEND into the selected mailbox before the tagged OK). UIDs the view
+                    // already has (a notification came first) are skipped, and so is the
+                    // notification of these messages when it comes later.
+                    uids.sort_unstable();
+                    let mut grew = false;
+                    for u in uids {
+                        if u > self.view.last_uid() {
+                            self.view.uids.push(u);
+                            grew = true;
+                        }
+                    }
+                    if grew {
+                        self.emit_exists();
+                    }
+                }
+                ReplyData::NewMessages(_) => {}
                 ReplyData::Modified(u) => modified.extend(u),
                 ReplyData::Selected(s) => selected = Some(s),
             }
@@ -1949,6 +2125,16 @@ impl Server {
                 code = seq_set_code(&s);
             }
         }
+        if let Some(ResponseCode::HighestModSeq(m)) = code {
+            // EXPUNGE's tagged OK carries the new HIGHESTMODSEQ once QRESYNC is enabled
+            // (RFC 7162 §3.2.7; optional with CONDSTORE alone), CLOSE's never (§3.2.8), and
+            // a session that issued no CONDSTORE enabling command gets none.
+            if self.condstore && !matches!(kind, Pending::Close) {
+                self.view.saw_modseq(m);
+            } else {
+                code = None;
+            }
+        }
         if matches!(
             code,
             Some(ResponseCode::AppendUid { .. } | ResponseCode::CopyUid { .. })
@@ -1972,6 +2158,7 @@ impl Server {
                     (Status::Ok, Some(s)) => {
                         let ro = read_only || s.read_only;
                         self.emit_selected(&s);
+                        self.view.modseq = s.highest_modseq;
                         let mut uids = s.uids;
                         uids.sort_unstable();
                         uids.dedup();
@@ -2086,6 +2273,11 @@ impl Server {
                 items.insert(0, MessageDataItem::Uid(u));
             }
         }
+        for i in &items {
+            if let MessageDataItem::ModSeq(m) = i {
+                self.view.saw_modseq(*m);
+            }
+        }
         if !self.condstore {
             items.retain(|i| !matches!(i, MessageDataItem::ModSeq(_)));
         }
@@ -2103,7 +2295,8 @@ impl Server {
             return;
         };
         self.view.uids.remove(seq - 1);
-        if self.qresync {
+        // VANISHED for mailboxes with mod-sequences only (RFC 7162 §3.2.3).
+        if self.qresync && self.view.modseq.is_some() {
             if let Some(s) = uid_set(&[uid]) {
                 self.emit(&Response::Data(Data::Vanished {
                     earlier: false,
@@ -2395,6 +2588,50 @@ impl Server {
 }
 
 /// A UID set as a sequence set (for `UID` search keys).
+/// The FETCH items name MODSEQ (a CONDSTORE enabling command, RFC 7162 §3.1).
+fn fetch_names_modseq(items: &imapwire_codec::fetch::FetchItems) -> bool {
+    use imapwire_codec::fetch::{FetchAttribute, FetchItems};
+    matches!(items, FetchItems::Attributes(a) if a.as_slice().contains(&FetchAttribute::ModSeq))
+}
+
+/// `items` with MODSEQ added (CHANGEDSINCE implies it, RFC 7162 §3.1.4.1); a macro becomes
+/// its attributes.
+fn with_modseq(items: imapwire_codec::fetch::FetchItems) -> imapwire_codec::fetch::FetchItems {
+    use imapwire_codec::fetch::{FetchAttribute as A, FetchAttributes, FetchItems};
+    let mut v = match items {
+        FetchItems::Attributes(a) => a.into_vec(),
+        FetchItems::Fast => vec![A::Flags, A::InternalDate, A::Rfc822Size],
+        FetchItems::All => vec![A::Flags, A::InternalDate, A::Rfc822Size, A::Envelope],
+        // FULL, and any macro a later codec adds (the memory store answers those as FULL).
+        _ => vec![
+            A::Flags,
+            A::InternalDate,
+            A::Rfc822Size,
+            A::Envelope,
+            A::Body,
+        ],
+    };
+    if !v.contains(&A::ModSeq) {
+        v.push(A::ModSeq);
+    }
+    match FetchAttributes::new(v) {
+        Ok(a) => FetchItems::Attributes(a),
+        // Not reachable: the list holds MODSEQ at least.
+        Err(_) => FetchItems::Attributes(A::ModSeq.into()),
+    }
+}
+
+/// A search key names MODSEQ, at any depth (a CONDSTORE enabling command, RFC 7162 §3.1).
+fn search_names_modseq(k: &SearchKey) -> bool {
+    match k {
+        SearchKey::ModSeq { .. } => true,
+        SearchKey::Not(k) => search_names_modseq(k),
+        SearchKey::Or(a, b) => search_names_modseq(a) || search_names_modseq(b),
+        SearchKey::And(v) => v.iter().any(search_names_modseq),
+        _ => false,
+    }
+}
+
 fn uid_sequence_set(set: &UidSet) -> SequenceSet {
     use imapwire_codec::sequence::{SeqOrUid, Sequence};
     let seqs = set

@@ -77,6 +77,11 @@ enum Step {
     Eof,
     /// A second session changes the store (its changes are notified to the server).
     Other(OtherAction),
+    /// A second session changes the store; its notifications are held back (still on their
+    /// way, as through a channel) until [`Step::Release`].
+    Held(OtherAction),
+    /// The notifications held back reach the server.
+    Release,
 }
 use Step::*;
 
@@ -108,6 +113,7 @@ fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
     let mut s = Server::new(config.clone(), now);
     let mut out: Vec<u8> = Vec::new();
     let mut events = Vec::new();
+    let mut late = Vec::new();
     let drain = |s: &mut Server,
                  store: &mut MemoryStore,
                  now: Instant,
@@ -197,6 +203,18 @@ fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
             }
             Other(f) => {
                 f(&mut store, other);
+                drain(&mut s, &mut store, now, &mut out, &mut events);
+            }
+            Held(f) => {
+                f(&mut store, other);
+                late.extend(store.take_notifications());
+            }
+            Release => {
+                for (origin, mailbox, update) in late.drain(..) {
+                    if origin != Some(sid) {
+                        s.notify(now, &mailbox, update);
+                    }
+                }
                 drain(&mut s, &mut store, now, &mut out, &mut events);
             }
         }
@@ -1089,12 +1107,199 @@ fn condstore_and_qresync_answers() {
             // causes once CONDSTORE is enabled.
             S(b"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\nd OK done\r\n"),
             C(b"e FETCH 1:* (FLAGS) (CHANGEDSINCE 3)\r\n"),
-            S(b"* 1 FETCH (FLAGS (\\Seen))\r\ne OK done\r\n"),
+            // RFC 7162 §3.1.4.1: "When the CHANGEDSINCE FETCH modifier is specified, it
+            // implicitly adds the MODSEQ FETCH message data item"; and (§3.2.4) a FETCH
+            // that includes MODSEQ carries UID too once CONDSTORE is enabled.
+            S(b"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\ne OK done\r\n"),
             Other(Box::new(|st, sid| {
                 other_stores_flag(st, sid, 2, Flag::Answered)
             })),
             C(b"f NOOP\r\n"),
             S(b"* 2 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (5))\r\nf OK done\r\n"),
+            // .SILENT with UNCHANGEDSINCE still reports the new MODSEQ (§3.1.3).
+            C(b"g STORE 2 (UNCHANGEDSINCE 5) +FLAGS.SILENT (\\Deleted)\r\n"),
+            S(b"* 2 FETCH (UID 2 MODSEQ (6))\r\ng OK done\r\n"),
+            // The new HIGHESTMODSEQ in EXPUNGE's tagged OK (§3.2.7; optional without QRESYNC).
+            C(b"h EXPUNGE\r\n"),
+            S(b"* 2 EXPUNGE\r\nh OK [HIGHESTMODSEQ 7] done\r\n"),
+            // SEARCH reports the highest MODSEQ of the result when MODSEQ is a criterion
+            // (§3.1.5), not otherwise.
+            C(b"i SEARCH MODSEQ 2\r\nj SEARCH ALL\r\n"),
+            S(b"* SEARCH 1 (MODSEQ 4)\r\ni OK done\r\n* SEARCH 1\r\nj OK done\r\n"),
+        ],
+    );
+}
+
+/// RFC 7162 §3.1: a FETCH naming MODSEQ, a FETCH with CHANGEDSINCE, a SEARCH with MODSEQ, a
+/// STORE with UNCHANGEDSINCE and STATUS (HIGHESTMODSEQ) are CONDSTORE enabling commands: "A
+/// first CONDSTORE enabling command executed in the session with a mailbox selected MUST
+/// cause the server to return HIGHESTMODSEQ", and every later untagged FETCH carries MODSEQ.
+#[test]
+fn condstore_enabling_commands() {
+    let start = || -> Vec<Step> {
+        vec![
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+        ]
+    };
+    let cases: [(&'static [u8], &'static [u8], &'static [u8]); 5] = [
+        (
+            b"c FETCH 1 (FLAGS MODSEQ)\r\n",
+            b"* OK [HIGHESTMODSEQ 3] highest\r\n* 1 FETCH (UID 1 FLAGS () MODSEQ (2))\r\nc OK done\r\n",
+            b"* 2 FETCH (UID 2 MODSEQ (4))\r\ne OK done\r\n",
+        ),
+        (
+            b"c FETCH 1:* (FLAGS) (CHANGEDSINCE 2)\r\n",
+            b"* OK [HIGHESTMODSEQ 3] highest\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (3))\r\nc OK done\r\n",
+            b"* 2 FETCH (UID 2 MODSEQ (4))\r\ne OK done\r\n",
+        ),
+        (
+            b"c SEARCH MODSEQ 3\r\n",
+            b"* OK [HIGHESTMODSEQ 3] highest\r\n* SEARCH 2 (MODSEQ 3)\r\nc OK done\r\n",
+            b"* 2 FETCH (UID 2 MODSEQ (4))\r\ne OK done\r\n",
+        ),
+        (
+            b"c STORE 1 (UNCHANGEDSINCE 5) +FLAGS.SILENT (\\Seen)\r\n",
+            b"* OK [HIGHESTMODSEQ 3] highest\r\n* 1 FETCH (UID 1 MODSEQ (4))\r\nc OK done\r\n",
+            b"* 2 FETCH (UID 2 MODSEQ (5))\r\ne OK done\r\n",
+        ),
+        (
+            b"c STATUS INBOX (HIGHESTMODSEQ)\r\n",
+            b"* OK [HIGHESTMODSEQ 3] highest\r\n* STATUS INBOX (HIGHESTMODSEQ 3)\r\nc OK done\r\n",
+            b"* 2 FETCH (UID 2 MODSEQ (4))\r\ne OK done\r\n",
+        ),
+    ];
+    for (cmd, answer, again) in cases {
+        let mut steps = start();
+        steps.extend([
+            C(cmd),
+            S(answer),
+            // Enabled: another session's flag change now carries UID and MODSEQ, and a
+            // second enabling command reports no HIGHESTMODSEQ again.
+            Other(Box::new(|st, sid| {
+                other_stores_flag(st, sid, 2, Flag::Answered)
+            })),
+            C(b"d NOOP\r\n"),
+            SHas(b"* 2 FETCH (UID 2 FLAGS (\\Answered) MODSEQ ("),
+            C(b"e FETCH 2 (MODSEQ)\r\n"),
+            S(again),
+        ]);
+        let _ = run_with(&tls(), &steps, Feed::Whole);
+    }
+    // Without an enabling command: no MODSEQ, no HIGHESTMODSEQ.
+    let mut steps = start();
+    steps.extend([
+        Other(Box::new(|st, sid| {
+            other_stores_flag(st, sid, 2, Flag::Answered)
+        })),
+        C(b"c NOOP\r\nd SEARCH ALL\r\n"),
+        S(b"* 2 FETCH (FLAGS (\\Answered))\r\nc OK done\r\n* SEARCH 1 2\r\nd OK done\r\n"),
+    ]);
+    run(&tls(), &steps);
+}
+
+/// RFC 7162 §3.2.3, §3.2.5, §3.2.6: the QRESYNC parameter and the VANISHED modifier are BAD
+/// before ENABLE QRESYNC, VANISHED is BAD with FETCH or without CHANGEDSINCE.
+#[test]
+fn qresync_parameters_need_enable() {
+    let c = tls().with_extensions(vec![Capability::CondStore, Capability::QResync]);
+    run(
+        &c,
+        &[
+            SHas(b"IMAP server ready"),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(b"authenticated"),
+            C(b"b SELECT INBOX (QRESYNC (1 3))\r\n"),
+            S(b"b BAD QRESYNC needs ENABLE QRESYNC\r\n"),
+            C(b"c SELECT INBOX\r\n"),
+            SHas(b"c OK [READ-WRITE] done\r\n"),
+            C(b"d UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)\r\n"),
+            S(b"d BAD VANISHED needs ENABLE QRESYNC\r\n"),
+        ],
+    );
+    run(
+        &c,
+        &[
+            SHas(b"IMAP server ready"),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(b"authenticated"),
+            C(b"b ENABLE QRESYNC\r\n"),
+            S(b"* ENABLED QRESYNC\r\nb OK done\r\n"),
+            C(b"c SELECT INBOX\r\n"),
+            SHas(b"c OK [READ-WRITE] done\r\n"),
+            C(b"d UID FETCH 1:* FLAGS (VANISHED)\r\n"),
+            S(b"d BAD VANISHED needs CHANGEDSINCE\r\n"),
+            C(b"e FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)\r\n"),
+            SHas(b"e BAD "),
+        ],
+    );
+}
+
+/// RFC 9051 §6.3.12 (and §6.4.7, RFC 6851 for COPY/MOVE): new messages of the selected
+/// mailbox that a command of this session adds are reported with EXISTS before its tagged
+/// OK, so a UID SEARCH right after finds them; the store's later notification of the same
+/// messages adds nothing.
+#[test]
+fn append_copy_move_into_selected_send_exists_first() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            C(b"c APPEND INBOX {5+}\r\nhello\r\n"),
+            S(b"* 3 EXISTS\r\nc OK [APPENDUID 1 3] done\r\n"),
+            C(b"d UID SEARCH ALL\r\n"),
+            S(b"* SEARCH 1 2 3\r\nd OK done\r\n"),
+            C(b"e COPY 1:2 INBOX\r\n"),
+            S(b"* 5 EXISTS\r\ne OK [COPYUID 1 1:2 4:5] done\r\n"),
+            C(b"f MOVE 1 INBOX\r\n"),
+            S(b"* 1 EXPUNGE\r\n* 5 EXISTS\r\nf OK [COPYUID 1 1 6] done\r\n"),
+            C(b"g UID COPY 6 INBOX\r\n"),
+            S(b"* 6 EXISTS\r\ng OK [COPYUID 1 6 7] done\r\n"),
+            C(b"h UID MOVE 2 INBOX\r\n"),
+            S(b"* 1 EXPUNGE\r\n* 6 EXISTS\r\nh OK [COPYUID 1 2 8] done\r\n"),
+            C(b"i UID SEARCH ALL\r\nj FETCH 6 UID\r\nk NOOP\r\n"),
+            S(b"* SEARCH 3 4 5 6 7 8\r\ni OK done\r\n* 6 FETCH (UID 8)\r\nj OK done\r\nk OK done\r\n"),
+            // Into another mailbox: no EXISTS here.
+            C(b"l CREATE Other\r\nm APPEND Other {1+}\r\nx\r\nn COPY 1 Other\r\n"),
+            S(b"l OK done\r\nm OK [APPENDUID 2 1] done\r\nn OK [COPYUID 2 3 2] done\r\n"),
+        ],
+    );
+}
+
+/// The messages another session added before this session's APPEND, whose notifications
+/// are still on their way, come in the same EXISTS (a view that skipped them could never
+/// take them in after the newer UID); their notifications, when they arrive, add nothing;
+/// an expunge among them is sent when allowed.
+#[test]
+fn own_append_overtakes_notifications_in_flight() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            Held(Box::new(|st, sid| {
+                st.deliver(&Mailbox::Inbox, Bytes::from_static(b"new\r\n"), vec![]);
+                other_expunges(st, sid, 1);
+            })),
+            C(b"c APPEND INBOX {5+}\r\nhello\r\n"),
+            S(b"* 4 EXISTS\r\nc OK [APPENDUID 1 4] done\r\n"),
+            Release,
+            C(b"d NOOP\r\n"),
+            S(b"* 1 FETCH (FLAGS (\\Deleted))\r\n* 1 EXPUNGE\r\nd OK done\r\n"),
+            C(b"e UID SEARCH ALL\r\n"),
+            S(b"* SEARCH 2 3 4\r\ne OK done\r\n"),
+            C(b"f FETCH 3 UID\r\n"),
+            S(b"* 3 FETCH (UID 4)\r\nf OK done\r\n"),
         ],
     );
 }
@@ -1982,4 +2187,73 @@ fn oversize_commands_end_and_the_connection_goes_on() {
             println!("{what} {}", answers[0]);
         }
     }
+}
+
+/// Everything the session queued for the client, as text.
+fn sent(s: &mut Server, now: Instant) -> String {
+    let mut out = Vec::new();
+    while let Some(b) = s.poll_transmit(now) {
+        out.extend_from_slice(&b);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The next request the session asks of the application (other events dropped).
+fn next_request(s: &mut Server) -> Option<(RequestId, Request)> {
+    while let Some(e) = s.poll_event() {
+        if let Event::Request { id, request, .. } = e {
+            return Some((id, request));
+        }
+    }
+    None
+}
+
+/// RFC 7162 §3.1.2.2: a mailbox without mod-sequences is opened with NOMODSEQ (once
+/// CONDSTORE is enabled); FETCH MODSEQ or CHANGEDSINCE, SEARCH MODSEQ and STORE
+/// UNCHANGEDSINCE are then BAD, and (§3.2.3) expunges are sent as EXPUNGE, not VANISHED,
+/// even with QRESYNC.
+#[test]
+fn nomodseq_mailbox_refuses_modseq_commands() {
+    let now = Instant::now();
+    let c = tls().with_extensions(vec![Capability::CondStore, Capability::QResync]);
+    let mut s = Server::new(c, now);
+    let _ = sent(&mut s, now);
+    let _ = s.handle_input(
+        now,
+        b"a LOGIN joe secret\r\nb ENABLE QRESYNC\r\nc SELECT INBOX\r\n",
+    );
+    let _ = sent(&mut s, now);
+    let (id, r) = next_request(&mut s).expect("select");
+    assert!(matches!(r, Request::Select { .. }), "{r:?}");
+    s.reply(
+        now,
+        id,
+        Reply::ok(vec![ReplyData::Selected(Selected::new(vec![1, 2], 7, 3))]),
+    )
+    .unwrap();
+    let out = sent(&mut s, now);
+    assert!(
+        out.contains("* OK [NOMODSEQ] no mod-sequences\r\nc OK [READ-WRITE] done\r\n"),
+        "{out}"
+    );
+    for cmd in [
+        "d FETCH 1 (MODSEQ)",
+        "d UID FETCH 1:* FLAGS (CHANGEDSINCE 1)",
+        "d SEARCH MODSEQ 1",
+        "d STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)",
+    ] {
+        let _ = s.handle_input(now, format!("{cmd}\r\n").as_bytes());
+        assert_eq!(
+            sent(&mut s, now),
+            "d BAD the mailbox keeps no mod-sequences (NOMODSEQ)\r\n",
+            "{cmd}"
+        );
+        assert!(next_request(&mut s).is_none(), "{cmd}");
+    }
+    let _ = s.handle_input(now, b"e EXPUNGE\r\n");
+    let (id, r) = next_request(&mut s).expect("expunge");
+    assert!(matches!(r, Request::Expunge { uids: None }), "{r:?}");
+    s.reply(now, id, Reply::ok(vec![ReplyData::Expunged(1)]))
+        .unwrap();
+    assert_eq!(sent(&mut s, now), "* 1 EXPUNGE\r\ne OK done\r\n");
 }
