@@ -13,6 +13,7 @@ use imapwire_codec::framer::LiteralMode;
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::{Data, ResponseCode, Status};
 use imapwire_codec::search::SearchKey;
+use imapwire_codec::sequence::SequenceSet;
 
 /// Identifies one [`Request`] until it is answered with [`Server::reply`](super::Server::reply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -169,6 +170,12 @@ pub enum Request {
         items: FetchItems,
         /// Modifiers (CHANGEDSINCE, VANISHED).
         modifiers: Vec<FetchModifier>,
+        /// With the VANISHED modifier (`UID FETCH set items (CHANGEDSINCE n VANISHED)`,
+        /// QRESYNC, RFC 7162 §3.2.6): the UID set as the client sent it (`$` replaced by the
+        /// saved result; `*` is the highest UID of the mailbox). Answer first with
+        /// `ReplyData::Data(Data::Vanished { earlier: true, .. })` naming the UIDs of this set
+        /// expunged with a mod-sequence above `n`, then the messages.
+        vanished: Option<SequenceSet>,
     },
     /// `[UID] STORE`: answer with [`ReplyData::Message`] (FLAGS, MODSEQ) per changed message
     /// unless `silent`, and [`ReplyData::Modified`] for UNCHANGEDSINCE failures.
@@ -204,9 +211,10 @@ pub enum Request {
         /// [`ReplyData::NewMessages`]).
         last_uid: u32,
     },
-    /// `[UID] MOVE`: answer with [`ReplyData::Copied`], [`ReplyData::Expunged`] per
-    /// message removed, and [`ReplyData::NewMessages`] when the target is the selected
-    /// mailbox.
+    /// `[UID] MOVE`: answer with [`ReplyData::Copied`] (sent as an untagged `OK [COPYUID]`
+    /// before the expunges, RFC 6851 §4.3), [`ReplyData::Expunged`] per message removed,
+    /// [`ReplyData::NewMessages`] when the target is the selected mailbox, and the new
+    /// HIGHESTMODSEQ as the reply's code when any message was removed (RFC 6851 §4.4).
     Move {
         /// The messages.
         uids: Vec<u32>,
@@ -217,7 +225,8 @@ pub enum Request {
         last_uid: u32,
     },
     /// EXPUNGE (`uids` `None`) or UID EXPUNGE: answer with [`ReplyData::Expunged`] per
-    /// message removed.
+    /// message removed, and the mailbox's new HIGHESTMODSEQ as the reply's code when any
+    /// was (RFC 7162 §3.2.7; the session sends it only to CONDSTORE-aware clients).
     Expunge {
         /// UID EXPUNGE's messages.
         uids: Option<Vec<u32>>,
@@ -338,7 +347,8 @@ pub enum ReplyData {
         /// The highest MODSEQ among them (CONDSTORE).
         modseq: Option<u64>,
     },
-    /// COPY/MOVE result: `COPYUID` in the completion (UIDPLUS).
+    /// COPY/MOVE result: `COPYUID` (UIDPLUS) in COPY's completion, in an untagged OK before
+    /// the expunges for MOVE.
     Copied {
         /// The target's UIDVALIDITY.
         uid_validity: u32,

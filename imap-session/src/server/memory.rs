@@ -7,6 +7,10 @@
 //! [`MemoryStore::handle`]. Changes a session makes are queued as notifications for the other
 //! sessions ([`MemoryStore::take_notifications`]); the driver passes each to the session's
 //! [`Server::notify`](super::Server::notify), which sends it where RFC 9051 §7.5.1 allows.
+//! What a session changes itself comes back in its reply: STORE's flags, EXPUNGE's and
+//! MOVE's removals, and the messages APPEND, COPY and MOVE add to its selected mailbox
+//! ([`ReplyData::NewMessages`]), so no driver has to hurry a session's own notifications
+//! ahead of its reply (see [the server's calling contract](super#the-sessions-own-changes)).
 //!
 //! Supported: SELECT/EXAMINE (with QRESYNC's VANISHED and changed messages), LIST/LSUB (`*`
 //! and `%` patterns, `\\HasChildren`/`\\HasNoChildren`, special-use roles, the SUBSCRIBED and
@@ -514,7 +518,8 @@ impl MemoryStore {
                 uids,
                 items,
                 modifiers,
-            } => self.fetch(sid, &uids, &items, &modifiers),
+                vanished,
+            } => self.fetch(sid, &uids, &items, &modifiers, vanished.as_ref()),
             Request::Store {
                 uids,
                 kind,
@@ -568,7 +573,13 @@ impl MemoryStore {
                 mailbox,
                 last_uid,
             } => {
-                let r = self.copy(sid, &uids, &mailbox, true);
+                let mut r = self.copy(sid, &uids, &mailbox, true);
+                if r.data.iter().any(|d| matches!(d, ReplyData::Expunged(_))) {
+                    // RFC 6851 §4.4: the new HIGHESTMODSEQ (sent to CONDSTORE-aware clients).
+                    if let Some(f) = self.selected_folder(sid) {
+                        r.code = Some(ResponseCode::HighestModSeq(f.meta.highest_modseq));
+                    }
+                }
                 self.with_new_messages(sid, &mailbox, Some(last_uid), r)
             }
             Request::Expunge { uids } => {
@@ -708,6 +719,7 @@ impl MemoryStore {
         uids: &[u32],
         items: &FetchItems,
         modifiers: &[imapwire_codec::command::FetchModifier],
+        vanished: Option<&imapwire_codec::sequence::SequenceSet>,
     ) -> Reply {
         use imapwire_codec::command::FetchModifier;
         let attrs: Vec<FetchAttribute> = match items {
@@ -757,6 +769,24 @@ impl MemoryStore {
         });
         let mut data = Vec::new();
         let mut changed = Vec::new();
+        if let (Some(set), Some(since)) = (vanished, changed_since) {
+            // RFC 7162 §3.2.6: the UIDs of the set expunged since `since`, before any FETCH.
+            let max = f.meta.uid_next.saturating_sub(1);
+            let mut gone: Vec<u32> = f
+                .vanished
+                .iter()
+                .filter(|(u, m)| *m > since && set.contains(*u, max))
+                .map(|(u, _)| *u)
+                .collect();
+            gone.sort_unstable();
+            gone.dedup();
+            if let Some(uids) = uid_set(&gone) {
+                data.push(ReplyData::Data(Data::Vanished {
+                    earlier: true,
+                    uids,
+                }));
+            }
+        }
         for &uid in uids {
             let Some(ix) = f.index(uid) else { continue };
             if changed_since.is_some_and(|c| f.messages[ix].modseq <= c) {

@@ -255,6 +255,10 @@ enum Pending {
         uid: bool,
         numbers_in_use: bool,
     },
+    /// `[UID] MOVE` (RFC 6851).
+    Move {
+        uid: bool,
+    },
     Search {
         uid: bool,
         /// ESEARCH return options (RFC 4731), `None` for a plain SEARCH.
@@ -1531,6 +1535,19 @@ impl Server {
                 let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
                     return;
                 };
+                let vanished = modifiers
+                    .contains(&M::Vanished)
+                    .then(|| match sequence_set {
+                        SequenceSet::LastResult => {
+                            let saved = self.saved.as_deref().unwrap_or_default();
+                            match uid_set(saved) {
+                                Some(s) => uid_sequence_set(&s),
+                                // No saved result: a set of no UID in use.
+                                None => SequenceSet::single(std::num::NonZeroU32::MAX),
+                            }
+                        }
+                        set => set,
+                    });
                 // RFC 7162 §3.1.4.1: CHANGEDSINCE implicitly adds the MODSEQ item.
                 let items = if changed_since && !names_modseq {
                     with_modseq(items)
@@ -1545,6 +1562,7 @@ impl Server {
                         uids,
                         items,
                         modifiers,
+                        vanished,
                     },
                     Pending::Messages {
                         uid,
@@ -1678,10 +1696,7 @@ impl Server {
                         mailbox,
                         last_uid: self.view.last_uid(),
                     },
-                    Pending::Messages {
-                        uid,
-                        numbers_in_use: false,
-                    },
+                    Pending::Move { uid },
                 )
             }
             C::Expunge | C::UidExpunge(_) if read_only => {
@@ -2029,8 +2044,10 @@ impl Server {
                 numbers_in_use,
             } => (*uid, *numbers_in_use),
             Pending::Search { uid, .. } => (*uid, !*uid),
+            Pending::Move { uid } => (*uid, false),
             _ => (false, false),
         };
+        let uidplus = self.capabilities().contains(&Capability::UidPlus);
         // Only the replies of commands run with a mailbox selected (and not closing it)
         // report new messages of it.
         let takes_new = matches!(self.state, State::Selected { .. })
@@ -2073,6 +2090,29 @@ impl Server {
                     };
                     let modseq = modseq.filter(|_| search_modseq && self.condstore);
                     self.emit(&Response::Data(Data::Search { ids, modseq }));
+                }
+                ReplyData::Copied {
+                    uid_validity,
+                    source,
+                    target,
+                } if matches!(kind, Pending::Move { .. }) => {
+                    // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges (the
+                    // tagged OK is left for HIGHESTMODSEQ, §4.4).
+                    if let (true, Ok(v), Some(s), Some(t)) = (
+                        uidplus,
+                        UidValidity::new(uid_validity),
+                        uid_set(&source),
+                        uid_set(&target),
+                    ) {
+                        self.untagged_ok(
+                            ResponseCode::CopyUid {
+                                uid_validity: v,
+                                source: s,
+                                destination: t,
+                            },
+                            "moved",
+                        );
+                    }
                 }
                 ReplyData::Copied {
                     uid_validity,
@@ -2126,8 +2166,9 @@ impl Server {
             }
         }
         if let Some(ResponseCode::HighestModSeq(m)) = code {
-            // EXPUNGE's tagged OK carries the new HIGHESTMODSEQ once QRESYNC is enabled
-            // (RFC 7162 §3.2.7; optional with CONDSTORE alone), CLOSE's never (§3.2.8), and
+            // EXPUNGE's and MOVE's tagged OK carry the new HIGHESTMODSEQ once QRESYNC is
+            // enabled (RFC 7162 §3.2.7, RFC 6851 §4.4; optional with CONDSTORE alone),
+            // CLOSE's never (RFC 7162 §3.2.8), and
             // a session that issued no CONDSTORE enabling command gets none.
             if self.condstore && !matches!(kind, Pending::Close) {
                 self.view.saw_modseq(m);
@@ -2138,7 +2179,7 @@ impl Server {
         if matches!(
             code,
             Some(ResponseCode::AppendUid { .. } | ResponseCode::CopyUid { .. })
-        ) && !self.capabilities().contains(&Capability::UidPlus)
+        ) && !uidplus
         {
             // A response code of an extension the client was not offered is not sent
             // (RFC 9051 §7.1; APPENDUID and COPYUID are RFC 4315 UIDPLUS's).

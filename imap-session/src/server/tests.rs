@@ -986,9 +986,10 @@ fn mailbox_management_append_copy_move() {
             C(b"g COPY 1:2 Archive\r\n"),
             S(b"g OK [COPYUID 2 1:2 2:3] done\r\n"),
             C(b"h MOVE 1 Archive\r\n"),
-            S(b"* 1 EXPUNGE\r\nh OK [COPYUID 2 1 4] done\r\n"),
+            // RFC 6851 §4.3: COPYUID before the expunges.
+            S(b"* OK [COPYUID 2 1 4] moved\r\n* 1 EXPUNGE\r\nh OK done\r\n"),
             C(b"i UID MOVE 2 Archive\r\n"),
-            S(b"* 1 EXPUNGE\r\ni OK [COPYUID 2 2 5] done\r\n"),
+            S(b"* OK [COPYUID 2 2 5] moved\r\n* 1 EXPUNGE\r\ni OK done\r\n"),
             C(b"j STATUS Archive (MESSAGES)\r\n"),
             S(b"* STATUS Archive (MESSAGES 5)\r\nj OK done\r\n"),
             C(b"k EXAMINE Archive\r\n"),
@@ -1259,11 +1260,11 @@ fn append_copy_move_into_selected_send_exists_first() {
             C(b"e COPY 1:2 INBOX\r\n"),
             S(b"* 5 EXISTS\r\ne OK [COPYUID 1 1:2 4:5] done\r\n"),
             C(b"f MOVE 1 INBOX\r\n"),
-            S(b"* 1 EXPUNGE\r\n* 5 EXISTS\r\nf OK [COPYUID 1 1 6] done\r\n"),
+            S(b"* OK [COPYUID 1 1 6] moved\r\n* 1 EXPUNGE\r\n* 5 EXISTS\r\nf OK done\r\n"),
             C(b"g UID COPY 6 INBOX\r\n"),
             S(b"* 6 EXISTS\r\ng OK [COPYUID 1 6 7] done\r\n"),
             C(b"h UID MOVE 2 INBOX\r\n"),
-            S(b"* 1 EXPUNGE\r\n* 6 EXISTS\r\nh OK [COPYUID 1 2 8] done\r\n"),
+            S(b"* OK [COPYUID 1 2 8] moved\r\n* 1 EXPUNGE\r\n* 6 EXISTS\r\nh OK done\r\n"),
             C(b"i UID SEARCH ALL\r\nj FETCH 6 UID\r\nk NOOP\r\n"),
             S(b"* SEARCH 3 4 5 6 7 8\r\ni OK done\r\n* 6 FETCH (UID 8)\r\nj OK done\r\nk OK done\r\n"),
             // Into another mailbox: no EXISTS here.
@@ -1360,6 +1361,23 @@ fn qresync_select_reports_vanished_and_changed() {
             })),
             C(b"c SELECT INBOX (QRESYNC (1 3))\r\n"),
             SHas(b"* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (6))\r\nc OK [READ-WRITE] done\r\n"),
+            // RFC 7162 §3.2.6: UID FETCH (CHANGEDSINCE n VANISHED) reports the UIDs of its set
+            // expunged since n, before the FETCH responses.
+            C(b"e UID FETCH 1:* FLAGS (CHANGEDSINCE 4 VANISHED)\r\n"),
+            S(b"* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (6))\r\ne OK done\r\n"),
+            C(b"f UID FETCH 2:* FLAGS (CHANGEDSINCE 4 VANISHED)\r\n"),
+            S(b"* 1 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (6))\r\nf OK done\r\n"),
+            C(b"g UID FETCH 1:* FLAGS (CHANGEDSINCE 6 VANISHED)\r\n"),
+            S(b"g OK done\r\n"),
+            // With QRESYNC, MOVE and EXPUNGE send VANISHED and the new HIGHESTMODSEQ in the
+            // tagged OK (RFC 6851 §4.4, RFC 7162 §3.2.7); a MOVE within the mailbox adds
+            // the message at the end before the tagged OK.
+            C(b"h UID MOVE 2 INBOX\r\n"),
+            S(b"* VANISHED 2\r\n* 1 EXISTS\r\nh OK [HIGHESTMODSEQ 8] done\r\n"),
+            C(b"i UID STORE 3 +FLAGS.SILENT (\\Deleted)\r\nj EXPUNGE\r\n"),
+            S(b"i OK done\r\n* VANISHED 3\r\nj OK [HIGHESTMODSEQ 10] done\r\n"),
+            C(b"k EXPUNGE\r\n"),
+            S(b"k OK done\r\n"),
             C(b"d SELECT INBOX (QRESYNC (99 3))\r\n"),
             SHas(b"* OK [CLOSED] previous mailbox closed\r\n* FLAGS"),
         ],
