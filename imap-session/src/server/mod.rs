@@ -2628,7 +2628,6 @@ impl Server {
     }
 }
 
-/// A UID set as a sequence set (for `UID` search keys).
 /// The FETCH items name MODSEQ (a CONDSTORE enabling command, RFC 7162 §3.1).
 fn fetch_names_modseq(items: &imapwire_codec::fetch::FetchItems) -> bool {
     use imapwire_codec::fetch::{FetchAttribute, FetchItems};
@@ -2673,6 +2672,7 @@ fn search_names_modseq(k: &SearchKey) -> bool {
     }
 }
 
+/// A UID set as a sequence set (for `UID` search keys).
 fn uid_sequence_set(set: &UidSet) -> SequenceSet {
     use imapwire_codec::sequence::{SeqOrUid, Sequence};
     let seqs = set
