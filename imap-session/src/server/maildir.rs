@@ -41,7 +41,7 @@ use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::ResponseCode;
 
 use super::event::{AppendStream, Reply, Request, Update};
-use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage};
+use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage, date_or_now};
 #[cfg(test)]
 use imapwire_codec::command::CommandBody;
 
@@ -71,6 +71,20 @@ struct Staged {
     /// `None` once a write failed (the APPEND is then answered `NO [SERVERBUG]`).
     file: Option<fs::File>,
     len: u64,
+}
+
+/// The data of a staged APPEND message announced as `length` bytes, read back from its
+/// file once it is written out.
+fn staged_data(st: Staged, length: u64) -> Result<Bytes, &'static str> {
+    if st.file.is_none_or(|f| f.sync_all().is_err()) {
+        return Err("the store could not be written");
+    }
+    if st.len != length {
+        return Err("message data incomplete");
+    }
+    fs::read(&st.path)
+        .map(Bytes::from)
+        .map_err(|_| "the store could not be read")
 }
 
 /// The directory of a mailbox, relative to the root.
@@ -680,47 +694,28 @@ impl MaildirStore {
         let mut bodies = Vec::with_capacity(messages.len());
         let mut failed = None;
         for m in messages {
-            let Some(st) = self.staged.remove(&(sid, m.stream)) else {
-                if m.length == 0 {
-                    // An empty message sends no chunk.
+            let data = match self.staged.remove(&(sid, m.stream)) {
+                Some(st) => {
+                    files.push(st.path.clone());
+                    staged_data(st, m.length)
+                }
+                // An empty message sends no chunk.
+                None if m.length == 0 => {
                     let path = self.root.join("tmp").join(self.unique());
-                    match fs::File::create(&path) {
-                        Ok(_) => files.push(path),
-                        Err(_) => failed = Some("the store could not be written"),
+                    let made = fs::File::create(&path)
+                        .map(|_| Bytes::new())
+                        .map_err(|_| "the store could not be written");
+                    if made.is_ok() {
+                        files.push(path);
                     }
-                    let date = m
-                        .date
-                        .as_ref()
-                        .map_or_else(super::memory::now_seconds, super::message::epoch_seconds);
-                    bodies.push((Bytes::new(), m.flags, date));
-                    continue;
+                    made
                 }
-                failed = Some("message data incomplete");
-                continue;
+                None => Err("message data incomplete"),
             };
-            let Staged { path, file, len } = st;
-            files.push(path.clone());
-            let ok = file.is_some_and(|f| f.sync_all().is_ok());
-            if !ok {
-                failed = Some("the store could not be written");
-                continue;
+            match data {
+                Ok(data) => bodies.push((data, m.flags, date_or_now(m.date.as_ref()))),
+                Err(why) => failed = Some(why),
             }
-            if len != m.length {
-                failed = Some("message data incomplete");
-                continue;
-            }
-            let data = match fs::read(&path) {
-                Ok(d) => Bytes::from(d),
-                Err(_) => {
-                    failed = Some("the store could not be read");
-                    continue;
-                }
-            };
-            let date = m
-                .date
-                .as_ref()
-                .map_or_else(super::memory::now_seconds, super::message::epoch_seconds);
-            bodies.push((data, m.flags, date));
         }
         if let Some(why) = failed {
             for f in files {

@@ -211,10 +211,15 @@ impl Folder {
     }
 }
 
-pub(super) fn now_seconds() -> i64 {
+fn now_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// An APPEND message's internal date: the one the client gave, else now.
+pub(super) fn date_or_now(date: Option<&imapwire_codec::datetime::DateTime>) -> i64 {
+    date.map_or_else(now_seconds, epoch_seconds)
 }
 
 /// Mailboxes, messages and subscriptions in memory, shared by sessions.
@@ -468,7 +473,7 @@ impl MemoryStore {
         for m in messages {
             let data = self.staged.remove(&(sid, m.stream)).unwrap_or_default();
             incomplete |= data.len() as u64 != m.length;
-            let date = m.date.as_ref().map_or_else(now_seconds, epoch_seconds);
+            let date = date_or_now(m.date.as_ref());
             bodies.push((Bytes::from(data), m.flags, date));
         }
         if incomplete {
@@ -1171,7 +1176,7 @@ impl MemoryStore {
                 }
                 let mut bodies = Vec::new();
                 for m in messages {
-                    let date = m.date.as_ref().map_or_else(now_seconds, epoch_seconds);
+                    let date = date_or_now(m.date.as_ref());
                     match m.data {
                         AppendData::Literal { data, .. } => bodies.push((data, m.flags, date)),
                         _ => return cannot("CATENATE/UTF8 not supported by the memory store"),
