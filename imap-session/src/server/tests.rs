@@ -92,6 +92,33 @@ enum Feed {
     SplitAt(usize),
 }
 
+/// Takes the session's output into `out` and answers its events from `store` (as session
+/// `sid`) until it has neither; other events than requests and APPEND data go to `other`.
+fn serve(
+    s: &mut Server,
+    store: &mut MemoryStore,
+    sid: SessionId,
+    now: Instant,
+    out: &mut Vec<u8>,
+    other: &mut dyn FnMut(Event),
+) {
+    loop {
+        while let Some(b) = s.poll_transmit(now) {
+            out.extend_from_slice(&b);
+        }
+        let Some(e) = s.poll_event() else { break };
+        match e {
+            Event::Request { id, request, .. } => {
+                let r = store.handle(sid, request);
+                s.reply(now, id, r).unwrap();
+            }
+            Event::AppendChunk { stream, data } => store.append_chunk(sid, stream, &data),
+            Event::AppendAborted { stream } => store.append_aborted(sid, stream),
+            e => other(e),
+        }
+    }
+}
+
 /// Runs a script; requests are answered by a memory store (with `INBOX` holding two
 /// messages). Returns the events (requests and decisions excepted).
 fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
@@ -119,21 +146,7 @@ fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
                  now: Instant,
                  out: &mut Vec<u8>,
                  events: &mut Vec<Event>| {
-        loop {
-            while let Some(b) = s.poll_transmit(now) {
-                out.extend_from_slice(&b);
-            }
-            let Some(e) = s.poll_event() else { break };
-            match e {
-                Event::Request { id, request, .. } => {
-                    let r = store.handle(sid, request);
-                    s.reply(now, id, r).unwrap();
-                }
-                Event::AppendChunk { stream, data } => store.append_chunk(sid, stream, &data),
-                Event::AppendAborted { stream } => store.append_aborted(sid, stream),
-                e => events.push(e),
-            }
-        }
+        serve(s, store, sid, now, out, &mut |e| events.push(e));
         for (origin, mailbox, update) in store.take_notifications() {
             if origin != Some(sid) {
                 s.notify(now, &mailbox, update);
@@ -2029,21 +2042,7 @@ fn converse(
             let n = s.handle_input(now, &left[..left.len().min(16 * 1024)]);
             left = &left[n..];
             most = most.max(s.held_input());
-            loop {
-                while let Some(b) = s.poll_transmit(now) {
-                    out.extend_from_slice(&b);
-                }
-                let Some(e) = s.poll_event() else { break };
-                match e {
-                    Event::Request { id, request, .. } => {
-                        let r = store.handle(sid, request);
-                        s.reply(now, id, r).unwrap();
-                    }
-                    Event::AppendChunk { stream, data } => store.append_chunk(sid, stream, &data),
-                    Event::AppendAborted { stream } => store.append_aborted(sid, stream),
-                    _ => {}
-                }
-            }
+            serve(s, store, sid, now, &mut out, &mut |_| {});
         }
         if i + 1 < segments.len() {
             // The client waits for '+' (or the command's end) before the literal's data.
