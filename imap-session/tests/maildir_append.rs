@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use imapwire_session::sasl::scram::{ScramHash, StoredKeys};
 use imapwire_session::server::maildir::MaildirStore;
+use imapwire_session::server::memory::SessionId;
 use imapwire_session::server::{CredentialStore, Event, Server, ServerConfig};
 use sha2::{Digest, Sha256};
 
@@ -89,32 +90,41 @@ fn line(i: usize) -> [u8; 64] {
 /// Feeds `input` in reads of at most 16 KiB and answers the session from `store`;
 /// returns the output. Each chunk of the client's data is made just before it is fed
 /// (the test holds no copy of the message).
-fn feed(s: &mut Server, store: &mut MaildirStore, input: &[u8]) -> Vec<u8> {
+fn feed(s: &mut Server, store: &mut MaildirStore, sid: SessionId, input: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    feed_into(s, store, input, &mut |b| out.extend_from_slice(b));
+    feed_into(s, store, sid, input, &mut |b| out.extend_from_slice(b));
     out
 }
 
 /// [`feed`], the output going to `sink` as it is taken (nothing kept).
-fn feed_into(s: &mut Server, store: &mut MaildirStore, input: &[u8], sink: &mut dyn FnMut(&[u8])) {
+fn feed_into(
+    s: &mut Server,
+    store: &mut MaildirStore,
+    sid: SessionId,
+    input: &[u8],
+    sink: &mut dyn FnMut(&[u8]),
+) {
     let now = Instant::now();
     let mut left = input;
     loop {
         let n = s.handle_input(now, &left[..left.len().min(16 * 1024)]);
         left = &left[n..];
-        drain_into(s, store, now, sink);
+        drain_into(s, store, sid, now, sink);
         if left.is_empty() {
             return;
         }
     }
 }
 
-fn drain(s: &mut Server, store: &mut MaildirStore, now: Instant, out: &mut Vec<u8>) {
-    drain_into(s, store, now, &mut |b| out.extend_from_slice(b));
-}
-
-fn drain_into(s: &mut Server, store: &mut MaildirStore, now: Instant, sink: &mut dyn FnMut(&[u8])) {
-    let sid = SID.with(|c| c.get()).expect("session opened");
+/// Takes the session's output into `sink` and answers its events from `store` (as session
+/// `sid`) until it has neither.
+fn drain_into(
+    s: &mut Server,
+    store: &mut MaildirStore,
+    sid: SessionId,
+    now: Instant,
+    sink: &mut dyn FnMut(&[u8]),
+) {
     loop {
         while let Some(b) = s.poll_transmit(now) {
             sink(&b);
@@ -130,11 +140,6 @@ fn drain_into(s: &mut Server, store: &mut MaildirStore, now: Instant, sink: &mut
             _ => {}
         }
     }
-}
-
-thread_local! {
-    static SID: std::cell::Cell<Option<imapwire_session::server::memory::SessionId>> =
-        const { std::cell::Cell::new(None) };
 }
 
 #[test]
@@ -159,20 +164,20 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
         .with_credentials(Arc::new(User(keys)))
         .with_max_literal(128 << 20);
     let mut store = MaildirStore::open(&dir).unwrap();
-    SID.with(|c| c.set(Some(store.open_session())));
+    let sid = store.open_session();
     let mut s = Server::new(cfg.clone(), Instant::now());
-    drain(&mut s, &mut store, Instant::now(), &mut Vec::new());
-    let out = feed(&mut s, &mut store, b"a LOGIN joe secret\r\n");
+    drain_into(&mut s, &mut store, sid, Instant::now(), &mut |_| {});
+    let out = feed(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n");
     assert!(String::from_utf8_lossy(&out).contains("a OK"), "{out:?}");
     // An APPEND that fails after its message arrived: the tmp/ file is deleted.
     let tmp_files = || std::fs::read_dir(dir.join("tmp")).unwrap().count();
     let mut aborted = b"x APPEND INBOX {3000+}\r\n".to_vec();
     aborted.extend_from_slice(&[b'm'; 2000]);
-    assert!(feed(&mut s, &mut store, &aborted).is_empty());
+    assert!(feed(&mut s, &mut store, sid, &aborted).is_empty());
     assert_eq!(tmp_files(), 1, "written as it arrives");
     let mut rest = vec![b'm'; 1000];
     rest.extend_from_slice(b" junk\r\n");
-    let out = feed(&mut s, &mut store, &rest);
+    let out = feed(&mut s, &mut store, sid, &rest);
     assert!(
         out.starts_with(b"x BAD"),
         "{:?}",
@@ -182,6 +187,7 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
     let out = feed(
         &mut s,
         &mut store,
+        sid,
         format!("b APPEND INBOX (\\Seen) {{{size}}}\r\n").as_bytes(),
     );
     assert_eq!(out, b"+ ready for literal data\r\n");
@@ -194,14 +200,14 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
             piece.extend_from_slice(&line(i));
             if piece.len() == 16 * 1024 || i + 1 == lines {
                 want.update(&piece);
-                let out = feed(&mut s, &mut store, &piece);
+                let out = feed(&mut s, &mut store, sid, &piece);
                 assert!(out.is_empty(), "{:?}", String::from_utf8_lossy(&out));
                 piece.clear();
             }
         }
     });
     let want = want.finalize().to_vec();
-    let (out, completing) = peak_during(|| feed(&mut s, &mut store, b"\r\n"));
+    let (out, completing) = peak_during(|| feed(&mut s, &mut store, sid, b"\r\n"));
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("b OK [APPENDUID "), "{text}");
     println!(
@@ -229,12 +235,13 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
 
     // Reopen the store; FETCH BODY[] gives the same bytes.
     let mut store = MaildirStore::open(&dir).unwrap();
-    SID.with(|c| c.set(Some(store.open_session())));
+    let sid = store.open_session();
     let mut s = Server::new(cfg, Instant::now());
-    drain(&mut s, &mut store, Instant::now(), &mut Vec::new());
+    drain_into(&mut s, &mut store, sid, Instant::now(), &mut |_| {});
     feed(
         &mut s,
         &mut store,
+        sid,
         b"a LOGIN joe secret\r\nb SELECT INBOX\r\n",
     );
     // The output is hashed as it is taken (the test keeps no copy of the body): the
@@ -260,7 +267,13 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
             after.extend_from_slice(&b[tail..]);
             seen += b.len();
         };
-        feed_into(&mut s, &mut store, b"c FETCH 1 BODY.PEEK[]\r\n", &mut sink);
+        feed_into(
+            &mut s,
+            &mut store,
+            sid,
+            b"c FETCH 1 BODY.PEEK[]\r\n",
+            &mut sink,
+        );
     });
     assert_eq!(before, head, "{:?}", String::from_utf8_lossy(&before));
     assert_eq!(got.finalize().to_vec(), want, "FETCH after reopening");
