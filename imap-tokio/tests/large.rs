@@ -86,15 +86,26 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Accepts one connection on `listener` and greets it with `* OK [CAPABILITY caps] ready`.
+async fn accept_and_greet(
+    listener: TcpListener,
+    caps: &str,
+) -> (
+    BufReader<tokio::net::tcp::OwnedReadHalf>,
+    tokio::net::tcp::OwnedWriteHalf,
+) {
+    let (tcp, _) = listener.accept().await.unwrap();
+    let (rd, mut wr) = tcp.into_split();
+    wr.write_all(format!("* OK [CAPABILITY {caps}] ready\r\n").as_bytes())
+        .await
+        .unwrap();
+    (BufReader::new(rd), wr)
+}
+
 /// A scripted server: LOGIN, SELECT, APPEND (hashes and drops the literal), UID FETCH (sends
 /// the generated message), LOGOUT. Returns the hash of what APPEND received.
 async fn serve(listener: TcpListener) -> String {
-    let (tcp, _) = listener.accept().await.unwrap();
-    let (rd, mut wr) = tcp.into_split();
-    let mut rd = BufReader::new(rd);
-    wr.write_all(b"* OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] ready\r\n")
-        .await
-        .unwrap();
+    let (mut rd, mut wr) = accept_and_greet(listener, "IMAP4rev1 LITERAL+ UIDPLUS").await;
     let mut appended = String::new();
     loop {
         let mut line = String::new();
@@ -295,12 +306,7 @@ async fn deflate_bomb_server(
     listener: TcpListener,
     (mut deflate, mut wire): (flate2::Compress, Vec<u8>),
 ) {
-    let (tcp, _) = listener.accept().await.unwrap();
-    let (rd, mut wr) = tcp.into_split();
-    let mut rd = BufReader::new(rd);
-    wr.write_all(b"* OK [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] ready\r\n")
-        .await
-        .unwrap();
+    let (mut rd, mut wr) = accept_and_greet(listener, "IMAP4rev1 COMPRESS=DEFLATE").await;
     for _ in 0..2 {
         let mut line = String::new();
         rd.read_line(&mut line).await.unwrap();
