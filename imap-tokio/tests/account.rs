@@ -385,17 +385,22 @@ async fn bye_during_idle_server(bye: &'static str) -> Scripted {
     .await
 }
 
-fn plaintext_account(port: u16) -> Account {
+/// An account config for joe on 127.0.0.1:`port` over plaintext with the LOGIN command,
+/// every timeout `timeout` and a short backoff (50 to 200 ms).
+fn plaintext_config(port: u16, timeout: Duration) -> AccountConfig {
     let c = Config::new("127.0.0.1", port)
         .with_security(Security::InsecurePlaintext)
-        .with_timeouts(Timeouts::all(Duration::from_secs(5)));
-    let cfg = AccountConfig::new(c, joe())
+        .with_timeouts(Timeouts::all(timeout));
+    AccountConfig::new(c, joe())
         .with_method(AuthMethod::LoginCommand)
         .with_backoff(Backoff::new(
             Duration::from_millis(50),
             Duration::from_millis(200),
-        ));
-    Account::new(cfg)
+        ))
+}
+
+fn plaintext_account(port: u16) -> Account {
+    Account::new(plaintext_config(port, Duration::from_secs(5)))
 }
 
 /// A `BYE` for policy reasons (a response code that needs the user: `[ALERT]`,
@@ -495,17 +500,7 @@ async fn a_bye_without_a_policy_code_is_retried() {
 /// An account on 127.0.0.1:`port` over plaintext with the LOGIN command, every timeout 10 s,
 /// short backoff and the give-up window `window`.
 fn slow_account(port: u16, window: Duration) -> Account {
-    let c = Config::new("127.0.0.1", port)
-        .with_security(Security::InsecurePlaintext)
-        .with_timeouts(Timeouts::all(Duration::from_secs(10)));
-    let cfg = AccountConfig::new(c, joe())
-        .with_method(AuthMethod::LoginCommand)
-        .with_give_up_after(window)
-        .with_backoff(Backoff::new(
-            Duration::from_millis(50),
-            Duration::from_millis(200),
-        ));
-    Account::new(cfg)
+    Account::new(plaintext_config(port, Duration::from_secs(10)).with_give_up_after(window))
 }
 
 /// The give-up window bounds each attempt, not only the time between attempts: a server that
