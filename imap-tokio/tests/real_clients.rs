@@ -440,21 +440,31 @@ Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\
     );
 }
 
-/// APPENDs `msgs` to `mailbox` with the crate's client (LOGIN on the plaintext port).
-fn append_all(port: u16, mailbox: &str, msgs: &[String]) {
-    use imapwire_tokio::{Config, Connection, Security, Timeouts};
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// A current-thread runtime for the crate's (async) client in these synchronous tests.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .unwrap()
+}
+
+/// The crate's client on the plaintext port, every timeout 20 s, logged in with LOGIN.
+async fn crate_client(port: u16) -> imapwire_tokio::Connection {
+    use imapwire_tokio::{Config, Connection, Security, Timeouts};
+    let cfg = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(std::time::Duration::from_secs(20)));
+    let c = Connection::connect(cfg).await.unwrap();
+    c.login(USER, imapwire_session::sasl::Secret::new(PASSWORD.into()))
+        .await
         .unwrap();
-    rt.block_on(async {
-        let cfg = Config::new("127.0.0.1", port)
-            .with_security(Security::InsecurePlaintext)
-            .with_timeouts(Timeouts::all(std::time::Duration::from_secs(20)));
-        let c = Connection::connect(cfg).await.unwrap();
-        c.login(USER, imapwire_session::sasl::Secret::new(PASSWORD.into()))
-            .await
-            .unwrap();
+    c
+}
+
+/// APPENDs `msgs` to `mailbox` with the crate's client (LOGIN on the plaintext port).
+fn append_all(port: u16, mailbox: &str, msgs: &[String]) {
+    runtime().block_on(async {
+        let c = crate_client(port).await;
         for m in msgs {
             c.append(
                 mailbox,
@@ -592,20 +602,9 @@ fn append_copy_move_into_selected_exists_before_ok() {
     assert_eq!(l, ["g2 OK done\r\n"], "{l:?}");
 
     // The crate's client.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let port = srv.plain.port();
-    rt.block_on(async {
-        use imapwire_tokio::{Config, Connection, Security, Timeouts};
-        let cfg = Config::new("127.0.0.1", port)
-            .with_security(Security::InsecurePlaintext)
-            .with_timeouts(Timeouts::all(std::time::Duration::from_secs(20)));
-        let c = Connection::connect(cfg).await.unwrap();
-        c.login(USER, imapwire_session::sasl::Secret::new(PASSWORD.into()))
-            .await
-            .unwrap();
+    runtime().block_on(async {
+        let c = crate_client(port).await;
         let info = c.select("INBOX").await.unwrap();
         assert_eq!(info.exists, 2);
         let m = "Subject: two\r\n\r\nsecond\r\n";
