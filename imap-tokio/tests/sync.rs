@@ -162,12 +162,10 @@ async fn sync_with_a_mailbox_selected_unselects_then_enables_qresync() {
     conn.logout().await.unwrap();
 }
 
-/// Without UNSELECT the sync refuses to start (nothing sent) with a typed error rather than
-/// run without QRESYNC, and hands its inputs back; the connection stays usable.
-#[tokio::test]
-async fn sync_with_a_mailbox_selected_and_no_unselect_fails_typed() {
-    let server = qresync_server("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS").await;
-    let conn = selected_inbox(&server).await;
+/// A sync on `conn` that must fail (`why`), from a replica at the scripted mailbox's
+/// UIDVALIDITY and HIGHESTMODSEQ with one local delete: checks that both inputs come back
+/// unchanged and returns the error.
+async fn refused_sync(conn: &Connection, why: &str) -> SyncError {
     let state = ReplicaState {
         uidvalidity: Some(7),
         highestmodseq: Some(5),
@@ -180,16 +178,26 @@ async fn sync_with_a_mailbox_selected_and_no_unselect_fails_typed() {
         .sync(cfg(), state.clone(), journal.clone(), |_| Ok(()))
         .await
         .unwrap()
-        .expect_err("no UNSELECT: the sync cannot enable QRESYNC");
+        .expect_err(why);
+    assert_eq!(failure.state, state);
+    assert_eq!(failure.journal, journal);
+    failure.error
+}
+
+/// Without UNSELECT the sync refuses to start (nothing sent) with a typed error rather than
+/// run without QRESYNC, and hands its inputs back; the connection stays usable.
+#[tokio::test]
+async fn sync_with_a_mailbox_selected_and_no_unselect_fails_typed() {
+    let server = qresync_server("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS").await;
+    let conn = selected_inbox(&server).await;
+    let error = refused_sync(&conn, "no UNSELECT: the sync cannot enable QRESYNC").await;
     assert_eq!(
-        failure.error,
+        error,
         SyncError::Refused(SubmitError::InvalidState {
             command: "ENABLE".into(),
             state: State::Selected,
         })
     );
-    assert_eq!(failure.state, state);
-    assert_eq!(failure.journal, journal);
     conn.noop().await.unwrap();
     assert_eq!(after_select(&server), ["NOOP"]);
     conn.logout().await.unwrap();
@@ -207,19 +215,7 @@ async fn a_refused_unselect_stops_the_sync_before_enable() {
     )
     .await;
     let conn = selected_inbox(&server).await;
-    let state = ReplicaState {
-        uidvalidity: Some(7),
-        highestmodseq: Some(5),
-        ..ReplicaState::default()
-    };
-    let mut journal = Journal::new();
-    journal.record(LocalChange::Delete { uid: 3 });
-    let failure = conn
-        .sync(cfg(), state.clone(), journal.clone(), |_| Ok(()))
-        .await
-        .unwrap()
-        .expect_err("the UNSELECT was refused");
-    match &failure.error {
+    match &refused_sync(&conn, "the UNSELECT was refused").await {
         SyncError::Command { command, error } => {
             assert_eq!(*command, "UNSELECT");
             assert!(matches!(error, CommandError::No { .. }), "{error:?}");
@@ -227,8 +223,6 @@ async fn a_refused_unselect_stops_the_sync_before_enable() {
         }
         other => panic!("expected the UNSELECT's failure, got {other:?}"),
     }
-    assert_eq!(failure.state, state);
-    assert_eq!(failure.journal, journal);
     conn.noop().await.unwrap();
     assert_eq!(after_select(&server), ["UNSELECT", "NOOP"]);
     conn.logout().await.unwrap();
