@@ -103,11 +103,7 @@ impl FileTap {
     /// to every handle and tap of this recording.
     #[must_use]
     pub fn on_failure(self, f: impl Fn(&Path, &io::Error) + Send + Sync + 'static) -> Self {
-        *self
-            .inner
-            .on_failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(Box::new(f));
+        *lock(&self.inner.on_failure) = Some(Box::new(f));
         self
     }
 
@@ -162,7 +158,7 @@ impl Inner {
             "recording what the server sends failed; recording stopped"
         );
         let _ = self.failure.set(e);
-        let report = self.on_failure.lock().unwrap_or_else(|p| p.into_inner());
+        let report = lock(&self.on_failure);
         if let (Some(f), Some(e)) = (report.as_ref(), self.failure.get()) {
             f(&self.path, e);
         }
@@ -170,8 +166,8 @@ impl Inner {
 }
 
 /// The mutex's contents even if a holder panicked (the file handle is still usable or
-/// already `None`).
-fn lock(m: &Mutex<Option<File>>) -> std::sync::MutexGuard<'_, Option<File>> {
+/// already `None`; the failure function is replaced whole).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
