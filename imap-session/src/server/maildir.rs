@@ -528,21 +528,30 @@ impl MaildirStore {
             Change::Added { mailbox, message } => {
                 let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
                 let dir = self.dir(&mailbox);
+                let mtime = u64::try_from(message.internal_date)
+                    .ok()
+                    .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
                 let tmp = match self.arriving.pop_front() {
-                    // An APPEND message: already written as it arrived.
-                    Some(path) => path,
+                    // An APPEND message: already written as it arrived (and closed).
+                    Some(path) => {
+                        if let Some(t) = mtime {
+                            let _ = fs::File::options()
+                                .write(true)
+                                .open(&path)
+                                .and_then(|f| f.set_modified(t));
+                        }
+                        path
+                    }
                     None => {
                         let tmp = dir.join("tmp").join(&name);
-                        fs::File::create(&tmp)?.write_all(&message.data)?;
+                        let mut f = fs::File::create(&tmp)?;
+                        f.write_all(&message.data)?;
+                        if let Some(t) = mtime {
+                            let _ = f.set_modified(t);
+                        }
                         tmp
                     }
                 };
-                if let Ok(secs) = u64::try_from(message.internal_date) {
-                    let _ = fs::File::options()
-                        .write(true)
-                        .open(&tmp)
-                        .and_then(|f| f.set_modified(UNIX_EPOCH + Duration::from_secs(secs)));
-                }
                 fs::rename(&tmp, dir.join("cur").join(&name))?;
                 self.append_log(
                     &mailbox,
