@@ -1753,12 +1753,8 @@ fn append_data_queued_is_bounded() {
     const BOUND: usize = 64 * 1024;
     assert_eq!(ServerConfig::default().event_window, BOUND);
     let cfg = tls().with_non_sync_literals(NonSyncLiterals::Plus);
+    let (mut s, mut store, sid, _) = logged_in_for_append(cfg);
     let now = Instant::now();
-    let mut s = Server::new(cfg, now);
-    let mut store = MemoryStore::new();
-    let sid = store.open_session();
-    let mut log = Vec::new();
-    feed_append(&mut s, &mut store, sid, b"a LOGIN joe secret\r\n", &mut log);
     let body: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
     let mut input = format!("b APPEND INBOX {{{}+}}\r\n", body.len()).into_bytes();
     input.extend_from_slice(&body);
@@ -2175,17 +2171,7 @@ fn oversize_commands_end_and_the_connection_goes_on() {
                 })
                 .with_max_literal(1 << 20);
             assert_eq!(cfg.input_window, window);
-            let mut s = Server::new(cfg, Instant::now());
-            let mut store = MemoryStore::new();
-            let sid = store.open_session();
-            let (out, _) = converse(
-                &mut s,
-                &mut store,
-                sid,
-                "l",
-                &[b"l LOGIN joe secret\r\n".to_vec()],
-            );
-            assert!(out.contains("l OK"), "{out}");
+            let (mut s, mut store, sid, _) = logged_in_for_append(cfg);
             let (out, most) = converse(&mut s, &mut store, sid, "a", &segments);
             let what = format!("{name} ({}):", if plus { "LITERAL+" } else { "sync" });
             let answers: Vec<&str> = out.lines().filter(|l| l.starts_with("a ")).collect();
