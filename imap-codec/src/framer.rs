@@ -519,12 +519,11 @@ pub struct Framer {
     msg_offset: u64,
     /// Tag of a message being discarded (for a sync literal rejected in Decision).
     pending: Option<LiteralAnnouncement>,
-    /// Whether a literal of the current message was streamed: its bytes so far are then in
-    /// `partial` (not in `buf`, which holds what follows).
-    streamed: bool,
-    /// With `streamed`: the current message's bytes moved out of `buf` when its literal was
-    /// streamed (headers rewritten to `{0}`). The framer's own buffer, kept between messages
-    /// (no allocation per streamed literal; [`StreamStart::prefix`] is an exact copy).
+    /// The current message's bytes moved out of `buf` when its literal was streamed (headers
+    /// rewritten to `{0}`; `buf` then holds what follows); empty exactly when no literal of
+    /// the current message was streamed (see [`streamed`](Self::streamed)). The framer's own
+    /// buffer, kept between messages (no allocation per streamed literal;
+    /// [`StreamStart::prefix`] is an exact copy).
     partial: Vec<u8>,
 }
 
@@ -542,7 +541,6 @@ impl Framer {
             literals: 0,
             msg_offset: 0,
             pending: None,
-            streamed: false,
             partial: Vec::new(),
         }
     }
@@ -675,7 +673,7 @@ impl Framer {
         let stream_offset = self.msg_offset;
         let tag = match self.state {
             State::Line { line_start, .. } => {
-                if self.buf.is_drained() && !self.streamed {
+                if self.buf.is_drained() && !self.streamed() {
                     return None;
                 }
                 let tag = self.recover_tag();
@@ -710,7 +708,7 @@ impl Framer {
             }
             State::DiscardLine { .. } | State::DiscardLiteral { .. } => return None,
         };
-        if self.streamed {
+        if self.streamed() {
             self.drop_partial();
         }
         Some(FrameError::LimitExceeded {
@@ -766,7 +764,7 @@ impl Framer {
         };
         self.literals = 0;
         self.msg_offset = self.offset;
-        if self.streamed {
+        if self.streamed() {
             self.drop_partial();
         }
     }
@@ -775,7 +773,6 @@ impl Framer {
     /// the next one unless a long message made it large).
     #[cold]
     fn drop_partial(&mut self) {
-        self.streamed = false;
         self.partial.clear();
         if self.partial.capacity() > KEEP_PARTIAL {
             self.partial = Vec::new();
@@ -903,6 +900,13 @@ impl Framer {
         Bytes::from(v)
     }
 
+    /// Whether a literal of the current message was streamed: its bytes so far are then in
+    /// `partial` (never empty then: it holds at least the rewritten header `{0}`).
+    #[inline(always)]
+    fn streamed(&self) -> bool {
+        !self.partial.is_empty()
+    }
+
     /// Bytes of the current message held outside `buf` (after a streamed literal).
     #[inline]
     fn partial_len(&self) -> usize {
@@ -911,7 +915,7 @@ impl Framer {
 
     /// The start of the current message (for its tag and command name).
     fn message_head(&self) -> &[u8] {
-        if self.streamed {
+        if self.streamed() {
             &self.partial
         } else {
             &self.buf
@@ -969,7 +973,6 @@ impl Framer {
         self.partial.extend_from_slice(&head[..open]);
         self.partial.extend_from_slice(b"{0");
         self.partial.extend_from_slice(&head[close..]);
-        self.streamed = true;
         let prefix = Bytes::copy_from_slice(&self.partial);
         self.buf.advance(n);
         self.offset += n as u64;
@@ -999,7 +1002,7 @@ impl Framer {
         if end == 0 || line.get(end) != Some(&b' ') {
             return None;
         }
-        let shared = if self.streamed {
+        let shared = if self.streamed() {
             None
         } else {
             self.buf.shared_prefix(end)
@@ -1103,7 +1106,7 @@ impl Framer {
                         Ok(None) => {
                             let mut msg = self.buf.split_to(lf + 1);
                             self.offset += msg.len() as u64;
-                            if self.streamed {
+                            if self.streamed() {
                                 msg = self.join_partial(&msg);
                             }
                             self.state = State::Line {
