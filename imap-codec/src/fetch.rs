@@ -1073,8 +1073,6 @@ impl MessageDataItem {
             }
             v.push(item);
         }
-        // whether an item was kept raw (`MessageDataItem::Invalid`)
-        let mut kept_raw = false;
         if p.peek() == Some(b' ') {
             // lenient: `( UID 7)`
             let at = p.pos;
@@ -1115,7 +1113,6 @@ impl MessageDataItem {
                         let value = p.pos;
                         generic_value(p, &mut ())?;
                         p.warn(Quirk::NilOrEmpty, at);
-                        kept_raw = true;
                         push_item(
                             v,
                             MessageDataItem::Invalid {
@@ -1139,13 +1136,12 @@ impl MessageDataItem {
             p.check_items(v.len())?;
             p.skip_trailing_sp();
             if p.eat(b')') {
-                if v.is_empty()
-                    || (kept_raw
-                        && v.iter()
-                            .all(|it| matches!(it, MessageDataItem::Invalid { .. })))
+                if v.iter()
+                    .all(|it| matches!(it, MessageDataItem::Invalid { .. }))
                 {
-                    // no item fits its grammar: nothing valid is left to report (the stream
-                    // decoders hand the raw message over with the error)
+                    // no item fits its grammar (every item was dropped or kept raw): nothing
+                    // valid is left to report (the stream decoders hand the raw message over
+                    // with the error)
                     return Err(p.fail("msg-att"));
                 }
                 return Ok(());
