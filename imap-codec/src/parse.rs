@@ -919,16 +919,7 @@ impl<'a> Parser<'a> {
     /// `quoted`: returns the unescaped content (a slice when there is no escape).
     #[inline(always)]
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
-        self.expect(b'"', "DQUOTE")?;
-        let start = self.pos;
-        let b = self.b;
-        let p = start + quoted_run(&b[start..]);
-        // The usual case: plain 7-bit text up to the closing quote.
-        if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
-            self.pos = p + 1;
-            return Ok(self.slice(start, p));
-        }
-        self.quoted_slow(start, p)
+        self.quoted_known(|_| None)
     }
 
     /// [`quoted`](Self::quoted) for a string that is often one of a few known words: when the
@@ -945,6 +936,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let b = self.b;
         let p = start + quoted_run(&b[start..]);
+        // The usual case: plain 7-bit text up to the closing quote.
         if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
             self.pos = p + 1;
             if let Some(w) = known(&b[start..p]) {
