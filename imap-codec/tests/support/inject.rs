@@ -459,13 +459,7 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
         match c {
             b'"' => {
                 let start = i;
-                i += 1;
-                while i < struct_end && b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
+                i = closing_quote(b, i, struct_end);
                 if i >= struct_end {
                     // no closing DQUOTE: not a quoted string (e.g. a code argument that is
                     // text, `[BADURL "/INBOX...]`)
@@ -682,29 +676,12 @@ fn elements(b: &[u8], a: usize, e: usize) -> Vec<(usize, usize)> {
     while i < end {
         let start = i;
         match b[i] {
-            b'"' => {
-                i += 1;
-                while i < end && b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'"' => i = closing_quote(b, i, end) + 1,
             b'(' => {
                 let mut depth = 0usize;
                 while i < end {
                     match b[i] {
-                        b'"' => {
-                            i += 1;
-                            while i < end && b[i] != b'"' {
-                                if b[i] == b'\\' {
-                                    i += 1;
-                                }
-                                i += 1;
-                            }
-                        }
+                        b'"' => i = closing_quote(b, i, end),
                         b'{' => {
                             if let Some(n) = literal_len(b, i) {
                                 i = n - 1;
@@ -747,6 +724,19 @@ fn elements(b: &[u8], a: usize, e: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// The index of the DQUOTE that closes the quoted string opened at `open` (escapes skipped),
+/// or one at or past `end` when none does before `end`.
+fn closing_quote(b: &[u8], open: usize, end: usize) -> usize {
+    let mut i = open + 1;
+    while i < end && b[i] != b'"' {
+        if b[i] == b'\\' {
+            i += 1;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// The end of the literal `{n}CRLF<data>` announced at `i` (after its data).
 fn literal_len(b: &[u8], i: usize) -> Option<usize> {
     let close = b[i..].iter().position(|&x| x == b'}')? + i;
@@ -784,14 +774,7 @@ pub fn command_sites(msg: &[u8]) -> Option<Sites> {
     while i < crlf {
         match b[i] {
             b'"' => {
-                i += 1;
-                while i < crlf && b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
+                i = closing_quote(b, i, crlf) + 1;
                 continue;
             }
             b'{' | b'~' => {
@@ -819,14 +802,7 @@ pub fn command_sites(msg: &[u8]) -> Option<Sites> {
             // `MODSEQ n` or `MODSEQ "entry" type n`
             let mut j = i + 7;
             if b.get(j) == Some(&b'"') {
-                j += 1;
-                while j < crlf && b[j] != b'"' {
-                    if b[j] == b'\\' {
-                        j += 1;
-                    }
-                    j += 1;
-                }
-                j += 1;
+                j = closing_quote(b, j, crlf) + 1;
                 if b.get(j) == Some(&b' ') {
                     let t = b[j + 1..]
                         .iter()
