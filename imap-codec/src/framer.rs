@@ -1980,6 +1980,10 @@ mod tests {
             ));
             e.tag().cloned()
         };
+        // the frames from here on are the one message `m`
+        let only_message = |f: &mut Framer, m: &'static [u8]| {
+            assert_eq!(frames(f), [Frame::Message(Bytes::from_static(m))]);
+        };
         // Mid-line after an inline literal; the rest of the line, a LITERAL+ literal at
         // its end and the line after it are dropped.
         let mut f = Framer::new(server);
@@ -1990,10 +1994,7 @@ mod tests {
         assert_eq!(f.buffered(), 0);
         assert!(f.abandon_message(7).is_none(), "already dropping");
         f.push(b"yy\" TEXT {4+}\r\nabcd more\r\na2 NOOP\r\n");
-        assert_eq!(
-            frames(&mut f),
-            [Frame::Message(Bytes::from_static(b"a2 NOOP\r\n"))]
-        );
+        only_message(&mut f, b"a2 NOOP\r\n");
         assert!(f.abandon_message(7).is_none(), "between messages");
         // In a literal's data.
         let mut f = Framer::new(server);
@@ -2001,10 +2002,7 @@ mod tests {
         assert!(matches!(f.next_frame(), Some(Frame::LiteralAnnounced(_))));
         assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"b1"[..]));
         f.push(b"defghij\r\nb2 NOOP\r\n");
-        assert_eq!(
-            frames(&mut f),
-            [Frame::Message(Bytes::from_static(b"b2 NOOP\r\n"))]
-        );
+        only_message(&mut f, b"b2 NOOP\r\n");
         // Paused at a synchronizing literal: refused, nothing of it follows.
         let mut f = Framer::new(server);
         f.push(b"c1 SEARCH TEXT {10}\r\n");
@@ -2012,10 +2010,7 @@ mod tests {
         assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"c1"[..]));
         assert!(!f.awaiting_decision());
         f.push(b"c2 NOOP\r\n");
-        assert_eq!(
-            frames(&mut f),
-            [Frame::Message(Bytes::from_static(b"c2 NOOP\r\n"))]
-        );
+        only_message(&mut f, b"c2 NOOP\r\n");
         // While a literal streams, and after one streamed (the tag is in the kept head).
         let mut f = Framer::new(server);
         f.push(b"d1 APPEND x {200+}\r\n");
@@ -2025,10 +2020,7 @@ mod tests {
         assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"d1"[..]));
         f.push(&[b'm'; 150]);
         f.push(b" {5+}\r\nhello\r\nd2 NOOP\r\n");
-        assert_eq!(
-            frames(&mut f),
-            [Frame::Message(Bytes::from_static(b"d2 NOOP\r\n"))]
-        );
+        only_message(&mut f, b"d2 NOOP\r\n");
         let mut f = Framer::new(server);
         f.push(b"e1 APPEND x {200+}\r\n");
         f.push(&[b'm'; 200]);
@@ -2037,9 +2029,6 @@ mod tests {
         assert!(matches!(got.last(), Some(Frame::LiteralEnd)), "{got:?}");
         assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"e1"[..]));
         f.push(b") {3+}\r\nabc\r\ne2 NOOP\r\n");
-        assert_eq!(
-            frames(&mut f),
-            [Frame::Message(Bytes::from_static(b"e2 NOOP\r\n"))]
-        );
+        only_message(&mut f, b"e2 NOOP\r\n");
     }
 }
