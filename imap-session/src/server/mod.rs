@@ -1471,34 +1471,20 @@ impl Server {
                 ..
             }
         );
+        let examine = matches!(body, C::Examine { .. });
         let (request, kind) = match body {
-            C::Select { .. } | C::Examine { .. } if !self.select_params_ok(&tag, &body) => {
-                return;
-            }
-            C::Select { mailbox, params } => {
-                self.note_select_params(&params);
+            C::Select { mailbox, params } | C::Examine { mailbox, params } => {
+                if !self.select_params(&tag, &params) {
+                    return;
+                }
                 (
                     Request::Select {
                         mailbox: mailbox.clone(),
-                        read_only: false,
+                        read_only: examine,
                         params,
                     },
                     Pending::Select {
-                        read_only: false,
-                        mailbox,
-                    },
-                )
-            }
-            C::Examine { mailbox, params } => {
-                self.note_select_params(&params);
-                (
-                    Request::Select {
-                        mailbox: mailbox.clone(),
-                        read_only: true,
-                        params,
-                    },
-                    Pending::Select {
-                        read_only: true,
+                        read_only: examine,
                         mailbox,
                     },
                 )
@@ -1754,18 +1740,17 @@ impl Server {
     }
 
     /// SELECT/EXAMINE parameters: `QRESYNC` is BAD unless QRESYNC was enabled (RFC 7162
-    /// §3.2.5). Answers BAD and returns `false` when they are not acceptable.
-    fn select_params_ok(&mut self, tag: &Tag, body: &CommandBody) -> bool {
-        let (CommandBody::Select { params, .. } | CommandBody::Examine { params, .. }) = body
-        else {
-            return true;
-        };
+    /// §3.2.5): answers BAD and returns `false` then. `CONDSTORE` enables CONDSTORE.
+    fn select_params(&mut self, tag: &Tag, params: &[SelectParam]) -> bool {
         let qresync = params
             .iter()
             .any(|p| matches!(p, SelectParam::QResync { .. }));
         if qresync && !self.qresync {
             self.complete(tag, Status::Bad, None, "QRESYNC needs ENABLE QRESYNC");
             return false;
+        }
+        if params.iter().any(|p| matches!(p, SelectParam::CondStore)) {
+            self.condstore = true;
         }
         true
     }
@@ -1796,16 +1781,6 @@ impl Server {
         self.condstore = true;
         if let (State::Selected { .. }, Some(m)) = (&self.state, self.view.modseq) {
             self.untagged_ok(ResponseCode::HighestModSeq(m), "highest");
-        }
-    }
-
-    fn note_select_params(&mut self, params: &[SelectParam]) {
-        for p in params {
-            match p {
-                SelectParam::CondStore => self.condstore = true,
-                SelectParam::QResync { .. } if self.qresync => {}
-                _ => {}
-            }
         }
     }
 
