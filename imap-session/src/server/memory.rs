@@ -578,25 +578,14 @@ impl MemoryStore {
                 mailbox,
                 last_uid,
             } => {
-                let mut r = self.copy(sid, &uids, &mailbox, true);
-                if r.data.iter().any(|d| matches!(d, ReplyData::Expunged(_))) {
-                    // RFC 6851 §4.4: the new HIGHESTMODSEQ (sent to CONDSTORE-aware clients).
-                    if let Some(f) = self.selected_folder(sid) {
-                        r.code = Some(ResponseCode::HighestModSeq(f.meta.highest_modseq));
-                    }
-                }
+                let r = self.copy(sid, &uids, &mailbox, true);
+                let r = self.with_highest_modseq(sid, r);
                 self.with_new_messages(sid, &mailbox, Some(last_uid), r)
             }
             Request::Expunge { uids } => {
                 let gone = self.expunge(sid, uids.as_deref());
-                let highest = self.selected_folder(sid).map(|f| f.meta.highest_modseq);
-                let mut r = Reply::ok(gone.iter().copied().map(ReplyData::Expunged).collect());
-                if let (false, Some(m)) = (gone.is_empty(), highest) {
-                    // RFC 7162 §3.2.7: the new HIGHESTMODSEQ in the tagged OK (the session
-                    // sends it to CONDSTORE-aware clients only).
-                    r.code = Some(ResponseCode::HighestModSeq(m));
-                }
-                r
+                let r = Reply::ok(gone.into_iter().map(ReplyData::Expunged).collect());
+                self.with_highest_modseq(sid, r)
             }
             Request::Close => {
                 if let Some((_, false)) = self.selected.get(&sid) {
@@ -615,6 +604,18 @@ impl MemoryStore {
             }
             Request::Command(body) => self.command(sid, body),
         }
+    }
+
+    /// `r` with the selected mailbox's new HIGHESTMODSEQ as its code when it expunged
+    /// messages (EXPUNGE: RFC 7162 §3.2.7; MOVE: RFC 6851 §4.4). The session sends it to
+    /// CONDSTORE-aware clients only.
+    fn with_highest_modseq(&self, sid: SessionId, mut r: Reply) -> Reply {
+        if r.data.iter().any(|d| matches!(d, ReplyData::Expunged(_))) {
+            if let Some(f) = self.selected_folder(sid) {
+                r.code = Some(ResponseCode::HighestModSeq(f.meta.highest_modseq));
+            }
+        }
+        r
     }
 
     /// Adds [`ReplyData::NewMessages`] to a successful reply when `target` is the mailbox
