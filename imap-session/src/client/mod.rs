@@ -521,8 +521,8 @@ impl MailboxView<'_> {
 pub struct Client {
     cfg: ClientConfig,
     state: State,
-    closed: bool,
-    /// Why the session closed, once it has (also reported as [`Event::Closed`]).
+    /// Why the session closed, once it has (also reported as [`Event::Closed`]); `Some` is
+    /// the session being closed.
     close_reason: Option<CloseReason>,
     handoff: Option<HandOff>,
     caps: Option<CapabilitySet>,
@@ -585,7 +585,6 @@ impl Client {
             encrypted: config.encrypted,
             cfg: config,
             state: State::Greeting,
-            closed: false,
             close_reason: None,
             handoff: None,
             caps: None,
@@ -622,7 +621,7 @@ impl Client {
 
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.close_reason.is_some()
     }
 
     /// Why the session ended, once it has: the reason [`Event::Closed`] carries. It is set
@@ -1119,7 +1118,7 @@ impl Client {
     /// the queue empty, so drain `poll_event` until `None` before waiting for more input.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) -> usize {
         self.now = now;
-        if self.closed || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
+        if self.is_closed() || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
             return 0;
         }
         if !data.is_empty() {
@@ -1155,7 +1154,7 @@ impl Client {
             return n;
         }
         self.now = now;
-        if self.closed || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
+        if self.is_closed() || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
             return 0;
         }
         let n = buf.len();
@@ -1194,7 +1193,7 @@ impl Client {
     /// The server closed the connection (or reading failed).
     pub fn handle_eof(&mut self, now: Instant) {
         self.now = now;
-        if self.closed {
+        if self.is_closed() {
             return;
         }
         let bye = self.bye.take();
@@ -1208,7 +1207,7 @@ impl Client {
     /// twice, does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
-        if self.closed {
+        if self.is_closed() {
             return;
         }
         let due: Vec<Timer> = self.timers.expired(now).collect();
@@ -1263,7 +1262,7 @@ impl Client {
         if let Some(b) = self.pending_out.0.pop_front() {
             return Some(b);
         }
-        if self.closed || self.handoff.is_some() {
+        if self.is_closed() || self.handoff.is_some() {
             return None;
         }
         let mut buf = BytesMut::new();
@@ -1302,7 +1301,7 @@ impl Client {
     /// The next event. When the queue is empty, input held back (by a full queue, or
     /// inflated input kept back under COMPRESS) is decoded first.
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.events.is_empty() && !self.closed && self.handoff.is_none() {
+        if self.events.is_empty() && !self.is_closed() && self.handoff.is_none() {
             let mut progress = false;
             if self.held_back && self.rx.buffered() > 0 {
                 // Messages held back by a full event queue: decode more now that it is empty.
@@ -1324,7 +1323,7 @@ impl Client {
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) must be
     /// called, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.closed {
+        if self.is_closed() {
             return None;
         }
         self.timers.next_deadline().map(|(t, _)| t)
@@ -1385,7 +1384,7 @@ impl Client {
     }
 
     fn check_submit(&self, name: &str, r: &Rule) -> Result<(), SubmitError> {
-        if self.closed {
+        if self.is_closed() {
             return Err(SubmitError::Closed);
         }
         if self.cmds.len() >= self.cfg.max_commands {
@@ -1432,7 +1431,7 @@ impl Client {
             .cmds
             .iter()
             .any(|c| matches!(c.kind, Kind::Capability) && c.internal);
-        if !asked && self.caps.is_none() && !self.closed && self.state != State::Logout {
+        if !asked && self.caps.is_none() && !self.is_closed() && self.state != State::Logout {
             // Internal, so it goes first among what has not started yet.
             let _ = self.enqueue(CommandBody::Capability, Kind::Capability, true, Vec::new());
             if let Some(c) = self.cmds.pop_back() {
@@ -1677,7 +1676,7 @@ impl Client {
     // ---- internals: receive ----
 
     fn process(&mut self) {
-        while !self.closed && self.handoff.is_none() {
+        while !self.is_closed() && self.handoff.is_none() {
             if self.events.len() >= self.cfg.max_events {
                 self.held_back = true;
                 return;
@@ -2205,10 +2204,9 @@ impl Client {
     }
 
     fn shutdown(&mut self, reason: CloseReason, err: CommandError) {
-        if self.closed {
+        if self.is_closed() {
             return;
         }
-        self.closed = true;
         self.close_reason = Some(reason.clone());
         while let Some(c) = self.cmds.pop_front() {
             let e = match (&c.kind, &reason) {
@@ -2224,7 +2222,7 @@ impl Client {
     }
 
     fn update_timers(&mut self) {
-        if self.closed {
+        if self.is_closed() {
             return;
         }
         // Response: the oldest command sent and not completed, idling excluded.
@@ -2275,7 +2273,7 @@ impl Inflating for Client {
     }
 
     fn takes_input(&self) -> bool {
-        !self.closed && self.handoff.is_none() && self.events.len() < self.cfg.max_events
+        !self.is_closed() && self.handoff.is_none() && self.events.len() < self.cfg.max_events
     }
 
     fn holds_events(&self) -> bool {
