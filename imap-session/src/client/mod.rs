@@ -1118,7 +1118,7 @@ impl Client {
     /// the queue empty, so drain `poll_event` until `None` before waiting for more input.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) -> usize {
         self.now = now;
-        if self.is_closed() || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
+        if !self.takes_input() {
             return 0;
         }
         if !data.is_empty() {
@@ -1128,12 +1128,7 @@ impl Client {
             compress::feed(self, data)
         } else {
             self.rx_push(data);
-            self.process();
-            self.flush_tap();
-            if self.deflate.as_ref().is_some_and(Deflate::has_input) {
-                // COMPRESS took effect: what followed its OK in this read is compressed.
-                let _ = compress::feed(self, &[]);
-            }
+            self.process_plain();
             data.len()
         };
         self.update_timers();
@@ -1154,7 +1149,7 @@ impl Client {
             return n;
         }
         self.now = now;
-        if self.is_closed() || self.handoff.is_some() || self.events.len() >= self.cfg.max_events {
+        if !self.takes_input() {
             return 0;
         }
         let n = buf.len();
@@ -1162,13 +1157,20 @@ impl Client {
             self.last_rx = now;
             self.rx.push_bytes_mut(buf.split());
         }
-        self.process();
-        if self.deflate.as_ref().is_some_and(Deflate::has_input) {
-            // COMPRESS took effect: what followed its OK in this read is compressed.
-            let _ = compress::feed(self, &[]);
-        }
+        self.process_plain();
         self.update_timers();
         n
+    }
+
+    /// Decodes plaintext input the receiver holds (not inflated: no COMPRESS yet) and hands
+    /// the tap what was consumed; if COMPRESS took effect, what followed its OK in this read
+    /// is compressed and goes to the inflater.
+    fn process_plain(&mut self) {
+        self.process();
+        self.flush_tap();
+        if self.deflate.as_ref().is_some_and(Deflate::has_input) {
+            let _ = compress::feed(self, &[]);
+        }
     }
 
     /// Input for the receiver (plaintext), kept for the received tap when there is one.
