@@ -102,37 +102,30 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     };
     for (n, step) in steps.iter().enumerate() {
         match step {
-            S(bytes) if by_buf => {
-                let pieces: Vec<&[u8]> = match feed {
-                    Feed::BufBytewise => bytes.chunks(1).collect(),
-                    _ => vec![bytes],
-                };
-                for p in pieces {
-                    rbuf.extend_from_slice(p);
-                    while !rbuf.is_empty() {
-                        let before = rbuf.to_vec();
-                        let used = c.handle_input_buf(now, &mut rbuf);
-                        assert!(used == 0 || used == before.len(), "partly consumed");
-                        consumed.extend_from_slice(&before[..used]);
-                        drain(&mut c, now, &mut sent, &mut events);
-                        if used == 0 {
-                            break;
-                        }
-                    }
-                }
-                drain(&mut c, now, &mut sent, &mut events);
-            }
             S(bytes) => {
                 let pieces: Vec<&[u8]> = match feed {
-                    Feed::Whole => vec![bytes],
-                    Feed::Bytewise => bytes.chunks(1).collect(),
-                    Feed::BufWhole | Feed::BufBytewise => vec![bytes],
+                    Feed::Whole | Feed::BufWhole => vec![bytes],
+                    Feed::Bytewise | Feed::BufBytewise => bytes.chunks(1).collect(),
                     Feed::SplitAt(k) => {
                         let k = k.min(bytes.len());
                         vec![&bytes[..k], &bytes[k..]]
                     }
                 };
                 for p in pieces {
+                    if by_buf {
+                        rbuf.extend_from_slice(p);
+                        while !rbuf.is_empty() {
+                            let before = rbuf.to_vec();
+                            let used = c.handle_input_buf(now, &mut rbuf);
+                            assert!(used == 0 || used == before.len(), "partly consumed");
+                            consumed.extend_from_slice(&before[..used]);
+                            drain(&mut c, now, &mut sent, &mut events);
+                            if used == 0 {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
                     let mut rest = p;
                     while !rest.is_empty() {
                         let used = c.handle_input(now, rest);
@@ -2117,10 +2110,20 @@ const CYRUS_36_GREETING: &[u8] = b"* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE
 AUTH=SCRAM-SHA-1-PLUS AUTH=SCRAM-SHA-1 AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 SASL-IR] \
 localhost Cyrus IMAP 3.6.1-Debian-3.6.1-4+deb12u5 server ready\r\n";
 
+/// A password with a tls-exporter channel binding, as a TLS 1.3 adapter supplies it.
+fn exporter_creds() -> crate::sasl::Credentials {
+    use crate::sasl::scram::{ChannelBinding, ChannelBindingType};
+    let mut creds = crate::sasl::Credentials::password("user", Secret::new("pencil".into()));
+    creds.channel_binding = Some(ChannelBinding {
+        kind: ChannelBindingType::TlsExporter,
+        data: Bytes::from_static(&[7u8; 32]),
+    });
+    creds
+}
+
 /// The first line `authenticate_auto` sends after `greeting`, with TLS and a tls-exporter
 /// binding in the credentials (decoded initial response after the mechanism name).
 fn auto_first_line(greeting: &[u8], profile: Option<crate::profile::ServerProfile>) -> String {
-    use crate::sasl::scram::{ChannelBinding, ChannelBindingType};
     use base64::Engine as _;
     let t = Instant::now();
     let mut c = Client::new(tls(), t).unwrap();
@@ -2128,12 +2131,7 @@ fn auto_first_line(greeting: &[u8], profile: Option<crate::profile::ServerProfil
     if let Some(p) = profile {
         c.set_profile(p);
     }
-    let mut creds = crate::sasl::Credentials::password("user", Secret::new("pencil".into()));
-    creds.channel_binding = Some(ChannelBinding {
-        kind: ChannelBindingType::TlsExporter,
-        data: Bytes::from_static(&[7u8; 32]),
-    });
-    c.authenticate_auto(t, &creds).unwrap();
+    c.authenticate_auto(t, &exporter_creds()).unwrap();
     let line = c.poll_transmit(t).unwrap();
     let line = std::str::from_utf8(&line).unwrap().trim_end().to_owned();
     let (mech, ir) = line
@@ -2217,17 +2215,12 @@ AUTH=SCRAM-SHA-256] Dovecot (Debian) ready.\r\n";
 /// the automatic choice.
 #[test]
 fn explicit_plus_is_still_attempted_with_cyrus() {
-    use crate::sasl::scram::{ChannelBinding, ChannelBindingType};
     let t = Instant::now();
     let mut c = Client::new(tls(), t).unwrap();
     let _ = c.handle_input(t, CYRUS_36_GREETING);
     assert_eq!(c.profile().server, Some(crate::profile::ServerKind::Cyrus));
-    let mut creds = crate::sasl::Credentials::password("user", Secret::new("pencil".into()));
-    creds.channel_binding = Some(ChannelBinding {
-        kind: ChannelBindingType::TlsExporter,
-        data: Bytes::from_static(&[7u8; 32]),
-    });
-    let m = crate::sasl::new_client(crate::sasl::Mechanism::ScramSha256Plus, &creds).unwrap();
+    let m = crate::sasl::new_client(crate::sasl::Mechanism::ScramSha256Plus, &exporter_creds())
+        .unwrap();
     c.authenticate(t, m).unwrap();
     let line = c.poll_transmit(t).unwrap();
     assert!(line.starts_with(b"A0001 AUTHENTICATE SCRAM-SHA-256-PLUS "));
