@@ -115,12 +115,36 @@ fn codec_whole(data: &bytes::Bytes) -> u64 {
     n
 }
 
+/// The receiver of the streamed sides: bodies over 16 KiB come out as chunk events.
+fn streamed_receiver() -> Receiver {
+    let fc = common::framer_config().with_stream_literals_over(Some(CHUNK as u64));
+    Receiver::new(fc, DecodeOptions::lenient(), Expect::Response)
+}
+
+/// Takes the events `rx` has ready: returns how many were messages (body chunks are looked
+/// at, not counted).
+fn drain_streamed(rx: &mut Receiver) -> u64 {
+    let mut n = 0;
+    for ev in rx.by_ref() {
+        match ev {
+            StreamEvent::Message(m) => {
+                black_box(&m);
+                n += 1;
+            }
+            StreamEvent::LiteralChunk(b) => {
+                black_box(&b);
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
 /// The codec in 16 KiB reads, each handed over as its own buffer, with bodies over 16 KiB
 /// streamed as chunk events (what a client does with a large mailbox): the streaming target's
 /// measurement.
 fn codec_streamed(data: &bytes::Bytes) -> u64 {
-    let fc = common::framer_config().with_stream_literals_over(Some(CHUNK as u64));
-    let mut rx = Receiver::new(fc, DecodeOptions::lenient(), Expect::Response);
+    let mut rx = streamed_receiver();
     let mut n = 0;
     // Each read arrives as its own buffer (`push_bytes`, as a socket read frozen into
     // `Bytes`): streamed chunks are slices of it, not copies.
@@ -129,18 +153,7 @@ fn codec_streamed(data: &bytes::Bytes) -> u64 {
         let end = (at + CHUNK).min(data.len());
         rx.push_bytes(data.slice(at..end));
         at = end;
-        for ev in rx.by_ref() {
-            match ev {
-                StreamEvent::Message(m) => {
-                    black_box(&m);
-                    n += 1;
-                }
-                StreamEvent::LiteralChunk(b) => {
-                    black_box(&b);
-                }
-                _ => {}
-            }
-        }
+        n += drain_streamed(&mut rx);
     }
     n
 }
@@ -166,26 +179,14 @@ fn codec_whole_fresh(data: &[u8], buf: &mut bytes::BytesMut) -> u64 {
 
 /// See [`codec_whole_fresh`].
 fn codec_streamed_fresh(data: &[u8]) -> u64 {
-    let fc = common::framer_config().with_stream_literals_over(Some(CHUNK as u64));
-    let mut rx = Receiver::new(fc, DecodeOptions::lenient(), Expect::Response);
+    let mut rx = streamed_receiver();
     let mut n = 0;
     let mut rd = bytes::BytesMut::new();
     for piece in data.chunks(CHUNK) {
         rd.reserve(CHUNK);
         rd.extend_from_slice(piece);
         rx.push_bytes_mut(rd.split());
-        for ev in rx.by_ref() {
-            match ev {
-                StreamEvent::Message(m) => {
-                    black_box(&m);
-                    n += 1;
-                }
-                StreamEvent::LiteralChunk(b) => {
-                    black_box(&b);
-                }
-                _ => {}
-            }
-        }
+        n += drain_streamed(&mut rx);
     }
     n
 }
