@@ -388,13 +388,14 @@ async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
     use imap_next::stream::Stream;
     use peer_imap_codec::decode::Decoder as _;
 
-    /// Sends one command and takes events until its tagged status; FETCH data is counted.
+    /// Sends one command and takes events until its tagged status; returns the FETCH data
+    /// it counted.
     async fn command(
         stream: &mut Stream,
         client: &mut NextClient,
         command: Command<'static>,
-        seen: &mut Seen,
-    ) -> Result<(), String> {
+    ) -> Result<Seen, String> {
+        let mut seen = Seen::default();
         let tag = command.tag.clone();
         let logout = matches!(command.body, CommandBody::Logout);
         client.enqueue_command(command);
@@ -404,7 +405,7 @@ async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
                 // imap-next 0.3.4 drops the plaintext that arrives with the TLS close_notify
                 // (`decrypt` returns `Closed` first): Dovecot sends the LOGOUT's BYE and tagged
                 // OK together with it, so neither may show. A close ends LOGOUT.
-                Err(imap_next::stream::Error::Closed) if logout => return Ok(()),
+                Err(imap_next::stream::Error::Closed) if logout => return Ok(seen),
                 Err(e) => return Err(format!("{}: {e}", tag.as_ref())),
             };
             match event {
@@ -431,7 +432,7 @@ async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
                     status: Status::Tagged(s),
                 } if s.tag == tag => {
                     return match s.body.kind {
-                        StatusKind::Ok => Ok(()),
+                        StatusKind::Ok => Ok(seen),
                         _ => Err(format!("{} failed: {:?}", tag.as_ref(), s.body)),
                     };
                 }
@@ -456,32 +457,21 @@ async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
             break;
         }
     }
-    let tag = |t: &'static str| Tag::try_from(t).map_err(|e| e.to_string());
-    let mut seen = Seen::default();
+    let tagged = |tag: &'static str, body: CommandBody<'static>| {
+        Command::new(Tag::try_from(tag).map_err(|e| e.to_string())?, body)
+            .map_err(|e| e.to_string())
+    };
     let login =
         CommandBody::login(t.user.clone(), t.password.clone()).map_err(|e| format!("{e:?}"))?;
-    command(
-        &mut stream,
-        &mut client,
-        Command::new(tag("A1")?, login).map_err(|e| e.to_string())?,
-        &mut Seen::default(),
-    )
-    .await?;
+    command(&mut stream, &mut client, tagged("A1", login)?).await?;
     let select = CommandBody::select(t.mailbox.clone()).map_err(|e| format!("{e:?}"))?;
-    command(
-        &mut stream,
-        &mut client,
-        Command::new(tag("A2")?, select).map_err(|e| e.to_string())?,
-        &mut Seen::default(),
-    )
-    .await?;
+    command(&mut stream, &mut client, tagged("A2", select)?).await?;
     let text = format!("A3 UID FETCH 1:* {items}\r\n");
     let (_, fetch) = peer_imap_codec::CommandCodec::default()
         .decode(text.as_bytes())
         .map_err(|e| format!("{e:?}"))?;
-    command(&mut stream, &mut client, fetch.into_static(), &mut seen).await?;
-    let logout = Command::new(tag("A4")?, CommandBody::Logout).map_err(|e| e.to_string())?;
-    command(&mut stream, &mut client, logout, &mut Seen::default()).await?;
+    let seen = command(&mut stream, &mut client, fetch.into_static()).await?;
+    command(&mut stream, &mut client, tagged("A4", CommandBody::Logout)?).await?;
     Ok(seen)
 }
 
