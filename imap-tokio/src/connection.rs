@@ -2261,11 +2261,9 @@ impl Driver {
     }
 
     fn fetch_data(&mut self, md: MessageData) {
-        let md = match self.stream_item(Item::Data(md)) {
-            Ok(()) => return,
-            Err(Item::Data(md)) => md,
-            // (`stream_item` gives back the item it was given.)
-            Err(_) => return,
+        // Streamed when a streaming command is in flight; else `stream_item` gives it back.
+        let Err(Item::Data(md)) = self.stream_item(Item::Data(md)) else {
+            return;
         };
         if let Some(id) = self.first(|p| matches!(p.collect, Collect::Data)) {
             if let Some(p) = self.pending.get_mut(&id) {
