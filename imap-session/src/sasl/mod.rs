@@ -340,10 +340,10 @@ impl Credentials {
 /// mechanism, i.e. the server says it supports channel binding.
 pub fn offers_channel_binding(offered: &[&str]) -> bool {
     offered.iter().any(|o| {
-        let o = o.trim();
-        [Mechanism::ScramSha1Plus, Mechanism::ScramSha256Plus]
-            .iter()
-            .any(|m| o.eq_ignore_ascii_case(m.name()))
+        matches!(
+            Mechanism::from_name(o),
+            Some(Mechanism::ScramSha1Plus | Mechanism::ScramSha256Plus)
+        )
     })
 }
 
