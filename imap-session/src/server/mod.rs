@@ -1497,7 +1497,8 @@ impl Server {
             } => {
                 use imapwire_codec::command::FetchModifier as M;
                 let changed_since = modifiers.iter().any(|m| matches!(m, M::ChangedSince(_)));
-                if modifiers.contains(&M::Vanished) {
+                let vanished_asked = modifiers.contains(&M::Vanished);
+                if vanished_asked {
                     // RFC 7162 §3.2.6: UID FETCH only, after ENABLE QRESYNC, with
                     // CHANGEDSINCE; BAD otherwise.
                     let wrong = if !uid {
@@ -1521,19 +1522,17 @@ impl Server {
                 let Some(uids) = self.resolve(&tag, &sequence_set, uid) else {
                     return;
                 };
-                let vanished = modifiers
-                    .contains(&M::Vanished)
-                    .then(|| match sequence_set {
-                        SequenceSet::LastResult => {
-                            let saved = self.saved.as_deref().unwrap_or_default();
-                            match uid_set(saved) {
-                                Some(s) => uid_sequence_set(&s),
-                                // No saved result: a set of no UID in use.
-                                None => SequenceSet::single(std::num::NonZeroU32::MAX),
-                            }
+                let vanished = vanished_asked.then(|| match sequence_set {
+                    SequenceSet::LastResult => {
+                        let saved = self.saved.as_deref().unwrap_or_default();
+                        match uid_set(saved) {
+                            Some(s) => uid_sequence_set(&s),
+                            // No saved result: a set of no UID in use.
+                            None => SequenceSet::single(std::num::NonZeroU32::MAX),
                         }
-                        set => set,
-                    });
+                    }
+                    set => set,
+                });
                 // RFC 7162 §3.1.4.1: CHANGEDSINCE implicitly adds the MODSEQ item.
                 let items = if changed_since && !names_modseq {
                     with_modseq(items)
