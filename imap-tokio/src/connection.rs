@@ -2238,12 +2238,12 @@ impl Driver {
                     }
                 }
             }
-            Data::Fetch { seq, items } => {
-                let md = MessageData::new(seq.get(), items);
+            Data::Fetch { seq, mut items } => {
+                let md = MessageData::take_items(seq.get(), &mut items);
                 self.fetch_data(md);
             }
-            Data::UidFetch { uid, items } => {
-                let mut md = MessageData::new(0, items);
+            Data::UidFetch { uid, mut items } => {
+                let mut md = MessageData::take_items(0, &mut items);
                 md.uid = Some(uid.get());
                 self.fetch_data(md);
             }

@@ -102,9 +102,11 @@ pub struct MailboxInfo {
 
 /// The attributes of one message from a FETCH or STORE response.
 ///
-/// Built without a copy of what was decoded: the items stay as the codec produced them (up to
-/// three without an allocation of their own) and [`flags`](Self::flags) reads the `FLAGS`
-/// item in place.
+/// Built without a copy of what was decoded: `UID`, `MODSEQ` and `RFC822.SIZE` become fields,
+/// every other item stays as the codec produced it (the first without an allocation of its
+/// own: the usual `(UID FLAGS MODSEQ)` answer keeps only its `FLAGS` item, inline), and
+/// [`flags`](Self::flags) reads the `FLAGS` item in place. Kept small (160 bytes) because it
+/// is moved several times on its way from the connection to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MessageData {
@@ -116,13 +118,18 @@ pub struct MessageData {
     pub size: Option<u64>,
     /// `MODSEQ`, when sent.
     pub modseq: Option<u64>,
-    /// Every item as decoded, in the order sent (streamed bodies empty there: they came as
-    /// chunks). A [`SmallList`] dereferences to a slice: `data.items.iter()`.
-    pub items: SmallList<MessageDataItem, 3>,
+    /// The other items as decoded (all but `UID`, `MODSEQ` and `RFC822.SIZE`, which are the
+    /// fields above), in the order sent (streamed bodies empty there: they came as chunks).
+    /// A [`SmallList`] dereferences to a slice: `data.items.iter()`.
+    pub items: SmallList<MessageDataItem, 1>,
 }
 
 impl MessageData {
-    pub(crate) fn new(seq: u32, items: SmallList<MessageDataItem, 3>) -> Self {
+    /// The data of message `seq` from the decoded FETCH items, taken out of `items` where
+    /// they lie (the driver reads them in the session's event queue): each item is moved
+    /// once, into the fields or into [`items`](Self::items); a list that had spilled to the
+    /// heap keeps its allocation. What is left in `items` is to be dropped.
+    pub(crate) fn take_items(seq: u32, items: &mut SmallList<MessageDataItem, 3>) -> Self {
         let mut d = MessageData {
             seq,
             uid: None,
@@ -130,16 +137,37 @@ impl MessageData {
             modseq: None,
             items: SmallList::new(),
         };
-        for it in items.iter() {
-            match it {
-                MessageDataItem::Uid(u) => d.uid = Some(u.get()),
-                MessageDataItem::Rfc822Size(n) => d.size = Some(*n),
-                MessageDataItem::ModSeq(m) => d.modseq = Some(*m),
-                _ => {}
+        if items.spilled() {
+            // More than three items (`fetch-headers`-like answers): keep the heap buffer.
+            let mut v = std::mem::take(items).into_vec();
+            v.retain(|it| !d.field(it));
+            d.items = v.into();
+            return d;
+        }
+        for it in items.iter_mut() {
+            if !d.field(it) {
+                // A placeholder without a destructor of its own takes the item's place.
+                d.items
+                    .push(std::mem::replace(it, MessageDataItem::ModSeq(0)));
             }
         }
-        d.items = items;
         d
+    }
+
+    /// Stores `it` in its field when it has one (true), else leaves it (false).
+    fn field(&mut self, it: &MessageDataItem) -> bool {
+        match it {
+            MessageDataItem::Uid(u) => self.uid = Some(u.get()),
+            MessageDataItem::Rfc822Size(n) => self.size = Some(*n),
+            MessageDataItem::ModSeq(m) => self.modseq = Some(*m),
+            _ => return false,
+        }
+        true
+    }
+
+    #[cfg(test)]
+    fn new(seq: u32, mut items: SmallList<MessageDataItem, 3>) -> Self {
+        Self::take_items(seq, &mut items)
     }
 
     /// Its flags as sent (`\Recent` left out: IMAP4rev2 dropped it); `None` when the
@@ -382,6 +410,57 @@ mod tests {
         MessageDataItem::Flags(list.into())
     }
 
+    /// UID, MODSEQ and RFC822.SIZE become the fields (the last one sent wins); every other
+    /// item stays in `items` in the order sent, spilling past the first.
+    #[test]
+    fn fields_taken_out_other_items_kept_in_order() {
+        let uid = |n| MessageDataItem::Uid(imapwire_codec::sequence::Uid::new(n).unwrap());
+        let flags = item_flags(vec![FlagFetch::Flag(Flag::Seen)]);
+        let gm = MessageDataItem::GmailMsgId(9);
+        let bs = MessageDataItem::BinarySize {
+            section: None,
+            size: 5,
+        };
+        let d = MessageData::new(
+            4,
+            vec![
+                MessageDataItem::ModSeq(12),
+                gm.clone(),
+                uid(3),
+                MessageDataItem::Rfc822Size(2048),
+                flags.clone(),
+                bs.clone(),
+            ]
+            .into(),
+        );
+        assert_eq!(
+            (d.seq, d.uid, d.size, d.modseq),
+            (4, Some(3), Some(2048), Some(12))
+        );
+        assert_eq!(d.items, [gm, flags.clone(), bs]);
+        assert!(d.items.spilled(), "the spilled list's heap buffer is kept");
+        assert!(d.flags().unwrap().contains("\\Seen"));
+
+        let usual = MessageData::new(
+            1,
+            vec![uid(1), flags.clone(), MessageDataItem::ModSeq(5)].into(),
+        );
+        assert_eq!(usual.items, [flags]);
+        assert!(
+            !usual.items.spilled(),
+            "the usual answer's one item is inline"
+        );
+        let only = MessageData::new(2, vec![uid(2)].into());
+        assert!(only.items.is_empty());
+        assert_eq!(only.uid, Some(2));
+    }
+
+    /// The value is moved several times per fetched message: keep it small.
+    #[test]
+    fn message_data_stays_small() {
+        assert!(std::mem::size_of::<MessageData>() <= 160);
+    }
+
     /// `flags` reads the FLAGS item in place: `\Recent` left out, names as sent, compared
     /// without regard to case; no FLAGS item is `None`, an empty one is empty.
     #[test]
@@ -397,7 +476,8 @@ mod tests {
         let uid = MessageDataItem::Uid(imapwire_codec::sequence::Uid::new(7).unwrap());
         let d = MessageData::new(3, vec![uid.clone(), item_flags(list.clone())].into());
         assert_eq!(d.uid, Some(7));
-        assert_eq!(d.items.len(), 2, "every item kept");
+        assert_eq!(d.items.len(), 1, "the items without a field of their own");
+        assert!(matches!(d.items[0], MessageDataItem::Flags(_)));
         let f = d.flags().unwrap();
         assert_eq!(f.len(), 4);
         assert!(!f.is_empty());
