@@ -13,7 +13,7 @@ use imapwire_codec::framer::LiteralMode;
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::{Data, ResponseCode, Status};
 use imapwire_codec::search::SearchKey;
-use imapwire_codec::sequence::SequenceSet;
+use imapwire_codec::sequence::{SequenceSet, UidSet};
 
 /// Identifies one [`Request`] until it is answered with [`Server::reply`](super::Server::reply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -389,8 +389,8 @@ pub struct Selected {
     /// Opened read-only (also for SELECT, when the user may not write).
     pub read_only: bool,
     /// QRESYNC (RFC 7162 §3.2.5): UIDs expunged since the client's mod-sequence, sent as
-    /// `VANISHED (EARLIER)`.
-    pub vanished: Vec<u32>,
+    /// `VANISHED (EARLIER)` (`None`: none).
+    pub vanished: Option<UidSet>,
     /// QRESYNC: messages changed since the client's mod-sequence, `(uid, flags, modseq)`,
     /// sent as FETCH responses.
     pub changed: Vec<(u32, Vec<Flag>, u64)>,

@@ -41,6 +41,7 @@ use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::ResponseCode;
 
 use super::event::{AppendStream, Reply, Request, Update};
+use super::expunged::Expunged;
 use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage, date_or_now};
 #[cfg(test)]
 use imapwire_codec::command::CommandBody;
@@ -218,7 +219,7 @@ fn base_of(name: &str) -> &str {
 struct Loaded {
     meta: FolderMeta,
     messages: Vec<(StoredMessage, String)>,
-    vanished: Vec<(u32, u64)>,
+    expunged: Expunged,
 }
 
 impl MaildirStore {
@@ -269,11 +270,9 @@ impl MaildirStore {
                 files.insert(m.uid, file);
                 mem.restore_message(&name, m);
             }
-            for (u, ms) in &l.vanished {
-                mem.restore_vanished(&name, *u, *ms);
-            }
+            mem.restore_expunged(&name, l.expunged);
             store.files.insert(name.clone(), files);
-            store.compact(&name, &l.meta, &l.vanished)?;
+            store.compact(&name, &l.meta)?;
         }
         store.mem.record_changes();
         Ok(store)
@@ -292,7 +291,8 @@ impl MaildirStore {
         let mut meta = None;
         let mut msgs: Vec<(StoredMessage, String)> = Vec::new();
         let mut index: HashMap<u32, usize> = HashMap::new();
-        let mut vanished = Vec::new();
+        let limit = self.mem.expunged_limit();
+        let mut expunged = Expunged::default();
         // The highest UID seen in A/X lines (A lines ascend), and the UIDNEXT of the V line.
         let mut max_uid = 0u32;
         let mut uid_floor = 0u32;
@@ -354,18 +354,33 @@ impl MaildirStore {
                     msgs[i].1 = (*file).to_owned();
                 }
                 Some("X") => {
+                    // `X uid modseq [last]`: UIDs uid..=last removed at modseq.
                     let (Some(uid), Some(modseq)) = (num(1), num(2)) else {
                         continue;
                     };
                     let Ok(uid) = u32::try_from(uid) else {
                         continue;
                     };
-                    max_uid = max_uid.max(uid);
+                    let last = num(3)
+                        .and_then(|v| u32::try_from(v).ok())
+                        .map_or(uid, |l| l.max(uid));
+                    max_uid = max_uid.max(last);
                     max_modseq = max_modseq.max(modseq);
-                    if let Some(i) = index.remove(&uid) {
-                        msgs[i].1.clear();
+                    // The A lines ascend, so the messages of the run are consecutive.
+                    let from = msgs.partition_point(|m| m.0.uid < uid);
+                    for m in msgs[from..].iter_mut().take_while(|m| m.0.uid <= last) {
+                        if index.remove(&m.0.uid).is_some() {
+                            m.1.clear();
+                        }
                     }
-                    vanished.push((uid, modseq));
+                    expunged.push_run(uid, last, modseq, limit);
+                }
+                Some("E") => {
+                    // `E modseq`: removals at or below modseq were forgotten.
+                    if let Some(modseq) = num(1) {
+                        max_modseq = max_modseq.max(modseq);
+                        expunged.forget_through(modseq);
+                    }
                 }
                 _ => {}
             }
@@ -395,7 +410,7 @@ impl MaildirStore {
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     max_modseq += 1;
-                    vanished.push((m.uid, max_modseq));
+                    expunged.push(m.uid, max_modseq, limit);
                 }
                 Err(e) => return Err(e),
             }
@@ -440,12 +455,12 @@ impl MaildirStore {
         Ok(Loaded {
             meta,
             messages: kept,
-            vanished,
+            expunged,
         })
     }
 
     /// Rewrites a mailbox's log from the store's state.
-    fn compact(&self, name: &[u8], meta: &FolderMeta, vanished: &[(u32, u64)]) -> io::Result<()> {
+    fn compact(&self, name: &[u8], meta: &FolderMeta) -> io::Result<()> {
         let dir = self.dir(name);
         let mut s = format!(
             "V {} {} {} {}\n",
@@ -470,10 +485,18 @@ impl MaildirStore {
                 s.push_str(&add_line(*uid, *modseq, *date, &files[uid], flags));
             }
         }
-        // Only the last removals matter to clients that resynchronize; keep a bounded tail.
-        let tail = vanished.len().saturating_sub(100_000);
-        for (u, m) in &vanished[tail..] {
-            s.push_str(&format!("X {u} {m}\n"));
+        // What the store remembers of removals (bounded; see MemoryStore::set_expunged_limit).
+        if let Some(e) = self.mem.expunged(name) {
+            if e.floor() > 0 {
+                s.push_str(&format!("E {}\n", e.floor()));
+            }
+            for (first, last, m) in e.runs() {
+                if first == last {
+                    s.push_str(&format!("X {first} {m}\n"));
+                } else {
+                    s.push_str(&format!("X {first} {m} {last}\n"));
+                }
+            }
         }
         let tmp = dir.join(format!("{LOG}.tmp"));
         fs::write(&tmp, s)?;
@@ -511,7 +534,7 @@ impl MaildirStore {
                     fs::create_dir_all(dir.join(sub))?;
                 }
                 self.files.insert(mailbox.clone(), HashMap::new());
-                self.compact(&mailbox, &meta, &[])?;
+                self.compact(&mailbox, &meta)?;
             }
             Change::Deleted { mailbox } => {
                 self.files.remove(&mailbox);
@@ -859,6 +882,75 @@ mod tests {
 
     fn uids(st: &MaildirStore, mailbox: &[u8]) -> Vec<(u32, Vec<Flag>, Bytes)> {
         st.memory().messages(mailbox)
+    }
+
+    /// The expunged UIDs read back from a log are bounded like the memory store's (RFC 7162
+    /// §5.3), the forgotten part is kept as one mod-sequence (`E`), runs as `X first modseq
+    /// last`, and QRESYNC answers from before the kept part report every UID not present.
+    #[test]
+    fn expunged_uids_in_the_log_are_bounded() {
+        let dir = std::env::temp_dir().join(format!("imapwire-maildir-x-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        // 6,000 single removals (UIDs 1..=6000 at mod-sequences 2..=6001), then a run.
+        let mut log = String::from("V 7 - 1 1\n");
+        for u in 1..=6000u64 {
+            log.push_str(&format!("X {u} {}\n", u + 1));
+        }
+        log.push_str("X 6001 6010 7000\n");
+        fs::write(dir.join(LOG), &log).unwrap();
+        let st = MaildirStore::open(&dir).unwrap();
+        let limit = crate::server::expunged::DEFAULT_LIMIT;
+        let e = st.memory().expunged(b"INBOX").unwrap();
+        assert_eq!(e.runs().count(), limit);
+        let floor = e.floor();
+        assert_eq!(floor, (6000 - (limit - 1)) as u64 + 1);
+        assert_eq!(
+            e.runs().last(),
+            Some((6001, 7000, 6010)),
+            "first, last, modseq"
+        );
+        let qresync = |st: &mut MaildirStore, modseq: u64| {
+            let sid = st.open_session();
+            let r = st.handle(
+                sid,
+                Request::Select {
+                    mailbox: Mailbox::Inbox,
+                    read_only: true,
+                    params: vec![imapwire_codec::command::SelectParam::QResync {
+                        uidvalidity: imapwire_codec::sequence::UidValidity::new(7).unwrap(),
+                        modseq,
+                        known_uids: None,
+                        seq_match_data: None,
+                    }],
+                },
+            );
+            match &r.data[0] {
+                super::super::event::ReplyData::Selected(s) => s
+                    .vanished
+                    .as_ref()
+                    .map(|v| v.iter().collect::<Vec<_>>())
+                    .unwrap_or_default(),
+                other => panic!("{other:?}"),
+            }
+        };
+        // The compacted log keeps exactly that; reopening gives the same answers.
+        let compacted = fs::read_to_string(dir.join(LOG)).unwrap();
+        assert!(compacted.contains(&format!("E {floor}\n")), "{compacted}");
+        assert!(compacted.contains("X 6001 6010 7000\n"), "{compacted}");
+        assert_eq!(
+            compacted.lines().filter(|l| l.starts_with('X')).count(),
+            limit
+        );
+        drop(st);
+        let mut st = MaildirStore::open(&dir).unwrap();
+        assert_eq!(qresync(&mut st, 6005), (6001..=7000).collect::<Vec<_>>());
+        assert_eq!(qresync(&mut st, 6000), (6000..=7000).collect::<Vec<_>>());
+        // From before the floor: everything below UIDNEXT (none of it is present).
+        assert_eq!(qresync(&mut st, 10), (1..=7000).collect::<Vec<_>>());
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -47,6 +47,7 @@ use imapwire_codec::sequence::{UidRange, UidSet, UidValidity};
 use imapwire_codec::status::{StatusAttribute, StatusItem};
 
 use super::event::{AppendStream, AppendedMessage, Reply, ReplyData, Request, Selected, Update};
+use super::expunged::{self, Expunged};
 use super::message::{ParsedMessage, epoch_seconds, internal_date};
 
 /// A session of a [`MemoryStore`].
@@ -114,8 +115,8 @@ pub struct FolderMeta {
 struct Folder {
     meta: FolderMeta,
     messages: Vec<Message>,
-    /// Expunged UIDs with the MODSEQ of their removal (for QRESYNC), ascending by MODSEQ.
-    vanished: Vec<(u32, u64)>,
+    /// Expunged UIDs with the MODSEQ of their removal (for QRESYNC), bounded.
+    expunged: Expunged,
 }
 
 /// A change of the store's contents, for a persistence layer
@@ -188,7 +189,7 @@ impl Folder {
                 special_use: None,
             },
             messages: Vec::new(),
-            vanished: Vec::new(),
+            expunged: Expunged::default(),
         }
     }
 
@@ -236,6 +237,8 @@ pub struct MemoryStore {
     changes: Option<Vec<Change>>,
     /// APPEND data received so far, by session and stream.
     staged: HashMap<(SessionId, AppendStream), Vec<u8>>,
+    /// How many runs of expunged UIDs a mailbox keeps (`None`: the default).
+    expunged_limit: Option<usize>,
 }
 
 const DELIM: u8 = b'/';
@@ -336,7 +339,7 @@ impl MemoryStore {
             Folder {
                 meta,
                 messages: Vec::new(),
-                vanished: Vec::new(),
+                expunged: Expunged::default(),
             },
         );
     }
@@ -357,11 +360,49 @@ impl MemoryStore {
         true
     }
 
-    /// Notes an expunged UID of a restored mailbox (for QRESYNC).
+    /// Notes an expunged UID of a restored mailbox (for QRESYNC); call in the order of
+    /// removal.
     pub fn restore_vanished(&mut self, mailbox: &[u8], uid: u32, modseq: u64) {
+        let limit = self.expunged_limit();
         if let Some(f) = self.folders.get_mut(mailbox) {
             f.meta.highest_modseq = f.meta.highest_modseq.max(modseq);
-            f.vanished.push((uid, modseq));
+            f.expunged.push(uid, modseq, limit);
+        }
+    }
+
+    /// Notes that a restored mailbox no longer knows which UIDs were expunged at or below
+    /// mod-sequence `modseq` (its older records were dropped): QRESYNC answers about changes
+    /// since an older mod-sequence then report every UID below UIDNEXT that is not in the
+    /// mailbox (RFC 7162 §3.2.6, §5.3).
+    pub fn restore_forgotten(&mut self, mailbox: &[u8], modseq: u64) {
+        if let Some(f) = self.folders.get_mut(mailbox) {
+            f.expunged.forget_through(modseq);
+        }
+    }
+
+    /// Bounds what each mailbox remembers of its expunged messages for QRESYNC to `runs`
+    /// runs of UIDs expunged together (at least one; default 4096, 16 octets each). Older
+    /// runs are dropped, keeping only their highest mod-sequence (RFC 7162 §5.3): a client
+    /// resynchronizing from before it gets every UID it names that is not in the mailbox.
+    pub fn set_expunged_limit(&mut self, runs: usize) {
+        self.expunged_limit = Some(runs.max(1));
+    }
+
+    pub(super) fn expunged_limit(&self) -> usize {
+        self.expunged_limit.unwrap_or(expunged::DEFAULT_LIMIT)
+    }
+
+    /// What mailbox `mailbox` remembers of its expunged messages (for a persistence layer).
+    pub(super) fn expunged(&self, mailbox: &[u8]) -> Option<&Expunged> {
+        self.folders.get(mailbox).map(|f| &f.expunged)
+    }
+
+    /// Sets what a restored mailbox remembers of its expunged messages.
+    pub(super) fn restore_expunged(&mut self, mailbox: &[u8], e: Expunged) {
+        if let Some(f) = self.folders.get_mut(mailbox) {
+            let top = e.runs().map(|r| r.2).max().unwrap_or(0).max(e.floor());
+            f.meta.highest_modseq = f.meta.highest_modseq.max(top);
+            f.expunged = e;
         }
     }
 
@@ -695,14 +736,16 @@ impl MemoryStore {
                 }
                 let max = f.meta.uid_next.saturating_sub(1);
                 let known = |u: u32| known_uids.as_ref().is_none_or(|k| k.contains(u, max));
-                s.vanished = f
-                    .vanished
-                    .iter()
-                    .filter(|(u, m)| *m > *modseq && known(*u))
-                    .map(|(u, _)| *u)
-                    .collect();
-                s.vanished.sort_unstable();
-                s.vanished.dedup();
+                // RFC 7162 §3.2.5.1: without known UIDs, 1:<UIDNEXT-1>.
+                let window = match known_uids {
+                    Some(k) => expunged::set_ranges(k, max),
+                    None if max > 0 => vec![(1, max)],
+                    None => Vec::new(),
+                };
+                let gone =
+                    f.expunged
+                        .since(*modseq, f.messages.iter().map(|m| m.uid), f.meta.uid_next);
+                s.vanished = expunged::uid_set_of(&expunged::intersect(&gone, &window));
                 s.changed = f
                     .messages
                     .iter()
@@ -778,15 +821,11 @@ impl MemoryStore {
         if let (Some(set), Some(since)) = (vanished, changed_since) {
             // RFC 7162 §3.2.6: the UIDs of the set expunged since `since`, before any FETCH.
             let max = f.meta.uid_next.saturating_sub(1);
-            let mut gone: Vec<u32> = f
-                .vanished
-                .iter()
-                .filter(|(u, m)| *m > since && set.contains(*u, max))
-                .map(|(u, _)| *u)
-                .collect();
-            gone.sort_unstable();
-            gone.dedup();
-            if let Some(uids) = uid_set(&gone) {
+            let gone = f
+                .expunged
+                .since(since, f.messages.iter().map(|m| m.uid), f.meta.uid_next);
+            let gone = expunged::intersect(&gone, &expunged::set_ranges(set, max));
+            if let Some(uids) = expunged::uid_set_of(&gone) {
                 data.push(ReplyData::Data(Data::Vanished {
                     earlier: true,
                     uids,
@@ -1063,6 +1102,7 @@ impl MemoryStore {
 
     /// Removes the messages `uids` (ascending) of mailbox `k`.
     fn remove(&mut self, sid: SessionId, k: &[u8], uids: &[u32]) -> Vec<u32> {
+        let limit = self.expunged_limit();
         let Some(f) = self.folders.get_mut(k) else {
             return Vec::new();
         };
@@ -1079,7 +1119,9 @@ impl MemoryStore {
         }
         f.meta.highest_modseq += 1;
         let modseq = f.meta.highest_modseq;
-        f.vanished.extend(gone.iter().map(|&u| (u, modseq)));
+        for &u in &gone {
+            f.expunged.push(u, modseq, limit);
+        }
         let mailbox = mailbox_of(k);
         for &uid in &gone {
             self.record(|| Change::Removed {
@@ -1239,10 +1281,13 @@ impl MemoryStore {
             for m in msgs {
                 let _ = self.add_message(&tk, m.data, m.flags, m.internal_date);
             }
+            let limit = self.expunged_limit();
             if let Some(f) = self.folders.get_mut(&fk) {
                 f.meta.highest_modseq += 1;
                 let modseq = f.meta.highest_modseq;
-                f.vanished.extend(uids.iter().map(|&u| (u, modseq)));
+                for &u in &uids {
+                    f.expunged.push(u, modseq, limit);
+                }
                 for uid in uids {
                     self.record(|| Change::Removed {
                         mailbox: fk.clone(),
@@ -1530,7 +1575,129 @@ fn matches(k: &SearchKey, m: &Message, c: &mut Ctx) -> Result<bool, ()> {
 
 #[cfg(test)]
 mod tests {
+    use std::num::NonZeroU32;
+
+    use imapwire_codec::sequence::SequenceSet;
+
     use super::*;
+
+    fn qresync(modseq: u64, known: Option<SequenceSet>) -> Request {
+        Request::Select {
+            mailbox: Mailbox::Inbox,
+            read_only: true,
+            params: vec![SelectParam::QResync {
+                uidvalidity: UidValidity::new(1).unwrap(),
+                modseq,
+                known_uids: known,
+                seq_match_data: None,
+            }],
+        }
+    }
+
+    fn vanished_of(r: Reply) -> Vec<u32> {
+        match r.data.as_slice() {
+            [ReplyData::Selected(s)] => s.vanished.iter().flat_map(|v| v.iter()).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn fetch_vanished(
+        st: &mut MemoryStore,
+        sid: SessionId,
+        since: u64,
+        set: SequenceSet,
+    ) -> Vec<u32> {
+        let r = st.handle(
+            sid,
+            Request::Fetch {
+                uids: Vec::new(),
+                items: FetchItems::Attributes(FetchAttribute::Flags.into()),
+                modifiers: vec![imapwire_codec::command::FetchModifier::ChangedSince(since)],
+                vanished: Some(set),
+            },
+        );
+        r.data
+            .iter()
+            .filter_map(|d| match d {
+                ReplyData::Data(Data::Vanished {
+                    earlier: true,
+                    uids,
+                }) => Some(uids.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// RFC 7162 §5.3: the expunged UIDs kept for QRESYNC are bounded (the default, 4096 runs,
+    /// after 9,000 single expunges), and VANISHED (EARLIER) answers stay right: exact for
+    /// mod-sequences the queue reaches back to, every UID not in the mailbox for older ones.
+    #[test]
+    fn expunged_uids_are_bounded_and_vanished_stays_right() {
+        let mut st = MemoryStore::new();
+        for _ in 0..10_000 {
+            st.deliver(&Mailbox::Inbox, Bytes::from_static(b"x\r\n"), vec![]);
+        }
+        let sid = st.open_session();
+        let _ = st.handle(sid, qresync(1, None));
+        let base = st.folders[&b"INBOX"[..]].meta.highest_modseq;
+        // Remove UIDs 1..=9000 one at a time, all but every tenth (8,100 expunges).
+        let mut gone = Vec::new();
+        for u in 1..=9000u32 {
+            if u % 10 != 0 {
+                assert_eq!(st.remove(sid, b"INBOX", &[u]), [u]);
+                gone.push(u);
+            }
+        }
+        let f = &st.folders[&b"INBOX"[..]];
+        assert_eq!(f.expunged.runs().count(), expunged::DEFAULT_LIMIT);
+        let top = f.meta.highest_modseq;
+        assert_eq!(top, base + gone.len() as u64);
+        // The last 100 expunges, exactly.
+        let recent = vanished_of(st.handle(sid, qresync(top - 100, None)));
+        assert_eq!(recent, gone[gone.len() - 100..]);
+        // From before the queue: every UID not present, which here is what was expunged.
+        assert_eq!(vanished_of(st.handle(sid, qresync(base, None))), gone);
+        // Known UIDs narrow both answers.
+        let known = SequenceSet::range(
+            NonZeroU32::new(8000).unwrap(),
+            NonZeroU32::new(8010).unwrap(),
+        );
+        let want: Vec<u32> = (8000..=8010).filter(|u| u % 10 != 0).collect();
+        assert_eq!(
+            vanished_of(st.handle(sid, qresync(base, Some(known.clone())))),
+            want
+        );
+        assert_eq!(fetch_vanished(&mut st, sid, base, known.clone()), want);
+        assert_eq!(
+            fetch_vanished(&mut st, sid, top - 1, known),
+            Vec::<u32>::new()
+        );
+        assert_eq!(
+            fetch_vanished(&mut st, sid, top - 1, SequenceSet::all()),
+            [8999]
+        );
+        // Nothing since the last expunge.
+        assert!(vanished_of(st.handle(sid, qresync(top, None))).is_empty());
+    }
+
+    /// One EXPUNGE of many messages is one run.
+    #[test]
+    fn one_expunge_is_one_run() {
+        let mut st = MemoryStore::new();
+        st.set_expunged_limit(2);
+        for _ in 0..100 {
+            st.deliver(&Mailbox::Inbox, Bytes::from_static(b"x\r\n"), vec![]);
+        }
+        let sid = st.open_session();
+        let _ = st.handle(sid, qresync(1, None));
+        let all: Vec<u32> = (1..=50).collect();
+        assert_eq!(st.remove(sid, b"INBOX", &all), all);
+        let f = &st.folders[&b"INBOX"[..]];
+        let m = f.meta.highest_modseq;
+        assert_eq!(f.expunged.runs().collect::<Vec<_>>(), [(1, 50, m)]);
+        assert_eq!(vanished_of(st.handle(sid, qresync(100, None))), all);
+    }
 
     #[test]
     fn glob_patterns() {

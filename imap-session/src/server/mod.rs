@@ -159,6 +159,7 @@
 mod auth;
 mod config;
 mod event;
+pub(crate) mod expunged;
 pub mod maildir;
 pub mod memory;
 pub mod message;
@@ -2179,7 +2180,7 @@ impl Server {
                         uids.dedup();
                         self.view.uids = uids;
                         if self.qresync {
-                            self.emit_resync(&s.vanished, s.changed);
+                            self.emit_resync(s.vanished, s.changed);
                         }
                         self.state = State::Selected {
                             mailbox,
@@ -2247,11 +2248,11 @@ impl Server {
     }
 
     /// QRESYNC select (RFC 7162 §3.2.5.1): `VANISHED (EARLIER)` then the changed messages.
-    fn emit_resync(&mut self, vanished: &[u32], changed: Vec<(u32, Vec<Flag>, u64)>) {
-        if let Some(set) = uid_set(vanished) {
+    fn emit_resync(&mut self, vanished: Option<UidSet>, changed: Vec<(u32, Vec<Flag>, u64)>) {
+        if let Some(uids) = vanished {
             self.emit(&Response::Data(Data::Vanished {
                 earlier: true,
-                uids: set,
+                uids,
             }));
         }
         for (uid, flags, modseq) in changed {
