@@ -163,6 +163,66 @@ pub(super) fn uid_set_of(ranges: &[(u32, u32)]) -> Option<UidSet> {
     UidSet::new(v).ok()
 }
 
+/// RFC 7162 §3.2.5.2: the lowest UID a QRESYNC answer may report as vanished, from the
+/// message sequence match data `(seqs, uids)` and the mailbox's UIDs (ascending, its
+/// sequence numbers). Pairs are taken in order; each whose message number holds that UID
+/// proves the client knows every expunge up to it, and the first that does not ends the
+/// walk. 1 when no pair matches (or the two sets differ in length).
+pub(super) fn seq_match_floor(seqs: &SequenceSet, uids: &SequenceSet, mailbox: &[u32]) -> u32 {
+    let largest_seq = u32::try_from(mailbox.len()).unwrap_or(u32::MAX);
+    let largest_uid = mailbox.last().copied().unwrap_or(0);
+    let (Some(s), Some(u)) = (
+        ordered(seqs, largest_seq, mailbox.len()),
+        ordered(uids, largest_uid, mailbox.len()),
+    ) else {
+        return 1;
+    };
+    if s.len() != u.len() {
+        return 1;
+    }
+    let mut floor = 1;
+    for (seq, uid) in s.into_iter().zip(u) {
+        let at = usize::try_from(seq)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| mailbox.get(i));
+        if at != Some(&uid) {
+            break;
+        }
+        floor = uid.saturating_add(1);
+    }
+    floor
+}
+
+/// The numbers of `set` in the order given, ranges expanded; `None` when `$` or when there
+/// are more than `most` of them (more pairs than messages cannot all match).
+fn ordered(set: &SequenceSet, largest: u32, most: usize) -> Option<Vec<u32>> {
+    let SequenceSet::Set(v) = set else {
+        return None;
+    };
+    let val = |s: &SeqOrUid| match s {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => largest,
+    };
+    let mut out = Vec::new();
+    for s in v {
+        let (a, b) = match s {
+            Sequence::Single(a) => (val(a), val(a)),
+            Sequence::Range(a, b) => (val(a), val(b)),
+        };
+        let n = usize::try_from(a.abs_diff(b)).ok()?.checked_add(1)?;
+        if out.len().checked_add(n)? > most {
+            return None;
+        }
+        if a <= b {
+            out.extend(a..=b);
+        } else {
+            out.extend((b..=a).rev());
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroU32;
@@ -218,5 +278,38 @@ mod tests {
         assert_eq!(intersect(&a, &[(4, 25)]), [(4, 9), (20, 20)]);
         assert_eq!(set_ranges(&SequenceSet::all(), 7), [(1, 7)]);
         assert!(uid_set_of(&[]).is_none());
+    }
+
+    /// RFC 7162 §3.2.5.2's text: pair (4, 8) matches, the next pair (12, 24) does not (the
+    /// twelfth message has UID 25): the lowest UID reported is 9.
+    #[test]
+    fn seq_match_stops_at_the_first_mismatch() {
+        let mailbox = [1, 2, 5, 8, 10, 11, 15, 16, 18, 20, 22, 25, 26];
+        assert_eq!(
+            seq_match_floor(
+                &set(&[(4, 4), (12, 12)]),
+                &set(&[(8, 8), (24, 24)]),
+                &mailbox
+            ),
+            9
+        );
+        // Both match: nothing up to 25.
+        assert_eq!(
+            seq_match_floor(
+                &set(&[(4, 4), (12, 12)]),
+                &set(&[(8, 8), (25, 25)]),
+                &mailbox
+            ),
+            26
+        );
+        // Different lengths, or a number past the end: no narrowing.
+        assert_eq!(
+            seq_match_floor(&set(&[(4, 5)]), &set(&[(8, 8)]), &mailbox),
+            1
+        );
+        assert_eq!(
+            seq_match_floor(&set(&[(99, 99)]), &set(&[(8, 8)]), &mailbox),
+            1
+        );
     }
 }

@@ -12,9 +12,10 @@
 //! ([`ReplyData::NewMessages`]), so no driver has to hurry a session's own notifications
 //! ahead of its reply (see [the server's calling contract](super#the-sessions-own-changes)).
 //!
-//! Supported: SELECT/EXAMINE (with QRESYNC's VANISHED and changed messages), LIST/LSUB (`*`
-//! and `%` patterns, `\\HasChildren`/`\\HasNoChildren`, special-use roles, the SUBSCRIBED and
-//! SPECIAL-USE selections, RETURN (SUBSCRIBED STATUS)), STATUS, CREATE, DELETE, RENAME,
+//! Supported: SELECT/EXAMINE (with QRESYNC's VANISHED, narrowed by known UIDs and sequence
+//! match data, and changed messages), LIST/LSUB (`*` and `%` patterns,
+//! `\\HasChildren`/`\\HasNoChildren`, special-use roles, the SUBSCRIBED and SPECIAL-USE
+//! selections, RETURN (SUBSCRIBED STATUS)), STATUS, CREATE, DELETE, RENAME,
 //! SUBSCRIBE, UNSUBSCRIBE, NAMESPACE, APPEND (literal data, INTERNALDATE), FETCH of FLAGS,
 //! UID, INTERNALDATE, RFC822.SIZE, MODSEQ, ENVELOPE, BODY, BODYSTRUCTURE, RFC822,
 //! RFC822.HEADER, RFC822.TEXT and `BODY[section]<partial>` (read by
@@ -728,7 +729,7 @@ impl MemoryStore {
                 uidvalidity,
                 modseq,
                 known_uids,
-                ..
+                seq_match_data,
             } = p
             {
                 if uidvalidity.get() != f.meta.uid_validity {
@@ -741,6 +742,16 @@ impl MemoryStore {
                     Some(k) => expunged::set_ranges(k, max),
                     None if max > 0 => vec![(1, max)],
                     None => Vec::new(),
+                };
+                // §3.2.5.2: pairs of message number and UID that still match prove the
+                // client knows every expunge up to that UID.
+                let window = match seq_match_data {
+                    Some((seqs, uids)) => {
+                        let present = &s.uids;
+                        let lowest = expunged::seq_match_floor(seqs, uids, present);
+                        expunged::intersect(&window, &[(lowest, u32::MAX)])
+                    }
+                    None => window,
                 };
                 let gone =
                     f.expunged
@@ -1577,7 +1588,7 @@ fn matches(k: &SearchKey, m: &Message, c: &mut Ctx) -> Result<bool, ()> {
 mod tests {
     use std::num::NonZeroU32;
 
-    use imapwire_codec::sequence::SequenceSet;
+    use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet};
 
     use super::*;
 
@@ -1679,6 +1690,68 @@ mod tests {
         );
         // Nothing since the last expunge.
         assert!(vanished_of(st.handle(sid, qresync(top, None))).is_empty());
+    }
+
+    /// RFC 7162 §3.2.5.2's examples A04 and B04: a server that remembers no expunges, a
+    /// mailbox of 10,003 messages whose UIDs are the multiples of three (UIDNEXT 30013).
+    /// Without sequence match data every other UID of 1:29997 is reported vanished; with the
+    /// example's pairs, all of which match, none is.
+    #[test]
+    fn qresync_sequence_match_data_narrows_vanished() {
+        let mut st = MemoryStore::new();
+        let mut meta = FolderMeta::new(67890007, None);
+        meta.uid_next = 30013;
+        meta.highest_modseq = 90060115205545359;
+        st.restore_mailbox(b"INBOX", meta, true);
+        for k in 1..=10003u32 {
+            let m = StoredMessage::new(3 * k, vec![], 90060115194045000, 0, Bytes::new());
+            assert!(st.restore_message(b"INBOX", m));
+        }
+        st.restore_forgotten(b"INBOX", 90060115205545359);
+        let sid = st.open_session();
+        let n = |v: u32| SeqOrUid::Value(NonZeroU32::new(v).unwrap());
+        let set = |v: &[(u32, u32)]| {
+            SequenceSet::new(
+                v.iter()
+                    .map(|&(a, b)| {
+                        if a == b {
+                            Sequence::Single(n(a))
+                        } else {
+                            Sequence::Range(n(a), n(b))
+                        }
+                    })
+                    .collect(),
+            )
+            .unwrap()
+        };
+        let select = |seq_match_data| Request::Select {
+            mailbox: Mailbox::Inbox,
+            read_only: false,
+            params: vec![SelectParam::QResync {
+                uidvalidity: UidValidity::new(67890007).unwrap(),
+                modseq: 90060115194045000,
+                known_uids: Some(set(&[(1, 29997)])),
+                seq_match_data,
+            }],
+        };
+        // A04.
+        let a04 = vanished_of(st.handle(sid, select(None)));
+        assert_eq!(a04, (1..=29997).filter(|u| u % 3 != 0).collect::<Vec<_>>());
+        // B04: (5000,7500,9000,9990:9999 15000,22500,27000,29970,29973,...,29997).
+        let seqs = set(&[(5000, 5000), (7500, 7500), (9000, 9000), (9990, 9999)]);
+        let mut uids = vec![(15000, 15000), (22500, 22500), (27000, 27000)];
+        uids.extend((29970..=29997).step_by(3).map(|u| (u, u)));
+        let b04 = vanished_of(st.handle(sid, select(Some((seqs, set(&uids))))));
+        assert!(b04.is_empty(), "{b04:?}");
+        // A pair that no longer matches ends the walk: the 9990th message has UID 29970,
+        // not 29971, so only 27000 and below are known.
+        let seqs = set(&[(9000, 9000), (9990, 9990), (9999, 9999)]);
+        let uids = set(&[(27000, 27000), (29971, 29971), (29997, 29997)]);
+        let narrowed = vanished_of(st.handle(sid, select(Some((seqs, uids)))));
+        assert_eq!(
+            narrowed,
+            (27001..=29997).filter(|u| u % 3 != 0).collect::<Vec<_>>()
+        );
     }
 
     /// One EXPUNGE of many messages is one run.
