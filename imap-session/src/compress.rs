@@ -150,6 +150,16 @@ impl Deflate {
 
     /// Whether received bytes wait to be inflated or handed over (the backlog, or output
     /// still inside the inflater).
+    /// Compressed octets the inflater consumed so far.
+    pub(crate) fn compressed_in(&self) -> u64 {
+        self.rx.total_in()
+    }
+
+    /// Octets given to the compressor so far (before compression).
+    pub(crate) fn plain_out(&self) -> u64 {
+        self.tx.total_in()
+    }
+
     pub(crate) fn has_input(&self) -> bool {
         !self.backlog.is_empty() || self.pending
     }

@@ -905,7 +905,13 @@ async fn accept_loop(mut c: AcceptCtx) {
                 let live = c.live.clone();
                 live.fetch_add(1, Ordering::Relaxed);
                 conns.spawn(async move {
-                    let _ = serve_connection(tcp, cfg, tls, backend, shutdown, opts).await;
+                    let end = serve_connection(tcp, cfg, tls, backend, shutdown, opts).await;
+                    if let ConnectionEnd::Closed(
+                        imapwire_session::server::CloseReason::Protocol(fault),
+                    ) = &end
+                    {
+                        tracing::info!(%peer, %fault, "connection closed");
+                    }
                     live.fetch_sub(1, Ordering::Relaxed);
                 });
             }

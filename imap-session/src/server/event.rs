@@ -141,8 +141,45 @@ pub enum CloseReason {
     TooManyUpdates,
     /// The application closed the session.
     Application,
-    /// The client broke the protocol beyond recovery (e.g. invalid compressed data).
-    Protocol,
+    /// The connection broke beyond recovery: what failed and where.
+    Protocol(ProtocolFault),
+}
+
+/// What ended a session with [`CloseReason::Protocol`], and where in the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolFault {
+    /// The client's COMPRESS=DEFLATE input (RFC 4978) could not be inflated: invalid
+    /// compressed data, or data after a final DEFLATE block.
+    Inflate {
+        /// The inflater's words.
+        detail: String,
+        /// Compressed octets from the client the inflater had read when it failed, counted
+        /// from the first after the COMPRESS command line (the last may be the bad one).
+        offset: u64,
+    },
+    /// The session's output could not be compressed.
+    Deflate {
+        /// The compressor's words.
+        detail: String,
+        /// Octets of output compressed before the failure.
+        offset: u64,
+    },
+}
+
+impl std::fmt::Display for ProtocolFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProtocolFault::Inflate { detail, offset } => write!(
+                f,
+                "invalid compressed data from the client at compressed octet {offset}: {detail}"
+            ),
+            ProtocolFault::Deflate { detail, offset } => write!(
+                f,
+                "compressing output failed after {offset} octets: {detail}"
+            ),
+        }
+    }
 }
 
 /// A mailbox operation for the backend.

@@ -192,8 +192,8 @@ pub use self::config::{
     ServerConfig,
 };
 pub use self::event::{
-    ApiError, AppendStream, AppendedMessage, CloseReason, Event, HandOff, Reply, ReplyData,
-    Request, RequestId, Selected, Update,
+    ApiError, AppendStream, AppendedMessage, CloseReason, Event, HandOff, ProtocolFault, Reply,
+    ReplyData, Request, RequestId, Selected, Update,
 };
 
 use self::auth::{AuthExchange, AuthStep};
@@ -682,17 +682,17 @@ impl Server {
         }
         self.out_len -= total;
         if let Some(d) = self.deflate.as_mut() {
+            let offset = d.plain_out();
             return match d.compress(&buf) {
                 Ok(c) => Some(Bytes::from(c)),
-                Err(error) => {
+                Err(detail) => {
                     // The compressor failed: nothing more can be sent.
+                    let fault = ProtocolFault::Deflate { detail, offset };
                     #[cfg(feature = "tracing")]
-                    tracing::warn!(%error, "compressing output failed: closing");
-                    #[cfg(not(feature = "tracing"))]
-                    let _ = error;
+                    tracing::warn!(%fault, "closing");
                     self.out.clear();
                     self.out_len = 0;
-                    self.close_with(CloseReason::Protocol);
+                    self.close_with(CloseReason::Protocol(fault));
                     None
                 }
             };
@@ -1994,9 +1994,9 @@ impl Server {
         self.deflate = Some(Deflate::with_backlog(self.rx.take_buffered()));
     }
 
-    fn invalid_compressed_data(&mut self) {
+    fn invalid_compressed_data(&mut self, fault: ProtocolFault) {
         self.bye(None, "invalid compressed data");
-        self.close_with(CloseReason::Protocol);
+        self.close_with(CloseReason::Protocol(fault));
     }
 
     fn deselect(&mut self) {
@@ -2706,13 +2706,13 @@ impl Inflating for Server {
         self.process_inner(now);
     }
 
-    fn inflate_failed(&mut self, error: String) {
-        // The reason is not sent to the client (a library's words), nor kept in
-        // `CloseReason::Protocol`, which has no field for it: it is logged.
+    fn inflate_failed(&mut self, detail: String) {
+        // The details are not sent to the client (a library's words): they are kept in the
+        // close reason and logged.
+        let offset = self.deflate.as_ref().map_or(0, Deflate::compressed_in);
+        let fault = ProtocolFault::Inflate { detail, offset };
         #[cfg(feature = "tracing")]
-        tracing::debug!(%error, "invalid compressed data from the client: closing");
-        #[cfg(not(feature = "tracing"))]
-        let _ = error;
-        self.invalid_compressed_data();
+        tracing::debug!(%fault, "closing");
+        self.invalid_compressed_data(fault);
     }
 }

@@ -1409,11 +1409,10 @@ fn compress_deflate_both_ways() {
     // The compressed NOOP arrives in the same read as the COMPRESS command.
     let mut client = Deflate::new();
     let mut input = b"a LOGIN joe secret\r\nb COMPRESS DEFLATE\r\n".to_vec();
-    input.extend(
-        client
-            .compress(b"c NOOP\r\nd COMPRESS DEFLATE\r\n")
-            .unwrap(),
-    );
+    let compressed = client
+        .compress(b"c NOOP\r\nd COMPRESS DEFLATE\r\n")
+        .unwrap();
+    input.extend_from_slice(&compressed);
     let mut rest = &input[..];
     while !rest.is_empty() {
         let n = s.handle_input(t0, rest);
@@ -1436,9 +1435,39 @@ fn compress_deflate_both_ways() {
         String::from_utf8_lossy(&inflated),
         "c OK done\r\nd NO [COMPRESSIONACTIVE] compression is already active\r\n"
     );
-    // Garbage instead of compressed data ends the session.
+    // Garbage instead of compressed data ends the session, and the close reason says what
+    // failed and after how many compressed octets.
     let _ = s.handle_input(t0, &[0xff; 32]);
     assert!(s.is_closed());
+    let reason = std::iter::from_fn(|| s.poll_event())
+        .find_map(|e| match e {
+            Event::Closed(r) => Some(r),
+            _ => None,
+        })
+        .expect("a Closed event");
+    let CloseReason::Protocol(ProtocolFault::Inflate { detail, offset }) = &reason else {
+        panic!("{reason:?}");
+    };
+    assert!(!detail.is_empty());
+    // The good octets, and perhaps the bad one the inflater read.
+    let good = compressed.len() as u64;
+    assert!(
+        (good..=good + 1).contains(offset),
+        "{reason:?} after {good}"
+    );
+    let shown = format!("{reason:?}");
+    assert!(
+        shown.contains("Inflate") && shown.contains(detail.as_str()),
+        "{shown}"
+    );
+    let fault = ProtocolFault::Inflate {
+        detail: detail.clone(),
+        offset: *offset,
+    };
+    assert_eq!(
+        fault.to_string(),
+        format!("invalid compressed data from the client at compressed octet {offset}: {detail}")
+    );
 }
 
 #[test]
