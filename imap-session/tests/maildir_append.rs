@@ -137,6 +137,11 @@ fn drain_into(
             }
             Event::AppendChunk { stream, data } => store.append_chunk(sid, stream, &data),
             Event::AppendAborted { stream } => store.append_aborted(sid, stream),
+            Event::BodyWanted { stream, max } => match store.body_chunk(sid, stream, max) {
+                Ok(b) => s.body_chunk(now, stream, b).unwrap(),
+                Err(_) => s.body_failed(now, stream).unwrap(),
+            },
+            Event::BodyDropped { stream } => store.body_dropped(sid, stream),
             _ => {}
         }
     }

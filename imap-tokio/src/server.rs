@@ -35,8 +35,8 @@ use imapwire_session::sasl::scram::{ScramHash, StoredKeys};
 use imapwire_session::server::maildir::MaildirStore;
 use imapwire_session::server::memory::SessionId;
 use imapwire_session::server::{
-    AppendStream, CredentialStore, Event, HandOff, NonSyncLiterals, Reply, Request, Server,
-    ServerConfig, Update,
+    AppendStream, BodyStream, CredentialStore, Event, HandOff, NonSyncLiterals, Reply, Request,
+    Server, ServerConfig, Update,
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -72,6 +72,24 @@ pub trait BackendSession: Send + 'static {
 
     /// The channel on which changes made elsewhere arrive, for [`Server::notify`].
     fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)>;
+
+    /// The next 1 to `max` octets of a streamed FETCH value ([`Event::BodyWanted`]; a
+    /// store that answers FETCH with
+    /// [`ReplyData::StreamedMessage`](imapwire_session::server::ReplyData::StreamedMessage)
+    /// reads them here, e.g. from the message's file). An error or no data means the store
+    /// cannot deliver what it announced: the connection is then closed
+    /// ([`CloseReason::BodyFailed`](imapwire_session::server::CloseReason::BodyFailed)).
+    /// The default has no streams.
+    fn body_chunk(&mut self, stream: BodyStream, max: usize) -> io::Result<Bytes> {
+        let _ = (stream, max);
+        Err(io::Error::other("this backend streams no FETCH values"))
+    }
+
+    /// A streamed FETCH value will not be asked for any more ([`Event::BodyDropped`], or
+    /// after [`body_chunk`](Self::body_chunk) failed): release what was kept for it.
+    fn body_dropped(&mut self, stream: BodyStream) {
+        let _ = stream;
+    }
 }
 
 /// Settings of the connection driver.
@@ -352,6 +370,29 @@ impl<B: Backend> Driver<B> {
                     Event::AppendAborted { stream } => {
                         if let Some(s) = self.session.as_mut() {
                             s.append_aborted(stream);
+                        }
+                    }
+                    Event::BodyWanted { stream, max } => {
+                        let chunk = match self.session.as_mut() {
+                            Some(s) => s.body_chunk(stream, max),
+                            None => Err(io::Error::other("not authenticated")),
+                        };
+                        let now = Instant::now();
+                        match chunk {
+                            Ok(b) if !b.is_empty() => {
+                                let _ = self.server.body_chunk(now, stream, b);
+                            }
+                            _ => {
+                                if let Some(s) = self.session.as_mut() {
+                                    s.body_dropped(stream);
+                                }
+                                let _ = self.server.body_failed(now, stream);
+                            }
+                        }
+                    }
+                    Event::BodyDropped { stream } => {
+                        if let Some(s) = self.session.as_mut() {
+                            s.body_dropped(stream);
                         }
                     }
                     Event::LiteralAnnounced { .. } => {
@@ -639,6 +680,20 @@ impl BackendSession for MaildirSession {
 
     fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)> {
         &mut self.rx
+    }
+
+    fn body_chunk(&mut self, stream: BodyStream, max: usize) -> io::Result<Bytes> {
+        let mut s = self
+            .store
+            .lock()
+            .map_err(|_| io::Error::other("the store is unavailable"))?;
+        s.0.store.body_chunk(self.sid, stream, max)
+    }
+
+    fn body_dropped(&mut self, stream: BodyStream) {
+        if let Ok(mut s) = self.store.lock() {
+            s.0.store.body_dropped(self.sid, stream);
+        }
     }
 }
 

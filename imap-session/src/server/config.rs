@@ -139,6 +139,9 @@ pub struct ServerConfig {
     /// Output bytes queued beyond which the server stops processing commands until the
     /// caller has taken output with [`Server::poll_transmit`](super::Server::poll_transmit).
     pub max_output: usize,
+    /// The most octets of a streamed FETCH literal one
+    /// [`Event::BodyWanted`](super::Event::BodyWanted) asks for. At least 1.
+    pub body_chunk: usize,
     /// Failed authentication attempts (LOGIN or AUTHENTICATE) after which the server says BYE.
     pub max_auth_failures: u32,
     /// Autologout before authentication.
@@ -202,6 +205,7 @@ impl Default for ServerConfig {
             input_window: 64 * 1024,
             event_window: 64 * 1024,
             max_output: 1024 * 1024,
+            body_chunk: 64 * 1024,
             max_auth_failures: 3,
             autologout_unauthenticated: Duration::from_secs(120),
             autologout: MIN_AUTOLOGOUT,
@@ -283,6 +287,12 @@ impl ServerConfig {
     /// Sets the bound on queued APPEND data ([`event_window`](Self::event_window)).
     pub fn with_event_window(mut self, n: usize) -> Self {
         self.event_window = n.max(1);
+        self
+    }
+
+    /// Sets [`body_chunk`](Self::body_chunk).
+    pub fn with_body_chunk(mut self, n: usize) -> Self {
+        self.body_chunk = n.max(1);
         self
     }
 

@@ -7,7 +7,7 @@ use imapwire_codec::command::{
 };
 use imapwire_codec::core::{Charset, Tag};
 use imapwire_codec::datetime::DateTime;
-use imapwire_codec::fetch::{FetchItems, MessageDataItem};
+use imapwire_codec::fetch::{FetchItems, MessageDataItem, Part, Section};
 use imapwire_codec::flag::{Flag, FlagPerm};
 use imapwire_codec::framer::LiteralMode;
 use imapwire_codec::mailbox::Mailbox;
@@ -32,6 +32,18 @@ pub struct AppendStream(pub(crate) u64);
 impl std::fmt::Display for AppendStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "A{}", self.0)
+    }
+}
+
+/// Identifies the data of one streamed FETCH literal ([`FetchPart::Streamed`],
+/// [`Event::BodyWanted`]). The backend chooses it: it must be unique among the streams of
+/// one session that have not ended (been sent whole, failed or dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BodyStream(pub u64);
+
+impl std::fmt::Display for BodyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "B{}", self.0)
     }
 }
 
@@ -93,6 +105,26 @@ pub enum Event {
         /// The message.
         stream: AppendStream,
     },
+    /// The session is sending the literal of a [`FetchPart::Streamed`] item and has room
+    /// for more of it: answer with [`Server::body_chunk`](super::Server::body_chunk) (at
+    /// most `max` octets, at least one) or, when the store cannot deliver,
+    /// [`Server::body_failed`](super::Server::body_failed). At most one is outstanding;
+    /// the next comes once the chunk was queued and the output queue has room again
+    /// ([`ServerConfig::max_output`](super::ServerConfig::max_output)).
+    BodyWanted {
+        /// The stream.
+        stream: BodyStream,
+        /// The most octets wanted (never more than what is left of the literal).
+        max: usize,
+    },
+    /// The data of `stream` will not be asked for any more (the session ended before the
+    /// literal was sent whole, or the message was not in the session's view): release
+    /// what was kept for it (an open file, say). Not reported for a stream sent whole or
+    /// failed with [`Server::body_failed`](super::Server::body_failed).
+    BodyDropped {
+        /// The stream.
+        stream: BodyStream,
+    },
     /// A malformed command was answered with BAD (for logging).
     Malformed {
         /// The tag, when it could be recovered.
@@ -143,6 +175,19 @@ pub enum CloseReason {
     Application,
     /// The connection broke beyond recovery: what failed and where.
     Protocol(ProtocolFault),
+    /// The store could not deliver the data of a streamed FETCH literal whose length was
+    /// already sent ([`Server::body_failed`](super::Server::body_failed), or an empty
+    /// [`Server::body_chunk`](super::Server::body_chunk)): a literal cannot be taken back,
+    /// so the connection is closed after the octets sent so far (the client sees the
+    /// connection end inside the literal).
+    BodyFailed {
+        /// The stream.
+        stream: BodyStream,
+        /// The literal's announced length.
+        promised: u64,
+        /// The octets of it that were sent.
+        sent: u64,
+    },
 }
 
 /// What ended a session with [`CloseReason::Protocol`], and where in the stream.
@@ -374,6 +419,16 @@ pub enum ReplyData {
         /// The data items.
         items: Vec<MessageDataItem>,
     },
+    /// FETCH data of the message with this UID of which some items are streamed: like
+    /// [`ReplyData::Message`], with literals whose data the session asks for in chunks
+    /// ([`Event::BodyWanted`]) as the client reads, so a large body is never held whole
+    /// (see [the module docs](super#streamed-fetch-bodies)).
+    StreamedMessage {
+        /// The UID.
+        uid: u32,
+        /// The data items, in order.
+        parts: Vec<FetchPart>,
+    },
     /// The message was removed by this command (EXPUNGE, MOVE): sent as `EXPUNGE n`, or
     /// `VANISHED` once QRESYNC is enabled.
     Expunged(u32),
@@ -405,6 +460,66 @@ pub enum ReplyData {
     Modified(Vec<u32>),
     /// The answer to SELECT/EXAMINE.
     Selected(Selected),
+}
+
+/// One item of a [`ReplyData::StreamedMessage`].
+// An item is the common case: boxing it would allocate per item.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchPart {
+    /// An item sent as it is.
+    Item(MessageDataItem),
+    /// An item whose literal of `length` octets is streamed.
+    Streamed(StreamedItem),
+}
+
+/// The name of a streamed FETCH item, whose value is a literal sent in chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamedName {
+    /// `RFC822` (the whole message).
+    Rfc822,
+    /// `RFC822.TEXT`.
+    Rfc822Text,
+    /// `BODY[section]<origin>` (`section` `None` is `BODY[]`, the whole message).
+    BodySection {
+        /// The section.
+        section: Option<Section>,
+        /// The origin octet of a partial fetch.
+        origin: Option<u32>,
+    },
+    /// `BINARY[part]<origin>`, sent as `literal8` (`~{n}`, RFC 3516).
+    Binary {
+        /// The part (`None` is `BINARY[]`).
+        section: Option<Part>,
+        /// The origin octet of a partial fetch.
+        origin: Option<u32>,
+    },
+}
+
+/// A FETCH item whose literal is streamed: its length is known up front (sent as `{length}`),
+/// its data comes from the application as [`Event::BodyWanted`] asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamedItem {
+    /// What the item is.
+    pub name: StreamedName,
+    /// The literal's length: exactly this many octets must be delivered.
+    pub length: u64,
+    /// The stream the data is asked for by.
+    pub stream: BodyStream,
+}
+
+impl StreamedItem {
+    /// An item `name` whose `length` octets come from `stream`.
+    pub fn new(name: StreamedName, length: u64, stream: BodyStream) -> Self {
+        StreamedItem {
+            name,
+            length,
+            stream,
+        }
+    }
 }
 
 /// A mailbox as SELECT/EXAMINE opens it.
@@ -488,4 +603,16 @@ pub enum ApiError {
     /// No hand-off is in progress.
     #[error("no transport hand-off is in progress")]
     NoHandOff,
+    /// The data of this stream is not wanted now (no [`Event::BodyWanted`] for it is
+    /// outstanding).
+    #[error("no data of body stream {0} is wanted now")]
+    BodyNotWanted(BodyStream),
+    /// A body chunk longer than the [`Event::BodyWanted`] asked for (nothing was taken).
+    #[error("a body chunk of {got} octets where at most {max} were wanted")]
+    BodyChunkTooLong {
+        /// The chunk's length.
+        got: usize,
+        /// What was asked for.
+        max: usize,
+    },
 }

@@ -40,13 +40,16 @@ use imapwire_codec::flag::{Flag, MailboxAttribute};
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::ResponseCode;
 
-use super::event::{AppendStream, Reply, Request, Update};
+use super::event::{AppendStream, BodyStream, Reply, Request, Update};
 use super::expunged::Expunged;
 use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage, date_or_now};
 #[cfg(test)]
 use imapwire_codec::command::CommandBody;
 
 const LOG: &str = "imapwire-log";
+
+/// FETCH values longer than this are streamed ([`MaildirStore::body_chunk`]).
+pub const STREAM_OVER: u64 = 64 * 1024;
 const SUBSCRIPTIONS: &str = "subscriptions";
 
 /// A Maildir++ store. See the [module docs](self).
@@ -275,6 +278,7 @@ impl MaildirStore {
             store.compact(&name, &l.meta)?;
         }
         store.mem.record_changes();
+        store.mem.stream_bodies_over(Some(STREAM_OVER));
         Ok(store)
     }
 
@@ -813,6 +817,24 @@ impl MaildirStore {
                 "the store could not be written",
             ),
         }
+    }
+
+    /// The next at most `max` octets of streamed FETCH value `stream` of session `sid`
+    /// (answer to [`Event::BodyWanted`](super::Event::BodyWanted)); empty when the stream is
+    /// unknown or was sent whole.
+    pub fn body_chunk(
+        &mut self,
+        sid: SessionId,
+        stream: BodyStream,
+        max: usize,
+    ) -> io::Result<Bytes> {
+        Ok(self.mem.body_chunk(sid, stream, max))
+    }
+
+    /// Releases a streamed FETCH value that will not be asked for
+    /// ([`Event::BodyDropped`](super::Event::BodyDropped)).
+    pub fn body_dropped(&mut self, sid: SessionId, stream: BodyStream) {
+        self.mem.body_dropped(sid, stream);
     }
 
     /// Changes for other sessions: see [`MemoryStore::take_notifications`].

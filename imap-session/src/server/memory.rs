@@ -47,7 +47,10 @@ use imapwire_codec::search::SearchKey;
 use imapwire_codec::sequence::{UidRange, UidSet, UidValidity};
 use imapwire_codec::status::{StatusAttribute, StatusItem};
 
-use super::event::{AppendStream, AppendedMessage, Reply, ReplyData, Request, Selected, Update};
+use super::event::{
+    AppendStream, AppendedMessage, BodyStream, FetchPart, Reply, ReplyData, Request, Selected,
+    StreamedItem, StreamedName, Update,
+};
 use super::expunged::{self, Expunged};
 use super::message::{ParsedMessage, epoch_seconds, internal_date};
 
@@ -240,6 +243,11 @@ pub struct MemoryStore {
     staged: HashMap<(SessionId, AppendStream), Vec<u8>>,
     /// How many runs of expunged UIDs a mailbox keeps (`None`: the default).
     expunged_limit: Option<usize>,
+    /// FETCH values longer than this are streamed ([`MemoryStore::stream_bodies_over`]).
+    stream_over: Option<u64>,
+    /// The rest of each streamed FETCH value, by session and stream.
+    bodies: HashMap<(SessionId, BodyStream), Bytes>,
+    next_body: u64,
 }
 
 const DELIM: u8 = b'/';
@@ -481,10 +489,41 @@ impl MemoryStore {
         SessionId(self.next_session)
     }
 
-    /// Forgets a session (its selected mailbox, its APPEND data).
+    /// Forgets a session (its selected mailbox, its APPEND data, its FETCH streams).
     pub fn close_session(&mut self, sid: SessionId) {
         self.selected.remove(&sid);
         self.staged.retain(|(s, _), _| *s != sid);
+        self.bodies.retain(|(s, _), _| *s != sid);
+    }
+
+    /// FETCH values (`BODY[...]`, `RFC822`, `RFC822.TEXT`) longer than `threshold` octets are
+    /// answered as streamed literals ([`FetchPart::Streamed`]) whose data the driver takes
+    /// with [`body_chunk`](Self::body_chunk) when the session asks
+    /// ([`Event::BodyWanted`](super::Event::BodyWanted)); `None` (the default) answers
+    /// every value whole. The data is a slice of the stored message (no copy is made).
+    pub fn stream_bodies_over(&mut self, threshold: Option<u64>) {
+        self.stream_over = threshold;
+    }
+
+    /// The next at most `max` octets of streamed FETCH value `stream` of session `sid`
+    /// (answer to [`Event::BodyWanted`](super::Event::BodyWanted)); empty when the stream is
+    /// unknown or sent whole. The stream is forgotten once sent whole.
+    pub fn body_chunk(&mut self, sid: SessionId, stream: BodyStream, max: usize) -> Bytes {
+        let Some(rest) = self.bodies.get_mut(&(sid, stream)) else {
+            return Bytes::new();
+        };
+        let chunk = rest.split_to(max.min(rest.len()));
+        if rest.is_empty() {
+            self.bodies.remove(&(sid, stream));
+        }
+        chunk
+    }
+
+    /// Forgets a streamed FETCH value that will not be asked for
+    /// ([`Event::BodyDropped`](super::Event::BodyDropped), or after
+    /// [`Server::body_failed`](super::Server::body_failed)).
+    pub fn body_dropped(&mut self, sid: SessionId, stream: BodyStream) {
+        self.bodies.remove(&(sid, stream));
     }
 
     /// Keeps a piece of an APPEND message of session `sid` (an
@@ -810,6 +849,7 @@ impl MemoryStore {
         let Some((k, read_only)) = self.selected.get(&sid).cloned() else {
             return nonexistent();
         };
+        let stream_over = self.stream_over;
         let Some(f) = self.folders.get_mut(&k) else {
             return nonexistent();
         };
@@ -848,7 +888,7 @@ impl MemoryStore {
             if changed_since.is_some_and(|c| f.messages[ix].modseq <= c) {
                 continue;
             }
-            let mut out = Vec::new();
+            let mut out: Vec<FetchPart> = Vec::new();
             let mut set_seen = false;
             let m = &f.messages[ix];
             let parsed = needs_parse.then(|| ParsedMessage::new(m.data.clone()));
@@ -860,47 +900,72 @@ impl MemoryStore {
             };
             for a in &attrs {
                 match a {
-                    FetchAttribute::Flags => out.push(flags_item(&m.flags)),
+                    FetchAttribute::Flags => push(&mut out, flags_item(&m.flags)),
                     FetchAttribute::Uid => {
                         if let Ok(u) = imapwire_codec::sequence::Uid::new(m.uid) {
-                            out.push(MessageDataItem::Uid(u));
+                            push(&mut out, MessageDataItem::Uid(u));
                         }
                     }
                     FetchAttribute::Rfc822Size => {
-                        out.push(MessageDataItem::Rfc822Size(m.data.len() as u64))
+                        push(&mut out, MessageDataItem::Rfc822Size(m.data.len() as u64))
                     }
-                    FetchAttribute::InternalDate => out.push(MessageDataItem::InternalDate(
-                        internal_date(m.internal_date),
-                    )),
-                    FetchAttribute::ModSeq => out.push(MessageDataItem::ModSeq(m.modseq)),
+                    FetchAttribute::InternalDate => push(
+                        &mut out,
+                        MessageDataItem::InternalDate(internal_date(m.internal_date)),
+                    ),
+                    FetchAttribute::ModSeq => push(&mut out, MessageDataItem::ModSeq(m.modseq)),
                     FetchAttribute::Envelope => {
                         if let Some(p) = &parsed {
-                            out.push(MessageDataItem::Envelope(Box::new(p.envelope())));
+                            push(&mut out, MessageDataItem::Envelope(Box::new(p.envelope())));
                         }
                     }
                     FetchAttribute::Body | FetchAttribute::BodyStructure => {
                         if let Some(p) = &parsed {
                             let ext = *a == FetchAttribute::BodyStructure;
                             let b = p.body_structure(ext);
-                            out.push(if ext {
-                                MessageDataItem::BodyStructure(b)
-                            } else {
-                                MessageDataItem::Body(b)
-                            });
+                            push(
+                                &mut out,
+                                if ext {
+                                    MessageDataItem::BodyStructure(b)
+                                } else {
+                                    MessageDataItem::Body(b)
+                                },
+                            );
                         }
                     }
                     FetchAttribute::Rfc822 => {
                         set_seen = true;
-                        out.push(MessageDataItem::Rfc822(IString::new(m.data.clone()).ok()));
+                        let v = m.data.clone();
+                        if stream_over.is_some_and(|t| v.len() as u64 > t) {
+                            out.push(streamed(
+                                &mut self.next_body,
+                                &mut self.bodies,
+                                (sid, v),
+                                StreamedName::Rfc822,
+                            ));
+                        } else {
+                            push(&mut out, MessageDataItem::Rfc822(IString::new(v).ok()));
+                        }
                     }
-                    FetchAttribute::Rfc822Header => out.push(MessageDataItem::Rfc822Header(
-                        IString::new(section(Some(&Section::Header(None)))).ok(),
-                    )),
+                    FetchAttribute::Rfc822Header => push(
+                        &mut out,
+                        MessageDataItem::Rfc822Header(
+                            IString::new(section(Some(&Section::Header(None)))).ok(),
+                        ),
+                    ),
                     FetchAttribute::Rfc822Text => {
                         set_seen = true;
-                        out.push(MessageDataItem::Rfc822Text(
-                            IString::new(section(Some(&Section::Text(None)))).ok(),
-                        ))
+                        let v = section(Some(&Section::Text(None)));
+                        if stream_over.is_some_and(|t| v.len() as u64 > t) {
+                            out.push(streamed(
+                                &mut self.next_body,
+                                &mut self.bodies,
+                                (sid, v),
+                                StreamedName::Rfc822Text,
+                            ));
+                        } else {
+                            push(&mut out, MessageDataItem::Rfc822Text(IString::new(v).ok()));
+                        }
                     }
                     FetchAttribute::BodySection {
                         section: sec,
@@ -923,11 +988,27 @@ impl MemoryStore {
                             }
                             None => (None, whole),
                         };
-                        out.push(MessageDataItem::BodySection {
-                            section: sec.clone(),
-                            origin,
-                            data: IString::new(bytes).ok(),
-                        });
+                        if stream_over.is_some_and(|t| bytes.len() as u64 > t) {
+                            let name = StreamedName::BodySection {
+                                section: sec.clone(),
+                                origin,
+                            };
+                            out.push(streamed(
+                                &mut self.next_body,
+                                &mut self.bodies,
+                                (sid, bytes),
+                                name,
+                            ));
+                        } else {
+                            push(
+                                &mut out,
+                                MessageDataItem::BodySection {
+                                    section: sec.clone(),
+                                    origin,
+                                    data: IString::new(bytes).ok(),
+                                },
+                            );
+                        }
                     }
                     _ => return cannot("fetch item not supported by the memory store"),
                 }
@@ -938,14 +1019,25 @@ impl MemoryStore {
                 m.flags.push(Flag::Seen);
                 m.modseq = f.meta.highest_modseq;
                 if !attrs.contains(&FetchAttribute::Flags) {
-                    out.push(flags_item(&m.flags));
+                    push(&mut out, flags_item(&m.flags));
                 }
                 // The new MODSEQ too (sent once CONDSTORE is enabled, RFC 7162 §3.2.4).
-                out.retain(|i| !matches!(i, MessageDataItem::ModSeq(_)));
-                out.push(MessageDataItem::ModSeq(m.modseq));
+                out.retain(|i| !matches!(i, FetchPart::Item(MessageDataItem::ModSeq(_))));
+                push(&mut out, MessageDataItem::ModSeq(m.modseq));
                 changed.push((m.uid, m.flags.clone(), m.modseq));
             }
-            data.push(ReplyData::Message { uid, items: out });
+            if !out.iter().any(|p| matches!(p, FetchPart::Streamed(_))) {
+                let items = out
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        FetchPart::Item(i) => Some(i),
+                        _ => None,
+                    })
+                    .collect();
+                data.push(ReplyData::Message { uid, items });
+            } else {
+                data.push(ReplyData::StreamedMessage { uid, parts: out });
+            }
         }
         self.flags_changed(sid, &k, changed);
         Reply::ok(data)
@@ -1474,6 +1566,24 @@ impl ListOpts {
         }
         o
     }
+}
+
+/// A streamed FETCH value: kept in `bodies` under a new stream id.
+fn streamed(
+    next: &mut u64,
+    bodies: &mut HashMap<(SessionId, BodyStream), Bytes>,
+    (sid, value): (SessionId, Bytes),
+    name: StreamedName,
+) -> FetchPart {
+    *next += 1;
+    let stream = BodyStream(*next);
+    let length = value.len() as u64;
+    bodies.insert((sid, stream), value);
+    FetchPart::Streamed(StreamedItem::new(name, length, stream))
+}
+
+fn push(out: &mut Vec<FetchPart>, item: MessageDataItem) {
+    out.push(FetchPart::Item(item));
 }
 
 fn flags_item(flags: &[Flag]) -> MessageDataItem {

@@ -13,7 +13,9 @@
 //!   (a spurious call is a no-op);
 //! - **application answers**: [`reply`](Server::reply) (to an [`Event::Request`]),
 //!   [`accept_literal`](Server::accept_literal) / [`reject_literal`](Server::reject_literal)
-//!   (to an [`Event::LiteralAnnounced`]), [`notify`](Server::notify) (a change made elsewhere),
+//!   (to an [`Event::LiteralAnnounced`]), [`body_chunk`](Server::body_chunk) /
+//!   [`body_failed`](Server::body_failed) (to an [`Event::BodyWanted`]),
+//!   [`notify`](Server::notify) (a change made elsewhere),
 //!   [`transport_upgraded`](Server::transport_upgraded) (after a STARTTLS hand-off),
 //!   [`close`](Server::close);
 //! - **outputs**: [`poll_transmit`](Server::poll_transmit), [`poll_event`](Server::poll_event),
@@ -83,6 +85,39 @@
 //!   again);
 //! - passing a session its own new messages is harmless: a UID the view already has is
 //!   ignored.
+//!
+//! # Streamed FETCH bodies
+//!
+//! A FETCH reply may carry a value as a literal whose data comes later, in chunks:
+//! [`ReplyData::StreamedMessage`] with a [`FetchPart::Streamed`] item (`BODY[section]<o>`,
+//! `RFC822`, `RFC822.TEXT`, `BINARY[part]<o>`) whose length the store knows up front. The
+//! session's memory for such a body is bounded by [`ServerConfig::max_output`] plus one
+//! [`ServerConfig::body_chunk`], whatever its size. Calling contract:
+//!
+//! 1. the session queues the FETCH response up to the literal's `{length}\r\n` and reports
+//!    [`Event::BodyWanted`] `{ stream, max }` while the output queue is at most
+//!    [`ServerConfig::max_output`];
+//! 2. the application answers with [`Server::body_chunk`] (1 to `max` octets, in order);
+//!    the session queues them and asks again, at once while the queue has room, else from
+//!    [`poll_transmit`](Server::poll_transmit) once the client has read (back-pressure: a
+//!    client that does not read makes the session stop asking);
+//! 3. after `length` octets the rest of the response follows (more streamed items of the
+//!    same message, the next messages), then the completion. Until then the command is in
+//!    progress: no other command is processed (pipelined input waits in the input
+//!    window), no unilateral update is sent inside the response, and no EXPUNGE at all
+//!    (RFC 9051 §7.5.1), as for a FETCH answered whole;
+//! 4. a store that cannot deliver (a read error, a file shorter than the length it gave)
+//!    calls [`Server::body_failed`] (or gives an empty chunk): the length was sent and a
+//!    literal cannot be taken back, so the session ends with [`CloseReason::BodyFailed`]
+//!    after the octets sent so far (no BYE: it would be read as literal data). A store
+//!    must therefore give a length it can deliver (a file's size, not a guess);
+//! 5. when the session ends before a stream was sent whole (the client went away, LOGOUT
+//!    cannot happen meanwhile, [`close`](Server::close) or a timer did it), and for the
+//!    streams of a message the session does not know, it reports [`Event::BodyDropped`]
+//!    so the application releases what it kept (an open file).
+//!
+//! Small values may stay whole ([`ReplyData::Message`]); the store decides (see
+//! [`memory::MemoryStore::stream_bodies_over`]).
 //!
 //! # Hand-offs
 //!
@@ -164,6 +199,8 @@ pub mod maildir;
 pub mod memory;
 pub mod message;
 #[cfg(test)]
+mod stream_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
@@ -192,8 +229,9 @@ pub use self::config::{
     ServerConfig,
 };
 pub use self::event::{
-    ApiError, AppendStream, AppendedMessage, CloseReason, Event, HandOff, ProtocolFault, Reply,
-    ReplyData, Request, RequestId, Selected, Update,
+    ApiError, AppendStream, AppendedMessage, BodyStream, CloseReason, Event, FetchPart, HandOff,
+    ProtocolFault, Reply, ReplyData, Request, RequestId, Selected, StreamedItem, StreamedName,
+    Update,
 };
 
 use self::auth::{AuthExchange, AuthStep};
@@ -237,6 +275,8 @@ enum Mode {
         tag: Tag,
         kind: Pending,
     },
+    /// A reply with a streamed FETCH literal is being sent (see [`Sending`]).
+    Sending(Box<Sending>),
     /// A literal is with the application.
     LiteralDecision,
     /// STARTTLS accepted: plaintext is over.
@@ -270,6 +310,56 @@ enum Pending {
     },
     Close,
     Other,
+}
+
+/// What the data of a reply add up to, kept while the reply is sent.
+#[derive(Debug)]
+struct ReplyCtx {
+    copyuid: Option<(u32, Vec<u32>, Vec<u32>)>,
+    modified: Vec<u32>,
+    selected: Option<Selected>,
+    esearch: Option<Vec<SearchReturnOption>>,
+    search_modseq: bool,
+    uid_cmd: bool,
+    numbers_in_use: bool,
+    uidplus: bool,
+    takes_new: bool,
+}
+
+/// A reply being sent. It is kept (as [`Mode::Sending`]) only while the literal of a
+/// [`FetchPart::Streamed`] item is streamed: the data after it wait, and no command is
+/// processed, until the application delivered every octet.
+#[derive(Debug)]
+struct Sending {
+    tag: Tag,
+    kind: Pending,
+    ctx: ReplyCtx,
+    /// The reply's data not sent yet.
+    data: VecDeque<ReplyData>,
+    status: Status,
+    code: Option<ResponseCode>,
+    text: String,
+    /// The rest of the FETCH response being sent.
+    body: VecDeque<Segment>,
+    /// The literal being streamed.
+    current: Option<BodyLiteral>,
+}
+
+/// A piece of a FETCH response with streamed literals.
+#[derive(Debug)]
+enum Segment {
+    Raw(Bytes),
+    Literal(BodyStream, u64),
+}
+
+/// The streamed literal in progress.
+#[derive(Debug)]
+struct BodyLiteral {
+    stream: BodyStream,
+    promised: u64,
+    sent: u64,
+    /// The octets asked for by the outstanding [`Event::BodyWanted`].
+    asked: Option<usize>,
 }
 
 /// The selected mailbox as this session sees it.
@@ -647,6 +737,7 @@ impl Server {
     #[must_use = "the returned bytes must be written to the connection"]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
         self.now = now;
+        self.want_body();
         if self.out.is_empty()
             && !self.blocked()
             && self.deflate.as_ref().is_some_and(Deflate::has_input)
@@ -834,6 +925,75 @@ impl Server {
         Ok(())
     }
 
+    /// Delivers data of a streamed FETCH literal, as an [`Event::BodyWanted`] asked: at
+    /// most its `max` octets (a longer chunk is refused and nothing taken). An empty chunk
+    /// means the store has no more: the session ends as with
+    /// [`body_failed`](Self::body_failed). Once the literal is complete the reply goes on
+    /// (more of it may be asked for, or the command completes and the next is processed).
+    pub fn body_chunk(
+        &mut self,
+        now: Instant,
+        stream: BodyStream,
+        data: Bytes,
+    ) -> Result<(), ApiError> {
+        if self.is_closed() {
+            return Err(ApiError::Closed);
+        }
+        let Mode::Sending(s) = &mut self.mode else {
+            return Err(ApiError::BodyNotWanted(stream));
+        };
+        let Some(l) = s.current.as_mut().filter(|l| l.stream == stream) else {
+            return Err(ApiError::BodyNotWanted(stream));
+        };
+        let Some(max) = l.asked else {
+            return Err(ApiError::BodyNotWanted(stream));
+        };
+        if data.is_empty() {
+            self.body_failed(now, stream)?;
+            return Ok(());
+        }
+        if data.len() > max {
+            return Err(ApiError::BodyChunkTooLong {
+                got: data.len(),
+                max,
+            });
+        }
+        l.asked = None;
+        l.sent += data.len() as u64;
+        self.queue_out(data);
+        if let Mode::Sending(s) = std::mem::replace(&mut self.mode, Mode::Commands) {
+            self.send_reply(s);
+        }
+        if !matches!(self.mode, Mode::Sending(_)) {
+            self.arm_autologout(now);
+            self.process(now);
+        }
+        Ok(())
+    }
+
+    /// The store cannot deliver the rest of a streamed FETCH literal (a read failed, the
+    /// file is shorter than the length it gave). The literal's length was sent and cannot
+    /// be taken back, so the session ends with [`CloseReason::BodyFailed`] after the
+    /// octets sent so far; no BYE follows (it would be read as literal data).
+    pub fn body_failed(&mut self, now: Instant, stream: BodyStream) -> Result<(), ApiError> {
+        let _ = now;
+        if self.is_closed() {
+            return Err(ApiError::Closed);
+        }
+        let Mode::Sending(s) = &mut self.mode else {
+            return Err(ApiError::BodyNotWanted(stream));
+        };
+        let Some(l) = s.current.take_if(|l| l.stream == stream) else {
+            return Err(ApiError::BodyNotWanted(stream));
+        };
+        self.close_with(CloseReason::BodyFailed {
+            stream,
+            promised: l.promised,
+            sent: l.sent,
+        });
+        Ok(())
+    }
+
     /// Accepts the literal of the last [`Event::LiteralAnnounced`] (sends `+`).
     pub fn accept_literal(&mut self, now: Instant) -> Result<(), ApiError> {
         if !matches!(self.mode, Mode::LiteralDecision) {
@@ -955,7 +1115,11 @@ impl Server {
             || self.event_bytes >= self.config.event_window.max(1)
             || matches!(
                 self.mode,
-                Mode::Waiting { .. } | Mode::LiteralDecision | Mode::HandedOff | Mode::Closed
+                Mode::Waiting { .. }
+                    | Mode::Sending(_)
+                    | Mode::LiteralDecision
+                    | Mode::HandedOff
+                    | Mode::Closed
             )
     }
 
@@ -2005,9 +2169,6 @@ impl Server {
     }
 
     fn apply_reply(&mut self, tag: Tag, kind: Pending, reply: Reply) {
-        let mut copyuid = None;
-        let mut modified = Vec::new();
-        let mut selected = None;
         let esearch = match &kind {
             Pending::Search { ret, .. } => ret.clone(),
             _ => None,
@@ -2027,97 +2188,220 @@ impl Server {
         // report new messages of it.
         let takes_new = matches!(self.state, State::Selected { .. })
             && !matches!(kind, Pending::Select { .. } | Pending::Close);
-        for d in reply.data {
-            match d {
-                ReplyData::Data(d) => self.emit(&Response::Data(d)),
-                ReplyData::Message { uid, items } => {
-                    // After a CONDSTORE enabling command, a FETCH response that carries
-                    // MODSEQ (a STORE's, or a FETCH of MODSEQ) carries the UID too
-                    // (RFC 7162 §3.2.4).
-                    let with_uid = uid_cmd
-                        || (self.condstore
-                            && items
-                                .iter()
-                                .any(|i| matches!(i, MessageDataItem::ModSeq(_))));
-                    self.emit_message(uid, items, with_uid);
+        let s = Sending {
+            tag,
+            kind,
+            ctx: ReplyCtx {
+                copyuid: None,
+                modified: Vec::new(),
+                selected: None,
+                esearch,
+                search_modseq,
+                uid_cmd,
+                numbers_in_use,
+                uidplus,
+                takes_new,
+            },
+            data: reply.data.into(),
+            status: reply.status,
+            code: reply.code,
+            text: reply.text,
+            body: VecDeque::new(),
+            current: None,
+        };
+        self.send_reply(Box::new(s));
+    }
+
+    /// Sends the reply's data in order; stops at a streamed literal that is not complete
+    /// (keeping the reply as [`Mode::Sending`]), else completes the command.
+    fn send_reply(&mut self, mut s: Box<Sending>) {
+        loop {
+            if self.is_closed() {
+                return;
+            }
+            if let Some(l) = &s.current {
+                if l.sent < l.promised {
+                    self.mode = Mode::Sending(s);
+                    self.want_body();
+                    return;
                 }
-                ReplyData::Expunged(uid) => self.emit_expunge(uid),
-                ReplyData::Matches { uids, modseq } if esearch.is_some() => {
-                    let modseq = modseq.filter(|_| search_modseq);
-                    self.emit_esearch(
-                        &tag,
-                        uid_cmd,
-                        esearch.as_deref().unwrap_or_default(),
-                        uids,
-                        modseq,
+                s.current = None;
+            }
+            if let Some(seg) = s.body.pop_front() {
+                match seg {
+                    Segment::Raw(b) => self.queue_out(b),
+                    Segment::Literal(stream, promised) => {
+                        s.current = Some(BodyLiteral {
+                            stream,
+                            promised,
+                            sent: 0,
+                            asked: None,
+                        })
+                    }
+                }
+                continue;
+            }
+            let Some(d) = s.data.pop_front() else {
+                break;
+            };
+            self.reply_data(&mut s, d);
+        }
+        self.finish_reply(*s);
+    }
+
+    /// Asks the application for more of the streamed literal in progress when none is
+    /// asked for and the output queue has room.
+    fn want_body(&mut self) {
+        let room = self.out_len <= self.config.max_output;
+        let chunk = self.config.body_chunk.max(1) as u64;
+        let Mode::Sending(s) = &mut self.mode else {
+            return;
+        };
+        let Some(l) = s.current.as_mut() else {
+            return;
+        };
+        if l.asked.is_some() || !room || l.sent >= l.promised {
+            return;
+        }
+        let max = (l.promised - l.sent).min(chunk) as usize;
+        l.asked = Some(max);
+        self.events.push_back(Event::BodyWanted {
+            stream: l.stream,
+            max,
+        });
+    }
+
+    fn queue_out(&mut self, b: Bytes) {
+        if self.is_closed() || b.is_empty() {
+            return;
+        }
+        self.out_len += b.len();
+        self.out.push_back(b);
+    }
+
+    /// Sends one piece of a reply (or, for a FETCH response with streamed literals, queues
+    /// its pieces in `s.body`).
+    fn reply_data(&mut self, s: &mut Sending, d: ReplyData) {
+        let c = &s.ctx;
+        match d {
+            ReplyData::Data(d) => self.emit(&Response::Data(d)),
+            ReplyData::Message { uid, items } => {
+                // After a CONDSTORE enabling command, a FETCH response that carries
+                // MODSEQ (a STORE's, or a FETCH of MODSEQ) carries the UID too
+                // (RFC 7162 §3.2.4).
+                let with_uid = c.uid_cmd
+                    || (self.condstore
+                        && items
+                            .iter()
+                            .any(|i| matches!(i, MessageDataItem::ModSeq(_))));
+                self.emit_message(uid, items, with_uid);
+            }
+            ReplyData::StreamedMessage { uid, parts } => {
+                let with_uid = c.uid_cmd
+                    || (self.condstore
+                        && parts
+                            .iter()
+                            .any(|p| matches!(p, FetchPart::Item(MessageDataItem::ModSeq(_)))));
+                self.emit_streamed(s, uid, parts, with_uid);
+            }
+            ReplyData::Expunged(uid) => self.emit_expunge(uid),
+            ReplyData::Matches { uids, modseq } if c.esearch.is_some() => {
+                let modseq = modseq.filter(|_| c.search_modseq);
+                self.emit_esearch(
+                    &s.tag,
+                    c.uid_cmd,
+                    c.esearch.as_deref().unwrap_or_default(),
+                    uids,
+                    modseq,
+                );
+            }
+            ReplyData::Matches { uids, modseq } => {
+                let ids = if c.uid_cmd {
+                    uids.iter()
+                        .filter_map(|&u| std::num::NonZeroU32::new(u))
+                        .collect()
+                } else {
+                    uids.iter()
+                        .filter_map(|&u| self.view.seq_of(u))
+                        .filter_map(|n| std::num::NonZeroU32::new(n as u32))
+                        .collect()
+                };
+                let modseq = modseq.filter(|_| c.search_modseq && self.condstore);
+                self.emit(&Response::Data(Data::Search { ids, modseq }));
+            }
+            ReplyData::Copied {
+                uid_validity,
+                source,
+                target,
+            } if matches!(s.kind, Pending::Move { .. }) => {
+                // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges (the
+                // tagged OK is left for HIGHESTMODSEQ, §4.4).
+                if let (true, Ok(v), Some(s), Some(t)) = (
+                    c.uidplus,
+                    UidValidity::new(uid_validity),
+                    uid_set(&source),
+                    uid_set(&target),
+                ) {
+                    self.untagged_ok(
+                        ResponseCode::CopyUid {
+                            uid_validity: v,
+                            source: s,
+                            destination: t,
+                        },
+                        "moved",
                     );
                 }
-                ReplyData::Matches { uids, modseq } => {
-                    let ids = if uid_cmd {
-                        uids.iter()
-                            .filter_map(|&u| std::num::NonZeroU32::new(u))
-                            .collect()
-                    } else {
-                        uids.iter()
-                            .filter_map(|&u| self.view.seq_of(u))
-                            .filter_map(|n| std::num::NonZeroU32::new(n as u32))
-                            .collect()
-                    };
-                    let modseq = modseq.filter(|_| search_modseq && self.condstore);
-                    self.emit(&Response::Data(Data::Search { ids, modseq }));
-                }
-                ReplyData::Copied {
-                    uid_validity,
-                    source,
-                    target,
-                } if matches!(kind, Pending::Move { .. }) => {
-                    // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges (the
-                    // tagged OK is left for HIGHESTMODSEQ, §4.4).
-                    if let (true, Ok(v), Some(s), Some(t)) = (
-                        uidplus,
-                        UidValidity::new(uid_validity),
-                        uid_set(&source),
-                        uid_set(&target),
-                    ) {
-                        self.untagged_ok(
-                            ResponseCode::CopyUid {
-                                uid_validity: v,
-                                source: s,
-                                destination: t,
-                            },
-                            "moved",
-                        );
-                    }
-                }
-                ReplyData::Copied {
-                    uid_validity,
-                    source,
-                    target,
-                } => copyuid = Some((uid_validity, source, target)),
-                ReplyData::NewMessages(mut uids) if takes_new => {
-                    // Before the completion (RFC 9051 §6.3.12: the client learns of an
-                    // APPEND into the selected mailbox before the tagged OK). UIDs the view
-                    // already has (a notification came first) are skipped, and so is the
-                    // notification of these messages when it comes later.
-                    uids.sort_unstable();
-                    let mut grew = false;
-                    for u in uids {
-                        if u > self.view.last_uid() {
-                            self.view.uids.push(u);
-                            grew = true;
-                        }
-                    }
-                    if grew {
-                        self.emit_exists();
-                    }
-                }
-                ReplyData::NewMessages(_) => {}
-                ReplyData::Modified(u) => modified.extend(u),
-                ReplyData::Selected(s) => selected = Some(s),
             }
+            ReplyData::Copied {
+                uid_validity,
+                source,
+                target,
+            } => s.ctx.copyuid = Some((uid_validity, source, target)),
+            ReplyData::NewMessages(mut uids) if c.takes_new => {
+                // Before the completion (RFC 9051 §6.3.12: the client learns of an
+                // APPEND into the selected mailbox before the tagged OK). UIDs the view
+                // already has (a notification came first) are skipped, and so is the
+                // notification of these messages when it comes later.
+                uids.sort_unstable();
+                let mut grew = false;
+                for u in uids {
+                    if u > self.view.last_uid() {
+                        self.view.uids.push(u);
+                        grew = true;
+                    }
+                }
+                if grew {
+                    self.emit_exists();
+                }
+            }
+            ReplyData::NewMessages(_) => {}
+            ReplyData::Modified(u) => s.ctx.modified.extend(u),
+            ReplyData::Selected(sel) => s.ctx.selected = Some(sel),
         }
-        let mut code = reply.code;
-        if let (Some((v, s, t)), Status::Ok, None) = (&copyuid, reply.status, &code) {
+    }
+
+    /// Completes the command of a reply whose data were all sent.
+    fn finish_reply(&mut self, s: Sending) {
+        let Sending {
+            tag,
+            kind,
+            ctx:
+                ReplyCtx {
+                    copyuid,
+                    modified,
+                    selected,
+                    uid_cmd,
+                    numbers_in_use,
+                    uidplus,
+                    ..
+                },
+            status,
+            code,
+            text,
+            ..
+        } = s;
+        let mut code = code;
+        if let (Some((v, s, t)), Status::Ok, None) = (&copyuid, status, &code) {
             if let (Some(v), Some(s), Some(t)) = (UidValidity::new(*v).ok(), uid_set(s), uid_set(t))
             {
                 code = Some(ResponseCode::CopyUid {
@@ -2170,7 +2454,7 @@ impl Server {
                         text: resp_text(Some(ResponseCode::Closed), "previous mailbox closed"),
                     }));
                 }
-                match (reply.status, selected) {
+                match (status, selected) {
                     (Status::Ok, Some(s)) => {
                         let ro = read_only || s.read_only;
                         self.emit_selected(&s);
@@ -2191,7 +2475,7 @@ impl Server {
                         } else {
                             ResponseCode::ReadWrite
                         };
-                        self.complete(&tag, Status::Ok, Some(c), &reply.text);
+                        self.complete(&tag, Status::Ok, Some(c), &text);
                     }
                     (Status::Ok, None) => {
                         self.state = State::Authenticated;
@@ -2204,22 +2488,22 @@ impl Server {
                     }
                     (st, _) => {
                         self.state = State::Authenticated;
-                        self.complete(&tag, st, code, &reply.text);
+                        self.complete(&tag, st, code, &text);
                     }
                 }
             }
             Pending::Close => {
-                if reply.status == Status::Ok {
+                if status == Status::Ok {
                     self.deselect();
                     self.state = State::Authenticated;
                 }
-                self.complete(&tag, reply.status, code, &reply.text);
+                self.complete(&tag, status, code, &text);
             }
             _ => {
                 if matches!(self.state, State::Selected { .. }) {
                     self.flush_updates(!numbers_in_use);
                 }
-                self.complete(&tag, reply.status, code, &reply.text);
+                self.complete(&tag, status, code, &text);
             }
         }
     }
@@ -2304,6 +2588,76 @@ impl Server {
             seq,
             items: items.into(),
         }));
+    }
+
+    /// Queues the pieces of `* n FETCH (parts)` in `s.body`: the text up to each streamed
+    /// literal's `{length}\r\n`, the literal (asked for by [`Event::BodyWanted`]), the text
+    /// after it. A message the session does not know is dropped with its streams.
+    fn emit_streamed(
+        &mut self,
+        s: &mut Sending,
+        uid: u32,
+        mut parts: Vec<FetchPart>,
+        with_uid: bool,
+    ) {
+        let seq = self
+            .view
+            .seq_of(uid)
+            .and_then(|n| SeqNum::new(n as u32).ok());
+        let Some(seq) = seq.filter(|_| !self.is_closed()) else {
+            for p in parts {
+                if let FetchPart::Streamed(i) = p {
+                    self.events
+                        .push_back(Event::BodyDropped { stream: i.stream });
+                }
+            }
+            return;
+        };
+        if with_uid
+            && !parts
+                .iter()
+                .any(|p| matches!(p, FetchPart::Item(MessageDataItem::Uid(_))))
+        {
+            if let Ok(u) = Uid::new(uid) {
+                parts.insert(0, FetchPart::Item(MessageDataItem::Uid(u)));
+            }
+        }
+        for p in &parts {
+            if let FetchPart::Item(MessageDataItem::ModSeq(m)) = p {
+                self.view.saw_modseq(*m);
+            }
+        }
+        if !self.condstore {
+            parts.retain(|p| !matches!(p, FetchPart::Item(MessageDataItem::ModSeq(_))));
+        }
+        parts.retain(|p| !matches!(p, FetchPart::Item(MessageDataItem::Invalid { .. })));
+        let mut line = BytesMut::with_capacity(128);
+        line.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
+        for (i, p) in parts.into_iter().enumerate() {
+            if i > 0 {
+                line.extend_from_slice(b" ");
+            }
+            let mut b = EncodeBuf::with_options(EncodeOptions::default());
+            match p {
+                FetchPart::Item(item) => {
+                    item.encode(&mut b);
+                    line.extend_from_slice(&b.out);
+                }
+                FetchPart::Streamed(item) => {
+                    let binary = matches!(item.name, StreamedName::Binary { .. });
+                    streamed_name_item(item.name).encode(&mut b);
+                    // The item with a NIL value: its name and the space before the value.
+                    let head = b.out.strip_suffix(b"NIL").unwrap_or(&b.out);
+                    line.extend_from_slice(head);
+                    let lit = if binary { "~{" } else { "{" };
+                    line.extend_from_slice(format!("{lit}{}}}\r\n", item.length).as_bytes());
+                    s.body.push_back(Segment::Raw(line.split().freeze()));
+                    s.body.push_back(Segment::Literal(item.stream, item.length));
+                }
+            }
+        }
+        line.extend_from_slice(b")\r\n");
+        s.body.push_back(Segment::Raw(line.freeze()));
     }
 
     fn emit_expunge(&mut self, uid: u32) {
@@ -2588,6 +2942,27 @@ impl Server {
         }
         self.flush_handoff();
         self.abort_appends();
+        if let Mode::Sending(s) = std::mem::replace(&mut self.mode, Mode::Closed) {
+            // Streams that will not be asked for any more.
+            let mut dropped: Vec<BodyStream> = s.current.iter().map(|l| l.stream).collect();
+            for seg in &s.body {
+                if let Segment::Literal(b, _) = seg {
+                    dropped.push(*b);
+                }
+            }
+            for d in &s.data {
+                if let ReplyData::StreamedMessage { parts, .. } = d {
+                    for p in parts {
+                        if let FetchPart::Streamed(i) = p {
+                            dropped.push(i.stream);
+                        }
+                    }
+                }
+            }
+            for stream in dropped {
+                self.events.push_back(Event::BodyDropped { stream });
+            }
+        }
         self.mode = Mode::Closed;
         self.state = State::Logout;
         self.timers.stop_all();
@@ -2600,6 +2975,24 @@ impl Server {
                 discarded: d.freeze(),
             }));
         }
+    }
+}
+
+/// The FETCH item `name` with a NIL value (encoded for its name).
+fn streamed_name_item(name: StreamedName) -> MessageDataItem {
+    match name {
+        StreamedName::Rfc822 => MessageDataItem::Rfc822(None),
+        StreamedName::Rfc822Text => MessageDataItem::Rfc822Text(None),
+        StreamedName::BodySection { section, origin } => MessageDataItem::BodySection {
+            section,
+            origin,
+            data: None,
+        },
+        StreamedName::Binary { section, origin } => MessageDataItem::Binary {
+            section,
+            origin,
+            data: None,
+        },
     }
 }
 
