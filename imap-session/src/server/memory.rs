@@ -39,7 +39,7 @@ use imapwire_codec::command::{
     StoreModifier, StoreType,
 };
 use imapwire_codec::core::IString;
-use imapwire_codec::fetch::{FetchAttribute, FetchItems, HeaderList, MessageDataItem, Section};
+use imapwire_codec::fetch::{FetchAttribute, FetchItems, MessageDataItem, Section};
 use imapwire_codec::flag::{Flag, FlagFetch, FlagPerm, MailboxAttribute};
 use imapwire_codec::mailbox::{ListMailbox, Mailbox};
 use imapwire_codec::response::{Data, Delimiter, ListItem, Namespace, NamespaceData, ResponseCode};
@@ -1610,29 +1610,14 @@ impl Ctx {
             .get_or_insert_with(|| ParsedMessage::new(m.data.clone()))
     }
 
-    /// Whether header field `name` of `m` contains `needle` (ASCII case-insensitive).
+    /// Whether header field `name` of `m` contains `needle` (ASCII case-insensitive; an
+    /// empty `needle` matches the field's presence).
     fn header_has(&mut self, m: &Message, name: &[u8], needle: &[u8]) -> bool {
-        let Ok(list) = HeaderList::new(vec![
-            IString::new(Bytes::copy_from_slice(name)).unwrap_or_default(),
-        ]) else {
-            return false;
-        };
-        let fields = self
-            .parsed(m)
-            .section(Some(&Section::HeaderFields(None, list)))
-            .unwrap_or_default();
-        // Strip "Name:" and see whether anything remains (HEADER name "" matches presence).
-        let value = fields.get(name.len() + 1..).unwrap_or_default();
-        contains_ci(value, needle) && !fields.len().le(&2)
+        super::message::header_contains(&m.data, name, needle)
     }
 }
 
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-}
+use super::message::contains_ci;
 
 fn day_of(seconds: i64, zone_minutes: i64) -> i64 {
     (seconds + zone_minutes * 60).div_euclid(86_400)

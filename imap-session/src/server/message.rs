@@ -161,6 +161,73 @@ fn split_header(d: &[u8], r: Range<usize>) -> (Range<usize>, Range<usize>) {
     (r.clone(), r.end..r.end)
 }
 
+/// Whether the top-level header of message `d` has a field `name` whose value (after the
+/// colon, line ends of folding left out) contains `needle`, both compared ASCII
+/// case-insensitively; an empty `needle` asks whether the field is there. For SEARCH's header
+/// keys (RFC 9051 §6.4.4): scans the header in place, without parsing the message.
+pub(crate) fn header_contains(d: &[u8], name: &[u8], needle: &[u8]) -> bool {
+    let (h, _) = split_header(d, 0..d.len());
+    let s = &d[h];
+    let mut i = 0;
+    while i < s.len() {
+        // The field runs to a line end not followed by whitespace (folding).
+        let mut end = s.len();
+        let mut j = i;
+        while let Some(p) = memchr::memchr(b'\n', &s[j..]) {
+            let nl = j + p + 1;
+            if nl >= s.len() || !matches!(s[nl], b' ' | b'\t') {
+                end = nl;
+                break;
+            }
+            j = nl;
+        }
+        let field = &s[i..end];
+        i = end;
+        let named = field.len() > name.len()
+            && field[name.len()] == b':'
+            && field[..name.len()].eq_ignore_ascii_case(name);
+        if !named {
+            continue;
+        }
+        let value = &field[name.len() + 1..];
+        if needle.is_empty() {
+            return true;
+        }
+        let found = if value[..value.len().saturating_sub(2)].contains(&b'\n') {
+            let unfolded: Vec<u8> = value
+                .iter()
+                .copied()
+                .filter(|&c| c != b'\r' && c != b'\n')
+                .collect();
+            contains_ci(&unfolded, needle)
+        } else {
+            contains_ci(value, needle)
+        };
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `hay` contains `needle`, ASCII case-insensitively.
+pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut at = 0;
+    while let Some(p) = memchr::memchr2(lo, up, &hay[at..]) {
+        let start = at + p + 1;
+        match hay.get(start..start + rest.len()) {
+            Some(w) if w.eq_ignore_ascii_case(rest) => return true,
+            Some(_) => at = start,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// The fields of a header: `(name, whole field with its line end, value unfolded)`.
 fn fields(d: &[u8], h: &Range<usize>) -> Vec<(Range<usize>, Range<usize>, Vec<u8>)> {
     let s = &d[h.clone()];
@@ -785,6 +852,26 @@ epilogue\r\n";
             to[3].host.as_ref().map(|s| s.as_bytes()),
             Some(&b"y.org"[..])
         );
+    }
+
+    /// SEARCH's header scan: the field's value only, folding undone, case-insensitive, the
+    /// top-level header only; an empty needle asks for presence.
+    #[test]
+    fn header_contains_scans_the_top_level_header() {
+        let m =
+            b"X-Subjects: nope\r\nsubject: Hello\r\n World\r\nFrom: a@b\r\n\r\nSubject: body\r\n";
+        assert!(header_contains(m, b"Subject", b"hello world"));
+        assert!(header_contains(m, b"SUBJECT", b"LO WO"));
+        assert!(!header_contains(m, b"Subject", b"body"));
+        assert!(!header_contains(m, b"Subject", b"nope"));
+        assert!(!header_contains(m, b"Subject", b"subject"));
+        assert!(header_contains(m, b"From", b""));
+        assert!(!header_contains(m, b"To", b""));
+        assert!(header_contains(b"To: x\n\nbody", b"to", b"X"));
+        assert!(!header_contains(b"", b"To", b""));
+        // A needle longer than the value, and one that starts near its end.
+        assert!(!header_contains(b"To: ab\r\n\r\n", b"To", b"abc"));
+        assert!(contains_ci(b"aaAB", b"ab") && !contains_ci(b"aaa", b"ab"));
     }
 
     #[test]
