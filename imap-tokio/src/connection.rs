@@ -1029,17 +1029,49 @@ impl BatchRx {
         }
     }
 
-    /// The next item; `None` when the driver dropped the channel.
+    /// Waits until an item is there to read: true, or false when the driver dropped the
+    /// channel.
     ///
     /// Cancel safety: `mpsc::Receiver::recv` is cancel-safe, and a batch received is stored
     /// before anything else can happen, so dropping this future loses nothing.
-    async fn recv(&mut self) -> Option<Item> {
-        loop {
-            if let Some(item) = self.queue.pop_front() {
-                return Some(item);
-            }
+    async fn fill(&mut self) -> bool {
+        while self.queue.is_empty() {
             // `VecDeque::from(Vec)` takes the vector's buffer as it is (no copy).
-            self.queue = VecDeque::from(self.rx.recv().await?);
+            match self.rx.recv().await {
+                Some(batch) => self.queue = VecDeque::from(batch),
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// The next item; `None` when the driver dropped the channel. Cancel-safe as
+    /// [`fill`](Self::fill).
+    async fn recv(&mut self) -> Option<Item> {
+        if !self.fill().await {
+            return None;
+        }
+        self.queue.pop_front()
+    }
+
+    /// `f` applied to the message data that is the next item, where it lies (not moved out
+    /// of the batch); `None` when the next item is something else or not there yet.
+    fn with_data<R>(&mut self, f: impl FnOnce(&mut MessageData) -> R) -> Option<R> {
+        match self.queue.front_mut() {
+            Some(Item::Data(d)) => Some(f(d)),
+            _ => None,
+        }
+    }
+
+    /// The next item when it is message data (taken out of the batch), else `None` (the
+    /// item stays).
+    fn take_data(&mut self) -> Option<MessageData> {
+        match self.queue.pop_front()? {
+            Item::Data(d) => Some(d),
+            other => {
+                self.queue.push_front(other);
+                None
+            }
         }
     }
 }
@@ -1050,7 +1082,9 @@ impl BatchRx {
 pub struct FetchStream {
     rx: BatchRx,
     done: bool,
-    /// The previous message was not read to its end: its data is skipped.
+    /// A message was handed out whose data has not been taken ([`FetchedMessage::finish`]):
+    /// the rest of it, up to and with its data, is skipped by the next
+    /// [`next`](Self::next).
     partial: Option<()>,
     _keep: mpsc::Sender<Request>,
 }
@@ -1082,23 +1116,25 @@ impl FetchStream {
             }
         }
         loop {
+            // A message without a streamed body: its data stays in the batch (only its inline
+            // bodies are taken out) until `finish` takes it, so that it is moved once.
+            if self.rx.fill().await {
+                if let Some(inline) = self.rx.with_data(|d| d.take_inline_bodies()) {
+                    self.partial = Some(());
+                    return Ok(Some(FetchedMessage {
+                        stream: self,
+                        inline: inline.into(),
+                        at_data: true,
+                    }));
+                }
+            }
             match self.rx.recv().await {
                 Some(Item::BodyBegin) => {
                     self.partial = Some(());
                     return Ok(Some(FetchedMessage {
                         stream: self,
-                        data: None,
                         inline: VecDeque::new(),
-                        finished: false,
-                    }));
-                }
-                Some(Item::Data(mut d)) => {
-                    let inline: VecDeque<Bytes> = d.take_inline_bodies().into();
-                    return Ok(Some(FetchedMessage {
-                        stream: self,
-                        data: Some(d),
-                        inline,
-                        finished: false,
+                        at_data: false,
                     }));
                 }
                 Some(Item::Done(r)) => {
@@ -1120,9 +1156,10 @@ impl FetchStream {
 #[derive(Debug)]
 pub struct FetchedMessage<'a> {
     stream: &'a mut FetchStream,
-    data: Option<MessageData>,
+    /// Inline bodies not read yet.
     inline: VecDeque<Bytes>,
-    finished: bool,
+    /// The message's data is the stream's next item (the body has ended).
+    at_data: bool,
 }
 
 impl FetchedMessage<'_> {
@@ -1137,17 +1174,18 @@ impl FetchedMessage<'_> {
             if let Some(b) = self.inline.pop_front() {
                 return Ok(Some(b));
             }
-            if self.data.is_some() {
+            if self.at_data {
                 return Ok(None);
+            }
+            if self.stream.rx.fill().await {
+                if let Some(inline) = self.stream.rx.with_data(|d| d.take_inline_bodies()) {
+                    self.inline = inline.into();
+                    self.at_data = true;
+                    continue;
+                }
             }
             match self.stream.rx.recv().await {
                 Some(Item::Chunk(b)) => return Ok(Some(b)),
-                Some(Item::BodyBegin) | Some(Item::BodyEnd) | Some(Item::Idle(_)) => {}
-                Some(Item::Data(mut d)) => {
-                    self.stream.partial = None;
-                    self.inline = d.take_inline_bodies().into();
-                    self.data = Some(d);
-                }
                 Some(Item::Done(r)) => {
                     self.stream.done = true;
                     self.stream.partial = None;
@@ -1156,6 +1194,7 @@ impl FetchedMessage<'_> {
                         "FETCH completed in the middle of a message".into(),
                     ));
                 }
+                Some(_) => {}
                 None => {
                     self.stream.done = true;
                     return Err(Error::Closed("the connection ended".into()));
@@ -1174,10 +1213,13 @@ impl FetchedMessage<'_> {
         while self.next_chunk().await?.is_some() {
             self.inline.clear();
         }
-        self.finished = true;
-        self.data
-            .take()
-            .ok_or_else(|| Error::Protocol("message without data".into()))
+        let d = self
+            .stream
+            .rx
+            .take_data()
+            .ok_or_else(|| Error::Protocol("message without data".into()))?;
+        self.stream.partial = None;
+        Ok(d)
     }
 }
 
@@ -1288,6 +1330,19 @@ async fn write_opt(wr: &mut Option<WriteHalf<Transport>>, data: &[u8]) -> std::i
             r => r,
         },
         None => std::future::pending().await,
+    }
+}
+
+/// The message data of FETCH data (`None` for other data), its items taken out of `d`.
+fn message_data(d: &mut Data) -> Option<MessageData> {
+    match d {
+        Data::Fetch { seq, items } => Some(MessageData::take_items(seq.get(), items)),
+        Data::UidFetch { uid, items } => {
+            let mut md = MessageData::take_items(0, items);
+            md.uid = Some(uid.get());
+            Some(md)
+        }
+        _ => None,
     }
 }
 
@@ -1907,7 +1962,8 @@ impl Driver {
             self.flush_outbox();
             self.outbox = Some(Outbox {
                 tx: tx.clone(),
-                items: Vec::new(),
+                // Room for a full batch at once (no regrowth while it fills).
+                items: Vec::with_capacity(BATCH_ITEMS),
                 bytes: 0,
             });
         }
@@ -1987,7 +2043,21 @@ impl Driver {
     /// Routes every queued session event; true when there was one.
     fn drain_events(&mut self) -> bool {
         let mut any = false;
-        while let Some(ev) = self.session.poll_event() {
+        loop {
+            // FETCH data is read where the session decoded it (no move of the few hundred
+            // bytes of the decoded response), except while a synchronisation, which sees
+            // every event, runs.
+            if self.sync.is_none() {
+                if let Some(md) = self.session.peek_data().and_then(message_data) {
+                    self.session.skip_event();
+                    any = true;
+                    self.fetch_data(md);
+                    continue;
+                }
+            }
+            let Some(ev) = self.session.poll_event() else {
+                break;
+            };
             any = true;
             // FETCH data and body pieces change nothing the handles read from the shared
             // state; anything else may (capabilities, ENABLED, COMPRESS, the close).
@@ -2238,14 +2308,10 @@ impl Driver {
                     }
                 }
             }
-            Data::Fetch { seq, mut items } => {
-                let md = MessageData::take_items(seq.get(), &mut items);
-                self.fetch_data(md);
-            }
-            Data::UidFetch { uid, mut items } => {
-                let mut md = MessageData::take_items(0, &mut items);
-                md.uid = Some(uid.get());
-                self.fetch_data(md);
+            mut d @ (Data::Fetch { .. } | Data::UidFetch { .. }) => {
+                if let Some(md) = message_data(&mut d) {
+                    self.fetch_data(md);
+                }
             }
             Data::Vanished { earlier, uids } => {
                 if let Some(tx) = self.idle_sink() {

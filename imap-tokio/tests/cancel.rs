@@ -153,3 +153,47 @@ async fn futures_dropped_at_random_points_leave_the_connection_usable() {
     idle.done().await.unwrap();
     conn.logout().await.unwrap();
 }
+
+/// A message dropped before `finish` (its body read or not), or whose `finish` was dropped
+/// half-way through a streamed body, is skipped: the next `FetchStream::next` returns the
+/// next message, and every message comes once, in order.
+#[tokio::test]
+async fn unfinished_messages_are_skipped_in_order() {
+    let cert = ca_signed(&["127.0.0.1"]);
+    let server = TestServer::start(Mode::Implicit, cert.clone()).await;
+    let conn = common::connect_joe(&server, &cert).await;
+    // Streamed in pieces (over the 256 KiB threshold), behind the three small messages.
+    let mut big = b"Subject: big\r\n\r\n".to_vec();
+    big.extend((0..400_000u32).map(|i| if i % 78 == 77 { b'\n' } else { b'x' }));
+    let len = big.len() as u64;
+    let uid = conn
+        .append("INBOX", &[], len, std::io::Cursor::new(big))
+        .await;
+    assert_eq!(uid.unwrap(), Some(4));
+    conn.select("INBOX").await.unwrap();
+
+    let mut s = conn.fetch("1:*", "(UID BODY.PEEK[])", true).await.unwrap();
+    // 1: dropped at once.
+    drop(s.next().await.unwrap().expect("message 1"));
+    // 2: its body read, then dropped.
+    let mut m = s.next().await.unwrap().expect("message 2");
+    let body = m.next_chunk().await.unwrap().expect("a body");
+    assert!(
+        String::from_utf8_lossy(&body).contains("message 2"),
+        "{body:?}"
+    );
+    drop(m);
+    // 3: finished.
+    let m = s.next().await.unwrap().expect("message 3");
+    assert_eq!(m.finish().await.unwrap().uid, Some(3));
+    // 4: a piece read, then `finish` dropped after one poll (the rest of the 400 kB body
+    // cannot be in the stream's channel yet).
+    let mut m = s.next().await.unwrap().expect("message 4");
+    assert!(m.next_chunk().await.unwrap().is_some());
+    assert!(cancel_after(1, m.finish()).await.is_none());
+    assert!(s.next().await.unwrap().is_none(), "four messages");
+    drop(s);
+    let all: Vec<u32> = hashes(&conn).await.iter().map(|h| h.0).collect();
+    assert_eq!(all, [1, 2, 3, 4]);
+    conn.logout().await.unwrap();
+}

@@ -177,6 +177,42 @@ impl EventQueue {
         }
     }
 
+    /// Removes the entries at the head that are no event ([`pop_front`](Self::pop_front)
+    /// skips them too).
+    fn skip_stale(&mut self) {
+        while let Some(Queued::Rx(r)) = self.q.front() {
+            if matches!(
+                r,
+                Some(StreamEvent::Message(Decoded {
+                    message: AnyMessage::Response(Response::Data(_)),
+                    ..
+                }))
+            ) {
+                return;
+            }
+            self.q.pop_front();
+        }
+    }
+
+    /// The untagged data at the head of the queue, where it was decoded.
+    fn front_data(&mut self) -> Option<&mut Data> {
+        self.skip_stale();
+        match self.q.front_mut()? {
+            Queued::Rx(Some(StreamEvent::Message(Decoded {
+                message: AnyMessage::Response(Response::Data(d)),
+                ..
+            }))) => Some(d),
+            Queued::Ev(Event::Data(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Drops the head of the queue where it lies (no move out of the queue).
+    fn drop_front(&mut self) {
+        self.skip_stale();
+        self.q.drain(..self.q.len().min(1));
+    }
+
     fn pop_front(&mut self) -> Option<Event> {
         loop {
             match self.q.pop_front()? {
@@ -1303,6 +1339,32 @@ impl Client {
     /// The next event. When the queue is empty, input held back (by a full queue, or
     /// inflated input kept back under COMPRESS) is decoded first.
     pub fn poll_event(&mut self) -> Option<Event> {
+        self.refill_events();
+        self.events.pop_front()
+    }
+
+    /// When the next event is untagged data ([`Event::Data`]: `* n FETCH`, `* LIST`, ...),
+    /// that data where it lies in the event queue, lent instead of moved out (a FETCH
+    /// response is a few hundred bytes: a client that takes its items out of it here saves
+    /// the copies that [`poll_event`](Self::poll_event) makes); `None` when the next event is
+    /// anything else, or when there is none. The event stays queued: remove it with
+    /// [`skip_event`](Self::skip_event) (or take what is left of it with `poll_event`).
+    /// Held-back input is decoded first, as by `poll_event`.
+    pub fn peek_data(&mut self) -> Option<&mut Data> {
+        self.refill_events();
+        self.events.front_data()
+    }
+
+    /// Removes the next event without returning it (dropped in the queue); nothing when
+    /// there is none. After [`peek_data`](Self::peek_data), this is what completes taking
+    /// the data.
+    pub fn skip_event(&mut self) {
+        self.events.drop_front();
+    }
+
+    /// Decodes input held back (by a full queue, or inflated input kept back under
+    /// COMPRESS) when the event queue is empty.
+    fn refill_events(&mut self) {
         if self.events.is_empty() && !self.is_closed() && self.handoff.is_none() {
             let mut progress = false;
             if self.held_back && self.rx.buffered() > 0 {
@@ -1319,7 +1381,6 @@ impl Client {
                 self.update_timers();
             }
         }
-        self.events.pop_front()
     }
 
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) must be

@@ -2636,3 +2636,99 @@ fn compressed_bomb_never_makes_the_client_hold_more_than_the_bound() {
         "buffered {peak}"
     );
 }
+
+/// `peek_data` lends the untagged data at the head of the queue in place (a change made
+/// through it is what `poll_event` then returns) and nothing else; `skip_event` drops the
+/// head. Draining with them gives the events `poll_event` gives alone, also when a small
+/// queue holds input back (decoded again by `peek_data`).
+#[test]
+fn peek_data_lends_the_queued_data_in_place() {
+    let t = Instant::now();
+    let greeting: &[u8] = b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n";
+    let mut input = Vec::new();
+    for n in 1..=9u32 {
+        input.extend_from_slice(
+            format!(
+                "* {n} FETCH (UID {} FLAGS (\\Seen) MODSEQ ({n}))\r\n",
+                n + 100
+            )
+            .as_bytes(),
+        );
+    }
+    input.extend_from_slice(b"* 3 EXPUNGE\r\n* OK [ALERT] note\r\n* 7 FETCH (UID 400)\r\n");
+    let client = || {
+        let mut c = Client::new(plain().with_max_events(3), t).unwrap();
+        assert_eq!(c.handle_input(t, greeting), greeting.len());
+        while c.poll_event().is_some() {}
+        let _ = c.handle_input(t, &input);
+        c
+    };
+    let mut c = client();
+    let want: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    let fetches = want
+        .iter()
+        .filter(|e| matches!(e, Event::Data(Data::Fetch { .. })))
+        .count();
+    assert_eq!(fetches, 10, "{want:?}");
+
+    let mut c = client();
+    let mut got = Vec::new();
+    let mut lent = 0;
+    loop {
+        if let Some(d) = c.peek_data() {
+            got.push(Event::Data(d.clone()));
+            lent += 1;
+            c.skip_event();
+            continue;
+        }
+        match c.poll_event() {
+            Some(e) => {
+                assert!(!matches!(e, Event::Data(_)), "data not lent: {e:?}");
+                got.push(e);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(got, want);
+    assert!(lent >= 11, "{lent}");
+
+    // In place: what is changed through the loan is what poll_event returns.
+    let mut c = client();
+    let Some(Data::Fetch { seq, items }) = c.peek_data() else {
+        panic!("FETCH data first");
+    };
+    assert_eq!(seq.get(), 1);
+    items.truncate(1);
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::Data(Data::Fetch {
+            seq: imapwire_codec::sequence::SeqNum::new(1).unwrap(),
+            items: vec![imapwire_codec::fetch::MessageDataItem::Uid(
+                imapwire_codec::sequence::Uid::new(101).unwrap()
+            )]
+            .into(),
+        }))
+    );
+    // Not data at the head: nothing lent; skip_event drops that event.
+    let mut c = client();
+    while !matches!(c.peek_data(), Some(Data::Expunge(_)) | None) {
+        c.skip_event();
+    }
+    c.skip_event();
+    // EXPUNGE with nothing selected: a protocol error, then the untagged OK: no data.
+    assert!(c.peek_data().is_none());
+    assert!(matches!(c.poll_event(), Some(Event::ProtocolError(_))));
+    assert!(c.peek_data().is_none(), "the untagged OK is no data");
+    assert!(matches!(c.poll_event(), Some(Event::Status { .. })));
+    assert!(matches!(
+        c.peek_data(),
+        Some(Data::Fetch { seq, .. }) if seq.get() == 7
+    ));
+    c.skip_event();
+    // No such message (nothing selected): not data either.
+    assert!(c.peek_data().is_none());
+    assert!(matches!(c.poll_event(), Some(Event::ProtocolError(_))));
+    assert!(c.peek_data().is_none());
+    c.skip_event();
+    assert_eq!(c.poll_event(), None);
+}
