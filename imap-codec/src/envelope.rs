@@ -4,57 +4,117 @@
 //! is an `nstring` or an address list; group syntax (RFC 5322 §3.4) is kept as data: a group
 //! start is an address with a NIL host and the group name in `mailbox`, a group end is an
 //! address whose mailbox and host are both NIL.
+//!
+//! Representation: an [`Envelope`] holds one buffer and, for each of its strings, where the
+//! string is in it (a decoded envelope's buffer is the part of the message it was read from,
+//! so decoding takes one reference to the message, not one per string). Read the strings with
+//! the accessors ([`Envelope::subject`], [`AddressRef::mailbox`], ...); build an envelope from
+//! owned values with [`EnvelopeFields`].
 
 use std::fmt;
 
+use bytes::Bytes;
 use smallvec::SmallVec;
 
 use crate::core::IString;
 use crate::core::NString;
 use crate::encode::{Encode, EncodeBuf};
+use crate::error::{Excerpt, Rule, ValidationError, ValueKind};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser};
+use crate::parse::{PResult, Parser, StrAt};
+
+/// Where one string of an envelope is in its buffer: `len` bytes from `off`; NIL when `len`
+/// is `u32::MAX`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Span {
+    off: u32,
+    len: u32,
+}
+
+impl Span {
+    const NIL: Span = Span {
+        off: 0,
+        len: u32::MAX,
+    };
+
+    /// `start..end` of the buffer, when both fit (the last length is NIL's).
+    #[inline]
+    fn new(start: usize, end: usize) -> Option<Span> {
+        let off = u32::try_from(start).ok()?;
+        let len = u32::try_from(end - start).ok().filter(|&l| l != u32::MAX)?;
+        Some(Span { off, len })
+    }
+
+    /// The string in `buf`, `None` for NIL.
+    #[inline]
+    fn get(self, buf: &[u8]) -> Option<&[u8]> {
+        if self.len == u32::MAX {
+            return None;
+        }
+        let start = self.off as usize;
+        // always in range (spans are made for their buffer); out of range would read as NIL
+        buf.get(start..start + self.len as usize)
+    }
+}
+
+/// The four strings of an address, in wire order (name, adl, mailbox, host).
+type AddressSpans = [Span; 4];
 
 /// The `envelope` of a message.
 ///
 /// Address lists are empty when the server sent `NIL` (the lenient profile also maps `()` to
 /// an empty list); an empty list is encoded as `NIL`, so every value is valid.
 ///
-/// The six address lists share one buffer (one allocation per envelope); read them with
-/// [`from`](Self::from), [`to`](Self::to), ... or [`list`](Self::list), and replace one with
-/// [`set_list`](Self::set_list):
+/// The strings are read with accessors ([`date`](Self::date), [`subject`](Self::subject),
+/// the address lists [`from`](Self::from), [`to`](Self::to), ... or [`list`](Self::list));
+/// `PartialEq` and `Debug` go by content. Build one from owned values with
+/// [`EnvelopeFields`], and get those back with [`to_fields`](Self::to_fields):
 ///
 /// ```
 /// use imapwire_codec::core::IString;
-/// use imapwire_codec::envelope::{Address, AddressField, Envelope};
+/// use imapwire_codec::envelope::{Address, AddressField, Envelope, EnvelopeFields};
 ///
 /// let a = Address {
 ///     mailbox: Some(IString::try_from("gray").unwrap()),
 ///     host: Some(IString::try_from("example.com").unwrap()),
 ///     ..Address::default()
 /// };
-/// let mut e = Envelope::default();
-/// e.set_list(AddressField::To, vec![a.clone(), a.clone()]);
-/// e.set_list(AddressField::From, [a.clone()]);
+/// let e = Envelope::try_from(EnvelopeFields {
+///     subject: Some(IString::try_from("minutes").unwrap()),
+///     from: vec![a.clone()],
+///     to: vec![a.clone(), a.clone()],
+///     ..EnvelopeFields::default()
+/// })
+/// .unwrap();
+/// assert_eq!(e.subject(), Some(&b"minutes"[..]));
 /// assert_eq!(e.from(), [a.clone()]);
-/// assert_eq!(e.to().len(), 2);
+/// assert_eq!(e.list(AddressField::To).len(), 2);
+/// assert_eq!(e.to().get(1).unwrap().mailbox(), Some(&b"gray"[..]));
 /// assert!(e.cc().is_empty());
+/// assert_eq!(e.to_fields().to, [a.clone(), a]);
 /// ```
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone)]
 pub struct Envelope {
-    /// `env-date`: the Date header, unparsed.
-    pub date: NString,
-    /// `env-subject`.
-    pub subject: NString,
+    /// Every string of the envelope is a run of this buffer.
+    buf: Bytes,
+    /// `env-date`, `env-subject`, `env-in-reply-to`, `env-message-id`.
+    strs: [Span; 4],
     /// `env-from`, `env-sender`, `env-reply-to`, `env-to`, `env-cc`, `env-bcc`, one after
     /// the other.
-    addresses: Vec<Address>,
+    addresses: Vec<AddressSpans>,
     /// Where each list ends in `addresses` (list `i` is `ends[i - 1]..ends[i]`).
     ends: [u32; 6],
-    /// `env-in-reply-to`.
-    pub in_reply_to: NString,
-    /// `env-message-id`.
-    pub message_id: NString,
+}
+
+impl Default for Envelope {
+    fn default() -> Self {
+        Envelope {
+            buf: Bytes::new(),
+            strs: [Span::NIL; 4],
+            addresses: Vec::new(),
+            ends: [0; 6],
+        }
+    }
 }
 
 /// Names the six address lists of an [`Envelope`], in wire order.
@@ -86,107 +146,498 @@ impl AddressField {
     ];
 }
 
+const DATE: usize = 0;
+const SUBJECT: usize = 1;
+const IN_REPLY_TO: usize = 2;
+const MESSAGE_ID: usize = 3;
+
 impl Envelope {
-    /// One address list.
+    /// `env-date`: the Date header, unparsed; `None` for NIL.
     #[inline]
-    pub fn list(&self, field: AddressField) -> &[Address] {
-        let i = field as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.addresses[start..self.ends[i] as usize]
+    pub fn date(&self) -> Option<&[u8]> {
+        self.strs[DATE].get(&self.buf)
     }
 
-    /// Replaces one address list.
-    pub fn set_list(&mut self, field: AddressField, list: impl IntoIterator<Item = Address>) {
+    /// `env-subject`; `None` for NIL.
+    #[inline]
+    pub fn subject(&self) -> Option<&[u8]> {
+        self.strs[SUBJECT].get(&self.buf)
+    }
+
+    /// `env-in-reply-to`; `None` for NIL.
+    #[inline]
+    pub fn in_reply_to(&self) -> Option<&[u8]> {
+        self.strs[IN_REPLY_TO].get(&self.buf)
+    }
+
+    /// `env-message-id`; `None` for NIL.
+    #[inline]
+    pub fn message_id(&self) -> Option<&[u8]> {
+        self.strs[MESSAGE_ID].get(&self.buf)
+    }
+
+    /// One address list.
+    #[inline]
+    pub fn list(&self, field: AddressField) -> AddressList<'_> {
         let i = field as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        let end = self.ends[i] as usize;
-        let old = end - start;
-        self.addresses.splice(start..end, list);
-        let new = self.addresses.len() + old - self.ends[5] as usize;
-        for e in &mut self.ends[i..] {
-            *e = (*e as usize - old + new) as u32;
+        AddressList {
+            buf: &self.buf,
+            items: self
+                .addresses
+                .get(start..self.ends[i] as usize)
+                .unwrap_or_default(),
         }
     }
 
     /// `env-from`.
     #[inline]
-    pub fn from(&self) -> &[Address] {
+    pub fn from(&self) -> AddressList<'_> {
         self.list(AddressField::From)
     }
 
     /// `env-sender`.
     #[inline]
-    pub fn sender(&self) -> &[Address] {
+    pub fn sender(&self) -> AddressList<'_> {
         self.list(AddressField::Sender)
     }
 
     /// `env-reply-to`.
     #[inline]
-    pub fn reply_to(&self) -> &[Address] {
+    pub fn reply_to(&self) -> AddressList<'_> {
         self.list(AddressField::ReplyTo)
     }
 
     /// `env-to`.
     #[inline]
-    pub fn to(&self) -> &[Address] {
+    pub fn to(&self) -> AddressList<'_> {
         self.list(AddressField::To)
     }
 
     /// `env-cc`.
     #[inline]
-    pub fn cc(&self) -> &[Address] {
+    pub fn cc(&self) -> AddressList<'_> {
         self.list(AddressField::Cc)
     }
 
     /// `env-bcc`.
     #[inline]
-    pub fn bcc(&self) -> &[Address] {
+    pub fn bcc(&self) -> AddressList<'_> {
         self.list(AddressField::Bcc)
     }
 
     /// Every address of the six lists, in wire order.
     #[inline]
-    pub fn all_addresses(&self) -> &[Address] {
-        &self.addresses
+    pub fn all_addresses(&self) -> AddressList<'_> {
+        AddressList {
+            buf: &self.buf,
+            items: &self.addresses,
+        }
+    }
+
+    /// The envelope as owned values (each string shares this envelope's buffer).
+    pub fn to_fields(&self) -> EnvelopeFields {
+        let s = |i: usize| nstring_of(&self.buf, self.strs[i]);
+        let l = |f| self.list(f).iter().map(|a| a.to_address()).collect();
+        EnvelopeFields {
+            date: s(DATE),
+            subject: s(SUBJECT),
+            from: l(AddressField::From),
+            sender: l(AddressField::Sender),
+            reply_to: l(AddressField::ReplyTo),
+            to: l(AddressField::To),
+            cc: l(AddressField::Cc),
+            bcc: l(AddressField::Bcc),
+            in_reply_to: s(IN_REPLY_TO),
+            message_id: s(MESSAGE_ID),
+        }
+    }
+}
+
+/// The string at `s` of `buf` as an owned `nstring` sharing `buf`.
+fn nstring_of(buf: &Bytes, s: Span) -> NString {
+    let v = s.get(buf)?;
+    // a sub-slice of `buf` (`slice_ref` does not copy); strings of an envelope hold no NUL
+    Some(IString::unchecked(buf.slice_ref(v)))
+}
+
+impl PartialEq for Envelope {
+    fn eq(&self, other: &Self) -> bool {
+        (0..4).all(|i| self.strs[i].get(&self.buf) == other.strs[i].get(&other.buf))
+            && self.ends == other.ends
+            && self.all_addresses() == other.all_addresses()
+    }
+}
+
+impl Eq for Envelope {}
+
+/// `Some(IString("..."))` or `None`, as an `NString` prints.
+struct DebugNString<'a>(Option<&'a [u8]>);
+
+impl fmt::Debug for DebugNString<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "Some(IString({}))", Excerpt(v)),
+            None => f.write_str("None"),
+        }
     }
 }
 
 impl fmt::Debug for Envelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Envelope")
-            .field("date", &self.date)
-            .field("subject", &self.subject)
+            .field("date", &DebugNString(self.date()))
+            .field("subject", &DebugNString(self.subject()))
             .field("from", &self.from())
             .field("sender", &self.sender())
             .field("reply_to", &self.reply_to())
             .field("to", &self.to())
             .field("cc", &self.cc())
             .field("bcc", &self.bcc())
-            .field("in_reply_to", &self.in_reply_to)
-            .field("message_id", &self.message_id)
+            .field("in_reply_to", &DebugNString(self.in_reply_to()))
+            .field("message_id", &DebugNString(self.message_id()))
             .finish()
+    }
+}
+
+/// An envelope as owned values: what [`Envelope`] is built from
+/// ([`Envelope::try_from`]) and what [`Envelope::to_fields`] gives.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnvelopeFields {
+    /// `env-date`: the Date header, unparsed.
+    pub date: NString,
+    /// `env-subject`.
+    pub subject: NString,
+    /// `env-from` (empty: NIL).
+    pub from: Vec<Address>,
+    /// `env-sender` (empty: NIL).
+    pub sender: Vec<Address>,
+    /// `env-reply-to` (empty: NIL).
+    pub reply_to: Vec<Address>,
+    /// `env-to` (empty: NIL).
+    pub to: Vec<Address>,
+    /// `env-cc` (empty: NIL).
+    pub cc: Vec<Address>,
+    /// `env-bcc` (empty: NIL).
+    pub bcc: Vec<Address>,
+    /// `env-in-reply-to`.
+    pub in_reply_to: NString,
+    /// `env-message-id`.
+    pub message_id: NString,
+}
+
+impl EnvelopeFields {
+    /// One address list.
+    pub fn list_mut(&mut self, field: AddressField) -> &mut Vec<Address> {
+        match field {
+            AddressField::From => &mut self.from,
+            AddressField::Sender => &mut self.sender,
+            AddressField::ReplyTo => &mut self.reply_to,
+            AddressField::To => &mut self.to,
+            AddressField::Cc => &mut self.cc,
+            AddressField::Bcc => &mut self.bcc,
+        }
+    }
+}
+
+impl TryFrom<EnvelopeFields> for Envelope {
+    type Error = ValidationError;
+
+    /// Copies every string into one buffer. Fails only when the strings together are 4 GiB
+    /// or longer (an envelope addresses its buffer with 32-bit offsets).
+    fn try_from(f: EnvelopeFields) -> Result<Self, ValidationError> {
+        let too_long = || {
+            ValidationError::new(
+                ValueKind::Grammar("envelope"),
+                Rule::TooLong {
+                    max: (u32::MAX - 1) as usize,
+                },
+            )
+        };
+        let lists = [&f.from, &f.sender, &f.reply_to, &f.to, &f.cc, &f.bcc];
+        let len_of = |s: &NString| s.as_ref().map_or(0, |s| s.as_bytes().len());
+        let total: usize = [&f.date, &f.subject, &f.in_reply_to, &f.message_id]
+            .into_iter()
+            .map(len_of)
+            .chain(lists.iter().flat_map(|l| {
+                l.iter()
+                    .flat_map(|a| [&a.name, &a.adl, &a.mailbox, &a.host])
+                    .map(len_of)
+            }))
+            .fold(0usize, usize::saturating_add);
+        if total >= u32::MAX as usize {
+            return Err(too_long());
+        }
+        let mut buf = Vec::with_capacity(total);
+        let mut put = |s: &NString| match s {
+            None => Span::NIL,
+            Some(s) => {
+                let start = buf.len();
+                buf.extend_from_slice(s.as_bytes());
+                // within `total`, checked above
+                Span::new(start, buf.len()).unwrap_or(Span::NIL)
+            }
+        };
+        let strs = [
+            put(&f.date),
+            put(&f.subject),
+            put(&f.in_reply_to),
+            put(&f.message_id),
+        ];
+        let mut addresses = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+        let mut ends = [0u32; 6];
+        for (end, list) in ends.iter_mut().zip(lists) {
+            for a in list {
+                addresses.push([put(&a.name), put(&a.adl), put(&a.mailbox), put(&a.host)]);
+            }
+            *end = u32::try_from(addresses.len()).map_err(|_| too_long())?;
+        }
+        Ok(Envelope {
+            buf: Bytes::from(buf),
+            strs,
+            addresses,
+            ends,
+        })
     }
 }
 
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for Envelope {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let mut e = Envelope {
-            date: u.arbitrary()?,
-            subject: u.arbitrary()?,
-            ..Envelope::default()
-        };
-        for field in AddressField::ALL {
-            let list: Vec<Address> = u.arbitrary()?;
-            e.set_list(field, list);
-        }
-        e.in_reply_to = u.arbitrary()?;
-        e.message_id = u.arbitrary()?;
-        Ok(e)
+        let f: EnvelopeFields = u.arbitrary()?;
+        Envelope::try_from(f).map_err(|_| arbitrary::Error::IncorrectFormat)
     }
 }
 
-/// One `address`: `"(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"`.
+/// One address list of an [`Envelope`]: a view that reads its addresses in place.
+///
+/// Compares with a slice of owned [`Address`]es by content.
+#[derive(Clone, Copy)]
+pub struct AddressList<'a> {
+    buf: &'a Bytes,
+    items: &'a [AddressSpans],
+}
+
+impl<'a> AddressList<'a> {
+    /// The number of addresses.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the list is empty (NIL).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The address at `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<AddressRef<'a>> {
+        let s = self.items.get(i)?;
+        Some(AddressRef { buf: self.buf, s })
+    }
+
+    /// The first address.
+    #[inline]
+    pub fn first(&self) -> Option<AddressRef<'a>> {
+        self.get(0)
+    }
+
+    /// The addresses in order.
+    pub fn iter(&self) -> AddressIter<'a> {
+        AddressIter {
+            buf: self.buf,
+            items: self.items.iter(),
+        }
+    }
+
+    /// The addresses as owned values (sharing the envelope's buffer).
+    pub fn to_vec(&self) -> Vec<Address> {
+        self.iter().map(|a| a.to_address()).collect()
+    }
+}
+
+impl<'a> IntoIterator for AddressList<'a> {
+    type Item = AddressRef<'a>;
+    type IntoIter = AddressIter<'a>;
+
+    fn into_iter(self) -> AddressIter<'a> {
+        self.iter()
+    }
+}
+
+/// The addresses of an [`AddressList`], in order.
+#[derive(Clone)]
+pub struct AddressIter<'a> {
+    buf: &'a Bytes,
+    items: std::slice::Iter<'a, AddressSpans>,
+}
+
+impl<'a> Iterator for AddressIter<'a> {
+    type Item = AddressRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<AddressRef<'a>> {
+        let s = self.items.next()?;
+        Some(AddressRef { buf: self.buf, s })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+impl<'a> DoubleEndedIterator for AddressIter<'a> {
+    #[inline]
+    fn next_back(&mut self) -> Option<AddressRef<'a>> {
+        let s = self.items.next_back()?;
+        Some(AddressRef { buf: self.buf, s })
+    }
+}
+
+impl ExactSizeIterator for AddressIter<'_> {}
+
+impl fmt::Debug for AddressIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl fmt::Debug for AddressList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for AddressList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for AddressList<'_> {}
+
+impl PartialEq<[Address]> for AddressList<'_> {
+    fn eq(&self, other: &[Address]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == *b)
+    }
+}
+
+impl<const N: usize> PartialEq<[Address; N]> for AddressList<'_> {
+    fn eq(&self, other: &[Address; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl PartialEq<Vec<Address>> for AddressList<'_> {
+    fn eq(&self, other: &Vec<Address>) -> bool {
+        *self == other[..]
+    }
+}
+
+/// One address of an [`Envelope`], read in place (see [`Address`] for the fields).
+#[derive(Clone, Copy)]
+pub struct AddressRef<'a> {
+    buf: &'a Bytes,
+    s: &'a AddressSpans,
+}
+
+impl<'a> AddressRef<'a> {
+    /// `addr-name`: the display name (phrase); `None` for NIL.
+    #[inline]
+    pub fn name(&self) -> Option<&'a [u8]> {
+        self.s[0].get(self.buf)
+    }
+
+    /// `addr-adl`: the obsolete source route; `None` for NIL.
+    #[inline]
+    pub fn adl(&self) -> Option<&'a [u8]> {
+        self.s[1].get(self.buf)
+    }
+
+    /// `addr-mailbox`: the local part, or the group name when `host` is NIL (group start);
+    /// NIL with a NIL host marks a group end.
+    #[inline]
+    pub fn mailbox(&self) -> Option<&'a [u8]> {
+        self.s[2].get(self.buf)
+    }
+
+    /// `addr-host`: the domain; `None` (NIL) for group syntax.
+    #[inline]
+    pub fn host(&self) -> Option<&'a [u8]> {
+        self.s[3].get(self.buf)
+    }
+
+    /// Whether this is a group-start marker (`host` NIL, `mailbox` the group name).
+    pub fn is_group_start(&self) -> bool {
+        self.host().is_none() && self.mailbox().is_some()
+    }
+
+    /// Whether this is a group-end marker (`mailbox` and `host` NIL).
+    pub fn is_group_end(&self) -> bool {
+        self.host().is_none() && self.mailbox().is_none()
+    }
+
+    /// The address as an owned value (its strings share the envelope's buffer).
+    pub fn to_address(&self) -> Address {
+        Address {
+            name: nstring_of(self.buf, self.s[0]),
+            adl: nstring_of(self.buf, self.s[1]),
+            mailbox: nstring_of(self.buf, self.s[2]),
+            host: nstring_of(self.buf, self.s[3]),
+        }
+    }
+
+    fn strings(&self) -> [Option<&'a [u8]>; 4] {
+        [self.name(), self.adl(), self.mailbox(), self.host()]
+    }
+}
+
+impl fmt::Debug for AddressRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Address")
+            .field("name", &DebugNString(self.name()))
+            .field("adl", &DebugNString(self.adl()))
+            .field("mailbox", &DebugNString(self.mailbox()))
+            .field("host", &DebugNString(self.host()))
+            .finish()
+    }
+}
+
+impl PartialEq for AddressRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.strings() == other.strings()
+    }
+}
+
+impl Eq for AddressRef<'_> {}
+
+impl PartialEq<Address> for AddressRef<'_> {
+    fn eq(&self, other: &Address) -> bool {
+        let o = [&other.name, &other.adl, &other.mailbox, &other.host]
+            .map(|s| s.as_ref().map(IString::as_bytes));
+        self.strings() == o
+    }
+}
+
+impl Encode for AddressRef<'_> {
+    fn encode(&self, buf: &mut EncodeBuf) {
+        buf.byte(b'(');
+        buf.nstring(self.name());
+        buf.sp_nstring(self.adl());
+        buf.sp_nstring(self.mailbox());
+        buf.sp_nstring(self.host());
+        buf.byte(b')');
+    }
+}
+
+/// One `address` as owned values: `"(" addr-name SP addr-adl SP addr-mailbox SP addr-host ")"`.
+///
+/// What an [`EnvelopeFields`] holds; an [`Envelope`]'s addresses are read in place as
+/// [`AddressRef`].
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Address {
@@ -211,25 +662,6 @@ impl Address {
     pub fn is_group_end(&self) -> bool {
         self.host.is_none() && self.mailbox.is_none()
     }
-
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        p.expect(b'(', "( address")?;
-        let name = IString::parse_nstring(p)?;
-        p.sp()?;
-        let adl = IString::parse_nstring(p)?;
-        p.sp()?;
-        let mailbox = IString::parse_nstring(p)?;
-        p.sp()?;
-        let host = IString::parse_nstring(p)?;
-        p.skip_trailing_sp();
-        p.expect(b')', ") after addr-host")?;
-        Ok(Address {
-            name,
-            adl,
-            mailbox,
-            host,
-        })
-    }
 }
 
 impl Encode for Address {
@@ -243,51 +675,163 @@ impl Encode for Address {
     }
 }
 
-/// `"(" 1*address ")" / nil`, appended to `out`. Lenient: `()` (empty list) and SP between
-/// addresses.
-fn address_list(p: &mut Parser<'_>, out: &mut AddressBuf) -> PResult<()> {
-    if p.nil_or_empty_string() {
-        return Ok(());
-    }
-    let open = p.pos;
-    p.expect(b'(', "address list or NIL")?;
-    p.skip_trailing_sp();
-    if p.peek() == Some(b')') {
-        if !p.tolerate(Quirk::NilOrEmpty, open) {
-            return Err(p.fail("address"));
-        }
-        p.pos += 1;
-        return Ok(());
-    }
-    let mut n = 0;
-    loop {
-        out.push(Address::parse(p)?);
-        n += 1;
-        p.check_items(n)?;
-        p.skip_trailing_sp();
-        match p.peek() {
-            Some(b')') => {
-                p.pos += 1;
-                return Ok(());
-            }
-            Some(b'(') => {}
-            Some(b' ') => {
-                let at = p.pos;
-                if !p.tolerate(Quirk::ExtraSpaces, at) {
-                    return Err(p.fail("address or \")\""));
-                }
-                while p.eat(b' ') {}
-            }
-            _ => return Err(p.fail("address or \")\"")),
-        }
-    }
+/// An envelope while it is parsed: where it starts in the message, the addresses so far, and
+/// the strings that are not runs of the message (unescaped), which end up after the
+/// envelope's bytes in a buffer of its own.
+struct EnvParser {
+    /// Where the envelope starts in the message; spans are relative to it.
+    start: usize,
+    addresses: AddressBuf,
+    /// Content of the strings that are not runs of the message, one after the other.
+    side: Vec<u8>,
+    /// The spans in `side` (their `off` is into `side`): `0..4` the top-level strings, `4 +
+    /// 4 * i + k` string `k` of address `i`.
+    fixups: Vec<usize>,
 }
 
 /// The addresses of an envelope while it is parsed: on the stack for typical envelopes, then
 /// moved into one exactly sized `Vec`.
-type AddressBuf = SmallVec<[Address; 16]>;
+type AddressBuf = SmallVec<[AddressSpans; 16]>;
 
-fn encode_address_list(v: &[Address], buf: &mut EncodeBuf) {
+impl EnvParser {
+    /// The next `nstring`, as a span; `slot` names it for [`EnvParser::fixups`].
+    #[inline(always)]
+    fn nstring(&mut self, p: &mut Parser<'_>, slot: usize) -> PResult<Span> {
+        match p.nstring_at()? {
+            StrAt::Nil => Ok(Span::NIL),
+            StrAt::In(s, e) => match Span::new(s - self.start, e - self.start) {
+                Some(span) => Ok(span),
+                None => Err(p.fail_at(s, "envelope smaller than 4 GiB")),
+            },
+            StrAt::Owned(v) => self.owned(p, slot, v),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn owned(&mut self, p: &mut Parser<'_>, slot: usize, v: Bytes) -> PResult<Span> {
+        let at = self.side.len();
+        self.side.extend_from_slice(&v);
+        self.fixups.push(slot);
+        match Span::new(at, self.side.len()) {
+            Some(span) => Ok(span),
+            None => Err(p.fail("envelope smaller than 4 GiB")),
+        }
+    }
+
+    /// `address`, appended.
+    fn address(&mut self, p: &mut Parser<'_>) -> PResult<()> {
+        p.expect(b'(', "( address")?;
+        let slot = 4 + 4 * self.addresses.len();
+        let name = self.nstring(p, slot)?;
+        p.sp()?;
+        let adl = self.nstring(p, slot + 1)?;
+        p.sp()?;
+        let mailbox = self.nstring(p, slot + 2)?;
+        p.sp()?;
+        let host = self.nstring(p, slot + 3)?;
+        p.skip_trailing_sp();
+        p.expect(b')', ") after addr-host")?;
+        self.addresses.push([name, adl, mailbox, host]);
+        Ok(())
+    }
+
+    /// `"(" 1*address ")" / nil`, appended. Lenient: `()` (empty list) and SP between
+    /// addresses.
+    fn address_list(&mut self, p: &mut Parser<'_>) -> PResult<()> {
+        if p.nil_or_empty_string() {
+            return Ok(());
+        }
+        let open = p.pos;
+        p.expect(b'(', "address list or NIL")?;
+        p.skip_trailing_sp();
+        if p.peek() == Some(b')') {
+            if !p.tolerate(Quirk::NilOrEmpty, open) {
+                return Err(p.fail("address"));
+            }
+            p.pos += 1;
+            return Ok(());
+        }
+        let mut n = 0;
+        loop {
+            self.address(p)?;
+            n += 1;
+            p.check_items(n)?;
+            p.skip_trailing_sp();
+            match p.peek() {
+                Some(b')') => {
+                    p.pos += 1;
+                    return Ok(());
+                }
+                Some(b'(') => {}
+                Some(b' ') => {
+                    let at = p.pos;
+                    if !p.tolerate(Quirk::ExtraSpaces, at) {
+                        return Err(p.fail("address or \")\""));
+                    }
+                    while p.eat(b' ') {}
+                }
+                _ => return Err(p.fail("address or \")\"")),
+            }
+        }
+    }
+
+    /// The envelope, its bytes being the message's `self.start..end`.
+    fn finish(
+        self,
+        p: &mut Parser<'_>,
+        end: usize,
+        mut strs: [Span; 4],
+        ends: [u32; 6],
+    ) -> PResult<Envelope> {
+        let mut addresses = if self.addresses.spilled() {
+            self.addresses.into_vec()
+        } else {
+            let mut v = Vec::with_capacity(self.addresses.len());
+            v.extend_from_slice(&self.addresses);
+            v
+        };
+        if self.fixups.is_empty() {
+            return Ok(Envelope {
+                buf: p.slice(self.start, end),
+                strs,
+                addresses,
+                ends,
+            });
+        }
+        // Some strings are copies: the buffer is the envelope's bytes followed by them.
+        let raw = &p.bytes()[self.start..end];
+        let Ok(shift) = u32::try_from(raw.len()) else {
+            return Err(p.fail_at(self.start, "envelope smaller than 4 GiB"));
+        };
+        if raw.len() + self.side.len() >= u32::MAX as usize {
+            return Err(p.fail_at(self.start, "envelope smaller than 4 GiB"));
+        }
+        let mut buf = Vec::with_capacity(raw.len() + self.side.len());
+        buf.extend_from_slice(raw);
+        buf.extend_from_slice(&self.side);
+        for slot in self.fixups {
+            let span = if slot < 4 {
+                strs.get_mut(slot)
+            } else {
+                addresses
+                    .get_mut((slot - 4) / 4)
+                    .map(|a| &mut a[(slot - 4) % 4])
+            };
+            if let Some(span) = span {
+                span.off += shift;
+            }
+        }
+        Ok(Envelope {
+            buf: Bytes::from(buf),
+            strs,
+            addresses,
+            ends,
+        })
+    }
+}
+
+fn encode_address_list(v: AddressList<'_>, buf: &mut EncodeBuf) {
     if v.is_empty() {
         buf.raw(b"NIL");
         return;
@@ -312,6 +856,7 @@ impl Envelope {
             }
             return Err(p.fail("( envelope"));
         }
+        let start = p.pos;
         p.expect(b'(', "( envelope")?;
         if p.peek() == Some(b')') {
             // lenient: `()`, an envelope without any field (every field NIL)
@@ -334,50 +879,48 @@ impl Envelope {
             p.expect(b')', ")")?;
             return Ok(env);
         }
-        let mut e = Envelope {
-            date: IString::parse_nstring(p)?,
-            ..Envelope::default()
+        let mut e = EnvParser {
+            start,
+            addresses: AddressBuf::new(),
+            side: Vec::new(),
+            fixups: Vec::new(),
         };
-        let mut buf = AddressBuf::new();
+        let mut strs = [Span::NIL; 4];
+        let mut ends = [0u32; 6];
+        strs[DATE] = e.nstring(p, DATE)?;
         'fields: {
             if !next_field(p)? {
                 break 'fields;
             }
-            e.subject = IString::parse_nstring(p)?;
-            for end in &mut e.ends {
+            strs[SUBJECT] = e.nstring(p, SUBJECT)?;
+            for end in &mut ends {
                 if !next_field(p)? {
                     break 'fields;
                 }
-                address_list(p, &mut buf)?;
-                *end = buf.len() as u32;
+                e.address_list(p)?;
+                *end = e.addresses.len() as u32;
             }
             if !next_field(p)? {
                 break 'fields;
             }
-            e.in_reply_to = IString::parse_nstring(p)?;
+            strs[IN_REPLY_TO] = e.nstring(p, IN_REPLY_TO)?;
             if !next_field(p)? {
                 break 'fields;
             }
-            e.message_id = IString::parse_nstring(p)?;
+            strs[MESSAGE_ID] = e.nstring(p, MESSAGE_ID)?;
             p.skip_trailing_sp();
         }
         p.expect(b')', ") after env-message-id")?;
         // lists not sent (lenient) end where the last one sent did
-        let last = buf.len() as u32;
-        for end in e.ends.iter_mut().rev() {
+        let last = e.addresses.len() as u32;
+        for end in ends.iter_mut().rev() {
             if *end != 0 || last == 0 {
                 break;
             }
             *end = last;
         }
-        e.addresses = if buf.spilled() {
-            buf.into_vec()
-        } else {
-            let mut v = Vec::with_capacity(buf.len());
-            v.extend(buf.drain(..));
-            v
-        };
-        Ok(e)
+        let end = p.pos;
+        e.finish(p, end, strs, ends)
     }
 }
 
@@ -400,14 +943,14 @@ fn next_field(p: &mut Parser<'_>) -> PResult<bool> {
 impl Encode for Envelope {
     fn encode(&self, buf: &mut EncodeBuf) {
         buf.byte(b'(');
-        IString::encode_nstring(&self.date, buf);
-        buf.sp_nstring(self.subject.as_ref().map(IString::as_bytes));
+        buf.nstring(self.date());
+        buf.sp_nstring(self.subject());
         for field in AddressField::ALL {
             buf.sp();
             encode_address_list(self.list(field), buf);
         }
-        buf.sp_nstring(self.in_reply_to.as_ref().map(IString::as_bytes));
-        buf.sp_nstring(self.message_id.as_ref().map(IString::as_bytes));
+        buf.sp_nstring(self.in_reply_to());
+        buf.sp_nstring(self.message_id());
         buf.byte(b')');
     }
 }
@@ -450,20 +993,19 @@ pub(crate) mod strategies {
                     (date, subject, from, sender, reply_to),
                     (to, cc, bcc, in_reply_to, message_id),
                 )| {
-                    let mut e = Envelope {
+                    Envelope::try_from(EnvelopeFields {
                         date,
                         subject,
+                        from,
+                        sender,
+                        reply_to,
+                        to,
+                        cc,
+                        bcc,
                         in_reply_to,
                         message_id,
-                        ..Envelope::default()
-                    };
-                    for (field, list) in AddressField::ALL
-                        .into_iter()
-                        .zip([from, sender, reply_to, to, cc, bcc])
-                    {
-                        e.set_list(field, list);
-                    }
-                    e
+                    })
+                    .unwrap()
                 },
             )
     }
@@ -491,11 +1033,11 @@ mod tests {
         let (e, w) = parse(s, &DecodeOptions::strict()).unwrap();
         assert_eq!(w, 0);
         assert_eq!(
-            e.subject.as_ref().unwrap().as_bytes(),
+            e.subject().unwrap(),
             b"IMAP4rev2 WG mtg summary and minutes"
         );
         assert_eq!(e.cc().len(), 2);
-        assert_eq!(e.cc()[1].mailbox.as_ref().unwrap().as_bytes(), b"KLENSIN");
+        assert_eq!(e.cc().get(1).unwrap().mailbox().unwrap(), b"KLENSIN");
         assert!(e.bcc().is_empty());
         assert_eq!(e.to_vec_inline_literals(), s.to_vec());
     }
@@ -504,8 +1046,8 @@ mod tests {
     fn group_syntax_is_data() {
         let s = br#"(NIL NIL ((NIL NIL "undisclosed" NIL)(NIL NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)"#;
         let (e, _) = parse(s, &DecodeOptions::strict()).unwrap();
-        assert!(e.from()[0].is_group_start());
-        assert!(e.from()[1].is_group_end());
+        assert!(e.from().get(0).unwrap().is_group_start());
+        assert!(e.from().get(1).unwrap().is_group_end());
     }
 
     #[test]
@@ -535,11 +1077,108 @@ mod tests {
         let (e, w) = parse(s, &DecodeOptions::lenient()).unwrap();
         assert_eq!(w, 1);
         assert_eq!(e.from().len(), 1);
-        assert!(e.message_id.is_none());
+        assert!(e.message_id().is_none());
         assert!(parse(s, &DecodeOptions::strict()).is_err());
         let (e, w) = parse(b"NIL", &DecodeOptions::lenient()).unwrap();
         assert_eq!((e, w), (Envelope::default(), 1));
         assert!(parse(b"NIL", &DecodeOptions::strict()).is_err());
+    }
+
+    /// Every wire form of a string, in the top-level fields and in addresses: plain quoted
+    /// (a run of the message), escaped quoted and lenient NUL (copies after the envelope's
+    /// bytes), literals, empty strings, NIL in both cases; the content is what the general
+    /// `nstring` reads, the value equals one built from owned fields, and a plain envelope
+    /// shares the message's buffer.
+    #[test]
+    fn strings_of_every_form() {
+        let s: &[u8] = b"(\"d\\\\a\\\"te\" {3}\r\nsub ((\"n\" nil \"m\\\\b\" \"h\")(NIL {0}\r\n \"x\" \"\")) NIL NIL ((\"n2\" NIL \"q\\\"q\" \"h2\")) NIL NIL \"\" \"<id\\\\1>\")";
+        let want = EnvelopeFields {
+            date: Some(IString::try_from(&b"d\\a\"te"[..]).unwrap()),
+            subject: Some(IString::try_from("sub").unwrap()),
+            from: vec![
+                Address {
+                    name: Some(IString::try_from("n").unwrap()),
+                    adl: None,
+                    mailbox: Some(IString::try_from(&b"m\\b"[..]).unwrap()),
+                    host: Some(IString::try_from("h").unwrap()),
+                },
+                Address {
+                    name: None,
+                    adl: Some(IString::try_from("").unwrap()),
+                    mailbox: Some(IString::try_from("x").unwrap()),
+                    host: Some(IString::try_from("").unwrap()),
+                },
+            ],
+            to: vec![Address {
+                name: Some(IString::try_from("n2").unwrap()),
+                adl: None,
+                mailbox: Some(IString::try_from(&b"q\"q"[..]).unwrap()),
+                host: Some(IString::try_from("h2").unwrap()),
+            }],
+            in_reply_to: Some(IString::try_from("").unwrap()),
+            message_id: Some(IString::try_from(&b"<id\\1>"[..]).unwrap()),
+            ..EnvelopeFields::default()
+        };
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            let (e, _) = parse(s, &o).unwrap();
+            assert_eq!(e.to_fields(), want);
+            assert_eq!(e, Envelope::try_from(want.clone()).unwrap());
+            assert_eq!(e.date(), Some(&b"d\\a\"te"[..]));
+            assert_eq!(e.from().get(1).unwrap().adl(), Some(&b""[..]));
+            assert_eq!(e.to().get(0).unwrap().mailbox(), Some(&b"q\"q"[..]));
+            assert_eq!(e.message_id(), Some(&b"<id\\1>"[..]));
+            // re-encoded and decoded again: the same value
+            let (again, _) = parse(&e.to_vec_inline_literals(), &o).unwrap();
+            assert_eq!(again, e);
+        }
+        // lenient: NUL dropped from a quoted string and a literal (copies)
+        let s: &[u8] =
+            b"(\"a\0b\" NIL ((\"x\" NIL {3}\r\nm\0n \"h\")) NIL NIL NIL NIL NIL NIL \"i\")";
+        assert!(parse(s, &DecodeOptions::strict()).is_err());
+        let (e, _) = parse(s, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(e.date(), Some(&b"ab"[..]));
+        assert_eq!(e.from().get(0).unwrap().mailbox(), Some(&b"mn"[..]));
+        assert_eq!(e.from().get(0).unwrap().host(), Some(&b"h"[..]));
+        assert_eq!(e.message_id(), Some(&b"i"[..]));
+        // a plain envelope is a slice of the message, not a copy
+        let msg = Bytes::from_static(
+            b"xx(\"d\" \"s\" ((\"n\" NIL \"m\" \"h\")) NIL NIL NIL NIL NIL NIL \"i\")",
+        );
+        let o = DecodeOptions::strict();
+        let mut p = Parser::new(&msg, &o);
+        p.pos = 2;
+        let e = Envelope::parse(&mut p).unwrap();
+        assert!(p.at_end());
+        assert_eq!(e.buf.as_ptr(), msg[2..].as_ptr());
+        assert_eq!(e.buf.len(), msg.len() - 2);
+        assert_eq!(e.from().get(0).unwrap().host(), Some(&b"h"[..]));
+    }
+
+    /// `Debug` and `PartialEq` go by content: a decoded envelope and one built from the same
+    /// fields are equal and print the same, and an address prints as its owned form does.
+    #[test]
+    fn debug_and_eq_by_content() {
+        let s = br#"("d" NIL (("N" NIL "m" "h")) NIL NIL NIL NIL NIL NIL "i")"#;
+        let (e, _) = parse(s, &DecodeOptions::strict()).unwrap();
+        let built = Envelope::try_from(e.to_fields()).unwrap();
+        assert_eq!(e, built);
+        assert_eq!(format!("{e:?}"), format!("{built:?}"));
+        let a = e.from().get(0).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{:?}", a.to_address()));
+        assert_eq!(
+            format!("{e:?}"),
+            "Envelope { date: Some(IString(\"d\")), subject: None, from: [Address { name: \
+             Some(IString(\"N\")), adl: None, mailbox: Some(IString(\"m\")), host: \
+             Some(IString(\"h\")) }], sender: [], reply_to: [], to: [], cc: [], bcc: [], \
+             in_reply_to: None, message_id: Some(IString(\"i\")) }"
+        );
+        let mut other = e.to_fields();
+        other.from[0].host = None;
+        assert_ne!(e, Envelope::try_from(other).unwrap());
+        let mut other = e.to_fields();
+        other.to = other.from.clone();
+        assert_ne!(e, Envelope::try_from(other).unwrap());
+        assert_ne!(e, Envelope::default());
     }
 
     proptest! {

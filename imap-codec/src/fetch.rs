@@ -2028,7 +2028,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            e.from()[0].host.as_ref().unwrap().as_bytes(),
+            e.from().get(0).unwrap().host().unwrap(),
             b"cac.washington.edu"
         );
         let MessageDataItem::Body(b) = &v[4] else {

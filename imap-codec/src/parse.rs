@@ -203,6 +203,17 @@ fn unescape_dropping_nul(raw: &[u8], escapes: bool) -> Vec<u8> {
     out
 }
 
+/// Where the content of an `nstring` is ([`Parser::nstring_at`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StrAt {
+    /// `NIL`.
+    Nil,
+    /// Bytes `start..end` of the message are the content, as they stand.
+    In(usize, usize),
+    /// The content is not a run of the message (unescaped, or NUL dropped leniently).
+    Owned(Bytes),
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
@@ -1208,6 +1219,52 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// [`nstring`](Self::nstring), giving where the content is rather than a [`Bytes`] of it:
+    /// no reference to the message is taken for NIL nor for a string whose content is a run
+    /// of the message as it stands (a quoted string without escapes, a literal without NUL).
+    /// The value is always what `nstring` gives (pinned by the test
+    /// `nstring_at_matches_nstring`).
+    #[inline(always)]
+    pub(crate) fn nstring_at(&mut self) -> PResult<StrAt> {
+        if self.nil_upper() {
+            return Ok(StrAt::Nil);
+        }
+        let b = self.b;
+        if b.get(self.pos) != Some(&b'"') {
+            return self.nstring_at_general();
+        }
+        let start = self.pos + 1;
+        let p = start + quoted_run(&b[start..]);
+        // The usual case: plain 7-bit text up to the closing quote (as in `quoted_known`).
+        if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
+            self.pos = p + 1;
+            return Ok(StrAt::In(start, p));
+        }
+        self.pos = start;
+        self.quoted_slow(start, p).map(|v| self.str_at(v))
+    }
+
+    /// [`nstring_at`](Self::nstring_at) for everything but NIL and a quoted string.
+    #[inline(never)]
+    fn nstring_at_general(&mut self) -> PResult<StrAt> {
+        Ok(match self.nstring_general()? {
+            None => StrAt::Nil,
+            Some(v) => self.str_at(v),
+        })
+    }
+
+    /// Where `v` lies in the message, when it is a slice of it; else `v` itself.
+    fn str_at(&self, v: Bytes) -> StrAt {
+        // A value whose bytes lie inside the message's memory is those bytes of the message,
+        // whatever made it; an unescaped copy is a separate allocation, never inside.
+        let at = (v.as_ptr() as usize).wrapping_sub(self.b.as_ptr() as usize);
+        if at <= self.b.len() && v.len() <= self.b.len() - at {
+            StrAt::In(at, at + v.len())
+        } else {
+            StrAt::Owned(v)
+        }
+    }
+
     /// `()` for NIL in the lenient profile ([`Quirk::NilOrEmpty`]).
     #[cold]
     #[inline(never)]
@@ -1324,6 +1381,75 @@ mod tests {
         let mut ps = Parser::new(&msg, &o);
         assert!(ps.nil_upper());
         assert_eq!(ps.pos, 3);
+    }
+
+    /// [`Parser::nstring_at`] gives the value `nstring` gives (and stops where it stops), in
+    /// both profiles, for every form: NIL in any case, quoted with and without escapes,
+    /// 8-bit and NUL bytes, unescaped quotes, literals with and without NUL, `()`, errors.
+    #[test]
+    fn nstring_at_matches_nstring() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"NIL ".to_vec(),
+            b"nil)".to_vec(),
+            b"NIL".to_vec(),
+            b"\"\" ".to_vec(),
+            b"\"plain text\")".to_vec(),
+            b"\"a\\\"b\\\\c\" ".to_vec(),
+            b"\"a\\xb\" ".to_vec(),
+            b"\"8bit \xc3\xa9\")".to_vec(),
+            b"\"nul\0in\" ".to_vec(),
+            b"\"un\"escaped\" x".to_vec(),
+            b"\"unterminated".to_vec(),
+            b"{3}\r\nabc)".to_vec(),
+            b"{0}\r\n)".to_vec(),
+            b"{4}\r\na\0bc)".to_vec(),
+            b"{3}\nabc)".to_vec(),
+            b"{9}\r\nabc".to_vec(),
+            b"() ".to_vec(),
+            b"atom ".to_vec(),
+            b"".to_vec(),
+        ];
+        for c in 0..=255u8 {
+            inputs.push(vec![b'"', b'x', c, b'y', b'"', b' ']);
+            inputs.push(vec![b'"', c, b'"', b')']);
+        }
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in &inputs {
+                let msg = Bytes::copy_from_slice(i);
+                let mut at = Parser::new(&msg, &o);
+                let mut general = Parser::new(&msg, &o);
+                let a = at.nstring_at().map(|s| match s {
+                    StrAt::Nil => None,
+                    StrAt::In(s, e) => {
+                        assert!(s <= e && e <= msg.len());
+                        Some(msg.slice(s..e))
+                    }
+                    StrAt::Owned(v) => Some(v),
+                });
+                let b = general.nstring();
+                assert_eq!(a, b, "{i:?}");
+                assert_eq!(at.pos, general.pos, "{i:?}");
+                assert_eq!(at.warnings, general.warnings, "{i:?}");
+                if a.is_err() {
+                    assert_eq!(at.error(), general.error(), "{i:?}");
+                }
+            }
+        }
+        // runs of the message are found as such; unescaped values are copies
+        let o = DecodeOptions::strict();
+        for (input, want_in) in [
+            (&b"\"abc\" "[..], Some((1, 4))),
+            (b"{3}\r\nabc)", Some((5, 8))),
+            (b"\"a\\\\b\" ", None),
+        ] {
+            let msg = Bytes::copy_from_slice(input);
+            let mut p = Parser::new(&msg, &o);
+            match (p.nstring_at(), want_in) {
+                (Ok(StrAt::In(s, e)), Some(w)) => assert_eq!((s, e), w),
+                (Ok(StrAt::Owned(v)), None) => assert_eq!(&v[..], b"a\\b"),
+                (r, _) => panic!("{input:?}: {r:?}"),
+            }
+        }
     }
 
     #[test]
