@@ -14,9 +14,12 @@
 //! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
 //! - `streamed16k`: the `Receiver` fed 16 KiB reads (`push_bytes`), literals over 16 KiB
 //!   streamed in pieces (`FramerConfig::stream_literals_over`), chunks counted;
+//! - `streamedfast16k`: the same through the fast lane (`push_bytes_chunk`: a read inside a
+//!   streamed literal comes straight back as its chunk);
 //! - `streamedcopy16k`: the same, each read copied in (`push`, as the client session does);
 //! - `streamedmut16k`: the same, the reads split off one buffer (`push_bytes_mut`);
 //!   `streamedmut16k-context` also reads each streamed body's FETCH context;
+//! - `streamedmutfast16k`: the same through the fast lane (`push_bytes_mut_chunk`);
 //! - `framer`: framing only;
 //! - `encode`: decode, then time encoding.
 
@@ -103,6 +106,20 @@ fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
     })
 }
 
+/// As [`decode_streamed`], each read pushed through the fast lane (`push_bytes_chunk`).
+fn decode_streamed_fast(data: &[u8], expect: Expect) -> (u64, u64) {
+    let shared = bytes::Bytes::copy_from_slice(data);
+    let mut at = 0;
+    streamed(expect, false, |rx| {
+        let end = (at + 16 * 1024).min(shared.len());
+        if let Some(c) = rx.push_bytes_chunk(shared.slice(at..end)) {
+            black_box(c);
+        }
+        at = end;
+        at < shared.len()
+    })
+}
+
 /// As [`decode_streamed`], each read copied in (`push`, what the client session does).
 fn decode_streamed_copy(data: &[u8], expect: Expect) -> (u64, u64) {
     let mut pieces = data.chunks(16 * 1024).peekable();
@@ -123,6 +140,22 @@ fn decode_streamed_mut(data: &[u8], expect: Expect, context: bool) -> (u64, u64)
         rx.push_bytes_mut(rd.split_to(n));
         !rd.is_empty()
     })
+}
+
+/// As [`decode_streamed_mut`], each read pushed through the fast lane
+/// (`push_bytes_mut_chunk`: a read inside a streamed literal comes straight back as its chunk).
+fn decode_streamed_mut_fast(data: &[u8], expect: Expect) -> (u64, u64) {
+    let mut rd = bytes::BytesMut::from(data);
+    let mut lane = 0usize;
+    let r = streamed(expect, false, |rx| {
+        let n = (16 * 1024).min(rd.len());
+        if let Some(c) = rx.push_bytes_mut_chunk(rd.split_to(n)) {
+            lane += black_box(c).len();
+        }
+        !rd.is_empty()
+    });
+    eprintln!("{lane} bytes by the fast lane");
+    r
 }
 
 /// The receiver with literals over 16 KiB streamed: `read` pushes the next read and says
@@ -163,8 +196,10 @@ fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
         "streamed16k" => decode_streamed(data, expect),
         "streamedcopy16k" => decode_streamed_copy(data, expect),
+        "streamedfast16k" => decode_streamed_fast(data, expect),
         "streamedmut16k" => decode_streamed_mut(data, expect, false),
         "streamedmut16k-context" => decode_streamed_mut(data, expect, true),
+        "streamedmutfast16k" => decode_streamed_mut_fast(data, expect),
         "whole" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
@@ -221,7 +256,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedcopy16k|streamedmut16k[-context]|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|framer|encode PASSES"
         );
         std::process::exit(2);
     };

@@ -702,6 +702,43 @@ impl Receiver {
         self.framer.push_bytes_mut(data);
     }
 
+    /// [`push_bytes`](Self::push_bytes) with a fast lane for reads inside a streamed literal
+    /// (see [`Framer::push_bytes_chunk`]): when the receiver is handing out a streamed
+    /// literal's data and holds no byte, the literal's part of `data` is returned at once as
+    /// the chunk (what the next [`StreamEvent::LiteralChunk`] would carry: the same bytes,
+    /// the same boundaries) and only the rest is buffered. `None`: pushed as by `push_bytes`.
+    /// Either way the events that follow are those `push_bytes` would give; take every event
+    /// before each push, as usual.
+    ///
+    /// ```
+    /// use imapwire_codec::codec::{Expect, Receiver, StreamEvent};
+    /// use imapwire_codec::framer::FramerConfig;
+    /// use imapwire_codec::DecodeOptions;
+    /// let cfg = FramerConfig::default().with_stream_literals_over(Some(4));
+    /// let mut rx = Receiver::new(cfg, DecodeOptions::default(), Expect::Response);
+    /// assert_eq!(rx.push_bytes_chunk("* 1 FETCH (BODY[] {10}\r\n0123".into()), None);
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralBegin(_))));
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralChunk(c)) if c == "0123"));
+    /// assert!(rx.next().is_none());
+    /// // the next read continues the literal: it comes straight back
+    /// assert_eq!(rx.push_bytes_chunk("4567".into()).as_deref(), Some(&b"4567"[..]));
+    /// // the end of the literal and what follows: the chunk, then the rest as events
+    /// assert_eq!(rx.push_bytes_chunk("89)\r\n".into()).as_deref(), Some(&b"89"[..]));
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralEnd)));
+    /// assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
+    /// ```
+    #[inline]
+    pub fn push_bytes_chunk(&mut self, data: Bytes) -> Option<Bytes> {
+        self.framer.push_bytes_chunk(data)
+    }
+
+    /// [`push_bytes_mut`](Self::push_bytes_mut) with the fast lane of
+    /// [`push_bytes_chunk`](Self::push_bytes_chunk) (see [`Framer::push_bytes_mut_chunk`]).
+    #[inline]
+    pub fn push_bytes_mut_chunk(&mut self, data: bytes::BytesMut) -> Option<Bytes> {
+        self.framer.push_bytes_mut_chunk(data)
+    }
+
     /// Whether a synchronizing literal awaits [`accept_literal`](Self::accept_literal) or
     /// [`reject_literal`](Self::reject_literal) (the receiver yields nothing until then).
     pub fn awaiting_decision(&self) -> bool {
@@ -929,6 +966,10 @@ impl Receiver {
     #[inline]
     #[must_use = "a dropped event is a lost message, literal decision or error"]
     pub fn next(&mut self) -> Option<StreamEvent<AnyMessage>> {
+        // the `None` after each read inside a large body, without the message machinery
+        if self.framer.stream_waits() {
+            return None;
+        }
         self.next_with(AnyMessage::decode_event_into)
     }
 
@@ -940,6 +981,9 @@ impl Receiver {
     pub fn next_into(&mut self, out: &mut Option<StreamEvent<AnyMessage>>) -> bool {
         if out.is_some() {
             *out = None;
+        }
+        if self.framer.stream_waits() {
+            return false;
         }
         self.fill_with(AnyMessage::decode_event_into, out);
         out.is_some()

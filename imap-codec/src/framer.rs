@@ -604,6 +604,82 @@ impl Framer {
         self.buf.push_bytes_mut(data);
     }
 
+    /// [`push_bytes`](Self::push_bytes) with a fast lane for reads inside a streamed
+    /// literal: when the framer is handing out a streamed literal's data and holds no byte,
+    /// the part of `data` that belongs to the literal is returned at once, as the chunk
+    /// itself (the [`Frame::LiteralChunk`] that [`next_frame`](Self::next_frame) would give
+    /// next: the same bytes, the same boundaries), and only the rest of `data`, if any, is
+    /// buffered. A read that lies wholly inside a large literal is handed back as it is, with
+    /// no frame made and no reference count taken. `None`: `data` was pushed as by
+    /// `push_bytes` (the framer was not streaming, or held bytes); its frames come from
+    /// `next_frame`. Either way the frames that follow are those `push_bytes` would give.
+    /// Take every frame before each push, as usual: the fast lane applies only then.
+    #[inline]
+    pub fn push_bytes_chunk(&mut self, mut data: Bytes) -> Option<Bytes> {
+        let Some(n) = self.fast_chunk_len(data.len()) else {
+            self.push_bytes(data);
+            return None;
+        };
+        if n == data.len() {
+            self.take_streamed(n);
+            return Some(data);
+        }
+        let chunk = data.split_to(n);
+        self.take_streamed(n);
+        self.buf.push_bytes(data);
+        Some(chunk)
+    }
+
+    /// [`push_bytes_mut`](Self::push_bytes_mut) with the fast lane of
+    /// [`push_bytes_chunk`](Self::push_bytes_chunk): inside a streamed literal, with no byte
+    /// held, the literal's part of `data` is returned at once as its chunk (frozen, no copy)
+    /// and only the rest is buffered. `None`: pushed as by `push_bytes_mut`.
+    #[inline]
+    pub fn push_bytes_mut_chunk(&mut self, mut data: BytesMut) -> Option<Bytes> {
+        let Some(n) = self.fast_chunk_len(data.len()) else {
+            self.push_bytes_mut(data);
+            return None;
+        };
+        if n == data.len() {
+            self.take_streamed(n);
+            return Some(data.freeze());
+        }
+        let chunk = data.split_to(n).freeze();
+        self.take_streamed(n);
+        self.buf.push_bytes_mut(data);
+        Some(chunk)
+    }
+
+    /// How many of `len` new bytes the fast lane hands out as a chunk at once: `None` unless
+    /// a streamed literal has data to come and nothing is buffered (then its next chunk
+    /// would start with the new bytes).
+    #[inline(always)]
+    fn fast_chunk_len(&self, len: usize) -> Option<usize> {
+        match self.state {
+            State::Stream { remaining } if remaining > 0 && len > 0 && self.buf.is_drained() => {
+                Some(remaining.min(len as u64) as usize)
+            }
+            _ => None,
+        }
+    }
+
+    /// Inside a streamed literal with more of its data to come and nothing buffered: the next
+    /// frame is `None` (the usual state after each read of a large body). Checked by the
+    /// receiver before its message machinery.
+    #[inline(always)]
+    pub(crate) fn stream_waits(&self) -> bool {
+        matches!(self.state, State::Stream { remaining } if remaining > 0) && self.buf.is_drained()
+    }
+
+    /// `n` bytes of the streamed literal were handed out (by the fast lane).
+    #[inline(always)]
+    fn take_streamed(&mut self, n: usize) {
+        if let State::Stream { remaining } = &mut self.state {
+            *remaining -= n as u64;
+        }
+        self.offset += n as u64;
+    }
+
     /// Bytes received but not yet handed out as a frame.
     pub fn buffered(&self) -> usize {
         self.buf.total()
@@ -1582,6 +1658,124 @@ mod tests {
             }
             assert_eq!(joined(got), expected, "split reads of {read}");
             assert!(copied.is_idle() && split.is_idle());
+        }
+    }
+
+    /// A stream with streamed literals of several sizes (two in one message, one after an
+    /// error), for the fast lane's tests.
+    fn fast_lane_input() -> Vec<u8> {
+        let body: String = (0..300)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        format!(
+            "* 1 FETCH (UID 7 BODY[1] {{40}}\r\n{} BODY[2] {{300}}\r\n{body})\r\n\
+             * 2 FETCH (BODY[] {{9}}\r\n123456789)\r\n\
+             * 3 FETCH (BODY[] {{99999999999999999999999}}\r\n\
+             * 4 FETCH (BODY[] {{17}}\r\nzyxwvutsrqponmlkj UID 9)\r\n\
+             a1 OK done\r\n",
+            &body[..40]
+        )
+        .into_bytes()
+    }
+
+    /// Feeds `input` in reads of the given sizes (cycled) through `push_bytes` or
+    /// `push_bytes_mut` (reads split off one buffer), with or without the fast lane (a
+    /// chunk it returns recorded as the `Frame::LiteralChunk` it stands for), taking every
+    /// frame after each read. Returns the frames and how many reads the fast lane took.
+    fn feed_reads(input: &[u8], sizes: &[usize], mutable: bool, fast: bool) -> (Vec<Frame>, usize) {
+        let config = FramerConfig::default()
+            .with_stream_literals_over(Some(8))
+            .with_limits(Limits::default().with_max_line(8192));
+        let mut f = Framer::new(config);
+        let mut rd = BytesMut::from(input);
+        let mut got = Vec::new();
+        let mut lane = 0;
+        for &size in sizes.iter().cycle() {
+            if rd.is_empty() {
+                break;
+            }
+            let read = rd.split_to(size.clamp(1, rd.len()));
+            let chunk = match (mutable, fast) {
+                (false, false) => {
+                    f.push_bytes(read.freeze());
+                    None
+                }
+                (true, false) => {
+                    f.push_bytes_mut(read);
+                    None
+                }
+                (false, true) => f.push_bytes_chunk(read.freeze()),
+                (true, true) => f.push_bytes_mut_chunk(read),
+            };
+            if let Some(c) = chunk {
+                lane += 1;
+                got.push(Frame::LiteralChunk(c));
+            }
+            got.extend(frames(&mut f));
+        }
+        assert!(f.is_idle());
+        (got, lane)
+    }
+
+    /// The fast lane (`push_bytes_chunk`, `push_bytes_mut_chunk`) gives exactly the frames of
+    /// the general path, chunk boundaries included, and hands a read that lies inside a
+    /// literal back as the same buffer.
+    #[test]
+    fn fast_lane_equals_general_path() {
+        let input = fast_lane_input();
+        let (expected, _) = feed_reads(&input, &[input.len()], false, false);
+        for sizes in [&[4][..], &[1], &[16], &[7, 13, 64], &[100, 3]] {
+            for mutable in [false, true] {
+                let (general, none) = feed_reads(&input, sizes, mutable, false);
+                let (fast, lane) = feed_reads(&input, sizes, mutable, true);
+                assert_eq!(none, 0);
+                assert_eq!(fast, general, "reads {sizes:?}, mutable {mutable}");
+                assert_eq!(joined(fast), expected, "reads {sizes:?}, mutable {mutable}");
+                assert!(lane > 0, "reads {sizes:?}: the fast lane was never taken");
+            }
+        }
+        // a read inside a literal comes back as the buffer it was
+        let mut f = Framer::new(FramerConfig::default().with_stream_literals_over(Some(4)));
+        f.push_bytes(Bytes::from_static(b"* 1 FETCH (BODY[] {20}\r\n"));
+        assert!(matches!(frames(&mut f)[..], [Frame::LiteralBegin(_)]));
+        let read = Bytes::from(b"0123456789".to_vec());
+        let back = f.push_bytes_chunk(read.clone()).expect("fast lane");
+        assert_eq!(back.as_ptr(), read.as_ptr());
+        assert_eq!(back.len(), 10);
+        let mut rd = BytesMut::from(&b"abcdefghijk)\r\n"[..]);
+        let ptr = rd.as_ptr();
+        let read = rd.split();
+        let back = f.push_bytes_mut_chunk(read).expect("fast lane");
+        assert_eq!((back.as_ptr(), &back[..]), (ptr, &b"abcdefghij"[..]));
+        assert_eq!(
+            frames(&mut f),
+            [
+                Frame::LiteralEnd,
+                Frame::Message(Bytes::from_static(b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"))
+            ]
+        );
+        // not streaming: pushed as usual
+        assert_eq!(
+            f.push_bytes_chunk(Bytes::from_static(b"* 2 EXISTS\r\n")),
+            None
+        );
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"* 2 EXISTS\r\n"))]
+        );
+    }
+
+    proptest::proptest! {
+        /// The fast lane against the general path over random read sizes.
+        #[test]
+        fn fast_lane_equals_general_path_at_any_split(
+            sizes in proptest::collection::vec(1usize..80, 1..12),
+            mutable in proptest::bool::ANY,
+        ) {
+            let input = fast_lane_input();
+            let (general, _) = feed_reads(&input, &sizes, mutable, false);
+            let (fast, _) = feed_reads(&input, &sizes, mutable, true);
+            proptest::prop_assert_eq!(fast, general);
         }
     }
 
