@@ -1191,7 +1191,12 @@ impl Client {
         let n = buf.len();
         if n > 0 {
             self.last_rx = now;
-            self.rx.push_bytes_mut(buf.split());
+            // A read inside a streamed body comes straight back as its chunk (the receiver's
+            // fast lane: the chunk its next event would carry, with no frame or event made);
+            // the event queue has room (`takes_input`).
+            if let Some(chunk) = self.rx.push_bytes_mut_chunk(buf.split()) {
+                self.events.push_back(Event::BodyChunk(chunk));
+            }
         }
         self.process_plain();
         self.update_timers();
