@@ -1,16 +1,26 @@
 //! A directory-backed mailbox store in the Maildir++ layout (RFC 9051 §2.3.1 UIDs and
 //! UIDVALIDITY kept across restarts; RFC 7162 mod-sequences; RFC 6154 special-use roles).
 //!
-//! The store answers requests like [`MemoryStore`] (it holds the messages in one, loaded at
-//! [`MaildirStore::open`]) and writes every change through to the directory.
+//! The store answers requests like [`MemoryStore`] (its index: mailboxes, UIDs, flags,
+//! mod-sequences, dates and each message's file name and size, built at
+//! [`MaildirStore::open`] from the logs and one `stat` per file, no message read) and
+//! writes every change through to the directory.
 //!
-//! Memory: an APPEND message is written to a file in the root's `tmp/` chunk by chunk as it
-//! arrives ([`MaildirStore::append_chunk`]; the file is deleted when the APPEND is aborted
-//! or fails, renamed into the mailbox's `cur/` when it is stored), so receiving a message
-//! takes no memory in proportion to its size. Stored messages, however, are still held in
-//! the in-memory index (read at open and read back once an APPEND completes), and FETCH
-//! answers hold a body whole: bodies served from the files in bounded pieces need a
-//! streamed FETCH body in the session's reply API, which does not exist yet.
+//! Memory: no message is held whole for long.
+//!
+//! - APPEND: a message is written to a file in the root's `tmp/` chunk by chunk as it
+//!   arrives ([`MaildirStore::append_chunk`]; deleted when the APPEND is aborted or fails,
+//!   renamed into the mailbox's `cur/` when it is stored), and not read back;
+//! - FETCH of the whole message (`BODY[]`, `BODY[]<o.n>`, `RFC822`) longer than
+//!   [`STREAM_OVER`]: streamed from the file, opened at FETCH and read in pieces as the
+//!   session asks ([`MaildirStore::body_chunk`], answering
+//!   [`Event::BodyWanted`](super::Event::BodyWanted)); a message renamed or expunged
+//!   meanwhile is still sent whole from the open file;
+//! - what needs the message parsed or searched (sections such as `BODY[1.2]` or
+//!   `BODY[HEADER]`, ENVELOPE, BODYSTRUCTURE, SEARCH by header or text) and COPY/MOVE
+//!   (the copy is written from memory) read the message whole for the time of the request:
+//!   bounded by the largest message, not by the mailbox. Reading only the needed part
+//!   (the header, a part's byte range) is left to do.
 //!
 //! Layout:
 //!
@@ -32,6 +42,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -58,7 +69,7 @@ pub struct MaildirStore {
     root: PathBuf,
     mem: MemoryStore,
     /// The file name (in `cur/`) of each message, by mailbox and UID.
-    files: HashMap<Vec<u8>, HashMap<u32, String>>,
+    files: Arc<Mutex<FileMap>>,
     counter: u64,
     /// APPEND messages being received: written to a file in the root's `tmp/` as their
     /// chunks arrive.
@@ -79,17 +90,21 @@ struct Staged {
 
 /// The data of a staged APPEND message announced as `length` bytes, read back from its
 /// file once it is written out.
-fn staged_data(st: Staged, length: u64) -> Result<Bytes, &'static str> {
+/// Checks a staged APPEND message announced as `length` bytes once it is written out; its
+/// size.
+fn staged_size(st: Staged, length: u64) -> Result<u64, &'static str> {
     if st.file.is_none_or(|f| f.sync_all().is_err()) {
         return Err("the store could not be written");
     }
     if st.len != length {
         return Err("message data incomplete");
     }
-    fs::read(&st.path)
-        .map(Bytes::from)
-        .map_err(|_| "the store could not be read")
+    Ok(st.len)
 }
+
+/// The file name (in `cur/`) of each message, by mailbox and UID; shared with the
+/// [`MemoryStore`]'s reader of message files.
+type FileMap = HashMap<Vec<u8>, HashMap<u32, String>>;
 
 /// The directory of a mailbox, relative to the root.
 fn dir_name(mailbox: &[u8]) -> String {
@@ -234,7 +249,7 @@ impl MaildirStore {
         let mut store = MaildirStore {
             root: root.clone(),
             mem: MemoryStore::new(),
-            files: HashMap::new(),
+            files: Arc::new(Mutex::new(HashMap::new())),
             counter: 0,
             staged: HashMap::new(),
             arriving: std::collections::VecDeque::new(),
@@ -274,12 +289,29 @@ impl MaildirStore {
                 mem.restore_message(&name, m);
             }
             mem.restore_expunged(&name, l.expunged);
-            store.files.insert(name.clone(), files);
+            store.files().insert(name.clone(), files);
             store.compact(&name, &l.meta)?;
         }
         store.mem.record_changes();
         store.mem.stream_bodies_over(Some(STREAM_OVER));
+        let (files, root) = (store.files.clone(), store.root.clone());
+        store.mem.set_message_files(Box::new(move |mailbox, uid| {
+            let name = files
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(mailbox)
+                .and_then(|f| f.get(&uid))
+                .cloned()
+                .ok_or(io::ErrorKind::NotFound)?;
+            fs::File::open(root.join(dir_name(mailbox)).join("cur").join(name))
+        }));
         Ok(store)
+    }
+
+    fn files(&self) -> MutexGuard<'_, FileMap> {
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn dir(&self, mailbox: &[u8]) -> PathBuf {
@@ -406,9 +438,9 @@ impl MaildirStore {
             if file.is_empty() {
                 continue;
             }
-            match fs::read(cur.join(&file)) {
-                Ok(d) => {
-                    m.data = Bytes::from(d);
+            match fs::metadata(cur.join(&file)) {
+                Ok(meta) => {
+                    m.size = meta.len();
                     known.insert(base_of(&file).to_owned(), ());
                     kept.push((m, file));
                 }
@@ -444,12 +476,12 @@ impl MaildirStore {
                 let flags = flags_of_letters(info);
                 let target = format!("{}:2,{}", base_of(&n), flag_letters(&flags));
                 fs::rename(dir.join(sub).join(&n), cur.join(&target))?;
-                let data = Bytes::from(fs::read(cur.join(&target))?);
+                let size = fs::metadata(cur.join(&target))?.len();
                 max_uid += 1;
                 max_modseq += 1;
                 known.insert(base_of(&n).to_owned(), ());
                 kept.push((
-                    StoredMessage::new(max_uid, flags, max_modseq, date, data),
+                    StoredMessage::in_file(max_uid, flags, max_modseq, date, size),
                     target,
                 ));
             }
@@ -473,7 +505,7 @@ impl MaildirStore {
             meta.uid_next,
             meta.highest_modseq
         );
-        if let Some(files) = self.files.get(name) {
+        if let Some(files) = self.files().get(name) {
             let mut uids: Vec<&u32> = files.keys().collect();
             uids.sort_unstable();
             let stored: HashMap<u32, (Vec<Flag>, u64, i64)> = self
@@ -537,19 +569,21 @@ impl MaildirStore {
                 for sub in ["cur", "new", "tmp"] {
                     fs::create_dir_all(dir.join(sub))?;
                 }
-                self.files.insert(mailbox.clone(), HashMap::new());
+                self.files().insert(mailbox.clone(), HashMap::new());
                 self.compact(&mailbox, &meta)?;
             }
             Change::Deleted { mailbox } => {
-                self.files.remove(&mailbox);
+                self.files().remove(&mailbox);
                 fs::remove_dir_all(self.dir(&mailbox))?;
                 self.write_subscriptions()?;
             }
             Change::Renamed { from, to } => {
                 fs::rename(self.dir(&from), self.dir(&to))?;
-                if let Some(f) = self.files.remove(&from) {
-                    self.files.insert(to, f);
+                let mut files = self.files();
+                if let Some(f) = files.remove(&from) {
+                    files.insert(to, f);
                 }
+                drop(files);
                 self.write_subscriptions()?;
             }
             Change::Added { mailbox, message } => {
@@ -568,6 +602,10 @@ impl MaildirStore {
                                 .and_then(|f| f.set_modified(t));
                         }
                         path
+                    }
+                    // A message not held in memory has no data to write here.
+                    None if message.data.len() as u64 != message.size => {
+                        return Err(io::Error::other("message data not in memory"));
                     }
                     None => {
                         let tmp = dir.join("tmp").join(&name);
@@ -590,10 +628,12 @@ impl MaildirStore {
                         &message.flags,
                     ),
                 )?;
-                self.files
-                    .entry(mailbox)
+                self.files()
+                    .entry(mailbox.clone())
                     .or_default()
                     .insert(message.uid, name);
+                // The file holds it now.
+                self.mem.release(&mailbox, message.uid);
             }
             Change::Flags {
                 mailbox,
@@ -602,7 +642,12 @@ impl MaildirStore {
                 modseq,
             } => {
                 let cur = self.dir(&mailbox).join("cur");
-                let Some(old) = self.files.get(&mailbox).and_then(|f| f.get(&uid)).cloned() else {
+                let old = self
+                    .files()
+                    .get(&mailbox)
+                    .and_then(|f| f.get(&uid))
+                    .cloned();
+                let Some(old) = old else {
                     return Ok(());
                 };
                 let new = format!("{}:2,{}", base_of(&old), flag_letters(&flags));
@@ -616,7 +661,7 @@ impl MaildirStore {
                 }
                 line.push('\n');
                 self.append_log(&mailbox, &line)?;
-                if let Some(f) = self.files.get_mut(&mailbox) {
+                if let Some(f) = self.files().get_mut(&mailbox) {
                     f.insert(uid, new);
                 }
             }
@@ -625,7 +670,8 @@ impl MaildirStore {
                 uid,
                 modseq,
             } => {
-                if let Some(old) = self.files.get_mut(&mailbox).and_then(|f| f.remove(&uid)) {
+                let old = self.files().get_mut(&mailbox).and_then(|f| f.remove(&uid));
+                if let Some(old) = old {
                     match fs::remove_file(self.dir(&mailbox).join("cur").join(old)) {
                         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                         _ => {}
@@ -733,13 +779,13 @@ impl MaildirStore {
             let data = match self.staged.remove(&(sid, m.stream)) {
                 Some(st) => {
                     files.push(st.path.clone());
-                    staged_data(st, m.length)
+                    staged_size(st, m.length)
                 }
                 // An empty message sends no chunk.
                 None if m.length == 0 => {
                     let path = self.root.join("tmp").join(self.unique());
                     let made = fs::File::create(&path)
-                        .map(|_| Bytes::new())
+                        .map(|_| 0)
                         .map_err(|_| "the store could not be written");
                     if made.is_ok() {
                         files.push(path);
@@ -749,7 +795,9 @@ impl MaildirStore {
                 None => Err("message data incomplete"),
             };
             match data {
-                Ok(data) => bodies.push((data, m.flags, date_or_now(m.date.as_ref()))),
+                Ok(size) => {
+                    bodies.push((size, Bytes::new(), m.flags, date_or_now(m.date.as_ref())))
+                }
                 Err(why) => failed = Some(why),
             }
         }
@@ -762,7 +810,7 @@ impl MaildirStore {
         // Renamed by `persist` as the messages are added; whatever is left (no such
         // mailbox: NO [TRYCREATE]) is deleted.
         self.arriving = files.into();
-        let r = self.mem.append_messages(mailbox, bodies);
+        let r = self.mem.append_sized(mailbox, bodies);
         let flushed = self.flush();
         for f in std::mem::take(&mut self.arriving) {
             let _ = fs::remove_file(f);

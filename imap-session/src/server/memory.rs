@@ -28,8 +28,12 @@
 //!
 //! Memory: it is the in-memory store by definition. Every message is held whole in RAM,
 //! APPEND data too while it arrives ([`MemoryStore::append_chunk`] keeps the chunks until
-//! the [`Request::Append`]), and FETCH answers carry bodies whole. Use it for tests and
-//! small mailboxes; sizes are bounded only by the server's APPEND limit.
+//! the [`Request::Append`]), and FETCH answers carry values whole unless
+//! [`MemoryStore::stream_bodies_over`] sets a threshold (longer values are then streamed
+//! from the stored message, without a copy). Use it for tests and small mailboxes; sizes
+//! are bounded only by the server's APPEND limit. A persistence layer may keep messages
+//! in files instead ([`StoredMessage::in_file`], [`MemoryStore::set_message_files`]: see
+//! [`maildir`](super::maildir)).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -70,8 +74,12 @@ pub struct StoredMessage {
     pub modseq: u64,
     /// INTERNALDATE, in seconds since the Unix epoch.
     pub internal_date: i64,
-    /// The message.
+    /// The message; empty when it is not held in memory (see [`size`](Self::size)).
     pub data: Bytes,
+    /// The message's length. When it differs from `data`'s, the message is not held in
+    /// memory: its data is read from its file when needed (see
+    /// [`MemoryStore::set_message_files`]).
+    pub size: u64,
 }
 
 type Message = StoredMessage;
@@ -84,8 +92,26 @@ impl StoredMessage {
             flags,
             modseq,
             internal_date,
+            size: data.len() as u64,
             data,
         }
+    }
+
+    /// A message of `size` octets not held in memory (read from its file when needed).
+    pub fn in_file(uid: u32, flags: Vec<Flag>, modseq: u64, internal_date: i64, size: u64) -> Self {
+        StoredMessage {
+            uid,
+            flags,
+            modseq,
+            internal_date,
+            data: Bytes::new(),
+            size,
+        }
+    }
+
+    /// Whether the data is held in memory.
+    fn held(&self) -> bool {
+        self.data.len() as u64 == self.size
     }
 }
 
@@ -201,7 +227,7 @@ impl Folder {
         self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
     }
 
-    fn add(&mut self, data: Bytes, flags: Vec<Flag>, internal_date: i64) -> u32 {
+    fn add(&mut self, data: Bytes, size: u64, flags: Vec<Flag>, internal_date: i64) -> u32 {
         let uid = self.meta.uid_next;
         self.meta.uid_next += 1;
         self.meta.highest_modseq += 1;
@@ -211,6 +237,7 @@ impl Folder {
             modseq: self.meta.highest_modseq,
             internal_date,
             data,
+            size,
         });
         uid
     }
@@ -246,8 +273,53 @@ pub struct MemoryStore {
     /// FETCH values longer than this are streamed ([`MemoryStore::stream_bodies_over`]).
     stream_over: Option<u64>,
     /// The rest of each streamed FETCH value, by session and stream.
-    bodies: HashMap<(SessionId, BodyStream), Bytes>,
+    bodies: HashMap<(SessionId, BodyStream), BodyData>,
     next_body: u64,
+    /// Opens the file of a message not held in memory.
+    files: Option<MessageFiles>,
+}
+
+/// Opens the file of message `uid` of mailbox `mailbox` (wire name), for
+/// [`MemoryStore::set_message_files`].
+pub type OpenMessage = dyn Fn(&[u8], u32) -> std::io::Result<std::fs::File> + Send;
+
+struct MessageFiles(Box<OpenMessage>);
+
+impl std::fmt::Debug for MessageFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageFiles")
+    }
+}
+
+/// The rest of a streamed FETCH value.
+#[derive(Debug)]
+enum BodyData {
+    Held(Bytes),
+    /// `left` octets of an open file, from its current position.
+    File {
+        file: std::fs::File,
+        left: u64,
+    },
+}
+
+/// The data of `m` of mailbox `k`: held, or read from its file (empty when it cannot be
+/// read).
+fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
+    if m.held() {
+        return m.data.clone();
+    }
+    let Some(files) = files else {
+        return Bytes::new();
+    };
+    let mut v = Vec::new();
+    let read = (files.0)(k, m.uid).and_then(|f| {
+        use std::io::Read;
+        f.take(m.size).read_to_end(&mut v)
+    });
+    match read {
+        Ok(_) => Bytes::from(v),
+        Err(_) => Bytes::new(),
+    }
 }
 
 const DELIM: u8 = b'/';
@@ -457,17 +529,45 @@ impl MemoryStore {
         self.folders.keys().map(Vec::as_slice)
     }
 
-    /// The messages of a mailbox as `(uid, flags, data)`, ascending by UID.
+    /// The messages of a mailbox as `(uid, flags, data)`, ascending by UID (messages not held
+    /// in memory are read from their files).
     pub fn messages(&self, mailbox: &[u8]) -> Vec<(u32, Vec<Flag>, Bytes)> {
         self.folders
             .get(mailbox)
             .map(|f| {
                 f.messages
                     .iter()
-                    .map(|m| (m.uid, m.flags.clone(), m.data.clone()))
+                    .map(|m| {
+                        let d = load(self.files.as_ref(), mailbox, m);
+                        (m.uid, m.flags.clone(), d)
+                    })
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Messages not held in memory ([`StoredMessage::in_file`]) are read with `open`
+    /// when their data is needed: FETCH of a section, ENVELOPE or BODYSTRUCTURE and SEARCH
+    /// by content read the message whole for the time of the request; FETCH values of the
+    /// whole message (`BODY[]`, `BODY[]<o.n>`, `RFC822`) longer than
+    /// [`stream_bodies_over`](Self::stream_bodies_over)'s threshold are streamed from the
+    /// file opened once at FETCH ([`body_chunk`](Self::body_chunk)), so a message that
+    /// is renamed or expunged meanwhile is still sent whole.
+    pub fn set_message_files(&mut self, open: Box<OpenMessage>) {
+        self.files = Some(MessageFiles(open));
+    }
+
+    /// Drops the data of message `uid` of `mailbox` from memory (its file holds it: see
+    /// [`set_message_files`](Self::set_message_files)).
+    pub fn release(&mut self, mailbox: &[u8], uid: u32) {
+        if self.files.is_none() {
+            return;
+        }
+        if let Some(f) = self.folders.get_mut(mailbox) {
+            if let Some(i) = f.index(uid) {
+                f.messages[i].data = Bytes::new();
+            }
+        }
     }
 
     /// The messages of a mailbox, ascending by UID.
@@ -512,8 +612,32 @@ impl MemoryStore {
         let Some(rest) = self.bodies.get_mut(&(sid, stream)) else {
             return Bytes::new();
         };
-        let chunk = rest.split_to(max.min(rest.len()));
-        if rest.is_empty() {
+        let (chunk, done) = match rest {
+            BodyData::Held(b) => {
+                let c = b.split_to(max.min(b.len()));
+                (c, b.is_empty())
+            }
+            BodyData::File { file, left } => {
+                use std::io::Read;
+                let want = (*left).min(max as u64) as usize;
+                let mut buf = bytes::BytesMut::zeroed(want);
+                let mut got = 0;
+                while got < want {
+                    match file.read(&mut buf[got..]) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+                buf.truncate(got);
+                *left -= got as u64;
+                // A short read (the file shrank, an I/O error) ends the stream: the caller
+                // gets what was read, then nothing (and fails the literal).
+                (buf.freeze(), *left == 0 || got < want)
+            }
+        };
+        if done {
             self.bodies.remove(&(sid, stream));
         }
         chunk
@@ -574,8 +698,20 @@ impl MemoryStore {
     }
 
     fn add_message(&mut self, k: &[u8], data: Bytes, flags: Vec<Flag>, date: i64) -> Option<u32> {
+        let size = data.len() as u64;
+        self.add_sized(k, data, size, flags, date)
+    }
+
+    fn add_sized(
+        &mut self,
+        k: &[u8],
+        data: Bytes,
+        size: u64,
+        flags: Vec<Flag>,
+        date: i64,
+    ) -> Option<u32> {
         let f = self.folders.get_mut(k)?;
-        let uid = f.add(data, flags, date);
+        let uid = f.add(data, size, flags, date);
         if self.changes.is_some() {
             let message = f.messages.last().cloned()?;
             self.record(|| Change::Added {
@@ -617,6 +753,7 @@ impl MemoryStore {
                 let Some(f) = self.selected_folder(sid) else {
                     return nonexistent();
                 };
+                let sel_key: &[u8] = self.selected.get(&sid).map_or(&[], |s| &s.0);
                 let mut out = Vec::new();
                 let mut modseq = 0;
                 for (i, &uid) in view.iter().enumerate() {
@@ -627,6 +764,9 @@ impl MemoryStore {
                         max_seq: view.len() as u32,
                         max_uid: view.last().copied().unwrap_or(0),
                         parsed: None,
+                        data: None,
+                        mailbox: sel_key,
+                        files: self.files.as_ref(),
                     };
                     let mut ctx = ctx;
                     match criteria
@@ -891,7 +1031,13 @@ impl MemoryStore {
             let mut out: Vec<FetchPart> = Vec::new();
             let mut set_seen = false;
             let m = &f.messages[ix];
-            let parsed = needs_parse.then(|| ParsedMessage::new(m.data.clone()));
+            let files = self.files.as_ref();
+            let parsed = needs_parse.then(|| ParsedMessage::new(load(files, &k, m)));
+            // A value of the whole message (`start..end` of it) longer than the threshold,
+            // of a message not held in memory: streamed from its file.
+            let from_file = |start: u64, end: u64| {
+                !m.held() && stream_over.is_some_and(|t| end.saturating_sub(start) > t)
+            };
             let section = |s: Option<&Section>| {
                 parsed
                     .as_ref()
@@ -907,7 +1053,7 @@ impl MemoryStore {
                         }
                     }
                     FetchAttribute::Rfc822Size => {
-                        push(&mut out, MessageDataItem::Rfc822Size(m.data.len() as u64))
+                        push(&mut out, MessageDataItem::Rfc822Size(m.size))
                     }
                     FetchAttribute::InternalDate => push(
                         &mut out,
@@ -933,9 +1079,19 @@ impl MemoryStore {
                             );
                         }
                     }
+                    FetchAttribute::Rfc822 if from_file(0, m.size) => {
+                        set_seen = true;
+                        let name = StreamedName::Rfc822;
+                        let at = (sid, k.as_slice(), m.uid, 0, m.size);
+                        match streamed_file(&mut self.next_body, &mut self.bodies, files, at, name)
+                        {
+                            Some(p) => out.push(p),
+                            None => return unreadable(),
+                        }
+                    }
                     FetchAttribute::Rfc822 => {
                         set_seen = true;
-                        let v = m.data.clone();
+                        let v = load(files, &k, m);
                         if stream_over.is_some_and(|t| v.len() as u64 > t) {
                             out.push(streamed(
                                 &mut self.next_body,
@@ -973,8 +1129,37 @@ impl MemoryStore {
                         peek,
                     } => {
                         set_seen |= !peek;
+                        if sec.is_none() {
+                            let (start, end) = match partial {
+                                Some(p) => {
+                                    let start = p.offset.min(m.size);
+                                    (start, start.saturating_add(p.length.get()).min(m.size))
+                                }
+                                None => (0, m.size),
+                            };
+                            if from_file(start, end) {
+                                let origin = partial.and_then(|p| u32::try_from(p.offset).ok());
+                                let name = StreamedName::BodySection {
+                                    section: None,
+                                    origin,
+                                };
+                                let at = (sid, k.as_slice(), m.uid, start, end - start);
+                                let files = self.files.as_ref();
+                                match streamed_file(
+                                    &mut self.next_body,
+                                    &mut self.bodies,
+                                    files,
+                                    at,
+                                    name,
+                                ) {
+                                    Some(p) => out.push(p),
+                                    None => return unreadable(),
+                                }
+                                continue;
+                            }
+                        }
                         let whole = match sec {
-                            None => m.data.clone(),
+                            None => load(files, &k, m),
                             Some(s) => section(Some(s)),
                         };
                         let (origin, bytes) = match partial {
@@ -1161,7 +1346,8 @@ impl MemoryStore {
         let mut new = Vec::new();
         for m in msgs {
             source.push(m.uid);
-            if let Some(u) = self.add_message(&tk, m.data, m.flags, m.internal_date) {
+            let data = load(self.files.as_ref(), &k, &m);
+            if let Some(u) = self.add_message(&tk, data, m.flags, m.internal_date) {
                 new.push(u);
             }
         }
@@ -1340,13 +1526,27 @@ impl MemoryStore {
         mailbox: &Mailbox,
         bodies: Vec<(Bytes, Vec<Flag>, i64)>,
     ) -> Reply {
+        let sized = bodies
+            .into_iter()
+            .map(|(d, fl, date)| (d.len() as u64, d, fl, date))
+            .collect();
+        self.append_sized(mailbox, sized)
+    }
+
+    /// Appends messages `(size, data, flags, internal date)`: `data` empty for a message
+    /// held in its file ([`StoredMessage::in_file`]).
+    pub(super) fn append_sized(
+        &mut self,
+        mailbox: &Mailbox,
+        bodies: Vec<(u64, Bytes, Vec<Flag>, i64)>,
+    ) -> Reply {
         let k = key(mailbox);
         let Some(validity) = self.folders.get(&k).map(|f| f.meta.uid_validity) else {
             return Reply::no(Some(ResponseCode::TryCreate), "no such mailbox");
         };
         let mut uids = Vec::new();
-        for (d, fl, date) in bodies {
-            if let Some(u) = self.add_message(&k, d, fl, date) {
+        for (size, d, fl, date) in bodies {
+            if let Some(u) = self.add_sized(&k, d, size, fl, date) {
                 uids.push(u);
             }
         }
@@ -1382,7 +1582,8 @@ impl MemoryStore {
                 .unwrap_or_default();
             let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
             for m in msgs {
-                let _ = self.add_message(&tk, m.data, m.flags, m.internal_date);
+                let data = load(self.files.as_ref(), &fk, &m);
+                let _ = self.add_message(&tk, data, m.flags, m.internal_date);
             }
             let limit = self.expunged_limit();
             if let Some(f) = self.folders.get_mut(&fk) {
@@ -1450,9 +1651,7 @@ impl MemoryStore {
                         .filter(|m| m.flags.contains(&Flag::Deleted))
                         .count() as u32,
                 ),
-                StatusAttribute::Size => {
-                    StatusItem::Size(f.messages.iter().map(|m| m.data.len() as u64).sum())
-                }
+                StatusAttribute::Size => StatusItem::Size(f.messages.iter().map(|m| m.size).sum()),
                 StatusAttribute::HighestModSeq => StatusItem::HighestModSeq(f.meta.highest_modseq),
                 StatusAttribute::Recent => StatusItem::Recent(0),
                 _ => {
@@ -1571,15 +1770,40 @@ impl ListOpts {
 /// A streamed FETCH value: kept in `bodies` under a new stream id.
 fn streamed(
     next: &mut u64,
-    bodies: &mut HashMap<(SessionId, BodyStream), Bytes>,
+    bodies: &mut HashMap<(SessionId, BodyStream), BodyData>,
     (sid, value): (SessionId, Bytes),
     name: StreamedName,
 ) -> FetchPart {
     *next += 1;
     let stream = BodyStream(*next);
     let length = value.len() as u64;
-    bodies.insert((sid, stream), value);
+    bodies.insert((sid, stream), BodyData::Held(value));
     FetchPart::Streamed(StreamedItem::new(name, length, stream))
+}
+
+/// A FETCH value streamed from octets `start..start + len` of the file of message `uid`
+/// of `mailbox`, opened now; `None` when it cannot be opened.
+fn streamed_file(
+    next: &mut u64,
+    bodies: &mut HashMap<(SessionId, BodyStream), BodyData>,
+    files: Option<&MessageFiles>,
+    (sid, mailbox, uid, start, len): (SessionId, &[u8], u32, u64, u64),
+    name: StreamedName,
+) -> Option<FetchPart> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = (files?.0)(mailbox, uid).ok()?;
+    file.seek(SeekFrom::Start(start)).ok()?;
+    *next += 1;
+    let stream = BodyStream(*next);
+    bodies.insert((sid, stream), BodyData::File { file, left: len });
+    Some(FetchPart::Streamed(StreamedItem::new(name, len, stream)))
+}
+
+fn unreadable() -> Reply {
+    Reply::no(
+        Some(ResponseCode::ServerBug),
+        "a message file could not be read",
+    )
 }
 
 fn push(out: &mut Vec<FetchPart>, item: MessageDataItem) {
@@ -1597,17 +1821,31 @@ fn flags_item(flags: &[Flag]) -> MessageDataItem {
     )
 }
 
-struct Ctx {
+struct Ctx<'a> {
     seq: u32,
     max_seq: u32,
     max_uid: u32,
     parsed: Option<ParsedMessage>,
+    /// The message's data once read (for messages not held in memory).
+    data: Option<Bytes>,
+    /// The mailbox and its message files.
+    mailbox: &'a [u8],
+    files: Option<&'a MessageFiles>,
 }
 
-impl Ctx {
+impl Ctx<'_> {
+    fn data(&mut self, m: &Message) -> &Bytes {
+        let (files, mailbox) = (self.files, self.mailbox);
+        self.data.get_or_insert_with(|| load(files, mailbox, m))
+    }
+
     fn parsed(&mut self, m: &Message) -> &ParsedMessage {
+        if self.parsed.is_none() {
+            let d = self.data(m).clone();
+            self.parsed = Some(ParsedMessage::new(d));
+        }
         self.parsed
-            .get_or_insert_with(|| ParsedMessage::new(m.data.clone()))
+            .get_or_insert_with(|| ParsedMessage::new(Bytes::new()))
     }
 
     /// Whether header field `name` of `m` contains `needle` (ASCII case-insensitive; an
@@ -1629,7 +1867,7 @@ fn date_day(d: &imapwire_codec::datetime::Date) -> i64 {
 }
 
 /// Whether `m` matches `k`; `Err` for a key the store does not evaluate.
-fn matches(k: &SearchKey, m: &Message, c: &mut Ctx) -> Result<bool, ()> {
+fn matches(k: &SearchKey, m: &Message, c: &mut Ctx<'_>) -> Result<bool, ()> {
     let has = |f: Flag| m.flags.contains(&f);
     Ok(match k {
         SearchKey::All => true,
@@ -1649,8 +1887,8 @@ fn matches(k: &SearchKey, m: &Message, c: &mut Ctx) -> Result<bool, ()> {
         SearchKey::Old => true,
         SearchKey::Keyword(a) => has(Flag::Keyword(a.clone())),
         SearchKey::Unkeyword(a) => !has(Flag::Keyword(a.clone())),
-        SearchKey::Larger(n) => m.data.len() as u64 > *n,
-        SearchKey::Smaller(n) => (m.data.len() as u64) < *n,
+        SearchKey::Larger(n) => m.size > *n,
+        SearchKey::Smaller(n) => m.size < *n,
         SearchKey::ModSeq { modseq, .. } => m.modseq >= *modseq,
         SearchKey::Before(d) => day_of(m.internal_date, 0) < date_day(d),
         SearchKey::On(d) => day_of(m.internal_date, 0) == date_day(d),
@@ -1665,7 +1903,7 @@ fn matches(k: &SearchKey, m: &Message, c: &mut Ctx) -> Result<bool, ()> {
             let body = c.parsed(m).section(Some(&Section::Text(None)));
             contains_ci(&body.unwrap_or_default(), s.as_bytes())
         }
-        SearchKey::Text(s) => contains_ci(&m.data, s.as_bytes()),
+        SearchKey::Text(s) => contains_ci(c.data(m), s.as_bytes()),
         SearchKey::Not(k) => !matches(k, m, c)?,
         SearchKey::Or(a, b) => matches(a, m, c)? || matches(b, m, c)?,
         SearchKey::And(v) => {
