@@ -60,6 +60,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Held by each test: the allocator's count is global, so tests run one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The most bytes live during `f`, above what was live before it.
 fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let base = LIVE.load(Relaxed);
@@ -148,6 +151,7 @@ fn drain_into(
 
 #[test]
 fn big_append_into_maildir_is_written_as_it_arrives() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mib: usize = std::env::var("IMAPWIRE_BIG_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -300,5 +304,97 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
         fetching <= 4 << 20,
         "the heap grew by {fetching} bytes while FETCH BODY[] was answered"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A message file cut short while FETCH streams it (another tool truncated it): the
+/// literal's length was sent, so the session ends with `CloseReason::BodyFailed` after the
+/// octets the file still had; no completion and no BYE follow.
+#[test]
+fn file_cut_short_mid_fetch_closes_with_body_failed() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    use imapwire_session::server::CloseReason;
+    let dir = std::env::temp_dir().join(format!("imapwire-cut-short-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let keys = StoredKeys::derive(
+        ScramHash::Sha256,
+        &imapwire_codec::core::Secret::new("secret".to_owned()),
+        b"salt",
+        16,
+    )
+    .unwrap();
+    let cfg = ServerConfig::default()
+        .with_encrypted(true)
+        .with_credentials(Arc::new(User(keys)));
+    let size = 256 << 10;
+    let mut store = MaildirStore::open(&dir).unwrap();
+    let msg: Vec<u8> = (0..size / 64).flat_map(line).collect();
+    let r = store.append_messages(
+        &imapwire_codec::mailbox::Mailbox::Inbox,
+        vec![(msg.clone().into(), vec![], 0)],
+    );
+    assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+    let sid = store.open_session();
+    let mut s = Server::new(cfg, Instant::now());
+    drain_into(&mut s, &mut store, sid, Instant::now(), &mut |_| {});
+    feed(
+        &mut s,
+        &mut store,
+        sid,
+        b"a LOGIN joe secret\r\nb SELECT INBOX\r\n",
+    );
+    let file = std::fs::read_dir(dir.join("cur"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let now = Instant::now();
+    let mut out = Vec::new();
+    let mut closed = None;
+    let mut chunks = 0;
+    assert_eq!(s.handle_input(now, b"c FETCH 1 BODY.PEEK[]\r\n"), 23);
+    loop {
+        while let Some(b) = s.poll_transmit(now) {
+            out.extend_from_slice(&b);
+        }
+        let Some(e) = s.poll_event() else { break };
+        match e {
+            Event::Request { id, request, .. } => {
+                let r = store.handle(sid, request);
+                s.reply(now, id, r).unwrap();
+            }
+            Event::BodyWanted { stream, max } => {
+                let chunk = store.body_chunk(sid, stream, max).unwrap();
+                chunks += 1;
+                if chunks == 1 {
+                    // The file loses its tail after the first piece was read.
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&file)
+                        .unwrap()
+                        .set_len(100 * 1024)
+                        .unwrap();
+                }
+                s.body_chunk(now, stream, chunk).unwrap();
+            }
+            Event::BodyDropped { stream } => store.body_dropped(sid, stream),
+            Event::Closed(r) => closed = Some(r),
+            _ => {}
+        }
+    }
+    let head = format!("* 1 FETCH (BODY[] {{{size}}}\r\n").into_bytes();
+    assert!(
+        matches!(
+            closed,
+            Some(CloseReason::BodyFailed { promised, sent, .. })
+                if promised == size as u64 && sent == 100 * 1024
+        ),
+        "{closed:?}"
+    );
+    assert_eq!(out.len(), head.len() + 100 * 1024);
+    assert_eq!(&out[..head.len()], &head[..]);
+    assert_eq!(&out[head.len()..], &msg[..100 * 1024]);
+    assert!(s.is_closed());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1128,6 +1128,51 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // Messages are read from their files (none is held after opening): SEARCH by
+        // header and text, sizes, sections, COPY.
+        let search = |st: &mut MaildirStore, criteria: &str| {
+            let r = st.handle(
+                sid,
+                Request::Search {
+                    criteria: match cmd(&format!("SEARCH {criteria}")) {
+                        CommandBody::Search { criteria, .. } => criteria,
+                        other => panic!("{other:?}"),
+                    },
+                    charset: None,
+                    view: vec![1, 2, 4],
+                },
+            );
+            match &r.data[..] {
+                [super::super::event::ReplyData::Matches { uids, .. }] => uids.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(search(&mut st, "SUBJECT x"), [4]);
+        assert_eq!(search(&mut st, "TEXT hello"), [1]);
+        assert_eq!(search(&mut st, "BODY body"), [4]);
+        assert_eq!(search(&mut st, "LARGER 4"), [1, 4]);
+        assert_eq!(search(&mut st, "SMALLER 5"), [2]);
+        let r = st.handle(
+            sid,
+            Request::Fetch {
+                uids: vec![1, 4],
+                items: match cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[HEADER] BODY.PEEK[])") {
+                    CommandBody::Fetch { items, .. } => items,
+                    other => panic!("{other:?}"),
+                },
+                modifiers: vec![],
+                vanished: None,
+            },
+        );
+        let text = format!("{r:?}");
+        for want in [
+            r#"Message { uid: 1, items: [Rfc822Size(5), BodySection { section: Some(Header(None)), origin: None, data: Some(IString("hello")) }, BodySection { section: None, origin: None, data: Some(IString("hello")) }] }"#,
+            r#"Message { uid: 4, items: [Rfc822Size(18), BodySection { section: Some(Header(None)), origin: None, data: Some(IString("Subject: x\r\n\r\n")) }, BodySection { section: None, origin: None, data: Some(IString("Subject: x\r\n\r\nbody")) }] }"#,
+        ] {
+            assert!(text.contains(want), "{text}");
+        }
+        let r = st.handle(sid, Request::Command(cmd("STATUS INBOX (SIZE)")));
+        assert!(format!("{r:?}").contains("Size(26)"), "{r:?}");
         // A second reopen (of a compacted log) keeps UIDs and keywords.
         let again = MaildirStore::open(&dir).unwrap();
         assert_eq!(uids(&again, b"INBOX"), after);

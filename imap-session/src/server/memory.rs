@@ -1851,7 +1851,7 @@ impl Ctx<'_> {
     /// Whether header field `name` of `m` contains `needle` (ASCII case-insensitive; an
     /// empty `needle` matches the field's presence).
     fn header_has(&mut self, m: &Message, name: &[u8], needle: &[u8]) -> bool {
-        super::message::header_contains(&m.data, name, needle)
+        super::message::header_contains(self.data(m), name, needle)
     }
 }
 
