@@ -1007,7 +1007,8 @@ impl MemoryStore {
                     | FetchAttribute::Rfc822Text
             )
         });
-        let mut data = Vec::new();
+        // One answer per message (and a VANISHED): no regrowing of a long list.
+        let mut data = Vec::with_capacity(uids.len() + 1);
         let mut changed = Vec::new();
         if let (Some(set), Some(since)) = (vanished, changed_since) {
             // RFC 7162 §3.2.6: the UIDs of the set expunged since `since`, before any FETCH.
@@ -1028,7 +1029,7 @@ impl MemoryStore {
             if changed_since.is_some_and(|c| f.messages[ix].modseq <= c) {
                 continue;
             }
-            let mut out: Vec<FetchPart> = Vec::new();
+            let mut out: Vec<FetchPart> = Vec::with_capacity(attrs.len() + 1);
             let mut set_seen = false;
             let m = &f.messages[ix];
             let files = self.files.as_ref();

@@ -399,6 +399,10 @@ pub struct Server {
     rx: Receiver,
     encrypted: bool,
     out: VecDeque<Bytes>,
+    /// Responses encoded after everything in `out`, gathered in one buffer (moved to `out`
+    /// before anything else is queued or sent): one allocation for many small responses.
+    open: Vec<u8>,
+    /// Octets in `out` and `open`.
     out_len: usize,
     events: VecDeque<Event>,
     timers: TimerTable,
@@ -565,6 +569,7 @@ impl Server {
             rx,
             encrypted,
             out: VecDeque::new(),
+            open: Vec::new(),
             out_len: 0,
             events: VecDeque::new(),
             timers: TimerTable::new(),
@@ -739,15 +744,17 @@ impl Server {
         self.now = now;
         self.want_body();
         if self.out.is_empty()
+            && self.open.is_empty()
             && !self.blocked()
             && self.deflate.as_ref().is_some_and(Deflate::has_input)
         {
             // Inflated input held back earlier: offer it again.
             let _ = self.handle_input(now, &[]);
         }
-        if self.out.is_empty() && !self.blocked() && self.held_input() > 0 {
+        if self.out.is_empty() && self.open.is_empty() && !self.blocked() && self.held_input() > 0 {
             self.process(now);
         }
+        self.close_open();
         let first = self.out.pop_front()?;
         let mut total = first.len();
         if self.raw_chunks > 0 || self.deflate.is_none() {
@@ -782,6 +789,7 @@ impl Server {
                     #[cfg(feature = "tracing")]
                     tracing::warn!(%fault, "closing");
                     self.out.clear();
+                    self.open.clear();
                     self.out_len = 0;
                     self.close_with(CloseReason::Protocol(fault));
                     None
@@ -2152,6 +2160,7 @@ impl Server {
             return;
         }
         self.complete(tag, Status::Ok, None, "DEFLATE active");
+        self.close_open();
         self.raw_chunks = self.out.len();
         // What followed the command line in the same read is already compressed: inflated
         // by `handle_input` (or `poll_transmit`) next.
@@ -2183,7 +2192,8 @@ impl Server {
             Pending::Move { uid } => (*uid, false),
             _ => (false, false),
         };
-        let uidplus = self.capabilities().contains(&Capability::UidPlus);
+        // UIDPLUS is offered only through the configured extensions (see `capabilities`).
+        let uidplus = self.config.extensions.contains(&Capability::UidPlus);
         // Only the replies of commands run with a mailbox selected (and not closing it)
         // report new messages of it.
         let takes_new = matches!(self.state, State::Selected { .. })
@@ -2275,8 +2285,17 @@ impl Server {
         if self.is_closed() || b.is_empty() {
             return;
         }
+        self.close_open();
         self.out_len += b.len();
         self.out.push_back(b);
+    }
+
+    /// Moves the responses gathered in `open` to the end of `out`.
+    fn close_open(&mut self) {
+        if !self.open.is_empty() {
+            self.out
+                .push_back(Bytes::from(std::mem::take(&mut self.open)));
+        }
     }
 
     /// Sends one piece of a reply (or, for a FETCH response with streamed literals, queues
@@ -2888,10 +2907,23 @@ impl Server {
         if self.is_closed() {
             return;
         }
-        let mut b = EncodeBuf::with_options(EncodeOptions::default());
+        // Appended to `open` (up to 16 KiB, then a new piece); `poll_transmit` sends a
+        // piece of that size without copying it again.
+        if self.open.len() >= 16 * 1024 {
+            self.close_open();
+        }
+        let before = self.open.len();
+        let mut b = EncodeBuf {
+            out: std::mem::take(&mut self.open),
+            ..EncodeBuf::with_options(EncodeOptions::default())
+        };
+        if before == 0 {
+            // Room for a few dozen small responses before the first reallocation.
+            b.out.reserve(4096);
+        }
         m.encode(&mut b);
-        self.out_len += b.out.len();
-        self.out.push_back(Bytes::from(b.out));
+        self.out_len += b.out.len() - before;
+        self.open = b.out;
     }
 
     fn continuation_text(&mut self, t: &str) {
