@@ -429,6 +429,7 @@ impl Connection {
             idle: None,
             backlog: VecDeque::new(),
             outbox: None,
+            stream_to: None,
             dirty: true,
             append: HashMap::new(),
             wanted: None,
@@ -1290,6 +1291,10 @@ struct Driver {
     backlog: VecDeque<(mpsc::Sender<Batch>, Batch)>,
     /// The batch being filled while events are routed (sent at the end of each step).
     outbox: Option<Outbox>,
+    /// Where FETCH data is streamed: the channel of the first streaming command in flight
+    /// (`Some(None)`: none), or `None` when not known since commands were added or
+    /// completed (found again at the next FETCH data, not looked up per message).
+    stream_to: Option<Option<mpsc::Sender<Batch>>>,
     /// Something other than FETCH data happened since the shared state was last published.
     dirty: bool,
     append: HashMap<CommandId, Box<dyn AsyncRead + Send + Unpin>>,
@@ -1684,8 +1689,7 @@ impl Driver {
                     self.starttls_sent = true;
                     let mut p = Pending::new(None, Collect::None);
                     p.internal = Internal::StartTls;
-                    self.pending.insert(id, p);
-                    self.order.push_back(id);
+                    self.track(id, p);
                 }
                 Err(_) => {
                     self.fail_ready(Error::StartTlsNotOffered);
@@ -1733,6 +1737,7 @@ impl Driver {
     fn track(&mut self, id: CommandId, p: Pending) {
         self.pending.insert(id, p);
         self.order.push_back(id);
+        self.stream_to = None;
     }
 
     fn request(&mut self, req: Request) {
@@ -2017,10 +2022,15 @@ impl Driver {
     /// is none (by value: see [`Item`]).
     #[allow(clippy::result_large_err)]
     fn stream_item(&mut self, item: Item) -> Result<(), Item> {
-        let Some(id) = self.first(|p| matches!(p.collect, Collect::Stream(_))) else {
-            return Err(item);
-        };
-        let Some(Collect::Stream(tx)) = self.pending.get(&id).map(|p| &p.collect) else {
+        if self.stream_to.is_none() {
+            let first = self.first(|p| matches!(p.collect, Collect::Stream(_)));
+            let tx = first.and_then(|id| match self.pending.get(&id).map(|p| &p.collect) {
+                Some(Collect::Stream(tx)) => Some(tx.clone()),
+                _ => None,
+            });
+            self.stream_to = Some(tx);
+        }
+        let Some(Some(tx)) = &self.stream_to else {
             return Err(item);
         };
         // The usual case, one message after another of the same FETCH: no sender clone.
@@ -2361,6 +2371,7 @@ impl Driver {
 
     fn completed(&mut self, id: CommandId, result: Result<Completion, CommandError>) {
         self.order.retain(|x| *x != id);
+        self.stream_to = None;
         self.append.remove(&id);
         if self.wanted.is_some_and(|(w, _)| w == id) {
             self.wanted = None;
