@@ -141,6 +141,13 @@ fn quoted_run(s: &[u8]) -> usize {
     i
 }
 
+/// Whether `n` can follow a quoted string (lenient profile: a DQUOTE followed by anything
+/// else is taken as an unescaped quote inside the string, [`Quirk::UnescapedQuotes`]).
+#[inline(always)]
+fn may_follow_quoted(n: u8) -> bool {
+    matches!(n, b' ' | b')' | b'\r' | b'\n' | b']' | b'(')
+}
+
 /// Length of the leading run of ASTRING-CHARs of `s` (0x21..=0x7e except `(){%*"\\`), eight
 /// bytes at a time while eight are left (the lowest flagged byte of a word is exact), then
 /// byte by byte.
@@ -947,8 +954,8 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let b = self.b;
         let p = start + quoted_run(&b[start..]);
-        // The usual case: plain 7-bit text up to the closing quote.
-        if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
+        // The usual case: plain 7-bit text up to the closing quote (in both profiles).
+        if b.get(p) == Some(&b'"') && self.quote_closes(p) {
             self.pos = p + 1;
             if let Some(w) = known(&b[start..p]) {
                 return Ok(Bytes::from_static(w));
@@ -956,6 +963,17 @@ impl<'a> Parser<'a> {
             return Ok(self.slice(start, p));
         }
         self.quoted_slow(start, p)
+    }
+
+    /// Whether the DQUOTE at `p` ends the quoted string it is in: always, except that the
+    /// lenient profile ([`Quirk::UnescapedQuotes`]) reads one followed by a byte that cannot
+    /// follow a string as part of the content (what [`quoted_slow`](Self::quoted_slow)
+    /// decides there). So a plain string followed by a space, `)` or the line's end takes
+    /// the fast path in the lenient profile too (the client's).
+    #[inline(always)]
+    fn quote_closes(&self, p: usize) -> bool {
+        !self.allows(Quirk::UnescapedQuotes)
+            || self.b.get(p + 1).is_none_or(|&n| may_follow_quoted(n))
     }
 
     /// The rest of [`quoted`](Self::quoted) from `p`, the first byte its fast scan stopped at:
@@ -975,7 +993,7 @@ impl<'a> Parser<'a> {
                     // after it cannot follow a string
                     if self.allows(Quirk::UnescapedQuotes) {
                         if let Some(&n) = b.get(p + 1) {
-                            if !matches!(n, b' ' | b')' | b'\r' | b'\n' | b']' | b'(') {
+                            if !may_follow_quoted(n) {
                                 self.warn(Quirk::UnescapedQuotes, p);
                                 escapes = true;
                                 p += 1;
@@ -1236,7 +1254,7 @@ impl<'a> Parser<'a> {
         let start = self.pos + 1;
         let p = start + quoted_run(&b[start..]);
         // The usual case: plain 7-bit text up to the closing quote (as in `quoted_known`).
-        if b.get(p) == Some(&b'"') && !self.allows(Quirk::UnescapedQuotes) {
+        if b.get(p) == Some(&b'"') && self.quote_closes(p) {
             self.pos = p + 1;
             return Ok(StrAt::In(start, p));
         }
@@ -1450,6 +1468,45 @@ mod tests {
                 (r, _) => panic!("{input:?}: {r:?}"),
             }
         }
+    }
+
+    /// The fast path of [`Parser::quoted`] (a plain run up to a DQUOTE that closes it, in
+    /// both profiles) reads what the general path ([`Parser::quoted_slow`] from the first
+    /// byte) reads: value, position, warnings, error; for every byte after the DQUOTE and
+    /// at the end of the input, so the lenient profile's unescaped quote is still found.
+    #[test]
+    fn quoted_fast_path_matches_general_path() {
+        let contents: [&[u8]; 6] = [b"", b"plain text", b"a", b"a\\\"b", b"x\"y", b"8bit \xc3"];
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for c in contents {
+                let mut tails: Vec<Vec<u8>> = (0..=255u8).map(|n| vec![n, b'"', b' ']).collect();
+                tails.push(Vec::new());
+                for t in tails {
+                    let msg = Bytes::from([&b"\""[..], c, b"\"", &t].concat());
+                    let mut fast = Parser::new(&msg, &o);
+                    let mut general = Parser::new(&msg, &o);
+                    let a = fast.quoted();
+                    general.pos = 1;
+                    let b = general.quoted_slow(1, 1);
+                    assert_eq!(a, b, "{msg:?}");
+                    assert_eq!(fast.pos, general.pos, "{msg:?}");
+                    assert_eq!(fast.warnings, general.warnings, "{msg:?}");
+                    if a.is_err() {
+                        assert_eq!(fast.error(), general.error(), "{msg:?}");
+                    }
+                }
+            }
+        }
+        // lenient: a plain string before a space takes the fast path (a slice of the
+        // message), one before a byte that cannot follow a string reads on
+        let o = DecodeOptions::lenient();
+        let msg = Bytes::from_static(b"\"ab\" x");
+        let v = Parser::new(&msg, &o).quoted().unwrap();
+        assert_eq!(v.as_ptr(), msg[1..].as_ptr());
+        let msg = Bytes::from_static(b"\"ab\"c\" x");
+        let mut ps = Parser::new(&msg, &o);
+        assert_eq!(&ps.quoted().unwrap()[..], b"ab\"c");
+        assert_eq!(ps.pos, 6);
     }
 
     #[test]
