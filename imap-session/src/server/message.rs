@@ -797,6 +797,7 @@ pub fn part(numbers: &[u32]) -> Option<Part> {
 mod tests {
     use super::*;
     use imapwire_codec::body::BodyPart;
+    use imapwire_codec::encode::Encode;
 
     const MIXED: &[u8] = b"From: \"Gray, Al\" <al@example.com>\r\n\
 To: bo@example.org, Team: c@x.org, d@y.org;\r\n\
@@ -837,6 +838,14 @@ epilogue\r\n";
         assert!(to.get(1).unwrap().is_group_start());
         assert!(to.get(4).unwrap().is_group_end());
         assert_eq!(to.get(3).unwrap().host(), Some(&b"y.org"[..]));
+        // what FETCH ENVELOPE sends
+        let al = r#"(("Gray, Al" NIL "al" "example.com"))"#;
+        let want = format!(
+            "(NIL \"hello world\" {al} {al} {al} ((NIL NIL \"bo\" \"example.org\")\
+             (NIL NIL \"Team\" NIL)(NIL NIL \"c\" \"x.org\")(NIL NIL \"d\" \"y.org\")\
+             (NIL NIL NIL NIL)) NIL NIL NIL \"<1@x>\")"
+        );
+        assert_eq!(String::from_utf8(e.to_vec_inline_literals()).unwrap(), want);
     }
 
     /// SEARCH's header scan: the field's value only, folding undone, case-insensitive, the
