@@ -9,7 +9,11 @@
 //! drains [`Client::poll_event`] and routes each event to the command it belongs to, and
 //! re-arms its one timer from [`Client::poll_timeout`]. Reading and writing proceed
 //! concurrently in one `select!` over cancel-safe branches, with the buffers and the
-//! partial-write position kept in the driver, never inside a future.
+//! partial-write position kept in the driver, never inside a future. A read step takes what
+//! has arrived (up to 256 KiB) into the read buffer: under TLS that is several reads of the
+//! TLS layer, which hands out one record (at most 16 KiB) per read, and the socket under it
+//! is read 256 KiB at a time ([`tls`]'s read-ahead; rustls alone reads one record's worth
+//! per `recv`).
 //!
 //! # Cancel safety
 //!
@@ -28,7 +32,8 @@
 //! reading the socket and handing what it already read to the session until the consumer has
 //! made room. So memory stays bounded by the channel sizes, the session's body streaming
 //! threshold and limits (`max_events`, `inflate_window`: what one input step can produce,
-//! also under COMPRESS=DEFLATE) and one read buffer.
+//! also under COMPRESS=DEFLATE), one read buffer and, under TLS, the 256 KiB read-ahead
+//! buffer.
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
@@ -69,6 +74,8 @@ use crate::types::{IdleEvent, MailboxEntry, MailboxInfo, MessageData, SearchResu
 
 /// Largest read buffer held before the session has consumed it.
 const READ_MAX: usize = 256 * 1024;
+/// Most bytes one read step takes before they are handed to the session.
+const READ_STEP: usize = 256 * 1024;
 /// Bytes queued for writing beyond which the session is not asked for more.
 const WRITE_MAX: usize = 256 * 1024;
 /// Largest chunk read from an APPEND source at a time.
@@ -83,8 +90,11 @@ const BATCH_BYTES: usize = 64 * 1024;
 /// The byte stream under the session: TCP, or TLS over TCP.
 enum Transport {
     Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Tls(Box<TlsStream>),
 }
+
+/// TLS over the socket, read ahead (see [`tls::ReadAhead`]).
+type TlsStream = tokio_rustls::client::TlsStream<tls::ReadAhead<TcpStream>>;
 
 impl AsyncRead for Transport {
     fn poll_read(
@@ -349,12 +359,12 @@ async fn handshake(
     cfg: &Config,
     connector: &TlsConnector,
     verifier: &Verifier,
-) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Error> {
+) -> Result<TlsStream, Error> {
     let name = rustls_pki_types::ServerName::try_from(cfg.host.clone())
         .map_err(|e| Error::Config(format!("server name {:?}: {e}", cfg.host)))?;
     let r = limit(cfg.timeouts.handshake, Phase::Handshake, async {
         connector
-            .connect(name, tcp)
+            .connect(name, tls::ReadAhead::new(tcp))
             .await
             .map_err(|e| Error::Tls(e.to_string()))
     })
@@ -418,6 +428,7 @@ impl Connection {
             rd: Some(rd),
             wr: Some(wr),
             rbuf: BytesMut::with_capacity(64 * 1024),
+            read_error: None,
             eof: false,
             wq: VecDeque::new(),
             wq_bytes: 0,
@@ -1276,6 +1287,8 @@ struct Driver {
     rd: Option<ReadHalf<Transport>>,
     wr: Option<WriteHalf<Transport>>,
     rbuf: BytesMut,
+    /// A read error that followed bytes read in the same step, reported by the next read.
+    read_error: Option<std::io::Error>,
     eof: bool,
     wq: VecDeque<Bytes>,
     wq_bytes: usize,
@@ -1319,11 +1332,50 @@ struct Driver {
 async fn read_opt(
     rd: &mut Option<ReadHalf<Transport>>,
     buf: &mut BytesMut,
+    error: &mut Option<std::io::Error>,
 ) -> std::io::Result<usize> {
     match rd {
-        Some(r) => r.read_buf(buf).await,
+        Some(r) => read_many(r, buf, error).await,
         None => std::future::pending().await,
     }
+}
+
+/// Reads what `r` has ready into the spare capacity of `buf` (which must have some), up to
+/// [`READ_STEP`] bytes: it waits for the first bytes, then reads again as long as more are
+/// ready at once. TLS hands out at most one record (16 KiB) per read, so one driver step,
+/// and one input call of the session, takes everything received so far instead of a record.
+/// Returns how many bytes were read (0: the end of the stream). An error after some bytes
+/// is kept in `error` and returned by the next call.
+async fn read_many<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut BytesMut,
+    error: &mut Option<std::io::Error>,
+) -> std::io::Result<usize> {
+    if let Some(e) = error.take() {
+        return Err(e);
+    }
+    let mut total = 0;
+    std::future::poll_fn(|cx| {
+        loop {
+            // A full `BytesMut` would grow by 64 bytes for the read: stop before.
+            if total >= READ_STEP || buf.len() == buf.capacity() {
+                return Poll::Ready(Ok(total));
+            }
+            let read = std::pin::pin!(r.read_buf(&mut *buf));
+            match std::future::Future::poll(read, cx) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(total)),
+                Poll::Ready(Ok(n)) => total += n,
+                Poll::Ready(Err(e)) if total == 0 => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(e)) => {
+                    *error = Some(e);
+                    return Poll::Ready(Ok(total));
+                }
+                Poll::Pending if total == 0 => return Poll::Pending,
+                Poll::Pending => return Poll::Ready(Ok(total)),
+            }
+        }
+    })
+    .await
 }
 
 /// Writes `data` when there is some (returns how much was taken), else flushes (returns 0).
@@ -1429,7 +1481,7 @@ impl Driver {
             let has_front = !front.is_empty();
             let flush = !has_front && self.need_flush;
             tokio::select! {
-                r = read_opt(&mut self.rd, &mut self.rbuf), if can_read => {
+                r = read_opt(&mut self.rd, &mut self.rbuf, &mut self.read_error), if can_read => {
                     match r {
                         // The end of input reaches the session in `pump`, once what was
                         // read before it has been fed.
@@ -2512,6 +2564,103 @@ fn text_of(t: &imapwire_codec::response::ResponseText) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stream that answers reads from a script: bytes, an error, or nothing ready yet.
+    struct Script(VecDeque<Poll<std::io::Result<Vec<u8>>>>);
+
+    impl AsyncRead for Script {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            out: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let script = &mut self.get_mut().0;
+            match script.pop_front() {
+                Some(Poll::Ready(Ok(mut b))) => {
+                    let n = out.remaining().min(b.len());
+                    out.put_slice(&b[..n]);
+                    if n < b.len() {
+                        script.push_front(Poll::Ready(Ok(b.split_off(n))));
+                    }
+                    Poll::Ready(Ok(()))
+                }
+                Some(Poll::Ready(Err(e))) => Poll::Ready(Err(e)),
+                Some(Poll::Pending) | None => Poll::Pending,
+            }
+        }
+    }
+
+    fn poll_read_many(
+        r: &mut Script,
+        buf: &mut BytesMut,
+        error: &mut Option<std::io::Error>,
+    ) -> Poll<std::io::Result<usize>> {
+        let fut = std::pin::pin!(read_many(r, buf, error));
+        std::future::Future::poll(fut, &mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    /// One read step takes every piece that is ready (TLS hands out one record per read),
+    /// stops at the buffer's capacity without growing it, reports an error that follows
+    /// bytes at the next step, and the end of the stream as 0.
+    #[test]
+    fn a_read_step_takes_what_is_ready() {
+        let piece = |n: usize, b: u8| Poll::Ready(Ok(vec![b; n]));
+        let mut s = Script(VecDeque::from([
+            piece(16_384, 1),
+            piece(16_384, 2),
+            piece(100, 3),
+            Poll::Pending,
+            piece(10, 4),
+        ]));
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let mut error = None;
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(matches!(r, Poll::Ready(Ok(32_868))), "{r:?}");
+        assert_eq!(buf.len(), 32_868);
+        assert_eq!((buf[0], buf[16_384], buf[32_867]), (1, 2, 3));
+        // next step: the piece after the pause
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(matches!(r, Poll::Ready(Ok(10))), "{r:?}");
+        // nothing ready: pending, nothing read
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(r.is_pending());
+        assert_eq!(buf.len(), 32_878);
+
+        // the buffer's capacity bounds a step; the rest stays for the next one
+        let mut s = Script(VecDeque::from([piece(600, 5), piece(600, 6)]));
+        let mut buf = BytesMut::with_capacity(1000);
+        let cap = buf.capacity();
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(
+            matches!(r, Poll::Ready(Ok(n)) if n == cap.min(1200)),
+            "{r:?}"
+        );
+        assert_eq!(buf.capacity(), cap, "the buffer did not grow");
+        buf.clear();
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(
+            matches!(r, Poll::Ready(Ok(n)) if n == 1200 - cap.min(1200)),
+            "{r:?}"
+        );
+
+        // an error after bytes: the bytes now, the error next, then the end
+        let mut s = Script(VecDeque::from([
+            piece(50, 7),
+            Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into())),
+            piece(0, 0),
+        ]));
+        let mut buf = BytesMut::with_capacity(1024);
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(matches!(r, Poll::Ready(Ok(50))), "{r:?}");
+        assert!(error.is_some());
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(
+            matches!(&r, Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset),
+            "{r:?}"
+        );
+        let r = poll_read_many(&mut s, &mut buf, &mut error);
+        assert!(matches!(r, Poll::Ready(Ok(0))), "{r:?}");
+    }
 
     #[test]
     fn parse_command_checks_the_text() {

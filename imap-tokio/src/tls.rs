@@ -401,9 +401,167 @@ pub fn server_end_point(der: &[u8]) -> Bytes {
     }
 }
 
+/// How much one read of the socket under TLS takes at most ([`ReadAhead`]).
+pub(crate) const READ_AHEAD: usize = 256 * 1024;
+
+/// The socket under the TLS layer, read ahead: one `recv` takes up to [`READ_AHEAD`] bytes of
+/// ciphertext, which the TLS layer then takes in the pieces it asks for. rustls reads at most
+/// one record's worth (about 16.7 KiB) into its own buffer per call, so without this the
+/// kernel sees one `recv` per record; with it, one per [`READ_AHEAD`] bytes received
+/// (whatever the socket holds when read). Reads as large as the buffer, and every write, go
+/// straight to the socket. The buffer is allocated at the first read.
+pub(crate) struct ReadAhead<S> {
+    inner: S,
+    buf: Box<[u8]>,
+    /// The buffered bytes are `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+}
+
+impl<S> ReadAhead<S> {
+    /// `inner`, read ahead.
+    pub(crate) fn new(inner: S) -> Self {
+        ReadAhead {
+            inner,
+            buf: Box::default(),
+            pos: 0,
+            end: 0,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ReadAhead<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        out: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.pos == this.end {
+            if out.remaining() >= READ_AHEAD {
+                return std::pin::Pin::new(&mut this.inner).poll_read(cx, out);
+            }
+            if this.buf.is_empty() {
+                this.buf = vec![0; READ_AHEAD].into_boxed_slice();
+            }
+            let mut rb = tokio::io::ReadBuf::new(&mut this.buf);
+            match std::pin::Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) => {}
+                other => return other,
+            }
+            // 0 bytes: the end of the stream, reported as such (nothing is put into `out`)
+            this.end = rb.filled().len();
+            this.pos = 0;
+        }
+        let n = out.remaining().min(this.end - this.pos);
+        out.put_slice(&this.buf[this.pos..this.pos + n]);
+        this.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ReadAhead<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A byte source that counts how often it is read and how large the reads asked for are.
+    struct Source {
+        data: Vec<u8>,
+        pos: usize,
+        reads: Vec<usize>,
+    }
+
+    impl tokio::io::AsyncRead for Source {
+        fn poll_read(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            out: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let this = self.get_mut();
+            this.reads.push(out.remaining());
+            let n = out.remaining().min(this.data.len() - this.pos);
+            out.put_slice(&this.data[this.pos..this.pos + n]);
+            this.pos += n;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Small reads (rustls's, about one record each) are served from one read of the socket
+    /// per `READ_AHEAD` bytes, in order and complete, and the end of the stream comes
+    /// through; a read as large as the buffer goes straight to the socket.
+    #[tokio::test]
+    async fn read_ahead_reads_the_socket_in_large_pieces() {
+        use tokio::io::AsyncReadExt;
+        let data: Vec<u8> = (0..READ_AHEAD * 3 + 1000)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut r = ReadAhead::new(Source {
+            data: data.clone(),
+            pos: 0,
+            reads: Vec::new(),
+        });
+        let mut got = Vec::new();
+        let mut piece = vec![0u8; 16 * 1024 + 5];
+        loop {
+            let n = r.read(&mut piece).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&piece[..n]);
+        }
+        assert_eq!(got, data);
+        // 3 full buffers, the last 1000 bytes, the end
+        assert_eq!(r.inner.reads, vec![READ_AHEAD; 5]);
+        assert_eq!(r.read(&mut piece).await.unwrap(), 0);
+
+        let mut r = ReadAhead::new(Source {
+            data: data.clone(),
+            pos: 0,
+            reads: Vec::new(),
+        });
+        let mut big = vec![0u8; READ_AHEAD + 1];
+        let n = r.read(&mut big).await.unwrap();
+        assert_eq!(&big[..n], &data[..READ_AHEAD + 1]);
+        assert_eq!(r.inner.reads, vec![READ_AHEAD + 1]);
+        assert!(r.buf.is_empty(), "no buffer for reads that bypass it");
+    }
 
     #[test]
     fn fingerprint_round_trip() {
