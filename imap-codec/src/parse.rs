@@ -1401,6 +1401,23 @@ mod tests {
         assert_eq!(ps.pos, 3);
     }
 
+    /// Two reads of the same input agree: value, where each parser stopped, its warnings,
+    /// and on failure its error (`input` names the case).
+    fn assert_same_read<T: PartialEq + std::fmt::Debug>(
+        a: &PResult<T>,
+        b: &PResult<T>,
+        pa: &Parser<'_>,
+        pb: &Parser<'_>,
+        input: &dyn std::fmt::Debug,
+    ) {
+        assert_eq!(a, b, "{input:?}");
+        assert_eq!(pa.pos, pb.pos, "{input:?}");
+        assert_eq!(pa.warnings, pb.warnings, "{input:?}");
+        if a.is_err() {
+            assert_eq!(pa.error(), pb.error(), "{input:?}");
+        }
+    }
+
     /// [`Parser::nstring_at`] gives the value `nstring` gives (and stops where it stops), in
     /// both profiles, for every form: NIL in any case, quoted with and without escapes,
     /// 8-bit and NUL bytes, unescaped quotes, literals with and without NUL, `()`, errors.
@@ -1445,12 +1462,7 @@ mod tests {
                     StrAt::Owned(v) => Some(v),
                 });
                 let b = general.nstring();
-                assert_eq!(a, b, "{i:?}");
-                assert_eq!(at.pos, general.pos, "{i:?}");
-                assert_eq!(at.warnings, general.warnings, "{i:?}");
-                if a.is_err() {
-                    assert_eq!(at.error(), general.error(), "{i:?}");
-                }
+                assert_same_read(&a, &b, &at, &general, i);
             }
         }
         // runs of the message are found as such; unescaped values are copies
@@ -1488,12 +1500,7 @@ mod tests {
                     let a = fast.quoted();
                     general.pos = 1;
                     let b = general.quoted_slow(1, 1);
-                    assert_eq!(a, b, "{msg:?}");
-                    assert_eq!(fast.pos, general.pos, "{msg:?}");
-                    assert_eq!(fast.warnings, general.warnings, "{msg:?}");
-                    if a.is_err() {
-                        assert_eq!(fast.error(), general.error(), "{msg:?}");
-                    }
+                    assert_same_read(&a, &b, &fast, &general, &msg);
                 }
             }
         }
