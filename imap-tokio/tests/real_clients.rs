@@ -621,3 +621,55 @@ fn append_copy_move_into_selected_exists_before_ok() {
     assert_eq!(l.last().unwrap(), "h OK done\r\n", "{l:?}");
     srv.stop();
 }
+
+/// A message larger than the store's streaming threshold (64 KiB): APPEND, then FETCH of
+/// `BODY.PEEK[]`, a partial `BODY.PEEK[]<o.n>` and `RFC822` (streamed from the file in
+/// pieces) by Python's imaplib, each compared with what was sent; the file in the store
+/// holds the same bytes.
+const PY_BIG: &str = r#"
+import imaplib, sys
+port, user, pw = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+big = b'Subject: big\r\n\r\n' + b''.join(b'line %08d of a large message\r\n' % i for i in range(40000))
+m = imaplib.IMAP4('127.0.0.1', port)
+m.login(user, pw)
+typ, data = m.append('INBOX', None, None, big); assert typ == 'OK', data
+typ, data = m.select('INBOX'); assert typ == 'OK', data
+n = data[0].decode()
+typ, data = m.fetch(n, '(BODY.PEEK[])'); assert typ == 'OK', data
+assert data[0][1] == big, (len(data[0][1]), len(big))
+typ, data = m.fetch(n, '(BODY.PEEK[]<100000.300000>)'); assert typ == 'OK', data
+assert data[0][0].endswith(b'BODY[]<100000> {300000}'), data[0][0]
+assert data[0][1] == big[100000:400000]
+typ, data = m.fetch(n, '(RFC822.SIZE RFC822)'); assert typ == 'OK', data
+assert data[0][1] == big
+assert b'RFC822.SIZE %d' % len(big) in data[0][0], data[0][0]
+typ, data = m.noop(); assert typ == 'OK', data
+m.logout()
+print('BIG ok %d' % len(big))
+"#;
+
+#[test]
+fn python_imaplib_large_message_streamed() {
+    let Some(python) = program("IMAPWIRE_PYTHON") else {
+        return;
+    };
+    let scratch = Scratch::new("imaplib-big");
+    let mut srv = TestServer::start(&scratch.0);
+    let out = run(Command::new(python)
+        .arg("-c")
+        .arg(PY_BIG)
+        .arg(srv.plain.port().to_string())
+        .arg(USER)
+        .arg(PASSWORD));
+    srv.stop();
+    let mut big = b"Subject: big\r\n\r\n".to_vec();
+    for i in 0..40000 {
+        big.extend_from_slice(format!("line {i:08} of a large message\r\n").as_bytes());
+    }
+    assert!(out.contains(&format!("BIG ok {}", big.len())), "{out}");
+    let inbox = stored(&srv.user_store(), "INBOX");
+    assert!(
+        inbox.iter().any(|m| m.2 == big),
+        "the store holds the message"
+    );
+}
