@@ -131,6 +131,14 @@ impl Run {
                         };
                         r.expect("decision");
                     }
+                    Event::BodyWanted { stream, max } => {
+                        let chunk = self.store.body_chunk(self.sid, stream, max);
+                        assert!(!chunk.is_empty() && chunk.len() <= max, "body chunk");
+                        self.server
+                            .body_chunk(self.now, stream, chunk)
+                            .expect("body chunk");
+                    }
+                    Event::BodyDropped { stream } => self.store.body_dropped(self.sid, stream),
                     Event::Closed(_) => self.closed = true,
                     _ => {}
                 }
@@ -179,6 +187,11 @@ pub fn run(data: &[u8], structured: bool) {
     if flags & 32 == 32 {
         config = config.with_append_limit(Some(3));
     }
+    // FETCH values over 4 octets streamed, 3 octets per piece.
+    let streamed = flags & 64 == 64;
+    if streamed {
+        config = config.with_body_chunk(3);
+    }
     let now = Instant::now();
     let mut store = MemoryStore::new();
     store.deliver(
@@ -186,6 +199,9 @@ pub fn run(data: &[u8], structured: bool) {
         Bytes::from_static(b"Subject: a\r\n\r\nx\r\n"),
         vec![],
     );
+    if streamed {
+        store.stream_bodies_over(Some(4));
+    }
     let sid = store.open_session();
     let other = store.open_session();
     let _ = store.take_notifications();
