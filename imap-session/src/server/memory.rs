@@ -322,6 +322,45 @@ fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
     }
 }
 
+/// The header of message `m` of mailbox `k` (with the blank line after it, or the whole
+/// message when it has none): for messages not held in memory only the file's first pieces
+/// are read (SEARCH's header keys).
+fn load_header(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
+    if m.held() {
+        return m.data.clone();
+    }
+    let Some(files) = files else {
+        return Bytes::new();
+    };
+    let Ok(f) = (files.0)(k, m.uid) else {
+        return Bytes::new();
+    };
+    use std::io::Read;
+    let mut f = f.take(m.size);
+    let mut v: Vec<u8> = Vec::new();
+    loop {
+        let from = v.len().saturating_sub(2);
+        let at = v.len();
+        v.resize(at + 4096, 0);
+        let n = match f.read(&mut v[at..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+            Err(_) => {
+                v.truncate(at);
+                return Bytes::from(v);
+            }
+        };
+        v.truncate(at + n);
+        let ended = v.starts_with(b"\r\n")
+            || v.starts_with(b"\n")
+            || memchr::memmem::find(&v[from..], b"\n\r\n").is_some()
+            || memchr::memmem::find(&v[from..], b"\n\n").is_some();
+        if n == 0 || ended {
+            return Bytes::from(v);
+        }
+    }
+}
+
 const DELIM: u8 = b'/';
 
 fn key(m: &Mailbox) -> Vec<u8> {
@@ -765,6 +804,7 @@ impl MemoryStore {
                         max_uid: view.last().copied().unwrap_or(0),
                         parsed: None,
                         data: None,
+                        header: None,
                         mailbox: sel_key,
                         files: self.files.as_ref(),
                     };
@@ -1829,6 +1869,8 @@ struct Ctx<'a> {
     parsed: Option<ParsedMessage>,
     /// The message's data once read (for messages not held in memory).
     data: Option<Bytes>,
+    /// The message's header once read (for messages not held in memory).
+    header: Option<Bytes>,
     /// The mailbox and its message files.
     mailbox: &'a [u8],
     files: Option<&'a MessageFiles>,
@@ -1850,9 +1892,17 @@ impl Ctx<'_> {
     }
 
     /// Whether header field `name` of `m` contains `needle` (ASCII case-insensitive; an
-    /// empty `needle` matches the field's presence).
+    /// empty `needle` matches the field's presence). Reads only the header of a message not
+    /// held in memory (unless the whole message was read already).
     fn header_has(&mut self, m: &Message, name: &[u8], needle: &[u8]) -> bool {
-        super::message::header_contains(self.data(m), name, needle)
+        if self.data.is_none() && self.header.is_none() {
+            self.header = Some(load_header(self.files, self.mailbox, m));
+        }
+        let d = match (&self.data, &self.header) {
+            (Some(d), _) | (None, Some(d)) => d,
+            (None, None) => return false,
+        };
+        super::message::header_contains(d, name, needle)
     }
 }
 
@@ -2086,6 +2136,51 @@ mod tests {
             narrowed,
             (27001..=29997).filter(|u| u % 3 != 0).collect::<Vec<_>>()
         );
+    }
+
+    /// SEARCH's header keys read only the header of a message kept in a file: the first 4 KiB
+    /// piece when the blank line is in it, more pieces for a longer header, the whole file
+    /// when there is no blank line.
+    #[test]
+    fn header_keys_read_only_the_header_from_files() {
+        let dir = std::env::temp_dir().join(format!("imapwire-load-header-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let short = [&b"Subject: hello\r\n\r\n"[..], &[b'x'; 20_000]].concat();
+        let mut long_header = Vec::new();
+        for i in 0..300 {
+            long_header.extend_from_slice(format!("X-Pad-{i}: padding padding\r\n").as_bytes());
+        }
+        let long = [&long_header[..], b"Subject: late\r\n\r\n", &[b'y'; 9000]].concat();
+        let bare = [&b"Subject: none\r\n"[..], &[b'z'; 5000]].concat();
+        for (uid, d) in [(1u32, &short), (2, &long), (3, &bare)] {
+            std::fs::write(dir.join(uid.to_string()), d).unwrap();
+        }
+        let root = dir.clone();
+        let files = MessageFiles(Box::new(move |_k: &[u8], uid: u32| {
+            std::fs::File::open(root.join(uid.to_string()))
+        }));
+        let msg = |uid: u32, d: &Vec<u8>| StoredMessage::in_file(uid, vec![], 1, 0, d.len() as u64);
+        let h = load_header(Some(&files), b"INBOX", &msg(1, &short));
+        assert_eq!(h.len(), 4096);
+        assert!(super::super::message::header_contains(
+            &h, b"Subject", b"HELLO"
+        ));
+        let h = load_header(Some(&files), b"INBOX", &msg(2, &long));
+        assert!(
+            h.len() > long_header.len() && h.len() < long.len(),
+            "{}",
+            h.len()
+        );
+        assert!(super::super::message::header_contains(
+            &h, b"subject", b"late"
+        ));
+        let h = load_header(Some(&files), b"INBOX", &msg(3, &bare));
+        assert_eq!(h.len(), bare.len());
+        assert!(super::super::message::header_contains(
+            &h, b"Subject", b"none"
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// One EXPUNGE of many messages is one run.
