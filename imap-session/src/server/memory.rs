@@ -277,6 +277,41 @@ pub struct MemoryStore {
     next_body: u64,
     /// Opens the file of a message not held in memory.
     files: Option<MessageFiles>,
+    /// Headers of messages not held in memory, read by SEARCH.
+    headers: HeaderCache,
+}
+
+/// The headers SEARCH read from message files, by (UIDVALIDITY, UID), at most
+/// [`HEADER_CACHE_BYTES`] octets in all (emptied when full). A message's file never changes
+/// and a UID is never reused under one UIDVALIDITY, so an entry never goes stale; an
+/// expunged message's lingers until the cache is emptied.
+#[derive(Debug, Default)]
+struct HeaderCache {
+    map: HashMap<(u32, u32), Bytes>,
+    bytes: usize,
+}
+
+/// The size bound of a store's [`HeaderCache`].
+const HEADER_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+impl HeaderCache {
+    /// The header of message `m` of mailbox `k` (UIDVALIDITY `validity`): from the cache,
+    /// else read with [`load_header`] and kept.
+    fn get(&mut self, files: Option<&MessageFiles>, k: &[u8], validity: u32, m: &Message) -> Bytes {
+        if let Some(h) = self.map.get(&(validity, m.uid)) {
+            return h.clone();
+        }
+        let read = load_header(files, k, m);
+        let (h, _) = super::message::split_header_of(&read);
+        let h = Bytes::copy_from_slice(h);
+        if self.bytes + h.len() > HEADER_CACHE_BYTES {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += h.len();
+        self.map.insert((validity, m.uid), h.clone());
+        h
+    }
 }
 
 /// Opens the file of message `uid` of mailbox `mailbox` (wire name), for
@@ -789,10 +824,13 @@ impl MemoryStore {
                 modifiers,
             } => self.store(sid, &uids, kind, silent, data, &modifiers),
             Request::Search { criteria, view, .. } => {
-                let Some(f) = self.selected_folder(sid) else {
+                let Some(sel_key) = self.selected.get(&sid).map(|s| &s.0[..]) else {
                     return nonexistent();
                 };
-                let sel_key: &[u8] = self.selected.get(&sid).map_or(&[], |s| &s.0);
+                let Some(f) = self.folders.get(sel_key) else {
+                    return nonexistent();
+                };
+                let headers = &mut self.headers;
                 let mut out = Vec::new();
                 let mut modseq = 0;
                 for (i, &uid) in view.iter().enumerate() {
@@ -806,7 +844,9 @@ impl MemoryStore {
                         data: None,
                         header: None,
                         mailbox: sel_key,
+                        validity: f.meta.uid_validity,
                         files: self.files.as_ref(),
+                        headers: &mut *headers,
                     };
                     let mut ctx = ctx;
                     match criteria
@@ -1871,9 +1911,12 @@ struct Ctx<'a> {
     data: Option<Bytes>,
     /// The message's header once read (for messages not held in memory).
     header: Option<Bytes>,
-    /// The mailbox and its message files.
+    /// The mailbox, its UIDVALIDITY and its message files.
     mailbox: &'a [u8],
+    validity: u32,
     files: Option<&'a MessageFiles>,
+    /// Headers read from files before.
+    headers: &'a mut HeaderCache,
 }
 
 impl Ctx<'_> {
@@ -1896,7 +1939,11 @@ impl Ctx<'_> {
     /// held in memory (unless the whole message was read already).
     fn header_has(&mut self, m: &Message, name: &[u8], needle: &[u8]) -> bool {
         if self.data.is_none() && self.header.is_none() {
-            self.header = Some(load_header(self.files, self.mailbox, m));
+            self.header = Some(if m.held() {
+                m.data.clone()
+            } else {
+                self.headers.get(self.files, self.mailbox, self.validity, m)
+            });
         }
         let d = match (&self.data, &self.header) {
             (Some(d), _) | (None, Some(d)) => d,
@@ -2180,7 +2227,48 @@ mod tests {
         assert!(super::super::message::header_contains(
             &h, b"Subject", b"none"
         ));
+
+        // Through SEARCH: the headers read are kept, so a second SEARCH reads no file (the
+        // files are gone by then and it still matches).
+        let mut st = MemoryStore::new();
+        st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
+        for (uid, d) in [(1u32, &short), (2, &long), (3, &bare)] {
+            assert!(st.restore_message(b"INBOX", msg(uid, d)));
+        }
+        let root = dir.clone();
+        st.set_message_files(Box::new(move |_k: &[u8], uid: u32| {
+            std::fs::File::open(root.join(uid.to_string()))
+        }));
+        let sid = st.open_session();
+        let _ = st.handle(
+            sid,
+            Request::Select {
+                mailbox: Mailbox::Inbox,
+                read_only: true,
+                params: vec![],
+            },
+        );
+        let search = |st: &mut MemoryStore, word: &str| {
+            let r = st.handle(
+                sid,
+                Request::Search {
+                    criteria: vec![SearchKey::Subject(
+                        imapwire_codec::core::AString::new(word.to_owned()).unwrap(),
+                    )],
+                    charset: None,
+                    view: vec![1, 2, 3],
+                },
+            );
+            match r.data.as_slice() {
+                [ReplyData::Matches { uids, .. }] => uids.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(search(&mut st, "LATE"), [2]);
         let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(search(&mut st, "hello"), [1]);
+        assert_eq!(search(&mut st, "e"), [1, 2, 3]);
+        assert!(st.headers.bytes < short.len() + long.len() + bare.len());
     }
 
     /// One EXPUNGE of many messages is one run.

@@ -161,6 +161,12 @@ fn split_header(d: &[u8], r: Range<usize>) -> (Range<usize>, Range<usize>) {
     (r.clone(), r.end..r.end)
 }
 
+/// The top-level header of message `d` (with the blank line after it) and the body.
+pub(crate) fn split_header_of(d: &[u8]) -> (&[u8], &[u8]) {
+    let (h, b) = split_header(d, 0..d.len());
+    (&d[h], &d[b])
+}
+
 /// Whether the top-level header of message `d` has a field `name` whose value (after the
 /// colon, line ends of folding left out) contains `needle`, both compared ASCII
 /// case-insensitively; an empty `needle` asks whether the field is there. For SEARCH's header
