@@ -33,7 +33,8 @@
 //! made room. So memory stays bounded by the channel sizes, the session's body streaming
 //! threshold and limits (`max_events`, `inflate_window`: what one input step can produce,
 //! also under COMPRESS=DEFLATE), one read buffer and, under TLS, the 256 KiB read-ahead
-//! buffer.
+//! buffer (held only while data streams in: released when the socket goes quiet after a
+//! read of less than one TLS record, so an idle connection holds none).
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;

@@ -409,14 +409,23 @@ pub(crate) const READ_AHEAD: usize = 256 * 1024;
 /// one record's worth (about 16.7 KiB) into its own buffer per call, so without this the
 /// kernel sees one `recv` per record; with it, one per [`READ_AHEAD`] bytes received
 /// (whatever the socket holds when read). Reads as large as the buffer, and every write, go
-/// straight to the socket. The buffer is allocated at the first read.
+/// straight to the socket. The buffer is allocated at the first read, and released when the
+/// socket has nothing more to give after a read of less than [`QUIET_FILL`] bytes (an idle
+/// connection, or one receiving little, holds no read-ahead buffer: what thousands of idle
+/// accounts would otherwise pin at [`READ_AHEAD`] bytes each).
 pub(crate) struct ReadAhead<S> {
     inner: S,
     buf: Box<[u8]>,
     /// The buffered bytes are `buf[pos..end]`.
     pos: usize,
     end: usize,
+    /// How many bytes the last read of the socket gave.
+    last_fill: usize,
 }
+
+/// A read of the socket smaller than this, followed by a socket with nothing more ready,
+/// releases the read-ahead buffer (one TLS record's worth: the connection is not streaming).
+pub(crate) const QUIET_FILL: usize = 16 * 1024;
 
 impl<S> ReadAhead<S> {
     /// `inner`, read ahead.
@@ -426,6 +435,7 @@ impl<S> ReadAhead<S> {
             buf: Box::default(),
             pos: 0,
             end: 0,
+            last_fill: 0,
         }
     }
 }
@@ -448,10 +458,17 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ReadAhead<S> {
             let mut rb = tokio::io::ReadBuf::new(&mut this.buf);
             match std::pin::Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
                 Poll::Ready(Ok(())) => {}
-                other => return other,
+                Poll::Pending => {
+                    if this.last_fill < QUIET_FILL {
+                        this.buf = Box::default();
+                    }
+                    return Poll::Pending;
+                }
+                error => return error,
             }
             // 0 bytes: the end of the stream, reported as such (nothing is put into `out`)
             this.end = rb.filled().len();
+            this.last_fill = this.end;
             this.pos = 0;
         }
         let n = out.remaining().min(this.end - this.pos);
@@ -561,6 +578,68 @@ mod tests {
         assert_eq!(&big[..n], &data[..READ_AHEAD + 1]);
         assert_eq!(r.inner.reads, vec![READ_AHEAD + 1]);
         assert!(r.buf.is_empty(), "no buffer for reads that bypass it");
+    }
+
+    /// A socket with nothing ready (`Pending`) after a read smaller than `QUIET_FILL` releases
+    /// the buffer; after a large read (a stream in progress) the buffer is kept.
+    #[test]
+    fn read_ahead_buffer_is_released_when_the_socket_goes_quiet() {
+        struct Trickle {
+            pieces: Vec<Vec<u8>>,
+        }
+        impl tokio::io::AsyncRead for Trickle {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+                out: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let this = self.get_mut();
+                if this.pieces.is_empty() {
+                    return std::task::Poll::Pending;
+                }
+                out.put_slice(&this.pieces.remove(0));
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+        use std::pin::Pin;
+        use std::task::{Context, Poll, Waker};
+        use tokio::io::AsyncRead;
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut r = ReadAhead::new(Trickle {
+            pieces: vec![vec![1; QUIET_FILL], vec![2; QUIET_FILL - 1]],
+        });
+        let mut piece = vec![0u8; 20 * 1024];
+        let mut read = |r: &mut ReadAhead<Trickle>| {
+            let mut out = tokio::io::ReadBuf::new(&mut piece);
+            match Pin::new(r).poll_read(&mut cx, &mut out) {
+                Poll::Ready(Ok(())) => Some(out.filled().to_vec()),
+                Poll::Pending => None,
+                Poll::Ready(Err(e)) => panic!("{e}"),
+            }
+        };
+        assert_eq!(read(&mut r), Some(vec![1; QUIET_FILL]));
+        assert_eq!(r.buf.len(), READ_AHEAD);
+        assert_eq!(read(&mut r), Some(vec![2; QUIET_FILL - 1]));
+        assert_eq!(read(&mut r), None);
+        assert!(
+            r.buf.is_empty(),
+            "released after a small read and nothing ready"
+        );
+        // nothing lost across the release, and the buffer comes back for the next read
+        r.inner.pieces.push(vec![3; 10]);
+        assert_eq!(read(&mut r), Some(vec![3; 10]));
+        assert_eq!(r.buf.len(), READ_AHEAD);
+
+        let mut r = ReadAhead::new(Trickle {
+            pieces: vec![vec![4; QUIET_FILL]],
+        });
+        assert_eq!(read(&mut r), Some(vec![4; QUIET_FILL]));
+        assert_eq!(read(&mut r), None);
+        assert_eq!(
+            r.buf.len(),
+            READ_AHEAD,
+            "kept while a stream is in progress"
+        );
     }
 
     #[test]
