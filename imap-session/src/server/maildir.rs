@@ -1148,6 +1148,10 @@ mod tests {
             }
         };
         assert_eq!(search(&mut st, "SUBJECT x"), [4]);
+        // Again, from the header the index kept.
+        assert_eq!(search(&mut st, "SUBJECT x"), [4]);
+        assert_eq!(search(&mut st, "HEADER Subject \"\""), [4]);
+        assert_eq!(search(&mut st, "OR SUBJECT y FROM x"), Vec::<u32>::new());
         assert_eq!(search(&mut st, "TEXT hello"), [1]);
         assert_eq!(search(&mut st, "BODY body"), [4]);
         assert_eq!(search(&mut st, "LARGER 4"), [1, 4]);

@@ -346,13 +346,17 @@ fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
     let Some(files) = files else {
         return Bytes::new();
     };
-    let mut v = Vec::new();
-    let read = (files.0)(k, m.uid).and_then(|f| {
+    // One read of the known size (a file shorter than its index entry reads as empty).
+    let Ok(size) = usize::try_from(m.size) else {
+        return Bytes::new();
+    };
+    let mut v = vec![0u8; size];
+    let read = (files.0)(k, m.uid).and_then(|mut f| {
         use std::io::Read;
-        f.take(m.size).read_to_end(&mut v)
+        f.read_exact(&mut v)
     });
     match read {
-        Ok(_) => Bytes::from(v),
+        Ok(()) => Bytes::from(v),
         Err(_) => Bytes::new(),
     }
 }
