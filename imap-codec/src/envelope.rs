@@ -238,7 +238,7 @@ impl Envelope {
     /// The envelope as owned values (each string shares this envelope's buffer).
     pub fn to_fields(&self) -> EnvelopeFields {
         let s = |i: usize| nstring_of(&self.buf, self.strs[i]);
-        let l = |f| self.list(f).iter().map(|a| a.to_address()).collect();
+        let l = |f| self.list(f).to_vec();
         EnvelopeFields {
             date: s(DATE),
             subject: s(SUBJECT),
