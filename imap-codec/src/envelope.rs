@@ -583,16 +583,17 @@ impl<'a> AddressRef<'a> {
 
     /// The address as an owned value (its strings share the envelope's buffer).
     pub fn to_address(&self) -> Address {
+        let [name, adl, mailbox, host] = self.s.map(|s| nstring_of(self.buf, s));
         Address {
-            name: nstring_of(self.buf, self.s[0]),
-            adl: nstring_of(self.buf, self.s[1]),
-            mailbox: nstring_of(self.buf, self.s[2]),
-            host: nstring_of(self.buf, self.s[3]),
+            name,
+            adl,
+            mailbox,
+            host,
         }
     }
 
     fn strings(&self) -> [Option<&'a [u8]>; 4] {
-        [self.name(), self.adl(), self.mailbox(), self.host()]
+        self.s.map(|s| s.get(self.buf))
     }
 }
 
