@@ -161,8 +161,9 @@ pub struct LiteralBegin {
     /// Decode options of the response the literal is part of; `None` when the receiver did
     /// not expect a response (no FETCH context).
     opts: Option<DecodeOptions>,
-    /// [`fetch`](Self::fetch), once read.
-    fetch: std::sync::OnceLock<Option<FetchPrefix>>,
+    /// [`fetch`](Self::fetch), once read (boxed: the start is held unboxed in events, and
+    /// must stay smaller than a decoded message).
+    fetch: std::sync::OnceLock<Option<Box<FetchPrefix>>>,
 }
 
 /// Equal when announcement and prefix (and the options they are read with) are: the FETCH
@@ -190,10 +191,19 @@ impl LiteralBegin {
                 self.opts
                     .as_ref()
                     .and_then(|o| FetchPrefix::parse(&self.prefix, o))
+                    .map(Box::new)
             })
-            .as_ref()
+            .as_deref()
     }
 }
+
+// `StreamEvent::LiteralBegin` holds the start unboxed: it must not make the event (of every
+// message) larger than a decoded message does.
+const _: () = assert!(
+    std::mem::size_of::<LiteralBegin>() <= std::mem::size_of::<Decoded<AnyMessage>>()
+        && std::mem::size_of::<LiteralBegin>() <= std::mem::size_of::<Decoded<Response>>()
+        && std::mem::size_of::<LiteralBegin>() <= std::mem::size_of::<Decoded<Command>>()
+);
 
 /// What a streamed FETCH literal belongs to (see [`LiteralBegin::fetch`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,8 +446,10 @@ pub enum StreamEvent<T> {
     /// With [`FramerConfig::stream_literals_over`]: a literal longer than the threshold
     /// starts. Its data follows as [`LiteralChunk`](StreamEvent::LiteralChunk)s, then
     /// [`LiteralEnd`](StreamEvent::LiteralEnd); then the message decodes as usual with that
-    /// literal's value empty and listed in [`Decoded::streamed_literals`].
-    LiteralBegin(Box<LiteralBegin>),
+    /// literal's value empty and listed in [`Decoded::streamed_literals`]. Held in the event
+    /// itself (no allocation per streamed literal): it is smaller than a decoded response or
+    /// command, so their events are no larger for it.
+    LiteralBegin(LiteralBegin),
     /// A piece of a streamed literal's data, as it arrived (boundaries follow the input; no
     /// copy when the input came with `push_bytes`).
     LiteralChunk(Bytes),
@@ -903,7 +915,7 @@ impl Receiver {
     /// The event that starts a streamed literal.
     #[cold]
     fn begin_event<T>(&mut self, start: crate::framer::StreamStart) -> StreamEvent<T> {
-        StreamEvent::LiteralBegin(Box::new(self.literal_begin(start)))
+        StreamEvent::LiteralBegin(self.literal_begin(start))
     }
 
     /// Moves the streamed literals of the message just decoded into its event.

@@ -286,8 +286,9 @@ pub enum Event {
     /// [`ClientConfig::stream_bodies_over`](super::ClientConfig::stream_bodies_over)).
     /// [`LiteralBegin::fetch`](imapwire_codec::codec::LiteralBegin::fetch) names the message
     /// number, the UID when it came before the body, and the item (section, origin); it is
-    /// read from the message's start when first asked for.
-    BodyBegin(Box<imapwire_codec::codec::LiteralBegin>),
+    /// read from the message's start when first asked for. Held in the event itself (no
+    /// allocation per body): it is smaller than [`Data`].
+    BodyBegin(imapwire_codec::codec::LiteralBegin),
     /// The next piece of a streamed body, as it arrived.
     BodyChunk(Bytes),
     /// The streamed body is complete.
@@ -303,3 +304,8 @@ pub enum Event {
     /// The session ended; every command in flight has been completed before this event.
     Closed(CloseReason),
 }
+
+// `Event::BodyBegin` holds the start unboxed: it must not make every event larger.
+const _: () = assert!(
+    std::mem::size_of::<imapwire_codec::codec::LiteralBegin>() <= std::mem::size_of::<Data>()
+);
