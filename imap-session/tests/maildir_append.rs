@@ -149,6 +149,17 @@ fn drain_into(
     }
 }
 
+/// The SCRAM keys of the test user ("secret", salt "salt", 16 iterations).
+fn user_keys() -> StoredKeys {
+    StoredKeys::derive(
+        ScramHash::Sha256,
+        &imapwire_codec::core::Secret::new("secret".to_owned()),
+        b"salt",
+        16,
+    )
+    .unwrap()
+}
+
 #[test]
 fn big_append_into_maildir_is_written_as_it_arrives() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -160,13 +171,7 @@ fn big_append_into_maildir_is_written_as_it_arrives() {
     let size = lines * 64;
     let dir = std::env::temp_dir().join(format!("imapwire-big-append-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let keys = StoredKeys::derive(
-        ScramHash::Sha256,
-        &imapwire_codec::core::Secret::new("secret".to_owned()),
-        b"salt",
-        16,
-    )
-    .unwrap();
+    let keys = user_keys();
     let cfg = ServerConfig::default()
         .with_encrypted(true)
         .with_credentials(Arc::new(User(keys)))
@@ -316,13 +321,7 @@ fn file_cut_short_mid_fetch_closes_with_body_failed() {
     use imapwire_session::server::CloseReason;
     let dir = std::env::temp_dir().join(format!("imapwire-cut-short-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let keys = StoredKeys::derive(
-        ScramHash::Sha256,
-        &imapwire_codec::core::Secret::new("secret".to_owned()),
-        b"salt",
-        16,
-    )
-    .unwrap();
+    let keys = user_keys();
     let cfg = ServerConfig::default()
         .with_encrypted(true)
         .with_credentials(Arc::new(User(keys)));
