@@ -418,9 +418,8 @@ pub(crate) struct ReadAhead<S> {
     buf: Box<[u8]>,
     /// The buffered bytes are `buf[pos..end]`.
     pos: usize,
+    /// Also how many bytes the last read of the socket gave (set only by that read).
     end: usize,
-    /// How many bytes the last read of the socket gave.
-    last_fill: usize,
 }
 
 /// A read of the socket smaller than this, followed by a socket with nothing more ready,
@@ -435,7 +434,6 @@ impl<S> ReadAhead<S> {
             buf: Box::default(),
             pos: 0,
             end: 0,
-            last_fill: 0,
         }
     }
 }
@@ -459,7 +457,7 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ReadAhead<S> {
             match std::pin::Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Pending => {
-                    if this.last_fill < QUIET_FILL {
+                    if this.end < QUIET_FILL {
                         this.buf = Box::default();
                     }
                     return Poll::Pending;
@@ -468,7 +466,6 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ReadAhead<S> {
             }
             // 0 bytes: the end of the stream, reported as such (nothing is put into `out`)
             this.end = rb.filled().len();
-            this.last_fill = this.end;
             this.pos = 0;
         }
         let n = out.remaining().min(this.end - this.pos);
