@@ -176,17 +176,7 @@ pub(crate) fn header_contains(d: &[u8], name: &[u8], needle: &[u8]) -> bool {
     let s = &d[h];
     let mut i = 0;
     while i < s.len() {
-        // The field runs to a line end not followed by whitespace (folding).
-        let mut end = s.len();
-        let mut j = i;
-        while let Some(p) = memchr::memchr(b'\n', &s[j..]) {
-            let nl = j + p + 1;
-            if nl >= s.len() || !matches!(s[nl], b' ' | b'\t') {
-                end = nl;
-                break;
-            }
-            j = nl;
-        }
+        let end = field_end(s, i);
         let field = &s[i..end];
         i = end;
         let named = field.len() > name.len()
@@ -216,6 +206,20 @@ pub(crate) fn header_contains(d: &[u8], name: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// Where the header field starting at `i` in `s` ends: after the first line end not
+/// followed by whitespace (folding), or at the end of `s`.
+fn field_end(s: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while let Some(p) = memchr::memchr(b'\n', &s[j..]) {
+        let nl = j + p + 1;
+        if nl >= s.len() || !matches!(s[nl], b' ' | b'\t') {
+            return nl;
+        }
+        j = nl;
+    }
+    s.len()
+}
+
 /// Whether `hay` contains `needle`, ASCII case-insensitively.
 pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
@@ -241,17 +245,7 @@ fn fields(d: &[u8], h: &Range<usize>) -> Vec<(Range<usize>, Range<usize>, Vec<u8
     let mut i = 0;
     while i < s.len() {
         let start = i;
-        // The field runs to a line end not followed by whitespace (folding).
-        let mut end = s.len();
-        let mut j = i;
-        while let Some(p) = memchr::memchr(b'\n', &s[j..]) {
-            let nl = j + p + 1;
-            if nl >= s.len() || !matches!(s[nl], b' ' | b'\t') {
-                end = nl;
-                break;
-            }
-            j = nl;
-        }
+        let end = field_end(s, i);
         let field = &s[start..end];
         i = end;
         let Some(colon) = memchr::memchr(b':', field) else {
