@@ -69,6 +69,16 @@ typ, data = m.logout(); assert typ == 'BYE', (typ, data)
 print('\n'.join(out))
 "#;
 
+/// Runs `script` with `python -c`, given the plaintext port, USER and PASSWORD as arguments.
+fn run_imaplib(python: &std::path::Path, script: &str, port: u16) -> String {
+    run(Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(port.to_string())
+        .arg(USER)
+        .arg(PASSWORD))
+}
+
 #[test]
 fn python_imaplib() {
     let Some(python) = program("IMAPWIRE_PYTHON") else {
@@ -76,12 +86,7 @@ fn python_imaplib() {
     };
     let scratch = Scratch::new("imaplib");
     let mut srv = TestServer::start(&scratch.0);
-    let out = run(Command::new(python)
-        .arg("-c")
-        .arg(PY_SESSION)
-        .arg(srv.plain.port().to_string())
-        .arg(USER)
-        .arg(PASSWORD));
+    let out = run_imaplib(&python, PY_SESSION, srv.plain.port());
     srv.stop();
     // What the client saw matches the store on disk.
     let store = srv.user_store();
@@ -655,12 +660,7 @@ fn python_imaplib_large_message_streamed() {
     };
     let scratch = Scratch::new("imaplib-big");
     let mut srv = TestServer::start(&scratch.0);
-    let out = run(Command::new(python)
-        .arg("-c")
-        .arg(PY_BIG)
-        .arg(srv.plain.port().to_string())
-        .arg(USER)
-        .arg(PASSWORD));
+    let out = run_imaplib(&python, PY_BIG, srv.plain.port());
     srv.stop();
     let mut big = b"Subject: big\r\n\r\n".to_vec();
     for i in 0..40000 {
