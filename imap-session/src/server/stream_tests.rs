@@ -11,6 +11,7 @@ use imapwire_codec::flag::Flag;
 use imapwire_codec::mailbox::Mailbox;
 
 use super::memory::{MemoryStore, SessionId};
+use super::tests::{other_expunges, other_stores_flag};
 use super::*;
 use crate::sasl::scram::{ScramHash, StoredKeys};
 
@@ -146,40 +147,6 @@ impl Rig {
     }
 }
 
-fn other_store(store: &mut MemoryStore, sid: SessionId, uid: u32, flag: Flag) {
-    let r = store.handle(
-        sid,
-        Request::Select {
-            mailbox: Mailbox::Inbox,
-            read_only: false,
-            params: vec![],
-        },
-    );
-    assert_eq!(r.status, Status::Ok);
-    let r = store.handle(
-        sid,
-        Request::Store {
-            uids: vec![uid],
-            kind: imapwire_codec::command::StoreType::Add,
-            silent: true,
-            data: imapwire_codec::command::StoreData::Flags(vec![flag]),
-            modifiers: vec![],
-        },
-    );
-    assert_eq!(r.status, Status::Ok);
-}
-
-fn other_expunge(store: &mut MemoryStore, sid: SessionId, uid: u32) {
-    other_store(store, sid, uid, Flag::Deleted);
-    let r = store.handle(
-        sid,
-        Request::Expunge {
-            uids: Some(vec![uid]),
-        },
-    );
-    assert_eq!(r.data, [ReplyData::Expunged(uid)]);
-}
-
 const FETCH: &[u8] = b"c FETCH 1:2 (FLAGS BODY.PEEK[] RFC822.SIZE BODY.PEEK[HEADER])\r\n";
 
 /// The FETCH answer (flags as they are at the start).
@@ -237,8 +204,8 @@ fn streamed_literal_with_back_pressure_pipelined_commands_and_updates() {
     assert_eq!(r.wanted.len(), 1);
     assert_eq!(r.wanted[0].1, 7);
     // Another session expunges message 2 and flags message 1 meanwhile.
-    r.other_does(|st, o| other_expunge(st, o, 2));
-    r.other_does(|st, o| other_store(st, o, 1, Flag::Flagged));
+    r.other_does(|st, o| other_expunges(st, o, 2));
+    r.other_does(|st, o| other_stores_flag(st, o, 1, Flag::Flagged));
     // One chunk: the queue is over its bound, no more is asked until it is read.
     r.answer_one();
     assert!(

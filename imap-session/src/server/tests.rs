@@ -910,7 +910,7 @@ fn other_selects(store: &mut MemoryStore, sid: SessionId) {
     assert_eq!(r.status, Status::Ok);
 }
 
-fn other_stores_flag(store: &mut MemoryStore, sid: SessionId, uid: u32, flag: Flag) {
+pub(super) fn other_stores_flag(store: &mut MemoryStore, sid: SessionId, uid: u32, flag: Flag) {
     other_selects(store, sid);
     let r = store.handle(
         sid,
@@ -925,7 +925,7 @@ fn other_stores_flag(store: &mut MemoryStore, sid: SessionId, uid: u32, flag: Fl
     assert_eq!(r.status, Status::Ok);
 }
 
-fn other_expunges(store: &mut MemoryStore, sid: SessionId, uid: u32) {
+pub(super) fn other_expunges(store: &mut MemoryStore, sid: SessionId, uid: u32) {
     other_stores_flag(store, sid, uid, Flag::Deleted);
     let r = store.handle(
         sid,
