@@ -114,7 +114,8 @@
 //! 5. when the session ends before a stream was sent whole (the client went away, LOGOUT
 //!    cannot happen meanwhile, [`close`](Server::close) or a timer did it), and for the
 //!    streams of a message the session does not know, it reports [`Event::BodyDropped`]
-//!    so the application releases what it kept (an open file).
+//!    so the application releases what it kept (an open file). A session that ends while
+//!    a literal is being sent sends no BYE (it would be read as literal data).
 //!
 //! Small values may stay whole ([`ReplyData::Message`]); the store decides (see
 //! [`memory::MemoryStore::stream_bodies_over`]).
@@ -1102,7 +1103,9 @@ impl Server {
         self.binding.as_ref().filter(|_| self.encrypted)
     }
 
-    /// Ends the session with `* BYE text` (e.g. the server shuts down).
+    /// Ends the session with `* BYE text` (e.g. the server shuts down). While a streamed
+    /// FETCH literal is being sent no BYE is sent (the client would read it as literal data):
+    /// the session ends after the octets sent so far.
     pub fn close(&mut self, text: &str) {
         if !self.is_closed() {
             self.bye(None, text);
@@ -2964,7 +2967,13 @@ impl Server {
         }
     }
 
+    /// Queues `* BYE`, except while a streamed FETCH literal is being sent: its length was
+    /// sent, so the client would read the BYE as literal data (the session then ends after
+    /// the octets sent so far, as with [`Server::body_failed`]).
     fn bye(&mut self, code: Option<ResponseCode>, t: &str) {
+        if matches!(self.mode, Mode::Sending(_)) {
+            return;
+        }
         self.emit(&Response::Status(StatusResponse::Bye(resp_text(code, t))));
     }
 

@@ -389,3 +389,42 @@ fn message_not_in_view_drops_its_streams() {
     );
     assert_eq!(r.text(), "d OK done\r\n");
 }
+
+#[test]
+fn session_ending_mid_literal_sends_no_bye() {
+    // A BYE queued after the `{26}\r\n` would be read by the client as literal data: the
+    // session ends after the octets sent so far, whatever ends it (a timer, the
+    // application, too many updates queued meanwhile).
+    for how in ["autologout", "close", "updates"] {
+        let mut cfg = ServerConfig::default().with_body_chunk(7);
+        cfg.max_pending_updates = 1;
+        let mut r = rig(cfg, Some(10));
+        r.answer = false;
+        r.feed(b"c FETCH 1 BODY.PEEK[]\r\n");
+        r.answer_one();
+        r.drain();
+        let (stream, _) = r.wanted.remove(0);
+        match how {
+            "autologout" => {
+                let at = r.s.poll_timeout().expect("autologout armed");
+                r.s.handle_timeout(at);
+            }
+            "close" => r.s.close("shutting down"),
+            _ => {
+                r.other_does(|st, o| other_stores_flag(st, o, 1, Flag::Flagged));
+                r.other_does(|st, o| other_stores_flag(st, o, 2, Flag::Flagged));
+            }
+        }
+        r.drain();
+        assert!(r.s.is_closed(), "{how}");
+        assert_eq!(r.text(), "* 1 FETCH (BODY[] {26}\r\nSubject", "{how}");
+        assert!(
+            matches!(
+                r.events.as_slice(),
+                [Event::BodyDropped { stream: st }, Event::Closed(_)] if *st == stream
+            ),
+            "{how}: {:?}",
+            r.events
+        );
+    }
+}
