@@ -2653,6 +2653,10 @@ impl Server {
             parts.retain(|p| !matches!(p, FetchPart::Item(MessageDataItem::ModSeq(_))));
         }
         parts.retain(|p| !matches!(p, FetchPart::Item(MessageDataItem::Invalid { .. })));
+        if parts.is_empty() {
+            // `msg-att` has at least one item (as in `emit_message`).
+            return;
+        }
         let mut line = BytesMut::with_capacity(128);
         line.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
         for (i, p) in parts.into_iter().enumerate() {

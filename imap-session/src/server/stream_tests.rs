@@ -428,3 +428,21 @@ fn session_ending_mid_literal_sends_no_bye() {
         );
     }
 }
+
+#[test]
+fn streamed_message_with_nothing_to_send_sends_no_fetch() {
+    // `msg-att` has at least one item (RFC 9051 §9): like a whole message whose items
+    // are all left out (MODSEQ without CONDSTORE), a streamed one sends no `FETCH ()`.
+    for parts in [vec![], vec![FetchPart::Item(MessageDataItem::ModSeq(5))]] {
+        let mut r = rig(ServerConfig::default(), Some(10));
+        let now = r.now;
+        r.s.handle_input(now, b"d FETCH 1 FLAGS\r\n");
+        let Some(Event::Request { id, .. }) = r.s.poll_event() else {
+            panic!("no request")
+        };
+        let reply = Reply::ok(vec![ReplyData::StreamedMessage { uid: 1, parts }]);
+        r.s.reply(now, id, reply).unwrap();
+        r.drain();
+        assert_eq!(r.text(), "d OK done\r\n");
+    }
+}
