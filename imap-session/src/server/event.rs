@@ -120,7 +120,8 @@ pub enum Event {
     /// The data of `stream` will not be asked for any more (the session ended before the
     /// literal was sent whole, or the message was not in the session's view): release
     /// what was kept for it (an open file, say). Not reported for a stream sent whole or
-    /// failed with [`Server::body_failed`](super::Server::body_failed).
+    /// failed with [`Server::body_failed`](super::Server::body_failed), except one of
+    /// length 0, which is never asked for: it is reported when its (empty) literal is sent.
     BodyDropped {
         /// The stream.
         stream: BodyStream,

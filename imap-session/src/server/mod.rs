@@ -2243,6 +2243,10 @@ impl Server {
             if let Some(seg) = s.body.pop_front() {
                 match seg {
                     Segment::Raw(b) => self.queue_out(b),
+                    Segment::Literal(stream, 0) => {
+                        // Complete already: never asked for, so released here.
+                        self.events.push_back(Event::BodyDropped { stream });
+                    }
                     Segment::Literal(stream, promised) => {
                         s.current = Some(BodyLiteral {
                             stream,

@@ -446,3 +446,37 @@ fn streamed_message_with_nothing_to_send_sends_no_fetch() {
         assert_eq!(r.text(), "d OK done\r\n");
     }
 }
+
+#[test]
+fn empty_streamed_literal_is_released() {
+    // A stream of length 0 is never asked for: the application learns it is done with
+    // it from BodyDropped, or it would keep what it opened for it.
+    let mut r = rig(ServerConfig::default(), Some(10));
+    let now = r.now;
+    r.s.handle_input(now, b"d FETCH 1 BODY.PEEK[TEXT]\r\n");
+    let Some(Event::Request { id, .. }) = r.s.poll_event() else {
+        panic!("no request")
+    };
+    let name = StreamedName::BodySection {
+        section: None,
+        origin: None,
+    };
+    let item = StreamedItem::new(name, 0, BodyStream(5));
+    let reply = Reply::ok(vec![ReplyData::StreamedMessage {
+        uid: 1,
+        parts: vec![FetchPart::Streamed(item)],
+    }]);
+    r.s.reply(now, id, reply).unwrap();
+    r.drain();
+    assert_eq!(r.text(), "* 1 FETCH (BODY[] {0}\r\n)\r\nd OK done\r\n");
+    assert!(
+        matches!(
+            r.events.as_slice(),
+            [Event::BodyDropped {
+                stream: BodyStream(5)
+            }]
+        ),
+        "{:?}",
+        r.events
+    );
+}
