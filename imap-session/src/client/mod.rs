@@ -131,6 +131,18 @@ enum Queued {
     Rx(Option<StreamEvent<AnyMessage>>),
 }
 
+/// The pattern of a [`Queued::Rx`] entry that holds untagged data, binding the [`Data`] to
+/// `$d`: the one test of "is this queued entry an event" ([`EventQueue::skip_stale`],
+/// [`EventQueue::front_data`] and [`EventQueue::pop_front`] use it).
+macro_rules! rx_data {
+    ($d:pat) => {
+        Queued::Rx(Some(StreamEvent::Message(Decoded {
+            message: AnyMessage::Response(Response::Data($d)),
+            ..
+        })))
+    };
+}
+
 /// The events not yet taken by [`Client::poll_event`].
 #[derive(Debug, Default)]
 struct EventQueue {
@@ -180,14 +192,8 @@ impl EventQueue {
     /// Removes the entries at the head that are no event ([`pop_front`](Self::pop_front)
     /// skips them too).
     fn skip_stale(&mut self) {
-        while let Some(Queued::Rx(r)) = self.q.front() {
-            if matches!(
-                r,
-                Some(StreamEvent::Message(Decoded {
-                    message: AnyMessage::Response(Response::Data(_)),
-                    ..
-                }))
-            ) {
+        while let Some(q @ Queued::Rx(_)) = self.q.front() {
+            if matches!(q, rx_data!(_)) {
                 return;
             }
             self.q.pop_front();
@@ -198,10 +204,7 @@ impl EventQueue {
     fn front_data(&mut self) -> Option<&mut Data> {
         self.skip_stale();
         match self.q.front_mut()? {
-            Queued::Rx(Some(StreamEvent::Message(Decoded {
-                message: AnyMessage::Response(Response::Data(d)),
-                ..
-            }))) => Some(d),
+            rx_data!(d) => Some(d),
             Queued::Ev(Event::Data(d)) => Some(d),
             _ => None,
         }
@@ -217,10 +220,7 @@ impl EventQueue {
         loop {
             match self.q.pop_front()? {
                 Queued::Ev(e) => return Some(e),
-                Queued::Rx(Some(StreamEvent::Message(Decoded {
-                    message: AnyMessage::Response(Response::Data(d)),
-                    ..
-                }))) => return Some(Event::Data(d)),
+                rx_data!(d) => return Some(Event::Data(d)),
                 // Only untagged data stays queued as decoded.
                 Queued::Rx(_) => {}
             }
