@@ -70,14 +70,15 @@ pub trait BackendSession: Send + 'static {
     /// ([`Event::AppendAborted`]).
     fn append_aborted(&mut self, stream: AppendStream);
 
-    /// The channel on which changes made elsewhere arrive, for [`Server::notify`].
+    /// The channel on which changes made elsewhere arrive, for [`Server::notify`]. Once it
+    /// is closed (every sender dropped) the driver stops polling it for this session.
     fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)>;
 
     /// The next 1 to `max` octets of a streamed FETCH value ([`Event::BodyWanted`]; a
     /// store that answers FETCH with
     /// [`ReplyData::StreamedMessage`](imapwire_session::server::ReplyData::StreamedMessage)
-    /// reads them here, e.g. from the message's file). An error or no data means the store
-    /// cannot deliver what it announced: the connection is then closed
+    /// reads them here, e.g. from the message's file). An error, no data or more than `max`
+    /// octets means the store cannot deliver what it announced: the connection is then closed
     /// ([`CloseReason::BodyFailed`](imapwire_session::server::CloseReason::BodyFailed)).
     /// The default has no streams.
     fn body_chunk(&mut self, stream: BodyStream, max: usize) -> io::Result<Bytes> {
@@ -219,6 +220,7 @@ pub async fn serve_connection<B: Backend>(
         conn,
         server: Server::with_channel_binding(config, binding, Instant::now()),
         session: None,
+        updates_open: true,
         backend,
         pending: BytesMut::new(),
         opts,
@@ -231,6 +233,8 @@ struct Driver<B: Backend> {
     conn: Conn,
     server: Server,
     session: Option<B::Session>,
+    /// Whether `session`'s update channel may still deliver (a closed one is not polled).
+    updates_open: bool,
     backend: Arc<B>,
     /// Input the session has not taken yet.
     pending: BytesMut,
@@ -285,8 +289,8 @@ impl<B: Backend> Driver<B> {
             };
             let updates = async {
                 match self.session.as_mut() {
-                    Some(s) => s.updates().recv().await,
-                    None => std::future::pending().await,
+                    Some(s) if self.updates_open => s.updates().recv().await,
+                    _ => std::future::pending().await,
                 }
             };
             tokio::select! {
@@ -308,6 +312,9 @@ impl<B: Backend> Driver<B> {
                     }
                 }
                 u = updates => {
+                    // A closed channel is ready at once with `None`, every time: stop
+                    // asking it (until the next session).
+                    self.updates_open = u.is_some();
                     if let Some((mailbox, update)) = u {
                         self.server.notify(Instant::now(), &mailbox, update);
                         // Take whatever else is queued in one go.
@@ -351,7 +358,10 @@ impl<B: Backend> Driver<B> {
                 progressed = true;
                 match ev {
                     Event::Authenticated { user } => match self.backend.open(&user) {
-                        Ok(s) => self.session = Some(s),
+                        Ok(s) => {
+                            self.session = Some(s);
+                            self.updates_open = true;
+                        }
                         Err(_) => self.server.close("the mail store is not available"),
                     },
                     Event::Unauthenticated => self.session = None,
@@ -378,16 +388,20 @@ impl<B: Backend> Driver<B> {
                             None => Err(io::Error::other("not authenticated")),
                         };
                         let now = Instant::now();
-                        match chunk {
+                        // An error, no data, or more than `max` (refused by the session):
+                        // the store cannot deliver what it announced. Not answering would
+                        // leave the client waiting inside the literal.
+                        let delivered = match chunk {
                             Ok(b) if !b.is_empty() => {
-                                let _ = self.server.body_chunk(now, stream, b);
+                                self.server.body_chunk(now, stream, b).is_ok()
                             }
-                            _ => {
-                                if let Some(s) = self.session.as_mut() {
-                                    s.body_dropped(stream);
-                                }
-                                let _ = self.server.body_failed(now, stream);
+                            _ => false,
+                        };
+                        if !delivered {
+                            if let Some(s) = self.session.as_mut() {
+                                s.body_dropped(stream);
                             }
+                            let _ = self.server.body_failed(now, stream);
                         }
                     }
                     Event::BodyDropped { stream } => {

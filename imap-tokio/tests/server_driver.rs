@@ -1,0 +1,206 @@
+//! The connection driver ([`serve_connection`]) with a backend that breaks its contract: a
+//! streamed FETCH chunk longer than asked for, an update channel that closes. Plain TCP on
+//! 127.0.0.1, a PREAUTH greeting, a raw client.
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use imapwire_codec::mailbox::Mailbox;
+use imapwire_session::server::memory::{MemoryStore, SessionId};
+use imapwire_session::server::{
+    AppendStream, BodyStream, CloseReason, GreetingPolicy, Reply, Request, ServerConfig, Update,
+};
+use imapwire_tokio::server::{
+    Backend, BackendSession, ConnectionEnd, DriverOptions, serve_connection,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+
+const MSG: &[u8] = b"Subject: one\r\n\r\nthe body of message one\r\n";
+
+/// A memory store that streams FETCH values over 10 octets.
+struct Mem {
+    store: Arc<Mutex<MemoryStore>>,
+    /// Extra octets added to every body chunk (a contract breach when non-zero).
+    overshoot: usize,
+    /// Drop the update channel's sender at once (a closed channel).
+    close_updates: bool,
+    /// Calls of `updates()`.
+    polls: Arc<AtomicUsize>,
+}
+
+struct MemSession {
+    store: Arc<Mutex<MemoryStore>>,
+    sid: SessionId,
+    overshoot: usize,
+    polls: Arc<AtomicUsize>,
+    rx: mpsc::UnboundedReceiver<(Mailbox, Update)>,
+    _tx: Option<mpsc::UnboundedSender<(Mailbox, Update)>>,
+}
+
+impl Backend for Mem {
+    type Session = MemSession;
+
+    fn open(&self, _user: &str) -> io::Result<MemSession> {
+        let sid = self.store.lock().unwrap().open_session();
+        let (tx, rx) = mpsc::unbounded_channel();
+        Ok(MemSession {
+            store: self.store.clone(),
+            sid,
+            overshoot: self.overshoot,
+            polls: self.polls.clone(),
+            rx,
+            _tx: (!self.close_updates).then_some(tx),
+        })
+    }
+}
+
+impl BackendSession for MemSession {
+    fn handle(&mut self, request: Request) -> Reply {
+        self.store.lock().unwrap().handle(self.sid, request)
+    }
+
+    fn append_chunk(&mut self, stream: AppendStream, data: Bytes) {
+        self.store
+            .lock()
+            .unwrap()
+            .append_chunk(self.sid, stream, &data);
+    }
+
+    fn append_aborted(&mut self, stream: AppendStream) {
+        self.store.lock().unwrap().append_aborted(self.sid, stream);
+    }
+
+    fn updates(&mut self) -> &mut mpsc::UnboundedReceiver<(Mailbox, Update)> {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        &mut self.rx
+    }
+
+    fn body_chunk(&mut self, stream: BodyStream, max: usize) -> io::Result<Bytes> {
+        let b = self.store.lock().unwrap().body_chunk(self.sid, stream, max);
+        if self.overshoot == 0 || b.is_empty() {
+            return Ok(b);
+        }
+        let mut v = b.to_vec();
+        v.resize(v.len() + self.overshoot, b'x');
+        Ok(Bytes::from(v))
+    }
+
+    fn body_dropped(&mut self, stream: BodyStream) {
+        self.store.lock().unwrap().body_dropped(self.sid, stream);
+    }
+}
+
+/// Serves one connection of `backend` (PREAUTH as `joe`); returns the client's socket and
+/// the driver's task.
+async fn serve(backend: Mem) -> (TcpStream, tokio::task::JoinHandle<ConnectionEnd>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop_tx, stop) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let _keep = _stop_tx;
+        let (tcp, _) = listener.accept().await.unwrap();
+        let config = ServerConfig::default()
+            .with_greeting(GreetingPolicy::PreAuth("joe".to_owned()))
+            .with_body_chunk(8);
+        serve_connection(
+            tcp,
+            config,
+            None,
+            Arc::new(backend),
+            stop,
+            DriverOptions::default(),
+        )
+        .await
+    });
+    (TcpStream::connect(addr).await.unwrap(), task)
+}
+
+fn backend(overshoot: usize, close_updates: bool) -> (Mem, Arc<AtomicUsize>) {
+    let mut store = MemoryStore::new();
+    store.deliver(&Mailbox::Inbox, Bytes::from_static(MSG), Vec::new());
+    store.stream_bodies_over(Some(10));
+    let polls = Arc::new(AtomicUsize::new(0));
+    let m = Mem {
+        store: Arc::new(Mutex::new(store)),
+        overshoot,
+        close_updates,
+        polls: polls.clone(),
+    };
+    (m, polls)
+}
+
+/// Reads until `want` has been seen (or the connection ends); what was read.
+async fn read_until(tcp: &mut TcpStream, want: &str) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(want) {
+        let n = tcp.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn a_body_chunk_longer_than_asked_ends_the_connection() {
+    // The backend gives more than `max`: the session refuses the chunk; the driver must
+    // fail the literal (its length was sent) instead of waiting for a chunk that never
+    // comes.
+    let (b, _) = backend(3, false);
+    let (mut tcp, task) = serve(b).await;
+    read_until(&mut tcp, "PREAUTH").await;
+    tcp.write_all(b"a SELECT INBOX\r\nb FETCH 1 BODY.PEEK[]\r\n")
+        .await
+        .unwrap();
+    let text = tokio::time::timeout(Duration::from_secs(10), read_until(&mut tcp, "\u{0}"))
+        .await
+        .expect("the connection hangs inside the literal");
+    assert!(
+        text.ends_with(&format!("* 1 FETCH (BODY[] {{{}}}\r\n", MSG.len())),
+        "{text}"
+    );
+    let end = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(
+            end,
+            ConnectionEnd::Closed(CloseReason::BodyFailed { sent: 0, .. })
+        ),
+        "{end:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_update_channel_is_not_polled_in_a_loop() {
+    // A backend session whose update channel has no sender: `recv` is ready at once with
+    // `None`, every time. The driver must stop asking, not spin on it.
+    let (b, polls) = backend(0, true);
+    let (mut tcp, task) = serve(b).await;
+    read_until(&mut tcp, "PREAUTH").await;
+    tcp.write_all(b"a SELECT INBOX\r\n").await.unwrap();
+    read_until(&mut tcp, "a OK").await;
+    // The driver is idle now, with nothing to do until the client speaks.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tcp.write_all(b"z LOGOUT\r\n").await.unwrap();
+    read_until(&mut tcp, "z OK").await;
+    let end = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(end, ConnectionEnd::Closed(CloseReason::Logout)),
+        "{end:?}"
+    );
+    // A handful of loop turns (one per read and write), not one per scheduler turn.
+    let n = polls.load(Ordering::Relaxed);
+    assert!(n < 50, "updates() asked {n} times: the driver spun");
+}
