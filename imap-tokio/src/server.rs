@@ -907,9 +907,15 @@ pub async fn start(opts: ServeOptions) -> io::Result<RunningServer> {
         .iter()
         .map(|a| (ListenKind::Plain, *a))
         .chain(opts.tls_listen.iter().map(|a| (ListenKind::Tls, *a)));
+    // Every address is bound before any is served: dropped (or failing) half-way, this
+    // future has served nothing.
+    let mut listeners = Vec::new();
     for (kind, addr) in all {
         let listener = TcpListener::bind(addr).await?;
         addresses.push((kind, listener.local_addr()?));
+        listeners.push((kind, listener));
+    }
+    for (kind, listener) in listeners {
         let ctx = AcceptCtx {
             listener,
             kind,
