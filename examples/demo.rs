@@ -247,7 +247,7 @@ async fn demo(work: &Path) -> Res<()> {
         println!(
             "  UID {} {:?}: {:?}, {size} bytes in {chunks} chunk(s), sha256 {}...",
             data.uid.unwrap_or(0),
-            data.flags().map(|f| f.to_strings()).unwrap_or_default(),
+            data.flag_strings(),
             subject_of(&head),
             hex8(&hash.finalize())
         );

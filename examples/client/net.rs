@@ -216,12 +216,7 @@ async fn action(args: &Args, session: &Session) -> Result<(), Failure> {
                     )));
                 };
                 let digest: [u8; 32] = hash.finalize().into();
-                out::line(out::message(
-                    uid,
-                    &data.flags().map(|f| f.to_strings()).unwrap_or_default(),
-                    size,
-                    &digest,
-                ))?;
+                out::line(out::message(uid, &data.flag_strings(), size, &digest))?;
             }
             Ok(())
         }

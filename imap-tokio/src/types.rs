@@ -179,6 +179,12 @@ impl MessageData {
         })
     }
 
+    /// Its flags as text ([`Flags::to_strings`]); empty when the response had no `FLAGS`
+    /// item (use [`flags`](Self::flags) to tell that from an empty one).
+    pub fn flag_strings(&self) -> Vec<String> {
+        self.flags().map(|f| f.to_strings()).unwrap_or_default()
+    }
+
     /// The total length of the inline (not streamed) body values.
     pub(crate) fn inline_body_len(&self) -> usize {
         self.items
@@ -523,5 +529,11 @@ mod tests {
         assert!(empty.is_empty());
         assert_eq!(empty.len(), 0);
         assert!(empty.to_strings().is_empty());
+        assert!(recent_only.flag_strings().is_empty());
+        assert!(none.flag_strings().is_empty());
+        assert_eq!(
+            d.flag_strings(),
+            ["\\Seen", "$Forwarded", "\\Foo", "\\Draft"]
+        );
     }
 }

@@ -35,12 +35,7 @@ async fn fetch_all(conn: &Connection) -> Vec<(u32, Vec<String>, u64, String)> {
         }
         let d = m.finish().await.unwrap();
         assert_eq!(d.size, Some(n), "streamed bytes match RFC822.SIZE");
-        out.push((
-            d.uid.unwrap(),
-            d.flags().map(|f| f.to_strings()).unwrap_or_default(),
-            n,
-            hex(&h.finalize()),
-        ));
+        out.push((d.uid.unwrap(), d.flag_strings(), n, hex(&h.finalize())));
     }
     out
 }

@@ -227,7 +227,7 @@ async fn check_equal(
             .unwrap()
             .into_iter()
             .map(|d| {
-                let flags = d.flags().map(|f| f.to_strings()).unwrap_or_default();
+                let flags = d.flag_strings();
                 (
                     d.uid.unwrap(),
                     FlagSet::from_names(flags.iter().map(String::as_str)),
