@@ -1177,16 +1177,13 @@ impl MemoryStore {
                     FetchAttribute::Rfc822 => {
                         set_seen = true;
                         let v = load(files, &k, m);
-                        if stream_over.is_some_and(|t| v.len() as u64 > t) {
-                            out.push(streamed(
-                                &mut self.next_body,
-                                &mut self.bodies,
-                                (sid, v),
-                                StreamedName::Rfc822,
-                            ));
-                        } else {
-                            push(&mut out, MessageDataItem::Rfc822(IString::new(v).ok()));
-                        }
+                        out.push(value_part(
+                            &mut self.next_body,
+                            &mut self.bodies,
+                            stream_over,
+                            (sid, v),
+                            StreamedName::Rfc822,
+                        ));
                     }
                     FetchAttribute::Rfc822Header => push(
                         &mut out,
@@ -1197,16 +1194,13 @@ impl MemoryStore {
                     FetchAttribute::Rfc822Text => {
                         set_seen = true;
                         let v = section(Some(&Section::Text(None)));
-                        if stream_over.is_some_and(|t| v.len() as u64 > t) {
-                            out.push(streamed(
-                                &mut self.next_body,
-                                &mut self.bodies,
-                                (sid, v),
-                                StreamedName::Rfc822Text,
-                            ));
-                        } else {
-                            push(&mut out, MessageDataItem::Rfc822Text(IString::new(v).ok()));
-                        }
+                        out.push(value_part(
+                            &mut self.next_body,
+                            &mut self.bodies,
+                            stream_over,
+                            (sid, v),
+                            StreamedName::Rfc822Text,
+                        ));
                     }
                     FetchAttribute::BodySection {
                         section: sec,
@@ -1258,27 +1252,17 @@ impl MemoryStore {
                             }
                             None => (None, whole),
                         };
-                        if stream_over.is_some_and(|t| bytes.len() as u64 > t) {
-                            let name = StreamedName::BodySection {
-                                section: sec.clone(),
-                                origin,
-                            };
-                            out.push(streamed(
-                                &mut self.next_body,
-                                &mut self.bodies,
-                                (sid, bytes),
-                                name,
-                            ));
-                        } else {
-                            push(
-                                &mut out,
-                                MessageDataItem::BodySection {
-                                    section: sec.clone(),
-                                    origin,
-                                    data: IString::new(bytes).ok(),
-                                },
-                            );
-                        }
+                        let name = StreamedName::BodySection {
+                            section: sec.clone(),
+                            origin,
+                        };
+                        out.push(value_part(
+                            &mut self.next_body,
+                            &mut self.bodies,
+                            stream_over,
+                            (sid, bytes),
+                            name,
+                        ));
                     }
                     _ => return cannot("fetch item not supported by the memory store"),
                 }
@@ -1864,6 +1848,22 @@ fn streamed(
     let length = value.len() as u64;
     bodies.insert((sid, stream), BodyData::Held(value));
     FetchPart::Streamed(StreamedItem::new(name, length, stream))
+}
+
+/// The FETCH value `value` of item `name`: streamed ([`streamed`]) when it is longer than
+/// `over` octets, else whole.
+fn value_part(
+    next: &mut u64,
+    bodies: &mut HashMap<(SessionId, BodyStream), BodyData>,
+    over: Option<u64>,
+    (sid, value): (SessionId, Bytes),
+    name: StreamedName,
+) -> FetchPart {
+    if over.is_some_and(|t| value.len() as u64 > t) {
+        streamed(next, bodies, (sid, value), name)
+    } else {
+        FetchPart::Item(super::streamed_name_item(name, Some(value)))
+    }
 }
 
 /// A FETCH value streamed from octets `start..start + len` of the file of message `uid`

@@ -2675,7 +2675,7 @@ impl Server {
                 }
                 FetchPart::Streamed(item) => {
                     let binary = matches!(item.name, StreamedName::Binary { .. });
-                    streamed_name_item(item.name).encode(&mut b);
+                    streamed_name_item(item.name, None).encode(&mut b);
                     // The item with a NIL value: its name and the space before the value.
                     let head = b.out.strip_suffix(b"NIL").unwrap_or(&b.out);
                     line.extend_from_slice(head);
@@ -3027,20 +3027,22 @@ impl Server {
     }
 }
 
-/// The FETCH item `name` with a NIL value (encoded for its name).
-fn streamed_name_item(name: StreamedName) -> MessageDataItem {
+/// The FETCH item `name` with the value `data`, NIL for `None` (the session encodes a NIL
+/// one for its name; a store answers a short value whole with it).
+fn streamed_name_item(name: StreamedName, data: Option<Bytes>) -> MessageDataItem {
+    let string = |d: Option<Bytes>| d.and_then(|d| IString::new(d).ok());
     match name {
-        StreamedName::Rfc822 => MessageDataItem::Rfc822(None),
-        StreamedName::Rfc822Text => MessageDataItem::Rfc822Text(None),
+        StreamedName::Rfc822 => MessageDataItem::Rfc822(string(data)),
+        StreamedName::Rfc822Text => MessageDataItem::Rfc822Text(string(data)),
         StreamedName::BodySection { section, origin } => MessageDataItem::BodySection {
             section,
             origin,
-            data: None,
+            data: string(data),
         },
         StreamedName::Binary { section, origin } => MessageDataItem::Binary {
             section,
             origin,
-            data: None,
+            data,
         },
     }
 }
