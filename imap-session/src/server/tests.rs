@@ -93,13 +93,15 @@ enum Feed {
 }
 
 /// Takes the session's output into `out` and answers its events from `store` (as session
-/// `sid`) until it has neither; other events than requests and APPEND data go to `other`.
+/// `sid`) until it has neither; every event is shown to `note` first, and other events
+/// than requests and APPEND data go to `other`.
 fn serve(
     s: &mut Server,
     store: &mut MemoryStore,
     sid: SessionId,
     now: Instant,
     out: &mut Vec<u8>,
+    note: &mut dyn FnMut(&Event),
     other: &mut dyn FnMut(Event),
 ) {
     loop {
@@ -107,6 +109,7 @@ fn serve(
             out.extend_from_slice(&b);
         }
         let Some(e) = s.poll_event() else { break };
+        note(&e);
         match e {
             Event::Request { id, request, .. } => {
                 let r = store.handle(sid, request);
@@ -146,7 +149,9 @@ fn run_with(config: &ServerConfig, steps: &[Step], feed: Feed) -> Vec<Event> {
                  now: Instant,
                  out: &mut Vec<u8>,
                  events: &mut Vec<Event>| {
-        serve(s, store, sid, now, out, &mut |e| events.push(e));
+        serve(s, store, sid, now, out, &mut |_| {}, &mut |e| {
+            events.push(e)
+        });
         for (origin, mailbox, update) in store.take_notifications() {
             if origin != Some(sid) {
                 s.notify(now, &mailbox, update);
@@ -1527,34 +1532,22 @@ fn feed_append(
     let now = Instant::now();
     assert_eq!(s.handle_input(now, input), input.len());
     let mut out = Vec::new();
-    loop {
-        while let Some(b) = s.poll_transmit(now) {
-            out.extend_from_slice(&b);
+    let mut note = |e: &Event| match e {
+        Event::Request {
+            request: Request::Append { messages, .. },
+            ..
+        } => {
+            let lens: Vec<String> = messages
+                .iter()
+                .map(|m| format!("{}:{}", m.stream, m.length))
+                .collect();
+            log.push(format!("append {}", lens.join(",")));
         }
-        let Some(e) = s.poll_event() else { break };
-        match e {
-            Event::Request { id, request, .. } => {
-                if let Request::Append { messages, .. } = &request {
-                    let lens: Vec<String> = messages
-                        .iter()
-                        .map(|m| format!("{}:{}", m.stream, m.length))
-                        .collect();
-                    log.push(format!("append {}", lens.join(",")));
-                }
-                let r = store.handle(sid, request);
-                s.reply(now, id, r).unwrap();
-            }
-            Event::AppendChunk { stream, data } => {
-                log.push(format!("chunk {stream} {}", data.len()));
-                store.append_chunk(sid, stream, &data);
-            }
-            Event::AppendAborted { stream } => {
-                log.push(format!("aborted {stream}"));
-                store.append_aborted(sid, stream);
-            }
-            _ => {}
-        }
-    }
+        Event::AppendChunk { stream, data } => log.push(format!("chunk {stream} {}", data.len())),
+        Event::AppendAborted { stream } => log.push(format!("aborted {stream}")),
+        _ => {}
+    };
+    serve(s, store, sid, now, &mut out, &mut note, &mut |_| {});
     String::from_utf8(out).unwrap()
 }
 
@@ -2067,7 +2060,7 @@ fn converse(
             let n = s.handle_input(now, &left[..left.len().min(16 * 1024)]);
             left = &left[n..];
             most = most.max(s.held_input());
-            serve(s, store, sid, now, &mut out, &mut |_| {});
+            serve(s, store, sid, now, &mut out, &mut |_| {}, &mut |_| {});
         }
         if i + 1 < segments.len() {
             // The client waits for '+' (or the command's end) before the literal's data.
