@@ -2,26 +2,15 @@
 //! back-pressure, interleaving with pipelined commands and unilateral updates, a store that
 //! fails mid-body, a client that goes away mid-body, and misuse of the API.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use imapwire_codec::core::Secret;
 use imapwire_codec::flag::Flag;
 use imapwire_codec::mailbox::Mailbox;
 
 use super::memory::{MemoryStore, SessionId};
-use super::tests::{other_expunges, other_stores_flag};
+use super::tests::{ITER, Users, other_expunges, other_stores_flag};
 use super::*;
-use crate::sasl::scram::{ScramHash, StoredKeys};
-
-struct Joe(StoredKeys);
-
-impl CredentialStore for Joe {
-    fn scram_keys(&self, user: &str, hash: ScramHash) -> Option<StoredKeys> {
-        (user == "joe" && hash == ScramHash::Sha256).then(|| self.0.clone())
-    }
-}
 
 const ONE: &[u8] = b"Subject: one\r\n\r\nbody one\r\n";
 const TWO: &[u8] = b"Subject: two\r\n\r\nbody two, a longer one\r\n";
@@ -44,13 +33,6 @@ struct Rig {
 }
 
 fn rig(config: ServerConfig, stream_over: Option<u64>) -> Rig {
-    let keys = StoredKeys::derive(
-        ScramHash::Sha256,
-        &Secret::new("secret".to_owned()),
-        b"salt",
-        16,
-    )
-    .unwrap();
     let now = Instant::now();
     let mut store = MemoryStore::new();
     store.deliver(&Mailbox::Inbox, Bytes::from_static(ONE), vec![]);
@@ -60,7 +42,8 @@ fn rig(config: ServerConfig, stream_over: Option<u64>) -> Rig {
     let other = store.open_session();
     let cfg = config
         .with_encrypted(true)
-        .with_credentials(Arc::new(Joe(keys)));
+        .with_credentials(Users::new())
+        .with_scram_unknown_iterations(ITER);
     let mut r = Rig {
         s: Server::new(cfg, now),
         store,

@@ -14,13 +14,13 @@ use crate::sasl::ClientMechanism;
 use crate::sasl::scram::{ScramClient, ScramHash, StoredKeys};
 
 /// Few iterations: PBKDF2 runs at every LOGIN, and scripts run hundreds of times.
-const ITER: u32 = 16;
+pub(super) const ITER: u32 = 16;
 
 /// Users `joe`/`secret` and `ann`/`pw2`.
-struct Users(HashMap<String, (StoredKeys, StoredKeys)>);
+pub(super) struct Users(HashMap<String, (StoredKeys, StoredKeys)>);
 
 impl Users {
-    fn new() -> Arc<Self> {
+    pub(super) fn new() -> Arc<Self> {
         let mut m = HashMap::new();
         for (u, p) in [("joe", "secret"), ("ann", "pw2")] {
             let pw = Secret::new(p.to_owned());

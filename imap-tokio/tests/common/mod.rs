@@ -6,7 +6,6 @@
 
 pub mod scripted;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,28 +31,23 @@ pub fn log() {
         .try_init();
 }
 
-pub const ITER: u32 = 4096;
+/// The SCRAM iterations of the users' keys (those of the example server's users file).
+pub const ITER: u32 = imapwire_tokio::server::SCRAM_ITERATIONS;
 
-/// Users `joe`/`secret` and `ann`/`pw2`; token `good-token`.
-pub struct Users(HashMap<String, (StoredKeys, StoredKeys)>);
+/// Users `joe`/`secret` and `ann`/`pw2` (the example server's users, keys derived by it);
+/// token `good-token`.
+pub struct Users(imapwire_tokio::server::Users);
 
 impl Users {
     pub fn new() -> Arc<Self> {
-        let mut m = HashMap::new();
-        for (u, p) in [("joe", "secret"), ("ann", "pw2")] {
-            let pw = Secret::new(p.to_owned());
-            let k256 = StoredKeys::derive(ScramHash::Sha256, &pw, b"salt-of-user", ITER).unwrap();
-            let k1 = StoredKeys::derive(ScramHash::Sha1, &pw, b"salt-of-user", ITER).unwrap();
-            m.insert(u.to_owned(), (k256, k1));
-        }
-        Arc::new(Users(m))
+        let users = imapwire_tokio::server::Users::parse("joe:secret\nann:pw2\n").unwrap();
+        Arc::new(Users(users))
     }
 }
 
 impl CredentialStore for Users {
     fn scram_keys(&self, user: &str, hash: ScramHash) -> Option<StoredKeys> {
-        let (a, b) = self.0.get(user)?;
-        Some(if hash == ScramHash::Sha1 { b } else { a }.clone())
+        self.0.scram_keys(user, hash)
     }
     fn verify_token(&self, user: Option<&str>, token: &Secret<String>) -> Result<String, String> {
         if token.expose() == "good-token" {
