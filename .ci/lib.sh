@@ -1,5 +1,13 @@
 # Shell functions shared by the test-server scripts (.ci/dovecot.sh, .ci/cyrus.sh,
-# .ci/courier.sh), which source this file. Nothing here runs when it is sourced.
+# .ci/courier.sh) and the scripts that run built examples (.ci/recordings.sh,
+# benches/callgrind.sh), which source this file. Nothing here runs when it is sourced.
+
+# cargo_target_dir: where cargo puts its output for the workspace of the current directory
+# (CARGO_TARGET_DIR or build.target-dir may move it from ./target).
+cargo_target_dir() {
+  cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+}
 
 # Where downloaded .deb files are kept between runs (Cyrus and Courier are unpacked from them).
 DEBS="${IMAPWIRE_DEB_CACHE:-/tmp/imapwire-debs}"

@@ -15,7 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:?usage: $0 DIR}"
-DISSECT=target/release/examples/dissect
+# shellcheck source=.ci/lib.sh
+. .ci/lib.sh
+DISSECT="$(cargo_target_dir)/release/examples/dissect"
 # `cargo test --workspace --release` has built it; building again could rebuild it with other
 # unified features (minutes).
 [ -x "$DISSECT" ] || cargo build --release --example dissect

@@ -14,7 +14,9 @@ mkdir -p "$out"
 corpus=${IMAP_BENCH_CORPUS:-target/bench-corpus}
 [ -f "$corpus/fetch-flags" ] || python3 benches/corpus/gen.py "$corpus" >/dev/null
 cargo build --release --example profile_decode >/dev/null 2>&1 || cargo build --release --example profile_decode
-bin=target/release/examples/profile_decode
+# shellcheck source=.ci/lib.sh
+. .ci/lib.sh
+bin="$(cargo_target_dir)/release/examples/profile_decode"
 sample() { head -c "$3" "$corpus/$1" > "$out/$1.sample"; }
 sample fetch-flags response 1300000
 sample fetch-headers response 600000
