@@ -796,21 +796,7 @@ impl Connection {
     ///
     /// Dropped before it completes: the COPY completes inside the session.
     pub async fn copy(&self, set: &str, mailbox: &str, uid: bool) -> Result<(), Error> {
-        let m = self.mailbox(mailbox)?;
-        let body = parse_command(&format!(
-            "{}COPY {set} INBOX",
-            if uid { "UID " } else { "" }
-        ))?;
-        let body = match body {
-            CommandBody::Copy {
-                sequence_set, uid, ..
-            } => CommandBody::Copy {
-                sequence_set,
-                mailbox: m,
-                uid,
-            },
-            other => other,
-        };
+        let body = self.transfer("COPY", set, mailbox, uid)?;
         self.command(body, Collect::None).await.map(|_| ())
     }
 
@@ -818,22 +804,26 @@ impl Connection {
     ///
     /// Dropped before it completes: the MOVE completes inside the session.
     pub async fn move_messages(&self, set: &str, mailbox: &str, uid: bool) -> Result<(), Error> {
-        let m = self.mailbox(mailbox)?;
-        let body = parse_command(&format!(
-            "{}MOVE {set} INBOX",
-            if uid { "UID " } else { "" }
-        ))?;
-        let body = match body {
-            CommandBody::Move {
-                sequence_set, uid, ..
-            } => CommandBody::Move {
-                sequence_set,
-                mailbox: m,
-                uid,
-            },
-            other => other,
-        };
+        let body = self.transfer("MOVE", set, mailbox, uid)?;
         self.command(body, Collect::Data).await.map(|_| ())
+    }
+
+    /// `[UID] verb set mailbox` for COPY and MOVE: the set is parsed with a stand-in
+    /// mailbox, which is then replaced by `mailbox` in the server's encoding.
+    fn transfer(
+        &self,
+        verb: &str,
+        set: &str,
+        mailbox: &str,
+        uid: bool,
+    ) -> Result<CommandBody, Error> {
+        let m = self.mailbox(mailbox)?;
+        let prefix = if uid { "UID " } else { "" };
+        let mut body = parse_command(&format!("{prefix}{verb} {set} INBOX"))?;
+        if let CommandBody::Copy { mailbox, .. } | CommandBody::Move { mailbox, .. } = &mut body {
+            *mailbox = m;
+        }
+        Ok(body)
     }
 
     /// `EXPUNGE` (RFC 9051 §6.4.3), or `UID EXPUNGE set` (RFC 4315) when `uids` is given.
