@@ -841,6 +841,11 @@ impl MaildirStore {
             r => r,
         };
         let r = self.mem.handle(sid, request);
+        self.flushed(r)
+    }
+
+    /// `r` once the index is written, else `NO [SERVERBUG]`.
+    fn flushed(&mut self, r: Reply) -> Reply {
         match self.flush() {
             Ok(()) => r,
             Err(_) => Reply::no(
@@ -858,13 +863,7 @@ impl MaildirStore {
         bodies: Vec<(Bytes, Vec<Flag>, i64)>,
     ) -> Reply {
         let r = self.mem.append_messages(mailbox, bodies);
-        match self.flush() {
-            Ok(()) => r,
-            Err(_) => Reply::no(
-                Some(ResponseCode::ServerBug),
-                "the store could not be written",
-            ),
-        }
+        self.flushed(r)
     }
 
     /// The next at most `max` octets of streamed FETCH value `stream` of session `sid`

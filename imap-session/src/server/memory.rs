@@ -48,7 +48,7 @@ use imapwire_codec::flag::{Flag, FlagFetch, FlagPerm, MailboxAttribute};
 use imapwire_codec::mailbox::{ListMailbox, Mailbox};
 use imapwire_codec::response::{Data, Delimiter, ListItem, Namespace, NamespaceData, ResponseCode};
 use imapwire_codec::search::SearchKey;
-use imapwire_codec::sequence::{UidRange, UidSet, UidValidity};
+use imapwire_codec::sequence::UidValidity;
 use imapwire_codec::status::{StatusAttribute, StatusItem};
 
 use super::event::{
@@ -419,22 +419,6 @@ fn cannot(what: &str) -> Reply {
 
 fn nonexistent() -> Reply {
     Reply::no(Some(ResponseCode::NonExistent), "no such mailbox")
-}
-
-fn uid_set(uids: &[u32]) -> Option<UidSet> {
-    let mut v: Vec<UidRange> = Vec::new();
-    for &u in uids {
-        let Some(n) = std::num::NonZeroU32::new(u) else {
-            continue;
-        };
-        match v.last_mut() {
-            Some(r) if r.end().get().checked_add(1) == Some(u) => {
-                *r = UidRange::from_nonzero(r.start(), n)
-            }
-            _ => v.push(UidRange::from_nonzero(n, n)),
-        }
-    }
-    UidSet::new(v).ok()
 }
 
 /// `*` matches anything, `%` anything but the delimiter.
@@ -1624,7 +1608,7 @@ impl MemoryStore {
                 .push((None, mailbox.clone(), Update::Exists { uid }));
         }
         let mut r = Reply::ok(vec![]);
-        if let (Ok(v), Some(set)) = (UidValidity::new(validity), uid_set(&uids)) {
+        if let (Ok(v), Some(set)) = (UidValidity::new(validity), super::uid_set(&uids)) {
             r.code = Some(ResponseCode::AppendUid {
                 uid_validity: v,
                 uids: set,
