@@ -107,6 +107,19 @@ struct TokenExchange {
 }
 
 impl TokenExchange {
+    /// A new exchange sending `message` (the token in it), answering an error challenge
+    /// with `error_ack`.
+    fn new(mechanism: Mechanism, message: Vec<u8>, error_ack: &'static [u8]) -> Self {
+        TokenExchange {
+            mechanism,
+            message: Secret::new(message.into()),
+            first: FirstStep::Pending,
+            error_ack,
+            error: None,
+            finished: false,
+        }
+    }
+
     fn initial_response(&mut self) -> Result<Option<Secret<Bytes>>, SaslError> {
         if self.first.take(self.mechanism, b"")? {
             Ok(Some(self.message.clone()))
@@ -168,14 +181,7 @@ impl XOAuth2Client {
         msg.extend_from_slice(b"\x01auth=Bearer ");
         msg.extend_from_slice(token.expose().as_bytes());
         msg.extend_from_slice(b"\x01\x01");
-        Ok(XOAuth2Client(TokenExchange {
-            mechanism: m,
-            message: Secret::new(msg.into()),
-            first: FirstStep::Pending,
-            error_ack: b"",
-            error: None,
-            finished: false,
-        }))
+        Ok(XOAuth2Client(TokenExchange::new(m, msg, b"")))
     }
 }
 
@@ -252,14 +258,7 @@ impl OAuthBearerClient {
             msg.extend_from_slice(t.as_bytes());
         }
         msg.extend_from_slice(b"\x01\x01");
-        Ok(OAuthBearerClient(TokenExchange {
-            mechanism: m,
-            message: Secret::new(msg.into()),
-            first: FirstStep::Pending,
-            error_ack: b"\x01",
-            error: None,
-            finished: false,
-        }))
+        Ok(OAuthBearerClient(TokenExchange::new(m, msg, b"\x01")))
     }
 }
 
