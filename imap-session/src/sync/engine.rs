@@ -655,6 +655,21 @@ impl SyncEngine {
         self.queue.push_back(Item::Cmd(body, p));
     }
 
+    /// Queues `UID STORE uid +FLAGS.SILENT (\Deleted)`.
+    fn mark_deleted(&mut self, uid: u32) {
+        self.push(
+            CommandBody::Store {
+                sequence_set: SequenceSet::single(nz(uid)),
+                modifiers: Vec::new(),
+                kind: StoreType::Add,
+                silent: true,
+                data: StoreData::Flags(vec![Flag::Deleted]),
+                uid: true,
+            },
+            Pending::DeleteMark { uid },
+        );
+    }
+
     fn advance(&mut self) {
         match self.phase {
             Phase::Start => {
@@ -874,17 +889,7 @@ impl SyncEngine {
                             self.entry_uids.insert(e.id, uid);
                             removed.insert(uid);
                             self.resolve_net(&mut net, uid);
-                            self.push(
-                                CommandBody::Store {
-                                    sequence_set: SequenceSet::single(nz(uid)),
-                                    modifiers: Vec::new(),
-                                    kind: StoreType::Add,
-                                    silent: true,
-                                    data: StoreData::Flags(vec![Flag::Deleted]),
-                                    uid: true,
-                                },
-                                Pending::DeleteMark { uid },
-                            );
+                            self.mark_deleted(uid);
                             self.resolved.push((e.id, Resolution::Applied));
                             self.own_removed.insert(uid);
                         }
@@ -912,17 +917,7 @@ impl SyncEngine {
                                     },
                                     Pending::Move { uid },
                                 );
-                                self.push(
-                                    CommandBody::Store {
-                                        sequence_set: SequenceSet::single(nz(uid)),
-                                        modifiers: Vec::new(),
-                                        kind: StoreType::Add,
-                                        silent: true,
-                                        data: StoreData::Flags(vec![Flag::Deleted]),
-                                        uid: true,
-                                    },
-                                    Pending::DeleteMark { uid },
-                                );
+                                self.mark_deleted(uid);
                             }
                             self.resolved.push((e.id, Resolution::Applied));
                             self.own_removed.insert(uid);
