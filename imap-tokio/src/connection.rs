@@ -1500,6 +1500,13 @@ impl Driver {
                     self.dirty = true;
                     match req {
                         Some(r) => self.request(r),
+                        None if self.ready.is_some() => {
+                            // `connect` was dropped before the connection was set up: no
+                            // handle exists, nobody is logged in; close at once.
+                            self.rx_open = false;
+                            tracing::debug!("connect dropped during setup: closing");
+                            self.session.close(Instant::now());
+                        }
                         None => {
                             self.rx_open = false;
                             if self.pending.is_empty() && self.backlog.is_empty() {

@@ -748,3 +748,43 @@ async fn deflate_bytes_in_the_compress_ok_packet_are_inflated() {
         .unwrap();
     assert_eq!(commands, ["NOOP", "LOGOUT"]);
 }
+
+/// `connect` dropped while it waits for the server (here: the answer to CAPABILITY): the
+/// socket is closed at once, as its documentation says, with nothing more sent (no LOGOUT
+/// to a connection nobody uses, waiting for the response timeout).
+#[tokio::test]
+async fn connect_dropped_during_setup_closes_the_socket() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (asked_tx, asked_rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let (rd, mut wr) = s.into_split();
+        wr.write_all(b"* OK hi\r\n").await.unwrap();
+        let mut rd = BufReader::new(rd);
+        let mut line = String::new();
+        rd.read_line(&mut line).await.unwrap();
+        assert!(line.contains("CAPABILITY"), "{line}");
+        let _ = asked_tx.send(());
+        // Everything the client sends until it closes (never answered).
+        let mut rest = Vec::new();
+        rd.read_to_end(&mut rest).await.unwrap();
+        drop(wr);
+        String::from_utf8_lossy(&rest).into_owned()
+    });
+    let cfg = Config::new("127.0.0.1", port)
+        .with_security(Security::InsecurePlaintext)
+        .with_timeouts(Timeouts::all(Duration::from_secs(30)));
+    let connect = Connection::connect(cfg);
+    tokio::select! {
+        r = connect => panic!("connected without an answer to CAPABILITY: {:?}", r.err()),
+        _ = asked_rx => {}
+    }
+    // Well within the 30 s timeouts: the client closes because its future was dropped.
+    let rest = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the socket stays open after connect was dropped")
+        .unwrap();
+    assert!(rest.is_empty(), "sent after the drop: {rest:?}");
+}
