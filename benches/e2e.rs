@@ -36,9 +36,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -50,47 +48,8 @@ use tokio::net::TcpListener;
 // ---------------------------------------------------------------------------------------------
 // Heap accounting
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(l.size(), Ordering::Relaxed) + l.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        CURRENT.fetch_sub(l.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            if new >= l.size() {
-                let now = CURRENT.fetch_add(new - l.size(), Ordering::Relaxed) + new - l.size();
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                CURRENT.fetch_sub(l.size() - new, Ordering::Relaxed);
-            }
-        }
-        q
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Resets the peak to the current heap; returns the current heap.
-fn reset_peak() -> usize {
-    let now = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(now, Ordering::Relaxed);
-    now
-}
+static GLOBAL: imapwire_testalloc::Peak = imapwire_testalloc::Peak;
 
 /// CPU time of the calling thread: the run time in nanoseconds from
 /// `/proc/thread-self/schedstat` (what `CLOCK_THREAD_CPUTIME_ID` reports), else user + system
@@ -510,7 +469,7 @@ fn run(
                 .enable_all()
                 .build()
                 .unwrap();
-            let base = reset_peak();
+            let base = imapwire_testalloc::Peak::reset();
             let cpu0 = thread_cpu();
             let t0 = Instant::now();
             let r = rt.block_on(async {
@@ -523,7 +482,7 @@ fn run(
             });
             let wall = t0.elapsed();
             let cpu = thread_cpu().saturating_sub(cpu0);
-            let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+            let peak = imapwire_testalloc::Peak::peak().saturating_sub(base);
             (r, wall, cpu, peak)
         })
         .unwrap()

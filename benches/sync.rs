@@ -14,9 +14,7 @@
 //! heap at its highest during one resync, above what was live before it (the replica
 //! state itself, and the server's answer bytes, are counted apart).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
@@ -27,47 +25,10 @@ use imapwire_session::sync::{
     FlagSet, Journal, MessageState, ReplicaState, ServerInfo, Step, SyncConfig, SyncEngine,
     SyncMode,
 };
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grow(n: usize) {
-    let now = LIVE.fetch_add(n, Relaxed) + n;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the contract.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grow(layout.size());
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        grow(layout.size());
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            grow(new_size - layout.size());
-        } else {
-            LIVE.fetch_sub(layout.size() - new_size, Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use imapwire_testalloc::Peak;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: imapwire_testalloc::Peak = imapwire_testalloc::Peak;
 
 const MESSAGES: u32 = 1_000_000;
 const VANISHED: u32 = 3_000;
@@ -186,21 +147,20 @@ fn main() {
 
     // Peak memory of one resync, above what is live before it.
     let state = base.clone();
-    let before = LIVE.load(Relaxed);
-    PEAK.store(before, Relaxed);
+    let before = Peak::reset();
     let t = Instant::now();
     let out = resync(state, &answer);
     let elapsed = t.elapsed();
-    let peak = PEAK.load(Relaxed) - before;
+    let peak = Peak::peak() - before;
     assert_eq!(out.report.mode, Some(SyncMode::Qresync));
     assert_eq!(out.report.expunged, u64::from(VANISHED));
     assert_eq!(out.report.flags_changed, u64::from(CHANGED));
     assert_eq!(out.state.messages.len(), (MESSAGES - VANISHED) as usize);
     drop(out);
     let state_bytes = {
-        let b = LIVE.load(Relaxed);
+        let b = Peak::live();
         let s = replica();
-        let a = LIVE.load(Relaxed);
+        let a = Peak::live();
         drop(s);
         a - b
     };
