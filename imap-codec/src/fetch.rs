@@ -851,6 +851,33 @@ pub enum MessageDataItem {
     },
 }
 
+/// `SP uniqueid` after the name `UID` (the general path and the FETCH item loop's fast path
+/// for `UID `).
+#[inline(always)]
+fn uid_value(p: &mut Parser<'_>) -> PResult<Uid> {
+    p.sp()?;
+    Uid::parse(p)
+}
+
+/// `SP "(" permsg-modsequence ")"` after the name `MODSEQ` (RFC 7162 §7; the general path
+/// and the FETCH item loop's fast path for `MODSEQ (`).
+#[inline(always)]
+fn modseq_value(p: &mut Parser<'_>) -> PResult<u64> {
+    p.sp()?;
+    p.expect(b'(', "( mod-sequence-value")?;
+    let at = p.pos;
+    let mut n = p.number64()?;
+    if n == 0 {
+        // permsg-modsequence is a positive 63-bit number (RFC 7162 §7)
+        if !p.tolerate(Quirk::ZeroModSeq, at) {
+            return Err(p.fail_at(at, "non-zero mod-sequence-value"));
+        }
+        n = 1;
+    }
+    p.expect(b')', ")")?;
+    Ok(n)
+}
+
 /// A literal's payload without looking at its bytes (`{n}` / `{n+}` / with `allow8` also
 /// `~{n}`); returns the slice and whether it was a literal8.
 fn literal_payload(p: &mut Parser<'_>, allow8: bool) -> PResult<(Bytes, bool)> {
@@ -1130,6 +1157,17 @@ impl MessageDataItem {
                 if let Some(MessageDataItem::Flags(flags)) = v.last_mut() {
                     parse_flag_list_into(p, flags, FlagFetch::parse)?;
                 }
+            } else if p.rest().starts_with(b"UID ") {
+                // the usual `UID n` and `MODSEQ (n)`: the item's few bytes are written
+                // straight into its slot (the general path returns the whole item, which is
+                // then copied in), by the same steps as `parse` takes after the name
+                p.pos += b"UID".len();
+                let uid = uid_value(p)?;
+                push_item(v, MessageDataItem::Uid(uid));
+            } else if p.rest().starts_with(b"MODSEQ (") {
+                p.pos += b"MODSEQ".len();
+                let n = modseq_value(p)?;
+                push_item(v, MessageDataItem::ModSeq(n));
             } else {
                 push_item(v, Self::parse(p)?);
             }
@@ -1242,21 +1280,7 @@ impl MessageDataItem {
                 p.sp()?;
                 Some(MessageDataItem::InternalDate(DateTime::parse(p)?))
             }
-            Some(b'M') if p.keyword(b"MODSEQ") => {
-                p.sp()?;
-                p.expect(b'(', "( mod-sequence-value")?;
-                let at = p.pos;
-                let mut n = p.number64()?;
-                if n == 0 {
-                    // permsg-modsequence is a positive 63-bit number (RFC 7162 §7)
-                    if !p.tolerate(Quirk::ZeroModSeq, at) {
-                        return Err(p.fail_at(at, "non-zero mod-sequence-value"));
-                    }
-                    n = 1;
-                }
-                p.expect(b')', ")")?;
-                Some(MessageDataItem::ModSeq(n))
-            }
+            Some(b'M') if p.keyword(b"MODSEQ") => Some(MessageDataItem::ModSeq(modseq_value(p)?)),
             Some(b'P') if p.keyword(b"PREVIEW") => {
                 p.sp()?;
                 Some(MessageDataItem::Preview(IString::parse_nstring(p)?))
@@ -1294,10 +1318,7 @@ impl MessageDataItem {
                     Some(MessageDataItem::ThreadId(Some(ObjectId::parse_paren(p)?)))
                 }
             }
-            Some(b'U') if p.keyword(b"UID") => {
-                p.sp()?;
-                Some(MessageDataItem::Uid(Uid::parse(p)?))
-            }
+            Some(b'U') if p.keyword(b"UID") => Some(MessageDataItem::Uid(uid_value(p)?)),
             Some(b'X') => {
                 if p.keyword(b"X-GM-MSGID") {
                     p.sp()?;

@@ -1638,3 +1638,67 @@ fn fetch_flags_fast_path_matches_general_path() {
     assert!(dec("* 1 FETCH (FLAGS (\\Seen))").is_ok());
     assert!(dec("* 1 FETCH (FLAGS (\\Seen)").is_err());
 }
+
+proptest! {
+    /// `UID `, `MODSEQ (` and `FLAGS (` in exact case take fast paths in the FETCH item
+    /// loop; any other spelling of the name the general item parser. Lists built from valid
+    /// and broken pieces of those items (and some others) decode to the same values and
+    /// warnings, or fail with the same error at the same offset, both ways: in the strict
+    /// profile and with the quirks that the steps after the names consult (the lenient
+    /// profile's item loop takes every item through the general parser).
+    #[test]
+    fn fetch_item_fast_paths_match_general_path(
+        pieces in proptest::collection::vec((0usize..22, any::<u64>(), 0usize..3), 1..6),
+        quirks in 0usize..3,
+    ) {
+        use crate::options::Quirk;
+        const PIECES: &[&str] = &[
+            "UID {n}", "UID 0", "UID  {n}", "UID x", "UID {n}{n}{n}", "UID",
+            "MODSEQ ({n})", "MODSEQ (0)", "MODSEQ ({n}", "MODSEQ  ({n})", "MODSEQ ( {n})",
+            "MODSEQ ()", "MODSEQ ({n}{n}{n})",
+            "FLAGS (\\Seen)", "FLAGS ()", "FLAGS (\\Seen $k{n})", "FLAGS (\\Seen",
+            "RFC822.SIZE {n}", "INTERNALDATE \"17-Jul-1996 02:44:25 -0700\"",
+            "UIDX 3", "MODSEQX (3)", "X-GM-MSGID {n}",
+        ];
+        let o = match quirks {
+            0 => DecodeOptions::strict(),
+            1 => DecodeOptions::strict()
+                .with_quirk(Quirk::ZeroModSeq)
+                .with_quirk(Quirk::ExtraSpaces),
+            _ => DecodeOptions::strict().with_quirk(Quirk::ExtraSpaces),
+        };
+        let mut fast = String::new();
+        let mut general = String::new();
+        for (i, (k, n, sep)) in pieces.iter().enumerate() {
+            if i > 0 {
+                let s = [" ", "  ", " \t"][*sep];
+                fast.push_str(s);
+                general.push_str(s);
+            }
+            let piece = PIECES[*k].replace("{n}", &(n % 5000).to_string());
+            fast.push_str(&piece);
+            // the same item with its name in other case: never a fast path
+            let (name, rest) = piece.split_at(piece.find(' ').unwrap_or(piece.len()));
+            let name = match name {
+                "UID" => "Uid",
+                "MODSEQ" => "ModSeq",
+                "FLAGS" => "Flags",
+                other => other,
+            };
+            general.push_str(name);
+            general.push_str(rest);
+        }
+        let dec = |items: &str| {
+            Response::decode(&Bytes::from(format!("* 1 FETCH ({items})\r\n")), &o)
+                .map(|d| (d.message, d.warnings))
+                // the excerpt quotes the input itself, which differs in the names' spelling
+                .map_err(|e| {
+                    (
+                        e.offset,
+                        e.to_string().split(" at byte").next().map(str::to_owned),
+                    )
+                })
+        };
+        prop_assert_eq!(dec(&fast), dec(&general), "{}", fast);
+    }
+}
