@@ -1128,7 +1128,24 @@ impl MessageDataItem {
                 // lenient: a known item whose value does not fit its grammar (e.g.
                 // `INTERNALDATE NIL`) is skipped with a warning; the others still decode.
                 let start = p.pos;
-                match p.opt(Self::parse) {
+                // `UID n` and `MODSEQ (n)` in exact case written straight into their slot, as
+                // in the strict loop below (the same steps as `parse` after the name)
+                let parsed = if p.rest().starts_with(b"UID ") {
+                    p.opt(|p| {
+                        p.pos += b"UID".len();
+                        uid_value(p)
+                    })
+                    .map(MessageDataItem::Uid)
+                } else if p.rest().starts_with(b"MODSEQ (") {
+                    p.opt(|p| {
+                        p.pos += b"MODSEQ".len();
+                        modseq_value(p)
+                    })
+                    .map(MessageDataItem::ModSeq)
+                } else {
+                    p.opt(Self::parse)
+                };
+                match parsed {
                     Some(item) => push_item(v, item),
                     None => {
                         // the warning is where the item's own grammar failed; the item is
