@@ -266,7 +266,9 @@ impl<B: Backend> Driver<B> {
                     continue;
                 }
                 Ok(Step::End(r)) => {
-                    let _ = self.conn.shutdown().await;
+                    // A TLS close_notify is a write too: bounded like the others.
+                    let limit = self.opts.write_timeout;
+                    let _ = tokio::time::timeout(limit, self.conn.shutdown()).await;
                     return ConnectionEnd::Closed(r);
                 }
                 Err(e) => return e,
@@ -339,20 +341,7 @@ impl<B: Backend> Driver<B> {
     /// Writes the session's output and handles its events until it has neither.
     async fn drain(&mut self) -> Result<Step, ConnectionEnd> {
         loop {
-            let mut progressed = false;
-            while let Some(b) = self.server.poll_transmit(Instant::now()) {
-                progressed = true;
-                match tokio::time::timeout(self.opts.write_timeout, self.conn.write_all(&b)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => return Err(ConnectionEnd::Io(e)),
-                    Err(_) => return Err(ConnectionEnd::WriteTimeout),
-                }
-            }
-            if progressed {
-                if let Err(e) = self.conn.flush().await {
-                    return Err(ConnectionEnd::Io(e));
-                }
-            }
+            let mut progressed = self.write_out().await?;
             let mut step = Step::Go;
             while let Some(ev) = self.server.poll_event() {
                 progressed = true;
@@ -423,25 +412,42 @@ impl<B: Backend> Driver<B> {
                 Step::Go => return Ok(Step::Go),
                 Step::StartTls => {
                     // Write the tagged OK (already queued) before the handshake.
-                    while let Some(b) = self.server.poll_transmit(Instant::now()) {
-                        if let Err(e) = self.conn.write_all(&b).await {
-                            return Err(ConnectionEnd::Io(e));
-                        }
-                    }
-                    let _ = self.conn.flush().await;
+                    self.write_out().await?;
                     return Ok(Step::StartTls);
                 }
                 Step::End(r) => {
-                    while let Some(b) = self.server.poll_transmit(Instant::now()) {
-                        if self.conn.write_all(&b).await.is_err() {
-                            break;
-                        }
-                    }
-                    let _ = self.conn.flush().await;
+                    // What is left (the BYE, the LOGOUT completion), as far as the client
+                    // takes it: the session has ended either way.
+                    let _ = self.write_out().await;
                     return Ok(Step::End(r));
                 }
             }
         }
+    }
+
+    /// Writes everything the session has queued, then flushes; whether anything was
+    /// written. Every write and the flush must progress within
+    /// [`DriverOptions::write_timeout`]: a client that does not read cannot hold the
+    /// connection (and its task) open.
+    async fn write_out(&mut self) -> Result<bool, ConnectionEnd> {
+        let limit = self.opts.write_timeout;
+        let mut wrote = false;
+        while let Some(b) = self.server.poll_transmit(Instant::now()) {
+            wrote = true;
+            match tokio::time::timeout(limit, self.conn.write_all(&b)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(ConnectionEnd::Io(e)),
+                Err(_) => return Err(ConnectionEnd::WriteTimeout),
+            }
+        }
+        if wrote {
+            match tokio::time::timeout(limit, self.conn.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(ConnectionEnd::Io(e)),
+                Err(_) => return Err(ConnectionEnd::WriteTimeout),
+            }
+        }
+        Ok(wrote)
     }
 
     async fn start_tls(&mut self) -> io::Result<()> {

@@ -98,32 +98,42 @@ impl BackendSession for MemSession {
 /// Serves one connection of `backend` (PREAUTH as `joe`); returns the client's socket and
 /// the driver's task.
 async fn serve(backend: Mem) -> (TcpStream, tokio::task::JoinHandle<ConnectionEnd>) {
+    let config = ServerConfig::default().with_body_chunk(8);
+    serve_with(backend, config, DriverOptions::default()).await
+}
+
+/// [`serve`] with `config` (made PREAUTH) and `opts`.
+async fn serve_with(
+    backend: Mem,
+    config: ServerConfig,
+    opts: DriverOptions,
+) -> (TcpStream, tokio::task::JoinHandle<ConnectionEnd>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (_stop_tx, stop) = watch::channel(false);
     let task = tokio::spawn(async move {
         let _keep = _stop_tx;
         let (tcp, _) = listener.accept().await.unwrap();
-        let config = ServerConfig::default()
-            .with_greeting(GreetingPolicy::PreAuth("joe".to_owned()))
-            .with_body_chunk(8);
-        serve_connection(
-            tcp,
-            config,
-            None,
-            Arc::new(backend),
-            stop,
-            DriverOptions::default(),
-        )
-        .await
+        let config = config.with_greeting(GreetingPolicy::PreAuth("joe".to_owned()));
+        serve_connection(tcp, config, None, Arc::new(backend), stop, opts).await
     });
     (TcpStream::connect(addr).await.unwrap(), task)
 }
 
 fn backend(overshoot: usize, close_updates: bool) -> (Mem, Arc<AtomicUsize>) {
+    backend_with(Bytes::from_static(MSG), Some(10), overshoot, close_updates)
+}
+
+/// A backend whose INBOX holds `msg`, streaming FETCH values over `stream_over` octets.
+fn backend_with(
+    msg: Bytes,
+    stream_over: Option<u64>,
+    overshoot: usize,
+    close_updates: bool,
+) -> (Mem, Arc<AtomicUsize>) {
     let mut store = MemoryStore::new();
-    store.deliver(&Mailbox::Inbox, Bytes::from_static(MSG), Vec::new());
-    store.stream_bodies_over(Some(10));
+    store.deliver(&Mailbox::Inbox, msg, Vec::new());
+    store.stream_bodies_over(stream_over);
     let polls = Arc::new(AtomicUsize::new(0));
     let m = Mem {
         store: Arc::new(Mutex::new(store)),
@@ -203,4 +213,31 @@ async fn a_closed_update_channel_is_not_polled_in_a_loop() {
     // A handful of loop turns (one per read and write), not one per scheduler turn.
     let n = polls.load(Ordering::Relaxed);
     assert!(n < 50, "updates() asked {n} times: the driver spun");
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_cannot_hold_the_end_of_a_session() {
+    // A large answer and the LOGOUT that ends the session are queued in one go (the output
+    // bound is high): what is left is written after the session ended. A client that reads
+    // nothing must not keep the connection (and its task) open beyond the write timeout.
+    let big = Bytes::from(vec![b'x'; 32 << 20]);
+    let (b, _) = backend_with(big, None, 0, false);
+    let config = ServerConfig::default().with_max_output(256 << 20);
+    let mut opts = DriverOptions::default();
+    opts.write_timeout = Duration::from_millis(500);
+    let (mut tcp, task) = serve_with(b, config, opts).await;
+    read_until(&mut tcp, "PREAUTH").await;
+    tcp.write_all(b"a SELECT INBOX\r\nb FETCH 1 BODY.PEEK[]\r\nc LOGOUT\r\n")
+        .await
+        .unwrap();
+    // Nothing more is read: the server's writes stop once the socket buffers are full.
+    let end = tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .expect("the connection is held open by a client that does not read")
+        .unwrap();
+    assert!(
+        matches!(end, ConnectionEnd::Closed(CloseReason::Logout)),
+        "{end:?}"
+    );
+    drop(tcp);
 }
