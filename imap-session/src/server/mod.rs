@@ -970,11 +970,14 @@ impl Server {
         l.asked = None;
         l.sent += data.len() as u64;
         self.queue_out(data);
+        // Chunks are asked for only while the output queue has room, that is as the client
+        // reads: one that reads is not inactive (RFC 9051 §5.4), however long the literal
+        // takes; one that stops reading is logged out an autologout time after the last.
+        self.arm_autologout(now);
         if let Mode::Sending(s) = std::mem::replace(&mut self.mode, Mode::Commands) {
             self.send_reply(s);
         }
         if !matches!(self.mode, Mode::Sending(_)) {
-            self.arm_autologout(now);
             self.process(now);
         }
         Ok(())

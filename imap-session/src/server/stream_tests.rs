@@ -463,3 +463,31 @@ fn empty_streamed_literal_is_released() {
         r.events
     );
 }
+
+#[test]
+fn a_client_reading_a_long_literal_is_not_logged_out() {
+    // The client reads the literal slowly (20 minutes a chunk, an hour in all): it is not
+    // inactive (RFC 9051 §5.4), so the autologout timer (30 minutes) must not end it.
+    let cfg = ServerConfig::default()
+        .with_body_chunk(7)
+        .with_max_output(5);
+    let mut r = rig(cfg, Some(10));
+    r.answer = false;
+    r.feed(b"c FETCH 1 BODY.PEEK[]\r\n");
+    while !r.wanted.is_empty() {
+        r.now += std::time::Duration::from_secs(20 * 60);
+        if r.s.poll_timeout().is_some_and(|t| t <= r.now) {
+            r.s.handle_timeout(r.now);
+        }
+        assert!(!r.s.is_closed(), "{:?}", r.events);
+        r.answer_one();
+        r.drain();
+    }
+    assert_eq!(
+        r.text(),
+        format!(
+            "* 1 FETCH (BODY[] {{26}}\r\n{})\r\nc OK done\r\n",
+            String::from_utf8_lossy(ONE)
+        )
+    );
+}
