@@ -136,8 +136,10 @@ pub struct ServerConfig {
     /// window). Back-pressure for an application that stores slower than the client sends.
     /// At least 1.
     pub event_window: usize,
-    /// Output bytes queued beyond which the server stops processing commands until the
-    /// caller has taken output with [`Server::poll_transmit`](super::Server::poll_transmit).
+    /// Output bytes queued beyond which the server stops processing commands, and stops
+    /// asking for the data of a streamed FETCH literal
+    /// ([`Event::BodyWanted`](super::Event::BodyWanted)), until the caller has taken output
+    /// with [`Server::poll_transmit`](super::Server::poll_transmit).
     pub max_output: usize,
     /// The most octets of a streamed FETCH literal one
     /// [`Event::BodyWanted`](super::Event::BodyWanted) asks for. At least 1.
