@@ -1114,14 +1114,68 @@ impl Framer {
 
     /// Produces the next frame, or `None` when more bytes are needed (or a decision is pending).
     #[must_use = "a dropped frame is a lost message, literal decision or error"]
-    #[inline]
+    #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Frame> {
         // inside a streamed literal (a chunk, its end, or `None` after each read): straight
         // to the small function that makes them, not through the message loop's
         if let State::Stream { remaining } = self.state {
             return self.stream_frame(remaining);
         }
+        if let Some(msg) = self.one_line_message() {
+            return Some(Frame::Message(msg));
+        }
         self.next_message_frame()
+    }
+
+    /// [`next_frame`](Self::next_frame) by the general path only (what the fast path is
+    /// pinned to in the tests).
+    #[cfg(test)]
+    fn next_frame_general(&mut self) -> Option<Frame> {
+        if let State::Stream { remaining } = self.state {
+            return self.stream_frame(remaining);
+        }
+        self.next_message_frame()
+    }
+
+    /// The usual frame, inline in the caller: a message of one line, complete in the
+    /// contiguous part, within the limits and announcing no literal. What the general path
+    /// ([`next_message_frame`](Self::next_message_frame)) returns for it, with the same
+    /// state changes; `None` for anything else, which the general path then takes (its scan
+    /// for the LF starting where this one found it).
+    #[inline(always)]
+    fn one_line_message(&mut self) -> Option<Bytes> {
+        let State::Line {
+            line_start: 0,
+            scan,
+        } = self.state
+        else {
+            return None;
+        };
+        if self.streamed() {
+            return None;
+        }
+        let lf = scan + memchr::memchr(b'\n', self.buf.get(scan..)?)?;
+        let lim = &self.config.limits;
+        // `parse_announcement` of the line is `Ok(None)` unless it ends in `}` (before CR)
+        let line = &self.buf[..lf];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if lf >= lim.max_line || (lf + 1) as u64 > lim.max_message || line.last() == Some(&b'}') {
+            // the general path's scan starts at the LF found
+            self.state = State::Line {
+                line_start: 0,
+                scan: lf,
+            };
+            return None;
+        }
+        let msg = self.buf.split_to(lf + 1);
+        self.offset += msg.len() as u64;
+        self.state = State::Line {
+            line_start: 0,
+            scan: 0,
+        };
+        self.literals = 0;
+        self.msg_offset = self.offset;
+        Some(msg)
     }
 
     /// [`next_frame`](Self::next_frame) outside a streamed literal.
@@ -1776,6 +1830,69 @@ mod tests {
             let (general, _) = feed_reads(&input, &sizes, mutable, false);
             let (fast, _) = feed_reads(&input, &sizes, mutable, true);
             proptest::prop_assert_eq!(fast, general);
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-line fast path of `next_frame` against the general path alone: any mix of
+        /// lines (with and without CR, ending in `}`, announcing literals of either kind,
+        /// over the line or message limit), read in any pieces by `push`, `push_bytes` or
+        /// `push_bytes_mut`, with literals buffered or streamed and synchronizing ones
+        /// awaited or not, gives the same frames, offsets and buffered byte counts.
+        #[test]
+        fn one_line_fast_path_equals_general_path(
+            pieces in proptest::collection::vec(0usize..12, 1..16),
+            sizes in proptest::collection::vec(1usize..40, 1..8),
+            how in 0usize..3,
+            stream in proptest::bool::ANY,
+            await_sync in proptest::bool::ANY,
+            max_line in 12usize..60,
+        ) {
+            const PIECES: &[&str] = &[
+                "* 1 EXISTS\r\n",
+                "a1 OK done\r\n",
+                "* LIST () \"/\" {5}\r\nab}cd\r\n",
+                "* 2 FETCH (BODY[] {12+}\r\nhello world!)\r\n",
+                "* OK [ALERT] braces }\r\n",
+                "bare lf line\n",
+                "* 3 FETCH (FLAGS (\\Seen) UID 9 MODSEQ (12345678901234))\r\n",
+                "x {99999999999999999999999}\r\n",
+                "\r\n",
+                "* SEARCH 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\r\n",
+                "y LOGIN {3}\r\nabc {2}\r\nde\r\n",
+                "z }\n",
+            ];
+            let input: Vec<u8> = pieces.iter().flat_map(|&i| PIECES[i].bytes()).collect();
+            let config = FramerConfig::default()
+                .with_stream_literals_over(stream.then_some(4))
+                .with_await_sync_literals(await_sync)
+                .with_limits(Limits::default().with_max_line(max_line).with_max_message(90));
+            let run = |fast: bool| {
+                let mut f = Framer::new(config);
+                let mut rd = BytesMut::from(&input[..]);
+                let mut got = Vec::new();
+                for &size in sizes.iter().cycle() {
+                    if rd.is_empty() {
+                        break;
+                    }
+                    let read = rd.split_to(size.clamp(1, rd.len()));
+                    match how {
+                        0 => f.push(&read),
+                        1 => f.push_bytes(read.freeze()),
+                        _ => f.push_bytes_mut(read),
+                    }
+                    loop {
+                        let fr = if fast { f.next_frame() } else { f.next_frame_general() };
+                        let Some(fr) = fr else { break };
+                        if matches!(fr, Frame::LiteralAnnounced(_)) && f.awaiting_decision() {
+                            let _ = f.accept_literal();
+                        }
+                        got.push((fr, f.stream_offset(), f.buffered()));
+                    }
+                }
+                got
+            };
+            proptest::prop_assert_eq!(run(true), run(false));
         }
     }
 
