@@ -20,6 +20,8 @@
 //! - `streamedmut16k`: the same, the reads split off one buffer (`push_bytes_mut`);
 //!   `streamedmut16k-context` also reads each streamed body's FETCH context;
 //! - `streamedmutfast16k`: the same through the fast lane (`push_bytes_mut_chunk`);
+//! - `streamedlent16k`: the same with the chunk lent (`push_read`: a read inside a streamed
+//!   literal is lent from the reader's buffer and advanced past, no split, no `Bytes`);
 //! - `framer`: framing only;
 //! - `encode`: decode, then time encoding.
 
@@ -158,6 +160,22 @@ fn decode_streamed_mut_fast(data: &[u8], expect: Expect) -> (u64, u64) {
     r
 }
 
+/// As [`decode_streamed_mut_fast`], with the chunk lent (`push_read`): each 16 KiB read is
+/// the front of one buffer holding the rest of the input, a chunk is lent and advanced past
+/// (no split, no `Bytes`), other reads split off and pushed with `push_bytes_mut`.
+fn decode_streamed_lent(data: &[u8], expect: Expect) -> (u64, u64) {
+    let mut rd = bytes::BytesMut::from(data);
+    let mut lane = 0usize;
+    let r = streamed(expect, false, |rx| {
+        lane += rx.push_read(&mut rd, 16 * 1024, |c| {
+            black_box(c);
+        });
+        !rd.is_empty()
+    });
+    eprintln!("{lane} bytes lent");
+    r
+}
+
 /// The receiver with literals over 16 KiB streamed: `read` pushes the next read and says
 /// whether more follow; the events are taken after each read (with `context`, each begin
 /// event's FETCH context is read).
@@ -200,6 +218,7 @@ fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
         "streamedmut16k" => decode_streamed_mut(data, expect, false),
         "streamedmut16k-context" => decode_streamed_mut(data, expect, true),
         "streamedmutfast16k" => decode_streamed_mut_fast(data, expect),
+        "streamedlent16k" => decode_streamed_lent(data, expect),
         "whole" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
@@ -256,7 +275,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k|framer|encode PASSES"
         );
         std::process::exit(2);
     };

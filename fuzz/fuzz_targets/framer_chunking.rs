@@ -1,7 +1,7 @@
 #![no_main]
 //! The framer fed arbitrary chunkings of arbitrary bytes agrees with whole-buffer framing,
 //! and the stream decoder agrees with one-shot decoding of each frame; with literals
-//! streamed, the fast lane agrees with the general path.
+//! streamed, the fast lane and the lent lane agree with the general path.
 use libfuzzer_sys::fuzz_target;
 
 use imapwire_codec::framer::{Frame, Framer, FramerConfig};
@@ -50,9 +50,13 @@ fuzz_target!(|data: &[u8]| {
     // chunk) gives exactly the frames of the general path, chunk boundaries included, for the
     // same reads (odd ones shared, even ones split off one buffer).
     let streaming = config.with_stream_literals_over(Some(8));
+    // The lent lane (`push_read`: the chunk lent from the reader's buffer, no `Bytes`) too,
+    // its reads the front of one buffer holding the rest of the input.
     let (mut general, mut fast) = (Framer::new(streaming), Framer::new(streaming));
-    let (mut g, mut f) = (Vec::new(), Vec::new());
+    let mut lent = Framer::new(streaming);
+    let (mut g, mut f, mut l) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rd1, mut rd2) = (bytes::BytesMut::from(body), bytes::BytesMut::from(body));
+    let mut rd3 = bytes::BytesMut::from(body);
     let mut k = seed;
     while !rd1.is_empty() {
         let n = (k % 23 + 1).min(rd1.len());
@@ -65,12 +69,23 @@ fuzz_target!(|data: &[u8]| {
             fast.push_bytes_mut_chunk(r2)
         };
         f.extend(chunk.map(Frame::LiteralChunk));
+        let before = rd3.len();
+        let mut lent_chunk = None;
+        let got = lent.push_read(&mut rd3, n, |c| {
+            lent_chunk = Some(bytes::Bytes::copy_from_slice(c))
+        });
+        assert_eq!(got, lent_chunk.as_ref().map_or(0, |c| c.len()));
+        assert_eq!(rd3.len(), before - n, "push_read consumes the bytes offered");
+        l.extend(lent_chunk.map(Frame::LiteralChunk));
         g.extend(std::iter::from_fn(|| general.next_frame()));
         f.extend(std::iter::from_fn(|| fast.next_frame()));
+        l.extend(std::iter::from_fn(|| lent.next_frame()));
         k = k.wrapping_mul(31).wrapping_add(7);
     }
     assert_eq!(g, f, "the fast lane and the general path differ");
+    assert_eq!(g, l, "the lent lane and the general path differ");
     assert_eq!(general.buffered(), fast.buffered());
+    assert_eq!(general.buffered(), lent.buffered());
     // A limit error's kind and size depend on how much of the message the framer had seen
     // when it gave up, so errors are compared by their tag only.
     assert_eq!(c, a, "shared (push_bytes) and copied (push) framing differ");

@@ -751,6 +751,60 @@ impl Receiver {
         self.framer.push_bytes_mut_chunk(data)
     }
 
+    /// The fast lane with the chunk lent, for a caller that reads into its own reusable
+    /// [`BytesMut`](bytes::BytesMut) (see [`Framer::push_read`]): the first `n` bytes of
+    /// `buf` (at most `buf.len()`; usually all of them) are the input offered now. Inside a
+    /// streamed literal, with nothing buffered, the literal's part of them is lent to `chunk`
+    /// (at most one call, before this returns: what the next
+    /// [`StreamEvent::LiteralChunk`] would carry, the same bytes and boundaries as
+    /// [`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk)) and removed from `buf` with no
+    /// `Bytes` made; when it was all of `buf`, `buf` is cleared and its memory takes the next
+    /// read. The rest of the `n` bytes is split off `buf` and pushed as by
+    /// [`push_bytes_mut`](Self::push_bytes_mut). Returns how many bytes were lent (0:
+    /// `chunk` was not called).
+    ///
+    /// Calling contract: take every event (until [`next`](Self::next) gives `None`) before
+    /// each call, so that the lent chunk comes in stream order right after them; the events
+    /// that follow the call are those `push_bytes_mut` of the same bytes would give, less the
+    /// lent chunk. For a caller that passes body data on as it comes (writes it to a file, a
+    /// hash, a socket) and keeps none of it: a caller that wants to keep the chunk needs
+    /// `Bytes` ([`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk), no copy).
+    ///
+    /// ```
+    /// use bytes::{BufMut, BytesMut};
+    /// use imapwire_codec::codec::{Expect, Receiver, StreamEvent};
+    /// use imapwire_codec::framer::FramerConfig;
+    /// use imapwire_codec::DecodeOptions;
+    /// let cfg = FramerConfig::default().with_stream_literals_over(Some(4));
+    /// let mut rx = Receiver::new(cfg, DecodeOptions::default(), Expect::Response);
+    /// let mut body = Vec::new();
+    /// let mut buf = BytesMut::with_capacity(64); // the caller's read buffer
+    /// buf.put_slice(b"* 1 FETCH (BODY[] {10}\r\n0123");
+    /// assert_eq!(rx.push_read(&mut buf, usize::MAX, |c| body.extend_from_slice(c)), 0);
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralBegin(_))));
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralChunk(c)) if c == "0123"));
+    /// assert!(rx.next().is_none());
+    /// // the next read continues the literal: lent, and the buffer is free again
+    /// buf.put_slice(b"4567");
+    /// assert_eq!(rx.push_read(&mut buf, usize::MAX, |c| body.extend_from_slice(c)), 4);
+    /// assert!(buf.is_empty() && rx.next().is_none());
+    /// // the end of the literal and what follows: the chunk lent, the rest as events
+    /// buf.put_slice(b"89)\r\n");
+    /// assert_eq!(rx.push_read(&mut buf, usize::MAX, |c| body.extend_from_slice(c)), 2);
+    /// assert_eq!(body, b"456789");
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralEnd)));
+    /// assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
+    /// ```
+    #[inline]
+    pub fn push_read(
+        &mut self,
+        buf: &mut bytes::BytesMut,
+        n: usize,
+        chunk: impl FnOnce(&[u8]),
+    ) -> usize {
+        self.framer.push_read(buf, n, chunk)
+    }
+
     /// Whether a synchronizing literal awaits [`accept_literal`](Self::accept_literal) or
     /// [`reject_literal`](Self::reject_literal) (the receiver yields nothing until then).
     pub fn awaiting_decision(&self) -> bool {

@@ -650,6 +650,46 @@ impl Framer {
         Some(chunk)
     }
 
+    /// The fast lane with the chunk lent instead of handed out, for a caller that reads into
+    /// its own reusable buffer: `buf` is that buffer and its first `n` bytes (at most
+    /// `buf.len()`; usually all of them) are the input offered now. When the framer is
+    /// handing out a streamed literal's data and holds no byte, the literal's part of those
+    /// bytes is lent to `chunk` (called at most once, before this returns: the bytes the next
+    /// [`Frame::LiteralChunk`] would carry, the same boundaries as
+    /// [`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk)) and removed from `buf` without
+    /// being split off or frozen: no `Bytes`, no reference count, and when it was all of
+    /// `buf`, `buf` is cleared and its memory takes the next read. What is left of the `n`
+    /// bytes is split off `buf` and pushed as by [`push_bytes_mut`](Self::push_bytes_mut)
+    /// (frames cut from it share the allocation; `buf` keeps its spare capacity). Returns
+    /// how many bytes were lent (0: none, `chunk` not called). Either way the frames that
+    /// follow are those `push_bytes_mut` of the same bytes would give, less the lent chunk.
+    /// Take every frame before each call, as usual: the lane applies only then.
+    #[inline]
+    pub fn push_read(
+        &mut self,
+        buf: &mut BytesMut,
+        n: usize,
+        chunk: impl FnOnce(&[u8]),
+    ) -> usize {
+        let n = n.min(buf.len());
+        let Some(k) = self.fast_chunk_len(n) else {
+            self.push_bytes_mut(buf.split_to(n));
+            return 0;
+        };
+        chunk(&buf[..k]);
+        self.take_streamed(k);
+        if k == buf.len() {
+            // the whole buffer was the chunk: its memory takes the next read
+            buf.clear();
+        } else {
+            buf.advance(k);
+            if k < n {
+                self.push_bytes_mut(buf.split_to(n - k));
+            }
+        }
+        k
+    }
+
     /// How many of `len` new bytes the fast lane hands out as a chunk at once: `None` unless
     /// a streamed literal has data to come and nothing is buffered (then its next chunk
     /// would start with the new bytes).
@@ -1771,6 +1811,111 @@ mod tests {
         (got, lane)
     }
 
+    /// Feeds `input` through the lent lane (`push_read`) in reads of the given sizes (cycled),
+    /// a lent chunk recorded as the `Frame::LiteralChunk` it stands for, every frame taken
+    /// after each read. `window`: each read is the front of one buffer holding the rest of
+    /// the input (`n` < `buf.len()`); otherwise each read is appended to a reused read buffer
+    /// and offered whole. Returns the frames and how many bytes were lent.
+    fn feed_reads_lent(input: &[u8], sizes: &[usize], window: bool) -> (Vec<Frame>, usize) {
+        let config = FramerConfig::default()
+            .with_stream_literals_over(Some(8))
+            .with_limits(Limits::default().with_max_line(8192));
+        let mut f = Framer::new(config);
+        let mut got = Vec::new();
+        let mut lent = 0;
+        let mut record = |f: &mut Framer, buf: &mut BytesMut, n: usize| {
+            let mut chunk = None;
+            let k = f.push_read(buf, n, |c| chunk = Some(Bytes::copy_from_slice(c)));
+            assert_eq!(k, chunk.as_ref().map_or(0, |c| c.len()));
+            if let Some(c) = chunk {
+                lent += k;
+                got.push(Frame::LiteralChunk(c));
+            }
+            got.extend(frames(f));
+        };
+        if window {
+            let mut rd = BytesMut::from(input);
+            for &size in sizes.iter().cycle() {
+                if rd.is_empty() {
+                    break;
+                }
+                let before = rd.len();
+                let n = size.clamp(1, rd.len());
+                record(&mut f, &mut rd, n);
+                assert_eq!(rd.len(), before - n, "the read is consumed, the rest stays");
+            }
+        } else {
+            let mut buf = BytesMut::with_capacity(64);
+            let mut at = 0;
+            for &size in sizes.iter().cycle() {
+                if at == input.len() {
+                    break;
+                }
+                let end = (at + size.max(1)).min(input.len());
+                buf.reserve(end - at);
+                buf.extend_from_slice(&input[at..end]);
+                at = end;
+                let n = buf.len();
+                record(&mut f, &mut buf, n);
+                assert!(buf.is_empty(), "every byte offered is consumed");
+            }
+        }
+        assert!(f.is_idle());
+        (got, lent)
+    }
+
+    /// The lent lane (`push_read`) gives exactly the frames of the general path, its chunks
+    /// standing for the `LiteralChunk` frames with the same bytes and boundaries, and a read
+    /// buffer whose whole content was lent takes the next read in the same memory.
+    #[test]
+    fn lent_lane_equals_general_path() {
+        let input = fast_lane_input();
+        let (expected, _) = feed_reads(&input, &[input.len()], false, false);
+        for sizes in [&[4][..], &[1], &[16], &[7, 13, 64], &[100, 3]] {
+            let (general, _) = feed_reads(&input, sizes, true, false);
+            for window in [false, true] {
+                let (got, lent) = feed_reads_lent(&input, sizes, window);
+                assert_eq!(got, general, "reads {sizes:?}, window {window}");
+                assert_eq!(joined(got), expected, "reads {sizes:?}, window {window}");
+                assert!(lent > 0, "reads {sizes:?}: the lane was never taken");
+            }
+        }
+        let mut f = Framer::new(FramerConfig::default().with_stream_literals_over(Some(4)));
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(b"* 1 FETCH (BODY[] {20}\r\n");
+        let n = buf.len();
+        assert_eq!(f.push_read(&mut buf, n, |_| panic!("nothing to lend")), 0);
+        assert!(matches!(frames(&mut f)[..], [Frame::LiteralBegin(_)]));
+        buf.reserve(16);
+        let at = buf.as_ptr();
+        buf.extend_from_slice(b"0123456789");
+        let mut seen = Vec::new();
+        assert_eq!(f.push_read(&mut buf, 10, |c| seen.extend_from_slice(c)), 10);
+        assert!(buf.is_empty() && frames(&mut f).is_empty());
+        // the next read lands where the lent one was
+        buf.extend_from_slice(b"abcdefghijk)\r\n");
+        assert_eq!(buf.as_ptr(), at);
+        let n = buf.len();
+        assert_eq!(f.push_read(&mut buf, n, |c| seen.extend_from_slice(c)), 10);
+        assert_eq!(seen, b"0123456789abcdefghij");
+        assert!(buf.is_empty());
+        assert_eq!(
+            frames(&mut f),
+            [
+                Frame::LiteralEnd,
+                Frame::Message(Bytes::from_static(b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"))
+            ]
+        );
+        // bytes held: not lent, pushed as usual
+        let mut buf = BytesMut::from(&b"* 2 FETCH (BODY[] {9}\r\n1"[..]);
+        let n = buf.len();
+        assert_eq!(f.push_read(&mut buf, n, |_| panic!()), 0);
+        let mut more = BytesMut::from(&b"2345678)\r\n"[..]);
+        // a frame not taken yet: the framer holds bytes, nothing is lent
+        assert_eq!(f.push_read(&mut more, 3, |_| panic!("frames not taken")), 0);
+        assert_eq!(&more[..], b"5678)\r\n");
+    }
+
     /// The fast lane (`push_bytes_chunk`, `push_bytes_mut_chunk`) gives exactly the frames of
     /// the general path, chunk boundaries included, and hands a read that lies inside a
     /// literal back as the same buffer.
@@ -1830,6 +1975,18 @@ mod tests {
             let (general, _) = feed_reads(&input, &sizes, mutable, false);
             let (fast, _) = feed_reads(&input, &sizes, mutable, true);
             proptest::prop_assert_eq!(fast, general);
+        }
+
+        /// The lent lane against the general path over random read sizes.
+        #[test]
+        fn lent_lane_equals_general_path_at_any_split(
+            sizes in proptest::collection::vec(1usize..80, 1..12),
+            window in proptest::bool::ANY,
+        ) {
+            let input = fast_lane_input();
+            let (general, _) = feed_reads(&input, &sizes, true, false);
+            let (lent, _) = feed_reads_lent(&input, &sizes, window);
+            proptest::prop_assert_eq!(lent, general);
         }
     }
 
