@@ -16,7 +16,9 @@
 //! bodies over 16 KiB handed out as chunks, against the whole stream at once: on the loaded
 //! corpus, no copy on either side (`codec_streamed`: reads as `push_bytes` slices, the
 //! general path; `codec_streamed_split`: reads split off a `BytesMut` holding the corpus and
-//! pushed with the fast lane `push_bytes_mut_chunk`, the target's measure), and with fresh
+//! pushed with the fast lane `push_bytes_mut_chunk`, the target's measure;
+//! `codec_streamed_lent`: the same reads offered with `push_read`, a read inside a body lent
+//! to a closure, no `Bytes` made for it), and with fresh
 //! buffers on both sides (the input copied in, as from a socket: `codec_whole_fresh`,
 //! `codec_streamed_fresh`). Besides criterion's figures the streaming pairs are timed
 //! interleaved (least time of many passes, robust to a loaded machine), with probes of where
@@ -204,6 +206,33 @@ fn codec_streamed_split(buf: &mut bytes::BytesMut) -> u64 {
     n
 }
 
+/// As [`codec_streamed_split`], with the chunk lent (`push_read`): each 16 KiB read is the
+/// front of the buffer holding the rest of the corpus (as a read lands in a reader's buffer);
+/// a read inside a streamed body is lent to a closure and advanced past (no split, no
+/// `Bytes`), other reads are split off and pushed with `push_bytes_mut`. `buf` is taken back
+/// after the pass, as there.
+fn codec_streamed_lent(buf: &mut bytes::BytesMut) -> u64 {
+    let total = buf.len();
+    let mut rd = std::mem::take(buf);
+    let mut first = rd.split_to(0);
+    let mut rx = streamed_receiver();
+    let mut n = 0;
+    while !rd.is_empty() {
+        rx.push_read(&mut rd, CHUNK, |c| {
+            black_box(c);
+        });
+        n += drain_streamed(&mut rx, None);
+    }
+    drop(rx);
+    drop(rd);
+    assert!(first.try_reclaim(total), "the corpus buffer must come back");
+    // SAFETY: as in `codec_streamed_split`: `first` starts the allocation that held the
+    // `total` corpus bytes, nothing wrote to it, and its capacity was reclaimed to `total`.
+    unsafe { first.set_len(total) };
+    *buf = first;
+    n
+}
+
 /// The streaming pair with fresh buffers on both sides, as a client receives the stream: the
 /// whole side copies the stream into one buffer (one read of everything) and hands it over
 /// with `push_bytes`; the streamed side reads it in 16 KiB pieces into one `BytesMut`
@@ -319,9 +348,11 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
     let whole_pass = || frozen(&mut corpus.borrow_mut(), codec_whole);
     let streamed_pass = || frozen(&mut corpus.borrow_mut(), codec_streamed);
     let split_pass = || codec_streamed_split(&mut corpus.borrow_mut());
+    let lent_pass = || codec_streamed_lent(&mut corpus.borrow_mut());
     assert_eq!(whole_pass(), k.messages);
     assert_eq!(streamed_pass(), k.messages);
     assert_eq!(split_pass(), k.messages);
+    assert_eq!(lent_pass(), k.messages);
     assert_eq!(
         &corpus.borrow()[..],
         &k.data[..],
@@ -388,10 +419,11 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
     // The same without criterion: passes interleaved, least time each (robust to load), with
     // probes of where the time goes.
     if criterion_filter_matches("streaming/") {
-        let variants: [(&str, &dyn Fn() -> u64); 6] = [
+        let variants: [(&str, &dyn Fn() -> u64); 7] = [
             ("whole", &whole_pass),
             ("streamed push_bytes", &streamed_pass),
             ("streamed split push_bytes_mut_chunk", &split_pass),
+            ("streamed push_read, chunks lent", &lent_pass),
             ("probe: whole, input touched first", &|| {
                 frozen(&mut corpus.borrow_mut(), codec_whole_touched)
             }),

@@ -1203,6 +1203,51 @@ impl Client {
         n
     }
 
+    /// [`handle_input_buf`](Self::handle_input_buf) with a streamed body's data lent instead
+    /// of queued, for a caller that passes body data on as it arrives (to a file, a hash, a
+    /// socket) and keeps none of it. When a streamed body is in progress
+    /// ([`Event::BodyBegin`] came, its [`Event::BodyEnd`] has not), every event has been
+    /// taken ([`poll_event`](Self::poll_event) gave `None`) and the session holds no
+    /// received byte, the part of `buf` that belongs to the body is passed to `body_chunk`
+    /// (called at most once, before this returns) and removed from `buf` with no `Bytes`
+    /// made: no split, no reference count, and when it was all of `buf`, `buf` is cleared
+    /// and its memory takes the next read. That is the data the next [`Event::BodyChunk`]
+    /// would have carried; it is not queued. The rest of `buf` is taken as by
+    /// `handle_input_buf`. So a body's data arrives, in stream order, through `body_chunk`
+    /// or as `BodyChunk` events (the first piece of a body, read with its FETCH line, always
+    /// as an event; a piece read while events were still queued too): handle both. Under
+    /// COMPRESS=DEFLATE, or with a [received tap](ClientConfig::received_tap), the input is
+    /// copied anyway and this is `handle_input_buf` (`body_chunk` is not called). Returns how
+    /// many bytes were consumed, as `handle_input_buf`.
+    ///
+    /// A caller that forwards chunks elsewhere (a channel, another task) needs them as
+    /// `Bytes`: `handle_input_buf` gives them without a copy, this would force one.
+    pub fn handle_input_lent(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+        body_chunk: impl FnOnce(&[u8]),
+    ) -> usize {
+        if self.deflate.is_some() || self.cfg.received_tap.is_some() || !self.events.is_empty()
+        {
+            // Copied input, or events queued before the body's next bytes: the general path.
+            return self.handle_input_buf(now, buf);
+        }
+        self.now = now;
+        if !self.takes_input() {
+            return 0;
+        }
+        let n = buf.len();
+        if n > 0 {
+            self.last_rx = now;
+            // Nothing queued: a chunk lent now comes right after every event taken so far.
+            let _ = self.rx.push_read(buf, n, body_chunk);
+        }
+        self.process_plain();
+        self.update_timers();
+        n
+    }
+
     /// Decodes plaintext input the receiver holds (not inflated: no COMPRESS yet) and hands
     /// the tap what was consumed; if COMPRESS took effect, what followed its OK in this read
     /// is compressed and goes to the inflater.

@@ -55,6 +55,13 @@ enum Feed {
     /// Through `handle_input_buf`, one byte per read into the same buffer: every message
     /// straddles reads and is joined in place.
     BufBytewise,
+    /// Through `handle_input_lent`, each `S` step whole: a body chunk lent to the closure is
+    /// recorded as the `BodyChunk` event it stands for.
+    LentWhole,
+    /// Through `handle_input_lent`, one byte per read.
+    LentBytewise,
+    /// Through `handle_input_lent`, every `S` step split into two at this position.
+    LentSplitAt(usize),
 }
 
 struct Run {
@@ -62,6 +69,8 @@ struct Run {
     decoded: u64,
     /// Parser invocations ([`Client::parser_invocations`]).
     parses: u64,
+    /// Body bytes lent by `handle_input_lent`.
+    lent: usize,
 }
 
 fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
@@ -71,7 +80,12 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     let tapped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     let sink = tapped.clone();
     let tap = ReceivedTap::new(move |b| sink.lock().unwrap().extend_from_slice(b));
-    let by_buf = matches!(feed, Feed::BufWhole | Feed::BufBytewise);
+    let lent_feed = matches!(
+        feed,
+        Feed::LentWhole | Feed::LentBytewise | Feed::LentSplitAt(_)
+    );
+    let by_buf = lent_feed || matches!(feed, Feed::BufWhole | Feed::BufBytewise);
+    let mut lent = 0;
     let cfg = if by_buf {
         cfg.clone()
     } else {
@@ -104,9 +118,11 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
         match step {
             S(bytes) => {
                 let pieces: Vec<&[u8]> = match feed {
-                    Feed::Whole | Feed::BufWhole => vec![bytes],
-                    Feed::Bytewise | Feed::BufBytewise => bytes.chunks(1).collect(),
-                    Feed::SplitAt(k) => {
+                    Feed::Whole | Feed::BufWhole | Feed::LentWhole => vec![bytes],
+                    Feed::Bytewise | Feed::BufBytewise | Feed::LentBytewise => {
+                        bytes.chunks(1).collect()
+                    }
+                    Feed::SplitAt(k) | Feed::LentSplitAt(k) => {
                         let k = k.min(bytes.len());
                         vec![&bytes[..k], &bytes[k..]]
                     }
@@ -116,7 +132,23 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
                         rbuf.extend_from_slice(p);
                         while !rbuf.is_empty() {
                             let before = rbuf.to_vec();
-                            let used = c.handle_input_buf(now, &mut rbuf);
+                            let used = if lent_feed {
+                                let mut chunk = None;
+                                let queued = c.queued_events();
+                                let used = c.handle_input_lent(now, &mut rbuf, |b| {
+                                    chunk = Some(Bytes::copy_from_slice(b));
+                                });
+                                if let Some(b) = chunk {
+                                    // lent only with every event taken: it comes before
+                                    // the events this input made
+                                    assert_eq!(queued, 0, "lent behind queued events");
+                                    lent += b.len();
+                                    events.push(Event::BodyChunk(b));
+                                }
+                                used
+                            } else {
+                                c.handle_input_buf(now, &mut rbuf)
+                            };
                             assert!(used == 0 || used == before.len(), "partly consumed");
                             consumed.extend_from_slice(&before[..used]);
                             drain(&mut c, now, &mut sent, &mut events);
@@ -193,6 +225,7 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
         events: coalesce_chunks(events),
         decoded: c.messages_decoded(),
         parses: c.parser_invocations(),
+        lent,
     }
 }
 
@@ -226,7 +259,13 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
     // seen part of (a streamed body's FETCH context is read only when asked for).
     assert_eq!(whole.parses, bytewise.parses, "parser invocations differ");
     // The driver's way in (`handle_input_buf`): the same events, each message parsed once.
-    for feed in [Feed::BufWhole, Feed::BufBytewise] {
+    // And `handle_input_lent`: the same events, a lent chunk standing for its event.
+    for feed in [
+        Feed::BufWhole,
+        Feed::BufBytewise,
+        Feed::LentWhole,
+        Feed::LentBytewise,
+    ] {
         let r = run_with(&cfg, steps, feed);
         assert_eq!(whole.events, r.events, "{feed:?}: events differ");
         assert_eq!(whole.decoded, r.decoded, "{feed:?}: messages decoded");
@@ -246,16 +285,15 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
         .max()
         .unwrap_or(0);
     for k in 1..longest {
-        let split = run_with(&cfg, steps, Feed::SplitAt(k));
-        assert_eq!(
-            whole.events, split.events,
-            "events differ when split at {k}"
-        );
-        assert_eq!(whole.decoded, split.decoded);
-        assert_eq!(
-            whole.parses, split.parses,
-            "parser invocations differ split at {k}"
-        );
+        for feed in [Feed::SplitAt(k), Feed::LentSplitAt(k)] {
+            let split = run_with(&cfg, steps, feed);
+            assert_eq!(whole.events, split.events, "{feed:?}: events differ");
+            assert_eq!(whole.decoded, split.decoded, "{feed:?}: messages decoded");
+            assert_eq!(
+                whole.parses, split.parses,
+                "{feed:?}: parser invocations differ"
+            );
+        }
     }
     // Each server message is decoded exactly once.
     let messages: u64 = steps
@@ -1676,18 +1714,22 @@ fn commands_submitted_before_the_greeting_wait_for_it() {
 #[test]
 fn large_bodies_arrive_as_chunks_with_their_fetch_context() {
     let cfg = tls().with_stream_bodies_over(Some(16));
-    let ev = run(
-        cfg,
-        &[
-            S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
-            submit(|| body(b"X SELECT INBOX\r\n")),
-            C(b"A0001 SELECT INBOX\r\n"),
-            S(b"* 2 EXISTS\r\nA0001 OK\r\n"),
-            submit(|| body(b"X FETCH 2 (UID BODY.PEEK[])\r\n")),
-            C(b"A0002 FETCH 2 (UID BODY.PEEK[])\r\n"),
-            S(b"* 2 FETCH (UID 9 BODY[] {35}\r\nSubject: streamed\r\n\r\nbody of mail\r\n FLAGS (\\Seen))\r\n* 1 FETCH (BODY[] {5}\r\nsmall)\r\nA0002 OK\r\n"),
-        ],
-    );
+    let steps = [
+        S(b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"),
+        submit(|| body(b"X SELECT INBOX\r\n")),
+        C(b"A0001 SELECT INBOX\r\n"),
+        S(b"* 2 EXISTS\r\nA0001 OK\r\n"),
+        submit(|| body(b"X FETCH 2 (UID BODY.PEEK[])\r\n")),
+        C(b"A0002 FETCH 2 (UID BODY.PEEK[])\r\n"),
+        S(b"* 2 FETCH (UID 9 BODY[] {35}\r\nSubject: streamed\r\n\r\nbody of mail\r\n FLAGS (\\Seen))\r\n* 1 FETCH (BODY[] {5}\r\nsmall)\r\nA0002 OK\r\n"),
+    ];
+    // `run` compares `handle_input_lent` with the general path; here the lane must be taken
+    // (one byte per read: the begin event is taken before the body's first byte is read, so
+    // every byte of the body is lent; read whole, the body comes with its FETCH line and
+    // nothing is lent).
+    assert_eq!(run_with(&cfg, &steps, Feed::LentBytewise).lent, 35);
+    assert_eq!(run_with(&cfg, &steps, Feed::LentWhole).lent, 0);
+    let ev = run(cfg, &steps);
     let i = ev
         .iter()
         .position(|e| matches!(e, Event::BodyBegin(_)))

@@ -31,8 +31,12 @@ pub fn run(data: &[u8]) {
         .with_max_events(max_events)
         .with_idle_refresh(Duration::from_secs(50))
         .with_greeting_timeout(Duration::from_secs(3600))
-        .with_response_timeout(Duration::from_secs(600));
+        .with_response_timeout(Duration::from_secs(600))
+        // bodies over 8 bytes streamed, so that the lent lane is reached
+        .with_stream_bodies_over(Some(8));
     let mut c = Client::new(cfg, now).expect("client");
+    // The read buffer of the inputs offered through `handle_input_lent`.
+    let mut rbuf = bytes::BytesMut::new();
     let mut done: HashMap<CommandId, u32> = HashMap::new();
     let mut accepted: Vec<CommandId> = Vec::new();
     let mut closed = false;
@@ -71,6 +75,24 @@ pub fn run(data: &[u8]) {
                 let n = (usize::from(op / 12) % 64 + 1).min(data.len() - i);
                 let mut chunk = &data[i..i + n];
                 i += n;
+                if op >= 128 {
+                    // Through the lent lane: the bytes read into a reused buffer.
+                    rbuf.extend_from_slice(chunk);
+                    chunk = &[];
+                    while !rbuf.is_empty() {
+                        let before = rbuf.len();
+                        let mut lent = 0;
+                        let used = c.handle_input_lent(now, &mut rbuf, |b| lent = b.len());
+                        assert!(used == 0 || used == before, "partly consumed");
+                        assert!(lent <= used, "lent more than was offered");
+                        assert!(c.queued_events() <= max_events + 2 + accepted.len() + 1);
+                        drain(&mut c, now, &mut closed, &mut done);
+                        if used == 0 {
+                            // refused (closed, handed over or a full queue): dropped, as below
+                            rbuf.clear();
+                        }
+                    }
+                }
                 while !chunk.is_empty() {
                     let used = c.handle_input(now, chunk);
                     assert!(used <= chunk.len());
