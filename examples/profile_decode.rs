@@ -22,6 +22,11 @@
 //! - `streamedmutfast16k`: the same through the fast lane (`push_bytes_mut_chunk`);
 //! - `streamedlent16k`: the same with the chunk lent (`push_read`: a read inside a streamed
 //!   literal is lent from the reader's buffer and advanced past, no split, no `Bytes`);
+//! - `interleave`: whole, `streamedmutfast16k` and `streamedlent16k` timed in turn, PASSES
+//!   rounds, least wall time of each (all read the same buffer, no copy);
+//!   `interleave-lenient` the same with the lenient decode options (as `benches/session.rs`);
+//! - `copy`, `copymut`: only the copy of the input that the other modes make per pass (into
+//!   `Bytes` for `whole`, into `BytesMut` for `streamedmut*`/`streamedlent16k`), to subtract;
 //! - `framer`: framing only;
 //! - `encode`: decode, then time encoding.
 
@@ -210,6 +215,102 @@ fn streamed(
     (ok, bad)
 }
 
+/// Mode `interleave`: whole (`push_bytes` of the loaded input), the fast lane over reads split
+/// off it (`push_bytes_mut_chunk`) and the lent lane (`push_read`) timed in turn, `rounds`
+/// rounds, each variant's least wall time printed (the measure of `benches/session.rs`, in the
+/// plain release profile: every pass reads the same buffer, nothing copied, the buffer taken
+/// back after each pass; the order within a round reversed every other round).
+fn interleave(data: &[u8], rounds: u32, opts: DecodeOptions) {
+    use std::time::{Duration, Instant};
+    let streamed_rx = || {
+        let config = config().with_stream_literals_over(Some(16 * 1024));
+        Receiver::new(config, opts.clone(), Expect::Response)
+    };
+    let drain = |rx: &mut Receiver| {
+        let mut n = 0u64;
+        for ev in rx.by_ref() {
+            if let StreamEvent::Message(m) = ev {
+                black_box(&m);
+                n += 1;
+            }
+        }
+        n
+    };
+    let whole = |b: &bytes::Bytes| {
+        let mut rx = Receiver::new(config(), opts.clone(), Expect::Response);
+        rx.push_bytes(b.clone());
+        drain(&mut rx)
+    };
+    let split = |mut rd: bytes::BytesMut| {
+        let mut rx = streamed_rx();
+        let mut n = 0;
+        while !rd.is_empty() {
+            if let Some(c) = rx.push_bytes_mut_chunk(rd.split_to((16 * 1024).min(rd.len()))) {
+                black_box(c);
+            }
+            n += drain(&mut rx);
+        }
+        n
+    };
+    let lent = |mut rd: bytes::BytesMut| {
+        let mut rx = streamed_rx();
+        let mut n = 0;
+        while !rd.is_empty() {
+            rx.push_read(&mut rd, 16 * 1024, |c| {
+                black_box(c);
+            });
+            n += drain(&mut rx);
+        }
+        n
+    };
+    let mut corpus = bytes::BytesMut::from(data);
+    let total = corpus.len();
+    let mut best = [Duration::MAX; 3];
+    let mut counts = [0u64; 3];
+    for r in 0..rounds {
+        let order: [usize; 3] = if r % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+        for v in order {
+            let t;
+            if v == 0 {
+                let b = std::mem::take(&mut corpus).freeze();
+                t = Instant::now();
+                counts[v] = whole(&b);
+                best[v] = best[v].min(t.elapsed());
+                corpus = b.try_into_mut().expect("the corpus buffer comes back");
+                continue;
+            }
+            let mut rd = std::mem::take(&mut corpus);
+            // holds the allocation through the pass (no free inside the timed part) and takes
+            // the corpus back after it
+            let mut first = rd.split_to(0);
+            t = Instant::now();
+            counts[v] = if v == 1 { split(rd) } else { lent(rd) };
+            best[v] = best[v].min(t.elapsed());
+            assert!(first.try_reclaim(total), "the corpus buffer comes back");
+            // SAFETY: `first` starts the allocation that held the `total` input bytes; nothing
+            // wrote to it since (reads and frames are only read), and its capacity was
+            // reclaimed to `total` above, so these bytes are initialised.
+            unsafe { first.set_len(total) };
+            corpus = first;
+        }
+    }
+    assert_eq!(&corpus[..], data, "the input is unchanged");
+    assert!(
+        counts[0] == counts[1] && counts[1] == counts[2],
+        "{counts:?}"
+    );
+    for (name, t) in ["whole", "split push_bytes_mut_chunk", "lent push_read"]
+        .iter()
+        .zip(best)
+    {
+        eprintln!(
+            "least of {rounds}: {name} {:.1} us = {:.3} of whole",
+            t.as_secs_f64() * 1e6,
+            t.as_secs_f64() / best[0].as_secs_f64()
+        );
+    }
+}
+
 fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
         "streamed16k" => decode_streamed(data, expect),
@@ -219,6 +320,15 @@ fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
         "streamedmut16k-context" => decode_streamed_mut(data, expect, true),
         "streamedmutfast16k" => decode_streamed_mut_fast(data, expect),
         "streamedlent16k" => decode_streamed_lent(data, expect),
+        // the input copy every other mode makes per pass, alone (to subtract it)
+        "copy" => {
+            black_box(bytes::Bytes::copy_from_slice(data));
+            (0, 0)
+        }
+        "copymut" => {
+            black_box(bytes::BytesMut::from(data));
+            (0, 0)
+        }
         "whole" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
@@ -275,12 +385,22 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k|interleave[-lenient]|copy|copymut|framer|encode PASSES"
         );
         std::process::exit(2);
     };
     let data = std::fs::read(file).expect("read corpus");
     let passes: u32 = passes.parse().expect("passes");
+    if mode == "interleave" || mode == "interleave-lenient" {
+        let lenient = mode == "interleave-lenient";
+        let opts = if lenient {
+            DecodeOptions::lenient()
+        } else {
+            DecodeOptions::default()
+        };
+        interleave(&data, passes, opts);
+        return;
+    }
     let t = std::time::Instant::now();
     let mut r = (0, 0);
     for _ in 0..passes {

@@ -665,12 +665,7 @@ impl Framer {
     /// follow are those `push_bytes_mut` of the same bytes would give, less the lent chunk.
     /// Take every frame before each call, as usual: the lane applies only then.
     #[inline]
-    pub fn push_read(
-        &mut self,
-        buf: &mut BytesMut,
-        n: usize,
-        chunk: impl FnOnce(&[u8]),
-    ) -> usize {
+    pub fn push_read(&mut self, buf: &mut BytesMut, n: usize, chunk: impl FnOnce(&[u8])) -> usize {
         let n = n.min(buf.len());
         let Some(k) = self.fast_chunk_len(n) else {
             self.push_bytes_mut(buf.split_to(n));

@@ -8,7 +8,10 @@
 //!
 //! The four kinds of methods (after quinn-proto):
 //!
-//! - **inputs**: [`handle_input`](Client::handle_input) (received bytes),
+//! - **inputs**: [`handle_input`](Client::handle_input) (received bytes; or
+//!   [`handle_input_buf`](Client::handle_input_buf) with the caller's read buffer, taken
+//!   without a copy, or [`handle_input_lent`](Client::handle_input_lent), which also lends a
+//!   streamed body's data to a closure instead of queuing it as events),
 //!   [`handle_eof`](Client::handle_eof) (the peer closed), [`handle_timeout`](Client::handle_timeout)
 //!   (a deadline passed; a spurious call is a no-op);
 //! - **commands**: [`submit`](Client::submit) and the dedicated methods
@@ -1228,8 +1231,7 @@ impl Client {
         buf: &mut BytesMut,
         body_chunk: impl FnOnce(&[u8]),
     ) -> usize {
-        if self.deflate.is_some() || self.cfg.received_tap.is_some() || !self.events.is_empty()
-        {
+        if self.deflate.is_some() || self.cfg.received_tap.is_some() || !self.events.is_empty() {
             // Copied input, or events queued before the body's next bytes: the general path.
             return self.handle_input_buf(now, buf);
         }
