@@ -90,6 +90,38 @@ fn framer_chunking(data: &[u8]) {
         pos += n;
         k = k.wrapping_mul(31).wrapping_add(7);
     }
+    // With literals over 8 bytes streamed, as the target: the fast lane and the lent lane give
+    // the frames of the general path for the same reads.
+    let streaming = config.with_stream_literals_over(Some(8));
+    let (mut general, mut fast) = (Framer::new(streaming), Framer::new(streaming));
+    let mut lent = Framer::new(streaming);
+    let (mut g, mut f, mut l) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rd1, mut rd2) = (bytes::BytesMut::from(body), bytes::BytesMut::from(body));
+    let mut rd3 = bytes::BytesMut::from(body);
+    let mut k = seed;
+    while !rd1.is_empty() {
+        let n = (k % 23 + 1).min(rd1.len());
+        let (r1, r2) = (rd1.split_to(n), rd2.split_to(n));
+        let chunk = if k % 2 == 1 {
+            general.push_bytes(r1.freeze());
+            fast.push_bytes_chunk(r2.freeze())
+        } else {
+            general.push_bytes_mut(r1);
+            fast.push_bytes_mut_chunk(r2)
+        };
+        f.extend(chunk.map(Frame::LiteralChunk));
+        let mut lent_chunk = None;
+        lent.push_read(&mut rd3, n, |c| {
+            lent_chunk = Some(bytes::Bytes::copy_from_slice(c))
+        });
+        l.extend(lent_chunk.map(Frame::LiteralChunk));
+        g.extend(std::iter::from_fn(|| general.next_frame()));
+        f.extend(std::iter::from_fn(|| fast.next_frame()));
+        l.extend(std::iter::from_fn(|| lent.next_frame()));
+        k = k.wrapping_mul(31).wrapping_add(7);
+    }
+    assert_eq!(g, f, "the fast lane and the general path differ");
+    assert_eq!(g, l, "the lent lane and the general path differ");
     assert_eq!(c, a, "shared (push_bytes) and copied (push) framing differ");
     assert_eq!(norm(a), norm(b));
 }
