@@ -30,8 +30,13 @@
 //! IMAP_E2E_ONLY=fetch-flags IMAP_E2E_RUNS=1 cargo run --release -p imapwire-benches --example e2e
 //! IMAP_E2E_DOVECOT=/tmp/imapwire-dovecot/env cargo run --release -p imapwire-benches --example e2e
 //! ```
+//! A last row per corpus is the floor ([`null_client`]): the peers' TLS transport sending the
+//! same commands and dropping what comes back until the tagged line, with no IMAP at all: what
+//! no client reading over that transport can go under.
+//!
 //! `IMAP_E2E_PEERS=0` measures our client alone; the big message is fetched by the peers only
-//! with `IMAP_E2E_BIG_PEERS=1` (both hold the message whole).
+//! with `IMAP_E2E_BIG_PEERS=1` (both hold the message whole). `IMAP_E2E_CLIENTS` picks the
+//! clients by name, in order (`ours,async-imap,imap-next,null`; for profiles).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -434,6 +439,93 @@ async fn imap_next_client(t: &Target, items: &str) -> Result<Seen, String> {
     Ok(seen)
 }
 
+/// The floor: the peers' transport (tokio-rustls over TCP without Nagle) and the least any
+/// IMAP client must do over it: send LOGIN, SELECT, `UID FETCH 1:* <items>` and LOGOUT, one at
+/// a time, and read and drop what comes back until a read ends with the command's tagged line
+/// (the server sends nothing after it). No framing, no parsing, no message seen: it counts the
+/// FETCH answer's bytes (`Seen::body_bytes`), which every run must repeat (and on the replay
+/// server equal the recorded answer and the tagged line).
+async fn null_client(t: &Target, items: &str) -> Result<Seen, String> {
+    use tokio::io::AsyncReadExt as _;
+    let mut tls = tls_connect(t).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    // The last line seen so far, while it is short (a tagged line is); `None` once it is not.
+    let mut line: Option<Vec<u8>> = Some(Vec::with_capacity(LINE_MAX));
+    const LINE_MAX: usize = 256;
+    /// Reads until a read ends with a line that starts with `tag` (`*` for the greeting);
+    /// returns how many bytes came and whether that line was an OK.
+    async fn answer(
+        tls: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+        buf: &mut [u8],
+        line: &mut Option<Vec<u8>>,
+        tag: &[u8],
+    ) -> Result<(u64, bool), String> {
+        let mut total = 0u64;
+        let mut l = line.take().unwrap_or_default();
+        l.clear();
+        *line = Some(l);
+        loop {
+            let n = tls.read(buf).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("connection closed".into());
+            }
+            total += n as u64;
+            let got = &buf[..n];
+            // A line starts after the last LF before the read's final byte.
+            let (start, tail) = match memchr::memrchr(b'\n', &got[..n - 1]) {
+                Some(i) => (true, &got[i + 1..]),
+                None => (false, got),
+            };
+            let mut l = match line.take() {
+                Some(mut l) if !start => {
+                    l.extend_from_slice(tail);
+                    Some(l)
+                }
+                None if !start => None,
+                l => {
+                    let mut l = l.unwrap_or_default();
+                    l.clear();
+                    l.extend_from_slice(&tail[..tail.len().min(LINE_MAX + 1)]);
+                    Some(l)
+                }
+            };
+            if l.as_ref().is_some_and(|l| l.len() > LINE_MAX) {
+                l = None;
+            }
+            *line = l;
+            if let Some(l) = line.as_ref().filter(|l| {
+                l.ends_with(b"\r\n") && l.starts_with(tag) && l.get(tag.len()) == Some(&b' ')
+            }) {
+                let ok = l[tag.len() + 1..].starts_with(b"OK");
+                return Ok((total, ok));
+            }
+        }
+    }
+    answer(&mut tls, &mut buf, &mut line, b"*").await?;
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let commands = [
+        ("N1", format!("LOGIN {} {}", quote(&t.user), quote(&t.password))),
+        ("N2", format!("SELECT {}", quote(&t.mailbox))),
+        ("N3", format!("UID FETCH 1:* {items}")),
+        ("N4", "LOGOUT".to_owned()),
+    ];
+    let mut seen = Seen::default();
+    for (tag, text) in commands {
+        tls.write_all(format!("{tag} {text}\r\n").as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        tls.flush().await.map_err(|e| e.to_string())?;
+        let (bytes, ok) = answer(&mut tls, &mut buf, &mut line, tag.as_bytes()).await?;
+        if !ok {
+            return Err(format!("{tag} {text}: not OK"));
+        }
+        if tag == "N3" {
+            seen.body_bytes = bytes;
+        }
+    }
+    Ok(seen)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Client {
     Ours,
@@ -441,6 +533,8 @@ enum Client {
     OursDeflate,
     AsyncImap,
     ImapNext,
+    /// The floor ([`null_client`]).
+    Null,
 }
 
 impl Client {
@@ -450,6 +544,7 @@ impl Client {
             Client::OursDeflate => "imapwire-tokio, COMPRESS=DEFLATE",
             Client::AsyncImap => "async-imap",
             Client::ImapNext => "imap-next",
+            Client::Null => "floor (TLS, no IMAP)",
         }
     }
 }
@@ -478,6 +573,7 @@ fn run(
                     Client::OursDeflate => ours(&target, &items, true).await,
                     Client::AsyncImap => async_imap_client(&target, &items).await,
                     Client::ImapNext => imap_next_client(&target, &items).await,
+                    Client::Null => null_client(&target, &items).await,
                 }
             });
             let wall = t0.elapsed();
@@ -515,15 +611,33 @@ fn measure(
     expected: u64,
     runs: usize,
     mut body_bytes: Option<u64>,
+    mut answer_bytes: Option<u64>,
 ) -> Vec<Best> {
     let mut best: Vec<Best> = vec![None; clients.len()];
     let mut failure: Vec<Option<String>> = vec![None; clients.len()];
     for _ in 0..runs {
         for (i, &client) in clients.iter().enumerate() {
             let (r, wall, cpu, peak) = run(client, target.clone(), items.to_owned());
+            // The floor sees no messages: it is checked by the FETCH answer's size instead.
+            let r = match r {
+                Ok(seen) if client == Client::Null => {
+                    match *answer_bytes.get_or_insert(seen.body_bytes) {
+                        n if n == seen.body_bytes => Ok(Seen {
+                            messages: expected,
+                            body_bytes: 0,
+                        }),
+                        n => Err(format!(
+                            "FETCH answer of {} bytes, expected {n}",
+                            seen.body_bytes
+                        )),
+                    }
+                }
+                r => r,
+            };
             match r {
                 Ok(seen)
                     if seen.messages == expected
+                        && client != Client::Null
                         && *body_bytes.get_or_insert(seen.body_bytes) != seen.body_bytes =>
                 {
                     failure[i] = Some(format!(
@@ -545,7 +659,9 @@ fn measure(
             }
         }
     }
-    let ours = best[0];
+    // Ratios are to our client's figures when it runs first (as it does unless
+    // `IMAP_E2E_CLIENTS` says otherwise).
+    let ours = best[0].filter(|_| clients.first() == Some(&Client::Ours));
     for (i, &client) in clients.iter().enumerate() {
         match best[i] {
             Some((wall, cpu, peak)) => {
@@ -603,7 +719,23 @@ fn main() {
     };
     let mut clients = vec![Client::Ours];
     if peers {
-        clients.extend([Client::AsyncImap, Client::ImapNext]);
+        clients.extend([Client::AsyncImap, Client::ImapNext, Client::Null]);
+    }
+    if let Ok(list) = std::env::var("IMAP_E2E_CLIENTS") {
+        clients = list
+            .split(',')
+            .filter_map(|name| match name.trim() {
+                "ours" => Some(Client::Ours),
+                "async-imap" => Some(Client::AsyncImap),
+                "imap-next" => Some(Client::ImapNext),
+                "null" | "floor" => Some(Client::Null),
+                "" => None,
+                other => {
+                    eprintln!("warning: IMAP_E2E_CLIENTS: unknown client {other:?}");
+                    None
+                }
+            })
+            .collect();
     }
 
     println!(
@@ -676,6 +808,11 @@ fn replay_cases<'c>(
             Answer::Big(n) => Some(*n),
             Answer::Recorded(_) => None,
         };
+        // What the floor must read of the FETCH answer: the server's bytes and its tagged line.
+        let answer_len = match &answer {
+            Answer::Big(n) => n + format!("* 1 FETCH (UID 1 BODY[] {{{n}}}\r\n").len() as u64 + 3,
+            Answer::Recorded(b) => b.len() as u64,
+        } + b"N3 OK fetch done\r\n".len() as u64;
         let listener = server_rt
             .block_on(TcpListener::bind("127.0.0.1:0"))
             .unwrap();
@@ -701,6 +838,7 @@ fn replay_cases<'c>(
             expected,
             if big { 1 } else { runs },
             big_len,
+            Some(answer_len),
         );
         if big && client_bound_exceeded(these, &best) {
             over_bound = true;
@@ -827,8 +965,10 @@ fn dovecot_cases<'c>(
         let row = format!("dovecot | {name} ({expected})");
         // Our client as configured by default (COMPRESS=DEFLATE, which Dovecot offers) too.
         let mut these = clients.to_vec();
-        these.push(Client::OursDeflate);
-        measure(&row, &these, &target, items, expected, runs, None);
+        if these.contains(&Client::Ours) {
+            these.push(Client::OursDeflate);
+        }
+        measure(&row, &these, &target, items, expected, runs, None, None);
     }
     Ok(())
 }
