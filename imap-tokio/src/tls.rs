@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use imapwire_session::sasl::scram::{ChannelBinding, ChannelBindingType};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -409,17 +409,17 @@ pub(crate) const READ_AHEAD: usize = 256 * 1024;
 /// one record's worth (about 16.7 KiB) into its own buffer per call, so without this the
 /// kernel sees one `recv` per record; with it, one per [`READ_AHEAD`] bytes received
 /// (whatever the socket holds when read). Reads as large as the buffer, and every write, go
-/// straight to the socket. The buffer is allocated at the first read, and released when the
+/// straight to the socket. The buffer is allocated at the first read (not zeroed: the socket
+/// reads into its spare capacity) and reused once its bytes are taken; it is released when the
 /// socket has nothing more to give after a read of less than [`QUIET_FILL`] bytes (an idle
 /// connection, or one receiving little, holds no read-ahead buffer: what thousands of idle
 /// accounts would otherwise pin at [`READ_AHEAD`] bytes each).
 pub(crate) struct ReadAhead<S> {
     inner: S,
-    buf: Box<[u8]>,
-    /// The buffered bytes are `buf[pos..end]`.
-    pos: usize,
-    /// Also how many bytes the last read of the socket gave (set only by that read).
-    end: usize,
+    /// The bytes read and not yet taken (its spare capacity is where the next read goes).
+    buf: BytesMut,
+    /// How many bytes the last read of the socket gave.
+    last: usize,
 }
 
 /// A read of the socket smaller than this, followed by a socket with nothing more ready,
@@ -431,9 +431,8 @@ impl<S> ReadAhead<S> {
     pub(crate) fn new(inner: S) -> Self {
         ReadAhead {
             inner,
-            buf: Box::default(),
-            pos: 0,
-            end: 0,
+            buf: BytesMut::new(),
+            last: 0,
         }
     }
 }
@@ -444,33 +443,33 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ReadAhead<S> {
         cx: &mut std::task::Context<'_>,
         out: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future as _;
         use std::task::Poll;
+        use tokio::io::AsyncReadExt as _;
         let this = self.get_mut();
-        if this.pos == this.end {
+        if this.buf.is_empty() {
             if out.remaining() >= READ_AHEAD {
                 return std::pin::Pin::new(&mut this.inner).poll_read(cx, out);
             }
-            if this.buf.is_empty() {
-                this.buf = vec![0; READ_AHEAD].into_boxed_slice();
-            }
-            let mut rb = tokio::io::ReadBuf::new(&mut this.buf);
-            match std::pin::Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
-                Poll::Ready(Ok(())) => {}
+            // Every byte of the buffer was taken: this takes its whole allocation back (no
+            // allocation, no copy) once there is one.
+            this.buf.reserve(READ_AHEAD);
+            let read = std::pin::pin!(this.inner.read_buf(&mut this.buf));
+            match read.poll(cx) {
+                // 0 bytes: the end of the stream, reported as such (nothing is put into `out`)
+                Poll::Ready(Ok(n)) => this.last = n,
                 Poll::Pending => {
-                    if this.end < QUIET_FILL {
-                        this.buf = Box::default();
+                    if this.last < QUIET_FILL {
+                        this.buf = BytesMut::new();
                     }
                     return Poll::Pending;
                 }
-                error => return error,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             }
-            // 0 bytes: the end of the stream, reported as such (nothing is put into `out`)
-            this.end = rb.filled().len();
-            this.pos = 0;
         }
-        let n = out.remaining().min(this.end - this.pos);
-        out.put_slice(&this.buf[this.pos..this.pos + n]);
-        this.pos += n;
+        let n = out.remaining().min(this.buf.len());
+        out.put_slice(&this.buf[..n]);
+        bytes::Buf::advance(&mut this.buf, n);
         Poll::Ready(Ok(()))
     }
 }
@@ -553,14 +552,22 @@ mod tests {
         });
         let mut got = Vec::new();
         let mut piece = vec![0u8; 16 * 1024 + 5];
+        // Where each read of the socket went: one allocation, reused (every refill starts at
+        // its beginning).
+        let mut starts = std::collections::BTreeSet::new();
         loop {
+            let socket_reads = r.inner.reads.len();
             let n = r.read(&mut piece).await.unwrap();
             if n == 0 {
                 break;
             }
+            if r.inner.reads.len() > socket_reads {
+                starts.insert(r.buf.as_ptr().wrapping_sub(n) as usize);
+            }
             got.extend_from_slice(&piece[..n]);
         }
         assert_eq!(got, data);
+        assert_eq!(starts.len(), 1, "one buffer for the whole stream");
         // 3 full buffers, the last 1000 bytes, the end
         assert_eq!(r.inner.reads, vec![READ_AHEAD; 5]);
         assert_eq!(r.read(&mut piece).await.unwrap(), 0);
@@ -574,7 +581,7 @@ mod tests {
         let n = r.read(&mut big).await.unwrap();
         assert_eq!(&big[..n], &data[..READ_AHEAD + 1]);
         assert_eq!(r.inner.reads, vec![READ_AHEAD + 1]);
-        assert!(r.buf.is_empty(), "no buffer for reads that bypass it");
+        assert_eq!(r.buf.capacity(), 0, "no buffer for reads that bypass it");
     }
 
     /// A socket with nothing ready (`Pending`) after a read smaller than `QUIET_FILL` releases
@@ -615,28 +622,25 @@ mod tests {
             }
         };
         assert_eq!(read(&mut r), Some(vec![1; QUIET_FILL]));
-        assert_eq!(r.buf.len(), READ_AHEAD);
+        assert!(r.buf.capacity() > 0);
         assert_eq!(read(&mut r), Some(vec![2; QUIET_FILL - 1]));
         assert_eq!(read(&mut r), None);
-        assert!(
-            r.buf.is_empty(),
+        assert_eq!(
+            r.buf.capacity(),
+            0,
             "released after a small read and nothing ready"
         );
         // nothing lost across the release, and the buffer comes back for the next read
         r.inner.pieces.push(vec![3; 10]);
         assert_eq!(read(&mut r), Some(vec![3; 10]));
-        assert_eq!(r.buf.len(), READ_AHEAD);
+        assert!(r.buf.capacity() > 0);
 
         let mut r = ReadAhead::new(Trickle {
             pieces: vec![vec![4; QUIET_FILL]],
         });
         assert_eq!(read(&mut r), Some(vec![4; QUIET_FILL]));
         assert_eq!(read(&mut r), None);
-        assert_eq!(
-            r.buf.len(),
-            READ_AHEAD,
-            "kept while a stream is in progress"
-        );
+        assert!(r.buf.capacity() > 0, "kept while a stream is in progress");
     }
 
     #[test]
