@@ -294,6 +294,10 @@ enum State {
 /// the line (or of the literal) are copied, once, and the rest of the new buffer is adopted
 /// without a copy as soon as the contiguous part is used up. Streamed literal data is
 /// handed out as slices of the pushed buffers.
+/// Room made after a literal joined across buffers for the rest of its message (a FETCH
+/// answer's `)` and CRLF, or a few more items).
+const LITERAL_TAIL: usize = 256;
+
 #[derive(Debug, Default)]
 struct Input {
     owned: BytesMut,
@@ -330,14 +334,32 @@ impl Input {
     /// Appends to the contiguous part, copying.
     #[inline]
     fn append(&mut self, data: &[u8]) {
+        self.append_expecting(data, 0);
+    }
+
+    /// Appends to the contiguous part, copying, where `expect` more bytes are known to follow
+    /// (the rest of a literal): room for them is made now, so that they are copied once, not
+    /// again at each growth. The room made up front is at most what growing would allocate
+    /// next (4x), so an announced length alone never allocates more than arriving bytes would.
+    #[inline]
+    fn append_expecting(&mut self, data: &[u8], expect: usize) {
+        // What growing by 4x would add for `len` bytes held: the most made up front.
+        let step = |len: usize| data.len().max((len + data.len()) * 3);
         if let Some(b) = self.shared.take() {
-            self.owned.reserve(b.len() + data.len());
+            let ahead = expect.min(step(b.len()));
+            self.owned.reserve(b.len() + data.len() + ahead);
             self.owned.extend_from_slice(&b);
         }
         if self.owned.capacity() - self.owned.len() < data.len() {
             // A long line arriving in chunks: grow 4x instead of 2x (half the reallocations
-            // and copies for a multi-megabyte SEARCH line fed in 16 KiB pieces).
-            self.owned.reserve(data.len().max(self.owned.len() * 3));
+            // and copies for a multi-megabyte SEARCH line fed in 16 KiB pieces); the rest of
+            // a literal: room for all of it when that is less.
+            let len = self.owned.len();
+            let grow = match expect {
+                0 => step(len),
+                e => data.len() + e.min(step(len)),
+            };
+            self.owned.reserve(grow);
         }
         self.owned.extend_from_slice(data);
     }
@@ -426,15 +448,19 @@ impl Input {
         let Some(seg) = self.more.front() else {
             return false;
         };
-        let k = match want {
-            Some(n) => n.min(seg.len()),
-            None => memchr::memchr(b'\n', seg).map_or(seg.len(), |i| i + 1),
+        // A literal's bytes: what follows it is known too (its rest, and the line after it).
+        let (k, expect) = match want {
+            Some(n) => {
+                let k = n.min(seg.len());
+                (k, n - k + LITERAL_TAIL)
+            }
+            None => (memchr::memchr(b'\n', seg).map_or(seg.len(), |i| i + 1), 0),
         };
         let seg = match self.more.pop_front() {
             Some(seg) => seg,
             None => return false,
         };
-        self.append(&seg[..k]);
+        self.append_expecting(&seg[..k], expect);
         self.more_len -= k;
         if k < seg.len() {
             self.more.push_front(seg.slice(k..));
@@ -2335,6 +2361,45 @@ mod tests {
                 b.extend(frames(&mut f));
                 assert_eq!(b, a, "cut at {cut}");
                 assert_eq!(f.stream_offset(), input.len() as u64);
+            }
+        }
+    }
+
+    /// A literal joined across buffers (`push_bytes`, as the client's driver pushes its reads)
+    /// is copied into room made once for the rest of it: the joined buffer does not move while
+    /// the literal's pieces arrive (when the 4x cap allows it), and the frames are those of
+    /// one `push`, whatever the pieces.
+    #[test]
+    fn literal_across_buffers_is_joined_in_one_allocation() {
+        let mut input = b"* 1 FETCH (UID 7 BODY[] {200000}\r\n".to_vec();
+        input.extend((0..200_000u32).map(|i| b'a' + (i % 26) as u8));
+        input.extend_from_slice(b")\r\n* 2 FETCH (UID 8)\r\n");
+        let input = Bytes::from(input);
+        let mut whole = Framer::new(Default::default());
+        whole.push(&input);
+        let a = frames(&mut whole);
+        let messages = |frames: &[Frame]| {
+            frames
+                .iter()
+                .filter(|f| matches!(f, Frame::Message(_)))
+                .count()
+        };
+        assert_eq!(messages(&a), 2);
+        for (piece, one_allocation) in [(7_000, false), (40_000, true), (65_536, true)] {
+            let mut f = Framer::new(Default::default());
+            let mut got = Vec::new();
+            let mut joined = std::collections::BTreeSet::new();
+            for chunk in input.chunks(piece) {
+                f.push_bytes(input.slice_ref(chunk));
+                got.extend(frames(&mut f));
+                if messages(&got) == 0 && !f.buf.owned.is_empty() {
+                    joined.insert(f.buf.owned.as_ptr() as usize);
+                }
+            }
+            assert_eq!(got, a, "pieces of {piece}");
+            assert!(!joined.is_empty(), "pieces of {piece}: joined");
+            if one_allocation {
+                assert_eq!(joined.len(), 1, "pieces of {piece}: one allocation");
             }
         }
     }
