@@ -462,6 +462,7 @@ async fn null_client(t: &Target, items: &str) -> Result<Seen, String> {
         tag: &[u8],
     ) -> Result<(u64, bool), String> {
         let mut total = 0u64;
+        let mut at_line_start = true;
         let mut l = line.take().unwrap_or_default();
         l.clear();
         *line = Some(l);
@@ -472,11 +473,13 @@ async fn null_client(t: &Target, items: &str) -> Result<Seen, String> {
             }
             total += n as u64;
             let got = &buf[..n];
-            // A line starts after the last LF before the read's final byte.
+            // A line starts after the last LF before the read's final byte, or with the read
+            // when the one before it ended with a LF.
             let (start, tail) = match memchr::memrchr(b'\n', &got[..n - 1]) {
                 Some(i) => (true, &got[i + 1..]),
-                None => (false, got),
+                None => (at_line_start, got),
             };
+            at_line_start = got[n - 1] == b'\n';
             let mut l = match line.take() {
                 Some(mut l) if !start => {
                     l.extend_from_slice(tail);
