@@ -920,7 +920,7 @@ fn replay_cases<'c>(
         if !big && these.first() == Some(&Client::Ours) && these.contains(&Client::Null) {
             let d = decrypt_only(answer_len, runs.max(3));
             println!(
-                "| replay | {name} | AES-256-GCM only (no socket, no copy) | | {:.2} | | | {:.2} |",
+                "| replay | {name} | AES-256-GCM only (no socket, no copy) | | {:.3} | | | {:.2} |",
                 d.as_secs_f64() * 1e6 / expected as f64,
                 d.as_secs_f64() / best[0].map_or(f64::NAN, |b| b.1.as_secs_f64()),
             );
