@@ -673,10 +673,19 @@ const CORPORA: [(&str, &str); 3] = [
 /// Best wall time, least CPU time and largest peak heap of one client over its runs.
 type Best = Option<(Duration, Duration, usize)>;
 
+/// Sizes every run of a case must repeat, when known before the first run (else taken from it).
+#[derive(Clone, Copy, Default)]
+struct Sizes {
+    /// The body bytes the clients see.
+    body_bytes: Option<u64>,
+    /// The bytes of the FETCH answer, tagged line included (what the floor reads).
+    answer_bytes: Option<u64>,
+}
+
 /// Runs `clients` against `target`, `runs` times in turns (ours, peer, peer, ours, ...: a
 /// change in the machine's load falls on all), checks that every run saw `expected` messages
-/// and the same body bytes (`body_bytes`, if known before), and prints one row per client.
-/// `row` is the first cells of each row (`server | corpus`).
+/// and the same sizes (`sizes`), and prints one row per client. `row` is the first cells of
+/// each row (`server | corpus`).
 fn measure(
     row: &str,
     clients: &[Client],
@@ -684,9 +693,12 @@ fn measure(
     items: &str,
     expected: u64,
     runs: usize,
-    mut body_bytes: Option<u64>,
-    mut answer_bytes: Option<u64>,
+    sizes: Sizes,
 ) -> Vec<Best> {
+    let Sizes {
+        mut body_bytes,
+        mut answer_bytes,
+    } = sizes;
     let mut best: Vec<Best> = vec![None; clients.len()];
     let mut failure: Vec<Option<String>> = vec![None; clients.len()];
     for _ in 0..runs {
@@ -911,8 +923,10 @@ fn replay_cases<'c>(
             &items,
             expected,
             if big { 1 } else { runs },
-            big_len,
-            Some(answer_len),
+            Sizes {
+                body_bytes: big_len,
+                answer_bytes: Some(answer_len),
+            },
         );
         if big && client_bound_exceeded(these, &best) {
             over_bound = true;
@@ -1050,7 +1064,15 @@ fn dovecot_cases<'c>(
         if these.contains(&Client::Ours) {
             these.push(Client::OursDeflate);
         }
-        measure(&row, &these, &target, items, expected, runs, None, None);
+        measure(
+            &row,
+            &these,
+            &target,
+            items,
+            expected,
+            runs,
+            Sizes::default(),
+        );
     }
     Ok(())
 }
