@@ -36,7 +36,16 @@
 //!   opened; `subscriptions` lists the subscribed mailboxes.
 //!
 //! Messages another tool put into `new/` or `cur/` are picked up (with new UIDs) when the
-//! store is opened. A change that cannot be written is answered `NO [SERVERBUG]`.
+//! store is opened.
+//!
+//! A request whose changes cannot be written is answered `NO [SERVERBUG]` and did not
+//! happen (RFC 9051: NO, the operation failed): the in-memory state is put back as it was
+//! before the request (no other session is told of it), and what was already written is
+//! taken back (message files renamed back, a new message's file removed; an expunged or
+//! deleted mailbox's files are only parked in the root's `tmp/` until every log line is
+//! written, and logs with removals are written last). Left: a removal written to one log
+//! while a second log with removals fails (not made by one request today), and a log line
+//! written in part.
 
 use std::collections::HashMap;
 use std::fs;
@@ -53,7 +62,9 @@ use imapwire_codec::response::ResponseCode;
 
 use super::event::{AppendStream, BodyStream, Reply, Request, Update};
 use super::expunged::Expunged;
-use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage, date_or_now};
+use super::memory::{
+    Change, FolderMeta, MemoryStore, SessionId, Snapshot, StoredMessage, date_or_now,
+};
 #[cfg(test)]
 use imapwire_codec::command::CommandBody;
 
@@ -561,11 +572,16 @@ impl MaildirStore {
         )
     }
 
-    /// Writes one change to the directory.
-    fn persist(&mut self, c: Change) -> io::Result<()> {
+    /// Writes one change's files to the directory (a message file renamed, a mailbox
+    /// directory made or moved); its log line is queued in `tx` and written by
+    /// [`commit`](Self::commit), which takes every step back when a later one fails.
+    fn persist(&mut self, c: Change, tx: &mut Tx) -> io::Result<()> {
         match c {
             Change::Created { mailbox, meta } => {
                 let dir = self.dir(&mailbox);
+                tx.done.push(Done::Created {
+                    mailbox: mailbox.clone(),
+                });
                 for sub in ["cur", "new", "tmp"] {
                     fs::create_dir_all(dir.join(sub))?;
                 }
@@ -573,18 +589,31 @@ impl MaildirStore {
                 self.compact(&mailbox, &meta)?;
             }
             Change::Deleted { mailbox } => {
-                self.files().remove(&mailbox);
-                fs::remove_dir_all(self.dir(&mailbox))?;
-                self.write_subscriptions()?;
+                // Parked in the root's `tmp/` (not read as a mailbox) until the rest is
+                // written, so that it can be put back.
+                let parked = self
+                    .root
+                    .join("tmp")
+                    .join(format!("deleted-{}", self.unique()));
+                fs::create_dir_all(self.root.join("tmp"))?;
+                fs::rename(self.dir(&mailbox), &parked)?;
+                let files = self.files().remove(&mailbox);
+                tx.done.push(Done::Deleted {
+                    mailbox,
+                    parked,
+                    files,
+                });
+                tx.subscriptions = true;
             }
             Change::Renamed { from, to } => {
                 fs::rename(self.dir(&from), self.dir(&to))?;
                 let mut files = self.files();
                 if let Some(f) = files.remove(&from) {
-                    files.insert(to, f);
+                    files.insert(to.clone(), f);
                 }
                 drop(files);
-                self.write_subscriptions()?;
+                tx.done.push(Done::Renamed { from, to });
+                tx.subscriptions = true;
             }
             Change::Added { mailbox, message } => {
                 let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
@@ -609,29 +638,44 @@ impl MaildirStore {
                     }
                     None => {
                         let tmp = dir.join("tmp").join(&name);
-                        let mut f = fs::File::create(&tmp)?;
-                        f.write_all(&message.data)?;
-                        if let Some(t) = mtime {
-                            let _ = f.set_modified(t);
+                        let written = fs::File::create(&tmp).and_then(|mut f| {
+                            f.write_all(&message.data)?;
+                            if let Some(t) = mtime {
+                                let _ = f.set_modified(t);
+                            }
+                            Ok(())
+                        });
+                        if let Err(e) = written {
+                            let _ = fs::remove_file(&tmp);
+                            return Err(e);
                         }
                         tmp
                     }
                 };
-                fs::rename(&tmp, dir.join("cur").join(&name))?;
-                self.append_log(
+                if let Err(e) = fs::rename(&tmp, dir.join("cur").join(&name)) {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(e);
+                }
+                tx.log(
                     &mailbox,
-                    &add_line(
+                    add_line(
                         message.uid,
                         message.modseq,
                         message.internal_date,
                         &name,
                         &message.flags,
                     ),
-                )?;
+                    false,
+                );
                 self.files()
                     .entry(mailbox.clone())
                     .or_default()
-                    .insert(message.uid, name);
+                    .insert(message.uid, name.clone());
+                tx.done.push(Done::Added {
+                    mailbox: mailbox.clone(),
+                    uid: message.uid,
+                    name,
+                });
                 // The file holds it now.
                 self.mem.release(&mailbox, message.uid);
             }
@@ -654,32 +698,53 @@ impl MaildirStore {
                 if new != old {
                     fs::rename(cur.join(&old), cur.join(&new))?;
                 }
-                let mut line = format!("F {uid} {modseq} {new}");
-                for f in flags.iter().filter_map(flag_text) {
-                    line.push(' ');
-                    line.push_str(&f);
-                }
-                line.push('\n');
-                self.append_log(&mailbox, &line)?;
+                tx.log(&mailbox, flags_line(uid, modseq, &new, &flags), false);
                 if let Some(f) = self.files().get_mut(&mailbox) {
-                    f.insert(uid, new);
+                    f.insert(uid, new.clone());
                 }
+                tx.done.push(Done::Flags {
+                    mailbox,
+                    uid,
+                    old,
+                    new,
+                });
             }
             Change::Removed {
                 mailbox,
                 uid,
                 modseq,
             } => {
-                let old = self.files().get_mut(&mailbox).and_then(|f| f.remove(&uid));
-                if let Some(old) = old {
-                    match fs::remove_file(self.dir(&mailbox).join("cur").join(old)) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                        _ => {}
+                // Parked in the root's `tmp/` until the log says it is gone (deleted then),
+                // so that it can be put back.
+                let name = self
+                    .files()
+                    .get(&mailbox)
+                    .and_then(|f| f.get(&uid))
+                    .cloned();
+                let mut parked = None;
+                if let Some(name) = &name {
+                    let to = self
+                        .root
+                        .join("tmp")
+                        .join(format!("expunged-{}", self.unique()));
+                    match fs::rename(self.dir(&mailbox).join("cur").join(name), &to) {
+                        Ok(()) => parked = Some(to),
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
                     }
                 }
-                self.append_log(&mailbox, &format!("X {uid} {modseq}\n"))?;
+                if let Some(f) = self.files().get_mut(&mailbox) {
+                    f.remove(&uid);
+                }
+                tx.log(&mailbox, format!("X {uid} {modseq}\n"), true);
+                tx.done.push(Done::Removed {
+                    mailbox,
+                    uid,
+                    name,
+                    parked,
+                });
             }
-            Change::Subscribed { .. } => self.write_subscriptions()?,
+            Change::Subscribed { .. } => tx.subscriptions = true,
         }
         Ok(())
     }
@@ -695,14 +760,137 @@ impl MaildirStore {
         fs::rename(tmp, self.root.join(SUBSCRIPTIONS))
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        let mut first_err = None;
+    /// Writes the changes the request made since `snap` was taken. When a write fails, the
+    /// directory and the in-memory state are put back as they were at `snap` (as far as the
+    /// directory allows: see [`undo`](Self::undo)), so that the request's `NO [SERVERBUG]`
+    /// tells the truth: it did not happen (RFC 9051 §7.1: NO, the operation failed).
+    fn commit(&mut self, snap: Snapshot) -> io::Result<()> {
+        let mut tx = Tx::default();
+        let mut failed = None;
         for c in self.mem.take_changes() {
-            if let Err(e) = self.persist(c) {
-                first_err.get_or_insert(e);
+            if let Err(e) = self.persist(c, &mut tx) {
+                failed = Some(e);
+                break;
             }
         }
-        first_err.map_or(Ok(()), Err)
+        if failed.is_none() {
+            // Logs with removals last: a removal written down cannot be taken back.
+            tx.logs.sort_by_key(|l| l.2);
+            for i in 0..tx.logs.len() {
+                let (mailbox, text, _) = &tx.logs[i];
+                if let Err(e) = self.append_log(mailbox, text) {
+                    failed = Some(e);
+                    break;
+                }
+                tx.logged.push(mailbox.clone());
+            }
+        }
+        if failed.is_none() && tx.subscriptions {
+            failed = self.write_subscriptions().err();
+        }
+        let Some(e) = failed else {
+            for d in tx.done {
+                match d {
+                    Done::Removed {
+                        parked: Some(p), ..
+                    } => {
+                        let _ = fs::remove_file(p);
+                    }
+                    Done::Deleted { parked, .. } => {
+                        let _ = fs::remove_dir_all(parked);
+                    }
+                    _ => {}
+                }
+            }
+            return Ok(());
+        };
+        self.mem.rollback(snap);
+        self.undo(tx);
+        Err(e)
+    }
+
+    /// Takes back, newest first, the steps of a change written in part (the in-memory
+    /// state already rolled back). Best effort: a step that cannot be taken back (a removal
+    /// whose log line was written, which [`commit`](Self::commit) writes last) stays.
+    fn undo(&mut self, tx: Tx) {
+        let logged = |m: &[u8]| tx.logged.iter().any(|l| l == m);
+        for d in tx.done.into_iter().rev() {
+            match d {
+                Done::Added { mailbox, uid, name } => {
+                    let _ = fs::remove_file(self.dir(&mailbox).join("cur").join(&name));
+                    if let Some(f) = self.files().get_mut(&mailbox) {
+                        f.remove(&uid);
+                    }
+                    if logged(&mailbox) {
+                        // Its `A` line stays (read back as expunged: the file is gone); the
+                        // UID is not given again.
+                        self.mem.burn_uid(&mailbox, uid);
+                    }
+                }
+                Done::Flags {
+                    mailbox,
+                    uid,
+                    old,
+                    new,
+                } => {
+                    let cur = self.dir(&mailbox).join("cur");
+                    if old != new && fs::rename(cur.join(&new), cur.join(&old)).is_err() {
+                        continue;
+                    }
+                    if let Some(f) = self.files().get_mut(&mailbox) {
+                        f.insert(uid, old.clone());
+                    }
+                    if logged(&mailbox) {
+                        if let Some((flags, modseq)) = self.mem.flags_of(&mailbox, uid) {
+                            let _ =
+                                self.append_log(&mailbox, &flags_line(uid, modseq, &old, &flags));
+                        }
+                    }
+                }
+                Done::Removed {
+                    mailbox,
+                    uid,
+                    name,
+                    parked,
+                } => {
+                    let (Some(name), Some(parked)) = (name, parked) else {
+                        continue;
+                    };
+                    if logged(&mailbox) {
+                        continue;
+                    }
+                    if fs::rename(&parked, self.dir(&mailbox).join("cur").join(&name)).is_ok() {
+                        self.files().entry(mailbox).or_default().insert(uid, name);
+                    }
+                }
+                Done::Created { mailbox } => {
+                    self.files().remove(&mailbox);
+                    let _ = fs::remove_dir_all(self.dir(&mailbox));
+                }
+                Done::Deleted {
+                    mailbox,
+                    parked,
+                    files,
+                } => {
+                    if fs::rename(&parked, self.dir(&mailbox)).is_ok() {
+                        if let Some(f) = files {
+                            self.files().insert(mailbox, f);
+                        }
+                    }
+                }
+                Done::Renamed { from, to } => {
+                    if fs::rename(self.dir(&to), self.dir(&from)).is_ok() {
+                        let mut files = self.files();
+                        if let Some(f) = files.remove(&to) {
+                            files.insert(from, f);
+                        }
+                    }
+                }
+            }
+        }
+        if tx.subscriptions {
+            let _ = self.write_subscriptions();
+        }
     }
 
     /// Creates a mailbox with a special-use role (RFC 6154), subscribed, unless one of that
@@ -712,8 +900,9 @@ impl MaildirStore {
         mailbox: &Mailbox,
         role: Option<MailboxAttribute>,
     ) -> io::Result<bool> {
+        let snap = self.mem.snapshot();
         let created = self.mem.create_special(mailbox, role);
-        self.flush()?;
+        self.commit(snap)?;
         Ok(created)
     }
 
@@ -810,18 +999,13 @@ impl MaildirStore {
         // Renamed by `persist` as the messages are added; whatever is left (no such
         // mailbox: NO [TRYCREATE]) is deleted.
         self.arriving = files.into();
+        let snap = self.mem.snapshot();
         let r = self.mem.append_sized(mailbox, bodies);
-        let flushed = self.flush();
+        let r = self.committed(snap, r);
         for f in std::mem::take(&mut self.arriving) {
             let _ = fs::remove_file(f);
         }
-        match flushed {
-            Ok(()) => r,
-            Err(_) => Reply::no(
-                Some(ResponseCode::ServerBug),
-                "the store could not be written",
-            ),
-        }
+        r
     }
 
     /// Answers a request of session `sid` and writes its changes; `NO [SERVERBUG]` when they
@@ -840,13 +1024,18 @@ impl MaildirStore {
             }
             r => r,
         };
+        if !may_change(&request) {
+            return self.mem.handle(sid, request);
+        }
+        let snap = self.mem.snapshot();
         let r = self.mem.handle(sid, request);
-        self.flushed(r)
+        self.committed(snap, r)
     }
 
-    /// `r` once the index is written, else `NO [SERVERBUG]`.
-    fn flushed(&mut self, r: Reply) -> Reply {
-        match self.flush() {
+    /// `r` once the changes since `snap` are written, else `NO [SERVERBUG]` with the
+    /// changes undone ([`commit`](Self::commit)).
+    fn committed(&mut self, snap: Snapshot, r: Reply) -> Reply {
+        match self.commit(snap) {
             Ok(()) => r,
             Err(_) => Reply::no(
                 Some(ResponseCode::ServerBug),
@@ -862,8 +1051,9 @@ impl MaildirStore {
         mailbox: &Mailbox,
         bodies: Vec<(Bytes, Vec<Flag>, i64)>,
     ) -> Reply {
+        let snap = self.mem.snapshot();
         let r = self.mem.append_messages(mailbox, bodies);
-        self.flushed(r)
+        self.committed(snap, r)
     }
 
     /// The next at most `max` octets of streamed FETCH value `stream` of session `sid`
@@ -898,6 +1088,96 @@ impl MaildirStore {
     pub fn root(&self) -> &Path {
         &self.root
     }
+}
+
+/// Whether `request` may change the store (and needs a [`Snapshot`] to be undone): not
+/// SELECT/EXAMINE, SEARCH, or a FETCH that sets no `\\Seen`. The snapshot copies the
+/// store's index, so the requests that only read skip it.
+fn may_change(request: &Request) -> bool {
+    use imapwire_codec::fetch::{FetchAttribute, FetchItems};
+    match request {
+        Request::Select { .. } | Request::Search { .. } => false,
+        Request::Fetch {
+            items: FetchItems::Attributes(a),
+            ..
+        } => a.as_slice().iter().any(|a| {
+            matches!(
+                a,
+                FetchAttribute::Rfc822
+                    | FetchAttribute::Rfc822Text
+                    | FetchAttribute::BodySection { peek: false, .. }
+            )
+        }),
+        Request::Fetch { .. } => false,
+        _ => true,
+    }
+}
+
+fn flags_line(uid: u32, modseq: u64, file: &str, flags: &[Flag]) -> String {
+    let mut line = format!("F {uid} {modseq} {file}");
+    for f in flags.iter().filter_map(flag_text) {
+        line.push(' ');
+        line.push_str(&f);
+    }
+    line.push('\n');
+    line
+}
+
+/// The steps of one request's changes written so far ([`MaildirStore::commit`]).
+#[derive(Default)]
+struct Tx {
+    done: Vec<Done>,
+    /// Log lines to append, by mailbox, and whether they remove a message.
+    logs: Vec<(Vec<u8>, String, bool)>,
+    /// The mailboxes whose lines were appended.
+    logged: Vec<Vec<u8>>,
+    /// The subscriptions file is to be written.
+    subscriptions: bool,
+}
+
+impl Tx {
+    fn log(&mut self, mailbox: &[u8], line: String, removal: bool) {
+        match self.logs.iter_mut().find(|l| l.0 == mailbox) {
+            Some(l) => {
+                l.1.push_str(&line);
+                l.2 |= removal;
+            }
+            None => self.logs.push((mailbox.to_vec(), line, removal)),
+        }
+    }
+}
+
+/// A step written to the directory, and what [`MaildirStore::undo`] needs to take it back.
+enum Done {
+    Added {
+        mailbox: Vec<u8>,
+        uid: u32,
+        name: String,
+    },
+    Flags {
+        mailbox: Vec<u8>,
+        uid: u32,
+        old: String,
+        new: String,
+    },
+    Removed {
+        mailbox: Vec<u8>,
+        uid: u32,
+        name: Option<String>,
+        parked: Option<PathBuf>,
+    },
+    Created {
+        mailbox: Vec<u8>,
+    },
+    Deleted {
+        mailbox: Vec<u8>,
+        parked: PathBuf,
+        files: Option<HashMap<u32, String>>,
+    },
+    Renamed {
+        from: Vec<u8>,
+        to: Vec<u8>,
+    },
 }
 
 fn add_line(uid: u32, modseq: u64, date: i64, file: &str, flags: &[Flag]) -> String {
@@ -1019,6 +1299,122 @@ mod tests {
         assert_eq!(qresync(&mut st, 6000), (6000..=7000).collect::<Vec<_>>());
         // From before the floor: everything below UIDNEXT (none of it is present).
         assert_eq!(qresync(&mut st, 10), (1..=7000).collect::<Vec<_>>());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A change whose log cannot be written is answered NO and did not happen: not in
+    /// memory (this session, other sessions), not in the directory, not after reopening.
+    /// Before, the change stayed in memory (and in part on disk) under the NO, so a client
+    /// retrying an APPEND got the message twice.
+    #[test]
+    fn a_change_that_cannot_be_written_is_undone() {
+        use imapwire_codec::response::Status;
+        let dir = std::env::temp_dir().join(format!("imapwire-maildir-u-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+        let mut st = MaildirStore::open(&dir).unwrap();
+        st.create_special(&sent, None).unwrap();
+        let sid = st.open_session();
+        for m in [
+            "APPEND INBOX {5}\r\nhello",
+            "APPEND INBOX (\\Deleted) {3}\r\nbye",
+        ] {
+            assert_eq!(st.handle(sid, Request::Command(cmd(m))).status, Status::Ok);
+        }
+        let r = st.handle(
+            sid,
+            Request::Select {
+                mailbox: Mailbox::Inbox,
+                read_only: false,
+                params: vec![],
+            },
+        );
+        assert_eq!(r.status, Status::Ok);
+        let cur = |d: &Path| {
+            let mut v: Vec<String> = fs::read_dir(d.join("cur"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let state = |st: &MaildirStore| (uids(st, b"INBOX"), uids(st, b"Sent"));
+        let before = state(&st);
+        let files = (cur(&dir), cur(&dir.join(".Sent")));
+        let status = |st: &mut MaildirStore| {
+            let r = st.handle(sid, Request::Command(cmd("STATUS Sent (UIDNEXT MESSAGES)")));
+            format!("{:?}", r.data)
+        };
+        let sent_status = status(&mut st);
+        st.take_notifications();
+        // The INBOX log becomes unwritable (a directory in its place).
+        fs::rename(dir.join(LOG), dir.join("log.aside")).unwrap();
+        fs::create_dir(dir.join(LOG)).unwrap();
+        let store = |kind| Request::Store {
+            uids: vec![1, 2],
+            kind,
+            silent: false,
+            data: imapwire_codec::command::StoreData::Flags(vec![Flag::Seen]),
+            modifiers: vec![],
+        };
+        let tries = [
+            ("STORE", store(imapwire_codec::command::StoreType::Add)),
+            ("EXPUNGE", Request::Expunge { uids: None }),
+            (
+                "UID EXPUNGE",
+                Request::Expunge {
+                    uids: Some(vec![2]),
+                },
+            ),
+            ("APPEND", Request::Command(cmd("APPEND INBOX {4}\r\nnew!"))),
+            // The message is written to Sent (whose log works) before the INBOX log fails.
+            (
+                "MOVE",
+                Request::Move {
+                    uids: vec![1],
+                    mailbox: sent.clone(),
+                    last_uid: 2,
+                },
+            ),
+        ];
+        for (what, req) in tries {
+            let r = st.handle(sid, req);
+            assert_eq!(r.status, Status::No, "{what}: {r:?}");
+            assert_eq!(r.code, Some(ResponseCode::ServerBug), "{what}");
+            assert_eq!(state(&st), before, "{what}: changed in memory");
+            assert_eq!(
+                (cur(&dir), cur(&dir.join(".Sent"))),
+                files,
+                "{what}: on disk"
+            );
+            assert!(st.take_notifications().is_empty(), "{what}: others told");
+        }
+        // The UID the MOVE wrote down in Sent's log is not given again.
+        assert_ne!(status(&mut st), sent_status);
+        fs::remove_dir(dir.join(LOG)).unwrap();
+        fs::rename(dir.join("log.aside"), dir.join(LOG)).unwrap();
+        // Working again: the same requests succeed, once.
+        let r = st.handle(sid, Request::Command(cmd("APPEND INBOX {4}\r\nnew!")));
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(uids(&st, b"INBOX").len(), 3);
+        let r = st.handle(
+            sid,
+            Request::Move {
+                uids: vec![1],
+                mailbox: sent.clone(),
+                last_uid: 3,
+            },
+        );
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        let after = state(&st);
+        drop(st);
+        let st = MaildirStore::open(&dir).unwrap();
+        assert_eq!(state(&st), after);
+        assert_eq!(after.1.len(), 1);
+        assert_eq!(
+            after.1[0].0, 2,
+            "UID 1 of Sent was written down by the failed MOVE"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -281,6 +281,17 @@ pub struct MemoryStore {
     headers: HeaderCache,
 }
 
+/// What [`MemoryStore::snapshot`] keeps.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    folders: BTreeMap<Vec<u8>, Folder>,
+    subscribed: BTreeSet<Vec<u8>>,
+    next_validity: u32,
+    selected: HashMap<SessionId, (Vec<u8>, bool)>,
+    notifications: usize,
+    next_body: u64,
+}
+
 /// The headers SEARCH read from message files, by (UIDVALIDITY, UID), at most
 /// [`HEADER_CACHE_BYTES`] octets in all (emptied when full). A message's file never changes
 /// and a UID is never reused under one UIDVALIDITY, so an entry never goes stale; an
@@ -458,6 +469,51 @@ impl MemoryStore {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// The state a request may change, taken before it so that a persistence layer whose
+    /// write failed can put it back ([`rollback`](Self::rollback)): the mailboxes (with
+    /// their messages' index entries, not their data), subscriptions, selections and the
+    /// queued notifications.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            folders: self.folders.clone(),
+            subscribed: self.subscribed.clone(),
+            next_validity: self.next_validity,
+            selected: self.selected.clone(),
+            notifications: self.notifications.len(),
+            next_body: self.next_body,
+        }
+    }
+
+    /// Puts back the state of `snap`: the request since is undone as if it had not run
+    /// (its notifications to other sessions dropped, the FETCH streams it opened
+    /// released, its recorded changes discarded).
+    pub(crate) fn rollback(&mut self, snap: Snapshot) {
+        self.folders = snap.folders;
+        self.subscribed = snap.subscribed;
+        self.next_validity = snap.next_validity;
+        self.selected = snap.selected;
+        self.notifications.truncate(snap.notifications);
+        self.bodies.retain(|(_, s), _| s.0 < snap.next_body);
+        if let Some(c) = self.changes.as_mut() {
+            c.clear();
+        }
+    }
+
+    /// Keeps UIDs up to `uid` unused in `mailbox` (a rolled-back message whose UID a
+    /// persistence layer already wrote down).
+    pub(crate) fn burn_uid(&mut self, mailbox: &[u8], uid: u32) {
+        if let Some(f) = self.folders.get_mut(mailbox) {
+            f.meta.uid_next = f.meta.uid_next.max(uid.saturating_add(1));
+        }
+    }
+
+    /// The flags and MODSEQ of message `uid` of `mailbox`.
+    pub(crate) fn flags_of(&self, mailbox: &[u8], uid: u32) -> Option<(Vec<Flag>, u64)> {
+        let f = self.folders.get(mailbox)?;
+        let i = f.messages.binary_search_by_key(&uid, |m| m.uid).ok()?;
+        Some((f.messages[i].flags.clone(), f.messages[i].modseq))
     }
 
     fn record(&mut self, c: impl FnOnce() -> Change) {
