@@ -283,6 +283,10 @@ enum State {
     Stream { remaining: u64 },
 }
 
+/// Room made after a literal joined across buffers for the rest of its message (a FETCH
+/// answer's `)` and CRLF, or a few more items).
+const LITERAL_TAIL: usize = 256;
+
 /// The framer's input buffer: a contiguous part the framer works on, and the buffers pushed
 /// after it that it has not needed yet.
 ///
@@ -294,10 +298,6 @@ enum State {
 /// the line (or of the literal) are copied, once, and the rest of the new buffer is adopted
 /// without a copy as soon as the contiguous part is used up. Streamed literal data is
 /// handed out as slices of the pushed buffers.
-/// Room made after a literal joined across buffers for the rest of its message (a FETCH
-/// answer's `)` and CRLF, or a few more items).
-const LITERAL_TAIL: usize = 256;
-
 #[derive(Debug, Default)]
 struct Input {
     owned: BytesMut,
