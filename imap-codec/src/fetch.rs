@@ -1129,24 +1129,26 @@ impl MessageDataItem {
                 // `INTERNALDATE NIL`) is skipped with a warning; the others still decode.
                 let start = p.pos;
                 // `UID n` and `MODSEQ (n)` in exact case written straight into their slot, as
-                // in the strict loop below (the same steps as `parse` after the name)
+                // in the strict loop below (the same steps as `parse` after the name; each
+                // item pushed where it is made: an `Option` of the item moved into the list
+                // would be copied whole)
                 let parsed = if p.rest().starts_with(b"UID ") {
-                    p.opt(|p| {
+                    let uid = p.opt(|p| {
                         p.pos += b"UID".len();
                         uid_value(p)
-                    })
-                    .map(MessageDataItem::Uid)
+                    });
+                    uid.map(|u| push_item(v, MessageDataItem::Uid(u)))
                 } else if p.rest().starts_with(b"MODSEQ (") {
-                    p.opt(|p| {
+                    let n = p.opt(|p| {
                         p.pos += b"MODSEQ".len();
                         modseq_value(p)
-                    })
-                    .map(MessageDataItem::ModSeq)
+                    });
+                    n.map(|n| push_item(v, MessageDataItem::ModSeq(n)))
                 } else {
-                    p.opt(Self::parse)
+                    p.opt(Self::parse).map(|item| push_item(v, item))
                 };
                 match parsed {
-                    Some(item) => push_item(v, item),
+                    Some(()) => {}
                     None => {
                         // the warning is where the item's own grammar failed; the item is
                         // kept raw, its name and value as they came
