@@ -1689,12 +1689,13 @@ proptest! {
             general.push_str(name);
             general.push_str(rest);
         }
-        // an item kept raw (lenient) keeps its name and value as they came (the value may
-        // hold the next item's name): compared in upper case
+        // an item kept raw (lenient `Invalid`, or `Unknown`) keeps its name and value as
+        // they came (the value may hold the next item's name): compared in upper case
         let upper_raw_names = |mut r: Response| {
+            use crate::fetch::MessageDataItem as I;
             if let Response::Data(Data::Fetch { items, .. }) = &mut r {
                 for it in items.iter_mut() {
-                    if let crate::fetch::MessageDataItem::Invalid { name, raw } = it {
+                    if let I::Invalid { name, raw } | I::Unknown { name, raw } = it {
                         let up = name.as_bytes().to_ascii_uppercase();
                         *name = crate::core::Atom::new(up).unwrap();
                         *raw = Bytes::from(raw.to_ascii_uppercase());
