@@ -139,7 +139,9 @@ pub struct ServerConfig {
     /// Output bytes queued beyond which the server stops processing commands, and stops
     /// asking for the data of a streamed FETCH literal
     /// ([`Event::BodyWanted`](super::Event::BodyWanted)), until the caller has taken output
-    /// with [`Server::poll_transmit`](super::Server::poll_transmit).
+    /// with [`Server::poll_transmit`](super::Server::poll_transmit). Output taken while more
+    /// than this is queued (the caller asks for the next bytes once it wrote the last) counts
+    /// as the client's activity: it re-arms the autologout timer, like each streamed chunk.
     pub max_output: usize,
     /// The most octets of a streamed FETCH literal one
     /// [`Event::BodyWanted`](super::Event::BodyWanted) asks for. At least 1.

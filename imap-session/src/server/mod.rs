@@ -757,6 +757,14 @@ impl Server {
         }
         self.close_open();
         let first = self.out.pop_front()?;
+        if self.out_len > self.config.max_output {
+            // Output held back by `max_output` drains only as the client reads (the caller
+            // asks for the next bytes once it wrote the last): a client reading a long whole
+            // reply slowly is not inactive (RFC 9051 §5.4), like one reading a streamed
+            // literal (see `body_chunk`); one that stops reading is logged out an
+            // autologout time after the last bytes it took.
+            self.arm_autologout(now);
+        }
         let mut total = first.len();
         if self.raw_chunks > 0 || self.deflate.is_none() {
             if self.raw_chunks > 0 {

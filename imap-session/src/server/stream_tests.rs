@@ -491,3 +491,89 @@ fn a_client_reading_a_long_literal_is_not_logged_out() {
         )
     );
 }
+
+/// A logged-in session with four more messages (3 to 6) of `len` octets each, answered
+/// whole (not streamed), with `c FETCH 3:6 BODY.PEEK[]` answered and none of its output
+/// taken yet.
+fn long_whole_reply(len: usize) -> Rig {
+    let mut r = rig(ServerConfig::default().with_max_output(1024), None);
+    let mut big = b"Subject: big\r\n\r\n".to_vec();
+    big.resize(len, b'x');
+    r.other_does(|st, _| {
+        for _ in 3..=6 {
+            st.deliver(&Mailbox::Inbox, Bytes::from(big.clone()), vec![]);
+        }
+    });
+    r.feed(b"n NOOP\r\n");
+    assert!(
+        r.text().ends_with("* 6 EXISTS\r\nn OK done\r\n"),
+        "{}",
+        r.text()
+    );
+    r.out.clear();
+    assert_eq!(r.s.handle_input(r.now, b"c FETCH 3:6 BODY.PEEK[]\r\n"), 25);
+    loop {
+        match r.s.poll_event() {
+            Some(Event::Request { id, request, .. }) => {
+                let reply = r.store.handle(r.sid, request);
+                r.s.reply(r.now, id, reply).unwrap();
+                break;
+            }
+            Some(e) => r.events.push(e),
+            None => panic!("no request: {:?}", r.events),
+        }
+    }
+    r
+}
+
+#[test]
+fn a_client_reading_a_long_whole_reply_is_not_logged_out() {
+    // The whole reply is queued at once and held back by max_output; the client takes it
+    // slowly (20 minutes a piece, over an hour in all): it is not inactive (RFC 9051
+    // §5.4), so the autologout timer (30 minutes) must not end it, as with a streamed
+    // literal (a_client_reading_a_long_literal_is_not_logged_out).
+    let mut r = long_whole_reply(100 * 1024);
+    let mut pieces = 0;
+    while !r.text().ends_with("c OK done\r\n") {
+        if r.s.poll_timeout().is_some_and(|t| t <= r.now) {
+            r.s.handle_timeout(r.now);
+        }
+        assert!(!r.s.is_closed(), "logged out after {pieces} pieces");
+        let b = r.s.poll_transmit(r.now).expect("the rest of the reply");
+        r.out.extend_from_slice(&b);
+        pieces += 1;
+        r.now += std::time::Duration::from_secs(20 * 60);
+    }
+    assert!(pieces >= 4, "{pieces}");
+    let text = r.text();
+    assert!(
+        text.starts_with("* 3 FETCH (BODY[] {102400}\r\nSubject: big"),
+        "{text:.40}"
+    );
+    assert_eq!(text.matches("Subject: big").count(), 4);
+}
+
+#[test]
+fn a_client_that_stops_reading_a_whole_reply_is_logged_out() {
+    let mut r = long_whole_reply(100 * 1024);
+    for _ in 0..2 {
+        let _ = r.s.poll_transmit(r.now).unwrap();
+        r.now += std::time::Duration::from_secs(20 * 60);
+    }
+    // Nothing more is taken: an autologout time after the last piece, the session ends.
+    r.now += std::time::Duration::from_secs(9 * 60);
+    r.s.handle_timeout(r.now);
+    assert!(!r.s.is_closed());
+    let at = r.s.poll_timeout().unwrap();
+    assert!(at <= r.now + std::time::Duration::from_secs(60));
+    r.now = at;
+    r.s.handle_timeout(r.now);
+    assert!(r.s.is_closed());
+    let events: Vec<Event> = std::iter::from_fn(|| r.s.poll_event()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Closed(CloseReason::Autologout))),
+        "{events:?}"
+    );
+}
