@@ -2078,7 +2078,7 @@ mod tests {
             kind: SinglePartKind::Text { subtype, lines },
             fields,
             extension: None,
-        }) = b.part()
+        }) = &b.to_part()
         else {
             panic!()
         };
@@ -2310,7 +2310,7 @@ mod tests {
         let (v, _) = lenient_only(b"* 13 FETCH (BODYSTRUCTURE ((\"text\" \"html\" (\"charset\" \"cp1251\") NIL NIL \"base64\" 84056 0 NIL (\"inline\" NIL) NIL NIL)(\"image\" \"gif\" () \"25b2b55b5d97f04e9ea939fe32a46a65.gif\" NIL \"base64\" 20776 NIL (\"inline\" NIL) NIL NIL) \"related\" (\"boundary\" NIL)))\r\n");
         assert!(matches!(
             &v[0],
-            MessageDataItem::BodyStructure(b) if matches!(b.part(), BodyPart::Multi(_))
+            MessageDataItem::BodyStructure(b) if matches!(b.to_part(), BodyPart::Multi(_))
         ));
         let (_, w) = lenient_only(b"* 1 FETCH (UID 1 BODYSTRUCTURE (((\"text\" \"plain\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 409 7 NIL NIL NIL)(\"text\" \"html\"  (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 592 10 NIL NIL NIL) \"alternative\" (\"boundary\" \"--==_mimepart_5277b641dcc3_57d5887e8325d8\" \"charset\" \"UTF-8\") NIL NIL) \"mixed\" (\"boundary\" \"--==_mimepart_5277b64110f79_57d5887e832634\" \"charset\" \"UTF-8\") NIL NIL))\r\n");
         assert!(w.iter().all(|q| *q == Quirk::ExtraSpaces));
@@ -2321,7 +2321,7 @@ mod tests {
         assert!(w.contains(&Quirk::UnescapedQuotes));
         assert!(matches!(
             &v[0],
-            MessageDataItem::Body(b) if matches!(b.part(), BodyPart::Multi(_))
+            MessageDataItem::Body(b) if matches!(b.to_part(), BodyPart::Multi(_))
         ));
     }
 
@@ -2333,7 +2333,7 @@ mod tests {
         let MessageDataItem::BodyStructure(b) = &v[1] else {
             panic!("{v:?}")
         };
-        let BodyPart::Invalid(raw) = b.part() else {
+        let BodyPart::Invalid(raw) = &b.to_part() else {
             panic!("{v:?}")
         };
         assert_eq!(&raw[..], b"(\"text\" 12 (\"x\" \")\") {2}\r\n)) junk)");

@@ -1271,6 +1271,33 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// `string`, giving where the content is (as [`nstring_at`](Self::nstring_at) does):
+    /// the value is always what [`string`](Self::string) gives (pinned by the test
+    /// `string_at_matches_string`), lenient `NIL`/`()` for the empty string included.
+    #[inline(always)]
+    pub(crate) fn string_at(&mut self) -> PResult<StrAt> {
+        let b = self.b;
+        if b.get(self.pos) != Some(&b'"') {
+            return self.string_at_general();
+        }
+        let start = self.pos + 1;
+        let p = start + quoted_run(&b[start..]);
+        // The usual case: plain 7-bit text up to the closing quote (as in `nstring_at`).
+        if b.get(p) == Some(&b'"') && self.quote_closes(p) {
+            self.pos = p + 1;
+            return Ok(StrAt::In(start, p));
+        }
+        self.pos = start;
+        self.quoted_slow(start, p).map(|v| self.str_at(v))
+    }
+
+    /// [`string_at`](Self::string_at) for everything but a quoted string.
+    #[inline(never)]
+    fn string_at_general(&mut self) -> PResult<StrAt> {
+        let v = self.string()?;
+        Ok(self.str_at(v))
+    }
+
     /// Where `v` lies in the message, when it is a slice of it; else `v` itself.
     fn str_at(&self, v: Bytes) -> StrAt {
         // A value whose bytes lie inside the message's memory is those bytes of the message,
@@ -1480,6 +1507,58 @@ mod tests {
                 (r, _) => panic!("{input:?}: {r:?}"),
             }
         }
+    }
+
+    /// [`Parser::string_at`] reads what [`Parser::string`] reads (value, position, warnings,
+    /// error) for every string form, `NIL` and `()` (the lenient empty string) and non-strings,
+    /// in both profiles; a run of the message is found as such.
+    #[test]
+    fn string_at_matches_string() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"NIL ".to_vec(),
+            b"nil)".to_vec(),
+            b"() ".to_vec(),
+            b"\"\" ".to_vec(),
+            b"\"plain text\")".to_vec(),
+            b"\"a\\\"b\\\\c\" ".to_vec(),
+            b"\"8bit \xc3\xa9\")".to_vec(),
+            b"\"nul\0in\" ".to_vec(),
+            b"\"un\"escaped\" x".to_vec(),
+            b"\"unterminated".to_vec(),
+            b"{3}\r\nabc)".to_vec(),
+            b"{0}\r\n)".to_vec(),
+            b"{4}\r\na\0bc)".to_vec(),
+            b"~{3}\r\nabc)".to_vec(),
+            b"atom ".to_vec(),
+            b"".to_vec(),
+        ];
+        for c in 0..=255u8 {
+            inputs.push(vec![b'"', b'x', c, b'y', b'"', b' ']);
+            inputs.push(vec![b'"', c, b'"', b')']);
+        }
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in &inputs {
+                let msg = Bytes::copy_from_slice(i);
+                let mut at = Parser::new(&msg, &o);
+                let mut general = Parser::new(&msg, &o);
+                let a = at.string_at().map(|s| match s {
+                    StrAt::Nil => panic!("NIL is not a string"),
+                    StrAt::In(s, e) => {
+                        assert!(s <= e && e <= msg.len());
+                        msg.slice(s..e)
+                    }
+                    StrAt::Owned(v) => v,
+                });
+                let b = general.string();
+                assert_same_read(&a, &b, &at, &general, i);
+            }
+        }
+        let o = DecodeOptions::strict();
+        let msg = Bytes::from_static(b"\"abc\" ");
+        assert!(matches!(
+            Parser::new(&msg, &o).string_at(),
+            Ok(StrAt::In(1, 4))
+        ));
     }
 
     /// The fast path of [`Parser::quoted`] (a plain run up to a DQUOTE that closes it, in

@@ -422,28 +422,31 @@ fn empty_body_extension_list() {
     let body = |ext: BodyExtension| {
         Response::Data(Data::Fetch {
             seq: imapwire_codec::sequence::SeqNum::new(2268528639).unwrap(),
-            items: vec![MessageDataItem::Body(BodyStructure::single(SinglePart {
-                kind: SinglePartKind::Basic(
-                    MediaType::new(IString::default(), IString::default()).unwrap(),
-                ),
-                fields: BodyFields {
-                    octets: 1560315648,
-                    ..BodyFields::default()
-                },
-                extension: Some(SinglePartExtension {
-                    md5: None,
-                    disposition: Some(DispositionExt {
-                        disposition: None,
-                        language: Some(LanguageExt {
-                            language: vec![].into(),
-                            location: Some(LocationExt {
-                                location: Some(IString::default()),
-                                extensions: vec![ext],
+            items: vec![MessageDataItem::Body(
+                BodyStructure::single(SinglePart {
+                    kind: SinglePartKind::Basic(
+                        MediaType::new(IString::default(), IString::default()).unwrap(),
+                    ),
+                    fields: BodyFields {
+                        octets: 1560315648,
+                        ..BodyFields::default()
+                    },
+                    extension: Some(SinglePartExtension {
+                        md5: None,
+                        disposition: Some(DispositionExt {
+                            disposition: None,
+                            language: Some(LanguageExt {
+                                language: vec![].into(),
+                                location: Some(LocationExt {
+                                    location: Some(IString::default()),
+                                    extensions: vec![ext],
+                                }),
                             }),
                         }),
                     }),
-                }),
-            }))]
+                })
+                .unwrap(),
+            )]
             .into(),
         })
     };

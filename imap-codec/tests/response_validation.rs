@@ -56,6 +56,7 @@ fn text_single() -> BodyStructure {
         },
         extension: None,
     })
+    .unwrap()
 }
 
 #[test]
@@ -155,7 +156,7 @@ fn numbers_out_of_range() {
 fn body_structures_with_stand_ins() {
     let b = |s: BodyStructure| fetch(vec![MessageDataItem::BodyStructure(s)]);
     assert!(
-        b(BodyStructure::invalid(Bytes::from_static(b"(")))
+        b(BodyStructure::invalid(Bytes::from_static(b"(")).unwrap())
             .validate()
             .is_err()
     );
@@ -167,6 +168,7 @@ fn body_structures_with_stand_ins() {
             },
             bodies,
         )
+        .unwrap()
     };
     assert!(b(multi(vec![])).validate().is_err());
     assert!(b(multi(vec![multi(vec![])])).validate().is_err());

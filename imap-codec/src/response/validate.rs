@@ -15,7 +15,7 @@
 //! * raw parts of unknown items that are not one protocol value (checked by asking the
 //!   parser, `encode::reparses`), text that starts like a response code.
 
-use crate::body::{BodyStructure, SinglePartKind};
+use crate::body::BodyStructure;
 use crate::capability::Capability;
 use crate::encode::reparses;
 use crate::error::{Rule, ValidationError, ValueKind};
@@ -379,40 +379,26 @@ impl BodyStructure {
 }
 
 fn validate_body(b: crate::body::BodyRef<'_>) -> Result<(), ValidationError> {
-    use crate::body::BodyPart;
-    match b.part() {
-        BodyPart::Invalid(_) => fail("body", "invalid body structure (kept raw)"),
-        BodyPart::Multi(m) => {
+    use crate::body::PartKind;
+    match b.kind() {
+        PartKind::Invalid => return fail("body", "invalid body structure (kept raw)"),
+        PartKind::Multi => {
             if b.children().next().is_none() {
                 non_empty::<()>(&[], "body-type-mpart")?;
             }
             b.children().try_for_each(validate_body)?;
-            let d = m.extension.as_ref().and_then(|e| e.disposition.as_ref());
-            disposition_ext(d)
         }
-        BodyPart::Single(s) => {
-            match &s.kind {
-                SinglePartKind::Text { lines, .. } => num63(*lines, "body-fld-lines")?,
-                SinglePartKind::Message { body, lines, .. } => {
-                    num63(*lines, "body-fld-lines")?;
-                    body.validate()?;
-                }
-                _ => {}
+        PartKind::Text => num63(b.lines().unwrap_or(0), "body-fld-lines")?,
+        PartKind::Message(_) => {
+            num63(b.lines().unwrap_or(0), "body-fld-lines")?;
+            if let Some(body) = b.message_body() {
+                validate_body(body)?;
             }
-            let d = s.extension.as_ref().and_then(|e| e.disposition.as_ref());
-            disposition_ext(d)
         }
+        _ => {}
     }
-}
-
-/// The `body-extension`s after the location.
-fn disposition_ext(d: Option<&crate::body::DispositionExt>) -> Result<(), ValidationError> {
-    let exts = d
-        .and_then(|d| d.language.as_ref())
-        .and_then(|l| l.location.as_ref())
-        .map(|l| &l.extensions[..])
-        .unwrap_or(&[]);
-    each(exts, body_ext)
+    // the `body-extension`s after the location
+    each(&b.extensions(), body_ext)
 }
 
 /// `body-extension`: a list needs an element (an empty one is sent as NIL, which decodes

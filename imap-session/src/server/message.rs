@@ -18,6 +18,7 @@ use imapwire_codec::body::{
 use imapwire_codec::core::{IString, NString};
 use imapwire_codec::datetime::{Date, DateTime};
 use imapwire_codec::envelope::{Address, Envelope, EnvelopeFields};
+use imapwire_codec::error::ValidationError;
 use imapwire_codec::fetch::{HeaderList, Part, Section};
 
 /// Deepest nesting of multiparts and encapsulated messages that is read as such.
@@ -553,9 +554,9 @@ fn structure(d: &[u8], e: &Entity, parent: Option<&ContentType>, ext: bool) -> B
                 },
                 extension: None,
             });
-            return BodyStructure::multi(mp, [empty]);
+            return built(empty.and_then(|e| BodyStructure::multi(mp, [e])));
         }
-        return BodyStructure::multi(mp, kids);
+        return built(BodyStructure::multi(mp, kids));
     }
     let body = &d[e.body.clone()];
     let fields_ = BodyFields {
@@ -588,14 +589,26 @@ fn structure(d: &[u8], e: &Entity, parent: Option<&ContentType>, ext: bool) -> B
             ),
         },
     };
-    BodyStructure::single(SinglePart {
+    built(BodyStructure::single(SinglePart {
         kind,
         fields: fields_,
         extension: ext.then(|| SinglePartExtension {
             md5: nstring(field(d, &fs, "content-md5")),
             disposition: None,
         }),
-    })
+    }))
+}
+
+/// A built structure; one whose strings come to 4 GiB (the only failure, for a message of
+/// more than that) is sent as the minimal valid structure.
+fn built(b: Result<BodyStructure, ValidationError>) -> BodyStructure {
+    b.or_else(|_| BodyStructure::invalid(Bytes::new()))
+        .unwrap_or_else(|_| unreachable_structure())
+}
+
+fn unreachable_structure() -> BodyStructure {
+    // an empty raw structure always fits; this is never reached
+    BodyStructure::invalid(Bytes::new()).unwrap_or_else(|_| unreachable_structure())
 }
 
 fn unreachable_media() -> MediaType {
@@ -900,10 +913,10 @@ epilogue\r\n";
         );
 
         let b = m.body_structure(true);
-        assert!(matches!(b.part(), BodyPart::Multi(mp) if mp.subtype.as_bytes() == b"MIXED"));
+        assert!(matches!(b.to_part(), BodyPart::Multi(mp) if mp.subtype.as_bytes() == b"MIXED"));
         let kids: Vec<_> = b.children().collect();
         assert_eq!(kids.len(), 2);
-        match kids[0].part() {
+        match &kids[0].to_part() {
             BodyPart::Single(SinglePart {
                 kind: SinglePartKind::Text { subtype, lines },
                 fields,
@@ -916,7 +929,7 @@ epilogue\r\n";
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            kids[1].part(),
+            kids[1].to_part(),
             BodyPart::Single(SinglePart {
                 kind: SinglePartKind::Message { .. },
                 ..
