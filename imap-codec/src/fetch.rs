@@ -1128,10 +1128,10 @@ impl MessageDataItem {
                 // lenient: a known item whose value does not fit its grammar (e.g.
                 // `INTERNALDATE NIL`) is skipped with a warning; the others still decode.
                 let start = p.pos;
-                // `UID n` and `MODSEQ (n)` in exact case written straight into their slot, as
-                // in the strict loop below (the same steps as `parse` after the name; each
-                // item pushed where it is made: an `Option` of the item moved into the list
-                // would be copied whole)
+                // `UID n`, `MODSEQ (n)` and `FLAGS (...)` in exact case written straight into
+                // their slot, as in the strict loop below (the same steps as `parse` after the
+                // name; each item pushed where it is made: an `Option` of the item moved into
+                // the list would be copied whole)
                 let parsed = if p.rest().starts_with(b"UID ") {
                     let uid = p.opt(|p| {
                         p.pos += b"UID".len();
@@ -1144,6 +1144,26 @@ impl MessageDataItem {
                         modseq_value(p)
                     });
                     n.map(|n| push_item(v, MessageDataItem::ModSeq(n)))
+                } else if p.rest().starts_with(b"FLAGS (") {
+                    // parsed into its slot as in the strict loop; on failure the slot is
+                    // removed and the parser put back as `opt` does
+                    let (save, wlen) = (p.pos, p.warnings.len());
+                    p.pos += b"FLAGS ".len();
+                    push_item(v, MessageDataItem::Flags(SmallList::new()));
+                    let ok = match v.last_mut() {
+                        Some(MessageDataItem::Flags(flags)) => {
+                            parse_flag_list_into(p, flags, FlagFetch::parse).is_ok()
+                        }
+                        _ => false,
+                    };
+                    if ok {
+                        Some(())
+                    } else {
+                        v.pop();
+                        p.pos = save;
+                        p.warnings.truncate(wlen);
+                        None
+                    }
                 } else {
                     p.opt(Self::parse).map(|item| push_item(v, item))
                 };

@@ -1648,7 +1648,7 @@ proptest! {
     /// profile (whose item loop keeps an item that does not fit its grammar raw).
     #[test]
     fn fetch_item_fast_paths_match_general_path(
-        pieces in proptest::collection::vec((0usize..22, any::<u64>(), 0usize..3), 1..6),
+        pieces in proptest::collection::vec((0usize..24, any::<u64>(), 0usize..3), 1..6),
         quirks in 0usize..4,
     ) {
         use crate::options::Quirk;
@@ -1659,6 +1659,8 @@ proptest! {
             "FLAGS (\\Seen)", "FLAGS ()", "FLAGS (\\Seen $k{n})", "FLAGS (\\Seen",
             "RFC822.SIZE {n}", "INTERNALDATE \"17-Jul-1996 02:44:25 -0700\"",
             "UIDX 3", "MODSEQX (3)", "X-GM-MSGID {n}",
+            // not a flag list, but a value the lenient profile keeps raw
+            "FLAGS ((a))", "FLAGS (\"x\")",
         ];
         let o = match quirks {
             0 => DecodeOptions::strict(),
