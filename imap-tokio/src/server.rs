@@ -52,11 +52,22 @@ pub trait Backend: Send + Sync + 'static {
     /// The per-connection handle.
     type Session: BackendSession;
 
-    /// A session for `user` (called once the connection has authenticated).
+    /// A session for `user` (called once the connection has authenticated). Called on
+    /// tokio's blocking pool ([`tokio::task::spawn_blocking`]), not on a runtime worker:
+    /// opening a store may read and write files for long (a [`MaildirStore`] scans its
+    /// directories and rewrites its logs), and a worker blocked that long stalls every
+    /// connection it serves. The blocking pool works on every runtime flavour (unlike
+    /// `block_in_place`, which panics on a current-thread runtime), and the cost of the
+    /// hand-over is once per login.
     fn open(&self, user: &str) -> io::Result<Self::Session>;
 }
 
 /// One authenticated connection's access to a [`Backend`].
+///
+/// Its methods are called on the connection's task (a runtime worker), one at a time: they
+/// should not block for long. [`MaildirBackend`]'s do file I/O bounded by one message (a
+/// FETCH section or SEARCH reads a message whole; a streamed chunk or an APPEND chunk
+/// reads or writes at most one chunk) under the user's store lock.
 pub trait BackendSession: Send + 'static {
     /// Answers a request.
     fn handle(&mut self, request: Request) -> Reply;
@@ -346,13 +357,20 @@ impl<B: Backend> Driver<B> {
             while let Some(ev) = self.server.poll_event() {
                 progressed = true;
                 match ev {
-                    Event::Authenticated { user } => match self.backend.open(&user) {
-                        Ok(s) => {
-                            self.session = Some(s);
-                            self.updates_open = true;
+                    Event::Authenticated { user } => {
+                        // Off the runtime's workers: see `Backend::open`.
+                        let backend = self.backend.clone();
+                        match tokio::task::spawn_blocking(move || backend.open(&user)).await {
+                            Ok(Ok(s)) => {
+                                self.session = Some(s);
+                                self.updates_open = true;
+                            }
+                            // The open failed or panicked.
+                            Ok(Err(_)) | Err(_) => {
+                                self.server.close("the mail store is not available")
+                            }
                         }
-                        Err(_) => self.server.close("the mail store is not available"),
-                    },
+                    }
                     Event::Unauthenticated => self.session = None,
                     Event::Request { id, request, .. } => {
                         let reply = match self.session.as_mut() {

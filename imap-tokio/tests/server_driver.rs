@@ -104,7 +104,7 @@ async fn serve(backend: Mem) -> (TcpStream, tokio::task::JoinHandle<ConnectionEn
 
 /// [`serve`] with `config` (made PREAUTH) and `opts`.
 async fn serve_with(
-    backend: Mem,
+    backend: impl Backend,
     config: ServerConfig,
     opts: DriverOptions,
 ) -> (TcpStream, tokio::task::JoinHandle<ConnectionEnd>) {
@@ -240,4 +240,51 @@ async fn a_client_that_does_not_read_cannot_hold_the_end_of_a_session() {
         "{end:?}"
     );
     drop(tcp);
+}
+
+/// A [`Mem`] whose `open` blocks its thread until it is told to go (at most 5 s; then it
+/// fails).
+struct SlowOpen {
+    mem: Mem,
+    go: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Backend for SlowOpen {
+    type Session = MemSession;
+
+    fn open(&self, user: &str) -> io::Result<MemSession> {
+        let go = self.go.lock().unwrap().recv_timeout(Duration::from_secs(5));
+        go.map_err(|_| io::Error::other("not told to go"))?;
+        self.mem.open(user)
+    }
+}
+
+/// Opening the store blocks (a Maildir scans its directories): it must not block the
+/// runtime. On this current-thread runtime the task that says "go" can run only while the
+/// open waits elsewhere; before, the open blocked the one thread, timed out, and the
+/// session ended with "the mail store is not available".
+#[tokio::test]
+async fn opening_the_store_does_not_block_the_runtime() {
+    let (mem, _) = backend(0, false);
+    let (go_tx, go_rx) = std::sync::mpsc::channel();
+    let slow = SlowOpen {
+        mem,
+        go: Mutex::new(go_rx),
+    };
+    let (mut tcp, task) = serve_with(slow, ServerConfig::default(), DriverOptions::default()).await;
+    let go = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        go_tx.send(()).unwrap();
+    });
+    tcp.write_all(b"a SELECT INBOX\r\n").await.unwrap();
+    let text = read_until(&mut tcp, "a OK").await;
+    assert!(text.contains("* 1 EXISTS"), "{text}");
+    assert!(text.contains("a OK"), "{text}");
+    go.await.unwrap();
+    tcp.write_all(b"b LOGOUT\r\n").await.unwrap();
+    read_until(&mut tcp, "b OK").await;
+    assert!(matches!(
+        task.await.unwrap(),
+        ConnectionEnd::Closed(CloseReason::Logout) | ConnectionEnd::PeerGone
+    ));
 }
