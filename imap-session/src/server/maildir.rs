@@ -900,7 +900,7 @@ impl MaildirStore {
         mailbox: &Mailbox,
         role: Option<MailboxAttribute>,
     ) -> io::Result<bool> {
-        let snap = self.mem.snapshot();
+        let snap = self.mem.snapshot(None);
         let created = self.mem.create_special(mailbox, role);
         self.commit(snap)?;
         Ok(created)
@@ -999,7 +999,7 @@ impl MaildirStore {
         // Renamed by `persist` as the messages are added; whatever is left (no such
         // mailbox: NO [TRYCREATE]) is deleted.
         self.arriving = files.into();
-        let snap = self.mem.snapshot();
+        let snap = self.mem.snapshot(Some(&[super::memory::key(mailbox)]));
         let r = self.mem.append_sized(mailbox, bodies);
         let r = self.committed(snap, r);
         for f in std::mem::take(&mut self.arriving) {
@@ -1024,10 +1024,10 @@ impl MaildirStore {
             }
             r => r,
         };
-        if !may_change(&request) {
+        let Some(only) = touched(self.mem.selected_key(sid), &request) else {
             return self.mem.handle(sid, request);
-        }
-        let snap = self.mem.snapshot();
+        };
+        let snap = self.mem.snapshot(only.as_deref());
         let r = self.mem.handle(sid, request);
         self.committed(snap, r)
     }
@@ -1051,7 +1051,7 @@ impl MaildirStore {
         mailbox: &Mailbox,
         bodies: Vec<(Bytes, Vec<Flag>, i64)>,
     ) -> Reply {
-        let snap = self.mem.snapshot();
+        let snap = self.mem.snapshot(Some(&[super::memory::key(mailbox)]));
         let r = self.mem.append_messages(mailbox, bodies);
         self.committed(snap, r)
     }
@@ -1090,26 +1090,39 @@ impl MaildirStore {
     }
 }
 
-/// Whether `request` may change the store (and needs a [`Snapshot`] to be undone): not
-/// SELECT/EXAMINE, SEARCH, or a FETCH that sets no `\\Seen`. The snapshot copies the
-/// store's index, so the requests that only read skip it.
-fn may_change(request: &Request) -> bool {
+/// What `request` of a session whose selected mailbox is `selected` may change, for its
+/// [`Snapshot`]: `None`, nothing (SELECT/EXAMINE, SEARCH, a FETCH that sets no `\\Seen`:
+/// no snapshot); `Some(Some(keys))`, these mailboxes only (the snapshot copies their
+/// index, not the whole store's); `Some(None)`, anything (the other commands: CREATE,
+/// DELETE, RENAME, ...).
+fn touched(selected: Option<Vec<u8>>, request: &Request) -> Option<Option<Vec<Vec<u8>>>> {
     use imapwire_codec::fetch::{FetchAttribute, FetchItems};
+    let sel = || Some(Some(selected.iter().cloned().collect::<Vec<_>>()));
     match request {
-        Request::Select { .. } | Request::Search { .. } => false,
+        Request::Select { .. } | Request::Search { .. } => None,
         Request::Fetch {
             items: FetchItems::Attributes(a),
             ..
-        } => a.as_slice().iter().any(|a| {
+        } if a.as_slice().iter().any(|a| {
             matches!(
                 a,
                 FetchAttribute::Rfc822
                     | FetchAttribute::Rfc822Text
                     | FetchAttribute::BodySection { peek: false, .. }
             )
-        }),
-        Request::Fetch { .. } => false,
-        _ => true,
+        }) =>
+        {
+            sel()
+        }
+        Request::Fetch { .. } => None,
+        Request::Store { .. } | Request::Expunge { .. } | Request::Close => sel(),
+        Request::Copy { mailbox, .. } | Request::Move { mailbox, .. } => {
+            let mut keys: Vec<Vec<u8>> = selected.clone().into_iter().collect();
+            keys.push(super::memory::key(mailbox));
+            Some(Some(keys))
+        }
+        Request::Append { mailbox, .. } => Some(Some(vec![super::memory::key(mailbox)])),
+        _ => Some(None),
     }
 }
 

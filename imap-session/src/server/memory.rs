@@ -284,6 +284,8 @@ pub struct MemoryStore {
 /// What [`MemoryStore::snapshot`] keeps.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
+    /// `folders` holds only the mailboxes named to [`MemoryStore::snapshot`].
+    partial: bool,
     folders: BTreeMap<Vec<u8>, Folder>,
     subscribed: BTreeSet<Vec<u8>>,
     next_validity: u32,
@@ -413,7 +415,7 @@ fn load_header(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
 
 const DELIM: u8 = b'/';
 
-fn key(m: &Mailbox) -> Vec<u8> {
+pub(crate) fn key(m: &Mailbox) -> Vec<u8> {
     match m {
         Mailbox::Inbox => b"INBOX".to_vec(),
         other => other.as_bytes().to_vec(),
@@ -475,9 +477,20 @@ impl MemoryStore {
     /// write failed can put it back ([`rollback`](Self::rollback)): the mailboxes (with
     /// their messages' index entries, not their data), subscriptions, selections and the
     /// queued notifications.
-    pub(crate) fn snapshot(&self) -> Snapshot {
+    ///
+    /// `only`: the mailboxes (by [`key`]) the request may change, when the caller knows
+    /// them (the copy is then of these, not of the whole store); `None`: all.
+    pub(crate) fn snapshot(&self, only: Option<&[Vec<u8>]>) -> Snapshot {
+        let folders = match only {
+            Some(keys) => keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), self.folders.get(k)?.clone())))
+                .collect(),
+            None => self.folders.clone(),
+        };
         Snapshot {
-            folders: self.folders.clone(),
+            partial: only.is_some(),
+            folders,
             subscribed: self.subscribed.clone(),
             next_validity: self.next_validity,
             selected: self.selected.clone(),
@@ -490,7 +503,11 @@ impl MemoryStore {
     /// (its notifications to other sessions dropped, the FETCH streams it opened
     /// released, its recorded changes discarded).
     pub(crate) fn rollback(&mut self, snap: Snapshot) {
-        self.folders = snap.folders;
+        if snap.partial {
+            self.folders.extend(snap.folders);
+        } else {
+            self.folders = snap.folders;
+        }
         self.subscribed = snap.subscribed;
         self.next_validity = snap.next_validity;
         self.selected = snap.selected;
@@ -507,6 +524,11 @@ impl MemoryStore {
         if let Some(f) = self.folders.get_mut(mailbox) {
             f.meta.uid_next = f.meta.uid_next.max(uid.saturating_add(1));
         }
+    }
+
+    /// The key of session `sid`'s selected mailbox.
+    pub(crate) fn selected_key(&self, sid: SessionId) -> Option<Vec<u8>> {
+        self.selected.get(&sid).map(|s| s.0.clone())
     }
 
     /// The flags and MODSEQ of message `uid` of `mailbox`.
