@@ -375,6 +375,12 @@ fn known_answers_per_family() {
             &[(NilOrEmpty, 15)],
         ),
         (
+            "NIL/\"\"/(): () for METADATA's one entry name (not an empty entry-values list)",
+            b"* METADATA INBOX ()\r\n",
+            b"* METADATA INBOX \"\"\r\n",
+            &[(NilOrEmpty, 17)],
+        ),
+        (
             "NIL/\"\"/(): NIL for QUOTA's resource list",
             b"* QUOTA \"\" NIL\r\n",
             b"* QUOTA \"\" ()\r\n",

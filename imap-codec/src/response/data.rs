@@ -1091,7 +1091,9 @@ pub(crate) fn parse_keyword(p: &mut Parser<'_>, word: &[u8]) -> PResult<Data> {
             p.sp()?;
             let mailbox = Mailbox::parse(p)?;
             p.sp()?;
-            let entries = if p.eat_open() {
+            // `()` is not an entry-values list (it needs one entry): left to the entry list,
+            // where the lenient profile reads it as an empty entry name (NilOrEmpty).
+            let entries = if p.peek_at(1) != Some(b')') && p.eat_open() {
                 let mut v = Vec::new();
                 loop {
                     let e = IString::parse_astring(p)?;
