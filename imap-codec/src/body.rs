@@ -39,7 +39,7 @@ use crate::envelope::Envelope;
 use crate::error::{Rule, ValidationError, ValueKind};
 use crate::list::SmallList;
 use crate::options::Quirk;
-use crate::parse::{Fail, PResult, Parser, StrAt};
+use crate::parse::{Fail, PResult, Parser, Span, StrAt};
 
 /// A body parameter: (attribute, value), e.g. `("CHARSET", "UTF-8")`.
 pub type BodyParam = (IString, IString);
@@ -53,47 +53,6 @@ pub type Languages = SmallList<IString, 2>;
 
 // ------------------------------------------------------------------------------------------
 // storage
-
-/// Where one string of a structure is in its buffer: `len` bytes from `off`; NIL when `len`
-/// is `u32::MAX`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Span {
-    off: u32,
-    len: u32,
-}
-
-impl Span {
-    const NIL: Span = Span {
-        off: 0,
-        len: u32::MAX,
-    };
-    const EMPTY: Span = Span { off: 0, len: 0 };
-
-    /// `start..end` of the buffer, when both fit (the last length is NIL's).
-    #[inline]
-    fn new(start: usize, end: usize) -> Option<Span> {
-        let off = u32::try_from(start).ok()?;
-        let len = u32::try_from(end - start).ok().filter(|&l| l != u32::MAX)?;
-        Some(Span { off, len })
-    }
-
-    /// The string in `buf`, `None` for NIL.
-    #[inline]
-    fn get(self, buf: &[u8]) -> Option<&[u8]> {
-        if self.len == u32::MAX {
-            return None;
-        }
-        let start = self.off as usize;
-        // always in range (spans are made for their buffer); out of range would read as NIL
-        buf.get(start..start + self.len as usize)
-    }
-
-    /// The string in `buf`, empty for NIL.
-    #[inline]
-    fn str(self, buf: &[u8]) -> &[u8] {
-        self.get(buf).unwrap_or_default()
-    }
-}
 
 /// A run of entries of one of a structure's side lists: `len` entries from `start`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]

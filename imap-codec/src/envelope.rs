@@ -21,41 +21,7 @@ use crate::core::NString;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Excerpt, Rule, ValidationError, ValueKind};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser, StrAt};
-
-/// Where one string of an envelope is in its buffer: `len` bytes from `off`; NIL when `len`
-/// is `u32::MAX`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Span {
-    off: u32,
-    len: u32,
-}
-
-impl Span {
-    const NIL: Span = Span {
-        off: 0,
-        len: u32::MAX,
-    };
-
-    /// `start..end` of the buffer, when both fit (the last length is NIL's).
-    #[inline]
-    fn new(start: usize, end: usize) -> Option<Span> {
-        let off = u32::try_from(start).ok()?;
-        let len = u32::try_from(end - start).ok().filter(|&l| l != u32::MAX)?;
-        Some(Span { off, len })
-    }
-
-    /// The string in `buf`, `None` for NIL.
-    #[inline]
-    fn get(self, buf: &[u8]) -> Option<&[u8]> {
-        if self.len == u32::MAX {
-            return None;
-        }
-        let start = self.off as usize;
-        // always in range (spans are made for their buffer); out of range would read as NIL
-        buf.get(start..start + self.len as usize)
-    }
-}
+use crate::parse::{PResult, Parser, Span, StrAt};
 
 /// The four strings of an address, in wire order (name, adl, mailbox, host).
 type AddressSpans = [Span; 4];

@@ -221,6 +221,47 @@ pub(crate) enum StrAt {
     Owned(Bytes),
 }
 
+/// Where one string of a decoded value (an envelope, a body structure) is in the value's
+/// buffer: `len` bytes from `off`; NIL when `len` is `u32::MAX`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Span {
+    pub(crate) off: u32,
+    pub(crate) len: u32,
+}
+
+impl Span {
+    pub(crate) const NIL: Span = Span {
+        off: 0,
+        len: u32::MAX,
+    };
+    pub(crate) const EMPTY: Span = Span { off: 0, len: 0 };
+
+    /// `start..end` of the buffer, when both fit (the last length is NIL's).
+    #[inline]
+    pub(crate) fn new(start: usize, end: usize) -> Option<Span> {
+        let off = u32::try_from(start).ok()?;
+        let len = u32::try_from(end - start).ok().filter(|&l| l != u32::MAX)?;
+        Some(Span { off, len })
+    }
+
+    /// The string in `buf`, `None` for NIL.
+    #[inline]
+    pub(crate) fn get(self, buf: &[u8]) -> Option<&[u8]> {
+        if self.len == u32::MAX {
+            return None;
+        }
+        let start = self.off as usize;
+        // always in range (spans are made for their buffer); out of range would read as NIL
+        buf.get(start..start + self.len as usize)
+    }
+
+    /// The string in `buf`, empty for NIL.
+    #[inline]
+    pub(crate) fn str(self, buf: &[u8]) -> &[u8] {
+        self.get(buf).unwrap_or_default()
+    }
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
