@@ -1127,7 +1127,11 @@ fn touched(selected: Option<Vec<u8>>, request: &Request) -> Option<Option<Vec<Ve
 }
 
 fn flags_line(uid: u32, modseq: u64, file: &str, flags: &[Flag]) -> String {
-    let mut line = format!("F {uid} {modseq} {file}");
+    with_flags(format!("F {uid} {modseq} {file}"), flags)
+}
+
+/// `line` with ` flag` for each of `flags` and the line end.
+fn with_flags(mut line: String, flags: &[Flag]) -> String {
     for f in flags.iter().filter_map(flag_text) {
         line.push(' ');
         line.push_str(&f);
@@ -1194,13 +1198,7 @@ enum Done {
 }
 
 fn add_line(uid: u32, modseq: u64, date: i64, file: &str, flags: &[Flag]) -> String {
-    let mut line = format!("A {uid} {modseq} {date} {file}");
-    for f in flags.iter().filter_map(flag_text) {
-        line.push(' ');
-        line.push_str(&f);
-    }
-    line.push('\n');
-    line
+    with_flags(format!("A {uid} {modseq} {date} {file}"), flags)
 }
 
 #[cfg(test)]
