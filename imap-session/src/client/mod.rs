@@ -1187,6 +1187,26 @@ impl Client {
             bytes::Buf::advance(buf, n);
             return n;
         }
+        self.take_read(now, buf, |c, buf| {
+            // A read inside a streamed body comes straight back as its chunk (the receiver's
+            // fast lane: the chunk its next event would carry, with no frame or event made);
+            // the event queue has room (`takes_input`).
+            if let Some(chunk) = c.rx.push_bytes_mut_chunk(buf.split()) {
+                c.events.push_back(Event::BodyChunk(chunk));
+            }
+        })
+    }
+
+    /// The plaintext path of [`handle_input_buf`](Self::handle_input_buf) and
+    /// [`handle_input_lent`](Self::handle_input_lent): `push` hands the read (not empty) to
+    /// the receiver, then what it holds is decoded. Returns how many bytes were consumed.
+    #[inline]
+    fn take_read(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+        push: impl FnOnce(&mut Self, &mut BytesMut),
+    ) -> usize {
         self.now = now;
         if !self.takes_input() {
             return 0;
@@ -1194,12 +1214,7 @@ impl Client {
         let n = buf.len();
         if n > 0 {
             self.last_rx = now;
-            // A read inside a streamed body comes straight back as its chunk (the receiver's
-            // fast lane: the chunk its next event would carry, with no frame or event made);
-            // the event queue has room (`takes_input`).
-            if let Some(chunk) = self.rx.push_bytes_mut_chunk(buf.split()) {
-                self.events.push_back(Event::BodyChunk(chunk));
-            }
+            push(self, buf);
         }
         self.process_plain();
         self.update_timers();
@@ -1235,19 +1250,11 @@ impl Client {
             // Copied input, or events queued before the body's next bytes: the general path.
             return self.handle_input_buf(now, buf);
         }
-        self.now = now;
-        if !self.takes_input() {
-            return 0;
-        }
-        let n = buf.len();
-        if n > 0 {
-            self.last_rx = now;
+        self.take_read(now, buf, |c, buf| {
             // Nothing queued: a chunk lent now comes right after every event taken so far.
-            let _ = self.rx.push_read(buf, n, body_chunk);
-        }
-        self.process_plain();
-        self.update_timers();
-        n
+            let n = buf.len();
+            let _ = c.rx.push_read(buf, n, body_chunk);
+        })
     }
 
     /// Decodes plaintext input the receiver holds (not inflated: no COMPRESS yet) and hands
