@@ -1205,6 +1205,18 @@ fn add_line(uid: u32, modseq: u64, date: i64, file: &str, flags: &[Flag]) -> Str
 mod tests {
     use super::*;
 
+    /// SELECT (or EXAMINE, `read_only`) of INBOX by session `sid`.
+    fn select_inbox(st: &mut MaildirStore, sid: SessionId, read_only: bool) -> Reply {
+        st.handle(
+            sid,
+            Request::Select {
+                mailbox: Mailbox::Inbox,
+                read_only,
+                params: vec![],
+            },
+        )
+    }
+
     #[test]
     fn names_round_trip() {
         for n in [&b"Sent"[..], b"a/b.c", b"x%y", b"&AOQ-"] {
@@ -1332,14 +1344,7 @@ mod tests {
         ] {
             assert_eq!(st.handle(sid, Request::Command(cmd(m))).status, Status::Ok);
         }
-        let r = st.handle(
-            sid,
-            Request::Select {
-                mailbox: Mailbox::Inbox,
-                read_only: false,
-                params: vec![],
-            },
-        );
+        let r = select_inbox(&mut st, sid, false);
         assert_eq!(r.status, Status::Ok);
         let cur = |d: &Path| {
             let mut v: Vec<String> = fs::read_dir(d.join("cur"))
@@ -1452,14 +1457,7 @@ mod tests {
             assert_eq!(r.status, imapwire_codec::response::Status::Ok);
             let r = st.handle(sid, Request::Command(cmd("RENAME a/b.c d")));
             assert_eq!(r.status, imapwire_codec::response::Status::Ok);
-            let r = st.handle(
-                sid,
-                Request::Select {
-                    mailbox: Mailbox::Inbox,
-                    read_only: false,
-                    params: vec![],
-                },
-            );
+            let r = select_inbox(&mut st, sid, false);
             let validity = match &r.data[0] {
                 super::super::event::ReplyData::Selected(s) => s.uid_validity,
                 other => panic!("{other:?}"),
@@ -1519,14 +1517,7 @@ mod tests {
         let boxes: Vec<&[u8]> = st.memory().mailboxes().collect();
         assert_eq!(boxes, vec![&b"INBOX"[..], b"Sent", b"d"]);
         let sid = st.open_session();
-        let r = st.handle(
-            sid,
-            Request::Select {
-                mailbox: Mailbox::Inbox,
-                read_only: true,
-                params: vec![],
-            },
-        );
+        let r = select_inbox(&mut st, sid, true);
         match &r.data[0] {
             super::super::event::ReplyData::Selected(s) => {
                 assert_eq!(s.uid_validity, validity);
