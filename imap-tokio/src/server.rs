@@ -452,18 +452,10 @@ impl<B: Backend> Driver<B> {
         let mut wrote = false;
         while let Some(b) = self.server.poll_transmit(Instant::now()) {
             wrote = true;
-            match tokio::time::timeout(limit, self.conn.write_all(&b)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(ConnectionEnd::Io(e)),
-                Err(_) => return Err(ConnectionEnd::WriteTimeout),
-            }
+            within(limit, self.conn.write_all(&b)).await?;
         }
         if wrote {
-            match tokio::time::timeout(limit, self.conn.flush()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(ConnectionEnd::Io(e)),
-                Err(_) => return Err(ConnectionEnd::WriteTimeout),
-            }
+            within(limit, self.conn.flush()).await?;
         }
         Ok(wrote)
     }
@@ -1019,4 +1011,17 @@ async fn accept_loop(mut c: AcceptCtx) {
     }
     drop(c.listener);
     while conns.join_next().await.is_some() {}
+}
+
+/// `io` (a write or a flush) within `limit`: its error as [`ConnectionEnd::Io`], no progress
+/// in time as [`ConnectionEnd::WriteTimeout`].
+async fn within(
+    limit: std::time::Duration,
+    io: impl std::future::Future<Output = std::io::Result<()>>,
+) -> Result<(), ConnectionEnd> {
+    match tokio::time::timeout(limit, io).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ConnectionEnd::Io(e)),
+        Err(_) => Err(ConnectionEnd::WriteTimeout),
+    }
 }
