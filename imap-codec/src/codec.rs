@@ -155,8 +155,11 @@ pub struct StreamedLiteral {
 pub struct LiteralBegin {
     /// The announcement (real length, mode, kind).
     pub announcement: LiteralAnnouncement,
-    /// The message before the literal's data, as the final message will be decoded (streamed
-    /// literals' headers, this one's included, as `{0}`).
+    /// The message before the literal's data: as received, this literal's header as
+    /// announced (shared with the input, not copied), after any earlier streamed literals'
+    /// part as the final message holds it (their headers as `{0}`, their data absent). The
+    /// header's `{` is at [`announcement.offset`](LiteralAnnouncement::offset), here and in
+    /// the final message (where it reads `{0}`).
     pub prefix: Bytes,
     /// Decode options of the response the literal is part of; `None` when the receiver did
     /// not expect a response (no FETCH context).
@@ -190,7 +193,7 @@ impl LiteralBegin {
             .get_or_init(|| {
                 self.opts
                     .as_ref()
-                    .and_then(|o| FetchPrefix::parse(&self.prefix, o))
+                    .and_then(|o| FetchPrefix::parse(&self.prefix, self.announcement.offset, o))
                     .map(Box::new)
             })
             .as_deref()
@@ -218,13 +221,17 @@ pub struct FetchPrefix {
 }
 
 impl FetchPrefix {
-    /// Reads the FETCH context of a literal from the message prefix: the prefix (ending with
-    /// the `{0}` header) closed with `)` CRLF must decode as a FETCH response.
-    fn parse(prefix: &[u8], opts: &DecodeOptions) -> Option<Self> {
+    /// Reads the FETCH context of a literal from the message prefix: the prefix, with the
+    /// literal's header (its `{` at `open`) read as `{0}` and closed with `)` CRLF, must
+    /// decode as a FETCH response.
+    fn parse(prefix: &[u8], open: usize, opts: &DecodeOptions) -> Option<Self> {
         use crate::fetch::MessageDataItem;
         use crate::response::Data;
+        let close = open + prefix.get(open..)?.iter().position(|&c| c == b'}')?;
         let mut b = Vec::with_capacity(prefix.len() + 3);
-        b.extend_from_slice(prefix);
+        b.extend_from_slice(&prefix[..open]);
+        b.extend_from_slice(b"{0");
+        b.extend_from_slice(&prefix[close..]);
         b.extend_from_slice(b")\r\n");
         let b = Bytes::from(b);
         let Ok(d) = Response::decode(&b, opts) else {

@@ -198,10 +198,13 @@ pub enum Frame {
 pub struct StreamStart {
     /// The announcement (with the real length).
     pub announcement: LiteralAnnouncement,
-    /// The message up to and including the announcement line, as the final
-    /// [`Frame::Message`] will hold it (streamed literals' headers as `{0}`).
+    /// The message up to and including the announcement line: as received (this literal's
+    /// header as announced, shared with the input without a copy), after any earlier
+    /// streamed literals' part as the final [`Frame::Message`] holds it (their headers as
+    /// `{0}`, their data absent).
     pub prefix: Bytes,
-    /// Offset in that message of the `{` of this literal's `{0}`.
+    /// Offset of the `{` of this literal's header, in [`prefix`](Self::prefix) and in the
+    /// final message (where the header reads `{0}`).
     pub offset: usize,
 }
 
@@ -549,7 +552,7 @@ pub struct Framer {
     /// rewritten to `{0}`; `buf` then holds what follows); empty exactly when no literal of
     /// the current message was streamed (see [`streamed`](Self::streamed)). The framer's own
     /// buffer, kept between messages (no allocation per streamed literal;
-    /// [`StreamStart::prefix`] is an exact copy).
+    /// [`StreamStart::prefix`] is cut from the input).
     partial: Vec<u8>,
 }
 
@@ -1095,7 +1098,19 @@ impl Framer {
         announcement: LiteralAnnouncement,
     ) -> StreamStart {
         let n = lf + 1;
-        let head = &self.buf[..n];
+        let plen = self.partial_len();
+        // The prefix handed out: the buffered bytes of the message as received, cut out
+        // without a copy, after any earlier streamed part (then one exact copy of both).
+        let prefix = if plen == 0 {
+            self.buf.split_to(n)
+        } else {
+            let mut v = Vec::with_capacity(plen + n);
+            v.extend_from_slice(&self.partial);
+            v.extend_from_slice(&self.buf[..n]);
+            self.buf.advance(n);
+            Bytes::from(v)
+        };
+        let head = &prefix[plen..];
         // the header is the last `{` .. `}` of the line (parse_announcement found it there)
         let close = head.iter().rposition(|&c| c == b'}').unwrap_or(n);
         let open = open.unwrap_or_else(|| {
@@ -1105,13 +1120,10 @@ impl Framer {
                 .unwrap_or(close)
         });
         // The message so far (any earlier streamed part, then this line with the header
-        // rewritten) in the framer's own buffer, and one exact copy of it handed out.
-        let plen = self.partial_len();
+        // rewritten) in the framer's own buffer, for the final message.
         self.partial.extend_from_slice(&head[..open]);
         self.partial.extend_from_slice(b"{0");
         self.partial.extend_from_slice(&head[close..]);
-        let prefix = Bytes::copy_from_slice(&self.partial);
-        self.buf.advance(n);
         self.offset += n as u64;
         self.state = State::Stream {
             remaining: announcement.length,
@@ -1726,14 +1738,16 @@ mod tests {
             })
             .collect();
         let head3 = format!("* 3 FETCH (BODY[HEADER.FIELDS ({long})] {{0}}\r\n");
+        let prefix3 = format!("* 3 FETCH (BODY[HEADER.FIELDS ({long})] {{9}}\r\n");
+        // each prefix as received, earlier streamed literals' headers as `{0}`
         assert_eq!(
             prefixes,
             [
-                &b"* 1 FETCH (UID 7 BODY[1] {0}\r\n"[..],
-                b"* 1 FETCH (UID 7 BODY[1] {0}\r\n BODY[2] {0}\r\n",
-                b"* 2 FETCH (BODY[] {0}\r\n",
-                head3.as_bytes(),
-                b"* 5 FETCH (BODY[] {0}\r\n",
+                &b"* 1 FETCH (UID 7 BODY[1] {12}\r\n"[..],
+                b"* 1 FETCH (UID 7 BODY[1] {0}\r\n BODY[2] {10}\r\n",
+                b"* 2 FETCH (BODY[] {11}\r\n",
+                prefix3.as_bytes(),
+                b"* 5 FETCH (BODY[] {9}\r\n",
             ]
         );
         let msg3 = format!("{head3})\r\n");
@@ -2096,8 +2110,8 @@ mod tests {
             "not the waiting literal"
         );
         let start = f.stream_literal(b).unwrap();
-        assert_eq!(&start.prefix[..], b"a APPEND {3}\r\nbox (\\Seen) {0}\r\n");
-        assert_eq!(&start.prefix[start.offset..start.offset + 3], b"{0}");
+        assert_eq!(&start.prefix[..], b"a APPEND {3}\r\nbox (\\Seen) {10}\r\n");
+        assert_eq!(&start.prefix[start.offset..start.offset + 4], b"{10}");
         let mut got = frames(&mut f);
         f.push(b"56789 {4+}\r\nabcd\r\nb NOOP\r\n");
         got.extend(frames(&mut f));
