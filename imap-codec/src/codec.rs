@@ -105,23 +105,57 @@ pub struct Decoded<T> {
     pub streamed_literals: StreamedLiterals,
 }
 
-/// The streamed literals of a message ([`Decoded::streamed_literals`]): a slice, stored
-/// out of line (one pointer in every decoded message, no allocation when empty).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-// one thin pointer in every decoded message (a `Vec` would be three words to write and move
-// for each message); allocated only when a literal was streamed, once for the usual one
-// literal (the list is inline in the box)
-pub struct StreamedLiterals(Option<Box<StreamedList>>);
+/// The streamed literals of a message ([`Decoded::streamed_literals`]): a slice. The usual
+/// one literal is held inline (no allocation per streamed message); several are stored out
+/// of line.
+#[derive(Debug, Clone, Default)]
+pub struct StreamedLiterals(StreamedRepr);
+
+/// How [`StreamedLiterals`] holds its list.
+#[derive(Debug, Clone, Default)]
+enum StreamedRepr {
+    /// No literal was streamed (every message without streaming: nothing allocated).
+    #[default]
+    None,
+    /// One literal (the usual streamed FETCH body), inline.
+    One(StreamedLiteral),
+    /// Two or more.
+    Many(Box<StreamedList>),
+}
 
 /// The list behind [`StreamedLiterals`] (and the receiver's list of the current message).
 type StreamedList = smallvec::SmallVec<[StreamedLiteral; 1]>;
 
+impl StreamedLiterals {
+    /// The literals of `list` (emptied).
+    fn take(list: &mut StreamedList) -> Self {
+        StreamedLiterals(match list.len() {
+            0 => StreamedRepr::None,
+            1 => list.pop().map_or(StreamedRepr::None, StreamedRepr::One),
+            _ => StreamedRepr::Many(Box::new(std::mem::take(list))),
+        })
+    }
+}
+
 impl std::ops::Deref for StreamedLiterals {
     type Target = [StreamedLiteral];
     fn deref(&self) -> &[StreamedLiteral] {
-        self.0.as_deref().map_or(&[], |v| v.as_slice())
+        match &self.0 {
+            StreamedRepr::None => &[],
+            StreamedRepr::One(l) => std::slice::from_ref(l),
+            StreamedRepr::Many(v) => v.as_slice(),
+        }
     }
 }
+
+/// Equal when they list the same literals.
+impl PartialEq for StreamedLiterals {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for StreamedLiterals {}
 
 impl<T> Decoded<T> {
     /// A value without warnings or streamed literals.
@@ -984,8 +1018,7 @@ impl Receiver {
     fn attach_streamed<T>(&mut self, out: &mut Option<StreamEvent<T>>) {
         match out {
             Some(StreamEvent::Message(d)) => {
-                d.streamed_literals =
-                    StreamedLiterals(Some(Box::new(std::mem::take(&mut self.streamed))))
+                d.streamed_literals = StreamedLiterals::take(&mut self.streamed)
             }
             _ => self.streamed.clear(),
         }
