@@ -1103,7 +1103,7 @@ impl Framer {
         &mut self,
         lf: usize,
         open: Option<usize>,
-        announcement: LiteralAnnouncement,
+        mut announcement: LiteralAnnouncement,
     ) -> StreamStart {
         let n = lf + 1;
         let plen = self.partial_len();
@@ -1133,6 +1133,9 @@ impl Framer {
         self.partial.extend_from_slice(b"{0");
         self.partial.extend_from_slice(&head[close..]);
         self.offset += n as u64;
+        // where the framer found the header (a caller of `stream_literal` passes the
+        // announcement back: its offset is not taken on trust)
+        announcement.offset = plen + open;
         self.state = State::Stream {
             remaining: announcement.length,
         };
@@ -2117,7 +2120,12 @@ mod tests {
             f.stream_literal(a.clone()).is_err(),
             "not the waiting literal"
         );
-        let start = f.stream_literal(b).unwrap();
+        // the header's offset is the framer's, whatever the announcement passed back says
+        let mut lied = b.clone();
+        lied.offset = 1;
+        let start = f.stream_literal(lied).unwrap();
+        assert_eq!(start.offset, b.offset);
+        assert_eq!(start.announcement, b);
         assert_eq!(&start.prefix[..], b"a APPEND {3}\r\nbox (\\Seen) {10}\r\n");
         assert_eq!(&start.prefix[start.offset..start.offset + 4], b"{10}");
         let mut got = frames(&mut f);
