@@ -4,8 +4,12 @@
 //!
 //! ```text
 //! IMAPWIRE_DOVECOT=/tmp/imapwire-dovecot/env \
-//!     cargo run --release --example server_bench -- [--seconds S] [--connections C] [--messages N]
+//!     cargo run --release --example server_bench -- [--seconds S] [--connections C] \
+//!     [--messages N] [--only WORKLOAD,...]
 //! ```
+//!
+//! Without `IMAPWIRE_DOVECOT` only the example server is measured (the Dovecot column is
+//! left empty).
 //!
 //! The client is a small raw IMAP client on tokio: `C` connections, one command in flight
 //! each, over plain TCP on 127.0.0.1 (both servers count loopback as secure for LOGIN). Each
@@ -16,6 +20,11 @@
 //! - `fetch-flags-all`: `FETCH 1:* (FLAGS)` (one command, `N` responses);
 //! - `fetch-body`: `FETCH k BODY.PEEK[]`;
 //! - `search`: `SEARCH SUBJECT "message 1x"` (a header scan of the whole mailbox);
+//! - `store-one`: `UID STORE k +FLAGS (\Flagged)`, then `-FLAGS` on the next round over the
+//!   messages, so that every command changes one message (each connection takes its own
+//!   messages: `k` cycles over those equal to the connection's number modulo `C`);
+//! - `store-all`: `UID STORE 1:* +FLAGS (\Flagged)` and `-FLAGS` in turn, on one connection
+//!   (every command changes every message; `N` responses);
 //! - `append`: `APPEND` of a 4 KiB message.
 //!
 //! Dovecot comes from `.ci/dovecot.sh` (its env file: host, plain port, users, password);
@@ -178,21 +187,26 @@ impl Target {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Workload {
     FetchFlags,
     FetchFlagsAll,
     FetchBody,
     Search,
+    StoreOne,
+    StoreAll,
     Append,
 }
 
 impl Workload {
-    const ALL: [Workload; 5] = [
+    /// In the order run: the STOREs before APPEND, so that the UIDs are `1..=N`.
+    const ALL: [Workload; 7] = [
         Workload::FetchFlags,
         Workload::FetchFlagsAll,
         Workload::FetchBody,
         Workload::Search,
+        Workload::StoreOne,
+        Workload::StoreAll,
         Workload::Append,
     ];
 
@@ -202,6 +216,8 @@ impl Workload {
             Workload::FetchFlagsAll => "fetch-flags-all",
             Workload::FetchBody => "fetch-body",
             Workload::Search => "search",
+            Workload::StoreOne => "store-one",
+            Workload::StoreAll => "store-all",
             Workload::Append => "append",
         }
     }
@@ -209,6 +225,13 @@ impl Workload {
 
 /// Runs `w` on `conns` connections for `secs`; commands completed per second.
 async fn run(t: &Target, w: Workload, conns: usize, secs: f64, messages: usize) -> io::Result<f64> {
+    // One connection changes the whole mailbox: with more, their STOREs would undo each
+    // other's or change nothing.
+    let conns = if matches!(w, Workload::StoreAll) {
+        1
+    } else {
+        conns
+    };
     let mut clients = Vec::new();
     for _ in 0..conns {
         let mut c = t.login().await?;
@@ -226,9 +249,24 @@ async fn run(t: &Target, w: Workload, conns: usize, secs: f64, messages: usize) 
             let body = message(100_000 + i, 4096);
             let append = format!("APPEND \"{mailbox}\"");
             let mut k = i;
+            // store-one: this connection's messages, i + 1, i + 1 + conns, ...
+            let mine = messages.saturating_sub(i).div_ceil(conns).max(1);
+            let mut round = 0usize;
+            let sign = |round: usize| if round % 2 == 0 { '+' } else { '-' };
             while !stop.load(Ordering::Relaxed) {
                 k = k % messages + 1;
                 let cmd = match w {
+                    Workload::StoreOne => {
+                        let j = round % mine;
+                        let uid = i + 1 + j * conns;
+                        let s = sign(round / mine);
+                        round += 1;
+                        format!("UID STORE {uid} {s}FLAGS (\\Flagged)")
+                    }
+                    Workload::StoreAll => {
+                        round += 1;
+                        format!("UID STORE 1:* {}FLAGS (\\Flagged)", sign(round))
+                    }
                     Workload::FetchFlags => format!("FETCH {k} (FLAGS)"),
                     Workload::FetchFlagsAll => "FETCH 1:* (FLAGS)".to_owned(),
                     Workload::FetchBody => format!("FETCH {k} BODY.PEEK[]"),
@@ -237,11 +275,11 @@ async fn run(t: &Target, w: Workload, conns: usize, secs: f64, messages: usize) 
                 };
                 let lit = matches!(w, Workload::Append).then_some(&body[..]);
                 let r = c.cmd(cmd.as_bytes(), lit).await?;
-                if matches!(w, Workload::FetchFlagsAll) && r.len() < messages {
-                    return Err(io::Error::other(format!(
-                        "FETCH 1:* gave {} lines",
-                        r.len()
-                    )));
+                if matches!(w, Workload::FetchFlagsAll | Workload::StoreAll) && r.len() < messages {
+                    return Err(io::Error::other(format!("{cmd} gave {} lines", r.len())));
+                }
+                if matches!(w, Workload::StoreOne) && r.len() != 1 {
+                    return Err(io::Error::other(format!("{cmd} gave {} lines", r.len())));
                 }
                 done.fetch_add(1, Ordering::Relaxed);
             }
@@ -272,6 +310,7 @@ fn main() -> io::Result<()> {
     let mut secs = 3.0;
     let mut conns = 4;
     let mut messages = 200;
+    let mut only: Option<Vec<String>> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let v = it
@@ -282,29 +321,35 @@ fn main() -> io::Result<()> {
             "--seconds" => secs = v.parse().map_err(|e| io::Error::other(format!("{e}")))?,
             "--connections" => conns = v.parse().map_err(bad)?,
             "--messages" => messages = v.parse().map_err(bad)?,
+            "--only" => only = Some(v.split(',').map(str::to_owned).collect()),
             _ => return Err(io::Error::other(format!("unknown argument {a}"))),
         }
     }
-    let env_path = std::env::var("IMAPWIRE_DOVECOT").map_err(|_| {
-        io::Error::other("IMAPWIRE_DOVECOT (the env file of .ci/dovecot.sh) is not set")
-    })?;
-    let env = env_file(&env_path)?;
-    let get = |k: &str| {
-        env.get(k)
-            .cloned()
-            .ok_or_else(|| io::Error::other(format!("{k} missing in {env_path}")))
-    };
     let mailbox = format!("imapwire-bench-{}", std::process::id());
-    let dovecot = Target {
-        name: "dovecot",
-        addr: format!("{}:{}", get("DOVECOT_HOST")?, get("DOVECOT_IMAP_PORT")?),
-        user: get("DOVECOT_USERS")?
-            .split(',')
-            .next_back()
-            .unwrap_or("erin")
-            .to_owned(),
-        password: get("DOVECOT_PASSWORD")?,
-        mailbox: mailbox.clone(),
+    let dovecot = match std::env::var("IMAPWIRE_DOVECOT") {
+        Ok(env_path) => {
+            let env = env_file(&env_path)?;
+            let get = |k: &str| {
+                env.get(k)
+                    .cloned()
+                    .ok_or_else(|| io::Error::other(format!("{k} missing in {env_path}")))
+            };
+            Some(Target {
+                name: "dovecot",
+                addr: format!("{}:{}", get("DOVECOT_HOST")?, get("DOVECOT_IMAP_PORT")?),
+                user: get("DOVECOT_USERS")?
+                    .split(',')
+                    .next_back()
+                    .unwrap_or("erin")
+                    .to_owned(),
+                password: get("DOVECOT_PASSWORD")?,
+                mailbox: mailbox.clone(),
+            })
+        }
+        Err(_) => {
+            eprintln!("IMAPWIRE_DOVECOT (the env file of .ci/dovecot.sh) is not set: ours only");
+            None
+        }
     };
 
     // The example server on its own runtime (two worker threads), so client and server do
@@ -337,28 +382,55 @@ fn main() -> io::Result<()> {
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = client_rt.block_on(bench([ours, dovecot], conns, secs, messages));
+    let workloads: Vec<Workload> = match &only {
+        None => Workload::ALL.to_vec(),
+        Some(names) => {
+            for n in names {
+                if !Workload::ALL.iter().any(|w| w.name() == n) {
+                    return Err(io::Error::other(format!("unknown workload {n}")));
+                }
+            }
+            Workload::ALL
+                .into_iter()
+                .filter(|w| names.iter().any(|n| n == w.name()))
+                .collect()
+        }
+    };
+    let targets: Vec<Target> = std::iter::once(ours).chain(dovecot).collect();
+    let result = client_rt.block_on(bench(&targets, &workloads, conns, secs, messages));
     server_rt.block_on(running.shutdown(Duration::from_secs(5)));
     drop(server_rt);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn bench(targets: [Target; 2], conns: usize, secs: f64, messages: usize) -> io::Result<()> {
+async fn bench(
+    targets: &[Target],
+    workloads: &[Workload],
+    conns: usize,
+    secs: f64,
+    messages: usize,
+) -> io::Result<()> {
     println!(
         "{conns} connections, {secs} s per workload and server, {messages} messages of 2-6 KiB"
     );
-    for t in &targets {
+    for t in targets {
+        let start = Instant::now();
         t.fill(messages).await?;
+        println!(
+            "{}: filled in {:.1} s",
+            t.name,
+            start.elapsed().as_secs_f64()
+        );
     }
     let mut result = Ok(());
     println!(
         "{:<16} {:>12} {:>12} {:>8}",
         "workload", "imapwire/s", "dovecot/s", "ratio"
     );
-    for w in Workload::ALL {
+    for &w in workloads {
         let mut rates = Vec::new();
-        for t in &targets {
+        for t in targets {
             match run(t, w, conns, secs, messages).await {
                 Ok(r) => rates.push(r),
                 Err(e) => {
@@ -372,11 +444,11 @@ async fn bench(targets: [Target; 2], conns: usize, secs: f64, messages: usize) -
             "{:<16} {:>12.0} {:>12.0} {:>8.2}",
             w.name(),
             rates[0],
-            rates[1],
-            rates[0] / rates[1]
+            rates.get(1).copied().unwrap_or(f64::NAN),
+            rates[0] / rates.get(1).copied().unwrap_or(f64::NAN)
         );
     }
-    for t in &targets {
+    for t in targets {
         if let Err(e) = t.cleanup().await {
             eprintln!("{}: cleanup: {e}", t.name);
         }
