@@ -18,6 +18,19 @@ use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet, UidRange, UidSet
 /// How many runs a mailbox keeps by default (16 octets each: 64 KiB).
 pub(super) const DEFAULT_LIMIT: usize = 4096;
 
+/// What one push changed ([`Expunged::unpush`] takes it back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Pushed {
+    /// The last run was extended; its last UID before.
+    Extended(u32),
+    /// A run was added; the runs dropped from the front to keep the bound (oldest first),
+    /// and the floor before.
+    Added {
+        dropped: Vec<(u32, u32, u64)>,
+        floor: u64,
+    },
+}
+
 /// Expunged UIDs of one mailbox with the mod-sequences of their removal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Expunged {
@@ -36,16 +49,50 @@ impl Expunged {
 
     /// Notes that UIDs `first..=last` were removed at `modseq` (see [`push`](Self::push)).
     pub(super) fn push_run(&mut self, first: u32, last: u32, modseq: u64, limit: usize) {
+        let _ = self.push_run_undoable(first, last, modseq, limit);
+    }
+
+    /// [`push_run`](Self::push_run), returning what it changed for [`unpush`](Self::unpush).
+    pub(super) fn push_run_undoable(
+        &mut self,
+        first: u32,
+        last: u32,
+        modseq: u64,
+        limit: usize,
+    ) -> Pushed {
         if let Some(run) = self.runs.back_mut() {
             if run.2 == modseq && run.1.checked_add(1) == Some(first) {
+                let before = run.1;
                 run.1 = last;
-                return;
+                return Pushed::Extended(before);
             }
         }
+        let floor = self.floor;
+        let mut dropped = Vec::new();
         self.runs.push_back((first, last, modseq));
         while self.runs.len() > limit.max(1) {
-            if let Some((_, _, m)) = self.runs.pop_front() {
-                self.floor = self.floor.max(m);
+            if let Some(run) = self.runs.pop_front() {
+                self.floor = self.floor.max(run.2);
+                dropped.push(run);
+            }
+        }
+        Pushed::Added { dropped, floor }
+    }
+
+    /// Takes back a push (the pushes since it taken back first, newest first).
+    pub(super) fn unpush(&mut self, p: Pushed) {
+        match p {
+            Pushed::Extended(before) => {
+                if let Some(run) = self.runs.back_mut() {
+                    run.1 = before;
+                }
+            }
+            Pushed::Added { dropped, floor } => {
+                for run in dropped.into_iter().rev() {
+                    self.runs.push_front(run);
+                }
+                self.floor = floor;
+                self.runs.pop_back();
             }
         }
     }
@@ -243,6 +290,40 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    /// Undoing pushes newest first gives back the state before them exactly: extensions,
+    /// new runs, and runs dropped from the front (with the floor) to keep the bound.
+    #[test]
+    fn unpush_takes_back_each_kind_of_push() {
+        let mut e = Expunged::default();
+        for (u, m) in [(1, 2), (2, 2), (5, 3), (9, 4)] {
+            e.push(u, m, 3);
+        }
+        let before = e.clone();
+        let mut pushed = Vec::new();
+        // Extends (9, 9, 4), adds two runs (dropping the two oldest), extends the last.
+        for (u, m) in [(10, 4), (20, 6), (30, 7), (31, 7)] {
+            pushed.push(e.push_run_undoable(u, u, m, 3));
+        }
+        assert_eq!(
+            e.runs().collect::<Vec<_>>(),
+            [(9, 10, 4), (20, 20, 6), (30, 31, 7)]
+        );
+        assert_eq!(e.floor(), 3);
+        assert!(matches!(pushed[0], Pushed::Extended(9)));
+        assert!(
+            matches!(&pushed[2], Pushed::Added { dropped, floor: 2 } if dropped == &[(5, 5, 3)])
+        );
+        for p in pushed.into_iter().rev() {
+            e.unpush(p);
+        }
+        assert_eq!(e, before);
+        // A bound of one: the new run pushes out the only one, and comes back.
+        let pushed = e.push_run_undoable(40, 40, 9, 1);
+        assert_eq!(e.runs().collect::<Vec<_>>(), [(40, 40, 9)]);
+        e.unpush(pushed);
+        assert_eq!(e, before);
     }
 
     #[test]

@@ -62,9 +62,7 @@ use imapwire_codec::response::ResponseCode;
 
 use super::event::{AppendStream, BodyStream, Reply, Request, Update};
 use super::expunged::Expunged;
-use super::memory::{
-    Change, FolderMeta, MemoryStore, SessionId, Snapshot, StoredMessage, date_or_now,
-};
+use super::memory::{Change, FolderMeta, MemoryStore, SessionId, StoredMessage, date_or_now};
 #[cfg(test)]
 use imapwire_codec::command::CommandBody;
 
@@ -88,6 +86,10 @@ pub struct MaildirStore {
     /// Files of the APPEND being stored, in message order: [`Change::Added`] renames the
     /// next one into `cur/` instead of writing the message again.
     arriving: std::collections::VecDeque<PathBuf>,
+    /// Tests: the write that fails (after this many have succeeded; see
+    /// [`injected`](Self::injected)).
+    #[cfg(test)]
+    fail_after: Option<usize>,
 }
 
 /// An APPEND message being written to `tmp/`.
@@ -264,6 +266,8 @@ impl MaildirStore {
             counter: 0,
             staged: HashMap::new(),
             arriving: std::collections::VecDeque::new(),
+            #[cfg(test)]
+            fail_after: None,
         };
         let subscribed: Vec<Vec<u8>> = match fs::read(root.join(SUBSCRIPTIONS)) {
             Ok(b) => b
@@ -760,15 +764,16 @@ impl MaildirStore {
         fs::rename(tmp, self.root.join(SUBSCRIPTIONS))
     }
 
-    /// Writes the changes the request made since `snap` was taken. When a write fails, the
-    /// directory and the in-memory state are put back as they were at `snap` (as far as the
-    /// directory allows: see [`undo`](Self::undo)), so that the request's `NO [SERVERBUG]`
-    /// tells the truth: it did not happen (RFC 9051 §7.1: NO, the operation failed).
-    fn commit(&mut self, snap: Snapshot) -> io::Result<()> {
+    /// Writes the changes the request made since [`MemoryStore::begin`]. When a write fails,
+    /// the directory and the in-memory state are put back as they were before the request
+    /// (the memory store's journal; the directory as far as it allows: see
+    /// [`undo`](Self::undo)), so that the request's `NO [SERVERBUG]` tells the truth: it did
+    /// not happen (RFC 9051 §7.1: NO, the operation failed).
+    fn commit(&mut self) -> io::Result<()> {
         let mut tx = Tx::default();
         let mut failed = None;
         for c in self.mem.take_changes() {
-            if let Err(e) = self.persist(c, &mut tx) {
+            if let Err(e) = self.persist(c, &mut tx).and_then(|()| self.injected()) {
                 failed = Some(e);
                 break;
             }
@@ -789,6 +794,7 @@ impl MaildirStore {
             failed = self.write_subscriptions().err();
         }
         let Some(e) = failed else {
+            self.mem.keep();
             for d in tx.done {
                 match d {
                     Done::Removed {
@@ -804,9 +810,36 @@ impl MaildirStore {
             }
             return Ok(());
         };
-        self.mem.rollback(snap);
+        self.mem.rollback();
         self.undo(tx);
         Err(e)
+    }
+
+    /// Tests: fails once as many changes as `fail_after` says have had their files written
+    /// (counted in [`commit`](Self::commit) after each change's files, before the logs).
+    #[cfg(test)]
+    fn injected(&mut self) -> io::Result<()> {
+        match &mut self.fail_after {
+            Some(0) => {
+                self.fail_after = None;
+                Err(io::Error::other("injected failure"))
+            }
+            Some(n) => {
+                *n -= 1;
+                if *n == 0 {
+                    self.fail_after = None;
+                    return Err(io::Error::other("injected failure"));
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn injected(&mut self) -> io::Result<()> {
+        Ok(())
     }
 
     /// Takes back, newest first, the steps of a change written in part (the in-memory
@@ -900,9 +933,9 @@ impl MaildirStore {
         mailbox: &Mailbox,
         role: Option<MailboxAttribute>,
     ) -> io::Result<bool> {
-        let snap = self.mem.snapshot(None);
+        self.mem.begin();
         let created = self.mem.create_special(mailbox, role);
-        self.commit(snap)?;
+        self.commit()?;
         Ok(created)
     }
 
@@ -999,9 +1032,9 @@ impl MaildirStore {
         // Renamed by `persist` as the messages are added; whatever is left (no such
         // mailbox: NO [TRYCREATE]) is deleted.
         self.arriving = files.into();
-        let snap = self.mem.snapshot(Some(&[super::memory::key(mailbox)]));
+        self.mem.begin();
         let r = self.mem.append_sized(mailbox, bodies);
-        let r = self.committed(snap, r);
+        let r = self.committed(r);
         for f in std::mem::take(&mut self.arriving) {
             let _ = fs::remove_file(f);
         }
@@ -1024,18 +1057,18 @@ impl MaildirStore {
             }
             r => r,
         };
-        let Some(only) = touched(self.mem.selected_key(sid), &request) else {
+        if !may_change(&request) {
             return self.mem.handle(sid, request);
-        };
-        let snap = self.mem.snapshot(only.as_deref());
+        }
+        self.mem.begin();
         let r = self.mem.handle(sid, request);
-        self.committed(snap, r)
+        self.committed(r)
     }
 
-    /// `r` once the changes since `snap` are written, else `NO [SERVERBUG]` with the
-    /// changes undone ([`commit`](Self::commit)).
-    fn committed(&mut self, snap: Snapshot, r: Reply) -> Reply {
-        match self.commit(snap) {
+    /// `r` once the changes since [`MemoryStore::begin`] are written, else
+    /// `NO [SERVERBUG]` with the changes undone ([`commit`](Self::commit)).
+    fn committed(&mut self, r: Reply) -> Reply {
+        match self.commit() {
             Ok(()) => r,
             Err(_) => Reply::no(
                 Some(ResponseCode::ServerBug),
@@ -1051,9 +1084,9 @@ impl MaildirStore {
         mailbox: &Mailbox,
         bodies: Vec<(Bytes, Vec<Flag>, i64)>,
     ) -> Reply {
-        let snap = self.mem.snapshot(Some(&[super::memory::key(mailbox)]));
+        self.mem.begin();
         let r = self.mem.append_messages(mailbox, bodies);
-        self.committed(snap, r)
+        self.committed(r)
     }
 
     /// The next at most `max` octets of streamed FETCH value `stream` of session `sid`
@@ -1090,39 +1123,25 @@ impl MaildirStore {
     }
 }
 
-/// What `request` of a session whose selected mailbox is `selected` may change, for its
-/// [`Snapshot`]: `None`, nothing (SELECT/EXAMINE, SEARCH, a FETCH that sets no `\\Seen`:
-/// no snapshot); `Some(Some(keys))`, these mailboxes only (the snapshot copies their
-/// index, not the whole store's); `Some(None)`, anything (the other commands: CREATE,
-/// DELETE, RENAME, ...).
-fn touched(selected: Option<Vec<u8>>, request: &Request) -> Option<Option<Vec<Vec<u8>>>> {
+/// Whether `request` may change the store: not SELECT/EXAMINE, SEARCH, or a FETCH that sets
+/// no `\\Seen` (answered without the memory store's journal and with nothing to write).
+fn may_change(request: &Request) -> bool {
     use imapwire_codec::fetch::{FetchAttribute, FetchItems};
-    let sel = || Some(Some(selected.iter().cloned().collect::<Vec<_>>()));
     match request {
-        Request::Select { .. } | Request::Search { .. } => None,
+        Request::Select { .. } | Request::Search { .. } => false,
         Request::Fetch {
             items: FetchItems::Attributes(a),
             ..
-        } if a.as_slice().iter().any(|a| {
+        } => a.as_slice().iter().any(|a| {
             matches!(
                 a,
                 FetchAttribute::Rfc822
                     | FetchAttribute::Rfc822Text
                     | FetchAttribute::BodySection { peek: false, .. }
             )
-        }) =>
-        {
-            sel()
-        }
-        Request::Fetch { .. } => None,
-        Request::Store { .. } | Request::Expunge { .. } | Request::Close => sel(),
-        Request::Copy { mailbox, .. } | Request::Move { mailbox, .. } => {
-            let mut keys: Vec<Vec<u8>> = selected.clone().into_iter().collect();
-            keys.push(super::memory::key(mailbox));
-            Some(Some(keys))
-        }
-        Request::Append { mailbox, .. } => Some(Some(vec![super::memory::key(mailbox)])),
-        _ => Some(None),
+        }),
+        Request::Fetch { .. } => false,
+        _ => true,
     }
 }
 
@@ -1431,6 +1450,308 @@ mod tests {
             after.1[0].0, 2,
             "UID 1 of Sent was written down by the failed MOVE"
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A fresh directory for a test.
+    fn fresh(tag: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("imapwire-maildir-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// Every file and directory under `dir` (sorted), with the size of each file and the
+    /// text of the logs and the subscriptions.
+    fn disk(dir: &Path) -> Vec<(String, u64, String)> {
+        fn walk(root: &Path, d: &Path, out: &mut Vec<(String, u64, String)>) {
+            for e in fs::read_dir(d).unwrap() {
+                let e = e.unwrap();
+                let path = e.path();
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                if e.file_type().unwrap().is_dir() {
+                    out.push((rel + "/", 0, String::new()));
+                    walk(root, &path, out);
+                } else {
+                    let name = e.file_name().into_string().unwrap();
+                    let text = if name == LOG || name == SUBSCRIPTIONS {
+                        fs::read_to_string(&path).unwrap()
+                    } else {
+                        String::new()
+                    };
+                    out.push((rel, e.metadata().unwrap().len(), text));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, dir, &mut out);
+        out.sort();
+        out
+    }
+
+    /// The store in memory (every mailbox's index, removals, subscriptions, selections) and
+    /// on disk.
+    fn everything(st: &MaildirStore) -> (String, Vec<(String, u64, String)>) {
+        (st.mem.dump(), disk(&st.root))
+    }
+
+    /// The store the journal tests start from: INBOX with 6 messages (4 `\Deleted`, one
+    /// removal before), `Sent` (special-use), `a` and `a/b` (subscribed, a message in
+    /// `a/b`), INBOX selected.
+    fn journal_setup(dir: &Path) -> (MaildirStore, SessionId) {
+        use imapwire_codec::response::Status;
+        let mut st = MaildirStore::open(dir).unwrap();
+        let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+        st.create_special(&sent, Some(MailboxAttribute::Sent))
+            .unwrap();
+        let sid = st.open_session();
+        for c in [
+            "APPEND INBOX (\\Deleted) {5}\r\ngone!",
+            "APPEND INBOX {5}\r\nfirst",
+            "APPEND INBOX (\\Deleted) {6}\r\nsecond",
+            "APPEND INBOX (\\Seen \\Deleted) {5}\r\nthird",
+            "APPEND INBOX ($Work) {6}\r\nfourth",
+            "APPEND INBOX (\\Deleted \\Flagged) {5}\r\nfifth",
+            "APPEND INBOX {5}\r\nsixth",
+            "CREATE a",
+            "CREATE a/b",
+            "SUBSCRIBE a",
+            "SUBSCRIBE a/b",
+            "APPEND a/b {7}\r\nchild's",
+        ] {
+            let r = st.handle(sid, Request::Command(cmd(c)));
+            assert_eq!(r.status, Status::Ok, "{c}: {r:?}");
+        }
+        assert_eq!(select_inbox(&mut st, sid, false).status, Status::Ok);
+        let r = st.handle(
+            sid,
+            Request::Expunge {
+                uids: Some(vec![1]),
+            },
+        );
+        assert_eq!(r.status, Status::Ok);
+        let r = st.handle(
+            sid,
+            Request::Store {
+                uids: vec![7],
+                kind: imapwire_codec::command::StoreType::Add,
+                silent: true,
+                data: imapwire_codec::command::StoreData::Flags(vec![Flag::Deleted]),
+                modifiers: vec![],
+            },
+        );
+        assert_eq!(r.status, Status::Ok);
+        st.take_notifications();
+        (st, sid)
+    }
+
+    type Case = (
+        &'static str,
+        usize,
+        fn(&mut MaildirStore, SessionId) -> Reply,
+    );
+
+    fn store_req(kind: imapwire_codec::command::StoreType, flags: Vec<Flag>) -> Request {
+        Request::Store {
+            uids: vec![2, 3, 4, 5, 6, 7],
+            kind,
+            silent: false,
+            data: imapwire_codec::command::StoreData::Flags(flags),
+            modifiers: vec![],
+        }
+    }
+
+    /// Each kind of change a request makes, failing after each of its steps in turn (the
+    /// files of 1, 2, ... of its changes written, then a failure injected): the reply is
+    /// `NO [SERVERBUG]` and the store is as before, in memory (every mailbox's index,
+    /// UIDNEXT, HIGHESTMODSEQ, removals kept for QRESYNC, subscriptions, selection) and on
+    /// disk (every file, log and the subscriptions), no other session is told, and the
+    /// same request then succeeds. The memory store's journal takes back flag changes,
+    /// additions, removals, created, deleted and renamed mailboxes, subscriptions and
+    /// selections; `steps` is the least number of changes the request writes (so that the
+    /// failure lands in the middle of a multi-message STORE and EXPUNGE).
+    #[test]
+    fn the_journal_takes_back_a_request_failing_at_each_step() {
+        use imapwire_codec::command::StoreType;
+        use imapwire_codec::response::Status;
+        let cases: [Case; 15] = [
+            ("STORE +FLAGS", 6, |st, sid| {
+                st.handle(
+                    sid,
+                    store_req(StoreType::Add, vec![Flag::Flagged, Flag::Answered]),
+                )
+            }),
+            ("STORE -FLAGS", 4, |st, sid| {
+                st.handle(sid, store_req(StoreType::Remove, vec![Flag::Deleted]))
+            }),
+            ("STORE FLAGS", 6, |st, sid| {
+                st.handle(sid, store_req(StoreType::Replace, vec![Flag::Draft]))
+            }),
+            ("FETCH BODY[] (sets \\Seen)", 5, |st, sid| {
+                let items = match cmd("FETCH 1 (FLAGS BODY[])") {
+                    CommandBody::Fetch { items, .. } => items,
+                    other => panic!("{other:?}"),
+                };
+                st.handle(
+                    sid,
+                    Request::Fetch {
+                        uids: vec![2, 3, 4, 5, 6, 7],
+                        items,
+                        modifiers: vec![],
+                        vanished: None,
+                    },
+                )
+            }),
+            ("EXPUNGE", 4, |st, sid| {
+                st.handle(sid, Request::Expunge { uids: None })
+            }),
+            ("UID EXPUNGE", 2, |st, sid| {
+                st.handle(
+                    sid,
+                    Request::Expunge {
+                        uids: Some(vec![3, 4, 5]),
+                    },
+                )
+            }),
+            ("CLOSE", 4, |st, sid| st.handle(sid, Request::Close)),
+            ("APPEND of 3", 3, |st, _| {
+                st.append_messages(
+                    &Mailbox::Inbox,
+                    vec![
+                        (Bytes::from_static(b"one"), vec![], 0),
+                        (Bytes::from_static(b"two"), vec![Flag::Seen], 1),
+                        (Bytes::from_static(b"three"), vec![], 2),
+                    ],
+                )
+            }),
+            ("MOVE", 6, |st, sid| {
+                let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+                st.handle(
+                    sid,
+                    Request::Move {
+                        uids: vec![2, 3, 4],
+                        mailbox: sent,
+                        last_uid: 7,
+                    },
+                )
+            }),
+            ("CREATE", 1, |st, sid| {
+                st.handle(sid, Request::Command(cmd("CREATE new/box")))
+            }),
+            ("DELETE", 1, |st, sid| {
+                st.handle(sid, Request::Command(cmd("DELETE a/b")))
+            }),
+            ("RENAME with a child", 2, |st, sid| {
+                st.handle(sid, Request::Command(cmd("RENAME a c")))
+            }),
+            ("RENAME INBOX", 13, |st, sid| {
+                st.handle(sid, Request::Command(cmd("RENAME INBOX Old")))
+            }),
+            ("SUBSCRIBE", 1, |st, sid| {
+                st.handle(sid, Request::Command(cmd("SUBSCRIBE other")))
+            }),
+            ("UNSUBSCRIBE", 1, |st, sid| {
+                st.handle(sid, Request::Command(cmd("UNSUBSCRIBE a")))
+            }),
+        ];
+        let dir = fresh("journal");
+        for (what, steps, run) in cases {
+            let mut n = 1;
+            loop {
+                let _ = fs::remove_dir_all(&dir);
+                let (mut st, sid) = journal_setup(&dir);
+                let before = everything(&st);
+                let contents = uids(&st, b"INBOX");
+                st.fail_after = Some(n);
+                let r = run(&mut st, sid);
+                if st.fail_after.is_some() {
+                    // Fewer than n changes: nothing failed.
+                    assert_eq!(r.status, Status::Ok, "{what}: {r:?}");
+                    assert_ne!(everything(&st), before, "{what}: changed nothing");
+                    break;
+                }
+                assert_eq!(r.status, Status::No, "{what} failing after {n}: {r:?}");
+                assert_eq!(r.code, Some(ResponseCode::ServerBug), "{what}");
+                let after = everything(&st);
+                assert_eq!(after.0, before.0, "{what} failing after {n}: in memory");
+                assert_eq!(after.1, before.1, "{what} failing after {n}: on disk");
+                assert!(st.take_notifications().is_empty(), "{what}: others told");
+                assert_eq!(uids(&st, b"INBOX"), contents, "{what}: the messages");
+                // Reopened: the same messages and flags.
+                drop(st);
+                let st = MaildirStore::open(&dir).unwrap();
+                assert_eq!(uids(&st, b"INBOX"), contents, "{what}: reopened");
+                drop(st);
+                // And again, without the failure: it succeeds.
+                let (mut st, sid) = {
+                    let _ = fs::remove_dir_all(&dir);
+                    journal_setup(&dir)
+                };
+                let r = run(&mut st, sid);
+                assert_eq!(r.status, Status::Ok, "{what}: {r:?}");
+                n += 1;
+            }
+            assert!(n > steps, "{what}: only {} changes written", n - 1);
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// RENAME INBOX (RFC 9051 §6.3.6): its messages move to the new mailbox (with their
+    /// flags, dates and contents; new UIDs there) and INBOX stays, empty, its UIDs not
+    /// given again; so after reopening.
+    #[test]
+    fn rename_inbox_moves_its_messages_and_leaves_it_empty() {
+        use imapwire_codec::response::Status;
+        let dir = fresh("rename-inbox");
+        let (mut st, sid) = journal_setup(&dir);
+        let inbox = uids(&st, b"INBOX");
+        assert_eq!(inbox.len(), 6);
+        let dates: Vec<i64> = st
+            .memory()
+            .stored(b"INBOX")
+            .iter()
+            .map(|m| m.internal_date)
+            .collect();
+        let r = st.handle(sid, Request::Command(cmd("RENAME INBOX Old")));
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        let check = |st: &MaildirStore| {
+            assert!(uids(st, b"INBOX").is_empty());
+            let old = uids(st, b"Old");
+            assert_eq!(
+                old.iter().map(|m| (&m.1, &m.2)).collect::<Vec<_>>(),
+                inbox.iter().map(|m| (&m.1, &m.2)).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                old.iter().map(|m| m.0).collect::<Vec<_>>(),
+                [1, 2, 3, 4, 5, 6]
+            );
+            let d: Vec<i64> = st
+                .memory()
+                .stored(b"Old")
+                .iter()
+                .map(|m| m.internal_date)
+                .collect();
+            assert_eq!(d, dates);
+            assert_eq!(
+                fs::read_dir(dir.join("cur")).unwrap().count(),
+                0,
+                "INBOX's files"
+            );
+            assert_eq!(
+                fs::read_dir(dir.join(".Old").join("cur")).unwrap().count(),
+                6
+            );
+        };
+        check(&st);
+        drop(st);
+        let mut st = MaildirStore::open(&dir).unwrap();
+        check(&st);
+        let sid = st.open_session();
+        let r = st.handle(sid, Request::Command(cmd("APPEND INBOX {3}\r\nnew")));
+        assert_eq!(r.status, Status::Ok);
+        let new = uids(&st, b"INBOX");
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].0, 8, "INBOX's UIDs are not given again");
         let _ = fs::remove_dir_all(&dir);
     }
 

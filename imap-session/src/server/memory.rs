@@ -266,6 +266,9 @@ pub struct MemoryStore {
     notifications: Vec<(Option<SessionId>, Mailbox, Update)>,
     /// `Some` once changes are recorded for a persistence layer.
     changes: Option<Vec<Change>>,
+    /// `Some` while a request's changes are recorded to be taken back
+    /// ([`begin`](MemoryStore::begin)).
+    journal: Option<Journal>,
     /// APPEND data received so far, by session and stream.
     staged: HashMap<(SessionId, AppendStream), Vec<u8>>,
     /// How many runs of expunged UIDs a mailbox keeps (`None`: the default).
@@ -281,17 +284,92 @@ pub struct MemoryStore {
     headers: HeaderCache,
 }
 
-/// What [`MemoryStore::snapshot`] keeps.
+/// The changes of one request to the in-memory state, newest last, with what
+/// [`MemoryStore::rollback`] needs to take each back: its cost is that of what the request
+/// changed, not of the mailboxes it touched ([`MemoryStore::begin`]).
 #[derive(Debug)]
-pub(crate) struct Snapshot {
-    /// `folders` holds only the mailboxes named to [`MemoryStore::snapshot`].
-    partial: bool,
-    folders: BTreeMap<Vec<u8>, Folder>,
-    subscribed: BTreeSet<Vec<u8>>,
+struct Journal {
+    steps: Vec<Undo>,
+    /// The mailboxes whose [`Undo::Meta`] is in `steps` (one each: the first is restored
+    /// last, after everything since).
+    metas: Vec<Vec<u8>>,
     next_validity: u32,
-    selected: HashMap<SessionId, (Vec<u8>, bool)>,
     notifications: usize,
     next_body: u64,
+}
+
+/// One step of a [`Journal`]: the state it changed, as it was.
+#[derive(Debug)]
+enum Undo {
+    /// A mailbox's UIDNEXT, HIGHESTMODSEQ and role before the request changed them.
+    Meta { mailbox: Vec<u8>, meta: FolderMeta },
+    /// Messages' flags and MODSEQs before a change, by UID.
+    Flags {
+        mailbox: Vec<u8>,
+        old: Vec<(u32, Vec<Flag>, u64)>,
+    },
+    /// `count` messages added at the end of a mailbox.
+    Added { mailbox: Vec<u8>, count: usize },
+    /// Messages removed, with their positions before the removal (ascending).
+    Removed {
+        mailbox: Vec<u8>,
+        messages: Vec<(usize, Message)>,
+    },
+    /// Every message of a mailbox taken out (RENAME INBOX).
+    Emptied {
+        mailbox: Vec<u8>,
+        messages: Vec<Message>,
+    },
+    /// Removals noted for QRESYNC, oldest first.
+    Expunged {
+        mailbox: Vec<u8>,
+        pushes: Vec<expunged::Pushed>,
+    },
+    /// A mailbox created.
+    Created { mailbox: Vec<u8> },
+    /// A mailbox deleted, with what it held.
+    Deleted { mailbox: Vec<u8>, folder: Folder },
+    /// A mailbox renamed; `displaced`, the one of the new name it replaced.
+    Renamed {
+        from: Vec<u8>,
+        to: Vec<u8>,
+        displaced: Option<Folder>,
+    },
+    /// A subscription changed; `was`, whether the mailbox was subscribed before.
+    Subscribed { mailbox: Vec<u8>, was: bool },
+    /// A session's selection before the request changed it.
+    Selected {
+        sid: SessionId,
+        was: Option<(Vec<u8>, bool)>,
+    },
+}
+
+impl Journal {
+    /// Notes `meta` as mailbox `k`'s state before the request, unless noted already.
+    fn meta(&mut self, k: &[u8], meta: &FolderMeta) {
+        if self.metas.iter().any(|m| m == k) {
+            return;
+        }
+        self.metas.push(k.to_vec());
+        self.steps.push(Undo::Meta {
+            mailbox: k.to_vec(),
+            meta: meta.clone(),
+        });
+    }
+
+    /// Notes a message added at the end of mailbox `k`.
+    fn added(&mut self, k: &[u8]) {
+        if let Some(Undo::Added { mailbox, count }) = self.steps.last_mut() {
+            if mailbox == k {
+                *count += 1;
+                return;
+            }
+        }
+        self.steps.push(Undo::Added {
+            mailbox: k.to_vec(),
+            count: 1,
+        });
+    }
 }
 
 /// The headers SEARCH read from message files, by (UIDVALIDITY, UID), at most
@@ -473,48 +551,145 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
-    /// The state a request may change, taken before it so that a persistence layer whose
-    /// write failed can put it back ([`rollback`](Self::rollback)): the mailboxes (with
-    /// their messages' index entries, not their data), subscriptions, selections and the
-    /// queued notifications.
-    ///
-    /// `only`: the mailboxes (by [`key`]) the request may change, when the caller knows
-    /// them (the copy is then of these, not of the whole store); `None`: all.
-    pub(crate) fn snapshot(&self, only: Option<&[Vec<u8>]>) -> Snapshot {
-        let folders = match only {
-            Some(keys) => keys
-                .iter()
-                .filter_map(|k| Some((k.clone(), self.folders.get(k)?.clone())))
-                .collect(),
-            None => self.folders.clone(),
-        };
-        Snapshot {
-            partial: only.is_some(),
-            folders,
-            subscribed: self.subscribed.clone(),
+    /// Records from now on what a request changes so that a persistence layer whose write
+    /// failed can take it back ([`rollback`](Self::rollback)), until
+    /// [`keep`](Self::keep): each change notes the state it replaced (a message's flags,
+    /// a removed message, a deleted mailbox, ...), so that the cost is that of what the
+    /// request changed, not of the mailboxes it touched.
+    pub(crate) fn begin(&mut self) {
+        self.journal = Some(Journal {
+            steps: Vec::new(),
+            metas: Vec::new(),
             next_validity: self.next_validity,
-            selected: self.selected.clone(),
             notifications: self.notifications.len(),
             next_body: self.next_body,
+        });
+    }
+
+    /// The whole in-memory state (mailboxes with their messages, removals and state,
+    /// subscriptions, selections, the next UIDVALIDITY), for tests that compare it.
+    #[cfg(test)]
+    pub(super) fn dump(&self) -> String {
+        let mut selected: Vec<_> = self.selected.iter().collect();
+        selected.sort();
+        format!(
+            "{:#?}\n{:?}\n{:?}\n{}",
+            self.folders, self.subscribed, selected, self.next_validity
+        )
+    }
+
+    /// Keeps the changes since [`begin`](Self::begin) (they were written).
+    pub(crate) fn keep(&mut self) {
+        self.journal = None;
+    }
+
+    /// Puts back the state of [`begin`](Self::begin): the request since is undone as if it
+    /// had not run (its notifications to other sessions dropped, the FETCH streams it
+    /// opened released, its recorded changes discarded).
+    pub(crate) fn rollback(&mut self) {
+        let Some(j) = self.journal.take() else {
+            return;
+        };
+        for step in j.steps.into_iter().rev() {
+            self.undo(step);
+        }
+        self.next_validity = j.next_validity;
+        self.notifications.truncate(j.notifications);
+        self.bodies.retain(|(_, s), _| s.0 < j.next_body);
+        if let Some(c) = self.changes.as_mut() {
+            c.clear();
         }
     }
 
-    /// Puts back the state of `snap`: the request since is undone as if it had not run
-    /// (its notifications to other sessions dropped, the FETCH streams it opened
-    /// released, its recorded changes discarded).
-    pub(crate) fn rollback(&mut self, snap: Snapshot) {
-        if snap.partial {
-            self.folders.extend(snap.folders);
-        } else {
-            self.folders = snap.folders;
-        }
-        self.subscribed = snap.subscribed;
-        self.next_validity = snap.next_validity;
-        self.selected = snap.selected;
-        self.notifications.truncate(snap.notifications);
-        self.bodies.retain(|(_, s), _| s.0 < snap.next_body);
-        if let Some(c) = self.changes.as_mut() {
-            c.clear();
+    /// Takes back one step of a [`Journal`] (the steps after it taken back already).
+    fn undo(&mut self, step: Undo) {
+        match step {
+            Undo::Meta { mailbox, meta } => {
+                if let Some(f) = self.folders.get_mut(&mailbox) {
+                    f.meta = meta;
+                }
+            }
+            Undo::Flags { mailbox, old } => {
+                let Some(f) = self.folders.get_mut(&mailbox) else {
+                    return;
+                };
+                for (uid, flags, modseq) in old.into_iter().rev() {
+                    if let Some(i) = f.index(uid) {
+                        f.messages[i].flags = flags;
+                        f.messages[i].modseq = modseq;
+                    }
+                }
+            }
+            Undo::Added { mailbox, count } => {
+                if let Some(f) = self.folders.get_mut(&mailbox) {
+                    let keep = f.messages.len().saturating_sub(count);
+                    f.messages.truncate(keep);
+                }
+            }
+            Undo::Removed { mailbox, messages } => {
+                let Some(f) = self.folders.get_mut(&mailbox) else {
+                    return;
+                };
+                // One merge: the kept messages in order, each removed one at its place.
+                let kept = std::mem::take(&mut f.messages);
+                let mut all = Vec::with_capacity(kept.len() + messages.len());
+                let mut kept = kept.into_iter();
+                for (at, m) in messages {
+                    while all.len() < at {
+                        let Some(k) = kept.next() else { break };
+                        all.push(k);
+                    }
+                    all.push(m);
+                }
+                all.extend(kept);
+                f.messages = all;
+            }
+            Undo::Emptied { mailbox, messages } => {
+                if let Some(f) = self.folders.get_mut(&mailbox) {
+                    f.messages = messages;
+                }
+            }
+            Undo::Expunged { mailbox, pushes } => {
+                if let Some(f) = self.folders.get_mut(&mailbox) {
+                    for p in pushes.into_iter().rev() {
+                        f.expunged.unpush(p);
+                    }
+                }
+            }
+            Undo::Created { mailbox } => {
+                self.folders.remove(&mailbox);
+            }
+            Undo::Deleted { mailbox, folder } => {
+                self.folders.insert(mailbox, folder);
+            }
+            Undo::Renamed {
+                from,
+                to,
+                displaced,
+            } => {
+                let f = self.folders.remove(&to);
+                if let Some(d) = displaced {
+                    self.folders.insert(to, d);
+                }
+                if let Some(f) = f {
+                    self.folders.insert(from, f);
+                }
+            }
+            Undo::Subscribed { mailbox, was } => {
+                if was {
+                    self.subscribed.insert(mailbox);
+                } else {
+                    self.subscribed.remove(&mailbox);
+                }
+            }
+            Undo::Selected { sid, was } => match was {
+                Some(s) => {
+                    self.selected.insert(sid, s);
+                }
+                None => {
+                    self.selected.remove(&sid);
+                }
+            },
         }
     }
 
@@ -524,11 +699,6 @@ impl MemoryStore {
         if let Some(f) = self.folders.get_mut(mailbox) {
             f.meta.uid_next = f.meta.uid_next.max(uid.saturating_add(1));
         }
-    }
-
-    /// The key of session `sid`'s selected mailbox.
-    pub(crate) fn selected_key(&self, sid: SessionId) -> Option<Vec<u8>> {
-        self.selected.get(&sid).map(|s| s.0.clone())
     }
 
     /// The flags and MODSEQ of message `uid` of `mailbox`.
@@ -639,7 +809,14 @@ impl MemoryStore {
         f.meta.special_use = role;
         let meta = f.meta.clone();
         self.folders.insert(k.clone(), f);
-        self.subscribed.insert(k.clone());
+        let was = !self.subscribed.insert(k.clone());
+        if let Some(j) = self.journal.as_mut() {
+            j.steps.push(Undo::Created { mailbox: k.clone() });
+            j.steps.push(Undo::Subscribed {
+                mailbox: k.clone(),
+                was,
+            });
+        }
         self.record(|| Change::Created {
             mailbox: k.clone(),
             meta,
@@ -660,6 +837,9 @@ impl MemoryStore {
         self.next_validity += 1;
         let meta = f.meta.clone();
         self.folders.insert(k.clone(), f);
+        if let Some(j) = self.journal.as_mut() {
+            j.steps.push(Undo::Created { mailbox: k.clone() });
+        }
         self.record(|| Change::Created { mailbox: k, meta });
         true
     }
@@ -851,6 +1031,10 @@ impl MemoryStore {
         date: i64,
     ) -> Option<u32> {
         let f = self.folders.get_mut(k)?;
+        if let Some(j) = self.journal.as_mut() {
+            j.meta(k, &f.meta);
+            j.added(k);
+        }
         let uid = f.add(data, size, flags, date);
         if self.changes.is_some() {
             let message = f.messages.last().cloned()?;
@@ -958,6 +1142,7 @@ impl MemoryStore {
                 if let Some((_, false)) = self.selected.get(&sid) {
                     let _ = self.expunge(sid, None);
                 }
+                self.journal_selected(sid);
                 self.selected.remove(&sid);
                 Reply::ok(vec![])
             }
@@ -1024,6 +1209,7 @@ impl MemoryStore {
         params: &[SelectParam],
     ) -> Reply {
         let k = key(&mailbox);
+        self.journal_selected(sid);
         let Some(f) = self.folders.get(&k) else {
             self.selected.remove(&sid);
             return nonexistent();
@@ -1156,6 +1342,8 @@ impl MemoryStore {
         // One answer per message (and a VANISHED): no regrowing of a long list.
         let mut data = Vec::with_capacity(uids.len() + 1);
         let mut changed = Vec::new();
+        // The flags before, for the journal.
+        let mut old = Vec::new();
         if let (Some(set), Some(since)) = (vanished, changed_since) {
             // RFC 7162 §3.2.6: the UIDs of the set expunged since `since`, before any FETCH.
             let max = f.meta.uid_next.saturating_sub(1);
@@ -1330,6 +1518,11 @@ impl MemoryStore {
                 }
             }
             if set_seen && !read_only && !f.messages[ix].flags.contains(&Flag::Seen) {
+                if let Some(j) = self.journal.as_mut() {
+                    j.meta(&k, &f.meta);
+                    let m = &f.messages[ix];
+                    old.push((m.uid, m.flags.clone(), m.modseq));
+                }
                 f.meta.highest_modseq += 1;
                 let m = &mut f.messages[ix];
                 m.flags.push(Flag::Seen);
@@ -1355,8 +1548,19 @@ impl MemoryStore {
                 data.push(ReplyData::StreamedMessage { uid, parts: out });
             }
         }
+        self.journal_flags(&k, old);
         self.flags_changed(sid, &k, changed);
         Reply::ok(data)
+    }
+
+    /// Notes flags changed by the request (`(uid, flags, modseq)` before) in the journal.
+    fn journal_flags(&mut self, k: &[u8], old: Vec<(u32, Vec<Flag>, u64)>) {
+        if let (Some(j), false) = (self.journal.as_mut(), old.is_empty()) {
+            j.steps.push(Undo::Flags {
+                mailbox: k.to_vec(),
+                old,
+            });
+        }
     }
 
     /// Records and notifies flag changes made by session `sid`.
@@ -1406,6 +1610,8 @@ impl MemoryStore {
         let mut out = Vec::new();
         let mut modified = Vec::new();
         let mut changed = Vec::new();
+        // The flags before, for the journal.
+        let mut old = Vec::new();
         for &uid in uids {
             let Some(ix) = f.index(uid) else { continue };
             if unchanged_since.is_some_and(|u| f.messages[ix].modseq > u) {
@@ -1433,6 +1639,10 @@ impl MemoryStore {
                 StoreType::Remove => m.flags.retain(|fl| !flags.contains(fl)),
             }
             if m.flags != before {
+                if let Some(j) = self.journal.as_mut() {
+                    j.meta(&k, &f.meta);
+                    old.push((uid, before, m.modseq));
+                }
                 f.meta.highest_modseq += 1;
                 m.modseq = f.meta.highest_modseq;
                 changed.push((uid, m.flags.clone(), m.modseq));
@@ -1454,6 +1664,7 @@ impl MemoryStore {
         if !modified.is_empty() {
             out.push(ReplyData::Modified(modified));
         }
+        self.journal_flags(&k, old);
         self.flags_changed(sid, &k, changed);
         Reply::ok(out)
     }
@@ -1527,21 +1738,47 @@ impl MemoryStore {
             return Vec::new();
         };
         let mut gone = Vec::new();
+        let journal = self.journal.as_mut();
+        let mut removed = Vec::new();
+        let mut at = 0;
         f.messages.retain(|m| {
             let hit = uids.binary_search(&m.uid).is_ok();
             if hit {
                 gone.push(m.uid);
+                if journal.is_some() {
+                    removed.push((at, m.clone()));
+                }
             }
+            at += 1;
             !hit
         });
         if gone.is_empty() {
             return gone;
         }
-        f.meta.highest_modseq += 1;
-        let modseq = f.meta.highest_modseq;
-        for &u in &gone {
-            f.expunged.push(u, modseq, limit);
+        if let Some(j) = journal {
+            j.meta(k, &f.meta);
+            j.steps.push(Undo::Removed {
+                mailbox: k.to_vec(),
+                messages: removed,
+            });
+            f.meta.highest_modseq += 1;
+            let modseq = f.meta.highest_modseq;
+            let pushes = gone
+                .iter()
+                .map(|&u| f.expunged.push_run_undoable(u, u, modseq, limit))
+                .collect();
+            j.steps.push(Undo::Expunged {
+                mailbox: k.to_vec(),
+                pushes,
+            });
+        } else {
+            f.meta.highest_modseq += 1;
+            let modseq = f.meta.highest_modseq;
+            for &u in &gone {
+                f.expunged.push(u, modseq, limit);
+            }
         }
+        let modseq = f.meta.highest_modseq;
         let mailbox = mailbox_of(k);
         for &uid in &gone {
             self.record(|| Change::Removed {
@@ -1553,6 +1790,24 @@ impl MemoryStore {
                 .push((Some(sid), mailbox.clone(), Update::Expunged { uid }));
         }
         gone
+    }
+
+    /// Notes in the journal that mailbox `k`'s subscription changed (`was`: before).
+    fn journal_subscribed(&mut self, k: &[u8], was: bool) {
+        if let Some(j) = self.journal.as_mut() {
+            j.steps.push(Undo::Subscribed {
+                mailbox: k.to_vec(),
+                was,
+            });
+        }
+    }
+
+    /// Notes in the journal session `sid`'s selection before a change.
+    fn journal_selected(&mut self, sid: SessionId) {
+        let was = self.selected.get(&sid).cloned();
+        if let Some(j) = self.journal.as_mut() {
+            j.steps.push(Undo::Selected { sid, was });
+        }
     }
 
     fn command(&mut self, sid: SessionId, body: CommandBody) -> Reply {
@@ -1583,7 +1838,13 @@ impl MemoryStore {
                     return Reply::no(Some(ResponseCode::Cannot), "INBOX cannot be deleted");
                 }
                 let k = key(&m);
-                if self.folders.remove(&k).is_some() {
+                if let Some(folder) = self.folders.remove(&k) {
+                    if let Some(j) = self.journal.as_mut() {
+                        j.steps.push(Undo::Deleted {
+                            mailbox: k.clone(),
+                            folder,
+                        });
+                    }
                     self.record(|| Change::Deleted { mailbox: k });
                     Reply::ok(vec![])
                 } else {
@@ -1593,7 +1854,8 @@ impl MemoryStore {
             C::Rename { from, to } => self.rename(&from, &to),
             C::Subscribe(m) => {
                 let k = key(&m);
-                self.subscribed.insert(k.clone());
+                let was = !self.subscribed.insert(k.clone());
+                self.journal_subscribed(&k, was);
                 self.record(|| Change::Subscribed {
                     mailbox: k,
                     on: true,
@@ -1602,7 +1864,8 @@ impl MemoryStore {
             }
             C::Unsubscribe(m) => {
                 let k = key(&m);
-                self.subscribed.remove(&k);
+                let was = self.subscribed.remove(&k);
+                self.journal_subscribed(&k, was);
                 self.record(|| Change::Subscribed {
                     mailbox: k,
                     on: false,
@@ -1712,16 +1975,36 @@ impl MemoryStore {
                 .map(|f| std::mem::take(&mut f.messages))
                 .unwrap_or_default();
             let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
-            for m in msgs {
-                let data = load(self.files.as_ref(), &fk, &m);
-                let _ = self.add_message(&tk, data, m.flags, m.internal_date);
+            for m in &msgs {
+                let data = load(self.files.as_ref(), &fk, m);
+                let _ = self.add_message(&tk, data, m.flags.clone(), m.internal_date);
+            }
+            if let Some(j) = self.journal.as_mut() {
+                j.steps.push(Undo::Emptied {
+                    mailbox: fk.clone(),
+                    messages: msgs,
+                });
             }
             let limit = self.expunged_limit();
             if let Some(f) = self.folders.get_mut(&fk) {
+                let mut journal = self.journal.as_mut();
+                if let Some(j) = journal.as_deref_mut() {
+                    j.meta(&fk, &f.meta);
+                }
                 f.meta.highest_modseq += 1;
                 let modseq = f.meta.highest_modseq;
+                let mut pushes = Vec::new();
                 for &u in &uids {
-                    f.expunged.push(u, modseq, limit);
+                    let p = f.expunged.push_run_undoable(u, u, modseq, limit);
+                    if journal.is_some() {
+                        pushes.push(p);
+                    }
+                }
+                if let Some(j) = journal {
+                    j.steps.push(Undo::Expunged {
+                        mailbox: fk.clone(),
+                        pushes,
+                    });
                 }
                 for uid in uids {
                     self.record(|| Change::Removed {
@@ -1746,9 +2029,18 @@ impl MemoryStore {
             let mut new = tk.clone();
             new.extend_from_slice(&old[fk.len()..]);
             if let Some(f) = self.folders.remove(&old) {
-                self.folders.insert(new.clone(), f);
+                let displaced = self.folders.insert(new.clone(), f);
+                if let Some(j) = self.journal.as_mut() {
+                    j.steps.push(Undo::Renamed {
+                        from: old.clone(),
+                        to: new.clone(),
+                        displaced,
+                    });
+                }
                 if self.subscribed.remove(&old) {
-                    self.subscribed.insert(new.clone());
+                    self.journal_subscribed(&old, true);
+                    let was = !self.subscribed.insert(new.clone());
+                    self.journal_subscribed(&new, was);
                 }
                 self.record(|| Change::Renamed { from: old, to: new });
             }
