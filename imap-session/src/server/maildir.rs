@@ -21,6 +21,9 @@
 //!   (the copy is written from memory) read the message whole for the time of the request:
 //!   bounded by the largest message, not by the mailbox. Reading only the needed part
 //!   (the header, a part's byte range) is left to do.
+//! - RENAME INBOX (RFC 9051 §6.3.6: INBOX's messages move to the new mailbox, INBOX stays
+//!   empty): the messages' files are renamed into the new mailbox (put back if the request
+//!   fails), not read.
 //!
 //! Layout:
 //!
@@ -86,6 +89,10 @@ pub struct MaildirStore {
     /// Files of the APPEND being stored, in message order: [`Change::Added`] renames the
     /// next one into `cur/` instead of writing the message again.
     arriving: std::collections::VecDeque<PathBuf>,
+    /// RENAME INBOX: the files of INBOX's messages, in UID order (`None`: a message without
+    /// one): [`Change::Added`] to the new mailbox renames the next one there (put back if
+    /// the request fails) instead of writing the message again.
+    moving: std::collections::VecDeque<Option<PathBuf>>,
     /// Tests: the write that fails (after this many have succeeded; see
     /// [`injected`](Self::injected)).
     #[cfg(test)]
@@ -266,6 +273,7 @@ impl MaildirStore {
             counter: 0,
             staged: HashMap::new(),
             arriving: std::collections::VecDeque::new(),
+            moving: std::collections::VecDeque::new(),
             #[cfg(test)]
             fail_after: None,
         };
@@ -625,40 +633,58 @@ impl MaildirStore {
                 let mtime = u64::try_from(message.internal_date)
                     .ok()
                     .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-                let tmp = match self.arriving.pop_front() {
-                    // An APPEND message: already written as it arrived (and closed).
-                    Some(path) => {
-                        if let Some(t) = mtime {
-                            let _ = fs::File::options()
-                                .write(true)
-                                .open(&path)
-                                .and_then(|f| f.set_modified(t));
-                        }
-                        path
-                    }
-                    // A message not held in memory has no data to write here.
-                    None if message.data.len() as u64 != message.size => {
-                        return Err(io::Error::other("message data not in memory"));
-                    }
-                    None => {
-                        let tmp = dir.join("tmp").join(&name);
-                        let written = fs::File::create(&tmp).and_then(|mut f| {
-                            f.write_all(&message.data)?;
+                // A file of INBOX's being moved by RENAME INBOX: renamed, and put back when
+                // the request fails.
+                if let Some(from) = self.moving.pop_front().flatten() {
+                    fs::rename(&from, dir.join("cur").join(&name))?;
+                    tx.done.push(Done::Added {
+                        mailbox: mailbox.clone(),
+                        uid: message.uid,
+                        name: name.clone(),
+                        from: Some(from),
+                    });
+                } else {
+                    let tmp = match self.arriving.pop_front() {
+                        // An APPEND message: already written as it arrived (and closed).
+                        Some(path) => {
                             if let Some(t) = mtime {
-                                let _ = f.set_modified(t);
+                                let _ = fs::File::options()
+                                    .write(true)
+                                    .open(&path)
+                                    .and_then(|f| f.set_modified(t));
                             }
-                            Ok(())
-                        });
-                        if let Err(e) = written {
-                            let _ = fs::remove_file(&tmp);
-                            return Err(e);
+                            path
                         }
-                        tmp
+                        // A message not held in memory has no data to write here.
+                        None if message.data.len() as u64 != message.size => {
+                            return Err(io::Error::other("message data not in memory"));
+                        }
+                        None => {
+                            let tmp = dir.join("tmp").join(&name);
+                            let written = fs::File::create(&tmp).and_then(|mut f| {
+                                f.write_all(&message.data)?;
+                                if let Some(t) = mtime {
+                                    let _ = f.set_modified(t);
+                                }
+                                Ok(())
+                            });
+                            if let Err(e) = written {
+                                let _ = fs::remove_file(&tmp);
+                                return Err(e);
+                            }
+                            tmp
+                        }
+                    };
+                    if let Err(e) = fs::rename(&tmp, dir.join("cur").join(&name)) {
+                        let _ = fs::remove_file(&tmp);
+                        return Err(e);
                     }
-                };
-                if let Err(e) = fs::rename(&tmp, dir.join("cur").join(&name)) {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(e);
+                    tx.done.push(Done::Added {
+                        mailbox: mailbox.clone(),
+                        uid: message.uid,
+                        name: name.clone(),
+                        from: None,
+                    });
                 }
                 tx.log(
                     &mailbox,
@@ -674,12 +700,7 @@ impl MaildirStore {
                 self.files()
                     .entry(mailbox.clone())
                     .or_default()
-                    .insert(message.uid, name.clone());
-                tx.done.push(Done::Added {
-                    mailbox: mailbox.clone(),
-                    uid: message.uid,
-                    name,
-                });
+                    .insert(message.uid, name);
                 // The file holds it now.
                 self.mem.release(&mailbox, message.uid);
             }
@@ -849,8 +870,17 @@ impl MaildirStore {
         let logged = |m: &[u8]| tx.logged.iter().any(|l| l == m);
         for d in tx.done.into_iter().rev() {
             match d {
-                Done::Added { mailbox, uid, name } => {
-                    let _ = fs::remove_file(self.dir(&mailbox).join("cur").join(&name));
+                Done::Added {
+                    mailbox,
+                    uid,
+                    name,
+                    from,
+                } => {
+                    let file = self.dir(&mailbox).join("cur").join(&name);
+                    let _ = match from {
+                        Some(from) => fs::rename(file, from),
+                        None => fs::remove_file(file),
+                    };
                     if let Some(f) = self.files().get_mut(&mailbox) {
                         f.remove(&uid);
                     }
@@ -886,13 +916,17 @@ impl MaildirStore {
                     name,
                     parked,
                 } => {
-                    let (Some(name), Some(parked)) = (name, parked) else {
+                    let Some(name) = name else {
                         continue;
                     };
                     if logged(&mailbox) {
                         continue;
                     }
-                    if fs::rename(&parked, self.dir(&mailbox).join("cur").join(&name)).is_ok() {
+                    // Not parked: the file was gone already, or moved by RENAME INBOX (and
+                    // put back by the undo of its Added, next).
+                    if parked.is_none_or(|p| {
+                        fs::rename(p, self.dir(&mailbox).join("cur").join(&name)).is_ok()
+                    }) {
                         self.files().entry(mailbox).or_default().insert(uid, name);
                     }
                 }
@@ -1060,9 +1094,26 @@ impl MaildirStore {
         if !may_change(&request) {
             return self.mem.handle(sid, request);
         }
+        if let Request::Command(imapwire_codec::command::CommandBody::Rename {
+            from: Mailbox::Inbox,
+            ..
+        }) = &request
+        {
+            // INBOX's messages move with their files (not read and written again).
+            let cur = self.dir(b"INBOX").join("cur");
+            let files = self.files().get(&b"INBOX"[..]).cloned().unwrap_or_default();
+            self.moving = self
+                .mem
+                .stored(b"INBOX")
+                .iter()
+                .map(|m| files.get(&m.uid).map(|n| cur.join(n)))
+                .collect();
+        }
         self.mem.begin();
         let r = self.mem.handle(sid, request);
-        self.committed(r)
+        let r = self.committed(r);
+        self.moving.clear();
+        r
     }
 
     /// `r` once the changes since [`MemoryStore::begin`] are written, else
@@ -1189,6 +1240,8 @@ enum Done {
         mailbox: Vec<u8>,
         uid: u32,
         name: String,
+        /// Where the file was moved from (RENAME INBOX); `None`: written for this request.
+        from: Option<PathBuf>,
     },
     Flags {
         mailbox: Vec<u8>,
@@ -1696,16 +1749,33 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    /// The inode numbers of the files in `dir`'s `cur/`, sorted.
+    fn inodes(dir: &Path) -> Vec<u64> {
+        use std::os::unix::fs::MetadataExt;
+        let mut v: Vec<u64> = fs::read_dir(dir.join("cur"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().ino())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// RENAME INBOX (RFC 9051 §6.3.6): its messages move to the new mailbox (with their
     /// flags, dates and contents; new UIDs there) and INBOX stays, empty, its UIDs not
-    /// given again; so after reopening.
+    /// given again; so after reopening. The messages' files are moved (the same inodes),
+    /// not read into memory and written again (one of them is larger than
+    /// [`STREAM_OVER`]).
     #[test]
     fn rename_inbox_moves_its_messages_and_leaves_it_empty() {
         use imapwire_codec::response::Status;
         let dir = fresh("rename-inbox");
         let (mut st, sid) = journal_setup(&dir);
+        let big = vec![b'x'; STREAM_OVER as usize + 1000];
+        let r = st.append_messages(&Mailbox::Inbox, vec![(Bytes::from(big), vec![], 7)]);
+        assert_eq!(r.status, Status::Ok);
         let inbox = uids(&st, b"INBOX");
-        assert_eq!(inbox.len(), 6);
+        assert_eq!(inbox.len(), 7);
+        let files = inodes(&dir);
         let dates: Vec<i64> = st
             .memory()
             .stored(b"INBOX")
@@ -1723,7 +1793,7 @@ mod tests {
             );
             assert_eq!(
                 old.iter().map(|m| m.0).collect::<Vec<_>>(),
-                [1, 2, 3, 4, 5, 6]
+                [1, 2, 3, 4, 5, 6, 7]
             );
             let d: Vec<i64> = st
                 .memory()
@@ -1737,10 +1807,7 @@ mod tests {
                 0,
                 "INBOX's files"
             );
-            assert_eq!(
-                fs::read_dir(dir.join(".Old").join("cur")).unwrap().count(),
-                6
-            );
+            assert_eq!(inodes(&dir.join(".Old")), files, "moved, not written again");
         };
         check(&st);
         drop(st);
@@ -1751,7 +1818,7 @@ mod tests {
         assert_eq!(r.status, Status::Ok);
         let new = uids(&st, b"INBOX");
         assert_eq!(new.len(), 1);
-        assert_eq!(new[0].0, 8, "INBOX's UIDs are not given again");
+        assert_eq!(new[0].0, 9, "INBOX's UIDs are not given again");
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -1975,9 +1975,11 @@ impl MemoryStore {
                 .map(|f| std::mem::take(&mut f.messages))
                 .unwrap_or_default();
             let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
+            // Not read: a message held in its file moves with the file (the persistence
+            // layer renames it).
             for m in &msgs {
-                let data = load(self.files.as_ref(), &fk, m);
-                let _ = self.add_message(&tk, data, m.flags.clone(), m.internal_date);
+                let (data, size) = (m.data.clone(), m.size);
+                let _ = self.add_sized(&tk, data, size, m.flags.clone(), m.internal_date);
             }
             if let Some(j) = self.journal.as_mut() {
                 j.steps.push(Undo::Emptied {
