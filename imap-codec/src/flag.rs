@@ -238,6 +238,20 @@ pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
     v: &mut L,
     mut item: impl FnMut(&mut Parser<'_>) -> PResult<T>,
 ) -> PResult<()> {
+    paren_list_into(p, v, |p, v| {
+        v.push_item(item(p)?);
+        Ok(v.item_count())
+    })
+}
+
+/// The steps of a parenthesised flag list (`(a b c)`, lenient forms included), `push` reading
+/// one element into `v` and returning the number of elements now in it.
+#[inline(always)]
+fn paren_list_into<L: ListSink<T>, T>(
+    p: &mut Parser<'_>,
+    v: &mut L,
+    mut push: impl FnMut(&mut Parser<'_>, &mut L) -> PResult<usize>,
+) -> PResult<()> {
     // (lenient: `( \Seen)`, `( )`)
     if !p.eat_open() {
         // lenient: NIL for the empty list
@@ -248,8 +262,8 @@ pub(crate) fn parse_flag_list_into<T, L: ListSink<T>>(
     }
     v.reserve_short_list();
     loop {
-        v.push_item(item(p)?);
-        p.check_items(v.item_count())?;
+        let n = push(p, v)?;
+        p.check_items(n)?;
         // `)` right after the item: what the general steps below do for it, in one test
         if p.eat(b')') {
             return Ok(());
@@ -399,10 +413,18 @@ impl MailboxAttribute {
 
     /// The known attribute whose name (case-insensitive) starts `rest` and is followed by its
     /// end or a byte that ends an atom (not `]`, not 8-bit: those take the general path), with
-    /// the name's length. Only the names with `rest`'s first letter are compared, each in a
-    /// few word-sized loads, so the atom is never scanned on its own.
+    /// the name's length.
     #[inline]
     fn known_at(rest: &[u8]) -> Option<(Self, usize)> {
+        let (i, n) = Self::known_index_at(rest)?;
+        Self::by_index(i as usize).map(|a| (a, n))
+    }
+
+    /// [`known_at`](Self::known_at) as the attribute's place in `NAMES`. Only the names with
+    /// `rest`'s first letter are compared, each in a few word-sized loads, so the atom is
+    /// never scanned on its own.
+    #[inline]
+    fn known_index_at(rest: &[u8]) -> Option<(u8, usize)> {
         // every name is made of ASCII letters (test `attribute_names_round_trip`)
         for &i in Self::INDEX.starting_with(*rest.first()?) {
             let k = Self::NAMES[i as usize];
@@ -413,10 +435,353 @@ impl MailboxAttribute {
                 Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
             };
             if ends && eq_letters_fold(h, k) {
-                return Self::by_index(i as usize).map(|a| (a, n));
+                return Some((i as u8, n));
             }
         }
         None
+    }
+
+    /// The place of a known attribute in `NAMES` (`None` for [`MailboxAttribute::Extension`]).
+    fn known_index(&self) -> Option<u8> {
+        let name = self.known_name()?.as_bytes();
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| i as u8)
+    }
+}
+
+/// The known attributes in the order of `MailboxAttribute::NAMES` (what a
+/// [`MailboxAttributes`] code refers to; test `known_attributes_follow_the_table`).
+static KNOWN_ATTRIBUTES: [MailboxAttribute; MailboxAttribute::NAMES.len()] = {
+    use MailboxAttribute as A;
+    [
+        A::NoInferiors,
+        A::NoSelect,
+        A::Marked,
+        A::Unmarked,
+        A::NonExistent,
+        A::Subscribed,
+        A::Remote,
+        A::HasChildren,
+        A::HasNoChildren,
+        A::All,
+        A::Archive,
+        A::Drafts,
+        A::Flagged,
+        A::Junk,
+        A::Sent,
+        A::Trash,
+        A::Important,
+    ]
+};
+
+/// Attributes held inline by [`MailboxAttributes`].
+const INLINE_ATTRIBUTES: usize = 7;
+/// The code of an attribute held in [`MailboxAttributes`]' side list.
+const OTHER_CODE: u8 = u8::MAX;
+/// [`MailboxAttributes`]' length byte when every attribute is in its side list.
+const SPILLED: u8 = u8::MAX;
+
+/// The attributes of a LIST / LSUB / XLIST item (`mbx-list-flags`, RFC 9051 §7.3.1), in
+/// wire order.
+///
+/// Held compactly: up to seven attributes one byte each (a known attribute such as
+/// `\HasNoChildren` by its place in the name table), [`MailboxAttribute::Extension`]s in a
+/// side list that stays unallocated when there are none, so the usual item moves and drops as
+/// a few words. Longer lists keep every attribute in the side list. Read it like a slice:
+/// [`iter`](Self::iter) (`&MailboxAttribute` in order), [`len`](Self::len),
+/// [`get`](Self::get), [`contains`](Self::contains); build it with [`push`](Self::push),
+/// `From<Vec<_>>`, `From<[_; N]>` or `collect()`. Equality is by the items in order,
+/// whichever way they are held; `Debug` prints the list.
+///
+/// ```
+/// use imapwire_codec::flag::{MailboxAttribute, MailboxAttributes};
+///
+/// let a = MailboxAttributes::from(vec![MailboxAttribute::HasNoChildren, MailboxAttribute::Sent]);
+/// assert_eq!(a.len(), 2);
+/// assert!(a.contains(&MailboxAttribute::Sent));
+/// assert_eq!(a.get(0), Some(&MailboxAttribute::HasNoChildren));
+/// assert_eq!(format!("{a:?}"), "[HasNoChildren, Sent]");
+/// ```
+#[derive(Clone, Default)]
+pub struct MailboxAttributes {
+    /// `len` codes in order: a known attribute's index in `NAMES`, or `OTHER_CODE` for the
+    /// next attribute of `other`.
+    codes: [u8; INLINE_ATTRIBUTES],
+    /// The number of codes, or `SPILLED`: every attribute is in `other`.
+    len: u8,
+    /// The attributes coded `OTHER_CODE`, in order; all of them when `len` is `SPILLED`.
+    other: Vec<MailboxAttribute>,
+}
+
+impl MailboxAttributes {
+    /// No attributes (no allocation).
+    pub const fn new() -> Self {
+        MailboxAttributes {
+            codes: [0; INLINE_ATTRIBUTES],
+            len: 0,
+            other: Vec::new(),
+        }
+    }
+
+    /// The number of attributes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        if self.len == SPILLED {
+            self.other.len()
+        } else {
+            self.len as usize
+        }
+    }
+
+    /// Whether there are none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The attributes in order.
+    #[inline]
+    pub fn iter(&self) -> AttributesIter<'_> {
+        let spilled = self.len == SPILLED;
+        let codes = if spilled {
+            &[][..]
+        } else {
+            &self.codes[..(self.len as usize).min(INLINE_ATTRIBUTES)]
+        };
+        AttributesIter {
+            codes: codes.iter(),
+            other: self.other.iter(),
+            spilled,
+        }
+    }
+
+    /// The attribute at `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&MailboxAttribute> {
+        self.iter().nth(index)
+    }
+
+    /// Whether `a` is one of the attributes.
+    pub fn contains(&self, a: &MailboxAttribute) -> bool {
+        self.iter().any(|x| x == a)
+    }
+
+    /// Appends an attribute.
+    pub fn push(&mut self, a: MailboxAttribute) {
+        match a.known_index() {
+            Some(i) => self.push_known(i),
+            None => self.push_code(OTHER_CODE, Some(a)),
+        }
+    }
+
+    /// The attributes as a `Vec`.
+    pub fn to_vec(&self) -> Vec<MailboxAttribute> {
+        self.iter().cloned().collect()
+    }
+
+    /// Appends the known attribute `NAMES[i]`.
+    #[inline]
+    fn push_known(&mut self, i: u8) {
+        if (self.len as usize) < INLINE_ATTRIBUTES {
+            self.codes[self.len as usize] = i;
+            self.len += 1;
+        } else {
+            self.push_code(i, None);
+        }
+    }
+
+    /// Appends `code` (`other`: the attribute of `OTHER_CODE`), moving every attribute to
+    /// the side list when the codes are full.
+    #[inline(never)]
+    fn push_code(&mut self, code: u8, other: Option<MailboxAttribute>) {
+        let a = match other {
+            Some(a) => a,
+            None => match KNOWN_ATTRIBUTES.get(code as usize) {
+                Some(k) => k.clone(),
+                None => return,
+            },
+        };
+        if (self.len as usize) < INLINE_ATTRIBUTES {
+            self.codes[self.len as usize] = OTHER_CODE;
+            self.len += 1;
+        } else if self.len != SPILLED {
+            let mut all = Vec::with_capacity(INLINE_ATTRIBUTES * 2);
+            all.extend(self.iter().cloned());
+            self.other = all;
+            self.len = SPILLED;
+        }
+        self.other.push(a);
+    }
+}
+
+/// The iterator of [`MailboxAttributes::iter`].
+#[derive(Debug, Clone)]
+pub struct AttributesIter<'a> {
+    codes: std::slice::Iter<'a, u8>,
+    other: std::slice::Iter<'a, MailboxAttribute>,
+    spilled: bool,
+}
+
+impl<'a> Iterator for AttributesIter<'a> {
+    type Item = &'a MailboxAttribute;
+    #[inline]
+    fn next(&mut self) -> Option<&'a MailboxAttribute> {
+        if self.spilled {
+            return self.other.next();
+        }
+        match *self.codes.next()? {
+            OTHER_CODE => self.other.next(),
+            c => KNOWN_ATTRIBUTES.get(c as usize),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = if self.spilled {
+            self.other.len()
+        } else {
+            self.codes.len()
+        };
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for AttributesIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.spilled {
+            return self.other.next_back();
+        }
+        match *self.codes.next_back()? {
+            OTHER_CODE => self.other.next_back(),
+            c => KNOWN_ATTRIBUTES.get(c as usize),
+        }
+    }
+}
+
+impl ExactSizeIterator for AttributesIter<'_> {}
+
+impl<'a> IntoIterator for &'a MailboxAttributes {
+    type Item = &'a MailboxAttribute;
+    type IntoIter = AttributesIter<'a>;
+    fn into_iter(self) -> AttributesIter<'a> {
+        self.iter()
+    }
+}
+
+impl PartialEq for MailboxAttributes {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for MailboxAttributes {}
+
+impl std::hash::Hash for MailboxAttributes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for a in self {
+            a.hash(state);
+        }
+    }
+}
+
+impl PartialEq<[MailboxAttribute]> for MailboxAttributes {
+    fn eq(&self, other: &[MailboxAttribute]) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl PartialEq<Vec<MailboxAttribute>> for MailboxAttributes {
+    fn eq(&self, other: &Vec<MailboxAttribute>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl fmt::Debug for MailboxAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<MailboxAttribute> for MailboxAttributes {
+    fn from_iter<I: IntoIterator<Item = MailboxAttribute>>(iter: I) -> Self {
+        let mut v = MailboxAttributes::new();
+        v.extend(iter);
+        v
+    }
+}
+
+impl Extend<MailboxAttribute> for MailboxAttributes {
+    fn extend<I: IntoIterator<Item = MailboxAttribute>>(&mut self, iter: I) {
+        for a in iter {
+            self.push(a);
+        }
+    }
+}
+
+impl From<Vec<MailboxAttribute>> for MailboxAttributes {
+    fn from(v: Vec<MailboxAttribute>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl<const M: usize> From<[MailboxAttribute; M]> for MailboxAttributes {
+    fn from(a: [MailboxAttribute; M]) -> Self {
+        a.into_iter().collect()
+    }
+}
+
+impl From<&[MailboxAttribute]> for MailboxAttributes {
+    fn from(s: &[MailboxAttribute]) -> Self {
+        s.iter().cloned().collect()
+    }
+}
+
+impl From<MailboxAttributes> for Vec<MailboxAttribute> {
+    fn from(a: MailboxAttributes) -> Self {
+        if a.len == SPILLED {
+            a.other
+        } else {
+            a.to_vec()
+        }
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for MailboxAttributes {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        u.arbitrary_iter()?.collect()
+    }
+}
+
+/// Parses `mbx-list-flags` (a parenthesised list of `\Name`s, as [`parse_flag_list_into`]
+/// with [`MailboxAttribute::parse`]) into `v` (empty on entry): a known name is stored as its
+/// code straight from the message bytes; anything else takes `MailboxAttribute`'s general
+/// path (test `attribute_list_matches_flag_list`).
+#[inline]
+pub(crate) fn parse_attributes_into(p: &mut Parser<'_>, v: &mut MailboxAttributes) -> PResult<()> {
+    paren_list_into::<_, MailboxAttribute>(p, v, |p, v| {
+        if let Some((b'\\', rest)) = p.rest().split_first() {
+            if let Some((i, n)) = MailboxAttribute::known_index_at(rest) {
+                p.pos += 1 + n;
+                v.push_known(i);
+                return Ok(v.len());
+            }
+        }
+        v.push(MailboxAttribute::parse_general(p)?);
+        Ok(v.len())
+    })
+}
+
+impl ListSink<MailboxAttribute> for MailboxAttributes {
+    #[inline]
+    fn reserve_short_list(&mut self) {}
+    #[inline]
+    fn push_item(&mut self, item: MailboxAttribute) {
+        self.push(item);
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.len()
     }
 }
 
@@ -472,6 +837,123 @@ mod tests {
         });
         for n in MailboxAttribute::NAMES {
             assert!(n.iter().all(u8::is_ascii_alphabetic), "{n:?}");
+        }
+    }
+
+    /// `KNOWN_ATTRIBUTES` lists the attributes of `NAMES` in table order (what the codes of
+    /// `MailboxAttributes` index).
+    #[test]
+    fn known_attributes_follow_the_table() {
+        assert_eq!(KNOWN_ATTRIBUTES.len(), MailboxAttribute::NAMES.len());
+        for (i, a) in KNOWN_ATTRIBUTES.iter().enumerate() {
+            assert_eq!(MailboxAttribute::by_index(i).as_ref(), Some(a));
+            assert_eq!(a.known_index(), Some(i as u8));
+        }
+        assert!((KNOWN_ATTRIBUTES.len() as u8) < OTHER_CODE);
+    }
+
+    /// `MailboxAttributes` holds what it is given, in order, inline or spilled, and reads
+    /// like the `Vec` of the same items.
+    #[test]
+    fn attributes_container_is_a_list() {
+        let ext = |s: &str| MailboxAttribute::Extension(Atom::try_from(s).unwrap());
+        let pool = [
+            MailboxAttribute::HasNoChildren,
+            ext("Inbox"),
+            MailboxAttribute::Sent,
+            ext("AllMail"),
+            MailboxAttribute::Important,
+            // an extension spelling a known name is kept as it is (validate() refuses it)
+            ext("HasChildren"),
+        ];
+        for n in 0..20 {
+            let v: Vec<MailboxAttribute> = (0..n).map(|i| pool[(i * 7 + n) % pool.len()].clone()).collect();
+            let mut a = MailboxAttributes::new();
+            for x in &v {
+                a.push(x.clone());
+            }
+            assert_eq!(a.len(), v.len());
+            assert_eq!(a.is_empty(), v.is_empty());
+            assert_eq!(a.to_vec(), v);
+            assert_eq!(a, v);
+            assert_eq!(a.iter().rev().cloned().collect::<Vec<_>>(), v.iter().rev().cloned().collect::<Vec<_>>());
+            assert_eq!(a.iter().len(), v.len());
+            for (i, x) in v.iter().enumerate() {
+                assert_eq!(a.get(i), Some(x));
+                assert!(a.contains(x));
+            }
+            assert_eq!(a.get(v.len()), None);
+            assert_eq!(format!("{a:?}"), format!("{v:?}"));
+            assert_eq!(MailboxAttributes::from(v.clone()), a);
+            assert_eq!(Vec::from(a.clone()), v);
+            // the same items from the other end of the pool are another list
+            if n > 0 {
+                let mut w = v.clone();
+                w[0] = ext("Zzz");
+                assert_ne!(MailboxAttributes::from(w), a);
+            }
+        }
+        // an iterator mixing ends: codes and the side list stay in step
+        let v = vec![ext("A"), MailboxAttribute::Sent, ext("B"), MailboxAttribute::Junk];
+        let a = MailboxAttributes::from(v.clone());
+        let mut it = a.iter();
+        assert_eq!(it.next_back(), Some(&MailboxAttribute::Junk));
+        assert_eq!(it.next(), Some(&ext("A")));
+        assert_eq!(it.next_back(), Some(&ext("B")));
+        assert_eq!(it.next(), Some(&MailboxAttribute::Sent));
+        assert_eq!(it.next(), None);
+        assert!(!a.contains(&MailboxAttribute::HasChildren));
+    }
+
+    proptest::proptest! {
+        /// `parse_attributes_into` (known names stored as codes from the message bytes)
+        /// agrees with the general `parse_flag_list_into` of `MailboxAttribute::parse` on
+        /// lists of known, odd-case, extension, malformed and non-attribute items with odd
+        /// separators, short and long (past the inline codes), strict and lenient, and with
+        /// a low item limit: the same items, position, error and warnings.
+        #[test]
+        fn attribute_list_matches_flag_list(
+            pieces in proptest::collection::vec((0usize..36, 0usize..5), 0..12),
+            open in 0usize..4,
+            close in 0usize..5,
+            opts in 0usize..3,
+        ) {
+            use crate::options::DecodeOptions;
+            const PIECES: &[&[u8]] = &[
+                b"\\HasNoChildren", b"\\hasnochildren", b"\\HASCHILDREN", b"\\HasChildren",
+                b"\\Noselect", b"\\NoSelect", b"\\Sent", b"\\Subscribed", b"\\Marked",
+                b"\\Unmarked", b"\\Inbox", b"\\AllMail", b"\\X-Custom", b"\\All", b"\\Allx",
+                b"\\Al", b"\\Important", b"\\NonExistent", b"\\Remote", b"\\Junk\xc3\xa9",
+                b"\\Trash]", b"\\Drafts[x]", b"\\", b"\\*", b"Keyword", b"NIL", b"\"q\"",
+                b"\\HasChildren(", b"\\Flagged{3}", b"\\Archive\\Sent", b"\\Noinferiors",
+                b"(\\Sent)", b"\\Sent%", b"\\\x00", b"\\Sent\t", b"\\HasNoChildrenX",
+            ];
+            const SEPS: &[&[u8]] = &[b" ", b"  ", b"", b" \t", b"\t"];
+            let mut line: Vec<u8> = [&b"("[..], b"( ", b"", b"NIL"][open].to_vec();
+            for (i, (k, sep)) in pieces.iter().enumerate() {
+                if i > 0 {
+                    line.extend_from_slice(SEPS[*sep]);
+                }
+                line.extend_from_slice(PIECES[*k]);
+            }
+            line.extend_from_slice([&b")"[..], b" )", b"", b"))", b") x"][close]);
+            let o = match opts {
+                0 => DecodeOptions::strict(),
+                1 => DecodeOptions::lenient(),
+                _ => DecodeOptions::lenient().with_max_list_items(5),
+            };
+            let src = Bytes::from(line);
+            let mut pg = Parser::new(&src, &o);
+            let mut general: Vec<MailboxAttribute> = Vec::new();
+            let rg = parse_flag_list_into(&mut pg, &mut general, MailboxAttribute::parse);
+            let mut pf = Parser::new(&src, &o);
+            let mut fast = MailboxAttributes::new();
+            let rf = parse_attributes_into(&mut pf, &mut fast);
+            proptest::prop_assert_eq!(rg.is_ok(), rf.is_ok());
+            proptest::prop_assert_eq!(pg.pos, pf.pos);
+            proptest::prop_assert_eq!(&pg.warnings, &pf.warnings);
+            proptest::prop_assert_eq!(pg.error().to_string(), pf.error().to_string());
+            proptest::prop_assert_eq!(fast.to_vec(), general);
         }
     }
 

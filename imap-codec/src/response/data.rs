@@ -14,7 +14,7 @@ use crate::core::{Atom, IString};
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Rule, ValidationError, ValueKind};
 use crate::fetch::MessageDataItem;
-use crate::flag::{Flag, MailboxAttribute, parse_flag_list, parse_flag_list_into};
+use crate::flag::{Flag, MailboxAttributes, parse_attributes_into, parse_flag_list};
 use crate::list::SmallList;
 use crate::mailbox::Mailbox;
 use crate::options::Quirk;
@@ -273,8 +273,9 @@ impl fmt::Debug for Delimiter {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListItem {
-    /// Mailbox attributes (up to four inline).
-    pub attributes: SmallList<MailboxAttribute, 4>,
+    /// Mailbox attributes, in wire order (the known ones one byte each, no allocation for
+    /// up to seven).
+    pub attributes: MailboxAttributes,
     /// Hierarchy delimiter, `None` for NIL (flat).
     pub delimiter: Option<Delimiter>,
     /// The mailbox.
@@ -714,6 +715,19 @@ fn seq_from(p: &mut Parser<'_>, n: u32, at: usize) -> PResult<SeqNum> {
     }
 }
 
+/// `*out = new` for the value parsed in place next. `out` is usually
+/// [`Response::placeholder`] (`EXISTS`, nothing to drop): that one is overwritten without the
+/// call of the response's drop glue; any other value is dropped as by `*out = new`.
+#[inline(always)]
+fn set_placeholder(out: &mut Response, new: Response) {
+    if matches!(out, Response::Data(Data::Exists(_))) {
+        // holds no heap data: forgetting it leaks nothing
+        std::mem::forget(std::mem::replace(out, new));
+    } else {
+        *out = new;
+    }
+}
+
 /// Parses `number SP keyword ...` (after `* `) into `out`. FETCH items are parsed in place,
 /// into the response being returned (no move of the inline item list).
 #[inline]
@@ -725,10 +739,13 @@ pub(crate) fn parse_numbered_into(p: &mut Parser<'_>, out: &mut Response) -> PRe
         Some(b'F' | b'f') if p.keyword(b"FETCH") => {
             let seq = seq_from(p, n, at)?;
             p.sp()?;
-            *out = Response::Data(Data::Fetch {
-                seq,
-                items: SmallList::new(),
-            });
+            set_placeholder(
+                out,
+                Response::Data(Data::Fetch {
+                    seq,
+                    items: SmallList::new(),
+                }),
+            );
             if let Response::Data(Data::Fetch { items, .. }) = out {
                 MessageDataItem::parse_list_into(p, items)?;
             }
@@ -751,10 +768,13 @@ pub(crate) fn parse_numbered_into(p: &mut Parser<'_>, out: &mut Response) -> PRe
         Some(b'U' | b'u') if p.keyword(b"UIDFETCH") => {
             let uid = crate::sequence::Uid::new(n).map_err(|_| p.fail_at(at, "nz-number"))?;
             p.sp()?;
-            *out = Response::Data(Data::UidFetch {
-                uid,
-                items: SmallList::new(),
-            });
+            set_placeholder(
+                out,
+                Response::Data(Data::UidFetch {
+                    uid,
+                    items: SmallList::new(),
+                }),
+            );
             if let Response::Data(Data::UidFetch { items, .. }) = out {
                 MessageDataItem::parse_list_into(p, items)?;
             }
@@ -833,11 +853,14 @@ pub(crate) fn parse_keyword_into(
     p.pos += word.len();
     p.sp()?;
     let item = ListItem::placeholder();
-    *out = Response::Data(match kind {
-        0 => Data::List(item),
-        1 => Data::Lsub(item),
-        _ => Data::XList(item),
-    });
+    set_placeholder(
+        out,
+        Response::Data(match kind {
+            0 => Data::List(item),
+            1 => Data::Lsub(item),
+            _ => Data::XList(item),
+        }),
+    );
     if let Response::Data(Data::List(item) | Data::Lsub(item) | Data::XList(item)) = out {
         parse_list_item_into(p, item)?;
     }
@@ -1186,7 +1209,7 @@ impl ListItem {
     #[inline]
     fn placeholder() -> Self {
         ListItem {
-            attributes: SmallList::new(),
+            attributes: MailboxAttributes::new(),
             delimiter: None,
             mailbox: Mailbox::Inbox,
             extended: Vec::new(),
@@ -1197,7 +1220,7 @@ impl ListItem {
 /// Parses `mailbox-list` into `item` (a placeholder on entry) in place.
 #[inline]
 fn parse_list_item_into(p: &mut Parser<'_>, item: &mut ListItem) -> PResult<()> {
-    parse_flag_list_into(p, &mut item.attributes, MailboxAttribute::parse)?;
+    parse_attributes_into(p, &mut item.attributes)?;
     p.sp()?;
     item.delimiter = Delimiter::parse(p)?;
     p.sp()?;
@@ -1459,7 +1482,14 @@ fn encode_ids(buf: &mut EncodeBuf, ids: &[NonZeroU32], modseq: Option<u64>) {
 
 impl Encode for ListItem {
     fn encode(&self, buf: &mut EncodeBuf) {
-        buf.list(&self.attributes, |b, a| a.encode(b));
+        buf.byte(b'(');
+        for (i, a) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                buf.byte(b' ');
+            }
+            a.encode(buf);
+        }
+        buf.byte(b')');
         buf.sp();
         Delimiter::encode_opt(self.delimiter, buf);
         buf.sp();
@@ -1799,6 +1829,33 @@ mod delimiter_tests {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod set_placeholder_tests {
+    use super::*;
+    use crate::flag::MailboxAttribute;
+
+    /// `set_placeholder` leaves exactly the new value, over the placeholder and over any
+    /// other response (which it drops as an assignment does).
+    #[test]
+    fn leaves_the_new_value() {
+        let list = |name: &str| {
+            Response::Data(Data::List(ListItem {
+                attributes: vec![MailboxAttribute::HasNoChildren].into(),
+                delimiter: Delimiter::new(b'/').ok(),
+                mailbox: Mailbox::try_from(name).unwrap(),
+                extended: Vec::new(),
+            }))
+        };
+        for old in [Response::placeholder(), list("a"), Response::Data(Data::Exists(7))] {
+            let mut out = old;
+            set_placeholder(&mut out, list("b"));
+            assert_eq!(out, list("b"));
+            set_placeholder(&mut out, Response::placeholder());
+            assert_eq!(out, Response::placeholder());
         }
     }
 }

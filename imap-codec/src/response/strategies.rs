@@ -121,7 +121,7 @@ fn list_ext_item() -> impl Strategy<Value = ListExtendedItem> {
 
 fn list_item() -> impl Strategy<Value = ListItem> {
     (
-        vec(mailbox_attribute(), 0..4),
+        vec(mailbox_attribute(), 0..10),
         delimiter(),
         mailbox(),
         vec(list_ext_item(), 0..3),

@@ -1335,7 +1335,7 @@ mod quirks {
         );
         assert!(matches!(
             r,
-            Response::Data(Data::XList(l)) if l.attributes[0] == MailboxAttribute::HasNoChildren
+            Response::Data(Data::XList(l)) if l.attributes.get(0) == Some(&MailboxAttribute::HasNoChildren)
         ));
     }
 

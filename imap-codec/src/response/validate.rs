@@ -179,7 +179,7 @@ fn thread(t: &Thread) -> Result<(), ValidationError> {
 }
 
 fn list_item(l: &ListItem) -> Result<(), ValidationError> {
-    each(&l.attributes, |a| a.validate())?;
+    l.attributes.iter().try_for_each(|a| a.validate())?;
     l.mailbox.validate()?;
     each(&l.extended, |e| match e {
         ListExtendedItem::ChildInfo(v) => non_empty(v, "CHILDINFO"),
