@@ -444,10 +444,7 @@ impl MailboxAttribute {
     /// The place of a known attribute in `NAMES` (`None` for [`MailboxAttribute::Extension`]).
     fn known_index(&self) -> Option<u8> {
         let name = self.known_name()?.as_bytes();
-        Self::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| i as u8)
+        Self::NAMES.iter().position(|n| *n == name).map(|i| i as u8)
     }
 }
 
@@ -867,7 +864,9 @@ mod tests {
             ext("HasChildren"),
         ];
         for n in 0..20 {
-            let v: Vec<MailboxAttribute> = (0..n).map(|i| pool[(i * 7 + n) % pool.len()].clone()).collect();
+            let v: Vec<MailboxAttribute> = (0..n)
+                .map(|i| pool[(i * 7 + n) % pool.len()].clone())
+                .collect();
             let mut a = MailboxAttributes::new();
             for x in &v {
                 a.push(x.clone());
@@ -876,7 +875,10 @@ mod tests {
             assert_eq!(a.is_empty(), v.is_empty());
             assert_eq!(a.to_vec(), v);
             assert_eq!(a, v);
-            assert_eq!(a.iter().rev().cloned().collect::<Vec<_>>(), v.iter().rev().cloned().collect::<Vec<_>>());
+            assert_eq!(
+                a.iter().rev().cloned().collect::<Vec<_>>(),
+                v.iter().rev().cloned().collect::<Vec<_>>()
+            );
             assert_eq!(a.iter().len(), v.len());
             for (i, x) in v.iter().enumerate() {
                 assert_eq!(a.get(i), Some(x));
@@ -894,7 +896,12 @@ mod tests {
             }
         }
         // an iterator mixing ends: codes and the side list stay in step
-        let v = vec![ext("A"), MailboxAttribute::Sent, ext("B"), MailboxAttribute::Junk];
+        let v = vec![
+            ext("A"),
+            MailboxAttribute::Sent,
+            ext("B"),
+            MailboxAttribute::Junk,
+        ];
         let a = MailboxAttributes::from(v.clone());
         let mut it = a.iter();
         assert_eq!(it.next_back(), Some(&MailboxAttribute::Junk));

@@ -1850,7 +1850,11 @@ mod set_placeholder_tests {
                 extended: Vec::new(),
             }))
         };
-        for old in [Response::placeholder(), list("a"), Response::Data(Data::Exists(7))] {
+        for old in [
+            Response::placeholder(),
+            list("a"),
+            Response::Data(Data::Exists(7)),
+        ] {
             let mut out = old;
             set_placeholder(&mut out, list("b"));
             assert_eq!(out, list("b"));
