@@ -435,7 +435,7 @@ impl MailboxAttribute {
                 Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
             };
             if ends && eq_letters_fold(h, k) {
-                return Some((i as u8, n));
+                return Some((i, n));
             }
         }
         None
