@@ -1838,6 +1838,18 @@ mod set_placeholder_tests {
     use super::*;
     use crate::flag::MailboxAttribute;
 
+    /// The LIST item stays small: its attributes are one byte each, not 40-byte values
+    /// (what the placeholder write and the drop of every LIST response cost).
+    #[test]
+    fn list_item_is_small() {
+        assert_eq!(std::mem::size_of::<MailboxAttributes>(), 32);
+        assert!(
+            std::mem::size_of::<ListItem>() <= 96,
+            "{}",
+            std::mem::size_of::<ListItem>()
+        );
+    }
+
     /// `set_placeholder` leaves exactly the new value, over the placeholder and over any
     /// other response (which it drops as an assignment does).
     #[test]
