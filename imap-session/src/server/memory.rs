@@ -2027,6 +2027,20 @@ impl MemoryStore {
             .filter(|k| **k == fk || k.starts_with(&prefix))
             .cloned()
             .collect();
+        // A mailbox that moves must not land on one that stays (renaming `a` with a child
+        // `a/x` to `b` while `b/x` exists): RFC 9051 §6.3.6 makes renaming onto an existing
+        // name an error, and going on would replace `b/x` and its messages.
+        let lands_on_existing = moving.iter().any(|old| {
+            let mut new = tk.clone();
+            new.extend_from_slice(&old[fk.len()..]);
+            self.folders.contains_key(&new) && !moving.contains(&new)
+        });
+        if lands_on_existing {
+            return Reply::no(
+                Some(ResponseCode::AlreadyExists),
+                "an inferior of the target exists",
+            );
+        }
         for old in moving {
             let mut new = tk.clone();
             new.extend_from_slice(&old[fk.len()..]);
@@ -2647,6 +2661,37 @@ mod tests {
         let m = f.meta.highest_modseq;
         assert_eq!(f.expunged.runs().collect::<Vec<_>>(), [(1, 50, m)]);
         assert_eq!(vanished_of(st.handle(sid, qresync(100, None))), all);
+    }
+
+    /// RENAME `a` (with child `a/x`) to `b` while `b/x` exists: refused with ALREADYEXISTS
+    /// and nothing moves (going on would replace `b/x` and its messages); without the clash
+    /// the child moves with its parent.
+    #[test]
+    fn rename_never_lands_on_an_existing_inferior() {
+        let mut st = MemoryStore::new();
+        for name in ["a", "a/x", "b/x"] {
+            st.create(&Mailbox::try_from(name).unwrap());
+        }
+        let bx = Mailbox::try_from("b/x").unwrap();
+        st.deliver(&bx, Bytes::from_static(b"kept\r\n"), vec![]);
+        let names = |st: &MemoryStore| st.folders.keys().cloned().collect::<Vec<_>>();
+        let before = names(&st);
+        let from = Mailbox::try_from("a").unwrap();
+        let r = st.rename(&from, &Mailbox::try_from("b").unwrap());
+        assert_eq!(r.code, Some(ResponseCode::AlreadyExists), "{r:?}");
+        assert_eq!(names(&st), before);
+        assert_eq!(st.folders[&b"b/x"[..]].messages.len(), 1);
+        let r = st.rename(&from, &Mailbox::try_from("c").unwrap());
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+        assert_eq!(
+            names(&st),
+            [
+                b"INBOX".to_vec(),
+                b"b/x".to_vec(),
+                b"c".to_vec(),
+                b"c/x".to_vec()
+            ]
+        );
     }
 
     #[test]
