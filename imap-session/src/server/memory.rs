@@ -431,25 +431,25 @@ enum BodyData {
 /// The data of `m` of mailbox `k`: held, or read from its file (empty when it cannot be
 /// read).
 fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
+    try_load(files, k, m).unwrap_or_default()
+}
+
+/// The data of `m` of mailbox `k`: held, or read from its file; `None` when it is in a file
+/// that cannot be read whole (missing, shorter than its index entry, no opener). What copies
+/// a message (COPY, MOVE) uses this, so that it never stores an empty message in its place.
+fn try_load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Option<Bytes> {
     if m.held() {
-        return m.data.clone();
+        return Some(m.data.clone());
     }
-    let Some(files) = files else {
-        return Bytes::new();
-    };
-    // One read of the known size (a file shorter than its index entry reads as empty).
-    let Ok(size) = usize::try_from(m.size) else {
-        return Bytes::new();
-    };
+    let files = files?;
+    // One read of the known size.
+    let size = usize::try_from(m.size).ok()?;
     let mut v = vec![0u8; size];
     let read = (files.0)(k, m.uid).and_then(|mut f| {
         use std::io::Read;
         f.read_exact(&mut v)
     });
-    match read {
-        Ok(()) => Bytes::from(v),
-        Err(_) => Bytes::new(),
-    }
+    read.ok().map(|()| Bytes::from(v))
 }
 
 /// The header of message `m` of mailbox `k` (with the blank line after it, or the whole
@@ -1684,11 +1684,25 @@ impl MemoryStore {
             .iter()
             .filter_map(|&u| src.index(u).map(|i| src.messages[i].clone()))
             .collect();
+        // Every message is read before anything changes: one that cannot be read fails the
+        // whole request (RFC 9051 §6.4.7: COPY is all or nothing) instead of being copied as
+        // an empty message (and, for MOVE, removed from the source).
+        let mut loaded = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            match try_load(self.files.as_ref(), &k, &m) {
+                Some(data) => loaded.push((m, data)),
+                None => {
+                    return Reply::no(
+                        Some(ResponseCode::ServerBug),
+                        "a message's data cannot be read",
+                    );
+                }
+            }
+        }
         let mut source = Vec::new();
         let mut new = Vec::new();
-        for m in msgs {
+        for (m, data) in loaded {
             source.push(m.uid);
-            let data = load(self.files.as_ref(), &k, &m);
             if let Some(u) = self.add_message(&tk, data, m.flags, m.internal_date) {
                 new.push(u);
             }
@@ -2661,6 +2675,75 @@ mod tests {
         let m = f.meta.highest_modseq;
         assert_eq!(f.expunged.runs().collect::<Vec<_>>(), [(1, 50, m)]);
         assert_eq!(vanished_of(st.handle(sid, qresync(100, None))), all);
+    }
+
+    /// COPY and MOVE of messages one of which is in a file that cannot be read: refused with
+    /// SERVERBUG and nothing changes (before, the unreadable one was copied as an empty
+    /// message and MOVE removed it from the source); with the file back both succeed.
+    #[test]
+    fn copy_never_stores_an_unreadable_message_as_empty() {
+        let dir =
+            std::env::temp_dir().join(format!("imapwire-copy-unreadable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut st = MemoryStore::new();
+        st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
+        for uid in 1..=3u32 {
+            let d = format!("Subject: {uid}\r\n\r\nbody {uid}\r\n");
+            if uid != 2 {
+                std::fs::write(dir.join(uid.to_string()), &d).unwrap();
+            }
+            let m = StoredMessage::in_file(uid, vec![], 1, 0, d.len() as u64);
+            assert!(st.restore_message(b"INBOX", m));
+        }
+        let root = dir.clone();
+        st.set_message_files(Box::new(move |_k: &[u8], uid: u32| {
+            std::fs::File::open(root.join(uid.to_string()))
+        }));
+        let target = Mailbox::try_from("b").unwrap();
+        st.create(&target);
+        let sid = st.open_session();
+        let _ = st.handle(
+            sid,
+            Request::Select {
+                mailbox: Mailbox::Inbox,
+                read_only: false,
+                params: vec![],
+            },
+        );
+        let copy = |st: &mut MemoryStore, remove: bool| {
+            let (uids, mailbox, last_uid) = (vec![1, 2, 3], target.clone(), 3);
+            st.handle(
+                sid,
+                if remove {
+                    Request::Move {
+                        uids,
+                        mailbox,
+                        last_uid,
+                    }
+                } else {
+                    Request::Copy {
+                        uids,
+                        mailbox,
+                        last_uid,
+                    }
+                },
+            )
+        };
+        for remove in [false, true] {
+            let r = copy(&mut st, remove);
+            assert_eq!(r.code, Some(ResponseCode::ServerBug), "{r:?}");
+            assert!(st.messages(b"b").is_empty());
+            assert_eq!(st.folders[&b"INBOX"[..]].messages.len(), 3);
+        }
+        std::fs::write(dir.join("2"), "Subject: 2\r\n\r\nbody 2\r\n").unwrap();
+        let r = copy(&mut st, true);
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+        let moved: Vec<Bytes> = st.messages(b"b").into_iter().map(|(_, _, d)| d).collect();
+        assert_eq!(moved.len(), 3);
+        assert_eq!(&moved[1][..], b"Subject: 2\r\n\r\nbody 2\r\n");
+        assert!(st.folders[&b"INBOX"[..]].messages.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// RENAME `a` (with child `a/x`) to `b` while `b/x` exists: refused with ALREADYEXISTS
