@@ -29,6 +29,7 @@
 //! that does not parse becomes [`BodyPart::Invalid`] with the raw bytes, so the rest of
 //! the FETCH response still decodes.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -39,7 +40,7 @@ use crate::envelope::Envelope;
 use crate::error::{Rule, ValidationError, ValueKind};
 use crate::list::SmallList;
 use crate::options::Quirk;
-use crate::parse::{Fail, PResult, Parser, Span, StrAt};
+use crate::parse::{Fail, PResult, Parser, Span, StrAt, unescape_in_place};
 
 /// A body parameter: (attribute, value), e.g. `("CHARSET", "UTF-8")`.
 pub type BodyParam = (IString, IString);
@@ -1417,6 +1418,10 @@ pub(crate) fn skip_balanced(p: &mut Parser<'_>) -> PResult<()> {
 /// Marks a span of the side buffer while parsing (message spans stay below it).
 const SIDE: u32 = 1 << 31;
 
+/// Marks the length of a span of the message that is an escaped quoted string's raw content
+/// while parsing (unescaped where it stands when the structure is finished).
+const ESC: u32 = 1 << 31;
+
 /// A structure while it is parsed: where it starts in the message, its parts and lists so
 /// far, and the strings that are not runs of the message (unescaped, lenient defaults),
 /// which end up after the structure's bytes in a buffer of its own.
@@ -1430,6 +1435,8 @@ struct Acc {
     /// Content of the strings that are not runs of the message; their spans' offsets are
     /// into it, marked with [`SIDE`].
     side: Vec<u8>,
+    /// Whether a span is marked with [`ESC`].
+    escapes: bool,
 }
 
 /// The lengths of an [`Acc`]'s lists, to go back to after a failed attempt.
@@ -1462,8 +1469,24 @@ impl Acc {
         match at {
             StrAt::Nil => Ok(Span::NIL),
             StrAt::In(s, e) => self.span_in(p, s, e),
+            StrAt::Escaped(s, e) => self.escaped(p, s, e),
             StrAt::Owned(v) => self.side(p, &v),
         }
+    }
+
+    /// The escaped raw content at `s..e` of the message, marked to be unescaped.
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, p: &mut Parser<'_>, s: usize, e: usize) -> PResult<Span> {
+        let span = self.span_in(p, s, e)?;
+        if span.len >= ESC - 1 {
+            return Err(p.fail_at(s, "body structure smaller than 2 GiB"));
+        }
+        self.escapes = true;
+        Ok(Span {
+            off: span.off,
+            len: span.len | ESC,
+        })
     }
 
     /// `v` in the side buffer.
@@ -1485,19 +1508,32 @@ impl Acc {
     }
 
     /// The content of `s` while parsing.
-    fn bytes<'m>(&'m self, msg: &'m [u8], s: Span) -> &'m [u8] {
+    fn bytes<'m>(&'m self, msg: &'m [u8], s: Span) -> Cow<'m, [u8]> {
         if s.len == u32::MAX {
-            return b"";
+            return Cow::Borrowed(b"");
         }
         if s.off & SIDE != 0 {
-            Span {
-                off: s.off & !SIDE,
-                len: s.len,
-            }
-            .str(&self.side)
-        } else {
-            s.str(msg.get(self.start..).unwrap_or_default())
+            return Cow::Borrowed(
+                Span {
+                    off: s.off & !SIDE,
+                    len: s.len,
+                }
+                .str(&self.side),
+            );
         }
+        let msg = msg.get(self.start..).unwrap_or_default();
+        if s.len & ESC == 0 {
+            return Cow::Borrowed(s.str(msg));
+        }
+        let mut v = Span {
+            off: s.off,
+            len: s.len & !ESC,
+        }
+        .str(msg)
+        .to_vec();
+        let n = unescape_in_place(&mut v);
+        v.truncate(n);
+        Cow::Owned(v)
     }
 
     fn run(&self, start: usize, len: usize) -> Run {
@@ -1534,7 +1570,7 @@ impl Acc {
                 envelopes: std::mem::take(&mut self.envelopes),
             })
         });
-        if self.side.is_empty() {
+        if self.side.is_empty() && !self.escapes {
             return Ok(BodyStructure {
                 buf: p.slice(self.start, end),
                 nodes: self.nodes,
@@ -1542,7 +1578,9 @@ impl Acc {
                 rare,
             });
         }
-        // Some strings are copies: the buffer is the structure's bytes followed by them.
+        // Some strings are not runs of the message as they stand: the buffer is a copy of the
+        // structure's bytes, the escaped strings unescaped where they stand, followed by the
+        // strings copied whole.
         let raw = &p.bytes()[self.start..end];
         if raw.len() + self.side.len() >= u32::MAX as usize {
             return Err(p.fail_at(self.start, "body structure smaller than 2 GiB"));
@@ -1551,15 +1589,21 @@ impl Acc {
         let mut buf = Vec::with_capacity(raw.len() + self.side.len());
         buf.extend_from_slice(raw);
         buf.extend_from_slice(&self.side);
-        let fix = |s: &mut Span| {
-            if s.len != u32::MAX && s.off & SIDE != 0 {
+        let mut fix = |s: &mut Span| {
+            if s.len == u32::MAX {
+            } else if s.off & SIDE != 0 {
                 s.off = (s.off & !SIDE) + shift;
+            } else if s.len & ESC != 0 {
+                let start = s.off as usize;
+                let raw = buf.get_mut(start..start + (s.len & !ESC) as usize);
+                // no longer than the raw content, so below ESC
+                s.len = raw.map_or(0, unescape_in_place) as u32;
             }
         };
         for n in &mut self.nodes {
-            n.spans_mut().into_iter().for_each(fix);
+            n.spans_mut().into_iter().for_each(&mut fix);
         }
-        self.lists.iter_mut().for_each(fix);
+        self.lists.iter_mut().for_each(&mut fix);
         let mut rare = rare;
         if let Some(r) = &mut rare {
             for e in &mut r.exts {
@@ -1776,6 +1820,7 @@ impl BodyStructure {
             exts: Vec::new(),
             envelopes: Vec::new(),
             side: Vec::new(),
+            escapes: false,
         };
         parse_into(p, &mut acc)?;
         acc.finish(p)
@@ -1940,10 +1985,10 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
     p.sp()?;
     parse_fields(p, acc, &mut n)?;
     let msg = p.bytes();
-    let is_text = text || eq_ci(acc.bytes(msg, media_type), b"TEXT");
-    let is_message = !is_text && eq_ci(acc.bytes(msg, media_type), b"MESSAGE");
+    let is_text = text || eq_ci(&acc.bytes(msg, media_type), b"TEXT");
+    let is_message = !is_text && eq_ci(&acc.bytes(msg, media_type), b"MESSAGE");
     let sub = acc.bytes(msg, subtype);
-    let (rfc822, global) = (eq_ci(sub, b"RFC822"), eq_ci(sub, b"GLOBAL"));
+    let (rfc822, global) = (eq_ci(&sub, b"RFC822"), eq_ci(&sub, b"GLOBAL"));
     if is_text {
         n.tag = Tag::Text;
         n.subtype = subtype;
@@ -2771,12 +2816,16 @@ mod tests {
         assert_eq!(b, want);
         assert_eq!(b.to_part(), want.to_part());
         assert_eq!(format!("{b:?}"), format!("{want:?}"));
-        // escaped strings are copies after the structure's bytes; the rest are runs of it
+        // the buffer is a copy of the structure's bytes in which the escaped strings are
+        // unescaped where they stand (nothing after them); the rest are runs of it
         assert!(!shares(&b, &msg));
-        assert_eq!(&b.buf[..s.len()], &s[..]);
+        assert_eq!(b.buf.len(), s.len());
         let n = b.nodes[0];
-        assert!(n.subtype.off as usize >= s.len());
-        assert!((n.id.off as usize) < s.len());
+        let raw_subtype = s.windows(4).position(|w| w == b"X\\\"Y").unwrap();
+        assert_eq!(n.subtype.off as usize, raw_subtype);
+        assert_eq!(&b.buf[..raw_subtype], &s[..raw_subtype]);
+        assert_eq!(&b.buf[n.id.off as usize..][..4], b"<id>");
+        assert_eq!(&s[n.id.off as usize..][..4], b"<id>");
         // the literals `v"1` and `de` are runs of the message
         assert!((b.lists[1].off as usize) < s.len());
         // encoding gives a structure equal to it

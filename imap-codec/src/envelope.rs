@@ -21,7 +21,7 @@ use crate::core::NString;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Excerpt, Rule, ValidationError, ValueKind};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser, Span, StrAt};
+use crate::parse::{PResult, Parser, Span, StrAt, unescape_in_place};
 
 /// The four strings of an address, in wire order (name, adl, mailbox, host).
 type AddressSpans = [Span; 4];
@@ -63,12 +63,12 @@ type AddressSpans = [Span; 4];
 pub struct Envelope {
     /// Every string of the envelope is a run of this buffer.
     buf: Bytes,
-    /// `env-date`, `env-subject`, `env-in-reply-to`, `env-message-id`.
-    strs: [Span; 4],
-    /// `env-from`, `env-sender`, `env-reply-to`, `env-to`, `env-cc`, `env-bcc`, one after
-    /// the other.
-    addresses: Vec<AddressSpans>,
-    /// Where each list ends in `addresses` (list `i` is `ends[i - 1]..ends[i]`).
+    /// One exactly sized allocation: first `env-date`, `env-subject`, `env-in-reply-to`,
+    /// `env-message-id`, then the addresses of `env-from`, `env-sender`, `env-reply-to`,
+    /// `env-to`, `env-cc`, `env-bcc`, one after the other. Empty for an envelope whose
+    /// fields are all NIL.
+    spans: Box<[AddressSpans]>,
+    /// Where each list ends among the addresses (list `i` is `ends[i - 1]..ends[i]`).
     ends: [u32; 6],
 }
 
@@ -76,8 +76,7 @@ impl Default for Envelope {
     fn default() -> Self {
         Envelope {
             buf: Bytes::new(),
-            strs: [Span::NIL; 4],
-            addresses: Vec::new(),
+            spans: Box::default(),
             ends: [0; 6],
         }
     }
@@ -118,28 +117,40 @@ const IN_REPLY_TO: usize = 2;
 const MESSAGE_ID: usize = 3;
 
 impl Envelope {
+    /// The spans of `env-date`, `env-subject`, `env-in-reply-to`, `env-message-id`.
+    #[inline]
+    fn strs(&self) -> [Span; 4] {
+        self.spans.first().copied().unwrap_or([Span::NIL; 4])
+    }
+
+    /// The addresses of the six lists.
+    #[inline]
+    fn addresses(&self) -> &[AddressSpans] {
+        self.spans.get(1..).unwrap_or_default()
+    }
+
     /// `env-date`: the Date header, unparsed; `None` for NIL.
     #[inline]
     pub fn date(&self) -> Option<&[u8]> {
-        self.strs[DATE].get(&self.buf)
+        self.strs()[DATE].get(&self.buf)
     }
 
     /// `env-subject`; `None` for NIL.
     #[inline]
     pub fn subject(&self) -> Option<&[u8]> {
-        self.strs[SUBJECT].get(&self.buf)
+        self.strs()[SUBJECT].get(&self.buf)
     }
 
     /// `env-in-reply-to`; `None` for NIL.
     #[inline]
     pub fn in_reply_to(&self) -> Option<&[u8]> {
-        self.strs[IN_REPLY_TO].get(&self.buf)
+        self.strs()[IN_REPLY_TO].get(&self.buf)
     }
 
     /// `env-message-id`; `None` for NIL.
     #[inline]
     pub fn message_id(&self) -> Option<&[u8]> {
-        self.strs[MESSAGE_ID].get(&self.buf)
+        self.strs()[MESSAGE_ID].get(&self.buf)
     }
 
     /// One address list.
@@ -150,7 +161,7 @@ impl Envelope {
         AddressList {
             buf: &self.buf,
             items: self
-                .addresses
+                .addresses()
                 .get(start..self.ends[i] as usize)
                 .unwrap_or_default(),
         }
@@ -197,13 +208,14 @@ impl Envelope {
     pub fn all_addresses(&self) -> AddressList<'_> {
         AddressList {
             buf: &self.buf,
-            items: &self.addresses,
+            items: self.addresses(),
         }
     }
 
     /// The envelope as owned values (each string shares this envelope's buffer).
     pub fn to_fields(&self) -> EnvelopeFields {
-        let s = |i: usize| nstring_of(&self.buf, self.strs[i]);
+        let strs = self.strs();
+        let s = |i: usize| nstring_of(&self.buf, strs[i]);
         let l = |f| self.list(f).to_vec();
         EnvelopeFields {
             date: s(DATE),
@@ -229,7 +241,8 @@ fn nstring_of(buf: &Bytes, s: Span) -> NString {
 
 impl PartialEq for Envelope {
     fn eq(&self, other: &Self) -> bool {
-        (0..4).all(|i| self.strs[i].get(&self.buf) == other.strs[i].get(&other.buf))
+        let (a, b) = (self.strs(), other.strs());
+        (0..4).all(|i| a[i].get(&self.buf) == b[i].get(&other.buf))
             && self.ends == other.ends
             && self.all_addresses() == other.all_addresses()
     }
@@ -345,24 +358,23 @@ impl TryFrom<EnvelopeFields> for Envelope {
                 Span::new(start, buf.len()).unwrap_or(Span::NIL)
             }
         };
-        let strs = [
+        let mut spans = Vec::with_capacity(1 + lists.iter().map(|l| l.len()).sum::<usize>());
+        spans.push([
             put(&f.date),
             put(&f.subject),
             put(&f.in_reply_to),
             put(&f.message_id),
-        ];
-        let mut addresses = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+        ]);
         let mut ends = [0u32; 6];
         for (end, list) in ends.iter_mut().zip(lists) {
             for a in list {
-                addresses.push([put(&a.name), put(&a.adl), put(&a.mailbox), put(&a.host)]);
+                spans.push([put(&a.name), put(&a.adl), put(&a.mailbox), put(&a.host)]);
             }
-            *end = u32::try_from(addresses.len()).map_err(|_| too_long())?;
+            *end = u32::try_from(spans.len() - 1).map_err(|_| too_long())?;
         }
         Ok(Envelope {
             buf: Bytes::from(buf),
-            strs,
-            addresses,
+            spans: spans.into_boxed_slice(),
             ends,
         })
     }
@@ -642,23 +654,29 @@ impl Encode for Address {
     }
 }
 
-/// An envelope while it is parsed: where it starts in the message, the addresses so far, and
-/// the strings that are not runs of the message (unescaped), which end up after the
-/// envelope's bytes in a buffer of its own.
+/// An envelope while it is parsed: where it starts in the message, its spans so far, and
+/// the strings that are not runs of the message as they stand. An escaped quoted string's
+/// span is its raw content, unescaped in place in a copy of the envelope's bytes when the
+/// envelope is finished; a value with its NUL dropped (lenient) goes after the envelope's
+/// bytes.
 struct EnvParser {
     /// Where the envelope starts in the message; spans are relative to it.
     start: usize,
-    addresses: AddressBuf,
-    /// Content of the strings that are not runs of the message, one after the other.
+    /// The top-level strings (filled in last), then the addresses.
+    spans: SpanBuf,
+    /// Content of the values copied whole, one after the other.
     side: Vec<u8>,
-    /// The spans in `side` (their `off` is into `side`): `0..4` the top-level strings, `4 +
-    /// 4 * i + k` string `k` of address `i`.
-    fixups: Vec<usize>,
+    /// The spans to finish: `slot` is `4 * i + k`, string `k` of `spans[i]`; [`IN_SIDE`]
+    /// set for a span into `side`, clear for an escaped run of the message.
+    fixups: SmallVec<[u32; 8]>,
 }
 
-/// The addresses of an envelope while it is parsed: on the stack for typical envelopes, then
-/// moved into one exactly sized `Vec`.
-type AddressBuf = SmallVec<[AddressSpans; 16]>;
+/// Marks a [`EnvParser::fixups`] entry whose span is into the side buffer.
+const IN_SIDE: u32 = 1 << 31;
+
+/// The spans of an envelope while it is parsed: on the stack for typical envelopes, then
+/// copied into one exactly sized allocation.
+type SpanBuf = SmallVec<[AddressSpans; 16]>;
 
 impl EnvParser {
     /// The next `nstring`, as a span; `slot` names it for [`EnvParser::fixups`].
@@ -666,12 +684,28 @@ impl EnvParser {
     fn nstring(&mut self, p: &mut Parser<'_>, slot: usize) -> PResult<Span> {
         match p.nstring_at()? {
             StrAt::Nil => Ok(Span::NIL),
-            StrAt::In(s, e) => match Span::new(s - self.start, e - self.start) {
-                Some(span) => Ok(span),
-                None => Err(p.fail_at(s, "envelope smaller than 4 GiB")),
-            },
+            StrAt::In(s, e) => self.run(p, s, e),
+            StrAt::Escaped(s, e) => self.escaped(p, slot, s, e),
             StrAt::Owned(v) => self.owned(p, slot, v),
         }
+    }
+
+    /// Bytes `s..e` of the message.
+    #[inline(always)]
+    fn run(&self, p: &mut Parser<'_>, s: usize, e: usize) -> PResult<Span> {
+        match Span::new(s - self.start, e - self.start) {
+            Some(span) => Ok(span),
+            None => Err(p.fail_at(s, "envelope smaller than 4 GiB")),
+        }
+    }
+
+    /// The escaped raw content at `s..e` of the message: its span, to be unescaped.
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, p: &mut Parser<'_>, slot: usize, s: usize, e: usize) -> PResult<Span> {
+        let span = self.run(p, s, e)?;
+        self.fixup(p, slot, 0)?;
+        Ok(span)
     }
 
     #[cold]
@@ -679,17 +713,27 @@ impl EnvParser {
     fn owned(&mut self, p: &mut Parser<'_>, slot: usize, v: Bytes) -> PResult<Span> {
         let at = self.side.len();
         self.side.extend_from_slice(&v);
-        self.fixups.push(slot);
+        self.fixup(p, slot, IN_SIDE)?;
         match Span::new(at, self.side.len()) {
             Some(span) => Ok(span),
             None => Err(p.fail("envelope smaller than 4 GiB")),
         }
     }
 
+    fn fixup(&mut self, p: &mut Parser<'_>, slot: usize, kind: u32) -> PResult<()> {
+        match u32::try_from(slot) {
+            Ok(s) if s < IN_SIDE => {
+                self.fixups.push(s | kind);
+                Ok(())
+            }
+            _ => Err(p.fail("envelope smaller than 4 GiB")),
+        }
+    }
+
     /// `address`, appended.
     fn address(&mut self, p: &mut Parser<'_>) -> PResult<()> {
         p.expect(b'(', "( address")?;
-        let slot = 4 + 4 * self.addresses.len();
+        let slot = 4 * self.spans.len();
         let name = self.nstring(p, slot)?;
         p.sp()?;
         let adl = self.nstring(p, slot + 1)?;
@@ -699,7 +743,7 @@ impl EnvParser {
         let host = self.nstring(p, slot + 3)?;
         p.skip_trailing_sp();
         p.expect(b')', ") after addr-host")?;
-        self.addresses.push([name, adl, mailbox, host]);
+        self.spans.push([name, adl, mailbox, host]);
         Ok(())
     }
 
@@ -744,29 +788,17 @@ impl EnvParser {
     }
 
     /// The envelope, its bytes being the message's `self.start..end`.
-    fn finish(
-        self,
-        p: &mut Parser<'_>,
-        end: usize,
-        mut strs: [Span; 4],
-        ends: [u32; 6],
-    ) -> PResult<Envelope> {
-        let mut addresses = if self.addresses.spilled() {
-            self.addresses.into_vec()
-        } else {
-            let mut v = Vec::with_capacity(self.addresses.len());
-            v.extend_from_slice(&self.addresses);
-            v
-        };
+    fn finish(&mut self, p: &mut Parser<'_>, end: usize, ends: [u32; 6]) -> PResult<Envelope> {
         if self.fixups.is_empty() {
             return Ok(Envelope {
                 buf: p.slice(self.start, end),
-                strs,
-                addresses,
+                spans: Box::from(&self.spans[..]),
                 ends,
             });
         }
-        // Some strings are copies: the buffer is the envelope's bytes followed by them.
+        // Some strings are not runs of the message as they stand: the buffer is a copy of
+        // the envelope's bytes, the escaped strings unescaped where they stand, followed by
+        // the values copied whole.
         let raw = &p.bytes()[self.start..end];
         let Ok(shift) = u32::try_from(raw.len()) else {
             return Err(p.fail_at(self.start, "envelope smaller than 4 GiB"));
@@ -777,22 +809,24 @@ impl EnvParser {
         let mut buf = Vec::with_capacity(raw.len() + self.side.len());
         buf.extend_from_slice(raw);
         buf.extend_from_slice(&self.side);
-        for slot in self.fixups {
-            let span = if slot < 4 {
-                strs.get_mut(slot)
-            } else {
-                addresses
-                    .get_mut((slot - 4) / 4)
-                    .map(|a| &mut a[(slot - 4) % 4])
+        for &f in &self.fixups {
+            let slot = (f & !IN_SIDE) as usize;
+            let Some(span) = self.spans.get_mut(slot / 4).map(|a| &mut a[slot % 4]) else {
+                continue;
             };
-            if let Some(span) = span {
+            if f & IN_SIDE != 0 {
                 span.off += shift;
+            } else {
+                let (s, e) = (span.off as usize, span.off as usize + span.len as usize);
+                if let Some(v) = buf.get_mut(s..e) {
+                    // no longer than before, so no NIL length
+                    span.len = unescape_in_place(v) as u32;
+                }
             }
         }
         Ok(Envelope {
             buf: Bytes::from(buf),
-            strs,
-            addresses,
+            spans: Box::from(&self.spans[..]),
             ends,
         })
     }
@@ -848,10 +882,12 @@ impl Envelope {
         }
         let mut e = EnvParser {
             start,
-            addresses: AddressBuf::new(),
+            spans: SpanBuf::new(),
             side: Vec::new(),
-            fixups: Vec::new(),
+            fixups: SmallVec::new(),
         };
+        // the top-level strings' place, filled in at the end
+        e.spans.push([Span::NIL; 4]);
         let mut strs = [Span::NIL; 4];
         let mut ends = [0u32; 6];
         strs[DATE] = e.nstring(p, DATE)?;
@@ -865,7 +901,7 @@ impl Envelope {
                     break 'fields;
                 }
                 e.address_list(p)?;
-                *end = e.addresses.len() as u32;
+                *end = (e.spans.len() - 1) as u32;
             }
             if !next_field(p)? {
                 break 'fields;
@@ -879,7 +915,7 @@ impl Envelope {
         }
         p.expect(b')', ") after env-message-id")?;
         // lists not sent (lenient) end where the last one sent did
-        let last = e.addresses.len() as u32;
+        let last = (e.spans.len() - 1) as u32;
         for end in ends.iter_mut().rev() {
             if *end != 0 || last == 0 {
                 break;
@@ -887,7 +923,8 @@ impl Envelope {
             *end = last;
         }
         let end = p.pos;
-        e.finish(p, end, strs, ends)
+        e.spans[0] = strs;
+        e.finish(p, end, ends)
     }
 }
 
@@ -1052,10 +1089,10 @@ mod tests {
     }
 
     /// Every wire form of a string, in the top-level fields and in addresses: plain quoted
-    /// (a run of the message), escaped quoted and lenient NUL (copies after the envelope's
-    /// bytes), literals, empty strings, NIL in both cases; the content is what the general
-    /// `nstring` reads, the value equals one built from owned fields, and a plain envelope
-    /// shares the message's buffer.
+    /// (a run of the message), escaped quoted (unescaped where it stands in one copy of the
+    /// envelope's bytes), lenient NUL (copies after them), literals, empty strings, NIL in
+    /// both cases; the content is what the general `nstring` reads, the value equals one
+    /// built from owned fields, and a plain envelope shares the message's buffer.
     #[test]
     fn strings_of_every_form() {
         let s: &[u8] = b"(\"d\\\\a\\\"te\" {3}\r\nsub ((\"n\" nil \"m\\\\b\" \"h\")(NIL {0}\r\n \"x\" \"\")) NIL NIL ((\"n2\" NIL \"q\\\"q\" \"h2\")) NIL NIL \"\" \"<id\\\\1>\")";
@@ -1097,7 +1134,18 @@ mod tests {
             // re-encoded and decoded again: the same value
             let (again, _) = parse(&e.to_vec_inline_literals(), &o).unwrap();
             assert_eq!(again, e);
+            // one copy of the envelope's bytes, nothing after them
+            assert_eq!(e.buf.len(), s.len());
         }
+        // lenient: escaped strings unescaped in place and NUL-dropped copies in one envelope
+        let s: &[u8] = b"(\"a\0b\" \"x\\\"y\" ((\"x\" NIL {3}\r\nm\0n \"h\\\\\")) NIL NIL NIL NIL NIL NIL \"i\")";
+        let (e, _) = parse(s, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(e.date(), Some(&b"ab"[..]));
+        assert_eq!(e.subject(), Some(&b"x\"y"[..]));
+        assert_eq!(e.from().get(0).unwrap().mailbox(), Some(&b"mn"[..]));
+        assert_eq!(e.from().get(0).unwrap().host(), Some(&b"h\\"[..]));
+        assert_eq!(e.message_id(), Some(&b"i"[..]));
+        assert_eq!(e.buf.len(), s.len() + 4);
         // lenient: NUL dropped from a quoted string and a literal (copies)
         let s: &[u8] =
             b"(\"a\0b\" NIL ((\"x\" NIL {3}\r\nm\0n \"h\")) NIL NIL NIL NIL NIL NIL \"i\")";

@@ -757,8 +757,9 @@ pub enum MessageDataItem {
     /// `FLAGS (...)` (up to two flags inline: the usual list decodes without allocating,
     /// and the item stays as small as the others)
     Flags(SmallList<FlagFetch, 2>),
-    /// `ENVELOPE (...)` (boxed: large and rare, it would make every item this big)
-    Envelope(Box<Envelope>),
+    /// `ENVELOPE (...)`. Not boxed: an [`Envelope`] is one buffer and one allocation of its
+    /// string ranges.
+    Envelope(Envelope),
     /// `INTERNALDATE "..."`
     InternalDate(DateTime),
     /// `RFC822.SIZE n` (`number64` in IMAP4rev2)
@@ -1296,7 +1297,7 @@ impl MessageDataItem {
             Some(b'E') => {
                 if p.keyword(b"ENVELOPE") {
                     p.sp()?;
-                    Some(MessageDataItem::Envelope(Box::new(Envelope::parse(p)?)))
+                    Some(MessageDataItem::Envelope(Envelope::parse(p)?))
                 } else if p.keyword(b"EMAILID") {
                     p.sp()?;
                     Some(MessageDataItem::EmailId(ObjectId::parse_paren(p)?))
@@ -1710,7 +1711,7 @@ pub(crate) mod strategies {
         prop_oneof![
             proptest::collection::vec(flag_fetch(), 0..4)
                 .prop_map(|v| MessageDataItem::Flags(v.into())),
-            envelope().prop_map(|e| MessageDataItem::Envelope(Box::new(e))),
+            envelope().prop_map(MessageDataItem::Envelope),
             date_time().prop_map(MessageDataItem::InternalDate),
             n64().prop_map(MessageDataItem::Rfc822Size),
             body_structure().prop_map(MessageDataItem::Body),
@@ -2368,7 +2369,7 @@ mod tests {
         let (v, w) = lenient_only(b"* 2 FETCH (UID 14935 (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)) BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0 NIL))\r\n");
         assert_eq!(w, vec![Quirk::MalformedEnvelope]);
         assert_eq!(v.len(), 3);
-        assert_eq!(v[1], MessageDataItem::Envelope(Box::default()));
+        assert_eq!(v[1], MessageDataItem::Envelope(Envelope::default()));
         let (v, w) = lenient_only(b"* 24 FETCH (UID 60 INTERNALDATE \"24-May-2021 11:47:51 +0200\" RFC822.SIZE 49051 ENVELOPE (\"Mon, 24 May 20 21 09:47:50 +0000\" \"Zoooom Zoom\" ((\"Augustina Gleason\" NIL \"augustina\" \"oberbrunner.test\")) NIL NIL ((\"risa@harvey-lemke.test\" NIL \"risa\" \"harvey-lemke.test\") (\"shella@kilback-renner.test\" NIL \"shella\" \"kilback-renner.test\") (\"jana.kiehn@bradtke-considine.example\" NIL \"jana.kiehn\" \"bradtke-considine.example\") (\"frank@hartmann.test\" NIL \"frank\" \"hartmann.test\") (\"numbers.ryan@satterfield.test\" NIL \"numbers.ryan\" \"satterfield.test\") (\"keneth_feeney@will-walter.test\" NIL \"keneth_feeney\" \"will-walter.test\")) NIL NIL NIL \"<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@bbbbbbbbbbbbb.ccccccc.PROD.OUTLOOK.COM>\"))\r\n");
         assert_eq!(w, vec![Quirk::ExtraSpaces; 5]);
         let MessageDataItem::Envelope(e) = &v[3] else {

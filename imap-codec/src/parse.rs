@@ -217,8 +217,43 @@ pub(crate) enum StrAt {
     Nil,
     /// Bytes `start..end` of the message are the content, as they stand.
     In(usize, usize),
-    /// The content is not a run of the message (unescaped, or NUL dropped leniently).
+    /// Bytes `start..end` of the message are the raw content of a quoted string with
+    /// backslash escapes (and no NUL): the value is them unescaped, which
+    /// [`unescape_in_place`] does in a copy of them (the value is never longer).
+    Escaped(usize, usize),
+    /// The content is not a run of the message (NUL dropped leniently).
     Owned(Bytes),
+}
+
+/// Unescapes the raw content of a quoted string in place, as [`Parser::quoted`] does (each
+/// backslash dropped and the byte after it kept; a lenient unescaped quote stays as it is),
+/// and returns the value's length: the value is `raw[..n]`. Every byte moves to the front or
+/// stays, so a copy of a value's raw bytes becomes the value where it stands.
+pub(crate) fn unescape_in_place(raw: &mut [u8]) -> usize {
+    let n = raw.len();
+    let (mut r, mut w) = (0, 0);
+    while let Some(k) = memchr::memchr(b'\\', raw.get(r..).unwrap_or_default()) {
+        let j = r + k;
+        raw.copy_within(r..j, w);
+        w += j - r;
+        // (a backslash that ends the content is kept as it is, as `quoted_slow` keeps it)
+        let keep = if j + 1 < n { j + 1 } else { j };
+        raw[w] = raw[keep];
+        w += 1;
+        r = keep + 1;
+    }
+    raw.copy_within(r..n, w);
+    w + (n - r)
+}
+
+/// What [`Parser::quoted_scan`] found: where the content ends, whether it has escapes
+/// (backslashes or lenient unescaped quotes) or NUL bytes (lenient), and by how many bytes the
+/// value is shorter than the raw content (backslashes).
+struct QuotedScan {
+    end: usize,
+    escapes: bool,
+    nul: bool,
+    removed: usize,
 }
 
 /// Where one string of a decoded value (an envelope, a body structure) is in the value's
@@ -1020,7 +1055,62 @@ impl<'a> Parser<'a> {
     /// The rest of [`quoted`](Self::quoted) from `p`, the first byte its fast scan stopped at:
     /// escapes, control and 8-bit bytes, errors, the lenient unescaped quote.
     #[inline(never)]
-    fn quoted_slow(&mut self, start: usize, mut p: usize) -> PResult<Bytes> {
+    fn quoted_slow(&mut self, start: usize, p: usize) -> PResult<Bytes> {
+        let QuotedScan {
+            end: p,
+            escapes,
+            nul,
+            removed,
+        } = self.quoted_scan(p)?;
+        let b = self.b;
+        if nul {
+            return Ok(Bytes::from(unescape_dropping_nul(&b[start..p], escapes)));
+        }
+        if !escapes {
+            return Ok(self.slice(start, p));
+        }
+        // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
+        // Runs between backslashes are copied whole; each backslash is dropped and the byte
+        // after it kept (a lenient unescaped quote is copied as it is).
+        let mut out = Vec::with_capacity(p - start - removed);
+        let mut i = start;
+        while let Some(k) = memchr::memchr(b'\\', &b[i..p]) {
+            let j = i + k;
+            out.extend_from_slice(&b[i..j]);
+            if j + 1 < p {
+                out.push(b[j + 1]);
+                i = j + 2;
+            } else {
+                out.push(b[j]);
+                i = j + 1;
+            }
+        }
+        out.extend_from_slice(&b[i..p]);
+        debug_assert_eq!(out.len(), out.capacity());
+        Ok(Bytes::from(out))
+    }
+
+    /// [`quoted_slow`](Self::quoted_slow) for the `*_at` readers: where the value is, without
+    /// copying an escaped one ([`StrAt::Escaped`]).
+    #[inline(never)]
+    fn quoted_at_slow(&mut self, start: usize, p: usize) -> PResult<StrAt> {
+        let s = self.quoted_scan(p)?;
+        if s.nul {
+            let v = unescape_dropping_nul(&self.b[start..s.end], s.escapes);
+            return Ok(StrAt::Owned(Bytes::from(v)));
+        }
+        if s.removed == 0 {
+            // no backslash: the value is the raw content (a lenient unescaped quote included)
+            return Ok(StrAt::In(start, s.end));
+        }
+        Ok(StrAt::Escaped(start, s.end))
+    }
+
+    /// The scan of a quoted string from `p`, the first byte its fast scan stopped at, to the
+    /// closing DQUOTE (the position is left after it): escapes, control and 8-bit bytes,
+    /// errors, the lenient unescaped quote.
+    #[inline(always)]
+    fn quoted_scan(&mut self, mut p: usize) -> PResult<QuotedScan> {
         let b = self.b;
         let mut escapes = false;
         let mut nul = false;
@@ -1083,31 +1173,12 @@ impl<'a> Parser<'a> {
             p += quoted_run(&b[p..]);
         }
         self.pos = p + 1;
-        if nul {
-            return Ok(Bytes::from(unescape_dropping_nul(&b[start..p], escapes)));
-        }
-        if !escapes {
-            return Ok(self.slice(start, p));
-        }
-        // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
-        // Runs between backslashes are copied whole; each backslash is dropped and the byte
-        // after it kept (a lenient unescaped quote is copied as it is).
-        let mut out = Vec::with_capacity(p - start - removed);
-        let mut i = start;
-        while let Some(k) = memchr::memchr(b'\\', &b[i..p]) {
-            let j = i + k;
-            out.extend_from_slice(&b[i..j]);
-            if j + 1 < p {
-                out.push(b[j + 1]);
-                i = j + 2;
-            } else {
-                out.push(b[j]);
-                i = j + 1;
-            }
-        }
-        out.extend_from_slice(&b[i..p]);
-        debug_assert_eq!(out.len(), out.capacity());
-        Ok(Bytes::from(out))
+        Ok(QuotedScan {
+            end: p,
+            escapes,
+            nul,
+            removed,
+        })
     }
 
     /// `literal` / `literal8`: `{n}` or `{n+}` (or `~{n}` when `allow8`), CRLF, n bytes.
@@ -1300,7 +1371,7 @@ impl<'a> Parser<'a> {
             return Ok(StrAt::In(start, p));
         }
         self.pos = start;
-        self.quoted_slow(start, p).map(|v| self.str_at(v))
+        self.quoted_at_slow(start, p)
     }
 
     /// [`nstring_at`](Self::nstring_at) for everything but NIL and a quoted string.
@@ -1329,7 +1400,7 @@ impl<'a> Parser<'a> {
             return Ok(StrAt::In(start, p));
         }
         self.pos = start;
-        self.quoted_slow(start, p).map(|v| self.str_at(v))
+        self.quoted_at_slow(start, p)
     }
 
     /// [`string_at`](Self::string_at) for everything but a quoted string.
@@ -1414,6 +1485,7 @@ mod tests {
                         let mut ps = Parser::new(&msg, &o);
                         assert_eq!(&ps.quoted().unwrap()[..], &bytewise(&raw)[..], "{raw:?}");
                         assert_eq!(ps.pos, raw.len() + 2);
+                        assert_eq!(in_place(&raw), bytewise(&raw), "{raw:?}");
                     }
                 }
             }
@@ -1425,6 +1497,14 @@ mod tests {
                 assert_eq!(&r.unwrap()[..], b"a\"b\\c");
             }
         }
+    }
+
+    /// The value [`unescape_in_place`] leaves in a copy of `raw`.
+    fn in_place(raw: &[u8]) -> Vec<u8> {
+        let mut v = raw.to_vec();
+        let n = unescape_in_place(&mut v);
+        v.truncate(n);
+        v
     }
 
     /// The inlined upper-case `NIL` of [`Parser::nstring`] reads what the general path reads
@@ -1527,26 +1607,36 @@ mod tests {
                         assert!(s <= e && e <= msg.len());
                         Some(msg.slice(s..e))
                     }
+                    StrAt::Escaped(s, e) => {
+                        assert!(s <= e && e <= msg.len());
+                        Some(Bytes::from(in_place(&msg[s..e])))
+                    }
                     StrAt::Owned(v) => Some(v),
                 });
                 let b = general.nstring();
                 assert_same_read(&a, &b, &at, &general, i);
             }
         }
-        // runs of the message are found as such; unescaped values are copies
-        let o = DecodeOptions::strict();
-        for (input, want_in) in [
-            (&b"\"abc\" "[..], Some((1, 4))),
-            (b"{3}\r\nabc)", Some((5, 8))),
-            (b"\"a\\\\b\" ", None),
+        // runs of the message are found as such, escaped ones too (their raw bytes); values
+        // that are not unescaped bytes of the message (NUL dropped) are copies
+        for (input, o, want) in [
+            (&b"\"abc\" "[..], DecodeOptions::strict(), StrAt::In(1, 4)),
+            (b"{3}\r\nabc)", DecodeOptions::strict(), StrAt::In(5, 8)),
+            (
+                b"\"a\\\\b\" ",
+                DecodeOptions::strict(),
+                StrAt::Escaped(1, 5),
+            ),
+            (b"\"a\"b\" x", DecodeOptions::lenient(), StrAt::In(1, 4)),
+            (
+                b"\"a\0b\" ",
+                DecodeOptions::lenient(),
+                StrAt::Owned(Bytes::from_static(b"ab")),
+            ),
         ] {
             let msg = Bytes::copy_from_slice(input);
             let mut p = Parser::new(&msg, &o);
-            match (p.nstring_at(), want_in) {
-                (Ok(StrAt::In(s, e)), Some(w)) => assert_eq!((s, e), w),
-                (Ok(StrAt::Owned(v)), None) => assert_eq!(&v[..], b"a\\b"),
-                (r, _) => panic!("{input:?}: {r:?}"),
-            }
+            assert_eq!(p.nstring_at().unwrap(), want, "{input:?}");
         }
     }
 
@@ -1587,6 +1677,10 @@ mod tests {
                     StrAt::In(s, e) => {
                         assert!(s <= e && e <= msg.len());
                         msg.slice(s..e)
+                    }
+                    StrAt::Escaped(s, e) => {
+                        assert!(s <= e && e <= msg.len());
+                        Bytes::from(in_place(&msg[s..e]))
                     }
                     StrAt::Owned(v) => v,
                 });

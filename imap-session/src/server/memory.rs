@@ -1397,7 +1397,7 @@ impl MemoryStore {
                     FetchAttribute::ModSeq => push(&mut out, MessageDataItem::ModSeq(m.modseq)),
                     FetchAttribute::Envelope => {
                         if let Some(p) = &parsed {
-                            push(&mut out, MessageDataItem::Envelope(Box::new(p.envelope())));
+                            push(&mut out, MessageDataItem::Envelope(p.envelope()));
                         }
                     }
                     FetchAttribute::Body | FetchAttribute::BodyStructure => {
