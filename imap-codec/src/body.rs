@@ -1622,7 +1622,7 @@ impl Acc {
 }
 
 /// `string`; lenient: `NIL` becomes `default` (with a warning).
-#[inline]
+#[inline(always)]
 fn string_or_nil(p: &mut Parser<'_>, acc: &mut Acc, default: &'static [u8]) -> PResult<Span> {
     match p.peek() {
         Some(b'"') | Some(b'{') => {
