@@ -16,7 +16,8 @@
 //! default profile for server streams (tolerated defects are printed as warnings), strict for
 //! client streams. `--roundtrip` re-encodes every message and checks that it decodes to the
 //! same value (for a message with a tolerated defect: to a value with the same encoding). The
-//! last line is always `N messages, B bytes, F failures`; the exit status
+//! last line is always `N messages, B bytes, F failures` (with `--json`, where every line is
+//! one JSON object: `{"summary":{"messages":N,"bytes":B,"failures":F}}`); the exit status
 //! is 1 when F > 0.
 
 use std::io::{Read, Write};
@@ -237,11 +238,20 @@ fn main() -> ExitCode {
             None,
         );
     }
-    let _ = writeln!(
-        out,
-        "{} messages, {} bytes, {} failures",
-        stats.messages, total, stats.failures
-    );
+    if args.json {
+        // Every line of `--json` output is one JSON object, the summary too.
+        let _ = writeln!(
+            out,
+            "{{\"summary\":{{\"messages\":{},\"bytes\":{},\"failures\":{}}}}}",
+            stats.messages, total, stats.failures
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{} messages, {} bytes, {} failures",
+            stats.messages, total, stats.failures
+        );
+    }
     let _ = out.flush();
     if stats.failures > 0 {
         ExitCode::from(1)
@@ -432,10 +442,17 @@ impl Dbg<'_> {
     fn peek(&self) -> u8 {
         *self.s.get(self.i).unwrap_or(&0)
     }
+    /// One value; consumes at least one byte unless at the end, so that every loop over
+    /// values ends (a token it does not know is emitted as a string).
     fn value(&mut self) {
         self.ws();
         match self.peek() {
             b'"' => self.string(),
+            // A byte string (`b"..."`, the `Debug` of byte payloads): its text as a string.
+            b'b' if self.s.get(self.i + 1) == Some(&b'"') => {
+                self.i += 1;
+                self.string();
+            }
             b'[' => self.seq(b']'),
             b'(' => self.seq(b')'),
             b'-' | b'0'..=b'9' => {
@@ -458,6 +475,10 @@ impl Dbg<'_> {
                 let st = self.i;
                 while self.i < self.s.len() && !matches!(self.s[self.i], b',' | b')' | b']' | b'}')
                 {
+                    self.i += 1;
+                }
+                if self.i == st {
+                    // A stray delimiter where a value belongs: taken as the value.
                     self.i += 1;
                 }
                 let t = String::from_utf8_lossy(&self.s[st..self.i]).into_owned();

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs `dissect --roundtrip --strict` over every extension capture in extensions/ (written by
 # make_extension_captures.py): each message must decode in the strict profile and re-encode to
-# bytes that decode to the same value. Fails if any capture reports a failure.
+# bytes that decode to the same value; `dissect --json` must print valid JSON for each within
+# bounded memory. Fails if any capture reports a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 dir=examples/captures/extensions
 cargo build --release --example dissect
+# shellcheck source=../../.ci/lib.sh
+. .ci/lib.sh
+bin="$(cargo_target_dir)/release/examples/dissect"
+tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 shopt -s nullglob
 files=("$dir"/*.imap)
 if [ ${#files[@]} -eq 0 ]; then
@@ -20,6 +25,15 @@ for f in "${files[@]}"; do
         *.server.imap) side=--server ;;
         *) echo "unexpected file $f" >&2; exit 1 ;;
     esac
+    # --json: one valid JSON object per message, in bounded memory (2 GB) and time.
+    if ! (ulimit -v 2000000; timeout 60 "$bin" "$side" "$f" --json) >"$tmp" 2>/dev/null ||
+        ! python3 -c 'import json, sys
+for line in open(sys.argv[1]): json.loads(line)' "$tmp"; then
+        printf '%-60s FAILED (--json)\n' "$f"
+        head -c 2000 "$tmp"
+        failed+=("$f")
+        continue
+    fi
     if out=$(cargo run --quiet --release --example dissect -- "$side" "$f" --roundtrip --strict 2>&1); then
         printf '%-60s %s\n' "$f" "$(tail -n 1 <<<"$out")"
     else
