@@ -316,6 +316,7 @@ impl MaildirStore {
             store.compact(&name, &l.meta)?;
         }
         store.mem.record_changes();
+        store.mem.rename_moves_files = true;
         store.mem.stream_bodies_over(Some(STREAM_OVER));
         let (files, root) = (store.files.clone(), store.root.clone());
         store.mem.set_message_files(Box::new(move |mailbox, uid| {

@@ -282,6 +282,10 @@ pub struct MemoryStore {
     files: Option<MessageFiles>,
     /// Headers of messages not held in memory, read by SEARCH.
     headers: HeaderCache,
+    /// RENAME INBOX leaves the data of messages not held in memory unread: the persistence
+    /// layer moves their files (set by [`MaildirStore`](super::maildir::MaildirStore)). Off,
+    /// they are read and the new mailbox holds them.
+    pub(crate) rename_moves_files: bool,
 }
 
 /// The changes of one request to the in-memory state, newest last, with what
@@ -1980,6 +1984,18 @@ impl MemoryStore {
         if !self.folders.contains_key(&fk) {
             return nonexistent();
         }
+        // Into its own subtree (`a` to `a/b`) or onto an ancestor's name (`a/b` to `a`): the
+        // old and new names of the moving mailboxes would overlap, and moving them one by one
+        // could replace one of them (RFC 9051 §6.3.6 leaves this to the server; refused, as
+        // other servers do).
+        let below =
+            |a: &[u8], b: &[u8]| a.len() > b.len() && a.starts_with(b) && a[b.len()] == DELIM;
+        if *from != Mailbox::Inbox && (below(&tk, &fk) || below(&fk, &tk)) {
+            return Reply::no(
+                Some(ResponseCode::Cannot),
+                "a mailbox cannot be renamed into its own subtree or onto an ancestor",
+            );
+        }
         if *from == Mailbox::Inbox {
             // RFC 9051 §6.3.6: INBOX's messages move, INBOX stays (empty).
             self.create(to);
@@ -1989,11 +2005,16 @@ impl MemoryStore {
                 .map(|f| std::mem::take(&mut f.messages))
                 .unwrap_or_default();
             let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
-            // Not read: a message held in its file moves with the file (the persistence
-            // layer renames it).
             for m in &msgs {
-                let (data, size) = (m.data.clone(), m.size);
-                let _ = self.add_sized(&tk, data, size, m.flags.clone(), m.internal_date);
+                if self.rename_moves_files {
+                    // Not read: a message held in its file moves with the file (the
+                    // persistence layer renames it).
+                    let (data, size) = (m.data.clone(), m.size);
+                    let _ = self.add_sized(&tk, data, size, m.flags.clone(), m.internal_date);
+                } else {
+                    let data = load(self.files.as_ref(), &fk, m);
+                    let _ = self.add_message(&tk, data, m.flags.clone(), m.internal_date);
+                }
             }
             if let Some(j) = self.journal.as_mut() {
                 j.steps.push(Undo::Emptied {
@@ -2043,11 +2064,12 @@ impl MemoryStore {
             .collect();
         // A mailbox that moves must not land on one that stays (renaming `a` with a child
         // `a/x` to `b` while `b/x` exists): RFC 9051 §6.3.6 makes renaming onto an existing
-        // name an error, and going on would replace `b/x` and its messages.
+        // name an error, and going on would replace `b/x` and its messages. (The old and new
+        // names do not overlap: neither name is below the other, checked above.)
         let lands_on_existing = moving.iter().any(|old| {
             let mut new = tk.clone();
             new.extend_from_slice(&old[fk.len()..]);
-            self.folders.contains_key(&new) && !moving.contains(&new)
+            self.folders.contains_key(&new)
         });
         if lands_on_existing {
             return Reply::no(
@@ -2746,6 +2768,35 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// RENAME INBOX on a store whose messages are in files it only reads (no persistence
+    /// layer moving them): the new mailbox holds the messages' data, read from the files.
+    #[test]
+    fn rename_inbox_reads_messages_held_in_files() {
+        let dir =
+            std::env::temp_dir().join(format!("imapwire-rename-inbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = "Subject: kept\r\n\r\nbody\r\n";
+        std::fs::write(dir.join("INBOX-1"), d).unwrap();
+        let mut st = MemoryStore::new();
+        st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
+        assert!(st.restore_message(
+            b"INBOX",
+            StoredMessage::in_file(1, vec![], 1, 0, d.len() as u64)
+        ));
+        let root = dir.clone();
+        st.set_message_files(Box::new(move |k: &[u8], uid: u32| {
+            std::fs::File::open(root.join(format!("{}-{uid}", String::from_utf8_lossy(k))))
+        }));
+        let r = st.rename(&Mailbox::Inbox, &Mailbox::try_from("Old").unwrap());
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+        assert!(st.messages(b"INBOX").is_empty());
+        let old = st.messages(b"Old");
+        assert_eq!(old.len(), 1);
+        assert_eq!(&old[0].2[..], d.as_bytes());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// RENAME `a` (with child `a/x`) to `b` while `b/x` exists: refused with ALREADYEXISTS
     /// and nothing moves (going on would replace `b/x` and its messages); without the clash
     /// the child moves with its parent.
@@ -2764,6 +2815,30 @@ mod tests {
         assert_eq!(r.code, Some(ResponseCode::AlreadyExists), "{r:?}");
         assert_eq!(names(&st), before);
         assert_eq!(st.folders[&b"b/x"[..]].messages.len(), 1);
+        // Into its own subtree, or onto an ancestor's name: refused, nothing moves (moving
+        // one by one, `a/b/b/b/z` would land on `a/b/b/z` before that one moved).
+        for (f, t) in [("a", "a/b"), ("a", "a/x/y")] {
+            let r = st.rename(
+                &Mailbox::try_from(f).unwrap(),
+                &Mailbox::try_from(t).unwrap(),
+            );
+            assert_eq!(r.code, Some(ResponseCode::Cannot), "{f} -> {t}: {r:?}");
+            assert_eq!(names(&st), before);
+        }
+        let mut deep = MemoryStore::new();
+        for name in ["a/b", "a/b/b/z", "a/b/b/b/z"] {
+            deep.create(&Mailbox::try_from(name).unwrap());
+            let m = Mailbox::try_from(name).unwrap();
+            deep.deliver(&m, Bytes::from(format!("{name}\r\n")), vec![]);
+        }
+        let deep_before = names(&deep);
+        let r = deep.rename(
+            &Mailbox::try_from("a/b").unwrap(),
+            &Mailbox::try_from("a").unwrap(),
+        );
+        assert_eq!(r.code, Some(ResponseCode::Cannot), "{r:?}");
+        assert_eq!(names(&deep), deep_before);
+        assert_eq!(deep.messages(b"a/b/b/z")[0].2, Bytes::from("a/b/b/z\r\n"));
         let r = st.rename(&from, &Mailbox::try_from("c").unwrap());
         assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
         assert_eq!(
