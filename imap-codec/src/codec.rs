@@ -189,11 +189,13 @@ pub struct StreamedLiteral {
 pub struct LiteralBegin {
     /// The announcement (real length, mode, kind).
     pub announcement: LiteralAnnouncement,
-    /// The message before the literal's data: as received, this literal's header as
-    /// announced (shared with the input, not copied), after any earlier streamed literals'
-    /// part as the final message holds it (their headers as `{0}`, their data absent). The
-    /// header's `{` is at [`announcement.offset`](LiteralAnnouncement::offset), here and in
-    /// the final message (where it reads `{0}`).
+    /// The message before the literal's data, as received (this literal's header as
+    /// announced); any earlier streamed literals' part as the final message holds it (their
+    /// headers as `{0}`, their data absent). The header's `{` is at
+    /// [`announcement.offset`](LiteralAnnouncement::offset), here and in the final message
+    /// (where it reads `{0}`). Not a copy unless an earlier literal was streamed: a slice of
+    /// the pushed `Bytes` or of the receiver's buffer, which stays allocated while this is
+    /// held.
     pub prefix: Bytes,
     /// Decode options of the response the literal is part of; `None` when the receiver did
     /// not expect a response (no FETCH context).

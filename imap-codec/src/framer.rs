@@ -198,10 +198,12 @@ pub enum Frame {
 pub struct StreamStart {
     /// The announcement (with the real length).
     pub announcement: LiteralAnnouncement,
-    /// The message up to and including the announcement line: as received (this literal's
-    /// header as announced, shared with the input without a copy), after any earlier
-    /// streamed literals' part as the final [`Frame::Message`] holds it (their headers as
-    /// `{0}`, their data absent).
+    /// The message up to and including the announcement line, as received (this literal's
+    /// header as announced); any earlier streamed literals' part as the final
+    /// [`Frame::Message`] holds it (their headers as `{0}`, their data absent). Without an
+    /// earlier streamed literal it is a slice of what was received, not a copy: of the
+    /// pushed `Bytes`, or of the framer's buffer, which then stays allocated while the
+    /// prefix is held; with one, a copy.
     pub prefix: Bytes,
     /// Offset of the `{` of this literal's header, in [`prefix`](Self::prefix) and in the
     /// final message (where the header reads `{0}`).
