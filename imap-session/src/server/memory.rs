@@ -1346,7 +1346,7 @@ impl MemoryStore {
         // One answer per message (and a VANISHED): no regrowing of a long list.
         let mut data = Vec::with_capacity(uids.len() + 1);
         let mut changed = Vec::new();
-        // The flags before, for the journal.
+        // The flags before (for the journal, and to set them back when the request fails).
         let mut old = Vec::new();
         if let (Some(set), Some(since)) = (vanished, changed_since) {
             // RFC 7162 §3.2.6: the UIDs of the set expunged since `since`, before any FETCH.
@@ -1362,7 +1362,11 @@ impl MemoryStore {
                 }));
             }
         }
-        for &uid in uids {
+        // A message that fails the request (NO) after earlier ones got `\Seen`: those are
+        // set back, so that a FETCH that answered nothing marks nothing read.
+        let modseq_before = f.meta.highest_modseq;
+        let mut failed = None;
+        'messages: for &uid in uids {
             let Some(ix) = f.index(uid) else { continue };
             if changed_since.is_some_and(|c| f.messages[ix].modseq <= c) {
                 continue;
@@ -1425,7 +1429,10 @@ impl MemoryStore {
                         match streamed_file(&mut self.next_body, &mut self.bodies, files, at, name)
                         {
                             Some(p) => out.push(p),
-                            None => return unreadable(),
+                            None => {
+                                failed = Some(unreadable());
+                                break 'messages;
+                            }
                         }
                     }
                     FetchAttribute::Rfc822 => {
@@ -1486,7 +1493,10 @@ impl MemoryStore {
                                     name,
                                 ) {
                                     Some(p) => out.push(p),
-                                    None => return unreadable(),
+                                    None => {
+                                        failed = Some(unreadable());
+                                        break 'messages;
+                                    }
                                 }
                                 continue;
                             }
@@ -1518,15 +1528,18 @@ impl MemoryStore {
                             name,
                         ));
                     }
-                    _ => return cannot("fetch item not supported by the memory store"),
+                    _ => {
+                        failed = Some(cannot("fetch item not supported by the memory store"));
+                        break 'messages;
+                    }
                 }
             }
             if set_seen && !read_only && !f.messages[ix].flags.contains(&Flag::Seen) {
                 if let Some(j) = self.journal.as_mut() {
                     j.meta(&k, &f.meta);
-                    let m = &f.messages[ix];
-                    old.push((m.uid, m.flags.clone(), m.modseq));
                 }
+                let m = &f.messages[ix];
+                old.push((m.uid, m.flags.clone(), m.modseq));
                 f.meta.highest_modseq += 1;
                 let m = &mut f.messages[ix];
                 m.flags.push(Flag::Seen);
@@ -1551,6 +1564,16 @@ impl MemoryStore {
             } else {
                 data.push(ReplyData::StreamedMessage { uid, parts: out });
             }
+        }
+        if let Some(r) = failed {
+            for (uid, flags, modseq) in old {
+                if let Some(ix) = f.index(uid) {
+                    let m = &mut f.messages[ix];
+                    (m.flags, m.modseq) = (flags, modseq);
+                }
+            }
+            f.meta.highest_modseq = modseq_before;
+            return r;
         }
         self.journal_flags(&k, old);
         self.flags_changed(sid, &k, changed);
@@ -2794,6 +2817,60 @@ mod tests {
         let old = st.messages(b"Old");
         assert_eq!(old.len(), 1);
         assert_eq!(&old[0].2[..], d.as_bytes());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A FETCH that sets `\Seen` and fails on a later message (its file cannot be read):
+    /// NO [SERVERBUG], and the earlier messages are not marked read (nothing was answered),
+    /// HIGHESTMODSEQ as before.
+    #[test]
+    fn failed_fetch_marks_nothing_seen() {
+        let dir =
+            std::env::temp_dir().join(format!("imapwire-fetch-unreadable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = "Subject: x\r\n\r\nbody body body\r\n";
+        let mut st = MemoryStore::new();
+        st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
+        for uid in 1..=2u32 {
+            if uid == 1 {
+                std::fs::write(dir.join(uid.to_string()), d).unwrap();
+            }
+            let m = StoredMessage::in_file(uid, vec![], 1, 0, d.len() as u64);
+            assert!(st.restore_message(b"INBOX", m));
+        }
+        let root = dir.clone();
+        st.set_message_files(Box::new(move |_k: &[u8], uid: u32| {
+            std::fs::File::open(root.join(uid.to_string()))
+        }));
+        st.stream_bodies_over(Some(4));
+        let sid = st.open_session();
+        let _ = st.handle(
+            sid,
+            Request::Select {
+                mailbox: Mailbox::Inbox,
+                read_only: false,
+                params: vec![],
+            },
+        );
+        let modseq = st.folders[&b"INBOX"[..]].meta.highest_modseq;
+        let r = st.handle(
+            sid,
+            Request::Fetch {
+                uids: vec![1, 2],
+                items: FetchItems::Attributes(FetchAttribute::Rfc822.into()),
+                modifiers: vec![],
+                vanished: None,
+            },
+        );
+        assert_eq!(r.code, Some(ResponseCode::ServerBug), "{r:?}");
+        let f = &st.folders[&b"INBOX"[..]];
+        assert!(
+            f.messages.iter().all(|m| m.flags.is_empty()),
+            "{:?}",
+            f.messages
+        );
+        assert_eq!(f.meta.highest_modseq, modseq);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
