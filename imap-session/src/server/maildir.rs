@@ -869,6 +869,9 @@ impl MaildirStore {
     /// whose log line was written, which [`commit`](Self::commit) writes last) stays.
     fn undo(&mut self, tx: Tx) {
         let logged = |m: &[u8]| tx.logged.iter().any(|l| l == m);
+        // Mailboxes holding a file that could not be moved back (RENAME INBOX): the only
+        // copy of that message, so their directory is not removed with their creation.
+        let mut stranded: Vec<Vec<u8>> = Vec::new();
         for d in tx.done.into_iter().rev() {
             match d {
                 Done::Added {
@@ -878,10 +881,16 @@ impl MaildirStore {
                     from,
                 } => {
                     let file = self.dir(&mailbox).join("cur").join(&name);
-                    let _ = match from {
-                        Some(from) => fs::rename(file, from),
-                        None => fs::remove_file(file),
-                    };
+                    match from {
+                        Some(from) => {
+                            if fs::rename(file, from).is_err() && !stranded.contains(&mailbox) {
+                                stranded.push(mailbox.clone());
+                            }
+                        }
+                        None => {
+                            let _ = fs::remove_file(file);
+                        }
+                    }
                     if let Some(f) = self.files().get_mut(&mailbox) {
                         f.remove(&uid);
                     }
@@ -933,7 +942,9 @@ impl MaildirStore {
                 }
                 Done::Created { mailbox } => {
                     self.files().remove(&mailbox);
-                    let _ = fs::remove_dir_all(self.dir(&mailbox));
+                    if !stranded.contains(&mailbox) {
+                        let _ = fs::remove_dir_all(self.dir(&mailbox));
+                    }
                 }
                 Done::Deleted {
                     mailbox,
