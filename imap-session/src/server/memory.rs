@@ -1375,7 +1375,16 @@ impl MemoryStore {
             let mut set_seen = false;
             let m = &f.messages[ix];
             let files = self.files.as_ref();
-            let parsed = needs_parse.then(|| ParsedMessage::new(load(files, &k, m)));
+            // A message whose file cannot be read fails the request (NO), never answers an
+            // empty value.
+            let parsed = match needs_parse.then(|| try_load(files, &k, m)) {
+                None => None,
+                Some(Some(d)) => Some(ParsedMessage::new(d)),
+                Some(None) => {
+                    failed = Some(unreadable());
+                    break 'messages;
+                }
+            };
             // A value of the whole message (`start..end` of it) longer than the threshold,
             // of a message not held in memory: streamed from its file.
             let from_file = |start: u64, end: u64| {
@@ -1437,7 +1446,10 @@ impl MemoryStore {
                     }
                     FetchAttribute::Rfc822 => {
                         set_seen = true;
-                        let v = load(files, &k, m);
+                        let Some(v) = try_load(files, &k, m) else {
+                            failed = Some(unreadable());
+                            break 'messages;
+                        };
                         out.push(value_part(
                             &mut self.next_body,
                             &mut self.bodies,
@@ -1502,7 +1514,13 @@ impl MemoryStore {
                             }
                         }
                         let whole = match sec {
-                            None => load(files, &k, m),
+                            None => match try_load(files, &k, m) {
+                                Some(v) => v,
+                                None => {
+                                    failed = Some(unreadable());
+                                    break 'messages;
+                                }
+                            },
                             Some(s) => section(Some(s)),
                         };
                         let (origin, bytes) = match partial {
@@ -2820,9 +2838,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// A FETCH that sets `\Seen` and fails on a later message (its file cannot be read):
-    /// NO [SERVERBUG], and the earlier messages are not marked read (nothing was answered),
-    /// HIGHESTMODSEQ as before.
+    /// A FETCH that sets `\Seen` and fails on a later message (its file cannot be read),
+    /// streamed or not: NO [SERVERBUG] (never an empty value), and the earlier messages are
+    /// not marked read (nothing was answered), HIGHESTMODSEQ as before.
     #[test]
     fn failed_fetch_marks_nothing_seen() {
         let dir =
@@ -2843,7 +2861,6 @@ mod tests {
         st.set_message_files(Box::new(move |_k: &[u8], uid: u32| {
             std::fs::File::open(root.join(uid.to_string()))
         }));
-        st.stream_bodies_over(Some(4));
         let sid = st.open_session();
         let _ = st.handle(
             sid,
@@ -2854,23 +2871,37 @@ mod tests {
             },
         );
         let modseq = st.folders[&b"INBOX"[..]].meta.highest_modseq;
-        let r = st.handle(
-            sid,
-            Request::Fetch {
-                uids: vec![1, 2],
-                items: FetchItems::Attributes(FetchAttribute::Rfc822.into()),
-                modifiers: vec![],
-                vanished: None,
-            },
-        );
-        assert_eq!(r.code, Some(ResponseCode::ServerBug), "{r:?}");
-        let f = &st.folders[&b"INBOX"[..]];
-        assert!(
-            f.messages.iter().all(|m| m.flags.is_empty()),
-            "{:?}",
-            f.messages
-        );
-        assert_eq!(f.meta.highest_modseq, modseq);
+        // Streamed from the file (over the threshold) and read whole (no threshold); the
+        // whole message and a header section (parsed).
+        let header = FetchAttribute::Rfc822Header;
+        for (over, item) in [
+            (Some(4), FetchAttribute::Rfc822),
+            (None, FetchAttribute::Rfc822),
+            (None, header),
+        ] {
+            st.stream_bodies_over(over);
+            let r = st.handle(
+                sid,
+                Request::Fetch {
+                    uids: vec![1, 2],
+                    items: FetchItems::Attributes(item.clone().into()),
+                    modifiers: vec![],
+                    vanished: None,
+                },
+            );
+            assert_eq!(
+                r.code,
+                Some(ResponseCode::ServerBug),
+                "{over:?} {item:?}: {r:?}"
+            );
+            let f = &st.folders[&b"INBOX"[..]];
+            assert!(
+                f.messages.iter().all(|m| m.flags.is_empty()),
+                "{:?}",
+                f.messages
+            );
+            assert_eq!(f.meta.highest_modseq, modseq);
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
