@@ -2740,31 +2740,34 @@ mod tests {
         assert_eq!(vanished_of(st.handle(sid, qresync(100, None))), all);
     }
 
-    /// COPY and MOVE of messages one of which is in a file that cannot be read: refused with
-    /// SERVERBUG and nothing changes (before, the unreadable one was copied as an empty
-    /// message and MOVE removed it from the source); with the file back both succeed.
-    #[test]
-    fn copy_never_stores_an_unreadable_message_as_empty() {
-        let dir =
-            std::env::temp_dir().join(format!("imapwire-copy-unreadable-{}", std::process::id()));
+    /// A store whose INBOX holds messages `(uid, data, written)` in files of a new temporary
+    /// directory `name` (only those `written` exist: the others cannot be read), opened by
+    /// mailbox and UID; the directory is returned for the test to remove.
+    fn store_with_files(
+        name: &str,
+        msgs: &[(u32, &str, bool)],
+    ) -> (MemoryStore, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("imapwire-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut st = MemoryStore::new();
         st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
-        for uid in 1..=3u32 {
-            let d = format!("Subject: {uid}\r\n\r\nbody {uid}\r\n");
-            if uid != 2 {
-                std::fs::write(dir.join(uid.to_string()), &d).unwrap();
+        for &(uid, d, written) in msgs {
+            if written {
+                std::fs::write(dir.join(format!("INBOX-{uid}")), d).unwrap();
             }
             let m = StoredMessage::in_file(uid, vec![], 1, 0, d.len() as u64);
             assert!(st.restore_message(b"INBOX", m));
         }
         let root = dir.clone();
-        st.set_message_files(Box::new(move |_k: &[u8], uid: u32| {
-            std::fs::File::open(root.join(uid.to_string()))
+        st.set_message_files(Box::new(move |k: &[u8], uid: u32| {
+            std::fs::File::open(root.join(format!("{}-{uid}", String::from_utf8_lossy(k))))
         }));
-        let target = Mailbox::try_from("b").unwrap();
-        st.create(&target);
+        (st, dir)
+    }
+
+    /// `st` with a new session that has INBOX selected read-write.
+    fn inbox_session(st: &mut MemoryStore) -> SessionId {
         let sid = st.open_session();
         let _ = st.handle(
             sid,
@@ -2774,6 +2777,24 @@ mod tests {
                 params: vec![],
             },
         );
+        sid
+    }
+
+    /// COPY and MOVE of messages one of which is in a file that cannot be read: refused with
+    /// SERVERBUG and nothing changes (before, the unreadable one was copied as an empty
+    /// message and MOVE removed it from the source); with the file back both succeed.
+    #[test]
+    fn copy_never_stores_an_unreadable_message_as_empty() {
+        let texts: Vec<String> = (1..=3)
+            .map(|uid| format!("Subject: {uid}\r\n\r\nbody {uid}\r\n"))
+            .collect();
+        let msgs: Vec<(u32, &str, bool)> = (1..=3u32)
+            .map(|uid| (uid, texts[uid as usize - 1].as_str(), uid != 2))
+            .collect();
+        let (mut st, dir) = store_with_files("copy-unreadable", &msgs);
+        let target = Mailbox::try_from("b").unwrap();
+        st.create(&target);
+        let sid = inbox_session(&mut st);
         let copy = |st: &mut MemoryStore, remove: bool| {
             let (uids, mailbox, last_uid) = (vec![1, 2, 3], target.clone(), 3);
             st.handle(
@@ -2799,7 +2820,7 @@ mod tests {
             assert!(st.messages(b"b").is_empty());
             assert_eq!(st.folders[&b"INBOX"[..]].messages.len(), 3);
         }
-        std::fs::write(dir.join("2"), "Subject: 2\r\n\r\nbody 2\r\n").unwrap();
+        std::fs::write(dir.join("INBOX-2"), &texts[1]).unwrap();
         let r = copy(&mut st, true);
         assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
         let moved: Vec<Bytes> = st.messages(b"b").into_iter().map(|(_, _, d)| d).collect();
@@ -2813,22 +2834,8 @@ mod tests {
     /// layer moving them): the new mailbox holds the messages' data, read from the files.
     #[test]
     fn rename_inbox_reads_messages_held_in_files() {
-        let dir =
-            std::env::temp_dir().join(format!("imapwire-rename-inbox-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
         let d = "Subject: kept\r\n\r\nbody\r\n";
-        std::fs::write(dir.join("INBOX-1"), d).unwrap();
-        let mut st = MemoryStore::new();
-        st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
-        assert!(st.restore_message(
-            b"INBOX",
-            StoredMessage::in_file(1, vec![], 1, 0, d.len() as u64)
-        ));
-        let root = dir.clone();
-        st.set_message_files(Box::new(move |k: &[u8], uid: u32| {
-            std::fs::File::open(root.join(format!("{}-{uid}", String::from_utf8_lossy(k))))
-        }));
+        let (mut st, dir) = store_with_files("rename-inbox", &[(1, d, true)]);
         let r = st.rename(&Mailbox::Inbox, &Mailbox::try_from("Old").unwrap());
         assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
         assert!(st.messages(b"INBOX").is_empty());
@@ -2843,33 +2850,9 @@ mod tests {
     /// not marked read (nothing was answered), HIGHESTMODSEQ as before.
     #[test]
     fn failed_fetch_marks_nothing_seen() {
-        let dir =
-            std::env::temp_dir().join(format!("imapwire-fetch-unreadable-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
         let d = "Subject: x\r\n\r\nbody body body\r\n";
-        let mut st = MemoryStore::new();
-        st.restore_mailbox(b"INBOX", FolderMeta::new(9, None), true);
-        for uid in 1..=2u32 {
-            if uid == 1 {
-                std::fs::write(dir.join(uid.to_string()), d).unwrap();
-            }
-            let m = StoredMessage::in_file(uid, vec![], 1, 0, d.len() as u64);
-            assert!(st.restore_message(b"INBOX", m));
-        }
-        let root = dir.clone();
-        st.set_message_files(Box::new(move |_k: &[u8], uid: u32| {
-            std::fs::File::open(root.join(uid.to_string()))
-        }));
-        let sid = st.open_session();
-        let _ = st.handle(
-            sid,
-            Request::Select {
-                mailbox: Mailbox::Inbox,
-                read_only: false,
-                params: vec![],
-            },
-        );
+        let (mut st, dir) = store_with_files("fetch-unreadable", &[(1, d, true), (2, d, false)]);
+        let sid = inbox_session(&mut st);
         let modseq = st.folders[&b"INBOX"[..]].meta.highest_modseq;
         // Streamed from the file (over the threshold) and read whole (no threshold); the
         // whole message and a header section (parsed).
