@@ -432,6 +432,35 @@ enum BodyData {
     },
 }
 
+/// Bumps the HIGHESTMODSEQ of `f` (mailbox `k`) and notes `uids`, just removed, as expunged
+/// at the new mod-sequence (what VANISHED answers, RFC 7162 §3.2.10); with a journal, its
+/// meta step (the first for `k`) and the undo step of the expunged record. Returns the new
+/// mod-sequence.
+fn expunged_at_new_modseq(
+    f: &mut Folder,
+    k: &[u8],
+    uids: &[u32],
+    limit: usize,
+    mut journal: Option<&mut Journal>,
+) -> u64 {
+    if let Some(j) = journal.as_deref_mut() {
+        j.meta(k, &f.meta);
+    }
+    f.meta.highest_modseq += 1;
+    let modseq = f.meta.highest_modseq;
+    let pushes: Vec<_> = uids
+        .iter()
+        .map(|&u| f.expunged.push_run_undoable(u, u, modseq, limit))
+        .collect();
+    if let Some(j) = journal {
+        j.steps.push(Undo::Expunged {
+            mailbox: k.to_vec(),
+            pushes,
+        });
+    }
+    modseq
+}
+
 /// The data of `m` of mailbox `k`: held, or read from its file (empty when it cannot be
 /// read).
 fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
@@ -1797,7 +1826,7 @@ impl MemoryStore {
             return Vec::new();
         };
         let mut gone = Vec::new();
-        let journal = self.journal.as_mut();
+        let mut journal = self.journal.as_mut();
         let mut removed = Vec::new();
         let mut at = 0;
         f.messages.retain(|m| {
@@ -1814,30 +1843,14 @@ impl MemoryStore {
         if gone.is_empty() {
             return gone;
         }
-        if let Some(j) = journal {
+        if let Some(j) = journal.as_deref_mut() {
             j.meta(k, &f.meta);
             j.steps.push(Undo::Removed {
                 mailbox: k.to_vec(),
                 messages: removed,
             });
-            f.meta.highest_modseq += 1;
-            let modseq = f.meta.highest_modseq;
-            let pushes = gone
-                .iter()
-                .map(|&u| f.expunged.push_run_undoable(u, u, modseq, limit))
-                .collect();
-            j.steps.push(Undo::Expunged {
-                mailbox: k.to_vec(),
-                pushes,
-            });
-        } else {
-            f.meta.highest_modseq += 1;
-            let modseq = f.meta.highest_modseq;
-            for &u in &gone {
-                f.expunged.push(u, modseq, limit);
-            }
         }
-        let modseq = f.meta.highest_modseq;
+        let modseq = expunged_at_new_modseq(f, k, &gone, limit, journal);
         let mailbox = mailbox_of(k);
         for &uid in &gone {
             self.record(|| Change::Removed {
@@ -2065,25 +2078,7 @@ impl MemoryStore {
             }
             let limit = self.expunged_limit();
             if let Some(f) = self.folders.get_mut(&fk) {
-                let mut journal = self.journal.as_mut();
-                if let Some(j) = journal.as_deref_mut() {
-                    j.meta(&fk, &f.meta);
-                }
-                f.meta.highest_modseq += 1;
-                let modseq = f.meta.highest_modseq;
-                let mut pushes = Vec::new();
-                for &u in &uids {
-                    let p = f.expunged.push_run_undoable(u, u, modseq, limit);
-                    if journal.is_some() {
-                        pushes.push(p);
-                    }
-                }
-                if let Some(j) = journal {
-                    j.steps.push(Undo::Expunged {
-                        mailbox: fk.clone(),
-                        pushes,
-                    });
-                }
+                let modseq = expunged_at_new_modseq(f, &fk, &uids, limit, self.journal.as_mut());
                 for uid in uids {
                     self.record(|| Change::Removed {
                         mailbox: fk.clone(),
