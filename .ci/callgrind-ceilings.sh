@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The decoder's instruction counts (benches/callgrind.sh: callgrind, repeatable whatever else
+# the machine does) stay under their ceilings: the counts of b5e66ad plus 2%. A change that
+# makes a sample dearer fails here; one that makes it cheaper may lower its ceiling (say so in
+# the commit and in docs/DESIGN.md). Counts depend on the toolchain: after a rustc upgrade,
+# re-measure and move the ceilings with the commit that says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+declare -A ceiling=(
+  [fetch-flags]=45380000    # 44,491,457 + 2%
+  [fetch-headers]=9590000   # 9,401,648 + 2%
+  [list]=9245000            # 9,063,825 + 2%
+  [commands]=14820000       # 14,529,740 + 2%
+)
+out=$(bash benches/callgrind.sh)
+echo "$out"
+fail=0
+while read -r name total; do
+  max=${ceiling[$name]:-}
+  if [ -z "$max" ]; then
+    echo "callgrind: no ceiling for sample $name" >&2
+    fail=1
+  elif [ "$total" -gt "$max" ]; then
+    echo "callgrind: $name $total instructions, over its ceiling $max" >&2
+    fail=1
+  fi
+done <<<"$out"
+[ "$(wc -l <<<"$out")" -eq "${#ceiling[@]}" ] || { echo "callgrind: expected ${#ceiling[@]} samples" >&2; fail=1; }
+exit $fail
