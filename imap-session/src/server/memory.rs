@@ -468,8 +468,8 @@ fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
 }
 
 /// The data of `m` of mailbox `k`: held, or read from its file; `None` when it is in a file
-/// that cannot be read whole (missing, shorter than its index entry, no opener). What copies
-/// a message (COPY, MOVE) uses this, so that it never stores an empty message in its place.
+/// that cannot be read whole (missing, shorter than its index entry, no opener). COPY, MOVE
+/// and FETCH use this, so that they never store or answer an empty message in its place.
 fn try_load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Option<Bytes> {
     if m.held() {
         return Some(m.data.clone());
