@@ -283,6 +283,24 @@ fn too_long() -> ValidationError {
 }
 
 impl BodyStructure {
+    /// The parameter list `r` of [`lists`](Self::lists) (two spans a pair).
+    #[inline]
+    fn params_in(&self, r: Run) -> Params<'_> {
+        Params {
+            buf: &self.buf,
+            spans: r.of(&self.lists),
+        }
+    }
+
+    /// The string list `r` of [`lists`](Self::lists).
+    #[inline]
+    fn strings_in(&self, r: Run) -> Strings<'_> {
+        Strings {
+            buf: &self.buf,
+            spans: r.of(&self.lists),
+        }
+    }
+
     /// A structure of one leaf part. Copies its strings into the structure's buffer; fails
     /// only when they come to 4 GiB (a structure addresses its buffer with 32-bit offsets).
     pub fn single(part: SinglePart) -> Result<Self, ValidationError> {
@@ -452,10 +470,7 @@ impl<'a> BodyRef<'a> {
     /// (empty when not sent). Empty for `NIL`.
     #[inline]
     pub fn params(self) -> Params<'a> {
-        Params {
-            buf: &self.s.buf,
-            spans: self.node().params.of(&self.s.lists),
-        }
+        self.s.params_in(self.node().params)
     }
 
     /// `body-fld-id` (Content-ID) of a leaf part; `None` for NIL and other parts.
@@ -539,21 +554,12 @@ impl<'a> BodyRef<'a> {
     /// for NIL or when not sent.
     pub fn disposition(self) -> Option<(&'a [u8], Params<'a>)> {
         let kind = self.get(self.node().dsp)?;
-        Some((
-            kind,
-            Params {
-                buf: &self.s.buf,
-                spans: self.node().dsp_params.of(&self.s.lists),
-            },
-        ))
+        Some((kind, self.s.params_in(self.node().dsp_params)))
     }
 
     /// `body-fld-lang` (Content-Language tags); empty for NIL or when not sent.
     pub fn languages(self) -> Strings<'a> {
-        Strings {
-            buf: &self.s.buf,
-            spans: self.node().langs.of(&self.s.lists),
-        }
+        self.s.strings_in(self.node().langs)
     }
 
     /// `body-fld-loc` (Content-Location); `None` for NIL or when not sent.
@@ -1088,27 +1094,9 @@ impl Builder {
             for s in n.spans_mut() {
                 *s = self.nput(s.get(&src.buf));
             }
-            n.params = self.pairs(
-                Params {
-                    buf: &src.buf,
-                    spans: node.params.of(&src.lists),
-                }
-                .iter(),
-            );
-            n.dsp_params = self.pairs(
-                Params {
-                    buf: &src.buf,
-                    spans: node.dsp_params.of(&src.lists),
-                }
-                .iter(),
-            );
-            n.langs = self.strings(
-                Strings {
-                    buf: &src.buf,
-                    spans: node.langs.of(&src.lists),
-                }
-                .iter(),
-            );
+            n.params = self.pairs(src.params_in(node.params).iter());
+            n.dsp_params = self.pairs(src.params_in(node.dsp_params).iter());
+            n.langs = self.strings(src.strings_in(node.langs).iter());
             let start = self.rare.exts.len();
             for &e in node.exts.of(src.exts()) {
                 let e = match e {
