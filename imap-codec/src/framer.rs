@@ -698,19 +698,11 @@ impl Framer {
     #[inline]
     pub fn push_read(&mut self, buf: &mut BytesMut, n: usize, chunk: impl FnOnce(&[u8])) -> usize {
         let n = n.min(buf.len());
-        // the lane's test and its bookkeeping in one look at the state (once per read)
-        let k = match &mut self.state {
-            State::Stream { remaining } if *remaining > 0 && n > 0 && self.buf.is_drained() => {
-                let k = (*remaining).min(n as u64) as usize;
-                *remaining -= k as u64;
-                k
-            }
-            _ => {
-                self.push_bytes_mut(buf.split_to(n));
-                return 0;
-            }
+        let Some(k) = self.fast_chunk_len(n) else {
+            self.push_bytes_mut(buf.split_to(n));
+            return 0;
         };
-        self.offset += k as u64;
+        self.take_streamed(k);
         chunk(&buf[..k]);
         if k == buf.len() {
             // the whole buffer was the chunk: its memory takes the next read
