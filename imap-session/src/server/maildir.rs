@@ -89,10 +89,6 @@ pub struct MaildirStore {
     /// Files of the APPEND being stored, in message order: [`Change::Added`] renames the
     /// next one into `cur/` instead of writing the message again.
     arriving: std::collections::VecDeque<PathBuf>,
-    /// RENAME INBOX: the files of INBOX's messages, in UID order (`None`: a message without
-    /// one): [`Change::Added`] to the new mailbox renames the next one there (put back if
-    /// the request fails) instead of writing the message again.
-    moving: std::collections::VecDeque<Option<PathBuf>>,
     /// Tests: the write that fails (after this many have succeeded; see
     /// [`injected`](Self::injected)).
     #[cfg(test)]
@@ -273,7 +269,6 @@ impl MaildirStore {
             counter: 0,
             staged: HashMap::new(),
             arriving: std::collections::VecDeque::new(),
-            moving: std::collections::VecDeque::new(),
             #[cfg(test)]
             fail_after: None,
         };
@@ -629,81 +624,24 @@ impl MaildirStore {
                 tx.subscriptions = true;
             }
             Change::Added { mailbox, message } => {
-                let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
-                let dir = self.dir(&mailbox);
-                let mtime = u64::try_from(message.internal_date)
-                    .ok()
-                    .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-                // A file of INBOX's being moved by RENAME INBOX: renamed, and put back when
-                // the request fails.
-                if let Some(from) = self.moving.pop_front().flatten() {
-                    fs::rename(&from, dir.join("cur").join(&name))?;
-                    tx.done.push(Done::Added {
-                        mailbox: mailbox.clone(),
-                        uid: message.uid,
-                        name: name.clone(),
-                        from: Some(from),
-                    });
-                } else {
-                    let tmp = match self.arriving.pop_front() {
-                        // An APPEND message: already written as it arrived (and closed).
-                        Some(path) => {
-                            if let Some(t) = mtime {
-                                let _ = fs::File::options()
-                                    .write(true)
-                                    .open(&path)
-                                    .and_then(|f| f.set_modified(t));
-                            }
-                            path
-                        }
-                        // A message not held in memory has no data to write here.
-                        None if message.data.len() as u64 != message.size => {
-                            return Err(io::Error::other("message data not in memory"));
-                        }
-                        None => {
-                            let tmp = dir.join("tmp").join(&name);
-                            let written = fs::File::create(&tmp).and_then(|mut f| {
-                                f.write_all(&message.data)?;
-                                if let Some(t) = mtime {
-                                    let _ = f.set_modified(t);
-                                }
-                                Ok(())
-                            });
-                            if let Err(e) = written {
-                                let _ = fs::remove_file(&tmp);
-                                return Err(e);
-                            }
-                            tmp
-                        }
-                    };
-                    if let Err(e) = fs::rename(&tmp, dir.join("cur").join(&name)) {
-                        let _ = fs::remove_file(&tmp);
-                        return Err(e);
-                    }
-                    tx.done.push(Done::Added {
-                        mailbox: mailbox.clone(),
-                        uid: message.uid,
-                        name: name.clone(),
-                        from: None,
-                    });
-                }
-                tx.log(
-                    &mailbox,
-                    add_line(
-                        message.uid,
-                        message.modseq,
-                        message.internal_date,
-                        &name,
-                        &message.flags,
-                    ),
-                    false,
-                );
-                self.files()
-                    .entry(mailbox.clone())
-                    .or_default()
-                    .insert(message.uid, name);
-                // The file holds it now.
-                self.mem.release(&mailbox, message.uid);
+                // An APPEND message was written to a file as it arrived.
+                let staged = self.arriving.pop_front();
+                self.add_file(mailbox, message, None, staged, tx)?;
+            }
+            Change::Moved {
+                from,
+                from_uid,
+                to,
+                message,
+            } => {
+                // RENAME INBOX: the message's file is renamed into the new mailbox (put
+                // back if the request fails), not written again.
+                let source = self
+                    .files()
+                    .get(&from)
+                    .and_then(|f| f.get(&from_uid))
+                    .map(|name| self.dir(&from).join("cur").join(name));
+                self.add_file(to, message, source, None, tx)?;
             }
             Change::Flags {
                 mailbox,
@@ -772,6 +710,93 @@ impl MaildirStore {
             }
             Change::Subscribed { .. } => tx.subscriptions = true,
         }
+        Ok(())
+    }
+
+    /// Stores `message` of `mailbox` in a file of its own: `source` renamed (a file moved
+    /// by RENAME INBOX, put back by [`undo`](Self::undo)), else `staged` (an APPEND
+    /// message's file), else the message's data written; its log line queued in `tx`.
+    fn add_file(
+        &mut self,
+        mailbox: Vec<u8>,
+        message: StoredMessage,
+        source: Option<PathBuf>,
+        staged: Option<PathBuf>,
+        tx: &mut Tx,
+    ) -> io::Result<()> {
+        let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
+        let dir = self.dir(&mailbox);
+        let mtime = u64::try_from(message.internal_date)
+            .ok()
+            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
+        if let Some(from) = source {
+            fs::rename(&from, dir.join("cur").join(&name))?;
+            tx.done.push(Done::Added {
+                mailbox: mailbox.clone(),
+                uid: message.uid,
+                name: name.clone(),
+                from: Some(from),
+            });
+        } else {
+            let tmp = match staged {
+                // An APPEND message: already written as it arrived (and closed).
+                Some(path) => {
+                    if let Some(t) = mtime {
+                        let _ = fs::File::options()
+                            .write(true)
+                            .open(&path)
+                            .and_then(|f| f.set_modified(t));
+                    }
+                    path
+                }
+                // A message not held in memory has no data to write here.
+                None if message.data.len() as u64 != message.size => {
+                    return Err(io::Error::other("message data not in memory"));
+                }
+                None => {
+                    let tmp = dir.join("tmp").join(&name);
+                    let written = fs::File::create(&tmp).and_then(|mut f| {
+                        f.write_all(&message.data)?;
+                        if let Some(t) = mtime {
+                            let _ = f.set_modified(t);
+                        }
+                        Ok(())
+                    });
+                    if let Err(e) = written {
+                        let _ = fs::remove_file(&tmp);
+                        return Err(e);
+                    }
+                    tmp
+                }
+            };
+            if let Err(e) = fs::rename(&tmp, dir.join("cur").join(&name)) {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+            tx.done.push(Done::Added {
+                mailbox: mailbox.clone(),
+                uid: message.uid,
+                name: name.clone(),
+                from: None,
+            });
+        }
+        tx.log(
+            &mailbox,
+            add_line(
+                message.uid,
+                message.modseq,
+                message.internal_date,
+                &name,
+                &message.flags,
+            ),
+            false,
+        );
+        self.files()
+            .entry(mailbox.clone())
+            .or_default()
+            .insert(message.uid, name);
+        // The file holds it now.
+        self.mem.release(&mailbox, message.uid);
         Ok(())
     }
 
@@ -1106,26 +1131,9 @@ impl MaildirStore {
         if !may_change(&request) {
             return self.mem.handle(sid, request);
         }
-        if let Request::Command(imapwire_codec::command::CommandBody::Rename {
-            from: Mailbox::Inbox,
-            ..
-        }) = &request
-        {
-            // INBOX's messages move with their files (not read and written again).
-            let cur = self.dir(b"INBOX").join("cur");
-            let files = self.files().get(&b"INBOX"[..]).cloned().unwrap_or_default();
-            self.moving = self
-                .mem
-                .stored(b"INBOX")
-                .iter()
-                .map(|m| files.get(&m.uid).map(|n| cur.join(n)))
-                .collect();
-        }
         self.mem.begin();
         let r = self.mem.handle(sid, request);
-        let r = self.committed(r);
-        self.moving.clear();
-        r
+        self.committed(r)
     }
 
     /// `r` once the changes since [`MemoryStore::begin`] are written, else

@@ -180,6 +180,24 @@ pub enum Change {
         /// The message.
         message: StoredMessage,
     },
+    /// A message was added to `to` by moving it out of `from` (RENAME INBOX, RFC 9051
+    /// §6.3.6: INBOX's messages move to the new mailbox): what [`Added`](Change::Added)
+    /// says, plus where the message came from, so that a persistence layer can move the
+    /// stored copy (a file) instead of writing the message again. Its removal from `from`
+    /// follows as a [`Removed`](Change::Removed) of `from_uid`. When the store's messages
+    /// are in files ([`MemoryStore::set_message_files`]) the message may not be held in
+    /// memory ([`StoredMessage::size`] differs from its data's length): then moving the
+    /// file is the only way to keep it.
+    Moved {
+        /// The mailbox it left.
+        from: Vec<u8>,
+        /// Its UID there.
+        from_uid: u32,
+        /// The mailbox it went to.
+        to: Vec<u8>,
+        /// The message as stored in `to` (its new UID).
+        message: StoredMessage,
+    },
     /// A message's flags changed.
     Flags {
         /// The mailbox.
@@ -283,8 +301,9 @@ pub struct MemoryStore {
     /// Headers of messages not held in memory, read by SEARCH.
     headers: HeaderCache,
     /// RENAME INBOX leaves the data of messages not held in memory unread: the persistence
-    /// layer moves their files (set by [`MaildirStore`](super::maildir::MaildirStore)). Off,
-    /// they are read and the new mailbox holds them.
+    /// layer moves their files, told by each [`Change::Moved`] (set by
+    /// [`MaildirStore`](super::maildir::MaildirStore)). Off, they are read and the new
+    /// mailbox holds them.
     pub(crate) rename_moves_files: bool,
 }
 
@@ -1063,20 +1082,32 @@ impl MemoryStore {
         flags: Vec<Flag>,
         date: i64,
     ) -> Option<u32> {
-        let f = self.folders.get_mut(k)?;
-        if let Some(j) = self.journal.as_mut() {
-            j.meta(k, &f.meta);
-            j.added(k);
-        }
-        let uid = f.add(data, size, flags, date);
+        let uid = self.insert(k, data, size, flags, date)?;
         if self.changes.is_some() {
-            let message = f.messages.last().cloned()?;
+            let message = self.folders.get(k)?.messages.last().cloned()?;
             self.record(|| Change::Added {
                 mailbox: k.to_vec(),
                 message,
             });
         }
         Some(uid)
+    }
+
+    /// Adds a message to mailbox `k` (journaled, not recorded as a [`Change`]): its UID.
+    fn insert(
+        &mut self,
+        k: &[u8],
+        data: Bytes,
+        size: u64,
+        flags: Vec<Flag>,
+        date: i64,
+    ) -> Option<u32> {
+        let f = self.folders.get_mut(k)?;
+        if let Some(j) = self.journal.as_mut() {
+            j.meta(k, &f.meta);
+            j.added(k);
+        }
+        Some(f.add(data, size, flags, date))
     }
 
     /// Changes queued for sessions since the last call: `(origin, mailbox, update)`; deliver
@@ -2060,14 +2091,34 @@ impl MemoryStore {
                 .unwrap_or_default();
             let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
             for m in &msgs {
-                if self.rename_moves_files {
-                    // Not read: a message held in its file moves with the file (the
-                    // persistence layer renames it).
-                    let (data, size) = (m.data.clone(), m.size);
-                    let _ = self.add_sized(&tk, data, size, m.flags.clone(), m.internal_date);
+                // Not read when `rename_moves_files`: a message held in its file moves with
+                // the file (the persistence layer renames it, told by `Change::Moved`).
+                let (data, size) = if self.rename_moves_files {
+                    (m.data.clone(), m.size)
                 } else {
                     let data = load(self.files.as_ref(), &fk, m);
-                    let _ = self.add_message(&tk, data, m.flags.clone(), m.internal_date);
+                    let size = data.len() as u64;
+                    (data, size)
+                };
+                if self
+                    .insert(&tk, data, size, m.flags.clone(), m.internal_date)
+                    .is_none()
+                {
+                    continue;
+                }
+                if self.changes.is_some() {
+                    // The message just added (the highest UID).
+                    let Some(message) = self.folders.get(&tk).and_then(|f| f.messages.last())
+                    else {
+                        continue;
+                    };
+                    let message = message.clone();
+                    self.record(|| Change::Moved {
+                        from: fk.clone(),
+                        from_uid: m.uid,
+                        to: tk.clone(),
+                        message,
+                    });
                 }
             }
             if let Some(j) = self.journal.as_mut() {
@@ -2838,6 +2889,59 @@ mod tests {
         assert_eq!(old.len(), 1);
         assert_eq!(&old[0].2[..], d.as_bytes());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// RENAME INBOX records each message's arrival in the new mailbox as `Change::Moved`
+    /// (its UID in INBOX and its new one; no `Added`), then each removal from INBOX: a
+    /// persistence layer can move what it stored instead of writing it again. Held in
+    /// memory, the moved message carries its data; held in a file and left unread
+    /// (`rename_moves_files`), its size only.
+    #[test]
+    fn rename_inbox_records_moves() {
+        for moves_files in [false, true] {
+            let d = "Subject: kept\r\n\r\nbody\r\n";
+            let (mut st, dir) = store_with_files("rename-moved", &[(3, d, true), (8, d, true)]);
+            st.rename_moves_files = moves_files;
+            st.record_changes();
+            let r = st.rename(&Mailbox::Inbox, &Mailbox::try_from("Old").unwrap());
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+            let changes = st.take_changes();
+            let moved: Vec<(u32, u32, bool)> = changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Moved {
+                        from,
+                        from_uid,
+                        to,
+                        message,
+                    } => {
+                        assert_eq!((&from[..], &to[..]), (&b"INBOX"[..], &b"Old"[..]));
+                        assert_eq!(message.size, d.len() as u64);
+                        Some((*from_uid, message.uid, message.data.is_empty()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            // Read into memory unless the files move.
+            assert_eq!(
+                moved,
+                [(3, 1, moves_files), (8, 2, moves_files)],
+                "{changes:?}"
+            );
+            let removed: Vec<u32> = changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Removed { mailbox, uid, .. } if mailbox == b"INBOX" => Some(*uid),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(removed, [3, 8], "{changes:?}");
+            assert!(
+                !changes.iter().any(|c| matches!(c, Change::Added { .. })),
+                "{changes:?}"
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     /// A FETCH that sets `\Seen` and fails on a later message (its file cannot be read),
