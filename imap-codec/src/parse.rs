@@ -1052,16 +1052,16 @@ impl<'a> Parser<'a> {
             || self.b.get(p + 1).is_none_or(|&n| may_follow_quoted(n))
     }
 
-    /// The rest of [`quoted`](Self::quoted) from `p`, the first byte its fast scan stopped at:
+    /// The rest of [`quoted`](Self::quoted) from `first`, the first byte its fast scan stopped at:
     /// escapes, control and 8-bit bytes, errors, the lenient unescaped quote.
     #[inline(never)]
-    fn quoted_slow(&mut self, start: usize, p: usize) -> PResult<Bytes> {
+    fn quoted_slow(&mut self, start: usize, first: usize) -> PResult<Bytes> {
         let QuotedScan {
             end: p,
             escapes,
             nul,
             removed,
-        } = self.quoted_scan(p)?;
+        } = self.quoted_scan(first)?;
         let b = self.b;
         if nul {
             return Ok(Bytes::from(unescape_dropping_nul(&b[start..p], escapes)));
@@ -1070,22 +1070,25 @@ impl<'a> Parser<'a> {
             return Ok(self.slice(start, p));
         }
         // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
-        // Runs between backslashes are copied whole; each backslash is dropped and the byte
-        // after it kept (a lenient unescaped quote is copied as it is).
+        // The plain run before `first` (where the fast scan stopped) is copied whole; from
+        // there byte by byte: each backslash is dropped and the byte after it kept (a lenient
+        // unescaped quote is copied as it is). The rest of a name is short, and a `memchr`
+        // call per backslash cost more than the loop (LIST names such as `back\\slash`).
         let mut out = Vec::with_capacity(p - start - removed);
-        let mut i = start;
-        while let Some(k) = memchr::memchr(b'\\', &b[i..p]) {
-            let j = i + k;
-            out.extend_from_slice(&b[i..j]);
-            if j + 1 < p {
-                out.push(b[j + 1]);
-                i = j + 2;
-            } else {
-                out.push(b[j]);
-                i = j + 1;
+        out.extend_from_slice(&b[start..first]);
+        let mut rest = &b[first..p];
+        while let [c, tail @ ..] = rest {
+            match (c, tail) {
+                (b'\\', [e, after @ ..]) => {
+                    out.push(*e);
+                    rest = after;
+                }
+                _ => {
+                    out.push(*c);
+                    rest = tail;
+                }
             }
         }
-        out.extend_from_slice(&b[i..p]);
         debug_assert_eq!(out.len(), out.capacity());
         Ok(Bytes::from(out))
     }
