@@ -1094,7 +1094,7 @@ impl MessageDataItem {
         p.expect(b'(', "( msg-att")?;
         // Past the inline three, room for eight at once (one allocation for the usual longer
         // lists, e.g. UID RFC822.SIZE INTERNALDATE FLAGS ENVELOPE BODYSTRUCTURE).
-        #[inline]
+        #[inline(always)]
         fn push_item(v: &mut SmallList<MessageDataItem, 3>, item: MessageDataItem) {
             if v.len() == 3 {
                 v.reserve(5);
