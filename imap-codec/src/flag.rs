@@ -88,6 +88,10 @@ impl Flag {
     #[inline]
     fn system_fast(p: &mut Parser<'_>) -> Option<Self> {
         let rest = p.rest();
+        if let Some((f, n)) = Self::system_exact(rest) {
+            p.pos += n;
+            return Some(f);
+        }
         let n = rest
             .iter()
             .position(|&c| !class::is_atom_char(c))
@@ -99,6 +103,26 @@ impl Flag {
         let f = Self::from_known_name(p.bytes().get(p.pos.checked_sub(1)?..p.pos + n)?)?;
         p.pos += n;
         Some(f)
+    }
+
+    /// The five system flags in their usual spelling at the start of `rest` (after the
+    /// backslash), followed by a byte that ends an atom and is neither `]` nor 8-bit: the
+    /// flag and its length, what the scan of [`system_fast`](Self::system_fast) finds there,
+    /// without scanning the run first. `None` leaves it to that scan.
+    #[inline(always)]
+    fn system_exact(rest: &[u8]) -> Option<(Self, usize)> {
+        let (f, n) = match rest.first()? {
+            b'S' if rest.starts_with(b"Seen") => (Flag::Seen, 4),
+            b'A' if rest.starts_with(b"Answered") => (Flag::Answered, 8),
+            b'F' if rest.starts_with(b"Flagged") => (Flag::Flagged, 7),
+            b'D' if rest.starts_with(b"Deleted") => (Flag::Deleted, 7),
+            b'D' if rest.starts_with(b"Draft") => (Flag::Draft, 5),
+            _ => return None,
+        };
+        match rest.get(n) {
+            Some(&c) if !class::is_atom_char(c) && c != b']' && c < 0x80 => Some((f, n)),
+            _ => None,
+        }
     }
 
     /// Parses a `flag`; `\Recent` and `\*` are handled by the callers that allow them.
@@ -1018,6 +1042,68 @@ mod tests {
             for c in 0..=255u8 {
                 let r = [&n[..], &[c], b" x"].concat();
                 assert_eq!(MailboxAttribute::known_at(&r), by_scan(&r), "{r:?}");
+            }
+        }
+    }
+
+    /// `Flag::parse`'s fast paths for the system flags (the usual spelling tested in place,
+    /// then the scan and lookup) read what the general path reads (the flag's atom, then
+    /// `from_system`): value, position, warnings, success; for every spelling of interest
+    /// followed by every byte and by the end of the input, in both profiles.
+    #[test]
+    fn flag_parse_matches_general_path() {
+        use crate::options::DecodeOptions;
+        fn general(p: &mut Parser<'_>) -> PResult<Flag> {
+            if p.eat(b'\\') {
+                Ok(Flag::from_system(flag_atom(p)?))
+            } else {
+                Ok(Flag::Keyword(flag_atom(p)?))
+            }
+        }
+        let names: &[&[u8]] = &[
+            b"",
+            b"Seen",
+            b"seen",
+            b"SEEN",
+            b"Seen2",
+            b"See",
+            b"Answered",
+            b"answered",
+            b"Answere",
+            b"AnsweredX",
+            b"Flagged",
+            b"FLAGGED",
+            b"Deleted",
+            b"deleted",
+            b"Draft",
+            b"draft",
+            b"Drafts",
+            b"Dr",
+            b"Recent",
+            b"Junk",
+            b"$Seen",
+            b"Seen]x",
+        ];
+        let mut inputs = Vec::new();
+        for n in names {
+            for pre in [&b"\\"[..], b""] {
+                inputs.push([pre, n].concat());
+                for c in 0..=255u8 {
+                    inputs.push([pre, n, &[c], b" x)"].concat());
+                }
+            }
+        }
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in &inputs {
+                let b = Bytes::copy_from_slice(i);
+                let (mut p1, mut p2) = (Parser::new(&b, &o), Parser::new(&b, &o));
+                let (r1, r2) = (Flag::parse(&mut p1), general(&mut p2));
+                assert_eq!(r1.is_ok(), r2.is_ok(), "{i:?}");
+                if let (Ok(a1), Ok(a2)) = (&r1, &r2) {
+                    assert_eq!(a1, a2, "{i:?}");
+                    assert_eq!(p1.pos, p2.pos, "{i:?}");
+                    assert_eq!(p1.warnings, p2.warnings, "{i:?}");
+                }
             }
         }
     }
