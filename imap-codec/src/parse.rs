@@ -110,7 +110,7 @@ pub(crate) fn shadows<'k>(name: &[u8], known: impl IntoIterator<Item = &'k [u8]>
 /// The value of eight decimal digits held as byte values 0..=9 in `x`, the first (most
 /// significant) digit in the lowest byte; leading zero bytes are leading zeros.
 #[inline]
-fn swar_digits(x: u64) -> u64 {
+pub(crate) fn swar_digits(x: u64) -> u64 {
     let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00FF_00FF_00FF_00FF;
     let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_FFFF_0000_FFFF;
     (x.wrapping_mul(10_000) + (x >> 32)) & 0x0000_0000_FFFF_FFFF

@@ -408,6 +408,60 @@ impl UidSet {
     }
 }
 
+/// The leading run of `SP nz-number` items of `b` (SEARCH/SORT results: one SP, then 1 to 10
+/// digits without a leading zero, a value within `u32`, followed by neither a digit nor `.`,
+/// `e`, `E`), appended to `out` while it holds fewer than `limit`; returns the bytes consumed.
+/// Eight digits are read at once. It stops before the SP of anything else and where fewer
+/// than 12 bytes are left (the end of the line), so the caller's per-item loop takes over
+/// from there: what this accepts, that loop accepts with the same values (test
+/// `sp_nz_run_matches_per_item_loop`).
+#[inline]
+pub(crate) fn sp_nz_run(b: &[u8], out: &mut Vec<NonZeroU32>, limit: usize) -> usize {
+    let mut i = 0;
+    while out.len() < limit {
+        // SP, then up to ten digits and the byte after them: one 12-byte window
+        let Some(w) = b.get(i..i + 12) else { break };
+        if w[0] != b' ' {
+            break;
+        }
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&w[1..9]);
+        let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
+        let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+        let k = (bad.trailing_zeros() / 8) as usize; // digits among the eight
+        // no digit, or a leading zero: the per-item loop decides
+        if k == 0 || x & 0xff == 0 {
+            break;
+        }
+        let (v, len) = if k < 8 {
+            (crate::parse::swar_digits(x << (8 * (8 - k))), k)
+        } else {
+            let (mut v, mut len) = (crate::parse::swar_digits(x), 8);
+            while len < 10 {
+                let d = w[1 + len].wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                v = v * 10 + d as u64;
+                len += 1;
+            }
+            if v > u32::MAX as u64 || w[1 + len].is_ascii_digit() {
+                break;
+            }
+            (v, len)
+        };
+        if matches!(w[1 + len], b'.' | b'e' | b'E') {
+            break;
+        }
+        let Some(n) = NonZeroU32::new(v as u32) else {
+            break;
+        };
+        out.push(n);
+        i += 1 + len;
+    }
+    i
+}
+
 /// One `seq-number` of [`fast_set`] at `b[*i..]`: `*`, or 1 to 10 digits with a value in
 /// 1..=u32::MAX not followed by another digit or by `.`, `e`, `E` (lenient number notation).
 /// `None` for anything else, which the general parser decides.
@@ -616,6 +670,93 @@ mod tests {
                 }
                 assert_eq!(fast.warnings, general.warnings, "{s}");
             }
+        }
+    }
+
+    /// The per-item loop of SEARCH/SORT results (`response::data::ids_fast` after the run),
+    /// as the reference for [`sp_nz_run`].
+    fn per_item(p: &mut Parser<'_>, out: &mut Vec<NonZeroU32>, limit: usize) {
+        while out.len() < limit && p.peek() == Some(b' ') {
+            let save = p.pos;
+            p.pos += 1;
+            let n = match p.peek() {
+                Some(b'1'..=b'9') => p.digits().and_then(|v| u32::try_from(v).ok()),
+                _ => None,
+            };
+            match n.and_then(NonZeroU32::new) {
+                Some(n) if !matches!(p.peek(), Some(b'.' | b'e' | b'E')) => out.push(n),
+                _ => {
+                    p.pos = save;
+                    break;
+                }
+            }
+        }
+    }
+
+    fn check_sp_nz_run(s: &[u8], limit: usize) -> usize {
+        let b = Bytes::copy_from_slice(s);
+        let o = DecodeOptions::strict();
+        let (mut p, mut q) = (Parser::new(&b, &o), Parser::new(&b, &o));
+        let (mut fast, mut general) = (Vec::new(), Vec::new());
+        p.pos += sp_nz_run(p.rest(), &mut fast, limit);
+        let run = fast.len();
+        per_item(&mut p, &mut fast, limit);
+        per_item(&mut q, &mut general, limit);
+        assert_eq!(
+            (&fast, p.pos),
+            (&general, q.pos),
+            "{:?}",
+            String::from_utf8_lossy(s)
+        );
+        assert!(run <= general.len());
+        run
+    }
+
+    /// The eight-digit run of SEARCH results gives what the per-item loop gives alone, on
+    /// the edge cases and on random lines of digits, spaces and the bytes that stop it.
+    #[test]
+    fn sp_nz_run_matches_per_item_loop() {
+        for s in [
+            " 1 22 333 4444 55555 666666 7777777 88888888 999999999 1234567890 4294967295\r\n",
+            " 4294967296 1\r\n              ",
+            " 9999999999 1\r\n              ",
+            " 12345678901 1\r\n              ",
+            " 12345678 1234567890 99999999 0 1\r\n ",
+            " 01 1 2 3 4 5 6 7 8 9 10\r\n",
+            " 1.5 1 2 3 4 5 6 7 8 9 10\r\n",
+            " 12345678e 12345678E 1234567890. 1 2 3 4 5\r\n",
+            " 1  2 3 4 5 6 7 8 9 10 11 12\r\n",
+            " 10000025 10000026 10000027 10000037 (MODSEQ 5)\r\n",
+        ] {
+            for limit in [0, 1, 3, usize::MAX] {
+                check_sp_nz_run(s.as_bytes(), limit);
+            }
+        }
+        // the run itself takes every item (the last one has 12 bytes with its CRLF)
+        let s = b" 1 22 333 4444 55555 666666 7777777 88888888 999999999 1234567890 4294967295\r\n";
+        assert_eq!(check_sp_nz_run(s, usize::MAX), 11);
+        assert_eq!(check_sp_nz_run(s, 3), 3);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sp_nz_run_matches_per_item_loop_random(
+            items in proptest::collection::vec(
+                (proptest::sample::select(vec![" ", "  ", " 0", ""]),
+                 proptest::string::string_regex("[0-9]{1,12}").unwrap(),
+                 proptest::sample::select(vec!["", "", "", ".", "e", "E", "x", "("])),
+                0..20),
+            tail in proptest::sample::select(vec!["", "\r\n", "\r\n            "]),
+            limit in proptest::sample::select(vec![2usize, 5, usize::MAX]),
+        ) {
+            let mut s = String::new();
+            for (sp, digits, after) in &items {
+                s.push_str(sp);
+                s.push_str(digits);
+                s.push_str(after);
+            }
+            s.push_str(tail);
+            check_sp_nz_run(s.as_bytes(), limit);
         }
     }
 

@@ -1181,6 +1181,8 @@ fn parse_ids_modseq(p: &mut Parser<'_>) -> PResult<(Vec<NonZeroU32>, Option<u64>
 #[inline]
 fn ids_fast(p: &mut Parser<'_>, ids: &mut Vec<NonZeroU32>) {
     let limit = p.opts.max_list_items;
+    // eight digits at a time while at least 12 bytes are left; the loop below finishes
+    p.pos += crate::sequence::sp_nz_run(p.rest(), ids, limit);
     while ids.len() < limit && p.peek() == Some(b' ') {
         let save = p.pos;
         p.pos += 1;
