@@ -473,15 +473,34 @@ fn fast_item(b: &[u8], i: &mut usize) -> Option<SeqOrUid> {
         return Some(SeqOrUid::Asterisk);
     }
     let mut v: u64 = 0;
-    while let Some(&c) = b.get(j) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            break;
+    // up to seven digits followed by a non-digit, from one 8-byte load: the value and end
+    // the byte loop below would find
+    let swar = b.get(j..j + 8).and_then(|w| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
+        let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+        let k = (bad.trailing_zeros() / 8) as usize;
+        match k {
+            0 => Some((0, 0)), // no digit: zero, refused below as the byte loop's would be
+            1..=7 => Some((crate::parse::swar_digits(x << (8 * (8 - k))), k)),
+            _ => None,
         }
-        v = v * 10 + d as u64;
-        j += 1;
-        if j - *i > 10 {
-            return None;
+    });
+    if let Some((value, k)) = swar {
+        v = value;
+        j += k;
+    } else {
+        while let Some(&c) = b.get(j) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + d as u64;
+            j += 1;
+            if j - *i > 10 {
+                return None;
+            }
         }
     }
     if matches!(b.get(j), Some(b'.' | b'e' | b'E')) || v > u32::MAX as u64 {
@@ -757,6 +776,36 @@ mod tests {
             }
             s.push_str(tail);
             check_sp_nz_run(s.as_bytes(), limit);
+        }
+    }
+
+    proptest::proptest! {
+        /// [`fast_set_matches_general`] on random sets: numbers of 1-12 digits (the 8-byte
+        /// digit load and the byte loop after it), `*`, and the separators and bytes that
+        /// stop a number, strictly and leniently.
+        #[test]
+        fn fast_set_matches_general_random(
+            items in proptest::collection::vec(
+                (proptest::string::string_regex("[0-9]{1,12}|\\*").unwrap(),
+                 proptest::sample::select(vec![",", ",", ":", ".", "e", " ", ",,", ""])),
+                1..20),
+            lenient in proptest::bool::ANY,
+        ) {
+            let s: String = items.iter().map(|(a, b)| format!("{a}{b}")).collect();
+            let o = if lenient { DecodeOptions::lenient() } else { DecodeOptions::strict() };
+            let b = Bytes::from(s.clone().into_bytes());
+            let (mut fast, mut general) = (Parser::new(&b, &o), Parser::new(&b, &o));
+            let rf = SequenceSet::parse(&mut fast);
+            let rg = SequenceSet::parse_general(&mut general);
+            match (rf, rg) {
+                (Ok(a), Ok(b)) => {
+                    proptest::prop_assert_eq!(a, b, "{}", s);
+                    proptest::prop_assert_eq!(fast.pos, general.pos, "{}", s);
+                }
+                (Err(_), Err(_)) => proptest::prop_assert_eq!(fast.error(), general.error()),
+                (a, b) => proptest::prop_assert!(false, "{s}: {a:?} / {b:?}"),
+            }
+            proptest::prop_assert_eq!(&fast.warnings, &general.warnings);
         }
     }
 

@@ -111,57 +111,63 @@ pub(super) fn replace_args(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody
     })
 }
 
-/// Commands that exist with and without `UID`.
-pub(super) fn uid_capable(p: &mut Parser<'_>, w: Word, uid: bool) -> PResult<Option<CommandBody>> {
+/// Commands that exist with and without `UID`, written into `out` in place (no move of the
+/// value); `false`, with `out` untouched, for any other word.
+pub(super) fn uid_capable(
+    p: &mut Parser<'_>,
+    w: Word,
+    uid: bool,
+    out: &mut CommandBody,
+) -> PResult<bool> {
     use CommandBody as C;
-    Ok(Some(if w.is(p, b"SEARCH") {
+    if w.is(p, b"SEARCH") {
         let return_opts = opt_return(p)?;
         p.sp()?;
         let (charset, criteria) = search_program(p)?;
-        C::Search {
+        *out = C::Search {
             return_opts,
             charset,
             criteria,
             uid,
-        }
+        };
     } else if w.is(p, b"FETCH") {
         let sequence_set = sp_seq(p)?;
         p.sp()?;
         let items = FetchItems::parse(p)?;
         let modifiers = opt_params(p, FetchModifier::parse)?;
-        C::Fetch {
+        *out = C::Fetch {
             sequence_set,
             items,
             modifiers,
             uid,
-        }
+        };
     } else if w.is(p, b"STORE") {
         let sequence_set = sp_seq(p)?;
         let modifiers = opt_params(p, StoreModifier::parse)?;
         p.sp()?;
         let (kind, silent, data) = store_args(p)?;
-        C::Store {
+        *out = C::Store {
             sequence_set,
             modifiers,
             kind,
             silent,
             data,
             uid,
-        }
+        };
     } else if w.is(p, b"COPY") {
         let sequence_set = sp_seq(p)?;
-        C::Copy {
+        *out = C::Copy {
             sequence_set,
             mailbox: sp_mailbox(p)?,
             uid,
-        }
+        };
     } else if w.is(p, b"MOVE") {
         let sequence_set = sp_seq(p)?;
-        C::Move {
+        *out = C::Move {
             sequence_set,
             mailbox: sp_mailbox(p)?,
             uid,
-        }
+        };
     } else if w.is(p, b"SORT") {
         let return_opts = opt_return(p)?;
         p.sp()?;
@@ -170,13 +176,13 @@ pub(super) fn uid_capable(p: &mut Parser<'_>, w: Word, uid: bool) -> PResult<Opt
         let charset = Charset::parse(p)?;
         p.sp()?;
         let search = SearchKey::parse_many(p)?;
-        C::Sort {
+        *out = C::Sort {
             return_opts,
             criteria,
             charset,
             search,
             uid,
-        }
+        };
     } else if w.is(p, b"THREAD") {
         p.sp()?;
         let algorithm = ThreadAlgorithm::parse(p)?;
@@ -184,17 +190,18 @@ pub(super) fn uid_capable(p: &mut Parser<'_>, w: Word, uid: bool) -> PResult<Opt
         let charset = Charset::parse(p)?;
         p.sp()?;
         let search = SearchKey::parse_many(p)?;
-        C::Thread {
+        *out = C::Thread {
             algorithm,
             charset,
             search,
             uid,
-        }
+        };
     } else if w.is(p, b"REPLACE") {
-        replace_args(p, uid)?
+        *out = replace_args(p, uid)?;
     } else {
-        return Ok(None);
-    }))
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 pub(super) fn initial_response(p: &mut Parser<'_>) -> PResult<Bytes> {
@@ -283,26 +290,22 @@ impl CommandBody {
                 *out = C::UidExpunge(sp_seq(p)?);
                 return Ok(());
             }
-            return match uid_capable(p, Word::peek(p), true)? {
-                Some(c) => {
-                    *out = c;
-                    Ok(())
-                }
-                None => Err(p.fail("UID command")),
+            return match uid_capable(p, Word::peek(p), true, out)? {
+                true => Ok(()),
+                false => Err(p.fail("UID command")),
             };
         }
-        if let Some(c) = uid_capable(p, w, false)? {
-            *out = c;
+        if uid_capable(p, w, false, out)? {
             return Ok(());
         }
-        *out = Self::parse_rest(p, w)?;
-        Ok(())
+        Self::parse_rest(p, w, out)
     }
 
-    /// The commands [`uid_capable`] does not know, named by the word `w` at the cursor.
-    pub(super) fn parse_rest(p: &mut Parser<'_>, w: Word) -> PResult<Self> {
+    /// The commands [`uid_capable`] does not know, named by the word `w` at the cursor,
+    /// written into `out` (one move of the value fewer than returning it).
+    pub(super) fn parse_rest(p: &mut Parser<'_>, w: Word, out: &mut Self) -> PResult<()> {
         use CommandBody as C;
-        Ok(if w.is(p, b"CAPABILITY") {
+        *out = if w.is(p, b"CAPABILITY") {
             C::Capability
         } else if w.is(p, b"NOOP") {
             C::Noop
@@ -631,7 +634,8 @@ impl CommandBody {
                 raw
             };
             C::Other { name, raw }
-        })
+        };
+        Ok(())
     }
 }
 
