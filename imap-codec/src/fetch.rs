@@ -1101,6 +1101,8 @@ impl MessageDataItem {
             }
             v.push(item);
         }
+        // whether an item was kept raw (`Invalid`, lenient)
+        let mut kept_raw = false;
         if p.peek() == Some(b' ') {
             // lenient: `( UID 7)`
             let at = p.pos;
@@ -1180,6 +1182,7 @@ impl MessageDataItem {
                         let value = p.pos;
                         generic_value(p, &mut ())?;
                         p.warn(Quirk::NilOrEmpty, at);
+                        kept_raw = true;
                         push_item(
                             v,
                             MessageDataItem::Invalid {
@@ -1214,8 +1217,11 @@ impl MessageDataItem {
             p.check_items(v.len())?;
             p.skip_trailing_sp();
             if p.eat(b')') {
-                if v.iter()
-                    .all(|it| matches!(it, MessageDataItem::Invalid { .. }))
+                // (`kept_raw`: the list holds an `Invalid`; without one, and the list is
+                // never empty here, not every item is one)
+                if kept_raw
+                    && v.iter()
+                        .all(|it| matches!(it, MessageDataItem::Invalid { .. }))
                 {
                     // no item fits its grammar (every item was dropped or kept raw): nothing
                     // valid is left to report (the stream decoders hand the raw message over

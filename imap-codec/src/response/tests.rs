@@ -1720,3 +1720,41 @@ proptest! {
         prop_assert_eq!(dec(&fast), dec(&general), "{}", fast);
     }
 }
+
+/// The lenient profile keeps an item whose value does not fit its grammar raw
+/// (`MessageDataItem::Invalid`), but a FETCH in which no item fits fails (nothing valid to
+/// report): with one, two or three raw items, and not when any item fits, wherever it is.
+#[test]
+fn fetch_of_raw_items_only_fails() {
+    use crate::fetch::MessageDataItem;
+    let o = DecodeOptions::lenient();
+    for (line, ok) in [
+        (&b"* 1 FETCH (INTERNALDATE NIL)\r\n"[..], false),
+        (b"* 1 FETCH (UID x INTERNALDATE NIL)\r\n", false),
+        (b"* 1 FETCH (UID x FLAGS ((a)) MODSEQ (y))\r\n", false),
+        (b"* 1 FETCH (INTERNALDATE NIL UID 3)\r\n", true),
+        (b"* 1 FETCH (UID 3 INTERNALDATE NIL)\r\n", true),
+        (b"* 1 FETCH (UID x FLAGS (\\Seen) MODSEQ (y))\r\n", true),
+        (b"* 1 FETCH (UID 3)\r\n", true),
+    ] {
+        let d = Response::decode(&Bytes::from_static(line), &o);
+        assert_eq!(d.is_ok(), ok, "{:?}: {d:?}", crate::error::Excerpt(line));
+        if let Ok(d) = d {
+            let Response::Data(Data::Fetch { items, .. }) = d.message else {
+                panic!("not a FETCH: {:?}", d.message);
+            };
+            assert!(
+                items
+                    .iter()
+                    .any(|it| !matches!(it, MessageDataItem::Invalid { .. })),
+                "{items:?}"
+            );
+        }
+    }
+    // strict: no item is kept raw, so any item that does not fit fails the response
+    let d = Response::decode(
+        &Bytes::from_static(b"* 1 FETCH (UID 3 INTERNALDATE NIL)\r\n"),
+        &DecodeOptions::strict(),
+    );
+    assert!(d.is_err());
+}
