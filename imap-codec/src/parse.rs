@@ -1070,22 +1070,39 @@ impl<'a> Parser<'a> {
             return Ok(self.slice(start, p));
         }
         // Exactly sized, so `Bytes::from` adopts the buffer without a second allocation.
-        // The plain run before `first` (where the fast scan stopped) is copied whole; from
-        // there byte by byte: each backslash is dropped and the byte after it kept (a lenient
-        // unescaped quote is copied as it is). The rest of a name is short, and a `memchr`
-        // call per backslash cost more than the loop (LIST names such as `back\\slash`).
+        // The plain run before `first` (where the fast scan stopped) is copied whole; then
+        // each backslash is dropped and the byte after it kept (a lenient unescaped quote is
+        // copied as it is). A short rest goes byte by byte (a `memchr` call per backslash
+        // cost more than that on LIST names such as `back\\slash`), a long one run by run.
         let mut out = Vec::with_capacity(p - start - removed);
         out.extend_from_slice(&b[start..first]);
         let mut rest = &b[first..p];
-        while let [c, tail @ ..] = rest {
-            match (c, tail) {
-                (b'\\', [e, after @ ..]) => {
-                    out.push(*e);
-                    rest = after;
+        if rest.len() > 32 {
+            while let Some(k) = memchr::memchr(b'\\', rest) {
+                out.extend_from_slice(&rest[..k]);
+                match rest.get(k + 1) {
+                    Some(&e) => {
+                        out.push(e);
+                        rest = &rest[k + 2..];
+                    }
+                    None => {
+                        out.push(b'\\');
+                        rest = &[];
+                    }
                 }
-                _ => {
-                    out.push(*c);
-                    rest = tail;
+            }
+            out.extend_from_slice(rest);
+        } else {
+            while let [c, tail @ ..] = rest {
+                match (c, tail) {
+                    (b'\\', [e, after @ ..]) => {
+                        out.push(*e);
+                        rest = after;
+                    }
+                    _ => {
+                        out.push(*c);
+                        rest = tail;
+                    }
                 }
             }
         }
@@ -1473,11 +1490,14 @@ mod tests {
             }
             out
         }
-        let parts: [&[u8]; 6] = [
+        // (up to 120 bytes after the first escape: the copy goes byte by byte up to 32 bytes
+        // after it, run by run beyond)
+        let parts: [&[u8]; 7] = [
             b"",
             b"a",
             b"back",
             b"0123456789abcdefghij",
+            b"0123456789abcdefghij0123456789abcdefghij",
             b"\\\\",
             b"\\\"",
         ];
