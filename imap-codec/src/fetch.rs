@@ -140,7 +140,10 @@ impl HeaderList {
 
     fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         p.expect(b'(', "( header-list")?;
-        let mut v = Vec::new();
+        // one allocation: at most one name per SP before the `)` (bounded by the line)
+        let names = p.rest().iter().take_while(|&&c| c != b')' && c != b'\n');
+        let hint = names.filter(|&&c| c == b' ').count() + 1;
+        let mut v = Vec::with_capacity(hint.min(p.opts.max_list_items.saturating_add(1)));
         loop {
             v.push(IString::parse_astring(p)?);
             p.check_items(v.len())?;

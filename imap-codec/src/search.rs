@@ -392,7 +392,8 @@ impl SearchKey {
         match p.peek() {
             Some(b'(') => {
                 p.pos += 1;
-                let mut v = vec![SearchKey::parse(p)?];
+                let mut v = Vec::with_capacity(4);
+                v.push(SearchKey::parse(p)?);
                 loop {
                     p.skip_trailing_sp();
                     if p.eat(b')') {
