@@ -154,6 +154,10 @@ fn drain_streamed(rx: &mut Receiver, fast: Option<bytes::Bytes>) -> u64 {
             StreamEvent::LiteralChunk(b) => {
                 black_box(&b);
             }
+            // the first piece of a body comes with its begin event
+            StreamEvent::LiteralBegin(b) => {
+                black_box(&b.data);
+            }
             _ => {}
         }
     }

@@ -202,8 +202,12 @@ fn streamed(
                     ok += 1;
                     black_box(m.message);
                 }
-                StreamEvent::LiteralBegin(b) if context => {
-                    black_box(b.fetch());
+                StreamEvent::LiteralBegin(b) => {
+                    // the first piece of the body comes with its begin event
+                    chunk_bytes += black_box(&b.data).len();
+                    if context {
+                        black_box(b.fetch());
+                    }
                 }
                 StreamEvent::LiteralChunk(c) => chunk_bytes += black_box(c).len(),
                 StreamEvent::Error(_) => bad += 1,

@@ -22,6 +22,15 @@
 //!    [`Receiver::reject_literal`] (the server sends a tagged `NO`/`BAD`).
 //! 5. At a STARTTLS/COMPRESS hand-off, [`Receiver::take_buffered`] takes the bytes that
 //!    belong to the next layer.
+//! 6. A literal streamed in pieces ([`FramerConfig::stream_literals_over`]) comes as
+//!    [`StreamEvent::LiteralBegin`], which carries the data that arrived with it
+//!    ([`LiteralBegin::data`]), then [`StreamEvent::LiteralChunk`]s with the rest
+//!    ([`LiteralBegin::remaining`] bytes in all; none when it is 0), then the events of what
+//!    follows (usually the [`StreamEvent::Message`] the literal belongs to). There is no end
+//!    event: a caller that writes a body to a file counts down `remaining` and closes the
+//!    file at 0. The lanes [`Receiver::push_bytes_chunk`], [`Receiver::push_bytes_mut_chunk`]
+//!    and [`Receiver::push_read`] hand some chunks out directly instead of as events; they
+//!    count the same.
 //!
 //! [`StreamDecoder`] (aliases [`ResponseDecoder`], [`CommandDecoder`]) is the same receiver
 //! fixed to one message kind, for streams of one kind (benches, captures, tests).
@@ -168,8 +177,8 @@ impl<T> Decoded<T> {
     }
 }
 
-/// A literal of a decoded message that was streamed ([`StreamEvent::LiteralBegin`] ..
-/// [`StreamEvent::LiteralEnd`]) instead of being kept in the message.
+/// A literal of a decoded message that was streamed ([`StreamEvent::LiteralBegin`] and
+/// [`StreamEvent::LiteralChunk`]s) instead of being kept in the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StreamedLiteral {
@@ -197,6 +206,11 @@ pub struct LiteralBegin {
     /// the pushed `Bytes` or of the receiver's buffer, which stays allocated while this is
     /// held.
     pub prefix: Bytes,
+    /// The first piece of the literal's data: what had arrived with its announcement (as a
+    /// [`StreamEvent::LiteralChunk`] would carry it, no copy). Empty when none had; all of
+    /// it when the whole literal had (then no chunk follows). Always empty from
+    /// [`Receiver::stream_literal`]: there all data comes as chunks.
+    pub data: Bytes,
     /// Decode options of the response the literal is part of; `None` when the receiver did
     /// not expect a response (no FETCH context).
     opts: Option<DecodeOptions>,
@@ -205,12 +219,13 @@ pub struct LiteralBegin {
     fetch: std::sync::OnceLock<Option<Box<FetchPrefix>>>,
 }
 
-/// Equal when announcement and prefix (and the options they are read with) are: the FETCH
+/// Equal when announcement, prefix and data (and the options they are read with) are: the FETCH
 /// context is a function of them, whether it was read yet or not.
 impl PartialEq for LiteralBegin {
     fn eq(&self, other: &Self) -> bool {
         self.announcement == other.announcement
             && self.prefix == other.prefix
+            && self.data == other.data
             && self.opts == other.opts
     }
 }
@@ -218,6 +233,15 @@ impl PartialEq for LiteralBegin {
 impl Eq for LiteralBegin {}
 
 impl LiteralBegin {
+    /// How many bytes of the literal's data follow as chunks: the announced length less
+    /// [`data`](Self::data). The literal is complete when the chunks have carried that many
+    /// (at once when this is 0).
+    pub fn remaining(&self) -> u64 {
+        self.announcement
+            .length
+            .saturating_sub(self.data.len() as u64)
+    }
+
     /// For a FETCH response whose literal is an item's whole value (`BODY[...]`,
     /// `BINARY[...]`, `RFC822...`): the message number, the UID if it came before, and that
     /// item with an empty value (its section and origin). `None` for any other literal.
@@ -487,17 +511,19 @@ pub enum StreamEvent<T> {
     /// A message failed; decoding goes on with the next one.
     Error(StreamError),
     /// With [`FramerConfig::stream_literals_over`]: a literal longer than the threshold
-    /// starts. Its data follows as [`LiteralChunk`](StreamEvent::LiteralChunk)s, then
-    /// [`LiteralEnd`](StreamEvent::LiteralEnd); then the message decodes as usual with that
+    /// starts, with the part of its data that arrived with it
+    /// ([`LiteralBegin::data`]). The rest follows as
+    /// [`LiteralChunk`](StreamEvent::LiteralChunk)s; the literal is complete when its
+    /// announced length has been handed out ([`LiteralBegin::remaining`] counts down to 0
+    /// with the chunks; there is no end event). Then the message decodes as usual with that
     /// literal's value empty and listed in [`Decoded::streamed_literals`]. Held in the event
     /// itself (no allocation per streamed literal): it is smaller than a decoded response or
     /// command, so their events are no larger for it.
     LiteralBegin(LiteralBegin),
-    /// A piece of a streamed literal's data, as it arrived (boundaries follow the input; no
-    /// copy when the input came with `push_bytes`).
+    /// The next piece of a streamed literal's data, as it arrived (boundaries follow the
+    /// input; no copy when the input came with `push_bytes`). The pieces after the begin
+    /// event's [`data`](LiteralBegin::data) add up to [`LiteralBegin::remaining`].
     LiteralChunk(Bytes),
-    /// The streamed literal is complete.
-    LiteralEnd,
 }
 
 /// What a [`Receiver`] expects next; decides which parser a framed message goes to (and, for
@@ -772,14 +798,14 @@ impl Receiver {
     /// let cfg = FramerConfig::default().with_stream_literals_over(Some(4));
     /// let mut rx = Receiver::new(cfg, DecodeOptions::default(), Expect::Response);
     /// assert_eq!(rx.push_bytes_chunk("* 1 FETCH (BODY[] {10}\r\n0123".into()), None);
-    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralBegin(_))));
-    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralChunk(c)) if c == "0123"));
+    /// // the begin event carries the data that came with the announcement
+    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralBegin(b)) if b.data == "0123"));
     /// assert!(rx.next().is_none());
     /// // the next read continues the literal: it comes straight back
     /// assert_eq!(rx.push_bytes_chunk("4567".into()).as_deref(), Some(&b"4567"[..]));
-    /// // the end of the literal and what follows: the chunk, then the rest as events
+    /// // the end of the literal (its 10th byte) and what follows: the chunk, then the rest
+    /// // as events
     /// assert_eq!(rx.push_bytes_chunk("89)\r\n".into()).as_deref(), Some(&b"89"[..]));
-    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralEnd)));
     /// assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
     /// ```
     #[inline]
@@ -824,8 +850,10 @@ impl Receiver {
     /// let mut buf = BytesMut::with_capacity(64); // the caller's read buffer
     /// buf.put_slice(b"* 1 FETCH (BODY[] {10}\r\n0123");
     /// assert_eq!(rx.push_read(&mut buf, usize::MAX, |c| body.extend_from_slice(c)), 0);
-    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralBegin(_))));
-    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralChunk(c)) if c == "0123"));
+    /// match rx.next() {
+    ///     Some(StreamEvent::LiteralBegin(b)) => body.extend_from_slice(&b.data), // "0123"
+    ///     _ => unreachable!(),
+    /// }
     /// assert!(rx.next().is_none());
     /// // the next read continues the literal: lent, and the buffer is free again
     /// buf.put_slice(b"4567");
@@ -834,8 +862,7 @@ impl Receiver {
     /// // the end of the literal and what follows: the chunk lent, the rest as events
     /// buf.put_slice(b"89)\r\n");
     /// assert_eq!(rx.push_read(&mut buf, usize::MAX, |c| body.extend_from_slice(c)), 2);
-    /// assert_eq!(body, b"456789");
-    /// assert!(matches!(rx.next(), Some(StreamEvent::LiteralEnd)));
+    /// assert_eq!(body, b"0123456789");
     /// assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
     /// ```
     #[inline]
@@ -957,7 +984,6 @@ impl Receiver {
                 out
             }
             Frame::LiteralChunk(b) => Some(StreamEvent::LiteralChunk(b)),
-            Frame::LiteralEnd => Some(StreamEvent::LiteralEnd),
             Frame::LiteralAnnounced(a) => Some(StreamEvent::LiteralAnnounced(a)),
             Frame::Error(e) => Some(self.frame_error(e)),
             Frame::LiteralBegin(start) => Some(self.begin_event(start)),
@@ -979,7 +1005,6 @@ impl Receiver {
         match frame {
             Frame::Message(msg) => self.decode_message(msg, start, decode, out),
             Frame::LiteralChunk(b) => *out = Some(StreamEvent::LiteralChunk(b)),
-            Frame::LiteralEnd => *out = Some(StreamEvent::LiteralEnd),
             Frame::LiteralAnnounced(a) => *out = Some(StreamEvent::LiteralAnnounced(a)),
             Frame::Error(e) => *out = Some(self.frame_error(e)),
             Frame::LiteralBegin(start) => *out = Some(self.begin_event(start)),
@@ -1012,7 +1037,9 @@ impl Receiver {
     /// The event that starts a streamed literal.
     #[cold]
     fn begin_event<T>(&mut self, start: crate::framer::StreamStart) -> StreamEvent<T> {
-        StreamEvent::LiteralBegin(self.literal_begin(start))
+        // the data that came with the announcement: in this event, not in a chunk event
+        let data = self.framer.stream_first();
+        StreamEvent::LiteralBegin(self.literal_begin(start, data))
     }
 
     /// Moves the streamed literals of the message just decoded into its event.
@@ -1028,21 +1055,22 @@ impl Receiver {
 
     /// Streams the literal just announced (the [`StreamEvent::LiteralAnnounced`] that carried
     /// `announcement`) instead of buffering it; a paused synchronizing literal is accepted by
-    /// it. Returns what [`StreamEvent::LiteralBegin`] would carry; the data follows as
-    /// [`LiteralChunk`](StreamEvent::LiteralChunk)s and
-    /// [`LiteralEnd`](StreamEvent::LiteralEnd), and the message's value of the literal is
-    /// empty (see [`Framer::stream_literal`]). An error when no such literal is waiting.
+    /// it. Returns what [`StreamEvent::LiteralBegin`] would carry, with
+    /// [`data`](LiteralBegin::data) empty: all of the literal's data follows as
+    /// [`LiteralChunk`](StreamEvent::LiteralChunk)s (its announced length in all), and the
+    /// message's value of the literal is empty (see [`Framer::stream_literal`]). An error
+    /// when no such literal is waiting.
     pub fn stream_literal(
         &mut self,
         announcement: LiteralAnnouncement,
     ) -> Result<LiteralBegin, NoLiteralPending> {
         let start = self.framer.stream_literal(announcement)?;
-        Ok(self.literal_begin(start))
+        Ok(self.literal_begin(start, Bytes::new()))
     }
 
-    /// What the event that starts a streamed literal carries.
+    /// What the event that starts a streamed literal carries, `data` its first piece.
     #[cold]
-    fn literal_begin(&mut self, start: crate::framer::StreamStart) -> LiteralBegin {
+    fn literal_begin(&mut self, start: crate::framer::StreamStart, data: Bytes) -> LiteralBegin {
         let crate::framer::StreamStart {
             announcement,
             prefix,
@@ -1060,6 +1088,7 @@ impl Receiver {
         LiteralBegin {
             announcement,
             prefix,
+            data,
             opts,
             fetch: std::sync::OnceLock::new(),
         }

@@ -180,16 +180,15 @@ pub enum Frame {
     /// A message was given up; it is skipped and framing goes on with the next one.
     Error(FrameError),
     /// With [`FramerConfig::stream_literals_over`]: a literal longer than the threshold
-    /// starts; its data follows as [`LiteralChunk`](Frame::LiteralChunk)s, then
-    /// [`LiteralEnd`](Frame::LiteralEnd), then the rest of the message arrives in the
-    /// [`Message`](Frame::Message), in which this literal's header reads `{0}` (or `~{0}`)
-    /// and its data is absent.
+    /// starts; its data follows as [`LiteralChunk`](Frame::LiteralChunk)s, and the literal
+    /// ends with the chunk that completes its announced length (there is no end frame).
+    /// The rest of the message then arrives in the [`Message`](Frame::Message), in which
+    /// this literal's header reads `{0}` (or `~{0}`) and its data is absent.
     LiteralBegin(StreamStart),
     /// A piece of a streamed literal's data: the bytes of one push, as they arrived (no copy
-    /// when they came with [`Framer::push_bytes`]). Boundaries follow the input.
+    /// when they came with [`Framer::push_bytes`]). Boundaries follow the input; the chunks
+    /// of a literal add up to its announced length.
     LiteralChunk(Bytes),
-    /// The streamed literal is complete.
-    LiteralEnd,
 }
 
 /// The start of a streamed literal ([`Frame::LiteralBegin`]).
@@ -230,7 +229,7 @@ pub struct FramerConfig {
     /// command decodes. `None`: only [`Limits`] apply.
     pub max_nonsync_literal: Option<u64>,
     /// Client side: literals longer than this are handed over in pieces as they arrive
-    /// ([`Frame::LiteralBegin`], [`Frame::LiteralChunk`]s, [`Frame::LiteralEnd`]) instead of
+    /// ([`Frame::LiteralBegin`], then [`Frame::LiteralChunk`]s up to its length) instead of
     /// being buffered, so memory stays bounded by the threshold plus one read whatever the
     /// literal's length; such literals are exempt from [`Limits::max_literal`] and
     /// [`Limits::max_message`] (they still count towards [`Limits::max_literals`]). Not
@@ -284,7 +283,8 @@ enum State {
     DiscardLine { tail: [u8; WINDOW], tail_len: u8 },
     /// Dropping `remaining` literal bytes of a rejected message.
     DiscardLiteral { remaining: u64 },
-    /// Handing out `remaining` more bytes of a streamed literal.
+    /// Handing out `remaining` more bytes of a streamed literal (never 0: the framer moves
+    /// on to the rest of the message with the literal's last byte).
     Stream { remaining: u64 },
 }
 
@@ -742,6 +742,12 @@ impl Framer {
     fn take_streamed(&mut self, n: usize) {
         if let State::Stream { remaining } = &mut self.state {
             *remaining -= n as u64;
+            if *remaining == 0 {
+                self.state = State::Line {
+                    line_start: 0,
+                    scan: 0,
+                };
+            }
         }
         self.offset += n as u64;
     }
@@ -1012,11 +1018,13 @@ impl Framer {
     #[inline(never)]
     fn stream_frame(&mut self, remaining: u64) -> Option<Frame> {
         if remaining == 0 {
+            // not left in this state (the literal's last byte moves the framer on): an
+            // empty literal streamed on request
             self.state = State::Line {
                 line_start: 0,
                 scan: 0,
             };
-            return Some(Frame::LiteralEnd);
+            return self.next_message_frame();
         }
         if self.buf.is_empty() && !self.buf.pull(None) {
             // the read is used up (the usual end of each read inside a streamed literal)
@@ -1025,10 +1033,34 @@ impl Framer {
         let n = (self.buf.len() as u64).min(remaining) as usize;
         let chunk = self.buf.split_to(n);
         self.offset += n as u64;
-        self.state = State::Stream {
-            remaining: remaining - n as u64,
+        self.state = if remaining == n as u64 {
+            State::Line {
+                line_start: 0,
+                scan: 0,
+            }
+        } else {
+            State::Stream {
+                remaining: remaining - n as u64,
+            }
         };
         Some(Frame::LiteralChunk(chunk))
+    }
+
+    /// Right after [`Frame::LiteralBegin`]: the streamed literal's data already in the
+    /// contiguous buffer (the first piece, cut like the next [`Frame::LiteralChunk`] would
+    /// be; empty when none is there). For the receiver's begin event.
+    #[inline]
+    pub(crate) fn stream_first(&mut self) -> Bytes {
+        let State::Stream { remaining } = self.state else {
+            return Bytes::new();
+        };
+        if self.buf.is_empty() {
+            return Bytes::new();
+        }
+        match self.stream_frame(remaining) {
+            Some(Frame::LiteralChunk(b)) => b,
+            _ => Bytes::new(),
+        }
     }
 
     /// After a streamed literal: the rest of the message joins the kept head (one exactly
@@ -1069,7 +1101,7 @@ impl Framer {
     /// message on in chunks decides per command): call it right after the
     /// [`Frame::LiteralAnnounced`] that carried `announcement`, before asking for the next
     /// frame. A paused synchronizing literal is accepted by it. The data then comes as
-    /// [`Frame::LiteralChunk`]s and a [`Frame::LiteralEnd`]; the returned start is what a
+    /// [`Frame::LiteralChunk`]s up to its length; the returned start is what a
     /// [`Frame::LiteralBegin`] would carry. An error when no literal of that length is
     /// waiting.
     pub fn stream_literal(
@@ -1130,8 +1162,16 @@ impl Framer {
         // where the framer found the header (a caller of `stream_literal` passes the
         // announcement back: its offset is not taken on trust)
         announcement.offset = plen + open;
-        self.state = State::Stream {
-            remaining: announcement.length,
+        self.state = if announcement.length == 0 {
+            // an empty literal streamed on request: nothing to hand out
+            State::Line {
+                line_start: 0,
+                scan: 0,
+            }
+        } else {
+            State::Stream {
+                remaining: announcement.length,
+            }
         };
         StreamStart {
             announcement,
@@ -1596,7 +1636,7 @@ mod tests {
         f.push(b"* 1 FETCH (BODY[] {3}\r\nabc BODY[1] {1}\r\nx)\r\n");
         let fr = joined(frames(&mut f));
         let (Frame::LiteralBegin(start), Frame::LiteralAnnounced(a), Some(Frame::Message(msg))) =
-            (&fr[0], &fr[3], fr.last())
+            (&fr[0], &fr[2], fr.last())
         else {
             panic!("{fr:?}")
         };
@@ -1941,10 +1981,9 @@ mod tests {
         assert!(buf.is_empty());
         assert_eq!(
             frames(&mut f),
-            [
-                Frame::LiteralEnd,
-                Frame::Message(Bytes::from_static(b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"))
-            ]
+            [Frame::Message(Bytes::from_static(
+                b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"
+            ))]
         );
         // bytes held: not lent, pushed as usual
         let mut buf = BytesMut::from(&b"* 2 FETCH (BODY[] {9}\r\n1"[..]);
@@ -1988,10 +2027,9 @@ mod tests {
         assert_eq!((back.as_ptr(), &back[..]), (ptr, &b"abcdefghij"[..]));
         assert_eq!(
             frames(&mut f),
-            [
-                Frame::LiteralEnd,
-                Frame::Message(Bytes::from_static(b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"))
-            ]
+            [Frame::Message(Bytes::from_static(
+                b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"
+            ))]
         );
         // not streaming: pushed as usual
         assert_eq!(
@@ -2125,7 +2163,7 @@ mod tests {
         let mut got = frames(&mut f);
         f.push(b"56789 {4+}\r\nabcd\r\nb NOOP\r\n");
         got.extend(frames(&mut f));
-        let Frame::LiteralAnnounced(c) = &got[3] else {
+        let Frame::LiteralAnnounced(c) = &got[2] else {
             panic!("{got:?}")
         };
         let c = c.clone();
@@ -2133,12 +2171,12 @@ mod tests {
         assert!(f.stream_literal(c).is_err());
         assert!(matches!(&got[0], Frame::LiteralChunk(x) if &x[..] == b"01234"));
         assert!(matches!(&got[1], Frame::LiteralChunk(x) if &x[..] == b"56789"));
-        assert!(matches!(&got[2], Frame::LiteralEnd));
+        // no end frame: the chunks add up to the length, then the message goes on
         assert!(
-            matches!(&got[4], Frame::Message(m) if &m[..] == b"a APPEND {3}\r\nbox (\\Seen) {0}\r\n {4+}\r\nabcd\r\n"),
+            matches!(&got[3], Frame::Message(m) if &m[..] == b"a APPEND {3}\r\nbox (\\Seen) {0}\r\n {4+}\r\nabcd\r\n"),
             "{got:?}"
         );
-        assert!(matches!(&got[5], Frame::Message(m) if &m[..] == b"b NOOP\r\n"));
+        assert!(matches!(&got[4], Frame::Message(m) if &m[..] == b"b NOOP\r\n"));
         // A non-synchronizing literal streamed right after its announcement.
         f.push(b"c APPEND x {5+}\r\nhello\r\n");
         let Some(Frame::LiteralAnnounced(d)) = f.next_frame() else {
@@ -2147,7 +2185,7 @@ mod tests {
         f.stream_literal(d).unwrap();
         let got = frames(&mut f);
         assert!(matches!(&got[0], Frame::LiteralChunk(x) if &x[..] == b"hello"));
-        assert!(matches!(&got[2], Frame::Message(m) if &m[..] == b"c APPEND x {0}\r\n\r\n"));
+        assert!(matches!(&got[1], Frame::Message(m) if &m[..] == b"c APPEND x {0}\r\n\r\n"));
         assert!(f.is_idle());
     }
 
@@ -2578,7 +2616,11 @@ mod tests {
         f.push(&[b'm'; 200]);
         f.push(b" (\\Seen");
         let got = joined(frames(&mut f));
-        assert!(matches!(got.last(), Some(Frame::LiteralEnd)), "{got:?}");
+        // the literal complete (all 200 bytes handed out), its message not
+        assert!(
+            matches!(got.last(), Some(Frame::LiteralChunk(c)) if c.len() == 200),
+            "{got:?}"
+        );
         assert_eq!(err_tag(f.abandon_message(7)).as_deref(), Some(&b"e1"[..]));
         f.push(b") {3+}\r\nabc\r\ne2 NOOP\r\n");
         only_message(&mut f, b"e2 NOOP\r\n");

@@ -1224,7 +1224,7 @@ impl Client {
     /// [`handle_input_buf`](Self::handle_input_buf) with a streamed body's data lent instead
     /// of queued, for a caller that passes body data on as it arrives (to a file, a hash, a
     /// socket) and keeps none of it. When a streamed body is in progress
-    /// ([`Event::BodyBegin`] came, its [`Event::BodyEnd`] has not), every event has been
+    /// ([`Event::BodyBegin`] came, not all of its data yet), every event has been
     /// taken ([`poll_event`](Self::poll_event) gave `None`) and the session holds no
     /// received byte, the part of `buf` that belongs to the body is passed to `body_chunk`
     /// (called at most once, before this returns) and removed from `buf` with no `Bytes`
@@ -1233,7 +1233,8 @@ impl Client {
     /// would have carried; it is not queued. The rest of `buf` is taken as by
     /// `handle_input_buf`. So a body's data arrives, in stream order, through `body_chunk`
     /// or as `BodyChunk` events (the first piece of a body, read with its FETCH line, always
-    /// as an event; a piece read while events were still queued too): handle both. Under
+    /// in the `BodyBegin` event; a piece read while events were still queued as a
+    /// `BodyChunk`): handle both, and count them together against the body's length. Under
     /// COMPRESS=DEFLATE, or with a [received tap](ClientConfig::received_tap), the input is
     /// copied anyway and this is `handle_input_buf` (`body_chunk` is not called). Returns how
     /// many bytes were consumed, as `handle_input_buf`.
@@ -1845,7 +1846,6 @@ impl Client {
                 StreamEvent::LiteralAnnounced(_) => {}
                 StreamEvent::LiteralBegin(b) => self.events.push_back(Event::BodyBegin(b)),
                 StreamEvent::LiteralChunk(c) => self.events.push_back(Event::BodyChunk(c)),
-                StreamEvent::LiteralEnd => self.events.push_back(Event::BodyEnd),
                 StreamEvent::Error(error) => {
                     let bad_challenge = sasl
                         && matches!(&error, StreamError::Decode { raw, .. } if raw.first() == Some(&b'+'));
