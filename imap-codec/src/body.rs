@@ -72,6 +72,7 @@ impl Run {
 
 /// What a part is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 enum Tag {
     Text,
     Basic,
@@ -81,14 +82,16 @@ enum Tag {
     Invalid,
 }
 
-/// One part of a [`BodyStructure`], with the size of the subtree it starts. Plain data (no
-/// destructor): the strings are [`Span`]s of the structure's buffer, the lists [`Run`]s of
-/// its side lists.
+/// One part of a [`BodyStructure`], with the size of the subtree it starts, as read from
+/// (and written to) the structure's slots ([`Node::load`], [`Node::store`]): the strings are
+/// [`Span`]s of the structure's buffer, the lists [`Run`]s of slots. The runs into the slots
+/// (`params`, `dsp_params`, `langs`, `kids`) are absolute here and stored relative to the
+/// node's own slot, so a subtree's slots can be copied anywhere as they are.
 #[derive(Clone, Copy, Debug)]
 struct Node {
-    /// Parts in the subtree rooted here, this one included (at least 1). The subtree of a
-    /// multipart is it and its children; that of a message part, it and the encapsulated
-    /// message's structure.
+    /// Slots of the subtree rooted here: this node's [`NODE`] slots, its lists and the
+    /// subtrees of its children (a multipart) or of its encapsulated message (a message
+    /// part), in the order they were sent.
     len: u32,
     tag: Tag,
     /// Fields of the extension data sent (0: none, as in BODY; up to 4: md5 or the
@@ -120,11 +123,27 @@ struct Node {
     lines: u64,
     /// The envelope of a message part, in the structure's `envelopes`.
     env: u32,
+    /// The slots of the children of a multipart, or of the encapsulated message's structure
+    /// of a message part (a run of whole subtrees).
+    kids: Run,
 }
+
+/// Slots a [`Node`] takes.
+const NODE: usize = 16;
+
+/// [`Node::EMPTY`] stored (pinned by `body::tests::empty_slots_are_the_empty_node`).
+const EMPTY_SLOTS: [Span; NODE] = {
+    let (e, nil) = (Span::EMPTY, Span::NIL);
+    let head = Span {
+        off: NODE as u32,
+        len: Tag::Invalid as u32,
+    };
+    [head, e, e, e, nil, nil, e, nil, nil, nil, e, e, e, e, e, e]
+};
 
 impl Node {
     const EMPTY: Node = Node {
-        len: 1,
+        len: NODE as u32,
         tag: Tag::Invalid,
         ext: 0,
         octets: 0,
@@ -142,7 +161,125 @@ impl Node {
         exts: Run { start: 0, len: 0 },
         lines: 0,
         env: 0,
+        kids: Run { start: 0, len: 0 },
     };
+
+    /// The node stored at slot `at` of `slots` ([`Node::EMPTY`] if there is none).
+    #[inline(always)]
+    fn load(slots: &[Span], at: usize) -> Node {
+        let Some(s) = slots.get(at..at + NODE) else {
+            return Node::EMPTY;
+        };
+        let run = |x: Span| Run {
+            start: x.off.wrapping_add(at as u32),
+            len: x.len,
+        };
+        Node {
+            len: s[0].off,
+            tag: match s[0].len & 0xff {
+                0 => Tag::Text,
+                1 => Tag::Basic,
+                2 => Tag::Rfc822,
+                3 => Tag::Global,
+                4 => Tag::Multi,
+                _ => Tag::Invalid,
+            },
+            ext: (s[0].len >> 8) as u8,
+            octets: s[1].off,
+            env: s[1].len,
+            media_type: s[2],
+            subtype: s[3],
+            id: s[4],
+            description: s[5],
+            encoding: s[6],
+            md5: s[7],
+            dsp: s[8],
+            loc: s[9],
+            params: run(s[10]),
+            dsp_params: run(s[11]),
+            langs: run(s[12]),
+            kids: run(s[13]),
+            exts: Run {
+                start: s[14].off,
+                len: s[14].len,
+            },
+            lines: u64::from(s[15].off) | (u64::from(s[15].len) << 32),
+        }
+    }
+
+    /// The slots of this node when stored at slot `at`.
+    #[inline(always)]
+    fn store(&self, at: usize) -> [Span; NODE] {
+        let run = |r: Run| {
+            if r.len == 0 {
+                Span::EMPTY
+            } else {
+                Span {
+                    off: r.start.wrapping_sub(at as u32),
+                    len: r.len,
+                }
+            }
+        };
+        [
+            Span {
+                off: self.len,
+                len: self.tag as u32 | u32::from(self.ext) << 8,
+            },
+            Span {
+                off: self.octets,
+                len: self.env,
+            },
+            self.media_type,
+            self.subtype,
+            self.id,
+            self.description,
+            self.encoding,
+            self.md5,
+            self.dsp,
+            self.loc,
+            run(self.params),
+            run(self.dsp_params),
+            run(self.langs),
+            run(self.kids),
+            Span {
+                off: self.exts.start,
+                len: self.exts.len,
+            },
+            Span {
+                off: self.lines as u32,
+                len: (self.lines >> 32) as u32,
+            },
+        ]
+    }
+
+    /// Writes this node at slot `at` of `slots` (which must hold it).
+    #[inline(always)]
+    fn put(&self, slots: &mut [Span], at: usize) {
+        if let Some(s) = slots.get_mut(at..at + NODE) {
+            s.copy_from_slice(&self.store(at));
+        }
+    }
+
+    /// The slots of the subtree's parts, in wire order.
+    fn parts(slots: &[Span], at: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        // runs of sibling subtrees still to visit
+        let mut todo = vec![(at, at + 1)];
+        while let Some((c, end)) = todo.pop() {
+            if c >= end || c + NODE > slots.len() {
+                continue;
+            }
+            let n = Node::load(slots, c);
+            let len = (n.len as usize).max(NODE);
+            out.push(c);
+            todo.push((c + len, end));
+            let (k, kl) = (n.kids.start as usize, n.kids.len as usize);
+            if kl > 0 && k >= c + NODE && k + kl <= c + len {
+                todo.push((k, k + kl));
+            }
+        }
+        out
+    }
 
     /// The span fields, for rebasing and comparing.
     fn spans_mut(&mut self) -> [&mut Span; 8] {
@@ -224,10 +361,10 @@ struct Rare {
 pub struct BodyStructure {
     /// Every string of the structure is a run of this buffer.
     buf: Bytes,
-    /// Never empty; `nodes[0]` is the root, and every subtree is a contiguous run.
-    nodes: Vec<Node>,
-    /// Parameters (two spans each) and languages of the parts.
-    lists: Vec<Span>,
+    /// The parts ([`NODE`] slots each) and their parameter (two spans each) and language
+    /// lists, in one allocation: the root's subtree from slot 0, every subtree a contiguous
+    /// run (see [`Node::len`]).
+    slots: Vec<Span>,
     /// Body extensions and envelopes, when there are any.
     rare: Option<Box<Rare>>,
 }
@@ -283,21 +420,30 @@ fn too_long() -> ValidationError {
 }
 
 impl BodyStructure {
-    /// The parameter list `r` of [`lists`](Self::lists) (two spans a pair).
+    /// The parameter list `r` of [`slots`](Self::slots) (two spans a pair).
     #[inline]
     fn params_in(&self, r: Run) -> Params<'_> {
         Params {
             buf: &self.buf,
-            spans: r.of(&self.lists),
+            spans: r.of(&self.slots),
         }
     }
 
-    /// The string list `r` of [`lists`](Self::lists).
+    /// The string list `r` of [`slots`](Self::slots).
     #[inline]
     fn strings_in(&self, r: Run) -> Strings<'_> {
         Strings {
             buf: &self.buf,
-            spans: r.of(&self.lists),
+            spans: r.of(&self.slots),
+        }
+    }
+
+    /// One part, [`Node::EMPTY`] but for `n`'s fields, and nothing else.
+    fn of_node(buf: Bytes, n: Node) -> BodyStructure {
+        BodyStructure {
+            buf,
+            slots: n.store(0).to_vec(),
+            rare: None,
         }
     }
 
@@ -318,7 +464,7 @@ impl BodyStructure {
         children: impl IntoIterator<Item = BodyStructure>,
     ) -> Result<Self, ValidationError> {
         let mut b = Builder::default();
-        let idx = b.nodes.len();
+        let idx = b.node();
         let mut n = Node {
             tag: Tag::Multi,
             subtype: b.put(part.subtype.as_bytes()),
@@ -331,35 +477,31 @@ impl BodyStructure {
                 b.dsp_ext(&mut n, d);
             }
         }
-        b.nodes.push(n);
+        let kids = b.slots.len();
         for c in children {
             b.copy(c.root());
         }
-        b.nodes[idx].len = b.len_from(idx);
+        n.kids = b.run(kids, b.slots.len() - kids);
+        b.close(idx, n);
         b.finish()
     }
 
     /// A structure kept raw (see [`BodyPart::Invalid`]). Fails only for 4 GiB of bytes.
     pub fn invalid(raw: Bytes) -> Result<Self, ValidationError> {
         let span = Span::new(0, raw.len()).ok_or_else(too_long)?;
-        Ok(BodyStructure {
-            buf: raw,
-            nodes: vec![Node {
+        Ok(BodyStructure::of_node(
+            raw,
+            Node {
                 media_type: span,
                 ..Node::EMPTY
-            }],
-            lists: Vec::new(),
-            rare: None,
-        })
+            },
+        ))
     }
 
     /// The whole structure as a borrowed tree.
     #[inline]
     pub fn root(&self) -> BodyRef<'_> {
-        BodyRef {
-            s: self,
-            nodes: &self.nodes,
-        }
+        BodyRef { s: self, at: 0 }
     }
 
     /// The root part as owned values (see [`BodyRef::to_part`]).
@@ -375,13 +517,9 @@ impl BodyStructure {
     /// Every part, in wire order (each multipart before its children, each message part
     /// before the structure of the message it holds), each with its subtree.
     pub fn parts(&self) -> impl ExactSizeIterator<Item = BodyRef<'_>> + '_ {
-        (0..self.nodes.len()).map(move |i| {
-            let n = (self.nodes[i].len as usize).clamp(1, self.nodes.len() - i);
-            BodyRef {
-                s: self,
-                nodes: &self.nodes[i..i + n],
-            }
-        })
+        Node::parts(&self.slots, 0)
+            .into_iter()
+            .map(move |at| BodyRef { s: self, at })
     }
 
     #[inline]
@@ -398,8 +536,8 @@ impl fmt::Debug for BodyStructure {
 
 impl PartialEq for BodyStructure {
     fn eq(&self, other: &Self) -> bool {
-        self.nodes.len() == other.nodes.len()
-            && self.parts().zip(other.parts()).all(|(a, b)| a.same_part(b))
+        let (a, b) = (self.parts(), other.parts());
+        a.len() == b.len() && a.zip(b).all(|(a, b)| a.same_part(b))
     }
 }
 
@@ -409,14 +547,14 @@ impl Eq for BodyStructure {}
 #[derive(Clone, Copy)]
 pub struct BodyRef<'a> {
     s: &'a BodyStructure,
-    /// Never empty; `nodes[0]` is this subtree's root.
-    nodes: &'a [Node],
+    /// The slot of this subtree's root.
+    at: usize,
 }
 
 impl<'a> BodyRef<'a> {
     #[inline]
-    fn node(self) -> &'a Node {
-        &self.nodes[0]
+    fn node(self) -> Node {
+        Node::load(&self.s.slots, self.at)
     }
 
     #[inline]
@@ -517,12 +655,10 @@ impl<'a> BodyRef<'a> {
     pub fn message_body(self) -> Option<BodyRef<'a>> {
         match self.node().tag {
             Tag::Rfc822 | Tag::Global => {
-                let rest = &self.nodes[1..];
-                let first = rest.first()?;
-                let n = (first.len as usize).clamp(1, rest.len());
-                Some(BodyRef {
+                let k = self.node().kids;
+                (k.len > 0).then_some(BodyRef {
                     s: self.s,
-                    nodes: &rest[..n],
+                    at: k.start as usize,
                 })
             }
             _ => None,
@@ -601,14 +737,14 @@ impl<'a> BodyRef<'a> {
 
     /// The direct children of this part, in order (none unless it is a multipart).
     pub fn children(self) -> Children<'a> {
-        Children {
-            s: self.s,
-            rest: if self.node().tag == Tag::Multi {
-                &self.nodes[1..]
-            } else {
-                &[]
-            },
-        }
+        let n = self.node();
+        let (at, end) = if n.tag == Tag::Multi {
+            let k = n.kids.start as usize;
+            (k, k + n.kids.len as usize)
+        } else {
+            (0, 0)
+        };
+        Children { s: self.s, at, end }
     }
 
     /// The `i`th direct child.
@@ -618,11 +754,14 @@ impl<'a> BodyRef<'a> {
 
     /// A copy of this subtree as a structure of its own (sharing the buffer).
     pub fn to_structure(self) -> BodyStructure {
-        BodyStructure {
-            buf: self.s.buf.clone(),
-            nodes: self.nodes.to_vec(),
-            lists: self.s.lists.clone(),
-            rare: self.s.rare.clone(),
+        let len = self.node().len as usize;
+        match self.s.slots.get(self.at..self.at + len) {
+            Some(slots) if len >= NODE => BodyStructure {
+                buf: self.s.buf.clone(),
+                slots: slots.to_vec(),
+                rare: self.s.rare.clone(),
+            },
+            _ => BodyStructure::of_node(Bytes::new(), Node::EMPTY),
         }
     }
 
@@ -638,7 +777,7 @@ impl<'a> BodyRef<'a> {
     }
 
     fn params_of(self, r: Run) -> BodyParams {
-        r.of(&self.s.lists)
+        r.of(&self.s.slots)
             .chunks_exact(2)
             .map(|kv| (self.istring(kv[0]), self.istring(kv[1])))
             .collect()
@@ -658,7 +797,7 @@ impl<'a> BodyRef<'a> {
             language: (n.ext >= 3).then(|| LanguageExt {
                 language: n
                     .langs
-                    .of(&self.s.lists)
+                    .of(&self.s.slots)
                     .iter()
                     .map(|&s| self.istring(s))
                     .collect(),
@@ -719,12 +858,7 @@ impl<'a> BodyRef<'a> {
                 },
                 envelope: Box::new(self.envelope().cloned().unwrap_or_default()),
                 body: self.message_body().map_or_else(
-                    || BodyStructure {
-                        buf: Bytes::new(),
-                        nodes: vec![Node::EMPTY],
-                        lists: Vec::new(),
-                        rare: None,
-                    },
+                    || BodyStructure::of_node(Bytes::new(), Node::EMPTY),
                     BodyRef::to_structure,
                 ),
                 lines: n.lines,
@@ -735,8 +869,9 @@ impl<'a> BodyRef<'a> {
     /// Whether this part (not its subtree) equals `o`'s by content; the subtree sizes too.
     fn same_part(self, o: BodyRef<'_>) -> bool {
         let (a, b) = (self.node(), o.node());
-        a.len == b.len
-            && a.tag == b.tag
+        a.tag == b.tag
+            && self.children().len() == o.children().len()
+            && self.message_body().is_some() == o.message_body().is_some()
             && a.ext == b.ext
             && a.octets == b.octets
             && a.lines == b.lines
@@ -777,20 +912,31 @@ impl fmt::Debug for BodyRef<'_> {
 #[derive(Clone)]
 pub struct Children<'a> {
     s: &'a BodyStructure,
-    rest: &'a [Node],
+    /// The slot of the next child.
+    at: usize,
+    /// Where the children end.
+    end: usize,
+}
+
+impl<'a> Children<'a> {
+    /// The number of children left.
+    fn len(&self) -> usize {
+        self.clone().count()
+    }
 }
 
 impl<'a> Iterator for Children<'a> {
     type Item = BodyRef<'a>;
     fn next(&mut self) -> Option<BodyRef<'a>> {
-        let first = self.rest.first()?;
-        let n = (first.len as usize).clamp(1, self.rest.len());
-        let (a, b) = self.rest.split_at(n);
-        self.rest = b;
-        Some(BodyRef {
+        if self.at >= self.end {
+            return None;
+        }
+        let r = BodyRef {
             s: self.s,
-            nodes: a,
-        })
+            at: self.at,
+        };
+        self.at += (r.node().len as usize).max(NODE);
+        Some(r)
     }
 }
 
@@ -931,8 +1077,7 @@ impl<'a> arbitrary::Arbitrary<'a> for BodyStructure {
 #[derive(Default)]
 struct Builder {
     buf: Vec<u8>,
-    nodes: Vec<Node>,
-    lists: Vec<Span>,
+    slots: Vec<Span>,
     rare: Rare,
     /// A string did not fit below 4 GiB.
     over: bool,
@@ -963,13 +1108,13 @@ impl Builder {
     }
 
     fn pairs<'x>(&mut self, it: impl Iterator<Item = (&'x [u8], &'x [u8])>) -> Run {
-        let start = self.lists.len();
+        let start = self.slots.len();
         for (k, v) in it {
             let (k, v) = (self.put(k), self.put(v));
-            self.lists.push(k);
-            self.lists.push(v);
+            self.slots.push(k);
+            self.slots.push(v);
         }
-        self.run(start, self.lists.len() - start)
+        self.run(start, self.slots.len() - start)
     }
 
     fn params(&mut self, p: &[BodyParam]) -> Run {
@@ -977,12 +1122,12 @@ impl Builder {
     }
 
     fn strings<'x>(&mut self, it: impl Iterator<Item = &'x [u8]>) -> Run {
-        let start = self.lists.len();
+        let start = self.slots.len();
         for s in it {
             let s = self.put(s);
-            self.lists.push(s);
+            self.slots.push(s);
         }
-        self.run(start, self.lists.len() - start)
+        self.run(start, self.slots.len() - start)
     }
 
     fn ext(&mut self, e: &BodyExtension) {
@@ -1027,16 +1172,28 @@ impl Builder {
         n.exts = self.run(start, self.rare.exts.len() - start);
     }
 
-    fn len_from(&mut self, idx: usize) -> u32 {
-        u32::try_from(self.nodes.len() - idx).unwrap_or_else(|_| {
+    /// Room for a node; its slot.
+    fn node(&mut self) -> usize {
+        let idx = self.slots.len();
+        self.slots.extend_from_slice(&Node::EMPTY.store(0));
+        idx
+    }
+
+    /// Writes `n` at `idx`, its subtree being the slots from there on.
+    fn close(&mut self, idx: usize, mut n: Node) {
+        n.len = u32::try_from(self.slots.len() - idx).unwrap_or_else(|_| {
             self.over = true;
-            1
-        })
+            NODE as u32
+        });
+        if self.slots.len() >= u32::MAX as usize {
+            self.over = true;
+        }
+        n.put(&mut self.slots, idx);
     }
 
     /// Appends a leaf part (and, for a message part, the structure it holds).
     fn single(&mut self, sp: &SinglePart) {
-        let idx = self.nodes.len();
+        let idx = self.node();
         let mut n = Node::EMPTY;
         let mut body = None;
         match &sp.kind {
@@ -1079,24 +1236,40 @@ impl Builder {
                 self.dsp_ext(&mut n, d);
             }
         }
-        self.nodes.push(n);
         if let Some(b) = body {
+            let kids = self.slots.len();
             self.copy(b.root());
+            n.kids = self.run(kids, self.slots.len() - kids);
         }
-        self.nodes[idx].len = self.len_from(idx);
+        self.close(idx, n);
     }
 
     /// Appends a copy of the subtree `r` (its strings copied into this buffer).
     fn copy(&mut self, r: BodyRef<'_>) {
         let src = r.s;
-        for &node in r.nodes {
+        let base = self.slots.len();
+        let len = r.node().len as usize;
+        let Some(slots) = src.slots.get(r.at..r.at + len).filter(|_| len >= NODE) else {
+            let idx = self.node();
+            self.close(idx, Node::EMPTY);
+            return;
+        };
+        // the slots as they are (runs into them are relative), then every string copied
+        self.slots.extend_from_slice(slots);
+        for at in Node::parts(slots, 0) {
+            let node = Node::load(slots, at);
             let mut n = node;
             for s in n.spans_mut() {
                 *s = self.nput(s.get(&src.buf));
             }
-            n.params = self.pairs(src.params_in(node.params).iter());
-            n.dsp_params = self.pairs(src.params_in(node.dsp_params).iter());
-            n.langs = self.strings(src.strings_in(node.langs).iter());
+            for r in [node.params, node.dsp_params, node.langs] {
+                for (i, s) in r.of(slots).iter().enumerate() {
+                    let v = self.nput(s.get(&src.buf));
+                    if let Some(d) = self.slots.get_mut(base + r.start as usize + i) {
+                        *d = v;
+                    }
+                }
+            }
             let start = self.rare.exts.len();
             for &e in node.exts.of(src.exts()) {
                 let e = match e {
@@ -1116,7 +1289,21 @@ impl Builder {
                 n.env = u32::try_from(self.rare.envelopes.len()).unwrap_or(u32::MAX);
                 self.rare.envelopes.push(env);
             }
-            self.nodes.push(n);
+            // (the node's runs are relative to it: stored at its new place, they point to
+            // its copied lists)
+            let to = base + at;
+            let shift = |r: Run| Run {
+                start: r.start.wrapping_add(base as u32),
+                ..r
+            };
+            n.params = shift(n.params);
+            n.dsp_params = shift(n.dsp_params);
+            n.langs = shift(n.langs);
+            n.kids = shift(n.kids);
+            n.put(&mut self.slots, to);
+        }
+        if self.slots.len() >= u32::MAX as usize {
+            self.over = true;
         }
     }
 
@@ -1128,8 +1315,7 @@ impl Builder {
             .then(|| Box::new(self.rare));
         Ok(BodyStructure {
             buf: Bytes::from(self.buf),
-            nodes: self.nodes,
-            lists: self.lists,
+            slots: self.slots,
             rare,
         })
     }
@@ -1416,8 +1602,8 @@ const ESC: u32 = 1 << 31;
 struct Acc {
     /// Where the structure starts in the message; spans are relative to it.
     start: usize,
-    nodes: Vec<Node>,
-    lists: Vec<Span>,
+    /// The structure's slots so far (see [`BodyStructure::slots`]).
+    slots: Vec<Span>,
     exts: Vec<Ext>,
     envelopes: Vec<Envelope>,
     /// Content of the strings that are not runs of the message; their spans' offsets are
@@ -1430,8 +1616,7 @@ struct Acc {
 /// The lengths of an [`Acc`]'s lists, to go back to after a failed attempt.
 #[derive(Clone, Copy)]
 struct Mark {
-    nodes: usize,
-    lists: usize,
+    slots: usize,
     exts: usize,
     envelopes: usize,
 }
@@ -1524,6 +1709,22 @@ impl Acc {
         Cow::Owned(v)
     }
 
+    /// Room for a node; its slot.
+    #[inline(always)]
+    fn node(&mut self) -> usize {
+        let idx = self.slots.len();
+        self.slots.extend_from_slice(&EMPTY_SLOTS);
+        idx
+    }
+
+    /// Writes `n` at `idx`, its subtree being the slots from there on.
+    #[inline(always)]
+    fn close(&mut self, idx: usize, mut n: Node) {
+        // (fewer slots than the message has bytes, itself below 2 GiB here)
+        n.len = (self.slots.len() - idx) as u32;
+        n.put(&mut self.slots, idx);
+    }
+
     fn run(&self, start: usize, len: usize) -> Run {
         // below the message's size, itself below 2 GiB here
         Run {
@@ -1534,8 +1735,7 @@ impl Acc {
 
     fn mark(&self) -> Mark {
         Mark {
-            nodes: self.nodes.len(),
-            lists: self.lists.len(),
+            slots: self.slots.len(),
             exts: self.exts.len(),
             envelopes: self.envelopes.len(),
         }
@@ -1543,8 +1743,7 @@ impl Acc {
 
     /// Drops what was added since `m` (a failed attempt).
     fn reset(&mut self, m: Mark) {
-        self.nodes.truncate(m.nodes);
-        self.lists.truncate(m.lists);
+        self.slots.truncate(m.slots);
         self.exts.truncate(m.exts);
         self.envelopes.truncate(m.envelopes);
     }
@@ -1561,8 +1760,7 @@ impl Acc {
         if self.side.is_empty() && !self.escapes {
             return Ok(BodyStructure {
                 buf: p.slice(self.start, end),
-                nodes: self.nodes,
-                lists: self.lists,
+                slots: self.slots,
                 rare,
             });
         }
@@ -1588,10 +1786,17 @@ impl Acc {
                 s.len = raw.map_or(0, unescape_in_place) as u32;
             }
         };
-        for n in &mut self.nodes {
+        for at in Node::parts(&self.slots, 0) {
+            let mut n = Node::load(&self.slots, at);
             n.spans_mut().into_iter().for_each(&mut fix);
+            for r in [n.params, n.dsp_params, n.langs] {
+                let s = r.start as usize;
+                if let Some(list) = self.slots.get_mut(s..s + r.len as usize) {
+                    list.iter_mut().for_each(&mut fix);
+                }
+            }
+            n.put(&mut self.slots, at);
         }
-        self.lists.iter_mut().for_each(&mut fix);
         let mut rare = rare;
         if let Some(r) = &mut rare {
             for e in &mut r.exts {
@@ -1602,8 +1807,7 @@ impl Acc {
         }
         Ok(BodyStructure {
             buf: Bytes::from(buf),
-            nodes: self.nodes,
-            lists: self.lists,
+            slots: self.slots,
             rare,
         })
     }
@@ -1637,7 +1841,7 @@ fn nstring(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Span> {
 
 /// `body-fld-param`, appended to the lists. Lenient: `()`, NIL values.
 fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
-    let start = acc.lists.len();
+    let start = acc.slots.len();
     if p.nil_or_empty_string() {
         return Ok(Run::default());
     }
@@ -1656,8 +1860,8 @@ fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
         let k = string_or_nil(p, acc, b"")?;
         p.sp()?;
         let val = string_or_nil(p, acc, b"")?;
-        acc.lists.push(k);
-        acc.lists.push(val);
+        acc.slots.push(k);
+        acc.slots.push(val);
         n += 1;
         p.check_items(n)?;
         if !more(p)? {
@@ -1705,13 +1909,13 @@ fn parse_dsp_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()>
 fn language(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
     let at = p.string_at()?;
     let s = acc.span(p, at)?;
-    acc.lists.push(s);
+    acc.slots.push(s);
     Ok(())
 }
 
 /// `body-fld-lang [SP body-fld-loc *(SP body-extension)]` into `n`.
 fn parse_lang_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
-    let start = acc.lists.len();
+    let start = acc.slots.len();
     if p.peek() == Some(b'(') {
         let open = p.pos;
         p.pos += 1;
@@ -1723,7 +1927,7 @@ fn parse_lang_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()
         } else {
             loop {
                 language(p, acc)?;
-                p.check_items(acc.lists.len() - start)?;
+                p.check_items(acc.slots.len() - start)?;
                 if !more(p)? {
                     break;
                 }
@@ -1735,10 +1939,10 @@ fn parse_lang_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()
     } else {
         let s = nstring(p, acc)?;
         if s != Span::NIL {
-            acc.lists.push(s);
+            acc.slots.push(s);
         }
     }
-    n.langs = acc.run(start, acc.lists.len() - start);
+    n.langs = acc.run(start, acc.slots.len() - start);
     if more(p)? {
         n.ext = 4;
         n.loc = nstring(p, acc)?;
@@ -1799,12 +2003,12 @@ impl BodyStructure {
     /// Parses `body`. In the lenient profile a structure that does not parse is skipped as a
     /// balanced value and returned as [`BodyPart::Invalid`].
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        // a multipart: room for a typical message's parts and parameters up front
+        // a multipart: room for a typical message's parts and lists up front (128 slots,
+        // 1 KiB: a larger first allocation measured dearer, past the allocator's small sizes)
         let multi = p.peek() == Some(b'(') && p.peek_at(1) == Some(b'(');
         let mut acc = Acc {
             start: p.pos,
-            nodes: Vec::with_capacity(if multi { 8 } else { 1 }),
-            lists: Vec::with_capacity(if multi { 24 } else { 4 }),
+            slots: Vec::with_capacity(if multi { 128 } else { NODE + 4 }),
             exts: Vec::new(),
             envelopes: Vec::new(),
             side: Vec::new(),
@@ -1815,25 +2019,32 @@ impl BodyStructure {
     }
 }
 
-/// [`BodyStructure::parse`], appending the parsed subtree to `acc.nodes`.
+/// [`BodyStructure::parse`], appending the parsed subtree to `acc.slots`.
 fn parse_into(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
     let start = p.pos;
     let wlen = p.warnings.len();
-    let idx = acc.nodes.len();
     if p.peek() != Some(b'(') && p.allows(Quirk::MalformedBodyStructure) && p.nil() {
         p.warn(Quirk::MalformedBodyStructure, start);
         let raw = acc.span_in(p, start, p.pos)?;
-        acc.nodes.push(Node {
-            media_type: raw,
-            ..Node::EMPTY
-        });
+        let idx = acc.node();
+        acc.close(
+            idx,
+            Node {
+                media_type: raw,
+                ..Node::EMPTY
+            },
+        );
         return Ok(());
     }
     let mark = acc.mark();
-    acc.nodes.push(Node::EMPTY);
+    let idx = acc.node();
     match nested(p, |p| body_inner(p, acc, idx)) {
         Ok(()) => {
-            acc.nodes[idx].len = (acc.nodes.len() - idx) as u32;
+            // (the node is in place: its subtree's size is all it lacks)
+            let len = (acc.slots.len() - idx) as u32;
+            if let Some(s) = acc.slots.get_mut(idx) {
+                s.off = len;
+            }
             Ok(())
         }
         Err(Fail)
@@ -1847,17 +2058,21 @@ fn parse_into(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
             skip_balanced(p)?;
             p.warn(Quirk::MalformedBodyStructure, at.min(p.pos));
             let raw = acc.span_in(p, start, p.pos)?;
-            acc.nodes.push(Node {
-                media_type: raw,
-                ..Node::EMPTY
-            });
+            let idx = acc.node();
+            acc.close(
+                idx,
+                Node {
+                    media_type: raw,
+                    ..Node::EMPTY
+                },
+            );
             Ok(())
         }
         Err(e) => Err(e),
     }
 }
 
-/// The part at `acc.nodes[idx]` (a placeholder), its children appended after it.
+/// The part at slot `idx` (a placeholder), its children appended after it.
 fn body_inner(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
     p.expect(b'(', "( body")?;
     if p.peek() == Some(b'(') {
@@ -1885,7 +2100,7 @@ fn body_inner(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
             ..Node::EMPTY
         };
         multipart_tail(p, acc, &mut n)?;
-        acc.nodes[idx] = n;
+        n.put(&mut acc.slots, idx);
         Ok(())
     });
     match m {
@@ -1925,14 +2140,16 @@ fn multipart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
             _ => break,
         }
     }
+    let kids = acc.run(idx + NODE, acc.slots.len() - idx - NODE);
     p.sp()?;
     let mut n = Node {
         tag: Tag::Multi,
         subtype: string_or_nil(p, acc, b"MIXED")?,
+        kids,
         ..Node::EMPTY
     };
     multipart_tail(p, acc, &mut n)?;
-    acc.nodes[idx] = n;
+    n.put(&mut acc.slots, idx);
     Ok(())
 }
 
@@ -1952,7 +2169,7 @@ fn eq_ci(s: &[u8], lit: &[u8]) -> bool {
     s.eq_ignore_ascii_case(lit)
 }
 
-/// After the opening `(`: `body-type-1part ")"`, into `acc.nodes[idx]` (an encapsulated
+/// After the opening `(`: `body-type-1part ")"`, into slot `idx` (an encapsulated
 /// message's structure appended after it).
 fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
     let mut n = Node::EMPTY;
@@ -1997,6 +2214,8 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
                 n.tag = if rfc822 { Tag::Rfc822 } else { Tag::Global };
                 n.env = mark.envelopes as u32;
                 n.lines = l;
+                // (the envelope takes no slots: the structure starts where the mark is)
+                n.kids = acc.run(mark.slots, acc.slots.len() - mark.slots);
             }
             None if global => {
                 acc.reset(mark);
@@ -2019,7 +2238,7 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
         }
     }
     p.expect(b')', ")")?;
-    acc.nodes[idx] = n;
+    n.put(&mut acc.slots, idx);
     Ok(())
 }
 
@@ -2197,12 +2416,8 @@ pub(crate) fn inner_body(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Resu
     crate::arbitrary_util::nested(
         u,
         || {
-            BodyStructure::invalid(Bytes::new()).unwrap_or_else(|_| BodyStructure {
-                buf: Bytes::new(),
-                nodes: vec![Node::EMPTY],
-                lists: Vec::new(),
-                rare: None,
-            })
+            BodyStructure::invalid(Bytes::new())
+                .unwrap_or_else(|_| BodyStructure::of_node(Bytes::new(), Node::EMPTY))
         },
         <BodyStructure as arbitrary::Arbitrary>::arbitrary,
     )
@@ -2808,14 +3023,14 @@ mod tests {
         // unescaped where they stand (nothing after them); the rest are runs of it
         assert!(!shares(&b, &msg));
         assert_eq!(b.buf.len(), s.len());
-        let n = b.nodes[0];
+        let n = b.root().node();
         let raw_subtype = s.windows(4).position(|w| w == b"X\\\"Y").unwrap();
         assert_eq!(n.subtype.off as usize, raw_subtype);
         assert_eq!(&b.buf[..raw_subtype], &s[..raw_subtype]);
         assert_eq!(&b.buf[n.id.off as usize..][..4], b"<id>");
         assert_eq!(&s[n.id.off as usize..][..4], b"<id>");
         // the literals `v"1` and `de` are runs of the message
-        assert!((b.lists[1].off as usize) < s.len());
+        assert!((b.slots[n.params.start as usize + 1].off as usize) < s.len());
         // encoding gives a structure equal to it
         let again = b.to_vec_inline_literals();
         assert_eq!(strict_ok(&again), b);
@@ -2899,7 +3114,8 @@ mod tests {
             ])]
         );
         assert_eq!(b.rare.as_ref().unwrap().exts.len(), 3);
-        assert_eq!(b.lists.len(), 2 + 2 + 2 + 2);
+        // the lists of the parts kept, none of the raw one's
+        assert_eq!(b.slots.len() - NODE * b.parts().len(), 2 + 2 + 2 + 2);
     }
 
     /// Message parts inside multiparts inside message parts: each has its own envelope and
@@ -2970,6 +3186,111 @@ mod tests {
 
     /// What `Debug` prints (and `dissect` shows) is what it printed when the strings were
     /// `IString` fields.
+    /// The placeholder slots are the empty node stored, and a node reads back as it was
+    /// stored, wherever it is (its runs into the slots are kept relative to it).
+    #[test]
+    fn empty_slots_are_the_empty_node() {
+        assert_eq!(EMPTY_SLOTS, Node::EMPTY.store(0));
+        assert_eq!(EMPTY_SLOTS, Node::EMPTY.store(1234));
+        let n = Node {
+            len: 40,
+            tag: Tag::Rfc822,
+            ext: 4,
+            octets: 7,
+            media_type: Span { off: 1, len: 2 },
+            subtype: Span { off: 3, len: 4 },
+            id: Span::NIL,
+            description: Span { off: 5, len: 0 },
+            encoding: Span { off: 6, len: 1 },
+            md5: Span { off: 9, len: 9 },
+            dsp: Span { off: 10, len: 3 },
+            loc: Span::NIL,
+            params: Run { start: 116, len: 4 },
+            dsp_params: Run { start: 120, len: 2 },
+            langs: Run { start: 122, len: 1 },
+            exts: Run { start: 3, len: 5 },
+            lines: u64::MAX - 5,
+            env: 2,
+            kids: Run {
+                start: 123,
+                len: 17,
+            },
+        };
+        for at in [0, 100, 5000] {
+            let mut slots = vec![Span::EMPTY; at + NODE];
+            let mut m = n;
+            let shift = |r: Run| Run {
+                start: r.start + at as u32,
+                ..r
+            };
+            (m.params, m.dsp_params, m.langs, m.kids) = (
+                shift(n.params),
+                shift(n.dsp_params),
+                shift(n.langs),
+                shift(n.kids),
+            );
+            m.put(&mut slots, at);
+            let back = Node::load(&slots, at);
+            assert_eq!(format!("{back:?}"), format!("{m:?}"));
+            // stored relative: the same slots wherever it is
+            assert_eq!(slots[at..], n.store(0));
+        }
+        // empty runs are stored as nothing
+        assert_eq!(Node::EMPTY.store(77)[10..15], [Span::EMPTY; 5]);
+        // out of range reads as the empty node
+        assert_eq!(Node::load(&[], 0).store(0), EMPTY_SLOTS);
+    }
+
+    /// Every subtree copied out as a structure of its own (slots copied as they are, runs
+    /// relative) and rebuilt from owned values equals the subtree it came from.
+    #[test]
+    fn subtrees_copy_out_whole() {
+        let env = "(NIL \"s\" NIL NIL NIL NIL NIL NIL NIL NIL)";
+        let s = format!(
+            "((\"TEXT\" \"PLAIN\" (\"A\" \"1\") NIL NIL \"7BIT\" 1 1 NIL (\"inline\" (\"f\" \"g\")) (\"en\" \"de\") NIL)(\"MESSAGE\" \"RFC822\" (\"B\" \"2\") NIL NIL \"7BIT\" 9 {env} ((\"TEXT\" \"PLAIN\" (\"C\" \"3\") NIL NIL \"7BIT\" 2 1)(\"IMAGE\" \"PNG\" NIL NIL NIL \"BASE64\" 4) \"MIXED\" (\"boundary\" \"x\")) 6 NIL (\"attachment\" (\"filename\" \"m.eml\")) \"fr\" NIL) \"MIXED\" (\"boundary\" \"y\") NIL \"en\")"
+        );
+        let b = strict_ok(s.as_bytes());
+        assert_eq!(b.parts().len(), 6);
+        let kinds: Vec<_> = b.parts().map(|r| r.kind()).collect();
+        assert_eq!(
+            kinds,
+            [
+                PartKind::Multi,
+                PartKind::Text,
+                PartKind::Message(MessageSubtype::Rfc822),
+                PartKind::Multi,
+                PartKind::Text,
+                PartKind::Basic
+            ]
+        );
+        for r in b.parts() {
+            let sub = r.to_structure();
+            assert_eq!(sub.root().to_part(), r.to_part());
+            assert_eq!(format!("{:?}", sub.root()), format!("{r:?}"));
+            assert_eq!(sub.parts().len(), r.to_structure().parts().len());
+            // rebuilt from owned values: the same by content
+            let rebuilt = match r.to_part() {
+                BodyPart::Single(sp) => BodyStructure::single(sp).unwrap(),
+                BodyPart::Multi(m) => {
+                    BodyStructure::multi(m, r.children().map(BodyRef::to_structure)).unwrap()
+                }
+                BodyPart::Invalid(raw) => BodyStructure::invalid(raw).unwrap(),
+            };
+            assert_eq!(rebuilt, sub);
+        }
+        let m = b.root().child(1).unwrap();
+        let inner = m.message_body().unwrap();
+        assert_eq!(inner.children().count(), 2);
+        assert_eq!(inner.params().value_of(b"BOUNDARY"), Some(&b"x"[..]));
+        assert_eq!(m.params().value_of(b"b"), Some(&b"2"[..]));
+        assert_eq!(m.languages().iter().collect::<Vec<_>>(), [b"fr"]);
+        assert_eq!(b.root().params().value_of(b"boundary"), Some(&b"y"[..]));
+        assert_eq!(
+            b.root().child(0).unwrap().disposition().unwrap().1.get(0),
+            Some((&b"f"[..], &b"g"[..]))
+        );
+    }
+
     #[test]
     fn debug_as_before() {
         let b = strict_ok(br#"(("TEXT" "PLAIN" ("CHARSET" "UTF-8") NIL NIL "7BIT" 1 1)("IMAGE" "PNG" NIL "<i>" NIL "BASE64" 3 NIL ("INLINE" NIL) "en" NIL (1 "x")) "MIXED" ("BOUNDARY" "b") NIL NIL)"#);
