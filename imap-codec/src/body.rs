@@ -1842,7 +1842,8 @@ fn nstring(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Span> {
 /// `body-fld-param`, appended to the lists. Lenient: `()`, NIL values.
 fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
     let start = acc.slots.len();
-    if p.nil_or_empty_string() {
+    // (neither NIL nor `""` starts with `(`, the usual case)
+    if p.peek() != Some(b'(') && p.nil_or_empty_string() {
         return Ok(Run::default());
     }
     let open = p.pos;
@@ -1889,7 +1890,8 @@ fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> 
 /// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]` into `n`.
 fn parse_dsp_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
     n.ext = 2;
-    if !p.nil_or_empty_string() {
+    // (neither NIL nor `""` starts with `(`)
+    if p.peek() == Some(b'(') || !p.nil_or_empty_string() {
         p.expect(b'(', "body-fld-dsp")?;
         n.dsp = string_or_nil(p, acc, b"")?;
         p.sp()?;
@@ -2190,10 +2192,17 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
     p.sp()?;
     parse_fields(p, acc, &mut n)?;
     let msg = p.bytes();
-    let is_text = text || eq_ci(&acc.bytes(msg, media_type), b"TEXT");
-    let is_message = !is_text && eq_ci(&acc.bytes(msg, media_type), b"MESSAGE");
-    let sub = acc.bytes(msg, subtype);
-    let (rfc822, global) = (eq_ci(&sub, b"RFC822"), eq_ci(&sub, b"GLOBAL"));
+    // (the subtype is only looked at for a message part)
+    let (mut is_text, mut is_message, mut rfc822, mut global) = (text, false, false, false);
+    if !text {
+        let mt = acc.bytes(msg, media_type);
+        is_text = eq_ci(&mt, b"TEXT");
+        is_message = eq_ci(&mt, b"MESSAGE");
+        if is_message {
+            let sub = acc.bytes(msg, subtype);
+            (rfc822, global) = (eq_ci(&sub, b"RFC822"), eq_ci(&sub, b"GLOBAL"));
+        }
+    }
     if is_text {
         n.tag = Tag::Text;
         n.subtype = subtype;

@@ -120,7 +120,7 @@ pub(crate) fn swar_digits(x: u64) -> u64 {
 /// (0x20..=0x7f): what a quoted string's fast scan passes over. Eight bytes at a time while
 /// eight are left (the lowest flagged byte of a word is exact); any other byte ends the run
 /// and is looked at by the caller.
-#[inline]
+#[inline(always)]
 fn quoted_run(s: &[u8]) -> usize {
     let mut i = 0;
     while let Some(w) = s.get(i..i + 8) {
