@@ -3195,6 +3195,14 @@ mod tests {
 
     /// What `Debug` prints (and `dissect` shows) is what it printed when the strings were
     /// `IString` fields.
+    /// A structure is its buffer, one `Vec` of slots and the pointer to its rare part.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn structure_is_small() {
+        assert_eq!(std::mem::size_of::<BodyStructure>(), 64);
+        assert_eq!(std::mem::size_of::<Node>(), NODE * std::mem::size_of::<Span>());
+    }
+
     /// The placeholder slots are the empty node stored, and a node reads back as it was
     /// stored, wherever it is (its runs into the slots are kept relative to it).
     #[test]
