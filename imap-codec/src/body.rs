@@ -3200,7 +3200,10 @@ mod tests {
     #[test]
     fn structure_is_small() {
         assert_eq!(std::mem::size_of::<BodyStructure>(), 64);
-        assert_eq!(std::mem::size_of::<Node>(), NODE * std::mem::size_of::<Span>());
+        assert_eq!(
+            std::mem::size_of::<Node>(),
+            NODE * std::mem::size_of::<Span>()
+        );
     }
 
     /// The placeholder slots are the empty node stored, and a node reads back as it was
