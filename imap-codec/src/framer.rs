@@ -1054,13 +1054,14 @@ impl Framer {
         let State::Stream { remaining } = self.state else {
             return Bytes::new();
         };
-        if self.buf.is_empty() {
+        // what `stream_frame` would cut (without pulling a waiting buffer in)
+        let n = (self.buf.len() as u64).min(remaining) as usize;
+        if n == 0 {
             return Bytes::new();
         }
-        match self.stream_frame(remaining) {
-            Some(Frame::LiteralChunk(b)) => b,
-            _ => Bytes::new(),
-        }
+        let chunk = self.buf.split_to(n);
+        self.take_streamed(n);
+        chunk
     }
 
     /// After a streamed literal: the rest of the message joins the kept head (one exactly
