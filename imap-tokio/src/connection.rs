@@ -442,7 +442,6 @@ impl Connection {
             backlog: VecDeque::new(),
             outbox: None,
             stream_to: None,
-            body_left: 0,
             dirty: true,
             append: HashMap::new(),
             wanted: None,
@@ -1300,9 +1299,6 @@ struct Driver {
     /// (`Some(None)`: none), or `None` when not known since commands were added or
     /// completed (found again at the next FETCH data, not looked up per message).
     stream_to: Option<Option<mpsc::Sender<Batch>>>,
-    /// Bytes of the streamed body in progress still to come (the session has no end event:
-    /// the body ends with the piece that completes its length; its stream gets `BodyEnd`).
-    body_left: u64,
     /// Something other than FETCH data happened since the shared state was last published.
     dirty: bool,
     append: HashMap<CommandId, Box<dyn AsyncRead + Send + Unpin>>,
@@ -2072,22 +2068,6 @@ impl Driver {
             .find(|id| self.pending.get(id).is_some_and(&pred))
     }
 
-    /// A piece of the streamed body in progress, to its stream; with the piece that
-    /// completes the body's length, the body's end.
-    fn body_piece(&mut self, b: Bytes) {
-        if self.body_left == 0 {
-            // no body in progress (the session sends none)
-            return;
-        }
-        self.body_left = self.body_left.saturating_sub(b.len() as u64);
-        if !b.is_empty() {
-            let _ = self.stream_item(Item::Chunk(b));
-        }
-        if self.body_left == 0 {
-            let _ = self.stream_item(Item::BodyEnd);
-        }
-    }
-
     /// Delivers `item` to the first streaming command in flight; gives it back when there
     /// is none (by value: see [`Item`]).
     #[allow(clippy::result_large_err)]
@@ -2146,6 +2126,7 @@ impl Driver {
                 Event::Data(Data::Fetch { .. } | Data::UidFetch { .. })
                     | Event::BodyBegin(_)
                     | Event::BodyChunk(_)
+                    | Event::BodyEnd
             ) {
                 self.dirty = true;
             }
@@ -2301,10 +2282,16 @@ impl Driver {
             // Without a streaming command, the body's pieces have nowhere to go.
             Event::BodyBegin(b) => {
                 let _ = self.stream_item(Item::BodyBegin);
-                self.body_left = b.announcement.length;
-                self.body_piece(b.data);
+                if !b.data.is_empty() {
+                    let _ = self.stream_item(Item::Chunk(b.data));
+                }
             }
-            Event::BodyChunk(b) => self.body_piece(b),
+            Event::BodyChunk(b) => {
+                let _ = self.stream_item(Item::Chunk(b));
+            }
+            Event::BodyEnd => {
+                let _ = self.stream_item(Item::BodyEnd);
+            }
             Event::HandOff(HandOff::StartTls) => self.handoff = true,
             Event::Mailbox(m) => {
                 if let Some(tx) = self.idle_sink() {

@@ -88,9 +88,9 @@ pub struct ClientConfig {
     pub limits: Limits,
     /// Literals longer than this (message bodies in FETCH responses) are not kept in the
     /// decoded response but handed over in pieces as they arrive
-    /// ([`Event::BodyBegin`](super::Event::BodyBegin) with the first piece, then
-    /// [`Event::BodyChunk`](super::Event::BodyChunk)s up to the body's length), so a message
-    /// of any size needs memory
+    /// ([`Event::BodyBegin`](super::Event::BodyBegin) with the first piece,
+    /// [`Event::BodyChunk`](super::Event::BodyChunk)s, [`Event::BodyEnd`](super::Event::BodyEnd)),
+    /// so a message of any size needs memory
     /// bounded by this threshold and the read size. `None`: every literal is kept whole
     /// (bounded by [`Limits`]).
     pub stream_bodies_over: Option<u64>,

@@ -282,20 +282,21 @@ pub enum Event {
     },
     /// A large literal (a message body in a FETCH response) starts, with the bytes of it that
     /// arrived with its FETCH line ([`LiteralBegin::data`](imapwire_codec::codec::LiteralBegin::data),
-    /// possibly none, possibly all). The rest follows as [`Event::BodyChunk`]s:
-    /// [`LiteralBegin::remaining`](imapwire_codec::codec::LiteralBegin::remaining) bytes in
-    /// all. The body is complete when they have arrived (there is no end event: a caller that
-    /// writes the body to a file counts that number down and closes the file at 0). Then
-    /// comes the [`Event::Data`] of the whole response, in which that item's value is empty
-    /// (see [`ClientConfig::stream_bodies_over`](super::ClientConfig::stream_bodies_over)).
+    /// possibly none, possibly all). The rest follows as [`Event::BodyChunk`]s
+    /// ([`LiteralBegin::remaining`](imapwire_codec::codec::LiteralBegin::remaining) bytes in
+    /// all), then [`Event::BodyEnd`] (right after this event when it carries the whole
+    /// body), then the [`Event::Data`] of the whole response, in which that item's value is
+    /// empty (see [`ClientConfig::stream_bodies_over`](super::ClientConfig::stream_bodies_over)).
     /// [`LiteralBegin::fetch`](imapwire_codec::codec::LiteralBegin::fetch) names the message
     /// number, the UID when it came before the body, and the item (section, origin); it is
     /// read from the message's start when first asked for. Held in the event itself (no
     /// allocation per body): it is smaller than [`Data`].
     BodyBegin(imapwire_codec::codec::LiteralBegin),
-    /// The next piece of a streamed body, as it arrived (the last one completes the body's
-    /// announced length).
+    /// The next piece of a streamed body, as it arrived.
     BodyChunk(Bytes),
+    /// The streamed body is complete (its announced length has arrived). A connection that
+    /// ends first ends it with [`Event::Closed`] instead: the body is then incomplete.
+    BodyEnd,
     /// The stream must be handed over (STARTTLS).
     HandOff(HandOff),
     /// Something changed in the selected mailbox.

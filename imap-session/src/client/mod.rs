@@ -573,6 +573,9 @@ pub struct Client {
     cmds: VecDeque<Cmd>,
     next_id: u64,
     events: EventQueue,
+    /// Bytes of the streamed body in progress still to come (0: none in progress); the
+    /// piece that completes it is followed by [`Event::BodyEnd`].
+    body_left: u64,
     rx: Receiver,
     /// With a received tap: the bytes given to `rx` that the tap has not had yet, which are
     /// the receiver's unconsumed tail (the tap gets bytes once consumed, so a compressed rest
@@ -634,6 +637,7 @@ impl Client {
             cmds: VecDeque::new(),
             next_id: 1,
             events: EventQueue::default(),
+            body_left: 0,
             rx,
             tap_pending: Vec::new(),
             pending_out: Outgoing::default(),
@@ -1192,7 +1196,7 @@ impl Client {
             // fast lane: the chunk its next event would carry, with no frame or event made);
             // the event queue has room (`takes_input`).
             if let Some(chunk) = c.rx.push_bytes_mut_chunk(buf.split()) {
-                c.events.push_back(Event::BodyChunk(chunk));
+                c.body_chunk(chunk);
             }
         })
     }
@@ -1224,7 +1228,7 @@ impl Client {
     /// [`handle_input_buf`](Self::handle_input_buf) with a streamed body's data lent instead
     /// of queued, for a caller that passes body data on as it arrives (to a file, a hash, a
     /// socket) and keeps none of it. When a streamed body is in progress
-    /// ([`Event::BodyBegin`] came, not all of its data yet), every event has been
+    /// ([`Event::BodyBegin`] came, its [`Event::BodyEnd`] has not), every event has been
     /// taken ([`poll_event`](Self::poll_event) gave `None`) and the session holds no
     /// received byte, the part of `buf` that belongs to the body is passed to `body_chunk`
     /// (called at most once, before this returns) and removed from `buf` with no `Bytes`
@@ -1234,7 +1238,8 @@ impl Client {
     /// `handle_input_buf`. So a body's data arrives, in stream order, through `body_chunk`
     /// or as `BodyChunk` events (the first piece of a body, read with its FETCH line, always
     /// in the `BodyBegin` event; a piece read while events were still queued as a
-    /// `BodyChunk`): handle both, and count them together against the body's length. Under
+    /// `BodyChunk`): handle both. [`Event::BodyEnd`] follows the piece that completes the
+    /// body, lent or queued. Under
     /// COMPRESS=DEFLATE, or with a [received tap](ClientConfig::received_tap), the input is
     /// copied anyway and this is `handle_input_buf` (`body_chunk` is not called). Returns how
     /// many bytes were consumed, as `handle_input_buf`.
@@ -1252,10 +1257,37 @@ impl Client {
             return self.handle_input_buf(now, buf);
         }
         self.take_read(now, buf, |c, buf| {
-            // Nothing queued: a chunk lent now comes right after every event taken so far.
+            // Nothing queued: a chunk lent now comes right after every event taken so far
+            // (and the body's end, when it completes the body, before anything after it).
             let n = buf.len();
-            let _ = c.rx.push_read(buf, n, body_chunk);
+            let mut lent = 0;
+            let _ = c.rx.push_read(buf, n, |d| {
+                lent = d.len();
+                body_chunk(d);
+            });
+            if lent > 0 {
+                c.body_lent(lent as u64);
+            }
         })
+    }
+
+    /// The next piece of the streamed body in progress, queued as [`Event::BodyChunk`] (and
+    /// [`Event::BodyEnd`] after it when it completes the body).
+    fn body_chunk(&mut self, chunk: Bytes) {
+        let n = chunk.len() as u64;
+        self.events.push_back(Event::BodyChunk(chunk));
+        self.body_lent(n);
+    }
+
+    /// `n` more bytes of the streamed body in progress have been handed over (queued or
+    /// lent); [`Event::BodyEnd`] is queued when they complete it.
+    fn body_lent(&mut self, n: u64) {
+        if self.body_left > 0 {
+            self.body_left = self.body_left.saturating_sub(n);
+            if self.body_left == 0 {
+                self.events.push_back(Event::BodyEnd);
+            }
+        }
     }
 
     /// Decodes plaintext input the receiver holds (not inflated: no COMPRESS yet) and hands
@@ -1844,8 +1876,15 @@ impl Client {
             };
             match ev {
                 StreamEvent::LiteralAnnounced(_) => {}
-                StreamEvent::LiteralBegin(b) => self.events.push_back(Event::BodyBegin(b)),
-                StreamEvent::LiteralChunk(c) => self.events.push_back(Event::BodyChunk(c)),
+                StreamEvent::LiteralBegin(b) => {
+                    let left = b.remaining();
+                    self.events.push_back(Event::BodyBegin(b));
+                    self.body_left = left;
+                    if left == 0 {
+                        self.events.push_back(Event::BodyEnd);
+                    }
+                }
+                StreamEvent::LiteralChunk(c) => self.body_chunk(c),
                 StreamEvent::Error(error) => {
                     let bad_challenge = sasl
                         && matches!(&error, StreamError::Decode { raw, .. } if raw.first() == Some(&b'+'));

@@ -1758,9 +1758,9 @@ fn large_bodies_arrive_as_chunks_with_their_fetch_context() {
             b"Subject: streamed\r\n\r\nbody of mail\r\n"
         ))
     );
-    // Then, the body complete (no end event), the response itself, FLAGS included; the
-    // small body stays inline.
-    assert!(matches!(&ev[i + 2], Event::Data(Data::Fetch { seq, .. }) if seq.get() == 2));
+    assert_eq!(ev[i + 2], Event::BodyEnd);
+    // Then the response itself, FLAGS included; the small body stays inline.
+    assert!(matches!(&ev[i + 3], Event::Data(Data::Fetch { seq, .. }) if seq.get() == 2));
     assert_eq!(
         ev.iter()
             .filter(|e| matches!(e, Event::BodyBegin(_)))
@@ -1782,6 +1782,7 @@ fn a_huge_body_needs_bounded_memory() {
     let mut got = 0u64;
     let mut peak = 0usize;
     let mut sent = 0u64;
+    let mut ended = false;
     while sent < len {
         let used = c.handle_input(t, &piece);
         assert_eq!(used, piece.len());
@@ -1792,6 +1793,7 @@ fn a_huge_body_needs_bounded_memory() {
                 // the head came alone: the begin event carries no data
                 Event::BodyBegin(b) => assert_eq!((b.data.len() as u64, b.remaining()), (0, len)),
                 Event::BodyChunk(b) => got += b.len() as u64,
+                Event::BodyEnd => ended = true,
                 _ => {}
             }
         }
@@ -1799,6 +1801,7 @@ fn a_huge_body_needs_bounded_memory() {
     let _ = c.handle_input(t, b")\r\n");
     let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
     assert_eq!(got, len);
+    assert!(ended);
     assert!(
         matches!(&ev[..], [Event::Data(Data::Fetch { .. })]),
         "{ev:?}"
@@ -2582,6 +2585,12 @@ fn fetch_body_under(cfg: ClientConfig, compressed: bool, body: &[u8]) -> (Delive
                     d.chunks += 1;
                     b
                 }
+                Event::BodyEnd => {
+                    // after exactly the announced length
+                    assert_eq!(left, Some(0));
+                    d.ended = true;
+                    continue;
+                }
                 Event::Completed { id, result: Ok(_) } => {
                     d.ok.push(id.get());
                     continue;
@@ -2592,7 +2601,6 @@ fn fetch_body_under(cfg: ClientConfig, compressed: bool, body: &[u8]) -> (Delive
             d.len += piece.len();
             if let Some(l) = &mut left {
                 *l -= piece.len() as u64;
-                d.ended = *l == 0;
             }
         }
         if rest.is_empty() {

@@ -420,8 +420,7 @@ pub struct SyncEngine {
     upload_failures: u64,
     search_hits: Vec<u32>,
     pending_deletes: Vec<u32>,
-    /// A streamed body being received, and how many of its bytes are still to come.
-    streamed: Option<(BytesMut, u64)>,
+    streamed: Option<BytesMut>,
     streamed_done: Option<Bytes>,
     /// The additions and removals of a conditional STORE, for the merge after [MODIFIED].
     merge_sets: HashMap<u32, (FlagSet, FlagSet)>,
@@ -613,25 +612,15 @@ impl SyncEngine {
                     None => self.unmapped_expunge = true,
                 }
             }
-            Event::BodyBegin(b) => {
-                self.streamed = Some((BytesMut::new(), b.announcement.length));
-                self.body_piece(&b.data);
+            Event::BodyBegin(b) => self.streamed = Some(BytesMut::from(&b.data[..])),
+            Event::BodyChunk(c) => {
+                if let Some(b) = &mut self.streamed {
+                    b.extend_from_slice(c);
+                }
             }
-            Event::BodyChunk(c) => self.body_piece(c),
+            Event::BodyEnd => self.streamed_done = self.streamed.take().map(|b| b.freeze()),
             Event::Closed(_) if self.phase != Phase::Done => self.fail(SyncError::ConnectionLost),
             _ => {}
-        }
-    }
-
-    /// A piece of the streamed body: kept, and the body complete when its announced length
-    /// has arrived (there is no end event).
-    fn body_piece(&mut self, data: &[u8]) {
-        if let Some((b, left)) = &mut self.streamed {
-            b.extend_from_slice(data);
-            *left = left.saturating_sub(data.len() as u64);
-            if *left == 0 {
-                self.streamed_done = self.streamed.take().map(|(b, _)| b.freeze());
-            }
         }
     }
 
