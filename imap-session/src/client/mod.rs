@@ -95,8 +95,8 @@ use imapwire_codec::command::{Command, CommandBody, StateSet};
 use imapwire_codec::core::{AString, Atom, Secret, Tag};
 use imapwire_codec::framer::{FramerConfig, LiteralMode};
 use imapwire_codec::response::{
-    Continuation, Data, Greeting, GreetingKind, Response, ResponseCode, ResponseText, Status,
-    StatusResponse,
+    Continuation, Data, Greeting, GreetingKind, ListItem, Response, ResponseCode, ResponseText,
+    Status, StatusResponse,
 };
 use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, EncodeOptions, Fragment};
 
@@ -242,6 +242,13 @@ fn error_kind(e: &CommandError) -> &'static str {
         CommandError::AuthRejected { .. } => "authentication refused",
         CommandError::ConnectionLost => "connection lost",
         CommandError::TimedOut => "timed out",
+    }
+}
+
+/// The session's part of a LIST response: the hierarchy delimiter it names.
+fn note_list(delimiter: &mut Option<u8>, item: &ListItem) {
+    if let Some(d) = item.delimiter.map(|d| d.get()) {
+        *delimiter = Some(d);
     }
 }
 
@@ -1859,17 +1866,28 @@ impl Client {
                 self.events.drop_slot();
                 return;
             }
+            // So does LIST data (a LIST of a large account is thousands of them).
             if let Some(StreamEvent::Message(Decoded {
-                message: AnyMessage::Response(Response::Data(Data::Fetch { seq, items })),
+                message: AnyMessage::Response(Response::Data(d)),
                 ..
             })) = slot
             {
-                self.decoded += 1;
-                if let Some(e) = note_fetch(&mut self.selected, *seq, items) {
-                    self.events
-                        .push_back(Event::ProtocolError(ProtocolError::Mailbox(e)));
+                match d {
+                    Data::Fetch { seq, items } => {
+                        self.decoded += 1;
+                        if let Some(e) = note_fetch(&mut self.selected, *seq, items) {
+                            self.events
+                                .push_back(Event::ProtocolError(ProtocolError::Mailbox(e)));
+                        }
+                        continue;
+                    }
+                    Data::List(item) => {
+                        self.decoded += 1;
+                        note_list(&mut self.delimiter, item);
+                        continue;
+                    }
+                    _ => {}
                 }
-                continue;
             }
             let Some(ev) = self.events.take_slot() else {
                 return;
@@ -2275,11 +2293,7 @@ impl Client {
                 self.caps = Some(c.iter().cloned().collect());
                 self.detect_profile();
             }
-            Data::List(item) => {
-                if let Some(d) = item.delimiter.map(|d| d.get()) {
-                    self.delimiter = Some(d);
-                }
-            }
+            Data::List(item) => note_list(&mut self.delimiter, item),
             Data::Enabled(c) => {
                 for cap in c {
                     if !self.enabled.contains(cap) {
