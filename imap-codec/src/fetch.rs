@@ -140,10 +140,12 @@ impl HeaderList {
 
     fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         p.expect(b'(', "( header-list")?;
-        // one allocation: at most one name per SP before the `)` (bounded by the line)
+        // one allocation for the usual list: at most one name per SP before the `)`, and at
+        // most 16 reserved ahead (a run of spaces must not reserve a slot each; a longer
+        // list grows as it is parsed)
         let names = p.rest().iter().take_while(|&&c| c != b')' && c != b'\n');
         let hint = names.filter(|&&c| c == b' ').count() + 1;
-        let mut v = Vec::with_capacity(hint.min(p.opts.max_list_items.saturating_add(1)));
+        let mut v = Vec::with_capacity(hint.min(16).min(p.opts.max_list_items.saturating_add(1)));
         loop {
             v.push(IString::parse_astring(p)?);
             p.check_items(v.len())?;

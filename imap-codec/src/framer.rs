@@ -757,9 +757,12 @@ impl Framer {
         self.buf.total()
     }
 
-    /// Whether the framer sits between messages with nothing buffered.
+    /// Whether the framer sits between messages with nothing buffered (nor the start of a
+    /// message held after a streamed literal).
     pub fn is_idle(&self) -> bool {
-        self.buf.is_drained() && matches!(self.state, State::Line { line_start: 0, .. })
+        self.buf.is_drained()
+            && matches!(self.state, State::Line { line_start: 0, .. })
+            && !self.streamed()
     }
 
     /// Whether the framer is paused at a synchronizing literal awaiting a decision.

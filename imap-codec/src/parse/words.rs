@@ -6,6 +6,8 @@ use crate::options::Quirk;
 
 /// Longest word [`Word`] holds; longer words match no keyword.
 const WORD_MAX: usize = 24;
+// `peek_letters` reads the word eight bytes at a time within its buffer.
+const _: () = assert!(WORD_MAX % 8 == 0);
 
 /// Bytes of a keyword-shaped word: ATOM-CHARs other than `[`, `<` and `.` (the bytes after
 /// which [`Parser::keyword`] refuses to match).
