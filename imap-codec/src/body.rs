@@ -111,11 +111,11 @@ struct Node {
     dsp: Span,
     loc: Span,
     /// `body-fld-param` (a multipart's in its extension data), two spans per parameter, in
-    /// the structure's `lists`.
+    /// the structure's `slots`.
     params: Run,
-    /// The disposition's parameters, in `lists`.
+    /// The disposition's parameters, in `slots`.
     dsp_params: Run,
-    /// The languages, in `lists`.
+    /// The languages, in `slots`.
     langs: Run,
     /// The `body-extension`s after the location, in the structure's `exts`.
     exts: Run,
@@ -866,7 +866,8 @@ impl<'a> BodyRef<'a> {
         }
     }
 
-    /// Whether this part (not its subtree) equals `o`'s by content; the subtree sizes too.
+    /// Whether this part (not its subtree) equals `o`'s by content, with as many children
+    /// and a message body or not alike (so that comparing parts in turn compares shapes).
     fn same_part(self, o: BodyRef<'_>) -> bool {
         let (a, b) = (self.node(), o.node());
         a.tag == b.tag
@@ -1720,7 +1721,7 @@ impl Acc {
     /// Writes `n` at `idx`, its subtree being the slots from there on.
     #[inline(always)]
     fn close(&mut self, idx: usize, mut n: Node) {
-        // (fewer slots than the message has bytes, itself below 2 GiB here)
+        // (below 2^32: that many 8-byte slots would be 32 GiB, allocated before this)
         n.len = (self.slots.len() - idx) as u32;
         n.put(&mut self.slots, idx);
     }
