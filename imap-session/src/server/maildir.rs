@@ -95,6 +95,18 @@ pub struct MaildirStore {
     fail_after: Option<usize>,
 }
 
+/// Where the file of a message being stored comes from ([`MaildirStore::add_file`]).
+#[derive(Debug)]
+enum Source {
+    /// A file of another mailbox's, renamed (RENAME INBOX; put back by
+    /// [`undo`](MaildirStore::undo) when the request fails).
+    Moved(PathBuf),
+    /// An APPEND message's file, written to `tmp/` as it arrived.
+    Staged(PathBuf),
+    /// None: the message's data is written.
+    Data,
+}
+
 /// An APPEND message being written to `tmp/`.
 #[derive(Debug)]
 struct Staged {
@@ -625,8 +637,11 @@ impl MaildirStore {
             }
             Change::Added { mailbox, message } => {
                 // An APPEND message was written to a file as it arrived.
-                let staged = self.arriving.pop_front();
-                self.add_file(mailbox, message, None, staged, tx)?;
+                let source = match self.arriving.pop_front() {
+                    Some(path) => Source::Staged(path),
+                    None => Source::Data,
+                };
+                self.add_file(mailbox, message, source, tx)?;
             }
             Change::Moved {
                 from,
@@ -636,12 +651,11 @@ impl MaildirStore {
             } => {
                 // RENAME INBOX: the message's file is renamed into the new mailbox (put
                 // back if the request fails), not written again.
-                let source = self
-                    .files()
-                    .get(&from)
-                    .and_then(|f| f.get(&from_uid))
-                    .map(|name| self.dir(&from).join("cur").join(name));
-                self.add_file(to, message, source, None, tx)?;
+                let source = match self.files().get(&from).and_then(|f| f.get(&from_uid)) {
+                    Some(name) => Source::Moved(self.dir(&from).join("cur").join(name)),
+                    None => Source::Data,
+                };
+                self.add_file(to, message, source, tx)?;
             }
             Change::Flags {
                 mailbox,
@@ -713,15 +727,13 @@ impl MaildirStore {
         Ok(())
     }
 
-    /// Stores `message` of `mailbox` in a file of its own: `source` renamed (a file moved
-    /// by RENAME INBOX, put back by [`undo`](Self::undo)), else `staged` (an APPEND
-    /// message's file), else the message's data written; its log line queued in `tx`.
+    /// Stores `message` of `mailbox` in a file of its own, from `source`; its log line
+    /// queued in `tx`.
     fn add_file(
         &mut self,
         mailbox: Vec<u8>,
         message: StoredMessage,
-        source: Option<PathBuf>,
-        staged: Option<PathBuf>,
+        source: Source,
         tx: &mut Tx,
     ) -> io::Result<()> {
         let name = format!("{}:2,{}", self.unique(), flag_letters(&message.flags));
@@ -729,7 +741,7 @@ impl MaildirStore {
         let mtime = u64::try_from(message.internal_date)
             .ok()
             .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-        if let Some(from) = source {
+        if let Source::Moved(from) = source {
             fs::rename(&from, dir.join("cur").join(&name))?;
             tx.done.push(Done::Added {
                 mailbox: mailbox.clone(),
@@ -738,9 +750,9 @@ impl MaildirStore {
                 from: Some(from),
             });
         } else {
-            let tmp = match staged {
+            let tmp = match source {
                 // An APPEND message: already written as it arrived (and closed).
-                Some(path) => {
+                Source::Staged(path) => {
                     if let Some(t) = mtime {
                         let _ = fs::File::options()
                             .write(true)
@@ -750,10 +762,10 @@ impl MaildirStore {
                     path
                 }
                 // A message not held in memory has no data to write here.
-                None if message.data.len() as u64 != message.size => {
+                _ if message.data.len() as u64 != message.size => {
                     return Err(io::Error::other("message data not in memory"));
                 }
-                None => {
+                _ => {
                     let tmp = dir.join("tmp").join(&name);
                     let written = fs::File::create(&tmp).and_then(|mut f| {
                         f.write_all(&message.data)?;

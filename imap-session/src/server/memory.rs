@@ -1082,18 +1082,13 @@ impl MemoryStore {
         flags: Vec<Flag>,
         date: i64,
     ) -> Option<u32> {
-        let uid = self.insert(k, data, size, flags, date)?;
-        if self.changes.is_some() {
-            let message = self.folders.get(k)?.messages.last().cloned()?;
-            self.record(|| Change::Added {
-                mailbox: k.to_vec(),
-                message,
-            });
-        }
-        Some(uid)
+        self.insert(k, data, size, flags, date, |mailbox, message| {
+            Change::Added { mailbox, message }
+        })
     }
 
-    /// Adds a message to mailbox `k` (journaled, not recorded as a [`Change`]): its UID.
+    /// Adds a message to mailbox `k` (journaled), recorded as the [`Change`] `change` makes
+    /// of the mailbox and the message as stored: its UID.
     fn insert(
         &mut self,
         k: &[u8],
@@ -1101,13 +1096,20 @@ impl MemoryStore {
         size: u64,
         flags: Vec<Flag>,
         date: i64,
+        change: impl FnOnce(Vec<u8>, StoredMessage) -> Change,
     ) -> Option<u32> {
         let f = self.folders.get_mut(k)?;
         if let Some(j) = self.journal.as_mut() {
             j.meta(k, &f.meta);
             j.added(k);
         }
-        Some(f.add(data, size, flags, date))
+        let uid = f.add(data, size, flags, date);
+        if self.changes.is_some() {
+            // The message just added (the highest UID).
+            let message = f.messages.last().cloned()?;
+            self.record(|| change(k.to_vec(), message));
+        }
+        Some(uid)
     }
 
     /// Changes queued for sessions since the last call: `(origin, mailbox, update)`; deliver
@@ -2100,26 +2102,19 @@ impl MemoryStore {
                     let size = data.len() as u64;
                     (data, size)
                 };
-                if self
-                    .insert(&tk, data, size, m.flags.clone(), m.internal_date)
-                    .is_none()
-                {
-                    continue;
-                }
-                if self.changes.is_some() {
-                    // The message just added (the highest UID).
-                    let Some(message) = self.folders.get(&tk).and_then(|f| f.messages.last())
-                    else {
-                        continue;
-                    };
-                    let message = message.clone();
-                    self.record(|| Change::Moved {
+                let _ = self.insert(
+                    &tk,
+                    data,
+                    size,
+                    m.flags.clone(),
+                    m.internal_date,
+                    |to, message| Change::Moved {
                         from: fk.clone(),
                         from_uid: m.uid,
-                        to: tk.clone(),
+                        to,
                         message,
-                    });
-                }
+                    },
+                );
             }
             if let Some(j) = self.journal.as_mut() {
                 j.steps.push(Undo::Emptied {
