@@ -107,6 +107,17 @@ pub(crate) fn shadows<'k>(name: &[u8], known: impl IntoIterator<Item = &'k [u8]>
     })
 }
 
+/// Eight bytes as digit values (each byte minus `'0'`, little-endian: a digit is a byte
+/// 0..=9) and how many of them, from the first, are digits (8 when all are). Borrows and
+/// carries only move towards later bytes, so everything up to the first non-digit is exact.
+/// The one SWAR digit test of the parsers (`Parser::digits`, sequence sets, SEARCH results).
+#[inline(always)]
+pub(crate) fn digit_run8(a: [u8; 8]) -> (u64, usize) {
+    let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
+    let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+    (x, (bad.trailing_zeros() / 8) as usize)
+}
+
 /// The value of eight decimal digits held as byte values 0..=9 in `x`, the first (most
 /// significant) digit in the lowest byte; leading zero bytes are leading zeros.
 #[inline]
@@ -834,11 +845,7 @@ impl<'a> Parser<'a> {
             };
             let mut a = [0u8; 8];
             a.copy_from_slice(chunk);
-            // byte values minus '0': a digit is a byte 0..=9. Borrows and carries only move
-            // towards later bytes, so everything up to the first non-digit is exact.
-            let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
-            let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
-            let k = (bad.trailing_zeros() / 8) as usize; // 8 when all are digits
+            let (x, k) = digit_run8(a); // k: 8 when all are digits
             if k > 0 {
                 v = v * POW10[k] + swar_digits(x << (8 * (8 - k)));
                 n += k;

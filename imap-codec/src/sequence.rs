@@ -408,12 +408,36 @@ impl UidSet {
     }
 }
 
+/// `SP nz-number` items at the cursor (SEARCH/SORT results), one at a time, appended to `out`
+/// while it holds fewer than `limit`: one SP, then digits without a leading zero, a value
+/// within `u32`, not followed by `.`, `e` or `E`. Stops with the cursor before the SP of
+/// anything else, for the caller's general loop. [`sp_nz_run`] reads the same items faster
+/// and leaves the rest to this.
+#[inline]
+pub(crate) fn sp_nz_items(p: &mut Parser<'_>, out: &mut Vec<NonZeroU32>, limit: usize) {
+    while out.len() < limit && p.peek() == Some(b' ') {
+        let save = p.pos;
+        p.pos += 1;
+        let n = match p.peek() {
+            Some(b'1'..=b'9') => p.digits().and_then(|v| u32::try_from(v).ok()),
+            _ => None,
+        };
+        match n.and_then(NonZeroU32::new) {
+            Some(n) if !matches!(p.peek(), Some(b'.' | b'e' | b'E')) => out.push(n),
+            _ => {
+                p.pos = save;
+                break;
+            }
+        }
+    }
+}
+
 /// The leading run of `SP nz-number` items of `b` (SEARCH/SORT results: one SP, then 1 to 10
 /// digits without a leading zero, a value within `u32`, followed by neither a digit nor `.`,
 /// `e`, `E`), appended to `out` while it holds fewer than `limit`; returns the bytes consumed.
 /// Eight digits are read at once. It stops before the SP of anything else and where fewer
-/// than 12 bytes are left (the end of the line), so the caller's per-item loop takes over
-/// from there: what this accepts, that loop accepts with the same values (test
+/// than 12 bytes are left (the end of the line), so [`sp_nz_items`] takes over from there:
+/// what this accepts, that loop accepts with the same values (test
 /// `sp_nz_run_matches_per_item_loop`).
 #[inline]
 pub(crate) fn sp_nz_run(b: &[u8], out: &mut Vec<NonZeroU32>, limit: usize) -> usize {
@@ -426,9 +450,7 @@ pub(crate) fn sp_nz_run(b: &[u8], out: &mut Vec<NonZeroU32>, limit: usize) -> us
         }
         let mut a = [0u8; 8];
         a.copy_from_slice(&w[1..9]);
-        let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
-        let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
-        let k = (bad.trailing_zeros() / 8) as usize; // digits among the eight
+        let (x, k) = crate::parse::digit_run8(a); // digits among the eight
         // no digit, or a leading zero: the per-item loop decides
         if k == 0 || x & 0xff == 0 {
             break;
@@ -478,9 +500,7 @@ fn fast_item(b: &[u8], i: &mut usize) -> Option<SeqOrUid> {
     let swar = b.get(j..j + 8).and_then(|w| {
         let mut a = [0u8; 8];
         a.copy_from_slice(w);
-        let x = u64::from_le_bytes(a).wrapping_sub(0x3030_3030_3030_3030);
-        let bad = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
-        let k = (bad.trailing_zeros() / 8) as usize;
+        let (x, k) = crate::parse::digit_run8(a);
         match k {
             0 => Some((0, 0)), // no digit: zero, refused below as the byte loop's would be
             1..=7 => Some((crate::parse::swar_digits(x << (8 * (8 - k))), k)),
@@ -692,26 +712,6 @@ mod tests {
         }
     }
 
-    /// The per-item loop of SEARCH/SORT results (`response::data::ids_fast` after the run),
-    /// as the reference for [`sp_nz_run`].
-    fn per_item(p: &mut Parser<'_>, out: &mut Vec<NonZeroU32>, limit: usize) {
-        while out.len() < limit && p.peek() == Some(b' ') {
-            let save = p.pos;
-            p.pos += 1;
-            let n = match p.peek() {
-                Some(b'1'..=b'9') => p.digits().and_then(|v| u32::try_from(v).ok()),
-                _ => None,
-            };
-            match n.and_then(NonZeroU32::new) {
-                Some(n) if !matches!(p.peek(), Some(b'.' | b'e' | b'E')) => out.push(n),
-                _ => {
-                    p.pos = save;
-                    break;
-                }
-            }
-        }
-    }
-
     fn check_sp_nz_run(s: &[u8], limit: usize) -> usize {
         let b = Bytes::copy_from_slice(s);
         let o = DecodeOptions::strict();
@@ -719,8 +719,8 @@ mod tests {
         let (mut fast, mut general) = (Vec::new(), Vec::new());
         p.pos += sp_nz_run(p.rest(), &mut fast, limit);
         let run = fast.len();
-        per_item(&mut p, &mut fast, limit);
-        per_item(&mut q, &mut general, limit);
+        sp_nz_items(&mut p, &mut fast, limit);
+        sp_nz_items(&mut q, &mut general, limit);
         assert_eq!(
             (&fast, p.pos),
             (&general, q.pos),

@@ -1183,21 +1183,7 @@ fn ids_fast(p: &mut Parser<'_>, ids: &mut Vec<NonZeroU32>) {
     let limit = p.opts.max_list_items;
     // eight digits at a time while at least 12 bytes are left; the loop below finishes
     p.pos += crate::sequence::sp_nz_run(p.rest(), ids, limit);
-    while ids.len() < limit && p.peek() == Some(b' ') {
-        let save = p.pos;
-        p.pos += 1;
-        let n = match p.peek() {
-            Some(b'1'..=b'9') => p.digits().and_then(|v| u32::try_from(v).ok()),
-            _ => None,
-        };
-        match n.and_then(NonZeroU32::new) {
-            Some(n) if !matches!(p.peek(), Some(b'.' | b'e' | b'E')) => ids.push(n),
-            _ => {
-                p.pos = save;
-                break;
-            }
-        }
-    }
+    crate::sequence::sp_nz_items(p, ids, limit);
 }
 
 fn parse_list_item(p: &mut Parser<'_>) -> PResult<ListItem> {
