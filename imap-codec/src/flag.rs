@@ -1103,6 +1103,8 @@ mod tests {
                     assert_eq!(a1, a2, "{i:?}");
                     assert_eq!(p1.pos, p2.pos, "{i:?}");
                     assert_eq!(p1.warnings, p2.warnings, "{i:?}");
+                } else {
+                    assert_eq!(p1.error(), p2.error(), "{i:?}");
                 }
             }
         }
