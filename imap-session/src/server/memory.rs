@@ -187,7 +187,9 @@ pub enum Change {
     /// follows as a [`Removed`](Change::Removed) of `from_uid`. When the store's messages
     /// are in files ([`MemoryStore::set_message_files`]) the message may not be held in
     /// memory ([`StoredMessage::size`] differs from its data's length): then moving the
-    /// file is the only way to keep it.
+    /// file is the only way to keep it. A persistence layer written before this variant
+    /// existed (matching `Added` and ignoring the rest) would lose these messages: handle it
+    /// at least as an `Added` to `to`.
     Moved {
         /// The mailbox it left.
         from: Vec<u8>,
