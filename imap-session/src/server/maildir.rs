@@ -741,57 +741,58 @@ impl MaildirStore {
         let mtime = u64::try_from(message.internal_date)
             .ok()
             .map(|secs| UNIX_EPOCH + Duration::from_secs(secs));
-        if let Source::Moved(from) = source {
-            fs::rename(&from, dir.join("cur").join(&name))?;
-            tx.done.push(Done::Added {
-                mailbox: mailbox.clone(),
-                uid: message.uid,
-                name: name.clone(),
-                from: Some(from),
-            });
-        } else {
-            let tmp = match source {
-                // An APPEND message: already written as it arrived (and closed).
-                Source::Staged(path) => {
-                    if let Some(t) = mtime {
-                        let _ = fs::File::options()
-                            .write(true)
-                            .open(&path)
-                            .and_then(|f| f.set_modified(t));
-                    }
-                    path
-                }
-                // A message not held in memory has no data to write here.
-                _ if message.data.len() as u64 != message.size => {
-                    return Err(io::Error::other("message data not in memory"));
-                }
-                _ => {
-                    let tmp = dir.join("tmp").join(&name);
-                    let written = fs::File::create(&tmp).and_then(|mut f| {
-                        f.write_all(&message.data)?;
-                        if let Some(t) = mtime {
-                            let _ = f.set_modified(t);
-                        }
-                        Ok(())
-                    });
-                    if let Err(e) = written {
-                        let _ = fs::remove_file(&tmp);
-                        return Err(e);
-                    }
-                    tmp
-                }
-            };
-            if let Err(e) = fs::rename(&tmp, dir.join("cur").join(&name)) {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
+        let cur = dir.join("cur").join(&name);
+        // Where the file came from, for the undo: a moved file goes back there.
+        let from = match source {
+            Source::Moved(from) => {
+                fs::rename(&from, &cur)?;
+                Some(from)
             }
-            tx.done.push(Done::Added {
-                mailbox: mailbox.clone(),
-                uid: message.uid,
-                name: name.clone(),
-                from: None,
-            });
-        }
+            source => {
+                let tmp = match source {
+                    // An APPEND message: already written as it arrived (and closed).
+                    Source::Staged(path) => {
+                        if let Some(t) = mtime {
+                            let _ = fs::File::options()
+                                .write(true)
+                                .open(&path)
+                                .and_then(|f| f.set_modified(t));
+                        }
+                        path
+                    }
+                    // A message not held in memory has no data to write here.
+                    _ if message.data.len() as u64 != message.size => {
+                        return Err(io::Error::other("message data not in memory"));
+                    }
+                    _ => {
+                        let tmp = dir.join("tmp").join(&name);
+                        let written = fs::File::create(&tmp).and_then(|mut f| {
+                            f.write_all(&message.data)?;
+                            if let Some(t) = mtime {
+                                let _ = f.set_modified(t);
+                            }
+                            Ok(())
+                        });
+                        if let Err(e) = written {
+                            let _ = fs::remove_file(&tmp);
+                            return Err(e);
+                        }
+                        tmp
+                    }
+                };
+                if let Err(e) = fs::rename(&tmp, &cur) {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(e);
+                }
+                None
+            }
+        };
+        tx.done.push(Done::Added {
+            mailbox: mailbox.clone(),
+            uid: message.uid,
+            name: name.clone(),
+            from,
+        });
         tx.log(
             &mailbox,
             add_line(

@@ -1460,6 +1460,12 @@ impl MemoryStore {
                     .and_then(|p| p.section(s))
                     .unwrap_or_default()
             };
+            // The whole message: the parsed one's when it was read for another item (a
+            // file-held message is not read twice).
+            let load_whole = || match &parsed {
+                Some(p) => Some(p.data().clone()),
+                None => try_load(files, &k, m),
+            };
             for a in &attrs {
                 match a {
                     FetchAttribute::Flags => push(&mut out, flags_item(&m.flags)),
@@ -1510,7 +1516,7 @@ impl MemoryStore {
                     }
                     FetchAttribute::Rfc822 => {
                         set_seen = true;
-                        let Some(v) = try_load(files, &k, m) else {
+                        let Some(v) = load_whole() else {
                             failed = Some(unreadable());
                             break 'messages;
                         };
@@ -1578,7 +1584,7 @@ impl MemoryStore {
                             }
                         }
                         let whole = match sec {
-                            None => match try_load(files, &k, m) {
+                            None => match load_whole() {
                                 Some(v) => v,
                                 None => {
                                     failed = Some(unreadable());
@@ -1911,8 +1917,8 @@ impl MemoryStore {
 
     /// Notes in the journal session `sid`'s selection before a change.
     fn journal_selected(&mut self, sid: SessionId) {
-        let was = self.selected.get(&sid).cloned();
         if let Some(j) = self.journal.as_mut() {
+            let was = self.selected.get(&sid).cloned();
             j.steps.push(Undo::Selected { sid, was });
         }
     }
