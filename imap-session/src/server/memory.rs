@@ -354,12 +354,8 @@ enum Undo {
     Created { mailbox: Vec<u8> },
     /// A mailbox deleted, with what it held.
     Deleted { mailbox: Vec<u8>, folder: Folder },
-    /// A mailbox renamed; `displaced`, the one of the new name it replaced.
-    Renamed {
-        from: Vec<u8>,
-        to: Vec<u8>,
-        displaced: Option<Folder>,
-    },
+    /// A mailbox renamed (onto a free name: RENAME refuses an existing one).
+    Renamed { from: Vec<u8>, to: Vec<u8> },
     /// A subscription changed; `was`, whether the mailbox was subscribed before.
     Subscribed { mailbox: Vec<u8>, was: bool },
     /// A session's selection before the request changed it.
@@ -716,16 +712,8 @@ impl MemoryStore {
             Undo::Deleted { mailbox, folder } => {
                 self.folders.insert(mailbox, folder);
             }
-            Undo::Renamed {
-                from,
-                to,
-                displaced,
-            } => {
-                let f = self.folders.remove(&to);
-                if let Some(d) = displaced {
-                    self.folders.insert(to, d);
-                }
-                if let Some(f) = f {
+            Undo::Renamed { from, to } => {
+                if let Some(f) = self.folders.remove(&to) {
                     self.folders.insert(from, f);
                 }
             }
@@ -2156,27 +2144,28 @@ impl MemoryStore {
         // `a/x` to `b` while `b/x` exists): RFC 9051 §6.3.6 makes renaming onto an existing
         // name an error, and going on would replace `b/x` and its messages. (The old and new
         // names do not overlap: neither name is below the other, checked above.)
-        let lands_on_existing = moving.iter().any(|old| {
-            let mut new = tk.clone();
-            new.extend_from_slice(&old[fk.len()..]);
-            self.folders.contains_key(&new)
-        });
-        if lands_on_existing {
+        let moving: Vec<(Vec<u8>, Vec<u8>)> = moving
+            .into_iter()
+            .map(|old| {
+                let mut new = tk.clone();
+                new.extend_from_slice(&old[fk.len()..]);
+                (old, new)
+            })
+            .collect();
+        if moving.iter().any(|(_, new)| self.folders.contains_key(new)) {
             return Reply::no(
                 Some(ResponseCode::AlreadyExists),
                 "an inferior of the target exists",
             );
         }
-        for old in moving {
-            let mut new = tk.clone();
-            new.extend_from_slice(&old[fk.len()..]);
+        for (old, new) in moving {
             if let Some(f) = self.folders.remove(&old) {
-                let displaced = self.folders.insert(new.clone(), f);
+                // onto a free name (checked above): nothing is replaced
+                let _ = self.folders.insert(new.clone(), f);
                 if let Some(j) = self.journal.as_mut() {
                     j.steps.push(Undo::Renamed {
                         from: old.clone(),
                         to: new.clone(),
-                        displaced,
                     });
                 }
                 if self.subscribed.remove(&old) {
