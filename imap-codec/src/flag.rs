@@ -146,6 +146,11 @@ pub(crate) fn flag_atom(p: &mut Parser<'_>) -> PResult<Atom> {
     if p.allows(Quirk::OddFlags) {
         let b = p.take_while(|c| class::is_atom_char(c) || c == b']' || c >= 0x80);
         if b.is_empty() {
+            if p.prev() != Some(b'\\') {
+                // An empty keyword is no flag in any profile (and an item that reads nothing
+                // would let a list of them go on without consuming input).
+                return Atom::parse(p);
+            }
             // bare backslash: `\` followed by SP or ')'
             p.warn(Quirk::OddFlags, start);
             return Ok(Atom::from_static("_"));
@@ -838,6 +843,31 @@ mod tests {
         assert_eq!(
             Flag::system(Atom::try_from("Seenx").unwrap()),
             Flag::Extension(Atom::try_from("Seenx").unwrap())
+        );
+    }
+
+    /// A keyword is never empty, in either profile: the lenient profile takes a missing SP
+    /// between an atom and `(`, so an empty keyword before a `(` let a flag list go on
+    /// without reading anything, up to the item-count limit (a fuzzer's out-of-memory, from
+    /// a 35-byte STORE). Such a list now fails where the keyword is missing; a bare `\` still
+    /// reads as the quirk's placeholder.
+    #[test]
+    fn empty_keyword_is_no_flag() {
+        use crate::codec::Message;
+        use crate::command::Command;
+        use crate::options::DecodeOptions;
+        use crate::response::Response;
+        let lenient = DecodeOptions::lenient();
+        for (opts, expected) in [(DecodeOptions::strict(), "SP"), (lenient.clone(), "atom")] {
+            let c = Bytes::from_static(b"A003 STORE 2:4 +FLAGS gtel(D\\ed)\r\n");
+            let e = Command::decode(&c, &opts).unwrap_err();
+            assert_eq!((e.offset, e.expected), (26, expected), "{e}");
+        }
+        let r = Bytes::from_static(b"* FLAGS (\\ a)\r\n");
+        let d = Response::decode(&r, &lenient).unwrap();
+        assert_eq!(
+            d.message.to_bytes_inline_literals().as_ref(),
+            b"* FLAGS (\\_ a)\r\n"
         );
     }
 

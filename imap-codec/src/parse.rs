@@ -687,6 +687,12 @@ impl<'a> Parser<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
+    /// The byte before the current position (`None` at the start).
+    #[inline]
+    pub(crate) fn prev(&self) -> Option<u8> {
+        self.pos.checked_sub(1).and_then(|i| self.b.get(i)).copied()
+    }
+
     /// Checks a list item count against the configured bound.
     #[inline]
     pub(crate) fn check_items(&mut self, n: usize) -> PResult<()> {
@@ -720,9 +726,7 @@ impl<'a> Parser<'a> {
     #[cold]
     #[inline(never)]
     fn sp_missing(&mut self) -> PResult<()> {
-        let prev = self.pos.checked_sub(1).and_then(|i| self.b.get(i)).copied();
-        let next = self.peek();
-        let boundary = match (prev, next) {
+        let boundary = match (self.prev(), self.peek()) {
             (Some(b')'), Some(n)) => class::is_atom_char(n) || matches!(n, b'\\' | b'"' | b'('),
             (Some(p), Some(b'(')) => class::is_atom_char(p) || p == b'"',
             _ => false,
