@@ -340,11 +340,6 @@ enum Undo {
         mailbox: Vec<u8>,
         messages: Vec<(usize, Message)>,
     },
-    /// Every message of a mailbox taken out (RENAME INBOX).
-    Emptied {
-        mailbox: Vec<u8>,
-        messages: Vec<Message>,
-    },
     /// Removals noted for QRESYNC, oldest first.
     Expunged {
         mailbox: Vec<u8>,
@@ -693,11 +688,6 @@ impl MemoryStore {
                 }
                 all.extend(kept);
                 f.messages = all;
-            }
-            Undo::Emptied { mailbox, messages } => {
-                if let Some(f) = self.folders.get_mut(&mailbox) {
-                    f.messages = messages;
-                }
             }
             Undo::Expunged { mailbox, pushes } => {
                 if let Some(f) = self.folders.get_mut(&mailbox) {
@@ -1913,7 +1903,6 @@ impl MemoryStore {
 
     fn command(&mut self, sid: SessionId, body: CommandBody) -> Reply {
         use CommandBody as C;
-        let _ = sid;
         match body {
             C::Namespace => Reply::ok(vec![ReplyData::Data(Data::Namespace(NamespaceData {
                 personal: vec![Namespace {
@@ -1952,7 +1941,7 @@ impl MemoryStore {
                     nonexistent()
                 }
             }
-            C::Rename { from, to } => self.rename(&from, &to),
+            C::Rename { from, to } => self.rename(sid, &from, &to),
             C::Subscribe(m) => {
                 let k = key(&m);
                 let was = !self.subscribed.insert(k.clone());
@@ -2059,7 +2048,7 @@ impl MemoryStore {
         r
     }
 
-    fn rename(&mut self, from: &Mailbox, to: &Mailbox) -> Reply {
+    fn rename(&mut self, sid: SessionId, from: &Mailbox, to: &Mailbox) -> Reply {
         let (fk, tk) = (key(from), key(to));
         if self.folders.contains_key(&tk) {
             return Reply::no(Some(ResponseCode::AlreadyExists), "target exists");
@@ -2080,14 +2069,16 @@ impl MemoryStore {
             );
         }
         if *from == Mailbox::Inbox {
-            // RFC 9051 §6.3.6: INBOX's messages move, INBOX stays (empty).
+            // RFC 9051 §6.3.6: INBOX's messages move, INBOX stays (empty). Their removal
+            // from INBOX is an expunge like any other: journaled, recorded, noted for
+            // QRESYNC and told to every session that has INBOX selected (this one in its
+            // reply).
             self.create(to);
             let msgs = self
                 .folders
                 .get_mut(&fk)
                 .map(|f| std::mem::take(&mut f.messages))
                 .unwrap_or_default();
-            let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
             for m in &msgs {
                 // Not read when `rename_moves_files`: a message held in its file moves with
                 // the file (the persistence layer renames it, told by `Change::Moved`).
@@ -2112,24 +2103,18 @@ impl MemoryStore {
                     },
                 );
             }
-            if let Some(j) = self.journal.as_mut() {
-                j.steps.push(Undo::Emptied {
-                    mailbox: fk.clone(),
-                    messages: msgs,
-                });
-            }
-            let limit = self.expunged_limit();
+            let uids: Vec<u32> = msgs.iter().map(|m| m.uid).collect();
             if let Some(f) = self.folders.get_mut(&fk) {
-                let modseq = expunged_at_new_modseq(f, &fk, &uids, limit, self.journal.as_mut());
-                for uid in uids {
-                    self.record(|| Change::Removed {
-                        mailbox: fk.clone(),
-                        uid,
-                        modseq,
-                    });
-                }
+                f.messages = msgs;
             }
-            return Reply::ok(vec![]);
+            let gone = self.remove(sid, &fk, &uids);
+            let mine = self.selected.get(&sid).is_some_and(|(k, _)| *k == fk);
+            let data = if mine {
+                gone.into_iter().map(ReplyData::Expunged).collect()
+            } else {
+                Vec::new()
+            };
+            return Reply::ok(data);
         }
         // Children move with their parent.
         let mut prefix = fk.clone();
@@ -2874,7 +2859,11 @@ mod tests {
     fn rename_inbox_reads_messages_held_in_files() {
         let d = "Subject: kept\r\n\r\nbody\r\n";
         let (mut st, dir) = store_with_files("rename-inbox", &[(1, d, true)]);
-        let r = st.rename(&Mailbox::Inbox, &Mailbox::try_from("Old").unwrap());
+        let r = st.rename(
+            SessionId(0),
+            &Mailbox::Inbox,
+            &Mailbox::try_from("Old").unwrap(),
+        );
         assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
         assert!(st.messages(b"INBOX").is_empty());
         let old = st.messages(b"Old");
@@ -2895,7 +2884,11 @@ mod tests {
             let (mut st, dir) = store_with_files("rename-moved", &[(3, d, true), (8, d, true)]);
             st.rename_moves_files = moves_files;
             st.record_changes();
-            let r = st.rename(&Mailbox::Inbox, &Mailbox::try_from("Old").unwrap());
+            let r = st.rename(
+                SessionId(0),
+                &Mailbox::Inbox,
+                &Mailbox::try_from("Old").unwrap(),
+            );
             assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
             let changes = st.take_changes();
             let moved: Vec<(u32, u32, bool)> = changes
@@ -2993,7 +2986,7 @@ mod tests {
         let names = |st: &MemoryStore| st.folders.keys().cloned().collect::<Vec<_>>();
         let before = names(&st);
         let from = Mailbox::try_from("a").unwrap();
-        let r = st.rename(&from, &Mailbox::try_from("b").unwrap());
+        let r = st.rename(SessionId(0), &from, &Mailbox::try_from("b").unwrap());
         assert_eq!(r.code, Some(ResponseCode::AlreadyExists), "{r:?}");
         assert_eq!(names(&st), before);
         assert_eq!(st.folders[&b"b/x"[..]].messages.len(), 1);
@@ -3001,6 +2994,7 @@ mod tests {
         // one by one, `a/b/b/b/z` would land on `a/b/b/z` before that one moved).
         for (f, t) in [("a", "a/b"), ("a", "a/x/y")] {
             let r = st.rename(
+                SessionId(0),
                 &Mailbox::try_from(f).unwrap(),
                 &Mailbox::try_from(t).unwrap(),
             );
@@ -3015,13 +3009,14 @@ mod tests {
         }
         let deep_before = names(&deep);
         let r = deep.rename(
+            SessionId(0),
             &Mailbox::try_from("a/b").unwrap(),
             &Mailbox::try_from("a").unwrap(),
         );
         assert_eq!(r.code, Some(ResponseCode::Cannot), "{r:?}");
         assert_eq!(names(&deep), deep_before);
         assert_eq!(deep.messages(b"a/b/b/z")[0].2, Bytes::from("a/b/b/z\r\n"));
-        let r = st.rename(&from, &Mailbox::try_from("c").unwrap());
+        let r = st.rename(SessionId(0), &from, &Mailbox::try_from("c").unwrap());
         assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
         assert_eq!(
             names(&st),

@@ -1107,6 +1107,74 @@ fn idle_delivers_updates_at_once() {
     );
 }
 
+/// Another session renames INBOX.
+fn other_renames_inbox(store: &mut MemoryStore, sid: SessionId) {
+    let r = store.handle(
+        sid,
+        Request::Command(CommandBody::Rename {
+            from: Mailbox::Inbox,
+            to: Mailbox::try_from("Old").unwrap(),
+        }),
+    );
+    assert_eq!(r.status, Status::Ok, "{r:?}");
+}
+
+/// RENAME INBOX moves INBOX's messages out (RFC 9051 §6.3.6): a session with INBOX selected
+/// is told they are gone like after an expunge elsewhere, at once in IDLE, at its next
+/// command otherwise, as VANISHED with QRESYNC; the renaming session, when INBOX is
+/// selected there, in RENAME's own reply. Before, only the store's change log knew.
+#[test]
+fn rename_inbox_expunges_in_every_session_with_inbox_selected() {
+    run(
+        &tls(),
+        &[
+            S(GREETING_TLS),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(AUTHED_CAPS),
+            C(b"b SELECT INBOX\r\n"),
+            S(SELECT_INBOX),
+            C(b"c IDLE\r\n"),
+            S(b"+ idling\r\n"),
+            Other(Box::new(other_renames_inbox)),
+            S(b"* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"),
+            C(b"DONE\r\n"),
+            S(b"c OK IDLE terminated\r\n"),
+            C(b"d STATUS Old (MESSAGES UIDNEXT)\r\n"),
+            S(b"* STATUS Old (MESSAGES 2 UIDNEXT 3)\r\nd OK done\r\n"),
+            // Delivered to the empty INBOX, then renamed away by this session.
+            Other(Box::new(|st, _| {
+                st.deliver(&Mailbox::Inbox, Bytes::from_static(b"new\r\n"), vec![]);
+            })),
+            C(b"e NOOP\r\n"),
+            S(b"* 1 EXISTS\r\ne OK done\r\n"),
+            C(b"f RENAME INBOX Older\r\n"),
+            S(b"* 1 EXPUNGE\r\nf OK done\r\n"),
+            C(b"g NOOP\r\n"),
+            S(b"g OK done\r\n"),
+        ],
+    );
+    let c = tls().with_extensions(vec![Capability::CondStore, Capability::QResync]);
+    run(
+        &c,
+        &[
+            SHas(b"IMAP server ready"),
+            C(b"a LOGIN joe secret\r\n"),
+            SHas(b"authenticated"),
+            C(b"b ENABLE QRESYNC\r\n"),
+            S(b"* ENABLED QRESYNC\r\nb OK done\r\n"),
+            C(b"c SELECT INBOX\r\n"),
+            SHas(b"c OK [READ-WRITE] done\r\n"),
+            Other(Box::new(other_renames_inbox)),
+            S(b""),
+            C(b"d NOOP\r\n"),
+            S(b"* VANISHED 1\r\n* VANISHED 2\r\nd OK done\r\n"),
+            // A client resynchronizing from before learns the same.
+            C(b"e SELECT INBOX (QRESYNC (1 1))\r\n"),
+            SHas(b"* VANISHED (EARLIER) 1:2\r\n"),
+        ],
+    );
+}
+
 #[test]
 fn condstore_and_qresync_answers() {
     run(
