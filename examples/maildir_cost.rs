@@ -18,7 +18,9 @@
 //!   every command changes one message;
 //! - `store-all`: `UID STORE 1:* +FLAGS (\Flagged)` and `-FLAGS` in turn: every command
 //!   changes every message;
-//! - `append`: APPEND of a 4 KiB message.
+//! - `append`: APPEND of a 4 KiB message;
+//! - `move`: `UID MOVE k Archive`, `k` cycling from 1: every command moves one message
+//!   out of INBOX (ITERATIONS at most MESSAGES).
 //!
 //! Prints the wall time per command.
 
@@ -69,6 +71,7 @@ fn measure(
     messages: usize,
 ) -> usize {
     let body = Bytes::from(message(100_000, 4096));
+    let archive = Mailbox::try_from("Archive").unwrap_or(Mailbox::Inbox);
     let all: Vec<u32> = (1..=messages as u32).collect();
     let mut ok = 0;
     for k in 0..iterations {
@@ -83,6 +86,18 @@ fn measure(
                 st.append_messages(&Mailbox::Inbox, vec![(body.clone(), vec![], 0)])
                     .status
             }
+            "move" => {
+                let uid = k as u32 + 1;
+                let r = st.handle(
+                    sid,
+                    Request::Move {
+                        uids: vec![uid],
+                        mailbox: archive.clone(),
+                        last_uid: messages as u32,
+                    },
+                );
+                r.status
+            }
             _ => Status::Bad,
         };
         ok += usize::from(status == Status::Ok);
@@ -95,8 +110,12 @@ fn main() {
     let workload = args.first().map_or("store-one", String::as_str).to_owned();
     let iterations: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let messages: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    if !["store-one", "store-all", "append"].contains(&workload.as_str()) {
+    if !["store-one", "store-all", "append", "move"].contains(&workload.as_str()) {
         eprintln!("unknown workload {workload}");
+        std::process::exit(2);
+    }
+    if workload == "move" && iterations > messages {
+        eprintln!("move: at most {messages} iterations (one message each)");
         std::process::exit(2);
     }
     let dir = std::env::temp_dir().join(format!("imapwire-maildir-cost-{}", std::process::id()));
@@ -120,6 +139,13 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if let Err(e) = st.create_special(
+        &Mailbox::try_from("Archive").unwrap_or(Mailbox::Inbox),
+        None,
+    ) {
+        eprintln!("CREATE Archive: {e}");
+        std::process::exit(1);
+    }
     let sid = st.open_session();
     let r = st.handle(
         sid,

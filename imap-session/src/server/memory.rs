@@ -453,24 +453,50 @@ fn expunged_at_new_modseq(
     k: &[u8],
     uids: &[u32],
     limit: usize,
-    mut journal: Option<&mut Journal>,
+    journal: Option<&mut Journal>,
 ) -> u64 {
-    if let Some(j) = journal.as_deref_mut() {
-        j.meta(k, &f.meta);
+    let modseq = f.meta.highest_modseq + 1;
+    match journal {
+        Some(j) => {
+            j.meta(k, &f.meta);
+            let pushes: Vec<_> = uids
+                .iter()
+                .map(|&u| f.expunged.push_run_undoable(u, u, modseq, limit))
+                .collect();
+            j.steps.push(Undo::Expunged {
+                mailbox: k.to_vec(),
+                pushes,
+            });
+        }
+        None => {
+            for &u in uids {
+                f.expunged.push(u, modseq, limit);
+            }
+        }
     }
-    f.meta.highest_modseq += 1;
-    let modseq = f.meta.highest_modseq;
-    let pushes: Vec<_> = uids
-        .iter()
-        .map(|&u| f.expunged.push_run_undoable(u, u, modseq, limit))
-        .collect();
-    if let Some(j) = journal {
-        j.steps.push(Undo::Expunged {
-            mailbox: k.to_vec(),
-            pushes,
-        });
-    }
+    f.meta.highest_modseq = modseq;
     modseq
+}
+
+/// Takes the messages at positions `at` (ascending, distinct) out of `messages`, moved
+/// (never cloned: an empty message is left in the place of each until the pass drops it),
+/// with their positions, in one pass that compares each position with the next one taken.
+fn take_out(messages: &mut Vec<Message>, at: &[usize]) -> Vec<(usize, Message)> {
+    let mut out = Vec::with_capacity(at.len());
+    let mut next = at.iter().copied().peekable();
+    let mut i = 0;
+    messages.retain_mut(|m| {
+        let hit = next.next_if_eq(&i).is_some();
+        if hit {
+            out.push((
+                i,
+                std::mem::replace(m, Message::new(0, Vec::new(), 0, 0, Bytes::new())),
+            ));
+        }
+        i += 1;
+        !hit
+    });
+    out
 }
 
 /// The data of `m` of mailbox `k`: held, or read from its file (empty when it cannot be
@@ -1838,30 +1864,25 @@ impl MemoryStore {
         self.remove(sid, &k, &victims)
     }
 
-    /// Removes the messages `uids` (ascending) of mailbox `k`.
+    /// Removes the messages `uids` of mailbox `k`; the UIDs removed, ascending.
     fn remove(&mut self, sid: SessionId, k: &[u8], uids: &[u32]) -> Vec<u32> {
         let limit = self.expunged_limit();
         let Some(f) = self.folders.get_mut(k) else {
             return Vec::new();
         };
-        let mut gone = Vec::new();
-        let mut journal = self.journal.as_mut();
-        let mut removed = Vec::new();
-        let mut at = 0;
-        f.messages.retain(|m| {
-            let hit = uids.binary_search(&m.uid).is_ok();
-            if hit {
-                gone.push(m.uid);
-                if journal.is_some() {
-                    removed.push((at, m.clone()));
-                }
-            }
-            at += 1;
-            !hit
-        });
-        if gone.is_empty() {
-            return gone;
+        // Found by binary search (the messages are sorted by UID), so that removing a few
+        // messages of a large mailbox does not visit every message.
+        let mut at: Vec<usize> = uids.iter().filter_map(|&u| f.index(u)).collect();
+        if !at.is_sorted() {
+            at.sort_unstable();
         }
+        at.dedup();
+        if at.is_empty() {
+            return Vec::new();
+        }
+        let removed = take_out(&mut f.messages, &at);
+        let gone: Vec<u32> = removed.iter().map(|(_, m)| m.uid).collect();
+        let mut journal = self.journal.as_mut();
         if let Some(j) = journal.as_deref_mut() {
             j.meta(k, &f.meta);
             j.steps.push(Undo::Removed {
@@ -1871,15 +1892,17 @@ impl MemoryStore {
         }
         let modseq = expunged_at_new_modseq(f, k, &gone, limit, journal);
         let mailbox = mailbox_of(k);
-        for &uid in &gone {
-            self.record(|| Change::Removed {
+        if let Some(c) = self.changes.as_mut() {
+            c.extend(gone.iter().map(|&uid| Change::Removed {
                 mailbox: k.to_vec(),
                 uid,
                 modseq,
-            });
-            self.notifications
-                .push((Some(sid), mailbox.clone(), Update::Expunged { uid }));
+            }));
         }
+        self.notifications.extend(
+            gone.iter()
+                .map(|&uid| (Some(sid), mailbox.clone(), Update::Expunged { uid })),
+        );
         gone
     }
 
@@ -3027,6 +3050,99 @@ mod tests {
                 b"c/x".to_vec()
             ]
         );
+    }
+
+    /// `take_out` gives what a plain filter gives: the messages left in order, the ones
+    /// taken with their positions, for position sets of every size (empty, one, the first,
+    /// the last, all, runs, scattered) of a 40-message mailbox.
+    #[test]
+    fn take_out_is_a_filter() {
+        let all: Vec<Message> = (1..=40u32)
+            .map(|u| Message::new(u * 3, vec![], u64::from(u), 0, Bytes::from(vec![u as u8])))
+            .collect();
+        let mut seed = 0x9e37_79b9_u32;
+        let mut sets: Vec<Vec<usize>> = vec![vec![], vec![0], vec![39], (0..40).collect()];
+        sets.push((10..20).collect());
+        for n in 1..=40 {
+            // xorshift: a scattered set of about n positions
+            let mut v: Vec<usize> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    seed as usize % 40
+                })
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            sets.push(v);
+        }
+        for at in &sets {
+            let want_left: Vec<Message> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !at.contains(i))
+                .map(|(_, m)| m.clone())
+                .collect();
+            let want_taken: Vec<(usize, Message)> =
+                at.iter().map(|&p| (p, all[p].clone())).collect();
+            let mut left = all.clone();
+            let taken = take_out(&mut left, at);
+            assert_eq!(left, want_left, "{at:?}");
+            assert_eq!(taken, want_taken, "{at:?}");
+        }
+    }
+
+    /// Removing one, few and many messages, with a journal and without, unsorted, repeated
+    /// and unknown UIDs: the same mailbox left, the same
+    /// expunges (ascending), and with a journal a rollback gives back the state before.
+    #[test]
+    fn remove_few_and_many_with_and_without_journal() {
+        for uids in [
+            vec![5u32],
+            vec![9, 2, 2, 40],
+            (1..=40).rev().collect::<Vec<_>>(),
+            (3..=30).step_by(2).collect(),
+            vec![41, 0],
+        ] {
+            let mut want: Option<(Vec<u32>, String)> = None;
+            for journal in [false, true] {
+                let mut st = MemoryStore::new();
+                for i in 0..40 {
+                    st.deliver(&Mailbox::Inbox, Bytes::from(format!("m{i}\r\n")), vec![]);
+                }
+                let sid = inbox_session(&mut st);
+                let before = st.dump();
+                if journal {
+                    st.begin();
+                }
+                let gone = st.remove(sid, b"INBOX", &uids);
+                let mut sorted: Vec<u32> = uids
+                    .iter()
+                    .copied()
+                    .filter(|u| (1..=40).contains(u))
+                    .collect();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(gone, sorted, "{uids:?}");
+                let left: Vec<u32> = st.folders[&b"INBOX"[..]]
+                    .messages
+                    .iter()
+                    .map(|m| m.uid)
+                    .collect();
+                let want_left: Vec<u32> = (1..=40).filter(|u| !sorted.contains(u)).collect();
+                assert_eq!(left, want_left, "{uids:?}");
+                let after = st.dump();
+                if let Some(w) = &want {
+                    assert_eq!(w, &(gone.clone(), after.clone()), "{uids:?}");
+                }
+                want = Some((gone, after));
+                if journal {
+                    st.rollback();
+                    assert_eq!(st.dump(), before, "{uids:?}");
+                }
+            }
+        }
     }
 
     #[test]
