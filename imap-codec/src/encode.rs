@@ -457,10 +457,20 @@ impl EncodeBuf {
         }
     }
 
-    /// A parenthesised, space-separated list.
-    pub(crate) fn list<T>(&mut self, items: &[T], mut f: impl FnMut(&mut Self, &T)) {
+    /// A parenthesised, space-separated list (of a slice, a `Vec`, or any list that
+    /// iterates by reference).
+    pub(crate) fn list<I: IntoIterator>(
+        &mut self,
+        items: I,
+        mut f: impl FnMut(&mut Self, I::Item),
+    ) {
         self.byte(b'(');
-        self.sep(items, b" ", &mut f);
+        for (i, it) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.byte(b' ');
+            }
+            f(self, it);
+        }
         self.byte(b')');
     }
 

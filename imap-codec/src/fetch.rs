@@ -20,7 +20,7 @@ use crate::datetime::DateTime;
 use crate::encode::{Encode, EncodeBuf, LiteralMark, LiteralMode};
 use crate::envelope::Envelope;
 use crate::error::{Rule, ValidationError, ValueKind, forbidden_byte};
-use crate::flag::{FlagFetch, parse_flag_list, parse_flag_list_into};
+use crate::flag::{FetchFlags, FlagFetch, parse_fetch_flags_into, parse_flag_list};
 use crate::list::SmallList;
 use crate::names::name_enum;
 use crate::options::{DecodeOptions, Quirk};
@@ -759,9 +759,9 @@ impl Encode for GmailLabel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageDataItem {
-    /// `FLAGS (...)` (up to two flags inline: the usual list decodes without allocating,
-    /// and the item stays as small as the others)
-    Flags(SmallList<FlagFetch, 2>),
+    /// `FLAGS (...)`: the system flags one byte each and one keyword inline (the usual
+    /// list decodes without allocating; see [`FetchFlags`]).
+    Flags(FetchFlags),
     /// `ENVELOPE (...)`. Not boxed: an [`Envelope`] is one buffer and one allocation of its
     /// string ranges.
     Envelope(Envelope),
@@ -1157,10 +1157,10 @@ impl MessageDataItem {
                     // removed and the parser put back as `opt` does
                     let (save, wlen) = (p.pos, p.warnings.len());
                     p.pos += b"FLAGS ".len();
-                    push_item(v, MessageDataItem::Flags(SmallList::new()));
+                    push_item(v, MessageDataItem::Flags(FetchFlags::new()));
                     let ok = match v.last_mut() {
                         Some(MessageDataItem::Flags(flags)) => {
-                            parse_flag_list_into(p, flags, FlagFetch::parse).is_ok()
+                            parse_fetch_flags_into(p, flags).is_ok()
                         }
                         _ => false,
                     };
@@ -1201,9 +1201,9 @@ impl MessageDataItem {
                 // the usual `FLAGS (...)`: the list is parsed straight into its slot instead
                 // of being built, returned and moved twice (what `parse` does for it)
                 p.pos += b"FLAGS ".len();
-                push_item(v, MessageDataItem::Flags(SmallList::new()));
+                push_item(v, MessageDataItem::Flags(FetchFlags::new()));
                 if let Some(MessageDataItem::Flags(flags)) = v.last_mut() {
-                    parse_flag_list_into(p, flags, FlagFetch::parse)?;
+                    parse_fetch_flags_into(p, flags)?;
                 }
             } else if p.rest().starts_with(b"UID ") {
                 // the usual `UID n` and `MODSEQ (n)`: the item's few bytes are written

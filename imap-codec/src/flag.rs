@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Rule, ValidationError, ValueKind};
-use crate::list::ListSink;
+use crate::list::{CodedIter, CodedList, ListSink};
 use crate::names::name_enum;
 use crate::options::Quirk;
 use crate::parse::{PResult, Parser, class};
@@ -82,47 +82,16 @@ impl Flag {
         Flag::Extension(name)
     }
 
-    /// The five system flags (after the backslash), recognised on the raw bytes so that no
-    /// slice of the message is taken for them. `None` leaves everything to the general path
-    /// (which also handles the lenient profile's odd flags).
+    /// The five system flags (after the backslash) in any case, recognised on the raw bytes
+    /// by the name table (`SYSTEM_NAMES`) so that no slice of the message is taken for them.
+    /// `None` leaves everything to the general path (which also handles the lenient
+    /// profile's odd flags; test `flag_parse_matches_general_path`).
     #[inline]
     fn system_fast(p: &mut Parser<'_>) -> Option<Self> {
-        let rest = p.rest();
-        if let Some((f, n)) = Self::system_exact(rest) {
-            p.pos += n;
-            return Some(f);
-        }
-        let n = rest
-            .iter()
-            .position(|&c| !class::is_atom_char(c))
-            .unwrap_or(rest.len());
-        if matches!(rest.get(n), Some(&c) if c == b']' || c >= 0x80) {
-            return None;
-        }
-        // the name with the backslash before the cursor
-        let f = Self::from_known_name(p.bytes().get(p.pos.checked_sub(1)?..p.pos + n)?)?;
+        let (i, n) = system_at(p.rest())?;
+        let f = Self::by_index(i as usize)?;
         p.pos += n;
         Some(f)
-    }
-
-    /// The five system flags in their usual spelling at the start of `rest` (after the
-    /// backslash), followed by a byte that ends an atom and is neither `]` nor 8-bit: the
-    /// flag and its length, what the scan of [`system_fast`](Self::system_fast) finds there,
-    /// without scanning the run first. `None` leaves it to that scan.
-    #[inline(always)]
-    fn system_exact(rest: &[u8]) -> Option<(Self, usize)> {
-        let (f, n) = match rest.first()? {
-            b'S' if rest.starts_with(b"Seen") => (Flag::Seen, 4),
-            b'A' if rest.starts_with(b"Answered") => (Flag::Answered, 8),
-            b'F' if rest.starts_with(b"Flagged") => (Flag::Flagged, 7),
-            b'D' if rest.starts_with(b"Deleted") => (Flag::Deleted, 7),
-            b'D' if rest.starts_with(b"Draft") => (Flag::Draft, 5),
-            _ => return None,
-        };
-        match rest.get(n) {
-            Some(&c) if !class::is_atom_char(c) && c != b']' && c < 0x80 => Some((f, n)),
-            _ => None,
-        }
     }
 
     /// Parses a `flag`; `\Recent` and `\*` are handled by the callers that allow them.
@@ -136,6 +105,31 @@ impl Flag {
             Ok(Flag::Keyword(flag_atom(p)?))
         }
     }
+}
+
+/// `Flag::NAMES` without their backslash (what follows the `\\` of a system flag).
+const SYSTEM_NAMES: [&[u8]; Flag::NAMES.len()] = {
+    let mut v: [&[u8]; Flag::NAMES.len()] = [&[]; Flag::NAMES.len()];
+    let mut i = 0;
+    while i < v.len() {
+        if let Some((_, name)) = Flag::NAMES[i].split_first() {
+            v[i] = name;
+        }
+        i += 1;
+    }
+    v
+};
+
+/// The lookups of [`SYSTEM_NAMES`].
+const SYSTEM_INDEX: crate::names::Index<{ Flag::NAMES.len() }> =
+    crate::names::Index::new(&SYSTEM_NAMES);
+
+/// The system flag (its place in `Flag::NAMES`) whose name without the backslash starts
+/// `rest`, in any case, followed by the end or a byte that ends an atom (not `]`, not
+/// 8-bit), with the name's length.
+#[inline(always)]
+fn system_at(rest: &[u8]) -> Option<(u8, usize)> {
+    SYSTEM_INDEX.word_at(&SYSTEM_NAMES, rest)
 }
 
 /// The atom of a flag (or of a Gmail system label); the lenient profile also takes `]` and
@@ -240,6 +234,78 @@ impl FlagFetch {
     }
 }
 
+/// The values of `flag-fetch` a [`FetchFlags`] holds as codes: the system flags in the order
+/// of `Flag::NAMES`, then `\\Recent`.
+static KNOWN_FETCH_FLAGS: [FlagFetch; Flag::NAMES.len() + 1] = {
+    let [a, b, c, d, e] = Flag::KNOWN;
+    [
+        FlagFetch::Flag(a),
+        FlagFetch::Flag(b),
+        FlagFetch::Flag(c),
+        FlagFetch::Flag(d),
+        FlagFetch::Flag(e),
+        FlagFetch::Recent,
+    ]
+};
+
+/// The code of `\\Recent` in [`KNOWN_FETCH_FLAGS`].
+const RECENT_CODE: u8 = Flag::NAMES.len() as u8;
+
+impl crate::list::private::Known for FlagFetch {
+    #[inline]
+    fn known() -> &'static [Self] {
+        &KNOWN_FETCH_FLAGS
+    }
+    #[inline]
+    fn code(&self) -> Option<u8> {
+        match self {
+            FlagFetch::Flag(f) => f.known_index(),
+            FlagFetch::Recent => Some(RECENT_CODE),
+        }
+    }
+}
+
+impl crate::list::Coded for FlagFetch {}
+
+/// The flags of a FETCH `FLAGS` item (`flag-fetch` list, RFC 9051 §7.5.2), in wire order.
+///
+/// Held compactly (a [`CodedList`]): up to seven flags one byte each (`\\Seen`,
+/// `\\Answered`, `\\Flagged`, `\\Deleted`, `\\Draft` and `\\Recent` by their place in a
+/// static table), keywords and other flags in a side list of which the first is held inline,
+/// so the usual list (system flags and at most one keyword) decodes without allocating and
+/// moves as a few words. Read it like a slice ([`iter`](CodedList::iter) gives
+/// `&FlagFetch` in order).
+///
+/// ```
+/// use imapwire_codec::flag::{FetchFlags, Flag, FlagFetch};
+///
+/// let f: FetchFlags = vec![FlagFetch::Flag(Flag::Seen), FlagFetch::Recent].into();
+/// assert_eq!(f.len(), 2);
+/// assert!(f.contains(&FlagFetch::Flag(Flag::Seen)));
+/// assert_eq!(f.get(1), Some(&FlagFetch::Recent));
+/// assert_eq!(format!("{f:?}"), "[Flag(Seen), Recent]");
+/// ```
+pub type FetchFlags = CodedList<FlagFetch, 1>;
+
+/// Parses a FETCH `FLAGS` list (as [`parse_flag_list_into`] with [`FlagFetch::parse`]) into
+/// `v` (empty on entry): a system flag is stored as its code straight from the message
+/// bytes; anything else takes `FlagFetch`'s general path (test
+/// `fetch_flag_list_matches_flag_list`).
+#[inline]
+pub(crate) fn parse_fetch_flags_into(p: &mut Parser<'_>, v: &mut FetchFlags) -> PResult<()> {
+    paren_list_into::<_, FlagFetch>(p, v, |p, v| {
+        if let Some((b'\\', rest)) = p.rest().split_first() {
+            if let Some((i, n)) = system_at(rest) {
+                p.pos += 1 + n;
+                v.push_known(i);
+                return Ok(v.len());
+            }
+        }
+        v.push(FlagFetch::parse(p)?);
+        Ok(v.len())
+    })
+}
+
 impl Encode for FlagFetch {
     fn encode(&self, buf: &mut EncodeBuf) {
         match self {
@@ -308,35 +374,6 @@ fn paren_list_into<L: ListSink<T>, T>(
         // lenient: a keyword split by spaces/brackets (Gmail labels as flags) is kept
         // as separate atoms by the loop above; anything else fails here.
         return Err(p.fail("SP or \")\" in flag list"));
-    }
-}
-
-/// `h == k` ignoring ASCII case, for `k` made of ASCII letters only and `h` as long as `k`:
-/// setting bit 5 of every byte maps a letter to its lower case and no other byte onto a
-/// letter's lower case, so one OR per word folds both sides. Up to 16 bytes in two
-/// (overlapping) word loads.
-#[inline]
-fn eq_letters_fold(h: &[u8], k: &[u8]) -> bool {
-    #[inline]
-    fn w8(s: &[u8], i: usize) -> u64 {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&s[i..i + 8]);
-        u64::from_le_bytes(a) | 0x2020_2020_2020_2020
-    }
-    #[inline]
-    fn w4(s: &[u8], i: usize) -> u32 {
-        let mut a = [0u8; 4];
-        a.copy_from_slice(&s[i..i + 4]);
-        u32::from_le_bytes(a) | 0x2020_2020
-    }
-    let n = k.len();
-    if h.len() != n {
-        return false;
-    }
-    match n {
-        8..=16 => w8(h, 0) == w8(k, 0) && w8(h, n - 8) == w8(k, n - 8),
-        4..=7 => w4(h, 0) == w4(k, 0) && w4(h, n - 4) == w4(k, n - 4),
-        _ => h.eq_ignore_ascii_case(k),
     }
 }
 
@@ -449,70 +486,35 @@ impl MailboxAttribute {
         Self::by_index(i as usize).map(|a| (a, n))
     }
 
-    /// [`known_at`](Self::known_at) as the attribute's place in `NAMES`. Only the names with
-    /// `rest`'s first letter are compared, each in a few word-sized loads, so the atom is
-    /// never scanned on its own.
+    /// [`known_at`](Self::known_at) as the attribute's place in `NAMES`.
     #[inline]
     fn known_index_at(rest: &[u8]) -> Option<(u8, usize)> {
-        // every name is made of ASCII letters (test `attribute_names_round_trip`)
-        for &i in Self::INDEX.starting_with(*rest.first()?) {
-            let k = Self::NAMES[i as usize];
-            let n = k.len();
-            let Some(h) = rest.get(..n) else { continue };
-            let ends = match rest.get(n) {
-                None => true,
-                Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
-            };
-            if ends && eq_letters_fold(h, k) {
-                return Some((i, n));
-            }
-        }
-        None
-    }
-
-    /// The place of a known attribute in `NAMES` (`None` for [`MailboxAttribute::Extension`]).
-    fn known_index(&self) -> Option<u8> {
-        let name = self.known_name()?.as_bytes();
-        Self::NAMES.iter().position(|n| *n == name).map(|i| i as u8)
+        Self::INDEX.word_at(&Self::NAMES, rest)
     }
 }
 
 /// The known attributes in the order of `MailboxAttribute::NAMES` (what a
 /// [`MailboxAttributes`] code refers to; test `known_attributes_follow_the_table`).
-static KNOWN_ATTRIBUTES: [MailboxAttribute; MailboxAttribute::NAMES.len()] = {
-    use MailboxAttribute as A;
-    [
-        A::NoInferiors,
-        A::NoSelect,
-        A::Marked,
-        A::Unmarked,
-        A::NonExistent,
-        A::Subscribed,
-        A::Remote,
-        A::HasChildren,
-        A::HasNoChildren,
-        A::All,
-        A::Archive,
-        A::Drafts,
-        A::Flagged,
-        A::Junk,
-        A::Sent,
-        A::Trash,
-        A::Important,
-    ]
-};
+static KNOWN_ATTRIBUTES: [MailboxAttribute; MailboxAttribute::NAMES.len()] =
+    MailboxAttribute::KNOWN;
 
-/// Attributes held inline by [`MailboxAttributes`].
-const INLINE_ATTRIBUTES: usize = 7;
-/// The code of an attribute held in [`MailboxAttributes`]' side list.
-const OTHER_CODE: u8 = u8::MAX;
-/// [`MailboxAttributes`]' length byte when every attribute is in its side list.
-const SPILLED: u8 = u8::MAX;
+impl crate::list::private::Known for MailboxAttribute {
+    #[inline]
+    fn known() -> &'static [Self] {
+        &KNOWN_ATTRIBUTES
+    }
+    #[inline]
+    fn code(&self) -> Option<u8> {
+        self.known_index()
+    }
+}
+
+impl crate::list::Coded for MailboxAttribute {}
 
 /// The attributes of a LIST / LSUB / XLIST item (`mbx-list-flags`, RFC 9051 §7.3.1), in
 /// wire order.
 ///
-/// Held compactly: up to seven attributes one byte each (a known attribute such as
+/// Held compactly (a [`CodedList`]): up to seven attributes one byte each (a known attribute such as
 /// `\HasNoChildren` by its place in the name table), [`MailboxAttribute::Extension`]s in a
 /// side list that stays unallocated when there are none, so the usual item moves and drops as
 /// a few words. Longer lists keep every attribute in the side list. Read it like a slice:
@@ -530,254 +532,10 @@ const SPILLED: u8 = u8::MAX;
 /// assert_eq!(a.get(0), Some(&MailboxAttribute::HasNoChildren));
 /// assert_eq!(format!("{a:?}"), "[HasNoChildren, Sent]");
 /// ```
-#[derive(Clone, Default)]
-pub struct MailboxAttributes {
-    /// `len` codes in order: a known attribute's index in `NAMES`, or `OTHER_CODE` for the
-    /// next attribute of `other`.
-    codes: [u8; INLINE_ATTRIBUTES],
-    /// The number of codes, or `SPILLED`: every attribute is in `other`.
-    len: u8,
-    /// The attributes coded `OTHER_CODE`, in order; all of them when `len` is `SPILLED`.
-    other: Vec<MailboxAttribute>,
-}
+pub type MailboxAttributes = CodedList<MailboxAttribute, 0>;
 
-impl MailboxAttributes {
-    /// No attributes (no allocation).
-    pub const fn new() -> Self {
-        MailboxAttributes {
-            codes: [0; INLINE_ATTRIBUTES],
-            len: 0,
-            other: Vec::new(),
-        }
-    }
-
-    /// The number of attributes.
-    #[inline]
-    pub fn len(&self) -> usize {
-        if self.len == SPILLED {
-            self.other.len()
-        } else {
-            self.len as usize
-        }
-    }
-
-    /// Whether there are none.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The attributes in order.
-    #[inline]
-    pub fn iter(&self) -> AttributesIter<'_> {
-        let spilled = self.len == SPILLED;
-        let codes = if spilled {
-            &[][..]
-        } else {
-            &self.codes[..(self.len as usize).min(INLINE_ATTRIBUTES)]
-        };
-        AttributesIter {
-            codes: codes.iter(),
-            other: self.other.iter(),
-            spilled,
-        }
-    }
-
-    /// The attribute at `index`, if there is one.
-    pub fn get(&self, index: usize) -> Option<&MailboxAttribute> {
-        self.iter().nth(index)
-    }
-
-    /// Whether `a` is one of the attributes.
-    pub fn contains(&self, a: &MailboxAttribute) -> bool {
-        self.iter().any(|x| x == a)
-    }
-
-    /// Appends an attribute.
-    pub fn push(&mut self, a: MailboxAttribute) {
-        match a.known_index() {
-            Some(i) => self.push_known(i),
-            None => self.push_code(OTHER_CODE, Some(a)),
-        }
-    }
-
-    /// The attributes as a `Vec`.
-    pub fn to_vec(&self) -> Vec<MailboxAttribute> {
-        self.iter().cloned().collect()
-    }
-
-    /// Appends the known attribute `NAMES[i]`.
-    #[inline]
-    fn push_known(&mut self, i: u8) {
-        if (self.len as usize) < INLINE_ATTRIBUTES {
-            self.codes[self.len as usize] = i;
-            self.len += 1;
-        } else {
-            self.push_code(i, None);
-        }
-    }
-
-    /// Appends `code` (`other`: the attribute of `OTHER_CODE`), moving every attribute to
-    /// the side list when the codes are full.
-    #[inline(never)]
-    fn push_code(&mut self, code: u8, other: Option<MailboxAttribute>) {
-        let a = match other {
-            Some(a) => a,
-            None => match KNOWN_ATTRIBUTES.get(code as usize) {
-                Some(k) => k.clone(),
-                None => return,
-            },
-        };
-        if (self.len as usize) < INLINE_ATTRIBUTES {
-            self.codes[self.len as usize] = OTHER_CODE;
-            self.len += 1;
-        } else if self.len != SPILLED {
-            let mut all = Vec::with_capacity(INLINE_ATTRIBUTES * 2);
-            all.extend(self.iter().cloned());
-            self.other = all;
-            self.len = SPILLED;
-        }
-        self.other.push(a);
-    }
-}
-
-/// The iterator of [`MailboxAttributes::iter`].
-#[derive(Debug, Clone)]
-pub struct AttributesIter<'a> {
-    codes: std::slice::Iter<'a, u8>,
-    other: std::slice::Iter<'a, MailboxAttribute>,
-    spilled: bool,
-}
-
-impl<'a> Iterator for AttributesIter<'a> {
-    type Item = &'a MailboxAttribute;
-    #[inline]
-    fn next(&mut self) -> Option<&'a MailboxAttribute> {
-        if self.spilled {
-            return self.other.next();
-        }
-        match *self.codes.next()? {
-            OTHER_CODE => self.other.next(),
-            c => KNOWN_ATTRIBUTES.get(c as usize),
-        }
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = if self.spilled {
-            self.other.len()
-        } else {
-            self.codes.len()
-        };
-        (n, Some(n))
-    }
-}
-
-impl DoubleEndedIterator for AttributesIter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        if self.spilled {
-            return self.other.next_back();
-        }
-        match *self.codes.next_back()? {
-            OTHER_CODE => self.other.next_back(),
-            c => KNOWN_ATTRIBUTES.get(c as usize),
-        }
-    }
-}
-
-impl ExactSizeIterator for AttributesIter<'_> {}
-
-impl<'a> IntoIterator for &'a MailboxAttributes {
-    type Item = &'a MailboxAttribute;
-    type IntoIter = AttributesIter<'a>;
-    fn into_iter(self) -> AttributesIter<'a> {
-        self.iter()
-    }
-}
-
-impl PartialEq for MailboxAttributes {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for MailboxAttributes {}
-
-impl std::hash::Hash for MailboxAttributes {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_usize(self.len());
-        for a in self {
-            a.hash(state);
-        }
-    }
-}
-
-impl PartialEq<[MailboxAttribute]> for MailboxAttributes {
-    fn eq(&self, other: &[MailboxAttribute]) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl PartialEq<Vec<MailboxAttribute>> for MailboxAttributes {
-    fn eq(&self, other: &Vec<MailboxAttribute>) -> bool {
-        *self == other[..]
-    }
-}
-
-impl fmt::Debug for MailboxAttributes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl FromIterator<MailboxAttribute> for MailboxAttributes {
-    fn from_iter<I: IntoIterator<Item = MailboxAttribute>>(iter: I) -> Self {
-        let mut v = MailboxAttributes::new();
-        v.extend(iter);
-        v
-    }
-}
-
-impl Extend<MailboxAttribute> for MailboxAttributes {
-    fn extend<I: IntoIterator<Item = MailboxAttribute>>(&mut self, iter: I) {
-        for a in iter {
-            self.push(a);
-        }
-    }
-}
-
-impl From<Vec<MailboxAttribute>> for MailboxAttributes {
-    fn from(v: Vec<MailboxAttribute>) -> Self {
-        v.into_iter().collect()
-    }
-}
-
-impl<const M: usize> From<[MailboxAttribute; M]> for MailboxAttributes {
-    fn from(a: [MailboxAttribute; M]) -> Self {
-        a.into_iter().collect()
-    }
-}
-
-impl From<&[MailboxAttribute]> for MailboxAttributes {
-    fn from(s: &[MailboxAttribute]) -> Self {
-        s.iter().cloned().collect()
-    }
-}
-
-impl From<MailboxAttributes> for Vec<MailboxAttribute> {
-    fn from(a: MailboxAttributes) -> Self {
-        if a.len == SPILLED {
-            a.other
-        } else {
-            a.to_vec()
-        }
-    }
-}
-
-#[cfg(feature = "arbitrary")]
-impl<'a> arbitrary::Arbitrary<'a> for MailboxAttributes {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        u.arbitrary_iter()?.collect()
-    }
-}
+/// The iterator of [`MailboxAttributes::iter`](CodedList::iter).
+pub type AttributesIter<'a> = CodedIter<'a, MailboxAttribute>;
 
 /// Parses `mbx-list-flags` (a parenthesised list of `\Name`s, as [`parse_flag_list_into`]
 /// with [`MailboxAttribute::parse`]) into `v` (empty on entry): a known name is stored as its
@@ -796,19 +554,6 @@ pub(crate) fn parse_attributes_into(p: &mut Parser<'_>, v: &mut MailboxAttribute
         v.push(MailboxAttribute::parse_general(p)?);
         Ok(v.len())
     })
-}
-
-impl ListSink<MailboxAttribute> for MailboxAttributes {
-    #[inline]
-    fn reserve_short_list(&mut self) {}
-    #[inline]
-    fn push_item(&mut self, item: MailboxAttribute) {
-        self.push(item);
-    }
-    #[inline]
-    fn item_count(&self) -> usize {
-        self.len()
-    }
 }
 
 impl Encode for MailboxAttribute {
@@ -891,22 +636,87 @@ mod tests {
         }
     }
 
-    /// `KNOWN_ATTRIBUTES` lists the attributes of `NAMES` in table order (what the codes of
-    /// `MailboxAttributes` index).
+    /// `KNOWN_ATTRIBUTES` lists the attributes of `NAMES` in table order, and
+    /// `KNOWN_FETCH_FLAGS` the system flags of `Flag::NAMES` then `\Recent` (what the codes
+    /// of `MailboxAttributes` and `FetchFlags` index); the codes of the macro's `known_index`
+    /// and of `Known::code` are those places, and the others have none.
     #[test]
-    fn known_attributes_follow_the_table() {
+    fn known_values_follow_the_tables() {
+        use crate::list::OTHER_CODE;
+        use crate::list::private::Known;
         assert_eq!(KNOWN_ATTRIBUTES.len(), MailboxAttribute::NAMES.len());
         for (i, a) in KNOWN_ATTRIBUTES.iter().enumerate() {
             assert_eq!(MailboxAttribute::by_index(i).as_ref(), Some(a));
             assert_eq!(a.known_index(), Some(i as u8));
+            assert_eq!(a.code(), Some(i as u8));
         }
         assert!((KNOWN_ATTRIBUTES.len() as u8) < OTHER_CODE);
+        let ext = MailboxAttribute::Extension(Atom::try_from("Sent").unwrap());
+        assert_eq!((ext.known_index(), ext.code()), (None, None));
+        assert_eq!(KNOWN_FETCH_FLAGS.len(), Flag::NAMES.len() + 1);
+        for (i, f) in KNOWN_FETCH_FLAGS.iter().enumerate() {
+            match Flag::by_index(i) {
+                Some(g) => {
+                    assert_eq!(f, &FlagFetch::Flag(g.clone()));
+                    assert_eq!(g.known_index(), Some(i as u8));
+                }
+                None => assert_eq!(f, &FlagFetch::Recent),
+            }
+            assert_eq!(f.code(), Some(i as u8));
+        }
+        for f in [
+            Flag::Keyword(Atom::try_from("Seen").unwrap()),
+            Flag::Extension(Atom::try_from("Seen").unwrap()),
+        ] {
+            assert_eq!(f.known_index(), None);
+            assert_eq!(FlagFetch::Flag(f).code(), None);
+        }
+        for (i, n) in SYSTEM_NAMES.iter().enumerate() {
+            assert_eq!([&b"\\"[..], n].concat(), Flag::NAMES[i]);
+        }
     }
 
-    /// `MailboxAttributes` holds what it is given, in order, inline or spilled, and reads
-    /// like the `Vec` of the same items.
+    /// A `CodedList` built from `v` item by item holds them in order, inline or spilled,
+    /// and reads like `v`.
+    fn check_coded_list<T, const K: usize>(v: &[T], other: T)
+    where
+        T: crate::list::Coded + Clone + PartialEq + fmt::Debug,
+    {
+        let v = v.to_vec();
+        let n = v.len();
+        let mut a = CodedList::<T, K>::new();
+        for x in &v {
+            a.push(x.clone());
+        }
+        assert_eq!(a.len(), v.len());
+        assert_eq!(a.is_empty(), v.is_empty());
+        assert_eq!(a.to_vec(), v);
+        assert_eq!(a, v);
+        assert_eq!(
+            a.iter().rev().cloned().collect::<Vec<_>>(),
+            v.iter().rev().cloned().collect::<Vec<_>>()
+        );
+        assert_eq!(a.iter().len(), v.len());
+        for (i, x) in v.iter().enumerate() {
+            assert_eq!(a.get(i), Some(x));
+            assert!(a.contains(x));
+        }
+        assert_eq!(a.get(v.len()), None);
+        assert_eq!(format!("{a:?}"), format!("{v:?}"));
+        assert_eq!(CodedList::<T, K>::from(v.clone()), a);
+        assert_eq!(Vec::from(a.clone()), v);
+        // another first item is another list
+        if n > 0 {
+            let mut w = v.clone();
+            w[0] = other;
+            assert_ne!(CodedList::<T, K>::from(w), a);
+        }
+    }
+
+    /// `MailboxAttributes` and `FetchFlags` hold what they are given, in order, inline or
+    /// spilled, and read like the `Vec` of the same items.
     #[test]
-    fn attributes_container_is_a_list() {
+    fn coded_lists_are_lists() {
         let ext = |s: &str| MailboxAttribute::Extension(Atom::try_from(s).unwrap());
         let pool = [
             MailboxAttribute::HasNoChildren,
@@ -917,37 +727,32 @@ mod tests {
             // an extension spelling a known name is kept as it is (validate() refuses it)
             ext("HasChildren"),
         ];
+        let kw = |s: &str| FlagFetch::Flag(Flag::keyword(s).unwrap());
+        let flags = [
+            FlagFetch::Flag(Flag::Seen),
+            kw("$Junk"),
+            FlagFetch::Recent,
+            FlagFetch::Flag(Flag::Draft),
+            kw("$Forwarded"),
+            FlagFetch::Flag(Flag::Extension(Atom::try_from("Seen").unwrap())),
+            FlagFetch::Flag(Flag::Extension(Atom::try_from("X").unwrap())),
+            FlagFetch::Flag(Flag::Answered),
+        ];
         for n in 0..20 {
             let v: Vec<MailboxAttribute> = (0..n)
                 .map(|i| pool[(i * 7 + n) % pool.len()].clone())
                 .collect();
-            let mut a = MailboxAttributes::new();
-            for x in &v {
-                a.push(x.clone());
-            }
-            assert_eq!(a.len(), v.len());
-            assert_eq!(a.is_empty(), v.is_empty());
-            assert_eq!(a.to_vec(), v);
-            assert_eq!(a, v);
-            assert_eq!(
-                a.iter().rev().cloned().collect::<Vec<_>>(),
-                v.iter().rev().cloned().collect::<Vec<_>>()
-            );
-            assert_eq!(a.iter().len(), v.len());
-            for (i, x) in v.iter().enumerate() {
-                assert_eq!(a.get(i), Some(x));
-                assert!(a.contains(x));
-            }
-            assert_eq!(a.get(v.len()), None);
-            assert_eq!(format!("{a:?}"), format!("{v:?}"));
-            assert_eq!(MailboxAttributes::from(v.clone()), a);
-            assert_eq!(Vec::from(a.clone()), v);
-            // the same items from the other end of the pool are another list
-            if n > 0 {
-                let mut w = v.clone();
-                w[0] = ext("Zzz");
-                assert_ne!(MailboxAttributes::from(w), a);
-            }
+            check_coded_list::<_, 0>(&v, ext("Zzz"));
+            let f: Vec<FlagFetch> = (0..n)
+                .map(|i| flags[(i * 5 + n) % flags.len()].clone())
+                .collect();
+            check_coded_list::<_, 1>(&f, kw("Zzz"));
+            check_coded_list::<_, 0>(&f, kw("Zzz"));
+            // system flags only, past the inline codes
+            let s: Vec<FlagFetch> = (0..n)
+                .map(|i| KNOWN_FETCH_FLAGS[(i + n) % KNOWN_FETCH_FLAGS.len()].clone())
+                .collect();
+            check_coded_list::<_, 1>(&s, kw("Zzz"));
         }
         // an iterator mixing ends: codes and the side list stay in step
         let v = vec![
@@ -1010,6 +815,58 @@ mod tests {
             let mut pf = Parser::new(&src, &o);
             let mut fast = MailboxAttributes::new();
             let rf = parse_attributes_into(&mut pf, &mut fast);
+            proptest::prop_assert_eq!(rg.is_ok(), rf.is_ok());
+            proptest::prop_assert_eq!(pg.pos, pf.pos);
+            proptest::prop_assert_eq!(&pg.warnings, &pf.warnings);
+            proptest::prop_assert_eq!(pg.error().to_string(), pf.error().to_string());
+            proptest::prop_assert_eq!(fast.to_vec(), general);
+        }
+    }
+
+    proptest::proptest! {
+        /// `parse_fetch_flags_into` (system flags stored as codes from the message bytes)
+        /// agrees with the general `parse_flag_list_into` of `FlagFetch::parse` on lists of
+        /// system flags in several cases, `\\Recent`, keywords, extensions, malformed and
+        /// odd items with odd separators, short and long (past the inline codes and the
+        /// inline keyword), strict and lenient, and with a low item limit: the same items,
+        /// position, error and warnings.
+        #[test]
+        fn fetch_flag_list_matches_flag_list(
+            pieces in proptest::collection::vec((0usize..34, 0usize..5), 0..12),
+            open in 0usize..4,
+            close in 0usize..5,
+            opts in 0usize..3,
+        ) {
+            use crate::options::DecodeOptions;
+            const PIECES: &[&[u8]] = &[
+                b"\\Seen", b"\\seen", b"\\SEEN", b"\\Answered", b"\\Flagged", b"\\Deleted",
+                b"\\Draft", b"\\draft", b"\\Drafts", b"\\Dr", b"\\Recent", b"\\recent",
+                b"$Forwarded", b"$NotJunk", b"Seen", b"\\Seenx", b"\\Junk", b"\\", b"\\*",
+                b"NIL", b"\"q\"", b"\\Seen(", b"\\Seen]", b"\\Seen\xc3\xa9", b"$a]b",
+                b"\\Flagged{3}", b"\\Seen\\Draft", b"(\\Seen)", b"\\Seen%", b"\\\x00",
+                b"\\Seen\t", b"\\Seen*", b"k\xe9", b"\\Recentx",
+            ];
+            const SEPS: &[&[u8]] = &[b" ", b"  ", b"", b" \t", b"\t"];
+            let mut line: Vec<u8> = [&b"("[..], b"( ", b"", b"NIL"][open].to_vec();
+            for (i, (k, sep)) in pieces.iter().enumerate() {
+                if i > 0 {
+                    line.extend_from_slice(SEPS[*sep]);
+                }
+                line.extend_from_slice(PIECES[*k]);
+            }
+            line.extend_from_slice([&b")"[..], b" )", b"", b"))", b") x"][close]);
+            let o = match opts {
+                0 => DecodeOptions::strict(),
+                1 => DecodeOptions::lenient(),
+                _ => DecodeOptions::lenient().with_max_list_items(5),
+            };
+            let src = Bytes::from(line);
+            let mut pg = Parser::new(&src, &o);
+            let mut general: Vec<FlagFetch> = Vec::new();
+            let rg = parse_flag_list_into(&mut pg, &mut general, FlagFetch::parse);
+            let mut pf = Parser::new(&src, &o);
+            let mut fast = FetchFlags::new();
+            let rf = parse_fetch_flags_into(&mut pf, &mut fast);
             proptest::prop_assert_eq!(rg.is_ok(), rf.is_ok());
             proptest::prop_assert_eq!(pg.pos, pf.pos);
             proptest::prop_assert_eq!(&pg.warnings, &pf.warnings);

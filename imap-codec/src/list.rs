@@ -4,6 +4,10 @@
 //!
 //! It dereferences to a slice (`len`, `iter`, indexing, slice patterns) and converts from and
 //! to `Vec`; longer lists move to the heap transparently.
+//!
+//! [`CodedList`]: the container for lists whose usual items are a few well-known values
+//! (the system flags of a FETCH `FLAGS` list, the attributes of a LIST item): each of those
+//! is held as a one-byte code, the rest in a side list.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -237,6 +241,326 @@ impl<T: PartialEq, const N: usize> PartialEq<[T]> for SmallList<T, N> {
 impl<T: PartialEq, const N: usize, const M: usize> PartialEq<[T; M]> for SmallList<T, N> {
     fn eq(&self, other: &[T; M]) -> bool {
         self.0[..] == other[..]
+    }
+}
+
+/// Codes held inline by a [`CodedList`].
+const CODES: usize = 7;
+/// The code of an item held in a [`CodedList`]'s side list.
+pub(crate) const OTHER_CODE: u8 = u8::MAX;
+/// A [`CodedList`]'s length byte when every item is in its side list.
+const SPILLED: u8 = u8::MAX;
+
+pub(crate) mod private {
+    /// The table behind a [`CodedList`](super::CodedList)'s codes (sealed: implemented by
+    /// the crate's item types only).
+    pub trait Known: Sized + Clone + 'static {
+        /// The well-known values, in code order (fewer than 255).
+        fn known() -> &'static [Self];
+        /// The code of a well-known value: its place in [`known`](Self::known).
+        fn code(&self) -> Option<u8>;
+    }
+}
+
+/// An item type of [`CodedList`]: [`MailboxAttribute`](crate::flag::MailboxAttribute) (the
+/// known attributes have codes) and [`FlagFetch`](crate::flag::FlagFetch) (the five system
+/// flags and `\Recent` have codes). Sealed.
+pub trait Coded: private::Known {}
+
+/// A list of items in order whose well-known values (see [`Coded`]) are held as one-byte
+/// codes: up to seven items as codes, every other item in a side list (up to `K` of those
+/// inline, then on the heap); a longer list keeps every item in the side list. So the usual
+/// list (a few system flags, a few known attributes) moves and drops as a few words and
+/// decodes without allocating.
+///
+/// Read it like a slice: [`iter`](Self::iter) (`&T` in order; a coded item is a reference
+/// into a static table), [`len`](Self::len), [`get`](Self::get), [`contains`](Self::contains);
+/// build it with [`push`](Self::push), `From<Vec<_>>`, `From<[_; N]>` or `collect()`.
+/// Equality and hashing are by the items in order, whichever way they are held; `Debug`
+/// prints the list. Used as [`MailboxAttributes`](crate::flag::MailboxAttributes) and
+/// [`FetchFlags`](crate::flag::FetchFlags).
+#[derive(Clone)]
+pub struct CodedList<T, const K: usize> {
+    /// `len` codes in order: a known item's place in `T::known()`, or `OTHER_CODE` for the
+    /// next item of `other`.
+    codes: [u8; CODES],
+    /// The number of codes, or `SPILLED`: every item is in `other`.
+    len: u8,
+    /// The items coded `OTHER_CODE`, in order; all of them when `len` is `SPILLED`.
+    other: SmallVec<[T; K]>,
+}
+
+impl<T: Coded, const K: usize> CodedList<T, K> {
+    /// No items (no allocation).
+    pub const fn new() -> Self {
+        CodedList {
+            codes: [0; CODES],
+            len: 0,
+            other: SmallVec::new_const(),
+        }
+    }
+
+    /// The number of items.
+    #[inline]
+    pub fn len(&self) -> usize {
+        if self.len == SPILLED {
+            self.other.len()
+        } else {
+            self.len as usize
+        }
+    }
+
+    /// Whether there are none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items in order.
+    #[inline]
+    pub fn iter(&self) -> CodedIter<'_, T> {
+        let codes = if self.len == SPILLED {
+            &[][..]
+        } else {
+            &self.codes[..(self.len as usize).min(CODES)]
+        };
+        CodedIter {
+            codes: codes.iter(),
+            other: self.other.iter(),
+        }
+    }
+
+    /// The item at `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&T> {
+        self.iter().nth(index)
+    }
+
+    /// Whether `x` is one of the items.
+    pub fn contains(&self, x: &T) -> bool
+    where
+        T: PartialEq,
+    {
+        self.iter().any(|y| y == x)
+    }
+
+    /// Appends an item.
+    pub fn push(&mut self, x: T) {
+        match x.code() {
+            Some(c) => self.push_known(c),
+            None => self.push_code(OTHER_CODE, Some(x)),
+        }
+    }
+
+    /// The items as a `Vec`.
+    pub fn to_vec(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.iter().cloned().collect()
+    }
+
+    /// Appends the known item of code `c` (a place in `T::known()`).
+    #[inline]
+    pub(crate) fn push_known(&mut self, c: u8) {
+        if (self.len as usize) < CODES {
+            self.codes[self.len as usize] = c;
+            self.len += 1;
+        } else {
+            self.push_code(c, None);
+        }
+    }
+
+    /// Appends `code` (`other`: the item of `OTHER_CODE`), moving every item to the side
+    /// list when the codes are full.
+    #[inline(never)]
+    fn push_code(&mut self, code: u8, other: Option<T>) {
+        let x = match other {
+            Some(x) => x,
+            None => match T::known().get(code as usize) {
+                Some(k) => k.clone(),
+                None => return,
+            },
+        };
+        if (self.len as usize) < CODES {
+            self.codes[self.len as usize] = OTHER_CODE;
+            self.len += 1;
+        } else if self.len != SPILLED {
+            let mut all = SmallVec::with_capacity(CODES * 2);
+            all.extend(self.iter().cloned());
+            self.other = all;
+            self.len = SPILLED;
+        }
+        self.other.push(x);
+    }
+}
+
+/// The iterator of [`CodedList::iter`].
+#[derive(Debug)]
+pub struct CodedIter<'a, T> {
+    codes: std::slice::Iter<'a, u8>,
+    /// The side list's items not yet read (every item when the list has spilled: then
+    /// `codes` is empty; otherwise each is read at its `OTHER_CODE`, so it is empty once
+    /// `codes` is).
+    other: std::slice::Iter<'a, T>,
+}
+
+impl<T> Clone for CodedIter<'_, T> {
+    fn clone(&self) -> Self {
+        CodedIter {
+            codes: self.codes.clone(),
+            other: self.other.clone(),
+        }
+    }
+}
+
+impl<'a, T: Coded> Iterator for CodedIter<'a, T> {
+    type Item = &'a T;
+    #[inline]
+    fn next(&mut self) -> Option<&'a T> {
+        match self.codes.next() {
+            None | Some(&OTHER_CODE) => self.other.next(),
+            Some(&c) => T::known().get(c as usize),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = if self.codes.len() == 0 {
+            self.other.len()
+        } else {
+            self.codes.len()
+        };
+        (n, Some(n))
+    }
+}
+
+impl<T: Coded> DoubleEndedIterator for CodedIter<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self.codes.next_back() {
+            None | Some(&OTHER_CODE) => self.other.next_back(),
+            Some(&c) => T::known().get(c as usize),
+        }
+    }
+}
+
+impl<T: Coded> ExactSizeIterator for CodedIter<'_, T> {}
+
+impl<'a, T: Coded, const K: usize> IntoIterator for &'a CodedList<T, K> {
+    type Item = &'a T;
+    type IntoIter = CodedIter<'a, T>;
+    fn into_iter(self) -> CodedIter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: Coded, const K: usize> Default for CodedList<T, K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Coded + PartialEq, const K: usize> PartialEq for CodedList<T, K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Coded + Eq, const K: usize> Eq for CodedList<T, K> {}
+
+impl<T: Coded + std::hash::Hash, const K: usize> std::hash::Hash for CodedList<T, K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for x in self {
+            x.hash(state);
+        }
+    }
+}
+
+impl<T: Coded + PartialEq, const K: usize> PartialEq<[T]> for CodedList<T, K> {
+    fn eq(&self, other: &[T]) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Coded + PartialEq, const K: usize> PartialEq<Vec<T>> for CodedList<T, K> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<T: Coded + PartialEq, const K: usize, const M: usize> PartialEq<[T; M]> for CodedList<T, K> {
+    fn eq(&self, other: &[T; M]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<T: Coded + fmt::Debug, const K: usize> fmt::Debug for CodedList<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Coded, const K: usize> FromIterator<T> for CodedList<T, K> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut v = CodedList::new();
+        v.extend(iter);
+        v
+    }
+}
+
+impl<T: Coded, const K: usize> Extend<T> for CodedList<T, K> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for x in iter {
+            self.push(x);
+        }
+    }
+}
+
+impl<T: Coded, const K: usize> From<Vec<T>> for CodedList<T, K> {
+    fn from(v: Vec<T>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl<T: Coded, const K: usize, const M: usize> From<[T; M]> for CodedList<T, K> {
+    fn from(a: [T; M]) -> Self {
+        a.into_iter().collect()
+    }
+}
+
+impl<T: Coded + Clone, const K: usize> From<&[T]> for CodedList<T, K> {
+    fn from(s: &[T]) -> Self {
+        s.iter().cloned().collect()
+    }
+}
+
+impl<T: Coded, const K: usize> From<CodedList<T, K>> for Vec<T> {
+    fn from(a: CodedList<T, K>) -> Self {
+        if a.len == SPILLED {
+            a.other.into_vec()
+        } else {
+            a.iter().cloned().collect()
+        }
+    }
+}
+
+impl<T: Coded, const K: usize> ListSink<T> for CodedList<T, K> {
+    #[inline]
+    fn reserve_short_list(&mut self) {}
+    #[inline]
+    fn push_item(&mut self, item: T) {
+        self.push(item);
+    }
+    #[inline]
+    fn item_count(&self) -> usize {
+        self.len()
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a, T: Coded + arbitrary::Arbitrary<'a>, const K: usize> arbitrary::Arbitrary<'a>
+    for CodedList<T, K>
+{
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        u.arbitrary_iter()?.collect()
     }
 }
 

@@ -9,6 +9,35 @@
 
 use crate::parse::class;
 
+/// `h == k` ignoring ASCII case, for `k` made of ASCII letters only and `h` as long as `k`:
+/// setting bit 5 of every byte maps a letter to its lower case and no other byte onto a
+/// letter's lower case, so one OR per word folds both sides. Up to 16 bytes in two
+/// (overlapping) word loads.
+#[inline]
+fn eq_letters_fold(h: &[u8], k: &[u8]) -> bool {
+    #[inline]
+    fn w8(s: &[u8], i: usize) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(a) | 0x2020_2020_2020_2020
+    }
+    #[inline]
+    fn w4(s: &[u8], i: usize) -> u32 {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(&s[i..i + 4]);
+        u32::from_le_bytes(a) | 0x2020_2020
+    }
+    let n = k.len();
+    if h.len() != n {
+        return false;
+    }
+    match n {
+        8..=16 => w8(h, 0) == w8(k, 0) && w8(h, n - 8) == w8(k, n - 8),
+        4..=7 => w4(h, 0) == w4(k, 0) && w4(h, n - 4) == w4(k, n - 4),
+        _ => h.eq_ignore_ascii_case(k),
+    }
+}
+
 /// Bucket of a name by its first byte, ASCII case folded (32 buckets: letters are apart).
 #[inline]
 const fn first_bucket(c: u8) -> usize {
@@ -194,6 +223,29 @@ impl<const N: usize> Index<N> {
         &self.by_first[self.first_starts[b] as usize..self.first_starts[b + 1] as usize]
     }
 
+    /// The entry whose name (ignoring case) starts `rest` and is followed by its end or a
+    /// byte that ends an atom and is neither `]` nor 8-bit (those are left to the callers'
+    /// general paths), with the name's length. Only the names with `rest`'s first letter are
+    /// compared, each in a few word-sized loads, so the atom is never scanned on its own.
+    /// For tables of ASCII letters only (tests `attribute_names_round_trip`,
+    /// `flag_names_round_trip`).
+    #[inline]
+    pub(crate) fn word_at(&self, names: &[&[u8]; N], rest: &[u8]) -> Option<(u8, usize)> {
+        for &i in self.starting_with(*rest.first()?) {
+            let k = names[i as usize];
+            let n = k.len();
+            let Some(h) = rest.get(..n) else { continue };
+            let ends = match rest.get(n) {
+                None => true,
+                Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
+            };
+            if ends && eq_letters_fold(h, k) {
+                return Some((i, n));
+            }
+        }
+        None
+    }
+
     /// The entry whose name is `w` (ignoring case), if any.
     #[inline]
     pub(crate) fn word(&self, names: &[&[u8]; N], w: &[u8]) -> Option<usize> {
@@ -260,6 +312,22 @@ macro_rules! name_enum {
                 $(
                     if i == k {
                         return Some($ty::$v);
+                    }
+                    k += 1;
+                )*
+                let _ = k;
+                None
+            }
+            /// The variants without arguments, in table order (`KNOWN[i]` is named
+            /// `NAMES[i]`).
+            pub(crate) const KNOWN: [Self; [$(stringify!($v)),*].len()] = [$($ty::$v),*];
+            /// The place of a variant without arguments in `NAMES` (`None` for the others).
+            #[inline]
+            pub(crate) const fn known_index(&self) -> Option<u8> {
+                let mut k = 0u8;
+                $(
+                    if matches!(self, $ty::$v) {
+                        return Some(k);
                     }
                     k += 1;
                 )*

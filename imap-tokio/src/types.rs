@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use imapwire_codec::Encode;
 use imapwire_codec::fetch::MessageDataItem;
-use imapwire_codec::flag::{Flag, FlagFetch};
+use imapwire_codec::flag::{FetchFlags, Flag, FlagFetch};
+use imapwire_codec::list::CodedIter;
 use imapwire_codec::list::SmallList;
 use imapwire_codec::mailbox::{Mailbox, decode_utf7};
 use imapwire_codec::response::ListItem;
@@ -262,7 +263,7 @@ pub(crate) fn flag_text(f: &Flag) -> String {
 /// [`MessageData::flags`]. Names compare without regard to ASCII case, as IMAP's flags do;
 /// [`to_strings`](Self::to_strings) gives owned text.
 #[derive(Clone, Copy)]
-pub struct Flags<'a>(&'a [FlagFetch]);
+pub struct Flags<'a>(&'a FetchFlags);
 
 impl<'a> Flags<'a> {
     /// The flags in the order sent.
@@ -318,7 +319,7 @@ impl<'a> IntoIterator for Flags<'a> {
 
 /// The flags of a [`Flags`], in the order sent.
 #[derive(Debug, Clone)]
-pub struct FlagIter<'a>(std::slice::Iter<'a, FlagFetch>);
+pub struct FlagIter<'a>(CodedIter<'a, FlagFetch>);
 
 impl<'a> Iterator for FlagIter<'a> {
     type Item = &'a Flag;

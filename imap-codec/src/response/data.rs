@@ -1470,14 +1470,7 @@ fn encode_ids(buf: &mut EncodeBuf, ids: &[NonZeroU32], modseq: Option<u64>) {
 
 impl Encode for ListItem {
     fn encode(&self, buf: &mut EncodeBuf) {
-        buf.byte(b'(');
-        for (i, a) in self.attributes.iter().enumerate() {
-            if i > 0 {
-                buf.byte(b' ');
-            }
-            a.encode(buf);
-        }
-        buf.byte(b')');
+        buf.list(&self.attributes, |b, a| a.encode(b));
         buf.sp();
         Delimiter::encode_opt(self.delimiter, buf);
         buf.sp();

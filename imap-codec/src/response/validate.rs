@@ -331,7 +331,7 @@ impl MessageDataItem {
     /// item (kept raw by the lenient profile).
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
-            MessageDataItem::Flags(v) => each(v, |f| match f {
+            MessageDataItem::Flags(v) => v.iter().try_for_each(|f| match f {
                 // The decoder matches `\Recent` as a keyword (also before `<`, `[`, `.`).
                 FlagFetch::Flag(crate::flag::Flag::Extension(a))
                     if crate::parse::shadows(a.as_bytes(), [&b"Recent"[..]]) =>
