@@ -6,6 +6,25 @@ mod client_driver;
 
 use proptest::prelude::*;
 
+/// Every input the `client_session` fuzz target crashed on
+/// (`tests/data/fuzz-regressions/client_session/`), replayed with the same checks.
+#[test]
+fn fuzz_regressions_replay() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fuzz-regressions/client_session"
+    );
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).expect("regression folder") {
+        let path = e.expect("entry").path();
+        let data = std::fs::read(&path).expect("input");
+        eprintln!("replaying {}", path.display());
+        client_driver::run(&data);
+        n += 1;
+    }
+    assert!(n > 0, "no inputs in {dir}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
     #[test]

@@ -854,6 +854,9 @@ impl Client {
         self.now = now;
         if self.caps.is_some() && !self.has(&Capability::Idle) {
             let r = rule(&CommandBody::Noop);
+            // What every submission is checked for (closed, too many commands), then the
+            // state IDLE needs.
+            self.check_submit("IDLE", &r)?;
             if !rules::allows(StateSet::AUTHENTICATED, self.projected_state()) {
                 return Err(SubmitError::InvalidState {
                     command: "IDLE".into(),

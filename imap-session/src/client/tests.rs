@@ -877,6 +877,26 @@ fn idle_without_the_capability_polls_with_noop() {
     assert!(ev.contains(&Event::Mailbox(MailboxEvent::Exists { exists: 1 })));
 }
 
+/// IDLE by NOOP polling is checked like any submission: refused once the session is closed
+/// (it used to start, with an `IdleStarted` after `Closed`; found by the `client_session`
+/// fuzz target) and beyond the command limit.
+#[test]
+fn idle_by_polling_is_refused_when_closed_or_full() {
+    let t0 = Instant::now();
+    let cfg = tls().with_max_commands(1);
+    let mut c = Client::new(cfg, t0).unwrap();
+    let _ = c.handle_input(t0, b"* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    while c.poll_event().is_some() {}
+    let id = c.submit(t0, CommandBody::Noop).unwrap();
+    assert!(matches!(c.idle(t0), Err(SubmitError::TooManyCommands)));
+    let _ = c.handle_input(t0, format!("A{:04} OK\r\n", id.0).as_bytes());
+    c.handle_eof(t0);
+    let ev: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(matches!(ev.last(), Some(Event::Closed(_))), "{ev:?}");
+    assert!(matches!(c.idle(t0), Err(SubmitError::Closed)));
+    assert!(c.poll_event().is_none());
+}
+
 #[test]
 fn response_timeout_fails_pending_commands_and_closes() {
     let cfg = tls().with_response_timeout(Duration::from_secs(30));
