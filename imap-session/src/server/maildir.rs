@@ -93,18 +93,29 @@ pub struct MaildirStore {
     /// [`injected`](Self::injected)).
     #[cfg(test)]
     fail_after: Option<usize>,
+    /// Tests: renames of an expunged message's file that found no file.
+    #[cfg(test)]
+    removed_missing: usize,
 }
 
 /// Where the file of a message being stored comes from ([`MaildirStore::add_file`]).
 #[derive(Debug)]
 enum Source {
-    /// A file of another mailbox's, renamed (RENAME INBOX; put back by
+    /// A file of another mailbox's, renamed (RENAME INBOX, MOVE; put back by
     /// [`undo`](MaildirStore::undo) when the request fails).
-    Moved(PathBuf),
+    Moved(MovedFrom),
     /// An APPEND message's file, written to `tmp/` as it arrived.
     Staged(PathBuf),
     /// None: the message's data is written.
     Data,
+}
+
+/// Where a moved message's file was: its mailbox, UID and file name there.
+#[derive(Debug)]
+struct MovedFrom {
+    mailbox: Vec<u8>,
+    uid: u32,
+    name: String,
 }
 
 /// An APPEND message being written to `tmp/`.
@@ -283,6 +294,8 @@ impl MaildirStore {
             arriving: std::collections::VecDeque::new(),
             #[cfg(test)]
             fail_after: None,
+            #[cfg(test)]
+            removed_missing: 0,
         };
         let subscribed: Vec<Vec<u8>> = match fs::read(root.join(SUBSCRIPTIONS)) {
             Ok(b) => b
@@ -649,10 +662,19 @@ impl MaildirStore {
                 to,
                 message,
             } => {
-                // RENAME INBOX: the message's file is renamed into the new mailbox (put
-                // back if the request fails), not written again.
-                let source = match self.files().get(&from).and_then(|f| f.get(&from_uid)) {
-                    Some(name) => Source::Moved(self.dir(&from).join("cur").join(name)),
+                // RENAME INBOX, MOVE: the message's file is renamed into the new mailbox
+                // (put back if the request fails), not written again.
+                let name = self
+                    .files()
+                    .get(&from)
+                    .and_then(|f| f.get(&from_uid))
+                    .cloned();
+                let source = match name {
+                    Some(name) => Source::Moved(MovedFrom {
+                        mailbox: from,
+                        uid: from_uid,
+                        name,
+                    }),
                     None => Source::Data,
                 };
                 self.add_file(to, message, source, tx)?;
@@ -707,7 +729,12 @@ impl MaildirStore {
                         .join(format!("expunged-{}", self.unique()));
                     match fs::rename(self.dir(&mailbox).join("cur").join(name), &to) {
                         Ok(()) => parked = Some(to),
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            #[cfg(test)]
+                            {
+                                self.removed_missing += 1;
+                            }
+                        }
                         Err(e) => return Err(e),
                     }
                 }
@@ -745,7 +772,12 @@ impl MaildirStore {
         // Where the file came from, for the undo: a moved file goes back there.
         let from = match source {
             Source::Moved(from) => {
-                fs::rename(&from, &cur)?;
+                fs::rename(self.dir(&from.mailbox).join("cur").join(&from.name), &cur)?;
+                // The file is no longer there: the removal from `from` that follows finds
+                // no file to park (and tries no rename that must fail).
+                if let Some(f) = self.files().get_mut(&from.mailbox) {
+                    f.remove(&from.uid);
+                }
                 Some(from)
             }
             source => {
@@ -921,7 +953,13 @@ impl MaildirStore {
                     let file = self.dir(&mailbox).join("cur").join(&name);
                     match from {
                         Some(from) => {
-                            if fs::rename(file, from).is_err() && !stranded.contains(&mailbox) {
+                            let back = self.dir(&from.mailbox).join("cur").join(&from.name);
+                            if fs::rename(file, back).is_ok() {
+                                self.files()
+                                    .entry(from.mailbox)
+                                    .or_default()
+                                    .insert(from.uid, from.name);
+                            } else if !stranded.contains(&mailbox) {
                                 stranded.push(mailbox.clone());
                             }
                         }
@@ -970,8 +1008,7 @@ impl MaildirStore {
                     if logged(&mailbox) {
                         continue;
                     }
-                    // Not parked: the file was gone already, or moved by RENAME INBOX (and
-                    // put back by the undo of its Added, next).
+                    // Not parked: the file was gone already.
                     if parked.is_none_or(|p| {
                         fs::rename(p, self.dir(&mailbox).join("cur").join(&name)).is_ok()
                     }) {
@@ -1273,8 +1310,9 @@ enum Done {
         mailbox: Vec<u8>,
         uid: u32,
         name: String,
-        /// Where the file was moved from (RENAME INBOX); `None`: written for this request.
-        from: Option<PathBuf>,
+        /// Where the file was moved from (RENAME INBOX, MOVE); `None`: written for this
+        /// request.
+        from: Option<MovedFrom>,
     },
     Flags {
         mailbox: Vec<u8>,
@@ -1793,6 +1831,85 @@ mod tests {
         v
     }
 
+    /// MOVE (RFC 6851) renames the messages' files into the target mailbox (the same
+    /// inodes), neither reading nor writing them, and the removals from the source find
+    /// the files gone without a failing rename; the moved messages read back whole, so
+    /// after reopening. MOVE within the selected mailbox likewise.
+    #[test]
+    fn move_renames_the_files() {
+        use imapwire_codec::response::Status;
+        let dir = fresh("move-files");
+        let (mut st, sid) = journal_setup(&dir);
+        let big = vec![b'y'; STREAM_OVER as usize + 10];
+        let r = st.append_messages(&Mailbox::Inbox, vec![(Bytes::from(big), vec![], 7)]);
+        assert_eq!(r.status, Status::Ok);
+        let inbox = uids(&st, b"INBOX");
+        let files = inodes(&dir);
+        let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+        let all: Vec<u32> = inbox.iter().map(|m| m.0).collect();
+        let r = st.handle(
+            sid,
+            Request::Move {
+                uids: all,
+                mailbox: sent,
+                last_uid: 8,
+            },
+        );
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(st.removed_missing, 0);
+        let check = |st: &MaildirStore| {
+            assert!(uids(st, b"INBOX").is_empty());
+            let moved = uids(st, b"Sent");
+            assert_eq!(
+                moved.iter().map(|m| (&m.1, &m.2)).collect::<Vec<_>>(),
+                inbox.iter().map(|m| (&m.1, &m.2)).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                inodes(&dir.join(".Sent")),
+                files,
+                "moved, not written again"
+            );
+            assert!(inodes(&dir).is_empty(), "INBOX's files");
+        };
+        check(&st);
+        // Within the mailbox: the file gets the new UID's name, the same inode.
+        let r = st.append_messages(&Mailbox::Inbox, vec![(Bytes::from_static(b"m"), vec![], 1)]);
+        assert_eq!(r.status, Status::Ok);
+        let one = inodes(&dir);
+        let r = st.handle(
+            sid,
+            Request::Move {
+                uids: vec![9],
+                mailbox: Mailbox::Inbox,
+                last_uid: 9,
+            },
+        );
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(st.removed_missing, 0);
+        assert_eq!(inodes(&dir), one);
+        assert_eq!(
+            uids(&st, b"INBOX"),
+            [(10, vec![], Bytes::from_static(b"m"))]
+        );
+        drop(st);
+        let st = MaildirStore::open(&dir).unwrap();
+        check_reopened(&st, &inbox);
+        assert_eq!(
+            uids(&st, b"INBOX"),
+            [(10, vec![], Bytes::from_static(b"m"))]
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// `st`'s `Sent` holds `inbox`'s messages (flags and data).
+    fn check_reopened(st: &MaildirStore, inbox: &[(u32, Vec<Flag>, Bytes)]) {
+        let moved = uids(st, b"Sent");
+        assert_eq!(
+            moved.iter().map(|m| (&m.1, &m.2)).collect::<Vec<_>>(),
+            inbox.iter().map(|m| (&m.1, &m.2)).collect::<Vec<_>>()
+        );
+    }
+
     /// RENAME INBOX (RFC 9051 §6.3.6): its messages move to the new mailbox (with their
     /// flags, dates and contents; new UIDs there) and INBOX stays, empty, its UIDs not
     /// given again; so after reopening. The messages' files are moved (the same inodes),
@@ -1817,6 +1934,8 @@ mod tests {
             .collect();
         let r = st.handle(sid, Request::Command(cmd("RENAME INBOX Old")));
         assert_eq!(r.status, Status::Ok, "{r:?}");
+        // Each removal from INBOX finds its file moved already (no rename that must fail).
+        assert_eq!(st.removed_missing, 0);
         let check = |st: &MaildirStore| {
             assert!(uids(st, b"INBOX").is_empty());
             let old = uids(st, b"Old");

@@ -180,11 +180,11 @@ pub enum Change {
         /// The message.
         message: StoredMessage,
     },
-    /// A message was added to `to` by moving it out of `from` (RENAME INBOX, RFC 9051
-    /// §6.3.6: INBOX's messages move to the new mailbox): what [`Added`](Change::Added)
-    /// says, plus where the message came from, so that a persistence layer can move the
-    /// stored copy (a file) instead of writing the message again. Its removal from `from`
-    /// follows as a [`Removed`](Change::Removed) of `from_uid`. When the store's messages
+    /// A message was added to `to` by moving it out of `from` (MOVE, RFC 6851; RENAME
+    /// INBOX, RFC 9051 §6.3.6: INBOX's messages move to the new mailbox): what
+    /// [`Added`](Change::Added) says, plus where the message came from, so that a
+    /// persistence layer can move the stored copy (a file) instead of writing the message
+    /// again. Its removal from `from` follows as a [`Removed`](Change::Removed) of `from_uid`. When the store's messages
     /// are in files ([`MemoryStore::set_message_files`]) the message may not be held in
     /// memory ([`StoredMessage::size`] differs from its data's length): then moving the
     /// file is the only way to keep it. A persistence layer written before this variant
@@ -302,8 +302,8 @@ pub struct MemoryStore {
     files: Option<MessageFiles>,
     /// Headers of messages not held in memory, read by SEARCH.
     headers: HeaderCache,
-    /// RENAME INBOX leaves the data of messages not held in memory unread: the persistence
-    /// layer moves their files, told by each [`Change::Moved`] (set by
+    /// RENAME INBOX and MOVE leave the data of messages not held in memory unread: the
+    /// persistence layer moves their files, told by each [`Change::Moved`] (set by
     /// [`MaildirStore`](super::maildir::MaildirStore)). Off, they are read and the new
     /// mailbox holds them.
     pub(crate) rename_moves_files: bool,
@@ -1803,13 +1803,25 @@ impl MemoryStore {
             .iter()
             .filter_map(|&u| src.index(u).map(|i| src.messages[i].clone()))
             .collect();
-        // Every message is read before anything changes: one that cannot be read fails the
-        // whole request (RFC 9051 §6.4.7: COPY is all or nothing) instead of being copied as
-        // an empty message (and, for MOVE, removed from the source).
+        // MOVE with `rename_moves_files`: a message held in its file moves with the file
+        // (the persistence layer renames it, told by `Change::Moved`; a file it cannot move
+        // fails the request there), unread.
+        let moves_files = remove && self.rename_moves_files;
+        // Else every message is read before anything changes: one that cannot be read fails
+        // the whole request (RFC 9051 §6.4.7: COPY is all or nothing) instead of being
+        // copied as an empty message (and, for MOVE, removed from the source).
         let mut loaded = Vec::with_capacity(msgs.len());
         for m in msgs {
+            if moves_files {
+                let (data, size) = (m.data.clone(), m.size);
+                loaded.push((m, data, size));
+                continue;
+            }
             match try_load(self.files.as_ref(), &k, &m) {
-                Some(data) => loaded.push((m, data)),
+                Some(data) => {
+                    let size = data.len() as u64;
+                    loaded.push((m, data, size));
+                }
                 None => {
                     return Reply::no(
                         Some(ResponseCode::ServerBug),
@@ -1820,9 +1832,21 @@ impl MemoryStore {
         }
         let mut source = Vec::new();
         let mut new = Vec::new();
-        for (m, data) in loaded {
+        for (m, data, size) in loaded {
             source.push(m.uid);
-            if let Some(u) = self.add_message(&tk, data, m.flags, m.internal_date) {
+            let (flags, date) = (m.flags, m.internal_date);
+            // MOVE: recorded as moved out of the source (RFC 6851), its removal follows.
+            let added = if remove {
+                self.insert(&tk, data, size, flags, date, |to, message| Change::Moved {
+                    from: k.clone(),
+                    from_uid: m.uid,
+                    to,
+                    message,
+                })
+            } else {
+                self.add_sized(&tk, data, size, flags, date)
+            };
+            if let Some(u) = added {
                 new.push(u);
             }
         }
