@@ -17,13 +17,13 @@
 //!   [`Event::BodyWanted`](super::Event::BodyWanted)); a message renamed or expunged
 //!   meanwhile is still sent whole from the open file;
 //! - what needs the message parsed or searched (sections such as `BODY[1.2]` or
-//!   `BODY[HEADER]`, ENVELOPE, BODYSTRUCTURE, SEARCH by header or text) and COPY/MOVE
-//!   (the copy is written from memory) read the message whole for the time of the request:
+//!   `BODY[HEADER]`, ENVELOPE, BODYSTRUCTURE, SEARCH by header or text) and COPY (the
+//!   copy is written from memory) read the message whole for the time of the request:
 //!   bounded by the largest message, not by the mailbox. Reading only the needed part
 //!   (the header, a part's byte range) is left to do.
-//! - RENAME INBOX (RFC 9051 §6.3.6: INBOX's messages move to the new mailbox, INBOX stays
-//!   empty): the messages' files are renamed into the new mailbox (put back if the request
-//!   fails), not read.
+//! - MOVE and RENAME INBOX (RFC 9051 §6.3.6: INBOX's messages move to the new mailbox,
+//!   INBOX stays empty): the messages' files are renamed into the target mailbox (put back
+//!   if the request fails), not read.
 //!
 //! Layout:
 //!
