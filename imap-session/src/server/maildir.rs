@@ -96,6 +96,12 @@ pub struct MaildirStore {
     /// Tests: renames of an expunged message's file that found no file.
     #[cfg(test)]
     removed_missing: usize,
+    /// Tests: the log append that fails (after this many have succeeded).
+    #[cfg(test)]
+    fail_log: Option<usize>,
+    /// Tests: called with the root before [`undo`](Self::undo) (to make it fail).
+    #[cfg(test)]
+    before_undo: Option<fn(&Path)>,
 }
 
 /// Where the file of a message being stored comes from ([`MaildirStore::add_file`]).
@@ -296,6 +302,10 @@ impl MaildirStore {
             fail_after: None,
             #[cfg(test)]
             removed_missing: 0,
+            #[cfg(test)]
+            fail_log: None,
+            #[cfg(test)]
+            before_undo: None,
         };
         let subscribed: Vec<Vec<u8>> = match fs::read(root.join(SUBSCRIPTIONS)) {
             Ok(b) => b
@@ -875,7 +885,10 @@ impl MaildirStore {
             tx.logs.sort_by_key(|l| l.2);
             for i in 0..tx.logs.len() {
                 let (mailbox, text, _) = &tx.logs[i];
-                if let Err(e) = self.append_log(mailbox, text) {
+                let appended = self
+                    .log_injected()
+                    .and_then(|()| self.append_log(mailbox, text));
+                if let Err(e) = appended {
                     failed = Some(e);
                     break;
                 }
@@ -934,10 +947,37 @@ impl MaildirStore {
         Ok(())
     }
 
+    /// Tests: fails the log append `fail_log` says (counted from 0 in
+    /// [`commit`](Self::commit)'s log loop), before it writes anything.
+    #[cfg(test)]
+    fn log_injected(&mut self) -> io::Result<()> {
+        match &mut self.fail_log {
+            Some(0) => {
+                self.fail_log = None;
+                Err(io::Error::other("injected log failure"))
+            }
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn log_injected(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Takes back, newest first, the steps of a change written in part (the in-memory
     /// state already rolled back). Best effort: a step that cannot be taken back (a removal
     /// whose log line was written, which [`commit`](Self::commit) writes last) stays.
     fn undo(&mut self, tx: Tx) {
+        #[cfg(test)]
+        if let Some(f) = self.before_undo {
+            f(&self.root);
+        }
         let logged = |m: &[u8]| tx.logged.iter().any(|l| l == m);
         // Mailboxes holding a file that could not be moved back (RENAME INBOX): the only
         // copy of that message, so their directory is not removed with their creation.
@@ -1685,20 +1725,11 @@ mod tests {
         }
     }
 
-    /// Each kind of change a request makes, failing after each of its steps in turn (the
-    /// files of 1, 2, ... of its changes written, then a failure injected): the reply is
-    /// `NO [SERVERBUG]` and the store is as before, in memory (every mailbox's index,
-    /// UIDNEXT, HIGHESTMODSEQ, removals kept for QRESYNC, subscriptions, selection) and on
-    /// disk (every file, log and the subscriptions), no other session is told, and the
-    /// same request then succeeds. The memory store's journal takes back flag changes,
-    /// additions, removals, created, deleted and renamed mailboxes, subscriptions and
-    /// selections; `steps` is the least number of changes the request writes (so that the
-    /// failure lands in the middle of a multi-message STORE and EXPUNGE).
-    #[test]
-    fn the_journal_takes_back_a_request_failing_at_each_step() {
+    /// A request of each kind of change, with the least number of changes it writes (for
+    /// the journal tests).
+    fn journal_cases() -> [Case; 15] {
         use imapwire_codec::command::StoreType;
-        use imapwire_codec::response::Status;
-        let cases: [Case; 15] = [
+        [
             ("STORE +FLAGS", 6, |st, sid| {
                 st.handle(
                     sid,
@@ -1777,7 +1808,22 @@ mod tests {
             ("UNSUBSCRIBE", 1, |st, sid| {
                 st.handle(sid, Request::Command(cmd("UNSUBSCRIBE a")))
             }),
-        ];
+        ]
+    }
+
+    /// Each kind of change a request makes, failing after each of its steps in turn (the
+    /// files of 1, 2, ... of its changes written, then a failure injected): the reply is
+    /// `NO [SERVERBUG]` and the store is as before, in memory (every mailbox's index,
+    /// UIDNEXT, HIGHESTMODSEQ, removals kept for QRESYNC, subscriptions, selection) and on
+    /// disk (every file, log and the subscriptions), no other session is told, and the
+    /// same request then succeeds. The memory store's journal takes back flag changes,
+    /// additions, removals, created, deleted and renamed mailboxes, subscriptions and
+    /// selections; `steps` is the least number of changes the request writes (so that the
+    /// failure lands in the middle of a multi-message STORE and EXPUNGE).
+    #[test]
+    fn the_journal_takes_back_a_request_failing_at_each_step() {
+        use imapwire_codec::response::Status;
+        let cases = journal_cases();
         let dir = fresh("journal");
         for (what, steps, run) in cases {
             let mut n = 1;
@@ -1817,6 +1863,104 @@ mod tests {
             }
             assert!(n > steps, "{what}: only {} changes written", n - 1);
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Every mailbox's messages (UID, flags, data).
+    fn contents(st: &MaildirStore) -> Vec<(Vec<u8>, Vec<(u32, Vec<Flag>, Bytes)>)> {
+        let names: Vec<Vec<u8>> = st.memory().mailboxes().map(<[u8]>::to_vec).collect();
+        names
+            .into_iter()
+            .map(|n| {
+                let m = uids(st, &n);
+                (n, m)
+            })
+            .collect()
+    }
+
+    /// Each kind of change a request makes, its files written and one of its log appends
+    /// failing in turn (the first, the second, ...): the reply is `NO [SERVERBUG]`, no other
+    /// session is told, and every mailbox holds the same messages (UIDs, flags, data) as
+    /// before, in memory and after reopening. (Less than the files-step test asks: a log
+    /// line written stays, read back as what it undoes: an added message's UID is not
+    /// given again.)
+    #[test]
+    fn a_failing_log_append_is_taken_back() {
+        use imapwire_codec::response::Status;
+        let dir = fresh("journal-log");
+        for (what, _, run) in journal_cases() {
+            let mut k = 0;
+            loop {
+                let _ = fs::remove_dir_all(&dir);
+                let (mut st, sid) = journal_setup(&dir);
+                let before = contents(&st);
+                st.fail_log = Some(k);
+                let r = run(&mut st, sid);
+                if st.fail_log.is_some() {
+                    // Fewer than k + 1 logs: nothing failed.
+                    assert_eq!(r.status, Status::Ok, "{what}: {r:?}");
+                    break;
+                }
+                assert_eq!(r.status, Status::No, "{what}, log {k} failing: {r:?}");
+                assert_eq!(r.code, Some(ResponseCode::ServerBug), "{what}");
+                assert!(st.take_notifications().is_empty(), "{what}: others told");
+                assert_eq!(contents(&st), before, "{what}, log {k} failing: in memory");
+                drop(st);
+                let st = MaildirStore::open(&dir).unwrap();
+                assert_eq!(contents(&st), before, "{what}, log {k} failing: reopened");
+                k += 1;
+            }
+            // Every request here that changes messages appends to a log (the others write
+            // a new log whole, or the subscriptions file).
+            let no_log = [
+                "CREATE",
+                "DELETE",
+                "RENAME with a child",
+                "SUBSCRIBE",
+                "UNSUBSCRIBE",
+            ];
+            assert_eq!(
+                k > 0,
+                !no_log.contains(&what),
+                "{what}: {k} log appends failed"
+            );
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// RENAME INBOX failing after two of its messages' files were moved, when they cannot
+    /// be moved back (INBOX's `cur/` is replaced by a file before the undo): the new
+    /// mailbox's directory is kept (it holds the only copy of those messages, "stranded"),
+    /// and once INBOX's `cur/` is back, reopening finds every message, the stranded ones in
+    /// the new mailbox (picked up as new files).
+    #[test]
+    fn messages_stranded_by_a_failed_undo_are_kept() {
+        use imapwire_codec::response::Status;
+        let dir = fresh("stranded");
+        let (mut st, sid) = journal_setup(&dir);
+        let mut want: Vec<Bytes> = uids(&st, b"INBOX").into_iter().map(|m| m.2).collect();
+        want.sort();
+        // Old created, two messages moved, then the failure.
+        st.fail_after = Some(3);
+        st.before_undo = Some(|root: &Path| {
+            fs::rename(root.join("cur"), root.join("cur-away")).unwrap();
+            fs::write(root.join("cur"), b"not a directory").unwrap();
+        });
+        let r = st.handle(sid, Request::Command(cmd("RENAME INBOX Old")));
+        assert_eq!(r.code, Some(ResponseCode::ServerBug), "{r:?}");
+        let stranded = fs::read_dir(dir.join(".Old").join("cur")).unwrap().count();
+        assert_eq!(stranded, 2, "the moved files stay where they are");
+        drop(st);
+        fs::remove_file(dir.join("cur")).unwrap();
+        fs::rename(dir.join("cur-away"), dir.join("cur")).unwrap();
+        let st = MaildirStore::open(&dir).unwrap();
+        let mut all: Vec<Bytes> = [&b"INBOX"[..], b"Old"]
+            .iter()
+            .flat_map(|m| uids(&st, m).into_iter().map(|m| m.2))
+            .collect();
+        all.sort();
+        assert_eq!(all, want);
+        assert_eq!(uids(&st, b"Old").len(), 2);
         let _ = fs::remove_dir_all(&dir);
     }
 
