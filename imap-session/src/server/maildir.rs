@@ -1866,8 +1866,11 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
-    /// Every mailbox's messages (UID, flags, data).
-    fn contents(st: &MaildirStore) -> Vec<(Vec<u8>, Vec<(u32, Vec<Flag>, Bytes)>)> {
+    /// A mailbox's messages: UID, flags, data.
+    type Messages = Vec<(u32, Vec<Flag>, Bytes)>;
+
+    /// Every mailbox's messages.
+    fn contents(st: &MaildirStore) -> Vec<(Vec<u8>, Messages)> {
         let names: Vec<Vec<u8>> = st.memory().mailboxes().map(<[u8]>::to_vec).collect();
         names
             .into_iter()
@@ -1935,7 +1938,6 @@ mod tests {
     /// the new mailbox (picked up as new files).
     #[test]
     fn messages_stranded_by_a_failed_undo_are_kept() {
-        use imapwire_codec::response::Status;
         let dir = fresh("stranded");
         let (mut st, sid) = journal_setup(&dir);
         let mut want: Vec<Bytes> = uids(&st, b"INBOX").into_iter().map(|m| m.2).collect();
