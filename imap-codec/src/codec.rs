@@ -927,6 +927,14 @@ impl Receiver {
         self.framer.buffered()
     }
 
+    /// Bytes of the streamed literal in progress still to come: 0 when none is in progress.
+    /// It turns 0 with the piece that completes a body (its begin event's data, a chunk
+    /// event or a lent chunk), so a caller that hands a body on piece by piece can close it
+    /// there without counting (see [`Framer::streamed_literal_left`]).
+    pub fn streamed_literal_left(&self) -> u64 {
+        self.framer.streamed_literal_left()
+    }
+
     /// Bytes of the stream consumed so far (handed out or discarded).
     pub fn stream_offset(&self) -> u64 {
         self.framer.stream_offset()

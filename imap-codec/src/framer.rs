@@ -19,6 +19,7 @@
 //! ```
 
 use bytes::{Buf, Bytes, BytesMut};
+use std::num::NonZeroU64;
 
 use crate::error::{FrameError, LimitKind, NoLiteralPending};
 use crate::options::Limits;
@@ -283,9 +284,9 @@ enum State {
     DiscardLine { tail: [u8; WINDOW], tail_len: u8 },
     /// Dropping `remaining` literal bytes of a rejected message.
     DiscardLiteral { remaining: u64 },
-    /// Handing out `remaining` more bytes of a streamed literal (never 0: the framer moves
-    /// on to the rest of the message with the literal's last byte).
-    Stream { remaining: u64 },
+    /// Handing out `remaining` more bytes of a streamed literal (the framer moves on to the
+    /// rest of the message with the literal's last byte).
+    Stream { remaining: NonZeroU64 },
 }
 
 /// Room made after a literal joined across buffers for the rest of its message (a FETCH
@@ -647,16 +648,16 @@ impl Framer {
     /// Take every frame before each push, as usual: the fast lane applies only then.
     #[inline]
     pub fn push_bytes_chunk(&mut self, mut data: Bytes) -> Option<Bytes> {
-        let Some(n) = self.fast_chunk_len(data.len()) else {
+        let Some((remaining, n)) = self.fast_chunk_len(data.len()) else {
             self.push_bytes(data);
             return None;
         };
         if n == data.len() {
-            self.take_streamed(n);
+            self.advance_streamed(remaining, n);
             return Some(data);
         }
         let chunk = data.split_to(n);
-        self.take_streamed(n);
+        self.advance_streamed(remaining, n);
         self.buf.push_bytes(data);
         Some(chunk)
     }
@@ -667,16 +668,16 @@ impl Framer {
     /// and only the rest is buffered. `None`: pushed as by `push_bytes_mut`.
     #[inline]
     pub fn push_bytes_mut_chunk(&mut self, mut data: BytesMut) -> Option<Bytes> {
-        let Some(n) = self.fast_chunk_len(data.len()) else {
+        let Some((remaining, n)) = self.fast_chunk_len(data.len()) else {
             self.push_bytes_mut(data);
             return None;
         };
         if n == data.len() {
-            self.take_streamed(n);
+            self.advance_streamed(remaining, n);
             return Some(data.freeze());
         }
         let chunk = data.split_to(n).freeze();
-        self.take_streamed(n);
+        self.advance_streamed(remaining, n);
         self.buf.push_bytes_mut(data);
         Some(chunk)
     }
@@ -698,11 +699,11 @@ impl Framer {
     #[inline]
     pub fn push_read(&mut self, buf: &mut BytesMut, n: usize, chunk: impl FnOnce(&[u8])) -> usize {
         let n = n.min(buf.len());
-        let Some(k) = self.fast_chunk_len(n) else {
+        let Some((remaining, k)) = self.fast_chunk_len(n) else {
             self.push_bytes_mut(buf.split_to(n));
             return 0;
         };
-        self.take_streamed(k);
+        self.advance_streamed(remaining, k);
         chunk(&buf[..k]);
         if k == buf.len() {
             // the whole buffer was the chunk: its memory takes the next read
@@ -716,14 +717,15 @@ impl Framer {
         k
     }
 
-    /// How many of `len` new bytes the fast lane hands out as a chunk at once: `None` unless
-    /// a streamed literal has data to come and nothing is buffered (then its next chunk
-    /// would start with the new bytes).
+    /// How many of `len` new bytes the fast lane hands out as a chunk at once (with the
+    /// streamed literal's `remaining` before them): `None` unless a streamed literal has
+    /// data to come and nothing is buffered (then its next chunk would start with the new
+    /// bytes).
     #[inline(always)]
-    fn fast_chunk_len(&self, len: usize) -> Option<usize> {
+    fn fast_chunk_len(&self, len: usize) -> Option<(NonZeroU64, usize)> {
         match self.state {
-            State::Stream { remaining } if remaining > 0 && len > 0 && self.buf.is_drained() => {
-                Some(remaining.min(len as u64) as usize)
+            State::Stream { remaining } if len > 0 && self.buf.is_drained() => {
+                Some((remaining, remaining.get().min(len as u64) as usize))
             }
             _ => None,
         }
@@ -734,22 +736,32 @@ impl Framer {
     /// receiver before its message machinery.
     #[inline(always)]
     pub(crate) fn stream_waits(&self) -> bool {
-        matches!(self.state, State::Stream { remaining } if remaining > 0) && self.buf.is_drained()
+        matches!(self.state, State::Stream { .. }) && self.buf.is_drained()
     }
 
-    /// `n` bytes of the streamed literal were handed out (by the fast lane).
+    /// `n` (at most `remaining`) bytes of the streamed literal with `remaining` to go were
+    /// handed out: with its last byte the framer moves on to the rest of the message.
     #[inline(always)]
-    fn take_streamed(&mut self, n: usize) {
-        if let State::Stream { remaining } = &mut self.state {
-            *remaining -= n as u64;
-            if *remaining == 0 {
-                self.state = State::Line {
-                    line_start: 0,
-                    scan: 0,
-                };
-            }
-        }
+    fn advance_streamed(&mut self, remaining: NonZeroU64, n: usize) {
+        self.state = match NonZeroU64::new(remaining.get() - n as u64) {
+            Some(remaining) => State::Stream { remaining },
+            None => State::Line {
+                line_start: 0,
+                scan: 0,
+            },
+        };
         self.offset += n as u64;
+    }
+
+    /// Bytes of the streamed literal in progress still to come: 0 when none is in progress
+    /// (with a literal's last byte handed out, as a chunk, lent or in its begin event, the
+    /// framer moves on to the rest of its message). A caller that hands a body on piece by
+    /// piece can tell the piece that completes it by this turning 0.
+    pub fn streamed_literal_left(&self) -> u64 {
+        match self.state {
+            State::Stream { remaining } => remaining.get(),
+            _ => 0,
+        }
     }
 
     /// Bytes received but not yet handed out as a frame.
@@ -845,7 +857,9 @@ impl Framer {
             }
             State::Stream { remaining } => {
                 let tag = self.recover_tag();
-                self.state = State::DiscardLiteral { remaining };
+                self.state = State::DiscardLiteral {
+                    remaining: remaining.get(),
+                };
                 tag
             }
             State::Decision { end } => {
@@ -1019,51 +1033,33 @@ impl Framer {
 
     /// The next frame of a streamed literal with `remaining` bytes to go.
     #[inline(never)]
-    fn stream_frame(&mut self, remaining: u64) -> Option<Frame> {
-        if remaining == 0 {
-            // not left in this state (the literal's last byte moves the framer on): an
-            // empty literal streamed on request
-            self.state = State::Line {
-                line_start: 0,
-                scan: 0,
-            };
-            return self.next_message_frame();
-        }
+    fn stream_frame(&mut self, remaining: NonZeroU64) -> Option<Frame> {
         if self.buf.is_empty() && !self.buf.pull(None) {
             // the read is used up (the usual end of each read inside a streamed literal)
             return None;
         }
-        let n = (self.buf.len() as u64).min(remaining) as usize;
-        let chunk = self.buf.split_to(n);
-        self.offset += n as u64;
-        self.state = if remaining == n as u64 {
-            State::Line {
-                line_start: 0,
-                scan: 0,
-            }
-        } else {
-            State::Stream {
-                remaining: remaining - n as u64,
-            }
-        };
-        Some(Frame::LiteralChunk(chunk))
+        Some(Frame::LiteralChunk(self.cut_streamed(remaining)))
     }
 
     /// Right after [`Frame::LiteralBegin`]: the streamed literal's data already in the
-    /// contiguous buffer (the first piece, cut like the next [`Frame::LiteralChunk`] would
-    /// be; empty when none is there). For the receiver's begin event.
+    /// contiguous buffer (the first piece, the [`Frame::LiteralChunk`] that would come next
+    /// without a waiting buffer pulled in; empty when none is there). For the receiver's
+    /// begin event.
     #[inline]
     pub(crate) fn stream_first(&mut self) -> Bytes {
-        let State::Stream { remaining } = self.state else {
-            return Bytes::new();
-        };
-        // what `stream_frame` would cut (without pulling a waiting buffer in)
-        let n = (self.buf.len() as u64).min(remaining) as usize;
-        if n == 0 {
-            return Bytes::new();
+        match self.state {
+            State::Stream { remaining } if !self.buf.is_empty() => self.cut_streamed(remaining),
+            _ => Bytes::new(),
         }
+    }
+
+    /// A chunk of the streamed literal with `remaining` bytes to go, from a contiguous buffer
+    /// that is not empty: as much of it as belongs to the literal.
+    #[inline(always)]
+    fn cut_streamed(&mut self, remaining: NonZeroU64) -> Bytes {
+        let n = (self.buf.len() as u64).min(remaining.get()) as usize;
         let chunk = self.buf.split_to(n);
-        self.take_streamed(n);
+        self.advance_streamed(remaining, n);
         chunk
     }
 
@@ -1166,16 +1162,13 @@ impl Framer {
         // where the framer found the header (a caller of `stream_literal` passes the
         // announcement back: its offset is not taken on trust)
         announcement.offset = plen + open;
-        self.state = if announcement.length == 0 {
+        self.state = match NonZeroU64::new(announcement.length) {
+            Some(remaining) => State::Stream { remaining },
             // an empty literal streamed on request: nothing to hand out
-            State::Line {
+            None => State::Line {
                 line_start: 0,
                 scan: 0,
-            }
-        } else {
-            State::Stream {
-                remaining: announcement.length,
-            }
+            },
         };
         StreamStart {
             announcement,
@@ -1946,6 +1939,56 @@ mod tests {
         }
         assert!(f.is_idle());
         (got, lent)
+    }
+
+    /// `streamed_literal_left` is the streamed literal's length less the data handed out so
+    /// far (by chunk frames, the fast lane or the lent lane), 0 outside one, and turns 0
+    /// exactly with the literal's last byte.
+    #[test]
+    fn streamed_literal_left_counts_down_to_the_literal_end() {
+        let input =
+            b"* 1 FETCH (BODY[] {20}\r\n01234567890123456789 UID 5)\r\n* 2 FETCH (UID 6)\r\n";
+        for lane in 0..3 {
+            for size in [1, 3, 7, 25, 100] {
+                let config = FramerConfig::default().with_stream_literals_over(Some(8));
+                let mut f = Framer::new(config);
+                let mut rd = BytesMut::from(&input[..]);
+                let (mut begun, mut handed, mut messages) = (false, 0u64, 0);
+                while !rd.is_empty() {
+                    let n = size.min(rd.len());
+                    let k = match lane {
+                        0 => {
+                            f.push_bytes_mut(rd.split_to(n));
+                            0
+                        }
+                        1 => f
+                            .push_bytes_mut_chunk(rd.split_to(n))
+                            .map_or(0, |c| c.len()),
+                        _ => f.push_read(&mut rd, n, |_| {}),
+                    };
+                    handed += k as u64;
+                    if begun {
+                        assert_eq!(f.streamed_literal_left(), 20 - handed, "{lane} {size}");
+                    }
+                    while let Some(frame) = f.next_frame() {
+                        match frame {
+                            Frame::LiteralBegin(s) => {
+                                assert_eq!(s.announcement.length, 20);
+                                begun = true;
+                            }
+                            Frame::LiteralChunk(c) => handed += c.len() as u64,
+                            Frame::Message(_) => messages += 1,
+                            other => panic!("{other:?}"),
+                        }
+                        let left = if begun { 20 - handed } else { 0 };
+                        assert_eq!(f.streamed_literal_left(), left, "{lane} {size}");
+                    }
+                }
+                assert_eq!((handed, messages), (20, 2), "{lane} {size}");
+                assert_eq!(f.streamed_literal_left(), 0);
+                assert!(f.is_idle());
+            }
+        }
     }
 
     /// The lent lane (`push_read`) gives exactly the frames of the general path, its chunks

@@ -580,9 +580,6 @@ pub struct Client {
     cmds: VecDeque<Cmd>,
     next_id: u64,
     events: EventQueue,
-    /// Bytes of the streamed body in progress still to come (0: none in progress); the
-    /// piece that completes it is followed by [`Event::BodyEnd`].
-    body_left: u64,
     rx: Receiver,
     /// With a received tap: the bytes given to `rx` that the tap has not had yet, which are
     /// the receiver's unconsumed tail (the tap gets bytes once consumed, so a compressed rest
@@ -644,7 +641,6 @@ impl Client {
             cmds: VecDeque::new(),
             next_id: 1,
             events: EventQueue::default(),
-            body_left: 0,
             rx,
             tap_pending: Vec::new(),
             pending_out: Outgoing::default(),
@@ -1276,7 +1272,7 @@ impl Client {
                 body_chunk(d);
             });
             if lent > 0 {
-                c.body_lent(lent as u64);
+                c.body_piece();
             }
         })
     }
@@ -1284,19 +1280,16 @@ impl Client {
     /// The next piece of the streamed body in progress, queued as [`Event::BodyChunk`] (and
     /// [`Event::BodyEnd`] after it when it completes the body).
     fn body_chunk(&mut self, chunk: Bytes) {
-        let n = chunk.len() as u64;
         self.events.push_back(Event::BodyChunk(chunk));
-        self.body_lent(n);
+        self.body_piece();
     }
 
-    /// `n` more bytes of the streamed body in progress have been handed over (queued or
-    /// lent); [`Event::BodyEnd`] is queued when they complete it.
-    fn body_lent(&mut self, n: u64) {
-        if self.body_left > 0 {
-            self.body_left = self.body_left.saturating_sub(n);
-            if self.body_left == 0 {
-                self.events.push_back(Event::BodyEnd);
-            }
+    /// A piece of the streamed body in progress has just been handed over (in its
+    /// `BodyBegin`, queued or lent): [`Event::BodyEnd`] is queued when it completed the body,
+    /// which the receiver says (its streamed literal is over with the piece that ends it).
+    fn body_piece(&mut self) {
+        if self.rx.streamed_literal_left() == 0 {
+            self.events.push_back(Event::BodyEnd);
         }
     }
 
@@ -1898,12 +1891,8 @@ impl Client {
             match ev {
                 StreamEvent::LiteralAnnounced(_) => {}
                 StreamEvent::LiteralBegin(b) => {
-                    let left = b.remaining();
                     self.events.push_back(Event::BodyBegin(b));
-                    self.body_left = left;
-                    if left == 0 {
-                        self.events.push_back(Event::BodyEnd);
-                    }
+                    self.body_piece();
                 }
                 StreamEvent::LiteralChunk(c) => self.body_chunk(c),
                 StreamEvent::Error(error) => {
