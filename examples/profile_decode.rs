@@ -22,6 +22,8 @@
 //! - `streamedmutfast16k`: the same through the fast lane (`push_bytes_mut_chunk`);
 //! - `streamedlent16k`: the same with the chunk lent (`push_read`: a read inside a streamed
 //!   literal is lent from the reader's buffer and advanced past, no split, no `Bytes`);
+//!   `streamedlent16k-skip` the same, events not asked for after a read lent whole (no
+//!   event follows one: the `push_read` contract);
 //! - `interleave`: whole, `streamedmutfast16k` and `streamedlent16k` timed in turn, PASSES
 //!   rounds, least wall time of each (all read the same buffer, no copy);
 //!   `interleave-lenient` the same with the lenient decode options (as `benches/session.rs`);
@@ -109,7 +111,7 @@ fn decode_streamed(data: &[u8], expect: Expect) -> (u64, u64) {
         let end = (at + 16 * 1024).min(shared.len());
         rx.push_bytes(shared.slice(at..end));
         at = end;
-        at < shared.len()
+        (at < shared.len(), true)
     })
 }
 
@@ -123,7 +125,7 @@ fn decode_streamed_fast(data: &[u8], expect: Expect) -> (u64, u64) {
             black_box(c);
         }
         at = end;
-        at < shared.len()
+        (at < shared.len(), true)
     })
 }
 
@@ -134,7 +136,7 @@ fn decode_streamed_copy(data: &[u8], expect: Expect) -> (u64, u64) {
         if let Some(p) = pieces.next() {
             rx.push(p);
         }
-        pieces.peek().is_some()
+        (pieces.peek().is_some(), true)
     })
 }
 
@@ -145,7 +147,7 @@ fn decode_streamed_mut(data: &[u8], expect: Expect, context: bool) -> (u64, u64)
     streamed(expect, context, |rx| {
         let n = (16 * 1024).min(rd.len());
         rx.push_bytes_mut(rd.split_to(n));
-        !rd.is_empty()
+        (!rd.is_empty(), true)
     })
 }
 
@@ -159,7 +161,7 @@ fn decode_streamed_mut_fast(data: &[u8], expect: Expect) -> (u64, u64) {
         if let Some(c) = rx.push_bytes_mut_chunk(rd.split_to(n)) {
             lane += black_box(c).len();
         }
-        !rd.is_empty()
+        (!rd.is_empty(), true)
     });
     eprintln!("{lane} bytes by the fast lane");
     r
@@ -167,27 +169,30 @@ fn decode_streamed_mut_fast(data: &[u8], expect: Expect) -> (u64, u64) {
 
 /// As [`decode_streamed_mut_fast`], with the chunk lent (`push_read`): each 16 KiB read is
 /// the front of one buffer holding the rest of the input, a chunk is lent and advanced past
-/// (no split, no `Bytes`), other reads split off and pushed with `push_bytes_mut`.
-fn decode_streamed_lent(data: &[u8], expect: Expect) -> (u64, u64) {
+/// (no split, no `Bytes`), other reads split off and pushed with `push_bytes_mut`. With
+/// `skip`, the events are not asked for after a read that was lent whole (none follow one).
+fn decode_streamed_lent(data: &[u8], expect: Expect, skip: bool) -> (u64, u64) {
     let mut rd = bytes::BytesMut::from(data);
     let mut lane = 0usize;
     let r = streamed(expect, false, |rx| {
-        lane += rx.push_read(&mut rd, 16 * 1024, |c| {
+        let n = (16 * 1024).min(rd.len());
+        let k = rx.push_read(&mut rd, n, |c| {
             black_box(c);
         });
-        !rd.is_empty()
+        lane += k;
+        (!rd.is_empty(), !skip || k < n)
     });
     eprintln!("{lane} bytes lent");
     r
 }
 
 /// The receiver with literals over 16 KiB streamed: `read` pushes the next read and says
-/// whether more follow; the events are taken after each read (with `context`, each begin
-/// event's FETCH context is read).
+/// whether more follow and whether to take events; the events are taken after each read
+/// that says so (with `context`, each begin event's FETCH context is read).
 fn streamed(
     expect: Expect,
     context: bool,
-    mut read: impl FnMut(&mut Receiver) -> bool,
+    mut read: impl FnMut(&mut Receiver) -> (bool, bool),
 ) -> (u64, u64) {
     let (mut ok, mut bad) = (0, 0);
     let config = config().with_stream_literals_over(Some(16 * 1024));
@@ -195,7 +200,11 @@ fn streamed(
     let mut chunk_bytes = 0usize;
     let mut more = true;
     while more {
-        more = read(&mut rx);
+        let events;
+        (more, events) = read(&mut rx);
+        if !events {
+            continue;
+        }
         for ev in rx.by_ref() {
             match ev {
                 StreamEvent::Message(m) => {
@@ -323,7 +332,8 @@ fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
         "streamedmut16k" => decode_streamed_mut(data, expect, false),
         "streamedmut16k-context" => decode_streamed_mut(data, expect, true),
         "streamedmutfast16k" => decode_streamed_mut_fast(data, expect),
-        "streamedlent16k" => decode_streamed_lent(data, expect),
+        "streamedlent16k" => decode_streamed_lent(data, expect, false),
+        "streamedlent16k-skip" => decode_streamed_lent(data, expect, true),
         // the input copy every other mode makes per pass, alone (to subtract it)
         "copy" => {
             black_box(bytes::Bytes::copy_from_slice(data));
@@ -389,7 +399,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k|interleave[-lenient]|copy|copymut|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|interleave[-lenient]|copy|copymut|framer|encode PASSES"
         );
         std::process::exit(2);
     };

@@ -835,9 +835,12 @@ impl Receiver {
     /// Calling contract: take every event (until [`next`](Self::next) gives `None`) before
     /// each call, so that the lent chunk comes in stream order right after them; the events
     /// that follow the call are those `push_bytes_mut` of the same bytes would give, less the
-    /// lent chunk. For a caller that passes body data on as it comes (writes it to a file, a
-    /// hash, a socket) and keeps none of it: a caller that wants to keep the chunk needs
-    /// `Bytes` ([`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk), no copy).
+    /// lent chunk. When all of the offered bytes were lent (the result is `n.min(buf.len())`,
+    /// not 0), nothing was pushed and no event follows: `next` would give `None`, so the
+    /// caller may skip it until its next push. For a caller that passes body data on as it
+    /// comes (writes it to a file, a hash, a socket) and keeps none of it: a caller that
+    /// wants to keep the chunk needs `Bytes` ([`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk),
+    /// no copy).
     ///
     /// ```
     /// use bytes::{BufMut, BytesMut};
@@ -858,6 +861,7 @@ impl Receiver {
     /// // the next read continues the literal: lent, and the buffer is free again
     /// buf.put_slice(b"4567");
     /// assert_eq!(rx.push_read(&mut buf, usize::MAX, |c| body.extend_from_slice(c)), 4);
+    /// // all of it lent: no event follows (asking is not needed)
     /// assert!(buf.is_empty() && rx.next().is_none());
     /// // the end of the literal and what follows: the chunk lent, the rest as events
     /// buf.put_slice(b"89)\r\n");

@@ -695,7 +695,9 @@ impl Framer {
     /// (frames cut from it share the allocation; `buf` keeps its spare capacity). Returns
     /// how many bytes were lent (0: none, `chunk` not called). Either way the frames that
     /// follow are those `push_bytes_mut` of the same bytes would give, less the lent chunk.
-    /// Take every frame before each call, as usual: the lane applies only then.
+    /// Take every frame before each call, as usual: the lane applies only then. When all of
+    /// the offered bytes were lent (the result is `n.min(buf.len())`, not 0), nothing was
+    /// pushed and no frame follows: the caller need not ask for frames until its next push.
     #[inline]
     pub fn push_read(&mut self, buf: &mut BytesMut, n: usize, chunk: impl FnOnce(&[u8])) -> usize {
         let n = n.min(buf.len());
@@ -1908,7 +1910,11 @@ mod tests {
                 lent += k;
                 got.push(Frame::LiteralChunk(c));
             }
-            got.extend(frames(f));
+            let next = frames(f);
+            // all of the read lent: nothing was pushed, so no frame follows (a caller may
+            // skip asking)
+            assert!(k != n || next.is_empty(), "{next:?}");
+            got.extend(next);
         };
         if window {
             let mut rd = BytesMut::from(input);

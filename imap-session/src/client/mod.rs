@@ -1204,18 +1204,20 @@ impl Client {
             if let Some(chunk) = c.rx.push_bytes_mut_chunk(buf.split()) {
                 c.body_chunk(chunk);
             }
+            true
         })
     }
 
     /// The plaintext path of [`handle_input_buf`](Self::handle_input_buf) and
     /// [`handle_input_lent`](Self::handle_input_lent): `push` hands the read (not empty) to
-    /// the receiver, then what it holds is decoded. Returns how many bytes were consumed.
+    /// the receiver and says whether it may hold anything to decode (not after a read lent
+    /// whole), then what it holds is decoded. Returns how many bytes were consumed.
     #[inline]
     fn take_read(
         &mut self,
         now: Instant,
         buf: &mut BytesMut,
-        push: impl FnOnce(&mut Self, &mut BytesMut),
+        push: impl FnOnce(&mut Self, &mut BytesMut) -> bool,
     ) -> usize {
         self.now = now;
         if !self.takes_input() {
@@ -1224,7 +1226,12 @@ impl Client {
         let n = buf.len();
         if n > 0 {
             self.last_rx = now;
-            push(self, buf);
+            if !push(self, buf) {
+                // all of the read lent: the receiver was given nothing, so it has no event
+                // (`Receiver::push_read`'s contract); only the timers see the read
+                self.update_timers();
+                return n;
+            }
         }
         self.process_plain();
         self.update_timers();
@@ -1274,6 +1281,7 @@ impl Client {
             if lent > 0 {
                 c.body_piece();
             }
+            lent < n
         })
     }
 
