@@ -235,7 +235,7 @@ impl FlagFetch {
 }
 
 /// The values of `flag-fetch` a [`FetchFlags`] holds as codes: the system flags in the order
-/// of `Flag::NAMES`, then `\\Recent`.
+/// of `Flag::NAMES`, then `\Recent`.
 static KNOWN_FETCH_FLAGS: [FlagFetch; Flag::NAMES.len() + 1] = {
     let [a, b, c, d, e] = Flag::KNOWN;
     [
@@ -248,7 +248,7 @@ static KNOWN_FETCH_FLAGS: [FlagFetch; Flag::NAMES.len() + 1] = {
     ]
 };
 
-/// The code of `\\Recent` in [`KNOWN_FETCH_FLAGS`].
+/// The code of `\Recent` in [`KNOWN_FETCH_FLAGS`].
 const RECENT_CODE: u8 = Flag::NAMES.len() as u8;
 
 impl crate::list::private::Known for FlagFetch {
@@ -269,8 +269,8 @@ impl crate::list::Coded for FlagFetch {}
 
 /// The flags of a FETCH `FLAGS` item (`flag-fetch` list, RFC 9051 §7.5.2), in wire order.
 ///
-/// Held compactly (a [`CodedList`]): up to seven flags one byte each (`\\Seen`,
-/// `\\Answered`, `\\Flagged`, `\\Deleted`, `\\Draft` and `\\Recent` by their place in a
+/// Held compactly (a [`CodedList`]): up to seven flags one byte each (`\Seen`,
+/// `\Answered`, `\Flagged`, `\Deleted`, `\Draft` and `\Recent` by their place in a
 /// static table), keywords and other flags in a side list of which the first is held inline,
 /// so the usual list (system flags and at most one keyword) decodes without allocating and
 /// moves as a few words. Read it like a slice ([`iter`](CodedList::iter) gives
