@@ -10,7 +10,8 @@
 //!
 //! WORKLOAD is one of `server_bench`'s: `fetch-flags` (`FETCH k (FLAGS)`), `fetch-flags-all`
 //! (`FETCH 1:* (FLAGS)`), `fetch-body` (`FETCH k BODY.PEEK[]`) or `search`
-//! (`SEARCH SUBJECT "message 1x"`), over 200 messages of 2-6 KiB like `server_bench`'s.
+//! (`SEARCH SUBJECT "message 1x"`), or `store-all` (`STORE 1:* +FLAGS.SILENT (\Flagged)`, then
+//! `-FLAGS.SILENT`, in turn), over 200 messages of 2-6 KiB like `server_bench`'s.
 //! `none` runs only the setup (login, APPEND of the messages, SELECT), to subtract. Prints
 //! the octets sent and the wall time per command.
 
@@ -43,6 +44,8 @@ fn main() {
             "fetch-flags-all" => "FETCH 1:* (FLAGS)".to_owned(),
             "fetch-body" => format!("FETCH {} BODY.PEEK[]", k % 200 + 1),
             "search" => format!("SEARCH SUBJECT \"message 1{}\"", k % 10),
+            "store-all" if k % 2 == 0 => "STORE 1:* +FLAGS.SILENT (\\Flagged)".to_owned(),
+            "store-all" => "STORE 1:* -FLAGS.SILENT (\\Flagged)".to_owned(),
             _ => return None,
         })
     };

@@ -1731,6 +1731,24 @@ impl MemoryStore {
         let mut changed = Vec::new();
         // The flags before, for the journal.
         let mut old = Vec::new();
+        // The state before, noted once (not per changed message); a request that changes
+        // nothing restores it unchanged.
+        let journaled = match self.journal.as_mut() {
+            Some(j) => {
+                j.meta(&k, &f.meta);
+                true
+            }
+            None => false,
+        };
+        // REPLACE's list without repeats.
+        let mut replace: Vec<Flag> = Vec::new();
+        if kind == StoreType::Replace {
+            for fl in &flags {
+                if !replace.contains(fl) {
+                    replace.push(fl.clone());
+                }
+            }
+        }
         for &uid in uids {
             let Some(ix) = f.index(uid) else { continue };
             if unchanged_since.is_some_and(|u| f.messages[ix].modseq > u) {
@@ -1738,28 +1756,38 @@ impl MemoryStore {
                 continue;
             }
             let m = &mut f.messages[ix];
-            let before = m.flags.clone();
-            match kind {
-                StoreType::Replace => {
-                    m.flags.clear();
+            // The flags before when they change (kept for the journal only): a message
+            // that keeps its flags costs no copy of them.
+            let before: Option<Vec<Flag>> = match kind {
+                StoreType::Replace if m.flags != replace => {
+                    Some(std::mem::replace(&mut m.flags, replace.clone()))
+                }
+                StoreType::Add if flags.iter().any(|fl| !m.flags.contains(fl)) => {
+                    let before = if journaled {
+                        m.flags.clone()
+                    } else {
+                        Vec::new()
+                    };
                     for fl in &flags {
                         if !m.flags.contains(fl) {
                             m.flags.push(fl.clone());
                         }
                     }
+                    Some(before)
                 }
-                StoreType::Add => {
-                    for fl in &flags {
-                        if !m.flags.contains(fl) {
-                            m.flags.push(fl.clone());
-                        }
-                    }
+                StoreType::Remove if m.flags.iter().any(|fl| flags.contains(fl)) => {
+                    let before = if journaled {
+                        m.flags.clone()
+                    } else {
+                        Vec::new()
+                    };
+                    m.flags.retain(|fl| !flags.contains(fl));
+                    Some(before)
                 }
-                StoreType::Remove => m.flags.retain(|fl| !flags.contains(fl)),
-            }
-            if m.flags != before {
-                if let Some(j) = self.journal.as_mut() {
-                    j.meta(&k, &f.meta);
+                _ => None,
+            };
+            if let Some(before) = before {
+                if journaled {
                     old.push((uid, before, m.modseq));
                 }
                 f.meta.highest_modseq += 1;
