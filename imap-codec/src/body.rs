@@ -40,7 +40,7 @@ use crate::envelope::Envelope;
 use crate::error::{Rule, ValidationError, ValueKind};
 use crate::list::SmallList;
 use crate::options::Quirk;
-use crate::parse::{Fail, PResult, Parser, Span, StrAt, unescape_in_place};
+use crate::parse::{Fail, OwnBuf, PResult, Parser, Span, StrAt, unescape_in_place};
 
 /// A body parameter: (attribute, value), e.g. `("CHARSET", "UTF-8")`.
 pub type BodyParam = (IString, IString);
@@ -140,6 +140,28 @@ const EMPTY_SLOTS: [Span; NODE] = {
     };
     [head, e, e, e, nil, nil, e, nil, nil, nil, e, e, e, e, e, e]
 };
+
+/// Room for a node at the end of `slots` (the empty node, written when the part is complete
+/// by [`close_node`]); its slot. Shared by the parser ([`Acc`]) and the builder from owned
+/// values ([`Builder`]).
+#[inline(always)]
+fn open_node(slots: &mut Vec<Span>) -> usize {
+    let idx = slots.len();
+    slots.extend_from_slice(&EMPTY_SLOTS);
+    idx
+}
+
+/// Writes `n` at `idx` (opened by [`open_node`]), its subtree being the slots from there on.
+/// False when the subtree's size or the slot count does not fit 32 bits (the node then
+/// claims only itself); only a structure built from owned values can get there.
+#[inline(always)]
+fn close_node(slots: &mut [Span], idx: usize, mut n: Node) -> bool {
+    let len = slots.len() - idx;
+    let fits = len <= u32::MAX as usize && slots.len() < u32::MAX as usize;
+    n.len = if fits { len as u32 } else { NODE as u32 };
+    n.put(slots, idx);
+    fits
+}
 
 impl Node {
     const EMPTY: Node = Node {
@@ -1175,21 +1197,14 @@ impl Builder {
 
     /// Room for a node; its slot.
     fn node(&mut self) -> usize {
-        let idx = self.slots.len();
-        self.slots.extend_from_slice(&Node::EMPTY.store(0));
-        idx
+        open_node(&mut self.slots)
     }
 
     /// Writes `n` at `idx`, its subtree being the slots from there on.
-    fn close(&mut self, idx: usize, mut n: Node) {
-        n.len = u32::try_from(self.slots.len() - idx).unwrap_or_else(|_| {
-            self.over = true;
-            NODE as u32
-        });
-        if self.slots.len() >= u32::MAX as usize {
+    fn close(&mut self, idx: usize, n: Node) {
+        if !close_node(&mut self.slots, idx, n) {
             self.over = true;
         }
-        n.put(&mut self.slots, idx);
     }
 
     /// Appends a leaf part (and, for a message part, the structure it holds).
@@ -1713,17 +1728,14 @@ impl Acc {
     /// Room for a node; its slot.
     #[inline(always)]
     fn node(&mut self) -> usize {
-        let idx = self.slots.len();
-        self.slots.extend_from_slice(&EMPTY_SLOTS);
-        idx
+        open_node(&mut self.slots)
     }
 
-    /// Writes `n` at `idx`, its subtree being the slots from there on.
+    /// Writes `n` at `idx`, its subtree being the slots from there on. (The structure is
+    /// below 2 GiB of message here, so its slots always fit the counts.)
     #[inline(always)]
-    fn close(&mut self, idx: usize, mut n: Node) {
-        // (below 2^32: that many 8-byte slots would be 32 GiB, allocated before this)
-        n.len = (self.slots.len() - idx) as u32;
-        n.put(&mut self.slots, idx);
+    fn close(&mut self, idx: usize, n: Node) {
+        close_node(&mut self.slots, idx, n);
     }
 
     fn run(&self, start: usize, len: usize) -> Run {
@@ -1768,23 +1780,16 @@ impl Acc {
         // Some strings are not runs of the message as they stand: the buffer is a copy of the
         // structure's bytes, the escaped strings unescaped where they stand, followed by the
         // strings copied whole.
-        let raw = &p.bytes()[self.start..end];
-        if raw.len() + self.side.len() >= u32::MAX as usize {
+        let Some(mut buf) = OwnBuf::new(&p.bytes()[self.start..end], &self.side) else {
             return Err(p.fail_at(self.start, "body structure smaller than 2 GiB"));
-        }
-        let shift = raw.len() as u32;
-        let mut buf = Vec::with_capacity(raw.len() + self.side.len());
-        buf.extend_from_slice(raw);
-        buf.extend_from_slice(&self.side);
+        };
         let mut fix = |s: &mut Span| {
             if s.len == u32::MAX {
             } else if s.off & SIDE != 0 {
-                s.off = (s.off & !SIDE) + shift;
+                s.off = buf.side(s.off & !SIDE);
             } else if s.len & ESC != 0 {
-                let start = s.off as usize;
-                let raw = buf.get_mut(start..start + (s.len & !ESC) as usize);
                 // no longer than the raw content, so below ESC
-                s.len = raw.map_or(0, unescape_in_place) as u32;
+                s.len = buf.escaped(s.off, s.len & !ESC);
             }
         };
         for at in Node::parts(&self.slots, 0) {
@@ -1807,7 +1812,7 @@ impl Acc {
             }
         }
         Ok(BodyStructure {
-            buf: Bytes::from(buf),
+            buf: buf.into_bytes(),
             slots: self.slots,
             rare,
         })

@@ -21,7 +21,7 @@ use crate::core::NString;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Excerpt, Rule, ValidationError, ValueKind};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser, Span, StrAt, unescape_in_place};
+use crate::parse::{OwnBuf, PResult, Parser, Span, StrAt};
 
 /// The four strings of an address, in wire order (name, adl, mailbox, host).
 type AddressSpans = [Span; 4];
@@ -800,33 +800,22 @@ impl EnvParser {
         // Some strings are not runs of the message as they stand: the buffer is a copy of
         // the envelope's bytes, the escaped strings unescaped where they stand, followed by
         // the values copied whole.
-        let raw = &p.bytes()[self.start..end];
-        let Ok(shift) = u32::try_from(raw.len()) else {
+        let Some(mut buf) = OwnBuf::new(&p.bytes()[self.start..end], &self.side) else {
             return Err(p.fail_at(self.start, "envelope smaller than 4 GiB"));
         };
-        if raw.len() + self.side.len() >= u32::MAX as usize {
-            return Err(p.fail_at(self.start, "envelope smaller than 4 GiB"));
-        }
-        let mut buf = Vec::with_capacity(raw.len() + self.side.len());
-        buf.extend_from_slice(raw);
-        buf.extend_from_slice(&self.side);
         for &f in &self.fixups {
             let slot = (f & !IN_SIDE) as usize;
             let Some(span) = self.spans.get_mut(slot / 4).map(|a| &mut a[slot % 4]) else {
                 continue;
             };
             if f & IN_SIDE != 0 {
-                span.off += shift;
+                span.off = buf.side(span.off);
             } else {
-                let (s, e) = (span.off as usize, span.off as usize + span.len as usize);
-                if let Some(v) = buf.get_mut(s..e) {
-                    // no longer than before, so no NIL length
-                    span.len = unescape_in_place(v) as u32;
-                }
+                span.len = buf.escaped(span.off, span.len);
             }
         }
         Ok(Envelope {
-            buf: Bytes::from(buf),
+            buf: buf.into_bytes(),
             spans: Box::from(&self.spans[..]),
             ends,
         })

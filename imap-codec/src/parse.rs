@@ -308,6 +308,54 @@ impl Span {
     }
 }
 
+/// The buffer of a value parsed in place (an envelope, a body structure) when some of its
+/// strings are not runs of the message as they stand: a copy of the value's raw bytes, in
+/// which each escaped quoted string is unescaped where it stands ([`OwnBuf::escaped`]),
+/// followed by the side buffer of the strings copied whole ([`OwnBuf::side`] moves their
+/// offsets behind the raw bytes). Both values finish their strings through this.
+pub(crate) struct OwnBuf {
+    buf: Vec<u8>,
+    /// The raw bytes' length: where the side buffer starts.
+    shift: u32,
+}
+
+impl OwnBuf {
+    /// `raw` then `side`; `None` when that is not below 4 GiB.
+    pub(crate) fn new(raw: &[u8], side: &[u8]) -> Option<OwnBuf> {
+        let total = raw.len().checked_add(side.len())?;
+        if total >= u32::MAX as usize {
+            return None;
+        }
+        let mut buf = Vec::with_capacity(total);
+        buf.extend_from_slice(raw);
+        buf.extend_from_slice(side);
+        Some(OwnBuf {
+            buf,
+            shift: raw.len() as u32,
+        })
+    }
+
+    /// The offset in this buffer of offset `off` of the side buffer.
+    #[inline]
+    pub(crate) fn side(&self, off: u32) -> u32 {
+        off + self.shift
+    }
+
+    /// Unescapes the escaped string whose raw content is `len` bytes at `off` where it stands;
+    /// the value's length (never longer, so never NIL's).
+    pub(crate) fn escaped(&mut self, off: u32, len: u32) -> u32 {
+        let start = off as usize;
+        self.buf
+            .get_mut(start..start + len as usize)
+            .map_or(0, unescape_in_place) as u32
+    }
+
+    /// The finished buffer.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        Bytes::from(self.buf)
+    }
+}
+
 /// Cursor over one complete message.
 pub(crate) struct Parser<'a> {
     src: &'a Bytes,
