@@ -1966,6 +1966,41 @@ mod quoted_run_tests {
 }
 
 #[cfg(test)]
+mod quoted_specials_tests {
+    use super::class;
+
+    /// Every byte value at every position of a word, with every byte value at every later
+    /// position (the rest plain): the lowest flagged byte is the first byte that is not
+    /// plain, and a word of plain bytes flags nothing.
+    #[test]
+    fn quoted_specials_flags_the_first_special() {
+        let first = |w: &[u8; 8]| w.iter().position(|&c| !class::is_plain_quoted(c));
+        let flagged = |w: &[u8; 8]| {
+            let bad = class::quoted_specials(u64::from_le_bytes(*w));
+            (bad != 0).then(|| (bad.trailing_zeros() / 8) as usize)
+        };
+        for i in 0..8 {
+            for c in 0..=255u8 {
+                let mut w = [b'x'; 8];
+                w[i] = c;
+                assert_eq!(flagged(&w), first(&w), "{w:?}");
+                for j in i + 1..8 {
+                    for d in 0..=255u8 {
+                        let mut v = w;
+                        v[j] = d;
+                        assert_eq!(flagged(&v), first(&v), "{v:?}");
+                    }
+                }
+            }
+        }
+        for c in 0x20..0x80u8 {
+            let w = [c; 8];
+            assert_eq!(flagged(&w), first(&w), "{w:?}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod astring_run_tests {
     use super::{astring_run, class};
 
