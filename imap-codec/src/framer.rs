@@ -555,8 +555,10 @@ pub struct Framer {
     /// rewritten to `{0}`; `buf` then holds what follows); empty exactly when no literal of
     /// the current message was streamed (see [`streamed`](Self::streamed)). The framer's own
     /// buffer, kept between messages (no allocation per streamed literal;
-    /// [`StreamStart::prefix`] is cut from the input).
-    partial: Vec<u8>,
+    /// [`StreamStart::prefix`] is cut from the input); the final message is split off it, so
+    /// once that message is dropped its memory takes the next head (no allocation per
+    /// message either).
+    partial: BytesMut,
 }
 
 impl Framer {
@@ -573,7 +575,7 @@ impl Framer {
             literals: 0,
             msg_offset: 0,
             pending: None,
-            partial: Vec::new(),
+            partial: BytesMut::new(),
         }
     }
 
@@ -942,7 +944,7 @@ impl Framer {
     fn drop_partial(&mut self) {
         self.partial.clear();
         if self.partial.capacity() > KEEP_PARTIAL {
-            self.partial = Vec::new();
+            self.partial = BytesMut::new();
         }
     }
 
@@ -1065,15 +1067,18 @@ impl Framer {
         chunk
     }
 
-    /// After a streamed literal: the rest of the message joins the kept head (one exactly
-    /// sized allocation).
+    /// After a streamed literal: the rest of the message (`rest`, the first bytes of the
+    /// contiguous buffer) joins the kept head, and the whole is split off the framer's
+    /// buffer: it shares that buffer's memory, which takes the next head once the message is
+    /// dropped (a buffer grown over [`KEEP_PARTIAL`] is handed over instead).
     #[cold]
+    #[inline(never)]
     fn join_partial(&mut self, rest: &[u8]) -> Bytes {
-        let mut v = Vec::with_capacity(self.partial.len() + rest.len());
-        v.extend_from_slice(&self.partial);
-        v.extend_from_slice(rest);
-        self.drop_partial();
-        Bytes::from(v)
+        self.partial.extend_from_slice(rest);
+        if self.partial.capacity() > KEEP_PARTIAL {
+            return std::mem::take(&mut self.partial).freeze();
+        }
+        self.partial.split().freeze()
     }
 
     /// Whether a literal of the current message was streamed: its bytes so far are then in
@@ -1741,6 +1746,50 @@ mod tests {
             }
             assert_eq!(joined(got), expected, "read {read}");
             assert!(f.is_idle());
+        }
+    }
+
+    /// The final message after a streamed literal is split off the framer's own buffer: one
+    /// that is kept keeps its bytes while later heads are written (the buffer is shared, not
+    /// overwritten), and one that is dropped at once lets its memory take the next heads;
+    /// either way each final message holds exactly its own message, as when it was a copy.
+    #[test]
+    fn final_messages_split_off_the_framer_buffer_keep_their_bytes() {
+        let config = FramerConfig::default().with_stream_literals_over(Some(8));
+        let mut f = Framer::new(config);
+        let mut kept = Vec::new();
+        for i in 1..=40usize {
+            // heads of varying length, so the buffer both fills up and is taken again
+            let pad = "x".repeat(i * 7 % 50);
+            let input =
+                format!("* {i} FETCH (UID {i} BODY[{pad}] {{12}}\r\nhello world! UID {i})\r\n");
+            let expected = format!("* {i} FETCH (UID {i} BODY[{pad}] {{0}}\r\n UID {i})\r\n");
+            // pushed whole for even messages, in two reads (the rest after the literal
+            // arriving later) for odd ones
+            let cut = if i % 2 == 0 {
+                input.len()
+            } else {
+                input.len() - 5
+            };
+            f.push(&input.as_bytes()[..cut]);
+            let mut got = frames(&mut f);
+            f.push(&input.as_bytes()[cut..]);
+            got.extend(frames(&mut f));
+            let msg = got
+                .into_iter()
+                .find_map(|fr| match fr {
+                    Frame::Message(m) => Some(m),
+                    _ => None,
+                })
+                .expect("the final message");
+            assert_eq!(&msg[..], expected.as_bytes(), "message {i}");
+            if i % 3 == 0 {
+                kept.push((expected, msg));
+            }
+        }
+        assert!(f.is_idle());
+        for (expected, msg) in &kept {
+            assert_eq!(&msg[..], expected.as_bytes());
         }
     }
 
