@@ -933,8 +933,8 @@ mod tests {
         }
     }
 
-    /// `Flag::parse`'s fast paths for the system flags (the usual spelling tested in place,
-    /// then the scan and lookup) read what the general path reads (the flag's atom, then
+    /// `Flag::parse`'s fast path for the system flags (the name after the `\` looked up in
+    /// `Flag::NAMES` by its index, in any case) reads what the general path reads (the flag's atom, then
     /// `from_system`): value, position, warnings, success; for every spelling of interest
     /// followed by every byte and by the end of the input, in both profiles.
     #[test]

@@ -1825,6 +1825,9 @@ mod set_placeholder_tests {
     #[cfg(target_pointer_width = "64")]
     fn list_item_is_small() {
         assert_eq!(std::mem::size_of::<MailboxAttributes>(), 32);
+        // FETCH's FLAGS (the same container with one keyword inline; docs/DESIGN.md and
+        // benches/README.md give these sizes)
+        assert_eq!(std::mem::size_of::<crate::flag::FetchFlags>(), 56);
         assert!(
             std::mem::size_of::<ListItem>() <= 96,
             "{}",

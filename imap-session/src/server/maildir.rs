@@ -979,8 +979,9 @@ impl MaildirStore {
             f(&self.root);
         }
         let logged = |m: &[u8]| tx.logged.iter().any(|l| l == m);
-        // Mailboxes holding a file that could not be moved back (RENAME INBOX): the only
-        // copy of that message, so their directory is not removed with their creation.
+        // Mailboxes holding a file that could not be moved back (RENAME INBOX, MOVE): the
+        // only copy of that message, so their directory is not removed with their creation
+        // (a MOVE's target existed before it, so only RENAME INBOX's can be created).
         let mut stranded: Vec<Vec<u8>> = Vec::new();
         for d in tx.done.into_iter().rev() {
             match d {

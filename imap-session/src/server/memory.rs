@@ -184,10 +184,11 @@ pub enum Change {
     /// INBOX, RFC 9051 §6.3.6: INBOX's messages move to the new mailbox): what
     /// [`Added`](Change::Added) says, plus where the message came from, so that a
     /// persistence layer can move the stored copy (a file) instead of writing the message
-    /// again. Its removal from `from` follows as a [`Removed`](Change::Removed) of `from_uid`. When the store's messages
-    /// are in files ([`MemoryStore::set_message_files`]) the message may not be held in
-    /// memory ([`StoredMessage::size`] differs from its data's length): then moving the
-    /// file is the only way to keep it. A persistence layer written before this variant
+    /// again. Its removal from `from` follows as a [`Removed`](Change::Removed) of
+    /// `from_uid`. When the store's messages are in files
+    /// ([`MemoryStore::set_message_files`]) the message may not be held in memory
+    /// ([`StoredMessage::size`] differs from its data's length): then moving the file is the
+    /// only way to keep it. A persistence layer written before this variant
     /// existed (matching `Added` and ignoring the rest) would lose these messages: handle it
     /// at least as an `Added` to `to`.
     Moved {
@@ -507,7 +508,8 @@ fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
 
 /// The data of `m` of mailbox `k`: held, or read from its file; `None` when it is in a file
 /// that cannot be read whole (missing, shorter than its index entry, no opener). COPY, MOVE
-/// and FETCH use this, so that they never store or answer an empty message in its place.
+/// (unless its files are renamed: `rename_moves_files`) and FETCH use this, so that they
+/// never store or answer an empty message in its place.
 fn try_load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Option<Bytes> {
     if m.held() {
         return Some(m.data.clone());
@@ -1827,10 +1829,14 @@ impl MemoryStore {
         let Some(src) = self.folders.get(&k) else {
             return nonexistent();
         };
-        let msgs: Vec<Message> = uids
-            .iter()
-            .filter_map(|&u| src.index(u).map(|i| src.messages[i].clone()))
-            .collect();
+        // Each message once, in UID order (a UID named twice is copied once, as `remove`
+        // takes it out once: a MOVE of a file-held message must not move its file twice).
+        let mut at: Vec<usize> = uids.iter().filter_map(|&u| src.index(u)).collect();
+        if !at.is_sorted() {
+            at.sort_unstable();
+        }
+        at.dedup();
+        let msgs: Vec<Message> = at.iter().map(|&i| src.messages[i].clone()).collect();
         // MOVE with `rename_moves_files`: a message held in its file moves with the file
         // (the persistence layer renames it, told by `Change::Moved`; a file it cannot move
         // fails the request there), unread.
@@ -2876,6 +2882,56 @@ mod tests {
             },
         );
         sid
+    }
+
+    /// COPY and MOVE take a UID named twice (or out of order) once, in UID order, as the
+    /// removal does (before, COPY copied it twice and MOVE moved it twice; the maildir store,
+    /// which renames a MOVEd file, failed the second rename). The server's own requests
+    /// are ascending and unique; a caller building `Request`s may not be.
+    #[test]
+    fn copy_and_move_take_each_uid_once() {
+        let texts: Vec<String> = (1..=3)
+            .map(|uid| format!("Subject: {uid}\r\n\r\nbody {uid}\r\n"))
+            .collect();
+        let msgs: Vec<(u32, &str, bool)> = (1..=3u32)
+            .map(|uid| (uid, texts[uid as usize - 1].as_str(), true))
+            .collect();
+        let (mut st, dir) = store_with_files("copy-twice", &msgs);
+        let target = Mailbox::try_from("b").unwrap();
+        st.create(&target);
+        let sid = inbox_session(&mut st);
+        let (uids, mailbox) = (vec![3, 2, 3, 2], target.clone());
+        let r = st.handle(
+            sid,
+            Request::Copy {
+                uids: uids.clone(),
+                mailbox: mailbox.clone(),
+                last_uid: 3,
+            },
+        );
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+        let copied: Vec<Bytes> = st.messages(b"b").into_iter().map(|(_, _, d)| d).collect();
+        assert_eq!(
+            copied,
+            [&texts[1], &texts[2]].map(|t| Bytes::from(t.clone()))
+        );
+        let r = st.handle(
+            sid,
+            Request::Move {
+                uids,
+                mailbox,
+                last_uid: 3,
+            },
+        );
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+        assert_eq!(st.messages(b"b").len(), 4);
+        let left: Vec<u32> = st.folders[&b"INBOX"[..]]
+            .messages
+            .iter()
+            .map(|m| m.uid)
+            .collect();
+        assert_eq!(left, [1]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// COPY and MOVE of messages one of which is in a file that cannot be read: refused with
