@@ -921,24 +921,11 @@ impl MaildirStore {
     }
 
     /// Tests: fails once as many changes as `fail_after` says have had their files written
-    /// (counted in [`commit`](Self::commit) after each change's files, before the logs).
+    /// without failing (counted in [`commit`](Self::commit) after each change's files,
+    /// before the logs): `Some(0)` fails the first.
     #[cfg(test)]
     fn injected(&mut self) -> io::Result<()> {
-        match &mut self.fail_after {
-            Some(0) => {
-                self.fail_after = None;
-                Err(io::Error::other("injected failure"))
-            }
-            Some(n) => {
-                *n -= 1;
-                if *n == 0 {
-                    self.fail_after = None;
-                    return Err(io::Error::other("injected failure"));
-                }
-                Ok(())
-            }
-            None => Ok(()),
-        }
+        countdown(&mut self.fail_after, "injected failure")
     }
 
     #[cfg(not(test))]
@@ -951,17 +938,7 @@ impl MaildirStore {
     /// [`commit`](Self::commit)'s log loop), before it writes anything.
     #[cfg(test)]
     fn log_injected(&mut self) -> io::Result<()> {
-        match &mut self.fail_log {
-            Some(0) => {
-                self.fail_log = None;
-                Err(io::Error::other("injected log failure"))
-            }
-            Some(n) => {
-                *n -= 1;
-                Ok(())
-            }
-            None => Ok(()),
-        }
+        countdown(&mut self.fail_log, "injected log failure")
     }
 
     #[cfg(not(test))]
@@ -1383,6 +1360,23 @@ enum Done {
 
 fn add_line(uid: u32, modseq: u64, date: i64, file: &str, flags: &[Flag]) -> String {
     with_flags(format!("A {uid} {modseq} {date} {file}"), flags)
+}
+
+/// Tests: the failure injection's count: `Some(n)` lets `n` more calls pass and fails the
+/// next one (then `None`: it fails once).
+#[cfg(test)]
+fn countdown(left: &mut Option<usize>, what: &str) -> io::Result<()> {
+    match left {
+        Some(0) => {
+            *left = None;
+            Err(io::Error::other(what.to_owned()))
+        }
+        Some(n) => {
+            *n -= 1;
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -1833,7 +1827,7 @@ mod tests {
                 let (mut st, sid) = journal_setup(&dir);
                 let before = everything(&st);
                 let contents = uids(&st, b"INBOX");
-                st.fail_after = Some(n);
+                st.fail_after = Some(n - 1);
                 let r = run(&mut st, sid);
                 if st.fail_after.is_some() {
                     // Fewer than n changes: nothing failed.
@@ -1944,7 +1938,7 @@ mod tests {
         let mut want: Vec<Bytes> = uids(&st, b"INBOX").into_iter().map(|m| m.2).collect();
         want.sort();
         // Old created, two messages moved, then the failure.
-        st.fail_after = Some(3);
+        st.fail_after = Some(2);
         st.before_undo = Some(|root: &Path| {
             fs::rename(root.join("cur"), root.join("cur-away")).unwrap();
             fs::write(root.join("cur"), b"not a directory").unwrap();
