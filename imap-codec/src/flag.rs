@@ -771,6 +771,46 @@ mod tests {
         assert!(!a.contains(&MailboxAttribute::HasChildren));
     }
 
+    /// The harness of the two list proptests below: a list of `table`'s pieces (`pieces`:
+    /// index and separator) with one of four openings and five closings, read in one of
+    /// three option sets by the general `parse_flag_list_into` of `item` and by `fast`
+    /// (its result and its items): the same success, position, warnings, error and items.
+    fn list_fast_path_matches<T: PartialEq + std::fmt::Debug>(
+        table: &[&[u8]],
+        pieces: &[(usize, usize)],
+        (open, close, opts): (usize, usize, usize),
+        item: fn(&mut Parser<'_>) -> PResult<T>,
+        fast: impl FnOnce(&mut Parser<'_>) -> (PResult<()>, Vec<T>),
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        use crate::options::DecodeOptions;
+        const SEPS: &[&[u8]] = &[b" ", b"  ", b"", b" \t", b"\t"];
+        let mut line: Vec<u8> = [&b"("[..], b"( ", b"", b"NIL"][open].to_vec();
+        for (i, (k, sep)) in pieces.iter().enumerate() {
+            if i > 0 {
+                line.extend_from_slice(SEPS[*sep]);
+            }
+            line.extend_from_slice(table[*k]);
+        }
+        line.extend_from_slice([&b")"[..], b" )", b"", b"))", b") x"][close]);
+        let o = match opts {
+            0 => DecodeOptions::strict(),
+            1 => DecodeOptions::lenient(),
+            _ => DecodeOptions::lenient().with_max_list_items(5),
+        };
+        let src = Bytes::from(line);
+        let mut pg = Parser::new(&src, &o);
+        let mut general: Vec<T> = Vec::new();
+        let rg = parse_flag_list_into(&mut pg, &mut general, item);
+        let mut pf = Parser::new(&src, &o);
+        let (rf, fast) = fast(&mut pf);
+        proptest::prop_assert_eq!(rg.is_ok(), rf.is_ok());
+        proptest::prop_assert_eq!(pg.pos, pf.pos);
+        proptest::prop_assert_eq!(&pg.warnings, &pf.warnings);
+        proptest::prop_assert_eq!(pg.error().to_string(), pf.error().to_string());
+        proptest::prop_assert_eq!(fast, general);
+        Ok(())
+    }
+
     proptest::proptest! {
         /// `parse_attributes_into` (known names stored as codes from the message bytes)
         /// agrees with the general `parse_flag_list_into` of `MailboxAttribute::parse` on
@@ -784,7 +824,6 @@ mod tests {
             close in 0usize..5,
             opts in 0usize..3,
         ) {
-            use crate::options::DecodeOptions;
             const PIECES: &[&[u8]] = &[
                 b"\\HasNoChildren", b"\\hasnochildren", b"\\HASCHILDREN", b"\\HasChildren",
                 b"\\Noselect", b"\\NoSelect", b"\\Sent", b"\\Subscribed", b"\\Marked",
@@ -794,32 +833,10 @@ mod tests {
                 b"\\HasChildren(", b"\\Flagged{3}", b"\\Archive\\Sent", b"\\Noinferiors",
                 b"(\\Sent)", b"\\Sent%", b"\\\x00", b"\\Sent\t", b"\\HasNoChildrenX",
             ];
-            const SEPS: &[&[u8]] = &[b" ", b"  ", b"", b" \t", b"\t"];
-            let mut line: Vec<u8> = [&b"("[..], b"( ", b"", b"NIL"][open].to_vec();
-            for (i, (k, sep)) in pieces.iter().enumerate() {
-                if i > 0 {
-                    line.extend_from_slice(SEPS[*sep]);
-                }
-                line.extend_from_slice(PIECES[*k]);
-            }
-            line.extend_from_slice([&b")"[..], b" )", b"", b"))", b") x"][close]);
-            let o = match opts {
-                0 => DecodeOptions::strict(),
-                1 => DecodeOptions::lenient(),
-                _ => DecodeOptions::lenient().with_max_list_items(5),
-            };
-            let src = Bytes::from(line);
-            let mut pg = Parser::new(&src, &o);
-            let mut general: Vec<MailboxAttribute> = Vec::new();
-            let rg = parse_flag_list_into(&mut pg, &mut general, MailboxAttribute::parse);
-            let mut pf = Parser::new(&src, &o);
-            let mut fast = MailboxAttributes::new();
-            let rf = parse_attributes_into(&mut pf, &mut fast);
-            proptest::prop_assert_eq!(rg.is_ok(), rf.is_ok());
-            proptest::prop_assert_eq!(pg.pos, pf.pos);
-            proptest::prop_assert_eq!(&pg.warnings, &pf.warnings);
-            proptest::prop_assert_eq!(pg.error().to_string(), pf.error().to_string());
-            proptest::prop_assert_eq!(fast.to_vec(), general);
+            list_fast_path_matches(PIECES, &pieces, (open, close, opts), MailboxAttribute::parse, |p| {
+                let mut fast = MailboxAttributes::new();
+                (parse_attributes_into(p, &mut fast), fast.to_vec())
+            })?;
         }
     }
 
@@ -837,7 +854,6 @@ mod tests {
             close in 0usize..5,
             opts in 0usize..3,
         ) {
-            use crate::options::DecodeOptions;
             const PIECES: &[&[u8]] = &[
                 b"\\Seen", b"\\seen", b"\\SEEN", b"\\Answered", b"\\Flagged", b"\\Deleted",
                 b"\\Draft", b"\\draft", b"\\Drafts", b"\\Dr", b"\\Recent", b"\\recent",
@@ -846,32 +862,10 @@ mod tests {
                 b"\\Flagged{3}", b"\\Seen\\Draft", b"(\\Seen)", b"\\Seen%", b"\\\x00",
                 b"\\Seen\t", b"\\Seen*", b"k\xe9", b"\\Recentx",
             ];
-            const SEPS: &[&[u8]] = &[b" ", b"  ", b"", b" \t", b"\t"];
-            let mut line: Vec<u8> = [&b"("[..], b"( ", b"", b"NIL"][open].to_vec();
-            for (i, (k, sep)) in pieces.iter().enumerate() {
-                if i > 0 {
-                    line.extend_from_slice(SEPS[*sep]);
-                }
-                line.extend_from_slice(PIECES[*k]);
-            }
-            line.extend_from_slice([&b")"[..], b" )", b"", b"))", b") x"][close]);
-            let o = match opts {
-                0 => DecodeOptions::strict(),
-                1 => DecodeOptions::lenient(),
-                _ => DecodeOptions::lenient().with_max_list_items(5),
-            };
-            let src = Bytes::from(line);
-            let mut pg = Parser::new(&src, &o);
-            let mut general: Vec<FlagFetch> = Vec::new();
-            let rg = parse_flag_list_into(&mut pg, &mut general, FlagFetch::parse);
-            let mut pf = Parser::new(&src, &o);
-            let mut fast = FetchFlags::new();
-            let rf = parse_fetch_flags_into(&mut pf, &mut fast);
-            proptest::prop_assert_eq!(rg.is_ok(), rf.is_ok());
-            proptest::prop_assert_eq!(pg.pos, pf.pos);
-            proptest::prop_assert_eq!(&pg.warnings, &pf.warnings);
-            proptest::prop_assert_eq!(pg.error().to_string(), pf.error().to_string());
-            proptest::prop_assert_eq!(fast.to_vec(), general);
+            list_fast_path_matches(PIECES, &pieces, (open, close, opts), FlagFetch::parse, |p| {
+                let mut fast = FetchFlags::new();
+                (parse_fetch_flags_into(p, &mut fast), fast.to_vec())
+            })?;
         }
     }
 
