@@ -248,6 +248,18 @@ impl Folder {
         self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
     }
 
+    /// The positions of the messages `uids` names, each once, ascending (found by binary
+    /// search, so that a few messages of a large mailbox cost no visit of every message;
+    /// a UID named twice or out of order counts once).
+    fn positions(&self, uids: &[u32]) -> Vec<usize> {
+        let mut at: Vec<usize> = uids.iter().filter_map(|&u| self.index(u)).collect();
+        if !at.is_sorted() {
+            at.sort_unstable();
+        }
+        at.dedup();
+        at
+    }
+
     fn add(&mut self, data: Bytes, size: u64, flags: Vec<Flag>, internal_date: i64) -> u32 {
         let uid = self.meta.uid_next;
         self.meta.uid_next += 1;
@@ -1829,14 +1841,13 @@ impl MemoryStore {
         let Some(src) = self.folders.get(&k) else {
             return nonexistent();
         };
-        // Each message once, in UID order (a UID named twice is copied once, as `remove`
-        // takes it out once: a MOVE of a file-held message must not move its file twice).
-        let mut at: Vec<usize> = uids.iter().filter_map(|&u| src.index(u)).collect();
-        if !at.is_sorted() {
-            at.sort_unstable();
-        }
-        at.dedup();
-        let msgs: Vec<Message> = at.iter().map(|&i| src.messages[i].clone()).collect();
+        // Each message once, in UID order, as `remove` takes it out (a MOVE of a file-held
+        // message must not move its file twice).
+        let msgs: Vec<Message> = src
+            .positions(uids)
+            .into_iter()
+            .map(|i| src.messages[i].clone())
+            .collect();
         // MOVE with `rename_moves_files`: a message held in its file moves with the file
         // (the persistence layer renames it, told by `Change::Moved`; a file it cannot move
         // fails the request there), unread.
@@ -1928,13 +1939,7 @@ impl MemoryStore {
         let Some(f) = self.folders.get_mut(k) else {
             return Vec::new();
         };
-        // Found by binary search (the messages are sorted by UID), so that removing a few
-        // messages of a large mailbox does not visit every message.
-        let mut at: Vec<usize> = uids.iter().filter_map(|&u| f.index(u)).collect();
-        if !at.is_sorted() {
-            at.sort_unstable();
-        }
-        at.dedup();
+        let at = f.positions(uids);
         if at.is_empty() {
             return Vec::new();
         }
