@@ -289,6 +289,21 @@ enum State {
     Stream { remaining: NonZeroU64 },
 }
 
+impl State {
+    /// At the start of a line (of a new message, or of the rest of one).
+    const LINE: State = State::Line {
+        line_start: 0,
+        scan: 0,
+    };
+
+    /// Handing out `remaining` bytes of a streamed literal; with none, on to the rest of
+    /// the message.
+    #[inline(always)]
+    fn stream(remaining: u64) -> State {
+        NonZeroU64::new(remaining).map_or(State::LINE, |remaining| State::Stream { remaining })
+    }
+}
+
 /// Room made after a literal joined across buffers for the rest of its message (a FETCH
 /// answer's `)` and CRLF, or a few more items).
 const LITERAL_TAIL: usize = 256;
@@ -566,10 +581,7 @@ impl Framer {
     pub fn new(config: FramerConfig) -> Self {
         Framer {
             buf: Input::default(),
-            state: State::Line {
-                line_start: 0,
-                scan: 0,
-            },
+            state: State::LINE,
             config,
             offset: 0,
             literals: 0,
@@ -747,13 +759,7 @@ impl Framer {
     /// handed out: with its last byte the framer moves on to the rest of the message.
     #[inline(always)]
     fn advance_streamed(&mut self, remaining: NonZeroU64, n: usize) {
-        self.state = match NonZeroU64::new(remaining.get() - n as u64) {
-            Some(remaining) => State::Stream { remaining },
-            None => State::Line {
-                line_start: 0,
-                scan: 0,
-            },
-        };
+        self.state = State::stream(remaining.get() - n as u64);
         self.offset += n as u64;
     }
 
@@ -927,10 +933,7 @@ impl Framer {
 
     #[inline]
     fn reset_message(&mut self) {
-        self.state = State::Line {
-            line_start: 0,
-            scan: 0,
-        };
+        self.state = State::LINE;
         self.literals = 0;
         self.msg_offset = self.offset;
         if self.streamed() {
@@ -1169,14 +1172,8 @@ impl Framer {
         // where the framer found the header (a caller of `stream_literal` passes the
         // announcement back: its offset is not taken on trust)
         announcement.offset = plen + open;
-        self.state = match NonZeroU64::new(announcement.length) {
-            Some(remaining) => State::Stream { remaining },
-            // an empty literal streamed on request: nothing to hand out
-            None => State::Line {
-                line_start: 0,
-                scan: 0,
-            },
-        };
+        // (an empty literal streamed on request: nothing to hand out)
+        self.state = State::stream(announcement.length);
         StreamStart {
             announcement,
             prefix,
@@ -1291,10 +1288,7 @@ impl Framer {
         }
         let msg = self.buf.split_to(lf + 1);
         self.offset += msg.len() as u64;
-        self.state = State::Line {
-            line_start: 0,
-            scan: 0,
-        };
+        self.state = State::LINE;
         self.literals = 0;
         self.msg_offset = self.offset;
         Some(msg)
@@ -1361,10 +1355,7 @@ impl Framer {
                             if self.streamed() {
                                 msg = self.join_partial(&msg);
                             }
-                            self.state = State::Line {
-                                line_start: 0,
-                                scan: 0,
-                            };
+                            self.state = State::LINE;
                             self.literals = 0;
                             self.msg_offset = self.offset;
                             return Some(Frame::Message(msg));
