@@ -20,7 +20,9 @@
 //!   changes every message;
 //! - `append`: APPEND of a 4 KiB message;
 //! - `move`: `UID MOVE k Archive`, `k` cycling from 1: every command moves one message
-//!   out of INBOX (ITERATIONS at most MESSAGES).
+//!   out of INBOX (ITERATIONS at most MESSAGES);
+//! - `copy`: `UID COPY k:k+99 Archive`, `k` stepping by 100 through INBOX and starting
+//!   over: every command copies 100 messages.
 //!
 //! Prints the wall time per command.
 
@@ -98,6 +100,22 @@ fn measure(
                 );
                 r.status
             }
+            "copy" => {
+                let first = (k * 100) % messages.max(1) + 1;
+                let uids: Vec<u32> = (first..first + 100)
+                    .filter(|&u| u <= messages)
+                    .map(|u| u as u32)
+                    .collect();
+                let r = st.handle(
+                    sid,
+                    Request::Copy {
+                        uids,
+                        mailbox: archive.clone(),
+                        last_uid: messages as u32,
+                    },
+                );
+                r.status
+            }
             _ => Status::Bad,
         };
         ok += usize::from(status == Status::Ok);
@@ -110,7 +128,7 @@ fn main() {
     let workload = args.first().map_or("store-one", String::as_str).to_owned();
     let iterations: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let messages: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    if !["store-one", "store-all", "append", "move"].contains(&workload.as_str()) {
+    if !["store-one", "store-all", "append", "move", "copy"].contains(&workload.as_str()) {
         eprintln!("unknown workload {workload}");
         std::process::exit(2);
     }

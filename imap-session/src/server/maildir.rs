@@ -17,13 +17,15 @@
 //!   [`Event::BodyWanted`](super::Event::BodyWanted)); a message renamed or expunged
 //!   meanwhile is still sent whole from the open file;
 //! - what needs the message parsed or searched (sections such as `BODY[1.2]` or
-//!   `BODY[HEADER]`, ENVELOPE, BODYSTRUCTURE, SEARCH by header or text) and COPY (the
-//!   copy is written from memory) read the message whole for the time of the request:
-//!   bounded by the largest message, not by the mailbox. Reading only the needed part
-//!   (the header, a part's byte range) is left to do.
+//!   `BODY[HEADER]`, ENVELOPE, BODYSTRUCTURE, SEARCH by header or text) reads the message
+//!   whole for the time of the request: bounded by the largest message, not by the
+//!   mailbox. Reading only the needed part (the header, a part's byte range) is left to do.
 //! - MOVE and RENAME INBOX (RFC 9051 §6.3.6: INBOX's messages move to the new mailbox,
 //!   INBOX stays empty): the messages' files are renamed into the target mailbox (put back
 //!   if the request fails), not read.
+//! - COPY: each copy is a second hard link to the original's file (its own name, so its
+//!   own flags; removed if the request fails), or a copy of the file where the file system
+//!   cannot link; not read into memory, however many messages the request names.
 //!
 //! Layout:
 //!
@@ -110,6 +112,9 @@ enum Source {
     /// A file of another mailbox's, renamed (RENAME INBOX, MOVE; put back by
     /// [`undo`](MaildirStore::undo) when the request fails).
     Moved(MovedFrom),
+    /// The file of the original of a copy (COPY): linked, or copied where the file
+    /// system cannot link it; the original stays.
+    Copied(PathBuf),
     /// An APPEND message's file, written to `tmp/` as it arrived.
     Staged(PathBuf),
     /// None: the message's data is written.
@@ -346,7 +351,7 @@ impl MaildirStore {
             store.compact(&name, &l.meta)?;
         }
         store.mem.record_changes();
-        store.mem.rename_moves_files = true;
+        store.mem.persists_files = true;
         store.mem.stream_bodies_over(Some(STREAM_OVER));
         let (files, root) = (store.files.clone(), store.root.clone());
         store.mem.set_message_files(Box::new(move |mailbox, uid| {
@@ -689,6 +694,25 @@ impl MaildirStore {
                 };
                 self.add_file(to, message, source, tx)?;
             }
+            Change::Copied {
+                from,
+                from_uid,
+                to,
+                message,
+            } => {
+                // COPY: the original's file is linked (Maildir names a message's flags in
+                // its file name, so each link has its own), not read.
+                let name = self
+                    .files()
+                    .get(&from)
+                    .and_then(|f| f.get(&from_uid))
+                    .cloned();
+                let source = match name {
+                    Some(name) => Source::Copied(self.dir(&from).join("cur").join(name)),
+                    None => Source::Data,
+                };
+                self.add_file(to, message, source, tx)?;
+            }
             Change::Flags {
                 mailbox,
                 uid,
@@ -794,13 +818,24 @@ impl MaildirStore {
                 let tmp = match source {
                     // An APPEND message: already written as it arrived (and closed).
                     Source::Staged(path) => {
-                        if let Some(t) = mtime {
-                            let _ = fs::File::options()
-                                .write(true)
-                                .open(&path)
-                                .and_then(|f| f.set_modified(t));
-                        }
+                        set_date(&path, mtime);
                         path
+                    }
+                    // A copy: a second link to the original's file (the same date), or
+                    // where the file system cannot link, a copy of the file (read and
+                    // written in pieces).
+                    Source::Copied(original) => {
+                        let tmp = dir.join("tmp").join(&name);
+                        let made = fs::hard_link(&original, &tmp).or_else(|_| {
+                            fs::copy(&original, &tmp)?;
+                            set_date(&tmp, mtime);
+                            Ok(())
+                        });
+                        if let Err(e) = made {
+                            let _ = fs::remove_file(&tmp);
+                            return Err(e);
+                        }
+                        tmp
                     }
                     // A message not held in memory has no data to write here.
                     _ if message.data.len() as u64 != message.size => {
@@ -1284,6 +1319,18 @@ fn may_change(request: &Request) -> bool {
     }
 }
 
+/// Dates the file at `path` (its modification time: the internal date other Maildir tools
+/// read), when `mtime` is known; a file that cannot be dated keeps its date (the log has
+/// the store's).
+fn set_date(path: &Path, mtime: Option<SystemTime>) {
+    if let Some(t) = mtime {
+        let _ = fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(t));
+    }
+}
+
 fn flags_line(uid: u32, modseq: u64, file: &str, flags: &[Flag]) -> String {
     with_flags(format!("F {uid} {modseq} {file}"), flags)
 }
@@ -1722,7 +1769,7 @@ mod tests {
 
     /// A request of each kind of change, with the least number of changes it writes (for
     /// the journal tests).
-    fn journal_cases() -> [Case; 15] {
+    fn journal_cases() -> [Case; 16] {
         use imapwire_codec::command::StoreType;
         [
             ("STORE +FLAGS", 6, |st, sid| {
@@ -1779,6 +1826,17 @@ mod tests {
                 st.handle(
                     sid,
                     Request::Move {
+                        uids: vec![2, 3, 4],
+                        mailbox: sent,
+                        last_uid: 7,
+                    },
+                )
+            }),
+            ("COPY", 3, |st, sid| {
+                let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+                st.handle(
+                    sid,
+                    Request::Copy {
                         uids: vec![2, 3, 4],
                         mailbox: sent,
                         last_uid: 7,
@@ -2039,6 +2097,64 @@ mod tests {
             uids(&st, b"INBOX"),
             [(10, vec![], Bytes::from_static(b"m"))]
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// COPY links each message's file into the target mailbox (the same inodes: not read
+    /// and written again, one of them larger than [`STREAM_OVER`]) under a name of its
+    /// own, so the copy's flags change apart from the original's, and expunging the
+    /// original leaves the copy whole; so after reopening.
+    #[test]
+    fn copy_links_the_files() {
+        use imapwire_codec::command::{StoreData, StoreType};
+        use imapwire_codec::response::Status;
+        let dir = fresh("copy-files");
+        let (mut st, sid) = journal_setup(&dir);
+        let big = vec![b'z'; STREAM_OVER as usize + 10];
+        let r = st.append_messages(&Mailbox::Inbox, vec![(Bytes::from(big), vec![], 7)]);
+        assert_eq!(r.status, Status::Ok);
+        let inbox = uids(&st, b"INBOX");
+        let files = inodes(&dir);
+        let all: Vec<u32> = inbox.iter().map(|m| m.0).collect();
+        let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+        let r = st.handle(
+            sid,
+            Request::Copy {
+                uids: all.clone(),
+                mailbox: sent,
+                last_uid: 8,
+            },
+        );
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(uids(&st, b"INBOX"), inbox, "the originals stay");
+        check_reopened(&st, &inbox);
+        assert_eq!(
+            inodes(&dir.join(".Sent")),
+            files,
+            "linked, not written again"
+        );
+        assert_eq!(inodes(&dir), files);
+        // The originals' flags change; the copies' do not. Then the originals go.
+        let r = st.handle(
+            sid,
+            Request::Store {
+                uids: all.clone(),
+                kind: StoreType::Add,
+                silent: true,
+                data: StoreData::Flags(vec![Flag::Answered, Flag::Deleted]),
+                modifiers: vec![],
+            },
+        );
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        check_reopened(&st, &inbox);
+        let r = st.handle(sid, Request::Expunge { uids: None });
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert!(uids(&st, b"INBOX").is_empty());
+        check_reopened(&st, &inbox);
+        drop(st);
+        let st = MaildirStore::open(&dir).unwrap();
+        check_reopened(&st, &inbox);
+        assert!(uids(&st, b"INBOX").is_empty());
         let _ = fs::remove_dir_all(&dir);
     }
 

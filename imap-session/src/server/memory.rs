@@ -201,6 +201,26 @@ pub enum Change {
         /// The message as stored in `to` (its new UID).
         message: StoredMessage,
     },
+    /// A message was added to `to` as a copy of message `from_uid` of `from` (COPY,
+    /// RFC 9051 §6.4.7), which stays where it is: what [`Added`](Change::Added) says, plus
+    /// where the original is, so that a persistence layer can copy (or link) the stored
+    /// original instead of writing the message again. When the store's messages are in
+    /// files ([`MemoryStore::set_message_files`]) and the persistence layer copies their
+    /// files itself (as [`MaildirStore`](super::maildir::MaildirStore) does), the message is
+    /// not read for COPY and may not be held in memory ([`StoredMessage::size`] differs from
+    /// its data's length): then copying the stored original is the only way to keep it. A
+    /// persistence layer that handles only `Added` must handle this variant at least as an
+    /// `Added` to `to`.
+    Copied {
+        /// The mailbox of the original.
+        from: Vec<u8>,
+        /// The original's UID there.
+        from_uid: u32,
+        /// The mailbox of the copy.
+        to: Vec<u8>,
+        /// The copy as stored in `to` (its new UID).
+        message: StoredMessage,
+    },
     /// A message's flags changed.
     Flags {
         /// The mailbox.
@@ -315,11 +335,11 @@ pub struct MemoryStore {
     files: Option<MessageFiles>,
     /// Headers of messages not held in memory, read by SEARCH.
     headers: HeaderCache,
-    /// RENAME INBOX and MOVE leave the data of messages not held in memory unread: the
-    /// persistence layer moves their files, told by each [`Change::Moved`] (set by
-    /// [`MaildirStore`](super::maildir::MaildirStore)). Off, they are read and the new
-    /// mailbox holds them.
-    pub(crate) rename_moves_files: bool,
+    /// COPY, MOVE and RENAME INBOX leave the data of messages not held in memory unread:
+    /// the persistence layer copies or moves their files, told by each [`Change::Copied`]
+    /// and [`Change::Moved`] (set by [`MaildirStore`](super::maildir::MaildirStore)). Off,
+    /// they are read and the new mailbox holds them.
+    pub(crate) persists_files: bool,
 }
 
 /// The changes of one request to the in-memory state, newest last, with what
@@ -519,9 +539,9 @@ fn load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Bytes {
 }
 
 /// The data of `m` of mailbox `k`: held, or read from its file; `None` when it is in a file
-/// that cannot be read whole (missing, shorter than its index entry, no opener). COPY, MOVE
-/// (unless its files are renamed: `rename_moves_files`) and FETCH use this, so that they
-/// never store or answer an empty message in its place.
+/// that cannot be read whole (missing, shorter than its index entry, no opener). COPY and
+/// MOVE (unless the persistence layer copies or moves the files: `persists_files`) and
+/// FETCH use this, so that they never store or answer an empty message in its place.
 fn try_load(files: Option<&MessageFiles>, k: &[u8], m: &Message) -> Option<Bytes> {
     if m.held() {
         return Some(m.data.clone());
@@ -1848,16 +1868,16 @@ impl MemoryStore {
             .into_iter()
             .map(|i| src.messages[i].clone())
             .collect();
-        // MOVE with `rename_moves_files`: a message held in its file moves with the file
-        // (the persistence layer renames it, told by `Change::Moved`; a file it cannot move
-        // fails the request there), unread.
-        let moves_files = remove && self.rename_moves_files;
+        // With `persists_files` a message held in its file is not read: the persistence
+        // layer moves (MOVE, told by `Change::Moved`) or copies (COPY, `Change::Copied`) the
+        // file, and a file it cannot move or copy fails the request there. So a COPY of
+        // many large messages holds none of them in memory.
         // Else every message is read before anything changes: one that cannot be read fails
         // the whole request (RFC 9051 §6.4.7: COPY is all or nothing) instead of being
         // copied as an empty message (and, for MOVE, removed from the source).
         let mut loaded = Vec::with_capacity(msgs.len());
         for m in msgs {
-            if moves_files {
+            if self.persists_files {
                 let (data, size) = (m.data.clone(), m.size);
                 loaded.push((m, data, size));
                 continue;
@@ -1880,17 +1900,26 @@ impl MemoryStore {
         for (m, data, size) in loaded {
             source.push(m.uid);
             let (flags, date) = (m.flags, m.internal_date);
-            // MOVE: recorded as moved out of the source (RFC 6851), its removal follows.
-            let added = if remove {
-                self.insert(&tk, data, size, flags, date, |to, message| Change::Moved {
-                    from: k.clone(),
-                    from_uid: m.uid,
-                    to,
-                    message,
-                })
-            } else {
-                self.add_sized(&tk, data, size, flags, date)
-            };
+            // MOVE: recorded as moved out of the source (RFC 6851), its removal follows;
+            // COPY: as copied from it.
+            let (from, from_uid) = (k.clone(), m.uid);
+            let added = self.insert(&tk, data, size, flags, date, |to, message| {
+                if remove {
+                    Change::Moved {
+                        from,
+                        from_uid,
+                        to,
+                        message,
+                    }
+                } else {
+                    Change::Copied {
+                        from,
+                        from_uid,
+                        to,
+                        message,
+                    }
+                }
+            });
             if let Some(u) = added {
                 new.push(u);
             }
@@ -2166,9 +2195,9 @@ impl MemoryStore {
                 .map(|f| std::mem::take(&mut f.messages))
                 .unwrap_or_default();
             for m in &msgs {
-                // Not read when `rename_moves_files`: a message held in its file moves with
+                // Not read when `persists_files`: a message held in its file moves with
                 // the file (the persistence layer renames it, told by `Change::Moved`).
-                let (data, size) = if self.rename_moves_files {
+                let (data, size) = if self.persists_files {
                     (m.data.clone(), m.size)
                 } else {
                     let data = load(self.files.as_ref(), &fk, m);
@@ -3012,13 +3041,13 @@ mod tests {
     /// (its UID in INBOX and its new one; no `Added`), then each removal from INBOX: a
     /// persistence layer can move what it stored instead of writing it again. Held in
     /// memory, the moved message carries its data; held in a file and left unread
-    /// (`rename_moves_files`), its size only.
+    /// (`persists_files`), its size only.
     #[test]
     fn rename_inbox_records_moves() {
         for moves_files in [false, true] {
             let d = "Subject: kept\r\n\r\nbody\r\n";
             let (mut st, dir) = store_with_files("rename-moved", &[(3, d, true), (8, d, true)]);
-            st.rename_moves_files = moves_files;
+            st.persists_files = moves_files;
             st.record_changes();
             let r = st.rename(
                 SessionId(0),
@@ -3063,6 +3092,80 @@ mod tests {
             );
             let _ = std::fs::remove_dir_all(&dir);
         }
+    }
+
+    /// COPY records each copy as `Change::Copied` (the original's mailbox and UID, the
+    /// copy's new UID; no `Added`, nothing removed). Held in memory, or read from its file,
+    /// the copy carries its data; with `persists_files` the file is not opened (message 8's
+    /// file does not even exist: a read would fail the request) and the copy carries its
+    /// size only, for the persistence layer to copy the file.
+    #[test]
+    fn copy_records_copies_and_reads_nothing_when_files_persist() {
+        for persists_files in [false, true] {
+            let d = "Subject: kept\r\n\r\nbody\r\n";
+            let (mut st, dir) = store_with_files("copy-copied", &[(3, d, true), (8, d, false)]);
+            st.persists_files = persists_files;
+            let _ = st.create(&Mailbox::try_from("Old").unwrap());
+            let sid = inbox_session(&mut st);
+            st.record_changes();
+            let r = st.handle(
+                sid,
+                Request::Copy {
+                    uids: vec![3, 8],
+                    mailbox: Mailbox::try_from("Old").unwrap(),
+                    last_uid: 8,
+                },
+            );
+            let changes = st.take_changes();
+            if !persists_files {
+                // Message 8 cannot be read: the whole COPY fails, nothing is added.
+                assert_eq!(r.status, imapwire_codec::response::Status::No, "{r:?}");
+                assert!(changes.is_empty(), "{changes:?}");
+                let _ = std::fs::remove_dir_all(&dir);
+                continue;
+            }
+            assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+            let copied: Vec<(u32, u32, bool)> = changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Copied {
+                        from,
+                        from_uid,
+                        to,
+                        message,
+                    } => {
+                        assert_eq!((&from[..], &to[..]), (&b"INBOX"[..], &b"Old"[..]));
+                        assert_eq!(message.size, d.len() as u64);
+                        Some((*from_uid, message.uid, message.data.is_empty()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(copied, [(3, 1, true), (8, 2, true)], "{changes:?}");
+            assert_eq!(changes.len(), 2, "only the copies: {changes:?}");
+            assert_eq!(st.folders[&b"INBOX"[..]].messages.len(), 2);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        // Readable and held in memory: the copy carries the data.
+        let d = "Subject: kept\r\n\r\nbody\r\n";
+        let (mut st, dir) = store_with_files("copy-copied-read", &[(3, d, true)]);
+        let _ = st.create(&Mailbox::try_from("Old").unwrap());
+        let sid = inbox_session(&mut st);
+        st.record_changes();
+        let r = st.handle(
+            sid,
+            Request::Copy {
+                uids: vec![3],
+                mailbox: Mailbox::try_from("Old").unwrap(),
+                last_uid: 3,
+            },
+        );
+        assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
+        match &st.take_changes()[..] {
+            [Change::Copied { message, .. }] => assert_eq!(&message.data[..], d.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A FETCH that sets `\Seen` and fails on a later message (its file cannot be read),
