@@ -1265,8 +1265,8 @@ impl MemoryStore {
     }
 
     /// `r` with the selected mailbox's new HIGHESTMODSEQ as its code when it expunged
-    /// messages (EXPUNGE: RFC 7162 §3.2.7; MOVE: RFC 6851 §4.4). The session sends it to
-    /// CONDSTORE-aware clients only.
+    /// messages (EXPUNGE: RFC 7162 §3.2.7; MOVE: RFC 6851 §4.4; RENAME INBOX with INBOX
+    /// selected, likewise). The session sends it to CONDSTORE-aware clients only.
     fn with_highest_modseq(&self, sid: SessionId, mut r: Reply) -> Reply {
         if r.data.iter().any(|d| matches!(d, ReplyData::Expunged(_))) {
             if let Some(f) = self.selected_folder(sid) {
@@ -2229,7 +2229,8 @@ impl MemoryStore {
             } else {
                 Vec::new()
             };
-            return Reply::ok(data);
+            // With INBOX selected, its new HIGHESTMODSEQ as EXPUNGE's reply carries it.
+            return self.with_highest_modseq(sid, Reply::ok(data));
         }
         // Children move with their parent.
         let mut prefix = fk.clone();

@@ -1171,6 +1171,17 @@ fn rename_inbox_expunges_in_every_session_with_inbox_selected() {
             // A client resynchronizing from before learns the same.
             C(b"e SELECT INBOX (QRESYNC (1 1))\r\n"),
             SHas(b"* VANISHED (EARLIER) 1:2\r\n"),
+            // Renamed by this session: VANISHED, and the new HIGHESTMODSEQ in the tagged
+            // OK as EXPUNGE's (RFC 7162 §3.2.7); a resync from it learns nothing more.
+            Other(Box::new(|st, _| {
+                st.deliver(&Mailbox::Inbox, Bytes::from_static(b"new\r\n"), vec![]);
+            })),
+            C(b"f NOOP\r\n"),
+            S(b"* 1 EXISTS\r\nf OK done\r\n"),
+            C(b"g RENAME INBOX Older\r\n"),
+            S(b"* VANISHED 3\r\ng OK [HIGHESTMODSEQ 6] done\r\n"),
+            C(b"h SELECT INBOX (QRESYNC (1 6))\r\n"),
+            SHas(b"* OK [HIGHESTMODSEQ 6] highest\r\n"),
         ],
     );
 }
