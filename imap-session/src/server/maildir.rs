@@ -373,6 +373,11 @@ impl MaildirStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The file name of message `uid` of `mailbox`, if it has a file.
+    fn file_name(&self, mailbox: &[u8], uid: u32) -> Option<String> {
+        self.files().get(mailbox).and_then(|f| f.get(&uid)).cloned()
+    }
+
     fn dir(&self, mailbox: &[u8]) -> PathBuf {
         self.root.join(dir_name(mailbox))
     }
@@ -679,11 +684,7 @@ impl MaildirStore {
             } => {
                 // RENAME INBOX, MOVE: the message's file is renamed into the new mailbox
                 // (put back if the request fails), not written again.
-                let name = self
-                    .files()
-                    .get(&from)
-                    .and_then(|f| f.get(&from_uid))
-                    .cloned();
+                let name = self.file_name(&from, from_uid);
                 let source = match name {
                     Some(name) => Source::Moved(MovedFrom {
                         mailbox: from,
@@ -702,11 +703,7 @@ impl MaildirStore {
             } => {
                 // COPY: the original's file is linked (Maildir names a message's flags in
                 // its file name, so each link has its own), not read.
-                let name = self
-                    .files()
-                    .get(&from)
-                    .and_then(|f| f.get(&from_uid))
-                    .cloned();
+                let name = self.file_name(&from, from_uid);
                 let source = match name {
                     Some(name) => Source::Copied(self.dir(&from).join("cur").join(name)),
                     None => Source::Data,
@@ -720,11 +717,7 @@ impl MaildirStore {
                 modseq,
             } => {
                 let cur = self.dir(&mailbox).join("cur");
-                let old = self
-                    .files()
-                    .get(&mailbox)
-                    .and_then(|f| f.get(&uid))
-                    .cloned();
+                let old = self.file_name(&mailbox, uid);
                 let Some(old) = old else {
                     return Ok(());
                 };
@@ -750,11 +743,7 @@ impl MaildirStore {
             } => {
                 // Parked in the root's `tmp/` until the log says it is gone (deleted then),
                 // so that it can be put back.
-                let name = self
-                    .files()
-                    .get(&mailbox)
-                    .and_then(|f| f.get(&uid))
-                    .cloned();
+                let name = self.file_name(&mailbox, uid);
                 let mut parked = None;
                 if let Some(name) = &name {
                     let to = self
