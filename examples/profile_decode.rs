@@ -24,6 +24,13 @@
 //!   literal is lent from the reader's buffer and advanced past, no split, no `Bytes`);
 //!   `streamedlent16k-skip` the same, events not asked for after a read lent whole (no
 //!   event follows one: the `push_read` contract);
+//! - `readlent16k`, `readonly16k`: the input as a socket gives it, read(2) of the corpus
+//!   file (page-cached) in 16 KiB reads, so the copy is the kernel's (not counted by
+//!   callgrind, nothing to subtract): `readlent16k` reads into the caller's reused `BytesMut`
+//!   (room for four reads made when less than one is left) and offers each read with
+//!   `push_read` (the lent lane), `readonly16k` only reads (the reading loop alone);
+//! - `interleave-read`, `interleave-read-lenient`: whole as in `interleave`, the lent lane
+//!   over 16 KiB read(2)s of the file, and the reads alone, in turn;
 //! - `interleave`: whole, `streamedmutfast16k` and `streamedlent16k` timed in turn, PASSES
 //!   rounds, least wall time of each (all read the same buffer, no copy);
 //!   `interleave-lenient` the same with the lenient decode options (as `benches/session.rs`);
@@ -186,6 +193,68 @@ fn decode_streamed_lent(data: &[u8], expect: Expect, skip: bool) -> (u64, u64) {
     r
 }
 
+/// One read(2) of at most `max` bytes from `fd` appended to `buf`'s spare capacity (which
+/// must hold `max`): how many (0 at the end of the file).
+fn read_into(fd: i32, buf: &mut bytes::BytesMut, max: usize) -> usize {
+    use bytes::BufMut;
+    assert!(buf.capacity() - buf.len() >= max);
+    let room = buf.chunk_mut();
+    // SAFETY: `room` is `buf`'s spare capacity, at least `max` bytes (asserted above), valid
+    // for writes; read(2) writes at most `max` bytes into it.
+    let n = unsafe { libc::read(fd, room.as_mut_ptr().cast(), max) };
+    let n = usize::try_from(n).expect("read(2) failed");
+    // SAFETY: read(2) initialised the first `n` bytes of the spare capacity.
+    unsafe { buf.advance_mut(n) };
+    n
+}
+
+/// The corpus file opened for the `read*` modes.
+fn open(file: &str) -> std::fs::File {
+    std::fs::File::open(file).expect("open corpus")
+}
+
+/// Mode `readlent16k`: 16 KiB read(2)s into the caller's reused buffer, offered with
+/// `push_read` (the lent lane).
+fn decode_read_lent(file: &str, expect: Expect) -> (u64, u64) {
+    use std::os::fd::AsRawFd;
+    let f = open(file);
+    let fd = f.as_raw_fd();
+    let mut buf = bytes::BytesMut::new();
+    let mut lane = 0usize;
+    let r = streamed(expect, false, |rx| {
+        if buf.capacity() - buf.len() < 16 * 1024 {
+            // room for four reads at a time (a new allocation: the framer still holds the bytes split off this one)
+            buf.reserve(64 * 1024);
+        }
+        let n = read_into(fd, &mut buf, 16 * 1024);
+        lane += rx.push_read(&mut buf, n, |c| {
+            black_box(c);
+        });
+        (n > 0, true)
+    });
+    eprintln!("{lane} bytes lent");
+    r
+}
+
+/// Mode `readonly16k`: the 16 KiB read(2)s alone, into one reused buffer.
+fn read_only(file: &str) -> (u64, u64) {
+    use std::os::fd::AsRawFd;
+    let f = open(file);
+    let fd = f.as_raw_fd();
+    let mut buf = bytes::BytesMut::with_capacity(16 * 1024);
+    let mut total = 0;
+    loop {
+        buf.clear();
+        let n = read_into(fd, &mut buf, 16 * 1024);
+        if n == 0 {
+            break;
+        }
+        total += black_box(&buf).len();
+    }
+    eprintln!("{total} bytes read");
+    (0, 0)
+}
+
 /// The receiver with literals over 16 KiB streamed: `read` pushes the next read and says
 /// whether more follow and whether to take events; the events are taken after each read
 /// that says so (with `context`, each begin event's FETCH context is read).
@@ -324,8 +393,97 @@ fn interleave(data: &[u8], rounds: u32, opts: DecodeOptions) {
     }
 }
 
-fn run<M: Message>(data: &[u8], mode: &str, expect: Expect) -> (u64, u64) {
+/// Mode `interleave-read[-lenient]`: whole (`push_bytes` of the loaded input, as in
+/// `interleave`), the lent lane over 16 KiB read(2)s of the corpus file, and those reads
+/// alone, timed in turn (order reversed every other round), least
+/// wall time of each. The lent lane includes the kernel's copy of the input, which the whole
+/// side does not pay: the reads alone show how much that is.
+fn interleave_read(file: &str, data: &[u8], rounds: u32, opts: DecodeOptions) {
+    use std::os::fd::AsRawFd;
+    use std::time::{Duration, Instant};
+    let f = open(file);
+    let fd = f.as_raw_fd();
+    let rewind = || {
+        // SAFETY: lseek(2) on an open descriptor, no memory involved.
+        assert_eq!(unsafe { libc::lseek(fd, 0, libc::SEEK_SET) }, 0);
+    };
+    let streamed_rx = || {
+        let config = config().with_stream_literals_over(Some(16 * 1024));
+        Receiver::new(config, opts.clone(), Expect::Response)
+    };
+    let drain = |rx: &mut Receiver| {
+        let mut n = 0u64;
+        for ev in rx.by_ref() {
+            if let StreamEvent::Message(m) = ev {
+                black_box(&m);
+                n += 1;
+            }
+        }
+        n
+    };
+    let shared = bytes::Bytes::copy_from_slice(data);
+    let mut best = [Duration::MAX; 3];
+    let mut counts = [0u64; 3];
+    for r in 0..rounds {
+        let order: [usize; 3] = if r % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+        for v in order {
+            rewind();
+            let t = Instant::now();
+            counts[v] = match v {
+                0 => {
+                    let mut rx = Receiver::new(config(), opts.clone(), Expect::Response);
+                    rx.push_bytes(shared.clone());
+                    drain(&mut rx)
+                }
+                1 => {
+                    let mut rx = streamed_rx();
+                    let mut buf = bytes::BytesMut::new();
+                    let mut n = 0;
+                    loop {
+                        if buf.capacity() - buf.len() < 16 * 1024 {
+                            buf.reserve(64 * 1024);
+                        }
+                        let k = read_into(fd, &mut buf, 16 * 1024);
+                        if k == 0 {
+                            break n;
+                        }
+                        rx.push_read(&mut buf, k, |c| {
+                            black_box(c);
+                        });
+                        n += drain(&mut rx);
+                    }
+                }
+                _ => {
+                    let mut buf = bytes::BytesMut::with_capacity(16 * 1024);
+                    loop {
+                        buf.clear();
+                        if read_into(fd, &mut buf, 16 * 1024) == 0 {
+                            break counts[0];
+                        }
+                        black_box(&buf);
+                    }
+                }
+            };
+            best[v] = best[v].min(t.elapsed());
+        }
+    }
+    assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
+    for (name, t) in ["whole", "read lent push_read", "reads alone"]
+        .iter()
+        .zip(best)
+    {
+        eprintln!(
+            "least of {rounds}: {name} {:.1} us = {:.3} of whole",
+            t.as_secs_f64() * 1e6,
+            t.as_secs_f64() / best[0].as_secs_f64()
+        );
+    }
+}
+
+fn run<M: Message>(data: &[u8], file: &str, mode: &str, expect: Expect) -> (u64, u64) {
     match mode {
+        "readlent16k" => decode_read_lent(file, expect),
+        "readonly16k" => read_only(file),
         "streamed16k" => decode_streamed(data, expect),
         "streamedcopy16k" => decode_streamed_copy(data, expect),
         "streamedfast16k" => decode_streamed_fast(data, expect),
@@ -399,12 +557,21 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|interleave[-lenient]|copy|copymut|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|readlent16k|readonly16k|interleave[-lenient]|interleave-read[-lenient]|copy|copymut|framer|encode PASSES"
         );
         std::process::exit(2);
     };
     let data = std::fs::read(file).expect("read corpus");
     let passes: u32 = passes.parse().expect("passes");
+    if mode == "interleave-read" || mode == "interleave-read-lenient" {
+        let opts = if mode == "interleave-read-lenient" {
+            DecodeOptions::lenient()
+        } else {
+            DecodeOptions::default()
+        };
+        interleave_read(file, &data, passes, opts);
+        return;
+    }
     if mode == "interleave" || mode == "interleave-lenient" {
         let lenient = mode == "interleave-lenient";
         let opts = if lenient {
@@ -419,8 +586,8 @@ fn main() {
     let mut r = (0, 0);
     for _ in 0..passes {
         r = match kind.as_str() {
-            "response" => run::<Response>(&data, mode, Expect::Response),
-            "command" => run::<Command>(&data, mode, Expect::Command),
+            "response" => run::<Response>(&data, file, mode, Expect::Response),
+            "command" => run::<Command>(&data, file, mode, Expect::Command),
             k => panic!("unknown kind {k}"),
         };
     }
