@@ -163,13 +163,209 @@ impl Encode for Sequence {
 
 /// `sequence-set`: non-empty list of numbers and ranges, or `$` (the saved search result,
 /// RFC 5182 / RFC 9051 §6.4.4.2).
+///
+/// ```
+/// use std::num::NonZeroU32;
+/// use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet, Sequences};
+/// let five = NonZeroU32::new(5).unwrap();
+/// let set = SequenceSet::single(five);
+/// // the list of one element is held inline; it derefs to a slice like a `Vec` does
+/// let SequenceSet::Set(items) = &set else { unreachable!() };
+/// assert_eq!(items.as_slice(), [Sequence::Single(SeqOrUid::Value(five))]);
+/// // equal to the same list built as a `Vec`
+/// let built = SequenceSet::Set(Sequences::from(vec![Sequence::Single(SeqOrUid::Value(five))]));
+/// assert_eq!(set, built);
+/// ```
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SequenceSet {
     /// Explicit numbers and ranges (never empty).
-    Set(Vec<Sequence>),
+    Set(Sequences),
     /// `$`.
     LastResult,
+}
+
+/// The numbers and ranges of a [`SequenceSet::Set`], in the order sent: a list that holds a
+/// single element inline (`5`, `1:*`, `4:9`: no allocation) and longer lists in a `Vec`.
+///
+/// It dereferences to `[Sequence]` (`iter`, `len`, indexing, slice patterns through
+/// [`as_slice`](Self::as_slice)); equality, hashing and `Debug` are those of the slice, so
+/// a one-element list is the same value whichever way it is held. Build it from a `Vec`
+/// (`.into()`), from one [`Sequence`], or by collecting an iterator (which holds one element
+/// inline).
+#[derive(Clone)]
+pub struct Sequences(SeqRepr);
+
+#[derive(Clone)]
+enum SeqRepr {
+    One(Sequence),
+    Many(Vec<Sequence>),
+}
+
+impl Sequences {
+    /// An empty list (not a valid set on its own: [`SequenceSet::validate`] rejects it).
+    pub const fn new() -> Self {
+        Sequences(SeqRepr::Many(Vec::new()))
+    }
+
+    /// A list of one element, held inline.
+    pub const fn one(s: Sequence) -> Self {
+        Sequences(SeqRepr::One(s))
+    }
+
+    /// The elements.
+    #[inline]
+    pub fn as_slice(&self) -> &[Sequence] {
+        match &self.0 {
+            SeqRepr::One(s) => std::slice::from_ref(s),
+            SeqRepr::Many(v) => v,
+        }
+    }
+
+    /// The elements, mutably.
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [Sequence] {
+        match &mut self.0 {
+            SeqRepr::One(s) => std::slice::from_mut(s),
+            SeqRepr::Many(v) => v,
+        }
+    }
+
+    /// Appends an element (a list of one element moves to a `Vec`).
+    pub fn push(&mut self, s: Sequence) {
+        match &mut self.0 {
+            SeqRepr::One(a) => self.0 = SeqRepr::Many(vec![*a, s]),
+            SeqRepr::Many(v) if v.is_empty() => self.0 = SeqRepr::One(s),
+            SeqRepr::Many(v) => v.push(s),
+        }
+    }
+
+    /// The elements as a `Vec` (allocates for a list held inline).
+    pub fn into_vec(self) -> Vec<Sequence> {
+        match self.0 {
+            SeqRepr::One(s) => vec![s],
+            SeqRepr::Many(v) => v,
+        }
+    }
+
+    /// Whether the list is held inline (for tests of the two representations).
+    #[cfg(test)]
+    fn is_inline(&self) -> bool {
+        matches!(self.0, SeqRepr::One(_))
+    }
+}
+
+impl Default for Sequences {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::ops::Deref for Sequences {
+    type Target = [Sequence];
+    #[inline]
+    fn deref(&self) -> &[Sequence] {
+        self.as_slice()
+    }
+}
+
+impl std::ops::DerefMut for Sequences {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [Sequence] {
+        self.as_mut_slice()
+    }
+}
+
+impl AsRef<[Sequence]> for Sequences {
+    fn as_ref(&self) -> &[Sequence] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Sequences {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Sequences {}
+
+impl std::hash::Hash for Sequences {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl fmt::Debug for Sequences {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+impl From<Vec<Sequence>> for Sequences {
+    /// Keeps the `Vec` as it is, whatever its length.
+    fn from(v: Vec<Sequence>) -> Self {
+        Sequences(SeqRepr::Many(v))
+    }
+}
+
+impl From<Sequence> for Sequences {
+    fn from(s: Sequence) -> Self {
+        Sequences::one(s)
+    }
+}
+
+impl From<Sequences> for Vec<Sequence> {
+    fn from(s: Sequences) -> Self {
+        s.into_vec()
+    }
+}
+
+impl FromIterator<Sequence> for Sequences {
+    /// One element is held inline, more go to a `Vec`.
+    fn from_iter<I: IntoIterator<Item = Sequence>>(iter: I) -> Self {
+        let mut it = iter.into_iter();
+        let Some(first) = it.next() else {
+            return Sequences::new();
+        };
+        let Some(second) = it.next() else {
+            return Sequences::one(first);
+        };
+        let mut v = Vec::with_capacity(it.size_hint().0.saturating_add(2));
+        v.push(first);
+        v.push(second);
+        v.extend(it);
+        Sequences(SeqRepr::Many(v))
+    }
+}
+
+impl Extend<Sequence> for Sequences {
+    fn extend<I: IntoIterator<Item = Sequence>>(&mut self, iter: I) {
+        for s in iter {
+            self.push(s);
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Sequences {
+    type Item = &'a Sequence;
+    type IntoIter = std::slice::Iter<'a, Sequence>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Sequences {
+    /// Either representation, with any number of elements (empty too, which validation
+    /// rejects), as the derived `Vec` would give.
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        if u.ratio(1, 2)? {
+            Ok(Sequences::one(u.arbitrary()?))
+        } else {
+            Ok(Sequences::from(u.arbitrary::<Vec<Sequence>>()?))
+        }
+    }
 }
 
 impl SequenceSet {
@@ -178,7 +374,7 @@ impl SequenceSet {
         if seqs.is_empty() {
             return Err(ValidationError::new(ValueKind::SequenceSet, Rule::Empty));
         }
-        Ok(SequenceSet::Set(seqs))
+        Ok(SequenceSet::Set(seqs.into()))
     }
 
     /// Fails for an empty [`SequenceSet::Set`] (use [`SequenceSet::new`]).
@@ -193,23 +389,23 @@ impl SequenceSet {
 
     /// A single number.
     pub fn single(v: NonZeroU32) -> Self {
-        SequenceSet::Set(vec![Sequence::Single(SeqOrUid::Value(v))])
+        SequenceSet::Set(Sequences::one(Sequence::Single(SeqOrUid::Value(v))))
     }
 
     /// `1:*`: everything.
     pub fn all() -> Self {
-        SequenceSet::Set(vec![Sequence::Range(
+        SequenceSet::Set(Sequences::one(Sequence::Range(
             SeqOrUid::Value(NonZeroU32::MIN),
             SeqOrUid::Asterisk,
-        )])
+        )))
     }
 
     /// A range `a:b`.
     pub fn range(a: NonZeroU32, b: NonZeroU32) -> Self {
-        SequenceSet::Set(vec![Sequence::Range(
+        SequenceSet::Set(Sequences::one(Sequence::Range(
             SeqOrUid::Value(a),
             SeqOrUid::Value(b),
-        )])
+        )))
     }
 
     /// Parses a `sequence-set`.
@@ -242,7 +438,7 @@ impl SequenceSet {
             }
             p.check_items(v.len())?;
         }
-        Ok(SequenceSet::Set(v))
+        Ok(SequenceSet::Set(v.into()))
     }
 
     /// Whether `n` is in the set, given the largest number in use (for `*`).
@@ -535,8 +731,8 @@ fn fast_item(b: &[u8], i: &mut usize) -> Option<SeqOrUid> {
 /// its length in bytes, or `None` when anything needs the general parser (zero, out-of-range
 /// or oddly written numbers, a missing number, more items than `max_items` allows), which then
 /// decides (errors, lenient fixes) from the same position. Items go to a stack buffer first,
-/// so the `Vec` is allocated once at its final size.
-fn fast_set(b: &[u8], max_items: usize) -> Option<(Vec<Sequence>, usize)> {
+/// so that one item is held inline and the `Vec` of more is allocated once at its final size.
+fn fast_set(b: &[u8], max_items: usize) -> Option<(Sequences, usize)> {
     const STACK: usize = 16;
     let mut stack = [Sequence::Single(SeqOrUid::Asterisk); STACK];
     let mut n = 0;
@@ -569,10 +765,11 @@ fn fast_set(b: &[u8], max_items: usize) -> Option<(Vec<Sequence>, usize)> {
         }
         i += 1;
     }
-    let v = if n <= STACK {
-        stack[..n].to_vec()
-    } else {
-        spill
+    let v = match n {
+        // one element (half the sets of commands): held inline, no allocation
+        1 => Sequences::one(stack[0]),
+        2..=STACK => Sequences::from(stack[..n].to_vec()),
+        _ => Sequences::from(spill),
     };
     Some((v, i))
 }
@@ -626,14 +823,22 @@ pub(crate) mod strategies {
     pub(crate) fn sequence_set() -> impl Strategy<Value = SequenceSet> {
         prop_oneof![
             Just(SequenceSet::LastResult),
-            proptest::collection::vec(
-                prop_oneof![
-                    sou().prop_map(Sequence::Single),
-                    (sou(), sou()).prop_map(|(a, b)| Sequence::Range(a, b))
-                ],
-                1..5
+            (
+                proptest::collection::vec(
+                    prop_oneof![
+                        sou().prop_map(Sequence::Single),
+                        (sou(), sou()).prop_map(|(a, b)| Sequence::Range(a, b))
+                    ],
+                    1..5
+                ),
+                proptest::bool::ANY
             )
-            .prop_map(SequenceSet::Set)
+                // either representation of a one-element list: inline (as decoded) or a Vec
+                .prop_map(|(v, inline)| SequenceSet::Set(if inline {
+                    v.into_iter().collect()
+                } else {
+                    v.into()
+                }))
         ]
     }
 
@@ -806,6 +1011,141 @@ mod tests {
                 (a, b) => proptest::prop_assert!(false, "{s}: {a:?} / {b:?}"),
             }
             proptest::prop_assert_eq!(&fast.warnings, &general.warnings);
+        }
+    }
+
+    fn hash_of(s: &SequenceSet) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    }
+
+    /// A one-element list held inline and the same list in a `Vec` are the same value: same
+    /// encoding, elements, `contains`, equality (with each other and with other sets), hash
+    /// and `Debug`; and a decoded one-element set is held inline, a longer one is not.
+    #[track_caller]
+    fn check_inline_matches_vec(item: Sequence, other: &SequenceSet) {
+        let inline = SequenceSet::Set(Sequences::one(item));
+        let general = SequenceSet::Set(Sequences::from(vec![item]));
+        let (SequenceSet::Set(a), SequenceSet::Set(b)) = (&inline, &general) else {
+            unreachable!()
+        };
+        assert!(a.is_inline() && !b.is_inline());
+        assert_eq!(a.as_slice(), b.as_slice());
+        assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
+        assert_eq!((a.len(), a.is_empty()), (b.len(), b.is_empty()));
+        assert_eq!(
+            inline.to_vec_inline_literals(),
+            general.to_vec_inline_literals()
+        );
+        assert_eq!(inline, general);
+        assert_eq!(general, inline);
+        assert_eq!(hash_of(&inline), hash_of(&general));
+        assert_eq!(format!("{inline:?}"), format!("{general:?}"));
+        assert_eq!(
+            format!("{inline:?}"),
+            format!("Set({:?})", vec![item]),
+            "Debug as the Vec printed"
+        );
+        assert_eq!(inline == *other, general == *other);
+        assert_eq!(*other == inline, *other == general);
+        for largest in [1, 2, 5, 7, 100, u32::MAX] {
+            for n in [0, 1, 2, 3, 4, 5, 6, 7, 8, 99, 100, 101, u32::MAX] {
+                assert_eq!(inline.contains(n, largest), general.contains(n, largest));
+            }
+        }
+        assert_eq!(a.clone().into_vec(), b.clone().into_vec());
+        // decoding the encoding gives the inline form back
+        let enc = Bytes::from(general.to_vec_inline_literals());
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            let mut p = Parser::new(&enc, &o);
+            let back = SequenceSet::parse(&mut p).unwrap();
+            assert_eq!(back, inline);
+            let SequenceSet::Set(d) = &back else {
+                unreachable!()
+            };
+            assert!(d.is_inline());
+        }
+    }
+
+    #[test]
+    fn inline_set_matches_vec() {
+        let v = |n: u32| SeqOrUid::Value(NonZeroU32::new(n).unwrap());
+        let items = [
+            Sequence::Single(v(5)),
+            Sequence::Single(SeqOrUid::Asterisk),
+            Sequence::Range(v(1), SeqOrUid::Asterisk),
+            Sequence::Range(SeqOrUid::Asterisk, v(1)),
+            Sequence::Range(v(4), v(9)),
+            Sequence::Range(v(9), v(4)),
+            Sequence::Range(v(5), v(5)),
+            Sequence::Single(v(u32::MAX)),
+        ];
+        let mut others = vec![SequenceSet::LastResult, SequenceSet::Set(Sequences::new())];
+        for &a in &items {
+            others.push(SequenceSet::Set(Sequences::one(a)));
+            others.push(SequenceSet::Set(vec![a].into()));
+            others.push(SequenceSet::Set(vec![a, a].into()));
+        }
+        for &item in &items {
+            for other in &others {
+                check_inline_matches_vec(item, other);
+            }
+        }
+        // the constructors and the ways of building a list
+        assert_eq!(
+            SequenceSet::single(NonZeroU32::new(5).unwrap()),
+            SequenceSet::Set(vec![items[0]].into())
+        );
+        assert_eq!(SequenceSet::all(), SequenceSet::Set(vec![items[2]].into()));
+        assert_eq!(
+            SequenceSet::range(NonZeroU32::new(4).unwrap(), NonZeroU32::new(9).unwrap()),
+            SequenceSet::Set(vec![items[4]].into())
+        );
+        assert!(Sequences::from_iter([items[0]]).is_inline());
+        let two: Sequences = items[..2].iter().copied().collect();
+        assert_eq!(two.as_slice(), &items[..2]);
+        let mut built = Sequences::new();
+        assert!(built.is_empty() && SequenceSet::Set(built.clone()).validate().is_err());
+        for (i, &s) in items.iter().enumerate() {
+            built.push(s);
+            assert_eq!(built.as_slice(), &items[..=i]);
+            assert_eq!(built.is_inline(), i == 0);
+        }
+        let mut ext = Sequences::one(items[0]);
+        ext.extend(items[1..].iter().copied());
+        assert_eq!(ext, built);
+        assert_eq!(Vec::from(ext), items.to_vec());
+        let mut m = Sequences::one(items[0]);
+        m[0] = items[1];
+        assert_eq!(m.as_slice(), [items[1]]);
+    }
+
+    proptest::proptest! {
+        /// Sets of one element, inline or in a `Vec`, compared with random sets.
+        #[test]
+        fn inline_set_matches_vec_random(
+            a in strategies::sequence_set(),
+            b in strategies::sequence_set(),
+        ) {
+            for s in [&a, &b] {
+                if let SequenceSet::Set(v) = s {
+                    // every element alone, against the other set
+                    for &item in v.iter() {
+                        check_inline_matches_vec(item, if std::ptr::eq(s, &a) { &b } else { &a });
+                    }
+                    // a decoded set equals its source whatever the representation
+                    let enc = Bytes::from(s.to_vec_inline_literals());
+                    let o = DecodeOptions::strict();
+                    let mut p = Parser::new(&enc, &o);
+                    let back = SequenceSet::parse(&mut p).unwrap();
+                    proptest::prop_assert_eq!(&back, s);
+                    proptest::prop_assert_eq!(hash_of(&back), hash_of(s));
+                    let SequenceSet::Set(d) = &back else { unreachable!() };
+                    proptest::prop_assert_eq!(d.is_inline(), v.len() == 1);
+                }
+            }
         }
     }
 

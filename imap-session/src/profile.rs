@@ -465,18 +465,24 @@ mod tests {
         for p in [&h, &t, &q] {
             assert!(p.no_descending_ranges);
         }
-        let set = SequenceSet::Set(vec![
-            Sequence::Range(v(10), v(1)),
-            Sequence::Range(SeqOrUid::Asterisk, v(5)),
-            Sequence::Range(v(2), v(3)),
-            Sequence::Single(v(7)),
-        ]);
-        let want = SequenceSet::Set(vec![
-            Sequence::Range(v(1), v(10)),
-            Sequence::Range(v(5), SeqOrUid::Asterisk),
-            Sequence::Range(v(2), v(3)),
-            Sequence::Single(v(7)),
-        ]);
+        let set = SequenceSet::Set(
+            vec![
+                Sequence::Range(v(10), v(1)),
+                Sequence::Range(SeqOrUid::Asterisk, v(5)),
+                Sequence::Range(v(2), v(3)),
+                Sequence::Single(v(7)),
+            ]
+            .into(),
+        );
+        let want = SequenceSet::Set(
+            vec![
+                Sequence::Range(v(1), v(10)),
+                Sequence::Range(v(5), SeqOrUid::Asterisk),
+                Sequence::Range(v(2), v(3)),
+                Sequence::Single(v(7)),
+            ]
+            .into(),
+        );
         assert_eq!(h.rewrite_sequence_set(&set, Some(100)), want);
         // Same members for every largest number.
         for largest in [1, 4, 6, 12, 100] {
@@ -621,18 +627,18 @@ mod tests {
     #[test]
     fn bare_star_replaced_when_opted_in_and_known() {
         let mut p = ServerProfile::standard();
-        let set = SequenceSet::Set(vec![Sequence::Single(SeqOrUid::Asterisk)]);
+        let set = SequenceSet::Set(vec![Sequence::Single(SeqOrUid::Asterisk)].into());
         assert_eq!(p.rewrite_sequence_set(&set, Some(42)), set);
         p.no_bare_star = true;
         assert_eq!(
             p.rewrite_sequence_set(&set, Some(42)),
-            SequenceSet::Set(vec![Sequence::Single(v(42))])
+            SequenceSet::Set(vec![Sequence::Single(v(42))].into())
         );
         // Unknown, or an empty mailbox: keep `*`.
         assert_eq!(p.rewrite_sequence_set(&set, None), set);
         assert_eq!(p.rewrite_sequence_set(&set, Some(0)), set);
         // Ranges with `*` are not "bare".
-        let r = SequenceSet::Set(vec![Sequence::Range(v(1), SeqOrUid::Asterisk)]);
+        let r = SequenceSet::Set(vec![Sequence::Range(v(1), SeqOrUid::Asterisk)].into());
         assert_eq!(p.rewrite_sequence_set(&r, Some(42)), r);
         // Never detected.
         assert!(!ServerProfile::detect("anything", &[]).no_bare_star);

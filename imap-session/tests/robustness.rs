@@ -51,7 +51,7 @@ proptest! {
         largest in 1u32..70,
         bare_star in any::<bool>(),
     ) {
-        let set = SequenceSet::Set(items);
+        let set = SequenceSet::Set(items.into());
         let mut p = ServerProfile::standard();
         p.no_descending_ranges = true;
         p.no_bare_star = bare_star;

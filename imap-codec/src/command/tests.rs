@@ -437,10 +437,13 @@ fn rfc9051_more_examples() {
             criteria: vec![
                 SearchKey::And(vec![SearchKey::Or(
                     Box::new(SearchKey::SequenceSet(SequenceSet::LastResult)),
-                    Box::new(SearchKey::SequenceSet(SequenceSet::Set(vec![
-                        Sequence::Single(SeqOrUid::Value(nz(1))),
-                        Sequence::Range(SeqOrUid::Value(nz(3000)), SeqOrUid::Value(nz(3021))),
-                    ]))),
+                    Box::new(SearchKey::SequenceSet(SequenceSet::Set(
+                        vec![
+                            Sequence::Single(SeqOrUid::Value(nz(1))),
+                            Sequence::Range(SeqOrUid::Value(nz(3000)), SeqOrUid::Value(nz(3021))),
+                        ]
+                        .into(),
+                    ))),
                 )]),
                 SearchKey::Text(is("text")),
             ],
@@ -494,11 +497,16 @@ fn rfc3501_rev1_commands() {
                     Box::new(SearchKey::Unseen),
                     Box::new(SearchKey::And(vec![SearchKey::Draft, SearchKey::Undraft])),
                 ),
-                SearchKey::SequenceSet(SequenceSet::Set(vec![
-                    Sequence::Range(SeqOrUid::Value(nz(1)), SeqOrUid::Value(nz(3))),
-                    Sequence::Single(SeqOrUid::Value(nz(4))),
-                ])),
-                SearchKey::Uid(SequenceSet::Set(vec![Sequence::Single(SeqOrUid::Asterisk)])),
+                SearchKey::SequenceSet(SequenceSet::Set(
+                    vec![
+                        Sequence::Range(SeqOrUid::Value(nz(1)), SeqOrUid::Value(nz(3))),
+                        Sequence::Single(SeqOrUid::Value(nz(4))),
+                    ]
+                    .into(),
+                )),
+                SearchKey::Uid(SequenceSet::Set(
+                    vec![Sequence::Single(SeqOrUid::Asterisk)].into(),
+                )),
                 SearchKey::Header(is("X-Foo"), is("bar")),
             ],
             uid: false,
@@ -538,11 +546,14 @@ fn extension_examples() {
             params: vec![SelectParam::QResync {
                 uidvalidity: UidValidity::new(67890007).unwrap(),
                 modseq: 20050715194045000,
-                known_uids: Some(SequenceSet::Set(vec![
-                    Sequence::Single(SeqOrUid::Value(nz(41))),
-                    Sequence::Range(SeqOrUid::Value(nz(43)), SeqOrUid::Value(nz(211))),
-                    Sequence::Range(SeqOrUid::Value(nz(214)), SeqOrUid::Value(nz(541))),
-                ])),
+                known_uids: Some(SequenceSet::Set(
+                    vec![
+                        Sequence::Single(SeqOrUid::Value(nz(41))),
+                        Sequence::Range(SeqOrUid::Value(nz(43)), SeqOrUid::Value(nz(211))),
+                        Sequence::Range(SeqOrUid::Value(nz(214)), SeqOrUid::Value(nz(541))),
+                    ]
+                    .into(),
+                )),
                 seq_match_data: None,
             }],
         },
@@ -563,11 +574,14 @@ fn extension_examples() {
     kat_exact(
         b"a103 UID STORE 6,4,8 (UNCHANGEDSINCE 12121230045) +FLAGS.SILENT (\\Deleted)\r\n",
         CommandBody::Store {
-            sequence_set: SequenceSet::Set(vec![
-                Sequence::Single(SeqOrUid::Value(nz(6))),
-                Sequence::Single(SeqOrUid::Value(nz(4))),
-                Sequence::Single(SeqOrUid::Value(nz(8))),
-            ]),
+            sequence_set: SequenceSet::Set(
+                vec![
+                    Sequence::Single(SeqOrUid::Value(nz(6))),
+                    Sequence::Single(SeqOrUid::Value(nz(4))),
+                    Sequence::Single(SeqOrUid::Value(nz(8))),
+                ]
+                .into(),
+            ),
             modifiers: vec![StoreModifier::UnchangedSince(12121230045)],
             kind: StoreType::Add,
             silent: true,
@@ -1209,11 +1223,11 @@ fn values_that_would_decode_differently_are_rejected() {
     rejected(CommandBody::Delete(Mailbox::Other(is("inbox"))));
     assert_eq!(mb("inbox"), Mailbox::Inbox);
     // An empty set encodes as nothing.
-    rejected(CommandBody::UidExpunge(SequenceSet::Set(vec![])));
+    rejected(CommandBody::UidExpunge(SequenceSet::Set(vec![].into())));
     rejected(CommandBody::Search {
         return_opts: None,
         charset: None,
-        criteria: vec![SearchKey::Uid(SequenceSet::Set(vec![]))],
+        criteria: vec![SearchKey::Uid(SequenceSet::Set(vec![].into()))],
         uid: false,
     });
     // Known names in Other/Extension variants.

@@ -381,7 +381,7 @@ mod known {
                 C::Modified(SequenceSet::Set(vec![
                     Sequence::Single(SeqOrUid::Value(n(7))),
                     Sequence::Single(SeqOrUid::Value(n(9))),
-                ])),
+                ].into())),
             ),
             (b"a NO [BADCOMPARATOR] x\r\n", C::BadComparator),
             (b"a NO [TOOBIG] x\r\n", C::TooBig),

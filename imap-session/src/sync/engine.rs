@@ -16,7 +16,7 @@ use imapwire_codec::flag::Flag;
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::{Data, ResponseCode, SearchReturnData, Status};
 use imapwire_codec::search::{SearchKey, SearchReturnOption};
-use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet, UidValidity};
+use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet, Sequences, UidValidity};
 
 use super::state::{FlagSet, Journal, JournalEntry, LocalChange, MessageState, ReplicaState};
 use crate::client::{CommandError, CommandId, Completion, Event, MailboxEvent, SubmitError};
@@ -463,7 +463,7 @@ pub(crate) fn uid_sets(uids: &[u32], budget: usize) -> Vec<SequenceSet> {
         }
         let item_len = 11 + if a == b { 0 } else { 11 };
         if len + item_len > budget && !cur.is_empty() {
-            out.push(SequenceSet::Set(std::mem::take(&mut cur)));
+            out.push(SequenceSet::Set(std::mem::take(&mut cur).into()));
             len = 0;
         }
         len += item_len;
@@ -474,16 +474,16 @@ pub(crate) fn uid_sets(uids: &[u32], budget: usize) -> Vec<SequenceSet> {
         });
     }
     if !cur.is_empty() {
-        out.push(SequenceSet::Set(cur));
+        out.push(SequenceSet::Set(cur.into()));
     }
     out
 }
 
 fn range_from(a: u32) -> SequenceSet {
-    SequenceSet::Set(vec![Sequence::Range(
+    SequenceSet::Set(Sequences::one(Sequence::Range(
         SeqOrUid::Value(nz(a)),
         SeqOrUid::Asterisk,
-    )])
+    )))
 }
 
 fn attrs(v: Vec<FetchAttribute>) -> FetchItems {
@@ -777,7 +777,7 @@ impl SyncEngine {
         if let Some((a, b)) = run {
             close(a, b, &mut seqs, &mut len);
         }
-        (len <= budget).then_some(SequenceSet::Set(seqs))
+        (len <= budget).then_some(SequenceSet::Set(seqs.into()))
     }
 
     /// After SELECT: UIDVALIDITY, mode, then the uploads.
