@@ -64,12 +64,13 @@ pub struct Envelope {
     /// Every string of the envelope is a run of this buffer.
     buf: Bytes,
     /// One exactly sized allocation: first `env-date`, `env-subject`, `env-in-reply-to`,
-    /// `env-message-id`, then the addresses of `env-from`, `env-sender`, `env-reply-to`,
-    /// `env-to`, `env-cc`, `env-bcc`, one after the other. Empty for an envelope whose
-    /// fields are all NIL.
+    /// `env-message-id`, then where each address list ends among the addresses (list `i` is
+    /// `ends[i - 1]..ends[i]`, packed by [`pack_ends`]), then the addresses of `env-from`,
+    /// `env-sender`, `env-reply-to`, `env-to`, `env-cc`, `env-bcc`, one after the other.
+    /// Empty for an envelope whose fields are all NIL, else at least these two entries. (The
+    /// list ends are here rather than in a field so that an envelope is 48 bytes, which keeps
+    /// a FETCH item at 64.)
     spans: Box<[AddressSpans]>,
-    /// Where each list ends among the addresses (list `i` is `ends[i - 1]..ends[i]`).
-    ends: [u32; 6],
 }
 
 impl Default for Envelope {
@@ -77,7 +78,6 @@ impl Default for Envelope {
         Envelope {
             buf: Bytes::new(),
             spans: Box::default(),
-            ends: [0; 6],
         }
     }
 }
@@ -116,6 +116,21 @@ const SUBJECT: usize = 1;
 const IN_REPLY_TO: usize = 2;
 const MESSAGE_ID: usize = 3;
 
+/// Entries of [`Envelope::spans`] before the addresses: the four strings, the list ends.
+const HEAD: usize = 2;
+
+/// The six list ends as the entry of [`Envelope::spans`] that holds them.
+fn pack_ends(e: [u32; 6]) -> AddressSpans {
+    let s = |off, len| Span { off, len };
+    [s(e[0], e[1]), s(e[2], e[3]), s(e[4], e[5]), Span::EMPTY]
+}
+
+/// The list ends held by `a` (see [`pack_ends`]).
+#[inline]
+fn unpack_ends(a: &AddressSpans) -> [u32; 6] {
+    [a[0].off, a[0].len, a[1].off, a[1].len, a[2].off, a[2].len]
+}
+
 impl Envelope {
     /// The spans of `env-date`, `env-subject`, `env-in-reply-to`, `env-message-id`.
     #[inline]
@@ -126,7 +141,13 @@ impl Envelope {
     /// The addresses of the six lists.
     #[inline]
     fn addresses(&self) -> &[AddressSpans] {
-        self.spans.get(1..).unwrap_or_default()
+        self.spans.get(HEAD..).unwrap_or_default()
+    }
+
+    /// Where each address list ends among [`addresses`](Self::addresses).
+    #[inline]
+    fn ends(&self) -> [u32; 6] {
+        self.spans.get(1).map_or([0; 6], unpack_ends)
     }
 
     /// `env-date`: the Date header, unparsed; `None` for NIL.
@@ -157,12 +178,13 @@ impl Envelope {
     #[inline]
     pub fn list(&self, field: AddressField) -> AddressList<'_> {
         let i = field as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let ends = self.ends();
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
         AddressList {
             buf: &self.buf,
             items: self
                 .addresses()
-                .get(start..self.ends[i] as usize)
+                .get(start..ends[i] as usize)
                 .unwrap_or_default(),
         }
     }
@@ -243,7 +265,7 @@ impl PartialEq for Envelope {
     fn eq(&self, other: &Self) -> bool {
         let (a, b) = (self.strs(), other.strs());
         (0..4).all(|i| a[i].get(&self.buf) == b[i].get(&other.buf))
-            && self.ends == other.ends
+            && self.ends() == other.ends()
             && self.all_addresses() == other.all_addresses()
     }
 }
@@ -358,24 +380,25 @@ impl TryFrom<EnvelopeFields> for Envelope {
                 Span::new(start, buf.len()).unwrap_or(Span::NIL)
             }
         };
-        let mut spans = Vec::with_capacity(1 + lists.iter().map(|l| l.len()).sum::<usize>());
+        let mut spans = Vec::with_capacity(HEAD + lists.iter().map(|l| l.len()).sum::<usize>());
         spans.push([
             put(&f.date),
             put(&f.subject),
             put(&f.in_reply_to),
             put(&f.message_id),
         ]);
+        spans.push([Span::EMPTY; 4]);
         let mut ends = [0u32; 6];
         for (end, list) in ends.iter_mut().zip(lists) {
             for a in list {
                 spans.push([put(&a.name), put(&a.adl), put(&a.mailbox), put(&a.host)]);
             }
-            *end = u32::try_from(spans.len() - 1).map_err(|_| too_long())?;
+            *end = u32::try_from(spans.len() - HEAD).map_err(|_| too_long())?;
         }
+        spans[1] = pack_ends(ends);
         Ok(Envelope {
             buf: Bytes::from(buf),
             spans: spans.into_boxed_slice(),
-            ends,
         })
     }
 }
@@ -790,11 +813,11 @@ impl EnvParser {
 
     /// The envelope, its bytes being the message's `self.start..end`.
     fn finish(&mut self, p: &mut Parser<'_>, end: usize, ends: [u32; 6]) -> PResult<Envelope> {
+        self.spans[1] = pack_ends(ends);
         if self.fixups.is_empty() {
             return Ok(Envelope {
                 buf: p.slice(self.start, end),
                 spans: Box::from(&self.spans[..]),
-                ends,
             });
         }
         // Some strings are not runs of the message as they stand: the buffer is a copy of
@@ -817,7 +840,6 @@ impl EnvParser {
         Ok(Envelope {
             buf: buf.into_bytes(),
             spans: Box::from(&self.spans[..]),
-            ends,
         })
     }
 }
@@ -876,8 +898,9 @@ impl Envelope {
             side: Vec::new(),
             fixups: SmallVec::new(),
         };
-        // the top-level strings' place, filled in at the end
+        // the top-level strings' and the list ends' places, filled in at the end
         e.spans.push([Span::NIL; 4]);
+        e.spans.push([Span::EMPTY; 4]);
         let mut strs = [Span::NIL; 4];
         let mut ends = [0u32; 6];
         strs[DATE] = e.nstring(p, DATE)?;
@@ -891,7 +914,7 @@ impl Envelope {
                     break 'fields;
                 }
                 e.address_list(p)?;
-                *end = (e.spans.len() - 1) as u32;
+                *end = (e.spans.len() - HEAD) as u32;
             }
             if !next_field(p)? {
                 break 'fields;
@@ -905,7 +928,7 @@ impl Envelope {
         }
         p.expect(b')', ") after env-message-id")?;
         // lists not sent (lenient) end where the last one sent did
-        let last = (e.spans.len() - 1) as u32;
+        let last = (e.spans.len() - HEAD) as u32;
         for end in ends.iter_mut().rev() {
             if *end != 0 || last == 0 {
                 break;

@@ -239,7 +239,7 @@ impl Section {
     }
 
     /// Encodes `"[" [section-spec] "]"`.
-    pub(crate) fn encode_section(s: &Option<Self>, buf: &mut EncodeBuf) {
+    pub(crate) fn encode_section(s: Option<&Self>, buf: &mut EncodeBuf) {
         buf.byte(b'[');
         if let Some(s) = s {
             s.encode(buf);
@@ -289,7 +289,7 @@ fn parse_section_binary(p: &mut Parser<'_>) -> PResult<Option<Part>> {
     Ok(Some(part))
 }
 
-fn encode_section_binary(part: &Option<Part>, buf: &mut EncodeBuf) {
+fn encode_section_binary(part: Option<&Part>, buf: &mut EncodeBuf) {
     buf.byte(b'[');
     if let Some(pt) = part {
         pt.encode(buf);
@@ -472,7 +472,7 @@ name_enum! {
             peek,
         } => {
             buf.raw(if *peek { b"BODY.PEEK" } else { b"BODY" });
-            Section::encode_section(section, buf);
+            Section::encode_section(section.as_ref(), buf);
             if let Some(pa) = partial {
                 pa.encode(buf);
             }
@@ -483,14 +483,14 @@ name_enum! {
             peek,
         } => {
             buf.raw(if *peek { b"BINARY.PEEK" } else { b"BINARY" });
-            encode_section_binary(section, buf);
+            encode_section_binary(section.as_ref(), buf);
             if let Some(pa) = partial {
                 pa.encode(buf);
             }
         }
         FetchAttribute::BinarySize { section } => {
             buf.raw(b"BINARY.SIZE");
-            encode_section_binary(section, buf);
+            encode_section_binary(section.as_ref(), buf);
         }
     }
 }
@@ -776,8 +776,10 @@ pub enum MessageDataItem {
     BodyStructure(BodyStructure),
     /// `BODY[section]<origin> nstring`. `data` is a slice of the received message.
     BodySection {
-        /// The section (`None` is `[]`).
-        section: Option<Section>,
+        /// The section (`None` is `[]`). Boxed: a [`Section`] is 64 bytes, which would make
+        /// every item (and every FETCH response, holding three inline) larger; `BODY[]`
+        /// allocates nothing.
+        section: Option<Box<Section>>,
         /// The origin octet of a partial fetch.
         origin: Option<u32>,
         /// The content, or NIL.
@@ -790,8 +792,9 @@ pub enum MessageDataItem {
     /// (`BINARY[<section-binary>]<<number>>`) although their ABNF leaves it out; servers send
     /// it in reply to `BINARY[...]<offset.length>`.
     Binary {
-        /// The part (`None` is `[]`).
-        section: Option<Part>,
+        /// The part (`None` is `[]`). Boxed, as [`BodySection`](Self::BodySection)'s section
+        /// is, to keep an item at 64 bytes.
+        section: Option<Box<Part>>,
         /// The origin octet (in the decoded data) of a partial fetch.
         origin: Option<u32>,
         /// The decoded content (may contain NUL), or NIL.
@@ -830,31 +833,41 @@ pub enum MessageDataItem {
     /// `SAVEDATE "..."` / `SAVEDATE NIL` (RFC 8514)
     SaveDate(Option<DateTime>),
     /// Any other item: its name and its value as framed on the wire (an atom, number,
-    /// string, literal, or a parenthesised list of those).
+    /// string, literal, or a parenthesised list of those). Boxed (rare; two strings would
+    /// make every item larger).
     ///
     /// When encoding, a `raw` that is not such a value is replaced by `NIL`, so the output
     /// stays valid.
-    Unknown {
-        /// The item name.
-        name: Atom,
-        /// The value's bytes.
-        #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))]
-        raw: Bytes,
-    },
+    Unknown(Box<RawItem>),
     /// Lenient profile only: an item whose value does not fit its grammar (`UID x`,
-    /// `INTERNALDATE NIL`), kept with its name and its value's bytes as they came, with a
-    /// warning at the defect, so that the data is not lost.
+    /// `INTERNALDATE NIL`), kept with its name as it came (`UID`, `INTERNALDATE`, ...) and
+    /// its value's bytes as they came (a balanced value: an atom, number, string, literal, or
+    /// a parenthesised list of those), with a warning at the defect, so that the data is not
+    /// lost. Boxed, as [`Unknown`](Self::Unknown) is.
     ///
     /// It is not valid protocol: encoding leaves it out (an item list of a FETCH response
     /// skips it; encoded alone it writes nothing), and validation rejects it.
     #[cfg_attr(feature = "arbitrary", arbitrary(skip))]
-    Invalid {
-        /// The item name as it came (`UID`, `INTERNALDATE`, ...).
-        name: Atom,
-        /// The value's bytes as they came (a balanced value: an atom, number, string,
-        /// literal, or a parenthesised list of those).
-        raw: Bytes,
-    },
+    Invalid(Box<RawItem>),
+}
+
+/// A FETCH item kept as its name and its value's bytes: [`MessageDataItem::Unknown`] and
+/// [`MessageDataItem::Invalid`].
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem {
+    /// The item name.
+    pub name: Atom,
+    /// The value's bytes.
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = crate::arbitrary_util::bytes))]
+    pub raw: Bytes,
+}
+
+impl RawItem {
+    /// The item `name` with the value `raw` (boxed, as the variants hold it).
+    pub fn boxed(name: Atom, raw: Bytes) -> Box<Self> {
+        Box::new(RawItem { name, raw })
+    }
 }
 
 /// `SP uniqueid` after the name `UID` (the general path and the FETCH item loop's fast path
@@ -1190,10 +1203,7 @@ impl MessageDataItem {
                         kept_raw = true;
                         push_item(
                             v,
-                            MessageDataItem::Invalid {
-                                name,
-                                raw: p.slice(value, p.pos),
-                            },
+                            MessageDataItem::Invalid(RawItem::boxed(name, p.slice(value, p.pos))),
                         );
                     }
                 }
@@ -1224,10 +1234,7 @@ impl MessageDataItem {
             if p.eat(b')') {
                 // (`kept_raw`: the list holds an `Invalid`; without one, and the list is
                 // never empty here, not every item is one)
-                if kept_raw
-                    && v.iter()
-                        .all(|it| matches!(it, MessageDataItem::Invalid { .. }))
-                {
+                if kept_raw && v.iter().all(|it| matches!(it, MessageDataItem::Invalid(_))) {
                     // no item fits its grammar (every item was dropped or kept raw): nothing
                     // valid is left to report (the stream decoders hand the raw message over
                     // with the error)
@@ -1258,7 +1265,7 @@ impl MessageDataItem {
                     Some(MessageDataItem::BodyStructure(BodyStructure::parse(p)?))
                 } else if p.keyword(b"BODY") {
                     if p.peek() == Some(b'[') {
-                        let section = Section::parse(p)?;
+                        let section = Section::parse(p)?.map(Box::new);
                         let origin = if p.eat(b'<') {
                             let o = p.number()?;
                             p.expect(b'>', ">")?;
@@ -1283,7 +1290,7 @@ impl MessageDataItem {
                     let size = p.number()?;
                     Some(MessageDataItem::BinarySize { section, size })
                 } else if p.keyword(b"BINARY") {
-                    let section = parse_section_binary(p)?;
+                    let section = parse_section_binary(p)?.map(Box::new);
                     let origin = if p.eat(b'<') {
                         let o = p.number()?;
                         p.expect(b'>', ">")?;
@@ -1397,10 +1404,10 @@ impl MessageDataItem {
         let start = p.pos;
         let wlen = p.warnings.len();
         generic_value(p, &mut ())?;
-        Ok(MessageDataItem::Unknown {
+        Ok(MessageDataItem::Unknown(RawItem::boxed(
             name,
-            raw: unknown_raw(p, start, wlen),
-        })
+            unknown_raw(p, start, wlen),
+        )))
     }
 
     /// Encodes `"(" msg-att *(SP msg-att) ")"`.
@@ -1408,7 +1415,7 @@ impl MessageDataItem {
     pub(crate) fn encode_list(items: &[Self], buf: &mut EncodeBuf) {
         if items
             .iter()
-            .any(|it| matches!(it, MessageDataItem::Invalid { .. }))
+            .any(|it| matches!(it, MessageDataItem::Invalid(_)))
         {
             return Self::encode_valid_list(items, buf);
         }
@@ -1420,7 +1427,7 @@ impl MessageDataItem {
     fn encode_valid_list(items: &[Self], buf: &mut EncodeBuf) {
         let mut valid = items
             .iter()
-            .filter(|it| !matches!(it, MessageDataItem::Invalid { .. }));
+            .filter(|it| !matches!(it, MessageDataItem::Invalid(_)));
         buf.byte(b'(');
         if let Some(first) = valid.next() {
             first.encode(buf);
@@ -1483,7 +1490,7 @@ impl Encode for MessageDataItem {
                 data,
             } => {
                 buf.raw(b"BODY");
-                Section::encode_section(section, buf);
+                Section::encode_section(section.as_deref(), buf);
                 if let Some(o) = origin {
                     buf.byte(b'<');
                     buf.num(*o);
@@ -1498,7 +1505,7 @@ impl Encode for MessageDataItem {
                 data,
             } => {
                 buf.raw(b"BINARY");
-                encode_section_binary(section, buf);
+                encode_section_binary(section.as_deref(), buf);
                 if let Some(o) = origin {
                     buf.byte(b'<');
                     buf.num(*o);
@@ -1512,7 +1519,7 @@ impl Encode for MessageDataItem {
             }
             MessageDataItem::BinarySize { section, size } => {
                 buf.raw(b"BINARY.SIZE");
-                encode_section_binary(section, buf);
+                encode_section_binary(section.as_ref(), buf);
                 buf.sp();
                 buf.num(*size);
             }
@@ -1572,13 +1579,13 @@ impl Encode for MessageDataItem {
                     None => buf.raw(b"NIL"),
                 }
             }
-            MessageDataItem::Unknown { name, raw } => {
-                buf.raw(name.as_bytes());
+            MessageDataItem::Unknown(u) => {
+                buf.raw(u.name.as_bytes());
                 buf.sp();
-                encode_unknown_raw(raw, buf);
+                encode_unknown_raw(&u.raw, buf);
             }
             // not valid protocol (see the variant): left out
-            MessageDataItem::Invalid { .. } => {}
+            MessageDataItem::Invalid(_) => {}
         }
     }
 }
@@ -1729,7 +1736,7 @@ pub(crate) mod strategies {
             body_structure().prop_map(MessageDataItem::BodyStructure),
             (section(), proptest::option::of(any::<u32>()), nstring()).prop_map(
                 |(section, origin, data)| MessageDataItem::BodySection {
-                    section,
+                    section: section.map(Box::new),
                     origin,
                     data,
                 }
@@ -1740,7 +1747,7 @@ pub(crate) mod strategies {
                 proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20))
             )
                 .prop_map(|(section, origin, data)| MessageDataItem::Binary {
-                    section,
+                    section: section.map(Box::new),
                     origin,
                     data: data.map(Bytes::from),
                 }),
@@ -1758,10 +1765,9 @@ pub(crate) mod strategies {
             object_id().prop_map(MessageDataItem::EmailId),
             proptest::option::of(object_id()).prop_map(MessageDataItem::ThreadId),
             proptest::option::of(date_time()).prop_map(MessageDataItem::SaveDate),
-            ("X-[A-Z]{1,6}", raw_value()).prop_map(|(n, raw)| MessageDataItem::Unknown {
-                name: Atom::try_from(n).unwrap(),
-                raw,
-            }),
+            ("X-[A-Z]{1,6}", raw_value()).prop_map(|(n, raw)| MessageDataItem::Unknown(
+                RawItem::boxed(Atom::try_from(n).unwrap(), raw)
+            )),
         ]
         .boxed()
     }
@@ -2129,23 +2135,29 @@ mod tests {
         let s = b"* 12 FETCH (BODY[HEADER.FIELDS (DATE FROM)]<0> {11}\r\nDate: x\r\n\r\n UID 7 BODY[1.2.MIME] NIL BINARY[1] ~{3}\r\na\x00b BINARY.SIZE[] 3 RFC822.TEXT \"t\")\r\n";
         let v = strict(s);
         let MessageDataItem::BodySection {
-            section: Some(Section::HeaderFields(None, l)),
+            section: Some(section),
             origin: Some(0),
             data: Some(d),
         } = &v[0]
         else {
             panic!("{v:?}")
         };
+        let Section::HeaderFields(None, l) = &**section else {
+            panic!("{v:?}")
+        };
         assert_eq!(l.names().len(), 2);
         assert_eq!(d.as_bytes(), b"Date: x\r\n\r\n");
         assert_eq!(v[1], MessageDataItem::Uid(Uid::new(7).unwrap()));
         let MessageDataItem::BodySection {
-            section: Some(Section::Mime(pt)),
+            section: Some(section),
             data: None,
             ..
         } = &v[2]
         else {
             panic!()
+        };
+        let Section::Mime(pt) = &**section else {
+            panic!("{v:?}")
         };
         assert_eq!(
             pt.numbers().map(|n| n.get()).collect::<Vec<_>>(),
@@ -2154,7 +2166,7 @@ mod tests {
         assert_eq!(
             v[3],
             MessageDataItem::Binary {
-                section: Some(Part::new(&[NonZeroU32::MIN]).unwrap()),
+                section: Some(Box::new(Part::new(&[NonZeroU32::MIN]).unwrap())),
                 origin: None,
                 data: Some(Bytes::from_static(b"a\x00b"))
             }
@@ -2206,9 +2218,10 @@ mod tests {
     fn unknown_items_keep_raw_value() {
         let s = b"* 1 FETCH (X-FOO (1 \"a b\" (NIL \\Seen) {3}\r\nx)y ()) UID 5 X-BAR 12)\r\n";
         let v = strict(s);
-        let MessageDataItem::Unknown { name, raw } = &v[0] else {
+        let MessageDataItem::Unknown(u) = &v[0] else {
             panic!()
         };
+        let RawItem { name, raw } = &**u;
         assert_eq!(name.as_bytes(), b"X-FOO");
         assert_eq!(&raw[..], b"(1 \"a b\" (NIL \\Seen) {3}\r\nx)y ())");
         assert_eq!(encode_line(&v), s.to_vec());
@@ -2216,10 +2229,10 @@ mod tests {
         MessageDataItem::encode_list(&v, &mut b);
         assert_eq!(b.literals.len(), 1);
         // an invalid raw value is encoded as NIL
-        let bad = MessageDataItem::Unknown {
-            name: Atom::try_from("X-A").unwrap(),
-            raw: Bytes::from_static(b"(unbalanced"),
-        };
+        let bad = MessageDataItem::Unknown(RawItem::boxed(
+            Atom::try_from("X-A").unwrap(),
+            Bytes::from_static(b"(unbalanced"),
+        ));
         assert_eq!(bad.to_vec_inline_literals(), b"X-A NIL");
     }
 
@@ -2234,9 +2247,10 @@ mod tests {
         assert!(w.contains(&Quirk::UnescapedQuotes), "{w:?}");
         assert!(w.contains(&Quirk::EightBit), "{w:?}");
         assert!(w.contains(&Quirk::BareLf), "{w:?}");
-        let MessageDataItem::Unknown { name, raw } = &v[0] else {
+        let MessageDataItem::Unknown(u) = &v[0] else {
             panic!("{v:?}")
         };
+        let RawItem { name, raw } = &**u;
         assert_eq!(name.as_bytes(), b"X-FOO");
         let want: &[u8] = b"(1 \"5\\\"x\" (NIL) y {3}\r\nt\xc3\xa9 {2}\r\nab)";
         assert_eq!(&raw[..], want, "{}", String::from_utf8_lossy(raw));

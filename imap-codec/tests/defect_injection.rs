@@ -585,14 +585,14 @@ fn fetch_item_that_does_not_fit_is_kept_raw() {
         let kept: Vec<_> = items
             .iter()
             .filter_map(|it| match it {
-                MessageDataItem::Invalid { name, raw } => Some((name.as_str(), &raw[..])),
+                MessageDataItem::Invalid(u) => Some((u.name.as_str(), &u.raw[..])),
                 _ => None,
             })
             .collect();
         assert_eq!(kept, [(name, raw)], "{shown}");
         let invalid = items
             .iter()
-            .find(|it| matches!(it, MessageDataItem::Invalid { .. }))
+            .find(|it| matches!(it, MessageDataItem::Invalid(_)))
             .unwrap();
         assert!(invalid.validate().is_err(), "{shown}");
         assert!(invalid.to_vec_inline_literals().is_empty(), "{shown}");

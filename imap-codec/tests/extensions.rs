@@ -385,7 +385,7 @@ fn binary_rfc3516() {
             seq: SeqNum::new(1).unwrap(),
             items: vec![
                 MessageDataItem::Binary {
-                    section: Some(part(&[1])),
+                    section: Some(Box::new(part(&[1]))),
                     origin: None,
                     data: Some(Bytes::copy_from_slice(bin)),
                 },
@@ -405,12 +405,12 @@ fn binary_rfc3516() {
             seq: SeqNum::new(2).unwrap(),
             items: vec![
                 MessageDataItem::Binary {
-                    section: Some(part(&[1, 2])),
+                    section: Some(Box::new(part(&[1, 2]))),
                     origin: Some(0),
                     data: Some(Bytes::from_static(b"abc")),
                 },
                 MessageDataItem::Binary {
-                    section: Some(part(&[3])),
+                    section: Some(Box::new(part(&[3]))),
                     origin: None,
                     data: None,
                 },

@@ -7,7 +7,7 @@ use imapwire_codec::body::{BodyFields, BodyStructure, MultiPart, SinglePart, Sin
 use imapwire_codec::capability::Capability;
 use imapwire_codec::codec::Message;
 use imapwire_codec::core::{Atom, IString, Text};
-use imapwire_codec::fetch::MessageDataItem;
+use imapwire_codec::fetch::{MessageDataItem, RawItem};
 use imapwire_codec::flag::{Flag, FlagFetch, MailboxAttribute};
 use imapwire_codec::mailbox::Mailbox;
 use imapwire_codec::response::{
@@ -116,9 +116,8 @@ fn known_names_in_other_variants() {
     );
     passes(&status(StatusItem::Other(atom("X-COUNT"), 1)));
     // FETCH items
-    let unknown = |n: &str, raw: &'static [u8]| MessageDataItem::Unknown {
-        name: atom(n),
-        raw: Bytes::from_static(raw),
+    let unknown = |n: &str, raw: &'static [u8]| {
+        MessageDataItem::Unknown(RawItem::boxed(atom(n), Bytes::from_static(raw)))
     };
     assert!(fetch(vec![unknown("UID", b"5")]).validate().is_err());
     passes(&fetch(vec![unknown("X-ITEM", b"5")]));
@@ -189,10 +188,10 @@ fn empty_lists() {
 #[test]
 fn text_and_raw_values() {
     // Unknown raw values that are not one value (a stray `)`), code text
-    let bad_raw = fetch(vec![MessageDataItem::Unknown {
-        name: atom("X-ITEM"),
-        raw: Bytes::from_static(b"1 2"),
-    }]);
+    let bad_raw = fetch(vec![MessageDataItem::Unknown(RawItem::boxed(
+        atom("X-ITEM"),
+        Bytes::from_static(b"1 2"),
+    ))]);
     assert!(bad_raw.validate().is_err());
     // A greeting validates its code.
     let g = Greeting {

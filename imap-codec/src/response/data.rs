@@ -1835,6 +1835,28 @@ mod set_placeholder_tests {
         );
     }
 
+    /// A FETCH item is 64 bytes, so that a FETCH response with its three inline items is
+    /// 208 and the event that carries it 256: what glibc's `memcpy` copies on its cheapest
+    /// path (29 instructions up to 256 bytes, 63 from 304), and the event is moved about three
+    /// times per message in the codec, more in the client. What keeps each variant within it
+    /// (docs/DESIGN.md): the envelope's list ends in its spans' allocation (48 bytes), the
+    /// body structure's slots a boxed slice (56), the flags one byte each (56), and the rare
+    /// large parts boxed (a body section's `Section`, `Binary`'s part, `Unknown`/`Invalid`).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn fetch_item_and_event_are_small() {
+        use crate::codec::{Decoded, StreamEvent};
+        use crate::fetch::MessageDataItem;
+        use std::mem::size_of;
+        assert_eq!(size_of::<crate::envelope::Envelope>(), 48);
+        assert_eq!(size_of::<crate::body::BodyStructure>(), 56);
+        assert_eq!(size_of::<MessageDataItem>(), 64);
+        assert_eq!(size_of::<Data>(), 208);
+        assert_eq!(size_of::<Response>(), 208);
+        assert!(size_of::<Decoded<Response>>() <= 256);
+        assert!(size_of::<Option<StreamEvent<Response>>>() <= 256);
+    }
+
     /// `set_placeholder` leaves exactly the new value, over the placeholder and over any
     /// other response (which it drops as an assignment does).
     #[test]

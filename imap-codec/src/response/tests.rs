@@ -1697,10 +1697,10 @@ proptest! {
             use crate::fetch::MessageDataItem as I;
             if let Response::Data(Data::Fetch { items, .. }) = &mut r {
                 for it in items.iter_mut() {
-                    if let I::Invalid { name, raw } | I::Unknown { name, raw } = it {
-                        let up = name.as_bytes().to_ascii_uppercase();
-                        *name = crate::core::Atom::new(up).unwrap();
-                        *raw = Bytes::from(raw.to_ascii_uppercase());
+                    if let I::Invalid(u) | I::Unknown(u) = it {
+                        let up = u.name.as_bytes().to_ascii_uppercase();
+                        u.name = crate::core::Atom::new(up).unwrap();
+                        u.raw = Bytes::from(u.raw.to_ascii_uppercase());
                     }
                 }
             }

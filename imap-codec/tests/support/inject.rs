@@ -1345,11 +1345,11 @@ pub fn fixed_point(r: &Response) -> Result<(), String> {
     use imapwire_codec::response::Data;
     if let Response::Data(Data::Fetch { items, .. } | Data::UidFetch { items, .. }) = r {
         for it in items.iter() {
-            if let MessageDataItem::Unknown { name, raw } = it {
+            if let MessageDataItem::Unknown(u) = it {
                 let enc = it.to_vec_inline_literals();
-                let mut want = name.as_bytes().to_vec();
+                let mut want = u.name.as_bytes().to_vec();
                 want.push(b' ');
-                want.extend_from_slice(raw);
+                want.extend_from_slice(&u.raw);
                 if enc != want {
                     return Err(format!(
                         "unknown item {} re-encodes as {}",

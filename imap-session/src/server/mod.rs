@@ -3046,12 +3046,12 @@ fn streamed_name_item(name: StreamedName, data: Option<Bytes>) -> MessageDataIte
         StreamedName::Rfc822 => MessageDataItem::Rfc822(string(data)),
         StreamedName::Rfc822Text => MessageDataItem::Rfc822Text(string(data)),
         StreamedName::BodySection { section, origin } => MessageDataItem::BodySection {
-            section,
+            section: section.map(Box::new),
             origin,
             data: string(data),
         },
         StreamedName::Binary { section, origin } => MessageDataItem::Binary {
-            section,
+            section: section.map(Box::new),
             origin,
             data,
         },
