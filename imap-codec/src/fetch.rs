@@ -10,6 +10,7 @@
 //! Numbers that are `number64` on the wire are `u64` here; values above 2^63-1 cannot be sent
 //! and are encoded saturated to 2^63-1.
 
+use std::fmt;
 use std::num::{NonZeroU32, NonZeroU64};
 
 use bytes::Bytes;
@@ -755,22 +756,27 @@ impl Encode for GmailLabel {
 }
 
 /// One data item of a FETCH response (`msg-att`).
+///
+/// 64 bytes (pinned by `fetch_item_and_event_are_small`): a FETCH response holds three
+/// inline, and the event that carries it is copied several times per message, so the rare
+/// large parts are boxed. `Debug` prints what it printed before they were (the boxes do not
+/// show; `Unknown`/`Invalid` as a struct variant with `name` and `raw`).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageDataItem {
     /// `FLAGS (...)`: the system flags one byte each and one keyword inline (the usual
     /// list decodes without allocating; see [`FetchFlags`]).
     Flags(FetchFlags),
     /// `ENVELOPE (...)`. Not boxed: an [`Envelope`] is one buffer and one allocation of its
-    /// string ranges.
+    /// string ranges (48 bytes).
     Envelope(Envelope),
     /// `INTERNALDATE "..."`
     InternalDate(DateTime),
     /// `RFC822.SIZE n` (`number64` in IMAP4rev2)
     Rfc822Size(u64),
     /// `BODY (...)`: the structure without extension data (normally). Not boxed: a
-    /// [`BodyStructure`] is one `Vec` of its parts.
+    /// [`BodyStructure`] is one allocation of its parts (56 bytes).
     Body(BodyStructure),
     /// `BODYSTRUCTURE (...)`
     BodyStructure(BodyStructure),
@@ -849,6 +855,69 @@ pub enum MessageDataItem {
     /// skips it; encoded alone it writes nothing), and validation rejects it.
     #[cfg_attr(feature = "arbitrary", arbitrary(skip))]
     Invalid(Box<RawItem>),
+}
+
+impl fmt::Debug for MessageDataItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        type I = MessageDataItem;
+        let tuple = |f: &mut fmt::Formatter<'_>, name: &str, v: &dyn fmt::Debug| {
+            f.debug_tuple(name).field(v).finish()
+        };
+        match self {
+            I::Flags(v) => tuple(f, "Flags", v),
+            I::Envelope(v) => tuple(f, "Envelope", v),
+            I::InternalDate(v) => tuple(f, "InternalDate", v),
+            I::Rfc822Size(v) => tuple(f, "Rfc822Size", v),
+            I::Body(v) => tuple(f, "Body", v),
+            I::BodyStructure(v) => tuple(f, "BodyStructure", v),
+            I::BodySection {
+                section,
+                origin,
+                data,
+            } => f
+                .debug_struct("BodySection")
+                .field("section", section)
+                .field("origin", origin)
+                .field("data", data)
+                .finish(),
+            I::Binary {
+                section,
+                origin,
+                data,
+            } => f
+                .debug_struct("Binary")
+                .field("section", section)
+                .field("origin", origin)
+                .field("data", data)
+                .finish(),
+            I::BinarySize { section, size } => f
+                .debug_struct("BinarySize")
+                .field("section", section)
+                .field("size", size)
+                .finish(),
+            I::Uid(v) => tuple(f, "Uid", v),
+            I::Rfc822(v) => tuple(f, "Rfc822", v),
+            I::Rfc822Header(v) => tuple(f, "Rfc822Header", v),
+            I::Rfc822Text(v) => tuple(f, "Rfc822Text", v),
+            I::ModSeq(v) => tuple(f, "ModSeq", v),
+            I::GmailMsgId(v) => tuple(f, "GmailMsgId", v),
+            I::GmailThrId(v) => tuple(f, "GmailThrId", v),
+            I::GmailLabels(v) => tuple(f, "GmailLabels", v),
+            I::Preview(v) => tuple(f, "Preview", v),
+            I::EmailId(v) => tuple(f, "EmailId", v),
+            I::ThreadId(v) => tuple(f, "ThreadId", v),
+            I::SaveDate(v) => tuple(f, "SaveDate", v),
+            I::Unknown(u) | I::Invalid(u) => f
+                .debug_struct(if matches!(self, I::Unknown(_)) {
+                    "Unknown"
+                } else {
+                    "Invalid"
+                })
+                .field("name", &u.name)
+                .field("raw", &u.raw)
+                .finish(),
+        }
+    }
 }
 
 /// A FETCH item kept as its name and its value's bytes: [`MessageDataItem::Unknown`] and
@@ -2177,6 +2246,47 @@ mod tests {
                 section: None,
                 size: 3
             }
+        );
+    }
+
+    /// `Debug` prints the boxed variants as the derived `Debug` printed them before they
+    /// were boxed (`dissect --json` is made from it): the boxes do not show, `Unknown` and
+    /// `Invalid` are struct variants with `name` and `raw`.
+    #[test]
+    fn debug_as_before_boxing() {
+        let s = b"* 1 FETCH (BODY[1.MIME] NIL BINARY[2]<3> \"ab\" BINARY.SIZE[] 4 X-FOO (1 2) UID x)\r\n";
+        let (v, _) = lenient_only(s);
+        let name = |n: &str| Atom::try_from(n).unwrap();
+        let raw = |r: &'static [u8]| Bytes::from_static(r);
+        let want = [
+            "BodySection { section: Some(Mime(Part(1))), origin: None, data: None }".to_string(),
+            "Binary { section: Some(Part(2)), origin: Some(3), data: Some(b\"ab\") }".to_string(),
+            "BinarySize { section: None, size: 4 }".to_string(),
+            format!(
+                "Unknown {{ name: {:?}, raw: {:?} }}",
+                name("X-FOO"),
+                raw(b"(1 2)")
+            ),
+            format!(
+                "Invalid {{ name: {:?}, raw: {:?} }}",
+                name("UID"),
+                raw(b"x")
+            ),
+        ];
+        let got: Vec<String> = v.iter().map(|it| format!("{it:?}")).collect();
+        assert_eq!(got, want);
+        // the alternate form too
+        assert_eq!(
+            format!("{:#?}", v[3]),
+            format!(
+                "Unknown {{\n    name: {:#?},\n    raw: {:#?},\n}}",
+                name("X-FOO"),
+                raw(b"(1 2)")
+            )
+        );
+        assert_eq!(
+            format!("{:?}", MessageDataItem::Uid(Uid::new(7).unwrap())),
+            format!("Uid({:?})", Uid::new(7).unwrap())
         );
     }
 
