@@ -22,7 +22,8 @@
 //! - `move`: `UID MOVE k Archive`, `k` cycling from 1: every command moves one message
 //!   out of INBOX (ITERATIONS at most MESSAGES);
 //! - `copy`: `UID COPY k:k+99 Archive`, `k` stepping by 100 through INBOX and starting
-//!   over: every command copies 100 messages.
+//!   over: every command copies 100 messages (fewer in the last window when MESSAGES is
+//!   not a multiple of 100; Archive grows by each copy).
 //!
 //! Prints the wall time per command.
 

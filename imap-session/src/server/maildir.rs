@@ -98,6 +98,10 @@ pub struct MaildirStore {
     /// Tests: renames of an expunged message's file that found no file.
     #[cfg(test)]
     removed_missing: usize,
+    /// Tests: COPY copies files instead of linking them (as where the file system cannot
+    /// link).
+    #[cfg(test)]
+    no_hard_links: bool,
     /// Tests: the log append that fails (after this many have succeeded).
     #[cfg(test)]
     fail_log: Option<usize>,
@@ -308,6 +312,8 @@ impl MaildirStore {
             #[cfg(test)]
             removed_missing: 0,
             #[cfg(test)]
+            no_hard_links: false,
+            #[cfg(test)]
             fail_log: None,
             #[cfg(test)]
             before_undo: None,
@@ -371,6 +377,18 @@ impl MaildirStore {
         self.files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether COPY may make hard links (tests can make it copy instead).
+    fn may_link(&self) -> bool {
+        #[cfg(test)]
+        {
+            !self.no_hard_links
+        }
+        #[cfg(not(test))]
+        {
+            true
+        }
     }
 
     /// The file name of message `uid` of `mailbox`, if it has a file.
@@ -526,8 +544,13 @@ impl MaildirStore {
                 if n.starts_with('.') || known.contains_key(base_of(&n)) {
                     continue;
                 }
-                let date = e
-                    .metadata()?
+                // Followed if a link: a link to nothing is no message (left where it is).
+                let meta = match fs::metadata(e.path()) {
+                    Ok(meta) => meta,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                let date = meta
                     .modified()
                     .ok()
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -814,37 +837,36 @@ impl MaildirStore {
                     // where the file system cannot link, a copy of the file (read and
                     // written in pieces).
                     Source::Copied(original) => {
-                        let tmp = dir.join("tmp").join(&name);
-                        let made = fs::hard_link(&original, &tmp).or_else(|_| {
-                            fs::copy(&original, &tmp)?;
-                            set_date(&tmp, mtime);
-                            Ok(())
-                        });
-                        if let Err(e) = made {
-                            let _ = fs::remove_file(&tmp);
-                            return Err(e);
-                        }
-                        tmp
+                        // A symbolic link is not linked (a hard link to it would be a link
+                        // to the same relative path, one directory off): its target is
+                        // copied.
+                        let link = self.may_link()
+                            && !fs::symlink_metadata(&original)?.file_type().is_symlink();
+                        made_in(dir.join("tmp").join(&name), |tmp| {
+                            let linked = if link {
+                                fs::hard_link(&original, tmp)
+                            } else {
+                                Err(io::ErrorKind::Unsupported.into())
+                            };
+                            linked.or_else(|_| {
+                                fs::copy(&original, tmp)?;
+                                set_date(tmp, mtime);
+                                Ok(())
+                            })
+                        })?
                     }
                     // A message not held in memory has no data to write here.
                     _ if message.data.len() as u64 != message.size => {
                         return Err(io::Error::other("message data not in memory"));
                     }
-                    _ => {
-                        let tmp = dir.join("tmp").join(&name);
-                        let written = fs::File::create(&tmp).and_then(|mut f| {
-                            f.write_all(&message.data)?;
-                            if let Some(t) = mtime {
-                                let _ = f.set_modified(t);
-                            }
-                            Ok(())
-                        });
-                        if let Err(e) = written {
-                            let _ = fs::remove_file(&tmp);
-                            return Err(e);
+                    _ => made_in(dir.join("tmp").join(&name), |tmp| {
+                        let mut f = fs::File::create(tmp)?;
+                        f.write_all(&message.data)?;
+                        if let Some(t) = mtime {
+                            let _ = f.set_modified(t);
                         }
-                        tmp
-                    }
+                        Ok(())
+                    })?,
                 };
                 if let Err(e) = fs::rename(&tmp, &cur) {
                     let _ = fs::remove_file(&tmp);
@@ -1305,6 +1327,18 @@ fn may_change(request: &Request) -> bool {
         }),
         Request::Fetch { .. } => false,
         _ => true,
+    }
+}
+
+/// `tmp` once `make` has made the file there; on failure whatever it left there is
+/// removed.
+fn made_in(tmp: PathBuf, make: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<PathBuf> {
+    match make(&tmp) {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
 }
 
@@ -2095,10 +2129,23 @@ mod tests {
     /// original leaves the copy whole; so after reopening.
     #[test]
     fn copy_links_the_files() {
+        copy_keeps_the_copies_apart(true);
+    }
+
+    /// Where the file system cannot link, COPY copies each file (new inodes, each dated
+    /// with its message's internal date), with the same results otherwise.
+    #[test]
+    fn copy_copies_the_files_where_links_fail() {
+        copy_keeps_the_copies_apart(false);
+    }
+
+    fn copy_keeps_the_copies_apart(links: bool) {
         use imapwire_codec::command::{StoreData, StoreType};
         use imapwire_codec::response::Status;
-        let dir = fresh("copy-files");
+        use std::os::unix::fs::MetadataExt;
+        let dir = fresh(if links { "copy-files" } else { "copy-no-links" });
         let (mut st, sid) = journal_setup(&dir);
+        st.no_hard_links = !links;
         let big = vec![b'z'; STREAM_OVER as usize + 10];
         let r = st.append_messages(&Mailbox::Inbox, vec![(Bytes::from(big), vec![], 7)]);
         assert_eq!(r.status, Status::Ok);
@@ -2117,11 +2164,26 @@ mod tests {
         assert_eq!(r.status, Status::Ok, "{r:?}");
         assert_eq!(uids(&st, b"INBOX"), inbox, "the originals stay");
         check_reopened(&st, &inbox);
-        assert_eq!(
-            inodes(&dir.join(".Sent")),
-            files,
-            "linked, not written again"
-        );
+        let copies = inodes(&dir.join(".Sent"));
+        if links {
+            assert_eq!(copies, files, "linked, not written again");
+        } else {
+            assert!(copies.iter().all(|i| !files.contains(i)), "copied");
+            let cur = dir.join(".Sent").join("cur");
+            let mut dates: Vec<i64> = fs::read_dir(&cur)
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().mtime())
+                .collect();
+            let mut want: Vec<i64> = st
+                .memory()
+                .stored(b"Sent")
+                .iter()
+                .map(|m| m.internal_date)
+                .collect();
+            dates.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(dates, want, "dated");
+        }
         assert_eq!(inodes(&dir), files);
         // The originals' flags change; the copies' do not. Then the originals go.
         let r = st.handle(
@@ -2144,6 +2206,47 @@ mod tests {
         let st = MaildirStore::open(&dir).unwrap();
         check_reopened(&st, &inbox);
         assert!(uids(&st, b"INBOX").is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A message whose file is a relative symbolic link (put there by another tool) is
+    /// copied from the link's target, not linked (a hard link to a relative symlink one
+    /// directory deeper would point nowhere); a link to nothing found when the store is
+    /// opened is no message and does not stop the store from opening.
+    #[test]
+    fn copy_of_a_symlinked_message_copies_its_target() {
+        use imapwire_codec::response::Status;
+        let dir = fresh("copy-symlink");
+        let (mut st, sid) = journal_setup(&dir);
+        let inbox = uids(&st, b"INBOX");
+        let name = st.file_name(b"INBOX", 2).unwrap();
+        fs::create_dir_all(dir.join("blobs")).unwrap();
+        let file = dir.join("cur").join(&name);
+        fs::rename(&file, dir.join("blobs").join("m2")).unwrap();
+        std::os::unix::fs::symlink("../blobs/m2", &file).unwrap();
+        let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+        let r = st.handle(
+            sid,
+            Request::Copy {
+                uids: vec![2],
+                mailbox: sent,
+                last_uid: 7,
+            },
+        );
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        let want: Vec<_> = inbox.iter().filter(|m| m.0 == 2).collect();
+        let check = |st: &MaildirStore| {
+            let copied = uids(st, b"Sent");
+            assert_eq!(copied.len(), 1);
+            assert_eq!((&copied[0].1, &copied[0].2), (&want[0].1, &want[0].2));
+        };
+        check(&st);
+        drop(st);
+        // A dangling link another tool left in a mailbox.
+        std::os::unix::fs::symlink("../nowhere", dir.join("cur").join("1.M1P1.x:2,S")).unwrap();
+        let st = MaildirStore::open(&dir).unwrap();
+        check(&st);
+        assert_eq!(uids(&st, b"INBOX"), inbox);
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -203,14 +203,12 @@ pub enum Change {
     },
     /// A message was added to `to` as a copy of message `from_uid` of `from` (COPY,
     /// RFC 9051 §6.4.7), which stays where it is: what [`Added`](Change::Added) says, plus
-    /// where the original is, so that a persistence layer can copy (or link) the stored
-    /// original instead of writing the message again. When the store's messages are in
-    /// files ([`MemoryStore::set_message_files`]) and the persistence layer copies their
-    /// files itself (as [`MaildirStore`](super::maildir::MaildirStore) does), the message is
-    /// not read for COPY and may not be held in memory ([`StoredMessage::size`] differs from
-    /// its data's length): then copying the stored original is the only way to keep it. A
-    /// persistence layer that handles only `Added` must handle this variant at least as an
-    /// `Added` to `to`.
+    /// where the original is, so that the persistence layer copies (or links) the stored
+    /// original instead of writing the message again. Recorded only for the persistence
+    /// layer of [`MaildirStore`](super::maildir::MaildirStore), which copies message files
+    /// itself: the message is not read for COPY and may not be held in memory
+    /// ([`StoredMessage::size`] differs from its data's length). Other stores record a
+    /// COPY as [`Added`](Change::Added), with the data.
     Copied {
         /// The mailbox of the original.
         from: Vec<u8>,
@@ -1901,8 +1899,10 @@ impl MemoryStore {
             source.push(m.uid);
             let (flags, date) = (m.flags, m.internal_date);
             // MOVE: recorded as moved out of the source (RFC 6851), its removal follows;
-            // COPY: as copied from it.
+            // COPY: as copied from it when the persistence layer copies files (else as
+            // added, with the data, for a layer that knows only `Added`).
             let (from, from_uid) = (k.clone(), m.uid);
+            let copies_files = self.persists_files;
             let added = self.insert(&tk, data, size, flags, date, |to, message| {
                 if remove {
                     Change::Moved {
@@ -1911,11 +1911,16 @@ impl MemoryStore {
                         to,
                         message,
                     }
-                } else {
+                } else if copies_files {
                     Change::Copied {
                         from,
                         from_uid,
                         to,
+                        message,
+                    }
+                } else {
+                    Change::Added {
+                        mailbox: to,
                         message,
                     }
                 }
@@ -3095,11 +3100,12 @@ mod tests {
         }
     }
 
-    /// COPY records each copy as `Change::Copied` (the original's mailbox and UID, the
-    /// copy's new UID; no `Added`, nothing removed). Held in memory, or read from its file,
-    /// the copy carries its data; with `persists_files` the file is not opened (message 8's
-    /// file does not even exist: a read would fail the request) and the copy carries its
-    /// size only, for the persistence layer to copy the file.
+    /// With `persists_files` COPY records each copy as `Change::Copied` (the original's
+    /// mailbox and UID, the copy's new UID; no `Added`, nothing removed), the file is not
+    /// opened (message 8's file does not even exist: a read would fail the request) and the
+    /// copy carries its size only, for the persistence layer to copy the file. Without it,
+    /// every message is read first (an unreadable one fails the COPY) and each copy is
+    /// recorded as `Change::Added` with its data.
     #[test]
     fn copy_records_copies_and_reads_nothing_when_files_persist() {
         for persists_files in [false, true] {
@@ -3147,7 +3153,8 @@ mod tests {
             assert_eq!(st.folders[&b"INBOX"[..]].messages.len(), 2);
             let _ = std::fs::remove_dir_all(&dir);
         }
-        // Readable and held in memory: the copy carries the data.
+        // Without `persists_files` (any store but the Maildir one) the copy is recorded as
+        // added, with its data read from the file.
         let d = "Subject: kept\r\n\r\nbody\r\n";
         let (mut st, dir) = store_with_files("copy-copied-read", &[(3, d, true)]);
         let _ = st.create(&Mailbox::try_from("Old").unwrap());
@@ -3163,7 +3170,10 @@ mod tests {
         );
         assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
         match &st.take_changes()[..] {
-            [Change::Copied { message, .. }] => assert_eq!(&message.data[..], d.as_bytes()),
+            [Change::Added { mailbox, message }] => {
+                assert_eq!(&mailbox[..], b"Old");
+                assert_eq!(&message.data[..], d.as_bytes());
+            }
             other => panic!("{other:?}"),
         }
         let _ = std::fs::remove_dir_all(&dir);
