@@ -347,6 +347,30 @@ impl Extend<Sequence> for Sequences {
     }
 }
 
+impl IntoIterator for Sequences {
+    type Item = Sequence;
+    /// The inline element, or the `Vec`'s elements (no allocation either way).
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Sequence>, std::vec::IntoIter<Sequence>>;
+    fn into_iter(self) -> Self::IntoIter {
+        match self.0 {
+            SeqRepr::One(s) => Some(s).into_iter().chain(Vec::new()),
+            SeqRepr::Many(v) => None.into_iter().chain(v),
+        }
+    }
+}
+
+impl PartialEq<[Sequence]> for Sequences {
+    fn eq(&self, other: &[Sequence]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialEq<Vec<Sequence>> for Sequences {
+    fn eq(&self, other: &Vec<Sequence>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
 impl<'a> IntoIterator for &'a Sequences {
     type Item = &'a Sequence;
     type IntoIter = std::slice::Iter<'a, Sequence>;
@@ -1056,6 +1080,11 @@ mod tests {
             }
         }
         assert_eq!(a.clone().into_vec(), b.clone().into_vec());
+        assert_eq!(
+            a.clone().into_iter().collect::<Vec<_>>(),
+            b.clone().into_iter().collect::<Vec<_>>()
+        );
+        assert!(*a == vec![item] && *b == vec![item] && *a == [item][..] && *b == [item][..]);
         // decoding the encoding gives the inline form back
         let enc = Bytes::from(general.to_vec_inline_literals());
         for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
@@ -1071,6 +1100,9 @@ mod tests {
 
     #[test]
     fn inline_set_matches_vec() {
+        // The inline element costs no size: a set is as large as the `Vec` it was.
+        assert_eq!(std::mem::size_of::<SequenceSet>(), 24);
+        assert_eq!(std::mem::size_of::<Option<SequenceSet>>(), 24);
         let v = |n: u32| SeqOrUid::Value(NonZeroU32::new(n).unwrap());
         let items = [
             Sequence::Single(v(5)),
@@ -1144,6 +1176,8 @@ mod tests {
                     proptest::prop_assert_eq!(hash_of(&back), hash_of(s));
                     let SequenceSet::Set(d) = &back else { unreachable!() };
                     proptest::prop_assert_eq!(d.is_inline(), v.len() == 1);
+                    // taken apart by value: the same elements in order
+                    proptest::prop_assert_eq!(v.clone().into_iter().collect::<Vec<_>>(), v.to_vec());
                 }
             }
         }
