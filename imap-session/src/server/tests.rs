@@ -1181,7 +1181,15 @@ fn rename_inbox_expunges_in_every_session_with_inbox_selected() {
             C(b"g RENAME INBOX Older\r\n"),
             S(b"* VANISHED 3\r\ng OK [HIGHESTMODSEQ 6] done\r\n"),
             C(b"h SELECT INBOX (QRESYNC (1 6))\r\n"),
-            SHas(b"* OK [HIGHESTMODSEQ 6] highest\r\n"),
+            S(b"* OK [CLOSED] previous mailbox closed\r\n\
+                * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
+                * 0 EXISTS\r\n\
+                * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] \
+                flags permitted\r\n\
+                * OK [UIDVALIDITY 1] UIDs valid\r\n\
+                * OK [UIDNEXT 4] predicted next UID\r\n\
+                * OK [HIGHESTMODSEQ 6] highest\r\n\
+                h OK [READ-WRITE] done\r\n"),
         ],
     );
 }
