@@ -693,44 +693,43 @@ impl MaildirStore {
             }
             Change::Added { mailbox, message } => {
                 // An APPEND message was written to a file as it arrived.
-                let source = match self.arriving.pop_front() {
-                    Some(path) => Source::Staged(path),
-                    None => Source::Data,
-                };
+                let source = self
+                    .arriving
+                    .pop_front()
+                    .map_or(Source::Data, Source::Staged);
                 self.add_file(mailbox, message, source, tx)?;
             }
+            // RENAME INBOX, MOVE: the message's file is renamed into the new mailbox (put
+            // back if the request fails), not written again.
             Change::Moved {
                 from,
                 from_uid,
                 to,
                 message,
             } => {
-                // RENAME INBOX, MOVE: the message's file is renamed into the new mailbox
-                // (put back if the request fails), not written again.
-                let name = self.file_name(&from, from_uid);
-                let source = match name {
-                    Some(name) => Source::Moved(MovedFrom {
-                        mailbox: from,
-                        uid: from_uid,
-                        name,
-                    }),
-                    None => Source::Data,
-                };
+                let source = self
+                    .file_name(&from, from_uid)
+                    .map_or(Source::Data, |name| {
+                        Source::Moved(MovedFrom {
+                            mailbox: from,
+                            uid: from_uid,
+                            name,
+                        })
+                    });
                 self.add_file(to, message, source, tx)?;
             }
+            // COPY: the original's file is linked (Maildir names a message's flags in its
+            // file name, so each link has its own), not read.
             Change::Copied {
                 from,
                 from_uid,
                 to,
                 message,
             } => {
-                // COPY: the original's file is linked (Maildir names a message's flags in
-                // its file name, so each link has its own), not read.
-                let name = self.file_name(&from, from_uid);
-                let source = match name {
-                    Some(name) => Source::Copied(self.dir(&from).join("cur").join(name)),
-                    None => Source::Data,
-                };
+                let original = self.file_name(&from, from_uid);
+                let source = original.map_or(Source::Data, |name| {
+                    Source::Copied(self.dir(&from).join("cur").join(name))
+                });
                 self.add_file(to, message, source, tx)?;
             }
             Change::Flags {
