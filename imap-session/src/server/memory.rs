@@ -3043,6 +3043,34 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// The `Change::Moved` (`moved`) or `Change::Copied` records of `changes`, each from
+    /// INBOX to `Old` with a message of `size` octets: `(from_uid, new uid, data empty)`.
+    fn arrivals(changes: &[Change], moved: bool, size: usize) -> Vec<(u32, u32, bool)> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Moved {
+                    from,
+                    from_uid,
+                    to,
+                    message,
+                } if moved => Some((from, from_uid, to, message)),
+                Change::Copied {
+                    from,
+                    from_uid,
+                    to,
+                    message,
+                } if !moved => Some((from, from_uid, to, message)),
+                _ => None,
+            })
+            .map(|(from, from_uid, to, message)| {
+                assert_eq!((&from[..], &to[..]), (&b"INBOX"[..], &b"Old"[..]));
+                assert_eq!(message.size, size as u64);
+                (*from_uid, message.uid, message.data.is_empty())
+            })
+            .collect()
+    }
+
     /// RENAME INBOX records each message's arrival in the new mailbox as `Change::Moved`
     /// (its UID in INBOX and its new one; no `Added`), then each removal from INBOX: a
     /// persistence layer can move what it stored instead of writing it again. Held in
@@ -3062,22 +3090,7 @@ mod tests {
             );
             assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
             let changes = st.take_changes();
-            let moved: Vec<(u32, u32, bool)> = changes
-                .iter()
-                .filter_map(|c| match c {
-                    Change::Moved {
-                        from,
-                        from_uid,
-                        to,
-                        message,
-                    } => {
-                        assert_eq!((&from[..], &to[..]), (&b"INBOX"[..], &b"Old"[..]));
-                        assert_eq!(message.size, d.len() as u64);
-                        Some((*from_uid, message.uid, message.data.is_empty()))
-                    }
-                    _ => None,
-                })
-                .collect();
+            let moved = arrivals(&changes, true, d.len());
             // Read into memory unless the files move.
             assert_eq!(
                 moved,
@@ -3132,22 +3145,7 @@ mod tests {
                 continue;
             }
             assert_eq!(r.status, imapwire_codec::response::Status::Ok, "{r:?}");
-            let copied: Vec<(u32, u32, bool)> = changes
-                .iter()
-                .filter_map(|c| match c {
-                    Change::Copied {
-                        from,
-                        from_uid,
-                        to,
-                        message,
-                    } => {
-                        assert_eq!((&from[..], &to[..]), (&b"INBOX"[..], &b"Old"[..]));
-                        assert_eq!(message.size, d.len() as u64);
-                        Some((*from_uid, message.uid, message.data.is_empty()))
-                    }
-                    _ => None,
-                })
-                .collect();
+            let copied = arrivals(&changes, false, d.len());
             assert_eq!(copied, [(3, 1, true), (8, 2, true)], "{changes:?}");
             assert_eq!(changes.len(), 2, "only the copies: {changes:?}");
             assert_eq!(st.folders[&b"INBOX"[..]].messages.len(), 2);
