@@ -222,18 +222,46 @@ fn decode_read_lent(file: &str, expect: Expect) -> (u64, u64) {
     let mut buf = bytes::BytesMut::new();
     let mut lane = 0usize;
     let r = streamed(expect, false, |rx| {
-        if buf.capacity() - buf.len() < 16 * 1024 {
-            // room for four reads at a time (a new allocation: the framer still holds the bytes split off this one)
-            buf.reserve(64 * 1024);
-        }
-        let n = read_into(fd, &mut buf, 16 * 1024);
-        lane += rx.push_read(&mut buf, n, |c| {
-            black_box(c);
-        });
+        let (n, lent) = read_lent(fd, &mut buf, rx);
+        lane += lent;
         (n > 0, true)
     });
     eprintln!("{lane} bytes lent");
     r
+}
+
+/// One 16 KiB read(2) from `fd` into `buf` offered to `rx` with `push_read` (the lent
+/// lane): the bytes read and the bytes lent. When less than a read's room is left, `buf`
+/// makes room for four reads (a new allocation: the framer still holds the bytes split off
+/// the old one).
+fn read_lent(fd: i32, buf: &mut bytes::BytesMut, rx: &mut Receiver) -> (usize, usize) {
+    if buf.capacity() - buf.len() < 16 * 1024 {
+        buf.reserve(64 * 1024);
+    }
+    let n = read_into(fd, buf, 16 * 1024);
+    let lent = rx.push_read(buf, n, |c| {
+        black_box(c);
+    });
+    (n, lent)
+}
+
+/// A response receiver streaming literals over 16 KiB (the streamed side of the
+/// `interleave*` modes).
+fn streamed_response_receiver(opts: &DecodeOptions) -> Receiver {
+    let config = config().with_stream_literals_over(Some(16 * 1024));
+    Receiver::new(config, opts.clone(), Expect::Response)
+}
+
+/// Takes every event out of `rx`: how many were decoded messages.
+fn drain_messages(rx: &mut Receiver) -> u64 {
+    let mut n = 0u64;
+    for ev in rx.by_ref() {
+        if let StreamEvent::Message(m) = ev {
+            black_box(&m);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Mode `readonly16k`: the 16 KiB read(2)s alone, into one reused buffer.
@@ -304,24 +332,11 @@ fn streamed(
 /// back after each pass; the order within a round reversed every other round).
 fn interleave(data: &[u8], rounds: u32, opts: DecodeOptions) {
     use std::time::{Duration, Instant};
-    let streamed_rx = || {
-        let config = config().with_stream_literals_over(Some(16 * 1024));
-        Receiver::new(config, opts.clone(), Expect::Response)
-    };
-    let drain = |rx: &mut Receiver| {
-        let mut n = 0u64;
-        for ev in rx.by_ref() {
-            if let StreamEvent::Message(m) = ev {
-                black_box(&m);
-                n += 1;
-            }
-        }
-        n
-    };
+    let streamed_rx = || streamed_response_receiver(&opts);
     let whole = |b: &bytes::Bytes| {
         let mut rx = Receiver::new(config(), opts.clone(), Expect::Response);
         rx.push_bytes(b.clone());
-        drain(&mut rx)
+        drain_messages(&mut rx)
     };
     let split = |mut rd: bytes::BytesMut| {
         let mut rx = streamed_rx();
@@ -330,7 +345,7 @@ fn interleave(data: &[u8], rounds: u32, opts: DecodeOptions) {
             if let Some(c) = rx.push_bytes_mut_chunk(rd.split_to((16 * 1024).min(rd.len()))) {
                 black_box(c);
             }
-            n += drain(&mut rx);
+            n += drain_messages(&mut rx);
         }
         n
     };
@@ -341,7 +356,7 @@ fn interleave(data: &[u8], rounds: u32, opts: DecodeOptions) {
             rx.push_read(&mut rd, 16 * 1024, |c| {
                 black_box(c);
             });
-            n += drain(&mut rx);
+            n += drain_messages(&mut rx);
         }
         n
     };
@@ -407,20 +422,7 @@ fn interleave_read(file: &str, data: &[u8], rounds: u32, opts: DecodeOptions) {
         // SAFETY: lseek(2) on an open descriptor, no memory involved.
         assert_eq!(unsafe { libc::lseek(fd, 0, libc::SEEK_SET) }, 0);
     };
-    let streamed_rx = || {
-        let config = config().with_stream_literals_over(Some(16 * 1024));
-        Receiver::new(config, opts.clone(), Expect::Response)
-    };
-    let drain = |rx: &mut Receiver| {
-        let mut n = 0u64;
-        for ev in rx.by_ref() {
-            if let StreamEvent::Message(m) = ev {
-                black_box(&m);
-                n += 1;
-            }
-        }
-        n
-    };
+    let streamed_rx = || streamed_response_receiver(&opts);
     let shared = bytes::Bytes::copy_from_slice(data);
     let mut best = [Duration::MAX; 3];
     let mut counts = [0u64; 3];
@@ -433,24 +435,17 @@ fn interleave_read(file: &str, data: &[u8], rounds: u32, opts: DecodeOptions) {
                 0 => {
                     let mut rx = Receiver::new(config(), opts.clone(), Expect::Response);
                     rx.push_bytes(shared.clone());
-                    drain(&mut rx)
+                    drain_messages(&mut rx)
                 }
                 1 => {
                     let mut rx = streamed_rx();
                     let mut buf = bytes::BytesMut::new();
                     let mut n = 0;
                     loop {
-                        if buf.capacity() - buf.len() < 16 * 1024 {
-                            buf.reserve(64 * 1024);
-                        }
-                        let k = read_into(fd, &mut buf, 16 * 1024);
-                        if k == 0 {
+                        if read_lent(fd, &mut buf, &mut rx).0 == 0 {
                             break n;
                         }
-                        rx.push_read(&mut buf, k, |c| {
-                            black_box(c);
-                        });
-                        n += drain(&mut rx);
+                        n += drain_messages(&mut rx);
                     }
                 }
                 _ => {
