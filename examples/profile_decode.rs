@@ -252,6 +252,17 @@ fn streamed_response_receiver(opts: &DecodeOptions) -> Receiver {
     Receiver::new(config, opts.clone(), Expect::Response)
 }
 
+/// Prints each lane's least time of `rounds`, and its ratio to the first lane's (whole).
+fn print_least(rounds: u32, names: [&str; 3], best: [std::time::Duration; 3]) {
+    for (name, t) in names.iter().zip(best) {
+        eprintln!(
+            "least of {rounds}: {name} {:.1} us = {:.3} of whole",
+            t.as_secs_f64() * 1e6,
+            t.as_secs_f64() / best[0].as_secs_f64()
+        );
+    }
+}
+
 /// Takes every event out of `rx`: how many were decoded messages.
 fn drain_messages(rx: &mut Receiver) -> u64 {
     let mut n = 0u64;
@@ -396,16 +407,11 @@ fn interleave(data: &[u8], rounds: u32, opts: DecodeOptions) {
         counts[0] == counts[1] && counts[1] == counts[2],
         "{counts:?}"
     );
-    for (name, t) in ["whole", "split push_bytes_mut_chunk", "lent push_read"]
-        .iter()
-        .zip(best)
-    {
-        eprintln!(
-            "least of {rounds}: {name} {:.1} us = {:.3} of whole",
-            t.as_secs_f64() * 1e6,
-            t.as_secs_f64() / best[0].as_secs_f64()
-        );
-    }
+    print_least(
+        rounds,
+        ["whole", "split push_bytes_mut_chunk", "lent push_read"],
+        best,
+    );
 }
 
 /// Mode `interleave-read[-lenient]`: whole (`push_bytes` of the loaded input, as in
@@ -463,16 +469,11 @@ fn interleave_read(file: &str, data: &[u8], rounds: u32, opts: DecodeOptions) {
         }
     }
     assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
-    for (name, t) in ["whole", "read lent push_read", "reads alone"]
-        .iter()
-        .zip(best)
-    {
-        eprintln!(
-            "least of {rounds}: {name} {:.1} us = {:.3} of whole",
-            t.as_secs_f64() * 1e6,
-            t.as_secs_f64() / best[0].as_secs_f64()
-        );
-    }
+    print_least(
+        rounds,
+        ["whole", "read lent push_read", "reads alone"],
+        best,
+    );
 }
 
 fn run<M: Message>(data: &[u8], file: &str, mode: &str, expect: Expect) -> (u64, u64) {
