@@ -131,6 +131,10 @@ struct MovedFrom {
     mailbox: Vec<u8>,
     uid: u32,
     name: String,
+    /// When the file was a symbolic link with a relative target, re-aimed for its new
+    /// directory ([`relinked`]): the target it had, which [`undo`](MaildirStore::undo)
+    /// gives it back.
+    link: Option<PathBuf>,
 }
 
 /// An APPEND message being written to `tmp/`.
@@ -714,6 +718,7 @@ impl MaildirStore {
                             mailbox: from,
                             uid: from_uid,
                             name,
+                            link: None,
                         })
                     });
                 self.add_file(to, message, source, tx)?;
@@ -816,8 +821,23 @@ impl MaildirStore {
         let cur = dir.join("cur").join(&name);
         // Where the file came from, for the undo: a moved file goes back there.
         let from = match source {
-            Source::Moved(from) => {
-                fs::rename(self.dir(&from.mailbox).join("cur").join(&from.name), &cur)?;
+            Source::Moved(mut from) => {
+                let src = self.dir(&from.mailbox).join("cur").join(&from.name);
+                match relinked(&src, &dir.join("cur"))? {
+                    // A relative link would name another file (or none) from the new
+                    // directory: a link to the same file is made there, and the old one
+                    // removed.
+                    Some((new, old)) => {
+                        let tmp = made_in(dir.join("tmp").join(&name), |tmp| symlink(&new, tmp))?;
+                        placed(&tmp, &cur)?;
+                        if let Err(e) = fs::remove_file(&src) {
+                            let _ = fs::remove_file(&cur);
+                            return Err(e);
+                        }
+                        from.link = Some(old);
+                    }
+                    None => fs::rename(&src, &cur)?,
+                }
                 // The file is no longer there: the removal from `from` that follows finds
                 // no file to park (and tries no rename that must fail).
                 if let Some(f) = self.files().get_mut(&from.mailbox) {
@@ -867,10 +887,7 @@ impl MaildirStore {
                         Ok(())
                     })?,
                 };
-                if let Err(e) = fs::rename(&tmp, &cur) {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(e);
-                }
+                placed(&tmp, &cur)?;
                 None
             }
         };
@@ -1017,7 +1034,15 @@ impl MaildirStore {
                     match from {
                         Some(from) => {
                             let back = self.dir(&from.mailbox).join("cur").join(&from.name);
-                            if fs::rename(file, back).is_ok() {
+                            let put_back = match &from.link {
+                                // The link it was, made again (before the re-aimed one is
+                                // removed: a failure leaves two links, not none).
+                                Some(target) => {
+                                    symlink(target, &back).and_then(|()| fs::remove_file(&file))
+                                }
+                                None => fs::rename(&file, &back),
+                            };
+                            if put_back.is_ok() {
                                 self.files()
                                     .entry(from.mailbox)
                                     .or_default()
@@ -1339,6 +1364,60 @@ fn made_in(tmp: PathBuf, make: impl FnOnce(&Path) -> io::Result<()>) -> io::Resu
             Err(e)
         }
     }
+}
+
+/// Moves the file made at `tmp` to `cur` (a mailbox's `cur/`, where readers look: the file
+/// appears there whole); on failure the file at `tmp` is removed.
+fn placed(tmp: &Path, cur: &Path) -> io::Result<()> {
+    fs::rename(tmp, cur).inspect_err(|_| {
+        let _ = fs::remove_file(tmp);
+    })
+}
+
+/// A message file at `src` that is a symbolic link with a relative target (another tool's
+/// way to keep one file for several mailboxes), about to move to the directory `to`:
+/// `Some((new, old))` when the target, read from `to`, would name another file or none,
+/// with `new` the relative target that names the same file from `to` (worked out from the
+/// real paths of both) and `old` the link's target now. `None`: renaming it is enough (a
+/// regular file, an absolute link, a relative one that names the same file from `to`, a
+/// link to nothing, or a system without symbolic links).
+fn relinked(src: &Path, to: &Path) -> io::Result<Option<(PathBuf, PathBuf)>> {
+    if !cfg!(unix) || !fs::symlink_metadata(src)?.file_type().is_symlink() {
+        return Ok(None);
+    }
+    let old = fs::read_link(src)?;
+    if old.is_absolute() {
+        return Ok(None);
+    }
+    let (Ok(file), Ok(to)) = (fs::canonicalize(src), fs::canonicalize(to)) else {
+        return Ok(None);
+    };
+    let (file_parts, to_parts): (Vec<_>, Vec<_>) =
+        (file.components().collect(), to.components().collect());
+    let common = file_parts
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut new = PathBuf::new();
+    for _ in common..to_parts.len() {
+        new.push("..");
+    }
+    new.extend(&file_parts[common..]);
+    Ok((new != old).then_some((new, old)))
+}
+
+/// Makes a symbolic link at `link` to `target`.
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// Makes a symbolic link at `link` to `target`: never called where [`relinked`] finds no
+/// links to re-aim.
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 /// Dates the file at `path` (its modification time: the internal date other Maildir tools
@@ -2246,6 +2325,71 @@ mod tests {
         let st = MaildirStore::open(&dir).unwrap();
         check(&st);
         assert_eq!(uids(&st, b"INBOX"), inbox);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// MOVE of a message whose file is a relative symbolic link (another tool's): the link
+    /// moved as it is would name a file one directory off (here nothing), so the store
+    /// makes a link in the target mailbox that names the same file (and removes the old
+    /// one); a MOVE failing after that step puts the original link back as it was. So for
+    /// RENAME INBOX, which moves files by the same step.
+    #[test]
+    fn move_of_a_symlinked_message_keeps_its_target() {
+        use imapwire_codec::response::Status;
+        let dir = fresh("move-symlink");
+        let (mut st, sid) = journal_setup(&dir);
+        let inbox = uids(&st, b"INBOX");
+        let name = st.file_name(b"INBOX", 2).unwrap();
+        fs::create_dir_all(dir.join("blobs")).unwrap();
+        let file = dir.join("cur").join(&name);
+        fs::rename(&file, dir.join("blobs").join("m2")).unwrap();
+        std::os::unix::fs::symlink("../blobs/m2", &file).unwrap();
+        let blob = fs::canonicalize(dir.join("blobs").join("m2")).unwrap();
+        let mv = |st: &mut MaildirStore| {
+            let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
+            st.handle(
+                sid,
+                Request::Move {
+                    uids: vec![2],
+                    mailbox: sent,
+                    last_uid: 7,
+                },
+            )
+        };
+        // Failing after the file's step: the link is back, as it was.
+        st.fail_after = Some(0);
+        let r = mv(&mut st);
+        assert_eq!(r.code, Some(ResponseCode::ServerBug), "{r:?}");
+        assert_eq!(fs::read_link(&file).unwrap(), Path::new("../blobs/m2"));
+        assert_eq!(uids(&st, b"INBOX"), inbox);
+        assert_eq!(
+            fs::read_dir(dir.join(".Sent").join("cur")).unwrap().count(),
+            0
+        );
+        // Then without the failure.
+        st.fail_after = None;
+        let r = mv(&mut st);
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        let (two, want): (Vec<_>, Vec<_>) = inbox.iter().cloned().partition(|m| m.0 == 2);
+        let two = &two[0];
+        let check = |st: &MaildirStore| {
+            assert_eq!(uids(st, b"INBOX"), want);
+            let moved = uids(st, b"Sent");
+            assert_eq!(moved.len(), 1);
+            assert_eq!((&moved[0].1, &moved[0].2), (&two.1, &two.2));
+            let link = dir
+                .join(".Sent")
+                .join("cur")
+                .join(st.file_name(b"Sent", moved[0].0).unwrap());
+            let target = fs::read_link(&link).unwrap();
+            assert!(target.is_relative(), "{target:?}");
+            assert_eq!(fs::canonicalize(&link).unwrap(), blob);
+        };
+        check(&st);
+        assert!(fs::symlink_metadata(&file).is_err(), "the old link is gone");
+        drop(st);
+        let st = MaildirStore::open(&dir).unwrap();
+        check(&st);
         let _ = fs::remove_dir_all(&dir);
     }
 
