@@ -46,13 +46,17 @@
 //! A request whose changes cannot be written is answered `NO [SERVERBUG]` and did not
 //! happen (RFC 9051: NO, the operation failed): the in-memory state is put back as it was
 //! before the request (no other session is told of it), and what was already written is
-//! taken back (message files renamed back, a new message's file removed; an expunged or
-//! deleted mailbox's files are only parked in the root's `tmp/` until every log line is
-//! written, and logs with removals are written last). Left: a removal written to one log
+//! taken back (message files renamed back, a new message's file removed; an expunged
+//! message's file is only parked in its mailbox's `tmp/`, and a deleted mailbox in the
+//! root's, until every log line is written, and logs with removals are written last). When
+//! the process ends in the middle of a request, [`MaildirStore::open`] finishes the job the
+//! same way: a file renamed for a flag change or parked for a removal that the log does not
+//! record is put back, and what the store was making in `tmp/` is removed. One store (one
+//! process) uses a directory at a time. Left: a removal written to one log
 //! while a second log with removals fails (not made by one request today), and a log line
 //! written in part.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -415,6 +419,8 @@ impl MaildirStore {
         let mut index: HashMap<u32, usize> = HashMap::new();
         let limit = self.mem.expunged_limit();
         let mut expunged = Expunged::default();
+        // The file names of the messages the log removes.
+        let mut removed: HashSet<String> = HashSet::new();
         // The highest UID seen in A/X lines (A lines ascend), and the UIDNEXT of the V line.
         let mut max_uid = 0u32;
         let mut uid_floor = 0u32;
@@ -492,7 +498,7 @@ impl MaildirStore {
                     let from = msgs.partition_point(|m| m.0.uid < uid);
                     for m in msgs[from..].iter_mut().take_while(|m| m.0.uid <= last) {
                         if index.remove(&m.0.uid).is_some() {
-                            m.1.clear();
+                            removed.insert(std::mem::take(&mut m.1));
                         }
                     }
                     expunged.push_run(uid, last, modseq, limit);
@@ -516,15 +522,32 @@ impl MaildirStore {
             }
         };
         max_uid = max_uid.max(uid_floor);
-        // Read the messages; those whose file is gone count as expunged.
-        let cur = dir.join("cur");
+        // Read the messages. A file not where the log says may be where a request that a
+        // run of the store did not finish (the process ended) left it: renamed for a flag
+        // change whose log line was not written (the same unique part, other flags), or
+        // parked in `tmp/` by an EXPUNGE whose removal was not written. Neither request was
+        // answered OK, so neither happened: the file is put back. Any other file that is
+        // gone counts as expunged.
+        let (cur, tmp) = (dir.join("cur"), dir.join("tmp"));
+        let mut in_cur: HashMap<String, String> = HashMap::new();
+        for e in fs::read_dir(&cur)? {
+            if let Some(n) = e?.file_name().to_str() {
+                in_cur.insert(base_of(n).to_owned(), n.to_owned());
+            }
+        }
         let mut known: HashMap<String, ()> = HashMap::new();
         let mut kept = Vec::new();
         for (mut m, file) in msgs {
             if file.is_empty() {
                 continue;
             }
-            match fs::metadata(cur.join(&file)) {
+            let path = cur.join(&file);
+            let _ = match in_cur.get(base_of(&file)) {
+                Some(n) if *n == file => Ok(()),
+                Some(n) => fs::rename(cur.join(n), &path),
+                None => fs::rename(tmp.join(&file), &path),
+            };
+            match fs::metadata(&path) {
                 Ok(meta) => {
                     m.size = meta.len();
                     known.insert(base_of(&file).to_owned(), ());
@@ -575,6 +598,23 @@ impl MaildirStore {
                     StoredMessage::in_file(max_uid, flags, max_modseq, date, size),
                     target,
                 ));
+            }
+        }
+        // The rest of what an unfinished run left in `tmp/`: the files of removals that were
+        // written, and the store's own files being made (named `*.imapwire*`: an APPEND
+        // being received, a copy, a mailbox being deleted, parked in the root's). No request
+        // is in flight while the store opens. Other tools' files are left.
+        for e in fs::read_dir(&tmp)? {
+            let e = e?;
+            let Some(n) = e.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if removed.contains(&n) || n.contains(".imapwire") {
+                let _ = if e.file_type()?.is_dir() {
+                    fs::remove_dir_all(e.path())
+                } else {
+                    fs::remove_file(e.path())
+                };
             }
         }
         meta.uid_next = meta.uid_next.max(max_uid.saturating_add(1));
@@ -768,15 +808,14 @@ impl MaildirStore {
                 uid,
                 modseq,
             } => {
-                // Parked in the root's `tmp/` until the log says it is gone (deleted then),
-                // so that it can be put back.
+                // Parked in its mailbox's `tmp/`, under its name, until the log says it is
+                // gone (deleted then), so that it can be put back: by the undo of a request
+                // that fails, or when the store is opened after a run that ended before
+                // the removal was written ([`load`](Self::load)).
                 let name = self.file_name(&mailbox, uid);
                 let mut parked = None;
                 if let Some(name) = &name {
-                    let to = self
-                        .root
-                        .join("tmp")
-                        .join(format!("expunged-{}", self.unique()));
+                    let to = self.dir(&mailbox).join("tmp").join(name);
                     match fs::rename(self.dir(&mailbox).join("cur").join(name), &to) {
                         Ok(()) => parked = Some(to),
                         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -2391,6 +2430,95 @@ mod tests {
         let st = MaildirStore::open(&dir).unwrap();
         check(&st);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// The process ending in the middle of a request, after the request's files were
+    /// renamed, linked or parked and before its log lines (emulated: the first log append
+    /// fails and the undo panics before its first step): when the store is opened again,
+    /// no message is lost (every message's data is in some mailbox's `cur/`), a STORE or
+    /// EXPUNGE did not happen (every mailbox's UIDs, flags and data as before), and
+    /// nothing of the store's is left in a `tmp/`. An addition (APPEND, COPY, MOVE,
+    /// RENAME INBOX) may have happened: its files are picked up. A removal whose log line
+    /// was written leaves no parked file behind either.
+    #[test]
+    fn a_request_cut_short_loses_nothing_when_the_store_opens_again() {
+        use imapwire_codec::response::Status;
+        let boxes: [&[u8]; 4] = [b"INBOX", b"Sent", b"a", b"a/b"];
+        let state = |st: &MaildirStore| boxes.map(|m| uids(st, m));
+        let dir = fresh("cut-short");
+        let mut cut_short = 0;
+        for (what, _, run) in journal_cases() {
+            let _ = fs::remove_dir_all(&dir);
+            let (mut st, sid) = journal_setup(&dir);
+            let before = state(&st);
+            let data = all_data(&dir);
+            st.fail_log = Some(0);
+            st.before_undo = Some(|_| panic!("the process ends here"));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut st, sid)));
+            drop(st);
+            if let Ok(r) = r {
+                // It wrote no log line: nothing cut short.
+                assert_eq!(r.status, Status::Ok, "{what}: {r:?}");
+                continue;
+            }
+            cut_short += 1;
+            let st = MaildirStore::open(&dir).unwrap();
+            let after = all_data(&dir);
+            for d in &data {
+                assert!(after.contains(d), "{what}: {d:?} lost");
+            }
+            if ["STORE", "EXPUNGE", "UID EXPUNGE", "CLOSE"]
+                .iter()
+                .any(|w| what.starts_with(w))
+            {
+                assert_eq!(state(&st), before, "{what}: happened");
+                assert_eq!(after, data, "{what}");
+            }
+            let left: Vec<_> = disk(&dir)
+                .into_iter()
+                .filter(|f| f.0.contains("tmp/") && f.0.contains(".imapwire"))
+                .collect();
+            assert!(left.is_empty(), "{what}: {left:?}");
+        }
+        assert!(cut_short >= 10, "{cut_short}");
+        // An EXPUNGE whose log line was written, cut short before its parked file was
+        // deleted; another tool's file in `tmp/` stays.
+        let _ = fs::remove_dir_all(&dir);
+        let (mut st, sid) = journal_setup(&dir);
+        let name = st.file_name(b"INBOX", 3).unwrap();
+        let r = st.handle(sid, Request::Expunge { uids: None });
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        let want = state(&st);
+        drop(st);
+        fs::write(dir.join("tmp").join(&name), b"second").unwrap();
+        fs::write(
+            dir.join("tmp").join("1.M2P3.other-tool"),
+            b"being delivered",
+        )
+        .unwrap();
+        fs::write(dir.join("tmp").join("1.M2P3Q4.imapwire"), b"half an APPEND").unwrap();
+        let st = MaildirStore::open(&dir).unwrap();
+        assert_eq!(state(&st), want);
+        assert!(!dir.join("tmp").join(&name).exists());
+        assert!(!dir.join("tmp").join("1.M2P3Q4.imapwire").exists());
+        assert!(dir.join("tmp").join("1.M2P3.other-tool").exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// The data of every message file in every mailbox's `cur/` under `root`, sorted.
+    fn all_data(root: &Path) -> Vec<Vec<u8>> {
+        let mut v = Vec::new();
+        for d in fs::read_dir(root).unwrap() {
+            let cur = d.unwrap().path().join("cur");
+            if let Ok(files) = fs::read_dir(&cur) {
+                v.extend(files.map(|f| fs::read(f.unwrap().path()).unwrap()));
+            }
+        }
+        if let Ok(files) = fs::read_dir(root.join("cur")) {
+            v.extend(files.map(|f| fs::read(f.unwrap().path()).unwrap()));
+        }
+        v.sort();
+        v
     }
 
     /// `st`'s `Sent` holds `inbox`'s messages (flags and data).
