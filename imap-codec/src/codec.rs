@@ -989,7 +989,13 @@ impl Receiver {
         decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
     ) -> Option<StreamEvent<T>> {
         let start = self.framer.stream_offset();
-        match self.framer.next_frame()? {
+        // the usual message, one line: decoded without a `Frame` around it
+        if let Some(msg) = self.framer.one_line_message() {
+            let mut out = None;
+            self.decode_message(msg, start, decode, &mut out);
+            return out;
+        }
+        match self.framer.next_frame_after_one_line()? {
             Frame::Message(msg) => {
                 let mut out = None;
                 self.decode_message(msg, start, decode, &mut out);
@@ -1011,7 +1017,11 @@ impl Receiver {
         out: &mut Option<StreamEvent<T>>,
     ) {
         let start = self.framer.stream_offset();
-        let Some(frame) = self.framer.next_frame() else {
+        if let Some(msg) = self.framer.one_line_message() {
+            self.decode_message(msg, start, decode, out);
+            return;
+        }
+        let Some(frame) = self.framer.next_frame_after_one_line() else {
             return;
         };
         match frame {
