@@ -199,10 +199,18 @@ fn read_into(fd: i32, buf: &mut bytes::BytesMut, max: usize) -> usize {
     use bytes::BufMut;
     assert!(buf.capacity() - buf.len() >= max);
     let room = buf.chunk_mut();
-    // SAFETY: `room` is `buf`'s spare capacity, at least `max` bytes (asserted above), valid
-    // for writes; read(2) writes at most `max` bytes into it.
-    let n = unsafe { libc::read(fd, room.as_mut_ptr().cast(), max) };
-    let n = usize::try_from(n).expect("read(2) failed");
+    let n = loop {
+        // SAFETY: `room` is `buf`'s spare capacity, at least `max` bytes (asserted above),
+        // valid for writes; read(2) writes at most `max` bytes into it.
+        let n = unsafe { libc::read(fd, room.as_mut_ptr().cast(), max) };
+        match usize::try_from(n) {
+            Ok(n) => break n,
+            // Interrupted by a signal before it read anything: read again.
+            Err(_) if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
+            }
+            Err(_) => panic!("read(2) failed: {}", std::io::Error::last_os_error()),
+        }
+    };
     // SAFETY: read(2) initialised the first `n` bytes of the spare capacity.
     unsafe { buf.advance_mut(n) };
     n

@@ -2336,11 +2336,7 @@ mod tests {
         let dir = fresh("copy-symlink");
         let (mut st, sid) = journal_setup(&dir);
         let inbox = uids(&st, b"INBOX");
-        let name = st.file_name(b"INBOX", 2).unwrap();
-        fs::create_dir_all(dir.join("blobs")).unwrap();
-        let file = dir.join("cur").join(&name);
-        fs::rename(&file, dir.join("blobs").join("m2")).unwrap();
-        std::os::unix::fs::symlink("../blobs/m2", &file).unwrap();
+        symlinked(&st, &dir);
         let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
         let r = st.handle(
             sid,
@@ -2367,6 +2363,17 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    /// Makes the file of INBOX's message 2 in the store at `dir` a relative symbolic link
+    /// (`../blobs/m2`) to where the file is moved, as another tool might; returns the
+    /// link's path.
+    fn symlinked(st: &MaildirStore, dir: &Path) -> PathBuf {
+        let file = dir.join("cur").join(st.file_name(b"INBOX", 2).unwrap());
+        fs::create_dir_all(dir.join("blobs")).unwrap();
+        fs::rename(&file, dir.join("blobs").join("m2")).unwrap();
+        std::os::unix::fs::symlink("../blobs/m2", &file).unwrap();
+        file
+    }
+
     /// MOVE of a message whose file is a relative symbolic link (another tool's): the link
     /// moved as it is would name a file one directory off (here nothing), so the store
     /// makes a link in the target mailbox that names the same file (and removes the old
@@ -2378,11 +2385,7 @@ mod tests {
         let dir = fresh("move-symlink");
         let (mut st, sid) = journal_setup(&dir);
         let inbox = uids(&st, b"INBOX");
-        let name = st.file_name(b"INBOX", 2).unwrap();
-        fs::create_dir_all(dir.join("blobs")).unwrap();
-        let file = dir.join("cur").join(&name);
-        fs::rename(&file, dir.join("blobs").join("m2")).unwrap();
-        std::os::unix::fs::symlink("../blobs/m2", &file).unwrap();
+        let file = symlinked(&st, &dir);
         let blob = fs::canonicalize(dir.join("blobs").join("m2")).unwrap();
         let mv = |st: &mut MaildirStore| {
             let sent = Mailbox::new(Bytes::from_static(b"Sent")).unwrap();
