@@ -28,7 +28,9 @@
 //!   file (page-cached) in 16 KiB reads, so the copy is the kernel's (not counted by
 //!   callgrind, nothing to subtract): `readlent16k` reads into the caller's reused `BytesMut`
 //!   (room for four reads made when less than one is left) and offers each read with
-//!   `push_read` (the lent lane), `readonly16k` only reads (the reading loop alone);
+//!   `push_read` (the lent lane), `readonly16k` only reads (the reading loop alone); the
+//!   environment variables `IMAP_READ` and `IMAP_STREAM_OVER` (bytes) set these modes' read
+//!   size and every streamed mode's threshold (16 KiB each unless set; the mode names stay);
 //! - `interleave-read`, `interleave-read-lenient`: whole as in `interleave`, the lent lane
 //!   over 16 KiB read(2)s of the file, and the reads alone, in turn;
 //! - `interleave`: whole, `streamedmutfast16k` and `streamedlent16k` timed in turn, PASSES
@@ -238,25 +240,26 @@ fn decode_read_lent(file: &str, expect: Expect) -> (u64, u64) {
     r
 }
 
-/// One 16 KiB read(2) from `fd` into `buf` offered to `rx` with `push_read` (the lent
-/// lane): the bytes read and the bytes lent. When less than a read's room is left, `buf`
-/// makes room for four reads (a new allocation: the framer still holds the bytes split off
-/// the old one).
+/// One read(2) of [`read_size`] (16 KiB unless set) from `fd` into `buf` offered to `rx`
+/// with `push_read` (the lent lane): the bytes read and the bytes lent. When less than a
+/// read's room is left, `buf` makes room for four reads (a new allocation: the framer still
+/// holds the bytes split off the old one).
 fn read_lent(fd: i32, buf: &mut bytes::BytesMut, rx: &mut Receiver) -> (usize, usize) {
-    if buf.capacity() - buf.len() < 16 * 1024 {
-        buf.reserve(64 * 1024);
+    let rd = read_size();
+    if buf.capacity() - buf.len() < rd {
+        buf.reserve(4 * rd);
     }
-    let n = read_into(fd, buf, 16 * 1024);
+    let n = read_into(fd, buf, rd);
     let lent = rx.push_read(buf, n, |c| {
         black_box(c);
     });
     (n, lent)
 }
 
-/// A response receiver streaming literals over 16 KiB (the streamed side of the
-/// `interleave*` modes).
+/// A response receiver streaming literals over [`stream_over`] (16 KiB unless set; the
+/// streamed side of the `interleave*` modes).
 fn streamed_response_receiver(opts: &DecodeOptions) -> Receiver {
-    let config = config().with_stream_literals_over(Some(16 * 1024));
+    let config = config().with_stream_literals_over(Some(stream_over()));
     Receiver::new(config, opts.clone(), Expect::Response)
 }
 
@@ -288,11 +291,12 @@ fn read_only(file: &str) -> (u64, u64) {
     use std::os::fd::AsRawFd;
     let f = open(file);
     let fd = f.as_raw_fd();
-    let mut buf = bytes::BytesMut::with_capacity(16 * 1024);
+    let rd = read_size();
+    let mut buf = bytes::BytesMut::with_capacity(rd);
     let mut total = 0;
     loop {
         buf.clear();
-        let n = read_into(fd, &mut buf, 16 * 1024);
+        let n = read_into(fd, &mut buf, rd);
         if n == 0 {
             break;
         }
@@ -302,7 +306,7 @@ fn read_only(file: &str) -> (u64, u64) {
     (0, 0)
 }
 
-/// The receiver with literals over 16 KiB streamed: `read` pushes the next read and says
+/// The receiver with literals over [`stream_over`] (16 KiB unless set) streamed: `read` pushes the next read and says
 /// whether more follow and whether to take events; the events are taken after each read
 /// that says so (with `context`, each begin event's FETCH context is read).
 fn streamed(
@@ -311,7 +315,7 @@ fn streamed(
     mut read: impl FnMut(&mut Receiver) -> (bool, bool),
 ) -> (u64, u64) {
     let (mut ok, mut bad) = (0, 0);
-    let config = config().with_stream_literals_over(Some(16 * 1024));
+    let config = config().with_stream_literals_over(Some(stream_over()));
     let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
     let mut chunk_bytes = 0usize;
     let mut more = true;
@@ -620,4 +624,24 @@ fn sizes() {
         size_of::<imapwire_codec::flag::FlagFetch>(),
         size_of::<imapwire_codec::datetime::DateTime>(),
     );
+}
+
+/// The read size of the `read*` modes: `IMAP_READ` bytes, 16 KiB unless set.
+fn read_size() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| env_size("IMAP_READ", 16 * 1024))
+}
+
+/// The streaming threshold of the streamed modes: literals over `IMAP_STREAM_OVER` bytes,
+/// 16 KiB unless set.
+fn stream_over() -> u64 {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| env_size("IMAP_STREAM_OVER", 16 * 1024)) as u64
+}
+
+fn env_size(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
