@@ -108,7 +108,7 @@ impl Flag {
 }
 
 /// `Flag::NAMES` without their backslash (what follows the `\\` of a system flag).
-const SYSTEM_NAMES: [&[u8]; Flag::NAMES.len()] = {
+pub(crate) const SYSTEM_NAMES: [&[u8]; Flag::NAMES.len()] = {
     let mut v: [&[u8]; Flag::NAMES.len()] = [&[]; Flag::NAMES.len()];
     let mut i = 0;
     while i < v.len() {
@@ -121,7 +121,7 @@ const SYSTEM_NAMES: [&[u8]; Flag::NAMES.len()] = {
 };
 
 /// The lookups of [`SYSTEM_NAMES`].
-const SYSTEM_INDEX: crate::names::Index<{ Flag::NAMES.len() }> =
+pub(crate) const SYSTEM_INDEX: crate::names::Index<{ Flag::NAMES.len() }> =
     crate::names::Index::new(&SYSTEM_NAMES);
 
 /// The system flag (its place in `Flag::NAMES`) whose name without the backslash starts
@@ -541,8 +541,53 @@ pub type AttributesIter<'a> = CodedIter<'a, MailboxAttribute>;
 /// with [`MailboxAttribute::parse`]) into `v` (empty on entry): a known name is stored as its
 /// code straight from the message bytes; anything else takes `MailboxAttribute`'s general
 /// path (test `attribute_list_matches_flag_list`).
+///
+/// The usual list, `(`, known attributes each after one space, `)`, is read in one loop over
+/// the message bytes ([`known_attributes`]); anything else starts again on the general steps.
 #[inline]
 pub(crate) fn parse_attributes_into(p: &mut Parser<'_>, v: &mut MailboxAttributes) -> PResult<()> {
+    if let Some(end) = known_attributes(p.bytes(), p.pos, v, p.opts.max_list_items) {
+        p.pos = end;
+        return Ok(());
+    }
+    *v = MailboxAttributes::new();
+    parse_attributes_general(p, v)
+}
+
+/// `(\A \B ...)` at `at` in `b` of known attributes only (each followed by `)` or by one
+/// space and a backslash), at most `max` of them: pushed to `v` as codes, and the position
+/// after the `)`. `None` for anything else (`v` then holds part of the list).
+#[inline(always)]
+fn known_attributes(b: &[u8], at: usize, v: &mut MailboxAttributes, max: usize) -> Option<usize> {
+    let mut q = at;
+    if b.get(q) != Some(&b'(') {
+        return None;
+    }
+    q += 1;
+    if b.get(q) == Some(&b')') {
+        return Some(q + 1);
+    }
+    loop {
+        if b.get(q) != Some(&b'\\') {
+            return None;
+        }
+        let (i, n) = MailboxAttribute::known_index_at(b.get(q + 1..)?)?;
+        v.push_known(i);
+        if v.len() > max {
+            return None;
+        }
+        q += 1 + n;
+        match b.get(q..q + 2) {
+            Some([b')', _]) => return Some(q + 1),
+            Some([b' ', b'\\']) => q += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// [`parse_attributes_into`] without its usual-case loop.
+#[inline(never)]
+fn parse_attributes_general(p: &mut Parser<'_>, v: &mut MailboxAttributes) -> PResult<()> {
     paren_list_into::<_, MailboxAttribute>(p, v, |p, v| {
         if let Some((b'\\', rest)) = p.rest().split_first() {
             if let Some((i, n)) = MailboxAttribute::known_index_at(rest) {

@@ -121,6 +121,26 @@ pub(crate) struct Index<const N: usize> {
     word_starts: [u8; 257],
     /// The [`key`] of each name, in table order.
     keys: [[u64; 2]; N],
+    /// Each name's first eight bytes (fewer for a shorter name) with bit 5 of each set, and
+    /// the mask of those bytes ([`head`]): one test of a word of the input rejects a name
+    /// in [`word_at`](Self::word_at).
+    heads: [[u64; 2]; N],
+}
+
+/// Bit 5 of each byte of a word: set, it folds an ASCII letter to its lower case (see
+/// [`eq_letters_fold`]).
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// `[mask, head]` of a name for [`Index::word_at`]: the mask of its first `min(len, 8)`
+/// bytes, and those bytes (little-endian) with bit 5 set.
+const fn head(s: &[u8]) -> [u64; 2] {
+    let n = if s.len() < 8 { s.len() } else { 8 };
+    let mask = if n == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    [mask, (le(s, 0, n) | FOLD) & mask]
 }
 
 /// Up to eight bytes of `s` from `at`, little-endian (`const`, for the index).
@@ -184,6 +204,7 @@ impl<const N: usize> Index<N> {
         let mut first = [0usize; N];
         let mut word = [0usize; N];
         let mut keys = [[0u64; 2]; N];
+        let mut heads = [[0u64; 2]; N];
         let mut i = 0;
         while i < N {
             assert!(!names[i].is_empty(), "name table: an empty name");
@@ -202,6 +223,7 @@ impl<const N: usize> Index<N> {
             first[i] = first_bucket(names[i][0]);
             word[i] = word_bucket(names[i][0], names[i].len());
             keys[i] = key(names[i]);
+            heads[i] = head(names[i]);
             i += 1;
         }
         let (by_first, first_starts) = sort_by_bucket::<N, 33>(&first);
@@ -212,6 +234,7 @@ impl<const N: usize> Index<N> {
             by_word,
             word_starts,
             keys,
+            heads,
         }
     }
 
@@ -229,8 +252,41 @@ impl<const N: usize> Index<N> {
     /// compared, each in a few word-sized loads, so the atom is never scanned on its own.
     /// For tables of ASCII letters only (tests `attribute_names_round_trip`,
     /// `flag_names_round_trip`).
+    ///
+    /// With eight bytes of `rest` at hand, each candidate is first tested against them in
+    /// one masked compare (its [`head`]), so a name that differs early costs a few
+    /// instructions; fewer than eight bytes take [`word_at_general`](Self::word_at_general),
+    /// which gives the same for all (test `word_at_matches_general_path`).
     #[inline]
     pub(crate) fn word_at(&self, names: &[&[u8]; N], rest: &[u8]) -> Option<(u8, usize)> {
+        let Some(w) = rest.get(..8) else {
+            return self.word_at_general(names, rest);
+        };
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let w = u64::from_le_bytes(a) | FOLD;
+        for &i in self.starting_with(rest[0]) {
+            let [mask, head] = self.heads[i as usize];
+            if w & mask != head {
+                continue;
+            }
+            let k = names[i as usize];
+            let n = k.len();
+            let ends = match rest.get(n) {
+                None => true,
+                Some(&c) => !class::is_atom_char(c) && c != b']' && c < 0x80,
+            };
+            // the head compare was the whole name up to eight bytes
+            if ends && (n <= 8 || rest.get(..n).is_some_and(|h| eq_letters_fold(h, k))) {
+                return Some((i, n));
+            }
+        }
+        None
+    }
+
+    /// [`word_at`](Self::word_at) for any `rest`: each name with its first letter in turn.
+    #[inline(never)]
+    pub(crate) fn word_at_general(&self, names: &[&[u8]; N], rest: &[u8]) -> Option<(u8, usize)> {
         for &i in self.starting_with(*rest.first()?) {
             let k = names[i as usize];
             let n = k.len();
@@ -335,7 +391,7 @@ macro_rules! name_enum {
                 None
             }
             /// The lookups of `NAMES` (built, and checked, at compile time).
-            const INDEX: $crate::names::Index<{ [$(stringify!($v)),*].len() }> =
+            pub(crate) const INDEX: $crate::names::Index<{ [$(stringify!($v)),*].len() }> =
                 $crate::names::Index::new(&Self::NAMES);
 
             /// Every variant without arguments, in table order.
@@ -545,6 +601,47 @@ mod tests {
         // equal keys and lengths mean equal names (up to 16 bytes)
         assert_ne!(key(b"Flagged"), key(b"Deleted"));
         assert_ne!(key(b"abcdefghij"), key(b"abcdefghiJ"));
+    }
+
+    /// [`Index::word_at`] (a masked compare of the input's first word per name) gives what
+    /// [`Index::word_at_general`] gives, for the system flags' and the mailbox attributes'
+    /// tables: every name in three cases, cut short, lengthened by a letter, with a letter
+    /// changed, followed by every byte and then by nothing or by enough bytes for a word.
+    #[test]
+    fn word_at_matches_general_path() {
+        fn check<const N: usize>(ix: &Index<N>, names: &[&[u8]; N]) {
+            let mut words: Vec<Vec<u8>> = vec![Vec::new(), b"x".to_vec()];
+            for n in names {
+                for v in [n.to_vec(), n.to_ascii_uppercase(), n.to_ascii_lowercase()] {
+                    words.push(v.clone());
+                    words.push(v[..v.len() - 1].to_vec());
+                    words.push([&v[..], b"s"].concat());
+                    for j in 0..v.len() {
+                        let mut w = v.clone();
+                        w[j] ^= 0x01;
+                        words.push(w.clone());
+                        w[j] = b'@';
+                        words.push(w);
+                    }
+                }
+            }
+            for w in &words {
+                for c in 0..=255u8 {
+                    for tail in [&b""[..], b" \\Seen)\r\n"] {
+                        let rest = [&w[..], &[c], tail].concat();
+                        for cut in [rest.len(), w.len(), w.len() + 1] {
+                            let r = &rest[..cut.min(rest.len())];
+                            assert_eq!(ix.word_at(names, r), ix.word_at_general(names, r), "{r:?}");
+                        }
+                    }
+                }
+            }
+        }
+        check(
+            &crate::flag::MailboxAttribute::INDEX,
+            &crate::flag::MailboxAttribute::NAMES,
+        );
+        check(&crate::flag::SYSTEM_INDEX, &crate::flag::SYSTEM_NAMES);
     }
 
     #[test]

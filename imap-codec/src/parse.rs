@@ -2148,9 +2148,9 @@ mod astring_run_tests {
                 .unwrap_or(s.len())
         };
         let alphabet = [
-            b'&', b'!', b'#', b'$', b'\'', b'|', b'}', b'~', b'+', b'[', b']', b'a', b'z',
-            b'Z', b'0', b'-', b'/', b'{', b'*', b'(', b')', b'%', b'"', b'\\', b' ', 0x7f,
-            0x80, 0xfb, 0xff, 0, b'\r',
+            b'&', b'!', b'#', b'$', b'\'', b'|', b'}', b'~', b'+', b'[', b']', b'a', b'z', b'Z',
+            b'0', b'-', b'/', b'{', b'*', b'(', b')', b'%', b'"', b'\\', b' ', 0x7f, 0x80, 0xfb,
+            0xff, 0, b'\r',
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
