@@ -529,11 +529,30 @@ impl MaildirStore {
         // answered OK, so neither happened: the file is put back. Any other file that is
         // gone counts as expunged.
         let (cur, tmp) = (dir.join("cur"), dir.join("tmp"));
-        let mut in_cur: HashMap<String, String> = HashMap::new();
+        let mut in_cur: HashSet<String> = HashSet::new();
         for e in fs::read_dir(&cur)? {
             if let Some(n) = e?.file_name().to_str() {
-                in_cur.insert(base_of(n).to_owned(), n.to_owned());
+                in_cur.insert(n.to_owned());
             }
+        }
+        // A file named back must be no other message's (nor replace a file: only a name
+        // missing from `cur/` is restored).
+        let live: HashSet<&str> = msgs.iter().map(|m| m.1.as_str()).collect();
+        let unclaimed: HashMap<&str, &str> = in_cur
+            .iter()
+            .filter(|n| !live.contains(n.as_str()))
+            .map(|n| (base_of(n), n.as_str()))
+            .collect();
+        for (_, file) in &msgs {
+            if file.is_empty() || in_cur.contains(file) {
+                continue;
+            }
+            let from = match unclaimed.get(base_of(file)) {
+                Some(n) => cur.join(n),
+                None => tmp.join(file),
+            };
+            // Not there either: expunged by another tool (below).
+            let _ = fs::rename(from, cur.join(file));
         }
         let mut known: HashMap<String, ()> = HashMap::new();
         let mut kept = Vec::new();
@@ -542,11 +561,6 @@ impl MaildirStore {
                 continue;
             }
             let path = cur.join(&file);
-            let _ = match in_cur.get(base_of(&file)) {
-                Some(n) if *n == file => Ok(()),
-                Some(n) => fs::rename(cur.join(n), &path),
-                None => fs::rename(tmp.join(&file), &path),
-            };
             match fs::metadata(&path) {
                 Ok(meta) => {
                     m.size = meta.len();
