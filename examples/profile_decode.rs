@@ -53,6 +53,9 @@ fn config() -> FramerConfig {
     FramerConfig::default()
         .with_limits(Limits::default().with_max_line(64 << 20))
         .with_await_sync_literals(false)
+        // as the client session and the benches: no announcement of a literal that needs
+        // no decision
+        .with_quiet_literals(true)
 }
 
 fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u64, u64) {

@@ -451,6 +451,8 @@ pub fn framer_config() -> FramerConfig {
     FramerConfig::default()
         .with_limits(Limits::default().with_max_line(64 << 20))
         .with_await_sync_literals(false)
+        // as the client session: no announcement of a literal that needs no decision
+        .with_quiet_literals(true)
 }
 
 /// Decode options for the benches (the default: strict).

@@ -237,6 +237,14 @@ pub struct FramerConfig {
     /// applied to a synchronizing literal the framer pauses at. `None` (the default): every
     /// literal is part of its message.
     pub stream_literals_over: Option<u64>,
+    /// Client side: a literal the caller has nothing to decide on (not paused at, not
+    /// streamed) is framed without a [`Frame::LiteralAnnounced`]; its message comes whole
+    /// as a [`Frame::Message`], as it would after the announcement. Limits apply as before
+    /// (a literal over one is still a [`Frame::Error`]), and paused or streamed literals are
+    /// still announced. For a receiver that ignores these announcements (a client session,
+    /// a reader of captured streams): a message with literals then costs one frame, not
+    /// one per literal plus one. `false` (the default): every literal is announced.
+    pub quiet_literals: bool,
 }
 
 /// The largest non-synchronizing literal a LITERAL- server accepts (RFC 7888 §4).
@@ -258,6 +266,10 @@ impl FramerConfig {
         /// Streaming literals longer than this
         /// ([`stream_literals_over`](Self::stream_literals_over)).
         with_stream_literals_over(stream_literals_over: Option<u64>);
+
+        /// Announcing only the literals that pause or stream, or all
+        /// ([`quiet_literals`](Self::quiet_literals)).
+        with_quiet_literals(quiet_literals: bool);
     }
 
     /// Server side: pause at every synchronizing literal
@@ -952,15 +964,16 @@ impl Framer {
     }
 
     /// The line that ends at `lf` (the message is `size` bytes so far) announces literal `h`.
+    /// `None`: the literal is framed quietly ([`FramerConfig::quiet_literals`]); the framer
+    /// goes on with the message (state [`State::Literal`]).
     #[inline(never)]
-    fn announced(&mut self, lf: usize, size: u64, h: LiteralHeader) -> Frame {
+    fn announced(&mut self, lf: usize, size: u64, h: LiteralHeader) -> Option<Frame> {
         let LiteralHeader {
             length,
             mode,
             binary,
         } = h;
         let lim = self.config.limits;
-        let tag = self.recover_tag();
         self.literals += 1;
         let total = size + length;
         let nonsync_max = match (mode, self.config.max_nonsync_literal) {
@@ -992,6 +1005,7 @@ impl Framer {
             None
         };
         if let Some((kind, limit, actual)) = over {
+            let tag = self.recover_tag();
             let err = self.limit_error(kind, limit, actual, tag);
             let n = lf + 1;
             self.buf.advance(n);
@@ -1010,9 +1024,14 @@ impl Framer {
                     remaining: length - have as u64,
                 };
             }
-            return err;
+            return Some(err);
         }
         let end = lf + 1 + length as usize;
+        if self.config.quiet_literals && !stream && !paused {
+            self.state = State::Literal { end };
+            return None;
+        }
+        let tag = self.recover_tag();
         // the header is the last `{` of the line (parse_announcement found it there)
         let open = self.buf[..lf]
             .iter()
@@ -1027,7 +1046,7 @@ impl Framer {
             offset: self.partial_len() + open,
         };
         if stream {
-            return Frame::LiteralBegin(self.begin_stream(lf, Some(open), ann));
+            return Some(Frame::LiteralBegin(self.begin_stream(lf, Some(open), ann)));
         }
         if paused {
             self.pending = Some(ann.clone());
@@ -1035,7 +1054,7 @@ impl Framer {
         } else {
             self.state = State::Literal { end };
         }
-        Frame::LiteralAnnounced(ann)
+        Some(Frame::LiteralAnnounced(ann))
     }
 
     /// The next frame of a streamed literal with `remaining` bytes to go.
@@ -1383,7 +1402,11 @@ impl Framer {
                             self.reset_message();
                             return Some(Frame::Error(err));
                         }
-                        Ok(Some(h)) => return Some(self.announced(lf, size, h)),
+                        Ok(Some(h)) => {
+                            if let Some(frame) = self.announced(lf, size, h) {
+                                return Some(frame);
+                            }
+                        }
                     }
                 }
                 State::Decision { .. } => return None,
@@ -2305,6 +2328,115 @@ mod tests {
                     }
                 }
                 got
+            };
+            proptest::prop_assert_eq!(run(true), run(false));
+        }
+    }
+
+    /// With quiet literals, a message with a literal comes as one frame; one over a limit is
+    /// still an error, and a synchronizing literal a server pauses at is still announced.
+    #[test]
+    fn quiet_literals_frame_whole_messages() {
+        let mut f = Framer::new(FramerConfig::default().with_quiet_literals(true));
+        f.push(b"* LIST () \"/\" {5}\r\nab}cd\r\n* 1 FETCH (BODY[] {3}\r\nab");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(
+                b"* LIST () \"/\" {5}\r\nab}cd\r\n"
+            ))]
+        );
+        f.push(b"c)\r\n");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(
+                b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n"
+            ))]
+        );
+        let mut f = Framer::new(
+            FramerConfig::default()
+                .with_quiet_literals(true)
+                .with_limits(Limits::default().with_max_literal(2)),
+        );
+        f.push(b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n* 2 EXISTS\r\n");
+        let got = frames(&mut f);
+        assert!(matches!(
+            got[0],
+            Frame::Error(FrameError::LimitExceeded { .. })
+        ));
+        assert_eq!(
+            got[1..],
+            [Frame::Message(Bytes::from_static(b"* 2 EXISTS\r\n"))]
+        );
+        let mut f = Framer::new(FramerConfig::server().with_quiet_literals(true));
+        f.push(b"a APPEND box {3}\r\n");
+        assert!(matches!(f.next_frame(), Some(Frame::LiteralAnnounced(_))));
+        assert!(f.awaiting_decision());
+    }
+
+    proptest::proptest! {
+        /// Quiet literals ([`FramerConfig::quiet_literals`]) against the announced ones: the
+        /// same frames, offsets and buffered byte counts, less the announcements that neither
+        /// paused nor streamed, for any mix of lines and literals (over the limits or not,
+        /// overflowing, streamed, awaited or not) read in any pieces.
+        #[test]
+        fn quiet_literals_equal_announced_ones_less_the_announcements(
+            pieces in proptest::collection::vec(0usize..12, 1..16),
+            sizes in proptest::collection::vec(1usize..40, 1..8),
+            how in 0usize..3,
+            stream in proptest::bool::ANY,
+            await_sync in proptest::bool::ANY,
+            max_line in 12usize..60,
+        ) {
+            const PIECES: &[&str] = &[
+                "* 1 EXISTS\r\n",
+                "a1 OK done\r\n",
+                "* LIST () \"/\" {5}\r\nab}cd\r\n",
+                "* 2 FETCH (BODY[] {12+}\r\nhello world!)\r\n",
+                "* 3 FETCH (BODY[1] {2}\r\nab BODY[2] ~{3}\r\nc\0d)\r\n",
+                "bare lf {1}\nx\n",
+                "t2 APPEND box {40}\r\n0123456789012345678901234567890123456789\r\n",
+                "x {99999999999999999999999}\r\n",
+                "\r\n",
+                "y LOGIN {3}\r\nabc {2}\r\nde\r\n",
+                "z {0}\r\n\r\n",
+                "w {999}\r\nshort",
+            ];
+            let input: Vec<u8> = pieces.iter().flat_map(|&i| PIECES[i].bytes()).collect();
+            let config = FramerConfig::default()
+                .with_stream_literals_over(stream.then_some(4))
+                .with_await_sync_literals(await_sync)
+                .with_limits(
+                    Limits::default()
+                        .with_max_line(max_line)
+                        .with_max_message(90)
+                        .with_max_literal(64)
+                        .with_max_literals(2),
+                );
+            let run = |quiet: bool| {
+                let mut f = Framer::new(config.with_quiet_literals(quiet));
+                let mut rd = BytesMut::from(&input[..]);
+                let mut got = Vec::new();
+                for &size in sizes.iter().cycle() {
+                    if rd.is_empty() {
+                        break;
+                    }
+                    let read = rd.split_to(size.clamp(1, rd.len()));
+                    match how {
+                        0 => f.push(&read),
+                        1 => f.push_bytes(read.freeze()),
+                        _ => f.push_bytes_mut(read),
+                    }
+                    while let Some(fr) = f.next_frame() {
+                        let paused = f.awaiting_decision();
+                        if paused {
+                            let _ = f.accept_literal();
+                        }
+                        if quiet || paused || !matches!(fr, Frame::LiteralAnnounced(_)) {
+                            got.push((fr, f.stream_offset(), f.buffered()));
+                        }
+                    }
+                }
+                (got, f.buffered(), f.stream_offset())
             };
             proptest::prop_assert_eq!(run(true), run(false));
         }

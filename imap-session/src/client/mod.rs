@@ -625,7 +625,9 @@ impl Client {
             .with_limits(config.limits)
             // Client side: the server never waits for a `+` before literal data.
             .with_await_sync_literals(false)
-            .with_stream_literals_over(config.stream_bodies_over);
+            .with_stream_literals_over(config.stream_bodies_over)
+            // the session has nothing to decide on a buffered literal: no announcements
+            .with_quiet_literals(true);
         let rx = Receiver::new(fc, opts, Expect::Greeting);
         Ok(Client {
             encrypted: config.encrypted,
