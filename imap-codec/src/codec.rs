@@ -1034,7 +1034,7 @@ impl Receiver {
     }
 
     /// Decodes the framed message `msg` (found at `start`) into `out`.
-    #[inline]
+    #[inline(always)]
     fn decode_message<T>(
         &mut self,
         msg: Bytes,
