@@ -59,7 +59,7 @@ fn store(uids: Vec<u32>, add: bool) -> Request {
             StoreType::Remove
         },
         silent: false,
-        data: StoreData::Flags(vec![Flag::Flagged]),
+        data: StoreData::Flags(vec![Flag::Flagged].into()),
         modifiers: vec![],
     }
 }

@@ -315,6 +315,60 @@ impl Encode for FlagFetch {
     }
 }
 
+/// The system flags in the order of `Flag::NAMES` (what a [`FlagList`] code refers to).
+static KNOWN_FLAGS: [Flag; Flag::NAMES.len()] = Flag::KNOWN;
+
+impl crate::list::private::Known for Flag {
+    #[inline]
+    fn known() -> &'static [Self] {
+        &KNOWN_FLAGS
+    }
+    #[inline]
+    fn code(&self) -> Option<u8> {
+        self.known_index()
+    }
+}
+
+impl crate::list::Coded for Flag {}
+
+/// The flags a STORE command sets, adds or removes (`flag-list`, RFC 9051 §6.4.6), in wire
+/// order.
+///
+/// Held compactly (a [`CodedList`]): up to seven flags one byte each (the five system flags
+/// by their place in a static table), keywords and other flags in a side list of which the
+/// first is held inline, so the usual list (system flags and at most one keyword) decodes
+/// without allocating and moves as a few words. Read it like a slice
+/// ([`iter`](CodedList::iter) gives `&Flag` in order); build it with `From<Vec<_>>`,
+/// `From<[_; N]>`, `collect()` or [`push`](CodedList::push).
+///
+/// ```
+/// use imapwire_codec::flag::{Flag, FlagList};
+///
+/// let f = FlagList::from([Flag::Seen, Flag::keyword("$Junk").unwrap()]);
+/// assert_eq!(f.len(), 2);
+/// assert!(f.contains(&Flag::Seen));
+/// assert_eq!(format!("{f:?}"), r#"[Seen, Keyword(Atom("$Junk"))]"#);
+/// ```
+pub type FlagList = CodedList<Flag, 1>;
+
+/// Parses a `flag-list` (as [`parse_flag_list_into`] with [`Flag::parse`]) into `v` (empty
+/// on entry): a system flag is stored as its code straight from the message bytes; anything
+/// else takes `Flag`'s general path (test `flag_list_codes_match_flag_list`).
+#[inline]
+pub(crate) fn parse_flags_into(p: &mut Parser<'_>, v: &mut FlagList) -> PResult<()> {
+    paren_list_into::<_, Flag>(p, v, |p, v| {
+        if let Some((b'\\', rest)) = p.rest().split_first() {
+            if let Some((i, n)) = system_at(rest) {
+                p.pos += 1 + n;
+                v.push_known(i);
+                return Ok(v.len());
+            }
+        }
+        v.push(Flag::parse(p)?);
+        Ok(v.len())
+    })
+}
+
 /// Parses a parenthesised flag list with `item` for each element, into a `Vec` or a
 /// [`SmallList`](crate::list::SmallList).
 #[inline]
@@ -798,6 +852,17 @@ mod tests {
                 .map(|i| KNOWN_FETCH_FLAGS[(i + n) % KNOWN_FETCH_FLAGS.len()].clone())
                 .collect();
             check_coded_list::<_, 1>(&s, kw("Zzz"));
+            // the `Flag` lists of STORE (`FlagList`): the same items without `\Recent`
+            let g: Vec<Flag> = f
+                .iter()
+                .filter_map(|x| match x {
+                    FlagFetch::Flag(g) => Some(g.clone()),
+                    FlagFetch::Recent => None,
+                })
+                .collect();
+            check_coded_list::<_, 1>(&g, Flag::keyword("Zzz").unwrap());
+            let s: Vec<Flag> = (0..n).map(|i| Flag::KNOWN[(i + n) % 5].clone()).collect();
+            check_coded_list::<_, 1>(&s, Flag::keyword("Zzz").unwrap());
         }
         // an iterator mixing ends: codes and the side list stay in step
         let v = vec![
@@ -911,6 +976,70 @@ mod tests {
                 let mut fast = FetchFlags::new();
                 (parse_fetch_flags_into(p, &mut fast), fast.to_vec())
             })?;
+        }
+    }
+
+    proptest::proptest! {
+        /// `parse_flags_into` (STORE's `FlagList`: system flags stored as codes from the
+        /// message bytes) agrees with the general `parse_flag_list_into` of `Flag::parse` on
+        /// lists of system flags in several cases, keywords, extensions, malformed and odd
+        /// items with odd separators, short and long (past the inline codes and the inline
+        /// keyword), strict and lenient, and with a low item limit: the same items,
+        /// position, error and warnings.
+        #[test]
+        fn flag_list_codes_match_flag_list(
+            pieces in proptest::collection::vec((0usize..34, 0usize..5), 0..12),
+            open in 0usize..4,
+            close in 0usize..5,
+            opts in 0usize..3,
+        ) {
+            const PIECES: &[&[u8]] = &[
+                b"\\Seen", b"\\seen", b"\\SEEN", b"\\Answered", b"\\Flagged", b"\\Deleted",
+                b"\\Draft", b"\\draft", b"\\Drafts", b"\\Dr", b"\\Recent", b"\\recent",
+                b"$Forwarded", b"$NotJunk", b"Seen", b"\\Seenx", b"\\Junk", b"\\", b"\\*",
+                b"NIL", b"\"q\"", b"\\Seen(", b"\\Seen]", b"\\Seen\xc3\xa9", b"$a]b",
+                b"\\Flagged{3}", b"\\Seen\\Draft", b"(\\Seen)", b"\\Seen%", b"\\\x00",
+                b"\\Seen\t", b"\\Seen*", b"k\xe9", b"\\Answeredx",
+            ];
+            list_fast_path_matches(PIECES, &pieces, (open, close, opts), Flag::parse, |p| {
+                let mut fast = FlagList::new();
+                (parse_flags_into(p, &mut fast), fast.to_vec())
+            })?;
+        }
+    }
+
+    /// Every system flag, in every case, with every byte after it, and cut short: the
+    /// `FlagList` fast path and the general flag list agree (exhaustive next to the proptest).
+    #[test]
+    fn flag_list_codes_match_flag_list_every_next_byte() {
+        use crate::options::DecodeOptions;
+        for name in Flag::NAMES {
+            let lower = name.to_ascii_lowercase();
+            let upper = name.to_ascii_uppercase();
+            let short = &name[..name.len() - 1];
+            for n in [name, &lower[..], &upper[..], short] {
+                for c in 0..=255u8 {
+                    let mut line = b"(".to_vec();
+                    line.extend_from_slice(n);
+                    line.push(c);
+                    line.extend_from_slice(b" \\Seen)");
+                    for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+                        let src = Bytes::from(line.clone());
+                        let mut pg = Parser::new(&src, &o);
+                        let mut general: Vec<Flag> = Vec::new();
+                        let rg = parse_flag_list_into(&mut pg, &mut general, Flag::parse);
+                        let mut pf = Parser::new(&src, &o);
+                        let mut fast = FlagList::new();
+                        let rf = parse_flags_into(&mut pf, &mut fast);
+                        let what = String::from_utf8_lossy(&line);
+                        assert_eq!(rg.is_ok(), rf.is_ok(), "{what}");
+                        assert_eq!(pg.pos, pf.pos, "{what}");
+                        assert_eq!(pg.warnings, pf.warnings, "{what}");
+                        assert_eq!(pg.error().to_string(), pf.error().to_string(), "{what}");
+                        assert_eq!(fast.to_vec(), general, "{what}");
+                    }
+                }
+            }
         }
     }
 

@@ -294,7 +294,7 @@ fn login_select_fetch_store_append_logout() {
             modifiers: vec![],
             kind: StoreType::Add,
             silent: false,
-            data: StoreData::Flags(vec![Flag::Flagged]),
+            data: StoreData::Flags(vec![Flag::Flagged].into()),
             uid: false,
         },
     );
@@ -434,7 +434,7 @@ fn idle_sees_a_second_sessions_changes() {
             modifiers: vec![],
             kind: StoreType::Add,
             silent: true,
-            data: StoreData::Flags(vec![Flag::Deleted]),
+            data: StoreData::Flags(vec![Flag::Deleted].into()),
             uid: false,
         },
     );

@@ -1005,12 +1005,12 @@ pub(crate) fn parse_command(text: &str) -> Result<CommandBody, Error> {
 fn parse_flag(f: &str) -> Result<Flag, Error> {
     let body = parse_command(&format!("STORE 1 +FLAGS ({f})"))?;
     if let CommandBody::Store {
-        data: imapwire_codec::command::StoreData::Flags(mut v),
+        data: imapwire_codec::command::StoreData::Flags(v),
         ..
     } = body
     {
-        if v.len() == 1 {
-            return Ok(v.remove(0));
+        if let (1, Some(f)) = (v.len(), v.iter().next()) {
+            return Ok(f.clone());
         }
     }
     Err(Error::Config(format!("not a flag: {f:?}")))

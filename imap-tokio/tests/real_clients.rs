@@ -355,7 +355,7 @@ Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\
                     uids: vec![uid],
                     kind: StoreType::Add,
                     silent: true,
-                    data: StoreData::Flags(vec![f]),
+                    data: StoreData::Flags(vec![f].into()),
                     modifiers: vec![],
                 },
             );

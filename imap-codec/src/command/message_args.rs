@@ -328,8 +328,9 @@ pub use crate::fetch::GmailLabel;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StoreData {
-    /// `FLAGS (...)`
-    Flags(Vec<Flag>),
+    /// `FLAGS (...)`: the flags as a [`FlagList`](crate::flag::FlagList) (system flags
+    /// held as one-byte codes; no allocation for the usual list).
+    Flags(crate::flag::FlagList),
     /// `X-GM-LABELS (...)` (Gmail).
     GmailLabels(Vec<GmailLabel>),
 }

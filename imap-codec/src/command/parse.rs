@@ -88,9 +88,12 @@ pub(super) fn store_args(p: &mut Parser<'_>) -> PResult<(StoreType, bool, StoreD
             StoreData::GmailLabels(v)
         }
     } else if p.peek() == Some(b'(') {
-        StoreData::Flags(parse_flag_list(p, Flag::parse)?)
+        let mut v = crate::flag::FlagList::new();
+        crate::flag::parse_flags_into(p, &mut v)?;
+        StoreData::Flags(v)
     } else {
-        let mut v = vec![Flag::parse(p)?];
+        let mut v = crate::flag::FlagList::new();
+        v.push(Flag::parse(p)?);
         v.extend(sp_items(p, true, Flag::parse)?);
         StoreData::Flags(v)
     };

@@ -211,7 +211,7 @@ fn store_modifiers() -> impl Strategy<Value = Vec<StoreModifier>> {
 
 fn store_data() -> impl Strategy<Value = StoreData> {
     prop_oneof![
-        vec(flag(), 0..3).prop_map(StoreData::Flags),
+        vec(flag(), 0..10).prop_map(|v| StoreData::Flags(v.into())),
         vec(
             prop_oneof![
                 atom().prop_map(GmailLabel::System),

@@ -290,7 +290,7 @@ fn rfc9051_selected() {
             modifiers: vec![],
             kind: StoreType::Add,
             silent: false,
-            data: StoreData::Flags(vec![Flag::Deleted]),
+            data: StoreData::Flags(vec![Flag::Deleted].into()),
             uid: false,
         },
     );
@@ -301,7 +301,7 @@ fn rfc9051_selected() {
             modifiers: vec![],
             kind: StoreType::Remove,
             silent: true,
-            data: StoreData::Flags(vec![Flag::Deleted, Flag::Seen]),
+            data: StoreData::Flags(vec![Flag::Deleted, Flag::Seen].into()),
             uid: false,
         },
     );
@@ -585,7 +585,7 @@ fn extension_examples() {
             modifiers: vec![StoreModifier::UnchangedSince(12121230045)],
             kind: StoreType::Add,
             silent: true,
-            data: StoreData::Flags(vec![Flag::Deleted]),
+            data: StoreData::Flags(vec![Flag::Deleted].into()),
             uid: true,
         },
     );
@@ -1211,7 +1211,7 @@ fn values_that_would_decode_differently_are_rejected() {
         modifiers: vec![],
         kind: StoreType::Add,
         silent: false,
-        data: StoreData::Flags(vec![f]),
+        data: StoreData::Flags(vec![f].into()),
         uid: false,
     };
     // `\Seen` decodes as Flag::Seen.

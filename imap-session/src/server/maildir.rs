@@ -1749,7 +1749,7 @@ mod tests {
             uids: vec![1, 2],
             kind,
             silent: false,
-            data: imapwire_codec::command::StoreData::Flags(vec![Flag::Seen]),
+            data: imapwire_codec::command::StoreData::Flags(vec![Flag::Seen].into()),
             modifiers: vec![],
         };
         let tries = [
@@ -1896,7 +1896,7 @@ mod tests {
                 uids: vec![7],
                 kind: imapwire_codec::command::StoreType::Add,
                 silent: true,
-                data: imapwire_codec::command::StoreData::Flags(vec![Flag::Deleted]),
+                data: imapwire_codec::command::StoreData::Flags(vec![Flag::Deleted].into()),
                 modifiers: vec![],
             },
         );
@@ -1916,7 +1916,7 @@ mod tests {
             uids: vec![2, 3, 4, 5, 6, 7],
             kind,
             silent: false,
-            data: imapwire_codec::command::StoreData::Flags(flags),
+            data: imapwire_codec::command::StoreData::Flags(flags.into()),
             modifiers: vec![],
         }
     }
@@ -2323,7 +2323,7 @@ mod tests {
                 uids: all.clone(),
                 kind: StoreType::Add,
                 silent: true,
-                data: StoreData::Flags(vec![Flag::Answered, Flag::Deleted]),
+                data: StoreData::Flags(vec![Flag::Answered, Flag::Deleted].into()),
                 modifiers: vec![],
             },
         );
@@ -2645,10 +2645,9 @@ mod tests {
                     uids: vec![2],
                     kind: imapwire_codec::command::StoreType::Add,
                     silent: true,
-                    data: imapwire_codec::command::StoreData::Flags(vec![
-                        Flag::Deleted,
-                        Flag::Flagged,
-                    ]),
+                    data: imapwire_codec::command::StoreData::Flags(
+                        vec![Flag::Deleted, Flag::Flagged].into(),
+                    ),
                     modifiers: vec![],
                 },
             );

@@ -923,7 +923,7 @@ pub(super) fn other_stores_flag(store: &mut MemoryStore, sid: SessionId, uid: u3
             uids: vec![uid],
             kind: imapwire_codec::command::StoreType::Add,
             silent: true,
-            data: imapwire_codec::command::StoreData::Flags(vec![flag]),
+            data: imapwire_codec::command::StoreData::Flags(vec![flag].into()),
             modifiers: vec![],
         },
     );

@@ -663,7 +663,7 @@ impl SyncEngine {
                 modifiers: Vec::new(),
                 kind: StoreType::Add,
                 silent: true,
-                data: StoreData::Flags(vec![Flag::Deleted]),
+                data: StoreData::Flags(vec![Flag::Deleted].into()),
                 uid: true,
             },
             Pending::DeleteMark { uid },
@@ -949,7 +949,7 @@ impl SyncEngine {
                         modifiers: vec![StoreModifier::UnchangedSince(modseq)],
                         kind: StoreType::Replace,
                         silent: false,
-                        data: StoreData::Flags(want.to_flags()),
+                        data: StoreData::Flags(want.to_flags().into()),
                         uid: true,
                     },
                     Pending::Store {
@@ -987,7 +987,7 @@ impl SyncEngine {
                     modifiers: Vec::new(),
                     kind,
                     silent: false,
-                    data: StoreData::Flags(set.to_flags()),
+                    data: StoreData::Flags(set.to_flags().into()),
                     uid: true,
                 },
                 Pending::Store {

@@ -308,13 +308,14 @@ pub fn run(data: &[u8], structured: bool) {
                                 uids: (1..=u32::from(arg % 8 + 1)).collect(),
                                 kind: imapwire_codec::command::StoreType::Add,
                                 silent: true,
-                                data: imapwire_codec::command::StoreData::Flags(vec![
-                                    if arg % 3 == 1 {
+                                data: imapwire_codec::command::StoreData::Flags(
+                                    vec![if arg % 3 == 1 {
                                         Flag::Flagged
                                     } else {
                                         Flag::Deleted
-                                    },
-                                ]),
+                                    }]
+                                    .into(),
+                                ),
                                 modifiers: vec![],
                             },
                         );
