@@ -293,7 +293,19 @@ pub type FetchFlags = CodedList<FlagFetch, 1>;
 /// `fetch_flag_list_matches_flag_list`).
 #[inline]
 pub(crate) fn parse_fetch_flags_into(p: &mut Parser<'_>, v: &mut FetchFlags) -> PResult<()> {
-    paren_list_into::<_, FlagFetch>(p, v, |p, v| {
+    coded_flags_into(p, v, FlagFetch::parse)
+}
+
+/// A parenthesised flag list into the coded list `v` (empty on entry): a system flag is
+/// stored as its code (its place in `Flag::NAMES`, which is also its code in `T::known()`)
+/// straight from the message bytes, anything else is read by `parse` (`T`'s general path).
+#[inline(always)]
+fn coded_flags_into<T: crate::list::Coded>(
+    p: &mut Parser<'_>,
+    v: &mut CodedList<T, 1>,
+    parse: impl Fn(&mut Parser<'_>) -> PResult<T>,
+) -> PResult<()> {
+    paren_list_into::<_, T>(p, v, |p, v| {
         if let Some((b'\\', rest)) = p.rest().split_first() {
             if let Some((i, n)) = system_at(rest) {
                 p.pos += 1 + n;
@@ -301,7 +313,7 @@ pub(crate) fn parse_fetch_flags_into(p: &mut Parser<'_>, v: &mut FetchFlags) -> 
                 return Ok(v.len());
             }
         }
-        v.push(FlagFetch::parse(p)?);
+        v.push(parse(p)?);
         Ok(v.len())
     })
 }
@@ -356,17 +368,7 @@ pub type FlagList = CodedList<Flag, 1>;
 /// else takes `Flag`'s general path (test `flag_list_codes_match_flag_list`).
 #[inline]
 pub(crate) fn parse_flags_into(p: &mut Parser<'_>, v: &mut FlagList) -> PResult<()> {
-    paren_list_into::<_, Flag>(p, v, |p, v| {
-        if let Some((b'\\', rest)) = p.rest().split_first() {
-            if let Some((i, n)) = system_at(rest) {
-                p.pos += 1 + n;
-                v.push_known(i);
-                return Ok(v.len());
-            }
-        }
-        v.push(Flag::parse(p)?);
-        Ok(v.len())
-    })
+    coded_flags_into(p, v, Flag::parse)
 }
 
 /// Parses a parenthesised flag list with `item` for each element, into a `Vec` or a
