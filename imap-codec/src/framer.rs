@@ -2270,6 +2270,30 @@ mod tests {
         }
     }
 
+    /// `input` pushed into `f` in reads of `sizes` (cycled) by `push` (`how` 0),
+    /// `push_bytes` (1) or `push_bytes_mut` (else), `take` called after each read.
+    fn feed_pieces(
+        f: &mut Framer,
+        input: &[u8],
+        sizes: &[usize],
+        how: usize,
+        mut take: impl FnMut(&mut Framer),
+    ) {
+        let mut rd = BytesMut::from(input);
+        for &size in sizes.iter().cycle() {
+            if rd.is_empty() {
+                break;
+            }
+            let read = rd.split_to(size.clamp(1, rd.len()));
+            match how {
+                0 => f.push(&read),
+                1 => f.push_bytes(read.freeze()),
+                _ => f.push_bytes_mut(read),
+            }
+            take(f);
+        }
+    }
+
     proptest::proptest! {
         /// The one-line fast path of `next_frame` against the general path alone: any mix of
         /// lines (with and without CR, ending in `}`, announcing literals of either kind,
@@ -2306,27 +2330,15 @@ mod tests {
                 .with_limits(Limits::default().with_max_line(max_line).with_max_message(90));
             let run = |fast: bool| {
                 let mut f = Framer::new(config);
-                let mut rd = BytesMut::from(&input[..]);
                 let mut got = Vec::new();
-                for &size in sizes.iter().cycle() {
-                    if rd.is_empty() {
-                        break;
+                feed_pieces(&mut f, &input, &sizes, how, |f| loop {
+                    let fr = if fast { f.next_frame() } else { f.next_frame_general() };
+                    let Some(fr) = fr else { break };
+                    if matches!(fr, Frame::LiteralAnnounced(_)) && f.awaiting_decision() {
+                        let _ = f.accept_literal();
                     }
-                    let read = rd.split_to(size.clamp(1, rd.len()));
-                    match how {
-                        0 => f.push(&read),
-                        1 => f.push_bytes(read.freeze()),
-                        _ => f.push_bytes_mut(read),
-                    }
-                    loop {
-                        let fr = if fast { f.next_frame() } else { f.next_frame_general() };
-                        let Some(fr) = fr else { break };
-                        if matches!(fr, Frame::LiteralAnnounced(_)) && f.awaiting_decision() {
-                            let _ = f.accept_literal();
-                        }
-                        got.push((fr, f.stream_offset(), f.buffered()));
-                    }
-                }
+                    got.push((fr, f.stream_offset(), f.buffered()));
+                });
                 got
             };
             proptest::prop_assert_eq!(run(true), run(false));
@@ -2414,18 +2426,8 @@ mod tests {
                 );
             let run = |quiet: bool| {
                 let mut f = Framer::new(config.with_quiet_literals(quiet));
-                let mut rd = BytesMut::from(&input[..]);
                 let mut got = Vec::new();
-                for &size in sizes.iter().cycle() {
-                    if rd.is_empty() {
-                        break;
-                    }
-                    let read = rd.split_to(size.clamp(1, rd.len()));
-                    match how {
-                        0 => f.push(&read),
-                        1 => f.push_bytes(read.freeze()),
-                        _ => f.push_bytes_mut(read),
-                    }
+                feed_pieces(&mut f, &input, &sizes, how, |f| {
                     while let Some(fr) = f.next_frame() {
                         let paused = f.awaiting_decision();
                         if paused {
@@ -2435,7 +2437,7 @@ mod tests {
                             got.push((fr, f.stream_offset(), f.buffered()));
                         }
                     }
-                }
+                });
                 (got, f.buffered(), f.stream_offset())
             };
             proptest::prop_assert_eq!(run(true), run(false));
