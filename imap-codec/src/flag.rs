@@ -290,7 +290,7 @@ pub type FetchFlags = CodedList<FlagFetch, 1>;
 /// Parses a FETCH `FLAGS` list (as [`parse_flag_list_into`] with [`FlagFetch::parse`]) into
 /// `v` (empty on entry): a system flag is stored as its code straight from the message
 /// bytes; anything else takes `FlagFetch`'s general path (test
-/// `fetch_flag_list_matches_flag_list`).
+/// `flag_list_codes_match_flag_list`).
 #[inline]
 pub(crate) fn parse_fetch_flags_into(p: &mut Parser<'_>, v: &mut FetchFlags) -> PResult<()> {
     coded_flags_into(p, v, FlagFetch::parse)
@@ -327,21 +327,29 @@ impl Encode for FlagFetch {
     }
 }
 
+/// Makes `$t` a [`CodedList`] item whose known values are `$table`, each coded by its place
+/// there (`known_index`).
+macro_rules! coded_by_place {
+    ($t:ty, $table:ident) => {
+        impl crate::list::private::Known for $t {
+            #[inline]
+            fn known() -> &'static [Self] {
+                &$table
+            }
+            #[inline]
+            fn code(&self) -> Option<u8> {
+                self.known_index()
+            }
+        }
+
+        impl crate::list::Coded for $t {}
+    };
+}
+
 /// The system flags in the order of `Flag::NAMES` (what a [`FlagList`] code refers to).
 static KNOWN_FLAGS: [Flag; Flag::NAMES.len()] = Flag::KNOWN;
 
-impl crate::list::private::Known for Flag {
-    #[inline]
-    fn known() -> &'static [Self] {
-        &KNOWN_FLAGS
-    }
-    #[inline]
-    fn code(&self) -> Option<u8> {
-        self.known_index()
-    }
-}
-
-impl crate::list::Coded for Flag {}
+coded_by_place!(Flag, KNOWN_FLAGS);
 
 /// The flags a STORE command sets, adds or removes (`flag-list`, RFC 9051 §6.4.6), in wire
 /// order.
@@ -554,18 +562,7 @@ impl MailboxAttribute {
 static KNOWN_ATTRIBUTES: [MailboxAttribute; MailboxAttribute::NAMES.len()] =
     MailboxAttribute::KNOWN;
 
-impl crate::list::private::Known for MailboxAttribute {
-    #[inline]
-    fn known() -> &'static [Self] {
-        &KNOWN_ATTRIBUTES
-    }
-    #[inline]
-    fn code(&self) -> Option<u8> {
-        self.known_index()
-    }
-}
-
-impl crate::list::Coded for MailboxAttribute {}
+coded_by_place!(MailboxAttribute, KNOWN_ATTRIBUTES);
 
 /// The attributes of a LIST / LSUB / XLIST item (`mbx-list-flags`, RFC 9051 §7.3.1), in
 /// wire order.
@@ -952,58 +949,67 @@ mod tests {
         }
     }
 
+    /// The items of the flag-list proptests below: system flags in several cases, `\\Recent`,
+    /// keywords, extensions, malformed and odd items.
+    const FLAG_PIECES: &[&[u8]] = &[
+        b"\\Seen",
+        b"\\seen",
+        b"\\SEEN",
+        b"\\Answered",
+        b"\\Flagged",
+        b"\\Deleted",
+        b"\\Draft",
+        b"\\draft",
+        b"\\Drafts",
+        b"\\Dr",
+        b"\\Recent",
+        b"\\recent",
+        b"$Forwarded",
+        b"$NotJunk",
+        b"Seen",
+        b"\\Seenx",
+        b"\\Junk",
+        b"\\",
+        b"\\*",
+        b"NIL",
+        b"\"q\"",
+        b"\\Seen(",
+        b"\\Seen]",
+        b"\\Seen\xc3\xa9",
+        b"$a]b",
+        b"\\Flagged{3}",
+        b"\\Seen\\Draft",
+        b"(\\Seen)",
+        b"\\Seen%",
+        b"\\\x00",
+        b"\\Seen\t",
+        b"\\Seen*",
+        b"k\xe9",
+        b"\\Recentx",
+        b"\\Answeredx",
+    ];
+
     proptest::proptest! {
-        /// `parse_fetch_flags_into` (system flags stored as codes from the message bytes)
-        /// agrees with the general `parse_flag_list_into` of `FlagFetch::parse` on lists of
-        /// system flags in several cases, `\\Recent`, keywords, extensions, malformed and
+        /// `parse_fetch_flags_into` (FETCH `FLAGS`) and `parse_flags_into` (STORE's
+        /// `FlagList`), which store system flags as codes from the message bytes, agree with
+        /// the general `parse_flag_list_into` of `FlagFetch::parse` and `Flag::parse` on lists
+        /// of system flags in several cases, `\\Recent`, keywords, extensions, malformed and
         /// odd items with odd separators, short and long (past the inline codes and the
         /// inline keyword), strict and lenient, and with a low item limit: the same items,
         /// position, error and warnings.
         #[test]
-        fn fetch_flag_list_matches_flag_list(
-            pieces in proptest::collection::vec((0usize..34, 0usize..5), 0..12),
+        fn flag_list_codes_match_flag_list(
+            pieces in proptest::collection::vec((0usize..FLAG_PIECES.len(), 0usize..5), 0..12),
             open in 0usize..4,
             close in 0usize..5,
             opts in 0usize..3,
         ) {
-            const PIECES: &[&[u8]] = &[
-                b"\\Seen", b"\\seen", b"\\SEEN", b"\\Answered", b"\\Flagged", b"\\Deleted",
-                b"\\Draft", b"\\draft", b"\\Drafts", b"\\Dr", b"\\Recent", b"\\recent",
-                b"$Forwarded", b"$NotJunk", b"Seen", b"\\Seenx", b"\\Junk", b"\\", b"\\*",
-                b"NIL", b"\"q\"", b"\\Seen(", b"\\Seen]", b"\\Seen\xc3\xa9", b"$a]b",
-                b"\\Flagged{3}", b"\\Seen\\Draft", b"(\\Seen)", b"\\Seen%", b"\\\x00",
-                b"\\Seen\t", b"\\Seen*", b"k\xe9", b"\\Recentx",
-            ];
-            list_fast_path_matches(PIECES, &pieces, (open, close, opts), FlagFetch::parse, |p| {
+            let how = (open, close, opts);
+            list_fast_path_matches(FLAG_PIECES, &pieces, how, FlagFetch::parse, |p| {
                 let mut fast = FetchFlags::new();
                 (parse_fetch_flags_into(p, &mut fast), fast.to_vec())
             })?;
-        }
-    }
-
-    proptest::proptest! {
-        /// `parse_flags_into` (STORE's `FlagList`: system flags stored as codes from the
-        /// message bytes) agrees with the general `parse_flag_list_into` of `Flag::parse` on
-        /// lists of system flags in several cases, keywords, extensions, malformed and odd
-        /// items with odd separators, short and long (past the inline codes and the inline
-        /// keyword), strict and lenient, and with a low item limit: the same items,
-        /// position, error and warnings.
-        #[test]
-        fn flag_list_codes_match_flag_list(
-            pieces in proptest::collection::vec((0usize..34, 0usize..5), 0..12),
-            open in 0usize..4,
-            close in 0usize..5,
-            opts in 0usize..3,
-        ) {
-            const PIECES: &[&[u8]] = &[
-                b"\\Seen", b"\\seen", b"\\SEEN", b"\\Answered", b"\\Flagged", b"\\Deleted",
-                b"\\Draft", b"\\draft", b"\\Drafts", b"\\Dr", b"\\Recent", b"\\recent",
-                b"$Forwarded", b"$NotJunk", b"Seen", b"\\Seenx", b"\\Junk", b"\\", b"\\*",
-                b"NIL", b"\"q\"", b"\\Seen(", b"\\Seen]", b"\\Seen\xc3\xa9", b"$a]b",
-                b"\\Flagged{3}", b"\\Seen\\Draft", b"(\\Seen)", b"\\Seen%", b"\\\x00",
-                b"\\Seen\t", b"\\Seen*", b"k\xe9", b"\\Answeredx",
-            ];
-            list_fast_path_matches(PIECES, &pieces, (open, close, opts), Flag::parse, |p| {
+            list_fast_path_matches(FLAG_PIECES, &pieces, how, Flag::parse, |p| {
                 let mut fast = FlagList::new();
                 (parse_flags_into(p, &mut fast), fast.to_vec())
             })?;
