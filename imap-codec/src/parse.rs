@@ -130,8 +130,8 @@ pub(crate) fn swar_digits(x: u64) -> u64 {
 /// Length of the leading run of printable 7-bit bytes of `s` other than DQUOTE and backslash
 /// (0x20..=0x7f): what a quoted string's fast scan passes over. Eight bytes at a time while
 /// eight are left (the lowest flagged byte of a word is exact); any other byte ends the run
-/// and is looked at by the caller. (The last-word tail of [`word_run`] measured dearer here:
-/// +2.4% on fetch-headers' short strings.)
+/// and is looked at by the caller. (The last-word tail of [`astring_run`] measured dearer
+/// here: +2.4% on fetch-headers' short strings.)
 #[inline(always)]
 fn quoted_run(s: &[u8]) -> usize {
     let mut i = 0;
@@ -153,58 +153,6 @@ fn quoted_run(s: &[u8]) -> usize {
     i
 }
 
-/// The length of the leading run of `s` whose bytes `flags` (eight at a time, little-endian)
-/// leaves unflagged or `keep` confirms: `flags` sets the high bit of every byte that may end
-/// the run (of at least every byte that does; a byte it flags that `keep` takes does not end
-/// it). Whole words while eight bytes are left; then, when `s` has eight bytes, its last
-/// eight as one word, the bytes already passed masked off; a shorter `s` byte by byte. So a
-/// run up to the end of a message (its CRLF at least two bytes on) never goes byte by byte.
-#[inline(always)]
-fn word_run(s: &[u8], flags: impl Fn(u64) -> u64, keep: impl Fn(u8) -> bool) -> usize {
-    #[inline(always)]
-    fn word(s: &[u8], at: usize) -> u64 {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(a)
-    }
-    let n = s.len();
-    let mut i = 0;
-    while i + 8 <= n {
-        let mut bad = flags(word(s, i));
-        while bad != 0 {
-            let j = i + (bad.trailing_zeros() / 8) as usize;
-            if !keep(s[j]) {
-                return j;
-            }
-            bad &= bad - 1;
-        }
-        i += 8;
-    }
-    if i == n {
-        return n;
-    }
-    if n >= 8 {
-        // the last eight bytes, of which the first `8 - (n - i)` were passed already
-        let at = n - 8;
-        let mut bad = flags(word(s, at)) & (u64::MAX << (8 * (i - at)));
-        while bad != 0 {
-            let j = at + (bad.trailing_zeros() / 8) as usize;
-            if !keep(s[j]) {
-                return j;
-            }
-            bad &= bad - 1;
-        }
-        return n;
-    }
-    while let Some(&c) = s.get(i) {
-        if flags(u64::from(c)) & 0x80 != 0 && !keep(c) {
-            return i;
-        }
-        i += 1;
-    }
-    i
-}
-
 /// Whether `n` can follow a quoted string (lenient profile: a DQUOTE followed by anything
 /// else is taken as an unescaped quote inside the string, [`Quirk::UnescapedQuotes`]).
 #[inline(always)]
@@ -215,25 +163,61 @@ fn may_follow_quoted(n: u8) -> bool {
 /// Length of the leading run of ASTRING-CHARs of `s` (0x21..=0x7e except `(){%*"\\`): eight
 /// bytes at a time, each word tested for bytes outside 0x2b..=0x7a and the backslash (a few
 /// operations; they include every byte that is not an ASTRING-CHAR, and the rare ones that
-/// are, such as `&`, `!` or `~`, are confirmed by the table and passed over). See
-/// [`word_run`].
+/// are, such as `&`, `!` or `~`, are confirmed by the table and passed over). Whole words
+/// while eight bytes are left; then, when `s` has eight bytes, its last eight as one word, the
+/// bytes already passed masked off; a shorter `s` byte by byte. So a run up to the end of a
+/// message (its CRLF at least two bytes on) never goes byte by byte.
 #[inline]
 fn astring_run(s: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    word_run(
-        s,
-        |x| {
-            // below 0x2b (a borrow only follows a flagged byte, and only adds flags), above
-            // 0x7a (a carry likewise), 8-bit, or the backslash
-            let low = x.wrapping_sub(ONES * 0x2b) & !x;
-            let high = x.wrapping_add(ONES * (0x80 - 0x7b)) | x;
-            let v = x ^ (ONES * b'\\' as u64);
-            let bs = v.wrapping_sub(ONES) & !v;
-            (low | high | bs) & HIGH
-        },
-        class::is_astring_char,
-    )
+    /// The word at `at`, its bytes that may end the run flagged (high bit): below 0x2b (a
+    /// borrow only follows a flagged byte, and only adds flags), above 0x7a (a carry
+    /// likewise), 8-bit, or the backslash.
+    #[inline(always)]
+    fn suspects(s: &[u8], at: usize) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&s[at..at + 8]);
+        let x = u64::from_le_bytes(a);
+        let low = x.wrapping_sub(ONES * 0x2b) & !x;
+        let high = x.wrapping_add(ONES * (0x80 - 0x7b)) | x;
+        let v = x ^ (ONES * b'\\' as u64);
+        let bs = v.wrapping_sub(ONES) & !v;
+        (low | high | bs) & HIGH
+    }
+    /// The first byte flagged in `bad` (of the word at `at`) that the table confirms is no
+    /// ASTRING-CHAR.
+    #[inline(always)]
+    fn first_end(s: &[u8], at: usize, mut bad: u64) -> Option<usize> {
+        while bad != 0 {
+            let j = at + (bad.trailing_zeros() / 8) as usize;
+            if !class::is_astring_char(s[j]) {
+                return Some(j);
+            }
+            bad &= bad - 1;
+        }
+        None
+    }
+    let n = s.len();
+    let mut i = 0;
+    while i + 8 <= n {
+        if let Some(j) = first_end(s, i, suspects(s, i)) {
+            return j;
+        }
+        i += 8;
+    }
+    if i == n {
+        return n;
+    }
+    if n >= 8 {
+        // the last eight bytes, of which the first `8 - (n - i)` were passed already
+        let at = n - 8;
+        return first_end(s, at, suspects(s, at) & (u64::MAX << (8 * (i - at)))).unwrap_or(n);
+    }
+    s[i..]
+        .iter()
+        .position(|&c| !class::is_astring_char(c))
+        .map_or(n, |k| i + k)
 }
 
 /// The value of a quoted string's raw content `raw` (between the DQUOTEs) without its NUL
@@ -2179,17 +2163,20 @@ mod quoted_specials_tests {
 mod astring_run_tests {
     use super::{astring_run, class};
 
+    /// The run of ASTRING-CHARs byte by byte (what `astring_run` must find).
+    fn byte_scan(s: &[u8]) -> usize {
+        s.iter()
+            .position(|&b| !class::is_astring_char(b))
+            .unwrap_or(s.len())
+    }
+
     /// Runs full of the bytes the word test flags although they are ASTRING-CHARs (`&`, `!`,
     /// `#`, `$`, `'`, `|`, `}`, `~`, `+`, `[`, `]`) and of bytes next to the edges of its
     /// ranges, several per word, at every length up to 40 (every word and tail position):
     /// the same end as a byte-by-byte scan.
     #[test]
     fn flagged_astring_chars_are_passed_over() {
-        let want = |s: &[u8]| {
-            s.iter()
-                .position(|&b| !class::is_astring_char(b))
-                .unwrap_or(s.len())
-        };
+        let want = byte_scan;
         let alphabet = [
             b'&', b'!', b'#', b'$', b'\'', b'|', b'}', b'~', b'+', b'[', b']', b'a', b'z', b'Z',
             b'0', b'-', b'/', b'{', b'*', b'(', b')', b'%', b'"', b'\\', b' ', 0x7f, 0x80, 0xfb,
@@ -2218,11 +2205,7 @@ mod astring_run_tests {
 
     #[test]
     fn word_scan_matches_byte_scan() {
-        let want = |s: &[u8]| {
-            s.iter()
-                .position(|&b| !class::is_astring_char(b))
-                .unwrap_or(s.len())
-        };
+        let want = byte_scan;
         // every byte value at every position, with a second odd byte after it
         let seconds = [
             b' ', b'(', b')', b'{', b'"', 0x7f, 0x80, 0xff, 0, b']', b'a',
