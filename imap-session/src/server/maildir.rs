@@ -543,16 +543,27 @@ impl MaildirStore {
             .filter(|n| !live.contains(n.as_str()))
             .map(|n| (base_of(n), n.as_str()))
             .collect();
+        let mut moved = Vec::new();
         for (_, file) in &msgs {
             if file.is_empty() || in_cur.contains(file) {
                 continue;
             }
-            let from = match unclaimed.get(base_of(file)) {
+            let claimed = unclaimed.get(base_of(file)).copied();
+            let from = match claimed {
                 Some(n) => cur.join(n),
                 None => tmp.join(file),
             };
             // Not there either: expunged by another tool (below).
-            let _ = fs::rename(from, cur.join(file));
+            if fs::rename(from, cur.join(file)).is_ok() {
+                moved.push((claimed.map(str::to_owned), file.clone()));
+            }
+        }
+        // `cur/`'s names as they are now (read once, for the pick-up below as well).
+        for (from, to) in moved {
+            if let Some(from) = from {
+                in_cur.remove(&from);
+            }
+            in_cur.insert(to);
         }
         let mut known: HashMap<String, ()> = HashMap::new();
         let mut kept = Vec::new();
@@ -575,18 +586,20 @@ impl MaildirStore {
             }
         }
         // Files other tools added.
-        for sub in ["cur", "new"] {
+        let mut new_names = Vec::new();
+        for e in fs::read_dir(dir.join("new"))? {
+            if let Some(n) = e?.file_name().to_str() {
+                new_names.push(n.to_owned());
+            }
+        }
+        for (sub, names) in [("cur", Vec::from_iter(in_cur)), ("new", new_names)] {
             let mut found: Vec<(String, i64)> = Vec::new();
-            for e in fs::read_dir(dir.join(sub))? {
-                let e = e?;
-                let Some(n) = e.file_name().to_str().map(str::to_owned) else {
-                    continue;
-                };
+            for n in names {
                 if n.starts_with('.') || known.contains_key(base_of(&n)) {
                     continue;
                 }
                 // Followed if a link: a link to nothing is no message (left where it is).
-                let meta = match fs::metadata(e.path()) {
+                let meta = match fs::metadata(dir.join(sub).join(&n)) {
                     Ok(meta) => meta,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(e),
