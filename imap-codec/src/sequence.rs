@@ -169,7 +169,7 @@ impl Encode for Sequence {
 /// use imapwire_codec::sequence::{SeqOrUid, Sequence, SequenceSet, Sequences};
 /// let five = NonZeroU32::new(5).unwrap();
 /// let set = SequenceSet::single(five);
-/// // the list of one element is held inline; it derefs to a slice like a `Vec` does
+/// // a list of up to three elements is held inline; it derefs to a slice like a `Vec` does
 /// let SequenceSet::Set(items) = &set else { unreachable!() };
 /// assert_eq!(items.as_slice(), [Sequence::Single(SeqOrUid::Value(five))]);
 /// // equal to the same list built as a `Vec`
@@ -185,39 +185,48 @@ pub enum SequenceSet {
     LastResult,
 }
 
-/// The numbers and ranges of a [`SequenceSet::Set`], in the order sent: a list that holds a
-/// single element inline (`5`, `1:*`, `4:9`: no allocation) and longer lists in a `Vec`.
+/// The numbers and ranges of a [`SequenceSet::Set`], in the order sent: a list that holds up
+/// to three elements inline (`5`, `1:*`, `4:9`, `1:*,5,9:12`: no allocation) and longer lists
+/// in a `Vec`.
 ///
 /// It dereferences to `[Sequence]` (`iter`, `len`, indexing, slice patterns through
 /// [`as_slice`](Self::as_slice)); equality, hashing and `Debug` are those of the slice, so
-/// a one-element list is the same value whichever way it is held. Build it from a `Vec`
-/// (`.into()`), from one [`Sequence`], or by collecting an iterator (which holds one element
-/// inline).
+/// a short list is the same value whichever way it is held. Build it from a `Vec`
+/// (`.into()`, kept as it is), from one [`Sequence`], by [`push`](Self::push) or by
+/// collecting an iterator (both hold up to three elements inline).
 #[derive(Clone)]
 pub struct Sequences(SeqRepr);
 
+/// How many elements a [`Sequences`] holds inline.
+const INLINE: usize = 3;
+
+/// A filler for the unused inline places.
+const FILL: Sequence = Sequence::Single(SeqOrUid::Asterisk);
+
 #[derive(Clone)]
 enum SeqRepr {
-    One(Sequence),
+    /// Up to [`INLINE`] elements: the first `len` of the array (the rest are `FILL`).
+    Inline(u8, [Sequence; INLINE]),
+    /// Any number of elements.
     Many(Vec<Sequence>),
 }
 
 impl Sequences {
     /// An empty list (not a valid set on its own: [`SequenceSet::validate`] rejects it).
     pub const fn new() -> Self {
-        Sequences(SeqRepr::Many(Vec::new()))
+        Sequences(SeqRepr::Inline(0, [FILL; INLINE]))
     }
 
     /// A list of one element, held inline.
     pub const fn one(s: Sequence) -> Self {
-        Sequences(SeqRepr::One(s))
+        Sequences(SeqRepr::Inline(1, [s, FILL, FILL]))
     }
 
     /// The elements.
     #[inline]
     pub fn as_slice(&self) -> &[Sequence] {
         match &self.0 {
-            SeqRepr::One(s) => std::slice::from_ref(s),
+            SeqRepr::Inline(n, a) => a.get(..*n as usize).unwrap_or(&[]),
             SeqRepr::Many(v) => v,
         }
     }
@@ -226,16 +235,26 @@ impl Sequences {
     #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [Sequence] {
         match &mut self.0 {
-            SeqRepr::One(s) => std::slice::from_mut(s),
+            SeqRepr::Inline(n, a) => a.get_mut(..*n as usize).unwrap_or(&mut []),
             SeqRepr::Many(v) => v,
         }
     }
 
-    /// Appends an element (a list of one element moves to a `Vec`).
+    /// Appends an element (a list held inline moves to a `Vec` when it is full).
     pub fn push(&mut self, s: Sequence) {
         match &mut self.0 {
-            SeqRepr::One(a) => self.0 = SeqRepr::Many(vec![*a, s]),
-            SeqRepr::Many(v) if v.is_empty() => self.0 = SeqRepr::One(s),
+            SeqRepr::Inline(n, a) => match a.get_mut(*n as usize) {
+                Some(slot) => {
+                    *slot = s;
+                    *n += 1;
+                }
+                None => {
+                    let mut v = Vec::with_capacity(2 * INLINE);
+                    v.extend_from_slice(a);
+                    v.push(s);
+                    self.0 = SeqRepr::Many(v);
+                }
+            },
             SeqRepr::Many(v) => v.push(s),
         }
     }
@@ -243,15 +262,23 @@ impl Sequences {
     /// The elements as a `Vec` (allocates for a list held inline).
     pub fn into_vec(self) -> Vec<Sequence> {
         match self.0 {
-            SeqRepr::One(s) => vec![s],
+            SeqRepr::Inline(..) => self.as_slice().to_vec(),
             SeqRepr::Many(v) => v,
         }
+    }
+
+    /// Up to [`INLINE`] elements held inline; `None` for more.
+    #[inline]
+    fn inline(s: &[Sequence]) -> Option<Self> {
+        let mut a = [FILL; INLINE];
+        a.get_mut(..s.len())?.copy_from_slice(s);
+        Some(Sequences(SeqRepr::Inline(s.len() as u8, a)))
     }
 
     /// Whether the list is held inline (for tests of the two representations).
     #[cfg(test)]
     fn is_inline(&self) -> bool {
-        matches!(self.0, SeqRepr::One(_))
+        matches!(self.0, SeqRepr::Inline(..))
     }
 }
 
@@ -322,20 +349,11 @@ impl From<Sequences> for Vec<Sequence> {
 }
 
 impl FromIterator<Sequence> for Sequences {
-    /// One element is held inline, more go to a `Vec`.
+    /// Up to three elements are held inline, more go to a `Vec`.
     fn from_iter<I: IntoIterator<Item = Sequence>>(iter: I) -> Self {
-        let mut it = iter.into_iter();
-        let Some(first) = it.next() else {
-            return Sequences::new();
-        };
-        let Some(second) = it.next() else {
-            return Sequences::one(first);
-        };
-        let mut v = Vec::with_capacity(it.size_hint().0.saturating_add(2));
-        v.push(first);
-        v.push(second);
-        v.extend(it);
-        Sequences(SeqRepr::Many(v))
+        let mut s = Sequences::new();
+        s.extend(iter);
+        s
     }
 }
 
@@ -349,15 +367,47 @@ impl Extend<Sequence> for Sequences {
 
 impl IntoIterator for Sequences {
     type Item = Sequence;
-    /// The inline element, or the `Vec`'s elements (no allocation either way).
-    type IntoIter = std::iter::Chain<std::option::IntoIter<Sequence>, std::vec::IntoIter<Sequence>>;
-    fn into_iter(self) -> Self::IntoIter {
-        match self.0 {
-            SeqRepr::One(s) => Some(s).into_iter().chain(Vec::new()),
-            SeqRepr::Many(v) => None.into_iter().chain(v),
-        }
+    type IntoIter = SequencesIntoIter;
+    /// The elements in order (no allocation either way).
+    fn into_iter(self) -> SequencesIntoIter {
+        SequencesIntoIter(match self.0 {
+            SeqRepr::Inline(n, a) => a.into_iter().take(n as usize).chain(Vec::new()),
+            SeqRepr::Many(v) => [FILL; INLINE].into_iter().take(0).chain(v),
+        })
     }
 }
+
+/// The iterator of `Sequences::into_iter`: its elements by value, in order.
+#[derive(Debug, Clone)]
+pub struct SequencesIntoIter(
+    std::iter::Chain<
+        std::iter::Take<std::array::IntoIter<Sequence, INLINE>>,
+        std::vec::IntoIter<Sequence>,
+    >,
+);
+
+impl Iterator for SequencesIntoIter {
+    type Item = Sequence;
+    #[inline]
+    fn next(&mut self) -> Option<Sequence> {
+        self.0.next()
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for SequencesIntoIter {
+    #[inline]
+    fn next_back(&mut self) -> Option<Sequence> {
+        self.0.next_back()
+    }
+}
+
+impl ExactSizeIterator for SequencesIntoIter {}
+
+impl std::iter::FusedIterator for SequencesIntoIter {}
 
 impl PartialEq<[Sequence]> for Sequences {
     fn eq(&self, other: &[Sequence]) -> bool {
@@ -755,7 +805,8 @@ fn fast_item(b: &[u8], i: &mut usize) -> Option<SeqOrUid> {
 /// its length in bytes, or `None` when anything needs the general parser (zero, out-of-range
 /// or oddly written numbers, a missing number, more items than `max_items` allows), which then
 /// decides (errors, lenient fixes) from the same position. Items go to a stack buffer first,
-/// so that one item is held inline and the `Vec` of more is allocated once at its final size.
+/// so that up to three items are held inline and the `Vec` of more is allocated once at its
+/// final size.
 fn fast_set(b: &[u8], max_items: usize) -> Option<(Sequences, usize)> {
     const STACK: usize = 16;
     let mut stack = [Sequence::Single(SeqOrUid::Asterisk); STACK];
@@ -789,11 +840,13 @@ fn fast_set(b: &[u8], max_items: usize) -> Option<(Sequences, usize)> {
         }
         i += 1;
     }
-    let v = match n {
-        // one element (half the sets of commands): held inline, no allocation
-        1 => Sequences::one(stack[0]),
-        2..=STACK => Sequences::from(stack[..n].to_vec()),
-        _ => Sequences::from(spill),
+    let v = if n <= INLINE {
+        // up to three elements (three sets in five of the commands corpus): held inline
+        Sequences::inline(&stack[..n])?
+    } else if n <= STACK {
+        Sequences::from(stack[..n].to_vec())
+    } else {
+        Sequences::from(spill)
     };
     Some((v, i))
 }
@@ -1045,13 +1098,17 @@ mod tests {
         h.finish()
     }
 
-    /// A one-element list held inline and the same list in a `Vec` are the same value: same
-    /// encoding, elements, `contains`, equality (with each other and with other sets), hash
-    /// and `Debug`; and a decoded one-element set is held inline, a longer one is not.
+    /// A list of one to three elements held inline and the same list in a `Vec` are the same
+    /// value: same encoding, elements, `contains`, equality (with each other and with other
+    /// sets), hash and `Debug`; and a decoded set of up to three elements is held inline.
     #[track_caller]
-    fn check_inline_matches_vec(item: Sequence, other: &SequenceSet) {
-        let inline = SequenceSet::Set(Sequences::one(item));
-        let general = SequenceSet::Set(Sequences::from(vec![item]));
+    fn check_inline_matches_vec(items: &[Sequence], other: &SequenceSet) {
+        assert!((1..=INLINE).contains(&items.len()));
+        let inline = SequenceSet::Set(match items {
+            [one] => Sequences::one(*one),
+            _ => items.iter().copied().collect(),
+        });
+        let general = SequenceSet::Set(Sequences::from(items.to_vec()));
         let (SequenceSet::Set(a), SequenceSet::Set(b)) = (&inline, &general) else {
             unreachable!()
         };
@@ -1069,7 +1126,7 @@ mod tests {
         assert_eq!(format!("{inline:?}"), format!("{general:?}"));
         assert_eq!(
             format!("{inline:?}"),
-            format!("Set({:?})", vec![item]),
+            format!("Set({:?})", items.to_vec()),
             "Debug as the Vec printed"
         );
         assert_eq!(inline == *other, general == *other);
@@ -1084,7 +1141,12 @@ mod tests {
             a.clone().into_iter().collect::<Vec<_>>(),
             b.clone().into_iter().collect::<Vec<_>>()
         );
-        assert!(*a == vec![item] && *b == vec![item] && *a == [item][..] && *b == [item][..]);
+        assert_eq!(
+            a.clone().into_iter().rev().collect::<Vec<_>>(),
+            b.clone().into_iter().rev().collect::<Vec<_>>()
+        );
+        assert_eq!(a.clone().into_iter().len(), b.clone().into_iter().len());
+        assert!(*a == items.to_vec() && *b == items.to_vec() && *a == *items && *b == *items);
         // decoding the encoding gives the inline form back
         let enc = Bytes::from(general.to_vec_inline_literals());
         for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
@@ -1100,9 +1162,11 @@ mod tests {
 
     #[test]
     fn inline_set_matches_vec() {
-        // The inline element costs no size: a set is as large as the `Vec` it was.
-        assert_eq!(std::mem::size_of::<SequenceSet>(), 24);
-        assert_eq!(std::mem::size_of::<Option<SequenceSet>>(), 24);
+        // Three elements inline make a set 40 bytes (the `Vec` alone was 24); the commands
+        // that hold one stay as large as before.
+        assert_eq!(std::mem::size_of::<SequenceSet>(), 40);
+        assert_eq!(std::mem::size_of::<Option<SequenceSet>>(), 40);
+        assert_eq!(std::mem::size_of::<crate::command::CommandBody>(), 144);
         let v = |n: u32| SeqOrUid::Value(NonZeroU32::new(n).unwrap());
         let items = [
             Sequence::Single(v(5)),
@@ -1120,9 +1184,13 @@ mod tests {
             others.push(SequenceSet::Set(vec![a].into()));
             others.push(SequenceSet::Set(vec![a, a].into()));
         }
-        for &item in &items {
+        for (i, &a) in items.iter().enumerate() {
+            let b = items[(i + 3) % items.len()];
+            let c = items[(i + 5) % items.len()];
             for other in &others {
-                check_inline_matches_vec(item, other);
+                check_inline_matches_vec(&[a], other);
+                check_inline_matches_vec(&[a, b], other);
+                check_inline_matches_vec(&[a, b, c], other);
             }
         }
         // the constructors and the ways of building a list
@@ -1143,7 +1211,7 @@ mod tests {
         for (i, &s) in items.iter().enumerate() {
             built.push(s);
             assert_eq!(built.as_slice(), &items[..=i]);
-            assert_eq!(built.is_inline(), i == 0);
+            assert_eq!(built.is_inline(), i < INLINE);
         }
         let mut ext = Sequences::one(items[0]);
         ext.extend(items[1..].iter().copied());
@@ -1163,9 +1231,12 @@ mod tests {
         ) {
             for s in [&a, &b] {
                 if let SequenceSet::Set(v) = s {
-                    // every element alone, against the other set
-                    for &item in v.iter() {
-                        check_inline_matches_vec(item, if std::ptr::eq(s, &a) { &b } else { &a });
+                    // every run of one to three elements, against the other set
+                    let other = if std::ptr::eq(s, &a) { &b } else { &a };
+                    for k in 1..=INLINE {
+                        for run in v.windows(k) {
+                            check_inline_matches_vec(run, other);
+                        }
                     }
                     // a decoded set equals its source whatever the representation
                     let enc = Bytes::from(s.to_vec_inline_literals());
@@ -1175,7 +1246,7 @@ mod tests {
                     proptest::prop_assert_eq!(&back, s);
                     proptest::prop_assert_eq!(hash_of(&back), hash_of(s));
                     let SequenceSet::Set(d) = &back else { unreachable!() };
-                    proptest::prop_assert_eq!(d.is_inline(), v.len() == 1);
+                    proptest::prop_assert_eq!(d.is_inline(), v.len() <= INLINE);
                     // taken apart by value: the same elements in order
                     proptest::prop_assert_eq!(v.clone().into_iter().collect::<Vec<_>>(), v.to_vec());
                 }
