@@ -31,6 +31,9 @@
 //!   `push_read` (the lent lane), `readonly16k` only reads (the reading loop alone); the
 //!   environment variables `IMAP_READ` and `IMAP_STREAM_OVER` (bytes) set these modes' read
 //!   size and every streamed mode's threshold (16 KiB each unless set; the mode names stay);
+//! - `readroom16k`, `readroomchunk16k`: the same read(2)s into the receiver's own buffer
+//!   (the room lane: `read_room` of a read's size, read into it, handed back with
+//!   `push_room`, a streamed body's part lent, or `push_room_chunk`, that part as `Bytes`);
 //! - `interleave-read`, `interleave-read-lenient`: whole as in `interleave`, the lent lane
 //!   over 16 KiB read(2)s of the file, and the reads alone, in turn;
 //! - `interleave`: whole, `streamedmutfast16k` and `streamedlent16k` timed in turn, PASSES
@@ -257,6 +260,32 @@ fn read_lent(fd: i32, buf: &mut bytes::BytesMut, rx: &mut Receiver) -> (usize, u
         black_box(c);
     });
     (n, lent)
+}
+
+/// Modes `readroom16k` / `readroomchunk16k`: read(2)s of [`read_size`] into rooms of the
+/// receiver's own buffer (`read_room`), handed back with `push_room` (a streamed body's part
+/// lent) or, with `chunk`, `push_room_chunk` (that part as `Bytes`).
+fn decode_read_room(file: &str, expect: Expect, chunk: bool) -> (u64, u64) {
+    use std::os::fd::AsRawFd;
+    let f = open(file);
+    let fd = f.as_raw_fd();
+    let rd = read_size();
+    let mut lane = 0usize;
+    let r = streamed(expect, false, |rx| {
+        let mut room = rx.read_room(rd);
+        let n = read_into(fd, &mut room, rd);
+        let lent = if chunk {
+            rx.push_room_chunk(room).map_or(0, |c| black_box(c).len())
+        } else {
+            rx.push_room(room, |c| {
+                black_box(c);
+            })
+        };
+        lane += lent;
+        (n > 0, lent < n)
+    });
+    eprintln!("{lane} bytes lent");
+    r
 }
 
 /// A response receiver streaming literals over [`stream_over`] (16 KiB unless set; the
@@ -495,6 +524,8 @@ fn run<M: Message>(data: &[u8], file: &str, mode: &str, expect: Expect) -> (u64,
     match mode {
         "readlent16k" => decode_read_lent(file, expect),
         "readonly16k" => read_only(file),
+        "readroom16k" => decode_read_room(file, expect, false),
+        "readroomchunk16k" => decode_read_room(file, expect, true),
         "streamed16k" => decode_streamed(data, expect),
         "streamedcopy16k" => decode_streamed_copy(data, expect),
         "streamedfast16k" => decode_streamed_fast(data, expect),
@@ -568,7 +599,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|readlent16k|readonly16k|interleave[-lenient]|interleave-read[-lenient]|copy|copymut|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|readlent16k|readonly16k|readroom16k|readroomchunk16k|interleave[-lenient]|interleave-read[-lenient]|copy|copymut|framer|encode PASSES"
         );
         std::process::exit(2);
     };

@@ -10,7 +10,12 @@
 //! the caller switches as the conversation moves on. The calling contract:
 //!
 //! 1. [`Receiver::push`] (or [`Receiver::push_bytes`], [`Receiver::push_bytes_mut`]) what
-//!    was read.
+//!    was read. Or read into the receiver's own buffer (the room lane): take a room with
+//!    [`Receiver::read_room`] (an empty `BytesMut` with spare capacity right after the bytes
+//!    held, an owned buffer that may be held across `await`), read into it, and hand it back
+//!    with [`Receiver::push_room`] or [`Receiver::push_room_chunk`]; the read is joined to
+//!    the held bytes without a copy. One room out at a time, handed back in read order; a
+//!    room not handed back costs only its memory, another buffer handed back is input too.
 //! 2. Take events ([`Receiver`] is an [`Iterator`]) until `None`, which means "more input
 //!    needed" (more events may come after the next push).
 //! 3. After each event, before taking the next one, update the expectation with
@@ -28,9 +33,9 @@
 //!    ([`LiteralBegin::remaining`] bytes in all; none when it is 0), then the events of what
 //!    follows (usually the [`StreamEvent::Message`] the literal belongs to). There is no end
 //!    event: a caller that writes a body to a file counts down `remaining` and closes the
-//!    file at 0. The lanes [`Receiver::push_bytes_chunk`], [`Receiver::push_bytes_mut_chunk`]
-//!    and [`Receiver::push_read`] hand some chunks out directly instead of as events; they
-//!    count the same.
+//!    file at 0. The lanes [`Receiver::push_bytes_chunk`], [`Receiver::push_bytes_mut_chunk`],
+//!    [`Receiver::push_read`], [`Receiver::push_room`] and [`Receiver::push_room_chunk`]
+//!    hand some chunks out directly instead of as events; they count the same.
 //!
 //! [`StreamDecoder`] (aliases [`ResponseDecoder`], [`CommandDecoder`]) is the same receiver
 //! fixed to one message kind, for streams of one kind (benches, captures, tests).
@@ -877,6 +882,74 @@ impl Receiver {
         chunk: impl FnOnce(&[u8]),
     ) -> usize {
         self.framer.push_read(buf, n, chunk)
+    }
+
+    /// Room to read the next input into, in the receiver's own buffer (the room lane; see
+    /// [`Framer::read_room`]): an empty [`BytesMut`](bytes::BytesMut) with at least
+    /// `at_least` bytes of spare capacity, right after the bytes the receiver holds. Read
+    /// into it and hand it back with [`push_room`](Self::push_room) (a streamed literal's
+    /// part lent) or [`push_room_chunk`](Self::push_room_chunk) (that part as `Bytes`): the
+    /// read is joined to the held bytes in place, so no message is copied to be contiguous,
+    /// not even one that straddles reads; while a held literal arrives, the room is made for
+    /// the rest of its message. The room is an owned buffer, not a borrow: it may be held
+    /// across `await` points, and the receiver answers every call meanwhile as before
+    /// (its held bytes stay in it). A room never handed back costs only its memory; another
+    /// buffer handed back instead is taken as the next input (copied when joined). Take
+    /// every event before handing a room back, as for [`push_read`](Self::push_read).
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use imapwire_codec::codec::{Expect, Receiver, StreamEvent};
+    /// use imapwire_codec::framer::FramerConfig;
+    /// use imapwire_codec::DecodeOptions;
+    /// let cfg = FramerConfig::default().with_stream_literals_over(Some(4));
+    /// let mut rx = Receiver::new(cfg, DecodeOptions::default(), Expect::Response);
+    /// let mut body = Vec::new();
+    /// let mut room = rx.read_room(64);
+    /// room.put_slice(b"* 1 FETCH (BODY[] {10}\r\n0123"); // a read
+    /// assert_eq!(rx.push_room(room, |c| body.extend_from_slice(c)), 0);
+    /// match rx.next() {
+    ///     Some(StreamEvent::LiteralBegin(b)) => body.extend_from_slice(&b.data), // "0123"
+    ///     _ => unreachable!(),
+    /// }
+    /// assert!(rx.next().is_none());
+    /// // the next read continues the literal: lent, and no event follows
+    /// let mut room = rx.read_room(64);
+    /// room.put_slice(b"4567");
+    /// assert_eq!(rx.push_room(room, |c| body.extend_from_slice(c)), 4);
+    /// assert!(rx.next().is_none());
+    /// // the end of the literal and what follows: the chunk lent, the rest as events
+    /// let mut room = rx.read_room(64);
+    /// room.put_slice(b"89)\r\n* 2 FETCH (FLAGS ())\r\n");
+    /// assert_eq!(rx.push_room(room, |c| body.extend_from_slice(c)), 2);
+    /// assert_eq!(body, b"0123456789");
+    /// assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
+    /// assert!(matches!(rx.next(), Some(StreamEvent::Message(_))));
+    /// ```
+    #[inline]
+    pub fn read_room(&mut self, at_least: usize) -> bytes::BytesMut {
+        self.framer.read_room(at_least)
+    }
+
+    /// Hands back a room from [`read_room`](Self::read_room) with what was read into it
+    /// (see [`Framer::push_room`]): inside a streamed literal, with nothing buffered, the
+    /// literal's part of it is lent to `chunk` (at most one call, before this returns: what
+    /// the next [`StreamEvent::LiteralChunk`] would carry) and the rest is decoded by
+    /// [`next`](Self::next) from the buffer it was read into. Returns how many bytes were
+    /// lent; when that was all of the room's bytes (and not 0), no event follows. Calling
+    /// contract as for [`push_read`](Self::push_read).
+    #[inline]
+    pub fn push_room(&mut self, room: bytes::BytesMut, chunk: impl FnOnce(&[u8])) -> usize {
+        self.framer.push_room(room, chunk)
+    }
+
+    /// [`push_room`](Self::push_room) with the streamed literal's part handed out as its
+    /// chunk (no copy) instead of lent (see [`Framer::push_room_chunk`]); `None`: nothing of
+    /// the room was a streamed literal's. The events that follow are those
+    /// [`push_bytes_mut`](Self::push_bytes_mut) of the same bytes would give, less the chunk.
+    #[inline]
+    pub fn push_room_chunk(&mut self, room: bytes::BytesMut) -> Option<Bytes> {
+        self.framer.push_room_chunk(room)
     }
 
     /// Whether a synchronizing literal awaits [`accept_literal`](Self::accept_literal) or

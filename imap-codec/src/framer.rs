@@ -318,7 +318,35 @@ impl State {
 
 /// Room made after a literal joined across buffers for the rest of its message (a FETCH
 /// answer's `)` and CRLF, or a few more items).
-const LITERAL_TAIL: usize = 256;
+pub const LITERAL_TAIL: usize = 256;
+
+/// How many reads of the size asked for a new buffer made by [`Framer::read_room`] has
+/// room for (at least): a buffer is replaced when its spare capacity runs out, which copies
+/// the start of the message that straddles its end, so it should hold several reads.
+pub const ROOM_READS: usize = 4;
+
+/// The most [`Framer::read_room`] makes room for ahead of a held literal's bytes (unless
+/// three times what is held is more), and the least size of a new buffer on a connection
+/// that has received a held literal: 1 MiB. Ahead: a held literal up to this size (the
+/// client streams bodies over 256 KiB by default) is read into room made for all of it
+/// once its header has arrived, and no announced length makes the framer allocate more
+/// than this before the bytes come (far below the default [`Limits`]). The buffer size:
+/// each time a buffer is replaced the start of one message is copied (up to a read), so a
+/// buffer of 1 MiB copies about 1% of what it receives at most, at a memory cost of 1 MiB
+/// per connection that receives bodies.
+pub const HELD_ROOM: usize = 1 << 20;
+
+/// The room [`Framer::read_room`] makes while the held literal that ends at `end` arrives
+/// and `len` bytes are held: the rest of it and [`LITERAL_TAIL`] (at most [`HELD_ROOM`] or
+/// three times `len`), and `at_least` for the read.
+#[inline]
+fn held_room(end: usize, len: usize, at_least: usize) -> usize {
+    let ahead = end
+        .saturating_sub(len)
+        .saturating_add(LITERAL_TAIL)
+        .min(HELD_ROOM.max(len.saturating_mul(3)));
+    ahead.saturating_add(at_least)
+}
 
 /// The framer's input buffer: a contiguous part the framer works on, and the buffers pushed
 /// after it that it has not needed yet.
@@ -429,6 +457,25 @@ impl Input {
             }
         }
         self.queue(data.freeze());
+    }
+
+    /// Takes back a room lent by [`Framer::read_room`] with what was read into it: joined
+    /// to the contiguous part without a copy when it continues it in the same allocation
+    /// (empty or not: its spare capacity takes the next read), or adopted when the
+    /// contiguous part is empty; any other buffer waits in `more` like a `push_bytes` one.
+    #[inline]
+    fn put_room(&mut self, room: BytesMut) {
+        if self.more.is_empty() && self.shared.is_none() {
+            if self.owned.is_empty() {
+                self.owned = room;
+                return;
+            }
+            if self.owned.as_ptr().wrapping_add(self.owned.len()) == room.as_ptr() {
+                self.owned.unsplit(room);
+                return;
+            }
+        }
+        self.queue(room.freeze());
     }
 
     #[cold]
@@ -586,6 +633,9 @@ pub struct Framer {
     /// once that message is dropped its memory takes the next head (no allocation per
     /// message either).
     partial: BytesMut,
+    /// The least size of a new buffer made by [`read_room`](Self::read_room): 0, or
+    /// [`HELD_ROOM`] once a held literal needed room.
+    room_block: usize,
 }
 
 impl Framer {
@@ -600,6 +650,7 @@ impl Framer {
             msg_offset: 0,
             pending: None,
             partial: BytesMut::new(),
+            room_block: 0,
         }
     }
 
@@ -743,6 +794,132 @@ impl Framer {
             }
         }
         k
+    }
+
+    /// Room to read the next input into, in the framer's own buffer (the room lane): a
+    /// [`BytesMut`] with no bytes and at least `at_least` bytes of spare capacity, split off
+    /// the framer's buffer right after the bytes it holds. The caller reads into its spare
+    /// capacity (e.g. with `BufMut` or tokio's `read_buf`) and hands it back with
+    /// [`push_room`](Self::push_room), [`push_room_chunk`](Self::push_room_chunk) or any
+    /// `push_bytes_mut*`: the read then continues the held bytes in the same allocation and
+    /// is joined to them without a copy, so a message that straddles reads is cut from the
+    /// buffer it was read into. The room is the caller's own `BytesMut` meanwhile (no borrow
+    /// of the framer: it may be held across `await` points and `select!` branches), and the
+    /// framer keeps its held bytes: it frames, and answers every call, as before.
+    ///
+    /// While a held (not streamed) literal is arriving, the room is also made for the rest of
+    /// its message (the literal, [`LITERAL_TAIL`] bytes after it, and `at_least`), so the
+    /// reads that complete it land after the bytes held and nothing is copied (for at most
+    /// [`HELD_ROOM`] bytes, or three times what is held, ahead: an announced length alone
+    /// never allocates more than that, and the [`Limits`] bound the literal itself). When the
+    /// buffer has too little spare capacity, its memory is reused if no frame or room holds
+    /// it any more (the held bytes moved to its front), or a new buffer gets the held bytes
+    /// (the start of one message, usually at most what one read brought) copied into it; a
+    /// new buffer has room for [`ROOM_READS`] reads of `at_least`, and, on a connection
+    /// that has received held literals, at least [`HELD_ROOM`] bytes, so that the next
+    /// messages usually fit too (see those constants).
+    ///
+    /// Misuse the framer survives without losing its own data: a room that is never handed
+    /// back costs only its memory (the held bytes stay in the framer, the next room is made
+    /// afresh), and a buffer handed back that is not the room lent last (another buffer, or
+    /// a room whose front bytes the caller removed) is taken as the next input like any
+    /// `push_bytes_mut` buffer (copied when it must be joined). What is handed back is input
+    /// in the order handed back: the caller must not reorder its reads. While bytes pushed
+    /// as `Bytes` are still buffered, the room is a new buffer of its own (joined by one copy
+    /// later).
+    pub fn read_room(&mut self, at_least: usize) -> BytesMut {
+        let at_least = at_least.max(1);
+        if self.buf.shared.is_some() || !self.buf.more.is_empty() {
+            return BytesMut::with_capacity(at_least);
+        }
+        let want = match self.state {
+            State::Literal { end } => held_room(end, self.buf.owned.len(), at_least),
+            _ => at_least,
+        };
+        let b = &mut self.buf.owned;
+        if b.capacity() - b.len() < want {
+            self.make_room(want, at_least);
+        }
+        let b = &mut self.buf.owned;
+        b.split_off(b.len())
+    }
+
+    /// [`read_room`](Self::read_room) when the buffer's spare capacity is less than `want`.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, want: usize, at_least: usize) {
+        let b = &mut self.buf.owned;
+        if b.try_reclaim(want) {
+            return;
+        }
+        if matches!(self.state, State::Literal { .. }) {
+            self.room_block = HELD_ROOM;
+        }
+        let size = b
+            .len()
+            .saturating_add(want)
+            .max(at_least.saturating_mul(ROOM_READS))
+            .max(self.room_block);
+        let mut fresh = BytesMut::with_capacity(size);
+        fresh.extend_from_slice(b);
+        *b = fresh;
+    }
+
+    /// Hands back a room from [`read_room`](Self::read_room) with the bytes read into it,
+    /// lending a streamed literal's part of them as [`push_read`](Self::push_read) does:
+    /// when the framer is handing out a streamed literal's data and holds no byte, the
+    /// literal's part of the room's bytes is lent to `chunk` (at most one call, before this
+    /// returns: the bytes the next [`Frame::LiteralChunk`] would carry, the same boundaries
+    /// as [`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk)) and dropped from the room
+    /// with no `Bytes` made (when it was all of the room, its memory takes the next read at
+    /// the same address). The rest is joined to the held bytes (in place: no copy) and
+    /// framed by [`next_frame`](Self::next_frame); the room's spare capacity stays the
+    /// framer's for the next room. Returns how many bytes were lent (0: `chunk` was not
+    /// called); when that was all of the room's bytes (and not 0), no frame follows.
+    /// Calling contract as for `push_read`: take every frame before, so that the lent chunk
+    /// comes in stream order. A room with no bytes only gives its memory back.
+    #[inline]
+    pub fn push_room(&mut self, mut room: BytesMut, chunk: impl FnOnce(&[u8])) -> usize {
+        let mut k = 0;
+        if let Some((remaining, n)) = self.fast_chunk_len(room.len()) {
+            self.advance_streamed(remaining, n);
+            chunk(&room[..n]);
+            if n == room.len() {
+                room.clear();
+            } else {
+                room.advance(n);
+            }
+            k = n;
+        } else {
+            let n = self.drop_discarded(room.len());
+            if n > 0 {
+                room.advance(n);
+            }
+        }
+        self.buf.put_room(room);
+        k
+    }
+
+    /// [`push_room`](Self::push_room) with the streamed literal's part of the room handed
+    /// out as its chunk (split off the room and frozen: no copy) instead of lent, as
+    /// [`push_bytes_mut_chunk`](Self::push_bytes_mut_chunk) does for a `push_bytes_mut`
+    /// buffer; `None`: no part of the room was a streamed literal's (its bytes are framed by
+    /// [`next_frame`](Self::next_frame)). Either way the frames that follow are those
+    /// `push_bytes_mut` of the same bytes would give.
+    #[inline]
+    pub fn push_room_chunk(&mut self, mut room: BytesMut) -> Option<Bytes> {
+        let Some((remaining, n)) = self.fast_chunk_len(room.len()) else {
+            let n = self.drop_discarded(room.len());
+            if n > 0 {
+                room.advance(n);
+            }
+            self.buf.put_room(room);
+            return None;
+        };
+        let chunk = room.split_to(n).freeze();
+        self.advance_streamed(remaining, n);
+        self.buf.put_room(room);
+        Some(chunk)
     }
 
     /// How many of `len` new bytes the fast lane hands out as a chunk at once (with the
@@ -2157,6 +2334,317 @@ mod tests {
         assert_eq!(&more[..], b"5678)\r\n");
     }
 
+    /// The room lane's inputs: [`fast_lane_input`] (streamed literals, two in a message, an
+    /// overflowing length) and messages with literals of 0 to 2,500 bytes between one-line
+    /// ones.
+    fn room_input() -> Vec<u8> {
+        let mut v = Vec::new();
+        for i in 0..24 {
+            let n = (i * 397 + 1000) % 2500;
+            v.extend_from_slice(format!("* {i} FETCH (UID {i} BODY[] {{{n}}}\r\n").as_bytes());
+            v.extend((0..n).map(|k| b'a' + (k % 26) as u8));
+            v.extend_from_slice(b" FLAGS (\\Seen))\r\n* OK x\r\n");
+        }
+        v.extend_from_slice(&fast_lane_input());
+        v
+    }
+
+    /// The room tests' framer settings: streaming over 8 bytes (every literal but the
+    /// empty ones), over 1,000 (held literals straddle reads), none, none with literals
+    /// over 1,500 or messages over 1,800 bytes refused (errors, then discarding), lines
+    /// over 40 refused; literals announced or quiet.
+    fn room_config(i: usize) -> FramerConfig {
+        let lim = Limits::default().with_max_line(8192);
+        let c = FramerConfig::default().with_quiet_literals(i % 2 == 1);
+        match i / 2 % 6 {
+            0 => c.with_stream_literals_over(Some(8)).with_limits(lim),
+            1 => c.with_stream_literals_over(Some(1000)).with_limits(lim),
+            2 => c.with_limits(lim),
+            3 => c.with_limits(lim.with_max_literal(1500)),
+            4 => c.with_limits(Limits {
+                max_message: 1800,
+                ..lim
+            }),
+            _ => c
+                .with_stream_literals_over(Some(100))
+                .with_limits(lim.with_max_line(40)),
+        }
+    }
+
+    /// Frames as text (so that they can be compared after their buffers were dropped).
+    fn shown(frames: Vec<Frame>) -> Vec<String> {
+        frames.into_iter().map(|f| format!("{f:?}")).collect()
+    }
+
+    /// `input` through the room lane: each read (at most the next of `sizes`, cycled, and
+    /// at most the room's capacity) appended to a room of `at_least` from `read_room` and
+    /// handed back by `push_room` (lent) or, with `chunk`, `push_room_chunk`; every frame
+    /// taken after each read, shown and dropped (so that the buffer's memory can be
+    /// reclaimed), a lent or handed-out chunk shown as the `LiteralChunk` it stands for.
+    /// Returns the frames, the read sizes and how many bytes the lane handed out.
+    fn feed_reads_room(
+        config: FramerConfig,
+        input: &[u8],
+        sizes: &[usize],
+        at_least: usize,
+        chunk: bool,
+    ) -> (Vec<String>, Vec<usize>, usize) {
+        let mut f = Framer::new(config);
+        let (mut got, mut reads, mut lane, mut at) = (Vec::new(), Vec::new(), 0, 0);
+        for &size in sizes.iter().cycle() {
+            if at == input.len() {
+                break;
+            }
+            let mut room = f.read_room(at_least);
+            assert!(room.is_empty() && room.capacity() >= at_least.max(1));
+            let n = size.max(1).min(room.capacity()).min(input.len() - at);
+            room.extend_from_slice(&input[at..at + n]);
+            at += n;
+            reads.push(n);
+            let k = if chunk {
+                let c = f.push_room_chunk(room);
+                let k = c.as_ref().map_or(0, |c| c.len());
+                got.extend(c.map(|c| format!("{:?}", Frame::LiteralChunk(c))));
+                k
+            } else {
+                let mut c = None;
+                let k = f.push_room(room, |b| c = Some(Bytes::copy_from_slice(b)));
+                assert_eq!(k, c.as_ref().map_or(0, |c| c.len()));
+                got.extend(c.map(|c| format!("{:?}", Frame::LiteralChunk(c))));
+                k
+            };
+            lane += k;
+            let next = shown(frames(&mut f));
+            assert!(
+                k != n || next.is_empty(),
+                "all of the read lent, yet {next:?}"
+            );
+            got.extend(next);
+        }
+        assert!(f.is_idle());
+        (got, reads, lane)
+    }
+
+    /// The general path of [`feed_reads_room`]: the same reads split off one buffer and
+    /// pushed with `push_bytes_mut`, every frame taken after each.
+    fn general_frames(config: FramerConfig, input: &[u8], reads: &[usize]) -> Vec<String> {
+        let mut f = Framer::new(config);
+        let mut rd = BytesMut::from(input);
+        let mut got = Vec::new();
+        for &n in reads {
+            f.push_bytes_mut(rd.split_to(n));
+            got.extend(shown(frames(&mut f)));
+        }
+        assert!(rd.is_empty() && f.is_idle());
+        got
+    }
+
+    /// The room lane (`read_room`, `push_room`, `push_room_chunk`) gives exactly the frames
+    /// of the general path (`push_bytes_mut` of the same reads), chunk boundaries included:
+    /// streamed and held literals, held ones straddling reads at thresholds above the read
+    /// size, limits exceeded, announced and quiet literals, rooms from 1 byte up.
+    #[test]
+    fn room_lane_equals_general_path() {
+        let input = room_input();
+        for cfg in 0..12 {
+            let config = room_config(cfg);
+            for sizes in [
+                &[4][..],
+                &[1],
+                &[16],
+                &[7, 13, 64],
+                &[100, 3],
+                &[1000, 4096],
+            ] {
+                for at_least in [1, 16, 100, 4096] {
+                    for chunk in [false, true] {
+                        let (got, reads, lane) =
+                            feed_reads_room(config, &input, sizes, at_least, chunk);
+                        let general = general_frames(config, &input, &reads);
+                        assert_eq!(got, general, "{cfg} {sizes:?} {at_least} {chunk}");
+                        if cfg / 2 == 0 {
+                            assert!(lane > 0, "{cfg} {sizes:?}: the lane was never taken");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Held (not streamed) literals that straddle reads are cut from the memory they were
+    /// read into: once a literal's header has arrived, the room is made for the rest of
+    /// its message, so every later read lands after the bytes held. Only the message whose
+    /// header made the first large buffer had its start (one read) copied; the lent chunk
+    /// of a streamed body takes the next read at the same address.
+    #[test]
+    fn held_messages_are_cut_where_they_were_read() {
+        let mut input = Vec::new();
+        for i in 0..40 {
+            let n = (i * 397 + 1000) % 3000;
+            input.extend_from_slice(format!("* {i} FETCH (BODY[] {{{n}}}\r\n").as_bytes());
+            input.extend((0..n).map(|k| b'a' + (k % 26) as u8));
+            input.extend_from_slice(b")\r\n* OK x\r\n");
+        }
+        for quiet in [false, true] {
+            for over in [None, Some(100_000)] {
+                let config = FramerConfig::default()
+                    .with_quiet_literals(quiet)
+                    .with_stream_literals_over(over);
+                let mut f = Framer::new(config);
+                // the stream offset and address of every read
+                let mut reads: Vec<(u64, usize, usize)> = Vec::new();
+                let (mut at, mut copied, mut messages) = (0, 0, 0);
+                while at < input.len() {
+                    let mut room = f.read_room(100);
+                    let n = 100.min(input.len() - at);
+                    room.extend_from_slice(&input[at..at + n]);
+                    reads.push((at as u64, room.as_ptr() as usize, n));
+                    at += n;
+                    assert_eq!(f.push_room(room, |_| panic!("nothing streamed")), 0);
+                    loop {
+                        let start = f.stream_offset();
+                        let Some(frame) = f.next_frame() else { break };
+                        let Frame::Message(m) = frame else { continue };
+                        let &(off, addr, _) =
+                            reads.iter().rev().find(|r| r.0 <= start).expect("a read");
+                        messages += 1;
+                        if m.as_ptr() as usize != addr + (start - off) as usize {
+                            copied += 1;
+                        }
+                    }
+                }
+                assert_eq!(messages, 80);
+                assert_eq!(copied, 1, "quiet {quiet}, over {over:?}");
+            }
+        }
+        // a streamed body's lent chunks take the next read at the same address
+        let mut f = Framer::new(FramerConfig::default().with_stream_literals_over(Some(4)));
+        let mut r = f.read_room(64);
+        r.extend_from_slice(b"* 1 FETCH (BODY[] {20}\r\n");
+        assert_eq!(f.push_room(r, |_| panic!("nothing to lend")), 0);
+        assert!(matches!(frames(&mut f)[..], [Frame::LiteralBegin(_)]));
+        let mut r = f.read_room(16);
+        let at = r.as_ptr();
+        r.extend_from_slice(b"0123456789");
+        let mut seen = Vec::new();
+        assert_eq!(f.push_room(r, |c| seen.extend_from_slice(c)), 10);
+        assert!(frames(&mut f).is_empty());
+        let mut r = f.read_room(16);
+        assert_eq!(r.as_ptr(), at);
+        r.extend_from_slice(b"abcdefghijk)\r\n");
+        assert_eq!(f.push_room(r, |c| seen.extend_from_slice(c)), 10);
+        assert_eq!(seen, b"0123456789abcdefghij");
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(
+                b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"
+            ))]
+        );
+    }
+
+    /// An announced length makes room for at most [`HELD_ROOM`] ahead, whatever the limits
+    /// allow; over the limits, none.
+    #[test]
+    fn room_ahead_of_a_literal_is_bounded() {
+        let unlimited = Limits {
+            max_literal: u64::MAX,
+            max_message: u64::MAX,
+            ..Limits::default()
+        };
+        for (limits, most) in [(unlimited, HELD_ROOM + 4096), (Limits::default(), 4096)] {
+            let mut f = Framer::new(FramerConfig::default().with_limits(limits));
+            let mut r = f.read_room(16);
+            r.extend_from_slice(b"* 1 FETCH (BODY[] {4000000000}\r\nab");
+            assert_eq!(f.push_room(r, |_| panic!()), 0);
+            // the announcement, or the error
+            let fr = frames(&mut f);
+            assert!(matches!(
+                fr[..],
+                [Frame::LiteralAnnounced(_)] | [Frame::Error(_)]
+            ));
+            let r = f.read_room(16);
+            assert!(
+                r.capacity() >= 16 && r.capacity() <= most,
+                "{}",
+                r.capacity()
+            );
+        }
+    }
+
+    /// Rooms misused: a room never handed back, another buffer handed back, two rooms out
+    /// at once (handed back in read order), a room whose front the caller removed, a
+    /// hand-off (`take_buffered`) while a room is out: no panic, no byte of the framer's
+    /// lost, the frames those inputs make.
+    #[test]
+    fn rooms_misused_lose_nothing_held() {
+        let msg = |m: &'static [u8]| Frame::Message(Bytes::from_static(m));
+        let mut f = Framer::new(FramerConfig::default());
+        let mut r = f.read_room(8);
+        r.extend_from_slice(b"* 1 EXI");
+        assert_eq!(f.push_room(r, |_| panic!()), 0);
+        assert!(frames(&mut f).is_empty());
+        // never handed back: its bytes were never given; the held bytes stay
+        let mut r = f.read_room(8);
+        r.extend_from_slice(b"lost");
+        drop(r);
+        let mut r = f.read_room(8);
+        r.extend_from_slice(b"STS\r\n");
+        assert_eq!(f.push_room(r, |_| panic!()), 0);
+        assert_eq!(frames(&mut f), [msg(b"* 1 EXISTS\r\n")]);
+        // another buffer handed back: the next input
+        let mut r = f.read_room(8);
+        r.extend_from_slice(b"* 2 ");
+        f.push_room(r, |_| panic!());
+        f.push_room(BytesMut::from(&b"EXISTS\r\n* 3 "[..]), |_| panic!());
+        assert_eq!(frames(&mut f), [msg(b"* 2 EXISTS\r\n")]);
+        // two rooms out: handed back in read order
+        let mut r1 = f.read_room(8);
+        let mut r2 = f.read_room(8);
+        r1.extend_from_slice(b"EXI");
+        r2.extend_from_slice(b"STS\r\n");
+        f.push_room(r1, |_| panic!());
+        f.push_room(r2, |_| panic!());
+        assert_eq!(frames(&mut f), [msg(b"* 3 EXISTS\r\n")]);
+        // the caller removed the front of its own read: the rest is the input
+        let mut r = f.read_room(16);
+        r.extend_from_slice(b"xx* 4 EXISTS\r\n");
+        r.advance(2);
+        f.push_room(r, |_| panic!());
+        assert_eq!(frames(&mut f), [msg(b"* 4 EXISTS\r\n")]);
+        // a hand-off with a room out: the held bytes go to the next layer, the room's read
+        // is framed afresh after them
+        let mut r = f.read_room(16);
+        r.extend_from_slice(b"a OK begin\r\nleft");
+        f.push_room(r, |_| panic!());
+        assert_eq!(frames(&mut f), [msg(b"a OK begin\r\n")]);
+        let mut r = f.read_room(16);
+        assert_eq!(&f.take_buffered()[..], b"left");
+        r.extend_from_slice(b"* OK tls\r\n");
+        f.push_room(r, |_| panic!());
+        assert_eq!(frames(&mut f), [msg(b"* OK tls\r\n")]);
+        assert!(f.is_idle());
+        // inside a streamed literal, a room not handed back and a foreign buffer
+        let mut f = Framer::new(FramerConfig::default().with_stream_literals_over(Some(4)));
+        f.push(b"* 1 FETCH (BODY[] {8}\r\n");
+        assert!(matches!(frames(&mut f)[..], [Frame::LiteralBegin(_)]));
+        drop(f.read_room(4));
+        let mut lent = Vec::new();
+        let k = f.push_room(BytesMut::from(&b"0123"[..]), |c| lent.extend_from_slice(c));
+        assert_eq!(k, 4);
+        let mut r = f.read_room(4);
+        r.extend_from_slice(b"4567)\r\n");
+        assert_eq!(f.push_room(r, |c| lent.extend_from_slice(c)), 4);
+        assert_eq!(lent, b"01234567");
+        assert_eq!(frames(&mut f), [msg(b"* 1 FETCH (BODY[] {0}\r\n)\r\n")]);
+        // bytes pushed as `Bytes` still buffered: the room is a buffer of its own
+        f.push_bytes(Bytes::from_static(b"* 5 EXI"));
+        assert!(frames(&mut f).is_empty());
+        let mut r = f.read_room(8);
+        r.extend_from_slice(b"STS\r\n");
+        f.push_room(r, |_| panic!());
+        assert_eq!(frames(&mut f), [msg(b"* 5 EXISTS\r\n")]);
+    }
+
     /// The fast lane (`push_bytes_chunk`, `push_bytes_mut_chunk`) gives exactly the frames of
     /// the general path, chunk boundaries included, and hands a read that lies inside a
     /// literal back as the same buffer.
@@ -2255,6 +2743,21 @@ mod tests {
             let (general, _) = feed_reads(&input, &sizes, mutable, false);
             let (fast, _) = feed_reads(&input, &sizes, mutable, true);
             proptest::prop_assert_eq!(fast, general);
+        }
+
+        /// The room lane against the general path over random read sizes, rooms, settings
+        /// and both hand-backs.
+        #[test]
+        fn room_lane_equals_general_path_at_any_split(
+            sizes in proptest::collection::vec(1usize..3000, 1..12),
+            at_least in 1usize..3000,
+            cfg in 0usize..12,
+            chunk in proptest::bool::ANY,
+        ) {
+            let input = room_input();
+            let config = room_config(cfg);
+            let (got, reads, _) = feed_reads_room(config, &input, &sizes, at_least, chunk);
+            proptest::prop_assert_eq!(got, general_frames(config, &input, &reads));
         }
 
         /// The lent lane against the general path over random read sizes.

@@ -11,7 +11,11 @@
 //! - **inputs**: [`handle_input`](Client::handle_input) (received bytes; or
 //!   [`handle_input_buf`](Client::handle_input_buf) with the caller's read buffer, taken
 //!   without a copy, or [`handle_input_lent`](Client::handle_input_lent), which also lends a
-//!   streamed body's data to a closure instead of queuing it as events),
+//!   streamed body's data to a closure instead of queuing it as events; or the room lane:
+//!   [`read_room`](Client::read_room) lends the session's own receive buffer to read into,
+//!   [`handle_input_room`](Client::handle_input_room) or
+//!   [`handle_input_room_lent`](Client::handle_input_room_lent) takes it back with the read,
+//!   so that no message is copied to be contiguous),
 //!   [`handle_eof`](Client::handle_eof) (the peer closed), [`handle_timeout`](Client::handle_timeout)
 //!   (a deadline passed; a spurious call is a no-op);
 //! - **commands**: [`submit`](Client::submit) and the dedicated methods
@@ -1277,6 +1281,89 @@ impl Client {
             let n = buf.len();
             let mut lent = 0;
             let _ = c.rx.push_read(buf, n, |d| {
+                lent = d.len();
+                body_chunk(d);
+            });
+            if lent > 0 {
+                c.body_piece();
+            }
+            lent < n
+        })
+    }
+
+    /// Room to read the next input into, in the session's own receive buffer (the room
+    /// lane, see [`Receiver::read_room`](imapwire_codec::codec::Receiver::read_room)): an
+    /// empty `BytesMut` with at least `at_least` bytes of spare capacity, right after the
+    /// bytes the session holds of a message not complete yet. Read into its spare capacity
+    /// and hand it to [`handle_input_room`](Self::handle_input_room) (or
+    /// [`handle_input_room_lent`](Self::handle_input_room_lent)): the read is joined to the
+    /// held bytes in place, so no message is copied to be contiguous, not even one held
+    /// whole (a body at or under [`ClientConfig::stream_bodies_over`]) that straddles many
+    /// reads: once its literal's header has arrived, the room is made for the rest of it.
+    ///
+    /// The room is an owned buffer, not a borrow: hold it across `await` points and
+    /// `select!` branches. If a read into it is cancelled (its future dropped), the room
+    /// keeps whatever the read appended (tokio's `read_buf` appends nothing unless it
+    /// completes): hand it in as it is, or keep it for the next read. A room with no bytes
+    /// can be kept for any number of reads; take a new one after each room handed in. A
+    /// room never handed in costs only its memory: the session's held bytes stay in the
+    /// session. Under COMPRESS=DEFLATE, or with a [received tap](ClientConfig::received_tap),
+    /// the input is copied anyway and the room is a buffer of its own.
+    pub fn read_room(&mut self, at_least: usize) -> BytesMut {
+        if self.deflate.is_some() || self.cfg.received_tap.is_some() {
+            return BytesMut::with_capacity(at_least);
+        }
+        self.rx.read_room(at_least)
+    }
+
+    /// Bytes received from the server, read into a room from [`read_room`](Self::read_room):
+    /// the events [`handle_input_buf`](Self::handle_input_buf) gives for the same reads
+    /// (a read inside a streamed body comes back as its [`Event::BodyChunk`], no copy),
+    /// without a split or a join per read. Returns how many bytes were consumed: all of
+    /// them (the room is then taken, `room` left empty with no capacity: take the next with
+    /// `read_room`) or 0, as [`handle_input`](Self::handle_input) (closed, handed over, or
+    /// the event queue full: `room` keeps its bytes; offer it again after draining
+    /// [`poll_event`](Self::poll_event), more reads may be appended to it meanwhile). Any
+    /// other `BytesMut` is accepted too (taken like `handle_input_buf` takes its buffer).
+    /// Under COMPRESS=DEFLATE, or with a received tap, the input is copied as by
+    /// `handle_input` and consumed off the front of `room`.
+    pub fn handle_input_room(&mut self, now: Instant, room: &mut BytesMut) -> usize {
+        if self.deflate.is_some() || self.cfg.received_tap.is_some() {
+            let n = self.handle_input(now, &room[..]);
+            bytes::Buf::advance(room, n);
+            return n;
+        }
+        self.take_read(now, room, |c, room| {
+            // A read inside a streamed body comes back as its chunk (the receiver's lane);
+            // the event queue has room (`takes_input`).
+            if let Some(chunk) = c.rx.push_room_chunk(std::mem::take(room)) {
+                c.body_chunk(chunk);
+            }
+            true
+        })
+    }
+
+    /// [`handle_input_room`](Self::handle_input_room) with a streamed body's data lent
+    /// instead of queued, as [`handle_input_lent`](Self::handle_input_lent) lends it (the
+    /// same conditions: a body in progress, every event taken, nothing held; `body_chunk`
+    /// called at most once, before this returns, with what the next [`Event::BodyChunk`]
+    /// would have carried); when it was all of the room's bytes, the room's memory takes
+    /// the next read at the same address. Otherwise (events queued, COMPRESS, a received
+    /// tap) this is `handle_input_room`. Returns how many bytes were consumed, as
+    /// `handle_input_room`.
+    pub fn handle_input_room_lent(
+        &mut self,
+        now: Instant,
+        room: &mut BytesMut,
+        body_chunk: impl FnOnce(&[u8]),
+    ) -> usize {
+        if self.deflate.is_some() || self.cfg.received_tap.is_some() || !self.events.is_empty() {
+            return self.handle_input_room(now, room);
+        }
+        self.take_read(now, room, |c, room| {
+            let n = room.len();
+            let mut lent = 0;
+            let _ = c.rx.push_room(std::mem::take(room), |d| {
                 lent = d.len();
                 body_chunk(d);
             });

@@ -62,6 +62,18 @@ enum Feed {
     LentBytewise,
     /// Through `handle_input_lent`, every `S` step split into two at this position.
     LentSplitAt(usize),
+    /// Through the room lane (`read_room`, `handle_input_room`), each `S` step whole: a
+    /// room of its size taken when the last was handed in (kept while empty, and while it
+    /// holds bytes the session refused, appended to then).
+    RoomWhole,
+    /// Through the room lane, one byte per read (rooms of one byte).
+    RoomBytewise,
+    /// Through the room lane, every `S` step split into two at this position.
+    RoomSplitAt(usize),
+    /// Through the room lane with bodies lent (`handle_input_room_lent`), one byte per read.
+    RoomLentBytewise,
+    /// Through the room lane with bodies lent, every `S` step split into two here.
+    RoomLentSplitAt(usize),
 }
 
 struct Run {
@@ -80,11 +92,23 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
     let tapped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     let sink = tapped.clone();
     let tap = ReceivedTap::new(move |b| sink.lock().unwrap().extend_from_slice(b));
+    let room_feed = matches!(
+        feed,
+        Feed::RoomWhole
+            | Feed::RoomBytewise
+            | Feed::RoomSplitAt(_)
+            | Feed::RoomLentBytewise
+            | Feed::RoomLentSplitAt(_)
+    );
     let lent_feed = matches!(
         feed,
-        Feed::LentWhole | Feed::LentBytewise | Feed::LentSplitAt(_)
+        Feed::LentWhole
+            | Feed::LentBytewise
+            | Feed::LentSplitAt(_)
+            | Feed::RoomLentBytewise
+            | Feed::RoomLentSplitAt(_)
     );
-    let by_buf = lent_feed || matches!(feed, Feed::BufWhole | Feed::BufBytewise);
+    let by_buf = lent_feed || room_feed || matches!(feed, Feed::BufWhole | Feed::BufBytewise);
     let mut lent = 0;
     let cfg = if by_buf {
         cfg.clone()
@@ -118,26 +142,41 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
         match step {
             S(bytes) => {
                 let pieces: Vec<&[u8]> = match feed {
-                    Feed::Whole | Feed::BufWhole | Feed::LentWhole => vec![bytes],
-                    Feed::Bytewise | Feed::BufBytewise | Feed::LentBytewise => {
-                        bytes.chunks(1).collect()
+                    Feed::Whole | Feed::BufWhole | Feed::LentWhole | Feed::RoomWhole => {
+                        vec![bytes]
                     }
-                    Feed::SplitAt(k) | Feed::LentSplitAt(k) => {
+                    Feed::Bytewise
+                    | Feed::BufBytewise
+                    | Feed::LentBytewise
+                    | Feed::RoomBytewise
+                    | Feed::RoomLentBytewise => bytes.chunks(1).collect(),
+                    Feed::SplitAt(k)
+                    | Feed::LentSplitAt(k)
+                    | Feed::RoomSplitAt(k)
+                    | Feed::RoomLentSplitAt(k) => {
                         let k = k.min(bytes.len());
                         vec![&bytes[..k], &bytes[k..]]
                     }
                 };
                 for p in pieces {
                     if by_buf {
+                        if room_feed && rbuf.is_empty() && rbuf.capacity() < p.len() {
+                            // the last room was handed in: a new one
+                            rbuf = c.read_room(p.len());
+                            assert!(rbuf.is_empty() && rbuf.capacity() >= p.len());
+                        }
                         rbuf.extend_from_slice(p);
                         while !rbuf.is_empty() {
                             let before = rbuf.to_vec();
                             let used = if lent_feed {
                                 let mut chunk = None;
                                 let queued = c.queued_events();
-                                let used = c.handle_input_lent(now, &mut rbuf, |b| {
-                                    chunk = Some(Bytes::copy_from_slice(b));
-                                });
+                                let mut lend = |b: &[u8]| chunk = Some(Bytes::copy_from_slice(b));
+                                let used = if room_feed {
+                                    c.handle_input_room_lent(now, &mut rbuf, &mut lend)
+                                } else {
+                                    c.handle_input_lent(now, &mut rbuf, &mut lend)
+                                };
                                 if let Some(b) = chunk {
                                     // lent only with every event taken: it comes before
                                     // the events this input made
@@ -146,6 +185,8 @@ fn run_with(cfg: &ClientConfig, steps: &[Step], feed: Feed) -> Run {
                                     events.push(Event::BodyChunk(b));
                                 }
                                 used
+                            } else if room_feed {
+                                c.handle_input_room(now, &mut rbuf)
                             } else {
                                 c.handle_input_buf(now, &mut rbuf)
                             };
@@ -275,6 +316,9 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
         Feed::BufBytewise,
         Feed::LentWhole,
         Feed::LentBytewise,
+        Feed::RoomWhole,
+        Feed::RoomBytewise,
+        Feed::RoomLentBytewise,
     ] {
         let r = run_with(&cfg, steps, feed);
         assert_eq!(whole.events, r.events, "{feed:?}: events differ");
@@ -295,7 +339,12 @@ fn run(cfg: ClientConfig, steps: &[Step]) -> Vec<Event> {
         .max()
         .unwrap_or(0);
     for k in 1..longest {
-        for feed in [Feed::SplitAt(k), Feed::LentSplitAt(k)] {
+        for feed in [
+            Feed::SplitAt(k),
+            Feed::LentSplitAt(k),
+            Feed::RoomSplitAt(k),
+            Feed::RoomLentSplitAt(k),
+        ] {
             let split = run_with(&cfg, steps, feed);
             assert_eq!(whole.events, split.events, "{feed:?}: events differ");
             assert_eq!(whole.decoded, split.decoded, "{feed:?}: messages decoded");
@@ -1759,6 +1808,8 @@ fn large_bodies_arrive_as_chunks_with_their_fetch_context() {
     // nothing is lent).
     assert_eq!(run_with(&cfg, &steps, Feed::LentBytewise).lent, 35);
     assert_eq!(run_with(&cfg, &steps, Feed::LentWhole).lent, 0);
+    // the room lane's lent form the same
+    assert_eq!(run_with(&cfg, &steps, Feed::RoomLentBytewise).lent, 35);
     let ev = run(cfg, &steps);
     let i = ev
         .iter()
