@@ -1,7 +1,7 @@
 #![no_main]
 //! The framer fed arbitrary chunkings of arbitrary bytes agrees with whole-buffer framing,
 //! and the stream decoder agrees with one-shot decoding of each frame; with literals
-//! streamed, the fast lane and the lent lane agree with the general path.
+//! streamed, the fast lane, the lent lane and the room lane agree with the general path.
 use libfuzzer_sys::fuzz_target;
 
 use imapwire_codec::framer::{Frame, Framer, FramerConfig};
@@ -54,6 +54,10 @@ fuzz_target!(|data: &[u8]| {
     // its reads the front of one buffer holding the rest of the input.
     let (mut general, mut fast) = (Framer::new(streaming), Framer::new(streaming));
     let mut lent = Framer::new(streaming);
+    // And the room lane (`read_room`: the reads land in the framer's own buffer, handed
+    // back by `push_room`, the chunk lent, or `push_room_chunk`), with rooms of any size.
+    let mut room = Framer::new(streaming);
+    let (mut r, mut at) = (Vec::new(), 0);
     let (mut g, mut f, mut l) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rd1, mut rd2) = (bytes::BytesMut::from(body), bytes::BytesMut::from(body));
     let mut rd3 = bytes::BytesMut::from(body);
@@ -75,8 +79,27 @@ fuzz_target!(|data: &[u8]| {
             lent_chunk = Some(bytes::Bytes::copy_from_slice(c))
         });
         assert_eq!(got, lent_chunk.as_ref().map_or(0, |c| c.len()));
-        assert_eq!(rd3.len(), before - n, "push_read consumes the bytes offered");
+        assert_eq!(
+            rd3.len(),
+            before - n,
+            "push_read consumes the bytes offered"
+        );
         l.extend(lent_chunk.map(Frame::LiteralChunk));
+        let mut into = room.read_room(n.max(k % 300));
+        assert!(into.is_empty() && into.capacity() >= n);
+        into.extend_from_slice(&body[at..at + n]);
+        at += n;
+        if k % 3 == 0 {
+            r.extend(room.push_room_chunk(into).map(Frame::LiteralChunk));
+        } else {
+            let mut room_chunk = None;
+            let got = room.push_room(into, |c| {
+                room_chunk = Some(bytes::Bytes::copy_from_slice(c))
+            });
+            assert_eq!(got, room_chunk.as_ref().map_or(0, |c| c.len()));
+            r.extend(room_chunk.map(Frame::LiteralChunk));
+        }
+        r.extend(std::iter::from_fn(|| room.next_frame()));
         g.extend(std::iter::from_fn(|| general.next_frame()));
         f.extend(std::iter::from_fn(|| fast.next_frame()));
         l.extend(std::iter::from_fn(|| lent.next_frame()));
@@ -84,6 +107,8 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(g, f, "the fast lane and the general path differ");
     assert_eq!(g, l, "the lent lane and the general path differ");
+    assert_eq!(g, r, "the room lane and the general path differ");
+    assert_eq!(general.buffered(), room.buffered());
     assert_eq!(general.buffered(), fast.buffered());
     assert_eq!(general.buffered(), lent.buffered());
     // A limit error's kind and size depend on how much of the message the framer had seen
