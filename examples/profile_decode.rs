@@ -9,8 +9,11 @@
 //! Arguments: corpus file, `response` or `command`, mode, passes. Same framer settings as the
 //! benches (`max_line` 64 MiB). Modes:
 //!
-//! - `whole`: the typed `StreamDecoder<M>`, whole buffer shared (`benches/callgrind.sh`);
+//! - `whole`: the typed `StreamDecoder<M>`, whole buffer shared (`benches/callgrind.sh`),
+//!   each event decoded into one slot (`StreamDecoder::next_into`, as the benches do);
 //! - `stream16k`: the same, fed 16 KiB copied reads;
+//! - `whole-next`, `stream16k-next`: the same with each event returned by
+//!   `StreamDecoder::next` and its message moved out (the loop before `next_into`);
 //! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
 //! - `streamed16k`: the `Receiver` fed 16 KiB reads (`push_bytes`), literals over 16 KiB
 //!   streamed in pieces (`FramerConfig::stream_literals_over`), chunks counted;
@@ -61,6 +64,8 @@ fn config() -> FramerConfig {
         .with_quiet_literals(true)
 }
 
+/// Every message through `StreamDecoder::next` (the event returned by value), each one
+/// handed to `keep`.
 fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u64, u64) {
     let (mut ok, mut bad) = (0, 0);
     let mut dec = StreamDecoder::<M>::new(config(), DecodeOptions::default());
@@ -80,6 +85,34 @@ fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u6
                     keep(m.message);
                 }
                 StreamEvent::Error(_) => bad += 1,
+                _ => {}
+            }
+        }
+    }
+    (ok, bad)
+}
+
+/// [`decode`] through [`StreamDecoder::next_into`], as the benches do: each event decoded
+/// into one slot, each message read there and dropped by the next call.
+fn decode_into<M: Message>(data: &[u8], chunk: usize) -> (u64, u64) {
+    let (mut ok, mut bad) = (0, 0);
+    let mut dec = StreamDecoder::<M>::new(config(), DecodeOptions::default());
+    let whole = chunk >= data.len();
+    let shared = bytes::Bytes::copy_from_slice(data);
+    let mut ev = None;
+    for piece in data.chunks(chunk.max(1)) {
+        if whole {
+            dec.push_bytes(shared.clone());
+        } else {
+            dec.push(piece);
+        }
+        while dec.next_into(&mut ev) {
+            match &ev {
+                Some(StreamEvent::Message(m)) => {
+                    ok += 1;
+                    black_box(&m.message);
+                }
+                Some(StreamEvent::Error(_)) => bad += 1,
                 _ => {}
             }
         }
@@ -543,10 +576,12 @@ fn run<M: Message>(data: &[u8], file: &str, mode: &str, expect: Expect) -> (u64,
             black_box(bytes::BytesMut::from(data));
             (0, 0)
         }
-        "whole" => decode::<M>(data, data.len(), |m| {
+        "whole" => decode_into::<M>(data, data.len()),
+        "stream16k" => decode_into::<M>(data, 16 * 1024),
+        "whole-next" => decode::<M>(data, data.len(), |m| {
             black_box(m);
         }),
-        "stream16k" => decode::<M>(data, 16 * 1024, |m| {
+        "stream16k-next" => decode::<M>(data, 16 * 1024, |m| {
             black_box(m);
         }),
         "rx" => decode_rx(data, data.len(), expect, |m| {
@@ -599,7 +634,7 @@ fn main() {
     }
     let [_, file, kind, mode, passes] = &args[..] else {
         eprintln!(
-            "usage: profile_decode FILE response|command whole|stream16k|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|readlent16k|readonly16k|readroom16k|readroomchunk16k|interleave[-lenient]|interleave-read[-lenient]|copy|copymut|framer|encode PASSES"
+            "usage: profile_decode FILE response|command whole|stream16k|whole-next|stream16k-next|rx|rx16k|streamed16k|streamedfast16k|streamedcopy16k|streamedmut16k[-context]|streamedmutfast16k|streamedlent16k[-skip]|readlent16k|readonly16k|readroom16k|readroomchunk16k|interleave[-lenient]|interleave-read[-lenient]|copy|copymut|framer|encode PASSES"
         );
         std::process::exit(2);
     };

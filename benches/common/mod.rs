@@ -515,8 +515,8 @@ fn ours_whole<M: Message>(data: &Bytes) -> Outcome {
     let mut out = Outcome::default();
     let mut dec = StreamDecoder::<M>::new(framer_config(), decode_options());
     dec.push_bytes(data.clone());
-    drain(&mut dec, &mut out, |m| {
-        black_box(m);
+    drain(&mut dec, &mut out, |ev| {
+        black_box(message(ev));
     });
     finish(&mut dec, &mut out);
     out
@@ -527,32 +527,50 @@ fn ours<M: Message>(data: &[u8], chunk: Option<usize>) -> Outcome {
     let mut dec = StreamDecoder::<M>::new(framer_config(), decode_options());
     for piece in chunks(data, chunk) {
         dec.push(piece);
-        drain(&mut dec, &mut out, |m| {
-            black_box(m);
+        drain(&mut dec, &mut out, |ev| {
+            black_box(message(ev));
         });
     }
     finish(&mut dec, &mut out);
     out
 }
 
-fn drain<M: Message>(dec: &mut StreamDecoder<M>, out: &mut Outcome, mut keep: impl FnMut(M)) {
-    while let Some(ev) = dec.next() {
-        match ev {
-            StreamEvent::Message(m) => {
+/// Every event the input so far holds, each decoded into one slot
+/// ([`StreamDecoder::next_into`]): a message is counted and handed to `keep` where it was
+/// decoded, and dropped by the next call (or taken by `keep`). Every message is decoded
+/// into a value of its own and dropped, as with `next`; only the event's moves are not
+/// made.
+fn drain<M: Message>(
+    dec: &mut StreamDecoder<M>,
+    out: &mut Outcome,
+    mut keep: impl FnMut(&mut Option<StreamEvent<M>>),
+) {
+    let mut ev = None;
+    while dec.next_into(&mut ev) {
+        match &ev {
+            Some(StreamEvent::Message(_)) => {
                 out.ok += 1;
-                keep(m.message);
+                keep(&mut ev);
             }
-            StreamEvent::Error(e) => {
-                let (off, raw) = match &e {
+            Some(StreamEvent::Error(e)) => {
+                let (off, raw) = match e {
                     imapwire_codec::codec::StreamError::Decode {
                         raw, stream_offset, ..
                     } => (*stream_offset, raw.clone()),
                     _ => (dec.framer_mut().stream_offset(), Bytes::new()),
                 };
-                out.fail(off, &e, &raw);
+                out.fail(off, e, &raw);
             }
             _ => {}
         }
+    }
+}
+
+/// The message of a message event, for [`drain`]'s `keep`.
+fn message<M>(ev: &Option<StreamEvent<M>>) -> Option<&M> {
+    match ev {
+        Some(StreamEvent::Message(m)) => Some(&m.message),
+        _ => None,
     }
 }
 
@@ -573,7 +591,11 @@ pub fn decode_all(c: &Corpus) -> Result<Decodedset, Outcome> {
         let mut v = Vec::new();
         let mut dec = StreamDecoder::<M>::new(framer_config(), decode_options());
         dec.push(data);
-        drain(&mut dec, &mut out, |m| v.push(m));
+        drain(&mut dec, &mut out, |ev| {
+            if let Some(StreamEvent::Message(m)) = ev.take() {
+                v.push(m.message);
+            }
+        });
         finish(&mut dec, &mut out);
         (v, out)
     }

@@ -1329,6 +1329,41 @@ impl<M: Message> StreamDecoder<M> {
         self.rx
             .next_with(|msg, _, opts, off, out| M::decode_event_into(msg, opts, off, out))
     }
+
+    /// [`next`](Self::next) into a place the caller owns (as [`Receiver::next_into`]):
+    /// drops what `out` held, stores the next event in it and returns `true`, or leaves it
+    /// `None` and returns `false` when more input is needed. A decoded message is built
+    /// where `out` lives, so the event is never moved: a loop that reads each message where
+    /// it was decoded (and lets the next call drop it) moves nothing, where
+    /// [`next`](Self::next) returns the whole event by value (with `Response`, 256 bytes).
+    ///
+    /// ```
+    /// use imapwire_codec::codec::{ResponseDecoder, StreamEvent};
+    ///
+    /// let mut dec = ResponseDecoder::default();
+    /// dec.push(b"* 2 EXISTS\r\n* 1 RECENT\r\n");
+    /// let mut ev = None;
+    /// let mut n = 0;
+    /// while dec.next_into(&mut ev) {
+    ///     if let Some(StreamEvent::Message(m)) = &ev {
+    ///         n += 1;
+    ///         let _data = &m.message; // read in place, or `ev.take()` to keep it
+    ///     }
+    /// }
+    /// assert_eq!(n, 2);
+    /// assert!(ev.is_none());
+    /// ```
+    #[inline]
+    pub fn next_into(&mut self, out: &mut Option<StreamEvent<M>>) -> bool {
+        if out.is_some() {
+            *out = None;
+        }
+        self.rx.fill_with(
+            |msg, _, opts, off, out| M::decode_event_into(msg, opts, off, out),
+            out,
+        );
+        out.is_some()
+    }
 }
 
 /// Typed events; `None` = more input needed (see [`Receiver`]).

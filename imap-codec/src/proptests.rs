@@ -138,8 +138,114 @@ fn check_response(v: &crate::response::Response, a: usize, b: usize) -> Result<(
     Ok(())
 }
 
+/// Feeds `bytes` split at `cuts` (shared and copied pieces in turn) to two decoders of one
+/// configuration and compares, call by call, the events of [`StreamDecoder::next`] with
+/// what [`StreamDecoder::next_into`] leaves in its slot (the same slot throughout): the
+/// same events, `false` exactly when `next` says `None`, and the slot empty then.
+fn next_into_matches_next<M: Message + Clone + PartialEq + std::fmt::Debug>(
+    bytes: &Bytes,
+    cuts: &[usize],
+    framer: FramerConfig,
+    opts: DecodeOptions,
+) -> Result<usize, TestCaseError> {
+    let mut by_value = StreamDecoder::<M>::new(framer, opts.clone());
+    let mut in_place = StreamDecoder::<M>::new(framer, opts);
+    let mut slot = None;
+    let mut events = 0;
+    let mut last = 0;
+    for (i, &c) in cuts.iter().chain(std::iter::once(&bytes.len())).enumerate() {
+        let c = c.clamp(last, bytes.len());
+        if i % 2 == 0 {
+            by_value.push_bytes(bytes.slice(last..c));
+            in_place.push_bytes(bytes.slice(last..c));
+        } else {
+            by_value.push(&bytes[last..c]);
+            in_place.push(&bytes[last..c]);
+        }
+        last = c;
+        loop {
+            let want = by_value.next();
+            let got = in_place.next_into(&mut slot);
+            prop_assert_eq!(got, want.is_some());
+            prop_assert_eq!(&slot, &want, "cuts {:?}", cuts);
+            if want.is_none() {
+                break;
+            }
+            events += 1;
+            // a decision the stream may wait for, taken the same way on both
+            if by_value.framer_mut().awaiting_decision() {
+                prop_assert!(in_place.framer_mut().awaiting_decision());
+                prop_assert!(by_value.accept_literal().is_ok());
+                prop_assert!(in_place.accept_literal().is_ok());
+            }
+        }
+    }
+    prop_assert_eq!(by_value.take_buffered(), in_place.take_buffered());
+    Ok(events)
+}
+
+/// A stream for [`next_into_matches_next`]: the encoded values, each followed by one of a
+/// few lines that do not decode, frame with a literal or break a limit (by `noise`).
+fn mixed_stream<M: Message>(values: &[M], noise: &[u8]) -> Bytes {
+    const NOISE: [&[u8]; 5] = [
+        b"",
+        b"* 1 FETCH (FLAGS \r\n",
+        b"* LIST () \"/\" {5}\r\nab\"cd\r\n",
+        b"A1 NOOP\r\n",
+        b"* 2 FETCH (UID 9 BODY[] {12}\r\nhello, world)\r\n",
+    ];
+    let mut v = Vec::new();
+    for (i, m) in values.iter().enumerate() {
+        v.extend_from_slice(&encode(m, i % 2 == 1));
+        let n = noise.get(i).copied().unwrap_or(0) as usize;
+        v.extend_from_slice(NOISE[n % NOISE.len()]);
+    }
+    Bytes::from(v)
+}
+
+/// The framer settings [`next_into_matches_next`] runs under: as configured by default
+/// (announced literals; a server's decoder pauses at synchronizing ones), quiet literals,
+/// literals over 4 bytes streamed, and a 64-byte line limit.
+fn framer_configs() -> [FramerConfig; 4] {
+    [
+        FramerConfig::default(),
+        FramerConfig::default().with_quiet_literals(true),
+        FramerConfig::default().with_stream_literals_over(Some(4)),
+        FramerConfig::default().with_limits(crate::options::Limits::default().with_max_line(64)),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// `StreamDecoder::next_into` (the event decoded into the caller's slot) against
+    /// `next` (returned by value), responses and commands, any mix of valid, broken,
+    /// literal-bearing and over-long messages, any split, strict and lenient.
+    #[test]
+    fn next_into_events_equal_next(
+        responses in proptest::collection::vec(crate::response::strategies::response(), 1..4),
+        commands in proptest::collection::vec(crate::command::strategies::command(), 1..4),
+        noise in proptest::collection::vec(any::<u8>(), 4),
+        a: usize,
+        b: usize,
+        lenient: bool,
+    ) {
+        let opts = if lenient { DecodeOptions::lenient() } else { DecodeOptions::strict() };
+        let responses: Vec<_> = responses.into_iter().filter(|r| expect_for(r) == Expect::Response).collect();
+        for (bytes, command) in [(mixed_stream(&responses, &noise), false), (mixed_stream(&commands, &noise), true)] {
+            let n = bytes.len();
+            let (x, y) = ((a % (n + 1)).min(b % (n + 1)), (a % (n + 1)).max(b % (n + 1)));
+            for framer in framer_configs() {
+                let framer = framer.with_await_sync_literals(command);
+                let events = if command {
+                    next_into_matches_next::<crate::command::Command>(&bytes, &[x, y], framer, opts.clone())?
+                } else {
+                    next_into_matches_next::<crate::response::Response>(&bytes, &[x, y], framer, opts.clone())?
+                };
+                prop_assert!(events > 0 || n == 0);
+            }
+        }
+    }
 
     #[test]
     fn command(v in crate::command::strategies::command(), ns: bool, a: usize, b: usize) {
