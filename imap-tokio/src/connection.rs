@@ -13,9 +13,19 @@
 //! has arrived (up to 256 KiB) into the read buffer: under TLS that is several reads of the
 //! TLS layer, which hands out one record (at most 16 KiB) per read, and the socket under it
 //! is read 256 KiB at a time ([`tls`]'s read-ahead; rustls alone reads one record's worth
-//! per `recv`).
+//! per `recv`). The read buffer is a room of the session's own receive buffer
+//! ([`Client::read_room`], at least 64 KiB, more while a body held whole arrives: room for
+//! the rest of it), handed back with [`Client::handle_input_room`] after the read, so a
+//! message that straddles reads is joined in place, never copied.
 //!
 //! # Cancel safety
+//!
+//! The room is kept in the driver, not in the read future: when another branch of the
+//! `select!` wins, the read future is dropped and the room stays as it was (the reads into
+//! it are cancel safe: `read_buf` appends nothing unless it completes, and a read step
+//! returns as soon as it has bytes), empty, to take the next read; a room with bytes the
+//! session did not take yet (its event queue full) is offered again, and later reads are
+//! appended to it.
 //!
 //! A command, once its request reached the driver, runs to completion inside the session
 //! whether or not anyone still waits for its answer. Dropping the future of any method
@@ -77,6 +87,8 @@ use crate::types::{IdleEvent, MailboxEntry, MailboxInfo, MessageData, SearchResu
 const READ_MAX: usize = 256 * 1024;
 /// Most bytes one read step takes before they are handed to the session.
 const READ_STEP: usize = 256 * 1024;
+/// The least room a read step reads into.
+const READ_ROOM: usize = 64 * 1024;
 /// Bytes queued for writing beyond which the session is not asked for more.
 const WRITE_MAX: usize = 256 * 1024;
 /// Largest chunk read from an APPEND source at a time.
@@ -428,7 +440,7 @@ impl Connection {
             session,
             rd: Some(rd),
             wr: Some(wr),
-            rbuf: BytesMut::with_capacity(64 * 1024),
+            rbuf: BytesMut::new(),
             read_error: None,
             eof: false,
             wq: VecDeque::new(),
@@ -1454,8 +1466,14 @@ impl Driver {
                 && self.backlog.is_empty()
                 && self.rbuf.len() < READ_MAX
                 && self.closed.is_none();
-            if can_read && self.rbuf.capacity() - self.rbuf.len() < 16 * 1024 {
-                self.rbuf.reserve(64 * 1024);
+            if can_read && self.rbuf.is_empty() && self.rbuf.capacity() < 16 * 1024 {
+                // The last room was handed in: the next read goes into the session's own
+                // buffer, right after what it holds (a room with no bytes is kept for any
+                // number of steps).
+                self.rbuf = self.session.read_room(READ_ROOM);
+            } else if can_read && self.rbuf.capacity() - self.rbuf.len() < 16 * 1024 {
+                // Bytes the session has not taken yet: more reads are appended to them.
+                self.rbuf.reserve(READ_ROOM);
             }
             let idle_tx = self
                 .idle
@@ -1603,12 +1621,11 @@ impl Driver {
     /// the read buffer, whose size is bounded.
     fn feed(&mut self) {
         while !self.rbuf.is_empty() && self.backlog.is_empty() {
-            // The session takes the bytes without a copy (split off `rbuf`, whose spare
-            // capacity takes the next read, so that a message straddling reads is joined in
-            // place).
+            // The session takes the room back with its bytes (all of them, leaving `rbuf`
+            // empty, or none): joined to what it holds in place.
             let n = self
                 .session
-                .handle_input_buf(Instant::now(), &mut self.rbuf);
+                .handle_input_room(Instant::now(), &mut self.rbuf);
             self.drain_events();
             if n == 0 || self.handoff {
                 break;
