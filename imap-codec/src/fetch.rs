@@ -1166,6 +1166,32 @@ fn repaired_raw(raw: &Bytes, opts: &DecodeOptions) -> Option<Bytes> {
 }
 
 impl MessageDataItem {
+    /// Drops in place what a FLAGS item owns (its keywords) and returns whether what is
+    /// left of this item owns nothing (numbers, dates, flags not on the heap); `false` says
+    /// nothing (see `Response::shed`; the item is to be dropped next).
+    #[inline]
+    pub(crate) fn shed(&mut self) -> bool {
+        const {
+            assert!(
+                !std::mem::needs_drop::<Uid>()
+                    && !std::mem::needs_drop::<u64>()
+                    && !std::mem::needs_drop::<DateTime>()
+                    && !std::mem::needs_drop::<Option<DateTime>>()
+            )
+        };
+        match self {
+            MessageDataItem::Uid(_)
+            | MessageDataItem::ModSeq(_)
+            | MessageDataItem::Rfc822Size(_)
+            | MessageDataItem::InternalDate(_)
+            | MessageDataItem::GmailMsgId(_)
+            | MessageDataItem::GmailThrId(_)
+            | MessageDataItem::SaveDate(_) => true,
+            MessageDataItem::Flags(f) => f.shed(),
+            _ => false,
+        }
+    }
+
     /// Parses `"(" msg-att *(SP msg-att) ")"`.
     #[cfg(test)]
     pub(crate) fn parse_list(p: &mut Parser<'_>) -> PResult<SmallList<Self, 3>> {

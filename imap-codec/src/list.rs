@@ -351,6 +351,17 @@ impl<T: Coded, const K: usize> CodedList<T, K> {
         }
     }
 
+    /// Drops the side list's items in place (the list is to be dropped next: its codes may
+    /// then name items that are gone) and returns whether what is left owns nothing (the
+    /// side list is not on the heap), so that forgetting it leaks nothing.
+    #[inline]
+    pub(crate) fn shed(&mut self) -> bool {
+        if !self.other.is_empty() {
+            self.other.clear();
+        }
+        !self.other.spilled()
+    }
+
     /// The items as a `Vec`.
     pub fn to_vec(&self) -> Vec<T>
     where

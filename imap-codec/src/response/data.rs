@@ -715,6 +715,46 @@ fn seq_from(p: &mut Parser<'_>, n: u32, at: usize) -> PResult<SeqNum> {
     }
 }
 
+impl Response {
+    /// Drops in place what the usual FETCH and LIST responses own (a LIST item's name,
+    /// keywords and other attributes not held as codes) and returns whether what is left
+    /// owns nothing, so that forgetting it leaks nothing (`codec::clear_response_event`).
+    /// `false` says nothing: the value is then dropped as usual. Only for a value about to
+    /// be dropped (what is left may be inconsistent). The patterns name every field, so a
+    /// field added to these shapes fails to compile here until it is accounted for.
+    #[inline]
+    pub(crate) fn shed(&mut self) -> bool {
+        const {
+            assert!(
+                !std::mem::needs_drop::<SeqNum>()
+                    && !std::mem::needs_drop::<crate::sequence::Uid>()
+                    && !std::mem::needs_drop::<u32>()
+                    && !std::mem::needs_drop::<Option<Delimiter>>()
+            )
+        };
+        match self {
+            Response::Data(Data::Fetch { seq: _, items } | Data::UidFetch { uid: _, items }) => {
+                !items.spilled() && items.iter_mut().all(MessageDataItem::shed)
+            }
+            Response::Data(Data::List(item) | Data::Lsub(item) | Data::XList(item)) => {
+                let ListItem {
+                    attributes,
+                    delimiter: _,
+                    mailbox,
+                    extended,
+                } = item;
+                if !mailbox.is_inbox() {
+                    // the name's reference count or copy, released here
+                    *mailbox = Mailbox::Inbox;
+                }
+                attributes.shed() && extended.capacity() == 0
+            }
+            Response::Data(Data::Exists(_) | Data::Recent(_) | Data::Expunge(_)) => true,
+            _ => false,
+        }
+    }
+}
+
 /// `*out = new` for the value parsed in place next. `out` is usually
 /// [`Response::placeholder`] (`EXISTS`, nothing to drop): that one is overwritten without the
 /// call of the response's drop glue; any other value is dropped as by `*out = new`.
