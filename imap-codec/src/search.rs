@@ -80,11 +80,8 @@ name_enum! {
         Not(#[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>),
         /// `ON date`
         On(Date),
-        /// `OR key1 key2`
-        Or(
-            #[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>,
-            #[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_key))] Box<SearchKey>,
-        ),
+        /// `OR key1 key2`: both keys in one allocation (build it with [`SearchKey::or`]).
+        Or(#[cfg_attr(feature = "arbitrary", arbitrary(with = boxed_or))] Box<OrKeys>),
         /// `SENTBEFORE date`
         SentBefore(Date),
         /// `SENTON date`
@@ -162,11 +159,11 @@ name_enum! {
             k.encode(buf);
         }
         SearchKey::On(d) => kw_date(buf, b"ON", d),
-        SearchKey::Or(a, b) => {
+        SearchKey::Or(k) => {
             buf.raw(b"OR ");
-            a.encode(buf);
+            k.0.encode(buf);
             buf.sp();
-            b.encode(buf);
+            k.1.encode(buf);
         }
         SearchKey::SentBefore(d) => kw_date(buf, b"SENTBEFORE", d),
         SearchKey::SentOn(d) => kw_date(buf, b"SENTON", d),
@@ -223,6 +220,26 @@ name_enum! {
     }
 }
 
+/// The two keys of [`SearchKey::Or`], in the order sent.
+///
+/// `Debug` prints the two keys as the fields of `Or` (`Or(Seen, Draft)`), as when `Or` held
+/// them in two boxes.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OrKeys(pub SearchKey, pub SearchKey);
+
+impl std::fmt::Debug for OrKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // the two fields as a tuple variant prints them: `a, b`, or each on its line (the
+        // enclosing `debug_tuple` indents them and ends the last)
+        if f.alternate() {
+            write!(f, "{:#?},\n{:#?}", self.0, self.1)
+        } else {
+            write!(f, "{:?}, {:?}", self.0, self.1)
+        }
+    }
+}
+
 /// `entry-type-req` of the MODSEQ search key (RFC 7162).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,13 +276,22 @@ impl Encode for EntryTypeReq {
     }
 }
 
-/// Keys without arguments (the parser's `match` lists the same; `simple_keys_parse` checks).
-/// `NOT`/`OR`/`FUZZY` operands.
+/// `NOT`/`FUZZY` operands.
 #[cfg(feature = "arbitrary")]
 pub(crate) fn boxed_key(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Box<SearchKey>> {
     crate::arbitrary_util::nested(
         u,
         || Box::new(SearchKey::All),
+        |u| arbitrary::Arbitrary::arbitrary(u).map(Box::new),
+    )
+}
+
+/// `OR` operands.
+#[cfg(feature = "arbitrary")]
+pub(crate) fn boxed_or(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Box<OrKeys>> {
+    crate::arbitrary_util::nested(
+        u,
+        || Box::new(OrKeys(SearchKey::All, SearchKey::All)),
         |u| arbitrary::Arbitrary::arbitrary(u).map(Box::new),
     )
 }
@@ -315,6 +341,11 @@ fn check(ok: bool, what: &'static str, reason: &'static str) -> Result<(), Valid
 }
 
 impl SearchKey {
+    /// `OR a b`.
+    pub fn or(a: SearchKey, b: SearchKey) -> SearchKey {
+        SearchKey::Or(Box::new(OrKeys(a, b)))
+    }
+
     /// Whether the key, or a key inside it, is a sequence set of message sequence numbers
     /// (RFC 9051 §6.4.4 `sequence-set` as a search key).
     pub fn uses_sequence_numbers(&self) -> bool {
@@ -322,7 +353,7 @@ impl SearchKey {
         match self {
             K::SequenceSet(_) => true,
             K::Not(k) | K::Fuzzy(k) => k.uses_sequence_numbers(),
-            K::Or(a, b) => a.uses_sequence_numbers() || b.uses_sequence_numbers(),
+            K::Or(k) => k.0.uses_sequence_numbers() || k.1.uses_sequence_numbers(),
             K::And(v) => v.iter().any(K::uses_sequence_numbers),
             _ => false,
         }
@@ -368,9 +399,9 @@ impl SearchKey {
             ),
             K::Uid(s) | K::SequenceSet(s) => s.validate(),
             K::Not(k) | K::Fuzzy(k) => k.validate_at(depth + 1),
-            K::Or(a, b) => {
-                a.validate_at(depth + 1)?;
-                b.validate_at(depth + 1)
+            K::Or(k) => {
+                k.0.validate_at(depth + 1)?;
+                k.1.validate_at(depth + 1)
             }
             K::And(v) => {
                 check(!v.is_empty(), "search-key list", "must not be empty")?;
@@ -432,8 +463,10 @@ impl SearchKey {
             b"NOT" => K::Not(boxed(p)?),
             b"ON" => K::On(date(p)?),
             b"OR" => {
-                let a = boxed(p)?;
-                K::Or(a, boxed(p)?)
+                p.sp()?;
+                let a = SearchKey::parse(p)?;
+                p.sp()?;
+                K::Or(Box::new(OrKeys(a, SearchKey::parse(p)?)))
             }
             b"SENTBEFORE" => K::SentBefore(date(p)?),
             b"SENTON" => K::SentOn(date(p)?),
@@ -884,8 +917,7 @@ pub(crate) mod strategies {
         leaf().prop_recursive(4, 24, 4, |inner| {
             prop_oneof![
                 inner.clone().prop_map(|k| SearchKey::Not(Box::new(k))),
-                (inner.clone(), inner.clone())
-                    .prop_map(|(a, b)| SearchKey::Or(Box::new(a), Box::new(b))),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| SearchKey::or(a, b)),
                 inner.clone().prop_map(|k| SearchKey::Fuzzy(Box::new(k))),
                 proptest::collection::vec(inner, 1..4).prop_map(SearchKey::And),
             ]
@@ -1025,7 +1057,7 @@ mod tests {
             ]
         );
         let k = parse_keys(b"OR (TEXT \"x\" UID 1:5) DELETED", &o).unwrap();
-        assert!(matches!(&k[0], SearchKey::Or(a, _) if matches!(**a, SearchKey::And(_))));
+        assert!(matches!(&k[0], SearchKey::Or(o) if matches!(o.0, SearchKey::And(_))));
         let k = parse_keys(br#"MODSEQ "/flags/\\draft" all 620162338"#, &o).unwrap();
         assert_eq!(
             k,
@@ -1109,5 +1141,36 @@ mod tests {
             let o = DecodeOptions::strict();
             prop_assert_eq!(parse_keys(&b.out, &o).unwrap(), keys);
         }
+
+        /// `Or`'s one box prints as its two boxes did: a tuple variant of two fields, in
+        /// both `Debug` forms (`dissect --json` reads the compact one). Each key's operands
+        /// print the same way in turn, so this holds for every `Or` inside them too.
+        #[test]
+        fn or_prints_as_two_fields(a in strategies::search_key(), b in strategies::search_key()) {
+            struct TwoFields<'a>(&'a SearchKey, &'a SearchKey);
+            impl std::fmt::Debug for TwoFields<'_> {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_tuple("Or").field(self.0).field(self.1).finish()
+                }
+            }
+            let or = SearchKey::or(a.clone(), b.clone());
+            let two = TwoFields(&a, &b);
+            prop_assert_eq!(format!("{or:?}"), format!("{two:?}"));
+            prop_assert_eq!(format!("{or:#?}"), format!("{two:#?}"));
+            // and inside a list, where the pretty form is indented once more
+            let list = vec![SearchKey::All, or];
+            let inner = format!("{two:#?}").replace('\n', "\n    ");
+            prop_assert_eq!(format!("{list:#?}"), format!("[\n    All,\n    {inner},\n]"));
+        }
+    }
+
+    #[test]
+    fn or_prints_as_two_fields_examples() {
+        let k = SearchKey::or(SearchKey::Seen, SearchKey::Not(Box::new(SearchKey::Draft)));
+        assert_eq!(format!("{k:?}"), "Or(Seen, Not(Draft))");
+        assert_eq!(
+            format!("{k:#?}"),
+            "Or(\n    Seen,\n    Not(\n        Draft,\n    ),\n)"
+        );
     }
 }

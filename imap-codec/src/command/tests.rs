@@ -435,15 +435,15 @@ fn rfc9051_more_examples() {
             return_opts: None,
             charset: Some(cs("UTF-8")),
             criteria: vec![
-                SearchKey::And(vec![SearchKey::Or(
-                    Box::new(SearchKey::SequenceSet(SequenceSet::LastResult)),
-                    Box::new(SearchKey::SequenceSet(SequenceSet::Set(
+                SearchKey::And(vec![SearchKey::or(
+                    SearchKey::SequenceSet(SequenceSet::LastResult),
+                    SearchKey::SequenceSet(SequenceSet::Set(
                         vec![
                             Sequence::Single(SeqOrUid::Value(nz(1))),
                             Sequence::Range(SeqOrUid::Value(nz(3000)), SeqOrUid::Value(nz(3021))),
                         ]
                         .into(),
-                    ))),
+                    )),
                 )]),
                 SearchKey::Text(is("text")),
             ],
@@ -493,9 +493,9 @@ fn rfc3501_rev1_commands() {
                 SearchKey::New,
                 SearchKey::Old,
                 SearchKey::Recent,
-                SearchKey::Or(
-                    Box::new(SearchKey::Unseen),
-                    Box::new(SearchKey::And(vec![SearchKey::Draft, SearchKey::Undraft])),
+                SearchKey::or(
+                    SearchKey::Unseen,
+                    SearchKey::And(vec![SearchKey::Draft, SearchKey::Undraft]),
                 ),
                 SearchKey::SequenceSet(SequenceSet::Set(
                     vec![

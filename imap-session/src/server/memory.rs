@@ -2598,7 +2598,7 @@ fn matches(k: &SearchKey, m: &Message, c: &mut Ctx<'_>) -> Result<bool, ()> {
         }
         SearchKey::Text(s) => contains_ci(c.data(m), s.as_bytes()),
         SearchKey::Not(k) => !matches(k, m, c)?,
-        SearchKey::Or(a, b) => matches(a, m, c)? || matches(b, m, c)?,
+        SearchKey::Or(k) => matches(&k.0, m, c)? || matches(&k.1, m, c)?,
         SearchKey::And(v) => {
             let mut all = true;
             for k in v {

@@ -221,7 +221,7 @@ use imapwire_codec::response::{
     Continuation, Data, Greeting, GreetingKind, Response, ResponseCode, ResponseText, Status,
     StatusResponse,
 };
-use imapwire_codec::search::{SearchKey, SearchReturnOption};
+use imapwire_codec::search::{OrKeys, SearchKey, SearchReturnOption};
 use imapwire_codec::sequence::{SeqNum, SequenceSet, Uid, UidRange, UidSet, UidValidity};
 use imapwire_codec::{DecodeOptions, Encode, EncodeBuf, EncodeOptions, FrameError};
 
@@ -2054,8 +2054,9 @@ impl Server {
                 SearchKey::SequenceSet(SequenceSet::LastResult)
                 | SearchKey::Uid(SequenceSet::LastResult) => set(),
                 SearchKey::Not(k) => SearchKey::Not(Box::new(walk(*k, saved))),
-                SearchKey::Or(a, b) => {
-                    SearchKey::Or(Box::new(walk(*a, saved)), Box::new(walk(*b, saved)))
+                SearchKey::Or(k) => {
+                    let OrKeys(a, b) = *k;
+                    SearchKey::or(walk(a, saved), walk(b, saved))
                 }
                 SearchKey::And(v) => {
                     SearchKey::And(v.into_iter().map(|k| walk(k, saved)).collect())
@@ -3096,7 +3097,7 @@ fn search_names_modseq(k: &SearchKey) -> bool {
     match k {
         SearchKey::ModSeq { .. } => true,
         SearchKey::Not(k) => search_names_modseq(k),
-        SearchKey::Or(a, b) => search_names_modseq(a) || search_names_modseq(b),
+        SearchKey::Or(k) => search_names_modseq(&k.0) || search_names_modseq(&k.1),
         SearchKey::And(v) => v.iter().any(search_names_modseq),
         _ => false,
     }
