@@ -147,6 +147,42 @@ const TAG_CHAR: [bool; 256] = {
     t
 };
 
+/// Length of the leading run of tag bytes of `r` (`take_while(class::is_tag_char)`): whole
+/// words while eight bytes are left, then byte by byte. In a word, the bytes that may end the
+/// run are flagged with a few operations: below 0x2c (`+`, SP, CTL, `"`, `%`, `(`, `)`, `*`:
+/// a borrow only follows a flagged byte and only adds flags), above 0x7a (a carry likewise),
+/// 8-bit, or the backslash. That is every byte that is not a tag byte and a few that are (`!`,
+/// `#`, `|`, ...), which the table confirms and passes over.
+#[inline]
+fn tag_run(r: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(w) = r.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        let low = x.wrapping_sub(ONES * 0x2c) & !x;
+        let high = x.wrapping_add(ONES * (0x80 - 0x7b)) | x;
+        let v = x ^ (ONES * b'\\' as u64);
+        let bs = v.wrapping_sub(ONES) & !v;
+        let mut bad = (low | high | bs) & HIGH;
+        while bad != 0 {
+            let k = (bad.trailing_zeros() / 8) as usize;
+            if !TAG_CHAR[a[k] as usize] {
+                return i + k;
+            }
+            bad &= bad - 1;
+        }
+        i += 8;
+    }
+    let tail = r.get(i..).unwrap_or_default();
+    i + tail
+        .iter()
+        .position(|&c| !TAG_CHAR[c as usize])
+        .unwrap_or(tail.len())
+}
+
 bytes_newtype_common!(Tag);
 
 impl Tag {
@@ -174,13 +210,9 @@ impl Tag {
     }
 
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
-        // `take_while(class::is_tag_char)` with the class in one table.
+        // `take_while(class::is_tag_char)`, eight bytes at a time
         let start = p.pos;
-        let r = p.rest();
-        let n = r
-            .iter()
-            .position(|&c| !TAG_CHAR[c as usize])
-            .unwrap_or(r.len());
+        let n = tag_run(p.rest());
         if n == 0 {
             return Err(p.fail("tag"));
         }
@@ -500,7 +532,19 @@ mod tests {
                     vec![b'A', c],
                     vec![b'A', b'0', b'0', c, b' '],
                     vec![],
-                ] {
+                ]
+                .into_iter()
+                // every place of the word scan's first two words and of the byte tail
+                .chain((0..19).map(|at| {
+                    let mut v = b"A0123456789abcdefgh X".to_vec();
+                    v[at] = c;
+                    v
+                }))
+                .chain((0..17).map(|len| {
+                    let mut v = vec![b'T'; len];
+                    v.push(c);
+                    v
+                })) {
                     let b = Bytes::from(input);
                     let mut p = Parser::new(&b, &o);
                     let r = Tag::parse(&mut p);
@@ -516,6 +560,24 @@ mod tests {
                     assert_eq!(p.pos, q.pos, "{b:?}");
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The word scan against the table, byte by byte, on runs of tag bytes (mostly the
+        /// ones the word test flags and passes over) with any byte among them.
+        #[test]
+        fn tag_run_matches_table(
+            v in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"!#&'-/]^_`|}~A0aZz,.:;<=>?@[".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                0..40,
+            )
+        ) {
+            let table = v.iter().position(|&c| !TAG_CHAR[c as usize]).unwrap_or(v.len());
+            proptest::prop_assert_eq!(tag_run(&v), table);
         }
     }
 }
