@@ -325,8 +325,8 @@ pub const LITERAL_TAIL: usize = 256;
 /// the start of the message that straddles its end, so it should hold several reads.
 pub const ROOM_READS: usize = 4;
 
-/// The most [`Framer::read_room`] makes room for ahead of a held literal's bytes (unless
-/// three times what is held is more), and the least size of a new buffer on a connection
+/// The largest rest of a held literal [`Framer::read_room`] makes room for ahead of its
+/// bytes (unless three times what is held is more), and the least size of a new buffer on a connection
 /// that has received a held literal: 1 MiB. Ahead: a held literal up to this size (the
 /// client streams bodies over 256 KiB by default) is read into room made for all of it
 /// once its header has arrived, and no announced length makes the framer allocate more
@@ -337,15 +337,19 @@ pub const ROOM_READS: usize = 4;
 pub const HELD_ROOM: usize = 1 << 20;
 
 /// The room [`Framer::read_room`] makes while the held literal that ends at `end` arrives
-/// and `len` bytes are held: the rest of it and [`LITERAL_TAIL`] (at most [`HELD_ROOM`] or
-/// three times `len`), and `at_least` for the read.
+/// and `len` bytes are held: the rest of it, [`LITERAL_TAIL`] and `at_least` for the read,
+/// when the rest and the tail are at most [`HELD_ROOM`] or three times `len`; otherwise
+/// `at_least` (the buffer then grows 4x at a time, until the rest fits that bound). Once
+/// made, the room for the rest stays enough: each read into the message takes from the
+/// spare capacity what it takes from the rest.
 #[inline]
 fn held_room(end: usize, len: usize, at_least: usize) -> usize {
-    let ahead = end
-        .saturating_sub(len)
-        .saturating_add(LITERAL_TAIL)
-        .min(HELD_ROOM.max(len.saturating_mul(3)));
-    ahead.saturating_add(at_least)
+    let rest = end.saturating_sub(len).saturating_add(LITERAL_TAIL);
+    if rest <= HELD_ROOM.max(len.saturating_mul(3)) {
+        rest.saturating_add(at_least)
+    } else {
+        at_least
+    }
 }
 
 /// The framer's input buffer: a contiguous part the framer works on, and the buffers pushed
@@ -809,9 +813,10 @@ impl Framer {
     ///
     /// While a held (not streamed) literal is arriving, the room is also made for the rest of
     /// its message (the literal, [`LITERAL_TAIL`] bytes after it, and `at_least`), so the
-    /// reads that complete it land after the bytes held and nothing is copied (for at most
-    /// [`HELD_ROOM`] bytes, or three times what is held, ahead: an announced length alone
-    /// never allocates more than that, and the [`Limits`] bound the literal itself). When the
+    /// reads that complete it land after the bytes held and nothing is copied (when that
+    /// rest is at most [`HELD_ROOM`], or three times what is held: an announced length alone
+    /// never allocates more than that, and the [`Limits`] bound the literal itself; a larger
+    /// rest is read into a buffer that grows 4x at a time until it fits). When the
     /// buffer has too little spare capacity, its memory is reused if no frame or room holds
     /// it any more (the held bytes moved to its front), or a new buffer gets the held bytes
     /// (the start of one message, usually at most what one read brought) copied into it; a
@@ -855,9 +860,12 @@ impl Framer {
         if matches!(self.state, State::Literal { .. }) {
             self.room_block = HELD_ROOM;
         }
+        // at least 4x what is held: a long line (or a held literal larger than the room
+        // made ahead of it) arriving in many reads is copied O(log n) times, not once a read
         let size = b
             .len()
             .saturating_add(want)
+            .max(b.len().saturating_mul(4))
             .max(at_least.saturating_mul(ROOM_READS))
             .max(self.room_block);
         let mut fresh = BytesMut::with_capacity(size);
@@ -2540,6 +2548,55 @@ mod tests {
                 b"* 1 FETCH (BODY[] {0}\r\nk)\r\n"
             ))]
         );
+    }
+
+    /// A long line, or a held literal larger than the room made ahead of it, arriving in
+    /// many small reads: new buffers grow geometrically, so the held bytes move a few times,
+    /// not once a read.
+    #[test]
+    fn rooms_grow_geometrically() {
+        let limits = Limits::default().with_max_line(1 << 20);
+        let long = |n: usize| {
+            let mut v = b"* SEARCH".to_vec();
+            while v.len() < n {
+                v.extend_from_slice(b" 1234567");
+            }
+            v.extend_from_slice(b"\r\n");
+            v
+        };
+        let literal = |n: usize| {
+            let mut v = format!("* 1 FETCH (BODY[] {{{n}}}\r\n").into_bytes();
+            v.resize(v.len() + n, b'x');
+            v.extend_from_slice(b")\r\n");
+            v
+        };
+        let unlimited = Limits {
+            max_literal: u64::MAX,
+            max_message: u64::MAX,
+            ..limits
+        };
+        for (input, limits) in [(long(300_000), limits), (literal(5 << 20), unlimited)] {
+            let mut f = Framer::new(FramerConfig::default().with_limits(limits));
+            let (mut at, mut moves, mut end) = (0, 0, 0usize);
+            let mut got = Vec::new();
+            while at < input.len() {
+                let mut r = f.read_room(1000);
+                if r.as_ptr() as usize != end {
+                    moves += 1;
+                }
+                let n = 1000.min(input.len() - at);
+                r.extend_from_slice(&input[at..at + n]);
+                end = r.as_ptr() as usize + n;
+                at += n;
+                f.push_room(r, |_| panic!("nothing streamed"));
+                got.extend(frames(&mut f));
+            }
+            assert!(moves <= 12, "{moves} moves for {} bytes", input.len());
+            let Some(Frame::Message(m)) = got.last() else {
+                panic!("{:?}", got.len())
+            };
+            assert_eq!(&m[..], &input[..]);
+        }
     }
 
     /// An announced length makes room for at most [`HELD_ROOM`] ahead, whatever the limits
