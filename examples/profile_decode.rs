@@ -373,7 +373,8 @@ fn read_only(file: &str) -> (u64, u64) {
 
 /// The receiver with literals over [`stream_over`] (16 KiB unless set) streamed: `read` pushes the next read and says
 /// whether more follow and whether to take events; the events are taken after each read
-/// that says so (with `context`, each begin event's FETCH context is read).
+/// that says so, each into one slot (`Receiver::next_into`, as `whole` takes its events;
+/// with `context`, each begin event's FETCH context is read).
 fn streamed(
     expect: Expect,
     context: bool,
@@ -384,27 +385,29 @@ fn streamed(
     let mut rx = Receiver::new(config, DecodeOptions::default(), expect);
     let mut chunk_bytes = 0usize;
     let mut more = true;
+    let mut ev = None;
     while more {
         let events;
         (more, events) = read(&mut rx);
         if !events {
             continue;
         }
-        for ev in rx.by_ref() {
-            match ev {
-                StreamEvent::Message(m) => {
+        // each event decoded into one slot (`Receiver::next_into`), as `whole` does
+        while rx.next_into(&mut ev) {
+            match &ev {
+                Some(StreamEvent::Message(m)) => {
                     ok += 1;
-                    black_box(m.message);
+                    black_box(&m.message);
                 }
-                StreamEvent::LiteralBegin(b) => {
+                Some(StreamEvent::LiteralBegin(b)) => {
                     // the first piece of the body comes with its begin event
                     chunk_bytes += black_box(&b.data).len();
                     if context {
                         black_box(b.fetch());
                     }
                 }
-                StreamEvent::LiteralChunk(c) => chunk_bytes += black_box(c).len(),
-                StreamEvent::Error(_) => bad += 1,
+                Some(StreamEvent::LiteralChunk(c)) => chunk_bytes += black_box(c).len(),
+                Some(StreamEvent::Error(_)) => bad += 1,
                 _ => {}
             }
         }
