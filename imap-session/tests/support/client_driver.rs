@@ -76,13 +76,23 @@ pub fn run(data: &[u8]) {
                 let mut chunk = &data[i..i + n];
                 i += n;
                 if op >= 128 {
-                    // Through the lent lane: the bytes read into a reused buffer.
+                    // Through the lent lane: the bytes read into a reused buffer; from 192
+                    // on, into a room of the session's own buffer (`read_room`, taken when
+                    // the last was handed in).
+                    let room = op >= 192;
+                    if room && rbuf.is_empty() && rbuf.capacity() < chunk.len() {
+                        rbuf = c.read_room(chunk.len());
+                    }
                     rbuf.extend_from_slice(chunk);
                     chunk = &[];
                     while !rbuf.is_empty() {
                         let before = rbuf.len();
                         let mut lent = 0;
-                        let used = c.handle_input_lent(now, &mut rbuf, |b| lent = b.len());
+                        let used = if room {
+                            c.handle_input_room_lent(now, &mut rbuf, |b| lent = b.len())
+                        } else {
+                            c.handle_input_lent(now, &mut rbuf, |b| lent = b.len())
+                        };
                         assert!(used == 0 || used == before, "partly consumed");
                         assert!(lent <= used, "lent more than was offered");
                         assert!(c.queued_events() <= max_events + 2 + accepted.len() + 1);
