@@ -832,6 +832,7 @@ impl Framer {
     /// in the order handed back: the caller must not reorder its reads. While bytes pushed
     /// as `Bytes` are still buffered, the room is a new buffer of its own (joined by one copy
     /// later).
+    #[inline]
     pub fn read_room(&mut self, at_least: usize) -> BytesMut {
         let at_least = at_least.max(1);
         if self.buf.shared.is_some() || !self.buf.more.is_empty() {
