@@ -6,14 +6,21 @@ use bytes::Bytes;
 use imapwire_codec::codec::Message;
 use imapwire_codec::options::DecodeOptions;
 
-pub fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(data: &[u8], prefix: &[u8]) {
-    let Some((&sel, rest)) = data.split_first() else {
-        return;
-    };
+/// The input's first byte (the selector: bit 0 picks the lenient profile, the other bits
+/// are the target's) with the options it picks, and the rest; `None` for an empty input.
+pub fn selected(data: &[u8]) -> Option<(u8, DecodeOptions, &[u8])> {
+    let (&sel, rest) = data.split_first()?;
     let opts = if sel & 1 == 0 {
         DecodeOptions::strict()
     } else {
         DecodeOptions::lenient()
+    };
+    Some((sel, opts, rest))
+}
+
+pub fn roundtrip<M: Message + PartialEq + std::fmt::Debug>(data: &[u8], prefix: &[u8]) {
+    let Some((_, opts, rest)) = selected(data) else {
+        return;
     };
     let mut msg = prefix.to_vec();
     msg.extend_from_slice(rest);

@@ -20,14 +20,8 @@ fuzz_target!(|data: &[u8]| {
 fn check_next_into(data: &[u8]) {
     use imapwire_codec::codec::ResponseDecoder;
     use imapwire_codec::framer::FramerConfig;
-    use imapwire_codec::options::DecodeOptions;
-    let Some((&sel, rest)) = data.split_first() else {
+    let Some((sel, opts, rest)) = common::selected(data) else {
         return;
-    };
-    let opts = if sel & 1 == 0 {
-        DecodeOptions::strict()
-    } else {
-        DecodeOptions::lenient()
     };
     let framer = FramerConfig::default().with_stream_literals_over((sel & 2 != 0).then_some(4));
     let input = bytes::Bytes::copy_from_slice(rest);

@@ -16,8 +16,11 @@ mod inject;
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let (Ok(mode), Ok(cell), Ok(site)) = (u8::arbitrary(&mut u), u8::arbitrary(&mut u), u16::arbitrary(&mut u))
-    else {
+    let (Ok(mode), Ok(cell), Ok(site)) = (
+        u8::arbitrary(&mut u),
+        u8::arbitrary(&mut u),
+        u16::arbitrary(&mut u),
+    ) else {
         return;
     };
     let command = mode & 2 != 0;

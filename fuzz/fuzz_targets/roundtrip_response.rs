@@ -97,7 +97,11 @@ fn check_response(r: &Response) {
                 _ => {}
             }
         }
-        assert_eq!(got, vec![want.clone()], "{shown:?} streams to another value");
+        assert_eq!(
+            got,
+            vec![want.clone()],
+            "{shown:?} streams to another value"
+        );
         assert!(rx.is_idle(), "{shown:?} leaves bytes in the receiver");
     }
 }

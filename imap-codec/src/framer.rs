@@ -614,6 +614,20 @@ impl Input {
     }
 }
 
+/// Lends the first `k` bytes of `buf` (at most all of them) to `chunk` and drops them from
+/// it; when they were all of it, `buf` is cleared instead, so that its memory takes the next
+/// read at the same address.
+#[inline(always)]
+fn lend_front(buf: &mut BytesMut, k: usize, chunk: impl FnOnce(&[u8])) {
+    let k = k.min(buf.len());
+    chunk(&buf[..k]);
+    if k == buf.len() {
+        buf.clear();
+    } else {
+        buf.advance(k);
+    }
+}
+
 /// The streaming framer. Push bytes with [`push`](Self::push), take frames with
 /// [`next_frame`](Self::next_frame) until it returns `None`, repeat.
 #[derive(Debug)]
@@ -690,15 +704,22 @@ impl Framer {
         }
     }
 
+    /// [`drop_discarded`](Self::drop_discarded) for a buffer about to be taken: its first
+    /// bytes that belong to a literal being discarded are dropped off its front.
+    #[inline]
+    fn skip_discarded(&mut self, data: &mut impl Buf) {
+        let n = self.drop_discarded(data.remaining());
+        if n > 0 {
+            data.advance(n);
+        }
+    }
+
     /// Appends received bytes held in a shared buffer. When nothing is buffered (the usual
     /// case between reads, and always for a whole capture), the framer keeps `data` itself
     /// and cuts the frames out of it: no byte is copied, and literal payloads are never
     /// touched. Otherwise the bytes are appended like [`push`](Self::push).
     pub fn push_bytes(&mut self, mut data: Bytes) {
-        let n = self.drop_discarded(data.len());
-        if n > 0 {
-            data.advance(n);
-        }
+        self.skip_discarded(&mut data);
         self.buf.push_bytes(data);
     }
 
@@ -710,10 +731,7 @@ impl Framer {
     /// not continue the pending bytes is taken like [`push_bytes`](Self::push_bytes).
     #[inline]
     pub fn push_bytes_mut(&mut self, mut data: BytesMut) {
-        let n = self.drop_discarded(data.len());
-        if n > 0 {
-            data.advance(n);
-        }
+        self.skip_discarded(&mut data);
         self.buf.push_bytes_mut(data);
     }
 
@@ -787,15 +805,9 @@ impl Framer {
             return 0;
         };
         self.advance_streamed(remaining, k);
-        chunk(&buf[..k]);
-        if k == buf.len() {
-            // the whole buffer was the chunk: its memory takes the next read
-            buf.clear();
-        } else {
-            buf.advance(k);
-            if k < n {
-                self.push_bytes_mut(buf.split_to(n - k));
-            }
+        lend_front(buf, k, chunk);
+        if k < n {
+            self.push_bytes_mut(buf.split_to(n - k));
         }
         k
     }
@@ -889,22 +901,17 @@ impl Framer {
     /// comes in stream order. A room with no bytes only gives its memory back.
     #[inline]
     pub fn push_room(&mut self, mut room: BytesMut, chunk: impl FnOnce(&[u8])) -> usize {
-        let mut k = 0;
-        if let Some((remaining, n)) = self.fast_chunk_len(room.len()) {
-            self.advance_streamed(remaining, n);
-            chunk(&room[..n]);
-            if n == room.len() {
-                room.clear();
-            } else {
-                room.advance(n);
+        let k = match self.fast_chunk_len(room.len()) {
+            Some((remaining, n)) => {
+                self.advance_streamed(remaining, n);
+                lend_front(&mut room, n, chunk);
+                n
             }
-            k = n;
-        } else {
-            let n = self.drop_discarded(room.len());
-            if n > 0 {
-                room.advance(n);
+            None => {
+                self.skip_discarded(&mut room);
+                0
             }
-        }
+        };
         self.buf.put_room(room);
         k
     }
@@ -918,10 +925,7 @@ impl Framer {
     #[inline]
     pub fn push_room_chunk(&mut self, mut room: BytesMut) -> Option<Bytes> {
         let Some((remaining, n)) = self.fast_chunk_len(room.len()) else {
-            let n = self.drop_discarded(room.len());
-            if n > 0 {
-                room.advance(n);
-            }
+            self.skip_discarded(&mut room);
             self.buf.put_room(room);
             return None;
         };

@@ -1197,8 +1197,23 @@ impl Client {
     /// reads into one allocation is joined without a copy either. Returns how many bytes
     /// were consumed (taken off the front of `buf`): all of them or 0, as `handle_input`.
     pub fn handle_input_buf(&mut self, now: Instant, buf: &mut BytesMut) -> usize {
-        if self.deflate.is_some() || self.cfg.received_tap.is_some() {
-            // Decompressed or tapped input is copied anyway.
+        self.take_queued(now, buf, false)
+    }
+
+    /// Whether input is copied anyway (inflated under COMPRESS=DEFLATE, or kept for the
+    /// received tap): then the lanes that take a buffer are [`handle_input`](Self::handle_input)
+    /// of its bytes.
+    #[inline]
+    fn copies_input(&self) -> bool {
+        self.deflate.is_some() || self.cfg.received_tap.is_some()
+    }
+
+    /// [`handle_input_buf`](Self::handle_input_buf) (`room` false: `buf` is split) and
+    /// [`handle_input_room`](Self::handle_input_room) (`room` true: `buf` is a room, taken
+    /// whole): a read inside a streamed body comes back as its chunk, queued.
+    #[inline]
+    fn take_queued(&mut self, now: Instant, buf: &mut BytesMut, room: bool) -> usize {
+        if self.copies_input() {
             let n = self.handle_input(now, &buf[..]);
             bytes::Buf::advance(buf, n);
             return n;
@@ -1207,10 +1222,50 @@ impl Client {
             // A read inside a streamed body comes straight back as its chunk (the receiver's
             // fast lane: the chunk its next event would carry, with no frame or event made);
             // the event queue has room (`takes_input`).
-            if let Some(chunk) = c.rx.push_bytes_mut_chunk(buf.split()) {
+            let chunk = if room {
+                c.rx.push_room_chunk(std::mem::take(buf))
+            } else {
+                c.rx.push_bytes_mut_chunk(buf.split())
+            };
+            if let Some(chunk) = chunk {
                 c.body_chunk(chunk);
             }
             true
+        })
+    }
+
+    /// [`handle_input_lent`](Self::handle_input_lent) (`room` false) and
+    /// [`handle_input_room_lent`](Self::handle_input_room_lent) (`room` true).
+    #[inline]
+    fn take_lent(
+        &mut self,
+        now: Instant,
+        buf: &mut BytesMut,
+        room: bool,
+        body_chunk: impl FnOnce(&[u8]),
+    ) -> usize {
+        if self.copies_input() || !self.events.is_empty() {
+            // Copied input, or events queued before the body's next bytes: the general path.
+            return self.take_queued(now, buf, room);
+        }
+        self.take_read(now, buf, |c, buf| {
+            // Nothing queued: a chunk lent now comes right after every event taken so far
+            // (and the body's end, when it completes the body, before anything after it).
+            let n = buf.len();
+            let mut lent = 0;
+            let lend = |d: &[u8]| {
+                lent = d.len();
+                body_chunk(d);
+            };
+            let _ = if room {
+                c.rx.push_room(std::mem::take(buf), lend)
+            } else {
+                c.rx.push_read(buf, n, lend)
+            };
+            if lent > 0 {
+                c.body_piece();
+            }
+            lent < n
         })
     }
 
@@ -1271,24 +1326,7 @@ impl Client {
         buf: &mut BytesMut,
         body_chunk: impl FnOnce(&[u8]),
     ) -> usize {
-        if self.deflate.is_some() || self.cfg.received_tap.is_some() || !self.events.is_empty() {
-            // Copied input, or events queued before the body's next bytes: the general path.
-            return self.handle_input_buf(now, buf);
-        }
-        self.take_read(now, buf, |c, buf| {
-            // Nothing queued: a chunk lent now comes right after every event taken so far
-            // (and the body's end, when it completes the body, before anything after it).
-            let n = buf.len();
-            let mut lent = 0;
-            let _ = c.rx.push_read(buf, n, |d| {
-                lent = d.len();
-                body_chunk(d);
-            });
-            if lent > 0 {
-                c.body_piece();
-            }
-            lent < n
-        })
+        self.take_lent(now, buf, false, body_chunk)
     }
 
     /// Room to read the next input into, in the session's own receive buffer (the room
@@ -1310,7 +1348,7 @@ impl Client {
     /// session. Under COMPRESS=DEFLATE, or with a [received tap](ClientConfig::received_tap),
     /// the input is copied anyway and the room is a buffer of its own.
     pub fn read_room(&mut self, at_least: usize) -> BytesMut {
-        if self.deflate.is_some() || self.cfg.received_tap.is_some() {
+        if self.copies_input() {
             return BytesMut::with_capacity(at_least);
         }
         self.rx.read_room(at_least)
@@ -1328,19 +1366,7 @@ impl Client {
     /// Under COMPRESS=DEFLATE, or with a received tap, the input is copied as by
     /// `handle_input` and consumed off the front of `room`.
     pub fn handle_input_room(&mut self, now: Instant, room: &mut BytesMut) -> usize {
-        if self.deflate.is_some() || self.cfg.received_tap.is_some() {
-            let n = self.handle_input(now, &room[..]);
-            bytes::Buf::advance(room, n);
-            return n;
-        }
-        self.take_read(now, room, |c, room| {
-            // A read inside a streamed body comes back as its chunk (the receiver's lane);
-            // the event queue has room (`takes_input`).
-            if let Some(chunk) = c.rx.push_room_chunk(std::mem::take(room)) {
-                c.body_chunk(chunk);
-            }
-            true
-        })
+        self.take_queued(now, room, true)
     }
 
     /// [`handle_input_room`](Self::handle_input_room) with a streamed body's data lent
@@ -1357,21 +1383,7 @@ impl Client {
         room: &mut BytesMut,
         body_chunk: impl FnOnce(&[u8]),
     ) -> usize {
-        if self.deflate.is_some() || self.cfg.received_tap.is_some() || !self.events.is_empty() {
-            return self.handle_input_room(now, room);
-        }
-        self.take_read(now, room, |c, room| {
-            let n = room.len();
-            let mut lent = 0;
-            let _ = c.rx.push_room(std::mem::take(room), |d| {
-                lent = d.len();
-                body_chunk(d);
-            });
-            if lent > 0 {
-                c.body_piece();
-            }
-            lent < n
-        })
+        self.take_lent(now, room, true, body_chunk)
     }
 
     /// The next piece of the streamed body in progress, queued as [`Event::BodyChunk`] (and
