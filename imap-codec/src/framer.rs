@@ -333,7 +333,9 @@ pub const ROOM_READS: usize = 4;
 /// than this before the bytes come (far below the default [`Limits`]). The buffer size:
 /// each time a buffer is replaced the start of one message is copied (up to a read), so a
 /// buffer of 1 MiB copies about 1% of what it receives at most, at a memory cost of 1 MiB
-/// per connection that receives bodies.
+/// per connection while it receives bodies: the block is let go at the first read that
+/// finds nothing held between messages, so an idle connection keeps [`ROOM_READS`] reads'
+/// room.
 pub const HELD_ROOM: usize = 1 << 20;
 
 /// The room [`Framer::read_room`] makes while the held literal that ends at `end` arrives
@@ -652,7 +654,8 @@ pub struct Framer {
     /// message either).
     partial: BytesMut,
     /// The least size of a new buffer made by [`read_room`](Self::read_room): 0, or
-    /// [`HELD_ROOM`] once a held literal needed room.
+    /// [`HELD_ROOM`] once a held literal needed room (0 again when that block is let go
+    /// between messages, see [`release_room`](Self::release_room)).
     room_block: usize,
 }
 
@@ -832,9 +835,12 @@ impl Framer {
     /// buffer has too little spare capacity, its memory is reused if no frame or room holds
     /// it any more (the held bytes moved to its front), or a new buffer gets the held bytes
     /// (the start of one message, usually at most what one read brought) copied into it; a
-    /// new buffer has room for [`ROOM_READS`] reads of `at_least`, and, on a connection
-    /// that has received held literals, at least [`HELD_ROOM`] bytes, so that the next
-    /// messages usually fit too (see those constants).
+    /// new buffer has room for [`ROOM_READS`] reads of `at_least`, and, while held literals
+    /// arrive, at least [`HELD_ROOM`] bytes, so that the next messages usually fit too (see
+    /// those constants). A room asked for between messages with nothing held, when the
+    /// buffer has more spare capacity than `ROOM_READS` reads need, comes from a new buffer
+    /// of that size (nothing to copy): a connection idle after a burst of bodies keeps no
+    /// large block.
     ///
     /// Misuse the framer survives without losing its own data: a room that is never handed
     /// back costs only its memory (the held bytes stay in the framer, the next room is made
@@ -855,11 +861,30 @@ impl Framer {
             _ => at_least,
         };
         let b = &mut self.buf.owned;
-        if b.capacity() - b.len() < want {
+        let spare = b.capacity() - b.len();
+        if spare < want {
             self.make_room(want, at_least);
+        } else if b.is_empty()
+            && spare > at_least.saturating_mul(ROOM_READS)
+            && !matches!(self.state, State::Stream { .. })
+        {
+            self.release_room(at_least);
         }
         let b = &mut self.buf.owned;
         b.split_off(b.len())
+    }
+
+    /// [`read_room`](Self::read_room) between messages with nothing held and more spare
+    /// capacity than [`ROOM_READS`] reads need (the rest of a block made for held bodies):
+    /// the block is let go for a buffer of that size, and new buffers are sized by the reads
+    /// again until a held literal needs room, so that a connection idle after a burst of
+    /// bodies keeps no more than [`ROOM_READS`] reads' room, not [`HELD_ROOM`]. Nothing is
+    /// copied (nothing is held).
+    #[cold]
+    #[inline(never)]
+    fn release_room(&mut self, at_least: usize) {
+        self.room_block = 0;
+        self.buf.owned = BytesMut::with_capacity(at_least.saturating_mul(ROOM_READS));
     }
 
     /// [`read_room`](Self::read_room) when the buffer's spare capacity is less than `want`.
@@ -2487,8 +2512,9 @@ mod tests {
     /// Held (not streamed) literals that straddle reads are cut from the memory they were
     /// read into: once a literal's header has arrived, the room is made for the rest of
     /// its message, so every later read lands after the bytes held. Only the message whose
-    /// header made the first large buffer had its start (one read) copied; the lent chunk
-    /// of a streamed body takes the next read at the same address.
+    /// header made the first large buffer had its start (one read) copied, and the first
+    /// after each read that ended between messages (the block is let go there: here once);
+    /// the lent chunk of a streamed body takes the next read at the same address.
     #[test]
     fn held_messages_are_cut_where_they_were_read() {
         let mut input = Vec::new();
@@ -2506,8 +2532,12 @@ mod tests {
                 let mut f = Framer::new(config);
                 // the stream offset and address of every read
                 let mut reads: Vec<(u64, usize, usize)> = Vec::new();
-                let (mut at, mut copied, mut messages) = (0, 0, 0);
+                let (mut at, mut copied, mut messages, mut idle) = (0, 0, 0, 0);
                 while at < input.len() {
+                    if at > 0 && f.is_idle() {
+                        // a read ended between messages: the block is let go
+                        idle += 1;
+                    }
                     let mut room = f.read_room(100);
                     let n = 100.min(input.len() - at);
                     room.extend_from_slice(&input[at..at + n]);
@@ -2527,7 +2557,7 @@ mod tests {
                     }
                 }
                 assert_eq!(messages, 80);
-                assert_eq!(copied, 1, "quiet {quiet}, over {over:?}");
+                assert_eq!(copied, 1 + idle, "quiet {quiet}, over {over:?}");
             }
         }
         // a streamed body's lent chunks take the next read at the same address
@@ -2601,6 +2631,44 @@ mod tests {
                 panic!("{:?}", got.len())
             };
             assert_eq!(&m[..], &input[..]);
+        }
+    }
+
+    /// A connection idle after a held body keeps no [`HELD_ROOM`] block: the first room
+    /// asked for between messages with nothing held is [`ROOM_READS`] reads; a body
+    /// streamed meanwhile keeps its buffer (its reads are lent at the same address).
+    #[test]
+    fn rooms_let_the_block_go_between_messages() {
+        let mut input = b"* 1 FETCH (BODY[] {300000}\r\n".to_vec();
+        input.resize(input.len() + 300_000, b'x');
+        input.extend_from_slice(b")\r\n* OK done\r\n");
+        for over in [None, Some(100_000)] {
+            let config = FramerConfig::default().with_stream_literals_over(over);
+            let mut f = Framer::new(config);
+            let (mut at, mut most, mut lent) = (0, 0, 0);
+            while at < input.len() {
+                let mut r = f.read_room(1000);
+                most = most.max(r.capacity());
+                let n = 1000.min(input.len() - at);
+                r.extend_from_slice(&input[at..at + n]);
+                at += n;
+                lent += f.push_room(r, |_| {});
+                let fr = frames(&mut f);
+                assert!(fr.iter().all(|f| !matches!(f, Frame::Error(_))), "{fr:?}");
+            }
+            assert!(f.is_idle());
+            if over.is_none() {
+                // the held body had room made for it
+                assert!(most >= 300_000, "{most}");
+            } else {
+                assert!(lent > 0);
+            }
+            let r = f.read_room(1000);
+            assert!(
+                r.capacity() >= 1000 && r.capacity() <= 1000 * ROOM_READS,
+                "{over:?}: an idle room of {}",
+                r.capacity()
+            );
         }
     }
 
