@@ -596,7 +596,9 @@ pub fn sites(msg: &[u8]) -> Option<Sites> {
                         }
                     }
                 }
-                if tok.iter().any(u8::is_ascii_alphabetic) {
+                // `VANISHED (EARLIER) known-uids`: the tag inside keeps the set coming
+                if tok.iter().any(u8::is_ascii_alphabetic) && !tok.eq_ignore_ascii_case(b"EARLIER")
+                {
                     in_set = [
                         &b"ALL"[..],
                         b"ADDTO",
