@@ -326,8 +326,8 @@ pub const LITERAL_TAIL: usize = 256;
 pub const ROOM_READS: usize = 4;
 
 /// The largest rest of a held literal [`Framer::read_room`] makes room for ahead of its
-/// bytes (unless three times what is held is more), and the least size of a new buffer on a connection
-/// that has received a held literal: 1 MiB. Ahead: a held literal up to this size (the
+/// bytes (unless three times what is held is more), and the least size of a new buffer
+/// while held literals arrive: 1 MiB. Ahead: a held literal up to this size (the
 /// client streams bodies over 256 KiB by default) is read into room made for all of it
 /// once its header has arrived, and no announced length makes the framer allocate more
 /// than this before the bytes come (far below the default [`Limits`]). The buffer size:
@@ -442,33 +442,21 @@ impl Input {
         }
     }
 
-    /// Appends a buffer the caller read into (see [`Framer::push_bytes_mut`]): when it
-    /// continues the contiguous part in the same allocation, the two are joined without a
-    /// copy ([`BytesMut::unsplit`]); otherwise it waits in `more` like a `push_bytes` buffer.
+    /// Appends a buffer the caller read into (see [`Framer::push_bytes_mut`]): as
+    /// [`put_room`](Self::put_room), except that an empty one is ignored (its memory does
+    /// not replace the contiguous part's).
     #[inline]
     fn push_bytes_mut(&mut self, data: BytesMut) {
-        if data.is_empty() {
-            return;
+        if !data.is_empty() {
+            self.put_room(data);
         }
-        if self.more.is_empty() && self.shared.is_none() {
-            if self.owned.is_empty() {
-                self.owned = data;
-                return;
-            }
-            // `unsplit` is O(1) only for the adjacent part of the same allocation (it copies
-            // otherwise): adjacency is checked here, the allocation by `unsplit` itself.
-            if self.owned.as_ptr().wrapping_add(self.owned.len()) == data.as_ptr() {
-                self.owned.unsplit(data);
-                return;
-            }
-        }
-        self.queue(data.freeze());
     }
 
-    /// Takes back a room lent by [`Framer::read_room`] with what was read into it: joined
-    /// to the contiguous part without a copy when it continues it in the same allocation
-    /// (empty or not: its spare capacity takes the next read), or adopted when the
-    /// contiguous part is empty; any other buffer waits in `more` like a `push_bytes` one.
+    /// Takes back a room lent by [`Framer::read_room`] (or any buffer the caller read into)
+    /// with what was read into it: joined to the contiguous part without a copy
+    /// ([`BytesMut::unsplit`]) when it continues it in the same allocation (empty or not:
+    /// its spare capacity takes the next read), or adopted when the contiguous part is
+    /// empty; any other buffer waits in `more` like a `push_bytes` one.
     #[inline]
     fn put_room(&mut self, room: BytesMut) {
         if self.more.is_empty() && self.shared.is_none() {
@@ -476,6 +464,8 @@ impl Input {
                 self.owned = room;
                 return;
             }
+            // `unsplit` is O(1) only for the adjacent part of the same allocation (it copies
+            // otherwise): adjacency is checked here, the allocation by `unsplit` itself.
             if self.owned.as_ptr().wrapping_add(self.owned.len()) == room.as_ptr() {
                 self.owned.unsplit(room);
                 return;
