@@ -313,9 +313,14 @@ fn date(p: &mut Parser<'_>) -> PResult<Date> {
     Date::parse(p)
 }
 
-fn boxed(p: &mut Parser<'_>) -> PResult<Box<SearchKey>> {
+/// `SP search-key`.
+fn spaced(p: &mut Parser<'_>) -> PResult<SearchKey> {
     p.sp()?;
-    SearchKey::parse(p).map(Box::new)
+    SearchKey::parse(p)
+}
+
+fn boxed(p: &mut Parser<'_>) -> PResult<Box<SearchKey>> {
+    spaced(p).map(Box::new)
 }
 
 fn nz(p: &mut Parser<'_>) -> PResult<NonZeroU32> {
@@ -463,10 +468,8 @@ impl SearchKey {
             b"NOT" => K::Not(boxed(p)?),
             b"ON" => K::On(date(p)?),
             b"OR" => {
-                p.sp()?;
-                let a = SearchKey::parse(p)?;
-                p.sp()?;
-                K::Or(Box::new(OrKeys(a, SearchKey::parse(p)?)))
+                let a = spaced(p)?;
+                K::Or(Box::new(OrKeys(a, spaced(p)?)))
             }
             b"SENTBEFORE" => K::SentBefore(date(p)?),
             b"SENTON" => K::SentOn(date(p)?),
