@@ -5,20 +5,20 @@
 //!
 //! Values come from `arbitrary` over byte buffers of a deterministic PRNG, so CI exercises the
 //! property without a fuzzer (`fuzz/fuzz_targets/roundtrip_command.rs` is the fuzzer's
-//! version; `roundtrip_response` for the server side). Run with `cargo test -p imap-codec --features arbitrary --test arbitrary_roundtrip`.
+//! version; `roundtrip_response` for the server side; both check with `support/roundtrip.rs`). Run with `cargo test -p imap-codec --features arbitrary --test arbitrary_roundtrip`.
 #![cfg(feature = "arbitrary")]
+
+#[path = "support/roundtrip.rs"]
+mod roundtrip;
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
-use imapwire_codec::codec::{
-    AnyMessage, CommandDecoder, Expect, Message, Receiver, StreamDecoder, StreamEvent,
-};
+use imapwire_codec::codec::Message;
 use imapwire_codec::command::{AuthenticateData, Command, CommandBody};
 use imapwire_codec::core::Tag;
-use imapwire_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
-use imapwire_codec::framer::FramerConfig;
-use imapwire_codec::response::{Continuation, Greeting, Response};
+use imapwire_codec::response::{Greeting, Response};
 use imapwire_codec::{DecodeOptions, Encode};
+use roundtrip::{check_command, check_response, check_server};
 
 /// xorshift64*: small, deterministic, good enough to drive `arbitrary`.
 struct Rng(u64);
@@ -33,69 +33,6 @@ impl Rng {
 
     fn fill(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
-/// The encoder settings a connection can have: synchronizing or non-synchronizing literals,
-/// UTF-8 in quoted strings (IMAP4rev2) or not, and literals for every string that may be one.
-const SETTINGS: [EncodeOptions; 4] = [
-    EncodeOptions::new()
-        .with_literal_mode(LiteralMode::Sync)
-        .with_utf8_quoted(false)
-        .with_max_quoted(1024)
-        .with_max_non_sync(None),
-    EncodeOptions::new()
-        .with_literal_mode(LiteralMode::NonSync)
-        .with_utf8_quoted(true)
-        .with_max_quoted(1024)
-        .with_max_non_sync(None),
-    EncodeOptions::new()
-        .with_literal_mode(LiteralMode::Sync)
-        .with_utf8_quoted(false)
-        .with_max_quoted(0)
-        .with_max_non_sync(None),
-    EncodeOptions::new()
-        .with_literal_mode(LiteralMode::NonSync)
-        .with_utf8_quoted(true)
-        .with_max_quoted(3)
-        .with_max_non_sync(Some(8)),
-];
-
-fn encode_with(v: &impl Encode, options: EncodeOptions) -> Bytes {
-    let mut b = EncodeBuf::with_options(options);
-    v.encode(&mut b);
-    Bytes::from(b.out)
-}
-
-/// The property for one built command.
-fn check_command(cmd: &Command) {
-    for options in SETTINGS {
-        let enc = encode_with(cmd, options);
-        let shown = String::from_utf8_lossy(&enc);
-        match Command::decode(&enc, &DecodeOptions::strict()) {
-            Ok(d) => assert_eq!(&d.message, cmd, "{shown:?} decodes to another value"),
-            Err(e) => panic!("{cmd:?} encodes to {shown:?}, which does not decode: {e}"),
-        }
-        // Through the framer: exactly one message, equal, nothing left over.
-        let mut dec = CommandDecoder::new(
-            FramerConfig::default().with_await_sync_literals(false),
-            DecodeOptions::strict(),
-        );
-        dec.push(&enc);
-        let mut got = Vec::new();
-        while let Some(ev) = dec.next() {
-            match ev {
-                StreamEvent::Message(m) => got.push(m.message),
-                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
-                _ => {}
-            }
-        }
-        assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
-        assert_eq!(&got[0], cmd, "{shown:?} streams to another value");
-        assert!(
-            dec.framer_mut().is_idle(),
-            "{shown:?} leaves bytes in the framer"
-        );
     }
 }
 
@@ -193,73 +130,6 @@ fn regressions() {
     assert!(CommandBody::other(name.clone(), "Y1").is_err());
     let raw = Bytes::from_static(b"Y1");
     assert!(Command::new(tag.clone(), CommandBody::Other { name, raw }).is_err());
-}
-
-/// The property for one server-side value (response or greeting) that passed validation:
-/// with every encoder setting, strict decoding (one-shot and streaming) gives it back.
-fn check_server<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
-    for options in SETTINGS {
-        let enc = encode_with(v, options);
-        let shown = String::from_utf8_lossy(&enc);
-        match M::decode(&enc, &DecodeOptions::strict()) {
-            Ok(d) => assert_eq!(&d.message, v, "{shown:?} decodes to another value"),
-            Err(e) => panic!("{v:?} encodes to {shown:?}, which does not decode: {e}"),
-        }
-        let mut dec = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
-        dec.push(&enc);
-        let mut got = Vec::new();
-        while let Some(ev) = dec.next() {
-            match ev {
-                StreamEvent::Message(m) => got.push(m.message),
-                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
-                _ => {}
-            }
-        }
-        assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
-        assert_eq!(&got[0], v, "{shown:?} streams to another value");
-        assert!(
-            dec.framer_mut().is_idle(),
-            "{shown:?} leaves bytes in the framer"
-        );
-    }
-}
-
-/// [`check_server`] for a response, in the context it reads back in: a base64 continuation request
-/// is a SASL challenge ([`Expect::SaslChallenge`]), anything else a plain response; decoded
-/// one-shot and through the switching [`Receiver`].
-fn check_response(r: &Response) {
-    let expect = match r {
-        Response::Continuation(Continuation::Base64(_)) => Expect::SaslChallenge,
-        _ => Expect::Response,
-    };
-    if expect == Expect::Response {
-        check_server(r);
-    }
-    let want = AnyMessage::Response(r.clone());
-    for options in SETTINGS {
-        let enc = encode_with(r, options);
-        let shown = String::from_utf8_lossy(&enc);
-        match AnyMessage::decode(&enc, expect, &DecodeOptions::strict()) {
-            Ok(d) => assert_eq!(d.message, want, "{shown:?} decodes to another value"),
-            Err(e) => panic!("{r:?} encodes to {shown:?}, which does not decode: {e}"),
-        }
-        let mut rx = Receiver::new(FramerConfig::default(), DecodeOptions::strict(), expect);
-        rx.push(&enc);
-        let mut got = Vec::new();
-        for ev in rx.by_ref() {
-            match ev {
-                StreamEvent::Message(m) => got.push(m.message),
-                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
-                _ => {}
-            }
-        }
-        assert_eq!(
-            got,
-            vec![want.clone()],
-            "{shown:?} streams to another value"
-        );
-        assert!(rx.is_idle(), "{shown:?} leaves bytes in the receiver");
-    }
 }
 
 /// Builds a response from `data` as the fuzz target does: `None` when the bytes run out
