@@ -832,6 +832,11 @@ impl Framer {
     /// of that size (nothing to copy): a connection idle after a burst of bodies keeps no
     /// large block.
     ///
+    /// With nothing held (between messages, or inside a streamed literal whose data so far
+    /// was handed out), the room is the framer's whole buffer, taken (no split, no reference
+    /// count): the framer keeps an empty buffer meanwhile, consistent as it is, and adopts the
+    /// room when it comes back.
+    ///
     /// Misuse the framer survives without losing its own data: a room that is never handed
     /// back costs only its memory (the held bytes stay in the framer, the next room is made
     /// afresh), and a buffer handed back that is not the room lent last (another buffer, or
@@ -861,6 +866,12 @@ impl Framer {
             self.release_room(at_least);
         }
         let b = &mut self.buf.owned;
+        if b.is_empty() {
+            // nothing held: the whole buffer is the room (no split, no reference count); the
+            // framer keeps an empty one, consistent as it is, and adopts the room when it
+            // comes back (`Input::put_room`)
+            return std::mem::take(b);
+        }
         b.split_off(b.len())
     }
 
@@ -2423,8 +2434,15 @@ mod tests {
             if at == input.len() {
                 break;
             }
+            let held = !f.buf.is_drained();
             let mut room = f.read_room(at_least);
             assert!(room.is_empty() && room.capacity() >= at_least.max(1));
+            // nothing held: the room is the framer's whole buffer, taken (not split off it:
+            // the framer is left a new empty buffer, not a handle on the room's allocation)
+            assert!(
+                held || f.buf.owned.as_ptr() == BytesMut::new().as_ptr(),
+                "the whole buffer was not lent"
+            );
             let n = size.max(1).min(room.capacity()).min(input.len() - at);
             room.extend_from_slice(&input[at..at + n]);
             at += n;
