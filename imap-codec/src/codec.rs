@@ -1243,8 +1243,9 @@ impl Receiver {
     #[inline]
     #[must_use = "a dropped event is a lost message, literal decision or error"]
     pub fn next(&mut self) -> Option<StreamEvent<AnyMessage>> {
-        // the `None` after each read inside a large body, without the message machinery
-        if self.framer.stream_waits() {
+        // the `None` after each read inside a large body (streamed, or held whole), without
+        // the message machinery
+        if self.framer.waits() {
             return None;
         }
         self.next_with(AnyMessage::decode_event_into)
@@ -1259,7 +1260,7 @@ impl Receiver {
         if out.is_some() {
             *out = None;
         }
-        if self.framer.stream_waits() {
+        if self.framer.waits() {
             return false;
         }
         self.fill_with(AnyMessage::decode_event_into, out);

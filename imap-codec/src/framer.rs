@@ -975,12 +975,22 @@ impl Framer {
         }
     }
 
-    /// Inside a streamed literal with more of its data to come and nothing buffered: the next
-    /// frame is `None` (the usual state after each read of a large body). Checked by the
-    /// receiver before its message machinery.
+    /// The next frame is `None`, known from the state alone: inside a streamed literal with
+    /// more of its data to come and nothing buffered (the usual state after each read of a
+    /// large body), or inside a held literal whose bytes have not all arrived and no buffer
+    /// waits (after each read into a body held whole). Exactly what
+    /// [`next_frame`](Self::next_frame) would find there (it changes nothing in those
+    /// states); `false` promises no frame. Checked by the receiver before its message
+    /// machinery, so that the `None` after such a read costs a few instructions.
     #[inline(always)]
-    pub(crate) fn stream_waits(&self) -> bool {
-        matches!(self.state, State::Stream { .. }) && self.buf.is_drained()
+    pub(crate) fn waits(&self) -> bool {
+        match self.state {
+            // the usual state between events: one test
+            State::Line { .. } => false,
+            State::Stream { .. } => self.buf.is_drained(),
+            State::Literal { end } => self.buf.more.is_empty() && self.buf.len() < end,
+            _ => false,
+        }
     }
 
     /// `n` (at most `remaining`) bytes of the streamed literal with `remaining` to go were
@@ -1830,8 +1840,15 @@ fn command_name(msg: &[u8]) -> Option<Bytes> {
 mod tests {
     use super::*;
 
+    /// Every frame `f` gives now; each time `waits` said none could come, none came.
     fn frames(f: &mut Framer) -> Vec<Frame> {
-        std::iter::from_fn(|| f.next_frame()).collect()
+        std::iter::from_fn(|| {
+            let waits = f.waits();
+            let frame = f.next_frame();
+            assert!(!waits || frame.is_none(), "waits(), yet {frame:?}");
+            frame
+        })
+        .collect()
     }
 
     /// Frames with consecutive streamed chunks joined (chunk boundaries follow the input).
@@ -2707,6 +2724,47 @@ mod tests {
                 r.capacity()
             );
         }
+    }
+
+    /// `waits` (the receiver's cheap `None`) holds inside a held literal until its last byte
+    /// arrives, inside a streamed one while nothing is buffered, and nowhere else; the
+    /// frames come as without it (`frames` checks it before every `next_frame` in these
+    /// tests).
+    #[test]
+    fn waits_until_a_literal_has_arrived() {
+        let cfg = FramerConfig::default().with_quiet_literals(true);
+        let mut f = Framer::new(cfg.with_stream_literals_over(Some(8)));
+        assert!(!f.waits());
+        f.push(b"* 1 FETCH (BODY[] {6}\r\nab");
+        assert!(frames(&mut f).is_empty());
+        assert!(f.waits(), "held literal, 2 of 6 bytes");
+        f.push(b"cd");
+        assert!(f.waits(), "held literal, 4 of 6 bytes");
+        f.push(b"ef");
+        assert!(!f.waits(), "held literal complete");
+        assert!(frames(&mut f).is_empty(), "the message's end has not come");
+        f.push(b")\r\n* 2 FETCH (BODY[] {10}\r\n01");
+        assert!(!f.waits(), "a message to give");
+        let got = frames(&mut f);
+        assert!(
+            matches!(
+                got[..],
+                [
+                    Frame::Message(_),
+                    Frame::LiteralBegin(_),
+                    Frame::LiteralChunk(_)
+                ]
+            ),
+            "{got:?}"
+        );
+        assert!(f.waits(), "streamed literal, nothing buffered");
+        // a buffer waiting in `more` (pushed as `Bytes` after copied bytes): not known
+        let mut f = Framer::new(cfg);
+        f.push(b"* 1 FETCH (BODY[] {6}\r\nab");
+        assert!(frames(&mut f).is_empty() && f.waits());
+        f.push_bytes(Bytes::from_static(b"cdef)\r\n"));
+        assert!(!f.waits());
+        assert_eq!(frames(&mut f).len(), 1);
     }
 
     /// Rooms misused: a room never handed back, another buffer handed back, two rooms out
