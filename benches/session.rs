@@ -270,6 +270,30 @@ fn codec_streamed_fresh(data: &[u8]) -> u64 {
     n
 }
 
+/// The room lane as a socket reader uses it: each 16 KiB read copied from the corpus into a
+/// room of the receiver's own buffer (`read_room`, then `put_slice`, as read(2) writes into
+/// it) and handed back with `push_room` (a streamed body's part lent to a closure, no
+/// `Bytes`), bodies over 16 KiB streamed; events taken after each read that was not lent
+/// whole (none follow one: `push_room`'s contract). Pays the copy of the input, as a read
+/// does: compare with [`codec_whole`] (input already in memory) and with
+/// [`codec_whole_fresh`] (the input copied into one buffer first).
+fn codec_streamed_room(data: &[u8]) -> u64 {
+    use bytes::BufMut;
+    let mut rx = streamed_receiver();
+    let mut n = 0;
+    for piece in data.chunks(CHUNK) {
+        let mut room = rx.read_room(CHUNK);
+        room.put_slice(piece);
+        let lent = rx.push_room(room, |c| {
+            black_box(c);
+        });
+        if lent < piece.len() {
+            n += drain_streamed(&mut rx, None);
+        }
+    }
+    n
+}
+
 /// Probe: [`codec_whole`] after reading one byte of every 16 KiB of the input (many
 /// independent loads in a tight loop: the cache lines and pages the decoder then finds
 /// warm). Faster than `codec_whole` alone when the whole side waits on memory.
@@ -379,6 +403,7 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
         "the whole side's buffer must come back for reuse"
     );
     assert_eq!(codec_streamed_fresh(&k.data), k.messages);
+    assert_eq!(codec_streamed_room(&k.data), k.messages);
     let mut g = c.benchmark_group(format!("streaming/{}", k.name));
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Bytes(k.bytes()));
@@ -413,8 +438,25 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
         &mut streamed_fresh,
         || codec_streamed_fresh(&k.data),
     );
+    let mut room = (0u64, Duration::ZERO);
+    timed(
+        &mut g,
+        "codec 16k reads into rooms (read_room, put_slice, push_room), bodies streamed",
+        &mut room,
+        || codec_streamed_room(&k.data),
+    );
     g.finish();
     let per = |(n, t): (u64, Duration)| t.as_secs_f64() / n.max(1) as f64;
+    rows.push(format!(
+        "streamed 16k room lane / whole (input in memory) {}\t{:.3}",
+        k.name,
+        per(room) / per(whole)
+    ));
+    rows.push(format!(
+        "streamed 16k room lane / whole, fresh copy {}\t{:.3}",
+        k.name,
+        per(room) / per(whole_fresh)
+    ));
     rows.push(format!(
         "streamed 16k push_bytes / whole {}\t{:.3}",
         k.name,
@@ -433,8 +475,16 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
     // The same without criterion: passes interleaved, least time each (robust to load), with
     // probes of where the time goes.
     if criterion_filter_matches("streaming/") {
-        let variants: [(&str, &dyn Fn() -> u64); 7] = [
+        let whole_buf = &whole_buf;
+        let variants: [(&str, &dyn Fn() -> u64); 9] = [
             ("whole", &whole_pass),
+            ("whole, fresh copy", &|| {
+                codec_whole_fresh(&k.data, &mut whole_buf.borrow_mut())
+            }),
+            (
+                "streamed room lane (read_room, put_slice, push_room)",
+                &|| codec_streamed_room(&k.data),
+            ),
             ("streamed push_bytes", &streamed_pass),
             ("streamed split push_bytes_mut_chunk", &split_pass),
             ("streamed push_read, chunks lent", &lent_pass),
@@ -458,6 +508,11 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
                 t.as_secs_f64() / best[0].as_secs_f64()
             ));
         }
+        rows.push(format!(
+            "interleaved least of {rounds}: room lane / whole, fresh copy {}\t{:.3}",
+            k.name,
+            best[2].as_secs_f64() / best[1].as_secs_f64()
+        ));
     }
 }
 
