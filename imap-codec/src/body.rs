@@ -1857,6 +1857,55 @@ fn nstring(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Span> {
     acc.span(p, at)
 }
 
+/// The next `string` (lenient `NIL` as `default`, as [`string_or_nil`]), after one SP when
+/// `sp`: the usual forms in one step ([`Parser::quick_string`]), the rest by
+/// [`sp_string_general`].
+#[inline(always)]
+fn quick_string(
+    p: &mut Parser<'_>,
+    acc: &mut Acc,
+    sp: bool,
+    default: &'static [u8],
+) -> PResult<Span> {
+    match p.quick_string(acc.start, SIDE as usize, sp, true) {
+        Some(s) => Ok(s),
+        None => sp_string_general(p, acc, sp, default),
+    }
+}
+
+/// [`quick_string`] for every input.
+#[inline(never)]
+fn sp_string_general(
+    p: &mut Parser<'_>,
+    acc: &mut Acc,
+    sp: bool,
+    default: &'static [u8],
+) -> PResult<Span> {
+    if sp {
+        p.sp()?;
+    }
+    string_or_nil(p, acc, default)
+}
+
+/// The next `nstring`, after one SP when `sp`: the usual forms in one step
+/// ([`Parser::quick_string`]), the rest by [`sp_nstring_general`].
+#[inline(always)]
+fn quick_nstring(p: &mut Parser<'_>, acc: &mut Acc, sp: bool) -> PResult<Span> {
+    match p.quick_string(acc.start, SIDE as usize, sp, false) {
+        Some(s) => Ok(s),
+        None => sp_nstring_general(p, acc, sp),
+    }
+}
+
+/// [`quick_nstring`] for every input.
+#[inline(never)]
+fn sp_nstring_general(p: &mut Parser<'_>, acc: &mut Acc, sp: bool) -> PResult<Span> {
+    if sp {
+        p.sp()?;
+    }
+    nstring(p, acc)
+}
+
 /// `body-fld-param`, appended to the lists. Lenient: `()`, NIL values.
 fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
     let start = acc.slots.len();
@@ -1876,9 +1925,8 @@ fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
     }
     let mut n = 0;
     loop {
-        let k = string_or_nil(p, acc, b"")?;
-        p.sp()?;
-        let val = string_or_nil(p, acc, b"")?;
+        let k = quick_string(p, acc, false, b"")?;
+        let val = quick_string(p, acc, true, b"")?;
         acc.slots.push(k);
         acc.slots.push(val);
         n += 1;
@@ -1894,12 +1942,9 @@ fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
 #[inline]
 fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
     n.params = parse_params(p, acc)?;
-    p.sp()?;
-    n.id = nstring(p, acc)?;
-    p.sp()?;
-    n.description = nstring(p, acc)?;
-    p.sp()?;
-    n.encoding = string_or_nil(p, acc, b"7BIT")?;
+    n.id = quick_nstring(p, acc, true)?;
+    n.description = quick_nstring(p, acc, true)?;
+    n.encoding = quick_string(p, acc, true, b"7BIT")?;
     p.sp()?;
     n.octets = p.number()?;
     Ok(())
@@ -1911,7 +1956,7 @@ fn parse_dsp_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()>
     // (neither NIL nor `""` starts with `(`)
     if p.peek() == Some(b'(') || !p.nil_or_empty_string() {
         p.expect(b'(', "body-fld-dsp")?;
-        n.dsp = string_or_nil(p, acc, b"")?;
+        n.dsp = quick_string(p, acc, false, b"")?;
         p.sp()?;
         n.dsp_params = parse_params(p, acc)?;
         p.skip_trailing_sp();
@@ -1927,10 +1972,19 @@ fn parse_dsp_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()>
 /// One language tag (`string`).
 #[inline]
 fn language(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
-    let at = p.string_at()?;
-    let s = acc.span(p, at)?;
+    let s = match p.quick_string(acc.start, SIDE as usize, false, true) {
+        Some(s) => s,
+        None => language_general(p, acc)?,
+    };
     acc.slots.push(s);
     Ok(())
+}
+
+/// [`language`]'s string for every input.
+#[inline(never)]
+fn language_general(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Span> {
+    let at = p.string_at()?;
+    acc.span(p, at)
 }
 
 /// `body-fld-lang [SP body-fld-loc *(SP body-extension)]` into `n`.
@@ -1963,9 +2017,13 @@ fn parse_lang_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()
         }
     }
     n.langs = acc.run(start, acc.slots.len() - start);
-    if more(p)? {
+    let loc = p.quick_string(acc.start, SIDE as usize, true, false);
+    if loc.is_some() || more(p)? {
         n.ext = 4;
-        n.loc = nstring(p, acc)?;
+        n.loc = match loc {
+            Some(s) => s,
+            None => nstring(p, acc)?,
+        };
         let start = acc.exts.len();
         let mut count = 0;
         while more(p)? {
@@ -2161,10 +2219,9 @@ fn multipart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
         }
     }
     let kids = acc.run(idx + NODE, acc.slots.len() - idx - NODE);
-    p.sp()?;
     let mut n = Node {
         tag: Tag::Multi,
-        subtype: string_or_nil(p, acc, b"MIXED")?,
+        subtype: quick_string(p, acc, true, b"MIXED")?,
         kids,
         ..Node::EMPTY
     };
@@ -2203,10 +2260,9 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
         p.pos += 6;
         Span::EMPTY
     } else {
-        string_or_nil(p, acc, b"APPLICATION")?
+        quick_string(p, acc, false, b"APPLICATION")?
     };
-    p.sp()?;
-    let subtype = string_or_nil(p, acc, b"OCTET-STREAM")?;
+    let subtype = quick_string(p, acc, true, b"OCTET-STREAM")?;
     p.sp()?;
     parse_fields(p, acc, &mut n)?;
     let msg = p.bytes();
@@ -2257,9 +2313,14 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
         n.media_type = media_type;
         n.subtype = subtype;
     }
-    if more(p)? {
+    // (a string after one SP is what `more` takes first)
+    let md5 = p.quick_string(acc.start, SIDE as usize, true, false);
+    if md5.is_some() || more(p)? {
         n.ext = 1;
-        n.md5 = nstring(p, acc)?;
+        n.md5 = match md5 {
+            Some(s) => s,
+            None => nstring(p, acc)?,
+        };
         if more(p)? {
             parse_dsp_ext(p, acc, &mut n)?;
         }

@@ -753,17 +753,33 @@ impl EnvParser {
         }
     }
 
+    /// The next `nstring` (after one SP when `sp`): the usual forms read in one step
+    /// ([`Parser::quick_string`]), the rest by [`nstring_sp`](Self::nstring_sp).
+    #[inline(always)]
+    fn quick(&mut self, p: &mut Parser<'_>, slot: usize, sp: bool) -> PResult<Span> {
+        match p.quick_string(self.start, u32::MAX as usize, sp, false) {
+            Some(s) => Ok(s),
+            None => self.nstring_sp(p, slot, sp),
+        }
+    }
+
+    /// [`quick`](Self::quick) for every input: `SP` when `sp`, then `nstring`.
+    #[inline(never)]
+    fn nstring_sp(&mut self, p: &mut Parser<'_>, slot: usize, sp: bool) -> PResult<Span> {
+        if sp {
+            p.sp()?;
+        }
+        self.nstring(p, slot)
+    }
+
     /// `address`, appended.
     fn address(&mut self, p: &mut Parser<'_>) -> PResult<()> {
         p.expect(b'(', "( address")?;
         let slot = 4 * self.spans.len();
-        let name = self.nstring(p, slot)?;
-        p.sp()?;
-        let adl = self.nstring(p, slot + 1)?;
-        p.sp()?;
-        let mailbox = self.nstring(p, slot + 2)?;
-        p.sp()?;
-        let host = self.nstring(p, slot + 3)?;
+        let name = self.quick(p, slot, false)?;
+        let adl = self.quick(p, slot + 1, true)?;
+        let mailbox = self.quick(p, slot + 2, true)?;
+        let host = self.quick(p, slot + 3, true)?;
         p.skip_trailing_sp();
         p.expect(b')', ") after addr-host")?;
         self.spans.push([name, adl, mailbox, host]);

@@ -1485,6 +1485,52 @@ impl<'a> Parser<'a> {
         false
     }
 
+    /// The usual `nstring` of an envelope or a body structure, read in one step and given as
+    /// its [`Span`] relative to `base` (the start of the value being parsed): an upper-case
+    /// `NIL`, or a quoted string of plain bytes ([`quoted_run`]), either followed by SP or
+    /// `)`. With `sp`, one SP before it is taken too (the byte after that SP being `N` or a
+    /// DQUOTE, this is what [`sp`](Self::sp) takes in either profile). The span's end must
+    /// be below `limit` bytes from `base` (at most `u32::MAX`, NIL's length). Anything else
+    /// is `None` with nothing consumed, for the general readers
+    /// ([`nstring_at`](Self::nstring_at), [`string_at`](Self::string_at)), which give the
+    /// same value for every input this takes (test `quick_nstring_matches_general`). `NIL` is
+    /// not taken when `string_only` (a `string`).
+    #[inline(always)]
+    pub(crate) fn quick_string(
+        &mut self,
+        base: usize,
+        limit: usize,
+        sp: bool,
+        string_only: bool,
+    ) -> Option<Span> {
+        let b = self.b;
+        let at = self.pos + usize::from(sp);
+        if sp && b.get(self.pos) != Some(&b' ') {
+            return None;
+        }
+        match b.get(at..at + 4) {
+            Some([b'N', b'I', b'L', b' ' | b')']) if !string_only => {
+                self.pos = at + 3;
+                return Some(Span::NIL);
+            }
+            Some([b'"', ..]) => {}
+            _ => return None,
+        }
+        let start = at + 1;
+        let end = start + quoted_run(&b[start..]);
+        if b.get(end) != Some(&b'"')
+            || !matches!(b.get(end + 1), Some(b' ' | b')'))
+            || end - base >= limit
+        {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(Span {
+            off: (start - base) as u32,
+            len: (end - start) as u32,
+        })
+    }
+
     /// `nstring` = string / nil. An upper-case `NIL`, the usual one, is taken right here
     /// (inlined at every caller); everything else, `NIL` included, in
     /// [`nstring_general`](Self::nstring_general).
@@ -1857,6 +1903,102 @@ mod tests {
             Parser::new(&msg, &o).string_at(),
             Ok(StrAt::In(1, 4))
         ));
+    }
+
+    /// [`Parser::quick_string`] reads what the general readers read where it takes the
+    /// input: `sp` then [`Parser::nstring_at`] (or [`Parser::string_at`] when `string_only`)
+    /// give the same span (relative to the base), stop at the same byte and warn nothing;
+    /// where it does not take the input, nothing is consumed. Every byte and pair of bytes
+    /// around NIL and a quoted string (before, inside, after), with and without the SP, in
+    /// both profiles, at several bases and limits (a limit the span reaches is not taken).
+    #[test]
+    fn quick_string_matches_general() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"NIL ".to_vec(),
+            b"NIL)".to_vec(),
+            b"NIL".to_vec(),
+            b"nil ".to_vec(),
+            b"NILx ".to_vec(),
+            b"\"\" ".to_vec(),
+            b"\"\")".to_vec(),
+            b"\"\"".to_vec(),
+            b"\"plain text, longer than eight\")".to_vec(),
+            b"\"a\\\"b\" ".to_vec(),
+            b"\"un\"escaped\" x".to_vec(),
+            b"\"unterminated".to_vec(),
+            b"{3}\r\nabc)".to_vec(),
+            b"() ".to_vec(),
+            b"".to_vec(),
+        ];
+        for c in 0..=255u8 {
+            for d in [b' ', b')', b'"', b'x', b'\r', 0x80] {
+                inputs.push(vec![b'"', b'x', c, b'y', b'"', d]);
+                inputs.push(vec![b'"', c, b'"', d]);
+                inputs.push(vec![b'"', b'x', b'"', c, d]);
+                inputs.push(vec![b'N', b'I', b'L', c, d]);
+                inputs.push(vec![c, b'"', b'x', b'"', d]);
+                inputs.push(vec![b' ', c, b'x', b'"', d]);
+            }
+        }
+        let mut n_taken = 0;
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in &inputs {
+                for lead in [&b""[..], b" ", b"  ", b"x "] {
+                    for sp in [false, true] {
+                        for string_only in [false, true] {
+                            for (base, limit) in [(0, u32::MAX as usize), (1, 1 << 31), (0, 5)] {
+                                let msg = Bytes::from([lead, &i[..]].concat());
+                                let at = if lead == b"x " { 1 } else { 0 };
+                                let base = base.min(at);
+                                let mut q = Parser::new(&msg, &o);
+                                q.pos = at;
+                                let got = q.quick_string(base, limit, sp, string_only);
+                                let Some(span) = got else {
+                                    assert_eq!(q.pos, at, "{msg:?}");
+                                    continue;
+                                };
+                                n_taken += 1;
+                                assert!(q.warnings.is_empty());
+                                let mut g = Parser::new(&msg, &o);
+                                g.pos = at;
+                                if sp {
+                                    g.sp().unwrap();
+                                }
+                                let want = if string_only {
+                                    g.string_at()
+                                } else {
+                                    g.nstring_at()
+                                };
+                                let want = match want.unwrap() {
+                                    StrAt::Nil => Span::NIL,
+                                    StrAt::In(s, e) => {
+                                        assert!(e - base < limit, "{msg:?}");
+                                        Span::new(s - base, e - base).unwrap()
+                                    }
+                                    other => panic!("{msg:?}: {other:?}"),
+                                };
+                                assert_eq!(span, want, "{msg:?}");
+                                assert_eq!(q.pos, g.pos, "{msg:?}");
+                                assert!(g.warnings.is_empty(), "{msg:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // the usual forms are taken
+        assert!(n_taken > 10_000, "{n_taken}");
+        let o = DecodeOptions::strict();
+        let msg = Bytes::from_static(b"x \"abc\" NIL)");
+        let mut q = Parser::new(&msg, &o);
+        q.pos = 1;
+        assert_eq!(
+            q.quick_string(1, 1 << 31, true, false),
+            Some(Span { off: 2, len: 3 })
+        );
+        assert_eq!(q.quick_string(1, 1 << 31, true, true), None);
+        assert_eq!(q.quick_string(1, 1 << 31, true, false), Some(Span::NIL));
+        assert_eq!(q.pos, 11);
     }
 
     /// The fast path of [`Parser::quoted`] (a plain run up to a DQUOTE that closes it, in
