@@ -1915,20 +1915,22 @@ fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
     }
     let open = p.pos;
     p.expect(b'(', "body-fld-param")?;
-    p.skip_trailing_sp();
-    if p.peek() == Some(b')') {
-        if !p.tolerate(Quirk::NilOrEmpty, open) {
-            return Err(p.fail("string"));
+    // (a quoted string next, the usual case: no space to skip, the list is not empty)
+    if p.peek() != Some(b'"') {
+        p.skip_trailing_sp();
+        if p.peek() == Some(b')') {
+            if !p.tolerate(Quirk::NilOrEmpty, open) {
+                return Err(p.fail("string"));
+            }
+            p.pos += 1;
+            return Ok(Run::default());
         }
-        p.pos += 1;
-        return Ok(Run::default());
     }
     let mut n = 0;
     loop {
         let k = quick_string(p, acc, false, b"")?;
         let val = quick_string(p, acc, true, b"")?;
-        acc.slots.push(k);
-        acc.slots.push(val);
+        acc.slots.extend_from_slice(&[k, val]);
         n += 1;
         p.check_items(n)?;
         if !more(p)? {

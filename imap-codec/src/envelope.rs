@@ -780,8 +780,10 @@ impl EnvParser {
         let adl = self.quick(p, slot + 1, true)?;
         let mailbox = self.quick(p, slot + 2, true)?;
         let host = self.quick(p, slot + 3, true)?;
-        p.skip_trailing_sp();
-        p.expect(b')', ") after addr-host")?;
+        if !p.eat(b')') {
+            p.skip_trailing_sp();
+            p.expect(b')', ") after addr-host")?;
+        }
         self.spans.push([name, adl, mailbox, host]);
         Ok(())
     }
@@ -795,19 +797,31 @@ impl EnvParser {
         }
         let open = p.pos;
         p.expect(b'(', "address list or NIL")?;
-        p.skip_trailing_sp();
-        if p.peek() == Some(b')') {
-            if !p.tolerate(Quirk::NilOrEmpty, open) {
-                return Err(p.fail("address"));
+        // (an address next, the usual case: no space to skip, the list is not empty)
+        if p.peek() != Some(b'(') {
+            p.skip_trailing_sp();
+            if p.peek() == Some(b')') {
+                if !p.tolerate(Quirk::NilOrEmpty, open) {
+                    return Err(p.fail("address"));
+                }
+                p.pos += 1;
+                return Ok(());
             }
-            p.pos += 1;
-            return Ok(());
         }
         let mut n = 0;
         loop {
             self.address(p)?;
             n += 1;
             p.check_items(n)?;
+            // (no space to skip before either)
+            match p.peek() {
+                Some(b'(') => continue,
+                Some(b')') => {
+                    p.pos += 1;
+                    return Ok(());
+                }
+                _ => {}
+            }
             p.skip_trailing_sp();
             match p.peek() {
                 Some(b')') => {

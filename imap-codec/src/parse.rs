@@ -81,18 +81,20 @@ pub(crate) mod class {
     /// byte that is *not* plain is set, so `0` means all eight are plain and
     /// `trailing_zeros() / 8` is the index of the first one that is not. A borrow between
     /// bytes only follows a flagged byte, so the lowest flagged byte is always a true one.
+    ///
+    /// Three tests, each a byte's high bit: `x` itself (8-bit bytes); `(x ^ 0x02) - 0x21`,
+    /// which borrows for the control bytes and DQUOTE at once (XOR with 2 maps 0x00..=0x1f
+    /// onto itself and DQUOTE, 0x22, onto 0x20: exactly the bytes below 0x21 afterwards);
+    /// `(x ^ 0x5c) - 1`, which borrows for the backslash. Past a 7-bit byte's own borrow the
+    /// differences set no high bit (an 8-bit byte is flagged by `x` anyway), so no
+    /// `& !v` term is needed.
     #[inline(always)]
     pub(crate) const fn quoted_specials(x: u64) -> u64 {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
-        const fn zero_byte(v: u64) -> u64 {
-            v.wrapping_sub(ONES) & !v
-        }
-        let bad = (x.wrapping_sub(ONES * 0x20) & !x)
-            | zero_byte(x ^ (ONES * b'"' as u64))
-            | zero_byte(x ^ (ONES * b'\\' as u64))
-            | x;
-        bad & HIGH
+        let ctl_or_quote = (x ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
+        let backslash = (x ^ (ONES * b'\\' as u64)).wrapping_sub(ONES);
+        (ctl_or_quote | backslash | x) & HIGH
     }
 }
 
