@@ -114,6 +114,18 @@ pub(super) fn replace_args(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody
     })
 }
 
+/// Writes `v` into `out`. The stream decoder hands in `out` set to its placeholder `Noop`,
+/// which owns nothing: it is then overwritten without the call to `CommandBody`'s drop
+/// glue (~20 instructions a command); anything else is dropped as by `*out = v`.
+#[inline(always)]
+fn put(out: &mut CommandBody, v: CommandBody) {
+    if matches!(out, CommandBody::Noop) {
+        std::mem::forget(std::mem::replace(out, v));
+    } else {
+        *out = v;
+    }
+}
+
 /// Commands that exist with and without `UID`, written into `out` in place (no move of the
 /// value); `false`, with `out` untouched, for any other word.
 pub(super) fn uid_capable(
@@ -127,50 +139,65 @@ pub(super) fn uid_capable(
         let return_opts = opt_return(p)?;
         p.sp()?;
         let (charset, criteria) = search_program(p)?;
-        *out = C::Search {
-            return_opts,
-            charset,
-            criteria,
-            uid,
-        };
+        put(
+            out,
+            C::Search {
+                return_opts,
+                charset,
+                criteria,
+                uid,
+            },
+        );
     } else if w.is(p, b"FETCH") {
         let sequence_set = sp_seq(p)?;
         p.sp()?;
         let items = FetchItems::parse(p)?;
         let modifiers = opt_params(p, FetchModifier::parse)?;
-        *out = C::Fetch {
-            sequence_set,
-            items,
-            modifiers,
-            uid,
-        };
+        put(
+            out,
+            C::Fetch {
+                sequence_set,
+                items,
+                modifiers,
+                uid,
+            },
+        );
     } else if w.is(p, b"STORE") {
         let sequence_set = sp_seq(p)?;
         let modifiers = opt_params(p, StoreModifier::parse)?;
         p.sp()?;
         let (kind, silent, data) = store_args(p)?;
-        *out = C::Store {
-            sequence_set,
-            modifiers,
-            kind,
-            silent,
-            data,
-            uid,
-        };
+        put(
+            out,
+            C::Store {
+                sequence_set,
+                modifiers,
+                kind,
+                silent,
+                data,
+                uid,
+            },
+        );
     } else if w.is(p, b"COPY") {
         let sequence_set = sp_seq(p)?;
-        *out = C::Copy {
-            sequence_set,
-            mailbox: sp_mailbox(p)?,
-            uid,
-        };
+        put(
+            out,
+            C::Copy {
+                sequence_set,
+                mailbox: sp_mailbox(p)?,
+                uid,
+            },
+        );
     } else if w.is(p, b"MOVE") {
         let sequence_set = sp_seq(p)?;
-        *out = C::Move {
-            sequence_set,
-            mailbox: sp_mailbox(p)?,
-            uid,
-        };
+        put(
+            out,
+            C::Move {
+                sequence_set,
+                mailbox: sp_mailbox(p)?,
+                uid,
+            },
+        );
     } else if w.is(p, b"SORT") {
         let return_opts = opt_return(p)?;
         p.sp()?;
@@ -179,13 +206,16 @@ pub(super) fn uid_capable(
         let charset = Charset::parse(p)?;
         p.sp()?;
         let search = SearchKey::parse_many(p)?;
-        *out = C::Sort {
-            return_opts,
-            criteria,
-            charset,
-            search,
-            uid,
-        };
+        put(
+            out,
+            C::Sort {
+                return_opts,
+                criteria,
+                charset,
+                search,
+                uid,
+            },
+        );
     } else if w.is(p, b"THREAD") {
         p.sp()?;
         let algorithm = ThreadAlgorithm::parse(p)?;
@@ -193,14 +223,17 @@ pub(super) fn uid_capable(
         let charset = Charset::parse(p)?;
         p.sp()?;
         let search = SearchKey::parse_many(p)?;
-        *out = C::Thread {
-            algorithm,
-            charset,
-            search,
-            uid,
-        };
+        put(
+            out,
+            C::Thread {
+                algorithm,
+                charset,
+                search,
+                uid,
+            },
+        );
     } else if w.is(p, b"REPLACE") {
-        *out = replace_args(p, uid)?;
+        put(out, replace_args(p, uid)?);
     } else {
         return Ok(false);
     }
@@ -290,7 +323,7 @@ impl CommandBody {
         if w.is(p, b"UID") {
             p.sp()?;
             if p.keyword(b"EXPUNGE") {
-                *out = C::UidExpunge(sp_seq(p)?);
+                put(out, C::UidExpunge(sp_seq(p)?));
                 return Ok(());
             }
             return match uid_capable(p, Word::peek(p), true, out)? {
@@ -308,7 +341,7 @@ impl CommandBody {
     /// written into `out` (one move of the value fewer than returning it).
     pub(super) fn parse_rest(p: &mut Parser<'_>, w: Word, out: &mut Self) -> PResult<()> {
         use CommandBody as C;
-        *out = if w.is(p, b"CAPABILITY") {
+        let v = if w.is(p, b"CAPABILITY") {
             C::Capability
         } else if w.is(p, b"NOOP") {
             C::Noop
@@ -638,6 +671,7 @@ impl CommandBody {
             };
             C::Other { name, raw }
         };
+        put(out, v);
         Ok(())
     }
 }

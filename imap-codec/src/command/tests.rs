@@ -1691,3 +1691,57 @@ fn notify_event_names_agree() {
         wire: |n: &[u8]| n.to_vec(),
     });
 }
+
+/// `CommandBody::parse_into` writes over its slot without the drop glue only when the slot
+/// is the placeholder `Noop`; over a slot holding anything else (owning lists, boxes and
+/// strings) it gives the same body as over `Noop` and as `CommandBody::parse`, for every
+/// branch that writes the slot (with and without UID).
+#[test]
+fn body_written_over_any_slot_is_the_parsed_body() {
+    let lines: &[&[u8]] = &[
+        b"NOOP",
+        b"UID FETCH 1:*,5,9:12 (UID FLAGS) (CHANGEDSINCE 12345)",
+        b"FETCH 7 FLAGS",
+        b"UID STORE 1,2,3,4,5 +FLAGS.SILENT (\\Seen $label1 $label2)",
+        b"SEARCH CHARSET UTF-8 OR (SEEN) NOT SUBJECT \"x\" UID 1:*,5,9:12,20",
+        b"UID COPY 1:3 \"Sent Items\"",
+        b"MOVE 4 Archive",
+        b"UID SORT (DATE) UTF-8 ALL",
+        b"THREAD REFERENCES UTF-8 SINCE 1-Jan-2020",
+        b"UID EXPUNGE 1:9,11",
+        b"UID REPLACE 5 INBOX {2+}\r\nhi",
+        b"LIST \"\" \"*\"",
+        b"STATUS Drafts (MESSAGES UIDNEXT)",
+        b"X-FOO bar baz\r\n",
+        b"CAPABILITY",
+    ];
+    let o = DecodeOptions::strict();
+    let parse = |s: &[u8]| {
+        let b = Bytes::copy_from_slice(s);
+        let mut p = crate::parse::Parser::new(&b, &o);
+        CommandBody::parse(&mut p).map(|c| (c, p.pos)).ok()
+    };
+    let held: Vec<CommandBody> = lines
+        .iter()
+        .map(|s| {
+            parse(s)
+                .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(s)))
+                .0
+        })
+        .collect();
+    for s in lines {
+        let want = parse(s).expect("parses");
+        for slot in std::iter::once(CommandBody::Noop).chain(held.iter().cloned()) {
+            let mut out = slot;
+            let b = Bytes::copy_from_slice(s);
+            let mut p = crate::parse::Parser::new(&b, &o);
+            CommandBody::parse_into(&mut p, &mut out).expect("parses");
+            assert_eq!(
+                (&out, p.pos),
+                (&want.0, want.1),
+                "{}",
+                String::from_utf8_lossy(s)
+            );
+        }
+    }
+}
