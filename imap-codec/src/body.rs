@@ -1910,7 +1910,8 @@ fn sp_nstring_general(p: &mut Parser<'_>, acc: &mut Acc, sp: bool) -> PResult<Sp
 fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
     let start = acc.slots.len();
     // (neither NIL nor `""` starts with `(`, the usual case)
-    if p.peek() != Some(b'(') && p.nil_or_empty_string() {
+    // (an upper-case NIL inline, what `nil_or_empty_string` takes first)
+    if p.peek() != Some(b'(') && (p.nil_upper() || p.nil_or_empty_string()) {
         return Ok(Run::default());
     }
     let open = p.pos;
@@ -1956,7 +1957,7 @@ fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> 
 fn parse_dsp_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
     n.ext = 2;
     // (neither NIL nor `""` starts with `(`)
-    if p.peek() == Some(b'(') || !p.nil_or_empty_string() {
+    if p.peek() == Some(b'(') || !(p.nil_upper() || p.nil_or_empty_string()) {
         p.expect(b'(', "body-fld-dsp")?;
         n.dsp = quick_string(p, acc, false, b"")?;
         p.sp()?;

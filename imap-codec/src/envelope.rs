@@ -792,7 +792,8 @@ impl EnvParser {
     /// addresses.
     fn address_list(&mut self, p: &mut Parser<'_>) -> PResult<()> {
         // (neither NIL nor `""` starts with `(`, the usual case)
-        if p.peek() != Some(b'(') && p.nil_or_empty_string() {
+        // (an upper-case NIL inline, what `nil_or_empty_string` takes first)
+        if p.peek() != Some(b'(') && (p.nil_upper() || p.nil_or_empty_string()) {
             return Ok(());
         }
         let open = p.pos;

@@ -1470,7 +1470,7 @@ impl<'a> Parser<'a> {
     /// tested in one 4-byte load): consumed, `true`. `false` leaves everything else, including
     /// `NIL` in other cases and at the very end of the input, to `nil`.
     #[inline(always)]
-    fn nil_upper(&mut self) -> bool {
+    pub(crate) fn nil_upper(&mut self) -> bool {
         let r = self.rest();
         if let Some(w) = r.get(..4) {
             let mut a = [0u8; 4];
