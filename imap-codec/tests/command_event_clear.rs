@@ -3,8 +3,8 @@
 //! `command/parse.rs`), over anything else it drops what was there. Pinned here against the
 //! general path: over commands of every branch that writes the slot (and errors, which leave
 //! some value there), every event `next_into` gives is the one `next` returns, and nothing
-//! stays allocated once the decoder and the input are gone (one test per binary: the
-//! allocator's counts are per process).
+//! stays allocated once the decoder and the input are gone (counted by this thread's own
+//! allocations, `Peak::live_here`: the test harness's other threads do not move the count).
 
 use bytes::Bytes;
 use imapwire_codec::DecodeOptions;
@@ -71,7 +71,7 @@ fn command_slots_leave_nothing_allocated() {
             FramerConfig::default().with_quiet_literals(true),
         ] {
             let want = by_value(&stream(), framer, &opts);
-            let base = imapwire_testalloc::Peak::live();
+            let base = imapwire_testalloc::Peak::live_here();
             let mut n = 0;
             {
                 let input = stream();
@@ -90,7 +90,7 @@ fn command_slots_leave_nothing_allocated() {
             let messages = want.iter().filter(|t| t.starts_with("Message(")).count();
             assert!(messages > LINES.len() * LINES.len(), "{messages}");
             assert!(want.iter().any(|t| t.starts_with("Error(")));
-            let left = imapwire_testalloc::Peak::live();
+            let left = imapwire_testalloc::Peak::live_here();
             assert_eq!(
                 left, base,
                 "bytes still allocated after the decoder and the input are gone ({framer:?}, {opts:?})"

@@ -3,7 +3,8 @@
 //! (a fast path beside the event's drop glue). Pinned here against the general path: over
 //! responses of every shape that path looks at (and of shapes it leaves to the drop glue),
 //! nothing stays allocated once the decoder and the input are gone, and every response is
-//! the one `next` returns (one test per binary: the allocator's counts are per process).
+//! the one `next` returns (counted by this thread's own allocations, `Peak::live_here`: the
+//! test harness's other threads do not move the count).
 
 use bytes::Bytes;
 use imapwire_codec::DecodeOptions;
@@ -76,7 +77,7 @@ fn cleared_events_leave_nothing_allocated() {
             FramerConfig::default().with_stream_literals_over(Some(2)),
         ] {
             let want = by_value(&stream(), framer, &opts);
-            let base = imapwire_testalloc::Peak::live();
+            let base = imapwire_testalloc::Peak::live_here();
             let mut n = 0;
             {
                 let input = stream();
@@ -94,7 +95,7 @@ fn cleared_events_leave_nothing_allocated() {
             }
             assert_eq!(n, want.len(), "{framer:?}, {opts:?}");
             assert!(want.iter().any(|t| t.starts_with("Message(")));
-            let left = imapwire_testalloc::Peak::live();
+            let left = imapwire_testalloc::Peak::live_here();
             assert_eq!(
                 left, base,
                 "bytes still allocated after the decoder and the input are gone ({framer:?}, {opts:?})"

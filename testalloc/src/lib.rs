@@ -7,7 +7,9 @@
 //! ```
 //!
 //! - [`Peak`]: the bytes live, and the most live since [`Peak::reset`] (a `realloc` counts as
-//!   the change of size), for bounded-memory tests and peak-memory figures;
+//!   the change of size), for bounded-memory tests and peak-memory figures, and the bytes
+//!   live by the calling thread's own calls ([`Peak::live_here`]), for tests that expect
+//!   nothing left allocated;
 //! - [`Count`]: the allocations (`alloc`, `alloc_zeroed` and `realloc` one each) and the
 //!   bytes requested (a `realloc`: its growth), for allocations-per-message figures.
 //!
@@ -15,6 +17,7 @@
 #![deny(missing_docs)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 /// `System`, keeping the bytes live and the most live since the last [`reset`](Peak::reset).
@@ -24,15 +27,42 @@ pub struct Peak;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// The bytes this thread allocated minus those it freed (a `const` cell without drop
+    /// glue: reading or writing it never allocates, so the allocator may use it).
+    static HERE: Cell<isize> = const { Cell::new(0) };
+}
+
+/// `d` bytes more (or fewer) on this thread's count; nothing once the thread's storage is
+/// gone (while it exits).
+fn here(d: isize) {
+    let _ = HERE.try_with(|c| c.set(c.get().wrapping_add(d)));
+}
+
 fn grew(n: usize) {
+    here(n as isize);
     let now = LIVE.fetch_add(n, Relaxed) + n;
     PEAK.fetch_max(now, Relaxed);
+}
+
+fn shrank(n: usize) {
+    here((n as isize).wrapping_neg());
+    LIVE.fetch_sub(n, Relaxed);
 }
 
 impl Peak {
     /// The bytes live now.
     pub fn live() -> usize {
         LIVE.load(Relaxed)
+    }
+
+    /// The bytes the calling thread has allocated minus those it has freed (a `realloc`
+    /// counts as the change of size). Unlike [`live`](Self::live), another thread's
+    /// allocations (the test harness's own, for example) do not move it, so a test can
+    /// compare it before and after work done on its thread and expect the same count when
+    /// that work left nothing allocated.
+    pub fn live_here() -> isize {
+        HERE.with(Cell::get)
     }
 
     /// The most bytes live since the last [`reset`](Self::reset).
@@ -68,7 +98,7 @@ unsafe impl GlobalAlloc for Peak {
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Relaxed);
+        shrank(layout.size());
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -76,7 +106,7 @@ unsafe impl GlobalAlloc for Peak {
         if new_size >= layout.size() {
             grew(new_size - layout.size());
         } else {
-            LIVE.fetch_sub(layout.size() - new_size, Relaxed);
+            shrank(layout.size() - new_size);
         }
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -134,17 +164,21 @@ mod tests {
     #[test]
     fn peak_follows_live_bytes_and_resets() {
         let base = Peak::reset();
+        let here = Peak::live_here();
         let l = Layout::from_size_align(4096, 8).unwrap();
         // SAFETY: a valid layout; the block is freed with the layout it had.
         unsafe {
             let p = Peak.alloc(l);
             assert!(!p.is_null());
             assert_eq!(Peak::live(), base + 4096);
+            assert_eq!(Peak::live_here(), here + 4096);
             let q = Peak.realloc(p, l, 1024);
             assert_eq!(Peak::live(), base + 1024);
+            assert_eq!(Peak::live_here(), here + 1024);
             Peak.dealloc(q, Layout::from_size_align(1024, 8).unwrap());
         }
         assert_eq!(Peak::live(), base);
+        assert_eq!(Peak::live_here(), here);
         assert_eq!(Peak::peak(), base + 4096);
         assert_eq!(Peak::reset(), base);
         assert_eq!(Peak::peak(), base);
