@@ -325,6 +325,12 @@ pub const LITERAL_TAIL: usize = 256;
 /// the start of the message that straddles its end, so it should hold several reads.
 pub const ROOM_READS: usize = 4;
 
+/// With nothing held, a room asked for when the buffer has spare capacity for fewer reads
+/// of the size asked for than this is made from renewed memory (the buffer's reclaimed, or
+/// a new one): nothing is copied then, where running out in the middle of a message would
+/// copy its start.
+const RENEW_READS: usize = 3;
+
 /// The largest rest of a held literal [`Framer::read_room`] makes room for ahead of its
 /// bytes (unless three times what is held is more), and the least size of a new buffer
 /// while held literals arrive: 1 MiB. Ahead: a held literal up to this size (the
@@ -835,7 +841,10 @@ impl Framer {
     /// With nothing held (between messages, or inside a streamed literal whose data so far
     /// was handed out), the room is the framer's whole buffer, taken (no split, no reference
     /// count): the framer keeps an empty buffer meanwhile, consistent as it is, and adopts the
-    /// room when it comes back.
+    /// room when it comes back. When it then has spare capacity for fewer than three reads of
+    /// `at_least`, its memory is renewed first (reused if nothing holds it, else a new
+    /// buffer), which copies nothing, rather than running out later inside a message, which
+    /// would copy that message's start.
     ///
     /// Misuse the framer survives without losing its own data: a room that is never handed
     /// back costs only its memory (the held bytes stay in the framer, the next room is made
@@ -859,11 +868,15 @@ impl Framer {
         let spare = b.capacity() - b.len();
         if spare < want {
             self.make_room(want, at_least);
-        } else if b.is_empty()
-            && spare > at_least.saturating_mul(ROOM_READS)
-            && !matches!(self.state, State::Stream { .. })
-        {
-            self.release_room(at_least);
+        } else if b.is_empty() {
+            if spare > at_least.saturating_mul(ROOM_READS)
+                && !matches!(self.state, State::Stream { .. })
+            {
+                self.release_room(at_least);
+            } else if spare < at_least.saturating_mul(RENEW_READS) {
+                // little room left and nothing held: renewed now, with nothing to copy
+                self.make_room(at_least.saturating_mul(RENEW_READS), at_least);
+            }
         }
         let b = &mut self.buf.owned;
         if b.is_empty() {
@@ -2724,6 +2737,38 @@ mod tests {
                 r.capacity()
             );
         }
+    }
+
+    /// With nothing held and spare capacity for fewer than `RENEW_READS` reads left, the
+    /// room comes from renewed memory (here the buffer's own, reclaimed: its frames were
+    /// dropped), not from the little left at its end; frames as before.
+    #[test]
+    fn rooms_are_renewed_when_nothing_is_held() {
+        let mut f = Framer::new(FramerConfig::default());
+        let mut r = f.read_room(1000);
+        let (base, cap) = (r.as_ptr(), r.capacity());
+        assert!(cap >= 1000 * ROOM_READS);
+        let msgs = b"* 1 EXISTS\r\n".repeat((cap - 2500) / 12);
+        r.extend_from_slice(&msgs);
+        assert_eq!(f.push_room(r, |_| panic!()), 0);
+        assert_eq!(frames(&mut f).len(), msgs.len() / 12);
+        // nothing held, less than 3 reads of 1000 left at the end of the buffer
+        let mut r = f.read_room(1000);
+        assert_eq!((r.as_ptr(), r.capacity()), (base, cap), "renewed in place");
+        r.extend_from_slice(b"* 2 EXISTS\r\n* 3 EXI");
+        assert_eq!(f.push_room(r, |_| panic!()), 0);
+        assert_eq!(frames(&mut f).len(), 1);
+        // something held: no renewal while the room lasts
+        let r = f.read_room(1000);
+        assert_eq!(r.as_ptr(), base.wrapping_add(19));
+        f.push_room(r, |_| panic!());
+        let mut r = f.read_room(1000);
+        r.extend_from_slice(b"STS\r\n");
+        f.push_room(r, |_| panic!());
+        assert_eq!(
+            frames(&mut f),
+            [Frame::Message(Bytes::from_static(b"* 3 EXISTS\r\n"))]
+        );
     }
 
     /// `waits` (the receiver's cheap `None`) holds inside a held literal until its last byte
