@@ -20,7 +20,9 @@
 //! `codec_streamed_lent`: the same reads offered with `push_read`, a read inside a body lent
 //! to a closure, no `Bytes` made for it), and with fresh
 //! buffers on both sides (the input copied in, as from a socket: `codec_whole_fresh`,
-//! `codec_streamed_fresh`). Besides criterion's figures the streaming pairs are timed
+//! `codec_streamed_fresh`), and the room lane (`codec_streamed_room`: each read copied
+//! into a room of the receiver's own buffer, `read_room` and `push_room`), which pays the
+//! input's copy as a read does, so its ratio is reported against both whole sides. Besides criterion's figures the streaming pairs are timed
 //! interleaved (least time of many passes, robust to a loaded machine), with probes of where
 //! the time goes (`IMAP_BENCH_ROUNDS`, default 200).
 
