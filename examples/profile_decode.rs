@@ -15,6 +15,9 @@
 //! - `whole-next`, `stream16k-next`: the same with each event returned by
 //!   `StreamDecoder::next` and its message moved out (the loop before `next_into`);
 //! - `rx`, `rx16k`: the same through the switching `Receiver` (what the sessions use);
+//!   `rxwhole`: the whole buffer through the `Receiver`, each event into one slot
+//!   (`Receiver::next_into`, the loop of the streamed and read modes below: the whole-buffer
+//!   side of their ratios with the same decoder);
 //! - `streamed16k`: the `Receiver` fed 16 KiB reads (`push_bytes`), literals over 16 KiB
 //!   streamed in pieces (`FramerConfig::stream_literals_over`), chunks counted;
 //! - `streamedfast16k`: the same through the fast lane (`push_bytes_chunk`: a read inside a
@@ -115,6 +118,26 @@ fn decode_into<M: Message>(data: &[u8], chunk: usize) -> (u64, u64) {
                 Some(StreamEvent::Error(_)) => bad += 1,
                 _ => {}
             }
+        }
+    }
+    (ok, bad)
+}
+
+/// The whole buffer through the switching receiver, each event decoded into one slot
+/// (`Receiver::next_into`), as [`streamed`] takes the events of the read modes.
+fn decode_rx_into(data: &[u8], expect: Expect) -> (u64, u64) {
+    let (mut ok, mut bad) = (0, 0);
+    let mut rx = Receiver::new(config(), DecodeOptions::default(), expect);
+    rx.push_bytes(bytes::Bytes::copy_from_slice(data));
+    let mut ev = None;
+    while rx.next_into(&mut ev) {
+        match &ev {
+            Some(StreamEvent::Message(m)) => {
+                ok += 1;
+                black_box(&m.message);
+            }
+            Some(StreamEvent::Error(_)) => bad += 1,
+            _ => {}
         }
     }
     (ok, bad)
@@ -587,6 +610,7 @@ fn run<M: Message>(data: &[u8], file: &str, mode: &str, expect: Expect) -> (u64,
         "stream16k-next" => decode::<M>(data, 16 * 1024, |m| {
             black_box(m);
         }),
+        "rxwhole" => decode_rx_into(data, expect),
         "rx" => decode_rx(data, data.len(), expect, |m| {
             black_box(m);
         }),
