@@ -3,12 +3,12 @@
 //! `command/parse.rs`), over anything else it drops what was there. Pinned here against the
 //! general path: over commands of every branch that writes the slot (and errors, which leave
 //! some value there), every event `next_into` gives is the one `next` returns, and nothing
-//! stays allocated once the decoder and the input are gone (counted by this thread's own
-//! allocations, `Peak::live_here`: the test harness's other threads do not move the count).
+//! stays allocated once the decoder and the input are gone (`support/slot_clear.rs`).
 
-use bytes::Bytes;
-use imapwire_codec::DecodeOptions;
-use imapwire_codec::codec::CommandDecoder;
+#[path = "support/slot_clear.rs"]
+mod slot_clear;
+
+use imapwire_codec::command::Command;
 use imapwire_codec::framer::FramerConfig;
 
 #[global_allocator]
@@ -42,59 +42,17 @@ const LINES: &[&[u8]] = &[
     b"A24 STORE 1 FLAGS (\\Seen \r\n",
 ];
 
-/// Every line after every other one (so a slot holds each shape before each).
-fn stream() -> Bytes {
-    let mut v = Vec::new();
-    for a in LINES {
-        for b in LINES {
-            v.extend_from_slice(a);
-            v.extend_from_slice(b);
-        }
-    }
-    Bytes::from(v)
-}
-
-/// The events of `input` through `next` (by value), for comparison.
-fn by_value(input: &Bytes, framer: FramerConfig, opts: &DecodeOptions) -> Vec<String> {
-    let mut d = CommandDecoder::new(framer, opts.clone());
-    d.push_bytes(input.clone());
-    std::iter::from_fn(|| d.next())
-        .map(|ev| format!("{ev:?}"))
-        .collect()
-}
-
 #[test]
 fn command_slots_leave_nothing_allocated() {
-    for opts in [DecodeOptions::strict(), DecodeOptions::lenient()] {
-        for framer in [
-            FramerConfig::default(),
-            FramerConfig::default().with_quiet_literals(true),
-        ] {
-            let want = by_value(&stream(), framer, &opts);
-            let base = imapwire_testalloc::Peak::live_here();
-            let mut n = 0;
-            {
-                let input = stream();
-                let mut d = CommandDecoder::new(framer, opts.clone());
-                d.push_bytes(input.clone());
-                drop(input);
-                let mut slot = None;
-                while d.next_into(&mut slot) {
-                    let text = format!("{:?}", slot.as_ref().expect("an event"));
-                    assert_eq!(Some(&text), want.get(n), "event {n} ({framer:?}, {opts:?})");
-                    n += 1;
-                }
-                assert!(slot.is_none());
-            }
-            assert_eq!(n, want.len(), "{framer:?}, {opts:?}");
-            let messages = want.iter().filter(|t| t.starts_with("Message(")).count();
-            assert!(messages > LINES.len() * LINES.len(), "{messages}");
-            assert!(want.iter().any(|t| t.starts_with("Error(")));
-            let left = imapwire_testalloc::Peak::live_here();
-            assert_eq!(
-                left, base,
-                "bytes still allocated after the decoder and the input are gone ({framer:?}, {opts:?})"
-            );
-        }
+    let framers = [
+        FramerConfig::default(),
+        FramerConfig::default().with_quiet_literals(true),
+    ];
+    let runs = slot_clear::slots_match_by_value_and_leave_nothing::<Command>(LINES, &framers);
+    assert_eq!(runs.len(), 2 * framers.len());
+    for want in &runs {
+        let messages = want.iter().filter(|t| t.starts_with("Message(")).count();
+        assert!(messages > LINES.len() * LINES.len(), "{messages}");
+        assert!(want.iter().any(|t| t.starts_with("Error(")));
     }
 }

@@ -3,13 +3,13 @@
 //! (a fast path beside the event's drop glue). Pinned here against the general path: over
 //! responses of every shape that path looks at (and of shapes it leaves to the drop glue),
 //! nothing stays allocated once the decoder and the input are gone, and every response is
-//! the one `next` returns (counted by this thread's own allocations, `Peak::live_here`: the
-//! test harness's other threads do not move the count).
+//! the one `next` returns (`support/slot_clear.rs`).
 
-use bytes::Bytes;
-use imapwire_codec::DecodeOptions;
-use imapwire_codec::codec::ResponseDecoder;
+#[path = "support/slot_clear.rs"]
+mod slot_clear;
+
 use imapwire_codec::framer::FramerConfig;
+use imapwire_codec::response::Response;
 
 #[global_allocator]
 static GLOBAL: imapwire_testalloc::Peak = imapwire_testalloc::Peak;
@@ -47,59 +47,16 @@ const LINES: &[&[u8]] = &[
     b"* LIST (\\Broken \"/\" x\r\n",
 ];
 
-/// Every line after every other one (so a slot is cleared of each shape before each).
-fn stream() -> Bytes {
-    let mut v = Vec::new();
-    for a in LINES {
-        for b in LINES {
-            v.extend_from_slice(a);
-            v.extend_from_slice(b);
-        }
-    }
-    Bytes::from(v)
-}
-
-/// The events of `input` through `next` (by value), for comparison.
-fn by_value(input: &Bytes, framer: FramerConfig, opts: &DecodeOptions) -> Vec<String> {
-    let mut d = ResponseDecoder::new(framer, opts.clone());
-    d.push_bytes(input.clone());
-    std::iter::from_fn(|| d.next())
-        .map(|ev| format!("{ev:?}"))
-        .collect()
-}
-
 #[test]
 fn cleared_events_leave_nothing_allocated() {
-    for opts in [DecodeOptions::strict(), DecodeOptions::lenient()] {
-        for framer in [
-            FramerConfig::default(),
-            FramerConfig::default().with_quiet_literals(true),
-            FramerConfig::default().with_stream_literals_over(Some(2)),
-        ] {
-            let want = by_value(&stream(), framer, &opts);
-            let base = imapwire_testalloc::Peak::live_here();
-            let mut n = 0;
-            {
-                let input = stream();
-                let mut d = ResponseDecoder::new(framer, opts.clone());
-                d.push_bytes(input.clone());
-                drop(input);
-                let mut slot = None;
-                while d.next_into(&mut slot) {
-                    // the text is made and freed here; it owns nothing of the slot
-                    let text = format!("{:?}", slot.as_ref().expect("an event"));
-                    assert_eq!(Some(&text), want.get(n), "event {n} ({framer:?}, {opts:?})");
-                    n += 1;
-                }
-                assert!(slot.is_none());
-            }
-            assert_eq!(n, want.len(), "{framer:?}, {opts:?}");
-            assert!(want.iter().any(|t| t.starts_with("Message(")));
-            let left = imapwire_testalloc::Peak::live_here();
-            assert_eq!(
-                left, base,
-                "bytes still allocated after the decoder and the input are gone ({framer:?}, {opts:?})"
-            );
-        }
+    let framers = [
+        FramerConfig::default(),
+        FramerConfig::default().with_quiet_literals(true),
+        FramerConfig::default().with_stream_literals_over(Some(2)),
+    ];
+    let runs = slot_clear::slots_match_by_value_and_leave_nothing::<Response>(LINES, &framers);
+    assert_eq!(runs.len(), 2 * framers.len());
+    for want in &runs {
+        assert!(want.iter().any(|t| t.starts_with("Message(")));
     }
 }
