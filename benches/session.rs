@@ -449,31 +449,30 @@ fn streaming_benches(c: &mut Criterion, k: &Corpus, rows: &mut Vec<String>) {
     );
     g.finish();
     let per = |(n, t): (u64, Duration)| t.as_secs_f64() / n.max(1) as f64;
-    rows.push(format!(
-        "streamed 16k room lane / whole (input in memory) {}\t{:.3}",
-        k.name,
-        per(room) / per(whole)
-    ));
-    rows.push(format!(
-        "streamed 16k room lane / whole, fresh copy {}\t{:.3}",
-        k.name,
-        per(room) / per(whole_fresh)
-    ));
-    rows.push(format!(
-        "streamed 16k push_bytes / whole {}\t{:.3}",
-        k.name,
-        per(streamed) / per(whole)
-    ));
-    rows.push(format!(
-        "streamed 16k split push_bytes_mut_chunk / whole {}\t{:.3}",
-        k.name,
-        per(split) / per(whole)
-    ));
-    rows.push(format!(
-        "streamed 16k push_bytes_mut_chunk / whole, fresh buffers {}\t{:.3}",
-        k.name,
-        per(streamed_fresh) / per(whole_fresh)
-    ));
+    let mut ratio = |label: &str, a, b| {
+        rows.push(format!("{label} {}\t{:.3}", k.name, per(a) / per(b)));
+    };
+    ratio(
+        "streamed 16k room lane / whole (input in memory)",
+        room,
+        whole,
+    );
+    ratio(
+        "streamed 16k room lane / whole, fresh copy",
+        room,
+        whole_fresh,
+    );
+    ratio("streamed 16k push_bytes / whole", streamed, whole);
+    ratio(
+        "streamed 16k split push_bytes_mut_chunk / whole",
+        split,
+        whole,
+    );
+    ratio(
+        "streamed 16k push_bytes_mut_chunk / whole, fresh buffers",
+        streamed_fresh,
+        whole_fresh,
+    );
     // The same without criterion: passes interleaved, least time each (robust to load), with
     // probes of where the time goes.
     if criterion_filter_matches("streaming/") {

@@ -95,6 +95,20 @@ fn decode<M: Message>(data: &[u8], chunk: usize, mut keep: impl FnMut(M)) -> (u6
     (ok, bad)
 }
 
+/// Counts the event in `ev`: a decoded message (read where it lies) in `ok`, an error in
+/// `bad`.
+#[inline(always)]
+fn tally<M>(ev: &Option<StreamEvent<M>>, ok: &mut u64, bad: &mut u64) {
+    match ev {
+        Some(StreamEvent::Message(m)) => {
+            *ok += 1;
+            black_box(&m.message);
+        }
+        Some(StreamEvent::Error(_)) => *bad += 1,
+        _ => {}
+    }
+}
+
 /// [`decode`] through [`StreamDecoder::next_into`], as the benches do: each event decoded
 /// into one slot, each message read there and dropped by the next call.
 fn decode_into<M: Message>(data: &[u8], chunk: usize) -> (u64, u64) {
@@ -110,14 +124,7 @@ fn decode_into<M: Message>(data: &[u8], chunk: usize) -> (u64, u64) {
             dec.push(piece);
         }
         while dec.next_into(&mut ev) {
-            match &ev {
-                Some(StreamEvent::Message(m)) => {
-                    ok += 1;
-                    black_box(&m.message);
-                }
-                Some(StreamEvent::Error(_)) => bad += 1,
-                _ => {}
-            }
+            tally(&ev, &mut ok, &mut bad);
         }
     }
     (ok, bad)
@@ -131,14 +138,7 @@ fn decode_rx_into(data: &[u8], expect: Expect) -> (u64, u64) {
     rx.push_bytes(bytes::Bytes::copy_from_slice(data));
     let mut ev = None;
     while rx.next_into(&mut ev) {
-        match &ev {
-            Some(StreamEvent::Message(m)) => {
-                ok += 1;
-                black_box(&m.message);
-            }
-            Some(StreamEvent::Error(_)) => bad += 1,
-            _ => {}
-        }
+        tally(&ev, &mut ok, &mut bad);
     }
     (ok, bad)
 }

@@ -5,9 +5,7 @@
 #![allow(dead_code)] // each includer uses its side only
 
 use bytes::Bytes;
-use imapwire_codec::codec::{
-    AnyMessage, CommandDecoder, Expect, Message, Receiver, StreamDecoder, StreamEvent,
-};
+use imapwire_codec::codec::{AnyMessage, Expect, Message, Receiver, StreamDecoder, StreamEvent};
 use imapwire_codec::command::Command;
 use imapwire_codec::encode::{EncodeBuf, EncodeOptions, LiteralMode};
 use imapwire_codec::framer::FramerConfig;
@@ -45,41 +43,22 @@ pub fn encode_with(v: &impl Encode, options: EncodeOptions) -> Bytes {
     Bytes::from(b.out)
 }
 
-/// The property for one built command.
+/// The property for one built command: [`check_with`] under a server's framing (a
+/// synchronizing literal's data follows its announcement without waiting for `+`).
 pub fn check_command(cmd: &Command) {
-    for options in SETTINGS {
-        let enc = encode_with(cmd, options);
-        let shown = String::from_utf8_lossy(&enc);
-        match Command::decode(&enc, &DecodeOptions::strict()) {
-            Ok(d) => assert_eq!(&d.message, cmd, "{shown:?} decodes to another value"),
-            Err(e) => panic!("{cmd:?} encodes to {shown:?}, which does not decode: {e}"),
-        }
-        // Through the framer: exactly one message, equal, nothing left over.
-        let mut dec = CommandDecoder::new(
-            FramerConfig::default().with_await_sync_literals(false),
-            DecodeOptions::strict(),
-        );
-        dec.push(&enc);
-        let mut got = Vec::new();
-        while let Some(ev) = dec.next() {
-            match ev {
-                StreamEvent::Message(m) => got.push(m.message),
-                StreamEvent::Error(e) => panic!("{shown:?}: stream error {e}"),
-                _ => {}
-            }
-        }
-        assert_eq!(got.len(), 1, "{shown:?} frames as {} messages", got.len());
-        assert_eq!(&got[0], cmd, "{shown:?} streams to another value");
-        assert!(
-            dec.framer_mut().is_idle(),
-            "{shown:?} leaves bytes in the framer"
-        );
-    }
+    check_with(cmd, FramerConfig::default().with_await_sync_literals(false));
 }
 
 /// The property for one server-side value (response or greeting) that passed validation:
-/// with every encoder setting, strict decoding (one-shot and streaming) gives it back.
+/// [`check_with`] under the default framing.
 pub fn check_server<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
+    check_with(v, FramerConfig::default());
+}
+
+/// With every encoder setting, `v` encodes to bytes that strict decoding gives back: in one
+/// piece, and through a [`StreamDecoder`] with `framer` as exactly one message, equal,
+/// nothing left over.
+fn check_with<M: Message + PartialEq + std::fmt::Debug>(v: &M, framer: FramerConfig) {
     for options in SETTINGS {
         let enc = encode_with(v, options);
         let shown = String::from_utf8_lossy(&enc);
@@ -87,7 +66,7 @@ pub fn check_server<M: Message + PartialEq + std::fmt::Debug>(v: &M) {
             Ok(d) => assert_eq!(&d.message, v, "{shown:?} decodes to another value"),
             Err(e) => panic!("{v:?} encodes to {shown:?}, which does not decode: {e}"),
         }
-        let mut dec = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
+        let mut dec = StreamDecoder::<M>::new(framer, DecodeOptions::strict());
         dec.push(&enc);
         let mut got = Vec::new();
         while let Some(ev) = dec.next() {
