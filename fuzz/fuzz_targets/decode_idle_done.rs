@@ -1,9 +1,10 @@
 #![no_main]
-//! Fuzzes the IdleDone decoder in both profiles, with the re-encoding check (in
-//! `imap-codec/tests/support/fuzz_checks.rs`, shared with the regression replay).
+//! Fuzzes the IdleDone decoder in both profiles, with the re-encoding check.
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../imap-codec/tests/support/fuzz_checks.rs"]
-mod fuzz_checks;
+#[path = "common.rs"]
+mod common;
 
-fuzz_target!(|data: &[u8]| fuzz_checks::decode_idle_done(data));
+fuzz_target!(|data: &[u8]| {
+    common::roundtrip::<imapwire_codec::command::IdleDone>(data, b"");
+});

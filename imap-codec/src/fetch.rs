@@ -350,36 +350,64 @@ pub enum FetchItems {
     Attributes(FetchAttributes),
 }
 
-/// A non-empty list of [`FetchAttribute`]s.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchAttributes(Vec<FetchAttribute>);
+/// A non-empty list of [`FetchAttribute`]s. A list of one attribute (a third of the
+/// commands corpus' FETCHes: `FLAGS`, `(BODY.PEEK[]<0.2048>)`) is held without an allocation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FetchAttributes(AttrRepr);
+
+/// The representation of [`FetchAttributes`]: one attribute inline, two or more in a `Vec`
+/// (never `Many` of fewer than two, so that the derived equality compares the lists).
+#[derive(Clone, PartialEq, Eq)]
+enum AttrRepr {
+    One(FetchAttribute),
+    Many(Vec<FetchAttribute>),
+}
 
 impl FetchAttributes {
     /// Validates a non-empty list.
-    pub fn new(v: Vec<FetchAttribute>) -> Result<Self, ValidationError> {
-        if v.is_empty() {
-            return Err(ValidationError::new(
+    pub fn new(mut v: Vec<FetchAttribute>) -> Result<Self, ValidationError> {
+        if v.len() >= 2 {
+            return Ok(FetchAttributes(AttrRepr::Many(v)));
+        }
+        match v.pop() {
+            Some(a) => Ok(FetchAttributes(AttrRepr::One(a))),
+            None => Err(ValidationError::new(
                 ValueKind::FetchAttributeList,
                 Rule::Empty,
-            ));
+            )),
         }
-        Ok(FetchAttributes(v))
     }
 
     /// The attributes.
     pub fn as_slice(&self) -> &[FetchAttribute] {
-        &self.0
+        match &self.0 {
+            AttrRepr::One(a) => std::slice::from_ref(a),
+            AttrRepr::Many(v) => v,
+        }
     }
 
     /// The attributes, by value.
     pub fn into_vec(self) -> Vec<FetchAttribute> {
-        self.0
+        match self.0 {
+            AttrRepr::One(a) => vec![a],
+            AttrRepr::Many(v) => v,
+        }
+    }
+}
+
+/// Printed as the `Vec` it held before one attribute was kept inline (`dissect --json` is
+/// made from `Debug`): `FetchAttributes([..])`.
+impl std::fmt::Debug for FetchAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("FetchAttributes")
+            .field(&self.as_slice())
+            .finish()
     }
 }
 
 impl From<FetchAttribute> for FetchAttributes {
     fn from(a: FetchAttribute) -> Self {
-        FetchAttributes(vec![a])
+        FetchAttributes(AttrRepr::One(a))
     }
 }
 
@@ -610,7 +638,7 @@ impl FetchItems {
     /// ranges must fit in 63 bits (the encoder would saturate them).
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {
-            FetchItems::Attributes(a) => a.0.iter().try_for_each(FetchAttribute::validate),
+            FetchItems::Attributes(a) => a.as_slice().iter().try_for_each(FetchAttribute::validate),
             _ => Ok(()),
         }
     }
@@ -630,19 +658,27 @@ impl FetchItems {
             }
             return FetchAttribute::parse(p).map(|a| FetchItems::Attributes(a.into()));
         }
+        // the first attribute alone when the list ends after it (no allocation)
+        let first = FetchAttribute::parse(p)?;
+        p.check_items(1)?;
+        p.skip_trailing_sp();
+        if p.eat(b')') {
+            return Ok(FetchItems::Attributes(first.into()));
+        }
         let mut v = Vec::with_capacity(4);
+        v.push(first);
         loop {
-            v.push(FetchAttribute::parse(p)?);
-            p.check_items(v.len())?;
-            p.skip_trailing_sp();
-            if p.eat(b')') {
-                return Ok(FetchItems::Attributes(FetchAttributes(v)));
-            }
             if p.peek() != Some(b' ') {
                 // cut short: either would do here
                 let _ = p.fail("\")\"");
             }
             p.sp()?;
+            v.push(FetchAttribute::parse(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(FetchItems::Attributes(FetchAttributes(AttrRepr::Many(v))));
+            }
         }
     }
 }
@@ -653,7 +689,7 @@ impl Encode for FetchItems {
             FetchItems::All => buf.raw(b"ALL"),
             FetchItems::Fast => buf.raw(b"FAST"),
             FetchItems::Full => buf.raw(b"FULL"),
-            FetchItems::Attributes(a) => buf.list(&a.0, |b, x| x.encode(b)),
+            FetchItems::Attributes(a) => buf.list(a.as_slice(), |b, x| x.encode(b)),
         }
     }
 }
@@ -2399,6 +2435,128 @@ mod tests {
         let (v, w) = fetch_line(ok, &DecodeOptions::lenient()).unwrap();
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(encode_line(&v), ok.to_vec());
+    }
+
+    /// The general path of a parenthesised FETCH item list, as it was before one attribute
+    /// was kept inline: every attribute pushed to a `Vec`, then `FetchAttributes::new`.
+    fn fetch_items_by_vec(p: &mut Parser<'_>) -> PResult<FetchItems> {
+        if !p.eat(b'(') {
+            return FetchItems::parse(p);
+        }
+        let mut v = Vec::with_capacity(4);
+        loop {
+            v.push(FetchAttribute::parse(p)?);
+            p.check_items(v.len())?;
+            p.skip_trailing_sp();
+            if p.eat(b')') {
+                return Ok(FetchItems::Attributes(FetchAttributes::new(v).unwrap()));
+            }
+            if p.peek() != Some(b' ') {
+                let _ = p.fail("\")\"");
+            }
+            p.sp()?;
+        }
+    }
+
+    /// A list of one attribute (held inline) decodes as the `Vec` path decodes it: the same
+    /// items, position, warnings and error, strictly, leniently and with low item limits;
+    /// and it is equal to, prints as and converts like the same list in a `Vec`.
+    #[test]
+    fn one_attribute_inline_matches_vec() {
+        let items = [
+            "FLAGS",
+            "UID",
+            "BODY.PEEK[]<0.2048>",
+            "BODY[HEADER.FIELDS (FROM TO)]",
+            "BODY.PEEK[1.2.MIME]",
+            "BINARY.PEEK[1]<0.5>",
+            "BINARY.SIZE[]",
+            "PREVIEW (LAZY)",
+            "X-FOO",
+            "RFC822.SIZE",
+            "BODY",
+        ];
+        let mut inputs = vec![
+            "(".to_string(),
+            "()".to_string(),
+            "( FLAGS)".to_string(),
+            "(FLAGS".to_string(),
+            "(FLAGS ".to_string(),
+            "(FLAGS  UID)".to_string(),
+            "(FLAGS )".to_string(),
+            "(FLAGS)x".to_string(),
+            "(FLAGS\tUID)".to_string(),
+            "(BODY[".to_string(),
+            "(0)".to_string(),
+        ];
+        for a in items {
+            inputs.push(format!("({a})"));
+            inputs.push(format!("({a} )"));
+            inputs.push(format!("({a} UID)"));
+            inputs.push(format!("(UID {a})"));
+            inputs.push(format!("({a}"));
+            inputs.push(format!("({a} {a} {a} {a} {a})"));
+        }
+        let opts = [
+            DecodeOptions::strict(),
+            DecodeOptions::lenient(),
+            DecodeOptions::strict().with_max_list_items(1),
+            DecodeOptions::lenient().with_max_list_items(0),
+        ];
+        for o in &opts {
+            for s in &inputs {
+                let b = Bytes::from(s.clone().into_bytes());
+                let (mut fast, mut general) = (Parser::new(&b, o), Parser::new(&b, o));
+                let rf = FetchItems::parse(&mut fast);
+                let rg = fetch_items_by_vec(&mut general);
+                assert_eq!(rf.is_ok(), rg.is_ok(), "{s}");
+                match (rf, rg) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a, b, "{s}");
+                        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{s}");
+                        assert_eq!(fast.pos, general.pos, "{s}");
+                    }
+                    _ => assert_eq!(fast.error(), general.error(), "{s}"),
+                }
+                assert_eq!(fast.warnings, general.warnings, "{s}");
+            }
+        }
+        for a in [
+            FetchAttribute::Flags,
+            FetchAttribute::Other(Atom::try_from("X-FOO").unwrap()),
+            FetchAttribute::BodySection {
+                section: None,
+                partial: None,
+                peek: true,
+            },
+        ] {
+            let one = FetchAttributes::from(a.clone());
+            let by_new = FetchAttributes::new(vec![a.clone()]).unwrap();
+            assert_eq!(one, by_new);
+            assert_eq!(one.as_slice(), std::slice::from_ref(&a));
+            assert_eq!(one.clone().into_vec(), vec![a.clone()]);
+            for (x, y) in [(&one, vec![a.clone()]), (&by_new, vec![a.clone()])] {
+                let vec_form = |f: &mut std::fmt::Formatter<'_>| {
+                    f.debug_tuple("FetchAttributes").field(&y).finish()
+                };
+                struct D<F>(F);
+                impl<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result> std::fmt::Debug for D<F> {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        (self.0)(f)
+                    }
+                }
+                assert_eq!(format!("{x:?}"), format!("{:?}", D(vec_form)));
+                assert_eq!(format!("{x:#?}"), format!("{:#?}", D(vec_form)));
+            }
+            let two = FetchAttributes::new(vec![a.clone(), FetchAttribute::Uid]).unwrap();
+            assert_ne!(one, two);
+            assert_eq!(two.as_slice(), &[a.clone(), FetchAttribute::Uid]);
+            assert_eq!(
+                format!("{two:?}"),
+                format!("FetchAttributes({:?})", vec![a, FetchAttribute::Uid])
+            );
+        }
+        assert!(FetchAttributes::new(Vec::new()).is_err());
     }
 
     #[test]

@@ -1166,7 +1166,7 @@ mod tests {
         // that hold one stay as large as before.
         assert_eq!(std::mem::size_of::<SequenceSet>(), 40);
         assert_eq!(std::mem::size_of::<Option<SequenceSet>>(), 40);
-        assert_eq!(std::mem::size_of::<crate::command::CommandBody>(), 144);
+        assert_eq!(std::mem::size_of::<crate::command::CommandBody>(), 160);
         let v = |n: u32| SeqOrUid::Value(NonZeroU32::new(n).unwrap());
         let items = [
             Sequence::Single(v(5)),
