@@ -1,10 +1,9 @@
 #![no_main]
-//! Fuzzes the IdleDone decoder in both profiles, with the re-encoding check.
+//! Fuzzes the IdleDone decoder in both profiles, with the re-encoding check (in
+//! `imap-codec/tests/support/fuzz_checks.rs`, shared with the regression replay).
 use libfuzzer_sys::fuzz_target;
 
-#[path = "common.rs"]
-mod common;
+#[path = "../../imap-codec/tests/support/fuzz_checks.rs"]
+mod fuzz_checks;
 
-fuzz_target!(|data: &[u8]| {
-    common::roundtrip::<imapwire_codec::command::IdleDone>(data, b"");
-});
+fuzz_target!(|data: &[u8]| fuzz_checks::decode_idle_done(data));

@@ -165,6 +165,27 @@ impl TokenExchange {
     }
 }
 
+/// [`ClientMechanism`] for a newtype over [`TokenExchange`], which does the whole exchange
+/// (both OAuth mechanisms differ only in the message and the error acknowledgement).
+macro_rules! token_exchange_client {
+    ($t:ty) => {
+        impl ClientMechanism for $t {
+            fn mechanism(&self) -> Mechanism {
+                self.0.mechanism
+            }
+            fn initial_response(&mut self) -> Result<Option<Secret<Bytes>>, SaslError> {
+                self.0.initial_response()
+            }
+            fn step(&mut self, challenge: &[u8]) -> Result<Secret<Bytes>, SaslError> {
+                self.0.step(challenge)
+            }
+            fn finish(&mut self, success: bool) -> Result<(), SaslError> {
+                self.0.finish(success)
+            }
+        }
+    };
+}
+
 /// The client side of XOAUTH2: `user=<user>^Aauth=Bearer <token>^A^A`.
 #[derive(Debug, Clone)]
 pub struct XOAuth2Client(TokenExchange);
@@ -185,20 +206,7 @@ impl XOAuth2Client {
     }
 }
 
-impl ClientMechanism for XOAuth2Client {
-    fn mechanism(&self) -> Mechanism {
-        Mechanism::XOAuth2
-    }
-    fn initial_response(&mut self) -> Result<Option<Secret<Bytes>>, SaslError> {
-        self.0.initial_response()
-    }
-    fn step(&mut self, challenge: &[u8]) -> Result<Secret<Bytes>, SaslError> {
-        self.0.step(challenge)
-    }
-    fn finish(&mut self, success: bool) -> Result<(), SaslError> {
-        self.0.finish(success)
-    }
-}
+token_exchange_client!(XOAuth2Client);
 
 /// The client side of OAUTHBEARER (RFC 7628 §3.1):
 /// `n,a=<user>,^Ahost=<host>^Aport=<port>^Aauth=Bearer <token>^A^A`.
@@ -262,20 +270,7 @@ impl OAuthBearerClient {
     }
 }
 
-impl ClientMechanism for OAuthBearerClient {
-    fn mechanism(&self) -> Mechanism {
-        Mechanism::OAuthBearer
-    }
-    fn initial_response(&mut self) -> Result<Option<Secret<Bytes>>, SaslError> {
-        self.0.initial_response()
-    }
-    fn step(&mut self, challenge: &[u8]) -> Result<Secret<Bytes>, SaslError> {
-        self.0.step(challenge)
-    }
-    fn finish(&mut self, success: bool) -> Result<(), SaslError> {
-        self.0.finish(success)
-    }
-}
+token_exchange_client!(OAuthBearerClient);
 
 /// RFC 5801 `saslname`: `,` as `=2C` and `=` as `=3D`.
 pub(crate) fn push_saslname(out: &mut Vec<u8>, s: &str) {
