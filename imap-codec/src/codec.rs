@@ -365,6 +365,22 @@ pub trait Message: Encode + Sized {
         });
     }
 
+    /// [`decode_event_into`](Self::decode_event_into) for the message that is the first
+    /// `len` bytes of `src` (at most all of them). Kinds parsed in place read it where it is
+    /// and cut only their values (and, on an error, the raw message) out of `src`; the
+    /// others get it cut.
+    #[doc(hidden)]
+    #[inline]
+    fn decode_event_in(
+        src: &Bytes,
+        len: usize,
+        opts: &DecodeOptions,
+        stream_offset: u64,
+        out: &mut Option<StreamEvent<Self>>,
+    ) {
+        Self::decode_event_into(front(src, len), opts, stream_offset, out)
+    }
+
     /// Empties `out` (what [`StreamDecoder::next_into`] does with the event it held):
     /// `*out = None`. Kinds whose usual values own little override it to drop them for less.
     #[doc(hidden)]
@@ -410,12 +426,24 @@ fn run<T>(
     }
 }
 
-/// [`Message::decode_event_into`] for kinds parsed in place: `out` first receives a
+/// The first `len` bytes of `src` (all of it when it is not longer) as a buffer of their own.
+#[inline]
+fn front(src: &Bytes, len: usize) -> Bytes {
+    if len >= src.len() {
+        src.clone()
+    } else {
+        src.slice(..len)
+    }
+}
+
+/// [`Message::decode_event_in`] for kinds parsed in place: `out` first receives a
 /// `placeholder()` message, which `parse_into` fills where it lives (no moves of the value
-/// through `Result`/`Decoded`); on failure `out` becomes the error event.
+/// through `Result`/`Decoded`); on failure `out` becomes the error event. The message is the
+/// first `len` bytes of `src`, read where it is (only the raw message of an error is cut).
 #[inline]
 fn decode_event_in_place<T>(
-    msg: Bytes,
+    src: &Bytes,
+    len: usize,
     opts: &DecodeOptions,
     stream_offset: u64,
     out: &mut Option<StreamEvent<T>>,
@@ -423,7 +451,7 @@ fn decode_event_in_place<T>(
     parse_into: impl FnOnce(&mut Parser<'_>, &mut T) -> crate::parse::PResult<()>,
 ) {
     *out = Some(StreamEvent::Message(Decoded::new(placeholder())));
-    let mut p = Parser::new(&msg, opts);
+    let mut p = Parser::new_in(src, len, opts);
     let r = match out {
         Some(StreamEvent::Message(d)) => parse_into(&mut p, &mut d.message),
         _ => Ok(()),
@@ -441,7 +469,7 @@ fn decode_event_in_place<T>(
             error.message_offset = Some(stream_offset);
             *out = Some(StreamEvent::Error(StreamError::Decode {
                 error,
-                raw: msg,
+                raw: front(src, len),
                 stream_offset,
             }));
         }
@@ -479,8 +507,20 @@ macro_rules! message_kind {
                 stream_offset: u64,
                 out: &mut Option<StreamEvent<Self>>,
             ) {
+                Self::decode_event_in(&msg, msg.len(), opts, stream_offset, out)
+            }
+
+            #[inline]
+            fn decode_event_in(
+                src: &Bytes,
+                len: usize,
+                opts: &DecodeOptions,
+                stream_offset: u64,
+                out: &mut Option<StreamEvent<Self>>,
+            ) {
                 decode_event_in_place(
-                    msg,
+                    src,
+                    len,
                     opts,
                     stream_offset,
                     out,
@@ -685,13 +725,14 @@ impl AnyMessage {
         }
     }
 
-    /// Stores in `out` the event for the framed message `msg` decoded as `expect`. Commands
-    /// and responses are parsed in place into the event (as by the typed
-    /// [`StreamDecoder`]): the switching receiver costs one `match` more, no move of the
-    /// value.
+    /// Stores in `out` the event for the framed message, the first `len` bytes of `src`,
+    /// decoded as `expect`. Commands and responses are parsed in place into the event (as by
+    /// the typed [`StreamDecoder`]): the switching receiver costs one `match` more, no move
+    /// of the value.
     #[inline]
-    fn decode_event_into(
-        msg: Bytes,
+    fn decode_event_in(
+        src: &Bytes,
+        len: usize,
         expect: Expect,
         opts: &DecodeOptions,
         stream_offset: u64,
@@ -701,7 +742,8 @@ impl AnyMessage {
             Expect::Response | Expect::SaslChallenge => {
                 let sasl = expect == Expect::SaslChallenge;
                 decode_event_in_place(
-                    msg,
+                    src,
+                    len,
                     opts,
                     stream_offset,
                     out,
@@ -713,7 +755,8 @@ impl AnyMessage {
                 )
             }
             Expect::Command => decode_event_in_place(
-                msg,
+                src,
+                len,
                 opts,
                 stream_offset,
                 out,
@@ -724,6 +767,7 @@ impl AnyMessage {
                 },
             ),
             _ => {
+                let msg = front(src, len);
                 *out = Some(match AnyMessage::decode(&msg, expect, opts) {
                     Ok(d) => StreamEvent::Message(d),
                     Err(mut error) => {
@@ -777,6 +821,14 @@ pub struct Receiver {
     streamed: StreamedList,
     /// Parser invocations so far (see [`Receiver::parses`]).
     parses: u64,
+    /// Of them, one-line messages read where the framer holds them (the tests check that
+    /// the shared-buffer feeds take this path).
+    #[cfg(test)]
+    pub(crate) read_in_place: u64,
+    /// Every one-line message cut first, as from the framer's own buffer (the general path
+    /// the tests pin reading in place to).
+    #[cfg(test)]
+    pub(crate) always_cut: bool,
 }
 
 impl Receiver {
@@ -788,6 +840,10 @@ impl Receiver {
             expect,
             streamed: StreamedList::new(),
             parses: 0,
+            #[cfg(test)]
+            read_in_place: 0,
+            #[cfg(test)]
+            always_cut: false,
         }
     }
 
@@ -1104,13 +1160,13 @@ impl Receiver {
     #[inline]
     fn next_with<T>(
         &mut self,
-        decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+        decode: impl FnOnce(&Bytes, usize, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
     ) -> Option<StreamEvent<T>> {
         let start = self.framer.stream_offset();
         // the usual message, one line: decoded without a `Frame` around it
-        if let Some(msg) = self.framer.one_line_message() {
+        if let Some(n) = self.framer.one_line_len() {
             let mut out = None;
-            self.decode_message(msg, start, decode, &mut out);
+            self.decode_one_line(n, start, decode, &mut out);
             return out;
         }
         match self.framer.next_frame_after_one_line()? {
@@ -1131,12 +1187,12 @@ impl Receiver {
     #[inline]
     fn fill_with<T>(
         &mut self,
-        decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+        decode: impl FnOnce(&Bytes, usize, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
         out: &mut Option<StreamEvent<T>>,
     ) {
         let start = self.framer.stream_offset();
-        if let Some(msg) = self.framer.one_line_message() {
-            self.decode_message(msg, start, decode, out);
+        if let Some(n) = self.framer.one_line_len() {
+            self.decode_one_line(n, start, decode, out);
             return;
         }
         let Some(frame) = self.framer.next_frame_after_one_line() else {
@@ -1151,17 +1207,52 @@ impl Receiver {
         }
     }
 
+    /// Decodes the one-line message of `n` bytes at the front of the framer's buffer (found
+    /// at `start`) into `out`: read where it is when the buffer is shared (its values cut out
+    /// of the buffer, the message then dropped off its front, never cut as a whole),
+    /// otherwise cut first.
+    #[inline(always)]
+    fn decode_one_line<T>(
+        &mut self,
+        n: usize,
+        start: u64,
+        decode: impl FnOnce(&Bytes, usize, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+        out: &mut Option<StreamEvent<T>>,
+    ) {
+        let src = self.framer.shared_front();
+        #[cfg(test)]
+        let src = src.filter(|_| !self.always_cut);
+        match src {
+            Some(src) => {
+                self.parses += 1;
+                #[cfg(test)]
+                {
+                    self.read_in_place += 1;
+                }
+                decode(src, n, self.expect, &self.opts, start, out);
+                self.framer.skip_one_line(n);
+                if !self.streamed.is_empty() {
+                    self.attach_streamed(out);
+                }
+            }
+            None => {
+                let msg = self.framer.take_one_line(n);
+                self.decode_message(msg, start, decode, out);
+            }
+        }
+    }
+
     /// Decodes the framed message `msg` (found at `start`) into `out`.
     #[inline(always)]
     fn decode_message<T>(
         &mut self,
         msg: Bytes,
         start: u64,
-        decode: impl FnOnce(Bytes, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
+        decode: impl FnOnce(&Bytes, usize, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
         out: &mut Option<StreamEvent<T>>,
     ) {
         self.parses += 1;
-        decode(msg, self.expect, &self.opts, start, out);
+        decode(&msg, msg.len(), self.expect, &self.opts, start, out);
         if !self.streamed.is_empty() {
             self.attach_streamed(out);
         }
@@ -1248,7 +1339,7 @@ impl Receiver {
         if self.framer.waits() {
             return None;
         }
-        self.next_with(AnyMessage::decode_event_into)
+        self.next_with(AnyMessage::decode_event_in)
     }
 
     /// [`next`](Self::next) into a place the caller owns: stores the next event in `out`
@@ -1263,7 +1354,7 @@ impl Receiver {
         if self.framer.waits() {
             return false;
         }
-        self.fill_with(AnyMessage::decode_event_into, out);
+        self.fill_with(AnyMessage::decode_event_in, out);
         out.is_some()
     }
 }
@@ -1373,7 +1464,7 @@ impl<M: Message> StreamDecoder<M> {
     #[must_use = "a dropped event is a lost message, literal decision or error"]
     pub fn next(&mut self) -> Option<StreamEvent<M>> {
         self.rx
-            .next_with(|msg, _, opts, off, out| M::decode_event_into(msg, opts, off, out))
+            .next_with(|src, n, _, opts, off, out| M::decode_event_in(src, n, opts, off, out))
     }
 
     /// [`next`](Self::next) into a place the caller owns (as [`Receiver::next_into`]):
@@ -1408,7 +1499,7 @@ impl<M: Message> StreamDecoder<M> {
             M::clear_event(out);
         }
         self.rx.fill_with(
-            |msg, _, opts, off, out| M::decode_event_into(msg, opts, off, out),
+            |src, n, _, opts, off, out| M::decode_event_in(src, n, opts, off, out),
             out,
         );
         out.is_some()

@@ -76,10 +76,19 @@ impl fmt::Debug for DecodeError {
 }
 
 impl DecodeError {
+    #[cfg(test)]
     pub(crate) fn new(msg: &Bytes, offset: usize, expected: &'static str) -> Self {
-        let offset = offset.min(msg.len());
+        Self::new_in(msg, msg.len(), offset, expected)
+    }
+
+    /// [`new`](Self::new) for the message that is the first `len` bytes of `src` (at most
+    /// all of them): the same error, its excerpt cut out of `src`.
+    pub(crate) fn new_in(src: &Bytes, len: usize, offset: usize, expected: &'static str) -> Self {
+        let len = len.min(src.len());
+        let msg = src;
+        let offset = offset.min(len);
         let start = offset.saturating_sub(8);
-        let end = (start + 32).min(msg.len());
+        let end = (start + 32).min(len);
         DecodeError {
             offset,
             expected,

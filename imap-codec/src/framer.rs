@@ -1532,6 +1532,18 @@ impl Framer {
     /// for the LF starting where this one found it).
     #[inline(always)]
     pub(crate) fn one_line_message(&mut self) -> Option<Bytes> {
+        let n = self.one_line_len()?;
+        Some(self.take_one_line(n))
+    }
+
+    /// The length (LF included) of the message [`one_line_message`](Self::one_line_message)
+    /// would return, left where it is: the caller takes it with
+    /// [`take_one_line`](Self::take_one_line) or, after reading it where it is (in
+    /// [`shared_front`](Self::shared_front)), drops it with
+    /// [`skip_one_line`](Self::skip_one_line). `None` as `one_line_message` (with the same
+    /// state change: the general path's scan starts at the LF found).
+    #[inline(always)]
+    pub(crate) fn one_line_len(&mut self) -> Option<usize> {
         let State::Line {
             line_start: 0,
             scan,
@@ -1555,12 +1567,43 @@ impl Framer {
             };
             return None;
         }
-        let msg = self.buf.split_to(lf + 1);
-        self.offset += msg.len() as u64;
+        Some(lf + 1)
+    }
+
+    /// The contiguous part when it is one shared buffer (a `push_bytes` buffer, the usual
+    /// case for a whole capture and for reads handed over as [`Bytes`]): a message at its
+    /// front can be read where it is and its values cut out of it, without cutting the
+    /// message first. `None` when the bytes are the framer's own ([`BytesMut`]).
+    #[inline(always)]
+    pub(crate) fn shared_front(&self) -> Option<&Bytes> {
+        self.buf.shared.as_ref()
+    }
+
+    /// The one-line message of `n` bytes ([`one_line_len`](Self::one_line_len)), cut off
+    /// the front.
+    #[inline(always)]
+    pub(crate) fn take_one_line(&mut self, n: usize) -> Bytes {
+        let msg = self.buf.split_to(n);
+        self.one_line_taken(n);
+        msg
+    }
+
+    /// The one-line message of `n` bytes ([`one_line_len`](Self::one_line_len)), dropped
+    /// off the front (it was read where it was): the state
+    /// [`take_one_line`](Self::take_one_line) leaves, without a cut.
+    #[inline(always)]
+    pub(crate) fn skip_one_line(&mut self, n: usize) {
+        self.buf.advance(n);
+        self.one_line_taken(n);
+    }
+
+    /// The state after the one-line message of `n` bytes left the buffer.
+    #[inline(always)]
+    fn one_line_taken(&mut self, n: usize) {
+        self.offset += n as u64;
         self.state = State::LINE;
         self.literals = 0;
         self.msg_offset = self.offset;
-        Some(msg)
     }
 
     /// [`next_frame`](Self::next_frame) outside a streamed literal.

@@ -394,9 +394,18 @@ pub(crate) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(src: &'a Bytes, opts: &'a DecodeOptions) -> Self {
+        Self::new_in(src, src.len(), opts)
+    }
+
+    /// A parser of the message that is the first `len` bytes of `src` (all of `src` when it
+    /// is shorter): what [`new`](Self::new) of `src.slice(..len)` gives, without the cut;
+    /// values are cut out of `src` (the receiver parses a one-line message where the
+    /// framer holds it, see `Receiver::fill_with`).
+    #[inline]
+    pub(crate) fn new_in(src: &'a Bytes, len: usize, opts: &'a DecodeOptions) -> Self {
         Parser {
             src,
-            b: src.as_ref(),
+            b: src.get(..len).unwrap_or(src),
             pos: 0,
             depth: 0,
             opts,
@@ -414,7 +423,7 @@ impl<'a> Parser<'a> {
         } else {
             self.err_expected
         };
-        let mut e = DecodeError::new(self.src, self.err_pos, expected);
+        let mut e = DecodeError::new_in(self.src, self.b.len(), self.err_pos, expected);
         if !self.err_alt.is_empty() && self.err_alt != expected {
             e.alternatives.push(self.err_alt);
         }

@@ -184,6 +184,61 @@ fn next_into_matches_next<M: Message + Clone + PartialEq + std::fmt::Debug>(
     Ok(events)
 }
 
+/// Feeds `bytes` split at `cuts` (shared and copied pieces in turn) to two receivers of one
+/// configuration expecting `expect`: the first reads a one-line message complete in a shared
+/// piece where the framer holds it (its values cut out of the piece), the other cuts every
+/// message off first (the general path, `always_cut`). The same events call by call
+/// (values, warnings, errors with their raw message, excerpt and offsets), through `next`
+/// and `next_into` in turn, the same parse count (one a message), and the same bytes left.
+/// Returns how many messages the first read in place.
+fn in_place_matches_cut(
+    bytes: &Bytes,
+    cuts: &[usize],
+    framer: FramerConfig,
+    opts: DecodeOptions,
+    expect: Expect,
+) -> Result<u64, TestCaseError> {
+    let mut shared = Receiver::new(framer, opts.clone(), expect);
+    let mut copied = Receiver::new(framer, opts, expect);
+    copied.always_cut = true;
+    let mut slot = None;
+    let mut last = 0;
+    for (i, &c) in cuts.iter().chain(std::iter::once(&bytes.len())).enumerate() {
+        let c = c.clamp(last, bytes.len());
+        if i % 2 == 0 {
+            shared.push_bytes(bytes.slice(last..c));
+            copied.push_bytes(bytes.slice(last..c));
+        } else {
+            shared.push(&bytes[last..c]);
+            copied.push(&bytes[last..c]);
+        }
+        last = c;
+        loop {
+            // by value and into a slot in turn, on the receiver read in place
+            let got = if shared.parses() % 2 == 0 {
+                shared.next()
+            } else {
+                shared.next_into(&mut slot);
+                slot.take()
+            };
+            let want = copied.next();
+            prop_assert_eq!(&got, &want, "cuts {:?}", cuts);
+            prop_assert_eq!(shared.parses(), copied.parses());
+            if want.is_none() {
+                break;
+            }
+            if copied.awaiting_decision() {
+                prop_assert!(shared.awaiting_decision());
+                prop_assert!(copied.accept_literal().is_ok());
+                prop_assert!(shared.accept_literal().is_ok());
+            }
+        }
+    }
+    prop_assert_eq!(copied.read_in_place, 0);
+    prop_assert_eq!(shared.take_buffered(), copied.take_buffered());
+    Ok(shared.read_in_place)
+}
+
 /// A stream for [`next_into_matches_next`]: the encoded values, each followed by one of a
 /// few lines that do not decode, frame with a literal or break a limit (by `noise`).
 fn mixed_stream<M: Message>(values: &[M], noise: &[u8]) -> Bytes {
@@ -244,6 +299,43 @@ proptest! {
                 };
                 prop_assert!(events > 0 || n == 0);
             }
+        }
+    }
+
+    /// A one-line message read where the framer holds it (shared input) against the same
+    /// message cut first (copied input): responses, commands and greetings (decoded by the
+    /// cutting path of the kinds not parsed in place), any mix of valid, broken,
+    /// literal-bearing and over-long messages, any split, strict and lenient, under the
+    /// framer settings of `next_into_events_equal_next`.
+    #[test]
+    fn read_in_place_equals_cut(
+        responses in proptest::collection::vec(crate::response::strategies::response(), 1..4),
+        commands in proptest::collection::vec(crate::command::strategies::command(), 1..4),
+        greetings in proptest::collection::vec(crate::response::strategies::greeting(), 1..3),
+        noise in proptest::collection::vec(any::<u8>(), 4),
+        a: usize,
+        b: usize,
+        lenient: bool,
+    ) {
+        let opts = if lenient { DecodeOptions::lenient() } else { DecodeOptions::strict() };
+        let responses: Vec<_> = responses.into_iter().filter(|r| expect_for(r) == Expect::Response).collect();
+        for (bytes, expect) in [
+            (mixed_stream(&responses, &noise), Expect::Response),
+            (mixed_stream(&commands, &noise), Expect::Command),
+            (mixed_stream(&greetings, &noise), Expect::Greeting),
+        ] {
+            let n = bytes.len();
+            let (x, y) = ((a % (n + 1)).min(b % (n + 1)), (a % (n + 1)).max(b % (n + 1)));
+            for framer in framer_configs() {
+                let framer = framer.with_await_sync_literals(expect == Expect::Command);
+                in_place_matches_cut(&bytes, &[x, y], framer, opts.clone(), expect)?;
+            }
+            // whole, the stream's first message is read in place (every message the
+            // generators make is one line, or announces a literal at the first line's end)
+            let first_line = bytes.iter().position(|&c| c == b'\n').map_or(0, |i| i + 1);
+            let read = in_place_matches_cut(&bytes, &[], FramerConfig::default(), opts.clone(), expect)?;
+            let one_line = first_line > 0 && !bytes[..first_line].ends_with(b"}\r\n");
+            prop_assert!(read > 0 || !one_line, "none of {:?} read in place", bytes);
         }
     }
 
