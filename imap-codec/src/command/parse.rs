@@ -322,11 +322,13 @@ impl CommandBody {
         let w = Word::peek(p);
         if w.is(p, b"UID") {
             p.sp()?;
-            if p.keyword(b"EXPUNGE") {
+            // the word after `UID` read once: `EXPUNGE` tested on it as `keyword` would
+            let w = Word::peek(p);
+            if w.is(p, b"EXPUNGE") {
                 put(out, C::UidExpunge(sp_seq(p)?));
                 return Ok(());
             }
-            return match uid_capable(p, Word::peek(p), true, out)? {
+            return match uid_capable(p, w, true, out)? {
                 true => Ok(()),
                 false => Err(p.fail("UID command")),
             };

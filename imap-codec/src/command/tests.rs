@@ -1745,3 +1745,81 @@ fn body_written_over_any_slot_is_the_parsed_body() {
         }
     }
 }
+
+/// The command word after `UID` is read once and `EXPUNGE` tested on it: the same bodies,
+/// positions, errors and warnings as the `keyword(b"EXPUNGE")` try before the word was read
+/// (kept here as the general path), for the usual words, other cases, words that run on and
+/// words cut short, strictly and leniently.
+#[test]
+fn uid_word_read_once_matches_keyword_try() {
+    use crate::parse::{Parser, Word};
+    fn by_keyword(p: &mut Parser<'_>, out: &mut CommandBody) -> crate::parse::PResult<()> {
+        let w = Word::peek(p);
+        if w.is(p, b"UID") {
+            p.sp()?;
+            if p.keyword(b"EXPUNGE") {
+                *out = CommandBody::UidExpunge(parse::sp_seq(p)?);
+                return Ok(());
+            }
+            return match parse::uid_capable(p, Word::peek(p), true, out)? {
+                true => Ok(()),
+                false => Err(p.fail("UID command")),
+            };
+        }
+        if parse::uid_capable(p, w, false, out)? {
+            return Ok(());
+        }
+        CommandBody::parse_rest(p, w, out)
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for w in [
+        "EXPUNGE",
+        "expunge",
+        "ExPuNgE",
+        "EXPUNGEX",
+        "EXPUNGE.",
+        "EXPUNGE[",
+        "EXPUNGE<",
+        "EXPUNG",
+        "EXPUNGE\u{e9}",
+        "FETCH",
+        "fetch",
+        "STORE",
+        "SEARCH",
+        "COPY",
+        "MOVE",
+        "NOOP",
+        "",
+        "EXPUNGEEXPUNGEEXPUNGEEXPUNGE",
+    ] {
+        for tail in [
+            "",
+            " 1:9,11",
+            " 4 FLAGS",
+            " 1 +FLAGS (\\Seen)",
+            " ALL",
+            " 1 INBOX",
+            "  1",
+        ] {
+            lines.push(format!("UID {w}{tail}"));
+        }
+    }
+    lines.push("UID".to_string());
+    lines.push("UID  EXPUNGE 1".to_string());
+    for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        for s in &lines {
+            let b = Bytes::from(s.clone().into_bytes());
+            let (mut p, mut q) = (Parser::new(&b, &o), Parser::new(&b, &o));
+            let (mut a, mut g) = (CommandBody::Noop, CommandBody::Noop);
+            let ra = CommandBody::parse_into(&mut p, &mut a);
+            let rg = by_keyword(&mut q, &mut g);
+            assert_eq!(ra.is_ok(), rg.is_ok(), "{s}");
+            if ra.is_ok() {
+                assert_eq!((&a, p.pos), (&g, q.pos), "{s}");
+            } else {
+                assert_eq!(p.error(), q.error(), "{s}");
+            }
+            assert_eq!(p.warnings, q.warnings, "{s}");
+        }
+    }
+}
