@@ -35,7 +35,7 @@ pub(crate) struct Word {
 
 impl Word {
     /// The word at `p.pos` (empty when none, or when longer than [`WORD_MAX`]).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn peek(p: &Parser<'_>) -> Word {
         let r = p.rest();
         match Self::peek_letters(r) {
@@ -47,7 +47,7 @@ impl Word {
     /// [`peek_general`](Self::peek_general) for the usual keyword, ASCII letters only and
     /// ended by a byte that is not a word byte or by the end of `r`, read eight bytes at a
     /// time; `None` (the general loop decides) for anything else.
-    #[inline]
+    #[inline(always)]
     fn peek_letters(r: &[u8]) -> Option<Word> {
         const CASE: u64 = 0x2020_2020_2020_2020;
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -86,7 +86,8 @@ impl Word {
     }
 
     /// The word at the start of `r`, byte by byte.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn peek_general(r: &[u8]) -> Word {
         let mut buf = [0u8; WORD_MAX];
         let mut len = 0;
