@@ -210,6 +210,25 @@ impl Tag {
     }
 
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        Self::parse_inline(p)
+    }
+
+    /// Writes `t` over `self`. An empty tag is only ever [`placeholder`](Self::placeholder)'s
+    /// (every other constructor refuses one), whose static empty buffer owns nothing: it is
+    /// overwritten without the call to the buffer's drop; any other tag is dropped as by
+    /// `*self = t`.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, t: Tag) {
+        if self.0.is_empty() {
+            std::mem::forget(std::mem::replace(self, t));
+        } else {
+            *self = t;
+        }
+    }
+
+    /// [`parse`](Self::parse), inlined where every command starts (`Command::parse_into`).
+    #[inline(always)]
+    pub(crate) fn parse_inline(p: &mut Parser<'_>) -> PResult<Self> {
         // `take_while(class::is_tag_char)`, eight bytes at a time
         let start = p.pos;
         let n = tag_run(p.rest());
@@ -519,6 +538,37 @@ pub(crate) mod strategies {
 mod tests {
     use super::*;
     use crate::options::DecodeOptions;
+
+    /// `Tag::put` gives what `*slot = t` gives over the placeholder and over a parsed tag,
+    /// and the parsed tag it replaces lets go of its buffer (only the placeholder's drop is
+    /// skipped).
+    #[test]
+    fn tag_put_is_assignment() {
+        let o = DecodeOptions::strict();
+        let src = Bytes::from(b"A17 NOOP\r\nB2 NOOP\r\n".to_vec());
+        let (mut p, mut q) = (Parser::new(&src, &o), Parser::new(&src, &o));
+        let mut slot = Tag::placeholder();
+        slot.put(Tag::parse(&mut p).unwrap());
+        let want = Tag::parse(&mut q).unwrap();
+        assert_eq!((slot.as_bytes(), p.pos), (want.as_bytes(), q.pos));
+        assert_eq!(slot.as_bytes(), b"A17");
+        drop((want, p, q));
+        // a tag over a tag: the old one's buffer is released
+        let other = Bytes::from(b"C3 NOOP\r\n".to_vec());
+        let mut r = Parser::new(&other, &o);
+        let c3 = Tag::parse(&mut r).unwrap();
+        drop(r);
+        assert!(!other.is_unique());
+        let mut held = c3;
+        held.put(Tag::try_from("D4").unwrap());
+        assert_eq!(held.as_bytes(), b"D4");
+        assert!(
+            other.is_unique(),
+            "the replaced tag's buffer was not released"
+        );
+        drop(slot);
+        assert!(src.is_unique());
+    }
 
     /// The tag table scan gives what `take_while(class::is_tag_char)` gave: every byte as
     /// the first, second and a later tag byte, both profiles.

@@ -700,7 +700,7 @@ impl Command {
     /// returns) instead of moving it through the `Result`/`Decoded`/event wrappers.
     /// On failure `out` holds some value that the caller discards.
     pub(crate) fn parse_into(p: &mut Parser<'_>, out: &mut Self) -> PResult<()> {
-        out.tag = Tag::parse(p)?;
+        out.tag.put(Tag::parse_inline(p)?);
         p.sp()?;
         CommandBody::parse_into(p, &mut out.body)?;
         p.crlf_end()
