@@ -1949,7 +1949,11 @@ fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> 
     n.description = quick_nstring(p, acc, true)?;
     n.encoding = quick_string(p, acc, true, b"7BIT")?;
     p.sp()?;
-    n.octets = p.number()?;
+    n.octets = match p.quick_number() {
+        // (seven digits at most: below `u32::MAX`)
+        Some(v) => v as u32,
+        None => p.number()?,
+    };
     Ok(())
 }
 
@@ -2340,7 +2344,10 @@ fn lines(p: &mut Parser<'_>) -> PResult<u64> {
         return Ok(0);
     }
     p.sp()?;
-    p.number64()
+    match p.quick_number() {
+        Some(v) => Ok(v),
+        None => p.number64(),
+    }
 }
 
 // ------------------------------------------------------------------------------------------
