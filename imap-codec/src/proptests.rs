@@ -36,6 +36,20 @@ enum Feed {
     Mixed,
 }
 
+/// `bytes` cut at `cuts` (each clamped between the cut before it and the end) and at its
+/// end: the pieces in order with their index (the feeds alternate shared and copied pieces
+/// by it).
+fn pieces<'a>(bytes: &'a Bytes, cuts: &'a [usize]) -> impl Iterator<Item = (usize, Bytes)> + 'a {
+    let mut last = 0;
+    let ends = cuts.iter().copied().chain(std::iter::once(bytes.len()));
+    ends.enumerate().map(move |(i, c)| {
+        let c = c.clamp(last, bytes.len());
+        let piece = bytes.slice(last..c);
+        last = c;
+        (i, piece)
+    })
+}
+
 /// Feeds `bytes` split at `cuts` and returns the single decoded message.
 fn stream<M: Message + std::fmt::Debug>(
     bytes: &Bytes,
@@ -44,15 +58,12 @@ fn stream<M: Message + std::fmt::Debug>(
 ) -> Result<M, String> {
     let mut d = StreamDecoder::<M>::new(FramerConfig::default(), DecodeOptions::strict());
     let mut out = Vec::new();
-    let mut last = 0;
-    for (i, &c) in cuts.iter().chain(std::iter::once(&bytes.len())).enumerate() {
-        let c = c.clamp(last, bytes.len());
+    for (i, piece) in pieces(bytes, cuts) {
         match feed {
-            Feed::Copy => d.push(&bytes[last..c]),
-            Feed::Mixed if i % 2 == 1 => d.push(&bytes[last..c]),
-            Feed::Shared | Feed::Mixed => d.push_bytes(bytes.slice(last..c)),
+            Feed::Copy => d.push(&piece),
+            Feed::Mixed if i % 2 == 1 => d.push(&piece),
+            Feed::Shared | Feed::Mixed => d.push_bytes(piece),
         }
-        last = c;
         for ev in d.by_ref() {
             match ev {
                 StreamEvent::Message(m) => out.push(m.message),
@@ -117,14 +128,12 @@ fn check_response(v: &crate::response::Response, a: usize, b: usize) -> Result<(
     for cuts in [vec![x], vec![x, y]] {
         let mut rx = Receiver::new(FramerConfig::default(), DecodeOptions::strict(), expect);
         let mut out = Vec::new();
-        let mut last = 0;
-        for (i, &c) in cuts.iter().chain(std::iter::once(&n)).enumerate() {
+        for (i, piece) in pieces(&bytes, &cuts) {
             if i % 2 == 0 {
-                rx.push_bytes(bytes.slice(last..c));
+                rx.push_bytes(piece);
             } else {
-                rx.push(&bytes[last..c]);
+                rx.push(&piece);
             }
-            last = c;
             for ev in rx.by_ref() {
                 match ev {
                     StreamEvent::Message(m) => out.push(m.message),
@@ -152,17 +161,14 @@ fn next_into_matches_next<M: Message + Clone + PartialEq + std::fmt::Debug>(
     let mut in_place = StreamDecoder::<M>::new(framer, opts);
     let mut slot = None;
     let mut events = 0;
-    let mut last = 0;
-    for (i, &c) in cuts.iter().chain(std::iter::once(&bytes.len())).enumerate() {
-        let c = c.clamp(last, bytes.len());
+    for (i, piece) in pieces(bytes, cuts) {
         if i % 2 == 0 {
-            by_value.push_bytes(bytes.slice(last..c));
-            in_place.push_bytes(bytes.slice(last..c));
+            by_value.push_bytes(piece.clone());
+            in_place.push_bytes(piece);
         } else {
-            by_value.push(&bytes[last..c]);
-            in_place.push(&bytes[last..c]);
+            by_value.push(&piece);
+            in_place.push(&piece);
         }
-        last = c;
         loop {
             let want = by_value.next();
             let got = in_place.next_into(&mut slot);
@@ -202,17 +208,14 @@ fn in_place_matches_cut(
     let mut copied = Receiver::new(framer, opts, expect);
     copied.always_cut = true;
     let mut slot = None;
-    let mut last = 0;
-    for (i, &c) in cuts.iter().chain(std::iter::once(&bytes.len())).enumerate() {
-        let c = c.clamp(last, bytes.len());
+    for (i, piece) in pieces(bytes, cuts) {
         if i % 2 == 0 {
-            shared.push_bytes(bytes.slice(last..c));
-            copied.push_bytes(bytes.slice(last..c));
+            shared.push_bytes(piece.clone());
+            copied.push_bytes(piece);
         } else {
-            shared.push(&bytes[last..c]);
-            copied.push(&bytes[last..c]);
+            shared.push(&piece);
+            copied.push(&piece);
         }
-        last = c;
         loop {
             // by value and into a slot in turn, on the receiver read in place
             let got = if shared.parses() % 2 == 0 {
