@@ -1219,9 +1219,14 @@ impl Receiver {
         decode: impl FnOnce(&Bytes, usize, Expect, &DecodeOptions, u64, &mut Option<StreamEvent<T>>),
         out: &mut Option<StreamEvent<T>>,
     ) {
-        let src = self.framer.shared_front();
         #[cfg(test)]
-        let src = src.filter(|_| !self.always_cut);
+        let src = if self.always_cut {
+            None
+        } else {
+            self.framer.shared_front_or_freeze()
+        };
+        #[cfg(not(test))]
+        let src = self.framer.shared_front_or_freeze();
         match src {
             Some(src) => {
                 self.parses += 1;
@@ -1519,6 +1524,58 @@ impl<M: Message> Iterator for StreamDecoder<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Messages copied in by `push` are read in place (the framer's own buffer frozen), and
+    /// what is left of a frozen buffer is copied once: a long line trickling in byte by
+    /// byte after complete messages is not copied again at each push. The events are those
+    /// of a receiver that cuts every message (`always_cut`), and a room lane never freezes.
+    #[test]
+    fn copied_input_read_in_place_copies_each_byte_once() {
+        let mut input = Vec::new();
+        for i in 0..50 {
+            input.extend_from_slice(format!("* {i} FETCH (FLAGS (\\Seen) UID {i})\r\n").as_bytes());
+        }
+        let long = format!("* OK [ALERT] {}\r\n", "x".repeat(20_000));
+        input.extend_from_slice(long.as_bytes());
+        input.extend_from_slice(b"* 3 EXISTS\r\nA1 OK done\r\n");
+        let opts = DecodeOptions::default();
+        for piece in [1usize, 7, 4096] {
+            let mut rx = Receiver::new(FramerConfig::default(), opts.clone(), Expect::Response);
+            let mut cut = Receiver::new(FramerConfig::default(), opts.clone(), Expect::Response);
+            cut.always_cut = true;
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            for c in input.chunks(piece) {
+                rx.push(c);
+                cut.push(c);
+                got.extend(rx.by_ref());
+                want.extend(cut.by_ref());
+            }
+            assert_eq!(got, want, "pieces of {piece}");
+            assert_eq!(got.len(), 53);
+            assert!(
+                rx.read_in_place > 50,
+                "pieces of {piece}: {}",
+                rx.read_in_place
+            );
+            let unfrozen = rx.framer.unfrozen();
+            assert!(
+                unfrozen <= input.len(),
+                "pieces of {piece}: {unfrozen} copied again"
+            );
+            assert_eq!(cut.framer.unfrozen(), 0);
+        }
+        // the room lane: rooms handed back, never frozen
+        let mut rx = Receiver::new(FramerConfig::default(), opts, Expect::Response);
+        let mut n = 0;
+        for c in input.chunks(4096) {
+            let mut room = rx.read_room(4096);
+            room.extend_from_slice(c);
+            rx.push_room(room, |_| {});
+            n += rx.by_ref().count();
+        }
+        assert_eq!(n, 53);
+        assert_eq!(rx.read_in_place, 0);
+    }
 
     /// `Command::decode_event_into` (in place) gives the events of the default
     /// implementation (`decode` wrapped in an event): same values, warnings, errors and

@@ -380,6 +380,14 @@ struct Input {
     more: std::collections::VecDeque<Bytes>,
     /// Total length of `more`.
     more_len: usize,
+    /// `owned` holds only bytes copied in by [`Framer::push`]: no room or caller's buffer
+    /// is joined to it, so it may be frozen into `shared` for reading messages in place
+    /// ([`Framer::shared_front_or_freeze`]).
+    copied: bool,
+    /// Bytes copied out of a frozen buffer into a new one by `append` (what was left of it:
+    /// the partial message at its end), for the test that bounds them.
+    #[cfg(test)]
+    unfrozen: usize,
 }
 
 impl std::ops::Deref for Input {
@@ -419,6 +427,10 @@ impl Input {
         // What growing by 4x would add for `len` bytes held: the most made up front.
         let step = |len: usize| data.len().max((len + data.len()) * 3);
         if let Some(b) = self.shared.take() {
+            #[cfg(test)]
+            {
+                self.unfrozen += b.len();
+            }
             let ahead = expect.min(step(b.len()));
             self.owned.reserve(b.len() + data.len() + ahead);
             self.owned.extend_from_slice(&b);
@@ -465,6 +477,7 @@ impl Input {
     /// empty; any other buffer waits in `more` like a `push_bytes` one.
     #[inline]
     fn put_room(&mut self, room: BytesMut) {
+        self.copied = false;
         if self.more.is_empty() && self.shared.is_none() {
             if self.owned.is_empty() {
                 self.owned = room;
@@ -684,7 +697,13 @@ impl Framer {
     /// Appends received bytes.
     pub fn push(&mut self, data: &[u8]) {
         let n = self.drop_discarded(data.len());
+        // the framer's own buffer empty: after this it holds copies only (the rest of a
+        // frozen buffer included), until a room or a caller's buffer is joined to it
+        let fresh = self.buf.owned.is_empty() && self.buf.more.is_empty();
         self.buf.extend_from_slice(&data[n..]);
+        if fresh {
+            self.buf.copied = true;
+        }
     }
 
     /// While literal data is being discarded and nothing is buffered, the first of `len` new
@@ -857,6 +876,7 @@ impl Framer {
     #[inline]
     pub fn read_room(&mut self, at_least: usize) -> BytesMut {
         let at_least = at_least.max(1);
+        self.buf.copied = false;
         if self.buf.shared.is_some() || !self.buf.more.is_empty() {
             return BytesMut::with_capacity(at_least);
         }
@@ -1539,7 +1559,7 @@ impl Framer {
     /// The length (LF included) of the message [`one_line_message`](Self::one_line_message)
     /// would return, left where it is: the caller takes it with
     /// [`take_one_line`](Self::take_one_line) or, after reading it where it is (in
-    /// [`shared_front`](Self::shared_front)), drops it with
+    /// [`shared_front_or_freeze`](Self::shared_front_or_freeze)), drops it with
     /// [`skip_one_line`](Self::skip_one_line). `None` as `one_line_message` (with the same
     /// state change: the general path's scan starts at the LF found).
     #[inline(always)]
@@ -1570,12 +1590,31 @@ impl Framer {
         Some(lf + 1)
     }
 
-    /// The contiguous part when it is one shared buffer (a `push_bytes` buffer, the usual
-    /// case for a whole capture and for reads handed over as [`Bytes`]): a message at its
-    /// front can be read where it is and its values cut out of it, without cutting the
-    /// message first. `None` when the bytes are the framer's own ([`BytesMut`]).
+    /// Bytes copied out of frozen buffers into new ones so far (see
+    /// [`shared_front_or_freeze`](Self::shared_front_or_freeze)).
+    #[cfg(test)]
+    pub(crate) fn unfrozen(&self) -> usize {
+        self.buf.unfrozen
+    }
+
+    /// The contiguous part as one shared buffer, for reading a message at its front where it
+    /// is and cutting only its values out of it: a `push_bytes` buffer as it is (the usual
+    /// case for a whole capture and for reads handed over as [`Bytes`]), or the framer's own
+    /// buffer frozen into a shared one when it holds only bytes copied in by
+    /// [`push`](Self::push) (no room and no caller's buffer joined to it), so that messages
+    /// copied in are read in place too (a room, lent and handed back, is never frozen: each
+    /// room would be a new allocation then).
+    ///
+    /// Called with a complete one-line message at the front. The frozen buffer's memory is
+    /// not reused: the next `push` copies what is left of it (the partial message at its
+    /// end) into a new buffer. Each byte is copied that way at most once: a buffer is frozen
+    /// only with a complete message at its front, and a partial message left at the end
+    /// is at the front of the new buffer until it is complete. `None`: the message is cut.
     #[inline(always)]
-    pub(crate) fn shared_front(&self) -> Option<&Bytes> {
+    pub(crate) fn shared_front_or_freeze(&mut self) -> Option<&Bytes> {
+        if self.buf.shared.is_none() && self.buf.copied && self.buf.more.is_empty() {
+            self.buf.shared = Some(std::mem::take(&mut self.buf.owned).freeze());
+        }
         self.buf.shared.as_ref()
     }
 
