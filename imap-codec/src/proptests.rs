@@ -191,9 +191,10 @@ fn next_into_matches_next<M: Message + Clone + PartialEq + std::fmt::Debug>(
 }
 
 /// Feeds `bytes` split at `cuts` (shared and copied pieces in turn) to two receivers of one
-/// configuration expecting `expect`: the first reads a one-line message complete in a shared
-/// piece where the framer holds it (its values cut out of the piece), the other cuts every
-/// message off first (the general path, `always_cut`). The same events call by call
+/// configuration expecting `expect`: the first reads a complete one-line message where the
+/// framer holds it (a shared piece as it is, copied pieces in the framer's buffer frozen;
+/// its values cut out of it), the other cuts every message off first (the general path,
+/// `always_cut`). The same events call by call
 /// (values, warnings, errors with their raw message, excerpt and offsets), through `next`
 /// and `next_into` in turn, the same parse count (one a message), and the same bytes left.
 /// Returns how many messages the first read in place.
@@ -204,42 +205,42 @@ fn in_place_matches_cut(
     opts: DecodeOptions,
     expect: Expect,
 ) -> Result<u64, TestCaseError> {
-    let mut shared = Receiver::new(framer, opts.clone(), expect);
-    let mut copied = Receiver::new(framer, opts, expect);
-    copied.always_cut = true;
+    let mut in_place = Receiver::new(framer, opts.clone(), expect);
+    let mut cut = Receiver::new(framer, opts, expect);
+    cut.always_cut = true;
     let mut slot = None;
     for (i, piece) in pieces(bytes, cuts) {
         if i % 2 == 0 {
-            shared.push_bytes(piece.clone());
-            copied.push_bytes(piece);
+            in_place.push_bytes(piece.clone());
+            cut.push_bytes(piece);
         } else {
-            shared.push(&piece);
-            copied.push(&piece);
+            in_place.push(&piece);
+            cut.push(&piece);
         }
         loop {
             // by value and into a slot in turn, on the receiver read in place
-            let got = if shared.parses() % 2 == 0 {
-                shared.next()
+            let got = if in_place.parses() % 2 == 0 {
+                in_place.next()
             } else {
-                shared.next_into(&mut slot);
+                in_place.next_into(&mut slot);
                 slot.take()
             };
-            let want = copied.next();
+            let want = cut.next();
             prop_assert_eq!(&got, &want, "cuts {:?}", cuts);
-            prop_assert_eq!(shared.parses(), copied.parses());
+            prop_assert_eq!(in_place.parses(), cut.parses());
             if want.is_none() {
                 break;
             }
-            if copied.awaiting_decision() {
-                prop_assert!(shared.awaiting_decision());
-                prop_assert!(copied.accept_literal().is_ok());
-                prop_assert!(shared.accept_literal().is_ok());
+            if cut.awaiting_decision() {
+                prop_assert!(in_place.awaiting_decision());
+                prop_assert!(cut.accept_literal().is_ok());
+                prop_assert!(in_place.accept_literal().is_ok());
             }
         }
     }
-    prop_assert_eq!(copied.read_in_place, 0);
-    prop_assert_eq!(shared.take_buffered(), copied.take_buffered());
-    Ok(shared.read_in_place)
+    prop_assert_eq!(cut.read_in_place, 0);
+    prop_assert_eq!(in_place.take_buffered(), cut.take_buffered());
+    Ok(in_place.read_in_place)
 }
 
 /// A stream for [`next_into_matches_next`]: the encoded values, each followed by one of a
