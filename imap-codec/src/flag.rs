@@ -555,7 +555,20 @@ impl MailboxAttribute {
     fn known_index_at(rest: &[u8]) -> Option<(u8, usize)> {
         Self::INDEX.word_at(&Self::NAMES, rest)
     }
+
+    /// [`known_index_at`](Self::known_index_at) for a name followed by SP or `)` (`None`
+    /// for any other), by the perfect hash of the names' first four letters
+    /// ([`ATTRIBUTE_PREFIXES`]; test `prefix4_matches_word_at`).
+    #[inline(always)]
+    fn known_index_before_sp_or_close(rest: &[u8]) -> Option<(u8, usize)> {
+        ATTRIBUTE_PREFIXES.at(&Self::INDEX, &Self::NAMES, rest)
+    }
 }
+
+/// The attributes' names by their first four letters (see
+/// [`Prefix4`](crate::names::Prefix4)).
+static ATTRIBUTE_PREFIXES: crate::names::Prefix4 =
+    crate::names::Prefix4::new(&MailboxAttribute::NAMES);
 
 /// The known attributes in the order of `MailboxAttribute::NAMES` (what a
 /// [`MailboxAttributes`] code refers to; test `known_attributes_follow_the_table`).
@@ -620,13 +633,18 @@ fn known_attributes(b: &[u8], at: usize, v: &mut MailboxAttributes, max: usize) 
     if b.get(q) == Some(&b')') {
         return Some(q + 1);
     }
+    debug_assert_eq!(v.len(), 0);
+    // `v.len()`, counted here
+    let mut len = 0;
     loop {
         if b.get(q) != Some(&b'\\') {
             return None;
         }
-        let (i, n) = MailboxAttribute::known_index_at(b.get(q + 1..)?)?;
+        // the name is followed by SP or `)`
+        let (i, n) = MailboxAttribute::known_index_before_sp_or_close(b.get(q + 1..)?)?;
         v.push_known(i);
-        if v.len() > max {
+        len += 1;
+        if len > max {
             return None;
         }
         q += 1 + n;
@@ -712,6 +730,63 @@ mod tests {
             d.message.to_bytes_inline_literals().as_ref(),
             b"* FLAGS (\\_ a)\r\n"
         );
+    }
+
+    /// The attributes' perfect hash ([`ATTRIBUTE_PREFIXES`]) gives what the general lookup
+    /// ([`Index::word_at_general`](crate::names::Index::word_at_general)) gives for a name
+    /// followed by SP or `)`, and nothing otherwise: every name in three cases, cut short,
+    /// lengthened by a letter, with a letter changed, with its fourth letter or the byte
+    /// after it any byte, followed by every byte and then by nothing or a list's rest.
+    #[test]
+    fn prefix4_matches_word_at() {
+        let names = &MailboxAttribute::NAMES;
+        let mut words: Vec<Vec<u8>> = vec![Vec::new(), b"x".to_vec(), b"all".to_vec()];
+        for n in names {
+            for v in [n.to_vec(), n.to_ascii_uppercase(), n.to_ascii_lowercase()] {
+                words.push(v.clone());
+                words.push(v[..v.len() - 1].to_vec());
+                words.push([&v[..], b"s"].concat());
+                for j in 0..v.len() {
+                    let mut w = v.clone();
+                    w[j] ^= 0x01;
+                    words.push(w.clone());
+                    w[j] = b'@';
+                    words.push(w);
+                }
+                for c in 0..=255u8 {
+                    for j in [3, v.len()] {
+                        let mut w = v.clone();
+                        if j < w.len() {
+                            w[j] = c;
+                        } else {
+                            w.push(c);
+                        }
+                        words.push(w);
+                    }
+                }
+            }
+        }
+        let mut hits = 0;
+        for w in &words {
+            for c in 0..=255u8 {
+                for tail in [&b""[..], b"\\Seen) \"/\" INBOX\r\n"] {
+                    let rest = [&w[..], &[c], tail].concat();
+                    for cut in [rest.len(), w.len(), w.len() + 1] {
+                        let r = &rest[..cut.min(rest.len())];
+                        let general = MailboxAttribute::INDEX
+                            .word_at_general(names, r)
+                            .filter(|&(_, n)| matches!(r.get(n), Some(b' ' | b')')));
+                        hits += usize::from(general.is_some());
+                        assert_eq!(
+                            MailboxAttribute::known_index_before_sp_or_close(r),
+                            general,
+                            "{r:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(hits > 1000, "{hits}");
     }
 
     /// Every mailbox attribute name goes name -> value -> name (with its backslash), in any

@@ -328,6 +328,189 @@ impl<const N: usize> Index<N> {
     }
 }
 
+/// One slot of a [`Prefix4`] table.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// The first four bytes of the name (a three-byte name: and the byte after it), each
+    /// with bit 5 set, little-endian; `0` for an empty slot (no folded input is `0`).
+    key: u32,
+    /// The entry's place in the table.
+    idx: u8,
+    /// The name's length.
+    len: u8,
+    /// The mask of the name's first `min(len, 8)` bytes and those bytes folded ([`head`]).
+    mask: u64,
+    head: u64,
+    /// A name over eight bytes: its last eight bytes, folded.
+    tail: u64,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    key: 0,
+    idx: 0,
+    len: 0,
+    mask: 0,
+    head: 0,
+    tail: 0,
+};
+
+/// Slots of a [`Prefix4`] table (a power of two).
+const PREFIX_SLOTS: usize = 64;
+
+/// A perfect hash of a table of letter-only names (three to sixteen letters) by their first
+/// four bytes, ASCII case folded (a three-letter name is there twice: followed by SP and by
+/// `)`), for the lists whose names are followed by SP or `)` (a LIST response's attributes):
+/// one multiply picks the one name the input can be, checked in two or three word compares.
+/// [`at`](Self::at) gives what [`Index::word_at`] gives when the name is followed by SP or
+/// `)`, and `None` otherwise (test `prefix4_matches_word_at`). Built at compile time: a
+/// table whose names share four letters, or have other bytes than letters, fails to
+/// compile.
+pub(crate) struct Prefix4 {
+    /// The multiplier of the hash (`key * mul >> 26`), the first found that sends each key
+    /// to a slot of its own.
+    mul: u32,
+    slots: [Slot; PREFIX_SLOTS],
+}
+
+/// The folded key of `s`: its first four bytes, `term` standing in for a missing fourth.
+const fn key4(s: &[u8], term: u8) -> u32 {
+    let mut k = 0u32;
+    let mut i = 0;
+    while i < 4 {
+        let c = if i < s.len() { s[i] } else { term };
+        k |= ((c | 0x20) as u32) << (8 * i);
+        i += 1;
+    }
+    k
+}
+
+impl Prefix4 {
+    /// Builds the table (see the type's doc for what fails to compile).
+    pub(crate) const fn new<const N: usize>(names: &[&[u8]; N]) -> Self {
+        assert!(N < 255, "prefix table: more than 254 names");
+        // every key: a name's, twice for a three-letter name
+        let mut keys = [0u32; 64];
+        let mut owner = [0usize; 64];
+        let mut nk = 0;
+        let mut i = 0;
+        while i < N {
+            let s = names[i];
+            assert!(
+                s.len() >= 3 && s.len() <= 16,
+                "prefix table: 3 to 16 letters"
+            );
+            let mut j = 0;
+            while j < s.len() {
+                assert!(s[j].is_ascii_alphabetic(), "prefix table: letters only");
+                j += 1;
+            }
+            if s.len() == 3 {
+                keys[nk] = key4(s, b' ');
+                owner[nk] = i;
+                keys[nk + 1] = key4(s, b')');
+                owner[nk + 1] = i;
+                nk += 2;
+            } else {
+                keys[nk] = key4(s, 0);
+                owner[nk] = i;
+                nk += 1;
+            }
+            assert!(nk + 2 <= keys.len(), "prefix table: too many names");
+            i += 1;
+        }
+        // the keys are distinct (else two names share their first four letters)
+        let mut a = 0;
+        while a < nk {
+            let mut b = a + 1;
+            while b < nk {
+                assert!(keys[a] != keys[b], "prefix table: names share four letters");
+                b += 1;
+            }
+            a += 1;
+        }
+        // the first odd multiplier (of a fixed sequence) without a collision
+        let mut seed = 0x9e37_79b9u32;
+        let mut tries = 0;
+        loop {
+            assert!(tries < 100_000, "prefix table: no perfect hash found");
+            tries += 1;
+            seed = seed.wrapping_mul(0x0019_660d).wrapping_add(0x3c6e_f35f);
+            let mul = seed | 1;
+            let mut used = [false; PREFIX_SLOTS];
+            let mut ok = true;
+            let mut k = 0;
+            while k < nk {
+                let h = (keys[k].wrapping_mul(mul) >> 26) as usize;
+                if used[h] {
+                    ok = false;
+                    break;
+                }
+                used[h] = true;
+                k += 1;
+            }
+            if !ok {
+                continue;
+            }
+            let mut slots = [EMPTY_SLOT; PREFIX_SLOTS];
+            let mut k = 0;
+            while k < nk {
+                let s = names[owner[k]];
+                let n = s.len();
+                let [mask, head] = head(s);
+                slots[(keys[k].wrapping_mul(mul) >> 26) as usize] = Slot {
+                    key: keys[k],
+                    idx: owner[k] as u8,
+                    len: n as u8,
+                    mask,
+                    head,
+                    tail: if n > 8 { le(s, n - 8, 8) | FOLD } else { 0 },
+                };
+                k += 1;
+            }
+            return Prefix4 { mul, slots };
+        }
+    }
+
+    /// The entry whose name (ignoring case) starts `rest` and is followed by SP or `)`, with
+    /// the name's length; `None` for anything else. With eight bytes of `rest` at hand: one
+    /// slot, picked by the first four bytes, compared; fewer take `index`'s
+    /// [`word_at_general`](Index::word_at_general).
+    #[inline(always)]
+    pub(crate) fn at<const N: usize>(
+        &self,
+        index: &Index<N>,
+        names: &[&[u8]; N],
+        rest: &[u8],
+    ) -> Option<(u8, usize)> {
+        let Some(w) = rest.get(..8) else {
+            return index
+                .word_at_general(names, rest)
+                .filter(|&(_, n)| matches!(rest.get(n), Some(b' ' | b')')));
+        };
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let w = u64::from_le_bytes(a) | FOLD;
+        let k = w as u32;
+        let s = &self.slots[(k.wrapping_mul(self.mul) >> 26) as usize % PREFIX_SLOTS];
+        if s.key != k || w & s.mask != s.head {
+            return None;
+        }
+        let n = s.len as usize;
+        if n > 8 {
+            let t = rest.get(n - 8..n)?;
+            let mut a = [0u8; 8];
+            a.copy_from_slice(t);
+            if u64::from_le_bytes(a) | FOLD != s.tail {
+                return None;
+            }
+        }
+        match rest.get(n) {
+            Some(b' ' | b')') => Some((s.idx, n)),
+            _ => None,
+        }
+    }
+}
+
 /// Defines an enum whose variants without arguments each have one name (a keyword matched
 /// ignoring ASCII case), from one list. Generates:
 ///
