@@ -73,6 +73,13 @@ impl Mailbox {
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
         IString::parse_astring(p).map(Self::from_istring)
     }
+
+    /// [`parse`](Self::parse) with the astring reader inlined (a LIST response's mailbox).
+    #[inline(always)]
+    pub(crate) fn parse_inline(p: &mut Parser<'_>) -> PResult<Self> {
+        p.astring_inline()
+            .map(|b| Self::from_istring(IString::unchecked(b)))
+    }
 }
 
 impl TryFrom<&str> for Mailbox {

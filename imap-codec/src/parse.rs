@@ -1504,6 +1504,14 @@ impl<'a> Parser<'a> {
     /// `astring` = 1*ASTRING-CHAR / string.
     #[inline]
     pub(crate) fn astring(&mut self) -> PResult<Bytes> {
+        self.astring_inline()
+    }
+
+    /// [`astring`](Self::astring), always inlined: for the one caller where a name is most of
+    /// the message (a LIST response's mailbox), which then saves the call and the move of
+    /// the result.
+    #[inline(always)]
+    pub(crate) fn astring_inline(&mut self) -> PResult<Bytes> {
         match self.peek() {
             Some(b'"') => self.quoted(),
             Some(b'{') => self.literal(),

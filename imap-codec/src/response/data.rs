@@ -1254,7 +1254,7 @@ fn parse_list_item_into(p: &mut Parser<'_>, item: &mut ListItem) -> PResult<()> 
     p.sp()?;
     item.delimiter = Delimiter::parse(p)?;
     p.sp()?;
-    item.mailbox = Mailbox::parse(p)?;
+    item.mailbox = Mailbox::parse_inline(p)?;
     // the usual line ends here; extended data out of line
     if p.peek() != Some(b'\r') {
         parse_list_extended(p, &mut item.extended)?;
