@@ -1234,7 +1234,8 @@ impl Framer {
         } = h;
         let lim = self.config.limits;
         self.literals += 1;
-        let total = size + length;
+        // saturating: a length near 2^64 is over any limit, not an overflow
+        let total = size.saturating_add(length);
         let nonsync_max = match (mode, self.config.max_nonsync_literal) {
             (LiteralMode::NonSync, Some(m)) if length > m => Some(m),
             _ => None,
@@ -1546,7 +1547,9 @@ impl Framer {
     }
 
     /// The usual frame, inline in the caller: a message of one line, complete in the
-    /// contiguous part, within the limits and announcing no literal. What the general path
+    /// contiguous part, within the limits and announcing no literal (or announcing only
+    /// quiet literals within the limits, the whole message complete in the contiguous part:
+    /// [`literal_message_len`](Self::literal_message_len)). What the general path
     /// ([`next_message_frame`](Self::next_message_frame)) returns for it, with the same
     /// state changes; `None` for anything else, which the general path then takes (its scan
     /// for the LF starting where this one found it).
@@ -1557,7 +1560,9 @@ impl Framer {
     }
 
     /// The length (LF included) of the message [`one_line_message`](Self::one_line_message)
-    /// would return, left where it is: the caller takes it with
+    /// would return (a message of one line, or one whose literals are all quiet and which is
+    /// complete in the contiguous part: [`literal_message_len`](Self::literal_message_len)),
+    /// left where it is: the caller takes it with
     /// [`take_one_line`](Self::take_one_line) or, after reading it where it is (in
     /// [`shared_front_or_freeze`](Self::shared_front_or_freeze)), drops it with
     /// [`skip_one_line`](Self::skip_one_line). `None` as `one_line_message` (with the same
@@ -1580,6 +1585,13 @@ impl Framer {
         let line = &self.buf[..lf];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if lf >= lim.max_line || (lf + 1) as u64 > lim.max_message || line.last() == Some(&b'}') {
+            if lf < lim.max_line && (lf + 1) as u64 <= lim.max_message {
+                // a line ending in `}`: a message with quiet literals, complete in the
+                // contiguous part, is taken whole like a one-line one
+                if let Some(n) = self.literal_message_len(lf) {
+                    return Some(n);
+                }
+            }
             // the general path's scan starts at the LF found
             self.state = State::Line {
                 line_start: 0,
@@ -1588,6 +1600,55 @@ impl Framer {
             return None;
         }
         Some(lf + 1)
+    }
+
+    /// The length of the message whose first line, within the limits, ends at `lf` in `}`
+    /// (usually a literal's header), when it is complete in the contiguous part and the
+    /// general path ([`next_message_frame`](Self::next_message_frame)) would return it as
+    /// one [`Frame::Message`] without any other frame first: every literal it announces is
+    /// quiet ([`FramerConfig::quiet_literals`], neither paused at nor streamed) and within
+    /// the limits, every line within the limits. `None` for anything else (an overflowing
+    /// header, a limit exceeded, a literal announced or paused at, a message not complete
+    /// in the contiguous part), which the general path then takes from the start, nothing
+    /// changed. Each line's LF is searched for once here (the literal skipped by its
+    /// length), as the general path does; the parser then reads the message where it is.
+    #[inline(never)]
+    fn literal_message_len(&self, mut lf: usize) -> Option<usize> {
+        let config = &self.config;
+        if !config.quiet_literals {
+            return None;
+        }
+        let lim = &config.limits;
+        let mut literals = self.literals;
+        let mut start = 0;
+        loop {
+            let h = match parse_announcement(&self.buf[start..lf]) {
+                Ok(Some(h)) => h,
+                Ok(None) => return Some(lf + 1),
+                Err(()) => return None,
+            };
+            let length = h.length;
+            literals += 1;
+            let paused = h.mode == LiteralMode::Sync && config.await_sync_literals;
+            let streamed = config.stream_literals_over.is_some_and(|t| length > t);
+            let nonsync_over = h.mode == LiteralMode::NonSync
+                && config.max_nonsync_literal.is_some_and(|m| length > m);
+            if paused
+                || streamed
+                || nonsync_over
+                || length > lim.max_literal
+                || literals > lim.max_literals
+                || ((lf + 1) as u64).checked_add(length)? > lim.max_message
+            {
+                return None;
+            }
+            // the literal and the next line, in the contiguous part
+            start = (lf + 1).checked_add(usize::try_from(length).ok()?)?;
+            lf = start + find_lf(self.buf.get(start..)?)?;
+            if lf + 1 - start > lim.max_line || (lf + 1) as u64 > lim.max_message {
+                return None;
+            }
+        }
     }
 
     /// Bytes copied out of frozen buffers into new ones so far (see
@@ -1605,7 +1666,7 @@ impl Framer {
     /// copied in are read in place too (a room, lent and handed back, is never frozen: each
     /// room would be a new allocation then).
     ///
-    /// Called with a complete one-line message at the front. The frozen buffer's memory is
+    /// Called with a complete message at the front (one line, or with quiet literals). The frozen buffer's memory is
     /// not reused: the next `push` copies what is left of it (the partial message at its
     /// end) into a new buffer. Each byte is copied that way at most once: a buffer is frozen
     /// only with a complete message at its front, and a partial message left at the end
@@ -3121,19 +3182,26 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The one-line fast path of `next_frame` against the general path alone: any mix of
+        /// The one-line fast path of `next_frame` (with the whole message of quiet literals
+        /// it takes too, `literal_message_len`) against the general path alone: any mix of
         /// lines (with and without CR, ending in `}`, announcing literals of either kind,
-        /// over the line or message limit), read in any pieces by `push`, `push_bytes` or
-        /// `push_bytes_mut`, with literals buffered or streamed and synchronizing ones
-        /// awaited or not, gives the same frames, offsets and buffered byte counts.
+        /// several, overflowing, over the line, message, literal, literal count or LITERAL-
+        /// limit), read whole or in any pieces by `push`, `push_bytes` or `push_bytes_mut`, with
+        /// literals announced or quiet, buffered or streamed and synchronizing ones awaited
+        /// or not, gives the same frames, offsets and buffered byte counts.
         #[test]
         fn one_line_fast_path_equals_general_path(
-            pieces in proptest::collection::vec(0usize..12, 1..16),
+            pieces in proptest::collection::vec(0usize..20, 1..16),
             sizes in proptest::collection::vec(1usize..40, 1..8),
             how in 0usize..3,
             stream in proptest::bool::ANY,
             await_sync in proptest::bool::ANY,
+            quiet in proptest::bool::ANY,
+            nonsync_max in proptest::option::of(0u64..16),
             max_line in 12usize..60,
+            max_literal in 8u64..48,
+            max_literals in 1usize..4,
+            whole in proptest::bool::ANY,
         ) {
             const PIECES: &[&str] = &[
                 "* 1 EXISTS\r\n",
@@ -3148,12 +3216,31 @@ mod tests {
                 "* SEARCH 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\r\n",
                 "y LOGIN {3}\r\nabc {2}\r\nde\r\n",
                 "z }\n",
+                "* 4 FETCH (BODY[1] {2}\r\nab BODY[2] ~{3}\r\nc\0d)\r\n",
+                "bare lf {1}\nx\n",
+                "t2 APPEND box {40}\r\n0123456789012345678901234567890123456789\r\n",
+                "w {4}\r\n{1}\r\n{0}\r\n{2}\r\nxy}\r\n",
+                "v {0}\r\n\r\n",
+                "u {18446744073709551615}\r\n",
+                "* LIST () \"/\" {01}\r\n{ {3+}\r\nab\n\r\n",
+                "* 5 FETCH (BODY[] {1}\r\nx FLAGS (\\Seen \\Answered \\Flagged \\Draft))\r\n",
             ];
             let input: Vec<u8> = pieces.iter().flat_map(|&i| PIECES[i].bytes()).collect();
+            // in one read, each message is complete when first looked at (the only way the
+            // fast path takes a message with literals)
+            let sizes = if whole { vec![input.len()] } else { sizes };
             let config = FramerConfig::default()
                 .with_stream_literals_over(stream.then_some(4))
                 .with_await_sync_literals(await_sync)
-                .with_limits(Limits::default().with_max_line(max_line).with_max_message(90));
+                .with_quiet_literals(quiet)
+                .with_max_nonsync_literal(nonsync_max)
+                .with_limits(
+                    Limits::default()
+                        .with_max_line(max_line)
+                        .with_max_message(90)
+                        .with_max_literal(max_literal)
+                        .with_max_literals(max_literals),
+                );
             let run = |fast: bool| {
                 let mut f = Framer::new(config);
                 let mut got = Vec::new();
