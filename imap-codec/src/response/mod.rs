@@ -553,21 +553,39 @@ impl Response {
 
     /// [`parse_into`](Self::parse_into) in a SASL exchange (`sasl`: a `+` line is a base64
     /// challenge) or not (human text).
+    ///
+    /// Inline in the decoder: a message pays one call (into `parse_response_into`) between
+    /// the receiver and its keyword, the lenient fallback is out of line.
+    #[inline(always)]
     pub(crate) fn parse_into_in(p: &mut Parser<'_>, out: &mut Self, sasl: bool) -> PResult<()> {
         let start = p.pos;
-        match Self::parse_response_into(p, out, sasl) {
-            Ok(()) => Ok(()),
-            Err(e) if p.allows(Quirk::NonImapLine) => {
-                p.pos = start;
-                match p.opt(Self::non_imap_line) {
-                    Some(r) => {
-                        *out = r;
-                        Ok(())
-                    }
-                    None => Err(e),
-                }
+        let r = Self::parse_response_into(p, out, sasl);
+        if r.is_err() {
+            return Self::non_imap_fallback(p, out, start, r);
+        }
+        r
+    }
+
+    /// After `parse_response_into` failed (`failed`) on the message at `start`: in the
+    /// lenient profile, the line as a non-IMAP line if it reads as one, otherwise `failed`.
+    #[cold]
+    #[inline(never)]
+    fn non_imap_fallback(
+        p: &mut Parser<'_>,
+        out: &mut Self,
+        start: usize,
+        failed: PResult<()>,
+    ) -> PResult<()> {
+        if !p.allows(Quirk::NonImapLine) {
+            return failed;
+        }
+        p.pos = start;
+        match p.opt(Self::non_imap_line) {
+            Some(r) => {
+                *out = r;
+                Ok(())
             }
-            Err(e) => Err(e),
+            None => failed,
         }
     }
 
