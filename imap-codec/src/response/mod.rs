@@ -271,13 +271,22 @@ pub(crate) fn list_follows(p: &Parser<'_>) -> bool {
     sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces))
 }
 
-/// Skips NUL padding before a line (lenient only).
+/// Skips NUL padding before a line (lenient only). Inline: every response pays the test
+/// of its first byte, the padding is skipped out of line.
+#[inline(always)]
 fn skip_nul_padding(p: &mut Parser<'_>) {
     if p.peek() == Some(0) {
-        let at = p.pos;
-        if p.tolerate(Quirk::NonImapLine, at) {
-            while p.eat(0) {}
-        }
+        skip_nuls(p);
+    }
+}
+
+/// [`skip_nul_padding`] at a NUL.
+#[cold]
+#[inline(never)]
+fn skip_nuls(p: &mut Parser<'_>) {
+    let at = p.pos;
+    if p.tolerate(Quirk::NonImapLine, at) {
+        while p.eat(0) {}
     }
 }
 
