@@ -440,7 +440,9 @@ fn front(src: &Bytes, len: usize) -> Bytes {
 /// `placeholder()` message, which `parse_into` fills where it lives (no moves of the value
 /// through `Result`/`Decoded`); on failure `out` becomes the error event. The message is the
 /// first `len` bytes of `src`, read where it is (only the raw message of an error is cut).
-#[inline]
+/// Inline in the receiver's loop (the parser is set up in its frame, no call between the
+/// loop and `parse_into`); warnings and errors are finished out of line.
+#[inline(always)]
 fn decode_event_in_place<T>(
     src: &Bytes,
     len: usize,
@@ -456,23 +458,33 @@ fn decode_event_in_place<T>(
         Some(StreamEvent::Message(d)) => parse_into(&mut p, &mut d.message),
         _ => Ok(()),
     };
-    match r {
-        Ok(()) => {
-            if !p.warnings.is_empty() {
-                if let Some(StreamEvent::Message(d)) = out {
-                    d.warnings = std::mem::take(&mut p.warnings);
-                }
-            }
-        }
-        Err(_) => {
-            let mut error = p.error();
-            error.message_offset = Some(stream_offset);
-            *out = Some(StreamEvent::Error(StreamError::Decode {
-                error,
-                raw: front(src, len),
-                stream_offset,
-            }));
-        }
+    if r.is_err() || !p.warnings.is_empty() {
+        finish_in_place(p, r.is_err(), src, len, stream_offset, out);
+    }
+}
+
+/// The end of [`decode_event_in_place`] for a message that failed (`failed`: `out` becomes
+/// the error event) or was decoded with warnings (moved into its event).
+#[cold]
+#[inline(never)]
+fn finish_in_place<T>(
+    mut p: Parser<'_>,
+    failed: bool,
+    src: &Bytes,
+    len: usize,
+    stream_offset: u64,
+    out: &mut Option<StreamEvent<T>>,
+) {
+    if failed {
+        let mut error = p.error();
+        error.message_offset = Some(stream_offset);
+        *out = Some(StreamEvent::Error(StreamError::Decode {
+            error,
+            raw: front(src, len),
+            stream_offset,
+        }));
+    } else if let Some(StreamEvent::Message(d)) = out {
+        d.warnings = std::mem::take(&mut p.warnings);
     }
 }
 
@@ -510,7 +522,7 @@ macro_rules! message_kind {
                 Self::decode_event_in(&msg, msg.len(), opts, stream_offset, out)
             }
 
-            #[inline]
+            #[inline(always)]
             fn decode_event_in(
                 src: &Bytes,
                 len: usize,
@@ -1468,8 +1480,10 @@ impl<M: Message> StreamDecoder<M> {
     #[inline]
     #[must_use = "a dropped event is a lost message, literal decision or error"]
     pub fn next(&mut self) -> Option<StreamEvent<M>> {
-        self.rx
-            .next_with(|src, n, _, opts, off, out| M::decode_event_in(src, n, opts, off, out))
+        self.rx.next_with(
+            #[inline(always)]
+            |src, n, _, opts, off, out| M::decode_event_in(src, n, opts, off, out),
+        )
     }
 
     /// [`next`](Self::next) into a place the caller owns (as [`Receiver::next_into`]):
@@ -1504,6 +1518,7 @@ impl<M: Message> StreamDecoder<M> {
             M::clear_event(out);
         }
         self.rx.fill_with(
+            #[inline(always)]
             |src, n, _, opts, off, out| M::decode_event_in(src, n, opts, off, out),
             out,
         );

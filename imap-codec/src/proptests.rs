@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use crate::codec::{AnyMessage, Expect, Message, Receiver, StreamDecoder, StreamEvent};
 use crate::encode::{EncodeBuf, EncodeOptions, LiteralMode};
-use crate::framer::FramerConfig;
+use crate::framer::{Frame, Framer, FramerConfig};
 use crate::options::DecodeOptions;
 
 fn encode<M: Message>(m: &M, nonsync: bool) -> Bytes {
@@ -243,6 +243,63 @@ fn in_place_matches_cut(
     Ok(in_place.read_in_place)
 }
 
+/// Lines that decode only in the lenient profile, with a warning (NUL padding, a non-IMAP
+/// line, a quirk inside a response), or not at all, for [`events_equal_decode`].
+const DEFECTS: [&[u8]; 6] = [
+    b"\0\0* OK ready\r\n",
+    b"hello world\r\n",
+    b"* LIST (\\Noselect) NIL \"\"\r\n",
+    b"* 1 FETCH (FLAGS \r\n",
+    b"* 3 EXISTS\r\n",
+    b"A1 OK done\r\n",
+];
+
+/// Feeds `bytes` whole (shared) to a decoder and to a bare framer, and compares each event
+/// [`StreamDecoder::next_into`] leaves in its slot with the general path: the framer's
+/// message decoded by [`Message::decode`] (its value and warnings, or its error with the
+/// message's offset and raw bytes), a framing error as it is. The decoder reads one-line
+/// messages in place and parses into its slot (`decode_event_in_place`, warnings and errors
+/// finished out of line); this pins it to the plain decode. Returns how many messages.
+fn events_equal_decode<M: Message + Clone + PartialEq + std::fmt::Debug>(
+    bytes: &Bytes,
+    opts: DecodeOptions,
+) -> Result<usize, TestCaseError> {
+    let config = FramerConfig::default()
+        .with_await_sync_literals(false)
+        .with_quiet_literals(true);
+    let mut dec = StreamDecoder::<M>::new(config, opts.clone());
+    let mut framer = Framer::new(config);
+    dec.push_bytes(bytes.clone());
+    framer.push_bytes(bytes.clone());
+    let mut slot = None;
+    let mut n = 0;
+    loop {
+        let start = framer.stream_offset();
+        let want = framer.next_frame().map(|f| match f {
+            Frame::Message(msg) => match M::decode(&msg, &opts) {
+                Ok(d) => StreamEvent::Message(d),
+                Err(mut error) => {
+                    error.message_offset = Some(start);
+                    StreamEvent::Error(crate::codec::StreamError::Decode {
+                        error,
+                        raw: msg,
+                        stream_offset: start,
+                    })
+                }
+            },
+            Frame::Error(e) => StreamEvent::Error(crate::codec::StreamError::Frame(e)),
+            other => panic!("no such frame in this configuration: {other:?}"),
+        });
+        let more = dec.next_into(&mut slot);
+        prop_assert_eq!(more, want.is_some());
+        prop_assert_eq!(&slot, &want, "in {:?}", bytes);
+        if want.is_none() {
+            return Ok(n);
+        }
+        n += 1;
+    }
+}
+
 /// A stream for [`next_into_matches_next`]: the encoded values, each followed by one of a
 /// few lines that do not decode, frame with a literal or break a limit (by `noise`).
 fn mixed_stream<M: Message>(values: &[M], noise: &[u8]) -> Bytes {
@@ -304,6 +361,32 @@ proptest! {
                 prop_assert!(events > 0 || n == 0);
             }
         }
+    }
+
+    /// Events decoded in place against each framed message's plain decode
+    /// ([`events_equal_decode`]): responses and commands, any mix of valid, broken and
+    /// defective lines (warnings in the lenient profile), strict and lenient.
+    #[test]
+    fn in_place_events_equal_decode(
+        responses in proptest::collection::vec(crate::response::strategies::response(), 1..4),
+        commands in proptest::collection::vec(crate::command::strategies::command(), 1..4),
+        noise in proptest::collection::vec(any::<u8>(), 4),
+        defects in proptest::collection::vec(any::<u8>(), 4),
+        lenient: bool,
+    ) {
+        let opts = if lenient { DecodeOptions::lenient() } else { DecodeOptions::strict() };
+        let responses: Vec<_> = responses.into_iter().filter(|r| expect_for(r) == Expect::Response).collect();
+        let with_defects = |b: Bytes| {
+            let mut v = b.to_vec();
+            for d in &defects {
+                v.extend_from_slice(DEFECTS[*d as usize % DEFECTS.len()]);
+            }
+            Bytes::from(v)
+        };
+        let r = with_defects(mixed_stream(&responses, &noise));
+        prop_assert!(events_equal_decode::<crate::response::Response>(&r, opts.clone())? > 0);
+        let c = with_defects(mixed_stream(&commands, &noise));
+        prop_assert!(events_equal_decode::<crate::command::Command>(&c, opts)? > 0);
     }
 
     /// A one-line message read where the framer holds it (shared input) against the same
@@ -370,4 +453,37 @@ proptest! {
         }
         check_response(&v, a, b)?;
     }
+}
+
+/// [`events_equal_decode`] over every defective line, strict and lenient: the lenient
+/// profile decodes the NUL-padded and non-IMAP lines with warnings (moved into their events
+/// out of line), the strict one fails them (their error events built out of line).
+#[test]
+fn in_place_events_equal_decode_on_defects() {
+    let all: Vec<u8> = DEFECTS.concat();
+    let bytes = Bytes::from(all);
+    for opts in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let n = events_equal_decode::<crate::response::Response>(&bytes, opts.clone()).unwrap();
+        assert_eq!(n, DEFECTS.len());
+        let n = events_equal_decode::<crate::command::Command>(&bytes, opts).unwrap();
+        assert_eq!(n, DEFECTS.len());
+    }
+    // the lenient decoder's events carry the warnings (the cases above are not vacuous)
+    let mut dec = StreamDecoder::<crate::response::Response>::new(
+        FramerConfig::default(),
+        DecodeOptions::lenient(),
+    );
+    dec.push_bytes(bytes);
+    let mut slot = None;
+    let mut warned = 0;
+    let mut failed = 0;
+    while dec.next_into(&mut slot) {
+        match &slot {
+            Some(StreamEvent::Message(m)) => warned += usize::from(!m.warnings.is_empty()),
+            Some(StreamEvent::Error(_)) => failed += 1,
+            _ => {}
+        }
+    }
+    assert!(warned >= 2, "{warned} messages with warnings");
+    assert!(failed >= 1, "{failed} errors");
 }

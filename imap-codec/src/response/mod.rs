@@ -271,13 +271,22 @@ pub(crate) fn list_follows(p: &Parser<'_>) -> bool {
     sp_then(p, b'(') || (p.peek() == Some(b'(') && p.allows(Quirk::ExtraSpaces))
 }
 
-/// Skips NUL padding before a line (lenient only).
+/// Skips NUL padding before a line (lenient only). Inline: every response pays the test
+/// of its first byte, the padding is skipped out of line.
+#[inline(always)]
 fn skip_nul_padding(p: &mut Parser<'_>) {
     if p.peek() == Some(0) {
-        let at = p.pos;
-        if p.tolerate(Quirk::NonImapLine, at) {
-            while p.eat(0) {}
-        }
+        skip_nuls(p);
+    }
+}
+
+/// [`skip_nul_padding`] at a NUL.
+#[cold]
+#[inline(never)]
+fn skip_nuls(p: &mut Parser<'_>) {
+    let at = p.pos;
+    if p.tolerate(Quirk::NonImapLine, at) {
+        while p.eat(0) {}
     }
 }
 
@@ -553,21 +562,39 @@ impl Response {
 
     /// [`parse_into`](Self::parse_into) in a SASL exchange (`sasl`: a `+` line is a base64
     /// challenge) or not (human text).
+    ///
+    /// Inline in the decoder: a message pays one call (into `parse_response_into`) between
+    /// the receiver and its keyword, the lenient fallback is out of line.
+    #[inline(always)]
     pub(crate) fn parse_into_in(p: &mut Parser<'_>, out: &mut Self, sasl: bool) -> PResult<()> {
         let start = p.pos;
-        match Self::parse_response_into(p, out, sasl) {
-            Ok(()) => Ok(()),
-            Err(e) if p.allows(Quirk::NonImapLine) => {
-                p.pos = start;
-                match p.opt(Self::non_imap_line) {
-                    Some(r) => {
-                        *out = r;
-                        Ok(())
-                    }
-                    None => Err(e),
-                }
+        let r = Self::parse_response_into(p, out, sasl);
+        if r.is_err() {
+            return Self::non_imap_fallback(p, out, start, r);
+        }
+        r
+    }
+
+    /// After `parse_response_into` failed (`failed`) on the message at `start`: in the
+    /// lenient profile, the line as a non-IMAP line if it reads as one, otherwise `failed`.
+    #[cold]
+    #[inline(never)]
+    fn non_imap_fallback(
+        p: &mut Parser<'_>,
+        out: &mut Self,
+        start: usize,
+        failed: PResult<()>,
+    ) -> PResult<()> {
+        if !p.allows(Quirk::NonImapLine) {
+            return failed;
+        }
+        p.pos = start;
+        match p.opt(Self::non_imap_line) {
+            Some(r) => {
+                *out = r;
+                Ok(())
             }
-            Err(e) => Err(e),
+            None => failed,
         }
     }
 
