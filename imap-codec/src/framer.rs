@@ -93,19 +93,15 @@ pub(crate) fn literal_header(s: &[u8]) -> Result<(LiteralHeader, usize), HeaderE
     }
     i += 1;
     let ds = i;
+    // wrapping: up to 19 digits fit in 64 bits (below 10^19 < 2^64); 20 are checked again
+    // below, more are an overflow
     let mut v: u64 = 0;
-    let mut overflow = false;
     while let Some(&c @ b'0'..=b'9') = s.get(i) {
-        match v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((c - b'0') as u64))
-        {
-            Some(x) => v = x,
-            None => overflow = true,
-        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
         i += 1;
     }
-    if i == ds {
+    let digits = i - ds;
+    if digits == 0 {
         return Err(HeaderError::Invalid {
             at: i,
             expected: "literal length",
@@ -127,7 +123,7 @@ pub(crate) fn literal_header(s: &[u8]) -> Result<(LiteralHeader, usize), HeaderE
             },
         });
     }
-    if overflow || i - ds - (mode == LiteralMode::NonSync) as usize > MAX_LITERAL_DIGITS {
+    if digits >= MAX_LITERAL_DIGITS && !fits_u64(&s[ds..ds + digits]) {
         return Err(HeaderError::Overflow { at: ds });
     }
     Ok((
@@ -138,6 +134,19 @@ pub(crate) fn literal_header(s: &[u8]) -> Result<(LiteralHeader, usize), HeaderE
         },
         i + 1,
     ))
+}
+
+/// Whether a literal's length of [`MAX_LITERAL_DIGITS`] digits or more fits in 64 bits (no
+/// more digits than that, and no overflow).
+#[cold]
+fn fits_u64(digits: &[u8]) -> bool {
+    digits.len() <= MAX_LITERAL_DIGITS
+        && digits
+            .iter()
+            .try_fold(0u64, |v, &c| {
+                v.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+            })
+            .is_some()
 }
 
 /// A literal announcement seen at the end of a line, with what a server needs to decide on
@@ -1937,16 +1946,19 @@ pub(crate) fn parse_announcement(line: &[u8]) -> Result<Option<LiteralHeader>, (
 #[inline(never)]
 fn announcement_at_end(line: &[u8]) -> Result<Option<LiteralHeader>, ()> {
     let body = &line[..line.len() - 1];
-    let run = body
-        .iter()
-        .rev()
-        .take_while(|&&c| c.is_ascii_digit() || c == b'+')
-        .count();
-    let Some(open) = (body.len() - run).checked_sub(1) else {
-        return Ok(None);
-    };
-    if body[open] != b'{' {
-        return Ok(None);
+    // back over the run of digits and `+` to the `{` before it (a byte loop: the iterator
+    // chain of `rev().take_while().count()` cost ~100 instructions for two digits)
+    let mut open = body.len();
+    loop {
+        let Some(k) = open.checked_sub(1) else {
+            return Ok(None);
+        };
+        open = k;
+        match body[k] {
+            b'0'..=b'9' | b'+' => {}
+            b'{' => break,
+            _ => return Ok(None),
+        }
     }
     let start = if open > 0 && body[open - 1] == b'~' {
         open - 1
@@ -3484,6 +3496,143 @@ mod tests {
         assert_eq!(parse_announcement(b"a {}"), Ok(None));
         assert_eq!(parse_announcement(b"a 5}"), Ok(None));
         assert_eq!(parse_announcement(b"a {99999999999999999999999}"), Err(()));
+    }
+
+    /// `literal_header` and `parse_announcement` (their digit loop without checks up to 19
+    /// digits, the backward scan to the `{`) against the checked forms they replaced (s14):
+    /// every header of up to 22 digits around the 64-bit edge, zero-padded, with `+`, `~`,
+    /// junk before and after, and every string over a small alphabet up to 6 bytes.
+    #[test]
+    fn literal_header_equals_checked_reference() {
+        fn header_ref(s: &[u8]) -> Result<(LiteralHeader, usize), HeaderError> {
+            let binary = s.first() == Some(&b'~');
+            let mut i = binary as usize;
+            if s.get(i) != Some(&b'{') {
+                return Err(HeaderError::Invalid {
+                    at: i,
+                    expected: "{",
+                });
+            }
+            i += 1;
+            let ds = i;
+            let (mut v, mut overflow) = (0u64, false);
+            while let Some(&c @ b'0'..=b'9') = s.get(i) {
+                match v
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add((c - b'0') as u64))
+                {
+                    Some(x) => v = x,
+                    None => overflow = true,
+                }
+                i += 1;
+            }
+            if i == ds {
+                return Err(HeaderError::Invalid {
+                    at: i,
+                    expected: "literal length",
+                });
+            }
+            let mode = if s.get(i) == Some(&b'+') {
+                i += 1;
+                LiteralMode::NonSync
+            } else {
+                LiteralMode::Sync
+            };
+            if s.get(i) != Some(&b'}') {
+                let expected = if mode == LiteralMode::Sync {
+                    "\"}\" or \"+\""
+                } else {
+                    "\"}\""
+                };
+                return Err(HeaderError::Invalid { at: i, expected });
+            }
+            if overflow || i - ds - (mode == LiteralMode::NonSync) as usize > MAX_LITERAL_DIGITS {
+                return Err(HeaderError::Overflow { at: ds });
+            }
+            Ok((
+                LiteralHeader {
+                    length: v,
+                    mode,
+                    binary,
+                },
+                i + 1,
+            ))
+        }
+        fn announcement_ref(line: &[u8]) -> Result<Option<LiteralHeader>, ()> {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.last() != Some(&b'}') {
+                return Ok(None);
+            }
+            let body = &line[..line.len() - 1];
+            let run = body
+                .iter()
+                .rev()
+                .take_while(|&&c| c.is_ascii_digit() || c == b'+')
+                .count();
+            let Some(open) = (body.len() - run).checked_sub(1) else {
+                return Ok(None);
+            };
+            if body[open] != b'{' {
+                return Ok(None);
+            }
+            let start = if open > 0 && body[open - 1] == b'~' {
+                open - 1
+            } else {
+                open
+            };
+            match header_ref(&line[start..]) {
+                Ok((h, n)) if n == line.len() - start => Ok(Some(h)),
+                Ok(_) | Err(HeaderError::Invalid { .. }) => Ok(None),
+                Err(HeaderError::Overflow { .. }) => Err(()),
+            }
+        }
+        let check = |s: &[u8]| {
+            assert_eq!(
+                literal_header(s),
+                header_ref(s),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+            assert_eq!(
+                parse_announcement(s),
+                announcement_ref(s),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+        };
+        let mut numbers = vec![String::new()];
+        for d in 1..=22 {
+            numbers.push("9".repeat(d));
+            numbers.push(format!("1{}", "0".repeat(d - 1)));
+            numbers.push(format!("{:0>d$}", 7));
+        }
+        for n in [u64::MAX - 1, u64::MAX] {
+            numbers.push(n.to_string());
+            numbers.push(format!("0{n}"));
+        }
+        numbers.push("18446744073709551616".into());
+        numbers.push("99999999999999999990".into());
+        for n in &numbers {
+            for pre in ["", "~", "a ", "a ~", "x{1}"] {
+                for close in ["}", "+}", "", "+", "++}", "}x", "}\r"] {
+                    check(format!("{pre}{{{n}{close}").as_bytes());
+                }
+            }
+        }
+        // every string over a small alphabet up to 6 bytes
+        const A: &[u8] = b"{}+~9 \r";
+        let mut s = Vec::new();
+        for len in 0..=6u32 {
+            for k in 0..A.len().pow(len) {
+                s.clear();
+                let mut k = k;
+                for _ in 0..len {
+                    s.push(A[k % A.len()]);
+                    k /= A.len();
+                }
+                check(&s);
+            }
+        }
     }
 
     /// The framer (end of line) and the grammar (`Parser::literal_announcement`) accept and
