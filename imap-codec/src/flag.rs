@@ -741,18 +741,9 @@ mod tests {
     fn prefix4_matches_word_at() {
         let names = &MailboxAttribute::NAMES;
         let mut words: Vec<Vec<u8>> = vec![Vec::new(), b"x".to_vec(), b"all".to_vec()];
+        crate::names::name_variants(names, &mut words);
         for n in names {
             for v in [n.to_vec(), n.to_ascii_uppercase(), n.to_ascii_lowercase()] {
-                words.push(v.clone());
-                words.push(v[..v.len() - 1].to_vec());
-                words.push([&v[..], b"s"].concat());
-                for j in 0..v.len() {
-                    let mut w = v.clone();
-                    w[j] ^= 0x01;
-                    words.push(w.clone());
-                    w[j] = b'@';
-                    words.push(w);
-                }
                 for c in 0..=255u8 {
                     for j in [3, v.len()] {
                         let mut w = v.clone();

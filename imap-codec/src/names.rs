@@ -759,6 +759,27 @@ pub(crate) fn check_names<T: PartialEq + std::fmt::Debug>(t: Table<'_, T>) {
     }
 }
 
+/// Test words near each of `names`, appended to `words`: the name in three cases (as written,
+/// upper, lower) and, of each, the name cut short by a byte, lengthened by `s`, and with each
+/// byte changed (bit 0 flipped, or `@`). Shared by the tests of the lookups' fast paths.
+#[cfg(test)]
+pub(crate) fn name_variants(names: &[&[u8]], words: &mut Vec<Vec<u8>>) {
+    for n in names {
+        for v in [n.to_vec(), n.to_ascii_uppercase(), n.to_ascii_lowercase()] {
+            words.push(v[..v.len() - 1].to_vec());
+            words.push([&v[..], b"s"].concat());
+            for j in 0..v.len() {
+                let mut w = v.clone();
+                w[j] ^= 0x01;
+                words.push(w.clone());
+                w[j] = b'@';
+                words.push(w);
+            }
+            words.push(v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -794,20 +815,7 @@ mod tests {
     fn word_at_matches_general_path() {
         fn check<const N: usize>(ix: &Index<N>, names: &[&[u8]; N]) {
             let mut words: Vec<Vec<u8>> = vec![Vec::new(), b"x".to_vec()];
-            for n in names {
-                for v in [n.to_vec(), n.to_ascii_uppercase(), n.to_ascii_lowercase()] {
-                    words.push(v.clone());
-                    words.push(v[..v.len() - 1].to_vec());
-                    words.push([&v[..], b"s"].concat());
-                    for j in 0..v.len() {
-                        let mut w = v.clone();
-                        w[j] ^= 0x01;
-                        words.push(w.clone());
-                        w[j] = b'@';
-                        words.push(w);
-                    }
-                }
-            }
+            name_variants(names, &mut words);
             for w in &words {
                 for c in 0..=255u8 {
                     for tail in [&b""[..], b" \\Seen)\r\n"] {
