@@ -256,6 +256,73 @@ pub struct FramerConfig {
     pub quiet_literals: bool,
 }
 
+/// What the framer does with one announced literal: the single decision behind both the
+/// general path ([`Framer::announced`]) and the complete-message fast path
+/// ([`Framer::literal_message_len`], which takes a message only when every literal in it is
+/// [`Quiet`](LiteralFate::Quiet)), so the two cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LiteralFate {
+    /// A limit is exceeded: kind, limit, actual. A streamed literal is not buffered, so
+    /// only the literal count applies to it.
+    Over(LimitKind, u64, u64),
+    /// A synchronizing literal the caller decides on ([`FramerConfig::await_sync_literals`]).
+    Paused,
+    /// Longer than [`FramerConfig::stream_literals_over`]: handed out in chunks.
+    Streamed,
+    /// Framed inside its message without a frame of its own ([`FramerConfig::quiet_literals`]).
+    Quiet,
+    /// Framed inside its message after a [`Frame::LiteralAnnounced`].
+    Announced,
+}
+
+/// The fate of literal `h` under `config`, when it is the message's `literals`-th literal
+/// and the message is `total` bytes long with it (its lines so far and its literals).
+#[inline(always)]
+fn literal_fate(
+    config: &FramerConfig,
+    literals: usize,
+    total: u64,
+    h: LiteralHeader,
+) -> LiteralFate {
+    let lim = &config.limits;
+    let length = h.length;
+    let paused = h.mode == LiteralMode::Sync && config.await_sync_literals;
+    let stream = !paused && config.stream_literals_over.is_some_and(|t| length > t);
+    let count_over = literals > lim.max_literals;
+    let count = (
+        LimitKind::LiteralCount,
+        lim.max_literals as u64,
+        literals as u64,
+    );
+    if stream {
+        return if count_over {
+            LiteralFate::Over(count.0, count.1, count.2)
+        } else {
+            LiteralFate::Streamed
+        };
+    }
+    let over = if length > lim.max_literal {
+        Some((LimitKind::Literal, lim.max_literal, length))
+    } else if let Some(m) = config
+        .max_nonsync_literal
+        .filter(|&m| h.mode == LiteralMode::NonSync && length > m)
+    {
+        Some((LimitKind::NonSyncLiteral, m, length))
+    } else if total > lim.max_message {
+        Some((LimitKind::Message, lim.max_message, total))
+    } else if count_over {
+        Some(count)
+    } else {
+        None
+    };
+    match over {
+        Some((kind, limit, actual)) => LiteralFate::Over(kind, limit, actual),
+        None if paused => LiteralFate::Paused,
+        None if config.quiet_literals => LiteralFate::Quiet,
+        None => LiteralFate::Announced,
+    }
+}
+
 /// The largest non-synchronizing literal a LITERAL- server accepts (RFC 7888 §4).
 pub const LITERAL_MINUS_MAX: u64 = 4096;
 
@@ -1241,39 +1308,11 @@ impl Framer {
             mode,
             binary,
         } = h;
-        let lim = self.config.limits;
         self.literals += 1;
         // saturating: a length near 2^64 is over any limit, not an overflow
         let total = size.saturating_add(length);
-        let nonsync_max = match (mode, self.config.max_nonsync_literal) {
-            (LiteralMode::NonSync, Some(m)) if length > m => Some(m),
-            _ => None,
-        };
-        let paused = mode == LiteralMode::Sync && self.config.await_sync_literals;
-        let stream = !paused && self.config.stream_literals_over.is_some_and(|t| length > t);
-        let over = if stream {
-            // not buffered: only the count applies
-            (self.literals > lim.max_literals).then_some((
-                LimitKind::LiteralCount,
-                lim.max_literals as u64,
-                self.literals as u64,
-            ))
-        } else if length > lim.max_literal {
-            Some((LimitKind::Literal, lim.max_literal, length))
-        } else if let Some(m) = nonsync_max {
-            Some((LimitKind::NonSyncLiteral, m, length))
-        } else if total > lim.max_message {
-            Some((LimitKind::Message, lim.max_message, total))
-        } else if self.literals > lim.max_literals {
-            Some((
-                LimitKind::LiteralCount,
-                lim.max_literals as u64,
-                self.literals as u64,
-            ))
-        } else {
-            None
-        };
-        if let Some((kind, limit, actual)) = over {
+        let fate = literal_fate(&self.config, self.literals, total, h);
+        if let LiteralFate::Over(kind, limit, actual) = fate {
             let tag = self.recover_tag();
             let err = self.limit_error(kind, limit, actual, tag);
             let n = lf + 1;
@@ -1284,7 +1323,6 @@ impl Framer {
                 // message ends here.
                 self.reset_message();
             } else {
-                self.state = State::DiscardLiteral { remaining: length };
                 // drop what is already buffered of it
                 let have = (self.buf.len() as u64).min(length) as usize;
                 self.buf.advance(have);
@@ -1296,7 +1334,7 @@ impl Framer {
             return Some(err);
         }
         let end = lf + 1 + length as usize;
-        if self.config.quiet_literals && !stream && !paused {
+        if fate == LiteralFate::Quiet {
             self.state = State::Literal { end };
             return None;
         }
@@ -1314,10 +1352,10 @@ impl Framer {
             binary,
             offset: self.partial_len() + open,
         };
-        if stream {
+        if fate == LiteralFate::Streamed {
             return Some(Frame::LiteralBegin(self.begin_stream(lf, Some(open), ann)));
         }
-        if paused {
+        if fate == LiteralFate::Paused {
             self.pending = Some(ann.clone());
             self.state = State::Decision { end };
         } else {
@@ -1638,17 +1676,8 @@ impl Framer {
             };
             let length = h.length;
             literals += 1;
-            let paused = h.mode == LiteralMode::Sync && config.await_sync_literals;
-            let streamed = config.stream_literals_over.is_some_and(|t| length > t);
-            let nonsync_over = h.mode == LiteralMode::NonSync
-                && config.max_nonsync_literal.is_some_and(|m| length > m);
-            if paused
-                || streamed
-                || nonsync_over
-                || length > lim.max_literal
-                || literals > lim.max_literals
-                || ((lf + 1) as u64).checked_add(length)? > lim.max_message
-            {
+            let total = ((lf + 1) as u64).saturating_add(length);
+            if literal_fate(config, literals, total, h) != LiteralFate::Quiet {
                 return None;
             }
             // the literal and the next line, in the contiguous part
@@ -1675,9 +1704,9 @@ impl Framer {
     /// copied in are read in place too (a room, lent and handed back, is never frozen: each
     /// room would be a new allocation then).
     ///
-    /// Called with a complete message at the front (one line, or with quiet literals). The frozen buffer's memory is
-    /// not reused: the next `push` copies what is left of it (the partial message at its
-    /// end) into a new buffer. Each byte is copied that way at most once: a buffer is frozen
+    /// Called with a complete message at the front (one line, or with quiet literals). The
+    /// frozen buffer's memory is not reused: the next `push` copies what is left of it (the
+    /// partial message at its end) into a new buffer. Each byte is copied that way at most once: a buffer is frozen
     /// only with a complete message at its front, and a partial message left at the end
     /// is at the front of the new buffer until it is complete. `None`: the message is cut.
     #[inline(always)]
@@ -3224,6 +3253,7 @@ mod tests {
             max_line in 12usize..60,
             max_literal in 8u64..48,
             max_literals in 1usize..4,
+            max_message in 24u64..100,
             whole in proptest::bool::ANY,
         ) {
             const PIECES: &[&str] = &[
@@ -3260,7 +3290,7 @@ mod tests {
                 .with_limits(
                     Limits::default()
                         .with_max_line(max_line)
-                        .with_max_message(90)
+                        .with_max_message(max_message)
                         .with_max_literal(max_literal)
                         .with_max_literals(max_literals),
                 );
