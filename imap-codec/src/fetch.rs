@@ -536,6 +536,83 @@ name_enum! {
     }
 }
 
+/// [`FetchAttribute::fast`]'s code for `BODY.PEEK[` (the `[` not read).
+const FAST_BODY_PEEK: u8 = 254;
+/// [`FetchAttribute::fast`]'s code for `BODY[` (the `[` not read).
+const FAST_BODY: u8 = 255;
+
+/// Eight bytes with their ASCII letters uppercased (the other bytes unchanged).
+#[inline(always)]
+fn upper8(w: u64) -> u64 {
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const FROM_A: u64 = 0x1f1f_1f1f_1f1f_1f1f; // 0x61 + 0x1f = 0x80
+    const PAST_Z: u64 = 0x0505_0505_0505_0505; // 0x7b + 0x05 = 0x80
+    // per byte, no carries between bytes (each below 0x80 before adding): the high bit is
+    // set where the case-folded byte is in 'a'..='z' and the byte is ASCII
+    let low = (w | CASE) & LOW7;
+    let letter = low.wrapping_add(FROM_A) & !low.wrapping_add(PAST_Z) & !w & HIGH;
+    w & !(letter >> 2)
+}
+
+/// An uppercase name of at most sixteen bytes as two little-endian words and the masks of
+/// its bytes, for a compare with sixteen uppercased input bytes.
+struct NameKey {
+    key: [u64; 2],
+    mask: [u64; 2],
+    len: usize,
+}
+
+impl NameKey {
+    const fn new(name: &[u8]) -> Self {
+        assert!(name.len() <= 16);
+        let mut key = [0u64; 2];
+        let mut mask = [0u64; 2];
+        let mut i = 0;
+        while i < name.len() {
+            key[i / 8] |= (name[i] as u64) << (8 * (i % 8));
+            mask[i / 8] |= 0xff << (8 * (i % 8));
+            i += 1;
+        }
+        NameKey {
+            key,
+            mask,
+            len: name.len(),
+        }
+    }
+
+    /// Whether the uppercased bytes `h` start with the name.
+    #[inline(always)]
+    fn eq(&self, h: [u64; 2]) -> bool {
+        (h[0] & self.mask[0]) == self.key[0]
+            && (self.mask[1] == 0 || (h[1] & self.mask[1]) == self.key[1])
+    }
+}
+
+const BODY_PEEK_OPEN: NameKey = NameKey::new(b"BODY.PEEK[");
+const BODY_OPEN: NameKey = NameKey::new(b"BODY[");
+
+/// The place of `name` in [`FetchAttribute::NAMES`] (fails to compile when it is not there).
+const fn name_index(name: &[u8]) -> u8 {
+    let names = &FetchAttribute::NAMES;
+    let mut i = 0;
+    while i < names.len() {
+        let n = names[i];
+        if n.len() == name.len() {
+            let mut j = 0;
+            while j < n.len() && n[j] == name[j] {
+                j += 1;
+            }
+            if j == n.len() {
+                return i as u8;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a FetchAttribute name")
+}
+
 impl FetchAttribute {
     /// See [`FetchItems::validate`].
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -560,12 +637,99 @@ impl FetchAttribute {
         }
     }
 
-    /// Parses one `fetch-att`.
+    /// Parses one `fetch-att`: the usual names through [`fast`](Self::fast), the rest
+    /// through [`parse_general`](Self::parse_general).
+    #[inline]
+    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if let Some((code, n)) = Self::fast(p.rest()) {
+            p.pos += n;
+            return match code {
+                FAST_BODY_PEEK => Self::body_section(p, true),
+                FAST_BODY => Self::body_section(p, false),
+                i => Self::by_index(i as usize).ok_or_else(|| p.fail("fetch-att")),
+            };
+        }
+        Self::parse_general(p)
+    }
+
+    /// The usual `fetch-att` at the start of `r`, read from its first sixteen bytes (eight
+    /// when fewer are left) ASCII-uppercased at once: a name of the table followed by SP or
+    /// `)` (its place in [`NAMES`](Self::NAMES)), or `BODY` / `BODY.PEEK` followed by `[`
+    /// ([`FAST_BODY`], [`FAST_BODY_PEEK`]), with the name's length. `None` (the general path
+    /// decides) for anything else. Gives what [`parse_general`](Self::parse_general) gives
+    /// (test `fetch_att_dispatch_matches_the_keyword_chain`): a whole name followed by one of
+    /// these bytes is what `keyword` takes, and no name tried before it there is a prefix of
+    /// it followed by a byte `keyword` accepts (`BODY.PEEK` is tried before `BODY`, the
+    /// `RFC822.*` names before `RFC822`).
+    #[inline(always)]
+    fn fast(r: &[u8]) -> Option<(u8, usize)> {
+        let word = |c: &[u8]| c.try_into().ok().map(u64::from_le_bytes);
+        let h = match r.get(..16) {
+            Some(c) => [upper8(word(&c[..8])?), upper8(word(&c[8..])?)],
+            // zeros, which end no name, past the eight bytes
+            None => [upper8(word(r.get(..8)?)?), 0],
+        };
+        // the byte at `i` (SP, `)` and `[` are not changed by `upper8`)
+        let at = |i: usize| (h[i / 8] >> (8 * (i % 8))) as u8;
+        // a name of the table: `n` (at most 15 bytes) then SP or `)`
+        macro_rules! plain {
+            ($name:literal) => {{
+                // the byte after the name is within the sixteen
+                const K: NameKey = {
+                    let k = NameKey::new($name);
+                    assert!(k.len < 16);
+                    k
+                };
+                const I: u8 = name_index($name);
+                if K.eq(h) && matches!(at(K.len), b' ' | b')') {
+                    return Some((I, K.len));
+                }
+            }};
+        }
+        match h[0] as u8 {
+            b'B' => {
+                if BODY_PEEK_OPEN.eq(h) {
+                    return Some((FAST_BODY_PEEK, 9));
+                }
+                if BODY_OPEN.eq(h) {
+                    return Some((FAST_BODY, 4));
+                }
+                plain!(b"BODYSTRUCTURE");
+                plain!(b"BODY");
+            }
+            b'F' => plain!(b"FLAGS"),
+            b'U' => plain!(b"UID"),
+            b'R' => {
+                plain!(b"RFC822.SIZE");
+                plain!(b"RFC822.HEADER");
+                plain!(b"RFC822.TEXT");
+                plain!(b"RFC822");
+            }
+            b'I' => plain!(b"INTERNALDATE"),
+            b'E' => {
+                plain!(b"ENVELOPE");
+                plain!(b"EMAILID");
+            }
+            b'M' => plain!(b"MODSEQ"),
+            b'X' => {
+                plain!(b"X-GM-MSGID");
+                plain!(b"X-GM-THRID");
+                plain!(b"X-GM-LABELS");
+            }
+            b'T' => plain!(b"THREADID"),
+            b'S' => plain!(b"SAVEDATE"),
+            _ => {}
+        }
+        None
+    }
+
+    /// [`parse`](Self::parse) past its fast path.
     ///
     /// The forms with arguments (`BODY[`, `BODY.PEEK`, `BINARY*`, `PREVIEW`) first, then the
     /// names of the table (only those with the next byte's first letter are tried), then any
     /// other atom.
-    pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+    #[inline(never)]
+    fn parse_general(p: &mut Parser<'_>) -> PResult<Self> {
         match p.peek().map(|c| c.to_ascii_uppercase()) {
             Some(b'B') => {
                 if p.keyword(b"BODY.PEEK") {
@@ -2134,6 +2298,14 @@ mod tests {
             b"%",
             b"\\Seen",
             b"\xc3\x89",
+            b"BODY.PEEKX",
+            b"BODY.PEE",
+            b"BODYSTRUCTUR",
+            b"RFC822.SIZES",
+            b"X-GM-LABEL",
+            b"INTERNALDATE1",
+            b"ENVELOP",
+            b"FLAGS.",
         ];
         let followers: &[&[u8]] = &[
             b"",
@@ -2155,7 +2327,12 @@ mod tests {
             b"\r\n",
             b"[HEADER.FIELDS (A B)]",
             b"[",
+            b"-",
+            b"(",
+            b"]",
+            b"\0",
         ];
+        let tails: &[&[u8]] = &[b"", b")\r\n", b" FLAGS)\r\n", b"0123456789abcdef"];
         for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
             for n in names {
                 for case in 0..3 {
@@ -2174,8 +2351,13 @@ mod tests {
                             })
                             .collect(),
                     };
-                    for f in followers {
-                        let b = Bytes::from([&n[..], f].concat());
+                    // without a tail most of these are under eight bytes (the general
+                    // path); the tails put them through the fast path's 8- and 16-byte reads
+                    for (f, t) in followers
+                        .iter()
+                        .flat_map(|f| tails.iter().map(move |t| (f, t)))
+                    {
+                        let b = Bytes::from([&n[..], f, t].concat());
                         let mut p = Parser::new(&b, &o);
                         let r = FetchAttribute::parse(&mut p);
                         let mut q = Parser::new(&b, &o);

@@ -343,60 +343,10 @@ impl CommandBody {
     /// written into `out` (one move of the value fewer than returning it).
     pub(super) fn parse_rest(p: &mut Parser<'_>, w: Word, out: &mut Self) -> PResult<()> {
         use CommandBody as C;
-        let v = if w.is(p, b"CAPABILITY") {
-            C::Capability
-        } else if w.is(p, b"NOOP") {
-            C::Noop
-        } else if w.is(p, b"LOGOUT") {
-            C::Logout
-        } else if w.is(p, b"ID") {
-            p.sp()?;
-            C::Id(crate::ext::parse_id_params(p)?)
-        } else if w.is(p, b"STARTTLS") {
-            C::StartTls
-        } else if w.is(p, b"AUTHENTICATE") {
-            p.sp()?;
-            let mechanism = AuthMechanism::from_atom(Atom::parse(p)?);
-            let initial_response = if end_ahead(p, false) {
-                None
-            } else {
-                p.sp()?;
-                Some(Secret::new(initial_response(p)?))
-            };
-            C::Authenticate {
-                mechanism,
-                initial_response,
-            }
-        } else if w.is(p, b"LOGIN") {
-            let username = sp_astring(p)?;
-            let password = Secret::new(sp_astring(p)?);
-            C::Login { username, password }
-        } else if w.is(p, b"ENABLE") {
-            C::Enable(sp_items(p, false, Capability::parse)?)
-        } else if w.is(p, b"SELECT") {
+        let v = if w.is(p, b"SELECT") {
             let mailbox = sp_mailbox(p)?;
             let params = opt_params(p, SelectParam::parse)?;
             C::Select { mailbox, params }
-        } else if w.is(p, b"EXAMINE") {
-            let mailbox = sp_mailbox(p)?;
-            let params = opt_params(p, SelectParam::parse)?;
-            C::Examine { mailbox, params }
-        } else if w.is(p, b"CREATE") {
-            let mailbox = sp_mailbox(p)?;
-            let params = opt_params(p, CreateParam::parse)?;
-            C::Create { mailbox, params }
-        } else if w.is(p, b"DELETE") {
-            C::Delete(sp_mailbox(p)?)
-        } else if w.is(p, b"RENAME") {
-            let from = sp_mailbox(p)?;
-            C::Rename {
-                from,
-                to: sp_mailbox(p)?,
-            }
-        } else if w.is(p, b"SUBSCRIBE") {
-            C::Subscribe(sp_mailbox(p)?)
-        } else if w.is(p, b"UNSUBSCRIBE") {
-            C::Unsubscribe(sp_mailbox(p)?)
         } else if w.is(p, b"LIST") {
             p.sp()?;
             let selection = if p.peek() == Some(b'(') {
@@ -427,6 +377,71 @@ impl CommandBody {
                 patterns,
                 return_opts,
             }
+        } else if w.is(p, b"NOOP") {
+            C::Noop
+        } else if w.is(p, b"STATUS") {
+            let mailbox = sp_mailbox(p)?;
+            p.sp()?;
+            C::Status {
+                mailbox,
+                attributes: paren_list(p, false, StatusAttribute::parse)?,
+            }
+        } else if w.is(p, b"EXAMINE") {
+            let mailbox = sp_mailbox(p)?;
+            let params = opt_params(p, SelectParam::parse)?;
+            C::Examine { mailbox, params }
+        } else if w.is(p, b"APPEND") {
+            let mailbox = sp_mailbox(p)?;
+            let mut messages = vec![AppendMessage::parse(p)?];
+            while !end_ahead(p, false) {
+                messages.push(AppendMessage::parse(p)?);
+                p.check_items(messages.len())?;
+            }
+            C::Append { mailbox, messages }
+        } else if w.is(p, b"CAPABILITY") {
+            C::Capability
+        } else if w.is(p, b"LOGOUT") {
+            C::Logout
+        } else if w.is(p, b"ID") {
+            p.sp()?;
+            C::Id(crate::ext::parse_id_params(p)?)
+        } else if w.is(p, b"STARTTLS") {
+            C::StartTls
+        } else if w.is(p, b"AUTHENTICATE") {
+            p.sp()?;
+            let mechanism = AuthMechanism::from_atom(Atom::parse(p)?);
+            let initial_response = if end_ahead(p, false) {
+                None
+            } else {
+                p.sp()?;
+                Some(Secret::new(initial_response(p)?))
+            };
+            C::Authenticate {
+                mechanism,
+                initial_response,
+            }
+        } else if w.is(p, b"LOGIN") {
+            let username = sp_astring(p)?;
+            let password = Secret::new(sp_astring(p)?);
+            C::Login { username, password }
+        } else if w.is(p, b"ENABLE") {
+            C::Enable(sp_items(p, false, Capability::parse)?)
+        } else if w.is(p, b"CREATE") {
+            let mailbox = sp_mailbox(p)?;
+            let params = opt_params(p, CreateParam::parse)?;
+            C::Create { mailbox, params }
+        } else if w.is(p, b"DELETE") {
+            C::Delete(sp_mailbox(p)?)
+        } else if w.is(p, b"RENAME") {
+            let from = sp_mailbox(p)?;
+            C::Rename {
+                from,
+                to: sp_mailbox(p)?,
+            }
+        } else if w.is(p, b"SUBSCRIBE") {
+            C::Subscribe(sp_mailbox(p)?)
+        } else if w.is(p, b"UNSUBSCRIBE") {
+            C::Unsubscribe(sp_mailbox(p)?)
         } else if w.is(p, b"LSUB") {
             let reference = sp_mailbox(p)?;
             p.sp()?;
@@ -457,21 +472,6 @@ impl CommandBody {
             }
         } else if w.is(p, b"NAMESPACE") {
             C::Namespace
-        } else if w.is(p, b"STATUS") {
-            let mailbox = sp_mailbox(p)?;
-            p.sp()?;
-            C::Status {
-                mailbox,
-                attributes: paren_list(p, false, StatusAttribute::parse)?,
-            }
-        } else if w.is(p, b"APPEND") {
-            let mailbox = sp_mailbox(p)?;
-            let mut messages = vec![AppendMessage::parse(p)?];
-            while !end_ahead(p, false) {
-                messages.push(AppendMessage::parse(p)?);
-                p.check_items(messages.len())?;
-            }
-            C::Append { mailbox, messages }
         } else if w.is(p, b"IDLE") {
             C::Idle
         } else if w.is(p, b"GETQUOTA") {
