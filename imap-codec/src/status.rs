@@ -6,7 +6,7 @@ use crate::core::Atom;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Rule, ValidationError, ValueKind};
 use crate::names::name_enum;
-use crate::parse::{PResult, Parser};
+use crate::parse::{PResult, Parser, Word};
 
 name_enum! {
     /// A STATUS data item name (`status-att`), as requested in STATUS or LIST RETURN (STATUS).
@@ -72,7 +72,53 @@ impl StatusAttribute {
         Ok(())
     }
 
+    /// Parses a `status-att`: a known name is the whole word at the cursor, looked up at once
+    /// (one scan of the word, then a compare per name of its length) instead of a
+    /// [`Parser::keyword`] test per name; anything else is an atom. Reads what
+    /// [`parse_general`](Self::parse_general) reads (test `parse_matches_general`).
+    #[inline]
     pub(crate) fn parse(p: &mut Parser<'_>) -> PResult<Self> {
+        if let Some(a) = Self::parse_upper(p) {
+            return Ok(a);
+        }
+        let w = Word::peek(p);
+        if let Some(a) = Self::from_known_name(w.as_bytes()) {
+            p.pos += w.as_bytes().len();
+            return Ok(a);
+        }
+        Atom::parse(p).map(StatusAttribute::Other)
+    }
+
+    /// The usual attribute, a known name in upper case followed by SP or `)`, compared where
+    /// it stands (one name or two per first byte); anything else is `None` with nothing
+    /// consumed, for the word lookup, which reads the same from every input this takes
+    /// (test `parse_matches_general`).
+    #[inline(always)]
+    fn parse_upper(p: &mut Parser<'_>) -> Option<Self> {
+        use StatusAttribute as A;
+        let r = p.rest();
+        let (a, n) = match r.first()? {
+            b'M' if r.starts_with(b"MESSAGES") => (A::Messages, 8),
+            b'U' if r.starts_with(b"UIDNEXT") => (A::UidNext, 7),
+            b'U' if r.starts_with(b"UIDVALIDITY") => (A::UidValidity, 11),
+            b'U' if r.starts_with(b"UNSEEN") => (A::Unseen, 6),
+            b'R' if r.starts_with(b"RECENT") => (A::Recent, 6),
+            b'D' if r.starts_with(b"DELETED") => (A::Deleted, 7),
+            b'S' if r.starts_with(b"SIZE") => (A::Size, 4),
+            b'H' if r.starts_with(b"HIGHESTMODSEQ") => (A::HighestModSeq, 13),
+            _ => return None,
+        };
+        if !matches!(r.get(n), Some(b' ' | b')')) {
+            return None;
+        }
+        p.pos += n;
+        Some(a)
+    }
+
+    /// [`parse`](Self::parse) name by name: the first name [`Parser::keyword`] takes, else an
+    /// atom.
+    #[cfg(test)]
+    fn parse_general(p: &mut Parser<'_>) -> PResult<Self> {
         if let Some(a) = Self::parse_known_name(p) {
             return Ok(a);
         }
@@ -273,6 +319,63 @@ pub(crate) mod strategies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word lookup of [`StatusAttribute::parse`] reads what the keyword tests name by
+    /// name read (value, position, failure): every name in three cases, cut, lengthened and
+    /// with each byte changed, followed by each byte that may end an attribute or go on, in
+    /// both profiles; and words past [`Word`]'s length.
+    #[test]
+    fn parse_matches_general() {
+        use crate::options::DecodeOptions;
+        use bytes::Bytes;
+        let mut words = Vec::new();
+        crate::names::name_variants(&StatusAttribute::NAMES, &mut words);
+        words.push(b"DELETED-STORAGE-AND-MORE-WORDS".to_vec());
+        words.push(b"MESSAGESMESSAGESMESSAGESM".to_vec());
+        words.push(Vec::new());
+        let mut known = 0;
+        let mut upper = 0;
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for w in &words {
+                for end in [
+                    &b""[..],
+                    b" ",
+                    b")",
+                    b"\r\n",
+                    b"[",
+                    b"<",
+                    b".",
+                    b"-",
+                    b"x",
+                    b"\"",
+                    b"{",
+                ] {
+                    let msg = Bytes::from([&w[..], end].concat());
+                    let mut f = Parser::new(&msg, &o);
+                    let mut g = Parser::new(&msg, &o);
+                    let mut u = Parser::new(&msg, &o);
+                    if let Some(a) = StatusAttribute::parse_upper(&mut u) {
+                        upper += 1;
+                        let mut g = Parser::new(&msg, &o);
+                        assert_eq!(Ok(a), StatusAttribute::parse_general(&mut g), "{msg:?}");
+                        assert_eq!(u.pos, g.pos, "{msg:?}");
+                    } else {
+                        assert_eq!(u.pos, 0, "{msg:?}");
+                    }
+                    let fast = StatusAttribute::parse(&mut f);
+                    let general = StatusAttribute::parse_general(&mut g);
+                    assert_eq!(fast, general, "{msg:?}");
+                    assert_eq!(f.pos, g.pos, "{msg:?}");
+                    if fast.is_err() {
+                        assert_eq!(f.error(), g.error(), "{msg:?}");
+                    }
+                    known += usize::from(matches!(fast, Ok(ref a) if a.known_name().is_some()));
+                }
+            }
+        }
+        assert!(known > 500, "{known}");
+        assert!(upper >= 2 * 2 * 8, "{upper}");
+    }
 
     /// Every STATUS attribute name goes name -> value -> name, in any case.
     #[test]
