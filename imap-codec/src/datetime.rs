@@ -223,17 +223,6 @@ impl DateTime {
     /// this takes (test `fixed_form_matches_general`).
     #[inline]
     fn parse_fixed(p: &mut Parser<'_>) -> Option<Self> {
-        // the month names in lower case, as words of three bytes
-        const LOWER: [u32; 12] = {
-            let mut w = [0u32; 12];
-            let mut i = 0;
-            while i < 12 {
-                let m = MONTHS[i];
-                w[i] = u32::from_le_bytes([m[0], m[1], m[2], 0]) | 0x0020_2020;
-                i += 1;
-            }
-            w
-        };
         let b: &[u8; 28] = p.rest().get(..28)?.try_into().ok()?;
         if b[0] != b'"'
             || b[3] != b'-'
@@ -252,10 +241,7 @@ impl DateTime {
         };
         let d2 = |i: usize| Some(d(i)? * 10 + d(i + 1)?);
         let day = if b[1] == b' ' { d(2)? } else { d2(1)? };
-        // a byte ORed with 0x20 is a lower-case letter only when it was a letter: the word
-        // matches exactly when the three bytes equal the name in any case
-        let m = u32::from_le_bytes([b[4], b[5], b[6], 0]) | 0x0020_2020;
-        let month = LOWER.iter().position(|&w| w == m)? as u8 + 1;
+        let month = month_word(u32::from_le_bytes([b[4], b[5], b[6], 0]))?;
         let year = d2(8)? * 100 + d2(10)?;
         let (hour, minute, second) = (d2(13)?, d2(16)?, d2(19)?);
         let sign = match b[22] {
@@ -499,6 +485,35 @@ mod tests {
         );
     }
 
+    /// Feeds every input to `fixed` and `general` in both profiles: where `fixed` takes the
+    /// input it reads the value `general` reads, up to the same byte, and neither warns;
+    /// where it does not, it consumes nothing. Returns how many times `fixed` took an input.
+    fn fixed_matches_general<T: PartialEq + std::fmt::Debug>(
+        inputs: &[Vec<u8>],
+        fixed: impl Fn(&mut Parser<'_>) -> Option<T>,
+        general: impl Fn(&mut Parser<'_>) -> PResult<T>,
+    ) -> usize {
+        let mut taken = 0;
+        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            for i in inputs {
+                let msg = Bytes::copy_from_slice(i);
+                let mut f = Parser::new(&msg, &o);
+                let mut g = Parser::new(&msg, &o);
+                let want = general(&mut g);
+                match fixed(&mut f) {
+                    Some(v) => {
+                        taken += 1;
+                        assert_eq!(Ok(v), want, "{msg:?}");
+                        assert_eq!(f.pos, g.pos, "{msg:?}");
+                        assert!(f.warnings.is_empty() && g.warnings.is_empty());
+                    }
+                    None => assert_eq!(f.pos, 0, "{msg:?}"),
+                }
+            }
+        }
+        taken
+    }
+
     /// [`DateTime::parse_fixed`] reads what [`DateTime::parse_general`] reads wherever it
     /// takes the input (value and position; it warns nothing), and consumes nothing where it
     /// does not: every byte at every position of a few valid dates, every day and month in
@@ -535,24 +550,7 @@ mod tests {
                 }
             }
         }
-        let mut taken = 0;
-        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
-            for i in &inputs {
-                let msg = Bytes::copy_from_slice(i);
-                let mut f = Parser::new(&msg, &o);
-                let mut g = Parser::new(&msg, &o);
-                let want = DateTime::parse_general(&mut g);
-                match DateTime::parse_fixed(&mut f) {
-                    Some(v) => {
-                        taken += 1;
-                        assert_eq!(Ok(v), want, "{msg:?}");
-                        assert_eq!(f.pos, g.pos, "{msg:?}");
-                        assert!(f.warnings.is_empty() && g.warnings.is_empty());
-                    }
-                    None => assert_eq!(f.pos, 0, "{msg:?}"),
-                }
-            }
-        }
+        let taken = fixed_matches_general(&inputs, DateTime::parse_fixed, DateTime::parse_general);
         assert!(taken > 2_000, "{taken}");
     }
 
@@ -596,24 +594,7 @@ mod tests {
                 }
             }
         }
-        let mut taken = 0;
-        for o in [DecodeOptions::strict(), DecodeOptions::lenient()] {
-            for i in &inputs {
-                let msg = Bytes::copy_from_slice(i);
-                let mut f = Parser::new(&msg, &o);
-                let mut g = Parser::new(&msg, &o);
-                let want = Date::parse_general(&mut g);
-                match Date::parse_fixed(&mut f) {
-                    Some(v) => {
-                        taken += 1;
-                        assert_eq!(Ok(v), want, "{msg:?}");
-                        assert_eq!(f.pos, g.pos, "{msg:?}");
-                        assert!(f.warnings.is_empty() && g.warnings.is_empty());
-                    }
-                    None => assert_eq!(f.pos, 0, "{msg:?}"),
-                }
-            }
-        }
+        let taken = fixed_matches_general(&inputs, Date::parse_fixed, Date::parse_general);
         assert!(taken > 5_000, "{taken}");
     }
 
