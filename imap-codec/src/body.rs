@@ -1947,7 +1947,10 @@ fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> 
     n.params = parse_params(p, acc)?;
     n.id = quick_nstring(p, acc, true)?;
     n.description = quick_nstring(p, acc, true)?;
-    n.encoding = quick_string(p, acc, true, b"7BIT")?;
+    n.encoding = match p.quick_encoding(acc.start, SIDE as usize) {
+        Some(s) => s,
+        None => quick_string(p, acc, true, b"7BIT")?,
+    };
     p.sp()?;
     n.octets = match p.quick_number() {
         // (seven digits at most: below `u32::MAX`)
