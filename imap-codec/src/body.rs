@@ -1947,7 +1947,10 @@ fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> 
     n.params = parse_params(p, acc)?;
     n.id = quick_nstring(p, acc, true)?;
     n.description = quick_nstring(p, acc, true)?;
-    n.encoding = quick_string(p, acc, true, b"7BIT")?;
+    n.encoding = match p.quick_encoding(acc.start, SIDE as usize) {
+        Some(s) => s,
+        None => quick_string(p, acc, true, b"7BIT")?,
+    };
     p.sp()?;
     n.octets = match p.quick_number() {
         // (seven digits at most: below `u32::MAX`)
@@ -2253,16 +2256,21 @@ fn eq_ci(s: &[u8], lit: &[u8]) -> bool {
     s.eq_ignore_ascii_case(lit)
 }
 
+/// Whether `w` starts with `"TEXT" ` (ASCII case-insensitive): the letters' case bit set,
+/// the eighth byte masked off.
+#[inline(always)]
+fn is_text_sp(w: [u8; 8]) -> bool {
+    let x = u64::from_le_bytes(w) | u64::from_le_bytes(*b"\0    \0\0\0");
+    x & 0x00ff_ffff_ffff_ffff == u64::from_le_bytes(*b"\"text\" \0")
+}
+
 /// After the opening `(`: `body-type-1part ")"`, into slot `idx` (an encapsulated
 /// message's structure appended after it).
 fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
     let mut n = Node::EMPTY;
     // `"TEXT" `, the usual media type, is not kept (the SP after it makes it the whole
     // string in either profile)
-    let text = p
-        .rest()
-        .get(..7)
-        .is_some_and(|r| r.eq_ignore_ascii_case(b"\"TEXT\" "));
+    let text = p.rest().first_chunk::<8>().is_some_and(|w| is_text_sp(*w));
     let media_type = if text {
         p.pos += 6;
         Span::EMPTY
@@ -2275,7 +2283,9 @@ fn onepart(p: &mut Parser<'_>, acc: &mut Acc, idx: usize) -> PResult<()> {
     let msg = p.bytes();
     // (the subtype is only looked at for a message part)
     let (mut is_text, mut is_message, mut rfc822, mut global) = (text, false, false, false);
-    if !text {
+    // (only a span of four or seven bytes can be `TEXT` or `MESSAGE`: an escaped string's
+    // length is marked with `ESC`, and its content holds a backslash or a DQUOTE)
+    if !text && (media_type.len == 4 || media_type.len == 7) {
         let mt = acc.bytes(msg, media_type);
         is_text = eq_ci(&mt, b"TEXT");
         is_message = eq_ci(&mt, b"MESSAGE");
@@ -3287,6 +3297,42 @@ mod tests {
 
     /// What `Debug` prints (and `dissect` shows) is what it printed when the strings were
     /// `IString` fields.
+    /// `onepart`'s test for `"TEXT" ` in one word is the case-insensitive comparison of the
+    /// first seven bytes, for every byte at every place; and a media type read the general
+    /// way (a literal, mixed case, an escape) is told apart as before, `TEXT` and `MESSAGE`
+    /// by their length first.
+    #[test]
+    fn text_media_type_word_matches_general() {
+        for base in [*b"\"TEXT\" \"", *b"\"text\" \"", *b"\"tExT\" x"] {
+            for i in 0..8 {
+                for c in 0..=255u8 {
+                    let mut w = base;
+                    w[i] = c;
+                    assert_eq!(
+                        is_text_sp(w),
+                        w[..7].eq_ignore_ascii_case(b"\"TEXT\" "),
+                        "{w:?}"
+                    );
+                }
+            }
+        }
+        let kind = |s: &[u8]| strict_ok(s).root().kind();
+        for (s, k) in [
+            (&b"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 2)"[..], PartKind::Text),
+            (b"({4}\r\nText \"PLAIN\" NIL NIL NIL \"7BIT\" 1 2)", PartKind::Text),
+            (b"(\"TE\\\\XT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1)", PartKind::Basic),
+            (b"(\"TEXTS\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1)", PartKind::Basic),
+            (b"(\"TEX\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1)", PartKind::Basic),
+            (b"(\"message\" \"global\" NIL NIL NIL \"7BIT\" 1)", PartKind::Basic),
+            (
+                b"(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 1 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 1 2) 3)",
+                PartKind::Message(MessageSubtype::Rfc822),
+            ),
+        ] {
+            assert_eq!(kind(s), k, "{}", String::from_utf8_lossy(s));
+        }
+    }
+
     /// A structure is its buffer, one `Vec` of slots and the pointer to its rare part.
     #[cfg(target_pointer_width = "64")]
     #[test]
