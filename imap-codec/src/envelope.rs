@@ -21,7 +21,7 @@ use crate::core::NString;
 use crate::encode::{Encode, EncodeBuf};
 use crate::error::{Excerpt, Rule, ValidationError, ValueKind};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser, Span, StrAt, class};
+use crate::parse::{OwnBuf, PResult, Parser, Span, StrAt, quoted_run};
 
 /// The four strings of an address, in wire order (name, adl, mailbox, host).
 type AddressSpans = [Span; 4];
@@ -901,86 +901,25 @@ impl EnvParser {
         // Some strings are not runs of the message as they stand: the buffer is a copy of
         // the envelope's bytes, the escaped strings unescaped where they stand, followed by
         // the values copied whole.
-        let raw = p.bytes().get(self.start..end).unwrap_or_default();
-        let total = raw.len().saturating_add(self.side.len());
-        if total >= u32::MAX as usize {
+        let Some(mut buf) = OwnBuf::new(&p.bytes()[self.start..end], &self.side) else {
             return Err(p.fail_at(self.start, "envelope smaller than 4 GiB"));
-        }
-        let mut buf = Vec::with_capacity(total);
-        buf.extend_from_slice(raw);
-        buf.extend_from_slice(&self.side);
-        // (below 4 GiB, checked above)
-        let shift = raw.len() as u32;
+        };
         for &f in &self.fixups {
             let slot = (f & !IN_SIDE) as usize;
             let Some(span) = self.spans.get_mut(slot / 4).map(|a| &mut a[slot % 4]) else {
                 continue;
             };
             if f & IN_SIDE != 0 {
-                span.off += shift;
+                span.off = buf.side(span.off);
             } else {
-                let start = span.off as usize;
-                span.len = buf
-                    .get_mut(start..start + span.len as usize)
-                    .map_or(0, unescape_short) as u32;
+                span.len = buf.escaped(span.off, span.len);
             }
         }
         Ok(Envelope {
-            buf: Bytes::from(buf),
+            buf: buf.into_bytes(),
             spans: Box::from(&self.spans[..]),
         })
     }
-}
-
-/// [`unescape_in_place`](crate::parse::unescape_in_place) for the short strings of an
-/// envelope (a display name with a quoted nickname, 20-40 bytes): the plain bytes before
-/// the first backslash left where they are, then one pass byte by byte, without a `memchr`
-/// and a `copy_within` call per backslash (~330 instructions a string of the fetch-headers
-/// sample, ~200 this way). The same value and length for every input
-/// (test `unescape_short_matches_unescape_in_place`): each backslash dropped and the byte
-/// after it kept; one that ends the content is kept as it is.
-fn unescape_short(raw: &mut [u8]) -> usize {
-    // the plain bytes before the first backslash (or lenient quote) stay where they are
-    let mut r = plain_run(raw);
-    let mut w = r;
-    let n = raw.len();
-    while r < n {
-        let mut c = raw[r];
-        if c == b'\\' && r + 1 < n {
-            r += 1;
-            c = raw[r];
-        }
-        // (`w <= r`: in bounds)
-        raw[w] = c;
-        w += 1;
-        r += 1;
-    }
-    w
-}
-
-/// Length of the leading run of `s` that a quoted string holds as it stands (printable
-/// 7-bit bytes other than DQUOTE and backslash, [`class::is_plain_quoted`]), eight bytes at
-/// a time while eight are left, then byte by byte: what the parser's own quoted-string scan
-/// passes over, written out here for [`quick_address`].
-#[inline(always)]
-fn plain_run(s: &[u8]) -> usize {
-    let mut i = 0;
-    while let Some(w) = s.get(i..i + 8) {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        let bad = class::quoted_specials(u64::from_le_bytes(a));
-        if bad != 0 {
-            return i + (bad.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&c) = s.get(i) {
-        if !class::is_plain_quoted(c) {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 /// One field of [`quick_address`] at `i` of `b`: an upper-case `NIL` or a quoted string of
@@ -1001,13 +940,13 @@ fn quick_field<const ESC: bool>(
         _ => return None,
     }
     let start = i + 1;
-    let mut end = start + plain_run(b.get(start..)?);
+    let mut end = start + quoted_run(b.get(start..)?);
     let mut escaped = false;
     if ESC {
         while let Some([b'\\', b'"' | b'\\']) = b.get(end..end + 2) {
             escaped = true;
             end += 2;
-            end += plain_run(b.get(end..)?);
+            end += quoted_run(b.get(end..)?);
         }
     }
     match b.get(end..end + 2)? {
@@ -1353,33 +1292,6 @@ mod tests {
         assert_eq!(taken, 2 * 6 * 6 * 6 * 6);
         // without escapes: upper-case NIL or one of the three plain strings
         assert_eq!(plain, 2 * 4 * 4 * 4 * 4);
-    }
-
-    /// [`unescape_short`] gives what [`unescape_in_place`](crate::parse::unescape_in_place)
-    /// gives (the value and its length) for every string of up to seven bytes made of `a`,
-    /// backslash and DQUOTE, and for a few long ones.
-    #[test]
-    fn unescape_short_matches_unescape_in_place() {
-        let alphabet = [b'a', b'\\', b'"'];
-        let mut inputs: Vec<Vec<u8>> = vec![
-            b"Grace \\\"Al\\\" Nakamura".to_vec(),
-            b"a long string without any escape in it at all".to_vec(),
-            b"\\\\\\\\\\".to_vec(),
-        ];
-        for len in 0..=7u32 {
-            for n in 0..3usize.pow(len) {
-                inputs.push((0..len).map(|k| alphabet[n / 3usize.pow(k) % 3]).collect());
-            }
-        }
-        for i in inputs {
-            let (mut a, mut b) = (i.clone(), i.clone());
-            let (m, n) = (
-                unescape_short(&mut a),
-                crate::parse::unescape_in_place(&mut b),
-            );
-            assert_eq!(m, n, "{i:?}");
-            assert_eq!(a[..m], b[..n], "{i:?}");
-        }
     }
 
     fn parse(s: &[u8], o: &DecodeOptions) -> Result<(Envelope, usize), crate::DecodeError> {
