@@ -4,33 +4,41 @@
 
 use super::{Acc, Ext, Node, Run, SIDE, more, nested, nstring, quick_string};
 use crate::options::Quirk;
-use crate::parse::{PResult, Parser, Span};
+use crate::parse::{PResult, Parser, Span, class};
 
 /// `body-fld-param`, appended to the lists. Lenient: `()`, NIL values.
 pub(super) fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
     let start = acc.slots.len();
-    // (neither NIL nor `""` starts with `(`, the usual case)
-    // (an upper-case NIL inline, what `nil_or_empty_string` takes first)
-    if p.peek() != Some(b'(') && (p.nil_upper() || p.nil_or_empty_string()) {
-        return Ok(Run::default());
-    }
-    let open = p.pos;
-    p.expect(b'(', "body-fld-param")?;
-    // (a quoted string next, the usual case: no space to skip, the list is not empty)
-    if p.peek() != Some(b'"') {
-        p.skip_trailing_sp();
-        if p.peek() == Some(b')') {
-            if !p.tolerate(Quirk::NilOrEmpty, open) {
-                return Err(p.fail("string"));
-            }
-            p.pos += 1;
+    // (`("`, the usual start, in one step)
+    if !open_quote(p) {
+        // (neither NIL nor `""` starts with `(`)
+        // (an upper-case NIL inline, what `nil_or_empty_string` takes first)
+        if p.peek() != Some(b'(') && (p.nil_upper() || p.nil_or_empty_string()) {
             return Ok(Run::default());
+        }
+        let open = p.pos;
+        p.expect(b'(', "body-fld-param")?;
+        // (a quoted string next: no space to skip, the list is not empty)
+        if p.peek() != Some(b'"') {
+            p.skip_trailing_sp();
+            if p.peek() == Some(b')') {
+                if !p.tolerate(Quirk::NilOrEmpty, open) {
+                    return Err(p.fail("string"));
+                }
+                p.pos += 1;
+                return Ok(Run::default());
+            }
         }
     }
     let mut n = 0;
     loop {
-        let k = quick_string(p, acc, false, b"")?;
-        let val = quick_string(p, acc, true, b"")?;
+        let (k, val) = match quick_pair(p, acc.start) {
+            Some(kv) => kv,
+            None => (
+                quick_string(p, acc, false, b"")?,
+                quick_string(p, acc, true, b"")?,
+            ),
+        };
         acc.slots.extend_from_slice(&[k, val]);
         n += 1;
         p.check_items(n)?;
@@ -39,6 +47,74 @@ pub(super) fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
             return Ok(acc.run(start, 2 * n));
         }
     }
+}
+
+/// `("`, a list opening on a quoted string, its `(` taken: what `expect(b'(')` takes there in
+/// either profile, the list not empty (test `open_quote_matches_general`). `false` with nothing
+/// consumed otherwise.
+#[inline(always)]
+fn open_quote(p: &mut Parser<'_>) -> bool {
+    if p.bytes().get(p.pos..p.pos + 2) == Some(b"(\"") {
+        p.pos += 1;
+        return true;
+    }
+    false
+}
+
+/// The index of the closing DQUOTE of the quoted string whose opening DQUOTE is at `at`, when
+/// its content is plain bytes (what `Parser::quick_string` takes) read in whole words of
+/// eight: `None` when a word would pass the end of `b` or a byte other than DQUOTE ends the
+/// run (the caller then takes the general path).
+#[inline(always)]
+fn plain_quoted_end(b: &[u8], at: usize) -> Option<usize> {
+    let s = b.get(at + 1..)?;
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let bad = class::quoted_specials(u64::from_le_bytes(a));
+        if bad != 0 {
+            // (below 8: a flag is set)
+            let j = (bad.trailing_zeros() / 8) as usize & 7;
+            return (a[j] == b'"').then_some(at + 1 + i + j);
+        }
+        i += 8;
+    }
+    None
+}
+
+/// A parameter's `"key" "value"`, both quoted strings of plain bytes, the value followed by
+/// SP or `)`: what [`quick_string`] for the key and then for SP and the value take, read in
+/// one step (test `quick_pair_matches_quick_strings`). Anything else is `None` with nothing
+/// consumed.
+#[inline(always)]
+fn quick_pair(p: &mut Parser<'_>, base: usize) -> Option<(Span, Span)> {
+    let b = p.bytes();
+    let k = p.pos;
+    if b.get(k) != Some(&b'"') {
+        return None;
+    }
+    let ke = plain_quoted_end(b, k)?;
+    // the key's closing DQUOTE, SP and the value's opening DQUOTE
+    if b.get(ke + 1..ke + 3) != Some(b" \"") {
+        return None;
+    }
+    let v = ke + 2;
+    let ve = plain_quoted_end(b, v)?;
+    if !matches!(b.get(ve + 1), Some(b' ' | b')')) || ve - base >= SIDE as usize {
+        return None;
+    }
+    p.pos = ve + 1;
+    Some((
+        Span {
+            off: (k + 1 - base) as u32,
+            len: (ke - k - 1) as u32,
+        },
+        Span {
+            off: (v + 1 - base) as u32,
+            len: (ve - v - 1) as u32,
+        },
+    ))
 }
 
 /// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]` into `n`.
@@ -383,6 +459,38 @@ mod tests {
                 p.skip_trailing_sp();
                 p.expect(b')', ")")?;
                 Ok(r)
+            },
+        );
+        assert!(taken > 100, "{taken}");
+    }
+
+    /// [`quick_pair`] takes what the two [`quick_string`]s it stands for (key, then SP and
+    /// value) take, with the same spans, where it takes the input.
+    #[test]
+    fn quick_pair_matches_quick_strings() {
+        let taken = fast_matches_general(
+            |p, acc| quick_pair(p, acc.start),
+            |p, acc| {
+                Ok((
+                    quick_string(p, acc, false, b"")?,
+                    quick_string(p, acc, true, b"")?,
+                ))
+            },
+        );
+        assert!(taken > 1000, "{taken}");
+    }
+
+    /// [`open_quote`] takes what `expect(b'(')` takes before a quoted string.
+    #[test]
+    fn open_quote_matches_general() {
+        let taken = fast_matches_general(
+            |p, _| open_quote(p).then_some(()),
+            |p, _| {
+                p.expect(b'(', "(")?;
+                match p.peek() {
+                    Some(b'"') => Ok(()),
+                    _ => Err(p.fail("string")),
+                }
             },
         );
         assert!(taken > 100, "{taken}");
