@@ -132,7 +132,10 @@ fn dsp_ext_general(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<(
     // (neither NIL nor `""` starts with `(`)
     if p.peek() == Some(b'(') || !(p.nil_upper() || p.nil_or_empty_string()) {
         p.expect(b'(', "body-fld-dsp")?;
-        n.dsp = quick_string(p, acc, false, b"")?;
+        n.dsp = match quick_plain(p, acc.start) {
+            Some(s) => s,
+            None => quick_string(p, acc, false, b"")?,
+        };
         if nil_dsp_params(p) {
             n.dsp_params = Run::default();
         } else {
@@ -181,12 +184,48 @@ fn nil_dsp_params(p: &mut Parser<'_>) -> bool {
 /// One language tag (`string`).
 #[inline]
 fn language(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
-    let s = match p.quick_string(acc.start, SIDE as usize, false, true) {
+    let s = match quick_plain(p, acc.start) {
         Some(s) => s,
         None => language_general(p, acc)?,
     };
     acc.slots.push(s);
     Ok(())
+}
+
+/// A quoted string of plain bytes followed by SP or `)`: what `Parser::quick_string` takes
+/// for a `string` (not after SP), read as [`quick_pair`] reads each of its strings (test
+/// `quick_plain_matches_quick_string`). `None` with nothing consumed otherwise.
+#[inline(always)]
+fn quick_plain(p: &mut Parser<'_>, base: usize) -> Option<Span> {
+    let b = p.bytes();
+    let at = p.pos;
+    if b.get(at) != Some(&b'"') {
+        return None;
+    }
+    let end = plain_quoted_end(b, at)?;
+    if !matches!(b.get(end + 1), Some(b' ' | b')')) || end - base >= SIDE as usize {
+        return None;
+    }
+    p.pos = end + 1;
+    Some(Span {
+        off: (at + 1 - base) as u32,
+        len: (end - at - 1) as u32,
+    })
+}
+
+/// SP and [`quick_plain`]'s string: what `Parser::quick_string` takes for them (test
+/// `quick_sp_plain_matches_quick_string`). `None` with nothing consumed otherwise.
+#[inline(always)]
+fn quick_sp_plain(p: &mut Parser<'_>, base: usize) -> Option<Span> {
+    if p.peek() != Some(b' ') {
+        return None;
+    }
+    p.pos += 1;
+    let s = quick_plain(p, base);
+    if s.is_none() {
+        p.pos -= 1;
+    }
+    s
 }
 
 /// [`language`]'s string for every input.
@@ -226,7 +265,10 @@ fn parse_lang_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()
         }
     }
     n.langs = acc.run(start, acc.slots.len() - start);
-    let loc = p.quick_string(acc.start, SIDE as usize, true, false);
+    let loc = match quick_sp_plain(p, acc.start) {
+        Some(s) => Some(s),
+        None => p.quick_string(acc.start, SIDE as usize, true, false),
+    };
     if loc.is_some() || more(p)? {
         n.ext = 4;
         n.loc = match loc {
@@ -294,6 +336,7 @@ mod tests {
 
     use super::*;
     use crate::options::DecodeOptions;
+    use crate::parse::Fail;
 
     /// Inputs for the extension data's fast readers: pieces of the usual forms, specials and
     /// ends joined at random (a fixed xorshift sequence), each byte of the usual forms
@@ -494,5 +537,31 @@ mod tests {
             },
         );
         assert!(taken > 100, "{taken}");
+    }
+
+    /// [`quick_plain`] takes what `Parser::quick_string` takes for a `string`.
+    #[test]
+    fn quick_plain_matches_quick_string() {
+        let taken = fast_matches_general(
+            |p, acc| quick_plain(p, acc.start),
+            |p, acc| {
+                p.quick_string(acc.start, SIDE as usize, false, true)
+                    .ok_or(Fail)
+            },
+        );
+        assert!(taken > 1000, "{taken}");
+    }
+
+    /// [`quick_sp_plain`] takes what `Parser::quick_string` takes for SP and a `string`.
+    #[test]
+    fn quick_sp_plain_matches_quick_string() {
+        let taken = fast_matches_general(
+            |p, acc| quick_sp_plain(p, acc.start),
+            |p, acc| {
+                p.quick_string(acc.start, SIDE as usize, true, true)
+                    .ok_or(Fail)
+            },
+        );
+        assert!(taken > 500, "{taken}");
     }
 }
