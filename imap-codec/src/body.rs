@@ -42,6 +42,9 @@ use crate::list::SmallList;
 use crate::options::Quirk;
 use crate::parse::{Fail, OwnBuf, PResult, Parser, Span, StrAt, unescape_in_place};
 
+mod extension;
+use self::extension::{parse_dsp_ext, parse_params};
+
 /// A body parameter: (attribute, value), e.g. `("CHARSET", "UTF-8")`.
 pub type BodyParam = (IString, IString);
 
@@ -1906,41 +1909,6 @@ fn sp_nstring_general(p: &mut Parser<'_>, acc: &mut Acc, sp: bool) -> PResult<Sp
     nstring(p, acc)
 }
 
-/// `body-fld-param`, appended to the lists. Lenient: `()`, NIL values.
-fn parse_params(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Run> {
-    let start = acc.slots.len();
-    // (neither NIL nor `""` starts with `(`, the usual case)
-    // (an upper-case NIL inline, what `nil_or_empty_string` takes first)
-    if p.peek() != Some(b'(') && (p.nil_upper() || p.nil_or_empty_string()) {
-        return Ok(Run::default());
-    }
-    let open = p.pos;
-    p.expect(b'(', "body-fld-param")?;
-    // (a quoted string next, the usual case: no space to skip, the list is not empty)
-    if p.peek() != Some(b'"') {
-        p.skip_trailing_sp();
-        if p.peek() == Some(b')') {
-            if !p.tolerate(Quirk::NilOrEmpty, open) {
-                return Err(p.fail("string"));
-            }
-            p.pos += 1;
-            return Ok(Run::default());
-        }
-    }
-    let mut n = 0;
-    loop {
-        let k = quick_string(p, acc, false, b"")?;
-        let val = quick_string(p, acc, true, b"")?;
-        acc.slots.extend_from_slice(&[k, val]);
-        n += 1;
-        p.check_items(n)?;
-        if !more(p)? {
-            p.pos += 1;
-            return Ok(acc.run(start, 2 * n));
-        }
-    }
-}
-
 /// `body-fields` into `n`.
 #[inline]
 fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
@@ -1958,133 +1926,6 @@ fn parse_fields(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> 
         None => p.number()?,
     };
     Ok(())
-}
-
-/// `body-fld-dsp [SP body-fld-lang [SP body-fld-loc *(SP body-extension)]]` into `n`.
-fn parse_dsp_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
-    n.ext = 2;
-    // (neither NIL nor `""` starts with `(`)
-    if p.peek() == Some(b'(') || !(p.nil_upper() || p.nil_or_empty_string()) {
-        p.expect(b'(', "body-fld-dsp")?;
-        n.dsp = quick_string(p, acc, false, b"")?;
-        p.sp()?;
-        n.dsp_params = parse_params(p, acc)?;
-        p.skip_trailing_sp();
-        p.expect(b')', ")")?;
-    }
-    if more(p)? {
-        n.ext = 3;
-        parse_lang_ext(p, acc, n)?;
-    }
-    Ok(())
-}
-
-/// One language tag (`string`).
-#[inline]
-fn language(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
-    let s = match p.quick_string(acc.start, SIDE as usize, false, true) {
-        Some(s) => s,
-        None => language_general(p, acc)?,
-    };
-    acc.slots.push(s);
-    Ok(())
-}
-
-/// [`language`]'s string for every input.
-#[inline(never)]
-fn language_general(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<Span> {
-    let at = p.string_at()?;
-    acc.span(p, at)
-}
-
-/// `body-fld-lang [SP body-fld-loc *(SP body-extension)]` into `n`.
-fn parse_lang_ext(p: &mut Parser<'_>, acc: &mut Acc, n: &mut Node) -> PResult<()> {
-    let start = acc.slots.len();
-    if p.peek() == Some(b'(') {
-        let open = p.pos;
-        p.pos += 1;
-        p.skip_trailing_sp();
-        if p.peek() == Some(b')') {
-            if !p.tolerate(Quirk::NilOrEmpty, open) {
-                return Err(p.fail("string"));
-            }
-        } else {
-            loop {
-                language(p, acc)?;
-                p.check_items(acc.slots.len() - start)?;
-                if !more(p)? {
-                    break;
-                }
-            }
-        }
-        p.pos += 1;
-    } else if p.peek() == Some(b'"') {
-        language(p, acc)?;
-    } else {
-        let s = nstring(p, acc)?;
-        if s != Span::NIL {
-            acc.slots.push(s);
-        }
-    }
-    n.langs = acc.run(start, acc.slots.len() - start);
-    let loc = p.quick_string(acc.start, SIDE as usize, true, false);
-    if loc.is_some() || more(p)? {
-        n.ext = 4;
-        n.loc = match loc {
-            Some(s) => s,
-            None => nstring(p, acc)?,
-        };
-        let start = acc.exts.len();
-        let mut count = 0;
-        while more(p)? {
-            parse_ext(p, acc)?;
-            count += 1;
-            p.check_items(count)?;
-        }
-        n.exts = acc.run(start, acc.exts.len() - start);
-    }
-    Ok(())
-}
-
-/// `body-extension`, appended to the extensions.
-fn parse_ext(p: &mut Parser<'_>, acc: &mut Acc) -> PResult<()> {
-    match p.peek() {
-        Some(b'(') => nested(p, |p| {
-            p.pos += 1;
-            let at = acc.exts.len();
-            acc.exts.push(Ext::List(0));
-            p.skip_trailing_sp();
-            if p.peek() == Some(b')') {
-                let at = p.pos;
-                if !p.tolerate(Quirk::NilOrEmpty, at) {
-                    return Err(p.fail("body-extension"));
-                }
-            } else {
-                let mut count = 0;
-                loop {
-                    parse_ext(p, acc)?;
-                    count += 1;
-                    p.check_items(count)?;
-                    if !more(p)? {
-                        break;
-                    }
-                }
-            }
-            p.pos += 1;
-            acc.exts[at] = Ext::List((acc.exts.len() - at - 1) as u32);
-            Ok(())
-        }),
-        Some(b'0'..=b'9') | Some(b'-') => {
-            let v = p.number64()?;
-            acc.exts.push(Ext::Num(v));
-            Ok(())
-        }
-        _ => {
-            let s = nstring(p, acc)?;
-            acc.exts.push(Ext::Str(s));
-            Ok(())
-        }
-    }
 }
 
 impl BodyStructure {
