@@ -3136,8 +3136,6 @@ mod tests {
     /// strings in `IString` fields).
     const DEBUG_BEFORE: &str = r#"Multi { bodies: [Single(SinglePart { kind: Text { subtype: IString("PLAIN"), lines: 1 }, fields: BodyFields { params: [(IString("CHARSET"), IString("UTF-8"))], id: None, description: None, encoding: IString("7BIT"), octets: 1 }, extension: None }), Single(SinglePart { kind: Basic(MediaType { media_type: IString("IMAGE"), subtype: IString("PNG") }), fields: BodyFields { params: [], id: Some(IString("<i>")), description: None, encoding: IString("BASE64"), octets: 3 }, extension: Some(SinglePartExtension { md5: None, disposition: Some(DispositionExt { disposition: Some(Disposition { kind: IString("INLINE"), params: [] }), language: Some(LanguageExt { language: [IString("en")], location: Some(LocationExt { location: None, extensions: [List([Number(1), NString(Some(IString("x")))])] }) }) }) }) })], subtype: IString("MIXED"), extension: Some(MultiPartExtension { params: [(IString("BOUNDARY"), IString("b"))], disposition: Some(DispositionExt { disposition: None, language: Some(LanguageExt { language: [], location: None }) }) }) }"#;
 
-    /// What `Debug` prints (and `dissect` shows) is what it printed when the strings were
-    /// `IString` fields.
     /// `onepart`'s test for `"TEXT" ` in one word is the case-insensitive comparison of the
     /// first seven bytes, for every byte at every place; and a media type read the general
     /// way (a literal, mixed case, an escape) is told apart as before, `TEXT` and `MESSAGE`
@@ -3308,6 +3306,8 @@ mod tests {
         );
     }
 
+    /// What `Debug` prints (and `dissect` shows) is what it printed when the strings were
+    /// `IString` fields.
     #[test]
     fn debug_as_before() {
         let b = strict_ok(br#"(("TEXT" "PLAIN" ("CHARSET" "UTF-8") NIL NIL "7BIT" 1 1)("IMAGE" "PNG" NIL "<i>" NIL "BASE64" 3 NIL ("INLINE" NIL) "en" NIL (1 "x")) "MIXED" ("BOUNDARY" "b") NIL NIL)"#);
